@@ -1,0 +1,1 @@
+"""The Shenzhen demo data set (CSV files) and the sourced reference data evfleet ships with."""
