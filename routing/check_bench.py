@@ -246,8 +246,9 @@ def check_result_entry(bench_dir: Path, suite: str, entry: dict) -> RouteSetChec
     return check_evrptw_routes(read_evrptw(path), entry["routes"], entry.get("distance"), entry.get("vehicles"))
 
 
-def check_result_file(path: str | Path, suite: str, bench_dir: str | Path) -> list[RouteSetCheck]:
-    """Check every entry of a `{"results": [...]}` file against the instances in `bench_dir`."""
+def check_result_file(path: str | Path, suite: str, bench_dir: str | Path) -> list[tuple[str, RouteSetCheck]]:
+    """Check every entry of a `{"results": [...], "peer_results": [...]}` file against the instances in
+    `bench_dir`; returns (solver, check) pairs, solver taken from the entry or 'results'/'peer_results'."""
     path = Path(path)
     try:
         data = json.loads(path.read_text())
@@ -255,4 +256,8 @@ def check_result_file(path: str | Path, suite: str, bench_dir: str | Path) -> li
         raise ValueError(f"{path}: not a readable JSON result file ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise ValueError(f"{path}: expected an object with a 'results' list")
-    return [check_result_entry(Path(bench_dir), suite, e) for e in data["results"]]
+    out = []
+    for key in ("results", "peer_results"):
+        for entry in data.get(key) or []:
+            out.append((str(entry.get("solver", key)), check_result_entry(Path(bench_dir), suite, entry)))
+    return out

@@ -301,5 +301,6 @@ def test_result_file_checker(tmp_path: Path) -> None:
     write_results(out, [BenchResult("c208C5", [["C50", "C53", "C58", "C60", "S14", "S11", "C39"]], 158.48, 1, 1.0,
                                     True),
                         BenchResult("c208C5", [["C50", "C53", "C58", "C60", "S14", "C39"]], 150.0, 1, 1.0, True)])
-    first, second = check_result_file(out, "evrptw", bench_dir())
+    (s1, first), (s2, second) = check_result_file(out, "evrptw", bench_dir())
+    assert (s1, s2) == ("evfleet", "evfleet")
     assert first.feasible and not second.feasible
