@@ -281,9 +281,9 @@ class BenchReport:
             "feasible": sum(x.feasible for x in res),
             "vehicles_at_bks": sum(1 for r, x in with_bks if x.feasible and x.vehicles <= r.bks.vehicles),
             "vehicles_within_bks_plus_1": sum(1 for r, x in with_bks if x.feasible and x.vehicles <= r.bks.vehicles + 1),
-            "mean_gap_pct_at_bks_fleet": round(mean(g for g in gaps if g is not None), 3) if gaps else None,
-            "mean_gap_pct_all_feasible": round(mean(g for g in all_gaps if g is not None), 3) if all_gaps else None,
-            "max_gap_pct_at_bks_fleet": round(max(g for g in gaps if g is not None), 3) if gaps else None,
+            "mean_gap_pct_at_bks_fleet": _r3(mean(g for g in gaps if g is not None)) if gaps else None,
+            "mean_gap_pct_all_feasible": _r3(mean(g for g in all_gaps if g is not None)) if all_gaps else None,
+            "max_gap_pct_at_bks_fleet": _r3(max(g for g in gaps if g is not None)) if gaps else None,
             "mean_seconds": round(mean(x.seconds for x in res), 2),
         }
         if optimal:
@@ -293,6 +293,10 @@ class BenchReport:
                 if x.feasible and x.vehicles == r.bks.vehicles and x.distance <= r.bks.distance + 0.005
             )
         return out
+
+
+def _r3(x: float) -> float:
+    return round(x, 3) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def run_bench(
