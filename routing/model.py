@@ -267,7 +267,7 @@ def build_model(
                 if not allowed:
                     routing.ActiveVar(idx).SetValue(0)
                 elif len(allowed) < nv:
-                    routing.SetAllowedVehiclesForIndex(sorted(allowed), idx)
+                    routing.VehicleVar(idx).SetValues([-1] + sorted(allowed))
             if job.drop_penalty is not None:
                 pen = int(round(job.drop_penalty * scale))
             else:
@@ -278,7 +278,7 @@ def build_model(
             if not allowed:
                 routing.ActiveVar(idx).SetValue(0)
             else:
-                routing.SetAllowedVehiclesForIndex(allowed, idx)
+                routing.VehicleVar(idx).SetValues([-1] + allowed)
             routing.AddDisjunction([idx], 0)
             assert energy is not None and nd.station is not None
             vt = next(vt for _, vt in vehicles if vt.id == nd.vtype) if allowed else None
@@ -290,12 +290,13 @@ def build_model(
             ratio = 60.0 * TIME_SCALE / (kw * ENERGY_SCALE)  # time units per energy unit
             num = int(math.ceil(ratio * RATIO_DEN - 1e-9))
             solver.Add(time.SlackVar(idx) * RATIO_DEN >= energy.SlackVar(idx) * num)
+            b = vt.battery
+            assert b is not None
+            full = int(math.floor((b.capacity_kwh - b.reserve_kwh) * ENERGY_SCALE + 1e-9))
+            # Charge on departure never above capacity (the dimension only bounds the next arrival).
+            solver.Add(energy.CumulVar(idx) + energy.SlackVar(idx) <= full)
             if p.recharge_policy is RechargePolicy.FULL:
-                b = vt.battery
-                assert b is not None
-                full = int(math.floor((b.capacity_kwh - b.reserve_kwh) * ENERGY_SCALE + 1e-9))
-                cond = routing.ActiveVar(idx)
-                solver.Add(energy.CumulVar(idx) + energy.SlackVar(idx) >= full * cond)
+                solver.Add(energy.CumulVar(idx) + energy.SlackVar(idx) >= full * routing.ActiveVar(idx))
     keep.append(nodes)
     return BuiltModel(manager, routing, nodeset, vehicles, time, energy, big, horizon, keep)
 

@@ -314,7 +314,7 @@ class _Runner:
         if ev.feasible:
             for k in range(len(ev.route.stops) - 1, -1, -1):
                 st = ev.route.stops[k]
-                if st.kind is StopKind.STATION and st.energy_charged_kwh <= EPS:
+                if st.kind is StopKind.STATION:
                     fewer = visits[:k] + visits[k + 1:]
                     ev3 = evaluate_route(self.geo, vid, vt, fewer, departure)
                     if ev3.feasible and ev3.route.distance_km <= ev.route.distance_km + EPS:
