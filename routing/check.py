@@ -20,7 +20,7 @@ from enum import Enum
 import numpy as np
 
 from routing.matrix import great_circle_matrix_km
-from routing.problem import Job, RechargePolicy, RoutingProblem, VehicleType
+from routing.problem import Battery, Job, RechargePolicy, RoutingProblem, VehicleType
 from routing.solution import Route, RoutingSolution, Stop, StopKind
 
 DEFAULT_TOLERANCE = 1e-6
@@ -45,6 +45,7 @@ class Constraint(str, Enum):
     BATTERY_CAPACITY = "battery_capacity"  # state of charge above the battery capacity
     CHARGING = "charging"  # negative charge, partial charge under the FULL policy, diesel at a station
     MISMATCH = "mismatch"  # a figure reported by the solution differs from the recomputed one
+    UNSERVED_REASON = "unserved_reason"  # the reason given for an unserved job is refuted by a direct trip
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,19 @@ def distance_matrix_km(problem: RoutingProblem) -> np.ndarray:
     return great_circle_matrix_km(lat, lon) * problem.road_detour_factor
 
 
+def consumption_kwh_per_km(battery: Battery, load_kg: float, payload_kg: float) -> float:
+    """Rate with `load_kg` on board [kWh/km]: linear from empty to full payload (`routing.problem`, 'Energy').
+
+    Re-implemented here rather than calling `Battery.rate`, so a slip in the shared type cannot hide itself.
+    Not clamped: above the payload (a PAYLOAD violation anyway) the line is extrapolated.
+    """
+    empty = battery.consumption_empty_kwh_per_km
+    full = empty if battery.consumption_full_kwh_per_km is None else battery.consumption_full_kwh_per_km
+    if payload_kg <= 0:
+        return empty
+    return empty + (full - empty) * max(load_kg, 0.0) / payload_kg
+
+
 def _close(expected: float, found: float, tol: float) -> bool:
     return abs(expected - found) <= tol * max(1.0, abs(expected))
 
@@ -214,6 +228,8 @@ class _Checker:
                 self.add(Constraint.UNKNOWN_ID, "unserved job id not in the problem", where=u.job_id)
             elif served[u.job_id]:
                 self.add(Constraint.UNSERVED_CONFLICT, "job listed as unserved but served on a route", where=u.job_id)
+            else:
+                self._check_reason(self.jobs[u.job_id], u.reason.value)
         for job_id, n in listed.items():
             if n > 1:
                 self.add(Constraint.UNSERVED_CONFLICT, f"job listed as unserved {n} times", where=job_id)
@@ -285,7 +301,7 @@ class _Checker:
         if t < vt.shift_start - tol:
             self.add(Constraint.SHIFT_START, "leaves the depot before the shift starts", vehicle=vid,
                      where=route.start_depot, quantity="departure", expected=vt.shift_start, found=t)
-        soc = battery.initial_kwh if battery else None
+        soc = battery.initial_soc * battery.capacity_kwh if battery else None
         self.compare("soc_departure_kwh", soc, route.soc_departure_kwh, vehicle=vid)
         prev = self.p.index_of(vt.start_depot)
         new_stops: list[Stop] = []
@@ -299,10 +315,10 @@ class _Checker:
             arrival = t + self.travel_minutes(vt, prev, cur)
             figs.distance_km += km
             if battery is not None and soc is not None:
-                used = km * battery.rate(load, vt.payload_kg)
+                used = km * consumption_kwh_per_km(battery, load, vt.payload_kg)
                 figs.energy_kwh += used
                 soc -= used
-                self._check_reserve(soc, battery.reserve_kwh, here)
+                self._check_reserve(soc, battery.reserve_soc * battery.capacity_kwh, here)
             job = stop_jobs[k]
             charged = 0.0
             charge_min = 0.0
@@ -345,10 +361,10 @@ class _Checker:
         figs.distance_km += km
         arrival = t + self.travel_minutes(vt, prev, end)
         if battery is not None and soc is not None:
-            used = km * battery.rate(load, vt.payload_kg)
+            used = km * consumption_kwh_per_km(battery, load, vt.payload_kg)
             figs.energy_kwh += used
             soc -= used
-            self._check_reserve(soc, battery.reserve_kwh, end_here)
+            self._check_reserve(soc, battery.reserve_soc * battery.capacity_kwh, end_here)
         self.compare("arrival", arrival, route.arrival, **end_here)
         self.compare("soc_arrival_kwh", soc, route.soc_arrival_kwh, **end_here)
         if vt.shift_end is not None and arrival > vt.shift_end + tol:
@@ -370,10 +386,74 @@ class _Checker:
             departure=route.departure, arrival=arrival, stops=tuple(new_stops),
             load_departure_kg=sum(j.demand_kg for j in stop_jobs if j is not None), distance_km=figs.distance_km,
             energy_kwh=figs.energy_kwh, fuel_l=figs.fuel_l, cost=figs.cost,
-            soc_departure_kwh=battery.initial_kwh if battery else None, soc_arrival_kwh=soc,
+            soc_departure_kwh=battery.initial_soc * battery.capacity_kwh if battery else None, soc_arrival_kwh=soc,
             energy_charged_kwh=figs.energy_charged_kwh, charging_minutes=figs.charging_minutes,
         )
         return figs, new_route
+
+    # ---- unserved jobs ---------------------------------------------------------------------------------------
+
+    def _check_reason(self, job: Job, reason: str) -> None:
+        """Refute a claimed reason when one vehicle type could do depot -> job -> depot on its own.
+
+        Only the out-and-back trip is tried (no stations, no other jobs), so a reason that holds is never
+        refuted; a wrong one is caught when the direct trip shows it.
+        """
+        eligible = [vt for vt in self.p.vehicle_types
+                    if vt.count > 0 and (job.required_kind is None or job.required_kind is vt.kind)]
+        here = dict(where=job.id, quantity="reason", found=reason)
+        if reason == "no_vehicle_kind":
+            if eligible:
+                self.add(Constraint.UNSERVED_REASON, "a vehicle of the required kind exists",
+                         expected=eligible[0].id, **here)
+            return
+        if reason not in ("capacity", "time_window", "out_of_range"):
+            return  # 'dropped' (servable, left out) needs no proof
+        fits = [vt for vt in eligible if job.demand_kg <= vt.payload_kg * (1.0 + self.tol)]
+        if reason == "capacity":
+            if fits:
+                self.add(Constraint.UNSERVED_REASON, "a vehicle type's payload holds the demand",
+                         expected=fits[0].id, **here)
+            return
+        for vt in fits:
+            timely = self._direct_trip_in_time(vt, job)
+            in_range = self._direct_trip_in_range(vt, job)
+            if reason == "time_window" and timely:
+                self.add(Constraint.UNSERVED_REASON, "a direct trip serves the job within a window and shift",
+                         expected=vt.id, **here)
+                return
+            if reason == "out_of_range" and in_range and timely:
+                self.add(Constraint.UNSERVED_REASON, "a direct trip reaches the job and returns within range",
+                         expected=vt.id, **here)
+                return
+
+    def _direct_trip_in_time(self, vt: VehicleType, job: Job) -> bool:
+        d, j = self.p.index_of(vt.start_depot), self.p.index_of(job.location)
+        e = self.p.index_of(vt.end)
+        arrival = vt.shift_start + self.travel_minutes(vt, d, j)
+        windows = job.windows_sorted or ()
+        start = arrival
+        if windows:
+            ok = [max(arrival, w.start) for w in windows if max(arrival, w.start) <= w.end + self.tol]
+            if not ok:
+                return False
+            start = ok[0]
+        back = start + job.service_minutes + self.travel_minutes(vt, j, e)
+        if vt.shift_end is not None and back > vt.shift_end + self.tol:
+            return False
+        # Leaving the depot as late as possible shortens the route to travel + service (+ no waiting).
+        shortest = self.travel_minutes(vt, d, j) + job.service_minutes + self.travel_minutes(vt, j, e)
+        return vt.max_duration_minutes is None or shortest <= vt.max_duration_minutes + self.tol
+
+    def _direct_trip_in_range(self, vt: VehicleType, job: Job) -> bool:
+        b = vt.battery
+        if b is None:
+            return True
+        d, j = self.p.index_of(vt.start_depot), self.p.index_of(job.location)
+        e = self.p.index_of(vt.end)
+        used = (float(self.dist[d, j]) * consumption_kwh_per_km(b, job.demand_kg, vt.payload_kg)
+                + float(self.dist[j, e]) * consumption_kwh_per_km(b, 0.0, vt.payload_kg))
+        return b.initial_soc * b.capacity_kwh - used >= b.reserve_soc * b.capacity_kwh - self.tol
 
     # ---- stop level --------------------------------------------------------------------------------------
 

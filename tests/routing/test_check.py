@@ -304,3 +304,25 @@ def test_result_file_checker(tmp_path: Path) -> None:
     (s1, first), (s2, second) = check_result_file(out, "evrptw", bench_dir())
     assert (s1, s2) == ("evfleet", "evfleet")
     assert first.feasible and not second.feasible
+
+
+@pytest.mark.parametrize(
+    ("reason", "job", "refuted"),
+    [
+        (UnservedReason.CAPACITY, Job("b", "B", 5000.0), False),
+        (UnservedReason.CAPACITY, Job("b", "B", 500.0), True),
+        (UnservedReason.TIME_WINDOW, Job("b", "B", 10.0, (TimeWindow(0, 9),)), False),  # B is 10 min away
+        (UnservedReason.TIME_WINDOW, Job("b", "B", 10.0, (TimeWindow(0, 11),)), True),
+        (UnservedReason.NO_VEHICLE_KIND, Job("b", "B", required_kind=VehicleKind.DIESEL), True),
+        (UnservedReason.OUT_OF_RANGE, Job("b", "B", 10.0), True),
+        (UnservedReason.DROPPED, Job("b", "B", 10.0), False),
+    ],
+)
+def test_unserved_reasons_are_verified(reason: UnservedReason, job: Job, refuted: bool) -> None:
+    p = problem(jobs=(Job("a", "A", 500.0, (TimeWindow(0, 100),), 10.0), job))
+    only_a = replace(feasible_route(), stops=(feasible_route().stops[0],))
+    report = check_solution(p, solution(only_a, unserved=(UnservedJob("b", reason),)))
+    hits = [v for v in report.violations if v.constraint is Constraint.UNSERVED_REASON]
+    assert bool(hits) is refuted, report.summary()
+    if refuted:
+        assert (hits[0].where, hits[0].found) == ("b", reason.value)
