@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 console = Console()
+if not console.is_terminal:  # piped or captured: wide enough for the side-by-side bench table
+    console = Console(width=180)
 err = Console(stderr=True)
 
 
@@ -188,6 +190,7 @@ def bench_routing(
     ours: Annotated[bool, typer.Option("--ours/--no-ours", help="Run our solver (off: peer alone).")] = True,
     bench_dir: Annotated[Optional[Path], typer.Option(
         help="Benchmark folder (default: $EVFLEET_BENCH_DIR or the repo's sibling ../shared/bench).")] = None,
+    markdown: Annotated[Optional[Path], typer.Option(help="Also write the table as Markdown here.")] = None,
 ) -> None:
     """Run the routing benchmark: gap to BKS per instance, every solution checked, JSON written."""
     from routing.bench import BenchConfig, locate_bench_dir, result_entries, run_bench, select_instances
@@ -237,6 +240,36 @@ def bench_routing(
         if summary:
             console.print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
     console.print(f"results written to {out}")
+    if markdown is not None:
+        markdown.write_text(_markdown_table(report, ours_entries, peer_entries, meta))
+        console.print(f"markdown table written to {markdown}")
+
+
+def _markdown_table(report, ours_entries, peer_entries, meta) -> str:  # noqa: ANN001
+    groups = [(n, {e.instance: e for e in es}) for n, es in (("evfleet", ours_entries), ("pyvrp", peer_entries)) if es]
+    head = ["instance", "BKS veh", "BKS dist"]
+    for name, _ in groups:
+        head += [f"{name} veh", f"{name} dist", f"{name} gap %", f"{name} s", f"{name} check"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in report.rows:
+        first = next((g[row.instance] for _, g in groups if row.instance in g), None)
+        ref = first.extra.get("bks_distance") if first else None
+        cells = [row.instance, str(row.bks.vehicles) if row.bks else "-", _fmt(ref)]
+        for _, entries in groups:
+            e = entries.get(row.instance)
+            if e is None:
+                cells += ["-"] * 5
+                continue
+            cells += [str(e.vehicles), _fmt(e.distance), _gap(e.extra.get("gap_pct")), f"{e.seconds:.1f}",
+                      "ok" if e.feasible else f"FAIL ({len(e.violations)})"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for name, key in (("evfleet", "evfleet"), ("pyvrp", "pyvrp")):
+        summary = meta["summary"].get(key)
+        if summary:
+            lines.append(f"- {name}: " + ", ".join(f"{k} = {v}" for k, v in summary.items()))
+    lines.append(f"- command: `{meta['command']}` (wall {meta['wall_seconds']} s)")
+    return "\n".join(lines) + "\n"
 
 
 def _bench_table(report, ours_entries, peer_entries) -> Table:  # noqa: ANN001

@@ -94,10 +94,13 @@ def test_end_to_end_bench_runs_ours_on_evrptw_and_solomon(tmp_path: Path) -> Non
 
 
 def test_bench_cli_peer_alone_writes_peer_results(tmp_path: Path) -> None:
-    out = tmp_path / "r.json"
+    out, md = tmp_path / "r.json", tmp_path / "r.md"
     result = runner.invoke(app, ["bench", "routing", "--suite", "solomon", "--instances", "C201", "--time-limit", "1",
-                                 "--peer", "pyvrp", "--no-ours", "--out", str(out), "--bench-dir", str(bench_dir())])
+                                 "--peer", "pyvrp", "--no-ours", "--out", str(out), "--bench-dir", str(bench_dir()),
+                                 "--markdown", str(md)])
     assert result.exit_code == 0, result.output
+    assert md.read_text().startswith("| instance | BKS veh | BKS dist | pyvrp veh |")
+    assert "| C201 | 3 | 591.56 |" in md.read_text()
     data = json.loads(out.read_text())
     assert data["results"] == []
     (peer,) = data["peer_results"]
