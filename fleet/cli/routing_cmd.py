@@ -340,6 +340,64 @@ def bench_routing_matrix(
             "geodesic_mean_relative_error": geo.mean_relative_error}]}, indent=1) + "\n")
 
 
+def bench_routing_city(
+    stops: Annotated[str, typer.Option(help="Comma-separated stop counts, e.g. 300,1000.")] = "300",
+    time_limit: Annotated[str, typer.Option("--time-limit", help="Seconds per size, e.g. 60,120.")] = "60",
+    seed: Annotated[int, typer.Option(help="Seed of the scenario and of the search.")] = 0,
+    workers: Annotated[int, typer.Option(help="Processes for the solver's multi-start.")] = 1,
+    out: Annotated[Optional[Path], typer.Option(help="Write results (and checker verdicts) as JSON here.")] = None,
+) -> None:
+    """Synthetic Shenzhen depot-day (mixed fleet, two public stations): solve, check, print a table."""
+    from routing.check import check_solution
+    from routing.scenarios import shenzhen_problem
+
+    try:
+        sizes = [int(s) for s in stops.split(",")]
+        limits = [float(t) for t in time_limit.split(",")]
+    except ValueError:
+        raise _fail("--stops and --time-limit take comma-separated numbers, e.g. --stops 300,1000 --time-limit 60,120") from None
+    if len(limits) == 1:
+        limits = limits * len(sizes)
+    if len(limits) != len(sizes) or min(sizes) < 1 or min(limits) <= 0:
+        raise _fail("give one positive --time-limit per --stops entry (or one for all)")
+    try:
+        from routing.solve import solve
+    except ImportError as exc:  # pragma: no cover
+        raise _fail(f"the routing solver is not available ({exc})") from None
+    table = Table(title=f"Shenzhen city benchmark (seed {seed})")
+    for col in ("stops", "limit s", "solve s", "vehicles", "served", "unserved", "km", "kWh", "charged kWh",
+                "station stops", "litres", "check"):
+        table.add_column(col, justify="right")
+    rows = []
+    for n, limit in zip(sizes, limits):
+        problem = shenzhen_problem(n, seed=seed)
+        err.print(f"  {problem.name}: {problem.vehicle_count} vehicles, {limit:g} s")
+        t0 = time.perf_counter()
+        solution = solve(problem, time_limit_s=limit, seed=seed, workers=workers)
+        seconds = time.perf_counter() - t0
+        report = check_solution(problem, solution)
+        t = report.totals
+        station_stops = sum(1 for r in solution.routes for s in r.stops if s.kind.value == "station")
+        table.add_row(str(n), f"{limit:g}", f"{seconds:.1f}", str(t.vehicles), str(t.jobs_served),
+                      str(len(solution.unserved)), _fmt(t.distance_km, 1), _fmt(t.energy_kwh, 1),
+                      _fmt(t.energy_charged_kwh, 1), str(station_stops), _fmt(t.fuel_l, 1),
+                      "[green]ok[/green]" if report.feasible else f"[red]{len(report.violations)} violation(s)[/red]")
+        rows.append({
+            "instance": problem.name, "stops": n, "time_limit": limit, "seconds": round(seconds, 2),
+            "status": solution.stats.status, "vehicles": t.vehicles, "served": t.jobs_served,
+            "unserved": [{"job": u.job_id, "reason": u.reason.value} for u in solution.unserved],
+            "distance_km": t.distance_km, "energy_kwh": t.energy_kwh, "energy_charged_kwh": t.energy_charged_kwh,
+            "station_stops": station_stops, "fuel_l": t.fuel_l, "feasible": report.feasible,
+            "violations": [str(v) for v in report.violations],
+            "vehicles_by_type": {vt.id: sum(1 for r in solution.routes if r.stops and r.vehicle_type == vt.id)
+                                 for vt in problem.vehicle_types},
+        })
+    console.print(table)
+    if out is not None:
+        out.write_text(json.dumps({"results": rows, "meta": {"seed": seed, "workers": workers}}, indent=1) + "\n")
+        console.print(f"results written to {out}")
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add `route solve|check|check-results` and `bench routing|routing-matrix`."""
     route_app = typer.Typer(help="Vehicle routing: solve a problem file, check a solution.", no_args_is_help=True)
@@ -352,5 +410,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     app.add_typer(route_app, name="route", help="Vehicle routing: solve a problem file, check a solution.")
     bench.command("routing", help="Routing benchmark (Solomon / E-VRPTW) with gap to BKS and optional PyVRP peer.")(
         bench_routing)
+    bench.command("routing-city", help="Synthetic Shenzhen depot-day (300 / 1,000 stops): solve, check, table.")(
+        bench_routing_city)
     bench.command("routing-matrix", help="Time the default distance matrix for N points (target: 2,000 < 1 s).")(
         bench_routing_matrix)

@@ -174,3 +174,15 @@ def test_routing_matrix_bench_cli(tmp_path: Path) -> None:
     (entry,) = json.loads(out.read_text())["results"]
     assert entry["points"] == 300 and len(entry["seconds"]) == 2
     assert entry["geodesic_max_relative_error"] < 0.005
+
+
+def test_routing_city_cli_checks_every_plan(tmp_path: Path) -> None:
+    pytest.importorskip("routing.solve")
+    out = tmp_path / "c.json"
+    result = runner.invoke(app, ["bench", "routing-city", "--stops", "15", "--time-limit", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(out.read_text())["results"]
+    assert row["stops"] == 15 and row["served"] + len(row["unserved"]) == 15
+    assert row["feasible"] is True, row["violations"]
+    bad = runner.invoke(app, ["bench", "routing-city", "--stops", "10,20", "--time-limit", "1,2,3"])
+    assert bad.exit_code == 2 and "one positive --time-limit" in bad.output
