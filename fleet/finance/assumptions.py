@@ -134,6 +134,8 @@ def _build() -> dict[str, Assumption]:
         "routing (charging stops en route)", "none")
     add("driver_cost_per_hour", 0.0, "CNY/h", "no source in shared/reference: enter the lessee's wage cost",
         "none")
+    add("dscr_covenant", 1.2, "x", "FINANCE.md Metrics, DSCR row: covenants typically >= 1.2x", "U",
+        "reports flag a minimum DSCR below it")
     add("sensitivity_swing", 0.25, "relative", "evfleet default: +/-25 % where no sourced range exists", "none")
     return {item.key: item for item in items}
 

@@ -187,6 +187,12 @@ class LeaseTerms:
             raise FinanceInputError(f"{s}.loan.term_months",
                                     f"must not exceed the lease term ({self.term_months} months), "
                                     f"got {self.loan.term_months}")
+        for flag in ("rent_in_advance", "lessor_bears_maintenance", "lessor_bears_insurance"):
+            if not isinstance(getattr(self, flag), bool):
+                raise FinanceInputError(f"{s}.{flag}", f"must be true or false, got {getattr(self, flag)!r}")
+        for text in ("lease_id", "lessee"):
+            if getattr(self, text) is not None and not isinstance(getattr(self, text), str):
+                raise FinanceInputError(f"{s}.{text}", f"must be a string, got {getattr(self, text)!r}")
         if self.start is not None and not isinstance(self.start, dt.date):
             raise FinanceInputError(f"{s}.start", f"must be a date, got {self.start!r}")
 
@@ -267,12 +273,15 @@ class Scenario:
 
 def replace_path(obj: object, path: str, value: object) -> object:
     """A copy of a nested frozen dataclass with the field at dotted `path` replaced (validation re-runs)."""
-    head, _, rest = path.partition(".")
+    return _replace(obj, path.split("."), value, path)
+
+
+def _replace(obj: object, parts: list[str], value: object, path: str) -> object:
+    head, rest = parts[0], parts[1:]
     if not dataclasses.is_dataclass(obj) or head not in {f.name for f in dataclasses.fields(obj)}:
         raise FinanceInputError(path, "no such input field")
-    if rest:
-        return dataclasses.replace(obj, **{head: replace_path(getattr(obj, head), rest, value)})  # type: ignore[arg-type]
-    return dataclasses.replace(obj, **{head: value})  # type: ignore[arg-type]
+    new = _replace(getattr(obj, head), rest, value, path) if rest else value
+    return dataclasses.replace(obj, **{head: new})  # type: ignore[arg-type]
 
 
 def get_path(obj: object, path: str) -> object:

@@ -112,6 +112,8 @@ def level_payment(rate: float, periods: int, present_value: float, future_value:
     Wraps ``-npf.pmt(rate, periods, present_value, fv=-future_value, when=...)``: e.g. the lessor's rent that
     yields `rate` on a net price with a residual value (FINANCE.md L2-L5), or a loan's annuity (T7).
     """
+    if abs(rate) < 1e-9:  # (1 + r)^n − 1 cancels to 0 in floats; the zero-rate limit is exact to ~n·r
+        return (present_value - future_value) / periods
     return float(-npf.pmt(rate, periods, present_value, fv=-future_value, when="begin" if in_advance else "end"))
 
 
@@ -141,6 +143,8 @@ def metrics(cash_flows: ArrayLike, monthly_discount_rate: float, monthly_finance
             monthly_reinvest_rate: float) -> Metrics:
     """All return metrics of a monthly cash flow (t = 0 first, undiscounted)."""
     flows = np.asarray(cash_flows, dtype=float)
+    if not np.all(np.isfinite(flows)):
+        raise ValueError("cash flows contain a non-finite value")
     rate = irr(flows)
     nominal, effective = annualise(rate)
     modified = mirr(flows, monthly_finance_rate, monthly_reinvest_rate)
