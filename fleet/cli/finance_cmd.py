@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -71,6 +71,13 @@ def _print_scenario(report: dict[str, Any], console: Console) -> None:
     console.print(table)
     console.print(f"Lessee saving: {_money(lessee['saving_per_month'])} CNY/month; break-even "
                   f"{_fmt(lessee['break_even_km_per_year'], places=0)} km/yr ({lessee['break_even_note']})", highlight=False)
+    if "rent" in report:
+        rent = report["rent"]
+        console.print(f"Rent {_money(rent['monthly_rent'])} CNY/month (lease-rate factor "
+                      f"{_fmt(rent['lease_rate_factor'], places=5)}); lessor's minimum (project NPV = 0) "
+                      f"{_money(rent['lessor_min_rent_npv_zero'])}, lessee's maximum (saving = 0) "
+                      f"{_money(rent['lessee_max_rent_saving_zero'])}; pre-tax rent at the discount rate "
+                      f"{_money(rent['rent_at_discount_rate_pre_tax'])}", highlight=False)
     if "tornado" in report:
         t = report["tornado"]
         table = Table(title="Sensitivity (one at a time; deltas vs base)", title_justify="left")
@@ -136,12 +143,12 @@ def _print_portfolio(report: dict[str, Any], console: Console) -> None:
 
 
 def roi(
-    scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario JSON file (format in docs/finance.md)."),
-    lease: Optional[str] = typer.Option(None, "--lease", help="Lease id in the database."),
-    portfolio: bool = typer.Option(False, "--portfolio", help="All leases in the database, per lessee and in total."),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-    tornado: bool = typer.Option(True, "--tornado/--no-tornado", help="Include the sensitivity table."),
-    flows: bool = typer.Option(False, "--flows", help="Include the monthly cash flows (JSON only)."),
+    scenario: Annotated[Path | None, typer.Option("--scenario", help="Scenario JSON file (docs/finance.md).")] = None,
+    lease: Annotated[str | None, typer.Option("--lease", help="Lease id in the database.")] = None,
+    portfolio: Annotated[bool, typer.Option("--portfolio", help="All leases in the database, per lessee and total.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    tornado: Annotated[bool, typer.Option("--tornado/--no-tornado", help="Include the sensitivity table.")] = True,
+    flows: Annotated[bool, typer.Option("--flows", help="Include the monthly cash flows (JSON only).")] = False,
 ) -> None:
     """Lease economics: lessor NPV/IRR/DSCR, lessee TCO against diesel, sensitivity."""
     from fleet.finance import report as rep

@@ -16,7 +16,25 @@ from .lessor import LessorResult, PortfolioLease, PortfolioResult, evaluate_leas
 from .sensitivity import DEFAULT_DRIVERS, Driver, Tornado, tornado
 
 __all__ = [
-    "Carbon", "DEFAULT_DRIVERS", "Driver", "FinanceInputError", "LeaseTerms", "LesseeComparison", "LesseeInputs",
-    "LessorResult", "Loan", "PortfolioLease", "PortfolioResult", "Scenario", "ScenarioResult", "Tornado", "Usage",
-    "break_even_km", "compare", "evaluate", "evaluate_lease", "evaluate_portfolio", "tornado",
+    "DEFAULT_DRIVERS",
+    "Carbon",
+    "Driver",
+    "FinanceInputError",
+    "LeaseTerms",
+    "LesseeComparison",
+    "LesseeInputs",
+    "LessorResult",
+    "Loan",
+    "PortfolioLease",
+    "PortfolioResult",
+    "Scenario",
+    "ScenarioResult",
+    "Tornado",
+    "Usage",
+    "break_even_km",
+    "compare",
+    "evaluate",
+    "evaluate_lease",
+    "evaluate_portfolio",
+    "tornado",
 ]

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 from data.reference import VEHICLES_CSV
 
@@ -150,7 +151,7 @@ def default(key: str) -> float:
 
 def tagged(key: str, *, integer: bool = False) -> Any:
     """A dataclass field defaulting to the assumption `key` and tagged with it."""
-    value: Any = int(round(default(key))) if integer else default(key)
+    value: Any = round(default(key)) if integer else default(key)
     return dataclasses.field(default=value, metadata={"assumption": key})
 
 

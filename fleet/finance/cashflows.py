@@ -13,7 +13,7 @@ equity flow and CFADS carry the tax actually paid (`tax`), which includes the in
 
 from __future__ import annotations
 
-import dataclasses
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,7 +93,7 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 def lessor_cashflows(lease: LeaseTerms, usage: Usage, carbon: Carbon) -> LessorCashFlows:
     """Monthly lessor cash flows of one lease over its term [CNY]."""
     n = lease.term_months
-    z = lambda: np.zeros(n + 1)  # noqa: E731
+    z = lambda: np.zeros(n + 1)
     months = slice(1, n + 1)
 
     purchase, drawdown, rent, deposit = z(), z(), z(), z()
@@ -149,11 +149,11 @@ def _tax_with_loss_carry_forward(taxable: np.ndarray, rate: float) -> np.ndarray
     return tax
 
 
-def month_offset(start: "object | None", origin: "object | None") -> int:
-    """Whole months from `origin` to `start` (both dates or None = 0)."""
+def month_offset(start: dt.date | None, origin: dt.date | None) -> int:
+    """Whole calendar months from `origin` to `start` (0 when either is unknown)."""
     if start is None or origin is None:
         return 0
-    return (start.year - origin.year) * 12 + (start.month - origin.month)  # type: ignore[attr-defined]
+    return (start.year - origin.year) * 12 + (start.month - origin.month)
 
 
 def combine(flows: list[LessorCashFlows], offsets: list[int]) -> LessorCashFlows:
@@ -181,8 +181,3 @@ def combine(flows: list[LessorCashFlows], offsets: list[int]) -> LessorCashFlows
         discount_rate_monthly=float(np.dot(weights, [f.discount_rate_monthly for f in flows])),
         debt_rate_monthly=float(np.dot(weights, [f.debt_rate_monthly for f in flows])),
     )
-
-
-def with_fields(flows: LessorCashFlows, **changes: object) -> LessorCashFlows:
-    """A copy with some fields replaced (for tests and what-ifs)."""
-    return dataclasses.replace(flows, **changes)  # type: ignore[arg-type]

@@ -15,6 +15,6 @@ class FinanceInputError(ValueError):
         self.reason = message
         super().__init__(f"{field}: {message}")
 
-    def under(self, prefix: str) -> "FinanceInputError":
+    def under(self, prefix: str) -> FinanceInputError:
         """The same error with its field path prefixed (used when an input is nested in a larger one)."""
         return FinanceInputError(f"{prefix}.{self.field}", self.reason)

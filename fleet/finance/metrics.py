@@ -9,8 +9,8 @@ leases: nominal annual / 12); `annualise` turns a monthly rate into nominal (12Â
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import numpy_financial as npf

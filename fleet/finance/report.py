@@ -138,6 +138,13 @@ def scenario_dict(result: ScenarioResult, tornado: Tornado | None = None,
         "note": MONEY_NOTE,
         "lessor": lessor_dict(result.lessor, flows=flows),
         "lessee": lessee_dict(result.lessee),
+        "rent": {
+            "monthly_rent": _money(result.scenario.lease.monthly_rent),
+            "lease_rate_factor": _ratio(result.rent.lease_rate_factor),
+            "rent_at_discount_rate_pre_tax": _money(result.rent.rent_at_discount_rate_pre_tax),
+            "lessor_min_rent_npv_zero": _money(result.rent.lessor_min),
+            "lessee_max_rent_saving_zero": _money(result.rent.lessee_max),
+        },
     }
     if tornado is not None:
         out["tornado"] = tornado_dict(tornado)

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .assumptions import default
 from .carbon_prices import CARBON_PRICE_SCENARIOS
 from .errors import FinanceInputError
-from .inputs import Carbon, LeaseTerms, LesseeInputs, Loan, Scenario, Usage, replace_path
+from .inputs import Carbon, LeaseTerms, LesseeInputs, Loan, Scenario, Usage, get_path, replace_path
 from .sensitivity import DEFAULT_DRIVERS, Driver
-from .assumptions import default
 
 FORMAT = "evfleet.finance.scenario/1"
 _TOP = {"format", "name", "description", "usage", "lease", "carbon", "lessee", "sensitivity", "variants"}
@@ -127,7 +127,7 @@ def scenario_file_from_dict(data: Any) -> ScenarioFile:
         raw = _object(raw, path)
         unknown = set(raw) - {"name", "description", "set"}
         if unknown:
-            raise FinanceInputError(f"{path}.{sorted(unknown)[0]}", "unknown field; known fields: description, name, set")
+            raise FinanceInputError(f"{path}.{min(unknown)}", "unknown field; known fields: description, name, set")
         if not isinstance(raw.get("name"), str) or not raw["name"]:
             raise FinanceInputError(f"{path}.name", "a variant needs a non-empty name")
         variant = dataclasses.replace(base, name=raw["name"], description=raw.get("description", ""))
@@ -141,7 +141,7 @@ def scenario_file_from_dict(data: Any) -> ScenarioFile:
     sensitivity = _object(data.get("sensitivity", {}), "sensitivity")
     unknown = set(sensitivity) - {"swing", "drivers"}
     if unknown:
-        raise FinanceInputError(f"sensitivity.{sorted(unknown)[0]}", "unknown field; known fields: drivers, swing")
+        raise FinanceInputError(f"sensitivity.{min(unknown)}", "unknown field; known fields: drivers, swing")
     swing = sensitivity.get("swing", default("sensitivity_swing"))
     if isinstance(swing, bool) or not isinstance(swing, (int, float)) or not 0 < swing < 1:
         raise FinanceInputError("sensitivity.swing", f"must be a fraction between 0 and 1, got {swing!r}")
@@ -156,11 +156,9 @@ def _driver(raw: Any, path: str, base: Scenario) -> Driver:
     raw = _object(raw, path)
     unknown = set(raw) - {"name", "path", "low", "high"}
     if unknown:
-        raise FinanceInputError(f"{path}.{sorted(unknown)[0]}", "unknown field; known fields: high, low, name, path")
+        raise FinanceInputError(f"{path}.{min(unknown)}", "unknown field; known fields: high, low, name, path")
     if not isinstance(raw.get("path"), str):
         raise FinanceInputError(f"{path}.path", "must name an input field, e.g. 'lease.monthly_rent'")
-    from .inputs import get_path
-
     try:
         get_path(base, raw["path"])
     except FinanceInputError:

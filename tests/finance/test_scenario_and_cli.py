@@ -44,7 +44,7 @@ def test_round_trip_keeps_every_field() -> None:
 def test_shipped_example_loads(tmp_path: Path) -> None:
     loaded = read_scenario_file(EXAMPLE)
     assert loaded.base.lease.loan.share_of_net_price == 0.7
-    assert [v.name for v in loaded.variants][0] == "carbon at CEA 2024 year-end"
+    assert loaded.variants[0].name == "carbon at CEA 2024 year-end"
     assert loaded.variants[0].carbon.price_cny_per_t == 97.49 and loaded.base.carbon.price_cny_per_t == 51.33
 
 
