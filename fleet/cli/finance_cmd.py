@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from fleet.cli.common import DB_OPTION, LESSEE_OPTION, scoped_session
 from fleet.finance.errors import FinanceInputError
+from fleet.scope import ScopeError
 
 
 def _fail(message: str) -> None:
@@ -144,49 +147,85 @@ def _print_portfolio(report: dict[str, Any], console: Console) -> None:
 
 def roi(
     scenario: Annotated[Path | None, typer.Option("--scenario", help="Scenario JSON file (docs/finance.md).")] = None,
-    lease: Annotated[str | None, typer.Option("--lease", help="Lease id in the database.")] = None,
+    saved: Annotated[str | None, typer.Option("--saved", help="Name of a scenario saved in the database.")] = None,
+    lease: Annotated[str | None, typer.Option("--lease", help="Lease code (or id) in the database.")] = None,
     portfolio: Annotated[bool, typer.Option("--portfolio", help="All leases in the database, per lessee and total.")] = False,
+    save_as: Annotated[str | None, typer.Option("--save-as", help="With --scenario: also save it in the database under this name.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     tornado: Annotated[bool, typer.Option("--tornado/--no-tornado", help="Include the sensitivity table.")] = True,
     flows: Annotated[bool, typer.Option("--flows", help="Include the monthly cash flows (JSON only).")] = False,
+    db: str | None = DB_OPTION,
+    lessee: str | None = LESSEE_OPTION,
 ) -> None:
     """Lease economics: lessor NPV/IRR/DSCR, lessee TCO against diesel, sensitivity."""
-    from fleet.finance import report as rep
 
-    chosen = [scenario is not None, lease is not None, portfolio]
-    if sum(chosen) != 1:
-        _fail("give exactly one of --scenario FILE, --lease ID or --portfolio")
+    if sum([scenario is not None, saved is not None, lease is not None, portfolio]) != 1:
+        _fail("give exactly one of --scenario FILE, --saved NAME, --lease ID or --portfolio")
+    if save_as is not None and scenario is None:
+        _fail("--save-as needs --scenario FILE")
     console = Console(width=160)
     try:
         if scenario is not None:
-            from fleet.finance.evaluate import evaluate
             from fleet.finance.scenario import read_scenario_file
-            from fleet.finance.sensitivity import tornado as run_tornado
 
             try:
                 loaded = read_scenario_file(scenario)
             except FinanceInputError as error:
                 _fail(str(error) if error.field == str(scenario) else f"{scenario}: {error}")
-            base = evaluate(loaded.base)
-            table = run_tornado(loaded.base, loaded.drivers, loaded.swing) if tornado else None
-            variants = [evaluate(v) for v in loaded.variants]
-            data = rep.scenario_dict(base, table, variants, flows=flows)
-            print(rep.to_json(data)) if as_json else _print_scenario(data, console)
-        else:
-            from fleet.finance import from_db
+            if save_as is not None:
+                _save(scenario, save_as, db, lessee, console)
+            data = _scenario_report(loaded, tornado, flows)
+            _emit(data, as_json, lambda: _print_scenario(data, console))
+            return
+        from fleet.finance import from_db
 
-            data = from_db.lease_report(lease, tornado=tornado, flows=flows) if lease is not None \
-                else from_db.portfolio_report()
-            if as_json:
-                print(rep.to_json(data))
+        with scoped_session(db, lessee) as (session, scope):
+            if saved is not None:
+                data = _scenario_report(from_db.load_scenario(session, scope, saved), tornado, flows)
+                _emit(data, as_json, lambda: _print_scenario(data, console))
             elif lease is not None:
-                _print_scenario(data, console)
+                data = from_db.lease_report(session, scope, lease, tornado=tornado, flows=flows)
+                _emit(data, as_json, lambda: _print_scenario(data, console))
             else:
-                _print_portfolio(data, console)
+                data = from_db.portfolio_report(session, scope)
+                _emit(data, as_json, lambda: _print_portfolio(data, console))
     except FinanceInputError as error:
         _fail(str(error))
     except LookupError as error:
         _fail(str(error.args[0]) if error.args else str(error))
+    except ScopeError as error:
+        _fail(str(error))
+    except sa.exc.SQLAlchemyError as error:
+        _fail(f"database error ({type(error).__name__}): {str(error).splitlines()[0]}; "
+              "has the schema been created (evfleet db upgrade / evfleet demo)?")
+
+
+def _scenario_report(loaded: Any, tornado: bool, flows: bool) -> dict[str, Any]:
+    from fleet.finance import report as rep
+    from fleet.finance.evaluate import evaluate
+    from fleet.finance.sensitivity import tornado as run_tornado
+
+    table = run_tornado(loaded.base, loaded.drivers, loaded.swing) if tornado else None
+    return rep.scenario_dict(evaluate(loaded.base), table, [evaluate(v) for v in loaded.variants], flows=flows)
+
+
+def _emit(data: dict[str, Any], as_json: bool, print_table: Any) -> None:
+    from fleet.finance.report import to_json
+
+    if as_json:
+        typer.echo(to_json(data))
+    else:
+        print_table()
+
+
+def _save(path: Path, name: str, db: str | None, lessee: str | None, console: Console) -> None:
+    import json
+
+    from fleet.finance import from_db
+
+    with scoped_session(db, lessee) as (session, scope):
+        from_db.save_scenario(session, scope, name, json.loads(path.read_text(encoding="utf-8")))
+    Console(stderr=True).print(f"saved scenario {name!r} ({scope.describe()})", highlight=False)
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:

@@ -4,7 +4,8 @@ Month t = 0 is the lease start (purchase, loan drawdown, deposit in, first rent 
 t = 1..N are the ends of the lease months (running costs, carbon, debt service, rent in arrears); the residual
 value comes in and the deposit goes back at t = N. Signs are the lessor's: inflows positive.
 
-Tax is a simple rate on the month's taxable profit = rent + carbon − running costs − straight-line depreciation
+Tax is a simple rate on the month's taxable profit = the month's rent (accrual: rent paid in advance at t − 1 is
+income of month t) + carbon − running costs − straight-line depreciation
 of (net price − residual value) over the term − interest, with losses carried forward inside the lease (no tax
 is refunded). Selling at the residual value is then neither gain nor loss. The project (unlevered) flow carries
 the tax computed without the interest deduction (`tax_unlevered`), so financing never changes project NPV; the
@@ -21,7 +22,7 @@ import numpy as np
 from .debt import debt_schedule
 from .inputs import Carbon, LeaseTerms, Usage
 
-COMPONENTS = ("purchase", "loan_drawdown", "rent", "deposit", "maintenance", "insurance", "battery", "carbon",
+COMPONENTS = ("purchase", "loan_drawdown", "rent", "rent_for_period", "deposit", "maintenance", "insurance", "battery", "carbon",
               "residual", "tax", "tax_unlevered", "interest",
               "principal")
 
@@ -34,6 +35,8 @@ class LessorCashFlows:
     """−(price − subsidies) at t = 0."""
     loan_drawdown: np.ndarray
     rent: np.ndarray
+    rent_for_period: np.ndarray
+    """Rent credited to the month it pays for (rent in advance at t − 1 counts for month t); used for DSCR/LLCR."""
     deposit: np.ndarray
     maintenance: np.ndarray
     insurance: np.ndarray
@@ -65,6 +68,12 @@ class LessorCashFlows:
         return self.rent + self.carbon + self.maintenance + self.insurance + self.battery + self.tax
 
     @property
+    def cfads_for_cover(self) -> np.ndarray:
+        """CFADS with rent matched to the month it pays for, so that a month's debt service is set against that
+        month's rent even when the rent arrives at the start of the month (in advance)."""
+        return self.cfads - self.rent + self.rent_for_period
+
+    @property
     def project(self) -> np.ndarray:
         """Unlevered flow: purchase, rent, deposit, costs, carbon, unlevered tax and residual (no loan)."""
         return self.purchase + self.deposit + self.residual + self.cfads - self.tax + self.tax_unlevered
@@ -82,7 +91,7 @@ class LessorCashFlows:
 
     def totals(self) -> dict[str, float]:
         """Undiscounted sum of each component over the horizon [CNY]."""
-        return {name: float(getattr(self, name).sum()) for name in COMPONENTS}
+        return {name: float(getattr(self, name).sum()) for name in COMPONENTS if name != "rent_for_period"}
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -99,6 +108,8 @@ def lessor_cashflows(lease: LeaseTerms, usage: Usage, carbon: Carbon) -> LessorC
     purchase, drawdown, rent, deposit = z(), z(), z(), z()
     maintenance, insurance, battery, carbon_flow, residual = z(), z(), z(), z(), z()
 
+    rent_for_period = z()
+    rent_for_period[months] = lease.monthly_rent
     purchase[0] = -lease.net_price
     drawdown[0] = lease.loan_amount
     if lease.rent_in_advance:
@@ -120,12 +131,13 @@ def lessor_cashflows(lease: LeaseTerms, usage: Usage, carbon: Carbon) -> LessorC
     loan = debt_schedule(lease.loan_amount, lease.loan.annual_rate, lease.loan.term_months, lease.loan.method, n)
     depreciation = z()
     depreciation[months] = (lease.net_price - lease.residual_value) / n
-    operating_profit = rent + carbon_flow + maintenance + insurance + battery - depreciation
+    operating_profit = rent_for_period + carbon_flow + maintenance + insurance + battery - depreciation
     tax = -_tax_with_loss_carry_forward(operating_profit - loan.interest, lease.tax_rate)
     tax_unlevered = -_tax_with_loss_carry_forward(operating_profit, lease.tax_rate)
 
     return LessorCashFlows(
-        purchase=_frozen(purchase), loan_drawdown=_frozen(drawdown), rent=_frozen(rent), deposit=_frozen(deposit),
+        purchase=_frozen(purchase), loan_drawdown=_frozen(drawdown), rent=_frozen(rent),
+        rent_for_period=_frozen(rent_for_period), deposit=_frozen(deposit),
         maintenance=_frozen(maintenance), insurance=_frozen(insurance), battery=_frozen(battery),
         carbon=_frozen(carbon_flow), residual=_frozen(residual), tax=_frozen(tax),
         tax_unlevered=_frozen(tax_unlevered),

@@ -35,9 +35,14 @@ class LessorResult:
 
 def summarise(label: str, flows: LessorCashFlows, llcr_numerator: float, debt_at_start: float,
               leases: int = 1) -> LessorResult:
-    """Metrics of a set of flows; the LLCR is given as PV of CFADS over the loan life ÷ debt at drawdown."""
+    """Metrics of a set of flows; the LLCR is given as PV of CFADS over the loan life ÷ debt at drawdown.
+
+    DSCR_t = CFADS_t / debt service_t for months with debt service, where CFADS counts each month's rent in the
+    month it pays for (`cfads_for_cover`): with rent in advance the last instalment is covered by the last rent,
+    received a month earlier, rather than showing a negative cover.
+    """
     r = flows.discount_rate_monthly
-    cover = dscr(flows.cfads, flows.debt_service)
+    cover = dscr(flows.cfads_for_cover, flows.debt_service)
     return LessorResult(
         label=label,
         flows=flows,
@@ -57,7 +62,7 @@ def evaluate_lease(lease: LeaseTerms, usage: Usage, carbon: Carbon) -> LessorRes
 
 
 def _result(label: str, flows: LessorCashFlows) -> LessorResult:
-    numerator = pv_over_loan_life(flows.cfads, flows.debt_service, flows.debt_rate_monthly)
+    numerator = pv_over_loan_life(flows.cfads_for_cover, flows.debt_service, flows.debt_rate_monthly)
     return summarise(label, flows, numerator, float(flows.debt_balance[0]))
 
 
@@ -93,7 +98,7 @@ def evaluate_portfolio(items: list[PortfolioLease]) -> PortfolioResult:
     parts: list[tuple[str, LessorCashFlows, int, float, float]] = []
     for item in items:
         flows = lessor_cashflows(item.lease, item.usage, item.carbon)
-        numerator = pv_over_loan_life(flows.cfads, flows.debt_service, flows.debt_rate_monthly)
+        numerator = pv_over_loan_life(flows.cfads_for_cover, flows.debt_service, flows.debt_rate_monthly)
         label = item.lease.lease_id or f"lease {len(per_lease) + 1}"
         per_lease.append(summarise(label, flows, numerator, float(flows.debt_balance[0])))
         offset = month_offset(item.lease.start, origin)

@@ -28,7 +28,10 @@ def irr(cash_flows: ArrayLike) -> float | None:
     flows = np.asarray(cash_flows, dtype=float)
     if not (np.any(flows > 0) and np.any(flows < 0)):
         return None
-    value = float(npf.irr(flows))
+    try:
+        value = float(npf.irr(flows))
+    except np.linalg.LinAlgError:  # polynomial roots overflow on degenerate (e.g. subnormal) flows
+        return None
     return None if math.isnan(value) else value
 
 

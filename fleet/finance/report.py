@@ -70,6 +70,7 @@ def lessor_dict(r: LessorResult, *, flows: bool = False) -> dict[str, Any]:
             "project": [_money(v) for v in r.flows.project],
             "equity": [_money(v) for v in r.flows.equity],
             "cfads": [_money(v) for v in r.flows.cfads],
+            "cfads_for_cover": [_money(v) for v in r.flows.cfads_for_cover],
             "debt_service": [_money(v) for v in r.flows.debt_service],
         }
     return out

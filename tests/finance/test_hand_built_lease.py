@@ -102,6 +102,15 @@ def test_rent_in_advance_moves_rent_one_month_earlier() -> None:
     assert list(result.flows.project) == pytest.approx(expected, abs=1e-9)
 
 
+def test_rent_in_advance_dscr_matches_rent_to_its_month() -> None:
+    """Rent at t = 0..11 pays for months 1..12, so every month's cover is still 8,177.50 / payment."""
+    result = evaluate_lease(_lease(rent_in_advance=True), USAGE, CARBON)
+    payment = 50_000 * R / (1 - (1 + R) ** -12)
+    assert result.flows.cfads[12] == pytest.approx(CFADS - 8_500)  # no rent arrives at t = 12 itself
+    assert result.dscr_min == pytest.approx(CFADS / payment, abs=1e-10)
+    assert result.dscr_avg == pytest.approx(CFADS / payment, abs=1e-10)
+
+
 def test_tax_with_depreciation_interest_and_loss_carry_forward() -> None:
     """Three-month lease, tax 20 %: depreciation (100,000 − 10,000) / 3 = 30,000 a month.
 
