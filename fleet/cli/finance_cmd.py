@@ -228,6 +228,31 @@ def _save(path: Path, name: str, db: str | None, lessee: str | None, console: Co
     Console(stderr=True).print(f"saved scenario {name!r} ({scope.describe()})", highlight=False)
 
 
+def bench_finance(
+    runs: Annotated[int, typer.Option("--runs", min=1, help="Repetitions per case.")] = 5,
+    out: Annotated[Path, typer.Option("--out", help="JSON file to write.")] = Path("bench-results/finance.json"),
+    db: Annotated[str | None, typer.Option("--db", help="Use this database instead of a fresh demo SQLite.")] = None,
+) -> None:
+    """Time the demo portfolio report (target < 2 s) and a scenario with its tornado; print a table, write JSON."""
+    import json
+
+    from fleet.finance.bench import as_json, run
+
+    timings = run(runs, db)
+    table = Table(title="evfleet bench finance", title_justify="left")
+    for name in ("case", "runs", "min s", "median s", "max s", "target s", "meets", "detail"):
+        table.add_column(name, justify="right" if name.endswith("s") or name == "runs" else "left")
+    for t in timings:
+        table.add_row(t.case, str(t.runs), f"{t.min_s:.3f}", f"{t.median_s:.3f}", f"{t.max_s:.3f}",
+                      "–" if t.target_s is None else f"{t.target_s:g}",
+                      "–" if t.meets_target is None else ("yes" if t.meets_target else "NO"), t.detail)
+    Console(width=160).print(table)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(as_json(timings), indent=2), encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add `evfleet roi` to the app."""
+    """Add `evfleet roi` to the app and `evfleet bench finance` to the bench group."""
     app.command("roi", help="Lease economics: lessor NPV/IRR/DSCR, lessee TCO vs diesel, sensitivity.")(roi)
+    bench.command("finance", help="Time the demo portfolio report and a scenario tornado; table + JSON.")(bench_finance)
