@@ -11,17 +11,18 @@ specific place the database offers, and the report says where (`sources`):
   scheduled cost), else the depot tariff's lowest base-period price (overnight valley charging), else default.
 - diesel alternative: the lease's replaced diesel model (L/100km, price as a new truck to 'buy'); its residual
   value uses the default residual share (FINANCE.md L2, assumed).
+- driver time lost to charging [h/1000km]: hours at `station` stops ÷ routed km in the current route plans.
 - carbon: the lease's `emissions_claimant` takes all of the tonnes (METHODOLOGY.md §3, one claimant); avoided
-  kg/km is the default until the emissions module supplies a per-lease figure.
+  kg/km comes from the caller (`avoided_kg_per_km`, the emissions module's figure per lease) or the default.
 
 `MISSING_FIELDS` lists what the schema lacks for lease economics; those inputs take documented defaults.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,8 @@ from fleet.models import (
     Lessee,
     PlanStatus,
     Repayment,
+    RoutePlan,
+    RouteStop,
     Tariff,
     Vehicle,
     VehicleDay,
@@ -110,6 +113,7 @@ class _Context:
     metered: dict[int, tuple[float, float, int]]  # vehicle -> (km, kWh at the charger over km with kWh, days)
     efficiency: dict[int, float]  # depot -> mean connector efficiency
     plan_cost: dict[int, tuple[float, float]]  # depot -> (fen, kWh) of current charging plans
+    station_hours: dict[int, tuple[float, float]]  # vehicle -> (hours at charging stations, km) in current routes
 
 
 def _context(session: Session, scope: Scope) -> _Context:
@@ -135,6 +139,14 @@ def _context(session: Session, scope: Scope) -> _Context:
     ).group_by(ChargingPlan.depot_id)
     for depot_id, fen, kwh in session.execute(query).all():
         plan_cost[depot_id] = (float(fen or 0), float(kwh or 0))
+    station_hours: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    query = select_rows(scope, RouteStop).join(RoutePlan, RoutePlan.id == RouteStop.plan_id).where(
+        RoutePlan.status == PlanStatus.CURRENT).with_only_columns(
+        RouteStop.vehicle_id, RouteStop.kind, RouteStop.arrival, RouteStop.departure, RouteStop.km_from_previous)
+    for vehicle_id, kind, arrival, departure, km in session.execute(query).all():
+        station_hours[vehicle_id][1] += km or 0.0
+        if kind == "station" and arrival is not None and departure is not None:
+            station_hours[vehicle_id][0] += (departure - arrival).total_seconds() / 3600.0
     return _Context(
         vehicles={v.id: v for v in list_rows(session, scope, Vehicle)},  # type: ignore[misc]
         models={m.id: m for m in list_rows(session, scope, VehicleModel)},  # type: ignore[misc]
@@ -144,6 +156,7 @@ def _context(session: Session, scope: Scope) -> _Context:
         metered=metered,
         efficiency={k: sum(v) / len(v) for k, v in efficiency.items()},
         plan_cost=plan_cost,
+        station_hours={k: (v[0], v[1]) for k, v in station_hours.items()},
     )
 
 
@@ -163,8 +176,11 @@ def _electricity(depot: Depot | None, ctx: _Context) -> tuple[float, str]:
     return default("electricity_price"), "default (tariffs.md SZ 2023 valley, weak)"
 
 
-def lease_inputs(lease: Lease, ctx: _Context) -> DbLease:
-    """Finance inputs of one lease row (pure once the context is fetched)."""
+def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = None) -> DbLease:
+    """Finance inputs of one lease row (pure once the context is fetched).
+
+    `avoided_kg_per_km` [kgCO2/km] is the emissions module's figure for this lease, when available.
+    """
     sources: dict[str, str] = {}
     vehicle = ctx.vehicles.get(lease.vehicle_id)
     model = ctx.models.get(vehicle.model_id) if vehicle else None
@@ -217,12 +233,22 @@ def lease_inputs(lease: Lease, ctx: _Context) -> DbLease:
     except FinanceInputError as error:
         raise error.under(where) from None
     lessor_claims = lease.emissions_claimant == Claimant.LESSOR
-    carbon = Carbon(lessor_share=1.0 if lessor_claims else 0.0, lessee_share=0.0 if lessor_claims else 1.0)
-    sources["carbon"] = f"emissions_claimant = {lease.emissions_claimant.value}; avoided kg/km default"
+    shares = {"lessor_share": 1.0 if lessor_claims else 0.0, "lessee_share": 0.0 if lessor_claims else 1.0}
+    try:
+        carbon = Carbon(**shares) if avoided_kg_per_km is None else Carbon(avoided_kg_per_km=avoided_kg_per_km, **shares)
+    except FinanceInputError as error:
+        raise error.under(where) from None
+    sources["carbon"] = (f"emissions_claimant = {lease.emissions_claimant.value}; avoided kg/km "
+                         + ("default" if avoided_kg_per_km is None else "from the emissions module"))
 
     electricity, sources["lessee.electricity_cny_per_kwh"] = _electricity(depot, ctx)
     diesel = ctx.models.get(lease.replaced_diesel_model_id) if lease.replaced_diesel_model_id else None
     lessee_kwargs: dict[str, Any] = {"electricity_cny_per_kwh": electricity}
+    hours, routed_km = ctx.station_hours.get(lease.vehicle_id, (0.0, 0.0))
+    if routed_km > 0:
+        lessee_kwargs["charging_hours_per_1000km"] = hours / routed_km * 1000.0
+        sources["lessee.charging_hours_per_1000km"] = (f"current route plans: {hours:.2f} h at charging stations "
+                                                       f"over {routed_km:,.0f} km")
     if diesel is not None and diesel.diesel_l_per_100km:
         value = diesel.price_fen / 100.0
         lessee_kwargs.update(diesel_option="buy", diesel_l_per_100km=diesel.diesel_l_per_100km,
@@ -240,14 +266,20 @@ def lease_inputs(lease: Lease, ctx: _Context) -> DbLease:
         "carbon.lessor_share", "carbon.lessee_share",
     }
     db_fields |= {k for k, v in sources.items() if not v.startswith("default")}
+    if avoided_kg_per_km is not None:
+        db_fields.add("carbon.avoided_kg_per_km")
     if diesel is not None and diesel.diesel_l_per_100km:
         db_fields |= {"lessee.diesel_truck_value", "lessee.diesel_l_per_100km"}
     return DbLease(lease.code, lessee_code, PortfolioLease(terms, usage, carbon), lessee, sources,
                    frozenset(db_fields))
 
 
-def load_leases(session: Session, scope: Scope, lease_code: str | None = None) -> list[DbLease]:
-    """Leases in scope (one, by code or numeric id, when `lease_code` is given) as finance inputs."""
+def load_leases(session: Session, scope: Scope, lease_code: str | None = None,
+                avoided_kg_per_km: Mapping[str, float] | None = None) -> list[DbLease]:
+    """Leases in scope (one, by code or numeric id, when `lease_code` is given) as finance inputs.
+
+    `avoided_kg_per_km` maps lease codes to the emissions module's avoided kgCO2/km; other leases use the default.
+    """
     where = []
     if lease_code is not None:
         where.append(Lease.id == int(lease_code) if lease_code.isdigit() else Lease.code == lease_code)
@@ -255,20 +287,23 @@ def load_leases(session: Session, scope: Scope, lease_code: str | None = None) -
     if lease_code is not None and not leases:
         raise LookupError(f"lease {lease_code!r} not found in the scope of {scope.describe()}")
     ctx = _context(session, scope)
-    return [lease_inputs(lease, ctx) for lease in leases]
+    avoided = avoided_kg_per_km or {}
+    return [lease_inputs(lease, ctx, avoided.get(lease.code)) for lease in leases]
 
 
-def portfolio(session: Session, scope: Scope) -> tuple[PortfolioResult, list[DbLease]]:
+def portfolio(session: Session, scope: Scope,
+              avoided_kg_per_km: Mapping[str, float] | None = None) -> tuple[PortfolioResult, list[DbLease]]:
     """Lessor metrics of every lease in scope, per lessee and in total."""
-    leases = load_leases(session, scope)
+    leases = load_leases(session, scope, avoided_kg_per_km=avoided_kg_per_km)
     if not leases:
         raise LookupError(f"no leases in the scope of {scope.describe()}")
     return evaluate_portfolio([d.item for d in leases]), leases
 
 
-def portfolio_report(session: Session, scope: Scope, *, per_lease: bool = False) -> dict[str, Any]:
+def portfolio_report(session: Session, scope: Scope, *, per_lease: bool = False,
+                     avoided_kg_per_km: Mapping[str, float] | None = None) -> dict[str, Any]:
     """`evfleet roi --portfolio` as JSON-ready data."""
-    result, leases = portfolio(session, scope)
+    result, leases = portfolio(session, scope, avoided_kg_per_km)
     out = rep.portfolio_dict(result, per_lease=per_lease)
     used: dict[str, UsedAssumption] = {}
     for d in leases:
@@ -280,9 +315,9 @@ def portfolio_report(session: Session, scope: Scope, *, per_lease: bool = False)
 
 
 def lease_report(session: Session, scope: Scope, lease_code: str, *, tornado: bool = True,
-                 flows: bool = False) -> dict[str, Any]:
+                 flows: bool = False, avoided_kg_per_km: Mapping[str, float] | None = None) -> dict[str, Any]:
     """`evfleet roi --lease ID` as JSON-ready data (same shape as a scenario report plus sources)."""
-    (lease,) = load_leases(session, scope, lease_code)
+    (lease,) = load_leases(session, scope, lease_code, avoided_kg_per_km)
     scenario = lease.scenario()
     out = rep.scenario_dict(evaluate(scenario), run_tornado(scenario) if tornado else None, flows=flows)
     out["assumptions"] = rep.assumptions_list(lease.defaults_used())
@@ -324,8 +359,3 @@ def load_scenario(session: Session, scope: Scope, name: str) -> ScenarioFile:
 def list_scenarios(session: Session, scope: Scope) -> list[str]:
     """Names of the saved scenarios in scope."""
     return [row.name for row in list_rows(session, scope, FinanceScenario, order_by=FinanceScenario.name)]
-
-
-def with_lease_defaults(scenario: Scenario, **changes: Any) -> Scenario:
-    """A copy of a lease scenario with top-level sections replaced (what-ifs on a database lease)."""
-    return dataclasses.replace(scenario, **changes)

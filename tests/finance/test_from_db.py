@@ -18,7 +18,7 @@ from fleet.db import session_scope
 from fleet.finance import from_db
 from fleet.finance.evaluate import evaluate
 from fleet.finance.money import to_fen
-from fleet.models import ChargingPlan, Depot, Lessee, PlanStatus
+from fleet.models import ChargingPlan, Depot, Lease, Lessee, PlanStatus, RoutePlan, RouteStop, Vehicle
 from fleet.scope import Scope, ScopeError, scope_for
 
 from .test_scenario_and_cli import EXAMPLE
@@ -111,6 +111,41 @@ def test_electricity_from_current_charging_plans(demo_copy: Engine) -> None:
         (after,) = from_db.load_leases(session, scope, code)
     assert after.lessee.electricity_cny_per_kwh == pytest.approx(0.30)
     assert "charging plans" in after.sources["lessee.electricity_cny_per_kwh"]
+
+
+def test_driver_time_from_current_route_plans(demo_copy: Engine) -> None:
+    """One current route: 60 km, then a 30-minute charging-station stop, then 40 km -> 5 h per 1,000 km."""
+    code = next(iter(LEASE_ROWS))
+    with session_scope(demo_copy) as session:
+        scope = scope_for(session)
+        lease = session.exec(select(Lease).where(Lease.code == code)).one()
+        vehicle = session.get(Vehicle, lease.vehicle_id)
+        owner = {"lessor_id": lease.lessor_id, "lessee_id": lease.lessee_id}
+        plan = RoutePlan(**owner, depot_id=vehicle.depot_id, service_date=dt.date(2026, 10, 2), version=1,
+                         status=PlanStatus.CURRENT)
+        session.add(plan)
+        session.flush()
+        t0 = dt.datetime(2026, 10, 2, 9, 0, tzinfo=dt.UTC)
+        for seq, (kind, km, minutes) in enumerate([("job", 60.0, 10), ("station", 0.0, 30), ("job", 40.0, 10)]):
+            session.add(RouteStop(**owner, plan_id=plan.id, vehicle_id=vehicle.id, sequence=seq, kind=kind,
+                                  latitude=22.6, longitude=113.9, km_from_previous=km,
+                                  arrival=t0 + dt.timedelta(hours=seq),
+                                  departure=t0 + dt.timedelta(hours=seq, minutes=minutes)))
+        session.flush()
+        (found,) = from_db.load_leases(session, scope, code)
+    assert found.lessee.charging_hours_per_1000km == pytest.approx(0.5 / 100 * 1000)
+    assert "route plans" in found.sources["lessee.charging_hours_per_1000km"]
+
+
+def test_avoided_emissions_from_the_emissions_module(demo_engine: Engine) -> None:
+    code = next(iter(LEASE_ROWS))
+    with session_scope(demo_engine) as session:
+        (found,) = from_db.load_leases(session, scope_for(session), code, {code: 0.2})
+        (plain,) = from_db.load_leases(session, scope_for(session), code)
+    assert found.item.carbon.avoided_kg_per_km == 0.2
+    assert "emissions module" in found.sources["carbon"]
+    assert plain.item.carbon.avoided_kg_per_km != 0.2
+    assert "carbon.avoided_kg_per_km" not in {u.field for u in found.defaults_used()}
 
 
 def test_saved_scenarios_round_trip_and_stay_in_scope(demo_copy: Engine) -> None:
