@@ -5,9 +5,8 @@ t = 1..N are the ends of the lease months (running costs, carbon, debt service, 
 value comes in and the deposit goes back at t = N. Signs are the lessor's: inflows positive.
 
 Tax is a simple rate on the month's taxable profit = the month's rent (accrual: rent paid in advance at t − 1 is
-income of month t) + carbon − running costs − straight-line depreciation
-of (net price − residual value) over the term − interest, with losses carried forward inside the lease (no tax
-is refunded). Selling at the residual value is then neither gain nor loss. The project (unlevered) flow carries
+income of month t) + carbon − running costs − straight-line depreciation of (net price − residual value) over the
+term − interest, with losses carried forward inside the lease (no tax is refunded). Selling at the residual value is then neither gain nor loss. The project (unlevered) flow carries
 the tax computed without the interest deduction (`tax_unlevered`), so financing never changes project NPV; the
 equity flow and CFADS carry the tax actually paid (`tax`), which includes the interest shield.
 """
@@ -22,9 +21,8 @@ import numpy as np
 from .debt import debt_schedule
 from .inputs import Carbon, LeaseTerms, Usage
 
-COMPONENTS = ("purchase", "loan_drawdown", "rent", "rent_for_period", "deposit", "maintenance", "insurance", "battery", "carbon",
-              "residual", "tax", "tax_unlevered", "interest",
-              "principal")
+COMPONENTS = ("purchase", "loan_drawdown", "rent", "rent_for_period", "deposit", "maintenance", "insurance",
+              "battery", "carbon", "residual", "tax", "tax_unlevered", "interest", "principal")
 
 
 @dataclass(frozen=True)

@@ -76,8 +76,11 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
     _known(usage, Usage, "usage")
     lease = dict(_object(data.get("lease", {}), "lease"))
     _known(lease, LeaseTerms, "lease")
-    loan = _object(lease.pop("loan", {}), "lease.loan")
+    loan = dict(_object(lease.pop("loan", {}), "lease.loan"))
     _known(loan, Loan, "lease.loan")
+    term = lease.get("term_months")
+    if "term_months" not in loan and isinstance(term, int) and not isinstance(term, bool) and term >= 1:
+        loan["term_months"] = lease["term_months"]  # a loan without its own term runs over the lease
     if "start" in lease and lease["start"] is not None:
         try:
             lease["start"] = dt.date.fromisoformat(str(lease["start"]))

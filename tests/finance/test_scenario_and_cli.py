@@ -113,3 +113,8 @@ def test_cli_needs_exactly_one_source(tmp_path: Path) -> None:
 def test_default_scenario_reports_negative_npv_at_the_6_percent_rent() -> None:
     """The default rent earns exactly 6 % before tax and the battery reserve, so after them NPV at 6 % is < 0."""
     assert evaluate(Scenario()).lessor.project.npv < 0
+
+
+def test_loan_without_a_term_runs_over_the_lease_term() -> None:
+    loaded = scenario_from_dict({"lease": {"term_months": 36, "loan": {"share_of_net_price": 0.5}}})
+    assert loaded.lease.loan.term_months == 36
