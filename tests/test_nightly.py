@@ -124,3 +124,11 @@ def test_two_concurrent_runs_on_postgres(pg_url: str) -> None:
         assert len(s.exec(select(JobRun)).all()) == 4
         assert all(j.status == JobStatus.SUCCEEDED for j in s.exec(select(JobRun)).all())
     engine.dispose()
+
+
+def test_bench_nightly_plans_every_synthetic_depot(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fleet.bench_nightly import run_bench
+
+    rows = run_bench(depots=2, orders_per_depot=8, time_limit_s=1.0, worker_counts=(1,), workdir=tmp_path)
+    assert [(r.workers, r.depots, r.succeeded) for r in rows] == [(1, 2, 2)]
+    assert rows[0].speedup == 1.0 and rows[0].depots_per_minute > 0

@@ -123,6 +123,35 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         if not summary.ok:
             raise typer.Exit(1)
 
+    @bench.command("nightly")
+    def bench_nightly_cmd(
+        depots: int = typer.Option(40, "--depots", help="Synthetic depots to plan."),
+        orders: int = typer.Option(40, "--orders", help="Orders per synthetic depot."),
+        time_limit: float = typer.Option(3.0, "--time-limit", help="Routing seconds per depot."),
+        workers: str = typer.Option("1,2", "--workers", help="Worker counts to compare, comma-separated."),
+        seed: int = typer.Option(0, "--seed", help="Seed for the synthetic orders and the solvers."),
+        out: Optional[str] = typer.Option(None, "--out", help="Write the results as JSON here."),
+    ) -> None:
+        """Throughput of the nightly fan-out with 1 and 2 workers on synthetic depots (speed-up table)."""
+        import os
+        from pathlib import Path
+
+        from fleet.bench_nightly import run_bench, write_json
+
+        counts = tuple(int(w) for w in workers.split(","))
+        rows = run_bench(depots, orders, time_limit, seed, counts)
+        table = Table(title=f"bench nightly: {depots} synthetic depots, {orders} orders each, {time_limit:g} s routing")
+        for col in ("workers", "succeeded", "seconds", "depots/min", "speed-up"):
+            table.add_column(col, justify="right")
+        for r in rows:
+            table.add_row(str(r.workers), f"{r.succeeded}/{r.depots}", f"{r.seconds:.1f}", f"{r.depots_per_minute:.1f}",
+                          f"{r.speedup:.2f}x")
+        console.print(table)
+        if out:
+            write_json(rows, Path(out), {"depots": depots, "orders": orders, "time_limit_s": time_limit, "seed": seed,
+                                         "cpus": os.cpu_count()})
+            console.print(f"wrote {out}")
+
     @app.command("jobs")
     def jobs_cmd(
         date: Optional[str] = typer.Option(None, "--date", help="Only runs for this service date."),
