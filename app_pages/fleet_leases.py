@@ -39,27 +39,26 @@ def vehicles_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
     st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * max(len(shown), 1), 420),
                  column_config={"commissioned_on": st.column_config.DateColumn("commissioned on")})
 
-    with st.expander("Add a vehicle"):
-        with st.form("add_vehicle", clear_on_submit=False):
-            c = st.columns(3)
-            plate = c[0].text_input("Plate", key="addv_plate")
-            vin = c[1].text_input("VIN (17 characters)", key="addv_vin")
-            model = c[2].selectbox("Model", choices.bev_models + choices.diesel_models, key="addv_model")
-            c = st.columns(3)
-            depot = c[0].selectbox("Depot", ("",) + choices.depots, key="addv_depot")
-            owner = c[1].selectbox("Lessee", ("",) + choices.lessees, key="addv_lessee",
-                                   help="Empty: the lessor's own truck, not on lease.") if ctx.is_lessor else ""
-            status = c[2].selectbox("Status", STATUSES, key="addv_status")
-            commissioned = st.text_input("Commissioned on (YYYY-MM-DD, optional)", key="addv_comm")
-            if st.form_submit_button("Add vehicle", type="primary"):
-                try:
-                    svc.add_vehicle(ctx.url, ctx.lessee_code, {
-                        "plate": plate, "vin": vin, "model_code": model, "depot_code": depot,
-                        "lessee_code": owner, "status": status, "commissioned_on": commissioned})
-                except svc.FormRejected as exc:
-                    show_rejection(exc, "Vehicle not added")
-                else:
-                    after_write(f"Vehicle {plate.strip()} added.")
+    with st.expander("Add a vehicle"), st.form("add_vehicle", clear_on_submit=False):
+        c = st.columns(3)
+        plate = c[0].text_input("Plate", key="addv_plate")
+        vin = c[1].text_input("VIN (17 characters)", key="addv_vin")
+        model = c[2].selectbox("Model", choices.bev_models + choices.diesel_models, key="addv_model")
+        c = st.columns(3)
+        depot = c[0].selectbox("Depot", ("",) + choices.depots, key="addv_depot")
+        owner = c[1].selectbox("Lessee", ("",) + choices.lessees, key="addv_lessee",
+                               help="Empty: the lessor's own truck, not on lease.") if ctx.is_lessor else ""
+        status = c[2].selectbox("Status", STATUSES, key="addv_status")
+        commissioned = st.text_input("Commissioned on (YYYY-MM-DD, optional)", key="addv_comm")
+        if st.form_submit_button("Add vehicle", type="primary"):
+            try:
+                svc.add_vehicle(ctx.url, ctx.lessee_code, {
+                    "plate": plate, "vin": vin, "model_code": model, "depot_code": depot,
+                    "lessee_code": owner, "status": status, "commissioned_on": commissioned})
+            except svc.FormRejected as exc:
+                show_rejection(exc, "Vehicle not added")
+            else:
+                after_write(f"Vehicle {plate.strip()} added.")
 
     with st.expander("Edit a vehicle"):
         if frame.empty:

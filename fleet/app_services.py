@@ -63,10 +63,10 @@ def database_status(url: str | None = None) -> DatabaseStatus:
     resolved = database_url(url)
     shown = redact(resolved)
     sa_url = sa.engine.make_url(resolved)
-    if sa_url.get_backend_name() == "sqlite" and sa_url.database not in (None, "", ":memory:"):
-        if not Path(sa_url.database).is_file():
-            return DatabaseStatus(shown, False, f"there is no database file at {sa_url.database}",
-                                  f"{SETUP_COMMAND}   (creates it with the Shenzhen demo data)")
+    file_db = sa_url.get_backend_name() == "sqlite" and sa_url.database not in (None, "", ":memory:")
+    if file_db and not Path(sa_url.database).is_file():  # type: ignore[arg-type]
+        return DatabaseStatus(shown, False, f"there is no database file at {sa_url.database}",
+                              f"{SETUP_COMMAND}   (creates it with the Shenzhen demo data)")
     try:
         engine = get_engine(resolved)
         with engine.connect() as conn:
@@ -143,8 +143,8 @@ def scope_options(url: str) -> list[ScopeOption]:
         scope = scope_for(session)
         lessor = session.get(Lessor, scope.lessor_id)
         lessees = list_rows(session, scope, Lessee, order_by=Lessee.code)
-        options = [ScopeOption(None, f"Lessor view: {lessor.name if lessor else 'all lessees'}")]
-        options += [ScopeOption(le.code, f"Lessee {le.code}: {le.name}") for le in lessees]
+        options = [ScopeOption(None, f"All lessees (lessor {lessor.code})" if lessor else "All lessees")]
+        options += [ScopeOption(le.code, f"{le.code} · {le.name}") for le in lessees]
     return options
 
 

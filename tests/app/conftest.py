@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,109 @@ def empty_schema_url(tmp_path: Path) -> str:
 @pytest.fixture
 def missing_db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'not-there' / 'evfleet.db'}"
+
+
+# ------------------------------------------------------------------------------------- end-to-end browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+
+
+def _require_browser() -> None:
+    """Skip when Debian's Chromium or Playwright is missing, except under CI where that is a failure."""
+    import os
+
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} is missing (apt-get install -y chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright Python package is missing"
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but the browser test cannot run: {problem}")
+        pytest.skip(problem)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    base_url: str
+    db_url: str
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def streamlit_server(demo_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """`streamlit run streamlit_app.py` on a free local port against a private copy of the demo database."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    _require_browser()
+    db = tmp_path_factory.mktemp("e2e") / "demo.db"
+    with sqlite3.connect(demo_engine.url.database) as src, sqlite3.connect(db) as dst:  # type: ignore[arg-type]
+        src.backup(dst)
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / "streamlit-server.log"
+    port = _free_port()
+    env = {**os.environ, "EVFLEET_DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(REPO_ROOT)}
+    for name in APP_ENV[1:]:
+        env.pop(name, None)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ENTRY), "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none", "--global.developmentMode", "false"]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}; see {log}:\n{log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                    if resp.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer on {base} within 60 s; see {log}")
+            time.sleep(0.3)
+        yield RunningApp(base, f"sqlite:///{db}", log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser_page(streamlit_server: RunningApp) -> Iterator[object]:
+    """A Playwright page in Debian's headless Chromium (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1700})
+            page.set_default_timeout(30_000)
+            yield page
+        finally:
+            browser.close()

@@ -73,11 +73,11 @@ def test_overview_numbers_match_the_database(run_app: AppRunner, demo_engine: En
     per_depot = at.table[-1].value
     assert {d: int(per_depot.loc[d, "EV trucks"]) for d in per_depot.index} == {
         r.depot: r.electric_trucks for r in expected}
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Electric trucks"] == f"{sum(r.electric_trucks for r in expected):,}"
-    assert metrics["Charging cost, last 30 days [CNY]"] == "not available yet"
-    assert metrics["Emissions avoided [t CO2e]"] == "not available yet"
-    assert metrics["Latest nightly run"] == "not available yet"
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Electric trucks"].value == f"{sum(r.electric_trucks for r in expected):,}"
+    assert metrics["km, 30 days"].value == f"{sum(r.km_30d for r in expected):,.0f}"
+    for later in ("Charging cost, 30 days [CNY]", "Emissions avoided [t CO2e]", "Latest nightly run"):
+        assert (metrics[later].value, metrics[later].delta) == ("—", "not available yet")
 
 
 def test_overview_of_a_pinned_lessee_shows_only_its_depots(run_app: AppRunner, demo_engine: Engine) -> None:
