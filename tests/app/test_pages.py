@@ -178,3 +178,13 @@ def test_edit_lease_form(run_app: AppRunner, demo_copy: Engine) -> None:
     assert f"Lease {code} saved." in at.success[0].value
     leases = at.dataframe[1].value
     assert leases.loc[leases["code"] == code, "monthly_rent_cny"].item() == pytest.approx(2999.90)
+
+
+def test_oidc_mode_asks_to_sign_in(run_app: AppRunner, demo_engine: Engine,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVFLEET_APP_AUTH", "oidc")
+    at = run_app(url_of(demo_engine))
+    _no_exception(at)
+    assert at.warning[0].value == "Access: sign in to continue."
+    assert [b.label for b in at.sidebar.button] == ["Sign in"]
+    assert not at.table and not at.metric  # nothing of the business shown before sign-in
