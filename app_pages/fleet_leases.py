@@ -25,18 +25,16 @@ def show_rejection(exc: svc.FormRejected | ImportFailed, what: str) -> None:
 
 def vehicles_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
     frame = _data.vehicles(ctx.url, ctx.lessee_code)
-    cols = st.columns([1, 1, 1, 1, 1.4])
-    picks = {
-        "lessee": cols[0].multiselect("Lessee", sorted(frame["lessee"].unique()), key="veh_f_lessee")
-        if ctx.is_lessor else [],
-        "depot": cols[1].multiselect("Depot", sorted(frame["depot"].unique()), key="veh_f_depot"),
-        "model": cols[2].multiselect("Model", sorted(frame["model"].unique()), key="veh_f_model"),
-        "status": cols[3].multiselect("Status", sorted(frame["status"].unique()), key="veh_f_status"),
-    }
-    text = cols[4].text_input("Plate or VIN contains", key="veh_f_text")
+    cols = iter(st.columns([1, 1, 1, 1, 1.4] if ctx.is_lessor else [1, 1, 1, 1.4]))
+    picks = {"lessee": next(cols).multiselect("Lessee", sorted(frame["lessee"].unique()), key="veh_f_lessee")
+             if ctx.is_lessor else []}
+    picks["depot"] = next(cols).multiselect("Depot", sorted(frame["depot"].unique()), key="veh_f_depot")
+    picks["model"] = next(cols).multiselect("Model", sorted(frame["model"].unique()), key="veh_f_model")
+    picks["status"] = next(cols).multiselect("Status", sorted(frame["status"].unique()), key="veh_f_status")
+    text = next(cols).text_input("Plate or VIN contains", key="veh_f_text")
     shown = svc.filter_frame(frame, picks, text, ("plate", "vin"))
     st.caption(f"{len(shown)} of {len(frame)} vehicles")
-    st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * max(len(shown), 1), 420),
+    st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * max(len(shown), 1), 560),
                  column_config={"commissioned_on": st.column_config.DateColumn("commissioned on")})
 
     with st.expander("Add a vehicle"), st.form("add_vehicle", clear_on_submit=False):
@@ -87,25 +85,27 @@ def vehicles_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
 
 def leases_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
     frame = _data.leases(ctx.url, ctx.lessee_code, ctx.today)
-    cols = st.columns([1, 1, 1, 1.4])
-    picks = {
-        "lessee": cols[0].multiselect("Lessee", sorted(frame["lessee"].unique()), key="lease_f_lessee")
-        if ctx.is_lessor else [],
-        "depot": cols[1].multiselect("Depot", sorted(frame["depot"].unique()), key="lease_f_depot"),
-    }
-    only_active = cols[2].checkbox(f"Active on {ctx.today.isoformat()} only", key="lease_f_active")
-    if only_active:
+    cols = iter(st.columns([1, 1, 1, 1.4] if ctx.is_lessor else [1, 1, 1.4]))
+    picks = {"lessee": next(cols).multiselect("Lessee", sorted(frame["lessee"].unique()), key="lease_f_lessee")
+             if ctx.is_lessor else []}
+    picks["depot"] = next(cols).multiselect("Depot", sorted(frame["depot"].unique()), key="lease_f_depot")
+    if next(cols).checkbox(f"Active on {ctx.today.isoformat()} only", key="lease_f_active"):
         picks["active"] = [True]
-    text = cols[3].text_input("Lease code or plate contains", key="lease_f_text")
+    text = next(cols).text_input("Lease code or plate contains", key="lease_f_text")
     shown = svc.filter_frame(frame, picks, text, ("code", "plate"))
     st.caption(f"{len(shown)} of {len(frame)} leases · rent of the shown leases "
                f"{shown['monthly_rent_cny'].sum():,.2f} CNY/month")
-    money = {c: st.column_config.NumberColumn(c.replace("_cny", " [CNY]"), format="%.2f")
+    money = {c: st.column_config.NumberColumn(c.replace("_cny", " [CNY]").replace("_", " "), format="localized")
              for c in ("monthly_rent_cny", "deposit_cny", "purchase_price_cny", "residual_value_cny")}
-    st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * max(len(shown), 1), 420),
-                 column_config={**money, "loan_annual_rate": st.column_config.NumberColumn("loan rate",
-                                                                                           format="%.4f")})
+    labels = {c: c.replace("_", " ") for c in ("start_date", "end_date", "replaced_diesel_model",
+                                                "loan_term_months", "expected_km_per_year", "emissions_claimant")}
+    st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * max(len(shown), 1), 560),
+                 column_config={**labels, **money,
+                                "loan_annual_rate": st.column_config.NumberColumn("loan rate", format="%.4f")})
 
+    if not ctx.is_lessor:
+        st.caption("Leases are the lessor's contracts: they are added and changed in the lessor's view.")
+        return
     with st.expander("Add a lease"):
         if not choices.plates:
             st.caption("No vehicles in this scope to lease.")
@@ -114,7 +114,7 @@ def leases_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
                 c = st.columns(3)
                 code = c[0].text_input("Lease code", key="addl_code")
                 plate = c[1].selectbox("Vehicle", choices.plates, key="addl_plate")
-                owner = c[2].selectbox("Lessee", choices.lessees, key="addl_lessee") if ctx.is_lessor else ""
+                owner = c[2].selectbox("Lessee", choices.lessees, key="addl_lessee")
                 c = st.columns(3)
                 start = c[0].date_input("Start", value=ctx.today, key="addl_start")
                 end = c[1].date_input("End", value=ctx.today + dt.timedelta(days=3 * 365), key="addl_end")
@@ -176,7 +176,7 @@ def models_tab(ctx: AppContext) -> None:
 
 def import_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
     c = st.columns([1, 1, 2])
-    kind = c[0].selectbox("What the file holds", svc.IMPORT_KINDS, key="imp_kind")
+    kind = c[0].selectbox("What the file holds", svc.import_kinds(ctx.lessee_code), key="imp_kind")
     owner = ""
     if ctx.is_lessor:
         owner = c[1].selectbox("For lessee", ("",) + choices.lessees, key="imp_lessee",

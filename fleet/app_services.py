@@ -365,8 +365,18 @@ def add_vehicle(url: str, lessee_code: str | None, values: Mapping[str, Any]) ->
     _add_through_spec(url, lessee_code, VEHICLES, values, {"plate": Vehicle.plate, "vin": Vehicle.vin})
 
 
+LESSOR_ONLY = "leases are the lessor's contracts: they are added and changed in the lessor's view only"
+
+
+def _lessor_only(lessee_code: str | None) -> None:
+    if lessee_code is not None:
+        raise FormRejected([FieldError("scope", lessee_code, LESSOR_ONLY)])
+
+
 def add_lease(url: str, lessee_code: str | None, values: Mapping[str, Any]) -> None:
-    """Add one lease (fields as in the leases import: code, plate, start_date, end_date, monthly_rent_cny, ...)."""
+    """Add one lease (fields as in the leases import: code, plate, start_date, end_date, monthly_rent_cny, ...).
+    Lessor's view only: a lessee does not set its own rent."""
+    _lessor_only(lessee_code)
     _add_through_spec(url, lessee_code, LEASES, values, {"code": Lease.code})
 
 
@@ -433,6 +443,7 @@ def update_lease(url: str, lessee_code: str | None, code: str, values: Mapping[s
     """Change a lease's end_date, monthly_rent_cny, deposit_cny, expected_km_per_year or emissions_claimant."""
     fields = {"end_date": "end_date", "monthly_rent_cny": "monthly_rent_fen", "deposit_cny": "deposit_fen",
               "expected_km_per_year": "expected_km_per_year", "emissions_claimant": "emissions_claimant"}
+    _lessor_only(lessee_code)
     unknown = set(values) - set(fields)
     if unknown:
         raise FormRejected([FieldError(n, "", "cannot be edited here") for n in sorted(unknown)])
@@ -453,6 +464,11 @@ def update_lease(url: str, lessee_code: str | None, code: str, values: Mapping[s
 IMPORT_KINDS: tuple[str, ...] = tuple(SPECS)
 
 
+def import_kinds(lessee_code: str | None) -> tuple[str, ...]:
+    """What the scope may import: a lessee everything but leases (those are the lessor's contracts)."""
+    return IMPORT_KINDS if lessee_code is None else tuple(k for k in IMPORT_KINDS if k != "leases")
+
+
 def import_columns(kind: str) -> list[tuple[str, bool]]:
     """(column, required) of an import kind, for the template and the help text."""
     return [(c.name, c.required) for c in SPECS[kind].columns] + (
@@ -471,6 +487,9 @@ def import_upload(url: str, lessee_code: str | None, kind: str, filename: str, c
     Raises `ImportFailed` with the row-level errors. `import_lessee` names the owning lessee in the lessor's
     view (needed for orders); in a lessee's scope it must be that lessee or empty.
     """
+    if kind not in import_kinds(lessee_code):
+        raise ImportFailed([RowError(Path(filename).name, 0, "", kind, LESSOR_ONLY if kind == "leases"
+                                     else f"unknown import kind; one of {', '.join(IMPORT_KINDS)}")])
     suffix = Path(filename).suffix.lower()
     safe_name = Path(filename).name or f"upload{suffix}"
     with tempfile.TemporaryDirectory(prefix="evfleet-upload-") as tmp:

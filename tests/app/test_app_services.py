@@ -125,8 +125,13 @@ def test_update_vehicle_and_lease(demo_copy: Engine) -> None:
     with pytest.raises(svc.FormRejected) as bad:
         svc.update_lease(url, None, "L-BA-001", {"end_date": "2020-01-01", "monthly_rent_cny": "12.345"})
     assert {e.field for e in bad.value.errors} == {"end_date", "monthly_rent_cny"}
-    svc.update_lease(url, "PCX", "L-BA-001", {"end_date": dt.date(2029, 9, 30), "monthly_rent_cny": "3100.50",
-                                             "emissions_claimant": "lessor"})
+    with pytest.raises(svc.FormRejected) as lessee_edit:  # a lessee does not set its own rent
+        svc.update_lease(url, "PCX", "L-BA-001", {"monthly_rent_cny": "1.00"})
+    assert lessee_edit.value.errors[0].reason == svc.LESSOR_ONLY
+    with pytest.raises(svc.FormRejected):
+        svc.add_lease(url, "PCX", {"code": "L-NEW", "plate": "粤BD10001"})
+    svc.update_lease(url, None, "L-BA-001", {"end_date": dt.date(2029, 9, 30), "monthly_rent_cny": "3100.50",
+                                            "emissions_claimant": "lessor"})
     with Session(demo_copy) as s:
         v = s.exec(select(Vehicle).where(Vehicle.plate == "粤BD10001")).one()
         assert v.status == VehicleStatus.MAINTENANCE and v.commissioned_on == dt.date(2025, 9, 30)
@@ -147,3 +152,7 @@ def test_import_upload_reports_rows_and_writes_nothing(demo_copy: Engine) -> Non
     assert _count(demo_copy, VehicleDay) == before
     result = svc.import_upload(url, "PCX", "trips", "trips.csv", (header + "粤BD10001,2026-11-25,80,20\n").encode())
     assert result.inserted == 1 and _count(demo_copy, VehicleDay) == before + 1
+    assert "leases" not in svc.import_kinds("PCX") and "leases" in svc.import_kinds(None)
+    with pytest.raises(svc.ImportFailed) as lease_import:
+        svc.import_upload(url, "PCX", "leases", "leases.csv", b"code,plate\n")
+    assert lease_import.value.errors[0].reason == svc.LESSOR_ONLY

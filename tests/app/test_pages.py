@@ -166,7 +166,9 @@ def test_add_vehicle_form_shows_field_errors_then_adds(run_app: AppRunner, demo_
 
 
 def test_edit_lease_form(run_app: AppRunner, demo_copy: Engine) -> None:
-    at = run_app(url_of(demo_copy), "fleet", lessee="PCX")
+    lessee_view = run_app(url_of(demo_copy), "fleet", lessee="PCX")
+    assert "editl_code" not in [w.key for w in lessee_view.selectbox]  # leases are edited by the lessor only
+    at = run_app(url_of(demo_copy), "fleet")
     code = at.selectbox(key="editl_code").value
     at.text_input(key=f"editl_rent_{code}").input("12.345")
     at.button(key="FormSubmitter:edit_lease-Save lease").click().run()
