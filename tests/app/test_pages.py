@@ -190,3 +190,46 @@ def test_oidc_mode_asks_to_sign_in(run_app: AppRunner, demo_engine: Engine,
     assert at.warning[0].value == "Access: sign in to continue."
     assert [b.label for b in at.sidebar.button] == ["Sign in"]
     assert not at.table and not at.metric  # nothing of the business shown before sign-in
+
+
+def test_import_of_a_good_xlsx_file(run_app: AppRunner, demo_copy: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(ORDERS_HEADER.strip().split(","))
+    ws.append(GOOD_ORDER.strip().split(",")[:5] + [120, *GOOD_ORDER.strip().split(",")[6:8], 15])
+    path = tmp_path / "orders.xlsx"
+    wb.save(path)
+    before = _orders(demo_copy)
+    at = run_app(url_of(demo_copy), "fleet")
+    at.selectbox(key="imp_kind").set_value("orders")
+    at.selectbox(key="imp_lessee").set_value("FRESH")
+    at.file_uploader(key="imp_file").set_value(
+        ("orders.xlsx", path.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    at.run()
+    at.button(key="imp_go").click().run()
+    _no_exception(at)
+    assert not at.error and "1 orders imported" in at.success[0].value
+    assert _orders(demo_copy) == before + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("page", sorted(PAGE_FILES))
+def test_pages_on_postgresql(run_app: AppRunner, pg_url: str, page: str) -> None:
+    from data.loader import load_demo
+    from fleet.db import make_engine
+    from fleet.migrate import upgrade
+
+    upgrade(pg_url)
+    engine = make_engine(pg_url)
+    load_demo(engine)
+    at = run_app(pg_url, page, lessee="EMALL")
+    _no_exception(at)
+    assert "Scope: **Lessee EMALL" in _captions(at)
+    if page == "overview":
+        with Session(engine) as s:
+            expected = fleet_summary(s, scope_for(s, lessee_code="EMALL"), _today())
+        assert {d: int(v) for d, v in at.table[-1].value["EV trucks"].items()} == {
+            r.depot: r.electric_trucks for r in expected}
+    engine.dispose()
