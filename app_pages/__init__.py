@@ -1,0 +1,24 @@
+"""The app's pages, one module each; `PAGES` is the navigation list `streamlit_app.py` builds from.
+
+A later page (route planner, charging, emissions, lease economics, nightly jobs) is one new module here plus one
+`PageEntry` line below; see docs/app.md for what each needs from its package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    path: str  # relative to the repository root (where streamlit_app.py lives)
+    title: str
+    icon: str
+    url_path: str
+    default: bool = False
+
+
+PAGES: tuple[PageEntry, ...] = (
+    PageEntry("app_pages/overview.py", "Overview", ":material/dashboard:", "overview", default=True),
+    PageEntry("app_pages/fleet_leases.py", "Fleet & leases", ":material/local_shipping:", "fleet"),
+)

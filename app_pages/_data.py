@@ -1,0 +1,41 @@
+"""Cached reads for the pages: keyed by database URL and scope (and date), dropped after every write.
+
+The TTL bounds staleness when another process (the CLI, the nightly job) writes the same database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from fleet import app_services as svc
+from fleet.reports import DepotSummary
+
+TTL_S = 120
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def overview(url: str, lessee_code: str | None, today: dt.date) -> list[DepotSummary]:
+    return svc.overview(url, lessee_code, today)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def vehicles(url: str, lessee_code: str | None) -> pd.DataFrame:
+    return svc.vehicles_frame(url, lessee_code)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def leases(url: str, lessee_code: str | None, today: dt.date) -> pd.DataFrame:
+    return svc.leases_frame(url, lessee_code, today)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def models(url: str) -> pd.DataFrame:
+    return svc.models_frame(url)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def choices(url: str, lessee_code: str | None) -> svc.FormChoices:
+    return svc.form_choices(url, lessee_code)

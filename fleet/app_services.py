@@ -1,0 +1,512 @@
+"""Thin reads and writes for the Streamlit app, each one unit of work in one tenant scope.
+
+The pages hold no business logic: they call these functions with the database URL and the scope's lessee code
+(`None` = the lessor's whole view) and render what comes back. Every function opens its own session through
+`fleet.db.session_scope` and resolves the scope with `fleet.scope.scope_for`, so a page cannot read or write
+outside its scope. Return values are plain (frozen dataclasses, DataFrames) so the app can cache them.
+
+Validation of form input reuses the importers' column parsers and row builders (`fleet.importers`), so a vehicle
+or lease added through a form obeys exactly the same rules, with the same messages, as one imported from a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from fleet.db import database_url, get_engine, redact, session_scope
+from fleet.importers import (
+    LEASES,
+    SPECS,
+    VEHICLES,
+    Context,
+    ImportFailed,
+    ImportResult,
+    ImportSpec,
+    RowError,
+    import_file,
+    parse_rows,
+)
+from fleet.models import Depot, Lease, Lessee, Lessor, Vehicle, VehicleModel
+from fleet.reports import DepotSummary, fleet_summary
+from fleet.scope import Scope, ScopeError, add_rows, get_row, list_rows, scope_for, update_row
+
+SETUP_COMMAND = "evfleet demo"
+
+
+# ------------------------------------------------------------------------------------------ database state
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    """Whether the app can run on the configured database, and if not what to run to fix it."""
+
+    url: str  # redacted: safe to show
+    ready: bool
+    problem: str | None = None
+    fix: str | None = None
+
+
+def database_status(url: str | None = None) -> DatabaseStatus:
+    """Check the database without creating or changing anything (an SQLite file is never created here)."""
+    resolved = database_url(url)
+    shown = redact(resolved)
+    sa_url = sa.engine.make_url(resolved)
+    file_db = sa_url.get_backend_name() == "sqlite" and sa_url.database not in (None, "", ":memory:")
+    if file_db and not Path(sa_url.database).is_file():  # type: ignore[arg-type]
+        return DatabaseStatus(shown, False, f"there is no database file at {sa_url.database}",
+                              f"{SETUP_COMMAND}   (creates it with the Shenzhen demo data)")
+    try:
+        engine = get_engine(resolved)
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("lessor"):
+                return DatabaseStatus(shown, False, "the database has no evfleet schema yet",
+                                      f"{SETUP_COMMAND}   (or `evfleet db upgrade` for an empty schema)")
+            if conn.execute(sa.select(sa.func.count()).select_from(Lessor.__table__)).scalar_one() == 0:
+                return DatabaseStatus(shown, False, "the database is empty (no lessor yet)",
+                                      f"{SETUP_COMMAND}   (loads the Shenzhen demo data)")
+    except Exception as exc:  # noqa: BLE001 - any connection problem becomes a message, never a traceback
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return DatabaseStatus(shown, False, f"cannot open the database: {first}",
+                              "check EVFLEET_DATABASE_URL, then run `evfleet db upgrade`")
+    return DatabaseStatus(shown, True)
+
+
+# ------------------------------------------------------------------------------------------------ scopes
+
+
+@dataclass(frozen=True)
+class ScopeOption:
+    """One entry of the app's scope selector; `lessee_code=None` is the lessor's whole view."""
+
+    lessee_code: str | None
+    label: str
+
+
+@dataclass(frozen=True)
+class ScopeDecision:
+    """How the app's scope is chosen: pinned to one lessee, or selectable (lessor users), or refused."""
+
+    pinned_lessee: str | None = None
+    selectable: bool = True
+    refused: str | None = None
+    source: str = "default"
+
+
+APP_LESSEE_ENV = "EVFLEET_APP_LESSEE"
+APP_AUTH_ENV = "EVFLEET_APP_AUTH"
+APP_LESSEE_CLAIM_ENV = "EVFLEET_APP_LESSEE_CLAIM"
+APP_LESSOR_EMAILS_ENV = "EVFLEET_APP_LESSOR_EMAILS"
+
+
+def decide_scope(env: Mapping[str, str], user: Mapping[str, Any] | None = None) -> ScopeDecision:
+    """The scope rule of a deployment, from configuration and (with OIDC sign-in) the signed-in user's claims.
+
+    - `EVFLEET_APP_LESSEE=CODE`: every visitor is that lessee; no selector.
+    - `EVFLEET_APP_AUTH=oidc`: the user's claim named by `EVFLEET_APP_LESSEE_CLAIM` (default `evfleet_lessee`)
+      pins the lessee; users whose e-mail is in `EVFLEET_APP_LESSOR_EMAILS` (comma-separated) get the lessor's
+      view with the selector; anyone else is refused.
+    - neither: the lessor's view with a selector (a trusted internal deployment or a developer machine).
+    """
+    pinned = env.get(APP_LESSEE_ENV, "").strip()
+    if pinned:
+        return ScopeDecision(pinned_lessee=pinned, selectable=False, source=f"configuration ({APP_LESSEE_ENV})")
+    if env.get(APP_AUTH_ENV, "").strip().lower() == "oidc":
+        if not user:
+            return ScopeDecision(selectable=False, refused="sign in to continue", source="oidc")
+        claim = env.get(APP_LESSEE_CLAIM_ENV, "").strip() or "evfleet_lessee"
+        code = str(user.get(claim) or "").strip()
+        if code:
+            return ScopeDecision(pinned_lessee=code, selectable=False, source=f"sign-in claim {claim!r}")
+        lessor_emails = {e.strip().lower() for e in env.get(APP_LESSOR_EMAILS_ENV, "").split(",") if e.strip()}
+        if str(user.get("email") or "").strip().lower() in lessor_emails:
+            return ScopeDecision(selectable=True, source="sign-in (lessor user)")
+        return ScopeDecision(selectable=False, source="oidc",
+                             refused=f"your account has no lessee assigned (claim {claim!r}); ask the lessor")
+    return ScopeDecision(selectable=True, source="default")
+
+
+def scope_options(url: str) -> list[ScopeOption]:
+    """The lessor's view followed by each of its lessees, for the selector."""
+    with session_scope(get_engine(url)) as session:
+        scope = scope_for(session)
+        lessor = session.get(Lessor, scope.lessor_id)
+        lessees = list_rows(session, scope, Lessee, order_by=Lessee.code)
+        options = [ScopeOption(None, f"All lessees (lessor {lessor.code})" if lessor else "All lessees")]
+        options += [ScopeOption(le.code, f"{le.code} · {le.name}") for le in lessees]
+    return options
+
+
+def describe_scope(url: str, lessee_code: str | None) -> str:
+    """A one-line statement of the scope a page runs in, e.g. `Lessee PCX (Pengcheng Express) only`."""
+    with session_scope(get_engine(url)) as session:
+        scope = scope_for(session, lessee_code=lessee_code)
+        if scope.is_lessor:
+            lessor = session.get(Lessor, scope.lessor_id)
+            n = len(list_rows(session, scope, Lessee))
+            return f"Lessor {lessor.code} ({lessor.name}): all {n} lessees" if lessor else "Lessor view"
+        lessee = session.get(Lessee, scope.lessee_id)
+        return f"Lessee {lessee.code} ({lessee.name}) only" if lessee else "one lessee"
+
+
+def _scope(session: Session, lessee_code: str | None) -> Scope:
+    return scope_for(session, lessee_code=lessee_code)
+
+
+# ------------------------------------------------------------------------------------------------ overview
+
+
+@dataclass(frozen=True)
+class LesseeTotals:
+    lessee: str
+    depots: int
+    electric_trucks: int
+    diesel_trucks: int
+    active_leases: int
+    monthly_rent_cny: float
+    km_30d: float
+    kwh_30d: float
+
+
+def overview(url: str, lessee_code: str | None, today: dt.date) -> list[DepotSummary]:
+    """`fleet.reports.fleet_summary` in the scope: one row per depot."""
+    with session_scope(get_engine(url)) as session:
+        return fleet_summary(session, _scope(session, lessee_code), today)
+
+
+def totals_by_lessee(rows: list[DepotSummary]) -> list[LesseeTotals]:
+    """Depot rows summed per lessee (in order of first appearance)."""
+    acc: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for r in rows:
+        a = acc[r.lessee]
+        a["depots"] += 1
+        for name in ("electric_trucks", "diesel_trucks", "active_leases", "monthly_rent_cny", "km_30d", "kwh_30d"):
+            a[name] += getattr(r, name)
+    return [LesseeTotals(lessee=k, depots=int(v["depots"]), electric_trucks=int(v["electric_trucks"]),
+                         diesel_trucks=int(v["diesel_trucks"]), active_leases=int(v["active_leases"]),
+                         monthly_rent_cny=round(v["monthly_rent_cny"], 2), km_30d=v["km_30d"], kwh_30d=v["kwh_30d"])
+            for k, v in acc.items()]
+
+
+# ---------------------------------------------------------------------------------------- fleet and leases
+
+VEHICLE_COLUMNS = ["plate", "vin", "model", "kind", "depot", "lessee", "status", "commissioned_on"]
+LEASE_COLUMNS = ["code", "plate", "lessee", "depot", "start_date", "end_date", "active", "monthly_rent_cny",
+                 "deposit_cny", "purchase_price_cny", "residual_value_cny", "replaced_diesel_model",
+                 "loan_annual_rate", "loan_term_months", "expected_km_per_year", "emissions_claimant"]
+MODEL_COLUMNS = ["code", "kind", "maker", "name", "vehicle_class", "payload_kg", "price_cny", "battery_kwh",
+                 "usable_fraction", "consumption_kwh_per_km_empty", "consumption_kwh_per_km_full",
+                 "max_charge_kw", "diesel_l_per_100km", "confidence", "source_refs"]
+
+
+def _lookups(session: Session, scope: Scope) -> tuple[dict[int, str], dict[int, str], dict[int, VehicleModel]]:
+    lessees = {le.id: le.code for le in list_rows(session, scope, Lessee)}
+    depots = {d.id: d.code for d in list_rows(session, scope, Depot)}
+    models = {m.id: m for m in session.exec(select(VehicleModel)).all()}
+    return lessees, depots, models  # type: ignore[return-value]
+
+
+def vehicles_frame(url: str, lessee_code: str | None) -> pd.DataFrame:
+    """The vehicles in scope, one row each, with codes instead of ids."""
+    with session_scope(get_engine(url)) as session:
+        scope = _scope(session, lessee_code)
+        lessees, depots, models = _lookups(session, scope)
+        rows = [{
+            "plate": v.plate, "vin": v.vin, "model": models[v.model_id].code, "kind": models[v.model_id].kind.value,
+            "depot": depots.get(v.depot_id, "") if v.depot_id else "", "lessee": lessees.get(v.lessee_id, ""),
+            "status": v.status.value, "commissioned_on": v.commissioned_on,
+        } for v in list_rows(session, scope, Vehicle, order_by=Vehicle.plate)]
+    return pd.DataFrame(rows, columns=VEHICLE_COLUMNS)
+
+
+def leases_frame(url: str, lessee_code: str | None, today: dt.date) -> pd.DataFrame:
+    """The leases in scope with money in CNY and `active` on `today`."""
+    with session_scope(get_engine(url)) as session:
+        scope = _scope(session, lessee_code)
+        lessees, depots, models = _lookups(session, scope)
+        vehicles = {v.id: v for v in list_rows(session, scope, Vehicle)}
+        rows = []
+        for le in list_rows(session, scope, Lease, order_by=Lease.code):
+            v = vehicles.get(le.vehicle_id)
+            rows.append({
+                "code": le.code, "plate": v.plate if v else "", "lessee": lessees.get(le.lessee_id, ""),
+                "depot": depots.get(v.depot_id, "") if v and v.depot_id else "",
+                "start_date": le.start_date, "end_date": le.end_date,
+                "active": le.start_date <= today <= le.end_date,
+                "monthly_rent_cny": le.monthly_rent_fen / 100, "deposit_cny": le.deposit_fen / 100,
+                "purchase_price_cny": le.purchase_price_fen / 100, "residual_value_cny": le.residual_value_fen / 100,
+                "replaced_diesel_model": models[le.replaced_diesel_model_id].code
+                if le.replaced_diesel_model_id in models else "",
+                "loan_annual_rate": float(le.loan_annual_rate), "loan_term_months": le.loan_term_months,
+                "expected_km_per_year": le.expected_km_per_year, "emissions_claimant": le.emissions_claimant.value,
+            })
+    return pd.DataFrame(rows, columns=LEASE_COLUMNS)
+
+
+def models_frame(url: str) -> pd.DataFrame:
+    """The shared vehicle-model registry (readable in every scope)."""
+    with session_scope(get_engine(url)) as session:
+        rows = [{
+            "code": m.code, "kind": m.kind.value, "maker": m.maker, "name": m.name,
+            "vehicle_class": m.vehicle_class, "payload_kg": m.payload_kg, "price_cny": m.price_fen / 100,
+            "battery_kwh": m.battery_kwh, "usable_fraction": m.usable_fraction,
+            "consumption_kwh_per_km_empty": m.consumption_kwh_per_km_empty,
+            "consumption_kwh_per_km_full": m.consumption_kwh_per_km_full, "max_charge_kw": m.max_charge_kw,
+            "diesel_l_per_100km": m.diesel_l_per_100km, "confidence": m.confidence, "source_refs": m.source_refs,
+        } for m in session.exec(select(VehicleModel).order_by(VehicleModel.kind, VehicleModel.code)).all()]
+    return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+
+
+@dataclass(frozen=True)
+class FormChoices:
+    """Codes a form may offer in this scope."""
+
+    lessees: tuple[str, ...]
+    depots: tuple[str, ...]
+    bev_models: tuple[str, ...]
+    diesel_models: tuple[str, ...]
+    plates: tuple[str, ...]
+    lease_codes: tuple[str, ...]
+
+
+def form_choices(url: str, lessee_code: str | None) -> FormChoices:
+    with session_scope(get_engine(url)) as session:
+        scope = _scope(session, lessee_code)
+        models = session.exec(select(VehicleModel).order_by(VehicleModel.code)).all()
+        return FormChoices(
+            lessees=tuple(le.code for le in list_rows(session, scope, Lessee, order_by=Lessee.code)),
+            depots=tuple(d.code for d in list_rows(session, scope, Depot, order_by=Depot.code)),
+            bev_models=tuple(m.code for m in models if m.kind.value == "bev"),
+            diesel_models=tuple(m.code for m in models if m.kind.value == "diesel"),
+            plates=tuple(v.plate for v in list_rows(session, scope, Vehicle, order_by=Vehicle.plate)),
+            lease_codes=tuple(le.code for le in list_rows(session, scope, Lease, order_by=Lease.code)),
+        )
+
+
+def filter_frame(frame: pd.DataFrame, selections: Mapping[str, Any], text: str = "",
+                 text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Rows whose column values are among the selected ones (an empty selection keeps all) and, when `text` is
+    given, whose `text_columns` contain it (case-insensitive)."""
+    mask = pd.Series(True, index=frame.index)
+    for column, chosen in selections.items():
+        if chosen:
+            mask &= frame[column].isin(list(chosen))
+    needle = text.strip().lower()
+    if needle and text_columns:
+        hit = pd.Series(False, index=frame.index)
+        for column in text_columns:
+            hit |= frame[column].astype(str).str.lower().str.contains(needle, regex=False)
+        mask &= hit
+    return frame[mask]
+
+
+# ------------------------------------------------------------------------------------------------- writes
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field} = {self.value!r}: {self.reason}" if self.value else f"{self.field}: {self.reason}"
+
+
+class FormRejected(ValueError):
+    """The form's values were refused; `errors` names each field. Nothing was written."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
+
+
+def _form_errors(errors: list[RowError]) -> list[FieldError]:
+    return [FieldError(e.column, e.value, e.reason) for e in errors]
+
+
+def _add_through_spec(url: str, lessee_code: str | None, spec: ImportSpec, values: Mapping[str, Any],
+                      unique: Mapping[str, Any]) -> None:
+    """Validate one row exactly as the importer would (same parsers, same builder) and add it."""
+    raw = {k: ("" if v is None else str(v).strip()) for k, v in values.items()}
+    try:
+        with session_scope(get_engine(url)) as session:
+            scope = _scope(session, lessee_code)
+            lessee = session.get(Lessee, scope.lessee_id) if scope.lessee_id is not None else None
+            ctx = Context.load(session, scope, lessee)
+            built, errors = parse_rows(spec, "form", list(raw), [(1, raw)], ctx)
+            if errors:
+                raise FormRejected(_form_errors(errors))
+            for field, column in unique.items():
+                value = getattr(built[0][1], field)
+                if session.exec(select(spec.model).where(column == value)).first() is not None:
+                    raise FormRejected([FieldError(field, value, "already registered")])
+            add_rows(session, scope, [row for _, row in built])
+            session.flush()
+    except IntegrityError as exc:
+        raise FormRejected([FieldError("row", "", f"conflicts with an existing row ({exc.orig})")]) from None
+    except ScopeError as exc:
+        raise FormRejected([FieldError("scope", "", str(exc))]) from None
+
+
+def add_vehicle(url: str, lessee_code: str | None, values: Mapping[str, Any]) -> None:
+    """Add one vehicle (fields as in the vehicles import: plate, vin, model_code, depot_code, lessee_code, ...)."""
+    _add_through_spec(url, lessee_code, VEHICLES, values, {"plate": Vehicle.plate, "vin": Vehicle.vin})
+
+
+LESSOR_ONLY = "leases are the lessor's contracts: they are added and changed in the lessor's view only"
+
+
+def _lessor_only(lessee_code: str | None) -> None:
+    if lessee_code is not None:
+        raise FormRejected([FieldError("scope", lessee_code, LESSOR_ONLY)])
+
+
+def add_lease(url: str, lessee_code: str | None, values: Mapping[str, Any]) -> None:
+    """Add one lease (fields as in the leases import: code, plate, start_date, end_date, monthly_rent_cny, ...).
+    Lessor's view only: a lessee does not set its own rent."""
+    _lessor_only(lessee_code)
+    _add_through_spec(url, lessee_code, LEASES, values, {"code": Lease.code})
+
+
+def _parse_fields(spec: ImportSpec, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
+    """Parse edited fields with the import spec's column parsers; an empty optional field becomes its default."""
+    columns = {c.name: c for c in spec.columns}
+    parsed: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for name, value in values.items():
+        text = "" if value is None else str(value).strip()
+        column = columns[name]
+        if text == "":
+            if column.required:
+                errors.append(FieldError(name, text, "required value is empty"))
+            parsed[name] = column.default
+            continue
+        try:
+            parsed[name] = column.parse(text)
+        except ValueError as exc:
+            errors.append(FieldError(name, text, str(exc)))
+    return parsed, errors
+
+
+def _row_by(session: Session, scope: Scope, model: type, column: Any, value: str, field: str) -> Any:
+    row = session.exec(select(model.id).where(column == value)).first()
+    if row is None:
+        raise FormRejected([FieldError(field, value, "not found in this scope")])
+    try:
+        return get_row(session, scope, model, row)
+    except ScopeError:
+        raise FormRejected([FieldError(field, value, "not found in this scope")]) from None
+
+
+def update_vehicle(url: str, lessee_code: str | None, plate: str, values: Mapping[str, Any]) -> None:
+    """Change a vehicle's depot_code, status or commissioned_on (the plate, VIN and model are fixed)."""
+    allowed = {"depot_code", "status", "commissioned_on"}
+    unknown = set(values) - allowed
+    if unknown:
+        raise FormRejected([FieldError(n, "", "cannot be edited here") for n in sorted(unknown)])
+    parsed, errors = _parse_fields(VEHICLES, values)
+    with session_scope(get_engine(url)) as session:
+        scope = _scope(session, lessee_code)
+        vehicle = _row_by(session, scope, Vehicle, Vehicle.plate, plate, "plate")
+        changes: dict[str, Any] = {}
+        if "depot_code" in parsed:
+            code = parsed["depot_code"]
+            if not code:
+                changes["depot_id"] = None
+            else:
+                depot = next((d for d in list_rows(session, scope, Depot, Depot.code == code)), None)
+                if depot is None or depot.lessee_id not in (None, vehicle.lessee_id):
+                    errors.append(FieldError("depot_code", code, "unknown depot for this vehicle's lessee"))
+                else:
+                    changes["depot_id"] = depot.id
+        for name in ("status", "commissioned_on"):
+            if name in parsed:
+                changes[name] = parsed[name]
+        if errors:
+            raise FormRejected(errors)
+        update_row(session, scope, Vehicle, vehicle.id, **changes)
+
+
+def update_lease(url: str, lessee_code: str | None, code: str, values: Mapping[str, Any]) -> None:
+    """Change a lease's end_date, monthly_rent_cny, deposit_cny, expected_km_per_year or emissions_claimant."""
+    fields = {"end_date": "end_date", "monthly_rent_cny": "monthly_rent_fen", "deposit_cny": "deposit_fen",
+              "expected_km_per_year": "expected_km_per_year", "emissions_claimant": "emissions_claimant"}
+    _lessor_only(lessee_code)
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise FormRejected([FieldError(n, "", "cannot be edited here") for n in sorted(unknown)])
+    parsed, errors = _parse_fields(LEASES, values)
+    with session_scope(get_engine(url)) as session:
+        scope = _scope(session, lessee_code)
+        lease = _row_by(session, scope, Lease, Lease.code, code, "code")
+        if "end_date" in parsed and parsed["end_date"] is not None and parsed["end_date"] <= lease.start_date:
+            errors.append(FieldError("end_date", str(values["end_date"]),
+                                     f"must be after start_date {lease.start_date.isoformat()}"))
+        if errors:
+            raise FormRejected(errors)
+        update_row(session, scope, Lease, lease.id, **{fields[k]: v for k, v in parsed.items()})
+
+
+# ------------------------------------------------------------------------------------------------- import
+
+IMPORT_KINDS: tuple[str, ...] = tuple(SPECS)
+
+
+def import_kinds(lessee_code: str | None) -> tuple[str, ...]:
+    """What the scope may import: a lessee everything but leases (those are the lessor's contracts)."""
+    return IMPORT_KINDS if lessee_code is None else tuple(k for k in IMPORT_KINDS if k != "leases")
+
+
+def import_columns(kind: str) -> list[tuple[str, bool]]:
+    """(column, required) of an import kind, for the template and the help text."""
+    return [(c.name, c.required) for c in SPECS[kind].columns] + (
+        [("lessee_code", False)] if kind in ("vehicles", "leases") else [])
+
+
+def import_template_csv(kind: str) -> bytes:
+    """A header-only CSV for `kind` (UTF-8 with BOM so spreadsheet programs open it as UTF-8)."""
+    return (",".join(name for name, _ in import_columns(kind)) + "\n").encode("utf-8-sig")
+
+
+def import_upload(url: str, lessee_code: str | None, kind: str, filename: str, content: bytes,
+                  import_lessee: str | None = None) -> ImportResult:
+    """Import an uploaded file through `fleet.importers.import_file`, all or nothing.
+
+    Raises `ImportFailed` with the row-level errors. `import_lessee` names the owning lessee in the lessor's
+    view (needed for orders); in a lessee's scope it must be that lessee or empty.
+    """
+    if kind not in import_kinds(lessee_code):
+        raise ImportFailed([RowError(Path(filename).name, 0, "", kind, LESSOR_ONLY if kind == "leases"
+                                     else f"unknown import kind; one of {', '.join(IMPORT_KINDS)}")])
+    suffix = Path(filename).suffix.lower()
+    safe_name = Path(filename).name or f"upload{suffix}"
+    with tempfile.TemporaryDirectory(prefix="evfleet-upload-") as tmp:
+        path = Path(tmp) / safe_name
+        path.write_bytes(content)
+        with session_scope(get_engine(url)) as session:
+            scope = _scope(session, lessee_code)
+            return import_file(session, scope, kind, path, lessee_code=import_lessee or None)
+
+
+def errors_frame(exc: ImportFailed | FormRejected) -> pd.DataFrame:
+    """The error report of a failed import or form as a table (one row per bad cell)."""
+    if isinstance(exc, ImportFailed):
+        return pd.DataFrame([asdict(e) for e in exc.errors], columns=["file", "row", "column", "value", "reason"])
+    return pd.DataFrame([asdict(e) for e in exc.errors], columns=["field", "value", "reason"])
+
+
+def app_url() -> str:
+    """The database URL the app uses (same rule as the CLI: `EVFLEET_DATABASE_URL`, else ./evfleet.db)."""
+    return database_url(os.environ.get("EVFLEET_DATABASE_URL") or None)
