@@ -311,6 +311,8 @@ class ImportSpec:
     build: Builder
     key: Callable[[SQLModel], tuple[Any, ...]] | None  # natural key for duplicate detection; None = whole row
     needs_lessee: bool
+    # Side effects of accepted rows on other tables, applied only once the whole file is valid.
+    after_insert: Callable[[Session, Scope, list[SQLModel]], None] | None = None
 
     def existing(self, ctx: Context) -> dict[tuple[Any, ...], SQLModel]:
         rows = ctx.session.exec(select_rows(ctx.scope, self.model)).all()
@@ -420,6 +422,16 @@ def _build_lease(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Lease:
     )
 
 
+def _hand_over_leased_vehicles(session: Session, scope: Scope, leases: list[SQLModel]) -> None:
+    """A new lease puts an unassigned truck into the lessee's fleet (its scope then sees the truck)."""
+    for lease in leases:
+        vehicle = session.get(Vehicle, lease.vehicle_id)  # type: ignore[attr-defined]
+        if vehicle is not None and vehicle.lessee_id is None:
+            vehicle.lessee_id = lease.lessee_id  # type: ignore[attr-defined]
+            vehicle.status = VehicleStatus.LEASED
+            session.add(vehicle)
+
+
 LEASES = ImportSpec(
     kind="leases",
     model=Lease,
@@ -445,6 +457,7 @@ LEASES = ImportSpec(
     build=_build_lease,
     key=lambda r: (r.code,),  # type: ignore[attr-defined]
     needs_lessee=False,
+    after_insert=_hand_over_leased_vehicles,
 )
 
 
@@ -660,6 +673,9 @@ def import_file(session: Session, scope: Scope, kind: str, path: Path, *, lessee
             row.import_batch_id = batch.id  # type: ignore[attr-defined]
     add_rows(session, scope, fresh)
     session.flush()
+    if spec.after_insert is not None:
+        spec.after_insert(session, scope, fresh)
+        session.flush()
     return ImportResult(kind, name, len(rows), len(fresh), skipped, batch.id)
 
 

@@ -156,6 +156,20 @@ LEASE_HEADER = ["code", "plate", "lessee_code", "start_date", "end_date", "month
                 "residual_value_cny", "replaced_diesel_model_code", "loan_annual_rate"]
 
 
+def test_lease_hands_an_unassigned_truck_to_the_lessee(demo_copy: Engine, tmp_path: Path) -> None:
+    vf = _write(tmp_path / "v.csv", VEHICLE_HEADER, [
+        ["粤BD99011", "L6TABCDE1TS999011", "BEV-V6E", "SZ-NS", "", "available", ""]])
+    lf = _write(tmp_path / "l.csv", LEASE_HEADER, [
+        ["L-NEW-9", "粤BD99011", "FRESH", "2026-12-01", "2031-11-30", "2500.50", "115000", "23000", "DSL-3.5T", "0.042"]])
+    with session_scope(demo_copy) as s:
+        import_file(s, _lessor(demo_copy), "vehicles", vf)
+        import_file(s, _lessor(demo_copy), "leases", lf)
+    with Session(demo_copy) as s:
+        fresh = scope_for(s, lessee_code="FRESH")
+        truck = s.exec(select(Vehicle).where(Vehicle.plate == "粤BD99011")).one()
+        assert (truck.lessee_id, truck.status.value) == (fresh.lessee_id, "leased")
+
+
 def test_vehicles_and_leases(demo_copy: Engine, tmp_path: Path) -> None:
     vf = _write(tmp_path / "v.csv", VEHICLE_HEADER, [
         ["粤BD99001", "L6TABCDE1TS999001", "BEV-V6E", "SZ-BA", "PCX", "leased", "2026-12-01"],
