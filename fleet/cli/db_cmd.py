@@ -1,9 +1,35 @@
-"""Commands of this capability (none yet)."""
+"""`evfleet db ...`: schema migrations."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
+
+from fleet.cli.common import DB_OPTION, console, fail
+from fleet.db import database_url, redact
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this module's commands to the `evfleet` app and its `bench` group."""
+    db_app = typer.Typer(help="Database schema: upgrade, show the revision.", no_args_is_help=True)
+    app.add_typer(db_app, name="db", help="Database schema migrations (Alembic): upgrade, current.")
+
+    @db_app.command("upgrade")
+    def upgrade_cmd(db: Optional[str] = DB_OPTION, revision: str = typer.Option("head", help="Target revision.")) -> None:
+        """Create or migrate the schema to the newest revision."""
+        from fleet.migrate import current_revision, upgrade
+
+        url = database_url(db)
+        try:
+            upgrade(url, revision)
+        except Exception as exc:  # noqa: BLE001 - report, don't trace
+            raise fail(f"upgrade of {redact(url)} failed: {exc}") from None
+        console.print(f"{redact(url)} is at revision {current_revision(url)}")
+
+    @db_app.command("current")
+    def current_cmd(db: Optional[str] = DB_OPTION) -> None:
+        """Print the schema revision of the database."""
+        from fleet.migrate import current_revision, head_revision
+
+        url = database_url(db)
+        console.print(f"{redact(url)}: revision {current_revision(url)} (newest {head_revision()})")

@@ -1,0 +1,691 @@
+"""CSV and XLSX import of vehicles, leases, orders and metered records, all or nothing.
+
+Every bad cell is reported with file, row (spreadsheet numbering: the header is row 1), column, value and
+reason, and *nothing* is written unless every row is valid: one import is one transaction. A file whose exact
+content was imported before (same kind, same owner) is detected by its SHA-256 and not doubled; rows whose key
+already exists with identical values are skipped as duplicates, and a key that exists with different values is
+an error (imports never silently overwrite).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, SQLModel, select
+
+from fleet.geo import haversine_km
+from fleet.models import (
+    LOCAL_TZ,
+    ChargingSession,
+    Claimant,
+    Connector,
+    Depot,
+    ImportBatch,
+    Lease,
+    Lessee,
+    Order,
+    Repayment,
+    Vehicle,
+    VehicleDay,
+    VehicleKind,
+    VehicleModel,
+    VehicleStatus,
+)
+from fleet.scope import Scope, add_rows, list_rows, select_rows
+
+MAX_KM_FROM_DEPOT = 150.0  # an order farther than this from its depot is a bad coordinate, not a delivery
+
+
+# ------------------------------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}, row {self.row}, column {self.column!r}, value {self.value!r}: {self.reason}"
+
+
+class ImportFailed(ValueError):
+    """The file was rejected; `errors` lists every bad cell. Nothing was written."""
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        shown = "\n".join(f"  {e}" for e in errors[:50])
+        more = f"\n  ... and {len(errors) - 50} more" if len(errors) > 50 else ""
+        super().__init__(f"{len(errors)} error(s); nothing was imported:\n{shown}{more}")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    kind: str
+    file: str
+    rows: int
+    inserted: int
+    skipped_duplicates: int
+    batch_id: int | None
+    duplicate_of_batch: int | None = None
+
+    def summary(self) -> str:
+        if self.duplicate_of_batch is not None:
+            return (f"{self.file}: identical to import batch {self.duplicate_of_batch}; nothing imported "
+                    f"({self.rows} rows)")
+        return (f"{self.file}: {self.inserted} {self.kind} imported, {self.skipped_duplicates} duplicate rows "
+                f"skipped (batch {self.batch_id})")
+
+
+# -------------------------------------------------------------------------------------------- cell parsers
+
+
+class CellError(ValueError):
+    """Raised by a parser with the reason the cell is bad."""
+
+
+Parser = Callable[[str], Any]
+
+
+def p_str(max_len: int = 200) -> Parser:
+    def parse(text: str) -> str:
+        if len(text) > max_len:
+            raise CellError(f"longer than {max_len} characters")
+        return text
+
+    return parse
+
+
+def p_float(*, ge: float | None = None, gt: float | None = None, le: float | None = None) -> Parser:
+    def parse(text: str) -> float:
+        try:
+            value = float(text.replace(",", "")) if text else math.nan
+        except ValueError:
+            raise CellError("not a number") from None
+        if not math.isfinite(value):
+            raise CellError("not a finite number")
+        if ge is not None and value < ge:
+            raise CellError(f"must be >= {ge:g}" if ge else "must not be negative")
+        if gt is not None and value <= gt:
+            raise CellError(f"must be > {gt:g}")
+        if le is not None and value > le:
+            raise CellError(f"must be <= {le:g}")
+        return value
+
+    return parse
+
+
+def p_int(*, ge: int | None = None) -> Parser:
+    def parse(text: str) -> int:
+        try:
+            value = int(Decimal(text))
+            if Decimal(text) != value:
+                raise CellError("not a whole number")
+        except (InvalidOperation, ValueError):
+            raise CellError("not a whole number") from None
+        if ge is not None and value < ge:
+            raise CellError(f"must be >= {ge}")
+        return value
+
+    return parse
+
+
+def p_fen(text: str) -> int:
+    """An amount in CNY with at most two decimals, returned as integer fen (exact, no float)."""
+    try:
+        amount = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        raise CellError("not an amount in CNY") from None
+    if not amount.is_finite():
+        raise CellError("not a finite amount")
+    if amount < 0:
+        raise CellError("must not be negative")
+    fen = amount * 100
+    if fen != fen.to_integral_value():
+        raise CellError("more than two decimals (fen)")
+    return int(fen)
+
+
+def p_rate(text: str) -> Decimal:
+    """An annual interest rate as a fraction (0.042 = 4.2 %)."""
+    try:
+        rate = Decimal(text)
+    except InvalidOperation:
+        raise CellError("not a number") from None
+    if not (Decimal(0) <= rate < Decimal(1)):
+        raise CellError("must be a fraction in [0, 1), e.g. 0.042 for 4.2 %")
+    return rate
+
+
+def p_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text[:10]) if len(text) >= 10 and text[10:].strip(" T0:") == "" else dt.date.fromisoformat(text)
+    except ValueError:
+        raise CellError("not a date (YYYY-MM-DD)") from None
+
+
+def p_datetime(text: str) -> dt.datetime:
+    """ISO 8601 date-time; a value without an offset is taken as Asia/Shanghai local time."""
+    try:
+        value = dt.datetime.fromisoformat(text.replace(" ", "T"))
+    except ValueError:
+        raise CellError("not a date-time (YYYY-MM-DDTHH:MM[:SS][+08:00])") from None
+    return value.replace(tzinfo=LOCAL_TZ) if value.tzinfo is None else value
+
+
+def p_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"true", "yes", "1", "y", "t"}:
+        return True
+    if lowered in {"false", "no", "0", "n", "f"}:
+        return False
+    raise CellError("not a yes/no value (true/false)")
+
+
+def p_enum(enum_cls: type) -> Parser:
+    values = [m.value for m in enum_cls]
+
+    def parse(text: str) -> Any:
+        try:
+            return enum_cls(text.strip().lower())
+        except ValueError:
+            raise CellError(f"must be one of {', '.join(values)}") from None
+
+    return parse
+
+
+p_lat = p_float(ge=-90, le=90)
+p_lon = p_float(ge=-180, le=180)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    parse: Parser
+    required: bool = True
+    default: Any = None
+
+
+# ------------------------------------------------------------------------------------------------- reading
+
+
+def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Header and rows (with spreadsheet row numbers) of a CSV (UTF-8, BOM allowed) or XLSX file; cells as text."""
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm"}:
+        return _read_xlsx(path)
+    if suffix not in {".csv", ".txt"}:
+        raise ImportFailed([RowError(path.name, 0, "", suffix, "unsupported file type: use .csv or .xlsx")])
+    text = path.read_bytes().decode("utf-8-sig")
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader, [])]
+    rows = []
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        rows.append((number, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}))
+    return header, rows
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    ws = wb.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    header = [_cell_text(h) for h in next(it, ())]
+    rows = []
+    for number, cells in enumerate(it, start=2):
+        texts = [_cell_text(c) for c in cells]
+        if not any(texts):
+            continue
+        rows.append((number, {h: (texts[i] if i < len(texts) else "") for i, h in enumerate(header) if h}))
+    wb.close()
+    return header, rows
+
+
+# ------------------------------------------------------------------------------------------------ the specs
+
+
+@dataclass
+class Context:
+    """What row builders may look up: the scope's depots, vehicles, lessees and the shared vehicle models."""
+
+    session: Session
+    scope: Scope
+    lessee: Lessee | None
+    depots: dict[str, Depot] = field(default_factory=dict)
+    models: dict[str, VehicleModel] = field(default_factory=dict)
+    vehicles: dict[str, Vehicle] = field(default_factory=dict)
+    lessees: dict[str, Lessee] = field(default_factory=dict)
+    connectors: dict[tuple[int, str], Connector] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session, scope: Scope, lessee: Lessee | None) -> Context:
+        ctx = cls(session, scope, lessee)
+        ctx.depots = {d.code: d for d in list_rows(session, scope, Depot)}
+        ctx.models = {m.code: m for m in list_rows(session, scope, VehicleModel)}
+        ctx.vehicles = {v.plate: v for v in list_rows(session, scope, Vehicle)}
+        ctx.lessees = {le.code: le for le in list_rows(session, scope, Lessee)}
+        ctx.connectors = {(c.depot_id, c.code): c for c in list_rows(session, scope, Connector)}
+        return ctx
+
+
+class RowReject(Exception):
+    def __init__(self, column: str, value: str, reason: str):
+        super().__init__(reason)
+        self.column, self.value, self.reason = column, value, reason
+
+
+Builder = Callable[[dict[str, Any], dict[str, str], Context], SQLModel]
+
+
+@dataclass(frozen=True)
+class ImportSpec:
+    kind: str
+    model: type[SQLModel]
+    columns: tuple[Column, ...]
+    build: Builder
+    key: Callable[[SQLModel], tuple[Any, ...]] | None  # natural key for duplicate detection; None = whole row
+    needs_lessee: bool
+
+    def existing(self, ctx: Context) -> dict[tuple[Any, ...], SQLModel]:
+        rows = ctx.session.exec(select_rows(ctx.scope, self.model)).all()
+        return {self.key_of(r): r for r in rows}
+
+    def key_of(self, row: SQLModel) -> tuple[Any, ...]:
+        if self.key is not None:
+            return self.key(row)
+        return tuple(v for k, v in sorted(_comparable(row).items()))
+
+
+def _comparable(row: SQLModel) -> dict[str, Any]:
+    data = row.model_dump(exclude={"id", "import_batch_id"})
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in data.items()}
+
+
+def _owner(ctx: Context, values: dict[str, Any], raw: dict[str, str]) -> Lessee | None:
+    """The lessee owning a row: the import's lessee, or the row's `lessee_code` in a lessor import."""
+    code = raw.get("lessee_code", "")
+    if ctx.lessee is not None:
+        if code and code != ctx.lessee.code:
+            raise RowReject("lessee_code", code, f"this import is for lessee {ctx.lessee.code}")
+        return ctx.lessee
+    if not code:
+        return None
+    if code not in ctx.lessees:
+        raise RowReject("lessee_code", code, "unknown lessee")
+    return ctx.lessees[code]
+
+
+def _depot(ctx: Context, code: str, owner: Lessee | None) -> Depot:
+    depot = ctx.depots.get(code)
+    if depot is None or (owner is not None and depot.lessee_id not in (None, owner.id)):
+        raise RowReject("depot_code", code, "unknown depot" + (f" for lessee {owner.code}" if owner else ""))
+    return depot
+
+
+def _vehicle(ctx: Context, plate: str, owner: Lessee | None) -> Vehicle:
+    vehicle = ctx.vehicles.get(plate)
+    if vehicle is None or (owner is not None and vehicle.lessee_id not in (None, owner.id)):
+        raise RowReject("plate", plate, "unknown vehicle")
+    return vehicle
+
+
+def _build_vehicle(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Vehicle:
+    owner = _owner(ctx, v, raw)
+    model = ctx.models.get(v["model_code"])
+    if model is None:
+        raise RowReject("model_code", raw["model_code"], "unknown vehicle model")
+    depot = _depot(ctx, v["depot_code"], owner) if v["depot_code"] else None
+    return Vehicle(
+        lessor_id=ctx.scope.lessor_id, lessee_id=owner.id if owner else None, plate=v["plate"], vin=v["vin"],
+        model_id=model.id, depot_id=depot.id if depot else None, status=v["status"],
+        commissioned_on=v["commissioned_on"],
+    )
+
+
+def _vin(text: str) -> str:
+    vin = text.strip().upper()
+    if len(vin) != 17 or any(c in "IOQ" for c in vin) or not vin.isalnum():
+        raise CellError("a VIN has 17 letters/digits without I, O or Q")
+    return vin
+
+
+VEHICLES = ImportSpec(
+    kind="vehicles",
+    model=Vehicle,
+    columns=(
+        Column("plate", p_str(20)),
+        Column("vin", _vin),
+        Column("model_code", p_str(60)),
+        Column("depot_code", p_str(40), required=False, default=""),
+        Column("status", p_enum(VehicleStatus), required=False, default=VehicleStatus.AVAILABLE),
+        Column("commissioned_on", p_date, required=False),
+    ),
+    build=_build_vehicle,
+    key=lambda r: (r.plate,),  # type: ignore[attr-defined]
+    needs_lessee=False,
+)
+
+
+def _build_lease(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Lease:
+    owner = _owner(ctx, v, raw)
+    if owner is None:
+        raise RowReject("lessee_code", raw.get("lessee_code", ""), "a lease needs a lessee (column or --lessee)")
+    vehicle = _vehicle(ctx, v["plate"], None)
+    if vehicle.lessee_id not in (None, owner.id):
+        raise RowReject("plate", v["plate"], "vehicle is operated by another lessee")
+    if v["end_date"] <= v["start_date"]:
+        raise RowReject("end_date", raw["end_date"], "must be after start_date")
+    if v["residual_value_cny"] > v["purchase_price_cny"]:
+        raise RowReject("residual_value_cny", raw["residual_value_cny"], "must not exceed purchase_price_cny")
+    diesel = None
+    if v["replaced_diesel_model_code"]:
+        diesel = ctx.models.get(v["replaced_diesel_model_code"])
+        if diesel is None or diesel.kind != VehicleKind.DIESEL:
+            raise RowReject("replaced_diesel_model_code", raw["replaced_diesel_model_code"], "unknown diesel model")
+    return Lease(
+        lessor_id=ctx.scope.lessor_id, lessee_id=owner.id, code=v["code"], vehicle_id=vehicle.id,
+        start_date=v["start_date"], end_date=v["end_date"], monthly_rent_fen=v["monthly_rent_cny"],
+        deposit_fen=v["deposit_cny"], replaced_diesel_model_id=diesel.id if diesel else None,
+        purchase_price_fen=v["purchase_price_cny"], subsidy_fen=v["subsidy_cny"],
+        down_payment_fen=v["down_payment_cny"], loan_annual_rate=v["loan_annual_rate"],
+        loan_term_months=v["loan_term_months"], repayment=v["repayment"],
+        residual_value_fen=v["residual_value_cny"], maintenance_by_lessor=v["maintenance_by_lessor"],
+        expected_km_per_year=v["expected_km_per_year"], emissions_claimant=v["emissions_claimant"],
+    )
+
+
+LEASES = ImportSpec(
+    kind="leases",
+    model=Lease,
+    columns=(
+        Column("code", p_str(40)),
+        Column("plate", p_str(20)),
+        Column("start_date", p_date),
+        Column("end_date", p_date),
+        Column("monthly_rent_cny", p_fen),
+        Column("deposit_cny", p_fen, required=False, default=0),
+        Column("replaced_diesel_model_code", p_str(60), required=False, default=""),
+        Column("purchase_price_cny", p_fen),
+        Column("subsidy_cny", p_fen, required=False, default=0),
+        Column("down_payment_cny", p_fen, required=False, default=0),
+        Column("loan_annual_rate", p_rate, required=False, default=Decimal(0)),
+        Column("loan_term_months", p_int(ge=0), required=False, default=0),
+        Column("repayment", p_enum(Repayment), required=False, default=Repayment.ANNUITY),
+        Column("residual_value_cny", p_fen, required=False, default=0),
+        Column("maintenance_by_lessor", p_bool, required=False, default=True),
+        Column("expected_km_per_year", p_float(ge=0), required=False),
+        Column("emissions_claimant", p_enum(Claimant), required=False, default=Claimant.LESSEE),
+    ),
+    build=_build_lease,
+    key=lambda r: (r.code,),  # type: ignore[attr-defined]
+    needs_lessee=False,
+)
+
+
+def _build_order(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Order:
+    owner = ctx.lessee
+    assert owner is not None
+    depot = _depot(ctx, v["depot_code"], owner)
+    if v["window_end"] <= v["window_start"]:
+        raise RowReject("window_end", raw["window_end"], "time window ends before it starts")
+    if v["window_start"].astimezone(LOCAL_TZ).date() != v["service_date"] and v["window_end"].astimezone(
+        LOCAL_TZ
+    ).date() != v["service_date"]:
+        raise RowReject("window_start", raw["window_start"], "time window is not on the service date")
+    km = haversine_km(depot.latitude, depot.longitude, v["latitude"], v["longitude"])
+    if km > MAX_KM_FROM_DEPOT:
+        raise RowReject("latitude", raw["latitude"], f"location is {km:.0f} km from depot {depot.code} "
+                        f"(more than {MAX_KM_FROM_DEPOT:.0f} km): check latitude/longitude order and sign")
+    return Order(
+        lessor_id=ctx.scope.lessor_id, lessee_id=owner.id, depot_id=depot.id, external_ref=v["external_ref"],
+        service_date=v["service_date"], address=v["address"], latitude=v["latitude"], longitude=v["longitude"],
+        demand_kg=v["demand_kg"], window_start=v["window_start"], window_end=v["window_end"],
+        service_minutes=v["service_minutes"], required_kind=v["required_kind"], priority=v["priority"],
+    )
+
+
+ORDERS = ImportSpec(
+    kind="orders",
+    model=Order,
+    columns=(
+        Column("external_ref", p_str(60)),
+        Column("depot_code", p_str(40)),
+        Column("service_date", p_date),
+        Column("address", p_str(300), required=False, default=""),
+        Column("latitude", p_lat),
+        Column("longitude", p_lon),
+        Column("demand_kg", p_float(ge=0)),
+        Column("window_start", p_datetime),
+        Column("window_end", p_datetime),
+        Column("service_minutes", p_float(ge=0, le=24 * 60)),
+        Column("required_kind", p_enum(VehicleKind), required=False),
+        Column("priority", p_int(ge=0), required=False, default=0),
+    ),
+    build=_build_order,
+    key=lambda r: (r.lessee_id, r.external_ref),  # type: ignore[attr-defined]
+    needs_lessee=True,
+)
+
+
+def _build_trip(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> VehicleDay:
+    vehicle = _vehicle(ctx, v["plate"], ctx.lessee)
+    return VehicleDay(
+        lessor_id=ctx.scope.lessor_id, lessee_id=vehicle.lessee_id, vehicle_id=vehicle.id,
+        depot_id=vehicle.depot_id, day=v["day"], km=v["km"], kwh_vehicle=v["kwh_vehicle"],
+        kwh_charger=v["kwh_charger"], tonne_km=v["tonne_km"], diesel_litres=v["diesel_litres"],
+        source=v["source"] or "import",
+    )
+
+
+# Metered values are parsed for form only (a number); plausibility (negative km, kWh above the battery,
+# duplicates, not on lease) is the emissions data-quality check's job, which flags rather than rejects.
+TRIPS = ImportSpec(
+    kind="trips",
+    model=VehicleDay,
+    columns=(
+        Column("plate", p_str(20)),
+        Column("day", p_date),
+        Column("km", p_float()),
+        Column("kwh_vehicle", p_float(), required=False),
+        Column("kwh_charger", p_float(), required=False),
+        Column("tonne_km", p_float(), required=False),
+        Column("diesel_litres", p_float(), required=False),
+        Column("source", p_str(40), required=False, default=""),
+    ),
+    build=_build_trip,
+    key=None,
+    needs_lessee=False,
+)
+
+
+def _build_session(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> ChargingSession:
+    vehicle = _vehicle(ctx, v["plate"], ctx.lessee)
+    if v["ended_at"] <= v["started_at"]:
+        raise RowReject("ended_at", raw["ended_at"], "session ends before it starts")
+    depot = _depot(ctx, v["depot_code"], None) if v["depot_code"] else None
+    connector = None
+    if v["connector_code"]:
+        if depot is None or (depot.id, v["connector_code"]) not in ctx.connectors:
+            raise RowReject("connector_code", raw["connector_code"], "unknown connector at this depot")
+        connector = ctx.connectors[(depot.id, v["connector_code"])]
+    return ChargingSession(
+        lessor_id=ctx.scope.lessor_id, lessee_id=vehicle.lessee_id, vehicle_id=vehicle.id,
+        depot_id=depot.id if depot else None, connector_id=connector.id if connector else None,
+        started_at=v["started_at"], ended_at=v["ended_at"], kwh=v["kwh"], cost_fen=v["cost_cny"],
+    )
+
+
+CHARGING = ImportSpec(
+    kind="charging",
+    model=ChargingSession,
+    columns=(
+        Column("plate", p_str(20)),
+        Column("depot_code", p_str(40), required=False, default=""),
+        Column("connector_code", p_str(40), required=False, default=""),
+        Column("started_at", p_datetime),
+        Column("ended_at", p_datetime),
+        Column("kwh", p_float()),
+        Column("cost_cny", p_fen, required=False),
+    ),
+    build=_build_session,
+    key=None,
+    needs_lessee=False,
+)
+
+SPECS: dict[str, ImportSpec] = {s.kind: s for s in (VEHICLES, LEASES, ORDERS, TRIPS, CHARGING)}
+
+
+# ------------------------------------------------------------------------------------------------- running
+
+
+def parse_rows(spec: ImportSpec, file: str, header: list[str], rows: Iterable[tuple[int, dict[str, str]]],
+               ctx: Context) -> tuple[list[tuple[int, SQLModel]], list[RowError]]:
+    """Parse and build every row, collecting all errors (not just the first)."""
+    errors: list[RowError] = []
+    missing = [c.name for c in spec.columns if c.required and c.name not in header]
+    if missing:
+        return [], [RowError(file, 1, m, "", "required column is missing") for m in missing]
+    built: list[tuple[int, SQLModel]] = []
+    for number, raw in rows:
+        values: dict[str, Any] = {}
+        row_ok = True
+        for col in spec.columns:
+            text = raw.get(col.name, "")
+            if text == "":
+                if col.required:
+                    errors.append(RowError(file, number, col.name, text, "required value is empty"))
+                    row_ok = False
+                values[col.name] = col.default
+                continue
+            try:
+                values[col.name] = col.parse(text)
+            except CellError as exc:
+                errors.append(RowError(file, number, col.name, text, str(exc)))
+                row_ok = False
+        if not row_ok:
+            continue
+        try:
+            built.append((number, spec.build(values, raw, ctx)))
+        except RowReject as rej:
+            errors.append(RowError(file, number, rej.column, rej.value, rej.reason))
+    return built, errors
+
+
+def import_file(session: Session, scope: Scope, kind: str, path: Path, *, lessee_code: str | None = None,
+                ) -> ImportResult:
+    """Import `path` as `kind` in `scope` within the caller's transaction; raise `ImportFailed` on any bad row.
+
+    The caller owns the transaction (use `fleet.db.session_scope`): on `ImportFailed` nothing has been added.
+    """
+    if kind not in SPECS:
+        raise ValueError(f"unknown import kind {kind!r}; one of {', '.join(SPECS)}")
+    spec = SPECS[kind]
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise ImportFailed([RowError(name, 0, "", str(path), "file not found")])
+    lessee = _resolve_lessee(session, scope, lessee_code, name)
+    if spec.needs_lessee and lessee is None:
+        raise ImportFailed([RowError(name, 0, "", "", f"importing {kind} needs a lessee (--lessee CODE)")])
+    content = path.read_bytes()
+    digest = hashlib.sha256(content).hexdigest()
+    owner_id = lessee.id if lessee else None
+    previous = session.exec(
+        select_rows(scope, ImportBatch, ImportBatch.kind == kind, ImportBatch.sha256 == digest,
+                    ImportBatch.lessee_id == owner_id if owner_id is not None else ImportBatch.lessee_id.is_(None))
+    ).first()
+    header, rows = read_table(path)
+    if previous is not None:
+        return ImportResult(kind, name, len(rows), 0, len(rows), None, duplicate_of_batch=previous.id)
+    ctx = Context.load(session, scope, lessee)
+    built, errors = parse_rows(spec, name, header, rows, ctx)
+    existing = spec.existing(ctx)
+    seen: dict[tuple[Any, ...], int] = {}
+    fresh: list[SQLModel] = []
+    skipped = 0
+    for number, row in built:
+        key = spec.key_of(row)
+        if key in seen:
+            if spec.key is not None:
+                errors.append(RowError(name, number, spec.columns[0].name, str(key[-1]),
+                                       f"duplicate of row {seen[key]} in this file"))
+            else:
+                skipped += 1
+            continue
+        seen[key] = number
+        old = existing.get(key)
+        if old is not None:
+            if _comparable(old) == _comparable(row) or spec.key is None:
+                skipped += 1
+                continue
+            errors.append(RowError(name, number, spec.columns[0].name, str(key[-1]),
+                                   "already exists with different values (imports never overwrite)"))
+            continue
+        fresh.append(row)
+    errors.extend(_unique_within(spec, built, name))
+    if errors:
+        raise ImportFailed(sorted(errors, key=lambda e: (e.row, e.column)))
+    batch = ImportBatch(lessor_id=scope.lessor_id, lessee_id=owner_id, kind=kind, filename=name, sha256=digest,
+                        rows=len(rows))
+    add_rows(session, scope, [batch])
+    session.flush()
+    for row in fresh:
+        if hasattr(row, "import_batch_id"):
+            row.import_batch_id = batch.id  # type: ignore[attr-defined]
+    add_rows(session, scope, fresh)
+    session.flush()
+    return ImportResult(kind, name, len(rows), len(fresh), skipped, batch.id)
+
+
+def _unique_within(spec: ImportSpec, built: list[tuple[int, SQLModel]], name: str) -> list[RowError]:
+    """Vehicles: a VIN must be unique too (the plate is the key)."""
+    if spec is not VEHICLES:
+        return []
+    seen: dict[str, int] = {}
+    errors = []
+    for number, row in built:
+        vin = row.vin  # type: ignore[attr-defined]
+        if vin in seen:
+            errors.append(RowError(name, number, "vin", vin, f"same VIN as row {seen[vin]}"))
+        seen.setdefault(vin, number)
+    return errors
+
+
+def _resolve_lessee(session: Session, scope: Scope, code: str | None, file: str) -> Lessee | None:
+    if scope.lessee_id is not None:
+        lessee = session.get(Lessee, scope.lessee_id)
+        if code and lessee is not None and lessee.code != code:
+            raise ImportFailed([RowError(file, 0, "", code, f"scope is lessee {lessee.code}")])
+        return lessee
+    if not code:
+        return None
+    lessee = session.exec(select(Lessee).where(Lessee.code == code, Lessee.lessor_id == scope.lessor_id)).first()
+    if lessee is None:
+        raise ImportFailed([RowError(file, 0, "", code, "unknown lessee")])
+    return lessee

@@ -1,0 +1,497 @@
+"""The lessor's whole business as SQLModel tables.
+
+Conventions (enforced here, relied on everywhere):
+- Money is integer fen (1 CNY = 100 fen) in columns named `*_fen`; unit prices that need sub-fen precision
+  (CNY/kWh, CNY/kW·month) are `Decimal` in NUMERIC columns. No float money in the database.
+- Energies in kWh, distances in km, power in kW, mass in kg.
+- Timestamps are timezone-aware (`TZDateTime`): stored as UTC, returned in Asia/Shanghai. Dates are local dates.
+- Tenant ownership: every row that belongs to a lessee carries `lessor_id` and `lessee_id` (`OwnedMixin`), so
+  `fleet.scope` can filter every read and check every write with one rule. Shared reference tables
+  (vehicle models, tariffs, emission factors) carry no lessee.
+- Plans are versioned per (depot, service date): a new version is written whole in one transaction and then
+  made current, so readers see the old plan or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any, Optional
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Column, Field, SQLModel
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class TZDateTime(TypeDecorator):
+    """Timezone-aware datetime on every backend: stored as UTC, returned in Asia/Shanghai.
+
+    SQLite has no timezone type, so we normalise to naive UTC on the way in and re-attach the zone on the way
+    out; PostgreSQL gets `timestamp with time zone`.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} refused: give a timezone (Asia/Shanghai)")
+        utc = value.astimezone(dt.timezone.utc)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(LOCAL_TZ)
+
+
+def _ts(nullable: bool = True, *, now: bool = False) -> Any:
+    """A timezone-aware timestamp column; `now=True` stamps the row's creation time."""
+    if now:
+        return Field(default_factory=utcnow, sa_column=Column(TZDateTime(), nullable=nullable))
+    return Field(default=None, sa_column=Column(TZDateTime(), nullable=nullable))
+
+
+def _money_rate(precision: int = 12, scale: int = 4, nullable: bool = False) -> Any:
+    """A unit price in CNY with sub-fen precision (e.g. 0.2961 CNY/kWh)."""
+    return Field(sa_column=Column(sa.Numeric(precision, scale, asdecimal=True), nullable=nullable))
+
+
+def _enum(enum_cls: type[enum.Enum], default: Any = ..., nullable: bool = False) -> Any:
+    """An enum stored as its value in a VARCHAR (portable; no native PG enum types to migrate)."""
+    sa_type = sa.Enum(
+        enum_cls, native_enum=False, create_constraint=False, length=30,
+        values_callable=lambda e: [m.value for m in e],
+    )
+    if default is ...:
+        return Field(sa_type=sa_type, nullable=nullable)
+    return Field(default=default, sa_type=sa_type, nullable=nullable)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class VehicleKind(str, enum.Enum):
+    BEV = "bev"
+    DIESEL = "diesel"
+
+
+class VehicleStatus(str, enum.Enum):
+    AVAILABLE = "available"  # owned by the lessor, not on lease
+    LEASED = "leased"
+    OWNED_BY_LESSEE = "owned_by_lessee"  # the lessee's own (diesel) truck, part of its mixed fleet
+    MAINTENANCE = "maintenance"
+    RETIRED = "retired"
+
+
+class LesseeKind(str, enum.Enum):
+    PARCEL_COURIER = "parcel_courier"
+    COLD_CHAIN = "cold_chain"
+    ECOMMERCE = "ecommerce"
+    OTHER = "other"
+
+
+class Repayment(str, enum.Enum):
+    ANNUITY = "annuity"
+    EQUAL_PRINCIPAL = "equal_principal"
+
+
+class Claimant(str, enum.Enum):
+    """Who claims a leased truck's emission reduction (METHODOLOGY.md §3: exactly one party)."""
+
+    LESSEE = "lessee"
+    LESSOR = "lessor"
+
+
+class PlanStatus(str, enum.Enum):
+    DRAFT = "draft"  # being written; never read by planners
+    CURRENT = "current"
+    SUPERSEDED = "superseded"
+
+
+class JobStatus(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+# --------------------------------------------------------------------------------------------------- tenants
+
+
+class Lessor(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=40)
+    name: str = Field(max_length=200)
+    created_at: Optional[dt.datetime] = _ts(now=True)
+
+
+class Lessee(SQLModel, table=True):
+    """A logistics company leasing trucks from the lessor."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    lessor_id: int = Field(foreign_key="lessor.id", index=True)
+    code: str = Field(index=True, unique=True, max_length=40)
+    name: str = Field(max_length=200)
+    kind: LesseeKind = _enum(LesseeKind, LesseeKind.OTHER)
+    unified_social_credit_code: Optional[str] = Field(default=None, max_length=18)
+    contact_email: Optional[str] = Field(default=None, max_length=200)
+
+
+class OwnedMixin(SQLModel):
+    """Ownership columns of every tenant-owned row; `fleet.scope` filters and checks on them."""
+
+    lessor_id: int = Field(foreign_key="lessor.id", index=True)
+    lessee_id: Optional[int] = Field(default=None, foreign_key="lessee.id", index=True)
+
+
+# ------------------------------------------------------------------------------------------ reference data
+
+
+class Tariff(SQLModel, table=True):
+    """An electricity tariff: time-of-use multipliers (from `tariffs.json`) on a flat base price."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=60)
+    name: str = Field(max_length=200)
+    reference_id: str = Field(max_length=60, description="tariff id in data/reference/tariffs.json")
+    base_price_cny_per_kwh: Decimal = _money_rate()
+    base_price_source: str = Field(default="", max_length=200)
+    demand_charge_cny_per_kw_month: Optional[Decimal] = _money_rate(nullable=True)
+    demand_charge_source: str = Field(default="", max_length=200)
+    periods: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    confidence: str = Field(default="unverified", max_length=20)
+
+
+class VehicleModel(SQLModel, table=True):
+    """An electric or diesel truck model with the planning values routing and emissions need."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=60)
+    kind: VehicleKind = _enum(VehicleKind)
+    maker: str = Field(default="", max_length=100)
+    name: str = Field(max_length=200)
+    vehicle_class: str = Field(default="", max_length=100)
+    gvw_kg: Optional[float] = None
+    payload_kg: float
+    price_fen: int
+    # Electric only.
+    battery_kwh: Optional[float] = None
+    usable_fraction: Optional[float] = None
+    consumption_kwh_per_km_empty: Optional[float] = None
+    consumption_kwh_per_km_full: Optional[float] = None
+    max_charge_kw: Optional[float] = None
+    # Diesel only.
+    diesel_l_per_100km: Optional[float] = None
+    # Traceability: the vehicles.csv rows each value came from, and their weakest grade.
+    source_refs: str = Field(default="", max_length=400)
+    confidence: str = Field(default="unverified", max_length=20)
+
+
+class EmissionFactor(SQLModel, table=True):
+    """One row of the factor registry. Versioned by key: a key's value is never edited in place."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True, max_length=120)
+    value: Decimal = Field(sa_column=Column(sa.Numeric(18, 8, asdecimal=True), nullable=False))
+    unit: str = Field(max_length=40)
+    data_year: Optional[int] = None
+    scope: str = Field(default="", max_length=60)
+    region: str = Field(default="", max_length=100)
+    source: str = Field(default="", sa_column=Column(sa.Text, nullable=False, default=""))
+    confidence: str = Field(default="unverified", max_length=20)
+    note: str = Field(default="", sa_column=Column(sa.Text, nullable=False, default=""))
+    loaded_at: Optional[dt.datetime] = _ts(now=True)
+
+
+# ------------------------------------------------------------------------------------------- depots, fleet
+
+
+class Depot(OwnedMixin, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=40)
+    name: str = Field(max_length=200)
+    address: str = Field(default="", max_length=300)
+    district: str = Field(default="", max_length=60)
+    latitude: float
+    longitude: float
+    grid_import_limit_kw: float
+    tariff_id: Optional[int] = Field(default=None, foreign_key="tariff.id")
+    timezone: str = Field(default="Asia/Shanghai", max_length=60)
+
+
+class PowerGroup(OwnedMixin, table=True):
+    """A charging cabinet whose connectors share one power limit."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    depot_id: int = Field(foreign_key="depot.id", index=True)
+    code: str = Field(max_length=40)
+    max_kw: float
+
+    __table_args__ = (sa.UniqueConstraint("depot_id", "code"),)
+
+
+class Connector(OwnedMixin, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    depot_id: int = Field(foreign_key="depot.id", index=True)
+    code: str = Field(max_length=40)
+    max_kw: float
+    efficiency: float = 0.95
+    v2g: bool = False
+    power_group_id: Optional[int] = Field(default=None, foreign_key="powergroup.id")
+
+    __table_args__ = (sa.UniqueConstraint("depot_id", "code"),)
+
+
+class Vehicle(OwnedMixin, table=True):
+    """A truck. `lessee_id` is the lessee operating it now (through a lease, or its own diesel truck)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    plate: str = Field(index=True, unique=True, max_length=20)
+    vin: str = Field(index=True, unique=True, max_length=17)
+    model_id: int = Field(foreign_key="vehiclemodel.id", index=True)
+    depot_id: Optional[int] = Field(default=None, foreign_key="depot.id", index=True)
+    status: VehicleStatus = _enum(VehicleStatus, VehicleStatus.AVAILABLE)
+    commissioned_on: Optional[dt.date] = None
+
+
+class Lease(OwnedMixin, table=True):
+    """One truck leased to one lessee; the financing terms are the lessor's for that truck."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=40)
+    vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
+    start_date: dt.date
+    end_date: dt.date
+    monthly_rent_fen: int
+    deposit_fen: int = 0
+    replaced_diesel_model_id: Optional[int] = Field(default=None, foreign_key="vehiclemodel.id")
+    purchase_price_fen: int
+    subsidy_fen: int = 0
+    down_payment_fen: int = 0
+    loan_annual_rate: Decimal = Field(
+        default=Decimal("0"), sa_column=Column(sa.Numeric(8, 6, asdecimal=True), nullable=False)
+    )
+    loan_term_months: int = 0
+    repayment: Repayment = _enum(Repayment, Repayment.ANNUITY)
+    residual_value_fen: int = 0
+    maintenance_by_lessor: bool = True
+    expected_km_per_year: Optional[float] = None
+    emissions_claimant: Claimant = _enum(Claimant, Claimant.LESSEE)
+
+
+# ---------------------------------------------------------------------------------------------- operations
+
+
+class Order(OwnedMixin, table=True):
+    """A delivery job for one service date. (lessee, external_ref) is unique so re-imports are not doubled."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    depot_id: int = Field(foreign_key="depot.id", index=True)
+    external_ref: str = Field(max_length=60)
+    service_date: dt.date = Field(index=True)
+    address: str = Field(default="", max_length=300)
+    latitude: float
+    longitude: float
+    demand_kg: float
+    window_start: Optional[dt.datetime] = _ts(nullable=False)
+    window_end: Optional[dt.datetime] = _ts(nullable=False)
+    service_minutes: float
+    required_kind: Optional[VehicleKind] = _enum(VehicleKind, None, nullable=True)
+    priority: int = 0
+
+    __table_args__ = (sa.UniqueConstraint("lessee_id", "external_ref"),)
+
+
+class ImportBatch(OwnedMixin, table=True):
+    """One file import, kept to detect a repeated import of the same content."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=30)
+    filename: str = Field(max_length=300)
+    sha256: str = Field(max_length=64, index=True)
+    rows: int
+    created_at: Optional[dt.datetime] = _ts(now=True)
+
+
+# --------------------------------------------------------------------------------------------------- plans
+
+
+class RoutePlan(OwnedMixin, table=True):
+    """One version of a depot's routes for one service date."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    depot_id: int = Field(foreign_key="depot.id", index=True)
+    service_date: dt.date = Field(index=True)
+    version: int
+    status: PlanStatus = _enum(PlanStatus, PlanStatus.DRAFT)
+    created_at: Optional[dt.datetime] = _ts(now=True)
+    job_run_id: Optional[int] = Field(default=None, foreign_key="jobrun.id")
+    vehicles_used: int = 0
+    total_km: float = 0.0
+    total_kwh: float = 0.0
+    total_litres: float = 0.0
+    total_cost_fen: int = 0
+    unserved: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    solver_stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+    __table_args__ = (sa.UniqueConstraint("depot_id", "service_date", "version"),)
+
+
+class RouteStop(OwnedMixin, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="routeplan.id", index=True)
+    vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
+    sequence: int
+    kind: str = Field(max_length=20, description="depot | job | station")
+    order_id: Optional[int] = Field(default=None, foreign_key="order.id")
+    station_ref: Optional[str] = Field(default=None, max_length=60)
+    latitude: float
+    longitude: float
+    arrival: Optional[dt.datetime] = _ts()
+    service_start: Optional[dt.datetime] = _ts()
+    departure: Optional[dt.datetime] = _ts()
+    load_kg: float = 0.0
+    soc_arrival_kwh: Optional[float] = None
+    soc_departure_kwh: Optional[float] = None
+    charged_kwh: float = 0.0
+    km_from_previous: float = 0.0
+
+
+class ChargingPlan(OwnedMixin, table=True):
+    """One version of a depot's overnight charging schedule, for the night before `service_date`."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    depot_id: int = Field(foreign_key="depot.id", index=True)
+    service_date: dt.date = Field(index=True)
+    version: int
+    status: PlanStatus = _enum(PlanStatus, PlanStatus.DRAFT)
+    created_at: Optional[dt.datetime] = _ts(now=True)
+    job_run_id: Optional[int] = Field(default=None, foreign_key="jobrun.id")
+    slot_minutes: int = 15
+    horizon_start: Optional[dt.datetime] = _ts()
+    horizon_end: Optional[dt.datetime] = _ts()
+    energy_cost_fen: int = 0
+    demand_cost_fen: int = 0
+    export_revenue_fen: int = 0
+    total_cost_fen: int = 0
+    peak_kw: float = 0.0
+    total_kwh: float = 0.0
+    baselines: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    unmet: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    solver_stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+    __table_args__ = (sa.UniqueConstraint("depot_id", "service_date", "version"),)
+
+
+class ChargingSlot(OwnedMixin, table=True):
+    """Grid-side power of one vehicle on one connector in one slot (negative = discharge)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="chargingplan.id", index=True)
+    vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
+    connector_id: Optional[int] = Field(default=None, foreign_key="connector.id")
+    slot_start: Optional[dt.datetime] = _ts(nullable=False)
+    power_kw: float
+
+
+# ----------------------------------------------------------------------------------------- metered records
+
+
+class VehicleDay(OwnedMixin, table=True):
+    """Metered daily distance and energy of one vehicle (telematics or odometer + charger meter).
+
+    Not unique per (vehicle, day) on purpose: duplicates in imported data are kept and flagged by the
+    emissions data-quality checks rather than silently dropped.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
+    depot_id: Optional[int] = Field(default=None, foreign_key="depot.id")
+    day: dt.date = Field(index=True)
+    km: float
+    kwh_vehicle: Optional[float] = None
+    kwh_charger: Optional[float] = None
+    tonne_km: Optional[float] = None
+    diesel_litres: Optional[float] = None
+    source: str = Field(default="telematics", max_length=40)
+    import_batch_id: Optional[int] = Field(default=None, foreign_key="importbatch.id")
+
+
+class ChargingSession(OwnedMixin, table=True):
+    """A metered charging session at a depot connector or a public station."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
+    depot_id: Optional[int] = Field(default=None, foreign_key="depot.id")
+    connector_id: Optional[int] = Field(default=None, foreign_key="connector.id")
+    started_at: Optional[dt.datetime] = _ts(nullable=False)
+    ended_at: Optional[dt.datetime] = _ts(nullable=False)
+    kwh: float
+    cost_fen: Optional[int] = None
+    import_batch_id: Optional[int] = Field(default=None, foreign_key="importbatch.id")
+
+
+# ----------------------------------------------------------------------------------------- jobs, scenarios
+
+
+class JobRun(OwnedMixin, table=True):
+    """One depot-day of a nightly run."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_key: str = Field(max_length=60, index=True, description="identifies one invocation of the job")
+    depot_id: int = Field(foreign_key="depot.id", index=True)
+    service_date: dt.date = Field(index=True)
+    status: JobStatus = _enum(JobStatus, JobStatus.QUEUED)
+    attempt: int = 0
+    queued_at: Optional[dt.datetime] = _ts(now=True)
+    started_at: Optional[dt.datetime] = _ts()
+    finished_at: Optional[dt.datetime] = _ts()
+    duration_s: Optional[float] = None
+    error: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    traceback: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class FinanceScenario(OwnedMixin, table=True):
+    """A named set of lease-economics inputs (the JSON scenario format of `fleet.finance`)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: Optional[dt.datetime] = _ts(now=True)
+
+    __table_args__ = (sa.UniqueConstraint("lessor_id", "name"),)
+
+
+# Tables whose rows belong to a lessee (or to the lessor when lessee_id is NULL); see fleet.scope.
+OWNED_TABLES: tuple[type[SQLModel], ...] = (
+    Depot,
+    PowerGroup,
+    Connector,
+    Vehicle,
+    Lease,
+    Order,
+    ImportBatch,
+    RoutePlan,
+    RouteStop,
+    ChargingPlan,
+    ChargingSlot,
+    VehicleDay,
+    ChargingSession,
+    JobRun,
+    FinanceScenario,
+)
+# Shared reference tables: readable in every scope, writable only by the lessor.
+SHARED_TABLES: tuple[type[SQLModel], ...] = (Tariff, VehicleModel, EmissionFactor)
