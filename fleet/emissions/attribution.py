@@ -38,9 +38,13 @@ class DoubleClaimError(ValueError):
     def __init__(self, report_id: str, conflicts: list[Conflict]) -> None:
         self.report_id = report_id
         self.conflicts = conflicts
-        lines = "; ".join(c.describe() for c in conflicts[:20])
-        more = f" (and {len(conflicts) - 20} more)" if len(conflicts) > 20 else ""
-        super().__init__(f"report {report_id} refused, double counting: {lines}{more}")
+        holders = sorted({f"{c.held_by_claimant} in report {c.held_by_report}" for c in conflicts})
+        days = sum(c.days for c in conflicts)
+        vehicles = len({c.vehicle_id for c in conflicts})
+        shown = "; ".join(c.describe() for c in conflicts[:5])
+        more = f" (and {len(conflicts) - 5} more runs)" if len(conflicts) > 5 else ""
+        super().__init__(f"report {report_id} refused, double counting: {days} vehicle-day(s) of {vehicles} "
+                         f"vehicle(s) are already claimed by {', '.join(holders)}. {shown}{more}")
 
 
 def day_runs(days: list[date]) -> list[tuple[date, date, int]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
 from fleet.emissions.calc import DayResult, by_depot, by_period, by_vehicle_period, total
 from fleet.emissions.quality import QualityThresholds
@@ -84,7 +85,9 @@ MONITORING_PLAN = (
 
 
 def build_document(report: EmissionsReport, book: LeaseBook, project: ProjectInfo, registry: FactorRegistry,
-                   thresholds: QualityThresholds = QualityThresholds()) -> dict[str, object]:
+                   thresholds: QualityThresholds = QualityThresholds(), factor_source: str = "",
+                   lease_problems: list[dict[str, str]] | None = None, as_of: date | None = None
+                   ) -> dict[str, object]:
     """Assemble the submission for `report.party_id` and `report.period` (a year)."""
     party = book.party(report.party_id)
     post, ante = list(report.ex_post), list(report.ex_ante)
@@ -217,10 +220,12 @@ def build_document(report: EmissionsReport, book: LeaseBook, project: ProjectInf
                 "ER = BE - PE - LE",
             ],
             "to_confirm": list(profile.to_confirm),
+            "factor_registry": factor_source or "data/reference/emission-factors.csv",
         },
         "parameters": parameters,
         "factors": [registry.get(k).as_dict() for k in cited],
         "results": {
+            "ex_ante_basis": _ante_basis(ante),
             "ex_post": post_totals,
             "ex_ante": ante_totals if ante_totals else {"reduction_tco2e": None,
                                                         "note": "no planned routes or charging in the period"},
@@ -239,6 +244,8 @@ def build_document(report: EmissionsReport, book: LeaseBook, project: ProjectInf
             "rows_checked": report.rows_checked,
             "rows_excluded": report.rows_excluded,
             "gap_days": sum(g["days"] for g in gaps),
+            "gaps_checked_until": (min(as_of, report.period.end) if as_of else report.period.end).isoformat(),
+            "lease_problems": list(lease_problems or []),
             "flags": flags,
             "plan_flags": [f.as_dict() for f in report.plan_flags],
             "gaps": gaps,
@@ -260,6 +267,13 @@ def build_document(report: EmissionsReport, book: LeaseBook, project: ProjectInf
                    "on the leases.")),
         },
     }
+
+
+def _ante_basis(ante: list[DayResult]) -> dict[str, int]:
+    """How many planned vehicle-days came from route plans and how many from the leases' expected km."""
+    return {"route_plan_days": sum(1 for r in ante if r.row_ref.startswith("routeplan")),
+            "lease_expectation_days": sum(1 for r in ante if r.row_ref.startswith("lease")),
+            "other_days": sum(1 for r in ante if not r.row_ref.startswith(("routeplan", "lease")))}
 
 
 def _party(book: LeaseBook, party_id: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from fleet.factors import FactorRegistry
 from fleet.submission.document import ProjectInfo, build_document, to_json_bytes
 from fleet.submission.fields import FIELDS, get_path
 from fleet.submission.package import verify_manifest, write_package
-from fleet.submission.pdf import format_value
+from fleet.submission.pdf import MAX_FLAG_ROWS, format_value
 from fleet.submission.schema import json_schema, validate
 
 from .conftest import reference_book, reference_days, reference_lease
@@ -53,16 +53,19 @@ def test_json_validates_against_its_schema(package) -> None:
         jsonschema.validate(broken, json_schema())
 
 
-def test_json_xlsx_and_pdf_agree(package) -> None:
-    document = json.loads(package.json.read_text(encoding="utf-8"))
-    wb = load_workbook(package.xlsx, read_only=True)
+def assert_package_agrees(json_path: Path, xlsx_path: Path, pdf_path: Path) -> dict:
+    """Read all three files and check that every summary field, month, day and flag agrees; returns the JSON."""
+    document = json.loads(json_path.read_text(encoding="utf-8"))
+    assert validate(document) == []
+    wb = load_workbook(xlsx_path, read_only=True)
     summary = {row[4]: row[2] for row in wb["Summary"].iter_rows(min_row=2, values_only=True)}
-    pdf_text = " ".join(page.extract_text() for page in pypdf.PdfReader(package.pdf).pages)
+    # whitespace normalised: the PDF wraps long cells over lines
+    pdf_text = " ".join(" ".join(page.extract_text() for page in pypdf.PdfReader(pdf_path).pages).split())
     for field in FIELDS:
         value = get_path(document, field.path)
         assert summary[field.path] == (None if value == "" else value), field.path  # XLSX stores "" as empty
         if value not in (None, ""):
-            assert format_value(value, field.unit) in pdf_text, field.path
+            assert " ".join(format_value(value, field.unit).split()) in pdf_text, field.path
     # the headline figure, independently formatted
     reduction = document["results"]["ex_post"]["reduction_tco2e"]
     assert f"{reduction:,.4f}" in pdf_text
@@ -74,13 +77,13 @@ def test_json_xlsx_and_pdf_agree(package) -> None:
         assert f"{month['ex_post_reduction_tco2e']:,.4f}" in pdf_text
     # monitoring data: one XLSX row per accepted vehicle-day, summing to the headline
     days = list(wb["Monitoring data"].iter_rows(min_row=2, values_only=True))
-    assert len(days) == len(document["monitoring_data"]) == 199
+    assert len(days) == len(document["monitoring_data"]) == document["results"]["ex_post"]["vehicle_days"]
     assert sum(row[10] for row in days) == pytest.approx(reduction, abs=1e-4)
-    # data quality: the bad row appears in all three
-    (flag,) = document["data_quality"]["flags"]
-    assert flag["code"] == "negative_km"
-    assert [r[3] for r in wb["Data quality"].iter_rows(min_row=2, values_only=True)] == ["negative_km"]
-    assert flag["row_ref"] in pdf_text and "negative_km" in pdf_text
+    # data quality: every flag appears in the XLSX, and (up to the PDF's table limit) in the PDF
+    flags = document["data_quality"]["flags"]
+    assert [r[3] for r in wb["Data quality"].iter_rows(min_row=2, values_only=True)] == [f["code"] for f in flags]
+    for flag in flags[:MAX_FLAG_ROWS]:
+        assert flag["row_ref"] in pdf_text and flag["code"] in pdf_text
     # every cited factor is listed with its source in the workbook
     factor_rows = {r[0]: r[6] for r in wb["Factors"].iter_rows(min_row=2, values_only=True)}
     assert set(factor_rows) == {f["key"] for f in document["factors"]}
@@ -88,6 +91,13 @@ def test_json_xlsx_and_pdf_agree(package) -> None:
     for section in ("Project description", "Baseline", "Methodology", "Parameters", "Results", "Monitoring plan",
                     "Data quality and data gaps"):
         assert section in pdf_text
+    return document
+
+
+def test_json_xlsx_and_pdf_agree(package) -> None:
+    document = assert_package_agrees(package.json, package.xlsx, package.pdf)
+    (flag,) = document["data_quality"]["flags"]
+    assert flag["code"] == "negative_km" and len(document["monitoring_data"]) == 199
 
 
 def test_rerun_is_byte_identical_and_only_the_manifest_has_a_timestamp(tmp_path, registry, package) -> None:

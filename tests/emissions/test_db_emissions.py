@@ -1,0 +1,188 @@
+"""Emissions on the demo database: factor table, scoped reads, bad imported rows, CLI and the package."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from fleet.cli.main import app
+from fleet.db import session_scope
+from fleet.emissions.calc import by_period, by_vehicle_period, parse_period, total
+from fleet.emissions.profiles import PROFILES, TCSAE_235
+from fleet.emissions.report import build_report
+from fleet.emissions.service import report_from_db
+from fleet.emissions.sources import load_factor_table, read_context, read_metered, registry_from_table
+from fleet.factors import FactorError, load_registry
+from fleet.models import EmissionFactor
+from fleet.scope import Scope, ScopeError, scope_for
+
+from .test_submission import assert_package_agrees
+
+LESSEES = ("PCX", "FRESH", "EMALL")
+
+
+@pytest.fixture(scope="module")
+def demo_records(demo_engine):
+    """The demo's leases and all 2026 metered rows as plain records (read once, in the lessor's scope)."""
+    with session_scope(demo_engine) as session:
+        scope = scope_for(session)
+        ctx = read_context(session, scope)
+        metered = read_metered(session, scope, ctx, parse_period("2026"))
+    return ctx, metered
+
+
+def test_factor_table_is_append_only(demo_copy, tmp_path: Path) -> None:
+    registry = load_registry()
+    with session_scope(demo_copy) as session:
+        scope = scope_for(session)
+        first = load_factor_table(session, scope, registry)
+        assert (first.inserted, first.unchanged) == (len(registry), 0)
+    with session_scope(demo_copy) as session:
+        scope = scope_for(session)
+        again = load_factor_table(session, scope, registry)
+        assert (again.inserted, again.unchanged) == (0, len(registry))
+        assert registry_from_table(session, scope).value("grid.cn.mee.southern.2023") == 0.4042
+    edited = tmp_path / "edited.csv"
+    text = Path("data/reference/emission-factors.csv").read_text(encoding="utf-8")
+    edited.write_text(text.replace("grid.cn.mee.southern.2023,0.4042", "grid.cn.mee.southern.2023,0.4100"),
+                      encoding="utf-8")
+    with pytest.raises(FactorError, match="never edited in place.*grid.cn.mee.southern.2023"):
+        with session_scope(demo_copy) as session:
+            load_factor_table(session, scope_for(session), load_registry(edited))
+    with session_scope(demo_copy) as session:
+        row = session.exec(select(EmissionFactor).where(EmissionFactor.key == "grid.cn.mee.southern.2023")).one()
+        assert float(row.value) == 0.4042
+        lessee_scope = scope_for(session, lessee_code="PCX")
+        with pytest.raises(ScopeError):
+            load_factor_table(session, lessee_scope, registry.__class__(
+                [registry.get("grid.cn.mee.national.2021").__class__(
+                    **{**registry.get("grid.cn.mee.national.2021").as_dict(), "key": "grid.new.2021"})]))
+
+
+def test_demo_leases_all_have_a_baseline(demo_records) -> None:
+    ctx, metered = demo_records
+    assert len(ctx.book.leases) == 80 and ctx.lease_problems == ()
+    assert {l.claimant for l in ctx.book.leases} <= {"lessee", "lessor"}
+    assert all(l.baseline_l_per_100km > 0 and l.battery_kwh for l in ctx.book.leases)
+    assert len(metered) > 4000
+
+
+@pytest.mark.parametrize("lessee", LESSEES)
+def test_demo_annual_reduction_is_sum_over_vehicles_and_months(demo_records, lessee) -> None:
+    ctx, metered = demo_records
+    report = build_report(lessee, parse_period("2026"), metered, [], ctx.book, TCSAE_235, load_registry())
+    annual = total(report.ex_post).reduction_t
+    assert annual > 0 and len(report.ex_post) > 500
+    assert annual == pytest.approx(sum(t.reduction_t for t in by_vehicle_period(report.ex_post, "month").values()),
+                                   abs=1e-9)
+    assert annual == pytest.approx(sum(t.reduction_t for t in by_period(report.ex_post, "month").values()), abs=1e-9)
+
+
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_demo_property_any_subset_any_profile(demo_records, data) -> None:
+    """Property: for random subsets of the demo's metered rows and any profile, every lessee's annual
+    reduction equals the sum over its vehicles and months, and no vehicle-day is claimed by two parties."""
+    ctx, metered = demo_records
+    picked = data.draw(st.lists(st.sampled_from(range(len(metered))), max_size=300, unique=True))
+    rows = [metered[i] for i in sorted(picked)]
+    profile = PROFILES[data.draw(st.sampled_from(sorted(PROFILES)))]
+    registry = load_registry()
+    claimed = []
+    for party in LESSEES + (ctx.lessor_code,):
+        report = build_report(party, parse_period("2026"), rows, [], ctx.book, profile, registry)
+        months = by_vehicle_period(report.ex_post, "month")
+        assert total(report.ex_post).reduction_t == pytest.approx(sum(t.reduction_t for t in months.values()),
+                                                                   abs=1e-9)
+        claimed += [(r.vehicle_id, r.day) for r in report.ex_post]
+    assert len(claimed) == len(set(claimed)) == len(rows)
+
+
+BAD_TRIPS = """plate,day,km,kwh_vehicle,kwh_charger,tonne_km
+粤BD10001,2026-11-25,-12.0,5.0,5.5,
+粤BD10003,2026-11-25,120.0,,500.0,
+粤BB0023,2026-11-10,80.0,,20.0,
+粤BD10002,2026-11-01,50.0,9.0,9.8,
+"""
+
+
+def test_imported_bad_rows_are_flagged_and_excluded(demo_copy, tmp_path: Path) -> None:
+    from fleet.importers import import_file
+
+    period = parse_period("2026-11")
+    with session_scope(demo_copy) as session:
+        before = report_from_db(session, scope_for(session), "PCX", period, TCSAE_235).report
+    path = tmp_path / "bad-trips.csv"
+    path.write_text(BAD_TRIPS, encoding="utf-8")
+    with session_scope(demo_copy) as session:
+        import_file(session, scope_for(session), "trips", path)
+    with session_scope(demo_copy) as session:
+        after = report_from_db(session, scope_for(session, lessee_code="PCX"), "PCX", period, TCSAE_235).report
+    codes = {(f.vehicle_id, f.code) for f in after.flags}
+    assert codes >= {("粤BD10001", "negative_km"), ("粤BD10003", "energy_above_battery"),
+                     ("粤BB0023", "not_on_lease"), ("粤BD10002", "duplicate_day")}
+    assert {f.vehicle_id for f in after.flags if f.code == "duplicate_day"} == {"粤BD10002"}
+    assert sum(1 for f in after.flags if f.code == "duplicate_day") == 2  # both conflicting copies excluded
+    assert after.rows_excluded == 5 and after.rows_checked == before.rows_checked + 4
+    dropped = [r for r in before.ex_post if (r.vehicle_id, r.day) == ("粤BD10002", date(2026, 11, 1))]
+    assert total(after.ex_post).reduction_t == pytest.approx(total(before.ex_post).reduction_t
+                                                              - total(dropped).reduction_t)
+    assert all("vehicleday#" in f.row_ref for f in after.flags)
+
+
+def test_cli_emissions_json_and_errors(demo_engine) -> None:
+    url = str(demo_engine.url)
+    runner = CliRunner()
+    result = runner.invoke(app, ["emissions", "--lessee", "FRESH", "--period", "2026-11", "--profile", "glec-wtw",
+                                 "--json", "--db", url])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["party"] == "FRESH" and report["profile"]["id"] == "glec-wtw"
+    assert report["vintage"]["used_data_year"] == 2023 and report["vintage"]["fallback_applied"]
+    assert report["ex_post"]["reduction_t"] == pytest.approx(sum(v["ex_post"]["reduction_t"]
+                                                                 for v in report["per_vehicle"] if v["ex_post"]),
+                                                             abs=1e-5)
+    again = runner.invoke(app, ["emissions", "--lessee", "FRESH", "--period", "2026-11", "--profile", "glec-wtw",
+                                "--json", "--db", url])
+    assert again.output == result.output
+    table = runner.invoke(app, ["emissions", "--lessee", "PCX", "--period", "2026-11", "--grid", "southern",
+                                "--db", url])
+    assert table.exit_code == 0 and "grid.cn.mee.southern.2023" in table.output
+    for args, message in ((["--period", "2026-13"], "month must be 01-12"),
+                          (["--period", "2026-11", "--profile", "x"], "unknown profile"),
+                          (["--period", "2026-11", "--lessee", "NOPE"], "unknown lessee code"),
+                          (["--period", "2026-11", "--grid", "mars"], "no grid factors")):
+        bad = runner.invoke(app, ["emissions", *args, "--db", url])
+        assert bad.exit_code == 1 and message in bad.output, bad.output
+        assert "Traceback" not in bad.output
+
+
+def test_cli_submission_on_demo_agrees_and_refuses_double_claims(demo_engine, tmp_path: Path) -> None:
+    url = str(demo_engine.url)
+    ledger = tmp_path / "claims.json"
+    runner = CliRunner()
+    base = ["submission", "--lessee", "EMALL", "--year", "2026", "--ledger", str(ledger), "--as-of", "2026-11-24",
+            "--db", url]
+    first = runner.invoke(app, base + ["--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    stem = tmp_path / "a" / "EMALL-2026-tcsae-235"
+    document = assert_package_agrees(stem.with_suffix(".json"), stem.with_suffix(".xlsx"), stem.with_suffix(".pdf"))
+    assert document["parties"]["lessee"]["name"].startswith("Longgang E-Mall")
+    assert document["data_quality"]["gaps_checked_until"] == "2026-11-24"
+    # the same report again: allowed, byte-identical JSON/XLSX/PDF
+    second = runner.invoke(app, base + ["--out", str(tmp_path / "b")])
+    assert second.exit_code == 0, second.output
+    for suffix in (".json", ".xlsx", ".pdf"):
+        assert (tmp_path / "b" / f"EMALL-2026-tcsae-235{suffix}").read_bytes() == stem.with_suffix(suffix).read_bytes()
+    # the same vehicle-days under another methodology: refused, naming the earlier report, nothing written
+    third = runner.invoke(app, base[:-2] + ["--db", url, "--profile", "ams-iii-c", "--out", str(tmp_path / "c")])
+    assert third.exit_code == 1
+    assert "double counting" in third.output and "submission:EMALL:2026:tcsae-235" in third.output
+    assert not (tmp_path / "c").exists()
