@@ -48,7 +48,7 @@ def _fmt(value: float, digits: int = 3) -> str:
 def _print_report(db_report, source: str) -> None:
     from collections import Counter
 
-    from fleet.emissions.calc import by_depot, by_lessee, by_vehicle_period, total
+    from fleet.emissions.calc import by_depot, by_lessee, by_lessor, by_vehicle_period, total
 
     report = db_report.report
     r = report.resolved
@@ -74,8 +74,10 @@ def _print_report(db_report, source: str) -> None:
     table.add_row("total", str(tp.vehicle_days), _fmt(tp.km, 1), _fmt(tp.grid_kwh, 1), _fmt(tp.baseline_t),
                   _fmt(tp.project_t), _fmt(tp.leakage_t), _fmt(tp.reduction_t), _fmt(ta.reduction_t), style="bold")
     console.print(table)
+    fleet = list(report.ex_post) + list(report.attributed_elsewhere)
     for title, groups in (("per depot", by_depot(report.ex_post)),
-                          ("per lessee, all claimants", by_lessee(list(report.ex_post) + list(report.attributed_elsewhere)))):
+                          ("per lessee, all claimants", by_lessee(fleet)),
+                          ("per lessor, all claimants", by_lessor(fleet))):
         if groups:
             console.print(f"{title}: " + "; ".join(f"{k} {_fmt(v.reduction_t)} t ({v.vehicle_days} vehicle-days)"
                                                     for k, v in groups.items()), highlight=False)

@@ -212,8 +212,7 @@ def read_planned(session: Session, scope: Scope, ctx: DbContext, period: Period)
     route_plans = list_rows(session, scope, RoutePlan, RoutePlan.status == PlanStatus.CURRENT,
                             RoutePlan.service_date >= period.start, RoutePlan.service_date <= period.end)
     for plan in route_plans:
-        stops = list_rows(session, scope, RouteStop, RouteStop.plan_id == plan.id,
-                          order_by=(RouteStop.vehicle_id, RouteStop.sequence))
+        stops = list_rows(session, scope, RouteStop, RouteStop.plan_id == plan.id)
         by_vehicle: dict[int, list[RouteStop]] = defaultdict(list)
         for stop in stops:
             by_vehicle[stop.vehicle_id].append(stop)

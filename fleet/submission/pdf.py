@@ -110,7 +110,8 @@ def pdf_bytes(document: dict) -> bytes:
                     + [[v["vehicle_id"], v["plate"], v["vin"], v["model"],
                         f"{v['lease_start']} to {v['lease_end'] or 'open'}",
                         f"{v['baseline_diesel_model']} ({format_value(v['baseline_l_per_100km'], 'L/100 km')})",
-                        format_value(v["ex_post_reduction_tco2e"], "tCO2e")] for v in vehicles])]
+                        format_value(v["ex_post_reduction_tco2e"], "tCO2e")] for v in vehicles],
+                    [18 * mm, 20 * mm, 32 * mm, 30 * mm, 32 * mm, 28 * mm, 20 * mm])]
 
     story += [p("3. Baseline", h2),
               p("The baseline is the diesel truck each lease replaced, driving the metered distance of the electric "

@@ -186,3 +186,73 @@ def test_cli_submission_on_demo_agrees_and_refuses_double_claims(demo_engine, tm
     assert third.exit_code == 1
     assert "double counting" in third.output and "submission:EMALL:2026:tcsae-235" in third.output
     assert not (tmp_path / "c").exists()
+
+
+def test_ex_ante_reads_current_route_and_charging_plans(demo_copy) -> None:
+    """A current route plan (50 km, 38 t·km) and charging plan (4 slots × 10 kW × 15 min = 10 kWh) for one vehicle
+    on 2026-12-01 become its ex-ante day; a superseded plan is ignored; other vehicles use the lease expectation."""
+    from datetime import datetime, timedelta
+
+    from fleet.models import (LOCAL_TZ, ChargingPlan, ChargingSlot, Depot, PlanStatus, RoutePlan, RouteStop,
+                              Vehicle)
+
+    day = date(2026, 12, 1)
+    with session_scope(demo_copy) as session:
+        vehicle = session.exec(select(Vehicle).where(Vehicle.plate == "粤BD10001")).one()
+        depot = session.get(Depot, vehicle.depot_id)
+        owner = dict(lessor_id=vehicle.lessor_id, lessee_id=vehicle.lessee_id)
+        for version, status, km in ((1, PlanStatus.SUPERSEDED, 999.0), (2, PlanStatus.CURRENT, 30.0)):
+            plan = RoutePlan(**owner, depot_id=depot.id, service_date=day, version=version, status=status)
+            session.add(plan)
+            session.flush()
+            stops = [(0, 0.0, 1000.0, None, 45.0), (1, km, 400.0, 40.0, 40.0), (2, 20.0, 0.0, 35.0, None)]
+            for seq, leg_km, load, soc_arr, soc_dep in stops:
+                session.add(RouteStop(**owner, plan_id=plan.id, vehicle_id=vehicle.id, sequence=seq,
+                                      kind="depot" if seq in (0, 2) else "job", latitude=depot.latitude,
+                                      longitude=depot.longitude, load_kg=load, km_from_previous=leg_km,
+                                      soc_arrival_kwh=soc_arr, soc_departure_kwh=soc_dep))
+        charging = ChargingPlan(**owner, depot_id=depot.id, service_date=day, version=1, status=PlanStatus.CURRENT)
+        session.add(charging)
+        session.flush()
+        start = datetime(2026, 11, 30, 23, 0, tzinfo=LOCAL_TZ)
+        for k in range(4):
+            session.add(ChargingSlot(**owner, plan_id=charging.id, vehicle_id=vehicle.id,
+                                     slot_start=start + timedelta(minutes=15 * k), power_kw=10.0))
+    with session_scope(demo_copy) as session:
+        report = report_from_db(session, scope_for(session, lessee_code="PCX"), "PCX", parse_period("2026-12-01"),
+                                TCSAE_235).report
+    planned = {r.vehicle_id: r for r in report.ex_ante}
+    mine = planned["粤BD10001"]
+    assert (mine.km, mine.grid_kwh, mine.tonne_km) == (50.0, 10.0, 38.0)
+    assert mine.row_ref.startswith("routeplan#") and "chargingplan#" in mine.row_ref
+    others = [r for v, r in planned.items() if v != "粤BD10001"]
+    assert others and all(r.row_ref.startswith("lease ") for r in others)
+    assert all(r.km == pytest.approx(40000 / 365) for r in others)  # demo leases expect 40,000 km/yr
+    assert report.ex_post == ()  # nothing metered on that day yet
+
+
+def test_charging_sessions_fill_a_missing_charger_reading(demo_copy, tmp_path: Path) -> None:
+    """A trip with vehicle-side kWh only takes the charger kWh of that day's sessions (local start date)."""
+    from fleet.importers import import_file
+
+    trips = tmp_path / "trips.csv"
+    trips.write_text("plate,day,km,kwh_vehicle,kwh_charger,tonne_km\n粤BD10001,2026-11-26,100.0,18.0,,\n"
+                     "粤BD10002,2026-11-26,100.0,18.0,,\n", encoding="utf-8")
+    sessions = tmp_path / "charging.csv"
+    sessions.write_text("plate,depot_code,connector_code,started_at,ended_at,kwh,cost_cny\n"
+                        "粤BD10001,SZ-BA,,2026-11-26 00:30,2026-11-26 02:00,12.5,\n"
+                        "粤BD10001,SZ-BA,,2026-11-26 12:00,2026-11-26 12:40,8.0,\n"
+                        "粤BD10001,SZ-BA,,2026-11-25 23:50,2026-11-26 01:00,99.0,\n", encoding="utf-8")
+    with session_scope(demo_copy) as session:
+        scope = scope_for(session)
+        import_file(session, scope, "trips", trips)
+        import_file(session, scope, "charging", sessions)
+    with session_scope(demo_copy) as session:
+        db = report_from_db(session, scope_for(session), "PCX", parse_period("2026-11-26"), TCSAE_235)
+    days = {r.vehicle_id: r for r in db.report.ex_post}
+    assert days["粤BD10001"].grid_kwh == pytest.approx(20.5) and "chargingsession#" in days["粤BD10001"].row_ref
+    # no session: vehicle-side kWh / the depot's lowest connector efficiency
+    lease = db.context.book.lease_on("粤BD10002", date(2026, 11, 26))
+    assert lease.charging_efficiency is not None and lease.charging_efficiency < 1
+    assert days["粤BD10002"].grid_kwh == pytest.approx(18.0 / lease.charging_efficiency)
+    assert "chargingsession" not in days["粤BD10002"].row_ref
