@@ -213,11 +213,12 @@ GLEC_WTW = Profile(
 )
 
 PROFILES: dict[str, Profile] = {p.profile_id: p for p in (AMS_III_C, TCSAE_235, GLEC_WTW)}
+ALIASES = {"t-csae-235": "tcsae-235"}  # METHODOLOGY.md §1 spells the profile t-csae-235
 
 
 def get_profile(profile_id: str) -> Profile:
     try:
-        return PROFILES[profile_id]
+        return PROFILES[ALIASES.get(profile_id, profile_id)]
     except KeyError:
         raise ValueError(f"unknown profile {profile_id!r}; choose one of {sorted(PROFILES)}") from None
 

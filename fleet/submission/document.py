@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from fleet.emissions.calc import DayResult, by_depot, by_period, by_vehicle_period, total
+from fleet.emissions.calc import DayResult, by_depot, by_lessee, by_period, by_vehicle_period, total
 from fleet.emissions.quality import QualityThresholds
 from fleet.emissions.records import LeaseBook
 from fleet.emissions.report import EmissionsReport
@@ -232,6 +232,7 @@ def build_document(report: EmissionsReport, book: LeaseBook, project: ProjectInf
             "ttw": _ttw(post),
             "monthly": monthly,
             "per_depot": [{"depot_id": k, **_flat(v)} for k, v in by_depot(post).items()],
+            "per_lessee": [{"lessee_id": k, **_flat(v)} for k, v in by_lessee(post).items()],
         },
         "impact_indicators": {
             "icma_annual_ghg_avoided_tco2e": post_totals["reduction_tco2e"],

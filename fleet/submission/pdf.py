@@ -105,13 +105,12 @@ def pdf_bytes(document: dict) -> bytes:
               p(project["description"] or "Battery-electric trucks leased to a logistics operator replace diesel "
                 "trucks; the reductions are the diesel emissions avoided minus the emissions of the electricity.")]
     vehicles = document["vehicles"]
-    story += [table([["Vehicle", "Plate", "VIN", "Model", "Lease", "Replaced diesel [L/100 km]",
-                      "Ex-post reduction [tCO2e]"]]
-                    + [[v["vehicle_id"], v["plate"], v["vin"], v["model"],
+    story += [table([["Plate", "VIN", "Model", "Lease", "Replaced diesel [L/100 km]", "Ex-post reduction [tCO2e]"]]
+                    + [[v["plate"] or v["vehicle_id"], v["vin"], v["model"],
                         f"{v['lease_start']} to {v['lease_end'] or 'open'}",
                         f"{v['baseline_diesel_model']} ({format_value(v['baseline_l_per_100km'], 'L/100 km')})",
                         format_value(v["ex_post_reduction_tco2e"], "tCO2e")] for v in vehicles],
-                    [18 * mm, 20 * mm, 32 * mm, 30 * mm, 32 * mm, 28 * mm, 20 * mm])]
+                    [20 * mm, 36 * mm, 30 * mm, 32 * mm, 36 * mm, 26 * mm])]
 
     story += [p("3. Baseline", h2),
               p("The baseline is the diesel truck each lease replaced, driving the metered distance of the electric "
