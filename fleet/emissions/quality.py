@@ -26,6 +26,7 @@ FLAG_CODES = {
     "negative_tonne_km": "tonne-km is negative",
     "negative_diesel": "diesel litres are negative",
     "missing_diesel_record": "the fuel-based baseline was chosen and the row has no diesel litres",
+    "charging_without_trip": "charging sessions on a day without a trip record (no distance, no baseline)",
 }
 
 

@@ -65,8 +65,13 @@ def _results(screen: ScreenResult, resolved: ResolvedProfile, kind: str) -> list
 
 def build_report(party_id: str, period: Period, metered: Iterable[VehicleDay], planned: Iterable[VehicleDay],
                  book: LeaseBook, profile: Profile, registry: FactorRegistry,
-                 thresholds: QualityThresholds = QualityThresholds(), as_of: date | None = None) -> EmissionsReport:
-    """Screen, compute and split by claimant. `as_of` stops gap detection at that day (default: period end)."""
+                 thresholds: QualityThresholds = QualityThresholds(), as_of: date | None = None,
+                 extra_flags: Iterable[RowFlag] = ()) -> EmissionsReport:
+    """Screen, compute and split by claimant. `as_of` stops gap detection at that day (default: period end).
+
+    `extra_flags` are data problems found outside the vehicle-day rows (e.g. charging without a trip); those of
+    this party's vehicles in the period are listed with the others.
+    """
     resolved = resolve_profile(profile, registry, period.year)
     leases = [l for l in book.leases_of(party_id)
               if l.start <= period.end and (l.end is None or l.end >= period.start)]
@@ -96,7 +101,7 @@ def build_report(party_id: str, period: Period, metered: Iterable[VehicleDay], p
         ex_ante=tuple(sorted(ante, key=lambda r: (r.vehicle_id, r.day))),
         attributed_elsewhere=tuple(sorted((r for r in post if r.claimant_id != party_id),
                                           key=lambda r: (r.vehicle_id, r.day))),
-        flags=screen.flags,
+        flags=screen.flags + tuple(f for f in extra_flags if f.vehicle_id in vehicles and period.contains(f.day)),
         plan_flags=plan_screen.flags,
         rows_checked=screen.rows_checked,
         rows_excluded=screen.rows_excluded,

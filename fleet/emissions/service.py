@@ -10,7 +10,13 @@ from sqlmodel import Session
 from fleet.emissions.calc import Period
 from fleet.emissions.profiles import Profile
 from fleet.emissions.report import EmissionsReport, build_report
-from fleet.emissions.sources import DbContext, read_context, read_metered, read_planned, registry_from_table
+from fleet.emissions.sources import (
+    DbContext,
+    read_context,
+    read_metered_with_flags,
+    read_planned,
+    registry_from_table,
+)
 from fleet.factors import FactorRegistry, VintageRule, load_registry
 from fleet.scope import Scope
 
@@ -56,7 +62,8 @@ def report_from_db(session: Session, scope: Scope, party: str | None, period: Pe
     registry, source = registry_for(session, scope)
     ctx = read_context(session, scope)
     party_id = resolve_party(scope, ctx, party)
-    metered = read_metered(session, scope, ctx, period)
+    metered, flags = read_metered_with_flags(session, scope, ctx, period)
     planned = read_planned(session, scope, ctx, period)
-    report = build_report(party_id, period, metered, planned, ctx.book, profile, registry, as_of=as_of)
+    report = build_report(party_id, period, metered, planned, ctx.book, profile, registry, as_of=as_of,
+                          extra_flags=flags)
     return DbReport(report, ctx, registry, source)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from fleet.emissions.calc import Period
+from fleet.emissions.quality import FLAG_CODES, RowFlag
 from fleet.emissions.records import Lease, LeaseBook, Party, VehicleDay
 from fleet.factors import Factor, FactorError, FactorRegistry
 from fleet.models import (
@@ -172,6 +173,13 @@ def read_metered(session: Session, scope: Scope, ctx: DbContext, period: Period)
     Sessions count on the local (Asia/Shanghai) date they start. A day's `kwh_charger` from the trip record
     wins over sessions, so energy is never counted from both.
     """
+    return read_metered_with_flags(session, scope, ctx, period)[0]
+
+
+def read_metered_with_flags(session: Session, scope: Scope, ctx: DbContext, period: Period
+                            ) -> tuple[list[VehicleDay], list[RowFlag]]:
+    """As `read_metered`, plus a flag for each vehicle-day with charging sessions but no trip record: that
+    energy has no distance (hence no baseline) and is left out, visibly."""
     sessions: dict[tuple[int, dt.date], float] = defaultdict(float)
     session_refs: dict[tuple[int, dt.date], list[str]] = defaultdict(list)
     for s in list_rows(session, scope, ChargingSession):
@@ -194,7 +202,14 @@ def read_metered(session: Session, scope: Scope, ctx: DbContext, period: Period)
             depot_id=ctx.depot_codes.get(row.depot_id, "") if row.depot_id else "",
             day=row.day, km=row.km, kwh_charger=kwh_charger, kwh_vehicle=row.kwh_vehicle, tonne_km=row.tonne_km,
             diesel_litres=row.diesel_litres, row_ref=ref))
-    return records
+    with_trip = {(row.vehicle_id, row.day) for row in rows}
+    flags = [
+        RowFlag(f"chargingsession#{','.join(session_refs[key])}", ctx.plates.get(key[0], f"vehicle#{key[0]}"), key[1],
+                "charging_without_trip", f"{FLAG_CODES['charging_without_trip']}: {kwh:.1f} kWh not counted")
+        for key, kwh in sorted(sessions.items(), key=lambda kv: (ctx.plates.get(kv[0][0], ""), kv[0][1]))
+        if key not in with_trip
+    ]
+    return records, flags
 
 
 # ------------------------------------------------------------------------------------------------------ plans

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from data.reference import EMISSION_FACTORS_CSV
 from fleet.cli.main import app
 from fleet.db import session_scope
 from fleet.emissions.calc import by_period, by_vehicle_period, parse_period, total
@@ -50,7 +51,7 @@ def test_factor_table_is_append_only(demo_copy, tmp_path: Path) -> None:
         assert (again.inserted, again.unchanged) == (0, len(registry))
         assert registry_from_table(session, scope).value("grid.cn.mee.southern.2023") == 0.4042
     edited = tmp_path / "edited.csv"
-    text = Path("data/reference/emission-factors.csv").read_text(encoding="utf-8")
+    text = EMISSION_FACTORS_CSV.read_text(encoding="utf-8")
     edited.write_text(text.replace("grid.cn.mee.southern.2023,0.4042", "grid.cn.mee.southern.2023,0.4100"),
                       encoding="utf-8")
     with pytest.raises(FactorError, match="never edited in place.*grid.cn.mee.southern.2023"):
@@ -256,3 +257,27 @@ def test_charging_sessions_fill_a_missing_charger_reading(demo_copy, tmp_path: P
     assert lease.charging_efficiency is not None and lease.charging_efficiency < 1
     assert days["粤BD10002"].grid_kwh == pytest.approx(18.0 / lease.charging_efficiency)
     assert "chargingsession" not in days["粤BD10002"].row_ref
+    # the 99 kWh session starting 2026-11-25 23:50 has no trip that day: flagged, not counted
+    with session_scope(demo_copy) as session:
+        eve = report_from_db(session, scope_for(session), "PCX", parse_period("2026-11-25"), TCSAE_235).report
+    (orphan,) = [f for f in eve.flags if f.code == "charging_without_trip"]
+    assert orphan.vehicle_id == "粤BD10001" and "99.0 kWh not counted" in orphan.message
+    assert eve.ex_post == ()
+
+
+def test_cli_factors_load_and_list(demo_copy, tmp_path: Path) -> None:
+    url = str(demo_copy.url)
+    runner = CliRunner()
+    first = runner.invoke(app, ["factors", "load", "--db", url])
+    assert first.exit_code == 0 and f"{len(load_registry())} added" in first.output, first.output
+    second = runner.invoke(app, ["factors", "load", "--db", url])
+    assert "0 added" in second.output
+    listing = runner.invoke(app, ["factors", "list", "--db", url])
+    assert listing.exit_code == 0 and "grid.cn.mee.southern.2022" in listing.output
+    edited = tmp_path / "edited.csv"
+    edited.write_text(EMISSION_FACTORS_CSV.read_text(encoding="utf-8")
+                      .replace("diesel.density.planning,0.84", "diesel.density.planning,0.85"), encoding="utf-8")
+    refused = runner.invoke(app, ["factors", "load", "--file", str(edited), "--db", url])
+    assert refused.exit_code == 1 and "diesel.density.planning" in refused.output
+    report = runner.invoke(app, ["emissions", "--lessee", "PCX", "--period", "2026-11", "--db", url])
+    assert "database table emissionfactor" in report.output
