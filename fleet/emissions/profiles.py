@@ -139,7 +139,7 @@ class Profile:
     ir_key: str | None = None
     ir_exponent_offset: int = 1
     baseline_method: str = "auto"
-    vintage: VintageRule = VintageRule()
+    vintage: VintageRule = field(default_factory=VintageRule)
     wtw: bool = False
     ttw_diesel_ef_key: str = "diesel.ipcc2006.ef_co2_per_t"
     to_confirm: tuple[str, ...] = field(default_factory=tuple)
@@ -171,8 +171,8 @@ AMS_III_C = Profile(
         "IR_t exponent base: 0.99^(t-1) used",
         "TDL form: (1 + TDL) used; older texts 1/(1 - TDL)",
         "TDL value: TOOL05 project-side default 20 % (unverified)",
-        "grid factor: methodology prescribes TOOL07 combined margin or TOOL05; the MEE grid average is used "
-        "because the Southern-grid OM/BM values were not located",
+        ("grid factor: methodology prescribes TOOL07 combined margin or TOOL05; the MEE grid average is used "
+         "because the Southern-grid OM/BM values were not located"),
         "leakage table (displaced vehicles scrapped or not transferred)",
     ),
 )
@@ -205,8 +205,8 @@ GLEC_WTW = Profile(
     wtw=True,
     baseline_method="distance",
     to_confirm=(
-        "China WTW electricity factor incl. upstream and T&D (not located; MEE grid average + TOOL05 20 % TDL "
-        "used as a proxy)",
+        ("China WTW electricity factor incl. upstream and T&D (not located; MEE grid average + TOOL05 20 % TDL "
+         "used as a proxy)"),
         "GLEC primary fuel table: 3.87 kgCO2e/kg diesel WTW (METHODOLOGY.md §6 item 8)",
         "distance adjustment factor (DAF) not applied: actual km used",
     ),

@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 
 from sqlmodel import Session
 
@@ -234,7 +235,7 @@ def read_planned(session: Session, scope: Scope, ctx: DbContext, period: Period)
         for vehicle_id, vstops in by_vehicle.items():
             vstops.sort(key=lambda s: s.sequence)
             km = sum(s.km_from_previous for s in vstops)
-            tkm = sum(prev.load_kg / 1000.0 * cur.km_from_previous for prev, cur in zip(vstops, vstops[1:]))
+            tkm = sum(prev.load_kg / 1000.0 * cur.km_from_previous for prev, cur in pairwise(vstops))
             kwh_vehicle = None
             if vstops[0].soc_departure_kwh is not None and vstops[-1].soc_arrival_kwh is not None:
                 kwh_vehicle = (vstops[0].soc_departure_kwh - vstops[-1].soc_arrival_kwh

@@ -89,7 +89,6 @@ def build_document(report: EmissionsReport, book: LeaseBook, project: ProjectInf
                    lease_problems: list[dict[str, str]] | None = None, as_of: date | None = None
                    ) -> dict[str, object]:
     """Assemble the submission for `report.party_id` and `report.period` (a year)."""
-    party = book.party(report.party_id)
     post, ante = list(report.ex_post), list(report.ex_ante)
     vehicle_ids = sorted({r.vehicle_id for r in post} | {r.vehicle_id for r in ante})
     leases = [l for l in book.leases_of(report.party_id) if l.claimant_id == report.party_id

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fleet.submission.document import to_json_bytes
@@ -45,7 +45,7 @@ def write_package(document: dict, out_dir: Path, stem: str, now: datetime | None
     }
     for name, data in contents.items():
         (out_dir / name).write_bytes(data)
-    stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     manifest = {
         "report_id": document["report_id"],
         "schema": SCHEMA_ID,

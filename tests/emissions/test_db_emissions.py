@@ -22,7 +22,7 @@ from fleet.emissions.service import report_from_db
 from fleet.emissions.sources import load_factor_table, read_context, read_metered, registry_from_table
 from fleet.factors import FactorError, load_registry
 from fleet.models import EmissionFactor
-from fleet.scope import Scope, ScopeError, scope_for
+from fleet.scope import ScopeError, scope_for
 
 from .test_submission import assert_package_agrees
 
@@ -54,9 +54,9 @@ def test_factor_table_is_append_only(demo_copy, tmp_path: Path) -> None:
     text = EMISSION_FACTORS_CSV.read_text(encoding="utf-8")
     edited.write_text(text.replace("grid.cn.mee.southern.2023,0.4042", "grid.cn.mee.southern.2023,0.4100"),
                       encoding="utf-8")
-    with pytest.raises(FactorError, match="never edited in place.*grid.cn.mee.southern.2023"):
-        with session_scope(demo_copy) as session:
-            load_factor_table(session, scope_for(session), load_registry(edited))
+    with pytest.raises(FactorError, match="never edited in place.*grid.cn.mee.southern.2023"), \
+            session_scope(demo_copy) as session:
+        load_factor_table(session, scope_for(session), load_registry(edited))
     with session_scope(demo_copy) as session:
         row = session.exec(select(EmissionFactor).where(EmissionFactor.key == "grid.cn.mee.southern.2023")).one()
         assert float(row.value) == 0.4042
@@ -194,8 +194,16 @@ def test_ex_ante_reads_current_route_and_charging_plans(demo_copy) -> None:
     on 2026-12-01 become its ex-ante day; a superseded plan is ignored; other vehicles use the lease expectation."""
     from datetime import datetime, timedelta
 
-    from fleet.models import (LOCAL_TZ, ChargingPlan, ChargingSlot, Depot, PlanStatus, RoutePlan, RouteStop,
-                              Vehicle)
+    from fleet.models import (
+        LOCAL_TZ,
+        ChargingPlan,
+        ChargingSlot,
+        Depot,
+        PlanStatus,
+        RoutePlan,
+        RouteStop,
+        Vehicle,
+    )
 
     day = date(2026, 12, 1)
     with session_scope(demo_copy) as session:

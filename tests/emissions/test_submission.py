@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,7 @@ def make_document(registry: FactorRegistry, profile=TCSAE_235) -> dict:
 def package(tmp_path_factory, registry: FactorRegistry):
     out = tmp_path_factory.mktemp("package")
     files = write_package(make_document(registry), out, "lessee-a-2024",
-                          now=datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc))
+                          now=datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
     return files
 
 
@@ -102,7 +102,7 @@ def test_json_xlsx_and_pdf_agree(package) -> None:
 
 def test_rerun_is_byte_identical_and_only_the_manifest_has_a_timestamp(tmp_path, registry, package) -> None:
     again = write_package(make_document(registry), tmp_path, "lessee-a-2024",
-                          now=datetime(2027, 1, 1, tzinfo=timezone.utc))
+                          now=datetime(2027, 1, 1, tzinfo=UTC))
     for name in ("json", "schema", "xlsx", "pdf"):
         assert getattr(again, name).read_bytes() == getattr(package, name).read_bytes(), name
     first = json.loads(package.manifest.read_text())
