@@ -217,8 +217,8 @@ def _delivery_point(rng: np.random.Generator, depot: DepotSpec) -> tuple[str, fl
             return f"深圳市{district}{street}{int(rng.integers(1, 400))}号", round(lat, 6), round(lon, 6)
 
 
-def _write(name: str, rows: list[dict[str, object]]) -> None:
-    path = DEMO_DIR / name
+def _write(out_dir: Path, name: str, rows: list[dict[str, object]]) -> None:
+    path = out_dir / name
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0].keys()), lineterminator="\n")
@@ -232,16 +232,14 @@ def _cny(x: float) -> str:
 
 def build(out_dir: Path = DEMO_DIR) -> None:
     """Write every demo CSV into `out_dir`."""
-    global DEMO_DIR
-    DEMO_DIR = out_dir
     rng = np.random.default_rng(SEED)
     models = {m["code"]: m for m in VEHICLE_MODELS}
 
-    _write("lessor.csv", [LESSOR])
-    _write("lessees.csv", [{"lessor_code": LESSOR["code"], **le} for le in LESSEES])
-    _write("tariffs.csv", TARIFFS)
-    _write("vehicle_models.csv", VEHICLE_MODELS)
-    _write("depots.csv", [
+    _write(out_dir, "lessor.csv", [LESSOR])
+    _write(out_dir, "lessees.csv", [{"lessor_code": LESSOR["code"], **le} for le in LESSEES])
+    _write(out_dir, "tariffs.csv", TARIFFS)
+    _write(out_dir, "vehicle_models.csv", VEHICLE_MODELS)
+    _write(out_dir, "depots.csv", [
         {"code": d.code, "name": d.name, "address": d.address, "district": d.district, "latitude": d.lat,
          "longitude": d.lon, "lessee_code": d.lessee, "tariff_code": d.tariff, "grid_import_limit_kw": d.grid_kw}
         for d in DEPOTS
@@ -258,8 +256,8 @@ def build(out_dir: Path = DEMO_DIR) -> None:
                     "depot_code": d.code, "code": f"DC{n:02d}", "max_kw": d.connector_kw, "efficiency": 0.95,
                     "v2g": "true" if n <= d.v2g_connectors else "false", "power_group": gcode,
                 })
-    _write("power_groups.csv", groups)
-    _write("connectors.csv", connectors)
+    _write(out_dir, "power_groups.csv", groups)
+    _write(out_dir, "connectors.csv", connectors)
 
     vehicles, leases, vehicle_rows = [], [], []
     serial = 0
@@ -294,8 +292,8 @@ def build(out_dir: Path = DEMO_DIR) -> None:
                 "expected_km_per_year": 40000, "emissions_claimant": "lessee",
             })
             vehicle_rows.append((d, plate, model, start))
-    _write("vehicles.csv", vehicles)
-    _write("leases.csv", leases)
+    _write(out_dir, "vehicles.csv", vehicles)
+    _write(out_dir, "leases.csv", leases)
 
     lessee_kind = {le["code"]: le["kind"] for le in LESSEES}
     orders: dict[str, list[dict[str, object]]] = {le["code"]: [] for le in LESSEES}
@@ -320,7 +318,7 @@ def build(out_dir: Path = DEMO_DIR) -> None:
                     "service_minutes": int(rng.integers(smin, smax + 1)), "required_kind": "", "priority": 0,
                 })
     for code, rows in orders.items():
-        _write(f"orders/{code}.csv", rows)
+        _write(out_dir, f"orders/{code}.csv", rows)
 
     meter = []
     day = METER_FIRST_DAY
@@ -340,7 +338,7 @@ def build(out_dir: Path = DEMO_DIR) -> None:
                 "tonne_km": round(km * load_share * model["payload_kg"] / 1000, 1),
             })
         day += dt.timedelta(days=1)
-    _write("vehicle_days.csv", meter)
+    _write(out_dir, "vehicle_days.csv", meter)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,74 @@
-"""The console script lists its commands."""
+"""The console script: help for every command, the demo job, imports with clear errors."""
 
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import typer
 from typer.testing import CliRunner
 
 from fleet.cli.main import app
 
+runner = CliRunner()
 
-def test_help_lists_bench_group() -> None:
-    result = CliRunner().invoke(app, ["--help"])
+
+def _commands(group: typer.Typer, prefix: str = "") -> list[tuple[str, str | None]]:
+    found = []
+    for cmd in group.registered_commands:
+        found.append((prefix + (cmd.name or cmd.callback.__name__), cmd.help or (cmd.callback.__doc__ or None)))
+    for sub in group.registered_groups:
+        found.append((prefix + sub.name, sub.help))
+        found.extend(_commands(sub.typer_instance, prefix + sub.name + " "))
+    return found
+
+
+def test_every_command_has_a_one_line_help() -> None:
+    result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0, result.output
-    assert "bench" in result.output
+    commands = _commands(app)
+    assert {"demo", "summary", "import", "db", "bench"} <= {name for name, _ in commands}
+    for name, help_text in commands:
+        assert help_text and help_text.strip(), f"`evfleet {name}` has no help"
+        if " " not in name:
+            assert name in result.output
+
+
+def test_demo_then_summary_for_one_lessee(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = runner.invoke(app, ["demo", "--db", url, "--today", "2026-11-25"])
+    assert result.exit_code == 0, result.output
+    assert "demo loaded" in result.output and "SZ-BA" in result.output and "total" in result.output
+    again = runner.invoke(app, ["demo", "--db", url, "--today", "2026-11-25"])
+    assert again.exit_code == 0 and "already" in again.output
+    one = runner.invoke(app, ["summary", "--db", url, "--lessee", "FRESH", "--today", "2026-11-25"])
+    assert one.exit_code == 0, one.output
+    assert "SZ-NS" in one.output and "SZ-BA" not in one.output
+    bad = runner.invoke(app, ["summary", "--db", url, "--lessee", "NOPE"])
+    assert bad.exit_code == 1 and "unknown lessee code 'NOPE'" in bad.output
+
+
+def test_import_reports_row_and_field(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert runner.invoke(app, ["demo", "--db", url]).exit_code == 0
+    f = tmp_path / "orders.csv"
+    with f.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["external_ref", "depot_code", "service_date", "latitude", "longitude", "demand_kg",
+                    "window_start", "window_end", "service_minutes"])
+        w.writerow(["N-1", "SZ-NS", "2026-12-10", "22.54", "113.95", "-4", "2026-12-10T07:00", "2026-12-10T09:00", "10"])
+    result = runner.invoke(app, ["import", "orders", str(f), "--lessee", "FRESH", "--db", url])
+    assert result.exit_code == 1
+    assert "orders.csv, row 2, column 'demand_kg', value '-4': must not be negative" in result.output
+    assert "Traceback" not in result.output
+    f.write_text(f.read_text(encoding="utf-8").replace(",-4,", ",4,"), encoding="utf-8")
+    ok = runner.invoke(app, ["import", "orders", str(f), "--lessee", "FRESH", "--db", url])
+    assert ok.exit_code == 0 and "1 orders imported" in ok.output
+
+
+def test_db_upgrade_and_current(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    up = runner.invoke(app, ["db", "upgrade", "--db", url])
+    assert up.exit_code == 0 and "revision 0001" in up.output
+    cur = runner.invoke(app, ["db", "current", "--db", url])
+    assert cur.exit_code == 0 and "revision 0001 (newest 0001)" in cur.output

@@ -1,9 +1,185 @@
-"""Commands of this capability (none yet)."""
+"""`evfleet charge solve` and `evfleet bench charging`: thin faces on the pure `charging` library."""
 
 from __future__ import annotations
 
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from charging.check import check
+from charging.optimize import OBJECTIVES, schedule
+from charging.problem import ChargingProblem, ScenarioError
+from charging.synthetic import synthetic_depot
+
+console = Console(width=None if sys.stdout.isatty() else 200)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _load_scenario(path: Path) -> ChargingProblem:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{path}: cannot read ({exc.strerror or exc})")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        _fail(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+    try:
+        return ChargingProblem.from_json(data)
+    except ScenarioError as exc:
+        _fail(f"{path}: {exc}")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def solve_command(
+    scenario: Path = typer.Argument(..., help="Scenario JSON (see docs/charging.md)."),
+    out: Path = typer.Option(..., "--out", help="Where to write the schedule JSON."),
+    objective: str = typer.Option("cost", "--objective", help="cost | peak | carbon"),
+    time_limit: float = typer.Option(60.0, "--time-limit", help="Solver budget [s]."),
+    seed: int = typer.Option(0, "--seed", help="CP-SAT random seed."),
+    workers: int = typer.Option(2, "--workers", help="CP-SAT worker threads."),
+) -> None:
+    """Optimise one depot charging scenario and write the schedule JSON."""
+    if objective not in OBJECTIVES:
+        _fail(f"--objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    if time_limit <= 0:
+        _fail("--time-limit must be > 0 seconds")
+    problem = _load_scenario(scenario)
+    result = schedule(problem, objective=objective, time_limit_s=time_limit, seed=seed, num_workers=workers)
+    report = check(problem, result)
+    data = result.to_json()
+    data["check"] = {"ok": report.ok, "violations": [v.message for v in report.violations]}
+    try:
+        out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{out}: cannot write ({exc.strerror or exc})")
+    table = Table(title=f"{scenario.name}: {result.status} ({result.solver})")
+    for col in ("plan", "cost CNY", "peak kW", "carbon kg", "shortfall kWh", "savings %"):
+        table.add_column(col, justify="right")
+    shortfall = sum(u.shortfall_kwh for u in result.unmet)
+    table.add_row("optimised", f"{result.cost.total:,.2f}", f"{result.peak_kw:,.1f}", f"{result.carbon_kg:,.1f}",
+                  f"{shortfall:,.2f}", "")
+    for name, b in result.baselines.items():
+        table.add_row(name, f"{b.cost.total:,.2f}", f"{b.peak_kw:,.1f}", f"{b.carbon_kg:,.1f}",
+                      f"{b.shortfall_kwh:,.2f}", "" if b.savings_pct is None else f"{b.savings_pct:.1f}")
+    console.print(table)
+    for u in result.unmet:
+        console.print(f"[yellow]unmet[/] {u.id}: {u.shortfall_kwh:.2f} kWh short — {u.reason}")
+    for w in result.warnings:
+        console.print(f"[yellow]warning[/] {w}")
+    if not report.ok:
+        console.print(f"[red]checker found {len(report.violations)} violations[/] (listed in {out})")
+        raise typer.Exit(code=1)
+    console.print(f"checker: ok; wrote {out}")
+
+
+def _bench_row(n: int, connectors: int | None, seed: int, time_limit: float, workers: int,
+               tariff_id: str) -> dict[str, Any]:
+    problem = synthetic_depot(n, seed=seed, n_connectors=connectors, tariff_id=tariff_id)
+    t0 = time.perf_counter()
+    result = schedule(problem, time_limit_s=time_limit, seed=seed, num_workers=workers)
+    wall = time.perf_counter() - t0
+    report = check(problem, result)
+    unc, edf = result.baselines["uncontrolled"], result.baselines["edf"]
+    return {
+        "vehicles": n,
+        "connectors": len(problem.connectors),
+        "slots": problem.n_slots,
+        "tariff": tariff_id,
+        "site_kw": problem.site.import_limit_kw,
+        "status": result.status,
+        "solver": result.solver,
+        "optimise_s": round(result.timings_s["optimise_s"], 3),
+        "total_s": round(wall, 3),
+        "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
+        "cost_cny": round(result.cost.total, 2),
+        "peak_kw": round(result.peak_kw, 1),
+        "carbon_kg": round(result.carbon_kg, 1),
+        "shortfall_kwh": round(sum(u.shortfall_kwh for u in result.unmet), 3),
+        "gap": result.gap,
+        "lp_bound": result.lp_bound,
+        "uncontrolled_cny": round(unc.cost.total, 2),
+        "uncontrolled_peak_kw": round(unc.peak_kw, 1),
+        "uncontrolled_shortfall_kwh": round(unc.shortfall_kwh, 3),
+        "edf_cny": round(edf.cost.total, 2),
+        "timer_cny": round(result.baselines["timer"].cost.total, 2),
+        "savings_vs_uncontrolled_pct": round(unc.savings_pct or 0.0, 2),
+        "savings_vs_edf_pct": round(edf.savings_pct or 0.0, 2),
+        "check_ok": report.ok,
+        "violations": len(report.violations),
+    }
+
+
+def bench_command(
+    sizes: str = typer.Option("50,200,500,1000", "--sizes", help="Vehicle counts, one connector each."),
+    shared: str = typer.Option("50:25,200:100,500:250", "--shared",
+                               help="vehicles:connectors pairs with connector sharing ('' for none)."),
+    seed: int = typer.Option(1, "--seed", help="Seed of the synthetic depots and CP-SAT."),
+    time_limit: float = typer.Option(60.0, "--time-limit", help="Solver budget per instance [s]."),
+    workers: int = typer.Option(2, "--workers", help="CP-SAT worker threads."),
+    tariff: str = typer.Option("gd_ic_tou_2021", "--tariff", help="tariffs.json id: gd_ic_tou_2021 | sz_market_tou_2024"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the rows as JSON here."),
+) -> None:
+    """Benchmark the charging optimiser on synthetic Shenzhen depots; prints a table, writes JSON."""
+    try:
+        plain = [int(x) for x in sizes.split(",") if x.strip()]
+        pairs = [tuple(int(y) for y in x.split(":")) for x in shared.split(",") if x.strip()]
+    except ValueError:
+        _fail("--sizes is like 50,200 and --shared like 200:100,500:250")
+    if any(len(p) != 2 or p[0] <= 0 or p[1] <= 0 for p in pairs) or any(n <= 0 for n in plain):
+        _fail("--shared pairs are vehicles:connectors with positive counts; --sizes are positive")
+    rows = []
+    for n in plain:
+        rows.append(_bench_row(n, None, seed, time_limit, workers, tariff))
+    for n, k in pairs:
+        rows.append(_bench_row(n, k, seed, time_limit, workers, tariff))
+    table = Table(title=f"charging benchmark (synthetic Shenzhen depots, seed {seed}, {tariff})")
+    for col in ("vehicles", "connectors", "status", "time s", "gap %", "cost CNY", "peak kW", "uncontrolled CNY",
+                "EDF CNY", "timer CNY", "saved vs unc. %", "saved vs EDF %", "check"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(
+            str(r["vehicles"]), str(r["connectors"]), r["status"], f"{r['optimise_s']:.2f}",
+            "" if r["gap"] is None else f"{100 * r['gap']:.3f}", f"{r['cost_cny']:,.0f}", f"{r['peak_kw']:,.0f}",
+            f"{r['uncontrolled_cny']:,.0f}", f"{r['edf_cny']:,.0f}", f"{r['timer_cny']:,.0f}",
+            f"{r['savings_vs_uncontrolled_pct']:.1f}", f"{r['savings_vs_edf_pct']:.1f}",
+            "ok" if r["check_ok"] else f"{r['violations']} violations",
+        )
+    console.print(table)
+    if out is not None:
+        payload = {
+            "benchmark": "charging",
+            "seed": seed,
+            "time_limit_s": time_limit,
+            "workers": workers,
+            "tariff": tariff,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+            "rows": rows,
+        }
+        try:
+            out.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+        except OSError as exc:
+            _fail(f"{out}: cannot write ({exc.strerror or exc})")
+        console.print(f"wrote {out}")
+    if not all(r["check_ok"] for r in rows):
+        raise typer.Exit(code=1)
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this module's commands to the `evfleet` app and its `bench` group."""
+    """Add `charge solve` and `bench charging`."""
+    charge = typer.Typer(help="Depot charging: optimise schedules against time-of-use tariffs.", no_args_is_help=True)
+    charge.command("solve", help="Optimise one scenario JSON and write the schedule JSON.")(solve_command)
+    app.add_typer(charge, name="charge", help="Plan depot charging (LP, CP-SAT for shared connectors).")
+    bench.command("charging", help="Benchmark the charging optimiser on synthetic depots; table + JSON.")(bench_command)

@@ -26,6 +26,14 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             raise fail(f"upgrade of {redact(url)} failed: {exc}") from None
         console.print(f"{redact(url)} is at revision {current_revision(url)}")
 
+    @db_app.command("revision")
+    def revision_cmd(message: str = typer.Option(..., "-m", "--message", help="What the migration changes."),
+                     db: Optional[str] = DB_OPTION) -> None:
+        """(Developers) autogenerate a migration from the models against an up-to-date database."""
+        from fleet.migrate import new_revision
+
+        new_revision(message, database_url(db))
+
     @db_app.command("current")
     def current_cmd(db: Optional[str] = DB_OPTION) -> None:
         """Print the schema revision of the database."""

@@ -1,9 +1,416 @@
-"""Commands of this capability (none yet)."""
+"""Routing commands: `evfleet route solve|check|check-results` and `evfleet bench routing|routing-matrix`."""
 
 from __future__ import annotations
 
+import json
+import shlex
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import numpy as np
 import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+if not console.is_terminal:  # piped or captured: wide enough for the side-by-side bench table
+    console = Console(width=180)
+err = Console(stderr=True)
+
+
+class Suite(str, Enum):
+    solomon = "solomon"
+    evrptw = "evrptw"
+
+
+class FileFormat(str, Enum):
+    solomon = "solomon"
+    evrptw = "evrptw"
+    json = "json"
+
+
+class ObjectiveName(str, Enum):
+    hierarchical = "hierarchical"
+    distance = "distance"
+    cost = "cost"
+
+
+class BenchObjective(str, Enum):
+    hierarchical = "hierarchical"
+    distance = "distance"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _csv_list(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _fmt(x: float | None, digits: int = 2) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def _gap(x: float | None) -> str:
+    return "-" if x is None else f"{round(x, 2) + 0.0:+.2f}"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# evfleet route ...
+# --------------------------------------------------------------------------------------------------------------
+
+
+def route_solve(
+    file: Annotated[Path, typer.Argument(help="Problem file (Solomon/E-VRPTW text or evfleet problem JSON).")],
+    fmt: Annotated[FileFormat, typer.Option("--format", help="Format of FILE.")] = FileFormat.json,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Search time limit [s].")] = 10.0,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed + limit = same search).")] = 0,
+    workers: Annotated[int, typer.Option(help="Parallel multi-start processes.")] = 1,
+    objective: Annotated[Optional[ObjectiveName], typer.Option(help="Override the problem's objective.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write the solution JSON here.")] = None,
+) -> None:
+    """Solve one routing problem file, check the answer independently and write the solution JSON."""
+    from routing.check import check_solution
+    from routing.io.evrptw import evrptw_to_problem, read_evrptw
+    from routing.io.json_io import read_problem_json, write_solution_json
+    from routing.io.solomon import read_solomon, solomon_to_problem
+    from routing.problem import Objective
+
+    if time_limit <= 0:
+        raise _fail(f"--time-limit must be positive, got {time_limit}")
+    obj = Objective(objective.value) if objective else None
+    try:
+        if fmt is FileFormat.solomon:
+            problem = solomon_to_problem(read_solomon(file), objective=obj)
+        elif fmt is FileFormat.evrptw:
+            problem = evrptw_to_problem(read_evrptw(file), objective=obj)
+        else:
+            problem = read_problem_json(file)
+            if obj is not None:
+                from dataclasses import replace
+
+                problem = replace(problem, objective=obj)
+    except (ValueError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    try:
+        from routing.solve import solve
+    except ImportError as exc:  # pragma: no cover - only while the solver is missing
+        raise _fail(f"the routing solver is not available ({exc})") from None
+    solution = solve(problem, time_limit_s=time_limit, seed=seed, workers=workers)
+    report = check_solution(problem, solution)
+    t = report.totals
+    table = Table(title=f"{problem.name}: {solution.stats.status} in {solution.stats.seconds:.1f} s (seed {seed})")
+    for col in ("vehicles", "km", "kWh", "kWh charged", "litres", "cost", "served", "unserved", "check"):
+        table.add_column(col, justify="right")
+    table.add_row(str(t.vehicles), _fmt(t.distance_km), _fmt(t.energy_kwh), _fmt(t.energy_charged_kwh),
+                  _fmt(t.fuel_l), _fmt(t.cost), str(t.jobs_served), str(len(solution.unserved)),
+                  "[green]ok[/green]" if report.feasible else f"[red]{len(report.violations)} violation(s)[/red]")
+    console.print(table)
+    for u in solution.unserved[:20]:
+        console.print(f"  unserved {u.job_id}: {u.reason.value} {u.detail}")
+    if not report.feasible:
+        err.print(report.summary())
+    if out is not None:
+        write_solution_json(solution, out)
+        console.print(f"solution written to {out}")
+    if not report.feasible:
+        raise typer.Exit(1)
+
+
+def route_check(
+    problem_file: Annotated[Path, typer.Argument(help="Problem JSON.")],
+    solution_file: Annotated[Path, typer.Argument(help="Solution JSON (as written by `route solve`).")],
+) -> None:
+    """Re-check a solution against its problem and list every violated constraint (exit 1 if any)."""
+    from routing.check import check_solution
+    from routing.io.json_io import read_problem_json, read_solution_json
+
+    try:
+        report = check_solution(read_problem_json(problem_file), read_solution_json(solution_file))
+    except (ValueError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    t = report.totals
+    console.print(f"vehicles {t.vehicles}, {t.distance_km:.2f} km, {t.energy_kwh:.2f} kWh, {t.fuel_l:.2f} L, "
+                  f"cost {t.cost:.2f}, served {t.jobs_served}, unserved {t.jobs_unserved}")
+    console.print(report.summary(limit=50))
+    if not report.feasible:
+        raise typer.Exit(1)
+
+
+def route_check_results(
+    results_file: Annotated[Path, typer.Argument(help="Result file {\"results\": [...]} in the shared format.")],
+    suite: Annotated[Suite, typer.Option(help="Benchmark suite of the instances.")],
+    bench_dir: Annotated[Optional[Path], typer.Option(help="Benchmark folder (default: ../shared/bench).")] = None,
+) -> None:
+    """Check every route set of a benchmark result file against its instance (exit 1 if any is infeasible)."""
+    from routing.bench import locate_bench_dir
+    from routing.check_bench import check_result_file
+
+    try:
+        checks = check_result_file(results_file, suite.value, locate_bench_dir(bench_dir))
+    except (ValueError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    table = Table(title=f"{results_file} ({suite.value})")
+    for col in ("solver", "instance", "vehicles", "distance", "check"):
+        table.add_column(col, justify="right")
+    for solver, c in checks:
+        table.add_row(solver, c.instance, str(c.vehicles), _fmt(c.distance),
+                      "[green]ok[/green]" if c.feasible else f"[red]{c.summary(2)}[/red]")
+    console.print(table)
+    if not checks:
+        raise _fail(f"{results_file}: no results to check")
+    if not all(c.feasible for _, c in checks):
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# evfleet bench routing
+# --------------------------------------------------------------------------------------------------------------
+
+
+def bench_routing(
+    suite: Annotated[Suite, typer.Option(help="solomon (VRPTW) or evrptw (Schneider E-VRPTW).")] = Suite.solomon,
+    instances: Annotated[Optional[str], typer.Option(help="Comma-separated names, e.g. R101,C201 (default all).")] = None,
+    size: Annotated[Optional[str], typer.Option(help="E-VRPTW sizes, e.g. 5,10,15 or 100 (default all).")] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per instance and solver.")] = 30.0,
+    objective: Annotated[BenchObjective, typer.Option(help="hierarchical (vehicles, then km) or distance.")] = (
+        BenchObjective.hierarchical),
+    out: Annotated[Path, typer.Option(help="Result JSON (shared format plus checker verdicts).")] = Path(
+        "results.json"),
+    peer: Annotated[Optional[str], typer.Option(help="Also run a peer solver on the same instances: pyvrp.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed for both solvers.")] = 0,
+    workers: Annotated[int, typer.Option(help="Processes for our solver's multi-start (1 = single process).")] = 1,
+    ours: Annotated[bool, typer.Option("--ours/--no-ours", help="Run our solver (off: peer alone).")] = True,
+    bench_dir: Annotated[Optional[Path], typer.Option(
+        help="Benchmark folder (default: $EVFLEET_BENCH_DIR or the repo's sibling ../shared/bench).")] = None,
+    markdown: Annotated[Optional[Path], typer.Option(help="Also write the table as Markdown here.")] = None,
+) -> None:
+    """Run the routing benchmark: gap to BKS per instance, every solution checked, JSON written."""
+    from routing.bench import BenchConfig, locate_bench_dir, result_entries, run_bench, select_instances
+    from routing.io.results import write_results
+    from routing.problem import Objective
+
+    if peer is not None and peer != "pyvrp":
+        raise _fail(f"--peer {peer!r}: only 'pyvrp' is supported")
+    if peer and suite is not Suite.solomon:
+        raise _fail("--peer pyvrp runs on the Solomon suite only (PyVRP has no battery model)")
+    if not ours and not peer:
+        raise _fail("nothing to run: --no-ours needs --peer pyvrp")
+    if time_limit <= 0:
+        raise _fail(f"--time-limit must be positive, got {time_limit}")
+    try:
+        sizes = [int(s) for s in _csv_list(size) or []]
+    except ValueError:
+        raise _fail(f"--size {size!r}: expected integers like 5,10,15") from None
+    if sizes and suite is not Suite.evrptw:
+        raise _fail("--size applies to the evrptw suite only")
+    try:
+        bdir = locate_bench_dir(bench_dir)
+        refs = select_instances(bdir, suite.value, _csv_list(instances), sizes or None)
+    except (ValueError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    config = BenchConfig(suite=suite.value, time_limit_s=time_limit, objective=Objective(objective.value),
+                         seed=seed, workers=workers, ours=ours, peer=peer)
+    err.print(f"{len(refs)} instance(s), {time_limit:g} s each per solver, objective {objective.value}, "
+              f"seed {seed}; benchmark folder {bdir}")
+    t0 = time.perf_counter()
+    try:
+        report = run_bench(bdir, config, refs, progress=lambda m: err.print(f"  {m}"))
+    except ImportError as exc:
+        raise _fail(f"solver not available ({exc}); use --no-ours --peer pyvrp") from None
+    ours_entries = result_entries(report, "ours")
+    peer_entries = result_entries(report, "peer")
+    meta = {
+        "suite": suite.value, "time_limit": time_limit, "objective": objective.value, "seed": seed,
+        "workers": workers, "bench_dir": str(bdir), "wall_seconds": round(time.perf_counter() - t0, 1),
+        "command": "evfleet " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "summary": {"evfleet": report.summary("ours"), **({"pyvrp": report.summary("peer")} if peer else {})},
+    }
+    write_results(out, ours_entries, peer_entries or None, meta)
+    console.print(_bench_table(report, ours_entries, peer_entries))
+    for name, key in (("evfleet", "ours"), ("pyvrp", "peer")):
+        summary = report.summary(key)
+        if summary:
+            console.print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+    console.print(f"results written to {out}")
+    if markdown is not None:
+        markdown.write_text(_markdown_table(report, ours_entries, peer_entries, meta))
+        console.print(f"markdown table written to {markdown}")
+
+
+def _markdown_table(report, ours_entries, peer_entries, meta) -> str:  # noqa: ANN001
+    groups = [(n, {e.instance: e for e in es}) for n, es in (("evfleet", ours_entries), ("pyvrp", peer_entries)) if es]
+    head = ["instance", "BKS veh", "BKS dist"]
+    for name, _ in groups:
+        head += [f"{name} veh", f"{name} dist", f"{name} gap %", f"{name} s", f"{name} check"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in report.rows:
+        first = next((g[row.instance] for _, g in groups if row.instance in g), None)
+        ref = first.extra.get("bks_distance") if first else None
+        cells = [row.instance, str(row.bks.vehicles) if row.bks else "-", _fmt(ref)]
+        for _, entries in groups:
+            e = entries.get(row.instance)
+            if e is None:
+                cells += ["-"] * 5
+                continue
+            cells += [str(e.vehicles), _fmt(e.distance), _gap(e.extra.get("gap_pct")), f"{e.seconds:.1f}",
+                      "ok" if e.feasible else f"FAIL ({len(e.violations)})"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for name, key in (("evfleet", "evfleet"), ("pyvrp", "pyvrp")):
+        summary = meta["summary"].get(key)
+        if summary:
+            lines.append(f"- {name}: " + ", ".join(f"{k} = {v}" for k, v in summary.items()))
+    lines.append(f"- command: `{meta['command']}` (wall {meta['wall_seconds']} s)")
+    return "\n".join(lines) + "\n"
+
+
+def _bench_table(report, ours_entries, peer_entries) -> Table:  # noqa: ANN001
+    cfg = report.config
+    table = Table(title=f"{cfg.suite} - {cfg.objective.value} - {cfg.time_limit_s:g} s - seed {cfg.seed}")
+    table.add_column("instance")
+    table.add_column("BKS\nveh", justify="right")
+    table.add_column("BKS\ndist", justify="right")
+    groups = []
+    if ours_entries:
+        groups.append(("evfleet", {e.instance: e for e in ours_entries}))
+    if peer_entries:
+        groups.append(("pyvrp", {e.instance: e for e in peer_entries}))
+    for name, _ in groups:
+        for col in ("veh", "dist", "gap %", "s", "check"):
+            table.add_column(f"{name}\n{col}", justify="right")
+    for row in report.rows:
+        ref_dist = None
+        cells = [row.instance]
+        first = next((g[1][row.instance] for g in groups if row.instance in g[1]), None)
+        if first is not None:
+            ref_dist = first.extra.get("bks_distance")
+        cells += [str(row.bks.vehicles) if row.bks else "-", _fmt(ref_dist)]
+        for _, entries in groups:
+            e = entries.get(row.instance)
+            if e is None:
+                cells += ["-"] * 5
+                continue
+            veh = str(e.vehicles)
+            if row.bks and e.vehicles > row.bks.vehicles:
+                veh = f"[yellow]{veh}[/yellow]"
+            check = "[green]ok[/green]" if e.feasible else f"[red]FAIL ({len(e.violations)})[/red]"
+            cells += [veh, _fmt(e.distance), _gap(e.extra.get("gap_pct")), f"{e.seconds:.1f}", check]
+        table.add_row(*cells)
+    return table
+
+
+def bench_routing_matrix(
+    points: Annotated[int, typer.Option(help="Number of random points over Shenzhen.")] = 2000,
+    repeat: Annotated[int, typer.Option(help="Timed repetitions (the best and the median are reported).")] = 5,
+    out: Annotated[Optional[Path], typer.Option(help="Write the timings as JSON here.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the random points.")] = 0,
+) -> None:
+    """Time the default distance/time matrix (great-circle x detour) for N points; checks geodesic error."""
+    from routing.matrix import DEFAULT_DETOUR_FACTOR, DEFAULT_URBAN_SPEED_KMH, geodesic_check, road_matrices
+
+    if points < 2 or repeat < 1:
+        raise _fail("--points must be >= 2 and --repeat >= 1")
+    rng = np.random.default_rng(seed)
+    lat = 22.45 + rng.random(points) * 0.40  # Shenzhen bounding box, roughly
+    lon = 113.75 + rng.random(points) * 0.65
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        road_matrices(lat, lon)
+        times.append(time.perf_counter() - t0)
+    geo = geodesic_check(lat, lon, sample=200, seed=seed)
+    table = Table(title=f"Distance/time matrix, {points} points ({points * points:,} pairs)")
+    for col in ("best s", "median s", "geodesic max rel. error", "mean rel. error", "detour", "speed km/h"):
+        table.add_column(col, justify="right")
+    table.add_row(f"{min(times):.3f}", f"{float(np.median(times)):.3f}", f"{geo.max_relative_error:.2e}",
+                  f"{geo.mean_relative_error:.2e}", f"{DEFAULT_DETOUR_FACTOR}", f"{DEFAULT_URBAN_SPEED_KMH}")
+    console.print(table)
+    if out is not None:
+        out.write_text(json.dumps({"results": [{
+            "points": points, "best_seconds": min(times), "median_seconds": float(np.median(times)),
+            "seconds": times, "geodesic_max_relative_error": geo.max_relative_error,
+            "geodesic_mean_relative_error": geo.mean_relative_error}]}, indent=1) + "\n")
+
+
+def bench_routing_city(
+    stops: Annotated[str, typer.Option(help="Comma-separated stop counts, e.g. 300,1000.")] = "300",
+    time_limit: Annotated[str, typer.Option("--time-limit", help="Seconds per size, e.g. 60,120.")] = "60",
+    seed: Annotated[int, typer.Option(help="Seed of the scenario and of the search.")] = 0,
+    workers: Annotated[int, typer.Option(help="Processes for the solver's multi-start.")] = 1,
+    out: Annotated[Optional[Path], typer.Option(help="Write results (and checker verdicts) as JSON here.")] = None,
+) -> None:
+    """Synthetic Shenzhen depot-day (mixed fleet, two public stations): solve, check, print a table."""
+    from routing.check import check_solution
+    from routing.scenarios import shenzhen_problem
+
+    try:
+        sizes = [int(s) for s in stops.split(",")]
+        limits = [float(t) for t in time_limit.split(",")]
+    except ValueError:
+        raise _fail("--stops and --time-limit take comma-separated numbers, e.g. --stops 300,1000 --time-limit 60,120") from None
+    if len(limits) == 1:
+        limits = limits * len(sizes)
+    if len(limits) != len(sizes) or min(sizes) < 1 or min(limits) <= 0:
+        raise _fail("give one positive --time-limit per --stops entry (or one for all)")
+    try:
+        from routing.solve import solve
+    except ImportError as exc:  # pragma: no cover
+        raise _fail(f"the routing solver is not available ({exc})") from None
+    table = Table(title=f"Shenzhen city benchmark (seed {seed})")
+    for col in ("stops", "limit s", "solve s", "vehicles", "served", "unserved", "km", "kWh", "charged kWh",
+                "station stops", "litres", "check"):
+        table.add_column(col, justify="right")
+    rows = []
+    for n, limit in zip(sizes, limits):
+        problem = shenzhen_problem(n, seed=seed)
+        err.print(f"  {problem.name}: {problem.vehicle_count} vehicles, {limit:g} s")
+        t0 = time.perf_counter()
+        solution = solve(problem, time_limit_s=limit, seed=seed, workers=workers)
+        seconds = time.perf_counter() - t0
+        report = check_solution(problem, solution)
+        t = report.totals
+        station_stops = sum(1 for r in solution.routes for s in r.stops if s.kind.value == "station")
+        table.add_row(str(n), f"{limit:g}", f"{seconds:.1f}", str(t.vehicles), str(t.jobs_served),
+                      str(len(solution.unserved)), _fmt(t.distance_km, 1), _fmt(t.energy_kwh, 1),
+                      _fmt(t.energy_charged_kwh, 1), str(station_stops), _fmt(t.fuel_l, 1),
+                      "[green]ok[/green]" if report.feasible else f"[red]{len(report.violations)} violation(s)[/red]")
+        rows.append({
+            "instance": problem.name, "stops": n, "time_limit": limit, "seconds": round(seconds, 2),
+            "status": solution.stats.status, "vehicles": t.vehicles, "served": t.jobs_served,
+            "unserved": [{"job": u.job_id, "reason": u.reason.value} for u in solution.unserved],
+            "distance_km": t.distance_km, "energy_kwh": t.energy_kwh, "energy_charged_kwh": t.energy_charged_kwh,
+            "station_stops": station_stops, "fuel_l": t.fuel_l, "feasible": report.feasible,
+            "violations": [str(v) for v in report.violations],
+            "vehicles_by_type": {vt.id: sum(1 for r in solution.routes if r.stops and r.vehicle_type == vt.id)
+                                 for vt in problem.vehicle_types},
+        })
+    console.print(table)
+    if out is not None:
+        out.write_text(json.dumps({"results": rows, "meta": {"seed": seed, "workers": workers}}, indent=1) + "\n")
+        console.print(f"results written to {out}")
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this module's commands to the `evfleet` app and its `bench` group."""
+    """Add `route solve|check|check-results` and `bench routing|routing-matrix`."""
+    route_app = typer.Typer(help="Vehicle routing: solve a problem file, check a solution.", no_args_is_help=True)
+    route_app.command("solve", help="Solve one problem file (Solomon, E-VRPTW or JSON); writes the solution JSON.")(
+        route_solve)
+    route_app.command("check", help="Re-check a solution JSON against its problem JSON; lists violations.")(
+        route_check)
+    route_app.command("check-results", help="Check a benchmark result file against its instances.")(
+        route_check_results)
+    app.add_typer(route_app, name="route", help="Vehicle routing: solve a problem file, check a solution.")
+    bench.command("routing", help="Routing benchmark (Solomon / E-VRPTW) with gap to BKS and optional PyVRP peer.")(
+        bench_routing)
+    bench.command("routing-city", help="Synthetic Shenzhen depot-day (300 / 1,000 stops): solve, check, table.")(
+        bench_routing_city)
+    bench.command("routing-matrix", help="Time the default distance matrix for N points (target: 2,000 < 1 s).")(
+        bench_routing_matrix)

@@ -1,0 +1,354 @@
+"""Benchmark harness: our solver (and optionally PyVRP) on Solomon / E-VRPTW instances, every answer checked.
+
+Each instance is read from `shared/bench`, mapped onto `RoutingProblem` (benchmark conventions kept, see
+`routing.io`), solved with a time limit and a seed, and its routes are verified twice: by the typed checker
+(`routing.check.check_solution`, every figure) and by the benchmark route checker on the raw instance file
+(`routing.check_bench`). The gap to the best-known solution is signed: negative means better than the BKS.
+
+The PyVRP peer (Solomon only, PyVRP has no battery model) gets the same time budget in the same run. Its
+hierarchical mode follows `shared/reference/ROUTING.md` ("PyVRP `minimise_fleet` (half the time) then
+solve"); the distance mode solves with the file's fleet. PyVRP needs integers: distances are scaled by 1000
+and rounded, durations scaled and rounded UP so a schedule PyVRP accepts stays feasible in double precision;
+its routes are re-checked and their distance recomputed in double precision.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+from routing.check import check_solution
+from routing.check_bench import RouteSetCheck, check_evrptw_routes, check_solomon_routes
+from routing.io.bks import BestKnown, read_bks
+from routing.io.evrptw import evrptw_to_problem, read_evrptw
+from routing.io.results import BenchResult
+from routing.io.solomon import SolomonInstance, read_solomon, solomon_to_problem
+from routing.problem import Objective, RoutingProblem
+from routing.solution import RoutingSolution
+
+SUITES = ("solomon", "evrptw")
+PYVRP_SCALE = 1000
+"""Integer scaling of distances and times for PyVRP [1/instance unit]."""
+
+
+def locate_bench_dir(explicit: str | Path | None = None, repo_root: Path | None = None) -> Path:
+    """`explicit`, else `$EVFLEET_BENCH_DIR`, else the repo's sibling `shared/bench` (one more level up for git
+    worktrees kept under a common folder). Raises FileNotFoundError naming what was tried."""
+    if explicit is not None:
+        tried = [Path(explicit)]
+    else:
+        root = repo_root or Path(__file__).resolve().parents[1]
+        env = os.environ.get("EVFLEET_BENCH_DIR")
+        tried = ([Path(env)] if env else []) + [root.parent / "shared" / "bench",
+                                                 root.parent.parent / "shared" / "bench"]
+    for path in tried:
+        if (path / "solomon").is_dir() or (path / "evrptw").is_dir():
+            return path
+    raise FileNotFoundError("no benchmark folder (with solomon/ or evrptw/) at: " + ", ".join(map(str, tried)))
+
+
+@dataclass(frozen=True)
+class InstanceRef:
+    name: str
+    path: Path
+    size: int
+
+
+def select_instances(
+    bench_dir: Path, suite: str, names: Sequence[str] | None = None, sizes: Sequence[int] | None = None
+) -> list[InstanceRef]:
+    """Instances of a suite in a stable order, filtered by name (case-insensitive) and, for E-VRPTW, size."""
+    if suite == "solomon":
+        refs = [InstanceRef(p.stem, p, 100) for p in sorted((bench_dir / "solomon").glob("*.txt"))]
+    elif suite == "evrptw":
+        refs = []
+        for sub in sorted((bench_dir / "evrptw").iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else 0):
+            if sub.is_dir() and sub.name.isdigit():
+                refs += [InstanceRef(p.stem, p, int(sub.name)) for p in sorted(sub.glob("*.txt"))]
+    else:
+        raise ValueError(f"unknown suite {suite!r}; choose one of {', '.join(SUITES)}")
+    if not refs:
+        raise FileNotFoundError(f"no {suite} instances under {bench_dir}")
+    if sizes:
+        known = sorted({r.size for r in refs})
+        bad = [s for s in sizes if s not in known]
+        if bad:
+            raise ValueError(f"--size {bad}: {suite} has sizes {known}")
+        refs = [r for r in refs if r.size in set(sizes)]
+    if names:
+        by_name = {r.name.lower(): r for r in refs}
+        missing = [n for n in names if n.lower() not in by_name]
+        if missing:
+            raise ValueError(f"unknown {suite} instance(s) {missing} (after the size filter); e.g. {refs[0].name}")
+        refs = [by_name[n.lower()] for n in names]
+    return refs
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    suite: str
+    time_limit_s: float
+    objective: Objective = Objective.HIERARCHICAL
+    seed: int = 0
+    workers: int = 1
+    ours: bool = True
+    peer: str | None = None
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    """One instance: the BKS and each solver's checked answer."""
+
+    instance: str
+    size: int
+    bks: BestKnown | None
+    ours: BenchResult | None = None
+    peer: BenchResult | None = None
+
+
+def reference_distance(bks: BestKnown | None, objective: Objective) -> float | None:
+    """The BKS distance a gap is measured against: hierarchical BKS, or Solomon's distance-only BKS."""
+    if bks is None:
+        return None
+    if objective is Objective.DISTANCE and bks.distance_only is not None:
+        return bks.distance_only
+    return bks.distance
+
+
+def gap_pct(distance: float, reference: float | None) -> float | None:
+    """Signed gap [%]: (ours - BKS) / BKS x 100; negative = better than the BKS."""
+    if reference is None or reference <= 0 or not math.isfinite(distance):
+        return None
+    return (distance - reference) / reference * 100.0
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Our solver
+# --------------------------------------------------------------------------------------------------------------
+
+
+SolveFn = Callable[..., RoutingSolution]
+
+
+def _load_solver() -> SolveFn:
+    from routing.solve import solve  # the solver side; imported late so the harness runs without it
+
+    return solve
+
+
+def problem_for(ref: InstanceRef, suite: str, objective: Objective) -> tuple[RoutingProblem, Any]:
+    if suite == "solomon":
+        inst = read_solomon(ref.path)
+        return solomon_to_problem(inst, objective=objective), inst
+    inst = read_evrptw(ref.path)
+    return evrptw_to_problem(inst, objective=objective), inst
+
+
+def benchmark_routes(solution: RoutingSolution, suite: str) -> list[list[int | str]]:
+    """Routes in the shared result format: Solomon customer numbers, E-VRPTW StringIDs with stations."""
+    routes = [list(r.stop_ids) for r in solution.routes if r.stops]
+    if suite == "solomon":
+        return [[int(s) for s in r] for r in routes]
+    return routes  # type: ignore[return-value]
+
+
+def run_ours(ref: InstanceRef, config: BenchConfig, solve: SolveFn | None = None) -> BenchResult:
+    """Solve one instance with our solver and check the answer both ways."""
+    solve = solve or _load_solver()
+    problem, inst = problem_for(ref, config.suite, config.objective)
+    t0 = time.perf_counter()
+    solution = solve(problem, time_limit_s=config.time_limit_s, seed=config.seed, workers=config.workers)
+    seconds = time.perf_counter() - t0
+    report = check_solution(problem, solution)
+    routes = benchmark_routes(solution, config.suite)
+    route_check = _check_routes(config.suite, inst, routes, solution.total_distance_km, solution.vehicles_used)
+    violations = [str(v) for v in report.violations] + [f"bench: {v}" for v in route_check.violations]
+    if solution.unserved:
+        violations.append(f"unserved: {len(solution.unserved)} job(s): "
+                          + ", ".join(f"{u.job_id} ({u.reason.value})" for u in solution.unserved[:10]))
+    return BenchResult(
+        instance=ref.name, routes=routes, distance=solution.total_distance_km, vehicles=solution.vehicles_used,
+        seconds=seconds, feasible=not violations, solver="evfleet", violations=violations,
+        extra={"status": solution.stats.status, "recomputed_distance": route_check.distance,
+               "unserved": len(solution.unserved)},
+    )
+
+
+def _check_routes(suite: str, inst: Any, routes: list, distance: float | None, vehicles: int | None) -> RouteSetCheck:
+    if suite == "solomon":
+        return check_solomon_routes(inst, routes, distance, vehicles)
+    return check_evrptw_routes(inst, routes, distance, vehicles)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# PyVRP peer (Solomon)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def pyvrp_model_data(inst: SolomonInstance, vehicles: int | None = None) -> Any:
+    """PyVRP `ProblemData` of a Solomon instance: depot = location 0, client k = customer k (scaled integers)."""
+    import pyvrp
+
+    s = PYVRP_SCALE
+    model = pyvrp.Model()
+    d0 = inst.depot
+    model.add_vehicle_type(num_available=vehicles or inst.vehicles, capacity=round(inst.capacity),
+                           tw_early=round(d0.ready * s), tw_late=round(d0.due * s))
+    locs = [model.add_location(x=d0.x, y=d0.y)]
+    model.add_depot(locs[0], tw_early=round(d0.ready * s), tw_late=round(d0.due * s))
+    for c in inst.customers:
+        loc = model.add_location(x=c.x, y=c.y)
+        model.add_client(loc, delivery=round(c.demand), service_duration=round(c.service * s),
+                         tw_early=round(c.ready * s), tw_late=round(c.due * s))
+        locs.append(loc)
+    nodes = inst.nodes
+    for i, frm in enumerate(locs):
+        for j, to in enumerate(locs):
+            if i != j:
+                d = math.hypot(nodes[i].x - nodes[j].x, nodes[i].y - nodes[j].y)
+                model.add_edge(frm, to, distance=round(d * s), duration=math.ceil(d * s - 1e-9))
+    return model.data()
+
+
+def run_pyvrp(ref: InstanceRef, config: BenchConfig) -> BenchResult:
+    """PyVRP 0.14 on one Solomon instance with the same budget; routes checked in double precision."""
+    if config.suite != "solomon":
+        raise ValueError("the PyVRP peer runs on Solomon instances only (PyVRP has no battery model)")
+    from pyvrp import minimise_fleet, solve
+    from pyvrp.stop import MaxRuntime
+
+    inst = read_solomon(ref.path)
+    data = pyvrp_model_data(inst)
+    t0 = time.perf_counter()
+    phases = []
+    if config.objective is Objective.DISTANCE:
+        res = solve(data, stop=MaxRuntime(config.time_limit_s), seed=config.seed, display=False)
+    else:
+        half = config.time_limit_s / 2.0
+        fleet = minimise_fleet(data, MaxRuntime(half), seed=config.seed)
+        phases.append(f"minimise_fleet -> {fleet.num_available}")
+        data_k = data.replace(vehicle_types=[fleet])
+        left = max(0.1, config.time_limit_s - (time.perf_counter() - t0))
+        res = solve(data_k, stop=MaxRuntime(left), seed=config.seed, display=False)
+    seconds = time.perf_counter() - t0
+    best = res.best
+    # Activities carry client indices (0-based, depots excluded): customer number = index + 1.
+    routes = [[a.idx + 1 for a in r if a.is_client()] for r in best.routes()]
+    check = check_solomon_routes(inst, routes)
+    violations = [f"bench: {v}" for v in check.violations]
+    if not best.is_feasible():
+        violations.insert(0, "pyvrp: best solution infeasible in PyVRP's own model")
+    return BenchResult(
+        instance=ref.name, routes=routes, distance=check.distance, vehicles=check.vehicles, seconds=seconds,
+        feasible=not violations, solver="pyvrp", violations=violations,
+        extra={"phases": phases, "iterations": res.num_iterations},
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BenchReport:
+    config: BenchConfig
+    rows: list[BenchRow] = field(default_factory=list)
+
+    def results(self, which: str) -> list[BenchResult]:
+        return [getattr(r, which) for r in self.rows if getattr(r, which) is not None]
+
+    def summary(self, which: str) -> dict[str, Any]:
+        """Acceptance-style figures for one solver: feasibility, vehicles vs BKS, mean gap at the BKS fleet."""
+        rows = [r for r in self.rows if getattr(r, which) is not None]
+        if not rows:
+            return {}
+        res = [getattr(r, which) for r in rows]
+        with_bks = [(r, getattr(r, which)) for r in rows if r.bks is not None]
+        at_fleet = [(r, x) for r, x in with_bks if x.feasible and x.vehicles == r.bks.vehicles]
+        gaps = [gap_pct(x.distance, reference_distance(r.bks, self.config.objective)) for r, x in at_fleet]
+        all_gaps = [gap_pct(x.distance, reference_distance(r.bks, self.config.objective))
+                    for r, x in with_bks if x.feasible]
+        optimal = [(r, x) for r, x in with_bks if r.bks.optimal]
+        out: dict[str, Any] = {
+            "instances": len(rows),
+            "feasible": sum(x.feasible for x in res),
+            "vehicles_at_bks": sum(1 for r, x in with_bks if x.feasible and x.vehicles <= r.bks.vehicles),
+            "vehicles_within_bks_plus_1": sum(1 for r, x in with_bks if x.feasible and x.vehicles <= r.bks.vehicles + 1),
+            "mean_gap_pct_at_bks_fleet": _r3(mean(g for g in gaps if g is not None)) if gaps else None,
+            "mean_gap_pct_all_feasible": _r3(mean(g for g in all_gaps if g is not None)) if all_gaps else None,
+            "max_gap_pct_at_bks_fleet": _r3(max(g for g in gaps if g is not None)) if gaps else None,
+            "mean_seconds": round(mean(x.seconds for x in res), 2),
+        }
+        if optimal:
+            out["proven_optimal"] = len(optimal)
+            out["proven_optimal_matched"] = sum(
+                1 for r, x in optimal
+                if x.feasible and x.vehicles == r.bks.vehicles and x.distance <= r.bks.distance + 0.005
+            )
+        return out
+
+
+def _r3(x: float) -> float:
+    return round(x, 3) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def run_bench(
+    bench_dir: Path,
+    config: BenchConfig,
+    refs: Sequence[InstanceRef],
+    progress: Callable[[str], None] | None = None,
+    solve: SolveFn | None = None,
+) -> BenchReport:
+    """Run the configured solvers on every instance, one after the other (one process at a time)."""
+    if config.peer not in (None, "pyvrp"):
+        raise ValueError(f"unknown peer {config.peer!r}; only 'pyvrp' is supported")
+    if config.peer and config.suite != "solomon":
+        raise ValueError("--peer pyvrp runs on the Solomon suite only (PyVRP has no battery model)")
+    if config.time_limit_s <= 0:
+        raise ValueError(f"time limit must be positive, got {config.time_limit_s}")
+    bks_path = bench_dir / config.suite / "bks.csv"
+    bks = read_bks(bks_path) if bks_path.is_file() else {}
+    solver = (solve or _load_solver()) if config.ours else None
+    report = BenchReport(config)
+    for ref in refs:
+        ours = peer = None
+        if solver is not None:
+            if progress:
+                progress(f"{ref.name}: evfleet, {config.time_limit_s:g} s")
+            ours = run_ours(ref, config, solver)
+        if config.peer == "pyvrp":
+            if progress:
+                progress(f"{ref.name}: pyvrp, {config.time_limit_s:g} s")
+            peer = run_pyvrp(ref, config)
+        report.rows.append(BenchRow(ref.name, ref.size, bks.get(ref.name), ours, peer))
+    return report
+
+
+def result_entries(report: BenchReport, which: str) -> list[BenchResult]:
+    """Results with the BKS and the signed gap added to each entry (for the JSON file)."""
+    out = []
+    for row in report.rows:
+        res: BenchResult | None = getattr(row, which)
+        if res is None:
+            continue
+        ref = reference_distance(row.bks, report.config.objective)
+        g = gap_pct(res.distance, ref) if res.feasible else None
+        extra = dict(res.extra)
+        extra.update({
+            "bks_vehicles": row.bks.vehicles if row.bks else None,
+            "bks_distance": ref,
+            "gap_pct": round(g, 4) if g is not None else None,
+            "time_limit": report.config.time_limit_s,
+            "objective": report.config.objective.value,
+            "seed": report.config.seed,
+        })
+        out.append(BenchResult(res.instance, res.routes, res.distance, res.vehicles, res.seconds, res.feasible,
+                               res.solver, res.violations, extra))
+    return out

@@ -1,0 +1,526 @@
+"""Independent feasibility checker: recomputes every figure of a `RoutingSolution` from its `RoutingProblem`.
+
+It never imports the solver (`routing.model`, `routing.solve`): it re-implements, in floating point, the rules
+written in the `routing.problem` module docstring, so a modelling or scaling error in the solver shows up
+as a violation here instead of being trusted.
+
+What is taken from the solution as a decision: which vehicle drives which ordered stops, when it leaves the
+depot (`Route.departure`), and how much energy it takes at each station (`Stop.energy_charged_kwh`, partial
+recharging). Everything else (arrival, service start, departure, load, state of charge, charging minutes,
+distance, energy, litres, cost, totals) is recomputed, checked against the constraints, and compared with the
+figures the solution reports.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+from routing.matrix import great_circle_matrix_km
+from routing.problem import Battery, Job, RechargePolicy, RoutingProblem, VehicleType
+from routing.solution import Route, RoutingSolution, Stop, StopKind
+
+DEFAULT_TOLERANCE = 1e-6
+"""Slack on every comparison [min, kWh, kg, km, currency]; relative for large figures (see `_close`)."""
+
+
+class Constraint(str, Enum):
+    """What a violation is about."""
+
+    UNKNOWN_ID = "unknown_id"  # a stop, job, station or location id the problem does not have
+    VEHICLE = "vehicle"  # unknown vehicle, vehicle used twice, wrong type or depot, too many vehicles
+    DUPLICATE_JOB = "duplicate_job"  # a job served more than once
+    MISSING_JOB = "missing_job"  # a mandatory job neither served nor listed as unserved
+    UNSERVED_CONFLICT = "unserved_conflict"  # a job both on a route and listed as unserved (or listed twice)
+    VEHICLE_KIND = "vehicle_kind"  # job served by a vehicle of the wrong kind
+    TIME_WINDOW = "time_window"  # service cannot start within any of the job's windows
+    SHIFT_START = "shift_start"  # leaves the depot before the shift starts
+    SHIFT_END = "shift_end"  # back at the end depot after the shift ends
+    MAX_DURATION = "max_duration"  # route longer than the maximum duration
+    PAYLOAD = "payload"  # load above the vehicle's payload
+    RESERVE_SOC = "reserve_soc"  # state of charge on arrival below the reserve floor
+    BATTERY_CAPACITY = "battery_capacity"  # state of charge above the battery capacity
+    CHARGING = "charging"  # negative charge, partial charge under the FULL policy, diesel at a station
+    MISMATCH = "mismatch"  # a figure reported by the solution differs from the recomputed one
+    UNSERVED_REASON = "unserved_reason"  # the reason given for an unserved job is refuted by a direct trip
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule. `stop` is the 0-based index in `Route.stops` (None: the route or the whole plan)."""
+
+    constraint: Constraint
+    message: str
+    vehicle: str | None = None
+    stop: int | None = None
+    where: str | None = None
+    quantity: str = ""
+    expected: float | str | None = None
+    found: float | str | None = None
+
+    def __str__(self) -> str:
+        loc = ", ".join(
+            p for p in (
+                f"vehicle {self.vehicle}" if self.vehicle else "",
+                f"stop {self.stop}" if self.stop is not None else "",
+                f"at {self.where}" if self.where else "",
+            ) if p
+        )
+        fig = f" [{self.quantity}: expected {_fmt(self.expected)}, found {_fmt(self.found)}]" if self.quantity else ""
+        return f"{self.constraint.value}: {self.message}" + (f" ({loc})" if loc else "") + fig
+
+
+def _fmt(v: float | str | None) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Plan totals recomputed by the checker."""
+
+    vehicles: int = 0
+    distance_km: float = 0.0
+    energy_kwh: float = 0.0
+    energy_charged_kwh: float = 0.0
+    charging_minutes: float = 0.0
+    fuel_l: float = 0.0
+    cost: float = 0.0
+    jobs_served: int = 0
+    jobs_unserved: int = 0
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Verdict of one solution: feasible iff no violation."""
+
+    violations: tuple[Violation, ...]
+    totals: Totals
+    routes: tuple[Route, ...] = field(default=(), repr=False)
+    """The routes as recomputed by the checker (same decisions, recomputed figures)."""
+
+    @property
+    def feasible(self) -> bool:
+        return not self.violations
+
+    def count_by_constraint(self) -> dict[str, int]:
+        return dict(Counter(v.constraint.value for v in self.violations))
+
+    def summary(self, limit: int = 10) -> str:
+        if self.feasible:
+            return "feasible"
+        lines = [f"{len(self.violations)} violation(s): {self.count_by_constraint()}"]
+        lines += [f"  - {v}" for v in self.violations[:limit]]
+        if len(self.violations) > limit:
+            lines.append(f"  ... and {len(self.violations) - limit} more")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Travel
+# --------------------------------------------------------------------------------------------------------------
+
+
+def distance_matrix_km(problem: RoutingProblem) -> np.ndarray:
+    """Distance [km] between locations, by the rules of the `routing.problem` docstring ('Travel')."""
+    if problem.distance_km is not None:
+        return np.asarray(problem.distance_km, dtype=np.float64)
+    locs = problem.locations
+    if locs[0].coordinate_kind == "planar":
+        x = np.array([loc.x for loc in locs], dtype=np.float64)
+        y = np.array([loc.y for loc in locs], dtype=np.float64)
+        return np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    lat = np.array([loc.lat for loc in locs], dtype=np.float64)
+    lon = np.array([loc.lon for loc in locs], dtype=np.float64)
+    return great_circle_matrix_km(lat, lon) * problem.road_detour_factor
+
+
+def consumption_kwh_per_km(battery: Battery, load_kg: float, payload_kg: float) -> float:
+    """Rate with `load_kg` on board [kWh/km]: linear from empty to full payload (`routing.problem`, 'Energy').
+
+    Re-implemented here rather than calling `Battery.rate`, so a slip in the shared type cannot hide itself.
+    Not clamped: above the payload (a PAYLOAD violation anyway) the line is extrapolated.
+    """
+    empty = battery.consumption_empty_kwh_per_km
+    full = empty if battery.consumption_full_kwh_per_km is None else battery.consumption_full_kwh_per_km
+    if payload_kg <= 0:
+        return empty
+    return empty + (full - empty) * max(load_kg, 0.0) / payload_kg
+
+
+def _close(expected: float, found: float, tol: float) -> bool:
+    return abs(expected - found) <= tol * max(1.0, abs(expected))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The checker
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _RouteFigures:
+    distance_km: float = 0.0
+    energy_kwh: float = 0.0
+    energy_charged_kwh: float = 0.0
+    charging_minutes: float = 0.0
+    fuel_l: float = 0.0
+    cost: float = 0.0
+
+
+class _Checker:
+    def __init__(self, problem: RoutingProblem, tol: float) -> None:
+        self.p = problem
+        self.tol = tol
+        self.dist = distance_matrix_km(problem)
+        self.time = None if problem.travel_minutes is None else np.asarray(problem.travel_minutes, dtype=np.float64)
+        self.jobs = {j.id: j for j in problem.jobs}
+        self.stations = {s.id: s for s in problem.stations}
+        self.vehicles = dict(problem.vehicle_ids())
+        self.out: list[Violation] = []
+
+    def add(self, constraint: Constraint, message: str, **kw: object) -> None:
+        self.out.append(Violation(constraint, message, **kw))  # type: ignore[arg-type]
+
+    def compare(self, quantity: str, expected: float | None, found: float | None, **kw: object) -> None:
+        """A reported figure must match the recomputed one."""
+        if expected is None and found is None:
+            return
+        if expected is None or found is None or not _close(expected, found, self.tol):
+            self.add(Constraint.MISMATCH, f"reported {quantity} differs from the recomputed value",
+                     quantity=quantity, expected=expected, found=found, **kw)
+
+    def travel_minutes(self, vt: VehicleType, i: int, j: int) -> float:
+        if self.time is not None:
+            return float(self.time[i, j])
+        return float(self.dist[i, j]) / vt.speed_kmh * 60.0
+
+    # ---- plan level --------------------------------------------------------------------------------------
+
+    def run(self, solution: RoutingSolution) -> CheckReport:
+        served: Counter[str] = Counter()
+        used: Counter[str] = Counter()
+        total = _RouteFigures()
+        recomputed: list[Route] = []
+        vehicles = 0
+        for route in solution.routes:
+            used[route.vehicle_id] += 1
+            if used[route.vehicle_id] == 2:
+                self.add(Constraint.VEHICLE, "vehicle drives more than one route", vehicle=route.vehicle_id)
+            figs, new_route = self.route(route, served)
+            if new_route is not None:
+                recomputed.append(new_route)
+            if route.stops:
+                vehicles += 1
+            for name in ("distance_km", "energy_kwh", "energy_charged_kwh", "charging_minutes", "fuel_l", "cost"):
+                setattr(total, name, getattr(total, name) + getattr(figs, name))
+        for job_id, n in served.items():
+            if n > 1:
+                self.add(Constraint.DUPLICATE_JOB, f"job served {n} times", where=job_id,
+                         quantity="visits", expected=1.0, found=float(n))
+        listed: Counter[str] = Counter()
+        for u in solution.unserved:
+            listed[u.job_id] += 1
+            if u.job_id not in self.jobs:
+                self.add(Constraint.UNKNOWN_ID, "unserved job id not in the problem", where=u.job_id)
+            elif served[u.job_id]:
+                self.add(Constraint.UNSERVED_CONFLICT, "job listed as unserved but served on a route", where=u.job_id)
+            else:
+                self._check_reason(self.jobs[u.job_id], u.reason.value)
+        for job_id, n in listed.items():
+            if n > 1:
+                self.add(Constraint.UNSERVED_CONFLICT, f"job listed as unserved {n} times", where=job_id)
+        for job in self.p.jobs:
+            if not served[job.id] and not listed[job.id]:
+                if job.drop_penalty is None:
+                    self.add(Constraint.MISSING_JOB, "mandatory job neither served nor reported unserved",
+                             where=job.id)
+                else:
+                    # Optional job silently skipped: allowed, but the report must say so to be complete.
+                    self.add(Constraint.MISSING_JOB, "optional job skipped without being listed as unserved",
+                             where=job.id)
+        if solution.problem_name != self.p.name:
+            self.add(Constraint.MISMATCH, "solution belongs to another problem", quantity="problem_name",
+                     expected=self.p.name, found=solution.problem_name)
+        jobs_served = sum(1 for j in self.p.jobs if served[j.id])
+        totals = Totals(
+            vehicles=vehicles,
+            distance_km=total.distance_km,
+            energy_kwh=total.energy_kwh,
+            energy_charged_kwh=total.energy_charged_kwh,
+            charging_minutes=total.charging_minutes,
+            fuel_l=total.fuel_l,
+            cost=total.cost,
+            jobs_served=jobs_served,
+            jobs_unserved=len(self.p.jobs) - jobs_served,
+        )
+        return CheckReport(violations=tuple(self.out), totals=totals, routes=tuple(recomputed))
+
+    # ---- route level -------------------------------------------------------------------------------------
+
+    def route(self, route: Route, served: Counter[str]) -> tuple[_RouteFigures, Route | None]:
+        vid = route.vehicle_id
+        figs = _RouteFigures()
+        vt = self.vehicles.get(vid)
+        if vt is None:
+            self.add(Constraint.VEHICLE, "unknown vehicle id (expected '<type id>#<n>')", vehicle=vid)
+            for s in route.stops:
+                if s.kind is StopKind.JOB:
+                    served[s.id] += 1
+            return figs, None
+        if route.vehicle_type != vt.id:
+            self.add(Constraint.VEHICLE, "vehicle_type differs from the vehicle's type", vehicle=vid,
+                     quantity="vehicle_type", expected=vt.id, found=route.vehicle_type)
+        if route.start_depot != vt.start_depot:
+            self.add(Constraint.VEHICLE, "route starts at another depot than the vehicle's", vehicle=vid,
+                     quantity="start_depot", expected=vt.start_depot, found=route.start_depot)
+        if route.end_depot != vt.end:
+            self.add(Constraint.VEHICLE, "route ends at another depot than the vehicle's", vehicle=vid,
+                     quantity="end_depot", expected=vt.end, found=route.end_depot)
+        if not route.stops:
+            return figs, route
+        battery = vt.battery if vt.is_electric else None
+        tol = self.tol
+
+        # Load: every job's demand is on board from the depot until its stop.
+        stop_jobs: list[Job | None] = []
+        for k, s in enumerate(route.stops):
+            job = self.jobs.get(s.id) if s.kind is StopKind.JOB else None
+            stop_jobs.append(job)
+        load = sum(j.demand_kg for j in stop_jobs if j is not None)
+        self.compare("load_departure_kg", load, route.load_departure_kg, vehicle=vid)
+        if load > vt.payload_kg * (1.0 + tol) + tol:
+            self.add(Constraint.PAYLOAD, "load on leaving the depot exceeds the payload", vehicle=vid,
+                     quantity="load_kg", expected=vt.payload_kg, found=load)
+
+        # Time and energy along the route.
+        t = route.departure
+        if t < vt.shift_start - tol:
+            self.add(Constraint.SHIFT_START, "leaves the depot before the shift starts", vehicle=vid,
+                     where=route.start_depot, quantity="departure", expected=vt.shift_start, found=t)
+        soc = battery.initial_soc * battery.capacity_kwh if battery else None
+        self.compare("soc_departure_kwh", soc, route.soc_departure_kwh, vehicle=vid)
+        prev = self.p.index_of(vt.start_depot)
+        new_stops: list[Stop] = []
+        for k, s in enumerate(route.stops):
+            here = dict(vehicle=vid, stop=k, where=s.id)
+            loc_id = self._stop_location(s, vt, served, here)
+            if loc_id is None:
+                continue
+            cur = self.p.index_of(loc_id)
+            km = float(self.dist[prev, cur])
+            arrival = t + self.travel_minutes(vt, prev, cur)
+            figs.distance_km += km
+            if battery is not None and soc is not None:
+                used = km * consumption_kwh_per_km(battery, load, vt.payload_kg)
+                figs.energy_kwh += used
+                soc -= used
+                self._check_reserve(soc, battery.reserve_soc * battery.capacity_kwh, here)
+            job = stop_jobs[k]
+            charged = 0.0
+            charge_min = 0.0
+            soc_arrival = soc
+            if s.kind is StopKind.JOB and job is not None:
+                start = self._service_start(job, arrival, here)
+                departure = start + job.service_minutes
+                load -= job.demand_kg
+                self.compare("energy_charged_kwh", 0.0, s.energy_charged_kwh, **here)
+            else:
+                start = arrival
+                charged, charge_min = self._charge(s, vt, soc, here)
+                if soc is not None:
+                    soc += charged
+                    if battery is not None and soc > battery.capacity_kwh * (1.0 + tol) + tol:
+                        self.add(Constraint.BATTERY_CAPACITY, "charged above the battery capacity",
+                                 quantity="soc_departure_kwh", expected=battery.capacity_kwh, found=soc, **here)
+                figs.energy_charged_kwh += charged
+                figs.charging_minutes += charge_min
+                departure = arrival + charge_min
+            self.compare("arrival", arrival, s.arrival, **here)
+            self.compare("service_start", start, s.service_start, **here)
+            self.compare("departure", departure, s.departure, **here)
+            self.compare("load_kg", load, s.load_kg, **here)
+            self.compare("soc_arrival_kwh", soc_arrival, s.soc_arrival_kwh, **here)
+            self.compare("soc_departure_kwh", soc, s.soc_departure_kwh, **here)
+            self.compare("charging_minutes", charge_min, s.charging_minutes, **here)
+            new_stops.append(Stop(
+                kind=s.kind, id=s.id, location=loc_id, arrival=arrival, service_start=start, departure=departure,
+                load_kg=load, soc_arrival_kwh=soc_arrival, soc_departure_kwh=soc, energy_charged_kwh=charged,
+                charging_minutes=charge_min,
+            ))
+            t = departure
+            prev = cur
+
+        # Back to the end depot.
+        end_here = dict(vehicle=vid, where=route.end_depot)
+        end = self.p.index_of(vt.end)
+        km = float(self.dist[prev, end])
+        figs.distance_km += km
+        arrival = t + self.travel_minutes(vt, prev, end)
+        if battery is not None and soc is not None:
+            used = km * consumption_kwh_per_km(battery, load, vt.payload_kg)
+            figs.energy_kwh += used
+            soc -= used
+            self._check_reserve(soc, battery.reserve_soc * battery.capacity_kwh, end_here)
+        self.compare("arrival", arrival, route.arrival, **end_here)
+        self.compare("soc_arrival_kwh", soc, route.soc_arrival_kwh, **end_here)
+        if vt.shift_end is not None and arrival > vt.shift_end + tol:
+            self.add(Constraint.SHIFT_END, "back at the depot after the shift ends", quantity="arrival",
+                     expected=vt.shift_end, found=arrival, **end_here)
+        duration = arrival - route.departure
+        if vt.max_duration_minutes is not None and duration > vt.max_duration_minutes + tol:
+            self.add(Constraint.MAX_DURATION, "route longer than the maximum duration", quantity="duration_min",
+                     expected=vt.max_duration_minutes, found=duration, **end_here)
+
+        # Route figures.
+        if not vt.is_electric and vt.diesel_l_per_100km is not None:
+            figs.fuel_l = figs.distance_km * vt.diesel_l_per_100km / 100.0
+        figs.cost = vt.fixed_cost + vt.cost_per_km * figs.distance_km + vt.cost_per_hour * duration / 60.0
+        for name in ("distance_km", "energy_kwh", "fuel_l", "cost", "energy_charged_kwh", "charging_minutes"):
+            self.compare(name, getattr(figs, name), getattr(route, name), vehicle=vid)
+        new_route = Route(
+            vehicle_id=vid, vehicle_type=vt.id, start_depot=vt.start_depot, end_depot=vt.end,
+            departure=route.departure, arrival=arrival, stops=tuple(new_stops),
+            load_departure_kg=sum(j.demand_kg for j in stop_jobs if j is not None), distance_km=figs.distance_km,
+            energy_kwh=figs.energy_kwh, fuel_l=figs.fuel_l, cost=figs.cost,
+            soc_departure_kwh=battery.initial_soc * battery.capacity_kwh if battery else None, soc_arrival_kwh=soc,
+            energy_charged_kwh=figs.energy_charged_kwh, charging_minutes=figs.charging_minutes,
+        )
+        return figs, new_route
+
+    # ---- unserved jobs ---------------------------------------------------------------------------------------
+
+    def _check_reason(self, job: Job, reason: str) -> None:
+        """Refute a claimed reason when one vehicle type could do depot -> job -> depot on its own.
+
+        Only the out-and-back trip is tried (no stations, no other jobs), so a reason that holds is never
+        refuted; a wrong one is caught when the direct trip shows it.
+        """
+        eligible = [vt for vt in self.p.vehicle_types
+                    if vt.count > 0 and (job.required_kind is None or job.required_kind is vt.kind)]
+        here = dict(where=job.id, quantity="reason", found=reason)
+        if reason == "no_vehicle_kind":
+            if eligible:
+                self.add(Constraint.UNSERVED_REASON, "a vehicle of the required kind exists",
+                         expected=eligible[0].id, **here)
+            return
+        if reason not in ("capacity", "time_window", "out_of_range"):
+            return  # 'dropped' (servable, left out) needs no proof
+        fits = [vt for vt in eligible if job.demand_kg <= vt.payload_kg * (1.0 + self.tol)]
+        if reason == "capacity":
+            if fits:
+                self.add(Constraint.UNSERVED_REASON, "a vehicle type's payload holds the demand",
+                         expected=fits[0].id, **here)
+            return
+        for vt in fits:
+            timely = self._direct_trip_in_time(vt, job)
+            in_range = self._direct_trip_in_range(vt, job)
+            if reason == "time_window" and timely:
+                self.add(Constraint.UNSERVED_REASON, "a direct trip serves the job within a window and shift",
+                         expected=vt.id, **here)
+                return
+            if reason == "out_of_range" and in_range and timely:
+                self.add(Constraint.UNSERVED_REASON, "a direct trip reaches the job and returns within range",
+                         expected=vt.id, **here)
+                return
+
+    def _direct_trip_in_time(self, vt: VehicleType, job: Job) -> bool:
+        d, j = self.p.index_of(vt.start_depot), self.p.index_of(job.location)
+        e = self.p.index_of(vt.end)
+        arrival = vt.shift_start + self.travel_minutes(vt, d, j)
+        windows = job.windows_sorted or ()
+        start = arrival
+        if windows:
+            ok = [max(arrival, w.start) for w in windows if max(arrival, w.start) <= w.end + self.tol]
+            if not ok:
+                return False
+            start = ok[0]
+        back = start + job.service_minutes + self.travel_minutes(vt, j, e)
+        if vt.shift_end is not None and back > vt.shift_end + self.tol:
+            return False
+        # Leaving the depot as late as possible shortens the route to travel + service (+ no waiting).
+        shortest = self.travel_minutes(vt, d, j) + job.service_minutes + self.travel_minutes(vt, j, e)
+        return vt.max_duration_minutes is None or shortest <= vt.max_duration_minutes + self.tol
+
+    def _direct_trip_in_range(self, vt: VehicleType, job: Job) -> bool:
+        b = vt.battery
+        if b is None:
+            return True
+        d, j = self.p.index_of(vt.start_depot), self.p.index_of(job.location)
+        e = self.p.index_of(vt.end)
+        used = (float(self.dist[d, j]) * consumption_kwh_per_km(b, job.demand_kg, vt.payload_kg)
+                + float(self.dist[j, e]) * consumption_kwh_per_km(b, 0.0, vt.payload_kg))
+        return b.initial_soc * b.capacity_kwh - used >= b.reserve_soc * b.capacity_kwh - self.tol
+
+    # ---- stop level --------------------------------------------------------------------------------------
+
+    def _stop_location(self, s: Stop, vt: VehicleType, served: Counter[str], here: dict) -> str | None:
+        if s.kind is StopKind.JOB:
+            job = self.jobs.get(s.id)
+            if job is None:
+                self.add(Constraint.UNKNOWN_ID, "job id not in the problem", **here)
+                return None
+            served[s.id] += 1
+            if job.required_kind is not None and job.required_kind is not vt.kind:
+                self.add(Constraint.VEHICLE_KIND, f"job needs a {job.required_kind.value} vehicle",
+                         quantity="vehicle_kind", expected=job.required_kind.value, found=vt.kind.value, **here)
+            loc = job.location
+        else:
+            station = self.stations.get(s.id)
+            if station is None:
+                self.add(Constraint.UNKNOWN_ID, "station id not in the problem", **here)
+                return None
+            loc = station.location
+        if s.location != loc:
+            self.add(Constraint.MISMATCH, "stop location differs from the problem's", quantity="location",
+                     expected=loc, found=s.location, **here)
+        return loc
+
+    def _service_start(self, job: Job, arrival: float, here: dict) -> float:
+        windows = job.windows_sorted
+        if not windows:
+            return arrival
+        for w in windows:
+            start = max(arrival, w.start)
+            if start <= w.end + self.tol:
+                return start
+        self.add(Constraint.TIME_WINDOW, "arrives after the last time window closes", quantity="service_start",
+                 expected=windows[-1].end, found=arrival, **here)
+        return arrival
+
+    def _check_reserve(self, soc: float, reserve: float, here: dict) -> None:
+        if soc < reserve - self.tol * max(1.0, reserve):
+            what = "below zero" if reserve == 0 else "below the reserve"
+            self.add(Constraint.RESERVE_SOC, f"state of charge on arrival {what}", quantity="soc_arrival_kwh",
+                     expected=reserve, found=soc, **here)
+
+    def _charge(self, s: Stop, vt: VehicleType, soc: float | None, here: dict) -> tuple[float, float]:
+        """Energy [kWh] and minutes of a station stop, checked against the recharge policy."""
+        station = self.stations[s.id]
+        battery = vt.battery
+        if battery is None or soc is None:
+            self.add(Constraint.CHARGING, "diesel vehicle stops at a charging station", **here)
+            return 0.0, 0.0
+        power = station.power_kw if battery.max_charge_kw is None else min(station.power_kw, battery.max_charge_kw)
+        room = battery.capacity_kwh - soc
+        if self.p.recharge_policy is RechargePolicy.FULL:
+            energy = max(room, 0.0)
+            if not _close(energy, s.energy_charged_kwh, self.tol):
+                self.add(Constraint.CHARGING, "FULL recharge policy: must charge to capacity",
+                         quantity="energy_charged_kwh", expected=energy, found=s.energy_charged_kwh, **here)
+        else:
+            energy = s.energy_charged_kwh
+            if energy < -self.tol:
+                self.add(Constraint.CHARGING, "negative energy charged", quantity="energy_charged_kwh",
+                         expected=0.0, found=energy, **here)
+        return energy, energy / power * 60.0
+
+
+def check_solution(
+    problem: RoutingProblem, solution: RoutingSolution, tolerance: float = DEFAULT_TOLERANCE
+) -> CheckReport:
+    """Recompute every figure of `solution` from `problem`; list every violated constraint and the totals."""
+    return _Checker(problem, tolerance).run(solution)

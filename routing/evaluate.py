@@ -1,0 +1,312 @@
+"""Floating-point route evaluation: the solver's own reading of ``routing.problem`` semantics.
+
+Used to build the reported ``Route`` figures, to screen jobs before the search, and inside the EV-aware
+construction heuristic. ``routing.check`` re-implements the same rules independently; this module is the
+solver side and may be imported by the solver only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from routing.problem import (
+    ChargingStation,
+    Job,
+    RechargePolicy,
+    RoutingProblem,
+    VehicleType,
+)
+from routing.solution import Route, Stop, StopKind
+
+EARTH_RADIUS_KM = 6371.0088
+"""Mean Earth radius [km] (IUGG R1), as in the problem docstring."""
+
+EPS = 1e-6
+"""Tolerance for float comparisons [min], [kWh], [kg]."""
+
+
+def distance_matrix_km(problem: RoutingProblem) -> np.ndarray:
+    """Distances between all locations [km] per the problem docstring ('Travel')."""
+    if problem.distance_km is not None:
+        return np.asarray(problem.distance_km, dtype=float)
+    locs = problem.locations
+    if locs[0].coordinate_kind == "planar":
+        x = np.array([loc.x for loc in locs], dtype=float)
+        y = np.array([loc.y for loc in locs], dtype=float)
+        return np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    lat = np.radians([loc.lat for loc in locs])
+    lon = np.radians([loc.lon for loc in locs])
+    dlat = lat[:, None] - lat[None, :]
+    dlon = lon[:, None] - lon[None, :]
+    a = np.sin(dlat / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2
+    gc = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return gc * problem.road_detour_factor
+
+
+@dataclass
+class Geometry:
+    """Float matrices shared by evaluation and model building."""
+
+    problem: RoutingProblem
+    dist: np.ndarray
+    time_by_type: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, problem: RoutingProblem) -> "Geometry":
+        dist = distance_matrix_km(problem)
+        times: dict[str, np.ndarray] = {}
+        shared = None if problem.travel_minutes is None else np.asarray(problem.travel_minutes, dtype=float)
+        for vt in problem.vehicle_types:
+            times[vt.id] = shared if shared is not None else dist / vt.speed_kmh * 60.0
+        return cls(problem, dist, times)
+
+    def loc(self, location_id: str) -> int:
+        return self.problem.index_of(location_id)
+
+
+def charge_power_kw(station: ChargingStation, vt: VehicleType) -> float:
+    """Constant charging power of ``vt`` at ``station`` [kW]."""
+    vmax = vt.battery.max_charge_kw if vt.battery is not None else None
+    return station.power_kw if vmax is None else min(station.power_kw, vmax)
+
+
+def arc_energy_kwh(vt: VehicleType, km: float, load_kg: float) -> float:
+    """Energy to drive ``km`` with ``load_kg`` on board [kWh] (load-dependent linear rate)."""
+    assert vt.battery is not None
+    return km * vt.battery.rate(load_kg, vt.payload_kg)
+
+
+Visit = Job | ChargingStation
+
+
+@dataclass
+class RouteEval:
+    route: Route
+    violations: list[str]
+
+    @property
+    def feasible(self) -> bool:
+        return not self.violations
+
+
+def _pick_window(job: Job, arrival: float) -> float | None:
+    """Earliest feasible service start at ``job`` for ``arrival`` [min], or None."""
+    if not job.time_windows:
+        return arrival
+    for w in job.windows_sorted:
+        if w.end + EPS >= arrival:
+            return max(arrival, w.start)
+    return None
+
+
+def evaluate_route(
+    geo: Geometry,
+    vid: str,
+    vt: VehicleType,
+    visits: list[Visit],
+    departure: float | None = None,
+    charges: list[float] | None = None,
+    *,
+    stop_early: bool = False,
+) -> RouteEval:
+    """Schedule ``visits`` forward in float and list every violated rule.
+
+    ``charges`` gives the energy taken at each station visit in order [kWh] (clipped to the room left);
+    None uses the problem's policy: FULL charges to capacity; PARTIAL takes just enough to reach the next
+    station or the end depot at the reserve (greedy, capped by capacity).
+    """
+    p = geo.problem
+    times = geo.time_by_type[vt.id]
+    dist = geo.dist
+    bat = vt.battery
+    violations: list[str] = []
+    start = geo.loc(vt.start_depot)
+    end = geo.loc(vt.end)
+    t0 = vt.shift_start if departure is None else departure
+    load = sum(v.demand_kg for v in visits if isinstance(v, Job))
+    if load > vt.payload_kg + EPS:
+        violations.append(f"{vid}: load {load:.3f} kg above payload {vt.payload_kg} kg")
+        if stop_early:
+            return RouteEval(_empty_route(vid, vt), violations)
+    locs = [geo.loc(v.location) for v in visits]
+    # Energy of each arc for the greedy partial rule (load known in advance for deliveries).
+    arc_loads = []
+    running = load
+    for v in visits:
+        arc_loads.append(running)
+        if isinstance(v, Job):
+            running -= v.demand_kg
+    arc_loads.append(running)
+    path = [start] + locs + [end]
+    arc_km = [float(dist[a, b]) for a, b in zip(path, path[1:])]
+    arc_kwh = [arc_energy_kwh(vt, km, ld) for km, ld in zip(arc_km, arc_loads)] if bat else [0.0] * len(arc_km)
+
+    soc = bat.initial_kwh if bat else None
+    soc0 = soc
+    t = t0
+    stops: list[Stop] = []
+    station_k = 0
+    total_charged = 0.0
+    total_charge_min = 0.0
+    policy = p.recharge_policy
+    first_wait_shift = None
+    for k, v in enumerate(visits):
+        arrival = t + float(times[path[k], path[k + 1]])
+        soc_arr = None
+        if bat is not None:
+            soc_arr = soc - arc_kwh[k]  # type: ignore[operator]
+            if soc_arr < bat.reserve_kwh - EPS:
+                violations.append(f"{vid}: SoC {soc_arr:.4f} kWh below reserve {bat.reserve_kwh:.4f} at {v.id}")
+                if stop_early:
+                    return RouteEval(_empty_route(vid, vt), violations)
+        if isinstance(v, Job):
+            if v.required_kind is not None and v.required_kind is not vt.kind:
+                violations.append(f"{vid}: job {v.id} needs a {v.required_kind.value} vehicle")
+            s = _pick_window(v, arrival)
+            if s is None:
+                violations.append(f"{vid}: arrives {arrival:.4f} at {v.id} after its last window")
+                if stop_early:
+                    return RouteEval(_empty_route(vid, vt), violations)
+                s = arrival
+            if first_wait_shift is None:
+                first_wait_shift = s - arrival if k == 0 else 0.0
+            dep = s + v.service_minutes
+            load -= v.demand_kg
+            stops.append(Stop(StopKind.JOB, v.id, v.location, arrival, s, dep, load, soc_arr, soc_arr))
+            soc = soc_arr
+        else:
+            if first_wait_shift is None:
+                first_wait_shift = 0.0
+            if bat is None:
+                violations.append(f"{vid}: diesel vehicle visits station {v.id}")
+                stops.append(Stop(StopKind.STATION, v.id, v.location, arrival, arrival, arrival, load))
+                t = arrival
+                continue
+            room = bat.capacity_kwh - soc_arr  # type: ignore[operator]
+            if charges is not None:
+                e = min(max(charges[station_k], 0.0), room)
+            elif policy is RechargePolicy.FULL:
+                e = room
+            else:
+                need = 0.0
+                for j in range(k + 1, len(visits) + 1):
+                    need += arc_kwh[j]
+                    if j == len(visits) or isinstance(visits[j], ChargingStation):
+                        break
+                e = min(room, max(0.0, bat.reserve_kwh + need - soc_arr))  # type: ignore[operator]
+            e = max(e, 0.0)
+            minutes = e / charge_power_kw(v, vt) * 60.0
+            dep = arrival + minutes
+            soc = soc_arr + e  # type: ignore[operator]
+            total_charged += e
+            total_charge_min += minutes
+            stops.append(Stop(StopKind.STATION, v.id, v.location, arrival, arrival, dep, load,
+                              soc_arr, soc, e, minutes))
+            station_k += 1
+        t = stops[-1].departure
+    back = t + float(times[path[-2], path[-1]])
+    soc_end = None
+    if bat is not None:
+        soc_end = soc - arc_kwh[-1]  # type: ignore[operator]
+        if soc_end < bat.reserve_kwh - EPS:
+            violations.append(f"{vid}: SoC {soc_end:.4f} kWh below reserve on return")
+    if vt.shift_end is not None and back > vt.shift_end + EPS:
+        violations.append(f"{vid}: returns {back:.4f} after shift end {vt.shift_end}")
+    # Leave as late as possible without moving any service start (waiting at the first job is avoidable).
+    shift = first_wait_shift or 0.0
+    if shift > EPS:
+        t0 += shift
+        stops[0] = Stop(**{**stops[0].__dict__, "arrival": stops[0].service_start})
+    if vt.max_duration_minutes is not None and back - t0 > vt.max_duration_minutes + EPS:
+        violations.append(f"{vid}: duration {back - t0:.4f} min above {vt.max_duration_minutes}")
+    km = sum(arc_km)
+    energy = sum(arc_kwh) if bat else 0.0
+    fuel = km * vt.diesel_l_per_100km / 100.0 if vt.diesel_l_per_100km is not None else 0.0
+    cost = (vt.fixed_cost if visits else 0.0) + vt.cost_per_km * km + vt.cost_per_hour * (back - t0) / 60.0
+    route = Route(
+        vehicle_id=vid, vehicle_type=vt.id, start_depot=vt.start_depot, end_depot=vt.end,
+        departure=t0, arrival=back, stops=tuple(stops),
+        load_departure_kg=sum(v.demand_kg for v in visits if isinstance(v, Job)),
+        distance_km=km, energy_kwh=energy, fuel_l=fuel, cost=cost,
+        soc_departure_kwh=soc0, soc_arrival_kwh=soc_end,
+        energy_charged_kwh=total_charged, charging_minutes=total_charge_min,
+    )
+    return RouteEval(route, violations)
+
+
+def _empty_route(vid: str, vt: VehicleType) -> Route:
+    return Route(vid, vt.id, vt.start_depot, vt.end, vt.shift_start, vt.shift_start, (), 0.0, 0.0)
+
+
+def trim_charges(geo: Geometry, vid: str, vt: VehicleType, visits: list[Visit], departure: float,
+                 charges: list[float]) -> list[float]:
+    """Lower planned charges from the last station backwards while every later SoC stays >= reserve."""
+    assert vt.battery is not None
+    charges = list(charges)
+    n_st = len(charges)
+    for s in range(n_st - 1, -1, -1):
+        ev = evaluate_route(geo, vid, vt, visits, departure, charges)
+        st_positions = [i for i, st in enumerate(ev.route.stops) if st.kind is StopKind.STATION]
+        pos = st_positions[s]
+        charges[s] = ev.route.stops[pos].energy_charged_kwh
+        later = [st.soc_arrival_kwh for st in ev.route.stops[pos + 1:]] + [ev.route.soc_arrival_kwh]
+        surplus = min(x for x in later if x is not None) - vt.battery.reserve_kwh
+        if surplus > 0:
+            charges[s] = max(0.0, charges[s] - surplus)
+    return charges
+
+
+def direct_reach_ok(geo: Geometry, vt: VehicleType, job: Job) -> bool:
+    """A lone out-and-back trip to ``job`` without stations respects the battery (diesel: always)."""
+    if vt.battery is None:
+        return True
+    s, j, e = geo.loc(vt.start_depot), geo.loc(job.location), geo.loc(vt.end)
+    need = arc_energy_kwh(vt, float(geo.dist[s, j]), job.demand_kg) + arc_energy_kwh(vt, float(geo.dist[j, e]), 0)
+    return vt.battery.initial_kwh - need >= vt.battery.reserve_kwh - EPS
+
+
+def reachable_with_stations(geo: Geometry, vt: VehicleType, job: Job) -> bool:
+    """Energy-only reachability of ``job`` and back via any chain of stations (full charges, worst load)."""
+    bat = vt.battery
+    if bat is None:
+        return True
+    if direct_reach_ok(geo, vt, job):
+        return True
+    p = geo.problem
+    if not p.stations:
+        return False
+    usable_full = bat.capacity_kwh - bat.reserve_kwh
+    usable0 = bat.initial_kwh - bat.reserve_kwh
+    rate = bat.full_rate
+    st_locs = [geo.loc(s.location) for s in p.stations]
+    start, goal, end = geo.loc(vt.start_depot), geo.loc(job.location), geo.loc(vt.end)
+    # Stations reachable from the start depot (BFS over legs within a full battery).
+    def closure(seed: list[int]) -> set[int]:
+        seen = set(seed)
+        frontier = list(seed)
+        while frontier:
+            a = frontier.pop()
+            for b in range(len(st_locs)):
+                if b not in seen and geo.dist[st_locs[a], st_locs[b]] * rate <= usable_full + EPS:
+                    seen.add(b)
+                    frontier.append(b)
+        return seen
+    out = closure([b for b in range(len(st_locs)) if geo.dist[start, st_locs[b]] * rate <= usable0 + EPS])
+    direct_out = geo.dist[start, goal] * rate <= usable0 + EPS
+    reach_job_from = [b for b in out if geo.dist[st_locs[b], goal] * rate <= usable_full + EPS]
+    if not direct_out and not reach_job_from:
+        return False
+    # Leaving the job: the charge left depends on how it was reached; bound it by the best case.
+    best_left = max(
+        ([usable0 - geo.dist[start, goal] * rate] if direct_out else [])
+        + [usable_full - geo.dist[st_locs[b], goal] * rate for b in reach_job_from]
+    )
+    back_direct = geo.dist[goal, end] * bat.consumption_empty_kwh_per_km <= best_left + EPS
+    if back_direct:
+        return True
+    first = [b for b in range(len(st_locs)) if geo.dist[goal, st_locs[b]] * rate <= best_left + EPS]
+    home = closure(first)
+    return any(geo.dist[st_locs[b], end] * rate <= usable_full + EPS for b in home)

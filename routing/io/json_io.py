@@ -1,0 +1,189 @@
+"""JSON files of problems and solutions: one file is the whole contract of a routing run.
+
+A problem file mirrors `routing.problem.RoutingProblem` field by field (enums as their string values, time
+windows as `[start, end]` pairs [min], matrices as lists of rows, `time_origin` as ISO 8601). Solutions use
+`RoutingSolution.to_dict` / `from_dict`. Input errors name the file and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from routing.problem import (
+    Battery,
+    ChargingStation,
+    Job,
+    Location,
+    Objective,
+    RechargePolicy,
+    RoutingProblem,
+    TimeWindow,
+    VehicleKind,
+    VehicleType,
+)
+from routing.solution import RoutingSolution
+
+FORMAT = "evfleet.routing.problem/1"
+
+
+class ProblemFileError(ValueError):
+    """A problem or solution JSON file is malformed; the message names the file and the field."""
+
+
+def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
+    """JSON-ready dict of a problem (inverse of `problem_from_dict`)."""
+    return {
+        "format": FORMAT,
+        "name": problem.name,
+        "objective": problem.objective.value,
+        "recharge_policy": problem.recharge_policy.value,
+        "road_detour_factor": problem.road_detour_factor,
+        "time_origin": problem.time_origin.isoformat() if problem.time_origin else None,
+        "locations": [_drop_none({"id": loc.id, "x": loc.x, "y": loc.y, "lat": loc.lat, "lon": loc.lon})
+                      for loc in problem.locations],
+        "jobs": [
+            {
+                "id": j.id,
+                "location": j.location,
+                "demand_kg": j.demand_kg,
+                "time_windows": [[w.start, w.end] for w in j.time_windows],
+                "service_minutes": j.service_minutes,
+                "required_kind": j.required_kind.value if j.required_kind else None,
+                "drop_penalty": j.drop_penalty,
+                "priority": j.priority,
+            }
+            for j in problem.jobs
+        ],
+        "vehicle_types": [_vehicle_to_dict(v) for v in problem.vehicle_types],
+        "stations": [{"id": s.id, "location": s.location, "power_kw": s.power_kw, "public": s.public}
+                     for s in problem.stations],
+        "distance_km": [list(r) for r in problem.distance_km] if problem.distance_km is not None else None,
+        "travel_minutes": [list(r) for r in problem.travel_minutes] if problem.travel_minutes is not None else None,
+    }
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _vehicle_to_dict(v: VehicleType) -> dict[str, Any]:
+    d: dict[str, Any] = {f.name: getattr(v, f.name) for f in fields(v)}
+    d["kind"] = v.kind.value
+    d["battery"] = {f.name: getattr(v.battery, f.name) for f in fields(v.battery)} if v.battery else None
+    return d
+
+
+def problem_from_dict(data: dict[str, Any], source: str = "problem") -> RoutingProblem:
+    """Build and validate a problem from a dict; errors name `source` and the field."""
+    if not isinstance(data, dict):
+        raise ProblemFileError(f"{source}: top level must be an object, got {type(data).__name__}")
+    fmt = data.get("format", FORMAT)
+    if fmt != FORMAT:
+        raise ProblemFileError(f"{source}: field 'format' = {fmt!r}, expected {FORMAT!r}")
+    try:
+        locations = tuple(Location(**_only(loc, ("id", "x", "y", "lat", "lon"), f"locations[{i}]"))
+                          for i, loc in enumerate(_list(data, "locations")))
+        jobs = tuple(_job(j, f"jobs[{i}]") for i, j in enumerate(_list(data, "jobs")))
+        vehicles = tuple(_vehicle(v, f"vehicle_types[{i}]") for i, v in enumerate(_list(data, "vehicle_types")))
+        stations = tuple(
+            ChargingStation(**_only(s, ("id", "location", "power_kw", "public"), f"stations[{i}]"))
+            for i, s in enumerate(data.get("stations") or [])
+        )
+        origin = data.get("time_origin")
+        return RoutingProblem(
+            locations=locations,
+            jobs=jobs,
+            vehicle_types=vehicles,
+            stations=stations,
+            recharge_policy=RechargePolicy(data.get("recharge_policy", RechargePolicy.PARTIAL.value)),
+            objective=Objective(data.get("objective", Objective.HIERARCHICAL.value)),
+            distance_km=data.get("distance_km"),
+            travel_minutes=data.get("travel_minutes"),
+            road_detour_factor=data.get("road_detour_factor", 1.0),
+            time_origin=datetime.fromisoformat(origin) if origin else None,
+            name=data.get("name", "problem"),
+        )
+    except ProblemFileError:
+        raise
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ProblemFileError(f"{source}: {exc}") from None
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    if not isinstance(value, list):
+        raise ProblemFileError(f"field {key!r} must be a list, got {type(value).__name__}")
+    return value
+
+
+def _only(d: Any, allowed: tuple[str, ...], where: str) -> dict[str, Any]:
+    if not isinstance(d, dict):
+        raise ProblemFileError(f"{where} must be an object, got {type(d).__name__}")
+    extra = sorted(set(d) - set(allowed))
+    if extra:
+        raise ProblemFileError(f"{where}: unknown field(s) {extra}; allowed {list(allowed)}")
+    return d
+
+
+_JOB_FIELDS = ("id", "location", "demand_kg", "time_windows", "service_minutes", "required_kind", "drop_penalty",
+               "priority")
+
+
+def _job(d: Any, where: str) -> Job:
+    d = dict(_only(d, _JOB_FIELDS, where))
+    windows = d.pop("time_windows", []) or []
+    try:
+        d["time_windows"] = tuple(TimeWindow(float(w[0]), float(w[1])) for w in windows)
+    except (TypeError, IndexError, ValueError) as exc:
+        raise ProblemFileError(f"{where}: field 'time_windows' must be a list of [start, end] pairs ({exc})") from None
+    if d.get("required_kind") is not None:
+        d["required_kind"] = VehicleKind(d["required_kind"])
+    return Job(**d)
+
+
+_VEHICLE_FIELDS = tuple(f.name for f in fields(VehicleType))
+_BATTERY_FIELDS = tuple(f.name for f in fields(Battery))
+
+
+def _vehicle(d: Any, where: str) -> VehicleType:
+    d = dict(_only(d, _VEHICLE_FIELDS, where))
+    if "kind" in d:
+        d["kind"] = VehicleKind(d["kind"])
+    if d.get("battery") is not None:
+        d["battery"] = Battery(**_only(d["battery"], _BATTERY_FIELDS, f"{where}.battery"))
+    return VehicleType(**d)
+
+
+def write_problem_json(problem: RoutingProblem, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(problem_to_dict(problem), indent=1) + "\n")
+
+
+def read_problem_json(path: str | Path) -> RoutingProblem:
+    path = Path(path)
+    return problem_from_dict(_load(path), source=str(path))
+
+
+def write_solution_json(solution: RoutingSolution, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(solution.to_dict(), indent=1) + "\n")
+
+
+def read_solution_json(path: str | Path) -> RoutingSolution:
+    path = Path(path)
+    data = _load(path)
+    try:
+        return RoutingSolution.from_dict(data)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ProblemFileError(f"{path}: not a routing solution ({type(exc).__name__}: {exc})") from None
+
+
+def _load(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        raise ProblemFileError(f"{path}: cannot read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise ProblemFileError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None

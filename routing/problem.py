@@ -1,0 +1,473 @@
+"""Typed, validated input of one routing problem (one planning horizon, one or more depots).
+
+Public units: distance [km], energy [kWh], power [kW], mass [kg], time [min] counted from the problem's
+time origin (``RoutingProblem.time_origin``, an optional datetime used only for display), money in the
+problem's currency (e.g. [CNY]). The solver converts to integers internally; the public API stays in
+these units.
+
+Semantics (the independent checker re-implements exactly these rules):
+
+Travel
+    Distance between two locations comes from ``RoutingProblem.distance_km`` when given; otherwise from
+    planar coordinates (Euclidean distance of ``x``/``y``, read as [km]) or from latitude/longitude
+    (great-circle distance on a sphere of radius 6371.0088 km, times ``road_detour_factor``). All locations
+    of a problem use the same kind of coordinates. Travel time is ``travel_minutes[i][j]`` when that matrix
+    is given (the same for every vehicle), else ``distance_km / vehicle.speed_kmh * 60``.
+
+Time
+    A vehicle leaves its start depot at any time at or after ``shift_start`` (the solver chooses; waiting
+    at the depot is free). ``arrival(j) = departure(i) + travel(i, j)``. At a job, service may start at
+    ``max(arrival, window.start)`` for a window with ``window.start <= service_start <= window.end``
+    (time windows bound the START of service; waiting before a window is allowed; with several windows the
+    earliest feasible one is used). ``departure = service_start + service_minutes``. The vehicle must arrive
+    at its end depot no later than ``shift_end``, and ``return - departure_from_depot <= max_duration_minutes``
+    when that is set.
+
+Load (deliveries only)
+    Every job's demand is loaded at the start depot and dropped at the job. Load on departure from the depot
+    is the sum of the route's demands and must not exceed ``payload_kg``; load after a stop is the load before
+    it minus the stop's demand.
+
+Energy (electric vehicles)
+    Energy is consumed while driving an arc: ``kWh = km * (consumption_empty + (consumption_full -
+    consumption_empty) * load_on_arc / payload_kg)`` with ``load_on_arc`` the load carried on that arc.
+    The state of charge (SoC) leaves the start depot at ``initial_soc * battery_kwh`` and on ARRIVAL at every
+    node (job, station, end depot) must be ``>= reserve_soc * battery_kwh`` (the usable window's floor).
+    SoC never exceeds ``battery_kwh``.
+
+Charging (stations)
+    Charging starts on arrival at a station (no waiting, no time window) at constant power
+    ``min(station.power_kw, vehicle.max_charge_kw)``; ``charging_minutes = energy_kwh / power_kw * 60``;
+    departure = arrival + charging_minutes. A station may be visited several times, also consecutively, by any
+    vehicle (connectors are not a shared resource here). ``RechargePolicy.PARTIAL``: the vehicle takes any
+    amount ``0 <= energy <= battery_kwh - soc_arrival`` (the solver takes what the rest of the route needs).
+    ``RechargePolicy.FULL`` (E-VRPTW benchmark convention): every station visit charges to ``battery_kwh``,
+    taking ``(battery_kwh - soc_arrival) / power * 60`` minutes, i.e. ``g * (Q - charge on arrival)``.
+    Diesel vehicles never visit stations; they burn ``km * diesel_l_per_100km / 100`` litres.
+
+Costs and objective
+    Route cost = ``fixed_cost`` (if the vehicle is used) + ``cost_per_km * km`` + ``cost_per_hour * hours``
+    from depot departure to depot return. ``Objective.HIERARCHICAL``: fewest vehicles, then least total
+    distance. ``Objective.DISTANCE``: least total distance. ``Objective.COST``: least total route cost. In
+    every objective serving jobs comes first: a job is left unserved only if it cannot be served (reported
+    with a reason) or if its ``drop_penalty`` is lower than what serving it costs (optional jobs).
+
+Benchmark mapping (Solomon, Schneider E-VRPTW): a distance unit is read as 1 km and a time unit as 1 min, so
+``speed_kmh = 60 * v``; energy units are kWh with ``consumption_empty = consumption_full = r``; a station's
+``power_kw = 60 / g`` reproduces a recharge time of ``g`` minutes per kWh; ``reserve_soc = 0``,
+``initial_soc = 1``, ``RechargePolicy.FULL``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Sequence
+
+
+class VehicleKind(str, Enum):
+    """Drive train of a vehicle type."""
+
+    ELECTRIC = "electric"
+    DIESEL = "diesel"
+
+
+class RechargePolicy(str, Enum):
+    """How much energy a station visit adds (see module docstring, 'Charging')."""
+
+    PARTIAL = "partial"
+    FULL = "full"
+
+
+class Objective(str, Enum):
+    """What the search minimises after serving every servable job."""
+
+    HIERARCHICAL = "hierarchical"
+    DISTANCE = "distance"
+    COST = "cost"
+
+
+def _fail(obj: str, fld: str, value: object, why: str) -> None:
+    raise ValueError(f"{obj}: field '{fld}' = {value!r}: {why}")
+
+
+def _finite(obj: str, fld: str, value: float, *, minimum: float | None = None, positive: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        _fail(obj, fld, value, "must be a finite number")
+    if positive and value <= 0:
+        _fail(obj, fld, value, "must be > 0")
+    if minimum is not None and value < minimum:
+        _fail(obj, fld, value, f"must be >= {minimum}")
+
+
+def _nonempty_id(obj: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        _fail(obj, "id", value, "must be a non-empty string")
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place: planar ``x``/``y`` [km] or ``lat``/``lon`` [deg] (or neither when a matrix is given)."""
+
+    id: str
+    x: float | None = None
+    y: float | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+    def __post_init__(self) -> None:
+        _nonempty_id("Location", self.id)
+        obj = f"Location {self.id!r}"
+        planar = self.x is not None or self.y is not None
+        geo = self.lat is not None or self.lon is not None
+        if planar and geo:
+            _fail(obj, "x/lat", (self.x, self.lat), "give planar x/y or lat/lon, not both")
+        if planar:
+            if self.x is None or self.y is None:
+                _fail(obj, "x/y", (self.x, self.y), "both x and y are needed")
+            _finite(obj, "x", self.x)  # type: ignore[arg-type]
+            _finite(obj, "y", self.y)  # type: ignore[arg-type]
+        if geo:
+            if self.lat is None or self.lon is None:
+                _fail(obj, "lat/lon", (self.lat, self.lon), "both lat and lon are needed")
+            _finite(obj, "lat", self.lat)  # type: ignore[arg-type]
+            _finite(obj, "lon", self.lon)  # type: ignore[arg-type]
+            if not -90.0 <= self.lat <= 90.0:  # type: ignore[operator]
+                _fail(obj, "lat", self.lat, "must lie in [-90, 90]")
+            if not -180.0 <= self.lon <= 180.0:  # type: ignore[operator]
+                _fail(obj, "lon", self.lon, "must lie in [-180, 180]")
+
+    @property
+    def coordinate_kind(self) -> str:
+        """'planar', 'geo' or 'none'."""
+        if self.x is not None:
+            return "planar"
+        if self.lat is not None:
+            return "geo"
+        return "none"
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """Interval for the START of service [min from the time origin]; both ends inclusive."""
+
+    start: float
+    end: float
+
+    def __post_init__(self) -> None:
+        _finite("TimeWindow", "start", self.start)
+        _finite("TimeWindow", "end", self.end)
+        if self.end < self.start:
+            _fail("TimeWindow", "end", self.end, f"must be >= start ({self.start})")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A delivery: ``demand_kg`` loaded at the depot, dropped at ``location`` during a time window.
+
+    ``drop_penalty`` None means mandatory (the solver still reports it unserved, with a reason, when no
+    vehicle can serve it). A number makes the job optional: it may be skipped at that cost [currency, or km
+    for the DISTANCE/HIERARCHICAL objectives]. ``priority`` (>= 1) multiplies the solver's internal penalty
+    for leaving a mandatory job unserved, so higher-priority jobs are dropped last when capacity is short.
+    ``required_kind`` restricts the job to electric or diesel vehicles.
+    """
+
+    id: str
+    location: str
+    demand_kg: float = 0.0
+    time_windows: tuple[TimeWindow, ...] = ()
+    service_minutes: float = 0.0
+    required_kind: VehicleKind | None = None
+    drop_penalty: float | None = None
+    priority: int = 1
+
+    def __post_init__(self) -> None:
+        _nonempty_id("Job", self.id)
+        obj = f"Job {self.id!r}"
+        if not isinstance(self.location, str) or not self.location:
+            _fail(obj, "location", self.location, "must be a location id")
+        _finite(obj, "demand_kg", self.demand_kg, minimum=0.0)
+        _finite(obj, "service_minutes", self.service_minutes, minimum=0.0)
+        if not isinstance(self.time_windows, tuple) or not all(
+            isinstance(w, TimeWindow) for w in self.time_windows
+        ):
+            _fail(obj, "time_windows", self.time_windows, "must be a tuple of TimeWindow")
+        ordered = sorted(self.time_windows, key=lambda w: w.start)
+        for a, b in zip(ordered, ordered[1:]):
+            if b.start <= a.end:
+                _fail(obj, "time_windows", self.time_windows, "windows must not overlap")
+        if self.required_kind is not None and not isinstance(self.required_kind, VehicleKind):
+            _fail(obj, "required_kind", self.required_kind, "must be a VehicleKind or None")
+        if self.drop_penalty is not None:
+            _finite(obj, "drop_penalty", self.drop_penalty, minimum=0.0)
+        if isinstance(self.priority, bool) or not isinstance(self.priority, int) or self.priority < 1:
+            _fail(obj, "priority", self.priority, "must be an integer >= 1")
+
+    @property
+    def windows_sorted(self) -> tuple[TimeWindow, ...]:
+        return tuple(sorted(self.time_windows, key=lambda w: w.start))
+
+
+@dataclass(frozen=True)
+class Battery:
+    """Electric drive train of a vehicle type.
+
+    ``consumption_full_kwh_per_km`` applies at full payload, ``consumption_empty_kwh_per_km`` empty; in
+    between the rate is linear in the load carried. ``reserve_soc`` is the floor of the usable window as a
+    fraction of ``capacity_kwh`` (e.g. 0.10-0.15 in operations, 0 for the benchmarks). ``initial_soc`` is the
+    charge at departure as a fraction. ``max_charge_kw`` None means the station's power is the limit.
+    """
+
+    capacity_kwh: float
+    consumption_empty_kwh_per_km: float
+    consumption_full_kwh_per_km: float | None = None
+    reserve_soc: float = 0.0
+    initial_soc: float = 1.0
+    max_charge_kw: float | None = None
+
+    def __post_init__(self) -> None:
+        obj = "Battery"
+        _finite(obj, "capacity_kwh", self.capacity_kwh, positive=True)
+        _finite(obj, "consumption_empty_kwh_per_km", self.consumption_empty_kwh_per_km, positive=True)
+        if self.consumption_full_kwh_per_km is not None:
+            _finite(obj, "consumption_full_kwh_per_km", self.consumption_full_kwh_per_km, positive=True)
+            if self.consumption_full_kwh_per_km < self.consumption_empty_kwh_per_km:
+                _fail(obj, "consumption_full_kwh_per_km", self.consumption_full_kwh_per_km,
+                      f"must be >= consumption_empty_kwh_per_km ({self.consumption_empty_kwh_per_km})")
+        _finite(obj, "reserve_soc", self.reserve_soc, minimum=0.0)
+        if self.reserve_soc >= 1.0:
+            _fail(obj, "reserve_soc", self.reserve_soc, "must be a fraction below 1")
+        _finite(obj, "initial_soc", self.initial_soc, minimum=0.0)
+        if self.initial_soc > 1.0:
+            _fail(obj, "initial_soc", self.initial_soc, "must be a fraction <= 1")
+        if self.initial_soc < self.reserve_soc:
+            _fail(obj, "initial_soc", self.initial_soc, f"must be >= reserve_soc ({self.reserve_soc})")
+        if self.max_charge_kw is not None:
+            _finite(obj, "max_charge_kw", self.max_charge_kw, positive=True)
+
+    @property
+    def full_rate(self) -> float:
+        """Consumption at full payload [kWh/km]."""
+        c = self.consumption_full_kwh_per_km
+        return self.consumption_empty_kwh_per_km if c is None else c
+
+    def rate(self, load_kg: float, payload_kg: float) -> float:
+        """Consumption with ``load_kg`` on board [kWh/km]."""
+        share = 0.0 if payload_kg <= 0 else min(max(load_kg / payload_kg, 0.0), 1.0)
+        e0 = self.consumption_empty_kwh_per_km
+        return e0 + (self.full_rate - e0) * share
+
+    @property
+    def reserve_kwh(self) -> float:
+        return self.reserve_soc * self.capacity_kwh
+
+    @property
+    def initial_kwh(self) -> float:
+        return self.initial_soc * self.capacity_kwh
+
+
+@dataclass(frozen=True)
+class VehicleType:
+    """``count`` identical vehicles. Electric types carry a ``battery``, diesel types ``diesel_l_per_100km``.
+
+    Shift times are [min from the time origin]; ``shift_end`` None means no limit. ``end_depot`` None means
+    back to ``start_depot``. ``speed_kmh`` converts distance to travel time when the problem has no time matrix.
+    """
+
+    id: str
+    count: int
+    payload_kg: float
+    start_depot: str
+    kind: VehicleKind = VehicleKind.ELECTRIC
+    battery: Battery | None = None
+    diesel_l_per_100km: float | None = None
+    end_depot: str | None = None
+    fixed_cost: float = 0.0
+    cost_per_km: float = 0.0
+    cost_per_hour: float = 0.0
+    shift_start: float = 0.0
+    shift_end: float | None = None
+    max_duration_minutes: float | None = None
+    speed_kmh: float = 60.0
+
+    def __post_init__(self) -> None:
+        _nonempty_id("VehicleType", self.id)
+        obj = f"VehicleType {self.id!r}"
+        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 0:
+            _fail(obj, "count", self.count, "must be an integer >= 0")
+        _finite(obj, "payload_kg", self.payload_kg, minimum=0.0)
+        if not isinstance(self.kind, VehicleKind):
+            _fail(obj, "kind", self.kind, "must be VehicleKind.ELECTRIC or VehicleKind.DIESEL")
+        if self.kind is VehicleKind.ELECTRIC:
+            if not isinstance(self.battery, Battery):
+                _fail(obj, "battery", self.battery, "an electric vehicle type needs a Battery")
+            if self.diesel_l_per_100km is not None:
+                _fail(obj, "diesel_l_per_100km", self.diesel_l_per_100km, "only for diesel vehicle types")
+        else:
+            if self.battery is not None:
+                _fail(obj, "battery", self.battery, "a diesel vehicle type has no battery")
+            if self.diesel_l_per_100km is None:
+                _fail(obj, "diesel_l_per_100km", None, "a diesel vehicle type needs its consumption")
+            _finite(obj, "diesel_l_per_100km", self.diesel_l_per_100km, minimum=0.0)  # type: ignore[arg-type]
+        for name in ("fixed_cost", "cost_per_km", "cost_per_hour"):
+            _finite(obj, name, getattr(self, name), minimum=0.0)
+        _finite(obj, "shift_start", self.shift_start)
+        if self.shift_end is not None:
+            _finite(obj, "shift_end", self.shift_end)
+            if self.shift_end < self.shift_start:
+                _fail(obj, "shift_end", self.shift_end, f"must be >= shift_start ({self.shift_start})")
+        if self.max_duration_minutes is not None:
+            _finite(obj, "max_duration_minutes", self.max_duration_minutes, positive=True)
+        _finite(obj, "speed_kmh", self.speed_kmh, positive=True)
+
+    @property
+    def is_electric(self) -> bool:
+        return self.kind is VehicleKind.ELECTRIC
+
+    @property
+    def end(self) -> str:
+        return self.end_depot or self.start_depot
+
+
+@dataclass(frozen=True)
+class ChargingStation:
+    """A charger at ``location`` with connector power ``power_kw`` (``public`` or at a ``depot``)."""
+
+    id: str
+    location: str
+    power_kw: float
+    public: bool = True
+
+    def __post_init__(self) -> None:
+        _nonempty_id("ChargingStation", self.id)
+        obj = f"ChargingStation {self.id!r}"
+        if not isinstance(self.location, str) or not self.location:
+            _fail(obj, "location", self.location, "must be a location id")
+        _finite(obj, "power_kw", self.power_kw, positive=True)
+
+
+Matrix = tuple[tuple[float, ...], ...]
+
+
+def _as_matrix(name: str, m: Sequence[Sequence[float]] | None, n: int) -> Matrix | None:
+    if m is None:
+        return None
+    rows = tuple(tuple(float(v) for v in row) for row in m)
+    if len(rows) != n or any(len(r) != n for r in rows):
+        _fail("RoutingProblem", name, f"{len(rows)} rows", f"must be {n} x {n} (one row per location)")
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            if not math.isfinite(v) or v < 0:
+                _fail("RoutingProblem", f"{name}[{i}][{j}]", v, "must be a finite number >= 0")
+    return rows
+
+
+@dataclass(frozen=True)
+class RoutingProblem:
+    """Everything the solver needs; ids must be unique within each collection.
+
+    ``distance_km`` / ``travel_minutes`` are optional full matrices indexed like ``locations``.
+    ``road_detour_factor`` scales great-circle distance for lat/lon locations (1.0 = none).
+    """
+
+    locations: tuple[Location, ...]
+    jobs: tuple[Job, ...]
+    vehicle_types: tuple[VehicleType, ...]
+    stations: tuple[ChargingStation, ...] = ()
+    recharge_policy: RechargePolicy = RechargePolicy.PARTIAL
+    objective: Objective = Objective.HIERARCHICAL
+    distance_km: Matrix | None = None
+    travel_minutes: Matrix | None = None
+    road_detour_factor: float = 1.0
+    time_origin: datetime | None = None
+    name: str = "problem"
+    _index: dict[str, int] = field(init=False, repr=False, compare=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        obj = f"RoutingProblem {self.name!r}"
+        for fname, typ in (("locations", Location), ("jobs", Job), ("vehicle_types", VehicleType),
+                           ("stations", ChargingStation)):
+            value = getattr(self, fname)
+            if isinstance(value, list):
+                value = tuple(value)
+                object.__setattr__(self, fname, value)
+            if not isinstance(value, tuple) or not all(isinstance(v, typ) for v in value):
+                _fail(obj, fname, type(value).__name__, f"must be a tuple of {typ.__name__}")
+            seen: set[str] = set()
+            for v in value:
+                if v.id in seen:
+                    _fail(obj, fname, v.id, "duplicate id")
+                seen.add(v.id)
+        if not self.locations:
+            _fail(obj, "locations", (), "at least one location (the depot) is needed")
+        if not self.vehicle_types:
+            _fail(obj, "vehicle_types", (), "at least one vehicle type is needed")
+        if not isinstance(self.recharge_policy, RechargePolicy):
+            _fail(obj, "recharge_policy", self.recharge_policy, "must be a RechargePolicy")
+        if not isinstance(self.objective, Objective):
+            _fail(obj, "objective", self.objective, "must be an Objective")
+        _finite(obj, "road_detour_factor", self.road_detour_factor, positive=True)
+        index = {loc.id: i for i, loc in enumerate(self.locations)}
+        object.__setattr__(self, "_index", index)
+        n = len(self.locations)
+        object.__setattr__(self, "distance_km", _as_matrix("distance_km", self.distance_km, n))
+        object.__setattr__(self, "travel_minutes", _as_matrix("travel_minutes", self.travel_minutes, n))
+        kinds = {loc.coordinate_kind for loc in self.locations}
+        if self.distance_km is None:
+            if "none" in kinds:
+                bad = next(loc.id for loc in self.locations if loc.coordinate_kind == "none")
+                _fail(f"Location {bad!r}", "x/y/lat/lon", None,
+                      "has no coordinates and the problem has no distance_km matrix")
+            if len(kinds) > 1:
+                _fail(obj, "locations", sorted(kinds), "mix planar x/y and lat/lon coordinates")
+        for job in self.jobs:
+            if job.location not in index:
+                _fail(f"Job {job.id!r}", "location", job.location, "unknown location id")
+        for st in self.stations:
+            if st.location not in index:
+                _fail(f"ChargingStation {st.id!r}", "location", st.location, "unknown location id")
+        for vt in self.vehicle_types:
+            for fname in ("start_depot", "end_depot"):
+                loc = getattr(vt, fname)
+                if loc is not None and loc not in index:
+                    _fail(f"VehicleType {vt.id!r}", fname, loc, "unknown location id")
+        kinds_available = {vt.kind for vt in self.vehicle_types if vt.count > 0}
+        for job in self.jobs:
+            if job.required_kind is not None and job.required_kind not in kinds_available:
+                # Not an input error: reported per job as unserved. Kept valid on purpose.
+                pass
+
+    def index_of(self, location_id: str) -> int:
+        """Row/column of a location in the matrices."""
+        try:
+            return self._index[location_id]
+        except KeyError:
+            raise ValueError(f"RoutingProblem {self.name!r}: unknown location id {location_id!r}") from None
+
+    @property
+    def vehicle_count(self) -> int:
+        return sum(vt.count for vt in self.vehicle_types)
+
+    def vehicle_ids(self) -> list[tuple[str, VehicleType]]:
+        """One id per physical vehicle, ``"<type id>#<n>"`` with n from 1, in type order."""
+        return [(f"{vt.id}#{k + 1}", vt) for vt in self.vehicle_types for k in range(vt.count)]
+
+    def job(self, job_id: str) -> Job:
+        for j in self.jobs:
+            if j.id == job_id:
+                return j
+        raise KeyError(job_id)
+
+    def station(self, station_id: str) -> ChargingStation:
+        for s in self.stations:
+            if s.id == station_id:
+                return s
+        raise KeyError(station_id)
+
+    def vehicle_type(self, type_id: str) -> VehicleType:
+        for v in self.vehicle_types:
+            if v.id == type_id:
+                return v
+        raise KeyError(type_id)

@@ -1,0 +1,375 @@
+"""Search strategy: screening, fleet minimisation, multi-start; the public ``solve`` entry point.
+
+``solve(problem, time_limit_s=..., seed=..., workers=1)``:
+1. screens every job (``diagnose``): demand above every payload, no vehicle of the required kind, out of
+   every vehicle's range even via stations, or a time window no vehicle can reach -> reported unserved with
+   that reason and left out of the model;
+2. builds the OR-Tools model (``routing.model``) and searches (guided local search) from a first solution:
+   OR-Tools' own heuristic, or for electric problems with stations also the EV-aware construction of
+   ``routing.construct`` (customers inserted jointly with the station they need);
+3. for ``Objective.HIERARCHICAL`` minimises the fleet in an outer loop (ROUTING.md: fixed costs alone do not
+   minimise it reliably): remove the shortest route, re-insert its jobs with K-1 vehicles within a share of the
+   budget, repeat while every job stays served; then minimises distance at the best K;
+4. with ``workers > 1`` runs that in separate processes with different seeds and first-solution strategies
+   and keeps the best.
+
+Determinism: for a given seed the model, job order and strategy are fixed; OR-Tools' search itself is
+deterministic, so results differ between runs only through where the wall-clock time limit cuts the search.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time as _time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+import multiprocessing as mp
+
+from routing import model as M
+from routing.evaluate import (
+    EPS,
+    Geometry,
+    Visit,
+    evaluate_route,
+    reachable_with_stations,
+    trim_charges,
+    _pick_window,
+)
+from routing.problem import Job, Objective, RechargePolicy, RoutingProblem, VehicleType
+from routing.solution import (
+    Route,
+    RoutingSolution,
+    SolverStats,
+    StopKind,
+    UnservedJob,
+    UnservedReason,
+)
+
+VARIANTS: list[tuple[str, str]] = [
+    ("parallel_cheapest_insertion", "gls"),
+    ("savings", "gls"),
+    ("local_cheapest_insertion", "gls"),
+    ("path_cheapest_arc", "gls"),
+    ("parallel_cheapest_insertion", "tabu"),
+    ("sequential_cheapest_insertion", "gls"),
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# Screening
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class Diagnosis:
+    unserved: list[UnservedJob]
+    allowed_types: dict[str, set[str]]  # servable job id -> vehicle type ids that can serve it alone
+
+
+def _time_ok(geo: Geometry, vt: VehicleType, job: Job) -> bool:
+    t = geo.time_by_type[vt.id]
+    s, j, e = geo.loc(vt.start_depot), geo.loc(job.location), geo.loc(vt.end)
+    arrival = vt.shift_start + float(t[s, j])
+    start = _pick_window(job, arrival)
+    if start is None:
+        return False
+    back = start + job.service_minutes + float(t[j, e])
+    if vt.shift_end is not None and back > vt.shift_end + EPS:
+        return False
+    if vt.max_duration_minutes is not None:
+        if float(t[s, j]) + job.service_minutes + float(t[j, e]) > vt.max_duration_minutes + EPS:
+            return False
+    return True
+
+
+def diagnose(geo: Geometry) -> Diagnosis:
+    """Per job: which vehicle types could serve it on a route of its own, or why none can."""
+    p = geo.problem
+    unserved: list[UnservedJob] = []
+    allowed: dict[str, set[str]] = {}
+    fleet = [vt for vt in p.vehicle_types if vt.count > 0]
+    for job in p.jobs:
+        cands = [vt for vt in fleet if job.required_kind is None or vt.kind is job.required_kind]
+        if not cands:
+            kind = job.required_kind.value if job.required_kind else "any"
+            unserved.append(UnservedJob(job.id, UnservedReason.NO_VEHICLE_KIND,
+                                        f"needs a {kind} vehicle; the fleet has none"))
+            continue
+        fits = [vt for vt in cands if job.demand_kg <= vt.payload_kg + EPS]
+        if not fits:
+            best = max(vt.payload_kg for vt in cands)
+            unserved.append(UnservedJob(job.id, UnservedReason.CAPACITY,
+                                        f"demand {job.demand_kg} kg above every payload (max {best} kg)"))
+            continue
+        in_range = [vt for vt in fits if reachable_with_stations(geo, vt, job)]
+        if not in_range:
+            unserved.append(UnservedJob(job.id, UnservedReason.OUT_OF_RANGE,
+                                        "beyond the usable battery range of every vehicle type, also via "
+                                        f"the {len(p.stations)} charging station(s)"))
+            continue
+        timely = [vt for vt in in_range if _time_ok(geo, vt, job)]
+        if not timely:
+            unserved.append(UnservedJob(job.id, UnservedReason.TIME_WINDOW,
+                                        "no vehicle can start service within a time window and return "
+                                        "within its shift"))
+            continue
+        allowed[job.id] = {vt.id for vt in timely}
+    return Diagnosis(unserved, allowed)
+
+
+# --------------------------------------------------------------------------------------------------
+# One search run
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class _Plan:
+    """Routes as node sequences over a fixed node set, with the vehicles they belong to."""
+
+    vehicles: list[tuple[str, VehicleType]]
+    seqs: list[list[int]]
+    starts: list[float]
+    charges: list[list[float]] = field(default_factory=list)
+
+
+def default_station_copies(problem: RoutingProblem, n_jobs: int) -> dict[str, int]:
+    """Copies per station and electric type: 2 (<= 15 jobs) or 3 for FULL benchmarks (ROUTING.md);
+    for partial recharging enough for every vehicle to stop once, at most 8 per station."""
+    out: dict[str, int] = {}
+    if not problem.stations:
+        return out
+    base = 2 if n_jobs <= 15 else 3
+    for vt in problem.vehicle_types:
+        if not vt.is_electric or vt.count == 0:
+            continue
+        if problem.recharge_policy is RechargePolicy.FULL:
+            out[vt.id] = base
+        else:
+            out[vt.id] = max(2, min(8, math.ceil(vt.count / len(problem.stations))))
+    return out
+
+
+class _Runner:
+    def __init__(self, problem: RoutingProblem, seed: int, variant: int, station_copies: int | None):
+        self.problem = problem
+        self.geo = Geometry.of(problem)
+        self.diag = diagnose(self.geo)
+        rng = random.Random(seed)
+        jobs = [j for j in problem.jobs if j.id in self.diag.allowed_types]
+        if seed:
+            rng.shuffle(jobs)
+        self.jobs = jobs
+        copies = default_station_copies(problem, len(jobs))
+        if station_copies is not None:
+            copies = {k: station_copies for k in copies}
+        self.nodeset = M.make_nodes(self.geo, jobs, copies)
+        self.first, self.meta = VARIANTS[variant % len(VARIANTS)]
+        self.phases: list[str] = []
+        self.objective_value: float | None = None
+
+    # ---- model helpers ----
+    def build(self, vehicles: list[tuple[str, VehicleType]], fleet_cost: int) -> M.BuiltModel:
+        return M.build_model(self.geo, self.nodeset, vehicles, objective=self.problem.objective,
+                             fleet_cost=fleet_cost, allowed_types=self.diag.allowed_types)
+
+    def run(self, bm: M.BuiltModel, seconds: float, init: list[list[int]] | None) -> _Plan | None:
+        params = M.search_parameters(seconds, self.first, self.meta)
+        routing = bm.routing
+        sol = None
+        if init is not None:
+            routing.CloseModelWithParameters(params)
+            assignment = routing.ReadAssignmentFromRoutes(init, True)
+            if assignment is not None:
+                sol = routing.SolveFromAssignmentWithParameters(assignment, params)
+        if sol is None:
+            sol = routing.SolveWithParameters(params)
+        if sol is None:
+            return None
+        self.objective_value = float(sol.ObjectiveValue())
+        seqs, starts = M.routes_of(bm, sol)
+        charges = [M.station_charges(bm, sol, v) for v in range(len(bm.vehicles))]
+        return _Plan(list(bm.vehicles), seqs, starts, charges)
+
+    def served_all(self, plan: _Plan) -> bool:
+        served = {self.nodeset.nodes[i].job.id for s in plan.seqs for i in s if self.nodeset.nodes[i].job}
+        return all(j.id in served for j in self.jobs if j.drop_penalty is None)
+
+    def fleet_cost(self) -> int:
+        """A per-vehicle cost above any single route's travel cost [internal units]."""
+        g = self.geo
+        scale = M.COST_SCALE if self.problem.objective is Objective.COST else M.DIST_SCALE
+        tot = 0.0
+        for j in self.jobs:
+            loc = g.loc(j.location)
+            tot = max(tot, float(g.dist[:, loc].max()) * 2)
+        return int(max(1.0, tot * (len(self.jobs) + 1)) * scale)
+
+    def init_seqs(self, vehicles: list[tuple[str, VehicleType]]) -> list[list[int]] | None:
+        """EV-aware construction for FULL/PARTIAL problems with stations (routing.construct), else None."""
+        if not self.problem.stations or not any(vt.is_electric for _, vt in vehicles):
+            return None
+        try:
+            from routing.construct import construct
+        except ImportError:
+            return None
+        return construct(self, vehicles)
+
+    # ---- strategies ----
+    def solve(self, time_limit_s: float) -> _Plan | None:
+        t_end = _time.monotonic() + time_limit_s
+        all_vehicles = self.problem.vehicle_ids()
+        if not self.jobs or not all_vehicles:
+            return _Plan(all_vehicles, [[] for _ in all_vehicles], [vt.shift_start for _, vt in all_vehicles])
+        if self.problem.objective is not Objective.HIERARCHICAL:
+            bm = self.build(all_vehicles, 0)
+            init = self.init_seqs(all_vehicles)
+            self.phases.append(f"search {self.first}+{self.meta}")
+            return self.run(bm, max(0.05, t_end - _time.monotonic()), init)
+        return self.solve_hierarchical(all_vehicles, t_end, time_limit_s)
+
+    def solve_hierarchical(self, all_vehicles, t_end: float, budget: float) -> _Plan | None:
+        fc = self.fleet_cost()
+        bm = self.build(all_vehicles, fc)
+        init = self.init_seqs(all_vehicles)
+        plan = self.run(bm, max(0.05, 0.25 * budget), init)
+        self.phases.append(f"fleet start {self.first}+{self.meta}")
+        if plan is None:
+            return None
+        best = self._compact(plan)
+        fleet_deadline = t_end - 0.4 * budget
+        while len(best.vehicles) > 1 and self.served_all(best):
+            left = fleet_deadline - _time.monotonic()
+            if left < 0.05 * budget:
+                break
+            drop = min(range(len(best.seqs)), key=lambda v: (self._jobs_in(best.seqs[v]), v))
+            vehicles = [vh for v, vh in enumerate(best.vehicles) if v != drop]
+            init = [s for v, s in enumerate(best.seqs) if v != drop]
+            bm = self.build(vehicles, fc)
+            trial = self.run(bm, min(left, 0.15 * budget), init)
+            if trial is None or not self.served_all(trial):
+                self.phases.append(f"fleet {len(vehicles)} failed")
+                break
+            self.phases.append(f"fleet {len(vehicles)} ok")
+            best = self._compact(trial)
+        bm = self.build(best.vehicles, 0)
+        final = self.run(bm, max(0.05, t_end - _time.monotonic()), best.seqs)
+        self.phases.append(f"distance at {len(best.vehicles)}")
+        if final is None:
+            return best
+        return final
+
+    def _jobs_in(self, seq: list[int]) -> int:
+        return sum(1 for i in seq if self.nodeset.nodes[i].kind == "job")
+
+    def _compact(self, plan: _Plan) -> _Plan:
+        """Keep only the used vehicles (the next phase's fleet)."""
+        keep = [v for v, s in enumerate(plan.seqs) if any(self.nodeset.nodes[i].kind == "job" for i in s)]
+        if not keep:
+            keep = [0]
+        return _Plan([plan.vehicles[v] for v in keep], [plan.seqs[v] for v in keep],
+                     [plan.starts[v] for v in keep], [plan.charges[v] for v in keep] if plan.charges else [])
+
+    # ---- output ----
+    def to_solution(self, plan: _Plan | None, seconds: float, seed: int, time_limit_s: float,
+                    workers: int) -> RoutingSolution:
+        p = self.problem
+        routes: list[Route] = []
+        violations: list[str] = []
+        served: set[str] = set()
+        if plan is not None:
+            for v, seq in enumerate(plan.seqs):
+                if not any(self.nodeset.nodes[i].kind == "job" for i in seq):
+                    continue
+                vid, vt = plan.vehicles[v]
+                visits: list[Visit] = []
+                for i in seq:
+                    nd = self.nodeset.nodes[i]
+                    visits.append(nd.job if nd.job is not None else nd.station)  # type: ignore[arg-type]
+                model_charges = plan.charges[v] if plan.charges else []
+                ev = self.evaluate(vid, vt, visits, plan.starts[v], model_charges)
+                violations += ev.violations
+                routes.append(ev.route)
+                served.update(ev.route.job_ids)
+        unserved = list(self.diag.unserved)
+        for j in self.jobs:
+            if j.id not in served:
+                why = ("optional job left out: serving it costs more than its drop penalty"
+                       if j.drop_penalty is not None else "the search found no room for it (fleet or time)")
+                unserved.append(UnservedJob(j.id, UnservedReason.DROPPED, why))
+        order = {j.id: k for k, j in enumerate(p.jobs)}
+        unserved.sort(key=lambda u: order[u.job_id])
+        mandatory_missing = any(p.job(u.job_id).drop_penalty is None for u in unserved)
+        status = "no_solution" if plan is None else ("partial" if mandatory_missing else "feasible")
+        stats = SolverStats(status, round(seconds, 3), seed, time_limit_s, workers, self.objective_value,
+                            tuple(self.phases))
+        extra = {"violations": violations} if violations else {}
+        return RoutingSolution(p.name, tuple(routes), tuple(unserved), stats, extra)
+
+    def evaluate(self, vid: str, vt: VehicleType, visits: list[Visit], departure: float,
+                 model_charges: list[float]):
+        """Float route with minimal charging; station stops that charge nothing are dropped if harmless."""
+        ev = evaluate_route(self.geo, vid, vt, visits, departure)
+        if not ev.feasible and model_charges and self.problem.recharge_policy is RechargePolicy.PARTIAL:
+            charges = trim_charges(self.geo, vid, vt, visits, departure, model_charges)
+            ev2 = evaluate_route(self.geo, vid, vt, visits, departure, charges)
+            if ev2.feasible:
+                ev = ev2
+        if ev.feasible:
+            for k in range(len(ev.route.stops) - 1, -1, -1):
+                st = ev.route.stops[k]
+                if st.kind is StopKind.STATION:
+                    fewer = visits[:k] + visits[k + 1:]
+                    ev3 = evaluate_route(self.geo, vid, vt, fewer, departure)
+                    if ev3.feasible and ev3.route.distance_km <= ev.route.distance_km + EPS:
+                        visits, ev = fewer, ev3
+        return ev
+
+
+def _rank(problem: RoutingProblem, sol: RoutingSolution) -> tuple:
+    missing = sum(1 for u in sol.unserved if problem.job(u.job_id).drop_penalty is None)
+    bad = len(sol.extra.get("violations", []))
+    optional = sum(problem.job(u.job_id).drop_penalty or 0.0 for u in sol.unserved)
+    if problem.objective is Objective.HIERARCHICAL:
+        return (bad, missing, sol.vehicles_used, sol.total_distance_km + optional)
+    if problem.objective is Objective.DISTANCE:
+        return (bad, missing, sol.total_distance_km + optional)
+    return (bad, missing, sol.total_cost + optional)
+
+
+def _solve_one(problem: RoutingProblem, time_limit_s: float, seed: int, variant: int, workers: int,
+               station_copies: int | None) -> RoutingSolution:
+    t0 = _time.monotonic()
+    runner = _Runner(problem, seed, variant, station_copies)
+    left = max(0.05, time_limit_s - (_time.monotonic() - t0))
+    plan = runner.solve(left)
+    return runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
+
+
+def solve(
+    problem: RoutingProblem,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    workers: int = 1,
+    station_copies: int | None = None,
+) -> RoutingSolution:
+    """Route ``problem`` within ``time_limit_s`` [s]; ``workers`` > 1 runs a parallel multi-start.
+
+    Worker k uses seed ``seed + k`` and the k-th first-solution strategy of ``VARIANTS``; the best
+    solution (fewest unserved mandatory jobs, then the objective) is returned. Never raises for jobs that
+    cannot be served: they are listed in ``unserved`` with a reason.
+    """
+    if time_limit_s <= 0:
+        raise ValueError(f"solve: time_limit_s = {time_limit_s!r}: must be > 0")
+    if workers < 1:
+        raise ValueError(f"solve: workers = {workers!r}: must be >= 1")
+    t0 = _time.monotonic()
+    if workers == 1:
+        return _solve_one(problem, time_limit_s, seed, 0, 1, station_copies)
+    budget = max(0.1, time_limit_s - 1.0)  # process start-up
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = [pool.submit(_solve_one, problem, budget, seed + k, k, workers, station_copies)
+                   for k in range(workers)]
+        results = [f.result() for f in futures]
+    best = min(results, key=lambda s: _rank(problem, s))
+    stats = SolverStats(best.stats.status, round(_time.monotonic() - t0, 3), seed, time_limit_s, workers,
+                        best.stats.objective, best.stats.phases + (f"best of {workers} (seed {best.stats.seed})",))
+    return RoutingSolution(best.problem_name, best.routes, best.unserved, stats, best.extra)

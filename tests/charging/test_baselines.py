@@ -1,0 +1,66 @@
+"""Uncontrolled, EDF and timer baselines, and the savings every result reports."""
+
+import pytest
+
+from charging.baselines import earliest_deadline_first, timer, uncontrolled
+from charging.check import check
+from charging.optimize import schedule
+from charging.synthetic import synthetic_depot
+from tests.charging.scenarios import connector, night, problem, vehicle
+
+
+def test_uncontrolled_full_power_from_plug_in() -> None:
+    p = problem(night([vehicle("V")]))
+    s = uncontrolled(p)
+    first, _ = p.usable_range(p.vehicles[0])
+    assert s.vehicles[0].power_kw[first] == pytest.approx(40.0)
+    assert s.vehicles[0].power_kw[first + 4] == pytest.approx(0.0)  # 40 kWh done after 4 slots
+    assert check(p, s).ok
+
+
+def test_uncontrolled_shares_site_limit_pro_rata() -> None:
+    p = problem(night([vehicle("A"), vehicle("B", max_kw=20.0)], site={"import_limit_kw": 30.0}))
+    s = uncontrolled(p)
+    first, _ = p.usable_range(p.vehicles[0])
+    a, b = s.vehicles[0].power_kw[first], s.vehicles[1].power_kw[first]
+    assert a + b == pytest.approx(30.0) and a == pytest.approx(2 * b)
+    assert check(p, s).ok
+
+
+def test_edf_gives_scarce_power_to_earliest_departure() -> None:
+    late = vehicle("LATE", departure="2026-11-25T08:00:00+08:00")
+    early = vehicle("EARLY", departure="2026-11-25T05:00:00+08:00")
+    p = problem(night([late, early], site={"import_limit_kw": 40.0}))
+    s = earliest_deadline_first(p)
+    first, _ = p.usable_range(p.vehicles[0])
+    assert s.vehicle("EARLY").power_kw[first] == pytest.approx(40.0)
+    assert s.vehicle("LATE").power_kw[first] == pytest.approx(0.0)
+    assert check(p, s).ok
+
+
+def test_timer_starts_in_the_valley() -> None:
+    p = problem(night([vehicle("V")]))
+    s = timer(p)
+    hours = {p.slot_starts[t].hour for t, kw in enumerate(s.vehicles[0].power_kw) if kw > 0}
+    assert hours == {0}
+
+
+def test_shared_connector_first_come_first_served() -> None:
+    a = vehicle("A", arrival="2026-11-24T18:00:00+08:00")
+    b = vehicle("B", arrival="2026-11-24T18:15:00+08:00")
+    p = problem(night([a, b], [connector("C0")]))
+    s = uncontrolled(p)
+    assert s.vehicle("A").plug_in_slot == 4 and s.vehicle("A").plug_out_slot == 8
+    assert s.vehicle("B").plug_in_slot == 8
+    assert not s.unmet and check(p, s).ok
+
+
+def test_optimiser_reports_savings_and_never_loses_to_baselines() -> None:
+    p = synthetic_depot(20, seed=2)
+    s = schedule(p, time_limit_s=20)
+    assert set(s.baselines) == {"uncontrolled", "edf", "timer"}
+    for b in s.baselines.values():
+        assert b.savings_cny == pytest.approx(b.cost.total - s.cost.total)
+        assert b.savings_cny >= -1e-6
+    assert s.baselines["uncontrolled"].savings_pct >= 40.0
+    assert check(p, s).ok

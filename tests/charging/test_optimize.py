@@ -1,0 +1,207 @@
+"""The optimiser on small cases with known answers; every schedule also passes the checker."""
+
+import numpy as np
+import pytest
+
+from charging.check import check
+from charging.optimize import schedule
+from tests.charging.scenarios import connector, night, problem, vehicle
+
+HOURLY = {"start": "2026-11-24T00:00:00+08:00", "end": "2026-11-24T04:00:00+08:00", "slot_minutes": 60}
+FOUR_PRICES = [{"start": "00:00", "end": "01:00", "price": 1.0}, {"start": "01:00", "end": "02:00", "price": 0.5},
+               {"start": "02:00", "end": "03:00", "price": 0.2}, {"start": "03:00", "end": "24:00", "price": 0.8}]
+
+
+def four_slots(efficiency: float = 1.0, tariff: dict | None = None, **kw):
+    """One vehicle, 4 hourly slots priced 1.0 / 0.5 / 0.2 / 0.8 CNY/kWh, needs 15 kWh at up to 10 kW."""
+    v = vehicle("V", arrival="2026-11-24T00:00:00+08:00", departure="2026-11-24T04:00:00+08:00",
+                energy_arrival_kwh=10.0, energy_target_kwh=25.0, max_kw=10.0)
+    data = night([v], [connector("C", max_kw=10.0, efficiency=efficiency)], **kw)
+    data["tariff"] = {"periods": FOUR_PRICES, **(tariff or {})}
+    data.update(HOURLY)
+    return data
+
+
+def solved(data, **kw):
+    p = problem(data)
+    s = schedule(p, time_limit_s=20, **kw)
+    report = check(p, s)
+    assert report.ok, report.violations
+    return p, s
+
+
+def test_lp_matches_hand_computed_optimum() -> None:
+    _, s = solved(four_slots())
+    assert s.status == "optimal"
+    assert s.vehicles[0].power_kw == pytest.approx((0.0, 5.0, 10.0, 0.0), abs=1e-6)
+    assert s.cost.total == pytest.approx(10 * 0.2 + 5 * 0.5)
+
+
+def test_efficiency_raises_grid_energy() -> None:
+    _, s = solved(four_slots(efficiency=0.8))  # 15 kWh in the battery = 18.75 kWh from the grid
+    assert s.cost.total == pytest.approx(10 * 0.2 + 8.75 * 0.5)
+    assert s.vehicles[0].energy_departure_kwh == pytest.approx(25.0)
+
+
+def test_demand_charge_only_above_month_peak() -> None:
+    data = four_slots(tariff={"demand_charge_per_kw_month": 1.0, "month_peak_kw_so_far": 5.0})
+    _, s = solved(data)
+    # Hand optimum: 5 kW in the three cheapest slots (0.5 + 0.2 + 0.8) x 5 = 7.5, no peak increase.
+    assert s.cost.total == pytest.approx(7.5)
+    assert s.cost.demand == pytest.approx(0.0)
+
+
+def test_valley_shifting() -> None:
+    p, s = solved(night([vehicle("V1"), vehicle("V2", arrival="2026-11-24T17:30:00+08:00")]))
+    for v in s.vehicles:
+        hours = {p.slot_starts[t].hour for t, kw in enumerate(v.power_kw) if kw > 1e-6}
+        assert hours and hours <= set(range(0, 8)), hours
+    assert s.baselines["uncontrolled"].savings_pct > 40
+
+
+def test_site_limit_respected_and_all_served() -> None:
+    vs = [vehicle(f"V{i}", departure="2026-11-25T01:00:00+08:00") for i in range(3)]
+    p, s = solved(night(vs, site={"import_limit_kw": 50.0}))
+    assert max(s.site_import_kw) <= 50.0 + 1e-6
+    assert not s.unmet
+    # only 50 kWh fit in the 00:00-01:00 valley, the rest is bought at the flat price
+    assert s.cost.energy > 120 * 0.38 * 0.68 + 1.0
+
+
+def test_group_limit_respected() -> None:
+    vs = [vehicle(f"V{i}", departure="2026-11-25T01:00:00+08:00") for i in range(2)]
+    cs = [connector(f"C{i}", group="CAB1") for i in range(2)]
+    p, s = solved(night(vs, cs, groups=[{"id": "CAB1", "max_kw": 50.0}]))
+    total = np.sum([v.power_kw for v in s.vehicles], axis=0)
+    assert total.max() <= 50.0 + 1e-6 and total.max() > 49.0
+    assert not s.unmet
+
+
+def test_connector_sharing_contiguous_and_exclusive() -> None:
+    vs = [vehicle(f"V{i}") for i in range(3)]
+    p, s = solved(night(vs, [connector("C0")]))
+    assert not s.unmet
+    spans = sorted((v.plug_in_slot, v.plug_out_slot) for v in s.vehicles)
+    assert all(v.connector == "C0" for v in s.vehicles)
+    assert all(b1 <= a2 for (_, b1), (a2, _) in zip(spans, spans[1:]))
+    assert s.gap is not None and s.gap <= 0.01 and s.lp_bound is not None
+
+
+def test_too_few_connectors_reported() -> None:
+    vs = [vehicle(f"V{i}", arrival="2026-11-24T18:00:00+08:00", departure="2026-11-24T19:00:00+08:00")
+          for i in range(3)]
+    p, s = solved(night(vs, [connector("C0")]))
+    assert sum(u.shortfall_kwh for u in s.unmet) == pytest.approx(120 - 40, abs=1e-3)
+    assert s.unmet and all(u.reason.startswith("too few connectors") for u in s.unmet)
+
+
+def test_unservable_stay_too_short_and_site_limit_reasons() -> None:
+    short = vehicle("SHORT", arrival="2026-11-24T18:00:00+08:00", departure="2026-11-24T19:00:00+08:00",
+                    energy_target_kwh=80.0)  # 60 kWh in 1 h at 40 kW: 40 kWh at most
+    ok = vehicle("OK")
+    p, s = solved(night([short, ok]))
+    (u,) = s.unmet
+    assert u.id == "SHORT" and u.shortfall_kwh == pytest.approx(20.0, abs=1e-4)
+    assert "stay too short" in u.reason
+    limited = vehicle("LIM", arrival="2026-11-24T18:00:00+08:00", departure="2026-11-24T19:00:00+08:00")
+    p, s = solved(night([limited], site={"import_limit_kw": 10.0}))
+    (u,) = s.unmet
+    assert u.shortfall_kwh == pytest.approx(30.0, abs=1e-4) and u.reason.startswith("site limit")
+
+
+def test_stationary_battery_charges_in_valley_discharges_in_peak() -> None:
+    data = night([], [connector("C0")], site={
+        "base_load_kw": 50.0,
+        "battery": {"capacity_kwh": 100.0, "max_kw": 50.0, "efficiency": 0.95, "initial_kwh": 0.0},
+    })
+    data.update(start="2026-11-24T06:00:00+08:00", end="2026-11-24T12:00:00+08:00")
+    data["site"]["base_load_kw"] = 50.0
+    p, s = solved(data)
+    hours = [t.hour for t in p.slot_starts]
+    charge = [kw for h, kw in zip(hours, s.battery_kw) if h < 8]
+    discharge = [kw for h, kw in zip(hours, s.battery_kw) if 10 <= h < 12]
+    assert max(charge) > 1.0 and min(discharge) < -1.0
+    assert all(kw >= -1e-6 for kw in charge) and all(kw <= 1e-6 for kw in discharge)
+    without = dict(data, site={k: v for k, v in data["site"].items() if k != "battery"})
+    _, s0 = solved(without)
+    assert s.cost.total < s0.cost.total - 1.0
+
+
+def test_pv_lowers_bought_energy() -> None:
+    v = vehicle("V", arrival="2026-11-24T08:00:00+08:00", departure="2026-11-24T16:00:00+08:00")
+    data = night([v])
+    data.update(start="2026-11-24T08:00:00+08:00", end="2026-11-24T16:00:00+08:00")
+    p0, s0 = solved(data)
+    pv = [20.0 if 8 <= k < 24 else 0.0 for k in range(32)]  # 10:00-14:00
+    data["site"]["pv_kw"] = pv
+    p1, s1 = solved(data)
+    bought0 = sum(max(0.0, x) for x in s0.site_import_kw) * 0.25
+    bought1 = sum(max(0.0, x) for x in s1.site_import_kw) * 0.25
+    assert bought1 < bought0 - 30.0
+    assert s1.cost.energy < s0.cost.energy
+
+
+def test_dr_cap_lowers_import_in_window() -> None:
+    _, s0 = solved(four_slots())
+    event = {"id": "dr", "start": "2026-11-24T02:00:00+08:00", "end": "2026-11-24T03:00:00+08:00",
+             "type": "cap", "max_import_kw": 2.0}
+    _, s1 = solved(four_slots(dr_events=[event]))
+    assert s0.site_import_kw[2] == pytest.approx(10.0)
+    assert s1.site_import_kw[2] <= 2.0 + 1e-6
+    assert s1.cost.total == pytest.approx(2 * 0.2 + 10 * 0.5 + 3 * 0.8)
+
+
+def test_dr_reduction_reward() -> None:
+    event = {"id": "dr", "start": "2026-11-24T02:00:00+08:00", "end": "2026-11-24T03:00:00+08:00",
+             "type": "reduction_reward", "reference_kw": 10.0, "rate_cny_per_kwh": 1.0}
+    _, s = solved(four_slots(dr_events=[event]))
+    assert s.site_import_kw[2] == pytest.approx(0.0, abs=1e-6)
+    assert s.cost.total == pytest.approx(10 * 0.5 + 5 * 0.8 - 10 * 1.0)
+
+
+def test_v2g_discharges_for_a_dr_reward() -> None:
+    v = vehicle("V", v2g=True, energy_arrival_kwh=60.0, energy_target_kwh=60.0)
+    event = {"id": "sz", "start": "2026-11-24T18:00:00+08:00", "end": "2026-11-24T19:00:00+08:00",
+             "type": "discharge_reward", "rate_cny_per_kwh": 4.0, "source": "sz_v2g_dr_2024_05_15"}
+    data = night([v], [connector("C", v2g=True, efficiency=0.95)], site={"export_limit_kw": 100.0},
+                 dr_events=[event])
+    p, s = solved(data)
+    window = [kw for t, kw in zip(p.slot_starts, s.vehicles[0].power_kw) if t.hour == 18]
+    assert min(window) < -1.0
+    assert s.cost.dr < 0
+    assert s.vehicles[0].energy_departure_kwh == pytest.approx(60.0, abs=1e-3)
+    # the same vehicle on a non-V2G connector cannot discharge
+    data["connectors"][0]["v2g"] = False
+    _, s2 = solved(data)
+    assert min(s2.vehicles[0].power_kw) >= 0
+
+
+def test_objectives_all_reported_and_each_wins_its_own() -> None:
+    vs = [vehicle(f"V{i}", departure="2026-11-25T02:00:00+08:00") for i in range(4)]
+    carbon = [0.9] * 24
+    carbon[21] = 0.1  # cleanest hour 21:00-22:00 (flat price band)
+    data = night(vs, carbon_kg_per_kwh=carbon)
+    results = {obj: solved(data, objective=obj)[1] for obj in ("cost", "peak", "carbon")}
+    for s in results.values():
+        assert set(s.objectives) == {"cost", "peak_kw", "carbon_kg"}
+    assert results["cost"].cost.total <= min(r.cost.total for r in results.values()) + 1e-6
+    assert results["peak"].peak_kw <= min(r.peak_kw for r in results.values()) + 1e-6
+    assert results["carbon"].carbon_kg <= min(r.carbon_kg for r in results.values()) + 1e-6
+    assert results["carbon"].carbon_kg < results["cost"].carbon_kg
+
+
+def test_taper_respected() -> None:
+    v = vehicle("V", energy_arrival_kwh=40.0, energy_target_kwh=95.0, taper_soc=0.5)
+    p, s = solved(night([v]))
+    power = [kw for kw in s.vehicles[0].power_kw if kw > 1e-6]
+    assert not s.unmet and min(power) < 40.0 - 1.0
+
+
+def test_pdlp_agrees_with_glop() -> None:
+    _, s = solved(four_slots(), lp_solver="pdlp")
+    assert s.cost.total == pytest.approx(4.5, rel=1e-3)
+
+
+def test_bad_objective_rejected() -> None:
+    with pytest.raises(ValueError, match="objective"):
+        schedule(problem(four_slots()), objective="speed")

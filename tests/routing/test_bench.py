@@ -1,0 +1,188 @@
+"""Benchmark harness and CLI: instance selection, gaps, PyVRP peer, a tiny end-to-end run, every answer checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fleet.cli.main import app
+from routing.bench import (
+    BenchConfig,
+    gap_pct,
+    locate_bench_dir,
+    reference_distance,
+    run_bench,
+    run_pyvrp,
+    select_instances,
+)
+from routing.check_bench import check_result_file
+from routing.io.bks import BestKnown
+from routing.io.json_io import write_problem_json
+from routing.problem import Battery, Job, Location, Objective, RoutingProblem, TimeWindow, VehicleType
+from tests.routing.bench_data import bench_dir
+
+runner = CliRunner()
+
+
+def test_locate_bench_dir_explicit_and_missing(tmp_path: Path) -> None:
+    assert locate_bench_dir(bench_dir()) == bench_dir()
+    with pytest.raises(FileNotFoundError, match="no benchmark folder"):
+        locate_bench_dir(tmp_path)
+
+
+def test_select_instances_filters_and_errors() -> None:
+    bd = bench_dir()
+    assert len(select_instances(bd, "solomon")) == 56
+    assert [r.name for r in select_instances(bd, "solomon", ["r101", "C201"])] == ["R101", "C201"]
+    small = select_instances(bd, "evrptw", sizes=[5, 10])
+    assert len(small) == 24 and {r.size for r in small} == {5, 10}
+    assert len(select_instances(bd, "evrptw", sizes=[100])) == 56
+    with pytest.raises(ValueError, match=r"unknown solomon instance\(s\) \['X1'\]"):
+        select_instances(bd, "solomon", ["X1"])
+    with pytest.raises(ValueError, match=r"--size \[7\]: evrptw has sizes \[5, 10, 15, 100\]"):
+        select_instances(bd, "evrptw", sizes=[7])
+    with pytest.raises(ValueError, match="unknown suite"):
+        select_instances(bd, "cvrp")
+
+
+def test_gap_is_signed_and_uses_the_right_reference() -> None:
+    bks = BestKnown("R101", 19, 1650.80, distance_only=1642.88)
+    assert reference_distance(bks, Objective.HIERARCHICAL) == 1650.80
+    assert reference_distance(bks, Objective.DISTANCE) == 1642.88
+    assert gap_pct(1667.308, 1650.80) == pytest.approx(1.0, abs=1e-3)
+    assert gap_pct(1634.292, 1650.80) == pytest.approx(-1.0, abs=1e-3)
+    assert gap_pct(100.0, None) is None
+
+
+def test_pyvrp_peer_routes_are_checked() -> None:
+    (ref,) = select_instances(bench_dir(), "solomon", ["C101"])
+    result = run_pyvrp(ref, BenchConfig("solomon", 1.0, Objective.HIERARCHICAL, seed=1))
+    assert result.solver == "pyvrp"
+    assert result.feasible, result.violations
+    assert sorted(c for r in result.routes for c in r) == list(range(1, 101))
+    assert result.vehicles == len(result.routes) >= 10  # BKS fleet is 10
+    assert result.distance >= 828.93  # BKS 828.94, rounded
+
+
+def test_end_to_end_bench_runs_ours_on_evrptw_and_solomon(tmp_path: Path) -> None:
+    pytest.importorskip("routing.solve")
+    bd = bench_dir()
+    for suite, name, limit in (("evrptw", "c208C5", 1.0), ("solomon", "C101", 2.0)):
+        out = tmp_path / f"{suite}.json"
+        result = runner.invoke(app, ["bench", "routing", "--suite", suite, "--instances", name, "--time-limit",
+                                     str(limit), "--out", str(out), "--bench-dir", str(bd)])
+        assert result.exit_code == 0, result.output
+        data = json.loads(out.read_text())
+        (entry,) = data["results"]
+        assert set(entry) >= {"instance", "routes", "distance", "vehicles", "seconds", "feasible"}
+        assert entry["instance"] == name and entry["bks_vehicles"] is not None
+        ((solver, check),) = check_result_file(out, suite, bd)
+        assert solver == "evfleet"
+        assert check.feasible == entry["feasible"], check.summary()
+        assert check.vehicles == entry["vehicles"]
+        assert check.distance == pytest.approx(entry["distance"], abs=1e-4)
+        assert name in result.output and "gap" in result.output
+        if suite == "evrptw":
+            assert entry["feasible"], entry["violations"]
+            assert entry["vehicles"] == 1  # the 5-customer optimum uses one vehicle
+            assert all(isinstance(s, str) for r in entry["routes"] for s in r)
+        else:
+            assert all(isinstance(c, int) for r in entry["routes"] for c in r)
+
+
+def test_bench_cli_peer_alone_writes_peer_results(tmp_path: Path) -> None:
+    out, md = tmp_path / "r.json", tmp_path / "r.md"
+    result = runner.invoke(app, ["bench", "routing", "--suite", "solomon", "--instances", "C201", "--time-limit", "1",
+                                 "--peer", "pyvrp", "--no-ours", "--out", str(out), "--bench-dir", str(bench_dir()),
+                                 "--markdown", str(md)])
+    assert result.exit_code == 0, result.output
+    assert md.read_text().startswith("| instance | BKS veh | BKS dist | pyvrp veh |")
+    assert "| C201 | 3 | 591.56 |" in md.read_text()
+    data = json.loads(out.read_text())
+    assert data["results"] == []
+    (peer,) = data["peer_results"]
+    assert peer["solver"] == "pyvrp" and peer["instance"] == "C201" and peer["feasible"] is True
+    assert data["meta"]["summary"]["pyvrp"]["instances"] == 1
+    check = runner.invoke(app, ["route", "check-results", str(out), "--suite", "solomon", "--bench-dir",
+                                str(bench_dir())])
+    assert check.exit_code == 0, check.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--suite", "solomon", "--instances", "Z999"], "unknown solomon instance"),
+        (["--suite", "evrptw", "--peer", "pyvrp"], "Solomon suite only"),
+        (["--suite", "solomon", "--size", "5"], "--size applies to the evrptw suite only"),
+        (["--suite", "evrptw", "--size", "five"], "expected integers"),
+        (["--time-limit", "0"], "must be positive"),
+        (["--no-ours"], "nothing to run"),
+        (["--peer", "ortools"], "only 'pyvrp'"),
+    ],
+)
+def test_bench_cli_errors_are_clear(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["bench", "routing", *args, "--bench-dir", str(bench_dir())])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bench_cli_missing_bench_dir(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["bench", "routing", "--bench-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "no benchmark folder" in result.output
+
+
+def test_route_solve_and_check_cli(tmp_path: Path) -> None:
+    pytest.importorskip("routing.solve")
+    problem = RoutingProblem(
+        locations=(Location("D", x=0, y=0), Location("A", x=3, y=4), Location("B", x=6, y=8)),
+        jobs=(Job("a", "A", 100.0, (TimeWindow(0, 100),), 5.0), Job("b", "B", 100.0, (TimeWindow(0, 200),), 5.0)),
+        vehicle_types=(VehicleType("ev", 1, 1000.0, "D", battery=Battery(100.0, 0.5), speed_kmh=60.0),),
+        name="cli-tiny",
+    )
+    pfile, sfile = tmp_path / "p.json", tmp_path / "s.json"
+    write_problem_json(problem, pfile)
+    result = runner.invoke(app, ["route", "solve", str(pfile), "--time-limit", "1", "--out", str(sfile)])
+    assert result.exit_code == 0, result.output
+    sol = json.loads(sfile.read_text())
+    assert sol["totals"]["vehicles"] == 1 and sol["totals"]["distance_km"] == pytest.approx(20.0)
+    check = runner.invoke(app, ["route", "check", str(pfile), str(sfile)])
+    assert check.exit_code == 0 and "feasible" in check.output
+    # Tamper with the solution: the checker names the broken figure and exits 1.
+    sol["routes"][0]["distance_km"] = 1.0
+    sfile.write_text(json.dumps(sol))
+    bad = runner.invoke(app, ["route", "check", str(pfile), str(sfile)])
+    assert bad.exit_code == 1 and "distance_km" in bad.output
+
+
+def test_route_solve_cli_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('{"locations": [], "jobs": [], "vehicle_types": []}')
+    result = runner.invoke(app, ["route", "solve", str(path), "--time-limit", "1"])
+    assert result.exit_code == 2 and "locations" in result.output and "Traceback" not in result.output
+    missing = runner.invoke(app, ["route", "solve", str(tmp_path / "none.txt"), "--format", "solomon"])
+    assert missing.exit_code == 2 and "cannot read" in missing.output
+
+
+def test_routing_matrix_bench_cli(tmp_path: Path) -> None:
+    out = tmp_path / "m.json"
+    result = runner.invoke(app, ["bench", "routing-matrix", "--points", "300", "--repeat", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(out.read_text())["results"]
+    assert entry["points"] == 300 and len(entry["seconds"]) == 2
+    assert entry["geodesic_max_relative_error"] < 0.005
+
+
+def test_routing_city_cli_checks_every_plan(tmp_path: Path) -> None:
+    pytest.importorskip("routing.solve")
+    out = tmp_path / "c.json"
+    result = runner.invoke(app, ["bench", "routing-city", "--stops", "15", "--time-limit", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(out.read_text())["results"]
+    assert row["stops"] == 15 and row["served"] + len(row["unserved"]) == 15
+    assert row["feasible"] is True, row["violations"]
+    bad = runner.invoke(app, ["bench", "routing-city", "--stops", "10,20", "--time-limit", "1,2,3"])
+    assert bad.exit_code == 2 and "one positive --time-limit" in bad.output
