@@ -178,6 +178,11 @@ def pdf_bytes(document: dict) -> bytes:
         story += [table([["Vehicle", "From", "To", "Days"]]
                         + [[g["vehicle_id"], g["first_day"], g["last_day"], g["days"]]
                            for g in quality["gaps"][:MAX_FLAG_ROWS]])]
+        if len(quality["gaps"]) > MAX_FLAG_ROWS:
+            story += [p(f"{len(quality['gaps']) - MAX_FLAG_ROWS} more gaps in the XLSX sheet 'Data gaps'.")]
+    if quality.get("lease_problems"):
+        story += [p("Leases without a baseline (not counted): " + "; ".join(
+            f"{x['lease']} ({x['plate']}): {x['reason']}" for x in quality["lease_problems"]))]
 
     story += [p("9. Attribution and double counting", h2), p(attribution["rule"] + "."),
               p(attribution["double_counting_statement"])]
