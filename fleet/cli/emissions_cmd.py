@@ -163,6 +163,43 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                      result.files.manifest):
             console.print(f"  {path}", highlight=False)
 
+    claims_app = typer.Typer(help="The claims ledger that prevents double counting.", no_args_is_help=True)
+    app.add_typer(claims_app, name="claims", help="List or release the vehicle-days claimed by submissions.")
+    ledger_option = typer.Option(None, "--ledger", help=f"Claims ledger JSON (default: ${LEDGER_ENV} or "
+                                 "evfleet-claims.json in the working directory).")
+
+    @claims_app.command("list")
+    def claims_list(ledger: Optional[Path] = ledger_option) -> None:
+        """Print each report in the ledger with its claimant and the vehicle-days it holds."""
+        from fleet.emissions.attribution import ClaimsLedger
+
+        path = ledger or Path(os.environ.get(LEDGER_ENV, "evfleet-claims.json"))
+        try:
+            reports = ClaimsLedger.load(path).reports()
+        except ValueError as exc:
+            raise fail(f"{path}: {exc}") from None
+        table = Table(title=f"Claims in {path}")
+        for col in ("report", "claimant", "vehicle-days"):
+            table.add_column(col)
+        for report_id, (claimant, days) in reports.items():
+            table.add_row(report_id, claimant, str(days))
+        console.print(table)
+
+    @claims_app.command("release")
+    def claims_release(report_id: str = typer.Argument(..., help="Report id, e.g. submission:PCX:2026:tcsae-235."),
+                       ledger: Optional[Path] = ledger_option) -> None:
+        """Withdraw a report's claims (e.g. a submission that was never filed) so another report may claim them."""
+        from fleet.emissions.attribution import ClaimsLedger
+
+        path = ledger or Path(os.environ.get(LEDGER_ENV, "evfleet-claims.json"))
+        book = ClaimsLedger.load(path)
+        held = book.reports().get(report_id)
+        if held is None:
+            raise fail(f"report {report_id!r} holds no claims in {path}")
+        book.release(report_id)
+        book.save(path)
+        console.print(f"released {held[1]} vehicle-days of {report_id} ({held[0]}) in {path}", highlight=False)
+
     factors_app = typer.Typer(help="The emission-factor registry in the database.", no_args_is_help=True)
     app.add_typer(factors_app, name="factors", help="Load or list the emission-factor registry (versioned by key).")
 

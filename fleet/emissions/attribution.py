@@ -89,6 +89,14 @@ class ClaimsLedger:
         for vehicle_day in [vd for vd, (rid, _) in self._held.items() if rid == report_id]:
             del self._held[vehicle_day]
 
+    def reports(self) -> dict[str, tuple[str, int]]:
+        """Report id -> (claimant, vehicle-days held), sorted by report id."""
+        counts: dict[str, list] = {}
+        for report_id, claimant_id in self._held.values():
+            entry = counts.setdefault(report_id, [claimant_id, 0])
+            entry[1] += 1
+        return {k: (v[0], v[1]) for k, v in sorted(counts.items())}
+
     def holder(self, vehicle_id: str, day: date) -> tuple[str, str] | None:
         return self._held.get((vehicle_id, day))
 

@@ -289,3 +289,34 @@ def test_cli_factors_load_and_list(demo_copy, tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "diesel.density.planning" in refused.output
     report = runner.invoke(app, ["emissions", "--lessee", "PCX", "--period", "2026-11", "--db", url])
     assert "database table emissionfactor" in report.output
+
+
+def test_lessor_claimant_on_a_lease_moves_the_vehicle_and_claims_release(demo_copy, tmp_path: Path) -> None:
+    from fleet.models import Claimant
+    from fleet.models import Lease as LeaseRow
+
+    with session_scope(demo_copy) as session:
+        row = session.exec(select(LeaseRow).where(LeaseRow.code == "L-BA-001")).one()
+        row.emissions_claimant = Claimant.LESSOR
+        session.add(row)
+    with session_scope(demo_copy) as session:
+        period = parse_period("2026-11")
+        pcx = report_from_db(session, scope_for(session), "PCX", period, TCSAE_235).report
+        lessor = report_from_db(session, scope_for(session), None, period, TCSAE_235).report
+    assert lessor.party_id == "SZEL" and {r.vehicle_id for r in lessor.ex_post} == {"粤BD10001"}
+    assert "粤BD10001" not in {r.vehicle_id for r in pcx.ex_post}
+    assert {r.vehicle_id for r in pcx.attributed_elsewhere} == {"粤BD10001"}
+
+    url, ledger = str(demo_copy.url), tmp_path / "claims.json"
+    runner = CliRunner()
+    common = ["--year", "2026", "--ledger", str(ledger), "--db", url]
+    assert runner.invoke(app, ["submission", "--out", str(tmp_path / "lessor"), *common]).exit_code == 0
+    assert runner.invoke(app, ["submission", "--lessee", "FRESH", "--out", str(tmp_path / "f"), *common]).exit_code == 0
+    listing = runner.invoke(app, ["claims", "list", "--ledger", str(ledger)])
+    assert "submission:SZEL:2026:tcsae-235" in listing.output and "submission:FRESH:2026:tcsae-235" in listing.output
+    other = runner.invoke(app, ["submission", "--out", str(tmp_path / "x"), "--profile", "glec-wtw", *common])
+    assert other.exit_code == 1 and "submission:SZEL:2026:tcsae-235" in other.output
+    released = runner.invoke(app, ["claims", "release", "submission:SZEL:2026:tcsae-235", "--ledger", str(ledger)])
+    assert released.exit_code == 0 and "released" in released.output
+    again = runner.invoke(app, ["submission", "--out", str(tmp_path / "x"), "--profile", "glec-wtw", *common])
+    assert again.exit_code == 0, again.output
