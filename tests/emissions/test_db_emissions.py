@@ -320,3 +320,23 @@ def test_lessor_claimant_on_a_lease_moves_the_vehicle_and_claims_release(demo_co
     assert released.exit_code == 0 and "released" in released.output
     again = runner.invoke(app, ["submission", "--out", str(tmp_path / "x"), "--profile", "glec-wtw", *common])
     assert again.exit_code == 0, again.output
+
+
+def test_factor_table_round_trips_on_sqlite_and_postgresql(any_url: str) -> None:
+    """Every factor value survives NUMERIC storage exactly, and a reload is a no-op, on both backends."""
+    from fleet.db import make_engine
+    from fleet.migrate import upgrade
+    from fleet.models import Lessor
+
+    upgrade(any_url)
+    engine = make_engine(any_url)
+    registry = load_registry()
+    with session_scope(engine) as session:
+        session.add(Lessor(code="L", name="Lessor"))
+    with session_scope(engine) as session:
+        load_factor_table(session, scope_for(session), registry)
+    with session_scope(engine) as session:
+        stored = registry_from_table(session, scope_for(session))
+        assert list(stored) == list(registry)
+        assert load_factor_table(session, scope_for(session), registry).inserted == 0
+    engine.dispose()
