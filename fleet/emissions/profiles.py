@@ -142,6 +142,8 @@ class Profile:
     vintage: VintageRule = field(default_factory=VintageRule)
     wtw: bool = False
     ttw_diesel_ef_key: str = "diesel.ipcc2006.ef_co2_per_t"
+    gases: str = ("CO2 only: CH4 and N2O (about 1 % of diesel CO2e, registry key diesel.road.ch4_n2o_share, "
+                  "unverified) are excluded; figures labelled tCO2e are tCO2")
     to_confirm: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
@@ -203,6 +205,7 @@ GLEC_WTW = Profile(
     grid_basis="proxy: MEE national grid-average CO2 factor (a China WTW electricity factor was not located)",
     tdl_key="tdl.cdm_tool05.project_default",
     wtw=True,
+    gases="CO2e for the diesel WTW factor; the electricity proxy is a CO2-only grid factor",
     baseline_method="distance",
     to_confirm=(
         ("China WTW electricity factor incl. upstream and T&D (not located; MEE grid average + TOOL05 20 % TDL "

@@ -205,6 +205,7 @@ def build_document(report: EmissionsReport, book: LeaseBook, project: ProjectInf
             "version": profile.version,
             "source": profile.source,
             "boundary": profile.boundary,
+            "gases": profile.gases,
             "baseline_method": profile.baseline_method,
             "grid_basis": profile.grid_basis,
             "grid_factor": {"key": resolved.grid_ef.key, "value": resolved.grid_ef.value,

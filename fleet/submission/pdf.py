@@ -118,7 +118,7 @@ def pdf_bytes(document: dict) -> bytes:
                 f"{method['baseline_method']}."),
               p("4. Methodology", h2),
               p(f"{method['name']} ({method['profile_id']}), version {method['version']}. Source: {method['source']}. "
-                f"Boundary: {method['boundary']}. Grid factor: {method['grid_basis']}."),
+                f"Boundary: {method['boundary']}. Gases: {method['gases']}. Grid factor: {method['grid_basis']}."),
               p(f"Grid factor {method['grid_factor']['key']} = {method['grid_factor']['value']} kgCO2/kWh. "
                 + (method["grid_factor"]["vintage"]["explanation"] + "." if method["grid_factor"]["vintage"] else "")),
               p(f"Sign: {method['reduction_sign']}.")]
