@@ -171,8 +171,9 @@ def read_context(session: Session, scope: Scope) -> DbContext:
 def read_metered(session: Session, scope: Scope, ctx: DbContext, period: Period) -> list[VehicleDay]:
     """Metered vehicle-days in the period; charging sessions fill a missing charger reading.
 
-    Sessions count on the local (Asia/Shanghai) date they start. A day's `kwh_charger` from the trip record
-    wins over sessions, so energy is never counted from both.
+    Sessions count on the local (Asia/Shanghai) date they end, so an overnight charge belongs to the day it
+    powers (as a ChargingPlan belongs to its service date). A day's `kwh_charger` from the trip record wins
+    over sessions, so energy is never counted from both.
     """
     return read_metered_with_flags(session, scope, ctx, period)[0]
 
@@ -184,7 +185,7 @@ def read_metered_with_flags(session: Session, scope: Scope, ctx: DbContext, peri
     sessions: dict[tuple[int, dt.date], float] = defaultdict(float)
     session_refs: dict[tuple[int, dt.date], list[str]] = defaultdict(list)
     for s in list_rows(session, scope, ChargingSession):
-        day = s.started_at.date()
+        day = s.ended_at.date()
         if period.contains(day):
             sessions[(s.vehicle_id, day)] += s.kwh
             session_refs[(s.vehicle_id, day)].append(str(s.id))

@@ -241,7 +241,8 @@ def test_ex_ante_reads_current_route_and_charging_plans(demo_copy) -> None:
 
 
 def test_charging_sessions_fill_a_missing_charger_reading(demo_copy, tmp_path: Path) -> None:
-    """A trip with vehicle-side kWh only takes the charger kWh of that day's sessions (local start date)."""
+    """A trip with vehicle-side kWh only takes the charger kWh of the sessions ending that (local) day, the
+    overnight one included."""
     from fleet.importers import import_file
 
     trips = tmp_path / "trips.csv"
@@ -249,9 +250,9 @@ def test_charging_sessions_fill_a_missing_charger_reading(demo_copy, tmp_path: P
                      "粤BD10002,2026-11-26,100.0,18.0,,\n", encoding="utf-8")
     sessions = tmp_path / "charging.csv"
     sessions.write_text("plate,depot_code,connector_code,started_at,ended_at,kwh,cost_cny\n"
-                        "粤BD10001,SZ-BA,,2026-11-26 00:30,2026-11-26 02:00,12.5,\n"
+                        "粤BD10001,SZ-BA,,2026-11-25 23:50,2026-11-26 02:00,12.5,\n"
                         "粤BD10001,SZ-BA,,2026-11-26 12:00,2026-11-26 12:40,8.0,\n"
-                        "粤BD10001,SZ-BA,,2026-11-25 23:50,2026-11-26 01:00,99.0,\n", encoding="utf-8")
+                        "粤BD10001,SZ-BA,,2026-11-25 10:00,2026-11-25 11:00,99.0,\n", encoding="utf-8")
     with session_scope(demo_copy) as session:
         scope = scope_for(session)
         import_file(session, scope, "trips", trips)
@@ -265,7 +266,7 @@ def test_charging_sessions_fill_a_missing_charger_reading(demo_copy, tmp_path: P
     assert lease.charging_efficiency is not None and lease.charging_efficiency < 1
     assert days["粤BD10002"].grid_kwh == pytest.approx(18.0 / lease.charging_efficiency)
     assert "chargingsession" not in days["粤BD10002"].row_ref
-    # the 99 kWh session starting 2026-11-25 23:50 has no trip that day: flagged, not counted
+    # the 99 kWh session ending on 2026-11-25 has no trip that day: flagged, not counted
     with session_scope(demo_copy) as session:
         eve = report_from_db(session, scope_for(session), "PCX", parse_period("2026-11-25"), TCSAE_235).report
     (orphan,) = [f for f in eve.flags if f.code == "charging_without_trip"]
