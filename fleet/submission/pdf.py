@@ -148,6 +148,8 @@ def pdf_bytes(document: dict) -> bytes:
                      ["Grid electricity [kWh]", format_value(post["grid_kwh"], "kWh"),
                       format_value(ante.get("grid_kwh"), "kWh")],
                      ["Vehicle-days", post["vehicle_days"], ante.get("vehicle_days", "n/a")]]),
+              p("Ex-ante basis: {route_plan_days} vehicle-days from route plans, {lease_expectation_days} from the "
+                "leases' expected km per year, {other_days} other.".format(**results["ex_ante_basis"])),
               Spacer(1, 4 * mm),
               Image(io.BytesIO(_chart_png(results["monthly"])), width=170 * mm, height=73 * mm),
               table([["Month", "Ex-post reduction [tCO2e]", "Ex-ante reduction [tCO2e]", "Vehicle-days"]]
