@@ -345,6 +345,10 @@ class RoutePlan(OwnedMixin, table=True):
     total_cost_fen: int = 0
     unserved: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     solver_stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The exact solver input and output (JSON of routing/charging), so any stored plan can be re-checked by the
+    # independent checkers and every figure traced back to its inputs.
+    problem: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    solution: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
     __table_args__ = (sa.UniqueConstraint("depot_id", "service_date", "version"),)
 
@@ -391,6 +395,10 @@ class ChargingPlan(OwnedMixin, table=True):
     baselines: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     unmet: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     solver_stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The exact solver input and output (JSON of routing/charging), so any stored plan can be re-checked by the
+    # independent checkers and every figure traced back to its inputs.
+    problem: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    solution: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
     __table_args__ = (sa.UniqueConstraint("depot_id", "service_date", "version"),)
 

@@ -1,9 +1,209 @@
-"""Commands of this capability (none yet)."""
+"""`evfleet nightly` (plan every depot for a date) and `evfleet jobs` (what the nightly runs did)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from typing import Optional
+
 import typer
+from rich.table import Table
+
+from fleet.cli.common import DB_OPTION, LESSEE_OPTION, console, err_console, fail, is_terminal, scoped_session
+from fleet.db import database_url, get_engine, redact
+
+
+def _parse_date(text: str | None, default: dt.date | None = None) -> dt.date:
+    if not text:
+        if default is None:
+            raise fail("--date is required (YYYY-MM-DD)")
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise fail(f"--date {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _prepare_demo(url: str) -> None:
+    from data.loader import DemoAlreadyLoaded, load_demo
+    from fleet.migrate import upgrade
+
+    upgrade(url)
+    try:
+        counts = load_demo(get_engine(url))
+        err_console.print(f"demo loaded into {redact(url)}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    except DemoAlreadyLoaded:
+        pass
+
+
+def _default_date(url: str) -> dt.date:
+    from fleet.reports import next_service_date
+
+    with scoped_session(url) as (session, scope):
+        day = next_service_date(session, scope, dt.date.today())
+    if day is None:
+        raise fail("no orders in the database: give --date or import orders first")
+    return day
+
+
+def print_nightly_summary(summary, emissions: dict[str, float] | None = None) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title=f"Nightly plan for {summary.service_date} (run {summary.run_key}, {summary.seconds:.1f} s)")
+    for col in ("depot", "status", "orders", "unserved", "trucks used (EV)", "km", "route kWh", "diesel L",
+                "charging kWh", "charging CNY", "uncontrolled CNY", "saving", "peak kW", "tCO2e avoided"):
+        table.add_column(col, justify="left" if col in ("depot", "status") else "right")
+    for o in summary.outcomes:
+        r = o.result
+        if r is None:
+            table.add_row(o.depot_code, f"[red]{o.status}[/]", "", "", "", "", "", "", "", "", "", "", "", "",)
+            continue
+        saving = r["savings_vs_uncontrolled_pct"]
+        avoided = (emissions or {}).get(o.depot_code)
+        table.add_row(
+            o.depot_code, o.status, str(r["orders"]), str(r["unserved"]),
+            f"{r['vehicles_used']} ({r['electric_used']})", f"{r['km']:,.1f}", f"{r['route_kwh']:,.1f}",
+            f"{r['litres']:,.1f}", f"{r['charging_kwh']:,.1f}", f"{r['charging_cost_cny']:,.2f}",
+            "-" if r["uncontrolled_cost_cny"] is None else f"{r['uncontrolled_cost_cny']:,.2f}",
+            "-" if saving is None else f"{saving:.1f} %", f"{r['peak_kw']:,.1f}",
+            "-" if avoided is None else f"{avoided:.3f}",
+        )
+    console.print(table)
+    for o in summary.failed:
+        err_console.print(f"[red]{o.depot_code} failed[/] after {o.attempts} attempt(s): {o.error}", highlight=False)
+    if summary.skipped:
+        console.print(f"already succeeded, not re-run: {', '.join(summary.skipped)}")
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this module's commands to the `evfleet` app and its `bench` group."""
+    @app.command("nightly")
+    def nightly_cmd(
+        date: Optional[str] = typer.Option(None, "--date", help="Service date YYYY-MM-DD (default: next day with orders)."),
+        depots: Optional[str] = typer.Option(None, "--depots", help="Comma-separated depot codes (default: all)."),
+        workers: Optional[int] = typer.Option(None, "--workers", help="Dask worker processes (1 = in-process)."),
+        scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Existing Dask scheduler, tcp://host:8786."),
+        time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Routing seconds per depot."),
+        charging_time_limit: Optional[float] = typer.Option(None, "--charging-time-limit", help="Charging seconds per depot."),
+        deadline: Optional[float] = typer.Option(None, "--deadline", help="Global deadline for the batch [s]."),
+        retries: Optional[int] = typer.Option(None, "--retries", help="Extra attempts per depot after a failure."),
+        seed: Optional[int] = typer.Option(None, "--seed", help="Solver seed (reproducible plans)."),
+        resume: bool = typer.Option(False, "--resume", help="Re-run only depots whose last run for the date failed or is missing."),
+        demo: bool = typer.Option(False, "--demo", help="Create the schema and load the demo data first if missing."),
+        config: Optional[str] = typer.Option(None, "--config", help="TOML file with a [nightly] table (default evfleet.toml)."),
+        db: Optional[str] = DB_OPTION,
+    ) -> None:
+        """Plan tomorrow's routes and overnight charging for every depot; exit 1 if any depot failed."""
+        from fleet.nightly import NightlyConfig, run_nightly
+        from fleet.pipeline import RunOptions
+        from fleet.settings import load_settings
+
+        url = database_url(db)
+        try:
+            settings = load_settings(config, workers=workers, scheduler=scheduler, time_limit_s=time_limit,
+                                     charging_time_limit_s=charging_time_limit, retries=retries, deadline_s=deadline,
+                                     seed=seed)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        if demo:
+            _prepare_demo(url)
+        day = _parse_date(date, None) if date else _default_date(url)
+        cfg = NightlyConfig(
+            service_date=day, db_url=url, depot_codes=tuple(c.strip() for c in depots.split(",")) if depots else (),
+            workers=settings.workers, scheduler=settings.scheduler, retries=settings.retries,
+            deadline_s=settings.deadline_s, resume=resume, lessor_code=settings.lessor,
+            options=RunOptions(time_limit_s=settings.time_limit_s, charging_time_limit_s=settings.charging_time_limit_s,
+                               seed=settings.seed),
+        )
+        where = settings.scheduler or (f"{settings.workers} local worker processes" if settings.workers > 1 else "in-process")
+        err_console.print(f"nightly {day} on {redact(url)}: {where}, {settings.time_limit_s:g} s routing per depot")
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        try:
+            summary = _run_with_progress(cfg, run_nightly)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        print_nightly_summary(summary, _emissions_by_depot(url, summary))
+        if not summary.ok:
+            raise typer.Exit(1)
+
+    @bench.command("nightly")
+    def bench_nightly_cmd(
+        depots: int = typer.Option(40, "--depots", help="Synthetic depots to plan."),
+        orders: int = typer.Option(40, "--orders", help="Orders per synthetic depot."),
+        time_limit: float = typer.Option(3.0, "--time-limit", help="Routing seconds per depot."),
+        workers: str = typer.Option("1,2", "--workers", help="Worker counts to compare, comma-separated."),
+        seed: int = typer.Option(0, "--seed", help="Seed for the synthetic orders and the solvers."),
+        out: Optional[str] = typer.Option(None, "--out", help="Write the results as JSON here."),
+    ) -> None:
+        """Throughput of the nightly fan-out with 1 and 2 workers on synthetic depots (speed-up table)."""
+        import os
+        from pathlib import Path
+
+        from fleet.bench_nightly import run_bench, write_json
+
+        counts = tuple(int(w) for w in workers.split(","))
+        rows = run_bench(depots, orders, time_limit, seed, counts)
+        table = Table(title=f"bench nightly: {depots} synthetic depots, {orders} orders each, {time_limit:g} s routing")
+        for col in ("workers", "succeeded", "seconds", "depots/min", "speed-up"):
+            table.add_column(col, justify="right")
+        for r in rows:
+            table.add_row(str(r.workers), f"{r.succeeded}/{r.depots}", f"{r.seconds:.1f}", f"{r.depots_per_minute:.1f}",
+                          f"{r.speedup:.2f}x")
+        console.print(table)
+        if out:
+            write_json(rows, Path(out), {"depots": depots, "orders": orders, "time_limit_s": time_limit, "seed": seed,
+                                         "cpus": os.cpu_count()})
+            console.print(f"wrote {out}")
+
+    @app.command("jobs")
+    def jobs_cmd(
+        date: Optional[str] = typer.Option(None, "--date", help="Only runs for this service date."),
+        lessee: Optional[str] = LESSEE_OPTION,
+        db: Optional[str] = DB_OPTION,
+    ) -> None:
+        """List nightly job runs per depot-day: status, attempts, duration, error."""
+        from fleet.models import Depot
+        from fleet.nightly import jobs_for
+        from fleet.scope import list_rows
+
+        day = _parse_date(date) if date else None
+        with scoped_session(db, lessee) as (session, scope):
+            depots = {d.id: d.code for d in list_rows(session, scope, Depot)}
+            rows = jobs_for(session, scope, day)
+            table = Table(title="Nightly job runs" + (f" for {day}" if day else " (newest first)"))
+            for col in ("id", "run", "date", "depot", "status", "attempts", "seconds", "error"):
+                table.add_column(col)
+            for j in rows:
+                colour = {"failed": "red", "succeeded": "green"}.get(j.status.value, "yellow")
+                table.add_row(str(j.id), j.run_key, j.service_date.isoformat(), depots.get(j.depot_id, "?"),
+                              f"[{colour}]{j.status.value}[/]", str(j.attempt),
+                              "" if j.duration_s is None else f"{j.duration_s:.1f}", (j.error or "")[:100])
+        console.print(table)
+
+
+def _run_with_progress(cfg, run):  # type: ignore[no-untyped-def]
+    """A progress bar on a terminal; plain log lines otherwise (cron, CI)."""
+    if is_terminal():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("[bold]nightly"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.description}"), console=err_console) as bar:
+            task = bar.add_task("", total=None)
+
+            def step(outcome, done, total):  # type: ignore[no-untyped-def]
+                bar.update(task, total=total, completed=done, description=f"{outcome.depot_code} {outcome.status}")
+
+            return run(cfg, progress=step)
+
+    def line(outcome, done, total):  # type: ignore[no-untyped-def]
+        err_console.print(f"{dt.datetime.now().isoformat(timespec='seconds')} [{done}/{total}] {outcome.depot_code} "
+                          f"{outcome.status} in {outcome.seconds:.1f} s" + (f": {outcome.error}" if outcome.error else ""),
+                          highlight=False)
+
+    return run(cfg, progress=line)
+
+
+def _emissions_by_depot(url: str, summary) -> dict[str, float] | None:  # type: ignore[no-untyped-def]
+    """Ex-ante tCO2e avoided by tomorrow's planned routes, per depot (None until the emissions module is in)."""
+    try:
+        from fleet.emissions_bridge import planned_avoided_t  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return planned_avoided_t(url, summary)

@@ -1,0 +1,361 @@
+"""Database adapters: leases and their context -> finance inputs, portfolio reports, saved scenarios.
+
+All reads go through `fleet.scope` so a lessee sees only its own leases. Each input is taken from the most
+specific place the database offers, and the report says where (`sources`):
+
+- km/yr: `Lease.expected_km_per_year`, else metered `VehicleDay` km annualised (mean per day with records × 365),
+  else the default (METHODOLOGY.md §4).
+- energy at the meter [kWh/100km]: metered Σ kwh_charger / Σ km of the vehicle, else the model's mean of empty and
+  full consumption ÷ the mean efficiency of the depot's connectors (vehicle-side kWh -> grid-side), else default.
+- electricity [CNY/kWh]: the depot's current charging plans, Σ total_cost ÷ Σ kWh (the charging module's
+  scheduled cost), else the depot tariff's lowest base-period price (overnight valley charging), else default.
+- diesel alternative: the lease's replaced diesel model (L/100km, price as a new truck to 'buy'); its residual
+  value uses the default residual share (FINANCE.md L2, assumed).
+- driver time lost to charging [h/1000km]: hours at `station` stops ÷ routed km in the current route plans.
+- carbon: the lease's `emissions_claimant` takes all of the tonnes (METHODOLOGY.md §3, one claimant); avoided
+  kg/km comes from the caller (`avoided_kg_per_km`, the emissions module's figure per lease) or the default.
+
+`MISSING_FIELDS` lists what the schema lacks for lease economics; those inputs take documented defaults.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, func
+
+from fleet.models import (
+    ChargingPlan,
+    Claimant,
+    Connector,
+    Depot,
+    FinanceScenario,
+    Lease,
+    Lessee,
+    PlanStatus,
+    Repayment,
+    RoutePlan,
+    RouteStop,
+    Tariff,
+    Vehicle,
+    VehicleDay,
+    VehicleModel,
+)
+from fleet.scope import Scope, ScopeError, add_rows, list_rows, select_rows
+
+from . import report as rep
+from .assumptions import ASSUMPTIONS, UsedAssumption, assumptions_in, default
+from .errors import FinanceInputError
+from .evaluate import evaluate
+from .inputs import Carbon, LeaseTerms, LesseeInputs, Loan, Scenario, Usage
+from .lessor import PortfolioLease, PortfolioResult, evaluate_portfolio
+from .scenario import ScenarioFile, scenario_file_from_dict
+from .sensitivity import tornado as run_tornado
+
+#: Inputs the schema (fleet/models.py at merge 0f24fda) does not hold; the documented default is used instead.
+MISSING_FIELDS: tuple[str, ...] = (
+    "Lease.rent_in_advance (rent timing; default: in advance)",
+    "Lease.insurance_by_lessor (default: same as maintenance_by_lessor)",
+    "Lease/VehicleModel EV maintenance CNY/km and insurance CNY/month (default 0, unsourced)",
+    "Lease battery reserve CNY/kWh or planned replacement (default 0.0625 CNY/kWh, CHARGING.md)",
+    "Lessor discount rate and tax rate (defaults 6 % and 25 %)",
+    "Lessee diesel truck market value / residual (default: replaced model's price, 20 % residual)",
+    "Per-lease avoided emissions kgCO2/km (default METHODOLOGY.md §4 until the emissions module provides it)",
+    "Lessee driver cost per hour and charging-stop hours (default 0; later from routing)",
+)
+
+
+@dataclass(frozen=True)
+class DbLease:
+    """One lease as finance inputs, with where each context input came from."""
+
+    code: str
+    lessee_code: str
+    item: PortfolioLease
+    lessee: LesseeInputs
+    sources: dict[str, str]
+    """Where each context input came from (field -> description)."""
+    db_fields: frozenset[str] = frozenset()
+    """Input fields read from the database, so never reported as defaults even if equal to one."""
+
+    def defaults_used(self) -> list[UsedAssumption]:
+        """Sourced defaults this lease still relies on (value-equal fields read from the database excluded)."""
+        used = [u for u in assumptions_in(self.scenario()) if u.field not in self.db_fields]
+        if "lessee.diesel_truck_value" in self.db_fields:
+            used.append(UsedAssumption("lessee.diesel_residual_value", ASSUMPTIONS["residual_share"]))
+        return used
+
+    def scenario(self) -> Scenario:
+        """The lease as a full scenario (lessor + lessee view)."""
+        return Scenario(name=f"lease {self.code}", description=f"{self.lessee_code}: lease {self.code} from the database",
+                        usage=self.item.usage, lease=self.item.lease, carbon=self.item.carbon, lessee=self.lessee)
+
+
+def _months(start: dt.date, end: dt.date) -> int:
+    """Whole months of a lease from its first to its last day (end date inclusive)."""
+    after = end + dt.timedelta(days=1)
+    return (after.year - start.year) * 12 + (after.month - start.month)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Everything the leases refer to, fetched in a few queries (the portfolio must stay fast)."""
+
+    vehicles: dict[int, Vehicle]
+    models: dict[int, VehicleModel]
+    lessees: dict[int, Lessee]
+    depots: dict[int, Depot]
+    tariffs: dict[int, Tariff]
+    metered: dict[int, tuple[float, float, int]]  # vehicle -> (km, kWh at the charger over km with kWh, days)
+    efficiency: dict[int, float]  # depot -> mean connector efficiency
+    plan_cost: dict[int, tuple[float, float]]  # depot -> (fen, kWh) of current charging plans
+    station_hours: dict[int, tuple[float, float]]  # vehicle -> (hours at charging stations, km) in current routes
+
+
+def _context(session: Session, scope: Scope) -> _Context:
+    metered: dict[int, tuple[float, float, int]] = {}
+    query = select_rows(scope, VehicleDay).with_only_columns(
+        VehicleDay.vehicle_id, func.sum(VehicleDay.km), func.count(func.distinct(VehicleDay.day))
+    ).group_by(VehicleDay.vehicle_id)
+    km_days = {vid: (float(km or 0), int(days)) for vid, km, days in session.execute(query).all()}
+    query = select_rows(scope, VehicleDay, VehicleDay.kwh_charger.is_not(None)).with_only_columns(  # type: ignore[union-attr]
+        VehicleDay.vehicle_id, func.sum(VehicleDay.km), func.sum(VehicleDay.kwh_charger)
+    ).group_by(VehicleDay.vehicle_id)
+    energy = {vid: (float(km or 0), float(kwh or 0)) for vid, km, kwh in session.execute(query).all()}
+    for vid, (km, days) in km_days.items():
+        e_km, e_kwh = energy.get(vid, (0.0, 0.0))
+        metered[vid] = (km, e_kwh / e_km * 100.0 if e_km > 0 else 0.0, days)
+
+    efficiency: dict[int, list[float]] = defaultdict(list)
+    for connector in list_rows(session, scope, Connector):
+        efficiency[connector.depot_id].append(connector.efficiency)
+    plan_cost: dict[int, tuple[float, float]] = {}
+    query = select_rows(scope, ChargingPlan, ChargingPlan.status == PlanStatus.CURRENT).with_only_columns(
+        ChargingPlan.depot_id, func.sum(ChargingPlan.total_cost_fen), func.sum(ChargingPlan.total_kwh)
+    ).group_by(ChargingPlan.depot_id)
+    for depot_id, fen, kwh in session.execute(query).all():
+        plan_cost[depot_id] = (float(fen or 0), float(kwh or 0))
+    station_hours: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    query = select_rows(scope, RouteStop).join(RoutePlan, RoutePlan.id == RouteStop.plan_id).where(
+        RoutePlan.status == PlanStatus.CURRENT).with_only_columns(
+        RouteStop.vehicle_id, RouteStop.kind, RouteStop.arrival, RouteStop.departure, RouteStop.km_from_previous)
+    for vehicle_id, kind, arrival, departure, km in session.execute(query).all():
+        station_hours[vehicle_id][1] += km or 0.0
+        if kind == "station" and arrival is not None and departure is not None:
+            station_hours[vehicle_id][0] += (departure - arrival).total_seconds() / 3600.0
+    return _Context(
+        vehicles={v.id: v for v in list_rows(session, scope, Vehicle)},  # type: ignore[misc]
+        models={m.id: m for m in list_rows(session, scope, VehicleModel)},  # type: ignore[misc]
+        lessees={le.id: le for le in list_rows(session, scope, Lessee)},  # type: ignore[misc]
+        depots={d.id: d for d in list_rows(session, scope, Depot)},  # type: ignore[misc]
+        tariffs={t.id: t for t in list_rows(session, scope, Tariff)},  # type: ignore[misc]
+        metered=metered,
+        efficiency={k: sum(v) / len(v) for k, v in efficiency.items()},
+        plan_cost=plan_cost,
+        station_hours={k: (v[0], v[1]) for k, v in station_hours.items()},
+    )
+
+
+def _electricity(depot: Depot | None, ctx: _Context) -> tuple[float, str]:
+    if depot is not None:
+        fen, kwh = ctx.plan_cost.get(depot.id, (0.0, 0.0))  # type: ignore[arg-type]
+        if kwh > 0:
+            return fen / 100.0 / kwh, f"current charging plans of depot {depot.code}"
+        tariff = ctx.tariffs.get(depot.tariff_id) if depot.tariff_id is not None else None
+        if tariff is not None:
+            multipliers = [p["multiplier"] for p in tariff.periods if p.get("kind", "base") == "base"]
+            if multipliers:
+                price = float(tariff.base_price_cny_per_kwh) * min(multipliers)
+                return price, (f"tariff {tariff.code}: lowest period ({min(multipliers)} x "
+                               f"{tariff.base_price_cny_per_kwh} CNY/kWh; overnight valley charging assumed, "
+                               f"{tariff.confidence}); no charging plan yet")
+    return default("electricity_price"), "default (tariffs.md SZ 2023 valley, weak)"
+
+
+def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = None) -> DbLease:
+    """Finance inputs of one lease row (pure once the context is fetched).
+
+    `avoided_kg_per_km` [kgCO2/km] is the emissions module's figure for this lease, when available.
+    """
+    sources: dict[str, str] = {}
+    vehicle = ctx.vehicles.get(lease.vehicle_id)
+    model = ctx.models.get(vehicle.model_id) if vehicle else None
+    depot = ctx.depots.get(vehicle.depot_id) if vehicle and vehicle.depot_id is not None else None
+    lessee_row = ctx.lessees.get(lease.lessee_id) if lease.lessee_id is not None else None
+    lessee_code = lessee_row.code if lessee_row else "(none)"
+    where = f"Lease {lease.code}"
+
+    km_days = ctx.metered.get(lease.vehicle_id)
+    if lease.expected_km_per_year:
+        km_per_year, sources["usage.km_per_year"] = float(lease.expected_km_per_year), "Lease.expected_km_per_year"
+    elif km_days and km_days[2] > 0:
+        km_per_year = km_days[0] / km_days[2] * 365.0
+        sources["usage.km_per_year"] = f"metered VehicleDay: {km_days[0]:,.0f} km over {km_days[2]} days x 365"
+    else:
+        km_per_year, sources["usage.km_per_year"] = default("km_per_year"), "default"
+    if km_days and km_days[1] > 0:
+        kwh_100 = km_days[1]
+        sources["usage.ev_kwh_per_100km"] = "metered VehicleDay kwh_charger / km"
+    elif model and model.consumption_kwh_per_km_empty and model.consumption_kwh_per_km_full:
+        eff = ctx.efficiency.get(depot.id, 1.0) if depot else 1.0  # type: ignore[arg-type]
+        kwh_100 = (model.consumption_kwh_per_km_empty + model.consumption_kwh_per_km_full) / 2 * 100 / eff
+        sources["usage.ev_kwh_per_100km"] = f"model {model.code} mean consumption / connector efficiency {eff:.3f}"
+    else:
+        kwh_100, sources["usage.ev_kwh_per_100km"] = default("ev_kwh_per_100km"), "default"
+
+    price = lease.purchase_price_fen / 100.0
+    net = price - lease.subsidy_fen / 100.0
+    loan_amount = net - lease.down_payment_fen / 100.0
+    if loan_amount < -0.005:
+        raise FinanceInputError(f"{where}.down_payment_fen", "must not exceed the purchase price net of subsidies")
+    has_loan = lease.loan_term_months > 0 and loan_amount > 0.005
+    term = _months(lease.start_date, lease.end_date)
+    try:
+        terms = LeaseTerms(
+            lease_id=lease.code, lessee=lessee_code, start=lease.start_date,
+            price=price, subsidies=lease.subsidy_fen / 100.0, term_months=term,
+            monthly_rent=lease.monthly_rent_fen / 100.0, deposit=lease.deposit_fen / 100.0,
+            residual_value=lease.residual_value_fen / 100.0,
+            lessor_bears_maintenance=bool(lease.maintenance_by_lessor),
+            lessor_bears_insurance=bool(lease.maintenance_by_lessor),
+            loan=Loan(
+                share_of_net_price=max(0.0, loan_amount) / net if has_loan else 0.0,
+                annual_rate=float(lease.loan_annual_rate),
+                term_months=lease.loan_term_months if has_loan else term,
+                method="equal_principal" if lease.repayment == Repayment.EQUAL_PRINCIPAL else "annuity",
+            ),
+        )
+        usage = Usage(km_per_year=km_per_year, ev_kwh_per_100km=kwh_100)
+    except FinanceInputError as error:
+        raise error.under(where) from None
+    lessor_claims = lease.emissions_claimant == Claimant.LESSOR
+    shares = {"lessor_share": 1.0 if lessor_claims else 0.0, "lessee_share": 0.0 if lessor_claims else 1.0}
+    try:
+        carbon = Carbon(**shares) if avoided_kg_per_km is None else Carbon(avoided_kg_per_km=avoided_kg_per_km, **shares)
+    except FinanceInputError as error:
+        raise error.under(where) from None
+    sources["carbon"] = (f"emissions_claimant = {lease.emissions_claimant.value}; avoided kg/km "
+                         + ("default" if avoided_kg_per_km is None else "from the emissions module"))
+
+    electricity, sources["lessee.electricity_cny_per_kwh"] = _electricity(depot, ctx)
+    diesel = ctx.models.get(lease.replaced_diesel_model_id) if lease.replaced_diesel_model_id else None
+    lessee_kwargs: dict[str, Any] = {"electricity_cny_per_kwh": electricity}
+    hours, routed_km = ctx.station_hours.get(lease.vehicle_id, (0.0, 0.0))
+    if routed_km > 0:
+        lessee_kwargs["charging_hours_per_1000km"] = hours / routed_km * 1000.0
+        sources["lessee.charging_hours_per_1000km"] = (f"current route plans: {hours:.2f} h at charging stations "
+                                                       f"over {routed_km:,.0f} km")
+    if diesel is not None and diesel.diesel_l_per_100km:
+        value = diesel.price_fen / 100.0
+        lessee_kwargs.update(diesel_option="buy", diesel_l_per_100km=diesel.diesel_l_per_100km,
+                             diesel_truck_value=value, diesel_residual_value=default("residual_share") * value)
+        sources["lessee.diesel"] = f"replaced diesel model {diesel.code} ({diesel.confidence})"
+    else:
+        sources["lessee.diesel"] = "default diesel truck (no replaced model on the lease)"
+    try:
+        lessee = LesseeInputs(**lessee_kwargs)
+    except FinanceInputError as error:
+        raise error.under(where) from None
+    db_fields = {
+        "lease.price", "lease.subsidies", "lease.term_months", "lease.monthly_rent", "lease.deposit",
+        "lease.residual_value", "lease.loan.share_of_net_price", "lease.loan.annual_rate", "lease.loan.term_months",
+        "carbon.lessor_share", "carbon.lessee_share",
+    }
+    db_fields |= {k for k, v in sources.items() if not v.startswith("default")}
+    if avoided_kg_per_km is not None:
+        db_fields.add("carbon.avoided_kg_per_km")
+    if diesel is not None and diesel.diesel_l_per_100km:
+        db_fields |= {"lessee.diesel_truck_value", "lessee.diesel_l_per_100km"}
+    return DbLease(lease.code, lessee_code, PortfolioLease(terms, usage, carbon), lessee, sources,
+                   frozenset(db_fields))
+
+
+def load_leases(session: Session, scope: Scope, lease_code: str | None = None,
+                avoided_kg_per_km: Mapping[str, float] | None = None) -> list[DbLease]:
+    """Leases in scope (one, by code or numeric id, when `lease_code` is given) as finance inputs.
+
+    `avoided_kg_per_km` maps lease codes to the emissions module's avoided kgCO2/km; other leases use the default.
+    """
+    where = []
+    if lease_code is not None:
+        where.append(Lease.id == int(lease_code) if lease_code.isdigit() else Lease.code == lease_code)
+    leases = list_rows(session, scope, Lease, *where)
+    if lease_code is not None and not leases:
+        raise LookupError(f"lease {lease_code!r} not found in the scope of {scope.describe()}")
+    ctx = _context(session, scope)
+    avoided = avoided_kg_per_km or {}
+    return [lease_inputs(lease, ctx, avoided.get(lease.code)) for lease in leases]
+
+
+def portfolio(session: Session, scope: Scope,
+              avoided_kg_per_km: Mapping[str, float] | None = None) -> tuple[PortfolioResult, list[DbLease]]:
+    """Lessor metrics of every lease in scope, per lessee and in total."""
+    leases = load_leases(session, scope, avoided_kg_per_km=avoided_kg_per_km)
+    if not leases:
+        raise LookupError(f"no leases in the scope of {scope.describe()}")
+    return evaluate_portfolio([d.item for d in leases]), leases
+
+
+def portfolio_report(session: Session, scope: Scope, *, per_lease: bool = False,
+                     avoided_kg_per_km: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """`evfleet roi --portfolio` as JSON-ready data."""
+    result, leases = portfolio(session, scope, avoided_kg_per_km)
+    out = rep.portfolio_dict(result, per_lease=per_lease)
+    used: dict[str, UsedAssumption] = {}
+    for d in leases:
+        for u in d.defaults_used():
+            used.setdefault(u.field, u)
+    out["assumptions"] = rep.assumptions_list(list(used.values()))
+    out["missing_fields"] = list(MISSING_FIELDS)
+    return out
+
+
+def lease_report(session: Session, scope: Scope, lease_code: str, *, tornado: bool = True,
+                 flows: bool = False, avoided_kg_per_km: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """`evfleet roi --lease ID` as JSON-ready data (same shape as a scenario report plus sources)."""
+    (lease,) = load_leases(session, scope, lease_code, avoided_kg_per_km)
+    scenario = lease.scenario()
+    out = rep.scenario_dict(evaluate(scenario), run_tornado(scenario) if tornado else None, flows=flows)
+    out["assumptions"] = rep.assumptions_list(lease.defaults_used())
+    out["sources"] = lease.sources
+    out["missing_fields"] = list(MISSING_FIELDS)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ saved scenarios
+
+
+def save_scenario(session: Session, scope: Scope, name: str, payload: dict[str, Any]) -> FinanceScenario:
+    """Validate a scenario-file payload and store it under `name` (replacing the scope's own one of that name)."""
+    if not name.strip():
+        raise FinanceInputError("name", "a saved scenario needs a non-empty name")
+    scenario_file_from_dict(payload)  # refuse to store what cannot be evaluated
+    existing = session.exec(select_rows(scope, FinanceScenario, FinanceScenario.name == name)).first()
+    if existing is not None:
+        existing.payload = payload
+        add_rows(session, scope, [existing])
+        return existing
+    clash = session.exec(
+        select_rows(Scope.lessor(scope.lessor_id), FinanceScenario, FinanceScenario.name == name)).first()
+    if clash is not None:
+        raise ScopeError(f"scenario name {name!r} is taken by another lessee of this lessor")
+    row = FinanceScenario(lessor_id=scope.lessor_id, lessee_id=scope.lessee_id, name=name, payload=payload)
+    add_rows(session, scope, [row])
+    return row
+
+
+def load_scenario(session: Session, scope: Scope, name: str) -> ScenarioFile:
+    """A saved scenario in scope, validated again (defaults may have changed since it was saved)."""
+    row = session.exec(select_rows(scope, FinanceScenario, FinanceScenario.name == name)).first()
+    if row is None:
+        raise LookupError(f"no saved scenario {name!r} in the scope of {scope.describe()}")
+    return scenario_file_from_dict(row.payload)
+
+
+def list_scenarios(session: Session, scope: Scope) -> list[str]:
+    """Names of the saved scenarios in scope."""
+    return [row.name for row in list_rows(session, scope, FinanceScenario, order_by=FinanceScenario.name)]

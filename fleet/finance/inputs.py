@@ -1,0 +1,293 @@
+"""Typed, frozen inputs of the lease economics, validated on construction.
+
+Conventions: money [CNY]; rates are annual nominal fractions (0.06 = 6 %/yr) turned into monthly rates as r/12
+(FINANCE.md §Conventions); terms are whole months. Every default is a tagged assumption (see `assumptions.py`).
+A nonsense value raises `FinanceInputError` naming the dotted field, e.g. ``lease.term_months``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .assumptions import tagged
+from .errors import FinanceInputError
+
+RepaymentMethod = Literal["annuity", "equal_principal"]
+DieselOption = Literal["keep", "buy"]
+
+
+def _number(section: str, name: str, value: object, *, low: float | None = 0.0, high: float | None = None,
+            high_open: bool = False, low_open: bool = False, integer: bool = False, what: str = "") -> None:
+    """Check one numeric field; the message names `section.name` and the accepted range."""
+    path = f"{section}.{name}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FinanceInputError(path, f"must be a number, got {value!r}")
+    if integer and not (isinstance(value, int) or float(value).is_integer()):
+        raise FinanceInputError(path, f"must be a whole number{what}, got {value!r}")
+    if not math.isfinite(value):
+        raise FinanceInputError(path, f"must be finite, got {value!r}")
+    if low is not None and (value <= low if low_open else value < low):
+        bound = "greater than" if low_open else "at least"
+        raise FinanceInputError(path, f"must be {bound} {low:g}{what}, got {value!r}")
+    if high is not None and (value >= high if high_open else value > high):
+        if high == 1.0 and high_open:
+            raise FinanceInputError(path, f"must be below 100 % (a fraction, 0.06 = 6 %), got {value!r}")
+        raise FinanceInputError(path, f"must be at most {high:g}{what}, got {value!r}")
+
+
+def _rate(section: str, name: str, value: object) -> None:
+    _number(section, name, value, low=0.0, high=1.0, high_open=True)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How the electric truck is used; shared by the lessor's reserve/carbon and the lessee's running costs."""
+
+    km_per_year: float = tagged("km_per_year")
+    """Distance [km/yr]."""
+    ev_kwh_per_100km: float = tagged("ev_kwh_per_100km")
+    """Energy at the meter [kWh/100km] (charging losses included)."""
+
+    def __post_init__(self) -> None:
+        _number("usage", "km_per_year", self.km_per_year)
+        _number("usage", "ev_kwh_per_100km", self.ev_kwh_per_100km, low_open=True)
+
+    @property
+    def km_per_month(self) -> float:
+        """Distance [km/month]."""
+        return self.km_per_year / 12.0
+
+    @property
+    def kwh_per_month(self) -> float:
+        """Energy at the meter [kWh/month]."""
+        return self.km_per_month * self.ev_kwh_per_100km / 100.0
+
+
+@dataclass(frozen=True)
+class Loan:
+    """The lessor's purchase loan: a share of the net price, repaid monthly from month 1."""
+
+    share_of_net_price: float = tagged("loan_share")
+    """Debt / (price − subsidies) [-]; the rest is the lessor's down payment (equity)."""
+    annual_rate: float = tagged("loan_rate")
+    """Nominal annual rate [1/yr]; monthly rate = annual_rate / 12."""
+    term_months: int = tagged("lease_term_months", integer=True)
+    """Repayment term [months]; at most the lease term."""
+    method: RepaymentMethod = "annuity"
+    """'annuity' (level payment, npf.pmt) or 'equal_principal' (level principal, falling interest)."""
+
+    def __post_init__(self) -> None:
+        s = "lease.loan"
+        _number(s, "share_of_net_price", self.share_of_net_price, high=1.0)
+        _rate(s, "annual_rate", self.annual_rate)
+        _number(s, "term_months", self.term_months, low=1, integer=True, what=" (months)")
+        if self.method not in ("annuity", "equal_principal"):
+            raise FinanceInputError(f"{s}.method", f"must be 'annuity' or 'equal_principal', got {self.method!r}")
+        object.__setattr__(self, "term_months", int(self.term_months))
+
+
+@dataclass(frozen=True)
+class Carbon:
+    """Carbon revenue: tonnes avoided × a carbon price × the attribution share of each party."""
+
+    avoided_kg_per_km: float = tagged("avoided_kg_per_km")
+    """Avoided emissions per km driven [kgCO2/km] (from the emissions module when available)."""
+    price_cny_per_t: float = tagged("carbon_price")
+    """Carbon price scenario [CNY/t]."""
+    lessor_share: float = tagged("lessor_attribution_share")
+    """Share of the avoided tonnes the lessor claims [-]."""
+    lessee_share: float = tagged("lessee_attribution_share")
+    """Share the lessee claims [-]; lessor_share + lessee_share <= 1 (one claimant per tonne)."""
+
+    def __post_init__(self) -> None:
+        _number("carbon", "avoided_kg_per_km", self.avoided_kg_per_km)
+        _number("carbon", "price_cny_per_t", self.price_cny_per_t)
+        _number("carbon", "lessor_share", self.lessor_share, high=1.0)
+        _number("carbon", "lessee_share", self.lessee_share, high=1.0)
+        if self.lessor_share + self.lessee_share > 1.0 + 1e-12:
+            raise FinanceInputError("carbon.lessee_share", "lessor_share + lessee_share must not exceed 1 "
+                                    "(a tonne is claimed once)")
+
+    def revenue_per_km(self, share: float) -> float:
+        """Carbon revenue [CNY/km] for a claimant's share."""
+        return self.avoided_kg_per_km / 1000.0 * self.price_cny_per_t * share
+
+
+@dataclass(frozen=True)
+class LeaseTerms:
+    """One lease from the lessor's side: the truck, its financing, the rent and who bears which cost."""
+
+    price: float = tagged("ev_price")
+    """Purchase price of the truck [CNY]."""
+    subsidies: float = tagged("subsidies")
+    """Purchase subsidies received [CNY]; net price = price − subsidies."""
+    term_months: int = tagged("lease_term_months", integer=True)
+    """Lease term [months]."""
+    monthly_rent: float = tagged("monthly_rent")
+    """Rent [CNY/month]."""
+    rent_in_advance: bool = True
+    """True: rent at the start of each month (t = 0..N−1, npf when='begin'); False: at the end (t = 1..N)."""
+    deposit: float = tagged("deposit")
+    """Security deposit [CNY], received at t = 0 and refunded at t = N."""
+    residual_value: float = tagged("residual_value")
+    """Value of the truck to the lessor at the end of the term [CNY], received at t = N."""
+    lessor_bears_maintenance: bool = True
+    lessor_bears_insurance: bool = True
+    ev_maintenance_per_km: float = tagged("ev_maintenance_per_km")
+    """Maintenance of the electric truck [CNY/km]; paid by the lessor if it bears maintenance, else the lessee."""
+    ev_insurance_per_month: float = tagged("ev_insurance_per_month")
+    """Insurance of the electric truck [CNY/month]; paid by whoever bears it."""
+    battery_degradation_cny_per_kwh: float = tagged("battery_degradation_cny_per_kwh")
+    """Battery reserve the lessor sets aside per kWh charged [CNY/kWh]."""
+    battery_replacement_month: int | None = None
+    """Month of a planned battery replacement (1..N), or None."""
+    battery_replacement_cost: float = 0.0
+    """Cost of that replacement [CNY]."""
+    tax_rate: float = tagged("tax_rate")
+    """Simple profit tax rate [-] on rent + carbon − costs − straight-line depreciation − interest."""
+    discount_rate: float = tagged("discount_rate")
+    """Lessor's discount rate, nominal annual [1/yr] (monthly r/12); also the MIRR reinvestment rate."""
+    loan: Loan = field(default_factory=Loan)
+    lease_id: str | None = None
+    lessee: str | None = None
+    """Lessee name, for portfolio grouping."""
+    start: dt.date | None = None
+    """First month of the lease, for aligning a portfolio (None = portfolio month 0)."""
+
+    def __post_init__(self) -> None:
+        s = "lease"
+        _number(s, "price", self.price, low_open=True)
+        _number(s, "subsidies", self.subsidies)
+        if self.subsidies >= self.price:
+            raise FinanceInputError(f"{s}.subsidies", f"must be below the price ({self.price:g}), got {self.subsidies!r}")
+        _number(s, "term_months", self.term_months, low=1, integer=True, what=" (months)")
+        object.__setattr__(self, "term_months", int(self.term_months))
+        _number(s, "monthly_rent", self.monthly_rent)
+        _number(s, "deposit", self.deposit)
+        _number(s, "residual_value", self.residual_value)
+        if self.residual_value > self.price:
+            raise FinanceInputError(f"{s}.residual_value",
+                                    f"must not exceed the price ({self.price:g}), got {self.residual_value!r}")
+        _number(s, "ev_maintenance_per_km", self.ev_maintenance_per_km)
+        _number(s, "ev_insurance_per_month", self.ev_insurance_per_month)
+        _number(s, "battery_degradation_cny_per_kwh", self.battery_degradation_cny_per_kwh)
+        _number(s, "battery_replacement_cost", self.battery_replacement_cost)
+        if self.battery_replacement_month is not None:
+            _number(s, "battery_replacement_month", self.battery_replacement_month, low=1, high=self.term_months,
+                    integer=True, what=" (a month of the term)")
+        _rate(s, "tax_rate", self.tax_rate)
+        _rate(s, "discount_rate", self.discount_rate)
+        if not isinstance(self.loan, Loan):
+            raise FinanceInputError(f"{s}.loan", f"must be a Loan, got {type(self.loan).__name__}")
+        if self.loan.share_of_net_price > 0 and self.loan.term_months > self.term_months:
+            raise FinanceInputError(f"{s}.loan.term_months",
+                                    f"must not exceed the lease term ({self.term_months} months), "
+                                    f"got {self.loan.term_months}")
+        for flag in ("rent_in_advance", "lessor_bears_maintenance", "lessor_bears_insurance"):
+            if not isinstance(getattr(self, flag), bool):
+                raise FinanceInputError(f"{s}.{flag}", f"must be true or false, got {getattr(self, flag)!r}")
+        for text in ("lease_id", "lessee"):
+            if getattr(self, text) is not None and not isinstance(getattr(self, text), str):
+                raise FinanceInputError(f"{s}.{text}", f"must be a string, got {getattr(self, text)!r}")
+        if self.start is not None and not isinstance(self.start, dt.date):
+            raise FinanceInputError(f"{s}.start", f"must be a date, got {self.start!r}")
+
+    @property
+    def net_price(self) -> float:
+        """Price net of subsidies [CNY]."""
+        return self.price - self.subsidies
+
+    @property
+    def loan_amount(self) -> float:
+        """Debt drawn at t = 0 [CNY]."""
+        return self.net_price * self.loan.share_of_net_price
+
+    @property
+    def down_payment(self) -> float:
+        """Lessor's own funds at t = 0 [CNY]."""
+        return self.net_price - self.loan_amount
+
+
+@dataclass(frozen=True)
+class LesseeInputs:
+    """The lessee's alternative (its diesel truck) and its running-cost prices."""
+
+    diesel_option: DieselOption = "buy"
+    """'keep' the diesel truck it has (diesel_truck_value = its market value today, an opportunity cost) or
+    'buy' a new one (diesel_truck_value = the purchase price). Both enter as an outflow at t = 0."""
+    diesel_truck_value: float = tagged("diesel_truck_value")
+    """[CNY] at t = 0."""
+    diesel_residual_value: float = tagged("diesel_residual_value")
+    """Value of the diesel truck at the end of the horizon [CNY], an inflow at t = N."""
+    diesel_price_cny_per_l: float = tagged("diesel_price")
+    """Diesel price [CNY/L]."""
+    diesel_l_per_100km: float = tagged("diesel_l_per_100km")
+    """Diesel consumption [L/100km]."""
+    diesel_maintenance_per_km: float = tagged("diesel_maintenance_per_km")
+    """[CNY/km]."""
+    diesel_insurance_per_month: float = tagged("diesel_insurance_per_month")
+    """[CNY/month]."""
+    electricity_cny_per_kwh: float = tagged("electricity_price")
+    """Charging cost at the meter [CNY/kWh] (later: the depot's scheduled cost from the charging module)."""
+    charging_hours_per_1000km: float = tagged("charging_hours_per_1000km")
+    """Driver time lost to charging stops [h/1000km] (later: from routing)."""
+    driver_cost_per_hour: float = tagged("driver_cost_per_hour")
+    """Cost of driver time [CNY/h]."""
+    discount_rate: float = tagged("discount_rate")
+    """Lessee's discount rate, nominal annual [1/yr]."""
+
+    def __post_init__(self) -> None:
+        s = "lessee"
+        if self.diesel_option not in ("keep", "buy"):
+            raise FinanceInputError(f"{s}.diesel_option", f"must be 'keep' or 'buy', got {self.diesel_option!r}")
+        _number(s, "diesel_truck_value", self.diesel_truck_value)
+        _number(s, "diesel_residual_value", self.diesel_residual_value)
+        if self.diesel_residual_value > self.diesel_truck_value:
+            raise FinanceInputError(f"{s}.diesel_residual_value", "must not exceed diesel_truck_value "
+                                    f"({self.diesel_truck_value:g}), got {self.diesel_residual_value!r}")
+        _number(s, "diesel_price_cny_per_l", self.diesel_price_cny_per_l)
+        _number(s, "diesel_l_per_100km", self.diesel_l_per_100km, low_open=True)
+        _number(s, "diesel_maintenance_per_km", self.diesel_maintenance_per_km)
+        _number(s, "diesel_insurance_per_month", self.diesel_insurance_per_month)
+        _number(s, "electricity_cny_per_kwh", self.electricity_cny_per_kwh)
+        _number(s, "charging_hours_per_1000km", self.charging_hours_per_1000km)
+        _number(s, "driver_cost_per_hour", self.driver_cost_per_hour)
+        _rate(s, "discount_rate", self.discount_rate)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One complete, named set of inputs: what `evfleet roi --scenario` evaluates."""
+
+    name: str = "default"
+    description: str = ""
+    usage: Usage = field(default_factory=Usage)
+    lease: LeaseTerms = field(default_factory=LeaseTerms)
+    carbon: Carbon = field(default_factory=Carbon)
+    lessee: LesseeInputs = field(default_factory=LesseeInputs)
+
+
+def replace_path(obj: object, path: str, value: object) -> object:
+    """A copy of a nested frozen dataclass with the field at dotted `path` replaced (validation re-runs)."""
+    return _replace(obj, path.split("."), value, path)
+
+
+def _replace(obj: object, parts: list[str], value: object, path: str) -> object:
+    head, rest = parts[0], parts[1:]
+    if not dataclasses.is_dataclass(obj) or head not in {f.name for f in dataclasses.fields(obj)}:
+        raise FinanceInputError(path, "no such input field")
+    new = _replace(getattr(obj, head), rest, value, path) if rest else value
+    return dataclasses.replace(obj, **{head: new})  # type: ignore[arg-type]
+
+
+def get_path(obj: object, path: str) -> object:
+    """The value at dotted `path` of a nested dataclass."""
+    for part in path.split("."):
+        if not dataclasses.is_dataclass(obj) or not hasattr(obj, part):
+            raise FinanceInputError(path, "no such input field")
+        obj = getattr(obj, part)
+    return obj

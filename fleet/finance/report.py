@@ -1,0 +1,187 @@
+"""Results as JSON-ready data: the output boundary where money is rounded to fen.
+
+Amounts [CNY] are rounded half-up to fen (0.01) with `decimal.Decimal` (see `money.py`); costs per km to 0.0001
+CNY; rates and ratios to 8 decimals; periods [months] to 4 decimals. Everything upstream stays in float.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from .assumptions import UsedAssumption, default
+from .evaluate import ScenarioResult
+from .lessee import LesseeComparison, OptionCost
+from .lessor import LessorResult, PortfolioResult
+from .metrics import Metrics
+from .money import to_fen
+from .scenario import scenario_to_dict
+from .sensitivity import Tornado
+
+#: FINANCE.md Metrics, DSCR row: "covenants are typically >= 1.2x" (U); only used to flag, never to decide.
+DSCR_COVENANT = default("dscr_covenant")
+
+MONEY_NOTE = ("Amounts in CNY, computed in float and rounded half-up to fen (0.01) at output; NPV uses "
+              "numpy-financial's convention (first cash flow at t = 0, undiscounted); rates are monthly r = annual/12.")
+
+
+def _money(value: float | None) -> Decimal | None:
+    return None if value is None else to_fen(value)
+
+
+def _ratio(value: float | None, places: int = 8) -> float | None:
+    return None if value is None else round(float(value), places)
+
+
+def metrics_dict(m: Metrics) -> dict[str, Any]:
+    """One cash flow's metrics."""
+    return {
+        "npv": _money(m.npv),
+        "irr_monthly": _ratio(m.irr_monthly),
+        "irr_nominal_annual": _ratio(m.irr_nominal_annual),
+        "irr_effective_annual": _ratio(m.irr_effective_annual),
+        "mirr_monthly": _ratio(m.mirr_monthly),
+        "mirr_effective_annual": _ratio(m.mirr_effective_annual),
+        "payback_months": m.payback_months,
+        "payback_months_interpolated": _ratio(m.payback_months_interpolated, 4),
+        "discounted_payback_months": m.discounted_payback_months,
+        "discounted_payback_months_interpolated": _ratio(m.discounted_payback_months_interpolated, 4),
+    }
+
+
+def lessor_dict(r: LessorResult, *, flows: bool = False) -> dict[str, Any]:
+    """Lessor metrics, component totals and (optionally) the monthly flows."""
+    out: dict[str, Any] = {
+        "label": r.label,
+        "leases": r.leases,
+        "months": r.flows.months,
+        "project": metrics_dict(r.project),
+        "equity": metrics_dict(r.equity),
+        "dscr_min": _ratio(r.dscr_min),
+        "dscr_avg": _ratio(r.dscr_avg),
+        "llcr": _ratio(r.llcr),
+        "dscr_covenant": DSCR_COVENANT,
+        "dscr_below_covenant": r.dscr_min is not None and r.dscr_min < DSCR_COVENANT,
+        "totals": {name: _money(value) for name, value in r.flows.totals().items()},
+    }
+    if flows:
+        out["monthly"] = {
+            "project": [_money(v) for v in r.flows.project],
+            "equity": [_money(v) for v in r.flows.equity],
+            "cfads": [_money(v) for v in r.flows.cfads],
+            "cfads_for_cover": [_money(v) for v in r.flows.cfads_for_cover],
+            "debt_service": [_money(v) for v in r.flows.debt_service],
+        }
+    return out
+
+
+def _option(o: OptionCost) -> dict[str, Any]:
+    return {
+        "name": o.name,
+        "pv_cost": _money(o.pv_cost),
+        "cost_per_km": _ratio(o.cost_per_km, 4),
+        "cost_per_month": _money(o.cost_per_month),
+        "components_pv": {k: _money(v) for k, v in o.components_pv.items()},
+    }
+
+
+def lessee_dict(c: LesseeComparison) -> dict[str, Any]:
+    """Electric lease vs diesel, saving and break-even distance."""
+    return {
+        "electric": _option(c.electric),
+        "diesel": _option(c.diesel),
+        "saving_per_month": _money(c.saving_per_month),
+        "saving_per_km": _ratio(c.saving_per_km, 4),
+        "saving_pv": _money(c.saving_pv),
+        "break_even_km_per_year": None if c.break_even.km_per_year is None else round(c.break_even.km_per_year, 1),
+        "break_even_note": c.break_even.note,
+    }
+
+
+def tornado_dict(t: Tornado) -> dict[str, Any]:
+    """Tornado rows, largest NPV swing first."""
+    return {
+        "base_npv": _money(t.base_npv),
+        "base_equity_npv": _money(t.base_equity_npv),
+        "base_saving_per_month": _money(t.base_saving_per_month),
+        "rows": [
+            {
+                "driver": r.driver, "path": r.path, "base": r.base_value, "low": _ratio(r.low_value, 6),
+                "high": _ratio(r.high_value, 6), "range_source": r.range_source,
+                "npv_low": _money(r.npv_low), "npv_high": _money(r.npv_high),
+                "npv_delta_low": _money(r.npv_low - t.base_npv), "npv_delta_high": _money(r.npv_high - t.base_npv),
+                "equity_npv_low": _money(r.equity_npv_low), "equity_npv_high": _money(r.equity_npv_high),
+                "saving_low": _money(r.saving_low), "saving_high": _money(r.saving_high),
+                "saving_delta_low": _money(r.saving_low - t.base_saving_per_month),
+                "saving_delta_high": _money(r.saving_high - t.base_saving_per_month),
+            }
+            for r in t.rows
+        ],
+    }
+
+
+def assumptions_list(used: tuple[UsedAssumption, ...] | list[UsedAssumption]) -> list[dict[str, Any]]:
+    """Inputs still at a sourced default, with grade and flag."""
+    return [
+        {"field": u.field, "key": u.assumption.key, "value": u.assumption.value, "unit": u.assumption.unit,
+         "grade": u.assumption.grade, "flag": u.assumption.flag, "source": u.assumption.source}
+        for u in used
+    ]
+
+
+def scenario_dict(result: ScenarioResult, tornado: Tornado | None = None,
+                  variants: list[ScenarioResult] | None = None, *, flows: bool = False) -> dict[str, Any]:
+    """The full `evfleet roi --scenario` report."""
+    out: dict[str, Any] = {
+        "scenario": result.scenario.name,
+        "description": result.scenario.description,
+        "note": MONEY_NOTE,
+        "lessor": lessor_dict(result.lessor, flows=flows),
+        "lessee": lessee_dict(result.lessee),
+        "rent": {
+            "monthly_rent": _money(result.scenario.lease.monthly_rent),
+            "lease_rate_factor": _ratio(result.rent.lease_rate_factor),
+            "rent_at_discount_rate_pre_tax": _money(result.rent.rent_at_discount_rate_pre_tax),
+            "lessor_min_rent_npv_zero": _money(result.rent.lessor_min),
+            "lessee_max_rent_saving_zero": _money(result.rent.lessee_max),
+        },
+    }
+    if tornado is not None:
+        out["tornado"] = tornado_dict(tornado)
+    if variants:
+        out["variants"] = [
+            {"name": v.scenario.name, "description": v.scenario.description,
+             "project_npv": _money(v.lessor.project.npv), "equity_npv": _money(v.lessor.equity.npv),
+             "project_irr_effective_annual": _ratio(v.lessor.project.irr_effective_annual),
+             "lessee_saving_per_month": _money(v.lessee.saving_per_month),
+             "break_even_km_per_year": None if v.lessee.break_even.km_per_year is None
+             else round(v.lessee.break_even.km_per_year, 1)}
+            for v in variants
+        ]
+    out["assumptions"] = assumptions_list(result.assumptions)
+    out["inputs"] = scenario_to_dict(result.scenario)
+    return out
+
+
+def portfolio_dict(result: PortfolioResult, *, per_lease: bool = False) -> dict[str, Any]:
+    """The `evfleet roi --portfolio` report: per lessee and in total."""
+    out: dict[str, Any] = {
+        "note": MONEY_NOTE,
+        "by_lessee": [lessor_dict(r) for r in result.by_lessee],
+        "total": lessor_dict(result.total),
+    }
+    if per_lease:
+        out["leases"] = [lessor_dict(r) for r in result.leases]
+    return out
+
+
+def to_json(data: Any) -> str:
+    """JSON text; Decimals become numbers with exactly their two decimals' value."""
+
+    def encode(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return float(value)
+        raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+    return json.dumps(data, indent=2, ensure_ascii=False, default=encode)

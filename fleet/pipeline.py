@@ -1,0 +1,270 @@
+"""One depot-day end to end: read inputs, route, derive charging needs, schedule, check, persist atomically.
+
+Both plans are written as a new version for (depot, service date) in ONE transaction that also demotes the
+previous current version: readers (`current_route_plan`, `current_charging_plan`) see the old plans or the new
+ones, never a mix, and a process killed mid-way leaves the previous version untouched. A plan that fails its
+independent checker is never stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+
+from charging.check import check as check_schedule
+from charging.optimize import schedule as schedule_charging
+from charging.problem import ChargingProblem, problem_to_json
+from charging.result import ChargingSchedule
+from fleet.db import session_scope
+from fleet.models import (
+    ChargingPlan,
+    ChargingSlot,
+    PlanStatus,
+    RoutePlan,
+    RouteStop,
+)
+from fleet.planning.build import DEPOT_LOCATION, PlanningPolicy, charging_needs, charging_problem, routing_problem
+from fleet.planning.inputs import DepotDayInputs, load_depot_day, local_midnight
+from fleet.scope import Scope, add_rows, select_rows
+from routing.check import check_solution
+from routing.io.json_io import problem_to_dict
+from routing.problem import RoutingProblem
+from routing.solution import RoutingSolution, StopKind
+from routing.solve import solve as solve_routes
+
+
+class PlanCheckFailed(RuntimeError):
+    """A solver returned a plan its independent checker rejects; it is not stored."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    time_limit_s: float = 30.0  # routing budget per depot [s]; charging gets `charging_time_limit_s`
+    charging_time_limit_s: float = 20.0
+    seed: int = 0
+    routing_workers: int = 1
+    charging_workers: int = 1  # CP-SAT threads: keep 1 inside a worker pool
+    policy: PlanningPolicy = field(default_factory=PlanningPolicy)
+    # Test-only fault injection: "raise" or "exit" (kills the worker process) before solving.
+    fault: str | None = None
+
+
+@dataclass(frozen=True)
+class DepotDayResult:
+    depot_code: str
+    service_date: str
+    route_plan_id: int
+    charging_plan_id: int | None
+    version: int
+    orders: int
+    vehicles_available: int
+    vehicles_used: int
+    electric_used: int
+    unserved: int
+    km: float
+    route_kwh: float
+    litres: float
+    charging_kwh: float
+    charging_cost_cny: float
+    uncontrolled_cost_cny: float | None
+    savings_vs_uncontrolled_pct: float | None
+    edf_cost_cny: float | None
+    peak_kw: float
+    routing_seconds: float
+    charging_seconds: float
+    routing_status: str
+    charging_status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SolvedDepotDay:
+    inputs: DepotDayInputs
+    routing_problem: RoutingProblem
+    routes: RoutingSolution
+    charging_problem: ChargingProblem | None
+    charging: ChargingSchedule | None
+    routing_seconds: float
+    charging_seconds: float
+
+
+def solve_depot_day(inputs: DepotDayInputs, options: RunOptions) -> SolvedDepotDay:
+    """Pure optimisation of one depot-day (no database): routes, then the night's charging; both checked."""
+    if options.fault == "raise":
+        raise RuntimeError(f"injected fault for depot {inputs.depot_code}")
+    if options.fault == "exit":
+        os._exit(13)  # simulate a crashing solver process (OR-Tools segfault)
+    rp = routing_problem(inputs, options.policy)
+    t0 = time.perf_counter()
+    routes = solve_routes(rp, time_limit_s=options.time_limit_s, seed=options.seed, workers=options.routing_workers)
+    t_route = time.perf_counter() - t0
+    report = check_solution(rp, routes)
+    if not report.feasible:
+        raise PlanCheckFailed(f"routes of {inputs.depot_code} fail the checker: {report.summary()}")
+    needs = charging_needs(inputs, rp, routes, options.policy)
+    cp = charging_problem(inputs, needs, options.policy)
+    sched = None
+    t1 = time.perf_counter()
+    if cp is not None:
+        sched = schedule_charging(cp, time_limit_s=options.charging_time_limit_s, seed=options.seed,
+                                  num_workers=options.charging_workers)
+        verdict = check_schedule(cp, sched)
+        if verdict.violations:
+            raise PlanCheckFailed(f"charging of {inputs.depot_code} fails the checker: {verdict.violations[:5]}")
+    return SolvedDepotDay(inputs, rp, routes, cp, sched, t_route, time.perf_counter() - t1)
+
+
+def _fen(cny: float) -> int:
+    return int(round(cny * 100))
+
+
+def next_version(session: Session, model: type, depot_id: int, service_date: dt.date) -> int:
+    current = session.exec(select(func.max(model.version)).where(model.depot_id == depot_id,
+                                                                  model.service_date == service_date)).first()
+    return int(current or 0) + 1
+
+
+def persist(session: Session, scope: Scope, solved: SolvedDepotDay, job_run_id: int | None = None,
+            after_write_hook: Any = None) -> DepotDayResult:
+    """Write both plans as the new current version in the caller's transaction (all or nothing)."""
+    inp, routes, sched = solved.inputs, solved.routes, solved.charging
+    own = {"lessor_id": inp.lessor_id, "lessee_id": inp.lessee_id}
+    version = max(next_version(session, RoutePlan, inp.depot_id, inp.service_date),
+                  next_version(session, ChargingPlan, inp.depot_id, inp.service_date))
+    origin = local_midnight(inp.service_date)
+    vehicles = {v.plate: v for v in inp.vehicles}
+    orders = {o.ref: o for o in inp.orders}
+    electric_used = sum(1 for r in routes.routes if r.stops and vehicles[r.vehicle_type].kind == "bev")
+    rp = RoutePlan(
+        **own, depot_id=inp.depot_id, service_date=inp.service_date, version=version, status=PlanStatus.DRAFT,
+        job_run_id=job_run_id, vehicles_used=routes.vehicles_used, total_km=routes.total_distance_km,
+        total_kwh=routes.total_energy_kwh, total_litres=routes.total_fuel_l, total_cost_fen=_fen(routes.total_cost),
+        unserved=[{"job": u.job_id, "reason": u.reason.value, "detail": u.detail} for u in routes.unserved],
+        solver_stats={**asdict(routes.stats), "seconds_wall": round(solved.routing_seconds, 3), "checker": "feasible"},
+        problem=problem_to_dict(solved.routing_problem), solution=routes.to_dict(),
+    )
+    add_rows(session, scope, [rp])
+    session.flush()
+    stops = []
+    for route in routes.routes:
+        if not route.stops:
+            continue
+        vid = vehicles[route.vehicle_type].id
+        seq = 0
+
+        def at(minutes: float) -> dt.datetime:
+            return origin + dt.timedelta(minutes=minutes)
+
+        stops.append(RouteStop(**own, plan_id=rp.id, vehicle_id=vid, sequence=seq, kind="depot", latitude=inp.lat,
+                               longitude=inp.lon, departure=at(route.departure), load_kg=route.load_departure_kg,
+                               soc_departure_kwh=route.soc_departure_kwh))
+        for s in route.stops:
+            seq += 1
+            job = s.kind is StopKind.JOB
+            o = orders.get(s.id) if job else None
+            stops.append(RouteStop(
+                **own, plan_id=rp.id, vehicle_id=vid, sequence=seq, kind=s.kind.value,
+                order_id=o.id if o else None, station_ref=None if job else s.id,
+                latitude=o.lat if o else inp.lat, longitude=o.lon if o else inp.lon, arrival=at(s.arrival),
+                service_start=at(s.service_start), departure=at(s.departure), load_kg=s.load_kg,
+                soc_arrival_kwh=s.soc_arrival_kwh, soc_departure_kwh=s.soc_departure_kwh,
+                charged_kwh=s.energy_charged_kwh,
+            ))
+        stops.append(RouteStop(**own, plan_id=rp.id, vehicle_id=vid, sequence=seq + 1, kind="depot",
+                               latitude=inp.lat, longitude=inp.lon, arrival=at(route.arrival), load_kg=0.0,
+                               soc_arrival_kwh=route.soc_arrival_kwh))
+    add_rows(session, scope, stops)
+    cp_row = None
+    if sched is not None and solved.charging_problem is not None:
+        base = sched.baselines
+        cp_row = ChargingPlan(
+            **own, depot_id=inp.depot_id, service_date=inp.service_date, version=version, status=PlanStatus.DRAFT,
+            job_run_id=job_run_id, slot_minutes=sched.slot_minutes, horizon_start=solved.charging_problem.start,
+            horizon_end=solved.charging_problem.end, energy_cost_fen=_fen(sched.cost.energy),
+            demand_cost_fen=_fen(sched.cost.demand), export_revenue_fen=_fen(sched.cost.export),
+            total_cost_fen=_fen(sched.cost.total), peak_kw=sched.peak_kw,
+            total_kwh=sum(p for v in sched.vehicles for p in v.power_kw if p > 0) * sched.slot_minutes / 60,
+            baselines={k: b.to_json() for k, b in base.items()},
+            unmet=[{"id": u.id, "shortfall_kwh": u.shortfall_kwh, "reason": u.reason} for u in sched.unmet],
+            solver_stats={"status": sched.status, "solver": sched.solver, "gap": sched.gap,
+                          "timings_s": dict(sched.timings_s), "seconds_wall": round(solved.charging_seconds, 3),
+                          "checker": "feasible"},
+            problem=problem_to_json(solved.charging_problem), solution=sched.to_json(),
+        )
+        add_rows(session, scope, [cp_row])
+        session.flush()
+        connectors = {c.code: c.id for c in inp.connectors}
+        slots = []
+        for vs in sched.vehicles:
+            vid = vehicles[vs.id].id
+            for k, p in enumerate(vs.power_kw):
+                if abs(p) > 1e-6:
+                    slots.append(ChargingSlot(**own, plan_id=cp_row.id, vehicle_id=vid,
+                                              connector_id=connectors.get(vs.connector or ""),
+                                              slot_start=dt.datetime.fromisoformat(sched.slot_starts[k]),
+                                              power_kw=float(p)))
+        add_rows(session, scope, slots)
+    session.flush()
+    if after_write_hook is not None:
+        after_write_hook()  # tests: die here to prove that nothing partial becomes visible
+    # Flip: demote the old current versions and promote the new ones, inside the same transaction.
+    for model, row in ((RoutePlan, rp), (ChargingPlan, cp_row)):
+        for old in session.exec(select(model).where(model.depot_id == inp.depot_id,
+                                                    model.service_date == inp.service_date,
+                                                    model.status == PlanStatus.CURRENT)).all():
+            old.status = PlanStatus.SUPERSEDED
+            session.add(old)
+        if row is not None:
+            row.status = PlanStatus.CURRENT
+            session.add(row)
+    session.flush()
+    unc = base.get("uncontrolled") if sched is not None else None
+    edf = base.get("edf") if sched is not None else None
+    return DepotDayResult(
+        depot_code=inp.depot_code, service_date=inp.service_date.isoformat(), route_plan_id=rp.id,
+        charging_plan_id=cp_row.id if cp_row else None, version=version, orders=len(inp.orders),
+        vehicles_available=len(inp.vehicles), vehicles_used=routes.vehicles_used, electric_used=electric_used,
+        unserved=len(routes.unserved), km=routes.total_distance_km, route_kwh=routes.total_energy_kwh,
+        litres=routes.total_fuel_l, charging_kwh=cp_row.total_kwh if cp_row else 0.0,
+        charging_cost_cny=sched.cost.total if sched else 0.0,
+        uncontrolled_cost_cny=unc.cost.total if unc else None,
+        savings_vs_uncontrolled_pct=unc.savings_pct if unc else None,
+        edf_cost_cny=edf.cost.total if edf else None, peak_kw=sched.peak_kw if sched else 0.0,
+        routing_seconds=solved.routing_seconds, charging_seconds=solved.charging_seconds,
+        routing_status=routes.stats.status, charging_status=sched.status if sched else "none",
+    )
+
+
+def run_depot_day(engine: Engine, scope: Scope, depot_id: int, service_date: dt.date, options: RunOptions,
+                  job_run_id: int | None = None, after_write_hook: Any = None) -> DepotDayResult:
+    """Read (short transaction), solve (no transaction open), write (one transaction)."""
+    with session_scope(engine) as session:
+        inputs = load_depot_day(session, scope, depot_id, service_date)
+    solved = solve_depot_day(inputs, options)
+    with session_scope(engine) as session:
+        return persist(session, scope, solved, job_run_id, after_write_hook)
+
+
+def current_route_plan(session: Session, scope: Scope, depot_id: int, service_date: dt.date) -> RoutePlan | None:
+    return session.exec(select_rows(scope, RoutePlan, RoutePlan.depot_id == depot_id,
+                                    RoutePlan.service_date == service_date,
+                                    RoutePlan.status == PlanStatus.CURRENT)).first()
+
+
+def current_charging_plan(session: Session, scope: Scope, depot_id: int, service_date: dt.date,
+                          ) -> ChargingPlan | None:
+    return session.exec(select_rows(scope, ChargingPlan, ChargingPlan.depot_id == depot_id,
+                                    ChargingPlan.service_date == service_date,
+                                    ChargingPlan.status == PlanStatus.CURRENT)).first()
+
+
+__all__ = ["DEPOT_LOCATION", "DepotDayResult", "RunOptions", "persist", "run_depot_day", "solve_depot_day",
+           "current_route_plan", "current_charging_plan", "PlanCheckFailed"]

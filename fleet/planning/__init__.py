@@ -1,0 +1,1 @@
+"""Depot-day planning: database inputs -> routing and charging problems -> plans."""

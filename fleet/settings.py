@@ -1,0 +1,60 @@
+"""Nightly-job settings: command line > environment (EVFLEET_NIGHTLY_*) > TOML file ([nightly]) > defaults."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_FILE = "evfleet.toml"
+
+
+@dataclass(frozen=True)
+class NightlySettings:
+    workers: int = min(2, os.cpu_count() or 1)
+    scheduler: str | None = None
+    time_limit_s: float = 20.0  # routing budget per depot [s]
+    charging_time_limit_s: float = 20.0
+    retries: int = 1
+    deadline_s: float | None = None
+    seed: int = 0
+    lessor: str | None = None
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    kind = {f.name: f.type for f in fields(NightlySettings)}[name]
+    if raw is None or raw == "":
+        return None
+    try:
+        if "int" in str(kind):
+            return int(raw)
+        if "float" in str(kind):
+            return float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"setting {name!r}: {raw!r} is not a number") from None
+    return str(raw)
+
+
+def load_settings(config_file: str | Path | None = None, environ: dict[str, str] | None = None,
+                  **overrides: Any) -> NightlySettings:
+    """Merge the sources; unknown TOML keys are an error (a typo must not be silently ignored)."""
+    environ = dict(os.environ) if environ is None else environ
+    values: dict[str, Any] = {}
+    path = Path(config_file) if config_file else Path(environ.get("EVFLEET_CONFIG", DEFAULT_CONFIG_FILE))
+    if path.is_file():
+        doc = tomllib.loads(path.read_text(encoding="utf-8")).get("nightly", {})
+        names = {f.name for f in fields(NightlySettings)}
+        unknown = set(doc) - names
+        if unknown:
+            raise ValueError(f"{path}: unknown [nightly] setting(s) {sorted(unknown)}; known: {sorted(names)}")
+        values.update({k: _coerce(k, v) for k, v in doc.items()})
+    elif config_file:
+        raise ValueError(f"config file {path} not found")
+    for f in fields(NightlySettings):
+        env = environ.get(f"EVFLEET_NIGHTLY_{f.name.upper()}")
+        if env is not None:
+            values[f.name] = _coerce(f.name, env)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return NightlySettings(**values)
