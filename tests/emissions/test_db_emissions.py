@@ -214,7 +214,8 @@ def test_ex_ante_reads_current_route_and_charging_plans(demo_copy) -> None:
             plan = RoutePlan(**owner, depot_id=depot.id, service_date=day, version=version, status=status)
             session.add(plan)
             session.flush()
-            stops = [(0, 0.0, 1000.0, None, 45.0), (1, km, 400.0, 40.0, 40.0), (2, 20.0, 0.0, 35.0, None)]
+            # no state of charge on the stops: the day's energy comes from the charging plan
+            stops = [(0, 0.0, 1000.0, None, None), (1, km, 400.0, None, None), (2, 20.0, 0.0, None, None)]
             for seq, leg_km, load, soc_arr, soc_dep in stops:
                 session.add(RouteStop(**owner, plan_id=plan.id, vehicle_id=vehicle.id, sequence=seq,
                                       kind="depot" if seq in (0, 2) else "job", latitude=depot.latitude,
@@ -341,3 +342,42 @@ def test_factor_table_round_trips_on_sqlite_and_postgresql(any_url: str) -> None
         assert list(stored) == list(registry)
         assert load_factor_table(session, scope_for(session), registry).inserted == 0
     engine.dispose()
+
+
+def test_ex_ante_from_a_pipeline_depot_day(demo_copy) -> None:
+    """The nightly pipeline's stored plans (routes in RoutePlan.solution, grid power in ChargingSlot) become the
+    ex-ante vehicle-days of the lessee's EVs; its diesel trucks are left out."""
+    from fleet.models import ChargingSlot, Depot, RoutePlan
+    from fleet.pipeline import RunOptions, current_charging_plan, current_route_plan, run_depot_day
+
+    day = date(2026, 11, 26)
+    with session_scope(demo_copy) as session:
+        depot_id = session.exec(select(Depot).where(Depot.code == "SZ-NS")).one().id
+        scope = scope_for(session)
+    run_depot_day(demo_copy, scope, depot_id, day, RunOptions(time_limit_s=1.0, charging_time_limit_s=5.0, seed=1))
+    with session_scope(demo_copy) as session:
+        scope = scope_for(session)
+        route_plan: RoutePlan = current_route_plan(session, scope, depot_id, day)
+        charging = current_charging_plan(session, scope, depot_id, day)
+        slots = session.exec(select(ChargingSlot).where(ChargingSlot.plan_id == charging.id)).all()
+        report = report_from_db(session, scope_for(session, lessee_code="FRESH"), "FRESH", parse_period(day.isoformat()),
+                                TCSAE_235).report
+    km: dict[str, float] = {}
+    driven: dict[str, float] = {}
+    for route in route_plan.solution["routes"]:
+        if route["stops"]:
+            km[route["vehicle_type"]] = km.get(route["vehicle_type"], 0.0) + route["distance_km"]
+            driven[route["vehicle_type"]] = driven.get(route["vehicle_type"], 0.0) + route["energy_kwh"]
+    planned = {r.vehicle_id: r for r in report.ex_ante if r.row_ref.startswith("routeplan")}
+    leased = {l.vehicle_id for l in read_context_for(demo_copy).book.leases}
+    assert planned and set(planned) == {plate for plate in km if plate in leased}
+    lease_of = {l.vehicle_id: l for l in read_context_for(demo_copy).book.leases}
+    for plate, r in planned.items():
+        assert r.km == pytest.approx(km[plate])
+        assert r.grid_kwh == pytest.approx(driven[plate] / lease_of[plate].charging_efficiency)
+    assert slots and total(list(planned.values())).reduction_t > 0
+
+
+def read_context_for(engine):
+    with session_scope(engine) as session:
+        return read_context(session, scope_for(session))
