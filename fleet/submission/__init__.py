@@ -1,0 +1,1 @@
+"""Climate-finance submission package: versioned JSON (field list in `fields.py`), XLSX, PDF, SHA-256 manifest."""

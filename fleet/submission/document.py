@@ -1,0 +1,300 @@
+"""The submission document: one JSON-ready dict that the XLSX and the PDF render, so all three agree.
+
+No timestamps and no machine-dependent values go in here; floats are rounded to ROUND_DIGITS, lists are
+sorted, so re-running the same report gives byte-identical JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from fleet.emissions.calc import DayResult, by_depot, by_lessee, by_period, by_vehicle_period, total
+from fleet.emissions.quality import QualityThresholds
+from fleet.emissions.records import LeaseBook
+from fleet.emissions.report import EmissionsReport
+from fleet.factors import FactorRegistry
+from fleet.submission.fields import SCHEMA_ID, SCHEMA_VERSION
+
+ROUND_DIGITS = 6
+CATEGORY_EN = "Low-carbon transport / new-energy logistics vehicles (leased battery-electric trucks)"
+CATEGORY_ZH = "低碳交通 / 新能源物流车（纯电动货车租赁）"
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """Descriptive fields that are not in the metered data."""
+
+    name: str
+    location: str = "Shenzhen, Guangdong, China"
+    description: str = ""
+
+
+def rnd(value: float | None) -> float | None:
+    """Round for the document; -0.0 becomes 0.0 so the text never shows '-0'."""
+    if value is None:
+        return None
+    out = round(float(value), ROUND_DIGITS)
+    return 0.0 if out == 0 else out
+
+
+def _totals_dict(results: list[DayResult]) -> dict[str, object]:
+    t = total(results)
+    return {
+        "vehicle_days": t.vehicle_days,
+        "km": rnd(t.km),
+        "grid_kwh": rnd(t.grid_kwh),
+        "tonne_km": rnd(t.tonne_km),
+        "baseline_litres": rnd(t.baseline_litres),
+        "baseline_tco2e": rnd(t.baseline_t),
+        "project_tco2e": rnd(t.project_t),
+        "leakage_tco2e": rnd(t.leakage_t),
+        "reduction_tco2e": rnd(t.reduction_t),
+        "intensity_baseline_g_per_tkm": rnd(t.baseline_t * 1e6 / t.tonne_km) if t.tonne_km > 0 else None,
+        "intensity_project_g_per_tkm": rnd(t.project_t * 1e6 / t.tonne_km) if t.tonne_km > 0 else None,
+    }
+
+
+def _ttw(results: list[DayResult]) -> dict[str, object] | None:
+    if not results or results[0].baseline_ttw_t is None:
+        return None
+    return {"baseline_ttw_tco2": rnd(sum(r.baseline_ttw_t or 0.0 for r in results)),
+            "project_ttw_tco2": rnd(sum(r.project_ttw_t or 0.0 for r in results))}
+
+
+MONITORING_PLAN = (
+    {"parameter": "vehicle identity", "how": "plate and VIN per lease; every record carries the vehicle id",
+     "frequency": "per record", "source": "AMS-III.C monitoring (METHODOLOGY.md §2.1, U)"},
+    {"parameter": "distance [km]", "how": "odometer / GPS / telematics per vehicle-day (trip import)",
+     "frequency": "daily", "source": "AMS-III.C monitoring (U)"},
+    {"parameter": "electricity [kWh]", "how": "charger meter per session (charging import); vehicle-side kWh "
+     "divided by the lease's charging efficiency only where no charger reading exists", "frequency": "per session",
+     "source": "AMS-III.C monitoring (U); METHODOLOGY.md §2.6"},
+    {"parameter": "grid emission factor", "how": "MEE published factor, vintage rule Y-2, key stored per result",
+     "frequency": "annual", "source": "data/reference/emission-factors.csv"},
+    {"parameter": "baseline diesel consumption [L/100 km]", "how": "replaced diesel model per lease; diesel "
+     "records where held (fuel-based baseline)", "frequency": "per lease", "source": "lease records"},
+    {"parameter": "data quality", "how": "every row screened (negative km or energy, energy above battery, "
+     "vehicle not on lease, duplicate days, missing energy); flagged rows excluded and listed",
+     "frequency": "every report", "source": "evfleet fleet/emissions/quality.py"},
+    {"parameter": "double counting", "how": "claims ledger per vehicle-day; one claimant per lease",
+     "frequency": "every submission", "source": "METHODOLOGY.md §3"},
+)
+
+
+def build_document(report: EmissionsReport, book: LeaseBook, project: ProjectInfo, registry: FactorRegistry,
+                   thresholds: QualityThresholds = QualityThresholds(), factor_source: str = "",
+                   lease_problems: list[dict[str, str]] | None = None, as_of: date | None = None
+                   ) -> dict[str, object]:
+    """Assemble the submission for `report.party_id` and `report.period` (a year)."""
+    post, ante = list(report.ex_post), list(report.ex_ante)
+    vehicle_ids = sorted({r.vehicle_id for r in post} | {r.vehicle_id for r in ante})
+    leases = [l for l in book.leases_of(report.party_id) if l.claimant_id == report.party_id
+              and l.vehicle_id in vehicle_ids and l.start <= report.period.end
+              and (l.end is None or l.end >= report.period.start)]
+    lessor_ids = sorted({l.lessor_id for l in leases}) or sorted({l.lessor_id for l in book.leases_of(report.party_id)})
+    lessee_ids = sorted({l.lessee_id for l in leases}) or [report.party_id]
+    investments = [l.investment_cny for l in leases]
+    resolved = report.resolved
+    profile = report.profile
+
+    post_by_vehicle = by_vehicle_period(post, "year")
+    ante_by_vehicle = by_vehicle_period(ante, "year")
+    year = str(report.period.year)
+    vehicles = []
+    for lease in leases:
+        p = post_by_vehicle.get((lease.vehicle_id, year))
+        a = ante_by_vehicle.get((lease.vehicle_id, year))
+        vehicles.append({
+            "vehicle_id": lease.vehicle_id, "plate": lease.plate, "vin": lease.vin, "model": lease.ev_model,
+            "lease_id": lease.lease_id, "lease_start": lease.start.isoformat(),
+            "lease_end": lease.end.isoformat() if lease.end else None, "depot_id": lease.depot_id,
+            "baseline_diesel_model": lease.baseline_model, "baseline_l_per_100km": lease.baseline_l_per_100km,
+            "claimant": lease.claimant, "claimant_id": lease.claimant_id, "investment_cny": lease.investment_cny,
+            "charging_efficiency": lease.charging_efficiency, "battery_kwh": lease.battery_kwh,
+            "ex_post_vehicle_days": p.vehicle_days if p else 0,
+            "ex_post_km": rnd(p.km if p else 0.0), "ex_post_grid_kwh": rnd(p.grid_kwh if p else 0.0),
+            "ex_post_baseline_tco2e": rnd(p.baseline_t if p else 0.0),
+            "ex_post_project_tco2e": rnd(p.project_t if p else 0.0),
+            "ex_post_leakage_tco2e": rnd(p.leakage_t if p else 0.0),
+            "ex_post_reduction_tco2e": rnd(p.reduction_t if p else 0.0),
+            "ex_ante_reduction_tco2e": rnd(a.reduction_t) if a else None,
+        })
+
+    post_months, ante_months = by_period(post, "month"), by_period(ante, "month")
+    monthly = []
+    for month in range(1, 13):
+        label = f"{report.period.year:04d}-{month:02d}"
+        p, a = post_months.get(label), ante_months.get(label)
+        monthly.append({
+            "month": label, "ex_post_vehicle_days": p.vehicle_days if p else 0,
+            "ex_post_km": rnd(p.km if p else 0.0), "ex_post_grid_kwh": rnd(p.grid_kwh if p else 0.0),
+            "ex_post_baseline_tco2e": rnd(p.baseline_t if p else 0.0),
+            "ex_post_project_tco2e": rnd(p.project_t if p else 0.0),
+            "ex_post_reduction_tco2e": rnd(p.reduction_t if p else 0.0),
+            "ex_ante_reduction_tco2e": rnd(a.reduction_t) if a else None,
+        })
+
+    parameters = [p.as_dict() for p in resolved.parameters()]
+    parameters.append({"name": "TDL form", "value": None, "unit": profile.tdl_form, "key": None, "data_year": None,
+                       "source": "profile option (METHODOLOGY.md §2.1-2.2)", "confidence": "unverified"})
+    parameters.append({"name": "TDL multiplier", "value": rnd(resolved.tdl_multiplier), "unit": "-", "key": None,
+                       "data_year": None, "source": "computed from the TDL parameter and form",
+                       "confidence": resolved.tdl.confidence if resolved.tdl else "n/a"})
+    for lease in leases:
+        parameters.append({"name": f"baseline diesel consumption, {lease.vehicle_id}",
+                           "value": lease.baseline_l_per_100km, "unit": "L/100 km", "key": None, "data_year": None,
+                           "source": f"lease {lease.lease_id}: replaced model {lease.baseline_model}",
+                           "confidence": "lease record"})
+        if lease.charging_efficiency is not None:
+            parameters.append({"name": f"charging efficiency, {lease.vehicle_id}", "value": lease.charging_efficiency,
+                               "unit": "-", "key": None, "data_year": None,
+                               "source": f"lease {lease.lease_id}", "confidence": "lease record"})
+    parameters.append({"name": "quality limit: daily energy / battery", "value": thresholds.max_battery_multiple,
+                       "unit": "-", "key": None, "data_year": None, "source": "evfleet screening assumption",
+                       "confidence": "unverified"})
+    parameters.append({"name": "quality limit: daily distance", "value": thresholds.max_km_per_day, "unit": "km",
+                       "key": None, "data_year": None, "source": "evfleet screening assumption",
+                       "confidence": "unverified"})
+    cited = sorted({p["key"] for p in parameters if p["key"]})
+
+    elsewhere: dict[tuple[str, str], list[DayResult]] = defaultdict(list)
+    for r in report.attributed_elsewhere:
+        elsewhere[(r.vehicle_id, r.claimant_id)].append(r)
+    registrations = sorted({reg for l in leases for reg in l.other_registrations})
+
+    post_totals = _totals_dict(post)
+    ante_totals = _totals_dict(ante) if ante else None
+    flags = [f.as_dict() for f in report.flags]
+    gaps = [g.as_dict() for g in report.gaps]
+    start = min((l.start for l in leases), default=report.period.start)
+    ends = [l.end for l in leases]
+    end = None if (not ends or None in ends) else max(e for e in ends if e)
+
+    return {
+        "schema": SCHEMA_ID,
+        "schema_version": SCHEMA_VERSION,
+        "report_id": f"submission:{report.party_id}:{report.period.label}:{profile.profile_id}",
+        "project": {
+            "name": project.name,
+            "category_en": CATEGORY_EN,
+            "category_zh": CATEGORY_ZH,
+            "location": project.location,
+            "description": project.description,
+            "vehicle_count": len(leases),
+            "investment_cny": rnd(sum(investments)) if investments and None not in investments else None,
+            "investment_basis": "sum of the vehicles' investment amounts on their leases"
+            + ("" if None not in investments else "; missing on some leases, so not totalled"),
+            "implementation_period": {"start": start.isoformat(), "end": end.isoformat() if end else None},
+        },
+        "parties": {
+            "lessee": _party(book, lessee_ids[0]) if len(lessee_ids) == 1 else {"id": "several", "name": ", ".join(
+                book.party(i).name for i in lessee_ids), "location": "", "registration_code": ""},
+            "lessor": _party(book, lessor_ids[0]) if len(lessor_ids) == 1 else {"id": "several", "name": ", ".join(
+                book.party(i).name for i in lessor_ids), "location": "", "registration_code": ""},
+            "claimant": _party(book, report.party_id),
+        },
+        "reporting_period": {"year": report.period.year, "start": report.period.start.isoformat(),
+                             "end": report.period.end.isoformat()},
+        "vehicles": vehicles,
+        "methodology": {
+            "profile_id": profile.profile_id,
+            "name": profile.name,
+            "version": profile.version,
+            "source": profile.source,
+            "boundary": profile.boundary,
+            "gases": profile.gases,
+            "baseline_method": profile.baseline_method,
+            "grid_basis": profile.grid_basis,
+            "grid_factor": {"key": resolved.grid_ef.key, "value": resolved.grid_ef.value,
+                            "used_data_year": resolved.grid_ef.data_year,
+                            "vintage": resolved.vintage.as_dict() if resolved.vintage else None},
+            "reduction_sign": "signed: BE - PE - LE per vehicle-day, negative values reported, never clipped",
+            "formulas": [
+                "BE (distance) = km x L/100km / 100 x density x EF_diesel x IR_t",
+                "BE (fuel records) = litres x density x EF_diesel",
+                "PE = kWh_grid x EF_grid x TDL multiplier; kWh_grid = charger kWh, else vehicle kWh / efficiency",
+                "LE = BE x leakage fraction (0 unless the displaced diesel truck stays in service)",
+                "ER = BE - PE - LE",
+            ],
+            "to_confirm": list(profile.to_confirm),
+            "factor_registry": factor_source or "data/reference/emission-factors.csv",
+        },
+        "parameters": parameters,
+        "factors": [registry.get(k).as_dict() for k in cited],
+        "results": {
+            "ex_ante_basis": _ante_basis(ante),
+            "ex_post": post_totals,
+            "ex_ante": ante_totals if ante_totals else {"reduction_tco2e": None,
+                                                        "note": "no planned routes or charging in the period"},
+            "ttw": _ttw(post),
+            "monthly": monthly,
+            "per_depot": [{"depot_id": k, **_flat(v)} for k, v in by_depot(post).items()],
+            "per_lessee": [{"lessee_id": k, **_flat(v)} for k, v in by_lessee(post).items()],
+        },
+        "impact_indicators": {
+            "icma_annual_ghg_avoided_tco2e": post_totals["reduction_tco2e"],
+            "clean_vehicles_deployed": len(leases),
+            "tonne_km": post_totals["tonne_km"],
+        },
+        "monitoring_plan": list(MONITORING_PLAN),
+        "monitoring_data": [_day(r) for r in post],
+        "data_quality": {
+            "rows_checked": report.rows_checked,
+            "rows_excluded": report.rows_excluded,
+            "gap_days": sum(g["days"] for g in gaps),
+            "gaps_checked_until": (min(as_of, report.period.end) if as_of else report.period.end).isoformat(),
+            "lease_problems": list(lease_problems or []),
+            "flags": flags,
+            "plan_flags": [f.as_dict() for f in report.plan_flags],
+            "gaps": gaps,
+            "negative_reductions": [{"vehicle_id": r.vehicle_id, "day": r.day.isoformat(),
+                                     "reduction_tco2e": rnd(r.reduction_t)} for r in report.negative_days],
+        },
+        "attribution": {
+            "claimant": report.party_id,
+            "rule": "each vehicle-day is claimed by exactly one party: the lessee unless the lease names the lessor",
+            "attributed_elsewhere": [
+                {"vehicle_id": v, "claimant_id": c, "vehicle_days": len(rs),
+                 "reduction_tco2e": rnd(total(rs).reduction_t)} for (v, c), rs in sorted(elsewhere.items())],
+            "other_registrations": registrations,
+            "double_counting_statement": (
+                "The vehicle-days in this submission are recorded in the evfleet claims ledger under this report id; "
+                "any other report claiming them is refused. "
+                + ("Other registrations of these vehicles: " + "; ".join(registrations) + "."
+                   if registrations else "No other registration (CCER, VCS, STTCER, manufacturer) is recorded "
+                   "on the leases.")),
+        },
+    }
+
+
+def _ante_basis(ante: list[DayResult]) -> dict[str, int]:
+    """How many planned vehicle-days came from route plans and how many from the leases' expected km."""
+    return {"route_plan_days": sum(1 for r in ante if r.row_ref.startswith("routeplan")),
+            "lease_expectation_days": sum(1 for r in ante if r.row_ref.startswith("lease")),
+            "other_days": sum(1 for r in ante if not r.row_ref.startswith(("routeplan", "lease")))}
+
+
+def _party(book: LeaseBook, party_id: str) -> dict[str, str]:
+    p = book.party(party_id)
+    return {"id": p.party_id, "name": p.name, "location": p.location, "registration_code": p.registration_code}
+
+
+def _flat(t) -> dict[str, object]:
+    return {"vehicle_days": t.vehicle_days, "km": rnd(t.km), "grid_kwh": rnd(t.grid_kwh),
+            "reduction_tco2e": rnd(t.reduction_t)}
+
+
+def _day(r: DayResult) -> dict[str, object]:
+    return {"vehicle_id": r.vehicle_id, "day": r.day.isoformat(), "km": rnd(r.km), "grid_kwh": rnd(r.grid_kwh),
+            "tonne_km": rnd(r.tonne_km), "baseline_method": r.baseline_method, "ir_t": rnd(r.ir_t),
+            "baseline_tco2e": rnd(r.baseline_t), "project_tco2e": rnd(r.project_t),
+            "leakage_tco2e": rnd(r.leakage_t), "reduction_tco2e": rnd(r.reduction_t), "grid_key": r.grid_key,
+            "row_ref": r.row_ref}
+
+
+def to_json_bytes(document: dict[str, object]) -> bytes:
+    """Canonical bytes: fixed key order as built, two-space indent, UTF-8, trailing newline."""
+    return (json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode("utf-8")
