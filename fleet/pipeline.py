@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
@@ -34,6 +35,7 @@ from fleet.planning.inputs import DepotDayInputs, load_depot_day, local_midnight
 from fleet.scope import Scope, add_rows, select_rows
 from routing.check import check_solution
 from routing.io.json_io import problem_to_dict
+from routing.matrix import haversine_pairs_km
 from routing.problem import RoutingProblem
 from routing.solution import RoutingSolution, StopKind
 from routing.solve import solve as solve_routes
@@ -122,6 +124,13 @@ def solve_depot_day(inputs: DepotDayInputs, options: RunOptions) -> SolvedDepotD
     return SolvedDepotDay(inputs, rp, routes, cp, sched, t_route, time.perf_counter() - t1)
 
 
+def _leg_km(points: list[tuple[float, float]], detour: float) -> list[float]:
+    """Road km of each leg between consecutive points (the routing problem's own distance rule)."""
+    lat = np.array([p[0] for p in points])
+    lon = np.array([p[1] for p in points])
+    return [float(x) for x in haversine_pairs_km(lat[:-1], lon[:-1], lat[1:], lon[1:]) * detour]
+
+
 def _fen(cny: float) -> int:
     return int(round(cny * 100))
 
@@ -163,6 +172,10 @@ def persist(session: Session, scope: Scope, solved: SolvedDepotDay, job_run_id: 
         def at(minutes: float) -> dt.datetime:
             return origin + dt.timedelta(minutes=minutes)
 
+        points = [(inp.lat, inp.lon)] + [
+            (orders[s.id].lat, orders[s.id].lon) if s.kind is StopKind.JOB else (inp.lat, inp.lon)
+            for s in route.stops] + [(inp.lat, inp.lon)]
+        legs = _leg_km(points, solved.routing_problem.road_detour_factor)
         stops.append(RouteStop(**own, plan_id=rp.id, vehicle_id=vid, sequence=seq, kind="depot", latitude=inp.lat,
                                longitude=inp.lon, departure=at(route.departure), load_kg=route.load_departure_kg,
                                soc_departure_kwh=route.soc_departure_kwh))
@@ -176,11 +189,11 @@ def persist(session: Session, scope: Scope, solved: SolvedDepotDay, job_run_id: 
                 latitude=o.lat if o else inp.lat, longitude=o.lon if o else inp.lon, arrival=at(s.arrival),
                 service_start=at(s.service_start), departure=at(s.departure), load_kg=s.load_kg,
                 soc_arrival_kwh=s.soc_arrival_kwh, soc_departure_kwh=s.soc_departure_kwh,
-                charged_kwh=s.energy_charged_kwh,
+                charged_kwh=s.energy_charged_kwh, km_from_previous=legs[seq - 1],
             ))
         stops.append(RouteStop(**own, plan_id=rp.id, vehicle_id=vid, sequence=seq + 1, kind="depot",
                                latitude=inp.lat, longitude=inp.lon, arrival=at(route.arrival), load_kg=0.0,
-                               soc_arrival_kwh=route.soc_arrival_kwh))
+                               soc_arrival_kwh=route.soc_arrival_kwh, km_from_previous=legs[seq]))
     add_rows(session, scope, stops)
     cp_row = None
     if sched is not None and solved.charging_problem is not None:

@@ -71,6 +71,13 @@ def test_in_process_run_and_deadline(demo_copy: Engine) -> None:
     assert all("deadline" in o.error for o in summary.outcomes)
     ok = run_nightly(NightlyConfig(service_date=DAY, db_url=url, workers=1, options=FAST, depot_codes=("SZ-NS",)))
     assert ok.ok and ok.outcomes[0].result["vehicles_used"] > 0
+    from fleet.nightly_emissions import planned_avoided_by_depot
+
+    avoided = planned_avoided_by_depot(url, DAY)
+    assert set(avoided) == {"SZ-NS"}
+    km = ok.outcomes[0].result["km"]
+    # bounded by the diesel baseline of the same km: 15 L/100 km (DSL-4.5T-REEFER) x 2.7 kgCO2/L at most
+    assert 0 < avoided["SZ-NS"] < km * 0.15 * 2.7 / 1000
     with pytest.raises(ValueError, match="unknown depot code"):
         run_nightly(NightlyConfig(service_date=DAY, db_url=url, depot_codes=("SZ-XX",)))
 

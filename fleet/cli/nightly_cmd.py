@@ -49,7 +49,7 @@ def _default_date(url: str) -> dt.date:
 def print_nightly_summary(summary, emissions: dict[str, float] | None = None) -> None:  # type: ignore[no-untyped-def]
     table = Table(title=f"Nightly plan for {summary.service_date} (run {summary.run_key}, {summary.seconds:.1f} s)")
     for col in ("depot", "status", "orders", "unserved", "trucks used (EV)", "km", "route kWh", "diesel L",
-                "charging kWh", "charging CNY", "uncontrolled CNY", "saving", "peak kW", "tCO2e avoided"):
+                "charging kWh", "charging CNY", "uncontrolled CNY", "saving", "peak kW", "tCO2 avoided"):
         table.add_column(col, justify="left" if col in ("depot", "status") else "right")
     for o in summary.outcomes:
         r = o.result
@@ -201,9 +201,11 @@ def _run_with_progress(cfg, run):  # type: ignore[no-untyped-def]
 
 
 def _emissions_by_depot(url: str, summary) -> dict[str, float] | None:  # type: ignore[no-untyped-def]
-    """Ex-ante tCO2e avoided by tomorrow's planned routes, per depot (None until the emissions module is in)."""
+    """Ex-ante tCO2 avoided by the stored plans, per depot; None (shown as '-') if it cannot be computed."""
+    from fleet.nightly_emissions import planned_avoided_by_depot
+
     try:
-        from fleet.emissions_bridge import planned_avoided_t  # type: ignore[import-not-found]
-    except ImportError:
+        return planned_avoided_by_depot(url, summary.service_date)
+    except Exception as exc:  # noqa: BLE001 - the plans are stored; a reporting problem must not fail the job
+        err_console.print(f"[yellow]emissions avoided not computed:[/] {exc}", highlight=False)
         return None
-    return planned_avoided_t(url, summary)
