@@ -34,6 +34,7 @@ OBJECTIVES = ("cost", "peak", "carbon")
 SHORTFALL_PENALTY = 1000.0  # objective units per kWh not delivered; far above any price [CNY/kWh]
 OVERLOAD_PENALTY = 1.0e5  # per kWh of base load the site cannot supply within its import limit
 TIE = 1.0e-3  # weight of the cost in the peak/carbon objectives and of the peak in the cost objective
+GAP_OPTIMAL = 1.0e-6  # relative gap to the LP bound below which a shared-connector plan counts as optimal
 TINY = 1.0e-6  # per kWh of battery throughput: no pointless simultaneous charge and discharge
 
 
@@ -92,19 +93,15 @@ def schedule(
         timings["solve_s"] = time.perf_counter() - t0 - timings["build_s"]
         status = result.status
     else:
-        plan, bound, extra, cp_status = _shared_connectors(problem, data, objective, seed, num_workers, deadline,
-                                                           lp_solver, warnings, timings)
-        lp = _build(problem, data, objective, plan=plan, virtual=None, warnings=warnings)
-        t1 = time.perf_counter()
-        result, cols = lp.solve(lp_solver, max(1.0, deadline - time.perf_counter()))
-        timings["final_lp_s"] = time.perf_counter() - t1
+        plan, result, cols, bound, how = _shared_connectors(problem, data, objective, seed, num_workers, deadline,
+                                                            lp_solver, warnings, timings)
         lp_bound = bound
         if bound is not None and math.isfinite(result.objective):
             gap = max(0.0, (result.objective - bound) / max(abs(bound), 1e-9))
-        solver_name = f"{lp_solver} relaxation + cp-sat ({num_workers} workers, {cp_status}) + {lp_solver}"
+        solver_name = f"{lp_solver} relaxation + {how} + {lp_solver}"
         status = result.status
         if status == "optimal":
-            status = "optimal" if gap is not None and gap <= 1e-6 else "feasible"
+            status = "optimal" if gap is not None and gap <= GAP_OPTIMAL else "feasible"
     if result.status not in ("optimal", "feasible"):
         raise RuntimeError(f"charging LP ended with status {result.status}; this is a bug, please report the scenario")
     out = _extract(problem, data, objective, plan, result.x, cols, status, solver_name, warnings)
@@ -168,11 +165,12 @@ def _slots_needed(problem: ChargingProblem, v: Vehicle, kw: float, eff: float, f
 
 
 def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str, seed: int, num_workers: int,
-                       deadline: float, lp_solver: str, warnings: list[str],
-                       timings: dict[str, float]) -> tuple[_Plan, float | None, None, str]:
+                       deadline: float, lp_solver: str, warnings: list[str], timings: dict[str, float]):
+    """Connector sharing: relaxation bound, interval placement (greedy, then CP-SAT if needed), final LP."""
     t0 = time.perf_counter()
     conns = problem.connectors
     vehicles = problem.vehicles
+    n, dt = problem.n_slots, problem.dt_h
     # Kinds of interchangeable connectors; a connector fixed for some vehicle is a kind of its own.
     fixed_ids = {v.connector for v in vehicles if v.connector is not None}
     kinds: dict[tuple, list[int]] = {}
@@ -180,6 +178,7 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
         key = ("fixed", c.id) if c.id in fixed_ids else c.class_key()
         kinds.setdefault(key, []).append(k)
     kind_list = list(kinds.values())
+    capacity = [len(ks) for ks in kind_list]
     kind_of_conn = {k: j for j, ks in enumerate(kind_list) for k in ks}
     index = {c.id: k for k, c in enumerate(conns)}
     candidates = []
@@ -187,8 +186,8 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
         if v.connector is not None:
             candidates.append([kind_of_conn[index[v.connector]]])
         else:
-            candidates.append([j for j, ks in enumerate(kind_list) if not conns[ks[0]].id in fixed_ids])
-    # (1) LP relaxation: bound and marginal energy prices.
+            candidates.append([j for j, ks in enumerate(kind_list) if conns[ks[0]].id not in fixed_ids])
+    # (1) LP relaxation (a vehicle may hold a share of a connector): bound, marginal prices, power profile.
     virtual = []
     for i, v in enumerate(vehicles):
         cs = [conns[kind_list[j][0]] for j in candidates[i]]
@@ -196,95 +195,157 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
                                 v2g=any(c.v2g for c in cs)))
     plan_all = _Plan(connector=tuple(None for _ in vehicles), window=tuple(problem.usable_range(v) for v in vehicles))
     relax = _build(problem, data, objective, plan=plan_all, virtual=virtual, warnings=[])
-    timings["relax_build_s"] = time.perf_counter() - t0
-    res, cols = relax.solve(lp_solver, max(1.0, 0.2 * (deadline - time.perf_counter())))
-    timings["relax_solve_s"] = time.perf_counter() - t0 - timings["relax_build_s"]
+    res, rcols = relax.solve(lp_solver, max(1.0, 0.4 * (deadline - time.perf_counter())))
+    timings["relax_s"] = time.perf_counter() - t0
+    solved = res.status in ("optimal", "feasible")
     bound = res.objective if res.status == "optimal" else None
     if bound is None:
         warnings.append(f"LP relaxation ended {res.status}; no bound reported")
-    pi = np.maximum(res.duals[cols["balance"]], 0.0) if res.status in ("optimal", "feasible") else data.price * data.dt
-    # (2) CP-SAT: one interval per vehicle.
-    t1 = time.perf_counter()
-    model = cp_model.CpModel()
-    dt = problem.dt_h
-    scale = 100.0  # 0.01 objective units
-    intervals: dict[int, list] = {j: [] for j in range(len(kind_list))}
-    starts, lengths, choice = {}, {}, {}
-    objective_terms = []
+    pi = np.maximum(res.duals[rcols["balance"]], 0.0) if solved else data.price * dt
+    relax_power = np.zeros((len(vehicles), n))
+    for i, entry in enumerate(rcols["veh"]):
+        if "c" in entry and solved:
+            relax_power[i, entry["a"]:entry["b"]] = res.x[entry["c"]]
+    # (2) Cost of each possible interval start: charging the need at full power in the cheapest slots of
+    # [s, s + n_j), priced at the relaxation's marginal prices; a 5 % discount where the relaxation charged
+    # the vehicle breaks ties between equal prices so that intervals spread like the relaxation.
+    tables: dict[int, dict[int, tuple[np.ndarray, int, float]]] = {}
     for i, v in enumerate(vehicles):
         first, last = problem.usable_range(v)
-        stay = last - first
-        if stay <= 0 or v.need_kwh <= 1e-9 or not candidates[i]:
+        if last <= first or v.need_kwh <= 1e-9 or not candidates[i]:
             continue
-        n_by_kind = {}
+        pi_v = pi[first:last] * (1.0 - 0.05 * relax_power[i, first:last] / max(virtual[i].max_kw, 1e-9))
         for j in candidates[i]:
-            c = conns[kind_list[j][0]]
-            n_by_kind[j] = max(1, _slots_needed(problem, v, min(c.max_kw, v.max_kw), c.efficiency, first, last))
-        s = model.NewIntVar(first, last - 1, f"s{i}")
-        length = model.NewIntVar(0, max(n_by_kind.values()), f"L{i}")
-        e = model.NewIntVar(first, last, f"e{i}")
-        model.Add(s + length == e)
-        starts[i], lengths[i] = s, length
-        lits = {}
-        cost_var = model.NewIntVar(0, 10**12, f"c{i}")
-        for j in candidates[i]:
-            lit = model.NewBoolVar(f"x{i}_{j}") if len(candidates[i]) > 1 else model.NewConstant(1)
-            lits[j] = lit
             c = conns[kind_list[j][0]]
             kw = min(c.max_kw, v.max_kw)
-            n_j = n_by_kind[j]
-            table = _window_costs(pi[first:last], kw, v.need_kwh / c.efficiency, n_j, dt)
-            elem = model.NewIntVar(0, 10**12, f"t{i}_{j}")
+            n_j = max(1, _slots_needed(problem, v, kw, c.efficiency, first, last))
+            table = _window_costs(pi_v, kw, v.need_kwh / c.efficiency, n_j, dt)
+            tables.setdefault(i, {})[j] = (table, n_j, SHORTFALL_PENALTY * kw * c.efficiency * dt)
+
+    def finish(placement: dict[int, tuple[int, int, int]]):
+        plan = _stretch_and_colour(problem, placement, kind_list)
+        t = time.perf_counter()
+        result, cols = _build(problem, data, objective, plan=plan, virtual=None, warnings=warnings).solve(
+            lp_solver, max(1.0, deadline - time.perf_counter()))
+        timings["final_lp_s"] = timings.get("final_lp_s", 0.0) + time.perf_counter() - t
+        return plan, result, cols
+
+    t1 = time.perf_counter()
+    greedy, greedy_cost = _greedy_intervals(problem, tables, capacity)
+    timings["greedy_s"] = time.perf_counter() - t1
+    best = finish(greedy)
+    how = "greedy intervals"
+    gap = None if bound is None else (best[1].objective - bound) / max(abs(bound), 1e-9)
+    remaining = deadline - time.perf_counter()
+    if (gap is None or gap > GAP_OPTIMAL) and remaining > 1.0:
+        placement, cp_status = _cpsat_intervals(problem, tables, candidates, capacity, greedy, greedy_cost, seed,
+                                                num_workers, 0.7 * remaining, timings)
+        how = f"greedy + cp-sat intervals ({num_workers} workers, {cp_status})"
+        if placement is not None:
+            other = finish(placement)
+            if other[1].status in ("optimal", "feasible") and other[1].objective < best[1].objective:
+                best = other
+                how += ", cp-sat kept"
+            else:
+                how += ", greedy kept"
+    plan, result, cols = best
+    return plan, result, cols, bound, how
+
+
+def _cpsat_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tuple[np.ndarray, int, float]]],
+                     candidates: list[list[int]], capacity: Sequence[int], hint: dict[int, tuple[int, int, int]],
+                     hint_cost: float, seed: int, num_workers: int, time_limit_s: float,
+                     timings: dict[str, float]) -> tuple[dict[int, tuple[int, int, int]] | None, str]:
+    """One interval per vehicle on one connector kind; at most `capacity[kind]` overlap (cumulative)."""
+    t0 = time.perf_counter()
+    model = cp_model.CpModel()
+    scale = 100.0  # objective in 0.01 units
+    intervals: dict[int, list] = {j: [] for j in range(len(capacity))}
+    starts, lengths, choice = {}, {}, {}
+    terms = []
+    for i, by_kind in tables.items():
+        first, last = problem.usable_range(problem.vehicles[i])
+        s = model.NewIntVar(first, last - 1, f"s{i}")
+        length = model.NewIntVar(0, max(n_j for _, n_j, _ in by_kind.values()), f"L{i}")
+        e = model.NewIntVar(first, last, f"e{i}")
+        model.Add(s + length == e)
+        cost = model.NewIntVar(0, 10**13, f"c{i}")
+        lits = {}
+        for j, (table, n_j, per_slot) in by_kind.items():
+            lit = model.NewBoolVar(f"x{i}_{j}")
+            lits[j] = lit
+            elem = model.NewIntVar(0, 10**13, f"t{i}_{j}")
             model.AddElement(s - first, [int(round(scale * x)) for x in table], elem)
-            per_slot = int(round(scale * SHORTFALL_PENALTY * kw * c.efficiency * dt))
-            model.Add(cost_var >= elem + per_slot * (n_j - length)).OnlyEnforceIf(lit)
+            model.Add(cost >= elem + int(round(scale * per_slot)) * (n_j - length)).OnlyEnforceIf(lit)
             model.Add(length <= n_j).OnlyEnforceIf(lit)
             intervals[j].append(model.NewOptionalIntervalVar(s, length, e, lit, f"iv{i}_{j}"))
-        if len(lits) > 1:
-            model.AddExactlyOne(lits.values())
-        choice[i] = lits
-        objective_terms.append(cost_var)
+        model.AddExactlyOne(lits.values())
+        starts[i], lengths[i], choice[i] = s, length, lits
+        terms.append(cost)
+        if i in hint:
+            j_h, s_h, l_h = hint[i]
+            model.AddHint(s, s_h)
+            model.AddHint(length, l_h)
+            for j, lit in lits.items():
+                model.AddHint(lit, int(j == j_h))
     for j, ivs in intervals.items():
         if ivs:
-            model.AddCumulative(ivs, [1] * len(ivs), len(kind_list[j]))
-    model.Minimize(sum(objective_terms))
+            model.AddCumulative(ivs, [1] * len(ivs), int(capacity[j]))
+    model.Minimize(sum(terms))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, int(num_workers))
     solver.parameters.random_seed = int(seed)
-    solver.parameters.max_time_in_seconds = max(0.5, 0.6 * (deadline - time.perf_counter()))
+    solver.parameters.max_time_in_seconds = max(0.5, time_limit_s)
+    solver.parameters.relative_gap_limit = 1e-3  # a proxy objective: proving its optimum buys nothing
     code = solver.Solve(model)
-    cp_status = solver.StatusName(code).lower()
-    timings["cpsat_s"] = time.perf_counter() - t1
+    status = solver.StatusName(code).lower()
+    timings["cpsat_s"] = time.perf_counter() - t0
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.ObjectiveValue() > scale * hint_cost + len(tables):
+        return None, status
+    out = {}
+    for i in starts:
+        j = next(j for j, lit in choice[i].items() if solver.Value(lit))
+        out[i] = (j, solver.Value(starts[i]), solver.Value(lengths[i]))
+    return out, status
+
+
+def _stretch_and_colour(problem: ChargingProblem, placement: dict[int, tuple[int, int, int]],
+                        kind_list: list[list[int]]) -> _Plan:
+    """Grow intervals into free connector time (round robin, so it is shared fairly), then give each a connector.
+
+    Within one kind, at most `len(kind)` intervals overlap at any slot, so greedy colouring by start time
+    always finds a free connector (interval graphs are perfect).
+    """
+    vehicles = problem.vehicles
+    n = problem.n_slots
     window: list[tuple[int, int]] = [(0, 0)] * len(vehicles)
     kind_of: list[int | None] = [None] * len(vehicles)
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        for i in starts:
-            s, length = solver.Value(starts[i]), solver.Value(lengths[i])
-            j = next(j for j, lit in choice[i].items() if solver.Value(lit))
-            if length > 0:
-                window[i], kind_of[i] = (s, s + length), j
-    else:
-        warnings.append(f"CP-SAT found no interval assignment ({cp_status}); vehicles left unplugged")
-    # (3) stretch intervals into free connector time, then colour them onto connectors.
-    n = problem.n_slots
     used = np.zeros((len(kind_list), n), dtype=int)
-    for i, (a, b) in enumerate(window):
-        if kind_of[i] is not None:
-            used[kind_of[i], a:b] += 1
-    for i in sorted(range(len(vehicles)), key=lambda i: window[i]):
-        j = kind_of[i]
-        if j is None:
-            continue
-        first, last = problem.usable_range(vehicles[i])
-        a, b = window[i]
-        cap = len(kind_list[j])
-        while b < last and used[j, b] < cap:
-            used[j, b] += 1
-            b += 1
-        while a > first and used[j, a - 1] < cap:
-            used[j, a - 1] += 1
-            a -= 1
-        window[i] = (a, b)
+    for i, (j, s, length) in placement.items():
+        if length > 0:
+            window[i], kind_of[i] = (s, s + length), j
+            used[j, s:s + length] += 1
+    bounds = [problem.usable_range(v) for v in vehicles]
+    growing = [i for i in sorted(range(len(vehicles)), key=lambda i: window[i]) if kind_of[i] is not None]
+    while growing:
+        still = []
+        for i in growing:
+            j, (a, b) = kind_of[i], window[i]
+            first, last = bounds[i]
+            cap = len(kind_list[j])
+            grew = False
+            if b < last and used[j, b] < cap:
+                used[j, b] += 1
+                b += 1
+                grew = True
+            if a > first and used[j, a - 1] < cap:
+                used[j, a - 1] += 1
+                a -= 1
+                grew = True
+            window[i] = (a, b)
+            if grew:
+                still.append(i)
+        growing = still
     connector: list[int | None] = [None] * len(vehicles)
     for j, ks in enumerate(kind_list):
         free_at = {k: 0 for k in ks}
@@ -293,8 +354,42 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
             k = min((k for k in ks if free_at[k] <= a), key=lambda k: (free_at[k], k))
             connector[i] = k
             free_at[k] = b
-    timings["assign_s"] = time.perf_counter() - t0
-    return _Plan(connector=tuple(connector), window=tuple(window)), bound, None, cp_status
+    return _Plan(connector=tuple(connector), window=tuple(window))
+
+
+def _greedy_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tuple[np.ndarray, int, float]]],
+                      capacity: Sequence[int]) -> tuple[dict[int, tuple[int, int, int]], float]:
+    """Least flexible vehicle first, each at its cheapest start with free connectors of some kind.
+
+    Returns {vehicle: (kind, start, length)} and the proxy objective of that placement.
+    """
+    n = problem.n_slots
+    used = np.zeros((len(capacity), n + 1), dtype=int)
+    out: dict[int, tuple[int, int, int]] = {}
+    total = 0.0
+
+    def slack(i: int) -> tuple[int, int]:
+        first, last = problem.usable_range(problem.vehicles[i])
+        return (last - first - min(n_j for _, n_j, _ in tables[i].values()), last)
+
+    for i in sorted(tables, key=slack):
+        first, last = problem.usable_range(problem.vehicles[i])
+        best = None
+        for j, (table, n_j, per_slot) in tables[i].items():
+            free = used[j, :n] < capacity[j]
+            run = np.zeros(n + 1, dtype=int)
+            for t in range(last - 1, first - 1, -1):
+                run[t] = run[t + 1] + 1 if free[t] else 0
+            lengths = np.minimum(run[first:last], n_j)
+            costs = table + per_slot * (n_j - lengths)
+            k = int(np.argmin(costs))
+            if best is None or costs[k] < best[0]:
+                best = (float(costs[k]), j, first + k, int(lengths[k]))
+        cost, j, s, length = best
+        used[j, s:s + length] += 1
+        out[i] = (j, s, length)
+        total += cost
+    return out, total
 
 
 def _window_costs(pi: np.ndarray, kw: float, grid_kwh: float, n: int, dt: float) -> np.ndarray:
@@ -389,7 +484,7 @@ def _build(problem: ChargingProblem, data: SlotData, objective: str, *, plan: _P
         lp.add_coef(both, bd, 1.0)
         cols.update(bc=bc, bd=bd, be=be)
     group_terms: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {g.id: [] for g in problem.groups}
-    count_terms: list[tuple[np.ndarray, np.ndarray]] = []
+    count_terms: list[tuple[np.ndarray, np.ndarray, float]] = []
     degradation = (problem.v2g_degradation_cny_per_kwh * w_cost + TINY) * dt
     for i, v in enumerate(problem.vehicles):
         a, b = plan.window[i]
@@ -425,13 +520,11 @@ def _build(problem: ChargingProblem, data: SlotData, objective: str, *, plan: _P
             lp.add_coef(both, c, 1.0)
             lp.add_coef(both, d, 1.0)
         if virtual is not None:
-            y = lp.add_vars(length, 0.0, 1.0, 0.0)
-            link = lp.add_rows(length, ub=0.0)
-            lp.add_coef(link, c, 1.0)
+            # y = power / max power is the share of a connector held; sum of shares <= connectors.
+            share = 1.0 / min(v.max_kw, kw_c)
+            count_terms.append((t, c, share))
             if discharge:
-                lp.add_coef(link, entry["d"], 1.0)
-            lp.add_coef(link, y, -min(v.max_kw, kw_c))
-            count_terms.append((t, y))
+                count_terms.append((t, entry["d"], share))
         elif k is not None and conns[k].group is not None:
             group_terms[conns[k].group].append((t, c))
             if discharge:
@@ -475,8 +568,8 @@ def _build(problem: ChargingProblem, data: SlotData, objective: str, *, plan: _P
             lp.add_coef(rows[t], col, 1.0)
     if count_terms:
         rows = lp.add_rows(n, ub=float(len(conns)))
-        for t, y in count_terms:
-            lp.add_coef(rows[t], y, 1.0)
+        for t, col, share in count_terms:
+            lp.add_coef(rows[t], col, share)
     return _Model(lp, cols)
 
 
