@@ -48,7 +48,7 @@ def test_solve_bad_input_names_the_field(tmp_path) -> None:
 
 def test_bench_small(tmp_path) -> None:
     out = tmp_path / "bench.json"
-    result = runner.invoke(app, ["bench", "charging", "--sizes", "8", "--shared", "8:4", "--time-limit", "10",
+    result = runner.invoke(app, ["bench", "charging", "--sizes", "8", "--shared", "8:4", "--tight", "", "--time-limit", "10",
                                  "--out", str(out)])
     assert result.exit_code == 0, result.output
     rows = json.loads(out.read_text())["rows"]
