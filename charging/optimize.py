@@ -26,6 +26,7 @@ from ortools.sat.python import cp_model
 
 from charging.accounting import SlotData, carbon_kg, site_cost, slot_data
 from charging.baselines import BASELINES, summarize
+from charging.discrete import discrete_vehicles, refine
 from charging.lp import INF, SparseLP
 from charging.problem import ChargingProblem, Connector, Vehicle, max_deliverable_kwh, taper_coefficients
 from charging.result import ChargingSchedule, Unmet, VehicleSchedule
@@ -104,7 +105,25 @@ def schedule(
             status = "optimal" if gap is not None and gap <= GAP_OPTIMAL else "feasible"
     if result.status not in ("optimal", "feasible"):
         raise RuntimeError(f"charging LP ended with status {result.status}; this is a bug, please report the scenario")
-    out = _extract(problem, data, objective, plan, result.x, cols, status, solver_name, warnings)
+    power = None
+    if discrete_vehicles(problem, plan.connector, plan.window):
+        t2 = time.perf_counter()
+        refined = refine(problem, data, objective, plan.connector, plan.window, _lp_power(problem, result.x, cols),
+                         _fixed_site(problem, data, result.x, cols), shortfall_penalty=SHORTFALL_PENALTY, tie=TIE,
+                         seed=seed, num_workers=num_workers, time_limit_s=max(1.0, deadline - time.perf_counter()))
+        timings["discrete_s"] = time.perf_counter() - t2
+        power = refined.power
+        solver_name += f" + cp-sat power steps ({refined.n_integer_vars} integer vars, {refined.status})"
+        if lp_bound is None:
+            lp_bound = result.objective
+        status = "feasible"
+    out = _extract(problem, data, objective, plan, result.x, cols, status, solver_name, warnings, power)
+    objective_value = result.objective
+    if power is not None:
+        objective_value = _objective_value(objective, out)
+        gap = max(0.0, (objective_value - lp_bound) / max(abs(lp_bound), 1e-9))
+        if gap <= GAP_OPTIMAL:
+            out = replace(out, status="optimal")
     timings["optimise_s"] = time.perf_counter() - t0
     summaries = {}
     if baselines:
@@ -113,8 +132,17 @@ def schedule(
             summaries[name] = summarize(name, run(problem), out.cost.total)
         timings["baselines_s"] = time.perf_counter() - tb
     timings["total_s"] = time.perf_counter() - t0
-    return replace(out, baselines=summaries, lp_bound=lp_bound, gap=gap, objective_value=result.objective,
+    return replace(out, baselines=summaries, lp_bound=lp_bound, gap=gap, objective_value=objective_value,
                    timings_s=timings)
+
+
+def _objective_value(objective: str, s: ChargingSchedule) -> float:
+    """The LP's objective evaluated on a schedule (penalised shortfall included), for the gap to the bound."""
+    short = SHORTFALL_PENALTY * sum(u.shortfall_kwh for u in s.unmet)
+    if objective == "cost":
+        return s.cost.total + short
+    main = s.peak_kw if objective == "peak" else s.carbon_kg
+    return main + TIE * s.cost.total + short
 
 
 # ---- connector assignment ----------------------------------------------------------------------------------------
@@ -574,15 +602,10 @@ def _build(problem: ChargingProblem, data: SlotData, objective: str, *, plan: _P
 
 
 # ---- reading the solution back -----------------------------------------------------------------------------------
-def _extract(problem: ChargingProblem, data: SlotData, objective: str, plan: _Plan, x: np.ndarray, cols: dict,
-             status: str, solver_name: str, warnings: list[str]) -> ChargingSchedule:
-    n, dt = problem.n_slots, data.dt
-    conns = problem.connectors
-    power = np.zeros((len(problem.vehicles), n))
-    vehicles = []
-    energies = np.zeros(len(problem.vehicles))
-    for i, v in enumerate(problem.vehicles):
-        entry = cols["veh"][i]
+def _lp_power(problem: ChargingProblem, x: np.ndarray, cols: dict) -> np.ndarray:
+    """Net grid-side power per vehicle and slot [kW] from the LP columns."""
+    power = np.zeros((len(problem.vehicles), problem.n_slots))
+    for i, entry in enumerate(cols["veh"]):
         a, b = entry["a"], entry["b"]
         if "c" in entry:
             p = np.clip(x[entry["c"]], 0.0, None)
@@ -590,6 +613,28 @@ def _extract(problem: ChargingProblem, data: SlotData, objective: str, plan: _Pl
                 p = p - np.clip(x[entry["d"]], 0.0, None)
             p[np.abs(p) < 1e-7] = 0.0
             power[i, a:b] = p
+    return power
+
+
+def _fixed_site(problem: ChargingProblem, data: SlotData, x: np.ndarray, cols: dict) -> np.ndarray:
+    """Site net load without vehicles: base - PV + curtailment + stationary battery [kW]."""
+    out = data.base - data.pv + np.clip(x[cols["curt"]], 0.0, data.pv)
+    if "bc" in cols:
+        out = out + x[cols["bc"]] - x[cols["bd"]]
+    return out
+
+
+def _extract(problem: ChargingProblem, data: SlotData, objective: str, plan: _Plan, x: np.ndarray, cols: dict,
+             status: str, solver_name: str, warnings: list[str], power: np.ndarray | None = None) -> ChargingSchedule:
+    n, dt = problem.n_slots, data.dt
+    conns = problem.connectors
+    if power is None:
+        power = _lp_power(problem, x, cols)
+    vehicles = []
+    energies = np.zeros(len(problem.vehicles))
+    for i, v in enumerate(problem.vehicles):
+        entry = cols["veh"][i]
+        a, b = entry["a"], entry["b"]
         eff = entry["eff"]
         e = v.energy_arrival_kwh
         for val in power[i]:

@@ -1,5 +1,7 @@
 """The optimiser on small cases with known answers; every schedule also passes the checker."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -205,3 +207,32 @@ def test_pdlp_agrees_with_glop() -> None:
 def test_bad_objective_rejected() -> None:
     with pytest.raises(ValueError, match="objective"):
         schedule(problem(four_slots()), objective="speed")
+
+
+def _stepped(**kw):
+    vs = [vehicle(f"V{i}", departure="2026-11-25T02:00:00+08:00", energy_target_kwh=57.3) for i in range(4)]
+    cs = [connector(f"C{i}", power_step_kw=5.0, min_kw=15.0, efficiency=0.95, group="G") for i in range(4)]
+    return night(vs, cs, groups=[{"id": "G", "max_kw": 70.0}], **kw)
+
+
+def test_power_steps_and_minimum_power_on_cp_sat() -> None:
+    p, s = solved(_stepped(tariff={"demand_charge_per_kw_month": 32.0, "demand_charge_proration": 1 / 30}))
+    powers = {kw for v in s.vehicles for kw in v.power_kw}
+    assert all(abs(kw / 5.0 - round(kw / 5.0)) < 1e-9 for kw in powers)
+    assert all(kw == 0.0 or kw >= 15.0 for kw in powers)
+    assert not s.unmet
+    assert "power steps" in s.solver and s.lp_bound is not None and s.gap is not None and s.gap >= 0
+    assert s.objective_value >= s.lp_bound - 1e-6  # the LP is a bound on the discrete plan
+
+
+def test_checker_flags_broken_steps_and_minimum() -> None:
+    p = problem(_stepped())
+    s = schedule(p, time_limit_s=10, baselines=False)
+    assert check(p, s).ok
+    v = s.vehicles[0]
+    t = next(t for t, kw in enumerate(v.power_kw) if kw > 0)
+    power = list(v.power_kw)
+    power[t] = 17.0  # not a multiple of 5 kW
+    power[t + 1 if power[t + 1] == 0 else t - 1] = 10.0  # on, but below the 15 kW minimum
+    bad = replace(s, vehicles=(replace(v, power_kw=tuple(power)),) + s.vehicles[1:])
+    assert {"power_step", "min_power"} <= check(p, bad).codes()
