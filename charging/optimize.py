@@ -35,6 +35,8 @@ OBJECTIVES = ("cost", "peak", "carbon")
 SHORTFALL_PENALTY = 1000.0  # objective units per kWh not delivered; far above any price [CNY/kWh]
 OVERLOAD_PENALTY = 1.0e5  # per kWh of base load the site cannot supply within its import limit
 TIE = 1.0e-3  # weight of the cost in the peak/carbon objectives and of the peak in the cost objective
+MIP_SOLVER = "scip"  # via OR-Tools model builder; takes the greedy plan as a hint
+MIP_MAX_BINARIES = 20_000  # exact sharing MIP below this; above, CP-SAT on intervals (CHARGING.md: ~10k int vars)
 GAP_OPTIMAL = 1.0e-6  # relative gap to the LP bound below which a shared-connector plan counts as optimal
 TINY = 1.0e-6  # per kWh of battery throughput: no pointless simultaneous charge and discharge
 
@@ -84,7 +86,7 @@ def schedule(
     data = slot_data(problem)
     warnings: list[str] = []
     timings: dict[str, float] = {}
-    lp_bound = gap = None
+    lp_bound = gap = best_bound = None
     if not problem.sharing:
         plan = _own_connectors(problem)
         solver_name = lp_solver
@@ -94,15 +96,16 @@ def schedule(
         timings["solve_s"] = time.perf_counter() - t0 - timings["build_s"]
         status = result.status
     else:
-        plan, result, cols, bound, how = _shared_connectors(problem, data, objective, seed, num_workers, deadline,
-                                                            lp_solver, warnings, timings)
+        plan, result, cols, bound, how, best_bound = _shared_connectors(
+            problem, data, objective, seed, num_workers, deadline, lp_solver, warnings, timings)
         lp_bound = bound
         if bound is not None and math.isfinite(result.objective):
             gap = max(0.0, (result.objective - bound) / max(abs(bound), 1e-9))
         solver_name = f"{lp_solver} relaxation + {how} + {lp_solver}"
         status = result.status
         if status == "optimal":
-            status = "optimal" if gap is not None and gap <= GAP_OPTIMAL else "feasible"
+            proven = best_bound is not None and result.objective - best_bound <= GAP_OPTIMAL * max(abs(best_bound), 1e-9)
+            status = "optimal" if (gap is not None and gap <= GAP_OPTIMAL) or proven else "feasible"
     if result.status not in ("optimal", "feasible"):
         raise RuntimeError(f"charging LP ended with status {result.status}; this is a bug, please report the scenario")
     power = None
@@ -132,8 +135,10 @@ def schedule(
             summaries[name] = summarize(name, run(problem), out.cost.total)
         timings["baselines_s"] = time.perf_counter() - tb
     timings["total_s"] = time.perf_counter() - t0
+    if best_bound is not None and best_bound <= (lp_bound if lp_bound is not None else best_bound):
+        best_bound = None  # no better than the LP bound: report that one only
     return replace(out, baselines=summaries, lp_bound=lp_bound, gap=gap, objective_value=objective_value,
-                   timings_s=timings)
+                   best_bound=best_bound, timings_s=timings)
 
 
 def _objective_value(objective: str, s: ChargingSchedule) -> float:
@@ -258,6 +263,7 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
         timings["final_lp_s"] = timings.get("final_lp_s", 0.0) + time.perf_counter() - t
         return plan, result, cols
 
+    best_bound = bound
     t1 = time.perf_counter()
     greedy, greedy_cost = _greedy_intervals(problem, tables, capacity)
     timings["greedy_s"] = time.perf_counter() - t1
@@ -265,7 +271,24 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
     how = "greedy intervals"
     gap = None if bound is None else (best[1].objective - bound) / max(abs(bound), 1e-9)
     remaining = deadline - time.perf_counter()
-    if (gap is None or gap > GAP_OPTIMAL) and remaining > 1.0:
+    n_binaries = 2 * sum((problem.usable_range(v)[1] - problem.usable_range(v)[0]) * len(candidates[i])
+                         for i, v in enumerate(vehicles))
+    if (gap is None or gap > GAP_OPTIMAL) and remaining > 1.0 and n_binaries <= MIP_MAX_BINARIES:
+        t2 = time.perf_counter()
+        mip_result, placement = _mip_intervals(problem, data, objective, virtual, candidates, kind_list, greedy,
+                                               0.6 * remaining)
+        timings["mip_s"] = time.perf_counter() - t2
+        how = f"greedy + MIP intervals ({MIP_SOLVER}, {n_binaries} binaries, {mip_result.status})"
+        if mip_result.best_bound is not None and math.isfinite(mip_result.best_bound):
+            best_bound = mip_result.best_bound if best_bound is None else max(best_bound, mip_result.best_bound)
+        if placement is not None:
+            other = finish(placement)
+            if other[1].status in ("optimal", "feasible") and other[1].objective < best[1].objective:
+                best = other
+                how += ", MIP kept"
+            else:
+                how += ", greedy kept"
+    elif (gap is None or gap > GAP_OPTIMAL) and remaining > 1.0:
         placement, cp_status = _cpsat_intervals(problem, tables, candidates, capacity, greedy, greedy_cost, seed,
                                                 num_workers, 0.7 * remaining, timings)
         how = f"greedy + cp-sat intervals ({num_workers} workers, {cp_status})"
@@ -277,7 +300,69 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
             else:
                 how += ", greedy kept"
     plan, result, cols = best
-    return plan, result, cols, bound, how
+    return plan, result, cols, bound, how, best_bound
+
+
+def _mip_intervals(problem: ChargingProblem, data: SlotData, objective: str, virtual: Sequence[_Virtual],
+                   candidates: list[list[int]], kind_list: list[list[int]], hint: dict[int, tuple[int, int, int]],
+                   time_limit_s: float):
+    """Exact sharing model for small depots: the relaxation plus binaries x (plugged on a connector kind) and
+    z (plug-in start) per vehicle, kind and slot; contiguity x_t <= x_t-1 + z_t, one start, at most |kind|
+    plugged per slot. Power stays continuous. Solved with SCIP through OR-Tools' model builder."""
+    vehicles = problem.vehicles
+    conns = problem.connectors
+    plan_all = _Plan(connector=tuple(None for _ in vehicles), window=tuple(problem.usable_range(v) for v in vehicles))
+    model = _build(problem, data, objective, plan=plan_all, virtual=virtual, warnings=[])
+    lp, cols = model.lp, model.cols
+    n = problem.n_slots
+    per_kind: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in kind_list]
+    xs: dict[tuple[int, int], tuple[np.ndarray, int]] = {}
+    for i, v in enumerate(vehicles):
+        entry = cols["veh"][i]
+        if "c" not in entry:
+            continue
+        a, b = entry["a"], entry["b"]
+        length = b - a
+        link = lp.add_rows(length, ub=0.0)
+        lp.add_coef(link, entry["c"], 1.0)
+        if "d" in entry:
+            lp.add_coef(link, entry["d"], 1.0)
+        starts = lp.add_rows(1, ub=1.0)
+        for j in candidates[i]:
+            kw = min(v.max_kw, conns[kind_list[j][0]].max_kw)
+            x = lp.add_vars(length, 0.0, 1.0, 0.0, integer=True)
+            z = lp.add_vars(length, 0.0, 1.0, 0.0, integer=True)
+            lp.add_coef(link, x, -kw)
+            contiguity = lp.add_rows(length, ub=0.0)
+            lp.add_coef(contiguity, x, 1.0)
+            lp.add_coef(contiguity[1:], x[:-1], -1.0)
+            lp.add_coef(contiguity, z, -1.0)
+            lp.add_coef(starts, z, 1.0)
+            per_kind[j].append((np.arange(a, b), x))
+            xs[(i, j)] = (x, a)
+            if i in hint and hint[i][0] == j:
+                _, s0, l0 = hint[i]
+                on = np.zeros(length)
+                on[s0 - a:s0 - a + l0] = 1.0
+                start = np.zeros(length)
+                if l0 > 0:
+                    start[s0 - a] = 1.0
+                lp.hint(x, on)
+                lp.hint(z, start)
+    for j, terms in enumerate(per_kind):
+        if terms:
+            rows = lp.add_rows(n, ub=float(len(kind_list[j])))
+            for t, x in terms:
+                lp.add_coef(rows[t], x, 1.0)
+    result = lp.solve(MIP_SOLVER, time_limit_s)
+    if result.status not in ("optimal", "feasible"):
+        return result, None
+    placement: dict[int, tuple[int, int, int]] = {}
+    for (i, j), (x, a) in xs.items():
+        on = np.flatnonzero(result.x[x] > 0.5)
+        if on.size:
+            placement[i] = (j, a + int(on[0]), int(on[-1] - on[0] + 1))
+    return result, placement
 
 
 def _cpsat_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tuple[np.ndarray, int, float]]],

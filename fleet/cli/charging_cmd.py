@@ -86,14 +86,19 @@ def solve_command(
 
 
 def _bench_row(n: int, connectors: int | None, seed: int, time_limit: float, workers: int,
-               tariff_id: str, site_kw: float | None = None) -> dict[str, Any]:
-    problem = synthetic_depot(n, seed=seed, n_connectors=connectors, tariff_id=tariff_id, site_kw=site_kw)
+               tariff_id: str, site_kw: float | None = None, problem: ChargingProblem | None = None) -> dict[str, Any]:
+    if problem is None:
+        problem = synthetic_depot(n, seed=seed, n_connectors=connectors, tariff_id=tariff_id, site_kw=site_kw)
+        name = "synthetic"
+    else:
+        n, tariff_id, name = len(problem.vehicles), problem.tariff.source_id or "explicit periods", problem.name
     t0 = time.perf_counter()
     result = schedule(problem, time_limit_s=time_limit, seed=seed, num_workers=workers)
     wall = time.perf_counter() - t0
     report = check(problem, result)
     unc, edf = result.baselines["uncontrolled"], result.baselines["edf"]
     return {
+        "scenario": name,
         "vehicles": n,
         "connectors": len(problem.connectors),
         "slots": problem.n_slots,
@@ -134,6 +139,8 @@ def bench_command(
     time_limit: float = typer.Option(60.0, "--time-limit", help="Solver budget per instance [s]."),
     workers: int = typer.Option(2, "--workers", help="CP-SAT worker threads."),
     tariff: str = typer.Option("gd_ic_tou_2021", "--tariff", help="tariffs.json id: gd_ic_tou_2021 | sz_market_tou_2024"),
+    scenario: Optional[list[Path]] = typer.Option(None, "--scenario",
+                                                  help="Also run this scenario JSON (repeatable), e.g. demo depots."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the rows as JSON here."),
 ) -> None:
     """Benchmark the charging optimiser on synthetic Shenzhen depots; prints a table, writes JSON."""
@@ -152,14 +159,16 @@ def bench_command(
         rows.append(_bench_row(n, k, seed, time_limit, workers, tariff))
     for n, per_vehicle in tights:
         rows.append(_bench_row(n, None, seed, time_limit, workers, tariff, site_kw=n * per_vehicle))
+    for path in scenario or []:
+        rows.append(_bench_row(0, None, seed, time_limit, workers, tariff, problem=_load_scenario(path)))
     table = Table(title=f"charging benchmark (synthetic Shenzhen depots, seed {seed}, {tariff})")
-    for col in ("vehicles", "connectors", "site kW", "status", "time s", "gap %", "cost CNY", "peak kW", "short kWh",
+    for col in ("scenario", "tariff", "vehicles", "connectors", "site kW", "status", "time s", "gap %", "cost CNY", "peak kW", "short kWh",
                 "uncontrolled CNY (short kWh)",
                 "EDF CNY (short kWh)", "timer CNY (short kWh)", "saved vs unc. %", "saved vs EDF %", "check"):
         table.add_column(col, justify="right")
     for r in rows:
         table.add_row(
-            str(r["vehicles"]), str(r["connectors"]), f"{r['site_kw']:,.0f}", r["status"], f"{r['optimise_s']:.2f}",
+            r["scenario"][:28], r["tariff"], str(r["vehicles"]), str(r["connectors"]), f"{r['site_kw']:,.0f}", r["status"], f"{r['optimise_s']:.2f}",
             "" if r["gap"] is None else f"{100 * r['gap']:.3f}", f"{r['cost_cny']:,.0f}", f"{r['peak_kw']:,.0f}",
             f"{r['shortfall_kwh']:,.1f}", f"{r['uncontrolled_cny']:,.0f} ({r['uncontrolled_shortfall_kwh']:,.0f})",
             f"{r['edf_cny']:,.0f} ({r['edf_shortfall_kwh']:,.0f})",

@@ -236,3 +236,17 @@ def test_checker_flags_broken_steps_and_minimum() -> None:
     power[t + 1 if power[t + 1] == 0 else t - 1] = 10.0  # on, but below the 15 kW minimum
     bad = replace(s, vehicles=(replace(v, power_kw=tuple(power)),) + s.vehicles[1:])
     assert {"power_step", "min_power"} <= check(p, bad).codes()
+
+
+def test_sharing_mip_reaches_the_bound_when_demand_charge_dominates() -> None:
+    # Demand charge at the full monthly rate: the best plan spreads charging thinly over the night, which needs
+    # long plug-in intervals; with 2 connectors for 6 trucks the greedy placement misses and the MIP closes it.
+    from charging.synthetic import synthetic_depot
+
+    p = synthetic_depot(6, n_connectors=2, seed=4)
+    p = replace(p, tariff=replace(p.tariff, demand_charge_proration=1.0))
+    s = schedule(p, time_limit_s=30, seed=1)
+    assert check(p, s).ok
+    assert "MIP" in s.solver
+    assert s.status == "optimal" and s.gap <= 1e-6
+    assert not s.unmet
