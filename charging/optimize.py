@@ -38,6 +38,7 @@ TIE = 1.0e-3  # weight of the cost in the peak/carbon objectives and of the peak
 MIP_SOLVER = "scip"  # via OR-Tools model builder; takes the greedy plan as a hint
 MIP_MAX_BINARIES = 20_000  # exact sharing MIP below this; above, CP-SAT on intervals (CHARGING.md: ~10k int vars)
 GAP_OPTIMAL = 1.0e-6  # relative gap to the LP bound below which a shared-connector plan counts as optimal
+GAP_IMPROVE = 1.0e-4  # the greedy plan is improved (MIP or CP-SAT) only when it is further than this from the bound
 TINY = 1.0e-6  # per kWh of battery throughput: no pointless simultaneous charge and discharge
 
 
@@ -273,7 +274,7 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
     remaining = deadline - time.perf_counter()
     n_binaries = 2 * sum((problem.usable_range(v)[1] - problem.usable_range(v)[0]) * len(candidates[i])
                          for i, v in enumerate(vehicles))
-    if (gap is None or gap > GAP_OPTIMAL) and remaining > 1.0 and n_binaries <= MIP_MAX_BINARIES:
+    if (gap is None or gap > GAP_IMPROVE) and remaining > 1.0 and n_binaries <= MIP_MAX_BINARIES:
         t2 = time.perf_counter()
         mip_result, placement = _mip_intervals(problem, data, objective, virtual, candidates, kind_list, greedy,
                                                0.6 * remaining)
@@ -288,7 +289,7 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
                 how += ", MIP kept"
             else:
                 how += ", greedy kept"
-    elif (gap is None or gap > GAP_OPTIMAL) and remaining > 1.0:
+    elif (gap is None or gap > GAP_IMPROVE) and remaining > 1.0:
         placement, cp_status = _cpsat_intervals(problem, tables, candidates, capacity, greedy, greedy_cost, seed,
                                                 num_workers, 0.7 * remaining, timings)
         how = f"greedy + cp-sat intervals ({num_workers} workers, {cp_status})"

@@ -250,3 +250,16 @@ def test_sharing_mip_reaches_the_bound_when_demand_charge_dominates() -> None:
     assert "MIP" in s.solver
     assert s.status == "optimal" and s.gap <= 1e-6
     assert not s.unmet
+
+
+def test_sharing_cp_sat_path_when_mip_too_big(monkeypatch) -> None:
+    from charging import optimize
+    from charging.synthetic import synthetic_depot
+
+    monkeypatch.setattr(optimize, "MIP_MAX_BINARIES", 0)  # large-depot path: CP-SAT places the intervals
+    p = synthetic_depot(6, n_connectors=2, seed=4)
+    p = replace(p, tariff=replace(p.tariff, demand_charge_proration=1.0))
+    s = schedule(p, time_limit_s=10, seed=1, num_workers=1)
+    assert "cp-sat intervals (1 workers" in s.solver
+    assert check(p, s).ok and not s.unmet
+    assert s.gap is not None and s.gap >= 0
