@@ -309,7 +309,7 @@ def _mip_intervals(problem: ChargingProblem, data: SlotData, objective: str, vir
                    time_limit_s: float):
     """Exact sharing model for small depots: the relaxation plus binaries x (plugged on a connector kind) and
     z (plug-in start) per vehicle, kind and slot; contiguity x_t <= x_t-1 + z_t, one start, at most |kind|
-    plugged per slot. Power stays continuous. Solved with SCIP through OR-Tools' model builder."""
+    plugged per slot, power per kind for the cabinet limits. Power stays continuous. Solved with SCIP through OR-Tools' model builder."""
     vehicles = problem.vehicles
     conns = problem.connectors
     plan_all = _Plan(connector=tuple(None for _ in vehicles), window=tuple(problem.usable_range(v) for v in vehicles))
@@ -318,22 +318,37 @@ def _mip_intervals(problem: ChargingProblem, data: SlotData, objective: str, vir
     n = problem.n_slots
     per_kind: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in kind_list]
     xs: dict[tuple[int, int], tuple[np.ndarray, int]] = {}
+    group_power: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {g.id: [] for g in problem.groups}
     for i, v in enumerate(vehicles):
         entry = cols["veh"][i]
         if "c" not in entry:
             continue
         a, b = entry["a"], entry["b"]
         length = b - a
-        link = lp.add_rows(length, ub=0.0)
-        lp.add_coef(link, entry["c"], 1.0)
+        # Power per connector kind: p_j <= kw_j x_j, sum_j p_j = charge + discharge (for cabinet limits).
+        split = lp.add_rows(length, lb=0.0, ub=0.0)
+        lp.add_coef(split, entry["c"], 1.0)
         if "d" in entry:
-            lp.add_coef(link, entry["d"], 1.0)
+            lp.add_coef(split, entry["d"], 1.0)
         starts = lp.add_rows(1, ub=1.0)
+        v2g_only = None
+        if "d" in entry:  # discharge only while plugged into a V2G connector kind
+            v2g_only = lp.add_rows(length, ub=0.0)
+            lp.add_coef(v2g_only, entry["d"], 1.0)
         for j in candidates[i]:
-            kw = min(v.max_kw, conns[kind_list[j][0]].max_kw)
+            conn = conns[kind_list[j][0]]
+            kw = min(v.max_kw, conn.max_kw)
             x = lp.add_vars(length, 0.0, 1.0, 0.0, integer=True)
             z = lp.add_vars(length, 0.0, 1.0, 0.0, integer=True)
+            pj = lp.add_vars(length, 0.0, kw, 0.0)
+            lp.add_coef(split, pj, -1.0)
+            link = lp.add_rows(length, ub=0.0)
+            lp.add_coef(link, pj, 1.0)
             lp.add_coef(link, x, -kw)
+            if v2g_only is not None and conn.v2g:
+                lp.add_coef(v2g_only, x, -kw)
+            if conn.group is not None:
+                group_power[conn.group].append((np.arange(a, b), pj))
             contiguity = lp.add_rows(length, ub=0.0)
             lp.add_coef(contiguity, x, 1.0)
             lp.add_coef(contiguity[1:], x[:-1], -1.0)
@@ -350,6 +365,11 @@ def _mip_intervals(problem: ChargingProblem, data: SlotData, objective: str, vir
                     start[s0 - a] = 1.0
                 lp.hint(x, on)
                 lp.hint(z, start)
+    for g in problem.groups:
+        if group_power[g.id]:
+            rows = lp.add_rows(n, ub=g.max_kw)
+            for t, pj in group_power[g.id]:
+                lp.add_coef(rows[t], pj, 1.0)
     for j, terms in enumerate(per_kind):
         if terms:
             rows = lp.add_rows(n, ub=float(len(kind_list[j])))
@@ -495,7 +515,9 @@ def _greedy_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tupl
             for t in range(last - 1, first - 1, -1):
                 run[t] = run[t + 1] + 1 if free[t] else 0
             lengths = np.minimum(run[first:last], n_j)
-            costs = table + per_slot * (n_j - lengths)
+            # Among equal costs prefer the less used kind (spreads load over cabinets and connector kinds).
+            load = used[j, first:last].mean() / max(capacity[j], 1)
+            costs = table + per_slot * (n_j - lengths) + 1e-6 * (1.0 + float(np.abs(table).max(initial=0.0))) * load
             k = int(np.argmin(costs))
             if best is None or costs[k] < best[0]:
                 best = (float(costs[k]), j, first + k, int(lengths[k]))
