@@ -57,7 +57,11 @@ def solve_command(
     if time_limit <= 0:
         _fail("--time-limit must be > 0 seconds")
     problem = _load_scenario(scenario)
-    result = schedule(problem, objective=objective, time_limit_s=time_limit, seed=seed, num_workers=workers)
+    try:
+        result = schedule(problem, objective=objective, time_limit_s=time_limit, seed=seed, num_workers=workers)
+    except RuntimeError as exc:  # solver gave up (e.g. time limit before any solution)
+        typer.echo(f"error: {scenario}: {exc}", err=True)
+        raise typer.Exit(code=1)
     report = check(problem, result)
     data = result.to_json()
     data["check"] = {"ok": report.ok, "violations": [v.message for v in report.violations]}
