@@ -108,7 +108,8 @@ def schedule(
             proven = best_bound is not None and result.objective - best_bound <= GAP_OPTIMAL * max(abs(best_bound), 1e-9)
             status = "optimal" if (gap is not None and gap <= GAP_OPTIMAL) or proven else "feasible"
     if result.status not in ("optimal", "feasible"):
-        raise RuntimeError(f"charging LP ended with status {result.status}; this is a bug, please report the scenario")
+        raise RuntimeError(f"charging LP ended with status {result.status} (time limit too short, or a bug: "
+                           "please keep the scenario)")
     power = None
     if discrete_vehicles(problem, plan.connector, plan.window):
         t2 = time.perf_counter()
