@@ -38,11 +38,13 @@ def discrete_vehicles(problem: ChargingProblem, connector: Sequence[int | None],
 
 
 def refine(problem: ChargingProblem, data: SlotData, objective: str, connector: Sequence[int | None],
-           window: Sequence[tuple[int, int]], power: np.ndarray, fixed_site_kw: np.ndarray, *,
+           window: Sequence[tuple[int, int]], power: np.ndarray, fixed_site_kw: np.ndarray,
+           curtail_room_kw: np.ndarray, *,
            shortfall_penalty: float, tie: float, seed: int, num_workers: int, time_limit_s: float) -> DiscreteResult:
     """Replace the LP power of vehicles on discrete connectors by the best stepped/on-off plan CP-SAT finds.
 
-    `fixed_site_kw` is the site's net load without any vehicle (base - PV + curtailment + battery) [kW].
+    `fixed_site_kw` is the site's net load without any vehicle (base - PV + curtailment + battery) [kW];
+    `curtail_room_kw` is the PV that could still be curtailed per slot, so net export stays within its limit.
     """
     conns = problem.connectors
     vehicles = problem.vehicles
@@ -105,6 +107,9 @@ def refine(problem: ChargingProblem, data: SlotData, objective: str, connector: 
         expr = sum(coef * k for coef, k in site_terms[t]) if site_terms[t] else 0
         if site_terms[t]:
             model.Add(expr <= int(max(0, caps_u[t] - fixed_u[t])))
+            floor_u = -int(math.floor((problem.site.export_limit_kw + curtail_room_kw[t]) * KW)) - int(fixed_u[t])
+            if floor_u > 0:  # vehicles must absorb at least this much surplus PV
+                model.Add(expr >= floor_u)
         imp = model.NewIntVar(0, int(max(0, caps_u[t], fixed_u[t])) + 1, f"imp{t}")
         model.Add(imp >= expr + int(fixed_u[t]))
         imports.append(imp)

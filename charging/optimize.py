@@ -114,7 +114,9 @@ def schedule(
     if discrete_vehicles(problem, plan.connector, plan.window):
         t2 = time.perf_counter()
         refined = refine(problem, data, objective, plan.connector, plan.window, _lp_power(problem, result.x, cols),
-                         _fixed_site(problem, data, result.x, cols), shortfall_penalty=SHORTFALL_PENALTY, tie=TIE,
+                         _fixed_site(problem, data, result.x, cols),
+                         data.pv - np.clip(result.x[cols["curt"]], 0.0, data.pv), shortfall_penalty=SHORTFALL_PENALTY,
+                         tie=TIE,
                          seed=seed, num_workers=num_workers, time_limit_s=max(1.0, deadline - time.perf_counter()))
         timings["discrete_s"] = time.perf_counter() - t2
         power = refined.power
@@ -737,6 +739,7 @@ def _extract(problem: ChargingProblem, data: SlotData, objective: str, plan: _Pl
              status: str, solver_name: str, warnings: list[str], power: np.ndarray | None = None) -> ChargingSchedule:
     n, dt = problem.n_slots, data.dt
     conns = problem.connectors
+    power_changed = power is not None
     if power is None:
         power = _lp_power(problem, x, cols)
     vehicles = []
@@ -776,6 +779,10 @@ def _extract(problem: ChargingProblem, data: SlotData, objective: str, plan: _Pl
             level += (bat.efficiency * val if val > 0 else val / bat.efficiency) * dt
             trace.append(level)
         battery_kw, battery_e = tuple(float(v) for v in bnet), tuple(float(v) for v in trace)
+    if power_changed:
+        # Discrete power may absorb less PV than the LP did: curtail the surplus the export limit cannot take.
+        extra = np.minimum(np.maximum(0.0, -problem.site.export_limit_kw - net), data.pv - curt)
+        curt, net = curt + extra, net + extra
     if float(np.sum(x[cols["over"]])) * dt > 1e-6:
         bad = [problem.slot_starts[t].isoformat() for t in np.flatnonzero(x[cols["over"]] > 1e-6)]
         warnings.append(f"base load exceeds the site import limit even with nothing charging at {', '.join(bad[:5])}")
