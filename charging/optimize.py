@@ -222,8 +222,8 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
     for v in vehicles:
         if v.connector is not None:
             candidates.append([kind_of_conn[index[v.connector]]])
-        else:
-            candidates.append([j for j, ks in enumerate(kind_list) if conns[ks[0]].id not in fixed_ids])
+        else:  # any kind, including connectors fixed for others (the per-kind limit keeps them apart in time)
+            candidates.append(list(range(len(kind_list))))
     # (1) LP relaxation (a vehicle may hold a share of a connector): bound, marginal prices, power profile.
     virtual = []
     for i, v in enumerate(vehicles):
@@ -505,9 +505,10 @@ def _greedy_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tupl
     out: dict[int, tuple[int, int, int]] = {}
     total = 0.0
 
-    def slack(i: int) -> tuple[int, int]:
+    def slack(i: int) -> tuple[int, int, int]:
         first, last = problem.usable_range(problem.vehicles[i])
-        return (last - first - min(n_j for _, n_j, _ in tables[i].values()), last)
+        fixed = 0 if problem.vehicles[i].connector is not None else 1  # fixed-connector vehicles first
+        return (fixed, last - first - min(n_j for _, n_j, _ in tables[i].values()), last)
 
     for i in sorted(tables, key=slack):
         first, last = problem.usable_range(problem.vehicles[i])
