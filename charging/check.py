@@ -8,8 +8,9 @@ bill from the tariff. Every violation is listed; an empty list means the schedul
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -10,8 +10,8 @@ Integer units are rounded conservatively: delivered energy is under-estimated, l
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from ortools.sat.python import cp_model

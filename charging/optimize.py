@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -176,7 +176,7 @@ def _own_connectors(problem: ChargingProblem) -> _Plan:
             break
         v = problem.vehicles[i]
 
-        def score(k: int) -> tuple[float, ...]:
+        def score(k: int, v: Vehicle = v) -> tuple[float, ...]:
             c = conns[k]
             headroom = INF if c.group is None else group_cap[c.group] - group_load[c.group]
             return (float(c.v2g == v.v2g), min(c.max_kw, v.max_kw), headroom, -k)
@@ -738,7 +738,7 @@ def _fixed_site(problem: ChargingProblem, data: SlotData, x: np.ndarray, cols: d
 
 def _extract(problem: ChargingProblem, data: SlotData, objective: str, plan: _Plan, x: np.ndarray, cols: dict,
              status: str, solver_name: str, warnings: list[str], power: np.ndarray | None = None) -> ChargingSchedule:
-    n, dt = problem.n_slots, data.dt
+    dt = data.dt
     conns = problem.connectors
     power_changed = power is not None
     if power is None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -346,7 +347,7 @@ class ChargingProblem:
 
     # ---- JSON ------------------------------------------------------------------------------------------------
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "ChargingProblem":
+    def from_json(cls, data: Mapping[str, Any]) -> ChargingProblem:
         return problem_from_json(data)
 
     def to_json(self) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from charging.tariff import CostBreakdown
 
@@ -141,7 +142,7 @@ class ChargingSchedule:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "ChargingSchedule":
+    def from_json(cls, data: Mapping[str, Any]) -> ChargingSchedule:
         def cost(d: Mapping[str, Any]) -> CostBreakdown:
             return CostBreakdown(
                 energy=float(d.get("energy", 0.0)), demand=float(d.get("demand", 0.0)),

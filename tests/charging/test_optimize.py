@@ -57,13 +57,13 @@ def test_valley_shifting() -> None:
     p, s = solved(night([vehicle("V1"), vehicle("V2", arrival="2026-11-24T17:30:00+08:00")]))
     for v in s.vehicles:
         hours = {p.slot_starts[t].hour for t, kw in enumerate(v.power_kw) if kw > 1e-6}
-        assert hours and hours <= set(range(0, 8)), hours
+        assert hours and hours <= set(range(8)), hours
     assert s.baselines["uncontrolled"].savings_pct > 40
 
 
 def test_site_limit_respected_and_all_served() -> None:
     vs = [vehicle(f"V{i}", departure="2026-11-25T01:00:00+08:00") for i in range(3)]
-    p, s = solved(night(vs, site={"import_limit_kw": 50.0}))
+    _p, s = solved(night(vs, site={"import_limit_kw": 50.0}))
     assert max(s.site_import_kw) <= 50.0 + 1e-6
     assert not s.unmet
     # only 50 kWh fit in the 00:00-01:00 valley, the rest is bought at the flat price
@@ -73,7 +73,7 @@ def test_site_limit_respected_and_all_served() -> None:
 def test_group_limit_respected() -> None:
     vs = [vehicle(f"V{i}", departure="2026-11-25T01:00:00+08:00") for i in range(2)]
     cs = [connector(f"C{i}", group="CAB1") for i in range(2)]
-    p, s = solved(night(vs, cs, groups=[{"id": "CAB1", "max_kw": 50.0}]))
+    _p, s = solved(night(vs, cs, groups=[{"id": "CAB1", "max_kw": 50.0}]))
     total = np.sum([v.power_kw for v in s.vehicles], axis=0)
     assert total.max() <= 50.0 + 1e-6 and total.max() > 49.0
     assert not s.unmet
@@ -81,7 +81,7 @@ def test_group_limit_respected() -> None:
 
 def test_connector_sharing_contiguous_and_exclusive() -> None:
     vs = [vehicle(f"V{i}") for i in range(3)]
-    p, s = solved(night(vs, [connector("C0")]))
+    _p, s = solved(night(vs, [connector("C0")]))
     assert not s.unmet
     spans = sorted((v.plug_in_slot, v.plug_out_slot) for v in s.vehicles)
     assert all(v.connector == "C0" for v in s.vehicles)
@@ -92,7 +92,7 @@ def test_connector_sharing_contiguous_and_exclusive() -> None:
 def test_too_few_connectors_reported() -> None:
     vs = [vehicle(f"V{i}", arrival="2026-11-24T18:00:00+08:00", departure="2026-11-24T19:00:00+08:00")
           for i in range(3)]
-    p, s = solved(night(vs, [connector("C0")]))
+    _p, s = solved(night(vs, [connector("C0")]))
     assert sum(u.shortfall_kwh for u in s.unmet) == pytest.approx(120 - 40, abs=1e-3)
     assert s.unmet and all(u.reason.startswith("too few connectors") for u in s.unmet)
 
@@ -106,7 +106,7 @@ def test_unservable_stay_too_short_and_site_limit_reasons() -> None:
     assert u.id == "SHORT" and u.shortfall_kwh == pytest.approx(20.0, abs=1e-4)
     assert "stay too short" in u.reason
     limited = vehicle("LIM", arrival="2026-11-24T18:00:00+08:00", departure="2026-11-24T19:00:00+08:00")
-    p, s = solved(night([limited], site={"import_limit_kw": 10.0}))
+    _p, s = solved(night([limited], site={"import_limit_kw": 10.0}))
     (u,) = s.unmet
     assert u.shortfall_kwh == pytest.approx(30.0, abs=1e-4) and u.reason.startswith("site limit")
 
@@ -133,10 +133,10 @@ def test_pv_lowers_bought_energy() -> None:
     v = vehicle("V", arrival="2026-11-24T08:00:00+08:00", departure="2026-11-24T16:00:00+08:00")
     data = night([v])
     data.update(start="2026-11-24T08:00:00+08:00", end="2026-11-24T16:00:00+08:00")
-    p0, s0 = solved(data)
+    _p0, s0 = solved(data)
     pv = [20.0 if 8 <= k < 24 else 0.0 for k in range(32)]  # 10:00-14:00
     data["site"]["pv_kw"] = pv
-    p1, s1 = solved(data)
+    _p1, s1 = solved(data)
     bought0 = sum(max(0.0, x) for x in s0.site_import_kw) * 0.25
     bought1 = sum(max(0.0, x) for x in s1.site_import_kw) * 0.25
     assert bought1 < bought0 - 30.0
@@ -194,7 +194,7 @@ def test_objectives_all_reported_and_each_wins_its_own() -> None:
 
 def test_taper_respected() -> None:
     v = vehicle("V", energy_arrival_kwh=40.0, energy_target_kwh=95.0, taper_soc=0.5)
-    p, s = solved(night([v]))
+    _p, s = solved(night([v]))
     power = [kw for kw in s.vehicles[0].power_kw if kw > 1e-6]
     assert not s.unmet and min(power) < 40.0 - 1.0
 
@@ -216,7 +216,7 @@ def _stepped(**kw):
 
 
 def test_power_steps_and_minimum_power_on_cp_sat() -> None:
-    p, s = solved(_stepped(tariff={"demand_charge_per_kw_month": 32.0, "demand_charge_proration": 1 / 30}))
+    _p, s = solved(_stepped(tariff={"demand_charge_per_kw_month": 32.0, "demand_charge_proration": 1 / 30}))
     powers = {kw for v in s.vehicles for kw in v.power_kw}
     assert all(abs(kw / 5.0 - round(kw / 5.0)) < 1e-9 for kw in powers)
     assert all(kw == 0.0 or kw >= 15.0 for kw in powers)
