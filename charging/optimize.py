@@ -280,7 +280,7 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
     if (gap is None or gap > GAP_IMPROVE) and remaining > 1.0 and n_binaries <= MIP_MAX_BINARIES:
         t2 = time.perf_counter()
         mip_result, placement = _mip_intervals(problem, data, objective, virtual, candidates, kind_list, greedy,
-                                               0.6 * remaining)
+                                               0.85 * remaining)
         timings["mip_s"] = time.perf_counter() - t2
         how = f"greedy + MIP intervals ({MIP_SOLVER}, {n_binaries} binaries, {mip_result.status})"
         if mip_result.best_bound is not None and math.isfinite(mip_result.best_bound):
