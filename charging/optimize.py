@@ -270,10 +270,21 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
     best_bound = bound
     t1 = time.perf_counter()
     greedy, greedy_cost = _greedy_intervals(problem, tables, capacity)
-    timings["greedy_s"] = time.perf_counter() - t1
     best = finish(greedy)
     how = "greedy intervals"
     gap = None if bound is None else (best[1].objective - bound) / max(abs(bound), 1e-9)
+    # Multi-start: other vehicle orders, while they are cheap next to the budget; keep the best plan.
+    for order in GREEDY_ORDERS[1:]:
+        spent = time.perf_counter() - t1
+        if (gap is not None and gap <= GAP_IMPROVE) or spent > 0.1 * (deadline - t0):
+            break
+        other_greedy, other_cost = _greedy_intervals(problem, tables, capacity, order)
+        other = finish(other_greedy)
+        if other[1].status in ("optimal", "feasible") and other[1].objective < best[1].objective - 1e-9:
+            best, greedy, greedy_cost = other, other_greedy, other_cost
+            how = f"greedy intervals ({order} order)"
+            gap = None if bound is None else (best[1].objective - bound) / max(abs(bound), 1e-9)
+    timings["greedy_s"] = time.perf_counter() - t1
     remaining = deadline - time.perf_counter()
     n_binaries = 2 * sum((problem.usable_range(v)[1] - problem.usable_range(v)[0]) * len(candidates[i])
                          for i, v in enumerate(vehicles))
@@ -494,9 +505,12 @@ def _stretch_and_colour(problem: ChargingProblem, placement: dict[int, tuple[int
     return _Plan(connector=tuple(connector), window=tuple(window))
 
 
+GREEDY_ORDERS = ("slack", "departure", "arrival", "need")
+
+
 def _greedy_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tuple[np.ndarray, int, float]]],
-                      capacity: Sequence[int]) -> tuple[dict[int, tuple[int, int, int]], float]:
-    """Least flexible vehicle first, each at its cheapest start with free connectors of some kind.
+                      capacity: Sequence[int], order: str = "slack") -> tuple[dict[int, tuple[int, int, int]], float]:
+    """Vehicles in `order` (least flexible first by default), each at its cheapest start with free connectors.
 
     Returns {vehicle: (kind, start, length)} and the proxy objective of that placement.
     """
@@ -505,12 +519,15 @@ def _greedy_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tupl
     out: dict[int, tuple[int, int, int]] = {}
     total = 0.0
 
-    def slack(i: int) -> tuple[int, int, int]:
-        first, last = problem.usable_range(problem.vehicles[i])
-        fixed = 0 if problem.vehicles[i].connector is not None else 1  # fixed-connector vehicles first
-        return (fixed, last - first - min(n_j for _, n_j, _ in tables[i].values()), last)
+    def key(i: int) -> tuple[float, ...]:
+        v = problem.vehicles[i]
+        first, last = problem.usable_range(v)
+        fixed = 0 if v.connector is not None else 1  # fixed-connector vehicles first
+        slack = last - first - min(n_j for _, n_j, _ in tables[i].values())
+        second = {"slack": slack, "departure": last, "arrival": first, "need": -v.need_kwh}[order]
+        return (fixed, second, slack, last, i)
 
-    for i in sorted(tables, key=slack):
+    for i in sorted(tables, key=key):
         first, last = problem.usable_range(problem.vehicles[i])
         best = None
         for j, (table, n_j, per_slot) in tables[i].items():
