@@ -246,18 +246,22 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
     # (2) Cost of each possible interval start: charging the need at full power in the cheapest slots of
     # [s, s + n_j), priced at the relaxation's marginal prices; a 5 % discount where the relaxation charged
     # the vehicle breaks ties between equal prices so that intervals spread like the relaxation.
-    tables: dict[int, dict[int, tuple[np.ndarray, int, float]]] = {}
-    for i, v in enumerate(vehicles):
-        first, last = problem.usable_range(v)
-        if last <= first or v.need_kwh <= 1e-9 or not candidates[i]:
-            continue
-        pi_v = pi[first:last] * (1.0 - 0.05 * relax_power[i, first:last] / max(virtual[i].max_kw, 1e-9))
-        for j in candidates[i]:
-            c = conns[kind_list[j][0]]
-            kw = min(c.max_kw, v.max_kw)
-            n_j = max(1, _slots_needed(problem, v, kw, c.efficiency, first, last))
-            table = _window_costs(pi_v, kw, v.need_kwh / c.efficiency, n_j, dt)
-            tables.setdefault(i, {})[j] = (table, n_j, SHORTFALL_PENALTY * kw * c.efficiency * dt)
+    def make_tables(prices: np.ndarray) -> dict[int, dict[int, tuple[np.ndarray, int, float]]]:
+        out: dict[int, dict[int, tuple[np.ndarray, int, float]]] = {}
+        for i, v in enumerate(vehicles):
+            first, last = problem.usable_range(v)
+            if last <= first or v.need_kwh <= 1e-9 or not candidates[i]:
+                continue
+            pi_v = prices[first:last] * (1.0 - 0.05 * relax_power[i, first:last] / max(virtual[i].max_kw, 1e-9))
+            for j in candidates[i]:
+                c = conns[kind_list[j][0]]
+                kw = min(c.max_kw, v.max_kw)
+                n_j = max(1, _slots_needed(problem, v, kw, c.efficiency, first, last))
+                table = _window_costs(pi_v, kw, v.need_kwh / c.efficiency, n_j, dt)
+                out.setdefault(i, {})[j] = (table, n_j, SHORTFALL_PENALTY * kw * c.efficiency * dt)
+        return out
+
+    tables = make_tables(pi)
 
     def finish(placement: dict[int, tuple[int, int, int]]):
         plan = _stretch_and_colour(problem, placement, kind_list)
@@ -271,6 +275,7 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
     t1 = time.perf_counter()
     greedy, greedy_cost = _greedy_intervals(problem, tables, capacity)
     best = finish(greedy)
+    hint_for_mip = greedy
     how = "greedy intervals"
     gap = None if bound is None else (best[1].objective - bound) / max(abs(bound), 1e-9)
     # Multi-start: other vehicle orders, while they are cheap next to the budget; keep the best plan.
@@ -282,7 +287,24 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
         other = finish(other_greedy)
         if other[1].status in ("optimal", "feasible") and other[1].objective < best[1].objective - 1e-9:
             best, greedy, greedy_cost = other, other_greedy, other_cost
+            hint_for_mip = greedy
             how = f"greedy intervals ({order} order)"
+            gap = None if bound is None else (best[1].objective - bound) / max(abs(bound), 1e-9)
+    # Price iteration: re-price slots with the current plan's marginal prices (averaged with the previous ones,
+    # so that congestion the plan created shows up) and place again; keep the best plan.
+    prices, last = pi, best
+    for _ in range(PRICE_ROUNDS):
+        if (gap is not None and gap <= GAP_IMPROVE) or time.perf_counter() - t1 > 0.25 * (deadline - t0):
+            break
+        if last[1].status != "optimal":
+            break
+        prices = 0.5 * prices + 0.5 * np.maximum(last[1].duals[last[2]["balance"]], 0.0)
+        placed, _ = _greedy_intervals(problem, make_tables(prices), capacity)
+        last = finish(placed)
+        if last[1].status in ("optimal", "feasible") and last[1].objective < best[1].objective - 1e-9:
+            best = last
+            hint_for_mip = placed
+            how = "greedy intervals (re-priced)"
             gap = None if bound is None else (best[1].objective - bound) / max(abs(bound), 1e-9)
     timings["greedy_s"] = time.perf_counter() - t1
     remaining = deadline - time.perf_counter()
@@ -290,8 +312,8 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
                          for i, v in enumerate(vehicles))
     if (gap is None or gap > GAP_IMPROVE) and remaining > 1.0 and n_binaries <= MIP_MAX_BINARIES:
         t2 = time.perf_counter()
-        mip_result, placement = _mip_intervals(problem, data, objective, virtual, candidates, kind_list, greedy,
-                                               0.85 * remaining)
+        mip_result, placement = _mip_intervals(problem, data, objective, virtual, candidates, kind_list,
+                                               hint_for_mip, 0.85 * remaining)
         timings["mip_s"] = time.perf_counter() - t2
         how = f"greedy + MIP intervals ({MIP_SOLVER}, {n_binaries} binaries, {mip_result.status})"
         if mip_result.best_bound is not None and math.isfinite(mip_result.best_bound):
@@ -506,6 +528,7 @@ def _stretch_and_colour(problem: ChargingProblem, placement: dict[int, tuple[int
 
 
 GREEDY_ORDERS = ("slack", "departure", "arrival", "need")
+PRICE_ROUNDS = 8  # greedy re-placements at the current plan's marginal prices
 
 
 def _greedy_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tuple[np.ndarray, int, float]]],

@@ -238,11 +238,28 @@ def test_checker_flags_broken_steps_and_minimum() -> None:
     assert {"power_step", "min_power"} <= check(p, bad).codes()
 
 
-def test_sharing_mip_reaches_the_bound_when_demand_charge_dominates() -> None:
-    # Demand charge at the full monthly rate: the best plan spreads charging thinly over the night, which needs
-    # long plug-in intervals; with 2 connectors for 6 trucks the greedy placement misses and the MIP closes it.
+def _full_demand_depot():
     from charging.synthetic import synthetic_depot
 
+    p = synthetic_depot(6, n_connectors=2, seed=4)
+    return replace(p, tariff=replace(p.tariff, demand_charge_proration=1.0))
+
+
+def test_sharing_reprices_greedy_to_the_bound() -> None:
+    # Demand charge at the full monthly rate: the best plan spreads charging thinly over the night, which needs
+    # long plug-in intervals; the first greedy placement misses, re-pricing at the plan's duals closes the gap.
+    p = _full_demand_depot()
+    s = schedule(p, time_limit_s=30, seed=1)
+    assert check(p, s).ok
+    assert s.status == "optimal" and s.gap <= 1e-6 and not s.unmet
+
+
+def test_sharing_mip_reaches_the_bound_when_demand_charge_dominates(monkeypatch) -> None:
+    from charging import optimize
+    from charging.synthetic import synthetic_depot
+
+    monkeypatch.setattr(optimize, "PRICE_ROUNDS", 0)  # leave the work to the MIP
+    monkeypatch.setattr(optimize, "GREEDY_ORDERS", ("slack",))
     p = synthetic_depot(6, n_connectors=2, seed=4)
     p = replace(p, tariff=replace(p.tariff, demand_charge_proration=1.0))
     s = schedule(p, time_limit_s=30, seed=1)
@@ -257,6 +274,8 @@ def test_sharing_cp_sat_path_when_mip_too_big(monkeypatch) -> None:
     from charging.synthetic import synthetic_depot
 
     monkeypatch.setattr(optimize, "MIP_MAX_BINARIES", 0)  # large-depot path: CP-SAT places the intervals
+    monkeypatch.setattr(optimize, "PRICE_ROUNDS", 0)
+    monkeypatch.setattr(optimize, "GREEDY_ORDERS", ("slack",))
     p = synthetic_depot(6, n_connectors=2, seed=4)
     p = replace(p, tariff=replace(p.tariff, demand_charge_proration=1.0))
     s = schedule(p, time_limit_s=10, seed=1, num_workers=1)
