@@ -8,7 +8,7 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -143,9 +143,9 @@ def bench_command(
     time_limit: float = typer.Option(60.0, "--time-limit", help="Solver budget per instance [s]."),
     workers: int = typer.Option(2, "--workers", help="CP-SAT worker threads."),
     tariff: str = typer.Option("gd_ic_tou_2021", "--tariff", help="tariffs.json id: gd_ic_tou_2021 | sz_market_tou_2024"),
-    scenario: Optional[list[Path]] = typer.Option(None, "--scenario",
+    scenario: list[Path] | None = typer.Option(None, "--scenario",
                                                   help="Also run this scenario JSON (repeatable), e.g. demo depots."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the rows as JSON here."),
+    out: Path | None = typer.Option(None, "--out", help="Write the rows as JSON here."),
 ) -> None:
     """Benchmark the charging optimiser on synthetic Shenzhen depots; prints a table, writes JSON."""
     try:
