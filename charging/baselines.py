@@ -12,7 +12,7 @@ Baselines neither use V2G nor the stationary battery (it stays idle); PV is used
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -44,7 +44,6 @@ def _simulate(problem: ChargingProblem, name: str, by_deadline: bool, timer_star
     n, dt = problem.n_slots, problem.dt_h
     vehicles = problem.vehicles
     conns = problem.connectors
-    cindex = {c.id: k for k, c in enumerate(conns)}
     ranges = [problem.usable_range(v) for v in vehicles]
     energy = np.array([v.energy_arrival_kwh for v in vehicles], dtype=float)
     power = np.zeros((len(vehicles), n))

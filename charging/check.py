@@ -8,8 +8,9 @@ bill from the tariff. Every violation is listed; an empty list means the schedul
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -114,6 +115,14 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
             if c is not None and abs(p[t]) > c.max_kw + POWER_TOL:
                 bad("connector_power", c.id, int(t), f"connector {c.id}: |{p[t]:.3f}| kW > max_kw {c.max_kw} "
                     f"(vehicle {v.id})")
+            if c is not None and c.power_step_kw is not None:
+                steps = p[t] / c.power_step_kw
+                if abs(steps - round(steps)) * c.power_step_kw > POWER_TOL:
+                    bad("power_step", c.id, int(t), f"connector {c.id}: {p[t]:.3f} kW is not a multiple of "
+                        f"{c.power_step_kw} kW (vehicle {v.id})")
+            if c is not None and c.min_kw is not None and POWER_TOL < abs(p[t]) < c.min_kw - POWER_TOL:
+                bad("min_power", c.id, int(t), f"connector {c.id}: {p[t]:.3f} kW is below its minimum "
+                    f"{c.min_kw} kW while on (vehicle {v.id})")
             if p[t] < -POWER_TOL and not (v.v2g and c is not None and c.v2g):
                 why = "vehicle" if not v.v2g else f"connector {vs.connector}"
                 bad("v2g", v.id, int(t), f"vehicle {v.id}: discharges {-p[t]:.3f} kW but the {why} is not V2G")

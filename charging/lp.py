@@ -22,6 +22,7 @@ class LPResult:
     x: np.ndarray
     duals: np.ndarray
     solve_s: float
+    best_bound: float | None = None  # MIP: proven lower bound
 
 
 class SparseLP:
@@ -38,10 +39,14 @@ class SparseLP:
         self._ri: list[np.ndarray] = []
         self._ci: list[np.ndarray] = []
         self._v: list[np.ndarray] = []
+        self._integer: list[np.ndarray] = []
+        self._hints: dict[int, float] = {}
 
     def add_vars(self, count: int, lb: float | np.ndarray = 0.0, ub: float | np.ndarray = INF,
-                 obj: float | np.ndarray = 0.0) -> np.ndarray:
+                 obj: float | np.ndarray = 0.0, integer: bool = False) -> np.ndarray:
         idx = np.arange(self.n_vars, self.n_vars + count)
+        if integer:
+            self._integer.append(idx)
         self._lb.append(np.broadcast_to(np.asarray(lb, dtype=float), (count,)).copy())
         self._ub.append(np.broadcast_to(np.asarray(ub, dtype=float), (count,)).copy())
         self._obj.append(np.broadcast_to(np.asarray(obj, dtype=float), (count,)).copy())
@@ -67,6 +72,15 @@ class SparseLP:
         np.add.at(obj, np.asarray(cols), values)
         self._obj = [obj]
 
+    def hint(self, cols: np.ndarray, values: np.ndarray) -> None:
+        """Starting values for a MIP solver."""
+        for c, v in zip(np.asarray(cols).ravel(), np.asarray(values, dtype=float).ravel()):
+            self._hints[int(c)] = float(v)
+
+    @property
+    def n_integer(self) -> int:
+        return int(sum(len(i) for i in self._integer))
+
     def objective_vector(self) -> np.ndarray:
         return np.concatenate(self._obj) if self._obj else np.zeros(0)
 
@@ -83,6 +97,12 @@ class SparseLP:
         matrix.sum_duplicates()
         helper = mbh.ModelBuilderHelper()
         helper.fill_model_from_sparse_data(lb, ub, obj, rlb, rub, matrix)
+        for block in self._integer:
+            for j in block:
+                helper.set_var_integrality(int(j), True)
+        if solver != "highs":  # OR-Tools 9.15 segfaults when HiGHS gets a hint
+            for j, value in self._hints.items():
+                helper.add_hint(j, value)
         engine = mbh.ModelSolverHelper(solver)
         if not engine.solver_is_supported():
             raise RuntimeError(f"LP solver {solver!r} is not available in this OR-Tools build")
@@ -99,8 +119,13 @@ class SparseLP:
         name = names.get(status, "error")
         if engine.has_solution():
             x = np.asarray(engine.variable_values(), dtype=float)
-            duals = np.asarray(engine.dual_values(), dtype=float) if self.n_rows else np.zeros(0)
+            duals = (np.asarray(engine.dual_values(), dtype=float) if self.n_rows and not self._integer
+                     else np.zeros(self.n_rows))
             objective = float(engine.objective_value())
         else:
             x, duals, objective = np.zeros(self.n_vars), np.zeros(self.n_rows), float("nan")
-        return LPResult(status=name, objective=objective, x=x, duals=duals, solve_s=float(engine.wall_time()))
+        bound = None
+        if self._integer and engine.has_response():
+            bound = float(engine.best_objective_bound())
+        return LPResult(status=name, objective=objective, x=x, duals=duals, solve_s=float(engine.wall_time()),
+                        best_bound=bound)

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import numpy as np
 from ortools.sat.python import cp_model
 
 from charging.accounting import SlotData, carbon_kg, site_cost, slot_data
 from charging.baselines import BASELINES, summarize
+from charging.discrete import discrete_vehicles, refine
 from charging.lp import INF, SparseLP
 from charging.problem import ChargingProblem, Connector, Vehicle, max_deliverable_kwh, taper_coefficients
 from charging.result import ChargingSchedule, Unmet, VehicleSchedule
@@ -34,6 +35,10 @@ OBJECTIVES = ("cost", "peak", "carbon")
 SHORTFALL_PENALTY = 1000.0  # objective units per kWh not delivered; far above any price [CNY/kWh]
 OVERLOAD_PENALTY = 1.0e5  # per kWh of base load the site cannot supply within its import limit
 TIE = 1.0e-3  # weight of the cost in the peak/carbon objectives and of the peak in the cost objective
+MIP_SOLVER = "scip"  # via OR-Tools model builder; takes the greedy plan as a hint
+MIP_MAX_BINARIES = 20_000  # exact sharing MIP below this; above, CP-SAT on intervals (CHARGING.md: ~10k int vars)
+GAP_OPTIMAL = 1.0e-6  # relative gap to the LP bound below which a shared-connector plan counts as optimal
+GAP_IMPROVE = 1.0e-4  # the greedy plan is improved (MIP or CP-SAT) only when it is further than this from the bound
 TINY = 1.0e-6  # per kWh of battery throughput: no pointless simultaneous charge and discharge
 
 
@@ -82,7 +87,7 @@ def schedule(
     data = slot_data(problem)
     warnings: list[str] = []
     timings: dict[str, float] = {}
-    lp_bound = gap = None
+    lp_bound = gap = best_bound = None
     if not problem.sharing:
         plan = _own_connectors(problem)
         solver_name = lp_solver
@@ -92,22 +97,40 @@ def schedule(
         timings["solve_s"] = time.perf_counter() - t0 - timings["build_s"]
         status = result.status
     else:
-        plan, bound, extra, cp_status = _shared_connectors(problem, data, objective, seed, num_workers, deadline,
-                                                           lp_solver, warnings, timings)
-        lp = _build(problem, data, objective, plan=plan, virtual=None, warnings=warnings)
-        t1 = time.perf_counter()
-        result, cols = lp.solve(lp_solver, max(1.0, deadline - time.perf_counter()))
-        timings["final_lp_s"] = time.perf_counter() - t1
+        plan, result, cols, bound, how, best_bound = _shared_connectors(
+            problem, data, objective, seed, num_workers, deadline, lp_solver, warnings, timings)
         lp_bound = bound
         if bound is not None and math.isfinite(result.objective):
             gap = max(0.0, (result.objective - bound) / max(abs(bound), 1e-9))
-        solver_name = f"{lp_solver} relaxation + cp-sat ({num_workers} workers, {cp_status}) + {lp_solver}"
+        solver_name = f"{lp_solver} relaxation + {how} + {lp_solver}"
         status = result.status
         if status == "optimal":
-            status = "optimal" if gap is not None and gap <= 1e-6 else "feasible"
+            proven = best_bound is not None and result.objective - best_bound <= GAP_OPTIMAL * max(abs(best_bound), 1e-9)
+            status = "optimal" if (gap is not None and gap <= GAP_OPTIMAL) or proven else "feasible"
     if result.status not in ("optimal", "feasible"):
-        raise RuntimeError(f"charging LP ended with status {result.status}; this is a bug, please report the scenario")
-    out = _extract(problem, data, objective, plan, result.x, cols, status, solver_name, warnings)
+        raise RuntimeError(f"charging LP ended with status {result.status} (time limit too short, or a bug: "
+                           "please keep the scenario)")
+    power = None
+    if discrete_vehicles(problem, plan.connector, plan.window):
+        t2 = time.perf_counter()
+        refined = refine(problem, data, objective, plan.connector, plan.window, _lp_power(problem, result.x, cols),
+                         _fixed_site(problem, data, result.x, cols),
+                         data.pv - np.clip(result.x[cols["curt"]], 0.0, data.pv), shortfall_penalty=SHORTFALL_PENALTY,
+                         tie=TIE,
+                         seed=seed, num_workers=num_workers, time_limit_s=max(1.0, deadline - time.perf_counter()))
+        timings["discrete_s"] = time.perf_counter() - t2
+        power = refined.power
+        solver_name += f" + cp-sat power steps ({refined.n_integer_vars} integer vars, {refined.status})"
+        if lp_bound is None:
+            lp_bound = result.objective
+        status = "feasible"
+    out = _extract(problem, data, objective, plan, result.x, cols, status, solver_name, warnings, power)
+    objective_value = result.objective
+    if power is not None:
+        objective_value = _objective_value(objective, out)
+        gap = max(0.0, (objective_value - lp_bound) / max(abs(lp_bound), 1e-9))
+        if gap <= GAP_OPTIMAL:
+            out = replace(out, status="optimal")
     timings["optimise_s"] = time.perf_counter() - t0
     summaries = {}
     if baselines:
@@ -116,8 +139,19 @@ def schedule(
             summaries[name] = summarize(name, run(problem), out.cost.total)
         timings["baselines_s"] = time.perf_counter() - tb
     timings["total_s"] = time.perf_counter() - t0
-    return replace(out, baselines=summaries, lp_bound=lp_bound, gap=gap, objective_value=result.objective,
-                   timings_s=timings)
+    if best_bound is not None and best_bound <= (lp_bound if lp_bound is not None else best_bound):
+        best_bound = None  # no better than the LP bound: report that one only
+    return replace(out, baselines=summaries, lp_bound=lp_bound, gap=gap, objective_value=objective_value,
+                   best_bound=best_bound, timings_s=timings)
+
+
+def _objective_value(objective: str, s: ChargingSchedule) -> float:
+    """The LP's objective evaluated on a schedule (penalised shortfall included), for the gap to the bound."""
+    short = SHORTFALL_PENALTY * sum(u.shortfall_kwh for u in s.unmet)
+    if objective == "cost":
+        return s.cost.total + short
+    main = s.peak_kw if objective == "peak" else s.carbon_kg
+    return main + TIE * s.cost.total + short
 
 
 # ---- connector assignment ----------------------------------------------------------------------------------------
@@ -142,7 +176,7 @@ def _own_connectors(problem: ChargingProblem) -> _Plan:
             break
         v = problem.vehicles[i]
 
-        def score(k: int) -> tuple[float, ...]:
+        def score(k: int, v: Vehicle = v) -> tuple[float, ...]:
             c = conns[k]
             headroom = INF if c.group is None else group_cap[c.group] - group_load[c.group]
             return (float(c.v2g == v.v2g), min(c.max_kw, v.max_kw), headroom, -k)
@@ -168,11 +202,12 @@ def _slots_needed(problem: ChargingProblem, v: Vehicle, kw: float, eff: float, f
 
 
 def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str, seed: int, num_workers: int,
-                       deadline: float, lp_solver: str, warnings: list[str],
-                       timings: dict[str, float]) -> tuple[_Plan, float | None, None, str]:
+                       deadline: float, lp_solver: str, warnings: list[str], timings: dict[str, float]):
+    """Connector sharing: relaxation bound, interval placement (greedy, then CP-SAT if needed), final LP."""
     t0 = time.perf_counter()
     conns = problem.connectors
     vehicles = problem.vehicles
+    n, dt = problem.n_slots, problem.dt_h
     # Kinds of interchangeable connectors; a connector fixed for some vehicle is a kind of its own.
     fixed_ids = {v.connector for v in vehicles if v.connector is not None}
     kinds: dict[tuple, list[int]] = {}
@@ -180,15 +215,16 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
         key = ("fixed", c.id) if c.id in fixed_ids else c.class_key()
         kinds.setdefault(key, []).append(k)
     kind_list = list(kinds.values())
+    capacity = [len(ks) for ks in kind_list]
     kind_of_conn = {k: j for j, ks in enumerate(kind_list) for k in ks}
     index = {c.id: k for k, c in enumerate(conns)}
     candidates = []
     for v in vehicles:
         if v.connector is not None:
             candidates.append([kind_of_conn[index[v.connector]]])
-        else:
-            candidates.append([j for j, ks in enumerate(kind_list) if not conns[ks[0]].id in fixed_ids])
-    # (1) LP relaxation: bound and marginal energy prices.
+        else:  # any kind, including connectors fixed for others (the per-kind limit keeps them apart in time)
+            candidates.append(list(range(len(kind_list))))
+    # (1) LP relaxation (a vehicle may hold a share of a connector): bound, marginal prices, power profile.
     virtual = []
     for i, v in enumerate(vehicles):
         cs = [conns[kind_list[j][0]] for j in candidates[i]]
@@ -196,95 +232,290 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
                                 v2g=any(c.v2g for c in cs)))
     plan_all = _Plan(connector=tuple(None for _ in vehicles), window=tuple(problem.usable_range(v) for v in vehicles))
     relax = _build(problem, data, objective, plan=plan_all, virtual=virtual, warnings=[])
-    timings["relax_build_s"] = time.perf_counter() - t0
-    res, cols = relax.solve(lp_solver, max(1.0, 0.2 * (deadline - time.perf_counter())))
-    timings["relax_solve_s"] = time.perf_counter() - t0 - timings["relax_build_s"]
+    res, rcols = relax.solve(lp_solver, max(1.0, 0.4 * (deadline - time.perf_counter())))
+    timings["relax_s"] = time.perf_counter() - t0
+    solved = res.status in ("optimal", "feasible")
     bound = res.objective if res.status == "optimal" else None
     if bound is None:
         warnings.append(f"LP relaxation ended {res.status}; no bound reported")
-    pi = np.maximum(res.duals[cols["balance"]], 0.0) if res.status in ("optimal", "feasible") else data.price * data.dt
-    # (2) CP-SAT: one interval per vehicle.
+    pi = np.maximum(res.duals[rcols["balance"]], 0.0) if solved else data.price * dt
+    relax_power = np.zeros((len(vehicles), n))
+    for i, entry in enumerate(rcols["veh"]):
+        if "c" in entry and solved:
+            relax_power[i, entry["a"]:entry["b"]] = res.x[entry["c"]]
+    # (2) Cost of each possible interval start: charging the need at full power in the cheapest slots of
+    # [s, s + n_j), priced at the relaxation's marginal prices; a 5 % discount where the relaxation charged
+    # the vehicle breaks ties between equal prices so that intervals spread like the relaxation.
+    def make_tables(prices: np.ndarray) -> dict[int, dict[int, tuple[np.ndarray, int, float]]]:
+        out: dict[int, dict[int, tuple[np.ndarray, int, float]]] = {}
+        for i, v in enumerate(vehicles):
+            first, last = problem.usable_range(v)
+            if last <= first or v.need_kwh <= 1e-9 or not candidates[i]:
+                continue
+            pi_v = prices[first:last] * (1.0 - 0.05 * relax_power[i, first:last] / max(virtual[i].max_kw, 1e-9))
+            for j in candidates[i]:
+                c = conns[kind_list[j][0]]
+                kw = min(c.max_kw, v.max_kw)
+                n_j = max(1, _slots_needed(problem, v, kw, c.efficiency, first, last))
+                table = _window_costs(pi_v, kw, v.need_kwh / c.efficiency, n_j, dt)
+                out.setdefault(i, {})[j] = (table, n_j, SHORTFALL_PENALTY * kw * c.efficiency * dt)
+        return out
+
+    tables = make_tables(pi)
+
+    def finish(placement: dict[int, tuple[int, int, int]]):
+        plan = _stretch_and_colour(problem, placement, kind_list)
+        t = time.perf_counter()
+        result, cols = _build(problem, data, objective, plan=plan, virtual=None, warnings=warnings).solve(
+            lp_solver, max(1.0, deadline - time.perf_counter()))
+        timings["final_lp_s"] = timings.get("final_lp_s", 0.0) + time.perf_counter() - t
+        return plan, result, cols
+
+    best_bound = bound
     t1 = time.perf_counter()
-    model = cp_model.CpModel()
-    dt = problem.dt_h
-    scale = 100.0  # 0.01 objective units
-    intervals: dict[int, list] = {j: [] for j in range(len(kind_list))}
-    starts, lengths, choice = {}, {}, {}
-    objective_terms = []
+    greedy, greedy_cost = _greedy_intervals(problem, tables, capacity)
+    best = finish(greedy)
+    hint_for_mip = greedy
+    how = "greedy intervals"
+    gap = None if bound is None else (best[1].objective - bound) / max(abs(bound), 1e-9)
+    # Multi-start: other vehicle orders, while they are cheap next to the budget; keep the best plan.
+    for order in GREEDY_ORDERS[1:]:
+        spent = time.perf_counter() - t1
+        if (gap is not None and gap <= GAP_IMPROVE) or spent > 0.1 * (deadline - t0):
+            break
+        other_greedy, other_cost = _greedy_intervals(problem, tables, capacity, order)
+        other = finish(other_greedy)
+        if other[1].status in ("optimal", "feasible") and other[1].objective < best[1].objective - 1e-9:
+            best, greedy, greedy_cost = other, other_greedy, other_cost
+            hint_for_mip = greedy
+            how = f"greedy intervals ({order} order)"
+            gap = None if bound is None else (best[1].objective - bound) / max(abs(bound), 1e-9)
+    # Price iteration: re-price slots with the current plan's marginal prices (averaged with the previous ones,
+    # so that congestion the plan created shows up) and place again; keep the best plan.
+    prices, last = pi, best
+    for _ in range(PRICE_ROUNDS):
+        if (gap is not None and gap <= GAP_IMPROVE) or time.perf_counter() - t1 > 0.25 * (deadline - t0):
+            break
+        if last[1].status != "optimal":
+            break
+        prices = 0.5 * prices + 0.5 * np.maximum(last[1].duals[last[2]["balance"]], 0.0)
+        placed, _ = _greedy_intervals(problem, make_tables(prices), capacity)
+        last = finish(placed)
+        if last[1].status in ("optimal", "feasible") and last[1].objective < best[1].objective - 1e-9:
+            best = last
+            hint_for_mip = placed
+            how = "greedy intervals (re-priced)"
+            gap = None if bound is None else (best[1].objective - bound) / max(abs(bound), 1e-9)
+    timings["greedy_s"] = time.perf_counter() - t1
+    remaining = deadline - time.perf_counter()
+    n_binaries = 2 * sum((problem.usable_range(v)[1] - problem.usable_range(v)[0]) * len(candidates[i])
+                         for i, v in enumerate(vehicles))
+    if (gap is None or gap > GAP_IMPROVE) and remaining > 1.0 and n_binaries <= MIP_MAX_BINARIES:
+        t2 = time.perf_counter()
+        mip_result, placement = _mip_intervals(problem, data, objective, virtual, candidates, kind_list,
+                                               hint_for_mip, 0.85 * remaining)
+        timings["mip_s"] = time.perf_counter() - t2
+        how = f"greedy + MIP intervals ({MIP_SOLVER}, {n_binaries} binaries, {mip_result.status})"
+        if mip_result.best_bound is not None and math.isfinite(mip_result.best_bound):
+            best_bound = mip_result.best_bound if best_bound is None else max(best_bound, mip_result.best_bound)
+        if placement is not None:
+            other = finish(placement)
+            if other[1].status in ("optimal", "feasible") and other[1].objective < best[1].objective:
+                best = other
+                how += ", MIP kept"
+            else:
+                how += ", greedy kept"
+    elif (gap is None or gap > GAP_IMPROVE) and remaining > 1.0:
+        placement, cp_status = _cpsat_intervals(problem, tables, candidates, capacity, greedy, greedy_cost, seed,
+                                                num_workers, 0.7 * remaining, timings)
+        how = f"greedy + cp-sat intervals ({num_workers} workers, {cp_status})"
+        if placement is not None:
+            other = finish(placement)
+            if other[1].status in ("optimal", "feasible") and other[1].objective < best[1].objective:
+                best = other
+                how += ", cp-sat kept"
+            else:
+                how += ", greedy kept"
+    plan, result, cols = best
+    return plan, result, cols, bound, how, best_bound
+
+
+def _mip_intervals(problem: ChargingProblem, data: SlotData, objective: str, virtual: Sequence[_Virtual],
+                   candidates: list[list[int]], kind_list: list[list[int]], hint: dict[int, tuple[int, int, int]],
+                   time_limit_s: float):
+    """Exact sharing model for small depots: the relaxation plus binaries x (plugged on a connector kind) and
+    z (plug-in start) per vehicle, kind and slot; contiguity x_t <= x_t-1 + z_t, one start, at most |kind|
+    plugged per slot, power per kind for the cabinet limits. Power stays continuous. Solved with SCIP through OR-Tools' model builder."""
+    vehicles = problem.vehicles
+    conns = problem.connectors
+    plan_all = _Plan(connector=tuple(None for _ in vehicles), window=tuple(problem.usable_range(v) for v in vehicles))
+    model = _build(problem, data, objective, plan=plan_all, virtual=virtual, warnings=[])
+    lp, cols = model.lp, model.cols
+    n = problem.n_slots
+    per_kind: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in kind_list]
+    xs: dict[tuple[int, int], tuple[np.ndarray, int]] = {}
+    group_power: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {g.id: [] for g in problem.groups}
     for i, v in enumerate(vehicles):
-        first, last = problem.usable_range(v)
-        stay = last - first
-        if stay <= 0 or v.need_kwh <= 1e-9 or not candidates[i]:
+        entry = cols["veh"][i]
+        if "c" not in entry:
             continue
-        n_by_kind = {}
+        a, b = entry["a"], entry["b"]
+        length = b - a
+        # Power per connector kind: p_j <= kw_j x_j, sum_j p_j = charge + discharge (for cabinet limits).
+        split = lp.add_rows(length, lb=0.0, ub=0.0)
+        lp.add_coef(split, entry["c"], 1.0)
+        if "d" in entry:
+            lp.add_coef(split, entry["d"], 1.0)
+        starts = lp.add_rows(1, ub=1.0)
+        v2g_only = None
+        if "d" in entry:  # discharge only while plugged into a V2G connector kind
+            v2g_only = lp.add_rows(length, ub=0.0)
+            lp.add_coef(v2g_only, entry["d"], 1.0)
         for j in candidates[i]:
-            c = conns[kind_list[j][0]]
-            n_by_kind[j] = max(1, _slots_needed(problem, v, min(c.max_kw, v.max_kw), c.efficiency, first, last))
+            conn = conns[kind_list[j][0]]
+            kw = min(v.max_kw, conn.max_kw)
+            x = lp.add_vars(length, 0.0, 1.0, 0.0, integer=True)
+            z = lp.add_vars(length, 0.0, 1.0, 0.0, integer=True)
+            pj = lp.add_vars(length, 0.0, kw, 0.0)
+            lp.add_coef(split, pj, -1.0)
+            link = lp.add_rows(length, ub=0.0)
+            lp.add_coef(link, pj, 1.0)
+            lp.add_coef(link, x, -kw)
+            if v2g_only is not None and conn.v2g:
+                lp.add_coef(v2g_only, x, -kw)
+            if conn.group is not None:
+                group_power[conn.group].append((np.arange(a, b), pj))
+            contiguity = lp.add_rows(length, ub=0.0)
+            lp.add_coef(contiguity, x, 1.0)
+            lp.add_coef(contiguity[1:], x[:-1], -1.0)
+            lp.add_coef(contiguity, z, -1.0)
+            lp.add_coef(starts, z, 1.0)
+            per_kind[j].append((np.arange(a, b), x))
+            xs[(i, j)] = (x, a)
+            if i in hint and hint[i][0] == j:
+                _, s0, l0 = hint[i]
+                on = np.zeros(length)
+                on[s0 - a:s0 - a + l0] = 1.0
+                start = np.zeros(length)
+                if l0 > 0:
+                    start[s0 - a] = 1.0
+                lp.hint(x, on)
+                lp.hint(z, start)
+    for g in problem.groups:
+        if group_power[g.id]:
+            rows = lp.add_rows(n, ub=g.max_kw)
+            for t, pj in group_power[g.id]:
+                lp.add_coef(rows[t], pj, 1.0)
+    for j, terms in enumerate(per_kind):
+        if terms:
+            rows = lp.add_rows(n, ub=float(len(kind_list[j])))
+            for t, x in terms:
+                lp.add_coef(rows[t], x, 1.0)
+    result = lp.solve(MIP_SOLVER, time_limit_s)
+    if result.status not in ("optimal", "feasible"):
+        return result, None
+    placement: dict[int, tuple[int, int, int]] = {}
+    for (i, j), (x, a) in xs.items():
+        on = np.flatnonzero(result.x[x] > 0.5)
+        if on.size:
+            placement[i] = (j, a + int(on[0]), int(on[-1] - on[0] + 1))
+    return result, placement
+
+
+def _cpsat_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tuple[np.ndarray, int, float]]],
+                     candidates: list[list[int]], capacity: Sequence[int], hint: dict[int, tuple[int, int, int]],
+                     hint_cost: float, seed: int, num_workers: int, time_limit_s: float,
+                     timings: dict[str, float]) -> tuple[dict[int, tuple[int, int, int]] | None, str]:
+    """One interval per vehicle on one connector kind; at most `capacity[kind]` overlap (cumulative)."""
+    t0 = time.perf_counter()
+    model = cp_model.CpModel()
+    scale = 100.0  # objective in 0.01 units
+    intervals: dict[int, list] = {j: [] for j in range(len(capacity))}
+    starts, lengths, choice = {}, {}, {}
+    terms = []
+    for i, by_kind in tables.items():
+        first, last = problem.usable_range(problem.vehicles[i])
         s = model.NewIntVar(first, last - 1, f"s{i}")
-        length = model.NewIntVar(0, max(n_by_kind.values()), f"L{i}")
+        length = model.NewIntVar(0, max(n_j for _, n_j, _ in by_kind.values()), f"L{i}")
         e = model.NewIntVar(first, last, f"e{i}")
         model.Add(s + length == e)
-        starts[i], lengths[i] = s, length
+        cost = model.NewIntVar(0, 10**13, f"c{i}")
         lits = {}
-        cost_var = model.NewIntVar(0, 10**12, f"c{i}")
-        for j in candidates[i]:
-            lit = model.NewBoolVar(f"x{i}_{j}") if len(candidates[i]) > 1 else model.NewConstant(1)
+        for j, (table, n_j, per_slot) in by_kind.items():
+            lit = model.NewBoolVar(f"x{i}_{j}")
             lits[j] = lit
-            c = conns[kind_list[j][0]]
-            kw = min(c.max_kw, v.max_kw)
-            n_j = n_by_kind[j]
-            table = _window_costs(pi[first:last], kw, v.need_kwh / c.efficiency, n_j, dt)
-            elem = model.NewIntVar(0, 10**12, f"t{i}_{j}")
+            elem = model.NewIntVar(0, 10**13, f"t{i}_{j}")
             model.AddElement(s - first, [int(round(scale * x)) for x in table], elem)
-            per_slot = int(round(scale * SHORTFALL_PENALTY * kw * c.efficiency * dt))
-            model.Add(cost_var >= elem + per_slot * (n_j - length)).OnlyEnforceIf(lit)
+            model.Add(cost >= elem + int(round(scale * per_slot)) * (n_j - length)).OnlyEnforceIf(lit)
             model.Add(length <= n_j).OnlyEnforceIf(lit)
             intervals[j].append(model.NewOptionalIntervalVar(s, length, e, lit, f"iv{i}_{j}"))
-        if len(lits) > 1:
-            model.AddExactlyOne(lits.values())
-        choice[i] = lits
-        objective_terms.append(cost_var)
+        model.AddExactlyOne(lits.values())
+        starts[i], lengths[i], choice[i] = s, length, lits
+        terms.append(cost)
+        if i in hint:
+            j_h, s_h, l_h = hint[i]
+            model.AddHint(s, s_h)
+            model.AddHint(length, l_h)
+            for j, lit in lits.items():
+                model.AddHint(lit, int(j == j_h))
     for j, ivs in intervals.items():
         if ivs:
-            model.AddCumulative(ivs, [1] * len(ivs), len(kind_list[j]))
-    model.Minimize(sum(objective_terms))
+            model.AddCumulative(ivs, [1] * len(ivs), int(capacity[j]))
+    model.Minimize(sum(terms))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, int(num_workers))
     solver.parameters.random_seed = int(seed)
-    solver.parameters.max_time_in_seconds = max(0.5, 0.6 * (deadline - time.perf_counter()))
+    solver.parameters.max_time_in_seconds = max(0.5, time_limit_s)
+    solver.parameters.relative_gap_limit = 1e-3  # a proxy objective: proving its optimum buys nothing
     code = solver.Solve(model)
-    cp_status = solver.StatusName(code).lower()
-    timings["cpsat_s"] = time.perf_counter() - t1
+    status = solver.StatusName(code).lower()
+    timings["cpsat_s"] = time.perf_counter() - t0
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.ObjectiveValue() > scale * hint_cost + len(tables):
+        return None, status
+    out = {}
+    for i in starts:
+        j = next(j for j, lit in choice[i].items() if solver.Value(lit))
+        out[i] = (j, solver.Value(starts[i]), solver.Value(lengths[i]))
+    return out, status
+
+
+def _stretch_and_colour(problem: ChargingProblem, placement: dict[int, tuple[int, int, int]],
+                        kind_list: list[list[int]]) -> _Plan:
+    """Grow intervals into free connector time (round robin, so it is shared fairly), then give each a connector.
+
+    Within one kind, at most `len(kind)` intervals overlap at any slot, so greedy colouring by start time
+    always finds a free connector (interval graphs are perfect).
+    """
+    vehicles = problem.vehicles
+    n = problem.n_slots
     window: list[tuple[int, int]] = [(0, 0)] * len(vehicles)
     kind_of: list[int | None] = [None] * len(vehicles)
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        for i in starts:
-            s, length = solver.Value(starts[i]), solver.Value(lengths[i])
-            j = next(j for j, lit in choice[i].items() if solver.Value(lit))
-            if length > 0:
-                window[i], kind_of[i] = (s, s + length), j
-    else:
-        warnings.append(f"CP-SAT found no interval assignment ({cp_status}); vehicles left unplugged")
-    # (3) stretch intervals into free connector time, then colour them onto connectors.
-    n = problem.n_slots
     used = np.zeros((len(kind_list), n), dtype=int)
-    for i, (a, b) in enumerate(window):
-        if kind_of[i] is not None:
-            used[kind_of[i], a:b] += 1
-    for i in sorted(range(len(vehicles)), key=lambda i: window[i]):
-        j = kind_of[i]
-        if j is None:
-            continue
-        first, last = problem.usable_range(vehicles[i])
-        a, b = window[i]
-        cap = len(kind_list[j])
-        while b < last and used[j, b] < cap:
-            used[j, b] += 1
-            b += 1
-        while a > first and used[j, a - 1] < cap:
-            used[j, a - 1] += 1
-            a -= 1
-        window[i] = (a, b)
+    for i, (j, s, length) in placement.items():
+        if length > 0:
+            window[i], kind_of[i] = (s, s + length), j
+            used[j, s:s + length] += 1
+    bounds = [problem.usable_range(v) for v in vehicles]
+    growing = [i for i in sorted(range(len(vehicles)), key=lambda i: window[i]) if kind_of[i] is not None]
+    while growing:
+        still = []
+        for i in growing:
+            j, (a, b) = kind_of[i], window[i]
+            first, last = bounds[i]
+            cap = len(kind_list[j])
+            grew = False
+            if b < last and used[j, b] < cap:
+                used[j, b] += 1
+                b += 1
+                grew = True
+            if a > first and used[j, a - 1] < cap:
+                used[j, a - 1] += 1
+                a -= 1
+                grew = True
+            window[i] = (a, b)
+            if grew:
+                still.append(i)
+        growing = still
     connector: list[int | None] = [None] * len(vehicles)
     for j, ks in enumerate(kind_list):
         free_at = {k: 0 for k in ks}
@@ -293,8 +524,52 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
             k = min((k for k in ks if free_at[k] <= a), key=lambda k: (free_at[k], k))
             connector[i] = k
             free_at[k] = b
-    timings["assign_s"] = time.perf_counter() - t0
-    return _Plan(connector=tuple(connector), window=tuple(window)), bound, None, cp_status
+    return _Plan(connector=tuple(connector), window=tuple(window))
+
+
+GREEDY_ORDERS = ("slack", "departure", "arrival", "need")
+PRICE_ROUNDS = 8  # greedy re-placements at the current plan's marginal prices
+
+
+def _greedy_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tuple[np.ndarray, int, float]]],
+                      capacity: Sequence[int], order: str = "slack") -> tuple[dict[int, tuple[int, int, int]], float]:
+    """Vehicles in `order` (least flexible first by default), each at its cheapest start with free connectors.
+
+    Returns {vehicle: (kind, start, length)} and the proxy objective of that placement.
+    """
+    n = problem.n_slots
+    used = np.zeros((len(capacity), n + 1), dtype=int)
+    out: dict[int, tuple[int, int, int]] = {}
+    total = 0.0
+
+    def key(i: int) -> tuple[float, ...]:
+        v = problem.vehicles[i]
+        first, last = problem.usable_range(v)
+        fixed = 0 if v.connector is not None else 1  # fixed-connector vehicles first
+        slack = last - first - min(n_j for _, n_j, _ in tables[i].values())
+        second = {"slack": slack, "departure": last, "arrival": first, "need": -v.need_kwh}[order]
+        return (fixed, second, slack, last, i)
+
+    for i in sorted(tables, key=key):
+        first, last = problem.usable_range(problem.vehicles[i])
+        best = None
+        for j, (table, n_j, per_slot) in tables[i].items():
+            free = used[j, :n] < capacity[j]
+            run = np.zeros(n + 1, dtype=int)
+            for t in range(last - 1, first - 1, -1):
+                run[t] = run[t + 1] + 1 if free[t] else 0
+            lengths = np.minimum(run[first:last], n_j)
+            # Among equal costs prefer the less used kind (spreads load over cabinets and connector kinds).
+            load = used[j, first:last].mean() / max(capacity[j], 1)
+            costs = table + per_slot * (n_j - lengths) + 1e-6 * (1.0 + float(np.abs(table).max(initial=0.0))) * load
+            k = int(np.argmin(costs))
+            if best is None or costs[k] < best[0]:
+                best = (float(costs[k]), j, first + k, int(lengths[k]))
+        cost, j, s, length = best
+        used[j, s:s + length] += 1
+        out[i] = (j, s, length)
+        total += cost
+    return out, total
 
 
 def _window_costs(pi: np.ndarray, kw: float, grid_kwh: float, n: int, dt: float) -> np.ndarray:
@@ -389,7 +664,7 @@ def _build(problem: ChargingProblem, data: SlotData, objective: str, *, plan: _P
         lp.add_coef(both, bd, 1.0)
         cols.update(bc=bc, bd=bd, be=be)
     group_terms: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {g.id: [] for g in problem.groups}
-    count_terms: list[tuple[np.ndarray, np.ndarray]] = []
+    count_terms: list[tuple[np.ndarray, np.ndarray, float]] = []
     degradation = (problem.v2g_degradation_cny_per_kwh * w_cost + TINY) * dt
     for i, v in enumerate(problem.vehicles):
         a, b = plan.window[i]
@@ -425,13 +700,11 @@ def _build(problem: ChargingProblem, data: SlotData, objective: str, *, plan: _P
             lp.add_coef(both, c, 1.0)
             lp.add_coef(both, d, 1.0)
         if virtual is not None:
-            y = lp.add_vars(length, 0.0, 1.0, 0.0)
-            link = lp.add_rows(length, ub=0.0)
-            lp.add_coef(link, c, 1.0)
+            # y = power / max power is the share of a connector held; sum of shares <= connectors.
+            share = 1.0 / min(v.max_kw, kw_c)
+            count_terms.append((t, c, share))
             if discharge:
-                lp.add_coef(link, entry["d"], 1.0)
-            lp.add_coef(link, y, -min(v.max_kw, kw_c))
-            count_terms.append((t, y))
+                count_terms.append((t, entry["d"], share))
         elif k is not None and conns[k].group is not None:
             group_terms[conns[k].group].append((t, c))
             if discharge:
@@ -475,21 +748,16 @@ def _build(problem: ChargingProblem, data: SlotData, objective: str, *, plan: _P
             lp.add_coef(rows[t], col, 1.0)
     if count_terms:
         rows = lp.add_rows(n, ub=float(len(conns)))
-        for t, y in count_terms:
-            lp.add_coef(rows[t], y, 1.0)
+        for t, col, share in count_terms:
+            lp.add_coef(rows[t], col, share)
     return _Model(lp, cols)
 
 
 # ---- reading the solution back -----------------------------------------------------------------------------------
-def _extract(problem: ChargingProblem, data: SlotData, objective: str, plan: _Plan, x: np.ndarray, cols: dict,
-             status: str, solver_name: str, warnings: list[str]) -> ChargingSchedule:
-    n, dt = problem.n_slots, data.dt
-    conns = problem.connectors
-    power = np.zeros((len(problem.vehicles), n))
-    vehicles = []
-    energies = np.zeros(len(problem.vehicles))
-    for i, v in enumerate(problem.vehicles):
-        entry = cols["veh"][i]
+def _lp_power(problem: ChargingProblem, x: np.ndarray, cols: dict) -> np.ndarray:
+    """Net grid-side power per vehicle and slot [kW] from the LP columns."""
+    power = np.zeros((len(problem.vehicles), problem.n_slots))
+    for i, entry in enumerate(cols["veh"]):
         a, b = entry["a"], entry["b"]
         if "c" in entry:
             p = np.clip(x[entry["c"]], 0.0, None)
@@ -497,6 +765,29 @@ def _extract(problem: ChargingProblem, data: SlotData, objective: str, plan: _Pl
                 p = p - np.clip(x[entry["d"]], 0.0, None)
             p[np.abs(p) < 1e-7] = 0.0
             power[i, a:b] = p
+    return power
+
+
+def _fixed_site(problem: ChargingProblem, data: SlotData, x: np.ndarray, cols: dict) -> np.ndarray:
+    """Site net load without vehicles: base - PV + curtailment + stationary battery [kW]."""
+    out = data.base - data.pv + np.clip(x[cols["curt"]], 0.0, data.pv)
+    if "bc" in cols:
+        out = out + x[cols["bc"]] - x[cols["bd"]]
+    return out
+
+
+def _extract(problem: ChargingProblem, data: SlotData, objective: str, plan: _Plan, x: np.ndarray, cols: dict,
+             status: str, solver_name: str, warnings: list[str], power: np.ndarray | None = None) -> ChargingSchedule:
+    dt = data.dt
+    conns = problem.connectors
+    power_changed = power is not None
+    if power is None:
+        power = _lp_power(problem, x, cols)
+    vehicles = []
+    energies = np.zeros(len(problem.vehicles))
+    for i, v in enumerate(problem.vehicles):
+        entry = cols["veh"][i]
+        a, b = entry["a"], entry["b"]
         eff = entry["eff"]
         e = v.energy_arrival_kwh
         for val in power[i]:
@@ -529,6 +820,10 @@ def _extract(problem: ChargingProblem, data: SlotData, objective: str, plan: _Pl
             level += (bat.efficiency * val if val > 0 else val / bat.efficiency) * dt
             trace.append(level)
         battery_kw, battery_e = tuple(float(v) for v in bnet), tuple(float(v) for v in trace)
+    if power_changed:
+        # Discrete power may absorb less PV than the LP did: curtail the surplus the export limit cannot take.
+        extra = np.minimum(np.maximum(0.0, -problem.site.export_limit_kw - net), data.pv - curt)
+        curt, net = curt + extra, net + extra
     if float(np.sum(x[cols["over"]])) * dt > 1e-6:
         bad = [problem.slot_starts[t].isoformat() for t in np.flatnonzero(x[cols["over"]] > 1e-6)]
         warnings.append(f"base load exceeds the site import limit even with nothing charging at {', '.join(bad[:5])}")

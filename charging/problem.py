@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -86,10 +87,17 @@ class Connector:
     efficiency: float = 1.0
     v2g: bool = False
     group: str | None = None
+    power_step_kw: float | None = None  # discrete control: power in whole steps (e.g. 5 kW modules)
+    min_kw: float | None = None  # discrete control: off, or at least this much while charging
+
+    @property
+    def discrete(self) -> bool:
+        """Power steps or a minimum power make this connector's power a discrete (CP-SAT) decision."""
+        return self.power_step_kw is not None or self.min_kw is not None
 
     def class_key(self) -> tuple[Any, ...]:
         """Connectors with the same key are interchangeable."""
-        return (self.max_kw, self.efficiency, self.v2g, self.group)
+        return (self.max_kw, self.efficiency, self.v2g, self.group, self.power_step_kw, self.min_kw)
 
 
 @dataclass(frozen=True)
@@ -286,6 +294,9 @@ class ChargingProblem:
             need(c.max_kw > 0, f"connector {c.id}: max_kw must be > 0")
             need(0 < c.efficiency <= 1, f"connector {c.id}: efficiency must be in (0, 1]")
             need(c.group is None or c.group in group_ids, f"connector {c.id}: unknown group {c.group!r}")
+            need(c.power_step_kw is None or 0 < c.power_step_kw <= c.max_kw,
+                 f"connector {c.id}: power_step_kw must be in (0, max_kw]")
+            need(c.min_kw is None or 0 <= c.min_kw <= c.max_kw, f"connector {c.id}: min_kw must be in [0, max_kw]")
         vids = [v.id for v in self.vehicles]
         need(len(set(vids)) == len(vids), "vehicles: duplicate vehicle id "
              + ", ".join(sorted({i for i in vids if vids.count(i) > 1})))
@@ -336,7 +347,7 @@ class ChargingProblem:
 
     # ---- JSON ------------------------------------------------------------------------------------------------
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "ChargingProblem":
+    def from_json(cls, data: Mapping[str, Any]) -> ChargingProblem:
         return problem_from_json(data)
 
     def to_json(self) -> dict[str, Any]:
@@ -454,6 +465,8 @@ def problem_from_json(data: Mapping[str, Any]) -> ChargingProblem:
                 efficiency=_num(c, "efficiency", w, 1.0),
                 v2g=_bool(c, "v2g", w),
                 group=None if c.get("group") in (None, "") else str(c["group"]),
+                power_step_kw=_opt(c, "power_step_kw", w),
+                min_kw=_opt(c, "min_kw", w),
             )
         )
     groups = [
@@ -547,7 +560,8 @@ def problem_to_json(p: ChargingProblem) -> dict[str, Any]:
         "site": site,
         "tariff": p.tariff.to_json(),
         "connectors": [
-            {"id": c.id, "max_kw": c.max_kw, "efficiency": c.efficiency, "group": c.group, "v2g": c.v2g}
+            {"id": c.id, "max_kw": c.max_kw, "efficiency": c.efficiency, "group": c.group, "v2g": c.v2g,
+             "power_step_kw": c.power_step_kw, "min_kw": c.min_kw}
             for c in p.connectors
         ],
         "groups": [{"id": g.id, "max_kw": g.max_kw} for g in p.groups],

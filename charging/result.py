@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from charging.tariff import CostBreakdown
 
@@ -77,8 +78,17 @@ class ChargingSchedule:
     lp_bound: float | None = None  # discrete model: objective of the LP relaxation
     gap: float | None = None  # (objective - lp_bound) / |lp_bound|
     objective_value: float | None = None
+    best_bound: float | None = None  # sharing MIP: proven bound, when stronger than the LP bound
     timings_s: Mapping[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+    @property
+    def gap_to_best_bound(self) -> float | None:
+        """Gap of the objective to the strongest proven bound (MIP bound if any, else the LP bound)."""
+        bound = self.best_bound if self.best_bound is not None else self.lp_bound
+        if bound is None or self.objective_value is None:
+            return None
+        return max(0.0, (self.objective_value - bound) / max(abs(bound), 1e-9))
 
     @property
     def objectives(self) -> dict[str, float]:
@@ -102,6 +112,8 @@ class ChargingSchedule:
             "lp_bound": self.lp_bound,
             "gap": self.gap,
             "objective_value": self.objective_value,
+            "best_bound": self.best_bound,
+            "gap_to_best_bound": self.gap_to_best_bound,
             "slot_minutes": self.slot_minutes,
             "slot_starts": list(self.slot_starts),
             "vehicles": [
@@ -130,7 +142,7 @@ class ChargingSchedule:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "ChargingSchedule":
+    def from_json(cls, data: Mapping[str, Any]) -> ChargingSchedule:
         def cost(d: Mapping[str, Any]) -> CostBreakdown:
             return CostBreakdown(
                 energy=float(d.get("energy", 0.0)), demand=float(d.get("demand", 0.0)),
@@ -174,6 +186,7 @@ class ChargingSchedule:
             lp_bound=data.get("lp_bound"),
             gap=data.get("gap"),
             objective_value=data.get("objective_value"),
+            best_bound=data.get("best_bound"),
             timings_s=dict(data.get("timings_s") or {}),
             warnings=tuple(data.get("warnings") or ()),
         )

@@ -17,10 +17,11 @@ acnportal#31, spice_ev#200).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -307,7 +308,7 @@ def tariff_from_json(data: Mapping[str, Any]) -> Tariff:
         raise TariffError(f"tariff.conditions: dates must be YYYY-MM-DD ({exc})") from exc
     try:
         ZoneInfo(timezone)
-    except Exception as exc:  # noqa: BLE001 - zoneinfo raises several types
+    except Exception as exc:
         raise TariffError(f"tariff.timezone: unknown time zone {timezone!r}") from exc
     numbers = {}
     for key, default in (

@@ -8,7 +8,7 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -57,7 +57,11 @@ def solve_command(
     if time_limit <= 0:
         _fail("--time-limit must be > 0 seconds")
     problem = _load_scenario(scenario)
-    result = schedule(problem, objective=objective, time_limit_s=time_limit, seed=seed, num_workers=workers)
+    try:
+        result = schedule(problem, objective=objective, time_limit_s=time_limit, seed=seed, num_workers=workers)
+    except RuntimeError as exc:  # solver gave up (e.g. time limit before any solution)
+        typer.echo(f"error: {scenario}: {exc}", err=True)
+        raise typer.Exit(code=1)
     report = check(problem, result)
     data = result.to_json()
     data["check"] = {"ok": report.ok, "violations": [v.message for v in report.violations]}
@@ -86,14 +90,19 @@ def solve_command(
 
 
 def _bench_row(n: int, connectors: int | None, seed: int, time_limit: float, workers: int,
-               tariff_id: str) -> dict[str, Any]:
-    problem = synthetic_depot(n, seed=seed, n_connectors=connectors, tariff_id=tariff_id)
+               tariff_id: str, site_kw: float | None = None, problem: ChargingProblem | None = None) -> dict[str, Any]:
+    if problem is None:
+        problem = synthetic_depot(n, seed=seed, n_connectors=connectors, tariff_id=tariff_id, site_kw=site_kw)
+        name = "synthetic"
+    else:
+        n, tariff_id, name = len(problem.vehicles), problem.tariff.source_id or "explicit periods", problem.name
     t0 = time.perf_counter()
     result = schedule(problem, time_limit_s=time_limit, seed=seed, num_workers=workers)
     wall = time.perf_counter() - t0
     report = check(problem, result)
     unc, edf = result.baselines["uncontrolled"], result.baselines["edf"]
     return {
+        "scenario": name,
         "vehicles": n,
         "connectors": len(problem.connectors),
         "slots": problem.n_slots,
@@ -114,7 +123,9 @@ def _bench_row(n: int, connectors: int | None, seed: int, time_limit: float, wor
         "uncontrolled_peak_kw": round(unc.peak_kw, 1),
         "uncontrolled_shortfall_kwh": round(unc.shortfall_kwh, 3),
         "edf_cny": round(edf.cost.total, 2),
+        "edf_shortfall_kwh": round(edf.shortfall_kwh, 3),
         "timer_cny": round(result.baselines["timer"].cost.total, 2),
+        "timer_shortfall_kwh": round(result.baselines["timer"].shortfall_kwh, 3),
         "savings_vs_uncontrolled_pct": round(unc.savings_pct or 0.0, 2),
         "savings_vs_edf_pct": round(edf.savings_pct or 0.0, 2),
         "check_ok": report.ok,
@@ -124,20 +135,25 @@ def _bench_row(n: int, connectors: int | None, seed: int, time_limit: float, wor
 
 def bench_command(
     sizes: str = typer.Option("50,200,500,1000", "--sizes", help="Vehicle counts, one connector each."),
-    shared: str = typer.Option("50:25,200:100,500:250", "--shared",
+    shared: str = typer.Option("50:25,200:100,500:250,1000:500", "--shared",
                                help="vehicles:connectors pairs with connector sharing ('' for none)."),
+    tight: str = typer.Option("200:7.2", "--tight",
+                              help="vehicles:kW-per-vehicle pairs with a tight site limit ('' for none)."),
     seed: int = typer.Option(1, "--seed", help="Seed of the synthetic depots and CP-SAT."),
     time_limit: float = typer.Option(60.0, "--time-limit", help="Solver budget per instance [s]."),
     workers: int = typer.Option(2, "--workers", help="CP-SAT worker threads."),
     tariff: str = typer.Option("gd_ic_tou_2021", "--tariff", help="tariffs.json id: gd_ic_tou_2021 | sz_market_tou_2024"),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the rows as JSON here."),
+    scenario: list[Path] | None = typer.Option(None, "--scenario",
+                                                  help="Also run this scenario JSON (repeatable), e.g. demo depots."),
+    out: Path | None = typer.Option(None, "--out", help="Write the rows as JSON here."),
 ) -> None:
     """Benchmark the charging optimiser on synthetic Shenzhen depots; prints a table, writes JSON."""
     try:
         plain = [int(x) for x in sizes.split(",") if x.strip()]
         pairs = [tuple(int(y) for y in x.split(":")) for x in shared.split(",") if x.strip()]
-    except ValueError:
-        _fail("--sizes is like 50,200 and --shared like 200:100,500:250")
+        tights = [(int(x.split(":")[0]), float(x.split(":")[1])) for x in tight.split(",") if x.strip()]
+    except (ValueError, IndexError):
+        _fail("--sizes is like 50,200, --shared like 200:100,500:250 and --tight like 200:7.2")
     if any(len(p) != 2 or p[0] <= 0 or p[1] <= 0 for p in pairs) or any(n <= 0 for n in plain):
         _fail("--shared pairs are vehicles:connectors with positive counts; --sizes are positive")
     rows = []
@@ -145,15 +161,22 @@ def bench_command(
         rows.append(_bench_row(n, None, seed, time_limit, workers, tariff))
     for n, k in pairs:
         rows.append(_bench_row(n, k, seed, time_limit, workers, tariff))
+    for n, per_vehicle in tights:
+        rows.append(_bench_row(n, None, seed, time_limit, workers, tariff, site_kw=n * per_vehicle))
+    for path in scenario or []:
+        rows.append(_bench_row(0, None, seed, time_limit, workers, tariff, problem=_load_scenario(path)))
     table = Table(title=f"charging benchmark (synthetic Shenzhen depots, seed {seed}, {tariff})")
-    for col in ("vehicles", "connectors", "status", "time s", "gap %", "cost CNY", "peak kW", "uncontrolled CNY",
-                "EDF CNY", "timer CNY", "saved vs unc. %", "saved vs EDF %", "check"):
+    for col in ("scenario", "tariff", "vehicles", "connectors", "site kW", "status", "time s", "gap %", "cost CNY", "peak kW", "short kWh",
+                "uncontrolled CNY (short kWh)",
+                "EDF CNY (short kWh)", "timer CNY (short kWh)", "saved vs unc. %", "saved vs EDF %", "check"):
         table.add_column(col, justify="right")
     for r in rows:
         table.add_row(
-            str(r["vehicles"]), str(r["connectors"]), r["status"], f"{r['optimise_s']:.2f}",
+            r["scenario"][:28], r["tariff"], str(r["vehicles"]), str(r["connectors"]), f"{r['site_kw']:,.0f}", r["status"], f"{r['optimise_s']:.2f}",
             "" if r["gap"] is None else f"{100 * r['gap']:.3f}", f"{r['cost_cny']:,.0f}", f"{r['peak_kw']:,.0f}",
-            f"{r['uncontrolled_cny']:,.0f}", f"{r['edf_cny']:,.0f}", f"{r['timer_cny']:,.0f}",
+            f"{r['shortfall_kwh']:,.1f}", f"{r['uncontrolled_cny']:,.0f} ({r['uncontrolled_shortfall_kwh']:,.0f})",
+            f"{r['edf_cny']:,.0f} ({r['edf_shortfall_kwh']:,.0f})",
+            f"{r['timer_cny']:,.0f} ({r['timer_shortfall_kwh']:,.0f})",
             f"{r['savings_vs_uncontrolled_pct']:.1f}", f"{r['savings_vs_edf_pct']:.1f}",
             "ok" if r["check_ok"] else f"{r['violations']} violations",
         )

@@ -192,7 +192,6 @@ def test_site_import_limit_and_dr_cap(case) -> None:
     data = p.to_json()
     data["site"]["import_limit_kw"] = 1.0
     assert "site_import" in codes(problem(data), s)
-    v = next(x for x in p.vehicles if x.id == "V2")
     slot = 37  # 02:15, inside the DR cap window (30 kW)
     bad = consistent(p, with_power(s, "V2", slot, s.vehicle("V2").power_kw[slot] + 35.0))
     assert "site_import" in codes(p, bad)

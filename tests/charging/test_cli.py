@@ -48,10 +48,25 @@ def test_solve_bad_input_names_the_field(tmp_path) -> None:
 
 def test_bench_small(tmp_path) -> None:
     out = tmp_path / "bench.json"
-    result = runner.invoke(app, ["bench", "charging", "--sizes", "8", "--shared", "8:4", "--time-limit", "10",
+    result = runner.invoke(app, ["bench", "charging", "--sizes", "8", "--shared", "8:4", "--tight", "", "--time-limit", "10",
                                  "--out", str(out)])
     assert result.exit_code == 0, result.output
     rows = json.loads(out.read_text())["rows"]
     assert [(r["vehicles"], r["connectors"]) for r in rows] == [(8, 8), (8, 4)]
     assert all(r["check_ok"] for r in rows)
     assert rows[1]["gap"] is not None
+
+
+def test_example_scenario_solves_and_checks(tmp_path) -> None:
+    """The documented example (tests/charging/data/example_scenario.json) solves cleanly."""
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "example_scenario.json"
+    out = tmp_path / "schedule.json"
+    result = runner.invoke(app, ["charge", "solve", str(path), "--out", str(out), "--time-limit", "20"])
+    assert result.exit_code == 0, result.output
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert written["check"]["ok"] and not written["unmet"]
+    assert written["gap"] is not None and written["gap"] <= 0.01
+    dr_window = written["site_import_kw"][4:8]  # 18:00-19:00, DR cap 60 kW
+    assert max(dr_window) <= 60.0 + 1e-6

@@ -1,5 +1,7 @@
 """The optimiser on small cases with known answers; every schedule also passes the checker."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -55,13 +57,13 @@ def test_valley_shifting() -> None:
     p, s = solved(night([vehicle("V1"), vehicle("V2", arrival="2026-11-24T17:30:00+08:00")]))
     for v in s.vehicles:
         hours = {p.slot_starts[t].hour for t, kw in enumerate(v.power_kw) if kw > 1e-6}
-        assert hours and hours <= set(range(0, 8)), hours
+        assert hours and hours <= set(range(8)), hours
     assert s.baselines["uncontrolled"].savings_pct > 40
 
 
 def test_site_limit_respected_and_all_served() -> None:
     vs = [vehicle(f"V{i}", departure="2026-11-25T01:00:00+08:00") for i in range(3)]
-    p, s = solved(night(vs, site={"import_limit_kw": 50.0}))
+    _p, s = solved(night(vs, site={"import_limit_kw": 50.0}))
     assert max(s.site_import_kw) <= 50.0 + 1e-6
     assert not s.unmet
     # only 50 kWh fit in the 00:00-01:00 valley, the rest is bought at the flat price
@@ -71,7 +73,7 @@ def test_site_limit_respected_and_all_served() -> None:
 def test_group_limit_respected() -> None:
     vs = [vehicle(f"V{i}", departure="2026-11-25T01:00:00+08:00") for i in range(2)]
     cs = [connector(f"C{i}", group="CAB1") for i in range(2)]
-    p, s = solved(night(vs, cs, groups=[{"id": "CAB1", "max_kw": 50.0}]))
+    _p, s = solved(night(vs, cs, groups=[{"id": "CAB1", "max_kw": 50.0}]))
     total = np.sum([v.power_kw for v in s.vehicles], axis=0)
     assert total.max() <= 50.0 + 1e-6 and total.max() > 49.0
     assert not s.unmet
@@ -79,7 +81,7 @@ def test_group_limit_respected() -> None:
 
 def test_connector_sharing_contiguous_and_exclusive() -> None:
     vs = [vehicle(f"V{i}") for i in range(3)]
-    p, s = solved(night(vs, [connector("C0")]))
+    _p, s = solved(night(vs, [connector("C0")]))
     assert not s.unmet
     spans = sorted((v.plug_in_slot, v.plug_out_slot) for v in s.vehicles)
     assert all(v.connector == "C0" for v in s.vehicles)
@@ -90,7 +92,7 @@ def test_connector_sharing_contiguous_and_exclusive() -> None:
 def test_too_few_connectors_reported() -> None:
     vs = [vehicle(f"V{i}", arrival="2026-11-24T18:00:00+08:00", departure="2026-11-24T19:00:00+08:00")
           for i in range(3)]
-    p, s = solved(night(vs, [connector("C0")]))
+    _p, s = solved(night(vs, [connector("C0")]))
     assert sum(u.shortfall_kwh for u in s.unmet) == pytest.approx(120 - 40, abs=1e-3)
     assert s.unmet and all(u.reason.startswith("too few connectors") for u in s.unmet)
 
@@ -104,7 +106,7 @@ def test_unservable_stay_too_short_and_site_limit_reasons() -> None:
     assert u.id == "SHORT" and u.shortfall_kwh == pytest.approx(20.0, abs=1e-4)
     assert "stay too short" in u.reason
     limited = vehicle("LIM", arrival="2026-11-24T18:00:00+08:00", departure="2026-11-24T19:00:00+08:00")
-    p, s = solved(night([limited], site={"import_limit_kw": 10.0}))
+    _p, s = solved(night([limited], site={"import_limit_kw": 10.0}))
     (u,) = s.unmet
     assert u.shortfall_kwh == pytest.approx(30.0, abs=1e-4) and u.reason.startswith("site limit")
 
@@ -131,10 +133,10 @@ def test_pv_lowers_bought_energy() -> None:
     v = vehicle("V", arrival="2026-11-24T08:00:00+08:00", departure="2026-11-24T16:00:00+08:00")
     data = night([v])
     data.update(start="2026-11-24T08:00:00+08:00", end="2026-11-24T16:00:00+08:00")
-    p0, s0 = solved(data)
+    _p0, s0 = solved(data)
     pv = [20.0 if 8 <= k < 24 else 0.0 for k in range(32)]  # 10:00-14:00
     data["site"]["pv_kw"] = pv
-    p1, s1 = solved(data)
+    _p1, s1 = solved(data)
     bought0 = sum(max(0.0, x) for x in s0.site_import_kw) * 0.25
     bought1 = sum(max(0.0, x) for x in s1.site_import_kw) * 0.25
     assert bought1 < bought0 - 30.0
@@ -192,7 +194,7 @@ def test_objectives_all_reported_and_each_wins_its_own() -> None:
 
 def test_taper_respected() -> None:
     v = vehicle("V", energy_arrival_kwh=40.0, energy_target_kwh=95.0, taper_soc=0.5)
-    p, s = solved(night([v]))
+    _p, s = solved(night([v]))
     power = [kw for kw in s.vehicles[0].power_kw if kw > 1e-6]
     assert not s.unmet and min(power) < 40.0 - 1.0
 
@@ -205,3 +207,78 @@ def test_pdlp_agrees_with_glop() -> None:
 def test_bad_objective_rejected() -> None:
     with pytest.raises(ValueError, match="objective"):
         schedule(problem(four_slots()), objective="speed")
+
+
+def _stepped(**kw):
+    vs = [vehicle(f"V{i}", departure="2026-11-25T02:00:00+08:00", energy_target_kwh=57.3) for i in range(4)]
+    cs = [connector(f"C{i}", power_step_kw=5.0, min_kw=15.0, efficiency=0.95, group="G") for i in range(4)]
+    return night(vs, cs, groups=[{"id": "G", "max_kw": 70.0}], **kw)
+
+
+def test_power_steps_and_minimum_power_on_cp_sat() -> None:
+    _p, s = solved(_stepped(tariff={"demand_charge_per_kw_month": 32.0, "demand_charge_proration": 1 / 30}))
+    powers = {kw for v in s.vehicles for kw in v.power_kw}
+    assert all(abs(kw / 5.0 - round(kw / 5.0)) < 1e-9 for kw in powers)
+    assert all(kw == 0.0 or kw >= 15.0 for kw in powers)
+    assert not s.unmet
+    assert "power steps" in s.solver and s.lp_bound is not None and s.gap is not None and s.gap >= 0
+    assert s.objective_value >= s.lp_bound - 1e-6  # the LP is a bound on the discrete plan
+
+
+def test_checker_flags_broken_steps_and_minimum() -> None:
+    p = problem(_stepped())
+    s = schedule(p, time_limit_s=10, baselines=False)
+    assert check(p, s).ok
+    v = s.vehicles[0]
+    t = next(t for t, kw in enumerate(v.power_kw) if kw > 0)
+    power = list(v.power_kw)
+    power[t] = 17.0  # not a multiple of 5 kW
+    power[t + 1 if power[t + 1] == 0 else t - 1] = 10.0  # on, but below the 15 kW minimum
+    bad = replace(s, vehicles=(replace(v, power_kw=tuple(power)),) + s.vehicles[1:])
+    assert {"power_step", "min_power"} <= check(p, bad).codes()
+
+
+def _full_demand_depot():
+    from charging.synthetic import synthetic_depot
+
+    p = synthetic_depot(6, n_connectors=2, seed=4)
+    return replace(p, tariff=replace(p.tariff, demand_charge_proration=1.0))
+
+
+def test_sharing_reprices_greedy_to_the_bound() -> None:
+    # Demand charge at the full monthly rate: the best plan spreads charging thinly over the night, which needs
+    # long plug-in intervals; the first greedy placement misses, re-pricing at the plan's duals closes the gap.
+    p = _full_demand_depot()
+    s = schedule(p, time_limit_s=30, seed=1)
+    assert check(p, s).ok
+    assert s.status == "optimal" and s.gap <= 1e-6 and not s.unmet
+
+
+def test_sharing_mip_reaches_the_bound_when_demand_charge_dominates(monkeypatch) -> None:
+    from charging import optimize
+    from charging.synthetic import synthetic_depot
+
+    monkeypatch.setattr(optimize, "PRICE_ROUNDS", 0)  # leave the work to the MIP
+    monkeypatch.setattr(optimize, "GREEDY_ORDERS", ("slack",))
+    p = synthetic_depot(6, n_connectors=2, seed=4)
+    p = replace(p, tariff=replace(p.tariff, demand_charge_proration=1.0))
+    s = schedule(p, time_limit_s=30, seed=1)
+    assert check(p, s).ok
+    assert "MIP" in s.solver
+    assert s.status == "optimal" and s.gap <= 1e-6
+    assert not s.unmet
+
+
+def test_sharing_cp_sat_path_when_mip_too_big(monkeypatch) -> None:
+    from charging import optimize
+    from charging.synthetic import synthetic_depot
+
+    monkeypatch.setattr(optimize, "MIP_MAX_BINARIES", 0)  # large-depot path: CP-SAT places the intervals
+    monkeypatch.setattr(optimize, "PRICE_ROUNDS", 0)
+    monkeypatch.setattr(optimize, "GREEDY_ORDERS", ("slack",))
+    p = synthetic_depot(6, n_connectors=2, seed=4)
+    p = replace(p, tariff=replace(p.tariff, demand_charge_proration=1.0))
+    s = schedule(p, time_limit_s=10, seed=1, num_workers=1)
+    assert "cp-sat intervals (1 workers" in s.solver
+    assert check(p, s).ok and not s.unmet
+    assert s.gap is not None and s.gap >= 0

@@ -1,0 +1,165 @@
+"""Discrete charging power on CP-SAT: power steps (e.g. 5 kW modules) and on/off with a minimum power.
+
+Runs after the LP on the same plan (which connector, which plugged-in slots). Only vehicles on connectors with
+`power_step_kw` or `min_kw` become integer decisions; everything else (other vehicles, V2G, the stationary
+battery, PV curtailment) stays at its LP value, so the model keeps to a few thousand integer variables
+(CHARGING.md "Reading": CP-SAT slows near 20,000). Discrete connectors only charge (no V2G discharge).
+Integer units are rounded conservatively: delivered energy is under-estimated, limits are rounded down.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from charging.accounting import SlotData
+from charging.problem import ChargingProblem, taper_coefficients
+
+KW = 100  # integer power units per kW (0.01 kW)
+KWH = 10_000  # integer energy units per kWh (0.1 Wh)
+MONEY = 1_000_000  # objective units per objective unit (CNY, kW or kg)
+
+
+@dataclass(frozen=True)
+class DiscreteResult:
+    power: np.ndarray  # [kW] vehicles x slots, LP values replaced for discrete vehicles
+    status: str  # CP-SAT status name, lower case
+    n_integer_vars: int
+
+
+def discrete_vehicles(problem: ChargingProblem, connector: Sequence[int | None],
+                      window: Sequence[tuple[int, int]]) -> list[int]:
+    return [i for i, k in enumerate(connector)
+            if k is not None and problem.connectors[k].discrete and window[i][1] > window[i][0]]
+
+
+def refine(problem: ChargingProblem, data: SlotData, objective: str, connector: Sequence[int | None],
+           window: Sequence[tuple[int, int]], power: np.ndarray, fixed_site_kw: np.ndarray,
+           curtail_room_kw: np.ndarray, *,
+           shortfall_penalty: float, tie: float, seed: int, num_workers: int, time_limit_s: float) -> DiscreteResult:
+    """Replace the LP power of vehicles on discrete connectors by the best stepped/on-off plan CP-SAT finds.
+
+    `fixed_site_kw` is the site's net load without any vehicle (base - PV + curtailment + battery) [kW];
+    `curtail_room_kw` is the PV that could still be curtailed per slot, so net export stays within its limit.
+    """
+    conns = problem.connectors
+    vehicles = problem.vehicles
+    n, dt = problem.n_slots, data.dt
+    chosen = discrete_vehicles(problem, connector, window)
+    out = power.copy()
+    if not chosen:
+        return DiscreteResult(out, "not_needed", 0)
+    chosen_set = set(chosen)
+    others = [i for i in range(len(vehicles)) if i not in chosen_set]
+    fixed = fixed_site_kw + (power[others].sum(axis=0) if others else 0.0)
+    model = cp_model.CpModel()
+    site_terms: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in range(n)]
+    group_terms: dict[str, list[list[tuple[int, cp_model.IntVar]]]] = {g.id: [[] for _ in range(n)]
+                                                                      for g in problem.groups}
+    shortfalls = []
+    kvars: dict[int, list[cp_model.IntVar]] = {}
+    count = 0
+    for i in chosen:
+        v, c = vehicles[i], conns[connector[i]]
+        a, b = window[i]
+        step = c.power_step_kw or 1.0 / KW
+        step_u = int(round(step * KW))
+        kmax = int(math.floor(min(v.max_kw, c.max_kw) / step + 1e-9))
+        kmin = int(math.ceil((c.min_kw or 0.0) / step - 1e-9))
+        ks = []
+        for t in range(a, b):
+            k = model.NewIntVar(0, kmax, f"k{i}_{t}")
+            count += 1
+            if kmin > 1:
+                on = model.NewBoolVar(f"on{i}_{t}")
+                count += 1
+                model.Add(k >= kmin).OnlyEnforceIf(on)
+                model.Add(k == 0).OnlyEnforceIf(on.Not())
+            hint = int(round(max(0.0, power[i, t]) / step))
+            model.AddHint(k, min(kmax, hint if hint >= kmin else 0))
+            ks.append(k)
+            site_terms[t].append((step_u, k))
+            if c.group is not None:
+                group_terms[c.group][t].append((step_u, k))
+        kvars[i] = ks
+        need_u = int(math.ceil(v.need_kwh * KWH))
+        e_lo = int(math.floor(c.efficiency * step * dt * KWH))
+        e_hi = int(math.ceil(c.efficiency * step * dt * KWH))
+        short = model.NewIntVar(0, need_u, f"short{i}")
+        model.Add(sum(e_lo * k for k in ks) + short >= need_u)
+        model.Add(sum(e_hi * k for k in ks) <= int(math.floor((v.battery_kwh - v.energy_arrival_kwh) * KWH)))
+        shortfalls.append(short)
+        if v.taper_soc is not None:
+            ta, tb = taper_coefficients(v)
+            m = 1000
+            grow = int(math.ceil(tb * c.efficiency * step * dt * m))
+            rhs = int(math.floor((ta - tb * v.energy_arrival_kwh) * m))
+            for idx, k in enumerate(ks):
+                model.Add(int(math.ceil(step * m)) * k + sum(grow * kk for kk in ks[:idx]) <= rhs)
+    fixed_u = np.round(fixed * KW).astype(np.int64)
+    caps_u = np.floor(data.import_cap * KW).astype(np.int64)
+    imports = []
+    for t in range(n):
+        expr = sum(coef * k for coef, k in site_terms[t]) if site_terms[t] else 0
+        if site_terms[t]:
+            model.Add(expr <= int(max(0, caps_u[t] - fixed_u[t])))
+            floor_u = -int(math.floor((problem.site.export_limit_kw + curtail_room_kw[t]) * KW)) - int(fixed_u[t])
+            if floor_u > 0:  # vehicles must absorb at least this much surplus PV
+                model.Add(expr >= floor_u)
+        imp = model.NewIntVar(0, int(max(0, caps_u[t], fixed_u[t])) + 1, f"imp{t}")
+        model.Add(imp >= expr + int(fixed_u[t]))
+        imports.append(imp)
+    for g in problem.groups:
+        other_kw = np.zeros(n)
+        for i in others:
+            k = connector[i]
+            if k is not None and conns[k].group == g.id:
+                other_kw += np.abs(power[i])
+        for t in range(n):
+            terms = group_terms[g.id][t]
+            if terms:
+                model.Add(sum(coef * k for coef, k in terms) <= int(math.floor((g.max_kw - other_kw[t]) * KW)))
+    # Objective in MONEY units per objective unit.
+    alpha = data.price * dt
+    for event in problem.dr_events:
+        if event.kind == "reduction_reward":
+            alpha = alpha + event.rate_cny_per_kwh * problem.event_overlap(event) * dt
+    w_cost = 1.0 if objective == "cost" else tie
+    per_unit = w_cost * alpha / KW + (data.carbon * dt / KW if objective == "carbon" else 0.0)
+    terms = [int(round(MONEY * per_unit[t])) * imports[t] for t in range(n)]
+    peak_ub = int(max(caps_u.max(initial=0), fixed_u.max(initial=0))) + 1
+    peak = model.NewIntVar(0, peak_ub, "peak")
+    for imp in imports:
+        model.Add(peak >= imp)
+    tariff = problem.tariff
+    if tariff.demand_rate > 0:
+        q = model.NewIntVar(0, peak_ub, "q")
+        model.Add(q >= peak - int(round(tariff.month_peak_kw_so_far * KW)))
+        terms.append(int(round(MONEY * w_cost * tariff.demand_rate / KW)) * q)
+    terms.append(int(round(MONEY * (1.0 if objective == "peak" else tie * 0.1) / KW)) * peak)
+    terms.extend(int(round(MONEY * shortfall_penalty / KWH)) * s for s in shortfalls)
+    model.Minimize(sum(terms))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = max(1, int(num_workers))
+    solver.parameters.random_seed = int(seed)
+    solver.parameters.max_time_in_seconds = max(0.5, time_limit_s)
+    solver.parameters.relative_gap_limit = 1e-4
+    code = solver.Solve(model)
+    status = solver.StatusName(code).lower()
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        for i in chosen:
+            c = conns[connector[i]]
+            step = c.power_step_kw or 1.0 / KW
+            a, b = window[i]
+            out[i, :] = 0.0
+            out[i, a:b] = [step * solver.Value(k) for k in kvars[i]]
+    else:
+        # Keep nothing from the LP for these vehicles: their LP power may break the steps or the minimum.
+        for i in chosen:
+            out[i, :] = 0.0
+        status = f"{status} (discrete vehicles left idle)"
+    return DiscreteResult(out, status, count)
