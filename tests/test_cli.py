@@ -75,3 +75,17 @@ def test_db_upgrade_and_current(tmp_path: Path) -> None:
     assert up.exit_code == 0 and f"revision {head}" in up.output
     cur = runner.invoke(app, ["db", "current", "--db", url])
     assert cur.exit_code == 0 and f"revision {head} (newest {head})" in cur.output
+
+
+def test_cli_start_up_does_not_import_the_solvers() -> None:
+    """The CLI imports OR-Tools only inside the commands that solve (start-up time of every command)."""
+    import subprocess
+    import sys
+
+    code = "import sys, fleet.cli.main; print(sorted(m for m in ('ortools', 'charging.optimize', 'routing.solve', 'scipy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]", out
+    from charging.optimize import OBJECTIVES
+    from fleet.cli.charging_cmd import OBJECTIVES as CLI_OBJECTIVES
+
+    assert tuple(OBJECTIVES) == CLI_OBJECTIVES

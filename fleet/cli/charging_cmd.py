@@ -14,10 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from charging.check import check
-from charging.optimize import OBJECTIVES, schedule
-from charging.problem import ChargingProblem, ScenarioError
-from charging.synthetic import synthetic_depot
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the solver stack (OR-Tools, SciPy) is imported by the commands, not at CLI start-up
+    from charging.problem import ChargingProblem
+
+OBJECTIVES = ("cost", "peak", "carbon")
 
 console = Console(width=None if sys.stdout.isatty() else 200)
 
@@ -28,6 +30,8 @@ def _fail(message: str) -> None:
 
 
 def _load_scenario(path: Path) -> ChargingProblem:
+    from charging.problem import ChargingProblem, ScenarioError
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -52,6 +56,9 @@ def solve_command(
     workers: int = typer.Option(2, "--workers", help="CP-SAT worker threads."),
 ) -> None:
     """Optimise one depot charging scenario and write the schedule JSON."""
+    from charging.check import check
+    from charging.optimize import schedule
+
     if objective not in OBJECTIVES:
         _fail(f"--objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     if time_limit <= 0:
@@ -91,6 +98,10 @@ def solve_command(
 
 def _bench_row(n: int, connectors: int | None, seed: int, time_limit: float, workers: int,
                tariff_id: str, site_kw: float | None = None, problem: ChargingProblem | None = None) -> dict[str, Any]:
+    from charging.check import check
+    from charging.optimize import schedule
+    from charging.synthetic import synthetic_depot
+
     if problem is None:
         problem = synthetic_depot(n, seed=seed, n_connectors=connectors, tariff_id=tariff_id, site_kw=site_kw)
         name = "synthetic"
