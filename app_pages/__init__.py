@@ -21,4 +21,5 @@ class PageEntry:
 PAGES: tuple[PageEntry, ...] = (
     PageEntry("app_pages/overview.py", "Overview", ":material/dashboard:", "overview", default=True),
     PageEntry("app_pages/fleet_leases.py", "Fleet & leases", ":material/local_shipping:", "fleet"),
+    PageEntry("app_pages/route_planner.py", "Route planner", ":material/route:", "routes"),
 )

@@ -39,3 +39,18 @@ def models(url: str) -> pd.DataFrame:
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def choices(url: str, lessee_code: str | None) -> svc.FormChoices:
     return svc.form_choices(url, lessee_code)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def depots(url: str, lessee_code: str | None) -> list[svc.DepotOption]:
+    return svc.depot_options(url, lessee_code)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def route_plan(url: str, lessee_code: str | None, depot_code: str, day: dt.date) -> svc.RoutePlanView | None:
+    return svc.current_route_view(url, lessee_code, depot_code, day)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def order_count(url: str, lessee_code: str | None, depot_code: str, day: dt.date) -> int:
+    return svc.order_count(url, lessee_code, depot_code, day)

@@ -40,7 +40,7 @@ from fleet.importers import (
 )
 from fleet.models import Depot, Lease, Lessee, Lessor, Vehicle, VehicleModel
 from fleet.reports import DepotSummary, fleet_summary
-from fleet.scope import Scope, ScopeError, add_rows, get_row, list_rows, scope_for, update_row
+from fleet.scope import Scope, ScopeError, add_rows, get_row, list_rows, scope_for, select_rows, update_row
 
 SETUP_COMMAND = "evfleet demo"
 
@@ -510,3 +510,338 @@ def errors_frame(exc: ImportFailed | FormRejected) -> pd.DataFrame:
 def app_url() -> str:
     """The database URL the app uses (same rule as the CLI: `EVFLEET_DATABASE_URL`, else ./evfleet.db)."""
     return database_url(os.environ.get("EVFLEET_DATABASE_URL") or None)
+
+
+# ------------------------------------------------------------------------------------------ route planner
+
+
+@dataclass(frozen=True)
+class DepotOption:
+    """A depot of the scope and the service dates it has orders for."""
+
+    code: str
+    name: str
+    lessee: str
+    order_dates: tuple[dt.date, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} · {self.name} ({self.lessee})"
+
+
+def depot_options(url: str, lessee_code: str | None) -> list[DepotOption]:
+    """The depots in scope, each with the dates it has orders for (the dates worth planning)."""
+    from fleet.models import Order
+
+    with session_scope(get_engine(url)) as session:
+        scope = _scope(session, lessee_code)
+        lessees = {le.id: le.code for le in list_rows(session, scope, Lessee)}
+        dates: dict[int, set[dt.date]] = defaultdict(set)
+        for depot_id, day in session.exec(
+                select(Order.depot_id, Order.service_date).where(*scope_filter(scope, Order)).distinct()).all():
+            dates[depot_id].add(day)
+        return [DepotOption(d.code, d.name, lessees.get(d.lessee_id, "lessor") if d.lessee_id else "lessor",
+                            tuple(sorted(dates.get(d.id, ()))))
+                for d in list_rows(session, scope, Depot, order_by=Depot.code)]
+
+
+def scope_filter(scope: Scope, model: type) -> list[Any]:
+    """WHERE terms of `fleet.scope.select_rows` for a projection query (same rule: lessor, then lessee)."""
+    terms = [model.lessor_id == scope.lessor_id]
+    if scope.lessee_id is not None:
+        terms.append(model.lessee_id == scope.lessee_id)
+    return terms
+
+
+def default_service_date(option: DepotOption | None, today: dt.date) -> dt.date:
+    """The first date after `today` with orders (tomorrow's plan), else the last date with orders, else tomorrow."""
+    tomorrow = today + dt.timedelta(days=1)
+    if option is None or not option.order_dates:
+        return tomorrow
+    later = [d for d in option.order_dates if d >= tomorrow]
+    return later[0] if later else option.order_dates[-1]
+
+
+def _depot(session: Session, scope: Scope, depot_code: str) -> Depot:
+    depot = session.exec(select_rows(scope, Depot, Depot.code == depot_code)).first()
+    if depot is None:
+        raise ScopeError(f"depot {depot_code!r} not found in the scope of {scope.describe()}")
+    return depot
+
+
+ROUTE_COLOURS: tuple[tuple[int, int, int], ...] = (
+    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
+    (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207), (57, 59, 121), (173, 73, 74),
+    (99, 121, 57), (206, 109, 189), (107, 110, 207), (231, 186, 82), (132, 60, 57), (82, 84, 163),
+)  # Tableau-20-like palette; routes beyond it wrap around
+
+
+@dataclass(frozen=True)
+class RoutePlanView:
+    """A stored (or just solved) route plan, flattened for tables, charts, the map and route sheets."""
+
+    depot_code: str
+    service_date: dt.date
+    version: int | None  # None: solved in memory, not stored
+    created_at: dt.datetime | None
+    vehicles_used: int
+    km: float
+    kwh: float
+    litres: float
+    cost_cny: float
+    solver_status: str
+    solver_seconds: float
+    depot_lat: float
+    depot_lon: float
+    routes: pd.DataFrame  # one row per route
+    stops: pd.DataFrame  # one row per visit, depot departure and return included
+    unserved: pd.DataFrame
+    stations: pd.DataFrame
+
+
+ROUTE_COLUMNS = ["vehicle", "kind", "colour", "jobs", "km", "kwh", "litres", "departure", "return",
+                 "soc_departure_kwh", "soc_return_kwh", "charged_kwh", "cost_cny"]
+STOP_COLUMNS = ["vehicle", "seq", "kind", "stop", "address", "lat", "lon", "arrival", "departure", "window",
+                "demand_kg", "load_kg", "soc_arrival_kwh", "soc_departure_kwh", "charged_kwh"]
+UNSERVED_COLUMNS = ["job", "reason", "detail", "address", "window", "demand_kg", "lat", "lon"]
+
+
+def _clock(origin: dt.datetime, minutes: float | None) -> dt.datetime | None:
+    return None if minutes is None else origin + dt.timedelta(minutes=float(minutes))
+
+
+def route_view_from_json(problem: Mapping[str, Any], solution: Mapping[str, Any], depot_code: str,
+                         service_date: dt.date, orders: Mapping[str, Mapping[str, Any]] | None = None,
+                         version: int | None = None, created_at: dt.datetime | None = None) -> RoutePlanView:
+    """Flatten a routing problem/solution pair (the JSON stored in `RoutePlan.problem`/`.solution`).
+
+    `orders` (external_ref -> address, window, demand) adds what a driver needs on the route sheet. Times are
+    local clock times: the solution counts minutes from the problem's `time_origin`.
+    """
+    orders = orders or {}
+    origin = dt.datetime.fromisoformat(str(problem["time_origin"]))
+    locs = {loc["id"]: (float(loc["lat"]), float(loc["lon"])) for loc in problem["locations"]}
+    jobs = {j["id"]: j for j in problem["jobs"]}
+    kinds = {t["id"]: t.get("kind", "electric") for t in problem["vehicle_types"]}
+    depot_loc = problem["vehicle_types"][0]["start_depot"] if problem["vehicle_types"] else next(iter(locs))
+    depot_lat, depot_lon = locs.get(depot_loc, (0.0, 0.0))
+    stations = pd.DataFrame([{"station": s["id"], "lat": locs[s["location"]][0], "lon": locs[s["location"]][1],
+                              "max_kw": s.get("max_kw") or s.get("power_kw"), "public": s.get("public", False)}
+                             for s in problem.get("stations", ())], columns=["station", "lat", "lon", "max_kw",
+                                                                              "public"])
+
+    def order_info(job_id: str) -> dict[str, Any]:
+        o = orders.get(job_id, {})
+        job = jobs.get(job_id, {})
+        windows = job.get("time_windows") or []
+        window = o.get("window") or (", ".join(
+            f"{_clock(origin, w[0] if isinstance(w, list | tuple) else w['start']):%H:%M}–"
+            f"{_clock(origin, w[1] if isinstance(w, list | tuple) else w['end']):%H:%M}" for w in windows))
+        return {"address": o.get("address", ""), "window": window,
+                "demand_kg": o.get("demand_kg", job.get("demand_kg"))}
+
+    routes, stops = [], []
+    for i, r in enumerate(solution.get("routes", ())):
+        if not r.get("stops"):
+            continue
+        vehicle = r["vehicle_type"]
+        colour = ROUTE_COLOURS[i % len(ROUTE_COLOURS)]
+        n_jobs = sum(1 for s in r["stops"] if s["kind"] == "job")
+        routes.append({
+            "vehicle": vehicle, "kind": kinds.get(vehicle, ""), "colour": list(colour), "jobs": n_jobs,
+            "km": r.get("distance_km", 0.0), "kwh": r.get("energy_kwh", 0.0), "litres": r.get("fuel_l", 0.0),
+            "departure": _clock(origin, r["departure"]), "return": _clock(origin, r["arrival"]),
+            "soc_departure_kwh": r.get("soc_departure_kwh"), "soc_return_kwh": r.get("soc_arrival_kwh"),
+            "charged_kwh": r.get("energy_charged_kwh", 0.0), "cost_cny": r.get("cost", 0.0),
+        })
+        stops.append({"vehicle": vehicle, "seq": 0, "kind": "depot", "stop": depot_code, "address": "",
+                      "lat": depot_lat, "lon": depot_lon, "arrival": None,
+                      "departure": _clock(origin, r["departure"]), "window": "", "demand_kg": None,
+                      "load_kg": r.get("load_departure_kg"), "soc_arrival_kwh": None,
+                      "soc_departure_kwh": r.get("soc_departure_kwh"), "charged_kwh": 0.0})
+        for k, s in enumerate(r["stops"], start=1):
+            lat, lon = locs.get(s["location"], (depot_lat, depot_lon))
+            info = order_info(s["id"]) if s["kind"] == "job" else {"address": "", "window": "", "demand_kg": None}
+            stops.append({"vehicle": vehicle, "seq": k, "kind": s["kind"], "stop": s["id"], **info,
+                          "lat": lat, "lon": lon, "arrival": _clock(origin, s["arrival"]),
+                          "departure": _clock(origin, s["departure"]), "load_kg": s.get("load_kg"),
+                          "soc_arrival_kwh": s.get("soc_arrival_kwh"),
+                          "soc_departure_kwh": s.get("soc_departure_kwh"),
+                          "charged_kwh": s.get("energy_charged_kwh", 0.0)})
+        stops.append({"vehicle": vehicle, "seq": len(r["stops"]) + 1, "kind": "depot", "stop": depot_code,
+                      "address": "", "lat": depot_lat, "lon": depot_lon, "arrival": _clock(origin, r["arrival"]),
+                      "departure": None, "window": "", "demand_kg": None, "load_kg": 0.0,
+                      "soc_arrival_kwh": r.get("soc_arrival_kwh"), "soc_departure_kwh": None, "charged_kwh": 0.0})
+    unserved = []
+    for u in solution.get("unserved", ()):
+        job = jobs.get(u["job_id"], {})
+        lat, lon = locs.get(job.get("location", ""), (None, None))
+        unserved.append({"job": u["job_id"], "reason": u.get("reason", ""), "detail": u.get("detail", ""),
+                         **order_info(u["job_id"]), "lat": lat, "lon": lon})
+    stats = solution.get("stats", {})
+    frame_routes = pd.DataFrame(routes, columns=ROUTE_COLUMNS)
+    return RoutePlanView(
+        depot_code=depot_code, service_date=service_date, version=version, created_at=created_at,
+        vehicles_used=len(frame_routes), km=float(frame_routes["km"].sum()), kwh=float(frame_routes["kwh"].sum()),
+        litres=float(frame_routes["litres"].sum()), cost_cny=float(frame_routes["cost_cny"].sum()),
+        solver_status=str(stats.get("status", "")), solver_seconds=float(stats.get("seconds", 0.0) or 0.0),
+        depot_lat=depot_lat, depot_lon=depot_lon, routes=frame_routes,
+        stops=pd.DataFrame(stops, columns=STOP_COLUMNS), unserved=pd.DataFrame(unserved, columns=UNSERVED_COLUMNS),
+        stations=stations,
+    )
+
+
+def _order_details(session: Session, scope: Scope, depot_id: int, day: dt.date) -> dict[str, dict[str, Any]]:
+    from fleet.models import Order
+
+    out = {}
+    for o in list_rows(session, scope, Order, Order.depot_id == depot_id, Order.service_date == day):
+        start, end = o.window_start, o.window_end
+        out[o.external_ref] = {"address": o.address or "", "demand_kg": o.demand_kg,
+                               "window": f"{start:%H:%M}–{end:%H:%M}" if start and end else ""}
+    return out
+
+
+def current_route_view(url: str, lessee_code: str | None, depot_code: str, day: dt.date) -> RoutePlanView | None:
+    """The depot-day's current stored route plan (`fleet.pipeline.current_route_plan`), or None."""
+    from fleet.pipeline import current_route_plan
+
+    with session_scope(get_engine(url)) as session:
+        scope = _scope(session, lessee_code)
+        depot = _depot(session, scope, depot_code)
+        plan = current_route_plan(session, scope, depot.id, day)
+        if plan is None:
+            return None
+        return route_view_from_json(plan.problem, plan.solution, depot.code, day,
+                                    _order_details(session, scope, depot.id, day), plan.version, plan.created_at)
+
+
+def order_count(url: str, lessee_code: str | None, depot_code: str, day: dt.date) -> int:
+    from fleet.models import Order
+
+    with session_scope(get_engine(url)) as session:
+        scope = _scope(session, lessee_code)
+        depot = _depot(session, scope, depot_code)
+        return len(list_rows(session, scope, Order, Order.depot_id == depot.id, Order.service_date == day))
+
+
+# Solves run in a fresh worker process (spawned, not forked from the web server's threads): OR-Tools has crashed
+# long-lived processes after several solves (issue #5076), and a crash must cost one solve, not the app.
+
+
+class SolveFailed(RuntimeError):
+    """A solve in the worker process failed; the message says why (the app shows it, nothing was stored)."""
+
+
+def run_isolated(fn: Any, *args: Any, on_wait: Any = None, poll_s: float = 0.25) -> Any:
+    """`fn(*args)` in a fresh spawned process; `on_wait(elapsed_s)` is called while it runs (progress)."""
+    import multiprocessing as mp
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
+        future = pool.submit(fn, *args)
+        while not future.done():
+            if on_wait is not None:
+                on_wait(time.perf_counter() - t0)
+            time.sleep(poll_s)
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:
+            raise SolveFailed(f"the solver process died ({exc}); nothing was stored") from None
+
+
+def solve_and_store(url: str, lessee_code: str | None, depot_code: str, day: dt.date, time_limit_s: float,
+                    seed: int = 0) -> dict[str, Any]:
+    """Plan the depot-day now and store it as a new current version, exactly as the nightly job does
+    (`fleet.pipeline.run_depot_day`: routes, charging, both checked, one transaction). Returns the result row."""
+    from fleet.pipeline import PlanCheckFailed, RunOptions, run_depot_day
+
+    engine = get_engine(url)
+    with session_scope(engine) as session:
+        scope = _scope(session, lessee_code)
+        depot_id = _depot(session, scope, depot_code).id
+    options = RunOptions(time_limit_s=float(time_limit_s), charging_time_limit_s=max(2.0, float(time_limit_s)),
+                         seed=seed)
+    try:
+        return run_depot_day(engine, scope, depot_id, day, options).to_dict()
+    except (PlanCheckFailed, ValueError) as exc:
+        raise SolveFailed(str(exc)) from None
+
+
+FLEET_VARIANTS = ("mixed fleet", "electric only")
+
+
+def compare_fleets(url: str, lessee_code: str | None, depot_code: str, day: dt.date, time_limit_s: float,
+                   seed: int = 0) -> pd.DataFrame:
+    """Route the depot-day twice in memory (nothing stored): with every available truck (mixed fleet) and with
+    the electric trucks only; one row per variant with vehicles, km, kWh, litres and routing cost."""
+    from dataclasses import replace
+
+    from fleet.planning.build import routing_problem
+    from fleet.planning.inputs import load_depot_day
+    from routing.solve import solve
+
+    with session_scope(get_engine(url)) as session:
+        scope = _scope(session, lessee_code)
+        inputs = load_depot_day(session, scope, _depot(session, scope, depot_code).id, day)
+    rows = []
+    for name in FLEET_VARIANTS:
+        inp = inputs if name == "mixed fleet" else replace(
+            inputs, vehicles=tuple(v for v in inputs.vehicles if v.kind == "bev"))
+        kinds = {v.plate: v.kind for v in inp.vehicles}
+        if not inp.vehicles:
+            rows.append({"fleet": name, "trucks available": 0, "electric used": 0, "diesel used": 0,
+                         "km": 0.0, "kWh": 0.0, "litres": 0.0, "cost [CNY]": 0.0, "unserved": len(inp.orders),
+                         "solver": "no trucks"})
+            continue
+        sol = solve(routing_problem(inp), time_limit_s=float(time_limit_s), seed=seed)
+        used = [r for r in sol.routes if r.stops]
+        rows.append({
+            "fleet": name, "trucks available": len(inp.vehicles),
+            "electric used": sum(1 for r in used if kinds.get(r.vehicle_type) == "bev"),
+            "diesel used": sum(1 for r in used if kinds.get(r.vehicle_type) != "bev"),
+            "km": sol.total_distance_km, "kWh": sol.total_energy_kwh, "litres": sol.total_fuel_l,
+            "cost [CNY]": sol.total_cost, "unserved": len(sol.unserved), "solver": sol.stats.status,
+        })
+    return pd.DataFrame(rows).set_index("fleet")
+
+
+def hhmm(t: Any) -> str:
+    """Clock time of a timestamp; "" for a missing one (None or NaT)."""
+    return "" if t is None or pd.isna(t) else t.strftime("%H:%M")
+
+
+ROUTE_SHEET_COLUMNS = ["seq", "kind", "stop", "address", "window", "arrival", "departure", "demand_kg", "load_kg",
+                       "soc_arrival_kwh", "soc_departure_kwh", "charged_kwh", "lat", "lon"]
+
+
+def route_sheet(view: RoutePlanView, vehicle: str) -> pd.DataFrame:
+    """One driver's sheet: the truck's stops in order with clock times, addresses, windows and charge."""
+    sheet = view.stops[view.stops["vehicle"] == vehicle][ROUTE_SHEET_COLUMNS].copy()
+    for col in ("arrival", "departure"):
+        sheet[col] = [hhmm(t) for t in sheet[col]]
+    for col in ("demand_kg", "load_kg", "soc_arrival_kwh", "soc_departure_kwh", "charged_kwh"):
+        sheet[col] = pd.to_numeric(sheet[col], errors="coerce").round(1)
+    return sheet.reset_index(drop=True)
+
+
+def route_sheet_csv(view: RoutePlanView, vehicle: str) -> bytes:
+    return route_sheet(view, vehicle).to_csv(index=False).encode("utf-8-sig")  # BOM: Excel opens 粤 plates right
+
+
+def route_sheets_xlsx(view: RoutePlanView) -> bytes:
+    """All drivers' sheets in one workbook, one worksheet per truck (sheet names are the plates)."""
+    import io
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        summary = view.routes.drop(columns=["colour"]).copy()
+        for col in ("departure", "return"):
+            summary[col] = [hhmm(t) for t in summary[col]]
+        summary.to_excel(writer, sheet_name="routes", index=False)
+        for vehicle in view.routes["vehicle"]:
+            route_sheet(view, vehicle).to_excel(writer, sheet_name=str(vehicle)[:31], index=False)
+    return buffer.getvalue()

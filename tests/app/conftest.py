@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,11 @@ from fleet.db import get_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENTRY = REPO_ROOT / "streamlit_app.py"
-PAGE_FILES = {"overview": "app_pages/overview.py", "fleet": "app_pages/fleet_leases.py"}
+PAGE_FILES = {"overview": "app_pages/overview.py", "fleet": "app_pages/fleet_leases.py",
+              "routes": "app_pages/route_planner.py"}
+SERVICE_DATE = dt.date(2026, 11, 26)  # a demo day with orders (2026-11-23 .. 2026-12-06)
+PLANNED_DEPOT = "SZ-NS"  # the smallest demo depot: solves in ~1 s
+FAILING_DEPOT = "SZ-LH"  # fails by injected fault in the planned fixture
 APP_ENV = ("EVFLEET_DATABASE_URL", "EVFLEET_APP_LESSEE", "EVFLEET_APP_AUTH", "EVFLEET_APP_LESSEE_CLAIM",
            "EVFLEET_APP_LESSOR_EMAILS")
 
@@ -70,6 +75,38 @@ def empty_schema_url(tmp_path: Path) -> str:
 @pytest.fixture
 def missing_db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'not-there' / 'evfleet.db'}"
+
+
+def copy_sqlite(engine: Engine, path: Path) -> str:
+    """A private copy of an SQLite database (the backup API: consistent even while it is open)."""
+    import sqlite3
+
+    with sqlite3.connect(engine.url.database) as src, sqlite3.connect(path) as dst:  # type: ignore[arg-type]
+        src.backup(dst)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def planned_engine(demo_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The demo after one nightly run for SERVICE_DATE: PLANNED_DEPOT planned (routes and charging stored,
+    tiny time limits), FAILING_DEPOT failed by an injected fault. Shared read-only."""
+    from fleet.db import make_engine
+    from fleet.nightly import NightlyConfig, run_nightly
+    from fleet.pipeline import RunOptions
+
+    url = copy_sqlite(demo_engine, tmp_path_factory.mktemp("planned") / "planned.db")
+    summary = run_nightly(NightlyConfig(
+        SERVICE_DATE, url, depot_codes=(PLANNED_DEPOT, FAILING_DEPOT), retries=0,
+        options=RunOptions(time_limit_s=1.0, charging_time_limit_s=2.0), faults={FAILING_DEPOT: "raise"}))
+    assert [o.depot_code for o in summary.failed] == [FAILING_DEPOT]
+    return make_engine(url)
+
+
+@pytest.fixture
+def planned_copy(planned_engine: Engine, tmp_path: Path) -> Engine:
+    from fleet.db import make_engine
+
+    return make_engine(copy_sqlite(planned_engine, tmp_path / "planned-copy.db"))
 
 
 # ------------------------------------------------------------------------------------- end-to-end browser
