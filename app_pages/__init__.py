@@ -22,4 +22,5 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("app_pages/overview.py", "Overview", ":material/dashboard:", "overview", default=True),
     PageEntry("app_pages/fleet_leases.py", "Fleet & leases", ":material/local_shipping:", "fleet"),
     PageEntry("app_pages/route_planner.py", "Route planner", ":material/route:", "routes"),
+    PageEntry("app_pages/charging.py", "Charging", ":material/ev_station:", "charging"),
 )

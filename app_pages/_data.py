@@ -54,3 +54,13 @@ def route_plan(url: str, lessee_code: str | None, depot_code: str, day: dt.date)
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def order_count(url: str, lessee_code: str | None, depot_code: str, day: dt.date) -> int:
     return svc.order_count(url, lessee_code, depot_code, day)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def charging_plan(url: str, lessee_code: str | None, depot_code: str, day: dt.date) -> svc.StoredCharging | None:
+    return svc.current_charging_view(url, lessee_code, depot_code, day)
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def tariffs() -> list[tuple[str, str]]:
+    return svc.tariff_options()

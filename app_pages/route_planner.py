@@ -100,25 +100,26 @@ with tab_map:
                                 "return": st.column_config.TimeColumn(format="HH:mm")})
 
 with tab_time:
-    spans = view.routes.assign(start=view.routes["departure"], end=view.routes["return"])[
-        ["vehicle", "kind", "start", "end", "jobs", "km"]]
+    spans = svc.wall_clock(view.routes.assign(start=view.routes["departure"], end=view.routes["return"])[
+        ["vehicle", "kind", "start", "end", "jobs", "km"]], "start", "end")
     gantt = alt.Chart(spans).mark_bar().encode(
         x=alt.X("start:T", title="time", axis=alt.Axis(format="%H:%M")), x2="end:T",
         y=alt.Y("vehicle:N", sort=None, title=None), color=alt.Color("kind:N"),
         tooltip=["vehicle", "kind", "jobs", alt.Tooltip("km:Q", format=".1f")])
-    st.altair_chart(gantt.properties(height=22 * len(spans) + 40), use_container_width=True)
+    st.altair_chart(gantt.properties(height=22 * len(spans) + 40), width="stretch")
     vehicle = st.selectbox("Truck", list(view.routes["vehicle"]), key="routes_vehicle")
     stops = view.stops[view.stops["vehicle"] == vehicle]
     soc = pd.DataFrame(
         [{"time": t, "kWh": e} for _, s in stops.iterrows()
          for t, e in ((s["arrival"], s["soc_arrival_kwh"]), (s["departure"], s["soc_departure_kwh"]))
-         if pd.notna(t) and pd.notna(e)])
+         if pd.notna(t) and pd.notna(e)], columns=["time", "kWh"])
+    soc = svc.wall_clock(soc, "time")
     if len(soc):
         st.markdown(f"**State of charge along the route of {vehicle} [kWh]**")
         st.altair_chart(alt.Chart(soc).mark_line(point=True).encode(
             x=alt.X("time:T", axis=alt.Axis(format="%H:%M")), y=alt.Y("kWh:Q", title="state of charge [kWh]"),
             tooltip=[alt.Tooltip("time:T", format="%H:%M"), alt.Tooltip("kWh:Q", format=".1f")]),
-            use_container_width=True)
+            width="stretch")
     else:
         st.caption(f"{vehicle} is a diesel truck: no state of charge.")
     st.dataframe(svc.route_sheet(view, vehicle), hide_index=True)

@@ -809,6 +809,16 @@ def compare_fleets(url: str, lessee_code: str | None, depot_code: str, day: dt.d
     return pd.DataFrame(rows).set_index("fleet")
 
 
+def wall_clock(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """A copy with the timestamp columns as naive local clock times (charts in the browser would otherwise shift
+    them to the viewer's time zone); the plans' times are already in the depot's zone (Asia/Shanghai)."""
+    out = frame.copy()
+    for col in columns:
+        out[col] = [None if t is None or pd.isna(t) else pd.Timestamp(t).tz_localize(None) for t in out[col]]
+        out[col] = pd.to_datetime(out[col])
+    return out
+
+
 def hhmm(t: Any) -> str:
     """Clock time of a timestamp; "" for a missing one (None or NaT)."""
     return "" if t is None or pd.isna(t) else t.strftime("%H:%M")
@@ -845,3 +855,164 @@ def route_sheets_xlsx(view: RoutePlanView) -> bytes:
         for vehicle in view.routes["vehicle"]:
             route_sheet(view, vehicle).to_excel(writer, sheet_name=str(vehicle)[:31], index=False)
     return buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------------------------- charging
+
+
+@dataclass(frozen=True)
+class ChargingView:
+    """A night's charging schedule (stored or what-if), flattened for the Gantt chart, the load chart and the
+    cost comparison. Money [CNY], power [kW], energy [kWh]."""
+
+    depot_code: str
+    service_date: dt.date
+    version: int | None  # None: a what-if, not stored
+    created_at: dt.datetime | None
+    status: str
+    solver: str
+    cost_cny: float
+    energy_cost_cny: float
+    demand_cost_cny: float
+    peak_kw: float
+    grid_kwh: float
+    grid_limit_kw: float
+    tariff: str
+    base_price: float
+    demand_rate: float
+    bars: pd.DataFrame  # connector, vehicle, start, end, kw
+    load: pd.DataFrame  # start, end, site_kw, uncontrolled_kw, band, price
+    bands: pd.DataFrame  # start, end, band: contiguous time-of-use periods
+    costs: pd.DataFrame  # one row per strategy: optimised, uncontrolled, edf, timer
+    unmet: pd.DataFrame
+
+    def saving_vs(self, strategy: str) -> tuple[float, float] | None:
+        """(saving [CNY], saving [%]) of the optimised schedule against a baseline strategy, if reported."""
+        rows = self.costs[self.costs["strategy"] == strategy]
+        if rows.empty:
+            return None
+        base = float(rows["total [CNY]"].iloc[0])
+        return base - self.cost_cny, (100.0 * (base - self.cost_cny) / base if base else 0.0)
+
+
+BAR_COLUMNS = ["connector", "vehicle", "start", "end", "kw", "kwh"]
+STRATEGY_LABELS = {"optimised": "optimised", "uncontrolled": "uncontrolled",
+                   "edf": "earliest deadline first", "timer": "timer (valley start)"}
+
+
+def _runs(values: list[float], eps: float = 1e-6) -> list[tuple[int, int]]:
+    """[start, end) index ranges where `values` is non-zero."""
+    out, start = [], None
+    for k, v in enumerate(values + [0.0]):
+        if abs(v) > eps and start is None:
+            start = k
+        elif abs(v) <= eps and start is not None:
+            out.append((start, k))
+            start = None
+    return out
+
+
+def charging_view_from_json(problem_json: Mapping[str, Any], solution: Mapping[str, Any], depot_code: str,
+                            service_date: dt.date, version: int | None = None,
+                            created_at: dt.datetime | None = None) -> ChargingView:
+    """Flatten a charging problem/schedule pair (the JSON stored in `ChargingPlan.problem`/`.solution`)."""
+    from charging.baselines import uncontrolled
+    from charging.problem import problem_from_json
+
+    problem = problem_from_json(problem_json)
+    step = dt.timedelta(minutes=problem.slot_minutes)
+    starts = list(problem.slot_starts)
+    bars = []
+    for v in solution.get("vehicles", ()):
+        power = [float(p) for p in v["power_kw"]]
+        for a, b in _runs(power):
+            chunk = power[a:b]
+            bars.append({"connector": v.get("connector") or f"own ({v['id']})", "vehicle": v["id"],
+                         "start": starts[a], "end": starts[b - 1] + step, "kw": max(chunk),
+                         "kwh": sum(chunk) * problem.dt_h})
+    names = problem.tariff.period_names(starts, problem.slot_minutes)
+    prices = problem.tariff.energy_prices(starts, problem.slot_minutes)
+    baseline_load = uncontrolled(problem).site_import_kw
+    load = pd.DataFrame({"start": starts, "end": [t + step for t in starts],
+                         "site_kw": [float(x) for x in solution.get("site_import_kw", [0.0] * len(starts))],
+                         "uncontrolled_kw": [float(x) for x in baseline_load], "band": names,
+                         "price": [float(p) for p in prices]})
+    bands = []
+    for k, name in enumerate(names):
+        if bands and bands[-1]["band"] == name:
+            bands[-1]["end"] = starts[k] + step
+        else:
+            bands.append({"start": starts[k], "end": starts[k] + step, "band": name})
+    cost = solution.get("cost", {})
+
+    def cost_row(strategy: str, c: Mapping[str, Any], peak: float, unmet: int) -> dict[str, Any]:
+        total = float(c.get("total", c.get("energy", 0) + c.get("demand", 0) - c.get("export", 0) + c.get("dr", 0)))
+        return {"strategy": strategy, "label": STRATEGY_LABELS.get(strategy, strategy), "total [CNY]": total,
+                "energy [CNY]": float(c.get("energy", 0.0)), "demand [CNY]": float(c.get("demand", 0.0)),
+                "peak [kW]": float(peak), "unmet vehicles": int(unmet)}
+
+    rows = [cost_row("optimised", cost, solution.get("peak_kw", 0.0), len(solution.get("unmet", ())))]
+    for name, b in (solution.get("baselines") or {}).items():
+        rows.append(cost_row(name, b.get("cost", {}), b.get("peak_kw", 0.0), b.get("unmet_vehicles", 0)))
+    costs = pd.DataFrame(rows)
+    optimised = rows[0]["total [CNY]"]
+    costs["saving of the optimised [CNY]"] = costs["total [CNY]"] - optimised
+    grid_kwh = float(sum(max(0.0, x) for x in load["site_kw"]) * problem.dt_h)
+    return ChargingView(
+        depot_code=depot_code, service_date=service_date, version=version, created_at=created_at,
+        status=str(solution.get("status", "")), solver=str(solution.get("solver", "")), cost_cny=optimised,
+        energy_cost_cny=float(cost.get("energy", 0.0)), demand_cost_cny=float(cost.get("demand", 0.0)),
+        peak_kw=float(solution.get("peak_kw", 0.0)), grid_kwh=grid_kwh,
+        grid_limit_kw=problem.site.import_limit_kw, tariff=problem.tariff.source_id or "custom",
+        base_price=problem.tariff.base_price, demand_rate=problem.tariff.demand_rate,
+        bars=pd.DataFrame(bars, columns=BAR_COLUMNS), load=load, bands=pd.DataFrame(bands),
+        costs=costs, unmet=pd.DataFrame(list(solution.get("unmet", ())), columns=["id", "shortfall_kwh", "reason"]),
+    )
+
+
+@dataclass(frozen=True)
+class StoredCharging:
+    view: ChargingView
+    problem: dict[str, Any]  # the stored solver input, the starting point of a what-if
+
+
+def current_charging_view(url: str, lessee_code: str | None, depot_code: str, day: dt.date) -> StoredCharging | None:
+    """The night's current stored charging plan for the depot-day (`fleet.pipeline.current_charging_plan`)."""
+    from fleet.pipeline import current_charging_plan
+
+    with session_scope(get_engine(url)) as session:
+        scope = _scope(session, lessee_code)
+        depot = _depot(session, scope, depot_code)
+        plan = current_charging_plan(session, scope, depot.id, day)
+        if plan is None:
+            return None
+        view = charging_view_from_json(plan.problem, plan.solution, depot.code, day, plan.version, plan.created_at)
+        return StoredCharging(view, dict(plan.problem))
+
+
+def tariff_options() -> list[tuple[str, str]]:
+    """(id, name) of the time-of-use tariffs shipped in data/reference/tariffs.json."""
+    from charging.tariff import load_reference
+
+    return [(t["id"], t.get("name", t["id"])) for t in load_reference()["tariffs"]]
+
+
+def charging_what_if(problem_json: Mapping[str, Any], depot_code: str, service_date: dt.date, grid_limit_kw: float,
+                     tariff_id: str, base_price: float, time_limit_s: float = 5.0, seed: int = 0) -> ChargingView:
+    """Re-schedule the stored night with another grid import limit [kW] and tariff (id from tariffs.json, flat
+    base price [CNY/kWh]); in memory, nothing stored. The demand charge and the month's peak so far are kept."""
+    import copy
+
+    from charging.optimize import schedule
+    from charging.problem import problem_from_json, problem_to_json
+
+    data = copy.deepcopy(dict(problem_json))
+    old = data.get("tariff", {})
+    data["site"] = {**data.get("site", {}), "import_limit_kw": float(grid_limit_kw)}
+    data["tariff"] = {"id": tariff_id, "base_price": float(base_price),
+                      "demand_charge_per_kw_month": old.get("demand_charge_per_kw_month", 0.0),
+                      "month_peak_kw_so_far": old.get("month_peak_kw_so_far", 0.0),
+                      "demand_charge_proration": old.get("demand_charge_proration", 1.0)}
+    problem = problem_from_json(data)
+    result = schedule(problem, time_limit_s=float(time_limit_s), seed=seed, num_workers=1)
+    return charging_view_from_json(problem_to_json(problem), result.to_json(), depot_code, service_date)
