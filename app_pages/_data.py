@@ -64,3 +64,13 @@ def charging_plan(url: str, lessee_code: str | None, depot_code: str, day: dt.da
 @st.cache_data(ttl=3600, show_spinner=False)
 def tariffs() -> list[tuple[str, str]]:
     return svc.tariff_options()
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def jobs(url: str, lessee_code: str | None, service_date: dt.date | None) -> pd.DataFrame:
+    return svc.jobs_frame(url, lessee_code, service_date)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def latest_run(url: str, lessee_code: str | None) -> svc.RunSummary | None:
+    return svc.latest_run(url, lessee_code)
