@@ -74,3 +74,13 @@ def jobs(url: str, lessee_code: str | None, service_date: dt.date | None) -> pd.
 @st.cache_data(ttl=30, show_spinner=False)
 def latest_run(url: str, lessee_code: str | None) -> svc.RunSummary | None:
     return svc.latest_run(url, lessee_code)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def emissions(url: str, lessee_code: str | None, year: int, profile_id: str) -> svc.EmissionsView:
+    return svc.emissions_view(url, lessee_code, year, profile_id)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def emissions_avoided(url: str, lessee_code: str | None, today: dt.date) -> tuple[float, str] | None:
+    return svc.emissions_avoided(url, lessee_code, today)
