@@ -84,3 +84,30 @@ def emissions(url: str, lessee_code: str | None, year: int, profile_id: str) -> 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def emissions_avoided(url: str, lessee_code: str | None, today: dt.date) -> tuple[float, str] | None:
     return svc.emissions_avoided(url, lessee_code, today)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def lease_codes(url: str, lessee_code: str | None) -> list[str]:
+    return svc.lease_codes(url, lessee_code)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def lease_economics(url: str, lessee_code: str | None, lease_code: str) -> dict:
+    return svc.lease_economics(url, lessee_code, lease_code)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def scenario_economics(payload_json: str) -> dict:
+    import json
+
+    return svc.scenario_economics(json.loads(payload_json))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def saved_scenarios(url: str, lessee_code: str | None) -> list[str]:
+    return svc.saved_scenarios(url, lessee_code)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def saved_scenario(url: str, lessee_code: str | None, name: str) -> dict:
+    return svc.saved_scenario_payload(url, lessee_code, name)

@@ -18,7 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ENTRY = REPO_ROOT / "streamlit_app.py"
 PAGE_FILES = {"overview": "app_pages/overview.py", "fleet": "app_pages/fleet_leases.py",
               "routes": "app_pages/route_planner.py", "charging": "app_pages/charging.py",
-              "jobs": "app_pages/nightly_jobs.py", "emissions": "app_pages/emissions.py"}
+              "jobs": "app_pages/nightly_jobs.py", "emissions": "app_pages/emissions.py",
+              "economics": "app_pages/lease_economics.py"}
 SERVICE_DATE = dt.date(2026, 11, 26)  # a demo day with orders (2026-11-23 .. 2026-12-06)
 PLANNED_DEPOT = "SZ-NS"  # the smallest demo depot: solves in ~1 s
 FAILING_DEPOT = "SZ-LH"  # fails by injected fault in the planned fixture
