@@ -111,3 +111,9 @@ def saved_scenarios(url: str, lessee_code: str | None) -> list[str]:
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def saved_scenario(url: str, lessee_code: str | None, name: str) -> dict:
     return svc.saved_scenario_payload(url, lessee_code, name)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def planned_charging(url: str, lessee_code: str | None, first: dt.date, last: dt.date,
+                     ) -> list[svc.PlannedCharging]:
+    return svc.planned_charging(url, lessee_code, first, last)

@@ -1385,3 +1385,35 @@ def tco_frame(report: Mapping[str, Any]) -> pd.DataFrame:
     frame.loc["total (PV)"] = [_num(electric["pv_cost"]), _num(diesel["pv_cost"])]
     frame.loc["per month"] = [_num(electric["cost_per_month"]), _num(diesel["cost_per_month"])]
     return frame
+
+
+# ------------------------------------------------------------------------------------ overview: later figures
+
+
+@dataclass(frozen=True)
+class PlannedCharging:
+    """Current charging plans of a depot over a date range: nights, cost [CNY], energy [kWh], peak [kW]."""
+
+    depot: str
+    nights: int
+    cost_cny: float
+    kwh: float
+    peak_kw: float
+
+
+def planned_charging(url: str, lessee_code: str | None, first: dt.date, last: dt.date) -> list[PlannedCharging]:
+    """Sum of the current charging plans per depot for service dates in [first, last] (Overview)."""
+    from fleet.models import ChargingPlan, PlanStatus
+
+    with session_scope(get_engine(url)) as session:
+        scope = _scope(session, lessee_code)
+        depots = {d.id: d.code for d in list_rows(session, scope, Depot)}
+        acc: dict[str, list[float]] = {}
+        for plan in list_rows(session, scope, ChargingPlan, ChargingPlan.status == PlanStatus.CURRENT,
+                              ChargingPlan.service_date >= first, ChargingPlan.service_date <= last):
+            a = acc.setdefault(depots.get(plan.depot_id, str(plan.depot_id)), [0, 0.0, 0.0, 0.0])
+            a[0] += 1
+            a[1] += plan.total_cost_fen / 100
+            a[2] += plan.total_kwh or 0.0
+            a[3] = max(a[3], plan.peak_kw or 0.0)
+    return [PlannedCharging(k, int(v[0]), v[1], v[2], v[3]) for k, v in sorted(acc.items())]

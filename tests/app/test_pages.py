@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from fleet.models import Lessor, Order, Vehicle
+from fleet import app_services as svc
+from fleet.models import ChargingPlan, Lessor, Order, PlanStatus, Vehicle
 from fleet.reports import fleet_summary
 from fleet.scope import scope_for
-from tests.app.conftest import PAGE_FILES, AppRunner, url_of
+from tests.app.conftest import FAILING_DEPOT, PAGE_FILES, PLANNED_DEPOT, SERVICE_DATE, AppRunner, url_of
 
 pytestmark = pytest.mark.slow  # each AppTest run imports and renders the app (a few seconds in all)
 
@@ -76,8 +77,31 @@ def test_overview_numbers_match_the_database(run_app: AppRunner, demo_engine: En
     metrics = {m.label: m for m in at.metric}
     assert metrics["Electric trucks"].value == f"{sum(r.electric_trucks for r in expected):,}"
     assert metrics["km, 30 days"].value == f"{sum(r.km_30d for r in expected):,.0f}"
-    for later in ("Charging cost, 30 days [CNY]", "Emissions avoided [t CO2e]", "Latest nightly run"):
-        assert (metrics[later].value, metrics[later].delta) == ("—", "not available yet")
+    # No plans and no nightly runs in the plain demo: said so, never a made-up number.
+    assert (metrics["Charging cost, planned nights [CNY]"].value,
+            metrics["Charging cost, planned nights [CNY]"].delta) == ("—", "no charging plans stored")
+    assert (metrics["Latest nightly run"].value, metrics["Latest nightly run"].delta) == ("—", "no runs yet")
+    avoided = svc.emissions_avoided(url_of(demo_engine), None, _today())
+    shown = metrics["Emissions avoided, month to date [t CO2]"]
+    assert shown.value == (f"{avoided[0]:,.2f}" if avoided else "—")
+
+
+def test_overview_shows_plans_emissions_and_the_failed_nightly_run(run_app: AppRunner,
+                                                                    planned_engine: Engine) -> None:
+    at = run_app(url_of(planned_engine))
+    at.date_input(key="reference_date").set_value(SERVICE_DATE - dt.timedelta(days=1)).run()
+    _no_exception(at)
+    with Session(planned_engine) as s:
+        plans = s.exec(select(ChargingPlan).where(ChargingPlan.status == PlanStatus.CURRENT)).all()
+    assert len(plans) == 1
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Charging cost, planned nights [CNY]"].value == f"{plans[0].total_cost_fen / 100:,.2f}"
+    assert metrics["Latest nightly run"].value == "1 failed"
+    assert f"failed for {FAILING_DEPOT}" in at.error[0].value
+    per_depot = at.table[-1].value
+    assert per_depot.loc[PLANNED_DEPOT, "Charging plans [CNY]"] == pytest.approx(plans[0].total_cost_fen / 100)
+    tonnes, _ = svc.emissions_avoided(url_of(planned_engine), None, SERVICE_DATE - dt.timedelta(days=1))
+    assert metrics["Emissions avoided, month to date [t CO2]"].value == f"{tonnes:,.2f}"
 
 
 def test_overview_of_a_pinned_lessee_shows_only_its_depots(run_app: AppRunner, demo_engine: Engine) -> None:
