@@ -13,6 +13,7 @@ from app_pages._pickers import depot_and_date
 from app_pages._shell import page_context
 from fleet import app_services as svc
 
+LOAD_HEIGHT = 320
 BAND_COLOURS = {"valley": "#4caf50", "flat": "#9e9e9e", "peak": "#ff9800", "critical_peak": "#e53935"}
 
 ctx = page_context("Charging")
@@ -36,7 +37,11 @@ def gantt(view: svc.ChargingView) -> alt.Chart:
         color=alt.Color("vehicle:N", legend=None),
         tooltip=["connector", "vehicle", alt.Tooltip("start:T", format="%H:%M"), alt.Tooltip("end:T", format="%H:%M"),
                  alt.Tooltip("kw:Q", title="max kW", format=".1f"), alt.Tooltip("kwh:Q", title="kWh", format=".1f")],
-    ).properties(height=max(120, 24 * bars["connector"].nunique()))
+    ).properties(height=gantt_height(view))
+
+
+def gantt_height(view: svc.ChargingView) -> int:
+    return max(120, 28 * view.bars["connector"].nunique() + 50)
 
 
 def load_chart(view: svc.ChargingView) -> alt.LayerChart:
@@ -55,7 +60,7 @@ def load_chart(view: svc.ChargingView) -> alt.LayerChart:
         tooltip=[alt.Tooltip("start:T", format="%H:%M"), "series", alt.Tooltip("kW:Q", format=".1f")])
     limit = alt.Chart(pd.DataFrame({"kW": [view.grid_limit_kw], "label": ["grid limit"]})).mark_rule(
         color="#d32f2f", strokeWidth=2).encode(y="kW:Q", tooltip=["label", "kW"])
-    return alt.layer(background, curves, limit).resolve_scale(color="independent").properties(height=320)
+    return alt.layer(background, curves, limit).resolve_scale(color="independent").properties(height=LOAD_HEIGHT)
 
 
 def costs_table(view: svc.ChargingView) -> pd.DataFrame:
@@ -69,10 +74,11 @@ def headline(view: svc.ChargingView) -> None:
     cols = st.columns(5)
     cols[0].metric("Charging cost [CNY]", f"{view.cost_cny:,.2f}", border=True,
                    help=f"Energy {view.energy_cost_cny:,.2f} + demand charge {view.demand_cost_cny:,.2f}.")
-    cols[1].metric("Saving vs uncontrolled", f"{unc[0]:,.2f} CNY" if unc else "—",
+    cols[1].metric("Saving vs uncontrolled [CNY]", f"{unc[0]:,.0f}" if unc else "—",
                    f"{unc[1]:.1f} %" if unc else None, border=True)
-    cols[2].metric("Saving vs earliest deadline first", f"{edf[0]:,.2f} CNY" if edf else "—",
-                   f"{edf[1]:.1f} %" if edf else None, border=True)
+    cols[2].metric("Saving vs EDF [CNY]", f"{edf[0]:,.0f}" if edf else "—",
+                   f"{edf[1]:.1f} %" if edf else None, border=True,
+                   help="Against earliest-deadline-first charging (scarce power to the earliest departure).")
     cols[3].metric("Peak [kW]", f"{view.peak_kw:,.1f}", f"limit {view.grid_limit_kw:,.0f} kW", delta_color="off",
                    border=True)
     cols[4].metric("Energy from the grid [kWh]", f"{view.grid_kwh:,.1f}", border=True)
@@ -88,9 +94,9 @@ headline(view)
 tab_plan, tab_whatif = st.tabs(["Schedule", "What-if"])
 with tab_plan:
     st.markdown("**Charging per connector**")
-    st.altair_chart(gantt(view), width="stretch")
+    st.altair_chart(gantt(view), width="stretch", height=gantt_height(view))
     st.markdown("**Site load against the grid limit, over the time-of-use bands**")
-    st.altair_chart(load_chart(view), width="stretch")
+    st.altair_chart(load_chart(view), width="stretch", height=LOAD_HEIGHT)
     st.markdown("**Cost against the baselines**")
     st.table(costs_table(view).style.format("{:,.2f}", subset=["total [CNY]", "energy [CNY]", "demand [CNY]",
                                                                 "saving of the optimised [CNY]"])
@@ -134,7 +140,12 @@ with tab_whatif:
         }, index=["cost [CNY]", "peak [kW]", "grid energy [kWh]", "trucks short of target"])
         compare["change"] = compare["what-if"] - compare["stored plan"]
         st.table(compare.style.format("{:,.2f}"))
-        st.altair_chart(load_chart(alt_view), width="stretch")
+        st.altair_chart(load_chart(alt_view), width="stretch", height=LOAD_HEIGHT)
+        if len(alt_view.unmet):
+            st.warning(f"{len(alt_view.unmet)} truck(s) would not reach their target charge: "
+                       + "; ".join(f"{u.id} short {u.shortfall_kwh:.1f} kWh ({u.reason})"
+                                   for u in alt_view.unmet.itertuples()))
         st.table(costs_table(alt_view).style.format("{:,.2f}", subset=["total [CNY]", "energy [CNY]",
                                                                         "demand [CNY]",
-                                                                        "saving of the optimised [CNY]"]))
+                                                                        "saving of the optimised [CNY]"])
+                 .format("{:,.1f}", subset=["peak [kW]"]))

@@ -71,31 +71,40 @@ with tab_map:
     colours = dict(zip(view.routes["vehicle"], view.routes["colour"]))
     visits = view.stops[view.stops["kind"] != "depot"].assign(
         colour=lambda f: f["vehicle"].map(colours), label=lambda f: f["vehicle"] + " · " + f["stop"])
+    # Sizes in metres with pixel floors: pydeck turns string props (e.g. units="pixels") into JS expressions.
+    lats, lons = view.stops["lat"], view.stops["lon"]
+    pad = 0.05
+    box = [[lons.min() - pad, lats.min() - pad], [lons.max() + pad, lats.min() - pad],
+           [lons.max() + pad, lats.max() + pad], [lons.min() - pad, lats.max() + pad]]
     layers = [
-        pdk.Layer("PathLayer", id="routes", data=paths, get_path="path", get_color="colour", get_width=4,
-                  width_units="pixels", pickable=True),
+        # A plain light ground instead of map tiles (they need the internet).
+        pdk.Layer("PolygonLayer", id="ground", data=[{"polygon": box}], get_polygon="polygon",
+                  get_fill_color=[244, 244, 240], stroked=False, pickable=False),
+        pdk.Layer("PathLayer", id="routes", data=paths, get_path="path", get_color="colour", get_width=40,
+                  width_min_pixels=3, pickable=True),
         pdk.Layer("ScatterplotLayer", id="stops", data=visits[["lon", "lat", "colour", "label"]],
-                  get_position=["lon", "lat"], get_fill_color="colour", get_radius=6, radius_units="pixels",
+                  get_position=["lon", "lat"], get_fill_color="colour", get_radius=120, radius_min_pixels=4,
                   pickable=True),
         pdk.Layer("ScatterplotLayer", id="stations",
                   data=view.stations.assign(label=lambda f: "charging: " + f["station"])[["lon", "lat", "label"]],
-                  get_position=["lon", "lat"], get_fill_color=[0, 0, 0], get_line_color=[255, 255, 0],
-                  stroked=True, line_width_min_pixels=3, get_radius=12, radius_units="pixels", pickable=True),
+                  get_position=["lon", "lat"], get_fill_color=[0, 0, 0], get_line_color=[255, 200, 0],
+                  stroked=True, line_width_min_pixels=3, get_radius=250, radius_min_pixels=9, pickable=True),
     ]
     if len(view.unserved):
         layers.append(pdk.Layer(
             "ScatterplotLayer", id="unserved",
             data=view.unserved.dropna(subset=["lat"]).assign(label=lambda f: "unserved: " + f["job"])[
                 ["lon", "lat", "label"]],
-            get_position=["lon", "lat"], get_fill_color=[230, 0, 0], get_radius=9, radius_units="pixels",
+            get_position=["lon", "lat"], get_fill_color=[230, 0, 0], get_radius=150, radius_min_pixels=6,
             pickable=True))
     # No basemap: tiles need the internet, the layers alone show the routes (map_provider=None, map_style=None).
     deck = pdk.Deck(layers=layers, map_provider=None, map_style=None, tooltip={"text": "{label}"},
-                    initial_view_state=pdk.ViewState(latitude=view.depot_lat, longitude=view.depot_lon, zoom=11))
+                    initial_view_state=pdk.data_utils.compute_view(
+                        [[lon, lat] for lat, lon in zip(lats, lons)], view_proportion=1.0))
     st.pydeck_chart(deck, height=520, key="routes_map")
     st.caption("Each route in its own colour; black ringed dot: the depot's charging station; red: unserved jobs. "
                "No basemap (map tiles need the internet).")
-    st.dataframe(view.routes.drop(columns=["colour"]), hide_index=True,
+    st.dataframe(svc.wall_clock(view.routes.drop(columns=["colour"]), "departure", "return"), hide_index=True,
                  column_config={"departure": st.column_config.TimeColumn(format="HH:mm"),
                                 "return": st.column_config.TimeColumn(format="HH:mm")})
 
@@ -106,7 +115,7 @@ with tab_time:
         x=alt.X("start:T", title="time", axis=alt.Axis(format="%H:%M")), x2="end:T",
         y=alt.Y("vehicle:N", sort=None, title=None), color=alt.Color("kind:N"),
         tooltip=["vehicle", "kind", "jobs", alt.Tooltip("km:Q", format=".1f")])
-    st.altair_chart(gantt.properties(height=22 * len(spans) + 40), width="stretch")
+    st.altair_chart(gantt.properties(height=24 * len(spans) + 50), width="stretch", height=24 * len(spans) + 50)
     vehicle = st.selectbox("Truck", list(view.routes["vehicle"]), key="routes_vehicle")
     stops = view.stops[view.stops["vehicle"] == vehicle]
     soc = pd.DataFrame(

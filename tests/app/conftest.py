@@ -153,8 +153,9 @@ class RunningApp:
 
 
 @pytest.fixture(scope="module")
-def streamlit_server(demo_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    """`streamlit run streamlit_app.py` on a free local port against a private copy of the demo database."""
+def streamlit_server(planned_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """`streamlit run streamlit_app.py` on a free local port against a private copy of the demo database after one
+    nightly run (`planned_engine`: SZ-NS planned, SZ-LH failed)."""
     import os
     import sqlite3
     import subprocess
@@ -164,8 +165,7 @@ def streamlit_server(demo_engine: Engine, tmp_path_factory: pytest.TempPathFacto
 
     _require_browser()
     db = tmp_path_factory.mktemp("e2e") / "demo.db"
-    with sqlite3.connect(demo_engine.url.database) as src, sqlite3.connect(db) as dst:  # type: ignore[arg-type]
-        src.backup(dst)
+    copy_sqlite(planned_engine, db)
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / "streamlit-server.log"
     port = _free_port()

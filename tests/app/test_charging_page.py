@@ -45,8 +45,9 @@ def test_stored_night_shows_cost_savings_and_charts(run_app: AppRunner, planned_
     m = _metrics(at)
     assert m["Charging cost [CNY]"].value == f"{plan.total_cost_fen / 100:,.2f}"
     unc = plan.baselines["uncontrolled"]
-    assert m["Saving vs uncontrolled"].value == f"{unc['savings_cny']:,.2f} CNY"
-    assert m["Saving vs earliest deadline first"].value == f"{plan.baselines['edf']['savings_cny']:,.2f} CNY"
+    assert m["Saving vs uncontrolled [CNY]"].value == f"{unc['savings_cny']:,.0f}"
+    assert m["Saving vs uncontrolled [CNY]"].delta == f"{unc['savings_pct']:.1f} %"
+    assert m["Saving vs EDF [CNY]"].value == f"{plan.baselines['edf']['savings_cny']:,.0f}"
     assert m["Peak [kW]"].value == f"{plan.peak_kw:,.1f}"
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     assert len(specs) == 2 and "connector" in json.dumps(specs[0])

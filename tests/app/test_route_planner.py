@@ -41,7 +41,9 @@ def _layers(at) -> dict[str, dict]:  # type: ignore[no-untyped-def]
     (chart,) = at.get("deck_gl_json_chart")
     spec = json.loads(chart.proto.json)
     assert "mapStyle" not in spec and "mapProvider" not in spec  # no basemap: tiles need the internet
-    return {layer["id"]: layer for layer in spec["layers"]}
+    layers = {layer["id"]: layer for layer in spec["layers"]}
+    assert not [k for layer in layers.values() for k, v in layer.items() if v in ("@@=pixels", "@@=meters")]
+    return layers
 
 
 def test_stored_plan_shows_map_layers_metrics_and_timeline(run_app: AppRunner, planned_engine: Engine) -> None:
