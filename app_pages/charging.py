@@ -33,15 +33,11 @@ def gantt(view: svc.ChargingView) -> alt.Chart:
     bars = svc.wall_clock(view.bars, "start", "end")
     return alt.Chart(bars).mark_bar(cornerRadius=2).encode(
         x=alt.X("start:T", title="time", axis=alt.Axis(format="%H:%M")), x2="end:T",
-        y=alt.Y("connector:N", title="connector", sort="ascending"),
+        y=alt.Y("connector:N", title="connector", scale=alt.Scale(domain=list(view.connectors))),
         color=alt.Color("vehicle:N", legend=None),
         tooltip=["connector", "vehicle", alt.Tooltip("start:T", format="%H:%M"), alt.Tooltip("end:T", format="%H:%M"),
                  alt.Tooltip("kw:Q", title="max kW", format=".1f"), alt.Tooltip("kwh:Q", title="kWh", format=".1f")],
-    ).properties(height=gantt_height(view))
-
-
-def gantt_height(view: svc.ChargingView) -> int:
-    return max(120, 28 * view.bars["connector"].nunique() + 50)
+    ).properties(height=alt.Step(26))
 
 
 def load_chart(view: svc.ChargingView) -> alt.LayerChart:
@@ -94,7 +90,7 @@ headline(view)
 tab_plan, tab_whatif = st.tabs(["Schedule", "What-if"])
 with tab_plan:
     st.markdown("**Charging per connector**")
-    st.altair_chart(gantt(view), width="stretch", height=gantt_height(view))
+    st.altair_chart(gantt(view), width="stretch")
     st.markdown("**Site load against the grid limit, over the time-of-use bands**")
     st.altair_chart(load_chart(view), width="stretch", height=LOAD_HEIGHT)
     st.markdown("**Cost against the baselines**")

@@ -106,7 +106,7 @@ cols[3].metric("Payback [months]", "–" if figures["payback [months]"] is None
 dscr = figures["DSCR min"]
 covenant = report["lessor"].get("dscr_covenant")
 cols[4].metric("DSCR min", "–" if dscr is None else f"{dscr:.2f}×", border=True,
-               delta=(f"below the {covenant}× covenant" if report["lessor"].get("dscr_below_covenant")
+               delta=(f"< {covenant}× covenant" if report["lessor"].get("dscr_below_covenant")
                       else f"covenant {covenant}×") if dscr is not None else None,
                delta_color="inverse" if report["lessor"].get("dscr_below_covenant") else "off")
 
@@ -129,11 +129,14 @@ if tornado.empty:
     st.caption("No tornado drivers in this scenario.")
 else:
     order = list(dict.fromkeys(tornado["driver"]))
-    st.altair_chart(alt.Chart(tornado).mark_bar().encode(
-        y=alt.Y("driver:N", sort=order, title=None), x=alt.X("npv change [CNY]:Q", title="project NPV change [CNY]"),
+    # Vega-Lite reads "[" in a field name as nested access: chart a copy with plain column names.
+    bars = tornado.rename(columns={"npv change [CNY]": "npv_change"})
+    st.altair_chart(alt.Chart(bars).mark_bar().encode(
+        y=alt.Y("driver:N", sort=order, title=None), x=alt.X("npv_change:Q", title="project NPV change [CNY]"),
         color=alt.Color("side:N", scale=alt.Scale(domain=["low", "high"], range=["#e57373", "#64b5f6"]),
                         title="driver at"),
-        tooltip=["driver", "side", "value", "base", alt.Tooltip("npv change [CNY]:Q", format=",.2f"), "range"],
+        tooltip=["driver", "side", "value", "base", alt.Tooltip("npv_change:Q", format=",.2f", title="NPV change"),
+                 "range"],
     ).properties(height=40 * len(order) + 40), width="stretch")
     st.caption(f"Base project NPV {money(float(report['tornado']['base_npv']))} CNY. Ranges: "
                + "; ".join(sorted({f'{d}: {r}' for d, r in zip(tornado['driver'], tornado['range'])})))

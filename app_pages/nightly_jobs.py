@@ -32,6 +32,10 @@ cols[3].metric("Failed", f"{len(failed_jobs)}", border=True,
                delta="needs attention" if len(failed_jobs) else None, delta_color="inverse")
 
 
+def clock(t: object) -> str:
+    return "–" if t is None or pd.isna(t) else f"{t:%Y-%m-%d %H:%M:%S}"
+
+
 def highlight(frame: pd.DataFrame, column: str, failed: object) -> pd.io.formats.style.Styler:
     """Failed rows in red."""
     return frame.style.apply(lambda row: [FAILED_STYLE if failed(row[column]) else ""] * len(row), axis=1)
@@ -39,10 +43,10 @@ def highlight(frame: pd.DataFrame, column: str, failed: object) -> pd.io.formats
 
 st.subheader("Runs")
 run_table = pd.DataFrame([{
-    "run": r.run_key, "service date": r.service_date, "started (UTC)": r.started, "depots": r.depots,
+    "run": r.run_key, "service date": r.service_date, "queued": r.started, "depots": r.depots,
     "succeeded": r.succeeded, "failed": ", ".join(r.failed), "status": r.status, "solve time [s]": r.seconds,
 } for r in runs])
-st.dataframe(highlight(run_table, "failed", bool).format({"solve time [s]": "{:.1f}"}), hide_index=True,
+st.dataframe(highlight(run_table, "failed", bool).format({"solve time [s]": "{:.1f}", "queued": clock}), hide_index=True,
              key="jobs_runs")
 
 st.subheader("Depot-days")
@@ -50,9 +54,9 @@ status = st.multiselect("Status", ["succeeded", "failed", "running", "queued"], 
 shown = jobs[jobs["status"].isin(status)] if status else jobs
 table = shown.drop(columns=["traceback", "run_key"])
 st.dataframe(highlight(table, "status", lambda s: s == "failed").format(
-    {"duration_s": "{:.1f}", "km": "{:,.1f}", "charging_cost_cny": "{:,.2f}"}, na_rep="–"), hide_index=True,
-    key="jobs_table")
-st.caption(f"{len(shown)} of {len(jobs)} depot-days; times in UTC. Failed rows in red.")
+    {"duration_s": "{:.1f}", "km": "{:,.1f}", "charging_cost_cny": "{:,.2f}", "queued_at": clock,
+     "started_at": clock, "finished_at": clock}, na_rep="–"), hide_index=True, key="jobs_table")
+st.caption(f"{len(shown)} of {len(jobs)} depot-days; times in Asia/Shanghai. Failed rows in red.")
 
 st.subheader("Failures")
 # A depot-day whose latest job succeeded is no longer a failure, even if an earlier attempt failed.

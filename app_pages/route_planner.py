@@ -115,7 +115,7 @@ with tab_time:
         x=alt.X("start:T", title="time", axis=alt.Axis(format="%H:%M")), x2="end:T",
         y=alt.Y("vehicle:N", sort=None, title=None), color=alt.Color("kind:N"),
         tooltip=["vehicle", "kind", "jobs", alt.Tooltip("km:Q", format=".1f")])
-    st.altair_chart(gantt.properties(height=24 * len(spans) + 50), width="stretch", height=24 * len(spans) + 50)
+    st.altair_chart(gantt.properties(height=alt.Step(24)), width="stretch")
     vehicle = st.selectbox("Truck", list(view.routes["vehicle"]), key="routes_vehicle")
     stops = view.stops[view.stops["vehicle"] == vehicle]
     soc = pd.DataFrame(

@@ -880,6 +880,7 @@ class ChargingView:
     tariff: str
     base_price: float
     demand_rate: float
+    connectors: tuple[str, ...]  # every connector of the depot, idle ones included
     bars: pd.DataFrame  # connector, vehicle, start, end, kw
     load: pd.DataFrame  # start, end, site_kw, uncontrolled_kw, band, price
     bands: pd.DataFrame  # start, end, band: contiguous time-of-use periods
@@ -965,6 +966,7 @@ def charging_view_from_json(problem_json: Mapping[str, Any], solution: Mapping[s
         peak_kw=float(solution.get("peak_kw", 0.0)), grid_kwh=grid_kwh,
         grid_limit_kw=problem.site.import_limit_kw, tariff=problem.tariff.source_id or "custom",
         base_price=problem.tariff.base_price, demand_rate=problem.tariff.demand_rate,
+        connectors=tuple(sorted({c.id for c in problem.connectors} | {b["connector"] for b in bars})),
         bars=pd.DataFrame(bars, columns=BAR_COLUMNS), load=load, bands=pd.DataFrame(bands),
         costs=costs, unmet=pd.DataFrame(list(solution.get("unmet", ())), columns=["id", "shortfall_kwh", "reason"]),
     )
@@ -1186,7 +1188,10 @@ def emissions_view(url: str, lessee_code: str | None, year: int, profile_id: str
                    "grid basis": profile.grid_basis, "to confirm": list(profile.to_confirm)}
     columns = ["lessee", "month", "ex-ante reduction [t]", "ex-post reduction [t]", "ex-post − ex-ante [t]",
                "baseline [t]", "project [t]", "km", "grid kWh", "vehicle-days"]
-    return EmissionsView(year, profile.profile_id, pd.DataFrame(rows, columns=columns),
+    months = pd.DataFrame(rows, columns=columns)
+    numeric = columns[2:]
+    months[numeric] = months[numeric].apply(pd.to_numeric, errors="coerce")  # None -> NaN: shown as "–"
+    return EmissionsView(year, profile.profile_id, months,
                          factors if factors is not None else pd.DataFrame(), methodology, source, checked, excluded)
 
 
