@@ -10,7 +10,6 @@ from app_pages import _data
 from app_pages._shell import AppContext
 from fleet import app_services as svc
 
-
 _DEPOT = "picked_depot"
 _DAY = "picked_day"
 

@@ -79,7 +79,7 @@ else:
                     try:
                         outcome = svc.run_isolated(
                             svc.rerun_depot, ctx.url, ctx.lessee_code, job.depot, job.service_date, float(limit),
-                            on_wait=lambda s: bar.progress(min(s / (limit + 6.0), 0.99), text=f"{s:.0f} s"))
+                            on_wait=lambda s, bar=bar: bar.progress(min(s / (limit + 6.0), 0.99), text=f"{s:.0f} s"))
                     except svc.SolveFailed as exc:
                         box.update(label="Re-run failed", state="error")
                         st.error(str(exc))

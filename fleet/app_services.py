@@ -537,20 +537,13 @@ def depot_options(url: str, lessee_code: str | None) -> list[DepotOption]:
         scope = _scope(session, lessee_code)
         lessees = {le.id: le.code for le in list_rows(session, scope, Lessee)}
         dates: dict[int, set[dt.date]] = defaultdict(set)
-        for depot_id, day in session.exec(
-                select(Order.depot_id, Order.service_date).where(*scope_filter(scope, Order)).distinct()).all():
+        in_scope = select_rows(scope, Order).whereclause  # the scope's own rule, applied to a projection
+        query = select(Order.depot_id, Order.service_date).where(in_scope).distinct()
+        for depot_id, day in session.exec(query).all():
             dates[depot_id].add(day)
         return [DepotOption(d.code, d.name, lessees.get(d.lessee_id, "lessor") if d.lessee_id else "lessor",
                             tuple(sorted(dates.get(d.id, ()))))
                 for d in list_rows(session, scope, Depot, order_by=Depot.code)]
-
-
-def scope_filter(scope: Scope, model: type) -> list[Any]:
-    """WHERE terms of `fleet.scope.select_rows` for a projection query (same rule: lessor, then lessee)."""
-    terms = [model.lessor_id == scope.lessor_id]
-    if scope.lessee_id is not None:
-        terms.append(model.lessee_id == scope.lessee_id)
-    return terms
 
 
 def default_service_date(option: DepotOption | None, today: dt.date) -> dt.date:

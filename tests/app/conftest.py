@@ -157,7 +157,6 @@ def streamlit_server(planned_engine: Engine, tmp_path_factory: pytest.TempPathFa
     """`streamlit run streamlit_app.py` on a free local port against a private copy of the demo database after one
     nightly run (`planned_engine`: SZ-NS planned, SZ-LH failed)."""
     import os
-    import sqlite3
     import subprocess
     import sys
     import time
