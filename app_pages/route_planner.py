@@ -72,7 +72,10 @@ with tab_map:
     visits = view.stops[view.stops["kind"] != "depot"].assign(
         colour=lambda f: f["vehicle"].map(colours), label=lambda f: f["vehicle"] + " · " + f["stop"])
     # Sizes in metres with pixel floors: pydeck turns string props (e.g. units="pixels") into JS expressions.
-    lats, lons = view.stops["lat"], view.stops["lon"]
+    points = view.stops[["lat", "lon"]].dropna()
+    if points.empty:  # nothing routed: show the depot (and the unserved jobs)
+        points = pd.DataFrame({"lat": [view.depot_lat], "lon": [view.depot_lon]})
+    lats, lons = points["lat"], points["lon"]
     pad = 0.05
     box = [[lons.min() - pad, lats.min() - pad], [lons.max() + pad, lats.min() - pad],
            [lons.max() + pad, lats.max() + pad], [lons.min() - pad, lats.max() + pad]]
@@ -109,29 +112,32 @@ with tab_map:
                                 "return": st.column_config.TimeColumn(format="HH:mm")})
 
 with tab_time:
-    spans = svc.wall_clock(view.routes.assign(start=view.routes["departure"], end=view.routes["return"])[
-        ["vehicle", "kind", "start", "end", "jobs", "km"]], "start", "end")
-    gantt = alt.Chart(spans).mark_bar().encode(
-        x=alt.X("start:T", title="time", axis=alt.Axis(format="%H:%M")), x2="end:T",
-        y=alt.Y("vehicle:N", sort=None, title=None), color=alt.Color("kind:N"),
-        tooltip=["vehicle", "kind", "jobs", alt.Tooltip("km:Q", format=".1f")])
-    st.altair_chart(gantt.properties(height=alt.Step(24)), width="stretch")
-    vehicle = st.selectbox("Truck", list(view.routes["vehicle"]), key="routes_vehicle")
-    stops = view.stops[view.stops["vehicle"] == vehicle]
-    soc = pd.DataFrame(
-        [{"time": t, "kWh": e} for _, s in stops.iterrows()
-         for t, e in ((s["arrival"], s["soc_arrival_kwh"]), (s["departure"], s["soc_departure_kwh"]))
-         if pd.notna(t) and pd.notna(e)], columns=["time", "kWh"])
-    soc = svc.wall_clock(soc, "time")
-    if len(soc):
-        st.markdown(f"**State of charge along the route of {vehicle} [kWh]**")
-        st.altair_chart(alt.Chart(soc).mark_line(point=True).encode(
-            x=alt.X("time:T", axis=alt.Axis(format="%H:%M")), y=alt.Y("kWh:Q", title="state of charge [kWh]"),
-            tooltip=[alt.Tooltip("time:T", format="%H:%M"), alt.Tooltip("kWh:Q", format=".1f")]),
-            width="stretch")
+    if view.routes.empty:
+        st.info("No truck is routed in this plan.")
     else:
-        st.caption(f"{vehicle} is a diesel truck: no state of charge.")
-    st.dataframe(svc.route_sheet(view, vehicle), hide_index=True)
+        spans = svc.wall_clock(view.routes.assign(start=view.routes["departure"], end=view.routes["return"])[
+            ["vehicle", "kind", "start", "end", "jobs", "km"]], "start", "end")
+        gantt = alt.Chart(spans).mark_bar().encode(
+            x=alt.X("start:T", title="time", axis=alt.Axis(format="%H:%M")), x2="end:T",
+            y=alt.Y("vehicle:N", sort=None, title=None), color=alt.Color("kind:N"),
+            tooltip=["vehicle", "kind", "jobs", alt.Tooltip("km:Q", format=".1f")])
+        st.altair_chart(gantt.properties(height=alt.Step(24)), width="stretch")
+        vehicle = st.selectbox("Truck", list(view.routes["vehicle"]), key="routes_vehicle")
+        stops = view.stops[view.stops["vehicle"] == vehicle]
+        soc = pd.DataFrame(
+            [{"time": t, "kWh": e} for _, s in stops.iterrows()
+             for t, e in ((s["arrival"], s["soc_arrival_kwh"]), (s["departure"], s["soc_departure_kwh"]))
+             if pd.notna(t) and pd.notna(e)], columns=["time", "kWh"])
+        soc = svc.wall_clock(soc, "time")
+        if len(soc):
+            st.markdown(f"**State of charge along the route of {vehicle} [kWh]**")
+            st.altair_chart(alt.Chart(soc).mark_line(point=True).encode(
+                x=alt.X("time:T", axis=alt.Axis(format="%H:%M")), y=alt.Y("kWh:Q", title="state of charge [kWh]"),
+                tooltip=[alt.Tooltip("time:T", format="%H:%M"), alt.Tooltip("kWh:Q", format=".1f")]),
+                width="stretch")
+        else:
+            st.caption(f"{vehicle} is a diesel truck: no state of charge.")
+        st.dataframe(svc.route_sheet(view, vehicle), hide_index=True)
 
 with tab_unserved:
     if len(view.unserved):
@@ -161,12 +167,15 @@ with tab_compare:
         st.table(shown)
 
 with tab_sheets:
-    chosen = st.selectbox("Driver's truck", list(view.routes["vehicle"]), key="routes_sheet_vehicle")
-    stem = f"route-{depot.code}-{day.isoformat()}"
-    left, right = st.columns(2)
-    left.download_button("Route sheet (CSV)", svc.route_sheet_csv(view, chosen), f"{stem}-{chosen}.csv",
-                         "text/csv", key="routes_csv")
-    right.download_button("All route sheets (XLSX, one sheet per truck)", svc.route_sheets_xlsx(view),
-                          f"{stem}.xlsx",
-                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="routes_xlsx")
-    st.dataframe(svc.route_sheet(view, chosen), hide_index=True)
+    if view.routes.empty:
+        st.info("No truck is routed in this plan: no route sheets.")
+    else:
+        chosen = st.selectbox("Driver's truck", list(view.routes["vehicle"]), key="routes_sheet_vehicle")
+        stem = f"route-{depot.code}-{day.isoformat()}"
+        left, right = st.columns(2)
+        left.download_button("Route sheet (CSV)", svc.route_sheet_csv(view, chosen), f"{stem}-{chosen}.csv",
+                             "text/csv", key="routes_csv")
+        right.download_button("All route sheets (XLSX, one sheet per truck)", svc.route_sheets_xlsx(view),
+                              f"{stem}.xlsx",
+                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="routes_xlsx")
+        st.dataframe(svc.route_sheet(view, chosen), hide_index=True)

@@ -116,3 +116,13 @@ def test_route_sheets_per_driver(planned_engine: Engine) -> None:
     book = openpyxl.load_workbook(io.BytesIO(svc.route_sheets_xlsx(view)))
     assert book.sheetnames == ["routes", *view.routes["vehicle"]]
     assert {name: book[name].max_row - 1 for name in book.sheetnames[1:]} == per_truck.to_dict()
+
+
+def test_a_plan_with_nothing_routed_still_flattens(planned_engine: Engine) -> None:
+    plan = _current(planned_engine)
+    jobs = [j["id"] for j in plan.problem["jobs"]][:2]
+    solution = {"routes": [], "stats": {"status": "infeasible"},
+                "unserved": [{"job_id": j, "reason": "no_vehicle", "detail": "test"} for j in jobs]}
+    view = svc.route_view_from_json(plan.problem, solution, PLANNED_DEPOT, SERVICE_DATE)
+    assert view.routes.empty and view.stops.empty and view.vehicles_used == 0
+    assert view.unserved["job"].tolist() == jobs and view.unserved["lat"].notna().all()
