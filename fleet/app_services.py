@@ -744,6 +744,10 @@ def run_isolated(fn: Any, *args: Any, on_wait: Any = None, poll_s: float = 0.25)
             return future.result()
         except BrokenProcessPool as exc:
             raise SolveFailed(f"the solver process died ({exc}); nothing was stored") from None
+        except SolveFailed:
+            raise
+        except Exception as exc:  # noqa: BLE001 - shown as a message on the page, never as a traceback
+            raise SolveFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
 def solve_and_store(url: str, lessee_code: str | None, depot_code: str, day: dt.date, time_limit_s: float,

@@ -126,3 +126,13 @@ def test_a_plan_with_nothing_routed_still_flattens(planned_engine: Engine) -> No
     view = svc.route_view_from_json(plan.problem, solution, PLANNED_DEPOT, SERVICE_DATE)
     assert view.routes.empty and view.stops.empty and view.vehicles_used == 0
     assert view.unserved["job"].tolist() == jobs and view.unserved["lat"].notna().all()
+
+
+def test_a_crashing_or_failing_solver_process_becomes_a_message() -> None:
+    import os
+
+    with pytest.raises(svc.SolveFailed, match="the solver process died"):
+        svc.run_isolated(os._exit, 3)  # as an OR-Tools segfault would: the web server lives on
+    with pytest.raises(svc.SolveFailed, match="ValueError: invalid literal"):
+        svc.run_isolated(int, "not a number")
+    assert svc.run_isolated(int, "42") == 42
