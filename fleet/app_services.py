@@ -746,7 +746,7 @@ def run_isolated(fn: Any, *args: Any, on_wait: Any = None, poll_s: float = 0.25)
             raise SolveFailed(f"the solver process died ({exc}); nothing was stored") from None
         except SolveFailed:
             raise
-        except Exception as exc:  # noqa: BLE001 - shown as a message on the page, never as a traceback
+        except Exception as exc:  # shown as a message on the page, never as a traceback
             raise SolveFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
