@@ -99,7 +99,7 @@ with tab_plan:
              .format("{:,.1f}", subset=["peak [kW]"]))
     if len(view.unmet):
         st.warning(f"{len(view.unmet)} truck(s) not charged to target:")
-        st.dataframe(view.unmet, hide_index=True)
+        st.dataframe(view.unmet, hide_index=True, placeholder="–")
 
 with tab_whatif:
     st.caption("Re-schedules this night in memory with another grid limit or tariff; nothing is stored.")

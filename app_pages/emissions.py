@@ -52,7 +52,7 @@ st.altair_chart(alt.Chart(long).mark_bar().encode(
     color=alt.Color("figure:N", title=None), tooltip=["lessee", "month", "figure", alt.Tooltip("sum(t):Q", format=".3f")],
 ), width="stretch")
 st.dataframe(shown.style.format(precision=3, na_rep="–").format("{:,.0f}", subset=["km", "grid kWh"], na_rep="–"),
-             hide_index=True, key="em_table")
+             hide_index=True, placeholder="–", key="em_table")
 st.caption("Ex-ante: expected from the stored route and charging plans where they exist, else from each lease's "
            "expected km per year. Ex-post: metered. Each vehicle-day counts for its lease's emissions claimant only.")
 
@@ -60,7 +60,7 @@ st.subheader("Factors and methodology")
 m = view.methodology
 st.markdown(f"**{m['name']}** ({m['profile']}), {m['version']}  \nSource: {m['source']}  \nBoundary: "
             f"{m['boundary']}  \nGases: {m['gases']}  \nGrid factor basis: {m['grid basis']}")
-st.dataframe(view.factors, hide_index=True, key="em_factors",
+st.dataframe(view.factors, hide_index=True, placeholder="–", key="em_factors",
              column_config={"source": st.column_config.TextColumn(width="large")})
 st.caption(f"Factors from {view.factor_source}.")
 if m["to confirm"]:

@@ -142,10 +142,10 @@ else:
                + "; ".join(sorted({f'{d}: {r}' for d, r in zip(tornado['driver'], tornado['range'])})))
 
 with st.expander(f"Defaults and sources used ({len(report.get('assumptions', []))})"):
-    st.dataframe(pd.DataFrame(report.get("assumptions", [])), hide_index=True, key="fin_assumptions")
+    st.dataframe(pd.DataFrame(report.get("assumptions", [])), hide_index=True, placeholder="–", key="fin_assumptions")
     if report.get("sources"):
         st.dataframe(pd.DataFrame(sorted(report["sources"].items()), columns=["input", "taken from"]),
-                     hide_index=True, key="fin_sources")
+                     hide_index=True, placeholder="–", key="fin_sources")
 
 st.subheader("Save and compare scenarios")
 with st.form("fin_save_form"):

@@ -46,7 +46,7 @@ run_table = pd.DataFrame([{
     "run": r.run_key, "service date": r.service_date, "queued": r.started, "depots": r.depots,
     "succeeded": r.succeeded, "failed": ", ".join(r.failed), "status": r.status, "solve time [s]": r.seconds,
 } for r in runs])
-st.dataframe(highlight(run_table, "failed", bool).format({"solve time [s]": "{:.1f}", "queued": clock}), hide_index=True,
+st.dataframe(highlight(run_table, "failed", bool).format({"solve time [s]": "{:.1f}", "queued": clock}), hide_index=True, placeholder="–",
              key="jobs_runs")
 
 st.subheader("Depot-days")
@@ -55,7 +55,7 @@ shown = jobs[jobs["status"].isin(status)] if status else jobs
 table = shown.drop(columns=["traceback", "run_key"])
 st.dataframe(highlight(table, "status", lambda s: s == "failed").format(
     {"duration_s": "{:.1f}", "km": "{:,.1f}", "charging_cost_cny": "{:,.2f}", "queued_at": clock,
-     "started_at": clock, "finished_at": clock}, na_rep="–"), hide_index=True, key="jobs_table")
+     "started_at": clock, "finished_at": clock}, na_rep="–"), hide_index=True, placeholder="–", key="jobs_table")
 st.caption(f"{len(shown)} of {len(jobs)} depot-days; times in Asia/Shanghai. Failed rows in red.")
 
 st.subheader("Failures")

@@ -107,7 +107,7 @@ with tab_map:
     st.pydeck_chart(deck, height=520, key="routes_map")
     st.caption("Each route in its own colour; black ringed dot: the depot's charging station; red: unserved jobs. "
                "No basemap (map tiles need the internet).")
-    st.dataframe(svc.wall_clock(view.routes.drop(columns=["colour"]), "departure", "return"), hide_index=True,
+    st.dataframe(svc.wall_clock(view.routes.drop(columns=["colour"]), "departure", "return"), hide_index=True, placeholder="–",
                  column_config={"departure": st.column_config.TimeColumn(format="HH:mm"),
                                 "return": st.column_config.TimeColumn(format="HH:mm")})
 
@@ -137,11 +137,11 @@ with tab_time:
                 width="stretch")
         else:
             st.caption(f"{vehicle} is a diesel truck: no state of charge.")
-        st.dataframe(svc.route_sheet(view, vehicle), hide_index=True)
+        st.dataframe(svc.route_sheet(view, vehicle), hide_index=True, placeholder="–")
 
 with tab_unserved:
     if len(view.unserved):
-        st.dataframe(view.unserved, hide_index=True)
+        st.dataframe(view.unserved, hide_index=True, placeholder="–")
     else:
         st.success(f"All {orders} jobs are served.")
 
@@ -178,4 +178,4 @@ with tab_sheets:
         right.download_button("All route sheets (XLSX, one sheet per truck)", svc.route_sheets_xlsx(view),
                               f"{stem}.xlsx",
                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="routes_xlsx")
-        st.dataframe(svc.route_sheet(view, chosen), hide_index=True)
+        st.dataframe(svc.route_sheet(view, chosen), hide_index=True, placeholder="–")
