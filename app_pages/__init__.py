@@ -1,7 +1,7 @@
 """The app's pages, one module each; `PAGES` is the navigation list `streamlit_app.py` builds from.
 
-A later page (route planner, charging, emissions, lease economics, nightly jobs) is one new module here plus one
-`PageEntry` line below; see docs/app.md for what each needs from its package.
+A new page is one new module here plus one `PageEntry` line below; docs/app.md lists what each page calls in the
+packages (through `fleet.app_services`).
 """
 
 from __future__ import annotations
@@ -21,4 +21,9 @@ class PageEntry:
 PAGES: tuple[PageEntry, ...] = (
     PageEntry("app_pages/overview.py", "Overview", ":material/dashboard:", "overview", default=True),
     PageEntry("app_pages/fleet_leases.py", "Fleet & leases", ":material/local_shipping:", "fleet"),
+    PageEntry("app_pages/route_planner.py", "Route planner", ":material/route:", "routes"),
+    PageEntry("app_pages/charging.py", "Charging", ":material/ev_station:", "charging"),
+    PageEntry("app_pages/emissions.py", "Emissions", ":material/eco:", "emissions"),
+    PageEntry("app_pages/lease_economics.py", "Lease economics", ":material/payments:", "economics"),
+    PageEntry("app_pages/nightly_jobs.py", "Nightly jobs", ":material/schedule:", "jobs"),
 )

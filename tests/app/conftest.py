@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +16,15 @@ from fleet.db import get_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENTRY = REPO_ROOT / "streamlit_app.py"
-PAGE_FILES = {"overview": "app_pages/overview.py", "fleet": "app_pages/fleet_leases.py"}
+PAGE_FILES = {"overview": "app_pages/overview.py", "fleet": "app_pages/fleet_leases.py",
+              "routes": "app_pages/route_planner.py", "charging": "app_pages/charging.py",
+              "jobs": "app_pages/nightly_jobs.py", "emissions": "app_pages/emissions.py",
+              "economics": "app_pages/lease_economics.py"}
+SERVICE_DATE = dt.date(2026, 11, 26)  # a demo day with orders (2026-11-23 .. 2026-12-06)
+PLANNED_DEPOT = "SZ-NS"  # the smallest demo depot: solves in ~1 s
+FAILING_DEPOT = "SZ-LH"  # fails by injected fault in the planned fixture
 APP_ENV = ("EVFLEET_DATABASE_URL", "EVFLEET_APP_LESSEE", "EVFLEET_APP_AUTH", "EVFLEET_APP_LESSEE_CLAIM",
-           "EVFLEET_APP_LESSOR_EMAILS")
+           "EVFLEET_APP_LESSOR_EMAILS", "EVFLEET_CLAIMS_LEDGER")
 
 
 def url_of(engine: Engine) -> str:
@@ -72,6 +79,38 @@ def missing_db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'not-there' / 'evfleet.db'}"
 
 
+def copy_sqlite(engine: Engine, path: Path) -> str:
+    """A private copy of an SQLite database (the backup API: consistent even while it is open)."""
+    import sqlite3
+
+    with sqlite3.connect(engine.url.database) as src, sqlite3.connect(path) as dst:  # type: ignore[arg-type]
+        src.backup(dst)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def planned_engine(demo_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The demo after one nightly run for SERVICE_DATE: PLANNED_DEPOT planned (routes and charging stored,
+    tiny time limits), FAILING_DEPOT failed by an injected fault. Shared read-only."""
+    from fleet.db import make_engine
+    from fleet.nightly import NightlyConfig, run_nightly
+    from fleet.pipeline import RunOptions
+
+    url = copy_sqlite(demo_engine, tmp_path_factory.mktemp("planned") / "planned.db")
+    summary = run_nightly(NightlyConfig(
+        SERVICE_DATE, url, depot_codes=(PLANNED_DEPOT, FAILING_DEPOT), retries=0,
+        options=RunOptions(time_limit_s=1.0, charging_time_limit_s=2.0), faults={FAILING_DEPOT: "raise"}))
+    assert [o.depot_code for o in summary.failed] == [FAILING_DEPOT]
+    return make_engine(url)
+
+
+@pytest.fixture
+def planned_copy(planned_engine: Engine, tmp_path: Path) -> Engine:
+    from fleet.db import make_engine
+
+    return make_engine(copy_sqlite(planned_engine, tmp_path / "planned-copy.db"))
+
+
 # ------------------------------------------------------------------------------------- end-to-end browser
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -114,10 +153,10 @@ class RunningApp:
 
 
 @pytest.fixture(scope="module")
-def streamlit_server(demo_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    """`streamlit run streamlit_app.py` on a free local port against a private copy of the demo database."""
+def streamlit_server(planned_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """`streamlit run streamlit_app.py` on a free local port against a private copy of the demo database after one
+    nightly run (`planned_engine`: SZ-NS planned, SZ-LH failed)."""
     import os
-    import sqlite3
     import subprocess
     import sys
     import time
@@ -125,8 +164,7 @@ def streamlit_server(demo_engine: Engine, tmp_path_factory: pytest.TempPathFacto
 
     _require_browser()
     db = tmp_path_factory.mktemp("e2e") / "demo.db"
-    with sqlite3.connect(demo_engine.url.database) as src, sqlite3.connect(db) as dst:  # type: ignore[arg-type]
-        src.backup(dst)
+    copy_sqlite(planned_engine, db)
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / "streamlit-server.log"
     port = _free_port()

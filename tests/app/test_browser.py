@@ -16,10 +16,11 @@ import pytest
 from sqlmodel import Session, func, select
 
 from fleet.db import make_engine
-from fleet.models import Vehicle
+from fleet.finance.from_db import lease_report
+from fleet.models import ChargingPlan, Depot, Lease, PlanStatus, RoutePlan, Vehicle
 from fleet.reports import fleet_summary
 from fleet.scope import scope_for
-from tests.app.conftest import ARTIFACTS, RunningApp
+from tests.app.conftest import ARTIFACTS, PLANNED_DEPOT, RunningApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -89,18 +90,48 @@ def test_pages_in_chromium(streamlit_server: RunningApp, browser_page) -> None: 
         assert s.exec(select(func.count()).select_from(Vehicle)).one() == vehicles  # nothing written
     page.screenshot(path=str(ARTIFACTS / "app-import-error.png"), full_page=True)
 
+    route_solve_in_the_browser(page, engine)
+    charging_what_if_in_the_browser(page, engine)
+    for title, ready, shot in (("Emissions", "Per lessee and month", "app-emissions.png"),
+                               ("Lease economics", "Sensitivity of the project NPV", "app-lease-economics.png"),
+                               ("Nightly jobs", "Depot-days", "app-nightly-jobs.png")):
+        _nav(page, title)
+        page.get_by_text(ready, exact=False).first.wait_for()
+        _settle(page)
+        page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
+    with Session(engine) as s:
+        lease = s.exec(select(Lease).order_by(Lease.code)).first()
+        report = lease_report(s, scope_for(s), lease.code)
+    _nav(page, "Lease economics")
+    npv = page.locator('[data-testid="stMetric"]', has_text="Project NPV [CNY]")
+    assert _metric_value(npv) == f"{float(report['lessor']['project']['npv']):,.2f}"
+
     # Page loads once cached: in-app navigation and a full reload (reported, not asserted).
-    timings: dict[str, list[float]] = {"overview_nav_s": [], "fleet_nav_s": [], "overview_reload_s": []}
+    pages = {"Overview": lambda: page.locator(DEPOT_TABLE, has_text="Grid limit").wait_for(),
+             "Charging": lambda: page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(),
+             "Fleet & leases": lambda: page.locator('[data-testid="stDataFrame"]').first.wait_for(),
+             "Route planner": lambda: page.locator('[data-testid="stDeckGlJsonChart"]').first.wait_for(),
+             "Emissions": lambda: page.get_by_text("Per lessee and month", exact=False).first.wait_for(),
+             "Lease economics": lambda: page.get_by_text("Sensitivity of the project NPV").first.wait_for(),
+             "Nightly jobs": lambda: page.locator('[data-testid="stDataFrame"]').nth(1).wait_for()}
+    _nav(page, "Route planner")  # the depot chosen above is remembered across pages
+    page.locator('[data-testid="stDeckGlJsonChart"]').first.wait_for()
+    timings: dict[str, list[float]] = {f"{t}_nav_s": [] for t in pages}
+    timings["Charging_after_Route planner_nav_s"] = []  # leaving the WebGL map (software GL headless)
+    timings["overview_reload_s"] = []
+
+    def visit(title: str, label: str) -> None:
+        t0 = time.perf_counter()
+        _nav(page, title)
+        page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+        pages[title]()
+        timings[label].append(time.perf_counter() - t0)
+
     for _ in range(3):
-        t0 = time.perf_counter()
-        _nav(page, "Overview")
-        page.locator(DEPOT_TABLE, has_text="Grid limit").wait_for()
-        timings["overview_nav_s"].append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        _nav(page, "Fleet & leases")
-        page.get_by_text(f"of {vehicles} vehicles", exact=False).wait_for()
-        page.locator('[data-testid="stDataFrame"]').first.wait_for()
-        timings["fleet_nav_s"].append(time.perf_counter() - t0)
+        for title in pages:
+            visit(title, f"{title}_nav_s")
+        visit("Route planner", "Route planner_nav_s")
+        visit("Charging", "Charging_after_Route planner_nav_s")
     for _ in range(2):
         t0 = time.perf_counter()
         page.goto(streamlit_server.base_url + "/overview")
@@ -110,3 +141,92 @@ def test_pages_in_chromium(streamlit_server: RunningApp, browser_page) -> None: 
               for k, v in timings.items()}
     (ARTIFACTS / "app-page-load.json").write_text(json.dumps(report, indent=2))
     print("page load once cached [s]:", json.dumps(report))
+
+
+def _metric_value(metric) -> str:  # type: ignore[no-untyped-def]
+    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def _pick(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
+    """Choose `option` in the select box labelled `label` (Streamlit's combobox)."""
+    page.locator('[data-testid="stSelectbox"]', has_text=label).first.locator('[role="combobox"], input').first.click()
+    page.get_by_role("option", name=option).first.click()
+
+
+def _coloured_pixels(png: bytes, colours: list[tuple[int, int, int]], tolerance: int = 12) -> int:
+    """How many pixels of a screenshot are close to one of `colours` (the route colours on the map)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+    near = np.zeros(pixels.shape[:2], dtype=bool)
+    for colour in colours:
+        near |= (np.abs(pixels - np.array(colour)) <= tolerance).all(axis=2)
+    return int(near.sum())
+
+
+def route_solve_in_the_browser(page, engine) -> None:  # type: ignore[no-untyped-def]
+    """Solve SZ-NS through the UI (1 s), then check the rendered figures and the map's layers against the DB."""
+    _nav(page, "Route planner")
+    _pick(page, "Depot", f"{PLANNED_DEPOT} ·")
+    page.get_by_text("Current plan: version 1", exact=False).wait_for()  # from the nightly run
+    page.get_by_text("Solve now").click()
+    slider = page.locator('[data-testid="stSlider"]', has_text="Routing time limit")
+    slider.locator('input[type="range"]').focus()
+    slider.locator('input[type="range"]').press("Home")  # 1 s, the slider's minimum
+    slider.locator('[data-testid="stSliderThumbValue"]', has_text="1").wait_for()
+    _settle(page)
+    page.get_by_role("button", name="Solve and store").click()
+    page.get_by_text("Stored route plan version 2", exact=False).wait_for(timeout=90_000)
+    with Session(engine) as s:
+        depot = s.exec(select(Depot).where(Depot.code == PLANNED_DEPOT)).one()
+        plan = s.exec(select(RoutePlan).where(RoutePlan.depot_id == depot.id,
+                                              RoutePlan.status == PlanStatus.CURRENT)).one()
+    assert plan.version == 2
+    trucks = page.locator('[data-testid="stMetric"]', has_text="Trucks used")
+    assert _metric_value(trucks) == str(plan.vehicles_used)
+    assert _metric_value(page.locator('[data-testid="stMetric"]', has_text="Distance [km]")) == f"{plan.total_km:,.1f}"
+    deck = page.locator('[data-testid="stDeckGlJsonChart"]').first
+    deck.locator("canvas").first.wait_for()
+    _settle(page)
+    page.wait_for_timeout(1500)  # deck.gl draws on the next animation frames
+    page.screenshot(path=str(ARTIFACTS / "app-route-planner.png"), full_page=True)
+    from fleet.app_services import ROUTE_COLOURS
+
+    drawn = _coloured_pixels(deck.screenshot(), list(ROUTE_COLOURS[:plan.vehicles_used]))
+    assert drawn > 500, f"the route layers drew only {drawn} pixels in route colours"
+    page.get_by_role("tab", name="Timeline").click()
+    page.get_by_text("State of charge along the route", exact=False).wait_for()
+    _settle(page)
+    page.screenshot(path=str(ARTIFACTS / "app-route-timeline.png"), full_page=True)
+
+
+def charging_what_if_in_the_browser(page, engine) -> None:  # type: ignore[no-untyped-def]
+    """The night just planned: stored cost as in the DB, then a what-if with a lower grid limit through the form."""
+    _nav(page, "Charging")
+    _pick(page, "Depot", f"{PLANNED_DEPOT} ·")
+    cost = page.locator('[data-testid="stMetric"]', has_text="Charging cost [CNY]").first
+    cost.wait_for()
+    with Session(engine) as s:
+        plan = s.exec(select(ChargingPlan).where(ChargingPlan.status == PlanStatus.CURRENT)).one()
+        stored = len(s.exec(select(ChargingPlan)).all())
+    page.get_by_text(f"version {plan.version}", exact=False).first.wait_for()
+    assert _metric_value(cost) == f"{plan.total_cost_fen / 100:,.2f}"
+    page.locator('[data-testid="stVegaLiteChart"]').nth(1).wait_for()
+    _settle(page)
+    page.screenshot(path=str(ARTIFACTS / "app-charging.png"), full_page=True)
+    page.get_by_role("tab", name="What-if").click()
+    limit = page.get_by_label("Grid import limit [kW]")
+    new_limit = round(plan.peak_kw * 0.8)
+    limit.fill(str(new_limit))
+    limit.press("Enter")
+    page.get_by_role("button", name="Re-schedule (not stored)").click()
+    page.get_by_text(f"What-if: grid limit {new_limit:,.0f} kW", exact=False).wait_for(timeout=60_000)
+    peak = page.locator('[data-testid="stMetric"]', has_text="Peak [kW]").nth(1)
+    assert float(_metric_value(peak).replace(",", "")) <= new_limit + 0.05
+    _settle(page)
+    page.screenshot(path=str(ARTIFACTS / "app-charging-what-if.png"), full_page=True)
+    with Session(engine) as s:
+        assert len(s.exec(select(ChargingPlan)).all()) == stored  # the what-if is not stored

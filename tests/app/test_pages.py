@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from fleet.models import Lessor, Order, Vehicle
+from fleet import app_services as svc
+from fleet.models import ChargingPlan, Lessor, Order, PlanStatus, Vehicle
 from fleet.reports import fleet_summary
 from fleet.scope import scope_for
-from tests.app.conftest import PAGE_FILES, AppRunner, url_of
+from tests.app.conftest import FAILING_DEPOT, PAGE_FILES, PLANNED_DEPOT, SERVICE_DATE, AppRunner, url_of
 
 pytestmark = pytest.mark.slow  # each AppTest run imports and renders the app (a few seconds in all)
 
@@ -34,35 +35,44 @@ def _captions(at) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(c.value for c in at.caption)
 
 
-@pytest.mark.parametrize("page", sorted(PAGE_FILES))
-def test_page_renders_on_demo_with_scope(run_app: AppRunner, demo_engine: Engine, page: str) -> None:
-    at = run_app(url_of(demo_engine), page)
-    _no_exception(at)
-    assert "Scope: **Lessor SZEL" in _captions(at)
-    at = run_app(url_of(demo_engine), page, lessee="FRESH")
-    _no_exception(at)
-    assert "Scope: **Lessee FRESH" in _captions(at)
+def _every_page(at):  # type: ignore[no-untyped-def]
+    """Visit every page in one app session (as a user clicking through the navigation)."""
+    for page, path in PAGE_FILES.items():
+        if page != "overview":
+            at.switch_page(path).run()
+        yield page
 
 
-@pytest.mark.parametrize("page", sorted(PAGE_FILES))
+@pytest.mark.parametrize("db", ["demo_engine", "planned_engine"])
+def test_every_page_renders_on_demo_with_scope(run_app: AppRunner, db: str, request: pytest.FixtureRequest) -> None:
+    """The plain demo, and the demo after a nightly run (plans stored, one failed depot)."""
+    url = url_of(request.getfixturevalue(db))
+    for lessee, label in ((None, "Scope: **Lessor SZEL"), ("FRESH", "Scope: **Lessee FRESH")):
+        at = run_app(url, lessee=lessee)
+        for page in _every_page(at):
+            _no_exception(at)
+            assert label in _captions(at), page
+
+
 @pytest.mark.parametrize("db", ["empty_schema_url", "missing_db_url"])
-def test_page_explains_an_empty_or_missing_database(run_app: AppRunner, page: str, db: str,
-                                                    request: pytest.FixtureRequest) -> None:
-    at = run_app(request.getfixturevalue(db), page)
-    _no_exception(at)
-    assert at.warning and ("empty" in at.warning[0].value or "no database file" in at.warning[0].value)
-    assert any("evfleet demo" in c.value for c in at.code)
+def test_every_page_explains_an_empty_or_missing_database(run_app: AppRunner, db: str,
+                                                          request: pytest.FixtureRequest) -> None:
+    at = run_app(request.getfixturevalue(db))
+    for page in _every_page(at):
+        _no_exception(at)
+        assert at.warning and ("empty" in at.warning[0].value or "no database file" in at.warning[0].value), page
+        assert any("evfleet demo" in c.value for c in at.code), page
 
 
-@pytest.mark.parametrize("page", sorted(PAGE_FILES))
-def test_page_renders_with_a_lessor_and_nothing_else(run_app: AppRunner, empty_schema_url: str, page: str) -> None:
+def test_every_page_renders_with_a_lessor_and_nothing_else(run_app: AppRunner, empty_schema_url: str) -> None:
     from fleet.db import get_engine, session_scope
 
     with session_scope(get_engine(empty_schema_url)) as s:
         s.add(Lessor(code="L0", name="Empty lessor"))
-    at = run_app(empty_schema_url, page)
-    _no_exception(at)
-    assert "Scope: **Lessor L0" in _captions(at)
+    at = run_app(empty_schema_url)
+    for page in _every_page(at):
+        _no_exception(at)
+        assert "Scope: **Lessor L0" in _captions(at), page
 
 
 def test_overview_numbers_match_the_database(run_app: AppRunner, demo_engine: Engine) -> None:
@@ -76,8 +86,31 @@ def test_overview_numbers_match_the_database(run_app: AppRunner, demo_engine: En
     metrics = {m.label: m for m in at.metric}
     assert metrics["Electric trucks"].value == f"{sum(r.electric_trucks for r in expected):,}"
     assert metrics["km, 30 days"].value == f"{sum(r.km_30d for r in expected):,.0f}"
-    for later in ("Charging cost, 30 days [CNY]", "Emissions avoided [t CO2e]", "Latest nightly run"):
-        assert (metrics[later].value, metrics[later].delta) == ("—", "not available yet")
+    # No plans and no nightly runs in the plain demo: said so, never a made-up number.
+    assert (metrics["Charging cost, planned nights [CNY]"].value,
+            metrics["Charging cost, planned nights [CNY]"].delta) == ("—", "no charging plans stored")
+    assert (metrics["Latest nightly run"].value, metrics["Latest nightly run"].delta) == ("—", "no runs yet")
+    avoided = svc.emissions_avoided(url_of(demo_engine), None, _today())
+    shown = metrics["Emissions avoided, month to date [t CO2]"]
+    assert shown.value == (f"{avoided[0]:,.2f}" if avoided else "—")
+
+
+def test_overview_shows_plans_emissions_and_the_failed_nightly_run(run_app: AppRunner,
+                                                                    planned_engine: Engine) -> None:
+    at = run_app(url_of(planned_engine))
+    at.date_input(key="reference_date").set_value(SERVICE_DATE - dt.timedelta(days=1)).run()
+    _no_exception(at)
+    with Session(planned_engine) as s:
+        plans = s.exec(select(ChargingPlan).where(ChargingPlan.status == PlanStatus.CURRENT)).all()
+    assert len(plans) == 1
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Charging cost, planned nights [CNY]"].value == f"{plans[0].total_cost_fen / 100:,.2f}"
+    assert metrics["Latest nightly run"].value == "1 failed"
+    assert f"failed for {FAILING_DEPOT}" in at.error[0].value
+    per_depot = at.table[-1].value
+    assert per_depot.loc[PLANNED_DEPOT, "Charging plans [CNY]"] == pytest.approx(plans[0].total_cost_fen / 100)
+    tonnes, _ = svc.emissions_avoided(url_of(planned_engine), None, SERVICE_DATE - dt.timedelta(days=1))
+    assert metrics["Emissions avoided, month to date [t CO2]"].value == f"{tonnes:,.2f}"
 
 
 def test_overview_of_a_pinned_lessee_shows_only_its_depots(run_app: AppRunner, demo_engine: Engine) -> None:
@@ -215,8 +248,8 @@ def test_import_of_a_good_xlsx_file(run_app: AppRunner, demo_copy: Engine, tmp_p
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("page", sorted(PAGE_FILES))
-def test_pages_on_postgresql(run_app: AppRunner, pg_url: str, page: str) -> None:
+def test_pages_on_postgresql(run_app: AppRunner, pg_url: str) -> None:
+    """Every page on PostgreSQL in one app session (one demo load), as a lessee."""
     from data.loader import load_demo
     from fleet.db import make_engine
     from fleet.migrate import upgrade
@@ -224,12 +257,15 @@ def test_pages_on_postgresql(run_app: AppRunner, pg_url: str, page: str) -> None
     upgrade(pg_url)
     engine = make_engine(pg_url)
     load_demo(engine)
-    at = run_app(pg_url, page, lessee="EMALL")
-    _no_exception(at)
-    assert "Scope: **Lessee EMALL" in _captions(at)
-    if page == "overview":
-        with Session(engine) as s:
-            expected = fleet_summary(s, scope_for(s, lessee_code="EMALL"), _today())
-        assert {d: int(v) for d, v in at.table[-1].value["EV trucks"].items()} == {
-            r.depot: r.electric_trucks for r in expected}
+    at = run_app(pg_url, "overview", lessee="EMALL")
+    for page in PAGE_FILES:
+        if page != "overview":
+            at.switch_page(PAGE_FILES[page]).run()
+        _no_exception(at)
+        assert "Scope: **Lessee EMALL" in _captions(at), page
+        if page == "overview":
+            with Session(engine) as s:
+                expected = fleet_summary(s, scope_for(s, lessee_code="EMALL"), _today())
+            assert {d: int(v) for d, v in at.table[-1].value["EV trucks"].items()} == {
+                r.depot: r.electric_trucks for r in expected}
     engine.dispose()

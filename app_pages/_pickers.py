@@ -1,0 +1,38 @@
+"""Widgets several pages share: the depot and service-date pickers (kept in session state across pages)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from app_pages import _data
+from app_pages._shell import AppContext
+from fleet import app_services as svc
+
+_DEPOT = "picked_depot"
+_DAY = "picked_day"
+
+
+def depot_and_date(ctx: AppContext, key: str) -> tuple[svc.DepotOption, dt.date] | None:
+    """Depot select box and service date input; None (with a message) when the scope has no depots."""
+    options = _data.depots(ctx.url, ctx.lessee_code)
+    if not options:
+        st.info("No depots in this scope yet. Depots are added with the demo loader (`evfleet demo`) or by the "
+                "lessor's data team.")
+        return None
+    by_code = {o.code: o for o in options}
+    codes = list(by_code)
+    # Widget state is dropped when the user leaves a page; the last choice is kept here so that the Route
+    # planner and Charging pages open on the same depot-day.
+    remembered = st.session_state.get(_DEPOT)
+    left, right = st.columns([3, 2])
+    code = left.selectbox("Depot", codes, index=codes.index(remembered) if remembered in codes else 0,
+                          format_func=lambda c: by_code[c].label, key=f"{key}_depot")
+    option = by_code[code]
+    day = right.date_input("Service date", value=st.session_state.get(f"{_DAY}_{code}")
+                           or svc.default_service_date(option, ctx.today), key=f"{key}_date_{code}",
+                           help="The day the trucks drive; its charging plan is the night before.")
+    st.session_state[_DEPOT] = code
+    st.session_state[f"{_DAY}_{code}"] = day
+    return option, day
