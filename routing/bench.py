@@ -305,8 +305,12 @@ def run_bench(
     refs: Sequence[InstanceRef],
     progress: Callable[[str], None] | None = None,
     solve: SolveFn | None = None,
+    on_row: Callable[[BenchReport], None] | None = None,
 ) -> BenchReport:
-    """Run the configured solvers on every instance, one after the other (one process at a time)."""
+    """Run the configured solvers on every instance, one after the other (one process at a time).
+
+    `on_row` is called after each instance (the CLI rewrites the result file there, so a crash of a long
+    run loses at most the instance in progress)."""
     if config.peer not in (None, "pyvrp"):
         raise ValueError(f"unknown peer {config.peer!r}; only 'pyvrp' is supported")
     if config.peer and config.suite != "solomon":
@@ -328,6 +332,8 @@ def run_bench(
                 progress(f"{ref.name}: pyvrp, {config.time_limit_s:g} s")
             peer = run_pyvrp(ref, config)
         report.rows.append(BenchRow(ref.name, ref.size, bks.get(ref.name), ours, peer))
+        if on_row is not None:
+            on_row(report)
     return report
 
 

@@ -221,19 +221,25 @@ def bench_routing(
     err.print(f"{len(refs)} instance(s), {time_limit:g} s each per solver, objective {objective.value}, "
               f"seed {seed}; benchmark folder {bdir}")
     t0 = time.perf_counter()
+
+    def save(rep) -> dict:  # noqa: ANN001
+        meta = {
+            "suite": suite.value, "time_limit": time_limit, "objective": objective.value, "seed": seed,
+            "workers": workers, "bench_dir": str(bdir), "wall_seconds": round(time.perf_counter() - t0, 1),
+            "command": "evfleet " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "complete": len(rep.rows) == len(refs),
+            "summary": {"evfleet": rep.summary("ours"), **({"pyvrp": rep.summary("peer")} if peer else {})},
+        }
+        write_results(out, result_entries(rep, "ours"), result_entries(rep, "peer") or None, meta)
+        return meta
+
     try:
-        report = run_bench(bdir, config, refs, progress=lambda m: err.print(f"  {m}"))
+        report = run_bench(bdir, config, refs, progress=lambda m: err.print(f"  {m}"), on_row=save)
     except ImportError as exc:
         raise _fail(f"solver not available ({exc}); use --no-ours --peer pyvrp") from None
     ours_entries = result_entries(report, "ours")
     peer_entries = result_entries(report, "peer")
-    meta = {
-        "suite": suite.value, "time_limit": time_limit, "objective": objective.value, "seed": seed,
-        "workers": workers, "bench_dir": str(bdir), "wall_seconds": round(time.perf_counter() - t0, 1),
-        "command": "evfleet " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "summary": {"evfleet": report.summary("ours"), **({"pyvrp": report.summary("peer")} if peer else {})},
-    }
-    write_results(out, ours_entries, peer_entries or None, meta)
+    meta = save(report)
     console.print(_bench_table(report, ours_entries, peer_entries))
     for name, key in (("evfleet", "ours"), ("pyvrp", "peer")):
         summary = report.summary(key)
