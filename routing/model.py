@@ -194,8 +194,6 @@ def build_model(
         if objective is Objective.COST and vt.cost_per_hour > 0:
             time.SetSpanCostCoefficientForVehicle(
                 max(1, int(round(vt.cost_per_hour * COST_SCALE / (60 * TIME_SCALE)))), v)
-        routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(v)))
-        routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(v)))
     for i, nd in enumerate(nodes):
         if nd.job is None or not nd.job.time_windows:
             continue

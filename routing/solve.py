@@ -36,7 +36,8 @@ from routing.evaluate import (
     trim_charges,
     _pick_window,
 )
-from routing.problem import Job, Objective, RechargePolicy, RoutingProblem, VehicleType
+from routing.construct import Builder, job_order
+from routing.problem import ChargingStation, Job, Objective, RechargePolicy, RoutingProblem, VehicleType
 from routing.solution import (
     Route,
     RoutingSolution,
@@ -159,6 +160,18 @@ class _Runner:
         copies = default_station_copies(problem, len(jobs))
         if station_copies is not None:
             copies = {k: station_copies for k in copies}
+        self.initial_visits: list[list[Visit]] | None = None
+        if problem.stations and any(vt.is_electric for vt in problem.vehicle_types) and jobs:
+            builder = Builder(self.geo, self.diag.allowed_types)
+            order = job_order(self.geo, jobs) if variant % 2 == 0 else jobs
+            self.initial_visits = builder.insert_all(problem.vehicle_ids(), order)
+            uses: dict[tuple[str, str], int] = {}
+            for (_, vt), seq in zip(problem.vehicle_ids(), self.initial_visits):
+                for v in seq:
+                    if isinstance(v, ChargingStation):
+                        uses[(v.id, vt.id)] = uses.get((v.id, vt.id), 0) + 1
+            for (_, tid), u in uses.items():
+                copies[tid] = max(copies.get(tid, 0), u + 1)
         self.nodeset = M.make_nodes(self.geo, jobs, copies)
         self.first, self.meta = VARIANTS[variant % len(VARIANTS)]
         self.phases: list[str] = []
@@ -175,7 +188,8 @@ class _Runner:
         sol = None
         if init is not None:
             routing.CloseModelWithParameters(params)
-            assignment = routing.ReadAssignmentFromRoutes(init, True)
+            init_idx = [[bm.manager.NodeToIndex(i) for i in seq] for seq in init]
+            assignment = routing.ReadAssignmentFromRoutes(init_idx, True)
             if assignment is not None:
                 sol = routing.SolveFromAssignmentWithParameters(assignment, params)
         if sol is None:
@@ -202,14 +216,27 @@ class _Runner:
         return int(max(1.0, tot * (len(self.jobs) + 1)) * scale)
 
     def init_seqs(self, vehicles: list[tuple[str, VehicleType]]) -> list[list[int]] | None:
-        """EV-aware construction for FULL/PARTIAL problems with stations (routing.construct), else None."""
-        if not self.problem.stations or not any(vt.is_electric for _, vt in vehicles):
+        """Node sequences of the EV-aware construction (``routing.construct``) for ``vehicles``, or None."""
+        if self.initial_visits is None:
             return None
-        try:
-            from routing.construct import construct
-        except ImportError:
-            return None
-        return construct(self, vehicles)
+        by_id = dict(zip((vid for vid, _ in self.problem.vehicle_ids()), self.initial_visits))
+        free: dict[tuple[str, str], list[int]] = {}
+        for i, nd in enumerate(self.nodeset.nodes):
+            if nd.kind == "station":
+                free.setdefault((nd.station.id, nd.vtype), []).append(i)  # type: ignore[union-attr]
+        out: list[list[int]] = []
+        for vid, vt in vehicles:
+            seq: list[int] = []
+            for v in by_id.get(vid, []):
+                if isinstance(v, Job):
+                    seq.append(self.nodeset.job_node[v.id])
+                else:
+                    pool = free.get((v.id, vt.id), [])
+                    if not pool:
+                        return None
+                    seq.append(pool.pop(0))
+            out.append(seq)
+        return out
 
     # ---- strategies ----
     def solve(self, time_limit_s: float) -> _Plan | None:
