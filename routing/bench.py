@@ -121,6 +121,15 @@ def reference_distance(bks: BestKnown | None, objective: Objective) -> float | N
     return bks.distance
 
 
+def reference_vehicles(bks: BestKnown | None, objective: Objective) -> int | None:
+    """Vehicles of the BKS the gap is measured against (the distance-only BKS may use more)."""
+    if bks is None:
+        return None
+    if objective is Objective.DISTANCE and bks.distance_only_vehicles is not None:
+        return bks.distance_only_vehicles
+    return bks.vehicles
+
+
 def gap_pct(distance: float, reference: float | None) -> float | None:
     """Signed gap [%]: (ours - BKS) / BKS x 100; negative = better than the BKS."""
     if reference is None or reference <= 0 or not math.isfinite(distance):
@@ -269,23 +278,26 @@ class BenchReport:
         rows = [r for r in self.rows if getattr(r, which) is not None]
         if not rows:
             return {}
+        obj = self.config.objective
         res = [getattr(r, which) for r in rows]
-        with_bks = [(r, getattr(r, which)) for r in rows if r.bks is not None]
-        at_fleet = [(r, x) for r, x in with_bks if x.feasible and x.vehicles == r.bks.vehicles]
-        gaps = [gap_pct(x.distance, reference_distance(r.bks, self.config.objective)) for r, x in at_fleet]
-        all_gaps = [gap_pct(x.distance, reference_distance(r.bks, self.config.objective))
-                    for r, x in with_bks if x.feasible]
-        optimal = [(r, x) for r, x in with_bks if r.bks.optimal]
+        # (row, result, BKS vehicles, BKS distance) for rows with a BKS
+        ref = [(r, getattr(r, which), reference_vehicles(r.bks, obj), reference_distance(r.bks, obj))
+               for r in rows if r.bks is not None]
+        feasible = [(r, x, v, d) for r, x, v, d in ref if x.feasible]
+        gaps = [gap_pct(x.distance, d) for r, x, v, d in feasible if x.vehicles == v]
+        gaps = [g for g in gaps if g is not None]
+        all_gaps = [g for g in (gap_pct(x.distance, d) for r, x, v, d in feasible) if g is not None]
         out: dict[str, Any] = {
             "instances": len(rows),
             "feasible": sum(x.feasible for x in res),
-            "vehicles_at_bks": sum(1 for r, x in with_bks if x.feasible and x.vehicles <= r.bks.vehicles),
-            "vehicles_within_bks_plus_1": sum(1 for r, x in with_bks if x.feasible and x.vehicles <= r.bks.vehicles + 1),
-            "mean_gap_pct_at_bks_fleet": _r3(mean(g for g in gaps if g is not None)) if gaps else None,
-            "mean_gap_pct_all_feasible": _r3(mean(g for g in all_gaps if g is not None)) if all_gaps else None,
-            "max_gap_pct_at_bks_fleet": _r3(max(g for g in gaps if g is not None)) if gaps else None,
+            "vehicles_at_bks": sum(1 for r, x, v, d in feasible if x.vehicles <= v),
+            "vehicles_within_bks_plus_1": sum(1 for r, x, v, d in feasible if x.vehicles <= v + 1),
+            "mean_gap_pct_at_bks_fleet": _r3(mean(gaps)) if gaps else None,
+            "max_gap_pct_at_bks_fleet": _r3(max(gaps)) if gaps else None,
+            "mean_gap_pct_all_feasible": _r3(mean(all_gaps)) if all_gaps else None,
             "mean_seconds": round(mean(x.seconds for x in res), 2),
         }
+        optimal = [(r, x) for r, x, v, d in ref if r.bks.optimal]
         if optimal:
             out["proven_optimal"] = len(optimal)
             out["proven_optimal_matched"] = sum(
@@ -348,7 +360,7 @@ def result_entries(report: BenchReport, which: str) -> list[BenchResult]:
         g = gap_pct(res.distance, ref) if res.feasible else None
         extra = dict(res.extra)
         extra.update({
-            "bks_vehicles": row.bks.vehicles if row.bks else None,
+            "bks_vehicles": reference_vehicles(row.bks, report.config.objective),
             "bks_distance": ref,
             "gap_pct": round(g, 4) if g is not None else None,
             "time_limit": report.config.time_limit_s,

@@ -260,7 +260,8 @@ def _markdown_table(report, ours_entries, peer_entries, meta) -> str:  # noqa: A
     for row in report.rows:
         first = next((g[row.instance] for _, g in groups if row.instance in g), None)
         ref = first.extra.get("bks_distance") if first else None
-        cells = [row.instance, str(row.bks.vehicles) if row.bks else "-", _fmt(ref)]
+        ref_veh = first.extra.get("bks_vehicles") if first else None
+        cells = [row.instance, "-" if ref_veh is None else str(ref_veh), _fmt(ref)]
         for _, entries in groups:
             e = entries.get(row.instance)
             if e is None:
@@ -298,14 +299,15 @@ def _bench_table(report, ours_entries, peer_entries) -> Table:  # noqa: ANN001
         first = next((g[1][row.instance] for g in groups if row.instance in g[1]), None)
         if first is not None:
             ref_dist = first.extra.get("bks_distance")
-        cells += [str(row.bks.vehicles) if row.bks else "-", _fmt(ref_dist)]
+        ref_veh = first.extra.get("bks_vehicles") if first is not None else None
+        cells += ["-" if ref_veh is None else str(ref_veh), _fmt(ref_dist)]
         for _, entries in groups:
             e = entries.get(row.instance)
             if e is None:
                 cells += ["-"] * 5
                 continue
             veh = str(e.vehicles)
-            if row.bks and e.vehicles > row.bks.vehicles:
+            if ref_veh is not None and e.vehicles > ref_veh:
                 veh = f"[yellow]{veh}[/yellow]"
             check = "[green]ok[/green]" if e.feasible else f"[red]FAIL ({len(e.violations)})[/red]"
             cells += [veh, _fmt(e.distance), _gap(e.extra.get("gap_pct")), f"{e.seconds:.1f}", check]

@@ -186,3 +186,19 @@ def test_routing_city_cli_checks_every_plan(tmp_path: Path) -> None:
     assert row["feasible"] is True, row["violations"]
     bad = runner.invoke(app, ["bench", "routing-city", "--stops", "10,20", "--time-limit", "1,2,3"])
     assert bad.exit_code == 2 and "one positive --time-limit" in bad.output
+
+
+def test_distance_objective_compares_with_the_distance_only_bks() -> None:
+    from routing.bench import BenchReport, BenchRow
+    from routing.io.results import BenchResult
+
+    bks = BestKnown("R101", 19, 1650.80, distance_only=1642.88, distance_only_vehicles=20)
+    ours = BenchResult("R101", [], 1659.31, 20, 1.0, True)
+    report = BenchReport(BenchConfig("solomon", 1.0, Objective.DISTANCE), [BenchRow("R101", 100, bks, ours)])
+    s = report.summary("ours")
+    assert s["vehicles_at_bks"] == 1 and s["mean_gap_pct_at_bks_fleet"] == pytest.approx(1.0, abs=1e-3)
+    hier = BenchReport(BenchConfig("solomon", 1.0, Objective.HIERARCHICAL), [BenchRow("R101", 100, bks, ours)])
+    h = hier.summary("ours")
+    assert h["vehicles_at_bks"] == 0 and h["vehicles_within_bks_plus_1"] == 1
+    assert h["mean_gap_pct_at_bks_fleet"] is None
+    assert h["mean_gap_pct_all_feasible"] == pytest.approx(0.5155, abs=1e-3)
