@@ -141,3 +141,53 @@ def shenzhen_problem(
         road_detour_factor=DEFAULT_DETOUR_FACTOR,
         name=f"shenzhen-{stops}-seed{seed}",
     )
+
+
+def random_problem(seed: int) -> RoutingProblem:
+    """A small random problem that exercises every rule the checker knows (fuzzing the solver).
+
+    4-13 jobs on a plane or around Shenzhen; optional and multi-window jobs; 1-3 electric vehicles with
+    load-dependent consumption, reserve and charge limits, sometimes a diesel truck; two stations; partial or
+    full recharging; any objective. Many draws are tight on purpose, so unserved jobs are expected.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(4, 14))
+    geo = bool(rng.random() < 0.5)
+
+    def loc(lid: str) -> Location:
+        if geo:
+            return Location(lid, lat=22.5 + float(rng.random()) * 0.3, lon=113.8 + float(rng.random()) * 0.4)
+        return Location(lid, x=float(rng.random() * 40), y=float(rng.random() * 40))
+
+    locations = [loc("D"), loc("S1"), loc("S2")]
+    jobs = []
+    for k in range(n):
+        locations.append(loc(f"L{k}"))
+        windows: tuple[TimeWindow, ...] = ()
+        if rng.random() < 0.6:
+            a = float(rng.integers(0, 400))
+            windows = (TimeWindow(a, a + float(rng.integers(30, 200))),)
+            if rng.random() < 0.3:
+                windows += (TimeWindow(a + 300, a + 400),)
+        jobs.append(Job(f"j{k}", f"L{k}", float(rng.integers(10, 300)), windows, float(rng.integers(0, 20)),
+                        drop_penalty=None if rng.random() < 0.8 else 1000.0))
+    ev = VehicleType(
+        "ev", int(rng.integers(1, 4)), 800.0, "D",
+        battery=Battery(float(rng.choice([10.0, 20.0, 40.0])), 0.2, float(rng.choice([0.2, 0.3, 0.4])),
+                        reserve_soc=float(rng.choice([0.0, 0.1, 0.15])), initial_soc=float(rng.choice([1.0, 0.8])),
+                        max_charge_kw=float(rng.choice([30.0, 60.0, 150.0]))),
+        fixed_cost=100.0, cost_per_km=1.0, cost_per_hour=20.0, shift_start=0.0,
+        shift_end=float(rng.choice([600.0, 900.0])),
+        max_duration_minutes=None if rng.random() < 0.7 else 400.0, speed_kmh=float(rng.choice([25.0, 40.0, 60.0])),
+    )
+    vehicles = [ev]
+    if rng.random() < 0.5:
+        vehicles.append(VehicleType("dz", 1, 1000.0, "D", kind=VehicleKind.DIESEL, diesel_l_per_100km=12.0,
+                                    cost_per_km=1.5, shift_end=900.0, speed_kmh=30.0))
+    policy = RechargePolicy.PARTIAL if rng.random() < 0.7 else RechargePolicy.FULL
+    objective = (Objective.HIERARCHICAL, Objective.DISTANCE, Objective.COST)[int(rng.integers(0, 3))]
+    return RoutingProblem(
+        tuple(locations), tuple(jobs), tuple(vehicles),
+        stations=(ChargingStation("S1", "S1", 60.0), ChargingStation("S2", "S2", 120.0)),
+        recharge_policy=policy, objective=objective, road_detour_factor=1.3 if geo else 1.0, name=f"fuzz-{seed}",
+    )

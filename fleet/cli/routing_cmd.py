@@ -406,6 +406,60 @@ def bench_routing_city(
         console.print(f"results written to {out}")
 
 
+def bench_routing_fuzz(
+    seeds: Annotated[str, typer.Option(help="Seed range START-END (end exclusive), e.g. 0-50.")] = "0-20",
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per problem.")] = 1.0,
+    out: Annotated[Optional[Path], typer.Option(help="Write per-seed verdicts as JSON here.")] = None,
+    save_failures: Annotated[Optional[Path], typer.Option(
+        help="Folder for the problem JSON of every failing seed (replay with `route solve`).")] = None,
+) -> None:
+    """Solve small random problems and check each answer: finds solver crashes and violated constraints."""
+    import traceback
+
+    from routing.check import check_solution
+    from routing.io.json_io import write_problem_json
+    from routing.scenarios import random_problem
+
+    try:
+        start, end = (int(x) for x in seeds.split("-"))
+    except ValueError:
+        raise _fail(f"--seeds {seeds!r}: expected START-END, e.g. 0-50") from None
+    if end <= start or time_limit <= 0:
+        raise _fail("--seeds needs END > START and --time-limit must be positive")
+    from routing.solve import solve
+
+    rows, failures = [], []
+    for seed in range(start, end):
+        problem = random_problem(seed)
+        row: dict = {"seed": seed, "jobs": len(problem.jobs), "policy": problem.recharge_policy.value,
+                     "objective": problem.objective.value}
+        try:
+            solution = solve(problem, time_limit_s=time_limit, seed=0)
+        except Exception as exc:  # noqa: BLE001 - a crash is a finding, keep going
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            row.update(verdict="crash", detail=f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}")
+        else:
+            report = check_solution(problem, solution)
+            row.update(verdict="ok" if report.feasible else "violation", served=report.totals.jobs_served,
+                       unserved=len(solution.unserved), detail=report.summary(3) if not report.feasible else "")
+        rows.append(row)
+        if row["verdict"] != "ok":
+            failures.append(row)
+            if save_failures is not None:
+                save_failures.mkdir(parents=True, exist_ok=True)
+                write_problem_json(problem, save_failures / f"{problem.name}.json")
+    table = Table(title=f"Fuzz: seeds {start}-{end - 1}, {time_limit:g} s each: "
+                        f"{len(rows) - len(failures)} ok, {len(failures)} failing")
+    for col in ("seed", "jobs", "policy", "objective", "verdict", "detail"):
+        table.add_column(col)
+    for row in failures:
+        table.add_row(str(row["seed"]), str(row["jobs"]), row["policy"], row["objective"], row["verdict"],
+                      row["detail"])
+    console.print(table)
+    if out is not None:
+        out.write_text(json.dumps({"results": rows}, indent=1) + "\n")
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add `route solve|check|check-results` and `bench routing|routing-matrix`."""
     route_app = typer.Typer(help="Vehicle routing: solve a problem file, check a solution.", no_args_is_help=True)
@@ -420,5 +474,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         bench_routing)
     bench.command("routing-city", help="Synthetic Shenzhen depot-day (300 / 1,000 stops): solve, check, table.")(
         bench_routing_city)
+    bench.command("routing-fuzz", help="Random small problems: solve, check, list crashes and violations.")(
+        bench_routing_fuzz)
     bench.command("routing-matrix", help="Time the default distance matrix for N points (target: 2,000 < 1 s).")(
         bench_routing_matrix)

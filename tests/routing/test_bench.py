@@ -202,3 +202,19 @@ def test_distance_objective_compares_with_the_distance_only_bks() -> None:
     assert h["vehicles_at_bks"] == 0 and h["vehicles_within_bks_plus_1"] == 1
     assert h["mean_gap_pct_at_bks_fleet"] is None
     assert h["mean_gap_pct_all_feasible"] == pytest.approx(0.5155, abs=1e-3)
+
+
+def test_routing_fuzz_cli_records_a_verdict_per_seed(tmp_path: Path) -> None:
+    pytest.importorskip("routing.solve")
+    out, failures = tmp_path / "f.json", tmp_path / "failing"
+    result = runner.invoke(app, ["bench", "routing-fuzz", "--seeds", "9-11", "--time-limit", "0.5", "--out", str(out),
+                                 "--save-failures", str(failures)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text())["results"]
+    assert [r["seed"] for r in rows] == [9, 10]
+    assert all(r["verdict"] in {"ok", "violation", "crash"} for r in rows)
+    failing = {f"fuzz-{r['seed']}.json" for r in rows if r["verdict"] != "ok"}
+    saved = {p.name for p in failures.glob("*.json")} if failures.exists() else set()
+    assert saved == failing
+    bad = runner.invoke(app, ["bench", "routing-fuzz", "--seeds", "5"])
+    assert bad.exit_code == 2 and "START-END" in bad.output
