@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 
 from routing.evaluate import Geometry, charge_power_kw
 from routing.problem import ChargingStation, Job, Objective, RechargePolicy, VehicleType
@@ -317,8 +318,15 @@ METAHEURISTIC = {
 
 
 def search_parameters(time_limit_s: float, first: str = "parallel_cheapest_insertion",
-                      meta: str = "gls") -> pywrapcp.RoutingSearchParameters:
+                      meta: str = "gls", insertion_moves: bool = False) -> pywrapcp.RoutingSearchParameters:
+    """GLS from ``first``; ``insertion_moves`` adds the operators that put dropped jobs back while moving
+    others (used when the fleet is cut by one vehicle and its jobs must find room elsewhere)."""
     params = pywrapcp.DefaultRoutingSearchParameters()
+    if insertion_moves:
+        ops = params.local_search_operators
+        for name in ("use_relocate_and_make_active", "use_exchange_and_make_active", "use_extended_swap_active",
+                     "use_inactive_lns", "use_node_pair_swap_active"):
+            setattr(ops, name, optional_boolean_pb2.BOOL_TRUE)
     params.first_solution_strategy = FIRST_SOLUTION[first]
     params.local_search_metaheuristic = METAHEURISTIC[meta]
     ms = max(10, int(time_limit_s * 1000))

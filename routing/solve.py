@@ -182,10 +182,20 @@ class _Runner:
         return M.build_model(self.geo, self.nodeset, vehicles, objective=self.problem.objective,
                              fleet_cost=fleet_cost, allowed_types=self.diag.allowed_types)
 
-    def run(self, bm: M.BuiltModel, seconds: float, init: list[list[int]] | None) -> _Plan | None:
-        params = M.search_parameters(seconds, self.first, self.meta)
+    def run(self, bm: M.BuiltModel, seconds: float, init: list[list[int]] | None,
+            insertion_moves: bool = False, stop_when_all_served: bool = False) -> _Plan | None:
+        params = M.search_parameters(seconds, self.first, self.meta, insertion_moves)
         routing = bm.routing
         sol = None
+        if stop_when_all_served:
+            mandatory = [bm.manager.NodeToIndex(i) for i, nd in enumerate(bm.nodeset.nodes)
+                         if nd.job is not None and nd.job.drop_penalty is None]
+
+            def _stop() -> None:
+                if all(routing.ActiveVar(i).Value() for i in mandatory):
+                    routing.solver().FinishCurrentSearch()
+
+            routing.AddAtSolutionCallback(_stop)
         if init is not None:
             routing.CloseModelWithParameters(params)
             init_idx = [[bm.manager.NodeToIndex(i) for i in seq] for seq in init]
@@ -263,13 +273,13 @@ class _Runner:
         fleet_deadline = t_end - 0.4 * budget
         while len(best.vehicles) > 1 and self.served_all(best):
             left = fleet_deadline - _time.monotonic()
-            if left < 0.05 * budget:
+            if left < 0.02 * budget:
                 break
             drop = min(range(len(best.seqs)), key=lambda v: (self._jobs_in(best.seqs[v]), v))
             vehicles = [vh for v, vh in enumerate(best.vehicles) if v != drop]
             init = [s for v, s in enumerate(best.seqs) if v != drop]
             bm = self.build(vehicles, fc)
-            trial = self.run(bm, min(left, 0.15 * budget), init)
+            trial = self.run(bm, left, init, insertion_moves=False, stop_when_all_served=True)
             if trial is None or not self.served_all(trial):
                 self.phases.append(f"fleet {len(vehicles)} failed")
                 break
