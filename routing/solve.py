@@ -183,7 +183,8 @@ class _Runner:
                              fleet_cost=fleet_cost, allowed_types=self.diag.allowed_types)
 
     def run(self, bm: M.BuiltModel, seconds: float, init: list[list[int]] | None,
-            insertion_moves: bool = False, stop_when_all_served: bool = False) -> _Plan | None:
+            insertion_moves: bool = False, stop_when_all_served: bool = False,
+            compare_first: bool = False) -> _Plan | None:
         params = M.search_parameters(seconds, self.first, self.meta, insertion_moves)
         routing = bm.routing
         sol = None
@@ -200,6 +201,14 @@ class _Runner:
             routing.CloseModelWithParameters(params)
             init_idx = [[bm.manager.NodeToIndex(i) for i in seq] for seq in init]
             assignment = routing.ReadAssignmentFromRoutes(init_idx, True)
+            if assignment is not None and compare_first:
+                # Keep OR-Tools' own first solution instead when it leaves fewer jobs out.
+                first_only = M.search_parameters(seconds, self.first, self.meta)
+                first_only.solution_limit = 1
+                own = routing.SolveWithParameters(first_only)
+                if own is not None and self._dropped(bm, own) < self._dropped(bm, assignment):
+                    assignment = own
+                    self.phases.append("or-tools first solution kept")
             if assignment is not None:
                 sol = routing.SolveFromAssignmentWithParameters(assignment, params)
         if sol is None:
@@ -210,6 +219,12 @@ class _Runner:
         seqs, starts = M.routes_of(bm, sol)
         charges = [M.station_charges(bm, sol, v) for v in range(len(bm.vehicles))]
         return _Plan(list(bm.vehicles), seqs, starts, charges)
+
+    @staticmethod
+    def _dropped(bm: M.BuiltModel, assignment) -> int:
+        routing, manager = bm.routing, bm.manager
+        return sum(1 for i, nd in enumerate(bm.nodeset.nodes) if nd.kind == "job"
+                   and assignment.Value(routing.NextVar(manager.NodeToIndex(i))) == manager.NodeToIndex(i))
 
     def served_all(self, plan: _Plan) -> bool:
         served = {self.nodeset.nodes[i].job.id for s in plan.seqs for i in s if self.nodeset.nodes[i].job}
@@ -258,14 +273,14 @@ class _Runner:
             bm = self.build(all_vehicles, 0)
             init = self.init_seqs(all_vehicles)
             self.phases.append(f"search {self.first}+{self.meta}")
-            return self.run(bm, max(0.05, t_end - _time.monotonic()), init)
+            return self.run(bm, max(0.05, t_end - _time.monotonic()), init, compare_first=True)
         return self.solve_hierarchical(all_vehicles, t_end, time_limit_s)
 
     def solve_hierarchical(self, all_vehicles, t_end: float, budget: float) -> _Plan | None:
         fc = self.fleet_cost()
         bm = self.build(all_vehicles, fc)
         init = self.init_seqs(all_vehicles)
-        plan = self.run(bm, max(0.05, 0.25 * budget), init)
+        plan = self.run(bm, max(0.05, 0.25 * budget), init, compare_first=True)
         self.phases.append(f"fleet start {self.first}+{self.meta}")
         if plan is None:
             return None
@@ -374,7 +389,8 @@ def _solve_one(problem: RoutingProblem, time_limit_s: float, seed: int, variant:
                station_copies: int | None) -> RoutingSolution:
     t0 = _time.monotonic()
     runner = _Runner(problem, seed, variant, station_copies)
-    left = max(0.05, time_limit_s - (_time.monotonic() - t0))
+    margin = 0.1 + 0.005 * time_limit_s  # building the reported routes after the search
+    left = max(0.05, time_limit_s - margin - (_time.monotonic() - t0))
     plan = runner.solve(left)
     return runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
 
