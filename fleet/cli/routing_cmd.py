@@ -58,6 +58,11 @@ def _fmt(x: float | None, digits: int = 2) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
+def _secs(e) -> str:  # noqa: ANN001
+    cpu = e.extra.get("cpu_seconds")
+    return f"{e.seconds:.1f}" if cpu is None else f"{e.seconds:.1f}/{cpu:.1f}"
+
+
 def _gap(x: float | None) -> str:
     return "-" if x is None else f"{round(x, 2) + 0.0:+.2f}"
 
@@ -255,7 +260,7 @@ def _markdown_table(report, ours_entries, peer_entries, meta) -> str:  # noqa: A
     groups = [(n, {e.instance: e for e in es}) for n, es in (("evfleet", ours_entries), ("pyvrp", peer_entries)) if es]
     head = ["instance", "BKS veh", "BKS dist"]
     for name, _ in groups:
-        head += [f"{name} veh", f"{name} dist", f"{name} gap %", f"{name} s", f"{name} check"]
+        head += [f"{name} veh", f"{name} dist", f"{name} gap %", f"{name} s wall/cpu", f"{name} check"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in report.rows:
         first = next((g[row.instance] for _, g in groups if row.instance in g), None)
@@ -267,7 +272,7 @@ def _markdown_table(report, ours_entries, peer_entries, meta) -> str:  # noqa: A
             if e is None:
                 cells += ["-"] * 5
                 continue
-            cells += [str(e.vehicles), _fmt(e.distance), _gap(e.extra.get("gap_pct")), f"{e.seconds:.1f}",
+            cells += [str(e.vehicles), _fmt(e.distance), _gap(e.extra.get("gap_pct")), _secs(e),
                       "ok" if e.feasible else f"FAIL ({len(e.violations)})"]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
@@ -291,7 +296,7 @@ def _bench_table(report, ours_entries, peer_entries) -> Table:  # noqa: ANN001
     if peer_entries:
         groups.append(("pyvrp", {e.instance: e for e in peer_entries}))
     for name, _ in groups:
-        for col in ("veh", "dist", "gap %", "s", "check"):
+        for col in ("veh", "dist", "gap %", "s wall/cpu", "check"):
             table.add_column(f"{name}\n{col}", justify="right")
     for row in report.rows:
         ref_dist = None
@@ -310,7 +315,7 @@ def _bench_table(report, ours_entries, peer_entries) -> Table:  # noqa: ANN001
             if ref_veh is not None and e.vehicles > ref_veh:
                 veh = f"[yellow]{veh}[/yellow]"
             check = "[green]ok[/green]" if e.feasible else f"[red]FAIL ({len(e.violations)})[/red]"
-            cells += [veh, _fmt(e.distance), _gap(e.extra.get("gap_pct")), f"{e.seconds:.1f}", check]
+            cells += [veh, _fmt(e.distance), _gap(e.extra.get("gap_pct")), _secs(e), check]
         table.add_row(*cells)
     return table
 
