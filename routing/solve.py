@@ -277,29 +277,42 @@ class _Runner:
         return self.solve_hierarchical(all_vehicles, t_end, time_limit_s)
 
     def solve_hierarchical(self, all_vehicles, t_end: float, budget: float) -> _Plan | None:
+        """Fewest vehicles first (outer loop over K), then distance at the best K."""
         fc = self.fleet_cost()
         bm = self.build(all_vehicles, fc)
         init = self.init_seqs(all_vehicles)
-        plan = self.run(bm, max(0.05, 0.25 * budget), init, compare_first=True)
+        plan = self.run(bm, max(0.05, 0.15 * budget), init, compare_first=True)
         self.phases.append(f"fleet start {self.first}+{self.meta}")
         if plan is None:
             return None
         best = self._compact(plan)
-        fleet_deadline = t_end - 0.4 * budget
+        fleet_deadline = t_end - 0.35 * budget
+        # Ways to look for a plan with one vehicle less: from the best plan minus its smallest route, or from
+        # scratch with a fixed fleet and another first-solution heuristic (which often fits tight windows
+        # into fewer routes than a repair of the larger plan does).
+        methods = [("scratch", "local_cheapest_insertion"), ("repair", self.first), ("scratch", "savings"),
+                   ("scratch", "parallel_cheapest_insertion")]
+        attempt = 0
         while len(best.vehicles) > 1 and self.served_all(best):
             left = fleet_deadline - _time.monotonic()
             if left < 0.02 * budget:
                 break
+            how, first = methods[attempt % len(methods)]
             drop = min(range(len(best.seqs)), key=lambda v: (self._jobs_in(best.seqs[v]), v))
             vehicles = [vh for v, vh in enumerate(best.vehicles) if v != drop]
-            init = [s for v, s in enumerate(best.seqs) if v != drop]
+            start = [s for v, s in enumerate(best.seqs) if v != drop] if how == "repair" else None
             bm = self.build(vehicles, fc)
-            trial = self.run(bm, left, init, insertion_moves=False, stop_when_all_served=True)
-            if trial is None or not self.served_all(trial):
-                self.phases.append(f"fleet {len(vehicles)} failed")
-                break
-            self.phases.append(f"fleet {len(vehicles)} ok")
-            best = self._compact(trial)
+            saved = self.first
+            self.first = first
+            trial = self.run(bm, min(left, 0.12 * budget), start, stop_when_all_served=True)
+            self.first = saved
+            if trial is not None and self.served_all(trial):
+                self.phases.append(f"fleet {len(vehicles)} ok ({how} {first})")
+                best = self._compact(trial)
+                attempt = 0
+            else:
+                self.phases.append(f"fleet {len(vehicles)} failed ({how} {first})")
+                attempt += 1
         bm = self.build(best.vehicles, 0)
         final = self.run(bm, max(0.05, t_end - _time.monotonic()), best.seqs)
         self.phases.append(f"distance at {len(best.vehicles)}")
