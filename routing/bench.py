@@ -307,6 +307,16 @@ class BenchReport:
         return out
 
 
+def _guarded(ref: InstanceRef, solver: str, run: Callable[[], BenchResult]) -> BenchResult:
+    """A solver crash on one instance is recorded as an infeasible result; the run goes on."""
+    t0 = time.perf_counter()
+    try:
+        return run()
+    except Exception as exc:  # noqa: BLE001 - any crash is a finding to report, not a reason to stop
+        return BenchResult(ref.name, [], math.inf, 0, time.perf_counter() - t0, False, solver,
+                           [f"crash: {type(exc).__name__}: {exc}"])
+
+
 def _r3(x: float) -> float:
     return round(x, 3) + 0.0  # + 0.0 turns -0.0 into 0.0
 
@@ -338,11 +348,11 @@ def run_bench(
         if solver is not None:
             if progress:
                 progress(f"{ref.name}: evfleet, {config.time_limit_s:g} s")
-            ours = run_ours(ref, config, solver)
+            ours = _guarded(ref, "evfleet", lambda: run_ours(ref, config, solver))
         if config.peer == "pyvrp":
             if progress:
                 progress(f"{ref.name}: pyvrp, {config.time_limit_s:g} s")
-            peer = run_pyvrp(ref, config)
+            peer = _guarded(ref, "pyvrp", lambda: run_pyvrp(ref, config))
         report.rows.append(BenchRow(ref.name, ref.size, bks.get(ref.name), ours, peer))
         if on_row is not None:
             on_row(report)

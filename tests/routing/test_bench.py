@@ -14,6 +14,7 @@ from routing.bench import (
     gap_pct,
     locate_bench_dir,
     reference_distance,
+    result_entries,
     run_bench,
     run_pyvrp,
     select_instances,
@@ -218,3 +219,15 @@ def test_routing_fuzz_cli_records_a_verdict_per_seed(tmp_path: Path) -> None:
     assert saved == failing
     bad = runner.invoke(app, ["bench", "routing-fuzz", "--seeds", "5"])
     assert bad.exit_code == 2 and "START-END" in bad.output
+
+
+def test_a_solver_crash_is_recorded_not_fatal() -> None:
+    def broken(problem, **kw):  # noqa: ANN001, ANN003, ANN202
+        raise RuntimeError("boom")
+
+    refs = select_instances(bench_dir(), "evrptw", ["c101C5", "c103C5"])
+    report = run_bench(bench_dir(), BenchConfig("evrptw", 1.0), refs, solve=broken)
+    assert [r.ours.feasible for r in report.rows] == [False, False]
+    assert report.rows[0].ours.violations == ["crash: RuntimeError: boom"]
+    assert report.summary("ours")["feasible"] == 0
+    assert result_entries(report, "ours")[0].to_dict()["distance"] is None  # valid JSON, no Infinity
