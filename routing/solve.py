@@ -226,6 +226,10 @@ class _Runner:
         return sum(1 for i, nd in enumerate(bm.nodeset.nodes) if nd.kind == "job"
                    and assignment.Value(routing.NextVar(manager.NodeToIndex(i))) == manager.NodeToIndex(i))
 
+    def _missing(self, plan: _Plan) -> int:
+        served = {self.nodeset.nodes[i].job.id for s in plan.seqs for i in s if self.nodeset.nodes[i].job}
+        return sum(1 for j in self.jobs if j.drop_penalty is None and j.id not in served)
+
     def served_all(self, plan: _Plan) -> bool:
         served = {self.nodeset.nodes[i].job.id for s in plan.seqs for i in s if self.nodeset.nodes[i].job}
         return all(j.id in served for j in self.jobs if j.drop_penalty is None)
@@ -279,13 +283,26 @@ class _Runner:
     def solve_hierarchical(self, all_vehicles, t_end: float, budget: float) -> _Plan | None:
         """Fewest vehicles first (outer loop over K), then distance at the best K."""
         fc = self.fleet_cost()
-        bm = self.build(all_vehicles, fc)
         init = self.init_seqs(all_vehicles)
-        plan = self.run(bm, max(0.05, 0.15 * budget), init, compare_first=True)
-        self.phases.append(f"fleet start {self.first}+{self.meta}")
-        if plan is None:
+        # Two starts (this variant's first-solution heuristic, then local cheapest insertion); the better
+        # one (fewer dropped jobs, fewer vehicles, then cost) seeds the fleet loop and the distance phase.
+        firsts = [self.first] + (["local_cheapest_insertion"] if self.first != "local_cheapest_insertion" else [])
+        best: _Plan | None = None
+        best_key: tuple | None = None
+        saved = self.first
+        for first in firsts:
+            self.first = first
+            bm = self.build(all_vehicles, fc)
+            plan = self.run(bm, max(0.05, 0.15 * budget / len(firsts)), init, compare_first=True)
+            if plan is None:
+                continue
+            key = (self._missing(plan), sum(1 for s in plan.seqs if s), self.objective_value or 0.0)
+            self.phases.append(f"fleet start {first}+{self.meta}: {key[1]} vehicles")
+            if best_key is None or key < best_key:
+                best, best_key = self._compact(plan), key
+        self.first = saved
+        if best is None:
             return None
-        best = self._compact(plan)
         fleet_deadline = t_end - 0.35 * budget
         # Ways to look for a plan with one vehicle less: from the best plan minus its smallest route, or from
         # scratch with a fixed fleet and another first-solution heuristic (which often fits tight windows
@@ -297,7 +314,9 @@ class _Runner:
             left = fleet_deadline - _time.monotonic()
             if left < 0.02 * budget:
                 break
-            how, first = methods[attempt % len(methods)]
+            if attempt >= len(methods):
+                break  # every method failed at this K: leave the time to the distance phase
+            how, first = methods[attempt]
             drop = min(range(len(best.seqs)), key=lambda v: (self._jobs_in(best.seqs[v]), v))
             vehicles = [vh for v, vh in enumerate(best.vehicles) if v != drop]
             start = [s for v, s in enumerate(best.seqs) if v != drop] if how == "repair" else None
