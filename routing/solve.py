@@ -284,16 +284,15 @@ class _Runner:
         """Fewest vehicles first (outer loop over K), then distance at the best K."""
         fc = self.fleet_cost()
         init = self.init_seqs(all_vehicles)
-        # Two starts (this variant's first-solution heuristic, then local cheapest insertion); the better
-        # one (fewer dropped jobs, fewer vehicles, then cost) seeds the fleet loop and the distance phase.
-        firsts = [self.first] + (["local_cheapest_insertion"] if self.first != "local_cheapest_insertion" else [])
+        # A start with a large per-vehicle cost seeds the fleet loop.
+        firsts = [self.first]
         best: _Plan | None = None
         best_key: tuple | None = None
         saved = self.first
         for first in firsts:
             self.first = first
             bm = self.build(all_vehicles, fc)
-            plan = self.run(bm, max(0.05, 0.15 * budget / len(firsts)), init, compare_first=True)
+            plan = self.run(bm, max(0.05, 0.2 * budget / len(firsts)), init, compare_first=True)
             if plan is None:
                 continue
             key = (self._missing(plan), sum(1 for s in plan.seqs if s), self.objective_value or 0.0)
@@ -303,38 +302,60 @@ class _Runner:
         self.first = saved
         if best is None:
             return None
-        fleet_deadline = t_end - 0.35 * budget
+        fleet_deadline = t_end - 0.25 * budget
         # Ways to look for a plan with one vehicle less: from the best plan minus its smallest route, or from
         # scratch with a fixed fleet and another first-solution heuristic (which often fits tight windows
         # into fewer routes than a repair of the larger plan does).
-        methods = [("scratch", "local_cheapest_insertion"), ("repair", self.first), ("scratch", "savings"),
+        methods = [("repair", self.first), ("scratch", "local_cheapest_insertion"), ("scratch", "savings"),
                    ("scratch", "parallel_cheapest_insertion")]
         attempt = 0
+        min_missing = len(self.jobs)
+        improved = False
         while len(best.vehicles) > 1 and self.served_all(best):
             left = fleet_deadline - _time.monotonic()
             if left < 0.02 * budget:
                 break
-            if attempt >= len(methods):
-                break  # every method failed at this K: leave the time to the distance phase
-            how, first = methods[attempt]
+            if attempt >= 2 * len(methods) or (attempt == len(methods) and min_missing > 2):
+                break  # K-1 looks out of reach: leave the time to the distance phase
+            how, first = methods[attempt % len(methods)]
+            slice_s = (0.3 if how == "repair" else 0.06) * budget * (1 + attempt // len(methods))
             drop = min(range(len(best.seqs)), key=lambda v: (self._jobs_in(best.seqs[v]), v))
             vehicles = [vh for v, vh in enumerate(best.vehicles) if v != drop]
             start = [s for v, s in enumerate(best.seqs) if v != drop] if how == "repair" else None
             bm = self.build(vehicles, fc)
             saved = self.first
             self.first = first
-            trial = self.run(bm, min(left, 0.12 * budget), start, stop_when_all_served=True)
+            trial = self.run(bm, min(left, slice_s), start, stop_when_all_served=True)
             self.first = saved
             if trial is not None and self.served_all(trial):
                 self.phases.append(f"fleet {len(vehicles)} ok ({how} {first})")
                 best = self._compact(trial)
                 attempt = 0
+                min_missing = len(self.jobs)
+                improved = True
             else:
+                if trial is not None:
+                    min_missing = min(min_missing, self._missing(trial))
                 self.phases.append(f"fleet {len(vehicles)} failed ({how} {first})")
                 attempt += 1
         bm = self.build(best.vehicles, 0)
-        final = self.run(bm, max(0.05, t_end - _time.monotonic()), best.seqs)
+        left = max(0.05, t_end - _time.monotonic())
+        alt = None
+        if not improved and self.initial_visits is None:
+            # The start plan was never bettered: also try a fresh start at this fleet size, keep the better.
+            saved = self.first
+            self.first = "local_cheapest_insertion"
+            alt = self.run(self.build(best.vehicles, 0), 0.5 * left, None)
+            alt_obj = self.objective_value
+            self.first = saved
+            left = max(0.05, t_end - _time.monotonic())
+        final = self.run(bm, left, best.seqs)
         self.phases.append(f"distance at {len(best.vehicles)}")
+        if alt is not None and self._missing(alt) == 0 and (
+                final is None or self._missing(final) > 0 or (alt_obj or 0) < (self.objective_value or 0)):
+            self.objective_value = alt_obj
+            self.phases.append("fresh start kept")
+            return alt
         if final is None:
             return best
         return final
