@@ -171,3 +171,29 @@ def test_bad_arguments_are_named():
         solve(_grid_problem(), time_limit_s=0)
     with pytest.raises(ValueError, match="workers"):
         solve(_grid_problem(), time_limit_s=1, workers=0)
+
+
+def test_second_time_window_and_cheap_optional_job():
+    locs = (Location("D", x=0, y=0), Location("A", x=30, y=0), Location("B", x=0, y=-40))
+    jobs = (
+        # 30 min away: the first window has closed on arrival, the second one is used.
+        Job("two_windows", "A", time_windows=(TimeWindow(0, 10), TimeWindow(100, 120))),
+        # Optional and worth less than the 80 km detour it costs.
+        Job("optional", "B", drop_penalty=1.0),
+    )
+    p = RoutingProblem(locations=locs, jobs=jobs, vehicle_types=(_diesel(count=2),), objective=Objective.DISTANCE)
+    sol = _checked(p)
+    (route,) = sol.routes
+    assert route.stops[0].service_start == pytest.approx(100.0)
+    assert [(u.job_id, u.reason) for u in sol.unserved] == [("optional", UnservedReason.DROPPED)]
+    assert sol.stats.status == "feasible"
+
+
+def test_max_duration_splits_routes():
+    locs = (Location("D", x=0, y=0), Location("A", x=20, y=0), Location("B", x=-20, y=0))
+    jobs = (Job("a", "A", service_minutes=30), Job("b", "B", service_minutes=30))
+    # One route would take 2 x 40 min driving + 60 min service = 140 min > 100 min.
+    p = RoutingProblem(locations=locs, jobs=jobs, vehicle_types=(_diesel(count=2, max_duration_minutes=100.0),))
+    sol = _checked(p)
+    assert sol.vehicles_used == 2
+    assert all(r.duration_minutes <= 100.0 + 1e-6 for r in sol.routes)
