@@ -198,3 +198,58 @@ def job_order(geo: Geometry, jobs: list[Job]) -> list[Job]:
         return (end, -float(geo.dist[depot, geo.loc(j.location)]))
 
     return sorted(jobs, key=key)
+
+
+def eliminate_routes(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list[Visit]],
+                     deadline: float) -> list[list[Visit]]:
+    """Empty whole routes, smallest first, by inserting their jobs (with stations) into the other routes.
+
+    A route is emptied only if every one of its jobs finds a feasible place; otherwise it is kept as it was.
+    Stops at ``deadline`` (``time.monotonic()``).
+    """
+    import time
+
+    routes = [list(r) for r in routes]
+    tried: set[int] = set()
+    while time.monotonic() < deadline:
+        used = [v for v, r in enumerate(routes) if any(isinstance(x, Job) for x in r) and v not in tried]
+        if len(used) <= 1:
+            break
+        v0 = min(used, key=lambda v: sum(1 for x in routes[v] if isinstance(x, Job)))
+        tried.add(v0)
+        trial = [list(r) for r in routes]
+        jobs = [x for x in trial[v0] if isinstance(x, Job)]
+        trial[v0] = []
+        ok = True
+        for job in jobs:
+            if not _insert_one(builder, vehicles, trial, job, exclude=v0):
+                ok = False
+                break
+        if ok:
+            routes = trial
+            tried = set()
+    return routes
+
+
+def _insert_one(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list[Visit]], job: Job,
+                exclude: int) -> bool:
+    """Cheapest feasible insertion of ``job`` into a non-empty route other than ``exclude`` (in place)."""
+    d = builder.dist
+    jl = builder.loc[job.id]
+    ok_types = builder.allowed.get(job.id, set())
+    cands: list[tuple[float, int, int]] = []
+    for v, (_, vt) in enumerate(vehicles):
+        cur = routes[v]
+        if v == exclude or not cur or vt.id not in ok_types:
+            continue
+        path = [builder.geo.loc(vt.start_depot)] + [builder._l(x) for x in cur] + [builder.geo.loc(vt.end)]
+        for pos in range(len(cur) + 1):
+            a, b = path[pos], path[pos + 1]
+            cands.append((d[a][jl] + d[jl][b] - d[a][b], v, pos))
+    cands.sort()
+    for _, v, pos in cands[:60]:
+        seq = builder.repaired(vehicles[v][1], routes[v][:pos] + [job] + routes[v][pos:])
+        if seq is not None:
+            routes[v] = seq
+            return True
+    return False

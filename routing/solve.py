@@ -36,7 +36,7 @@ from routing.evaluate import (
     trim_charges,
     _pick_window,
 )
-from routing.construct import Builder, job_order
+from routing.construct import Builder, eliminate_routes, job_order
 from routing.problem import ChargingStation, Job, Objective, RechargePolicy, RoutingProblem, VehicleType
 from routing.solution import (
     Route,
@@ -148,7 +148,8 @@ def default_station_copies(problem: RoutingProblem, n_jobs: int) -> dict[str, in
 
 
 class _Runner:
-    def __init__(self, problem: RoutingProblem, seed: int, variant: int, station_copies: int | None):
+    def __init__(self, problem: RoutingProblem, seed: int, variant: int, station_copies: int | None,
+                 elimination_s: float = 1.0):
         self.problem = problem
         self.geo = Geometry.of(problem)
         self.diag = diagnose(self.geo)
@@ -165,6 +166,9 @@ class _Runner:
             builder = Builder(self.geo, self.diag.allowed_types)
             order = job_order(self.geo, jobs) if variant % 2 == 0 else jobs
             self.initial_visits = builder.insert_all(problem.vehicle_ids(), order)
+            if problem.objective is Objective.HIERARCHICAL:
+                self.initial_visits = eliminate_routes(builder, problem.vehicle_ids(), self.initial_visits,
+                                                       _time.monotonic() + elimination_s)
             uses: dict[tuple[str, str], int] = {}
             for (_, vt), seq in zip(problem.vehicle_ids(), self.initial_visits):
                 for v in seq:
@@ -308,6 +312,8 @@ class _Runner:
         # into fewer routes than a repair of the larger plan does).
         methods = [("repair", self.first), ("scratch", "local_cheapest_insertion"), ("scratch", "savings"),
                    ("scratch", "parallel_cheapest_insertion")]
+        if self.initial_visits is not None:
+            methods = methods[:1]  # OR-Tools' own first solutions cannot place the stations EVs need
         attempt = 0
         min_missing = len(self.jobs)
         improved = False
@@ -441,7 +447,7 @@ def _rank(problem: RoutingProblem, sol: RoutingSolution) -> tuple:
 def _solve_one(problem: RoutingProblem, time_limit_s: float, seed: int, variant: int, workers: int,
                station_copies: int | None) -> RoutingSolution:
     t0 = _time.monotonic()
-    runner = _Runner(problem, seed, variant, station_copies)
+    runner = _Runner(problem, seed, variant, station_copies, elimination_s=0.1 * time_limit_s)
     margin = 0.1 + 0.005 * time_limit_s  # building the reported routes after the search
     left = max(0.05, time_limit_s - margin - (_time.monotonic() - t0))
     plan = runner.solve(left)
