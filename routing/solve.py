@@ -296,7 +296,7 @@ class _Runner:
         for first in firsts:
             self.first = first
             bm = self.build(all_vehicles, fc)
-            plan = self.run(bm, max(0.05, 0.2 * budget / len(firsts)), init, compare_first=True)
+            plan = self.run(bm, max(0.05, 0.1 * budget / len(firsts)), init, compare_first=True)
             if plan is None:
                 continue
             key = (self._missing(plan), sum(1 for s in plan.seqs if s), self.objective_value or 0.0)
@@ -306,7 +306,7 @@ class _Runner:
         self.first = saved
         if best is None:
             return None
-        fleet_deadline = t_end - 0.25 * budget
+        fleet_deadline = t_end - 0.35 * budget
         # Ways to look for a plan with one vehicle less: from the best plan minus its smallest route, or from
         # scratch with a fixed fleet and another first-solution heuristic (which often fits tight windows
         # into fewer routes than a repair of the larger plan does).
