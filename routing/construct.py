@@ -189,13 +189,17 @@ class Builder:
         return routes
 
 
-def job_order(geo: Geometry, jobs: list[Job]) -> list[Job]:
-    """Earliest window first (routes grow in time order), farthest first among equals."""
+def job_order(geo: Geometry, jobs: list[Job], by: str = "start") -> list[Job]:
+    """Earliest window start (or end, ``by="end"``) first, so routes grow in time order; farthest first
+    among equals."""
     depot = geo.loc(geo.problem.vehicle_types[0].start_depot)
 
     def key(j: Job) -> tuple[float, float]:
-        end = min((w.start for w in j.time_windows), default=0.0)
-        return (end, -float(geo.dist[depot, geo.loc(j.location)]))
+        if by == "end":
+            t = max((w.end for w in j.time_windows), default=float("inf"))
+        else:
+            t = min((w.start for w in j.time_windows), default=0.0)
+        return (t, -float(geo.dist[depot, geo.loc(j.location)]))
 
     return sorted(jobs, key=key)
 

@@ -164,8 +164,18 @@ class _Runner:
         self.initial_visits: list[list[Visit]] | None = None
         if problem.stations and any(vt.is_electric for vt in problem.vehicle_types) and jobs:
             builder = Builder(self.geo, self.diag.allowed_types)
-            order = job_order(self.geo, jobs) if variant % 2 == 0 else jobs
-            self.initial_visits = builder.insert_all(problem.vehicle_ids(), order)
+            orders = [job_order(self.geo, jobs), job_order(self.geo, jobs, by="end"), jobs]
+            if variant % 2:
+                orders = orders[::-1]
+            best_key = None
+            for order in orders:  # keep the construction with most jobs placed, then fewest routes, then km
+                visits = builder.insert_all(problem.vehicle_ids(), order)
+                placed = sum(1 for r in visits for x in r if isinstance(x, Job))
+                km = sum(builder.km(vt, r) for (_, vt), r in zip(problem.vehicle_ids(), visits) if r)
+                key = (-placed, sum(1 for r in visits if r), km)
+                if best_key is None or key < best_key:
+                    best_key, self.initial_visits = key, visits
+            assert self.initial_visits is not None
             if problem.objective is Objective.HIERARCHICAL:
                 self.initial_visits = eliminate_routes(builder, problem.vehicle_ids(), self.initial_visits,
                                                        _time.monotonic() + elimination_s)
