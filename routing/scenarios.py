@@ -53,7 +53,8 @@ class CityFleet:
     diesel: int = 5
 
 
-def _fleet(fleet: CityFleet, depot: str, shift_start: float, shift_end: float) -> tuple[VehicleType, ...]:
+def _fleet(fleet: CityFleet, depot: str, shift_start: float, shift_end: float,
+           initial_soc: float = 1.0) -> tuple[VehicleType, ...]:
     speed = DEFAULT_URBAN_SPEED_KMH
     van = VehicleType(
         "ev-van", fleet.vans,
@@ -64,7 +65,7 @@ def _fleet(fleet: CityFleet, depot: str, shift_start: float, shift_end: float) -
             consumption_empty_kwh_per_km=0.15,  # vehicles.csv plan_bev_van_2_5_3t energy_per_100km_low
             consumption_full_kwh_per_km=0.20,  # vehicles.csv plan_bev_van_2_5_3t energy_per_100km_high
             reserve_soc=0.15,  # issue 3: never below 10-15 %
-            initial_soc=1.0,
+            initial_soc=initial_soc,
         ),
         fixed_cost=0.0, cost_per_km=1.0, shift_start=shift_start, shift_end=shift_end, speed_kmh=speed,
     )
@@ -77,7 +78,7 @@ def _fleet(fleet: CityFleet, depot: str, shift_start: float, shift_end: float) -
             consumption_empty_kwh_per_km=0.25,  # vehicles.csv plan_bev_truck_4_5t energy_per_100km_low
             consumption_full_kwh_per_km=0.35,  # vehicles.csv plan_bev_truck_4_5t energy_per_100km_high
             reserve_soc=0.15,
-            initial_soc=1.0,
+            initial_soc=initial_soc,
         ),
         fixed_cost=0.0, cost_per_km=1.2, shift_start=shift_start, shift_end=shift_end, speed_kmh=speed,
     )
@@ -97,6 +98,7 @@ def shenzhen_problem(
     fleet: CityFleet = CityFleet(),
     objective: Objective = Objective.HIERARCHICAL,
     spread_km: float = 3.0,
+    initial_soc: float = 1.0,
 ) -> RoutingProblem:
     """One depot-day: `stops` deliveries around Shenzhen's districts, mixed fleet, two public stations.
 
@@ -104,6 +106,7 @@ def shenzhen_problem(
     stops (ASSUMPTION: 300 stops ~ 150 kg / 10 min each, 1,000 stops ~ 45 kg / 5 min). Shift 08:00-18:00
     [min from midnight]; 40 % of stops have a 2-hour window, the rest any time in the shift. Partial
     recharging. Distances: great-circle x the default detour factor at the default urban speed.
+    `initial_soc` < 1 (e.g. 0.35, trucks not recharged overnight) makes routes need en-route charging.
     """
     if stops < 1:
         raise ValueError(f"stops must be >= 1, got {stops}")
@@ -134,12 +137,12 @@ def shenzhen_problem(
     return RoutingProblem(
         locations=tuple(locations),
         jobs=tuple(jobs),
-        vehicle_types=_fleet(fleet, DEPOT[0], shift_start, shift_end),
+        vehicle_types=_fleet(fleet, DEPOT[0], shift_start, shift_end, initial_soc),
         stations=tuple(ChargingStation(sid, sid, STATION_POWER_KW) for sid, _, _ in STATIONS),
         recharge_policy=RechargePolicy.PARTIAL,
         objective=objective,
         road_detour_factor=DEFAULT_DETOUR_FACTOR,
-        name=f"shenzhen-{stops}-seed{seed}",
+        name=f"shenzhen-{stops}-seed{seed}" + (f"-soc{initial_soc:g}" if initial_soc != 1.0 else ""),
     )
 
 

@@ -359,6 +359,8 @@ def bench_routing_city(
     seed: Annotated[int, typer.Option(help="Seed of the scenario and of the search.")] = 0,
     workers: Annotated[int, typer.Option(help="Processes for the solver's multi-start.")] = 1,
     out: Annotated[Optional[Path], typer.Option(help="Write results (and checker verdicts) as JSON here.")] = None,
+    initial_soc: Annotated[float, typer.Option(
+        help="Electric trucks' charge at departure (fraction; < 1 forces en-route charging).")] = 1.0,
 ) -> None:
     """Synthetic Shenzhen depot-day (mixed fleet, two public stations): solve, check, print a table."""
     from routing.check import check_solution
@@ -377,13 +379,16 @@ def bench_routing_city(
         from routing.solve import solve
     except ImportError as exc:  # pragma: no cover
         raise _fail(f"the routing solver is not available ({exc})") from None
-    table = Table(title=f"Shenzhen city benchmark (seed {seed})")
+    table = Table(title=f"Shenzhen city benchmark (seed {seed}, electric trucks leave at {initial_soc:.0%})")
     for col in ("stops", "limit s", "solve s", "vehicles", "served", "unserved", "km", "kWh", "charged kWh",
                 "station stops", "litres", "check"):
         table.add_column(col, justify="right")
     rows = []
     for n, limit in zip(sizes, limits):
-        problem = shenzhen_problem(n, seed=seed)
+        try:
+            problem = shenzhen_problem(n, seed=seed, initial_soc=initial_soc)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
         err.print(f"  {problem.name}: {problem.vehicle_count} vehicles, {limit:g} s")
         t0 = time.perf_counter()
         solution = solve(problem, time_limit_s=limit, seed=seed, workers=workers)
@@ -407,7 +412,8 @@ def bench_routing_city(
         })
     console.print(table)
     if out is not None:
-        out.write_text(json.dumps({"results": rows, "meta": {"seed": seed, "workers": workers}}, indent=1) + "\n")
+        out.write_text(json.dumps({"results": rows, "meta": {"seed": seed, "workers": workers,
+                                                             "initial_soc": initial_soc}}, indent=1) + "\n")
         console.print(f"results written to {out}")
 
 
