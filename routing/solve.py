@@ -306,7 +306,7 @@ class _Runner:
         for first in firsts:
             self.first = first
             bm = self.build(all_vehicles, fc)
-            plan = self.run(bm, max(0.05, 0.1 * budget / len(firsts)), init, compare_first=True)
+            plan = self.run(bm, max(0.05, 0.2 * budget / len(firsts)), init, compare_first=True)
             if plan is None:
                 continue
             key = (self._missing(plan), sum(1 for s in plan.seqs if s), self.objective_value or 0.0)
@@ -320,10 +320,10 @@ class _Runner:
         # Ways to look for a plan with one vehicle less: from the best plan minus its smallest route, or from
         # scratch with a fixed fleet and another first-solution heuristic (which often fits tight windows
         # into fewer routes than a repair of the larger plan does).
-        methods = [("repair", self.first), ("scratch", "local_cheapest_insertion"), ("scratch", "savings"),
+        methods = [("scratch", "local_cheapest_insertion"), ("repair", self.first), ("scratch", "savings"),
                    ("scratch", "parallel_cheapest_insertion")]
         if self.initial_visits is not None:
-            methods = methods[:1]  # OR-Tools' own first solutions cannot place the stations EVs need
+            methods = methods[1:2]  # OR-Tools' own first solutions cannot place the stations EVs need
         attempt = 0
         min_missing = len(self.jobs)
         improved = False
@@ -335,7 +335,9 @@ class _Runner:
                 break  # K-1 looks out of reach: leave the time to the distance phase
             how, first = methods[attempt % len(methods)]
             slice_s = (0.3 if how == "repair" else 0.06) * budget * (1 + attempt // len(methods))
-            drop = min(range(len(best.seqs)), key=lambda v: (self._jobs_in(best.seqs[v]), v))
+            # Remove the smallest route; in the second round the second smallest (another neighbourhood).
+            by_size = sorted(range(len(best.seqs)), key=lambda v: (self._jobs_in(best.seqs[v]), v))
+            drop = by_size[min(attempt // len(methods), len(by_size) - 1)]
             vehicles = [vh for v, vh in enumerate(best.vehicles) if v != drop]
             start = [s for v, s in enumerate(best.seqs) if v != drop] if how == "repair" else None
             bm = self.build(vehicles, fc)
