@@ -7,7 +7,6 @@ solver side and may be imported by the solver only.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -145,7 +145,6 @@ def build_model(
     keep: list = []
     locs = np.array([nd.loc for nd in nodes])
     dist_km = geo.dist[np.ix_(locs, locs)]
-    is_station = np.array([nd.kind == "station" for nd in nodes])
     depot_station = np.array([nd.kind == "station" and nd.at_depot for nd in nodes])
     end_nodes = set(ends)
 

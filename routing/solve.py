@@ -20,23 +20,23 @@ deterministic, so results differ between runs only through where the wall-clock 
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
 import random
 import time as _time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-import multiprocessing as mp
 
 from routing import model as M
+from routing.construct import Builder, eliminate_routes, job_order
 from routing.evaluate import (
     EPS,
     Geometry,
     Visit,
+    _pick_window,
     evaluate_route,
     reachable_with_stations,
     trim_charges,
-    _pick_window,
 )
-from routing.construct import Builder, eliminate_routes, job_order
 from routing.problem import ChargingStation, Job, Objective, RechargePolicy, RoutingProblem, VehicleType
 from routing.solution import (
     Route,
