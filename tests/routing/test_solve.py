@@ -160,6 +160,7 @@ def test_evrptw_c208c5_reaches_the_proven_optimum():
     assert sol.total_distance_km == pytest.approx(158.48, abs=0.01)  # BKS, needs two stations in a row
 
 
+@pytest.mark.slow
 def test_parallel_workers_keep_the_best():
     sol = _checked(_grid_problem(objective=Objective.DISTANCE), time_limit_s=3.0, workers=2)
     assert sol.stats.workers == 2
