@@ -38,6 +38,7 @@ class Builder:
         self.times = {k: v.tolist() for k, v in geo.time_by_type.items()}
         self.loc = {j.id: geo.loc(j.location) for j in self.p.jobs}
         self.sloc = {s.id: geo.loc(s.location) for s in self.p.stations}
+        self.total_demand = sum(j.demand_kg for j in self.p.jobs if j.id in allowed)
 
     def _l(self, v: Visit) -> int:
         return self.loc[v.id] if isinstance(v, Job) else self.sloc[v.id]
@@ -63,6 +64,12 @@ class Builder:
         if bat is not None:
             e0, slope = bat.consumption_empty_kwh_per_km, bat.full_rate - bat.consumption_empty_kwh_per_km
             pay = vt.payload_kg if vt.payload_kg > 0 else 1.0
+            if slope > 0:
+                # The OR-Tools model's arc-local load bound (routing.model docstring), so that every route
+                # built here is also feasible in the model and ReadAssignmentFromRoutes accepts it.
+                cap = min(vt.payload_kg, self.total_demand)
+                loads = [max(0.0, cap - (seq[k - 1].demand_kg if k > 0 and isinstance(seq[k - 1], Job) else 0.0))
+                         for k in range(len(seq))] + [0.0]
             arc_e = [d[a][b] * (e0 + slope * min(1.0, ld / pay)) for a, b, ld in zip(path, path[1:], loads)]
             soc = bat.initial_kwh
             reserve = bat.reserve_kwh
