@@ -121,6 +121,15 @@ def reference_distance(bks: BestKnown | None, objective: Objective) -> float | N
     return bks.distance
 
 
+def reference_vehicles(bks: BestKnown | None, objective: Objective) -> int | None:
+    """Vehicles of the BKS the gap is measured against (the distance-only BKS may use more)."""
+    if bks is None:
+        return None
+    if objective is Objective.DISTANCE and bks.distance_only_vehicles is not None:
+        return bks.distance_only_vehicles
+    return bks.vehicles
+
+
 def gap_pct(distance: float, reference: float | None) -> float | None:
     """Signed gap [%]: (ours - BKS) / BKS x 100; negative = better than the BKS."""
     if reference is None or reference <= 0 or not math.isfinite(distance):
@@ -162,9 +171,9 @@ def run_ours(ref: InstanceRef, config: BenchConfig, solve: SolveFn | None = None
     """Solve one instance with our solver and check the answer both ways."""
     solve = solve or _load_solver()
     problem, inst = problem_for(ref, config.suite, config.objective)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     solution = solve(problem, time_limit_s=config.time_limit_s, seed=config.seed, workers=config.workers)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     report = check_solution(problem, solution)
     routes = benchmark_routes(solution, config.suite)
     route_check = _check_routes(config.suite, inst, routes, solution.total_distance_km, solution.vehicles_used)
@@ -176,7 +185,7 @@ def run_ours(ref: InstanceRef, config: BenchConfig, solve: SolveFn | None = None
         instance=ref.name, routes=routes, distance=solution.total_distance_km, vehicles=solution.vehicles_used,
         seconds=seconds, feasible=not violations, solver="evfleet", violations=violations,
         extra={"status": solution.stats.status, "recomputed_distance": route_check.distance,
-               "unserved": len(solution.unserved)},
+               "unserved": len(solution.unserved), "cpu_seconds": round(cpu, 2)},
     )
 
 
@@ -225,7 +234,7 @@ def run_pyvrp(ref: InstanceRef, config: BenchConfig) -> BenchResult:
 
     inst = read_solomon(ref.path)
     data = pyvrp_model_data(inst)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     phases = []
     if config.objective is Objective.DISTANCE:
         res = solve(data, stop=MaxRuntime(config.time_limit_s), seed=config.seed, display=False)
@@ -236,7 +245,7 @@ def run_pyvrp(ref: InstanceRef, config: BenchConfig) -> BenchResult:
         data_k = data.replace(vehicle_types=[fleet])
         left = max(0.1, config.time_limit_s - (time.perf_counter() - t0))
         res = solve(data_k, stop=MaxRuntime(left), seed=config.seed, display=False)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     best = res.best
     # Activities carry client indices (0-based, depots excluded): customer number = index + 1.
     routes = [[a.idx + 1 for a in r if a.is_client()] for r in best.routes()]
@@ -247,7 +256,7 @@ def run_pyvrp(ref: InstanceRef, config: BenchConfig) -> BenchResult:
     return BenchResult(
         instance=ref.name, routes=routes, distance=check.distance, vehicles=check.vehicles, seconds=seconds,
         feasible=not violations, solver="pyvrp", violations=violations,
-        extra={"phases": phases, "iterations": res.num_iterations},
+        extra={"phases": phases, "iterations": res.num_iterations, "cpu_seconds": round(cpu, 2)},
     )
 
 
@@ -269,23 +278,26 @@ class BenchReport:
         rows = [r for r in self.rows if getattr(r, which) is not None]
         if not rows:
             return {}
+        obj = self.config.objective
         res = [getattr(r, which) for r in rows]
-        with_bks = [(r, getattr(r, which)) for r in rows if r.bks is not None]
-        at_fleet = [(r, x) for r, x in with_bks if x.feasible and x.vehicles == r.bks.vehicles]
-        gaps = [gap_pct(x.distance, reference_distance(r.bks, self.config.objective)) for r, x in at_fleet]
-        all_gaps = [gap_pct(x.distance, reference_distance(r.bks, self.config.objective))
-                    for r, x in with_bks if x.feasible]
-        optimal = [(r, x) for r, x in with_bks if r.bks.optimal]
+        # (row, result, BKS vehicles, BKS distance) for rows with a BKS
+        ref = [(r, getattr(r, which), reference_vehicles(r.bks, obj), reference_distance(r.bks, obj))
+               for r in rows if r.bks is not None]
+        feasible = [(r, x, v, d) for r, x, v, d in ref if x.feasible]
+        gaps = [gap_pct(x.distance, d) for r, x, v, d in feasible if x.vehicles == v]
+        gaps = [g for g in gaps if g is not None]
+        all_gaps = [g for g in (gap_pct(x.distance, d) for r, x, v, d in feasible) if g is not None]
         out: dict[str, Any] = {
             "instances": len(rows),
             "feasible": sum(x.feasible for x in res),
-            "vehicles_at_bks": sum(1 for r, x in with_bks if x.feasible and x.vehicles <= r.bks.vehicles),
-            "vehicles_within_bks_plus_1": sum(1 for r, x in with_bks if x.feasible and x.vehicles <= r.bks.vehicles + 1),
-            "mean_gap_pct_at_bks_fleet": _r3(mean(g for g in gaps if g is not None)) if gaps else None,
-            "mean_gap_pct_all_feasible": _r3(mean(g for g in all_gaps if g is not None)) if all_gaps else None,
-            "max_gap_pct_at_bks_fleet": _r3(max(g for g in gaps if g is not None)) if gaps else None,
+            "vehicles_at_bks": sum(1 for r, x, v, d in feasible if x.vehicles <= v),
+            "vehicles_within_bks_plus_1": sum(1 for r, x, v, d in feasible if x.vehicles <= v + 1),
+            "mean_gap_pct_at_bks_fleet": _r3(mean(gaps)) if gaps else None,
+            "max_gap_pct_at_bks_fleet": _r3(max(gaps)) if gaps else None,
+            "mean_gap_pct_all_feasible": _r3(mean(all_gaps)) if all_gaps else None,
             "mean_seconds": round(mean(x.seconds for x in res), 2),
         }
+        optimal = [(r, x) for r, x, v, d in ref if r.bks.optimal]
         if optimal:
             out["proven_optimal"] = len(optimal)
             out["proven_optimal_matched"] = sum(
@@ -293,6 +305,16 @@ class BenchReport:
                 if x.feasible and x.vehicles == r.bks.vehicles and x.distance <= r.bks.distance + 0.005
             )
         return out
+
+
+def _guarded(ref: InstanceRef, solver: str, run: Callable[[], BenchResult]) -> BenchResult:
+    """A solver crash on one instance is recorded as an infeasible result; the run goes on."""
+    t0 = time.perf_counter()
+    try:
+        return run()
+    except Exception as exc:  # noqa: BLE001 - any crash is a finding to report, not a reason to stop
+        return BenchResult(ref.name, [], math.inf, 0, time.perf_counter() - t0, False, solver,
+                           [f"crash: {type(exc).__name__}: {exc}"])
 
 
 def _r3(x: float) -> float:
@@ -305,8 +327,12 @@ def run_bench(
     refs: Sequence[InstanceRef],
     progress: Callable[[str], None] | None = None,
     solve: SolveFn | None = None,
+    on_row: Callable[[BenchReport], None] | None = None,
 ) -> BenchReport:
-    """Run the configured solvers on every instance, one after the other (one process at a time)."""
+    """Run the configured solvers on every instance, one after the other (one process at a time).
+
+    `on_row` is called after each instance (the CLI rewrites the result file there, so a crash of a long
+    run loses at most the instance in progress)."""
     if config.peer not in (None, "pyvrp"):
         raise ValueError(f"unknown peer {config.peer!r}; only 'pyvrp' is supported")
     if config.peer and config.suite != "solomon":
@@ -322,12 +348,14 @@ def run_bench(
         if solver is not None:
             if progress:
                 progress(f"{ref.name}: evfleet, {config.time_limit_s:g} s")
-            ours = run_ours(ref, config, solver)
+            ours = _guarded(ref, "evfleet", lambda: run_ours(ref, config, solver))
         if config.peer == "pyvrp":
             if progress:
                 progress(f"{ref.name}: pyvrp, {config.time_limit_s:g} s")
-            peer = run_pyvrp(ref, config)
+            peer = _guarded(ref, "pyvrp", lambda: run_pyvrp(ref, config))
         report.rows.append(BenchRow(ref.name, ref.size, bks.get(ref.name), ours, peer))
+        if on_row is not None:
+            on_row(report)
     return report
 
 
@@ -342,7 +370,7 @@ def result_entries(report: BenchReport, which: str) -> list[BenchResult]:
         g = gap_pct(res.distance, ref) if res.feasible else None
         extra = dict(res.extra)
         extra.update({
-            "bks_vehicles": row.bks.vehicles if row.bks else None,
+            "bks_vehicles": reference_vehicles(row.bks, report.config.objective),
             "bks_distance": ref,
             "gap_pct": round(g, 4) if g is not None else None,
             "time_limit": report.config.time_limit_s,

@@ -7,7 +7,6 @@ solver side and may be imported by the solver only.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -280,11 +279,12 @@ def reachable_with_stations(geo: Geometry, vt: VehicleType, job: Job) -> bool:
         return False
     usable_full = bat.capacity_kwh - bat.reserve_kwh
     usable0 = bat.initial_kwh - bat.reserve_kwh
-    rate = bat.full_rate
+    rate = bat.rate(job.demand_kg, vt.payload_kg)  # out: the job's own load (a route of its own)
+    back_rate = bat.consumption_empty_kwh_per_km
     st_locs = [geo.loc(s.location) for s in p.stations]
     start, goal, end = geo.loc(vt.start_depot), geo.loc(job.location), geo.loc(vt.end)
     # Stations reachable from the start depot (BFS over legs within a full battery).
-    def closure(seed: list[int]) -> set[int]:
+    def closure(seed: list[int], rate: float) -> set[int]:
         seen = set(seed)
         frontier = list(seed)
         while frontier:
@@ -294,7 +294,7 @@ def reachable_with_stations(geo: Geometry, vt: VehicleType, job: Job) -> bool:
                     seen.add(b)
                     frontier.append(b)
         return seen
-    out = closure([b for b in range(len(st_locs)) if geo.dist[start, st_locs[b]] * rate <= usable0 + EPS])
+    out = closure([b for b in range(len(st_locs)) if geo.dist[start, st_locs[b]] * rate <= usable0 + EPS], rate)
     direct_out = geo.dist[start, goal] * rate <= usable0 + EPS
     reach_job_from = [b for b in out if geo.dist[st_locs[b], goal] * rate <= usable_full + EPS]
     if not direct_out and not reach_job_from:
@@ -307,6 +307,6 @@ def reachable_with_stations(geo: Geometry, vt: VehicleType, job: Job) -> bool:
     back_direct = geo.dist[goal, end] * bat.consumption_empty_kwh_per_km <= best_left + EPS
     if back_direct:
         return True
-    first = [b for b in range(len(st_locs)) if geo.dist[goal, st_locs[b]] * rate <= best_left + EPS]
-    home = closure(first)
-    return any(geo.dist[st_locs[b], end] * rate <= usable_full + EPS for b in home)
+    first = [b for b in range(len(st_locs)) if geo.dist[goal, st_locs[b]] * back_rate <= best_left + EPS]
+    home = closure(first, back_rate)
+    return any(geo.dist[st_locs[b], end] * back_rate <= usable_full + EPS for b in home)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 
 from routing.evaluate import Geometry, charge_power_kw
 from routing.problem import ChargingStation, Job, Objective, RechargePolicy, VehicleType
@@ -144,7 +145,6 @@ def build_model(
     keep: list = []
     locs = np.array([nd.loc for nd in nodes])
     dist_km = geo.dist[np.ix_(locs, locs)]
-    is_station = np.array([nd.kind == "station" for nd in nodes])
     depot_station = np.array([nd.kind == "station" and nd.at_depot for nd in nodes])
     end_nodes = set(ends)
 
@@ -194,8 +194,6 @@ def build_model(
         if objective is Objective.COST and vt.cost_per_hour > 0:
             time.SetSpanCostCoefficientForVehicle(
                 max(1, int(round(vt.cost_per_hour * COST_SCALE / (60 * TIME_SCALE)))), v)
-        routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(v)))
-        routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(v)))
     for i, nd in enumerate(nodes):
         if nd.job is None or not nd.job.time_windows:
             continue
@@ -319,8 +317,15 @@ METAHEURISTIC = {
 
 
 def search_parameters(time_limit_s: float, first: str = "parallel_cheapest_insertion",
-                      meta: str = "gls") -> pywrapcp.RoutingSearchParameters:
+                      meta: str = "gls", insertion_moves: bool = False) -> pywrapcp.RoutingSearchParameters:
+    """GLS from ``first``; ``insertion_moves`` adds the operators that put dropped jobs back while moving
+    others (used when the fleet is cut by one vehicle and its jobs must find room elsewhere)."""
     params = pywrapcp.DefaultRoutingSearchParameters()
+    if insertion_moves:
+        ops = params.local_search_operators
+        for name in ("use_relocate_and_make_active", "use_exchange_and_make_active", "use_extended_swap_active",
+                     "use_inactive_lns", "use_node_pair_swap_active"):
+            setattr(ops, name, optional_boolean_pb2.BOOL_TRUE)
     params.first_solution_strategy = FIRST_SOLUTION[first]
     params.local_search_metaheuristic = METAHEURISTIC[meta]
     ms = max(10, int(time_limit_s * 1000))

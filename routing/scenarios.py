@@ -53,7 +53,8 @@ class CityFleet:
     diesel: int = 5
 
 
-def _fleet(fleet: CityFleet, depot: str, shift_start: float, shift_end: float) -> tuple[VehicleType, ...]:
+def _fleet(fleet: CityFleet, depot: str, shift_start: float, shift_end: float,
+           initial_soc: float = 1.0) -> tuple[VehicleType, ...]:
     speed = DEFAULT_URBAN_SPEED_KMH
     van = VehicleType(
         "ev-van", fleet.vans,
@@ -64,7 +65,7 @@ def _fleet(fleet: CityFleet, depot: str, shift_start: float, shift_end: float) -
             consumption_empty_kwh_per_km=0.15,  # vehicles.csv plan_bev_van_2_5_3t energy_per_100km_low
             consumption_full_kwh_per_km=0.20,  # vehicles.csv plan_bev_van_2_5_3t energy_per_100km_high
             reserve_soc=0.15,  # issue 3: never below 10-15 %
-            initial_soc=1.0,
+            initial_soc=initial_soc,
         ),
         fixed_cost=0.0, cost_per_km=1.0, shift_start=shift_start, shift_end=shift_end, speed_kmh=speed,
     )
@@ -77,7 +78,7 @@ def _fleet(fleet: CityFleet, depot: str, shift_start: float, shift_end: float) -
             consumption_empty_kwh_per_km=0.25,  # vehicles.csv plan_bev_truck_4_5t energy_per_100km_low
             consumption_full_kwh_per_km=0.35,  # vehicles.csv plan_bev_truck_4_5t energy_per_100km_high
             reserve_soc=0.15,
-            initial_soc=1.0,
+            initial_soc=initial_soc,
         ),
         fixed_cost=0.0, cost_per_km=1.2, shift_start=shift_start, shift_end=shift_end, speed_kmh=speed,
     )
@@ -97,6 +98,7 @@ def shenzhen_problem(
     fleet: CityFleet = CityFleet(),
     objective: Objective = Objective.HIERARCHICAL,
     spread_km: float = 3.0,
+    initial_soc: float = 1.0,
 ) -> RoutingProblem:
     """One depot-day: `stops` deliveries around Shenzhen's districts, mixed fleet, two public stations.
 
@@ -104,6 +106,7 @@ def shenzhen_problem(
     stops (ASSUMPTION: 300 stops ~ 150 kg / 10 min each, 1,000 stops ~ 45 kg / 5 min). Shift 08:00-18:00
     [min from midnight]; 40 % of stops have a 2-hour window, the rest any time in the shift. Partial
     recharging. Distances: great-circle x the default detour factor at the default urban speed.
+    `initial_soc` < 1 (e.g. 0.35, trucks not recharged overnight) makes routes need en-route charging.
     """
     if stops < 1:
         raise ValueError(f"stops must be >= 1, got {stops}")
@@ -134,10 +137,60 @@ def shenzhen_problem(
     return RoutingProblem(
         locations=tuple(locations),
         jobs=tuple(jobs),
-        vehicle_types=_fleet(fleet, DEPOT[0], shift_start, shift_end),
+        vehicle_types=_fleet(fleet, DEPOT[0], shift_start, shift_end, initial_soc),
         stations=tuple(ChargingStation(sid, sid, STATION_POWER_KW) for sid, _, _ in STATIONS),
         recharge_policy=RechargePolicy.PARTIAL,
         objective=objective,
         road_detour_factor=DEFAULT_DETOUR_FACTOR,
-        name=f"shenzhen-{stops}-seed{seed}",
+        name=f"shenzhen-{stops}-seed{seed}" + (f"-soc{initial_soc:g}" if initial_soc != 1.0 else ""),
+    )
+
+
+def random_problem(seed: int) -> RoutingProblem:
+    """A small random problem that exercises every rule the checker knows (fuzzing the solver).
+
+    4-13 jobs on a plane or around Shenzhen; optional and multi-window jobs; 1-3 electric vehicles with
+    load-dependent consumption, reserve and charge limits, sometimes a diesel truck; two stations; partial or
+    full recharging; any objective. Many draws are tight on purpose, so unserved jobs are expected.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(4, 14))
+    geo = bool(rng.random() < 0.5)
+
+    def loc(lid: str) -> Location:
+        if geo:
+            return Location(lid, lat=22.5 + float(rng.random()) * 0.3, lon=113.8 + float(rng.random()) * 0.4)
+        return Location(lid, x=float(rng.random() * 40), y=float(rng.random() * 40))
+
+    locations = [loc("D"), loc("S1"), loc("S2")]
+    jobs = []
+    for k in range(n):
+        locations.append(loc(f"L{k}"))
+        windows: tuple[TimeWindow, ...] = ()
+        if rng.random() < 0.6:
+            a = float(rng.integers(0, 400))
+            windows = (TimeWindow(a, a + float(rng.integers(30, 200))),)
+            if rng.random() < 0.3:
+                windows += (TimeWindow(a + 300, a + 400),)
+        jobs.append(Job(f"j{k}", f"L{k}", float(rng.integers(10, 300)), windows, float(rng.integers(0, 20)),
+                        drop_penalty=None if rng.random() < 0.8 else 1000.0))
+    ev = VehicleType(
+        "ev", int(rng.integers(1, 4)), 800.0, "D",
+        battery=Battery(float(rng.choice([10.0, 20.0, 40.0])), 0.2, float(rng.choice([0.2, 0.3, 0.4])),
+                        reserve_soc=float(rng.choice([0.0, 0.1, 0.15])), initial_soc=float(rng.choice([1.0, 0.8])),
+                        max_charge_kw=float(rng.choice([30.0, 60.0, 150.0]))),
+        fixed_cost=100.0, cost_per_km=1.0, cost_per_hour=20.0, shift_start=0.0,
+        shift_end=float(rng.choice([600.0, 900.0])),
+        max_duration_minutes=None if rng.random() < 0.7 else 400.0, speed_kmh=float(rng.choice([25.0, 40.0, 60.0])),
+    )
+    vehicles = [ev]
+    if rng.random() < 0.5:
+        vehicles.append(VehicleType("dz", 1, 1000.0, "D", kind=VehicleKind.DIESEL, diesel_l_per_100km=12.0,
+                                    cost_per_km=1.5, shift_end=900.0, speed_kmh=30.0))
+    policy = RechargePolicy.PARTIAL if rng.random() < 0.7 else RechargePolicy.FULL
+    objective = (Objective.HIERARCHICAL, Objective.DISTANCE, Objective.COST)[int(rng.integers(0, 3))]
+    return RoutingProblem(
+        tuple(locations), tuple(jobs), tuple(vehicles),
+        stations=(ChargingStation("S1", "S1", 60.0), ChargingStation("S2", "S2", 120.0)),
+        recharge_policy=policy, objective=objective, road_detour_factor=1.3 if geo else 1.0, name=f"fuzz-{seed}",
     )

@@ -20,23 +20,24 @@ deterministic, so results differ between runs only through where the wall-clock 
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
 import random
 import time as _time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-import multiprocessing as mp
 
 from routing import model as M
+from routing.construct import Builder, eliminate_routes, job_order
 from routing.evaluate import (
     EPS,
     Geometry,
     Visit,
+    _pick_window,
     evaluate_route,
     reachable_with_stations,
     trim_charges,
-    _pick_window,
 )
-from routing.problem import Job, Objective, RechargePolicy, RoutingProblem, VehicleType
+from routing.problem import ChargingStation, Job, Objective, RechargePolicy, RoutingProblem, VehicleType
 from routing.solution import (
     Route,
     RoutingSolution,
@@ -147,7 +148,8 @@ def default_station_copies(problem: RoutingProblem, n_jobs: int) -> dict[str, in
 
 
 class _Runner:
-    def __init__(self, problem: RoutingProblem, seed: int, variant: int, station_copies: int | None):
+    def __init__(self, problem: RoutingProblem, seed: int, variant: int, station_copies: int | None,
+                 elimination_s: float = 1.0):
         self.problem = problem
         self.geo = Geometry.of(problem)
         self.diag = diagnose(self.geo)
@@ -159,6 +161,31 @@ class _Runner:
         copies = default_station_copies(problem, len(jobs))
         if station_copies is not None:
             copies = {k: station_copies for k in copies}
+        self.initial_visits: list[list[Visit]] | None = None
+        if problem.stations and any(vt.is_electric for vt in problem.vehicle_types) and jobs:
+            builder = Builder(self.geo, self.diag.allowed_types)
+            orders = [job_order(self.geo, jobs), job_order(self.geo, jobs, by="end"), jobs]
+            if variant % 2:
+                orders = orders[::-1]
+            best_key = None
+            for order in orders:  # keep the construction with most jobs placed, then fewest routes, then km
+                visits = builder.insert_all(problem.vehicle_ids(), order)
+                placed = sum(1 for r in visits for x in r if isinstance(x, Job))
+                km = sum(builder.km(vt, r) for (_, vt), r in zip(problem.vehicle_ids(), visits) if r)
+                key = (-placed, sum(1 for r in visits if r), km)
+                if best_key is None or key < best_key:
+                    best_key, self.initial_visits = key, visits
+            assert self.initial_visits is not None
+            if problem.objective is Objective.HIERARCHICAL:
+                self.initial_visits = eliminate_routes(builder, problem.vehicle_ids(), self.initial_visits,
+                                                       _time.monotonic() + elimination_s)
+            uses: dict[tuple[str, str], int] = {}
+            for (_, vt), seq in zip(problem.vehicle_ids(), self.initial_visits):
+                for v in seq:
+                    if isinstance(v, ChargingStation):
+                        uses[(v.id, vt.id)] = uses.get((v.id, vt.id), 0) + 1
+            for (_, tid), u in uses.items():
+                copies[tid] = max(copies.get(tid, 0), u + 1)
         self.nodeset = M.make_nodes(self.geo, jobs, copies)
         self.first, self.meta = VARIANTS[variant % len(VARIANTS)]
         self.phases: list[str] = []
@@ -169,13 +196,33 @@ class _Runner:
         return M.build_model(self.geo, self.nodeset, vehicles, objective=self.problem.objective,
                              fleet_cost=fleet_cost, allowed_types=self.diag.allowed_types)
 
-    def run(self, bm: M.BuiltModel, seconds: float, init: list[list[int]] | None) -> _Plan | None:
-        params = M.search_parameters(seconds, self.first, self.meta)
+    def run(self, bm: M.BuiltModel, seconds: float, init: list[list[int]] | None,
+            insertion_moves: bool = False, stop_when_all_served: bool = False,
+            compare_first: bool = False) -> _Plan | None:
+        params = M.search_parameters(seconds, self.first, self.meta, insertion_moves)
         routing = bm.routing
         sol = None
+        if stop_when_all_served:
+            mandatory = [bm.manager.NodeToIndex(i) for i, nd in enumerate(bm.nodeset.nodes)
+                         if nd.job is not None and nd.job.drop_penalty is None]
+
+            def _stop() -> None:
+                if all(routing.ActiveVar(i).Value() for i in mandatory):
+                    routing.solver().FinishCurrentSearch()
+
+            routing.AddAtSolutionCallback(_stop)
         if init is not None:
             routing.CloseModelWithParameters(params)
-            assignment = routing.ReadAssignmentFromRoutes(init, True)
+            init_idx = [[bm.manager.NodeToIndex(i) for i in seq] for seq in init]
+            assignment = routing.ReadAssignmentFromRoutes(init_idx, True)
+            if assignment is not None and compare_first:
+                # Keep OR-Tools' own first solution instead when it leaves fewer jobs out.
+                first_only = M.search_parameters(seconds, self.first, self.meta)
+                first_only.solution_limit = 1
+                own = routing.SolveWithParameters(first_only)
+                if own is not None and self._dropped(bm, own) < self._dropped(bm, assignment):
+                    assignment = own
+                    self.phases.append("or-tools first solution kept")
             if assignment is not None:
                 sol = routing.SolveFromAssignmentWithParameters(assignment, params)
         if sol is None:
@@ -186,6 +233,16 @@ class _Runner:
         seqs, starts = M.routes_of(bm, sol)
         charges = [M.station_charges(bm, sol, v) for v in range(len(bm.vehicles))]
         return _Plan(list(bm.vehicles), seqs, starts, charges)
+
+    @staticmethod
+    def _dropped(bm: M.BuiltModel, assignment) -> int:
+        routing, manager = bm.routing, bm.manager
+        return sum(1 for i, nd in enumerate(bm.nodeset.nodes) if nd.kind == "job"
+                   and assignment.Value(routing.NextVar(manager.NodeToIndex(i))) == manager.NodeToIndex(i))
+
+    def _missing(self, plan: _Plan) -> int:
+        served = {self.nodeset.nodes[i].job.id for s in plan.seqs for i in s if self.nodeset.nodes[i].job}
+        return sum(1 for j in self.jobs if j.drop_penalty is None and j.id not in served)
 
     def served_all(self, plan: _Plan) -> bool:
         served = {self.nodeset.nodes[i].job.id for s in plan.seqs for i in s if self.nodeset.nodes[i].job}
@@ -202,14 +259,27 @@ class _Runner:
         return int(max(1.0, tot * (len(self.jobs) + 1)) * scale)
 
     def init_seqs(self, vehicles: list[tuple[str, VehicleType]]) -> list[list[int]] | None:
-        """EV-aware construction for FULL/PARTIAL problems with stations (routing.construct), else None."""
-        if not self.problem.stations or not any(vt.is_electric for _, vt in vehicles):
+        """Node sequences of the EV-aware construction (``routing.construct``) for ``vehicles``, or None."""
+        if self.initial_visits is None:
             return None
-        try:
-            from routing.construct import construct
-        except ImportError:
-            return None
-        return construct(self, vehicles)
+        by_id = dict(zip((vid for vid, _ in self.problem.vehicle_ids()), self.initial_visits))
+        free: dict[tuple[str, str], list[int]] = {}
+        for i, nd in enumerate(self.nodeset.nodes):
+            if nd.kind == "station":
+                free.setdefault((nd.station.id, nd.vtype), []).append(i)  # type: ignore[union-attr]
+        out: list[list[int]] = []
+        for vid, vt in vehicles:
+            seq: list[int] = []
+            for v in by_id.get(vid, []):
+                if isinstance(v, Job):
+                    seq.append(self.nodeset.job_node[v.id])
+                else:
+                    pool = free.get((v.id, vt.id), [])
+                    if not pool:
+                        return None
+                    seq.append(pool.pop(0))
+            out.append(seq)
+        return out
 
     # ---- strategies ----
     def solve(self, time_limit_s: float) -> _Plan | None:
@@ -221,36 +291,89 @@ class _Runner:
             bm = self.build(all_vehicles, 0)
             init = self.init_seqs(all_vehicles)
             self.phases.append(f"search {self.first}+{self.meta}")
-            return self.run(bm, max(0.05, t_end - _time.monotonic()), init)
+            return self.run(bm, max(0.05, t_end - _time.monotonic()), init, compare_first=True)
         return self.solve_hierarchical(all_vehicles, t_end, time_limit_s)
 
     def solve_hierarchical(self, all_vehicles, t_end: float, budget: float) -> _Plan | None:
+        """Fewest vehicles first (outer loop over K), then distance at the best K."""
         fc = self.fleet_cost()
-        bm = self.build(all_vehicles, fc)
         init = self.init_seqs(all_vehicles)
-        plan = self.run(bm, max(0.05, 0.25 * budget), init)
-        self.phases.append(f"fleet start {self.first}+{self.meta}")
-        if plan is None:
+        # A start with a large per-vehicle cost seeds the fleet loop.
+        firsts = [self.first]
+        best: _Plan | None = None
+        best_key: tuple | None = None
+        saved = self.first
+        for first in firsts:
+            self.first = first
+            bm = self.build(all_vehicles, fc)
+            plan = self.run(bm, max(0.05, 0.2 * budget / len(firsts)), init, compare_first=True)
+            if plan is None:
+                continue
+            key = (self._missing(plan), sum(1 for s in plan.seqs if s), self.objective_value or 0.0)
+            self.phases.append(f"fleet start {first}+{self.meta}: {key[1]} vehicles")
+            if best_key is None or key < best_key:
+                best, best_key = self._compact(plan), key
+        self.first = saved
+        if best is None:
             return None
-        best = self._compact(plan)
-        fleet_deadline = t_end - 0.4 * budget
+        fleet_deadline = t_end - 0.35 * budget
+        # Ways to look for a plan with one vehicle less: from the best plan minus its smallest route, or from
+        # scratch with a fixed fleet and another first-solution heuristic (which often fits tight windows
+        # into fewer routes than a repair of the larger plan does).
+        methods = [("scratch", "local_cheapest_insertion"), ("repair", self.first), ("scratch", "savings"),
+                   ("scratch", "parallel_cheapest_insertion")]
+        if self.initial_visits is not None:
+            methods = methods[1:2]  # OR-Tools' own first solutions cannot place the stations EVs need
+        attempt = 0
+        min_missing = len(self.jobs)
+        improved = False
         while len(best.vehicles) > 1 and self.served_all(best):
             left = fleet_deadline - _time.monotonic()
-            if left < 0.05 * budget:
+            if left < 0.02 * budget:
                 break
-            drop = min(range(len(best.seqs)), key=lambda v: (self._jobs_in(best.seqs[v]), v))
+            if attempt >= 2 * len(methods) or (attempt == len(methods) and min_missing > 2):
+                break  # K-1 looks out of reach: leave the time to the distance phase
+            how, first = methods[attempt % len(methods)]
+            slice_s = (0.3 if how == "repair" else 0.06) * budget * (1 + attempt // len(methods))
+            # Remove the smallest route; in the second round the second smallest (another neighbourhood).
+            by_size = sorted(range(len(best.seqs)), key=lambda v: (self._jobs_in(best.seqs[v]), v))
+            drop = by_size[min(attempt // len(methods), len(by_size) - 1)]
             vehicles = [vh for v, vh in enumerate(best.vehicles) if v != drop]
-            init = [s for v, s in enumerate(best.seqs) if v != drop]
+            start = [s for v, s in enumerate(best.seqs) if v != drop] if how == "repair" else None
             bm = self.build(vehicles, fc)
-            trial = self.run(bm, min(left, 0.15 * budget), init)
-            if trial is None or not self.served_all(trial):
-                self.phases.append(f"fleet {len(vehicles)} failed")
-                break
-            self.phases.append(f"fleet {len(vehicles)} ok")
-            best = self._compact(trial)
+            saved = self.first
+            self.first = first
+            trial = self.run(bm, min(left, slice_s), start, stop_when_all_served=True)
+            self.first = saved
+            if trial is not None and self.served_all(trial):
+                self.phases.append(f"fleet {len(vehicles)} ok ({how} {first})")
+                best = self._compact(trial)
+                attempt = 0
+                min_missing = len(self.jobs)
+                improved = True
+            else:
+                if trial is not None:
+                    min_missing = min(min_missing, self._missing(trial))
+                self.phases.append(f"fleet {len(vehicles)} failed ({how} {first})")
+                attempt += 1
         bm = self.build(best.vehicles, 0)
-        final = self.run(bm, max(0.05, t_end - _time.monotonic()), best.seqs)
+        left = max(0.05, t_end - _time.monotonic())
+        alt = None
+        if not improved and self.initial_visits is None:
+            # The start plan was never bettered: also try a fresh start at this fleet size, keep the better.
+            saved = self.first
+            self.first = "local_cheapest_insertion"
+            alt = self.run(self.build(best.vehicles, 0), 0.5 * left, None)
+            alt_obj = self.objective_value
+            self.first = saved
+            left = max(0.05, t_end - _time.monotonic())
+        final = self.run(bm, left, best.seqs)
         self.phases.append(f"distance at {len(best.vehicles)}")
+        if alt is not None and self._missing(alt) == 0 and (
+                final is None or self._missing(final) > 0 or (alt_obj or 0) < (self.objective_value or 0)):
+            self.objective_value = alt_obj
+            self.phases.append("fresh start kept")
+            return alt
         if final is None:
             return best
         return final
@@ -336,8 +459,9 @@ def _rank(problem: RoutingProblem, sol: RoutingSolution) -> tuple:
 def _solve_one(problem: RoutingProblem, time_limit_s: float, seed: int, variant: int, workers: int,
                station_copies: int | None) -> RoutingSolution:
     t0 = _time.monotonic()
-    runner = _Runner(problem, seed, variant, station_copies)
-    left = max(0.05, time_limit_s - (_time.monotonic() - t0))
+    runner = _Runner(problem, seed, variant, station_copies, elimination_s=0.1 * time_limit_s)
+    margin = 0.1 + 0.005 * time_limit_s  # building the reported routes after the search
+    left = max(0.05, time_limit_s - margin - (_time.monotonic() - t0))
     plan = runner.solve(left)
     return runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
 

@@ -58,6 +58,11 @@ def _fmt(x: float | None, digits: int = 2) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
+def _secs(e) -> str:  # noqa: ANN001
+    cpu = e.extra.get("cpu_seconds")
+    return f"{e.seconds:.1f}" if cpu is None else f"{e.seconds:.1f}/{cpu:.1f}"
+
+
 def _gap(x: float | None) -> str:
     return "-" if x is None else f"{round(x, 2) + 0.0:+.2f}"
 
@@ -221,19 +226,25 @@ def bench_routing(
     err.print(f"{len(refs)} instance(s), {time_limit:g} s each per solver, objective {objective.value}, "
               f"seed {seed}; benchmark folder {bdir}")
     t0 = time.perf_counter()
+
+    def save(rep) -> dict:  # noqa: ANN001
+        meta = {
+            "suite": suite.value, "time_limit": time_limit, "objective": objective.value, "seed": seed,
+            "workers": workers, "bench_dir": str(bdir), "wall_seconds": round(time.perf_counter() - t0, 1),
+            "command": "evfleet " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "complete": len(rep.rows) == len(refs),
+            "summary": {"evfleet": rep.summary("ours"), **({"pyvrp": rep.summary("peer")} if peer else {})},
+        }
+        write_results(out, result_entries(rep, "ours"), result_entries(rep, "peer") or None, meta)
+        return meta
+
     try:
-        report = run_bench(bdir, config, refs, progress=lambda m: err.print(f"  {m}"))
+        report = run_bench(bdir, config, refs, progress=lambda m: err.print(f"  {m}"), on_row=save)
     except ImportError as exc:
         raise _fail(f"solver not available ({exc}); use --no-ours --peer pyvrp") from None
     ours_entries = result_entries(report, "ours")
     peer_entries = result_entries(report, "peer")
-    meta = {
-        "suite": suite.value, "time_limit": time_limit, "objective": objective.value, "seed": seed,
-        "workers": workers, "bench_dir": str(bdir), "wall_seconds": round(time.perf_counter() - t0, 1),
-        "command": "evfleet " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "summary": {"evfleet": report.summary("ours"), **({"pyvrp": report.summary("peer")} if peer else {})},
-    }
-    write_results(out, ours_entries, peer_entries or None, meta)
+    meta = save(report)
     console.print(_bench_table(report, ours_entries, peer_entries))
     for name, key in (("evfleet", "ours"), ("pyvrp", "peer")):
         summary = report.summary(key)
@@ -249,18 +260,19 @@ def _markdown_table(report, ours_entries, peer_entries, meta) -> str:  # noqa: A
     groups = [(n, {e.instance: e for e in es}) for n, es in (("evfleet", ours_entries), ("pyvrp", peer_entries)) if es]
     head = ["instance", "BKS veh", "BKS dist"]
     for name, _ in groups:
-        head += [f"{name} veh", f"{name} dist", f"{name} gap %", f"{name} s", f"{name} check"]
+        head += [f"{name} veh", f"{name} dist", f"{name} gap %", f"{name} s wall/cpu", f"{name} check"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in report.rows:
         first = next((g[row.instance] for _, g in groups if row.instance in g), None)
         ref = first.extra.get("bks_distance") if first else None
-        cells = [row.instance, str(row.bks.vehicles) if row.bks else "-", _fmt(ref)]
+        ref_veh = first.extra.get("bks_vehicles") if first else None
+        cells = [row.instance, "-" if ref_veh is None else str(ref_veh), _fmt(ref)]
         for _, entries in groups:
             e = entries.get(row.instance)
             if e is None:
                 cells += ["-"] * 5
                 continue
-            cells += [str(e.vehicles), _fmt(e.distance), _gap(e.extra.get("gap_pct")), f"{e.seconds:.1f}",
+            cells += [str(e.vehicles), _fmt(e.distance), _gap(e.extra.get("gap_pct")), _secs(e),
                       "ok" if e.feasible else f"FAIL ({len(e.violations)})"]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
@@ -284,7 +296,7 @@ def _bench_table(report, ours_entries, peer_entries) -> Table:  # noqa: ANN001
     if peer_entries:
         groups.append(("pyvrp", {e.instance: e for e in peer_entries}))
     for name, _ in groups:
-        for col in ("veh", "dist", "gap %", "s", "check"):
+        for col in ("veh", "dist", "gap %", "s wall/cpu", "check"):
             table.add_column(f"{name}\n{col}", justify="right")
     for row in report.rows:
         ref_dist = None
@@ -292,17 +304,18 @@ def _bench_table(report, ours_entries, peer_entries) -> Table:  # noqa: ANN001
         first = next((g[1][row.instance] for g in groups if row.instance in g[1]), None)
         if first is not None:
             ref_dist = first.extra.get("bks_distance")
-        cells += [str(row.bks.vehicles) if row.bks else "-", _fmt(ref_dist)]
+        ref_veh = first.extra.get("bks_vehicles") if first is not None else None
+        cells += ["-" if ref_veh is None else str(ref_veh), _fmt(ref_dist)]
         for _, entries in groups:
             e = entries.get(row.instance)
             if e is None:
                 cells += ["-"] * 5
                 continue
             veh = str(e.vehicles)
-            if row.bks and e.vehicles > row.bks.vehicles:
+            if ref_veh is not None and e.vehicles > ref_veh:
                 veh = f"[yellow]{veh}[/yellow]"
             check = "[green]ok[/green]" if e.feasible else f"[red]FAIL ({len(e.violations)})[/red]"
-            cells += [veh, _fmt(e.distance), _gap(e.extra.get("gap_pct")), f"{e.seconds:.1f}", check]
+            cells += [veh, _fmt(e.distance), _gap(e.extra.get("gap_pct")), _secs(e), check]
         table.add_row(*cells)
     return table
 
@@ -346,6 +359,8 @@ def bench_routing_city(
     seed: Annotated[int, typer.Option(help="Seed of the scenario and of the search.")] = 0,
     workers: Annotated[int, typer.Option(help="Processes for the solver's multi-start.")] = 1,
     out: Annotated[Optional[Path], typer.Option(help="Write results (and checker verdicts) as JSON here.")] = None,
+    initial_soc: Annotated[float, typer.Option(
+        help="Electric trucks' charge at departure (fraction; < 1 forces en-route charging).")] = 1.0,
 ) -> None:
     """Synthetic Shenzhen depot-day (mixed fleet, two public stations): solve, check, print a table."""
     from routing.check import check_solution
@@ -364,13 +379,16 @@ def bench_routing_city(
         from routing.solve import solve
     except ImportError as exc:  # pragma: no cover
         raise _fail(f"the routing solver is not available ({exc})") from None
-    table = Table(title=f"Shenzhen city benchmark (seed {seed})")
+    table = Table(title=f"Shenzhen city benchmark (seed {seed}, electric trucks leave at {initial_soc:.0%})")
     for col in ("stops", "limit s", "solve s", "vehicles", "served", "unserved", "km", "kWh", "charged kWh",
                 "station stops", "litres", "check"):
         table.add_column(col, justify="right")
     rows = []
     for n, limit in zip(sizes, limits):
-        problem = shenzhen_problem(n, seed=seed)
+        try:
+            problem = shenzhen_problem(n, seed=seed, initial_soc=initial_soc)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
         err.print(f"  {problem.name}: {problem.vehicle_count} vehicles, {limit:g} s")
         t0 = time.perf_counter()
         solution = solve(problem, time_limit_s=limit, seed=seed, workers=workers)
@@ -394,8 +412,63 @@ def bench_routing_city(
         })
     console.print(table)
     if out is not None:
-        out.write_text(json.dumps({"results": rows, "meta": {"seed": seed, "workers": workers}}, indent=1) + "\n")
+        out.write_text(json.dumps({"results": rows, "meta": {"seed": seed, "workers": workers,
+                                                             "initial_soc": initial_soc}}, indent=1) + "\n")
         console.print(f"results written to {out}")
+
+
+def bench_routing_fuzz(
+    seeds: Annotated[str, typer.Option(help="Seed range START-END (end exclusive), e.g. 0-50.")] = "0-20",
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per problem.")] = 1.0,
+    out: Annotated[Optional[Path], typer.Option(help="Write per-seed verdicts as JSON here.")] = None,
+    save_failures: Annotated[Optional[Path], typer.Option(
+        help="Folder for the problem JSON of every failing seed (replay with `route solve`).")] = None,
+) -> None:
+    """Solve small random problems and check each answer: finds solver crashes and violated constraints."""
+    import traceback
+
+    from routing.check import check_solution
+    from routing.io.json_io import write_problem_json
+    from routing.scenarios import random_problem
+
+    try:
+        start, end = (int(x) for x in seeds.split("-"))
+    except ValueError:
+        raise _fail(f"--seeds {seeds!r}: expected START-END, e.g. 0-50") from None
+    if end <= start or time_limit <= 0:
+        raise _fail("--seeds needs END > START and --time-limit must be positive")
+    from routing.solve import solve
+
+    rows, failures = [], []
+    for seed in range(start, end):
+        problem = random_problem(seed)
+        row: dict = {"seed": seed, "jobs": len(problem.jobs), "policy": problem.recharge_policy.value,
+                     "objective": problem.objective.value}
+        try:
+            solution = solve(problem, time_limit_s=time_limit, seed=0)
+        except Exception as exc:  # noqa: BLE001 - a crash is a finding, keep going
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            row.update(verdict="crash", detail=f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}")
+        else:
+            report = check_solution(problem, solution)
+            row.update(verdict="ok" if report.feasible else "violation", served=report.totals.jobs_served,
+                       unserved=len(solution.unserved), detail=report.summary(3) if not report.feasible else "")
+        rows.append(row)
+        if row["verdict"] != "ok":
+            failures.append(row)
+            if save_failures is not None:
+                save_failures.mkdir(parents=True, exist_ok=True)
+                write_problem_json(problem, save_failures / f"{problem.name}.json")
+    table = Table(title=f"Fuzz: seeds {start}-{end - 1}, {time_limit:g} s each: "
+                        f"{len(rows) - len(failures)} ok, {len(failures)} failing")
+    for col in ("seed", "jobs", "policy", "objective", "verdict", "detail"):
+        table.add_column(col)
+    for row in failures:
+        table.add_row(str(row["seed"]), str(row["jobs"]), row["policy"], row["objective"], row["verdict"],
+                      row["detail"])
+    console.print(table)
+    if out is not None:
+        out.write_text(json.dumps({"results": rows}, indent=1) + "\n")
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -412,5 +485,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         bench_routing)
     bench.command("routing-city", help="Synthetic Shenzhen depot-day (300 / 1,000 stops): solve, check, table.")(
         bench_routing_city)
+    bench.command("routing-fuzz", help="Random small problems: solve, check, list crashes and violations.")(
+        bench_routing_fuzz)
     bench.command("routing-matrix", help="Time the default distance matrix for N points (target: 2,000 < 1 s).")(
         bench_routing_matrix)

@@ -9,6 +9,7 @@ ignore them. Peer-solver results of the same run go under `"peer_results"` in th
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ class BenchResult:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         extra = d.pop("extra")
-        d["distance"] = round(self.distance, 6)
+        d["distance"] = round(self.distance, 6) if math.isfinite(self.distance) else None  # no solution
         d["seconds"] = round(self.seconds, 3)
         d.update(extra)
         return d

@@ -14,6 +14,7 @@ from routing.bench import (
     gap_pct,
     locate_bench_dir,
     reference_distance,
+    result_entries,
     run_bench,
     run_pyvrp,
     select_instances,
@@ -186,3 +187,47 @@ def test_routing_city_cli_checks_every_plan(tmp_path: Path) -> None:
     assert row["feasible"] is True, row["violations"]
     bad = runner.invoke(app, ["bench", "routing-city", "--stops", "10,20", "--time-limit", "1,2,3"])
     assert bad.exit_code == 2 and "one positive --time-limit" in bad.output
+
+
+def test_distance_objective_compares_with_the_distance_only_bks() -> None:
+    from routing.bench import BenchReport, BenchRow
+    from routing.io.results import BenchResult
+
+    bks = BestKnown("R101", 19, 1650.80, distance_only=1642.88, distance_only_vehicles=20)
+    ours = BenchResult("R101", [], 1659.31, 20, 1.0, True)
+    report = BenchReport(BenchConfig("solomon", 1.0, Objective.DISTANCE), [BenchRow("R101", 100, bks, ours)])
+    s = report.summary("ours")
+    assert s["vehicles_at_bks"] == 1 and s["mean_gap_pct_at_bks_fleet"] == pytest.approx(1.0, abs=1e-3)
+    hier = BenchReport(BenchConfig("solomon", 1.0, Objective.HIERARCHICAL), [BenchRow("R101", 100, bks, ours)])
+    h = hier.summary("ours")
+    assert h["vehicles_at_bks"] == 0 and h["vehicles_within_bks_plus_1"] == 1
+    assert h["mean_gap_pct_at_bks_fleet"] is None
+    assert h["mean_gap_pct_all_feasible"] == pytest.approx(0.5155, abs=1e-3)
+
+
+def test_routing_fuzz_cli_records_a_verdict_per_seed(tmp_path: Path) -> None:
+    pytest.importorskip("routing.solve")
+    out, failures = tmp_path / "f.json", tmp_path / "failing"
+    result = runner.invoke(app, ["bench", "routing-fuzz", "--seeds", "9-11", "--time-limit", "0.5", "--out", str(out),
+                                 "--save-failures", str(failures)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text())["results"]
+    assert [r["seed"] for r in rows] == [9, 10]
+    assert all(r["verdict"] in {"ok", "violation", "crash"} for r in rows)
+    failing = {f"fuzz-{r['seed']}.json" for r in rows if r["verdict"] != "ok"}
+    saved = {p.name for p in failures.glob("*.json")} if failures.exists() else set()
+    assert saved == failing
+    bad = runner.invoke(app, ["bench", "routing-fuzz", "--seeds", "5"])
+    assert bad.exit_code == 2 and "START-END" in bad.output
+
+
+def test_a_solver_crash_is_recorded_not_fatal() -> None:
+    def broken(problem, **kw):  # noqa: ANN001, ANN003, ANN202
+        raise RuntimeError("boom")
+
+    refs = select_instances(bench_dir(), "evrptw", ["c101C5", "c103C5"])
+    report = run_bench(bench_dir(), BenchConfig("evrptw", 1.0), refs, solve=broken)
+    assert [r.ours.feasible for r in report.rows] == [False, False]
+    assert report.rows[0].ours.violations == ["crash: RuntimeError: boom"]
+    assert report.summary("ours")["feasible"] == 0
+    assert result_entries(report, "ours")[0].to_dict()["distance"] is None  # valid JSON, no Infinity

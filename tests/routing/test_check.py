@@ -6,6 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from routing.check import Constraint, check_solution
 from routing.check_bench import check_evrptw_routes, check_result_file, check_solomon_routes
@@ -326,3 +328,30 @@ def test_unserved_reasons_are_verified(reason: UnservedReason, job: Job, refuted
     assert bool(hits) is refuted, report.summary()
     if refuted:
         assert (hits[0].where, hits[0].found) == ("b", reason.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    order=st.permutations(["a", "s", "b"]),
+    departure=st.floats(0.0, 50.0),
+    charge=st.floats(0.0, 1.0),
+    vehicle=st.sampled_from(["ev#1", "ev#2"]),
+)
+def test_recomputed_routes_are_self_consistent(order: list[str], departure: float, charge: float,
+                                               vehicle: str) -> None:
+    """Feeding the checker's own recomputation back in never yields a MISMATCH, whatever the decisions."""
+    p = problem(locations=(Location("D", x=0, y=0), Location("A", x=3, y=4), Location("B", x=6, y=8),
+                           Location("S", x=5, y=0)),
+                stations=(ChargingStation("s", "S", 50.0),))
+    stops = tuple(
+        Stop(StopKind.STATION if i == "s" else StopKind.JOB, i, i.upper(), 0.0, 0.0, 0.0, 0.0,
+             energy_charged_kwh=charge if i == "s" else 0.0)
+        for i in order
+    )
+    rough = Route(vehicle, "ev", "D", "D", departure, 0.0, stops, 0.0, 0.0)
+    first = check_solution(p, solution(rough))
+    (again,) = first.routes
+    second = check_solution(p, solution(again))
+    assert not [v for v in second.violations if v.constraint is Constraint.MISMATCH], second.summary()
+    assert {v.constraint for v in second.violations} <= {v.constraint for v in first.violations}
+    assert second.totals == first.totals

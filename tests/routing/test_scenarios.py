@@ -31,3 +31,23 @@ def test_demand_fits_the_fleet_at_both_sizes() -> None:
 def test_bad_size_rejected() -> None:
     with pytest.raises(ValueError, match="stops must be >= 1"):
         shenzhen_problem(0)
+
+
+def test_random_problems_are_deterministic_and_varied() -> None:
+    from routing.scenarios import random_problem
+
+    assert random_problem(5) == random_problem(5)
+    problems = [random_problem(s) for s in range(30)]
+    assert len({p.recharge_policy for p in problems}) == 2
+    assert len({p.objective for p in problems}) == 3
+    assert any(len(p.vehicle_types) == 2 for p in problems) and any(len(p.vehicle_types) == 1 for p in problems)
+    assert any(len(j.time_windows) == 2 for p in problems for j in p.jobs)
+    assert any(j.drop_penalty is not None for p in problems for j in p.jobs)
+
+
+def test_low_departure_charge_option() -> None:
+    p = shenzhen_problem(20, initial_soc=0.35)
+    assert all(vt.battery.initial_soc == 0.35 for vt in p.vehicle_types if vt.battery is not None)
+    assert p.name.endswith("-soc0.35")
+    with pytest.raises(ValueError, match="initial_soc"):
+        shenzhen_problem(20, initial_soc=0.1)  # below the 15 % reserve

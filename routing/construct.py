@@ -1,0 +1,266 @@
+"""EV-aware construction: insert each job with the station visits it needs, as OR-Tools' first solution.
+
+OR-Tools' first-solution heuristics and local-search moves insert one node at a time, so a customer that is
+only reachable together with a station visit stays out (``shared/reference/ROUTING.md``, 'E-VRPTW ... the
+station-copy model'). Here a job is inserted at its cheapest feasible position over all routes, and a
+battery violation of the new route is repaired by inserting stations (the cheapest detour on an arc before
+the point where the charge runs out, several in a row if needed). The result seeds the OR-Tools search
+(``ReadAssignmentFromRoutes``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from routing.evaluate import EPS, Geometry, Visit, _pick_window, charge_power_kw
+from routing.problem import ChargingStation, Job, RechargePolicy, VehicleType
+
+MAX_REPAIRS = 4
+"""Station insertions tried per candidate route."""
+
+
+@dataclass
+class _Scan:
+    ok: bool
+    what: str = ""  # "battery" | "time" | "load"
+    at: int = -1  # index in the visit list (len = end depot) where it fails
+    km: float = 0.0
+
+
+class Builder:
+    """Float feasibility scans and insertion with station repair for one problem."""
+
+    def __init__(self, geo: Geometry, allowed: dict[str, set[str]]):
+        self.geo = geo
+        self.p = geo.problem
+        self.allowed = allowed
+        self.dist = geo.dist.tolist()
+        self.times = {k: v.tolist() for k, v in geo.time_by_type.items()}
+        self.loc = {j.id: geo.loc(j.location) for j in self.p.jobs}
+        self.sloc = {s.id: geo.loc(s.location) for s in self.p.stations}
+        self.total_demand = sum(j.demand_kg for j in self.p.jobs if j.id in allowed)
+
+    def _l(self, v: Visit) -> int:
+        return self.loc[v.id] if isinstance(v, Job) else self.sloc[v.id]
+
+    def km(self, vt: VehicleType, seq: list[Visit]) -> float:
+        d = self.dist
+        path = [self.geo.loc(vt.start_depot)] + [self._l(v) for v in seq] + [self.geo.loc(vt.end)]
+        return sum(d[a][b] for a, b in zip(path, path[1:]))
+
+    def scan(self, vt: VehicleType, seq: list[Visit]) -> _Scan:
+        d, tt, bat = self.dist, self.times[vt.id], vt.battery
+        load = sum(v.demand_kg for v in seq if isinstance(v, Job))
+        if load > vt.payload_kg + EPS:
+            return _Scan(False, "load", 0)
+        path = [self.geo.loc(vt.start_depot)] + [self._l(v) for v in seq] + [self.geo.loc(vt.end)]
+        loads = []
+        run = load
+        for v in seq:
+            loads.append(run)
+            if isinstance(v, Job):
+                run -= v.demand_kg
+        loads.append(run)
+        if bat is not None:
+            e0, slope = bat.consumption_empty_kwh_per_km, bat.full_rate - bat.consumption_empty_kwh_per_km
+            pay = vt.payload_kg if vt.payload_kg > 0 else 1.0
+            if slope > 0:
+                # The OR-Tools model's arc-local load bound (routing.model docstring), so that every route
+                # built here is also feasible in the model and ReadAssignmentFromRoutes accepts it.
+                cap = min(vt.payload_kg, self.total_demand)
+                loads = [max(0.0, cap - (seq[k - 1].demand_kg if k > 0 and isinstance(seq[k - 1], Job) else 0.0))
+                         for k in range(len(seq))] + [0.0]
+            arc_e = [d[a][b] * (e0 + slope * min(1.0, ld / pay)) for a, b, ld in zip(path, path[1:], loads)]
+            soc = bat.initial_kwh
+            reserve = bat.reserve_kwh
+        t = vt.shift_start
+        t_first = None
+        km = 0.0
+        n = len(seq)
+        for k in range(n + 1):
+            a, b = path[k], path[k + 1]
+            km += d[a][b]
+            arrival = t + tt[a][b]
+            if bat is not None:
+                soc -= arc_e[k]
+                if soc < reserve - EPS:
+                    return _Scan(False, "battery", k)
+            if k == n:
+                if vt.shift_end is not None and arrival > vt.shift_end + EPS:
+                    return _Scan(False, "time", k)
+                if vt.max_duration_minutes is not None and t_first is not None:
+                    if arrival - t_first > vt.max_duration_minutes + EPS:
+                        return _Scan(False, "time", k)
+                return _Scan(True, km=km)
+            v = seq[k]
+            if isinstance(v, Job):
+                s = _pick_window(v, arrival)
+                if s is None:
+                    return _Scan(False, "time", k)
+                if t_first is None:
+                    t_first = s - tt[a][b] if k == 0 else vt.shift_start
+                t = s + v.service_minutes
+            else:
+                if bat is None:
+                    return _Scan(False, "battery", k)
+                if t_first is None:
+                    t_first = vt.shift_start
+                room = bat.capacity_kwh - soc
+                if self.p.recharge_policy is RechargePolicy.FULL:
+                    e = room
+                else:
+                    need = 0.0
+                    for j in range(k + 1, n + 1):
+                        need += arc_e[j]
+                        if j == n or not isinstance(seq[j], Job):
+                            break
+                    e = min(room, max(0.0, reserve + need - soc))
+                soc += e
+                t = arrival + e / charge_power_kw(v, vt) * 60.0
+        return _Scan(True, km=km)  # pragma: no cover
+
+    def repaired(self, vt: VehicleType, seq: list[Visit]) -> list[Visit] | None:
+        """``seq`` made battery-feasible by inserting stations, or None."""
+        res = self.scan(vt, seq)
+        for _ in range(MAX_REPAIRS):
+            if res.ok:
+                return seq
+            if res.what != "battery" or vt.battery is None or not self.p.stations:
+                return None
+            best: tuple[float, list[Visit], _Scan] | None = None
+            # Try arcs before the failure, latest first; keep the cheapest repair that moves the failure on.
+            for k in range(res.at, max(-1, res.at - 4), -1):
+                prev = self.geo.loc(vt.start_depot) if k == 0 else self._l(seq[k - 1])
+                nxt = self.geo.loc(vt.end) if k == len(seq) else self._l(seq[k])
+                if k > 0 and isinstance(seq[k - 1], ChargingStation) and k < len(seq) and \
+                        isinstance(seq[k], ChargingStation):
+                    continue
+                for st in self.p.stations:
+                    sl = self.sloc[st.id]
+                    if sl == prev or sl == nxt:
+                        continue
+                    detour = self.dist[prev][sl] + self.dist[sl][nxt] - self.dist[prev][nxt]
+                    if best is not None and detour >= best[0]:
+                        continue
+                    cand = seq[:k] + [st] + seq[k:]
+                    r = self.scan(vt, cand)
+                    if r.ok or (r.what == "battery" and r.at > k):
+                        best = (detour, cand, r)
+                if best is not None and best[2].ok:
+                    break
+            if best is None:
+                return None
+            seq, res = best[1], best[2]
+        return seq if res.ok else None
+
+    def insert_all(self, vehicles: list[tuple[str, VehicleType]], jobs: list[Job]) -> list[list[Visit]]:
+        """Cheapest feasible insertion of ``jobs`` (in order) over ``vehicles``; unplaceable jobs are skipped."""
+        routes: list[list[Visit]] = [[] for _ in vehicles]
+        kms = [0.0 for _ in vehicles]
+        d = self.dist
+        for job in jobs:
+            ok_types = self.allowed.get(job.id, set())
+            cands: list[tuple[float, int, int]] = []
+            empty_tried: set[str] = set()
+            jl = self.loc[job.id]
+            for v, (_, vt) in enumerate(vehicles):
+                if vt.id not in ok_types:
+                    continue
+                cur = routes[v]
+                if not cur:
+                    if vt.id in empty_tried:
+                        continue
+                    empty_tried.add(vt.id)
+                s, e = self.geo.loc(vt.start_depot), self.geo.loc(vt.end)
+                path = [s] + [self._l(x) for x in cur] + [e]
+                penalty = 1e9 if not cur else 0.0
+                for pos in range(len(cur) + 1):
+                    a, b = path[pos], path[pos + 1]
+                    cands.append((d[a][jl] + d[jl][b] - d[a][b] + penalty, v, pos))
+            cands.sort()
+            found: list[tuple[float, int, list[Visit]]] = []
+            tried = 0
+            for delta, v, pos in cands:
+                if found and (len(found) >= 3 or delta >= min(f[0] for f in found)):
+                    break
+                vt = vehicles[v][1]
+                cand = routes[v][:pos] + [job] + routes[v][pos:]
+                tried += 1
+                seq = self.repaired(vt, cand)
+                if seq is not None:
+                    found.append((self.km(vt, seq) - kms[v] + (1e9 if not routes[v] else 0.0), v, seq))
+            if found:
+                _, v, seq = min(found, key=lambda f: f[0])
+                routes[v] = seq
+                kms[v] = self.km(vehicles[v][1], seq)
+        return routes
+
+
+def job_order(geo: Geometry, jobs: list[Job], by: str = "start") -> list[Job]:
+    """Earliest window start (or end, ``by="end"``) first, so routes grow in time order; farthest first
+    among equals."""
+    depot = geo.loc(geo.problem.vehicle_types[0].start_depot)
+
+    def key(j: Job) -> tuple[float, float]:
+        if by == "end":
+            t = max((w.end for w in j.time_windows), default=float("inf"))
+        else:
+            t = min((w.start for w in j.time_windows), default=0.0)
+        return (t, -float(geo.dist[depot, geo.loc(j.location)]))
+
+    return sorted(jobs, key=key)
+
+
+def eliminate_routes(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list[Visit]],
+                     deadline: float) -> list[list[Visit]]:
+    """Empty whole routes, smallest first, by inserting their jobs (with stations) into the other routes.
+
+    A route is emptied only if every one of its jobs finds a feasible place; otherwise it is kept as it was.
+    Stops at ``deadline`` (``time.monotonic()``).
+    """
+    import time
+
+    routes = [list(r) for r in routes]
+    tried: set[int] = set()
+    while time.monotonic() < deadline:
+        used = [v for v, r in enumerate(routes) if any(isinstance(x, Job) for x in r) and v not in tried]
+        if len(used) <= 1:
+            break
+        v0 = min(used, key=lambda v: sum(1 for x in routes[v] if isinstance(x, Job)))
+        tried.add(v0)
+        trial = [list(r) for r in routes]
+        jobs = [x for x in trial[v0] if isinstance(x, Job)]
+        trial[v0] = []
+        ok = True
+        for job in jobs:
+            if not _insert_one(builder, vehicles, trial, job, exclude=v0):
+                ok = False
+                break
+        if ok:
+            routes = trial
+            tried = set()
+    return routes
+
+
+def _insert_one(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list[Visit]], job: Job,
+                exclude: int) -> bool:
+    """Cheapest feasible insertion of ``job`` into a non-empty route other than ``exclude`` (in place)."""
+    d = builder.dist
+    jl = builder.loc[job.id]
+    ok_types = builder.allowed.get(job.id, set())
+    cands: list[tuple[float, int, int]] = []
+    for v, (_, vt) in enumerate(vehicles):
+        cur = routes[v]
+        if v == exclude or not cur or vt.id not in ok_types:
+            continue
+        path = [builder.geo.loc(vt.start_depot)] + [builder._l(x) for x in cur] + [builder.geo.loc(vt.end)]
+        for pos in range(len(cur) + 1):
+            a, b = path[pos], path[pos + 1]
+            cands.append((d[a][jl] + d[jl][b] - d[a][b], v, pos))
+    cands.sort()
+    for _, v, pos in cands[:60]:
+        seq = builder.repaired(vehicles[v][1], routes[v][:pos] + [job] + routes[v][pos:])
+        if seq is not None:
+            routes[v] = seq
+            return True
+    return False
