@@ -429,11 +429,17 @@ class _Runner:
                  model_charges: list[float]):
         """Float route with minimal charging; station stops that charge nothing are dropped if harmless."""
         ev = evaluate_route(self.geo, vid, vt, visits, departure)
-        if not ev.feasible and model_charges and self.problem.recharge_policy is RechargePolicy.PARTIAL:
-            charges = trim_charges(self.geo, vid, vt, visits, departure, model_charges)
-            ev2 = evaluate_route(self.geo, vid, vt, visits, departure, charges)
-            if ev2.feasible:
-                ev = ev2
+        n_st = sum(1 for v in visits if isinstance(v, ChargingStation))
+        if not ev.feasible and n_st and self.problem.recharge_policy is RechargePolicy.PARTIAL:
+            # Other charging plans for the same stops: the model's amounts, or full charges, each trimmed
+            # from the last station backwards to what the rest of the route needs.
+            cap = vt.battery.capacity_kwh if vt.battery is not None else 0.0
+            for plan_charges in ([model_charges] if len(model_charges) == n_st else []) + [[cap] * n_st]:
+                charges = trim_charges(self.geo, vid, vt, visits, departure, plan_charges)
+                ev2 = evaluate_route(self.geo, vid, vt, visits, departure, charges)
+                if ev2.feasible:
+                    ev = ev2
+                    break
         if ev.feasible:
             for k in range(len(ev.route.stops) - 1, -1, -1):
                 st = ev.route.stops[k]
