@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from data.loader import load_demo
 from fleet.db import make_engine, session_scope

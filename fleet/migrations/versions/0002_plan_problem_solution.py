@@ -8,8 +8,8 @@ from typing import Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
-import fleet.models
+import sqlmodel  # noqa: F401 - autogenerate template
+import fleet.models  # noqa: F401 - autogenerate template
 
 
 revision: str = '0002'
