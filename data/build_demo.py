@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import numpy_financial as npf
 
-from fleet.geo import haversine_km
+from routing.matrix import haversine_pairs_km
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 SEED = 20261125
@@ -204,7 +204,8 @@ def _on_land(lat: float, lon: float) -> bool:
 
 
 def _delivery_point(rng: np.random.Generator, depot: DepotSpec) -> tuple[str, float, float]:
-    dists = np.array([haversine_km(depot.lat, depot.lon, a[1], a[2]) for a in ANCHORS])
+    dists = haversine_pairs_km(depot.lat, depot.lon, np.array([a[1] for a in ANCHORS]),
+                               np.array([a[2] for a in ANCHORS]))
     weights = np.exp(-dists / 9.0)
     weights /= weights.sum()
     while True:

@@ -22,7 +22,6 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, select
 
-from fleet.geo import haversine_km
 from fleet.models import (
     LOCAL_TZ,
     ChargingSession,
@@ -41,6 +40,7 @@ from fleet.models import (
     VehicleStatus,
 )
 from fleet.scope import Scope, add_rows, list_rows, select_rows
+from routing.matrix import haversine_pairs_km
 
 MAX_KM_FROM_DEPOT = 150.0  # an order farther than this from its depot is a bad coordinate, not a delivery
 
@@ -471,7 +471,7 @@ def _build_order(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Order:
         LOCAL_TZ
     ).date() != v["service_date"]:
         raise RowReject("window_start", raw["window_start"], "time window is not on the service date")
-    km = haversine_km(depot.latitude, depot.longitude, v["latitude"], v["longitude"])
+    km = float(haversine_pairs_km(depot.latitude, depot.longitude, v["latitude"], v["longitude"]))
     if km > MAX_KM_FROM_DEPOT:
         raise RowReject("latitude", raw["latitude"], f"location is {km:.0f} km from depot {depot.code} "
                         f"(more than {MAX_KM_FROM_DEPOT:.0f} km): check latitude/longitude order and sign")
