@@ -99,6 +99,8 @@ class BenchConfig:
     workers: int = 1
     ours: bool = True
     peer: str | None = None
+    jobs: int = 1
+    """Instances (and solvers) run side by side, each in its own single process; 1 = one after another."""
 
 
 @dataclass(frozen=True)
@@ -329,7 +331,8 @@ def run_bench(
     solve: SolveFn | None = None,
     on_row: Callable[[BenchReport], None] | None = None,
 ) -> BenchReport:
-    """Run the configured solvers on every instance, one after the other (one process at a time).
+    """Run the configured solvers on every instance: one after the other, or `config.jobs` side by side
+    (each solver run stays a single process, so per-instance figures are comparable).
 
     `on_row` is called after each instance (the CLI rewrites the result file there, so a crash of a long
     run loses at most the instance in progress)."""
@@ -341,22 +344,60 @@ def run_bench(
         raise ValueError(f"time limit must be positive, got {config.time_limit_s}")
     bks_path = bench_dir / config.suite / "bks.csv"
     bks = read_bks(bks_path) if bks_path.is_file() else {}
+    if config.jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {config.jobs}")
     solver = (solve or _load_solver()) if config.ours else None
     report = BenchReport(config)
+    tasks: list[tuple[InstanceRef, str]] = []
     for ref in refs:
-        ours = peer = None
         if solver is not None:
-            if progress:
-                progress(f"{ref.name}: evfleet, {config.time_limit_s:g} s")
-            ours = _guarded(ref, "evfleet", lambda: run_ours(ref, config, solver))
+            tasks.append((ref, "evfleet"))
         if config.peer == "pyvrp":
-            if progress:
-                progress(f"{ref.name}: pyvrp, {config.time_limit_s:g} s")
-            peer = _guarded(ref, "pyvrp", lambda: run_pyvrp(ref, config))
-        report.rows.append(BenchRow(ref.name, ref.size, bks.get(ref.name), ours, peer))
-        if on_row is not None:
-            on_row(report)
+            tasks.append((ref, "pyvrp"))
+    if config.jobs == 1 or solve is not None:  # an injected solve function cannot cross a process boundary
+        results = (_run_task(ref, which, config, solver, progress) for ref, which in tasks)
+        _collect(report, refs, tasks, results, bks, on_row)
+        return report
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=config.jobs, mp_context=mp.get_context("spawn")) as pool:
+        futures = [pool.submit(_run_task, ref, which, config, None, None) for ref, which in tasks]
+
+        def in_order():  # noqa: ANN202
+            for (ref, which), fut in zip(tasks, futures):
+                if progress:
+                    progress(f"{ref.name}: {which}, {config.time_limit_s:g} s ({config.jobs} side by side)")
+                yield fut.result()
+
+        _collect(report, refs, tasks, in_order(), bks, on_row)
     return report
+
+
+def _run_task(ref: InstanceRef, which: str, config: BenchConfig, solver: SolveFn | None,
+              progress: Callable[[str], None] | None) -> BenchResult:
+    """One solver on one instance; a crash becomes an infeasible result (module level: runs in a pool)."""
+    if progress:
+        progress(f"{ref.name}: {which}, {config.time_limit_s:g} s")
+    if which == "evfleet":
+        return _guarded(ref, "evfleet", lambda: run_ours(ref, config, solver))
+    return _guarded(ref, "pyvrp", lambda: run_pyvrp(ref, config))
+
+
+def _collect(report: BenchReport, refs: Sequence[InstanceRef], tasks: list[tuple[InstanceRef, str]],
+             results: Any, bks: dict, on_row: Callable[[BenchReport], None] | None) -> None:
+    """Group task results into one row per instance, in instance order, calling `on_row` as each row completes."""
+    pending: dict[str, dict[str, BenchResult]] = {}
+    want = {ref.name: sum(1 for r, _ in tasks if r.name == ref.name) for ref in refs}
+    by_name = {ref.name: ref for ref in refs}
+    for (ref, which), res in zip(tasks, results):
+        got = pending.setdefault(ref.name, {})
+        got[which] = res
+        if len(got) == want[ref.name]:
+            r = by_name[ref.name]
+            report.rows.append(BenchRow(r.name, r.size, bks.get(r.name), got.get("evfleet"), got.get("pyvrp")))
+            if on_row is not None:
+                on_row(report)
 
 
 def result_entries(report: BenchReport, which: str) -> list[BenchResult]:

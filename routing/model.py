@@ -254,6 +254,10 @@ def build_model(
     if objective is Objective.COST:
         big += 4 * int(max((vt.cost_per_km for vt in types), default=0) * dist_km.max() * COST_SCALE)
         big += int(max((vt.cost_per_hour for vt in types), default=0) * horizon / TIME_SCALE / 60 * COST_SCALE)
+    same_loc_copies: dict[int, list[int]] = {}
+    for i, nd in enumerate(nodes):
+        if nd.kind == "station":
+            same_loc_copies.setdefault(nd.loc, []).append(i)
     for i, nd in enumerate(nodes):
         idx = manager.NodeToIndex(i)
         if nd.kind == "job":
@@ -273,17 +277,24 @@ def build_model(
             routing.AddDisjunction([idx], pen)
         elif nd.kind == "station":
             allowed = type_vehicles.get(nd.vtype or "", [])
-            if not allowed:
-                routing.ActiveVar(idx).SetValue(0)
-            else:
-                routing.VehicleVar(idx).SetValues([-1] + allowed)
             routing.AddDisjunction([idx], 0)
-            assert energy is not None and nd.station is not None
-            vt = next(vt for _, vt in vehicles if vt.id == nd.vtype) if allowed else None
-            if vt is None:
+            if not allowed:
+                # Copies for a type that is not in this vehicle subset (the fleet loop may drop every
+                # vehicle of a type, even every electric one, so ``energy`` may then be None).
+                routing.ActiveVar(idx).SetValue(0)
                 continue
+            routing.VehicleVar(idx).SetValues([-1] + allowed)
+            assert energy is not None and nd.station is not None
+            vt = next(vt for _, vt in vehicles if vt.id == nd.vtype)
             routing.AddToAssignment(energy.SlackVar(idx))
             routing.AddToAssignment(time.SlackVar(idx))
+            # No copy of the same station right after this one: one stop can take the whole charge, and the
+            # charge-time link below is a per-node side constraint that the dimensions' bound propagation
+            # cannot sum over a run of copies (fuzz seed 2 was accepted with three S1 copies in a row whose
+            # total charging time did not fit before the next time window).
+            same = [manager.NodeToIndex(k) for k in same_loc_copies[nd.loc] if k != i]
+            if same:
+                routing.NextVar(idx).RemoveValues(same)
             kw = charge_power_kw(nd.station, vt)
             ratio = 60.0 * TIME_SCALE / (kw * ENERGY_SCALE)  # time units per energy unit
             num = int(math.ceil(ratio * RATIO_DEN - 1e-9))

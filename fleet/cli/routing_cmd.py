@@ -193,6 +193,8 @@ def bench_routing(
     seed: Annotated[int, typer.Option(help="Random seed for both solvers.")] = 0,
     workers: Annotated[int, typer.Option(help="Processes for our solver's multi-start (1 = single process).")] = 1,
     ours: Annotated[bool, typer.Option("--ours/--no-ours", help="Run our solver (off: peer alone).")] = True,
+    jobs: Annotated[int, typer.Option(help="Instances solved side by side, each in one process (at most the "
+                                           "number of cores, or the timings are not comparable).")] = 1,
     bench_dir: Annotated[Optional[Path], typer.Option(
         help="Benchmark folder (default: $EVFLEET_BENCH_DIR or the repo's sibling ../shared/bench).")] = None,
     markdown: Annotated[Optional[Path], typer.Option(help="Also write the table as Markdown here.")] = None,
@@ -210,6 +212,8 @@ def bench_routing(
         raise _fail("nothing to run: --no-ours needs --peer pyvrp")
     if time_limit <= 0:
         raise _fail(f"--time-limit must be positive, got {time_limit}")
+    if jobs < 1:
+        raise _fail(f"--jobs must be >= 1, got {jobs}")
     try:
         sizes = [int(s) for s in _csv_list(size) or []]
     except ValueError:
@@ -222,7 +226,7 @@ def bench_routing(
     except (ValueError, OSError) as exc:
         raise _fail(str(exc)) from None
     config = BenchConfig(suite=suite.value, time_limit_s=time_limit, objective=Objective(objective.value),
-                         seed=seed, workers=workers, ours=ours, peer=peer)
+                         seed=seed, workers=workers, ours=ours, peer=peer, jobs=jobs)
     err.print(f"{len(refs)} instance(s), {time_limit:g} s each per solver, objective {objective.value}, "
               f"seed {seed}; benchmark folder {bdir}")
     t0 = time.perf_counter()
@@ -230,7 +234,7 @@ def bench_routing(
     def save(rep) -> dict:  # noqa: ANN001
         meta = {
             "suite": suite.value, "time_limit": time_limit, "objective": objective.value, "seed": seed,
-            "workers": workers, "bench_dir": str(bdir), "wall_seconds": round(time.perf_counter() - t0, 1),
+            "workers": workers, "jobs": jobs, "bench_dir": str(bdir), "wall_seconds": round(time.perf_counter() - t0, 1),
             "command": "evfleet " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "complete": len(rep.rows) == len(refs),
             "summary": {"evfleet": rep.summary("ours"), **({"pyvrp": rep.summary("peer")} if peer else {})},

@@ -94,6 +94,27 @@ def test_end_to_end_bench_runs_ours_on_evrptw_and_solomon(tmp_path: Path) -> Non
             assert all(isinstance(c, int) for r in entry["routes"] for c in r)
 
 
+def test_bench_jobs_side_by_side_keeps_instance_order_and_pairs(tmp_path: Path) -> None:
+    """`--jobs 2`: instances and solvers run in two processes; rows stay in instance order, each row holds
+    both solvers' checked answers for that instance, and the file is rewritten as rows complete."""
+    pytest.importorskip("routing.solve")
+    bd = bench_dir()
+    refs = select_instances(bd, "solomon", ["C201", "C101"])
+    seen: list[list[str]] = []
+    report = run_bench(bd, BenchConfig("solomon", 1.0, peer="pyvrp", jobs=2), refs,
+                       on_row=lambda rep: seen.append([r.instance for r in rep.rows]))
+    assert [r.instance for r in report.rows] == ["C201", "C101"]
+    assert seen == [["C201"], ["C201", "C101"]]
+    for row in report.rows:
+        assert row.ours is not None and row.ours.instance == row.instance and row.ours.solver == "evfleet"
+        assert row.peer is not None and row.peer.instance == row.instance and row.peer.solver == "pyvrp"
+        assert row.ours.feasible, row.ours.violations
+        assert row.peer.feasible, row.peer.violations
+        assert row.ours.vehicles == row.bks.vehicles  # C101: 10, C201: 3, found within a second
+    with pytest.raises(ValueError, match="jobs must be >= 1"):
+        run_bench(bd, BenchConfig("solomon", 1.0, jobs=0), refs)
+
+
 def test_bench_cli_peer_alone_writes_peer_results(tmp_path: Path) -> None:
     out, md = tmp_path / "r.json", tmp_path / "r.md"
     result = runner.invoke(app, ["bench", "routing", "--suite", "solomon", "--instances", "C201", "--time-limit", "1",
@@ -122,6 +143,7 @@ def test_bench_cli_peer_alone_writes_peer_results(tmp_path: Path) -> None:
         (["--time-limit", "0"], "must be positive"),
         (["--no-ours"], "nothing to run"),
         (["--peer", "ortools"], "only 'pyvrp'"),
+        (["--jobs", "0"], "--jobs must be >= 1"),
     ],
 )
 def test_bench_cli_errors_are_clear(args: list[str], message: str) -> None:
