@@ -119,8 +119,28 @@ class Builder:
                 t = arrival + e / charge_power_kw(v, vt) * 60.0
         return _Scan(True, km=km)  # pragma: no cover
 
+    def time_load_ok(self, vt: VehicleType, seq: list[Visit]) -> bool:
+        """Payload, time windows and shift end with the stations left out: an optimistic filter (Euclidean
+        distances, so a station detour and its charging only make arrivals later)."""
+        jobs = [x for x in seq if isinstance(x, Job)]
+        if sum(j.demand_kg for j in jobs) > vt.payload_kg + EPS:
+            return False
+        tt = self.times[vt.id]
+        a = self.geo.loc(vt.start_depot)
+        t = vt.shift_start
+        for j in jobs:
+            b = self.loc[j.id]
+            s = _pick_window(j, t + tt[a][b])
+            if s is None:
+                return False
+            t = s + j.service_minutes
+            a = b
+        return vt.shift_end is None or t + tt[a][self.geo.loc(vt.end)] <= vt.shift_end + EPS
+
     def repaired(self, vt: VehicleType, seq: list[Visit]) -> list[Visit] | None:
         """``seq`` made battery-feasible by inserting stations, or None."""
+        if vt.battery is not None and self.p.stations and not self.time_load_ok(vt, seq):
+            return None  # no station can mend a late arrival: skip the costly repair scans
         res = self.scan(vt, seq)
         for _ in range(MAX_REPAIRS):
             if res.ok:

@@ -60,6 +60,8 @@ Benchmark mapping (Solomon, Schneider E-VRPTW): a distance unit is read as 1 km 
 
 from __future__ import annotations
 
+import functools
+
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -205,8 +207,9 @@ class Job:
         if isinstance(self.priority, bool) or not isinstance(self.priority, int) or self.priority < 1:
             _fail(obj, "priority", self.priority, "must be an integer >= 1")
 
-    @property
+    @functools.cached_property
     def windows_sorted(self) -> tuple[TimeWindow, ...]:
+        # cached: the feasibility scans of routing.construct call it millions of times
         return tuple(sorted(self.time_windows, key=lambda w: w.start))
 
 

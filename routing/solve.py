@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from routing import model as M
 from routing.construct import Builder, eliminate_routes, job_order
+from routing.eject import eliminate_with_pool
 from routing.evaluate import (
     EPS,
     Geometry,
@@ -46,6 +47,11 @@ from routing.solution import (
     UnservedJob,
     UnservedReason,
 )
+
+ELIMINATION_SHARE = 0.5
+"""Share of the time limit for the EV-aware route elimination (``routing.eject``) before OR-Tools searches;
+measured on E-VRPTW rc101_21 at 60 s: 0.35 left 18 vehicles, 0.5 reached 17 (BKS 16). The elimination
+stops early once no route can be emptied, leaving the time to OR-Tools."""
 
 VARIANTS: list[tuple[str, str]] = [
     ("parallel_cheapest_insertion", "gls"),
@@ -153,6 +159,7 @@ class _Runner:
         self.problem = problem
         self.geo = Geometry.of(problem)
         self.diag = diagnose(self.geo)
+        self.phases: list[str] = []
         rng = random.Random(seed)
         jobs = [j for j in problem.jobs if j.id in self.diag.allowed_types]
         if seed:
@@ -177,8 +184,12 @@ class _Runner:
                     best_key, self.initial_visits = key, visits
             assert self.initial_visits is not None
             if problem.objective is Objective.HIERARCHICAL:
+                t_elim = _time.monotonic()
                 self.initial_visits = eliminate_routes(builder, problem.vehicle_ids(), self.initial_visits,
-                                                       _time.monotonic() + elimination_s)
+                                                       t_elim + 0.25 * elimination_s)
+                self.initial_visits, log = eliminate_with_pool(
+                    builder, problem.vehicle_ids(), self.initial_visits, t_elim + elimination_s, seed=seed)
+                self.phases += log.notes
             uses: dict[tuple[str, str], int] = {}
             for (_, vt), seq in zip(problem.vehicle_ids(), self.initial_visits):
                 for v in seq:
@@ -188,7 +199,6 @@ class _Runner:
                 copies[tid] = max(copies.get(tid, 0), u + 1)
         self.nodeset = M.make_nodes(self.geo, jobs, copies)
         self.first, self.meta = VARIANTS[variant % len(VARIANTS)]
-        self.phases: list[str] = []
         self.objective_value: float | None = None
 
     # ---- model helpers ----
@@ -465,7 +475,7 @@ def _rank(problem: RoutingProblem, sol: RoutingSolution) -> tuple:
 def _solve_one(problem: RoutingProblem, time_limit_s: float, seed: int, variant: int, workers: int,
                station_copies: int | None) -> RoutingSolution:
     t0 = _time.monotonic()
-    runner = _Runner(problem, seed, variant, station_copies, elimination_s=0.1 * time_limit_s)
+    runner = _Runner(problem, seed, variant, station_copies, elimination_s=ELIMINATION_SHARE * time_limit_s)
     margin = 0.1 + 0.005 * time_limit_s  # building the reported routes after the search
     left = max(0.05, time_limit_s - margin - (_time.monotonic() - t0))
     plan = runner.solve(left)

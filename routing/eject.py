@@ -1,0 +1,179 @@
+"""Fleet minimisation by route elimination with an ejection pool (after Nagata & Bräysy 2009).
+
+Why: cutting a vehicle means re-inserting a whole route's customers into the others, and on tight time
+windows (E-VRPTW r1/rc1) plain cheapest insertion finds no room for the last few. The ejection pool makes
+room: a customer that fits nowhere is inserted anyway at the place where it forces out the fewest and least
+often moved customers (one or two), those go back into the pool, and random feasible relocations between
+steps keep the search from cycling. Each penalty counter ``p[job]`` grows each time the job could not be
+inserted plainly, so customers that are hard to place are ejected last.
+
+Works on the float routes of ``routing.construct.Builder`` (stations inserted where the battery needs them), so
+every route it returns is feasible for the OR-Tools model too; ``routing.solve`` seeds the search with them.
+Deterministic for a given ``rng`` seed, apart from where the wall-clock deadline cuts it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+
+from routing.construct import Builder, _insert_one
+from routing.problem import Job, VehicleType
+
+MAX_FULL_CHECKS = 120
+"""Candidate (insert, eject) moves checked with station repair per step; cheaper filters run first."""
+PERTURB_MOVES = 12
+"""Random relocations tried after every ejection (diversification)."""
+
+
+@dataclass
+class EliminationLog:
+    """What the elimination did, for the solver's phase list."""
+
+    removed: int = 0
+    attempts: int = 0
+    ejections: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _jobs(seq: list) -> list[Job]:
+    return [x for x in seq if isinstance(x, Job)]
+
+
+def _restationed(builder: Builder, vt: VehicleType, seq: list) -> list | None:
+    """``seq`` made feasible with its stations placed afresh (a station a removed customer needed would
+    otherwise stay, and under full recharging an unneeded stop costs its whole charging time), else with the
+    stations it has."""
+    if builder.p.stations and any(not isinstance(x, Job) for x in seq):
+        fresh = builder.repaired(vt, _jobs(seq))
+        if fresh is not None:
+            return fresh
+    return builder.repaired(vt, seq)
+
+
+def _best_ejection(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list], job: Job,
+                   closed: int, p: dict[str, int], max_eject: int) -> tuple[int, list, list[Job]] | None:
+    """Insert ``job`` somewhere, ejecting up to ``max_eject`` customers of that route, least total penalty
+    first (then least detour). Returns (route, new sequence, ejected jobs) or None."""
+    d = builder.dist
+    jl = builder.loc[job.id]
+    ok_types = builder.allowed.get(job.id, set())
+    cands: list[tuple[int, float, int, int, tuple[int, ...]]] = []
+    for v, (_, vt) in enumerate(vehicles):
+        cur = routes[v]
+        if v == closed or not cur or vt.id not in ok_types:
+            continue
+        path = [builder.geo.loc(vt.start_depot)] + [builder._l(x) for x in cur] + [builder.geo.loc(vt.end)]
+        job_pos = [i for i, x in enumerate(cur) if isinstance(x, Job)]
+        for pos in range(len(cur) + 1):
+            a, b = path[pos], path[pos + 1]
+            detour = d[a][jl] + d[jl][b] - d[a][b]
+            for n1, i in enumerate(job_pos):
+                cands.append((p.get(cur[i].id, 0), detour, v, pos, (i,)))
+                if max_eject >= 2:
+                    for i2 in job_pos[n1 + 1:]:
+                        cands.append((p.get(cur[i].id, 0) + p.get(cur[i2].id, 0), detour, v, pos, (i, i2)))
+    cands.sort(key=lambda c: (c[0], len(c[4]), c[1]))
+    full = 0
+    for _, _, v, pos, out in cands:
+        vt = vehicles[v][1]
+        cur = routes[v]
+        seq = cur[:pos] + [job] + cur[pos:]
+        drop = {i + (1 if i >= pos else 0) for i in out}
+        seq = [x for k, x in enumerate(seq) if k not in drop]
+        if not builder.time_load_ok(vt, seq):
+            continue
+        full += 1
+        fixed = _restationed(builder, vt, seq)
+        if fixed is not None:
+            return v, fixed, [cur[i] for i in out]
+        if full >= MAX_FULL_CHECKS:
+            break
+    return None
+
+
+def _perturb(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list], closed: int,
+             rng: random.Random, moves: int) -> None:
+    """Random feasible relocations of one customer into another route (in place)."""
+    used = [v for v, r in enumerate(routes) if v != closed and _jobs(r)]
+    if len(used) < 2:
+        return
+    for _ in range(moves):
+        v = rng.choice(used)
+        jobs = _jobs(routes[v])
+        if not jobs:
+            continue
+        job = rng.choice(jobs)
+        trial = [list(r) for r in routes]
+        rest = _restationed(builder, vehicles[v][1], [x for x in routes[v] if x is not job])
+        if rest is None:  # load-dependent energy: a shorter route can cost more
+            continue
+        trial[v] = []  # _insert_one skips empty routes: the job must move to another route
+        if _insert_one(builder, vehicles, trial, job, exclude=closed):
+            trial[v] = rest
+            routes[:] = trial
+
+
+def _empty_route(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list], v0: int,
+                 deadline: float, rng: random.Random, log: EliminationLog, max_eject: int) -> list[list] | None:
+    """``routes`` with route ``v0`` emptied and its customers placed elsewhere, or None by ``deadline``."""
+    trial = [list(r) for r in routes]
+    pool = _jobs(trial[v0])
+    trial[v0] = []
+    p: dict[str, int] = {}
+    stuck = 0
+    while pool:
+        if time.monotonic() > deadline:
+            return None
+        job = pool.pop()
+        if _insert_one(builder, vehicles, trial, job, exclude=v0):
+            stuck = 0
+            continue
+        p[job.id] = p.get(job.id, 0) + 1
+        ej = _best_ejection(builder, vehicles, trial, job, v0, p, max_eject)
+        if ej is None:
+            pool.insert(0, job)
+            stuck += 1
+            if stuck > 2 * (len(pool) + 1):
+                return None
+        else:
+            v, seq, ejected = ej
+            trial[v] = seq
+            pool.extend(ejected)
+            log.ejections += 1
+            stuck = 0
+        _perturb(builder, vehicles, trial, v0, rng, PERTURB_MOVES)
+    return trial
+
+
+def eliminate_with_pool(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list],
+                        deadline: float, seed: int = 0, max_eject: int = 2) -> tuple[list[list], EliminationLog]:
+    """Remove routes one at a time (fewest customers first, up to three candidates per round) while the
+    deadline (``time.monotonic()``) allows; a failed attempt leaves the routes as they were."""
+    rng = random.Random(seed)
+    log = EliminationLog()
+    routes = [list(r) for r in routes]
+    while time.monotonic() < deadline:
+        used = [v for v, r in enumerate(routes) if _jobs(r)]
+        if len(used) <= 1:
+            break
+        order = sorted(used, key=lambda v: (len(_jobs(routes[v])), v))[:3]
+        done = False
+        for n, v0 in enumerate(order):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            log.attempts += 1
+            share = left / (len(order) - n)
+            out = _empty_route(builder, vehicles, routes, v0, time.monotonic() + share, rng, log, max_eject)
+            if out is not None:
+                routes = out
+                log.removed += 1
+                done = True
+                break
+        if not done:
+            break
+    log.notes.append(f"ejection pool: {log.removed} route(s) removed in {log.attempts} attempt(s), "
+                     f"{log.ejections} ejection(s)")
+    return routes, log
