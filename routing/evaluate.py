@@ -258,6 +258,97 @@ def trim_charges(geo: Geometry, vid: str, vt: VehicleType, visits: list[Visit], 
     return charges
 
 
+def lp_charges(geo: Geometry, vt: VehicleType, visits: list[Visit], departure: float) -> list[float] | None:
+    """Least total energy charged at the station visits of a fixed sequence such that every SoC stays within
+    [reserve, capacity] and every window, the shift end and the maximum duration hold [kWh per visit], or
+    None if no charging plan fits (a linear programme, solved by HiGHS).
+
+    Why: charging "just enough to reach the next station" is not always schedulable. Fuzz seed 17: a van
+    waits 3 h for a window after its second stop at S1, then has 15 min between S2 and the next window; the
+    greedy rule charges little at S1 and much at S2 and arrives late, while the OR-Tools model had charged at
+    S1 during the wait. The model's own slack values are only bounds (not fixed by its finalizer), so the
+    amounts are recomputed here. Several windows per job are relaxed to [first start, last end]; the forward
+    evaluation afterwards decides."""
+    from scipy.optimize import linprog
+
+    bat = vt.battery
+    if bat is None:
+        return None
+    st_pos = [k for k, v in enumerate(visits) if isinstance(v, ChargingStation)]
+    if not st_pos:
+        return []
+    times = geo.time_by_type[vt.id]
+    path = [geo.loc(vt.start_depot)] + [geo.loc(v.location) for v in visits] + [geo.loc(vt.end)]
+    load = sum(v.demand_kg for v in visits if isinstance(v, Job))
+    arc_kwh = []
+    for k in range(len(path) - 1):
+        arc_kwh.append(arc_energy_kwh(vt, float(geo.dist[path[k], path[k + 1]]), load))
+        if k < len(visits) and isinstance(visits[k], Job):
+            load -= visits[k].demand_kg  # type: ignore[union-attr]
+    m, n = len(st_pos), len(visits)
+    # Variables: charges c_0..c_{m-1}, service starts s_0..s_{n-1}, return time b.
+    nv = m + n + 1
+    ci = {k: i for i, k in enumerate(st_pos)}
+    rows: list[np.ndarray] = []
+    rhs: list[float] = []
+
+    def row() -> np.ndarray:
+        return np.zeros(nv)
+
+    bounds: list[tuple[float | None, float | None]] = [(0.0, None)] * m
+    for v in visits:
+        if isinstance(v, Job) and v.time_windows:
+            ws = v.windows_sorted
+            bounds.append((ws[0].start, ws[-1].end))
+        else:
+            bounds.append((None, None))
+    bounds.append((None, vt.shift_end))
+    # Time: s_k >= s_{k-1} + service_{k-1} (+ charging minutes) + travel; the first from the departure.
+    for k in range(n + 1):
+        r = row()
+        here = m + k if k < n else m + n
+        r[here] = -1.0
+        travel = float(times[path[k], path[k + 1]])
+        if k == 0:
+            rows.append(r)
+            rhs.append(-(departure + travel))
+            continue
+        prev = visits[k - 1]
+        r[m + k - 1] = 1.0
+        service = prev.service_minutes if isinstance(prev, Job) else 0.0
+        if isinstance(prev, ChargingStation):
+            r[ci[k - 1]] = 60.0 / charge_power_kw(prev, vt)
+        rows.append(r)
+        rhs.append(-(service + travel))
+    if vt.max_duration_minutes is not None:
+        r = row()
+        r[m + n] = 1.0
+        rows.append(r)
+        rhs.append(departure + vt.max_duration_minutes)
+    # Energy: on arrival at every visit and back at the depot >= reserve; after each charge <= capacity.
+    used = 0.0
+    for k in range(n + 1):
+        used += arc_kwh[k]
+        r = row()
+        for j in st_pos:
+            if j < k:
+                r[ci[j]] = -1.0
+        rows.append(r)
+        rhs.append(bat.initial_kwh - used - bat.reserve_kwh)
+        if k < n and k in ci:
+            r2 = -r
+            r2[ci[k]] = 1.0
+            rows.append(r2)
+            rhs.append(bat.capacity_kwh - bat.initial_kwh + used)
+    cost = np.zeros(nv)
+    cost[:m] = 1.0
+    cost[m + n] = 1e-6  # among equal charges, the earliest return
+    res = linprog(cost, A_ub=np.vstack(rows), b_ub=np.array(rhs), bounds=bounds, method="highs")
+    if res.status != 0:
+        return None
+    return [max(0.0, float(x)) for x in res.x[:m]]
+
+
 def direct_reach_ok(geo: Geometry, vt: VehicleType, job: Job) -> bool:
     """A lone out-and-back trip to ``job`` without stations respects the battery (diesel: always)."""
     if vt.battery is None:

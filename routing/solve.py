@@ -35,6 +35,7 @@ from routing.evaluate import (
     Visit,
     _pick_window,
     evaluate_route,
+    lp_charges,
     reachable_with_stations,
     trim_charges,
 )
@@ -473,10 +474,17 @@ class _Runner:
         ev = evaluate_route(self.geo, vid, vt, visits, departure)
         n_st = sum(1 for v in visits if isinstance(v, ChargingStation))
         if not ev.feasible and n_st and self.problem.recharge_policy is RechargePolicy.PARTIAL:
-            # Other charging plans for the same stops: the model's amounts, or full charges, each trimmed
-            # from the last station backwards to what the rest of the route needs.
+            # Other charging plans for the same stops: the least charge that fits (LP), else the model's amounts
+            # or full charges, each trimmed from the last station backwards to what the rest needs.
             cap = vt.battery.capacity_kwh if vt.battery is not None else 0.0
+            exact = lp_charges(self.geo, vt, visits, departure)
+            if exact is not None:
+                ev2 = evaluate_route(self.geo, vid, vt, visits, departure, exact)
+                if ev2.feasible:
+                    ev = ev2
             for plan_charges in ([model_charges] if len(model_charges) == n_st else []) + [[cap] * n_st]:
+                if ev.feasible:
+                    break
                 charges = trim_charges(self.geo, vid, vt, visits, departure, plan_charges)
                 ev2 = evaluate_route(self.geo, vid, vt, visits, departure, charges)
                 if ev2.feasible:
