@@ -404,9 +404,11 @@ class _Runner:
         so OR-Tools searches from those routes at that fleet: 40 % of the rest with three spare vehicles and the
         fleet cost on (room to move customers; a route the search empties goes), then distance at the fleet
         left. Replaces the general path's 100-vehicle start model, which took 14 s of a 6 s slice on E-VRPTW
-        r101_21 at 60 s, and its OR-Tools repair with one vehicle less, which never succeeded where the
-        elimination had failed (r101_21, rc101_21, c204_21); r101_21 at 60 s: 1,876 -> 1,799 km, c101_21
-        1,113 -> 1,089. None when the constructed routes do not fit the integer model (rounded-up times):
+        r101_21 at 60 s, and its OR-Tools repair with one vehicle less, which failed where the elimination
+        had failed on r101_21, rc101_21 and c204_21. All 56 E-VRPTW 100 at 60 s (docs/routing-bench.md): mean
+        gap at the BKS fleet 9.9 -> 8.8 %, 41 within BKS + 1 either way, but that repair had won c207_21
+        (4 vehicles, now 5), c103_21 and c104_21: bringing it back after the distance search is the next
+        step. None when the constructed routes do not fit the integer model (rounded-up times):
         the caller then takes the general path."""
         used = [v for v, seq in enumerate(init) if seq]
         if not used or not self.served_all(_Plan([all_vehicles[v] for v in used], [init[v] for v in used],
