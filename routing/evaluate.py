@@ -78,6 +78,20 @@ def arc_energy_kwh(vt: VehicleType, km: float, load_kg: float) -> float:
     return km * vt.battery.rate(load_kg, vt.payload_kg)
 
 
+def route_arc_kwh(vt: VehicleType, visits: list[Visit], arc_km: list[float]) -> list[float]:
+    """Energy of each arc of depot -> ``visits`` -> depot [kWh], at the load on board (deliveries known in
+    advance); zeros for a vehicle without battery."""
+    if vt.battery is None:
+        return [0.0] * len(arc_km)
+    running = sum(v.demand_kg for v in visits if isinstance(v, Job))
+    out = []
+    for k, km in enumerate(arc_km):
+        out.append(arc_energy_kwh(vt, km, running))
+        if k < len(visits) and isinstance(visits[k], Job):
+            running -= visits[k].demand_kg  # type: ignore[union-attr]
+    return out
+
+
 Visit = Job | ChargingStation
 
 
@@ -131,17 +145,9 @@ def evaluate_route(
         if stop_early:
             return RouteEval(_empty_route(vid, vt), violations)
     locs = [geo.loc(v.location) for v in visits]
-    # Energy of each arc for the greedy partial rule (load known in advance for deliveries).
-    arc_loads = []
-    running = load
-    for v in visits:
-        arc_loads.append(running)
-        if isinstance(v, Job):
-            running -= v.demand_kg
-    arc_loads.append(running)
     path = [start] + locs + [end]
     arc_km = [float(dist[a, b]) for a, b in zip(path, path[1:])]
-    arc_kwh = [arc_energy_kwh(vt, km, ld) for km, ld in zip(arc_km, arc_loads)] if bat else [0.0] * len(arc_km)
+    arc_kwh = route_arc_kwh(vt, visits, arc_km)
 
     soc = bat.initial_kwh if bat else None
     soc0 = soc
@@ -266,8 +272,8 @@ def lp_charges(geo: Geometry, vt: VehicleType, visits: list[Visit], departure: f
     Why: charging "just enough to reach the next station" is not always schedulable. Fuzz seed 17: a van
     waits 3 h for a window after its second stop at S1, then has 15 min between S2 and the next window; the
     greedy rule charges little at S1 and much at S2 and arrives late, while the OR-Tools model had charged at
-    S1 during the wait. The model's own slack values are only bounds (not fixed by its finalizer), so the
-    amounts are recomputed here. Several windows per job are relaxed to [first start, last end]; the forward
+    S1 during the wait. The model's energy slack values did not form a consistent plan there (most likely
+    bounds: nothing fixes them), so the amounts are recomputed here. Several windows per job are relaxed to [first start, last end]; the forward
     evaluation afterwards decides."""
     from scipy.optimize import linprog
 
@@ -279,12 +285,7 @@ def lp_charges(geo: Geometry, vt: VehicleType, visits: list[Visit], departure: f
         return []
     times = geo.time_by_type[vt.id]
     path = [geo.loc(vt.start_depot)] + [geo.loc(v.location) for v in visits] + [geo.loc(vt.end)]
-    load = sum(v.demand_kg for v in visits if isinstance(v, Job))
-    arc_kwh = []
-    for k in range(len(path) - 1):
-        arc_kwh.append(arc_energy_kwh(vt, float(geo.dist[path[k], path[k + 1]]), load))
-        if k < len(visits) and isinstance(visits[k], Job):
-            load -= visits[k].demand_kg  # type: ignore[union-attr]
+    arc_kwh = route_arc_kwh(vt, visits, [float(geo.dist[a, b]) for a, b in zip(path, path[1:])])
     m, n = len(st_pos), len(visits)
     # Variables: charges c_0..c_{m-1}, service starts s_0..s_{n-1}, return time b.
     nv = m + n + 1

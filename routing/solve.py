@@ -400,8 +400,8 @@ class _Runner:
 
     def search_at_constructed_fleet(self, all_vehicles, init: list[list[int]], fc: int,
                                     t_end: float) -> _Plan | None:
-        """EV problems: the route elimination (``routing.eject``) has already cut the fleet as far as it could,
-        so OR-Tools searches from those routes at that fleet: 40 % of the rest with three spare vehicles and the
+        """Hierarchical problems with a construction: the route elimination (``routing.eject``) has already cut
+        the fleet as far as it could, so OR-Tools searches from those routes at that fleet: 40 % of the rest with three spare vehicles and the
         fleet cost on (room to move customers; a route the search empties goes), then distance at the fleet
         left. Replaces the general path's 100-vehicle start model, which took 14 s of a 6 s slice on E-VRPTW
         r101_21 at 60 s, and its OR-Tools repair with one vehicle less, which failed where the elimination
