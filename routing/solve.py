@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from routing import model as M
 from routing.construct import Builder, eliminate_routes, job_order
-from routing.eject import eliminate_with_pool
+from routing.eject import eliminate_with_pool, place_missing
 from routing.evaluate import (
     EPS,
     Geometry,
@@ -187,8 +187,18 @@ class _Runner:
                 if best_key is None or key < best_key:
                     best_key, self.initial_visits = key, visits
             assert self.initial_visits is not None
-            if problem.objective is Objective.HIERARCHICAL:
-                t_elim = _time.monotonic()
+            t_elim = _time.monotonic()
+            placed_ids = {x.id for r in self.initial_visits for x in r if isinstance(x, Job)}
+            missing = [j for j in jobs if j.id not in placed_ids and j.drop_penalty is None]
+            if missing:
+                self.initial_visits, still = place_missing(builder, problem.vehicle_ids(), self.initial_visits,
+                                                           missing, t_elim + 0.25 * elimination_s, seed=seed)
+                self.phases.append(f"construction left {len(missing)} job(s) out; "
+                                   f"{len(missing) - len(still)} placed by ejection")
+                missing = still
+            if problem.objective is Objective.HIERARCHICAL and not missing:
+                # Cutting routes from a plan that does not yet serve every job would only trade one
+                # missing job for another: the time is left to the search instead.
                 self.initial_visits = eliminate_routes(builder, problem.vehicle_ids(), self.initial_visits,
                                                        t_elim + 0.25 * elimination_s)
                 self.initial_visits, log = eliminate_with_pool(
@@ -411,8 +421,11 @@ class _Runner:
         step. None when the constructed routes do not fit the integer model (rounded-up times):
         the caller then takes the general path."""
         used = [v for v, seq in enumerate(init) if seq]
-        if not used or not self.served_all(_Plan([all_vehicles[v] for v in used], [init[v] for v in used],
-                                                 [0.0] * len(used))):
+        if not used:
+            return None
+        missing = self._missing(_Plan([all_vehicles[v] for v in used], [init[v] for v in used], [0.0] * len(used)))
+        if missing:
+            self.phases.append(f"constructed routes leave {missing} job(s) out: general path")
             return None
         spare = [v for v, seq in enumerate(init) if not seq][:3]
         vehicles = [all_vehicles[v] for v in used + spare]
@@ -420,6 +433,8 @@ class _Runner:
         plan = self.run(self.build(vehicles, fc), 0.4 * left, [init[v] for v in used + spare],
                         require_init=True)
         if plan is None or not self.served_all(plan):
+            self.phases.append("constructed routes not read by the model" if plan is None else
+                               f"search from the constructed routes left {self._missing(plan)} job(s) out")
             return None
         plan = self._compact(plan)
         final = self.run(self.build(plan.vehicles, 0), max(0.05, t_end - _time.monotonic()), plan.seqs)
