@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from routing import model as M
 from routing.construct import Builder, eliminate_routes, job_order
 from routing.eject import eliminate_with_pool, place_missing
+from routing.lns import improve as lns_improve
 from routing.evaluate import (
     EPS,
     Geometry,
@@ -49,6 +50,9 @@ from routing.solution import (
     UnservedReason,
 )
 
+LNS_SHARE = 0.75
+"""Share of the time left after the fleet search for the ruin-and-recreate (``routing.lns``); OR-Tools polishes
+its result in the rest."""
 ELIMINATION_SHARE = 0.5
 """Share of the time limit for the EV-aware route elimination (``routing.eject``) before OR-Tools searches;
 measured on E-VRPTW rc101_21 at 60 s: 0.35 left 18 vehicles, 0.5 reached 17 (BKS 16). The elimination
@@ -133,6 +137,8 @@ class _Plan:
     seqs: list[list[int]]
     starts: list[float]
     charges: list[list[float]] = field(default_factory=list)
+    visits: list[list[Visit]] | None = None
+    """The routes themselves when they could not be mapped onto the node set (more station visits than copies)."""
 
 
 def default_station_copies(problem: RoutingProblem, n_jobs: int) -> dict[str, int]:
@@ -168,13 +174,15 @@ class _Runner:
         if station_copies is not None:
             copies = {k: station_copies for k in copies}
         self.initial_visits: list[list[Visit]] | None = None
+        self.seed = seed
+        self._builder: Builder | None = None
         # The construction (and, for the fewest-vehicles objective, the route elimination) runs for electric
         # problems with stations, whose stations OR-Tools' own first solutions cannot place, and for every
         # hierarchical problem: on Solomon at 30 s the ejection pool reached R102 17 vehicles (OR-Tools' fleet
         # loop 18, BKS 17), RC101 15 (16; 14) and RC105 14 (15; 13), with R101 19, C101 10, R105 14 unchanged.
         ev_stations = bool(problem.stations) and any(vt.is_electric for vt in problem.vehicle_types)
         if (ev_stations or problem.objective is Objective.HIERARCHICAL) and jobs:
-            builder = Builder(self.geo, self.diag.allowed_types)
+            builder = self.builder
             orders = [job_order(self.geo, jobs), job_order(self.geo, jobs, by="end"), jobs]
             if variant % 2:
                 orders = orders[::-1]
@@ -284,19 +292,29 @@ class _Runner:
             tot = max(tot, float(g.dist[:, loc].max()) * 2)
         return int(max(1.0, tot * (len(self.jobs) + 1)) * scale)
 
+    @property
+    def builder(self) -> Builder:
+        if self._builder is None:
+            self._builder = Builder(self.geo, self.diag.allowed_types)
+        return self._builder
+
     def init_seqs(self, vehicles: list[tuple[str, VehicleType]]) -> list[list[int]] | None:
         """Node sequences of the EV-aware construction (``routing.construct``) for ``vehicles``, or None."""
         if self.initial_visits is None:
             return None
         by_id = dict(zip((vid for vid, _ in self.problem.vehicle_ids()), self.initial_visits))
+        return self.seqs_of(vehicles, [by_id.get(vid, []) for vid, _ in vehicles])
+
+    def seqs_of(self, vehicles: list[tuple[str, VehicleType]], visits: list[list[Visit]]) -> list[list[int]] | None:
+        """Node sequences for float routes, or None when they visit a station more often than it has copies."""
         free: dict[tuple[str, str], list[int]] = {}
         for i, nd in enumerate(self.nodeset.nodes):
             if nd.kind == "station":
                 free.setdefault((nd.station.id, nd.vtype), []).append(i)  # type: ignore[union-attr]
         out: list[list[int]] = []
-        for vid, vt in vehicles:
+        for (_, vt), route in zip(vehicles, visits):
             seq: list[int] = []
-            for v in by_id.get(vid, []):
+            for v in route:
                 if isinstance(v, Job):
                     seq.append(self.nodeset.job_node[v.id])
                 else:
@@ -306,6 +324,45 @@ class _Runner:
                     seq.append(pool.pop(0))
             out.append(seq)
         return out
+
+    def visits_of(self, plan: _Plan) -> list[list[Visit]]:
+        if plan.visits is not None:
+            return [list(r) for r in plan.visits]
+        nodes = self.nodeset.nodes
+        return [[nodes[i].job if nodes[i].job is not None else nodes[i].station for i in seq]  # type: ignore[misc]
+                for seq in plan.seqs]
+
+    def ruin_recreate(self, plan: _Plan, t_end: float) -> _Plan:
+        """Distance objective: ``routing.lns`` on ``plan``'s routes for ``LNS_SHARE`` of the time left, then
+        OR-Tools from its result with every vehicle for the rest (it polishes with moves the ruin-and-recreate
+        lacks, and may start a vehicle the ruin-and-recreate cannot)."""
+        if self.problem.objective is not Objective.DISTANCE:
+            return plan
+        plan = self._compact(plan)
+        before = self.visits_of(plan)
+        left = t_end - _time.monotonic()
+        visits, log = lns_improve(self.builder, plan.vehicles, before, _time.monotonic() + LNS_SHARE * left,
+                                  seed=self.seed)
+        self.phases.append(log.note())
+        if log.best_km >= log.start_km - 1e-9:
+            visits = before
+        seqs = self.seqs_of(plan.vehicles, visits)
+        if seqs is not None:
+            # The polish may also start the vehicles the plan leaves unused (fewest km is the only goal here).
+            used_ids = {vid for vid, _ in plan.vehicles}
+            idle = [vh for vh in self.problem.vehicle_ids() if vh[0] not in used_ids]
+            final = self.run(self.build(plan.vehicles + idle, 0), max(0.05, t_end - _time.monotonic()),
+                             seqs + [[] for _ in idle], require_init=True)
+            if final is not None and self.served_all(final):
+                km_final = sum(self.builder.km(vt, r) for (_, vt), r in zip(final.vehicles, self.visits_of(final)))
+                if km_final <= log.best_km + 1e-6:
+                    self.phases.append(f"or-tools polish: {km_final:.1f} km")
+                    return self._compact(final)
+        if visits is before:
+            return plan
+        self.phases.append("ruin-recreate routes kept as they are")
+        return _Plan(plan.vehicles, seqs or [[] for _ in visits], [vt.shift_start for _, vt in plan.vehicles],
+                     visits=visits)
 
     # ---- strategies ----
     def solve(self, time_limit_s: float) -> _Plan | None:
@@ -317,7 +374,11 @@ class _Runner:
             bm = self.build(all_vehicles, 0)
             init = self.init_seqs(all_vehicles)
             self.phases.append(f"search {self.first}+{self.meta}")
-            return self.run(bm, max(0.05, t_end - _time.monotonic()), init, compare_first=True)
+            left = max(0.05, t_end - _time.monotonic())
+            if self.problem.objective is Objective.COST:
+                return self.run(bm, left, init, compare_first=True)
+            plan = self.run(bm, (1 - LNS_SHARE) * left, init, compare_first=True)
+            return None if plan is None else self.ruin_recreate(plan, t_end)
         return self.solve_hierarchical(all_vehicles, t_end, time_limit_s)
 
     def solve_hierarchical(self, all_vehicles, t_end: float, budget: float) -> _Plan | None:
@@ -411,37 +472,43 @@ class _Runner:
     def search_at_constructed_fleet(self, all_vehicles, init: list[list[int]], fc: int,
                                     t_end: float) -> _Plan | None:
         """Hierarchical problems with a construction: the route elimination (``routing.eject``) has already cut
-        the fleet as far as it could, so OR-Tools searches from those routes at that fleet: 40 % of the rest with three spare vehicles and the
-        fleet cost on (room to move customers; a route the search empties goes), then distance at the fleet
-        left. Replaces the general path's 100-vehicle start model, which took 14 s of a 6 s slice on E-VRPTW
-        r101_21 at 60 s, and its OR-Tools repair with one vehicle less, which failed where the elimination
-        had failed on r101_21, rc101_21 and c204_21. All 56 E-VRPTW 100 at 60 s (docs/routing-bench.md): mean
-        gap at the BKS fleet 9.9 -> 8.8 %, 41 within BKS + 1 either way, but that repair had won c207_21
-        (4 vehicles, now 5), c103_21 and c104_21: bringing it back after the distance search is the next
-        step. None when the constructed routes do not fit the integer model (rounded-up times):
-        the caller then takes the general path."""
+        the fleet as far as it could; the ruin-and-recreate (``routing.lns``) shortens those routes for
+        ``LNS_SHARE`` of the rest, then OR-Tools searches from its result with three spare vehicles and the
+        fleet cost on (a route it empties goes). Ruin-and-recreate first because from the constructed routes
+        it reached Solomon R208 740 km in 20 s (best known 727), but from OR-Tools' local optimum (836 km)
+        it found 2 improvements in 5,600 iterations. None when the constructed routes leave jobs out or do
+        not fit the integer model (rounded-up times): the caller then takes the general path."""
         used = [v for v, seq in enumerate(init) if seq]
-        if not used:
+        if not used or self.initial_visits is None:
             return None
         missing = self._missing(_Plan([all_vehicles[v] for v in used], [init[v] for v in used], [0.0] * len(used)))
         if missing:
             self.phases.append(f"constructed routes leave {missing} job(s) out: general path")
             return None
-        spare = [v for v, seq in enumerate(init) if not seq][:3]
-        vehicles = [all_vehicles[v] for v in used + spare]
+        fleet = [all_vehicles[v] for v in used]
         left = max(0.05, t_end - _time.monotonic())
-        plan = self.run(self.build(vehicles, fc), 0.4 * left, [init[v] for v in used + spare],
-                        require_init=True)
-        if plan is None or not self.served_all(plan):
-            self.phases.append("constructed routes not read by the model" if plan is None else
-                               f"search from the constructed routes left {self._missing(plan)} job(s) out")
-            return None
-        plan = self._compact(plan)
-        final = self.run(self.build(plan.vehicles, 0), max(0.05, t_end - _time.monotonic()), plan.seqs)
-        if final is not None and self.served_all(final):
-            plan = self._compact(final)
-        self.phases.append(f"distance at {len(plan.vehicles)} from the constructed routes")
-        return plan
+        visits, log = lns_improve(self.builder, fleet, [self.initial_visits[v] for v in used],
+                                  _time.monotonic() + LNS_SHARE * left, seed=self.seed)
+        self.phases.append(log.note())
+        spare = [v for v, seq in enumerate(init) if not seq][:3]
+        vehicles = fleet + [all_vehicles[v] for v in spare]
+        seqs = self.seqs_of(vehicles, visits + [[] for _ in spare])
+        if seqs is not None:
+            plan = self.run(self.build(vehicles, fc), max(0.05, t_end - _time.monotonic()), seqs,
+                            require_init=True)
+            if plan is not None and self.served_all(plan):
+                plan = self._compact(plan)
+                self.phases.append(f"or-tools from the ruin-recreate routes: {len(plan.vehicles)} vehicles")
+                return plan
+            self.phases.append("ruin-recreate routes not read by the model" if plan is None else
+                               f"or-tools from the ruin-recreate routes left {self._missing(plan)} job(s) out")
+        else:
+            self.phases.append("ruin-recreate routes use more station copies than the model has")
+        kept = [k for k, r in enumerate(visits) if any(isinstance(x, Job) for x in r)]
+        fleet = [fleet[k] for k in kept]
+        visits = [visits[k] for k in kept]
+        return _Plan(fleet, self.seqs_of(fleet, visits) or [[] for _ in fleet], [vt.shift_start for _, vt in fleet],
+                     visits=visits)
 
     def _jobs_in(self, seq: list[int]) -> int:
         return sum(1 for i in seq if self.nodeset.nodes[i].kind == "job")
@@ -462,14 +529,10 @@ class _Runner:
         violations: list[str] = []
         served: set[str] = set()
         if plan is not None:
-            for v, seq in enumerate(plan.seqs):
-                if not any(self.nodeset.nodes[i].kind == "job" for i in seq):
+            for v, visits in enumerate(self.visits_of(plan)):
+                if not any(isinstance(x, Job) for x in visits):
                     continue
                 vid, vt = plan.vehicles[v]
-                visits: list[Visit] = []
-                for i in seq:
-                    nd = self.nodeset.nodes[i]
-                    visits.append(nd.job if nd.job is not None else nd.station)  # type: ignore[arg-type]
                 model_charges = plan.charges[v] if plan.charges else []
                 ev = self.evaluate(vid, vt, visits, plan.starts[v], model_charges)
                 violations += ev.violations
@@ -512,6 +575,16 @@ class _Runner:
                 if ev2.feasible:
                     ev = ev2
                     break
+        if not ev.feasible and n_st:
+            # The integer model can accept a station sequence the float check cannot (fuzz seed 72: a ping-pong
+            # S1 S2 S1 ... between two stations): the same customers with stations placed afresh by the builder.
+            fresh = self.builder.repaired(vt, [x for x in visits if isinstance(x, Job)])
+            if fresh is not None:
+                for dep in (departure, vt.shift_start):
+                    ev2 = evaluate_route(self.geo, vid, vt, fresh, dep)
+                    if ev2.feasible:
+                        visits, ev = fresh, ev2
+                        break
         if ev.feasible:
             for k in range(len(ev.route.stops) - 1, -1, -1):
                 st = ev.route.stops[k]

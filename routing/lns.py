@@ -1,0 +1,222 @@
+"""Ruin and recreate on the float routes, between OR-Tools searches (after Christiaens & Vanden Berghe's
+SISR, 2020: remove strings of consecutive customers around a random seed, re-insert them greedily, accept by
+simulated annealing).
+
+Why: OR-Tools' guided local search converges within seconds on Solomon R1/RC1 and on E-VRPTW instances with
+wide windows and several charging stops per route, then stays 3-25 % above the best known distance (full-suite
+measurements in docs/routing-bench.md). Its moves change a few arcs at a time; removing a dozen neighbouring
+customers from several routes and re-inserting them lets whole route shapes change. The insertion goes through
+``routing.construct.Builder.repaired``, so a customer is re-inserted together with the charging stop it needs,
+the move OR-Tools' station-copy model lacks (``../shared/reference/ROUTING.md``).
+
+Works at a fixed fleet: it never opens a vehicle that had no route (a route it empties stays empty), so the
+fewest-vehicles objective is never worsened. Deterministic for a seed, apart from where the deadline cuts it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from routing.construct import Builder
+from routing.problem import ChargingStation, Job, VehicleType
+
+Visit = Job | ChargingStation
+
+MAX_STRING = 10
+"""Longest string removed from one route (SISR's L^max)."""
+MEAN_REMOVED = 10
+"""Mean number of customers removed per iteration (SISR's c-bar)."""
+MAX_NEIGHBOURS = 100
+"""Nearest customers considered around a ruin's seed (SISR walks the seed's neighbour list)."""
+BLINK = 0.01
+"""Probability of skipping a feasible insertion position (SISR's blink rate: cheap diversification)."""
+T_START, T_END = 0.003, 0.0001
+"""Annealing temperatures as shares of the starting total distance: a move 0.3 % longer is accepted with
+probability 1/e at the start, 0.01 % at the end (SISR's 100 -> 1 on Solomon-size distances, scaled)."""
+
+
+@dataclass
+class LnsLog:
+    iterations: int = 0
+    accepted: int = 0
+    improved: int = 0
+    start_km: float = 0.0
+    best_km: float = 0.0
+
+    def note(self) -> str:
+        return (f"ruin-recreate: {self.iterations} iterations, {self.improved} improvements, "
+                f"{self.start_km:.1f} -> {self.best_km:.1f} km")
+
+
+def _jobs(seq: list[Visit]) -> list[Job]:
+    return [x for x in seq if isinstance(x, Job)]
+
+
+class _State:
+    """Routes with their km, for one vehicle list."""
+
+    def __init__(self, builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list[Visit]]):
+        self.b = builder
+        self.vehicles = vehicles
+        self.routes = [list(r) for r in routes]
+        self.kms = [builder.km(vt, r) if r else 0.0 for (_, vt), r in zip(vehicles, self.routes)]
+
+    def copy(self) -> _State:
+        other = _State.__new__(_State)
+        other.b, other.vehicles = self.b, self.vehicles
+        other.routes = [list(r) for r in self.routes]
+        other.kms = list(self.kms)
+        return other
+
+    @property
+    def km(self) -> float:
+        return sum(self.kms)
+
+    def set(self, v: int, seq: list[Visit]) -> None:
+        self.routes[v] = seq
+        self.kms[v] = self.b.km(self.vehicles[v][1], seq) if seq else 0.0
+
+
+def _restation(b: Builder, vt: VehicleType, seq: list[Visit]) -> list[Visit] | None:
+    """``seq`` with its stations placed afresh (a removed customer's station may be useless now), else as is."""
+    if any(isinstance(x, ChargingStation) for x in seq):
+        jobs = _jobs(seq)
+        if not jobs:
+            return []
+        fresh = b.repaired(vt, jobs)
+        if fresh is not None:
+            return fresh
+    return b.repaired(vt, seq)
+
+
+def _ruin(st: _State, rng: random.Random, neighbours: dict[str, list[Job]], jobs: list[Job]) -> list[Job] | None:
+    """Remove strings of customers around a random seed customer; None when a ruined route cannot be mended."""
+    where: dict[str, int] = {}
+    for v, r in enumerate(st.routes):
+        for x in r:
+            if isinstance(x, Job):
+                where[x.id] = v
+    if not where:
+        return None
+    avg_len = sum(len(_jobs(r)) for r in st.routes if r) / max(1, sum(1 for r in st.routes if r))
+    l_max = min(MAX_STRING, avg_len)
+    k_max = 4 * MEAN_REMOVED / (1 + l_max) - 1
+    k_routes = int(rng.random() * k_max) + 1
+    seed = rng.choice([j for j in jobs if j.id in where])
+    removed: list[Job] = []
+    ruined: set[int] = set()
+    for c in [seed] + neighbours[seed.id]:
+        if len(ruined) >= k_routes:
+            break
+        v = where.get(c.id)
+        if v is None or v in ruined:
+            continue
+        ruined.add(v)
+        seq = st.routes[v]
+        route_jobs = _jobs(seq)
+        l_r = int(rng.random() * min(l_max, len(route_jobs))) + 1
+        pos = route_jobs.index(c)
+        first = max(0, min(pos - int(rng.random() * l_r), len(route_jobs) - l_r))
+        out = route_jobs[first:first + l_r]
+        out_ids = {j.id for j in out}
+        rest = [x for x in seq if not (isinstance(x, Job) and x.id in out_ids)]
+        mended = _restation(st.b, st.vehicles[v][1], rest) if rest else []
+        if mended is None:
+            return None
+        st.set(v, mended)
+        removed += out
+    return removed
+
+
+def _insert(st: _State, job: Job, rng: random.Random) -> bool:
+    """Cheapest feasible insertion into a used route (with the stations the battery needs), in place."""
+    b = st.b
+    d = b.dist
+    jl = b.loc[job.id]
+    ok_types = b.allowed.get(job.id, set())
+    cands: list[tuple[float, int, int]] = []
+    for v, (_, vt) in enumerate(st.vehicles):
+        cur = st.routes[v]
+        if not cur or vt.id not in ok_types:
+            continue
+        path = [b.geo.loc(vt.start_depot)] + [b._l(x) for x in cur] + [b.geo.loc(vt.end)]
+        for pos in range(len(cur) + 1):
+            a, c = path[pos], path[pos + 1]
+            cands.append((d[a][jl] + d[jl][c] - d[a][c], v, pos))
+    cands.sort()
+    best: tuple[float, int, list[Visit]] | None = None
+    for detour, v, pos in cands:
+        if best is not None and detour >= best[0] - 1e-9:
+            break  # a station only adds to the detour (triangle inequality)
+        if rng.random() < BLINK:
+            continue
+        vt = st.vehicles[v][1]
+        cur = st.routes[v]
+        seq = b.repaired(vt, cur[:pos] + [job] + cur[pos:])
+        if seq is None:
+            continue
+        delta = b.km(vt, seq) - st.kms[v]
+        if best is None or delta < best[0]:
+            best = (delta, v, seq)
+    if best is None:
+        return False
+    st.set(best[1], best[2])
+    return True
+
+
+def _order(removed: list[Job], b: Builder, rng: random.Random) -> list[Job]:
+    """SISR's insertion orders: random, largest demand, farthest from or closest to the depot."""
+    how = rng.random()
+    if how < 0.4:
+        rng.shuffle(removed)
+        return removed
+    if how < 0.8:
+        return sorted(removed, key=lambda j: -j.demand_kg)
+    depot = b.geo.loc(b.p.vehicle_types[0].start_depot)
+    far = how < 0.9
+    return sorted(removed, key=lambda j: (-1 if far else 1) * b.dist[depot][b.loc[j.id]])
+
+
+def improve(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list[Visit]],
+            deadline: float, seed: int = 0) -> tuple[list[list[Visit]], LnsLog]:
+    """Shorter routes serving the same jobs on the same (or fewer) vehicles, by ``deadline``
+    (``time.monotonic()``); returns the best found and what was done."""
+    rng = random.Random(seed)
+    cur = _State(builder, vehicles, routes)
+    best = cur.copy()
+    log = LnsLog(start_km=cur.km, best_km=cur.km)
+    jobs = [x for r in cur.routes for x in r if isinstance(x, Job)]
+    if len(jobs) < 2:
+        return best.routes, log
+    locs = np.array([builder.loc[j.id] for j in jobs])
+    near = np.argsort(builder.geo.dist[np.ix_(locs, locs)], axis=1, kind="stable")[:, :MAX_NEIGHBOURS + 1]
+    neighbours = {j.id: [jobs[k] for k in near[i] if k != i] for i, j in enumerate(jobs)}
+    t0 = time.monotonic()
+    span = max(1e-6, deadline - t0)
+    t_start, t_end = T_START * cur.km, T_END * cur.km
+    while True:
+        now = time.monotonic()
+        if now >= deadline:
+            break
+        log.iterations += 1
+        temp = t_start * (t_end / t_start) ** ((now - t0) / span) if t_start > 0 else 0.0
+        trial = cur.copy()
+        removed = _ruin(trial, rng, neighbours, jobs)
+        if removed is None:
+            continue
+        if not all(_insert(trial, j, rng) for j in _order(removed, builder, rng)):
+            continue
+        threshold = cur.km - temp * math.log(max(1e-12, rng.random()))
+        if trial.km < threshold:
+            cur = trial
+            log.accepted += 1
+            if cur.km < best.km - 1e-9:
+                best = cur.copy()
+                log.improved += 1
+    log.best_km = best.km
+    return best.routes, log
