@@ -35,6 +35,8 @@ class EliminationLog:
     attempts: int = 0
     ejections: int = 0
     notes: list[str] = field(default_factory=list)
+    tries: list[tuple[bool, int, float]] = field(default_factory=list)
+    """Per attempt: route emptied?, ejections it made, seconds it took."""
 
 
 def _jobs(seq: list) -> list[Job]:
@@ -203,7 +205,9 @@ def eliminate_with_pool(builder: Builder, vehicles: list[tuple[str, VehicleType]
                 break
             log.attempts += 1
             share = left / (len(order) - n)
-            out = _empty_route(builder, vehicles, routes, v0, time.monotonic() + share, rng, log, max_eject)
+            t0, e0 = time.monotonic(), log.ejections
+            out = _empty_route(builder, vehicles, routes, v0, t0 + share, rng, log, max_eject)
+            log.tries.append((out is not None, log.ejections - e0, time.monotonic() - t0))
             if out is not None:
                 routes = out
                 log.removed += 1

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from routing.construct import Builder
+from routing.evaluate import EPS, _pick_window
 from routing.problem import ChargingStation, Job, VehicleType
 
 Visit = Job | ChargingStation
@@ -65,13 +66,21 @@ class _State:
         self.vehicles = vehicles
         self.routes = [list(r) for r in routes]
         self.kms = [builder.km(vt, r) if r else 0.0 for (_, vt), r in zip(vehicles, self.routes)]
+        self.tables: dict[int, tuple] = {}
 
     def copy(self) -> _State:
         other = _State.__new__(_State)
         other.b, other.vehicles = self.b, self.vehicles
         other.routes = [list(r) for r in self.routes]
         other.kms = list(self.kms)
+        other.tables = dict(self.tables)
         return other
+
+    def table(self, v: int) -> tuple:
+        t = self.tables.get(v)
+        if t is None:
+            t = self.tables[v] = _slack_table(self.b, self.vehicles[v][1], self.routes[v])
+        return t
 
     @property
     def km(self) -> float:
@@ -80,6 +89,7 @@ class _State:
     def set(self, v: int, seq: list[Visit]) -> None:
         self.routes[v] = seq
         self.kms[v] = self.b.km(self.vehicles[v][1], seq) if seq else 0.0
+        self.tables.pop(v, None)
 
 
 def _restation(b: Builder, vt: VehicleType, seq: list[Visit]) -> list[Visit] | None:
@@ -133,6 +143,36 @@ def _ruin(st: _State, rng: random.Random, neighbours: dict[str, list[Job]], jobs
     return removed
 
 
+def _slack_table(b: Builder, vt: VehicleType, seq: list[Visit]) -> tuple:
+    """Per insertion position: (location, departure) of the job before it and (location, latest start) of the
+    job after it, stations left out; the route's load and its locations (depots included). The latest starts ignore all but the last window
+    and the stations, so the check they give is optimistic: a filter before ``Builder.repaired``, as
+    ``Builder.time_load_ok`` is, but O(1) per position instead of O(route)."""
+    tt = b.times[vt.id]
+    loc, dep = b.geo.loc(vt.start_depot), vt.shift_start
+    before: list[tuple[int, float]] = []
+    load = 0.0
+    for x in seq:
+        before.append((loc, dep))
+        if isinstance(x, Job):
+            lx = b.loc[x.id]
+            start = _pick_window(x, dep + tt[loc][lx])
+            loc, dep = lx, (dep + tt[loc][lx] if start is None else start) + x.service_minutes
+            load += x.demand_kg
+    before.append((loc, dep))
+    nxt: tuple[int, float] = (b.geo.loc(vt.end), math.inf if vt.shift_end is None else vt.shift_end)
+    after: list[tuple[int, float]] = [nxt] * (len(seq) + 1)
+    for k in range(len(seq) - 1, -1, -1):
+        x = seq[k]
+        if isinstance(x, Job):
+            lx = b.loc[x.id]
+            last = x.windows_sorted[-1].end if x.time_windows else math.inf
+            nxt = (lx, min(last, nxt[1] - x.service_minutes - tt[lx][nxt[0]]))
+        after[k] = nxt
+    path = [b.geo.loc(vt.start_depot)] + [b._l(x) for x in seq] + [b.geo.loc(vt.end)]
+    return before, after, load, path
+
+
 def _insert(st: _State, job: Job, rng: random.Random) -> bool:
     """Cheapest feasible insertion into a used route (with the stations the battery needs), in place."""
     b = st.b
@@ -144,8 +184,18 @@ def _insert(st: _State, job: Job, rng: random.Random) -> bool:
         cur = st.routes[v]
         if not cur or vt.id not in ok_types:
             continue
-        path = [b.geo.loc(vt.start_depot)] + [b._l(x) for x in cur] + [b.geo.loc(vt.end)]
+        before, after, load, path = st.table(v)
+        if load + job.demand_kg > vt.payload_kg + EPS:
+            continue
+        tt = b.times[vt.id]
         for pos in range(len(cur) + 1):
+            la, dep = before[pos]
+            start = _pick_window(job, dep + tt[la][jl])
+            if start is None:
+                continue
+            lb, latest = after[pos]
+            if start + job.service_minutes + tt[jl][lb] > latest + EPS:
+                continue
             a, c = path[pos], path[pos + 1]
             cands.append((d[a][jl] + d[jl][c] - d[a][c], v, pos))
     cands.sort()
