@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from routing.construct import Builder
+from routing.eject import _jobs, _restationed
 from routing.evaluate import EPS, _pick_window
 from routing.problem import ChargingStation, Job, VehicleType
 
@@ -52,10 +53,6 @@ class LnsLog:
     def note(self) -> str:
         return (f"ruin-recreate: {self.iterations} iterations, {self.improved} improvements, "
                 f"{self.start_km:.1f} -> {self.best_km:.1f} km")
-
-
-def _jobs(seq: list[Visit]) -> list[Job]:
-    return [x for x in seq if isinstance(x, Job)]
 
 
 class _State:
@@ -92,18 +89,6 @@ class _State:
         self.tables.pop(v, None)
 
 
-def _restation(b: Builder, vt: VehicleType, seq: list[Visit]) -> list[Visit] | None:
-    """``seq`` with its stations placed afresh (a removed customer's station may be useless now), else as is."""
-    if any(isinstance(x, ChargingStation) for x in seq):
-        jobs = _jobs(seq)
-        if not jobs:
-            return []
-        fresh = b.repaired(vt, jobs)
-        if fresh is not None:
-            return fresh
-    return b.repaired(vt, seq)
-
-
 def _ruin(st: _State, rng: random.Random, neighbours: dict[str, list[Job]], jobs: list[Job]) -> list[Job] | None:
     """Remove strings of customers around a random seed customer; None when a ruined route cannot be mended."""
     where: dict[str, int] = {}
@@ -135,7 +120,7 @@ def _ruin(st: _State, rng: random.Random, neighbours: dict[str, list[Job]], jobs
         out = route_jobs[first:first + l_r]
         out_ids = {j.id for j in out}
         rest = [x for x in seq if not (isinstance(x, Job) and x.id in out_ids)]
-        mended = _restation(st.b, st.vehicles[v][1], rest) if rest else []
+        mended = _restationed(st.b, st.vehicles[v][1], rest) if rest else []
         if mended is None:
             return None
         st.set(v, mended)

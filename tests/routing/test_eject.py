@@ -8,10 +8,10 @@ import time
 import pytest
 
 from routing.bench import problem_for, select_instances
-from routing.io.solomon import read_solomon, solomon_to_problem
 from routing.construct import Builder, eliminate_routes, job_order
 from routing.eject import eliminate_with_pool, place_missing
 from routing.evaluate import Geometry, evaluate_route
+from routing.io.solomon import read_solomon, solomon_to_problem
 from routing.problem import ChargingStation, Job, Objective
 from routing.solve import diagnose
 from tests.routing.bench_data import bench_dir
@@ -58,17 +58,22 @@ def test_pool_with_one_route_changes_nothing() -> None:
     assert log.removed == 0 and log.attempts == 0
 
 
-@pytest.mark.parametrize(("name", "vehicles"), [("RC101", 16), ("R102", 18)])
-def test_place_missing_fits_what_cheapest_insertion_left_out(name: str, vehicles: int) -> None:
-    """At a fleet near the best known, cheapest insertion leaves a few customers out (RC101 5 of 100 with 16
-    vehicles, R102 6 with 18); ejecting and re-placing others makes room for all of them."""
+def _cheapest_insertion(name: str, vehicles: int):
+    """Solomon ``name`` with ``vehicles`` vehicles: cheapest insertion's routes and the jobs it left out."""
     problem = solomon_to_problem(read_solomon(bench_dir() / "solomon" / f"{name}.txt"), vehicles=vehicles)
     geo = Geometry.of(problem)
     builder = Builder(geo, diagnose(geo).allowed_types)
     fleet = problem.vehicle_ids()
     start = builder.insert_all(fleet, job_order(geo, list(problem.jobs)))
     placed = {x.id for r in start for x in r if isinstance(x, Job)}
-    missing = [j for j in problem.jobs if j.id not in placed]
+    return problem, geo, builder, fleet, start, [j for j in problem.jobs if j.id not in placed]
+
+
+@pytest.mark.parametrize(("name", "vehicles"), [("RC101", 16), ("R102", 18)])
+def test_place_missing_fits_what_cheapest_insertion_left_out(name: str, vehicles: int) -> None:
+    """At a fleet near the best known, cheapest insertion leaves a few customers out (RC101 5 of 100 with 16
+    vehicles, R102 6 with 18); ejecting and re-placing others makes room for all of them."""
+    problem, geo, builder, fleet, start, missing = _cheapest_insertion(name, vehicles)
     assert missing  # the situation under test
     routes, still = place_missing(builder, fleet, start, missing, time.monotonic() + 10.0, seed=0)
     assert still == []
@@ -80,12 +85,6 @@ def test_place_missing_fits_what_cheapest_insertion_left_out(name: str, vehicles
 
 
 def test_place_missing_gives_back_the_routes_unchanged_when_it_cannot_place_all() -> None:
-    problem = solomon_to_problem(read_solomon(bench_dir() / "solomon" / "R101.txt"), vehicles=8)
-    geo = Geometry.of(problem)
-    builder = Builder(geo, diagnose(geo).allowed_types)
-    fleet = problem.vehicle_ids()
-    start = builder.insert_all(fleet, job_order(geo, list(problem.jobs)))
-    placed = {x.id for r in start for x in r if isinstance(x, Job)}
-    missing = [j for j in problem.jobs if j.id not in placed]
+    _, _, builder, fleet, start, missing = _cheapest_insertion("R101", 8)
     routes, still = place_missing(builder, fleet, start, missing, time.monotonic() + 2.0, seed=0)
     assert routes == start and still == missing  # 8 vehicles cannot serve R101 (best known 19)
