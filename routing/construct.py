@@ -10,6 +10,7 @@ the point where the charge runs out, several in a row if needed). The result see
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from routing.evaluate import EPS, Geometry, Visit, _pick_window, charge_power_kw
@@ -25,6 +26,9 @@ class _Scan:
     what: str = ""  # "battery" | "time" | "load"
     at: int = -1  # index in the visit list (len = end depot) where it fails
     km: float = 0.0
+    deps: list[float] | None = None  # departure time before arc k, for k <= at (battery failures only)
+    socs: list[float] | None = None  # charge [kWh] before arc k, likewise
+    rates: list[float] | None = None  # consumption [kWh/km] on arc k
 
 
 class Builder:
@@ -55,13 +59,6 @@ class Builder:
         if load > vt.payload_kg + EPS:
             return _Scan(False, "load", 0)
         path = [self.geo.loc(vt.start_depot)] + [self._l(v) for v in seq] + [self.geo.loc(vt.end)]
-        loads = []
-        run = load
-        for v in seq:
-            loads.append(run)
-            if isinstance(v, Job):
-                run -= v.demand_kg
-        loads.append(run)
         if bat is not None:
             e0, slope = bat.consumption_empty_kwh_per_km, bat.full_rate - bat.consumption_empty_kwh_per_km
             pay = vt.payload_kg if vt.payload_kg > 0 else 1.0
@@ -71,7 +68,12 @@ class Builder:
                 cap = min(vt.payload_kg, self.total_demand)
                 loads = [max(0.0, cap - (seq[k - 1].demand_kg if k > 0 and isinstance(seq[k - 1], Job) else 0.0))
                          for k in range(len(seq))] + [0.0]
-            arc_e = [d[a][b] * (e0 + slope * min(1.0, ld / pay)) for a, b, ld in zip(path, path[1:], loads)]
+                rates = [e0 + slope * min(1.0, ld / pay) for ld in loads]
+            else:
+                rates = [e0] * (len(seq) + 1)
+            arc_e = [d[a][b] * r for a, b, r in zip(path, path[1:], rates)]
+            deps: list[float] = []
+            socs: list[float] = []
             soc = bat.initial_kwh
             reserve = bat.reserve_kwh
         t = vt.shift_start
@@ -83,9 +85,11 @@ class Builder:
             km += d[a][b]
             arrival = t + tt[a][b]
             if bat is not None:
+                deps.append(t)
+                socs.append(soc)
                 soc -= arc_e[k]
                 if soc < reserve - EPS:
-                    return _Scan(False, "battery", k)
+                    return _Scan(False, "battery", k, deps=deps, socs=socs, rates=rates)
             if k == n:
                 if vt.shift_end is not None and arrival > vt.shift_end + EPS:
                     return _Scan(False, "time", k)
@@ -138,16 +142,90 @@ class Builder:
             a = b
         return vt.shift_end is None or t + tt[a][self.geo.loc(vt.end)] <= vt.shift_end + EPS
 
+    def slack_table(self, vt: VehicleType, seq: list[Visit]) -> tuple:
+        """Per insertion position: (location, departure) of the job before it and (location, latest start) of
+        the job after it, stations left out; the route's load and its locations (depots included). The latest
+        starts ignore all but the last window and the stations, so the check they give is optimistic: a
+        filter before ``repaired``, as ``time_load_ok`` is, but O(1) per position instead of O(route)."""
+        tt = self.times[vt.id]
+        loc, dep = self.geo.loc(vt.start_depot), vt.shift_start
+        before: list[tuple[int, float]] = []
+        load = 0.0
+        for x in seq:
+            before.append((loc, dep))
+            if isinstance(x, Job):
+                lx = self.loc[x.id]
+                start = _pick_window(x, dep + tt[loc][lx])
+                loc, dep = lx, (dep + tt[loc][lx] if start is None else start) + x.service_minutes
+                load += x.demand_kg
+        before.append((loc, dep))
+        nxt: tuple[int, float] = (self.geo.loc(vt.end), math.inf if vt.shift_end is None else vt.shift_end)
+        after: list[tuple[int, float]] = [nxt] * (len(seq) + 1)
+        for k in range(len(seq) - 1, -1, -1):
+            x = seq[k]
+            if isinstance(x, Job):
+                lx = self.loc[x.id]
+                last = x.windows_sorted[-1].end if x.time_windows else math.inf
+                nxt = (lx, min(last, nxt[1] - x.service_minutes - tt[lx][nxt[0]]))
+            after[k] = nxt
+        path = [self.geo.loc(vt.start_depot)] + [self._l(x) for x in seq] + [self.geo.loc(vt.end)]
+        return before, after, load, path
+
+    def positions(self, vt: VehicleType, table: tuple, job: Job) -> list[tuple[float, int]]:
+        """(detour km, position) of every place in the route of ``table`` (``slack_table``) where ``job``
+        passes the O(1) payload and time-window filter."""
+        before, after, load, path = table
+        if load + job.demand_kg > vt.payload_kg + EPS:
+            return []
+        d, tt, jl = self.dist, self.times[vt.id], self.loc[job.id]
+        out: list[tuple[float, int]] = []
+        for pos in range(len(path) - 1):
+            la, dep = before[pos]
+            start = _pick_window(job, dep + tt[la][jl])
+            if start is None:
+                continue
+            lb, latest = after[pos]
+            if start + job.service_minutes + tt[jl][lb] > latest + EPS:
+                continue
+            a, c = path[pos], path[pos + 1]
+            out.append((d[a][jl] + d[jl][c] - d[a][c], pos))
+        return out
+
+    def latest_arrivals(self, vt: VehicleType, seq: list[Visit]) -> list[float]:
+        """Per visit index k (len(seq) = the end depot): the latest arrival at ``seq[k]`` from which the rest
+        of the route can still keep its windows and the shift end, charging times left out (optimistic: a
+        filter, like ``time_load_ok``)."""
+        tt = self.times[vt.id]
+        nxt_loc = self.geo.loc(vt.end)
+        latest = math.inf if vt.shift_end is None else vt.shift_end
+        out = [latest] * (len(seq) + 1)
+        for k in range(len(seq) - 1, -1, -1):
+            x = seq[k]
+            lx = self._l(x)
+            latest = latest - tt[lx][nxt_loc]
+            if isinstance(x, Job):
+                latest -= x.service_minutes
+                if x.time_windows:
+                    latest = min(latest, x.windows_sorted[-1].end)
+            out[k] = latest
+            nxt_loc = lx
+        return out
+
     def repaired(self, vt: VehicleType, seq: list[Visit]) -> list[Visit] | None:
         """``seq`` made battery-feasible by inserting stations, or None."""
         if vt.battery is not None and self.p.stations and not self.time_load_ok(vt, seq):
             return None  # no station can mend a late arrival: skip the costly repair scans
         res = self.scan(vt, seq)
+        if res.ok:
+            return seq
+        bat = vt.battery
+        if res.what != "battery" or bat is None or not self.p.stations:
+            return None
+        full = self.p.recharge_policy is RechargePolicy.FULL
+        tt, d = self.times[vt.id], self.dist
         for _ in range(MAX_REPAIRS):
-            if res.ok:
-                return seq
-            if res.what != "battery" or vt.battery is None or not self.p.stations:
-                return None
+            assert res.deps is not None and res.socs is not None and res.rates is not None
+            latest = self.latest_arrivals(vt, seq)
             best: tuple[float, list[Visit], _Scan] | None = None
             # Try arcs before the failure, latest first; keep the cheapest repair that moves the failure on.
             for k in range(res.at, max(-1, res.at - 4), -1):
@@ -156,14 +234,28 @@ class Builder:
                 if k > 0 and isinstance(seq[k - 1], ChargingStation) and k < len(seq) and \
                         isinstance(seq[k], ChargingStation):
                     continue
-                d, base = self.dist, self.dist[prev][nxt]
+                base = d[prev][nxt]
+                dep, soc, rate = res.deps[k], res.socs[k], res.rates[k]
+                # The prefix before arc k is that of the failed scan (under partial recharging an earlier
+                # station may charge less once this one follows it: its departure can then be earlier, so
+                # the time filter applies only where no station precedes or every stop charges full).
+                timed = full or not any(isinstance(x, ChargingStation) for x in seq[:k])
                 # Cheapest detour first: the first station that helps is this arc's best (scans dominate the
                 # ruin-and-recreate's time on E-VRPTW, 21 stations per arc).
-                options = sorted((d[prev][sl] + d[sl][nxt] - base, n, st) for n, (st, sl) in enumerate(self._st_locs)
-                                 if sl != prev and sl != nxt)
-                for detour, _, st in options:
+                options = sorted((d[prev][sl] + d[sl][nxt] - base, n, st, sl)
+                                 for n, (st, sl) in enumerate(self._st_locs) if sl != prev and sl != nxt)
+                for detour, _, st, sl in options:
                     if best is not None and detour >= best[0]:
                         break
+                    # O(1) filters before the O(route) scan: the charge on arrival at the station is exact
+                    # (or optimistic, as above), the arrival at the next visit optimistic.
+                    arrive_soc = soc - d[prev][sl] * rate
+                    if arrive_soc < bat.reserve_kwh - EPS:
+                        continue
+                    if timed:
+                        charge = (bat.capacity_kwh - arrive_soc) / charge_power_kw(st, vt) * 60.0 if full else 0.0
+                        if dep + tt[prev][sl] + charge + tt[sl][nxt] > latest[k] + EPS:
+                            continue
                     cand = seq[:k] + [st] + seq[k:]
                     r = self.scan(vt, cand)
                     if r.ok or (r.what == "battery" and r.at > k):
@@ -174,7 +266,9 @@ class Builder:
             if best is None:
                 return None
             seq, res = best[1], best[2]
-        return seq if res.ok else None
+            if res.ok:
+                return seq
+        return None
 
     def insert_all(self, vehicles: list[tuple[str, VehicleType]], jobs: list[Job]) -> list[list[Visit]]:
         """Cheapest feasible insertion of ``jobs`` (in order) over ``vehicles``; unplaceable jobs are skipped."""
@@ -268,18 +362,13 @@ def eliminate_routes(builder: Builder, vehicles: list[tuple[str, VehicleType]], 
 def _insert_one(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list[Visit]], job: Job,
                 exclude: int) -> bool:
     """Cheapest feasible insertion of ``job`` into a non-empty route other than ``exclude`` (in place)."""
-    d = builder.dist
-    jl = builder.loc[job.id]
     ok_types = builder.allowed.get(job.id, set())
     cands: list[tuple[float, int, int]] = []
     for v, (_, vt) in enumerate(vehicles):
         cur = routes[v]
         if v == exclude or not cur or vt.id not in ok_types:
             continue
-        path = [builder.geo.loc(vt.start_depot)] + [builder._l(x) for x in cur] + [builder.geo.loc(vt.end)]
-        for pos in range(len(cur) + 1):
-            a, b = path[pos], path[pos + 1]
-            cands.append((d[a][jl] + d[jl][b] - d[a][b], v, pos))
+        cands += [(detour, v, pos) for detour, pos in builder.positions(vt, builder.slack_table(vt, cur), job)]
     cands.sort()
     for _, v, pos in cands[:60]:
         seq = builder.repaired(vehicles[v][1], routes[v][:pos] + [job] + routes[v][pos:])

@@ -24,7 +24,6 @@ import numpy as np
 
 from routing.construct import Builder
 from routing.eject import _jobs, _restationed
-from routing.evaluate import EPS, _pick_window
 from routing.problem import ChargingStation, Job, VehicleType
 
 Visit = Job | ChargingStation
@@ -76,7 +75,7 @@ class _State:
     def table(self, v: int) -> tuple:
         t = self.tables.get(v)
         if t is None:
-            t = self.tables[v] = _slack_table(self.b, self.vehicles[v][1], self.routes[v])
+            t = self.tables[v] = self.b.slack_table(self.vehicles[v][1], self.routes[v])
         return t
 
     @property
@@ -128,61 +127,16 @@ def _ruin(st: _State, rng: random.Random, neighbours: dict[str, list[Job]], jobs
     return removed
 
 
-def _slack_table(b: Builder, vt: VehicleType, seq: list[Visit]) -> tuple:
-    """Per insertion position: (location, departure) of the job before it and (location, latest start) of the
-    job after it, stations left out; the route's load and its locations (depots included). The latest starts ignore all but the last window
-    and the stations, so the check they give is optimistic: a filter before ``Builder.repaired``, as
-    ``Builder.time_load_ok`` is, but O(1) per position instead of O(route)."""
-    tt = b.times[vt.id]
-    loc, dep = b.geo.loc(vt.start_depot), vt.shift_start
-    before: list[tuple[int, float]] = []
-    load = 0.0
-    for x in seq:
-        before.append((loc, dep))
-        if isinstance(x, Job):
-            lx = b.loc[x.id]
-            start = _pick_window(x, dep + tt[loc][lx])
-            loc, dep = lx, (dep + tt[loc][lx] if start is None else start) + x.service_minutes
-            load += x.demand_kg
-    before.append((loc, dep))
-    nxt: tuple[int, float] = (b.geo.loc(vt.end), math.inf if vt.shift_end is None else vt.shift_end)
-    after: list[tuple[int, float]] = [nxt] * (len(seq) + 1)
-    for k in range(len(seq) - 1, -1, -1):
-        x = seq[k]
-        if isinstance(x, Job):
-            lx = b.loc[x.id]
-            last = x.windows_sorted[-1].end if x.time_windows else math.inf
-            nxt = (lx, min(last, nxt[1] - x.service_minutes - tt[lx][nxt[0]]))
-        after[k] = nxt
-    path = [b.geo.loc(vt.start_depot)] + [b._l(x) for x in seq] + [b.geo.loc(vt.end)]
-    return before, after, load, path
-
-
 def _insert(st: _State, job: Job, rng: random.Random) -> bool:
     """Cheapest feasible insertion into a used route (with the stations the battery needs), in place."""
     b = st.b
-    d = b.dist
-    jl = b.loc[job.id]
     ok_types = b.allowed.get(job.id, set())
     cands: list[tuple[float, int, int]] = []
     for v, (_, vt) in enumerate(st.vehicles):
         cur = st.routes[v]
         if not cur or vt.id not in ok_types:
             continue
-        before, after, load, path = st.table(v)
-        if load + job.demand_kg > vt.payload_kg + EPS:
-            continue
-        tt = b.times[vt.id]
-        for pos in range(len(cur) + 1):
-            la, dep = before[pos]
-            start = _pick_window(job, dep + tt[la][jl])
-            if start is None:
-                continue
-            lb, latest = after[pos]
-            if start + job.service_minutes + tt[jl][lb] > latest + EPS:
-                continue
-            a, c = path[pos], path[pos + 1]
-            cands.append((d[a][jl] + d[jl][c] - d[a][c], v, pos))
+        cands += [(detour, v, pos) for detour, pos in b.positions(vt, st.table(v), job)]
     cands.sort()
     best: tuple[float, int, list[Visit]] | None = None
     for detour, v, pos in cands:
