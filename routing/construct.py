@@ -223,9 +223,12 @@ class Builder:
             return None
         full = self.p.recharge_policy is RechargePolicy.FULL
         tt, d = self.times[vt.id], self.dist
+        reserve, capacity = bat.reserve_kwh - EPS, bat.capacity_kwh
+        minutes_per_kwh = [60.0 / charge_power_kw(st, vt) for st, _ in self._st_locs]
         for _ in range(MAX_REPAIRS):
             assert res.deps is not None and res.socs is not None and res.rates is not None
             latest = self.latest_arrivals(vt, seq)
+            first_station = next((k for k, x in enumerate(seq) if isinstance(x, ChargingStation)), len(seq))
             best: tuple[float, list[Visit], _Scan] | None = None
             # Try arcs before the failure, latest first; keep the cheapest repair that moves the failure on.
             for k in range(res.at, max(-1, res.at - 4), -1):
@@ -235,27 +238,32 @@ class Builder:
                         isinstance(seq[k], ChargingStation):
                     continue
                 base = d[prev][nxt]
-                dep, soc, rate = res.deps[k], res.socs[k], res.rates[k]
+                dep, soc, rate, late = res.deps[k], res.socs[k], res.rates[k], latest[k] + EPS
                 # The prefix before arc k is that of the failed scan (under partial recharging an earlier
                 # station may charge less once this one follows it: its departure can then be earlier, so
                 # the time filter applies only where no station precedes or every stop charges full).
-                timed = full or not any(isinstance(x, ChargingStation) for x in seq[:k])
-                # Cheapest detour first: the first station that helps is this arc's best (scans dominate the
-                # ruin-and-recreate's time on E-VRPTW, 21 stations per arc).
-                options = sorted((d[prev][sl] + d[sl][nxt] - base, n, st, sl)
-                                 for n, (st, sl) in enumerate(self._st_locs) if sl != prev and sl != nxt)
-                for detour, _, st, sl in options:
+                timed = full or k <= first_station
+                # O(1) filters before the O(route) scans: the charge on arrival at the station is exact (or
+                # optimistic, as above), the arrival at the next visit optimistic. Scans dominated the
+                # ruin-and-recreate's time on E-VRPTW (21 stations per arc).
+                options: list[tuple[float, int, ChargingStation]] = []
+                for n, (st, sl) in enumerate(self._st_locs):
+                    if sl == prev or sl == nxt:
+                        continue
+                    detour = d[prev][sl] + d[sl][nxt] - base
                     if best is not None and detour >= best[0]:
-                        break
-                    # O(1) filters before the O(route) scan: the charge on arrival at the station is exact
-                    # (or optimistic, as above), the arrival at the next visit optimistic.
+                        continue
                     arrive_soc = soc - d[prev][sl] * rate
-                    if arrive_soc < bat.reserve_kwh - EPS:
+                    if arrive_soc < reserve:
                         continue
                     if timed:
-                        charge = (bat.capacity_kwh - arrive_soc) / charge_power_kw(st, vt) * 60.0 if full else 0.0
-                        if dep + tt[prev][sl] + charge + tt[sl][nxt] > latest[k] + EPS:
+                        charge = (capacity - arrive_soc) * minutes_per_kwh[n] if full else 0.0
+                        if dep + tt[prev][sl] + charge + tt[sl][nxt] > late:
                             continue
+                    options.append((detour, n, st))
+                options.sort()
+                # Cheapest detour first: the first station that helps is this arc's best.
+                for detour, _, st in options:
                     cand = seq[:k] + [st] + seq[k:]
                     r = self.scan(vt, cand)
                     if r.ok or (r.what == "battery" and r.at > k):

@@ -9,10 +9,18 @@ import pytest
 
 from routing.bench import problem_for, select_instances
 from routing.construct import Builder, eliminate_routes, job_order
-from routing.eject import eliminate_with_pool, place_missing
+from routing.eject import eliminate_with_pool, fleet_lower_bound, place_missing
 from routing.evaluate import Geometry, evaluate_route
 from routing.io.solomon import read_solomon, solomon_to_problem
-from routing.problem import ChargingStation, Job, Objective
+from routing.problem import (
+    ChargingStation,
+    Job,
+    Location,
+    Objective,
+    RoutingProblem,
+    VehicleKind,
+    VehicleType,
+)
 from routing.solve import diagnose
 from tests.routing.bench_data import bench_dir
 
@@ -56,6 +64,24 @@ def test_pool_with_one_route_changes_nothing() -> None:
                                       time.monotonic() + 1.0)
     assert routes == alone
     assert log.removed == 0 and log.attempts == 0
+
+
+def test_pool_stops_at_the_payload_lower_bound_without_trying() -> None:
+    # Three full loads on three trucks: no route can go, so no attempt is made (Solomon R208's 1,458 units
+    # on 1,000-unit trucks likewise stop at 2 instead of spending the elimination's time in vain).
+    locs = (Location("D", x=0, y=0),) + tuple(Location(f"L{i}", x=10 * i, y=5) for i in range(3))
+    jobs = tuple(Job(f"J{i}", f"L{i}", demand_kg=100.0) for i in range(3))
+    truck = VehicleType("diesel", 4, 100.0, "D", kind=VehicleKind.DIESEL, diesel_l_per_100km=25.0)
+    problem = RoutingProblem(locations=locs, jobs=jobs, vehicle_types=(truck,))
+    geo = Geometry.of(problem)
+    builder = Builder(geo, diagnose(geo).allowed_types)
+    vehicles = problem.vehicle_ids()
+    plan = builder.insert_all(vehicles, list(jobs))
+    assert _used(plan) == 3 == fleet_lower_bound(vehicles, plan)
+    routes, log = eliminate_with_pool(builder, vehicles, plan, time.monotonic() + 5.0)
+    assert log.attempts == 0 and routes == plan
+    assert fleet_lower_bound(vehicles, [[jobs[0]], [jobs[1]]]) == 2
+    assert fleet_lower_bound(vehicles, [[]]) == 1
 
 
 def _cheapest_insertion(name: str, vehicles: int):
