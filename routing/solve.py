@@ -361,8 +361,16 @@ class _Runner:
         if visits is before:
             return plan
         self.phases.append("ruin-recreate routes kept as they are")
-        return _Plan(plan.vehicles, seqs or [[] for _ in visits], [vt.shift_start for _, vt in plan.vehicles],
-                     visits=visits)
+        return self.plan_of_visits(plan.vehicles, visits)
+
+    def plan_of_visits(self, vehicles: list[tuple[str, VehicleType]], visits: list[list[Visit]]) -> _Plan:
+        """A plan that keeps float routes as they are (``to_solution`` reports them from ``visits``; their
+        node sequences are empty where the stations outnumber the model's copies); unused vehicles go."""
+        kept = [k for k, r in enumerate(visits) if any(isinstance(x, Job) for x in r)]
+        vehicles = [vehicles[k] for k in kept]
+        visits = [visits[k] for k in kept]
+        return _Plan(vehicles, self.seqs_of(vehicles, visits) or [[] for _ in vehicles],
+                     [vt.shift_start for _, vt in vehicles], visits=visits)
 
     # ---- strategies ----
     def solve(self, time_limit_s: float) -> _Plan | None:
@@ -504,11 +512,7 @@ class _Runner:
                                f"or-tools from the ruin-recreate routes left {self._missing(plan)} job(s) out")
         else:
             self.phases.append("ruin-recreate routes use more station copies than the model has")
-        kept = [k for k, r in enumerate(visits) if any(isinstance(x, Job) for x in r)]
-        fleet = [fleet[k] for k in kept]
-        visits = [visits[k] for k in kept]
-        return _Plan(fleet, self.seqs_of(fleet, visits) or [[] for _ in fleet], [vt.shift_start for _, vt in fleet],
-                     visits=visits)
+        return self.plan_of_visits(fleet, visits)
 
     def _jobs_in(self, seq: list[int]) -> int:
         return sum(1 for i in seq if self.nodeset.nodes[i].kind == "job")
