@@ -43,6 +43,9 @@ class Builder:
         self.loc = {j.id: geo.loc(j.location) for j in self.p.jobs}
         self.sloc = {s.id: geo.loc(s.location) for s in self.p.stations}
         self._st_locs = [(s, self.sloc[s.id]) for s in self.p.stations]
+        # Charging minutes per kWh at each station, per electric type (the station repair's time filter).
+        self._min_per_kwh = {vt.id: [60.0 / charge_power_kw(st, vt) for st, _ in self._st_locs]
+                             for vt in self.p.vehicle_types if vt.battery is not None}
         self.total_demand = sum(j.demand_kg for j in self.p.jobs if j.id in allowed)
 
     def _l(self, v: Visit) -> int:
@@ -224,7 +227,7 @@ class Builder:
         full = self.p.recharge_policy is RechargePolicy.FULL
         tt, d = self.times[vt.id], self.dist
         reserve, capacity = bat.reserve_kwh - EPS, bat.capacity_kwh
-        minutes_per_kwh = [60.0 / charge_power_kw(st, vt) for st, _ in self._st_locs]
+        minutes_per_kwh = self._min_per_kwh[vt.id]
         for _ in range(MAX_REPAIRS):
             assert res.deps is not None and res.socs is not None and res.rates is not None
             latest = self.latest_arrivals(vt, seq)
