@@ -198,3 +198,37 @@ def test_max_duration_splits_routes():
     sol = _checked(p)
     assert sol.vehicles_used == 2
     assert all(r.duration_minutes <= 100.0 + 1e-6 for r in sol.routes)
+
+
+def test_a_route_or_tools_empties_after_the_ruin_recreate_gives_the_smaller_fleet_another_ruin_recreate(monkeypatch):
+    """The pool and the ruin-and-recreate are made to leave three routes where two carry the 120 kg; OR-Tools
+    (fleet cost on) empties one, stops there, and the loop runs the ruin-and-recreate on the two left."""
+    import routing.solve as S
+    from routing.eject import EliminationLog
+    from routing.lns import LnsLog
+
+    def spread(builder, vehicles, routes, deadline, seed=0):  # one route per vehicle: three where two do
+        jobs = [x for r in routes for x in r if isinstance(x, Job)]
+        out = [[] for _ in vehicles]
+        for k, job in enumerate(jobs):
+            out[k % 3].append(job)
+        out = [builder.repaired(vt, r) if r else [] for (_, vt), r in zip(vehicles, out)]
+        assert all(r is not None for r in out)
+        log = EliminationLog()
+        log.notes.append("test pool: three routes")
+        return out, log
+
+    fleets: list[int] = []
+
+    def unchanged(builder, vehicles, routes, deadline, seed=0):
+        fleets.append(sum(1 for r in routes if r))
+        log = LnsLog(start_km=0.0, best_km=0.0)
+        return [list(r) for r in routes], log
+
+    monkeypatch.setattr(S, "eliminate_routes", lambda builder, vehicles, routes, deadline: routes)
+    monkeypatch.setattr(S, "eliminate_with_pool", spread)
+    monkeypatch.setattr(S, "lns_improve", unchanged)
+    sol = _checked(_grid_problem(), time_limit_s=2.0)
+    assert sol.vehicles_used == 2
+    assert fleets[:2] == [3, 2], sol.stats.phases
+    assert any("or-tools emptied a route" in p for p in sol.stats.phases), sol.stats.phases
