@@ -42,7 +42,8 @@ probability 1/e at the start, 0.1 % at the end. Measured 2026-12-04, 20 s from t
 Solomon and E-VRPTW instances: these against ten times colder (0.003, 0.0001) won 12 (E-VRPTW c204_21 789 ->
 660 km, Solomon C204 654 -> 591, R208 792 -> 748, rc102_21 1,779 -> 1,684), tied 3, lost 3 (c107_21 1,075 ->
 1,169, r102_21 1,509 -> 1,562, RC202 1,171 -> 1,179); ten times warmer again (0.1, 0.003), tried on 8 of
-them, was better only on c107_21 and rc102_21. The colder setting stuck in the first deep local optimum of the long 2-series routes (c203_21: 710.3 km in two runs)."""
+them, was better only on c107_21 and rc102_21. The colder setting stuck in the first deep local optimum of the
+long 2-series routes (c203_21: 710.3 km in two runs)."""
 
 
 @dataclass
