@@ -182,16 +182,31 @@ class Builder:
             return []
         d, tt, jl = self.dist, self.times[vt.id], self.loc[job.id]
         out: list[tuple[float, int]] = []
-        for pos in range(len(path) - 1):
-            la, dep = before[pos]
-            start = _pick_window(job, dep + tt[la][jl])
-            if start is None:
+        ws = job.windows_sorted if job.time_windows else ()
+        if len(ws) > 1:
+            for pos in range(len(path) - 1):
+                la, dep = before[pos]
+                start = _pick_window(job, dep + tt[la][jl])
+                if start is None:
+                    continue
+                lb, latest = after[pos]
+                if start + job.service_minutes + tt[jl][lb] > latest + EPS:
+                    continue
+                a, c = path[pos], path[pos + 1]
+                out.append((d[a][jl] + d[jl][c] - d[a][c], pos))
+            return out
+        # One window or none (every benchmark job): _pick_window inlined, the filter's inner loop dominated
+        # the ruin-and-recreate's profile (2.4 million calls in 8 s on E-VRPTW c101_21).
+        w_start, w_end = (ws[0].start, ws[0].end + EPS) if ws else (-math.inf, math.inf)
+        service, d_j, tt_j = job.service_minutes, d[jl], tt[jl]
+        for pos, ((la, dep), (lb, latest)) in enumerate(zip(before, after)):
+            arrival = dep + tt[la][jl]
+            if arrival > w_end:
                 continue
-            lb, latest = after[pos]
-            if start + job.service_minutes + tt[jl][lb] > latest + EPS:
+            if (arrival if arrival > w_start else w_start) + service + tt_j[lb] > latest + EPS:  # noqa: FURB136
                 continue
             a, c = path[pos], path[pos + 1]
-            out.append((d[a][jl] + d[jl][c] - d[a][c], pos))
+            out.append((d[a][jl] + d_j[c] - d[a][c], pos))
         return out
 
     def latest_arrivals(self, vt: VehicleType, seq: list[Visit]) -> list[float]:

@@ -68,6 +68,7 @@ class _State:
         self.routes = [list(r) for r in routes]
         self.kms = [builder.km(vt, r) if r else 0.0 for (_, vt), r in zip(vehicles, self.routes)]
         self.tables: dict[int, tuple] = {}
+        self.places: dict[int, dict[str, list[tuple[float, int]]]] = {}
 
     def copy(self) -> _State:
         other = _State.__new__(_State)
@@ -75,6 +76,7 @@ class _State:
         other.routes = [list(r) for r in self.routes]
         other.kms = list(self.kms)
         other.tables = dict(self.tables)
+        other.places = dict(self.places)
         return other
 
     def table(self, v: int) -> tuple:
@@ -82,6 +84,18 @@ class _State:
         if t is None:
             t = self.tables[v] = self.b.slack_table(self.vehicles[v][1], self.routes[v])
         return t
+
+    def positions(self, v: int, job: Job) -> list[tuple[float, int]]:
+        """``Builder.positions`` of ``job`` in route ``v``, kept while the route is unchanged: copies share it,
+        and a route that neither the ruin nor the insertions touched (most of them, each iteration) is asked
+        about the same nearby customers again and again."""
+        cache = self.places.get(v)
+        if cache is None:
+            cache = self.places[v] = {}
+        found = cache.get(job.id)
+        if found is None:
+            found = cache[job.id] = self.b.positions(self.vehicles[v][1], self.table(v), job)
+        return found
 
     @property
     def km(self) -> float:
@@ -91,6 +105,7 @@ class _State:
         self.routes[v] = seq
         self.kms[v] = self.b.km(self.vehicles[v][1], seq) if seq else 0.0
         self.tables.pop(v, None)
+        self.places.pop(v, None)
 
 
 def _ruin(st: _State, rng: random.Random, neighbours: dict[str, list[Job]], jobs: list[Job]) -> list[Job] | None:
@@ -141,7 +156,7 @@ def _insert(st: _State, job: Job, rng: random.Random) -> bool:
         cur = st.routes[v]
         if not cur or vt.id not in ok_types:
             continue
-        cands += [(detour, v, pos) for detour, pos in b.positions(vt, st.table(v), job)]
+        cands += [(detour, v, pos) for detour, pos in st.positions(v, job)]
     cands.sort()
     best: tuple[float, int, list[Visit]] | None = None
     for detour, v, pos in cands:

@@ -9,7 +9,7 @@ import pytest
 from routing.bench import problem_for, select_instances
 from routing.construct import Builder, job_order
 from routing.evaluate import Geometry, evaluate_route
-from routing.lns import improve
+from routing.lns import _State, improve
 from routing.problem import ChargingStation, Job, Objective
 from routing.solve import diagnose
 from tests.routing.bench_data import bench_dir
@@ -49,3 +49,49 @@ def test_improve_with_one_job_returns_it_unchanged() -> None:
     alone = [builder.repaired(vehicles[0][1], [job])] + [[] for _ in vehicles[1:]]
     routes, log = improve(builder, vehicles, alone, time.monotonic() + 0.5)
     assert routes == alone and log.iterations == 0
+
+
+@pytest.mark.parametrize(("suite", "name"), [("solomon", "R101"), ("evrptw", "rc102_21")])
+def test_positions_filter_never_rejects_a_feasible_insertion(suite: str, name: str) -> None:
+    """The O(1) filter (single-window fast path included) may pass positions the repair then rejects, but
+    every position where the repaired route is feasible must pass it."""
+    (ref,) = select_instances(bench_dir(), suite, [name])
+    problem, _ = problem_for(ref, suite, Objective.HIERARCHICAL)
+    geo = Geometry.of(problem)
+    builder = Builder(geo, diagnose(geo).allowed_types)
+    vehicles = problem.vehicle_ids()
+    jobs = job_order(geo, list(problem.jobs))
+    routes = builder.insert_all(vehicles, jobs[:60])
+    checked = 0
+    for job in jobs[60:]:
+        for (_, vt), seq in zip(vehicles, routes):
+            if not seq:
+                continue
+            passed = {pos for _, pos in builder.positions(vt, builder.slack_table(vt, seq), job)}
+            for pos in range(len(seq) + 1):
+                if builder.repaired(vt, seq[:pos] + [job] + seq[pos:]) is not None:
+                    assert pos in passed, (job.id, pos)
+                    checked += 1
+    assert checked > 0
+
+
+def test_cached_positions_follow_the_route_they_were_computed_for() -> None:
+    (ref,) = select_instances(bench_dir(), "evrptw", ["c101_21"])
+    problem, _ = problem_for(ref, "evrptw", Objective.HIERARCHICAL)
+    geo = Geometry.of(problem)
+    builder = Builder(geo, diagnose(geo).allowed_types)
+    vehicles = problem.vehicle_ids()
+    routes = builder.insert_all(vehicles, job_order(geo, list(problem.jobs)))
+    st = _State(builder, vehicles, routes)
+    v = next(i for i, r in enumerate(routes) if len(r) > 3)
+    job = next(x for x in routes[v] if isinstance(x, Job))
+    other = next(j for j in problem.jobs if all(j is not x for x in routes[v]))
+    before = st.positions(v, other)
+    trial = st.copy()
+    shorter = [x for x in routes[v] if x is not job]
+    trial.set(v, shorter)
+    vt = vehicles[v][1]
+    fresh = builder.positions(vt, builder.slack_table(vt, shorter), other)
+    assert fresh != before  # a stale cache would be caught
+    assert trial.positions(v, other) == fresh
+    assert st.positions(v, other) == before
