@@ -10,18 +10,22 @@ from routing.bench import problem_for, select_instances
 from routing.construct import Builder, job_order
 from routing.evaluate import Geometry, evaluate_route
 from routing.lns import _State, improve
-from routing.problem import ChargingStation, Job, Objective
+from routing.problem import ChargingStation, Job, Objective, RoutingProblem, VehicleType
 from routing.solve import diagnose
 from tests.routing.bench_data import bench_dir
 
 
-@pytest.mark.parametrize(("suite", "name"), [("solomon", "RC101"), ("evrptw", "r102C15"), ("evrptw", "c204_21")])
-def test_improve_shortens_routes_keeping_jobs_fleet_and_feasibility(suite: str, name: str) -> None:
+def _setup(suite: str, name: str) -> tuple[RoutingProblem, Geometry, Builder, list[tuple[str, VehicleType]]]:
+    """A bench instance as the solver sees it: problem, geometry, construction builder and vehicles."""
     (ref,) = select_instances(bench_dir(), suite, [name])
     problem, _ = problem_for(ref, suite, Objective.HIERARCHICAL)
     geo = Geometry.of(problem)
-    builder = Builder(geo, diagnose(geo).allowed_types)
-    vehicles = problem.vehicle_ids()
+    return problem, geo, Builder(geo, diagnose(geo).allowed_types), problem.vehicle_ids()
+
+
+@pytest.mark.parametrize(("suite", "name"), [("solomon", "RC101"), ("evrptw", "r102C15"), ("evrptw", "c204_21")])
+def test_improve_shortens_routes_keeping_jobs_fleet_and_feasibility(suite: str, name: str) -> None:
+    problem, geo, builder, vehicles = _setup(suite, name)
     start = builder.insert_all(vehicles, job_order(geo, list(problem.jobs)))
     routes, log = improve(builder, vehicles, start, time.monotonic() + 2.0, seed=0)
     assert log.iterations > 0
@@ -40,11 +44,7 @@ def test_improve_shortens_routes_keeping_jobs_fleet_and_feasibility(suite: str, 
 
 
 def test_improve_with_one_job_returns_it_unchanged() -> None:
-    (ref,) = select_instances(bench_dir(), "evrptw", ["c101C5"])
-    problem, _ = problem_for(ref, "evrptw", Objective.HIERARCHICAL)
-    geo = Geometry.of(problem)
-    builder = Builder(geo, diagnose(geo).allowed_types)
-    vehicles = problem.vehicle_ids()
+    problem, _, builder, vehicles = _setup("evrptw", "c101C5")
     job = problem.jobs[0]
     alone = [builder.repaired(vehicles[0][1], [job])] + [[] for _ in vehicles[1:]]
     routes, log = improve(builder, vehicles, alone, time.monotonic() + 0.5)
@@ -55,11 +55,7 @@ def test_improve_with_one_job_returns_it_unchanged() -> None:
 def test_positions_filter_never_rejects_a_feasible_insertion(suite: str, name: str) -> None:
     """The O(1) filter (single-window fast path included) may pass positions the repair then rejects, but
     every position where the repaired route is feasible must pass it."""
-    (ref,) = select_instances(bench_dir(), suite, [name])
-    problem, _ = problem_for(ref, suite, Objective.HIERARCHICAL)
-    geo = Geometry.of(problem)
-    builder = Builder(geo, diagnose(geo).allowed_types)
-    vehicles = problem.vehicle_ids()
+    problem, geo, builder, vehicles = _setup(suite, name)
     jobs = job_order(geo, list(problem.jobs))
     routes = builder.insert_all(vehicles, jobs[:60])
     checked = 0
@@ -76,11 +72,7 @@ def test_positions_filter_never_rejects_a_feasible_insertion(suite: str, name: s
 
 
 def test_cached_positions_follow_the_route_they_were_computed_for() -> None:
-    (ref,) = select_instances(bench_dir(), "evrptw", ["c101_21"])
-    problem, _ = problem_for(ref, "evrptw", Objective.HIERARCHICAL)
-    geo = Geometry.of(problem)
-    builder = Builder(geo, diagnose(geo).allowed_types)
-    vehicles = problem.vehicle_ids()
+    problem, geo, builder, vehicles = _setup("evrptw", "c101_21")
     routes = builder.insert_all(vehicles, job_order(geo, list(problem.jobs)))
     st = _State(builder, vehicles, routes)
     v = next(i for i, r in enumerate(routes) if len(r) > 3)
