@@ -57,7 +57,9 @@ def order_count(url: str, lessee_code: str | None, depot_code: str, day: dt.date
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def charging_plan(url: str, lessee_code: str | None, depot_code: str, day: dt.date) -> svc.StoredCharging | None:
+def charging_plan(
+    url: str, lessee_code: str | None, depot_code: str, day: dt.date
+) -> svc.StoredCharging | None:
     return svc.current_charging_view(url, lessee_code, depot_code, day)
 
 
@@ -114,6 +116,10 @@ def saved_scenario(url: str, lessee_code: str | None, name: str) -> dict:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def planned_charging(url: str, lessee_code: str | None, first: dt.date, last: dt.date,
-                     ) -> list[svc.PlannedCharging]:
+def planned_charging(
+    url: str,
+    lessee_code: str | None,
+    first: dt.date,
+    last: dt.date,
+) -> list[svc.PlannedCharging]:
     return svc.planned_charging(url, lessee_code, first, last)

@@ -18,8 +18,10 @@ def depot_and_date(ctx: AppContext, key: str) -> tuple[svc.DepotOption, dt.date]
     """Depot select box and service date input; None (with a message) when the scope has no depots."""
     options = _data.depots(ctx.url, ctx.lessee_code)
     if not options:
-        st.info("No depots in this scope yet. Depots are added with the demo loader (`evfleet demo`) or by the "
-                "lessor's data team.")
+        st.info(
+            "No depots in this scope yet. Depots are added with the demo loader (`evfleet demo`) or by the "
+            "lessor's data team."
+        )
         return None
     by_code = {o.code: o for o in options}
     codes = list(by_code)
@@ -27,12 +29,20 @@ def depot_and_date(ctx: AppContext, key: str) -> tuple[svc.DepotOption, dt.date]
     # planner and Charging pages open on the same depot-day.
     remembered = st.session_state.get(_DEPOT)
     left, right = st.columns([3, 2])
-    code = left.selectbox("Depot", codes, index=codes.index(remembered) if remembered in codes else 0,
-                          format_func=lambda c: by_code[c].label, key=f"{key}_depot")
+    code = left.selectbox(
+        "Depot",
+        codes,
+        index=codes.index(remembered) if remembered in codes else 0,
+        format_func=lambda c: by_code[c].label,
+        key=f"{key}_depot",
+    )
     option = by_code[code]
-    day = right.date_input("Service date", value=st.session_state.get(f"{_DAY}_{code}")
-                           or svc.default_service_date(option, ctx.today), key=f"{key}_date_{code}",
-                           help="The day the trucks drive; its charging plan is the night before.")
+    day = right.date_input(
+        "Service date",
+        value=st.session_state.get(f"{_DAY}_{code}") or svc.default_service_date(option, ctx.today),
+        key=f"{key}_date_{code}",
+        help="The day the trucks drive; its charging plan is the night before.",
+    )
     st.session_state[_DEPOT] = code
     st.session_state[f"{_DAY}_{code}"] = day
     return option, day

@@ -63,7 +63,7 @@ def _signed_in_user() -> dict[str, object] | None:
     try:
         if st.user.is_logged_in:
             return dict(st.user.to_dict())
-    except Exception:  # noqa: BLE001 - no auth configured
+    except Exception:
         return None
     return None
 
@@ -92,8 +92,13 @@ def prepare_context() -> None:
     else:
         options = _scope_options(url)
         labels = {(o.lessee_code or LESSOR_OPTION): o.label for o in options}
-        choice = sidebar.selectbox("Scope", list(labels), format_func=labels.get, key="scope_choice",
-                                   help="The lessor sees its whole business; a lessee sees only its own rows.")
+        choice = sidebar.selectbox(
+            "Scope",
+            list(labels),
+            format_func=labels.get,
+            key="scope_choice",
+            help="The lessor sees its whole business; a lessee sees only its own rows.",
+        )
         lessee_code = choice or None
     try:
         label = _describe(url, lessee_code)
@@ -103,8 +108,12 @@ def prepare_context() -> None:
     if not decision.selectable:
         sidebar.markdown(f"**Scope:** {label}")
         sidebar.caption(f"pinned by {decision.source}")
-    today = sidebar.date_input("Reference date", value=dt.date.today(), key="reference_date",
-                               help="Leases active on this date; metered km and kWh of the 30 days up to it.")
+    today = sidebar.date_input(
+        "Reference date",
+        value=dt.date.today(),
+        key="reference_date",
+        help="Leases active on this date; metered km and kWh of the 30 days up to it.",
+    )
     if auth_on and _signed_in_user():
         sidebar.button("Sign out", on_click=st.logout)
     sidebar.caption(f"Database: {status.url}")
@@ -117,8 +126,9 @@ def page_context(title: str) -> AppContext:
     problem: Problem | None = st.session_state.get(_PROBLEM_KEY)
     ctx: AppContext | None = st.session_state.get(_CTX_KEY)
     if problem is not None or ctx is None:
-        problem = problem or Problem("The app's entry script did not run (start it with `streamlit run "
-                                     "streamlit_app.py`).")
+        problem = problem or Problem(
+            "The app's entry script did not run (start it with `streamlit run streamlit_app.py`)."
+        )
         st.warning(problem.message)
         if problem.fix:
             st.markdown("Run this from the project directory, then reload the page:")

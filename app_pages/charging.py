@@ -23,40 +23,77 @@ if picked is None:
 depot, day = picked
 stored = _data.charging_plan(ctx.url, ctx.lessee_code, depot.code, day)
 if stored is None:
-    st.info(f"No stored charging plan for the night before {day.isoformat()} at {depot.code}. The nightly job "
-            f"(`evfleet nightly --date {day.isoformat()} --depots {depot.code}`) or the Route planner's "
-            "\"Solve and store\" plans it together with the routes.")
+    st.info(
+        f"No stored charging plan for the night before {day.isoformat()} at {depot.code}. The nightly job "
+        f"(`evfleet nightly --date {day.isoformat()} --depots {depot.code}`) or the Route planner's "
+        '"Solve and store" plans it together with the routes.'
+    )
     st.stop()
 
 
 def gantt(view: svc.ChargingView) -> alt.Chart:
     bars = svc.wall_clock(view.bars, "start", "end")
-    return alt.Chart(bars).mark_bar(cornerRadius=2).encode(
-        x=alt.X("start:T", title="time", axis=alt.Axis(format="%H:%M")), x2="end:T",
-        y=alt.Y("connector:N", title="connector", scale=alt.Scale(domain=list(view.connectors))),
-        color=alt.Color("vehicle:N", legend=None),
-        tooltip=["connector", "vehicle", alt.Tooltip("start:T", format="%H:%M"), alt.Tooltip("end:T", format="%H:%M"),
-                 alt.Tooltip("kw:Q", title="max kW", format=".1f"), alt.Tooltip("kwh:Q", title="kWh", format=".1f")],
-    ).properties(height=alt.Step(26))
+    return (
+        alt.Chart(bars)
+        .mark_bar(cornerRadius=2)
+        .encode(
+            x=alt.X("start:T", title="time", axis=alt.Axis(format="%H:%M")),
+            x2="end:T",
+            y=alt.Y("connector:N", title="connector", scale=alt.Scale(domain=list(view.connectors))),
+            color=alt.Color("vehicle:N", legend=None),
+            tooltip=[
+                "connector",
+                "vehicle",
+                alt.Tooltip("start:T", format="%H:%M"),
+                alt.Tooltip("end:T", format="%H:%M"),
+                alt.Tooltip("kw:Q", title="max kW", format=".1f"),
+                alt.Tooltip("kwh:Q", title="kWh", format=".1f"),
+            ],
+        )
+        .properties(height=alt.Step(26))
+    )
 
 
 def load_chart(view: svc.ChargingView) -> alt.LayerChart:
     bands = svc.wall_clock(view.bands, "start", "end")
     load = svc.wall_clock(view.load, "start", "end")
-    lines = load.melt(id_vars=["start"], value_vars=["site_kw", "uncontrolled_kw"], var_name="series",
-                      value_name="kW").replace({"series": {"site_kw": "optimised", "uncontrolled_kw": "uncontrolled"}})
-    domain = [b for b in BAND_COLOURS if b in set(bands["band"])] + sorted(set(bands["band"]) - set(BAND_COLOURS))
-    background = alt.Chart(bands).mark_rect(opacity=0.18).encode(
-        x="start:T", x2="end:T",
-        color=alt.Color("band:N", title="time-of-use band",
-                        scale=alt.Scale(domain=domain, range=[BAND_COLOURS.get(b, "#bbbbbb") for b in domain])))
-    curves = alt.Chart(lines).mark_line(interpolate="step-after").encode(
-        x=alt.X("start:T", title="time", axis=alt.Axis(format="%H:%M")), y=alt.Y("kW:Q", title="site load [kW]"),
-        strokeDash=alt.StrokeDash("series:N", title="schedule", sort=["optimised", "uncontrolled"]),
-        tooltip=[alt.Tooltip("start:T", format="%H:%M"), "series", alt.Tooltip("kW:Q", format=".1f")])
-    limit = alt.Chart(pd.DataFrame({"kW": [view.grid_limit_kw], "label": ["grid limit"]})).mark_rule(
-        color="#d32f2f", strokeWidth=2).encode(y="kW:Q", tooltip=["label", "kW"])
-    return alt.layer(background, curves, limit).resolve_scale(color="independent").properties(height=LOAD_HEIGHT)
+    lines = load.melt(
+        id_vars=["start"], value_vars=["site_kw", "uncontrolled_kw"], var_name="series", value_name="kW"
+    ).replace({"series": {"site_kw": "optimised", "uncontrolled_kw": "uncontrolled"}})
+    domain = [b for b in BAND_COLOURS if b in set(bands["band"])] + sorted(
+        set(bands["band"]) - set(BAND_COLOURS)
+    )
+    background = (
+        alt.Chart(bands)
+        .mark_rect(opacity=0.18)
+        .encode(
+            x="start:T",
+            x2="end:T",
+            color=alt.Color(
+                "band:N",
+                title="time-of-use band",
+                scale=alt.Scale(domain=domain, range=[BAND_COLOURS.get(b, "#bbbbbb") for b in domain]),
+            ),
+        )
+    )
+    curves = (
+        alt.Chart(lines)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("start:T", title="time", axis=alt.Axis(format="%H:%M")),
+            y=alt.Y("kW:Q", title="site load [kW]"),
+            strokeDash=alt.StrokeDash("series:N", title="schedule", sort=["optimised", "uncontrolled"]),
+            tooltip=[alt.Tooltip("start:T", format="%H:%M"), "series", alt.Tooltip("kW:Q", format=".1f")],
+        )
+    )
+    limit = (
+        alt.Chart(pd.DataFrame({"kW": [view.grid_limit_kw], "label": ["grid limit"]}))
+        .mark_rule(color="#d32f2f", strokeWidth=2)
+        .encode(y="kW:Q", tooltip=["label", "kW"])
+    )
+    return (
+        alt.layer(background, curves, limit).resolve_scale(color="independent").properties(height=LOAD_HEIGHT)
+    )
 
 
 def costs_table(view: svc.ChargingView) -> pd.DataFrame:
@@ -68,23 +105,42 @@ def costs_table(view: svc.ChargingView) -> pd.DataFrame:
 def headline(view: svc.ChargingView) -> None:
     unc, edf = view.saving_vs("uncontrolled"), view.saving_vs("edf")
     cols = st.columns(5)
-    cols[0].metric("Charging cost [CNY]", f"{view.cost_cny:,.2f}", border=True,
-                   help=f"Energy {view.energy_cost_cny:,.2f} + demand charge {view.demand_cost_cny:,.2f}.")
-    cols[1].metric("Saving vs uncontrolled [CNY]", f"{unc[0]:,.0f}" if unc else "—",
-                   f"{unc[1]:.1f} %" if unc else None, border=True)
-    cols[2].metric("Saving vs EDF [CNY]", f"{edf[0]:,.0f}" if edf else "—",
-                   f"{edf[1]:.1f} %" if edf else None, border=True,
-                   help="Against earliest-deadline-first charging (scarce power to the earliest departure).")
-    cols[3].metric("Peak [kW]", f"{view.peak_kw:,.1f}", f"limit {view.grid_limit_kw:,.0f} kW", delta_color="off",
-                   border=True)
+    cols[0].metric(
+        "Charging cost [CNY]",
+        f"{view.cost_cny:,.2f}",
+        border=True,
+        help=f"Energy {view.energy_cost_cny:,.2f} + demand charge {view.demand_cost_cny:,.2f}.",
+    )
+    cols[1].metric(
+        "Saving vs uncontrolled [CNY]",
+        f"{unc[0]:,.0f}" if unc else "—",
+        f"{unc[1]:.1f} %" if unc else None,
+        border=True,
+    )
+    cols[2].metric(
+        "Saving vs EDF [CNY]",
+        f"{edf[0]:,.0f}" if edf else "—",
+        f"{edf[1]:.1f} %" if edf else None,
+        border=True,
+        help="Against earliest-deadline-first charging (scarce power to the earliest departure).",
+    )
+    cols[3].metric(
+        "Peak [kW]",
+        f"{view.peak_kw:,.1f}",
+        f"limit {view.grid_limit_kw:,.0f} kW",
+        delta_color="off",
+        border=True,
+    )
     cols[4].metric("Energy from the grid [kWh]", f"{view.grid_kwh:,.1f}", border=True)
 
 
 view = stored.view
 created = f", stored {view.created_at:%Y-%m-%d %H:%M}" if view.created_at else ""
-st.caption(f"Night before {day.isoformat()} · version {view.version}{created} · tariff {view.tariff} (base "
-           f"{view.base_price:.4f} CNY/kWh, demand {view.demand_rate:g} CNY/kW·month) · solver {view.solver} "
-           f"({view.status})")
+st.caption(
+    f"Night before {day.isoformat()} · version {view.version}{created} · tariff {view.tariff} (base "
+    f"{view.base_price:.4f} CNY/kWh, demand {view.demand_rate:g} CNY/kW·month) · solver {view.solver} "
+    f"({view.status})"
+)
 headline(view)
 
 tab_plan, tab_whatif = st.tabs(["Schedule", "What-if"])
@@ -94,9 +150,13 @@ with tab_plan:
     st.markdown("**Site load against the grid limit, over the time-of-use bands**")
     st.altair_chart(load_chart(view), width="stretch", height=LOAD_HEIGHT)
     st.markdown("**Cost against the baselines**")
-    st.table(costs_table(view).style.format("{:,.2f}", subset=["total [CNY]", "energy [CNY]", "demand [CNY]",
-                                                                "saving of the optimised [CNY]"])
-             .format("{:,.1f}", subset=["peak [kW]"]))
+    st.table(
+        costs_table(view)
+        .style.format(
+            "{:,.2f}", subset=["total [CNY]", "energy [CNY]", "demand [CNY]", "saving of the optimised [CNY]"]
+        )
+        .format("{:,.1f}", subset=["peak [kW]"])
+    )
     if len(view.unmet):
         st.warning(f"{len(view.unmet)} truck(s) not charged to target:")
         st.dataframe(view.unmet, hide_index=True, placeholder="–")
@@ -107,41 +167,72 @@ with tab_whatif:
     names = dict(_data.tariffs())
     with st.form("charging_whatif_form"):
         left, mid, right = st.columns(3)
-        limit = left.number_input("Grid import limit [kW]", min_value=10.0, max_value=10_000.0,
-                                  value=float(view.grid_limit_kw), step=10.0, key="charging_wi_limit")
-        tariff = mid.selectbox("Tariff (data/reference/tariffs.json)", tariff_ids,
-                               index=tariff_ids.index(view.tariff) if view.tariff in tariff_ids else 0,
-                               format_func=lambda t: f"{t}: {names[t]}", key="charging_wi_tariff")
-        price = right.number_input("Base price [CNY/kWh]", min_value=0.01, max_value=5.0,
-                                   value=float(view.base_price), step=0.01, format="%.4f", key="charging_wi_price")
+        limit = left.number_input(
+            "Grid import limit [kW]",
+            min_value=10.0,
+            max_value=10_000.0,
+            value=float(view.grid_limit_kw),
+            step=10.0,
+            key="charging_wi_limit",
+        )
+        tariff = mid.selectbox(
+            "Tariff (data/reference/tariffs.json)",
+            tariff_ids,
+            index=tariff_ids.index(view.tariff) if view.tariff in tariff_ids else 0,
+            format_func=lambda t: f"{t}: {names[t]}",
+            key="charging_wi_tariff",
+        )
+        price = right.number_input(
+            "Base price [CNY/kWh]",
+            min_value=0.01,
+            max_value=5.0,
+            value=float(view.base_price),
+            step=0.01,
+            format="%.4f",
+            key="charging_wi_price",
+        )
         seconds = st.slider("Time limit [s]", 1, 30, 5, key="charging_wi_seconds")
         go = st.form_submit_button("Re-schedule (not stored)", type="primary")
     whatif_key = f"charging_wi_{depot.code}_{day.isoformat()}"
     if go:
         with st.spinner("Scheduling…"):
             try:
-                st.session_state[whatif_key] = svc.charging_what_if(stored.problem, depot.code, day, limit, tariff,
-                                                                    price, seconds)
+                st.session_state[whatif_key] = svc.charging_what_if(
+                    stored.problem, depot.code, day, limit, tariff, price, seconds
+                )
             except ValueError as exc:
                 st.session_state.pop(whatif_key, None)
                 st.error(f"What-if refused: {exc}")
     alt_view: svc.ChargingView | None = st.session_state.get(whatif_key)
     if alt_view is not None:
-        st.markdown(f"**What-if: grid limit {alt_view.grid_limit_kw:,.0f} kW, tariff {alt_view.tariff}, base "
-                    f"{alt_view.base_price:.4f} CNY/kWh**")
+        st.markdown(
+            f"**What-if: grid limit {alt_view.grid_limit_kw:,.0f} kW, tariff {alt_view.tariff}, base "
+            f"{alt_view.base_price:.4f} CNY/kWh**"
+        )
         headline(alt_view)
-        compare = pd.DataFrame({
-            "stored plan": [view.cost_cny, view.peak_kw, view.grid_kwh, len(view.unmet)],
-            "what-if": [alt_view.cost_cny, alt_view.peak_kw, alt_view.grid_kwh, len(alt_view.unmet)],
-        }, index=["cost [CNY]", "peak [kW]", "grid energy [kWh]", "trucks short of target"])
+        compare = pd.DataFrame(
+            {
+                "stored plan": [view.cost_cny, view.peak_kw, view.grid_kwh, len(view.unmet)],
+                "what-if": [alt_view.cost_cny, alt_view.peak_kw, alt_view.grid_kwh, len(alt_view.unmet)],
+            },
+            index=["cost [CNY]", "peak [kW]", "grid energy [kWh]", "trucks short of target"],
+        )
         compare["change"] = compare["what-if"] - compare["stored plan"]
         st.table(compare.style.format("{:,.2f}"))
         st.altair_chart(load_chart(alt_view), width="stretch", height=LOAD_HEIGHT)
         if len(alt_view.unmet):
-            st.warning(f"{len(alt_view.unmet)} truck(s) would not reach their target charge: "
-                       + "; ".join(f"{u.id} short {u.shortfall_kwh:.1f} kWh ({u.reason})"
-                                   for u in alt_view.unmet.itertuples()))
-        st.table(costs_table(alt_view).style.format("{:,.2f}", subset=["total [CNY]", "energy [CNY]",
-                                                                        "demand [CNY]",
-                                                                        "saving of the optimised [CNY]"])
-                 .format("{:,.1f}", subset=["peak [kW]"]))
+            st.warning(
+                f"{len(alt_view.unmet)} truck(s) would not reach their target charge: "
+                + "; ".join(
+                    f"{u.id} short {u.shortfall_kwh:.1f} kWh ({u.reason})"
+                    for u in alt_view.unmet.itertuples()
+                )
+            )
+        st.table(
+            costs_table(alt_view)
+            .style.format(
+                "{:,.2f}",
+                subset=["total [CNY]", "energy [CNY]", "demand [CNY]", "saving of the optimised [CNY]"],
+            )
+            .format("{:,.1f}", subset=["peak [kW]"])
+        )

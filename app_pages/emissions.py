@@ -16,8 +16,13 @@ ctx = page_context("Emissions")
 profiles = dict(svc.emission_profiles())
 left, right = st.columns([1, 3])
 year = left.selectbox("Year", list(range(ctx.today.year, ctx.today.year - 4, -1)), key="em_year")
-profile_id = right.selectbox("Methodology profile", list(profiles), index=list(profiles).index(svc.DEFAULT_PROFILE),
-                             format_func=lambda p: f"{p}: {profiles[p]}", key="em_profile")
+profile_id = right.selectbox(
+    "Methodology profile",
+    list(profiles),
+    index=list(profiles).index(svc.DEFAULT_PROFILE),
+    format_func=lambda p: f"{p}: {profiles[p]}",
+    key="em_profile",
+)
 try:
     view = _data.emissions(ctx.url, ctx.lessee_code, int(year), profile_id)
 except FactorError as exc:
@@ -25,43 +30,84 @@ except FactorError as exc:
     st.stop()
 months = view.months
 if months.empty:
-    st.info(f"No leases or metered data in {year} in this scope: nothing to report. Metered km and kWh come in with "
-            "`evfleet import trips FILE` (or the Import tab of Fleet & leases).")
+    st.info(
+        f"No leases or metered data in {year} in this scope: nothing to report. Metered km and kWh come in with "
+        "`evfleet import trips FILE` (or the Import tab of Fleet & leases)."
+    )
     st.stop()
 
 lessees = sorted(months["lessee"].unique())
-chosen = st.multiselect("Lessees", lessees, default=lessees, key="em_lessees") if len(lessees) > 1 else lessees
+chosen = (
+    st.multiselect("Lessees", lessees, default=lessees, key="em_lessees") if len(lessees) > 1 else lessees
+)
 shown = months[months["lessee"].isin(chosen)]
 post = shown["ex-post reduction [t]"].sum()
 ante = shown["ex-ante reduction [t]"].sum()
 ante_to_date = shown.loc[shown["ex-post reduction [t]"].notna(), "ex-ante reduction [t]"].sum()
 cols = st.columns(4)
-cols[0].metric(f"Ex-post reduction {year} [t CO2]", f"{post:,.2f}", border=True,
-               help="From metered km and charger kWh, per vehicle-day, after the data-quality checks.")
-cols[1].metric("Ex-ante, same months [t CO2]", f"{ante_to_date:,.2f}", border=True,
-               help="Expected from plans and leases for the months that have metered data.")
+cols[0].metric(
+    f"Ex-post reduction {year} [t CO2]",
+    f"{post:,.2f}",
+    border=True,
+    help="From metered km and charger kWh, per vehicle-day, after the data-quality checks.",
+)
+cols[1].metric(
+    "Ex-ante, same months [t CO2]",
+    f"{ante_to_date:,.2f}",
+    border=True,
+    help="Expected from plans and leases for the months that have metered data.",
+)
 cols[2].metric(f"Ex-ante, whole {year} [t CO2]", f"{ante:,.2f}", border=True)
-cols[3].metric("Vehicle-days metered", f"{int(shown['vehicle-days'].sum()):,}", border=True,
-               help=f"{view.rows_checked:,} metered rows checked, {view.rows_excluded:,} excluded by the checks.")
+cols[3].metric(
+    "Vehicle-days metered",
+    f"{int(shown['vehicle-days'].sum()):,}",
+    border=True,
+    help=f"{view.rows_checked:,} metered rows checked, {view.rows_excluded:,} excluded by the checks.",
+)
 
 st.subheader("Per lessee and month [t CO2]")
-long = shown.melt(id_vars=["lessee", "month"], value_vars=["ex-ante reduction [t]", "ex-post reduction [t]"],
-                  var_name="figure", value_name="t").dropna()
-st.altair_chart(alt.Chart(long).mark_bar().encode(
-    x=alt.X("month:N", title=None), xOffset="figure:N", y=alt.Y("sum(t):Q", title="reduction [t CO2]"),
-    color=alt.Color("figure:N", title=None), tooltip=["lessee", "month", "figure", alt.Tooltip("sum(t):Q", format=".3f")],
-), width="stretch")
-st.dataframe(shown.style.format(precision=3, na_rep="–").format("{:,.0f}", subset=["km", "grid kWh"], na_rep="–"),
-             hide_index=True, placeholder="–", key="em_table")
-st.caption("Ex-ante: expected from the stored route and charging plans where they exist, else from each lease's "
-           "expected km per year. Ex-post: metered. Each vehicle-day counts for its lease's emissions claimant only.")
+long = shown.melt(
+    id_vars=["lessee", "month"],
+    value_vars=["ex-ante reduction [t]", "ex-post reduction [t]"],
+    var_name="figure",
+    value_name="t",
+).dropna()
+st.altair_chart(
+    alt.Chart(long)
+    .mark_bar()
+    .encode(
+        x=alt.X("month:N", title=None),
+        xOffset="figure:N",
+        y=alt.Y("sum(t):Q", title="reduction [t CO2]"),
+        color=alt.Color("figure:N", title=None),
+        tooltip=["lessee", "month", "figure", alt.Tooltip("sum(t):Q", format=".3f")],
+    ),
+    width="stretch",
+)
+st.dataframe(
+    shown.style.format(precision=3, na_rep="–").format("{:,.0f}", subset=["km", "grid kWh"], na_rep="–"),
+    hide_index=True,
+    placeholder="–",
+    key="em_table",
+)
+st.caption(
+    "Ex-ante: expected from the stored route and charging plans where they exist, else from each lease's "
+    "expected km per year. Ex-post: metered. Each vehicle-day counts for its lease's emissions claimant only."
+)
 
 st.subheader("Factors and methodology")
 m = view.methodology
-st.markdown(f"**{m['name']}** ({m['profile']}), {m['version']}  \nSource: {m['source']}  \nBoundary: "
-            f"{m['boundary']}  \nGases: {m['gases']}  \nGrid factor basis: {m['grid basis']}")
-st.dataframe(view.factors, hide_index=True, placeholder="–", key="em_factors",
-             column_config={"source": st.column_config.TextColumn(width="large")})
+st.markdown(
+    f"**{m['name']}** ({m['profile']}), {m['version']}  \nSource: {m['source']}  \nBoundary: "
+    f"{m['boundary']}  \nGases: {m['gases']}  \nGrid factor basis: {m['grid basis']}"
+)
+st.dataframe(
+    view.factors,
+    hide_index=True,
+    placeholder="–",
+    key="em_factors",
+    column_config={"source": st.column_config.TextColumn(width="large")},
+)
 st.caption(f"Factors from {view.factor_source}.")
 if m["to confirm"]:
     with st.expander(f"Open points to confirm ({len(m['to confirm'])})"):
@@ -70,18 +116,30 @@ if m["to confirm"]:
 st.subheader("Climate-finance submission package")
 parties = [ctx.lessee_code] if ctx.lessee_code else lessees
 party = st.selectbox("Claimant", parties, key="em_party", disabled=len(parties) == 1)
-st.caption("JSON (with its schema), XLSX, PDF and a SHA-256 manifest, zipped. A draft: checked against the claims "
-           "ledger (vehicle-days claimed by another report are refused), but the app does not record the claims; "
-           f"file it with `evfleet submission --year {year} --lessee {party} --out DIR`.")
+st.caption(
+    "JSON (with its schema), XLSX, PDF and a SHA-256 manifest, zipped. A draft: checked against the claims "
+    "ledger (vehicle-days claimed by another report are refused), but the app does not record the claims; "
+    f"file it with `evfleet submission --year {year} --lessee {party} --out DIR`."
+)
 package_key = f"em_package_{party}_{year}_{profile_id}"
 if st.button("Build package", key="em_build"):
     with st.spinner("Building the package…"):
         try:
-            st.session_state[package_key] = svc.submission_zip(ctx.url, ctx.lessee_code, party, int(year), profile_id)
+            st.session_state[package_key] = svc.submission_zip(
+                ctx.url, ctx.lessee_code, party, int(year), profile_id
+            )
         except (DoubleClaimError, FactorError, ValueError) as exc:
             st.error(f"Package refused: {exc}")
 package: svc.SubmissionPackage | None = st.session_state.get(package_key)
 if package is not None:
-    st.success(f"{package.report_id}: ex-post {package.ex_post_t:,.4f} t CO2e; files: {', '.join(package.files)}")
-    st.download_button("Download the package (zip)", package.data, package.filename, "application/zip",
-                       key="em_download", type="primary")
+    st.success(
+        f"{package.report_id}: ex-post {package.ex_post_t:,.4f} t CO2e; files: {', '.join(package.files)}"
+    )
+    st.download_button(
+        "Download the package (zip)",
+        package.data,
+        package.filename,
+        "application/zip",
+        key="em_download",
+        type="primary",
+    )

@@ -26,16 +26,24 @@ def show_rejection(exc: svc.FormRejected | ImportFailed, what: str) -> None:
 def vehicles_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
     frame = _data.vehicles(ctx.url, ctx.lessee_code)
     cols = iter(st.columns([1, 1, 1, 1, 1.4] if ctx.is_lessor else [1, 1, 1, 1.4]))
-    picks = {"lessee": next(cols).multiselect("Lessee", sorted(frame["lessee"].unique()), key="veh_f_lessee")
-             if ctx.is_lessor else []}
+    picks = {
+        "lessee": next(cols).multiselect("Lessee", sorted(frame["lessee"].unique()), key="veh_f_lessee")
+        if ctx.is_lessor
+        else []
+    }
     picks["depot"] = next(cols).multiselect("Depot", sorted(frame["depot"].unique()), key="veh_f_depot")
     picks["model"] = next(cols).multiselect("Model", sorted(frame["model"].unique()), key="veh_f_model")
     picks["status"] = next(cols).multiselect("Status", sorted(frame["status"].unique()), key="veh_f_status")
     text = next(cols).text_input("Plate or VIN contains", key="veh_f_text")
     shown = svc.filter_frame(frame, picks, text, ("plate", "vin"))
     st.caption(f"{len(shown)} of {len(frame)} vehicles")
-    st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * max(len(shown), 1), 560),
-                 column_config={"commissioned_on": st.column_config.DateColumn("commissioned on")})
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * max(len(shown), 1), 560),
+        column_config={"commissioned_on": st.column_config.DateColumn("commissioned on")},
+    )
 
     with st.expander("Add a vehicle"), st.form("add_vehicle", clear_on_submit=False):
         c = st.columns(3)
@@ -44,15 +52,33 @@ def vehicles_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
         model = c[2].selectbox("Model", choices.bev_models + choices.diesel_models, key="addv_model")
         c = st.columns(3)
         depot = c[0].selectbox("Depot", ("",) + choices.depots, key="addv_depot")
-        owner = c[1].selectbox("Lessee", ("",) + choices.lessees, key="addv_lessee",
-                               help="Empty: the lessor's own truck, not on lease.") if ctx.is_lessor else ""
+        owner = (
+            c[1].selectbox(
+                "Lessee",
+                ("",) + choices.lessees,
+                key="addv_lessee",
+                help="Empty: the lessor's own truck, not on lease.",
+            )
+            if ctx.is_lessor
+            else ""
+        )
         status = c[2].selectbox("Status", STATUSES, key="addv_status")
         commissioned = st.text_input("Commissioned on (YYYY-MM-DD, optional)", key="addv_comm")
         if st.form_submit_button("Add vehicle", type="primary"):
             try:
-                svc.add_vehicle(ctx.url, ctx.lessee_code, {
-                    "plate": plate, "vin": vin, "model_code": model, "depot_code": depot,
-                    "lessee_code": owner, "status": status, "commissioned_on": commissioned})
+                svc.add_vehicle(
+                    ctx.url,
+                    ctx.lessee_code,
+                    {
+                        "plate": plate,
+                        "vin": vin,
+                        "model_code": model,
+                        "depot_code": depot,
+                        "lessee_code": owner,
+                        "status": status,
+                        "commissioned_on": commissioned,
+                    },
+                )
             except svc.FormRejected as exc:
                 show_rejection(exc, "Vehicle not added")
             else:
@@ -67,16 +93,28 @@ def vehicles_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
         with st.form("edit_vehicle"):
             c = st.columns(3)
             depots = ("",) + choices.depots
-            depot = c[0].selectbox("Depot", depots, index=depots.index(current["depot"])
-                                   if current["depot"] in depots else 0, key="editv_depot")
-            status = c[1].selectbox("Status", STATUSES, index=STATUSES.index(current["status"]), key="editv_status")
+            depot = c[0].selectbox(
+                "Depot",
+                depots,
+                index=depots.index(current["depot"]) if current["depot"] in depots else 0,
+                key="editv_depot",
+            )
+            status = c[1].selectbox(
+                "Status", STATUSES, index=STATUSES.index(current["status"]), key="editv_status"
+            )
             commissioned = c[2].text_input(
-                "Commissioned on (YYYY-MM-DD)", key=f"editv_comm_{plate}",
-                value="" if pd.isna(current["commissioned_on"]) else str(current["commissioned_on"]))
+                "Commissioned on (YYYY-MM-DD)",
+                key=f"editv_comm_{plate}",
+                value="" if pd.isna(current["commissioned_on"]) else str(current["commissioned_on"]),
+            )
             if st.form_submit_button("Save vehicle", type="primary"):
                 try:
-                    svc.update_vehicle(ctx.url, ctx.lessee_code, plate, {
-                        "depot_code": depot, "status": status, "commissioned_on": commissioned})
+                    svc.update_vehicle(
+                        ctx.url,
+                        ctx.lessee_code,
+                        plate,
+                        {"depot_code": depot, "status": status, "commissioned_on": commissioned},
+                    )
                 except svc.FormRejected as exc:
                     show_rejection(exc, f"Vehicle {plate} not saved")
                 else:
@@ -86,22 +124,46 @@ def vehicles_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
 def leases_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
     frame = _data.leases(ctx.url, ctx.lessee_code, ctx.today)
     cols = iter(st.columns([1, 1, 1, 1.4] if ctx.is_lessor else [1, 1, 1.4]))
-    picks = {"lessee": next(cols).multiselect("Lessee", sorted(frame["lessee"].unique()), key="lease_f_lessee")
-             if ctx.is_lessor else []}
+    picks = {
+        "lessee": next(cols).multiselect("Lessee", sorted(frame["lessee"].unique()), key="lease_f_lessee")
+        if ctx.is_lessor
+        else []
+    }
     picks["depot"] = next(cols).multiselect("Depot", sorted(frame["depot"].unique()), key="lease_f_depot")
     if next(cols).checkbox(f"Active on {ctx.today.isoformat()} only", key="lease_f_active"):
         picks["active"] = [True]
     text = next(cols).text_input("Lease code or plate contains", key="lease_f_text")
     shown = svc.filter_frame(frame, picks, text, ("code", "plate"))
-    st.caption(f"{len(shown)} of {len(frame)} leases · rent of the shown leases "
-               f"{shown['monthly_rent_cny'].sum():,.2f} CNY/month")
-    money = {c: st.column_config.NumberColumn(c.replace("_cny", " [CNY]").replace("_", " "), format="localized")
-             for c in ("monthly_rent_cny", "deposit_cny", "purchase_price_cny", "residual_value_cny")}
-    labels = {c: c.replace("_", " ") for c in ("start_date", "end_date", "replaced_diesel_model",
-                                                "loan_term_months", "expected_km_per_year", "emissions_claimant")}
-    st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * max(len(shown), 1), 560),
-                 column_config={**labels, **money,
-                                "loan_annual_rate": st.column_config.NumberColumn("loan rate", format="%.4f")})
+    st.caption(
+        f"{len(shown)} of {len(frame)} leases · rent of the shown leases "
+        f"{shown['monthly_rent_cny'].sum():,.2f} CNY/month"
+    )
+    money = {
+        c: st.column_config.NumberColumn(c.replace("_cny", " [CNY]").replace("_", " "), format="localized")
+        for c in ("monthly_rent_cny", "deposit_cny", "purchase_price_cny", "residual_value_cny")
+    }
+    labels = {
+        c: c.replace("_", " ")
+        for c in (
+            "start_date",
+            "end_date",
+            "replaced_diesel_model",
+            "loan_term_months",
+            "expected_km_per_year",
+            "emissions_claimant",
+        )
+    }
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * max(len(shown), 1), 560),
+        column_config={
+            **labels,
+            **money,
+            "loan_annual_rate": st.column_config.NumberColumn("loan rate", format="%.4f"),
+        },
+    )
 
     if not ctx.is_lessor:
         st.caption("Leases are the lessor's contracts: they are added and changed in the lessor's view.")
@@ -118,7 +180,9 @@ def leases_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
                 c = st.columns(3)
                 start = c[0].date_input("Start", value=ctx.today, key="addl_start")
                 end = c[1].date_input("End", value=ctx.today + dt.timedelta(days=3 * 365), key="addl_end")
-                diesel = c[2].selectbox("Replaces diesel model", ("",) + choices.diesel_models, key="addl_diesel")
+                diesel = c[2].selectbox(
+                    "Replaces diesel model", ("",) + choices.diesel_models, key="addl_diesel"
+                )
                 c = st.columns(4)
                 rent = c[0].text_input("Monthly rent [CNY]", key="addl_rent")
                 price = c[1].text_input("Purchase price [CNY]", key="addl_price")
@@ -127,11 +191,23 @@ def leases_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
                 claimant = st.selectbox("Emissions claimant", CLAIMANTS, key="addl_claimant")
                 if st.form_submit_button("Add lease", type="primary"):
                     try:
-                        svc.add_lease(ctx.url, ctx.lessee_code, {
-                            "code": code, "plate": plate, "lessee_code": owner, "start_date": start,
-                            "end_date": end, "monthly_rent_cny": rent, "purchase_price_cny": price,
-                            "deposit_cny": deposit, "residual_value_cny": residual,
-                            "replaced_diesel_model_code": diesel, "emissions_claimant": claimant})
+                        svc.add_lease(
+                            ctx.url,
+                            ctx.lessee_code,
+                            {
+                                "code": code,
+                                "plate": plate,
+                                "lessee_code": owner,
+                                "start_date": start,
+                                "end_date": end,
+                                "monthly_rent_cny": rent,
+                                "purchase_price_cny": price,
+                                "deposit_cny": deposit,
+                                "residual_value_cny": residual,
+                                "replaced_diesel_model_code": diesel,
+                                "emissions_claimant": claimant,
+                            },
+                        )
                     except svc.FormRejected as exc:
                         show_rejection(exc, "Lease not added")
                     else:
@@ -146,18 +222,35 @@ def leases_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
         with st.form("edit_lease"):
             c = st.columns(4)
             end = c[0].date_input("End", value=current["end_date"], key=f"editl_end_{code}")
-            rent = c[1].text_input("Monthly rent [CNY]", value=f"{current['monthly_rent_cny']:.2f}",
-                                   key=f"editl_rent_{code}")
-            km = c[2].text_input("Expected km per year", key=f"editl_km_{code}",
-                                 value="" if pd.isna(current["expected_km_per_year"])
-                                 else f"{current['expected_km_per_year']:g}")
-            claimant = c[3].selectbox("Emissions claimant", CLAIMANTS, key=f"editl_claimant_{code}",
-                                      index=CLAIMANTS.index(current["emissions_claimant"]))
+            rent = c[1].text_input(
+                "Monthly rent [CNY]", value=f"{current['monthly_rent_cny']:.2f}", key=f"editl_rent_{code}"
+            )
+            km = c[2].text_input(
+                "Expected km per year",
+                key=f"editl_km_{code}",
+                value=""
+                if pd.isna(current["expected_km_per_year"])
+                else f"{current['expected_km_per_year']:g}",
+            )
+            claimant = c[3].selectbox(
+                "Emissions claimant",
+                CLAIMANTS,
+                key=f"editl_claimant_{code}",
+                index=CLAIMANTS.index(current["emissions_claimant"]),
+            )
             if st.form_submit_button("Save lease", type="primary"):
                 try:
-                    svc.update_lease(ctx.url, ctx.lessee_code, code, {
-                        "end_date": end, "monthly_rent_cny": rent, "expected_km_per_year": km,
-                        "emissions_claimant": claimant})
+                    svc.update_lease(
+                        ctx.url,
+                        ctx.lessee_code,
+                        code,
+                        {
+                            "end_date": end,
+                            "monthly_rent_cny": rent,
+                            "expected_km_per_year": km,
+                            "emissions_claimant": claimant,
+                        },
+                    )
                 except svc.FormRejected as exc:
                     show_rejection(exc, f"Lease {code} not saved")
                 else:
@@ -168,10 +261,16 @@ def models_tab(ctx: AppContext) -> None:
     frame = _data.models(ctx.url)
     kinds = st.multiselect("Kind", sorted(frame["kind"].unique()), key="model_f_kind")
     shown = svc.filter_frame(frame, {"kind": kinds})
-    st.caption(f"{len(shown)} of {len(frame)} models · shared reference data (read-only here); each value's "
-               "source row in data/reference/vehicles.csv is listed in source_refs")
-    st.dataframe(shown, hide_index=True, width="stretch",
-                 column_config={"price_cny": st.column_config.NumberColumn("price [CNY]", format="%.0f")})
+    st.caption(
+        f"{len(shown)} of {len(frame)} models · shared reference data (read-only here); each value's "
+        "source row in data/reference/vehicles.csv is listed in source_refs"
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={"price_cny": st.column_config.NumberColumn("price [CNY]", format="%.0f")},
+    )
 
 
 def import_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
@@ -179,20 +278,34 @@ def import_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
     kind = c[0].selectbox("What the file holds", svc.import_kinds(ctx.lessee_code), key="imp_kind")
     owner = ""
     if ctx.is_lessor:
-        owner = c[1].selectbox("For lessee", ("",) + choices.lessees, key="imp_lessee",
-                               format_func=lambda x: x or "(lessee_code column)",
-                               help="Orders need a lessee; vehicles and leases may name it per row.")
+        owner = c[1].selectbox(
+            "For lessee",
+            ("",) + choices.lessees,
+            key="imp_lessee",
+            format_func=lambda x: x or "(lessee_code column)",
+            help="Orders need a lessee; vehicles and leases may name it per row.",
+        )
     columns = svc.import_columns(kind)
-    c[2].markdown("Columns: " + ", ".join(f"**{n}**" if req else n for n, req in columns)
-                  + " (bold = required). CSV in UTF-8 or XLSX, header in row 1. One bad cell rejects the whole "
-                    "file; nothing is written.")
-    c[2].download_button("Download a template (CSV)", svc.import_template_csv(kind), f"{kind}-template.csv",
-                         "text/csv", key="imp_template")
+    c[2].markdown(
+        "Columns: "
+        + ", ".join(f"**{n}**" if req else n for n, req in columns)
+        + " (bold = required). CSV in UTF-8 or XLSX, header in row 1. One bad cell rejects the whole "
+        "file; nothing is written."
+    )
+    c[2].download_button(
+        "Download a template (CSV)",
+        svc.import_template_csv(kind),
+        f"{kind}-template.csv",
+        "text/csv",
+        key="imp_template",
+    )
     upload = st.file_uploader("File", type=["csv", "xlsx"], key="imp_file")
     if st.button("Import", type="primary", disabled=upload is None, key="imp_go"):
         assert upload is not None
         try:
-            result = svc.import_upload(ctx.url, ctx.lessee_code, kind, upload.name, upload.getvalue(), owner or None)
+            result = svc.import_upload(
+                ctx.url, ctx.lessee_code, kind, upload.name, upload.getvalue(), owner or None
+            )
         except ImportFailed as exc:
             show_rejection(exc, f"{upload.name} rejected")
         except ValueError as exc:

@@ -46,7 +46,9 @@ source = st.radio("Evaluate", ["A lease", "A saved scenario"], horizontal=True, 
 if source == "A lease":
     codes = _data.lease_codes(ctx.url, ctx.lessee_code)
     if not codes:
-        st.info("No leases in this scope yet (Fleet & leases → Leases adds one, or `evfleet import leases FILE`).")
+        st.info(
+            "No leases in this scope yet (Fleet & leases → Leases adds one, or `evfleet import leases FILE`)."
+        )
         st.stop()
     code = st.selectbox("Lease", codes, key="fin_lease")
     basis = f"lease:{code}"
@@ -55,8 +57,10 @@ if source == "A lease":
 else:
     names = _data.saved_scenarios(ctx.url, ctx.lessee_code)
     if not names:
-        st.info("No saved scenarios in this scope yet: evaluate a lease, adjust it and save it below, or run "
-                "`evfleet roi --scenario FILE --save-as NAME`.")
+        st.info(
+            "No saved scenarios in this scope yet: evaluate a lease, adjust it and save it below, or run "
+            "`evfleet roi --scenario FILE --save-as NAME`."
+        )
         st.stop()
     name = st.selectbox("Saved scenario", names, key="fin_saved")
     basis = f"saved:{name}"
@@ -71,14 +75,19 @@ edit_key = f"fin_edit_{basis}"
 with st.expander("Adjust the scenario", expanded=edit_key in st.session_state):
     with st.form(f"fin_form_{basis}"):
         cols = st.columns(4)
-        changes = {path: cols[i % 4].number_input(label, value=value_at(base_payload, path), step=step, format=fmt,
-                                                  key=f"fin_in_{basis}_{path}")
-                   for i, (path, label, step, fmt) in enumerate(EDITABLE)}
+        changes = {
+            path: cols[i % 4].number_input(
+                label, value=value_at(base_payload, path), step=step, format=fmt, key=f"fin_in_{basis}_{path}"
+            )
+            for i, (path, label, step, fmt) in enumerate(EDITABLE)
+        }
         evaluate = st.form_submit_button("Evaluate (not saved)", type="primary")
     if evaluate:
         st.session_state[edit_key] = svc.edited_scenario(
-            base_payload, {p: v for p, v in changes.items() if v != value_at(base_payload, p)},
-            name=f"{base_payload.get('name', basis)} (adjusted)")
+            base_payload,
+            {p: v for p, v in changes.items() if v != value_at(base_payload, p)},
+            name=f"{base_payload.get('name', basis)} (adjusted)",
+        )
     if edit_key in st.session_state and st.button("Back to the unadjusted figures", key="fin_reset"):
         del st.session_state[edit_key]
         st.rerun()
@@ -91,8 +100,11 @@ if payload is not base_payload:
     except ValueError as exc:
         st.error(f"Adjusted scenario refused: {exc}")
         st.stop()
-    changed = [f"{label} {value_at(payload, path):g}" for path, label, _, _ in EDITABLE
-               if value_at(payload, path) != value_at(base_payload, path)]
+    changed = [
+        f"{label} {value_at(payload, path):g}"
+        for path, label, _, _ in EDITABLE
+        if value_at(payload, path) != value_at(base_payload, path)
+    ]
     st.caption("Adjusted: " + (", ".join(changed) or "no change") + " (not saved)")
 
 figures = svc.key_figures(report)
@@ -101,14 +113,24 @@ cols = st.columns(5)
 cols[0].metric("Project NPV [CNY]", money(figures["project NPV [CNY]"]), border=True)
 cols[1].metric("Equity NPV [CNY]", money(figures["equity NPV [CNY]"]), border=True)
 cols[2].metric("Project IRR (effective)", pct(figures["project IRR (effective annual)"]), border=True)
-cols[3].metric("Payback [months]", "–" if figures["payback [months]"] is None
-               else f"{figures['payback [months]']:.1f}", border=True)
+cols[3].metric(
+    "Payback [months]",
+    "–" if figures["payback [months]"] is None else f"{figures['payback [months]']:.1f}",
+    border=True,
+)
 dscr = figures["DSCR min"]
 covenant = report["lessor"].get("dscr_covenant")
-cols[4].metric("DSCR min", "–" if dscr is None else f"{dscr:.2f}×", border=True,
-               delta=(f"< {covenant}× covenant" if report["lessor"].get("dscr_below_covenant")
-                      else f"covenant {covenant}×") if dscr is not None else None,
-               delta_color="inverse" if report["lessor"].get("dscr_below_covenant") else "off")
+cols[4].metric(
+    "DSCR min",
+    "–" if dscr is None else f"{dscr:.2f}×",
+    border=True,
+    delta=(
+        f"< {covenant}× covenant" if report["lessor"].get("dscr_below_covenant") else f"covenant {covenant}×"
+    )
+    if dscr is not None
+    else None,
+    delta_color="inverse" if report["lessor"].get("dscr_below_covenant") else "off",
+)
 
 st.subheader("Lessee: cost against diesel")
 cols = st.columns(4)
@@ -116,12 +138,18 @@ cols[0].metric("Electric lease [CNY/km]", f"{figures['electric lease [CNY/km]']:
 cols[1].metric("Diesel [CNY/km]", f"{figures['diesel [CNY/km]']:.4f}", border=True)
 cols[2].metric("Saving [CNY/month]", money(figures["lessee saving [CNY/month]"]), border=True)
 be = figures["break-even [km/year]"]
-cols[3].metric("Break-even [km/year]", "–" if be is None else f"{be:,.0f}", border=True,
-               help=report["lessee"].get("break_even_note"))
+cols[3].metric(
+    "Break-even [km/year]",
+    "–" if be is None else f"{be:,.0f}",
+    border=True,
+    help=report["lessee"].get("break_even_note"),
+)
 st.table(svc.tco_frame(report).style.format("{:,.2f}", na_rep="–"))
-st.caption(f"Rent {money(figures['monthly rent [CNY]'])} CNY/month; the lessor's NPV is 0 at "
-           f"{money(figures['lessor minimum rent (NPV 0) [CNY]'])}, the lessee's saving is 0 at "
-           f"{money(figures['lessee maximum rent (saving 0) [CNY]'])}. {report['note']}")
+st.caption(
+    f"Rent {money(figures['monthly rent [CNY]'])} CNY/month; the lessor's NPV is 0 at "
+    f"{money(figures['lessor minimum rent (NPV 0) [CNY]'])}, the lessee's saving is 0 at "
+    f"{money(figures['lessee maximum rent (saving 0) [CNY]'])}. {report['note']}"
+)
 
 st.subheader("Sensitivity of the project NPV (tornado)")
 tornado = svc.tornado_frame(report)
@@ -131,25 +159,51 @@ else:
     order = list(dict.fromkeys(tornado["driver"]))
     # Vega-Lite reads "[" in a field name as nested access: chart a copy with plain column names.
     bars = tornado.rename(columns={"npv change [CNY]": "npv_change"})
-    st.altair_chart(alt.Chart(bars).mark_bar().encode(
-        y=alt.Y("driver:N", sort=order, title=None), x=alt.X("npv_change:Q", title="project NPV change [CNY]"),
-        color=alt.Color("side:N", scale=alt.Scale(domain=["low", "high"], range=["#e57373", "#64b5f6"]),
-                        title="driver at"),
-        tooltip=["driver", "side", "value", "base", alt.Tooltip("npv_change:Q", format=",.2f", title="NPV change"),
-                 "range"],
-    ).properties(height=40 * len(order) + 40), width="stretch")
-    st.caption(f"Base project NPV {money(float(report['tornado']['base_npv']))} CNY. Ranges: "
-               + "; ".join(sorted({f'{d}: {r}' for d, r in zip(tornado['driver'], tornado['range'])})))
+    st.altair_chart(
+        alt.Chart(bars)
+        .mark_bar()
+        .encode(
+            y=alt.Y("driver:N", sort=order, title=None),
+            x=alt.X("npv_change:Q", title="project NPV change [CNY]"),
+            color=alt.Color(
+                "side:N",
+                scale=alt.Scale(domain=["low", "high"], range=["#e57373", "#64b5f6"]),
+                title="driver at",
+            ),
+            tooltip=[
+                "driver",
+                "side",
+                "value",
+                "base",
+                alt.Tooltip("npv_change:Q", format=",.2f", title="NPV change"),
+                "range",
+            ],
+        )
+        .properties(height=40 * len(order) + 40),
+        width="stretch",
+    )
+    st.caption(
+        f"Base project NPV {money(float(report['tornado']['base_npv']))} CNY. Ranges: "
+        + "; ".join(sorted({f"{d}: {r}" for d, r in zip(tornado["driver"], tornado["range"])}))
+    )
 
 with st.expander(f"Defaults and sources used ({len(report.get('assumptions', []))})"):
-    st.dataframe(pd.DataFrame(report.get("assumptions", [])), hide_index=True, placeholder="–", key="fin_assumptions")
+    st.dataframe(
+        pd.DataFrame(report.get("assumptions", [])), hide_index=True, placeholder="–", key="fin_assumptions"
+    )
     if report.get("sources"):
-        st.dataframe(pd.DataFrame(sorted(report["sources"].items()), columns=["input", "taken from"]),
-                     hide_index=True, placeholder="–", key="fin_sources")
+        st.dataframe(
+            pd.DataFrame(sorted(report["sources"].items()), columns=["input", "taken from"]),
+            hide_index=True,
+            placeholder="–",
+            key="fin_sources",
+        )
 
 st.subheader("Save and compare scenarios")
 with st.form("fin_save_form"):
-    save_name = st.text_input("Save the figures above as", value=str(payload.get("name", "")), key="fin_save_name")
+    save_name = st.text_input(
+        "Save the figures above as", value=str(payload.get("name", "")), key="fin_save_name"
+    )
     save = st.form_submit_button("Save scenario")
 if save:
     try:
@@ -166,8 +220,13 @@ if chosen:
     table = {"shown above": figures}
     for name in chosen:
         try:
-            table[name] = svc.key_figures(_data.scenario_economics(json.dumps(
-                _data.saved_scenario(ctx.url, ctx.lessee_code, name), sort_keys=True, default=str)))
+            table[name] = svc.key_figures(
+                _data.scenario_economics(
+                    json.dumps(
+                        _data.saved_scenario(ctx.url, ctx.lessee_code, name), sort_keys=True, default=str
+                    )
+                )
+            )
         except ValueError as exc:
             st.warning(f"{name}: no longer evaluates ({exc})")
     st.table(pd.DataFrame(table).style.format("{:,.4f}", na_rep="–"))

@@ -22,119 +22,228 @@ orders = _data.order_count(ctx.url, ctx.lessee_code, depot.code, day)
 view = _data.route_plan(ctx.url, ctx.lessee_code, depot.code, day)
 
 with st.expander("Solve now", expanded=view is None):
-    st.caption("Routes and the night's charging for this depot-day, checked by the independent checkers and "
-               "stored as a new current version (the previous one is kept as superseded), as the nightly job does.")
+    st.caption(
+        "Routes and the night's charging for this depot-day, checked by the independent checkers and "
+        "stored as a new current version (the previous one is kept as superseded), as the nightly job does."
+    )
     limit = st.slider("Routing time limit [s]", 1, 120, 10, key="routes_time_limit")
     if st.button("Solve and store", type="primary", disabled=orders == 0, key="routes_solve"):
         with st.status(f"Solving {depot.code} {day.isoformat()} ({orders} orders)…", expanded=True) as status:
             bar = st.progress(0.0, text="starting the solver process")
             try:
                 result = svc.run_isolated(
-                    svc.solve_and_store, ctx.url, ctx.lessee_code, depot.code, day, float(limit),
-                    on_wait=lambda s: bar.progress(min(s / (limit + 4.0), 0.99), text=f"{s:.0f} s elapsed"))
+                    svc.solve_and_store,
+                    ctx.url,
+                    ctx.lessee_code,
+                    depot.code,
+                    day,
+                    float(limit),
+                    on_wait=lambda s: bar.progress(min(s / (limit + 4.0), 0.99), text=f"{s:.0f} s elapsed"),
+                )
             except svc.SolveFailed as exc:
                 status.update(label="Solve failed; nothing was stored", state="error")
                 st.error(str(exc))
                 st.stop()
             status.update(label=f"Stored version {result['version']}", state="complete")
-        after_write(f"Stored route plan version {result['version']} for {depot.code} {day.isoformat()}: "
-                    f"{result['vehicles_used']} trucks, {result['km']:,.1f} km, {result['unserved']} unserved; "
-                    f"charging {result['charging_cost_cny']:,.2f} CNY.")
+        after_write(
+            f"Stored route plan version {result['version']} for {depot.code} {day.isoformat()}: "
+            f"{result['vehicles_used']} trucks, {result['km']:,.1f} km, {result['unserved']} unserved; "
+            f"charging {result['charging_cost_cny']:,.2f} CNY."
+        )
     if orders == 0:
         st.info(f"{depot.code} has no orders on {day.isoformat()}: nothing to plan.")
 
 if view is None:
-    st.info(f"No stored route plan for {depot.code} on {day.isoformat()} ({orders} orders). Solve it above, or "
-            f"run `evfleet nightly --date {day.isoformat()} --depots {depot.code}`.")
+    st.info(
+        f"No stored route plan for {depot.code} on {day.isoformat()} ({orders} orders). Solve it above, or "
+        f"run `evfleet nightly --date {day.isoformat()} --depots {depot.code}`."
+    )
     st.stop()
 
 created = f", stored {view.created_at:%Y-%m-%d %H:%M}" if view.created_at else ""
-st.caption(f"Current plan: version {view.version}{created} · solver {view.solver_status} in "
-           f"{view.solver_seconds:.1f} s")
+st.caption(
+    f"Current plan: version {view.version}{created} · solver {view.solver_status} in "
+    f"{view.solver_seconds:.1f} s"
+)
 cols = st.columns(6)
 cols[0].metric("Trucks used", f"{view.vehicles_used}", border=True)
 cols[1].metric("Distance [km]", f"{view.km:,.1f}", border=True)
 cols[2].metric("Energy [kWh]", f"{view.kwh:,.1f}", border=True)
 cols[3].metric("Diesel [L]", f"{view.litres:,.1f}", border=True)
-cols[4].metric("Routing cost [CNY]", f"{view.cost_cny:,.0f}", border=True,
-               help="Drivers plus energy and fuel at planning prices (the objective the routes minimise).")
+cols[4].metric(
+    "Routing cost [CNY]",
+    f"{view.cost_cny:,.0f}",
+    border=True,
+    help="Drivers plus energy and fuel at planning prices (the objective the routes minimise).",
+)
 cols[5].metric("Unserved jobs", f"{len(view.unserved)}", border=True)
 
 tab_map, tab_time, tab_unserved, tab_compare, tab_sheets = st.tabs(
-    ["Map", "Timeline", f"Unserved ({len(view.unserved)})", "Electric vs mixed", "Route sheets"])
+    ["Map", "Timeline", f"Unserved ({len(view.unserved)})", "Electric vs mixed", "Route sheets"]
+)
 
 with tab_map:
-    paths = [{"label": f"route of {r.vehicle}: {r.jobs} jobs, {r.km:.1f} km", "colour": r.colour,
-              "path": [[lon, lat] for lat, lon in view.stops.loc[view.stops["vehicle"] == r.vehicle,
-                                                                 ["lat", "lon"]].itertuples(index=False)]}
-             for r in view.routes.itertuples()]
+    paths = [
+        {
+            "label": f"route of {r.vehicle}: {r.jobs} jobs, {r.km:.1f} km",
+            "colour": r.colour,
+            "path": [
+                [lon, lat]
+                for lat, lon in view.stops.loc[view.stops["vehicle"] == r.vehicle, ["lat", "lon"]].itertuples(
+                    index=False
+                )
+            ],
+        }
+        for r in view.routes.itertuples()
+    ]
     colours = dict(zip(view.routes["vehicle"], view.routes["colour"]))
     visits = view.stops[view.stops["kind"] != "depot"].assign(
-        colour=lambda f: f["vehicle"].map(colours), label=lambda f: f["vehicle"] + " · " + f["stop"])
+        colour=lambda f: f["vehicle"].map(colours), label=lambda f: f["vehicle"] + " · " + f["stop"]
+    )
     # Sizes in metres with pixel floors: pydeck turns string props (e.g. units="pixels") into JS expressions.
     points = view.stops[["lat", "lon"]].dropna()
     if points.empty:  # nothing routed: show the depot (and the unserved jobs)
         points = pd.DataFrame({"lat": [view.depot_lat], "lon": [view.depot_lon]})
     lats, lons = points["lat"], points["lon"]
     pad = 0.05
-    box = [[lons.min() - pad, lats.min() - pad], [lons.max() + pad, lats.min() - pad],
-           [lons.max() + pad, lats.max() + pad], [lons.min() - pad, lats.max() + pad]]
+    box = [
+        [lons.min() - pad, lats.min() - pad],
+        [lons.max() + pad, lats.min() - pad],
+        [lons.max() + pad, lats.max() + pad],
+        [lons.min() - pad, lats.max() + pad],
+    ]
     layers = [
         # A plain light ground instead of map tiles (they need the internet).
-        pdk.Layer("PolygonLayer", id="ground", data=[{"polygon": box}], get_polygon="polygon",
-                  get_fill_color=[244, 244, 240], stroked=False, pickable=False),
-        pdk.Layer("PathLayer", id="routes", data=paths, get_path="path", get_color="colour", get_width=40,
-                  width_min_pixels=3, pickable=True),
-        pdk.Layer("ScatterplotLayer", id="stops", data=visits[["lon", "lat", "colour", "label"]],
-                  get_position=["lon", "lat"], get_fill_color="colour", get_radius=120, radius_min_pixels=4,
-                  pickable=True),
-        pdk.Layer("ScatterplotLayer", id="stations",
-                  data=view.stations.assign(label=lambda f: "charging: " + f["station"])[["lon", "lat", "label"]],
-                  get_position=["lon", "lat"], get_fill_color=[0, 0, 0], get_line_color=[255, 200, 0],
-                  stroked=True, line_width_min_pixels=3, get_radius=250, radius_min_pixels=9, pickable=True),
+        pdk.Layer(
+            "PolygonLayer",
+            id="ground",
+            data=[{"polygon": box}],
+            get_polygon="polygon",
+            get_fill_color=[244, 244, 240],
+            stroked=False,
+            pickable=False,
+        ),
+        pdk.Layer(
+            "PathLayer",
+            id="routes",
+            data=paths,
+            get_path="path",
+            get_color="colour",
+            get_width=40,
+            width_min_pixels=3,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="stops",
+            data=visits[["lon", "lat", "colour", "label"]],
+            get_position=["lon", "lat"],
+            get_fill_color="colour",
+            get_radius=120,
+            radius_min_pixels=4,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="stations",
+            data=view.stations.assign(label=lambda f: "charging: " + f["station"])[["lon", "lat", "label"]],
+            get_position=["lon", "lat"],
+            get_fill_color=[0, 0, 0],
+            get_line_color=[255, 200, 0],
+            stroked=True,
+            line_width_min_pixels=3,
+            get_radius=250,
+            radius_min_pixels=9,
+            pickable=True,
+        ),
     ]
     if len(view.unserved):
-        layers.append(pdk.Layer(
-            "ScatterplotLayer", id="unserved",
-            data=view.unserved.dropna(subset=["lat"]).assign(label=lambda f: "unserved: " + f["job"])[
-                ["lon", "lat", "label"]],
-            get_position=["lon", "lat"], get_fill_color=[230, 0, 0], get_radius=150, radius_min_pixels=6,
-            pickable=True))
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                id="unserved",
+                data=view.unserved.dropna(subset=["lat"]).assign(label=lambda f: "unserved: " + f["job"])[
+                    ["lon", "lat", "label"]
+                ],
+                get_position=["lon", "lat"],
+                get_fill_color=[230, 0, 0],
+                get_radius=150,
+                radius_min_pixels=6,
+                pickable=True,
+            )
+        )
     # No basemap: tiles need the internet, the layers alone show the routes (map_provider=None, map_style=None).
-    deck = pdk.Deck(layers=layers, map_provider=None, map_style=None, tooltip={"text": "{label}"},
-                    initial_view_state=pdk.data_utils.compute_view(
-                        [[lon, lat] for lat, lon in zip(lats, lons)], view_proportion=1.0))
+    deck = pdk.Deck(
+        layers=layers,
+        map_provider=None,
+        map_style=None,
+        tooltip={"text": "{label}"},
+        initial_view_state=pdk.data_utils.compute_view(
+            [[lon, lat] for lat, lon in zip(lats, lons)], view_proportion=1.0
+        ),
+    )
     st.pydeck_chart(deck, height=520, key="routes_map")
-    st.caption("Each route in its own colour; black ringed dot: the depot's charging station; red: unserved jobs. "
-               "No basemap (map tiles need the internet).")
-    st.dataframe(svc.wall_clock(view.routes.drop(columns=["colour"]), "departure", "return"), hide_index=True, placeholder="–",
-                 column_config={"departure": st.column_config.TimeColumn(format="HH:mm"),
-                                "return": st.column_config.TimeColumn(format="HH:mm")})
+    st.caption(
+        "Each route in its own colour; black ringed dot: the depot's charging station; red: unserved jobs. "
+        "No basemap (map tiles need the internet)."
+    )
+    st.dataframe(
+        svc.wall_clock(view.routes.drop(columns=["colour"]), "departure", "return"),
+        hide_index=True,
+        placeholder="–",
+        column_config={
+            "departure": st.column_config.TimeColumn(format="HH:mm"),
+            "return": st.column_config.TimeColumn(format="HH:mm"),
+        },
+    )
 
 with tab_time:
     if view.routes.empty:
         st.info("No truck is routed in this plan.")
     else:
-        spans = svc.wall_clock(view.routes.assign(start=view.routes["departure"], end=view.routes["return"])[
-            ["vehicle", "kind", "start", "end", "jobs", "km"]], "start", "end")
-        gantt = alt.Chart(spans).mark_bar().encode(
-            x=alt.X("start:T", title="time", axis=alt.Axis(format="%H:%M")), x2="end:T",
-            y=alt.Y("vehicle:N", sort=None, title=None), color=alt.Color("kind:N"),
-            tooltip=["vehicle", "kind", "jobs", alt.Tooltip("km:Q", format=".1f")])
+        spans = svc.wall_clock(
+            view.routes.assign(start=view.routes["departure"], end=view.routes["return"])[
+                ["vehicle", "kind", "start", "end", "jobs", "km"]
+            ],
+            "start",
+            "end",
+        )
+        gantt = (
+            alt.Chart(spans)
+            .mark_bar()
+            .encode(
+                x=alt.X("start:T", title="time", axis=alt.Axis(format="%H:%M")),
+                x2="end:T",
+                y=alt.Y("vehicle:N", sort=None, title=None),
+                color=alt.Color("kind:N"),
+                tooltip=["vehicle", "kind", "jobs", alt.Tooltip("km:Q", format=".1f")],
+            )
+        )
         st.altair_chart(gantt.properties(height=alt.Step(24)), width="stretch")
         vehicle = st.selectbox("Truck", list(view.routes["vehicle"]), key="routes_vehicle")
         stops = view.stops[view.stops["vehicle"] == vehicle]
         soc = pd.DataFrame(
-            [{"time": t, "kWh": e} for _, s in stops.iterrows()
-             for t, e in ((s["arrival"], s["soc_arrival_kwh"]), (s["departure"], s["soc_departure_kwh"]))
-             if pd.notna(t) and pd.notna(e)], columns=["time", "kWh"])
+            [
+                {"time": t, "kWh": e}
+                for _, s in stops.iterrows()
+                for t, e in ((s["arrival"], s["soc_arrival_kwh"]), (s["departure"], s["soc_departure_kwh"]))
+                if pd.notna(t) and pd.notna(e)
+            ],
+            columns=["time", "kWh"],
+        )
         soc = svc.wall_clock(soc, "time")
         if len(soc):
             st.markdown(f"**State of charge along the route of {vehicle} [kWh]**")
-            st.altair_chart(alt.Chart(soc).mark_line(point=True).encode(
-                x=alt.X("time:T", axis=alt.Axis(format="%H:%M")), y=alt.Y("kWh:Q", title="state of charge [kWh]"),
-                tooltip=[alt.Tooltip("time:T", format="%H:%M"), alt.Tooltip("kWh:Q", format=".1f")]),
-                width="stretch")
+            st.altair_chart(
+                alt.Chart(soc)
+                .mark_line(point=True)
+                .encode(
+                    x=alt.X("time:T", axis=alt.Axis(format="%H:%M")),
+                    y=alt.Y("kWh:Q", title="state of charge [kWh]"),
+                    tooltip=[alt.Tooltip("time:T", format="%H:%M"), alt.Tooltip("kWh:Q", format=".1f")],
+                ),
+                width="stretch",
+            )
         else:
             st.caption(f"{vehicle} is a diesel truck: no state of charge.")
         st.dataframe(svc.route_sheet(view, vehicle), hide_index=True, placeholder="–")
@@ -146,8 +255,10 @@ with tab_unserved:
         st.success(f"All {orders} jobs are served.")
 
 with tab_compare:
-    st.caption("Routes the same orders twice in memory (nothing is stored): with every available truck, and with "
-               "the electric trucks only.")
+    st.caption(
+        "Routes the same orders twice in memory (nothing is stored): with every available truck, and with "
+        "the electric trucks only."
+    )
     compare_limit = st.slider("Time limit per variant [s]", 1, 60, 5, key="routes_compare_limit")
     compare_key = f"routes_compare_{depot.code}_{day.isoformat()}"
     if st.button("Compare", key="routes_compare"):
@@ -155,8 +266,16 @@ with tab_compare:
             bar = st.progress(0.0)
             try:
                 st.session_state[compare_key] = svc.run_isolated(
-                    svc.compare_fleets, ctx.url, ctx.lessee_code, depot.code, day, float(compare_limit),
-                    on_wait=lambda s: bar.progress(min(s / (2 * compare_limit + 4.0), 0.99), text=f"{s:.0f} s"))
+                    svc.compare_fleets,
+                    ctx.url,
+                    ctx.lessee_code,
+                    depot.code,
+                    day,
+                    float(compare_limit),
+                    on_wait=lambda s: bar.progress(
+                        min(s / (2 * compare_limit + 4.0), 0.99), text=f"{s:.0f} s"
+                    ),
+                )
                 status.update(label="Both fleets routed", state="complete")
             except svc.SolveFailed as exc:
                 status.update(label="Comparison failed", state="error")
@@ -173,9 +292,18 @@ with tab_sheets:
         chosen = st.selectbox("Driver's truck", list(view.routes["vehicle"]), key="routes_sheet_vehicle")
         stem = f"route-{depot.code}-{day.isoformat()}"
         left, right = st.columns(2)
-        left.download_button("Route sheet (CSV)", svc.route_sheet_csv(view, chosen), f"{stem}-{chosen}.csv",
-                             "text/csv", key="routes_csv")
-        right.download_button("All route sheets (XLSX, one sheet per truck)", svc.route_sheets_xlsx(view),
-                              f"{stem}.xlsx",
-                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="routes_xlsx")
+        left.download_button(
+            "Route sheet (CSV)",
+            svc.route_sheet_csv(view, chosen),
+            f"{stem}-{chosen}.csv",
+            "text/csv",
+            key="routes_csv",
+        )
+        right.download_button(
+            "All route sheets (XLSX, one sheet per truck)",
+            svc.route_sheets_xlsx(view),
+            f"{stem}.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key="routes_xlsx",
+        )
         st.dataframe(svc.route_sheet(view, chosen), hide_index=True, placeholder="–")

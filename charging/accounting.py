@@ -36,7 +36,9 @@ def slot_data(problem: ChargingProblem) -> SlotData:
     )
 
 
-def site_cost(problem: ChargingProblem, net_import_kw: np.ndarray, data: SlotData | None = None) -> CostBreakdown:
+def site_cost(
+    problem: ChargingProblem, net_import_kw: np.ndarray, data: SlotData | None = None
+) -> CostBreakdown:
     """Bill for a net import profile [kW per slot] (negative = export)."""
     d = data or slot_data(problem)
     net = np.asarray(net_import_kw, dtype=float)
@@ -45,7 +47,11 @@ def site_cost(problem: ChargingProblem, net_import_kw: np.ndarray, data: SlotDat
     for event in problem.dr_events:
         overlap = problem.event_overlap(event)
         if event.kind == "reduction_reward":
-            dr -= event.rate_cny_per_kwh * float(np.sum(overlap * np.maximum(0.0, event.reference_kw - net))) * d.dt
+            dr -= (
+                event.rate_cny_per_kwh
+                * float(np.sum(overlap * np.maximum(0.0, event.reference_kw - net)))
+                * d.dt
+            )
         elif event.kind == "discharge_reward":
             dr -= event.rate_cny_per_kwh * float(np.sum(overlap * exp)) * d.dt
     return CostBreakdown(

@@ -68,12 +68,17 @@ def _simulate(problem: ChargingProblem, name: str, by_deadline: bool, timer_star
                 del plugged[i]
         busy = set(plugged.values())
         waiting = [
-            i for i, v in enumerate(vehicles)
+            i
+            for i, v in enumerate(vehicles)
             if i not in plug_in and earliest[i] <= t < ranges[i][1] and v.need_kwh > 1e-9
         ]
         for i in sorted(waiting, key=key):
             v = vehicles[i]
-            free = [k for k, c in enumerate(conns) if k not in busy and (v.connector is None or c.id == v.connector)]
+            free = [
+                k
+                for k, c in enumerate(conns)
+                if k not in busy and (v.connector is None or c.id == v.connector)
+            ]
             if not free:
                 continue
             k = max(free, key=lambda k: (conns[k].max_kw, -k))
@@ -82,14 +87,19 @@ def _simulate(problem: ChargingProblem, name: str, by_deadline: bool, timer_star
         if not plugged:
             continue
         idx = np.array(sorted(plugged))
-        req = np.array([
-            max(0.0, min(
-                vehicles[i].taper_limit(energy[i]),
-                conns[plugged[i]].max_kw,
-                (vehicles[i].energy_target_kwh - energy[i]) / (conns[plugged[i]].efficiency * dt),
-            ))
-            for i in idx
-        ])
+        req = np.array(
+            [
+                max(
+                    0.0,
+                    min(
+                        vehicles[i].taper_limit(energy[i]),
+                        conns[plugged[i]].max_kw,
+                        (vehicles[i].energy_target_kwh - energy[i]) / (conns[plugged[i]].efficiency * dt),
+                    ),
+                )
+                for i in idx
+            ]
+        )
         prio = np.array([vehicles[i].departure.timestamp() for i in idx]) if by_deadline else None
         for g in problem.groups:
             members = np.array([conns[plugged[i]].group == g.id for i in idx])
@@ -105,8 +115,16 @@ def _simulate(problem: ChargingProblem, name: str, by_deadline: bool, timer_star
     return _assemble(problem, name, data, power, energy, used_connector, plug_in, plug_out)
 
 
-def _assemble(problem: ChargingProblem, name: str, data: SlotData, power: np.ndarray, energy: np.ndarray,
-              used_connector: dict[int, int], plug_in: dict[int, int], plug_out: dict[int, int]) -> ChargingSchedule:
+def _assemble(
+    problem: ChargingProblem,
+    name: str,
+    data: SlotData,
+    power: np.ndarray,
+    energy: np.ndarray,
+    used_connector: dict[int, int],
+    plug_in: dict[int, int],
+    plug_out: dict[int, int],
+) -> ChargingSchedule:
     net = data.base - data.pv + power.sum(axis=0)
     curtailed = np.maximum(0.0, -net - problem.site.export_limit_kw)
     net = net + curtailed
@@ -115,7 +133,11 @@ def _assemble(problem: ChargingProblem, name: str, data: SlotData, power: np.nda
     for i, v in enumerate(problem.vehicles):
         short = max(0.0, v.energy_target_kwh - energy[i])
         if short > 1e-6:
-            reason = "no connector became free during the stay" if i not in plug_in else f"{name}: not enough power or time"
+            reason = (
+                "no connector became free during the stay"
+                if i not in plug_in
+                else f"{name}: not enough power or time"
+            )
             unmet.append(Unmet(v.id, short, reason))
         vehicles.append(
             VehicleSchedule(

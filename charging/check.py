@@ -86,22 +86,40 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
         first, last = problem.usable_range(v)
         for t in active:
             if not first <= t < last:
-                bad("outside_stay", v.id, int(t), f"vehicle {v.id}: {p[t]:.3f} kW in slot {t} outside its stay "
-                    f"(usable slots {first}-{last - 1})")
+                bad(
+                    "outside_stay",
+                    v.id,
+                    int(t),
+                    f"vehicle {v.id}: {p[t]:.3f} kW in slot {t} outside its stay "
+                    f"(usable slots {first}-{last - 1})",
+                )
         c = conns.get(vs.connector) if vs.connector is not None else None
         if active.size and c is None:
-            bad("no_connector", v.id, None, f"vehicle {v.id}: draws power without a known connector "
-                f"({vs.connector!r})")
+            bad(
+                "no_connector",
+                v.id,
+                None,
+                f"vehicle {v.id}: draws power without a known connector ({vs.connector!r})",
+            )
         if vs.plug_in_slot is not None or vs.plug_out_slot is not None:
             a, b = vs.plug_in_slot, vs.plug_out_slot
             if a is None or b is None or not (first <= a < b <= last):
-                bad("plug_interval", v.id, None, f"vehicle {v.id}: plug-in interval [{a}, {b}) is not a non-empty "
-                    f"interval inside its usable slots [{first}, {last})")
+                bad(
+                    "plug_interval",
+                    v.id,
+                    None,
+                    f"vehicle {v.id}: plug-in interval [{a}, {b}) is not a non-empty "
+                    f"interval inside its usable slots [{first}, {last})",
+                )
                 a, b = (int(active[0]), int(active[-1]) + 1) if active.size else (0, 0)
             for t in active:
                 if not a <= t < b:
-                    bad("plug_interval", v.id, int(t), f"vehicle {v.id}: power in slot {t} outside its plug-in "
-                        f"interval [{a}, {b})")
+                    bad(
+                        "plug_interval",
+                        v.id,
+                        int(t),
+                        f"vehicle {v.id}: power in slot {t} outside its plug-in interval [{a}, {b})",
+                    )
         else:
             a, b = (int(active[0]), int(active[-1]) + 1) if active.size else (0, 0)
         if c is not None and b > a:
@@ -111,21 +129,42 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
             if p[t] > v.max_kw + POWER_TOL:
                 bad("vehicle_power", v.id, int(t), f"vehicle {v.id}: {p[t]:.3f} kW > max_kw {v.max_kw}")
             if p[t] < -v.discharge_kw - POWER_TOL:
-                bad("vehicle_power", v.id, int(t), f"vehicle {v.id}: discharge {-p[t]:.3f} kW > {v.discharge_kw}")
+                bad(
+                    "vehicle_power",
+                    v.id,
+                    int(t),
+                    f"vehicle {v.id}: discharge {-p[t]:.3f} kW > {v.discharge_kw}",
+                )
             if c is not None and abs(p[t]) > c.max_kw + POWER_TOL:
-                bad("connector_power", c.id, int(t), f"connector {c.id}: |{p[t]:.3f}| kW > max_kw {c.max_kw} "
-                    f"(vehicle {v.id})")
+                bad(
+                    "connector_power",
+                    c.id,
+                    int(t),
+                    f"connector {c.id}: |{p[t]:.3f}| kW > max_kw {c.max_kw} (vehicle {v.id})",
+                )
             if c is not None and c.power_step_kw is not None:
                 steps = p[t] / c.power_step_kw
                 if abs(steps - round(steps)) * c.power_step_kw > POWER_TOL:
-                    bad("power_step", c.id, int(t), f"connector {c.id}: {p[t]:.3f} kW is not a multiple of "
-                        f"{c.power_step_kw} kW (vehicle {v.id})")
+                    bad(
+                        "power_step",
+                        c.id,
+                        int(t),
+                        f"connector {c.id}: {p[t]:.3f} kW is not a multiple of "
+                        f"{c.power_step_kw} kW (vehicle {v.id})",
+                    )
             if c is not None and c.min_kw is not None and POWER_TOL < abs(p[t]) < c.min_kw - POWER_TOL:
-                bad("min_power", c.id, int(t), f"connector {c.id}: {p[t]:.3f} kW is below its minimum "
-                    f"{c.min_kw} kW while on (vehicle {v.id})")
+                bad(
+                    "min_power",
+                    c.id,
+                    int(t),
+                    f"connector {c.id}: {p[t]:.3f} kW is below its minimum "
+                    f"{c.min_kw} kW while on (vehicle {v.id})",
+                )
             if p[t] < -POWER_TOL and not (v.v2g and c is not None and c.v2g):
                 why = "vehicle" if not v.v2g else f"connector {vs.connector}"
-                bad("v2g", v.id, int(t), f"vehicle {v.id}: discharges {-p[t]:.3f} kW but the {why} is not V2G")
+                bad(
+                    "v2g", v.id, int(t), f"vehicle {v.id}: discharges {-p[t]:.3f} kW but the {why} is not V2G"
+                )
         if c is not None and c.group is not None and c.group in group_power:
             group_power[c.group] += np.abs(p)
         energy = v.energy_arrival_kwh
@@ -135,27 +174,52 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
                 ta, tb = taper_coefficients(v)
                 limit = max(0.0, ta - tb * energy)
                 if p[t] > limit + POWER_TOL:
-                    bad("taper", v.id, t, f"vehicle {v.id}: {p[t]:.3f} kW above the taper limit {limit:.3f} kW "
-                        f"at {energy:.2f} kWh")
+                    bad(
+                        "taper",
+                        v.id,
+                        t,
+                        f"vehicle {v.id}: {p[t]:.3f} kW above the taper limit {limit:.3f} kW "
+                        f"at {energy:.2f} kWh",
+                    )
             energy += (eff * p[t] if p[t] > 0 else p[t] / eff) * dt
             if energy > v.battery_kwh + ENERGY_TOL or energy < floor - ENERGY_TOL:
-                bad("vehicle_energy", v.id, t, f"vehicle {v.id}: energy {energy:.3f} kWh outside "
-                    f"[{floor}, {v.battery_kwh}] after slot {t}")
+                bad(
+                    "vehicle_energy",
+                    v.id,
+                    t,
+                    f"vehicle {v.id}: energy {energy:.3f} kWh outside "
+                    f"[{floor}, {v.battery_kwh}] after slot {t}",
+                )
                 break
         delivered[v.id] = energy - v.energy_arrival_kwh
         if abs(energy - vs.energy_departure_kwh) > ENERGY_TOL:
-            bad("energy", v.id, None, f"vehicle {v.id}: reported departure energy {vs.energy_departure_kwh:.3f} "
-                f"kWh, recomputed {energy:.3f} kWh")
+            bad(
+                "energy",
+                v.id,
+                None,
+                f"vehicle {v.id}: reported departure energy {vs.energy_departure_kwh:.3f} "
+                f"kWh, recomputed {energy:.3f} kWh",
+            )
         deficit = v.energy_target_kwh - energy
         if deficit > ENERGY_TOL and unmet.get(v.id, 0.0) < deficit - ENERGY_TOL:
-            bad("energy", v.id, None, f"vehicle {v.id}: leaves {deficit:.3f} kWh below its target "
-                f"({v.energy_target_kwh} kWh) but unmet reports {unmet.get(v.id, 0.0):.3f} kWh")
+            bad(
+                "energy",
+                v.id,
+                None,
+                f"vehicle {v.id}: leaves {deficit:.3f} kWh below its target "
+                f"({v.energy_target_kwh} kWh) but unmet reports {unmet.get(v.id, 0.0):.3f} kWh",
+            )
     for cid, spans in occupancy.items():
         spans.sort()
         for (a1, b1, v1), (a2, b2, v2) in zip(spans, spans[1:]):
             if a2 < b1:
-                bad("connector_conflict", cid, a2, f"connector {cid}: vehicles {v1} and {v2} both plugged in "
-                    f"during slots {a2}-{min(b1, b2) - 1}")
+                bad(
+                    "connector_conflict",
+                    cid,
+                    a2,
+                    f"connector {cid}: vehicles {v1} and {v2} both plugged in "
+                    f"during slots {a2}-{min(b1, b2) - 1}",
+                )
     for g in problem.groups:
         for t in np.flatnonzero(group_power[g.id] > g.max_kw + POWER_TOL):
             bad("group", g.id, int(t), f"group {g.id}: {group_power[g.id][t]:.3f} kW > max_kw {g.max_kw}")
@@ -171,7 +235,9 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
     battery = problem.site.battery
     bkw = np.asarray(schedule.battery_kw, dtype=float) if schedule.battery_kw else np.zeros(n)
     if battery is None and np.any(np.abs(bkw) > POWER_TOL):
-        bad("stationary_battery", "battery", None, "schedule uses a stationary battery the site does not have")
+        bad(
+            "stationary_battery", "battery", None, "schedule uses a stationary battery the site does not have"
+        )
     if battery is not None:
         if len(bkw) != n:
             bad("length", "battery", None, f"battery_kw has {len(bkw)} values for {n} slots")
@@ -179,13 +245,28 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
         level = battery.initial_kwh
         for t in range(n):
             if abs(bkw[t]) > battery.max_kw + POWER_TOL:
-                bad("stationary_battery", "battery", t, f"battery power {bkw[t]:.3f} kW beyond {battery.max_kw} kW")
+                bad(
+                    "stationary_battery",
+                    "battery",
+                    t,
+                    f"battery power {bkw[t]:.3f} kW beyond {battery.max_kw} kW",
+                )
             level += (battery.efficiency * bkw[t] if bkw[t] > 0 else bkw[t] / battery.efficiency) * dt
             if level > battery.capacity_kwh + ENERGY_TOL or level < battery.min_kwh - ENERGY_TOL:
-                bad("stationary_battery", "battery", t, f"battery energy {level:.3f} kWh outside "
-                    f"[{battery.min_kwh}, {battery.capacity_kwh}] after slot {t}")
+                bad(
+                    "stationary_battery",
+                    "battery",
+                    t,
+                    f"battery energy {level:.3f} kWh outside "
+                    f"[{battery.min_kwh}, {battery.capacity_kwh}] after slot {t}",
+                )
         if n and level < battery.final_floor - ENERGY_TOL:
-            bad("stationary_battery", "battery", n - 1, f"battery ends at {level:.3f} kWh < {battery.final_floor}")
+            bad(
+                "stationary_battery",
+                "battery",
+                n - 1,
+                f"battery ends at {level:.3f} kWh < {battery.final_floor}",
+            )
     net = base - pv + curt + total_power + bkw
     reported = np.asarray(schedule.site_import_kw, dtype=float)
     tol = POWER_TOL + 1e-4 * max(1, len(problem.vehicles))
@@ -193,8 +274,12 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
         bad("length", "site", None, f"site_import_kw has {len(reported)} values for {n} slots")
     else:
         for t in np.flatnonzero(np.abs(reported - net) > tol):
-            bad("site_balance", "site", int(t), f"reported site import {reported[t]:.3f} kW, recomputed "
-                f"{net[t]:.3f} kW")
+            bad(
+                "site_balance",
+                "site",
+                int(t),
+                f"reported site import {reported[t]:.3f} kW, recomputed {net[t]:.3f} kW",
+            )
     caps = np.full(n, problem.site.import_limit_kw)
     for event in problem.dr_events:
         cap = event.cap_kw
@@ -202,10 +287,16 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
             mask = problem.event_mask(event)
             caps[mask] = np.minimum(caps[mask], cap)
     for t in np.flatnonzero(net > caps + tol):
-        bad("site_import", "site", int(t), f"site import {net[t]:.3f} kW > limit {caps[t]:.3f} kW in slot {t}")
+        bad(
+            "site_import", "site", int(t), f"site import {net[t]:.3f} kW > limit {caps[t]:.3f} kW in slot {t}"
+        )
     for t in np.flatnonzero(-net > problem.site.export_limit_kw + tol):
-        bad("site_export", "site", int(t), f"site export {-net[t]:.3f} kW > export_limit_kw "
-            f"{problem.site.export_limit_kw}")
+        bad(
+            "site_export",
+            "site",
+            int(t),
+            f"site export {-net[t]:.3f} kW > export_limit_kw {problem.site.export_limit_kw}",
+        )
     # Bill.
     tariff = problem.tariff
     price = tariff.energy_prices(problem.slot_starts, problem.slot_minutes)
@@ -213,8 +304,11 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
     imp, exp = np.clip(net, 0, None), np.clip(-net, 0, None)
     energy_cost = float(imp @ price) * dt
     peak = float(imp.max(initial=0.0))
-    demand = (tariff.demand_charge_per_kw_month * tariff.demand_charge_proration
-              * max(0.0, peak - tariff.month_peak_kw_so_far))
+    demand = (
+        tariff.demand_charge_per_kw_month
+        * tariff.demand_charge_proration
+        * max(0.0, peak - tariff.month_peak_kw_so_far)
+    )
     export_credit = -float(exp @ export_price) * dt
     dr = 0.0
     for event in problem.dr_events:
@@ -224,10 +318,19 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
         elif event.kind == "discharge_reward":
             dr -= event.rate_cny_per_kwh * float(overlap @ exp) * dt
     recomputed = {"energy": energy_cost, "demand": demand, "export": export_credit, "dr": dr}
-    reported_cost = {"energy": schedule.cost.energy, "demand": schedule.cost.demand,
-                     "export": schedule.cost.export, "dr": schedule.cost.dr}
+    reported_cost = {
+        "energy": schedule.cost.energy,
+        "demand": schedule.cost.demand,
+        "export": schedule.cost.export,
+        "dr": schedule.cost.dr,
+    }
     for key, value in recomputed.items():
         if abs(value - reported_cost[key]) > COST_TOL + 1e-6 * abs(value):
-            bad("cost", "cost", None, f"reported {key} cost {reported_cost[key]:.4f} CNY, recomputed {value:.4f} CNY")
+            bad(
+                "cost",
+                "cost",
+                None,
+                f"reported {key} cost {reported_cost[key]:.4f} CNY, recomputed {value:.4f} CNY",
+            )
     total = sum(recomputed.values())
     return CheckReport(violations=tuple(out), cost_total=total, peak_kw=peak, energy_delivered_kwh=delivered)

@@ -31,16 +31,32 @@ class DiscreteResult:
     n_integer_vars: int
 
 
-def discrete_vehicles(problem: ChargingProblem, connector: Sequence[int | None],
-                      window: Sequence[tuple[int, int]]) -> list[int]:
-    return [i for i, k in enumerate(connector)
-            if k is not None and problem.connectors[k].discrete and window[i][1] > window[i][0]]
+def discrete_vehicles(
+    problem: ChargingProblem, connector: Sequence[int | None], window: Sequence[tuple[int, int]]
+) -> list[int]:
+    return [
+        i
+        for i, k in enumerate(connector)
+        if k is not None and problem.connectors[k].discrete and window[i][1] > window[i][0]
+    ]
 
 
-def refine(problem: ChargingProblem, data: SlotData, objective: str, connector: Sequence[int | None],
-           window: Sequence[tuple[int, int]], power: np.ndarray, fixed_site_kw: np.ndarray,
-           curtail_room_kw: np.ndarray, *,
-           shortfall_penalty: float, tie: float, seed: int, num_workers: int, time_limit_s: float) -> DiscreteResult:
+def refine(
+    problem: ChargingProblem,
+    data: SlotData,
+    objective: str,
+    connector: Sequence[int | None],
+    window: Sequence[tuple[int, int]],
+    power: np.ndarray,
+    fixed_site_kw: np.ndarray,
+    curtail_room_kw: np.ndarray,
+    *,
+    shortfall_penalty: float,
+    tie: float,
+    seed: int,
+    num_workers: int,
+    time_limit_s: float,
+) -> DiscreteResult:
     """Replace the LP power of vehicles on discrete connectors by the best stepped/on-off plan CP-SAT finds.
 
     `fixed_site_kw` is the site's net load without any vehicle (base - PV + curtailment + battery) [kW];
@@ -58,8 +74,9 @@ def refine(problem: ChargingProblem, data: SlotData, objective: str, connector: 
     fixed = fixed_site_kw + (power[others].sum(axis=0) if others else 0.0)
     model = cp_model.CpModel()
     site_terms: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in range(n)]
-    group_terms: dict[str, list[list[tuple[int, cp_model.IntVar]]]] = {g.id: [[] for _ in range(n)]
-                                                                      for g in problem.groups}
+    group_terms: dict[str, list[list[tuple[int, cp_model.IntVar]]]] = {
+        g.id: [[] for _ in range(n)] for g in problem.groups
+    }
     shortfalls = []
     kvars: dict[int, list[cp_model.IntVar]] = {}
     count = 0
@@ -107,7 +124,9 @@ def refine(problem: ChargingProblem, data: SlotData, objective: str, connector: 
         expr = sum(coef * k for coef, k in site_terms[t]) if site_terms[t] else 0
         if site_terms[t]:
             model.Add(expr <= int(max(0, caps_u[t] - fixed_u[t])))
-            floor_u = -int(math.floor((problem.site.export_limit_kw + curtail_room_kw[t]) * KW)) - int(fixed_u[t])
+            floor_u = -int(math.floor((problem.site.export_limit_kw + curtail_room_kw[t]) * KW)) - int(
+                fixed_u[t]
+            )
             if floor_u > 0:  # vehicles must absorb at least this much surplus PV
                 model.Add(expr >= floor_u)
         imp = model.NewIntVar(0, int(max(0, caps_u[t], fixed_u[t])) + 1, f"imp{t}")
@@ -122,7 +141,9 @@ def refine(problem: ChargingProblem, data: SlotData, objective: str, connector: 
         for t in range(n):
             terms = group_terms[g.id][t]
             if terms:
-                model.Add(sum(coef * k for coef, k in terms) <= int(math.floor((g.max_kw - other_kw[t]) * KW)))
+                model.Add(
+                    sum(coef * k for coef, k in terms) <= int(math.floor((g.max_kw - other_kw[t]) * KW))
+                )
     # Objective in MONEY units per objective unit.
     alpha = data.price * dt
     for event in problem.dr_events:

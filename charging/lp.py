@@ -42,8 +42,14 @@ class SparseLP:
         self._integer: list[np.ndarray] = []
         self._hints: dict[int, float] = {}
 
-    def add_vars(self, count: int, lb: float | np.ndarray = 0.0, ub: float | np.ndarray = INF,
-                 obj: float | np.ndarray = 0.0, integer: bool = False) -> np.ndarray:
+    def add_vars(
+        self,
+        count: int,
+        lb: float | np.ndarray = 0.0,
+        ub: float | np.ndarray = INF,
+        obj: float | np.ndarray = 0.0,
+        integer: bool = False,
+    ) -> np.ndarray:
         idx = np.arange(self.n_vars, self.n_vars + count)
         if integer:
             self._integer.append(idx)
@@ -61,7 +67,9 @@ class SparseLP:
         return idx
 
     def add_coef(self, rows: np.ndarray | int, cols: np.ndarray | int, values: float | np.ndarray) -> None:
-        rows, cols, values = np.broadcast_arrays(np.asarray(rows), np.asarray(cols), np.asarray(values, dtype=float))
+        rows, cols, values = np.broadcast_arrays(
+            np.asarray(rows), np.asarray(cols), np.asarray(values, dtype=float)
+        )
         self._ri.append(rows.ravel().astype(np.int64))
         self._ci.append(cols.ravel().astype(np.int64))
         self._v.append(values.ravel().astype(float))
@@ -119,13 +127,22 @@ class SparseLP:
         name = names.get(status, "error")
         if engine.has_solution():
             x = np.asarray(engine.variable_values(), dtype=float)
-            duals = (np.asarray(engine.dual_values(), dtype=float) if self.n_rows and not self._integer
-                     else np.zeros(self.n_rows))
+            duals = (
+                np.asarray(engine.dual_values(), dtype=float)
+                if self.n_rows and not self._integer
+                else np.zeros(self.n_rows)
+            )
             objective = float(engine.objective_value())
         else:
             x, duals, objective = np.zeros(self.n_vars), np.zeros(self.n_rows), float("nan")
         bound = None
         if self._integer and engine.has_response():
             bound = float(engine.best_objective_bound())
-        return LPResult(status=name, objective=objective, x=x, duals=duals, solve_s=float(engine.wall_time()),
-                        best_bound=bound)
+        return LPResult(
+            status=name,
+            objective=objective,
+            x=x,
+            duals=duals,
+            solve_s=float(engine.wall_time()),
+            best_bound=bound,
+        )

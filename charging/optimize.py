@@ -36,9 +36,13 @@ SHORTFALL_PENALTY = 1000.0  # objective units per kWh not delivered; far above a
 OVERLOAD_PENALTY = 1.0e5  # per kWh of base load the site cannot supply within its import limit
 TIE = 1.0e-3  # weight of the cost in the peak/carbon objectives and of the peak in the cost objective
 MIP_SOLVER = "scip"  # via OR-Tools model builder; takes the greedy plan as a hint
-MIP_MAX_BINARIES = 20_000  # exact sharing MIP below this; above, CP-SAT on intervals (CHARGING.md: ~10k int vars)
+MIP_MAX_BINARIES = (
+    20_000  # exact sharing MIP below this; above, CP-SAT on intervals (CHARGING.md: ~10k int vars)
+)
 GAP_OPTIMAL = 1.0e-6  # relative gap to the LP bound below which a shared-connector plan counts as optimal
-GAP_IMPROVE = 1.0e-4  # the greedy plan is improved (MIP or CP-SAT) only when it is further than this from the bound
+GAP_IMPROVE = (
+    1.0e-4  # the greedy plan is improved (MIP or CP-SAT) only when it is further than this from the bound
+)
 TINY = 1.0e-6  # per kWh of battery throughput: no pointless simultaneous charge and discharge
 
 
@@ -98,26 +102,41 @@ def schedule(
         status = result.status
     else:
         plan, result, cols, bound, how, best_bound = _shared_connectors(
-            problem, data, objective, seed, num_workers, deadline, lp_solver, warnings, timings)
+            problem, data, objective, seed, num_workers, deadline, lp_solver, warnings, timings
+        )
         lp_bound = bound
         if bound is not None and math.isfinite(result.objective):
             gap = max(0.0, (result.objective - bound) / max(abs(bound), 1e-9))
         solver_name = f"{lp_solver} relaxation + {how} + {lp_solver}"
         status = result.status
         if status == "optimal":
-            proven = best_bound is not None and result.objective - best_bound <= GAP_OPTIMAL * max(abs(best_bound), 1e-9)
+            proven = best_bound is not None and result.objective - best_bound <= GAP_OPTIMAL * max(
+                abs(best_bound), 1e-9
+            )
             status = "optimal" if (gap is not None and gap <= GAP_OPTIMAL) or proven else "feasible"
     if result.status not in ("optimal", "feasible"):
-        raise RuntimeError(f"charging LP ended with status {result.status} (time limit too short, or a bug: "
-                           "please keep the scenario)")
+        raise RuntimeError(
+            f"charging LP ended with status {result.status} (time limit too short, or a bug: "
+            "please keep the scenario)"
+        )
     power = None
     if discrete_vehicles(problem, plan.connector, plan.window):
         t2 = time.perf_counter()
-        refined = refine(problem, data, objective, plan.connector, plan.window, _lp_power(problem, result.x, cols),
-                         _fixed_site(problem, data, result.x, cols),
-                         data.pv - np.clip(result.x[cols["curt"]], 0.0, data.pv), shortfall_penalty=SHORTFALL_PENALTY,
-                         tie=TIE,
-                         seed=seed, num_workers=num_workers, time_limit_s=max(1.0, deadline - time.perf_counter()))
+        refined = refine(
+            problem,
+            data,
+            objective,
+            plan.connector,
+            plan.window,
+            _lp_power(problem, result.x, cols),
+            _fixed_site(problem, data, result.x, cols),
+            data.pv - np.clip(result.x[cols["curt"]], 0.0, data.pv),
+            shortfall_penalty=SHORTFALL_PENALTY,
+            tie=TIE,
+            seed=seed,
+            num_workers=num_workers,
+            time_limit_s=max(1.0, deadline - time.perf_counter()),
+        )
         timings["discrete_s"] = time.perf_counter() - t2
         power = refined.power
         solver_name += f" + cp-sat power steps ({refined.n_integer_vars} integer vars, {refined.status})"
@@ -141,8 +160,15 @@ def schedule(
     timings["total_s"] = time.perf_counter() - t0
     if best_bound is not None and best_bound <= (lp_bound if lp_bound is not None else best_bound):
         best_bound = None  # no better than the LP bound: report that one only
-    return replace(out, baselines=summaries, lp_bound=lp_bound, gap=gap, objective_value=objective_value,
-                   best_bound=best_bound, timings_s=timings)
+    return replace(
+        out,
+        baselines=summaries,
+        lp_bound=lp_bound,
+        gap=gap,
+        objective_value=objective_value,
+        best_bound=best_bound,
+        timings_s=timings,
+    )
 
 
 def _objective_value(objective: str, s: ChargingSchedule) -> float:
@@ -186,8 +212,9 @@ def _own_connectors(problem: ChargingProblem) -> _Plan:
         assigned[i] = k
         if conns[k].group is not None:
             group_load[conns[k].group] += min(conns[k].max_kw, v.max_kw)
-    windows = tuple(problem.usable_range(v) if assigned[i] is not None else (0, 0)
-                    for i, v in enumerate(problem.vehicles))
+    windows = tuple(
+        problem.usable_range(v) if assigned[i] is not None else (0, 0) for i, v in enumerate(problem.vehicles)
+    )
     return _Plan(connector=tuple(assigned), window=windows)
 
 
@@ -201,8 +228,17 @@ def _slots_needed(problem: ChargingProblem, v: Vehicle, kw: float, eff: float, f
     return last - first
 
 
-def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str, seed: int, num_workers: int,
-                       deadline: float, lp_solver: str, warnings: list[str], timings: dict[str, float]):
+def _shared_connectors(
+    problem: ChargingProblem,
+    data: SlotData,
+    objective: str,
+    seed: int,
+    num_workers: int,
+    deadline: float,
+    lp_solver: str,
+    warnings: list[str],
+    timings: dict[str, float],
+):
     """Connector sharing: relaxation bound, interval placement (greedy, then CP-SAT if needed), final LP."""
     t0 = time.perf_counter()
     conns = problem.connectors
@@ -228,9 +264,16 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
     virtual = []
     for i, v in enumerate(vehicles):
         cs = [conns[kind_list[j][0]] for j in candidates[i]]
-        virtual.append(_Virtual(max_kw=max(c.max_kw for c in cs), efficiency=max(c.efficiency for c in cs),
-                                v2g=any(c.v2g for c in cs)))
-    plan_all = _Plan(connector=tuple(None for _ in vehicles), window=tuple(problem.usable_range(v) for v in vehicles))
+        virtual.append(
+            _Virtual(
+                max_kw=max(c.max_kw for c in cs),
+                efficiency=max(c.efficiency for c in cs),
+                v2g=any(c.v2g for c in cs),
+            )
+        )
+    plan_all = _Plan(
+        connector=tuple(None for _ in vehicles), window=tuple(problem.usable_range(v) for v in vehicles)
+    )
     relax = _build(problem, data, objective, plan=plan_all, virtual=virtual, warnings=[])
     res, rcols = relax.solve(lp_solver, max(1.0, 0.4 * (deadline - time.perf_counter())))
     timings["relax_s"] = time.perf_counter() - t0
@@ -242,7 +285,8 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
     relax_power = np.zeros((len(vehicles), n))
     for i, entry in enumerate(rcols["veh"]):
         if "c" in entry and solved:
-            relax_power[i, entry["a"]:entry["b"]] = res.x[entry["c"]]
+            relax_power[i, entry["a"] : entry["b"]] = res.x[entry["c"]]
+
     # (2) Cost of each possible interval start: charging the need at full power in the cheapest slots of
     # [s, s + n_j), priced at the relaxation's marginal prices; a 5 % discount where the relaxation charged
     # the vehicle breaks ties between equal prices so that intervals spread like the relaxation.
@@ -252,7 +296,9 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
             first, last = problem.usable_range(v)
             if last <= first or v.need_kwh <= 1e-9 or not candidates[i]:
                 continue
-            pi_v = prices[first:last] * (1.0 - 0.05 * relax_power[i, first:last] / max(virtual[i].max_kw, 1e-9))
+            pi_v = prices[first:last] * (
+                1.0 - 0.05 * relax_power[i, first:last] / max(virtual[i].max_kw, 1e-9)
+            )
             for j in candidates[i]:
                 c = conns[kind_list[j][0]]
                 kw = min(c.max_kw, v.max_kw)
@@ -267,7 +313,8 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
         plan = _stretch_and_colour(problem, placement, kind_list)
         t = time.perf_counter()
         result, cols = _build(problem, data, objective, plan=plan, virtual=None, warnings=warnings).solve(
-            lp_solver, max(1.0, deadline - time.perf_counter()))
+            lp_solver, max(1.0, deadline - time.perf_counter())
+        )
         timings["final_lp_s"] = timings.get("final_lp_s", 0.0) + time.perf_counter() - t
         return plan, result, cols
 
@@ -308,16 +355,21 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
             gap = None if bound is None else (best[1].objective - bound) / max(abs(bound), 1e-9)
     timings["greedy_s"] = time.perf_counter() - t1
     remaining = deadline - time.perf_counter()
-    n_binaries = 2 * sum((problem.usable_range(v)[1] - problem.usable_range(v)[0]) * len(candidates[i])
-                         for i, v in enumerate(vehicles))
+    n_binaries = 2 * sum(
+        (problem.usable_range(v)[1] - problem.usable_range(v)[0]) * len(candidates[i])
+        for i, v in enumerate(vehicles)
+    )
     if (gap is None or gap > GAP_IMPROVE) and remaining > 1.0 and n_binaries <= MIP_MAX_BINARIES:
         t2 = time.perf_counter()
-        mip_result, placement = _mip_intervals(problem, data, objective, virtual, candidates, kind_list,
-                                               hint_for_mip, 0.85 * remaining)
+        mip_result, placement = _mip_intervals(
+            problem, data, objective, virtual, candidates, kind_list, hint_for_mip, 0.85 * remaining
+        )
         timings["mip_s"] = time.perf_counter() - t2
         how = f"greedy + MIP intervals ({MIP_SOLVER}, {n_binaries} binaries, {mip_result.status})"
         if mip_result.best_bound is not None and math.isfinite(mip_result.best_bound):
-            best_bound = mip_result.best_bound if best_bound is None else max(best_bound, mip_result.best_bound)
+            best_bound = (
+                mip_result.best_bound if best_bound is None else max(best_bound, mip_result.best_bound)
+            )
         if placement is not None:
             other = finish(placement)
             if other[1].status in ("optimal", "feasible") and other[1].objective < best[1].objective:
@@ -326,8 +378,18 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
             else:
                 how += ", greedy kept"
     elif (gap is None or gap > GAP_IMPROVE) and remaining > 1.0:
-        placement, cp_status = _cpsat_intervals(problem, tables, candidates, capacity, greedy, greedy_cost, seed,
-                                                num_workers, 0.7 * remaining, timings)
+        placement, cp_status = _cpsat_intervals(
+            problem,
+            tables,
+            candidates,
+            capacity,
+            greedy,
+            greedy_cost,
+            seed,
+            num_workers,
+            0.7 * remaining,
+            timings,
+        )
         how = f"greedy + cp-sat intervals ({num_workers} workers, {cp_status})"
         if placement is not None:
             other = finish(placement)
@@ -340,15 +402,24 @@ def _shared_connectors(problem: ChargingProblem, data: SlotData, objective: str,
     return plan, result, cols, bound, how, best_bound
 
 
-def _mip_intervals(problem: ChargingProblem, data: SlotData, objective: str, virtual: Sequence[_Virtual],
-                   candidates: list[list[int]], kind_list: list[list[int]], hint: dict[int, tuple[int, int, int]],
-                   time_limit_s: float):
+def _mip_intervals(
+    problem: ChargingProblem,
+    data: SlotData,
+    objective: str,
+    virtual: Sequence[_Virtual],
+    candidates: list[list[int]],
+    kind_list: list[list[int]],
+    hint: dict[int, tuple[int, int, int]],
+    time_limit_s: float,
+):
     """Exact sharing model for small depots: the relaxation plus binaries x (plugged on a connector kind) and
     z (plug-in start) per vehicle, kind and slot; contiguity x_t <= x_t-1 + z_t, one start, at most |kind|
     plugged per slot, power per kind for the cabinet limits. Power stays continuous. Solved with SCIP through OR-Tools' model builder."""
     vehicles = problem.vehicles
     conns = problem.connectors
-    plan_all = _Plan(connector=tuple(None for _ in vehicles), window=tuple(problem.usable_range(v) for v in vehicles))
+    plan_all = _Plan(
+        connector=tuple(None for _ in vehicles), window=tuple(problem.usable_range(v) for v in vehicles)
+    )
     model = _build(problem, data, objective, plan=plan_all, virtual=virtual, warnings=[])
     lp, cols = model.lp, model.cols
     n = problem.n_slots
@@ -395,7 +466,7 @@ def _mip_intervals(problem: ChargingProblem, data: SlotData, objective: str, vir
             if i in hint and hint[i][0] == j:
                 _, s0, l0 = hint[i]
                 on = np.zeros(length)
-                on[s0 - a:s0 - a + l0] = 1.0
+                on[s0 - a : s0 - a + l0] = 1.0
                 start = np.zeros(length)
                 if l0 > 0:
                     start[s0 - a] = 1.0
@@ -422,10 +493,18 @@ def _mip_intervals(problem: ChargingProblem, data: SlotData, objective: str, vir
     return result, placement
 
 
-def _cpsat_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tuple[np.ndarray, int, float]]],
-                     candidates: list[list[int]], capacity: Sequence[int], hint: dict[int, tuple[int, int, int]],
-                     hint_cost: float, seed: int, num_workers: int, time_limit_s: float,
-                     timings: dict[str, float]) -> tuple[dict[int, tuple[int, int, int]] | None, str]:
+def _cpsat_intervals(
+    problem: ChargingProblem,
+    tables: dict[int, dict[int, tuple[np.ndarray, int, float]]],
+    candidates: list[list[int]],
+    capacity: Sequence[int],
+    hint: dict[int, tuple[int, int, int]],
+    hint_cost: float,
+    seed: int,
+    num_workers: int,
+    time_limit_s: float,
+    timings: dict[str, float],
+) -> tuple[dict[int, tuple[int, int, int]] | None, str]:
     """One interval per vehicle on one connector kind; at most `capacity[kind]` overlap (cumulative)."""
     t0 = time.perf_counter()
     model = cp_model.CpModel()
@@ -470,7 +549,9 @@ def _cpsat_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tuple
     code = solver.Solve(model)
     status = solver.StatusName(code).lower()
     timings["cpsat_s"] = time.perf_counter() - t0
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.ObjectiveValue() > scale * hint_cost + len(tables):
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.ObjectiveValue() > scale * hint_cost + len(
+        tables
+    ):
         return None, status
     out = {}
     for i in starts:
@@ -479,8 +560,9 @@ def _cpsat_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tuple
     return out, status
 
 
-def _stretch_and_colour(problem: ChargingProblem, placement: dict[int, tuple[int, int, int]],
-                        kind_list: list[list[int]]) -> _Plan:
+def _stretch_and_colour(
+    problem: ChargingProblem, placement: dict[int, tuple[int, int, int]], kind_list: list[list[int]]
+) -> _Plan:
     """Grow intervals into free connector time (round robin, so it is shared fairly), then give each a connector.
 
     Within one kind, at most `len(kind)` intervals overlap at any slot, so greedy colouring by start time
@@ -494,7 +576,7 @@ def _stretch_and_colour(problem: ChargingProblem, placement: dict[int, tuple[int
     for i, (j, s, length) in placement.items():
         if length > 0:
             window[i], kind_of[i] = (s, s + length), j
-            used[j, s:s + length] += 1
+            used[j, s : s + length] += 1
     bounds = [problem.usable_range(v) for v in vehicles]
     growing = [i for i in sorted(range(len(vehicles)), key=lambda i: window[i]) if kind_of[i] is not None]
     while growing:
@@ -518,7 +600,7 @@ def _stretch_and_colour(problem: ChargingProblem, placement: dict[int, tuple[int
         growing = still
     connector: list[int | None] = [None] * len(vehicles)
     for j, ks in enumerate(kind_list):
-        free_at = {k: 0 for k in ks}
+        free_at = dict.fromkeys(ks, 0)
         for i in sorted((i for i in range(len(vehicles)) if kind_of[i] == j), key=lambda i: window[i]):
             a, b = window[i]
             k = min((k for k in ks if free_at[k] <= a), key=lambda k: (free_at[k], k))
@@ -531,8 +613,12 @@ GREEDY_ORDERS = ("slack", "departure", "arrival", "need")
 PRICE_ROUNDS = 8  # greedy re-placements at the current plan's marginal prices
 
 
-def _greedy_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tuple[np.ndarray, int, float]]],
-                      capacity: Sequence[int], order: str = "slack") -> tuple[dict[int, tuple[int, int, int]], float]:
+def _greedy_intervals(
+    problem: ChargingProblem,
+    tables: dict[int, dict[int, tuple[np.ndarray, int, float]]],
+    capacity: Sequence[int],
+    order: str = "slack",
+) -> tuple[dict[int, tuple[int, int, int]], float]:
     """Vehicles in `order` (least flexible first by default), each at its cheapest start with free connectors.
 
     Returns {vehicle: (kind, start, length)} and the proxy objective of that placement.
@@ -561,12 +647,16 @@ def _greedy_intervals(problem: ChargingProblem, tables: dict[int, dict[int, tupl
             lengths = np.minimum(run[first:last], n_j)
             # Among equal costs prefer the less used kind (spreads load over cabinets and connector kinds).
             load = used[j, first:last].mean() / max(capacity[j], 1)
-            costs = table + per_slot * (n_j - lengths) + 1e-6 * (1.0 + float(np.abs(table).max(initial=0.0))) * load
+            costs = (
+                table
+                + per_slot * (n_j - lengths)
+                + 1e-6 * (1.0 + float(np.abs(table).max(initial=0.0))) * load
+            )
             k = int(np.argmin(costs))
             if best is None or costs[k] < best[0]:
                 best = (float(costs[k]), j, first + k, int(lengths[k]))
         cost, j, s, length = best
-        used[j, s:s + length] += 1
+        used[j, s : s + length] += 1
         out[i] = (j, s, length)
         total += cost
     return out, total
@@ -578,7 +668,7 @@ def _window_costs(pi: np.ndarray, kw: float, grid_kwh: float, n: int, dt: float)
     out = np.zeros(stay)
     per_slot = kw * dt
     for s in range(stay):
-        prices = np.sort(pi[s:s + n])
+        prices = np.sort(pi[s : s + n])
         left = grid_kwh
         total = 0.0
         for p in prices:
@@ -602,8 +692,15 @@ class _Model:
         return self.lp.solve(solver, time_limit_s), self.cols
 
 
-def _build(problem: ChargingProblem, data: SlotData, objective: str, *, plan: _Plan,
-           virtual: Sequence[_Virtual] | None, warnings: list[str]) -> _Model:
+def _build(
+    problem: ChargingProblem,
+    data: SlotData,
+    objective: str,
+    *,
+    plan: _Plan,
+    virtual: Sequence[_Virtual] | None,
+    warnings: list[str],
+) -> _Model:
     n, dt = problem.n_slots, data.dt
     lp = SparseLP()
     conns = problem.connectors
@@ -619,8 +716,10 @@ def _build(problem: ChargingProblem, data: SlotData, objective: str, *, plan: _P
         elif event.kind == "discharge_reward":
             beta = beta + event.rate_cny_per_kwh * overlap
     if problem.site.export_limit_kw > 0 and np.any(beta > alpha + 1e-12):
-        warnings.append("export earns more than import costs in some slots; the LP values import there at the "
-                        "export rate (net metering); reported costs use the real tariff")
+        warnings.append(
+            "export earns more than import costs in some slots; the LP values import there at the "
+            "export rate (net metering); reported costs use the real tariff"
+        )
         alpha = np.maximum(alpha, beta)
     imp_obj = w_cost * alpha + (data.carbon * dt if objective == "carbon" else 0.0)
     imp = lp.add_vars(n, 0.0, data.import_cap, imp_obj)
@@ -776,8 +875,18 @@ def _fixed_site(problem: ChargingProblem, data: SlotData, x: np.ndarray, cols: d
     return out
 
 
-def _extract(problem: ChargingProblem, data: SlotData, objective: str, plan: _Plan, x: np.ndarray, cols: dict,
-             status: str, solver_name: str, warnings: list[str], power: np.ndarray | None = None) -> ChargingSchedule:
+def _extract(
+    problem: ChargingProblem,
+    data: SlotData,
+    objective: str,
+    plan: _Plan,
+    x: np.ndarray,
+    cols: dict,
+    status: str,
+    solver_name: str,
+    warnings: list[str],
+    power: np.ndarray | None = None,
+) -> ChargingSchedule:
     dt = data.dt
     conns = problem.connectors
     power_changed = power is not None
@@ -826,7 +935,9 @@ def _extract(problem: ChargingProblem, data: SlotData, objective: str, plan: _Pl
         curt, net = curt + extra, net + extra
     if float(np.sum(x[cols["over"]])) * dt > 1e-6:
         bad = [problem.slot_starts[t].isoformat() for t in np.flatnonzero(x[cols["over"]] > 1e-6)]
-        warnings.append(f"base load exceeds the site import limit even with nothing charging at {', '.join(bad[:5])}")
+        warnings.append(
+            f"base load exceeds the site import limit even with nothing charging at {', '.join(bad[:5])}"
+        )
     unmet = _explain_unmet(problem, data, plan, vehicles, net)
     return ChargingSchedule(
         status=status,
@@ -847,8 +958,13 @@ def _extract(problem: ChargingProblem, data: SlotData, objective: str, plan: _Pl
     )
 
 
-def _explain_unmet(problem: ChargingProblem, data: SlotData, plan: _Plan, vehicles: Sequence[VehicleSchedule],
-                   net: np.ndarray) -> tuple[Unmet, ...]:
+def _explain_unmet(
+    problem: ChargingProblem,
+    data: SlotData,
+    plan: _Plan,
+    vehicles: Sequence[VehicleSchedule],
+    net: np.ndarray,
+) -> tuple[Unmet, ...]:
     """Why each vehicle leaves short: stay too short, too few connectors, or a site/group/DR limit."""
     out = []
     conns = problem.connectors
@@ -862,11 +978,16 @@ def _explain_unmet(problem: ChargingProblem, data: SlotData, plan: _Plan, vehicl
         alone = 0.0 if conn is None else max_deliverable_kwh(problem, v, conn.max_kw, conn.efficiency)
         a, b = plan.window[i]
         if alone < v.need_kwh - 1e-4:
-            reason = (f"stay too short: at most {alone:.1f} of {v.need_kwh:.1f} kWh in {last - first} usable "
-                      f"slots at {min(v.max_kw, conn.max_kw) if conn else 0:.0f} kW")
+            reason = (
+                f"stay too short: at most {alone:.1f} of {v.need_kwh:.1f} kWh in {last - first} usable "
+                f"slots at {min(v.max_kw, conn.max_kw) if conn else 0:.0f} kW"
+            )
         elif k is None or b <= a:
             reason = "too few connectors: no connector free during the stay"
-        elif max_deliverable_kwh(problem, v, conns[k].max_kw, conns[k].efficiency, range(a, b)) < v.need_kwh - 1e-4:
+        elif (
+            max_deliverable_kwh(problem, v, conns[k].max_kw, conns[k].efficiency, range(a, b))
+            < v.need_kwh - 1e-4
+        ):
             reason = f"too few connectors: plugged in for {b - a} of {last - first} usable slots"
         else:
             window = slice(a, b)

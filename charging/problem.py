@@ -21,7 +21,9 @@ import numpy as np
 from charging.tariff import Tariff, TariffError, tariff_from_json
 from data.reference import EMISSION_FACTORS_CSV
 
-DEFAULT_CARBON_KEY = "grid.cn.mee.southern.2023"  # emission-factors.csv: Southern grid (Shenzhen), 2023 factors
+DEFAULT_CARBON_KEY = (
+    "grid.cn.mee.southern.2023"  # emission-factors.csv: Southern grid (Shenzhen), 2023 factors
+)
 
 
 class ScenarioError(ValueError):
@@ -176,7 +178,9 @@ class ChargingProblem:
     slot_minutes: int = 15
     groups: tuple[PowerGroup, ...] = ()
     dr_events: tuple[DemandResponseEvent, ...] = ()
-    carbon_kg_per_kwh: tuple[float, ...] = ()  # per slot, or 24 hourly values (local hour); empty = flat default
+    carbon_kg_per_kwh: tuple[
+        float, ...
+    ] = ()  # per slot, or 24 hourly values (local hour); empty = flat default
     v2g_degradation_cny_per_kwh: float = 0.0  # cost per kWh discharged from a vehicle
     connector_sharing: bool | None = None  # None: share iff fewer connectors than vehicles
     name: str = ""
@@ -261,7 +265,10 @@ class ChargingProblem:
 
         for name in ("start", "end"):
             need(getattr(self, name).tzinfo is not None, f"{name}: timestamp must carry a time zone offset")
-        need(isinstance(self.slot_minutes, int) and self.slot_minutes > 0, "slot_minutes: must be an integer > 0")
+        need(
+            isinstance(self.slot_minutes, int) and self.slot_minutes > 0,
+            "slot_minutes: must be an integer > 0",
+        )
         need(self.end > self.start, "end: must be after start")
         span = (self.end - self.start) / timedelta(minutes=self.slot_minutes)
         need(abs(span - round(span)) < 1e-9, "end: horizon must be a whole number of slots")
@@ -272,34 +279,53 @@ class ChargingProblem:
         for key in ("base_load_kw", "pv_kw"):
             values = getattr(site, key)
             need(len(values) in (0, n), f"site.{key}: needs {n} values (one per slot), got {len(values)}")
-            need(all(v >= 0 and math.isfinite(v) for v in values), f"site.{key}: values must be finite and >= 0")
+            need(
+                all(v >= 0 and math.isfinite(v) for v in values),
+                f"site.{key}: values must be finite and >= 0",
+            )
         if site.battery is not None:
             b = site.battery
             need(b.capacity_kwh > 0, "site.battery.capacity_kwh: must be > 0")
             need(b.max_kw >= 0, "site.battery.max_kw: must be >= 0")
             need(0 < b.efficiency <= 1, "site.battery.efficiency: must be in (0, 1]")
-            need(0 <= b.min_kwh <= b.initial_kwh <= b.capacity_kwh,
-                 "site.battery: need 0 <= min_kwh <= initial_kwh <= capacity_kwh")
-            need(b.min_kwh <= b.final_floor <= b.capacity_kwh,
-                 "site.battery.final_min_kwh: must be within [min_kwh, capacity_kwh]")
+            need(
+                0 <= b.min_kwh <= b.initial_kwh <= b.capacity_kwh,
+                "site.battery: need 0 <= min_kwh <= initial_kwh <= capacity_kwh",
+            )
+            need(
+                b.min_kwh <= b.final_floor <= b.capacity_kwh,
+                "site.battery.final_min_kwh: must be within [min_kwh, capacity_kwh]",
+            )
         group_ids = [g.id for g in self.groups]
         need(len(set(group_ids)) == len(group_ids), "groups: duplicate group id")
         for g in self.groups:
             need(g.max_kw >= 0, f"groups[{g.id}].max_kw: must be >= 0")
         ids = [c.id for c in self.connectors]
-        need(len(set(ids)) == len(ids), "connectors: duplicate connector id "
-             + ", ".join(sorted({i for i in ids if ids.count(i) > 1})))
-        need(len(self.connectors) > 0 or not self.vehicles, "connectors: a depot with vehicles needs connectors")
+        need(
+            len(set(ids)) == len(ids),
+            "connectors: duplicate connector id " + ", ".join(sorted({i for i in ids if ids.count(i) > 1})),
+        )
+        need(
+            len(self.connectors) > 0 or not self.vehicles,
+            "connectors: a depot with vehicles needs connectors",
+        )
         for c in self.connectors:
             need(c.max_kw > 0, f"connector {c.id}: max_kw must be > 0")
             need(0 < c.efficiency <= 1, f"connector {c.id}: efficiency must be in (0, 1]")
             need(c.group is None or c.group in group_ids, f"connector {c.id}: unknown group {c.group!r}")
-            need(c.power_step_kw is None or 0 < c.power_step_kw <= c.max_kw,
-                 f"connector {c.id}: power_step_kw must be in (0, max_kw]")
-            need(c.min_kw is None or 0 <= c.min_kw <= c.max_kw, f"connector {c.id}: min_kw must be in [0, max_kw]")
+            need(
+                c.power_step_kw is None or 0 < c.power_step_kw <= c.max_kw,
+                f"connector {c.id}: power_step_kw must be in (0, max_kw]",
+            )
+            need(
+                c.min_kw is None or 0 <= c.min_kw <= c.max_kw,
+                f"connector {c.id}: min_kw must be in [0, max_kw]",
+            )
         vids = [v.id for v in self.vehicles]
-        need(len(set(vids)) == len(vids), "vehicles: duplicate vehicle id "
-             + ", ".join(sorted({i for i in vids if vids.count(i) > 1})))
+        need(
+            len(set(vids)) == len(vids),
+            "vehicles: duplicate vehicle id " + ", ".join(sorted({i for i in vids if vids.count(i) > 1})),
+        )
         fixed: dict[str, str] = {}
         for v in self.vehicles:
             where = f"vehicle {v.id}"
@@ -307,23 +333,34 @@ class ChargingProblem:
                 need(getattr(v, name).tzinfo is not None, f"{where}: {name} must carry a time zone offset")
             need(v.departure > v.arrival, f"{where}: departure must be after arrival")
             need(v.battery_kwh > 0, f"{where}: battery_kwh must be > 0")
-            need(0 <= v.energy_arrival_kwh <= v.battery_kwh,
-                 f"{where}: energy_arrival_kwh must be within [0, battery_kwh={v.battery_kwh}]")
-            need(0 <= v.energy_target_kwh <= v.battery_kwh,
-                 f"{where}: energy_target_kwh must be within [0, battery_kwh={v.battery_kwh}]")
+            need(
+                0 <= v.energy_arrival_kwh <= v.battery_kwh,
+                f"{where}: energy_arrival_kwh must be within [0, battery_kwh={v.battery_kwh}]",
+            )
+            need(
+                0 <= v.energy_target_kwh <= v.battery_kwh,
+                f"{where}: energy_target_kwh must be within [0, battery_kwh={v.battery_kwh}]",
+            )
             need(v.max_kw > 0, f"{where}: max_kw must be > 0")
             need(v.discharge_kw >= 0, f"{where}: max_discharge_kw must be >= 0")
-            need(0 <= v.min_energy_kwh <= v.battery_kwh, f"{where}: min_energy_kwh must be within [0, battery_kwh]")
+            need(
+                0 <= v.min_energy_kwh <= v.battery_kwh,
+                f"{where}: min_energy_kwh must be within [0, battery_kwh]",
+            )
             need(v.taper_soc is None or 0 <= v.taper_soc < 1, f"{where}: taper_soc must be in [0, 1)")
             if v.connector is not None:
                 need(v.connector in ids, f"{where}: unknown connector {v.connector!r}")
                 if v.connector in fixed:
                     other = next(x for x in self.vehicles if x.id == fixed[v.connector])
-                    need(other.departure <= v.arrival or v.departure <= other.arrival,
-                         f"{where}: connector {v.connector} is also fixed for {other.id} with an overlapping stay")
+                    need(
+                        other.departure <= v.arrival or v.departure <= other.arrival,
+                        f"{where}: connector {v.connector} is also fixed for {other.id} with an overlapping stay",
+                    )
                 fixed[v.connector] = v.id
-        need(len(self.carbon_kg_per_kwh) in (0, 24, n),
-             f"carbon_kg_per_kwh: give 24 hourly values or {n} per-slot values, got {len(self.carbon_kg_per_kwh)}")
+        need(
+            len(self.carbon_kg_per_kwh) in (0, 24, n),
+            f"carbon_kg_per_kwh: give 24 hourly values or {n} per-slot values, got {len(self.carbon_kg_per_kwh)}",
+        )
         need(all(c >= 0 for c in self.carbon_kg_per_kwh), "carbon_kg_per_kwh: values must be >= 0")
         need(self.v2g_degradation_cny_per_kwh >= 0, "v2g_degradation_cny_per_kwh: must be >= 0")
         for e in self.dr_events:
@@ -331,12 +368,24 @@ class ChargingProblem:
             need(e.kind in DR_KINDS, f"{where}.type: must be one of {', '.join(DR_KINDS)}")
             need(e.end > e.start, f"{where}: end must be after start")
             if e.kind == "cap":
-                need(e.max_import_kw is not None and e.max_import_kw >= 0, f"{where}.max_import_kw: needs a number >= 0")
+                need(
+                    e.max_import_kw is not None and e.max_import_kw >= 0,
+                    f"{where}.max_import_kw: needs a number >= 0",
+                )
             if e.kind == "reduction":
-                need(e.reduction_kw is not None and e.reduction_kw >= 0, f"{where}.reduction_kw: needs a number >= 0")
-                need(e.reference_kw is not None and e.reference_kw >= 0, f"{where}.reference_kw: needs a number >= 0")
+                need(
+                    e.reduction_kw is not None and e.reduction_kw >= 0,
+                    f"{where}.reduction_kw: needs a number >= 0",
+                )
+                need(
+                    e.reference_kw is not None and e.reference_kw >= 0,
+                    f"{where}.reference_kw: needs a number >= 0",
+                )
             if e.kind == "reduction_reward":
-                need(e.reference_kw is not None and e.reference_kw >= 0, f"{where}.reference_kw: needs a number >= 0")
+                need(
+                    e.reference_kw is not None and e.reference_kw >= 0,
+                    f"{where}.reference_kw: needs a number >= 0",
+                )
             if e.kind in ("reduction_reward", "discharge_reward"):
                 need(e.rate_cny_per_kwh >= 0, f"{where}.rate_cny_per_kwh: must be >= 0")
         try:
@@ -393,7 +442,9 @@ def _series(obj: Mapping[str, Any], key: str, where: str, n: int) -> tuple[float
         return ()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return tuple([float(value)] * n)
-    if not isinstance(value, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in value):
+    if not isinstance(value, list) or not all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) for x in value
+    ):
         raise ScenarioError(f"{where}.{key}: expected a number or a list of numbers")
     return tuple(float(x) for x in value)
 
@@ -549,8 +600,12 @@ def problem_to_json(p: ChargingProblem) -> dict[str, Any]:
     if p.site.battery is not None:
         b = p.site.battery
         site["battery"] = {
-            "capacity_kwh": b.capacity_kwh, "max_kw": b.max_kw, "efficiency": b.efficiency,
-            "initial_kwh": b.initial_kwh, "min_kwh": b.min_kwh, "final_min_kwh": b.final_min_kwh,
+            "capacity_kwh": b.capacity_kwh,
+            "max_kw": b.max_kw,
+            "efficiency": b.efficiency,
+            "initial_kwh": b.initial_kwh,
+            "min_kwh": b.min_kwh,
+            "final_min_kwh": b.final_min_kwh,
         }
     out: dict[str, Any] = {
         "name": p.name,
@@ -560,26 +615,46 @@ def problem_to_json(p: ChargingProblem) -> dict[str, Any]:
         "site": site,
         "tariff": p.tariff.to_json(),
         "connectors": [
-            {"id": c.id, "max_kw": c.max_kw, "efficiency": c.efficiency, "group": c.group, "v2g": c.v2g,
-             "power_step_kw": c.power_step_kw, "min_kw": c.min_kw}
+            {
+                "id": c.id,
+                "max_kw": c.max_kw,
+                "efficiency": c.efficiency,
+                "group": c.group,
+                "v2g": c.v2g,
+                "power_step_kw": c.power_step_kw,
+                "min_kw": c.min_kw,
+            }
             for c in p.connectors
         ],
         "groups": [{"id": g.id, "max_kw": g.max_kw} for g in p.groups],
         "vehicles": [
             {
-                "id": v.id, "arrival": v.arrival.isoformat(), "departure": v.departure.isoformat(),
-                "battery_kwh": v.battery_kwh, "energy_arrival_kwh": v.energy_arrival_kwh,
-                "energy_target_kwh": v.energy_target_kwh, "max_kw": v.max_kw, "v2g": v.v2g,
-                "max_discharge_kw": v.max_discharge_kw, "min_energy_kwh": v.min_energy_kwh,
-                "taper_soc": v.taper_soc, "connector": v.connector,
+                "id": v.id,
+                "arrival": v.arrival.isoformat(),
+                "departure": v.departure.isoformat(),
+                "battery_kwh": v.battery_kwh,
+                "energy_arrival_kwh": v.energy_arrival_kwh,
+                "energy_target_kwh": v.energy_target_kwh,
+                "max_kw": v.max_kw,
+                "v2g": v.v2g,
+                "max_discharge_kw": v.max_discharge_kw,
+                "min_energy_kwh": v.min_energy_kwh,
+                "taper_soc": v.taper_soc,
+                "connector": v.connector,
             }
             for v in p.vehicles
         ],
         "dr_events": [
             {
-                "id": e.id, "start": e.start.isoformat(), "end": e.end.isoformat(), "type": e.kind,
-                "max_import_kw": e.max_import_kw, "reduction_kw": e.reduction_kw, "reference_kw": e.reference_kw,
-                "rate_cny_per_kwh": e.rate_cny_per_kwh, "source": e.source,
+                "id": e.id,
+                "start": e.start.isoformat(),
+                "end": e.end.isoformat(),
+                "type": e.kind,
+                "max_import_kw": e.max_import_kw,
+                "reduction_kw": e.reduction_kw,
+                "reference_kw": e.reference_kw,
+                "rate_cny_per_kwh": e.rate_cny_per_kwh,
+                "source": e.source,
             }
             for e in p.dr_events
         ],
@@ -598,8 +673,13 @@ def usable_mask(problem: ChargingProblem, vehicle: Vehicle) -> np.ndarray:
     return mask
 
 
-def max_deliverable_kwh(problem: ChargingProblem, vehicle: Vehicle, connector_kw: float, efficiency: float,
-                        slots: Sequence[int] | None = None) -> float:
+def max_deliverable_kwh(
+    problem: ChargingProblem,
+    vehicle: Vehicle,
+    connector_kw: float,
+    efficiency: float,
+    slots: Sequence[int] | None = None,
+) -> float:
     """Battery kWh a vehicle could get alone at full power over its usable slots (taper included)."""
     first, last = problem.usable_range(vehicle)
     indices = range(first, last) if slots is None else slots
@@ -608,4 +688,3 @@ def max_deliverable_kwh(problem: ChargingProblem, vehicle: Vehicle, connector_kw
         p = min(connector_kw, vehicle.taper_limit(energy))
         energy = min(vehicle.battery_kwh, energy + efficiency * p * problem.dt_h)
     return energy - vehicle.energy_arrival_kwh
-

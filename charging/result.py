@@ -135,7 +135,10 @@ class ChargingSchedule:
             "peak_kw": round(self.peak_kw, 4),
             "carbon_kg": round(self.carbon_kg, 4),
             "cost": self.cost.to_json(),
-            "unmet": [{"id": u.id, "shortfall_kwh": round(u.shortfall_kwh, 4), "reason": u.reason} for u in self.unmet],
+            "unmet": [
+                {"id": u.id, "shortfall_kwh": round(u.shortfall_kwh, 4), "reason": u.reason}
+                for u in self.unmet
+            ],
             "baselines": {name: b.to_json() for name, b in self.baselines.items()},
             "timings_s": {k: round(v, 4) for k, v in self.timings_s.items()},
             "warnings": list(self.warnings),
@@ -145,8 +148,10 @@ class ChargingSchedule:
     def from_json(cls, data: Mapping[str, Any]) -> ChargingSchedule:
         def cost(d: Mapping[str, Any]) -> CostBreakdown:
             return CostBreakdown(
-                energy=float(d.get("energy", 0.0)), demand=float(d.get("demand", 0.0)),
-                export=float(d.get("export", 0.0)), dr=float(d.get("dr", 0.0)),
+                energy=float(d.get("energy", 0.0)),
+                demand=float(d.get("demand", 0.0)),
+                export=float(d.get("export", 0.0)),
+                dr=float(d.get("dr", 0.0)),
             )
 
         return cls(
@@ -173,12 +178,20 @@ class ChargingSchedule:
             pv_curtailed_kw=tuple(float(x) for x in data.get("pv_curtailed_kw", ())),
             battery_kw=tuple(float(x) for x in data.get("battery_kw", ())),
             battery_energy_kwh=tuple(float(x) for x in data.get("battery_energy_kwh", ())),
-            unmet=tuple(Unmet(str(u["id"]), float(u["shortfall_kwh"]), str(u["reason"])) for u in data.get("unmet", ())),
+            unmet=tuple(
+                Unmet(str(u["id"]), float(u["shortfall_kwh"]), str(u["reason"]))
+                for u in data.get("unmet", ())
+            ),
             baselines={
                 name: BaselineSummary(
-                    name=name, cost=cost(b["cost"]), peak_kw=float(b["peak_kw"]), carbon_kg=float(b["carbon_kg"]),
-                    shortfall_kwh=float(b["shortfall_kwh"]), unmet_vehicles=int(b["unmet_vehicles"]),
-                    savings_cny=b.get("savings_cny"), savings_pct=b.get("savings_pct"),
+                    name=name,
+                    cost=cost(b["cost"]),
+                    peak_kw=float(b["peak_kw"]),
+                    carbon_kg=float(b["carbon_kg"]),
+                    shortfall_kwh=float(b["shortfall_kwh"]),
+                    unmet_vehicles=int(b["unmet_vehicles"]),
+                    savings_cny=b.get("savings_cny"),
+                    savings_pct=b.get("savings_pct"),
                 )
                 for name, b in (data.get("baselines") or {}).items()
             },

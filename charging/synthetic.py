@@ -21,7 +21,12 @@ from charging.problem import ChargingProblem, Connector, Site, Vehicle
 from charging.tariff import tariff_from_json
 
 SHENZHEN = ZoneInfo("Asia/Shanghai")
-PACKS_KWH = (81.0, 155.0, 120.0, 154.0)  # vehicles.csv battery_kwh_min/max of farizon_h8e_h9e, farizon_t9e_txe
+PACKS_KWH = (
+    81.0,
+    155.0,
+    120.0,
+    154.0,
+)  # vehicles.csv battery_kwh_min/max of farizon_h8e_h9e, farizon_t9e_txe
 CHARGER_KW = 60.0  # CHARGING.md benchmark: "its own 60 kW charger"
 FLAT_PRICE = 0.68  # tariffs.json price_levels illustrative_flat [CNY/kWh]
 DEMAND_CHARGE = 32.0  # tariffs.json demand_charges benchmark_demand [CNY/kW/month]
@@ -68,14 +73,18 @@ def synthetic_depot(
             )
         )
     count = n_vehicles if n_connectors is None else n_connectors
-    connectors = tuple(Connector(id=f"DC{k + 1:04d}", max_kw=CHARGER_KW, efficiency=EFFICIENCY) for k in range(count))
-    tariff = tariff_from_json({
-        "id": tariff_id,
-        "base_price": FLAT_PRICE,
-        "demand_charge_per_kw_month": DEMAND_CHARGE,
-        "month_peak_kw_so_far": 0.0,
-        "demand_charge_proration": 1 / 30,
-    })
+    connectors = tuple(
+        Connector(id=f"DC{k + 1:04d}", max_kw=CHARGER_KW, efficiency=EFFICIENCY) for k in range(count)
+    )
+    tariff = tariff_from_json(
+        {
+            "id": tariff_id,
+            "base_price": FLAT_PRICE,
+            "demand_charge_per_kw_month": DEMAND_CHARGE,
+            "month_peak_kw_so_far": 0.0,
+            "demand_charge_proration": 1 / 30,
+        }
+    )
     return ChargingProblem(
         name=f"synthetic Shenzhen depot n={n_vehicles} connectors={count} seed={seed}",
         start=start,

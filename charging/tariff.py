@@ -79,7 +79,9 @@ class Tariff:
     conditions: Mapping[str, tuple[date, ...]] = field(default_factory=dict)  # flag -> local dates it holds
     demand_charge_per_kw_month: float = 0.0  # [CNY/kW/month]
     month_peak_kw_so_far: float = 0.0  # [kW] already billed this month
-    demand_charge_proration: float = 1.0  # share of the monthly charge this horizon bears (1.0 = full increase)
+    demand_charge_proration: float = (
+        1.0  # share of the monthly charge this horizon bears (1.0 = full increase)
+    )
     export_price: float = 0.0  # [CNY/kWh] flat export price when no export rule/periods
     export_periods: tuple[TariffPeriod, ...] = ()
     export_rule: str | None = None  # tariffs.json export_prices id
@@ -114,7 +116,8 @@ class Tariff:
     def _minute_samples(self, slot_starts: Sequence[datetime], slot_minutes: int) -> list[list[datetime]]:
         zone = ZoneInfo(self.timezone)
         return [
-            [(start + timedelta(minutes=k)).astimezone(zone) for k in range(slot_minutes)] for start in slot_starts
+            [(start + timedelta(minutes=k)).astimezone(zone) for k in range(slot_minutes)]
+            for start in slot_starts
         ]
 
     def energy_prices(self, slot_starts: Sequence[datetime], slot_minutes: int) -> np.ndarray:
@@ -287,7 +290,9 @@ def tariff_from_json(data: Mapping[str, Any]) -> Tariff:
     if source_id:
         ref = reference_tariff(str(source_id))
         periods = _periods_from_json(ref["periods"], f"tariffs.json {source_id}.periods")
-        overrides = _periods_from_json(ref.get("overrides", []), f"tariffs.json {source_id}.overrides", overrides=True)
+        overrides = _periods_from_json(
+            ref.get("overrides", []), f"tariffs.json {source_id}.overrides", overrides=True
+        )
         timezone = data.get("timezone", load_reference().get("timezone", DEFAULT_TIMEZONE))
     if "periods" in data:
         periods = _periods_from_json(data["periods"], "tariff.periods")

@@ -60,17 +60,23 @@ def _tariff_periods(reference_id: str) -> list[dict[str, Any]]:
     raise KeyError(f"tariff {reference_id!r} not in {TARIFFS_JSON}")
 
 
-def _ensure_shared(session: Session, scope: Scope, demo_dir: Path) -> tuple[dict[str, Tariff], dict[str, VehicleModel]]:
+def _ensure_shared(
+    session: Session, scope: Scope, demo_dir: Path
+) -> tuple[dict[str, Tariff], dict[str, VehicleModel]]:
     """Tariffs and vehicle models are shared reference rows: reuse existing codes, add the missing ones."""
     tariffs = {t.code: t for t in session.exec(select(Tariff)).all()}
     for r in _rows("tariffs.csv", demo_dir):
         if r["code"] in tariffs:
             continue
         t = Tariff(
-            code=r["code"], name=r["name"], reference_id=r["reference_id"],
-            base_price_cny_per_kwh=Decimal(r["base_price_cny_per_kwh"]), base_price_source=r["base_price_source"],
+            code=r["code"],
+            name=r["name"],
+            reference_id=r["reference_id"],
+            base_price_cny_per_kwh=Decimal(r["base_price_cny_per_kwh"]),
+            base_price_source=r["base_price_source"],
             demand_charge_cny_per_kw_month=Decimal(r["demand_charge_cny_per_kw_month"]),
-            demand_charge_source=r["demand_charge_source"], periods=_tariff_periods(r["reference_id"]),
+            demand_charge_source=r["demand_charge_source"],
+            periods=_tariff_periods(r["reference_id"]),
             confidence=r["confidence"],
         )
         add_rows(session, scope, [t])
@@ -80,14 +86,22 @@ def _ensure_shared(session: Session, scope: Scope, demo_dir: Path) -> tuple[dict
         if r["code"] in models:
             continue
         m = VehicleModel(
-            code=r["code"], kind=VehicleKind(r["kind"]), maker=r["maker"], name=r["name"],
-            vehicle_class=r["vehicle_class"], gvw_kg=_opt_float(r["gvw_kg"]), payload_kg=float(r["payload_kg"]),
-            price_fen=int(Decimal(r["price_cny"]) * 100), battery_kwh=_opt_float(r["battery_kwh"]),
+            code=r["code"],
+            kind=VehicleKind(r["kind"]),
+            maker=r["maker"],
+            name=r["name"],
+            vehicle_class=r["vehicle_class"],
+            gvw_kg=_opt_float(r["gvw_kg"]),
+            payload_kg=float(r["payload_kg"]),
+            price_fen=int(Decimal(r["price_cny"]) * 100),
+            battery_kwh=_opt_float(r["battery_kwh"]),
             usable_fraction=_opt_float(r["usable_fraction"]),
             consumption_kwh_per_km_empty=_opt_float(r["consumption_kwh_per_km_empty"]),
             consumption_kwh_per_km_full=_opt_float(r["consumption_kwh_per_km_full"]),
-            max_charge_kw=_opt_float(r["max_charge_kw"]), diesel_l_per_100km=_opt_float(r["diesel_l_per_100km"]),
-            source_refs=r["source_refs"], confidence=r["confidence"],
+            max_charge_kw=_opt_float(r["max_charge_kw"]),
+            diesel_l_per_100km=_opt_float(r["diesel_l_per_100km"]),
+            source_refs=r["source_refs"],
+            confidence=r["confidence"],
         )
         add_rows(session, scope, [m])
         models[m.code] = m
@@ -99,8 +113,23 @@ def delete_lessor(session: Session, lessor_id: int) -> None:
     """Delete every row of one lessor, children first (plans before stops' parents, etc.)."""
     order = [m for m in reversed(OWNED_TABLES)]
     # Children reference parents within OWNED_TABLES; delete in dependency-safe order.
-    priority = ["RouteStop", "ChargingSlot", "RoutePlan", "ChargingPlan", "JobRun", "VehicleDay", "ChargingSession",
-                "Order", "Lease", "FinanceScenario", "Vehicle", "Connector", "PowerGroup", "ImportBatch", "Depot"]
+    priority = [
+        "RouteStop",
+        "ChargingSlot",
+        "RoutePlan",
+        "ChargingPlan",
+        "JobRun",
+        "VehicleDay",
+        "ChargingSession",
+        "Order",
+        "Lease",
+        "FinanceScenario",
+        "Vehicle",
+        "Connector",
+        "PowerGroup",
+        "ImportBatch",
+        "Depot",
+    ]
     order.sort(key=lambda m: priority.index(m.__name__) if m.__name__ in priority else len(priority))
     for model in order:
         session.exec(delete(model).where(model.lessor_id == lessor_id))  # type: ignore[attr-defined]
@@ -132,9 +161,15 @@ def load_demo(engine: Engine, *, demo_dir: Path = DEMO_DIR, replace: bool = Fals
         depots = {}
         for r in _rows("depots.csv", demo_dir):
             d = Depot(
-                lessor_id=lessor.id, lessee_id=lessees[r["lessee_code"]].id, code=r["code"], name=r["name"],
-                address=r["address"], district=r["district"], latitude=float(r["latitude"]),
-                longitude=float(r["longitude"]), grid_import_limit_kw=float(r["grid_import_limit_kw"]),
+                lessor_id=lessor.id,
+                lessee_id=lessees[r["lessee_code"]].id,
+                code=r["code"],
+                name=r["name"],
+                address=r["address"],
+                district=r["district"],
+                latitude=float(r["latitude"]),
+                longitude=float(r["longitude"]),
+                grid_import_limit_kw=float(r["grid_import_limit_kw"]),
                 tariff_id=tariffs[r["tariff_code"]].id,
             )
             add_rows(session, scope, [d])
@@ -143,23 +178,39 @@ def load_demo(engine: Engine, *, demo_dir: Path = DEMO_DIR, replace: bool = Fals
         groups = {}
         for r in _rows("power_groups.csv", demo_dir):
             d = depots[r["depot_code"]]
-            g = PowerGroup(lessor_id=lessor.id, lessee_id=d.lessee_id, depot_id=d.id, code=r["code"],
-                           max_kw=float(r["max_kw"]))
+            g = PowerGroup(
+                lessor_id=lessor.id,
+                lessee_id=d.lessee_id,
+                depot_id=d.id,
+                code=r["code"],
+                max_kw=float(r["max_kw"]),
+            )
             add_rows(session, scope, [g])
             groups[(d.code, g.code)] = g
         session.flush()
         connectors = []
         for r in _rows("connectors.csv", demo_dir):
             d = depots[r["depot_code"]]
-            connectors.append(Connector(
-                lessor_id=lessor.id, lessee_id=d.lessee_id, depot_id=d.id, code=r["code"],
-                max_kw=float(r["max_kw"]), efficiency=float(r["efficiency"]), v2g=r["v2g"] == "true",
-                power_group_id=groups[(d.code, r["power_group"])].id if r["power_group"] else None,
-            ))
+            connectors.append(
+                Connector(
+                    lessor_id=lessor.id,
+                    lessee_id=d.lessee_id,
+                    depot_id=d.id,
+                    code=r["code"],
+                    max_kw=float(r["max_kw"]),
+                    efficiency=float(r["efficiency"]),
+                    v2g=r["v2g"] == "true",
+                    power_group_id=groups[(d.code, r["power_group"])].id if r["power_group"] else None,
+                )
+            )
         add_rows(session, scope, connectors)
         session.flush()
         counts.update(lessees=len(lessees), depots=len(depots), connectors=len(connectors))
-        for kind, file in (("vehicles", "vehicles.csv"), ("leases", "leases.csv"), ("trips", "vehicle_days.csv")):
+        for kind, file in (
+            ("vehicles", "vehicles.csv"),
+            ("leases", "leases.csv"),
+            ("trips", "vehicle_days.csv"),
+        ):
             counts[kind] = import_file(session, scope, kind, demo_dir / file).inserted
         counts["orders"] = 0
         for code in sorted(lessees):

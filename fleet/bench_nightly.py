@@ -48,7 +48,9 @@ def build_synthetic_db(path: Path, depots: int, orders_per_depot: int, seed: int
         templates = s.exec(select(Depot).order_by(Depot.code)).all()
         for i in range(depots):
             src = templates[i % len(templates)]
-            d = Depot(**{**src.model_dump(exclude={"id"}), "code": f"SYN-{i + 1:03d}", "name": f"synthetic {i + 1}"})
+            d = Depot(
+                **{**src.model_dump(exclude={"id"}), "code": f"SYN-{i + 1:03d}", "name": f"synthetic {i + 1}"}
+            )
             s.add(d)
             s.flush()
             groups = {}
@@ -58,21 +60,51 @@ def build_synthetic_db(path: Path, depots: int, orders_per_depot: int, seed: int
                 s.flush()
                 groups[g.id] = ng.id
             for c in s.exec(select(Connector).where(Connector.depot_id == src.id)).all():
-                s.add(Connector(**{**c.model_dump(exclude={"id"}), "depot_id": d.id,
-                                   "power_group_id": groups.get(c.power_group_id)}))
+                s.add(
+                    Connector(
+                        **{
+                            **c.model_dump(exclude={"id"}),
+                            "depot_id": d.id,
+                            "power_group_id": groups.get(c.power_group_id),
+                        }
+                    )
+                )
             for k, v in enumerate(s.exec(select(Vehicle).where(Vehicle.depot_id == src.id)).all()):
-                s.add(Vehicle(**{**v.model_dump(exclude={"id"}), "depot_id": d.id,
-                                 "plate": f"SYN{i + 1:03d}-{k:03d}", "vin": f"SYNTH{i + 1:03d}{k:03d}000000"[:17]}))
-            pool = s.exec(select(Order).where(Order.depot_id == src.id, Order.service_date == BENCH_DAY)).all()
+                s.add(
+                    Vehicle(
+                        **{
+                            **v.model_dump(exclude={"id"}),
+                            "depot_id": d.id,
+                            "plate": f"SYN{i + 1:03d}-{k:03d}",
+                            "vin": f"SYNTH{i + 1:03d}{k:03d}000000"[:17],
+                        }
+                    )
+                )
+            pool = s.exec(
+                select(Order).where(Order.depot_id == src.id, Order.service_date == BENCH_DAY)
+            ).all()
             for k, o in enumerate(rng.sample(pool, min(orders_per_depot, len(pool)))):
-                s.add(Order(**{**o.model_dump(exclude={"id"}), "depot_id": d.id,
-                               "external_ref": f"SYN-{i + 1:03d}-{k:03d}"}))
+                s.add(
+                    Order(
+                        **{
+                            **o.model_dump(exclude={"id"}),
+                            "depot_id": d.id,
+                            "external_ref": f"SYN-{i + 1:03d}-{k:03d}",
+                        }
+                    )
+                )
     engine.dispose()
     return url
 
 
-def run_bench(depots: int = 40, orders_per_depot: int = 40, time_limit_s: float = 3.0, seed: int = 0,
-              worker_counts: tuple[int, ...] = (1, 2), workdir: Path | None = None) -> list[NightlyBenchRow]:
+def run_bench(
+    depots: int = 40,
+    orders_per_depot: int = 40,
+    time_limit_s: float = 3.0,
+    seed: int = 0,
+    worker_counts: tuple[int, ...] = (1, 2),
+    workdir: Path | None = None,
+) -> list[NightlyBenchRow]:
     tmp = Path(workdir or tempfile.mkdtemp(prefix="evfleet-bench-nightly-"))
     url = build_synthetic_db(tmp / "bench.db", depots, orders_per_depot, seed)
     codes = tuple(f"SYN-{i + 1:03d}" for i in range(depots))
@@ -81,14 +113,27 @@ def run_bench(depots: int = 40, orders_per_depot: int = 40, time_limit_s: float 
     base = None
     for workers in worker_counts:
         t0 = time.perf_counter()
-        summary = run_nightly(NightlyConfig(service_date=BENCH_DAY, db_url=url, depot_codes=codes, workers=workers,
-                                            options=options))
+        summary = run_nightly(
+            NightlyConfig(
+                service_date=BENCH_DAY, db_url=url, depot_codes=codes, workers=workers, options=options
+            )
+        )
         seconds = time.perf_counter() - t0
         base = base or seconds
-        rows.append(NightlyBenchRow(workers, depots, sum(o.status == "succeeded" for o in summary.outcomes),
-                                    round(seconds, 2), round(depots / seconds * 60, 2), round(base / seconds, 3)))
+        rows.append(
+            NightlyBenchRow(
+                workers,
+                depots,
+                sum(o.status == "succeeded" for o in summary.outcomes),
+                round(seconds, 2),
+                round(depots / seconds * 60, 2),
+                round(base / seconds, 3),
+            )
+        )
     return rows
 
 
 def write_json(rows: list[NightlyBenchRow], path: Path, meta: dict[str, object]) -> None:
-    path.write_text(json.dumps({"meta": meta, "results": [asdict(r) for r in rows]}, indent=2), encoding="utf-8")
+    path.write_text(
+        json.dumps({"meta": meta, "results": [asdict(r) for r in rows]}, indent=2), encoding="utf-8"
+    )

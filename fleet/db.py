@@ -80,5 +80,5 @@ def redact(url: str) -> str:
     """The URL with its password hidden, for logs and error messages."""
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - never fail while reporting
+    except Exception:
         return "<unparseable database URL>"

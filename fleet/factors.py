@@ -68,7 +68,9 @@ class VintageRule:
         if self.lag_years < 0:
             raise FactorError(f"VintageRule.lag_years must be >= 0, got {self.lag_years}")
         if self.fallback not in ("latest-earlier", "strict"):
-            raise FactorError(f"VintageRule.fallback must be 'latest-earlier' or 'strict', got {self.fallback!r}")
+            raise FactorError(
+                f"VintageRule.fallback must be 'latest-earlier' or 'strict', got {self.fallback!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,9 @@ class FactorRegistry:
                 years.append(factor.data_year)
         return sorted(years)
 
-    def grid_factor_for(self, series: str, reporting_year: int, rule: VintageRule = VintageRule()) -> VintageChoice:
+    def grid_factor_for(
+        self, series: str, reporting_year: int, rule: VintageRule = VintageRule()
+    ) -> VintageChoice:
         """Apply the vintage rule to a grid series, returning the key and a record of what was done."""
         requested = reporting_year - rule.lag_years
         years = self.grid_series_years(series)
@@ -189,12 +193,16 @@ def parse_factor_row(row: dict[str, str], where: str) -> Factor:
         try:
             value = float(row["value"])
         except ValueError:
-            raise FactorError(f"{where}: field 'value' of {key!r} is not a number: {row['value']!r}") from None
+            raise FactorError(
+                f"{where}: field 'value' of {key!r} is not a number: {row['value']!r}"
+            ) from None
         year_text = (row.get("data_year") or "").strip()
         data_year = int(year_text) if year_text else None
         confidence = row["confidence"].strip()
         if confidence not in CONFIDENCE_GRADES:
-            raise FactorError(f"{where}: field 'confidence' of {key!r} is {confidence!r}, not one of {CONFIDENCE_GRADES}")
+            raise FactorError(
+                f"{where}: field 'confidence' of {key!r} is {confidence!r}, not one of {CONFIDENCE_GRADES}"
+            )
         return Factor(
             key=key,
             value=value,
@@ -212,7 +220,10 @@ def parse_factor_row(row: dict[str, str], where: str) -> Factor:
 
 def read_factor_csv(path: Path = EMISSION_FACTORS_CSV) -> list[Factor]:
     with open(path, newline="", encoding="utf-8") as handle:
-        return [parse_factor_row(row, f"{path.name} line {n}") for n, row in enumerate(csv.DictReader(handle), start=2)]
+        return [
+            parse_factor_row(row, f"{path.name} line {n}")
+            for n, row in enumerate(csv.DictReader(handle), start=2)
+        ]
 
 
 def load_registry(path: Path = EMISSION_FACTORS_CSV) -> FactorRegistry:

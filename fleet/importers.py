@@ -82,10 +82,14 @@ class ImportResult:
 
     def summary(self) -> str:
         if self.duplicate_of_batch is not None:
-            return (f"{self.file}: identical to import batch {self.duplicate_of_batch}; nothing imported "
-                    f"({self.rows} rows)")
-        return (f"{self.file}: {self.inserted} {self.kind} imported, {self.skipped_duplicates} duplicate rows "
-                f"skipped (batch {self.batch_id})")
+            return (
+                f"{self.file}: identical to import batch {self.duplicate_of_batch}; nothing imported "
+                f"({self.rows} rows)"
+            )
+        return (
+            f"{self.file}: {self.inserted} {self.kind} imported, {self.skipped_duplicates} duplicate rows "
+            f"skipped (batch {self.batch_id})"
+        )
 
 
 # -------------------------------------------------------------------------------------------- cell parsers
@@ -170,7 +174,11 @@ def p_rate(text: str) -> Decimal:
 
 def p_date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text[:10]) if len(text) >= 10 and text[10:].strip(" T0:") == "" else dt.date.fromisoformat(text)
+        return (
+            dt.date.fromisoformat(text[:10])
+            if len(text) >= 10 and text[10:].strip(" T0:") == ""
+            else dt.date.fromisoformat(text)
+        )
     except ValueError:
         raise CellError("not a date (YYYY-MM-DD)") from None
 
@@ -364,8 +372,13 @@ def _build_vehicle(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Vehi
         raise RowReject("model_code", raw["model_code"], "unknown vehicle model")
     depot = _depot(ctx, v["depot_code"], owner) if v["depot_code"] else None
     return Vehicle(
-        lessor_id=ctx.scope.lessor_id, lessee_id=owner.id if owner else None, plate=v["plate"], vin=v["vin"],
-        model_id=model.id, depot_id=depot.id if depot else None, status=v["status"],
+        lessor_id=ctx.scope.lessor_id,
+        lessee_id=owner.id if owner else None,
+        plate=v["plate"],
+        vin=v["vin"],
+        model_id=model.id,
+        depot_id=depot.id if depot else None,
+        status=v["status"],
         commissioned_on=v["commissioned_on"],
     )
 
@@ -397,7 +410,9 @@ VEHICLES = ImportSpec(
 def _build_lease(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Lease:
     owner = _owner(ctx, v, raw)
     if owner is None:
-        raise RowReject("lessee_code", raw.get("lessee_code", ""), "a lease needs a lessee (column or --lessee)")
+        raise RowReject(
+            "lessee_code", raw.get("lessee_code", ""), "a lease needs a lessee (column or --lessee)"
+        )
     vehicle = _vehicle(ctx, v["plate"], None)
     if vehicle.lessee_id not in (None, owner.id):
         raise RowReject("plate", v["plate"], "vehicle is operated by another lessee")
@@ -409,16 +424,29 @@ def _build_lease(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Lease:
     if v["replaced_diesel_model_code"]:
         diesel = ctx.models.get(v["replaced_diesel_model_code"])
         if diesel is None or diesel.kind != VehicleKind.DIESEL:
-            raise RowReject("replaced_diesel_model_code", raw["replaced_diesel_model_code"], "unknown diesel model")
+            raise RowReject(
+                "replaced_diesel_model_code", raw["replaced_diesel_model_code"], "unknown diesel model"
+            )
     return Lease(
-        lessor_id=ctx.scope.lessor_id, lessee_id=owner.id, code=v["code"], vehicle_id=vehicle.id,
-        start_date=v["start_date"], end_date=v["end_date"], monthly_rent_fen=v["monthly_rent_cny"],
-        deposit_fen=v["deposit_cny"], replaced_diesel_model_id=diesel.id if diesel else None,
-        purchase_price_fen=v["purchase_price_cny"], subsidy_fen=v["subsidy_cny"],
-        down_payment_fen=v["down_payment_cny"], loan_annual_rate=v["loan_annual_rate"],
-        loan_term_months=v["loan_term_months"], repayment=v["repayment"],
-        residual_value_fen=v["residual_value_cny"], maintenance_by_lessor=v["maintenance_by_lessor"],
-        expected_km_per_year=v["expected_km_per_year"], emissions_claimant=v["emissions_claimant"],
+        lessor_id=ctx.scope.lessor_id,
+        lessee_id=owner.id,
+        code=v["code"],
+        vehicle_id=vehicle.id,
+        start_date=v["start_date"],
+        end_date=v["end_date"],
+        monthly_rent_fen=v["monthly_rent_cny"],
+        deposit_fen=v["deposit_cny"],
+        replaced_diesel_model_id=diesel.id if diesel else None,
+        purchase_price_fen=v["purchase_price_cny"],
+        subsidy_fen=v["subsidy_cny"],
+        down_payment_fen=v["down_payment_cny"],
+        loan_annual_rate=v["loan_annual_rate"],
+        loan_term_months=v["loan_term_months"],
+        repayment=v["repayment"],
+        residual_value_fen=v["residual_value_cny"],
+        maintenance_by_lessor=v["maintenance_by_lessor"],
+        expected_km_per_year=v["expected_km_per_year"],
+        emissions_claimant=v["emissions_claimant"],
     )
 
 
@@ -467,19 +495,34 @@ def _build_order(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Order:
     depot = _depot(ctx, v["depot_code"], owner)
     if v["window_end"] <= v["window_start"]:
         raise RowReject("window_end", raw["window_end"], "time window ends before it starts")
-    if v["window_start"].astimezone(LOCAL_TZ).date() != v["service_date"] and v["window_end"].astimezone(
-        LOCAL_TZ
-    ).date() != v["service_date"]:
+    if (
+        v["window_start"].astimezone(LOCAL_TZ).date() != v["service_date"]
+        and v["window_end"].astimezone(LOCAL_TZ).date() != v["service_date"]
+    ):
         raise RowReject("window_start", raw["window_start"], "time window is not on the service date")
     km = float(haversine_pairs_km(depot.latitude, depot.longitude, v["latitude"], v["longitude"]))
     if km > MAX_KM_FROM_DEPOT:
-        raise RowReject("latitude", raw["latitude"], f"location is {km:.0f} km from depot {depot.code} "
-                        f"(more than {MAX_KM_FROM_DEPOT:.0f} km): check latitude/longitude order and sign")
+        raise RowReject(
+            "latitude",
+            raw["latitude"],
+            f"location is {km:.0f} km from depot {depot.code} "
+            f"(more than {MAX_KM_FROM_DEPOT:.0f} km): check latitude/longitude order and sign",
+        )
     return Order(
-        lessor_id=ctx.scope.lessor_id, lessee_id=owner.id, depot_id=depot.id, external_ref=v["external_ref"],
-        service_date=v["service_date"], address=v["address"], latitude=v["latitude"], longitude=v["longitude"],
-        demand_kg=v["demand_kg"], window_start=v["window_start"], window_end=v["window_end"],
-        service_minutes=v["service_minutes"], required_kind=v["required_kind"], priority=v["priority"],
+        lessor_id=ctx.scope.lessor_id,
+        lessee_id=owner.id,
+        depot_id=depot.id,
+        external_ref=v["external_ref"],
+        service_date=v["service_date"],
+        address=v["address"],
+        latitude=v["latitude"],
+        longitude=v["longitude"],
+        demand_kg=v["demand_kg"],
+        window_start=v["window_start"],
+        window_end=v["window_end"],
+        service_minutes=v["service_minutes"],
+        required_kind=v["required_kind"],
+        priority=v["priority"],
     )
 
 
@@ -509,9 +552,16 @@ ORDERS = ImportSpec(
 def _build_trip(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> VehicleDay:
     vehicle = _vehicle(ctx, v["plate"], ctx.lessee)
     return VehicleDay(
-        lessor_id=ctx.scope.lessor_id, lessee_id=vehicle.lessee_id, vehicle_id=vehicle.id,
-        depot_id=vehicle.depot_id, day=v["day"], km=v["km"], kwh_vehicle=v["kwh_vehicle"],
-        kwh_charger=v["kwh_charger"], tonne_km=v["tonne_km"], diesel_litres=v["diesel_litres"],
+        lessor_id=ctx.scope.lessor_id,
+        lessee_id=vehicle.lessee_id,
+        vehicle_id=vehicle.id,
+        depot_id=vehicle.depot_id,
+        day=v["day"],
+        km=v["km"],
+        kwh_vehicle=v["kwh_vehicle"],
+        kwh_charger=v["kwh_charger"],
+        tonne_km=v["tonne_km"],
+        diesel_litres=v["diesel_litres"],
         source=v["source"] or "import",
     )
 
@@ -548,9 +598,15 @@ def _build_session(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Char
             raise RowReject("connector_code", raw["connector_code"], "unknown connector at this depot")
         connector = ctx.connectors[(depot.id, v["connector_code"])]
     return ChargingSession(
-        lessor_id=ctx.scope.lessor_id, lessee_id=vehicle.lessee_id, vehicle_id=vehicle.id,
-        depot_id=depot.id if depot else None, connector_id=connector.id if connector else None,
-        started_at=v["started_at"], ended_at=v["ended_at"], kwh=v["kwh"], cost_fen=v["cost_cny"],
+        lessor_id=ctx.scope.lessor_id,
+        lessee_id=vehicle.lessee_id,
+        vehicle_id=vehicle.id,
+        depot_id=depot.id if depot else None,
+        connector_id=connector.id if connector else None,
+        started_at=v["started_at"],
+        ended_at=v["ended_at"],
+        kwh=v["kwh"],
+        cost_fen=v["cost_cny"],
     )
 
 
@@ -577,8 +633,9 @@ SPECS: dict[str, ImportSpec] = {s.kind: s for s in (VEHICLES, LEASES, ORDERS, TR
 # ------------------------------------------------------------------------------------------------- running
 
 
-def parse_rows(spec: ImportSpec, file: str, header: list[str], rows: Iterable[tuple[int, dict[str, str]]],
-               ctx: Context) -> tuple[list[tuple[int, SQLModel]], list[RowError]]:
+def parse_rows(
+    spec: ImportSpec, file: str, header: list[str], rows: Iterable[tuple[int, dict[str, str]]], ctx: Context
+) -> tuple[list[tuple[int, SQLModel]], list[RowError]]:
     """Parse and build every row, collecting all errors (not just the first)."""
     errors: list[RowError] = []
     missing = [c.name for c in spec.columns if c.required and c.name not in header]
@@ -610,8 +667,14 @@ def parse_rows(spec: ImportSpec, file: str, header: list[str], rows: Iterable[tu
     return built, errors
 
 
-def import_file(session: Session, scope: Scope, kind: str, path: Path, *, lessee_code: str | None = None,
-                ) -> ImportResult:
+def import_file(
+    session: Session,
+    scope: Scope,
+    kind: str,
+    path: Path,
+    *,
+    lessee_code: str | None = None,
+) -> ImportResult:
     """Import `path` as `kind` in `scope` within the caller's transaction; raise `ImportFailed` on any bad row.
 
     The caller owns the transaction (use `fleet.db.session_scope`): on `ImportFailed` nothing has been added.
@@ -630,8 +693,13 @@ def import_file(session: Session, scope: Scope, kind: str, path: Path, *, lessee
     digest = hashlib.sha256(content).hexdigest()
     owner_id = lessee.id if lessee else None
     previous = session.exec(
-        select_rows(scope, ImportBatch, ImportBatch.kind == kind, ImportBatch.sha256 == digest,
-                    ImportBatch.lessee_id == owner_id if owner_id is not None else ImportBatch.lessee_id.is_(None))
+        select_rows(
+            scope,
+            ImportBatch,
+            ImportBatch.kind == kind,
+            ImportBatch.sha256 == digest,
+            ImportBatch.lessee_id == owner_id if owner_id is not None else ImportBatch.lessee_id.is_(None),
+        )
     ).first()
     header, rows = read_table(path)
     if previous is not None:
@@ -646,8 +714,15 @@ def import_file(session: Session, scope: Scope, kind: str, path: Path, *, lessee
         key = spec.key_of(row)
         if key in seen:
             if spec.key is not None:
-                errors.append(RowError(name, number, spec.columns[0].name, str(key[-1]),
-                                       f"duplicate of row {seen[key]} in this file"))
+                errors.append(
+                    RowError(
+                        name,
+                        number,
+                        spec.columns[0].name,
+                        str(key[-1]),
+                        f"duplicate of row {seen[key]} in this file",
+                    )
+                )
             else:
                 skipped += 1
             continue
@@ -657,15 +732,23 @@ def import_file(session: Session, scope: Scope, kind: str, path: Path, *, lessee
             if _comparable(old) == _comparable(row) or spec.key is None:
                 skipped += 1
                 continue
-            errors.append(RowError(name, number, spec.columns[0].name, str(key[-1]),
-                                   "already exists with different values (imports never overwrite)"))
+            errors.append(
+                RowError(
+                    name,
+                    number,
+                    spec.columns[0].name,
+                    str(key[-1]),
+                    "already exists with different values (imports never overwrite)",
+                )
+            )
             continue
         fresh.append(row)
     errors.extend(_unique_within(spec, built, name))
     if errors:
         raise ImportFailed(sorted(errors, key=lambda e: (e.row, e.column)))
-    batch = ImportBatch(lessor_id=scope.lessor_id, lessee_id=owner_id, kind=kind, filename=name, sha256=digest,
-                        rows=len(rows))
+    batch = ImportBatch(
+        lessor_id=scope.lessor_id, lessee_id=owner_id, kind=kind, filename=name, sha256=digest, rows=len(rows)
+    )
     add_rows(session, scope, [batch])
     session.flush()
     for row in fresh:
@@ -701,7 +784,9 @@ def _resolve_lessee(session: Session, scope: Scope, code: str | None, file: str)
         return lessee
     if not code:
         return None
-    lessee = session.exec(select(Lessee).where(Lessee.code == code, Lessee.lessor_id == scope.lessor_id)).first()
+    lessee = session.exec(
+        select(Lessee).where(Lessee.code == code, Lessee.lessor_id == scope.lessor_id)
+    ).first()
     if lessee is None:
         raise ImportFailed([RowError(file, 0, "", code, "unknown lessee")])
     return lessee

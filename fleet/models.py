@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -44,14 +44,14 @@ class TZDateTime(TypeDecorator):
             raise TypeError(f"expected a datetime, got {type(value).__name__}")
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value.isoformat()} refused: give a timezone (Asia/Shanghai)")
-        utc = value.astimezone(dt.timezone.utc)
+        utc = value.astimezone(dt.UTC)
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
+            value = value.replace(tzinfo=dt.UTC)
         return value.astimezone(LOCAL_TZ)
 
 
@@ -70,7 +70,10 @@ def _money_rate(precision: int = 12, scale: int = 4, nullable: bool = False) -> 
 def _enum(enum_cls: type[enum.Enum], default: Any = ..., nullable: bool = False) -> Any:
     """An enum stored as its value in a VARCHAR (portable; no native PG enum types to migrate)."""
     sa_type = sa.Enum(
-        enum_cls, native_enum=False, create_constraint=False, length=30,
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=30,
         values_callable=lambda e: [m.value for m in e],
     )
     if default is ...:
@@ -79,7 +82,7 @@ def _enum(enum_cls: type[enum.Enum], default: Any = ..., nullable: bool = False)
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class VehicleKind(str, enum.Enum):
@@ -131,29 +134,29 @@ class JobStatus(str, enum.Enum):
 
 
 class Lessor(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     code: str = Field(index=True, unique=True, max_length=40)
     name: str = Field(max_length=200)
-    created_at: Optional[dt.datetime] = _ts(now=True)
+    created_at: dt.datetime | None = _ts(now=True)
 
 
 class Lessee(SQLModel, table=True):
     """A logistics company leasing trucks from the lessor."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     lessor_id: int = Field(foreign_key="lessor.id", index=True)
     code: str = Field(index=True, unique=True, max_length=40)
     name: str = Field(max_length=200)
     kind: LesseeKind = _enum(LesseeKind, LesseeKind.OTHER)
-    unified_social_credit_code: Optional[str] = Field(default=None, max_length=18)
-    contact_email: Optional[str] = Field(default=None, max_length=200)
+    unified_social_credit_code: str | None = Field(default=None, max_length=18)
+    contact_email: str | None = Field(default=None, max_length=200)
 
 
 class OwnedMixin(SQLModel):
     """Ownership columns of every tenant-owned row; `fleet.scope` filters and checks on them."""
 
     lessor_id: int = Field(foreign_key="lessor.id", index=True)
-    lessee_id: Optional[int] = Field(default=None, foreign_key="lessee.id", index=True)
+    lessee_id: int | None = Field(default=None, foreign_key="lessee.id", index=True)
 
 
 # ------------------------------------------------------------------------------------------ reference data
@@ -162,13 +165,13 @@ class OwnedMixin(SQLModel):
 class Tariff(SQLModel, table=True):
     """An electricity tariff: time-of-use multipliers (from `tariffs.json`) on a flat base price."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     code: str = Field(index=True, unique=True, max_length=60)
     name: str = Field(max_length=200)
     reference_id: str = Field(max_length=60, description="tariff id in data/reference/tariffs.json")
     base_price_cny_per_kwh: Decimal = _money_rate()
     base_price_source: str = Field(default="", max_length=200)
-    demand_charge_cny_per_kw_month: Optional[Decimal] = _money_rate(nullable=True)
+    demand_charge_cny_per_kw_month: Decimal | None = _money_rate(nullable=True)
     demand_charge_source: str = Field(default="", max_length=200)
     periods: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     confidence: str = Field(default="unverified", max_length=20)
@@ -177,23 +180,23 @@ class Tariff(SQLModel, table=True):
 class VehicleModel(SQLModel, table=True):
     """An electric or diesel truck model with the planning values routing and emissions need."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     code: str = Field(index=True, unique=True, max_length=60)
     kind: VehicleKind = _enum(VehicleKind)
     maker: str = Field(default="", max_length=100)
     name: str = Field(max_length=200)
     vehicle_class: str = Field(default="", max_length=100)
-    gvw_kg: Optional[float] = None
+    gvw_kg: float | None = None
     payload_kg: float
     price_fen: int
     # Electric only.
-    battery_kwh: Optional[float] = None
-    usable_fraction: Optional[float] = None
-    consumption_kwh_per_km_empty: Optional[float] = None
-    consumption_kwh_per_km_full: Optional[float] = None
-    max_charge_kw: Optional[float] = None
+    battery_kwh: float | None = None
+    usable_fraction: float | None = None
+    consumption_kwh_per_km_empty: float | None = None
+    consumption_kwh_per_km_full: float | None = None
+    max_charge_kw: float | None = None
     # Diesel only.
-    diesel_l_per_100km: Optional[float] = None
+    diesel_l_per_100km: float | None = None
     # Traceability: the vehicles.csv rows each value came from, and their weakest grade.
     source_refs: str = Field(default="", max_length=400)
     confidence: str = Field(default="unverified", max_length=20)
@@ -202,24 +205,24 @@ class VehicleModel(SQLModel, table=True):
 class EmissionFactor(SQLModel, table=True):
     """One row of the factor registry. Versioned by key: a key's value is never edited in place."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     key: str = Field(index=True, unique=True, max_length=120)
     value: Decimal = Field(sa_column=Column(sa.Numeric(18, 8, asdecimal=True), nullable=False))
     unit: str = Field(max_length=40)
-    data_year: Optional[int] = None
+    data_year: int | None = None
     scope: str = Field(default="", max_length=60)
     region: str = Field(default="", max_length=100)
     source: str = Field(default="", sa_column=Column(sa.Text, nullable=False, default=""))
     confidence: str = Field(default="unverified", max_length=20)
     note: str = Field(default="", sa_column=Column(sa.Text, nullable=False, default=""))
-    loaded_at: Optional[dt.datetime] = _ts(now=True)
+    loaded_at: dt.datetime | None = _ts(now=True)
 
 
 # ------------------------------------------------------------------------------------------- depots, fleet
 
 
 class Depot(OwnedMixin, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     code: str = Field(index=True, unique=True, max_length=40)
     name: str = Field(max_length=200)
     address: str = Field(default="", max_length=300)
@@ -227,14 +230,14 @@ class Depot(OwnedMixin, table=True):
     latitude: float
     longitude: float
     grid_import_limit_kw: float
-    tariff_id: Optional[int] = Field(default=None, foreign_key="tariff.id")
+    tariff_id: int | None = Field(default=None, foreign_key="tariff.id")
     timezone: str = Field(default="Asia/Shanghai", max_length=60)
 
 
 class PowerGroup(OwnedMixin, table=True):
     """A charging cabinet whose connectors share one power limit."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     depot_id: int = Field(foreign_key="depot.id", index=True)
     code: str = Field(max_length=40)
     max_kw: float
@@ -243,13 +246,13 @@ class PowerGroup(OwnedMixin, table=True):
 
 
 class Connector(OwnedMixin, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     depot_id: int = Field(foreign_key="depot.id", index=True)
     code: str = Field(max_length=40)
     max_kw: float
     efficiency: float = 0.95
     v2g: bool = False
-    power_group_id: Optional[int] = Field(default=None, foreign_key="powergroup.id")
+    power_group_id: int | None = Field(default=None, foreign_key="powergroup.id")
 
     __table_args__ = (sa.UniqueConstraint("depot_id", "code"),)
 
@@ -257,37 +260,37 @@ class Connector(OwnedMixin, table=True):
 class Vehicle(OwnedMixin, table=True):
     """A truck. `lessee_id` is the lessee operating it now (through a lease, or its own diesel truck)."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     plate: str = Field(index=True, unique=True, max_length=20)
     vin: str = Field(index=True, unique=True, max_length=17)
     model_id: int = Field(foreign_key="vehiclemodel.id", index=True)
-    depot_id: Optional[int] = Field(default=None, foreign_key="depot.id", index=True)
+    depot_id: int | None = Field(default=None, foreign_key="depot.id", index=True)
     status: VehicleStatus = _enum(VehicleStatus, VehicleStatus.AVAILABLE)
-    commissioned_on: Optional[dt.date] = None
+    commissioned_on: dt.date | None = None
 
 
 class Lease(OwnedMixin, table=True):
     """One truck leased to one lessee; the financing terms are the lessor's for that truck."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     code: str = Field(index=True, unique=True, max_length=40)
     vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
     start_date: dt.date
     end_date: dt.date
     monthly_rent_fen: int
     deposit_fen: int = 0
-    replaced_diesel_model_id: Optional[int] = Field(default=None, foreign_key="vehiclemodel.id")
+    replaced_diesel_model_id: int | None = Field(default=None, foreign_key="vehiclemodel.id")
     purchase_price_fen: int
     subsidy_fen: int = 0
     down_payment_fen: int = 0
     loan_annual_rate: Decimal = Field(
-        default=Decimal("0"), sa_column=Column(sa.Numeric(8, 6, asdecimal=True), nullable=False)
+        default=Decimal(0), sa_column=Column(sa.Numeric(8, 6, asdecimal=True), nullable=False)
     )
     loan_term_months: int = 0
     repayment: Repayment = _enum(Repayment, Repayment.ANNUITY)
     residual_value_fen: int = 0
     maintenance_by_lessor: bool = True
-    expected_km_per_year: Optional[float] = None
+    expected_km_per_year: float | None = None
     emissions_claimant: Claimant = _enum(Claimant, Claimant.LESSEE)
 
 
@@ -297,7 +300,7 @@ class Lease(OwnedMixin, table=True):
 class Order(OwnedMixin, table=True):
     """A delivery job for one service date. (lessee, external_ref) is unique so re-imports are not doubled."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     depot_id: int = Field(foreign_key="depot.id", index=True)
     external_ref: str = Field(max_length=60)
     service_date: dt.date = Field(index=True)
@@ -305,10 +308,10 @@ class Order(OwnedMixin, table=True):
     latitude: float
     longitude: float
     demand_kg: float
-    window_start: Optional[dt.datetime] = _ts(nullable=False)
-    window_end: Optional[dt.datetime] = _ts(nullable=False)
+    window_start: dt.datetime | None = _ts(nullable=False)
+    window_end: dt.datetime | None = _ts(nullable=False)
     service_minutes: float
-    required_kind: Optional[VehicleKind] = _enum(VehicleKind, None, nullable=True)
+    required_kind: VehicleKind | None = _enum(VehicleKind, None, nullable=True)
     priority: int = 0
 
     __table_args__ = (sa.UniqueConstraint("lessee_id", "external_ref"),)
@@ -317,12 +320,12 @@ class Order(OwnedMixin, table=True):
 class ImportBatch(OwnedMixin, table=True):
     """One file import, kept to detect a repeated import of the same content."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=30)
     filename: str = Field(max_length=300)
     sha256: str = Field(max_length=64, index=True)
     rows: int
-    created_at: Optional[dt.datetime] = _ts(now=True)
+    created_at: dt.datetime | None = _ts(now=True)
 
 
 # --------------------------------------------------------------------------------------------------- plans
@@ -331,13 +334,13 @@ class ImportBatch(OwnedMixin, table=True):
 class RoutePlan(OwnedMixin, table=True):
     """One version of a depot's routes for one service date."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     depot_id: int = Field(foreign_key="depot.id", index=True)
     service_date: dt.date = Field(index=True)
     version: int
     status: PlanStatus = _enum(PlanStatus, PlanStatus.DRAFT)
-    created_at: Optional[dt.datetime] = _ts(now=True)
-    job_run_id: Optional[int] = Field(default=None, foreign_key="jobrun.id")
+    created_at: dt.datetime | None = _ts(now=True)
+    job_run_id: int | None = Field(default=None, foreign_key="jobrun.id")
     vehicles_used: int = 0
     total_km: float = 0.0
     total_kwh: float = 0.0
@@ -354,21 +357,21 @@ class RoutePlan(OwnedMixin, table=True):
 
 
 class RouteStop(OwnedMixin, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="routeplan.id", index=True)
     vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
     sequence: int
     kind: str = Field(max_length=20, description="depot | job | station")
-    order_id: Optional[int] = Field(default=None, foreign_key="order.id")
-    station_ref: Optional[str] = Field(default=None, max_length=60)
+    order_id: int | None = Field(default=None, foreign_key="order.id")
+    station_ref: str | None = Field(default=None, max_length=60)
     latitude: float
     longitude: float
-    arrival: Optional[dt.datetime] = _ts()
-    service_start: Optional[dt.datetime] = _ts()
-    departure: Optional[dt.datetime] = _ts()
+    arrival: dt.datetime | None = _ts()
+    service_start: dt.datetime | None = _ts()
+    departure: dt.datetime | None = _ts()
     load_kg: float = 0.0
-    soc_arrival_kwh: Optional[float] = None
-    soc_departure_kwh: Optional[float] = None
+    soc_arrival_kwh: float | None = None
+    soc_departure_kwh: float | None = None
     charged_kwh: float = 0.0
     km_from_previous: float = 0.0
 
@@ -376,16 +379,16 @@ class RouteStop(OwnedMixin, table=True):
 class ChargingPlan(OwnedMixin, table=True):
     """One version of a depot's overnight charging schedule, for the night before `service_date`."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     depot_id: int = Field(foreign_key="depot.id", index=True)
     service_date: dt.date = Field(index=True)
     version: int
     status: PlanStatus = _enum(PlanStatus, PlanStatus.DRAFT)
-    created_at: Optional[dt.datetime] = _ts(now=True)
-    job_run_id: Optional[int] = Field(default=None, foreign_key="jobrun.id")
+    created_at: dt.datetime | None = _ts(now=True)
+    job_run_id: int | None = Field(default=None, foreign_key="jobrun.id")
     slot_minutes: int = 15
-    horizon_start: Optional[dt.datetime] = _ts()
-    horizon_end: Optional[dt.datetime] = _ts()
+    horizon_start: dt.datetime | None = _ts()
+    horizon_end: dt.datetime | None = _ts()
     energy_cost_fen: int = 0
     demand_cost_fen: int = 0
     export_revenue_fen: int = 0
@@ -406,11 +409,11 @@ class ChargingPlan(OwnedMixin, table=True):
 class ChargingSlot(OwnedMixin, table=True):
     """Grid-side power of one vehicle on one connector in one slot (negative = discharge)."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="chargingplan.id", index=True)
     vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
-    connector_id: Optional[int] = Field(default=None, foreign_key="connector.id")
-    slot_start: Optional[dt.datetime] = _ts(nullable=False)
+    connector_id: int | None = Field(default=None, foreign_key="connector.id")
+    slot_start: dt.datetime | None = _ts(nullable=False)
     power_kw: float
 
 
@@ -424,31 +427,31 @@ class VehicleDay(OwnedMixin, table=True):
     emissions data-quality checks rather than silently dropped.
     """
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
-    depot_id: Optional[int] = Field(default=None, foreign_key="depot.id")
+    depot_id: int | None = Field(default=None, foreign_key="depot.id")
     day: dt.date = Field(index=True)
     km: float
-    kwh_vehicle: Optional[float] = None
-    kwh_charger: Optional[float] = None
-    tonne_km: Optional[float] = None
-    diesel_litres: Optional[float] = None
+    kwh_vehicle: float | None = None
+    kwh_charger: float | None = None
+    tonne_km: float | None = None
+    diesel_litres: float | None = None
     source: str = Field(default="telematics", max_length=40)
-    import_batch_id: Optional[int] = Field(default=None, foreign_key="importbatch.id")
+    import_batch_id: int | None = Field(default=None, foreign_key="importbatch.id")
 
 
 class ChargingSession(OwnedMixin, table=True):
     """A metered charging session at a depot connector or a public station."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     vehicle_id: int = Field(foreign_key="vehicle.id", index=True)
-    depot_id: Optional[int] = Field(default=None, foreign_key="depot.id")
-    connector_id: Optional[int] = Field(default=None, foreign_key="connector.id")
-    started_at: Optional[dt.datetime] = _ts(nullable=False)
-    ended_at: Optional[dt.datetime] = _ts(nullable=False)
+    depot_id: int | None = Field(default=None, foreign_key="depot.id")
+    connector_id: int | None = Field(default=None, foreign_key="connector.id")
+    started_at: dt.datetime | None = _ts(nullable=False)
+    ended_at: dt.datetime | None = _ts(nullable=False)
     kwh: float
-    cost_fen: Optional[int] = None
-    import_batch_id: Optional[int] = Field(default=None, foreign_key="importbatch.id")
+    cost_fen: int | None = None
+    import_batch_id: int | None = Field(default=None, foreign_key="importbatch.id")
 
 
 # ----------------------------------------------------------------------------------------- jobs, scenarios
@@ -457,28 +460,28 @@ class ChargingSession(OwnedMixin, table=True):
 class JobRun(OwnedMixin, table=True):
     """One depot-day of a nightly run."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     run_key: str = Field(max_length=60, index=True, description="identifies one invocation of the job")
     depot_id: int = Field(foreign_key="depot.id", index=True)
     service_date: dt.date = Field(index=True)
     status: JobStatus = _enum(JobStatus, JobStatus.QUEUED)
     attempt: int = 0
-    queued_at: Optional[dt.datetime] = _ts(now=True)
-    started_at: Optional[dt.datetime] = _ts()
-    finished_at: Optional[dt.datetime] = _ts()
-    duration_s: Optional[float] = None
-    error: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True))
-    traceback: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    queued_at: dt.datetime | None = _ts(now=True)
+    started_at: dt.datetime | None = _ts()
+    finished_at: dt.datetime | None = _ts()
+    duration_s: float | None = None
+    error: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    traceback: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class FinanceScenario(OwnedMixin, table=True):
     """A named set of lease-economics inputs (the JSON scenario format of `fleet.finance`)."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: Optional[dt.datetime] = _ts(now=True)
+    created_at: dt.datetime | None = _ts(now=True)
 
     __table_args__ = (sa.UniqueConstraint("lessor_id", "name"),)
 

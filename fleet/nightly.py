@@ -87,8 +87,15 @@ def _mark(db_url: str, job_id: int, **changes: Any) -> None:
         s.add(job)
 
 
-def run_one_depot(db_url: str, lessor_id: int, depot_id: int, service_date: str, options: RunOptions, job_id: int,
-                  retries: int) -> dict[str, Any]:
+def run_one_depot(
+    db_url: str,
+    lessor_id: int,
+    depot_id: int,
+    service_date: str,
+    options: RunOptions,
+    job_id: int,
+    retries: int,
+) -> dict[str, Any]:
     """The task a worker runs for one depot-day. Never raises for solver errors: records them instead.
 
     Idempotent: Dask recomputes a finished task whose result was held by a worker that later died, so a
@@ -99,8 +106,12 @@ def run_one_depot(db_url: str, lessor_id: int, depot_id: int, service_date: str,
     with session_scope(engine) as s:
         done = s.get(JobRun, job_id)
         if done is not None and done.status == JobStatus.SUCCEEDED:
-            return {"status": "succeeded", "attempts": done.attempt, "seconds": done.duration_s or 0.0,
-                    "result": dict(done.stats)}
+            return {
+                "status": "succeeded",
+                "attempts": done.attempt,
+                "seconds": done.duration_s or 0.0,
+                "result": dict(done.stats),
+            }
     scope = Scope.lessor(lessor_id)
     attempt = 0
     t0 = time.perf_counter()
@@ -112,20 +123,39 @@ def run_one_depot(db_url: str, lessor_id: int, depot_id: int, service_date: str,
         _mark(db_url, job_id, status=JobStatus.RUNNING, started_at=utcnow(), attempt=previous_attempts + 1)
         try:
             result = run_depot_day(engine, scope, depot_id, day, options, job_run_id=job_id)
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded, then retried or reported
+        except Exception as exc:
             tb = traceback.format_exc()
             if attempt <= retries:
                 log.warning("depot %s attempt %d failed: %s; retrying", depot_id, attempt, exc)
                 continue
             seconds = time.perf_counter() - t0
-            _mark(db_url, job_id, status=JobStatus.FAILED, finished_at=utcnow(), duration_s=seconds,
-                  error=f"{type(exc).__name__}: {exc}", traceback=tb)
-            return {"status": "failed", "attempts": attempt, "seconds": seconds,
-                    "error": f"{type(exc).__name__}: {exc}"}
+            _mark(
+                db_url,
+                job_id,
+                status=JobStatus.FAILED,
+                finished_at=utcnow(),
+                duration_s=seconds,
+                error=f"{type(exc).__name__}: {exc}",
+                traceback=tb,
+            )
+            return {
+                "status": "failed",
+                "attempts": attempt,
+                "seconds": seconds,
+                "error": f"{type(exc).__name__}: {exc}",
+            }
         seconds = time.perf_counter() - t0
         stats = result.to_dict()
-        _mark(db_url, job_id, status=JobStatus.SUCCEEDED, finished_at=utcnow(), duration_s=seconds, stats=stats,
-              error=None, traceback=None)
+        _mark(
+            db_url,
+            job_id,
+            status=JobStatus.SUCCEEDED,
+            finished_at=utcnow(),
+            duration_s=seconds,
+            stats=stats,
+            error=None,
+            traceback=None,
+        )
         return {"status": "succeeded", "attempts": attempt, "seconds": seconds, "result": stats}
 
 
@@ -138,14 +168,19 @@ def _select_depots(session: Session, scope: Scope, config: NightlyConfig) -> lis
         known = {d.code for d in depots}
         unknown = [c for c in config.depot_codes if c not in known]
         if unknown:
-            raise ValueError(f"unknown depot code(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise ValueError(
+                f"unknown depot code(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
         depots = [d for d in depots if d.code in config.depot_codes]
     return depots
 
 
 def _already_succeeded(session: Session, scope: Scope, depot_id: int, day: dt.date) -> bool:
-    latest = session.exec(select_rows(scope, JobRun, JobRun.depot_id == depot_id, JobRun.service_date == day)
-                          .order_by(JobRun.id.desc())).first()  # type: ignore[union-attr]
+    latest = session.exec(
+        select_rows(scope, JobRun, JobRun.depot_id == depot_id, JobRun.service_date == day).order_by(
+            JobRun.id.desc()
+        )
+    ).first()  # type: ignore[union-attr]
     return latest is not None and latest.status == JobStatus.SUCCEEDED
 
 
@@ -159,8 +194,17 @@ def queue_jobs(config: NightlyConfig) -> tuple[str, Scope, list[tuple[Depot, int
         if config.resume:
             skipped = [d.code for d in depots if _already_succeeded(s, scope, d.id, config.service_date)]
             depots = [d for d in depots if d.code not in skipped]
-        jobs = [JobRun(lessor_id=d.lessor_id, lessee_id=d.lessee_id, run_key=run_key, depot_id=d.id,
-                       service_date=config.service_date, status=JobStatus.QUEUED) for d in depots]
+        jobs = [
+            JobRun(
+                lessor_id=d.lessor_id,
+                lessee_id=d.lessee_id,
+                run_key=run_key,
+                depot_id=d.id,
+                service_date=config.service_date,
+                status=JobStatus.QUEUED,
+            )
+            for d in depots
+        ]
         add_rows(s, scope, jobs)
         s.flush()
         work = [(d, j.id) for d, j in zip(depots, jobs)]
@@ -180,8 +224,15 @@ def run_nightly(config: NightlyConfig, progress: Progress | None = None) -> Nigh
     outcomes: list[DepotOutcome] = []
 
     def record(depot: Depot, job_id: int, payload: dict[str, Any]) -> None:
-        outcome = DepotOutcome(depot.code, job_id, payload["status"], payload.get("attempts", 0),
-                               payload.get("seconds", 0.0), payload.get("result"), payload.get("error"))
+        outcome = DepotOutcome(
+            depot.code,
+            job_id,
+            payload["status"],
+            payload.get("attempts", 0),
+            payload.get("seconds", 0.0),
+            payload.get("result"),
+            payload.get("error"),
+        )
         outcomes.append(outcome)
         if progress:
             progress(outcome, len(outcomes), total)
@@ -195,14 +246,26 @@ def run_nightly(config: NightlyConfig, progress: Progress | None = None) -> Nigh
             if config.deadline_s is not None and time.perf_counter() - t0 > config.deadline_s:
                 record(depot, job_id, _deadline_failure(config.db_url, job_id))
                 continue
-            record(depot, job_id, run_one_depot(config.db_url, scope.lessor_id, depot.id,
-                                                config.service_date.isoformat(), options_for(depot), job_id,
-                                                config.retries))
+            record(
+                depot,
+                job_id,
+                run_one_depot(
+                    config.db_url,
+                    scope.lessor_id,
+                    depot.id,
+                    config.service_date.isoformat(),
+                    options_for(depot),
+                    job_id,
+                    config.retries,
+                ),
+            )
     else:
         _run_on_dask(config, scope, work, options_for, record, t0)
     order = {d.code: i for i, (d, _) in enumerate(work)}
     outcomes.sort(key=lambda o: order[o.depot_code])
-    return NightlySummary(run_key, config.service_date, tuple(outcomes), time.perf_counter() - t0, tuple(skipped))
+    return NightlySummary(
+        run_key, config.service_date, tuple(outcomes), time.perf_counter() - t0, tuple(skipped)
+    )
 
 
 def _deadline_failure(db_url: str, job_id: int) -> dict[str, Any]:
@@ -211,9 +274,14 @@ def _deadline_failure(db_url: str, job_id: int) -> dict[str, Any]:
     return {"status": "failed", "error": error}
 
 
-def _run_on_dask(config: NightlyConfig, scope: Scope, work: list[tuple[Depot, int]],
-                 options_for: Callable[[Depot], RunOptions], record: Callable[[Depot, int, dict[str, Any]], None],
-                 t0: float) -> None:
+def _run_on_dask(
+    config: NightlyConfig,
+    scope: Scope,
+    work: list[tuple[Depot, int]],
+    options_for: Callable[[Depot], RunOptions],
+    record: Callable[[Depot, int, dict[str, Any]], None],
+    t0: float,
+) -> None:
     import dask
     from distributed import Client, LocalCluster, as_completed
     from distributed.scheduler import KilledWorker
@@ -221,23 +289,45 @@ def _run_on_dask(config: NightlyConfig, scope: Scope, work: list[tuple[Depot, in
     cluster = None
     for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.core"):
         logging.getLogger(name).setLevel(logging.ERROR)  # keep cron logs to our own lines
-    with dask.config.set({"distributed.scheduler.allowed-failures": config.retries,
-                          "distributed.worker.daemon": False,
-                          "distributed.logging.distributed": "error"}):
+    with dask.config.set(
+        {
+            "distributed.scheduler.allowed-failures": config.retries,
+            "distributed.worker.daemon": False,
+            "distributed.logging.distributed": "error",
+        }
+    ):
         if config.scheduler:
             client = Client(config.scheduler)
         else:
-            cluster = LocalCluster(n_workers=config.workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+            cluster = LocalCluster(
+                n_workers=config.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
             client = Client(cluster)
         try:
             futures = {}
             for depot, job_id in work:
-                fut = client.submit(run_one_depot, config.db_url, scope.lessor_id, depot.id,
-                                    config.service_date.isoformat(), options_for(depot), job_id, config.retries,
-                                    key=f"depot-{depot.code}-{job_id}", pure=False)
+                fut = client.submit(
+                    run_one_depot,
+                    config.db_url,
+                    scope.lessor_id,
+                    depot.id,
+                    config.service_date.isoformat(),
+                    options_for(depot),
+                    job_id,
+                    config.retries,
+                    key=f"depot-{depot.code}-{job_id}",
+                    pure=False,
+                )
                 futures[fut] = (depot, job_id)
-            timeout = None if config.deadline_s is None else max(0.0, config.deadline_s - (time.perf_counter() - t0))
+            timeout = (
+                None
+                if config.deadline_s is None
+                else max(0.0, config.deadline_s - (time.perf_counter() - t0))
+            )
             pending = set(futures)
             try:
                 for fut in as_completed(list(futures), timeout=timeout):
@@ -247,12 +337,20 @@ def _run_on_dask(config: NightlyConfig, scope: Scope, work: list[tuple[Depot, in
                         payload = fut.result()
                     except KilledWorker as exc:
                         error = f"worker process died while solving ({exc.__class__.__name__}: {exc})"
-                        _mark(config.db_url, job_id, status=JobStatus.FAILED, finished_at=utcnow(), error=error)
+                        _mark(
+                            config.db_url, job_id, status=JobStatus.FAILED, finished_at=utcnow(), error=error
+                        )
                         payload = {"status": "failed", "error": error, "attempts": config.retries + 1}
-                    except Exception as exc:  # noqa: BLE001
+                    except Exception as exc:
                         error = f"{type(exc).__name__}: {exc}"
-                        _mark(config.db_url, job_id, status=JobStatus.FAILED, finished_at=utcnow(), error=error,
-                              traceback=traceback.format_exc())
+                        _mark(
+                            config.db_url,
+                            job_id,
+                            status=JobStatus.FAILED,
+                            finished_at=utcnow(),
+                            error=error,
+                            traceback=traceback.format_exc(),
+                        )
                         payload = {"status": "failed", "error": error}
                     fut.release()  # the result is recorded: nothing on the workers needs to keep it
                     record(depot, job_id, payload)
@@ -267,11 +365,13 @@ def _run_on_dask(config: NightlyConfig, scope: Scope, work: list[tuple[Depot, in
                 cluster.close()
 
 
-def jobs_for(session: Session, scope: Scope, service_date: dt.date | None = None, limit: int = 200) -> list[JobRun]:
+def jobs_for(
+    session: Session, scope: Scope, service_date: dt.date | None = None, limit: int = 200
+) -> list[JobRun]:
     query = select_rows(scope, JobRun)
     if service_date is not None:
         query = query.where(JobRun.service_date == service_date)
     return list(session.exec(query.order_by(JobRun.id.desc()).limit(limit)).all())  # type: ignore[union-attr]
 
 
-__all__ = ["NightlyConfig", "NightlySummary", "DepotOutcome", "run_nightly", "run_one_depot", "jobs_for"]
+__all__ = ["DepotOutcome", "NightlyConfig", "NightlySummary", "jobs_for", "run_nightly", "run_one_depot"]

@@ -20,8 +20,9 @@ from fleet.scope import scope_for
 DEFAULT_PROFILE = "tcsae-235"  # T/CSAE 235-2021, the Chinese EV trip-reduction standard (METHODOLOGY.md §2.4)
 
 
-def planned_avoided_by_depot(db_url: str, service_date: dt.date, profile_id: str = DEFAULT_PROFILE,
-                             lessor_code: str | None = None) -> dict[str, float]:
+def planned_avoided_by_depot(
+    db_url: str, service_date: dt.date, profile_id: str = DEFAULT_PROFILE, lessor_code: str | None = None
+) -> dict[str, float]:
     """tCO2 avoided [t] by the current route plans of `service_date`, summed over every claimant, per depot code."""
     profile = get_profile(profile_id)
     period = parse_period(service_date.isoformat())

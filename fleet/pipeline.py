@@ -30,7 +30,13 @@ from fleet.models import (
     RoutePlan,
     RouteStop,
 )
-from fleet.planning.build import DEPOT_LOCATION, PlanningPolicy, charging_needs, charging_problem, routing_problem
+from fleet.planning.build import (
+    DEPOT_LOCATION,
+    PlanningPolicy,
+    charging_needs,
+    charging_problem,
+    routing_problem,
+)
 from fleet.planning.inputs import DepotDayInputs, load_depot_day, local_midnight
 from fleet.scope import Scope, add_rows, select_rows
 from routing.check import check_solution
@@ -106,7 +112,9 @@ def solve_depot_day(inputs: DepotDayInputs, options: RunOptions) -> SolvedDepotD
         os._exit(13)  # simulate a crashing solver process (OR-Tools segfault)
     rp = routing_problem(inputs, options.policy)
     t0 = time.perf_counter()
-    routes = solve_routes(rp, time_limit_s=options.time_limit_s, seed=options.seed, workers=options.routing_workers)
+    routes = solve_routes(
+        rp, time_limit_s=options.time_limit_s, seed=options.seed, workers=options.routing_workers
+    )
     t_route = time.perf_counter() - t0
     report = check_solution(rp, routes)
     if not report.feasible:
@@ -116,11 +124,17 @@ def solve_depot_day(inputs: DepotDayInputs, options: RunOptions) -> SolvedDepotD
     sched = None
     t1 = time.perf_counter()
     if cp is not None:
-        sched = schedule_charging(cp, time_limit_s=options.charging_time_limit_s, seed=options.seed,
-                                  num_workers=options.charging_workers)
+        sched = schedule_charging(
+            cp,
+            time_limit_s=options.charging_time_limit_s,
+            seed=options.seed,
+            num_workers=options.charging_workers,
+        )
         verdict = check_schedule(cp, sched)
         if verdict.violations:
-            raise PlanCheckFailed(f"charging of {inputs.depot_code} fails the checker: {verdict.violations[:5]}")
+            raise PlanCheckFailed(
+                f"charging of {inputs.depot_code} fails the checker: {verdict.violations[:5]}"
+            )
     return SolvedDepotDay(inputs, rp, routes, cp, sched, t_route, time.perf_counter() - t1)
 
 
@@ -136,29 +150,50 @@ def _fen(cny: float) -> int:
 
 
 def next_version(session: Session, model: type, depot_id: int, service_date: dt.date) -> int:
-    current = session.exec(select(func.max(model.version)).where(model.depot_id == depot_id,
-                                                                  model.service_date == service_date)).first()
+    current = session.exec(
+        select(func.max(model.version)).where(model.depot_id == depot_id, model.service_date == service_date)
+    ).first()
     return int(current or 0) + 1
 
 
-def persist(session: Session, scope: Scope, solved: SolvedDepotDay, job_run_id: int | None = None,
-            after_write_hook: Any = None) -> DepotDayResult:
+def persist(
+    session: Session,
+    scope: Scope,
+    solved: SolvedDepotDay,
+    job_run_id: int | None = None,
+    after_write_hook: Any = None,
+) -> DepotDayResult:
     """Write both plans as the new current version in the caller's transaction (all or nothing)."""
     inp, routes, sched = solved.inputs, solved.routes, solved.charging
     own = {"lessor_id": inp.lessor_id, "lessee_id": inp.lessee_id}
-    version = max(next_version(session, RoutePlan, inp.depot_id, inp.service_date),
-                  next_version(session, ChargingPlan, inp.depot_id, inp.service_date))
+    version = max(
+        next_version(session, RoutePlan, inp.depot_id, inp.service_date),
+        next_version(session, ChargingPlan, inp.depot_id, inp.service_date),
+    )
     origin = local_midnight(inp.service_date)
     vehicles = {v.plate: v for v in inp.vehicles}
     orders = {o.ref: o for o in inp.orders}
     electric_used = sum(1 for r in routes.routes if r.stops and vehicles[r.vehicle_type].kind == "bev")
     rp = RoutePlan(
-        **own, depot_id=inp.depot_id, service_date=inp.service_date, version=version, status=PlanStatus.DRAFT,
-        job_run_id=job_run_id, vehicles_used=routes.vehicles_used, total_km=routes.total_distance_km,
-        total_kwh=routes.total_energy_kwh, total_litres=routes.total_fuel_l, total_cost_fen=_fen(routes.total_cost),
+        **own,
+        depot_id=inp.depot_id,
+        service_date=inp.service_date,
+        version=version,
+        status=PlanStatus.DRAFT,
+        job_run_id=job_run_id,
+        vehicles_used=routes.vehicles_used,
+        total_km=routes.total_distance_km,
+        total_kwh=routes.total_energy_kwh,
+        total_litres=routes.total_fuel_l,
+        total_cost_fen=_fen(routes.total_cost),
         unserved=[{"job": u.job_id, "reason": u.reason.value, "detail": u.detail} for u in routes.unserved],
-        solver_stats={**asdict(routes.stats), "seconds_wall": round(solved.routing_seconds, 3), "checker": "feasible"},
-        problem=problem_to_dict(solved.routing_problem), solution=routes.to_dict(),
+        solver_stats={
+            **asdict(routes.stats),
+            "seconds_wall": round(solved.routing_seconds, 3),
+            "checker": "feasible",
+        },
+        problem=problem_to_dict(solved.routing_problem),
+        solution=routes.to_dict(),
     )
     add_rows(session, scope, [rp])
     session.flush()
@@ -172,45 +207,101 @@ def persist(session: Session, scope: Scope, solved: SolvedDepotDay, job_run_id: 
         def at(minutes: float) -> dt.datetime:
             return origin + dt.timedelta(minutes=minutes)
 
-        points = [(inp.lat, inp.lon)] + [
-            (orders[s.id].lat, orders[s.id].lon) if s.kind is StopKind.JOB else (inp.lat, inp.lon)
-            for s in route.stops] + [(inp.lat, inp.lon)]
+        points = (
+            [(inp.lat, inp.lon)]
+            + [
+                (orders[s.id].lat, orders[s.id].lon) if s.kind is StopKind.JOB else (inp.lat, inp.lon)
+                for s in route.stops
+            ]
+            + [(inp.lat, inp.lon)]
+        )
         legs = _leg_km(points, solved.routing_problem.road_detour_factor)
-        stops.append(RouteStop(**own, plan_id=rp.id, vehicle_id=vid, sequence=seq, kind="depot", latitude=inp.lat,
-                               longitude=inp.lon, departure=at(route.departure), load_kg=route.load_departure_kg,
-                               soc_departure_kwh=route.soc_departure_kwh))
+        stops.append(
+            RouteStop(
+                **own,
+                plan_id=rp.id,
+                vehicle_id=vid,
+                sequence=seq,
+                kind="depot",
+                latitude=inp.lat,
+                longitude=inp.lon,
+                departure=at(route.departure),
+                load_kg=route.load_departure_kg,
+                soc_departure_kwh=route.soc_departure_kwh,
+            )
+        )
         for s in route.stops:
             seq += 1
             job = s.kind is StopKind.JOB
             o = orders.get(s.id) if job else None
-            stops.append(RouteStop(
-                **own, plan_id=rp.id, vehicle_id=vid, sequence=seq, kind=s.kind.value,
-                order_id=o.id if o else None, station_ref=None if job else s.id,
-                latitude=o.lat if o else inp.lat, longitude=o.lon if o else inp.lon, arrival=at(s.arrival),
-                service_start=at(s.service_start), departure=at(s.departure), load_kg=s.load_kg,
-                soc_arrival_kwh=s.soc_arrival_kwh, soc_departure_kwh=s.soc_departure_kwh,
-                charged_kwh=s.energy_charged_kwh, km_from_previous=legs[seq - 1],
-            ))
-        stops.append(RouteStop(**own, plan_id=rp.id, vehicle_id=vid, sequence=seq + 1, kind="depot",
-                               latitude=inp.lat, longitude=inp.lon, arrival=at(route.arrival), load_kg=0.0,
-                               soc_arrival_kwh=route.soc_arrival_kwh, km_from_previous=legs[seq]))
+            stops.append(
+                RouteStop(
+                    **own,
+                    plan_id=rp.id,
+                    vehicle_id=vid,
+                    sequence=seq,
+                    kind=s.kind.value,
+                    order_id=o.id if o else None,
+                    station_ref=None if job else s.id,
+                    latitude=o.lat if o else inp.lat,
+                    longitude=o.lon if o else inp.lon,
+                    arrival=at(s.arrival),
+                    service_start=at(s.service_start),
+                    departure=at(s.departure),
+                    load_kg=s.load_kg,
+                    soc_arrival_kwh=s.soc_arrival_kwh,
+                    soc_departure_kwh=s.soc_departure_kwh,
+                    charged_kwh=s.energy_charged_kwh,
+                    km_from_previous=legs[seq - 1],
+                )
+            )
+        stops.append(
+            RouteStop(
+                **own,
+                plan_id=rp.id,
+                vehicle_id=vid,
+                sequence=seq + 1,
+                kind="depot",
+                latitude=inp.lat,
+                longitude=inp.lon,
+                arrival=at(route.arrival),
+                load_kg=0.0,
+                soc_arrival_kwh=route.soc_arrival_kwh,
+                km_from_previous=legs[seq],
+            )
+        )
     add_rows(session, scope, stops)
     cp_row = None
     if sched is not None and solved.charging_problem is not None:
         base = sched.baselines
         cp_row = ChargingPlan(
-            **own, depot_id=inp.depot_id, service_date=inp.service_date, version=version, status=PlanStatus.DRAFT,
-            job_run_id=job_run_id, slot_minutes=sched.slot_minutes, horizon_start=solved.charging_problem.start,
-            horizon_end=solved.charging_problem.end, energy_cost_fen=_fen(sched.cost.energy),
-            demand_cost_fen=_fen(sched.cost.demand), export_revenue_fen=_fen(sched.cost.export),
-            total_cost_fen=_fen(sched.cost.total), peak_kw=sched.peak_kw,
+            **own,
+            depot_id=inp.depot_id,
+            service_date=inp.service_date,
+            version=version,
+            status=PlanStatus.DRAFT,
+            job_run_id=job_run_id,
+            slot_minutes=sched.slot_minutes,
+            horizon_start=solved.charging_problem.start,
+            horizon_end=solved.charging_problem.end,
+            energy_cost_fen=_fen(sched.cost.energy),
+            demand_cost_fen=_fen(sched.cost.demand),
+            export_revenue_fen=_fen(sched.cost.export),
+            total_cost_fen=_fen(sched.cost.total),
+            peak_kw=sched.peak_kw,
             total_kwh=sum(p for v in sched.vehicles for p in v.power_kw if p > 0) * sched.slot_minutes / 60,
             baselines={k: b.to_json() for k, b in base.items()},
             unmet=[{"id": u.id, "shortfall_kwh": u.shortfall_kwh, "reason": u.reason} for u in sched.unmet],
-            solver_stats={"status": sched.status, "solver": sched.solver, "gap": sched.gap,
-                          "timings_s": dict(sched.timings_s), "seconds_wall": round(solved.charging_seconds, 3),
-                          "checker": "feasible"},
-            problem=problem_to_json(solved.charging_problem), solution=sched.to_json(),
+            solver_stats={
+                "status": sched.status,
+                "solver": sched.solver,
+                "gap": sched.gap,
+                "timings_s": dict(sched.timings_s),
+                "seconds_wall": round(solved.charging_seconds, 3),
+                "checker": "feasible",
+            },
+            problem=problem_to_json(solved.charging_problem),
+            solution=sched.to_json(),
         )
         add_rows(session, scope, [cp_row])
         session.flush()
@@ -220,19 +311,29 @@ def persist(session: Session, scope: Scope, solved: SolvedDepotDay, job_run_id: 
             vid = vehicles[vs.id].id
             for k, p in enumerate(vs.power_kw):
                 if abs(p) > 1e-6:
-                    slots.append(ChargingSlot(**own, plan_id=cp_row.id, vehicle_id=vid,
-                                              connector_id=connectors.get(vs.connector or ""),
-                                              slot_start=dt.datetime.fromisoformat(sched.slot_starts[k]),
-                                              power_kw=float(p)))
+                    slots.append(
+                        ChargingSlot(
+                            **own,
+                            plan_id=cp_row.id,
+                            vehicle_id=vid,
+                            connector_id=connectors.get(vs.connector or ""),
+                            slot_start=dt.datetime.fromisoformat(sched.slot_starts[k]),
+                            power_kw=float(p),
+                        )
+                    )
         add_rows(session, scope, slots)
     session.flush()
     if after_write_hook is not None:
         after_write_hook()  # tests: die here to prove that nothing partial becomes visible
     # Flip: demote the old current versions and promote the new ones, inside the same transaction.
     for model, row in ((RoutePlan, rp), (ChargingPlan, cp_row)):
-        for old in session.exec(select(model).where(model.depot_id == inp.depot_id,
-                                                    model.service_date == inp.service_date,
-                                                    model.status == PlanStatus.CURRENT)).all():
+        for old in session.exec(
+            select(model).where(
+                model.depot_id == inp.depot_id,
+                model.service_date == inp.service_date,
+                model.status == PlanStatus.CURRENT,
+            )
+        ).all():
             old.status = PlanStatus.SUPERSEDED
             session.add(old)
         if row is not None:
@@ -242,22 +343,41 @@ def persist(session: Session, scope: Scope, solved: SolvedDepotDay, job_run_id: 
     unc = base.get("uncontrolled") if sched is not None else None
     edf = base.get("edf") if sched is not None else None
     return DepotDayResult(
-        depot_code=inp.depot_code, service_date=inp.service_date.isoformat(), route_plan_id=rp.id,
-        charging_plan_id=cp_row.id if cp_row else None, version=version, orders=len(inp.orders),
-        vehicles_available=len(inp.vehicles), vehicles_used=routes.vehicles_used, electric_used=electric_used,
-        unserved=len(routes.unserved), km=routes.total_distance_km, route_kwh=routes.total_energy_kwh,
-        litres=routes.total_fuel_l, charging_kwh=cp_row.total_kwh if cp_row else 0.0,
+        depot_code=inp.depot_code,
+        service_date=inp.service_date.isoformat(),
+        route_plan_id=rp.id,
+        charging_plan_id=cp_row.id if cp_row else None,
+        version=version,
+        orders=len(inp.orders),
+        vehicles_available=len(inp.vehicles),
+        vehicles_used=routes.vehicles_used,
+        electric_used=electric_used,
+        unserved=len(routes.unserved),
+        km=routes.total_distance_km,
+        route_kwh=routes.total_energy_kwh,
+        litres=routes.total_fuel_l,
+        charging_kwh=cp_row.total_kwh if cp_row else 0.0,
         charging_cost_cny=sched.cost.total if sched else 0.0,
         uncontrolled_cost_cny=unc.cost.total if unc else None,
         savings_vs_uncontrolled_pct=unc.savings_pct if unc else None,
-        edf_cost_cny=edf.cost.total if edf else None, peak_kw=sched.peak_kw if sched else 0.0,
-        routing_seconds=solved.routing_seconds, charging_seconds=solved.charging_seconds,
-        routing_status=routes.stats.status, charging_status=sched.status if sched else "none",
+        edf_cost_cny=edf.cost.total if edf else None,
+        peak_kw=sched.peak_kw if sched else 0.0,
+        routing_seconds=solved.routing_seconds,
+        charging_seconds=solved.charging_seconds,
+        routing_status=routes.stats.status,
+        charging_status=sched.status if sched else "none",
     )
 
 
-def run_depot_day(engine: Engine, scope: Scope, depot_id: int, service_date: dt.date, options: RunOptions,
-                  job_run_id: int | None = None, after_write_hook: Any = None) -> DepotDayResult:
+def run_depot_day(
+    engine: Engine,
+    scope: Scope,
+    depot_id: int,
+    service_date: dt.date,
+    options: RunOptions,
+    job_run_id: int | None = None,
+    after_write_hook: Any = None,
+) -> DepotDayResult:
     """Read (short transaction), solve (no transaction open), write (one transaction)."""
     with session_scope(engine) as session:
         inputs = load_depot_day(session, scope, depot_id, service_date)
@@ -266,18 +386,45 @@ def run_depot_day(engine: Engine, scope: Scope, depot_id: int, service_date: dt.
         return persist(session, scope, solved, job_run_id, after_write_hook)
 
 
-def current_route_plan(session: Session, scope: Scope, depot_id: int, service_date: dt.date) -> RoutePlan | None:
-    return session.exec(select_rows(scope, RoutePlan, RoutePlan.depot_id == depot_id,
-                                    RoutePlan.service_date == service_date,
-                                    RoutePlan.status == PlanStatus.CURRENT)).first()
+def current_route_plan(
+    session: Session, scope: Scope, depot_id: int, service_date: dt.date
+) -> RoutePlan | None:
+    return session.exec(
+        select_rows(
+            scope,
+            RoutePlan,
+            RoutePlan.depot_id == depot_id,
+            RoutePlan.service_date == service_date,
+            RoutePlan.status == PlanStatus.CURRENT,
+        )
+    ).first()
 
 
-def current_charging_plan(session: Session, scope: Scope, depot_id: int, service_date: dt.date,
-                          ) -> ChargingPlan | None:
-    return session.exec(select_rows(scope, ChargingPlan, ChargingPlan.depot_id == depot_id,
-                                    ChargingPlan.service_date == service_date,
-                                    ChargingPlan.status == PlanStatus.CURRENT)).first()
+def current_charging_plan(
+    session: Session,
+    scope: Scope,
+    depot_id: int,
+    service_date: dt.date,
+) -> ChargingPlan | None:
+    return session.exec(
+        select_rows(
+            scope,
+            ChargingPlan,
+            ChargingPlan.depot_id == depot_id,
+            ChargingPlan.service_date == service_date,
+            ChargingPlan.status == PlanStatus.CURRENT,
+        )
+    ).first()
 
 
-__all__ = ["DEPOT_LOCATION", "DepotDayResult", "RunOptions", "persist", "run_depot_day", "solve_depot_day",
-           "current_route_plan", "current_charging_plan", "PlanCheckFailed"]
+__all__ = [
+    "DEPOT_LOCATION",
+    "DepotDayResult",
+    "PlanCheckFailed",
+    "RunOptions",
+    "current_charging_plan",
+    "current_route_plan",
+    "persist",
+    "run_depot_day",
+    "solve_depot_day",
+]

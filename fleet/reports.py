@@ -8,7 +8,17 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, func, select
 
-from fleet.models import Connector, Depot, Lease, Lessee, Order, Vehicle, VehicleDay, VehicleKind, VehicleModel
+from fleet.models import (
+    Connector,
+    Depot,
+    Lease,
+    Lessee,
+    Order,
+    Vehicle,
+    VehicleDay,
+    VehicleKind,
+    VehicleModel,
+)
 from fleet.scope import Scope, list_rows, select_rows
 
 
@@ -51,8 +61,11 @@ def fleet_summary(session: Session, scope: Scope, today: dt.date | None = None) 
     service_date = next_service_date(session, scope, today)
     orders_by_depot: dict[int, int] = defaultdict(int)
     if service_date is not None:
-        q = select_rows(scope, Order, Order.service_date == service_date).with_only_columns(
-            Order.depot_id, func.count()).group_by(Order.depot_id)
+        q = (
+            select_rows(scope, Order, Order.service_date == service_date)
+            .with_only_columns(Order.depot_id, func.count())
+            .group_by(Order.depot_id)
+        )
         orders_by_depot.update({d: n for d, n in session.execute(q).all()})
     since = today - dt.timedelta(days=30)
     metered = session.execute(
@@ -68,12 +81,22 @@ def fleet_summary(session: Session, scope: Scope, today: dt.date | None = None) 
         ev = sum(1 for v in fleet if models[v.model_id].kind == VehicleKind.BEV)
         dl = [le for le in leases if vehicle_depot.get(le.vehicle_id) == depot.id]
         cons = [c for c in connectors if c.depot_id == depot.id]
-        rows.append(DepotSummary(
-            lessee=lessees.get(depot.lessee_id, "-"), depot=depot.code, depot_name=depot.name,
-            electric_trucks=ev, diesel_trucks=len(fleet) - ev, active_leases=len(dl),
-            monthly_rent_cny=sum(le.monthly_rent_fen for le in dl) / 100, connectors=len(cons),
-            connector_kw=sum(c.max_kw for c in cons), grid_limit_kw=depot.grid_import_limit_kw,
-            next_service_date=service_date, orders_next_day=orders_by_depot.get(depot.id, 0),
-            km_30d=km.get(depot.id, (0.0, 0.0))[0], kwh_30d=km.get(depot.id, (0.0, 0.0))[1],
-        ))
+        rows.append(
+            DepotSummary(
+                lessee=lessees.get(depot.lessee_id, "-"),
+                depot=depot.code,
+                depot_name=depot.name,
+                electric_trucks=ev,
+                diesel_trucks=len(fleet) - ev,
+                active_leases=len(dl),
+                monthly_rent_cny=sum(le.monthly_rent_fen for le in dl) / 100,
+                connectors=len(cons),
+                connector_kw=sum(c.max_kw for c in cons),
+                grid_limit_kw=depot.grid_import_limit_kw,
+                next_service_date=service_date,
+                orders_next_day=orders_by_depot.get(depot.id, 0),
+                km_30d=km.get(depot.id, (0.0, 0.0))[0],
+                kwh_30d=km.get(depot.id, (0.0, 0.0))[1],
+            )
+        )
     return rows

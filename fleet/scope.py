@@ -45,7 +45,11 @@ class Scope:
         return self.lessee_id is None
 
     def describe(self) -> str:
-        return f"lessor {self.lessor_id}" if self.is_lessor else f"lessee {self.lessee_id} of lessor {self.lessor_id}"
+        return (
+            f"lessor {self.lessor_id}"
+            if self.is_lessor
+            else f"lessee {self.lessee_id} of lessor {self.lessor_id}"
+        )
 
 
 def scope_for(session: Session, *, lessor_code: str | None = None, lessee_code: str | None = None) -> Scope:
@@ -60,7 +64,9 @@ def scope_for(session: Session, *, lessor_code: str | None = None, lessee_code: 
         query = query.where(Lessor.code == lessor_code)
     lessors = session.exec(query).all()
     if not lessors:
-        raise ScopeError(f"unknown lessor code {lessor_code!r}" if lessor_code else "the database has no lessor yet")
+        raise ScopeError(
+            f"unknown lessor code {lessor_code!r}" if lessor_code else "the database has no lessor yet"
+        )
     if len(lessors) > 1:
         raise ScopeError("several lessors in this database: name one with --lessor")
     return Scope.lessor(lessors[0].id)  # type: ignore[arg-type]

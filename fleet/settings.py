@@ -37,8 +37,9 @@ def _coerce(name: str, raw: Any) -> Any:
     return str(raw)
 
 
-def load_settings(config_file: str | Path | None = None, environ: dict[str, str] | None = None,
-                  **overrides: Any) -> NightlySettings:
+def load_settings(
+    config_file: str | Path | None = None, environ: dict[str, str] | None = None, **overrides: Any
+) -> NightlySettings:
     """Merge the sources; unknown TOML keys are an error (a typo must not be silently ignored)."""
     environ = dict(os.environ) if environ is None else environ
     values: dict[str, Any] = {}
@@ -48,7 +49,9 @@ def load_settings(config_file: str | Path | None = None, environ: dict[str, str]
         names = {f.name for f in fields(NightlySettings)}
         unknown = set(doc) - names
         if unknown:
-            raise ValueError(f"{path}: unknown [nightly] setting(s) {sorted(unknown)}; known: {sorted(names)}")
+            raise ValueError(
+                f"{path}: unknown [nightly] setting(s) {sorted(unknown)}; known: {sorted(names)}"
+            )
         values.update({k: _coerce(k, v) for k, v in doc.items()})
     elif config_file:
         raise ValueError(f"config file {path} not found")

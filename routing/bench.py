@@ -45,12 +45,16 @@ def locate_bench_dir(explicit: str | Path | None = None, repo_root: Path | None 
     else:
         root = repo_root or Path(__file__).resolve().parents[1]
         env = os.environ.get("EVFLEET_BENCH_DIR")
-        tried = ([Path(env)] if env else []) + [root.parent / "shared" / "bench",
-                                                 root.parent.parent / "shared" / "bench"]
+        tried = ([Path(env)] if env else []) + [
+            root.parent / "shared" / "bench",
+            root.parent.parent / "shared" / "bench",
+        ]
     for path in tried:
         if (path / "solomon").is_dir() or (path / "evrptw").is_dir():
             return path
-    raise FileNotFoundError("no benchmark folder (with solomon/ or evrptw/) at: " + ", ".join(map(str, tried)))
+    raise FileNotFoundError(
+        "no benchmark folder (with solomon/ or evrptw/) at: " + ", ".join(map(str, tried))
+    )
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,9 @@ def select_instances(
         refs = [InstanceRef(p.stem, p, 100) for p in sorted((bench_dir / "solomon").glob("*.txt"))]
     elif suite == "evrptw":
         refs = []
-        for sub in sorted((bench_dir / "evrptw").iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else 0):
+        for sub in sorted(
+            (bench_dir / "evrptw").iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else 0
+        ):
             if sub.is_dir() and sub.name.isdigit():
                 refs += [InstanceRef(p.stem, p, int(sub.name)) for p in sorted(sub.glob("*.txt"))]
     else:
@@ -85,7 +91,9 @@ def select_instances(
         by_name = {r.name.lower(): r for r in refs}
         missing = [n for n in names if n.lower() not in by_name]
         if missing:
-            raise ValueError(f"unknown {suite} instance(s) {missing} (after the size filter); e.g. {refs[0].name}")
+            raise ValueError(
+                f"unknown {suite} instance(s) {missing} (after the size filter); e.g. {refs[0].name}"
+            )
         refs = [by_name[n.lower()] for n in names]
     return refs
 
@@ -178,20 +186,36 @@ def run_ours(ref: InstanceRef, config: BenchConfig, solve: SolveFn | None = None
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     report = check_solution(problem, solution)
     routes = benchmark_routes(solution, config.suite)
-    route_check = _check_routes(config.suite, inst, routes, solution.total_distance_km, solution.vehicles_used)
+    route_check = _check_routes(
+        config.suite, inst, routes, solution.total_distance_km, solution.vehicles_used
+    )
     violations = [str(v) for v in report.violations] + [f"bench: {v}" for v in route_check.violations]
     if solution.unserved:
-        violations.append(f"unserved: {len(solution.unserved)} job(s): "
-                          + ", ".join(f"{u.job_id} ({u.reason.value})" for u in solution.unserved[:10]))
+        violations.append(
+            f"unserved: {len(solution.unserved)} job(s): "
+            + ", ".join(f"{u.job_id} ({u.reason.value})" for u in solution.unserved[:10])
+        )
     return BenchResult(
-        instance=ref.name, routes=routes, distance=solution.total_distance_km, vehicles=solution.vehicles_used,
-        seconds=seconds, feasible=not violations, solver="evfleet", violations=violations,
-        extra={"status": solution.stats.status, "recomputed_distance": route_check.distance,
-               "unserved": len(solution.unserved), "cpu_seconds": round(cpu, 2)},
+        instance=ref.name,
+        routes=routes,
+        distance=solution.total_distance_km,
+        vehicles=solution.vehicles_used,
+        seconds=seconds,
+        feasible=not violations,
+        solver="evfleet",
+        violations=violations,
+        extra={
+            "status": solution.stats.status,
+            "recomputed_distance": route_check.distance,
+            "unserved": len(solution.unserved),
+            "cpu_seconds": round(cpu, 2),
+        },
     )
 
 
-def _check_routes(suite: str, inst: Any, routes: list, distance: float | None, vehicles: int | None) -> RouteSetCheck:
+def _check_routes(
+    suite: str, inst: Any, routes: list, distance: float | None, vehicles: int | None
+) -> RouteSetCheck:
     if suite == "solomon":
         return check_solomon_routes(inst, routes, distance, vehicles)
     return check_evrptw_routes(inst, routes, distance, vehicles)
@@ -209,14 +233,23 @@ def pyvrp_model_data(inst: SolomonInstance, vehicles: int | None = None) -> Any:
     s = PYVRP_SCALE
     model = pyvrp.Model()
     d0 = inst.depot
-    model.add_vehicle_type(num_available=vehicles or inst.vehicles, capacity=round(inst.capacity),
-                           tw_early=round(d0.ready * s), tw_late=round(d0.due * s))
+    model.add_vehicle_type(
+        num_available=vehicles or inst.vehicles,
+        capacity=round(inst.capacity),
+        tw_early=round(d0.ready * s),
+        tw_late=round(d0.due * s),
+    )
     locs = [model.add_location(x=d0.x, y=d0.y)]
     model.add_depot(locs[0], tw_early=round(d0.ready * s), tw_late=round(d0.due * s))
     for c in inst.customers:
         loc = model.add_location(x=c.x, y=c.y)
-        model.add_client(loc, delivery=round(c.demand), service_duration=round(c.service * s),
-                         tw_early=round(c.ready * s), tw_late=round(c.due * s))
+        model.add_client(
+            loc,
+            delivery=round(c.demand),
+            service_duration=round(c.service * s),
+            tw_early=round(c.ready * s),
+            tw_late=round(c.due * s),
+        )
         locs.append(loc)
     nodes = inst.nodes
     for i, frm in enumerate(locs):
@@ -256,8 +289,14 @@ def run_pyvrp(ref: InstanceRef, config: BenchConfig) -> BenchResult:
     if not best.is_feasible():
         violations.insert(0, "pyvrp: best solution infeasible in PyVRP's own model")
     return BenchResult(
-        instance=ref.name, routes=routes, distance=check.distance, vehicles=check.vehicles, seconds=seconds,
-        feasible=not violations, solver="pyvrp", violations=violations,
+        instance=ref.name,
+        routes=routes,
+        distance=check.distance,
+        vehicles=check.vehicles,
+        seconds=seconds,
+        feasible=not violations,
+        solver="pyvrp",
+        violations=violations,
         extra={"phases": phases, "iterations": res.num_iterations, "cpu_seconds": round(cpu, 2)},
     )
 
@@ -283,8 +322,11 @@ class BenchReport:
         obj = self.config.objective
         res = [getattr(r, which) for r in rows]
         # (row, result, BKS vehicles, BKS distance) for rows with a BKS
-        ref = [(r, getattr(r, which), reference_vehicles(r.bks, obj), reference_distance(r.bks, obj))
-               for r in rows if r.bks is not None]
+        ref = [
+            (r, getattr(r, which), reference_vehicles(r.bks, obj), reference_distance(r.bks, obj))
+            for r in rows
+            if r.bks is not None
+        ]
         feasible = [(r, x, v, d) for r, x, v, d in ref if x.feasible]
         gaps = [gap_pct(x.distance, d) for r, x, v, d in feasible if x.vehicles == v]
         gaps = [g for g in gaps if g is not None]
@@ -303,7 +345,8 @@ class BenchReport:
         if optimal:
             out["proven_optimal"] = len(optimal)
             out["proven_optimal_matched"] = sum(
-                1 for r, x in optimal
+                1
+                for r, x in optimal
                 if x.feasible and x.vehicles == r.bks.vehicles and x.distance <= r.bks.distance + 0.005
             )
         return out
@@ -314,9 +357,17 @@ def _guarded(ref: InstanceRef, solver: str, run: Callable[[], BenchResult]) -> B
     t0 = time.perf_counter()
     try:
         return run()
-    except Exception as exc:  # noqa: BLE001 - any crash is a finding to report, not a reason to stop
-        return BenchResult(ref.name, [], math.inf, 0, time.perf_counter() - t0, False, solver,
-                           [f"crash: {type(exc).__name__}: {exc}"])
+    except Exception as exc:
+        return BenchResult(
+            ref.name,
+            [],
+            math.inf,
+            0,
+            time.perf_counter() - t0,
+            False,
+            solver,
+            [f"crash: {type(exc).__name__}: {exc}"],
+        )
 
 
 def _r3(x: float) -> float:
@@ -364,7 +415,7 @@ def run_bench(
     with ProcessPoolExecutor(max_workers=config.jobs, mp_context=mp.get_context("spawn")) as pool:
         futures = [pool.submit(_run_task, ref, which, config, None, None) for ref, which in tasks]
 
-        def in_order():  # noqa: ANN202
+        def in_order():
             for (ref, which), fut in zip(tasks, futures):
                 if progress:
                     progress(f"{ref.name}: {which}, {config.time_limit_s:g} s ({config.jobs} side by side)")
@@ -374,8 +425,13 @@ def run_bench(
     return report
 
 
-def _run_task(ref: InstanceRef, which: str, config: BenchConfig, solver: SolveFn | None,
-              progress: Callable[[str], None] | None) -> BenchResult:
+def _run_task(
+    ref: InstanceRef,
+    which: str,
+    config: BenchConfig,
+    solver: SolveFn | None,
+    progress: Callable[[str], None] | None,
+) -> BenchResult:
     """One solver on one instance; a crash becomes an infeasible result (module level: runs in a pool)."""
     if progress:
         progress(f"{ref.name}: {which}, {config.time_limit_s:g} s")
@@ -384,8 +440,14 @@ def _run_task(ref: InstanceRef, which: str, config: BenchConfig, solver: SolveFn
     return _guarded(ref, "pyvrp", lambda: run_pyvrp(ref, config))
 
 
-def _collect(report: BenchReport, refs: Sequence[InstanceRef], tasks: list[tuple[InstanceRef, str]],
-             results: Any, bks: dict, on_row: Callable[[BenchReport], None] | None) -> None:
+def _collect(
+    report: BenchReport,
+    refs: Sequence[InstanceRef],
+    tasks: list[tuple[InstanceRef, str]],
+    results: Any,
+    bks: dict,
+    on_row: Callable[[BenchReport], None] | None,
+) -> None:
     """Group task results into one row per instance, in instance order, calling `on_row` as each row completes."""
     pending: dict[str, dict[str, BenchResult]] = {}
     want = {ref.name: sum(1 for r, _ in tasks if r.name == ref.name) for ref in refs}
@@ -395,7 +457,9 @@ def _collect(report: BenchReport, refs: Sequence[InstanceRef], tasks: list[tuple
         got[which] = res
         if len(got) == want[ref.name]:
             r = by_name[ref.name]
-            report.rows.append(BenchRow(r.name, r.size, bks.get(r.name), got.get("evfleet"), got.get("pyvrp")))
+            report.rows.append(
+                BenchRow(r.name, r.size, bks.get(r.name), got.get("evfleet"), got.get("pyvrp"))
+            )
             if on_row is not None:
                 on_row(report)
 
@@ -410,14 +474,27 @@ def result_entries(report: BenchReport, which: str) -> list[BenchResult]:
         ref = reference_distance(row.bks, report.config.objective)
         g = gap_pct(res.distance, ref) if res.feasible else None
         extra = dict(res.extra)
-        extra.update({
-            "bks_vehicles": reference_vehicles(row.bks, report.config.objective),
-            "bks_distance": ref,
-            "gap_pct": round(g, 4) if g is not None else None,
-            "time_limit": report.config.time_limit_s,
-            "objective": report.config.objective.value,
-            "seed": report.config.seed,
-        })
-        out.append(BenchResult(res.instance, res.routes, res.distance, res.vehicles, res.seconds, res.feasible,
-                               res.solver, res.violations, extra))
+        extra.update(
+            {
+                "bks_vehicles": reference_vehicles(row.bks, report.config.objective),
+                "bks_distance": ref,
+                "gap_pct": round(g, 4) if g is not None else None,
+                "time_limit": report.config.time_limit_s,
+                "objective": report.config.objective.value,
+                "seed": report.config.seed,
+            }
+        )
+        out.append(
+            BenchResult(
+                res.instance,
+                res.routes,
+                res.distance,
+                res.vehicles,
+                res.seconds,
+                res.feasible,
+                res.solver,
+                res.violations,
+                extra,
+            )
+        )
     return out

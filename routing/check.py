@@ -63,13 +63,19 @@ class Violation:
 
     def __str__(self) -> str:
         loc = ", ".join(
-            p for p in (
+            p
+            for p in (
                 f"vehicle {self.vehicle}" if self.vehicle else "",
                 f"stop {self.stop}" if self.stop is not None else "",
                 f"at {self.where}" if self.where else "",
-            ) if p
+            )
+            if p
         )
-        fig = f" [{self.quantity}: expected {_fmt(self.expected)}, found {_fmt(self.found)}]" if self.quantity else ""
+        fig = (
+            f" [{self.quantity}: expected {_fmt(self.expected)}, found {_fmt(self.found)}]"
+            if self.quantity
+            else ""
+        )
         return f"{self.constraint.value}: {self.message}" + (f" ({loc})" if loc else "") + fig
 
 
@@ -176,7 +182,9 @@ class _Checker:
         self.p = problem
         self.tol = tol
         self.dist = distance_matrix_km(problem)
-        self.time = None if problem.travel_minutes is None else np.asarray(problem.travel_minutes, dtype=np.float64)
+        self.time = (
+            None if problem.travel_minutes is None else np.asarray(problem.travel_minutes, dtype=np.float64)
+        )
         self.jobs = {j.id: j for j in problem.jobs}
         self.stations = {s.id: s for s in problem.stations}
         self.vehicles = dict(problem.vehicle_ids())
@@ -190,8 +198,14 @@ class _Checker:
         if expected is None and found is None:
             return
         if expected is None or found is None or not _close(expected, found, self.tol):
-            self.add(Constraint.MISMATCH, f"reported {quantity} differs from the recomputed value",
-                     quantity=quantity, expected=expected, found=found, **kw)
+            self.add(
+                Constraint.MISMATCH,
+                f"reported {quantity} differs from the recomputed value",
+                quantity=quantity,
+                expected=expected,
+                found=found,
+                **kw,
+            )
 
     def travel_minutes(self, vt: VehicleType, i: int, j: int) -> float:
         if self.time is not None:
@@ -215,19 +229,36 @@ class _Checker:
                 recomputed.append(new_route)
             if route.stops:
                 vehicles += 1
-            for name in ("distance_km", "energy_kwh", "energy_charged_kwh", "charging_minutes", "fuel_l", "cost"):
+            for name in (
+                "distance_km",
+                "energy_kwh",
+                "energy_charged_kwh",
+                "charging_minutes",
+                "fuel_l",
+                "cost",
+            ):
                 setattr(total, name, getattr(total, name) + getattr(figs, name))
         for job_id, n in served.items():
             if n > 1:
-                self.add(Constraint.DUPLICATE_JOB, f"job served {n} times", where=job_id,
-                         quantity="visits", expected=1.0, found=float(n))
+                self.add(
+                    Constraint.DUPLICATE_JOB,
+                    f"job served {n} times",
+                    where=job_id,
+                    quantity="visits",
+                    expected=1.0,
+                    found=float(n),
+                )
         listed: Counter[str] = Counter()
         for u in solution.unserved:
             listed[u.job_id] += 1
             if u.job_id not in self.jobs:
                 self.add(Constraint.UNKNOWN_ID, "unserved job id not in the problem", where=u.job_id)
             elif served[u.job_id]:
-                self.add(Constraint.UNSERVED_CONFLICT, "job listed as unserved but served on a route", where=u.job_id)
+                self.add(
+                    Constraint.UNSERVED_CONFLICT,
+                    "job listed as unserved but served on a route",
+                    where=u.job_id,
+                )
             else:
                 self._check_reason(self.jobs[u.job_id], u.reason.value)
         for job_id, n in listed.items():
@@ -236,15 +267,26 @@ class _Checker:
         for job in self.p.jobs:
             if not served[job.id] and not listed[job.id]:
                 if job.drop_penalty is None:
-                    self.add(Constraint.MISSING_JOB, "mandatory job neither served nor reported unserved",
-                             where=job.id)
+                    self.add(
+                        Constraint.MISSING_JOB,
+                        "mandatory job neither served nor reported unserved",
+                        where=job.id,
+                    )
                 else:
                     # Optional job silently skipped: allowed, but the report must say so to be complete.
-                    self.add(Constraint.MISSING_JOB, "optional job skipped without being listed as unserved",
-                             where=job.id)
+                    self.add(
+                        Constraint.MISSING_JOB,
+                        "optional job skipped without being listed as unserved",
+                        where=job.id,
+                    )
         if solution.problem_name != self.p.name:
-            self.add(Constraint.MISMATCH, "solution belongs to another problem", quantity="problem_name",
-                     expected=self.p.name, found=solution.problem_name)
+            self.add(
+                Constraint.MISMATCH,
+                "solution belongs to another problem",
+                quantity="problem_name",
+                expected=self.p.name,
+                found=solution.problem_name,
+            )
         jobs_served = sum(1 for j in self.p.jobs if served[j.id])
         totals = Totals(
             vehicles=vehicles,
@@ -272,14 +314,32 @@ class _Checker:
                     served[s.id] += 1
             return figs, None
         if route.vehicle_type != vt.id:
-            self.add(Constraint.VEHICLE, "vehicle_type differs from the vehicle's type", vehicle=vid,
-                     quantity="vehicle_type", expected=vt.id, found=route.vehicle_type)
+            self.add(
+                Constraint.VEHICLE,
+                "vehicle_type differs from the vehicle's type",
+                vehicle=vid,
+                quantity="vehicle_type",
+                expected=vt.id,
+                found=route.vehicle_type,
+            )
         if route.start_depot != vt.start_depot:
-            self.add(Constraint.VEHICLE, "route starts at another depot than the vehicle's", vehicle=vid,
-                     quantity="start_depot", expected=vt.start_depot, found=route.start_depot)
+            self.add(
+                Constraint.VEHICLE,
+                "route starts at another depot than the vehicle's",
+                vehicle=vid,
+                quantity="start_depot",
+                expected=vt.start_depot,
+                found=route.start_depot,
+            )
         if route.end_depot != vt.end:
-            self.add(Constraint.VEHICLE, "route ends at another depot than the vehicle's", vehicle=vid,
-                     quantity="end_depot", expected=vt.end, found=route.end_depot)
+            self.add(
+                Constraint.VEHICLE,
+                "route ends at another depot than the vehicle's",
+                vehicle=vid,
+                quantity="end_depot",
+                expected=vt.end,
+                found=route.end_depot,
+            )
         if not route.stops:
             return figs, route
         battery = vt.battery if vt.is_electric else None
@@ -293,14 +353,27 @@ class _Checker:
         load = sum(j.demand_kg for j in stop_jobs if j is not None)
         self.compare("load_departure_kg", load, route.load_departure_kg, vehicle=vid)
         if load > vt.payload_kg * (1.0 + tol) + tol:
-            self.add(Constraint.PAYLOAD, "load on leaving the depot exceeds the payload", vehicle=vid,
-                     quantity="load_kg", expected=vt.payload_kg, found=load)
+            self.add(
+                Constraint.PAYLOAD,
+                "load on leaving the depot exceeds the payload",
+                vehicle=vid,
+                quantity="load_kg",
+                expected=vt.payload_kg,
+                found=load,
+            )
 
         # Time and energy along the route.
         t = route.departure
         if t < vt.shift_start - tol:
-            self.add(Constraint.SHIFT_START, "leaves the depot before the shift starts", vehicle=vid,
-                     where=route.start_depot, quantity="departure", expected=vt.shift_start, found=t)
+            self.add(
+                Constraint.SHIFT_START,
+                "leaves the depot before the shift starts",
+                vehicle=vid,
+                where=route.start_depot,
+                quantity="departure",
+                expected=vt.shift_start,
+                found=t,
+            )
         soc = battery.initial_soc * battery.capacity_kwh if battery else None
         self.compare("soc_departure_kwh", soc, route.soc_departure_kwh, vehicle=vid)
         prev = self.p.index_of(vt.start_depot)
@@ -334,8 +407,14 @@ class _Checker:
                 if soc is not None:
                     soc += charged
                     if battery is not None and soc > battery.capacity_kwh * (1.0 + tol) + tol:
-                        self.add(Constraint.BATTERY_CAPACITY, "charged above the battery capacity",
-                                 quantity="soc_departure_kwh", expected=battery.capacity_kwh, found=soc, **here)
+                        self.add(
+                            Constraint.BATTERY_CAPACITY,
+                            "charged above the battery capacity",
+                            quantity="soc_departure_kwh",
+                            expected=battery.capacity_kwh,
+                            found=soc,
+                            **here,
+                        )
                 figs.energy_charged_kwh += charged
                 figs.charging_minutes += charge_min
                 departure = arrival + charge_min
@@ -346,11 +425,21 @@ class _Checker:
             self.compare("soc_arrival_kwh", soc_arrival, s.soc_arrival_kwh, **here)
             self.compare("soc_departure_kwh", soc, s.soc_departure_kwh, **here)
             self.compare("charging_minutes", charge_min, s.charging_minutes, **here)
-            new_stops.append(Stop(
-                kind=s.kind, id=s.id, location=loc_id, arrival=arrival, service_start=start, departure=departure,
-                load_kg=load, soc_arrival_kwh=soc_arrival, soc_departure_kwh=soc, energy_charged_kwh=charged,
-                charging_minutes=charge_min,
-            ))
+            new_stops.append(
+                Stop(
+                    kind=s.kind,
+                    id=s.id,
+                    location=loc_id,
+                    arrival=arrival,
+                    service_start=start,
+                    departure=departure,
+                    load_kg=load,
+                    soc_arrival_kwh=soc_arrival,
+                    soc_departure_kwh=soc,
+                    energy_charged_kwh=charged,
+                    charging_minutes=charge_min,
+                )
+            )
             t = departure
             prev = cur
 
@@ -368,12 +457,24 @@ class _Checker:
         self.compare("arrival", arrival, route.arrival, **end_here)
         self.compare("soc_arrival_kwh", soc, route.soc_arrival_kwh, **end_here)
         if vt.shift_end is not None and arrival > vt.shift_end + tol:
-            self.add(Constraint.SHIFT_END, "back at the depot after the shift ends", quantity="arrival",
-                     expected=vt.shift_end, found=arrival, **end_here)
+            self.add(
+                Constraint.SHIFT_END,
+                "back at the depot after the shift ends",
+                quantity="arrival",
+                expected=vt.shift_end,
+                found=arrival,
+                **end_here,
+            )
         duration = arrival - route.departure
         if vt.max_duration_minutes is not None and duration > vt.max_duration_minutes + tol:
-            self.add(Constraint.MAX_DURATION, "route longer than the maximum duration", quantity="duration_min",
-                     expected=vt.max_duration_minutes, found=duration, **end_here)
+            self.add(
+                Constraint.MAX_DURATION,
+                "route longer than the maximum duration",
+                quantity="duration_min",
+                expected=vt.max_duration_minutes,
+                found=duration,
+                **end_here,
+            )
 
         # Route figures.
         if not vt.is_electric and vt.diesel_l_per_100km is not None:
@@ -382,12 +483,22 @@ class _Checker:
         for name in ("distance_km", "energy_kwh", "fuel_l", "cost", "energy_charged_kwh", "charging_minutes"):
             self.compare(name, getattr(figs, name), getattr(route, name), vehicle=vid)
         new_route = Route(
-            vehicle_id=vid, vehicle_type=vt.id, start_depot=vt.start_depot, end_depot=vt.end,
-            departure=route.departure, arrival=arrival, stops=tuple(new_stops),
-            load_departure_kg=sum(j.demand_kg for j in stop_jobs if j is not None), distance_km=figs.distance_km,
-            energy_kwh=figs.energy_kwh, fuel_l=figs.fuel_l, cost=figs.cost,
-            soc_departure_kwh=battery.initial_soc * battery.capacity_kwh if battery else None, soc_arrival_kwh=soc,
-            energy_charged_kwh=figs.energy_charged_kwh, charging_minutes=figs.charging_minutes,
+            vehicle_id=vid,
+            vehicle_type=vt.id,
+            start_depot=vt.start_depot,
+            end_depot=vt.end,
+            departure=route.departure,
+            arrival=arrival,
+            stops=tuple(new_stops),
+            load_departure_kg=sum(j.demand_kg for j in stop_jobs if j is not None),
+            distance_km=figs.distance_km,
+            energy_kwh=figs.energy_kwh,
+            fuel_l=figs.fuel_l,
+            cost=figs.cost,
+            soc_departure_kwh=battery.initial_soc * battery.capacity_kwh if battery else None,
+            soc_arrival_kwh=soc,
+            energy_charged_kwh=figs.energy_charged_kwh,
+            charging_minutes=figs.charging_minutes,
         )
         return figs, new_route
 
@@ -399,32 +510,51 @@ class _Checker:
         Only the out-and-back trip is tried (no stations, no other jobs), so a reason that holds is never
         refuted; a wrong one is caught when the direct trip shows it.
         """
-        eligible = [vt for vt in self.p.vehicle_types
-                    if vt.count > 0 and (job.required_kind is None or job.required_kind is vt.kind)]
+        eligible = [
+            vt
+            for vt in self.p.vehicle_types
+            if vt.count > 0 and (job.required_kind is None or job.required_kind is vt.kind)
+        ]
         here = dict(where=job.id, quantity="reason", found=reason)
         if reason == "no_vehicle_kind":
             if eligible:
-                self.add(Constraint.UNSERVED_REASON, "a vehicle of the required kind exists",
-                         expected=eligible[0].id, **here)
+                self.add(
+                    Constraint.UNSERVED_REASON,
+                    "a vehicle of the required kind exists",
+                    expected=eligible[0].id,
+                    **here,
+                )
             return
         if reason not in ("capacity", "time_window", "out_of_range"):
             return  # 'dropped' (servable, left out) needs no proof
         fits = [vt for vt in eligible if job.demand_kg <= vt.payload_kg * (1.0 + self.tol)]
         if reason == "capacity":
             if fits:
-                self.add(Constraint.UNSERVED_REASON, "a vehicle type's payload holds the demand",
-                         expected=fits[0].id, **here)
+                self.add(
+                    Constraint.UNSERVED_REASON,
+                    "a vehicle type's payload holds the demand",
+                    expected=fits[0].id,
+                    **here,
+                )
             return
         for vt in fits:
             timely = self._direct_trip_in_time(vt, job)
             in_range = self._direct_trip_in_range(vt, job)
             if reason == "time_window" and timely:
-                self.add(Constraint.UNSERVED_REASON, "a direct trip serves the job within a window and shift",
-                         expected=vt.id, **here)
+                self.add(
+                    Constraint.UNSERVED_REASON,
+                    "a direct trip serves the job within a window and shift",
+                    expected=vt.id,
+                    **here,
+                )
                 return
             if reason == "out_of_range" and in_range and timely:
-                self.add(Constraint.UNSERVED_REASON, "a direct trip reaches the job and returns within range",
-                         expected=vt.id, **here)
+                self.add(
+                    Constraint.UNSERVED_REASON,
+                    "a direct trip reaches the job and returns within range",
+                    expected=vt.id,
+                    **here,
+                )
                 return
 
     def _direct_trip_in_time(self, vt: VehicleType, job: Job) -> bool:
@@ -451,8 +581,9 @@ class _Checker:
             return True
         d, j = self.p.index_of(vt.start_depot), self.p.index_of(job.location)
         e = self.p.index_of(vt.end)
-        used = (float(self.dist[d, j]) * consumption_kwh_per_km(b, job.demand_kg, vt.payload_kg)
-                + float(self.dist[j, e]) * consumption_kwh_per_km(b, 0.0, vt.payload_kg))
+        used = float(self.dist[d, j]) * consumption_kwh_per_km(b, job.demand_kg, vt.payload_kg) + float(
+            self.dist[j, e]
+        ) * consumption_kwh_per_km(b, 0.0, vt.payload_kg)
         return b.initial_soc * b.capacity_kwh - used >= b.reserve_soc * b.capacity_kwh - self.tol
 
     # ---- stop level --------------------------------------------------------------------------------------
@@ -465,8 +596,14 @@ class _Checker:
                 return None
             served[s.id] += 1
             if job.required_kind is not None and job.required_kind is not vt.kind:
-                self.add(Constraint.VEHICLE_KIND, f"job needs a {job.required_kind.value} vehicle",
-                         quantity="vehicle_kind", expected=job.required_kind.value, found=vt.kind.value, **here)
+                self.add(
+                    Constraint.VEHICLE_KIND,
+                    f"job needs a {job.required_kind.value} vehicle",
+                    quantity="vehicle_kind",
+                    expected=job.required_kind.value,
+                    found=vt.kind.value,
+                    **here,
+                )
             loc = job.location
         else:
             station = self.stations.get(s.id)
@@ -475,8 +612,14 @@ class _Checker:
                 return None
             loc = station.location
         if s.location != loc:
-            self.add(Constraint.MISMATCH, "stop location differs from the problem's", quantity="location",
-                     expected=loc, found=s.location, **here)
+            self.add(
+                Constraint.MISMATCH,
+                "stop location differs from the problem's",
+                quantity="location",
+                expected=loc,
+                found=s.location,
+                **here,
+            )
         return loc
 
     def _service_start(self, job: Job, arrival: float, here: dict) -> float:
@@ -487,15 +630,27 @@ class _Checker:
             start = max(arrival, w.start)
             if start <= w.end + self.tol:
                 return start
-        self.add(Constraint.TIME_WINDOW, "arrives after the last time window closes", quantity="service_start",
-                 expected=windows[-1].end, found=arrival, **here)
+        self.add(
+            Constraint.TIME_WINDOW,
+            "arrives after the last time window closes",
+            quantity="service_start",
+            expected=windows[-1].end,
+            found=arrival,
+            **here,
+        )
         return arrival
 
     def _check_reserve(self, soc: float, reserve: float, here: dict) -> None:
         if soc < reserve - self.tol * max(1.0, reserve):
             what = "below zero" if reserve == 0 else "below the reserve"
-            self.add(Constraint.RESERVE_SOC, f"state of charge on arrival {what}", quantity="soc_arrival_kwh",
-                     expected=reserve, found=soc, **here)
+            self.add(
+                Constraint.RESERVE_SOC,
+                f"state of charge on arrival {what}",
+                quantity="soc_arrival_kwh",
+                expected=reserve,
+                found=soc,
+                **here,
+            )
 
     def _charge(self, s: Stop, vt: VehicleType, soc: float | None, here: dict) -> tuple[float, float]:
         """Energy [kWh] and minutes of a station stop, checked against the recharge policy."""
@@ -504,18 +659,34 @@ class _Checker:
         if battery is None or soc is None:
             self.add(Constraint.CHARGING, "diesel vehicle stops at a charging station", **here)
             return 0.0, 0.0
-        power = station.power_kw if battery.max_charge_kw is None else min(station.power_kw, battery.max_charge_kw)
+        power = (
+            station.power_kw
+            if battery.max_charge_kw is None
+            else min(station.power_kw, battery.max_charge_kw)
+        )
         room = battery.capacity_kwh - soc
         if self.p.recharge_policy is RechargePolicy.FULL:
             energy = max(room, 0.0)
             if not _close(energy, s.energy_charged_kwh, self.tol):
-                self.add(Constraint.CHARGING, "FULL recharge policy: must charge to capacity",
-                         quantity="energy_charged_kwh", expected=energy, found=s.energy_charged_kwh, **here)
+                self.add(
+                    Constraint.CHARGING,
+                    "FULL recharge policy: must charge to capacity",
+                    quantity="energy_charged_kwh",
+                    expected=energy,
+                    found=s.energy_charged_kwh,
+                    **here,
+                )
         else:
             energy = s.energy_charged_kwh
             if energy < -self.tol:
-                self.add(Constraint.CHARGING, "negative energy charged", quantity="energy_charged_kwh",
-                         expected=0.0, found=energy, **here)
+                self.add(
+                    Constraint.CHARGING,
+                    "negative energy charged",
+                    quantity="energy_charged_kwh",
+                    expected=0.0,
+                    found=energy,
+                    **here,
+                )
         return energy, energy / power * 60.0
 
 

@@ -76,8 +76,15 @@ def check_solomon_routes(
         for k, raw in enumerate(route):
             num = _as_int(raw)
             if num is None or not 1 <= num < len(nodes):
-                out.append(Violation(Constraint.UNKNOWN_ID, "not a customer number of this instance", vehicle=vid,
-                                     stop=k, where=str(raw)))
+                out.append(
+                    Violation(
+                        Constraint.UNKNOWN_ID,
+                        "not a customer number of this instance",
+                        vehicle=vid,
+                        stop=k,
+                        where=str(raw),
+                    )
+                )
                 continue
             node = nodes[num]
             seen[num] += 1
@@ -86,9 +93,18 @@ def check_solomon_routes(
             arrival = t + d
             start = max(arrival, node.ready)
             if start > node.due + tolerance:
-                out.append(Violation(Constraint.TIME_WINDOW, "service starts after the due date", vehicle=vid,
-                                     stop=k, where=str(num), quantity="service_start", expected=node.due,
-                                     found=start))
+                out.append(
+                    Violation(
+                        Constraint.TIME_WINDOW,
+                        "service starts after the due date",
+                        vehicle=vid,
+                        stop=k,
+                        where=str(num),
+                        quantity="service_start",
+                        expected=node.due,
+                        found=start,
+                    )
+                )
             t = start + node.service
             load += node.demand
             prev = node
@@ -96,15 +112,39 @@ def check_solomon_routes(
         km += d
         t += d
         if t > depot.due + tolerance:
-            out.append(Violation(Constraint.SHIFT_END, "back at the depot after its due date", vehicle=vid,
-                                 where="0", quantity="arrival", expected=depot.due, found=t))
+            out.append(
+                Violation(
+                    Constraint.SHIFT_END,
+                    "back at the depot after its due date",
+                    vehicle=vid,
+                    where="0",
+                    quantity="arrival",
+                    expected=depot.due,
+                    found=t,
+                )
+            )
         if load > instance.capacity + tolerance:
-            out.append(Violation(Constraint.PAYLOAD, "route load exceeds the vehicle capacity", vehicle=vid,
-                                 quantity="load", expected=instance.capacity, found=load))
+            out.append(
+                Violation(
+                    Constraint.PAYLOAD,
+                    "route load exceeds the vehicle capacity",
+                    vehicle=vid,
+                    quantity="load",
+                    expected=instance.capacity,
+                    found=load,
+                )
+            )
         total += km
     if used > instance.vehicles:
-        out.append(Violation(Constraint.VEHICLE, "more routes than vehicles in the instance", quantity="vehicles",
-                             expected=float(instance.vehicles), found=float(used)))
+        out.append(
+            Violation(
+                Constraint.VEHICLE,
+                "more routes than vehicles in the instance",
+                quantity="vehicles",
+                expected=float(instance.vehicles),
+                found=float(used),
+            )
+        )
     _coverage(out, seen, [str(n.number) for n in instance.customers], key=int)
     _reported(out, total, used, reported_distance, reported_vehicles)
     return RouteSetCheck(instance.name, total, used, tuple(out))
@@ -128,8 +168,12 @@ def check_evrptw_routes(
     out: list[Violation] = []
     depot = instance.depot
     by_id = {n.string_id: n for n in instance.nodes}
-    q, r_rate, g, v = (instance.battery_capacity, instance.consumption_rate, instance.recharge_time_per_unit,
-                       instance.speed)
+    q, r_rate, g, v = (
+        instance.battery_capacity,
+        instance.consumption_rate,
+        instance.recharge_time_per_unit,
+        instance.speed,
+    )
     seen: Counter[str] = Counter()
     total = 0.0
     used = 0
@@ -142,7 +186,11 @@ def check_evrptw_routes(
         for k, sid in enumerate(route):
             node = by_id.get(str(sid))
             if node is None or node.kind == "d":
-                why = "the depot must be left out of routes" if node is not None else "not a StringID of this instance"
+                why = (
+                    "the depot must be left out of routes"
+                    if node is not None
+                    else "not a StringID of this instance"
+                )
                 out.append(Violation(Constraint.UNKNOWN_ID, why, vehicle=vid, stop=k, where=str(sid)))
                 continue
             d = _dist((prev.x, prev.y), (node.x, node.y))
@@ -150,13 +198,32 @@ def check_evrptw_routes(
             arrival = t + d / v
             charge -= r_rate * d
             if charge < -tolerance:
-                out.append(Violation(Constraint.RESERVE_SOC, "battery charge below zero on arrival", vehicle=vid,
-                                     stop=k, where=node.string_id, quantity="charge", expected=0.0, found=charge))
+                out.append(
+                    Violation(
+                        Constraint.RESERVE_SOC,
+                        "battery charge below zero on arrival",
+                        vehicle=vid,
+                        stop=k,
+                        where=node.string_id,
+                        quantity="charge",
+                        expected=0.0,
+                        found=charge,
+                    )
+                )
             start = max(arrival, node.ready)
             if start > node.due + tolerance:
-                out.append(Violation(Constraint.TIME_WINDOW, "arrives after the due date", vehicle=vid, stop=k,
-                                     where=node.string_id, quantity="service_start", expected=node.due,
-                                     found=start))
+                out.append(
+                    Violation(
+                        Constraint.TIME_WINDOW,
+                        "arrives after the due date",
+                        vehicle=vid,
+                        stop=k,
+                        where=node.string_id,
+                        quantity="service_start",
+                        expected=node.due,
+                        found=start,
+                    )
+                )
             if node.kind == "f":
                 t = start + g * (q - charge)
                 charge = q
@@ -170,14 +237,40 @@ def check_evrptw_routes(
         t += d / v
         charge -= r_rate * d
         if charge < -tolerance:
-            out.append(Violation(Constraint.RESERVE_SOC, "battery charge below zero back at the depot", vehicle=vid,
-                                 where=depot.string_id, quantity="charge", expected=0.0, found=charge))
+            out.append(
+                Violation(
+                    Constraint.RESERVE_SOC,
+                    "battery charge below zero back at the depot",
+                    vehicle=vid,
+                    where=depot.string_id,
+                    quantity="charge",
+                    expected=0.0,
+                    found=charge,
+                )
+            )
         if t > depot.due + tolerance:
-            out.append(Violation(Constraint.SHIFT_END, "back at the depot after its due date", vehicle=vid,
-                                 where=depot.string_id, quantity="arrival", expected=depot.due, found=t))
+            out.append(
+                Violation(
+                    Constraint.SHIFT_END,
+                    "back at the depot after its due date",
+                    vehicle=vid,
+                    where=depot.string_id,
+                    quantity="arrival",
+                    expected=depot.due,
+                    found=t,
+                )
+            )
         if load > instance.load_capacity + tolerance:
-            out.append(Violation(Constraint.PAYLOAD, "route load exceeds the load capacity C", vehicle=vid,
-                                 quantity="load", expected=instance.load_capacity, found=load))
+            out.append(
+                Violation(
+                    Constraint.PAYLOAD,
+                    "route load exceeds the load capacity C",
+                    vehicle=vid,
+                    quantity="load",
+                    expected=instance.load_capacity,
+                    found=load,
+                )
+            )
         total += km
     _coverage(out, seen, [n.string_id for n in instance.customers], key=str)
     _reported(out, total, used, reported_distance, reported_vehicles)
@@ -195,24 +288,56 @@ def _as_int(raw: int | str) -> int | None:
         return None
 
 
-def _coverage(out: list[Violation], seen: Counter, customers: list[str], key) -> None:  # noqa: ANN001
+def _coverage(out: list[Violation], seen: Counter, customers: list[str], key) -> None:
     for cid in customers:
         n = seen[key(cid)]
         if n == 0:
-            out.append(Violation(Constraint.MISSING_JOB, "customer not served", where=cid, quantity="visits",
-                                 expected=1.0, found=0.0))
+            out.append(
+                Violation(
+                    Constraint.MISSING_JOB,
+                    "customer not served",
+                    where=cid,
+                    quantity="visits",
+                    expected=1.0,
+                    found=0.0,
+                )
+            )
         elif n > 1:
-            out.append(Violation(Constraint.DUPLICATE_JOB, f"customer served {n} times", where=cid,
-                                 quantity="visits", expected=1.0, found=float(n)))
+            out.append(
+                Violation(
+                    Constraint.DUPLICATE_JOB,
+                    f"customer served {n} times",
+                    where=cid,
+                    quantity="visits",
+                    expected=1.0,
+                    found=float(n),
+                )
+            )
 
 
-def _reported(out: list[Violation], distance: float, vehicles: int, rep_d: float | None, rep_v: int | None) -> None:
+def _reported(
+    out: list[Violation], distance: float, vehicles: int, rep_d: float | None, rep_v: int | None
+) -> None:
     if rep_d is not None and abs(rep_d - distance) > REPORTED_DISTANCE_TOLERANCE:
-        out.append(Violation(Constraint.MISMATCH, "reported distance differs from the recomputed one",
-                             quantity="distance", expected=distance, found=float(rep_d)))
+        out.append(
+            Violation(
+                Constraint.MISMATCH,
+                "reported distance differs from the recomputed one",
+                quantity="distance",
+                expected=distance,
+                found=float(rep_d),
+            )
+        )
     if rep_v is not None and rep_v != vehicles:
-        out.append(Violation(Constraint.MISMATCH, "reported vehicle count differs from the non-empty routes",
-                             quantity="vehicles", expected=float(vehicles), found=float(rep_v)))
+        out.append(
+            Violation(
+                Constraint.MISMATCH,
+                "reported vehicle count differs from the non-empty routes",
+                quantity="vehicles",
+                expected=float(vehicles),
+                found=float(rep_v),
+            )
+        )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -242,8 +367,12 @@ def check_result_entry(bench_dir: Path, suite: str, entry: dict) -> RouteSetChec
             raise ValueError(f"result entry lacks {key!r}: {sorted(entry)}")
     path = find_instance_file(bench_dir, suite, entry["instance"])
     if suite == "solomon":
-        return check_solomon_routes(read_solomon(path), entry["routes"], entry.get("distance"), entry.get("vehicles"))
-    return check_evrptw_routes(read_evrptw(path), entry["routes"], entry.get("distance"), entry.get("vehicles"))
+        return check_solomon_routes(
+            read_solomon(path), entry["routes"], entry.get("distance"), entry.get("vehicles")
+        )
+    return check_evrptw_routes(
+        read_evrptw(path), entry["routes"], entry.get("distance"), entry.get("vehicles")
+    )
 
 
 def check_result_file(path: str | Path, suite: str, bench_dir: str | Path) -> list[tuple[str, RouteSetCheck]]:

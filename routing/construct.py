@@ -44,13 +44,19 @@ class Builder:
         self.sloc = {s.id: geo.loc(s.location) for s in self.p.stations}
         self._st_locs = [(s, self.sloc[s.id]) for s in self.p.stations]
         # Charging minutes per kWh at each station, per electric type (the station repair's time filter).
-        self._min_per_kwh = {vt.id: [60.0 / charge_power_kw(st, vt) for st, _ in self._st_locs]
-                             for vt in self.p.vehicle_types if vt.battery is not None}
+        self._min_per_kwh = {
+            vt.id: [60.0 / charge_power_kw(st, vt) for st, _ in self._st_locs]
+            for vt in self.p.vehicle_types
+            if vt.battery is not None
+        }
         self.total_demand = sum(j.demand_kg for j in self.p.jobs if j.id in allowed)
         # (earliest start, latest start + EPS) of every job with at most one window: the scans below test it
         # inline instead of calling _pick_window (1.3 million calls in 8 s of ruin-and-recreate on c203_21).
-        self._window = {j.id: (w[0].start, w[0].end + EPS) if (w := j.windows_sorted) else (-math.inf, math.inf)
-                        for j in self.p.jobs if len(j.time_windows) <= 1}
+        self._window = {
+            j.id: (w[0].start, w[0].end + EPS) if (w := j.windows_sorted) else (-math.inf, math.inf)
+            for j in self.p.jobs
+            if len(j.time_windows) <= 1
+        }
 
     def _l(self, v: Visit) -> int:
         return self.loc[v.id] if isinstance(v, Job) else self.sloc[v.id]
@@ -73,8 +79,10 @@ class Builder:
                 # The OR-Tools model's arc-local load bound (routing.model docstring), so that every route
                 # built here is also feasible in the model and ReadAssignmentFromRoutes accepts it.
                 cap = min(vt.payload_kg, self.total_demand)
-                loads = [max(0.0, cap - (seq[k - 1].demand_kg if k > 0 and isinstance(seq[k - 1], Job) else 0.0))
-                         for k in range(len(seq))] + [0.0]
+                loads = [
+                    max(0.0, cap - (seq[k - 1].demand_kg if k > 0 and isinstance(seq[k - 1], Job) else 0.0))
+                    for k in range(len(seq))
+                ] + [0.0]
                 rates = [e0 + slope * min(1.0, ld / pay) for ld in loads]
             else:
                 rates = [e0] * (len(seq) + 1)
@@ -273,8 +281,12 @@ class Builder:
             for k in range(res.at, max(-1, res.at - 4), -1):
                 prev = self.geo.loc(vt.start_depot) if k == 0 else self._l(seq[k - 1])
                 nxt = self.geo.loc(vt.end) if k == len(seq) else self._l(seq[k])
-                if k > 0 and isinstance(seq[k - 1], ChargingStation) and k < len(seq) and \
-                        isinstance(seq[k], ChargingStation):
+                if (
+                    k > 0
+                    and isinstance(seq[k - 1], ChargingStation)
+                    and k < len(seq)
+                    and isinstance(seq[k], ChargingStation)
+                ):
                     continue
                 base = d[prev][nxt]
                 dep, soc, rate, late = res.deps[k], res.socs[k], res.rates[k], latest[k] + EPS
@@ -375,8 +387,9 @@ def job_order(geo: Geometry, jobs: list[Job], by: str = "start") -> list[Job]:
     return sorted(jobs, key=key)
 
 
-def eliminate_routes(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list[Visit]],
-                     deadline: float) -> list[list[Visit]]:
+def eliminate_routes(
+    builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list[Visit]], deadline: float
+) -> list[list[Visit]]:
     """Empty whole routes, smallest first, by inserting their jobs (with stations) into the other routes.
 
     A route is emptied only if every one of its jobs finds a feasible place; otherwise it is kept as it was.
@@ -406,8 +419,13 @@ def eliminate_routes(builder: Builder, vehicles: list[tuple[str, VehicleType]], 
     return routes
 
 
-def _insert_one(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list[Visit]], job: Job,
-                exclude: int) -> bool:
+def _insert_one(
+    builder: Builder,
+    vehicles: list[tuple[str, VehicleType]],
+    routes: list[list[Visit]],
+    job: Job,
+    exclude: int,
+) -> bool:
     """Cheapest feasible insertion of ``job`` into a non-empty route other than ``exclude`` (in place)."""
     ok_types = builder.allowed.get(job.id, set())
     cands: list[tuple[float, int, int]] = []
@@ -415,7 +433,9 @@ def _insert_one(builder: Builder, vehicles: list[tuple[str, VehicleType]], route
         cur = routes[v]
         if v == exclude or not cur or vt.id not in ok_types:
             continue
-        cands += [(detour, v, pos) for detour, pos in builder.positions(vt, builder.slack_table(vt, cur), job)]
+        cands += [
+            (detour, v, pos) for detour, pos in builder.positions(vt, builder.slack_table(vt, cur), job)
+        ]
     cands.sort()
     for _, v, pos in cands[:60]:
         seq = builder.repaired(vehicles[v][1], routes[v][:pos] + [job] + routes[v][pos:])

@@ -62,8 +62,15 @@ def _restationed(builder: Builder, vt: VehicleType, seq: list) -> list | None:
     return builder.repaired(vt, seq)
 
 
-def _best_ejection(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list], job: Job,
-                   closed: int, p: dict[str, int], max_eject: int) -> tuple[int, list, list[Job]] | None:
+def _best_ejection(
+    builder: Builder,
+    vehicles: list[tuple[str, VehicleType]],
+    routes: list[list],
+    job: Job,
+    closed: int,
+    p: dict[str, int],
+    max_eject: int,
+) -> tuple[int, list, list[Job]] | None:
     """Insert ``job`` somewhere, ejecting up to ``max_eject`` customers of that route, least total penalty
     first (then least detour). Returns (route, new sequence, ejected jobs) or None."""
     d = builder.dist
@@ -82,7 +89,7 @@ def _best_ejection(builder: Builder, vehicles: list[tuple[str, VehicleType]], ro
             for n1, i in enumerate(job_pos):
                 cands.append((p.get(cur[i].id, 0), detour, v, pos, (i,)))
                 if max_eject >= 2:
-                    for i2 in job_pos[n1 + 1:]:
+                    for i2 in job_pos[n1 + 1 :]:
                         cands.append((p.get(cur[i].id, 0) + p.get(cur[i2].id, 0), detour, v, pos, (i, i2)))
     cands.sort(key=lambda c: (c[0], len(c[4]), c[1]))
     full = 0
@@ -103,8 +110,14 @@ def _best_ejection(builder: Builder, vehicles: list[tuple[str, VehicleType]], ro
     return None
 
 
-def _perturb(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list], closed: int,
-             rng: random.Random, moves: int) -> None:
+def _perturb(
+    builder: Builder,
+    vehicles: list[tuple[str, VehicleType]],
+    routes: list[list],
+    closed: int,
+    rng: random.Random,
+    moves: int,
+) -> None:
     """Random feasible relocations of one customer into another route (in place)."""
     used = [v for v, r in enumerate(routes) if v != closed and _jobs(r)]
     if len(used) < 2:
@@ -125,9 +138,19 @@ def _perturb(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: 
             routes[:] = trial
 
 
-def _drain(builder: Builder, vehicles: list[tuple[str, VehicleType]], trial: list[list], pool: list[Job],
-           closed: int, deadline: float, rng: random.Random, log: EliminationLog, max_eject: int,
-           open_new: bool = False, perturb: int = PERTURB_MOVES) -> bool:
+def _drain(
+    builder: Builder,
+    vehicles: list[tuple[str, VehicleType]],
+    trial: list[list],
+    pool: list[Job],
+    closed: int,
+    deadline: float,
+    rng: random.Random,
+    log: EliminationLog,
+    max_eject: int,
+    open_new: bool = False,
+    perturb: int = PERTURB_MOVES,
+) -> bool:
     """Place every job of ``pool`` into ``trial`` (in place; never into route ``closed``), ejecting others
     where needed; ``open_new`` lets a job start an unused vehicle. False when stuck or by ``deadline``."""
     p: dict[str, int] = {}
@@ -137,7 +160,8 @@ def _drain(builder: Builder, vehicles: list[tuple[str, VehicleType]], trial: lis
             return False
         job = pool.pop()
         if _insert_one(builder, vehicles, trial, job, exclude=closed) or (
-                open_new and _open_route(builder, vehicles, trial, job, closed)):
+            open_new and _open_route(builder, vehicles, trial, job, closed)
+        ):
             stuck = 0
             continue
         p[job.id] = p.get(job.id, 0) + 1
@@ -157,8 +181,9 @@ def _drain(builder: Builder, vehicles: list[tuple[str, VehicleType]], trial: lis
     return True
 
 
-def _open_route(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list], job: Job,
-                closed: int) -> bool:
+def _open_route(
+    builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list], job: Job, closed: int
+) -> bool:
     """Put ``job`` alone on an unused vehicle of an allowed type (in place)."""
     ok_types = builder.allowed.get(job.id, set())
     for v, (_, vt) in enumerate(vehicles):
@@ -170,8 +195,16 @@ def _open_route(builder: Builder, vehicles: list[tuple[str, VehicleType]], route
     return False
 
 
-def _empty_route(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list], v0: int,
-                 deadline: float, rng: random.Random, log: EliminationLog, max_eject: int) -> list[list] | None:
+def _empty_route(
+    builder: Builder,
+    vehicles: list[tuple[str, VehicleType]],
+    routes: list[list],
+    v0: int,
+    deadline: float,
+    rng: random.Random,
+    log: EliminationLog,
+    max_eject: int,
+) -> list[list] | None:
     """``routes`` with route ``v0`` emptied and its customers placed elsewhere, or None by ``deadline``."""
     trial = [list(r) for r in routes]
     pool = _jobs(trial[v0])
@@ -179,17 +212,34 @@ def _empty_route(builder: Builder, vehicles: list[tuple[str, VehicleType]], rout
     return trial if _drain(builder, vehicles, trial, pool, v0, deadline, rng, log, max_eject) else None
 
 
-def place_missing(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list],
-                  missing: list[Job], deadline: float, seed: int = 0,
-                  max_eject: int = 2) -> tuple[list[list], list[Job]]:
+def place_missing(
+    builder: Builder,
+    vehicles: list[tuple[str, VehicleType]],
+    routes: list[list],
+    missing: list[Job],
+    deadline: float,
+    seed: int = 0,
+    max_eject: int = 2,
+) -> tuple[list[list], list[Job]]:
     """Place the jobs the construction left out, ejecting and re-placing others where needed (a tight
     1,000-stop depot-day left 43 of 1,000 out after cheapest insertion). Returns the routes and the jobs
     still out: all of ``missing`` with the routes unchanged when they could not all be placed by
     ``deadline`` (``time.monotonic()``)."""
     trial = [list(r) for r in routes]
     log = EliminationLog()
-    if _drain(builder, vehicles, trial, list(missing), -1, deadline, random.Random(seed), log, max_eject,
-              open_new=True, perturb=PLACE_PERTURB_MOVES):
+    if _drain(
+        builder,
+        vehicles,
+        trial,
+        list(missing),
+        -1,
+        deadline,
+        random.Random(seed),
+        log,
+        max_eject,
+        open_new=True,
+        perturb=PLACE_PERTURB_MOVES,
+    ):
         return trial, []
     return [list(r) for r in routes], list(missing)
 
@@ -203,8 +253,14 @@ def fleet_lower_bound(vehicles: list[tuple[str, VehicleType]], routes: list[list
     return max(1, math.ceil(demand / payload - 1e-9))
 
 
-def eliminate_with_pool(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list],
-                        deadline: float, seed: int = 0, max_eject: int = 2) -> tuple[list[list], EliminationLog]:
+def eliminate_with_pool(
+    builder: Builder,
+    vehicles: list[tuple[str, VehicleType]],
+    routes: list[list],
+    deadline: float,
+    seed: int = 0,
+    max_eject: int = 2,
+) -> tuple[list[list], EliminationLog]:
     """Remove routes one at a time (fewest customers first, up to three candidates per round) while the
     deadline (``time.monotonic()``) allows; a failed attempt leaves the routes as they were."""
     rng = random.Random(seed)
@@ -233,6 +289,8 @@ def eliminate_with_pool(builder: Builder, vehicles: list[tuple[str, VehicleType]
                 break
         if not done:
             break
-    log.notes.append(f"ejection pool: {log.removed} route(s) removed in {log.attempts} attempt(s), "
-                     f"{log.ejections} ejection(s)")
+    log.notes.append(
+        f"ejection pool: {log.removed} route(s) removed in {log.attempts} attempt(s), "
+        f"{log.ejections} ejection(s)"
+    )
     return routes, log

@@ -54,7 +54,7 @@ class Geometry:
     time_by_type: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, problem: RoutingProblem) -> "Geometry":
+    def of(cls, problem: RoutingProblem) -> Geometry:
         dist = distance_matrix_km(problem)
         times: dict[str, np.ndarray] = {}
         shared = None if problem.travel_minutes is None else np.asarray(problem.travel_minutes, dtype=float)
@@ -164,7 +164,9 @@ def evaluate_route(
         if bat is not None:
             soc_arr = soc - arc_kwh[k]  # type: ignore[operator]
             if soc_arr < bat.reserve_kwh - EPS:
-                violations.append(f"{vid}: SoC {soc_arr:.4f} kWh below reserve {bat.reserve_kwh:.4f} at {v.id}")
+                violations.append(
+                    f"{vid}: SoC {soc_arr:.4f} kWh below reserve {bat.reserve_kwh:.4f} at {v.id}"
+                )
                 if stop_early:
                     return RouteEval(_empty_route(vid, vt), violations)
         if isinstance(v, Job):
@@ -208,8 +210,11 @@ def evaluate_route(
             soc = soc_arr + e  # type: ignore[operator]
             total_charged += e
             total_charge_min += minutes
-            stops.append(Stop(StopKind.STATION, v.id, v.location, arrival, arrival, dep, load,
-                              soc_arr, soc, e, minutes))
+            stops.append(
+                Stop(
+                    StopKind.STATION, v.id, v.location, arrival, arrival, dep, load, soc_arr, soc, e, minutes
+                )
+            )
             station_k += 1
         t = stops[-1].departure
     back = t + float(times[path[-2], path[-1]])
@@ -232,12 +237,22 @@ def evaluate_route(
     fuel = km * vt.diesel_l_per_100km / 100.0 if vt.diesel_l_per_100km is not None else 0.0
     cost = (vt.fixed_cost if visits else 0.0) + vt.cost_per_km * km + vt.cost_per_hour * (back - t0) / 60.0
     route = Route(
-        vehicle_id=vid, vehicle_type=vt.id, start_depot=vt.start_depot, end_depot=vt.end,
-        departure=t0, arrival=back, stops=tuple(stops),
+        vehicle_id=vid,
+        vehicle_type=vt.id,
+        start_depot=vt.start_depot,
+        end_depot=vt.end,
+        departure=t0,
+        arrival=back,
+        stops=tuple(stops),
         load_departure_kg=sum(v.demand_kg for v in visits if isinstance(v, Job)),
-        distance_km=km, energy_kwh=energy, fuel_l=fuel, cost=cost,
-        soc_departure_kwh=soc0, soc_arrival_kwh=soc_end,
-        energy_charged_kwh=total_charged, charging_minutes=total_charge_min,
+        distance_km=km,
+        energy_kwh=energy,
+        fuel_l=fuel,
+        cost=cost,
+        soc_departure_kwh=soc0,
+        soc_arrival_kwh=soc_end,
+        energy_charged_kwh=total_charged,
+        charging_minutes=total_charge_min,
     )
     return RouteEval(route, violations)
 
@@ -246,8 +261,9 @@ def _empty_route(vid: str, vt: VehicleType) -> Route:
     return Route(vid, vt.id, vt.start_depot, vt.end, vt.shift_start, vt.shift_start, (), 0.0, 0.0)
 
 
-def trim_charges(geo: Geometry, vid: str, vt: VehicleType, visits: list[Visit], departure: float,
-                 charges: list[float]) -> list[float]:
+def trim_charges(
+    geo: Geometry, vid: str, vt: VehicleType, visits: list[Visit], departure: float, charges: list[float]
+) -> list[float]:
     """Lower planned charges from the last station backwards while every later SoC stays >= reserve."""
     assert vt.battery is not None
     charges = list(charges)
@@ -257,7 +273,7 @@ def trim_charges(geo: Geometry, vid: str, vt: VehicleType, visits: list[Visit], 
         st_positions = [i for i, st in enumerate(ev.route.stops) if st.kind is StopKind.STATION]
         pos = st_positions[s]
         charges[s] = ev.route.stops[pos].energy_charged_kwh
-        later = [st.soc_arrival_kwh for st in ev.route.stops[pos + 1:]] + [ev.route.soc_arrival_kwh]
+        later = [st.soc_arrival_kwh for st in ev.route.stops[pos + 1 :]] + [ev.route.soc_arrival_kwh]
         surplus = min(x for x in later if x is not None) - vt.battery.reserve_kwh
         if surplus > 0:
             charges[s] = max(0.0, charges[s] - surplus)
@@ -355,7 +371,9 @@ def direct_reach_ok(geo: Geometry, vt: VehicleType, job: Job) -> bool:
     if vt.battery is None:
         return True
     s, j, e = geo.loc(vt.start_depot), geo.loc(job.location), geo.loc(vt.end)
-    need = arc_energy_kwh(vt, float(geo.dist[s, j]), job.demand_kg) + arc_energy_kwh(vt, float(geo.dist[j, e]), 0)
+    need = arc_energy_kwh(vt, float(geo.dist[s, j]), job.demand_kg) + arc_energy_kwh(
+        vt, float(geo.dist[j, e]), 0
+    )
     return vt.battery.initial_kwh - need >= vt.battery.reserve_kwh - EPS
 
 
@@ -375,6 +393,7 @@ def reachable_with_stations(geo: Geometry, vt: VehicleType, job: Job) -> bool:
     back_rate = bat.consumption_empty_kwh_per_km
     st_locs = [geo.loc(s.location) for s in p.stations]
     start, goal, end = geo.loc(vt.start_depot), geo.loc(job.location), geo.loc(vt.end)
+
     # Stations reachable from the start depot (BFS over legs within a full battery).
     def closure(seed: list[int], rate: float) -> set[int]:
         seen = set(seed)
@@ -386,7 +405,10 @@ def reachable_with_stations(geo: Geometry, vt: VehicleType, job: Job) -> bool:
                     seen.add(b)
                     frontier.append(b)
         return seen
-    out = closure([b for b in range(len(st_locs)) if geo.dist[start, st_locs[b]] * rate <= usable0 + EPS], rate)
+
+    out = closure(
+        [b for b in range(len(st_locs)) if geo.dist[start, st_locs[b]] * rate <= usable0 + EPS], rate
+    )
     direct_out = geo.dist[start, goal] * rate <= usable0 + EPS
     reach_job_from = [b for b in out if geo.dist[st_locs[b], goal] * rate <= usable_full + EPS]
     if not direct_out and not reach_job_from:

@@ -55,8 +55,10 @@ class LnsLog:
     best_km: float = 0.0
 
     def note(self) -> str:
-        return (f"ruin-recreate: {self.iterations} iterations, {self.improved} improvements, "
-                f"{self.start_km:.1f} -> {self.best_km:.1f} km")
+        return (
+            f"ruin-recreate: {self.iterations} iterations, {self.improved} improvements, "
+            f"{self.start_km:.1f} -> {self.best_km:.1f} km"
+        )
 
 
 class _State:
@@ -108,7 +110,9 @@ class _State:
         self.places.pop(v, None)
 
 
-def _ruin(st: _State, rng: random.Random, neighbours: dict[str, list[Job]], jobs: list[Job]) -> list[Job] | None:
+def _ruin(
+    st: _State, rng: random.Random, neighbours: dict[str, list[Job]], jobs: list[Job]
+) -> list[Job] | None:
     """Remove strings of customers around a random seed customer; None when a ruined route cannot be mended."""
     where: dict[str, int] = {}
     for v, r in enumerate(st.routes):
@@ -136,7 +140,7 @@ def _ruin(st: _State, rng: random.Random, neighbours: dict[str, list[Job]], jobs
         l_r = int(rng.random() * min(l_max, len(route_jobs))) + 1
         pos = route_jobs.index(c)
         first = max(0, min(pos - int(rng.random() * l_r), len(route_jobs) - l_r))
-        out = route_jobs[first:first + l_r]
+        out = route_jobs[first : first + l_r]
         out_ids = {j.id for j in out}
         rest = [x for x in seq if not (isinstance(x, Job) and x.id in out_ids)]
         mended = _restationed(st.b, st.vehicles[v][1], rest) if rest else []
@@ -191,8 +195,13 @@ def _order(removed: list[Job], b: Builder, rng: random.Random) -> list[Job]:
     return sorted(removed, key=lambda j: (-1 if far else 1) * b.dist[depot][b.loc[j.id]])
 
 
-def improve(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: list[list[Visit]],
-            deadline: float, seed: int = 0) -> tuple[list[list[Visit]], LnsLog]:
+def improve(
+    builder: Builder,
+    vehicles: list[tuple[str, VehicleType]],
+    routes: list[list[Visit]],
+    deadline: float,
+    seed: int = 0,
+) -> tuple[list[list[Visit]], LnsLog]:
     """Shorter routes serving the same jobs on the same (or fewer) vehicles, by ``deadline``
     (``time.monotonic()``); returns the best found and what was done."""
     rng = random.Random(seed)
@@ -203,7 +212,7 @@ def improve(builder: Builder, vehicles: list[tuple[str, VehicleType]], routes: l
     if len(jobs) < 2:
         return best.routes, log
     locs = np.array([builder.loc[j.id] for j in jobs])
-    near = np.argsort(builder.geo.dist[np.ix_(locs, locs)], axis=1, kind="stable")[:, :MAX_NEIGHBOURS + 1]
+    near = np.argsort(builder.geo.dist[np.ix_(locs, locs)], axis=1, kind="stable")[:, : MAX_NEIGHBOURS + 1]
     neighbours = {j.id: [jobs[k] for k in near[i] if k != i] for i, j in enumerate(jobs)}
     t0 = time.monotonic()
     span = max(1e-6, deadline - t0)

@@ -50,11 +50,15 @@ class TravelMatrices:
         return int(self.distance_km.shape[0])
 
 
-def _as_coordinates(lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _as_coordinates(
+    lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     lat_a = np.asarray(lat, dtype=np.float64)
     lon_a = np.asarray(lon, dtype=np.float64)
     if lat_a.ndim != 1 or lat_a.shape != lon_a.shape:
-        raise ValueError(f"lat and lon must be 1-D arrays of equal length, got {lat_a.shape} and {lon_a.shape}")
+        raise ValueError(
+            f"lat and lon must be 1-D arrays of equal length, got {lat_a.shape} and {lon_a.shape}"
+        )
     if not np.all(np.isfinite(lat_a)) or not np.all(np.isfinite(lon_a)):
         raise ValueError("lat/lon contain NaN or infinite values")
     bad = np.flatnonzero(np.abs(lat_a) > 90.0)
@@ -66,7 +70,9 @@ def _as_coordinates(lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np
     return lat_a, lon_a
 
 
-def great_circle_matrix_km(lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray) -> np.ndarray:
+def great_circle_matrix_km(
+    lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray
+) -> np.ndarray:
     """Great-circle distance [km] between every pair of points given in degrees (spherical Earth).
 
     Computed from the chord between unit vectors, 2R asin(|p_i - p_j| / 2), which equals the haversine
@@ -125,7 +131,9 @@ def road_matrices(
 ) -> TravelMatrices:
     """Default road model: haversine [km] x detour factor, driven at `speed_kmh` [km/h]."""
     if not detour_factor >= 1.0:
-        raise ValueError(f"detour_factor must be >= 1 (road is never shorter than the great circle), got {detour_factor}")
+        raise ValueError(
+            f"detour_factor must be >= 1 (road is never shorter than the great circle), got {detour_factor}"
+        )
     dist = great_circle_matrix_km(lat, lon) * detour_factor
     return TravelMatrices(distance_km=dist, duration_min=duration_from_distance_min(dist, speed_kmh))
 
@@ -251,7 +259,7 @@ JsonFetcher = Callable[[str], dict[str, Any]]
 
 
 def _http_get_json(url: str, timeout_s: float = 30.0) -> dict[str, Any]:
-    with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 (URL built from config)
+    with urllib.request.urlopen(url, timeout=timeout_s) as response:
         return json.loads(response.read().decode("utf-8"))
 
 
@@ -284,7 +292,9 @@ class OsrmTableProvider:
     def table(self, points: Sequence[tuple[float, float]]) -> TravelMatrices:
         payload = self.fetch(self.request_url(points))
         if payload.get("code") != "Ok":
-            raise RoutingServerError(f"OSRM table failed: code={payload.get('code')!r} message={payload.get('message')!r}")
+            raise RoutingServerError(
+                f"OSRM table failed: code={payload.get('code')!r} message={payload.get('message')!r}"
+            )
         n = len(points)
         dist = _table_array(payload, "distances", n)
         dur = _table_array(payload, "durations", n)
@@ -301,5 +311,7 @@ def _table_array(payload: dict[str, Any], key: str, n: int) -> np.ndarray:
     missing = np.argwhere(np.isnan(arr))
     if missing.size:
         i, j = (int(v) for v in missing[0])
-        raise RoutingServerError(f"OSRM cannot route from point {i} to point {j} ({len(missing)} pairs without {key})")
+        raise RoutingServerError(
+            f"OSRM cannot route from point {i} to point {j} ({len(missing)} pairs without {key})"
+        )
     return arr

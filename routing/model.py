@@ -109,13 +109,17 @@ def horizon_minutes(geo: Geometry) -> float:
     ends = [vt.shift_end for vt in p.vehicle_types if vt.shift_end is not None]
     if ends and all(vt.shift_end is not None for vt in p.vehicle_types):
         return max(ends)
-    finite = [w.end for j in p.jobs for w in j.time_windows] + [vt.shift_start for vt in p.vehicle_types] + ends
+    finite = (
+        [w.end for j in p.jobs for w in j.time_windows] + [vt.shift_start for vt in p.vehicle_types] + ends
+    )
     tmax = max((float(t.max()) for t in geo.time_by_type.values()), default=0.0)
     service = sum(j.service_minutes for j in p.jobs)
     charge = 0.0
     for vt in p.vehicle_types:
         if vt.battery is not None and p.stations:
-            charge = max(charge, max(vt.battery.capacity_kwh / charge_power_kw(s, vt) * 60 for s in p.stations))
+            charge = max(
+                charge, max(vt.battery.capacity_kwh / charge_power_kw(s, vt) * 60 for s in p.stations)
+            )
     return max(finite, default=0.0) + service + (len(p.jobs) + 2) * (tmax + charge) + 1440.0
 
 
@@ -182,7 +186,8 @@ def build_model(
         m = _ceil((tm + service[:, None]) * TIME_SCALE)
         time_eval[vt.id] = routing.RegisterTransitMatrix(m.tolist())
     routing.AddDimensionWithVehicleTransits(
-        [time_eval[vt.id] for _, vt in vehicles], horizon, horizon, False, "time")
+        [time_eval[vt.id] for _, vt in vehicles], horizon, horizon, False, "time"
+    )
     time = routing.GetDimensionOrDie("time")
     for v, (_, vt) in enumerate(vehicles):
         lo = int(math.ceil(vt.shift_start * TIME_SCALE))
@@ -193,14 +198,17 @@ def build_model(
             time.SetSpanUpperBoundForVehicle(int(math.floor(vt.max_duration_minutes * TIME_SCALE)), v)
         if objective is Objective.COST and vt.cost_per_hour > 0:
             time.SetSpanCostCoefficientForVehicle(
-                max(1, int(round(vt.cost_per_hour * COST_SCALE / (60 * TIME_SCALE)))), v)
+                max(1, int(round(vt.cost_per_hour * COST_SCALE / (60 * TIME_SCALE)))), v
+            )
     for i, nd in enumerate(nodes):
         if nd.job is None or not nd.job.time_windows:
             continue
         idx = manager.NodeToIndex(i)
         ws = nd.job.windows_sorted
         var = time.CumulVar(idx)
-        var.SetRange(int(math.ceil(ws[0].start * TIME_SCALE - 1e-9)), int(math.floor(ws[-1].end * TIME_SCALE + 1e-9)))
+        var.SetRange(
+            int(math.ceil(ws[0].start * TIME_SCALE - 1e-9)), int(math.floor(ws[-1].end * TIME_SCALE + 1e-9))
+        )
         for a, b in zip(ws, ws[1:]):
             gap_lo = int(math.floor(a.end * TIME_SCALE + 1e-9)) + 1
             gap_hi = int(math.ceil(b.start * TIME_SCALE - 1e-9)) - 1
@@ -222,7 +230,9 @@ def build_model(
             load_ub = np.clip(cap_load - dem_kg, 0.0, None)[:, None] * np.ones((1, n))
             load_ub[:, into_end] = 0.0
             share = load_ub / vt.payload_kg if vt.payload_kg > 0 else np.zeros_like(load_ub)
-            rate = bat.consumption_empty_kwh_per_km + (bat.full_rate - bat.consumption_empty_kwh_per_km) * share
+            rate = (
+                bat.consumption_empty_kwh_per_km + (bat.full_rate - bat.consumption_empty_kwh_per_km) * share
+            )
             m = -_ceil(dist_km * rate * ENERGY_SCALE)
             e_eval[vt.id] = routing.RegisterTransitMatrix(m.tolist())
         zero = routing.RegisterTransitMatrix(np.zeros((n, n), dtype=np.int64).tolist())
@@ -232,7 +242,12 @@ def build_model(
             usable.append(int(math.floor((b.capacity_kwh - b.reserve_kwh) * ENERGY_SCALE + 1e-9)) if b else 0)
         slack_max = max(usable)
         routing.AddDimensionWithVehicleTransitAndCapacity(
-            [e_eval[vt.id] if vt.is_electric else zero for _, vt in vehicles], slack_max, usable, False, "energy")
+            [e_eval[vt.id] if vt.is_electric else zero for _, vt in vehicles],
+            slack_max,
+            usable,
+            False,
+            "energy",
+        )
         energy = routing.GetDimensionOrDie("energy")
         for v, (_, vt) in enumerate(vehicles):
             b = vt.battery
@@ -249,11 +264,20 @@ def build_model(
         type_vehicles.setdefault(vt.id, []).append(v)
     scale = COST_SCALE if objective is Objective.COST else DIST_SCALE
     max_arc = int(np.rint(dist_km.max() * scale)) + 1 if n > 1 else 1
-    big = max(fleet_cost, max(int(round(vt.fixed_cost * COST_SCALE)) for vt in types)
-              if objective is Objective.COST else 0) * 10 + 4 * max_arc * max(1, scale // DIST_SCALE) + 10**6
+    big = (
+        max(
+            fleet_cost,
+            max(int(round(vt.fixed_cost * COST_SCALE)) for vt in types) if objective is Objective.COST else 0,
+        )
+        * 10
+        + 4 * max_arc * max(1, scale // DIST_SCALE)
+        + 10**6
+    )
     if objective is Objective.COST:
         big += 4 * int(max((vt.cost_per_km for vt in types), default=0) * dist_km.max() * COST_SCALE)
-        big += int(max((vt.cost_per_hour for vt in types), default=0) * horizon / TIME_SCALE / 60 * COST_SCALE)
+        big += int(
+            max((vt.cost_per_hour for vt in types), default=0) * horizon / TIME_SCALE / 60 * COST_SCALE
+        )
     same_loc_copies: dict[int, list[int]] = {}
     for i, nd in enumerate(nodes):
         if nd.kind == "station":
@@ -327,15 +351,24 @@ METAHEURISTIC = {
 }
 
 
-def search_parameters(time_limit_s: float, first: str = "parallel_cheapest_insertion",
-                      meta: str = "gls", insertion_moves: bool = False) -> pywrapcp.RoutingSearchParameters:
+def search_parameters(
+    time_limit_s: float,
+    first: str = "parallel_cheapest_insertion",
+    meta: str = "gls",
+    insertion_moves: bool = False,
+) -> pywrapcp.RoutingSearchParameters:
     """GLS from ``first``; ``insertion_moves`` adds the operators that put dropped jobs back while moving
     others (used when the fleet is cut by one vehicle and its jobs must find room elsewhere)."""
     params = pywrapcp.DefaultRoutingSearchParameters()
     if insertion_moves:
         ops = params.local_search_operators
-        for name in ("use_relocate_and_make_active", "use_exchange_and_make_active", "use_extended_swap_active",
-                     "use_inactive_lns", "use_node_pair_swap_active"):
+        for name in (
+            "use_relocate_and_make_active",
+            "use_exchange_and_make_active",
+            "use_extended_swap_active",
+            "use_inactive_lns",
+            "use_node_pair_swap_active",
+        ):
             setattr(ops, name, optional_boolean_pb2.BOOL_TRUE)
     params.first_solution_strategy = FIRST_SOLUTION[first]
     params.local_search_metaheuristic = METAHEURISTIC[meta]

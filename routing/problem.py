@@ -61,12 +61,11 @@ Benchmark mapping (Solomon, Schneider E-VRPTW): a distance unit is read as 1 km 
 from __future__ import annotations
 
 import functools
-
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Sequence
 
 
 class VehicleKind(str, Enum):
@@ -95,7 +94,9 @@ def _fail(obj: str, fld: str, value: object, why: str) -> None:
     raise ValueError(f"{obj}: field '{fld}' = {value!r}: {why}")
 
 
-def _finite(obj: str, fld: str, value: float, *, minimum: float | None = None, positive: bool = False) -> None:
+def _finite(
+    obj: str, fld: str, value: float, *, minimum: float | None = None, positive: bool = False
+) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         _fail(obj, fld, value, "must be a finite number")
     if positive and value <= 0:
@@ -237,8 +238,12 @@ class Battery:
         if self.consumption_full_kwh_per_km is not None:
             _finite(obj, "consumption_full_kwh_per_km", self.consumption_full_kwh_per_km, positive=True)
             if self.consumption_full_kwh_per_km < self.consumption_empty_kwh_per_km:
-                _fail(obj, "consumption_full_kwh_per_km", self.consumption_full_kwh_per_km,
-                      f"must be >= consumption_empty_kwh_per_km ({self.consumption_empty_kwh_per_km})")
+                _fail(
+                    obj,
+                    "consumption_full_kwh_per_km",
+                    self.consumption_full_kwh_per_km,
+                    f"must be >= consumption_empty_kwh_per_km ({self.consumption_empty_kwh_per_km})",
+                )
         _finite(obj, "reserve_soc", self.reserve_soc, minimum=0.0)
         if self.reserve_soc >= 1.0:
             _fail(obj, "reserve_soc", self.reserve_soc, "must be a fraction below 1")
@@ -390,8 +395,12 @@ class RoutingProblem:
 
     def __post_init__(self) -> None:
         obj = f"RoutingProblem {self.name!r}"
-        for fname, typ in (("locations", Location), ("jobs", Job), ("vehicle_types", VehicleType),
-                           ("stations", ChargingStation)):
+        for fname, typ in (
+            ("locations", Location),
+            ("jobs", Job),
+            ("vehicle_types", VehicleType),
+            ("stations", ChargingStation),
+        ):
             value = getattr(self, fname)
             if isinstance(value, list):
                 value = tuple(value)
@@ -421,8 +430,12 @@ class RoutingProblem:
         if self.distance_km is None:
             if "none" in kinds:
                 bad = next(loc.id for loc in self.locations if loc.coordinate_kind == "none")
-                _fail(f"Location {bad!r}", "x/y/lat/lon", None,
-                      "has no coordinates and the problem has no distance_km matrix")
+                _fail(
+                    f"Location {bad!r}",
+                    "x/y/lat/lon",
+                    None,
+                    "has no coordinates and the problem has no distance_km matrix",
+                )
             if len(kinds) > 1:
                 _fail(obj, "locations", sorted(kinds), "mix planar x/y and lat/lon coordinates")
         for job in self.jobs:

@@ -53,11 +53,13 @@ class CityFleet:
     diesel: int = 5
 
 
-def _fleet(fleet: CityFleet, depot: str, shift_start: float, shift_end: float,
-           initial_soc: float = 1.0) -> tuple[VehicleType, ...]:
+def _fleet(
+    fleet: CityFleet, depot: str, shift_start: float, shift_end: float, initial_soc: float = 1.0
+) -> tuple[VehicleType, ...]:
     speed = DEFAULT_URBAN_SPEED_KMH
     van = VehicleType(
-        "ev-van", fleet.vans,
+        "ev-van",
+        fleet.vans,
         payload_kg=1615.0,  # vehicles.csv farizon_v8e payload_kg_max
         start_depot=depot,
         battery=Battery(
@@ -67,10 +69,15 @@ def _fleet(fleet: CityFleet, depot: str, shift_start: float, shift_end: float,
             reserve_soc=0.15,  # issue 3: never below 10-15 %
             initial_soc=initial_soc,
         ),
-        fixed_cost=0.0, cost_per_km=1.0, shift_start=shift_start, shift_end=shift_end, speed_kmh=speed,
+        fixed_cost=0.0,
+        cost_per_km=1.0,
+        shift_start=shift_start,
+        shift_end=shift_end,
+        speed_kmh=speed,
     )
     truck = VehicleType(
-        "ev-truck", fleet.trucks,
+        "ev-truck",
+        fleet.trucks,
         payload_kg=2000.0,  # ASSUMPTION: no payload in vehicles.csv for the 4.5 t class
         start_depot=depot,
         battery=Battery(
@@ -80,14 +87,24 @@ def _fleet(fleet: CityFleet, depot: str, shift_start: float, shift_end: float,
             reserve_soc=0.15,
             initial_soc=initial_soc,
         ),
-        fixed_cost=0.0, cost_per_km=1.2, shift_start=shift_start, shift_end=shift_end, speed_kmh=speed,
+        fixed_cost=0.0,
+        cost_per_km=1.2,
+        shift_start=shift_start,
+        shift_end=shift_end,
+        speed_kmh=speed,
     )
     diesel = VehicleType(
-        "diesel-truck", fleet.diesel,
+        "diesel-truck",
+        fleet.diesel,
         payload_kg=2000.0,  # ASSUMPTION, as the electric 4.5 t truck
-        start_depot=depot, kind=VehicleKind.DIESEL,
+        start_depot=depot,
+        kind=VehicleKind.DIESEL,
         diesel_l_per_100km=12.0,  # vehicles.csv refcase_diesel_4_5t
-        fixed_cost=0.0, cost_per_km=1.5, shift_start=shift_start, shift_end=shift_end, speed_kmh=speed,
+        fixed_cost=0.0,
+        cost_per_km=1.5,
+        shift_start=shift_start,
+        shift_end=shift_end,
+        speed_kmh=speed,
     )
     return tuple(v for v in (van, truck, diesel) if v.count > 0)
 
@@ -119,8 +136,8 @@ def shenzhen_problem(
     lat = np.array([DISTRICTS[d][1] for d in district]) + rng.normal(0, spread_km / km_per_deg_lat, stops)
     lon = np.array([DISTRICTS[d][2] for d in district]) + rng.normal(0, spread_km / km_per_deg_lon, stops)
     scale = min(1.0, 300.0 / stops)
-    mean_kg = 150.0 * scale ** 0.9
-    service = max(5.0, 10.0 * scale ** 0.5)
+    mean_kg = 150.0 * scale**0.9
+    service = max(5.0, 10.0 * scale**0.5)
     locations = [Location(DEPOT[0], lat=DEPOT[1], lon=DEPOT[2])]
     locations += [Location(sid, lat=la, lon=lo) for sid, la, lo in STATIONS]
     jobs = []
@@ -172,25 +189,61 @@ def random_problem(seed: int) -> RoutingProblem:
             windows = (TimeWindow(a, a + float(rng.integers(30, 200))),)
             if rng.random() < 0.3:
                 windows += (TimeWindow(a + 300, a + 400),)
-        jobs.append(Job(f"j{k}", f"L{k}", float(rng.integers(10, 300)), windows, float(rng.integers(0, 20)),
-                        drop_penalty=None if rng.random() < 0.8 else 1000.0))
+        jobs.append(
+            Job(
+                f"j{k}",
+                f"L{k}",
+                float(rng.integers(10, 300)),
+                windows,
+                float(rng.integers(0, 20)),
+                drop_penalty=None if rng.random() < 0.8 else 1000.0,
+            )
+        )
     ev = VehicleType(
-        "ev", int(rng.integers(1, 4)), 800.0, "D",
-        battery=Battery(float(rng.choice([10.0, 20.0, 40.0])), 0.2, float(rng.choice([0.2, 0.3, 0.4])),
-                        reserve_soc=float(rng.choice([0.0, 0.1, 0.15])), initial_soc=float(rng.choice([1.0, 0.8])),
-                        max_charge_kw=float(rng.choice([30.0, 60.0, 150.0]))),
-        fixed_cost=100.0, cost_per_km=1.0, cost_per_hour=20.0, shift_start=0.0,
+        "ev",
+        int(rng.integers(1, 4)),
+        800.0,
+        "D",
+        battery=Battery(
+            float(rng.choice([10.0, 20.0, 40.0])),
+            0.2,
+            float(rng.choice([0.2, 0.3, 0.4])),
+            reserve_soc=float(rng.choice([0.0, 0.1, 0.15])),
+            initial_soc=float(rng.choice([1.0, 0.8])),
+            max_charge_kw=float(rng.choice([30.0, 60.0, 150.0])),
+        ),
+        fixed_cost=100.0,
+        cost_per_km=1.0,
+        cost_per_hour=20.0,
+        shift_start=0.0,
         shift_end=float(rng.choice([600.0, 900.0])),
-        max_duration_minutes=None if rng.random() < 0.7 else 400.0, speed_kmh=float(rng.choice([25.0, 40.0, 60.0])),
+        max_duration_minutes=None if rng.random() < 0.7 else 400.0,
+        speed_kmh=float(rng.choice([25.0, 40.0, 60.0])),
     )
     vehicles = [ev]
     if rng.random() < 0.5:
-        vehicles.append(VehicleType("dz", 1, 1000.0, "D", kind=VehicleKind.DIESEL, diesel_l_per_100km=12.0,
-                                    cost_per_km=1.5, shift_end=900.0, speed_kmh=30.0))
+        vehicles.append(
+            VehicleType(
+                "dz",
+                1,
+                1000.0,
+                "D",
+                kind=VehicleKind.DIESEL,
+                diesel_l_per_100km=12.0,
+                cost_per_km=1.5,
+                shift_end=900.0,
+                speed_kmh=30.0,
+            )
+        )
     policy = RechargePolicy.PARTIAL if rng.random() < 0.7 else RechargePolicy.FULL
     objective = (Objective.HIERARCHICAL, Objective.DISTANCE, Objective.COST)[int(rng.integers(0, 3))]
     return RoutingProblem(
-        tuple(locations), tuple(jobs), tuple(vehicles),
+        tuple(locations),
+        tuple(jobs),
+        tuple(vehicles),
         stations=(ChargingStation("S1", "S1", 60.0), ChargingStation("S2", "S2", 120.0)),
-        recharge_policy=policy, objective=objective, road_detour_factor=1.3 if geo else 1.0, name=f"fuzz-{seed}",
+        recharge_policy=policy,
+        objective=objective,
+        road_detour_factor=1.3 if geo else 1.0,
+        name=f"fuzz-{seed}",
     )

@@ -20,7 +20,9 @@ class StopKind(str, Enum):
 class UnservedReason(str, Enum):
     """Why a job is not on any route."""
 
-    OUT_OF_RANGE = "out_of_range"  # no vehicle can reach it and return within its usable battery, even via stations
+    OUT_OF_RANGE = (
+        "out_of_range"  # no vehicle can reach it and return within its usable battery, even via stations
+    )
     TIME_WINDOW = "time_window"  # every window closes before any vehicle can get there (or back in shift)
     CAPACITY = "capacity"  # demand above every usable vehicle's payload
     NO_VEHICLE_KIND = "no_vehicle_kind"  # requires a vehicle kind the fleet does not have
@@ -162,7 +164,7 @@ class RoutingSolution:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RoutingSolution":
+    def from_dict(cls, d: dict[str, Any]) -> RoutingSolution:
         routes = tuple(
             Route(
                 **{k: v for k, v in r.items() if k != "stops"},

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from routing import model as M
 from routing.construct import Builder, eliminate_routes, job_order
 from routing.eject import eliminate_with_pool, place_missing
-from routing.lns import improve as lns_improve
 from routing.evaluate import (
     EPS,
     Geometry,
@@ -40,6 +39,7 @@ from routing.evaluate import (
     reachable_with_stations,
     trim_charges,
 )
+from routing.lns import improve as lns_improve
 from routing.problem import ChargingStation, Job, Objective, RechargePolicy, RoutingProblem, VehicleType
 from routing.solution import (
     Route,
@@ -91,7 +91,8 @@ def _time_ok(geo: Geometry, vt: VehicleType, job: Job) -> bool:
     if vt.shift_end is not None and back > vt.shift_end + EPS:
         return False
     return vt.max_duration_minutes is None or (
-        float(t[s, j]) + job.service_minutes + float(t[j, e]) <= vt.max_duration_minutes + EPS)
+        float(t[s, j]) + job.service_minutes + float(t[j, e]) <= vt.max_duration_minutes + EPS
+    )
 
 
 def diagnose(geo: Geometry) -> Diagnosis:
@@ -104,26 +105,43 @@ def diagnose(geo: Geometry) -> Diagnosis:
         cands = [vt for vt in fleet if job.required_kind is None or vt.kind is job.required_kind]
         if not cands:
             kind = job.required_kind.value if job.required_kind else "any"
-            unserved.append(UnservedJob(job.id, UnservedReason.NO_VEHICLE_KIND,
-                                        f"needs a {kind} vehicle; the fleet has none"))
+            unserved.append(
+                UnservedJob(
+                    job.id, UnservedReason.NO_VEHICLE_KIND, f"needs a {kind} vehicle; the fleet has none"
+                )
+            )
             continue
         fits = [vt for vt in cands if job.demand_kg <= vt.payload_kg + EPS]
         if not fits:
             best = max(vt.payload_kg for vt in cands)
-            unserved.append(UnservedJob(job.id, UnservedReason.CAPACITY,
-                                        f"demand {job.demand_kg} kg above every payload (max {best} kg)"))
+            unserved.append(
+                UnservedJob(
+                    job.id,
+                    UnservedReason.CAPACITY,
+                    f"demand {job.demand_kg} kg above every payload (max {best} kg)",
+                )
+            )
             continue
         in_range = [vt for vt in fits if reachable_with_stations(geo, vt, job)]
         if not in_range:
-            unserved.append(UnservedJob(job.id, UnservedReason.OUT_OF_RANGE,
-                                        "beyond the usable battery range of every vehicle type, also via "
-                                        f"the {len(p.stations)} charging station(s)"))
+            unserved.append(
+                UnservedJob(
+                    job.id,
+                    UnservedReason.OUT_OF_RANGE,
+                    "beyond the usable battery range of every vehicle type, also via "
+                    f"the {len(p.stations)} charging station(s)",
+                )
+            )
             continue
         timely = [vt for vt in in_range if _time_ok(geo, vt, job)]
         if not timely:
-            unserved.append(UnservedJob(job.id, UnservedReason.TIME_WINDOW,
-                                        "no vehicle can start service within a time window and return "
-                                        "within its shift"))
+            unserved.append(
+                UnservedJob(
+                    job.id,
+                    UnservedReason.TIME_WINDOW,
+                    "no vehicle can start service within a time window and return within its shift",
+                )
+            )
             continue
         allowed[job.id] = {vt.id for vt in timely}
     return Diagnosis(unserved, allowed)
@@ -162,8 +180,14 @@ def default_station_copies(problem: RoutingProblem, n_jobs: int) -> dict[str, in
 
 
 class _Runner:
-    def __init__(self, problem: RoutingProblem, seed: int, variant: int, station_copies: int | None,
-                 elimination_s: float = 1.0):
+    def __init__(
+        self,
+        problem: RoutingProblem,
+        seed: int,
+        variant: int,
+        station_copies: int | None,
+        elimination_s: float = 1.0,
+    ):
         self.problem = problem
         self.geo = Geometry.of(problem)
         self.diag = diagnose(self.geo)
@@ -175,7 +199,7 @@ class _Runner:
         self.jobs = jobs
         copies = default_station_copies(problem, len(jobs))
         if station_copies is not None:
-            copies = {k: station_copies for k in copies}
+            copies = dict.fromkeys(copies, station_copies)
         self.initial_visits: list[list[Visit]] | None = None
         self.seed = seed
         self._builder: Builder | None = None
@@ -202,18 +226,28 @@ class _Runner:
             placed_ids = {x.id for r in self.initial_visits for x in r if isinstance(x, Job)}
             missing = [j for j in jobs if j.id not in placed_ids and j.drop_penalty is None]
             if missing:
-                self.initial_visits, still = place_missing(builder, problem.vehicle_ids(), self.initial_visits,
-                                                           missing, t_elim + 0.25 * elimination_s, seed=seed)
-                self.phases.append(f"construction left {len(missing)} job(s) out; "
-                                   f"{len(missing) - len(still)} placed by ejection")
+                self.initial_visits, still = place_missing(
+                    builder,
+                    problem.vehicle_ids(),
+                    self.initial_visits,
+                    missing,
+                    t_elim + 0.25 * elimination_s,
+                    seed=seed,
+                )
+                self.phases.append(
+                    f"construction left {len(missing)} job(s) out; "
+                    f"{len(missing) - len(still)} placed by ejection"
+                )
                 missing = still
             if problem.objective is Objective.HIERARCHICAL and not missing:
                 # Cutting routes from a plan that does not yet serve every job would only trade one
                 # missing job for another: the time is left to the search instead.
-                self.initial_visits = eliminate_routes(builder, problem.vehicle_ids(), self.initial_visits,
-                                                       t_elim + 0.25 * elimination_s)
+                self.initial_visits = eliminate_routes(
+                    builder, problem.vehicle_ids(), self.initial_visits, t_elim + 0.25 * elimination_s
+                )
                 self.initial_visits, log = eliminate_with_pool(
-                    builder, problem.vehicle_ids(), self.initial_visits, t_elim + elimination_s, seed=seed)
+                    builder, problem.vehicle_ids(), self.initial_visits, t_elim + elimination_s, seed=seed
+                )
                 self.phases += log.notes
             uses: dict[tuple[str, str], int] = {}
             for (_, vt), seq in zip(problem.vehicle_ids(), self.initial_visits):
@@ -228,13 +262,26 @@ class _Runner:
 
     # ---- model helpers ----
     def build(self, vehicles: list[tuple[str, VehicleType]], fleet_cost: int) -> M.BuiltModel:
-        return M.build_model(self.geo, self.nodeset, vehicles, objective=self.problem.objective,
-                             fleet_cost=fleet_cost, allowed_types=self.diag.allowed_types)
+        return M.build_model(
+            self.geo,
+            self.nodeset,
+            vehicles,
+            objective=self.problem.objective,
+            fleet_cost=fleet_cost,
+            allowed_types=self.diag.allowed_types,
+        )
 
-    def run(self, bm: M.BuiltModel, seconds: float, init: list[list[int]] | None,
-            insertion_moves: bool = False, stop_when_all_served: bool = False,
-            compare_first: bool = False, require_init: bool = False,
-            stop_below_vehicles: int | None = None) -> _Plan | None:
+    def run(
+        self,
+        bm: M.BuiltModel,
+        seconds: float,
+        init: list[list[int]] | None,
+        insertion_moves: bool = False,
+        stop_when_all_served: bool = False,
+        compare_first: bool = False,
+        require_init: bool = False,
+        stop_below_vehicles: int | None = None,
+    ) -> _Plan | None:
         """OR-Tools from ``init`` (or its own first solution) for ``seconds``; ``stop_when_all_served`` ends the
         search at the first plan serving every mandatory job, ``stop_below_vehicles`` at the first such plan
         on fewer vehicles than that."""
@@ -242,14 +289,20 @@ class _Runner:
         routing = bm.routing
         sol = None
         if stop_when_all_served or stop_below_vehicles is not None:
-            mandatory = [bm.manager.NodeToIndex(i) for i, nd in enumerate(bm.nodeset.nodes)
-                         if nd.job is not None and nd.job.drop_penalty is None]
+            mandatory = [
+                bm.manager.NodeToIndex(i)
+                for i, nd in enumerate(bm.nodeset.nodes)
+                if nd.job is not None and nd.job.drop_penalty is None
+            ]
             n_vehicles = len(bm.vehicles)
 
             def _stop() -> None:
                 if stop_below_vehicles is not None:
-                    used = sum(1 for v in range(n_vehicles)
-                               if not routing.IsEnd(routing.NextVar(routing.Start(v)).Value()))
+                    used = sum(
+                        1
+                        for v in range(n_vehicles)
+                        if not routing.IsEnd(routing.NextVar(routing.Start(v)).Value())
+                    )
                     if used >= stop_below_vehicles:
                         return
                 if all(routing.ActiveVar(i).Value() for i in mandatory):
@@ -284,8 +337,12 @@ class _Runner:
     @staticmethod
     def _dropped(bm: M.BuiltModel, assignment) -> int:
         routing, manager = bm.routing, bm.manager
-        return sum(1 for i, nd in enumerate(bm.nodeset.nodes) if nd.kind == "job"
-                   and assignment.Value(routing.NextVar(manager.NodeToIndex(i))) == manager.NodeToIndex(i))
+        return sum(
+            1
+            for i, nd in enumerate(bm.nodeset.nodes)
+            if nd.kind == "job"
+            and assignment.Value(routing.NextVar(manager.NodeToIndex(i))) == manager.NodeToIndex(i)
+        )
 
     def _missing(self, plan: _Plan) -> int:
         served = {self.nodeset.nodes[i].job.id for s in plan.seqs for i in s if self.nodeset.nodes[i].job}
@@ -318,7 +375,9 @@ class _Runner:
         by_id = dict(zip((vid for vid, _ in self.problem.vehicle_ids()), self.initial_visits))
         return self.seqs_of(vehicles, [by_id.get(vid, []) for vid, _ in vehicles])
 
-    def seqs_of(self, vehicles: list[tuple[str, VehicleType]], visits: list[list[Visit]]) -> list[list[int]] | None:
+    def seqs_of(
+        self, vehicles: list[tuple[str, VehicleType]], visits: list[list[Visit]]
+    ) -> list[list[int]] | None:
         """Node sequences for float routes, or None when they visit a station more often than it has copies."""
         free: dict[tuple[str, str], list[int]] = {}
         for i, nd in enumerate(self.nodeset.nodes):
@@ -342,8 +401,10 @@ class _Runner:
         if plan.visits is not None:
             return [list(r) for r in plan.visits]
         nodes = self.nodeset.nodes
-        return [[nodes[i].job if nodes[i].job is not None else nodes[i].station for i in seq]  # type: ignore[misc]
-                for seq in plan.seqs]
+        return [
+            [nodes[i].job if nodes[i].job is not None else nodes[i].station for i in seq]  # type: ignore[misc]
+            for seq in plan.seqs
+        ]
 
     def ruin_recreate(self, plan: _Plan, t_end: float) -> _Plan:
         """Distance objective: ``routing.lns`` on ``plan``'s routes for ``LNS_SHARE`` of the time left, then
@@ -354,8 +415,9 @@ class _Runner:
         plan = self._compact(plan)
         before = self.visits_of(plan)
         left = t_end - _time.monotonic()
-        visits, log = lns_improve(self.builder, plan.vehicles, before, _time.monotonic() + LNS_SHARE * left,
-                                  seed=self.seed)
+        visits, log = lns_improve(
+            self.builder, plan.vehicles, before, _time.monotonic() + LNS_SHARE * left, seed=self.seed
+        )
         self.phases.append(log.note())
         if log.best_km >= log.start_km - 1e-9:
             visits = before
@@ -364,10 +426,16 @@ class _Runner:
             # The polish may also start the vehicles the plan leaves unused (fewest km is the only goal here).
             used_ids = {vid for vid, _ in plan.vehicles}
             idle = [vh for vh in self.problem.vehicle_ids() if vh[0] not in used_ids]
-            final = self.run(self.build(plan.vehicles + idle, 0), max(0.05, t_end - _time.monotonic()),
-                             seqs + [[] for _ in idle], require_init=True)
+            final = self.run(
+                self.build(plan.vehicles + idle, 0),
+                max(0.05, t_end - _time.monotonic()),
+                seqs + [[] for _ in idle],
+                require_init=True,
+            )
             if final is not None and self.served_all(final):
-                km_final = sum(self.builder.km(vt, r) for (_, vt), r in zip(final.vehicles, self.visits_of(final)))
+                km_final = sum(
+                    self.builder.km(vt, r) for (_, vt), r in zip(final.vehicles, self.visits_of(final))
+                )
                 if km_final <= log.best_km + 1e-6:
                     self.phases.append(f"or-tools polish: {km_final:.1f} km")
                     return self._compact(final)
@@ -382,8 +450,12 @@ class _Runner:
         kept = [k for k, r in enumerate(visits) if any(isinstance(x, Job) for x in r)]
         vehicles = [vehicles[k] for k in kept]
         visits = [visits[k] for k in kept]
-        return _Plan(vehicles, self.seqs_of(vehicles, visits) or [[] for _ in vehicles],
-                     [vt.shift_start for _, vt in vehicles], visits=visits)
+        return _Plan(
+            vehicles,
+            self.seqs_of(vehicles, visits) or [[] for _ in vehicles],
+            [vt.shift_start for _, vt in vehicles],
+            visits=visits,
+        )
 
     # ---- strategies ----
     def solve(self, time_limit_s: float) -> _Plan | None:
@@ -432,8 +504,12 @@ class _Runner:
         # Ways to look for a plan with one vehicle less: from the best plan minus its smallest route, or from
         # scratch with a fixed fleet and another first-solution heuristic (which often fits tight windows
         # into fewer routes than a repair of the larger plan does).
-        methods = [("scratch", "local_cheapest_insertion"), ("repair", self.first), ("scratch", "savings"),
-                   ("scratch", "parallel_cheapest_insertion")]
+        methods = [
+            ("scratch", "local_cheapest_insertion"),
+            ("repair", self.first),
+            ("scratch", "savings"),
+            ("scratch", "parallel_cheapest_insertion"),
+        ]
         if self.initial_visits is not None:
             methods = methods[1:2]  # OR-Tools' own first solutions cannot place the stations EVs need
         attempt = 0
@@ -481,8 +557,11 @@ class _Runner:
             left = max(0.05, t_end - _time.monotonic())
         final = self.run(bm, left, best.seqs)
         self.phases.append(f"distance at {len(best.vehicles)}")
-        if alt is not None and self._missing(alt) == 0 and (
-                final is None or self._missing(final) > 0 or (alt_obj or 0) < (self.objective_value or 0)):
+        if (
+            alt is not None
+            and self._missing(alt) == 0
+            and (final is None or self._missing(final) > 0 or (alt_obj or 0) < (self.objective_value or 0))
+        ):
             self.objective_value = alt_obj
             self.phases.append("fresh start kept")
             return alt
@@ -490,8 +569,9 @@ class _Runner:
             return best
         return final
 
-    def search_at_constructed_fleet(self, all_vehicles, init: list[list[int]], fc: int,
-                                    t_end: float, budget: float) -> _Plan | None:
+    def search_at_constructed_fleet(
+        self, all_vehicles, init: list[list[int]], fc: int, t_end: float, budget: float
+    ) -> _Plan | None:
         """Hierarchical problems with a construction: the route elimination (``routing.eject``) has already cut
         the fleet as far as it could; the ruin-and-recreate (``routing.lns``) shortens those routes for
         ``LNS_SHARE`` of the rest, then OR-Tools searches from its result with three spare vehicles and the
@@ -502,7 +582,9 @@ class _Runner:
         used = [v for v, seq in enumerate(init) if seq]
         if not used or self.initial_visits is None:
             return None
-        missing = self._missing(_Plan([all_vehicles[v] for v in used], [init[v] for v in used], [0.0] * len(used)))
+        missing = self._missing(
+            _Plan([all_vehicles[v] for v in used], [init[v] for v in used], [0.0] * len(used))
+        )
         if missing:
             self.phases.append(f"constructed routes leave {missing} job(s) out: general path")
             return None
@@ -512,8 +594,9 @@ class _Runner:
             in_fleet = {vid for vid, _ in fleet}
             spare = [vh for vh in all_vehicles if vh[0] not in in_fleet][:3]
             left = max(0.05, t_end - _time.monotonic())
-            visits, log = lns_improve(self.builder, fleet, visits, _time.monotonic() + LNS_SHARE * left,
-                                      seed=self.seed)
+            visits, log = lns_improve(
+                self.builder, fleet, visits, _time.monotonic() + LNS_SHARE * left, seed=self.seed
+            )
             self.phases.append(log.note())
             vehicles = fleet + spare
             seqs = self.seqs_of(vehicles, visits + [[] for _ in spare])
@@ -525,15 +608,25 @@ class _Runner:
             # a route dropped in the last seconds left 725 km on 3 routes, best known 591).
             left = t_end - _time.monotonic()
             again = len(fleet) > 1 and left > LATE_DROP_MIN_SHARE * budget
-            plan = self.run(self.build(vehicles, fc), max(0.05, left), seqs, require_init=True,
-                            stop_below_vehicles=len(fleet) if again else None)
+            plan = self.run(
+                self.build(vehicles, fc),
+                max(0.05, left),
+                seqs,
+                require_init=True,
+                stop_below_vehicles=len(fleet) if again else None,
+            )
             if plan is None or not self.served_all(plan):
-                self.phases.append("ruin-recreate routes not read by the model" if plan is None else
-                                   f"or-tools from the ruin-recreate routes left {self._missing(plan)} job(s) out")
+                self.phases.append(
+                    "ruin-recreate routes not read by the model"
+                    if plan is None
+                    else f"or-tools from the ruin-recreate routes left {self._missing(plan)} job(s) out"
+                )
                 return self.plan_of_visits(fleet, visits)
             plan = self._compact(plan)
             if again and len(plan.vehicles) < len(fleet):
-                self.phases.append(f"or-tools emptied a route: {len(plan.vehicles)} vehicles, ruin-recreate again")
+                self.phases.append(
+                    f"or-tools emptied a route: {len(plan.vehicles)} vehicles, ruin-recreate again"
+                )
                 fleet, visits = plan.vehicles, self.visits_of(plan)
                 continue
             self.phases.append(f"or-tools from the ruin-recreate routes: {len(plan.vehicles)} vehicles")
@@ -547,12 +640,17 @@ class _Runner:
         keep = [v for v, s in enumerate(plan.seqs) if any(self.nodeset.nodes[i].kind == "job" for i in s)]
         if not keep:
             keep = [0]
-        return _Plan([plan.vehicles[v] for v in keep], [plan.seqs[v] for v in keep],
-                     [plan.starts[v] for v in keep], [plan.charges[v] for v in keep] if plan.charges else [])
+        return _Plan(
+            [plan.vehicles[v] for v in keep],
+            [plan.seqs[v] for v in keep],
+            [plan.starts[v] for v in keep],
+            [plan.charges[v] for v in keep] if plan.charges else [],
+        )
 
     # ---- output ----
-    def to_solution(self, plan: _Plan | None, seconds: float, seed: int, time_limit_s: float,
-                    workers: int) -> RoutingSolution:
+    def to_solution(
+        self, plan: _Plan | None, seconds: float, seed: int, time_limit_s: float, workers: int
+    ) -> RoutingSolution:
         p = self.problem
         routes: list[Route] = []
         violations: list[str] = []
@@ -570,20 +668,25 @@ class _Runner:
         unserved = list(self.diag.unserved)
         for j in self.jobs:
             if j.id not in served:
-                why = ("optional job left out: serving it costs more than its drop penalty"
-                       if j.drop_penalty is not None else "the search found no room for it (fleet or time)")
+                why = (
+                    "optional job left out: serving it costs more than its drop penalty"
+                    if j.drop_penalty is not None
+                    else "the search found no room for it (fleet or time)"
+                )
                 unserved.append(UnservedJob(j.id, UnservedReason.DROPPED, why))
         order = {j.id: k for k, j in enumerate(p.jobs)}
         unserved.sort(key=lambda u: order[u.job_id])
         mandatory_missing = any(p.job(u.job_id).drop_penalty is None for u in unserved)
         status = "no_solution" if plan is None else ("partial" if mandatory_missing else "feasible")
-        stats = SolverStats(status, round(seconds, 3), seed, time_limit_s, workers, self.objective_value,
-                            tuple(self.phases))
+        stats = SolverStats(
+            status, round(seconds, 3), seed, time_limit_s, workers, self.objective_value, tuple(self.phases)
+        )
         extra = {"violations": violations} if violations else {}
         return RoutingSolution(p.name, tuple(routes), tuple(unserved), stats, extra)
 
-    def evaluate(self, vid: str, vt: VehicleType, visits: list[Visit], departure: float,
-                 model_charges: list[float]):
+    def evaluate(
+        self, vid: str, vt: VehicleType, visits: list[Visit], departure: float, model_charges: list[float]
+    ):
         """Float route with minimal charging; station stops that charge nothing are dropped if harmless."""
         ev = evaluate_route(self.geo, vid, vt, visits, departure)
         n_st = sum(1 for v in visits if isinstance(v, ChargingStation))
@@ -618,7 +721,7 @@ class _Runner:
             for k in range(len(ev.route.stops) - 1, -1, -1):
                 st = ev.route.stops[k]
                 if st.kind is StopKind.STATION:
-                    fewer = visits[:k] + visits[k + 1:]
+                    fewer = visits[:k] + visits[k + 1 :]
                     ev3 = evaluate_route(self.geo, vid, vt, fewer, departure)
                     if ev3.feasible and ev3.route.distance_km <= ev.route.distance_km + EPS:
                         visits, ev = fewer, ev3
@@ -636,8 +739,14 @@ def _rank(problem: RoutingProblem, sol: RoutingSolution) -> tuple:
     return (bad, missing, sol.total_cost + optional)
 
 
-def _solve_one(problem: RoutingProblem, time_limit_s: float, seed: int, variant: int, workers: int,
-               station_copies: int | None) -> RoutingSolution:
+def _solve_one(
+    problem: RoutingProblem,
+    time_limit_s: float,
+    seed: int,
+    variant: int,
+    workers: int,
+    station_copies: int | None,
+) -> RoutingSolution:
     t0 = _time.monotonic()
     runner = _Runner(problem, seed, variant, station_copies, elimination_s=ELIMINATION_SHARE * time_limit_s)
     margin = 0.1 + 0.005 * time_limit_s  # building the reported routes after the search
@@ -670,10 +779,19 @@ def solve(
     budget = max(0.1, time_limit_s - 1.0)  # process start-up
     ctx = mp.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [pool.submit(_solve_one, problem, budget, seed + k, k, workers, station_copies)
-                   for k in range(workers)]
+        futures = [
+            pool.submit(_solve_one, problem, budget, seed + k, k, workers, station_copies)
+            for k in range(workers)
+        ]
         results = [f.result() for f in futures]
     best = min(results, key=lambda s: _rank(problem, s))
-    stats = SolverStats(best.stats.status, round(_time.monotonic() - t0, 3), seed, time_limit_s, workers,
-                        best.stats.objective, best.stats.phases + (f"best of {workers} (seed {best.stats.seed})",))
+    stats = SolverStats(
+        best.stats.status,
+        round(_time.monotonic() - t0, 3),
+        seed,
+        time_limit_s,
+        workers,
+        best.stats.objective,
+        best.stats.phases + (f"best of {workers} (seed {best.stats.seed})",),
+    )
     return RoutingSolution(best.problem_name, best.routes, best.unserved, stats, best.extra)

@@ -16,7 +16,9 @@ runner = CliRunner()
 def _commands(group: typer.Typer, prefix: str = "") -> list[tuple[str, str | None]]:
     found = []
     for cmd in group.registered_commands:
-        found.append((prefix + (cmd.name or cmd.callback.__name__), cmd.help or (cmd.callback.__doc__ or None)))
+        found.append(
+            (prefix + (cmd.name or cmd.callback.__name__), cmd.help or (cmd.callback.__doc__ or None))
+        )
     for sub in group.registered_groups:
         found.append((prefix + sub.name, sub.help))
         found.extend(_commands(sub.typer_instance, prefix + sub.name + " "))
@@ -54,9 +56,32 @@ def test_import_reports_row_and_field(tmp_path: Path) -> None:
     f = tmp_path / "orders.csv"
     with f.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["external_ref", "depot_code", "service_date", "latitude", "longitude", "demand_kg",
-                    "window_start", "window_end", "service_minutes"])
-        w.writerow(["N-1", "SZ-NS", "2026-12-10", "22.54", "113.95", "-4", "2026-12-10T07:00", "2026-12-10T09:00", "10"])
+        w.writerow(
+            [
+                "external_ref",
+                "depot_code",
+                "service_date",
+                "latitude",
+                "longitude",
+                "demand_kg",
+                "window_start",
+                "window_end",
+                "service_minutes",
+            ]
+        )
+        w.writerow(
+            [
+                "N-1",
+                "SZ-NS",
+                "2026-12-10",
+                "22.54",
+                "113.95",
+                "-4",
+                "2026-12-10T07:00",
+                "2026-12-10T09:00",
+                "10",
+            ]
+        )
     result = runner.invoke(app, ["import", "orders", str(f), "--lessee", "FRESH", "--db", url])
     assert result.exit_code == 1
     assert "orders.csv, row 2, column 'demand_kg', value '-4': must not be negative" in result.output
@@ -83,7 +108,9 @@ def test_cli_start_up_does_not_import_the_solvers() -> None:
     import sys
 
     code = "import sys, fleet.cli.main; print(sorted(m for m in ('ortools', 'charging.optimize', 'routing.solve', 'scipy') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]", out
     from charging.optimize import OBJECTIVES
     from fleet.cli.charging_cmd import OBJECTIVES as CLI_OBJECTIVES

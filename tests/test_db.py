@@ -43,8 +43,15 @@ def test_timestamps_come_back_timezone_aware_and_money_exact(any_url: str) -> No
     stamp = dt.datetime(2026, 11, 25, 23, 30, tzinfo=LOCAL_TZ)
     with Session(engine) as s:
         s.add(Lessor(code="X", name="x", created_at=stamp))
-        s.add(Tariff(code="T", name="t", reference_id="gd_ic_tou_2021", base_price_cny_per_kwh=Decimal("0.2961"),
-                     periods=[{"start": "00:00", "end": "08:00", "multiplier": 0.38}]))
+        s.add(
+            Tariff(
+                code="T",
+                name="t",
+                reference_id="gd_ic_tou_2021",
+                base_price_cny_per_kwh=Decimal("0.2961"),
+                periods=[{"start": "00:00", "end": "08:00", "multiplier": 0.38}],
+            )
+        )
         s.commit()
     with Session(engine) as s:
         lessor = s.exec(select(Lessor)).one()

@@ -16,7 +16,15 @@ from data.loader import DemoAlreadyLoaded, load_demo
 from fleet.db import make_engine
 from fleet.migrate import upgrade
 from fleet.models import (
-    Connector, Depot, Lease, Lessee, Order, Vehicle, VehicleDay, VehicleKind, VehicleModel,
+    Connector,
+    Depot,
+    Lease,
+    Lessee,
+    Order,
+    Vehicle,
+    VehicleDay,
+    VehicleKind,
+    VehicleModel,
 )
 
 
@@ -94,7 +102,11 @@ def test_schema_round_trips_the_demo(any_url: str) -> None:
         for row in _csv("vehicles.csv"):
             v = by_plate[row["plate"]]
             assert (v.vin, models[v.model_id].code, depots[v.depot_id].code, lessees[v.lessee_id].code) == (
-                row["vin"], row["model_code"], row["depot_code"], row["lessee_code"])
+                row["vin"],
+                row["model_code"],
+                row["depot_code"],
+                row["lessee_code"],
+            )
         leases = {le.code: le for le in s.exec(select(Lease)).all()}
         for row in _csv("leases.csv"):
             le = leases[row["code"]]
@@ -111,7 +123,10 @@ def test_schema_round_trips_the_demo(any_url: str) -> None:
             assert o.window_start == dt.datetime.fromisoformat(row["window_start"])
             assert o.window_end == dt.datetime.fromisoformat(row["window_end"])
             assert (o.latitude, o.longitude, o.demand_kg) == (
-                float(row["latitude"]), float(row["longitude"]), float(row["demand_kg"]))
+                float(row["latitude"]),
+                float(row["longitude"]),
+                float(row["demand_kg"]),
+            )
             assert depots[o.depot_id].code == row["depot_code"]
         connectors = s.exec(select(Connector)).all()
         assert len(connectors) == len(_csv("connectors.csv"))

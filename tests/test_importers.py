@@ -14,10 +14,34 @@ from fleet.importers import ImportFailed, import_file
 from fleet.models import ImportBatch, Lease, Order, Vehicle, VehicleDay
 from fleet.scope import Scope, scope_for
 
-ORDER_HEADER = ["external_ref", "depot_code", "service_date", "address", "latitude", "longitude", "demand_kg",
-                "window_start", "window_end", "service_minutes", "required_kind", "priority"]
-GOOD = ["T-001", "SZ-NS", "2026-12-10", "深圳市南山区科苑路1号", "22.54", "113.95", "120.5",
-        "2026-12-10T07:00:00+08:00", "2026-12-10T10:00:00+08:00", "15", "", "0"]
+ORDER_HEADER = [
+    "external_ref",
+    "depot_code",
+    "service_date",
+    "address",
+    "latitude",
+    "longitude",
+    "demand_kg",
+    "window_start",
+    "window_end",
+    "service_minutes",
+    "required_kind",
+    "priority",
+]
+GOOD = [
+    "T-001",
+    "SZ-NS",
+    "2026-12-10",
+    "深圳市南山区科苑路1号",
+    "22.54",
+    "113.95",
+    "120.5",
+    "2026-12-10T07:00:00+08:00",
+    "2026-12-10T10:00:00+08:00",
+    "15",
+    "",
+    "0",
+]
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -78,9 +102,14 @@ def test_good_orders_import_once(demo_copy: Engine, tmp_path: Path) -> None:
         ({"required_kind": "hydrogen"}, "required_kind", "must be one of bev, diesel"),
     ],
 )
-def test_bad_order_row_is_named_and_nothing_written(demo_copy: Engine, tmp_path: Path, changes: dict[str, str],
-                                                    column: str, reason: str) -> None:
-    f = _write(tmp_path / "bad.csv", ORDER_HEADER, [_row(external_ref="OK-1"), _row(**{"external_ref": "BAD-2", **changes})])
+def test_bad_order_row_is_named_and_nothing_written(
+    demo_copy: Engine, tmp_path: Path, changes: dict[str, str], column: str, reason: str
+) -> None:
+    f = _write(
+        tmp_path / "bad.csv",
+        ORDER_HEADER,
+        [_row(external_ref="OK-1"), _row(**{"external_ref": "BAD-2", **changes})],
+    )
     before, batches = _count(demo_copy, Order), _count(demo_copy, ImportBatch)
     with pytest.raises(ImportFailed) as info, session_scope(demo_copy) as s:
         import_file(s, _lessor(demo_copy), "orders", f, lessee_code="FRESH")
@@ -94,9 +123,15 @@ def test_bad_order_row_is_named_and_nothing_written(demo_copy: Engine, tmp_path:
 
 
 def test_every_bad_row_is_reported_not_just_the_first(demo_copy: Engine, tmp_path: Path) -> None:
-    f = _write(tmp_path / "bad.csv", ORDER_HEADER,
-               [_row(external_ref="A", demand_kg="-1"), _row(external_ref="B", latitude="x"),
-                _row(external_ref="A")])
+    f = _write(
+        tmp_path / "bad.csv",
+        ORDER_HEADER,
+        [
+            _row(external_ref="A", demand_kg="-1"),
+            _row(external_ref="B", latitude="x"),
+            _row(external_ref="A"),
+        ],
+    )
     with pytest.raises(ImportFailed) as info, session_scope(demo_copy) as s:
         import_file(s, _lessor(demo_copy), "orders", f, lessee_code="FRESH")
     assert [(e.row, e.column) for e in info.value.errors] == [(2, "demand_kg"), (3, "latitude")]
@@ -107,16 +142,31 @@ def test_duplicate_ref_in_file_and_changed_existing_row(demo_copy: Engine, tmp_p
     with pytest.raises(ImportFailed, match="duplicate of row 2"), session_scope(demo_copy) as s:
         import_file(s, _lessor(demo_copy), "orders", f, lessee_code="FRESH")
     existing = "SZ-NS-20261123-001"
-    g = _write(tmp_path / "changed.csv", ORDER_HEADER, [_row(external_ref=existing, service_date="2026-11-23",
-                                                             window_start="2026-11-23T07:00:00+08:00",
-                                                             window_end="2026-11-23T10:00:00+08:00")])
-    with pytest.raises(ImportFailed, match="already exists with different values"), session_scope(demo_copy) as s:
+    g = _write(
+        tmp_path / "changed.csv",
+        ORDER_HEADER,
+        [
+            _row(
+                external_ref=existing,
+                service_date="2026-11-23",
+                window_start="2026-11-23T07:00:00+08:00",
+                window_end="2026-11-23T10:00:00+08:00",
+            )
+        ],
+    )
+    with (
+        pytest.raises(ImportFailed, match="already exists with different values"),
+        session_scope(demo_copy) as s,
+    ):
         import_file(s, _lessor(demo_copy), "orders", g, lessee_code="FRESH")
 
 
 def test_missing_column_and_missing_lessee(demo_copy: Engine, tmp_path: Path) -> None:
     f = _write(tmp_path / "cols.csv", ORDER_HEADER[:-3], [GOOD[:-3]])
-    with pytest.raises(ImportFailed, match="'service_minutes'.*required column is missing"), session_scope(demo_copy) as s:
+    with (
+        pytest.raises(ImportFailed, match="'service_minutes'.*required column is missing"),
+        session_scope(demo_copy) as s,
+    ):
         import_file(s, _lessor(demo_copy), "orders", f, lessee_code="FRESH")
     with pytest.raises(ImportFailed, match="needs a lessee"), session_scope(demo_copy) as s:
         import_file(s, _lessor(demo_copy), "orders", f)
@@ -152,15 +202,44 @@ def test_lessee_scope_cannot_import_into_another_lessee(demo_copy: Engine, tmp_p
 
 
 VEHICLE_HEADER = ["plate", "vin", "model_code", "depot_code", "lessee_code", "status", "commissioned_on"]
-LEASE_HEADER = ["code", "plate", "lessee_code", "start_date", "end_date", "monthly_rent_cny", "purchase_price_cny",
-                "residual_value_cny", "replaced_diesel_model_code", "loan_annual_rate"]
+LEASE_HEADER = [
+    "code",
+    "plate",
+    "lessee_code",
+    "start_date",
+    "end_date",
+    "monthly_rent_cny",
+    "purchase_price_cny",
+    "residual_value_cny",
+    "replaced_diesel_model_code",
+    "loan_annual_rate",
+]
 
 
 def test_lease_hands_an_unassigned_truck_to_the_lessee(demo_copy: Engine, tmp_path: Path) -> None:
-    vf = _write(tmp_path / "v.csv", VEHICLE_HEADER, [
-        ["粤BD99011", "L6TABCDE1TS999011", "BEV-V6E", "SZ-NS", "", "available", ""]])
-    lf = _write(tmp_path / "l.csv", LEASE_HEADER, [
-        ["L-NEW-9", "粤BD99011", "FRESH", "2026-12-01", "2031-11-30", "2500.50", "115000", "23000", "DSL-3.5T", "0.042"]])
+    vf = _write(
+        tmp_path / "v.csv",
+        VEHICLE_HEADER,
+        [["粤BD99011", "L6TABCDE1TS999011", "BEV-V6E", "SZ-NS", "", "available", ""]],
+    )
+    lf = _write(
+        tmp_path / "l.csv",
+        LEASE_HEADER,
+        [
+            [
+                "L-NEW-9",
+                "粤BD99011",
+                "FRESH",
+                "2026-12-01",
+                "2031-11-30",
+                "2500.50",
+                "115000",
+                "23000",
+                "DSL-3.5T",
+                "0.042",
+            ]
+        ],
+    )
     with session_scope(demo_copy) as s:
         import_file(s, _lessor(demo_copy), "vehicles", vf)
         import_file(s, _lessor(demo_copy), "leases", lf)
@@ -171,34 +250,112 @@ def test_lease_hands_an_unassigned_truck_to_the_lessee(demo_copy: Engine, tmp_pa
 
 
 def test_vehicles_and_leases(demo_copy: Engine, tmp_path: Path) -> None:
-    vf = _write(tmp_path / "v.csv", VEHICLE_HEADER, [
-        ["粤BD99001", "L6TABCDE1TS999001", "BEV-V6E", "SZ-BA", "PCX", "leased", "2026-12-01"],
-        ["粤BD99002", "L6TABCDE1TS999001", "BEV-V6E", "SZ-BA", "PCX", "leased", ""],
-        ["粤BD99003", "L6TABCDEOTS999003", "BEV-NOPE", "SZ-BA", "PCX", "sold", ""],
-    ])
+    vf = _write(
+        tmp_path / "v.csv",
+        VEHICLE_HEADER,
+        [
+            ["粤BD99001", "L6TABCDE1TS999001", "BEV-V6E", "SZ-BA", "PCX", "leased", "2026-12-01"],
+            ["粤BD99002", "L6TABCDE1TS999001", "BEV-V6E", "SZ-BA", "PCX", "leased", ""],
+            ["粤BD99003", "L6TABCDEOTS999003", "BEV-NOPE", "SZ-BA", "PCX", "sold", ""],
+        ],
+    )
     with pytest.raises(ImportFailed) as info, session_scope(demo_copy) as s:
         import_file(s, _lessor(demo_copy), "vehicles", vf)
     assert {(e.row, e.column) for e in info.value.errors} == {(3, "vin"), (4, "vin"), (4, "status")}
-    vf = _write(tmp_path / "v2.csv", VEHICLE_HEADER, [
-        ["粤BD99001", "L6TABCDE1TS999001", "BEV-V6E", "SZ-BA", "PCX", "leased", "2026-12-01"]])
-    lf = _write(tmp_path / "l.csv", LEASE_HEADER, [
-        ["L-NEW-1", "粤BD99001", "PCX", "2026-12-01", "2031-11-30", "2500.50", "115000", "23000", "DSL-3.5T", "0.042"],
-        ["L-NEW-2", "粤BD99001", "PCX", "2026-12-01", "2025-11-30", "2500.505", "115000", "200000", "BEV-V6E", "1.5"],
-    ])
+    vf = _write(
+        tmp_path / "v2.csv",
+        VEHICLE_HEADER,
+        [["粤BD99001", "L6TABCDE1TS999001", "BEV-V6E", "SZ-BA", "PCX", "leased", "2026-12-01"]],
+    )
+    lf = _write(
+        tmp_path / "l.csv",
+        LEASE_HEADER,
+        [
+            [
+                "L-NEW-1",
+                "粤BD99001",
+                "PCX",
+                "2026-12-01",
+                "2031-11-30",
+                "2500.50",
+                "115000",
+                "23000",
+                "DSL-3.5T",
+                "0.042",
+            ],
+            [
+                "L-NEW-2",
+                "粤BD99001",
+                "PCX",
+                "2026-12-01",
+                "2025-11-30",
+                "2500.505",
+                "115000",
+                "200000",
+                "BEV-V6E",
+                "1.5",
+            ],
+        ],
+    )
     with session_scope(demo_copy) as s:
         import_file(s, _lessor(demo_copy), "vehicles", vf)
     with pytest.raises(ImportFailed) as info, session_scope(demo_copy) as s:
         import_file(s, _lessor(demo_copy), "leases", lf)
-    assert {(e.row, e.column) for e in info.value.errors} == {(3, "monthly_rent_cny"), (3, "loan_annual_rate")}
-    lf = _write(tmp_path / "l2.csv", LEASE_HEADER, [
-        ["L-NEW-1", "粤BD99001", "PCX", "2026-12-01", "2031-11-30", "2500.50", "115000", "23000", "DSL-3.5T", "0.042"],
-        ["L-NEW-2", "粤BD99001", "PCX", "2026-12-01", "2025-11-30", "2500.50", "115000", "200000", "BEV-V6E", "0.04"],
-    ])
+    assert {(e.row, e.column) for e in info.value.errors} == {
+        (3, "monthly_rent_cny"),
+        (3, "loan_annual_rate"),
+    }
+    lf = _write(
+        tmp_path / "l2.csv",
+        LEASE_HEADER,
+        [
+            [
+                "L-NEW-1",
+                "粤BD99001",
+                "PCX",
+                "2026-12-01",
+                "2031-11-30",
+                "2500.50",
+                "115000",
+                "23000",
+                "DSL-3.5T",
+                "0.042",
+            ],
+            [
+                "L-NEW-2",
+                "粤BD99001",
+                "PCX",
+                "2026-12-01",
+                "2025-11-30",
+                "2500.50",
+                "115000",
+                "200000",
+                "BEV-V6E",
+                "0.04",
+            ],
+        ],
+    )
     with pytest.raises(ImportFailed) as info, session_scope(demo_copy) as s:
         import_file(s, _lessor(demo_copy), "leases", lf)
     assert [(e.row, e.column) for e in info.value.errors] == [(3, "end_date")]
-    lf = _write(tmp_path / "l3.csv", LEASE_HEADER, [
-        ["L-NEW-1", "粤BD99001", "PCX", "2026-12-01", "2031-11-30", "2500.50", "115000", "23000", "DSL-3.5T", "0.042"]])
+    lf = _write(
+        tmp_path / "l3.csv",
+        LEASE_HEADER,
+        [
+            [
+                "L-NEW-1",
+                "粤BD99001",
+                "PCX",
+                "2026-12-01",
+                "2031-11-30",
+                "2500.50",
+                "115000",
+                "23000",
+                "DSL-3.5T",
+                "0.042",
+            ]
+        ],
+    )
     with session_scope(demo_copy) as s:
         import_file(s, _lessor(demo_copy), "leases", lf)
     with Session(demo_copy) as s:
@@ -209,9 +366,15 @@ def test_vehicles_and_leases(demo_copy: Engine, tmp_path: Path) -> None:
 
 def test_trips_import_skips_identical_rows(demo_copy: Engine, tmp_path: Path) -> None:
     header = ["plate", "day", "km", "kwh_vehicle", "kwh_charger"]
-    f = _write(tmp_path / "t.csv", header, [["粤BD50001", "2026-11-25", "120.5", "40.1", "43.6"],
-                                            ["粤BD50001", "2026-11-25", "120.5", "40.1", "43.6"],
-                                            ["粤BD50001", "2026-11-26", "-3", "", ""]])
+    f = _write(
+        tmp_path / "t.csv",
+        header,
+        [
+            ["粤BD50001", "2026-11-25", "120.5", "40.1", "43.6"],
+            ["粤BD50001", "2026-11-25", "120.5", "40.1", "43.6"],
+            ["粤BD50001", "2026-11-26", "-3", "", ""],
+        ],
+    )
     before = _count(demo_copy, VehicleDay)
     with session_scope(demo_copy) as s:
         result = import_file(s, _lessor(demo_copy), "trips", f)

@@ -32,8 +32,14 @@ def _depots(engine: Engine) -> dict[str, int]:
 @pytest.mark.slow
 def test_all_depots_two_workers_with_faults_then_resume(demo_copy: Engine) -> None:
     url = _url(demo_copy)
-    config = NightlyConfig(service_date=DAY, db_url=url, workers=2, options=FAST, retries=1,
-                           faults={"SZ-LH": "raise", "SZ-NS": "exit"})
+    config = NightlyConfig(
+        service_date=DAY,
+        db_url=url,
+        workers=2,
+        options=FAST,
+        retries=1,
+        faults={"SZ-LH": "raise", "SZ-NS": "exit"},
+    )
     summary = run_nightly(config)
     by_code = {o.depot_code: o for o in summary.outcomes}
     assert set(by_code) == {"SZ-BA", "SZ-LG", "SZ-LH", "SZ-NS"}
@@ -47,7 +53,10 @@ def test_all_depots_two_workers_with_faults_then_resume(demo_copy: Engine) -> No
         assert_stored_plans_pass_checkers(demo_copy, depots[code], DAY)
     with Session(demo_copy) as s:
         jobs = {j.depot_id: j for j in s.exec(select(JobRun)).all()}
-        assert jobs[depots["SZ-LH"]].status == JobStatus.FAILED and "Traceback" in jobs[depots["SZ-LH"]].traceback
+        assert (
+            jobs[depots["SZ-LH"]].status == JobStatus.FAILED
+            and "Traceback" in jobs[depots["SZ-LH"]].traceback
+        )
         assert jobs[depots["SZ-NS"]].status == JobStatus.FAILED
         assert jobs[depots["SZ-BA"]].status == JobStatus.SUCCEEDED and jobs[depots["SZ-BA"]].stats["km"] > 0
         assert s.exec(select(RoutePlan).where(RoutePlan.depot_id == depots["SZ-NS"])).first() is None
@@ -64,12 +73,22 @@ def test_all_depots_two_workers_with_faults_then_resume(demo_copy: Engine) -> No
 
 def test_in_process_run_and_deadline(demo_copy: Engine) -> None:
     url = _url(demo_copy)
-    summary = run_nightly(NightlyConfig(service_date=DAY, db_url=url, workers=1, options=FAST,
-                                        depot_codes=("SZ-NS", "SZ-LH"), deadline_s=0.0))
+    summary = run_nightly(
+        NightlyConfig(
+            service_date=DAY,
+            db_url=url,
+            workers=1,
+            options=FAST,
+            depot_codes=("SZ-NS", "SZ-LH"),
+            deadline_s=0.0,
+        )
+    )
     # the deadline has passed before the first depot starts: every depot is recorded as failed, none planned
     assert [o.status for o in summary.outcomes] == ["failed", "failed"]
     assert all("deadline" in o.error for o in summary.outcomes)
-    ok = run_nightly(NightlyConfig(service_date=DAY, db_url=url, workers=1, options=FAST, depot_codes=("SZ-NS",)))
+    ok = run_nightly(
+        NightlyConfig(service_date=DAY, db_url=url, workers=1, options=FAST, depot_codes=("SZ-NS",))
+    )
     assert ok.ok and ok.outcomes[0].result["vehicles_used"] > 0
     from fleet.nightly_emissions import planned_avoided_by_depot
 
@@ -85,8 +104,24 @@ def test_in_process_run_and_deadline(demo_copy: Engine) -> None:
 def test_cli_nightly_exit_code_and_jobs(demo_copy: Engine) -> None:
     url = _url(demo_copy)
     runner = CliRunner()
-    ok = runner.invoke(app, ["nightly", "--db", url, "--date", DAY.isoformat(), "--depots", "SZ-NS",
-                             "--workers", "1", "--time-limit", "2", "--charging-time-limit", "10"])
+    ok = runner.invoke(
+        app,
+        [
+            "nightly",
+            "--db",
+            url,
+            "--date",
+            DAY.isoformat(),
+            "--depots",
+            "SZ-NS",
+            "--workers",
+            "1",
+            "--time-limit",
+            "2",
+            "--charging-time-limit",
+            "10",
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     assert "SZ-NS" in ok.output and "succeeded" in ok.output
     bad = runner.invoke(app, ["nightly", "--db", url, "--date", "2026-11-31"])
@@ -109,9 +144,12 @@ def test_two_concurrent_runs_on_postgres(pg_url: str) -> None:
 
     def run(day: dt.date) -> None:
         try:
-            results[day.isoformat()] = run_nightly(NightlyConfig(service_date=day, db_url=pg_url, workers=1,
-                                                                 options=FAST, depot_codes=("SZ-NS", "SZ-LH")))
-        except Exception as exc:  # noqa: BLE001 - surfaced below
+            results[day.isoformat()] = run_nightly(
+                NightlyConfig(
+                    service_date=day, db_url=pg_url, workers=1, options=FAST, depot_codes=("SZ-NS", "SZ-LH")
+                )
+            )
+        except Exception as exc:
             results[day.isoformat()] = exc
 
     threads = [threading.Thread(target=run, args=(d,)) for d in (DAY, DAY + dt.timedelta(days=1))]

@@ -28,7 +28,9 @@ DAY = dt.date(2026, 11, 26)
 FAST = RunOptions(time_limit_s=2.0, charging_time_limit_s=10.0, seed=1)
 
 
-def assert_stored_plans_pass_checkers(engine: Engine, depot_id: int, day: dt.date) -> tuple[RoutePlan, ChargingPlan]:
+def assert_stored_plans_pass_checkers(
+    engine: Engine, depot_id: int, day: dt.date
+) -> tuple[RoutePlan, ChargingPlan]:
     """Rebuild both problems and solutions from the stored JSON and run the independent checkers on them."""
     with Session(engine) as s:
         scope = scope_for(s)
@@ -123,7 +125,9 @@ def test_killed_process_leaves_no_partial_plan(demo_copy: Engine, tmp_path: Path
             proc.kill()
     with Session(demo_copy) as s:
         assert [(p.version, p.status) for p in s.exec(select(RoutePlan)).all()] == [(1, PlanStatus.CURRENT)]
-        assert [(p.version, p.status) for p in s.exec(select(ChargingPlan)).all()] == [(1, PlanStatus.CURRENT)]
+        assert [(p.version, p.status) for p in s.exec(select(ChargingPlan)).all()] == [
+            (1, PlanStatus.CURRENT)
+        ]
         plan_ids = {p.id for p in s.exec(select(RoutePlan)).all()}
         assert {st.plan_id for st in s.exec(select(RouteStop)).all()} == plan_ids
     assert_stored_plans_pass_checkers(demo_copy, depot_id, DAY)

@@ -10,12 +10,34 @@ from sqlmodel import Session, select
 
 from fleet.db import session_scope
 from fleet.models import (
-    LOCAL_TZ, OWNED_TABLES, ChargingPlan, ChargingSession, ChargingSlot, Connector, Depot, FinanceScenario, JobRun,
-    Lessee, Order, RoutePlan, RouteStop, Tariff, Vehicle, VehicleModel,
+    LOCAL_TZ,
+    OWNED_TABLES,
+    ChargingPlan,
+    ChargingSession,
+    ChargingSlot,
+    Connector,
+    Depot,
+    FinanceScenario,
+    JobRun,
+    Lessee,
+    Order,
+    RoutePlan,
+    RouteStop,
+    Tariff,
+    Vehicle,
+    VehicleModel,
 )
 from fleet.reports import fleet_summary
 from fleet.scope import (
-    Scope, ScopeError, add_rows, delete_row, get_row, list_rows, scope_for, select_rows, update_row,
+    Scope,
+    ScopeError,
+    add_rows,
+    delete_row,
+    get_row,
+    list_rows,
+    scope_for,
+    select_rows,
+    update_row,
 )
 
 T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=LOCAL_TZ)
@@ -34,15 +56,38 @@ def _fill_plans_and_jobs(engine: Engine) -> None:
             cp = ChargingPlan(**own, depot_id=depot.id, service_date=T0.date(), version=1)
             add_rows(s, lessor, [job, rp, cp])
             s.flush()
-            add_rows(s, lessor, [
-                RouteStop(**own, plan_id=rp.id, vehicle_id=vehicle.id, sequence=0, kind="depot",
-                          latitude=depot.latitude, longitude=depot.longitude),
-                ChargingSlot(**own, plan_id=cp.id, vehicle_id=vehicle.id, connector_id=connector.id,
-                             slot_start=T0, power_kw=50.0),
-                ChargingSession(**own, vehicle_id=vehicle.id, depot_id=depot.id, started_at=T0,
-                                ended_at=T0 + dt.timedelta(hours=1), kwh=40.0),
-                FinanceScenario(**own, name=f"base {depot.code}", payload={"rent": 1}),
-            ])
+            add_rows(
+                s,
+                lessor,
+                [
+                    RouteStop(
+                        **own,
+                        plan_id=rp.id,
+                        vehicle_id=vehicle.id,
+                        sequence=0,
+                        kind="depot",
+                        latitude=depot.latitude,
+                        longitude=depot.longitude,
+                    ),
+                    ChargingSlot(
+                        **own,
+                        plan_id=cp.id,
+                        vehicle_id=vehicle.id,
+                        connector_id=connector.id,
+                        slot_start=T0,
+                        power_kw=50.0,
+                    ),
+                    ChargingSession(
+                        **own,
+                        vehicle_id=vehicle.id,
+                        depot_id=depot.id,
+                        started_at=T0,
+                        ended_at=T0 + dt.timedelta(hours=1),
+                        kwh=40.0,
+                    ),
+                    FinanceScenario(**own, name=f"base {depot.code}", payload={"rent": 1}),
+                ],
+            )
 
 
 @pytest.fixture
@@ -89,8 +134,13 @@ def test_lessee_cannot_change_or_delete_another_lessees_rows(full: Engine) -> No
             delete_row(s, fresh, Vehicle, other_vehicle.id)
         with pytest.raises(ScopeError, match="may not change Order.lessee_id"):
             update_row(s, fresh, Order, own_order.id, lessee_id=other_order.lessee_id)
-        stolen = Order(**{**own_order.model_dump(exclude={"id"}), "lessee_id": other_order.lessee_id,
-                          "external_ref": "steal"})
+        stolen = Order(
+            **{
+                **own_order.model_dump(exclude={"id"}),
+                "lessee_id": other_order.lessee_id,
+                "external_ref": "steal",
+            }
+        )
         with pytest.raises(ScopeError, match="belongs to lessee"):
             add_rows(s, fresh, [stolen])
         with pytest.raises(ScopeError, match="shared reference data"):
@@ -119,7 +169,9 @@ def test_figures_are_scoped(full: Engine) -> None:
         for code, scope in scopes.items():
             rows = fleet_summary(s, scope, dt.date(2026, 11, 25))
             assert rows and {r.lessee for r in rows} == {code}
-            assert sum(r.electric_trucks for r in rows) == sum(r.electric_trucks for r in all_rows if r.lessee == code)
+            assert sum(r.electric_trucks for r in rows) == sum(
+                r.electric_trucks for r in all_rows if r.lessee == code
+            )
 
 
 def test_select_rows_composes_with_filters(full: Engine) -> None:
@@ -127,7 +179,9 @@ def test_select_rows_composes_with_filters(full: Engine) -> None:
     with Session(full) as s:
         q = select_rows(scope, Order, Order.service_date == dt.date(2026, 11, 26))
         rows = s.exec(q).all()
-        assert rows and all(r.lessee_id == scope.lessee_id and r.service_date == dt.date(2026, 11, 26) for r in rows)
+        assert rows and all(
+            r.lessee_id == scope.lessee_id and r.service_date == dt.date(2026, 11, 26) for r in rows
+        )
 
 
 def test_unknown_lessee_code(full: Engine) -> None:

@@ -8,13 +8,11 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the solver stack (OR-Tools, SciPy) is imported by the commands, not at CLI start-up
     from charging.problem import ChargingProblem
@@ -65,7 +63,9 @@ def solve_command(
         _fail("--time-limit must be > 0 seconds")
     problem = _load_scenario(scenario)
     try:
-        result = schedule(problem, objective=objective, time_limit_s=time_limit, seed=seed, num_workers=workers)
+        result = schedule(
+            problem, objective=objective, time_limit_s=time_limit, seed=seed, num_workers=workers
+        )
     except RuntimeError as exc:  # solver gave up (e.g. time limit before any solution)
         typer.echo(f"error: {scenario}: {exc}", err=True)
         raise typer.Exit(code=1)
@@ -80,11 +80,23 @@ def solve_command(
     for col in ("plan", "cost CNY", "peak kW", "carbon kg", "shortfall kWh", "savings %"):
         table.add_column(col, justify="right")
     shortfall = sum(u.shortfall_kwh for u in result.unmet)
-    table.add_row("optimised", f"{result.cost.total:,.2f}", f"{result.peak_kw:,.1f}", f"{result.carbon_kg:,.1f}",
-                  f"{shortfall:,.2f}", "")
+    table.add_row(
+        "optimised",
+        f"{result.cost.total:,.2f}",
+        f"{result.peak_kw:,.1f}",
+        f"{result.carbon_kg:,.1f}",
+        f"{shortfall:,.2f}",
+        "",
+    )
     for name, b in result.baselines.items():
-        table.add_row(name, f"{b.cost.total:,.2f}", f"{b.peak_kw:,.1f}", f"{b.carbon_kg:,.1f}",
-                      f"{b.shortfall_kwh:,.2f}", "" if b.savings_pct is None else f"{b.savings_pct:.1f}")
+        table.add_row(
+            name,
+            f"{b.cost.total:,.2f}",
+            f"{b.peak_kw:,.1f}",
+            f"{b.carbon_kg:,.1f}",
+            f"{b.shortfall_kwh:,.2f}",
+            "" if b.savings_pct is None else f"{b.savings_pct:.1f}",
+        )
     console.print(table)
     for u in result.unmet:
         console.print(f"[yellow]unmet[/] {u.id}: {u.shortfall_kwh:.2f} kWh short — {u.reason}")
@@ -96,8 +108,16 @@ def solve_command(
     console.print(f"checker: ok; wrote {out}")
 
 
-def _bench_row(n: int, connectors: int | None, seed: int, time_limit: float, workers: int,
-               tariff_id: str, site_kw: float | None = None, problem: ChargingProblem | None = None) -> dict[str, Any]:
+def _bench_row(
+    n: int,
+    connectors: int | None,
+    seed: int,
+    time_limit: float,
+    workers: int,
+    tariff_id: str,
+    site_kw: float | None = None,
+    problem: ChargingProblem | None = None,
+) -> dict[str, Any]:
     from charging.check import check
     from charging.optimize import schedule
     from charging.synthetic import synthetic_depot
@@ -106,7 +126,11 @@ def _bench_row(n: int, connectors: int | None, seed: int, time_limit: float, wor
         problem = synthetic_depot(n, seed=seed, n_connectors=connectors, tariff_id=tariff_id, site_kw=site_kw)
         name = "synthetic"
     else:
-        n, tariff_id, name = len(problem.vehicles), problem.tariff.source_id or "explicit periods", problem.name
+        n, tariff_id, name = (
+            len(problem.vehicles),
+            problem.tariff.source_id or "explicit periods",
+            problem.name,
+        )
     t0 = time.perf_counter()
     result = schedule(problem, time_limit_s=time_limit, seed=seed, num_workers=workers)
     wall = time.perf_counter() - t0
@@ -146,16 +170,23 @@ def _bench_row(n: int, connectors: int | None, seed: int, time_limit: float, wor
 
 def bench_command(
     sizes: str = typer.Option("50,200,500,1000", "--sizes", help="Vehicle counts, one connector each."),
-    shared: str = typer.Option("50:25,200:100,500:250,1000:500", "--shared",
-                               help="vehicles:connectors pairs with connector sharing ('' for none)."),
-    tight: str = typer.Option("200:7.2", "--tight",
-                              help="vehicles:kW-per-vehicle pairs with a tight site limit ('' for none)."),
+    shared: str = typer.Option(
+        "50:25,200:100,500:250,1000:500",
+        "--shared",
+        help="vehicles:connectors pairs with connector sharing ('' for none).",
+    ),
+    tight: str = typer.Option(
+        "200:7.2", "--tight", help="vehicles:kW-per-vehicle pairs with a tight site limit ('' for none)."
+    ),
     seed: int = typer.Option(1, "--seed", help="Seed of the synthetic depots and CP-SAT."),
     time_limit: float = typer.Option(60.0, "--time-limit", help="Solver budget per instance [s]."),
     workers: int = typer.Option(2, "--workers", help="CP-SAT worker threads."),
-    tariff: str = typer.Option("gd_ic_tou_2021", "--tariff", help="tariffs.json id: gd_ic_tou_2021 | sz_market_tou_2024"),
-    scenario: list[Path] | None = typer.Option(None, "--scenario",
-                                                  help="Also run this scenario JSON (repeatable), e.g. demo depots."),
+    tariff: str = typer.Option(
+        "gd_ic_tou_2021", "--tariff", help="tariffs.json id: gd_ic_tou_2021 | sz_market_tou_2024"
+    ),
+    scenario: list[Path] | None = typer.Option(
+        None, "--scenario", help="Also run this scenario JSON (repeatable), e.g. demo depots."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write the rows as JSON here."),
 ) -> None:
     """Benchmark the charging optimiser on synthetic Shenzhen depots; prints a table, writes JSON."""
@@ -177,18 +208,44 @@ def bench_command(
     for path in scenario or []:
         rows.append(_bench_row(0, None, seed, time_limit, workers, tariff, problem=_load_scenario(path)))
     table = Table(title=f"charging benchmark (synthetic Shenzhen depots, seed {seed}, {tariff})")
-    for col in ("scenario", "tariff", "vehicles", "connectors", "site kW", "status", "time s", "gap %", "cost CNY", "peak kW", "short kWh",
-                "uncontrolled CNY (short kWh)",
-                "EDF CNY (short kWh)", "timer CNY (short kWh)", "saved vs unc. %", "saved vs EDF %", "check"):
+    for col in (
+        "scenario",
+        "tariff",
+        "vehicles",
+        "connectors",
+        "site kW",
+        "status",
+        "time s",
+        "gap %",
+        "cost CNY",
+        "peak kW",
+        "short kWh",
+        "uncontrolled CNY (short kWh)",
+        "EDF CNY (short kWh)",
+        "timer CNY (short kWh)",
+        "saved vs unc. %",
+        "saved vs EDF %",
+        "check",
+    ):
         table.add_column(col, justify="right")
     for r in rows:
         table.add_row(
-            r["scenario"][:28], r["tariff"], str(r["vehicles"]), str(r["connectors"]), f"{r['site_kw']:,.0f}", r["status"], f"{r['optimise_s']:.2f}",
-            "" if r["gap"] is None else f"{100 * r['gap']:.3f}", f"{r['cost_cny']:,.0f}", f"{r['peak_kw']:,.0f}",
-            f"{r['shortfall_kwh']:,.1f}", f"{r['uncontrolled_cny']:,.0f} ({r['uncontrolled_shortfall_kwh']:,.0f})",
+            r["scenario"][:28],
+            r["tariff"],
+            str(r["vehicles"]),
+            str(r["connectors"]),
+            f"{r['site_kw']:,.0f}",
+            r["status"],
+            f"{r['optimise_s']:.2f}",
+            "" if r["gap"] is None else f"{100 * r['gap']:.3f}",
+            f"{r['cost_cny']:,.0f}",
+            f"{r['peak_kw']:,.0f}",
+            f"{r['shortfall_kwh']:,.1f}",
+            f"{r['uncontrolled_cny']:,.0f} ({r['uncontrolled_shortfall_kwh']:,.0f})",
             f"{r['edf_cny']:,.0f} ({r['edf_shortfall_kwh']:,.0f})",
             f"{r['timer_cny']:,.0f} ({r['timer_shortfall_kwh']:,.0f})",
-            f"{r['savings_vs_uncontrolled_pct']:.1f}", f"{r['savings_vs_edf_pct']:.1f}",
+            f"{r['savings_vs_uncontrolled_pct']:.1f}",
+            f"{r['savings_vs_edf_pct']:.1f}",
             "ok" if r["check_ok"] else f"{r['violations']} violations",
         )
     console.print(table)
@@ -199,7 +256,11 @@ def bench_command(
             "time_limit_s": time_limit,
             "workers": workers,
             "tariff": tariff,
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+            },
             "rows": rows,
         }
         try:
@@ -213,7 +274,11 @@ def bench_command(
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add `charge solve` and `bench charging`."""
-    charge = typer.Typer(help="Depot charging: optimise schedules against time-of-use tariffs.", no_args_is_help=True)
+    charge = typer.Typer(
+        help="Depot charging: optimise schedules against time-of-use tariffs.", no_args_is_help=True
+    )
     charge.command("solve", help="Optimise one scenario JSON and write the schedule JSON.")(solve_command)
     app.add_typer(charge, name="charge", help="Plan depot charging (LP, CP-SAT for shared connectors).")
-    bench.command("charging", help="Benchmark the charging optimiser on synthetic depots; table + JSON.")(bench_command)
+    bench.command("charging", help="Benchmark the charging optimiser on synthetic depots; table + JSON.")(
+        bench_command
+    )

@@ -17,9 +17,15 @@ from fleet.scope import Scope, ScopeError, scope_for
 console = Console(width=None if sys.stdout.isatty() else 180)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 180)
 
-DB_OPTION = typer.Option(None, "--db", envvar="EVFLEET_DATABASE_URL",
-                         help="Database URL (default: sqlite file evfleet.db in the working directory).")
-LESSEE_OPTION = typer.Option(None, "--lessee", help="Act as this lessee (code); default: the lessor's whole view.")
+DB_OPTION = typer.Option(
+    None,
+    "--db",
+    envvar="EVFLEET_DATABASE_URL",
+    help="Database URL (default: sqlite file evfleet.db in the working directory).",
+)
+LESSEE_OPTION = typer.Option(
+    None, "--lessee", help="Act as this lessee (code); default: the lessor's whole view."
+)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from fleet.cli.common import DB_OPTION, console, fail
@@ -15,27 +13,31 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     app.add_typer(db_app, name="db", help="Database schema migrations (Alembic): upgrade, current.")
 
     @db_app.command("upgrade")
-    def upgrade_cmd(db: Optional[str] = DB_OPTION, revision: str = typer.Option("head", help="Target revision.")) -> None:
+    def upgrade_cmd(
+        db: str | None = DB_OPTION, revision: str = typer.Option("head", help="Target revision.")
+    ) -> None:
         """Create or migrate the schema to the newest revision."""
         from fleet.migrate import current_revision, upgrade
 
         url = database_url(db)
         try:
             upgrade(url, revision)
-        except Exception as exc:  # noqa: BLE001 - report, don't trace
+        except Exception as exc:
             raise fail(f"upgrade of {redact(url)} failed: {exc}") from None
         console.print(f"{redact(url)} is at revision {current_revision(url)}")
 
     @db_app.command("revision")
-    def revision_cmd(message: str = typer.Option(..., "-m", "--message", help="What the migration changes."),
-                     db: Optional[str] = DB_OPTION) -> None:
+    def revision_cmd(
+        message: str = typer.Option(..., "-m", "--message", help="What the migration changes."),
+        db: str | None = DB_OPTION,
+    ) -> None:
         """(Developers) autogenerate a migration from the models against an up-to-date database."""
         from fleet.migrate import new_revision
 
         new_revision(message, database_url(db))
 
     @db_app.command("current")
-    def current_cmd(db: Optional[str] = DB_OPTION) -> None:
+    def current_cmd(db: str | None = DB_OPTION) -> None:
         """Print the schema revision of the database."""
         from fleet.migrate import current_revision, head_revision
 

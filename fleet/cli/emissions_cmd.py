@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -22,7 +21,7 @@ GRID_HELP = "Grid factor series instead of the profile's, e.g. national or south
 LEDGER_ENV = "EVFLEET_CLAIMS_LEDGER"
 
 
-def _profile(name: str, grid: Optional[str], vintage_lag: Optional[int]):
+def _profile(name: str, grid: str | None, vintage_lag: int | None):
     from fleet.emissions.profiles import get_profile
     from fleet.emissions.service import configured_profile
 
@@ -32,7 +31,7 @@ def _profile(name: str, grid: Optional[str], vintage_lag: Optional[int]):
         raise fail(str(exc)) from None
 
 
-def _date(text: Optional[str], option: str) -> Optional[dt.date]:
+def _date(text: str | None, option: str) -> dt.date | None:
     if not text:
         return None
     try:
@@ -52,62 +51,114 @@ def _print_report(db_report, source: str) -> None:
 
     report = db_report.report
     r = report.resolved
-    console.print(f"[bold]{report.party_id}[/] {report.period.label}, profile [bold]{report.profile.profile_id}[/] "
-                  f"({report.profile.version})", highlight=False)
+    console.print(
+        f"[bold]{report.party_id}[/] {report.period.label}, profile [bold]{report.profile.profile_id}[/] "
+        f"({report.profile.version})",
+        highlight=False,
+    )
     vintage = r.vintage.explanation if r.vintage else "fixed key"
-    console.print(f"grid factor {r.grid_ef.key} = {r.grid_ef.value} {r.grid_ef.unit} ({vintage}); diesel "
-                  f"{r.diesel_ef.key} = {r.diesel_ef.value} {r.diesel_ef.unit}; TDL multiplier "
-                  f"{r.tdl_multiplier:g}; factors from {source}", highlight=False)
+    console.print(
+        f"grid factor {r.grid_ef.key} = {r.grid_ef.value} {r.grid_ef.unit} ({vintage}); diesel "
+        f"{r.diesel_ef.key} = {r.diesel_ef.value} {r.diesel_ef.unit}; TDL multiplier "
+        f"{r.tdl_multiplier:g}; factors from {source}",
+        highlight=False,
+    )
     gran = report.period.granularity
     post, ante = by_vehicle_period(report.ex_post, gran), by_vehicle_period(report.ex_ante, gran)
     table = Table(title="Per vehicle [t CO2(e)]")
-    for col in ("vehicle", "days", "km", "grid kWh", "baseline", "project", "leakage", "reduction",
-                "ex-ante reduction"):
+    for col in (
+        "vehicle",
+        "days",
+        "km",
+        "grid kWh",
+        "baseline",
+        "project",
+        "leakage",
+        "reduction",
+        "ex-ante reduction",
+    ):
         table.add_column(col, justify="left" if col == "vehicle" else "right")
     for key in sorted(set(post) | set(ante)):
         p, a = post.get(key), ante.get(key)
-        table.add_row(key[0], str(p.vehicle_days if p else 0), _fmt(p.km if p else 0, 1),
-                      _fmt(p.grid_kwh if p else 0, 1), _fmt(p.baseline_t if p else 0), _fmt(p.project_t if p else 0),
-                      _fmt(p.leakage_t if p else 0), _fmt(p.reduction_t if p else 0),
-                      _fmt(a.reduction_t) if a else "-")
+        table.add_row(
+            key[0],
+            str(p.vehicle_days if p else 0),
+            _fmt(p.km if p else 0, 1),
+            _fmt(p.grid_kwh if p else 0, 1),
+            _fmt(p.baseline_t if p else 0),
+            _fmt(p.project_t if p else 0),
+            _fmt(p.leakage_t if p else 0),
+            _fmt(p.reduction_t if p else 0),
+            _fmt(a.reduction_t) if a else "-",
+        )
     tp, ta = total(report.ex_post), total(report.ex_ante)
-    table.add_row("total", str(tp.vehicle_days), _fmt(tp.km, 1), _fmt(tp.grid_kwh, 1), _fmt(tp.baseline_t),
-                  _fmt(tp.project_t), _fmt(tp.leakage_t), _fmt(tp.reduction_t), _fmt(ta.reduction_t), style="bold")
+    table.add_row(
+        "total",
+        str(tp.vehicle_days),
+        _fmt(tp.km, 1),
+        _fmt(tp.grid_kwh, 1),
+        _fmt(tp.baseline_t),
+        _fmt(tp.project_t),
+        _fmt(tp.leakage_t),
+        _fmt(tp.reduction_t),
+        _fmt(ta.reduction_t),
+        style="bold",
+    )
     console.print(table)
     fleet = list(report.ex_post) + list(report.attributed_elsewhere)
-    for title, groups in (("per depot", by_depot(report.ex_post)),
-                          ("per lessee, all claimants", by_lessee(fleet)),
-                          ("per lessor, all claimants", by_lessor(fleet))):
+    for title, groups in (
+        ("per depot", by_depot(report.ex_post)),
+        ("per lessee, all claimants", by_lessee(fleet)),
+        ("per lessor, all claimants", by_lessor(fleet)),
+    ):
         if groups:
-            console.print(f"{title}: " + "; ".join(f"{k} {_fmt(v.reduction_t)} t ({v.vehicle_days} vehicle-days)"
-                                                    for k, v in groups.items()), highlight=False)
+            console.print(
+                f"{title}: "
+                + "; ".join(
+                    f"{k} {_fmt(v.reduction_t)} t ({v.vehicle_days} vehicle-days)" for k, v in groups.items()
+                ),
+                highlight=False,
+            )
     if report.attributed_elsewhere:
         te = total(report.attributed_elsewhere)
-        console.print(f"claimed by the other party of the lease (not counted here): {te.vehicle_days} vehicle-days, "
-                      f"{_fmt(te.reduction_t)} t", highlight=False)
+        console.print(
+            f"claimed by the other party of the lease (not counted here): {te.vehicle_days} vehicle-days, "
+            f"{_fmt(te.reduction_t)} t",
+            highlight=False,
+        )
     if report.negative_days:
-        console.print(f"[yellow]{len(report.negative_days)} vehicle-days with a negative reduction "
-                      f"(reported, not clipped)[/]")
+        console.print(
+            f"[yellow]{len(report.negative_days)} vehicle-days with a negative reduction "
+            f"(reported, not clipped)[/]"
+        )
     counts = Counter(f.code for f in report.flags)
-    console.print(f"data quality: {report.rows_checked} metered rows checked, {report.rows_excluded} excluded"
-                  + (" (" + ", ".join(f"{c} {n}" for c, n in sorted(counts.items())) + ")" if counts else "")
-                  + f"; {sum(g.days for g in report.gaps)} lease days without metered data", highlight=False)
+    console.print(
+        f"data quality: {report.rows_checked} metered rows checked, {report.rows_excluded} excluded"
+        + (" (" + ", ".join(f"{c} {n}" for c, n in sorted(counts.items())) + ")" if counts else "")
+        + f"; {sum(g.days for g in report.gaps)} lease days without metered data",
+        highlight=False,
+    )
     if db_report.context.lease_problems:
-        console.print(f"[yellow]{len(db_report.context.lease_problems)} lease(s) without a baseline, not counted[/]")
+        console.print(
+            f"[yellow]{len(db_report.context.lease_problems)} lease(s) without a baseline, not counted[/]"
+        )
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     @app.command("emissions")
     def emissions_cmd(
         period: str = typer.Option(..., "--period", help="YYYY, YYYY-MM or YYYY-MM-DD."),
-        lessee: Optional[str] = typer.Option(None, "--lessee", help="Lessee code; default: the lessor's own claims."),
+        lessee: str | None = typer.Option(
+            None, "--lessee", help="Lessee code; default: the lessor's own claims."
+        ),
         profile: str = typer.Option("tcsae-235", "--profile", help=PROFILE_HELP),
-        grid: Optional[str] = typer.Option(None, "--grid", help=GRID_HELP),
-        vintage_lag: Optional[int] = typer.Option(None, "--vintage-lag", help="Reporting year Y uses grid data year "
-                                                  "Y minus this (default 2)."),
-        as_of: Optional[str] = typer.Option(None, "--as-of", help="Count data gaps only up to this date."),
+        grid: str | None = typer.Option(None, "--grid", help=GRID_HELP),
+        vintage_lag: int | None = typer.Option(
+            None, "--vintage-lag", help="Reporting year Y uses grid data year Y minus this (default 2)."
+        ),
+        as_of: str | None = typer.Option(None, "--as-of", help="Count data gaps only up to this date."),
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-        db: Optional[str] = DB_OPTION,
+        db: str | None = DB_OPTION,
     ) -> None:
         """Baseline, project emissions and reduction per vehicle, ex-post beside ex-ante, with data-quality flags."""
         from fleet.emissions.calc import parse_period
@@ -134,13 +185,19 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     def submission_cmd(
         year: int = typer.Option(..., "--year", help="Reporting year."),
         out: Path = typer.Option(..., "--out", help="Directory for the JSON, XLSX, PDF and manifest."),
-        lessee: Optional[str] = typer.Option(None, "--lessee", help="Lessee code; default: the lessor's own claims."),
+        lessee: str | None = typer.Option(
+            None, "--lessee", help="Lessee code; default: the lessor's own claims."
+        ),
         profile: str = typer.Option("tcsae-235", "--profile", help=PROFILE_HELP),
-        grid: Optional[str] = typer.Option(None, "--grid", help=GRID_HELP),
-        ledger: Optional[Path] = typer.Option(None, "--ledger", help=f"Claims ledger JSON (default: ${LEDGER_ENV} "
-                                              "or evfleet-claims.json in the working directory)."),
-        as_of: Optional[str] = typer.Option(None, "--as-of", help="Count data gaps only up to this date."),
-        db: Optional[str] = DB_OPTION,
+        grid: str | None = typer.Option(None, "--grid", help=GRID_HELP),
+        ledger: Path | None = typer.Option(
+            None,
+            "--ledger",
+            help=f"Claims ledger JSON (default: ${LEDGER_ENV} "
+            "or evfleet-claims.json in the working directory).",
+        ),
+        as_of: str | None = typer.Option(None, "--as-of", help="Count data gaps only up to this date."),
+        db: str | None = DB_OPTION,
     ) -> None:
         """Write the climate-finance package (JSON, XLSX, PDF, SHA-256 manifest); refuses double-claimed vehicle-days."""
         from fleet.emissions.attribution import DoubleClaimError
@@ -151,25 +208,37 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         ledger_path = ledger or Path(os.environ.get(LEDGER_ENV, "evfleet-claims.json"))
         try:
             with scoped_session(db, lessee) as (session, scope):
-                result = make_submission(session, scope, lessee, year, chosen, out, ledger_path,
-                                         _date(as_of, "--as-of"))
+                result = make_submission(
+                    session, scope, lessee, year, chosen, out, ledger_path, _date(as_of, "--as-of")
+                )
         except (DoubleClaimError, FactorError) as exc:
             raise fail(str(exc)) from None
         doc = result.document
-        console.print(f"{doc['report_id']}: ex-post {doc['results']['ex_post']['reduction_tco2e']:,.4f} tCO2e, "
-                      f"ex-ante {_ante(doc)}; {doc['data_quality']['rows_excluded']} rows excluded; "
-                      f"{result.claimed_vehicle_days} vehicle-days claimed in {result.ledger}", highlight=False)
-        for path in (result.files.json, result.files.xlsx, result.files.pdf, result.files.schema,
-                     result.files.manifest):
+        console.print(
+            f"{doc['report_id']}: ex-post {doc['results']['ex_post']['reduction_tco2e']:,.4f} tCO2e, "
+            f"ex-ante {_ante(doc)}; {doc['data_quality']['rows_excluded']} rows excluded; "
+            f"{result.claimed_vehicle_days} vehicle-days claimed in {result.ledger}",
+            highlight=False,
+        )
+        for path in (
+            result.files.json,
+            result.files.xlsx,
+            result.files.pdf,
+            result.files.schema,
+            result.files.manifest,
+        ):
             console.print(f"  {path}", highlight=False)
 
     claims_app = typer.Typer(help="The claims ledger that prevents double counting.", no_args_is_help=True)
     app.add_typer(claims_app, name="claims", help="List or release the vehicle-days claimed by submissions.")
-    ledger_option = typer.Option(None, "--ledger", help=f"Claims ledger JSON (default: ${LEDGER_ENV} or "
-                                 "evfleet-claims.json in the working directory).")
+    ledger_option = typer.Option(
+        None,
+        "--ledger",
+        help=f"Claims ledger JSON (default: ${LEDGER_ENV} or evfleet-claims.json in the working directory).",
+    )
 
     @claims_app.command("list")
-    def claims_list(ledger: Optional[Path] = ledger_option) -> None:
+    def claims_list(ledger: Path | None = ledger_option) -> None:
         """Print each report in the ledger with its claimant and the vehicle-days it holds."""
         from fleet.emissions.attribution import ClaimsLedger
 
@@ -186,8 +255,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         console.print(table)
 
     @claims_app.command("release")
-    def claims_release(report_id: str = typer.Argument(..., help="Report id, e.g. submission:PCX:2026:tcsae-235."),
-                       ledger: Optional[Path] = ledger_option) -> None:
+    def claims_release(
+        report_id: str = typer.Argument(..., help="Report id, e.g. submission:PCX:2026:tcsae-235."),
+        ledger: Path | None = ledger_option,
+    ) -> None:
         """Withdraw a report's claims (e.g. a submission that was never filed) so another report may claim them."""
         from fleet.emissions.attribution import ClaimsLedger
 
@@ -198,15 +269,19 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             raise fail(f"report {report_id!r} holds no claims in {path}")
         book.release(report_id)
         book.save(path)
-        console.print(f"released {held[1]} vehicle-days of {report_id} ({held[0]}) in {path}", highlight=False)
+        console.print(
+            f"released {held[1]} vehicle-days of {report_id} ({held[0]}) in {path}", highlight=False
+        )
 
     factors_app = typer.Typer(help="The emission-factor registry in the database.", no_args_is_help=True)
-    app.add_typer(factors_app, name="factors", help="Load or list the emission-factor registry (versioned by key).")
+    app.add_typer(
+        factors_app, name="factors", help="Load or list the emission-factor registry (versioned by key)."
+    )
 
     @factors_app.command("load")
     def factors_load(
-        file: Optional[Path] = typer.Option(None, "--file", help="Factor CSV (default: the shipped registry)."),
-        db: Optional[str] = DB_OPTION,
+        file: Path | None = typer.Option(None, "--file", help="Factor CSV (default: the shipped registry)."),
+        db: str | None = DB_OPTION,
     ) -> None:
         """Add new factor keys to the database; a changed value for a stored key is refused."""
         from fleet.emissions.sources import load_factor_table
@@ -222,7 +297,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         console.print(f"factors: {result.inserted} added, {result.unchanged} already stored unchanged")
 
     @factors_app.command("list")
-    def factors_list(db: Optional[str] = DB_OPTION) -> None:
+    def factors_list(db: str | None = DB_OPTION) -> None:
         """Print the factors stored in the database with value, unit, data year and grade."""
         from fleet.emissions.sources import registry_from_table
 

@@ -44,18 +44,32 @@ def _lessor_table(title: str, lessor: dict[str, Any]) -> Table:
     p, e = lessor["project"], lessor["equity"]
     table.add_row("NPV (CNY)", _money(p["npv"]), _money(e["npv"]))
     table.add_row("IRR monthly", _fmt(p["irr_monthly"], "%"), _fmt(e["irr_monthly"], "%"))
-    table.add_row("IRR nominal annual (12 r)", _fmt(p["irr_nominal_annual"], "%"), _fmt(e["irr_nominal_annual"], "%"))
-    table.add_row("IRR effective annual", _fmt(p["irr_effective_annual"], "%"), _fmt(e["irr_effective_annual"], "%"))
-    table.add_row("MIRR effective annual", _fmt(p["mirr_effective_annual"], "%"), _fmt(e["mirr_effective_annual"], "%"))
-    table.add_row("payback (months)", _fmt(p["payback_months_interpolated"], places=1),
-                  _fmt(e["payback_months_interpolated"], places=1))
-    table.add_row("discounted payback (months)", _fmt(p["discounted_payback_months_interpolated"], places=1),
-                  _fmt(e["discounted_payback_months_interpolated"], places=1))
+    table.add_row(
+        "IRR nominal annual (12 r)", _fmt(p["irr_nominal_annual"], "%"), _fmt(e["irr_nominal_annual"], "%")
+    )
+    table.add_row(
+        "IRR effective annual", _fmt(p["irr_effective_annual"], "%"), _fmt(e["irr_effective_annual"], "%")
+    )
+    table.add_row(
+        "MIRR effective annual", _fmt(p["mirr_effective_annual"], "%"), _fmt(e["mirr_effective_annual"], "%")
+    )
+    table.add_row(
+        "payback (months)",
+        _fmt(p["payback_months_interpolated"], places=1),
+        _fmt(e["payback_months_interpolated"], places=1),
+    )
+    table.add_row(
+        "discounted payback (months)",
+        _fmt(p["discounted_payback_months_interpolated"], places=1),
+        _fmt(e["discounted_payback_months_interpolated"], places=1),
+    )
     table.add_row("DSCR min / avg", "", f"{_fmt(lessor['dscr_min'])} / {_fmt(lessor['dscr_avg'])}")
     table.add_row("LLCR", "", _fmt(lessor["llcr"]))
     if lessor.get("dscr_below_covenant"):
-        table.caption = (f"min DSCR below the typical {lessor['dscr_covenant']:g}x covenant "
-                         "(FINANCE.md DSCR row, unverified)")
+        table.caption = (
+            f"min DSCR below the typical {lessor['dscr_covenant']:g}x covenant "
+            "(FINANCE.md DSCR row, unverified)"
+        )
     return table
 
 
@@ -63,33 +77,59 @@ def _print_scenario(report: dict[str, Any], console: Console) -> None:
     console.print(f"[bold]Scenario:[/bold] {report['scenario']}  {report['description']}", highlight=False)
     console.print(_lessor_table("Lessor", report["lessor"]))
     lessee = report["lessee"]
-    table = Table(title="Lessee: electric lease vs diesel (levelised over the lease term)", title_justify="left")
+    table = Table(
+        title="Lessee: electric lease vs diesel (levelised over the lease term)", title_justify="left"
+    )
     table.add_column("")
     table.add_column(lessee["electric"]["name"], justify="right")
     table.add_column(lessee["diesel"]["name"], justify="right")
-    table.add_row("PV of costs (CNY)", _money(lessee["electric"]["pv_cost"]), _money(lessee["diesel"]["pv_cost"]))
-    table.add_row("cost (CNY/month)", _money(lessee["electric"]["cost_per_month"]),
-                  _money(lessee["diesel"]["cost_per_month"]))
-    table.add_row("cost (CNY/km)", _fmt(lessee["electric"]["cost_per_km"], places=4), _fmt(lessee["diesel"]["cost_per_km"], places=4))
+    table.add_row(
+        "PV of costs (CNY)", _money(lessee["electric"]["pv_cost"]), _money(lessee["diesel"]["pv_cost"])
+    )
+    table.add_row(
+        "cost (CNY/month)",
+        _money(lessee["electric"]["cost_per_month"]),
+        _money(lessee["diesel"]["cost_per_month"]),
+    )
+    table.add_row(
+        "cost (CNY/km)",
+        _fmt(lessee["electric"]["cost_per_km"], places=4),
+        _fmt(lessee["diesel"]["cost_per_km"], places=4),
+    )
     console.print(table)
-    console.print(f"Lessee saving: {_money(lessee['saving_per_month'])} CNY/month; break-even "
-                  f"{_fmt(lessee['break_even_km_per_year'], places=0)} km/yr ({lessee['break_even_note']})", highlight=False)
+    console.print(
+        f"Lessee saving: {_money(lessee['saving_per_month'])} CNY/month; break-even "
+        f"{_fmt(lessee['break_even_km_per_year'], places=0)} km/yr ({lessee['break_even_note']})",
+        highlight=False,
+    )
     if "rent" in report:
         rent = report["rent"]
-        console.print(f"Rent {_money(rent['monthly_rent'])} CNY/month (lease-rate factor "
-                      f"{_fmt(rent['lease_rate_factor'], places=5)}); lessor's minimum (project NPV = 0) "
-                      f"{_money(rent['lessor_min_rent_npv_zero'])}, lessee's maximum (saving = 0) "
-                      f"{_money(rent['lessee_max_rent_saving_zero'])}; pre-tax rent at the discount rate "
-                      f"{_money(rent['rent_at_discount_rate_pre_tax'])}", highlight=False)
+        console.print(
+            f"Rent {_money(rent['monthly_rent'])} CNY/month (lease-rate factor "
+            f"{_fmt(rent['lease_rate_factor'], places=5)}); lessor's minimum (project NPV = 0) "
+            f"{_money(rent['lessor_min_rent_npv_zero'])}, lessee's maximum (saving = 0) "
+            f"{_money(rent['lessee_max_rent_saving_zero'])}; pre-tax rent at the discount rate "
+            f"{_money(rent['rent_at_discount_rate_pre_tax'])}",
+            highlight=False,
+        )
     if "tornado" in report:
         t = report["tornado"]
         table = Table(title="Sensitivity (one at a time; deltas vs base)", title_justify="left")
-        for name in ("driver", "low", "high", "Δ project NPV low/high", "Δ equity NPV low/high",
-                     "Δ lessee saving/month low/high", "range"):
+        for name in (
+            "driver",
+            "low",
+            "high",
+            "Δ project NPV low/high",
+            "Δ equity NPV low/high",
+            "Δ lessee saving/month low/high",
+            "range",
+        ):
             table.add_column(name, justify="left" if name in ("driver", "range") else "right")
         for r in t["rows"]:
             table.add_row(
-                r["driver"], _fmt(r["low"], places=4), _fmt(r["high"], places=4),
+                r["driver"],
+                _fmt(r["low"], places=4),
+                _fmt(r["high"], places=4),
                 f"{_money(r['npv_delta_low'])} / {_money(r['npv_delta_high'])}",
                 f"{float(r['equity_npv_low']) - float(t['base_equity_npv']):,.2f} / "
                 f"{float(r['equity_npv_high']) - float(t['base_equity_npv']):,.2f}",
@@ -99,13 +139,24 @@ def _print_scenario(report: dict[str, Any], console: Console) -> None:
         console.print(table)
     if report.get("variants"):
         table = Table(title="Named scenarios", title_justify="left")
-        for name in ("scenario", "project NPV", "equity NPV", "project IRR (eff.)", "lessee saving/month",
-                     "break-even km/yr"):
+        for name in (
+            "scenario",
+            "project NPV",
+            "equity NPV",
+            "project IRR (eff.)",
+            "lessee saving/month",
+            "break-even km/yr",
+        ):
             table.add_column(name, justify="left" if name == "scenario" else "right")
         for v in report["variants"]:
-            table.add_row(v["name"], _money(v["project_npv"]), _money(v["equity_npv"]),
-                          _fmt(v["project_irr_effective_annual"], "%"), _money(v["lessee_saving_per_month"]),
-                          _fmt(v["break_even_km_per_year"], places=0))
+            table.add_row(
+                v["name"],
+                _money(v["project_npv"]),
+                _money(v["equity_npv"]),
+                _fmt(v["project_irr_effective_annual"], "%"),
+                _money(v["lessee_saving_per_month"]),
+                _fmt(v["break_even_km_per_year"], places=0),
+            )
         console.print(table)
     _print_assumptions(report["assumptions"], console)
     console.print(report["note"], style="dim", highlight=False)
@@ -115,7 +166,9 @@ def _print_assumptions(assumptions: list[dict[str, Any]], console: Console) -> N
     if not assumptions:
         console.print("All inputs given explicitly (no defaults used).")
         return
-    table = Table(title=f"Defaults used ({len(assumptions)}); edit them in the scenario file", title_justify="left")
+    table = Table(
+        title=f"Defaults used ({len(assumptions)}); edit them in the scenario file", title_justify="left"
+    )
     for name in ("input", "value", "grade", "flag", "source"):
         table.add_column(name, overflow="fold")
     for a in assumptions:
@@ -126,34 +179,70 @@ def _print_assumptions(assumptions: list[dict[str, Any]], console: Console) -> N
 
 def _print_portfolio(report: dict[str, Any], console: Console) -> None:
     table = Table(title="Portfolio: lessor economics per lessee and in total", title_justify="left")
-    for name in ("lessee", "leases", "months", "project NPV", "equity NPV", "project IRR (eff.)",
-                 "equity IRR (eff.)", "payback (months)", "DSCR min", "DSCR avg", "LLCR", "carbon (CNY)"):
+    for name in (
+        "lessee",
+        "leases",
+        "months",
+        "project NPV",
+        "equity NPV",
+        "project IRR (eff.)",
+        "equity IRR (eff.)",
+        "payback (months)",
+        "DSCR min",
+        "DSCR avg",
+        "LLCR",
+        "carbon (CNY)",
+    ):
         table.add_column(name, justify="left" if name == "lessee" else "right")
     for row in [*report["by_lessee"], report["total"]]:
         table.add_row(
-            row["label"], str(row["leases"]), str(row["months"]), _money(row["project"]["npv"]),
-            _money(row["equity"]["npv"]), _fmt(row["project"]["irr_effective_annual"], "%"),
-            _fmt(row["equity"]["irr_effective_annual"], "%"), _fmt(row["project"]["payback_months_interpolated"], places=1),
-            _fmt(row["dscr_min"]), _fmt(row["dscr_avg"]), _fmt(row["llcr"]), _money(row["totals"]["carbon"]),
+            row["label"],
+            str(row["leases"]),
+            str(row["months"]),
+            _money(row["project"]["npv"]),
+            _money(row["equity"]["npv"]),
+            _fmt(row["project"]["irr_effective_annual"], "%"),
+            _fmt(row["equity"]["irr_effective_annual"], "%"),
+            _fmt(row["project"]["payback_months_interpolated"], places=1),
+            _fmt(row["dscr_min"]),
+            _fmt(row["dscr_avg"]),
+            _fmt(row["llcr"]),
+            _money(row["totals"]["carbon"]),
         )
     console.print(table)
     if report.get("assumptions"):
         _print_assumptions(report["assumptions"], console)
     if report.get("missing_fields"):
-        console.print("Schema fields not available, documented defaults used: " + ", ".join(report["missing_fields"]),
-                      style="yellow", highlight=False)
+        console.print(
+            "Schema fields not available, documented defaults used: " + ", ".join(report["missing_fields"]),
+            style="yellow",
+            highlight=False,
+        )
     console.print(report["note"], style="dim", highlight=False)
 
 
 def roi(
-    scenario: Annotated[Path | None, typer.Option("--scenario", help="Scenario JSON file (docs/finance.md).")] = None,
-    saved: Annotated[str | None, typer.Option("--saved", help="Name of a scenario saved in the database.")] = None,
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", help="Scenario JSON file (docs/finance.md).")
+    ] = None,
+    saved: Annotated[
+        str | None, typer.Option("--saved", help="Name of a scenario saved in the database.")
+    ] = None,
     lease: Annotated[str | None, typer.Option("--lease", help="Lease code (or id) in the database.")] = None,
-    portfolio: Annotated[bool, typer.Option("--portfolio", help="All leases in the database, per lessee and total.")] = False,
-    save_as: Annotated[str | None, typer.Option("--save-as", help="With --scenario: also save it in the database under this name.")] = None,
+    portfolio: Annotated[
+        bool, typer.Option("--portfolio", help="All leases in the database, per lessee and total.")
+    ] = False,
+    save_as: Annotated[
+        str | None,
+        typer.Option("--save-as", help="With --scenario: also save it in the database under this name."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    tornado: Annotated[bool, typer.Option("--tornado/--no-tornado", help="Include the sensitivity table.")] = True,
-    flows: Annotated[bool, typer.Option("--flows", help="Include the monthly cash flows (JSON only).")] = False,
+    tornado: Annotated[
+        bool, typer.Option("--tornado/--no-tornado", help="Include the sensitivity table.")
+    ] = True,
+    flows: Annotated[
+        bool, typer.Option("--flows", help="Include the monthly cash flows (JSON only).")
+    ] = False,
     db: str | None = DB_OPTION,
     lessee: str | None = LESSEE_OPTION,
 ) -> None:
@@ -196,8 +285,10 @@ def roi(
     except ScopeError as error:
         _fail(str(error))
     except sa.exc.SQLAlchemyError as error:
-        _fail(f"database error ({type(error).__name__}): {str(error).splitlines()[0]}; "
-              "has the schema been created (evfleet db upgrade / evfleet demo)?")
+        _fail(
+            f"database error ({type(error).__name__}): {str(error).splitlines()[0]}; "
+            "has the schema been created (evfleet db upgrade / evfleet demo)?"
+        )
 
 
 def _scenario_report(loaded: Any, tornado: bool, flows: bool) -> dict[str, Any]:
@@ -206,7 +297,9 @@ def _scenario_report(loaded: Any, tornado: bool, flows: bool) -> dict[str, Any]:
     from fleet.finance.sensitivity import tornado as run_tornado
 
     table = run_tornado(loaded.base, loaded.drivers, loaded.swing) if tornado else None
-    return rep.scenario_dict(evaluate(loaded.base), table, [evaluate(v) for v in loaded.variants], flows=flows)
+    return rep.scenario_dict(
+        evaluate(loaded.base), table, [evaluate(v) for v in loaded.variants], flows=flows
+    )
 
 
 def _emit(data: dict[str, Any], as_json: bool, print_table: Any) -> None:
@@ -230,8 +323,12 @@ def _save(path: Path, name: str, db: str | None, lessee: str | None, console: Co
 
 def bench_finance(
     runs: Annotated[int, typer.Option("--runs", min=1, help="Repetitions per case.")] = 5,
-    out: Annotated[Path, typer.Option("--out", help="JSON file to write.")] = Path("bench-results/finance.json"),
-    db: Annotated[str | None, typer.Option("--db", help="Use this database instead of a fresh demo SQLite.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="JSON file to write.")] = Path(
+        "bench-results/finance.json"
+    ),
+    db: Annotated[
+        str | None, typer.Option("--db", help="Use this database instead of a fresh demo SQLite.")
+    ] = None,
 ) -> None:
     """Time the demo portfolio report (target < 2 s) and a scenario with its tornado; print a table, write JSON."""
     import json
@@ -243,9 +340,16 @@ def bench_finance(
     for name in ("case", "runs", "min s", "median s", "max s", "target s", "meets", "detail"):
         table.add_column(name, justify="right" if name.endswith("s") or name == "runs" else "left")
     for t in timings:
-        table.add_row(t.case, str(t.runs), f"{t.min_s:.3f}", f"{t.median_s:.3f}", f"{t.max_s:.3f}",
-                      "–" if t.target_s is None else f"{t.target_s:g}",
-                      "–" if t.meets_target is None else ("yes" if t.meets_target else "NO"), t.detail)
+        table.add_row(
+            t.case,
+            str(t.runs),
+            f"{t.min_s:.3f}",
+            f"{t.median_s:.3f}",
+            f"{t.max_s:.3f}",
+            "–" if t.target_s is None else f"{t.target_s:g}",
+            "–" if t.meets_target is None else ("yes" if t.meets_target else "NO"),
+            t.detail,
+        )
     Console(width=160).print(table)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(as_json(timings), indent=2), encoding="utf-8")
@@ -255,4 +359,6 @@ def bench_finance(
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add `evfleet roi` to the app and `evfleet bench finance` to the bench group."""
     app.command("roi", help="Lease economics: lessor NPV/IRR/DSCR, lessee TCO vs diesel, sensitivity.")(roi)
-    bench.command("finance", help="Time the demo portfolio report and a scenario tornado; table + JSON.")(bench_finance)
+    bench.command("finance", help="Time the demo portfolio report and a scenario tornado; table + JSON.")(
+        bench_finance
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -22,10 +21,12 @@ class Kind(str, enum.Enum):
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     @app.command("import")
     def import_cmd(
-        kind: Kind = typer.Argument(..., help="What the file holds: vehicles, leases, orders, trips, charging."),
+        kind: Kind = typer.Argument(
+            ..., help="What the file holds: vehicles, leases, orders, trips, charging."
+        ),
         file: Path = typer.Argument(..., help="A .csv (UTF-8) or .xlsx file with a header row."),
-        lessee: Optional[str] = LESSEE_OPTION,
-        db: Optional[str] = DB_OPTION,
+        lessee: str | None = LESSEE_OPTION,
+        db: str | None = DB_OPTION,
     ) -> None:
         """Import vehicles, leases, orders or metered trips/charging; any bad row rejects the whole file."""
         from fleet.importers import ImportFailed, import_file

@@ -18,7 +18,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 bench_app = typer.Typer(help="Benchmarks: print a table and write JSON.", no_args_is_help=True)
-app.add_typer(bench_app, name="bench", help="Run a benchmark suite (routing, charging, nightly); prints a table, writes JSON.")
+app.add_typer(
+    bench_app,
+    name="bench",
+    help="Run a benchmark suite (routing, charging, nightly); prints a table, writes JSON.",
+)
 
 # One module per capability; each defines register(app, bench_app).
 COMMAND_MODULES = (

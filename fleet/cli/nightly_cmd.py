@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -31,7 +30,9 @@ def _prepare_demo(url: str) -> None:
     upgrade(url)
     try:
         counts = load_demo(get_engine(url))
-        err_console.print(f"demo loaded into {redact(url)}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        err_console.print(
+            f"demo loaded into {redact(url)}: " + ", ".join(f"{v} {k}" for k, v in counts.items())
+        )
     except DemoAlreadyLoaded:
         pass
 
@@ -47,28 +48,69 @@ def _default_date(url: str) -> dt.date:
 
 
 def print_nightly_summary(summary, emissions: dict[str, float] | None = None) -> None:  # type: ignore[no-untyped-def]
-    table = Table(title=f"Nightly plan for {summary.service_date} (run {summary.run_key}, {summary.seconds:.1f} s)")
-    for col in ("depot", "status", "orders", "unserved", "trucks used (EV)", "km", "route kWh", "diesel L",
-                "charging kWh", "charging CNY", "uncontrolled CNY", "saving", "peak kW", "tCO2 avoided"):
+    table = Table(
+        title=f"Nightly plan for {summary.service_date} (run {summary.run_key}, {summary.seconds:.1f} s)"
+    )
+    for col in (
+        "depot",
+        "status",
+        "orders",
+        "unserved",
+        "trucks used (EV)",
+        "km",
+        "route kWh",
+        "diesel L",
+        "charging kWh",
+        "charging CNY",
+        "uncontrolled CNY",
+        "saving",
+        "peak kW",
+        "tCO2 avoided",
+    ):
         table.add_column(col, justify="left" if col in ("depot", "status") else "right")
     for o in summary.outcomes:
         r = o.result
         if r is None:
-            table.add_row(o.depot_code, f"[red]{o.status}[/]", "", "", "", "", "", "", "", "", "", "", "", "",)
+            table.add_row(
+                o.depot_code,
+                f"[red]{o.status}[/]",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            )
             continue
         saving = r["savings_vs_uncontrolled_pct"]
         avoided = (emissions or {}).get(o.depot_code)
         table.add_row(
-            o.depot_code, o.status, str(r["orders"]), str(r["unserved"]),
-            f"{r['vehicles_used']} ({r['electric_used']})", f"{r['km']:,.1f}", f"{r['route_kwh']:,.1f}",
-            f"{r['litres']:,.1f}", f"{r['charging_kwh']:,.1f}", f"{r['charging_cost_cny']:,.2f}",
+            o.depot_code,
+            o.status,
+            str(r["orders"]),
+            str(r["unserved"]),
+            f"{r['vehicles_used']} ({r['electric_used']})",
+            f"{r['km']:,.1f}",
+            f"{r['route_kwh']:,.1f}",
+            f"{r['litres']:,.1f}",
+            f"{r['charging_kwh']:,.1f}",
+            f"{r['charging_cost_cny']:,.2f}",
             "-" if r["uncontrolled_cost_cny"] is None else f"{r['uncontrolled_cost_cny']:,.2f}",
-            "-" if saving is None else f"{saving:.1f} %", f"{r['peak_kw']:,.1f}",
+            "-" if saving is None else f"{saving:.1f} %",
+            f"{r['peak_kw']:,.1f}",
             "-" if avoided is None else f"{avoided:.3f}",
         )
     console.print(table)
     for o in summary.failed:
-        err_console.print(f"[red]{o.depot_code} failed[/] after {o.attempts} attempt(s): {o.error}", highlight=False)
+        err_console.print(
+            f"[red]{o.depot_code} failed[/] after {o.attempts} attempt(s): {o.error}", highlight=False
+        )
     if summary.skipped:
         console.print(f"already succeeded, not re-run: {', '.join(summary.skipped)}")
 
@@ -76,19 +118,35 @@ def print_nightly_summary(summary, emissions: dict[str, float] | None = None) ->
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     @app.command("nightly")
     def nightly_cmd(
-        date: Optional[str] = typer.Option(None, "--date", help="Service date YYYY-MM-DD (default: next day with orders)."),
-        depots: Optional[str] = typer.Option(None, "--depots", help="Comma-separated depot codes (default: all)."),
-        workers: Optional[int] = typer.Option(None, "--workers", help="Dask worker processes (1 = in-process)."),
-        scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Existing Dask scheduler, tcp://host:8786."),
-        time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Routing seconds per depot."),
-        charging_time_limit: Optional[float] = typer.Option(None, "--charging-time-limit", help="Charging seconds per depot."),
-        deadline: Optional[float] = typer.Option(None, "--deadline", help="Global deadline for the batch [s]."),
-        retries: Optional[int] = typer.Option(None, "--retries", help="Extra attempts per depot after a failure."),
-        seed: Optional[int] = typer.Option(None, "--seed", help="Solver seed (reproducible plans)."),
-        resume: bool = typer.Option(False, "--resume", help="Re-run only depots whose last run for the date failed or is missing."),
-        demo: bool = typer.Option(False, "--demo", help="Create the schema and load the demo data first if missing."),
-        config: Optional[str] = typer.Option(None, "--config", help="TOML file with a [nightly] table (default evfleet.toml)."),
-        db: Optional[str] = DB_OPTION,
+        date: str | None = typer.Option(
+            None, "--date", help="Service date YYYY-MM-DD (default: next day with orders)."
+        ),
+        depots: str | None = typer.Option(
+            None, "--depots", help="Comma-separated depot codes (default: all)."
+        ),
+        workers: int | None = typer.Option(None, "--workers", help="Dask worker processes (1 = in-process)."),
+        scheduler: str | None = typer.Option(
+            None, "--scheduler", help="Existing Dask scheduler, tcp://host:8786."
+        ),
+        time_limit: float | None = typer.Option(None, "--time-limit", help="Routing seconds per depot."),
+        charging_time_limit: float | None = typer.Option(
+            None, "--charging-time-limit", help="Charging seconds per depot."
+        ),
+        deadline: float | None = typer.Option(None, "--deadline", help="Global deadline for the batch [s]."),
+        retries: int | None = typer.Option(
+            None, "--retries", help="Extra attempts per depot after a failure."
+        ),
+        seed: int | None = typer.Option(None, "--seed", help="Solver seed (reproducible plans)."),
+        resume: bool = typer.Option(
+            False, "--resume", help="Re-run only depots whose last run for the date failed or is missing."
+        ),
+        demo: bool = typer.Option(
+            False, "--demo", help="Create the schema and load the demo data first if missing."
+        ),
+        config: str | None = typer.Option(
+            None, "--config", help="TOML file with a [nightly] table (default evfleet.toml)."
+        ),
+        db: str | None = DB_OPTION,
     ) -> None:
         """Plan tomorrow's routes and overnight charging for every depot; exit 1 if any depot failed."""
         from fleet.nightly import NightlyConfig, run_nightly
@@ -97,23 +155,43 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
         url = database_url(db)
         try:
-            settings = load_settings(config, workers=workers, scheduler=scheduler, time_limit_s=time_limit,
-                                     charging_time_limit_s=charging_time_limit, retries=retries, deadline_s=deadline,
-                                     seed=seed)
+            settings = load_settings(
+                config,
+                workers=workers,
+                scheduler=scheduler,
+                time_limit_s=time_limit,
+                charging_time_limit_s=charging_time_limit,
+                retries=retries,
+                deadline_s=deadline,
+                seed=seed,
+            )
         except ValueError as exc:
             raise fail(str(exc)) from None
         if demo:
             _prepare_demo(url)
         day = _parse_date(date, None) if date else _default_date(url)
         cfg = NightlyConfig(
-            service_date=day, db_url=url, depot_codes=tuple(c.strip() for c in depots.split(",")) if depots else (),
-            workers=settings.workers, scheduler=settings.scheduler, retries=settings.retries,
-            deadline_s=settings.deadline_s, resume=resume, lessor_code=settings.lessor,
-            options=RunOptions(time_limit_s=settings.time_limit_s, charging_time_limit_s=settings.charging_time_limit_s,
-                               seed=settings.seed),
+            service_date=day,
+            db_url=url,
+            depot_codes=tuple(c.strip() for c in depots.split(",")) if depots else (),
+            workers=settings.workers,
+            scheduler=settings.scheduler,
+            retries=settings.retries,
+            deadline_s=settings.deadline_s,
+            resume=resume,
+            lessor_code=settings.lessor,
+            options=RunOptions(
+                time_limit_s=settings.time_limit_s,
+                charging_time_limit_s=settings.charging_time_limit_s,
+                seed=settings.seed,
+            ),
         )
-        where = settings.scheduler or (f"{settings.workers} local worker processes" if settings.workers > 1 else "in-process")
-        err_console.print(f"nightly {day} on {redact(url)}: {where}, {settings.time_limit_s:g} s routing per depot")
+        where = settings.scheduler or (
+            f"{settings.workers} local worker processes" if settings.workers > 1 else "in-process"
+        )
+        err_console.print(
+            f"nightly {day} on {redact(url)}: {where}, {settings.time_limit_s:g} s routing per depot"
+        )
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
             summary = _run_with_progress(cfg, run_nightly)
@@ -130,7 +208,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         time_limit: float = typer.Option(3.0, "--time-limit", help="Routing seconds per depot."),
         workers: str = typer.Option("1,2", "--workers", help="Worker counts to compare, comma-separated."),
         seed: int = typer.Option(0, "--seed", help="Seed for the synthetic orders and the solvers."),
-        out: Optional[str] = typer.Option(None, "--out", help="Write the results as JSON here."),
+        out: str | None = typer.Option(None, "--out", help="Write the results as JSON here."),
     ) -> None:
         """Throughput of the nightly fan-out with 1 and 2 workers on synthetic depots (speed-up table)."""
         import os
@@ -140,23 +218,39 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
         counts = tuple(int(w) for w in workers.split(","))
         rows = run_bench(depots, orders, time_limit, seed, counts)
-        table = Table(title=f"bench nightly: {depots} synthetic depots, {orders} orders each, {time_limit:g} s routing")
+        table = Table(
+            title=f"bench nightly: {depots} synthetic depots, {orders} orders each, {time_limit:g} s routing"
+        )
         for col in ("workers", "succeeded", "seconds", "depots/min", "speed-up"):
             table.add_column(col, justify="right")
         for r in rows:
-            table.add_row(str(r.workers), f"{r.succeeded}/{r.depots}", f"{r.seconds:.1f}", f"{r.depots_per_minute:.1f}",
-                          f"{r.speedup:.2f}x")
+            table.add_row(
+                str(r.workers),
+                f"{r.succeeded}/{r.depots}",
+                f"{r.seconds:.1f}",
+                f"{r.depots_per_minute:.1f}",
+                f"{r.speedup:.2f}x",
+            )
         console.print(table)
         if out:
-            write_json(rows, Path(out), {"depots": depots, "orders": orders, "time_limit_s": time_limit, "seed": seed,
-                                         "cpus": os.cpu_count()})
+            write_json(
+                rows,
+                Path(out),
+                {
+                    "depots": depots,
+                    "orders": orders,
+                    "time_limit_s": time_limit,
+                    "seed": seed,
+                    "cpus": os.cpu_count(),
+                },
+            )
             console.print(f"wrote {out}")
 
     @app.command("jobs")
     def jobs_cmd(
-        date: Optional[str] = typer.Option(None, "--date", help="Only runs for this service date."),
-        lessee: Optional[str] = LESSEE_OPTION,
-        db: Optional[str] = DB_OPTION,
+        date: str | None = typer.Option(None, "--date", help="Only runs for this service date."),
+        lessee: str | None = LESSEE_OPTION,
+        db: str | None = DB_OPTION,
     ) -> None:
         """List nightly job runs per depot-day: status, attempts, duration, error."""
         from fleet.models import Depot
@@ -172,9 +266,16 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 table.add_column(col)
             for j in rows:
                 colour = {"failed": "red", "succeeded": "green"}.get(j.status.value, "yellow")
-                table.add_row(str(j.id), j.run_key, j.service_date.isoformat(), depots.get(j.depot_id, "?"),
-                              f"[{colour}]{j.status.value}[/]", str(j.attempt),
-                              "" if j.duration_s is None else f"{j.duration_s:.1f}", (j.error or "")[:100])
+                table.add_row(
+                    str(j.id),
+                    j.run_key,
+                    j.service_date.isoformat(),
+                    depots.get(j.depot_id, "?"),
+                    f"[{colour}]{j.status.value}[/]",
+                    str(j.attempt),
+                    "" if j.duration_s is None else f"{j.duration_s:.1f}",
+                    (j.error or "")[:100],
+                )
         console.print(table)
 
 
@@ -183,19 +284,29 @@ def _run_with_progress(cfg, run):  # type: ignore[no-untyped-def]
     if is_terminal():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with Progress(TextColumn("[bold]nightly"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TextColumn("{task.description}"), console=err_console) as bar:
+        with Progress(
+            TextColumn("[bold]nightly"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=err_console,
+        ) as bar:
             task = bar.add_task("", total=None)
 
             def step(outcome, done, total):  # type: ignore[no-untyped-def]
-                bar.update(task, total=total, completed=done, description=f"{outcome.depot_code} {outcome.status}")
+                bar.update(
+                    task, total=total, completed=done, description=f"{outcome.depot_code} {outcome.status}"
+                )
 
             return run(cfg, progress=step)
 
     def line(outcome, done, total):  # type: ignore[no-untyped-def]
-        err_console.print(f"{dt.datetime.now().isoformat(timespec='seconds')} [{done}/{total}] {outcome.depot_code} "
-                          f"{outcome.status} in {outcome.seconds:.1f} s" + (f": {outcome.error}" if outcome.error else ""),
-                          highlight=False)
+        err_console.print(
+            f"{dt.datetime.now().isoformat(timespec='seconds')} [{done}/{total}] {outcome.depot_code} "
+            f"{outcome.status} in {outcome.seconds:.1f} s" + (f": {outcome.error}" if outcome.error else ""),
+            highlight=False,
+        )
 
     return run(cfg, progress=line)
 
@@ -206,6 +317,6 @@ def _emissions_by_depot(url: str, summary) -> dict[str, float] | None:  # type: 
 
     try:
         return planned_avoided_by_depot(url, summary.service_date)
-    except Exception as exc:  # noqa: BLE001 - the plans are stored; a reporting problem must not fail the job
+    except Exception as exc:
         err_console.print(f"[yellow]emissions avoided not computed:[/] {exc}", highlight=False)
         return None

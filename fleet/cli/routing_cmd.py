@@ -8,7 +8,7 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -58,7 +58,7 @@ def _fmt(x: float | None, digits: int = 2) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
-def _secs(e) -> str:  # noqa: ANN001
+def _secs(e) -> str:
     cpu = e.extra.get("cpu_seconds")
     return f"{e.seconds:.1f}" if cpu is None else f"{e.seconds:.1f}/{cpu:.1f}"
 
@@ -73,13 +73,15 @@ def _gap(x: float | None) -> str:
 
 
 def route_solve(
-    file: Annotated[Path, typer.Argument(help="Problem file (Solomon/E-VRPTW text or evfleet problem JSON).")],
+    file: Annotated[
+        Path, typer.Argument(help="Problem file (Solomon/E-VRPTW text or evfleet problem JSON).")
+    ],
     fmt: Annotated[FileFormat, typer.Option("--format", help="Format of FILE.")] = FileFormat.json,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Search time limit [s].")] = 10.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed + limit = same search).")] = 0,
     workers: Annotated[int, typer.Option(help="Parallel multi-start processes.")] = 1,
-    objective: Annotated[Optional[ObjectiveName], typer.Option(help="Override the problem's objective.")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Write the solution JSON here.")] = None,
+    objective: Annotated[ObjectiveName | None, typer.Option(help="Override the problem's objective.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the solution JSON here.")] = None,
 ) -> None:
     """Solve one routing problem file, check the answer independently and write the solution JSON."""
     from routing.check import check_solution
@@ -111,12 +113,22 @@ def route_solve(
     solution = solve(problem, time_limit_s=time_limit, seed=seed, workers=workers)
     report = check_solution(problem, solution)
     t = report.totals
-    table = Table(title=f"{problem.name}: {solution.stats.status} in {solution.stats.seconds:.1f} s (seed {seed})")
+    table = Table(
+        title=f"{problem.name}: {solution.stats.status} in {solution.stats.seconds:.1f} s (seed {seed})"
+    )
     for col in ("vehicles", "km", "kWh", "kWh charged", "litres", "cost", "served", "unserved", "check"):
         table.add_column(col, justify="right")
-    table.add_row(str(t.vehicles), _fmt(t.distance_km), _fmt(t.energy_kwh), _fmt(t.energy_charged_kwh),
-                  _fmt(t.fuel_l), _fmt(t.cost), str(t.jobs_served), str(len(solution.unserved)),
-                  "[green]ok[/green]" if report.feasible else f"[red]{len(report.violations)} violation(s)[/red]")
+    table.add_row(
+        str(t.vehicles),
+        _fmt(t.distance_km),
+        _fmt(t.energy_kwh),
+        _fmt(t.energy_charged_kwh),
+        _fmt(t.fuel_l),
+        _fmt(t.cost),
+        str(t.jobs_served),
+        str(len(solution.unserved)),
+        "[green]ok[/green]" if report.feasible else f"[red]{len(report.violations)} violation(s)[/red]",
+    )
     console.print(table)
     for u in solution.unserved[:20]:
         console.print(f"  unserved {u.job_id}: {u.reason.value} {u.detail}")
@@ -142,17 +154,23 @@ def route_check(
     except (ValueError, OSError) as exc:
         raise _fail(str(exc)) from None
     t = report.totals
-    console.print(f"vehicles {t.vehicles}, {t.distance_km:.2f} km, {t.energy_kwh:.2f} kWh, {t.fuel_l:.2f} L, "
-                  f"cost {t.cost:.2f}, served {t.jobs_served}, unserved {t.jobs_unserved}")
+    console.print(
+        f"vehicles {t.vehicles}, {t.distance_km:.2f} km, {t.energy_kwh:.2f} kWh, {t.fuel_l:.2f} L, "
+        f"cost {t.cost:.2f}, served {t.jobs_served}, unserved {t.jobs_unserved}"
+    )
     console.print(report.summary(limit=50))
     if not report.feasible:
         raise typer.Exit(1)
 
 
 def route_check_results(
-    results_file: Annotated[Path, typer.Argument(help="Result file {\"results\": [...]} in the shared format.")],
+    results_file: Annotated[
+        Path, typer.Argument(help='Result file {"results": [...]} in the shared format.')
+    ],
     suite: Annotated[Suite, typer.Option(help="Benchmark suite of the instances.")],
-    bench_dir: Annotated[Optional[Path], typer.Option(help="Benchmark folder (default: ../shared/bench).")] = None,
+    bench_dir: Annotated[
+        Path | None, typer.Option(help="Benchmark folder (default: ../shared/bench).")
+    ] = None,
 ) -> None:
     """Check every route set of a benchmark result file against its instance (exit 1 if any is infeasible)."""
     from routing.bench import locate_bench_dir
@@ -166,8 +184,13 @@ def route_check_results(
     for col in ("solver", "instance", "vehicles", "distance", "check"):
         table.add_column(col, justify="right")
     for solver, c in checks:
-        table.add_row(solver, c.instance, str(c.vehicles), _fmt(c.distance),
-                      "[green]ok[/green]" if c.feasible else f"[red]{c.summary(2)}[/red]")
+        table.add_row(
+            solver,
+            c.instance,
+            str(c.vehicles),
+            _fmt(c.distance),
+            "[green]ok[/green]" if c.feasible else f"[red]{c.summary(2)}[/red]",
+        )
     console.print(table)
     if not checks:
         raise _fail(f"{results_file}: no results to check")
@@ -181,23 +204,46 @@ def route_check_results(
 
 
 def bench_routing(
-    suite: Annotated[Suite, typer.Option(help="solomon (VRPTW) or evrptw (Schneider E-VRPTW).")] = Suite.solomon,
-    instances: Annotated[Optional[str], typer.Option(help="Comma-separated names, e.g. R101,C201 (default all).")] = None,
-    size: Annotated[Optional[str], typer.Option(help="E-VRPTW sizes, e.g. 5,10,15 or 100 (default all).")] = None,
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per instance and solver.")] = 30.0,
-    objective: Annotated[BenchObjective, typer.Option(help="hierarchical (vehicles, then km) or distance.")] = (
-        BenchObjective.hierarchical),
+    suite: Annotated[
+        Suite, typer.Option(help="solomon (VRPTW) or evrptw (Schneider E-VRPTW).")
+    ] = Suite.solomon,
+    instances: Annotated[
+        str | None, typer.Option(help="Comma-separated names, e.g. R101,C201 (default all).")
+    ] = None,
+    size: Annotated[
+        str | None, typer.Option(help="E-VRPTW sizes, e.g. 5,10,15 or 100 (default all).")
+    ] = None,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Seconds per instance and solver.")
+    ] = 30.0,
+    objective: Annotated[
+        BenchObjective, typer.Option(help="hierarchical (vehicles, then km) or distance.")
+    ] = (BenchObjective.hierarchical),
     out: Annotated[Path, typer.Option(help="Result JSON (shared format plus checker verdicts).")] = Path(
-        "results.json"),
-    peer: Annotated[Optional[str], typer.Option(help="Also run a peer solver on the same instances: pyvrp.")] = None,
+        "results.json"
+    ),
+    peer: Annotated[
+        str | None, typer.Option(help="Also run a peer solver on the same instances: pyvrp.")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed for both solvers.")] = 0,
-    workers: Annotated[int, typer.Option(help="Processes for our solver's multi-start (1 = single process).")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Processes for our solver's multi-start (1 = single process).")
+    ] = 1,
     ours: Annotated[bool, typer.Option("--ours/--no-ours", help="Run our solver (off: peer alone).")] = True,
-    jobs: Annotated[int, typer.Option(help="Instances solved side by side, each in one process (at most the "
-                                           "number of cores, or the timings are not comparable).")] = 1,
-    bench_dir: Annotated[Optional[Path], typer.Option(
-        help="Benchmark folder (default: $EVFLEET_BENCH_DIR or the repo's sibling ../shared/bench).")] = None,
-    markdown: Annotated[Optional[Path], typer.Option(help="Also write the table as Markdown here.")] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            help="Instances solved side by side, each in one process (at most the "
+            "number of cores, or the timings are not comparable)."
+        ),
+    ] = 1,
+    bench_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Benchmark folder (default: $EVFLEET_BENCH_DIR or the repo's sibling ../shared/bench)."
+        ),
+    ] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Also write the table as Markdown here.")] = None,
 ) -> None:
     """Run the routing benchmark: gap to BKS per instance, every solution checked, JSON written."""
     from routing.bench import BenchConfig, locate_bench_dir, result_entries, run_bench, select_instances
@@ -225,16 +271,32 @@ def bench_routing(
         refs = select_instances(bdir, suite.value, _csv_list(instances), sizes or None)
     except (ValueError, OSError) as exc:
         raise _fail(str(exc)) from None
-    config = BenchConfig(suite=suite.value, time_limit_s=time_limit, objective=Objective(objective.value),
-                         seed=seed, workers=workers, ours=ours, peer=peer, jobs=jobs)
-    err.print(f"{len(refs)} instance(s), {time_limit:g} s each per solver, objective {objective.value}, "
-              f"seed {seed}; benchmark folder {bdir}")
+    config = BenchConfig(
+        suite=suite.value,
+        time_limit_s=time_limit,
+        objective=Objective(objective.value),
+        seed=seed,
+        workers=workers,
+        ours=ours,
+        peer=peer,
+        jobs=jobs,
+    )
+    err.print(
+        f"{len(refs)} instance(s), {time_limit:g} s each per solver, objective {objective.value}, "
+        f"seed {seed}; benchmark folder {bdir}"
+    )
     t0 = time.perf_counter()
 
-    def save(rep) -> dict:  # noqa: ANN001
+    def save(rep) -> dict:
         meta = {
-            "suite": suite.value, "time_limit": time_limit, "objective": objective.value, "seed": seed,
-            "workers": workers, "jobs": jobs, "bench_dir": str(bdir), "wall_seconds": round(time.perf_counter() - t0, 1),
+            "suite": suite.value,
+            "time_limit": time_limit,
+            "objective": objective.value,
+            "seed": seed,
+            "workers": workers,
+            "jobs": jobs,
+            "bench_dir": str(bdir),
+            "wall_seconds": round(time.perf_counter() - t0, 1),
             "command": "evfleet " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "complete": len(rep.rows) == len(refs),
             "summary": {"evfleet": rep.summary("ours"), **({"pyvrp": rep.summary("peer")} if peer else {})},
@@ -260,8 +322,12 @@ def bench_routing(
         console.print(f"markdown table written to {markdown}")
 
 
-def _markdown_table(report, ours_entries, peer_entries, meta) -> str:  # noqa: ANN001
-    groups = [(n, {e.instance: e for e in es}) for n, es in (("evfleet", ours_entries), ("pyvrp", peer_entries)) if es]
+def _markdown_table(report, ours_entries, peer_entries, meta) -> str:
+    groups = [
+        (n, {e.instance: e for e in es})
+        for n, es in (("evfleet", ours_entries), ("pyvrp", peer_entries))
+        if es
+    ]
     head = ["instance", "BKS veh", "BKS dist"]
     for name, _ in groups:
         head += [f"{name} veh", f"{name} dist", f"{name} gap %", f"{name} s wall/cpu", f"{name} check"]
@@ -276,8 +342,13 @@ def _markdown_table(report, ours_entries, peer_entries, meta) -> str:  # noqa: A
             if e is None:
                 cells += ["-"] * 5
                 continue
-            cells += [str(e.vehicles), _fmt(e.distance), _gap(e.extra.get("gap_pct")), _secs(e),
-                      "ok" if e.feasible else f"FAIL ({len(e.violations)})"]
+            cells += [
+                str(e.vehicles),
+                _fmt(e.distance),
+                _gap(e.extra.get("gap_pct")),
+                _secs(e),
+                "ok" if e.feasible else f"FAIL ({len(e.violations)})",
+            ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for name, key in (("evfleet", "evfleet"), ("pyvrp", "pyvrp")):
@@ -288,7 +359,7 @@ def _markdown_table(report, ours_entries, peer_entries, meta) -> str:  # noqa: A
     return "\n".join(lines) + "\n"
 
 
-def _bench_table(report, ours_entries, peer_entries) -> Table:  # noqa: ANN001
+def _bench_table(report, ours_entries, peer_entries) -> Table:
     cfg = report.config
     table = Table(title=f"{cfg.suite} - {cfg.objective.value} - {cfg.time_limit_s:g} s - seed {cfg.seed}")
     table.add_column("instance")
@@ -326,8 +397,10 @@ def _bench_table(report, ours_entries, peer_entries) -> Table:  # noqa: ANN001
 
 def bench_routing_matrix(
     points: Annotated[int, typer.Option(help="Number of random points over Shenzhen.")] = 2000,
-    repeat: Annotated[int, typer.Option(help="Timed repetitions (the best and the median are reported).")] = 5,
-    out: Annotated[Optional[Path], typer.Option(help="Write the timings as JSON here.")] = None,
+    repeat: Annotated[
+        int, typer.Option(help="Timed repetitions (the best and the median are reported).")
+    ] = 5,
+    out: Annotated[Path | None, typer.Option(help="Write the timings as JSON here.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the random points.")] = 0,
 ) -> None:
     """Time the default distance/time matrix (great-circle x detour) for N points; checks geodesic error."""
@@ -347,14 +420,34 @@ def bench_routing_matrix(
     table = Table(title=f"Distance/time matrix, {points} points ({points * points:,} pairs)")
     for col in ("best s", "median s", "geodesic max rel. error", "mean rel. error", "detour", "speed km/h"):
         table.add_column(col, justify="right")
-    table.add_row(f"{min(times):.3f}", f"{float(np.median(times)):.3f}", f"{geo.max_relative_error:.2e}",
-                  f"{geo.mean_relative_error:.2e}", f"{DEFAULT_DETOUR_FACTOR}", f"{DEFAULT_URBAN_SPEED_KMH}")
+    table.add_row(
+        f"{min(times):.3f}",
+        f"{float(np.median(times)):.3f}",
+        f"{geo.max_relative_error:.2e}",
+        f"{geo.mean_relative_error:.2e}",
+        f"{DEFAULT_DETOUR_FACTOR}",
+        f"{DEFAULT_URBAN_SPEED_KMH}",
+    )
     console.print(table)
     if out is not None:
-        out.write_text(json.dumps({"results": [{
-            "points": points, "best_seconds": min(times), "median_seconds": float(np.median(times)),
-            "seconds": times, "geodesic_max_relative_error": geo.max_relative_error,
-            "geodesic_mean_relative_error": geo.mean_relative_error}]}, indent=1) + "\n")
+        out.write_text(
+            json.dumps(
+                {
+                    "results": [
+                        {
+                            "points": points,
+                            "best_seconds": min(times),
+                            "median_seconds": float(np.median(times)),
+                            "seconds": times,
+                            "geodesic_max_relative_error": geo.max_relative_error,
+                            "geodesic_mean_relative_error": geo.mean_relative_error,
+                        }
+                    ]
+                },
+                indent=1,
+            )
+            + "\n"
+        )
 
 
 def bench_routing_city(
@@ -362,9 +455,13 @@ def bench_routing_city(
     time_limit: Annotated[str, typer.Option("--time-limit", help="Seconds per size, e.g. 60,120.")] = "60",
     seed: Annotated[int, typer.Option(help="Seed of the scenario and of the search.")] = 0,
     workers: Annotated[int, typer.Option(help="Processes for the solver's multi-start.")] = 1,
-    out: Annotated[Optional[Path], typer.Option(help="Write results (and checker verdicts) as JSON here.")] = None,
-    initial_soc: Annotated[float, typer.Option(
-        help="Electric trucks' charge at departure (fraction; < 1 forces en-route charging).")] = 1.0,
+    out: Annotated[
+        Path | None, typer.Option(help="Write results (and checker verdicts) as JSON here.")
+    ] = None,
+    initial_soc: Annotated[
+        float,
+        typer.Option(help="Electric trucks' charge at departure (fraction; < 1 forces en-route charging)."),
+    ] = 1.0,
 ) -> None:
     """Synthetic Shenzhen depot-day (mixed fleet, two public stations): solve, check, print a table."""
     from routing.check import check_solution
@@ -374,7 +471,9 @@ def bench_routing_city(
         sizes = [int(s) for s in stops.split(",")]
         limits = [float(t) for t in time_limit.split(",")]
     except ValueError:
-        raise _fail("--stops and --time-limit take comma-separated numbers, e.g. --stops 300,1000 --time-limit 60,120") from None
+        raise _fail(
+            "--stops and --time-limit take comma-separated numbers, e.g. --stops 300,1000 --time-limit 60,120"
+        ) from None
     if len(limits) == 1:
         limits = limits * len(sizes)
     if len(limits) != len(sizes) or min(sizes) < 1 or min(limits) <= 0:
@@ -384,8 +483,20 @@ def bench_routing_city(
     except ImportError as exc:  # pragma: no cover
         raise _fail(f"the routing solver is not available ({exc})") from None
     table = Table(title=f"Shenzhen city benchmark (seed {seed}, electric trucks leave at {initial_soc:.0%})")
-    for col in ("stops", "limit s", "solve s", "vehicles", "served", "unserved", "km", "kWh", "charged kWh",
-                "station stops", "litres", "check"):
+    for col in (
+        "stops",
+        "limit s",
+        "solve s",
+        "vehicles",
+        "served",
+        "unserved",
+        "km",
+        "kWh",
+        "charged kWh",
+        "station stops",
+        "litres",
+        "check",
+    ):
         table.add_column(col, justify="right")
     rows = []
     for n, limit in zip(sizes, limits):
@@ -400,33 +511,63 @@ def bench_routing_city(
         report = check_solution(problem, solution)
         t = report.totals
         station_stops = sum(1 for r in solution.routes for s in r.stops if s.kind.value == "station")
-        table.add_row(str(n), f"{limit:g}", f"{seconds:.1f}", str(t.vehicles), str(t.jobs_served),
-                      str(len(solution.unserved)), _fmt(t.distance_km, 1), _fmt(t.energy_kwh, 1),
-                      _fmt(t.energy_charged_kwh, 1), str(station_stops), _fmt(t.fuel_l, 1),
-                      "[green]ok[/green]" if report.feasible else f"[red]{len(report.violations)} violation(s)[/red]")
-        rows.append({
-            "instance": problem.name, "stops": n, "time_limit": limit, "seconds": round(seconds, 2),
-            "status": solution.stats.status, "vehicles": t.vehicles, "served": t.jobs_served,
-            "unserved": [{"job": u.job_id, "reason": u.reason.value} for u in solution.unserved],
-            "distance_km": t.distance_km, "energy_kwh": t.energy_kwh, "energy_charged_kwh": t.energy_charged_kwh,
-            "station_stops": station_stops, "fuel_l": t.fuel_l, "feasible": report.feasible,
-            "violations": [str(v) for v in report.violations],
-            "vehicles_by_type": {vt.id: sum(1 for r in solution.routes if r.stops and r.vehicle_type == vt.id)
-                                 for vt in problem.vehicle_types},
-        })
+        table.add_row(
+            str(n),
+            f"{limit:g}",
+            f"{seconds:.1f}",
+            str(t.vehicles),
+            str(t.jobs_served),
+            str(len(solution.unserved)),
+            _fmt(t.distance_km, 1),
+            _fmt(t.energy_kwh, 1),
+            _fmt(t.energy_charged_kwh, 1),
+            str(station_stops),
+            _fmt(t.fuel_l, 1),
+            "[green]ok[/green]" if report.feasible else f"[red]{len(report.violations)} violation(s)[/red]",
+        )
+        rows.append(
+            {
+                "instance": problem.name,
+                "stops": n,
+                "time_limit": limit,
+                "seconds": round(seconds, 2),
+                "status": solution.stats.status,
+                "vehicles": t.vehicles,
+                "served": t.jobs_served,
+                "unserved": [{"job": u.job_id, "reason": u.reason.value} for u in solution.unserved],
+                "distance_km": t.distance_km,
+                "energy_kwh": t.energy_kwh,
+                "energy_charged_kwh": t.energy_charged_kwh,
+                "station_stops": station_stops,
+                "fuel_l": t.fuel_l,
+                "feasible": report.feasible,
+                "violations": [str(v) for v in report.violations],
+                "vehicles_by_type": {
+                    vt.id: sum(1 for r in solution.routes if r.stops and r.vehicle_type == vt.id)
+                    for vt in problem.vehicle_types
+                },
+            }
+        )
     console.print(table)
     if out is not None:
-        out.write_text(json.dumps({"results": rows, "meta": {"seed": seed, "workers": workers,
-                                                             "initial_soc": initial_soc}}, indent=1) + "\n")
+        out.write_text(
+            json.dumps(
+                {"results": rows, "meta": {"seed": seed, "workers": workers, "initial_soc": initial_soc}},
+                indent=1,
+            )
+            + "\n"
+        )
         console.print(f"results written to {out}")
 
 
 def bench_routing_fuzz(
     seeds: Annotated[str, typer.Option(help="Seed range START-END (end exclusive), e.g. 0-50.")] = "0-20",
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per problem.")] = 1.0,
-    out: Annotated[Optional[Path], typer.Option(help="Write per-seed verdicts as JSON here.")] = None,
-    save_failures: Annotated[Optional[Path], typer.Option(
-        help="Folder for the problem JSON of every failing seed (replay with `route solve`).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write per-seed verdicts as JSON here.")] = None,
+    save_failures: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the problem JSON of every failing seed (replay with `route solve`)."),
+    ] = None,
 ) -> None:
     """Solve small random problems and check each answer: finds solver crashes and violated constraints."""
     import traceback
@@ -446,30 +587,43 @@ def bench_routing_fuzz(
     rows, failures = [], []
     for seed in range(start, end):
         problem = random_problem(seed)
-        row: dict = {"seed": seed, "jobs": len(problem.jobs), "policy": problem.recharge_policy.value,
-                     "objective": problem.objective.value}
+        row: dict = {
+            "seed": seed,
+            "jobs": len(problem.jobs),
+            "policy": problem.recharge_policy.value,
+            "objective": problem.objective.value,
+        }
         try:
             solution = solve(problem, time_limit_s=time_limit, seed=0)
-        except Exception as exc:  # noqa: BLE001 - a crash is a finding, keep going
+        except Exception as exc:
             frame = traceback.extract_tb(exc.__traceback__)[-1]
-            row.update(verdict="crash", detail=f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}")
+            row.update(
+                verdict="crash", detail=f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}"
+            )
         else:
             report = check_solution(problem, solution)
-            row.update(verdict="ok" if report.feasible else "violation", served=report.totals.jobs_served,
-                       unserved=len(solution.unserved), detail=report.summary(3) if not report.feasible else "")
+            row.update(
+                verdict="ok" if report.feasible else "violation",
+                served=report.totals.jobs_served,
+                unserved=len(solution.unserved),
+                detail=report.summary(3) if not report.feasible else "",
+            )
         rows.append(row)
         if row["verdict"] != "ok":
             failures.append(row)
             if save_failures is not None:
                 save_failures.mkdir(parents=True, exist_ok=True)
                 write_problem_json(problem, save_failures / f"{problem.name}.json")
-    table = Table(title=f"Fuzz: seeds {start}-{end - 1}, {time_limit:g} s each: "
-                        f"{len(rows) - len(failures)} ok, {len(failures)} failing")
+    table = Table(
+        title=f"Fuzz: seeds {start}-{end - 1}, {time_limit:g} s each: "
+        f"{len(rows) - len(failures)} ok, {len(failures)} failing"
+    )
     for col in ("seed", "jobs", "policy", "objective", "verdict", "detail"):
         table.add_column(col)
     for row in failures:
-        table.add_row(str(row["seed"]), str(row["jobs"]), row["policy"], row["objective"], row["verdict"],
-                      row["detail"])
+        table.add_row(
+            str(row["seed"]), str(row["jobs"]), row["policy"], row["objective"], row["verdict"], row["detail"]
+        )
     console.print(table)
     if out is not None:
         out.write_text(json.dumps({"results": rows}, indent=1) + "\n")
@@ -477,19 +631,28 @@ def bench_routing_fuzz(
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add `route solve|check|check-results` and `bench routing|routing-matrix`."""
-    route_app = typer.Typer(help="Vehicle routing: solve a problem file, check a solution.", no_args_is_help=True)
-    route_app.command("solve", help="Solve one problem file (Solomon, E-VRPTW or JSON); writes the solution JSON.")(
-        route_solve)
+    route_app = typer.Typer(
+        help="Vehicle routing: solve a problem file, check a solution.", no_args_is_help=True
+    )
+    route_app.command(
+        "solve", help="Solve one problem file (Solomon, E-VRPTW or JSON); writes the solution JSON."
+    )(route_solve)
     route_app.command("check", help="Re-check a solution JSON against its problem JSON; lists violations.")(
-        route_check)
+        route_check
+    )
     route_app.command("check-results", help="Check a benchmark result file against its instances.")(
-        route_check_results)
+        route_check_results
+    )
     app.add_typer(route_app, name="route", help="Vehicle routing: solve a problem file, check a solution.")
-    bench.command("routing", help="Routing benchmark (Solomon / E-VRPTW) with gap to BKS and optional PyVRP peer.")(
-        bench_routing)
-    bench.command("routing-city", help="Synthetic Shenzhen depot-day (300 / 1,000 stops): solve, check, table.")(
-        bench_routing_city)
+    bench.command(
+        "routing", help="Routing benchmark (Solomon / E-VRPTW) with gap to BKS and optional PyVRP peer."
+    )(bench_routing)
+    bench.command(
+        "routing-city", help="Synthetic Shenzhen depot-day (300 / 1,000 stops): solve, check, table."
+    )(bench_routing_city)
     bench.command("routing-fuzz", help="Random small problems: solve, check, list crashes and violations.")(
-        bench_routing_fuzz)
-    bench.command("routing-matrix", help="Time the default distance matrix for N points (target: 2,000 < 1 s).")(
-        bench_routing_matrix)
+        bench_routing_fuzz
+    )
+    bench.command(
+        "routing-matrix", help="Time the default distance matrix for N points (target: 2,000 < 1 s)."
+    )(bench_routing_matrix)

@@ -28,8 +28,10 @@ class Conflict:
 
     def describe(self) -> str:
         span = self.first_day.isoformat() if self.days == 1 else f"{self.first_day} to {self.last_day}"
-        return (f"vehicle {self.vehicle_id}: {self.days} day(s) {span} already claimed by "
-                f"{self.held_by_claimant} in report {self.held_by_report}")
+        return (
+            f"vehicle {self.vehicle_id}: {self.days} day(s) {span} already claimed by "
+            f"{self.held_by_claimant} in report {self.held_by_report}"
+        )
 
 
 class DoubleClaimError(ValueError):
@@ -43,8 +45,10 @@ class DoubleClaimError(ValueError):
         vehicles = len({c.vehicle_id for c in conflicts})
         shown = "; ".join(c.describe() for c in conflicts[:5])
         more = f" (and {len(conflicts) - 5} more runs)" if len(conflicts) > 5 else ""
-        super().__init__(f"report {report_id} refused, double counting: {days} vehicle-day(s) of {vehicles} "
-                         f"vehicle(s) are already claimed by {', '.join(holders)}. {shown}{more}")
+        super().__init__(
+            f"report {report_id} refused, double counting: {days} vehicle-day(s) of {vehicles} "
+            f"vehicle(s) are already claimed by {', '.join(holders)}. {shown}{more}"
+        )
 
 
 def day_runs(days: list[date]) -> list[tuple[date, date, int]]:
@@ -110,8 +114,13 @@ class ClaimsLedger:
         for (vehicle_id, day), (report_id, claimant_id) in self._held.items():
             grouped[(report_id, claimant_id, vehicle_id)].append(day)
         claims = [
-            {"report_id": rid, "claimant_id": cid, "vehicle_id": vid, "first_day": f.isoformat(),
-             "last_day": l.isoformat()}
+            {
+                "report_id": rid,
+                "claimant_id": cid,
+                "vehicle_id": vid,
+                "first_day": f.isoformat(),
+                "last_day": l.isoformat(),
+            }
             for (rid, cid, vid), days in sorted(grouped.items())
             for f, l, _ in day_runs(days)
         ]
@@ -124,8 +133,10 @@ class ClaimsLedger:
             try:
                 first, last = date.fromisoformat(item["first_day"]), date.fromisoformat(item["last_day"])
                 for k in range((last - first).days + 1):
-                    ledger._held[(item["vehicle_id"], first + timedelta(days=k))] = (item["report_id"],
-                                                                                   item["claimant_id"])
+                    ledger._held[(item["vehicle_id"], first + timedelta(days=k))] = (
+                        item["report_id"],
+                        item["claimant_id"],
+                    )
             except (KeyError, ValueError) as error:
                 raise ValueError(f"claims ledger entry {n}: {error}") from None
         return ledger

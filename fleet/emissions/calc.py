@@ -61,7 +61,9 @@ def parse_period(text: str) -> Period:
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:
             raise ValueError(f"period {text!r}: month must be 01-12")
-        return Period(text, "month", date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
+        return Period(
+            text, "month", date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+        )
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -127,14 +129,18 @@ def compute_day(row: VehicleDay, lease: Lease, resolved: ResolvedProfile, kind: 
         if resolved.ir_per_year is not None:
             year_index = row.day.year - lease.first_service_year + 1
             ir_t = improvement_factor(resolved.ir_per_year.value, year_index, profile.ir_exponent_offset)
-        baseline = baseline_distance_t(row.km, lease.baseline_l_per_100km, density, resolved.diesel_ef.value, ir_t)
+        baseline = baseline_distance_t(
+            row.km, lease.baseline_l_per_100km, density, resolved.diesel_ef.value, ir_t
+        )
     energy = grid_energy_kwh(row.kwh_charger, row.kwh_vehicle, lease.charging_efficiency)
     project = project_t(energy, resolved.grid_ef.value, resolved.tdl_multiplier)
     leakage = leakage_t(baseline, lease.leakage_fraction)
     baseline_ttw = project_ttw = None
     if resolved.ttw_diesel_ef is not None:
         baseline_ttw = baseline_fuel_t(litres, density, resolved.ttw_diesel_ef.value) * ir_t
-        project_ttw = 0.0  # a battery-electric truck has no tank-to-wheel emissions (GLEC v3, METHODOLOGY.md §2.5)
+        project_ttw = (
+            0.0  # a battery-electric truck has no tank-to-wheel emissions (GLEC v3, METHODOLOGY.md §2.5)
+        )
     return DayResult(
         kind=kind,
         vehicle_id=row.vehicle_id,
@@ -186,13 +192,23 @@ def total(results: Iterable[DayResult]) -> Totals:
     count = 0
     for r in sorted(results, key=lambda r: (r.vehicle_id, r.day, r.kind)):
         count += 1
-        for name in ("km", "grid_kwh", "tonne_km", "baseline_litres", "baseline_t", "project_t", "leakage_t",
-                     "reduction_t"):
+        for name in (
+            "km",
+            "grid_kwh",
+            "tonne_km",
+            "baseline_litres",
+            "baseline_t",
+            "project_t",
+            "leakage_t",
+            "reduction_t",
+        ):
             acc[name] += getattr(r, name)
     return Totals(vehicle_days=count, **acc)
 
 
-def group_totals(results: Iterable[DayResult], key: Callable[[DayResult], Hashable]) -> dict[Hashable, Totals]:
+def group_totals(
+    results: Iterable[DayResult], key: Callable[[DayResult], Hashable]
+) -> dict[Hashable, Totals]:
     """Totals per group, groups in sorted order."""
     groups: dict[Hashable, list[DayResult]] = defaultdict(list)
     for r in results:

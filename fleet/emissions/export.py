@@ -26,23 +26,36 @@ def report_to_dict(report: EmissionsReport) -> dict[str, object]:
     return {
         "format": REPORT_FORMAT,
         "party": report.party_id,
-        "period": {"label": report.period.label, "granularity": gran, "start": report.period.start.isoformat(),
-                   "end": report.period.end.isoformat()},
-        "profile": {"id": report.profile.profile_id, "name": report.profile.name, "version": report.profile.version,
-                    "baseline_method": report.profile.baseline_method, "grid_basis": report.profile.grid_basis,
-                    "to_confirm": list(report.profile.to_confirm)},
+        "period": {
+            "label": report.period.label,
+            "granularity": gran,
+            "start": report.period.start.isoformat(),
+            "end": report.period.end.isoformat(),
+        },
+        "profile": {
+            "id": report.profile.profile_id,
+            "name": report.profile.name,
+            "version": report.profile.version,
+            "baseline_method": report.profile.baseline_method,
+            "grid_basis": report.profile.grid_basis,
+            "to_confirm": list(report.profile.to_confirm),
+        },
         "vintage": resolved.vintage.as_dict() if resolved.vintage else None,
         "parameters": [p.as_dict() for p in resolved.parameters()],
         "tdl_multiplier": resolved.tdl_multiplier,
         "ex_post": _t(total(report.ex_post)),
         "ex_ante": _t(total(report.ex_ante)),
-        "per_vehicle": [{"vehicle_id": v, "ex_post": _t(post_v.get((v, p))), "ex_ante": _t(ante_v.get((v, p)))}
-                        for v, p in sorted(set(post_v) | set(ante_v))],
+        "per_vehicle": [
+            {"vehicle_id": v, "ex_post": _t(post_v.get((v, p))), "ex_ante": _t(ante_v.get((v, p)))}
+            for v, p in sorted(set(post_v) | set(ante_v))
+        ],
         "per_depot": {k: _t(v) for k, v in by_depot(report.ex_post).items()},
         "per_lessee_all_claimants": {k: _t(v) for k, v in by_lessee(everything).items()},
         "attributed_elsewhere": _t(total(report.attributed_elsewhere)),
-        "negative_vehicle_days": [{"vehicle_id": r.vehicle_id, "day": r.day.isoformat(),
-                                   "reduction_t": round(r.reduction_t, 6)} for r in report.negative_days],
+        "negative_vehicle_days": [
+            {"vehicle_id": r.vehicle_id, "day": r.day.isoformat(), "reduction_t": round(r.reduction_t, 6)}
+            for r in report.negative_days
+        ],
         "data_quality": {
             "rows_checked": report.rows_checked,
             "rows_excluded": report.rows_excluded,

@@ -29,8 +29,9 @@ def improvement_factor(ir_per_year: float, year_index: int, exponent_offset: int
     return ir_per_year ** (year_index - exponent_offset)
 
 
-def baseline_distance_t(km: float, l_per_100km: float, density_kg_per_l: float, ef_t_per_t: float,
-                        ir_t: float = 1.0) -> float:
+def baseline_distance_t(
+    km: float, l_per_100km: float, density_kg_per_l: float, ef_t_per_t: float, ir_t: float = 1.0
+) -> float:
     """Distance-based baseline BE = D × SFC/100 × ρ × EF_CO2 × IR_t [tCO2].
 
     Source: CDM AMS-III.C (EF_BL,km = SFC × NCV × EF_CO2 × IR_t, METHODOLOGY.md §2.1, U) in the mass form of
@@ -51,8 +52,9 @@ def baseline_fuel_t(diesel_litres: float, density_kg_per_l: float, ef_t_per_t: f
     return diesel_litres * density_kg_per_l / KG_PER_T * ef_t_per_t
 
 
-def grid_energy_kwh(kwh_charger: float | None, kwh_vehicle: float | None,
-                    charging_efficiency: float | None) -> float:
+def grid_energy_kwh(
+    kwh_charger: float | None, kwh_vehicle: float | None, charging_efficiency: float | None
+) -> float:
     """Grid-side energy EC_PJ [kWh]: the charger meter, else vehicle-side kWh ÷ charging efficiency.
 
     Source: METHODOLOGY.md §2.6 (evfleet design). The charger reading wins because it is the one a verifier
@@ -63,7 +65,9 @@ def grid_energy_kwh(kwh_charger: float | None, kwh_vehicle: float | None,
     if kwh_vehicle is None:
         raise ValueError("no energy reading: neither kwh_charger nor kwh_vehicle is given")
     if charging_efficiency is None or not 0 < charging_efficiency <= 1:
-        raise ValueError(f"vehicle-side kWh needs a charging efficiency in (0, 1], got {charging_efficiency!r}")
+        raise ValueError(
+            f"vehicle-side kWh needs a charging efficiency in (0, 1], got {charging_efficiency!r}"
+        )
     return kwh_vehicle / charging_efficiency
 
 
@@ -142,8 +146,10 @@ class Profile:
     vintage: VintageRule = field(default_factory=VintageRule)
     wtw: bool = False
     ttw_diesel_ef_key: str = "diesel.ipcc2006.ef_co2_per_t"
-    gases: str = ("CO2 only: CH4 and N2O (about 1 % of diesel CO2e, registry key diesel.road.ch4_n2o_share, "
-                  "unverified) are excluded; figures labelled tCO2e are tCO2")
+    gases: str = (
+        "CO2 only: CH4 and N2O (about 1 % of diesel CO2e, registry key diesel.road.ch4_n2o_share, "
+        "unverified) are excluded; figures labelled tCO2e are tCO2"
+    )
     to_confirm: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
@@ -173,8 +179,10 @@ AMS_III_C = Profile(
         "IR_t exponent base: 0.99^(t-1) used",
         "TDL form: (1 + TDL) used; older texts 1/(1 - TDL)",
         "TDL value: TOOL05 project-side default 20 % (unverified)",
-        ("grid factor: methodology prescribes TOOL07 combined margin or TOOL05; the MEE grid average is used "
-         "because the Southern-grid OM/BM values were not located"),
+        (
+            "grid factor: methodology prescribes TOOL07 combined margin or TOOL05; the MEE grid average is used "
+            "because the Southern-grid OM/BM values were not located"
+        ),
         "leakage table (displaced vehicles scrapped or not transferred)",
     ),
 )
@@ -208,8 +216,10 @@ GLEC_WTW = Profile(
     gases="CO2e for the diesel WTW factor; the electricity proxy is a CO2-only grid factor",
     baseline_method="distance",
     to_confirm=(
-        ("China WTW electricity factor incl. upstream and T&D (not located; MEE grid average + TOOL05 20 % TDL "
-         "used as a proxy)"),
+        (
+            "China WTW electricity factor incl. upstream and T&D (not located; MEE grid average + TOOL05 20 % TDL "
+            "used as a proxy)"
+        ),
         "GLEC primary fuel table: 3.87 kgCO2e/kg diesel WTW (METHODOLOGY.md §6 item 8)",
         "distance adjustment factor (DAF) not applied: actual km used",
     ),
@@ -240,8 +250,15 @@ class Parameter:
     confidence: str
 
     def as_dict(self) -> dict[str, object]:
-        return {"name": self.name, "value": self.value, "unit": self.unit, "key": self.key,
-                "data_year": self.data_year, "source": self.source, "confidence": self.confidence}
+        return {
+            "name": self.name,
+            "value": self.value,
+            "unit": self.unit,
+            "key": self.key,
+            "data_year": self.data_year,
+            "source": self.source,
+            "confidence": self.confidence,
+        }
 
 
 @dataclass(frozen=True)
@@ -266,8 +283,15 @@ class ResolvedProfile:
 
 def _parameter(registry: FactorRegistry, name: str, key: str) -> Parameter:
     factor = registry.get(key)
-    return Parameter(name=name, value=factor.value, unit=factor.unit, key=factor.key, data_year=factor.data_year,
-                     source=factor.source, confidence=factor.confidence)
+    return Parameter(
+        name=name,
+        value=factor.value,
+        unit=factor.unit,
+        key=factor.key,
+        data_year=factor.data_year,
+        source=factor.source,
+        confidence=factor.confidence,
+    )
 
 
 def resolve_profile(profile: Profile, registry: FactorRegistry, reporting_year: int) -> ResolvedProfile:
@@ -278,18 +302,28 @@ def resolve_profile(profile: Profile, registry: FactorRegistry, reporting_year: 
     else:
         vintage = registry.grid_factor_for(profile.grid_series, reporting_year, profile.vintage)
         grid = _parameter(registry, "grid emission factor", vintage.key)
-    tdl = _parameter(registry, "transmission and distribution losses", profile.tdl_key) if profile.tdl_key else None
+    tdl = (
+        _parameter(registry, "transmission and distribution losses", profile.tdl_key)
+        if profile.tdl_key
+        else None
+    )
     return ResolvedProfile(
         profile=profile,
         reporting_year=reporting_year,
-        diesel_ef=_parameter(registry, "diesel emission factor (WTW)" if profile.wtw else "diesel emission factor",
-                             profile.diesel_ef_key),
+        diesel_ef=_parameter(
+            registry,
+            "diesel emission factor (WTW)" if profile.wtw else "diesel emission factor",
+            profile.diesel_ef_key,
+        ),
         density=_parameter(registry, "diesel density", profile.density_key),
         grid_ef=grid,
         vintage=vintage,
         tdl=tdl,
         tdl_multiplier=transmission_loss_multiplier(tdl.value if tdl else 0.0, profile.tdl_form),
-        ir_per_year=_parameter(registry, "technology improvement factor", profile.ir_key) if profile.ir_key else None,
+        ir_per_year=_parameter(registry, "technology improvement factor", profile.ir_key)
+        if profile.ir_key
+        else None,
         ttw_diesel_ef=_parameter(registry, "diesel emission factor (TTW)", profile.ttw_diesel_ef_key)
-        if profile.wtw else None,
+        if profile.wtw
+        else None,
     )

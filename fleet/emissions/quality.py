@@ -54,8 +54,13 @@ class RowFlag:
     message: str
 
     def as_dict(self) -> dict[str, object]:
-        return {"row_ref": self.row_ref, "vehicle_id": self.vehicle_id, "day": self.day.isoformat(),
-                "code": self.code, "message": self.message}
+        return {
+            "row_ref": self.row_ref,
+            "vehicle_id": self.vehicle_id,
+            "day": self.day.isoformat(),
+            "code": self.code,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,9 @@ class ScreenResult:
         return len({(f.row_ref, f.vehicle_id, f.day) for f in self.flags})
 
 
-def _row_flags(row: VehicleDay, lease: Lease | None, limits: QualityThresholds,
-               require_diesel: bool = False) -> list[tuple[str, str]]:
+def _row_flags(
+    row: VehicleDay, lease: Lease | None, limits: QualityThresholds, require_diesel: bool = False
+) -> list[tuple[str, str]]:
     """(code, detail) for every problem of a single row, independent of other rows."""
     found: list[tuple[str, str]] = []
     if require_diesel and row.diesel_litres is None:
@@ -99,8 +105,12 @@ def _row_flags(row: VehicleDay, lease: Lease | None, limits: QualityThresholds,
         found.append(("not_on_lease", f"no lease covers vehicle {row.vehicle_id} on {row.day.isoformat()}"))
         return found
     if row.lessee_id and row.lessee_id != lease.lessee_id:
-        found.append(("lessee_mismatch",
-                      f"record says lessee {row.lessee_id}, lease {lease.lease_id} says {lease.lessee_id}"))
+        found.append(
+            (
+                "lessee_mismatch",
+                f"record says lessee {row.lessee_id}, lease {lease.lease_id} says {lease.lessee_id}",
+            )
+        )
     if row.kwh_charger is None and row.kwh_vehicle is not None and lease.charging_efficiency is None:
         found.append(("no_charging_efficiency", f"lease {lease.lease_id} has no charging_efficiency"))
     if lease.battery_kwh:
@@ -109,13 +119,21 @@ def _row_flags(row: VehicleDay, lease: Lease | None, limits: QualityThresholds,
             battery_side = row.kwh_charger * (lease.charging_efficiency or 1.0)
         limit = lease.battery_kwh * limits.max_battery_multiple
         if battery_side is not None and battery_side > limit:
-            found.append(("energy_above_battery",
-                          f"{battery_side:.1f} kWh > {limits.max_battery_multiple} x {lease.battery_kwh} kWh battery"))
+            found.append(
+                (
+                    "energy_above_battery",
+                    f"{battery_side:.1f} kWh > {limits.max_battery_multiple} x {lease.battery_kwh} kWh battery",
+                )
+            )
     return found
 
 
-def screen_rows(rows: Iterable[VehicleDay], book: LeaseBook,
-                limits: QualityThresholds = QualityThresholds(), require_diesel: bool = False) -> ScreenResult:
+def screen_rows(
+    rows: Iterable[VehicleDay],
+    book: LeaseBook,
+    limits: QualityThresholds = QualityThresholds(),
+    require_diesel: bool = False,
+) -> ScreenResult:
     """Flag bad rows; accept the rest together with their lease.
 
     Duplicate vehicle-days: identical copies keep the first and flag the others; copies that disagree are all
@@ -136,7 +154,9 @@ def screen_rows(rows: Iterable[VehicleDay], book: LeaseBook,
                 duplicate_reason[i] = f"identical copy of an earlier record ({refs}); the first is kept"
         else:
             for i in indexes:
-                duplicate_reason[i] = f"conflicting records for {vehicle_id} on {day.isoformat()} ({refs}); all excluded"
+                duplicate_reason[i] = (
+                    f"conflicting records for {vehicle_id} on {day.isoformat()} ({refs}); all excluded"
+                )
 
     accepted: list[AcceptedRow] = []
     flags: list[RowFlag] = []
@@ -147,8 +167,10 @@ def screen_rows(rows: Iterable[VehicleDay], book: LeaseBook,
             problems.append(("duplicate_day", duplicate_reason[index]))
         ref = row.row_ref or f"#{index}"
         if problems:
-            flags.extend(RowFlag(ref, row.vehicle_id, row.day, code, f"{FLAG_CODES[code]}: {detail}")
-                         for code, detail in problems)
+            flags.extend(
+                RowFlag(ref, row.vehicle_id, row.day, code, f"{FLAG_CODES[code]}: {detail}")
+                for code, detail in problems
+            )
         else:
             assert lease is not None
             accepted.append(AcceptedRow(row, lease))
@@ -156,4 +178,12 @@ def screen_rows(rows: Iterable[VehicleDay], book: LeaseBook,
 
 
 def _values(row: VehicleDay) -> tuple[object, ...]:
-    return (row.lessee_id, row.depot_id, row.km, row.kwh_charger, row.kwh_vehicle, row.tonne_km, row.diesel_litres)
+    return (
+        row.lessee_id,
+        row.depot_id,
+        row.km,
+        row.kwh_charger,
+        row.kwh_vehicle,
+        row.tonne_km,
+        row.diesel_litres,
+    )

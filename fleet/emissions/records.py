@@ -68,7 +68,9 @@ class Lease:
 
     def __post_init__(self) -> None:
         if self.claimant not in CLAIMANT_ROLES:
-            raise ValueError(f"lease {self.lease_id}: field 'claimant' must be one of {CLAIMANT_ROLES}, got {self.claimant!r}")
+            raise ValueError(
+                f"lease {self.lease_id}: field 'claimant' must be one of {CLAIMANT_ROLES}, got {self.claimant!r}"
+            )
         if self.baseline_l_per_100km <= 0:
             raise ValueError(f"lease {self.lease_id}: field 'baseline_l_per_100km' must be > 0 [L/100 km]")
         if self.charging_efficiency is not None and not 0 < self.charging_efficiency <= 1:

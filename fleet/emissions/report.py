@@ -24,8 +24,12 @@ class Gap:
     days: int
 
     def as_dict(self) -> dict[str, object]:
-        return {"vehicle_id": self.vehicle_id, "first_day": self.first_day.isoformat(),
-                "last_day": self.last_day.isoformat(), "days": self.days}
+        return {
+            "vehicle_id": self.vehicle_id,
+            "first_day": self.first_day.isoformat(),
+            "last_day": self.last_day.isoformat(),
+            "days": self.days,
+        }
 
 
 @dataclass(frozen=True)
@@ -55,31 +59,48 @@ class EmissionsReport:
         return tuple(r for r in self.ex_post if r.reduction_t < 0)
 
 
-def _relevant(rows: Iterable[VehicleDay], period: Period, party_id: str, vehicles: set[str]) -> list[VehicleDay]:
-    return [r for r in rows if period.contains(r.day) and (r.vehicle_id in vehicles or r.lessee_id == party_id)]
+def _relevant(
+    rows: Iterable[VehicleDay], period: Period, party_id: str, vehicles: set[str]
+) -> list[VehicleDay]:
+    return [
+        r for r in rows if period.contains(r.day) and (r.vehicle_id in vehicles or r.lessee_id == party_id)
+    ]
 
 
 def _results(screen: ScreenResult, resolved: ResolvedProfile, kind: str) -> list[DayResult]:
     return [compute_day(a.row, a.lease, resolved, kind) for a in screen.accepted]
 
 
-def build_report(party_id: str, period: Period, metered: Iterable[VehicleDay], planned: Iterable[VehicleDay],
-                 book: LeaseBook, profile: Profile, registry: FactorRegistry,
-                 thresholds: QualityThresholds = QualityThresholds(), as_of: date | None = None,
-                 extra_flags: Iterable[RowFlag] = ()) -> EmissionsReport:
+def build_report(
+    party_id: str,
+    period: Period,
+    metered: Iterable[VehicleDay],
+    planned: Iterable[VehicleDay],
+    book: LeaseBook,
+    profile: Profile,
+    registry: FactorRegistry,
+    thresholds: QualityThresholds = QualityThresholds(),
+    as_of: date | None = None,
+    extra_flags: Iterable[RowFlag] = (),
+) -> EmissionsReport:
     """Screen, compute and split by claimant. `as_of` stops gap detection at that day (default: period end).
 
     `extra_flags` are data problems found outside the vehicle-day rows (e.g. charging without a trip); those of
     this party's vehicles in the period are listed with the others.
     """
     resolved = resolve_profile(profile, registry, period.year)
-    leases = [l for l in book.leases_of(party_id)
-              if l.start <= period.end and (l.end is None or l.end >= period.start)]
+    leases = [
+        l
+        for l in book.leases_of(party_id)
+        if l.start <= period.end and (l.end is None or l.end >= period.start)
+    ]
     vehicles = {l.vehicle_id for l in leases}
     require_diesel = profile.baseline_method == "fuel"
 
     screen = screen_rows(_relevant(metered, period, party_id, vehicles), book, thresholds, require_diesel)
-    plan_screen = screen_rows(_relevant(planned, period, party_id, vehicles), book, thresholds, require_diesel)
+    plan_screen = screen_rows(
+        _relevant(planned, period, party_id, vehicles), book, thresholds, require_diesel
+    )
     mine = lambda r: party_id in (r.lessee_id, r.lessor_id)  # noqa: E731
     post = [r for r in _results(screen, resolved, EX_POST) if mine(r)]
     ante = [r for r in _results(plan_screen, resolved, EX_ANTE) if mine(r) and r.claimant_id == party_id]
@@ -88,7 +109,9 @@ def build_report(party_id: str, period: Period, metered: Iterable[VehicleDay], p
     stop = min(period.end, as_of) if as_of else period.end
     gaps: list[Gap] = []
     for lease in leases:
-        missing = [d for d in period.days() if lease.covers(d) and d <= stop and (lease.vehicle_id, d) not in covered]
+        missing = [
+            d for d in period.days() if lease.covers(d) and d <= stop and (lease.vehicle_id, d) not in covered
+        ]
         gaps.extend(Gap(lease.vehicle_id, f, l, n) for f, l, n in day_runs(missing))
     gaps.sort(key=lambda g: (g.vehicle_id, g.first_day))
 
@@ -97,11 +120,15 @@ def build_report(party_id: str, period: Period, metered: Iterable[VehicleDay], p
         period=period,
         profile=profile,
         resolved=resolved,
-        ex_post=tuple(sorted((r for r in post if r.claimant_id == party_id), key=lambda r: (r.vehicle_id, r.day))),
+        ex_post=tuple(
+            sorted((r for r in post if r.claimant_id == party_id), key=lambda r: (r.vehicle_id, r.day))
+        ),
         ex_ante=tuple(sorted(ante, key=lambda r: (r.vehicle_id, r.day))),
-        attributed_elsewhere=tuple(sorted((r for r in post if r.claimant_id != party_id),
-                                          key=lambda r: (r.vehicle_id, r.day))),
-        flags=screen.flags + tuple(f for f in extra_flags if f.vehicle_id in vehicles and period.contains(f.day)),
+        attributed_elsewhere=tuple(
+            sorted((r for r in post if r.claimant_id != party_id), key=lambda r: (r.vehicle_id, r.day))
+        ),
+        flags=screen.flags
+        + tuple(f for f in extra_flags if f.vehicle_id in vehicles and period.contains(f.day)),
         plan_flags=plan_screen.flags,
         rows_checked=screen.rows_checked,
         rows_excluded=screen.rows_excluded,

@@ -54,16 +54,26 @@ def registry_for(session: Session, scope: Scope) -> tuple[FactorRegistry, str]:
     stored = registry_from_table(session, scope)
     if len(stored):
         return stored, f"database table emissionfactor ({len(stored)} factors)"
-    return load_registry(), "data/reference/emission-factors.csv (factor table empty: run `evfleet factors load`)"
+    return (
+        load_registry(),
+        "data/reference/emission-factors.csv (factor table empty: run `evfleet factors load`)",
+    )
 
 
-def report_from_db(session: Session, scope: Scope, party: str | None, period: Period, profile: Profile,
-                   as_of: dt.date | None = None) -> DbReport:
+def report_from_db(
+    session: Session,
+    scope: Scope,
+    party: str | None,
+    period: Period,
+    profile: Profile,
+    as_of: dt.date | None = None,
+) -> DbReport:
     registry, source = registry_for(session, scope)
     ctx = read_context(session, scope)
     party_id = resolve_party(scope, ctx, party)
     metered, flags = read_metered_with_flags(session, scope, ctx, period)
     planned = read_planned(session, scope, ctx, period)
-    report = build_report(party_id, period, metered, planned, ctx.book, profile, registry, as_of=as_of,
-                          extra_flags=flags)
+    report = build_report(
+        party_id, period, metered, planned, ctx.book, profile, registry, as_of=as_of, extra_flags=flags
+    )
     return DbReport(report, ctx, registry, source)

@@ -48,8 +48,17 @@ class FactorLoadResult:
 
 
 def _factor_from_row(row: EmissionFactor) -> Factor:
-    return Factor(key=row.key, value=float(row.value), unit=row.unit, data_year=row.data_year, scope=row.scope,
-                  region=row.region, source=row.source, confidence=row.confidence, note=row.note)
+    return Factor(
+        key=row.key,
+        value=float(row.value),
+        unit=row.unit,
+        data_year=row.data_year,
+        scope=row.scope,
+        region=row.region,
+        source=row.source,
+        confidence=row.confidence,
+        note=row.note,
+    )
 
 
 def load_factor_table(session: Session, scope: Scope, registry: FactorRegistry) -> FactorLoadResult:
@@ -62,16 +71,30 @@ def load_factor_table(session: Session, scope: Scope, registry: FactorRegistry) 
     for factor in registry:
         row = stored.get(factor.key)
         if row is None:
-            fresh.append(EmissionFactor(key=factor.key, value=Decimal(repr(factor.value)), unit=factor.unit,
-                                        data_year=factor.data_year, scope=factor.scope, region=factor.region,
-                                        source=factor.source, confidence=factor.confidence, note=factor.note))
+            fresh.append(
+                EmissionFactor(
+                    key=factor.key,
+                    value=Decimal(repr(factor.value)),
+                    unit=factor.unit,
+                    data_year=factor.data_year,
+                    scope=factor.scope,
+                    region=factor.region,
+                    source=factor.source,
+                    confidence=factor.confidence,
+                    note=factor.note,
+                )
+            )
         elif _factor_from_row(row) == factor:
             unchanged += 1
         else:
-            clashes.append(f"{factor.key}: stored {float(row.value)} {row.unit} ({row.confidence}), "
-                           f"file has {factor.value} {factor.unit} ({factor.confidence})")
+            clashes.append(
+                f"{factor.key}: stored {float(row.value)} {row.unit} ({row.confidence}), "
+                f"file has {factor.value} {factor.unit} ({factor.confidence})"
+            )
     if clashes:
-        raise FactorError("factors are never edited in place; add a new key instead. Changed: " + "; ".join(clashes))
+        raise FactorError(
+            "factors are never edited in place; add a new key instead. Changed: " + "; ".join(clashes)
+        )
     add_rows(session, scope, fresh)
     session.flush()
     return FactorLoadResult(inserted=len(fresh), unchanged=unchanged)
@@ -132,35 +155,58 @@ def read_context(session: Session, scope: Scope) -> DbContext:
         model = models.get(vehicle.model_id)
         diesel = models.get(row.replaced_diesel_model_id) if row.replaced_diesel_model_id else None
         if diesel is None or not diesel.diesel_l_per_100km:
-            problems.append(LeaseProblem(row.code, vehicle.plate, "no replaced diesel model with L/100 km on the "
-                                         "lease: no baseline, its vehicle-days are not counted"))
+            problems.append(
+                LeaseProblem(
+                    row.code,
+                    vehicle.plate,
+                    "no replaced diesel model with L/100 km on the "
+                    "lease: no baseline, its vehicle-days are not counted",
+                )
+            )
             continue
         lessee = lessees.get(row.lessee_id) if row.lessee_id else None
         if lessee is None:
             problems.append(LeaseProblem(row.code, vehicle.plate, "lease has no lessee"))
             continue
-        leases.append(Lease(
-            lease_id=row.code, vehicle_id=vehicle.plate, lessee_id=lessee.code, lessor_id=lessor.code,
-            start=row.start_date, end=row.end_date, baseline_model=f"{diesel.code} ({diesel.name})",
-            baseline_l_per_100km=diesel.diesel_l_per_100km,
-            claimant="lessor" if row.emissions_claimant == Claimant.LESSOR else "lessee",
-            depot_id=depots[vehicle.depot_id].code if vehicle.depot_id in depots else "",
-            plate=vehicle.plate, vin=vehicle.vin, ev_model=f"{model.code} ({model.name})" if model else "",
-            battery_kwh=model.battery_kwh if model else None,
-            charging_efficiency=efficiency.get(vehicle.depot_id) if vehicle.depot_id else None,
-            investment_cny=row.purchase_price_fen / 100.0,
-        ))
+        leases.append(
+            Lease(
+                lease_id=row.code,
+                vehicle_id=vehicle.plate,
+                lessee_id=lessee.code,
+                lessor_id=lessor.code,
+                start=row.start_date,
+                end=row.end_date,
+                baseline_model=f"{diesel.code} ({diesel.name})",
+                baseline_l_per_100km=diesel.diesel_l_per_100km,
+                claimant="lessor" if row.emissions_claimant == Claimant.LESSOR else "lessee",
+                depot_id=depots[vehicle.depot_id].code if vehicle.depot_id in depots else "",
+                plate=vehicle.plate,
+                vin=vehicle.vin,
+                ev_model=f"{model.code} ({model.name})" if model else "",
+                battery_kwh=model.battery_kwh if model else None,
+                charging_efficiency=efficiency.get(vehicle.depot_id) if vehicle.depot_id else None,
+                investment_cny=row.purchase_price_fen / 100.0,
+            )
+        )
     parties = {lessor.code: Party(lessor.code, lessor.name, "Shenzhen")}
     for lessee in lessees.values():
         districts = sorted({d.district for d in depots.values() if d.lessee_id == lessee.id and d.district})
-        parties[lessee.code] = Party(lessee.code, lessee.name,
-                                     "Shenzhen" + (f" ({', '.join(districts)})" if districts else ""),
-                                     lessee.unified_social_credit_code or "")
+        parties[lessee.code] = Party(
+            lessee.code,
+            lessee.name,
+            "Shenzhen" + (f" ({', '.join(districts)})" if districts else ""),
+            lessee.unified_social_credit_code or "",
+        )
     return DbContext(
-        book=LeaseBook(tuple(leases), parties), lease_problems=tuple(problems),
-        plates={v.id: v.plate for v in vehicles.values()}, vehicle_ids={v.plate: v.id for v in vehicles.values()},
-        lessee_codes={l.id: l.code for l in lessees.values()}, depot_codes={d.id: d.code for d in depots.values()},
-        lessor_code=lessor.code, models=models, vehicle_models={v.id: v.model_id for v in vehicles.values()},
+        book=LeaseBook(tuple(leases), parties),
+        lease_problems=tuple(problems),
+        plates={v.id: v.plate for v in vehicles.values()},
+        vehicle_ids={v.plate: v.id for v in vehicles.values()},
+        lessee_codes={l.id: l.code for l in lessees.values()},
+        depot_codes={d.id: d.code for d in depots.values()},
+        lessor_code=lessor.code,
+        models=models,
+        vehicle_models={v.id: v.model_id for v in vehicles.values()},
         depot_efficiency=efficiency,
     )
 
@@ -178,8 +224,9 @@ def read_metered(session: Session, scope: Scope, ctx: DbContext, period: Period)
     return read_metered_with_flags(session, scope, ctx, period)[0]
 
 
-def read_metered_with_flags(session: Session, scope: Scope, ctx: DbContext, period: Period
-                            ) -> tuple[list[VehicleDay], list[RowFlag]]:
+def read_metered_with_flags(
+    session: Session, scope: Scope, ctx: DbContext, period: Period
+) -> tuple[list[VehicleDay], list[RowFlag]]:
     """As `read_metered`, plus a flag for each vehicle-day with charging sessions but no trip record: that
     energy has no distance (hence no baseline) and is left out, visibly."""
     sessions: dict[tuple[int, dt.date], float] = defaultdict(float)
@@ -190,24 +237,45 @@ def read_metered_with_flags(session: Session, scope: Scope, ctx: DbContext, peri
             sessions[(s.vehicle_id, day)] += s.kwh
             session_refs[(s.vehicle_id, day)].append(str(s.id))
     records = []
-    rows = list_rows(session, scope, VehicleDayRow, VehicleDayRow.day >= period.start, VehicleDayRow.day <= period.end,
-                     order_by=VehicleDayRow.id)
+    rows = list_rows(
+        session,
+        scope,
+        VehicleDayRow,
+        VehicleDayRow.day >= period.start,
+        VehicleDayRow.day <= period.end,
+        order_by=VehicleDayRow.id,
+    )
     for row in rows:
-        ref = f"vehicleday#{row.id}" + (f" (import batch {row.import_batch_id})" if row.import_batch_id else "")
+        ref = f"vehicleday#{row.id}" + (
+            f" (import batch {row.import_batch_id})" if row.import_batch_id else ""
+        )
         kwh_charger = row.kwh_charger
         if kwh_charger is None and (row.vehicle_id, row.day) in sessions:
             kwh_charger = sessions[(row.vehicle_id, row.day)]
             ref += f" + chargingsession#{','.join(session_refs[(row.vehicle_id, row.day)])}"
-        records.append(VehicleDay(
-            vehicle_id=ctx.plates.get(row.vehicle_id, f"vehicle#{row.vehicle_id}"),
-            lessee_id=ctx.lessee_codes.get(row.lessee_id, "") if row.lessee_id else "",
-            depot_id=ctx.depot_codes.get(row.depot_id, "") if row.depot_id else "",
-            day=row.day, km=row.km, kwh_charger=kwh_charger, kwh_vehicle=row.kwh_vehicle, tonne_km=row.tonne_km,
-            diesel_litres=row.diesel_litres, row_ref=ref))
+        records.append(
+            VehicleDay(
+                vehicle_id=ctx.plates.get(row.vehicle_id, f"vehicle#{row.vehicle_id}"),
+                lessee_id=ctx.lessee_codes.get(row.lessee_id, "") if row.lessee_id else "",
+                depot_id=ctx.depot_codes.get(row.depot_id, "") if row.depot_id else "",
+                day=row.day,
+                km=row.km,
+                kwh_charger=kwh_charger,
+                kwh_vehicle=row.kwh_vehicle,
+                tonne_km=row.tonne_km,
+                diesel_litres=row.diesel_litres,
+                row_ref=ref,
+            )
+        )
     with_trip = {(row.vehicle_id, row.day) for row in rows}
     flags = [
-        RowFlag(f"chargingsession#{','.join(session_refs[key])}", ctx.plates.get(key[0], f"vehicle#{key[0]}"), key[1],
-                "charging_without_trip", f"{FLAG_CODES['charging_without_trip']}: {kwh:.1f} kWh not counted")
+        RowFlag(
+            f"chargingsession#{','.join(session_refs[key])}",
+            ctx.plates.get(key[0], f"vehicle#{key[0]}"),
+            key[1],
+            "charging_without_trip",
+            f"{FLAG_CODES['charging_without_trip']}: {kwh:.1f} kWh not counted",
+        )
         for key, kwh in sorted(sessions.items(), key=lambda kv: (ctx.plates.get(kv[0][0], ""), kv[0][1]))
         if key not in with_trip
     ]
@@ -249,8 +317,14 @@ def read_planned(session: Session, scope: Scope, ctx: DbContext, period: Period)
     days-in-year and the model's mean consumption (empty/full), as a planning figure.
     """
     planned: dict[tuple[int, dt.date], dict[str, float | str | None]] = {}
-    route_plans = list_rows(session, scope, RoutePlan, RoutePlan.status == PlanStatus.CURRENT,
-                            RoutePlan.service_date >= period.start, RoutePlan.service_date <= period.end)
+    route_plans = list_rows(
+        session,
+        scope,
+        RoutePlan,
+        RoutePlan.status == PlanStatus.CURRENT,
+        RoutePlan.service_date >= period.start,
+        RoutePlan.service_date <= period.end,
+    )
     leased_plates = {lease.vehicle_id for lease in ctx.book.leases}
     for plan in route_plans:
         stops = list_rows(session, scope, RouteStop, RouteStop.plan_id == plan.id)
@@ -268,14 +342,32 @@ def read_planned(session: Session, scope: Scope, ctx: DbContext, period: Period)
                 km, kwh_vehicle = from_solution[vehicle_id]
             else:
                 km, kwh_vehicle = leg_km, None
-                if vstops and vstops[0].soc_departure_kwh is not None and vstops[-1].soc_arrival_kwh is not None:
-                    kwh_vehicle = (vstops[0].soc_departure_kwh - vstops[-1].soc_arrival_kwh
-                                   + sum(s.charged_kwh for s in vstops))
+                if (
+                    vstops
+                    and vstops[0].soc_departure_kwh is not None
+                    and vstops[-1].soc_arrival_kwh is not None
+                ):
+                    kwh_vehicle = (
+                        vstops[0].soc_departure_kwh
+                        - vstops[-1].soc_arrival_kwh
+                        + sum(s.charged_kwh for s in vstops)
+                    )
             planned[(vehicle_id, plan.service_date)] = {
-                "km": km, "tkm": tkm if leg_km > 0 else None, "kwh_vehicle": kwh_vehicle, "kwh_charger": None,
-                "depot": ctx.depot_codes.get(plan.depot_id, ""), "ref": f"routeplan#{plan.id} v{plan.version}"}
-    charging_plans = list_rows(session, scope, ChargingPlan, ChargingPlan.status == PlanStatus.CURRENT,
-                               ChargingPlan.service_date >= period.start, ChargingPlan.service_date <= period.end)
+                "km": km,
+                "tkm": tkm if leg_km > 0 else None,
+                "kwh_vehicle": kwh_vehicle,
+                "kwh_charger": None,
+                "depot": ctx.depot_codes.get(plan.depot_id, ""),
+                "ref": f"routeplan#{plan.id} v{plan.version}",
+            }
+    charging_plans = list_rows(
+        session,
+        scope,
+        ChargingPlan,
+        ChargingPlan.status == PlanStatus.CURRENT,
+        ChargingPlan.service_date >= period.start,
+        ChargingPlan.service_date <= period.end,
+    )
     for plan in charging_plans:
         hours = plan.slot_minutes / 60.0
         energy: dict[int, float] = defaultdict(float)
@@ -288,12 +380,24 @@ def read_planned(session: Session, scope: Scope, ctx: DbContext, period: Period)
                 entry["ref"] = f"{entry['ref']} + chargingplan#{plan.id} v{plan.version}"
 
     records = []
-    for (vehicle_id, day), e in sorted(planned.items(), key=lambda kv: (ctx.plates.get(kv[0][0], ""), kv[0][1])):
+    for (vehicle_id, day), e in sorted(
+        planned.items(), key=lambda kv: (ctx.plates.get(kv[0][0], ""), kv[0][1])
+    ):
         plate = ctx.plates.get(vehicle_id, f"vehicle#{vehicle_id}")
         lease = ctx.book.lease_on(plate, day)
-        records.append(VehicleDay(plate, lease.lessee_id if lease else "", str(e["depot"]), day, float(e["km"]),
-                                  kwh_charger=e["kwh_charger"], kwh_vehicle=e["kwh_vehicle"],
-                                  tonne_km=None if e["tkm"] is None else float(e["tkm"]), row_ref=str(e["ref"])))
+        records.append(
+            VehicleDay(
+                plate,
+                lease.lessee_id if lease else "",
+                str(e["depot"]),
+                day,
+                float(e["km"]),
+                kwh_charger=e["kwh_charger"],
+                kwh_vehicle=e["kwh_vehicle"],
+                tonne_km=None if e["tkm"] is None else float(e["tkm"]),
+                row_ref=str(e["ref"]),
+            )
+        )
 
     lease_rows = {r.code: r for r in list_rows(session, scope, LeaseRow)}
     for lease in ctx.book.leases:
@@ -302,7 +406,11 @@ def read_planned(session: Session, scope: Scope, ctx: DbContext, period: Period)
         if row is None or not row.expected_km_per_year or vehicle_id is None:
             continue
         model = ctx.models.get(ctx.vehicle_models.get(vehicle_id, -1))
-        if model is None or model.consumption_kwh_per_km_empty is None or model.consumption_kwh_per_km_full is None:
+        if (
+            model is None
+            or model.consumption_kwh_per_km_empty is None
+            or model.consumption_kwh_per_km_full is None
+        ):
             continue
         per_km = (model.consumption_kwh_per_km_empty + model.consumption_kwh_per_km_full) / 2.0
         for day in period.days():
@@ -310,8 +418,16 @@ def read_planned(session: Session, scope: Scope, ctx: DbContext, period: Period)
                 continue
             days_in_year = 366 if day.year % 4 == 0 and (day.year % 100 != 0 or day.year % 400 == 0) else 365
             km = row.expected_km_per_year / days_in_year
-            records.append(VehicleDay(lease.vehicle_id, lease.lessee_id, lease.depot_id, day, km,
-                                      kwh_vehicle=km * per_km,
-                                      row_ref=f"lease {lease.lease_id}: expected_km_per_year "
-                                              f"{row.expected_km_per_year:g}, model {model.code} mean consumption"))
+            records.append(
+                VehicleDay(
+                    lease.vehicle_id,
+                    lease.lessee_id,
+                    lease.depot_id,
+                    day,
+                    km,
+                    kwh_vehicle=km * per_km,
+                    row_ref=f"lease {lease.lease_id}: expected_km_per_year "
+                    f"{row.expected_km_per_year:g}, model {model.code} mean consumption",
+                )
+            )
     return records

@@ -69,75 +69,207 @@ def _build() -> dict[str, Assumption]:
         add(key, found[0], unit, found[1], found[2], note)
 
     # --- vehicle and usage (vehicles.csv, METHODOLOGY.md §4 reference truck) ---
-    add_csv("ev_price", "CNY", _csv_mid("plan_bev_truck_4_5t", "price_low", "price_high"),
-            "4.5 t electric light truck planning price")
-    add_csv("ev_kwh_per_100km", "kWh/100km", _csv("refcase_bev_4_5t", "energy_per_100km_low"),
-            "at the meter, reference case")
+    add_csv(
+        "ev_price",
+        "CNY",
+        _csv_mid("plan_bev_truck_4_5t", "price_low", "price_high"),
+        "4.5 t electric light truck planning price",
+    )
+    add_csv(
+        "ev_kwh_per_100km",
+        "kWh/100km",
+        _csv("refcase_bev_4_5t", "energy_per_100km_low"),
+        "at the meter, reference case",
+    )
     add_csv("diesel_l_per_100km", "L/100km", _csv("refcase_diesel_4_5t", "energy_per_100km_low"))
     add_csv("diesel_price", "CNY/L", _csv_mid("fuel_diesel_0_guangdong", "price_low", "price_high"))
     add_csv("diesel_price_low", "CNY/L", _csv("fuel_diesel_0_guangdong", "price_low"))
     add_csv("diesel_price_high", "CNY/L", _csv("fuel_diesel_0_guangdong", "price_high"))
-    add_csv("diesel_truck_value", "CNY", _csv_mid("diesel_4_5t_light_truck", "price_low", "price_high"),
-            "purchase price of a new diesel truck; for 'keep' enter the truck's market value today")
-    add("km_per_year", 40_000, "km/yr", "METHODOLOGY.md §4 reference truck case (D = 40,000 km/yr); "
-        "vehicles.csv row refcase_bev_4_5t", "U")
+    add_csv(
+        "diesel_truck_value",
+        "CNY",
+        _csv_mid("diesel_4_5t_light_truck", "price_low", "price_high"),
+        "purchase price of a new diesel truck; for 'keep' enter the truck's market value today",
+    )
+    add(
+        "km_per_year",
+        40_000,
+        "km/yr",
+        "METHODOLOGY.md §4 reference truck case (D = 40,000 km/yr); vehicles.csv row refcase_bev_4_5t",
+        "U",
+    )
 
     # --- lease terms (FINANCE.md test vectors L2/L4: 200k truck, 5 y, 6 %, RV 40k — assumed inputs) ---
-    add("lease_term_months", 60, "months", "FINANCE.md test vector L2 (5 y; assumed input, not published)", "U")
+    add(
+        "lease_term_months",
+        60,
+        "months",
+        "FINANCE.md test vector L2 (5 y; assumed input, not published)",
+        "U",
+    )
     add("lease_yield", 0.06, "1/yr nominal", "FINANCE.md test vector L2 (6 %; assumed input)", "U")
-    add("residual_share", 0.20, "of price", "FINANCE.md test vector L2 (RV 40k of 200k; assumed input)", "U",
-        "also used for the diesel truck's value at the end of the horizon")
-    add("residual_value", 0.20 * 200_000, "CNY",
-        "FINANCE.md test vector L2 (RV 40,000 on a 200,000 truck; assumed input)", "U")
-    add("diesel_residual_value", 0.20 * next(a.value for a in items if a.key == "diesel_truck_value"), "CNY",
-        "residual_share (FINANCE.md L2, assumed) x diesel_truck_value", "U",
-        "diesel truck's value at the end of the horizon")
-    add("monthly_rent", 3276.8639250831075, "CNY/month",
-        "FINANCE.md test vector L4: npf.pmt(0.005, 60, -200000, fv=40000, when='begin')", "U",
-        "rent that yields 6 % on the default truck, paid in advance")
+    add(
+        "residual_share",
+        0.20,
+        "of price",
+        "FINANCE.md test vector L2 (RV 40k of 200k; assumed input)",
+        "U",
+        "also used for the diesel truck's value at the end of the horizon",
+    )
+    add(
+        "residual_value",
+        0.20 * 200_000,
+        "CNY",
+        "FINANCE.md test vector L2 (RV 40,000 on a 200,000 truck; assumed input)",
+        "U",
+    )
+    add(
+        "diesel_residual_value",
+        0.20 * next(a.value for a in items if a.key == "diesel_truck_value"),
+        "CNY",
+        "residual_share (FINANCE.md L2, assumed) x diesel_truck_value",
+        "U",
+        "diesel truck's value at the end of the horizon",
+    )
+    add(
+        "monthly_rent",
+        3276.8639250831075,
+        "CNY/month",
+        "FINANCE.md test vector L4: npf.pmt(0.005, 60, -200000, fv=40000, when='begin')",
+        "U",
+        "rent that yields 6 % on the default truck, paid in advance",
+    )
     add("loan_rate", 0.06, "1/yr nominal", "FINANCE.md test vector L2 rate (assumed input)", "U")
-    add("discount_rate", 0.06, "1/yr nominal", "FINANCE.md test vector L2 rate (assumed input)", "U",
-        "lessor's and lessee's discount rate and MIRR reinvestment rate")
+    add(
+        "discount_rate",
+        0.06,
+        "1/yr nominal",
+        "FINANCE.md test vector L2 rate (assumed input)",
+        "U",
+        "lessor's and lessee's discount rate and MIRR reinvestment rate",
+    )
     add("loan_share", 0.0, "of net price", "no source: all-equity purchase unless a loan is entered", "none")
-    add("subsidies", 0.0, "CNY", "no source: enter the purchase subsidies the truck actually receives", "none")
+    add(
+        "subsidies", 0.0, "CNY", "no source: enter the purchase subsidies the truck actually receives", "none"
+    )
     add("deposit", 0.0, "CNY", "no source: enter the lease's security deposit", "none")
-    add("ev_maintenance_per_km", 0.0, "CNY/km", "no source in shared/reference: enter the service quote", "none")
-    add("ev_insurance_per_month", 0.0, "CNY/month", "no source in shared/reference: enter the premium", "none")
-    add("diesel_maintenance_per_km", 0.0, "CNY/km", "no source in shared/reference: enter the lessee's cost",
-        "none")
-    add("diesel_insurance_per_month", 0.0, "CNY/month", "no source in shared/reference: enter the premium",
-        "none")
-    add("tax_rate", 0.25, "of taxable profit",
-        "PRC Enterprise Income Tax Law art. 4 statutory rate (not in shared/reference)", "U",
-        "simple rate on profit after straight-line depreciation and interest, losses carried forward in the lease")
-    add("battery_degradation_cny_per_kwh", 0.0625, "CNY/kWh",
-        "CHARGING.md 'Chargers and batteries': 500 CNY/kWh (U) / (2 x 4,000 cycles)", "U",
-        "battery reserve per kWh of throughput at the meter")
+    add(
+        "ev_maintenance_per_km",
+        0.0,
+        "CNY/km",
+        "no source in shared/reference: enter the service quote",
+        "none",
+    )
+    add(
+        "ev_insurance_per_month", 0.0, "CNY/month", "no source in shared/reference: enter the premium", "none"
+    )
+    add(
+        "diesel_maintenance_per_km",
+        0.0,
+        "CNY/km",
+        "no source in shared/reference: enter the lessee's cost",
+        "none",
+    )
+    add(
+        "diesel_insurance_per_month",
+        0.0,
+        "CNY/month",
+        "no source in shared/reference: enter the premium",
+        "none",
+    )
+    add(
+        "tax_rate",
+        0.25,
+        "of taxable profit",
+        "PRC Enterprise Income Tax Law art. 4 statutory rate (not in shared/reference)",
+        "U",
+        "simple rate on profit after straight-line depreciation and interest, losses carried forward in the lease",
+    )
+    add(
+        "battery_degradation_cny_per_kwh",
+        0.0625,
+        "CNY/kWh",
+        "CHARGING.md 'Chargers and batteries': 500 CNY/kWh (U) / (2 x 4,000 cycles)",
+        "U",
+        "battery reserve per kWh of throughput at the meter",
+    )
 
     # --- carbon (FINANCE.md 'Carbon prices', METHODOLOGY.md §3-4) ---
     add("carbon_price", 51.33, "CNY/t", "FINANCE.md Carbon prices: Shenzhen market 2024 average", "S")
-    add("carbon_price_low", 43.49, "CNY/t", "FINANCE.md Carbon prices: Shenzhen SZA auction 2022 average", "S")
+    add(
+        "carbon_price_low", 43.49, "CNY/t", "FINANCE.md Carbon prices: Shenzhen SZA auction 2022 average", "S"
+    )
     add("carbon_price_high", 97.49, "CNY/t", "FINANCE.md Carbon prices: national CEA 2024 year-end", "S")
-    add("avoided_kg_per_km", 4.9703e3 / 40_000, "kgCO2/km",
-        "METHODOLOGY.md §4 reference truck: ER 4.9703 t/yr (CN guideline + national 2022) / 40,000 km", "U",
-        "replace with the emissions module's per-lease figure")
-    add("lessor_attribution_share", 1.0, "share", "evfleet default: the lessor is the single claimant "
-        "(METHODOLOGY.md §3 one claimant per vehicle-period)", "U")
-    add("lessee_attribution_share", 0.0, "share", "evfleet default: the lessee claims nothing when the lessor "
-        "claims all (METHODOLOGY.md §3)", "U")
+    add(
+        "avoided_kg_per_km",
+        4.9703e3 / 40_000,
+        "kgCO2/km",
+        "METHODOLOGY.md §4 reference truck: ER 4.9703 t/yr (CN guideline + national 2022) / 40,000 km",
+        "U",
+        "replace with the emissions module's per-lease figure",
+    )
+    add(
+        "lessor_attribution_share",
+        1.0,
+        "share",
+        "evfleet default: the lessor is the single claimant "
+        "(METHODOLOGY.md §3 one claimant per vehicle-period)",
+        "U",
+    )
+    add(
+        "lessee_attribution_share",
+        0.0,
+        "share",
+        "evfleet default: the lessee claims nothing when the lessor claims all (METHODOLOGY.md §3)",
+        "U",
+    )
 
     # --- electricity and driver time (tariffs.md; later from charging and routing) ---
-    add("electricity_price", 0.3116, "CNY/kWh", "tariffs.md example levels: Shenzhen 2023 table, valley", "W",
-        "replace with the depot's scheduled charging cost from the charging module")
+    add(
+        "electricity_price",
+        0.3116,
+        "CNY/kWh",
+        "tariffs.md example levels: Shenzhen 2023 table, valley",
+        "W",
+        "replace with the depot's scheduled charging cost from the charging module",
+    )
     add("electricity_price_low", 0.293, "CNY/kWh", "tariffs.md example levels: CSG example, valley", "W")
-    add("electricity_price_high", 0.7556, "CNY/kWh", "tariffs.md example levels: Shenzhen 2023 table, flat", "W")
-    add("charging_hours_per_1000km", 0.0, "h/1000km", "no source: depot charging off shift; later from "
-        "routing (charging stops en route)", "none")
-    add("driver_cost_per_hour", 0.0, "CNY/h", "no source in shared/reference: enter the lessee's wage cost",
-        "none")
-    add("dscr_covenant", 1.2, "x", "FINANCE.md Metrics, DSCR row: covenants typically >= 1.2x", "U",
-        "reports flag a minimum DSCR below it")
-    add("sensitivity_swing", 0.25, "relative", "evfleet default: +/-25 % where no sourced range exists", "none")
+    add(
+        "electricity_price_high",
+        0.7556,
+        "CNY/kWh",
+        "tariffs.md example levels: Shenzhen 2023 table, flat",
+        "W",
+    )
+    add(
+        "charging_hours_per_1000km",
+        0.0,
+        "h/1000km",
+        "no source: depot charging off shift; later from routing (charging stops en route)",
+        "none",
+    )
+    add(
+        "driver_cost_per_hour",
+        0.0,
+        "CNY/h",
+        "no source in shared/reference: enter the lessee's wage cost",
+        "none",
+    )
+    add(
+        "dscr_covenant",
+        1.2,
+        "x",
+        "FINANCE.md Metrics, DSCR row: covenants typically >= 1.2x",
+        "U",
+        "reports flag a minimum DSCR below it",
+    )
+    add(
+        "sensitivity_swing",
+        0.25,
+        "relative",
+        "evfleet default: +/-25 % where no sourced range exists",
+        "none",
+    )
     return {item.key: item for item in items}
 
 

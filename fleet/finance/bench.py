@@ -83,18 +83,33 @@ def run(runs: int = 5, db: str | None = None) -> list[Timing]:
         command = [sys.executable, "-m", "fleet.cli.main", "roi", "--portfolio", "--db", url, "--json"]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         cli_runs = max(1, min(runs, 3))
-        cli = _time("evfleet roi --portfolio --json (new process)", cli_runs, TARGET_S, "",
-                    lambda: subprocess.run(command, cwd=REPO_ROOT, check=True, capture_output=True))
+        cli = _time(
+            "evfleet roi --portfolio --json (new process)",
+            cli_runs,
+            TARGET_S,
+            "",
+            lambda: subprocess.run(command, cwd=REPO_ROOT, check=True, capture_output=True),
+        )
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / cli_runs
         load = os.getloadavg()[0]
-        timings.append(dataclasses.replace(
-            cli, detail=f"interpreter start + imports; {cpu:.2f} s CPU per run; load average {load:.1f}"))
+        timings.append(
+            dataclasses.replace(
+                cli, detail=f"interpreter start + imports; {cpu:.2f} s CPU per run; load average {load:.1f}"
+            )
+        )
         engine.dispose()
 
     example = read_scenario_file(Path(__file__).with_name("examples") / "shenzhen_4_5t.json")
-    timings.append(_time("scenario + tornado (6 drivers)", runs, None, "examples/shenzhen_4_5t.json",
-                         lambda: (evaluate(example.base), tornado(example.base))))
+    timings.append(
+        _time(
+            "scenario + tornado (6 drivers)",
+            runs,
+            None,
+            "examples/shenzhen_4_5t.json",
+            lambda: (evaluate(example.base), tornado(example.base)),
+        )
+    )
     return timings
 
 

@@ -41,8 +41,9 @@ CARBON_PRICE_SCENARIOS: dict[str, CarbonPriceScenario] = {
         CarbonPriceScenario("shenzhen_2024", 51.33, "Shenzhen market 2024 average", "S"),
         CarbonPriceScenario("ccer_2025_low", 60.0, "CCER 2025, low end of 60-80", "S"),
         CarbonPriceScenario("ccer_2025_high", 80.0, "CCER 2025, high end of 60-80", "S"),
-        CarbonPriceScenario("cea_2024_mean", mean_price(181.14e8, 1.89e8),
-                            "national CEA 2024: 181.14亿 CNY / 1.89亿 t", "D"),
+        CarbonPriceScenario(
+            "cea_2024_mean", mean_price(181.14e8, 1.89e8), "national CEA 2024: 181.14亿 CNY / 1.89亿 t", "D"
+        ),
         CarbonPriceScenario("cea_2024_year_end", 97.49, "national CEA 2024 year-end close", "S"),
     )
 }
@@ -53,4 +54,6 @@ def carbon_price(name: str) -> float:
     try:
         return CARBON_PRICE_SCENARIOS[name].price_cny_per_t
     except KeyError:
-        raise KeyError(f"unknown carbon price scenario {name!r}; known: {', '.join(CARBON_PRICE_SCENARIOS)}") from None
+        raise KeyError(
+            f"unknown carbon price scenario {name!r}; known: {', '.join(CARBON_PRICE_SCENARIOS)}"
+        ) from None

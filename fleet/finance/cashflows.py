@@ -21,8 +21,22 @@ import numpy as np
 from .debt import debt_schedule
 from .inputs import Carbon, LeaseTerms, Usage
 
-COMPONENTS = ("purchase", "loan_drawdown", "rent", "rent_for_period", "deposit", "maintenance", "insurance",
-              "battery", "carbon", "residual", "tax", "tax_unlevered", "interest", "principal")
+COMPONENTS = (
+    "purchase",
+    "loan_drawdown",
+    "rent",
+    "rent_for_period",
+    "deposit",
+    "maintenance",
+    "insurance",
+    "battery",
+    "carbon",
+    "residual",
+    "tax",
+    "tax_unlevered",
+    "interest",
+    "principal",
+)
 
 
 @dataclass(frozen=True)
@@ -84,8 +98,15 @@ class LessorCashFlows:
     @property
     def equity(self) -> np.ndarray:
         """Levered flow to the lessor's own funds: −down payment at t = 0, flows after tax and debt service."""
-        return self.purchase + self.deposit + self.residual + self.cfads + self.loan_drawdown + self.interest \
+        return (
+            self.purchase
+            + self.deposit
+            + self.residual
+            + self.cfads
+            + self.loan_drawdown
+            + self.interest
             + self.principal
+        )
 
     def totals(self) -> dict[str, float]:
         """Undiscounted sum of each component over the horizon [CNY]."""
@@ -126,7 +147,9 @@ def lessor_cashflows(lease: LeaseTerms, usage: Usage, carbon: Carbon) -> LessorC
     carbon_flow[months] = usage.km_per_month * carbon.revenue_per_km(carbon.lessor_share)
     residual[n] = lease.residual_value
 
-    loan = debt_schedule(lease.loan_amount, lease.loan.annual_rate, lease.loan.term_months, lease.loan.method, n)
+    loan = debt_schedule(
+        lease.loan_amount, lease.loan.annual_rate, lease.loan.term_months, lease.loan.method, n
+    )
     depreciation = z()
     depreciation[months] = (lease.net_price - lease.residual_value) / n
     operating_profit = rent_for_period + carbon_flow + maintenance + insurance + battery - depreciation
@@ -134,14 +157,23 @@ def lessor_cashflows(lease: LeaseTerms, usage: Usage, carbon: Carbon) -> LessorC
     tax_unlevered = -_tax_with_loss_carry_forward(operating_profit, lease.tax_rate)
 
     return LessorCashFlows(
-        purchase=_frozen(purchase), loan_drawdown=_frozen(drawdown), rent=_frozen(rent),
-        rent_for_period=_frozen(rent_for_period), deposit=_frozen(deposit),
-        maintenance=_frozen(maintenance), insurance=_frozen(insurance), battery=_frozen(battery),
-        carbon=_frozen(carbon_flow), residual=_frozen(residual), tax=_frozen(tax),
+        purchase=_frozen(purchase),
+        loan_drawdown=_frozen(drawdown),
+        rent=_frozen(rent),
+        rent_for_period=_frozen(rent_for_period),
+        deposit=_frozen(deposit),
+        maintenance=_frozen(maintenance),
+        insurance=_frozen(insurance),
+        battery=_frozen(battery),
+        carbon=_frozen(carbon_flow),
+        residual=_frozen(residual),
+        tax=_frozen(tax),
         tax_unlevered=_frozen(tax_unlevered),
-        interest=_frozen(-loan.interest.copy()), principal=_frozen(-loan.principal.copy()),
+        interest=_frozen(-loan.interest.copy()),
+        principal=_frozen(-loan.principal.copy()),
         debt_balance=_frozen(loan.balance.copy()),
-        discount_rate_monthly=lease.discount_rate / 12.0, debt_rate_monthly=lease.loan.annual_rate / 12.0,
+        discount_rate_monthly=lease.discount_rate / 12.0,
+        debt_rate_monthly=lease.loan.annual_rate / 12.0,
     )
 
 

@@ -29,7 +29,9 @@ class DebtSchedule:
         return self.interest + self.principal
 
 
-def debt_schedule(amount: float, annual_rate: float, term_months: int, method: str, horizon: int) -> DebtSchedule:
+def debt_schedule(
+    amount: float, annual_rate: float, term_months: int, method: str, horizon: int
+) -> DebtSchedule:
     """Repayment schedule of `amount` [CNY] at nominal `annual_rate` [1/yr] (monthly r/12) over `term_months`.
 
     'annuity' pays the level payment of npf.pmt (FINANCE.md T7: 200,000 at 7.5 % over 180 months pays

@@ -91,8 +91,14 @@ class DbLease:
 
     def scenario(self) -> Scenario:
         """The lease as a full scenario (lessor + lessee view)."""
-        return Scenario(name=f"lease {self.code}", description=f"{self.lessee_code}: lease {self.code} from the database",
-                        usage=self.item.usage, lease=self.item.lease, carbon=self.item.carbon, lessee=self.lessee)
+        return Scenario(
+            name=f"lease {self.code}",
+            description=f"{self.lessee_code}: lease {self.code} from the database",
+            usage=self.item.usage,
+            lease=self.item.lease,
+            carbon=self.item.carbon,
+            lessee=self.lessee,
+        )
 
 
 def _months(start: dt.date, end: dt.date) -> int:
@@ -113,18 +119,28 @@ class _Context:
     metered: dict[int, tuple[float, float, int]]  # vehicle -> (km, kWh at the charger over km with kWh, days)
     efficiency: dict[int, float]  # depot -> mean connector efficiency
     plan_cost: dict[int, tuple[float, float]]  # depot -> (fen, kWh) of current charging plans
-    station_hours: dict[int, tuple[float, float]]  # vehicle -> (hours at charging stations, km) in current routes
+    station_hours: dict[
+        int, tuple[float, float]
+    ]  # vehicle -> (hours at charging stations, km) in current routes
 
 
 def _context(session: Session, scope: Scope) -> _Context:
     metered: dict[int, tuple[float, float, int]] = {}
-    query = select_rows(scope, VehicleDay).with_only_columns(
-        VehicleDay.vehicle_id, func.sum(VehicleDay.km), func.count(func.distinct(VehicleDay.day))
-    ).group_by(VehicleDay.vehicle_id)
+    query = (
+        select_rows(scope, VehicleDay)
+        .with_only_columns(
+            VehicleDay.vehicle_id, func.sum(VehicleDay.km), func.count(func.distinct(VehicleDay.day))
+        )
+        .group_by(VehicleDay.vehicle_id)
+    )
     km_days = {vid: (float(km or 0), int(days)) for vid, km, days in session.execute(query).all()}
-    query = select_rows(scope, VehicleDay, VehicleDay.kwh_charger.is_not(None)).with_only_columns(  # type: ignore[union-attr]
-        VehicleDay.vehicle_id, func.sum(VehicleDay.km), func.sum(VehicleDay.kwh_charger)
-    ).group_by(VehicleDay.vehicle_id)
+    query = (
+        select_rows(scope, VehicleDay, VehicleDay.kwh_charger.is_not(None))
+        .with_only_columns(  # type: ignore[union-attr]
+            VehicleDay.vehicle_id, func.sum(VehicleDay.km), func.sum(VehicleDay.kwh_charger)
+        )
+        .group_by(VehicleDay.vehicle_id)
+    )
     energy = {vid: (float(km or 0), float(kwh or 0)) for vid, km, kwh in session.execute(query).all()}
     for vid, (km, days) in km_days.items():
         e_km, e_kwh = energy.get(vid, (0.0, 0.0))
@@ -134,15 +150,28 @@ def _context(session: Session, scope: Scope) -> _Context:
     for connector in list_rows(session, scope, Connector):
         efficiency[connector.depot_id].append(connector.efficiency)
     plan_cost: dict[int, tuple[float, float]] = {}
-    query = select_rows(scope, ChargingPlan, ChargingPlan.status == PlanStatus.CURRENT).with_only_columns(
-        ChargingPlan.depot_id, func.sum(ChargingPlan.total_cost_fen), func.sum(ChargingPlan.total_kwh)
-    ).group_by(ChargingPlan.depot_id)
+    query = (
+        select_rows(scope, ChargingPlan, ChargingPlan.status == PlanStatus.CURRENT)
+        .with_only_columns(
+            ChargingPlan.depot_id, func.sum(ChargingPlan.total_cost_fen), func.sum(ChargingPlan.total_kwh)
+        )
+        .group_by(ChargingPlan.depot_id)
+    )
     for depot_id, fen, kwh in session.execute(query).all():
         plan_cost[depot_id] = (float(fen or 0), float(kwh or 0))
     station_hours: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    query = select_rows(scope, RouteStop).join(RoutePlan, RoutePlan.id == RouteStop.plan_id).where(
-        RoutePlan.status == PlanStatus.CURRENT).with_only_columns(
-        RouteStop.vehicle_id, RouteStop.kind, RouteStop.arrival, RouteStop.departure, RouteStop.km_from_previous)
+    query = (
+        select_rows(scope, RouteStop)
+        .join(RoutePlan, RoutePlan.id == RouteStop.plan_id)
+        .where(RoutePlan.status == PlanStatus.CURRENT)
+        .with_only_columns(
+            RouteStop.vehicle_id,
+            RouteStop.kind,
+            RouteStop.arrival,
+            RouteStop.departure,
+            RouteStop.km_from_previous,
+        )
+    )
     for vehicle_id, kind, arrival, departure, km in session.execute(query).all():
         station_hours[vehicle_id][1] += km or 0.0
         if kind == "station" and arrival is not None and departure is not None:
@@ -170,9 +199,11 @@ def _electricity(depot: Depot | None, ctx: _Context) -> tuple[float, str]:
             multipliers = [p["multiplier"] for p in tariff.periods if p.get("kind", "base") == "base"]
             if multipliers:
                 price = float(tariff.base_price_cny_per_kwh) * min(multipliers)
-                return price, (f"tariff {tariff.code}: lowest period ({min(multipliers)} x "
-                               f"{tariff.base_price_cny_per_kwh} CNY/kWh; overnight valley charging assumed, "
-                               f"{tariff.confidence}); no charging plan yet")
+                return price, (
+                    f"tariff {tariff.code}: lowest period ({min(multipliers)} x "
+                    f"{tariff.base_price_cny_per_kwh} CNY/kWh; overnight valley charging assumed, "
+                    f"{tariff.confidence}); no charging plan yet"
+                )
     return default("electricity_price"), "default (tariffs.md SZ 2023 valley, weak)"
 
 
@@ -191,10 +222,15 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
 
     km_days = ctx.metered.get(lease.vehicle_id)
     if lease.expected_km_per_year:
-        km_per_year, sources["usage.km_per_year"] = float(lease.expected_km_per_year), "Lease.expected_km_per_year"
+        km_per_year, sources["usage.km_per_year"] = (
+            float(lease.expected_km_per_year),
+            "Lease.expected_km_per_year",
+        )
     elif km_days and km_days[2] > 0:
         km_per_year = km_days[0] / km_days[2] * 365.0
-        sources["usage.km_per_year"] = f"metered VehicleDay: {km_days[0]:,.0f} km over {km_days[2]} days x 365"
+        sources["usage.km_per_year"] = (
+            f"metered VehicleDay: {km_days[0]:,.0f} km over {km_days[2]} days x 365"
+        )
     else:
         km_per_year, sources["usage.km_per_year"] = default("km_per_year"), "default"
     if km_days and km_days[1] > 0:
@@ -203,7 +239,9 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
     elif model and model.consumption_kwh_per_km_empty and model.consumption_kwh_per_km_full:
         eff = ctx.efficiency.get(depot.id, 1.0) if depot else 1.0  # type: ignore[arg-type]
         kwh_100 = (model.consumption_kwh_per_km_empty + model.consumption_kwh_per_km_full) / 2 * 100 / eff
-        sources["usage.ev_kwh_per_100km"] = f"model {model.code} mean consumption / connector efficiency {eff:.3f}"
+        sources["usage.ev_kwh_per_100km"] = (
+            f"model {model.code} mean consumption / connector efficiency {eff:.3f}"
+        )
     else:
         kwh_100, sources["usage.ev_kwh_per_100km"] = default("ev_kwh_per_100km"), "default"
 
@@ -211,14 +249,21 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
     net = price - lease.subsidy_fen / 100.0
     loan_amount = net - lease.down_payment_fen / 100.0
     if loan_amount < -0.005:
-        raise FinanceInputError(f"{where}.down_payment_fen", "must not exceed the purchase price net of subsidies")
+        raise FinanceInputError(
+            f"{where}.down_payment_fen", "must not exceed the purchase price net of subsidies"
+        )
     has_loan = lease.loan_term_months > 0 and loan_amount > 0.005
     term = _months(lease.start_date, lease.end_date)
     try:
         terms = LeaseTerms(
-            lease_id=lease.code, lessee=lessee_code, start=lease.start_date,
-            price=price, subsidies=lease.subsidy_fen / 100.0, term_months=term,
-            monthly_rent=lease.monthly_rent_fen / 100.0, deposit=lease.deposit_fen / 100.0,
+            lease_id=lease.code,
+            lessee=lessee_code,
+            start=lease.start_date,
+            price=price,
+            subsidies=lease.subsidy_fen / 100.0,
+            term_months=term,
+            monthly_rent=lease.monthly_rent_fen / 100.0,
+            deposit=lease.deposit_fen / 100.0,
             residual_value=lease.residual_value_fen / 100.0,
             lessor_bears_maintenance=bool(lease.maintenance_by_lessor),
             lessor_bears_insurance=bool(lease.maintenance_by_lessor),
@@ -235,11 +280,16 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
     lessor_claims = lease.emissions_claimant == Claimant.LESSOR
     shares = {"lessor_share": 1.0 if lessor_claims else 0.0, "lessee_share": 0.0 if lessor_claims else 1.0}
     try:
-        carbon = Carbon(**shares) if avoided_kg_per_km is None else Carbon(avoided_kg_per_km=avoided_kg_per_km, **shares)
+        carbon = (
+            Carbon(**shares)
+            if avoided_kg_per_km is None
+            else Carbon(avoided_kg_per_km=avoided_kg_per_km, **shares)
+        )
     except FinanceInputError as error:
         raise error.under(where) from None
-    sources["carbon"] = (f"emissions_claimant = {lease.emissions_claimant.value}; avoided kg/km "
-                         + ("default" if avoided_kg_per_km is None else "from the emissions module"))
+    sources["carbon"] = f"emissions_claimant = {lease.emissions_claimant.value}; avoided kg/km " + (
+        "default" if avoided_kg_per_km is None else "from the emissions module"
+    )
 
     electricity, sources["lessee.electricity_cny_per_kwh"] = _electricity(depot, ctx)
     diesel = ctx.models.get(lease.replaced_diesel_model_id) if lease.replaced_diesel_model_id else None
@@ -247,12 +297,17 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
     hours, routed_km = ctx.station_hours.get(lease.vehicle_id, (0.0, 0.0))
     if routed_km > 0:
         lessee_kwargs["charging_hours_per_1000km"] = hours / routed_km * 1000.0
-        sources["lessee.charging_hours_per_1000km"] = (f"current route plans: {hours:.2f} h at charging stations "
-                                                       f"over {routed_km:,.0f} km")
+        sources["lessee.charging_hours_per_1000km"] = (
+            f"current route plans: {hours:.2f} h at charging stations over {routed_km:,.0f} km"
+        )
     if diesel is not None and diesel.diesel_l_per_100km:
         value = diesel.price_fen / 100.0
-        lessee_kwargs.update(diesel_option="buy", diesel_l_per_100km=diesel.diesel_l_per_100km,
-                             diesel_truck_value=value, diesel_residual_value=default("residual_share") * value)
+        lessee_kwargs.update(
+            diesel_option="buy",
+            diesel_l_per_100km=diesel.diesel_l_per_100km,
+            diesel_truck_value=value,
+            diesel_residual_value=default("residual_share") * value,
+        )
         sources["lessee.diesel"] = f"replaced diesel model {diesel.code} ({diesel.confidence})"
     else:
         sources["lessee.diesel"] = "default diesel truck (no replaced model on the lease)"
@@ -261,21 +316,34 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
     except FinanceInputError as error:
         raise error.under(where) from None
     db_fields = {
-        "lease.price", "lease.subsidies", "lease.term_months", "lease.monthly_rent", "lease.deposit",
-        "lease.residual_value", "lease.loan.share_of_net_price", "lease.loan.annual_rate", "lease.loan.term_months",
-        "carbon.lessor_share", "carbon.lessee_share",
+        "lease.price",
+        "lease.subsidies",
+        "lease.term_months",
+        "lease.monthly_rent",
+        "lease.deposit",
+        "lease.residual_value",
+        "lease.loan.share_of_net_price",
+        "lease.loan.annual_rate",
+        "lease.loan.term_months",
+        "carbon.lessor_share",
+        "carbon.lessee_share",
     }
     db_fields |= {k for k, v in sources.items() if not v.startswith("default")}
     if avoided_kg_per_km is not None:
         db_fields.add("carbon.avoided_kg_per_km")
     if diesel is not None and diesel.diesel_l_per_100km:
         db_fields |= {"lessee.diesel_truck_value", "lessee.diesel_l_per_100km"}
-    return DbLease(lease.code, lessee_code, PortfolioLease(terms, usage, carbon), lessee, sources,
-                   frozenset(db_fields))
+    return DbLease(
+        lease.code, lessee_code, PortfolioLease(terms, usage, carbon), lessee, sources, frozenset(db_fields)
+    )
 
 
-def load_leases(session: Session, scope: Scope, lease_code: str | None = None,
-                avoided_kg_per_km: Mapping[str, float] | None = None) -> list[DbLease]:
+def load_leases(
+    session: Session,
+    scope: Scope,
+    lease_code: str | None = None,
+    avoided_kg_per_km: Mapping[str, float] | None = None,
+) -> list[DbLease]:
     """Leases in scope (one, by code or numeric id, when `lease_code` is given) as finance inputs.
 
     `avoided_kg_per_km` maps lease codes to the emissions module's avoided kgCO2/km; other leases use the default.
@@ -291,8 +359,9 @@ def load_leases(session: Session, scope: Scope, lease_code: str | None = None,
     return [lease_inputs(lease, ctx, avoided.get(lease.code)) for lease in leases]
 
 
-def portfolio(session: Session, scope: Scope,
-              avoided_kg_per_km: Mapping[str, float] | None = None) -> tuple[PortfolioResult, list[DbLease]]:
+def portfolio(
+    session: Session, scope: Scope, avoided_kg_per_km: Mapping[str, float] | None = None
+) -> tuple[PortfolioResult, list[DbLease]]:
     """Lessor metrics of every lease in scope, per lessee and in total."""
     leases = load_leases(session, scope, avoided_kg_per_km=avoided_kg_per_km)
     if not leases:
@@ -300,8 +369,13 @@ def portfolio(session: Session, scope: Scope,
     return evaluate_portfolio([d.item for d in leases]), leases
 
 
-def portfolio_report(session: Session, scope: Scope, *, per_lease: bool = False,
-                     avoided_kg_per_km: Mapping[str, float] | None = None) -> dict[str, Any]:
+def portfolio_report(
+    session: Session,
+    scope: Scope,
+    *,
+    per_lease: bool = False,
+    avoided_kg_per_km: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
     """`evfleet roi --portfolio` as JSON-ready data."""
     result, leases = portfolio(session, scope, avoided_kg_per_km)
     out = rep.portfolio_dict(result, per_lease=per_lease)
@@ -314,8 +388,15 @@ def portfolio_report(session: Session, scope: Scope, *, per_lease: bool = False,
     return out
 
 
-def lease_report(session: Session, scope: Scope, lease_code: str, *, tornado: bool = True,
-                 flows: bool = False, avoided_kg_per_km: Mapping[str, float] | None = None) -> dict[str, Any]:
+def lease_report(
+    session: Session,
+    scope: Scope,
+    lease_code: str,
+    *,
+    tornado: bool = True,
+    flows: bool = False,
+    avoided_kg_per_km: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
     """`evfleet roi --lease ID` as JSON-ready data (same shape as a scenario report plus sources)."""
     (lease,) = load_leases(session, scope, lease_code, avoided_kg_per_km)
     scenario = lease.scenario()
@@ -340,7 +421,8 @@ def save_scenario(session: Session, scope: Scope, name: str, payload: dict[str, 
         add_rows(session, scope, [existing])
         return existing
     clash = session.exec(
-        select_rows(Scope.lessor(scope.lessor_id), FinanceScenario, FinanceScenario.name == name)).first()
+        select_rows(Scope.lessor(scope.lessor_id), FinanceScenario, FinanceScenario.name == name)
+    ).first()
     if clash is not None:
         raise ScopeError(f"scenario name {name!r} is taken by another lessee of this lessor")
     row = FinanceScenario(lessor_id=scope.lessor_id, lessee_id=scope.lessee_id, name=name, payload=payload)

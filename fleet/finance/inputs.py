@@ -20,8 +20,18 @@ RepaymentMethod = Literal["annuity", "equal_principal"]
 DieselOption = Literal["keep", "buy"]
 
 
-def _number(section: str, name: str, value: object, *, low: float | None = 0.0, high: float | None = None,
-            high_open: bool = False, low_open: bool = False, integer: bool = False, what: str = "") -> None:
+def _number(
+    section: str,
+    name: str,
+    value: object,
+    *,
+    low: float | None = 0.0,
+    high: float | None = None,
+    high_open: bool = False,
+    low_open: bool = False,
+    integer: bool = False,
+    what: str = "",
+) -> None:
     """Check one numeric field; the message names `section.name` and the accepted range."""
     path = f"{section}.{name}"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -86,7 +96,9 @@ class Loan:
         _rate(s, "annual_rate", self.annual_rate)
         _number(s, "term_months", self.term_months, low=1, integer=True, what=" (months)")
         if self.method not in ("annuity", "equal_principal"):
-            raise FinanceInputError(f"{s}.method", f"must be 'annuity' or 'equal_principal', got {self.method!r}")
+            raise FinanceInputError(
+                f"{s}.method", f"must be 'annuity' or 'equal_principal', got {self.method!r}"
+            )
         object.__setattr__(self, "term_months", int(self.term_months))
 
 
@@ -109,8 +121,10 @@ class Carbon:
         _number("carbon", "lessor_share", self.lessor_share, high=1.0)
         _number("carbon", "lessee_share", self.lessee_share, high=1.0)
         if self.lessor_share + self.lessee_share > 1.0 + 1e-12:
-            raise FinanceInputError("carbon.lessee_share", "lessor_share + lessee_share must not exceed 1 "
-                                    "(a tonne is claimed once)")
+            raise FinanceInputError(
+                "carbon.lessee_share",
+                "lessor_share + lessee_share must not exceed 1 (a tonne is claimed once)",
+            )
 
     def revenue_per_km(self, share: float) -> float:
         """Carbon revenue [CNY/km] for a claimant's share."""
@@ -163,30 +177,42 @@ class LeaseTerms:
         _number(s, "price", self.price, low_open=True)
         _number(s, "subsidies", self.subsidies)
         if self.subsidies >= self.price:
-            raise FinanceInputError(f"{s}.subsidies", f"must be below the price ({self.price:g}), got {self.subsidies!r}")
+            raise FinanceInputError(
+                f"{s}.subsidies", f"must be below the price ({self.price:g}), got {self.subsidies!r}"
+            )
         _number(s, "term_months", self.term_months, low=1, integer=True, what=" (months)")
         object.__setattr__(self, "term_months", int(self.term_months))
         _number(s, "monthly_rent", self.monthly_rent)
         _number(s, "deposit", self.deposit)
         _number(s, "residual_value", self.residual_value)
         if self.residual_value > self.price:
-            raise FinanceInputError(f"{s}.residual_value",
-                                    f"must not exceed the price ({self.price:g}), got {self.residual_value!r}")
+            raise FinanceInputError(
+                f"{s}.residual_value",
+                f"must not exceed the price ({self.price:g}), got {self.residual_value!r}",
+            )
         _number(s, "ev_maintenance_per_km", self.ev_maintenance_per_km)
         _number(s, "ev_insurance_per_month", self.ev_insurance_per_month)
         _number(s, "battery_degradation_cny_per_kwh", self.battery_degradation_cny_per_kwh)
         _number(s, "battery_replacement_cost", self.battery_replacement_cost)
         if self.battery_replacement_month is not None:
-            _number(s, "battery_replacement_month", self.battery_replacement_month, low=1, high=self.term_months,
-                    integer=True, what=" (a month of the term)")
+            _number(
+                s,
+                "battery_replacement_month",
+                self.battery_replacement_month,
+                low=1,
+                high=self.term_months,
+                integer=True,
+                what=" (a month of the term)",
+            )
         _rate(s, "tax_rate", self.tax_rate)
         _rate(s, "discount_rate", self.discount_rate)
         if not isinstance(self.loan, Loan):
             raise FinanceInputError(f"{s}.loan", f"must be a Loan, got {type(self.loan).__name__}")
         if self.loan.share_of_net_price > 0 and self.loan.term_months > self.term_months:
-            raise FinanceInputError(f"{s}.loan.term_months",
-                                    f"must not exceed the lease term ({self.term_months} months), "
-                                    f"got {self.loan.term_months}")
+            raise FinanceInputError(
+                f"{s}.loan.term_months",
+                f"must not exceed the lease term ({self.term_months} months), got {self.loan.term_months}",
+            )
         for flag in ("rent_in_advance", "lessor_bears_maintenance", "lessor_bears_insurance"):
             if not isinstance(getattr(self, flag), bool):
                 raise FinanceInputError(f"{s}.{flag}", f"must be true or false, got {getattr(self, flag)!r}")
@@ -243,12 +269,17 @@ class LesseeInputs:
     def __post_init__(self) -> None:
         s = "lessee"
         if self.diesel_option not in ("keep", "buy"):
-            raise FinanceInputError(f"{s}.diesel_option", f"must be 'keep' or 'buy', got {self.diesel_option!r}")
+            raise FinanceInputError(
+                f"{s}.diesel_option", f"must be 'keep' or 'buy', got {self.diesel_option!r}"
+            )
         _number(s, "diesel_truck_value", self.diesel_truck_value)
         _number(s, "diesel_residual_value", self.diesel_residual_value)
         if self.diesel_residual_value > self.diesel_truck_value:
-            raise FinanceInputError(f"{s}.diesel_residual_value", "must not exceed diesel_truck_value "
-                                    f"({self.diesel_truck_value:g}), got {self.diesel_residual_value!r}")
+            raise FinanceInputError(
+                f"{s}.diesel_residual_value",
+                "must not exceed diesel_truck_value "
+                f"({self.diesel_truck_value:g}), got {self.diesel_residual_value!r}",
+            )
         _number(s, "diesel_price_cny_per_l", self.diesel_price_cny_per_l)
         _number(s, "diesel_l_per_100km", self.diesel_l_per_100km, low_open=True)
         _number(s, "diesel_maintenance_per_km", self.diesel_maintenance_per_km)

@@ -56,12 +56,16 @@ class LesseeComparison:
     break_even: BreakEven
 
 
-def _electric_flows(lease: LeaseTerms, usage: Usage, carbon: Carbon, lessee: LesseeInputs) -> dict[str, np.ndarray]:
+def _electric_flows(
+    lease: LeaseTerms, usage: Usage, carbon: Carbon, lessee: LesseeInputs
+) -> dict[str, np.ndarray]:
     n = lease.term_months
     months = slice(1, n + 1)
     km = usage.km_per_month
-    flows = {name: np.zeros(n + 1) for name in
-             ("rent", "deposit", "energy", "maintenance", "insurance", "driver_time", "carbon")}
+    flows = {
+        name: np.zeros(n + 1)
+        for name in ("rent", "deposit", "energy", "maintenance", "insurance", "driver_time", "carbon")
+    }
     if lease.rent_in_advance:
         flows["rent"][0:n] = lease.monthly_rent
     else:
@@ -73,7 +77,9 @@ def _electric_flows(lease: LeaseTerms, usage: Usage, carbon: Carbon, lessee: Les
         flows["maintenance"][months] = km * lease.ev_maintenance_per_km
     if not lease.lessor_bears_insurance:
         flows["insurance"][months] = lease.ev_insurance_per_month
-    flows["driver_time"][months] = km * lessee.charging_hours_per_1000km / 1000.0 * lessee.driver_cost_per_hour
+    flows["driver_time"][months] = (
+        km * lessee.charging_hours_per_1000km / 1000.0 * lessee.driver_cost_per_hour
+    )
     flows["carbon"][months] = -km * carbon.revenue_per_km(carbon.lessee_share)
     return flows
 
@@ -102,16 +108,29 @@ def _option(name: str, flows: dict[str, np.ndarray], usage: Usage, rate: float) 
 def compare(lease: LeaseTerms, usage: Usage, carbon: Carbon, lessee: LesseeInputs) -> LesseeComparison:
     """Electric lease vs the diesel truck over the lease term, with the break-even annual distance."""
     electric, diesel = _options(lease, usage, carbon, lessee)
-    per_km = (None if electric.cost_per_km is None or diesel.cost_per_km is None
-              else diesel.cost_per_km - electric.cost_per_km)
-    return LesseeComparison(electric, diesel, diesel.cost_per_month - electric.cost_per_month, per_km,
-                            diesel.pv_cost - electric.pv_cost, break_even_km(lease, usage, carbon, lessee))
+    per_km = (
+        None
+        if electric.cost_per_km is None or diesel.cost_per_km is None
+        else diesel.cost_per_km - electric.cost_per_km
+    )
+    return LesseeComparison(
+        electric,
+        diesel,
+        diesel.cost_per_month - electric.cost_per_month,
+        per_km,
+        diesel.pv_cost - electric.pv_cost,
+        break_even_km(lease, usage, carbon, lessee),
+    )
 
 
-def _options(lease: LeaseTerms, usage: Usage, carbon: Carbon, lessee: LesseeInputs) -> tuple[OptionCost, OptionCost]:
+def _options(
+    lease: LeaseTerms, usage: Usage, carbon: Carbon, lessee: LesseeInputs
+) -> tuple[OptionCost, OptionCost]:
     rate = lessee.discount_rate / 12.0
     electric = _option("electric lease", _electric_flows(lease, usage, carbon, lessee), usage, rate)
-    diesel = _option(f"diesel ({lessee.diesel_option})", _diesel_flows(lease.term_months, usage, lessee), usage, rate)
+    diesel = _option(
+        f"diesel ({lessee.diesel_option})", _diesel_flows(lease.term_months, usage, lessee), usage, rate
+    )
     return electric, diesel
 
 
@@ -138,5 +157,7 @@ def break_even_km(lease: LeaseTerms, usage: Usage, carbon: Carbon, lessee: Lesse
         return BreakEven(None, "diesel is cheaper at any distance")
     if b_e == b_d:
         return BreakEven(0.0, "electric lease is cheaper at any distance")
-    return BreakEven((a_d - a_e) / (b_e - b_d),
-                     "electric lease is cheaper below this distance (its running cost per km is higher)")
+    return BreakEven(
+        (a_d - a_e) / (b_e - b_d),
+        "electric lease is cheaper below this distance (its running cost per km is higher)",
+    )

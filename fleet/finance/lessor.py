@@ -33,8 +33,9 @@ class LessorResult:
         return float(self.flows.carbon.sum())
 
 
-def summarise(label: str, flows: LessorCashFlows, llcr_numerator: float, debt_at_start: float,
-              leases: int = 1) -> LessorResult:
+def summarise(
+    label: str, flows: LessorCashFlows, llcr_numerator: float, debt_at_start: float, leases: int = 1
+) -> LessorResult:
     """Metrics of a set of flows; the LLCR is given as PV of CFADS over the loan life ÷ debt at drawdown.
 
     DSCR_t = CFADS_t / debt service_t for months with debt service, where CFADS counts each month's rent in the
@@ -102,17 +103,26 @@ def evaluate_portfolio(items: list[PortfolioLease]) -> PortfolioResult:
         label = item.lease.lease_id or f"lease {len(per_lease) + 1}"
         per_lease.append(summarise(label, flows, numerator, float(flows.debt_balance[0])))
         offset = month_offset(item.lease.start, origin)
-        parts.append((item.lease.lessee or "(no lessee)", flows, offset, numerator, float(flows.debt_balance[0])))
+        parts.append(
+            (item.lease.lessee or "(no lessee)", flows, offset, numerator, float(flows.debt_balance[0]))
+        )
 
     groups: dict[str, list[tuple[str, LessorCashFlows, int, float, float]]] = defaultdict(list)
     for part in parts:
         groups[part[0]].append(part)
 
-    def group_result(label: str, members: list[tuple[str, LessorCashFlows, int, float, float]]) -> LessorResult:
+    def group_result(
+        label: str, members: list[tuple[str, LessorCashFlows, int, float, float]]
+    ) -> LessorResult:
         first = min(m[2] for m in members)
         flows = combine([m[1] for m in members], [m[2] - first for m in members])
-        return summarise(label, flows, float(np.sum([m[3] for m in members])),
-                         float(np.sum([m[4] for m in members])), leases=len(members))
+        return summarise(
+            label,
+            flows,
+            float(np.sum([m[3] for m in members])),
+            float(np.sum([m[4] for m in members])),
+            leases=len(members),
+        )
 
     by_lessee = tuple(group_result(name, groups[name]) for name in sorted(groups))
     return PortfolioResult(tuple(per_lease), by_lessee, group_result("total", parts))

@@ -108,8 +108,9 @@ def pv_over_loan_life(cfads: ArrayLike, debt_service: ArrayLike, rate: float) ->
     return float(np.sum(available[1 : last + 1] / (1.0 + rate) ** t))
 
 
-def level_payment(rate: float, periods: int, present_value: float, future_value: float = 0.0,
-                  in_advance: bool = False) -> float:
+def level_payment(
+    rate: float, periods: int, present_value: float, future_value: float = 0.0, in_advance: bool = False
+) -> float:
     """Level payment [CNY/period] that amortises `present_value` down to `future_value` (positive number).
 
     Wraps ``-npf.pmt(rate, periods, present_value, fv=-future_value, when=...)``: e.g. the lessor's rent that
@@ -117,7 +118,9 @@ def level_payment(rate: float, periods: int, present_value: float, future_value:
     """
     if abs(rate) < 1e-9:  # (1 + r)^n − 1 cancels to 0 in floats; the zero-rate limit is exact to ~n·r
         return (present_value - future_value) / periods
-    return float(-npf.pmt(rate, periods, present_value, fv=-future_value, when="begin" if in_advance else "end"))
+    return float(
+        -npf.pmt(rate, periods, present_value, fv=-future_value, when="begin" if in_advance else "end")
+    )
 
 
 def periods_to_amortise(rate: float, payment: float, present_value: float) -> float:
@@ -142,8 +145,12 @@ class Metrics:
     discounted_payback_months_interpolated: float | None
 
 
-def metrics(cash_flows: ArrayLike, monthly_discount_rate: float, monthly_finance_rate: float,
-            monthly_reinvest_rate: float) -> Metrics:
+def metrics(
+    cash_flows: ArrayLike,
+    monthly_discount_rate: float,
+    monthly_finance_rate: float,
+    monthly_reinvest_rate: float,
+) -> Metrics:
     """All return metrics of a monthly cash flow (t = 0 first, undiscounted)."""
     flows = np.asarray(cash_flows, dtype=float)
     if not np.all(np.isfinite(flows)):

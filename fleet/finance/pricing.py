@@ -57,8 +57,13 @@ def lessee_max_rent(lease: LeaseTerms, usage: Usage, carbon: Carbon, lessee: Les
 def rent_range(lease: LeaseTerms, usage: Usage, carbon: Carbon, lessee: LesseeInputs) -> RentRange:
     """The rent negotiation range of a lease."""
     return RentRange(
-        rent_at_discount_rate_pre_tax=level_payment(lease.discount_rate / 12.0, lease.term_months, lease.net_price,
-                                                    lease.residual_value, lease.rent_in_advance),
+        rent_at_discount_rate_pre_tax=level_payment(
+            lease.discount_rate / 12.0,
+            lease.term_months,
+            lease.net_price,
+            lease.residual_value,
+            lease.rent_in_advance,
+        ),
         lease_rate_factor=lease.monthly_rent / lease.price,
         lessor_min=lessor_min_rent(lease, usage, carbon),
         lessee_max=lessee_max_rent(lease, usage, carbon, lessee),

@@ -22,8 +22,10 @@ from .sensitivity import Tornado
 #: FINANCE.md Metrics, DSCR row: "covenants are typically >= 1.2x" (U); only used to flag, never to decide.
 DSCR_COVENANT = default("dscr_covenant")
 
-MONEY_NOTE = ("Amounts in CNY, computed in float and rounded half-up to fen (0.01) at output; NPV uses "
-              "numpy-financial's convention (first cash flow at t = 0, undiscounted); rates are monthly r = annual/12.")
+MONEY_NOTE = (
+    "Amounts in CNY, computed in float and rounded half-up to fen (0.01) at output; NPV uses "
+    "numpy-financial's convention (first cash flow at t = 0, undiscounted); rates are monthly r = annual/12."
+)
 
 
 def _money(value: float | None) -> Decimal | None:
@@ -94,7 +96,9 @@ def lessee_dict(c: LesseeComparison) -> dict[str, Any]:
         "saving_per_month": _money(c.saving_per_month),
         "saving_per_km": _ratio(c.saving_per_km, 4),
         "saving_pv": _money(c.saving_pv),
-        "break_even_km_per_year": None if c.break_even.km_per_year is None else round(c.break_even.km_per_year, 1),
+        "break_even_km_per_year": None
+        if c.break_even.km_per_year is None
+        else round(c.break_even.km_per_year, 1),
         "break_even_note": c.break_even.note,
     }
 
@@ -107,12 +111,20 @@ def tornado_dict(t: Tornado) -> dict[str, Any]:
         "base_saving_per_month": _money(t.base_saving_per_month),
         "rows": [
             {
-                "driver": r.driver, "path": r.path, "base": r.base_value, "low": _ratio(r.low_value, 6),
-                "high": _ratio(r.high_value, 6), "range_source": r.range_source,
-                "npv_low": _money(r.npv_low), "npv_high": _money(r.npv_high),
-                "npv_delta_low": _money(r.npv_low - t.base_npv), "npv_delta_high": _money(r.npv_high - t.base_npv),
-                "equity_npv_low": _money(r.equity_npv_low), "equity_npv_high": _money(r.equity_npv_high),
-                "saving_low": _money(r.saving_low), "saving_high": _money(r.saving_high),
+                "driver": r.driver,
+                "path": r.path,
+                "base": r.base_value,
+                "low": _ratio(r.low_value, 6),
+                "high": _ratio(r.high_value, 6),
+                "range_source": r.range_source,
+                "npv_low": _money(r.npv_low),
+                "npv_high": _money(r.npv_high),
+                "npv_delta_low": _money(r.npv_low - t.base_npv),
+                "npv_delta_high": _money(r.npv_high - t.base_npv),
+                "equity_npv_low": _money(r.equity_npv_low),
+                "equity_npv_high": _money(r.equity_npv_high),
+                "saving_low": _money(r.saving_low),
+                "saving_high": _money(r.saving_high),
                 "saving_delta_low": _money(r.saving_low - t.base_saving_per_month),
                 "saving_delta_high": _money(r.saving_high - t.base_saving_per_month),
             }
@@ -124,14 +136,26 @@ def tornado_dict(t: Tornado) -> dict[str, Any]:
 def assumptions_list(used: tuple[UsedAssumption, ...] | list[UsedAssumption]) -> list[dict[str, Any]]:
     """Inputs still at a sourced default, with grade and flag."""
     return [
-        {"field": u.field, "key": u.assumption.key, "value": u.assumption.value, "unit": u.assumption.unit,
-         "grade": u.assumption.grade, "flag": u.assumption.flag, "source": u.assumption.source}
+        {
+            "field": u.field,
+            "key": u.assumption.key,
+            "value": u.assumption.value,
+            "unit": u.assumption.unit,
+            "grade": u.assumption.grade,
+            "flag": u.assumption.flag,
+            "source": u.assumption.source,
+        }
         for u in used
     ]
 
 
-def scenario_dict(result: ScenarioResult, tornado: Tornado | None = None,
-                  variants: list[ScenarioResult] | None = None, *, flows: bool = False) -> dict[str, Any]:
+def scenario_dict(
+    result: ScenarioResult,
+    tornado: Tornado | None = None,
+    variants: list[ScenarioResult] | None = None,
+    *,
+    flows: bool = False,
+) -> dict[str, Any]:
     """The full `evfleet roi --scenario` report."""
     out: dict[str, Any] = {
         "scenario": result.scenario.name,
@@ -151,12 +175,17 @@ def scenario_dict(result: ScenarioResult, tornado: Tornado | None = None,
         out["tornado"] = tornado_dict(tornado)
     if variants:
         out["variants"] = [
-            {"name": v.scenario.name, "description": v.scenario.description,
-             "project_npv": _money(v.lessor.project.npv), "equity_npv": _money(v.lessor.equity.npv),
-             "project_irr_effective_annual": _ratio(v.lessor.project.irr_effective_annual),
-             "lessee_saving_per_month": _money(v.lessee.saving_per_month),
-             "break_even_km_per_year": None if v.lessee.break_even.km_per_year is None
-             else round(v.lessee.break_even.km_per_year, 1)}
+            {
+                "name": v.scenario.name,
+                "description": v.scenario.description,
+                "project_npv": _money(v.lessor.project.npv),
+                "equity_npv": _money(v.lessor.equity.npv),
+                "project_irr_effective_annual": _ratio(v.lessor.project.irr_effective_annual),
+                "lessee_saving_per_month": _money(v.lessee.saving_per_month),
+                "break_even_km_per_year": None
+                if v.lessee.break_even.km_per_year is None
+                else round(v.lessee.break_even.km_per_year, 1),
+            }
             for v in variants
         ]
     out["assumptions"] = assumptions_list(result.assumptions)

@@ -58,8 +58,9 @@ def _known(data: dict[str, Any], cls: type, path: str, extra: set[str] = frozens
     names = {f.name for f in dataclasses.fields(cls)} | set(extra)
     for key in data:
         if key not in names:
-            raise FinanceInputError(f"{path}.{key}" if path else key,
-                                    f"unknown field; known fields: {', '.join(sorted(names))}")
+            raise FinanceInputError(
+                f"{path}.{key}" if path else key, f"unknown field; known fields: {', '.join(sorted(names))}"
+            )
 
 
 def _build(cls: type, data: dict[str, Any], path: str) -> Any:
@@ -85,7 +86,9 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
         try:
             lease["start"] = dt.date.fromisoformat(str(lease["start"]))
         except ValueError:
-            raise FinanceInputError("lease.start", f"must be an ISO date (YYYY-MM-DD), got {lease['start']!r}") from None
+            raise FinanceInputError(
+                "lease.start", f"must be an ISO date (YYYY-MM-DD), got {lease['start']!r}"
+            ) from None
     carbon = dict(_object(data.get("carbon", {}), "carbon"))
     _known(carbon, Carbon, "carbon", {"price_scenario"})
     if "price_scenario" in carbon:
@@ -93,8 +96,10 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
         if "price_cny_per_t" in carbon:
             raise FinanceInputError("carbon.price_scenario", "give either price_scenario or price_cny_per_t")
         if name not in CARBON_PRICE_SCENARIOS:
-            raise FinanceInputError("carbon.price_scenario",
-                                    f"unknown scenario {name!r}; known: {', '.join(CARBON_PRICE_SCENARIOS)}")
+            raise FinanceInputError(
+                "carbon.price_scenario",
+                f"unknown scenario {name!r}; known: {', '.join(CARBON_PRICE_SCENARIOS)}",
+            )
         carbon["price_cny_per_t"] = CARBON_PRICE_SCENARIOS[name].price_cny_per_t
     lessee = _object(data.get("lessee", {}), "lessee")
     _known(lessee, LesseeInputs, "lessee")
@@ -119,7 +124,9 @@ def scenario_file_from_dict(data: Any) -> ScenarioFile:
             raise FinanceInputError(key, f"unknown top-level field; known fields: {', '.join(sorted(_TOP))}")
     if data.get("format", FORMAT) != FORMAT:
         raise FinanceInputError("format", f"must be {FORMAT!r}, got {data['format']!r}")
-    base = scenario_from_dict({k: v for k, v in data.items() if k not in ("format", "sensitivity", "variants")})
+    base = scenario_from_dict(
+        {k: v for k, v in data.items() if k not in ("format", "sensitivity", "variants")}
+    )
 
     variants = []
     raw_variants = data.get("variants", [])
@@ -130,7 +137,9 @@ def scenario_file_from_dict(data: Any) -> ScenarioFile:
         raw = _object(raw, path)
         unknown = set(raw) - {"name", "description", "set"}
         if unknown:
-            raise FinanceInputError(f"{path}.{min(unknown)}", "unknown field; known fields: description, name, set")
+            raise FinanceInputError(
+                f"{path}.{min(unknown)}", "unknown field; known fields: description, name, set"
+            )
         if not isinstance(raw.get("name"), str) or not raw["name"]:
             raise FinanceInputError(f"{path}.name", "a variant needs a non-empty name")
         variant = dataclasses.replace(base, name=raw["name"], description=raw.get("description", ""))
@@ -150,8 +159,12 @@ def scenario_file_from_dict(data: Any) -> ScenarioFile:
         raise FinanceInputError("sensitivity.swing", f"must be a fraction between 0 and 1, got {swing!r}")
     drivers = DEFAULT_DRIVERS
     if "drivers" in sensitivity:
-        drivers = tuple(_driver(raw, f"sensitivity.drivers[{i}]", base) for i, raw in
-                        enumerate(sensitivity["drivers"] if isinstance(sensitivity["drivers"], list) else [None]))
+        drivers = tuple(
+            _driver(raw, f"sensitivity.drivers[{i}]", base)
+            for i, raw in enumerate(
+                sensitivity["drivers"] if isinstance(sensitivity["drivers"], list) else [None]
+            )
+        )
     return ScenarioFile(base, tuple(variants), drivers, float(swing))
 
 
@@ -159,7 +172,9 @@ def _driver(raw: Any, path: str, base: Scenario) -> Driver:
     raw = _object(raw, path)
     unknown = set(raw) - {"name", "path", "low", "high"}
     if unknown:
-        raise FinanceInputError(f"{path}.{min(unknown)}", "unknown field; known fields: high, low, name, path")
+        raise FinanceInputError(
+            f"{path}.{min(unknown)}", "unknown field; known fields: high, low, name, path"
+        )
     if not isinstance(raw.get("path"), str):
         raise FinanceInputError(f"{path}.path", "must name an input field, e.g. 'lease.monthly_rent'")
     try:
@@ -168,8 +183,12 @@ def _driver(raw: Any, path: str, base: Scenario) -> Driver:
         raise FinanceInputError(f"{path}.path", f"no such input field: {raw['path']!r}") from None
     low, high = raw.get("low"), raw.get("high")
     if (low is None) != (high is None):
-        raise FinanceInputError(f"{path}.high" if high is None else f"{path}.low", "give both low and high, or neither")
-    return Driver(raw.get("name", raw["path"]), raw["path"], low, high, "scenario file" if low is not None else "")
+        raise FinanceInputError(
+            f"{path}.high" if high is None else f"{path}.low", "give both low and high, or neither"
+        )
+    return Driver(
+        raw.get("name", raw["path"]), raw["path"], low, high, "scenario file" if low is not None else ""
+    )
 
 
 def read_scenario_file(path: Path | str) -> ScenarioFile:
@@ -182,7 +201,9 @@ def read_scenario_file(path: Path | str) -> ScenarioFile:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise FinanceInputError(str(path), f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+        raise FinanceInputError(
+            str(path), f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
     return scenario_file_from_dict(data)
 
 

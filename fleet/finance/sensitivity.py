@@ -27,16 +27,30 @@ class Driver:
 #: The six drivers of issue 6. Sourced ranges where the reference files give one, else ±25 % of the base value
 #: (assumption `sensitivity_swing`, unsourced).
 DEFAULT_DRIVERS: tuple[Driver, ...] = (
-    Driver("diesel price", "lessee.diesel_price_cny_per_l", default("diesel_price_low"), default("diesel_price_high"),
-           ASSUMPTIONS["diesel_price_low"].source),
-    Driver("electricity price", "lessee.electricity_cny_per_kwh", default("electricity_price_low"),
-           default("electricity_price_high"),
-           "tariffs.md example levels: CSG valley 0.293 to Shenzhen 2023 flat 0.7556 (weak)"),
+    Driver(
+        "diesel price",
+        "lessee.diesel_price_cny_per_l",
+        default("diesel_price_low"),
+        default("diesel_price_high"),
+        ASSUMPTIONS["diesel_price_low"].source,
+    ),
+    Driver(
+        "electricity price",
+        "lessee.electricity_cny_per_kwh",
+        default("electricity_price_low"),
+        default("electricity_price_high"),
+        "tariffs.md example levels: CSG valley 0.293 to Shenzhen 2023 flat 0.7556 (weak)",
+    ),
     Driver("utilisation", "usage.km_per_year"),
     Driver("residual value", "lease.residual_value"),
     Driver("interest rate", "lease.loan.annual_rate"),
-    Driver("carbon price", "carbon.price_cny_per_t", default("carbon_price_low"), default("carbon_price_high"),
-           "FINANCE.md Carbon prices: SZA auction 2022 average to CEA 2024 year-end"),
+    Driver(
+        "carbon price",
+        "carbon.price_cny_per_t",
+        default("carbon_price_low"),
+        default("carbon_price_high"),
+        "FINANCE.md Carbon prices: SZA auction 2022 average to CEA 2024 year-end",
+    ),
 )
 
 
@@ -99,8 +113,11 @@ def _outcome(scenario: Scenario) -> tuple[float, float, float]:
     return lessor.project.npv, lessor.equity.npv, saving
 
 
-def tornado(scenario: Scenario, drivers: Iterable[Driver] = DEFAULT_DRIVERS,
-            swing: float = default("sensitivity_swing")) -> Tornado:
+def tornado(
+    scenario: Scenario,
+    drivers: Iterable[Driver] = DEFAULT_DRIVERS,
+    swing: float = default("sensitivity_swing"),
+) -> Tornado:
     """One-at-a-time sensitivity of the lessor's project NPV and the lessee's monthly saving.
 
     A sourced range is used when it contains the scenario's base value, otherwise base ±`swing`.
@@ -115,7 +132,21 @@ def tornado(scenario: Scenario, drivers: Iterable[Driver] = DEFAULT_DRIVERS,
         low, high = _clamp(scenario, driver.path, low), _clamp(scenario, driver.path, high)
         npv_low, equity_low, saving_low = _outcome(replace_path(scenario, driver.path, low))  # type: ignore[arg-type]
         npv_high, equity_high, saving_high = _outcome(replace_path(scenario, driver.path, high))  # type: ignore[arg-type]
-        rows.append(TornadoRow(driver.name, driver.path, float(value), low, high, npv_low, npv_high,
-                               equity_low, equity_high, saving_low, saving_high, source))
+        rows.append(
+            TornadoRow(
+                driver.name,
+                driver.path,
+                float(value),
+                low,
+                high,
+                npv_low,
+                npv_high,
+                equity_low,
+                equity_high,
+                saving_low,
+                saving_high,
+                source,
+            )
+        )
     rows.sort(key=lambda r: (-r.npv_swing, -r.saving_swing))
     return Tornado(base.lessor.project.npv, base.lessor.equity.npv, base.lessee.saving_per_month, tuple(rows))

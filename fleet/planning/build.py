@@ -37,8 +37,14 @@ class PlanningPolicy:
 
     # Driver shifts [local hour] by lessee kind. ASSUMPTION: typical Shenzhen urban-delivery shifts
     # (cold chain starts before shops open; e-commerce delivers into the evening).
-    shifts: dict[str, tuple[float, float]] = field(default_factory=lambda: {
-        "parcel_courier": (7.0, 20.0), "cold_chain": (5.0, 18.0), "ecommerce": (8.0, 22.0), "other": (7.0, 20.0)})
+    shifts: dict[str, tuple[float, float]] = field(
+        default_factory=lambda: {
+            "parcel_courier": (7.0, 20.0),
+            "cold_chain": (5.0, 18.0),
+            "ecommerce": (8.0, 22.0),
+            "other": (7.0, 20.0),
+        }
+    )
     # Floor of the usable battery window (issue 3: never below 10-15 %); the model's usable_fraction may raise it.
     reserve_soc: float = 0.15
     # Charge at departure the routes plan with (upper end of the usable window, kept below 100 % for the
@@ -83,42 +89,78 @@ def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy
     for o in inp.orders:
         loc = f"o{o.id}"
         locations.append(Location(loc, lat=o.lat, lon=o.lon))
-        jobs.append(Job(
-            id=o.ref, location=loc, demand_kg=o.demand_kg,
-            time_windows=(TimeWindow(_minutes(o.window_start, origin), _minutes(o.window_end, origin)),),
-            service_minutes=o.service_minutes,
-            required_kind=None if o.required_kind is None else (
-                VehicleKind.ELECTRIC if o.required_kind == "bev" else VehicleKind.DIESEL),
-            priority=max(1, o.priority + 1),
-        ))
-    energy_price = inp.tariff_base_price  # flat price per kWh for weighing only; the real cost is the schedule's
+        jobs.append(
+            Job(
+                id=o.ref,
+                location=loc,
+                demand_kg=o.demand_kg,
+                time_windows=(TimeWindow(_minutes(o.window_start, origin), _minutes(o.window_end, origin)),),
+                service_minutes=o.service_minutes,
+                required_kind=None
+                if o.required_kind is None
+                else (VehicleKind.ELECTRIC if o.required_kind == "bev" else VehicleKind.DIESEL),
+                priority=max(1, o.priority + 1),
+            )
+        )
+    energy_price = (
+        inp.tariff_base_price
+    )  # flat price per kWh for weighing only; the real cost is the schedule's
     types = []
     for v in inp.vehicles:
-        common = dict(id=v.plate, count=1, payload_kg=v.payload_kg, start_depot=DEPOT_LOCATION,
-                      fixed_cost=policy.driver_day_cny, cost_per_hour=policy.driver_hour_cny,
-                      shift_start=shift_start * 60, shift_end=shift_end * 60, speed_kmh=policy.speed_kmh)
+        common = dict(
+            id=v.plate,
+            count=1,
+            payload_kg=v.payload_kg,
+            start_depot=DEPOT_LOCATION,
+            fixed_cost=policy.driver_day_cny,
+            cost_per_hour=policy.driver_hour_cny,
+            shift_start=shift_start * 60,
+            shift_end=shift_end * 60,
+            speed_kmh=policy.speed_kmh,
+        )
         if v.kind == "bev":
             assert v.battery_kwh and v.consumption_empty
-            types.append(VehicleType(
-                **common, kind=VehicleKind.ELECTRIC,
-                battery=Battery(capacity_kwh=v.battery_kwh, consumption_empty_kwh_per_km=v.consumption_empty,
-                                consumption_full_kwh_per_km=v.consumption_full or v.consumption_empty,
-                                reserve_soc=_reserve(v, policy), initial_soc=policy.departure_soc,
-                                max_charge_kw=v.max_charge_kw),
-                cost_per_km=(v.consumption_full or v.consumption_empty) * energy_price,
-            ))
+            types.append(
+                VehicleType(
+                    **common,
+                    kind=VehicleKind.ELECTRIC,
+                    battery=Battery(
+                        capacity_kwh=v.battery_kwh,
+                        consumption_empty_kwh_per_km=v.consumption_empty,
+                        consumption_full_kwh_per_km=v.consumption_full or v.consumption_empty,
+                        reserve_soc=_reserve(v, policy),
+                        initial_soc=policy.departure_soc,
+                        max_charge_kw=v.max_charge_kw,
+                    ),
+                    cost_per_km=(v.consumption_full or v.consumption_empty) * energy_price,
+                )
+            )
         else:
             assert v.diesel_l_per_100km is not None
-            types.append(VehicleType(**common, kind=VehicleKind.DIESEL, diesel_l_per_100km=v.diesel_l_per_100km,
-                                     cost_per_km=v.diesel_l_per_100km / 100 * policy.diesel_cny_per_l))
+            types.append(
+                VehicleType(
+                    **common,
+                    kind=VehicleKind.DIESEL,
+                    diesel_l_per_100km=v.diesel_l_per_100km,
+                    cost_per_km=v.diesel_l_per_100km / 100 * policy.diesel_cny_per_l,
+                )
+            )
     stations = ()
     if inp.connectors:
-        stations = (ChargingStation(DEPOT_STATION, DEPOT_LOCATION, max(c.max_kw for c in inp.connectors),
-                                    public=False),)
+        stations = (
+            ChargingStation(
+                DEPOT_STATION, DEPOT_LOCATION, max(c.max_kw for c in inp.connectors), public=False
+            ),
+        )
     return RoutingProblem(
-        locations=tuple(locations), jobs=tuple(jobs), vehicle_types=tuple(types), stations=stations,
-        recharge_policy=RechargePolicy.PARTIAL, objective=Objective.COST,
-        road_detour_factor=policy.road_detour_factor, time_origin=origin,
+        locations=tuple(locations),
+        jobs=tuple(jobs),
+        vehicle_types=tuple(types),
+        stations=stations,
+        recharge_policy=RechargePolicy.PARTIAL,
+        objective=Objective.COST,
+        road_detour_factor=policy.road_detour_factor,
+        time_origin=origin,
         name=f"{inp.depot_code} {inp.service_date.isoformat()}",
     )
 
@@ -137,8 +179,12 @@ class ChargingNeed:
     route_energy_kwh: float
 
 
-def charging_needs(inp: DepotDayInputs, problem: RoutingProblem, solution: RoutingSolution,
-                   policy: PlanningPolicy = PlanningPolicy()) -> list[ChargingNeed]:
+def charging_needs(
+    inp: DepotDayInputs,
+    problem: RoutingProblem,
+    solution: RoutingSolution,
+    policy: PlanningPolicy = PlanningPolicy(),
+) -> list[ChargingNeed]:
     """Energy each electric truck must have at departure: its route's consumption plus the reserve, net of
     what it recharges on the way; idle trucks go to `idle_target_soc`. Never above the battery."""
     origin = local_midnight(inp.service_date)
@@ -153,25 +199,43 @@ def charging_needs(inp: DepotDayInputs, problem: RoutingProblem, solution: Routi
         route = routes.get(v.plate)
         if route is not None:
             # Lowest charge along the route relative to the departure charge = what the day really needs.
-            soc0 = route.soc_departure_kwh if route.soc_departure_kwh is not None else policy.departure_soc * battery
+            soc0 = (
+                route.soc_departure_kwh
+                if route.soc_departure_kwh is not None
+                else policy.departure_soc * battery
+            )
             lows = [s.soc_arrival_kwh for s in route.stops if s.soc_arrival_kwh is not None]
             if route.soc_arrival_kwh is not None:
                 lows.append(route.soc_arrival_kwh)
             need = soc0 - min(lows) if lows else route.energy_kwh
-            target = min(battery * policy.departure_soc, max(reserve + need, policy.min_departure_soc * battery))
+            target = min(
+                battery * policy.departure_soc, max(reserve + need, policy.min_departure_soc * battery)
+            )
             departure = origin + dt.timedelta(minutes=route.departure - policy.ready_before_departure_min)
             route_kwh = route.energy_kwh
         else:
             target = policy.idle_target_soc * battery
             departure = origin + dt.timedelta(hours=shift_start, minutes=-policy.ready_before_departure_min)
             route_kwh = 0.0
-        arrival = v.return_at or (origin - dt.timedelta(days=1) + dt.timedelta(hours=policy.default_return_hour))
+        arrival = v.return_at or (
+            origin - dt.timedelta(days=1) + dt.timedelta(hours=policy.default_return_hour)
+        )
         energy = v.energy_on_return_kwh
         if energy is None:
             energy = policy.default_return_soc * battery
         energy = min(max(energy, 0.0), battery)
-        needs.append(ChargingNeed(v.plate, arrival, departure, battery, energy, max(target, min(energy, target)),
-                                  v.max_charge_kw or 50.0, route_kwh))
+        needs.append(
+            ChargingNeed(
+                v.plate,
+                arrival,
+                departure,
+                battery,
+                energy,
+                max(target, min(energy, target)),
+                v.max_charge_kw or 50.0,
+                route_kwh,
+            )
+        )
     return needs
 
 
@@ -179,8 +243,9 @@ def _floor_slot(t: dt.datetime, minutes: int) -> dt.datetime:
     return t.replace(minute=(t.minute // minutes) * minutes, second=0, microsecond=0)
 
 
-def charging_problem(inp: DepotDayInputs, needs: list[ChargingNeed],
-                     policy: PlanningPolicy = PlanningPolicy()) -> ChargingProblem | None:
+def charging_problem(
+    inp: DepotDayInputs, needs: list[ChargingNeed], policy: PlanningPolicy = PlanningPolicy()
+) -> ChargingProblem | None:
     """The depot's overnight scenario (None when no electric truck stays overnight)."""
     if not needs or not inp.connectors:
         return None
@@ -190,21 +255,34 @@ def charging_problem(inp: DepotDayInputs, needs: list[ChargingNeed],
     end = _floor_slot(last, step)
     if end < last:
         end += dt.timedelta(minutes=step)
-    tariff = tariff_from_json({
-        "id": inp.tariff_reference_id, "base_price": inp.tariff_base_price,
-        "demand_charge_per_kw_month": inp.demand_charge_per_kw_month,
-        "month_peak_kw_so_far": inp.month_peak_kw_so_far,
-    })
+    tariff = tariff_from_json(
+        {
+            "id": inp.tariff_reference_id,
+            "base_price": inp.tariff_base_price,
+            "demand_charge_per_kw_month": inp.demand_charge_per_kw_month,
+            "month_peak_kw_so_far": inp.month_peak_kw_so_far,
+        }
+    )
     vehicles = tuple(
-        Vehicle(id=n.plate, arrival=n.arrival, departure=n.departure, battery_kwh=n.battery_kwh,
-                energy_arrival_kwh=n.energy_arrival_kwh, energy_target_kwh=n.energy_target_kwh, max_kw=n.max_kw)
+        Vehicle(
+            id=n.plate,
+            arrival=n.arrival,
+            departure=n.departure,
+            battery_kwh=n.battery_kwh,
+            energy_arrival_kwh=n.energy_arrival_kwh,
+            energy_target_kwh=n.energy_target_kwh,
+            max_kw=n.max_kw,
+        )
         for n in needs
     )
     return ChargingProblem(
-        start=start, end=end, slot_minutes=step, site=Site(import_limit_kw=inp.grid_import_limit_kw),
-        tariff=tariff, vehicles=vehicles,
+        start=start,
+        end=end,
+        slot_minutes=step,
+        site=Site(import_limit_kw=inp.grid_import_limit_kw),
+        tariff=tariff,
+        vehicles=vehicles,
         connectors=tuple(Connector(c.code, c.max_kw, c.efficiency, c.v2g, c.group) for c in inp.connectors),
         groups=tuple(PowerGroup(code, kw) for code, kw in inp.groups),
         name=f"{inp.depot_code} night before {inp.service_date.isoformat()}",
     )
-

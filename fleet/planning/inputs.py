@@ -109,11 +109,20 @@ def load_depot_day(session: Session, scope: Scope, depot_id: int, service_date: 
     tariff = session.get(Tariff, depot.tariff_id) if depot.tariff_id else None
     if tariff is None:
         raise ValueError(f"depot {depot.code} has no tariff: set depot.tariff_id")
-    orders = list_rows(session, scope, Order, Order.depot_id == depot.id, Order.service_date == service_date,
-                       order_by=Order.external_ref)
+    orders = list_rows(
+        session,
+        scope,
+        Order,
+        Order.depot_id == depot.id,
+        Order.service_date == service_date,
+        order_by=Order.external_ref,
+    )
     models = {m.id: m for m in session.exec(select(VehicleModel)).all()}
-    fleet = [v for v in list_rows(session, scope, Vehicle, Vehicle.depot_id == depot.id, order_by=Vehicle.plate)
-             if _available(v)]
+    fleet = [
+        v
+        for v in list_rows(session, scope, Vehicle, Vehicle.depot_id == depot.id, order_by=Vehicle.plate)
+        if _available(v)
+    ]
     returns = _tonights_returns(session, scope, depot.id, service_date - dt.timedelta(days=1))
     metered = _last_metered_kwh(session, scope, [v.id for v in fleet], service_date)
     vehicles = []
@@ -123,55 +132,110 @@ def load_depot_day(session: Session, scope: Scope, depot_id: int, service_date: 
         if ret_kwh is None and m.kind == VehicleKind.BEV and v.id in metered and m.battery_kwh:
             # No plan for today: assume the truck left full and used what it used on its last metered day.
             ret_kwh = max(0.0, m.battery_kwh - metered[v.id])
-        vehicles.append(VehicleIn(
-            id=v.id, plate=v.plate, model_code=m.code, kind=m.kind.value, payload_kg=m.payload_kg,
-            battery_kwh=m.battery_kwh, usable_fraction=m.usable_fraction,
-            consumption_empty=m.consumption_kwh_per_km_empty, consumption_full=m.consumption_kwh_per_km_full,
-            max_charge_kw=m.max_charge_kw, diesel_l_per_100km=m.diesel_l_per_100km, return_at=ret_at,
-            energy_on_return_kwh=ret_kwh,
-        ))
+        vehicles.append(
+            VehicleIn(
+                id=v.id,
+                plate=v.plate,
+                model_code=m.code,
+                kind=m.kind.value,
+                payload_kg=m.payload_kg,
+                battery_kwh=m.battery_kwh,
+                usable_fraction=m.usable_fraction,
+                consumption_empty=m.consumption_kwh_per_km_empty,
+                consumption_full=m.consumption_kwh_per_km_full,
+                max_charge_kw=m.max_charge_kw,
+                diesel_l_per_100km=m.diesel_l_per_100km,
+                return_at=ret_at,
+                energy_on_return_kwh=ret_kwh,
+            )
+        )
     groups = {g.id: g for g in list_rows(session, scope, PowerGroup, PowerGroup.depot_id == depot.id)}
     connectors = tuple(
-        ConnectorIn(c.id, c.code, c.max_kw, c.efficiency, c.v2g,
-                    groups[c.power_group_id].code if c.power_group_id in groups else None)
+        ConnectorIn(
+            c.id,
+            c.code,
+            c.max_kw,
+            c.efficiency,
+            c.v2g,
+            groups[c.power_group_id].code if c.power_group_id in groups else None,
+        )
         for c in list_rows(session, scope, Connector, Connector.depot_id == depot.id, order_by=Connector.code)
     )
     return DepotDayInputs(
-        lessor_id=depot.lessor_id, lessee_id=depot.lessee_id,
-        lessee_kind=(lessee.kind.value if lessee else LesseeKind.OTHER.value), depot_id=depot.id,
-        depot_code=depot.code, lat=depot.latitude, lon=depot.longitude,
-        grid_import_limit_kw=depot.grid_import_limit_kw, service_date=service_date,
-        orders=tuple(OrderIn(
-            id=o.id, ref=o.external_ref, lat=o.latitude, lon=o.longitude, demand_kg=o.demand_kg,
-            window_start=o.window_start, window_end=o.window_end, service_minutes=o.service_minutes,
-            required_kind=o.required_kind.value if o.required_kind else None, priority=o.priority,
-        ) for o in orders),
-        vehicles=tuple(vehicles), connectors=connectors,
+        lessor_id=depot.lessor_id,
+        lessee_id=depot.lessee_id,
+        lessee_kind=(lessee.kind.value if lessee else LesseeKind.OTHER.value),
+        depot_id=depot.id,
+        depot_code=depot.code,
+        lat=depot.latitude,
+        lon=depot.longitude,
+        grid_import_limit_kw=depot.grid_import_limit_kw,
+        service_date=service_date,
+        orders=tuple(
+            OrderIn(
+                id=o.id,
+                ref=o.external_ref,
+                lat=o.latitude,
+                lon=o.longitude,
+                demand_kg=o.demand_kg,
+                window_start=o.window_start,
+                window_end=o.window_end,
+                service_minutes=o.service_minutes,
+                required_kind=o.required_kind.value if o.required_kind else None,
+                priority=o.priority,
+            )
+            for o in orders
+        ),
+        vehicles=tuple(vehicles),
+        connectors=connectors,
         groups=tuple((g.code, g.max_kw) for g in sorted(groups.values(), key=lambda g: g.code)),
-        tariff_reference_id=tariff.reference_id, tariff_base_price=float(tariff.base_price_cny_per_kwh),
+        tariff_reference_id=tariff.reference_id,
+        tariff_base_price=float(tariff.base_price_cny_per_kwh),
         demand_charge_per_kw_month=float(tariff.demand_charge_cny_per_kw_month or 0),
         month_peak_kw_so_far=_month_peak(session, scope, depot.id, service_date),
     )
 
 
-def _tonights_returns(session: Session, scope: Scope, depot_id: int, today: dt.date,
-                      ) -> dict[int, tuple[dt.datetime | None, float | None]]:
+def _tonights_returns(
+    session: Session,
+    scope: Scope,
+    depot_id: int,
+    today: dt.date,
+) -> dict[int, tuple[dt.datetime | None, float | None]]:
     """From today's current route plan: when each truck gets back to the depot and with what charge."""
-    plan = session.exec(select_rows(scope, RoutePlan, RoutePlan.depot_id == depot_id, RoutePlan.service_date == today,
-                                    RoutePlan.status == PlanStatus.CURRENT)).first()
+    plan = session.exec(
+        select_rows(
+            scope,
+            RoutePlan,
+            RoutePlan.depot_id == depot_id,
+            RoutePlan.service_date == today,
+            RoutePlan.status == PlanStatus.CURRENT,
+        )
+    ).first()
     if plan is None:
         return {}
     out: dict[int, tuple[dt.datetime | None, float | None]] = {}
-    for stop in list_rows(session, scope, RouteStop, RouteStop.plan_id == plan.id, order_by=RouteStop.sequence):
+    for stop in list_rows(
+        session, scope, RouteStop, RouteStop.plan_id == plan.id, order_by=RouteStop.sequence
+    ):
         out[stop.vehicle_id] = (stop.arrival, stop.soc_arrival_kwh)  # the last stop (end depot) wins
     return out
 
 
-def _last_metered_kwh(session: Session, scope: Scope, vehicle_ids: list[int], before: dt.date) -> dict[int, float]:
+def _last_metered_kwh(
+    session: Session, scope: Scope, vehicle_ids: list[int], before: dt.date
+) -> dict[int, float]:
     if not vehicle_ids:
         return {}
-    rows = session.exec(select_rows(scope, VehicleDay, VehicleDay.vehicle_id.in_(vehicle_ids), VehicleDay.day < before,
-                                    VehicleDay.day >= before - dt.timedelta(days=14)).order_by(VehicleDay.day)).all()
+    rows = session.exec(
+        select_rows(
+            scope,
+            VehicleDay,
+            VehicleDay.vehicle_id.in_(vehicle_ids),
+            VehicleDay.day < before,
+            VehicleDay.day >= before - dt.timedelta(days=14),
+        ).order_by(VehicleDay.day)
+    ).all()
     out: dict[int, float] = {}
     for r in rows:
         if r.kwh_vehicle is not None and r.kwh_vehicle >= 0:
@@ -183,9 +247,14 @@ def _month_peak(session: Session, scope: Scope, depot_id: int, service_date: dt.
     """The highest planned site peak [kW] already reached this month (demand is billed once per month)."""
     first = service_date.replace(day=1)
     peak = session.exec(
-        select_rows(scope, ChargingPlan, ChargingPlan.depot_id == depot_id, ChargingPlan.status == PlanStatus.CURRENT,
-                    ChargingPlan.service_date >= first, ChargingPlan.service_date < service_date)
-        .with_only_columns(func.max(ChargingPlan.peak_kw))
+        select_rows(
+            scope,
+            ChargingPlan,
+            ChargingPlan.depot_id == depot_id,
+            ChargingPlan.status == PlanStatus.CURRENT,
+            ChargingPlan.service_date >= first,
+            ChargingPlan.service_date < service_date,
+        ).with_only_columns(func.max(ChargingPlan.peak_kw))
     ).first()
     return float(peak or 0.0)
 

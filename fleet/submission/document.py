@@ -60,41 +60,84 @@ def _totals_dict(results: list[DayResult]) -> dict[str, object]:
 def _ttw(results: list[DayResult]) -> dict[str, object] | None:
     if not results or results[0].baseline_ttw_t is None:
         return None
-    return {"baseline_ttw_tco2": rnd(sum(r.baseline_ttw_t or 0.0 for r in results)),
-            "project_ttw_tco2": rnd(sum(r.project_ttw_t or 0.0 for r in results))}
+    return {
+        "baseline_ttw_tco2": rnd(sum(r.baseline_ttw_t or 0.0 for r in results)),
+        "project_ttw_tco2": rnd(sum(r.project_ttw_t or 0.0 for r in results)),
+    }
 
 
 MONITORING_PLAN = (
-    {"parameter": "vehicle identity", "how": "plate and VIN per lease; every record carries the vehicle id",
-     "frequency": "per record", "source": "AMS-III.C monitoring (METHODOLOGY.md §2.1, U)"},
-    {"parameter": "distance [km]", "how": "odometer / GPS / telematics per vehicle-day (trip import)",
-     "frequency": "daily", "source": "AMS-III.C monitoring (U)"},
-    {"parameter": "electricity [kWh]", "how": "charger meter per session (charging import); vehicle-side kWh "
-     "divided by the lease's charging efficiency only where no charger reading exists", "frequency": "per session",
-     "source": "AMS-III.C monitoring (U); METHODOLOGY.md §2.6"},
-    {"parameter": "grid emission factor", "how": "MEE published factor, vintage rule Y-2, key stored per result",
-     "frequency": "annual", "source": "data/reference/emission-factors.csv"},
-    {"parameter": "baseline diesel consumption [L/100 km]", "how": "replaced diesel model per lease; diesel "
-     "records where held (fuel-based baseline)", "frequency": "per lease", "source": "lease records"},
-    {"parameter": "data quality", "how": "every row screened (negative km or energy, energy above battery, "
-     "vehicle not on lease, duplicate days, missing energy); flagged rows excluded and listed",
-     "frequency": "every report", "source": "evfleet fleet/emissions/quality.py"},
-    {"parameter": "double counting", "how": "claims ledger per vehicle-day; one claimant per lease",
-     "frequency": "every submission", "source": "METHODOLOGY.md §3"},
+    {
+        "parameter": "vehicle identity",
+        "how": "plate and VIN per lease; every record carries the vehicle id",
+        "frequency": "per record",
+        "source": "AMS-III.C monitoring (METHODOLOGY.md §2.1, U)",
+    },
+    {
+        "parameter": "distance [km]",
+        "how": "odometer / GPS / telematics per vehicle-day (trip import)",
+        "frequency": "daily",
+        "source": "AMS-III.C monitoring (U)",
+    },
+    {
+        "parameter": "electricity [kWh]",
+        "how": "charger meter per session (charging import); vehicle-side kWh "
+        "divided by the lease's charging efficiency only where no charger reading exists",
+        "frequency": "per session",
+        "source": "AMS-III.C monitoring (U); METHODOLOGY.md §2.6",
+    },
+    {
+        "parameter": "grid emission factor",
+        "how": "MEE published factor, vintage rule Y-2, key stored per result",
+        "frequency": "annual",
+        "source": "data/reference/emission-factors.csv",
+    },
+    {
+        "parameter": "baseline diesel consumption [L/100 km]",
+        "how": "replaced diesel model per lease; diesel records where held (fuel-based baseline)",
+        "frequency": "per lease",
+        "source": "lease records",
+    },
+    {
+        "parameter": "data quality",
+        "how": "every row screened (negative km or energy, energy above battery, "
+        "vehicle not on lease, duplicate days, missing energy); flagged rows excluded and listed",
+        "frequency": "every report",
+        "source": "evfleet fleet/emissions/quality.py",
+    },
+    {
+        "parameter": "double counting",
+        "how": "claims ledger per vehicle-day; one claimant per lease",
+        "frequency": "every submission",
+        "source": "METHODOLOGY.md §3",
+    },
 )
 
 
-def build_document(report: EmissionsReport, book: LeaseBook, project: ProjectInfo, registry: FactorRegistry,
-                   thresholds: QualityThresholds = QualityThresholds(), factor_source: str = "",
-                   lease_problems: list[dict[str, str]] | None = None, as_of: date | None = None
-                   ) -> dict[str, object]:
+def build_document(
+    report: EmissionsReport,
+    book: LeaseBook,
+    project: ProjectInfo,
+    registry: FactorRegistry,
+    thresholds: QualityThresholds = QualityThresholds(),
+    factor_source: str = "",
+    lease_problems: list[dict[str, str]] | None = None,
+    as_of: date | None = None,
+) -> dict[str, object]:
     """Assemble the submission for `report.party_id` and `report.period` (a year)."""
     post, ante = list(report.ex_post), list(report.ex_ante)
     vehicle_ids = sorted({r.vehicle_id for r in post} | {r.vehicle_id for r in ante})
-    leases = [l for l in book.leases_of(report.party_id) if l.claimant_id == report.party_id
-              and l.vehicle_id in vehicle_ids and l.start <= report.period.end
-              and (l.end is None or l.end >= report.period.start)]
-    lessor_ids = sorted({l.lessor_id for l in leases}) or sorted({l.lessor_id for l in book.leases_of(report.party_id)})
+    leases = [
+        l
+        for l in book.leases_of(report.party_id)
+        if l.claimant_id == report.party_id
+        and l.vehicle_id in vehicle_ids
+        and l.start <= report.period.end
+        and (l.end is None or l.end >= report.period.start)
+    ]
+    lessor_ids = sorted({l.lessor_id for l in leases}) or sorted(
+        {l.lessor_id for l in book.leases_of(report.party_id)}
+    )
     lessee_ids = sorted({l.lessee_id for l in leases}) or [report.party_id]
     investments = [l.investment_cny for l in leases]
     resolved = report.resolved
@@ -107,57 +150,121 @@ def build_document(report: EmissionsReport, book: LeaseBook, project: ProjectInf
     for lease in leases:
         p = post_by_vehicle.get((lease.vehicle_id, year))
         a = ante_by_vehicle.get((lease.vehicle_id, year))
-        vehicles.append({
-            "vehicle_id": lease.vehicle_id, "plate": lease.plate, "vin": lease.vin, "model": lease.ev_model,
-            "lease_id": lease.lease_id, "lease_start": lease.start.isoformat(),
-            "lease_end": lease.end.isoformat() if lease.end else None, "depot_id": lease.depot_id,
-            "baseline_diesel_model": lease.baseline_model, "baseline_l_per_100km": lease.baseline_l_per_100km,
-            "claimant": lease.claimant, "claimant_id": lease.claimant_id, "investment_cny": lease.investment_cny,
-            "charging_efficiency": lease.charging_efficiency, "battery_kwh": lease.battery_kwh,
-            "ex_post_vehicle_days": p.vehicle_days if p else 0,
-            "ex_post_km": rnd(p.km if p else 0.0), "ex_post_grid_kwh": rnd(p.grid_kwh if p else 0.0),
-            "ex_post_baseline_tco2e": rnd(p.baseline_t if p else 0.0),
-            "ex_post_project_tco2e": rnd(p.project_t if p else 0.0),
-            "ex_post_leakage_tco2e": rnd(p.leakage_t if p else 0.0),
-            "ex_post_reduction_tco2e": rnd(p.reduction_t if p else 0.0),
-            "ex_ante_reduction_tco2e": rnd(a.reduction_t) if a else None,
-        })
+        vehicles.append(
+            {
+                "vehicle_id": lease.vehicle_id,
+                "plate": lease.plate,
+                "vin": lease.vin,
+                "model": lease.ev_model,
+                "lease_id": lease.lease_id,
+                "lease_start": lease.start.isoformat(),
+                "lease_end": lease.end.isoformat() if lease.end else None,
+                "depot_id": lease.depot_id,
+                "baseline_diesel_model": lease.baseline_model,
+                "baseline_l_per_100km": lease.baseline_l_per_100km,
+                "claimant": lease.claimant,
+                "claimant_id": lease.claimant_id,
+                "investment_cny": lease.investment_cny,
+                "charging_efficiency": lease.charging_efficiency,
+                "battery_kwh": lease.battery_kwh,
+                "ex_post_vehicle_days": p.vehicle_days if p else 0,
+                "ex_post_km": rnd(p.km if p else 0.0),
+                "ex_post_grid_kwh": rnd(p.grid_kwh if p else 0.0),
+                "ex_post_baseline_tco2e": rnd(p.baseline_t if p else 0.0),
+                "ex_post_project_tco2e": rnd(p.project_t if p else 0.0),
+                "ex_post_leakage_tco2e": rnd(p.leakage_t if p else 0.0),
+                "ex_post_reduction_tco2e": rnd(p.reduction_t if p else 0.0),
+                "ex_ante_reduction_tco2e": rnd(a.reduction_t) if a else None,
+            }
+        )
 
     post_months, ante_months = by_period(post, "month"), by_period(ante, "month")
     monthly = []
     for month in range(1, 13):
         label = f"{report.period.year:04d}-{month:02d}"
         p, a = post_months.get(label), ante_months.get(label)
-        monthly.append({
-            "month": label, "ex_post_vehicle_days": p.vehicle_days if p else 0,
-            "ex_post_km": rnd(p.km if p else 0.0), "ex_post_grid_kwh": rnd(p.grid_kwh if p else 0.0),
-            "ex_post_baseline_tco2e": rnd(p.baseline_t if p else 0.0),
-            "ex_post_project_tco2e": rnd(p.project_t if p else 0.0),
-            "ex_post_reduction_tco2e": rnd(p.reduction_t if p else 0.0),
-            "ex_ante_reduction_tco2e": rnd(a.reduction_t) if a else None,
-        })
+        monthly.append(
+            {
+                "month": label,
+                "ex_post_vehicle_days": p.vehicle_days if p else 0,
+                "ex_post_km": rnd(p.km if p else 0.0),
+                "ex_post_grid_kwh": rnd(p.grid_kwh if p else 0.0),
+                "ex_post_baseline_tco2e": rnd(p.baseline_t if p else 0.0),
+                "ex_post_project_tco2e": rnd(p.project_t if p else 0.0),
+                "ex_post_reduction_tco2e": rnd(p.reduction_t if p else 0.0),
+                "ex_ante_reduction_tco2e": rnd(a.reduction_t) if a else None,
+            }
+        )
 
     parameters = [p.as_dict() for p in resolved.parameters()]
-    parameters.append({"name": "TDL form", "value": None, "unit": profile.tdl_form, "key": None, "data_year": None,
-                       "source": "profile option (METHODOLOGY.md §2.1-2.2)", "confidence": "unverified"})
-    parameters.append({"name": "TDL multiplier", "value": rnd(resolved.tdl_multiplier), "unit": "-", "key": None,
-                       "data_year": None, "source": "computed from the TDL parameter and form",
-                       "confidence": resolved.tdl.confidence if resolved.tdl else "n/a"})
+    parameters.append(
+        {
+            "name": "TDL form",
+            "value": None,
+            "unit": profile.tdl_form,
+            "key": None,
+            "data_year": None,
+            "source": "profile option (METHODOLOGY.md §2.1-2.2)",
+            "confidence": "unverified",
+        }
+    )
+    parameters.append(
+        {
+            "name": "TDL multiplier",
+            "value": rnd(resolved.tdl_multiplier),
+            "unit": "-",
+            "key": None,
+            "data_year": None,
+            "source": "computed from the TDL parameter and form",
+            "confidence": resolved.tdl.confidence if resolved.tdl else "n/a",
+        }
+    )
     for lease in leases:
-        parameters.append({"name": f"baseline diesel consumption, {lease.vehicle_id}",
-                           "value": lease.baseline_l_per_100km, "unit": "L/100 km", "key": None, "data_year": None,
-                           "source": f"lease {lease.lease_id}: replaced model {lease.baseline_model}",
-                           "confidence": "lease record"})
+        parameters.append(
+            {
+                "name": f"baseline diesel consumption, {lease.vehicle_id}",
+                "value": lease.baseline_l_per_100km,
+                "unit": "L/100 km",
+                "key": None,
+                "data_year": None,
+                "source": f"lease {lease.lease_id}: replaced model {lease.baseline_model}",
+                "confidence": "lease record",
+            }
+        )
         if lease.charging_efficiency is not None:
-            parameters.append({"name": f"charging efficiency, {lease.vehicle_id}", "value": lease.charging_efficiency,
-                               "unit": "-", "key": None, "data_year": None,
-                               "source": f"lease {lease.lease_id}", "confidence": "lease record"})
-    parameters.append({"name": "quality limit: daily energy / battery", "value": thresholds.max_battery_multiple,
-                       "unit": "-", "key": None, "data_year": None, "source": "evfleet screening assumption",
-                       "confidence": "unverified"})
-    parameters.append({"name": "quality limit: daily distance", "value": thresholds.max_km_per_day, "unit": "km",
-                       "key": None, "data_year": None, "source": "evfleet screening assumption",
-                       "confidence": "unverified"})
+            parameters.append(
+                {
+                    "name": f"charging efficiency, {lease.vehicle_id}",
+                    "value": lease.charging_efficiency,
+                    "unit": "-",
+                    "key": None,
+                    "data_year": None,
+                    "source": f"lease {lease.lease_id}",
+                    "confidence": "lease record",
+                }
+            )
+    parameters.append(
+        {
+            "name": "quality limit: daily energy / battery",
+            "value": thresholds.max_battery_multiple,
+            "unit": "-",
+            "key": None,
+            "data_year": None,
+            "source": "evfleet screening assumption",
+            "confidence": "unverified",
+        }
+    )
+    parameters.append(
+        {
+            "name": "quality limit: daily distance",
+            "value": thresholds.max_km_per_day,
+            "unit": "km",
+            "key": None,
+            "data_year": None,
+            "source": "evfleet screening assumption",
+            "confidence": "unverified",
+        }
+    )
     cited = sorted({p["key"] for p in parameters if p["key"]})
 
     elsewhere: dict[tuple[str, str], list[DayResult]] = defaultdict(list)
@@ -190,14 +297,29 @@ def build_document(report: EmissionsReport, book: LeaseBook, project: ProjectInf
             "implementation_period": {"start": start.isoformat(), "end": end.isoformat() if end else None},
         },
         "parties": {
-            "lessee": _party(book, lessee_ids[0]) if len(lessee_ids) == 1 else {"id": "several", "name": ", ".join(
-                book.party(i).name for i in lessee_ids), "location": "", "registration_code": ""},
-            "lessor": _party(book, lessor_ids[0]) if len(lessor_ids) == 1 else {"id": "several", "name": ", ".join(
-                book.party(i).name for i in lessor_ids), "location": "", "registration_code": ""},
+            "lessee": _party(book, lessee_ids[0])
+            if len(lessee_ids) == 1
+            else {
+                "id": "several",
+                "name": ", ".join(book.party(i).name for i in lessee_ids),
+                "location": "",
+                "registration_code": "",
+            },
+            "lessor": _party(book, lessor_ids[0])
+            if len(lessor_ids) == 1
+            else {
+                "id": "several",
+                "name": ", ".join(book.party(i).name for i in lessor_ids),
+                "location": "",
+                "registration_code": "",
+            },
             "claimant": _party(book, report.party_id),
         },
-        "reporting_period": {"year": report.period.year, "start": report.period.start.isoformat(),
-                             "end": report.period.end.isoformat()},
+        "reporting_period": {
+            "year": report.period.year,
+            "start": report.period.start.isoformat(),
+            "end": report.period.end.isoformat(),
+        },
         "vehicles": vehicles,
         "methodology": {
             "profile_id": profile.profile_id,
@@ -208,9 +330,12 @@ def build_document(report: EmissionsReport, book: LeaseBook, project: ProjectInf
             "gases": profile.gases,
             "baseline_method": profile.baseline_method,
             "grid_basis": profile.grid_basis,
-            "grid_factor": {"key": resolved.grid_ef.key, "value": resolved.grid_ef.value,
-                            "used_data_year": resolved.grid_ef.data_year,
-                            "vintage": resolved.vintage.as_dict() if resolved.vintage else None},
+            "grid_factor": {
+                "key": resolved.grid_ef.key,
+                "value": resolved.grid_ef.value,
+                "used_data_year": resolved.grid_ef.data_year,
+                "vintage": resolved.vintage.as_dict() if resolved.vintage else None,
+            },
             "reduction_sign": "signed: BE - PE - LE per vehicle-day, negative values reported, never clipped",
             "formulas": [
                 "BE (distance) = km x L/100km / 100 x density x EF_diesel x IR_t",
@@ -227,8 +352,8 @@ def build_document(report: EmissionsReport, book: LeaseBook, project: ProjectInf
         "results": {
             "ex_ante_basis": _ante_basis(ante),
             "ex_post": post_totals,
-            "ex_ante": ante_totals if ante_totals else {"reduction_tco2e": None,
-                                                        "note": "no planned routes or charging in the period"},
+            "ex_ante": ante_totals
+            or {"reduction_tco2e": None, "note": "no planned routes or charging in the period"},
             "ttw": _ttw(post),
             "monthly": monthly,
             "per_depot": [{"depot_id": k, **_flat(v)} for k, v in by_depot(post).items()],
@@ -250,49 +375,81 @@ def build_document(report: EmissionsReport, book: LeaseBook, project: ProjectInf
             "flags": flags,
             "plan_flags": [f.as_dict() for f in report.plan_flags],
             "gaps": gaps,
-            "negative_reductions": [{"vehicle_id": r.vehicle_id, "day": r.day.isoformat(),
-                                     "reduction_tco2e": rnd(r.reduction_t)} for r in report.negative_days],
+            "negative_reductions": [
+                {"vehicle_id": r.vehicle_id, "day": r.day.isoformat(), "reduction_tco2e": rnd(r.reduction_t)}
+                for r in report.negative_days
+            ],
         },
         "attribution": {
             "claimant": report.party_id,
             "rule": "each vehicle-day is claimed by exactly one party: the lessee unless the lease names the lessor",
             "attributed_elsewhere": [
-                {"vehicle_id": v, "claimant_id": c, "vehicle_days": len(rs),
-                 "reduction_tco2e": rnd(total(rs).reduction_t)} for (v, c), rs in sorted(elsewhere.items())],
+                {
+                    "vehicle_id": v,
+                    "claimant_id": c,
+                    "vehicle_days": len(rs),
+                    "reduction_tco2e": rnd(total(rs).reduction_t),
+                }
+                for (v, c), rs in sorted(elsewhere.items())
+            ],
             "other_registrations": registrations,
             "double_counting_statement": (
                 "The vehicle-days in this submission are recorded in the evfleet claims ledger under this report id; "
                 "any other report claiming them is refused. "
-                + ("Other registrations of these vehicles: " + "; ".join(registrations) + "."
-                   if registrations else "No other registration (CCER, VCS, STTCER, manufacturer) is recorded "
-                   "on the leases.")),
+                + (
+                    "Other registrations of these vehicles: " + "; ".join(registrations) + "."
+                    if registrations
+                    else "No other registration (CCER, VCS, STTCER, manufacturer) is recorded on the leases."
+                )
+            ),
         },
     }
 
 
 def _ante_basis(ante: list[DayResult]) -> dict[str, int]:
     """How many planned vehicle-days came from route plans and how many from the leases' expected km."""
-    return {"route_plan_days": sum(1 for r in ante if r.row_ref.startswith("routeplan")),
-            "lease_expectation_days": sum(1 for r in ante if r.row_ref.startswith("lease")),
-            "other_days": sum(1 for r in ante if not r.row_ref.startswith(("routeplan", "lease")))}
+    return {
+        "route_plan_days": sum(1 for r in ante if r.row_ref.startswith("routeplan")),
+        "lease_expectation_days": sum(1 for r in ante if r.row_ref.startswith("lease")),
+        "other_days": sum(1 for r in ante if not r.row_ref.startswith(("routeplan", "lease"))),
+    }
 
 
 def _party(book: LeaseBook, party_id: str) -> dict[str, str]:
     p = book.party(party_id)
-    return {"id": p.party_id, "name": p.name, "location": p.location, "registration_code": p.registration_code}
+    return {
+        "id": p.party_id,
+        "name": p.name,
+        "location": p.location,
+        "registration_code": p.registration_code,
+    }
 
 
 def _flat(t) -> dict[str, object]:
-    return {"vehicle_days": t.vehicle_days, "km": rnd(t.km), "grid_kwh": rnd(t.grid_kwh),
-            "reduction_tco2e": rnd(t.reduction_t)}
+    return {
+        "vehicle_days": t.vehicle_days,
+        "km": rnd(t.km),
+        "grid_kwh": rnd(t.grid_kwh),
+        "reduction_tco2e": rnd(t.reduction_t),
+    }
 
 
 def _day(r: DayResult) -> dict[str, object]:
-    return {"vehicle_id": r.vehicle_id, "day": r.day.isoformat(), "km": rnd(r.km), "grid_kwh": rnd(r.grid_kwh),
-            "tonne_km": rnd(r.tonne_km), "baseline_method": r.baseline_method, "ir_t": rnd(r.ir_t),
-            "baseline_tco2e": rnd(r.baseline_t), "project_tco2e": rnd(r.project_t),
-            "leakage_tco2e": rnd(r.leakage_t), "reduction_tco2e": rnd(r.reduction_t), "grid_key": r.grid_key,
-            "row_ref": r.row_ref}
+    return {
+        "vehicle_id": r.vehicle_id,
+        "day": r.day.isoformat(),
+        "km": rnd(r.km),
+        "grid_kwh": rnd(r.grid_kwh),
+        "tonne_km": rnd(r.tonne_km),
+        "baseline_method": r.baseline_method,
+        "ir_t": rnd(r.ir_t),
+        "baseline_tco2e": rnd(r.baseline_t),
+        "project_tco2e": rnd(r.project_t),
+        "leakage_tco2e": rnd(r.leakage_t),
+        "reduction_tco2e": rnd(r.reduction_t),
+        "grid_key": r.grid_key,
+        "row_ref": r.row_ref,
+    }
 
 
 def to_json_bytes(document: dict[str, object]) -> bytes:

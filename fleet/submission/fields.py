@@ -29,53 +29,121 @@ class SubmissionField:
 
 FIELDS: tuple[SubmissionField, ...] = (
     SubmissionField("project.name", "Project name", "项目名称", "string"),
-    SubmissionField("project.category_en", "Project category", "项目类别", "string",
-                    origin="issue 5; Shenzhen library field 低碳交通 (METHODOLOGY.md §5, S)"),
-    SubmissionField("project.category_zh", "Project category (Chinese)", "项目类别（中文）", "string",
-                    origin="Shenzhen library field 低碳交通 (METHODOLOGY.md §5, S)"),
+    SubmissionField(
+        "project.category_en",
+        "Project category",
+        "项目类别",
+        "string",
+        origin="issue 5; Shenzhen library field 低碳交通 (METHODOLOGY.md §5, S)",
+    ),
+    SubmissionField(
+        "project.category_zh",
+        "Project category (Chinese)",
+        "项目类别（中文）",
+        "string",
+        origin="Shenzhen library field 低碳交通 (METHODOLOGY.md §5, S)",
+    ),
     SubmissionField("project.location", "Location", "项目地点", "string"),
     SubmissionField("parties.lessee.name", "Lessee", "承租人", "string"),
-    SubmissionField("parties.lessee.registration_code", "Lessee registration code (USCC)", "承租人统一社会信用代码",
-                    "string", origin="inferred (METHODOLOGY.md §5)"),
+    SubmissionField(
+        "parties.lessee.registration_code",
+        "Lessee registration code (USCC)",
+        "承租人统一社会信用代码",
+        "string",
+        origin="inferred (METHODOLOGY.md §5)",
+    ),
     SubmissionField("parties.lessor.name", "Lessor", "出租人", "string"),
     SubmissionField("project.vehicle_count", "Vehicles", "车辆数", "integer"),
-    SubmissionField("project.investment_cny", "Investment amount (from the leases)", "投资金额", "number|null", "CNY"),
-    SubmissionField("project.implementation_period.start", "Implementation period start", "实施期开始", "string"),
-    SubmissionField("project.implementation_period.end", "Implementation period end", "实施期结束", "string|null"),
+    SubmissionField(
+        "project.investment_cny", "Investment amount (from the leases)", "投资金额", "number|null", "CNY"
+    ),
+    SubmissionField(
+        "project.implementation_period.start", "Implementation period start", "实施期开始", "string"
+    ),
+    SubmissionField(
+        "project.implementation_period.end", "Implementation period end", "实施期结束", "string|null"
+    ),
     SubmissionField("reporting_period.year", "Reporting year", "报告年度", "integer"),
     SubmissionField("methodology.profile_id", "Methodology profile", "方法学", "string"),
     SubmissionField("methodology.name", "Methodology", "方法学名称", "string"),
     SubmissionField("methodology.version", "Methodology version", "方法学版本", "string"),
-    SubmissionField("methodology.grid_factor.key", "Grid emission factor key", "电网排放因子", "string",
-                    origin="METHODOLOGY.md §1 (store factor keys and vintages)"),
-    SubmissionField("methodology.grid_factor.used_data_year", "Grid factor data year", "电网排放因子年份",
-                    "integer|null", origin="METHODOLOGY.md §1 vintage rule"),
-    SubmissionField("results.ex_ante.reduction_tco2e", "Ex-ante annual reduction", "预期年减排量", "number|null",
-                    "tCO2e"),
-    SubmissionField("results.ex_post.baseline_tco2e", "Ex-post baseline emissions", "基准线排放", "number", "tCO2e"),
-    SubmissionField("results.ex_post.project_tco2e", "Ex-post project emissions", "项目排放", "number", "tCO2e"),
+    SubmissionField(
+        "methodology.grid_factor.key",
+        "Grid emission factor key",
+        "电网排放因子",
+        "string",
+        origin="METHODOLOGY.md §1 (store factor keys and vintages)",
+    ),
+    SubmissionField(
+        "methodology.grid_factor.used_data_year",
+        "Grid factor data year",
+        "电网排放因子年份",
+        "integer|null",
+        origin="METHODOLOGY.md §1 vintage rule",
+    ),
+    SubmissionField(
+        "results.ex_ante.reduction_tco2e", "Ex-ante annual reduction", "预期年减排量", "number|null", "tCO2e"
+    ),
+    SubmissionField(
+        "results.ex_post.baseline_tco2e", "Ex-post baseline emissions", "基准线排放", "number", "tCO2e"
+    ),
+    SubmissionField(
+        "results.ex_post.project_tco2e", "Ex-post project emissions", "项目排放", "number", "tCO2e"
+    ),
     SubmissionField("results.ex_post.leakage_tco2e", "Ex-post leakage", "泄漏", "number", "tCO2e"),
-    SubmissionField("results.ex_post.reduction_tco2e", "Ex-post monitored reduction", "监测减排量", "number",
-                    "tCO2e"),
+    SubmissionField(
+        "results.ex_post.reduction_tco2e", "Ex-post monitored reduction", "监测减排量", "number", "tCO2e"
+    ),
     SubmissionField("results.ex_post.km", "Monitored distance", "监测里程", "number", "km"),
     SubmissionField("results.ex_post.grid_kwh", "Monitored grid electricity", "监测用电量", "number", "kWh"),
-    SubmissionField("impact_indicators.icma_annual_ghg_avoided_tco2e", "ICMA annual GHG emissions avoided",
-                    "年温室气体减排量（ICMA）", "number", "tCO2e",
-                    origin="ICMA Harmonised Framework for Impact Reporting, clean transport (METHODOLOGY.md §5, S)"),
-    SubmissionField("impact_indicators.clean_vehicles_deployed", "Clean vehicles deployed", "新能源车辆数",
-                    "integer", origin="ICMA clean-transport activity indicator (METHODOLOGY.md §5, S)"),
-    SubmissionField("impact_indicators.tonne_km", "Freight transported", "货运周转量", "number", "t·km",
-                    origin="ICMA clean-transport activity indicator (METHODOLOGY.md §5, S)"),
+    SubmissionField(
+        "impact_indicators.icma_annual_ghg_avoided_tco2e",
+        "ICMA annual GHG emissions avoided",
+        "年温室气体减排量（ICMA）",
+        "number",
+        "tCO2e",
+        origin="ICMA Harmonised Framework for Impact Reporting, clean transport (METHODOLOGY.md §5, S)",
+    ),
+    SubmissionField(
+        "impact_indicators.clean_vehicles_deployed",
+        "Clean vehicles deployed",
+        "新能源车辆数",
+        "integer",
+        origin="ICMA clean-transport activity indicator (METHODOLOGY.md §5, S)",
+    ),
+    SubmissionField(
+        "impact_indicators.tonne_km",
+        "Freight transported",
+        "货运周转量",
+        "number",
+        "t·km",
+        origin="ICMA clean-transport activity indicator (METHODOLOGY.md §5, S)",
+    ),
     SubmissionField("data_quality.rows_checked", "Metered rows checked", "检查的监测记录", "integer"),
-    SubmissionField("data_quality.rows_excluded", "Metered rows excluded (flagged)", "剔除的监测记录", "integer"),
+    SubmissionField(
+        "data_quality.rows_excluded", "Metered rows excluded (flagged)", "剔除的监测记录", "integer"
+    ),
     SubmissionField("data_quality.gap_days", "Lease days without metered data", "缺失监测天数", "integer"),
-    SubmissionField("attribution.claimant", "Claimant of the reductions", "减排量归属方", "string",
-                    origin="METHODOLOGY.md §3 (one claimant per vehicle-period)"),
+    SubmissionField(
+        "attribution.claimant",
+        "Claimant of the reductions",
+        "减排量归属方",
+        "string",
+        origin="METHODOLOGY.md §3 (one claimant per vehicle-period)",
+    ),
 )
 
 SECTIONS: tuple[tuple[str, str, str], ...] = (
-    ("vehicles", "array", "plate, VIN, model, lease dates, replaced diesel model, claimant, investment per vehicle"),
-    ("methodology", "object", "profile, version, source, boundary, vintage record, parameters still to confirm"),
+    (
+        "vehicles",
+        "array",
+        "plate, VIN, model, lease dates, replaced diesel model, claimant, investment per vehicle",
+    ),
+    (
+        "methodology",
+        "object",
+        "profile, version, source, boundary, vintage record, parameters still to confirm",
+    ),
     ("parameters", "array", "every parameter with value, unit, registry key, data year, source and grade"),
     ("factors", "array", "the registry rows the parameters cite, with source, grade and note"),
     ("results", "object", "ex-post and ex-ante totals, per month, per vehicle, per depot"),

@@ -51,13 +51,21 @@ def write_package(document: dict, out_dir: Path, stem: str, now: datetime | None
         "schema": SCHEMA_ID,
         "schema_version": SCHEMA_VERSION,
         "generated_at": stamp,
-        "files": [{"name": name, "bytes": len(data), "sha256": sha256(data)} for name, data in sorted(contents.items())],
+        "files": [
+            {"name": name, "bytes": len(data), "sha256": sha256(data)}
+            for name, data in sorted(contents.items())
+        ],
     }
     manifest_path = out_dir / f"{stem}.manifest.json"
     manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     names = list(contents)
-    return PackageFiles(json=out_dir / names[0], schema=out_dir / names[1], xlsx=out_dir / names[2],
-                        pdf=out_dir / names[3], manifest=manifest_path)
+    return PackageFiles(
+        json=out_dir / names[0],
+        schema=out_dir / names[1],
+        xlsx=out_dir / names[2],
+        pdf=out_dir / names[3],
+        manifest=manifest_path,
+    )
 
 
 def verify_manifest(manifest_path: Path) -> list[str]:

@@ -11,16 +11,16 @@ from xml.sax.saxutils import escape
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from reportlab.lib import colors  # noqa: E402
-from reportlab.lib.pagesizes import A4  # noqa: E402
-from reportlab.lib.styles import getSampleStyleSheet  # noqa: E402
-from reportlab.lib.units import mm  # noqa: E402
-from reportlab.pdfbase import pdfmetrics  # noqa: E402
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # noqa: E402
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # noqa: E402
+import matplotlib.pyplot as plt
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from fleet.submission.fields import FIELDS, get_path  # noqa: E402
+from fleet.submission.fields import FIELDS, get_path
 
 CJK_FONT = "STSong-Light"  # reportlab's built-in CID font for Chinese text; needs no font file
 MAX_FLAG_ROWS = 60
@@ -84,119 +84,258 @@ def pdf_bytes(document: dict) -> bytes:
     def table(rows: list[list[object]], widths: list[float] | None = None) -> Table:
         data = [[styled(str(c), cell) for c in row] for row in rows]
         t = Table(data, colWidths=widths, repeatRows=1)
-        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#deebf7")),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        t.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#deebf7")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
         return t
 
     project, method, results = document["project"], document["methodology"], document["results"]
     quality, attribution = document["data_quality"], document["attribution"]
-    story = [p(f"{project['name']}: avoided emissions {document['reporting_period']['year']}", h1),
-             p(f"Schema {document['schema']} {document['schema_version']}; report {document['report_id']}", small)]
+    story = [
+        p(f"{project['name']}: avoided emissions {document['reporting_period']['year']}", h1),
+        p(f"Schema {document['schema']} {document['schema_version']}; report {document['report_id']}", small),
+    ]
 
-    story += [p("1. Summary", h2),
-              table([["Field", "Value", "Unit"]] + [[f.label_en, format_value(get_path(document, f.path), f.unit),
-                                                     f.unit] for f in FIELDS], [80 * mm, 70 * mm, 20 * mm])]
+    story += [
+        p("1. Summary", h2),
+        table(
+            [["Field", "Value", "Unit"]]
+            + [[f.label_en, format_value(get_path(document, f.path), f.unit), f.unit] for f in FIELDS],
+            [80 * mm, 70 * mm, 20 * mm],
+        ),
+    ]
 
-    story += [p("2. Project description", h2),
-              p(f"Category: {project['category_en']}"), p(project["category_zh"]),
-              p(f"Location: {project['location']}. Lessee: {document['parties']['lessee']['name']}. "
-                f"Lessor: {document['parties']['lessor']['name']}. Claimant: {attribution['claimant']}."),
-              p(project["description"] or "Battery-electric trucks leased to a logistics operator replace diesel "
-                "trucks; the reductions are the diesel emissions avoided minus the emissions of the electricity.")]
+    story += [
+        p("2. Project description", h2),
+        p(f"Category: {project['category_en']}"),
+        p(project["category_zh"]),
+        p(
+            f"Location: {project['location']}. Lessee: {document['parties']['lessee']['name']}. "
+            f"Lessor: {document['parties']['lessor']['name']}. Claimant: {attribution['claimant']}."
+        ),
+        p(
+            project["description"]
+            or "Battery-electric trucks leased to a logistics operator replace diesel "
+            "trucks; the reductions are the diesel emissions avoided minus the emissions of the electricity."
+        ),
+    ]
     vehicles = document["vehicles"]
-    story += [table([["Plate", "VIN", "Model", "Lease", "Replaced diesel [L/100 km]", "Ex-post reduction [tCO2e]"]]
-                    + [[v["plate"] or v["vehicle_id"], v["vin"], v["model"],
-                        f"{v['lease_start']} to {v['lease_end'] or 'open'}",
-                        f"{v['baseline_diesel_model']} ({format_value(v['baseline_l_per_100km'], 'L/100 km')})",
-                        format_value(v["ex_post_reduction_tco2e"], "tCO2e")] for v in vehicles],
-                    [20 * mm, 36 * mm, 30 * mm, 32 * mm, 36 * mm, 26 * mm])]
+    story += [
+        table(
+            [["Plate", "VIN", "Model", "Lease", "Replaced diesel [L/100 km]", "Ex-post reduction [tCO2e]"]]
+            + [
+                [
+                    v["plate"] or v["vehicle_id"],
+                    v["vin"],
+                    v["model"],
+                    f"{v['lease_start']} to {v['lease_end'] or 'open'}",
+                    f"{v['baseline_diesel_model']} ({format_value(v['baseline_l_per_100km'], 'L/100 km')})",
+                    format_value(v["ex_post_reduction_tco2e"], "tCO2e"),
+                ]
+                for v in vehicles
+            ],
+            [20 * mm, 36 * mm, 30 * mm, 32 * mm, 36 * mm, 26 * mm],
+        )
+    ]
 
-    story += [p("3. Baseline", h2),
-              p("The baseline is the diesel truck each lease replaced, driving the metered distance of the electric "
-                "truck (distance-based), or the diesel records where held (fuel-based). Baseline method: "
-                f"{method['baseline_method']}."),
-              p("4. Methodology", h2),
-              p(f"{method['name']} ({method['profile_id']}), version {method['version']}. Source: {method['source']}. "
-                f"Boundary: {method['boundary']}. Gases: {method['gases']}. Grid factor: {method['grid_basis']}."),
-              p(f"Grid factor {method['grid_factor']['key']} = {method['grid_factor']['value']} kgCO2/kWh. "
-                + (method["grid_factor"]["vintage"]["explanation"] + "." if method["grid_factor"]["vintage"] else "")),
-              p(f"Sign: {method['reduction_sign']}.")]
+    story += [
+        p("3. Baseline", h2),
+        p(
+            "The baseline is the diesel truck each lease replaced, driving the metered distance of the electric "
+            "truck (distance-based), or the diesel records where held (fuel-based). Baseline method: "
+            f"{method['baseline_method']}."
+        ),
+        p("4. Methodology", h2),
+        p(
+            f"{method['name']} ({method['profile_id']}), version {method['version']}. Source: {method['source']}. "
+            f"Boundary: {method['boundary']}. Gases: {method['gases']}. Grid factor: {method['grid_basis']}."
+        ),
+        p(
+            f"Grid factor {method['grid_factor']['key']} = {method['grid_factor']['value']} kgCO2/kWh. "
+            + (
+                method["grid_factor"]["vintage"]["explanation"] + "."
+                if method["grid_factor"]["vintage"]
+                else ""
+            )
+        ),
+        p(f"Sign: {method['reduction_sign']}."),
+    ]
     story += [p(f"Formula: {f}", small) for f in method["formulas"]]
     story += [p("Still to be confirmed against the primary texts:")]
     story += [p(f"- {item}") for item in method["to_confirm"]]
 
-    story += [p("5. Parameters", h2),
-              table([["Parameter", "Value", "Unit", "Key", "Year", "Source", "Grade"]]
-                    + [[q["name"], format_value(q["value"]), q["unit"], q["key"] or "", q["data_year"] or "",
-                        q["source"], q["confidence"]] for q in document["parameters"]],
-                    [30 * mm, 16 * mm, 16 * mm, 34 * mm, 10 * mm, 55 * mm, 17 * mm])]
+    story += [
+        p("5. Parameters", h2),
+        table(
+            [["Parameter", "Value", "Unit", "Key", "Year", "Source", "Grade"]]
+            + [
+                [
+                    q["name"],
+                    format_value(q["value"]),
+                    q["unit"],
+                    q["key"] or "",
+                    q["data_year"] or "",
+                    q["source"],
+                    q["confidence"],
+                ]
+                for q in document["parameters"]
+            ],
+            [30 * mm, 16 * mm, 16 * mm, 34 * mm, 10 * mm, 55 * mm, 17 * mm],
+        ),
+    ]
 
     post = results["ex_post"]
     ante = results["ex_ante"]
-    story += [p("6. Results", h2),
-              table([["Figure", "Ex-post (metered)", "Ex-ante (plans)"],
-                     ["Baseline emissions [tCO2e]", format_value(post["baseline_tco2e"], "tCO2e"),
-                      format_value(ante.get("baseline_tco2e"), "tCO2e")],
-                     ["Project emissions [tCO2e]", format_value(post["project_tco2e"], "tCO2e"),
-                      format_value(ante.get("project_tco2e"), "tCO2e")],
-                     ["Leakage [tCO2e]", format_value(post["leakage_tco2e"], "tCO2e"),
-                      format_value(ante.get("leakage_tco2e"), "tCO2e")],
-                     ["Reduction [tCO2e]", format_value(post["reduction_tco2e"], "tCO2e"),
-                      format_value(ante.get("reduction_tco2e"), "tCO2e")],
-                     ["Distance [km]", format_value(post["km"], "km"), format_value(ante.get("km"), "km")],
-                     ["Grid electricity [kWh]", format_value(post["grid_kwh"], "kWh"),
-                      format_value(ante.get("grid_kwh"), "kWh")],
-                     ["Vehicle-days", post["vehicle_days"], ante.get("vehicle_days", "n/a")]]),
-              p("Ex-ante basis: {route_plan_days} vehicle-days from route plans, {lease_expectation_days} from the "
-                "leases' expected km per year, {other_days} other.".format(**results["ex_ante_basis"])),
-              Spacer(1, 4 * mm),
-              Image(io.BytesIO(_chart_png(results["monthly"])), width=170 * mm, height=73 * mm),
-              table([["Month", "Ex-post reduction [tCO2e]", "Ex-ante reduction [tCO2e]", "Vehicle-days"]]
-                    + [[m["month"], format_value(m["ex_post_reduction_tco2e"], "tCO2e"),
-                        format_value(m["ex_ante_reduction_tco2e"], "tCO2e"), m["ex_post_vehicle_days"]]
-                       for m in results["monthly"]])]
+    story += [
+        p("6. Results", h2),
+        table(
+            [
+                ["Figure", "Ex-post (metered)", "Ex-ante (plans)"],
+                [
+                    "Baseline emissions [tCO2e]",
+                    format_value(post["baseline_tco2e"], "tCO2e"),
+                    format_value(ante.get("baseline_tco2e"), "tCO2e"),
+                ],
+                [
+                    "Project emissions [tCO2e]",
+                    format_value(post["project_tco2e"], "tCO2e"),
+                    format_value(ante.get("project_tco2e"), "tCO2e"),
+                ],
+                [
+                    "Leakage [tCO2e]",
+                    format_value(post["leakage_tco2e"], "tCO2e"),
+                    format_value(ante.get("leakage_tco2e"), "tCO2e"),
+                ],
+                [
+                    "Reduction [tCO2e]",
+                    format_value(post["reduction_tco2e"], "tCO2e"),
+                    format_value(ante.get("reduction_tco2e"), "tCO2e"),
+                ],
+                ["Distance [km]", format_value(post["km"], "km"), format_value(ante.get("km"), "km")],
+                [
+                    "Grid electricity [kWh]",
+                    format_value(post["grid_kwh"], "kWh"),
+                    format_value(ante.get("grid_kwh"), "kWh"),
+                ],
+                ["Vehicle-days", post["vehicle_days"], ante.get("vehicle_days", "n/a")],
+            ]
+        ),
+        p(
+            "Ex-ante basis: {route_plan_days} vehicle-days from route plans, {lease_expectation_days} from the "
+            "leases' expected km per year, {other_days} other.".format(**results["ex_ante_basis"])
+        ),
+        Spacer(1, 4 * mm),
+        Image(io.BytesIO(_chart_png(results["monthly"])), width=170 * mm, height=73 * mm),
+        table(
+            [["Month", "Ex-post reduction [tCO2e]", "Ex-ante reduction [tCO2e]", "Vehicle-days"]]
+            + [
+                [
+                    m["month"],
+                    format_value(m["ex_post_reduction_tco2e"], "tCO2e"),
+                    format_value(m["ex_ante_reduction_tco2e"], "tCO2e"),
+                    m["ex_post_vehicle_days"],
+                ]
+                for m in results["monthly"]
+            ]
+        ),
+    ]
     if results.get("ttw"):
-        story += [p(f"Tank-to-wheel beside well-to-wheel: diesel baseline {format_value(results['ttw']['baseline_ttw_tco2'], 'tCO2')} "
-                    f"tCO2, electric trucks {format_value(results['ttw']['project_ttw_tco2'], 'tCO2')} tCO2.")]
+        story += [
+            p(
+                f"Tank-to-wheel beside well-to-wheel: diesel baseline {format_value(results['ttw']['baseline_ttw_tco2'], 'tCO2')} "
+                f"tCO2, electric trucks {format_value(results['ttw']['project_ttw_tco2'], 'tCO2')} tCO2."
+            )
+        ]
 
-    story += [p("7. Monitoring plan", h2),
-              table([["Parameter", "How", "Frequency", "Source"]]
-                    + [[m["parameter"], m["how"], m["frequency"], m["source"]] for m in document["monitoring_plan"]],
-                    [30 * mm, 85 * mm, 20 * mm, 45 * mm])]
+    story += [
+        p("7. Monitoring plan", h2),
+        table(
+            [["Parameter", "How", "Frequency", "Source"]]
+            + [[m["parameter"], m["how"], m["frequency"], m["source"]] for m in document["monitoring_plan"]],
+            [30 * mm, 85 * mm, 20 * mm, 45 * mm],
+        ),
+    ]
 
-    story += [p("8. Data quality and data gaps", h2),
-              p(f"Metered rows checked: {quality['rows_checked']}; rows excluded: {quality['rows_excluded']}; "
-                f"lease days without metered data: {quality['gap_days']}; vehicle-days with a negative reduction: "
-                f"{len(quality['negative_reductions'])}.")]
+    story += [
+        p("8. Data quality and data gaps", h2),
+        p(
+            f"Metered rows checked: {quality['rows_checked']}; rows excluded: {quality['rows_excluded']}; "
+            f"lease days without metered data: {quality['gap_days']}; vehicle-days with a negative reduction: "
+            f"{len(quality['negative_reductions'])}."
+        ),
+    ]
     if quality["flags"]:
         shown = quality["flags"][:MAX_FLAG_ROWS]
-        story += [table([["Row", "Vehicle", "Day", "Flag", "Reason"]]
-                        + [[f["row_ref"], f["vehicle_id"], f["day"], f["code"], f["message"]] for f in shown],
-                        [28 * mm, 18 * mm, 20 * mm, 30 * mm, 84 * mm])]
+        story += [
+            table(
+                [["Row", "Vehicle", "Day", "Flag", "Reason"]]
+                + [[f["row_ref"], f["vehicle_id"], f["day"], f["code"], f["message"]] for f in shown],
+                [28 * mm, 18 * mm, 20 * mm, 30 * mm, 84 * mm],
+            )
+        ]
         if len(quality["flags"]) > MAX_FLAG_ROWS:
-            story += [p(f"{len(quality['flags']) - MAX_FLAG_ROWS} more flags in the XLSX sheet 'Data quality'.")]
+            story += [
+                p(f"{len(quality['flags']) - MAX_FLAG_ROWS} more flags in the XLSX sheet 'Data quality'.")
+            ]
     if quality["gaps"]:
-        story += [table([["Vehicle", "From", "To", "Days"]]
-                        + [[g["vehicle_id"], g["first_day"], g["last_day"], g["days"]]
-                           for g in quality["gaps"][:MAX_FLAG_ROWS]])]
+        story += [
+            table(
+                [["Vehicle", "From", "To", "Days"]]
+                + [
+                    [g["vehicle_id"], g["first_day"], g["last_day"], g["days"]]
+                    for g in quality["gaps"][:MAX_FLAG_ROWS]
+                ]
+            )
+        ]
         if len(quality["gaps"]) > MAX_FLAG_ROWS:
             story += [p(f"{len(quality['gaps']) - MAX_FLAG_ROWS} more gaps in the XLSX sheet 'Data gaps'.")]
     if quality.get("lease_problems"):
-        story += [p("Leases without a baseline (not counted): " + "; ".join(
-            f"{x['lease']} ({x['plate']}): {x['reason']}" for x in quality["lease_problems"]))]
+        story += [
+            p(
+                "Leases without a baseline (not counted): "
+                + "; ".join(f"{x['lease']} ({x['plate']}): {x['reason']}" for x in quality["lease_problems"])
+            )
+        ]
 
-    story += [p("9. Attribution and double counting", h2), p(attribution["rule"] + "."),
-              p(attribution["double_counting_statement"])]
+    story += [
+        p("9. Attribution and double counting", h2),
+        p(attribution["rule"] + "."),
+        p(attribution["double_counting_statement"]),
+    ]
     if attribution["attributed_elsewhere"]:
-        story += [table([["Vehicle", "Claimed by", "Vehicle-days", "Reduction [tCO2e] (not counted here)"]]
-                        + [[a["vehicle_id"], a["claimant_id"], a["vehicle_days"],
-                            format_value(a["reduction_tco2e"], "tCO2e")] for a in attribution["attributed_elsewhere"]])]
+        story += [
+            table(
+                [["Vehicle", "Claimed by", "Vehicle-days", "Reduction [tCO2e] (not counted here)"]]
+                + [
+                    [
+                        a["vehicle_id"],
+                        a["claimant_id"],
+                        a["vehicle_days"],
+                        format_value(a["reduction_tco2e"], "tCO2e"),
+                    ]
+                    for a in attribution["attributed_elsewhere"]
+                ]
+            )
+        ]
 
     out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, invariant=1, title=f"{project['name']} avoided emissions",
-                            author="evfleet", leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm)
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        invariant=1,
+        title=f"{project['name']} avoided emissions",
+        author="evfleet",
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+    )
     doc.build(story)
     return out.getvalue()
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from fleet.submission.fields import FIELDS, SCHEMA_ID, SCHEMA_VERSION, SECTIONS, get_path
 
-_PY_TYPES = {"string": str, "number": (int, float), "integer": int, "array": list, "object": dict,
-             "null": type(None)}
+_PY_TYPES = {
+    "string": str,
+    "number": (int, float),
+    "integer": int,
+    "array": list,
+    "object": dict,
+    "null": type(None),
+}
 
 
 def _type(json_type: str) -> str | list[str]:
@@ -20,7 +26,7 @@ def json_schema() -> dict[str, object]:
         "$id": f"https://evfleet.local/schemas/{SCHEMA_ID}/{SCHEMA_VERSION}.json",
         "title": "evfleet climate-finance submission",
         "description": "Avoided emissions of leased battery-electric trucks, traceable to metered data, a named "
-                       "methodology and sourced factors. Field list: fleet/submission/fields.py.",
+        "methodology and sourced factors. Field list: fleet/submission/fields.py.",
         "type": "object",
         "required": ["schema", "schema_version", "report_id"],
         "properties": {
@@ -65,8 +71,11 @@ def validate(document: dict[str, object]) -> list[str]:
         except KeyError as missing:
             problems.append(str(missing))
             continue
-        allowed = tuple(t for part in field.json_type.split("|") for t in
-                        (_PY_TYPES[part] if isinstance(_PY_TYPES[part], tuple) else (_PY_TYPES[part],)))
+        allowed = tuple(
+            t
+            for part in field.json_type.split("|")
+            for t in (_PY_TYPES[part] if isinstance(_PY_TYPES[part], tuple) else (_PY_TYPES[part],))
+        )
         if not isinstance(value, allowed) or (isinstance(value, bool)):
             problems.append(f"{field.path}: expected {field.json_type}, got {type(value).__name__}")
     for key, json_type, _ in SECTIONS:

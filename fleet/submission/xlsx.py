@@ -63,8 +63,21 @@ def workbook_bytes(document: dict) -> bytes:
     monthly = document["results"]["monthly"]
     _sheet(wb, "Monthly", list(monthly[0].keys()), _rows(monthly, list(monthly[0].keys())))
 
-    day_keys = ["vehicle_id", "day", "km", "grid_kwh", "tonne_km", "baseline_method", "ir_t", "baseline_tco2e",
-                "project_tco2e", "leakage_tco2e", "reduction_tco2e", "grid_key", "row_ref"]
+    day_keys = [
+        "vehicle_id",
+        "day",
+        "km",
+        "grid_kwh",
+        "tonne_km",
+        "baseline_method",
+        "ir_t",
+        "baseline_tco2e",
+        "project_tco2e",
+        "leakage_tco2e",
+        "reduction_tco2e",
+        "grid_key",
+        "row_ref",
+    ]
     _sheet(wb, "Monitoring data", day_keys, _rows(document["monitoring_data"], day_keys))
 
     param_keys = ["name", "value", "unit", "key", "data_year", "source", "confidence"]
@@ -80,12 +93,22 @@ def workbook_bytes(document: dict) -> bytes:
     quality = document["data_quality"]
     flag_keys = ["row_ref", "vehicle_id", "day", "code", "message"]
     _sheet(wb, "Data quality", flag_keys, _rows(quality["flags"], flag_keys))
-    _sheet(wb, "Data gaps", ["vehicle_id", "first_day", "last_day", "days"],
-           _rows(quality["gaps"], ["vehicle_id", "first_day", "last_day", "days"]))
+    _sheet(
+        wb,
+        "Data gaps",
+        ["vehicle_id", "first_day", "last_day", "days"],
+        _rows(quality["gaps"], ["vehicle_id", "first_day", "last_day", "days"]),
+    )
     attribution = document["attribution"]
-    _sheet(wb, "Attribution", ["vehicle_id", "claimant_id", "vehicle_days", "reduction_tco2e"],
-           _rows(attribution["attributed_elsewhere"], ["vehicle_id", "claimant_id", "vehicle_days",
-                                                        "reduction_tco2e"]))
+    _sheet(
+        wb,
+        "Attribution",
+        ["vehicle_id", "claimant_id", "vehicle_days", "reduction_tco2e"],
+        _rows(
+            attribution["attributed_elsewhere"],
+            ["vehicle_id", "claimant_id", "vehicle_days", "reduction_tco2e"],
+        ),
+    )
 
     raw = io.BytesIO()
     wb.save(raw)
@@ -103,8 +126,11 @@ def _pin_zip_times(data: bytes) -> bytes:
             pinned.external_attr = 0o600 << 16
             data = source.read(info.filename)
             if info.filename == "docProps/core.xml":  # openpyxl sets 'modified' to the save time
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>2000-01-01T00:00:00Z\g<2>",
+                    data,
+                )
             target.writestr(pinned, data)
     return out.getvalue()
 

@@ -50,9 +50,13 @@ def read_bks(path: str | Path) -> dict[str, BestKnown]:
             size=_int(path, line, "size", row["size"]) if row.get("size") else None,
             optimal=_optimal(row.get("optimal")),
             distance_only=_float(path, line, "distance_only_bks", row["distance_only_bks"])
-            if row.get("distance_only_bks") else None,
-            distance_only_vehicles=_int(path, line, "distance_only_bks_vehicles", row["distance_only_bks_vehicles"])
-            if row.get("distance_only_bks_vehicles") else None,
+            if row.get("distance_only_bks")
+            else None,
+            distance_only_vehicles=_int(
+                path, line, "distance_only_bks_vehicles", row["distance_only_bks_vehicles"]
+            )
+            if row.get("distance_only_bks_vehicles")
+            else None,
             distance_only_flag=(row.get("distance_only_flag") or "").strip(),
         )
     return table

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from routing.io.solomon import InstanceFormatError
 
@@ -87,18 +87,24 @@ def read_evrptw(path: str | Path) -> EvrptwInstance:
             continue
         if not header_seen:
             if not line.lower().startswith("stringid"):
-                raise InstanceFormatError(f"{path}:{no}: expected the 'StringID Type x y ...' header, got {line!r}")
+                raise InstanceFormatError(
+                    f"{path}:{no}: expected the 'StringID Type x y ...' header, got {line!r}"
+                )
             header_seen = True
             continue
         if "/" in line:
             m = _PARAM.match(line)
             if not m:
-                raise InstanceFormatError(f"{path}:{no}: parameter row must look like 'Q text /value/', got {line!r}")
+                raise InstanceFormatError(
+                    f"{path}:{no}: parameter row must look like 'Q text /value/', got {line!r}"
+                )
             params[m.group(1)] = _float(path, no, m.group(1), m.group(2))
             continue
         fields = line.split()
         if len(fields) != 8:
-            raise InstanceFormatError(f"{path}:{no}: location row needs 8 fields, got {len(fields)}: {line!r}")
+            raise InstanceFormatError(
+                f"{path}:{no}: location row needs 8 fields, got {len(fields)}: {line!r}"
+            )
         sid, kind = fields[0], fields[1].lower()
         if kind not in ("d", "f", "c"):
             raise InstanceFormatError(f"{path}:{no}: Type {fields[1]!r} of {sid} is not d, f or c")
@@ -121,7 +127,9 @@ def read_evrptw(path: str | Path) -> EvrptwInstance:
         raise InstanceFormatError(f"{path}: no customers (Type c)")
     missing = [k for k in "QCrgv" if k not in params]
     if missing:
-        raise InstanceFormatError(f"{path}: missing vehicle parameter(s) {', '.join(missing)} ('X text /value/')")
+        raise InstanceFormatError(
+            f"{path}: missing vehicle parameter(s) {', '.join(missing)} ('X text /value/')"
+        )
     for k in "QCgv":
         if params[k] <= 0 and k != "g":
             raise InstanceFormatError(f"{path}: parameter {k} must be positive, got {params[k]}")
@@ -145,9 +153,9 @@ def _float(path: Path, line: int, label: str, text: str) -> float:
 
 def evrptw_to_problem(
     instance: EvrptwInstance,
-    objective: "Objective | None" = None,
+    objective: Objective | None = None,
     vehicles: int | None = None,
-) -> "RoutingProblem":
+) -> RoutingProblem:
     """Map an E-VRPTW instance onto the solver's problem types, keeping the benchmark conventions.
 
     As the `routing.problem` docstring's 'Benchmark mapping': distance unit = 1 km, time unit = 1 min with
@@ -183,7 +191,9 @@ def evrptw_to_problem(
         for n in instance.customers
     )
     if instance.recharge_time_per_unit <= 0:
-        raise ValueError(f"{instance.name}: g = {instance.recharge_time_per_unit} gives no finite charging power")
+        raise ValueError(
+            f"{instance.name}: g = {instance.recharge_time_per_unit} gives no finite charging power"
+        )
     stations = tuple(
         ChargingStation(id=n.string_id, location=n.string_id, power_kw=60.0 / instance.recharge_time_per_unit)
         for n in instance.stations

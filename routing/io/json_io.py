@@ -43,8 +43,10 @@ def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
         "recharge_policy": problem.recharge_policy.value,
         "road_detour_factor": problem.road_detour_factor,
         "time_origin": problem.time_origin.isoformat() if problem.time_origin else None,
-        "locations": [_drop_none({"id": loc.id, "x": loc.x, "y": loc.y, "lat": loc.lat, "lon": loc.lon})
-                      for loc in problem.locations],
+        "locations": [
+            _drop_none({"id": loc.id, "x": loc.x, "y": loc.y, "lat": loc.lat, "lon": loc.lon})
+            for loc in problem.locations
+        ],
         "jobs": [
             {
                 "id": j.id,
@@ -59,10 +61,14 @@ def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
             for j in problem.jobs
         ],
         "vehicle_types": [_vehicle_to_dict(v) for v in problem.vehicle_types],
-        "stations": [{"id": s.id, "location": s.location, "power_kw": s.power_kw, "public": s.public}
-                     for s in problem.stations],
+        "stations": [
+            {"id": s.id, "location": s.location, "power_kw": s.power_kw, "public": s.public}
+            for s in problem.stations
+        ],
         "distance_km": [list(r) for r in problem.distance_km] if problem.distance_km is not None else None,
-        "travel_minutes": [list(r) for r in problem.travel_minutes] if problem.travel_minutes is not None else None,
+        "travel_minutes": [list(r) for r in problem.travel_minutes]
+        if problem.travel_minutes is not None
+        else None,
     }
 
 
@@ -85,10 +91,14 @@ def problem_from_dict(data: dict[str, Any], source: str = "problem") -> RoutingP
     if fmt != FORMAT:
         raise ProblemFileError(f"{source}: field 'format' = {fmt!r}, expected {FORMAT!r}")
     try:
-        locations = tuple(Location(**_only(loc, ("id", "x", "y", "lat", "lon"), f"locations[{i}]"))
-                          for i, loc in enumerate(_list(data, "locations")))
+        locations = tuple(
+            Location(**_only(loc, ("id", "x", "y", "lat", "lon"), f"locations[{i}]"))
+            for i, loc in enumerate(_list(data, "locations"))
+        )
         jobs = tuple(_job(j, f"jobs[{i}]") for i, j in enumerate(_list(data, "jobs")))
-        vehicles = tuple(_vehicle(v, f"vehicle_types[{i}]") for i, v in enumerate(_list(data, "vehicle_types")))
+        vehicles = tuple(
+            _vehicle(v, f"vehicle_types[{i}]") for i, v in enumerate(_list(data, "vehicle_types"))
+        )
         stations = tuple(
             ChargingStation(**_only(s, ("id", "location", "power_kw", "public"), f"stations[{i}]"))
             for i, s in enumerate(data.get("stations") or [])
@@ -129,8 +139,16 @@ def _only(d: Any, allowed: tuple[str, ...], where: str) -> dict[str, Any]:
     return d
 
 
-_JOB_FIELDS = ("id", "location", "demand_kg", "time_windows", "service_minutes", "required_kind", "drop_penalty",
-               "priority")
+_JOB_FIELDS = (
+    "id",
+    "location",
+    "demand_kg",
+    "time_windows",
+    "service_minutes",
+    "required_kind",
+    "drop_penalty",
+    "priority",
+)
 
 
 def _job(d: Any, where: str) -> Job:
@@ -139,7 +157,9 @@ def _job(d: Any, where: str) -> Job:
     try:
         d["time_windows"] = tuple(TimeWindow(float(w[0]), float(w[1])) for w in windows)
     except (TypeError, IndexError, ValueError) as exc:
-        raise ProblemFileError(f"{where}: field 'time_windows' must be a list of [start, end] pairs ({exc})") from None
+        raise ProblemFileError(
+            f"{where}: field 'time_windows' must be a list of [start, end] pairs ({exc})"
+        ) from None
     if d.get("required_kind") is not None:
         d["required_kind"] = VehicleKind(d["required_kind"])
     return Job(**d)
@@ -186,4 +206,6 @@ def _load(path: Path) -> Any:
     except OSError as exc:
         raise ProblemFileError(f"{path}: cannot read ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
-        raise ProblemFileError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise ProblemFileError(
+            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None

@@ -10,8 +10,8 @@ date.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 
 class InstanceFormatError(ValueError):
@@ -84,10 +84,14 @@ def read_solomon(path: str | Path) -> SolomonInstance:
         if fields[0].upper().startswith("CUST"):
             continue
         if len(fields) != 7:
-            raise InstanceFormatError(f"{path}:{no}: customer row needs 7 fields, got {len(fields)}: {line!r}")
+            raise InstanceFormatError(
+                f"{path}:{no}: customer row needs 7 fields, got {len(fields)}: {line!r}"
+            )
         number = _int(path, no, "customer number", fields[0])
         if number != len(nodes):
-            raise InstanceFormatError(f"{path}:{no}: customer number {number}, expected {len(nodes)} (rows in order)")
+            raise InstanceFormatError(
+                f"{path}:{no}: customer number {number}, expected {len(nodes)} (rows in order)"
+            )
         x, y, demand, ready, due, service = (
             _float(path, no, label, v)
             for label, v in zip(("x", "y", "demand", "ready time", "due date", "service time"), fields[1:])
@@ -121,9 +125,9 @@ def _int(path: Path, line: int, label: str, text: str) -> int:
 
 def solomon_to_problem(
     instance: SolomonInstance,
-    objective: "Objective | None" = None,
+    objective: Objective | None = None,
     vehicles: int | None = None,
-) -> "RoutingProblem":
+) -> RoutingProblem:
     """Map a Solomon instance onto the solver's problem types, keeping the benchmark conventions.
 
     One distance unit is read as 1 km and one time unit as 1 min with `speed_kmh = 60`, so travel time equals

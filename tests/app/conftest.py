@@ -16,15 +16,26 @@ from fleet.db import get_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENTRY = REPO_ROOT / "streamlit_app.py"
-PAGE_FILES = {"overview": "app_pages/overview.py", "fleet": "app_pages/fleet_leases.py",
-              "routes": "app_pages/route_planner.py", "charging": "app_pages/charging.py",
-              "jobs": "app_pages/nightly_jobs.py", "emissions": "app_pages/emissions.py",
-              "economics": "app_pages/lease_economics.py"}
+PAGE_FILES = {
+    "overview": "app_pages/overview.py",
+    "fleet": "app_pages/fleet_leases.py",
+    "routes": "app_pages/route_planner.py",
+    "charging": "app_pages/charging.py",
+    "jobs": "app_pages/nightly_jobs.py",
+    "emissions": "app_pages/emissions.py",
+    "economics": "app_pages/lease_economics.py",
+}
 SERVICE_DATE = dt.date(2026, 11, 26)  # a demo day with orders (2026-11-23 .. 2026-12-06)
 PLANNED_DEPOT = "SZ-NS"  # the smallest demo depot: solves in ~1 s
 FAILING_DEPOT = "SZ-LH"  # fails by injected fault in the planned fixture
-APP_ENV = ("EVFLEET_DATABASE_URL", "EVFLEET_APP_LESSEE", "EVFLEET_APP_AUTH", "EVFLEET_APP_LESSEE_CLAIM",
-           "EVFLEET_APP_LESSOR_EMAILS", "EVFLEET_CLAIMS_LEDGER")
+APP_ENV = (
+    "EVFLEET_DATABASE_URL",
+    "EVFLEET_APP_LESSEE",
+    "EVFLEET_APP_AUTH",
+    "EVFLEET_APP_LESSEE_CLAIM",
+    "EVFLEET_APP_LESSOR_EMAILS",
+    "EVFLEET_CLAIMS_LEDGER",
+)
 
 
 def url_of(engine: Engine) -> str:
@@ -50,7 +61,9 @@ def run_app(monkeypatch: pytest.MonkeyPatch) -> AppRunner:
     """`run_app(url, page="overview", lessee=None)`: the app run once on that page, scope chosen in the sidebar
     (or pinned by `pinned=CODE` through EVFLEET_APP_LESSEE)."""
 
-    def run(url: str, page: str = "overview", lessee: str | None = None, pinned: str | None = None) -> AppTest:
+    def run(
+        url: str, page: str = "overview", lessee: str | None = None, pinned: str | None = None
+    ) -> AppTest:
         monkeypatch.setenv("EVFLEET_DATABASE_URL", url)
         if pinned:
             monkeypatch.setenv("EVFLEET_APP_LESSEE", pinned)
@@ -97,9 +110,16 @@ def planned_engine(demo_engine: Engine, tmp_path_factory: pytest.TempPathFactory
     from fleet.pipeline import RunOptions
 
     url = copy_sqlite(demo_engine, tmp_path_factory.mktemp("planned") / "planned.db")
-    summary = run_nightly(NightlyConfig(
-        SERVICE_DATE, url, depot_codes=(PLANNED_DEPOT, FAILING_DEPOT), retries=0,
-        options=RunOptions(time_limit_s=1.0, charging_time_limit_s=2.0), faults={FAILING_DEPOT: "raise"}))
+    summary = run_nightly(
+        NightlyConfig(
+            SERVICE_DATE,
+            url,
+            depot_codes=(PLANNED_DEPOT, FAILING_DEPOT),
+            retries=0,
+            options=RunOptions(time_limit_s=1.0, charging_time_limit_s=2.0),
+            faults={FAILING_DEPOT: "raise"},
+        )
+    )
     assert [o.depot_code for o in summary.failed] == [FAILING_DEPOT]
     return make_engine(url)
 
@@ -114,8 +134,15 @@ def planned_copy(planned_engine: Engine, tmp_path: Path) -> Engine:
 # ------------------------------------------------------------------------------------- end-to-end browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
 
@@ -153,7 +180,9 @@ class RunningApp:
 
 
 @pytest.fixture(scope="module")
-def streamlit_server(planned_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+def streamlit_server(
+    planned_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
     """`streamlit run streamlit_app.py` on a free local port against a private copy of the demo database after one
     nightly run (`planned_engine`: SZ-NS planned, SZ-LH failed)."""
     import os
@@ -171,9 +200,25 @@ def streamlit_server(planned_engine: Engine, tmp_path_factory: pytest.TempPathFa
     env = {**os.environ, "EVFLEET_DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(REPO_ROOT)}
     for name in APP_ENV[1:]:
         env.pop(name, None)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ENTRY), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--global.developmentMode", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ENTRY),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--global.developmentMode",
+        "false",
+    ]
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

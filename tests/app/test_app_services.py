@@ -23,10 +23,13 @@ def _count(engine: Engine, model: type) -> int:
         return s.exec(select(func.count()).select_from(model)).one()
 
 
-def test_database_status_names_the_fix(missing_db_url: str, empty_schema_url: str, tmp_path: Path,
-                                       demo_engine: Engine) -> None:
+def test_database_status_names_the_fix(
+    missing_db_url: str, empty_schema_url: str, tmp_path: Path, demo_engine: Engine
+) -> None:
     missing = svc.database_status(missing_db_url)
-    assert not missing.ready and "no database file" in (missing.problem or "") and "evfleet demo" in missing.fix
+    assert (
+        not missing.ready and "no database file" in (missing.problem or "") and "evfleet demo" in missing.fix
+    )
     assert not Path(missing_db_url.removeprefix("sqlite:///")).exists()  # checking never creates the file
     bare = f"sqlite:///{tmp_path / 'bare.db'}"
     Path(tmp_path / "bare.db").touch()
@@ -44,7 +47,10 @@ def test_decide_scope_rules() -> None:
     oidc = {"EVFLEET_APP_AUTH": "oidc", "EVFLEET_APP_LESSOR_EMAILS": "boss@lessor.cn"}
     assert svc.decide_scope(oidc, None).refused == "sign in to continue"
     assert svc.decide_scope(oidc, {"email": "a@pcx.cn", "evfleet_lessee": "PCX"}).pinned_lessee == "PCX"
-    assert svc.decide_scope({**oidc, "EVFLEET_APP_LESSEE_CLAIM": "org"}, {"org": "FRESH"}).pinned_lessee == "FRESH"
+    assert (
+        svc.decide_scope({**oidc, "EVFLEET_APP_LESSEE_CLAIM": "org"}, {"org": "FRESH"}).pinned_lessee
+        == "FRESH"
+    )
     lessor = svc.decide_scope(oidc, {"email": "Boss@Lessor.cn"})
     assert lessor.selectable and lessor.pinned_lessee is None and lessor.refused is None
     stranger = svc.decide_scope(oidc, {"email": "someone@else.cn"})
@@ -81,7 +87,9 @@ def test_frames_are_scoped(demo_engine: Engine) -> None:
 
 
 def test_filter_frame() -> None:
-    frame = pd.DataFrame({"depot": ["A", "B", "A"], "plate": ["粤B1", "粤B2", "沪C3"], "vin": ["x", "y", "z"]})
+    frame = pd.DataFrame(
+        {"depot": ["A", "B", "A"], "plate": ["粤B1", "粤B2", "沪C3"], "vin": ["x", "y", "z"]}
+    )
     assert len(svc.filter_frame(frame, {"depot": ["A"]})) == 2
     assert len(svc.filter_frame(frame, {"depot": []})) == 3
     assert svc.filter_frame(frame, {"depot": ["A"]}, "粤", ("plate", "vin"))["plate"].tolist() == ["粤B1"]
@@ -89,8 +97,15 @@ def test_filter_frame() -> None:
 
 
 def _vehicle(**changes: str) -> dict[str, str]:
-    values = {"plate": "粤BD99001", "vin": "L6TRMEB56TS099001", "model_code": "BEV-V6E", "depot_code": "SZ-NS",
-              "lessee_code": "FRESH", "status": "available", "commissioned_on": ""}
+    values = {
+        "plate": "粤BD99001",
+        "vin": "L6TRMEB56TS099001",
+        "model_code": "BEV-V6E",
+        "depot_code": "SZ-NS",
+        "lessee_code": "FRESH",
+        "status": "available",
+        "commissioned_on": "",
+    }
     values.update(changes)
     return values
 
@@ -130,14 +145,21 @@ def test_update_vehicle_and_lease(demo_copy: Engine) -> None:
     assert lessee_edit.value.errors[0].reason == svc.LESSOR_ONLY
     with pytest.raises(svc.FormRejected):
         svc.add_lease(url, "PCX", {"code": "L-NEW", "plate": "粤BD10001"})
-    svc.update_lease(url, None, "L-BA-001", {"end_date": dt.date(2029, 9, 30), "monthly_rent_cny": "3100.50",
-                                            "emissions_claimant": "lessor"})
+    svc.update_lease(
+        url,
+        None,
+        "L-BA-001",
+        {"end_date": dt.date(2029, 9, 30), "monthly_rent_cny": "3100.50", "emissions_claimant": "lessor"},
+    )
     with Session(demo_copy) as s:
         v = s.exec(select(Vehicle).where(Vehicle.plate == "粤BD10001")).one()
         assert v.status == VehicleStatus.MAINTENANCE and v.commissioned_on == dt.date(2025, 9, 30)
         lease = s.exec(select(Lease).where(Lease.code == "L-BA-001")).one()
         assert (lease.end_date, lease.monthly_rent_fen, lease.emissions_claimant.value) == (
-            dt.date(2029, 9, 30), 310050, "lessor")
+            dt.date(2029, 9, 30),
+            310050,
+            "lessor",
+        )
 
 
 def test_import_upload_reports_rows_and_writes_nothing(demo_copy: Engine) -> None:
@@ -145,12 +167,19 @@ def test_import_upload_reports_rows_and_writes_nothing(demo_copy: Engine) -> Non
     header = "plate,day,km,kwh_charger\n"
     before = _count(demo_copy, VehicleDay)
     with pytest.raises(svc.ImportFailed) as failed:
-        svc.import_upload(url, "PCX", "trips", "trips.csv", (header + "粤BD10001,2026-11-25,80,20\n"
-                                                            "粤BD10001,2026-11-26,far,20\n").encode())
+        svc.import_upload(
+            url,
+            "PCX",
+            "trips",
+            "trips.csv",
+            (header + "粤BD10001,2026-11-25,80,20\n粤BD10001,2026-11-26,far,20\n").encode(),
+        )
     frame = svc.errors_frame(failed.value)
     assert frame[["row", "column", "reason"]].values.tolist() == [[3, "km", "not a number"]]
     assert _count(demo_copy, VehicleDay) == before
-    result = svc.import_upload(url, "PCX", "trips", "trips.csv", (header + "粤BD10001,2026-11-25,80,20\n").encode())
+    result = svc.import_upload(
+        url, "PCX", "trips", "trips.csv", (header + "粤BD10001,2026-11-25,80,20\n").encode()
+    )
     assert result.inserted == 1 and _count(demo_copy, VehicleDay) == before + 1
     assert "leases" not in svc.import_kinds("PCX") and "leases" in svc.import_kinds(None)
     with pytest.raises(svc.ImportFailed) as lease_import:

@@ -79,9 +79,15 @@ def test_pages_in_chromium(streamlit_server: RunningApp, browser_page) -> None: 
 
     # Import through the browser's file input: the bad row comes back as a report naming row and column.
     page.get_by_role("tab", name="Import").click()
-    page.locator('input[type="file"]').set_input_files(files=[{
-        "name": "vehicles-bad.csv", "mimeType": "text/csv",  # the default kind is vehicles
-        "buffer": "plate,vin,model_code\n粤BD99101,L6TRMEB56TS099101,BEV-V6E\n粤BD99102,SHORTVIN,BEV-V6E\n".encode()}])
+    page.locator('input[type="file"]').set_input_files(
+        files=[
+            {
+                "name": "vehicles-bad.csv",
+                "mimeType": "text/csv",  # the default kind is vehicles
+                "buffer": "plate,vin,model_code\n粤BD99101,L6TRMEB56TS099101,BEV-V6E\n粤BD99102,SHORTVIN,BEV-V6E\n".encode(),
+            }
+        ]
+    )
     page.get_by_role("button", name="Import", exact=True).click()
     page.get_by_text("vehicles-bad.csv rejected: 1 problem(s); nothing was saved.").wait_for()
     report = page.locator('[data-testid="stDataFrame"]').last
@@ -92,9 +98,11 @@ def test_pages_in_chromium(streamlit_server: RunningApp, browser_page) -> None: 
 
     route_solve_in_the_browser(page, engine)
     charging_what_if_in_the_browser(page, engine)
-    for title, ready, shot in (("Emissions", "Per lessee and month", "app-emissions.png"),
-                               ("Lease economics", "Sensitivity of the project NPV", "app-lease-economics.png"),
-                               ("Nightly jobs", "Depot-days", "app-nightly-jobs.png")):
+    for title, ready, shot in (
+        ("Emissions", "Per lessee and month", "app-emissions.png"),
+        ("Lease economics", "Sensitivity of the project NPV", "app-lease-economics.png"),
+        ("Nightly jobs", "Depot-days", "app-nightly-jobs.png"),
+    ):
         _nav(page, title)
         page.get_by_text(ready, exact=False).first.wait_for()
         _settle(page)
@@ -107,13 +115,15 @@ def test_pages_in_chromium(streamlit_server: RunningApp, browser_page) -> None: 
     assert _metric_value(npv) == f"{float(report['lessor']['project']['npv']):,.2f}"
 
     # Page loads once cached: in-app navigation and a full reload (reported, not asserted).
-    pages = {"Overview": lambda: page.locator(DEPOT_TABLE, has_text="Grid limit").wait_for(),
-             "Charging": lambda: page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(),
-             "Fleet & leases": lambda: page.locator('[data-testid="stDataFrame"]').first.wait_for(),
-             "Route planner": lambda: page.locator('[data-testid="stDeckGlJsonChart"]').first.wait_for(),
-             "Emissions": lambda: page.get_by_text("Per lessee and month", exact=False).first.wait_for(),
-             "Lease economics": lambda: page.get_by_text("Sensitivity of the project NPV").first.wait_for(),
-             "Nightly jobs": lambda: page.locator('[data-testid="stDataFrame"]').nth(1).wait_for()}
+    pages = {
+        "Overview": lambda: page.locator(DEPOT_TABLE, has_text="Grid limit").wait_for(),
+        "Charging": lambda: page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(),
+        "Fleet & leases": lambda: page.locator('[data-testid="stDataFrame"]').first.wait_for(),
+        "Route planner": lambda: page.locator('[data-testid="stDeckGlJsonChart"]').first.wait_for(),
+        "Emissions": lambda: page.get_by_text("Per lessee and month", exact=False).first.wait_for(),
+        "Lease economics": lambda: page.get_by_text("Sensitivity of the project NPV").first.wait_for(),
+        "Nightly jobs": lambda: page.locator('[data-testid="stDataFrame"]').nth(1).wait_for(),
+    }
     _nav(page, "Route planner")  # the depot chosen above is remembered across pages
     page.locator('[data-testid="stDeckGlJsonChart"]').first.wait_for()
     timings: dict[str, list[float]] = {f"{t}_nav_s": [] for t in pages}
@@ -137,8 +147,10 @@ def test_pages_in_chromium(streamlit_server: RunningApp, browser_page) -> None: 
         page.goto(streamlit_server.base_url + "/overview")
         page.locator(DEPOT_TABLE, has_text="Grid limit").wait_for()
         timings["overview_reload_s"].append(time.perf_counter() - t0)
-    report = {k: {"median": round(statistics.median(v), 3), "max": round(max(v), 3), "runs": len(v)}
-              for k, v in timings.items()}
+    report = {
+        k: {"median": round(statistics.median(v), 3), "max": round(max(v), 3), "runs": len(v)}
+        for k, v in timings.items()
+    }
     (ARTIFACTS / "app-page-load.json").write_text(json.dumps(report, indent=2))
     print("page load once cached [s]:", json.dumps(report))
 
@@ -149,7 +161,9 @@ def _metric_value(metric) -> str:  # type: ignore[no-untyped-def]
 
 def _pick(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
     """Choose `option` in the select box labelled `label` (Streamlit's combobox)."""
-    page.locator('[data-testid="stSelectbox"]', has_text=label).first.locator('[role="combobox"], input').first.click()
+    page.locator('[data-testid="stSelectbox"]', has_text=label).first.locator(
+        '[role="combobox"], input'
+    ).first.click()
     page.get_by_role("option", name=option).first.click()
 
 
@@ -196,12 +210,16 @@ def route_solve_in_the_browser(page, engine) -> None:  # type: ignore[no-untyped
     page.get_by_text("Stored route plan version 2", exact=False).wait_for(timeout=90_000)
     with Session(engine) as s:
         depot = s.exec(select(Depot).where(Depot.code == PLANNED_DEPOT)).one()
-        plan = s.exec(select(RoutePlan).where(RoutePlan.depot_id == depot.id,
-                                              RoutePlan.status == PlanStatus.CURRENT)).one()
+        plan = s.exec(
+            select(RoutePlan).where(RoutePlan.depot_id == depot.id, RoutePlan.status == PlanStatus.CURRENT)
+        ).one()
     assert plan.version == 2
     trucks = page.locator('[data-testid="stMetric"]', has_text="Trucks used")
     assert _metric_value(trucks) == str(plan.vehicles_used)
-    assert _metric_value(page.locator('[data-testid="stMetric"]', has_text="Distance [km]")) == f"{plan.total_km:,.1f}"
+    assert (
+        _metric_value(page.locator('[data-testid="stMetric"]', has_text="Distance [km]"))
+        == f"{plan.total_km:,.1f}"
+    )
     deck = page.locator('[data-testid="stDeckGlJsonChart"]').first
     deck.locator("canvas").first.wait_for()
     _settle(page)
@@ -209,7 +227,7 @@ def route_solve_in_the_browser(page, engine) -> None:  # type: ignore[no-untyped
     page.screenshot(path=str(ARTIFACTS / "app-route-planner.png"), full_page=True)
     from fleet.app_services import ROUTE_COLOURS
 
-    drawn = _coloured_pixels(deck.screenshot(), list(ROUTE_COLOURS[:plan.vehicles_used]))
+    drawn = _coloured_pixels(deck.screenshot(), list(ROUTE_COLOURS[: plan.vehicles_used]))
     assert drawn > 500, f"the route layers drew only {drawn} pixels in route colours"
     page.get_by_role("tab", name="Timeline").click()
     page.get_by_text("State of charge along the route", exact=False).wait_for()

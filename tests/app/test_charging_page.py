@@ -52,7 +52,7 @@ def test_stored_night_shows_cost_savings_and_charts(run_app: AppRunner, planned_
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     assert len(specs) == 2 and "connector" in json.dumps(specs[0])
     load = json.dumps(specs[1])
-    assert "\"band\"" in load and "\"rule\"" in load and "step-after" in load  # TOU bands, grid limit, load
+    assert '"band"' in load and '"rule"' in load and "step-after" in load  # TOU bands, grid limit, load
     costs = at.table[0].value
     assert {"optimised", "uncontrolled", "earliest deadline first"} <= set(costs.index)
 
@@ -63,7 +63,9 @@ def test_gantt_bars_hold_the_stored_energy(planned_engine: Engine) -> None:
     plan = _plan(planned_engine)
     with Session(planned_engine) as s:
         slots = s.exec(select(ChargingSlot).where(ChargingSlot.plan_id == plan.id)).all()
-    assert stored.view.bars["kwh"].sum() == pytest.approx(sum(x.power_kw for x in slots) * plan.slot_minutes / 60)
+    assert stored.view.bars["kwh"].sum() == pytest.approx(
+        sum(x.power_kw for x in slots) * plan.slot_minutes / 60
+    )
     connectors = {c["id"] for c in plan.problem["connectors"]}
     assert set(stored.view.bars["connector"]) <= connectors
     assert (stored.view.load["site_kw"] <= stored.view.grid_limit_kw + 1e-6).all()

@@ -27,7 +27,9 @@ YEAR = 2026  # the demo's metered data run from 2026-10-01
 
 def _ex_post(engine: Engine, lessee: str) -> float:
     with session_scope(engine) as s:
-        report = report_from_db(s, scope_for(s, lessee_code=lessee), lessee, parse_period(str(YEAR)), TCSAE_235)
+        report = report_from_db(
+            s, scope_for(s, lessee_code=lessee), lessee, parse_period(str(YEAR)), TCSAE_235
+        )
     return total(report.report.ex_post).reduction_t
 
 
@@ -62,8 +64,9 @@ def test_a_lessee_sees_only_its_own_figures(run_app: AppRunner, demo_engine: Eng
     assert [s.value for s in at.selectbox if s.key == "em_party"] == ["FRESH"]
 
 
-def test_package_download(run_app: AppRunner, demo_engine: Engine, tmp_path: Path,
-                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_package_download(
+    run_app: AppRunner, demo_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ledger = tmp_path / "claims.json"
     monkeypatch.setenv(svc.LEDGER_ENV, str(ledger))
     at = _open(run_app, demo_engine)
@@ -83,14 +86,19 @@ def test_package_download(run_app: AppRunner, demo_engine: Engine, tmp_path: Pat
         for entry in manifest["files"]:
             assert hashlib.sha256(zf.read(entry["name"])).hexdigest() == entry["sha256"]
         document = json.loads(zf.read(f"{stem}.json"))
-    assert document["results"]["ex_post"]["reduction_tco2e"] == pytest.approx(_ex_post(demo_engine, "PCX"), abs=1e-4)
+    assert document["results"]["ex_post"]["reduction_tco2e"] == pytest.approx(
+        _ex_post(demo_engine, "PCX"), abs=1e-4
+    )
 
 
-def test_package_refuses_days_claimed_by_another_report(run_app: AppRunner, demo_engine: Engine, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_package_refuses_days_claimed_by_another_report(
+    run_app: AppRunner, demo_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ledger_path = tmp_path / "claims.json"
     with session_scope(demo_engine) as s:
-        report = report_from_db(s, scope_for(s, lessee_code="PCX"), "PCX", parse_period(str(YEAR)), TCSAE_235).report
+        report = report_from_db(
+            s, scope_for(s, lessee_code="PCX"), "PCX", parse_period(str(YEAR)), TCSAE_235
+        ).report
     book = ClaimsLedger()
     book.claim("someone-else:2026", "SZEL", [(r.vehicle_id, r.day) for r in report.ex_post[:3]])
     book.save(ledger_path)
@@ -112,6 +120,7 @@ def test_overview_figure_is_the_month_to_date_reduction(demo_engine: Engine) -> 
 
 def _month(engine: Engine, lessee: str, today: dt.date) -> float:
     with session_scope(engine) as s:
-        report = report_from_db(s, scope_for(s, lessee_code=lessee), lessee, parse_period(f"{today:%Y-%m}"),
-                                TCSAE_235, today).report
+        report = report_from_db(
+            s, scope_for(s, lessee_code=lessee), lessee, parse_period(f"{today:%Y-%m}"), TCSAE_235, today
+        ).report
     return total([r for r in report.ex_post if r.day <= today]).reduction_t

@@ -39,8 +39,9 @@ def test_lease_figures_match_fleet_finance(run_app: AppRunner, demo_engine: Engi
     assert m["Saving [CNY/month]"] == f"{float(report['lessee']['saving_per_month']):,.2f}"
     assert m["Diesel [CNY/km]"] == f"{report['lessee']['diesel']['cost_per_km']:.4f}"
     tco = at.table[0].value
-    assert tco.loc["total (PV)"].tolist() == pytest.approx([float(report["lessee"]["electric"]["pv_cost"]),
-                                                            float(report["lessee"]["diesel"]["pv_cost"])])
+    assert tco.loc["total (PV)"].tolist() == pytest.approx(
+        [float(report["lessee"]["electric"]["pv_cost"]), float(report["lessee"]["diesel"]["pv_cost"])]
+    )
     (chart,) = at.get("vega_lite_chart")  # the tornado
     fields = [enc["field"] for enc in json.loads(chart.proto.spec)["encoding"].values() if "field" in enc]
     assert "npv_change" in fields and not any("[" in f for f in fields)  # "[" would be nested access in Vega
@@ -65,8 +66,9 @@ def test_adjust_save_and_compare(run_app: AppRunner, demo_copy: Engine) -> None:
     at.number_input(key=rent_key).set_value(rent + 500.0)
     at.button(key=FORM.format(code=code)).click().run()
     assert not at.exception, [e.value for e in at.exception]
-    payload = svc.edited_scenario(svc.lease_economics(url, None, code)["inputs"],
-                                  {"lease.monthly_rent": rent + 500.0})
+    payload = svc.edited_scenario(
+        svc.lease_economics(url, None, code)["inputs"], {"lease.monthly_rent": rent + 500.0}
+    )
     expected = svc.key_figures(svc.scenario_economics(payload))["project NPV [CNY]"]
     adjusted = _metrics(at)["Project NPV [CNY]"]
     assert adjusted == f"{expected:,.2f}" and adjusted != base_npv

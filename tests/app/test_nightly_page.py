@@ -29,7 +29,8 @@ def test_runs_and_failures_are_shown(run_app: AppRunner, planned_engine: Engine)
     metrics = {m.label: m.value for m in at.metric}
     assert (metrics["Depot-days"], metrics["Succeeded"], metrics["Failed"]) == ("2", "1", "1")
     assert [e.value for e in at.error] == [
-        f"{FAILING_DEPOT} {SERVICE_DATE}: {job.error} (job {job.id}, attempt 1, run {job.run_key})"]
+        f"{FAILING_DEPOT} {SERVICE_DATE}: {job.error} (job {job.id}, attempt 1, run {job.run_key})"
+    ]
     assert "injected fault" in job.error
     runs = at.dataframe[0].value
     assert runs["failed"].tolist() == [FAILING_DEPOT]

@@ -44,7 +44,9 @@ def _every_page(at):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("db", ["demo_engine", "planned_engine"])
-def test_every_page_renders_on_demo_with_scope(run_app: AppRunner, db: str, request: pytest.FixtureRequest) -> None:
+def test_every_page_renders_on_demo_with_scope(
+    run_app: AppRunner, db: str, request: pytest.FixtureRequest
+) -> None:
     """The plain demo, and the demo after a nightly run (plans stored, one failed depot)."""
     url = url_of(request.getfixturevalue(db))
     for lessee, label in ((None, "Scope: **Lessor SZEL"), ("FRESH", "Scope: **Lessee FRESH")):
@@ -55,12 +57,15 @@ def test_every_page_renders_on_demo_with_scope(run_app: AppRunner, db: str, requ
 
 
 @pytest.mark.parametrize("db", ["empty_schema_url", "missing_db_url"])
-def test_every_page_explains_an_empty_or_missing_database(run_app: AppRunner, db: str,
-                                                          request: pytest.FixtureRequest) -> None:
+def test_every_page_explains_an_empty_or_missing_database(
+    run_app: AppRunner, db: str, request: pytest.FixtureRequest
+) -> None:
     at = run_app(request.getfixturevalue(db))
     for page in _every_page(at):
         _no_exception(at)
-        assert at.warning and ("empty" in at.warning[0].value or "no database file" in at.warning[0].value), page
+        assert at.warning and ("empty" in at.warning[0].value or "no database file" in at.warning[0].value), (
+            page
+        )
         assert any("evfleet demo" in c.value for c in at.code), page
 
 
@@ -82,21 +87,25 @@ def test_overview_numbers_match_the_database(run_app: AppRunner, demo_engine: En
         expected = fleet_summary(s, scope_for(s), _today())
     per_depot = at.table[-1].value
     assert {d: int(per_depot.loc[d, "EV trucks"]) for d in per_depot.index} == {
-        r.depot: r.electric_trucks for r in expected}
+        r.depot: r.electric_trucks for r in expected
+    }
     metrics = {m.label: m for m in at.metric}
     assert metrics["Electric trucks"].value == f"{sum(r.electric_trucks for r in expected):,}"
     assert metrics["km, 30 days"].value == f"{sum(r.km_30d for r in expected):,.0f}"
     # No plans and no nightly runs in the plain demo: said so, never a made-up number.
-    assert (metrics["Charging cost, planned nights [CNY]"].value,
-            metrics["Charging cost, planned nights [CNY]"].delta) == ("—", "no charging plans stored")
+    assert (
+        metrics["Charging cost, planned nights [CNY]"].value,
+        metrics["Charging cost, planned nights [CNY]"].delta,
+    ) == ("—", "no charging plans stored")
     assert (metrics["Latest nightly run"].value, metrics["Latest nightly run"].delta) == ("—", "no runs yet")
     avoided = svc.emissions_avoided(url_of(demo_engine), None, _today())
     shown = metrics["Emissions avoided, month to date [t CO2]"]
     assert shown.value == (f"{avoided[0]:,.2f}" if avoided else "—")
 
 
-def test_overview_shows_plans_emissions_and_the_failed_nightly_run(run_app: AppRunner,
-                                                                    planned_engine: Engine) -> None:
+def test_overview_shows_plans_emissions_and_the_failed_nightly_run(
+    run_app: AppRunner, planned_engine: Engine
+) -> None:
     at = run_app(url_of(planned_engine))
     at.date_input(key="reference_date").set_value(SERVICE_DATE - dt.timedelta(days=1)).run()
     _no_exception(at)
@@ -108,7 +117,9 @@ def test_overview_shows_plans_emissions_and_the_failed_nightly_run(run_app: AppR
     assert metrics["Latest nightly run"].value == "1 failed"
     assert f"failed for {FAILING_DEPOT}" in at.error[0].value
     per_depot = at.table[-1].value
-    assert per_depot.loc[PLANNED_DEPOT, "Charging plans [CNY]"] == pytest.approx(plans[0].total_cost_fen / 100)
+    assert per_depot.loc[PLANNED_DEPOT, "Charging plans [CNY]"] == pytest.approx(
+        plans[0].total_cost_fen / 100
+    )
     tonnes, _ = svc.emissions_avoided(url_of(planned_engine), None, SERVICE_DATE - dt.timedelta(days=1))
     assert metrics["Emissions avoided, month to date [t CO2]"].value == f"{tonnes:,.2f}"
 
@@ -139,9 +150,13 @@ def test_fleet_filter_by_depot(run_app: AppRunner, demo_engine: Engine) -> None:
     assert at.dataframe[0].value["plate"].tolist() == [shown["plate"].iloc[0]]
 
 
-ORDERS_HEADER = ("external_ref,depot_code,service_date,latitude,longitude,demand_kg,window_start,window_end,"
-                 "service_minutes\n")
-GOOD_ORDER = "APP-1,SZ-NS,2026-12-10,22.54,113.95,120,2026-12-10T07:00:00+08:00,2026-12-10T10:00:00+08:00,15\n"
+ORDERS_HEADER = (
+    "external_ref,depot_code,service_date,latitude,longitude,demand_kg,window_start,window_end,"
+    "service_minutes\n"
+)
+GOOD_ORDER = (
+    "APP-1,SZ-NS,2026-12-10,22.54,113.95,120,2026-12-10T07:00:00+08:00,2026-12-10T10:00:00+08:00,15\n"
+)
 BAD_ORDER = "APP-2,SZ-NS,2026-12-10,22.54,113.95,-5,2026-12-10T07:00:00+08:00,2026-12-10T10:00:00+08:00,15\n"
 
 
@@ -166,15 +181,20 @@ def test_import_with_a_bad_row_shows_the_error_table(run_app: AppRunner, demo_co
     _no_exception(at)
     assert "orders.csv rejected: 1 problem(s); nothing was saved." in at.error[0].value
     report = _table_with(at, "reason")
-    assert report[["row", "column", "value", "reason"]].values.tolist() == [[3, "demand_kg", "-5",
-                                                                              "must not be negative"]]
+    assert report[["row", "column", "value", "reason"]].values.tolist() == [
+        [3, "demand_kg", "-5", "must not be negative"]
+    ]
     assert _orders(demo_copy) == before
 
 
 def test_import_of_a_good_file(run_app: AppRunner, demo_copy: Engine) -> None:
     before = _orders(demo_copy)
-    at = _import(run_app(url_of(demo_copy), "fleet", lessee="FRESH"), "orders.csv", ORDERS_HEADER + GOOD_ORDER,
-                 lessee="")
+    at = _import(
+        run_app(url_of(demo_copy), "fleet", lessee="FRESH"),
+        "orders.csv",
+        ORDERS_HEADER + GOOD_ORDER,
+        lessee="",
+    )
     _no_exception(at)
     assert not at.error
     assert "1 orders imported" in at.success[0].value
@@ -215,8 +235,9 @@ def test_edit_lease_form(run_app: AppRunner, demo_copy: Engine) -> None:
     assert leases.loc[leases["code"] == code, "monthly_rent_cny"].item() == pytest.approx(2999.90)
 
 
-def test_oidc_mode_asks_to_sign_in(run_app: AppRunner, demo_engine: Engine,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oidc_mode_asks_to_sign_in(
+    run_app: AppRunner, demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("EVFLEET_APP_AUTH", "oidc")
     at = run_app(url_of(demo_engine))
     _no_exception(at)
@@ -239,7 +260,12 @@ def test_import_of_a_good_xlsx_file(run_app: AppRunner, demo_copy: Engine, tmp_p
     at.selectbox(key="imp_kind").set_value("orders")
     at.selectbox(key="imp_lessee").set_value("FRESH")
     at.file_uploader(key="imp_file").set_value(
-        ("orders.xlsx", path.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+        (
+            "orders.xlsx",
+            path.read_bytes(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    )
     at.run()
     at.button(key="imp_go").click().run()
     _no_exception(at)
@@ -267,5 +293,6 @@ def test_pages_on_postgresql(run_app: AppRunner, pg_url: str) -> None:
             with Session(engine) as s:
                 expected = fleet_summary(s, scope_for(s, lessee_code="EMALL"), _today())
             assert {d: int(v) for d, v in at.table[-1].value["EV trucks"].items()} == {
-                r.depot: r.electric_trucks for r in expected}
+                r.depot: r.electric_trucks for r in expected
+            }
     engine.dispose()

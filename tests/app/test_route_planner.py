@@ -46,7 +46,9 @@ def _layers(at) -> dict[str, dict]:  # type: ignore[no-untyped-def]
     return layers
 
 
-def test_stored_plan_shows_map_layers_metrics_and_timeline(run_app: AppRunner, planned_engine: Engine) -> None:
+def test_stored_plan_shows_map_layers_metrics_and_timeline(
+    run_app: AppRunner, planned_engine: Engine
+) -> None:
     at = _open(run_app, planned_engine)
     plan = _current(planned_engine)
     metrics = {m.label: m.value for m in at.metric}
@@ -58,7 +60,9 @@ def test_stored_plan_shows_map_layers_metrics_and_timeline(run_app: AppRunner, p
     colours = {tuple(p["colour"]) for p in layers["routes"]["data"]}
     assert len(colours) == plan.vehicles_used  # each route its own colour
     with Session(planned_engine) as s:
-        visits = s.exec(select(RouteStop).where(RouteStop.plan_id == plan.id, RouteStop.kind != "depot")).all()
+        visits = s.exec(
+            select(RouteStop).where(RouteStop.plan_id == plan.id, RouteStop.kind != "depot")
+        ).all()
     assert len(layers["stops"]["data"]) == len(visits)
     assert len(layers["stations"]["data"]) == 1
     # Timeline: the chosen truck's stops with state of charge falling along the route.
@@ -121,8 +125,11 @@ def test_route_sheets_per_driver(planned_engine: Engine) -> None:
 def test_a_plan_with_nothing_routed_still_flattens(planned_engine: Engine) -> None:
     plan = _current(planned_engine)
     jobs = [j["id"] for j in plan.problem["jobs"]][:2]
-    solution = {"routes": [], "stats": {"status": "infeasible"},
-                "unserved": [{"job_id": j, "reason": "no_vehicle", "detail": "test"} for j in jobs]}
+    solution = {
+        "routes": [],
+        "stats": {"status": "infeasible"},
+        "unserved": [{"job_id": j, "reason": "no_vehicle", "detail": "test"} for j in jobs],
+    }
     view = svc.route_view_from_json(plan.problem, solution, PLANNED_DEPOT, SERVICE_DATE)
     assert view.routes.empty and view.stops.empty and view.vehicles_used == 0
     assert view.unserved["job"].tolist() == jobs and view.unserved["lat"].notna().all()

@@ -13,10 +13,22 @@ FLAT = 0.68  # tariffs.json price_levels illustrative_flat
 NIGHT = {"start": "2026-11-24T17:00:00+08:00", "end": "2026-11-25T09:00:00+08:00", "slot_minutes": 15}
 
 
-def vehicle(vid: str, arrival: str = "2026-11-24T18:00:00+08:00", departure: str = "2026-11-25T07:00:00+08:00",
-            **kw: Any) -> dict[str, Any]:
-    out = {"id": vid, "arrival": arrival, "departure": departure, "battery_kwh": 100.0,
-           "energy_arrival_kwh": 20.0, "energy_target_kwh": 60.0, "max_kw": 40.0, "v2g": False}
+def vehicle(
+    vid: str,
+    arrival: str = "2026-11-24T18:00:00+08:00",
+    departure: str = "2026-11-25T07:00:00+08:00",
+    **kw: Any,
+) -> dict[str, Any]:
+    out = {
+        "id": vid,
+        "arrival": arrival,
+        "departure": departure,
+        "battery_kwh": 100.0,
+        "energy_arrival_kwh": 20.0,
+        "energy_target_kwh": 60.0,
+        "max_kw": 40.0,
+        "v2g": False,
+    }
     out.update(kw)
     return out
 
@@ -33,7 +45,9 @@ def night(vehicles: list[dict], connectors: list[dict] | None = None, **kw: Any)
         **NIGHT,
         "site": {"import_limit_kw": 1000.0, "export_limit_kw": 0.0},
         "tariff": {"id": "gd_ic_tou_2021", "base_price": FLAT, "demand_charge_per_kw_month": 0.0},
-        "connectors": connectors if connectors is not None else [connector(f"C{i}") for i in range(len(vehicles))],
+        "connectors": connectors
+        if connectors is not None
+        else [connector(f"C{i}") for i in range(len(vehicles))],
         "groups": [],
         "vehicles": vehicles,
     }

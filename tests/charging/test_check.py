@@ -20,11 +20,26 @@ def case():
         vehicle("V2", arrival="2026-11-24T20:00:00+08:00"),
     ]
     cs = [connector("C0", v2g=True, group="CAB"), connector("C1", group="CAB"), connector("C2")]
-    data = night(vs, cs, groups=[{"id": "CAB", "max_kw": 60.0}],
-                 site={"import_limit_kw": 70.0, "export_limit_kw": 10.0, "pv_kw": [5.0] * 64,
-                       "battery": {"capacity_kwh": 50.0, "max_kw": 20.0, "efficiency": 0.95, "initial_kwh": 10.0}},
-                 dr_events=[{"id": "cap", "start": "2026-11-25T02:00:00+08:00", "end": "2026-11-25T03:00:00+08:00",
-                             "type": "cap", "max_import_kw": 30.0}])
+    data = night(
+        vs,
+        cs,
+        groups=[{"id": "CAB", "max_kw": 60.0}],
+        site={
+            "import_limit_kw": 70.0,
+            "export_limit_kw": 10.0,
+            "pv_kw": [5.0] * 64,
+            "battery": {"capacity_kwh": 50.0, "max_kw": 20.0, "efficiency": 0.95, "initial_kwh": 10.0},
+        },
+        dr_events=[
+            {
+                "id": "cap",
+                "start": "2026-11-25T02:00:00+08:00",
+                "end": "2026-11-25T03:00:00+08:00",
+                "type": "cap",
+                "max_import_kw": 30.0,
+            }
+        ],
+    )
     p = problem(data)
     s = schedule(p, time_limit_s=20, baselines=False)
     assert check(p, s).ok, check(p, s).violations
@@ -51,8 +66,12 @@ def consistent(p, s: ChargingSchedule) -> ChargingSchedule:
     """Re-derive departure energies and cost so only the intended violation remains."""
     report = check(p, s)
     vehicles = tuple(
-        replace(v, energy_departure_kwh=next(x.energy_arrival_kwh for x in p.vehicles if x.id == v.id)
-                + report.energy_delivered_kwh[v.id]) for v in s.vehicles
+        replace(
+            v,
+            energy_departure_kwh=next(x.energy_arrival_kwh for x in p.vehicles if x.id == v.id)
+            + report.energy_delivered_kwh[v.id],
+        )
+        for v in s.vehicles
     )
     from charging.accounting import site_cost
 
@@ -68,8 +87,11 @@ def idle_slot(s: ChargingSchedule, vid: str, p) -> int:
     v = s.vehicle(vid)
     vehicle_ = next(x for x in p.vehicles if x.id == vid)
     first, last = p.usable_range(vehicle_)
-    return next(t for t in range(first, last) if abs(v.power_kw[t]) < 1e-9 and s.site_import_kw[t] < 20.0
-                and not 8 <= t - 36 <= 11)
+    return next(
+        t
+        for t in range(first, last)
+        if abs(v.power_kw[t]) < 1e-9 and s.site_import_kw[t] < 20.0 and not 8 <= t - 36 <= 11
+    )
 
 
 def test_valid_schedule_passes(case) -> None:
@@ -143,10 +165,13 @@ def test_battery_overfilled(case) -> None:
     p, s = case
     v = s.vehicle("V2")
     power = [40.0 if kw > 1e-6 or t in range(20, 30) else kw for t, kw in enumerate(v.power_kw)]
-    tampered = replace(s, vehicles=tuple(replace(x, power_kw=tuple(power)) if x.id == "V2" else x
-                                         for x in s.vehicles))
-    tampered = replace(tampered, site_import_kw=tuple(np.asarray(s.site_import_kw) + np.asarray(power)
-                                                      - np.asarray(v.power_kw)))
+    tampered = replace(
+        s, vehicles=tuple(replace(x, power_kw=tuple(power)) if x.id == "V2" else x for x in s.vehicles)
+    )
+    tampered = replace(
+        tampered,
+        site_import_kw=tuple(np.asarray(s.site_import_kw) + np.asarray(power) - np.asarray(v.power_kw)),
+    )
     assert "vehicle_energy" in codes(p, consistent(p, tampered))
 
 
@@ -226,7 +251,9 @@ def test_curtailment_bounds(case) -> None:
     curt[3] = 9.0  # more than the 5 kW of PV
     site = list(s.site_import_kw)
     site[3] += 9.0 - s.pv_curtailed_kw[3]
-    assert "curtailment" in codes(p, consistent(p, replace(s, pv_curtailed_kw=tuple(curt), site_import_kw=tuple(site))))
+    assert "curtailment" in codes(
+        p, consistent(p, replace(s, pv_curtailed_kw=tuple(curt), site_import_kw=tuple(site)))
+    )
 
 
 def test_stationary_battery_bounds(case) -> None:
@@ -245,7 +272,11 @@ def test_stationary_battery_bounds(case) -> None:
 
 def test_cost_recomputed(case) -> None:
     p, s = case
-    cheaper = replace(s, cost=CostBreakdown(energy=s.cost.energy - 5.0, demand=s.cost.demand,
-                                            export=s.cost.export, dr=s.cost.dr))
+    cheaper = replace(
+        s,
+        cost=CostBreakdown(
+            energy=s.cost.energy - 5.0, demand=s.cost.demand, export=s.cost.export, dr=s.cost.dr
+        ),
+    )
     assert codes(p, cheaper) == {"cost"}
     assert check(p, s).cost_total == pytest.approx(s.cost.total)

@@ -18,8 +18,22 @@ def test_solve_writes_a_checked_schedule(tmp_path) -> None:
     data = night([vehicle("粤B·D12345"), vehicle("V2")], [connector("DC1")])
     scenario.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "schedule.json"
-    result = runner.invoke(app, ["charge", "solve", str(scenario), "--out", str(out), "--objective", "peak",
-                                 "--time-limit", "10", "--seed", "3"])
+    result = runner.invoke(
+        app,
+        [
+            "charge",
+            "solve",
+            str(scenario),
+            "--out",
+            str(out),
+            "--objective",
+            "peak",
+            "--time-limit",
+            "10",
+            "--seed",
+            "3",
+        ],
+    )
     assert result.exit_code == 0, result.output
     written = json.loads(out.read_text(encoding="utf-8"))
     for key in ("status", "objective", "vehicles", "site_import_kw", "cost", "unmet", "baselines"):
@@ -39,7 +53,9 @@ def test_solve_bad_input_names_the_field(tmp_path) -> None:
     assert result.exit_code == 2
     assert "vehicle V1" in result.output and "energy_target_kwh" in result.output
     assert "Traceback" not in result.output
-    missing = runner.invoke(app, ["charge", "solve", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o.json")])
+    missing = runner.invoke(
+        app, ["charge", "solve", str(tmp_path / "nope.json"), "--out", str(tmp_path / "o.json")]
+    )
     assert missing.exit_code == 2 and "cannot read" in missing.output
     scenario.write_text("{not json", encoding="utf-8")
     broken = runner.invoke(app, ["charge", "solve", str(scenario), "--out", str(tmp_path / "o.json")])
@@ -48,8 +64,23 @@ def test_solve_bad_input_names_the_field(tmp_path) -> None:
 
 def test_bench_small(tmp_path) -> None:
     out = tmp_path / "bench.json"
-    result = runner.invoke(app, ["bench", "charging", "--sizes", "8", "--shared", "8:4", "--tight", "", "--time-limit", "10",
-                                 "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "bench",
+            "charging",
+            "--sizes",
+            "8",
+            "--shared",
+            "8:4",
+            "--tight",
+            "",
+            "--time-limit",
+            "10",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(out.read_text())["rows"]
     assert [(r["vehicles"], r["connectors"]) for r in rows] == [(8, 8), (8, 4)]

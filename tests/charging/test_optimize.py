@@ -10,14 +10,24 @@ from charging.optimize import schedule
 from tests.charging.scenarios import connector, night, problem, vehicle
 
 HOURLY = {"start": "2026-11-24T00:00:00+08:00", "end": "2026-11-24T04:00:00+08:00", "slot_minutes": 60}
-FOUR_PRICES = [{"start": "00:00", "end": "01:00", "price": 1.0}, {"start": "01:00", "end": "02:00", "price": 0.5},
-               {"start": "02:00", "end": "03:00", "price": 0.2}, {"start": "03:00", "end": "24:00", "price": 0.8}]
+FOUR_PRICES = [
+    {"start": "00:00", "end": "01:00", "price": 1.0},
+    {"start": "01:00", "end": "02:00", "price": 0.5},
+    {"start": "02:00", "end": "03:00", "price": 0.2},
+    {"start": "03:00", "end": "24:00", "price": 0.8},
+]
 
 
 def four_slots(efficiency: float = 1.0, tariff: dict | None = None, **kw):
     """One vehicle, 4 hourly slots priced 1.0 / 0.5 / 0.2 / 0.8 CNY/kWh, needs 15 kWh at up to 10 kW."""
-    v = vehicle("V", arrival="2026-11-24T00:00:00+08:00", departure="2026-11-24T04:00:00+08:00",
-                energy_arrival_kwh=10.0, energy_target_kwh=25.0, max_kw=10.0)
+    v = vehicle(
+        "V",
+        arrival="2026-11-24T00:00:00+08:00",
+        departure="2026-11-24T04:00:00+08:00",
+        energy_arrival_kwh=10.0,
+        energy_target_kwh=25.0,
+        max_kw=10.0,
+    )
     data = night([v], [connector("C", max_kw=10.0, efficiency=efficiency)], **kw)
     data["tariff"] = {"periods": FOUR_PRICES, **(tariff or {})}
     data.update(HOURLY)
@@ -90,16 +100,22 @@ def test_connector_sharing_contiguous_and_exclusive() -> None:
 
 
 def test_too_few_connectors_reported() -> None:
-    vs = [vehicle(f"V{i}", arrival="2026-11-24T18:00:00+08:00", departure="2026-11-24T19:00:00+08:00")
-          for i in range(3)]
+    vs = [
+        vehicle(f"V{i}", arrival="2026-11-24T18:00:00+08:00", departure="2026-11-24T19:00:00+08:00")
+        for i in range(3)
+    ]
     _p, s = solved(night(vs, [connector("C0")]))
     assert sum(u.shortfall_kwh for u in s.unmet) == pytest.approx(120 - 40, abs=1e-3)
     assert s.unmet and all(u.reason.startswith("too few connectors") for u in s.unmet)
 
 
 def test_unservable_stay_too_short_and_site_limit_reasons() -> None:
-    short = vehicle("SHORT", arrival="2026-11-24T18:00:00+08:00", departure="2026-11-24T19:00:00+08:00",
-                    energy_target_kwh=80.0)  # 60 kWh in 1 h at 40 kW: 40 kWh at most
+    short = vehicle(
+        "SHORT",
+        arrival="2026-11-24T18:00:00+08:00",
+        departure="2026-11-24T19:00:00+08:00",
+        energy_target_kwh=80.0,
+    )  # 60 kWh in 1 h at 40 kW: 40 kWh at most
     ok = vehicle("OK")
     p, s = solved(night([short, ok]))
     (u,) = s.unmet
@@ -112,10 +128,14 @@ def test_unservable_stay_too_short_and_site_limit_reasons() -> None:
 
 
 def test_stationary_battery_charges_in_valley_discharges_in_peak() -> None:
-    data = night([], [connector("C0")], site={
-        "base_load_kw": 50.0,
-        "battery": {"capacity_kwh": 100.0, "max_kw": 50.0, "efficiency": 0.95, "initial_kwh": 0.0},
-    })
+    data = night(
+        [],
+        [connector("C0")],
+        site={
+            "base_load_kw": 50.0,
+            "battery": {"capacity_kwh": 100.0, "max_kw": 50.0, "efficiency": 0.95, "initial_kwh": 0.0},
+        },
+    )
     data.update(start="2026-11-24T06:00:00+08:00", end="2026-11-24T12:00:00+08:00")
     data["site"]["base_load_kw"] = 50.0
     p, s = solved(data)
@@ -145,8 +165,13 @@ def test_pv_lowers_bought_energy() -> None:
 
 def test_dr_cap_lowers_import_in_window() -> None:
     _, s0 = solved(four_slots())
-    event = {"id": "dr", "start": "2026-11-24T02:00:00+08:00", "end": "2026-11-24T03:00:00+08:00",
-             "type": "cap", "max_import_kw": 2.0}
+    event = {
+        "id": "dr",
+        "start": "2026-11-24T02:00:00+08:00",
+        "end": "2026-11-24T03:00:00+08:00",
+        "type": "cap",
+        "max_import_kw": 2.0,
+    }
     _, s1 = solved(four_slots(dr_events=[event]))
     assert s0.site_import_kw[2] == pytest.approx(10.0)
     assert s1.site_import_kw[2] <= 2.0 + 1e-6
@@ -154,8 +179,14 @@ def test_dr_cap_lowers_import_in_window() -> None:
 
 
 def test_dr_reduction_reward() -> None:
-    event = {"id": "dr", "start": "2026-11-24T02:00:00+08:00", "end": "2026-11-24T03:00:00+08:00",
-             "type": "reduction_reward", "reference_kw": 10.0, "rate_cny_per_kwh": 1.0}
+    event = {
+        "id": "dr",
+        "start": "2026-11-24T02:00:00+08:00",
+        "end": "2026-11-24T03:00:00+08:00",
+        "type": "reduction_reward",
+        "reference_kw": 10.0,
+        "rate_cny_per_kwh": 1.0,
+    }
     _, s = solved(four_slots(dr_events=[event]))
     assert s.site_import_kw[2] == pytest.approx(0.0, abs=1e-6)
     assert s.cost.total == pytest.approx(10 * 0.5 + 5 * 0.8 - 10 * 1.0)
@@ -163,10 +194,17 @@ def test_dr_reduction_reward() -> None:
 
 def test_v2g_discharges_for_a_dr_reward() -> None:
     v = vehicle("V", v2g=True, energy_arrival_kwh=60.0, energy_target_kwh=60.0)
-    event = {"id": "sz", "start": "2026-11-24T18:00:00+08:00", "end": "2026-11-24T19:00:00+08:00",
-             "type": "discharge_reward", "rate_cny_per_kwh": 4.0, "source": "sz_v2g_dr_2024_05_15"}
-    data = night([v], [connector("C", v2g=True, efficiency=0.95)], site={"export_limit_kw": 100.0},
-                 dr_events=[event])
+    event = {
+        "id": "sz",
+        "start": "2026-11-24T18:00:00+08:00",
+        "end": "2026-11-24T19:00:00+08:00",
+        "type": "discharge_reward",
+        "rate_cny_per_kwh": 4.0,
+        "source": "sz_v2g_dr_2024_05_15",
+    }
+    data = night(
+        [v], [connector("C", v2g=True, efficiency=0.95)], site={"export_limit_kw": 100.0}, dr_events=[event]
+    )
     p, s = solved(data)
     window = [kw for t, kw in zip(p.slot_starts, s.vehicles[0].power_kw) if t.hour == 18]
     assert min(window) < -1.0

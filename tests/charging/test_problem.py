@@ -12,12 +12,27 @@ def test_round_trip_keeps_every_field() -> None:
         [vehicle("粤B·D12345", v2g=True, min_energy_kwh=10.0, taper_soc=0.8, connector="C0"), vehicle("V2")],
         [connector("C0", v2g=True, group="CAB1"), connector("C1", group="CAB1")],
         groups=[{"id": "CAB1", "max_kw": 60.0}],
-        site={"export_limit_kw": 50.0, "base_load_kw": 5.0, "pv_kw": [0.0] * 64,
-              "battery": {"capacity_kwh": 100, "max_kw": 50, "efficiency": 0.95, "initial_kwh": 50}},
-        tariff={"month_peak_kw_so_far": 30.0, "demand_charge_per_kw_month": 32.0, "export_rule": "gd_v2g_discharge_2025",
-                "conditions": {"guangzhou_daily_max_ge_35C": ["2026-11-25"]}},
-        dr_events=[{"id": "e1", "start": "2026-11-25T02:00:00+08:00", "end": "2026-11-25T03:00:00+08:00",
-                    "type": "cap", "max_import_kw": 10.0}],
+        site={
+            "export_limit_kw": 50.0,
+            "base_load_kw": 5.0,
+            "pv_kw": [0.0] * 64,
+            "battery": {"capacity_kwh": 100, "max_kw": 50, "efficiency": 0.95, "initial_kwh": 50},
+        },
+        tariff={
+            "month_peak_kw_so_far": 30.0,
+            "demand_charge_per_kw_month": 32.0,
+            "export_rule": "gd_v2g_discharge_2025",
+            "conditions": {"guangzhou_daily_max_ge_35C": ["2026-11-25"]},
+        },
+        dr_events=[
+            {
+                "id": "e1",
+                "start": "2026-11-25T02:00:00+08:00",
+                "end": "2026-11-25T03:00:00+08:00",
+                "type": "cap",
+                "max_import_kw": 10.0,
+            }
+        ],
         carbon_kg_per_kwh=[0.5] * 24,
     )
     p = problem(data)
@@ -36,8 +51,14 @@ def test_synthetic_round_trip() -> None:
     ("mutate", "words"),
     [
         (lambda d: d["vehicles"][0].update(energy_target_kwh=120.0), ["vehicle V1", "energy_target_kwh"]),
-        (lambda d: d["vehicles"][0].update(arrival="2026-11-24T18:00:00"), ["vehicle V1", "arrival", "time zone"]),
-        (lambda d: d["vehicles"][0].update(departure="2026-11-24T17:30:00+08:00"), ["vehicle V1", "departure"]),
+        (
+            lambda d: d["vehicles"][0].update(arrival="2026-11-24T18:00:00"),
+            ["vehicle V1", "arrival", "time zone"],
+        ),
+        (
+            lambda d: d["vehicles"][0].update(departure="2026-11-24T17:30:00+08:00"),
+            ["vehicle V1", "departure"],
+        ),
         (lambda d: d["vehicles"][0].update(max_kw="fast"), ["vehicle V1", "max_kw"]),
         (lambda d: d["connectors"][0].update(group="NOPE"), ["connector C0", "NOPE"]),
         (lambda d: d["connectors"][0].update(efficiency=1.5), ["connector C0", "efficiency"]),
@@ -46,9 +67,19 @@ def test_synthetic_round_trip() -> None:
         (lambda d: d.update(end="2026-11-25T09:05:00+08:00"), ["end", "whole number"]),
         (lambda d: d["tariff"].update(id="nope"), ["tariff.id", "nope"]),
         (lambda d: d["tariff"].pop("base_price"), ["tariff.base_price"]),
-        (lambda d: d.update(dr_events=[{"id": "x", "start": "2026-11-25T02:00:00+08:00",
-                                        "end": "2026-11-25T03:00:00+08:00", "type": "cap"}]),
-         ["dr_events[x]", "max_import_kw"]),
+        (
+            lambda d: d.update(
+                dr_events=[
+                    {
+                        "id": "x",
+                        "start": "2026-11-25T02:00:00+08:00",
+                        "end": "2026-11-25T03:00:00+08:00",
+                        "type": "cap",
+                    }
+                ]
+            ),
+            ["dr_events[x]", "max_import_kw"],
+        ),
         (lambda d: d.update(vehicles=d["vehicles"] * 2), ["duplicate vehicle id", "V1"]),
     ],
 )
@@ -62,8 +93,9 @@ def test_validation_names_the_field(mutate, words) -> None:
 
 
 def test_slot_usable_only_wholly_inside_stay() -> None:
-    p = problem(night([vehicle("V1", arrival="2026-11-24T17:05:00+08:00",
-                               departure="2026-11-24T18:10:00+08:00")]))
+    p = problem(
+        night([vehicle("V1", arrival="2026-11-24T17:05:00+08:00", departure="2026-11-24T18:10:00+08:00")])
+    )
     first, last = p.usable_range(p.vehicles[0])
     assert (first, last) == (1, 4)  # 17:15-18:00 usable; 17:00 and 18:00 slots are partial
 

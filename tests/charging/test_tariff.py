@@ -33,22 +33,38 @@ def test_shenzhen_market_factors() -> None:
 
 
 def test_critical_peak_in_july_and_on_hot_days_only() -> None:
-    t = tariff_from_json({"id": "gd_ic_tou_2021", "base_price": 1.0,
-                          "conditions": {"guangzhou_daily_max_ge_35C": ["2026-05-20"]}})
+    t = tariff_from_json(
+        {
+            "id": "gd_ic_tou_2021",
+            "base_price": 1.0,
+            "conditions": {"guangzhou_daily_max_ge_35C": ["2026-05-20"]},
+        }
+    )
     assert _prices(t, "2026-07-15", [15.5])[0] == pytest.approx(2.125)
     assert _prices(t, "2026-05-19", [15.5])[0] == pytest.approx(1.7)
     assert _prices(t, "2026-05-20", [15.5])[0] == pytest.approx(2.125)
 
 
 def test_slot_straddling_a_boundary_is_time_weighted() -> None:
-    t = tariff_from_json({"periods": [{"start": "00:00", "end": "08:00", "price": 0.2},
-                                      {"start": "08:00", "end": "24:00", "price": 1.0}]})
+    t = tariff_from_json(
+        {
+            "periods": [
+                {"start": "00:00", "end": "08:00", "price": 0.2},
+                {"start": "08:00", "end": "24:00", "price": 1.0},
+            ]
+        }
+    )
     assert _prices(t, "2026-11-24", [7.75], minutes=30)[0] == pytest.approx(0.6)
 
 
 def test_demand_charge_prices_only_the_increase_over_the_month_peak() -> None:
-    t = tariff_from_json({"periods": [{"start": "00:00", "end": "24:00", "price": 1.0}],
-                          "demand_charge_per_kw_month": 32.0, "month_peak_kw_so_far": 100.0})
+    t = tariff_from_json(
+        {
+            "periods": [{"start": "00:00", "end": "24:00", "price": 1.0}],
+            "demand_charge_per_kw_month": 32.0,
+            "month_peak_kw_so_far": 100.0,
+        }
+    )
     assert t.demand_charge(80.0) == 0.0  # no credit below the peak already paid
     assert t.demand_charge(130.0) == pytest.approx(32.0 * 30.0)
 

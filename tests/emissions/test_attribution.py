@@ -23,10 +23,18 @@ def test_second_report_over_the_same_vehicle_days_is_refused_with_the_runs_named
     ledger = ClaimsLedger()
     assert ledger.claim("submission:lessee-a:2026", "lessee-a", days("V1", date(2026, 1, 1), 365)) == 365
     with pytest.raises(DoubleClaimError) as refused:
-        ledger.claim("monthly:lessor:2026-11", "lessor", days("V1", date(2026, 11, 1), 30) + days("V2", date(2026, 11, 1), 30))
+        ledger.claim(
+            "monthly:lessor:2026-11",
+            "lessor",
+            days("V1", date(2026, 11, 1), 30) + days("V2", date(2026, 11, 1), 30),
+        )
     (conflict,) = refused.value.conflicts
-    assert (conflict.vehicle_id, conflict.first_day, conflict.last_day, conflict.days) == \
-        ("V1", date(2026, 11, 1), date(2026, 11, 30), 30)
+    assert (conflict.vehicle_id, conflict.first_day, conflict.last_day, conflict.days) == (
+        "V1",
+        date(2026, 11, 1),
+        date(2026, 11, 30),
+        30,
+    )
     assert "already claimed by lessee-a in report submission:lessee-a:2026" in str(refused.value)
     assert ledger.holder("V2", date(2026, 11, 1)) is None  # all-or-nothing
 

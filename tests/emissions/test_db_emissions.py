@@ -52,19 +52,32 @@ def test_factor_table_is_append_only(demo_copy, tmp_path: Path) -> None:
         assert registry_from_table(session, scope).value("grid.cn.mee.southern.2023") == 0.4042
     edited = tmp_path / "edited.csv"
     text = EMISSION_FACTORS_CSV.read_text(encoding="utf-8")
-    edited.write_text(text.replace("grid.cn.mee.southern.2023,0.4042", "grid.cn.mee.southern.2023,0.4100"),
-                      encoding="utf-8")
-    with pytest.raises(FactorError, match="never edited in place.*grid.cn.mee.southern.2023"), \
-            session_scope(demo_copy) as session:
+    edited.write_text(
+        text.replace("grid.cn.mee.southern.2023,0.4042", "grid.cn.mee.southern.2023,0.4100"), encoding="utf-8"
+    )
+    with (
+        pytest.raises(FactorError, match="never edited in place.*grid.cn.mee.southern.2023"),
+        session_scope(demo_copy) as session,
+    ):
         load_factor_table(session, scope_for(session), load_registry(edited))
     with session_scope(demo_copy) as session:
-        row = session.exec(select(EmissionFactor).where(EmissionFactor.key == "grid.cn.mee.southern.2023")).one()
+        row = session.exec(
+            select(EmissionFactor).where(EmissionFactor.key == "grid.cn.mee.southern.2023")
+        ).one()
         assert float(row.value) == 0.4042
         lessee_scope = scope_for(session, lessee_code="PCX")
         with pytest.raises(ScopeError):
-            load_factor_table(session, lessee_scope, registry.__class__(
-                [registry.get("grid.cn.mee.national.2021").__class__(
-                    **{**registry.get("grid.cn.mee.national.2021").as_dict(), "key": "grid.new.2021"})]))
+            load_factor_table(
+                session,
+                lessee_scope,
+                registry.__class__(
+                    [
+                        registry.get("grid.cn.mee.national.2021").__class__(
+                            **{**registry.get("grid.cn.mee.national.2021").as_dict(), "key": "grid.new.2021"}
+                        )
+                    ]
+                ),
+            )
 
 
 def test_demo_leases_all_have_a_baseline(demo_records) -> None:
@@ -81,9 +94,12 @@ def test_demo_annual_reduction_is_sum_over_vehicles_and_months(demo_records, les
     report = build_report(lessee, parse_period("2026"), metered, [], ctx.book, TCSAE_235, load_registry())
     annual = total(report.ex_post).reduction_t
     assert annual > 0 and len(report.ex_post) > 500
-    assert annual == pytest.approx(sum(t.reduction_t for t in by_vehicle_period(report.ex_post, "month").values()),
-                                   abs=1e-9)
-    assert annual == pytest.approx(sum(t.reduction_t for t in by_period(report.ex_post, "month").values()), abs=1e-9)
+    assert annual == pytest.approx(
+        sum(t.reduction_t for t in by_vehicle_period(report.ex_post, "month").values()), abs=1e-9
+    )
+    assert annual == pytest.approx(
+        sum(t.reduction_t for t in by_period(report.ex_post, "month").values()), abs=1e-9
+    )
 
 
 @settings(max_examples=15, deadline=None)
@@ -100,8 +116,9 @@ def test_demo_property_any_subset_any_profile(demo_records, data) -> None:
     for party in LESSEES + (ctx.lessor_code,):
         report = build_report(party, parse_period("2026"), rows, [], ctx.book, profile, registry)
         months = by_vehicle_period(report.ex_post, "month")
-        assert total(report.ex_post).reduction_t == pytest.approx(sum(t.reduction_t for t in months.values()),
-                                                                   abs=1e-9)
+        assert total(report.ex_post).reduction_t == pytest.approx(
+            sum(t.reduction_t for t in months.values()), abs=1e-9
+        )
         claimed += [(r.vehicle_id, r.day) for r in report.ex_post]
     assert len(claimed) == len(set(claimed)) == len(rows)
 
@@ -125,41 +142,77 @@ def test_imported_bad_rows_are_flagged_and_excluded(demo_copy, tmp_path: Path) -
     with session_scope(demo_copy) as session:
         import_file(session, scope_for(session), "trips", path)
     with session_scope(demo_copy) as session:
-        after = report_from_db(session, scope_for(session, lessee_code="PCX"), "PCX", period, TCSAE_235).report
+        after = report_from_db(
+            session, scope_for(session, lessee_code="PCX"), "PCX", period, TCSAE_235
+        ).report
     codes = {(f.vehicle_id, f.code) for f in after.flags}
-    assert codes >= {("粤BD10001", "negative_km"), ("粤BD10003", "energy_above_battery"),
-                     ("粤BB0023", "not_on_lease"), ("粤BD10002", "duplicate_day")}
+    assert codes >= {
+        ("粤BD10001", "negative_km"),
+        ("粤BD10003", "energy_above_battery"),
+        ("粤BB0023", "not_on_lease"),
+        ("粤BD10002", "duplicate_day"),
+    }
     assert {f.vehicle_id for f in after.flags if f.code == "duplicate_day"} == {"粤BD10002"}
     assert sum(1 for f in after.flags if f.code == "duplicate_day") == 2  # both conflicting copies excluded
     assert after.rows_excluded == 5 and after.rows_checked == before.rows_checked + 4
     dropped = [r for r in before.ex_post if (r.vehicle_id, r.day) == ("粤BD10002", date(2026, 11, 1))]
-    assert total(after.ex_post).reduction_t == pytest.approx(total(before.ex_post).reduction_t
-                                                              - total(dropped).reduction_t)
+    assert total(after.ex_post).reduction_t == pytest.approx(
+        total(before.ex_post).reduction_t - total(dropped).reduction_t
+    )
     assert all("vehicleday#" in f.row_ref for f in after.flags)
 
 
 def test_cli_emissions_json_and_errors(demo_engine) -> None:
     url = str(demo_engine.url)
     runner = CliRunner()
-    result = runner.invoke(app, ["emissions", "--lessee", "FRESH", "--period", "2026-11", "--profile", "glec-wtw",
-                                 "--json", "--db", url])
+    result = runner.invoke(
+        app,
+        [
+            "emissions",
+            "--lessee",
+            "FRESH",
+            "--period",
+            "2026-11",
+            "--profile",
+            "glec-wtw",
+            "--json",
+            "--db",
+            url,
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["party"] == "FRESH" and report["profile"]["id"] == "glec-wtw"
     assert report["vintage"]["used_data_year"] == 2023 and report["vintage"]["fallback_applied"]
-    assert report["ex_post"]["reduction_t"] == pytest.approx(sum(v["ex_post"]["reduction_t"]
-                                                                 for v in report["per_vehicle"] if v["ex_post"]),
-                                                             abs=1e-5)
-    again = runner.invoke(app, ["emissions", "--lessee", "FRESH", "--period", "2026-11", "--profile", "glec-wtw",
-                                "--json", "--db", url])
+    assert report["ex_post"]["reduction_t"] == pytest.approx(
+        sum(v["ex_post"]["reduction_t"] for v in report["per_vehicle"] if v["ex_post"]), abs=1e-5
+    )
+    again = runner.invoke(
+        app,
+        [
+            "emissions",
+            "--lessee",
+            "FRESH",
+            "--period",
+            "2026-11",
+            "--profile",
+            "glec-wtw",
+            "--json",
+            "--db",
+            url,
+        ],
+    )
     assert again.output == result.output
-    table = runner.invoke(app, ["emissions", "--lessee", "PCX", "--period", "2026-11", "--grid", "southern",
-                                "--db", url])
+    table = runner.invoke(
+        app, ["emissions", "--lessee", "PCX", "--period", "2026-11", "--grid", "southern", "--db", url]
+    )
     assert table.exit_code == 0 and "grid.cn.mee.southern.2023" in table.output
-    for args, message in ((["--period", "2026-13"], "month must be 01-12"),
-                          (["--period", "2026-11", "--profile", "x"], "unknown profile"),
-                          (["--period", "2026-11", "--lessee", "NOPE"], "unknown lessee code"),
-                          (["--period", "2026-11", "--grid", "mars"], "no grid factors")):
+    for args, message in (
+        (["--period", "2026-13"], "month must be 01-12"),
+        (["--period", "2026-11", "--profile", "x"], "unknown profile"),
+        (["--period", "2026-11", "--lessee", "NOPE"], "unknown lessee code"),
+        (["--period", "2026-11", "--grid", "mars"], "no grid factors"),
+    ):
         bad = runner.invoke(app, ["emissions", *args, "--db", url])
         assert bad.exit_code == 1 and message in bad.output, bad.output
         assert "Traceback" not in bad.output
@@ -169,21 +222,38 @@ def test_cli_submission_on_demo_agrees_and_refuses_double_claims(demo_engine, tm
     url = str(demo_engine.url)
     ledger = tmp_path / "claims.json"
     runner = CliRunner()
-    base = ["submission", "--lessee", "EMALL", "--year", "2026", "--ledger", str(ledger), "--as-of", "2026-11-24",
-            "--db", url]
+    base = [
+        "submission",
+        "--lessee",
+        "EMALL",
+        "--year",
+        "2026",
+        "--ledger",
+        str(ledger),
+        "--as-of",
+        "2026-11-24",
+        "--db",
+        url,
+    ]
     first = runner.invoke(app, base + ["--out", str(tmp_path / "a")])
     assert first.exit_code == 0, first.output
     stem = tmp_path / "a" / "EMALL-2026-tcsae-235"
-    document = assert_package_agrees(stem.with_suffix(".json"), stem.with_suffix(".xlsx"), stem.with_suffix(".pdf"))
+    document = assert_package_agrees(
+        stem.with_suffix(".json"), stem.with_suffix(".xlsx"), stem.with_suffix(".pdf")
+    )
     assert document["parties"]["lessee"]["name"].startswith("Longgang E-Mall")
     assert document["data_quality"]["gaps_checked_until"] == "2026-11-24"
     # the same report again: allowed, byte-identical JSON/XLSX/PDF
     second = runner.invoke(app, base + ["--out", str(tmp_path / "b")])
     assert second.exit_code == 0, second.output
     for suffix in (".json", ".xlsx", ".pdf"):
-        assert (tmp_path / "b" / f"EMALL-2026-tcsae-235{suffix}").read_bytes() == stem.with_suffix(suffix).read_bytes()
+        assert (tmp_path / "b" / f"EMALL-2026-tcsae-235{suffix}").read_bytes() == stem.with_suffix(
+            suffix
+        ).read_bytes()
     # the same vehicle-days under another methodology: refused, naming the earlier report, nothing written
-    third = runner.invoke(app, base[:-2] + ["--db", url, "--profile", "ams-iii-c", "--out", str(tmp_path / "c")])
+    third = runner.invoke(
+        app, base[:-2] + ["--db", url, "--profile", "ams-iii-c", "--out", str(tmp_path / "c")]
+    )
     assert third.exit_code == 1
     assert "double counting" in third.output and "submission:EMALL:2026:tcsae-235" in third.output
     assert not (tmp_path / "c").exists()
@@ -217,20 +287,41 @@ def test_ex_ante_reads_current_route_and_charging_plans(demo_copy) -> None:
             # no state of charge on the stops: the day's energy comes from the charging plan
             stops = [(0, 0.0, 1000.0, None, None), (1, km, 400.0, None, None), (2, 20.0, 0.0, None, None)]
             for seq, leg_km, load, soc_arr, soc_dep in stops:
-                session.add(RouteStop(**owner, plan_id=plan.id, vehicle_id=vehicle.id, sequence=seq,
-                                      kind="depot" if seq in (0, 2) else "job", latitude=depot.latitude,
-                                      longitude=depot.longitude, load_kg=load, km_from_previous=leg_km,
-                                      soc_arrival_kwh=soc_arr, soc_departure_kwh=soc_dep))
-        charging = ChargingPlan(**owner, depot_id=depot.id, service_date=day, version=1, status=PlanStatus.CURRENT)
+                session.add(
+                    RouteStop(
+                        **owner,
+                        plan_id=plan.id,
+                        vehicle_id=vehicle.id,
+                        sequence=seq,
+                        kind="depot" if seq in (0, 2) else "job",
+                        latitude=depot.latitude,
+                        longitude=depot.longitude,
+                        load_kg=load,
+                        km_from_previous=leg_km,
+                        soc_arrival_kwh=soc_arr,
+                        soc_departure_kwh=soc_dep,
+                    )
+                )
+        charging = ChargingPlan(
+            **owner, depot_id=depot.id, service_date=day, version=1, status=PlanStatus.CURRENT
+        )
         session.add(charging)
         session.flush()
         start = datetime(2026, 11, 30, 23, 0, tzinfo=LOCAL_TZ)
         for k in range(4):
-            session.add(ChargingSlot(**owner, plan_id=charging.id, vehicle_id=vehicle.id,
-                                     slot_start=start + timedelta(minutes=15 * k), power_kw=10.0))
+            session.add(
+                ChargingSlot(
+                    **owner,
+                    plan_id=charging.id,
+                    vehicle_id=vehicle.id,
+                    slot_start=start + timedelta(minutes=15 * k),
+                    power_kw=10.0,
+                )
+            )
     with session_scope(demo_copy) as session:
-        report = report_from_db(session, scope_for(session, lessee_code="PCX"), "PCX", parse_period("2026-12-01"),
-                                TCSAE_235).report
+        report = report_from_db(
+            session, scope_for(session, lessee_code="PCX"), "PCX", parse_period("2026-12-01"), TCSAE_235
+        ).report
     planned = {r.vehicle_id: r for r in report.ex_ante}
     mine = planned["粤BD10001"]
     assert (mine.km, mine.grid_kwh, mine.tonne_km) == (50.0, 10.0, 38.0)
@@ -247,13 +338,19 @@ def test_charging_sessions_fill_a_missing_charger_reading(demo_copy, tmp_path: P
     from fleet.importers import import_file
 
     trips = tmp_path / "trips.csv"
-    trips.write_text("plate,day,km,kwh_vehicle,kwh_charger,tonne_km\n粤BD10001,2026-11-26,100.0,18.0,,\n"
-                     "粤BD10002,2026-11-26,100.0,18.0,,\n", encoding="utf-8")
+    trips.write_text(
+        "plate,day,km,kwh_vehicle,kwh_charger,tonne_km\n粤BD10001,2026-11-26,100.0,18.0,,\n"
+        "粤BD10002,2026-11-26,100.0,18.0,,\n",
+        encoding="utf-8",
+    )
     sessions = tmp_path / "charging.csv"
-    sessions.write_text("plate,depot_code,connector_code,started_at,ended_at,kwh,cost_cny\n"
-                        "粤BD10001,SZ-BA,,2026-11-25 23:50,2026-11-26 02:00,12.5,\n"
-                        "粤BD10001,SZ-BA,,2026-11-26 12:00,2026-11-26 12:40,8.0,\n"
-                        "粤BD10001,SZ-BA,,2026-11-25 10:00,2026-11-25 11:00,99.0,\n", encoding="utf-8")
+    sessions.write_text(
+        "plate,depot_code,connector_code,started_at,ended_at,kwh,cost_cny\n"
+        "粤BD10001,SZ-BA,,2026-11-25 23:50,2026-11-26 02:00,12.5,\n"
+        "粤BD10001,SZ-BA,,2026-11-26 12:00,2026-11-26 12:40,8.0,\n"
+        "粤BD10001,SZ-BA,,2026-11-25 10:00,2026-11-25 11:00,99.0,\n",
+        encoding="utf-8",
+    )
     with session_scope(demo_copy) as session:
         scope = scope_for(session)
         import_file(session, scope, "trips", trips)
@@ -261,7 +358,9 @@ def test_charging_sessions_fill_a_missing_charger_reading(demo_copy, tmp_path: P
     with session_scope(demo_copy) as session:
         db = report_from_db(session, scope_for(session), "PCX", parse_period("2026-11-26"), TCSAE_235)
     days = {r.vehicle_id: r for r in db.report.ex_post}
-    assert days["粤BD10001"].grid_kwh == pytest.approx(20.5) and "chargingsession#" in days["粤BD10001"].row_ref
+    assert (
+        days["粤BD10001"].grid_kwh == pytest.approx(20.5) and "chargingsession#" in days["粤BD10001"].row_ref
+    )
     # no session: vehicle-side kWh / the depot's lowest connector efficiency
     lease = db.context.book.lease_on("粤BD10002", date(2026, 11, 26))
     assert lease.charging_efficiency is not None and lease.charging_efficiency < 1
@@ -285,8 +384,12 @@ def test_cli_factors_load_and_list(demo_copy, tmp_path: Path) -> None:
     listing = runner.invoke(app, ["factors", "list", "--db", url])
     assert listing.exit_code == 0 and "grid.cn.mee.southern.2022" in listing.output
     edited = tmp_path / "edited.csv"
-    edited.write_text(EMISSION_FACTORS_CSV.read_text(encoding="utf-8")
-                      .replace("diesel.density.planning,0.84", "diesel.density.planning,0.85"), encoding="utf-8")
+    edited.write_text(
+        EMISSION_FACTORS_CSV.read_text(encoding="utf-8").replace(
+            "diesel.density.planning,0.84", "diesel.density.planning,0.85"
+        ),
+        encoding="utf-8",
+    )
     refused = runner.invoke(app, ["factors", "load", "--file", str(edited), "--db", url])
     assert refused.exit_code == 1 and "diesel.density.planning" in refused.output
     report = runner.invoke(app, ["emissions", "--lessee", "PCX", "--period", "2026-11", "--db", url])
@@ -313,12 +416,22 @@ def test_lessor_claimant_on_a_lease_moves_the_vehicle_and_claims_release(demo_co
     runner = CliRunner()
     common = ["--year", "2026", "--ledger", str(ledger), "--db", url]
     assert runner.invoke(app, ["submission", "--out", str(tmp_path / "lessor"), *common]).exit_code == 0
-    assert runner.invoke(app, ["submission", "--lessee", "FRESH", "--out", str(tmp_path / "f"), *common]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["submission", "--lessee", "FRESH", "--out", str(tmp_path / "f"), *common]
+        ).exit_code
+        == 0
+    )
     listing = runner.invoke(app, ["claims", "list", "--ledger", str(ledger)])
-    assert "submission:SZEL:2026:tcsae-235" in listing.output and "submission:FRESH:2026:tcsae-235" in listing.output
+    assert (
+        "submission:SZEL:2026:tcsae-235" in listing.output
+        and "submission:FRESH:2026:tcsae-235" in listing.output
+    )
     other = runner.invoke(app, ["submission", "--out", str(tmp_path / "x"), "--profile", "glec-wtw", *common])
     assert other.exit_code == 1 and "submission:SZEL:2026:tcsae-235" in other.output
-    released = runner.invoke(app, ["claims", "release", "submission:SZEL:2026:tcsae-235", "--ledger", str(ledger)])
+    released = runner.invoke(
+        app, ["claims", "release", "submission:SZEL:2026:tcsae-235", "--ledger", str(ledger)]
+    )
     assert released.exit_code == 0 and "released" in released.output
     again = runner.invoke(app, ["submission", "--out", str(tmp_path / "x"), "--profile", "glec-wtw", *common])
     assert again.exit_code == 0, again.output
@@ -354,14 +467,21 @@ def test_ex_ante_from_a_pipeline_depot_day(demo_copy) -> None:
     with session_scope(demo_copy) as session:
         depot_id = session.exec(select(Depot).where(Depot.code == "SZ-NS")).one().id
         scope = scope_for(session)
-    run_depot_day(demo_copy, scope, depot_id, day, RunOptions(time_limit_s=1.0, charging_time_limit_s=5.0, seed=1))
+    run_depot_day(
+        demo_copy, scope, depot_id, day, RunOptions(time_limit_s=1.0, charging_time_limit_s=5.0, seed=1)
+    )
     with session_scope(demo_copy) as session:
         scope = scope_for(session)
         route_plan: RoutePlan = current_route_plan(session, scope, depot_id, day)
         charging = current_charging_plan(session, scope, depot_id, day)
         slots = session.exec(select(ChargingSlot).where(ChargingSlot.plan_id == charging.id)).all()
-        report = report_from_db(session, scope_for(session, lessee_code="FRESH"), "FRESH", parse_period(day.isoformat()),
-                                TCSAE_235).report
+        report = report_from_db(
+            session,
+            scope_for(session, lessee_code="FRESH"),
+            "FRESH",
+            parse_period(day.isoformat()),
+            TCSAE_235,
+        ).report
     km: dict[str, float] = {}
     driven: dict[str, float] = {}
     for route in route_plan.solution["routes"]:

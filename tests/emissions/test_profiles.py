@@ -32,12 +32,30 @@ REFERENCE_ROWS = [
     ("CN guideline + Southern 2022", {"grid_series": "grid.cn.mee.southern"}, 2024, 12.4827, 5.4166, 7.0661),
     ("CN guideline + Southern 2023", {"grid_series": "grid.cn.mee.southern"}, 2025, 12.4827, 5.6588, 6.8239),
     ("CN guideline + national 2021 (Y-2 for 2023)", {}, 2023, 12.4827, 7.7952, 4.6875),
-    ("IPCC + national 2022", {"diesel_ef_key": "diesel.ipcc2006.ef_co2_per_t"}, 2024, 12.8472, 7.5124, 5.3348),
-    ("CN guideline + national 2022, TDL 20 %", {"tdl_key": "tdl.cdm_tool05.project_default"}, 2024,
-     12.4827, 9.0149, 3.4678),
-    ("TOOL05 defaults (1.3 t/MWh, TDL 20 %)", {"grid_key": "grid.cdm_tool05.conservative_default",
-                                               "tdl_key": "tdl.cdm_tool05.project_default"}, 2024,
-     12.4827, 21.8400, -9.3573),
+    (
+        "IPCC + national 2022",
+        {"diesel_ef_key": "diesel.ipcc2006.ef_co2_per_t"},
+        2024,
+        12.8472,
+        7.5124,
+        5.3348,
+    ),
+    (
+        "CN guideline + national 2022, TDL 20 %",
+        {"tdl_key": "tdl.cdm_tool05.project_default"},
+        2024,
+        12.4827,
+        9.0149,
+        3.4678,
+    ),
+    (
+        "TOOL05 defaults (1.3 t/MWh, TDL 20 %)",
+        {"grid_key": "grid.cdm_tool05.conservative_default", "tdl_key": "tdl.cdm_tool05.project_default"},
+        2024,
+        12.4827,
+        21.8400,
+        -9.3573,
+    ),
 ]
 
 
@@ -47,20 +65,31 @@ def annual(resolved, km=KM, l100=L100, kwh=KWH, ir_t=1.0):
     return be, pe, reduction_t(be, pe, 0.0)
 
 
-@pytest.mark.parametrize("label, options, year, be, pe, er", REFERENCE_ROWS, ids=[r[0] for r in REFERENCE_ROWS])
+@pytest.mark.parametrize(
+    "label, options, year, be, pe, er", REFERENCE_ROWS, ids=[r[0] for r in REFERENCE_ROWS]
+)
 def test_reference_truck_case_formulas(registry: FactorRegistry, label, options, year, be, pe, er) -> None:
     resolved = resolve_profile(TCSAE_235.with_options(**options), registry, year)
     got = annual(resolved)
     assert [round(x, 4) for x in got] == [be, pe, er]
 
 
-@pytest.mark.parametrize("label, options, year, be, pe, er", REFERENCE_ROWS, ids=[r[0] for r in REFERENCE_ROWS])
-def test_reference_truck_case_end_to_end_from_daily_records(registry: FactorRegistry, label, options, year, be, pe,
-                                                           er) -> None:
+@pytest.mark.parametrize(
+    "label, options, year, be, pe, er", REFERENCE_ROWS, ids=[r[0] for r in REFERENCE_ROWS]
+)
+def test_reference_truck_case_end_to_end_from_daily_records(
+    registry: FactorRegistry, label, options, year, be, pe, er
+) -> None:
     """200 metered days of 200 km / 70 kWh through screening, per-day maths and summation give the same table."""
-    report = build_report("lessee-a", parse_period(str(year)), reference_days(year), [],
-                          reference_book(reference_lease(start=parse_period(str(year)).start)),
-                          TCSAE_235.with_options(**options), registry)
+    report = build_report(
+        "lessee-a",
+        parse_period(str(year)),
+        reference_days(year),
+        [],
+        reference_book(reference_lease(start=parse_period(str(year)).start)),
+        TCSAE_235.with_options(**options),
+        registry,
+    )
     assert not report.flags
     sums = total(report.ex_post)
     assert (sums.km, round(sums.grid_kwh, 6)) == (KM, KWH)
@@ -74,8 +103,12 @@ def test_reference_intermediate_values_and_break_even(registry: FactorRegistry) 
     assert round(fuel_t, 6) == 4.032
     be = baseline_distance_t(KM, L100, 0.84, registry.value("diesel.cn_guideline.ef_co2_per_t"))
     assert round(be * 1e6 / KM, 2) == 312.07  # g/km
-    assert round(baseline_distance_t(KM, L100, 0.84, registry.value("diesel.ipcc2006.ef_co2_per_t")) * 1e6 / KM,
-                 2) == 321.18
+    assert (
+        round(
+            baseline_distance_t(KM, L100, 0.84, registry.value("diesel.ipcc2006.ef_co2_per_t")) * 1e6 / KM, 2
+        )
+        == 321.18
+    )
     assert round(be / (KWH / 1000), 4) == 0.8916  # break-even grid factor [kg/kWh]
 
 
@@ -99,8 +132,9 @@ def test_ir_series_year_10_and_ten_year_sum(registry: FactorRegistry) -> None:
 def test_ir_applied_per_service_year_in_daily_calculation(registry: FactorRegistry) -> None:
     """Year 10 of a lease starting 2023 is 2032: with IR the daily sums give the (unrounded) year-10 figures."""
     profile = TCSAE_235.with_options(grid_key="grid.cn.mee.national.2022", ir_key="ams_iii_c.ir_default")
-    report = build_report("lessee-a", parse_period("2032"), reference_days(2032), [], reference_book(), profile,
-                          registry)
+    report = build_report(
+        "lessee-a", parse_period("2032"), reference_days(2032), [], reference_book(), profile, registry
+    )
     sums = total(report.ex_post)
     assert (round(sums.baseline_t, 4), round(sums.reduction_t, 4)) == (11.4031, 3.8907)
     assert {round(r.ir_t, 5) for r in report.ex_post} == {0.91352}
@@ -127,22 +161,36 @@ def test_fuel_based_baseline_by_hand(registry: FactorRegistry) -> None:
     """4,800 L × 0.84 kg/L × 3.0959 t/t = 12.4827 t — the same truck via its fuel records; no IR."""
     assert round(baseline_fuel_t(4800.0, 0.84, 3.0959), 4) == 12.4827
     lease = reference_lease(start=parse_period("2032").start.replace(year=2023))
-    days = [d.__class__(**{**d.__dict__, "diesel_litres": 20.0}) for d in reference_days(2032)]  # 4,000 L in total
-    for method, expected_be in (("fuel", 4000 * 0.84 / 1000 * 3.0959), ("distance", 12.4827 * 0.99 ** 9)):
-        profile = TCSAE_235.with_options(baseline_method=method, ir_key="ams_iii_c.ir_default",
-                                         grid_key="grid.cn.mee.national.2022")
-        report = build_report("lessee-a", parse_period("2032"), days, [], reference_book(lease), profile, registry)
+    days = [
+        d.__class__(**{**d.__dict__, "diesel_litres": 20.0}) for d in reference_days(2032)
+    ]  # 4,000 L in total
+    for method, expected_be in (("fuel", 4000 * 0.84 / 1000 * 3.0959), ("distance", 12.4827 * 0.99**9)):
+        profile = TCSAE_235.with_options(
+            baseline_method=method, ir_key="ams_iii_c.ir_default", grid_key="grid.cn.mee.national.2022"
+        )
+        report = build_report(
+            "lessee-a", parse_period("2032"), days, [], reference_book(lease), profile, registry
+        )
         assert total(report.ex_post).baseline_t == pytest.approx(expected_be, abs=5e-5)
         assert {r.baseline_method for r in report.ex_post} == {method}
 
 
-def test_auto_baseline_uses_fuel_records_where_held_and_fuel_method_flags_missing(registry: FactorRegistry) -> None:
+def test_auto_baseline_uses_fuel_records_where_held_and_fuel_method_flags_missing(
+    registry: FactorRegistry,
+) -> None:
     days = reference_days(2024)
     days[0] = days[0].__class__(**{**days[0].__dict__, "diesel_litres": 30.0})
     report = build_report("lessee-a", parse_period("2024"), days, [], reference_book(), TCSAE_235, registry)
     assert [r.baseline_method for r in report.ex_post[:2]] == ["fuel", "distance"]
-    strict = build_report("lessee-a", parse_period("2024"), days, [], reference_book(),
-                          TCSAE_235.with_options(baseline_method="fuel"), registry)
+    strict = build_report(
+        "lessee-a",
+        parse_period("2024"),
+        days,
+        [],
+        reference_book(),
+        TCSAE_235.with_options(baseline_method="fuel"),
+        registry,
+    )
     assert len(strict.ex_post) == 1 and {f.code for f in strict.flags} == {"missing_diesel_record"}
 
 
@@ -159,9 +207,12 @@ def test_glec_wtw_by_hand(registry: FactorRegistry) -> None:
     Intensity per t·km with 2 t average payload over 40,000 km = 80,000 t·km.
     """
     resolved = resolve_profile(GLEC_WTW, registry, 2024)
-    assert resolved.grid_ef.key == "grid.cn.mee.national.2022" and resolved.tdl_multiplier == pytest.approx(1.2)
-    report = build_report("lessee-a", parse_period("2024"), reference_days(2024), [], reference_book(), GLEC_WTW,
-                          registry)
+    assert resolved.grid_ef.key == "grid.cn.mee.national.2022" and resolved.tdl_multiplier == pytest.approx(
+        1.2
+    )
+    report = build_report(
+        "lessee-a", parse_period("2024"), reference_days(2024), [], reference_book(), GLEC_WTW, registry
+    )
     sums = total(report.ex_post)
     assert round(sums.baseline_t, 4) == 15.6038 and round(sums.project_t, 4) == 9.0149
     assert round(sum(r.baseline_ttw_t for r in report.ex_post), 4) == 12.8472
@@ -172,7 +223,14 @@ def test_glec_wtw_by_hand(registry: FactorRegistry) -> None:
 
 def test_ams_iii_c_profile_defaults_by_hand(registry: FactorRegistry) -> None:
     """IPCC diesel, MEE national Y−2, TDL 20 % (1 + TDL), IR year 1 = 1: 12.8472 − 14 × 0.5366 × 1.2 = 3.8323."""
-    report = build_report("lessee-a", parse_period("2024"), reference_days(2024), [],
-                          reference_book(reference_lease(start=parse_period("2024").start)), AMS_III_C, registry)
+    report = build_report(
+        "lessee-a",
+        parse_period("2024"),
+        reference_days(2024),
+        [],
+        reference_book(reference_lease(start=parse_period("2024").start)),
+        AMS_III_C,
+        registry,
+    )
     assert round(total(report.ex_post).reduction_t, 4) == round(12.8472 - 14.0 * 0.5366 * 1.2, 4) == 3.8323
     assert report.resolved.vintage.key == "grid.cn.mee.national.2022"

@@ -19,19 +19,23 @@ from .conftest import reference_book, reference_days, reference_lease
 GOOD = VehicleDay("V1", "lessee-a", "D1", date(2024, 3, 1), 200.0, kwh_charger=70.0, row_ref="trips.csv:2")
 
 
-@pytest.mark.parametrize("bad, code", [
-    (replace(GOOD, km=-5.0), "negative_km"),
-    (replace(GOOD, kwh_charger=-1.0), "negative_energy"),
-    (replace(GOOD, kwh_charger=400.0), "energy_above_battery"),  # 400 × 0.9 = 360 > 2 × 81 kWh
-    (replace(GOOD, kwh_charger=None, kwh_vehicle=200.0), "energy_above_battery"),
-    (replace(GOOD, day=date(2022, 12, 31)), "not_on_lease"),  # lease starts 2023-01-01
-    (replace(GOOD, vehicle_id="V9"), "not_on_lease"),
-    (replace(GOOD, lessee_id="lessee-b"), "lessee_mismatch"),
-    (replace(GOOD, kwh_charger=None), "missing_energy"),
-    (replace(GOOD, km=1500.0), "km_implausible"),
-    (replace(GOOD, tonne_km=-3.0), "negative_tonne_km"),
-    (replace(GOOD, diesel_litres=-3.0), "negative_diesel"),
-], ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "bad, code",
+    [
+        (replace(GOOD, km=-5.0), "negative_km"),
+        (replace(GOOD, kwh_charger=-1.0), "negative_energy"),
+        (replace(GOOD, kwh_charger=400.0), "energy_above_battery"),  # 400 × 0.9 = 360 > 2 × 81 kWh
+        (replace(GOOD, kwh_charger=None, kwh_vehicle=200.0), "energy_above_battery"),
+        (replace(GOOD, day=date(2022, 12, 31)), "not_on_lease"),  # lease starts 2023-01-01
+        (replace(GOOD, vehicle_id="V9"), "not_on_lease"),
+        (replace(GOOD, lessee_id="lessee-b"), "lessee_mismatch"),
+        (replace(GOOD, kwh_charger=None), "missing_energy"),
+        (replace(GOOD, km=1500.0), "km_implausible"),
+        (replace(GOOD, tonne_km=-3.0), "negative_tonne_km"),
+        (replace(GOOD, diesel_litres=-3.0), "negative_diesel"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
 def test_single_bad_row_is_flagged_and_excluded(bad: VehicleDay, code: str) -> None:
     if bad.day == GOOD.day:
         bad = replace(bad, day=date(2024, 3, 2))  # not a duplicate of GOOD
@@ -63,11 +67,19 @@ def test_identical_duplicates_keep_first_conflicting_duplicates_are_all_excluded
 def test_flagged_rows_do_not_reach_the_ex_post_figures_and_gaps_are_listed(registry: FactorRegistry) -> None:
     days = reference_days(2024)
     clean = build_report("lessee-a", parse_period("2024"), days, [], reference_book(), TCSAE_235, registry)
-    bad = [replace(days[0], km=-200.0, row_ref="bad:1"), replace(days[1], kwh_charger=10_000.0, row_ref="bad:2")]
-    dirty = build_report("lessee-a", parse_period("2024"), days[2:] + bad, [], reference_book(), TCSAE_235, registry)
+    bad = [
+        replace(days[0], km=-200.0, row_ref="bad:1"),
+        replace(days[1], kwh_charger=10_000.0, row_ref="bad:2"),
+    ]
+    dirty = build_report(
+        "lessee-a", parse_period("2024"), days[2:] + bad, [], reference_book(), TCSAE_235, registry
+    )
     expected = total(clean.ex_post[2:])
     assert total(dirty.ex_post) == expected
-    assert {(f.row_ref, f.code) for f in dirty.flags} == {("bad:1", "negative_km"), ("bad:2", "energy_above_battery")}
+    assert {(f.row_ref, f.code) for f in dirty.flags} == {
+        ("bad:1", "negative_km"),
+        ("bad:2", "energy_above_battery"),
+    }
     assert (dirty.rows_checked, dirty.rows_excluded) == (200, 2)
     # 366 lease days in 2024, 198 accepted: the other 168 are gaps, and the flagged days are among them.
     assert sum(g.days for g in dirty.gaps) == 366 - 198
@@ -75,9 +87,12 @@ def test_flagged_rows_do_not_reach_the_ex_post_figures_and_gaps_are_listed(regis
 
 
 def test_negative_reduction_is_reported_not_clipped(registry: FactorRegistry) -> None:
-    profile = TCSAE_235.with_options(grid_key="grid.cdm_tool05.conservative_default",
-                                     tdl_key="tdl.cdm_tool05.project_default")
-    report = build_report("lessee-a", parse_period("2024-03"), [GOOD], [], reference_book(), profile, registry)
+    profile = TCSAE_235.with_options(
+        grid_key="grid.cdm_tool05.conservative_default", tdl_key="tdl.cdm_tool05.project_default"
+    )
+    report = build_report(
+        "lessee-a", parse_period("2024-03"), [GOOD], [], reference_book(), profile, registry
+    )
     (day,) = report.ex_post
     assert day.reduction_t < 0 and report.negative_days == (day,)
     assert day.reduction_t == pytest.approx(day.baseline_t - day.project_t)

@@ -37,8 +37,9 @@ def make_document(registry: FactorRegistry, profile=TCSAE_235) -> dict:
 @pytest.fixture(scope="module")
 def package(tmp_path_factory, registry: FactorRegistry):
     out = tmp_path_factory.mktemp("package")
-    files = write_package(make_document(registry), out, "lessee-a-2024",
-                          now=datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    files = write_package(
+        make_document(registry), out, "lessee-a-2024", now=datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    )
     return files
 
 
@@ -81,15 +82,24 @@ def assert_package_agrees(json_path: Path, xlsx_path: Path, pdf_path: Path) -> d
     assert sum(row[10] for row in days) == pytest.approx(reduction, abs=1e-4)
     # data quality: every flag appears in the XLSX, and (up to the PDF's table limit) in the PDF
     flags = document["data_quality"]["flags"]
-    assert [r[3] for r in wb["Data quality"].iter_rows(min_row=2, values_only=True)] == [f["code"] for f in flags]
+    assert [r[3] for r in wb["Data quality"].iter_rows(min_row=2, values_only=True)] == [
+        f["code"] for f in flags
+    ]
     for flag in flags[:MAX_FLAG_ROWS]:
         assert flag["row_ref"] in pdf_text and flag["code"] in pdf_text
     # every cited factor is listed with its source in the workbook
     factor_rows = {r[0]: r[6] for r in wb["Factors"].iter_rows(min_row=2, values_only=True)}
     assert set(factor_rows) == {f["key"] for f in document["factors"]}
     assert all(factor_rows.values())
-    for section in ("Project description", "Baseline", "Methodology", "Parameters", "Results", "Monitoring plan",
-                    "Data quality and data gaps"):
+    for section in (
+        "Project description",
+        "Baseline",
+        "Methodology",
+        "Parameters",
+        "Results",
+        "Monitoring plan",
+        "Data quality and data gaps",
+    ):
         assert section in pdf_text
     return document
 
@@ -101,8 +111,9 @@ def test_json_xlsx_and_pdf_agree(package) -> None:
 
 
 def test_rerun_is_byte_identical_and_only_the_manifest_has_a_timestamp(tmp_path, registry, package) -> None:
-    again = write_package(make_document(registry), tmp_path, "lessee-a-2024",
-                          now=datetime(2027, 1, 1, tzinfo=UTC))
+    again = write_package(
+        make_document(registry), tmp_path, "lessee-a-2024", now=datetime(2027, 1, 1, tzinfo=UTC)
+    )
     for name in ("json", "schema", "xlsx", "pdf"):
         assert getattr(again, name).read_bytes() == getattr(package, name).read_bytes(), name
     first = json.loads(package.manifest.read_text())
@@ -124,8 +135,10 @@ def test_headline_figures_follow_the_reference_case(package) -> None:
     assert document["results"]["ex_post"]["reduction_tco2e"] == pytest.approx(4.970269 * 199 / 200, abs=1e-5)
     assert document["results"]["ex_ante"]["reduction_tco2e"] == pytest.approx(4.970269, abs=1e-5)
     assert document["methodology"]["grid_factor"]["vintage"]["used_data_year"] == 2022
-    assert document["impact_indicators"]["icma_annual_ghg_avoided_tco2e"] == \
-        document["results"]["ex_post"]["reduction_tco2e"]
+    assert (
+        document["impact_indicators"]["icma_annual_ghg_avoided_tco2e"]
+        == document["results"]["ex_post"]["reduction_tco2e"]
+    )
     assert document["project"]["investment_cny"] == 200000.0
 
 

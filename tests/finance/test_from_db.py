@@ -67,7 +67,8 @@ def test_portfolio_per_lessee_and_total(demo_engine: Engine) -> None:
     # Group flows add up to the total (each group starts at its own first lease; re-align on the total's origin).
     assert result.total.flows.rent.sum() == pytest.approx(sum(r.flows.rent.sum() for r in result.by_lessee))
     assert result.total.flows.purchase.sum() == pytest.approx(
-        -sum(float(r["purchase_price_cny"]) - float(r["subsidy_cny"]) for r in LEASE_ROWS.values()))
+        -sum(float(r["purchase_price_cny"]) - float(r["subsidy_cny"]) for r in LEASE_ROWS.values())
+    )
     assert result.total.dscr_min is not None and result.total.llcr is not None
 
 
@@ -103,10 +104,21 @@ def test_electricity_from_current_charging_plans(demo_copy: Engine) -> None:
         scope = scope_for(session)
         (before,) = from_db.load_leases(session, scope, code)
         assert "tariff" in before.sources["lessee.electricity_cny_per_kwh"]
-        for d in session.exec(select(Depot)).all():  # a plan at every depot: 300.00 CNY / 1,000 kWh = 0.30 CNY/kWh
-            session.add(ChargingPlan(lessor_id=d.lessor_id, lessee_id=d.lessee_id, depot_id=d.id,
-                                     service_date=dt.date(2026, 10, 2), version=1, status=PlanStatus.CURRENT,
-                                     total_cost_fen=30_000, total_kwh=1_000.0))
+        for d in session.exec(
+            select(Depot)
+        ).all():  # a plan at every depot: 300.00 CNY / 1,000 kWh = 0.30 CNY/kWh
+            session.add(
+                ChargingPlan(
+                    lessor_id=d.lessor_id,
+                    lessee_id=d.lessee_id,
+                    depot_id=d.id,
+                    service_date=dt.date(2026, 10, 2),
+                    version=1,
+                    status=PlanStatus.CURRENT,
+                    total_cost_fen=30_000,
+                    total_kwh=1_000.0,
+                )
+            )
         session.flush()
         (after,) = from_db.load_leases(session, scope, code)
     assert after.lessee.electricity_cny_per_kwh == pytest.approx(0.30)
@@ -121,16 +133,33 @@ def test_driver_time_from_current_route_plans(demo_copy: Engine) -> None:
         lease = session.exec(select(Lease).where(Lease.code == code)).one()
         vehicle = session.get(Vehicle, lease.vehicle_id)
         owner = {"lessor_id": lease.lessor_id, "lessee_id": lease.lessee_id}
-        plan = RoutePlan(**owner, depot_id=vehicle.depot_id, service_date=dt.date(2026, 10, 2), version=1,
-                         status=PlanStatus.CURRENT)
+        plan = RoutePlan(
+            **owner,
+            depot_id=vehicle.depot_id,
+            service_date=dt.date(2026, 10, 2),
+            version=1,
+            status=PlanStatus.CURRENT,
+        )
         session.add(plan)
         session.flush()
         t0 = dt.datetime(2026, 10, 2, 9, 0, tzinfo=dt.UTC)
-        for seq, (kind, km, minutes) in enumerate([("job", 60.0, 10), ("station", 0.0, 30), ("job", 40.0, 10)]):
-            session.add(RouteStop(**owner, plan_id=plan.id, vehicle_id=vehicle.id, sequence=seq, kind=kind,
-                                  latitude=22.6, longitude=113.9, km_from_previous=km,
-                                  arrival=t0 + dt.timedelta(hours=seq),
-                                  departure=t0 + dt.timedelta(hours=seq, minutes=minutes)))
+        for seq, (kind, km, minutes) in enumerate(
+            [("job", 60.0, 10), ("station", 0.0, 30), ("job", 40.0, 10)]
+        ):
+            session.add(
+                RouteStop(
+                    **owner,
+                    plan_id=plan.id,
+                    vehicle_id=vehicle.id,
+                    sequence=seq,
+                    kind=kind,
+                    latitude=22.6,
+                    longitude=113.9,
+                    km_from_previous=km,
+                    arrival=t0 + dt.timedelta(hours=seq),
+                    departure=t0 + dt.timedelta(hours=seq, minutes=minutes),
+                )
+            )
         session.flush()
         (found,) = from_db.load_leases(session, scope, code)
     assert found.lessee.charging_hours_per_1000km == pytest.approx(0.5 / 100 * 1000)
@@ -191,9 +220,11 @@ def test_cli_portfolio_lease_and_saved(demo_copy: Engine, tmp_path: Path) -> Non
     missing = runner.invoke(app, ["roi", "--lease", "NO-SUCH-LEASE", "--db", url])
     assert missing.exit_code == 2 and "NO-SUCH-LEASE" in missing.output
 
-    saved = runner.invoke(app, ["roi", "--scenario", str(EXAMPLE), "--save-as", "example", "--db", url,
-                                "--no-tornado", "--json"])
+    saved = runner.invoke(
+        app,
+        ["roi", "--scenario", str(EXAMPLE), "--save-as", "example", "--db", url, "--no-tornado", "--json"],
+    )
     assert saved.exit_code == 0, saved.output
     again = runner.invoke(app, ["roi", "--saved", "example", "--db", url, "--no-tornado", "--json"])
     assert again.exit_code == 0, again.output
-    assert json.loads(again.output)["lessor"] == json.loads(saved.output[saved.output.index("{"):])["lessor"]
+    assert json.loads(again.output)["lessor"] == json.loads(saved.output[saved.output.index("{") :])["lessor"]

@@ -28,9 +28,18 @@ R = 0.01
 
 def _lease(method: str = "annuity", rent_in_advance: bool = False) -> LeaseTerms:
     return LeaseTerms(
-        price=120_000, subsidies=20_000, term_months=12, monthly_rent=8_500, rent_in_advance=rent_in_advance,
-        deposit=5_000, residual_value=10_000, ev_maintenance_per_km=0.10, ev_insurance_per_month=100,
-        battery_degradation_cny_per_kwh=0.05, tax_rate=0.0, discount_rate=0.12,
+        price=120_000,
+        subsidies=20_000,
+        term_months=12,
+        monthly_rent=8_500,
+        rent_in_advance=rent_in_advance,
+        deposit=5_000,
+        residual_value=10_000,
+        ev_maintenance_per_km=0.10,
+        ev_insurance_per_month=100,
+        battery_degradation_cny_per_kwh=0.05,
+        tax_rate=0.0,
+        discount_rate=0.12,
         loan=Loan(share_of_net_price=0.5, annual_rate=0.12, term_months=12, method=method),
     )
 
@@ -69,7 +78,9 @@ def test_project_flows_npv_irr_payback() -> None:
     before = sum(discounted[:12])
     assert before < 0 < before + discounted[12]
     assert result.project.discounted_payback_months == 12
-    assert result.project.discounted_payback_months_interpolated == pytest.approx(11 + -before / discounted[12])
+    assert result.project.discounted_payback_months_interpolated == pytest.approx(
+        11 + -before / discounted[12]
+    )
 
 
 def test_annuity_loan_dscr_llcr_and_equity() -> None:
@@ -117,10 +128,20 @@ def test_tax_with_depreciation_interest_and_loss_carry_forward() -> None:
     Unlevered taxable profit: 34,000 + 7.5 − 330 − 30,000 = 3,677.50 a month -> tax 735.50 each month.
     With a 100,000 × 0.6 loan at 12 %/yr over 3 months, interest is 600, 400.xx, 200.xx: taxable stays positive.
     """
-    lease = LeaseTerms(price=120_000, subsidies=20_000, term_months=3, monthly_rent=34_000, rent_in_advance=False,
-                       residual_value=10_000, ev_maintenance_per_km=0.10, ev_insurance_per_month=100,
-                       battery_degradation_cny_per_kwh=0.05, tax_rate=0.2, discount_rate=0.12,
-                       loan=Loan(share_of_net_price=0.6, annual_rate=0.12, term_months=3))
+    lease = LeaseTerms(
+        price=120_000,
+        subsidies=20_000,
+        term_months=3,
+        monthly_rent=34_000,
+        rent_in_advance=False,
+        residual_value=10_000,
+        ev_maintenance_per_km=0.10,
+        ev_insurance_per_month=100,
+        battery_degradation_cny_per_kwh=0.05,
+        tax_rate=0.2,
+        discount_rate=0.12,
+        loan=Loan(share_of_net_price=0.6, annual_rate=0.12, term_months=3),
+    )
     result = evaluate_lease(lease, USAGE, CARBON)
     profit = 34_000 + 7.5 - 200 - 100 - 30 - 30_000
     assert list(result.flows.tax_unlevered) == pytest.approx([0.0] + [-0.2 * profit] * 3, abs=1e-9)
@@ -134,8 +155,18 @@ def test_tax_with_depreciation_interest_and_loss_carry_forward() -> None:
 
     # Carry-forward: rent 40,000 in arrears, depreciation 30,000, a 25,000 battery replacement in month 1.
     # Profit −15,000, +10,000, +10,000 -> tax 0 (pool 15,000), 0 (pool 5,000), 0.2 × 5,000 = 1,000.
-    lossy = LeaseTerms(price=120_000, subsidies=20_000, term_months=3, monthly_rent=40_000, rent_in_advance=False,
-                       residual_value=10_000, battery_degradation_cny_per_kwh=0.0, battery_replacement_month=1,
-                       battery_replacement_cost=25_000, tax_rate=0.2, loan=Loan(share_of_net_price=0.0))
+    lossy = LeaseTerms(
+        price=120_000,
+        subsidies=20_000,
+        term_months=3,
+        monthly_rent=40_000,
+        rent_in_advance=False,
+        residual_value=10_000,
+        battery_degradation_cny_per_kwh=0.0,
+        battery_replacement_month=1,
+        battery_replacement_cost=25_000,
+        tax_rate=0.2,
+        loan=Loan(share_of_net_price=0.0),
+    )
     flows = evaluate_lease(lossy, USAGE, Carbon(lessor_share=0.0)).flows
     assert list(flows.tax) == pytest.approx([0.0, 0.0, 0.0, -1_000.0], abs=1e-9)

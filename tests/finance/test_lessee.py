@@ -20,12 +20,20 @@ from fleet.finance.lessor import evaluate_lease
 LEASE = LeaseTerms(price=150_000, term_months=12, monthly_rent=3_000, rent_in_advance=False, residual_value=0)
 USAGE = Usage(km_per_year=12_000, ev_kwh_per_100km=30)
 LESSEE = LesseeInputs(
-    diesel_option="buy", diesel_truck_value=60_000, diesel_residual_value=30_000, diesel_price_cny_per_l=8.0,
-    diesel_l_per_100km=10, diesel_maintenance_per_km=0.2, diesel_insurance_per_month=300,
-    electricity_cny_per_kwh=0.5, charging_hours_per_1000km=1.0, driver_cost_per_hour=40, discount_rate=0.12,
+    diesel_option="buy",
+    diesel_truck_value=60_000,
+    diesel_residual_value=30_000,
+    diesel_price_cny_per_l=8.0,
+    diesel_l_per_100km=10,
+    diesel_maintenance_per_km=0.2,
+    diesel_insurance_per_month=300,
+    electricity_cny_per_kwh=0.5,
+    charging_hours_per_1000km=1.0,
+    driver_cost_per_hour=40,
+    discount_rate=0.12,
 )
 CARBON = Carbon(lessor_share=1.0, lessee_share=0.0)
-ANNUITY = sum(1.01 ** -t for t in range(1, 13))
+ANNUITY = sum(1.01**-t for t in range(1, 13))
 
 
 def test_costs_per_month_and_km() -> None:
@@ -58,7 +66,10 @@ def test_break_even_zero_and_none() -> None:
     free = dataclasses.replace(LEASE, monthly_rent=0.0)
     assert break_even_km(free, USAGE, CARBON, LESSEE).km_per_year == 0.0
     dear_power = dataclasses.replace(LESSEE, electricity_cny_per_kwh=10.0)
-    assert break_even_km(dataclasses.replace(LEASE, monthly_rent=4_000), USAGE, CARBON, dear_power).km_per_year is None
+    assert (
+        break_even_km(dataclasses.replace(LEASE, monthly_rent=4_000), USAGE, CARBON, dear_power).km_per_year
+        is None
+    )
     # Cheap fixed cost but dear running cost: the electric lease wins only below a distance.
     below = break_even_km(LEASE, USAGE, CARBON, dear_power)
     assert below.km_per_year is not None and "below" in below.note

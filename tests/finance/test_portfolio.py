@@ -15,8 +15,15 @@ CARBON = Carbon()
 
 
 def _lease(lease_id: str, lessee: str, start: dt.date, rent: float) -> LeaseTerms:
-    return LeaseTerms(lease_id=lease_id, lessee=lessee, start=start, monthly_rent=rent, term_months=24,
-                      residual_value=80_000, loan=Loan(0.6, 0.05, 24))
+    return LeaseTerms(
+        lease_id=lease_id,
+        lessee=lessee,
+        start=start,
+        monthly_rent=rent,
+        term_months=24,
+        residual_value=80_000,
+        loan=Loan(0.6, 0.05, 24),
+    )
 
 
 def test_portfolio_sums_shifted_flows() -> None:
@@ -34,8 +41,11 @@ def test_portfolio_sums_shifted_flows() -> None:
     assert result.total.flows.project == pytest.approx(expected)
 
     r = 0.06 / 12
-    total_npv = singles["L1"].project.npv + singles["L2"].project.npv / (1 + r) ** 3 \
+    total_npv = (
+        singles["L1"].project.npv
+        + singles["L2"].project.npv / (1 + r) ** 3
         + singles["L3"].project.npv / (1 + r)
+    )
     assert result.total.project.npv == pytest.approx(total_npv, abs=1e-6)
     assert result.total.leases == 3
 

@@ -30,4 +30,5 @@ def test_bounds_make_each_side_indifferent() -> None:
 def test_pre_tax_rent_of_the_default_truck_is_vector_l4() -> None:
     s = Scenario()
     assert rent_range(s.lease, s.usage, s.carbon, s.lessee).rent_at_discount_rate_pre_tax == pytest.approx(
-        3276.8639250831075, rel=1e-14)
+        3276.8639250831075, rel=1e-14
+    )

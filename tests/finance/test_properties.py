@@ -32,8 +32,12 @@ def leases(draw: st.DrawFn) -> LeaseTerms:
         ev_insurance_per_month=draw(st.floats(0, 1_000)),
         tax_rate=draw(st.floats(0, 0.4)),
         discount_rate=draw(st.floats(0, 0.2)),
-        loan=Loan(share_of_net_price=share, annual_rate=draw(st.floats(0, 0.15)),
-                  term_months=draw(st.integers(1, term)), method=draw(st.sampled_from(["annuity", "equal_principal"]))),
+        loan=Loan(
+            share_of_net_price=share,
+            annual_rate=draw(st.floats(0, 0.15)),
+            term_months=draw(st.integers(1, term)),
+            method=draw(st.sampled_from(["annuity", "equal_principal"])),
+        ),
     )
 
 
@@ -67,14 +71,17 @@ def test_higher_rent_raises_lessor_npv(lease: LeaseTerms, usage: Usage, extra: f
     low=st.floats(4, 10),
     step=st.floats(0.05, 5),
 )
-def test_higher_diesel_price_lowers_break_even_km(lease: LeaseTerms, usage: Usage, lessee: LesseeInputs,
-                                                 low: float, step: float) -> None:
+def test_higher_diesel_price_lowers_break_even_km(
+    lease: LeaseTerms, usage: Usage, lessee: LesseeInputs, low: float, step: float
+) -> None:
     carbon = Carbon()
     cheap = break_even_km(lease, usage, carbon, dataclasses.replace(lessee, diesel_price_cny_per_l=low))
     dear = break_even_km(lease, usage, carbon, dataclasses.replace(lessee, diesel_price_cny_per_l=low + step))
     # Only the usual case has a "cheaper above" break-even: diesel's running cost per km exceeds electric's.
-    assume(cheap.km_per_year is not None and cheap.note != "electric lease is cheaper below this distance "
-           "(its running cost per km is higher)")
+    assume(
+        cheap.km_per_year is not None
+        and cheap.note != "electric lease is cheaper below this distance (its running cost per km is higher)"
+    )
     assert dear.km_per_year is not None
     assert dear.km_per_year <= cheap.km_per_year + 1e-6
     if cheap.km_per_year > 1.0:
@@ -88,17 +95,23 @@ def test_higher_diesel_price_lowers_break_even_km(lease: LeaseTerms, usage: Usag
     rate=st.floats(0, 0.05),
     step=st.floats(1e-4, 0.05),
 )
-def test_higher_discount_rate_lowers_npv_of_conventional_flow(outlay: float, inflows: list[float], rate: float,
-                                                              step: float) -> None:
+def test_higher_discount_rate_lowers_npv_of_conventional_flow(
+    outlay: float, inflows: list[float], rate: float, step: float
+) -> None:
     flows = [-outlay, *inflows]
     assert npv(rate + step, flows) < npv(rate, flows)
 
 
 @FAST
 @given(lease=leases(), usage=usages, step=st.floats(0.005, 0.1))
-def test_higher_discount_rate_lowers_npv_of_a_conventional_lease(lease: LeaseTerms, usage: Usage, step: float) -> None:
+def test_higher_discount_rate_lowers_npv_of_a_conventional_lease(
+    lease: LeaseTerms, usage: Usage, step: float
+) -> None:
     flows = evaluate_lease(lease, usage, Carbon()).flows.project
     assume(flows[0] < 0 and all(cf >= 0 for cf in flows[1:]) and flows[1:].max() > 1e-3)
     assume(lease.discount_rate + step < 1)
     higher = dataclasses.replace(lease, discount_rate=lease.discount_rate + step)
-    assert evaluate_lease(higher, usage, Carbon()).project.npv < evaluate_lease(lease, usage, Carbon()).project.npv
+    assert (
+        evaluate_lease(higher, usage, Carbon()).project.npv
+        < evaluate_lease(lease, usage, Carbon()).project.npv
+    )

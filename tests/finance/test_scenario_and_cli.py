@@ -20,8 +20,12 @@ SCENARIO = {
     "format": "evfleet.finance.scenario/1",
     "name": "test",
     "usage": {"km_per_year": 50_000},
-    "lease": {"monthly_rent": 4_200, "deposit": 8_000, "start": "2025-03-01",
-              "loan": {"share_of_net_price": 0.6, "annual_rate": 0.045, "term_months": 36}},
+    "lease": {
+        "monthly_rent": 4_200,
+        "deposit": 8_000,
+        "start": "2025-03-01",
+        "loan": {"share_of_net_price": 0.6, "annual_rate": 0.045, "term_months": 36},
+    },
     "carbon": {"price_scenario": "cea_2024_year_end"},
     "lessee": {"diesel_price_cny_per_l": 7.9},
     "variants": [{"name": "cheap power", "set": {"lessee.electricity_cny_per_kwh": 0.293}}],
@@ -51,13 +55,25 @@ def test_shipped_example_loads(tmp_path: Path) -> None:
 def test_tornado_has_the_six_drivers_and_consistent_deltas() -> None:
     scenario = read_scenario_file(EXAMPLE).base
     table = tornado(scenario)
-    assert {r.driver for r in table.rows} == {"diesel price", "electricity price", "utilisation", "residual value",
-                                             "interest rate", "carbon price"}
+    assert {r.driver for r in table.rows} == {
+        "diesel price",
+        "electricity price",
+        "utilisation",
+        "residual value",
+        "interest rate",
+        "carbon price",
+    }
     by_name = {r.driver: r for r in table.rows}
     assert by_name["diesel price"].npv_low == by_name["diesel price"].npv_high == table.base_npv
-    assert by_name["diesel price"].saving_high > table.base_saving_per_month > by_name["diesel price"].saving_low
+    assert (
+        by_name["diesel price"].saving_high > table.base_saving_per_month > by_name["diesel price"].saving_low
+    )
     assert by_name["carbon price"].npv_high > table.base_npv > by_name["carbon price"].npv_low
-    assert by_name["interest rate"].equity_npv_low > table.base_equity_npv > by_name["interest rate"].equity_npv_high
+    assert (
+        by_name["interest rate"].equity_npv_low
+        > table.base_equity_npv
+        > by_name["interest rate"].equity_npv_high
+    )
     assert by_name["residual value"].low_value == pytest.approx(0.75 * scenario.lease.residual_value)
     swings = [r.npv_swing for r in table.rows]
     assert swings == sorted(swings, reverse=True)
@@ -96,7 +112,9 @@ def test_cli_table_flags_unverified_defaults(tmp_path: Path) -> None:
     ],
     ids=["term 0", "residual above price", "bad json"],
 )
-def test_cli_bad_file_exits_non_zero_naming_the_problem(tmp_path: Path, content: object, message: str) -> None:
+def test_cli_bad_file_exits_non_zero_naming_the_problem(
+    tmp_path: Path, content: object, message: str
+) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
     result = CliRunner().invoke(app, ["roi", "--scenario", str(path)])

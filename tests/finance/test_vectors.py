@@ -54,7 +54,9 @@ def test_l1_npv_time_zero_convention() -> None:
     ids=["L2", "L3", "L4", "L5"],
 )
 def test_l2_to_l5_rent_for_yield(future_value: float, in_advance: bool, expected: float) -> None:
-    assert metrics.level_payment(0.005, 60, 200_000, future_value, in_advance) == pytest.approx(expected, rel=1e-14)
+    assert metrics.level_payment(0.005, 60, 200_000, future_value, in_advance) == pytest.approx(
+        expected, rel=1e-14
+    )
 
 
 def test_l2_lease_rate_factor() -> None:
@@ -63,8 +65,16 @@ def test_l2_lease_rate_factor() -> None:
 
 def test_l6_round_trip_through_lessor_cash_flows() -> None:
     """Rent L2 in arrears, RV 40k, no costs, tax, carbon or loan: the lessor's monthly IRR is 0.5 %."""
-    lease = LeaseTerms(price=200_000, term_months=60, monthly_rent=L2, rent_in_advance=False, residual_value=40_000,
-                       battery_degradation_cny_per_kwh=0.0, tax_rate=0.0, loan=Loan(share_of_net_price=0.0))
+    lease = LeaseTerms(
+        price=200_000,
+        term_months=60,
+        monthly_rent=L2,
+        rent_in_advance=False,
+        residual_value=40_000,
+        battery_degradation_cny_per_kwh=0.0,
+        tax_rate=0.0,
+        loan=Loan(share_of_net_price=0.0),
+    )
     flows = lessor_cashflows(lease, Usage(), Carbon(lessor_share=0.0))
     assert list(flows.project[:2]) == [-200_000, L2]
     assert flows.project[-1] == L2 + 40_000

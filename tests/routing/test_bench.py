@@ -73,8 +73,23 @@ def test_end_to_end_bench_runs_ours_on_evrptw_and_solomon(tmp_path: Path) -> Non
     bd = bench_dir()
     for suite, name, limit in (("evrptw", "c208C5", 1.0), ("solomon", "C101", 2.0)):
         out = tmp_path / f"{suite}.json"
-        result = runner.invoke(app, ["bench", "routing", "--suite", suite, "--instances", name, "--time-limit",
-                                     str(limit), "--out", str(out), "--bench-dir", str(bd)])
+        result = runner.invoke(
+            app,
+            [
+                "bench",
+                "routing",
+                "--suite",
+                suite,
+                "--instances",
+                name,
+                "--time-limit",
+                str(limit),
+                "--out",
+                str(out),
+                "--bench-dir",
+                str(bd),
+            ],
+        )
         assert result.exit_code == 0, result.output
         data = json.loads(out.read_text())
         (entry,) = data["results"]
@@ -101,8 +116,12 @@ def test_bench_jobs_side_by_side_keeps_instance_order_and_pairs(tmp_path: Path) 
     bd = bench_dir()
     refs = select_instances(bd, "solomon", ["C201", "C101"])
     seen: list[list[str]] = []
-    report = run_bench(bd, BenchConfig("solomon", 1.0, peer="pyvrp", jobs=2), refs,
-                       on_row=lambda rep: seen.append([r.instance for r in rep.rows]))
+    report = run_bench(
+        bd,
+        BenchConfig("solomon", 1.0, peer="pyvrp", jobs=2),
+        refs,
+        on_row=lambda rep: seen.append([r.instance for r in rep.rows]),
+    )
     assert [r.instance for r in report.rows] == ["C201", "C101"]
     assert seen == [["C201"], ["C201", "C101"]]
     for row in report.rows:
@@ -117,9 +136,28 @@ def test_bench_jobs_side_by_side_keeps_instance_order_and_pairs(tmp_path: Path) 
 
 def test_bench_cli_peer_alone_writes_peer_results(tmp_path: Path) -> None:
     out, md = tmp_path / "r.json", tmp_path / "r.md"
-    result = runner.invoke(app, ["bench", "routing", "--suite", "solomon", "--instances", "C201", "--time-limit", "1",
-                                 "--peer", "pyvrp", "--no-ours", "--out", str(out), "--bench-dir", str(bench_dir()),
-                                 "--markdown", str(md)])
+    result = runner.invoke(
+        app,
+        [
+            "bench",
+            "routing",
+            "--suite",
+            "solomon",
+            "--instances",
+            "C201",
+            "--time-limit",
+            "1",
+            "--peer",
+            "pyvrp",
+            "--no-ours",
+            "--out",
+            str(out),
+            "--bench-dir",
+            str(bench_dir()),
+            "--markdown",
+            str(md),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert md.read_text().startswith("| instance | BKS veh | BKS dist | pyvrp veh |")
     assert "| C201 | 3 | 591.56 |" in md.read_text()
@@ -128,8 +166,9 @@ def test_bench_cli_peer_alone_writes_peer_results(tmp_path: Path) -> None:
     (peer,) = data["peer_results"]
     assert peer["solver"] == "pyvrp" and peer["instance"] == "C201" and peer["feasible"] is True
     assert data["meta"]["summary"]["pyvrp"]["instances"] == 1
-    check = runner.invoke(app, ["route", "check-results", str(out), "--suite", "solomon", "--bench-dir",
-                                str(bench_dir())])
+    check = runner.invoke(
+        app, ["route", "check-results", str(out), "--suite", "solomon", "--bench-dir", str(bench_dir())]
+    )
     assert check.exit_code == 0, check.output
 
 
@@ -162,7 +201,10 @@ def test_route_solve_and_check_cli(tmp_path: Path) -> None:
     pytest.importorskip("routing.solve")
     problem = RoutingProblem(
         locations=(Location("D", x=0, y=0), Location("A", x=3, y=4), Location("B", x=6, y=8)),
-        jobs=(Job("a", "A", 100.0, (TimeWindow(0, 100),), 5.0), Job("b", "B", 100.0, (TimeWindow(0, 200),), 5.0)),
+        jobs=(
+            Job("a", "A", 100.0, (TimeWindow(0, 100),), 5.0),
+            Job("b", "B", 100.0, (TimeWindow(0, 200),), 5.0),
+        ),
         vehicle_types=(VehicleType("ev", 1, 1000.0, "D", battery=Battery(100.0, 0.5), speed_kmh=60.0),),
         name="cli-tiny",
     )
@@ -192,7 +234,9 @@ def test_route_solve_cli_bad_input(tmp_path: Path) -> None:
 
 def test_routing_matrix_bench_cli(tmp_path: Path) -> None:
     out = tmp_path / "m.json"
-    result = runner.invoke(app, ["bench", "routing-matrix", "--points", "300", "--repeat", "2", "--out", str(out)])
+    result = runner.invoke(
+        app, ["bench", "routing-matrix", "--points", "300", "--repeat", "2", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     (entry,) = json.loads(out.read_text())["results"]
     assert entry["points"] == 300 and len(entry["seconds"]) == 2
@@ -202,7 +246,9 @@ def test_routing_matrix_bench_cli(tmp_path: Path) -> None:
 def test_routing_city_cli_checks_every_plan(tmp_path: Path) -> None:
     pytest.importorskip("routing.solve")
     out = tmp_path / "c.json"
-    result = runner.invoke(app, ["bench", "routing-city", "--stops", "15", "--time-limit", "1", "--out", str(out)])
+    result = runner.invoke(
+        app, ["bench", "routing-city", "--stops", "15", "--time-limit", "1", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     (row,) = json.loads(out.read_text())["results"]
     assert row["stops"] == 15 and row["served"] + len(row["unserved"]) == 15
@@ -220,7 +266,9 @@ def test_distance_objective_compares_with_the_distance_only_bks() -> None:
     report = BenchReport(BenchConfig("solomon", 1.0, Objective.DISTANCE), [BenchRow("R101", 100, bks, ours)])
     s = report.summary("ours")
     assert s["vehicles_at_bks"] == 1 and s["mean_gap_pct_at_bks_fleet"] == pytest.approx(1.0, abs=1e-3)
-    hier = BenchReport(BenchConfig("solomon", 1.0, Objective.HIERARCHICAL), [BenchRow("R101", 100, bks, ours)])
+    hier = BenchReport(
+        BenchConfig("solomon", 1.0, Objective.HIERARCHICAL), [BenchRow("R101", 100, bks, ours)]
+    )
     h = hier.summary("ours")
     assert h["vehicles_at_bks"] == 0 and h["vehicles_within_bks_plus_1"] == 1
     assert h["mean_gap_pct_at_bks_fleet"] is None
@@ -230,8 +278,21 @@ def test_distance_objective_compares_with_the_distance_only_bks() -> None:
 def test_routing_fuzz_cli_records_a_verdict_per_seed(tmp_path: Path) -> None:
     pytest.importorskip("routing.solve")
     out, failures = tmp_path / "f.json", tmp_path / "failing"
-    result = runner.invoke(app, ["bench", "routing-fuzz", "--seeds", "9-11", "--time-limit", "0.5", "--out", str(out),
-                                 "--save-failures", str(failures)])
+    result = runner.invoke(
+        app,
+        [
+            "bench",
+            "routing-fuzz",
+            "--seeds",
+            "9-11",
+            "--time-limit",
+            "0.5",
+            "--out",
+            str(out),
+            "--save-failures",
+            str(failures),
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(out.read_text())["results"]
     assert [r["seed"] for r in rows] == [9, 10]
@@ -244,7 +305,7 @@ def test_routing_fuzz_cli_records_a_verdict_per_seed(tmp_path: Path) -> None:
 
 
 def test_a_solver_crash_is_recorded_not_fatal() -> None:
-    def broken(problem, **kw):  # noqa: ANN001, ANN003, ANN202
+    def broken(problem, **kw):
         raise RuntimeError("boom")
 
     refs = select_instances(bench_dir(), "evrptw", ["c101C5", "c103C5"])

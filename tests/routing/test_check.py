@@ -32,17 +32,31 @@ STATS = SolverStats("feasible", 0.0, 0, 1.0)
 
 # Planar depot D(0,0), A(3,4), B(6,8): D-A 5 km, A-B 5 km, B-D 10 km; 60 km/h = 1 min per km.
 EV = VehicleType(
-    "ev", 2, 1000.0, "D", battery=Battery(10.0, 0.1, 0.2, reserve_soc=0.1, initial_soc=1.0),
-    fixed_cost=100.0, cost_per_km=2.0, cost_per_hour=60.0, shift_start=0.0, shift_end=480.0,
-    max_duration_minutes=300.0, speed_kmh=60.0,
+    "ev",
+    2,
+    1000.0,
+    "D",
+    battery=Battery(10.0, 0.1, 0.2, reserve_soc=0.1, initial_soc=1.0),
+    fixed_cost=100.0,
+    cost_per_km=2.0,
+    cost_per_hour=60.0,
+    shift_start=0.0,
+    shift_end=480.0,
+    max_duration_minutes=300.0,
+    speed_kmh=60.0,
 )
-DIESEL = VehicleType("truck", 1, 1000.0, "D", kind=VehicleKind.DIESEL, diesel_l_per_100km=20.0, speed_kmh=60.0)
+DIESEL = VehicleType(
+    "truck", 1, 1000.0, "D", kind=VehicleKind.DIESEL, diesel_l_per_100km=20.0, speed_kmh=60.0
+)
 
 
-def problem(**kw) -> RoutingProblem:  # noqa: ANN003
+def problem(**kw) -> RoutingProblem:
     args = dict(
         locations=(Location("D", x=0, y=0), Location("A", x=3, y=4), Location("B", x=6, y=8)),
-        jobs=(Job("a", "A", 500.0, (TimeWindow(0, 100),), 10.0), Job("b", "B", 500.0, (TimeWindow(30, 60),), 10.0)),
+        jobs=(
+            Job("a", "A", 500.0, (TimeWindow(0, 100),), 10.0),
+            Job("b", "B", 500.0, (TimeWindow(30, 60),), 10.0),
+        ),
         vehicle_types=(EV, DIESEL),
         name="tiny",
     )
@@ -52,20 +66,50 @@ def problem(**kw) -> RoutingProblem:  # noqa: ANN003
 
 def feasible_route() -> Route:
     """Hand-computed: load 1000 kg on D-A (0.2 kWh/km), 500 kg on A-B (0.15), empty on B-D (0.1)."""
-    a = Stop(StopKind.JOB, "a", "A", arrival=5.0, service_start=5.0, departure=15.0, load_kg=500.0,
-             soc_arrival_kwh=9.0, soc_departure_kwh=9.0)
-    b = Stop(StopKind.JOB, "b", "B", arrival=20.0, service_start=30.0, departure=40.0, load_kg=0.0,
-             soc_arrival_kwh=8.25, soc_departure_kwh=8.25)
-    return Route("ev#1", "ev", "D", "D", departure=0.0, arrival=50.0, stops=(a, b), load_departure_kg=1000.0,
-                 distance_km=20.0, energy_kwh=2.75, cost=100.0 + 2.0 * 20.0 + 60.0 * 50.0 / 60.0,
-                 soc_departure_kwh=10.0, soc_arrival_kwh=7.25)
+    a = Stop(
+        StopKind.JOB,
+        "a",
+        "A",
+        arrival=5.0,
+        service_start=5.0,
+        departure=15.0,
+        load_kg=500.0,
+        soc_arrival_kwh=9.0,
+        soc_departure_kwh=9.0,
+    )
+    b = Stop(
+        StopKind.JOB,
+        "b",
+        "B",
+        arrival=20.0,
+        service_start=30.0,
+        departure=40.0,
+        load_kg=0.0,
+        soc_arrival_kwh=8.25,
+        soc_departure_kwh=8.25,
+    )
+    return Route(
+        "ev#1",
+        "ev",
+        "D",
+        "D",
+        departure=0.0,
+        arrival=50.0,
+        stops=(a, b),
+        load_departure_kg=1000.0,
+        distance_km=20.0,
+        energy_kwh=2.75,
+        cost=100.0 + 2.0 * 20.0 + 60.0 * 50.0 / 60.0,
+        soc_departure_kwh=10.0,
+        soc_arrival_kwh=7.25,
+    )
 
 
 def solution(*routes: Route, unserved: tuple[UnservedJob, ...] = (), name: str = "tiny") -> RoutingSolution:
     return RoutingSolution(name, tuple(routes), unserved, STATS)
 
 
-def constraints(report) -> set[Constraint]:  # noqa: ANN001
+def constraints(report) -> set[Constraint]:
     return {v.constraint for v in report.violations}
 
 
@@ -83,30 +127,47 @@ def test_hand_computed_plan_is_feasible_with_exact_totals() -> None:
 def test_diesel_route_litres_and_no_soc() -> None:
     r = feasible_route()
     stops = tuple(replace(s, soc_arrival_kwh=None, soc_departure_kwh=None) for s in r.stops)
-    d = replace(r, vehicle_id="truck#1", vehicle_type="truck", stops=stops, energy_kwh=0.0, fuel_l=4.0, cost=0.0,
-                soc_departure_kwh=None, soc_arrival_kwh=None)
+    d = replace(
+        r,
+        vehicle_id="truck#1",
+        vehicle_type="truck",
+        stops=stops,
+        energy_kwh=0.0,
+        fuel_l=4.0,
+        cost=0.0,
+        soc_departure_kwh=None,
+        soc_arrival_kwh=None,
+    )
     report = check_solution(problem(), solution(d))
     assert report.feasible, report.summary()
     assert report.totals.fuel_l == pytest.approx(4.0)  # 20 km at 20 L/100 km
 
 
-def find(report, constraint: Constraint):  # noqa: ANN001, ANN201
+def find(report, constraint: Constraint):
     hits = [v for v in report.violations if v.constraint is constraint]
     assert hits, f"{constraint} not reported; got: {report.summary()}"
     return hits[0]
 
 
 def test_time_window_violation_names_stop_and_figures() -> None:
-    p = problem(jobs=(Job("a", "A", 500.0, (TimeWindow(0, 100),), 10.0),
-                      Job("b", "B", 500.0, (TimeWindow(0, 15),), 10.0)))
+    p = problem(
+        jobs=(
+            Job("a", "A", 500.0, (TimeWindow(0, 100),), 10.0),
+            Job("b", "B", 500.0, (TimeWindow(0, 15),), 10.0),
+        )
+    )
     v = find(check_solution(p, solution(feasible_route())), Constraint.TIME_WINDOW)
     assert (v.vehicle, v.stop, v.where, v.quantity) == ("ev#1", 1, "b", "service_start")
     assert v.expected == 15.0 and v.found == pytest.approx(20.0)
 
 
 def test_second_time_window_is_used_when_the_first_has_closed() -> None:
-    p = problem(jobs=(Job("a", "A", 500.0, (TimeWindow(0, 100),), 10.0),
-                      Job("b", "B", 500.0, (TimeWindow(0, 10), TimeWindow(30, 60)), 10.0)))
+    p = problem(
+        jobs=(
+            Job("a", "A", 500.0, (TimeWindow(0, 100),), 10.0),
+            Job("b", "B", 500.0, (TimeWindow(0, 10), TimeWindow(30, 60)), 10.0),
+        )
+    )
     assert check_solution(p, solution(feasible_route())).feasible
 
 
@@ -135,7 +196,9 @@ def test_reserve_soc_with_load_dependent_consumption() -> None:
     assert v.where == "D" and v.stop is None
     assert (v.expected, v.found) == (pytest.approx(1.0), pytest.approx(0.25))
     # The figures the solution reported (for a full battery) are flagged too.
-    assert any(m.quantity == "soc_arrival_kwh" for m in report.violations if m.constraint is Constraint.MISMATCH)
+    assert any(
+        m.quantity == "soc_arrival_kwh" for m in report.violations if m.constraint is Constraint.MISMATCH
+    )
 
 
 def test_duplicate_missing_and_unserved_conflicts() -> None:
@@ -152,8 +215,12 @@ def test_duplicate_missing_and_unserved_conflicts() -> None:
 
 
 def test_vehicle_kind_vehicle_ids_and_unknown_stops() -> None:
-    p = problem(jobs=(Job("a", "A", 500.0, (TimeWindow(0, 100),), 10.0, required_kind=VehicleKind.DIESEL),
-                      Job("b", "B", 500.0, (TimeWindow(30, 60),), 10.0)))
+    p = problem(
+        jobs=(
+            Job("a", "A", 500.0, (TimeWindow(0, 100),), 10.0, required_kind=VehicleKind.DIESEL),
+            Job("b", "B", 500.0, (TimeWindow(30, 60),), 10.0),
+        )
+    )
     v = find(check_solution(p, solution(feasible_route())), Constraint.VEHICLE_KIND)
     assert (v.where, v.expected, v.found) == ("a", "diesel", "electric")
     ghost = replace(feasible_route(), vehicle_id="ev#3")
@@ -171,16 +238,22 @@ def test_reported_figures_must_match() -> None:
     report = check_solution(problem(), solution(wrong))
     found = {(v.quantity, v.stop) for v in report.violations if v.constraint is Constraint.MISMATCH}
     assert ("distance_km", None) in found and ("arrival", 0) in found
-    assert find(check_solution(problem(), solution(r, name="other")), Constraint.MISMATCH).quantity == "problem_name"
+    assert (
+        find(check_solution(problem(), solution(r, name="other")), Constraint.MISMATCH).quantity
+        == "problem_name"
+    )
 
 
 # Charging: D(0,0) - S(10,0) - A(20,0); 0.1 kWh/km flat, 4 kWh battery, 0.4 kWh reserve; station 60 kW, vehicle
 # limited to 30 kW. D-S-A-S-D = 40 km = 4 kWh, so 1 kWh must be taken at S on the way back (2 min at 30 kW).
-CHARGE_EV = VehicleType("ev", 1, 1000.0, "D", battery=Battery(4.0, 0.1, 0.1, reserve_soc=0.1, max_charge_kw=30.0),
-                        speed_kmh=60.0)
+CHARGE_EV = VehicleType(
+    "ev", 1, 1000.0, "D", battery=Battery(4.0, 0.1, 0.1, reserve_soc=0.1, max_charge_kw=30.0), speed_kmh=60.0
+)
 
 
-def charge_problem(policy: RechargePolicy = RechargePolicy.PARTIAL, vehicle: VehicleType = CHARGE_EV) -> RoutingProblem:
+def charge_problem(
+    policy: RechargePolicy = RechargePolicy.PARTIAL, vehicle: VehicleType = CHARGE_EV
+) -> RoutingProblem:
     return RoutingProblem(
         locations=(Location("D", x=0, y=0), Location("S", x=10, y=0), Location("A", x=20, y=0)),
         jobs=(Job("a", "A", 100.0),),
@@ -196,8 +269,22 @@ def charge_route(energy: float = 1.0) -> Route:
     s1 = Stop(StopKind.STATION, "s", "S", 10.0, 10.0, 10.0, 100.0, 3.0, 3.0, 0.0, 0.0)
     a = Stop(StopKind.JOB, "a", "A", 20.0, 20.0, 20.0, 0.0, 2.0, 2.0)
     s2 = Stop(StopKind.STATION, "s", "S", 30.0, 30.0, 30.0 + minutes, 0.0, 1.0, 1.0 + energy, energy, minutes)
-    return Route("ev#1", "ev", "D", "D", 0.0, 40.0 + minutes, (s1, a, s2), 100.0, 40.0, energy_kwh=4.0,
-                 soc_departure_kwh=4.0, soc_arrival_kwh=energy, energy_charged_kwh=energy, charging_minutes=minutes)
+    return Route(
+        "ev#1",
+        "ev",
+        "D",
+        "D",
+        0.0,
+        40.0 + minutes,
+        (s1, a, s2),
+        100.0,
+        40.0,
+        energy_kwh=4.0,
+        soc_departure_kwh=4.0,
+        soc_arrival_kwh=energy,
+        energy_charged_kwh=energy,
+        charging_minutes=minutes,
+    )
 
 
 def test_partial_charging_plan_is_feasible() -> None:
@@ -215,15 +302,18 @@ def test_charging_violations() -> None:
     assert find(too_much, Constraint.BATTERY_CAPACITY).stop == 2
     negative = check_solution(charge_problem(), RoutingSolution("charge", (charge_route(-0.5),), (), STATS))
     assert Constraint.CHARGING in constraints(negative)
-    full = check_solution(charge_problem(RechargePolicy.FULL),
-                          RoutingSolution("charge", (charge_route(1.0),), (), STATS))
+    full = check_solution(
+        charge_problem(RechargePolicy.FULL), RoutingSolution("charge", (charge_route(1.0),), (), STATS)
+    )
     first, second = (v for v in full.violations if v.constraint is Constraint.CHARGING)
     assert (first.stop, first.expected, first.found) == (0, pytest.approx(1.0), 0.0)  # 3 of 4 kWh on arrival
     assert (second.stop, second.expected, second.found) == (2, pytest.approx(2.0), 1.0)
     diesel = replace(DIESEL, id="ev")
     r = charge_route()
     stops = tuple(replace(s, soc_arrival_kwh=None, soc_departure_kwh=None) for s in r.stops)
-    d = check_solution(charge_problem(vehicle=diesel), RoutingSolution("charge", (replace(r, stops=stops),), (), STATS))
+    d = check_solution(
+        charge_problem(vehicle=diesel), RoutingSolution("charge", (replace(r, stops=stops),), (), STATS)
+    )
     assert find(d, Constraint.CHARGING).message.startswith("diesel vehicle")
 
 
@@ -286,7 +376,9 @@ def test_solomon_route_checker(tmp_path: Path) -> None:
     assert {v.constraint for v in heavy.violations} == {Constraint.PAYLOAD}
     missing = check_solomon_routes(inst, [[1, 7]])
     assert {v.constraint for v in missing.violations} == {Constraint.UNKNOWN_ID, Constraint.MISSING_JOB}
-    closed = check_solomon_routes(replace(inst, nodes=(replace(inst.nodes[0], due=19.0),) + inst.nodes[1:]), [[1, 2]])
+    closed = check_solomon_routes(
+        replace(inst, nodes=(replace(inst.nodes[0], due=19.0),) + inst.nodes[1:]), [[1, 2]]
+    )
     assert {v.constraint for v in closed.violations} == {Constraint.SHIFT_END}
 
 
@@ -300,9 +392,13 @@ def test_evrptw_route_checker_rejects_depot_and_unknown_ids() -> None:
 
 def test_result_file_checker(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    write_results(out, [BenchResult("c208C5", [["C50", "C53", "C58", "C60", "S14", "S11", "C39"]], 158.48, 1, 1.0,
-                                    True),
-                        BenchResult("c208C5", [["C50", "C53", "C58", "C60", "S14", "C39"]], 150.0, 1, 1.0, True)])
+    write_results(
+        out,
+        [
+            BenchResult("c208C5", [["C50", "C53", "C58", "C60", "S14", "S11", "C39"]], 158.48, 1, 1.0, True),
+            BenchResult("c208C5", [["C50", "C53", "C58", "C60", "S14", "C39"]], 150.0, 1, 1.0, True),
+        ],
+    )
     (s1, first), (s2, second) = check_result_file(out, "evrptw", bench_dir())
     assert (s1, s2) == ("evfleet", "evfleet")
     assert first.feasible and not second.feasible
@@ -337,15 +433,30 @@ def test_unserved_reasons_are_verified(reason: UnservedReason, job: Job, refuted
     charge=st.floats(0.0, 1.0),
     vehicle=st.sampled_from(["ev#1", "ev#2"]),
 )
-def test_recomputed_routes_are_self_consistent(order: list[str], departure: float, charge: float,
-                                               vehicle: str) -> None:
+def test_recomputed_routes_are_self_consistent(
+    order: list[str], departure: float, charge: float, vehicle: str
+) -> None:
     """Feeding the checker's own recomputation back in never yields a MISMATCH, whatever the decisions."""
-    p = problem(locations=(Location("D", x=0, y=0), Location("A", x=3, y=4), Location("B", x=6, y=8),
-                           Location("S", x=5, y=0)),
-                stations=(ChargingStation("s", "S", 50.0),))
+    p = problem(
+        locations=(
+            Location("D", x=0, y=0),
+            Location("A", x=3, y=4),
+            Location("B", x=6, y=8),
+            Location("S", x=5, y=0),
+        ),
+        stations=(ChargingStation("s", "S", 50.0),),
+    )
     stops = tuple(
-        Stop(StopKind.STATION if i == "s" else StopKind.JOB, i, i.upper(), 0.0, 0.0, 0.0, 0.0,
-             energy_charged_kwh=charge if i == "s" else 0.0)
+        Stop(
+            StopKind.STATION if i == "s" else StopKind.JOB,
+            i,
+            i.upper(),
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            energy_charged_kwh=charge if i == "s" else 0.0,
+        )
         for i in order
     )
     rough = Route(vehicle, "ev", "D", "D", departure, 0.0, stops, 0.0, 0.0)

@@ -60,8 +60,9 @@ def test_pool_with_one_route_changes_nothing() -> None:
     problem, geo, vehicles, plain, _, _ = _routes("evrptw", "c101C5", 0.5)
     first = next(r for r in plain if r)
     alone = [list(first)] + [[] for _ in vehicles[1:]]
-    routes, log = eliminate_with_pool(Builder(geo, diagnose(geo).allowed_types), vehicles, alone,
-                                      time.monotonic() + 1.0)
+    routes, log = eliminate_with_pool(
+        Builder(geo, diagnose(geo).allowed_types), vehicles, alone, time.monotonic() + 1.0
+    )
     assert routes == alone
     assert log.removed == 0 and log.attempts == 0
 

@@ -60,8 +60,9 @@ def test_least_charge_plan_is_none_when_no_charging_fits() -> None:
     vt = next(vt for vt in problem.vehicle_types if vt.id == "ev")
     assert vt.battery is not None
     flat = dataclasses.replace(vt, battery=dataclasses.replace(vt.battery, initial_soc=0.0))
-    problem = dataclasses.replace(problem, vehicle_types=tuple(
-        flat if t.id == "ev" else t for t in problem.vehicle_types))
+    problem = dataclasses.replace(
+        problem, vehicle_types=tuple(flat if t.id == "ev" else t for t in problem.vehicle_types)
+    )
     geo = Geometry.of(problem)
     by_id = {j.id: j for j in problem.jobs} | {s.id: s for s in problem.stations}
     visits = [by_id[x] for x in ("S1", "j8", "j6", "S1", "j5", "S2", "j7", "j9", "S2", "j10")]

@@ -65,10 +65,21 @@ def test_read_solomon_tiny_and_crlf(tmp_path: Path) -> None:
     ("old", "new", "message"),
     [
         ("VEHICLE\n", "VEHICLES\n", "missing VEHICLE or CUSTOMER"),
-        ("    1      3         4         10", "    1      3         x         10", r":11: y 'x' is not a number"),
-        ("    2      6         8         20         20        60         10", "    2      6", "needs 7 fields"),
-        ("    2      6         8         20         20        60", "    3      6         8         20         20        60",
-         "customer number 3, expected 2"),
+        (
+            "    1      3         4         10",
+            "    1      3         x         10",
+            r":11: y 'x' is not a number",
+        ),
+        (
+            "    2      6         8         20         20        60         10",
+            "    2      6",
+            "needs 7 fields",
+        ),
+        (
+            "    2      6         8         20         20        60",
+            "    3      6         8         20         20        60",
+            "customer number 3, expected 2",
+        ),
         ("20         20        60", "20         70        60", "due date 60.0 before ready time 70.0"),
     ],
 )
@@ -192,15 +203,39 @@ def test_read_bks_bad_row(tmp_path: Path) -> None:
 
 def _rich_problem() -> RoutingProblem:
     return RoutingProblem(
-        locations=(Location("D", lat=22.54, lon=114.05), Location("A", lat=22.60, lon=114.10),
-                   Location("S", lat=22.58, lon=114.00)),
-        jobs=(Job("j1", "A", demand_kg=120.0, time_windows=(TimeWindow(60, 120), TimeWindow(300, 360)),
-                  service_minutes=15, required_kind=VehicleKind.ELECTRIC, drop_penalty=500.0, priority=2),),
+        locations=(
+            Location("D", lat=22.54, lon=114.05),
+            Location("A", lat=22.60, lon=114.10),
+            Location("S", lat=22.58, lon=114.00),
+        ),
+        jobs=(
+            Job(
+                "j1",
+                "A",
+                demand_kg=120.0,
+                time_windows=(TimeWindow(60, 120), TimeWindow(300, 360)),
+                service_minutes=15,
+                required_kind=VehicleKind.ELECTRIC,
+                drop_penalty=500.0,
+                priority=2,
+            ),
+        ),
         vehicle_types=(
-            VehicleType("ev", 2, 1800.0, "D", battery=Battery(81.0, 0.6, 0.9, reserve_soc=0.15, initial_soc=0.95,
-                                                             max_charge_kw=80.0),
-                        fixed_cost=300.0, cost_per_km=0.8, shift_start=360, shift_end=1080, max_duration_minutes=600),
-            VehicleType("diesel", 1, 2000.0, "D", kind=VehicleKind.DIESEL, diesel_l_per_100km=18.0, end_depot="D"),
+            VehicleType(
+                "ev",
+                2,
+                1800.0,
+                "D",
+                battery=Battery(81.0, 0.6, 0.9, reserve_soc=0.15, initial_soc=0.95, max_charge_kw=80.0),
+                fixed_cost=300.0,
+                cost_per_km=0.8,
+                shift_start=360,
+                shift_end=1080,
+                max_duration_minutes=600,
+            ),
+            VehicleType(
+                "diesel", 1, 2000.0, "D", kind=VehicleKind.DIESEL, diesel_l_per_100km=18.0, end_depot="D"
+            ),
         ),
         stations=(ChargingStation("S", "S", 120.0, public=True),),
         recharge_policy=RechargePolicy.PARTIAL,
@@ -217,9 +252,11 @@ def test_problem_json_round_trip(tmp_path: Path) -> None:
     write_problem_json(p, path)
     assert read_problem_json(path) == p
     matrix = RoutingProblem(
-        locations=(Location("D"), Location("A")), jobs=(Job("j", "A"),),
+        locations=(Location("D"), Location("A")),
+        jobs=(Job("j", "A"),),
         vehicle_types=(VehicleType("v", 1, 10.0, "D", kind=VehicleKind.DIESEL, diesel_l_per_100km=20.0),),
-        distance_km=((0.0, 2.5), (2.5, 0.0)), travel_minutes=((0.0, 5.0), (6.0, 0.0)),
+        distance_km=((0.0, 2.5), (2.5, 0.0)),
+        travel_minutes=((0.0, 5.0), (6.0, 0.0)),
     )
     assert problem_from_dict(json.loads(json.dumps(problem_to_dict(matrix)))) == matrix
 
@@ -236,7 +273,7 @@ def test_problem_json_round_trip(tmp_path: Path) -> None:
         (lambda d: d.update(objective="fastest"), "'fastest' is not a valid Objective"),
     ],
 )
-def test_problem_json_errors_name_the_field(tmp_path: Path, mutate, message: str) -> None:  # noqa: ANN001
+def test_problem_json_errors_name_the_field(tmp_path: Path, mutate, message: str) -> None:
     d = problem_to_dict(_rich_problem())
     mutate(d)
     path = tmp_path / "p.json"
@@ -256,8 +293,25 @@ def test_solution_json_round_trip(tmp_path: Path) -> None:
     stop = Stop(StopKind.STATION, "S", "S", 10.0, 10.0, 20.0, 100.0, 20.0, 40.0, 20.0, 10.0)
     sol = RoutingSolution(
         problem_name="x",
-        routes=(Route("ev#1", "ev", "D", "D", 0.0, 30.0, (stop,), 100.0, 12.0, energy_kwh=5.0, cost=9.5,
-                      soc_departure_kwh=25.0, soc_arrival_kwh=35.0, energy_charged_kwh=20.0, charging_minutes=10.0),),
+        routes=(
+            Route(
+                "ev#1",
+                "ev",
+                "D",
+                "D",
+                0.0,
+                30.0,
+                (stop,),
+                100.0,
+                12.0,
+                energy_kwh=5.0,
+                cost=9.5,
+                soc_departure_kwh=25.0,
+                soc_arrival_kwh=35.0,
+                energy_charged_kwh=20.0,
+                charging_minutes=10.0,
+            ),
+        ),
         unserved=(UnservedJob("j2", UnservedReason.TIME_WINDOW, "closes at 08:00"),),
         stats=SolverStats("partial", 1.5, 7, 2.0, phases=("construct", "search")),
     )
@@ -271,8 +325,9 @@ def test_solution_json_round_trip(tmp_path: Path) -> None:
 
 def test_result_file_shared_format(tmp_path: Path) -> None:
     path = tmp_path / "r.json"
-    ours = BenchResult("c208C5", [["C50", "S14", "C39"]], 158.4806595843, 1, 1.23456, True,
-                       extra={"gap_pct": 0.0})
+    ours = BenchResult(
+        "c208C5", [["C50", "S14", "C39"]], 158.4806595843, 1, 1.23456, True, extra={"gap_pct": 0.0}
+    )
     peer = BenchResult("R101", [[1, 2]], 10.0, 1, 2.0, False, solver="pyvrp", violations=["x"])
     write_results(path, [ours], peer_results=[peer], meta={"suite": "evrptw"})
     data = json.loads(path.read_text())

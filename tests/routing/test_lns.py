@@ -23,7 +23,9 @@ def _setup(suite: str, name: str) -> tuple[RoutingProblem, Geometry, Builder, li
     return problem, geo, Builder(geo, diagnose(geo).allowed_types), problem.vehicle_ids()
 
 
-@pytest.mark.parametrize(("suite", "name"), [("solomon", "RC101"), ("evrptw", "r102C15"), ("evrptw", "c204_21")])
+@pytest.mark.parametrize(
+    ("suite", "name"), [("solomon", "RC101"), ("evrptw", "r102C15"), ("evrptw", "c204_21")]
+)
 def test_improve_shortens_routes_keeping_jobs_fleet_and_feasibility(suite: str, name: str) -> None:
     problem, geo, builder, vehicles = _setup(suite, name)
     start = builder.insert_all(vehicles, job_order(geo, list(problem.jobs)))

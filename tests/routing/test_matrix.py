@@ -23,7 +23,13 @@ from routing.matrix import (
 )
 
 # A few Shenzhen points (lat, lon) [deg]: Futian, Nanshan, Bao'an airport, Longgang, Yantian port.
-SHENZHEN = [(22.5431, 114.0579), (22.5329, 113.9305), (22.6393, 113.8107), (22.7196, 114.2470), (22.5785, 114.2717)]
+SHENZHEN = [
+    (22.5431, 114.0579),
+    (22.5329, 113.9305),
+    (22.6393, 113.8107),
+    (22.7196, 114.2470),
+    (22.5785, 114.2717),
+]
 
 
 def test_haversine_quarter_meridian_and_equator() -> None:
@@ -77,8 +83,12 @@ def test_road_matrices_apply_detour_and_speed() -> None:
 
 @pytest.mark.parametrize(
     ("lat", "lon", "message"),
-    [([91.0, 0.0], [0.0, 0.0], "latitude out of"), ([0.0, 0.0], [0.0, 181.0], "longitude out of"),
-     ([0.0, math.nan], [0.0, 0.0], "NaN"), ([0.0], [0.0, 1.0], "equal length")],
+    [
+        ([91.0, 0.0], [0.0, 0.0], "latitude out of"),
+        ([0.0, 0.0], [0.0, 181.0], "longitude out of"),
+        ([0.0, math.nan], [0.0, 0.0], "NaN"),
+        ([0.0], [0.0, 1.0], "equal length"),
+    ],
 )
 def test_bad_coordinates_are_named(lat: list[float], lon: list[float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -126,7 +136,9 @@ class FakeOsrm:
 
 
 def test_osrm_provider_builds_request_and_converts_units() -> None:
-    fake = FakeOsrm({"code": "Ok", "distances": [[0, 1500.0], [1700.0, 0]], "durations": [[0, 120.0], [150.0, 0]]})
+    fake = FakeOsrm(
+        {"code": "Ok", "distances": [[0, 1500.0], [1700.0, 0]], "durations": [[0, 120.0], [150.0, 0]]}
+    )
     provider = OsrmTableProvider(base_url="http://osrm.local:5000/", profile="truck", fetch=fake)
     assert isinstance(provider, MatrixProvider)
     m = provider.table([(22.5431, 114.0579), (22.5329, 113.9305)])
@@ -139,7 +151,9 @@ def test_osrm_provider_builds_request_and_converts_units() -> None:
 
 
 def test_osrm_provider_reports_unroutable_pairs_and_errors() -> None:
-    unroutable = FakeOsrm({"code": "Ok", "distances": [[0, None], [1.0, 0]], "durations": [[0, None], [1.0, 0]]})
+    unroutable = FakeOsrm(
+        {"code": "Ok", "distances": [[0, None], [1.0, 0]], "durations": [[0, None], [1.0, 0]]}
+    )
     with pytest.raises(RoutingServerError, match="from point 0 to point 1"):
         OsrmTableProvider(fetch=unroutable).table([(0.0, 0.0), (0.0, 0.1)])
     failed = FakeOsrm({"code": "InvalidQuery", "message": "bad coords"})

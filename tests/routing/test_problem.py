@@ -92,9 +92,13 @@ def test_load_dependent_rate_is_linear_and_clamped():
 
 def test_solution_json_round_trip():
     stop = Stop(StopKind.STATION, "S1", "A", 5.0, 5.0, 20.0, 0.0, 10.0, 40.0, 30.0, 15.0)
-    route = Route("ev#1", "ev", "D", "D", 0.0, 30.0, (stop,), 0.0, 10.0, 8.0, 0.0, 12.5, 50.0, 32.0, 30.0, 15.0)
+    route = Route(
+        "ev#1", "ev", "D", "D", 0.0, 30.0, (stop,), 0.0, 10.0, 8.0, 0.0, 12.5, 50.0, 32.0, 30.0, 15.0
+    )
     sol = RoutingSolution(
-        "p", (route,), (UnservedJob("j9", UnservedReason.OUT_OF_RANGE, "far"),),
+        "p",
+        (route,),
+        (UnservedJob("j9", UnservedReason.OUT_OF_RANGE, "far"),),
         SolverStats("partial", 1.2, 7, 5.0, 1, 123.0, ("fleet",)),
     )
     back = RoutingSolution.from_dict(json.loads(json.dumps(sol.to_dict())))

@@ -14,8 +14,11 @@ def test_scenario_is_deterministic_and_shaped_like_the_issue() -> None:
     assert shenzhen_problem(300, seed=4) != a
     assert len(a.jobs) == 300 and len(a.stations) == 2
     kinds = {vt.id: (vt.kind, vt.count) for vt in a.vehicle_types}
-    assert kinds == {"ev-van": (VehicleKind.ELECTRIC, 20), "ev-truck": (VehicleKind.ELECTRIC, 10),
-                     "diesel-truck": (VehicleKind.DIESEL, 5)}
+    assert kinds == {
+        "ev-van": (VehicleKind.ELECTRIC, 20),
+        "ev-truck": (VehicleKind.ELECTRIC, 10),
+        "diesel-truck": (VehicleKind.DIESEL, 5),
+    }
     assert a.recharge_policy is RechargePolicy.PARTIAL
     assert all(22.2 < loc.lat < 23.1 and 113.5 < loc.lon < 114.7 for loc in a.locations)  # type: ignore[operator]
 
@@ -40,7 +43,9 @@ def test_random_problems_are_deterministic_and_varied() -> None:
     problems = [random_problem(s) for s in range(30)]
     assert len({p.recharge_policy for p in problems}) == 2
     assert len({p.objective for p in problems}) == 3
-    assert any(len(p.vehicle_types) == 2 for p in problems) and any(len(p.vehicle_types) == 1 for p in problems)
+    assert any(len(p.vehicle_types) == 2 for p in problems) and any(
+        len(p.vehicle_types) == 1 for p in problems
+    )
     assert any(len(j.time_windows) == 2 for p in problems for j in p.jobs)
     assert any(j.drop_penalty is not None for p in problems for j in p.jobs)
 

@@ -21,7 +21,6 @@ from routing.solution import StopKind, UnservedReason
 from routing.solve import solve
 
 
-
 def _checked(problem: RoutingProblem, **kw):
     sol = solve(problem, **{"time_limit_s": 1.0, "seed": 0, **kw})
     report = check_solution(problem, sol)
@@ -39,9 +38,12 @@ def _diesel(count=1, payload=100.0, **kw) -> VehicleType:
 
 
 def _grid_problem(**kw) -> RoutingProblem:
-    locs = [Location("D", x=0, y=0)] + [Location(f"L{i}", x=(i % 3) * 10 - 10, y=(i // 3) * 10 - 5) for i in range(6)]
+    locs = [Location("D", x=0, y=0)] + [
+        Location(f"L{i}", x=(i % 3) * 10 - 10, y=(i // 3) * 10 - 5) for i in range(6)
+    ]
     jobs = tuple(
-        Job(f"J{i}", f"L{i}", demand_kg=20, time_windows=(TimeWindow(0, 200),), service_minutes=5) for i in range(6)
+        Job(f"J{i}", f"L{i}", demand_kg=20, time_windows=(TimeWindow(0, 200),), service_minutes=5)
+        for i in range(6)
     )
     args = dict(locations=tuple(locs), jobs=jobs, vehicle_types=(_ev(count=3),))
     args.update(kw)
@@ -93,10 +95,12 @@ def test_unserved_jobs_carry_their_reason():
 
 def test_mixed_fleet_diesel_takes_what_evs_cannot():
     locs = (Location("D", x=0, y=0), Location("near", x=5, y=0), Location("far", x=80, y=0))
-    jobs = (Job("a", "near", demand_kg=10), Job("b", "far", demand_kg=10),
-            Job("c", "near", demand_kg=10, required_kind=VehicleKind.ELECTRIC))
-    p = RoutingProblem(locations=locs, jobs=jobs, vehicle_types=(_ev(), _diesel()),
-                       objective=Objective.COST)
+    jobs = (
+        Job("a", "near", demand_kg=10),
+        Job("b", "far", demand_kg=10),
+        Job("c", "near", demand_kg=10, required_kind=VehicleKind.ELECTRIC),
+    )
+    p = RoutingProblem(locations=locs, jobs=jobs, vehicle_types=(_ev(), _diesel()), objective=Objective.COST)
     sol = _checked(p)
     assert not sol.unserved
     by_type = {r.vehicle_type: set(r.job_ids) for r in sol.routes}
@@ -114,8 +118,13 @@ def _line(stations: tuple[float, ...], job_x: float, policy=RechargePolicy.PARTI
         locs.append(Location(f"S{k}", x=x, y=0))
         sts.append(ChargingStation(f"S{k}", f"S{k}", power_kw=60.0))
     ev = VehicleType("ev", 1, 100.0, "D", battery=Battery(50.0, 1.0, 1.2, reserve_soc=reserve))
-    return RoutingProblem(locations=tuple(locs), jobs=(Job("job", "J", demand_kg=50.0),), vehicle_types=(ev,),
-                          stations=tuple(sts), recharge_policy=policy)
+    return RoutingProblem(
+        locations=tuple(locs),
+        jobs=(Job("job", "J", demand_kg=50.0),),
+        vehicle_types=(ev,),
+        stations=tuple(sts),
+        recharge_policy=policy,
+    )
 
 
 def test_recharge_stop_when_the_trip_exceeds_the_battery():
@@ -182,7 +191,9 @@ def test_second_time_window_and_cheap_optional_job():
         # Optional and worth less than the 80 km detour it costs.
         Job("optional", "B", drop_penalty=1.0),
     )
-    p = RoutingProblem(locations=locs, jobs=jobs, vehicle_types=(_diesel(count=2),), objective=Objective.DISTANCE)
+    p = RoutingProblem(
+        locations=locs, jobs=jobs, vehicle_types=(_diesel(count=2),), objective=Objective.DISTANCE
+    )
     sol = _checked(p)
     (route,) = sol.routes
     assert route.stops[0].service_start == pytest.approx(100.0)
@@ -194,13 +205,17 @@ def test_max_duration_splits_routes():
     locs = (Location("D", x=0, y=0), Location("A", x=20, y=0), Location("B", x=-20, y=0))
     jobs = (Job("a", "A", service_minutes=30), Job("b", "B", service_minutes=30))
     # One route would take 2 x 40 min driving + 60 min service = 140 min > 100 min.
-    p = RoutingProblem(locations=locs, jobs=jobs, vehicle_types=(_diesel(count=2, max_duration_minutes=100.0),))
+    p = RoutingProblem(
+        locations=locs, jobs=jobs, vehicle_types=(_diesel(count=2, max_duration_minutes=100.0),)
+    )
     sol = _checked(p)
     assert sol.vehicles_used == 2
     assert all(r.duration_minutes <= 100.0 + 1e-6 for r in sol.routes)
 
 
-def test_a_route_or_tools_empties_after_the_ruin_recreate_gives_the_smaller_fleet_another_ruin_recreate(monkeypatch):
+def test_a_route_or_tools_empties_after_the_ruin_recreate_gives_the_smaller_fleet_another_ruin_recreate(
+    monkeypatch,
+):
     """The pool and the ruin-and-recreate are made to leave three routes where two carry the 120 kg; OR-Tools
     (fleet cost on) empties one, stops there, and the loop runs the ruin-and-recreate on the two left."""
     import routing.solve as S
