@@ -26,7 +26,18 @@ _EXPORTS = {
     "synthetic_depot": "charging.synthetic",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ChargingProblem",
+    "ChargingSchedule",
+    "CheckReport",
+    "ScenarioError",
+    "check_schedule",
+    "earliest_deadline_first",
+    "schedule",
+    "synthetic_depot",
+    "timer",
+    "uncontrolled",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -8,6 +8,7 @@ bill from the tariff. Every violation is listed; an empty list means the schedul
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -211,7 +212,7 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
             )
     for cid, spans in occupancy.items():
         spans.sort()
-        for (a1, b1, v1), (a2, b2, v2) in zip(spans, spans[1:]):
+        for (_a1, b1, v1), (a2, b2, v2) in itertools.pairwise(spans):
             if a2 < b1:
                 bad(
                     "connector_conflict",

@@ -262,7 +262,7 @@ def _shared_connectors(
             candidates.append(list(range(len(kind_list))))
     # (1) LP relaxation (a vehicle may hold a share of a connector): bound, marginal prices, power profile.
     virtual = []
-    for i, v in enumerate(vehicles):
+    for i in range(len(vehicles)):
         cs = [conns[kind_list[j][0]] for j in candidates[i]]
         virtual.append(
             _Virtual(
@@ -554,9 +554,9 @@ def _cpsat_intervals(
     ):
         return None, status
     out = {}
-    for i in starts:
+    for i, start in starts.items():
         j = next(j for j, lit in choice[i].items() if solver.Value(lit))
-        out[i] = (j, solver.Value(starts[i]), solver.Value(lengths[i]))
+        out[i] = (j, solver.Value(start), solver.Value(lengths[i]))
     return out, status
 
 

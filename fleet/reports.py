@@ -66,7 +66,7 @@ def fleet_summary(session: Session, scope: Scope, today: dt.date | None = None) 
             .with_only_columns(Order.depot_id, func.count())
             .group_by(Order.depot_id)
         )
-        orders_by_depot.update({d: n for d, n in session.execute(q).all()})
+        orders_by_depot.update(dict(session.execute(q).all()))
     since = today - dt.timedelta(days=30)
     metered = session.execute(
         select_rows(scope, VehicleDay, VehicleDay.day > since, VehicleDay.day <= today)

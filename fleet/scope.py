@@ -113,7 +113,7 @@ def get_row(session: Session, scope: Scope, model: type[T], row_id: int) -> T:
 def check_writable(scope: Scope, row: SQLModel) -> None:
     """Refuse a write of a row the scope does not own (or of shared reference data by a lessee)."""
     model = type(row)
-    if model in SHARED_TABLES or model in (Lessor,):
+    if model in SHARED_TABLES or model == Lessor:
         if not scope.is_lessor:
             raise ScopeError(f"{scope.describe()} may not write {model.__name__} (shared reference data)")
         return
@@ -144,9 +144,9 @@ def update_row(session: Session, scope: Scope, model: type[T], row_id: int, **ch
     """Change fields of a row in scope; moving a row to another owner is refused."""
     row = get_row(session, scope, model, row_id)
     for forbidden in ("id", "lessor_id", "lessee_id"):
-        if forbidden in changes and changes[forbidden] != getattr(row, forbidden, None):
-            if not (scope.is_lessor and forbidden == "lessee_id"):
-                raise ScopeError(f"{scope.describe()} may not change {model.__name__}.{forbidden}")
+        changed = forbidden in changes and changes[forbidden] != getattr(row, forbidden, None)
+        if changed and not (scope.is_lessor and forbidden == "lessee_id"):
+            raise ScopeError(f"{scope.describe()} may not change {model.__name__}.{forbidden}")
     for name, value in changes.items():
         if name not in model.model_fields:
             raise ValueError(f"{model.__name__} has no field {name!r}")

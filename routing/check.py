@@ -347,7 +347,7 @@ class _Checker:
 
         # Load: every job's demand is on board from the depot until its stop.
         stop_jobs: list[Job | None] = []
-        for k, s in enumerate(route.stops):
+        for s in route.stops:
             job = self.jobs.get(s.id) if s.kind is StopKind.JOB else None
             stop_jobs.append(job)
         load = sum(j.demand_kg for j in stop_jobs if j is not None)
@@ -379,7 +379,7 @@ class _Checker:
         prev = self.p.index_of(vt.start_depot)
         new_stops: list[Stop] = []
         for k, s in enumerate(route.stops):
-            here = dict(vehicle=vid, stop=k, where=s.id)
+            here = {"vehicle": vid, "stop": k, "where": s.id}
             loc_id = self._stop_location(s, vt, served, here)
             if loc_id is None:
                 continue
@@ -444,7 +444,7 @@ class _Checker:
             prev = cur
 
         # Back to the end depot.
-        end_here = dict(vehicle=vid, where=route.end_depot)
+        end_here = {"vehicle": vid, "where": route.end_depot}
         end = self.p.index_of(vt.end)
         km = float(self.dist[prev, end])
         figs.distance_km += km
@@ -515,7 +515,7 @@ class _Checker:
             for vt in self.p.vehicle_types
             if vt.count > 0 and (job.required_kind is None or job.required_kind is vt.kind)
         ]
-        here = dict(where=job.id, quantity="reason", found=reason)
+        here = {"where": job.id, "quantity": "reason", "found": reason}
         if reason == "no_vehicle_kind":
             if eligible:
                 self.add(

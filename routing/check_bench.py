@@ -384,7 +384,8 @@ def check_result_file(path: str | Path, suite: str, bench_dir: str | Path) -> li
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: not a readable JSON result file ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-        raise ValueError(f"{path}: expected an object with a 'results' list")
+        # A malformed file is a bad value, not a programming error: callers catch ValueError for both cases.
+        raise ValueError(f"{path}: expected an object with a 'results' list")  # noqa: TRY004
     out = []
     for key in ("results", "peer_results"):
         for entry in data.get(key) or []:

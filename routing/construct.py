@@ -10,6 +10,7 @@ the point where the charge runs out, several in a row if needed). The result see
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -64,7 +65,7 @@ class Builder:
     def km(self, vt: VehicleType, seq: list[Visit]) -> float:
         d = self.dist
         path = [self.geo.loc(vt.start_depot)] + [self._l(v) for v in seq] + [self.geo.loc(vt.end)]
-        return sum(d[a][b] for a, b in zip(path, path[1:]))
+        return sum(d[a][b] for a, b in itertools.pairwise(path))
 
     def scan(self, vt: VehicleType, seq: list[Visit]) -> _Scan:
         d, tt, bat, window = self.dist, self.times[vt.id], vt.battery, self._window
@@ -108,9 +109,12 @@ class Builder:
             if k == n:
                 if vt.shift_end is not None and arrival > vt.shift_end + EPS:
                     return _Scan(False, "time", k)
-                if vt.max_duration_minutes is not None and t_first is not None:
-                    if arrival - t_first > vt.max_duration_minutes + EPS:
-                        return _Scan(False, "time", k)
+                if (
+                    vt.max_duration_minutes is not None
+                    and t_first is not None
+                    and arrival - t_first > vt.max_duration_minutes + EPS
+                ):
+                    return _Scan(False, "time", k)
                 return _Scan(True, km=km)
             v = seq[k]
             if isinstance(v, Job):
@@ -299,7 +303,7 @@ class Builder:
                 # ruin-and-recreate's time on E-VRPTW (21 stations per arc).
                 options: list[tuple[float, int, ChargingStation]] = []
                 for n, (st, sl) in enumerate(self._st_locs):
-                    if sl == prev or sl == nxt:
+                    if sl in (prev, nxt):
                         continue
                     detour = d[prev][sl] + d[sl][nxt] - base
                     if best is not None and detour >= best[0]:
@@ -355,13 +359,11 @@ class Builder:
                     cands.append((d[a][jl] + d[jl][b] - d[a][b] + penalty, v, pos))
             cands.sort()
             found: list[tuple[float, int, list[Visit]]] = []
-            tried = 0
             for delta, v, pos in cands:
                 if found and (len(found) >= 3 or delta >= min(f[0] for f in found)):
                     break
                 vt = vehicles[v][1]
                 cand = routes[v][:pos] + [job] + routes[v][pos:]
-                tried += 1
                 seq = self.repaired(vt, cand)
                 if seq is not None:
                     found.append((self.km(vt, seq) - kms[v] + (1e9 if not routes[v] else 0.0), v, seq))

@@ -7,6 +7,7 @@ solver side and may be imported by the solver only.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -146,7 +147,7 @@ def evaluate_route(
             return RouteEval(_empty_route(vid, vt), violations)
     locs = [geo.loc(v.location) for v in visits]
     path = [start] + locs + [end]
-    arc_km = [float(dist[a, b]) for a, b in zip(path, path[1:])]
+    arc_km = [float(dist[a, b]) for a, b in itertools.pairwise(path)]
     arc_kwh = route_arc_kwh(vt, visits, arc_km)
 
     soc = bat.initial_kwh if bat else None
@@ -301,7 +302,7 @@ def lp_charges(geo: Geometry, vt: VehicleType, visits: list[Visit], departure: f
         return []
     times = geo.time_by_type[vt.id]
     path = [geo.loc(vt.start_depot)] + [geo.loc(v.location) for v in visits] + [geo.loc(vt.end)]
-    arc_kwh = route_arc_kwh(vt, visits, [float(geo.dist[a, b]) for a, b in zip(path, path[1:])])
+    arc_kwh = route_arc_kwh(vt, visits, [float(geo.dist[a, b]) for a, b in itertools.pairwise(path)])
     m, n = len(st_pos), len(visits)
     # Variables: charges c_0..c_{m-1}, service starts s_0..s_{n-1}, return time b.
     nv = m + n + 1

@@ -20,6 +20,7 @@ empty on the way into the end depot), which is conservative; reported energies u
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -209,7 +210,7 @@ def build_model(
         var.SetRange(
             int(math.ceil(ws[0].start * TIME_SCALE - 1e-9)), int(math.floor(ws[-1].end * TIME_SCALE + 1e-9))
         )
-        for a, b in zip(ws, ws[1:]):
+        for a, b in itertools.pairwise(ws):
             gap_lo = int(math.floor(a.end * TIME_SCALE + 1e-9)) + 1
             gap_hi = int(math.ceil(b.start * TIME_SCALE - 1e-9)) - 1
             if gap_lo <= gap_hi:
@@ -294,10 +295,7 @@ def build_model(
                     routing.ActiveVar(idx).SetValue(0)
                 elif len(allowed) < nv:
                     routing.VehicleVar(idx).SetValues([-1] + sorted(allowed))
-            if job.drop_penalty is not None:
-                pen = int(round(job.drop_penalty * scale))
-            else:
-                pen = big * job.priority
+            pen = int(round(job.drop_penalty * scale)) if job.drop_penalty is not None else big * job.priority
             routing.AddDisjunction([idx], pen)
         elif nd.kind == "station":
             allowed = type_vehicles.get(nd.vtype or "", [])

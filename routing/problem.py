@@ -61,6 +61,7 @@ Benchmark mapping (Solomon, Schneider E-VRPTW): a distance unit is read as 1 km 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -198,7 +199,7 @@ class Job:
         ):
             _fail(obj, "time_windows", self.time_windows, "must be a tuple of TimeWindow")
         ordered = sorted(self.time_windows, key=lambda w: w.start)
-        for a, b in zip(ordered, ordered[1:]):
+        for a, b in itertools.pairwise(ordered):
             if b.start <= a.end:
                 _fail(obj, "time_windows", self.time_windows, "windows must not overlap")
         if self.required_kind is not None and not isinstance(self.required_kind, VehicleKind):

@@ -212,7 +212,7 @@ class _Runner:
             builder = self.builder
             orders = [job_order(self.geo, jobs), job_order(self.geo, jobs, by="end"), jobs]
             if variant % 2:
-                orders = orders[::-1]
+                orders.reverse()
             best_key = None
             for order in orders:  # keep the construction with most jobs placed, then fewest routes, then km
                 visits = builder.insert_all(problem.vehicle_ids(), order)

@@ -164,7 +164,7 @@ def test_duplicate_ref_in_file_and_changed_existing_row(demo_copy: Engine, tmp_p
 def test_missing_column_and_missing_lessee(demo_copy: Engine, tmp_path: Path) -> None:
     f = _write(tmp_path / "cols.csv", ORDER_HEADER[:-3], [GOOD[:-3]])
     with (
-        pytest.raises(ImportFailed, match="'service_minutes'.*required column is missing"),
+        pytest.raises(ImportFailed, match=r"'service_minutes'.*required column is missing"),
         session_scope(demo_copy) as s,
     ):
         import_file(s, _lessor(demo_copy), "orders", f, lessee_code="FRESH")

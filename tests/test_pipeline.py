@@ -63,7 +63,7 @@ def test_depot_day_is_planned_checked_and_versioned(demo_copy: Engine) -> None:
     first = run_depot_day(demo_copy, scope, depot_id, DAY, FAST)
     assert first.version == 1 and first.unserved == 0 and first.vehicles_used > 0
     assert first.charging_cost_cny <= first.edf_cost_cny + 1e-6  # never worse than earliest-deadline-first
-    rp1, cp1 = assert_stored_plans_pass_checkers(demo_copy, depot_id, DAY)
+    _rp1, cp1 = assert_stored_plans_pass_checkers(demo_copy, depot_id, DAY)
     second = run_depot_day(demo_copy, scope, depot_id, DAY, FAST)
     assert second.version == 2
     rp2, cp2 = assert_stored_plans_pass_checkers(demo_copy, depot_id, DAY)

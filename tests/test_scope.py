@@ -132,7 +132,7 @@ def test_lessee_cannot_change_or_delete_another_lessees_rows(full: Engine) -> No
             update_row(s, fresh, Order, other_order.id, demand_kg=1.0)
         with pytest.raises(ScopeError):
             delete_row(s, fresh, Vehicle, other_vehicle.id)
-        with pytest.raises(ScopeError, match="may not change Order.lessee_id"):
+        with pytest.raises(ScopeError, match=r"may not change Order\.lessee_id"):
             update_row(s, fresh, Order, own_order.id, lessee_id=other_order.lessee_id)
         stolen = Order(
             **{

@@ -30,7 +30,7 @@ def test_defaults_without_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_errors_name_the_setting(tmp_path: Path) -> None:
     toml = tmp_path / "evfleet.toml"
     toml.write_text("[nightly]\nworkrs = 3\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="unknown \\[nightly\\] setting.*workrs"):
+    with pytest.raises(ValueError, match=r"unknown \[nightly\] setting.*workrs"):
         load_settings(toml, environ={})
     with pytest.raises(ValueError, match="setting 'workers': 'two' is not a number"):
         load_settings(

@@ -68,7 +68,7 @@ def solve_command(
         )
     except RuntimeError as exc:  # solver gave up (e.g. time limit before any solution)
         typer.echo(f"error: {scenario}: {exc}", err=True)
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=1) from exc
     report = check(problem, result)
     data = result.to_json()
     data["check"] = {"ok": report.ok, "violations": [v.message for v in report.violations]}

@@ -119,10 +119,10 @@ class ClaimsLedger:
                 "claimant_id": cid,
                 "vehicle_id": vid,
                 "first_day": f.isoformat(),
-                "last_day": l.isoformat(),
+                "last_day": last.isoformat(),
             }
             for (rid, cid, vid), days in sorted(grouped.items())
-            for f, l, _ in day_runs(days)
+            for f, last, _ in day_runs(days)
         ]
         return json.dumps({"ledger_version": 1, "claims": claims}, indent=2, ensure_ascii=False) + "\n"
 

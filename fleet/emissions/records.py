@@ -118,8 +118,8 @@ class LeaseBook:
 
     def leases_of(self, party_id: str) -> list[Lease]:
         """Leases where the party is lessee or lessor, in a stable order."""
-        found = [l for l in self.leases if party_id in (l.lessee_id, l.lessor_id)]
-        return sorted(found, key=lambda l: (l.vehicle_id, l.start, l.lease_id))
+        found = [lease for lease in self.leases if party_id in (lease.lessee_id, lease.lessor_id)]
+        return sorted(found, key=lambda lease: (lease.vehicle_id, lease.start, lease.lease_id))
 
     def party(self, party_id: str) -> Party:
         return self.parties.get(party_id, Party(party_id=party_id, name=party_id))

@@ -90,11 +90,11 @@ def build_report(
     """
     resolved = resolve_profile(profile, registry, period.year)
     leases = [
-        l
-        for l in book.leases_of(party_id)
-        if l.start <= period.end and (l.end is None or l.end >= period.start)
+        lease
+        for lease in book.leases_of(party_id)
+        if lease.start <= period.end and (lease.end is None or lease.end >= period.start)
     ]
-    vehicles = {l.vehicle_id for l in leases}
+    vehicles = {lease.vehicle_id for lease in leases}
     require_diesel = profile.baseline_method == "fuel"
 
     screen = screen_rows(_relevant(metered, period, party_id, vehicles), book, thresholds, require_diesel)
@@ -112,7 +112,7 @@ def build_report(
         missing = [
             d for d in period.days() if lease.covers(d) and d <= stop and (lease.vehicle_id, d) not in covered
         ]
-        gaps.extend(Gap(lease.vehicle_id, f, l, n) for f, l, n in day_runs(missing))
+        gaps.extend(Gap(lease.vehicle_id, f, last, n) for f, last, n in day_runs(missing))
     gaps.sort(key=lambda g: (g.vehicle_id, g.first_day))
 
     return EmissionsReport(

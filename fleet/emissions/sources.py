@@ -140,7 +140,7 @@ def read_context(session: Session, scope: Scope) -> DbContext:
     the more grid kWh a vehicle-side reading implies). The schema has no per-lease or per-vehicle efficiency.
     """
     lessor = list_rows(session, scope, Lessor)[0]
-    lessees = {l.id: l for l in list_rows(session, scope, Lessee)}
+    lessees = {lessee.id: lessee for lessee in list_rows(session, scope, Lessee)}
     depots = {d.id: d for d in list_rows(session, scope, Depot)}
     vehicles = {v.id: v for v in list_rows(session, scope, Vehicle)}
     models = {m.id: m for m in list_rows(session, scope, VehicleModel)}
@@ -202,7 +202,7 @@ def read_context(session: Session, scope: Scope) -> DbContext:
         lease_problems=tuple(problems),
         plates={v.id: v.plate for v in vehicles.values()},
         vehicle_ids={v.plate: v.id for v in vehicles.values()},
-        lessee_codes={l.id: l.code for l in lessees.values()},
+        lessee_codes={lessee.id: lessee.code for lessee in lessees.values()},
         depot_codes={d.id: d.code for d in depots.values()},
         lessor_code=lessor.code,
         models=models,

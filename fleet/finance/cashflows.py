@@ -121,7 +121,10 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 def lessor_cashflows(lease: LeaseTerms, usage: Usage, carbon: Carbon) -> LessorCashFlows:
     """Monthly lessor cash flows of one lease over its term [CNY]."""
     n = lease.term_months
-    z = lambda: np.zeros(n + 1)
+
+    def z() -> np.ndarray:
+        return np.zeros(n + 1)
+
     months = slice(1, n + 1)
 
     purchase, drawdown, rent, deposit = z(), z(), z(), z()

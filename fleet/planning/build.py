@@ -107,17 +107,17 @@ def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy
     )  # flat price per kWh for weighing only; the real cost is the schedule's
     types = []
     for v in inp.vehicles:
-        common = dict(
-            id=v.plate,
-            count=1,
-            payload_kg=v.payload_kg,
-            start_depot=DEPOT_LOCATION,
-            fixed_cost=policy.driver_day_cny,
-            cost_per_hour=policy.driver_hour_cny,
-            shift_start=shift_start * 60,
-            shift_end=shift_end * 60,
-            speed_kmh=policy.speed_kmh,
-        )
+        common = {
+            "id": v.plate,
+            "count": 1,
+            "payload_kg": v.payload_kg,
+            "start_depot": DEPOT_LOCATION,
+            "fixed_cost": policy.driver_day_cny,
+            "cost_per_hour": policy.driver_hour_cny,
+            "shift_start": shift_start * 60,
+            "shift_end": shift_end * 60,
+            "speed_kmh": policy.speed_kmh,
+        }
         if v.kind == "bev":
             assert v.battery_kwh and v.consumption_empty
             types.append(

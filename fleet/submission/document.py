@@ -128,18 +128,18 @@ def build_document(
     post, ante = list(report.ex_post), list(report.ex_ante)
     vehicle_ids = sorted({r.vehicle_id for r in post} | {r.vehicle_id for r in ante})
     leases = [
-        l
-        for l in book.leases_of(report.party_id)
-        if l.claimant_id == report.party_id
-        and l.vehicle_id in vehicle_ids
-        and l.start <= report.period.end
-        and (l.end is None or l.end >= report.period.start)
+        lease
+        for lease in book.leases_of(report.party_id)
+        if lease.claimant_id == report.party_id
+        and lease.vehicle_id in vehicle_ids
+        and lease.start <= report.period.end
+        and (lease.end is None or lease.end >= report.period.start)
     ]
-    lessor_ids = sorted({l.lessor_id for l in leases}) or sorted(
-        {l.lessor_id for l in book.leases_of(report.party_id)}
+    lessor_ids = sorted({lease.lessor_id for lease in leases}) or sorted(
+        {lease.lessor_id for lease in book.leases_of(report.party_id)}
     )
-    lessee_ids = sorted({l.lessee_id for l in leases}) or [report.party_id]
-    investments = [l.investment_cny for l in leases]
+    lessee_ids = sorted({lease.lessee_id for lease in leases}) or [report.party_id]
+    investments = [lease.investment_cny for lease in leases]
     resolved = report.resolved
     profile = report.profile
 
@@ -270,14 +270,14 @@ def build_document(
     elsewhere: dict[tuple[str, str], list[DayResult]] = defaultdict(list)
     for r in report.attributed_elsewhere:
         elsewhere[(r.vehicle_id, r.claimant_id)].append(r)
-    registrations = sorted({reg for l in leases for reg in l.other_registrations})
+    registrations = sorted({reg for lease in leases for reg in lease.other_registrations})
 
     post_totals = _totals_dict(post)
     ante_totals = _totals_dict(ante) if ante else None
     flags = [f.as_dict() for f in report.flags]
     gaps = [g.as_dict() for g in report.gaps]
-    start = min((l.start for l in leases), default=report.period.start)
-    ends = [l.end for l in leases]
+    start = min((lease.start for lease in leases), default=report.period.start)
+    ends = [lease.end for lease in leases]
     end = None if (not ends or None in ends) else max(e for e in ends if e)
 
     return {

@@ -68,7 +68,7 @@ def _optimal(text: str | None) -> bool | None:
     t = text.strip().lower()
     if t.startswith("yes"):
         return True
-    if t.startswith("not proven") or t.startswith("no"):
+    if t.startswith(("not proven", "no")):
         return False
     return None
 

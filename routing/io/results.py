@@ -62,5 +62,6 @@ def read_results(path: str | Path, key: str = "results") -> list[dict[str, Any]]
         raise ValueError(f"{path}: not a readable JSON result file ({exc})") from None
     entries = data.get(key, []) if isinstance(data, dict) else None
     if not isinstance(entries, list):
-        raise ValueError(f"{path}: {key!r} must be a list")
+        # A malformed file is a bad value, not a programming error: callers catch ValueError for both cases.
+        raise ValueError(f"{path}: {key!r} must be a list")  # noqa: TRY004
     return entries

@@ -1,5 +1,6 @@
 """The optimiser on small cases with known answers; every schedule also passes the checker."""
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -95,7 +96,7 @@ def test_connector_sharing_contiguous_and_exclusive() -> None:
     assert not s.unmet
     spans = sorted((v.plug_in_slot, v.plug_out_slot) for v in s.vehicles)
     assert all(v.connector == "C0" for v in s.vehicles)
-    assert all(b1 <= a2 for (_, b1), (a2, _) in zip(spans, spans[1:]))
+    assert all(b1 <= a2 for (_, b1), (a2, _) in itertools.pairwise(spans))
     assert s.gap is not None and s.gap <= 0.01 and s.lp_bound is not None
 
 
@@ -117,7 +118,7 @@ def test_unservable_stay_too_short_and_site_limit_reasons() -> None:
         energy_target_kwh=80.0,
     )  # 60 kWh in 1 h at 40 kW: 40 kWh at most
     ok = vehicle("OK")
-    p, s = solved(night([short, ok]))
+    _, s = solved(night([short, ok]))
     (u,) = s.unmet
     assert u.id == "SHORT" and u.shortfall_kwh == pytest.approx(20.0, abs=1e-4)
     assert "stay too short" in u.reason

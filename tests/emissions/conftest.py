@@ -17,23 +17,23 @@ def registry() -> FactorRegistry:
 
 def reference_lease(**changes) -> Lease:
     """4.5 t e-truck replacing a 12 L/100 km diesel light truck (METHODOLOGY.md §4 inputs)."""
-    values = dict(
-        lease_id="L1",
-        vehicle_id="V1",
-        lessee_id="lessee-a",
-        lessor_id="lessor",
-        start=date(2023, 1, 1),
-        end=date(2032, 12, 31),
-        baseline_model="refcase_diesel_4_5t",
-        baseline_l_per_100km=12.0,
-        depot_id="D1",
-        plate="粤B00001",
-        vin="VIN00000000000001",
-        ev_model="refcase_bev_4_5t",
-        battery_kwh=81.0,
-        charging_efficiency=0.9,
-        investment_cny=200000.0,
-    )
+    values = {
+        "lease_id": "L1",
+        "vehicle_id": "V1",
+        "lessee_id": "lessee-a",
+        "lessor_id": "lessor",
+        "start": date(2023, 1, 1),
+        "end": date(2032, 12, 31),
+        "baseline_model": "refcase_diesel_4_5t",
+        "baseline_l_per_100km": 12.0,
+        "depot_id": "D1",
+        "plate": "粤B00001",
+        "vin": "VIN00000000000001",
+        "ev_model": "refcase_bev_4_5t",
+        "battery_kwh": 81.0,
+        "charging_efficiency": 0.9,
+        "investment_cny": 200000.0,
+    }
     values.update(changes)
     return Lease(**values)
 

@@ -56,7 +56,7 @@ def test_factor_table_is_append_only(demo_copy, tmp_path: Path) -> None:
         text.replace("grid.cn.mee.southern.2023,0.4042", "grid.cn.mee.southern.2023,0.4100"), encoding="utf-8"
     )
     with (
-        pytest.raises(FactorError, match="never edited in place.*grid.cn.mee.southern.2023"),
+        pytest.raises(FactorError, match=r"never edited in place.*grid\.cn\.mee\.southern\.2023"),
         session_scope(demo_copy) as session,
     ):
         load_factor_table(session, scope_for(session), load_registry(edited))
@@ -83,8 +83,8 @@ def test_factor_table_is_append_only(demo_copy, tmp_path: Path) -> None:
 def test_demo_leases_all_have_a_baseline(demo_records) -> None:
     ctx, metered = demo_records
     assert len(ctx.book.leases) == 80 and ctx.lease_problems == ()
-    assert {l.claimant for l in ctx.book.leases} <= {"lessee", "lessor"}
-    assert all(l.baseline_l_per_100km > 0 and l.battery_kwh for l in ctx.book.leases)
+    assert {lease.claimant for lease in ctx.book.leases} <= {"lessee", "lessor"}
+    assert all(lease.baseline_l_per_100km > 0 and lease.battery_kwh for lease in ctx.book.leases)
     assert len(metered) > 4000
 
 
@@ -279,7 +279,7 @@ def test_ex_ante_reads_current_route_and_charging_plans(demo_copy) -> None:
     with session_scope(demo_copy) as session:
         vehicle = session.exec(select(Vehicle).where(Vehicle.plate == "粤BD10001")).one()
         depot = session.get(Depot, vehicle.depot_id)
-        owner = dict(lessor_id=vehicle.lessor_id, lessee_id=vehicle.lessee_id)
+        owner = {"lessor_id": vehicle.lessor_id, "lessee_id": vehicle.lessee_id}
         for version, status, km in ((1, PlanStatus.SUPERSEDED, 999.0), (2, PlanStatus.CURRENT, 30.0)):
             plan = RoutePlan(**owner, depot_id=depot.id, service_date=day, version=version, status=status)
             session.add(plan)
@@ -489,9 +489,9 @@ def test_ex_ante_from_a_pipeline_depot_day(demo_copy) -> None:
             km[route["vehicle_type"]] = km.get(route["vehicle_type"], 0.0) + route["distance_km"]
             driven[route["vehicle_type"]] = driven.get(route["vehicle_type"], 0.0) + route["energy_kwh"]
     planned = {r.vehicle_id: r for r in report.ex_ante if r.row_ref.startswith("routeplan")}
-    leased = {l.vehicle_id for l in read_context_for(demo_copy).book.leases}
+    leased = {lease.vehicle_id for lease in read_context_for(demo_copy).book.leases}
     assert planned and set(planned) == {plate for plate in km if plate in leased}
-    lease_of = {l.vehicle_id: l for l in read_context_for(demo_copy).book.leases}
+    lease_of = {lease.vehicle_id: lease for lease in read_context_for(demo_copy).book.leases}
     for plate, r in planned.items():
         assert r.km == pytest.approx(km[plate])
         assert r.grid_kwh == pytest.approx(driven[plate] / lease_of[plate].charging_efficiency)

@@ -33,7 +33,7 @@ def test_a_second_value_for_a_key_is_refused_and_identical_rows_are_idempotent(
 
 
 def test_unknown_key_names_the_key(registry: FactorRegistry) -> None:
-    with pytest.raises(FactorError, match="grid.cn.mee.mars.2022"):
+    with pytest.raises(FactorError, match=r"grid\.cn\.mee\.mars\.2022"):
         registry.get("grid.cn.mee.mars.2022")
 
 

@@ -51,15 +51,15 @@ DIESEL = VehicleType(
 
 
 def problem(**kw) -> RoutingProblem:
-    args = dict(
-        locations=(Location("D", x=0, y=0), Location("A", x=3, y=4), Location("B", x=6, y=8)),
-        jobs=(
+    args = {
+        "locations": (Location("D", x=0, y=0), Location("A", x=3, y=4), Location("B", x=6, y=8)),
+        "jobs": (
             Job("a", "A", 500.0, (TimeWindow(0, 100),), 10.0),
             Job("b", "B", 500.0, (TimeWindow(30, 60),), 10.0),
         ),
-        vehicle_types=(EV, DIESEL),
-        name="tiny",
-    )
+        "vehicle_types": (EV, DIESEL),
+        "name": "tiny",
+    }
     args.update(kw)
     return RoutingProblem(**args)
 

@@ -57,7 +57,7 @@ def test_pool_removes_routes_and_keeps_every_job_once_and_every_route_feasible(s
 
 
 def test_pool_with_one_route_changes_nothing() -> None:
-    problem, geo, vehicles, plain, _, _ = _routes("evrptw", "c101C5", 0.5)
+    _problem, geo, vehicles, plain, _, _ = _routes("evrptw", "c101C5", 0.5)
     first = next(r for r in plain if r)
     alone = [list(first)] + [[] for _ in vehicles[1:]]
     routes, log = eliminate_with_pool(

@@ -143,8 +143,10 @@ def test_osrm_provider_builds_request_and_converts_units() -> None:
     assert isinstance(provider, MatrixProvider)
     m = provider.table([(22.5431, 114.0579), (22.5329, 113.9305)])
     assert fake.urls == [
-        "http://osrm.local:5000/table/v1/truck/114.057900,22.543100;113.930500,22.532900"
-        "?annotations=distance,duration"
+        (
+            "http://osrm.local:5000/table/v1/truck/114.057900,22.543100;113.930500,22.532900"
+            "?annotations=distance,duration"
+        )
     ]
     assert m.distance_km[0, 1] == 1.5 and m.distance_km[1, 0] == 1.7
     assert m.duration_min[0, 1] == 2.0 and m.duration_min[1, 0] == 2.5

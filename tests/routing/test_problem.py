@@ -28,17 +28,23 @@ from routing.solution import (
 
 
 def _ev(**kw) -> VehicleType:
-    args = dict(id="ev", count=2, payload_kg=1000.0, start_depot="D", battery=Battery(50.0, 0.5, 0.7))
+    args = {
+        "id": "ev",
+        "count": 2,
+        "payload_kg": 1000.0,
+        "start_depot": "D",
+        "battery": Battery(50.0, 0.5, 0.7),
+    }
     args.update(kw)
     return VehicleType(**args)
 
 
 def _problem(**kw) -> RoutingProblem:
-    args = dict(
-        locations=(Location("D", x=0, y=0), Location("A", x=3, y=4)),
-        jobs=(Job("j1", "A", demand_kg=10, time_windows=(TimeWindow(0, 100),)),),
-        vehicle_types=(_ev(),),
-    )
+    args = {
+        "locations": (Location("D", x=0, y=0), Location("A", x=3, y=4)),
+        "jobs": (Job("j1", "A", demand_kg=10, time_windows=(TimeWindow(0, 100),)),),
+        "vehicle_types": (_ev(),),
+    }
     args.update(kw)
     return RoutingProblem(**args)
 

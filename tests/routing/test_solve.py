@@ -45,7 +45,7 @@ def _grid_problem(**kw) -> RoutingProblem:
         Job(f"J{i}", f"L{i}", demand_kg=20, time_windows=(TimeWindow(0, 200),), service_minutes=5)
         for i in range(6)
     )
-    args = dict(locations=tuple(locs), jobs=jobs, vehicle_types=(_ev(count=3),))
+    args = {"locations": tuple(locs), "jobs": jobs, "vehicle_types": (_ev(count=3),)}
     args.update(kw)
     return RoutingProblem(**args)
 
