@@ -331,29 +331,42 @@ class ImportBatch(OwnedMixin, table=True):
 # --------------------------------------------------------------------------------------------------- plans
 
 
-class RoutePlan(OwnedMixin, table=True):
-    """One version of a depot's routes for one service date."""
+class PlanMixin(OwnedMixin):
+    """The columns every versioned plan shares: its depot and date, its version and status, and provenance.
+
+    `problem` and `solution` hold the exact solver input and output (JSON of routing/charging), so any stored plan
+    can be re-checked by the independent checkers and every figure traced back to its inputs. Columns are declared
+    with `sa_type`, never a shared `sa_column`, so each table gets its own Column objects.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     depot_id: int = Field(foreign_key="depot.id", index=True)
     service_date: dt.date = Field(index=True)
     version: int
     status: PlanStatus = _enum(PlanStatus, PlanStatus.DRAFT)
-    created_at: dt.datetime | None = _ts(now=True)
+    created_at: dt.datetime | None = Field(default_factory=utcnow, sa_type=TZDateTime, nullable=True)
     job_run_id: int | None = Field(default=None, foreign_key="jobrun.id")
+    solver_stats: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    problem: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    solution: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+
+
+def _plan_version_unique() -> tuple[sa.UniqueConstraint]:
+    """One version number per depot and service date (a fresh constraint object per table)."""
+    return (sa.UniqueConstraint("depot_id", "service_date", "version"),)
+
+
+class RoutePlan(PlanMixin, table=True):
+    """One version of a depot's routes for one service date."""
+
     vehicles_used: int = 0
     total_km: float = 0.0
     total_kwh: float = 0.0
     total_litres: float = 0.0
     total_cost_fen: int = 0
     unserved: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    solver_stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    # The exact solver input and output (JSON of routing/charging), so any stored plan can be re-checked by the
-    # independent checkers and every figure traced back to its inputs.
-    problem: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    solution: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
-    __table_args__ = (sa.UniqueConstraint("depot_id", "service_date", "version"),)
+    __table_args__ = _plan_version_unique()
 
 
 class RouteStop(OwnedMixin, table=True):
@@ -376,16 +389,9 @@ class RouteStop(OwnedMixin, table=True):
     km_from_previous: float = 0.0
 
 
-class ChargingPlan(OwnedMixin, table=True):
+class ChargingPlan(PlanMixin, table=True):
     """One version of a depot's overnight charging schedule, for the night before `service_date`."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    depot_id: int = Field(foreign_key="depot.id", index=True)
-    service_date: dt.date = Field(index=True)
-    version: int
-    status: PlanStatus = _enum(PlanStatus, PlanStatus.DRAFT)
-    created_at: dt.datetime | None = _ts(now=True)
-    job_run_id: int | None = Field(default=None, foreign_key="jobrun.id")
     slot_minutes: int = 15
     horizon_start: dt.datetime | None = _ts()
     horizon_end: dt.datetime | None = _ts()
@@ -397,13 +403,8 @@ class ChargingPlan(OwnedMixin, table=True):
     total_kwh: float = 0.0
     baselines: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     unmet: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    solver_stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    # The exact solver input and output (JSON of routing/charging), so any stored plan can be re-checked by the
-    # independent checkers and every figure traced back to its inputs.
-    problem: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    solution: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
-    __table_args__ = (sa.UniqueConstraint("depot_id", "service_date", "version"),)
+    __table_args__ = _plan_version_unique()
 
 
 class ChargingSlot(OwnedMixin, table=True):
