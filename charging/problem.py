@@ -77,7 +77,10 @@ class Vehicle:
 
 def taper_coefficients(vehicle: Vehicle) -> tuple[float, float]:
     """Limit p <= a - b x E [kW] with E the energy at the start of the slot (linear CC-CV taper to 0 at full)."""
-    assert vehicle.taper_soc is not None
+    if vehicle.taper_soc is None:
+        raise ValueError(
+            f"taper_coefficients: vehicle {vehicle.id!r} has no taper_soc (it charges at max_kw to full)"
+        )
     span = vehicle.battery_kwh * (1.0 - vehicle.taper_soc)
     return vehicle.max_kw * vehicle.battery_kwh / span, vehicle.max_kw / span
 

@@ -277,7 +277,10 @@ class Builder:
         reserve, capacity = bat.reserve_kwh - EPS, bat.capacity_kwh
         minutes_per_kwh = self._min_per_kwh[vt.id]
         for _ in range(MAX_REPAIRS):
-            assert res.deps is not None and res.socs is not None and res.rates is not None
+            if res.deps is None or res.socs is None or res.rates is None:
+                raise RuntimeError(
+                    "Builder.repaired: a battery failure's scan must carry deps, socs and rates"
+                )
             latest = self.latest_arrivals(vt, seq)
             first_station = next((k for k, x in enumerate(seq) if isinstance(x, ChargingStation)), len(seq))
             best: tuple[float, list[Visit], _Scan] | None = None

@@ -226,7 +226,10 @@ def build_model(
         e_eval: dict[str, int] = {}
         for vt in evs:
             bat = vt.battery
-            assert bat is not None
+            if bat is None:
+                raise RuntimeError(
+                    f"build_model: electric vehicle type {vt.id!r} has no battery (VehicleType validates it)"
+                )
             cap_load = min(vt.payload_kg, total_demand)
             load_ub = np.clip(cap_load - dem_kg, 0.0, None)[:, None] * np.ones((1, n))
             load_ub[:, into_end] = 0.0
@@ -287,7 +290,8 @@ def build_model(
         idx = manager.NodeToIndex(i)
         if nd.kind == "job":
             job = nd.job
-            assert job is not None
+            if job is None:
+                raise RuntimeError(f"build_model: node {i} is of kind 'job' but carries no job")
             ok_types = allowed_types.get(job.id) if allowed_types is not None else None
             if ok_types is not None:
                 allowed = [v for t in sorted(ok_types) for v in type_vehicles.get(t, [])]
@@ -306,7 +310,11 @@ def build_model(
                 routing.ActiveVar(idx).SetValue(0)
                 continue
             routing.VehicleVar(idx).SetValues([-1] + allowed)
-            assert energy is not None and nd.station is not None
+            if energy is None or nd.station is None:
+                raise RuntimeError(
+                    f"build_model: station node {i} needs the energy dimension and its station "
+                    "(only electric vehicle types get station copies)"
+                )
             vt = next(vt for _, vt in vehicles if vt.id == nd.vtype)
             routing.AddToAssignment(energy.SlackVar(idx))
             routing.AddToAssignment(time.SlackVar(idx))
@@ -322,7 +330,10 @@ def build_model(
             num = int(math.ceil(ratio * RATIO_DEN - 1e-9))
             solver.Add(time.SlackVar(idx) * RATIO_DEN >= energy.SlackVar(idx) * num)
             b = vt.battery
-            assert b is not None
+            if b is None:
+                raise RuntimeError(
+                    f"build_model: station copy {i} belongs to vehicle type {vt.id!r}, which has no battery"
+                )
             full = int(math.floor((b.capacity_kwh - b.reserve_kwh) * ENERGY_SCALE + 1e-9))
             # Charge on departure never above capacity (the dimension only bounds the next arrival).
             solver.Add(energy.CumulVar(idx) + energy.SlackVar(idx) <= full)

@@ -221,7 +221,8 @@ class _Runner:
                 key = (-placed, sum(1 for r in visits if r), km)
                 if best_key is None or key < best_key:
                     best_key, self.initial_visits = key, visits
-            assert self.initial_visits is not None
+            if self.initial_visits is None:
+                raise RuntimeError("construction: no insertion order was tried (orders is never empty)")
             t_elim = _time.monotonic()
             placed_ids = {x.id for r in self.initial_visits for x in r if isinstance(x, Job)}
             missing = [j for j in jobs if j.id not in placed_ids and j.drop_penalty is None]

@@ -62,7 +62,8 @@ def _build() -> dict[str, Assumption]:
     items: list[Assumption] = []
 
     def add(key: str, value: float, unit: str, source: str, grade: str, note: str = "") -> None:
-        assert grade in GRADES, grade
+        if grade not in GRADES:
+            raise ValueError(f"assumption {key!r}: grade {grade!r} is not one of {GRADES}")
         items.append(Assumption(key, float(value), unit, source, grade, note))
 
     def add_csv(key: str, unit: str, found: tuple[float, str, str], note: str = "") -> None:

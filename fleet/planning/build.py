@@ -110,7 +110,11 @@ def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy
             "speed_kmh": policy.speed_kmh,
         }
         if v.kind == "bev":
-            assert v.battery_kwh and v.consumption_empty
+            if not (v.battery_kwh and v.consumption_empty):
+                raise ValueError(
+                    f"vehicle {v.plate}: a BEV needs battery_kwh and consumption_empty "
+                    f"(got {v.battery_kwh!r}, {v.consumption_empty!r})"
+                )
             types.append(
                 rp.VehicleType(
                     **common,
@@ -127,7 +131,8 @@ def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy
                 )
             )
         else:
-            assert v.diesel_l_per_100km is not None
+            if v.diesel_l_per_100km is None:
+                raise ValueError(f"vehicle {v.plate}: a diesel vehicle needs diesel_l_per_100km")
             types.append(
                 rp.VehicleType(
                     **common,
