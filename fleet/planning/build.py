@@ -168,7 +168,7 @@ class ChargingNeed:
     plate: str
     arrival: dt.datetime
     departure: dt.datetime
-    battery_kwh: float
+    capacity_kwh: float
     energy_arrival_kwh: float
     energy_target_kwh: float
     max_kw: float
@@ -264,7 +264,7 @@ def charging_problem(
             id=n.plate,
             arrival=n.arrival,
             departure=n.departure,
-            battery_kwh=n.battery_kwh,
+            capacity_kwh=n.capacity_kwh,
             energy_arrival_kwh=n.energy_arrival_kwh,
             energy_target_kwh=n.energy_target_kwh,
             max_kw=n.max_kw,
