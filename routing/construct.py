@@ -1,7 +1,7 @@
 """EV-aware construction: insert each job with the station visits it needs, as OR-Tools' first solution.
 
 OR-Tools' first-solution heuristics and local-search moves insert one node at a time, so a customer that is
-only reachable together with a station visit stays out (``shared/reference/ROUTING.md``, 'E-VRPTW ... the
+only reachable together with a station visit stays out (``docs/routing-notes.md``, 'the
 station-copy model'). Here a job is inserted at its cheapest feasible position over all routes, and a
 battery violation of the new route is repaired by inserting stations (the cheapest detour on an arc before
 the point where the charge runs out, several in a row if needed). The result seeds the OR-Tools search

@@ -5,17 +5,18 @@ per min, ``ENERGY_SCALE`` per kWh, ``LOAD_SCALE`` per kg, ``COST_SCALE`` per cur
 energies and demands are rounded UP and capacities DOWN, so every integer-feasible route is feasible in
 floating point (``routing.evaluate`` recomputes the reported figures).
 
-Battery: the station-copy model of ``shared/reference/ROUTING.md`` ('E-VRPTW ... the station-copy model'):
-each station is copied ``copies`` times per electric vehicle type as optional nodes (zero-penalty
+Battery: the station-copy model (``docs/routing-notes.md``) for the E-VRPTW of Schneider, Stenger & Goeke
+(2014): each station is copied ``copies`` times per electric vehicle type as optional nodes (zero-penalty
 disjunctions, allowed only for that type, so the charging power min(station, vehicle) is exact). The
 ``energy`` dimension's cumul is the usable charge above the reserve on arrival, its transit the negative
 arc energy, and its slack the energy charged (non-zero only at station copies). Charging time is tied to
 energy through the time slack: ``time_slack * 1000 >= energy_slack * ceil(1000 * time_units_per_energy_unit)``;
 with ``RechargePolicy.FULL`` also ``energy_cumul + energy_slack == usable capacity``.
 
-Load-dependent consumption has no exact OR-Tools dimension (ROUTING.md, trap #339): the model charges each
-arc at the consumption of an upper bound of the load on it (payload minus the demand just delivered, and
-empty on the way into the end depot), which is conservative; reported energies use the actual load.
+Load-dependent consumption has no exact OR-Tools dimension (google/or-tools#339, ``docs/routing-notes.md``):
+the model charges each arc at the consumption of an upper bound of the load on it (payload minus the demand
+just delivered, and empty on the way into the end depot), which is conservative; reported energies use the
+actual load.
 """
 
 from __future__ import annotations
@@ -155,7 +156,8 @@ def build_model(
 
     # --- arc costs -------------------------------------------------------------------------------
     types = sorted({vt.id: vt for _, vt in vehicles}.values(), key=lambda v: v.id)
-    tiny = depot_station.astype(np.int64)[None, :]  # 1 unit into a depot-station copy (ROUTING.md trap)
+    # 1 unit into a depot-station copy (docs/routing-notes.md, OR-Tools traps)
+    tiny = depot_station.astype(np.int64)[None, :]
     if objective is Objective.COST:
         for vt in types:
             m = np.rint(dist_km * vt.cost_per_km * COST_SCALE).astype(np.int64) + tiny

@@ -2,7 +2,7 @@
 
 Deterministic for a seed: stops scattered around district centres, one depot, a mixed fleet of two electric
 models and diesel trucks, two public charging stations. This is test data shaped like the lessor's business,
-not a forecast. Where a number comes from `shared/reference/` (shipped as `data/reference/`) the row is cited;
+not a forecast. Where a number comes from the shipped reference data (`data/reference/`) the row is cited;
 everything else is marked ASSUMPTION.
 """
 

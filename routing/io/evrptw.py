@@ -3,7 +3,7 @@
 Layout: a header row, one row per location (StringID, Type d/f/c, x, y, demand, ReadyTime, DueDate,
 ServiceTime), then the vehicle parameters as `<letter> <text> /<value>/`: Q battery capacity [energy units],
 C load capacity, r energy per distance unit, g time per energy unit recharged, v speed (time = distance / v).
-Semantics (`shared/bench/README.md`, section evrptw/): vehicles leave D0 fully charged; charge never below
+Semantics (`docs/benchmarks.md`, section evrptw/): vehicles leave D0 fully charged; charge never below
 zero; a station visit recharges fully and takes g * (Q - charge on arrival); stations may be visited several
 times and consecutively; S0 stands at the depot.
 """
