@@ -183,13 +183,13 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
                         f"at {energy:.2f} kWh",
                     )
             energy += (eff * p[t] if p[t] > 0 else p[t] / eff) * dt
-            if energy > v.battery_kwh + ENERGY_TOL or energy < floor - ENERGY_TOL:
+            if energy > v.capacity_kwh + ENERGY_TOL or energy < floor - ENERGY_TOL:
                 bad(
                     "vehicle_energy",
                     v.id,
                     t,
                     f"vehicle {v.id}: energy {energy:.3f} kWh outside "
-                    f"[{floor}, {v.battery_kwh}] after slot {t}",
+                    f"[{floor}, {v.capacity_kwh}] after slot {t}",
                 )
                 break
         delivered[v.id] = energy - v.energy_arrival_kwh

@@ -108,7 +108,7 @@ def refine(
         e_hi = int(math.ceil(c.efficiency * step * dt * KWH))
         short = model.NewIntVar(0, need_u, f"short{i}")
         model.Add(sum(e_lo * k for k in ks) + short >= need_u)
-        model.Add(sum(e_hi * k for k in ks) <= int(math.floor((v.battery_kwh - v.energy_arrival_kwh) * KWH)))
+        model.Add(sum(e_hi * k for k in ks) <= int(math.floor((v.capacity_kwh - v.energy_arrival_kwh) * KWH)))
         shortfalls.append(short)
         if v.taper_soc is not None:
             ta, tb = taper_coefficients(v)

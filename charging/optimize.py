@@ -224,7 +224,7 @@ def _slots_needed(problem: ChargingProblem, v: Vehicle, kw: float, eff: float, f
     for n in range(last - first):
         if energy >= v.energy_target_kwh - 1e-9:
             return n
-        energy = min(v.battery_kwh, energy + eff * min(kw, v.taper_limit(energy)) * dt)
+        energy = min(v.capacity_kwh, energy + eff * min(kw, v.taper_limit(energy)) * dt)
     return last - first
 
 
@@ -810,7 +810,7 @@ def _build(
                 group_terms[conns[k].group].append((t, entry["d"]))
         if discharge or taper:
             floor = min(v.min_energy_kwh, v.energy_arrival_kwh) if discharge else 0.0
-            energy = lp.add_vars(length, floor, v.battery_kwh, 0.0)
+            energy = lp.add_vars(length, floor, v.capacity_kwh, 0.0)
             entry["e"] = energy
             rhs = np.zeros(length)
             rhs[0] = v.energy_arrival_kwh
@@ -836,7 +836,7 @@ def _build(
             row = lp.add_rows(1, lb=need)
             lp.add_coef(row, c, eff * dt)
             lp.add_coef(row, s[0], 1.0)
-            cap = lp.add_rows(1, ub=v.battery_kwh - v.energy_arrival_kwh)
+            cap = lp.add_rows(1, ub=v.capacity_kwh - v.energy_arrival_kwh)
             lp.add_coef(cap, c, eff * dt)
     for g in problem.groups:
         terms = group_terms[g.id]

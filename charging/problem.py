@@ -49,7 +49,7 @@ class Vehicle:
     id: str
     arrival: datetime
     departure: datetime
-    battery_kwh: float
+    capacity_kwh: float
     energy_arrival_kwh: float
     energy_target_kwh: float
     max_kw: float
@@ -77,9 +77,12 @@ class Vehicle:
 
 def taper_coefficients(vehicle: Vehicle) -> tuple[float, float]:
     """Limit p <= a - b x E [kW] with E the energy at the start of the slot (linear CC-CV taper to 0 at full)."""
-    assert vehicle.taper_soc is not None
-    span = vehicle.battery_kwh * (1.0 - vehicle.taper_soc)
-    return vehicle.max_kw * vehicle.battery_kwh / span, vehicle.max_kw / span
+    if vehicle.taper_soc is None:
+        raise ValueError(
+            f"taper_coefficients: vehicle {vehicle.id!r} has no taper_soc (it charges at max_kw to full)"
+        )
+    span = vehicle.capacity_kwh * (1.0 - vehicle.taper_soc)
+    return vehicle.max_kw * vehicle.capacity_kwh / span, vehicle.max_kw / span
 
 
 @dataclass(frozen=True)
@@ -332,20 +335,20 @@ class ChargingProblem:
             for name in ("arrival", "departure"):
                 need(getattr(v, name).tzinfo is not None, f"{where}: {name} must carry a time zone offset")
             need(v.departure > v.arrival, f"{where}: departure must be after arrival")
-            need(v.battery_kwh > 0, f"{where}: battery_kwh must be > 0")
+            need(v.capacity_kwh > 0, f"{where}: capacity_kwh must be > 0")
             need(
-                0 <= v.energy_arrival_kwh <= v.battery_kwh,
-                f"{where}: energy_arrival_kwh must be within [0, battery_kwh={v.battery_kwh}]",
+                0 <= v.energy_arrival_kwh <= v.capacity_kwh,
+                f"{where}: energy_arrival_kwh must be within [0, capacity_kwh={v.capacity_kwh}]",
             )
             need(
-                0 <= v.energy_target_kwh <= v.battery_kwh,
-                f"{where}: energy_target_kwh must be within [0, battery_kwh={v.battery_kwh}]",
+                0 <= v.energy_target_kwh <= v.capacity_kwh,
+                f"{where}: energy_target_kwh must be within [0, capacity_kwh={v.capacity_kwh}]",
             )
             need(v.max_kw > 0, f"{where}: max_kw must be > 0")
             need(v.discharge_kw >= 0, f"{where}: max_discharge_kw must be >= 0")
             need(
-                0 <= v.min_energy_kwh <= v.battery_kwh,
-                f"{where}: min_energy_kwh must be within [0, battery_kwh]",
+                0 <= v.min_energy_kwh <= v.capacity_kwh,
+                f"{where}: min_energy_kwh must be within [0, capacity_kwh]",
             )
             need(v.taper_soc is None or 0 <= v.taper_soc < 1, f"{where}: taper_soc must be in [0, 1)")
             if v.connector is not None:
@@ -465,6 +468,19 @@ def _id(item: Mapping[str, Any], where: str) -> str:
     return str(item["id"])
 
 
+LEGACY_CAPACITY_KEY = "battery_kwh"
+"""A vehicle's capacity before it was named `capacity_kwh` like routing's `Battery`; stored plans still hold it."""
+
+
+def _capacity(v: Mapping[str, Any], where: str) -> float:
+    """`capacity_kwh`, or the legacy key `battery_kwh` of older files; both at once is ambiguous."""
+    if v.get(LEGACY_CAPACITY_KEY) is None:
+        return _num(v, "capacity_kwh", where)
+    if v.get("capacity_kwh") is not None:
+        raise ScenarioError(f"{where}: give capacity_kwh or its legacy name {LEGACY_CAPACITY_KEY}, not both")
+    return _num(v, LEGACY_CAPACITY_KEY, where)
+
+
 def problem_from_json(data: Mapping[str, Any]) -> ChargingProblem:
     """Parse the scenario JSON (see docs/charging.md); raises ScenarioError naming the field."""
     if not isinstance(data, Mapping):
@@ -536,7 +552,7 @@ def problem_from_json(data: Mapping[str, Any]) -> ChargingProblem:
                 id=vid,
                 arrival=_time(v["arrival"], f"{w}.arrival"),
                 departure=_time(v["departure"], f"{w}.departure"),
-                battery_kwh=_num(v, "battery_kwh", w),
+                capacity_kwh=_capacity(v, w),
                 energy_arrival_kwh=_num(v, "energy_arrival_kwh", w),
                 energy_target_kwh=_num(v, "energy_target_kwh", w),
                 max_kw=_num(v, "max_kw", w),
@@ -632,7 +648,7 @@ def problem_to_json(p: ChargingProblem) -> dict[str, Any]:
                 "id": v.id,
                 "arrival": v.arrival.isoformat(),
                 "departure": v.departure.isoformat(),
-                "battery_kwh": v.battery_kwh,
+                "capacity_kwh": v.capacity_kwh,
                 "energy_arrival_kwh": v.energy_arrival_kwh,
                 "energy_target_kwh": v.energy_target_kwh,
                 "max_kw": v.max_kw,
@@ -686,5 +702,5 @@ def max_deliverable_kwh(
     energy = vehicle.energy_arrival_kwh
     for _ in indices:
         p = min(connector_kw, vehicle.taper_limit(energy))
-        energy = min(vehicle.battery_kwh, energy + efficiency * p * problem.dt_h)
+        energy = min(vehicle.capacity_kwh, energy + efficiency * p * problem.dt_h)
     return energy - vehicle.energy_arrival_kwh

@@ -66,7 +66,7 @@ def synthetic_depot(
                 id=f"粤B·D{10000 + i:05d}",
                 arrival=start + timedelta(minutes=float(np.round(arrivals[i]))),
                 departure=midnight + timedelta(minutes=float(np.round(departures[i]))),
-                battery_kwh=pack,
+                capacity_kwh=pack,
                 energy_arrival_kwh=round(e0, 2),
                 energy_target_kwh=round(min(pack, e0 + needs[i]), 2),
                 max_kw=CHARGER_KW,

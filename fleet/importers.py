@@ -491,7 +491,8 @@ LEASES = ImportSpec(
 
 def _build_order(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Order:
     owner = ctx.lessee
-    assert owner is not None
+    if owner is None:
+        raise RuntimeError("orders import: no lessee in the context (ORDERS has needs_lessee=True)")
     depot = _depot(ctx, v["depot_code"], owner)
     if v["window_end"] <= v["window_start"]:
         raise RowReject("window_end", raw["window_end"], "time window ends before it starts")

@@ -81,7 +81,8 @@ class NightlySummary:
 def _mark(db_url: str, job_id: int, **changes: Any) -> None:
     with session_scope(get_engine(db_url)) as s:
         job = s.get(JobRun, job_id)
-        assert job is not None, job_id
+        if job is None:
+            raise RuntimeError(f"nightly: job run row {job_id} is gone (it was created by this run)")
         for k, v in changes.items():
             setattr(job, k, v)
         s.add(job)

@@ -1,15 +1,17 @@
 """Benchmark harness: our solver (and optionally PyVRP) on Solomon / E-VRPTW instances, every answer checked.
 
-Each instance is read from `shared/bench`, mapped onto `RoutingProblem` (benchmark conventions kept, see
-`routing.io`), solved with a time limit and a seed, and its routes are verified twice: by the typed checker
-(`routing.check.check_solution`, every figure) and by the benchmark route checker on the raw instance file
-(`routing.check_bench`). The gap to the best-known solution is signed: negative means better than the BKS.
+Each instance is read from the benchmark folder (formats in docs/benchmarks.md), mapped onto `RoutingProblem`
+(benchmark conventions kept, see `routing.io`), solved with a time limit and a seed, and its routes are
+verified twice: by the typed checker (`routing.check.check_solution`, every figure) and by the benchmark route
+checker on the raw instance file (`routing.check_bench`). The gap to the best-known solution is signed:
+negative means better than the BKS.
 
 The PyVRP peer (Solomon only, PyVRP has no battery model) gets the same time budget in the same run. Its
-hierarchical mode follows `shared/reference/ROUTING.md` ("PyVRP `minimise_fleet` (half the time) then
-solve"); the distance mode solves with the file's fleet. PyVRP needs integers: distances are scaled by 1000
-and rounded, durations scaled and rounded UP so a schedule PyVRP accepts stays feasible in double precision;
-its routes are re-checked and their distance recomputed in double precision.
+hierarchical mode follows docs/routing-notes.md, 'Fewest vehicles first' (PyVRP's `minimise_fleet` on half the
+time, then a solve with that fleet); the distance mode solves with the file's fleet. PyVRP needs integers:
+distances are scaled by 1000 and rounded, durations scaled and rounded UP so a schedule PyVRP accepts stays
+feasible in double precision; its routes are re-checked and their distance recomputed in double precision.
+
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ PYVRP_SCALE = 1000
 
 
 def locate_bench_dir(explicit: str | Path | None = None, repo_root: Path | None = None) -> Path:
-    """`explicit`, else `$EVFLEET_BENCH_DIR`, else the repo's sibling `shared/bench` (one more level up for git
-    worktrees kept under a common folder). Raises FileNotFoundError naming what was tried."""
+    """`explicit`, else `$EVFLEET_BENCH_DIR`, else a sibling `shared/bench` checkout beside the repo (one more
+    level up for git worktrees kept under a common folder). Raises FileNotFoundError naming what was tried."""
     if explicit is not None:
         tried = [Path(explicit)]
     else:
@@ -170,7 +172,8 @@ def problem_for(ref: InstanceRef, suite: str, objective: Objective) -> tuple[Rou
 
 
 def benchmark_routes(solution: RoutingSolution, suite: str) -> list[list[int | str]]:
-    """Routes in the shared result format: Solomon customer numbers, E-VRPTW StringIDs with stations."""
+    """Routes in the benchmark result format (docs/benchmarks.md): Solomon customer numbers, E-VRPTW
+    StringIDs with stations."""
     routes = [list(r.stop_ids) for r in solution.routes if r.stops]
     if suite == "solomon":
         return [[int(s) for s in r] for r in routes]

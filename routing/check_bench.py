@@ -1,7 +1,7 @@
 """Checker for benchmark results: routes as id lists against a Solomon or E-VRPTW instance file.
 
 Works on the parsed text files directly (not on `RoutingProblem`), with the suites' own rules from
-`shared/bench/README.md`, so a result file can be verified without trusting any conversion done by the solver
+`docs/benchmarks.md`, so a result file can be verified without trusting any conversion done by the solver
 side. Every figure is recomputed in double precision; the reported distance and vehicle count are compared
 with the recomputed ones.
 """
@@ -346,7 +346,7 @@ def _reported(
 
 
 def find_instance_file(bench_dir: Path, suite: str, name: str) -> Path:
-    """Path of an instance in `shared/bench` (`solomon/<NAME>.txt`, `evrptw/<size>/<name>.txt`)."""
+    """Path of an instance in the benchmark folder (`solomon/<NAME>.txt`, `evrptw/<size>/<name>.txt`)."""
     if suite == "solomon":
         path = bench_dir / "solomon" / f"{name.upper()}.txt"
         if path.is_file():

@@ -1,7 +1,7 @@
 """EV-aware construction: insert each job with the station visits it needs, as OR-Tools' first solution.
 
 OR-Tools' first-solution heuristics and local-search moves insert one node at a time, so a customer that is
-only reachable together with a station visit stays out (``shared/reference/ROUTING.md``, 'E-VRPTW ... the
+only reachable together with a station visit stays out (``docs/routing-notes.md``, 'the
 station-copy model'). Here a job is inserted at its cheapest feasible position over all routes, and a
 battery violation of the new route is repaired by inserting stations (the cheapest detour on an arc before
 the point where the charge runs out, several in a row if needed). The result seeds the OR-Tools search
@@ -277,7 +277,10 @@ class Builder:
         reserve, capacity = bat.reserve_kwh - EPS, bat.capacity_kwh
         minutes_per_kwh = self._min_per_kwh[vt.id]
         for _ in range(MAX_REPAIRS):
-            assert res.deps is not None and res.socs is not None and res.rates is not None
+            if res.deps is None or res.socs is None or res.rates is None:
+                raise RuntimeError(
+                    "Builder.repaired: a battery failure's scan must carry deps, socs and rates"
+                )
             latest = self.latest_arrivals(vt, seq)
             first_station = next((k for k, x in enumerate(seq) if isinstance(x, ChargingStation)), len(seq))
             best: tuple[float, list[Visit], _Scan] | None = None

@@ -75,7 +75,10 @@ def charge_power_kw(station: ChargingStation, vt: VehicleType) -> float:
 
 def arc_energy_kwh(vt: VehicleType, km: float, load_kg: float) -> float:
     """Energy to drive ``km`` with ``load_kg`` on board [kWh] (load-dependent linear rate)."""
-    assert vt.battery is not None
+    if vt.battery is None:
+        raise ValueError(
+            f"arc_energy_kwh: vehicle type {vt.id!r} has no battery (only electric types use energy)"
+        )
     return km * vt.battery.rate(load_kg, vt.payload_kg)
 
 
@@ -266,7 +269,8 @@ def trim_charges(
     geo: Geometry, vid: str, vt: VehicleType, visits: list[Visit], departure: float, charges: list[float]
 ) -> list[float]:
     """Lower planned charges from the last station backwards while every later SoC stays >= reserve."""
-    assert vt.battery is not None
+    if vt.battery is None:
+        raise ValueError(f"trim_charges: vehicle type {vt.id!r} has no battery (only electric types charge)")
     charges = list(charges)
     n_st = len(charges)
     for s in range(n_st - 1, -1, -1):

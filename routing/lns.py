@@ -7,7 +7,7 @@ wide windows and several charging stops per route, then stays 3-25 % above the b
 measurements in docs/routing-bench.md). Its moves change a few arcs at a time; removing a dozen neighbouring
 customers from several routes and re-inserting them lets whole route shapes change. The insertion goes through
 ``routing.construct.Builder.repaired``, so a customer is re-inserted together with the charging stop it needs,
-the move OR-Tools' station-copy model lacks (``../shared/reference/ROUTING.md``).
+the move OR-Tools' station-copy model lacks (``docs/routing-notes.md``).
 
 Works at a fixed fleet: it never opens a vehicle that had no route (a route it empties stays empty), so the
 fewest-vehicles objective is never worsened. Deterministic for a seed, apart from where the deadline cuts it.

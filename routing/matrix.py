@@ -1,10 +1,9 @@
 """Distance and travel-time matrices: great-circle by default, planar for benchmark instances.
 
 The default road model is a great-circle (haversine) distance times a road-detour factor, driven at a constant
-urban speed. Both numbers are *assumptions*, not sourced facts (no reference file under `shared/reference/`
-gives them): a circuity factor of about 1.2–1.4 is the usual range for urban road networks, and 1.3 is taken
-here; 25 km/h is taken as an average urban truck speed including junctions. Callers with better data pass
-their own values or plug in a road-network provider (`OsrmTableProvider`).
+urban speed. Both numbers are *assumptions*, not sourced facts (no published source gives them): a circuity
+factor of about 1.2–1.4 is the usual range for urban road networks, and 1.3 is taken here; 25 km/h is taken as
+an average urban truck speed including junctions. Callers with better data pass their own values or plug in a road-network provider (`OsrmTableProvider`).
 
 geopy is used for two things only: a geodesic spot check of the haversine matrix (`geodesic_check`) and
 optional geocoding (`geocode`), which needs network access and is never called by the library itself.

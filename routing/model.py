@@ -5,17 +5,18 @@ per min, ``ENERGY_SCALE`` per kWh, ``LOAD_SCALE`` per kg, ``COST_SCALE`` per cur
 energies and demands are rounded UP and capacities DOWN, so every integer-feasible route is feasible in
 floating point (``routing.evaluate`` recomputes the reported figures).
 
-Battery: the station-copy model of ``shared/reference/ROUTING.md`` ('E-VRPTW ... the station-copy model'):
-each station is copied ``copies`` times per electric vehicle type as optional nodes (zero-penalty
+Battery: the station-copy model (``docs/routing-notes.md``) for the E-VRPTW of Schneider, Stenger & Goeke
+(2014): each station is copied ``copies`` times per electric vehicle type as optional nodes (zero-penalty
 disjunctions, allowed only for that type, so the charging power min(station, vehicle) is exact). The
 ``energy`` dimension's cumul is the usable charge above the reserve on arrival, its transit the negative
 arc energy, and its slack the energy charged (non-zero only at station copies). Charging time is tied to
 energy through the time slack: ``time_slack * 1000 >= energy_slack * ceil(1000 * time_units_per_energy_unit)``;
 with ``RechargePolicy.FULL`` also ``energy_cumul + energy_slack == usable capacity``.
 
-Load-dependent consumption has no exact OR-Tools dimension (ROUTING.md, trap #339): the model charges each
-arc at the consumption of an upper bound of the load on it (payload minus the demand just delivered, and
-empty on the way into the end depot), which is conservative; reported energies use the actual load.
+Load-dependent consumption has no exact OR-Tools dimension (google/or-tools#339, ``docs/routing-notes.md``):
+the model charges each arc at the consumption of an upper bound of the load on it (payload minus the demand
+just delivered, and empty on the way into the end depot), which is conservative; reported energies use the
+actual load.
 """
 
 from __future__ import annotations
@@ -155,7 +156,8 @@ def build_model(
 
     # --- arc costs -------------------------------------------------------------------------------
     types = sorted({vt.id: vt for _, vt in vehicles}.values(), key=lambda v: v.id)
-    tiny = depot_station.astype(np.int64)[None, :]  # 1 unit into a depot-station copy (ROUTING.md trap)
+    # 1 unit into a depot-station copy (docs/routing-notes.md, OR-Tools traps)
+    tiny = depot_station.astype(np.int64)[None, :]
     if objective is Objective.COST:
         for vt in types:
             m = np.rint(dist_km * vt.cost_per_km * COST_SCALE).astype(np.int64) + tiny
@@ -226,7 +228,10 @@ def build_model(
         e_eval: dict[str, int] = {}
         for vt in evs:
             bat = vt.battery
-            assert bat is not None
+            if bat is None:
+                raise RuntimeError(
+                    f"build_model: electric vehicle type {vt.id!r} has no battery (VehicleType validates it)"
+                )
             cap_load = min(vt.payload_kg, total_demand)
             load_ub = np.clip(cap_load - dem_kg, 0.0, None)[:, None] * np.ones((1, n))
             load_ub[:, into_end] = 0.0
@@ -287,7 +292,8 @@ def build_model(
         idx = manager.NodeToIndex(i)
         if nd.kind == "job":
             job = nd.job
-            assert job is not None
+            if job is None:
+                raise RuntimeError(f"build_model: node {i} is of kind 'job' but carries no job")
             ok_types = allowed_types.get(job.id) if allowed_types is not None else None
             if ok_types is not None:
                 allowed = [v for t in sorted(ok_types) for v in type_vehicles.get(t, [])]
@@ -306,7 +312,11 @@ def build_model(
                 routing.ActiveVar(idx).SetValue(0)
                 continue
             routing.VehicleVar(idx).SetValues([-1] + allowed)
-            assert energy is not None and nd.station is not None
+            if energy is None or nd.station is None:
+                raise RuntimeError(
+                    f"build_model: station node {i} needs the energy dimension and its station "
+                    "(only electric vehicle types get station copies)"
+                )
             vt = next(vt for _, vt in vehicles if vt.id == nd.vtype)
             routing.AddToAssignment(energy.SlackVar(idx))
             routing.AddToAssignment(time.SlackVar(idx))
@@ -322,7 +332,10 @@ def build_model(
             num = int(math.ceil(ratio * RATIO_DEN - 1e-9))
             solver.Add(time.SlackVar(idx) * RATIO_DEN >= energy.SlackVar(idx) * num)
             b = vt.battery
-            assert b is not None
+            if b is None:
+                raise RuntimeError(
+                    f"build_model: station copy {i} belongs to vehicle type {vt.id!r}, which has no battery"
+                )
             full = int(math.floor((b.capacity_kwh - b.reserve_kwh) * ENERGY_SCALE + 1e-9))
             # Charge on departure never above capacity (the dimension only bounds the next arrival).
             solver.Add(energy.CumulVar(idx) + energy.SlackVar(idx) <= full)

@@ -31,18 +31,18 @@ Load (deliveries only)
 Energy (electric vehicles)
     Energy is consumed while driving an arc: ``kWh = km * (consumption_empty + (consumption_full -
     consumption_empty) * load_on_arc / payload_kg)`` with ``load_on_arc`` the load carried on that arc.
-    The state of charge (SoC) leaves the start depot at ``initial_soc * battery_kwh`` and on ARRIVAL at every
-    node (job, station, end depot) must be ``>= reserve_soc * battery_kwh`` (the usable window's floor).
-    SoC never exceeds ``battery_kwh``.
+    The state of charge (SoC) leaves the start depot at ``initial_soc * capacity_kwh`` and on ARRIVAL at every
+    node (job, station, end depot) must be ``>= reserve_soc * capacity_kwh`` (the usable window's floor).
+    SoC never exceeds ``capacity_kwh``.
 
 Charging (stations)
     Charging starts on arrival at a station (no waiting, no time window) at constant power
     ``min(station.power_kw, vehicle.max_charge_kw)``; ``charging_minutes = energy_kwh / power_kw * 60``;
     departure = arrival + charging_minutes. A station may be visited several times, also consecutively, by any
     vehicle (connectors are not a shared resource here). ``RechargePolicy.PARTIAL``: the vehicle takes any
-    amount ``0 <= energy <= battery_kwh - soc_arrival`` (the solver takes what the rest of the route needs).
-    ``RechargePolicy.FULL`` (E-VRPTW benchmark convention): every station visit charges to ``battery_kwh``,
-    taking ``(battery_kwh - soc_arrival) / power * 60`` minutes, i.e. ``g * (Q - charge on arrival)``.
+    amount ``0 <= energy <= capacity_kwh - soc_arrival`` (the solver takes what the rest of the route needs).
+    ``RechargePolicy.FULL`` (E-VRPTW benchmark convention): every station visit charges to ``capacity_kwh``,
+    taking ``(capacity_kwh - soc_arrival) / power * 60`` minutes, i.e. ``g * (Q - charge on arrival)``.
     Diesel vehicles never visit stations; they burn ``km * diesel_l_per_100km / 100`` litres.
 
 Costs and objective

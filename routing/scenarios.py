@@ -2,7 +2,7 @@
 
 Deterministic for a seed: stops scattered around district centres, one depot, a mixed fleet of two electric
 models and diesel trucks, two public charging stations. This is test data shaped like the lessor's business,
-not a forecast. Where a number comes from `shared/reference/` (shipped as `data/reference/`) the row is cited;
+not a forecast. Where a number comes from the shipped reference data (`data/reference/`) the row is cited;
 everything else is marked ASSUMPTION.
 """
 
@@ -12,19 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from routing import problem as rp
 from routing.matrix import DEFAULT_DETOUR_FACTOR, DEFAULT_URBAN_SPEED_KMH
-from routing.problem import (
-    Battery,
-    ChargingStation,
-    Job,
-    Location,
-    Objective,
-    RechargePolicy,
-    RoutingProblem,
-    TimeWindow,
-    VehicleKind,
-    VehicleType,
-)
 
 # District centres (lat, lon) [deg], approximate public map coordinates; weights = share of stops. ASSUMPTION.
 DISTRICTS: tuple[tuple[str, float, float, float], ...] = (
@@ -55,14 +44,14 @@ class CityFleet:
 
 def _fleet(
     fleet: CityFleet, depot: str, shift_start: float, shift_end: float, initial_soc: float = 1.0
-) -> tuple[VehicleType, ...]:
+) -> tuple[rp.VehicleType, ...]:
     speed = DEFAULT_URBAN_SPEED_KMH
-    van = VehicleType(
+    van = rp.VehicleType(
         "ev-van",
         fleet.vans,
         payload_kg=1615.0,  # vehicles.csv farizon_v8e payload_kg_max
         start_depot=depot,
-        battery=Battery(
+        battery=rp.Battery(
             capacity_kwh=65.0,  # vehicles.csv farizon_v8e battery_kwh_max
             consumption_empty_kwh_per_km=0.15,  # vehicles.csv plan_bev_van_2_5_3t energy_per_100km_low
             consumption_full_kwh_per_km=0.20,  # vehicles.csv plan_bev_van_2_5_3t energy_per_100km_high
@@ -75,12 +64,12 @@ def _fleet(
         shift_end=shift_end,
         speed_kmh=speed,
     )
-    truck = VehicleType(
+    truck = rp.VehicleType(
         "ev-truck",
         fleet.trucks,
         payload_kg=2000.0,  # ASSUMPTION: no payload in vehicles.csv for the 4.5 t class
         start_depot=depot,
-        battery=Battery(
+        battery=rp.Battery(
             capacity_kwh=81.0,  # vehicles.csv farizon_h8e_h9e battery_kwh_min
             consumption_empty_kwh_per_km=0.25,  # vehicles.csv plan_bev_truck_4_5t energy_per_100km_low
             consumption_full_kwh_per_km=0.35,  # vehicles.csv plan_bev_truck_4_5t energy_per_100km_high
@@ -93,12 +82,12 @@ def _fleet(
         shift_end=shift_end,
         speed_kmh=speed,
     )
-    diesel = VehicleType(
+    diesel = rp.VehicleType(
         "diesel-truck",
         fleet.diesel,
         payload_kg=2000.0,  # ASSUMPTION, as the electric 4.5 t truck
         start_depot=depot,
-        kind=VehicleKind.DIESEL,
+        kind=rp.VehicleKind.DIESEL,
         diesel_l_per_100km=12.0,  # vehicles.csv refcase_diesel_4_5t
         fixed_cost=0.0,
         cost_per_km=1.5,
@@ -113,10 +102,10 @@ def shenzhen_problem(
     stops: int = 300,
     seed: int = 0,
     fleet: CityFleet = CityFleet(),
-    objective: Objective = Objective.HIERARCHICAL,
+    objective: rp.Objective = rp.Objective.HIERARCHICAL,
     spread_km: float = 3.0,
     initial_soc: float = 1.0,
-) -> RoutingProblem:
+) -> rp.RoutingProblem:
     """One depot-day: `stops` deliveries around Shenzhen's districts, mixed fleet, two public stations.
 
     Demand and service time shrink with the number of stops so the same 35 vehicles can serve 300 or 1,000
@@ -138,32 +127,32 @@ def shenzhen_problem(
     scale = min(1.0, 300.0 / stops)
     mean_kg = 150.0 * scale**0.9
     service = max(5.0, 10.0 * scale**0.5)
-    locations = [Location(DEPOT[0], lat=DEPOT[1], lon=DEPOT[2])]
-    locations += [Location(sid, lat=la, lon=lo) for sid, la, lo in STATIONS]
+    locations = [rp.Location(DEPOT[0], lat=DEPOT[1], lon=DEPOT[2])]
+    locations += [rp.Location(sid, lat=la, lon=lo) for sid, la, lo in STATIONS]
     jobs = []
     for i in range(stops):
         lid = f"s{i:04d}"
-        locations.append(Location(lid, lat=float(lat[i]), lon=float(lon[i])))
+        locations.append(rp.Location(lid, lat=float(lat[i]), lon=float(lon[i])))
         demand = float(np.clip(rng.gamma(2.0, mean_kg / 2.0), 5.0, 600.0).round())
         if rng.random() < 0.4:
             start = float(rng.integers(int(shift_start) + 60, int(shift_end) - 180) // 30 * 30)
-            windows = (TimeWindow(start, start + 120.0),)
+            windows = (rp.TimeWindow(start, start + 120.0),)
         else:
-            windows = (TimeWindow(shift_start, shift_end),)
-        jobs.append(Job(lid, lid, demand_kg=demand, time_windows=windows, service_minutes=service))
-    return RoutingProblem(
+            windows = (rp.TimeWindow(shift_start, shift_end),)
+        jobs.append(rp.Job(lid, lid, demand_kg=demand, time_windows=windows, service_minutes=service))
+    return rp.RoutingProblem(
         locations=tuple(locations),
         jobs=tuple(jobs),
         vehicle_types=_fleet(fleet, DEPOT[0], shift_start, shift_end, initial_soc),
-        stations=tuple(ChargingStation(sid, sid, STATION_POWER_KW) for sid, _, _ in STATIONS),
-        recharge_policy=RechargePolicy.PARTIAL,
+        stations=tuple(rp.ChargingStation(sid, sid, STATION_POWER_KW) for sid, _, _ in STATIONS),
+        recharge_policy=rp.RechargePolicy.PARTIAL,
         objective=objective,
         road_detour_factor=DEFAULT_DETOUR_FACTOR,
         name=f"shenzhen-{stops}-seed{seed}" + (f"-soc{initial_soc:g}" if initial_soc != 1.0 else ""),
     )
 
 
-def random_problem(seed: int) -> RoutingProblem:
+def random_problem(seed: int) -> rp.RoutingProblem:
     """A small random problem that exercises every rule the checker knows (fuzzing the solver).
 
     4-13 jobs on a plane or around Shenzhen; optional and multi-window jobs; 1-3 electric vehicles with
@@ -174,23 +163,25 @@ def random_problem(seed: int) -> RoutingProblem:
     n = int(rng.integers(4, 14))
     geo = bool(rng.random() < 0.5)
 
-    def loc(lid: str) -> Location:
+    def loc(lid: str) -> rp.Location:
         if geo:
-            return Location(lid, lat=22.5 + float(rng.random()) * 0.3, lon=113.8 + float(rng.random()) * 0.4)
-        return Location(lid, x=float(rng.random() * 40), y=float(rng.random() * 40))
+            return rp.Location(
+                lid, lat=22.5 + float(rng.random()) * 0.3, lon=113.8 + float(rng.random()) * 0.4
+            )
+        return rp.Location(lid, x=float(rng.random() * 40), y=float(rng.random() * 40))
 
     locations = [loc("D"), loc("S1"), loc("S2")]
     jobs = []
     for k in range(n):
         locations.append(loc(f"L{k}"))
-        windows: tuple[TimeWindow, ...] = ()
+        windows: tuple[rp.TimeWindow, ...] = ()
         if rng.random() < 0.6:
             a = float(rng.integers(0, 400))
-            windows = (TimeWindow(a, a + float(rng.integers(30, 200))),)
+            windows = (rp.TimeWindow(a, a + float(rng.integers(30, 200))),)
             if rng.random() < 0.3:
-                windows += (TimeWindow(a + 300, a + 400),)
+                windows += (rp.TimeWindow(a + 300, a + 400),)
         jobs.append(
-            Job(
+            rp.Job(
                 f"j{k}",
                 f"L{k}",
                 float(rng.integers(10, 300)),
@@ -199,12 +190,12 @@ def random_problem(seed: int) -> RoutingProblem:
                 drop_penalty=None if rng.random() < 0.8 else 1000.0,
             )
         )
-    ev = VehicleType(
+    ev = rp.VehicleType(
         "ev",
         int(rng.integers(1, 4)),
         800.0,
         "D",
-        battery=Battery(
+        battery=rp.Battery(
             float(rng.choice([10.0, 20.0, 40.0])),
             0.2,
             float(rng.choice([0.2, 0.3, 0.4])),
@@ -223,25 +214,25 @@ def random_problem(seed: int) -> RoutingProblem:
     vehicles = [ev]
     if rng.random() < 0.5:
         vehicles.append(
-            VehicleType(
+            rp.VehicleType(
                 "dz",
                 1,
                 1000.0,
                 "D",
-                kind=VehicleKind.DIESEL,
+                kind=rp.VehicleKind.DIESEL,
                 diesel_l_per_100km=12.0,
                 cost_per_km=1.5,
                 shift_end=900.0,
                 speed_kmh=30.0,
             )
         )
-    policy = RechargePolicy.PARTIAL if rng.random() < 0.7 else RechargePolicy.FULL
-    objective = (Objective.HIERARCHICAL, Objective.DISTANCE, Objective.COST)[int(rng.integers(0, 3))]
-    return RoutingProblem(
+    policy = rp.RechargePolicy.PARTIAL if rng.random() < 0.7 else rp.RechargePolicy.FULL
+    objective = (rp.Objective.HIERARCHICAL, rp.Objective.DISTANCE, rp.Objective.COST)[int(rng.integers(0, 3))]
+    return rp.RoutingProblem(
         tuple(locations),
         tuple(jobs),
         tuple(vehicles),
-        stations=(ChargingStation("S1", "S1", 60.0), ChargingStation("S2", "S2", 120.0)),
+        stations=(rp.ChargingStation("S1", "S1", 60.0), rp.ChargingStation("S2", "S2", 120.0)),
         recharge_policy=policy,
         objective=objective,
         road_detour_factor=1.3 if geo else 1.0,

@@ -7,9 +7,9 @@
 2. builds the OR-Tools model (``routing.model``) and searches (guided local search) from a first solution:
    OR-Tools' own heuristic, or for electric problems with stations also the EV-aware construction of
    ``routing.construct`` (customers inserted jointly with the station they need);
-3. for ``Objective.HIERARCHICAL`` minimises the fleet in an outer loop (ROUTING.md: fixed costs alone do not
-   minimise it reliably): remove the shortest route, re-insert its jobs with K-1 vehicles within a share of the
-   budget, repeat while every job stays served; then minimises distance at the best K;
+3. for ``Objective.HIERARCHICAL`` minimises the fleet in an outer loop (docs/routing-notes.md: fixed costs
+   alone do not minimise it reliably): remove the shortest route, re-insert its jobs with K-1 vehicles within
+   a share of the budget, repeat while every job stays served; then minimises distance at the best K;
 4. with ``workers > 1`` runs that in separate processes with different seeds and first-solution strategies
    and keeps the best.
 
@@ -163,7 +163,7 @@ class _Plan:
 
 
 def default_station_copies(problem: RoutingProblem, n_jobs: int) -> dict[str, int]:
-    """Copies per station and electric type: 2 (<= 15 jobs) or 3 for FULL benchmarks (ROUTING.md);
+    """Copies per station and electric type: 2 (<= 15 jobs) or 3 for FULL benchmarks (docs/routing-notes.md);
     for partial recharging enough for every vehicle to stop once, at most 8 per station."""
     out: dict[str, int] = {}
     if not problem.stations:
@@ -221,7 +221,8 @@ class _Runner:
                 key = (-placed, sum(1 for r in visits if r), km)
                 if best_key is None or key < best_key:
                     best_key, self.initial_visits = key, visits
-            assert self.initial_visits is not None
+            if self.initial_visits is None:
+                raise RuntimeError("construction: no insertion order was tried (orders is never empty)")
             t_elim = _time.monotonic()
             placed_ids = {x.id for r in self.initial_visits for x in r if isinstance(x, Job)}
             missing = [j for j in jobs if j.id not in placed_ids and j.drop_penalty is None]

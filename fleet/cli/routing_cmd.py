@@ -169,7 +169,10 @@ def route_check_results(
     ],
     suite: Annotated[Suite, typer.Option(help="Benchmark suite of the instances.")],
     bench_dir: Annotated[
-        Path | None, typer.Option(help="Benchmark folder (default: ../shared/bench).")
+        Path | None,
+        typer.Option(
+            help="Benchmark folder (default: $EVFLEET_BENCH_DIR or a sibling `shared/bench` checkout)."
+        ),
     ] = None,
 ) -> None:
     """Check every route set of a benchmark result file against its instance (exit 1 if any is infeasible)."""
@@ -240,7 +243,7 @@ def bench_routing(
     bench_dir: Annotated[
         Path | None,
         typer.Option(
-            help="Benchmark folder (default: $EVFLEET_BENCH_DIR or the repo's sibling ../shared/bench)."
+            help="Benchmark folder (default: $EVFLEET_BENCH_DIR or a sibling `shared/bench` checkout)."
         ),
     ] = None,
     markdown: Annotated[Path | None, typer.Option(help="Also write the table as Markdown here.")] = None,

@@ -172,7 +172,10 @@ def screen_rows(
                 for code, detail in problems
             )
         else:
-            assert lease is not None
+            if lease is None:
+                raise RuntimeError(
+                    f"screen_rows: row {ref} passed without a lease (_row_flags flags not_on_lease)"
+                )
             accepted.append(AcceptedRow(row, lease))
     return ScreenResult(accepted=tuple(accepted), flags=tuple(flags), rows_checked=len(rows))
 

@@ -1,6 +1,6 @@
 """Every default number of the finance package, with its source and grade.
 
-Grades follow `shared/reference/README.md`: V verified, S secondary, D secondary-derived, W weak, U unverified,
+Grades follow `data/reference/README.md`: V verified, S secondary, D secondary-derived, W weak, U unverified,
 plus ``none`` for a placeholder with no source at all (enter your own figure). Vehicle and fuel numbers are read
 from the shipped copy of `vehicles.csv` (`data/reference/vehicles.csv`, row id cited); FINANCE.md, METHODOLOGY.md,
 CHARGING.md and tariffs.md are not shipped as data, so their numbers are written here with section and row cited.
@@ -62,7 +62,8 @@ def _build() -> dict[str, Assumption]:
     items: list[Assumption] = []
 
     def add(key: str, value: float, unit: str, source: str, grade: str, note: str = "") -> None:
-        assert grade in GRADES, grade
+        if grade not in GRADES:
+            raise ValueError(f"assumption {key!r}: grade {grade!r} is not one of {GRADES}")
         items.append(Assumption(key, float(value), unit, source, grade, note))
 
     def add_csv(key: str, unit: str, found: tuple[float, str, str], note: str = "") -> None:
@@ -157,31 +158,29 @@ def _build() -> dict[str, Assumption]:
         "ev_maintenance_per_km",
         0.0,
         "CNY/km",
-        "no source in shared/reference: enter the service quote",
+        "no published source: enter the service quote",
         "none",
     )
-    add(
-        "ev_insurance_per_month", 0.0, "CNY/month", "no source in shared/reference: enter the premium", "none"
-    )
+    add("ev_insurance_per_month", 0.0, "CNY/month", "no published source: enter the premium", "none")
     add(
         "diesel_maintenance_per_km",
         0.0,
         "CNY/km",
-        "no source in shared/reference: enter the lessee's cost",
+        "no published source: enter the lessee's cost",
         "none",
     )
     add(
         "diesel_insurance_per_month",
         0.0,
         "CNY/month",
-        "no source in shared/reference: enter the premium",
+        "no published source: enter the premium",
         "none",
     )
     add(
         "tax_rate",
         0.25,
         "of taxable profit",
-        "PRC Enterprise Income Tax Law art. 4 statutory rate (not in shared/reference)",
+        "PRC Enterprise Income Tax Law art. 4 statutory rate (not in the shipped reference data)",
         "U",
         "simple rate on profit after straight-line depreciation and interest, losses carried forward in the lease",
     )
@@ -252,7 +251,7 @@ def _build() -> dict[str, Assumption]:
         "driver_cost_per_hour",
         0.0,
         "CNY/h",
-        "no source in shared/reference: enter the lessee's wage cost",
+        "no published source: enter the lessee's wage cost",
         "none",
     )
     add(

@@ -12,19 +12,8 @@ from dataclasses import dataclass, field
 from charging.problem import ChargingProblem, Connector, PowerGroup, Site, Vehicle
 from charging.tariff import tariff_from_json
 from fleet.planning.inputs import DepotDayInputs, VehicleIn, local_midnight
+from routing import problem as rp
 from routing.matrix import DEFAULT_DETOUR_FACTOR, DEFAULT_URBAN_SPEED_KMH
-from routing.problem import (
-    Battery,
-    ChargingStation,
-    Job,
-    Location,
-    Objective,
-    RechargePolicy,
-    RoutingProblem,
-    TimeWindow,
-    VehicleKind,
-    VehicleType,
-)
 from routing.solution import RoutingSolution
 
 DEPOT_LOCATION = "depot"
@@ -80,25 +69,27 @@ def _reserve(v: VehicleIn, policy: PlanningPolicy) -> float:
     return max(policy.reserve_soc, usable_floor)
 
 
-def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy()) -> RoutingProblem:
+def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy()) -> rp.RoutingProblem:
     """One vehicle type per truck (id = plate), so every route names the truck that drives it."""
     origin = local_midnight(inp.service_date)
     shift_start, shift_end = policy.shifts.get(inp.lessee_kind, policy.shifts["other"])
-    locations = [Location(DEPOT_LOCATION, lat=inp.lat, lon=inp.lon)]
+    locations = [rp.Location(DEPOT_LOCATION, lat=inp.lat, lon=inp.lon)]
     jobs = []
     for o in inp.orders:
         loc = f"o{o.id}"
-        locations.append(Location(loc, lat=o.lat, lon=o.lon))
+        locations.append(rp.Location(loc, lat=o.lat, lon=o.lon))
         jobs.append(
-            Job(
+            rp.Job(
                 id=o.ref,
                 location=loc,
                 demand_kg=o.demand_kg,
-                time_windows=(TimeWindow(_minutes(o.window_start, origin), _minutes(o.window_end, origin)),),
+                time_windows=(
+                    rp.TimeWindow(_minutes(o.window_start, origin), _minutes(o.window_end, origin)),
+                ),
                 service_minutes=o.service_minutes,
                 required_kind=None
                 if o.required_kind is None
-                else (VehicleKind.ELECTRIC if o.required_kind == "bev" else VehicleKind.DIESEL),
+                else (rp.VehicleKind.ELECTRIC if o.required_kind == "bev" else rp.VehicleKind.DIESEL),
                 priority=max(1, o.priority + 1),
             )
         )
@@ -119,12 +110,16 @@ def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy
             "speed_kmh": policy.speed_kmh,
         }
         if v.kind == "bev":
-            assert v.battery_kwh and v.consumption_empty
+            if not (v.battery_kwh and v.consumption_empty):
+                raise ValueError(
+                    f"vehicle {v.plate}: a BEV needs battery_kwh and consumption_empty "
+                    f"(got {v.battery_kwh!r}, {v.consumption_empty!r})"
+                )
             types.append(
-                VehicleType(
+                rp.VehicleType(
                     **common,
-                    kind=VehicleKind.ELECTRIC,
-                    battery=Battery(
+                    kind=rp.VehicleKind.ELECTRIC,
+                    battery=rp.Battery(
                         capacity_kwh=v.battery_kwh,
                         consumption_empty_kwh_per_km=v.consumption_empty,
                         consumption_full_kwh_per_km=v.consumption_full or v.consumption_empty,
@@ -136,11 +131,12 @@ def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy
                 )
             )
         else:
-            assert v.diesel_l_per_100km is not None
+            if v.diesel_l_per_100km is None:
+                raise ValueError(f"vehicle {v.plate}: a diesel vehicle needs diesel_l_per_100km")
             types.append(
-                VehicleType(
+                rp.VehicleType(
                     **common,
-                    kind=VehicleKind.DIESEL,
+                    kind=rp.VehicleKind.DIESEL,
                     diesel_l_per_100km=v.diesel_l_per_100km,
                     cost_per_km=v.diesel_l_per_100km / 100 * policy.diesel_cny_per_l,
                 )
@@ -148,17 +144,17 @@ def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy
     stations = ()
     if inp.connectors:
         stations = (
-            ChargingStation(
+            rp.ChargingStation(
                 DEPOT_STATION, DEPOT_LOCATION, max(c.max_kw for c in inp.connectors), public=False
             ),
         )
-    return RoutingProblem(
+    return rp.RoutingProblem(
         locations=tuple(locations),
         jobs=tuple(jobs),
         vehicle_types=tuple(types),
         stations=stations,
-        recharge_policy=RechargePolicy.PARTIAL,
-        objective=Objective.COST,
+        recharge_policy=rp.RechargePolicy.PARTIAL,
+        objective=rp.Objective.COST,
         road_detour_factor=policy.road_detour_factor,
         time_origin=origin,
         name=f"{inp.depot_code} {inp.service_date.isoformat()}",
@@ -172,7 +168,7 @@ class ChargingNeed:
     plate: str
     arrival: dt.datetime
     departure: dt.datetime
-    battery_kwh: float
+    capacity_kwh: float
     energy_arrival_kwh: float
     energy_target_kwh: float
     max_kw: float
@@ -181,7 +177,7 @@ class ChargingNeed:
 
 def charging_needs(
     inp: DepotDayInputs,
-    problem: RoutingProblem,
+    problem: rp.RoutingProblem,
     solution: RoutingSolution,
     policy: PlanningPolicy = PlanningPolicy(),
 ) -> list[ChargingNeed]:
@@ -268,7 +264,7 @@ def charging_problem(
             id=n.plate,
             arrival=n.arrival,
             departure=n.departure,
-            battery_kwh=n.battery_kwh,
+            capacity_kwh=n.capacity_kwh,
             energy_arrival_kwh=n.energy_arrival_kwh,
             energy_target_kwh=n.energy_target_kwh,
             max_kw=n.max_kw,

@@ -1,6 +1,6 @@
-"""Best-known-solution tables of the benchmark suites (`shared/bench/*/bks.csv`).
+"""Best-known-solution tables of the benchmark suites (`bks.csv` in each suite's benchmark folder).
 
-Columns used (see `shared/bench/README.md`): Solomon `vehicles`, `distance` (hierarchical BKS: fewest
+Columns used (see `docs/benchmarks.md`): Solomon `vehicles`, `distance` (hierarchical BKS: fewest
 vehicles, then distance), `distance_only_bks` (+ `_vehicles`, `distance_only_flag`); E-VRPTW `size`,
 `vehicles`, `distance`, `optimal` ("yes ..." proven, "not proven ...", "unknown").
 """

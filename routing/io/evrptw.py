@@ -3,7 +3,7 @@
 Layout: a header row, one row per location (StringID, Type d/f/c, x, y, demand, ReadyTime, DueDate,
 ServiceTime), then the vehicle parameters as `<letter> <text> /<value>/`: Q battery capacity [energy units],
 C load capacity, r energy per distance unit, g time per energy unit recharged, v speed (time = distance / v).
-Semantics (`shared/bench/README.md`, section evrptw/): vehicles leave D0 fully charged; charge never below
+Semantics (`docs/benchmarks.md`, section evrptw/): vehicles leave D0 fully charged; charge never below
 zero; a station visit recharges fully and takes g * (Q - charge on arrival); stations may be visited several
 times and consecutively; S0 stands at the depot.
 """
@@ -165,27 +165,16 @@ def evrptw_to_problem(
     are the benchmark route format. The fleet is unlimited in the benchmark; `vehicles` defaults to one per
     customer (an upper bound). Vehicles must be back at D0 by its due date.
     """
-    from routing.problem import (
-        Battery,
-        ChargingStation,
-        Job,
-        Location,
-        Objective,
-        RechargePolicy,
-        RoutingProblem,
-        TimeWindow,
-        VehicleKind,
-        VehicleType,
-    )
+    from routing import problem as rp
 
     depot = instance.depot
-    locations = tuple(Location(n.string_id, x=n.x, y=n.y) for n in instance.nodes)
+    locations = tuple(rp.Location(n.string_id, x=n.x, y=n.y) for n in instance.nodes)
     jobs = tuple(
-        Job(
+        rp.Job(
             id=n.string_id,
             location=n.string_id,
             demand_kg=n.demand,
-            time_windows=(TimeWindow(n.ready, n.due),),
+            time_windows=(rp.TimeWindow(n.ready, n.due),),
             service_minutes=n.service,
         )
         for n in instance.customers
@@ -195,16 +184,18 @@ def evrptw_to_problem(
             f"{instance.name}: g = {instance.recharge_time_per_unit} gives no finite charging power"
         )
     stations = tuple(
-        ChargingStation(id=n.string_id, location=n.string_id, power_kw=60.0 / instance.recharge_time_per_unit)
+        rp.ChargingStation(
+            id=n.string_id, location=n.string_id, power_kw=60.0 / instance.recharge_time_per_unit
+        )
         for n in instance.stations
     )
-    fleet = VehicleType(
+    fleet = rp.VehicleType(
         id="ev",
         count=len(instance.customers) if vehicles is None else vehicles,
         payload_kg=instance.load_capacity,
         start_depot=depot.string_id,
-        kind=VehicleKind.ELECTRIC,
-        battery=Battery(
+        kind=rp.VehicleKind.ELECTRIC,
+        battery=rp.Battery(
             capacity_kwh=instance.battery_capacity,
             consumption_empty_kwh_per_km=instance.consumption_rate,
             consumption_full_kwh_per_km=instance.consumption_rate,
@@ -215,13 +206,13 @@ def evrptw_to_problem(
         shift_end=depot.due,
         speed_kmh=60.0 * instance.speed,
     )
-    return RoutingProblem(
+    return rp.RoutingProblem(
         locations=locations,
         jobs=jobs,
         vehicle_types=(fleet,),
         stations=stations,
-        recharge_policy=RechargePolicy.FULL,
-        objective=Objective.HIERARCHICAL if objective is None else objective,
+        recharge_policy=rp.RechargePolicy.FULL,
+        objective=rp.Objective.HIERARCHICAL if objective is None else objective,
         name=instance.name,
     )
 

@@ -13,18 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from routing.problem import (
-    Battery,
-    ChargingStation,
-    Job,
-    Location,
-    Objective,
-    RechargePolicy,
-    RoutingProblem,
-    TimeWindow,
-    VehicleKind,
-    VehicleType,
-)
+from routing import problem as rp
 from routing.solution import RoutingSolution
 
 FORMAT = "evfleet.routing.problem/1"
@@ -34,7 +23,7 @@ class ProblemFileError(ValueError):
     """A problem or solution JSON file is malformed; the message names the file and the field."""
 
 
-def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
+def problem_to_dict(problem: rp.RoutingProblem) -> dict[str, Any]:
     """JSON-ready dict of a problem (inverse of `problem_from_dict`)."""
     return {
         "format": FORMAT,
@@ -76,14 +65,14 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
-def _vehicle_to_dict(v: VehicleType) -> dict[str, Any]:
+def _vehicle_to_dict(v: rp.VehicleType) -> dict[str, Any]:
     d: dict[str, Any] = {f.name: getattr(v, f.name) for f in fields(v)}
     d["kind"] = v.kind.value
     d["battery"] = {f.name: getattr(v.battery, f.name) for f in fields(v.battery)} if v.battery else None
     return d
 
 
-def problem_from_dict(data: dict[str, Any], source: str = "problem") -> RoutingProblem:
+def problem_from_dict(data: dict[str, Any], source: str = "problem") -> rp.RoutingProblem:
     """Build and validate a problem from a dict; errors name `source` and the field."""
     if not isinstance(data, dict):
         raise ProblemFileError(f"{source}: top level must be an object, got {type(data).__name__}")
@@ -92,7 +81,7 @@ def problem_from_dict(data: dict[str, Any], source: str = "problem") -> RoutingP
         raise ProblemFileError(f"{source}: field 'format' = {fmt!r}, expected {FORMAT!r}")
     try:
         locations = tuple(
-            Location(**_only(loc, ("id", "x", "y", "lat", "lon"), f"locations[{i}]"))
+            rp.Location(**_only(loc, ("id", "x", "y", "lat", "lon"), f"locations[{i}]"))
             for i, loc in enumerate(_list(data, "locations"))
         )
         jobs = tuple(_job(j, f"jobs[{i}]") for i, j in enumerate(_list(data, "jobs")))
@@ -100,17 +89,17 @@ def problem_from_dict(data: dict[str, Any], source: str = "problem") -> RoutingP
             _vehicle(v, f"vehicle_types[{i}]") for i, v in enumerate(_list(data, "vehicle_types"))
         )
         stations = tuple(
-            ChargingStation(**_only(s, ("id", "location", "power_kw", "public"), f"stations[{i}]"))
+            rp.ChargingStation(**_only(s, ("id", "location", "power_kw", "public"), f"stations[{i}]"))
             for i, s in enumerate(data.get("stations") or [])
         )
         origin = data.get("time_origin")
-        return RoutingProblem(
+        return rp.RoutingProblem(
             locations=locations,
             jobs=jobs,
             vehicle_types=vehicles,
             stations=stations,
-            recharge_policy=RechargePolicy(data.get("recharge_policy", RechargePolicy.PARTIAL.value)),
-            objective=Objective(data.get("objective", Objective.HIERARCHICAL.value)),
+            recharge_policy=rp.RechargePolicy(data.get("recharge_policy", rp.RechargePolicy.PARTIAL.value)),
+            objective=rp.Objective(data.get("objective", rp.Objective.HIERARCHICAL.value)),
             distance_km=data.get("distance_km"),
             travel_minutes=data.get("travel_minutes"),
             road_detour_factor=data.get("road_detour_factor", 1.0),
@@ -151,38 +140,38 @@ _JOB_FIELDS = (
 )
 
 
-def _job(d: Any, where: str) -> Job:
+def _job(d: Any, where: str) -> rp.Job:
     d = dict(_only(d, _JOB_FIELDS, where))
     windows = d.pop("time_windows", []) or []
     try:
-        d["time_windows"] = tuple(TimeWindow(float(w[0]), float(w[1])) for w in windows)
+        d["time_windows"] = tuple(rp.TimeWindow(float(w[0]), float(w[1])) for w in windows)
     except (TypeError, IndexError, ValueError) as exc:
         raise ProblemFileError(
             f"{where}: field 'time_windows' must be a list of [start, end] pairs ({exc})"
         ) from None
     if d.get("required_kind") is not None:
-        d["required_kind"] = VehicleKind(d["required_kind"])
-    return Job(**d)
+        d["required_kind"] = rp.VehicleKind(d["required_kind"])
+    return rp.Job(**d)
 
 
-_VEHICLE_FIELDS = tuple(f.name for f in fields(VehicleType))
-_BATTERY_FIELDS = tuple(f.name for f in fields(Battery))
+_VEHICLE_FIELDS = tuple(f.name for f in fields(rp.VehicleType))
+_BATTERY_FIELDS = tuple(f.name for f in fields(rp.Battery))
 
 
-def _vehicle(d: Any, where: str) -> VehicleType:
+def _vehicle(d: Any, where: str) -> rp.VehicleType:
     d = dict(_only(d, _VEHICLE_FIELDS, where))
     if "kind" in d:
-        d["kind"] = VehicleKind(d["kind"])
+        d["kind"] = rp.VehicleKind(d["kind"])
     if d.get("battery") is not None:
-        d["battery"] = Battery(**_only(d["battery"], _BATTERY_FIELDS, f"{where}.battery"))
-    return VehicleType(**d)
+        d["battery"] = rp.Battery(**_only(d["battery"], _BATTERY_FIELDS, f"{where}.battery"))
+    return rp.VehicleType(**d)
 
 
-def write_problem_json(problem: RoutingProblem, path: str | Path) -> None:
+def write_problem_json(problem: rp.RoutingProblem, path: str | Path) -> None:
     Path(path).write_text(json.dumps(problem_to_dict(problem), indent=1) + "\n")
 
 
-def read_problem_json(path: str | Path) -> RoutingProblem:
+def read_problem_json(path: str | Path) -> rp.RoutingProblem:
     path = Path(path)
     return problem_from_dict(_load(path), source=str(path))
 

@@ -1,8 +1,8 @@
-"""Benchmark result files in the shared format of `shared/bench/README.md`.
+"""Benchmark result files in the format of `docs/benchmarks.md` ('Result files').
 
 `{"results": [{"instance", "routes", "distance", "vehicles", "seconds", "feasible", ...}]}`: Solomon routes
 list customer numbers (depot 0 left out), E-VRPTW routes list StringIDs with stations, depot D0 left out at
-both ends. Extra keys per entry (solver, seed, gap, violations) are allowed; readers of the shared format
+both ends. Extra keys per entry (solver, seed, gap, violations) are allowed; readers of this format
 ignore them. Peer-solver results of the same run go under `"peer_results"` in the same shape.
 """
 

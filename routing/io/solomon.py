@@ -2,7 +2,7 @@
 
 Layout: the instance name, a VEHICLE block (NUMBER, CAPACITY) and a CUSTOMER block with one row per node
 (number, x, y, demand, ready time, due date, service time); node 0 is the depot. Benchmark conventions
-(`shared/bench/README.md`, section solomon/): Euclidean distance in double precision, travel time equal to
+(`docs/benchmarks.md`, section solomon/): Euclidean distance in double precision, travel time equal to
 distance, time windows bound the start of service, waiting allowed, every route back at the depot by its due
 date.
 """

@@ -23,7 +23,7 @@ def vehicle(
         "id": vid,
         "arrival": arrival,
         "departure": departure,
-        "battery_kwh": 100.0,
+        "capacity_kwh": 100.0,
         "energy_arrival_kwh": 20.0,
         "energy_target_kwh": 60.0,
         "max_kw": 40.0,

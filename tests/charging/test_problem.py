@@ -47,6 +47,24 @@ def test_synthetic_round_trip() -> None:
     assert p.n_slots == 64
 
 
+def test_legacy_battery_kwh_key_is_read_and_written_as_capacity_kwh() -> None:
+    """Plans stored before the rename hold `battery_kwh`; they still load, and are written back renamed."""
+    legacy = vehicle("V1")
+    legacy["battery_kwh"] = legacy.pop("capacity_kwh")
+    p = problem(night([legacy], [connector("C0")]))
+    assert p.vehicles[0].capacity_kwh == 100.0
+    assert p == problem(night([vehicle("V1")], [connector("C0")]))
+    written = p.to_json()["vehicles"][0]
+    assert written["capacity_kwh"] == 100.0 and "battery_kwh" not in written
+
+
+def test_capacity_given_under_both_names_is_rejected() -> None:
+    both = vehicle("V1", battery_kwh=100.0)
+    with pytest.raises(ScenarioError) as info:
+        problem(night([both], [connector("C0")]))
+    assert "vehicle V1" in str(info.value) and "battery_kwh" in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("mutate", "words"),
     [

@@ -29,7 +29,7 @@ def random_scenario(seed: int) -> dict:
                 "departure": f"2026-11-24T{17 + leave // 4:02d}:{15 * (leave % 4):02d}:00+08:00"
                 if leave < n_slots
                 else "2026-11-24T23:00:00+08:00",
-                "battery_kwh": battery,
+                "capacity_kwh": battery,
                 "energy_arrival_kwh": round(e0, 2),
                 "energy_target_kwh": round(target, 2),
                 "max_kw": float(rng.choice([20.0, 40.0, 80.0])),
