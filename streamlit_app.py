@@ -2,7 +2,7 @@
 
 The entry script is only a frame: page config, navigation built from `app_pages.PAGES`, and the sidebar scope
 (`app_pages._shell.prepare_context`). It defines no table models (it re-runs on every interaction and
-SQLAlchemy refuses to redefine tables); pages live in `app_pages/` and call `fleet.app_services`.
+SQLAlchemy refuses to redefine tables); pages live in `app_pages/` and call `fleet.services`.
 """
 
 import streamlit as st

@@ -1,7 +1,7 @@
 """The app's pages, one module each; `PAGES` is the navigation list `streamlit_app.py` builds from.
 
 A new page is one new module here plus one `PageEntry` line below; docs/app.md lists what each page calls in the
-packages (through `fleet.app_services`).
+packages (through `fleet.services`, one module per page).
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Cached reads for the pages: keyed by database URL and scope (and date), dropped after every write.
 
-The TTL bounds staleness when another process (the CLI, the nightly job) writes the same database.
+Each takes the render's session first (`_session`: not part of the cache key, used only on a miss) and the
+database URL second (part of the key). The TTL bounds staleness when another process (the CLI, the nightly job)
+writes the same database.
 """
 
 from __future__ import annotations
@@ -10,116 +12,131 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from fleet import app_services as svc
-from fleet.reports import DepotSummary
+from fleet.services import Session, pickers
+from fleet.services import charging as charging_svc
+from fleet.services import emissions as emissions_svc
+from fleet.services import fleet_leases as fleet_svc
+from fleet.services import lease_economics as economics_svc
+from fleet.services import nightly_jobs as jobs_svc
+from fleet.services import overview as overview_svc
+from fleet.services import route_planner as routes_svc
 
 TTL_S = 120
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def overview(url: str, lessee_code: str | None, today: dt.date) -> list[DepotSummary]:
-    return svc.overview(url, lessee_code, today)
+def overview(
+    _session: Session, url: str, lessee_code: str | None, today: dt.date
+) -> list[overview_svc.DepotSummary]:
+    return overview_svc.overview(_session, lessee_code, today)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def vehicles(url: str, lessee_code: str | None) -> pd.DataFrame:
-    return svc.vehicles_frame(url, lessee_code)
+def vehicles(_session: Session, url: str, lessee_code: str | None) -> pd.DataFrame:
+    return fleet_svc.vehicles_frame(_session, lessee_code)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def leases(url: str, lessee_code: str | None, today: dt.date) -> pd.DataFrame:
-    return svc.leases_frame(url, lessee_code, today)
+def leases(_session: Session, url: str, lessee_code: str | None, today: dt.date) -> pd.DataFrame:
+    return fleet_svc.leases_frame(_session, lessee_code, today)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def models(url: str) -> pd.DataFrame:
-    return svc.models_frame(url)
+def models(_session: Session, url: str) -> pd.DataFrame:
+    return fleet_svc.models_frame(_session)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def choices(url: str, lessee_code: str | None) -> svc.FormChoices:
-    return svc.form_choices(url, lessee_code)
+def choices(_session: Session, url: str, lessee_code: str | None) -> fleet_svc.FormChoices:
+    return fleet_svc.form_choices(_session, lessee_code)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def depots(url: str, lessee_code: str | None) -> list[svc.DepotOption]:
-    return svc.depot_options(url, lessee_code)
+def depots(_session: Session, url: str, lessee_code: str | None) -> list[pickers.DepotOption]:
+    return pickers.depot_options(_session, lessee_code)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def route_plan(url: str, lessee_code: str | None, depot_code: str, day: dt.date) -> svc.RoutePlanView | None:
-    return svc.current_route_view(url, lessee_code, depot_code, day)
+def route_plan(
+    _session: Session, url: str, lessee_code: str | None, depot_code: str, day: dt.date
+) -> routes_svc.RoutePlanView | None:
+    return routes_svc.current_route_view(_session, lessee_code, depot_code, day)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def order_count(url: str, lessee_code: str | None, depot_code: str, day: dt.date) -> int:
-    return svc.order_count(url, lessee_code, depot_code, day)
+def order_count(_session: Session, url: str, lessee_code: str | None, depot_code: str, day: dt.date) -> int:
+    return routes_svc.order_count(_session, lessee_code, depot_code, day)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def charging_plan(
-    url: str, lessee_code: str | None, depot_code: str, day: dt.date
-) -> svc.StoredCharging | None:
-    return svc.current_charging_view(url, lessee_code, depot_code, day)
+    _session: Session, url: str, lessee_code: str | None, depot_code: str, day: dt.date
+) -> charging_svc.StoredCharging | None:
+    return charging_svc.current_charging_view(_session, lessee_code, depot_code, day)
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
 def tariffs() -> list[tuple[str, str]]:
-    return svc.tariff_options()
+    return charging_svc.tariff_options()
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def jobs(url: str, lessee_code: str | None, service_date: dt.date | None) -> pd.DataFrame:
-    return svc.jobs_frame(url, lessee_code, service_date)
+def jobs(_session: Session, url: str, lessee_code: str | None, service_date: dt.date | None) -> pd.DataFrame:
+    return jobs_svc.jobs_frame(_session, lessee_code, service_date)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def latest_run(url: str, lessee_code: str | None) -> svc.RunSummary | None:
-    return svc.latest_run(url, lessee_code)
+def latest_run(_session: Session, url: str, lessee_code: str | None) -> jobs_svc.RunSummary | None:
+    return jobs_svc.latest_run(_session, lessee_code)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def emissions(url: str, lessee_code: str | None, year: int, profile_id: str) -> svc.EmissionsView:
-    return svc.emissions_view(url, lessee_code, year, profile_id)
+def emissions(
+    _session: Session, url: str, lessee_code: str | None, year: int, profile_id: str
+) -> emissions_svc.EmissionsView:
+    return emissions_svc.emissions_view(_session, lessee_code, year, profile_id)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def emissions_avoided(url: str, lessee_code: str | None, today: dt.date) -> tuple[float, str] | None:
-    return svc.emissions_avoided(url, lessee_code, today)
+def emissions_avoided(
+    _session: Session, url: str, lessee_code: str | None, today: dt.date
+) -> tuple[float, str] | None:
+    return emissions_svc.emissions_avoided(_session, lessee_code, today)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def lease_codes(url: str, lessee_code: str | None) -> list[str]:
-    return svc.lease_codes(url, lessee_code)
+def lease_codes(_session: Session, url: str, lessee_code: str | None) -> list[str]:
+    return economics_svc.lease_codes(_session, lessee_code)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def lease_economics(url: str, lessee_code: str | None, lease_code: str) -> dict:
-    return svc.lease_economics(url, lessee_code, lease_code)
+def lease_economics(_session: Session, url: str, lessee_code: str | None, lease_code: str) -> dict:
+    return economics_svc.lease_economics(_session, lessee_code, lease_code)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def scenario_economics(payload_json: str) -> dict:
     import json
 
-    return svc.scenario_economics(json.loads(payload_json))
+    return economics_svc.scenario_economics(json.loads(payload_json))
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def saved_scenarios(url: str, lessee_code: str | None) -> list[str]:
-    return svc.saved_scenarios(url, lessee_code)
+def saved_scenarios(_session: Session, url: str, lessee_code: str | None) -> list[str]:
+    return economics_svc.saved_scenarios(_session, lessee_code)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def saved_scenario(url: str, lessee_code: str | None, name: str) -> dict:
-    return svc.saved_scenario_payload(url, lessee_code, name)
+def saved_scenario(_session: Session, url: str, lessee_code: str | None, name: str) -> dict:
+    return economics_svc.saved_scenario_payload(_session, lessee_code, name)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def planned_charging(
+    _session: Session,
     url: str,
     lessee_code: str | None,
     first: dt.date,
     last: dt.date,
-) -> list[svc.PlannedCharging]:
-    return svc.planned_charging(url, lessee_code, first, last)
+) -> list[overview_svc.PlannedCharging]:
+    return overview_svc.planned_charging(_session, lessee_code, first, last)

@@ -8,15 +8,16 @@ import streamlit as st
 
 from app_pages import _data
 from app_pages._shell import AppContext
-from fleet import app_services as svc
+from fleet.services import Session, pickers
 
 _DEPOT = "picked_depot"
 _DAY = "picked_day"
 
 
-def depot_and_date(ctx: AppContext, key: str) -> tuple[svc.DepotOption, dt.date] | None:
-    """Depot select box and service date input; None (with a message) when the scope has no depots."""
-    options = _data.depots(ctx.url, ctx.lessee_code)
+def depot_and_date(ctx: AppContext, session: Session, key: str) -> tuple[pickers.DepotOption, dt.date] | None:
+    """Depot select box and service date input (options read in the render's `session`); None (with a message)
+    when the scope has no depots."""
+    options = _data.depots(session, ctx.url, ctx.lessee_code)
     if not options:
         st.info(
             "No depots in this scope yet. Depots are added with the demo loader (`evfleet demo`) or by the "
@@ -39,7 +40,7 @@ def depot_and_date(ctx: AppContext, key: str) -> tuple[svc.DepotOption, dt.date]
     option = by_code[code]
     day = right.date_input(
         "Service date",
-        value=st.session_state.get(f"{_DAY}_{code}") or svc.default_service_date(option, ctx.today),
+        value=st.session_state.get(f"{_DAY}_{code}") or pickers.default_service_date(option, ctx.today),
         key=f"{key}_date_{code}",
         help="The day the trucks drive; its charging plan is the night before.",
     )

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from fleet import app_services as svc
-from fleet.scope import ScopeError
+from fleet import services
+from fleet.services import Session
+from fleet.services import scope as scope_svc
+from fleet.services import session as session_svc
 
 _CTX_KEY = "evfleet_context"
 _PROBLEM_KEY = "evfleet_problem"
@@ -24,7 +26,7 @@ LESSOR_OPTION = ""  # selector value of the lessor's whole view
 
 @dataclass(frozen=True)
 class AppContext:
-    """What a page needs to call `fleet.app_services`: the database, the scope, the reference date."""
+    """What a page needs to call `fleet.services`: the database, the scope, the reference date."""
 
     url: str
     lessee_code: str | None
@@ -44,18 +46,18 @@ class Problem:
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def _status(url: str) -> svc.DatabaseStatus:
-    return svc.database_status(url)
+def _status(url: str) -> session_svc.DatabaseStatus:
+    return session_svc.database_status(url)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def _scope_options(url: str) -> list[svc.ScopeOption]:
-    return svc.scope_options(url)
+def _scope_options(_session: Session, url: str) -> list[scope_svc.ScopeOption]:
+    return scope_svc.scope_options(_session)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def _describe(url: str, lessee_code: str | None) -> str:
-    return svc.describe_scope(url, lessee_code)
+def _describe(_session: Session, url: str, lessee_code: str | None) -> str:
+    return scope_svc.describe_scope(_session, lessee_code)
 
 
 def _signed_in_user() -> dict[str, object] | None:
@@ -72,7 +74,7 @@ def prepare_context() -> None:
     """Sidebar: database, scope selector (or the pinned scope), reference date. Call once per rerun."""
     st.session_state.pop(_CTX_KEY, None)
     st.session_state.pop(_PROBLEM_KEY, None)
-    url = svc.app_url()
+    url = session_svc.app_url()
     status = _status(url)
     sidebar = st.sidebar
     if not status.ready:
@@ -80,31 +82,32 @@ def prepare_context() -> None:
         st.session_state[_PROBLEM_KEY] = Problem(f"Database {status.url}: {status.problem}.", status.fix)
         sidebar.caption(f"Database: {status.url}")
         return
-    auth_on = os.environ.get(svc.APP_AUTH_ENV, "").strip().lower() == "oidc"
-    decision = svc.decide_scope(os.environ, _signed_in_user() if auth_on else None)
+    auth_on = os.environ.get(scope_svc.APP_AUTH_ENV, "").strip().lower() == "oidc"
+    decision = scope_svc.decide_scope(os.environ, _signed_in_user() if auth_on else None)
     if decision.refused:
         if auth_on and not _signed_in_user():
             sidebar.button("Sign in", on_click=st.login, type="primary")
         st.session_state[_PROBLEM_KEY] = Problem(f"Access: {decision.refused}.")
         return
-    if decision.pinned_lessee:
-        lessee_code: str | None = decision.pinned_lessee
-    else:
-        options = _scope_options(url)
-        labels = {(o.lessee_code or LESSOR_OPTION): o.label for o in options}
-        choice = sidebar.selectbox(
-            "Scope",
-            list(labels),
-            format_func=labels.get,
-            key="scope_choice",
-            help="The lessor sees its whole business; a lessee sees only its own rows.",
-        )
-        lessee_code = choice or None
-    try:
-        label = _describe(url, lessee_code)
-    except ScopeError as exc:
-        st.session_state[_PROBLEM_KEY] = Problem(f"Scope: {exc} (from {decision.source}).")
-        return
+    with services.unit_of_work(url) as session:  # the frame's reads: the scope's options and description
+        if decision.pinned_lessee:
+            lessee_code: str | None = decision.pinned_lessee
+        else:
+            options = _scope_options(session, url)
+            labels = {(o.lessee_code or LESSOR_OPTION): o.label for o in options}
+            choice = sidebar.selectbox(
+                "Scope",
+                list(labels),
+                format_func=labels.get,
+                key="scope_choice",
+                help="The lessor sees its whole business; a lessee sees only its own rows.",
+            )
+            lessee_code = choice or None
+        try:
+            label = _describe(session, url, lessee_code)
+        except scope_svc.ScopeError as exc:
+            st.session_state[_PROBLEM_KEY] = Problem(f"Scope: {exc} (from {decision.source}).")
+            return
     if not decision.selectable:
         sidebar.markdown(f"**Scope:** {label}")
         sidebar.caption(f"pinned by {decision.source}")

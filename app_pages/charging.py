@@ -11,17 +11,20 @@ import streamlit as st
 from app_pages import _data
 from app_pages._pickers import depot_and_date
 from app_pages._shell import page_context
-from fleet import app_services as svc
+from fleet import services
+from fleet.services import charging as svc
+from fleet.services.frames import wall_clock
 
 LOAD_HEIGHT = 320
 BAND_COLOURS = {"valley": "#4caf50", "flat": "#9e9e9e", "peak": "#ff9800", "critical_peak": "#e53935"}
 
 ctx = page_context("Charging")
-picked = depot_and_date(ctx, "charging")
-if picked is None:
-    st.stop()
-depot, day = picked
-stored = _data.charging_plan(ctx.url, ctx.lessee_code, depot.code, day)
+with services.unit_of_work(ctx.url) as session:  # this render's reads; the what-if needs no database
+    picked = depot_and_date(ctx, session, "charging")
+    if picked is None:
+        st.stop()
+    depot, day = picked
+    stored = _data.charging_plan(session, ctx.url, ctx.lessee_code, depot.code, day)
 if stored is None:
     st.info(
         f"No stored charging plan for the night before {day.isoformat()} at {depot.code}. The nightly job "
@@ -32,7 +35,7 @@ if stored is None:
 
 
 def gantt(view: svc.ChargingView) -> alt.Chart:
-    bars = svc.wall_clock(view.bars, "start", "end")
+    bars = wall_clock(view.bars, "start", "end")
     return (
         alt.Chart(bars)
         .mark_bar(cornerRadius=2)
@@ -55,8 +58,8 @@ def gantt(view: svc.ChargingView) -> alt.Chart:
 
 
 def load_chart(view: svc.ChargingView) -> alt.LayerChart:
-    bands = svc.wall_clock(view.bands, "start", "end")
-    load = svc.wall_clock(view.load, "start", "end")
+    bands = wall_clock(view.bands, "start", "end")
+    load = wall_clock(view.load, "start", "end")
     lines = load.melt(
         id_vars=["start"], value_vars=["site_kw", "uncontrolled_kw"], var_name="series", value_name="kW"
     ).replace({"series": {"site_kw": "optimised", "uncontrolled_kw": "uncontrolled"}})

@@ -8,9 +8,9 @@ import streamlit as st
 
 from app_pages import _data
 from app_pages._shell import page_context
-from fleet import app_services as svc
-from fleet.emissions.attribution import DoubleClaimError
-from fleet.factors import FactorError
+from fleet import services
+from fleet.services import emissions as svc
+from fleet.services.emissions import DoubleClaimError, FactorError
 
 ctx = page_context("Emissions")
 profiles = dict(svc.emission_profiles())
@@ -24,7 +24,8 @@ profile_id = right.selectbox(
     key="em_profile",
 )
 try:
-    view = _data.emissions(ctx.url, ctx.lessee_code, int(year), profile_id)
+    with services.unit_of_work(ctx.url) as session:  # this render's read; the package build has its own
+        view = _data.emissions(session, ctx.url, ctx.lessee_code, int(year), profile_id)
 except FactorError as exc:
     st.error(f"Emission factors: {exc}")
     st.stop()
@@ -125,9 +126,10 @@ package_key = f"em_package_{party}_{year}_{profile_id}"
 if st.button("Build package", key="em_build"):
     with st.spinner("Building the package…"):
         try:
-            st.session_state[package_key] = svc.submission_zip(
-                ctx.url, ctx.lessee_code, party, int(year), profile_id
-            )
+            with services.unit_of_work(ctx.url) as session:
+                st.session_state[package_key] = svc.submission_zip(
+                    session, ctx.lessee_code, party, int(year), profile_id
+                )
         except (DoubleClaimError, FactorError, ValueError) as exc:
             st.error(f"Package refused: {exc}")
 package: svc.SubmissionPackage | None = st.session_state.get(package_key)

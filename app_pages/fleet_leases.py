@@ -1,5 +1,5 @@
 """Fleet & leases: vehicles, leases and vehicle models in filterable tables; add and edit through validated
-forms; CSV/XLSX import with the row-level error report. All reads and writes go through `fleet.app_services`."""
+forms; CSV/XLSX import with the row-level error report. All reads and writes go through `fleet.services`: one unit of work for the reads of a render, one per write."""
 
 from __future__ import annotations
 
@@ -10,21 +10,19 @@ import streamlit as st
 
 from app_pages import _data
 from app_pages._shell import AppContext, after_write, page_context
-from fleet import app_services as svc
-from fleet.importers import ImportFailed
-from fleet.models import Claimant, VehicleStatus
+from fleet import services
+from fleet.services import fleet_leases as svc
+from fleet.services import imports as imports_svc
+from fleet.services.fleet_leases import CLAIMANTS, STATUSES
+from fleet.services.frames import filter_frame
 
-STATUSES = [s.value for s in VehicleStatus]
-CLAIMANTS = [c.value for c in Claimant]
 
-
-def show_rejection(exc: svc.FormRejected | ImportFailed, what: str) -> None:
+def show_rejection(exc: svc.FormRejected | imports_svc.ImportFailed, what: str) -> None:
     st.error(f"{what}: {len(exc.errors)} problem(s); nothing was saved.")
-    st.dataframe(svc.errors_frame(exc), hide_index=True, width="stretch")
+    st.dataframe(imports_svc.errors_frame(exc), hide_index=True, width="stretch")
 
 
-def vehicles_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
-    frame = _data.vehicles(ctx.url, ctx.lessee_code)
+def vehicles_tab(ctx: AppContext, choices: svc.FormChoices, frame: pd.DataFrame) -> None:
     cols = iter(st.columns([1, 1, 1, 1, 1.4] if ctx.is_lessor else [1, 1, 1, 1.4]))
     picks = {
         "lessee": next(cols).multiselect("Lessee", sorted(frame["lessee"].unique()), key="veh_f_lessee")
@@ -35,7 +33,7 @@ def vehicles_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
     picks["model"] = next(cols).multiselect("Model", sorted(frame["model"].unique()), key="veh_f_model")
     picks["status"] = next(cols).multiselect("Status", sorted(frame["status"].unique()), key="veh_f_status")
     text = next(cols).text_input("Plate or VIN contains", key="veh_f_text")
-    shown = svc.filter_frame(frame, picks, text, ("plate", "vin"))
+    shown = filter_frame(frame, picks, text, ("plate", "vin"))
     st.caption(f"{len(shown)} of {len(frame)} vehicles")
     st.dataframe(
         shown,
@@ -66,19 +64,20 @@ def vehicles_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
         commissioned = st.text_input("Commissioned on (YYYY-MM-DD, optional)", key="addv_comm")
         if st.form_submit_button("Add vehicle", type="primary"):
             try:
-                svc.add_vehicle(
-                    ctx.url,
-                    ctx.lessee_code,
-                    {
-                        "plate": plate,
-                        "vin": vin,
-                        "model_code": model,
-                        "depot_code": depot,
-                        "lessee_code": owner,
-                        "status": status,
-                        "commissioned_on": commissioned,
-                    },
-                )
+                with services.unit_of_work(ctx.url) as session:
+                    svc.add_vehicle(
+                        session,
+                        ctx.lessee_code,
+                        {
+                            "plate": plate,
+                            "vin": vin,
+                            "model_code": model,
+                            "depot_code": depot,
+                            "lessee_code": owner,
+                            "status": status,
+                            "commissioned_on": commissioned,
+                        },
+                    )
             except svc.FormRejected as exc:
                 show_rejection(exc, "Vehicle not added")
             else:
@@ -109,20 +108,20 @@ def vehicles_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
             )
             if st.form_submit_button("Save vehicle", type="primary"):
                 try:
-                    svc.update_vehicle(
-                        ctx.url,
-                        ctx.lessee_code,
-                        plate,
-                        {"depot_code": depot, "status": status, "commissioned_on": commissioned},
-                    )
+                    with services.unit_of_work(ctx.url) as session:
+                        svc.update_vehicle(
+                            session,
+                            ctx.lessee_code,
+                            plate,
+                            {"depot_code": depot, "status": status, "commissioned_on": commissioned},
+                        )
                 except svc.FormRejected as exc:
                     show_rejection(exc, f"Vehicle {plate} not saved")
                 else:
                     after_write(f"Vehicle {plate} saved.")
 
 
-def leases_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
-    frame = _data.leases(ctx.url, ctx.lessee_code, ctx.today)
+def leases_tab(ctx: AppContext, choices: svc.FormChoices, frame: pd.DataFrame) -> None:
     cols = iter(st.columns([1, 1, 1, 1.4] if ctx.is_lessor else [1, 1, 1.4]))
     picks = {
         "lessee": next(cols).multiselect("Lessee", sorted(frame["lessee"].unique()), key="lease_f_lessee")
@@ -133,7 +132,7 @@ def leases_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
     if next(cols).checkbox(f"Active on {ctx.today.isoformat()} only", key="lease_f_active"):
         picks["active"] = [True]
     text = next(cols).text_input("Lease code or plate contains", key="lease_f_text")
-    shown = svc.filter_frame(frame, picks, text, ("code", "plate"))
+    shown = filter_frame(frame, picks, text, ("code", "plate"))
     st.caption(
         f"{len(shown)} of {len(frame)} leases · rent of the shown leases "
         f"{shown['monthly_rent_cny'].sum():,.2f} CNY/month"
@@ -191,23 +190,24 @@ def leases_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
                 claimant = st.selectbox("Emissions claimant", CLAIMANTS, key="addl_claimant")
                 if st.form_submit_button("Add lease", type="primary"):
                     try:
-                        svc.add_lease(
-                            ctx.url,
-                            ctx.lessee_code,
-                            {
-                                "code": code,
-                                "plate": plate,
-                                "lessee_code": owner,
-                                "start_date": start,
-                                "end_date": end,
-                                "monthly_rent_cny": rent,
-                                "purchase_price_cny": price,
-                                "deposit_cny": deposit,
-                                "residual_value_cny": residual,
-                                "replaced_diesel_model_code": diesel,
-                                "emissions_claimant": claimant,
-                            },
-                        )
+                        with services.unit_of_work(ctx.url) as session:
+                            svc.add_lease(
+                                session,
+                                ctx.lessee_code,
+                                {
+                                    "code": code,
+                                    "plate": plate,
+                                    "lessee_code": owner,
+                                    "start_date": start,
+                                    "end_date": end,
+                                    "monthly_rent_cny": rent,
+                                    "purchase_price_cny": price,
+                                    "deposit_cny": deposit,
+                                    "residual_value_cny": residual,
+                                    "replaced_diesel_model_code": diesel,
+                                    "emissions_claimant": claimant,
+                                },
+                            )
                     except svc.FormRejected as exc:
                         show_rejection(exc, "Lease not added")
                     else:
@@ -240,27 +240,27 @@ def leases_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
             )
             if st.form_submit_button("Save lease", type="primary"):
                 try:
-                    svc.update_lease(
-                        ctx.url,
-                        ctx.lessee_code,
-                        code,
-                        {
-                            "end_date": end,
-                            "monthly_rent_cny": rent,
-                            "expected_km_per_year": km,
-                            "emissions_claimant": claimant,
-                        },
-                    )
+                    with services.unit_of_work(ctx.url) as session:
+                        svc.update_lease(
+                            session,
+                            ctx.lessee_code,
+                            code,
+                            {
+                                "end_date": end,
+                                "monthly_rent_cny": rent,
+                                "expected_km_per_year": km,
+                                "emissions_claimant": claimant,
+                            },
+                        )
                 except svc.FormRejected as exc:
                     show_rejection(exc, f"Lease {code} not saved")
                 else:
                     after_write(f"Lease {code} saved.")
 
 
-def models_tab(ctx: AppContext) -> None:
-    frame = _data.models(ctx.url)
+def models_tab(frame: pd.DataFrame) -> None:
     kinds = st.multiselect("Kind", sorted(frame["kind"].unique()), key="model_f_kind")
-    shown = svc.filter_frame(frame, {"kind": kinds})
+    shown = filter_frame(frame, {"kind": kinds})
     st.caption(
         f"{len(shown)} of {len(frame)} models · shared reference data (read-only here); each value's "
         "source row in data/reference/vehicles.csv is listed in source_refs"
@@ -275,7 +275,7 @@ def models_tab(ctx: AppContext) -> None:
 
 def import_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
     c = st.columns([1, 1, 2])
-    kind = c[0].selectbox("What the file holds", svc.import_kinds(ctx.lessee_code), key="imp_kind")
+    kind = c[0].selectbox("What the file holds", imports_svc.import_kinds(ctx.lessee_code), key="imp_kind")
     owner = ""
     if ctx.is_lessor:
         owner = c[1].selectbox(
@@ -285,7 +285,7 @@ def import_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
             format_func=lambda x: x or "(lessee_code column)",
             help="Orders need a lessee; vehicles and leases may name it per row.",
         )
-    columns = svc.import_columns(kind)
+    columns = imports_svc.import_columns(kind)
     c[2].markdown(
         "Columns: "
         + ", ".join(f"**{n}**" if req else n for n, req in columns)
@@ -294,7 +294,7 @@ def import_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
     )
     c[2].download_button(
         "Download a template (CSV)",
-        svc.import_template_csv(kind),
+        imports_svc.import_template_csv(kind),
         f"{kind}-template.csv",
         "text/csv",
         key="imp_template",
@@ -303,10 +303,11 @@ def import_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
     if st.button("Import", type="primary", disabled=upload is None, key="imp_go"):
         assert upload is not None
         try:
-            result = svc.import_upload(
-                ctx.url, ctx.lessee_code, kind, upload.name, upload.getvalue(), owner or None
-            )
-        except ImportFailed as exc:
+            with services.unit_of_work(ctx.url) as session:
+                result = imports_svc.import_upload(
+                    session, ctx.lessee_code, kind, upload.name, upload.getvalue(), owner or None
+                )
+        except imports_svc.ImportFailed as exc:
             show_rejection(exc, f"{upload.name} rejected")
         except ValueError as exc:
             st.error(str(exc))
@@ -315,13 +316,17 @@ def import_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
 
 
 ctx = page_context("Fleet & leases")
-choices = _data.choices(ctx.url, ctx.lessee_code)
+with services.unit_of_work(ctx.url) as session:  # this render's reads; each write below has its own
+    choices = _data.choices(session, ctx.url, ctx.lessee_code)
+    vehicles = _data.vehicles(session, ctx.url, ctx.lessee_code)
+    leases = _data.leases(session, ctx.url, ctx.lessee_code, ctx.today)
+    models = _data.models(session, ctx.url)
 tabs = st.tabs(["Vehicles", "Leases", "Vehicle models", "Import"])
 with tabs[0]:
-    vehicles_tab(ctx, choices)
+    vehicles_tab(ctx, choices, vehicles)
 with tabs[1]:
-    leases_tab(ctx, choices)
+    leases_tab(ctx, choices, leases)
 with tabs[2]:
-    models_tab(ctx)
+    models_tab(models)
 with tabs[3]:
     import_tab(ctx, choices)

@@ -11,8 +11,9 @@ import streamlit as st
 
 from app_pages import _data
 from app_pages._shell import after_write, page_context
-from fleet import app_services as svc
-from fleet.scope import ScopeError
+from fleet import services
+from fleet.services import lease_economics as svc
+from fleet.services.scope import ScopeError
 
 # Scenario fields offered for adjustment: (path in the scenario file, label, step, format).
 EDITABLE = (
@@ -42,191 +43,204 @@ def pct(v: float | None) -> str:
 
 
 ctx = page_context("Lease economics")
-source = st.radio("Evaluate", ["A lease", "A saved scenario"], horizontal=True, key="fin_source")
-if source == "A lease":
-    codes = _data.lease_codes(ctx.url, ctx.lessee_code)
-    if not codes:
-        st.info(
-            "No leases in this scope yet (Fleet & leases → Leases adds one, or `evfleet import leases FILE`)."
-        )
-        st.stop()
-    code = st.selectbox("Lease", codes, key="fin_lease")
-    basis = f"lease:{code}"
-    base_report = _data.lease_economics(ctx.url, ctx.lessee_code, code)
-    base_payload = base_report["inputs"]
-else:
-    names = _data.saved_scenarios(ctx.url, ctx.lessee_code)
-    if not names:
-        st.info(
-            "No saved scenarios in this scope yet: evaluate a lease, adjust it and save it below, or run "
-            "`evfleet roi --scenario FILE --save-as NAME`."
-        )
-        st.stop()
-    name = st.selectbox("Saved scenario", names, key="fin_saved")
-    basis = f"saved:{name}"
-    base_payload = _data.saved_scenario(ctx.url, ctx.lessee_code, name)
-    try:
-        base_report = _data.scenario_economics(json.dumps(base_payload, sort_keys=True, default=str))
-    except ValueError as exc:
-        st.error(f"Saved scenario {name!r} no longer evaluates: {exc}")
-        st.stop()
-
-edit_key = f"fin_edit_{basis}"
-with st.expander("Adjust the scenario", expanded=edit_key in st.session_state):
-    with st.form(f"fin_form_{basis}"):
-        cols = st.columns(4)
-        changes = {
-            path: cols[i % 4].number_input(
-                label, value=value_at(base_payload, path), step=step, format=fmt, key=f"fin_in_{basis}_{path}"
+with services.unit_of_work(ctx.url) as session:  # this render's reads; saving has its own
+    source = st.radio("Evaluate", ["A lease", "A saved scenario"], horizontal=True, key="fin_source")
+    if source == "A lease":
+        codes = _data.lease_codes(session, ctx.url, ctx.lessee_code)
+        if not codes:
+            st.info(
+                "No leases in this scope yet (Fleet & leases → Leases adds one, or `evfleet import leases FILE`)."
             )
-            for i, (path, label, step, fmt) in enumerate(EDITABLE)
-        }
-        evaluate = st.form_submit_button("Evaluate (not saved)", type="primary")
-    if evaluate:
-        st.session_state[edit_key] = svc.edited_scenario(
-            base_payload,
-            {p: v for p, v in changes.items() if v != value_at(base_payload, p)},
-            name=f"{base_payload.get('name', basis)} (adjusted)",
-        )
-    if edit_key in st.session_state and st.button("Back to the unadjusted figures", key="fin_reset"):
-        del st.session_state[edit_key]
-        st.rerun()
+            st.stop()
+        code = st.selectbox("Lease", codes, key="fin_lease")
+        basis = f"lease:{code}"
+        base_report = _data.lease_economics(session, ctx.url, ctx.lessee_code, code)
+        base_payload = base_report["inputs"]
+    else:
+        names = _data.saved_scenarios(session, ctx.url, ctx.lessee_code)
+        if not names:
+            st.info(
+                "No saved scenarios in this scope yet: evaluate a lease, adjust it and save it below, or run "
+                "`evfleet roi --scenario FILE --save-as NAME`."
+            )
+            st.stop()
+        name = st.selectbox("Saved scenario", names, key="fin_saved")
+        basis = f"saved:{name}"
+        base_payload = _data.saved_scenario(session, ctx.url, ctx.lessee_code, name)
+        try:
+            base_report = _data.scenario_economics(json.dumps(base_payload, sort_keys=True, default=str))
+        except ValueError as exc:
+            st.error(f"Saved scenario {name!r} no longer evaluates: {exc}")
+            st.stop()
 
-payload = st.session_state.get(edit_key, base_payload)
-report = base_report
-if payload is not base_payload:
-    try:
-        report = _data.scenario_economics(json.dumps(payload, sort_keys=True, default=str))
-    except ValueError as exc:
-        st.error(f"Adjusted scenario refused: {exc}")
-        st.stop()
-    changed = [
-        f"{label} {value_at(payload, path):g}"
-        for path, label, _, _ in EDITABLE
-        if value_at(payload, path) != value_at(base_payload, path)
-    ]
-    st.caption("Adjusted: " + (", ".join(changed) or "no change") + " (not saved)")
+    edit_key = f"fin_edit_{basis}"
+    with st.expander("Adjust the scenario", expanded=edit_key in st.session_state):
+        with st.form(f"fin_form_{basis}"):
+            cols = st.columns(4)
+            changes = {
+                path: cols[i % 4].number_input(
+                    label,
+                    value=value_at(base_payload, path),
+                    step=step,
+                    format=fmt,
+                    key=f"fin_in_{basis}_{path}",
+                )
+                for i, (path, label, step, fmt) in enumerate(EDITABLE)
+            }
+            evaluate = st.form_submit_button("Evaluate (not saved)", type="primary")
+        if evaluate:
+            st.session_state[edit_key] = svc.edited_scenario(
+                base_payload,
+                {p: v for p, v in changes.items() if v != value_at(base_payload, p)},
+                name=f"{base_payload.get('name', basis)} (adjusted)",
+            )
+        if edit_key in st.session_state and st.button("Back to the unadjusted figures", key="fin_reset"):
+            del st.session_state[edit_key]
+            st.rerun()
 
-figures = svc.key_figures(report)
-st.subheader(f"Lessor: {report['scenario']}")
-cols = st.columns(5)
-cols[0].metric("Project NPV [CNY]", money(figures["project NPV [CNY]"]), border=True)
-cols[1].metric("Equity NPV [CNY]", money(figures["equity NPV [CNY]"]), border=True)
-cols[2].metric("Project IRR (effective)", pct(figures["project IRR (effective annual)"]), border=True)
-cols[3].metric(
-    "Payback [months]",
-    "–" if figures["payback [months]"] is None else f"{figures['payback [months]']:.1f}",
-    border=True,
-)
-dscr = figures["DSCR min"]
-covenant = report["lessor"].get("dscr_covenant")
-cols[4].metric(
-    "DSCR min",
-    "–" if dscr is None else f"{dscr:.2f}×",
-    border=True,
-    delta=(
-        f"< {covenant}× covenant" if report["lessor"].get("dscr_below_covenant") else f"covenant {covenant}×"
+    payload = st.session_state.get(edit_key, base_payload)
+    report = base_report
+    if payload is not base_payload:
+        try:
+            report = _data.scenario_economics(json.dumps(payload, sort_keys=True, default=str))
+        except ValueError as exc:
+            st.error(f"Adjusted scenario refused: {exc}")
+            st.stop()
+        changed = [
+            f"{label} {value_at(payload, path):g}"
+            for path, label, _, _ in EDITABLE
+            if value_at(payload, path) != value_at(base_payload, path)
+        ]
+        st.caption("Adjusted: " + (", ".join(changed) or "no change") + " (not saved)")
+
+    figures = svc.key_figures(report)
+    st.subheader(f"Lessor: {report['scenario']}")
+    cols = st.columns(5)
+    cols[0].metric("Project NPV [CNY]", money(figures["project NPV [CNY]"]), border=True)
+    cols[1].metric("Equity NPV [CNY]", money(figures["equity NPV [CNY]"]), border=True)
+    cols[2].metric("Project IRR (effective)", pct(figures["project IRR (effective annual)"]), border=True)
+    cols[3].metric(
+        "Payback [months]",
+        "–" if figures["payback [months]"] is None else f"{figures['payback [months]']:.1f}",
+        border=True,
     )
-    if dscr is not None
-    else None,
-    delta_color="inverse" if report["lessor"].get("dscr_below_covenant") else "off",
-)
-
-st.subheader("Lessee: cost against diesel")
-cols = st.columns(4)
-cols[0].metric("Electric lease [CNY/km]", f"{figures['electric lease [CNY/km]']:.4f}", border=True)
-cols[1].metric("Diesel [CNY/km]", f"{figures['diesel [CNY/km]']:.4f}", border=True)
-cols[2].metric("Saving [CNY/month]", money(figures["lessee saving [CNY/month]"]), border=True)
-be = figures["break-even [km/year]"]
-cols[3].metric(
-    "Break-even [km/year]",
-    "–" if be is None else f"{be:,.0f}",
-    border=True,
-    help=report["lessee"].get("break_even_note"),
-)
-st.table(svc.tco_frame(report).style.format("{:,.2f}", na_rep="–"))
-st.caption(
-    f"Rent {money(figures['monthly rent [CNY]'])} CNY/month; the lessor's NPV is 0 at "
-    f"{money(figures['lessor minimum rent (NPV 0) [CNY]'])}, the lessee's saving is 0 at "
-    f"{money(figures['lessee maximum rent (saving 0) [CNY]'])}. {report['note']}"
-)
-
-st.subheader("Sensitivity of the project NPV (tornado)")
-tornado = svc.tornado_frame(report)
-if tornado.empty:
-    st.caption("No tornado drivers in this scenario.")
-else:
-    order = list(dict.fromkeys(tornado["driver"]))
-    # Vega-Lite reads "[" in a field name as nested access: chart a copy with plain column names.
-    bars = tornado.rename(columns={"npv change [CNY]": "npv_change"})
-    st.altair_chart(
-        alt.Chart(bars)
-        .mark_bar()
-        .encode(
-            y=alt.Y("driver:N", sort=order, title=None),
-            x=alt.X("npv_change:Q", title="project NPV change [CNY]"),
-            color=alt.Color(
-                "side:N",
-                scale=alt.Scale(domain=["low", "high"], range=["#e57373", "#64b5f6"]),
-                title="driver at",
-            ),
-            tooltip=[
-                "driver",
-                "side",
-                "value",
-                "base",
-                alt.Tooltip("npv_change:Q", format=",.2f", title="NPV change"),
-                "range",
-            ],
+    dscr = figures["DSCR min"]
+    covenant = report["lessor"].get("dscr_covenant")
+    cols[4].metric(
+        "DSCR min",
+        "–" if dscr is None else f"{dscr:.2f}×",
+        border=True,
+        delta=(
+            f"< {covenant}× covenant"
+            if report["lessor"].get("dscr_below_covenant")
+            else f"covenant {covenant}×"
         )
-        .properties(height=40 * len(order) + 40),
-        width="stretch",
+        if dscr is not None
+        else None,
+        delta_color="inverse" if report["lessor"].get("dscr_below_covenant") else "off",
     )
+
+    st.subheader("Lessee: cost against diesel")
+    cols = st.columns(4)
+    cols[0].metric("Electric lease [CNY/km]", f"{figures['electric lease [CNY/km]']:.4f}", border=True)
+    cols[1].metric("Diesel [CNY/km]", f"{figures['diesel [CNY/km]']:.4f}", border=True)
+    cols[2].metric("Saving [CNY/month]", money(figures["lessee saving [CNY/month]"]), border=True)
+    be = figures["break-even [km/year]"]
+    cols[3].metric(
+        "Break-even [km/year]",
+        "–" if be is None else f"{be:,.0f}",
+        border=True,
+        help=report["lessee"].get("break_even_note"),
+    )
+    st.table(svc.tco_frame(report).style.format("{:,.2f}", na_rep="–"))
     st.caption(
-        f"Base project NPV {money(float(report['tornado']['base_npv']))} CNY. Ranges: "
-        + "; ".join(sorted({f"{d}: {r}" for d, r in zip(tornado["driver"], tornado["range"])}))
+        f"Rent {money(figures['monthly rent [CNY]'])} CNY/month; the lessor's NPV is 0 at "
+        f"{money(figures['lessor minimum rent (NPV 0) [CNY]'])}, the lessee's saving is 0 at "
+        f"{money(figures['lessee maximum rent (saving 0) [CNY]'])}. {report['note']}"
     )
 
-with st.expander(f"Defaults and sources used ({len(report.get('assumptions', []))})"):
-    st.dataframe(
-        pd.DataFrame(report.get("assumptions", [])), hide_index=True, placeholder="–", key="fin_assumptions"
-    )
-    if report.get("sources"):
+    st.subheader("Sensitivity of the project NPV (tornado)")
+    tornado = svc.tornado_frame(report)
+    if tornado.empty:
+        st.caption("No tornado drivers in this scenario.")
+    else:
+        order = list(dict.fromkeys(tornado["driver"]))
+        # Vega-Lite reads "[" in a field name as nested access: chart a copy with plain column names.
+        bars = tornado.rename(columns={"npv change [CNY]": "npv_change"})
+        st.altair_chart(
+            alt.Chart(bars)
+            .mark_bar()
+            .encode(
+                y=alt.Y("driver:N", sort=order, title=None),
+                x=alt.X("npv_change:Q", title="project NPV change [CNY]"),
+                color=alt.Color(
+                    "side:N",
+                    scale=alt.Scale(domain=["low", "high"], range=["#e57373", "#64b5f6"]),
+                    title="driver at",
+                ),
+                tooltip=[
+                    "driver",
+                    "side",
+                    "value",
+                    "base",
+                    alt.Tooltip("npv_change:Q", format=",.2f", title="NPV change"),
+                    "range",
+                ],
+            )
+            .properties(height=40 * len(order) + 40),
+            width="stretch",
+        )
+        st.caption(
+            f"Base project NPV {money(float(report['tornado']['base_npv']))} CNY. Ranges: "
+            + "; ".join(sorted({f"{d}: {r}" for d, r in zip(tornado["driver"], tornado["range"])}))
+        )
+
+    with st.expander(f"Defaults and sources used ({len(report.get('assumptions', []))})"):
         st.dataframe(
-            pd.DataFrame(sorted(report["sources"].items()), columns=["input", "taken from"]),
+            pd.DataFrame(report.get("assumptions", [])),
             hide_index=True,
             placeholder="–",
-            key="fin_sources",
+            key="fin_assumptions",
         )
+        if report.get("sources"):
+            st.dataframe(
+                pd.DataFrame(sorted(report["sources"].items()), columns=["input", "taken from"]),
+                hide_index=True,
+                placeholder="–",
+                key="fin_sources",
+            )
 
-st.subheader("Save and compare scenarios")
-with st.form("fin_save_form"):
-    save_name = st.text_input(
-        "Save the figures above as", value=str(payload.get("name", "")), key="fin_save_name"
-    )
-    save = st.form_submit_button("Save scenario")
-if save:
-    try:
-        svc.save_scenario(ctx.url, ctx.lessee_code, save_name, payload)
-    except (ValueError, ScopeError) as exc:
-        st.error(f"Not saved: {exc}")
-    else:
-        st.session_state.pop(edit_key, None)
-        after_write(f"Saved scenario {save_name.strip()!r}.")
-
-saved = _data.saved_scenarios(ctx.url, ctx.lessee_code)
-chosen = st.multiselect("Compare with saved scenarios", saved, key="fin_compare")
-if chosen:
-    table = {"shown above": figures}
-    for name in chosen:
+    st.subheader("Save and compare scenarios")
+    with st.form("fin_save_form"):
+        save_name = st.text_input(
+            "Save the figures above as", value=str(payload.get("name", "")), key="fin_save_name"
+        )
+        save = st.form_submit_button("Save scenario")
+    if save:
         try:
-            table[name] = svc.key_figures(
-                _data.scenario_economics(
-                    json.dumps(
-                        _data.saved_scenario(ctx.url, ctx.lessee_code, name), sort_keys=True, default=str
+            with services.unit_of_work(ctx.url) as write:  # this action's own unit of work, committed here
+                svc.save_scenario(write, ctx.lessee_code, save_name, payload)
+        except (ValueError, ScopeError) as exc:
+            st.error(f"Not saved: {exc}")
+        else:
+            st.session_state.pop(edit_key, None)
+            after_write(f"Saved scenario {save_name.strip()!r}.")
+
+    saved = _data.saved_scenarios(session, ctx.url, ctx.lessee_code)
+    chosen = st.multiselect("Compare with saved scenarios", saved, key="fin_compare")
+    if chosen:
+        table = {"shown above": figures}
+        for name in chosen:
+            try:
+                table[name] = svc.key_figures(
+                    _data.scenario_economics(
+                        json.dumps(
+                            _data.saved_scenario(session, ctx.url, ctx.lessee_code, name),
+                            sort_keys=True,
+                            default=str,
+                        )
                     )
                 )
-            )
-        except ValueError as exc:
-            st.warning(f"{name}: no longer evaluates ({exc})")
-    st.table(pd.DataFrame(table).style.format("{:,.4f}", na_rep="–"))
+            except ValueError as exc:
+                st.warning(f"{name}: no longer evaluates ({exc})")
+        st.table(pd.DataFrame(table).style.format("{:,.4f}", na_rep="–"))

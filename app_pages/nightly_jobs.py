@@ -7,7 +7,10 @@ import streamlit as st
 
 from app_pages import _data
 from app_pages._shell import after_write, page_context
-from fleet import app_services as svc
+from fleet import services
+from fleet.services import nightly_jobs as svc
+from fleet.services import solving
+from fleet.services.pickers import default_service_date
 
 FAILED_STYLE = "background-color: #ffd6d6; color: #8b0000"
 
@@ -15,9 +18,10 @@ ctx = page_context("Nightly jobs")
 left, right = st.columns([2, 3])
 only_date = left.toggle("One service date only", key="jobs_one_date")
 day = right.date_input(
-    "Service date", value=svc.default_service_date(None, ctx.today), key="jobs_date", disabled=not only_date
+    "Service date", value=default_service_date(None, ctx.today), key="jobs_date", disabled=not only_date
 )
-jobs = _data.jobs(ctx.url, ctx.lessee_code, day if only_date else None)
+with services.unit_of_work(ctx.url) as session:  # this render's read; a re-run runs in a worker process
+    jobs = _data.jobs(session, ctx.url, ctx.lessee_code, day if only_date else None)
 if jobs.empty:
     st.info(
         "No nightly runs in this scope yet. Run `evfleet nightly --date YYYY-MM-DD` (or let cron/systemd run it, "
@@ -115,7 +119,7 @@ else:
                 with st.status(f"Re-running {job.depot} {job.service_date}…", expanded=True) as box:
                     bar = st.progress(0.0)
                     try:
-                        outcome = svc.run_isolated(
+                        outcome = solving.run_isolated(
                             svc.rerun_depot,
                             ctx.url,
                             ctx.lessee_code,
@@ -126,7 +130,7 @@ else:
                                 min(s / (limit + 6.0), 0.99), text=f"{s:.0f} s"
                             ),
                         )
-                    except svc.SolveFailed as exc:
+                    except solving.SolveFailed as exc:
                         box.update(label="Re-run failed", state="error")
                         st.error(str(exc))
                         st.stop()

@@ -9,10 +9,18 @@ import streamlit as st
 
 from app_pages import _data
 from app_pages._shell import page_context
-from fleet import app_services as svc
+from fleet import services
+from fleet.services import emissions as emissions_svc
+from fleet.services import overview as overview_svc
 
 ctx = page_context("Overview")
-rows = _data.overview(ctx.url, ctx.lessee_code, ctx.today)
+# Charging cost of the stored (current) plans, emissions avoided (metered), the latest nightly run.
+first, last = ctx.today - dt.timedelta(days=29), ctx.today + dt.timedelta(days=1)
+with services.unit_of_work(ctx.url) as session:  # this render's reads
+    rows = _data.overview(session, ctx.url, ctx.lessee_code, ctx.today)
+    charging = _data.planned_charging(session, ctx.url, ctx.lessee_code, first, last)
+    avoided = _data.emissions_avoided(session, ctx.url, ctx.lessee_code, ctx.today)
+    latest = _data.latest_run(session, ctx.url, ctx.lessee_code)
 
 ev = sum(r.electric_trucks for r in rows)
 diesel = sum(r.diesel_trucks for r in rows)
@@ -40,11 +48,6 @@ cols[5].metric(
     help="Metered at the charger (kwh_charger) per vehicle and day, same 30 days.",
 )
 
-# Charging cost of the stored (current) plans, emissions avoided (metered), the latest nightly run.
-first, last = ctx.today - dt.timedelta(days=29), ctx.today + dt.timedelta(days=1)
-charging = _data.planned_charging(ctx.url, ctx.lessee_code, first, last)
-avoided = _data.emissions_avoided(ctx.url, ctx.lessee_code, ctx.today)
-latest = _data.latest_run(ctx.url, ctx.lessee_code)
 later = st.columns(3)
 charging_help = (
     f"Sum of the current charging plans for the nights before service dates {first.isoformat()} to "
@@ -72,7 +75,7 @@ else:
     )
 avoided_help = (
     "Ex-post reduction from metered km and charger kWh (fleet.emissions, profile "
-    f"{svc.DEFAULT_PROFILE}), the scope's trucks whoever claims it."
+    f"{emissions_svc.DEFAULT_PROFILE}), the scope's trucks whoever claims it."
 )
 if avoided:
     later[1].metric(
@@ -144,7 +147,7 @@ if ctx.is_lessor:
                 "km 30 d": t.km_30d,
                 "kWh 30 d": t.kwh_30d,
             }
-            for t in svc.totals_by_lessee(rows)
+            for t in overview_svc.totals_by_lessee(rows)
         ]
     ).set_index("Lessee")
     st.table(per_lessee.style.format("{:,.0f}", subset=["Rent [CNY/month]", "km 30 d", "kWh 30 d"]))

@@ -11,15 +11,19 @@ import streamlit as st
 from app_pages import _data
 from app_pages._pickers import depot_and_date
 from app_pages._shell import after_write, page_context
-from fleet import app_services as svc
+from fleet import services
+from fleet.services import route_planner as svc
+from fleet.services import solving
+from fleet.services.frames import wall_clock
 
 ctx = page_context("Route planner")
-picked = depot_and_date(ctx, "routes")
-if picked is None:
-    st.stop()
-depot, day = picked
-orders = _data.order_count(ctx.url, ctx.lessee_code, depot.code, day)
-view = _data.route_plan(ctx.url, ctx.lessee_code, depot.code, day)
+with services.unit_of_work(ctx.url) as session:  # this render's reads; solves run in a worker process
+    picked = depot_and_date(ctx, session, "routes")
+    if picked is None:
+        st.stop()
+    depot, day = picked
+    orders = _data.order_count(session, ctx.url, ctx.lessee_code, depot.code, day)
+    view = _data.route_plan(session, ctx.url, ctx.lessee_code, depot.code, day)
 
 with st.expander("Solve now", expanded=view is None):
     st.caption(
@@ -31,8 +35,8 @@ with st.expander("Solve now", expanded=view is None):
         with st.status(f"Solving {depot.code} {day.isoformat()} ({orders} orders)…", expanded=True) as status:
             bar = st.progress(0.0, text="starting the solver process")
             try:
-                result = svc.run_isolated(
-                    svc.solve_and_store,
+                result = solving.run_isolated(
+                    solving.solve_and_store,
                     ctx.url,
                     ctx.lessee_code,
                     depot.code,
@@ -40,7 +44,7 @@ with st.expander("Solve now", expanded=view is None):
                     float(limit),
                     on_wait=lambda s: bar.progress(min(s / (limit + 4.0), 0.99), text=f"{s:.0f} s elapsed"),
                 )
-            except svc.SolveFailed as exc:
+            except solving.SolveFailed as exc:
                 status.update(label="Solve failed; nothing was stored", state="error")
                 st.error(str(exc))
                 st.stop()
@@ -188,7 +192,7 @@ with tab_map:
         "No basemap (map tiles need the internet)."
     )
     st.dataframe(
-        svc.wall_clock(view.routes.drop(columns=["colour"]), "departure", "return"),
+        wall_clock(view.routes.drop(columns=["colour"]), "departure", "return"),
         hide_index=True,
         placeholder="–",
         column_config={
@@ -201,7 +205,7 @@ with tab_time:
     if view.routes.empty:
         st.info("No truck is routed in this plan.")
     else:
-        spans = svc.wall_clock(
+        spans = wall_clock(
             view.routes.assign(start=view.routes["departure"], end=view.routes["return"])[
                 ["vehicle", "kind", "start", "end", "jobs", "km"]
             ],
@@ -231,7 +235,7 @@ with tab_time:
             ],
             columns=["time", "kWh"],
         )
-        soc = svc.wall_clock(soc, "time")
+        soc = wall_clock(soc, "time")
         if len(soc):
             st.markdown(f"**State of charge along the route of {vehicle} [kWh]**")
             st.altair_chart(
@@ -265,19 +269,22 @@ with tab_compare:
         with st.status("Routing both fleets…", expanded=True) as status:
             bar = st.progress(0.0)
             try:
-                st.session_state[compare_key] = svc.run_isolated(
-                    svc.compare_fleets,
-                    ctx.url,
-                    ctx.lessee_code,
-                    depot.code,
-                    day,
+                with services.unit_of_work(
+                    ctx.url
+                ) as session:  # this action's read: the stored plan's problem
+                    problem = svc.stored_routing_problem(session, ctx.lessee_code, depot.code, day)
+                if problem is None:  # gone since the page was drawn (another process changed the database)
+                    raise solving.SolveFailed(f"no stored route plan for {depot.code} {day.isoformat()}")
+                st.session_state[compare_key] = solving.run_isolated(
+                    solving.compare_fleets,
+                    problem,
                     float(compare_limit),
                     on_wait=lambda s: bar.progress(
                         min(s / (2 * compare_limit + 4.0), 0.99), text=f"{s:.0f} s"
                     ),
                 )
                 status.update(label="Both fleets routed", state="complete")
-            except svc.SolveFailed as exc:
+            except solving.SolveFailed as exc:
                 status.update(label="Comparison failed", state="error")
                 st.error(str(exc))
     if compare_key in st.session_state:

@@ -225,7 +225,7 @@ def route_solve_in_the_browser(page, engine) -> None:  # type: ignore[no-untyped
     _settle(page)
     page.wait_for_timeout(1500)  # deck.gl draws on the next animation frames
     page.screenshot(path=str(ARTIFACTS / "app-route-planner.png"), full_page=True)
-    from fleet.app_services import ROUTE_COLOURS
+    from fleet.services.route_planner import ROUTE_COLOURS
 
     drawn = _coloured_pixels(deck.screenshot(), list(ROUTE_COLOURS[: plan.vehicles_used]))
     assert drawn > 500, f"the route layers drew only {drawn} pixels in route colours"

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from fleet import app_services as svc
 from fleet.models import ChargingPlan, ChargingSlot, Depot
 from fleet.pipeline import current_charging_plan
 from fleet.scope import scope_for
+from fleet.services import charging as svc
+from fleet.services import unit_of_work
 from tests.app.conftest import PLANNED_DEPOT, SERVICE_DATE, AppRunner, url_of
 
 pytestmark = pytest.mark.slow
@@ -58,7 +59,8 @@ def test_stored_night_shows_cost_savings_and_charts(run_app: AppRunner, planned_
 
 
 def test_gantt_bars_hold_the_stored_energy(planned_engine: Engine) -> None:
-    stored = svc.current_charging_view(url_of(planned_engine), None, PLANNED_DEPOT, SERVICE_DATE)
+    with unit_of_work(url_of(planned_engine)) as s:
+        stored = svc.current_charging_view(s, None, PLANNED_DEPOT, SERVICE_DATE)
     assert stored is not None
     plan = _plan(planned_engine)
     with Session(planned_engine) as s:

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from fleet import app_services as svc
 from fleet.db import session_scope
 from fleet.emissions.attribution import ClaimsLedger
 from fleet.emissions.calc import parse_period, total
 from fleet.emissions.profiles import TCSAE_235
 from fleet.emissions.service import report_from_db
 from fleet.scope import scope_for
+from fleet.services import emissions as svc
+from fleet.services import unit_of_work
 from tests.app.conftest import AppRunner, url_of
 
 pytestmark = pytest.mark.slow
@@ -76,7 +77,8 @@ def test_package_download(
     assert at.success[0].value.startswith(f"submission:PCX:{YEAR}:tcsae-235: ex-post")
     assert [b.label for b in at.get("download_button")] == ["Download the package (zip)"]
     assert not ledger.exists()  # a draft: the app never writes the claims ledger
-    package = svc.submission_zip(url_of(demo_engine), None, "PCX", YEAR, ledger_path=ledger)
+    with unit_of_work(url_of(demo_engine)) as s:
+        package = svc.submission_zip(s, None, "PCX", YEAR, ledger_path=ledger)
     with zipfile.ZipFile(io.BytesIO(package.data)) as zf:
         names = set(zf.namelist())
         stem = f"PCX-{YEAR}-tcsae-235"
@@ -113,7 +115,8 @@ def test_package_refuses_days_claimed_by_another_report(
 
 def test_overview_figure_is_the_month_to_date_reduction(demo_engine: Engine) -> None:
     today = dt.date(2026, 11, 25)
-    tonnes, label = svc.emissions_avoided(url_of(demo_engine), None, today)
+    with unit_of_work(url_of(demo_engine)) as s:
+        tonnes, label = svc.emissions_avoided(s, None, today)
     expected = sum(_month(demo_engine, c, today) for c in ("PCX", "FRESH", "EMALL"))
     assert tonnes == pytest.approx(expected) and label.startswith("2026-11-01 to ")
 

@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from fleet import app_services as svc
 from fleet.db import session_scope
 from fleet.finance.from_db import lease_report
 from fleet.models import FinanceScenario, Lease, Lessee
 from fleet.scope import scope_for
+from fleet.services import lease_economics as svc
+from fleet.services import unit_of_work
 from tests.app.conftest import AppRunner, url_of
 
 pytestmark = pytest.mark.slow
@@ -21,7 +22,8 @@ SAVE = "FormSubmitter:fin_save_form-Save scenario"
 
 
 def _first_lease(engine: Engine, lessee: str | None = None) -> str:
-    return svc.lease_codes(url_of(engine), lessee)[0]
+    with unit_of_work(url_of(engine)) as s:
+        return svc.lease_codes(s, lessee)[0]
 
 
 def _metrics(at) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -66,9 +68,10 @@ def test_adjust_save_and_compare(run_app: AppRunner, demo_copy: Engine) -> None:
     at.number_input(key=rent_key).set_value(rent + 500.0)
     at.button(key=FORM.format(code=code)).click().run()
     assert not at.exception, [e.value for e in at.exception]
-    payload = svc.edited_scenario(
-        svc.lease_economics(url, None, code)["inputs"], {"lease.monthly_rent": rent + 500.0}
-    )
+    with unit_of_work(url) as s:
+        payload = svc.edited_scenario(
+            svc.lease_economics(s, None, code)["inputs"], {"lease.monthly_rent": rent + 500.0}
+        )
     expected = svc.key_figures(svc.scenario_economics(payload))["project NPV [CNY]"]
     adjusted = _metrics(at)["Project NPV [CNY]"]
     assert adjusted == f"{expected:,.2f}" and adjusted != base_npv

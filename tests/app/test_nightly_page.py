@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from fleet import app_services as svc
 from fleet.models import Depot, JobRun, JobStatus
 from fleet.pipeline import current_route_plan
 from fleet.scope import scope_for
+from fleet.services import nightly_jobs as svc
+from fleet.services.scope import ScopeError
 from tests.app.conftest import FAILING_DEPOT, PLANNED_DEPOT, SERVICE_DATE, AppRunner, url_of
 
 pytestmark = pytest.mark.slow
@@ -62,5 +63,5 @@ def test_rerun_a_failed_depot(run_app: AppRunner, planned_copy: Engine) -> None:
 
 
 def test_lessee_cannot_rerun_another_lessees_depot(planned_engine: Engine) -> None:
-    with pytest.raises(svc.ScopeError, match="not found"):
+    with pytest.raises(ScopeError, match="not found"):
         svc.rerun_depot(url_of(planned_engine), "FRESH", FAILING_DEPOT, SERVICE_DATE, 1.0)

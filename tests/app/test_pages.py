@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from fleet import app_services as svc
 from fleet.models import ChargingPlan, Lessor, Order, PlanStatus, Vehicle
 from fleet.reports import fleet_summary
 from fleet.scope import scope_for
+from fleet.services import emissions as svc
+from fleet.services import unit_of_work
 from tests.app.conftest import FAILING_DEPOT, PAGE_FILES, PLANNED_DEPOT, SERVICE_DATE, AppRunner, url_of
 
 pytestmark = pytest.mark.slow  # each AppTest run imports and renders the app (a few seconds in all)
@@ -98,7 +99,8 @@ def test_overview_numbers_match_the_database(run_app: AppRunner, demo_engine: En
         metrics["Charging cost, planned nights [CNY]"].delta,
     ) == ("—", "no charging plans stored")
     assert (metrics["Latest nightly run"].value, metrics["Latest nightly run"].delta) == ("—", "no runs yet")
-    avoided = svc.emissions_avoided(url_of(demo_engine), None, _today())
+    with unit_of_work(url_of(demo_engine)) as s:
+        avoided = svc.emissions_avoided(s, None, _today())
     shown = metrics["Emissions avoided, month to date [t CO2]"]
     assert shown.value == (f"{avoided[0]:,.2f}" if avoided else "—")
 
@@ -120,7 +122,8 @@ def test_overview_shows_plans_emissions_and_the_failed_nightly_run(
     assert per_depot.loc[PLANNED_DEPOT, "Charging plans [CNY]"] == pytest.approx(
         plans[0].total_cost_fen / 100
     )
-    tonnes, _ = svc.emissions_avoided(url_of(planned_engine), None, SERVICE_DATE - dt.timedelta(days=1))
+    with unit_of_work(url_of(planned_engine)) as s:
+        tonnes, _ = svc.emissions_avoided(s, None, SERVICE_DATE - dt.timedelta(days=1))
     assert metrics["Emissions avoided, month to date [t CO2]"].value == f"{tonnes:,.2f}"
 
 

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from fleet import app_services as svc
 from fleet.models import Depot, RoutePlan, RouteStop, Vehicle
 from fleet.pipeline import current_route_plan
 from fleet.scope import scope_for
+from fleet.services import route_planner as svc
+from fleet.services import solving, unit_of_work
 from tests.app.conftest import PLANNED_DEPOT, SERVICE_DATE, AppRunner, url_of
 
 pytestmark = pytest.mark.slow
@@ -97,7 +98,7 @@ def test_compare_electric_only_and_mixed(run_app: AppRunner, planned_engine: Eng
     at.button(key="routes_compare").click().run()
     assert not at.exception, [e.value for e in at.exception]
     table = at.table[-1].value
-    assert list(table.columns) == list(svc.FLEET_VARIANTS)
+    assert list(table.columns) == list(solving.FLEET_VARIANTS)
     with Session(planned_engine) as s:
         depot = s.exec(select(Depot).where(Depot.code == PLANNED_DEPOT)).one()
         trucks = s.exec(select(Vehicle).where(Vehicle.depot_id == depot.id)).all()
@@ -106,7 +107,8 @@ def test_compare_electric_only_and_mixed(run_app: AppRunner, planned_engine: Eng
 
 
 def test_route_sheets_per_driver(planned_engine: Engine) -> None:
-    view = svc.current_route_view(url_of(planned_engine), None, PLANNED_DEPOT, SERVICE_DATE)
+    with unit_of_work(url_of(planned_engine)) as s:
+        view = svc.current_route_view(s, None, PLANNED_DEPOT, SERVICE_DATE)
     assert view is not None
     plan = _current(planned_engine)
     with Session(planned_engine) as s:
@@ -138,8 +140,8 @@ def test_a_plan_with_nothing_routed_still_flattens(planned_engine: Engine) -> No
 def test_a_crashing_or_failing_solver_process_becomes_a_message() -> None:
     import os
 
-    with pytest.raises(svc.SolveFailed, match="the solver process died"):
-        svc.run_isolated(os._exit, 3)  # as an OR-Tools segfault would: the web server lives on
-    with pytest.raises(svc.SolveFailed, match="ValueError: invalid literal"):
-        svc.run_isolated(int, "not a number")
-    assert svc.run_isolated(int, "42") == 42
+    with pytest.raises(solving.SolveFailed, match="the solver process died"):
+        solving.run_isolated(os._exit, 3)  # as an OR-Tools segfault would: the web server lives on
+    with pytest.raises(solving.SolveFailed, match="ValueError: invalid literal"):
+        solving.run_isolated(int, "not a number")
+    assert solving.run_isolated(int, "42") == 42

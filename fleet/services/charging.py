@@ -1,0 +1,233 @@
+"""Charging page: the night's stored schedule flattened for the Gantt chart, the load chart and the cost
+comparison, and the what-if on grid limit and tariff (re-solved in memory, never stored).
+
+The what-if starts from the typed `charging.problem.ChargingProblem` of the stored plan (read once from its JSON by
+`charging.problem.problem_from_json`) and changes typed fields with `dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+from sqlmodel import Session
+
+from charging.problem import ChargingProblem, problem_from_json
+from fleet.services.scope import depot_in_scope, in_scope
+
+
+@dataclass(frozen=True)
+class ChargingView:
+    """A night's charging schedule (stored or what-if), flattened for the Gantt chart, the load chart and the
+    cost comparison. Money [CNY], power [kW], energy [kWh]."""
+
+    depot_code: str
+    service_date: dt.date
+    version: int | None  # None: a what-if, not stored
+    created_at: dt.datetime | None
+    status: str
+    solver: str
+    cost_cny: float
+    energy_cost_cny: float
+    demand_cost_cny: float
+    peak_kw: float
+    grid_kwh: float
+    grid_limit_kw: float
+    tariff: str
+    base_price: float
+    demand_rate: float
+    connectors: tuple[str, ...]  # every connector of the depot, idle ones included
+    bars: pd.DataFrame  # connector, vehicle, start, end, kw
+    load: pd.DataFrame  # start, end, site_kw, uncontrolled_kw, band, price
+    bands: pd.DataFrame  # start, end, band: contiguous time-of-use periods
+    costs: pd.DataFrame  # one row per strategy: optimised, uncontrolled, edf, timer
+    unmet: pd.DataFrame
+
+    def saving_vs(self, strategy: str) -> tuple[float, float] | None:
+        """(saving [CNY], saving [%]) of the optimised schedule against a baseline strategy, if reported."""
+        rows = self.costs[self.costs["strategy"] == strategy]
+        if rows.empty:
+            return None
+        base = float(rows["total [CNY]"].iloc[0])
+        return base - self.cost_cny, (100.0 * (base - self.cost_cny) / base if base else 0.0)
+
+
+BAR_COLUMNS = ["connector", "vehicle", "start", "end", "kw", "kwh"]
+STRATEGY_LABELS = {
+    "optimised": "optimised",
+    "uncontrolled": "uncontrolled",
+    "edf": "earliest deadline first",
+    "timer": "timer (valley start)",
+}
+
+
+def _runs(values: list[float], eps: float = 1e-6) -> list[tuple[int, int]]:
+    """[start, end) index ranges where `values` is non-zero."""
+    out, start = [], None
+    for k, v in enumerate(values + [0.0]):
+        if abs(v) > eps and start is None:
+            start = k
+        elif abs(v) <= eps and start is not None:
+            out.append((start, k))
+            start = None
+    return out
+
+
+def charging_view(
+    problem: ChargingProblem,
+    solution: Mapping[str, Any],
+    depot_code: str,
+    service_date: dt.date,
+    version: int | None = None,
+    created_at: dt.datetime | None = None,
+) -> ChargingView:
+    """Flatten a typed charging problem and its schedule (solution JSON) for the charts and the cost table."""
+    from charging.baselines import uncontrolled
+
+    step = dt.timedelta(minutes=problem.slot_minutes)
+    starts = list(problem.slot_starts)
+    bars = []
+    for v in solution.get("vehicles", ()):
+        power = [float(p) for p in v["power_kw"]]
+        for a, b in _runs(power):
+            chunk = power[a:b]
+            bars.append(
+                {
+                    "connector": v.get("connector") or f"own ({v['id']})",
+                    "vehicle": v["id"],
+                    "start": starts[a],
+                    "end": starts[b - 1] + step,
+                    "kw": max(chunk),
+                    "kwh": sum(chunk) * problem.dt_h,
+                }
+            )
+    names = problem.tariff.period_names(starts, problem.slot_minutes)
+    prices = problem.tariff.energy_prices(starts, problem.slot_minutes)
+    baseline_load = uncontrolled(problem).site_import_kw
+    load = pd.DataFrame(
+        {
+            "start": starts,
+            "end": [t + step for t in starts],
+            "site_kw": [float(x) for x in solution.get("site_import_kw", [0.0] * len(starts))],
+            "uncontrolled_kw": [float(x) for x in baseline_load],
+            "band": names,
+            "price": [float(p) for p in prices],
+        }
+    )
+    bands = []
+    for k, name in enumerate(names):
+        if bands and bands[-1]["band"] == name:
+            bands[-1]["end"] = starts[k] + step
+        else:
+            bands.append({"start": starts[k], "end": starts[k] + step, "band": name})
+    cost = solution.get("cost", {})
+
+    def cost_row(strategy: str, c: Mapping[str, Any], peak: float, unmet: int) -> dict[str, Any]:
+        total = float(
+            c.get("total", c.get("energy", 0) + c.get("demand", 0) - c.get("export", 0) + c.get("dr", 0))
+        )
+        return {
+            "strategy": strategy,
+            "label": STRATEGY_LABELS.get(strategy, strategy),
+            "total [CNY]": total,
+            "energy [CNY]": float(c.get("energy", 0.0)),
+            "demand [CNY]": float(c.get("demand", 0.0)),
+            "peak [kW]": float(peak),
+            "unmet vehicles": int(unmet),
+        }
+
+    rows = [cost_row("optimised", cost, solution.get("peak_kw", 0.0), len(solution.get("unmet", ())))]
+    for name, b in (solution.get("baselines") or {}).items():
+        rows.append(cost_row(name, b.get("cost", {}), b.get("peak_kw", 0.0), b.get("unmet_vehicles", 0)))
+    costs = pd.DataFrame(rows)
+    optimised = rows[0]["total [CNY]"]
+    costs["saving of the optimised [CNY]"] = costs["total [CNY]"] - optimised
+    grid_kwh = float(sum(max(0.0, x) for x in load["site_kw"]) * problem.dt_h)
+    return ChargingView(
+        depot_code=depot_code,
+        service_date=service_date,
+        version=version,
+        created_at=created_at,
+        status=str(solution.get("status", "")),
+        solver=str(solution.get("solver", "")),
+        cost_cny=optimised,
+        energy_cost_cny=float(cost.get("energy", 0.0)),
+        demand_cost_cny=float(cost.get("demand", 0.0)),
+        peak_kw=float(solution.get("peak_kw", 0.0)),
+        grid_kwh=grid_kwh,
+        grid_limit_kw=problem.site.import_limit_kw,
+        tariff=problem.tariff.source_id or "custom",
+        base_price=problem.tariff.base_price,
+        demand_rate=problem.tariff.demand_rate,
+        connectors=tuple(sorted({c.id for c in problem.connectors} | {b["connector"] for b in bars})),
+        bars=pd.DataFrame(bars, columns=BAR_COLUMNS),
+        load=load,
+        bands=pd.DataFrame(bands),
+        costs=costs,
+        unmet=pd.DataFrame(list(solution.get("unmet", ())), columns=["id", "shortfall_kwh", "reason"]),
+    )
+
+
+@dataclass(frozen=True)
+class StoredCharging:
+    view: ChargingView
+    problem: ChargingProblem  # the stored solver input, typed: the starting point of a what-if
+
+
+def current_charging_view(
+    session: Session, lessee_code: str | None, depot_code: str, day: dt.date
+) -> StoredCharging | None:
+    """The night's current stored charging plan for the depot-day (`fleet.pipeline.current_charging_plan`)."""
+    from fleet.pipeline import current_charging_plan
+
+    scope = in_scope(session, lessee_code)
+    depot = depot_in_scope(session, scope, depot_code)
+    plan = current_charging_plan(session, scope, depot.id, day)
+    if plan is None:
+        return None
+    problem = problem_from_json(plan.problem)  # the one read of the stored JSON
+    view = charging_view(problem, plan.solution, depot.code, day, plan.version, plan.created_at)
+    return StoredCharging(view, problem)
+
+
+def tariff_options() -> list[tuple[str, str]]:
+    """(id, name) of the time-of-use tariffs shipped in data/reference/tariffs.json."""
+    from charging.tariff import load_reference
+
+    return [(t["id"], t.get("name", t["id"])) for t in load_reference()["tariffs"]]
+
+
+def charging_what_if(
+    problem: ChargingProblem,
+    depot_code: str,
+    service_date: dt.date,
+    grid_limit_kw: float,
+    tariff_id: str,
+    base_price: float,
+    time_limit_s: float = 5.0,
+    seed: int = 0,
+) -> ChargingView:
+    """Re-schedule the stored night with another grid import limit [kW] and tariff (id from tariffs.json, flat
+    base price [CNY/kWh]); in memory, nothing stored. The demand charge and the month's peak so far are kept.
+
+    The tariff is the reference tariff `tariff_id` as `charging.tariff.tariff_from_json` reads it (refusing a
+    multiplier tariff without a base price); everything else of the stored problem is kept. Refusals are
+    `ValueError`s (`TariffError`, or the problem's own validation of the changed fields)."""
+    from charging.optimize import schedule
+    from charging.tariff import tariff_from_json
+
+    old = problem.tariff
+    tariff = replace(
+        tariff_from_json({"id": tariff_id, "base_price": float(base_price)}),
+        demand_charge_per_kw_month=old.demand_charge_per_kw_month,
+        month_peak_kw_so_far=old.month_peak_kw_so_far,
+        demand_charge_proration=old.demand_charge_proration,
+    )
+    changed = replace(
+        problem, site=replace(problem.site, import_limit_kw=float(grid_limit_kw)), tariff=tariff
+    )
+    result = schedule(changed, time_limit_s=float(time_limit_s), seed=seed, num_workers=1)
+    return charging_view(changed, result.to_json(), depot_code, service_date)

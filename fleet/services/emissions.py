@@ -1,0 +1,235 @@
+"""Emissions page: ex-ante beside ex-post reductions per lessee and month, the factors and methodology used, the
+month-to-date figure of the Overview, and the climate-finance submission package (a draft) as a zip."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlmodel import Session
+
+from fleet.emissions.attribution import DoubleClaimError
+from fleet.factors import FactorError
+from fleet.models import Lessee
+from fleet.scope import ScopeError, list_rows, scope_for
+from fleet.services.scope import in_scope
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "LEDGER_ENV",
+    "DoubleClaimError",
+    "EmissionsView",
+    "FactorError",
+    "SubmissionPackage",
+    "emission_parties",
+    "emission_profiles",
+    "emissions_avoided",
+    "emissions_view",
+    "submission_zip",
+]
+
+LEDGER_ENV = "EVFLEET_CLAIMS_LEDGER"  # the same ledger as `evfleet submission` (fleet/cli/emissions_cmd.py)
+DEFAULT_PROFILE = "tcsae-235"  # the CLI's default profile
+
+
+def emission_profiles() -> list[tuple[str, str]]:
+    """(id, name) of the methodology profiles (`fleet.emissions.profiles.PROFILES`)."""
+    from fleet.emissions.profiles import PROFILES
+
+    return [(k, p.name) for k, p in PROFILES.items()]
+
+
+def emission_parties(session: Session, lessee_code: str | None) -> list[str]:
+    """The parties whose figures the scope may see: every lessee for the lessor, else the one lessee."""
+    scope = in_scope(session, lessee_code)
+    return [le.code for le in list_rows(session, scope, Lessee, order_by=Lessee.code)]
+
+
+@dataclass(frozen=True)
+class EmissionsView:
+    """Per lessee and month, ex-ante beside ex-post [t CO2], with the factors and methodology used."""
+
+    year: int
+    profile_id: str
+    months: pd.DataFrame  # lessee, month, ex-ante t, ex-post t, difference, baseline, project, km, kWh, days
+    factors: pd.DataFrame  # name, value, unit, key, data year, source, confidence
+    methodology: dict[str, Any]  # name, version, source, boundary, gases, grid basis, to confirm
+    factor_source: str
+    rows_checked: int
+    rows_excluded: int
+
+
+def _report(
+    session: Session, lessee_code: str, period: Any, profile: Any, as_of: dt.date | None = None
+) -> Any:
+    from fleet.emissions.service import report_from_db
+
+    return report_from_db(
+        session, scope_for(session, lessee_code=lessee_code), lessee_code, period, profile, as_of
+    )
+
+
+def emissions_view(
+    session: Session,
+    lessee_code: str | None,
+    year: int,
+    profile_id: str = DEFAULT_PROFILE,
+    as_of: dt.date | None = None,
+) -> EmissionsView:
+    """`fleet.emissions.service.report_from_db` for each lessee in scope over `year`, grouped by month."""
+    from fleet.emissions.calc import by_period, parse_period
+    from fleet.emissions.profiles import get_profile
+
+    profile = get_profile(profile_id)
+    period = parse_period(str(year))
+    rows, factors, source, checked, excluded = [], None, "", 0, 0
+    parties = [
+        le.code for le in list_rows(session, in_scope(session, lessee_code), Lessee, order_by=Lessee.code)
+    ]
+    for party in parties:
+        db = _report(session, party, period, profile, as_of)
+        report = db.report
+        post, ante = by_period(report.ex_post, "month"), by_period(report.ex_ante, "month")
+        for month in sorted(set(post) | set(ante)):
+            p, a = post.get(month), ante.get(month)
+            rows.append(
+                {
+                    "lessee": party,
+                    "month": str(month),
+                    "ex-ante reduction [t]": a.reduction_t if a else None,
+                    "ex-post reduction [t]": p.reduction_t if p else None,
+                    "ex-post − ex-ante [t]": (p.reduction_t - a.reduction_t) if (p and a) else None,
+                    "baseline [t]": p.baseline_t if p else None,
+                    "project [t]": p.project_t if p else None,
+                    "km": p.km if p else None,
+                    "grid kWh": p.grid_kwh if p else None,
+                    "vehicle-days": p.vehicle_days if p else 0,
+                }
+            )
+        checked += report.rows_checked
+        excluded += report.rows_excluded
+        if factors is None:
+            factors = pd.DataFrame([p.as_dict() for p in report.resolved.parameters()])
+            source = db.factor_source
+    methodology = {
+        "profile": profile.profile_id,
+        "name": profile.name,
+        "version": profile.version,
+        "source": profile.source,
+        "boundary": profile.boundary,
+        "gases": profile.gases,
+        "grid basis": profile.grid_basis,
+        "to confirm": list(profile.to_confirm),
+    }
+    columns = [
+        "lessee",
+        "month",
+        "ex-ante reduction [t]",
+        "ex-post reduction [t]",
+        "ex-post − ex-ante [t]",
+        "baseline [t]",
+        "project [t]",
+        "km",
+        "grid kWh",
+        "vehicle-days",
+    ]
+    months = pd.DataFrame(rows, columns=columns)
+    numeric = columns[2:]
+    months[numeric] = months[numeric].apply(pd.to_numeric, errors="coerce")  # None -> NaN: shown as "–"
+    return EmissionsView(
+        year,
+        profile.profile_id,
+        months,
+        factors if factors is not None else pd.DataFrame(),
+        methodology,
+        source,
+        checked,
+        excluded,
+    )
+
+
+def emissions_avoided(
+    session: Session,
+    lessee_code: str | None,
+    today: dt.date,
+    profile_id: str = DEFAULT_PROFILE,
+) -> tuple[float, str] | None:
+    """Ex-post reduction [t CO2] of the scope's trucks in the reference date's month up to that date, whoever
+    claims it (Overview); None without any metered vehicle-day. Returns (tonnes, period label)."""
+    from fleet.emissions.calc import parse_period, total
+    from fleet.emissions.profiles import get_profile
+
+    period = parse_period(f"{today:%Y-%m}")
+    from fleet.emissions.service import report_from_db
+
+    scope = in_scope(session, lessee_code)
+    db = report_from_db(session, scope, lessee_code, period, get_profile(profile_id), today)
+    days = [r for r in (*db.report.ex_post, *db.report.attributed_elsewhere) if r.day <= today]
+    if not days:
+        return None
+    return total(days).reduction_t, f"{period.start:%Y-%m-%d} to {max(r.day for r in days):%Y-%m-%d}"
+
+
+@dataclass(frozen=True)
+class SubmissionPackage:
+    filename: str
+    data: bytes  # a zip of the package directory
+    report_id: str
+    ex_post_t: float
+    files: tuple[str, ...]
+
+
+def submission_zip(
+    session: Session,
+    lessee_code: str | None,
+    party: str,
+    year: int,
+    profile_id: str = DEFAULT_PROFILE,
+    ledger_path: Path | None = None,
+) -> SubmissionPackage:
+    """The climate-finance package (`fleet.submission.run.make_submission`: JSON, schema, XLSX, PDF, SHA-256
+    manifest) zipped for download.
+
+    A draft: it is checked against a copy of the claims ledger (vehicle-days claimed by another report are refused
+    exactly as in `evfleet submission`), but the app never writes the ledger; filing, which records the claims,
+    stays with the CLI.
+    """
+    import io
+    import shutil
+    import zipfile
+
+    from fleet.emissions.profiles import get_profile
+    from fleet.submission.run import make_submission
+
+    ledger = ledger_path or Path(os.environ.get(LEDGER_ENV, "evfleet-claims.json"))
+    with tempfile.TemporaryDirectory(prefix="evfleet-submission-") as tmp:
+        tmp_ledger = Path(tmp) / "ledger.json"
+        if ledger.exists():
+            shutil.copyfile(ledger, tmp_ledger)
+        out = Path(tmp) / "package"
+        scope = in_scope(session, lessee_code)
+        if lessee_code is not None and party != lessee_code:
+            raise ScopeError(f"lessee {lessee_code} cannot build a submission for {party!r}")
+        party_scope = scope if lessee_code else scope_for(session, lessee_code=party)
+        result = make_submission(session, party_scope, party, year, get_profile(profile_id), out, tmp_ledger)
+        buffer = io.BytesIO()
+        names = []
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(out.rglob("*")):
+                if path.is_file():
+                    zf.write(path, path.relative_to(out).as_posix())
+                    names.append(path.relative_to(out).as_posix())
+    doc = result.document
+    stem = f"{party}-{year}-{profile_id}"
+    return SubmissionPackage(
+        f"submission-{stem}.zip",
+        buffer.getvalue(),
+        str(doc["report_id"]),
+        float(doc["results"]["ex_post"]["reduction_tco2e"]),
+        tuple(names),
+    )

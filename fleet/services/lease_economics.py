@@ -1,0 +1,177 @@
+"""Lease economics page: a lease's or a scenario's finance report (`fleet.finance`), adjusted and saved scenarios
+in the scope, and the headline figures, tornado and lessee TCO as tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from sqlmodel import Session
+
+from fleet.models import FinanceScenario, Lease
+from fleet.scope import ScopeError, list_rows, select_rows
+from fleet.services.scope import in_scope
+
+
+def lease_codes(session: Session, lessee_code: str | None) -> list[str]:
+    """Codes of the leases in scope."""
+    return [le.code for le in list_rows(session, in_scope(session, lessee_code), Lease, order_by=Lease.code)]
+
+
+def lease_economics(session: Session, lessee_code: str | None, lease_code: str) -> dict[str, Any]:
+    """`fleet.finance.from_db.lease_report` with the tornado: lessor metrics, lessee TCO vs diesel, sources."""
+    from fleet.finance.from_db import lease_report
+
+    return lease_report(session, in_scope(session, lessee_code), lease_code, tornado=True)
+
+
+def scenario_economics(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario-file payload evaluated in memory, as `evfleet roi --scenario FILE` does (with its tornado)."""
+    from fleet.finance import report as rep
+    from fleet.finance.evaluate import evaluate
+    from fleet.finance.scenario import scenario_file_from_dict
+    from fleet.finance.sensitivity import tornado
+
+    loaded = scenario_file_from_dict(dict(payload))
+    return rep.scenario_dict(
+        evaluate(loaded.base),
+        tornado(loaded.base, loaded.drivers, loaded.swing),
+        [evaluate(v) for v in loaded.variants],
+    )
+
+
+def edited_scenario(
+    payload: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    name: str | None = None,
+) -> dict[str, Any]:
+    """A copy of a scenario payload with `changes` ({"lease.monthly_rent": 3100.0, ...}) applied."""
+    import copy
+
+    out = copy.deepcopy(dict(payload))
+    for path, value in changes.items():
+        node = out
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    if name:
+        out["name"] = name
+    return out
+
+
+def saved_scenarios(session: Session, lessee_code: str | None) -> list[str]:
+    from fleet.finance.from_db import list_scenarios
+
+    return list_scenarios(session, in_scope(session, lessee_code))
+
+
+def saved_scenario_payload(session: Session, lessee_code: str | None, name: str) -> dict[str, Any]:
+    """The stored payload of a saved scenario in scope (validated again on evaluation)."""
+    row = session.exec(
+        select_rows(in_scope(session, lessee_code), FinanceScenario, FinanceScenario.name == name)
+    ).first()
+    if row is None:
+        raise ScopeError(f"no saved scenario {name!r} in this scope")
+    return dict(row.payload)
+
+
+def save_scenario(session: Session, lessee_code: str | None, name: str, payload: Mapping[str, Any]) -> None:
+    """`fleet.finance.from_db.save_scenario`: validated, stored under `name` in the scope (replaces its own)."""
+    from fleet.finance.from_db import save_scenario as store
+
+    store(session, in_scope(session, lessee_code), name.strip(), dict(payload))
+    session.flush()
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+KEY_FIGURES = (
+    "project NPV [CNY]",
+    "equity NPV [CNY]",
+    "project IRR (effective annual)",
+    "equity IRR (effective annual)",
+    "payback [months]",
+    "discounted payback [months]",
+    "DSCR min",
+    "DSCR average",
+    "LLCR",
+    "monthly rent [CNY]",
+    "lessor minimum rent (NPV 0) [CNY]",
+    "lessee maximum rent (saving 0) [CNY]",
+    "electric lease [CNY/km]",
+    "diesel [CNY/km]",
+    "lessee saving [CNY/month]",
+    "lessee saving, PV [CNY]",
+    "break-even [km/year]",
+)
+
+
+def key_figures(report: Mapping[str, Any]) -> dict[str, float | None]:
+    """The headline numbers of a finance report (lease or scenario), as floats, in `KEY_FIGURES` order."""
+    lessor, lessee, rent = report["lessor"], report["lessee"], report["rent"]
+    values = (
+        lessor["project"]["npv"],
+        lessor["equity"]["npv"],
+        lessor["project"]["irr_effective_annual"],
+        lessor["equity"]["irr_effective_annual"],
+        lessor["project"]["payback_months_interpolated"],
+        lessor["project"]["discounted_payback_months_interpolated"],
+        lessor.get("dscr_min"),
+        lessor.get("dscr_avg"),
+        lessor.get("llcr"),
+        rent["monthly_rent"],
+        rent["lessor_min_rent_npv_zero"],
+        rent["lessee_max_rent_saving_zero"],
+        lessee["electric"]["cost_per_km"],
+        lessee["diesel"]["cost_per_km"],
+        lessee["saving_per_month"],
+        lessee["saving_pv"],
+        lessee.get("break_even_km_per_year"),
+    )
+    return dict(zip(KEY_FIGURES, (_num(v) for v in values)))
+
+
+def tornado_frame(report: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per driver and side (low/high): the project NPV change [CNY] when the driver moves there."""
+    rows = []
+    for r in report.get("tornado", {}).get("rows", []):
+        for side in ("low", "high"):
+            rows.append(
+                {
+                    "driver": r["driver"],
+                    "side": side,
+                    "value": r[side],
+                    "base": r["base"],
+                    "npv change [CNY]": float(r[f"npv_delta_{side}"]),
+                    "npv [CNY]": float(r[f"npv_{side}"]),
+                    "range": r.get("range_source", ""),
+                }
+            )
+    frame = pd.DataFrame(
+        rows, columns=["driver", "side", "value", "base", "npv change [CNY]", "npv [CNY]", "range"]
+    )
+    if not frame.empty:
+        swing = frame.groupby("driver")["npv change [CNY]"].apply(lambda s: s.abs().max())
+        frame["swing"] = frame["driver"].map(swing)
+        frame = frame.sort_values(["swing", "side"], ascending=[False, True]).drop(columns="swing")
+    return frame
+
+
+def tco_frame(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Lessee cost components, present value [CNY], electric lease beside the diesel option."""
+    electric, diesel = report["lessee"]["electric"], report["lessee"]["diesel"]
+    names = list(dict.fromkeys([*electric["components_pv"], *diesel["components_pv"]]))
+    frame = pd.DataFrame(
+        {
+            electric["name"]: [_num(electric["components_pv"].get(n)) for n in names],
+            diesel["name"]: [_num(diesel["components_pv"].get(n)) for n in names],
+        },
+        index=names,
+    )
+    frame.loc["total (PV)"] = [_num(electric["pv_cost"]), _num(diesel["pv_cost"])]
+    frame.loc["per month"] = [_num(electric["cost_per_month"]), _num(diesel["cost_per_month"])]
+    return frame

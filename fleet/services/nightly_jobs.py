@@ -1,0 +1,160 @@
+"""Nightly jobs page: job runs in the scope, grouped by run, and the re-run of one depot-day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlmodel import Session
+
+from fleet.models import Depot, Lessor
+from fleet.scope import list_rows
+from fleet.services.scope import depot_in_scope, in_scope
+from fleet.services.session import unit_of_work
+
+JOB_COLUMNS = [
+    "id",
+    "run_key",
+    "depot",
+    "service_date",
+    "status",
+    "attempt",
+    "queued_at",
+    "started_at",
+    "finished_at",
+    "duration_s",
+    "error",
+    "traceback",
+    "vehicles_used",
+    "km",
+    "charging_cost_cny",
+]
+
+
+def jobs_frame(
+    session: Session,
+    lessee_code: str | None,
+    service_date: dt.date | None = None,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Nightly job runs in scope (`fleet.nightly.jobs_for`), newest first, with the depot code and key results."""
+    from fleet.nightly import jobs_for
+
+    scope = in_scope(session, lessee_code)
+    depots = {d.id: d.code for d in list_rows(session, scope, Depot)}
+    rows = [
+        {
+            "id": j.id,
+            "run_key": j.run_key,
+            "depot": depots.get(j.depot_id, str(j.depot_id)),
+            "service_date": j.service_date,
+            "status": j.status.value,
+            "attempt": j.attempt,
+            "queued_at": j.queued_at,
+            "started_at": j.started_at,
+            "finished_at": j.finished_at,
+            "duration_s": j.duration_s,
+            "error": j.error or "",
+            "traceback": j.traceback or "",
+            "vehicles_used": (j.stats or {}).get("vehicles_used"),
+            "km": (j.stats or {}).get("km"),
+            "charging_cost_cny": (j.stats or {}).get("charging_cost_cny"),
+        }
+        for j in jobs_for(session, scope, service_date, limit)
+    ]
+    return pd.DataFrame(rows, columns=JOB_COLUMNS)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One invocation of the nightly job (a run key): how many depot-days succeeded, which failed."""
+
+    run_key: str
+    service_date: dt.date
+    started: dt.datetime | None
+    depots: int
+    succeeded: int
+    failed: tuple[str, ...]
+    pending: int
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.pending
+
+    @property
+    def status(self) -> str:
+        if self.failed:
+            return f"{len(self.failed)} failed"
+        return "running" if self.pending else "succeeded"
+
+
+def run_summaries(jobs: pd.DataFrame) -> list[RunSummary]:
+    """Group job rows by run key, newest run first."""
+    out = []
+    for key, group in jobs.groupby("run_key", sort=False):
+        started = group["queued_at"].dropna()
+        out.append(
+            RunSummary(
+                run_key=str(key),
+                service_date=group["service_date"].iloc[0],
+                started=started.min() if len(started) else None,
+                depots=len(group),
+                succeeded=int((group["status"] == "succeeded").sum()),
+                failed=tuple(sorted(group.loc[group["status"] == "failed", "depot"])),
+                pending=int(group["status"].isin(["queued", "running"]).sum()),
+                seconds=float(group["duration_s"].fillna(0).sum()),
+            )
+        )
+    return sorted(out, key=lambda r: (r.started is None, r.started), reverse=True) if out else out
+
+
+def latest_run(session: Session, lessee_code: str | None) -> RunSummary | None:
+    """The most recent nightly run in scope (Overview)."""
+    runs = run_summaries(jobs_frame(session, lessee_code, limit=200))
+    return runs[0] if runs else None
+
+
+def rerun_depot(
+    url: str,
+    lessee_code: str | None,
+    depot_code: str,
+    day: dt.date,
+    time_limit_s: float,
+) -> dict[str, Any]:
+    """Re-run one depot-day as the nightly job does (`fleet.nightly.run_nightly`, one depot, in-process, one
+    retry): a new JobRun row records it. The depot must be in the caller's scope.
+
+    Runs in the worker process (`fleet.services.solving.run_isolated`), so it takes the database URL, not a
+    session: a session cannot cross processes, and `run_nightly` opens its own units of work on that URL."""
+    from fleet.nightly import NightlyConfig, run_nightly
+    from fleet.pipeline import RunOptions
+
+    with unit_of_work(url) as session:
+        scope = in_scope(session, lessee_code)
+        depot_in_scope(session, scope, depot_code)  # refuses a depot outside the scope
+        lessor = session.get(Lessor, scope.lessor_id)
+        lessor_code = lessor.code if lessor else None
+    summary = run_nightly(
+        NightlyConfig(
+            day,
+            url,
+            depot_codes=(depot_code,),
+            workers=1,
+            lessor_code=lessor_code,
+            options=RunOptions(
+                time_limit_s=float(time_limit_s), charging_time_limit_s=max(2.0, float(time_limit_s))
+            ),
+        )
+    )
+    (outcome,) = summary.outcomes
+    return {
+        "depot": outcome.depot_code,
+        "job_run_id": outcome.job_run_id,
+        "status": outcome.status,
+        "seconds": outcome.seconds,
+        "error": outcome.error,
+        "run_key": summary.run_key,
+    }
