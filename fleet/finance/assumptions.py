@@ -1,6 +1,6 @@
 """Every default number of the finance package, with its source and grade.
 
-Grades follow `shared/reference/README.md`: V verified, S secondary, D secondary-derived, W weak, U unverified,
+Grades follow `data/reference/README.md`: V verified, S secondary, D secondary-derived, W weak, U unverified,
 plus ``none`` for a placeholder with no source at all (enter your own figure). Vehicle and fuel numbers are read
 from the shipped copy of `vehicles.csv` (`data/reference/vehicles.csv`, row id cited); FINANCE.md, METHODOLOGY.md,
 CHARGING.md and tariffs.md are not shipped as data, so their numbers are written here with section and row cited.
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from data.reference import VEHICLES_CSV
+from evfleet_data import VEHICLES_CSV
 
 GRADES = ("V", "S", "D", "W", "U", "none")
 _CSV_GRADE = {"verified": "V", "secondary": "S", "derived": "D", "weak": "W", "unverified": "U"}
