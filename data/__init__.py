@@ -1,9 +1,10 @@
 """Paths to the files evfleet ships: the Shenzhen demo data set and the sourced reference data.
 
 This folder holds data only. It is installed as the import package `evfleet_data` (not `data`, a name other
-distributions also install) and is a leaf: it imports nothing but the standard library, so the solvers
-(`routing/`, `charging/`) and the business layer (`fleet/`) may all read from it. The reference files and their
-provenance are described in `data/reference/README.md`; the demo files are rebuilt by `python -m fleet.demo.build`.
+distributions also install; the `evfleet_data` symlink gives a source checkout the same name) and is a leaf: it
+imports nothing but the standard library, so the solvers (`routing/`, `charging/`) and the business layer
+(`fleet/`) may all read from it. The reference files, their sources and grades are described in
+`data/reference/README.md`; the demo files are rebuilt by `python -m fleet.demo.build`.
 """
 
 from pathlib import Path
