@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from charging.tariff import Tariff, TariffError, tariff_from_json
-from data.reference import EMISSION_FACTORS_CSV
+from evfleet_data import EMISSION_FACTORS_CSV
 
 DEFAULT_CARBON_KEY = (
     "grid.cn.mee.southern.2023"  # emission-factors.csv: Southern grid (Shenzhen), 2023 factors

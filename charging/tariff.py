@@ -1,6 +1,7 @@
 """Electricity tariff for depot charging: energy price per slot, demand charge, export price, DR events.
 
-Numbers enter from `data/reference/tariffs.json` (shipped copy of `shared/reference/tariffs.json`):
+Numbers enter from `data/reference/tariffs.json` (`evfleet_data.TARIFFS_JSON`; sources and grades per row, see
+`data/reference/README.md`):
 
 - time-of-use periods and critical-peak overrides: `tariffs[id="gd_ic_tou_2021"]` (Guangdong 1.7 / 1 / 0.38,
   critical 2.125) and `tariffs[id="sz_market_tou_2024"]` (Shenzhen market users 1.53 / 1 / 0.32);
@@ -26,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from data.reference import TARIFFS_JSON
+from evfleet_data import TARIFFS_JSON
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"  # tariffs.json "timezone"
 MINUTES_PER_DAY = 24 * 60

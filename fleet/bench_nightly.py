@@ -17,8 +17,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from data.loader import load_demo
 from fleet.db import make_engine, session_scope
+from fleet.demo.load import load_demo
 from fleet.migrate import upgrade
 from fleet.models import Connector, Depot, Order, PowerGroup, Vehicle
 from fleet.nightly import NightlyConfig, run_nightly

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from data.reference import EMISSION_FACTORS_CSV
+from evfleet_data import EMISSION_FACTORS_CSV
 
 CONFIDENCE_GRADES = ("verified", "secondary", "secondary-derived", "weak", "unverified")
 """Grades of `data/reference/README.md`, best first."""

@@ -79,7 +79,7 @@ def any_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """An SQLite database with the schema migrated and the demo loaded, shared read-only by many tests."""
-    from data.loader import load_demo
+    from fleet.demo.load import load_demo
     from fleet.migrate import upgrade
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"

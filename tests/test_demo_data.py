@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from data.build_demo import DEMO_DIR, build
-from data.loader import DemoAlreadyLoaded, load_demo
+from evfleet_data import DEMO_DIR
 from fleet.db import make_engine
+from fleet.demo.build import build
+from fleet.demo.load import DemoAlreadyLoaded, load_demo
 from fleet.migrate import upgrade
 from fleet.models import (
     Connector,

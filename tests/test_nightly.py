@@ -133,8 +133,8 @@ def test_cli_nightly_exit_code_and_jobs(demo_copy: Engine) -> None:
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_two_concurrent_runs_on_postgres(pg_url: str) -> None:
-    from data.loader import load_demo
     from fleet.db import make_engine
+    from fleet.demo.load import load_demo
     from fleet.migrate import upgrade
 
     upgrade(pg_url)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from data.reference import EMISSION_FACTORS_CSV, TARIFFS_JSON, VEHICLES_CSV
+from evfleet_data import EMISSION_FACTORS_CSV, TARIFFS_JSON, VEHICLES_CSV
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 

@@ -78,7 +78,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         today: str | None = typer.Option(None, "--today", help="Reference date YYYY-MM-DD (default: today)."),
     ) -> None:
         """Create the schema, load the Shenzhen demo data (once) and print the fleet summary."""
-        from data.loader import DemoAlreadyLoaded, load_demo
+        from fleet.demo.load import DemoAlreadyLoaded, load_demo
         from fleet.importers import ImportFailed
         from fleet.migrate import upgrade
 

@@ -1,7 +1,7 @@
 """Entry point of the `evfleet` console script.
 
 Command modules register themselves here so that each capability (database, demo, import, routing, charging,
-finance, emissions, nightly) owns its commands in one file.
+finance, emissions, nightly, app) owns its commands in one file.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "fleet.cli.finance_cmd",
     "fleet.cli.emissions_cmd",
     "fleet.cli.nightly_cmd",
+    "fleet.cli.app_cmd",
 )
 
 for _name in COMMAND_MODULES:

@@ -24,7 +24,7 @@ def _parse_date(text: str | None, default: dt.date | None = None) -> dt.date:
 
 
 def _prepare_demo(url: str) -> None:
-    from data.loader import DemoAlreadyLoaded, load_demo
+    from fleet.demo.load import DemoAlreadyLoaded, load_demo
     from fleet.migrate import upgrade
 
     upgrade(url)

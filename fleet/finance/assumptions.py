@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from data.reference import VEHICLES_CSV
+from evfleet_data import VEHICLES_CSV
 
 GRADES = ("V", "S", "D", "W", "U", "none")
 _CSV_GRADE = {"verified": "V", "secondary": "S", "derived": "D", "weak": "W", "unverified": "U"}

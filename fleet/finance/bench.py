@@ -47,8 +47,8 @@ def _time(case: str, runs: int, target: float | None, detail: str, call: Callabl
 
 def demo_database(directory: Path) -> str:
     """A fresh SQLite database with the schema migrated and the demo loaded; returns its URL."""
-    from data.loader import load_demo
     from fleet.db import make_engine
+    from fleet.demo.load import load_demo
     from fleet.migrate import upgrade
 
     url = f"sqlite:///{directory / 'bench-finance.db'}"

@@ -279,8 +279,8 @@ def test_import_of_a_good_xlsx_file(run_app: AppRunner, demo_copy: Engine, tmp_p
 @pytest.mark.postgres
 def test_pages_on_postgresql(run_app: AppRunner, pg_url: str) -> None:
     """Every page on PostgreSQL in one app session (one demo load), as a lessee."""
-    from data.loader import load_demo
     from fleet.db import make_engine
+    from fleet.demo.load import load_demo
     from fleet.migrate import upgrade
 
     upgrade(pg_url)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from data.reference import EMISSION_FACTORS_CSV
+from evfleet_data import EMISSION_FACTORS_CSV
 from fleet.cli.main import app
 from fleet.db import session_scope
 from fleet.emissions.calc import by_period, by_vehicle_period, parse_period, total

@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from data.reference import EMISSION_FACTORS_CSV
+from evfleet_data import EMISSION_FACTORS_CSV
 from fleet.factors import Factor, FactorError, FactorRegistry, VintageRule, load_registry
 
 

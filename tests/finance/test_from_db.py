@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from data.loader import DEMO_DIR
+from evfleet_data import DEMO_DIR
 from fleet.cli.main import app
 from fleet.db import session_scope
 from fleet.finance import from_db

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, delete, select
 
-from data.build_demo import DEMO_DIR, LESSOR
-from data.reference import TARIFFS_JSON
+from evfleet_data import DEMO_DIR, TARIFFS_JSON
 from fleet.db import session_scope
+from fleet.demo.build import LESSOR
 from fleet.importers import import_file
 from fleet.models import (
     OWNED_TABLES,
@@ -111,7 +111,7 @@ def _ensure_shared(
 
 def delete_lessor(session: Session, lessor_id: int) -> None:
     """Delete every row of one lessor, children first (plans before stops' parents, etc.)."""
-    order = [m for m in reversed(OWNED_TABLES)]
+    order = list(reversed(OWNED_TABLES))
     # Children reference parents within OWNED_TABLES; delete in dependency-safe order.
     priority = [
         "RouteStop",

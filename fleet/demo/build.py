@@ -1,6 +1,6 @@
 """Build the Shenzhen demo data set (CSV files in `data/demo/`) deterministically from a seed.
 
-Run `python -m data.build_demo` to regenerate; the files are committed so a fresh install needs nothing else,
+Run `python -m fleet.demo.build` to regenerate; the files are committed so a fresh install needs nothing else,
 and `tests/test_demo_data.py` checks that a rebuild reproduces them byte for byte.
 
 Every planning number names its source in `data/reference/vehicles.csv` / `tariffs.json` (row id), or is marked
@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import numpy_financial as npf
 
+from evfleet_data import DEMO_DIR
 from routing.matrix import haversine_pairs_km
 
-DEMO_DIR = Path(__file__).resolve().parent / "demo"
 SEED = 20261125
 ORDER_FIRST_DAY = dt.date(2026, 11, 23)
 ORDER_DAYS = 14
@@ -536,7 +536,7 @@ def build(out_dir: Path = DEMO_DIR) -> None:
     meter = []
     day = METER_FIRST_DAY
     while day <= METER_LAST_DAY:
-        for d, plate, model, start in vehicle_rows:
+        for _depot, plate, model, start in vehicle_rows:
             if day < start or (day.weekday() == 6 and rng.random() < 0.4):
                 continue
             lo, hi = DAILY_KM[model["code"]]
