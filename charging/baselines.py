@@ -5,7 +5,7 @@
   connectors than vehicles, waiting vehicles plug in first-come-first-served when a connector frees up.
 - `earliest_deadline_first` (EDF): the same, but scarce power and free connectors go to the vehicle leaving first.
 - `timer`: uncontrolled charging that starts at the first slot of the cheapest tariff band (a "00:00 timer",
-  CHARGING.md "Reading"), or earlier when the vehicle could not otherwise reach its target by departure.
+  data/reference/CHARGING.md "Reading"), or earlier when the vehicle could not otherwise reach its target by departure.
 
 Baselines neither use V2G nor the stationary battery (it stays idle); PV is used as it comes.
 """

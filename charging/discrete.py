@@ -3,7 +3,7 @@
 Runs after the LP on the same plan (which connector, which plugged-in slots). Only vehicles on connectors with
 `power_step_kw` or `min_kw` become integer decisions; everything else (other vehicles, V2G, the stationary
 battery, PV curtailment) stays at its LP value, so the model keeps to a few thousand integer variables
-(CHARGING.md "Reading": CP-SAT slows near 20,000). Discrete connectors only charge (no V2G discharge).
+(data/reference/CHARGING.md "Reading": CP-SAT slows near 20,000). Discrete connectors only charge (no V2G discharge).
 Integer units are rounded conservatively: delivered energy is under-estimated, limits are rounded down.
 """
 

@@ -1,6 +1,6 @@
-"""Synthetic Shenzhen depot scenarios from a seed (the benchmark set-up of CHARGING.md, on a 64-slot night).
+"""Synthetic Shenzhen depot scenarios from a seed (the benchmark set-up of data/reference/CHARGING.md, on a 64-slot night).
 
-CHARGING.md "evfleet sanity benchmark": trucks arrive uniformly 17:00-22:00, leave 05:30-08:00 and need
+data/reference/CHARGING.md "evfleet sanity benchmark": trucks arrive uniformly 17:00-22:00, leave 05:30-08:00 and need
 35-90 kWh each; one 60 kW charger each; site limit 0.5 x n x 60 kW; Guangdong TOU 1.7/1/0.38
 (tariffs.json `gd_ic_tou_2021`) on the illustrative flat 0.68 CNY/kWh (`price_levels[id="illustrative_flat"]`),
 plus 32 CNY/kW-month demand prorated / 30 per day (`demand_charges[id="benchmark_demand"]`).
@@ -27,7 +27,7 @@ PACKS_KWH = (
     120.0,
     154.0,
 )  # vehicles.csv battery_kwh_min/max of farizon_h8e_h9e, farizon_t9e_txe
-CHARGER_KW = 60.0  # CHARGING.md benchmark: "its own 60 kW charger"
+CHARGER_KW = 60.0  # data/reference/CHARGING.md benchmark: "its own 60 kW charger"
 FLAT_PRICE = 0.68  # tariffs.json price_levels illustrative_flat [CNY/kWh]
 DEMAND_CHARGE = 32.0  # tariffs.json demand_charges benchmark_demand [CNY/kW/month]
 EFFICIENCY = 0.95  # issue #4 scenario example
@@ -47,7 +47,7 @@ def synthetic_depot(
     """A depot of `n_vehicles` trucks over the night starting 17:00 local on `day`.
 
     `n_connectors` defaults to one per vehicle (fewer means connector sharing); `site_kw` defaults to
-    0.5 x n_vehicles x 60 kW as in CHARGING.md.
+    0.5 x n_vehicles x 60 kW as in data/reference/CHARGING.md.
     """
     rng = np.random.default_rng(seed)
     start = datetime.fromisoformat(day).replace(hour=17, tzinfo=SHENZHEN)

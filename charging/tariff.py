@@ -11,7 +11,7 @@ Numbers enter from `data/reference/tariffs.json` (`evfleet_data.TARIFFS_JSON`; s
 - V2G export price: `export_prices[id="gd_v2g_discharge_2025"]` = 0.453 CNY/kWh x the period's coefficient.
 
 Demand charges are billed on the month's highest demand, so a nightly optimiser prices only the increase of the
-site peak over the month-to-date peak and never credits cutting below it (tariffs.md "Demand charges";
+site peak over the month-to-date peak and never credits cutting below it (data/reference/tariffs.md "Demand charges";
 acnportal#31, spice_ev#200).
 """
 
@@ -137,7 +137,7 @@ class Tariff:
         """Export (V2G discharge) price per slot [CNY/kWh].
 
         With `export_rule="gd_v2g_discharge_2025"` the price is 0.453 x the base period's coefficient
-        (tariffs.json export_prices; the critical-peak coefficient is not applied to discharge: tariffs.md "Open").
+        (tariffs.json export_prices; the critical-peak coefficient is not applied to discharge: data/reference/tariffs.md "Open").
         """
         out = np.zeros(len(slot_starts))
         samples = self._minute_samples(slot_starts, slot_minutes)

@@ -111,7 +111,7 @@ class Repayment(str, enum.Enum):
 
 
 class Claimant(str, enum.Enum):
-    """Who claims a leased truck's emission reduction (METHODOLOGY.md §3: exactly one party)."""
+    """Who claims a leased truck's emission reduction (data/reference/METHODOLOGY.md §3: exactly one party)."""
 
     LESSEE = "lessee"
     LESSOR = "lessor"

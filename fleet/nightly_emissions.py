@@ -17,7 +17,7 @@ from fleet.emissions.service import report_from_db
 from fleet.emissions.sources import read_context
 from fleet.scope import scope_for
 
-DEFAULT_PROFILE = "tcsae-235"  # T/CSAE 235-2021, the Chinese EV trip-reduction standard (METHODOLOGY.md §2.4)
+DEFAULT_PROFILE = "tcsae-235"  # T/CSAE 235-2021, the Chinese EV trip-reduction standard (data/reference/METHODOLOGY.md §2.4)
 
 
 def planned_avoided_by_depot(

@@ -29,7 +29,7 @@ DISTRICTS: tuple[tuple[str, float, float, float], ...] = (
 DEPOT = ("depot-fuyong", 22.666, 113.832)  # logistics parks near the airport, Bao'an. ASSUMPTION.
 STATIONS = (("cs-longgang", 22.720, 114.240), ("cs-luohu", 22.560, 114.120))  # ASSUMPTION (locations).
 STATION_POWER_KW = 60.0
-"""Charger power [kW]: 60 kW per charger as in CHARGING.md, section "evfleet sanity benchmark" (set-up);
+"""Charger power [kW]: 60 kW per charger as in data/reference/CHARGING.md, section "evfleet sanity benchmark" (set-up);
 public DC chargers are often faster, so this is conservative."""
 
 

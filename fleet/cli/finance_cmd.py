@@ -68,7 +68,7 @@ def _lessor_table(title: str, lessor: dict[str, Any]) -> Table:
     if lessor.get("dscr_below_covenant"):
         table.caption = (
             f"min DSCR below the typical {lessor['dscr_covenant']:g}x covenant "
-            "(FINANCE.md DSCR row, unverified)"
+            "(data/reference/FINANCE.md DSCR row, unverified)"
         )
     return table
 

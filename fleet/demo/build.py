@@ -37,7 +37,7 @@ LESSEES = [
     {"code": "EMALL", "name": "Longgang E-Mall Fulfilment (demo)", "kind": "ecommerce"},
 ]
 
-# Base (flat) prices: tariffs.json price_levels `illustrative_flat` (0.68, unverified, the CHARGING.md benchmark
+# Base (flat) prices: tariffs.json price_levels `illustrative_flat` (0.68, unverified, the data/reference/CHARGING.md benchmark
 # price) for the Guangdong agency-purchase tariff and `gd_market_reference_2024` (0.463, secondary) for the
 # Shenzhen market-user tariff. Demand charges: `benchmark_demand` (32, unverified) and `sz_demand_model_default`
 # (42, weak).
@@ -471,8 +471,8 @@ def build(out_dir: Path = DEMO_DIR) -> None:
             price = float(model["price_cny"])
             residual = (
                 0.20 * price
-            )  # residual value assumption: 20 % of price (FINANCE.md L2 uses 40k of 200k)
-            # Rent: annuity at 8 % nominal on price net of residual (FINANCE.md `Rental` formula), in advance.
+            )  # residual value assumption: 20 % of price (data/reference/FINANCE.md L2 uses 40k of 200k)
+            # Rent: annuity at 8 % nominal on price net of residual (data/reference/FINANCE.md `Rental` formula), in advance.
             rent = float(npf.pmt(0.08 / 12, term, -price, fv=residual, when="begin"))
             leases.append(
                 {

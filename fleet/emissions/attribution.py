@@ -1,7 +1,7 @@
 """Attribution: every vehicle-day's reduction belongs to one claimant, and no vehicle-day is claimed twice.
 
 The atom is the vehicle-day, so a monthly and an annual claim over the same days collide as they should
-(METHODOLOGY.md §3: one claimant per vehicle-period; SSC_784 double counting). The ledger is a JSON file
+(data/reference/METHODOLOGY.md §3: one claimant per vehicle-period; SSC_784 double counting). The ledger is a JSON file
 because the database schema has no claims table yet.
 """
 

@@ -111,7 +111,7 @@ class DayResult:
 
 
 def compute_day(row: VehicleDay, lease: Lease, resolved: ResolvedProfile, kind: str = EX_POST) -> DayResult:
-    """Baseline, project, leakage and reduction of one accepted vehicle-day (METHODOLOGY.md §2.6)."""
+    """Baseline, project, leakage and reduction of one accepted vehicle-day (data/reference/METHODOLOGY.md §2.6)."""
     profile = resolved.profile
     method = profile.baseline_method
     if method == "auto":
@@ -138,9 +138,7 @@ def compute_day(row: VehicleDay, lease: Lease, resolved: ResolvedProfile, kind: 
     baseline_ttw = project_ttw = None
     if resolved.ttw_diesel_ef is not None:
         baseline_ttw = baseline_fuel_t(litres, density, resolved.ttw_diesel_ef.value) * ir_t
-        project_ttw = (
-            0.0  # a battery-electric truck has no tank-to-wheel emissions (GLEC v3, METHODOLOGY.md §2.5)
-        )
+        project_ttw = 0.0  # a battery-electric truck has no tank-to-wheel emissions (GLEC v3, data/reference/METHODOLOGY.md §2.5)
     return DayResult(
         kind=kind,
         vehicle_id=row.vehicle_id,

@@ -1,6 +1,6 @@
 """Methodology profiles: the formulas of `data/reference/METHODOLOGY.md` as pure functions, and the presets.
 
-Every formula below is graded U (unverified) in METHODOLOGY.md unless said otherwise: it is what the secondary
+Every formula below is graded U (unverified) in data/reference/METHODOLOGY.md unless said otherwise: it is what the secondary
 sources say the methodology computes, and each docstring lists what must still be checked in the primary text.
 Units: fuel [t], energy [kWh], emissions [tCO2] (or [tCO2e] for the GLEC well-to-wheel view).
 """
@@ -20,7 +20,7 @@ BASELINE_METHODS = ("distance", "fuel", "auto")
 def improvement_factor(ir_per_year: float, year_index: int, exponent_offset: int = 1) -> float:
     """IR_t = IR^(t − offset) [-], t = 1 in the first service year.
 
-    Source: CDM AMS-III.C v16.0 (METHODOLOGY.md §2.1, U); default IR = 0.99 is registry key
+    Source: CDM AMS-III.C v16.0 (data/reference/METHODOLOGY.md §2.1, U); default IR = 0.99 is registry key
     `ams_iii_c.ir_default` (unverified). To confirm: whether the exponent is t − t0 with t0 = 1 (offset 1,
     giving 1.0 in year 1, the reading used by the reference case) or t (offset 0).
     """
@@ -34,7 +34,7 @@ def baseline_distance_t(
 ) -> float:
     """Distance-based baseline BE = D × SFC/100 × ρ × EF_CO2 × IR_t [tCO2].
 
-    Source: CDM AMS-III.C (EF_BL,km = SFC × NCV × EF_CO2 × IR_t, METHODOLOGY.md §2.1, U) in the mass form of
+    Source: CDM AMS-III.C (EF_BL,km = SFC × NCV × EF_CO2 × IR_t, data/reference/METHODOLOGY.md §2.1, U) in the mass form of
     the evfleet calculator (§2.6); T/CSAE 235-2021 has the same shape without IR (§2.4, S). km [km],
     l_per_100km [L/100 km], density [kg/L], ef [tCO2/t fuel]. To confirm: AMS-III.C indices and units, whether
     SFC may come from the lease's replaced-model figure (OEM/test/fleet records) and the comparability evidence.
@@ -46,7 +46,7 @@ def baseline_distance_t(
 def baseline_fuel_t(diesel_litres: float, density_kg_per_l: float, ef_t_per_t: float) -> float:
     """Fuel-record baseline BE = litres × ρ × EF_CO2 [tCO2] (no IR: the records are the baseline's own).
 
-    Source: AMS-III.C fuel-record variant (METHODOLOGY.md §2.1, U). To confirm: which diesel records the
+    Source: AMS-III.C fuel-record variant (data/reference/METHODOLOGY.md §2.1, U). To confirm: which diesel records the
     methodology accepts (the displaced truck's historical fuel cards, a retained diesel control fleet).
     """
     return diesel_litres * density_kg_per_l / KG_PER_T * ef_t_per_t
@@ -57,7 +57,7 @@ def grid_energy_kwh(
 ) -> float:
     """Grid-side energy EC_PJ [kWh]: the charger meter, else vehicle-side kWh ÷ charging efficiency.
 
-    Source: METHODOLOGY.md §2.6 (evfleet design). The charger reading wins because it is the one a verifier
+    Source: data/reference/METHODOLOGY.md §2.6 (evfleet design). The charger reading wins because it is the one a verifier
     can match to an electricity bill (AMS-III.C monitoring, U).
     """
     if kwh_charger is not None:
@@ -74,7 +74,7 @@ def grid_energy_kwh(
 def transmission_loss_multiplier(tdl: float, form: str = "multiply") -> float:
     """(1 + TDL) (TOOL05 form) or 1/(1 − TDL) (older texts) [-].
 
-    Source: CDM TOOL05 v03.0 generic form PE = EC × EF × (1 + TDL) (METHODOLOGY.md §2.2, U); the 1/(1 − TDL)
+    Source: CDM TOOL05 v03.0 generic form PE = EC × EF × (1 + TDL) (data/reference/METHODOLOGY.md §2.2, U); the 1/(1 − TDL)
     alternative is noted in §2.1. To confirm: which form AMS-III.C v16.0 prescribes.
     """
     if form not in TDL_FORMS:
@@ -87,7 +87,7 @@ def transmission_loss_multiplier(tdl: float, form: str = "multiply") -> float:
 def project_t(grid_kwh: float, grid_ef_kg_per_kwh: float, tdl_multiplier: float = 1.0) -> float:
     """Project emissions PE = EC × EF_EL × TDL multiplier [tCO2] (kgCO2/kWh × kWh / 1000).
 
-    Source: AMS-III.C PE_y and TOOL05 (METHODOLOGY.md §2.1–2.2, U); T/CSAE 235 project = km × energy per km ×
+    Source: AMS-III.C PE_y and TOOL05 (data/reference/METHODOLOGY.md §2.1–2.2, U); T/CSAE 235 project = km × energy per km ×
     EF (§2.4, S), which equals metered kWh × EF.
     """
     return grid_kwh * grid_ef_kg_per_kwh * tdl_multiplier / KG_PER_T
@@ -96,7 +96,7 @@ def project_t(grid_kwh: float, grid_ef_kg_per_kwh: float, tdl_multiplier: float 
 def leakage_t(baseline_t: float, leakage_fraction: float) -> float:
     """LE [tCO2] as a fraction of the baseline; 0 when displaced trucks are scrapped or not transferred.
 
-    Source: AMS-III.C leakage (METHODOLOGY.md §2.1, U): avoided upstream diesel is not credited and battery
+    Source: AMS-III.C leakage (data/reference/METHODOLOGY.md §2.1, U): avoided upstream diesel is not credited and battery
     manufacture is outside the boundary. To confirm: the leakage table of v16.0.
     """
     return baseline_t * leakage_fraction
@@ -105,14 +105,14 @@ def leakage_t(baseline_t: float, leakage_fraction: float) -> float:
 def reduction_t(baseline: float, project: float, leakage: float) -> float:
     """ER = BE − PE − LE [tCO2], signed.
 
-    Source: AMS-III.C / T/CSAE 235 (METHODOLOGY.md §2.1, §2.4). METHODOLOGY.md §2.6 writes max(0, ·); evfleet
+    Source: AMS-III.C / T/CSAE 235 (data/reference/METHODOLOGY.md §2.1, §2.4). data/reference/METHODOLOGY.md §2.6 writes max(0, ·); evfleet
     keeps the sign so that a vehicle-period that emits more than its baseline is reported, not hidden (issue 5).
     """
     return baseline - project - leakage
 
 
 def intensity_g_per_tkm(emissions_t: float, tonne_km: float) -> float | None:
-    """GHG intensity [gCO2e/t·km] = emissions / Σ tkm (ISO 14083 Intensity_TOC, METHODOLOGY.md §2.5, U)."""
+    """GHG intensity [gCO2e/t·km] = emissions / Σ tkm (ISO 14083 Intensity_TOC, data/reference/METHODOLOGY.md §2.5, U)."""
     if tonne_km <= 0:
         return None
     return emissions_t * 1e6 / tonne_km
@@ -121,7 +121,7 @@ def intensity_g_per_tkm(emissions_t: float, tonne_km: float) -> float | None:
 # --------------------------------------------------------------------------------------------------- profiles
 @dataclass(frozen=True)
 class Profile:
-    """A named methodology with its factor keys, losses, improvement factor and boundary (METHODOLOGY.md §1).
+    """A named methodology with its factor keys, losses, improvement factor and boundary (data/reference/METHODOLOGY.md §1).
 
     `grid_series` is chosen through the vintage rule; `grid_key` fixes one key instead (e.g. the TOOL05
     conservative default). `tdl_key` None means no T&D losses. `wtw` switches on the GLEC well-to-wheel view:
@@ -167,7 +167,7 @@ AMS_III_C = Profile(
     profile_id="ams-iii-c",
     name="CDM AMS-III.C Emission reductions by electric and hybrid vehicles (distance-based, fuel records where held)",
     version="v16.0 (valid from 2022-09-08); equations from secondary sources, unconfirmed",
-    source="UNFCCC cdm.unfccc.int/methodologies/DB/HLOH5R7J6M96A23TFECTQ1BVIE24CK (METHODOLOGY.md §2.1)",
+    source="UNFCCC cdm.unfccc.int/methodologies/DB/HLOH5R7J6M96A23TFECTQ1BVIE24CK (data/reference/METHODOLOGY.md §2.1)",
     boundary="TTW CO2; no upstream diesel credit; battery manufacture outside",
     diesel_ef_key="diesel.ipcc2006.ef_co2_per_t",
     grid_series="grid.cn.mee.national",
@@ -175,7 +175,7 @@ AMS_III_C = Profile(
     tdl_key="tdl.cdm_tool05.project_default",
     ir_key="ams_iii_c.ir_default",
     to_confirm=(
-        "AMS-III.C v16.0 equations, indices and units (METHODOLOGY.md §6 item 1)",
+        "AMS-III.C v16.0 equations, indices and units (data/reference/METHODOLOGY.md §6 item 1)",
         "IR_t exponent base: 0.99^(t-1) used",
         "TDL form: (1 + TDL) used; older texts 1/(1 - TDL)",
         "TDL value: TOOL05 project-side default 20 % (unverified)",
@@ -191,14 +191,14 @@ TCSAE_235 = Profile(
     profile_id="tcsae-235",
     name="T/CSAE 235-2021 电动汽车出行碳减排核算方法 (EV trip carbon-reduction accounting)",
     version="2021 (group standard, China SAE, Dec 2021)",
-    source="m.fpigeon.com/car/2021/12/20/46312.html (METHODOLOGY.md §2.4)",
+    source="m.fpigeon.com/car/2021/12/20/46312.html (data/reference/METHODOLOGY.md §2.4)",
     boundary="per standard (baseline and project per km; factors not stated in the sources read)",
     diesel_ef_key="diesel.cn_guideline.ef_co2_per_t",
     grid_series="grid.cn.mee.national",
     grid_basis="MEE national grid average, reporting year Y uses data year Y-2",
     to_confirm=(
-        "which diesel factor, grid factor, TDL and vintage T/CSAE 235-2021 prescribes (METHODOLOGY.md §2.4)",
-        "China diesel guideline parameters 42.652 GJ/t, 20.20 tC/TJ, 98 % (METHODOLOGY.md §6 item 4)",
+        "which diesel factor, grid factor, TDL and vintage T/CSAE 235-2021 prescribes (data/reference/METHODOLOGY.md §2.4)",
+        "China diesel guideline parameters 42.652 GJ/t, 20.20 tC/TJ, 98 % (data/reference/METHODOLOGY.md §6 item 4)",
     ),
 )
 
@@ -206,7 +206,7 @@ GLEC_WTW = Profile(
     profile_id="glec-wtw",
     name="GLEC Framework v3 / ISO 14083:2023 well-to-wheel disclosure",
     version="ISO 14083:2023; GLEC Framework v3.2 default factors",
-    source="ISO 14083:2023 (standards.iteh.ai); Smart Freight Centre GLEC v3 (METHODOLOGY.md §2.5)",
+    source="ISO 14083:2023 (standards.iteh.ai); Smart Freight Centre GLEC v3 (data/reference/METHODOLOGY.md §2.5)",
     boundary="WTW (reported with TTW beside it); BEV TTW = 0",
     diesel_ef_key="diesel.glec_v3_2.wtw_per_kg",
     grid_series="grid.cn.mee.national",
@@ -220,13 +220,13 @@ GLEC_WTW = Profile(
             "China WTW electricity factor incl. upstream and T&D (not located; MEE grid average + TOOL05 20 % TDL "
             "used as a proxy)"
         ),
-        "GLEC primary fuel table: 3.87 kgCO2e/kg diesel WTW (METHODOLOGY.md §6 item 8)",
+        "GLEC primary fuel table: 3.87 kgCO2e/kg diesel WTW (data/reference/METHODOLOGY.md §6 item 8)",
         "distance adjustment factor (DAF) not applied: actual km used",
     ),
 )
 
 PROFILES: dict[str, Profile] = {p.profile_id: p for p in (AMS_III_C, TCSAE_235, GLEC_WTW)}
-ALIASES = {"t-csae-235": "tcsae-235"}  # METHODOLOGY.md §1 spells the profile t-csae-235
+ALIASES = {"t-csae-235": "tcsae-235"}  # data/reference/METHODOLOGY.md §1 spells the profile t-csae-235
 
 
 def get_profile(profile_id: str) -> Profile:

@@ -2,8 +2,8 @@
 
 Grades follow `data/reference/README.md`: V verified, S secondary, D secondary-derived, W weak, U unverified,
 plus ``none`` for a placeholder with no source at all (enter your own figure). Vehicle and fuel numbers are read
-from the shipped copy of `vehicles.csv` (`data/reference/vehicles.csv`, row id cited); FINANCE.md, METHODOLOGY.md,
-CHARGING.md and tariffs.md are not shipped as data, so their numbers are written here with section and row cited.
+from the shipped copy of `vehicles.csv` (`data/reference/vehicles.csv`, row id cited); data/reference/FINANCE.md, data/reference/METHODOLOGY.md,
+data/reference/CHARGING.md and data/reference/tariffs.md are not shipped as data, so their numbers are written here with section and row cited.
 
 Input dataclasses tag each field with ``metadata={"assumption": key}``; `assumptions_in` walks an input and lists
 which defaults it still uses, so every report can say which of its numbers are unverified.
@@ -69,7 +69,7 @@ def _build() -> dict[str, Assumption]:
     def add_csv(key: str, unit: str, found: tuple[float, str, str], note: str = "") -> None:
         add(key, found[0], unit, found[1], found[2], note)
 
-    # --- vehicle and usage (vehicles.csv, METHODOLOGY.md §4 reference truck) ---
+    # --- vehicle and usage (vehicles.csv, data/reference/METHODOLOGY.md §4 reference truck) ---
     add_csv(
         "ev_price",
         "CNY",
@@ -96,24 +96,30 @@ def _build() -> dict[str, Assumption]:
         "km_per_year",
         40_000,
         "km/yr",
-        "METHODOLOGY.md §4 reference truck case (D = 40,000 km/yr); vehicles.csv row refcase_bev_4_5t",
+        "data/reference/METHODOLOGY.md §4 reference truck case (D = 40,000 km/yr); vehicles.csv row refcase_bev_4_5t",
         "U",
     )
 
-    # --- lease terms (FINANCE.md test vectors L2/L4: 200k truck, 5 y, 6 %, RV 40k — assumed inputs) ---
+    # --- lease terms (data/reference/FINANCE.md test vectors L2/L4: 200k truck, 5 y, 6 %, RV 40k — assumed inputs) ---
     add(
         "lease_term_months",
         60,
         "months",
-        "FINANCE.md test vector L2 (5 y; assumed input, not published)",
+        "data/reference/FINANCE.md test vector L2 (5 y; assumed input, not published)",
         "U",
     )
-    add("lease_yield", 0.06, "1/yr nominal", "FINANCE.md test vector L2 (6 %; assumed input)", "U")
+    add(
+        "lease_yield",
+        0.06,
+        "1/yr nominal",
+        "data/reference/FINANCE.md test vector L2 (6 %; assumed input)",
+        "U",
+    )
     add(
         "residual_share",
         0.20,
         "of price",
-        "FINANCE.md test vector L2 (RV 40k of 200k; assumed input)",
+        "data/reference/FINANCE.md test vector L2 (RV 40k of 200k; assumed input)",
         "U",
         "also used for the diesel truck's value at the end of the horizon",
     )
@@ -121,14 +127,14 @@ def _build() -> dict[str, Assumption]:
         "residual_value",
         0.20 * 200_000,
         "CNY",
-        "FINANCE.md test vector L2 (RV 40,000 on a 200,000 truck; assumed input)",
+        "data/reference/FINANCE.md test vector L2 (RV 40,000 on a 200,000 truck; assumed input)",
         "U",
     )
     add(
         "diesel_residual_value",
         0.20 * next(a.value for a in items if a.key == "diesel_truck_value"),
         "CNY",
-        "residual_share (FINANCE.md L2, assumed) x diesel_truck_value",
+        "residual_share (data/reference/FINANCE.md L2, assumed) x diesel_truck_value",
         "U",
         "diesel truck's value at the end of the horizon",
     )
@@ -136,16 +142,22 @@ def _build() -> dict[str, Assumption]:
         "monthly_rent",
         3276.8639250831075,
         "CNY/month",
-        "FINANCE.md test vector L4: npf.pmt(0.005, 60, -200000, fv=40000, when='begin')",
+        "data/reference/FINANCE.md test vector L4: npf.pmt(0.005, 60, -200000, fv=40000, when='begin')",
         "U",
         "rent that yields 6 % on the default truck, paid in advance",
     )
-    add("loan_rate", 0.06, "1/yr nominal", "FINANCE.md test vector L2 rate (assumed input)", "U")
+    add(
+        "loan_rate",
+        0.06,
+        "1/yr nominal",
+        "data/reference/FINANCE.md test vector L2 rate (assumed input)",
+        "U",
+    )
     add(
         "discount_rate",
         0.06,
         "1/yr nominal",
-        "FINANCE.md test vector L2 rate (assumed input)",
+        "data/reference/FINANCE.md test vector L2 rate (assumed input)",
         "U",
         "lessor's and lessee's discount rate and MIRR reinvestment rate",
     )
@@ -188,22 +200,38 @@ def _build() -> dict[str, Assumption]:
         "battery_degradation_cny_per_kwh",
         0.0625,
         "CNY/kWh",
-        "CHARGING.md 'Chargers and batteries': 500 CNY/kWh (U) / (2 x 4,000 cycles)",
+        "data/reference/CHARGING.md 'Chargers and batteries': 500 CNY/kWh (U) / (2 x 4,000 cycles)",
         "U",
         "battery reserve per kWh of throughput at the meter",
     )
 
-    # --- carbon (FINANCE.md 'Carbon prices', METHODOLOGY.md §3-4) ---
-    add("carbon_price", 51.33, "CNY/t", "FINANCE.md Carbon prices: Shenzhen market 2024 average", "S")
+    # --- carbon (data/reference/FINANCE.md 'Carbon prices', data/reference/METHODOLOGY.md §3-4) ---
     add(
-        "carbon_price_low", 43.49, "CNY/t", "FINANCE.md Carbon prices: Shenzhen SZA auction 2022 average", "S"
+        "carbon_price",
+        51.33,
+        "CNY/t",
+        "data/reference/FINANCE.md Carbon prices: Shenzhen market 2024 average",
+        "S",
     )
-    add("carbon_price_high", 97.49, "CNY/t", "FINANCE.md Carbon prices: national CEA 2024 year-end", "S")
+    add(
+        "carbon_price_low",
+        43.49,
+        "CNY/t",
+        "data/reference/FINANCE.md Carbon prices: Shenzhen SZA auction 2022 average",
+        "S",
+    )
+    add(
+        "carbon_price_high",
+        97.49,
+        "CNY/t",
+        "data/reference/FINANCE.md Carbon prices: national CEA 2024 year-end",
+        "S",
+    )
     add(
         "avoided_kg_per_km",
         4.9703e3 / 40_000,
         "kgCO2/km",
-        "METHODOLOGY.md §4 reference truck: ER 4.9703 t/yr (CN guideline + national 2022) / 40,000 km",
+        "data/reference/METHODOLOGY.md §4 reference truck: ER 4.9703 t/yr (CN guideline + national 2022) / 40,000 km",
         "U",
         "replace with the emissions module's per-lease figure",
     )
@@ -212,32 +240,38 @@ def _build() -> dict[str, Assumption]:
         1.0,
         "share",
         "evfleet default: the lessor is the single claimant "
-        "(METHODOLOGY.md §3 one claimant per vehicle-period)",
+        "(data/reference/METHODOLOGY.md §3 one claimant per vehicle-period)",
         "U",
     )
     add(
         "lessee_attribution_share",
         0.0,
         "share",
-        "evfleet default: the lessee claims nothing when the lessor claims all (METHODOLOGY.md §3)",
+        "evfleet default: the lessee claims nothing when the lessor claims all (data/reference/METHODOLOGY.md §3)",
         "U",
     )
 
-    # --- electricity and driver time (tariffs.md; later from charging and routing) ---
+    # --- electricity and driver time (data/reference/tariffs.md; later from charging and routing) ---
     add(
         "electricity_price",
         0.3116,
         "CNY/kWh",
-        "tariffs.md example levels: Shenzhen 2023 table, valley",
+        "data/reference/tariffs.md example levels: Shenzhen 2023 table, valley",
         "W",
         "replace with the depot's scheduled charging cost from the charging module",
     )
-    add("electricity_price_low", 0.293, "CNY/kWh", "tariffs.md example levels: CSG example, valley", "W")
+    add(
+        "electricity_price_low",
+        0.293,
+        "CNY/kWh",
+        "data/reference/tariffs.md example levels: CSG example, valley",
+        "W",
+    )
     add(
         "electricity_price_high",
         0.7556,
         "CNY/kWh",
-        "tariffs.md example levels: Shenzhen 2023 table, flat",
+        "data/reference/tariffs.md example levels: Shenzhen 2023 table, flat",
         "W",
     )
     add(
@@ -258,7 +292,7 @@ def _build() -> dict[str, Assumption]:
         "dscr_covenant",
         1.2,
         "x",
-        "FINANCE.md Metrics, DSCR row: covenants typically >= 1.2x",
+        "data/reference/FINANCE.md Metrics, DSCR row: covenants typically >= 1.2x",
         "U",
         "reports flag a minimum DSCR below it",
     )

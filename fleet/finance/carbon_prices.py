@@ -1,6 +1,6 @@
-"""Carbon price scenarios [CNY/t] and the market arithmetic behind them (FINANCE.md 'Carbon prices').
+"""Carbon price scenarios [CNY/t] and the market arithmetic behind them (data/reference/FINANCE.md 'Carbon prices').
 
-Carbon revenue per truck is small (FINANCE.md: 250-700 CNY a year); the scenarios exist so that the lessor can
+Carbon revenue per truck is small (data/reference/FINANCE.md: 250-700 CNY a year); the scenarios exist so that the lessor can
 see how much of a lease's return depends on it.
 """
 
@@ -33,7 +33,7 @@ class CarbonPriceScenario:
     grade: str
 
 
-#: FINANCE.md 'Carbon prices' (S). CEA 2024 mean is derived (D): 181.14亿 CNY / 1.89亿 t (test vector T6).
+#: data/reference/FINANCE.md 'Carbon prices' (S). CEA 2024 mean is derived (D): 181.14亿 CNY / 1.89亿 t (test vector T6).
 CARBON_PRICE_SCENARIOS: dict[str, CarbonPriceScenario] = {
     s.name: s
     for s in (

@@ -34,7 +34,7 @@ def debt_schedule(
 ) -> DebtSchedule:
     """Repayment schedule of `amount` [CNY] at nominal `annual_rate` [1/yr] (monthly r/12) over `term_months`.
 
-    'annuity' pays the level payment of npf.pmt (FINANCE.md T7: 200,000 at 7.5 % over 180 months pays
+    'annuity' pays the level payment of npf.pmt (data/reference/FINANCE.md T7: 200,000 at 7.5 % over 180 months pays
     1,854.02/month); 'equal_principal' repays amount/term each month plus interest on the balance.
     """
     rate = annual_rate / 12.0

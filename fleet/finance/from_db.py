@@ -4,15 +4,15 @@ All reads go through `fleet.scope` so a lessee sees only its own leases. Each in
 specific place the database offers, and the report says where (`sources`):
 
 - km/yr: `Lease.expected_km_per_year`, else metered `VehicleDay` km annualised (mean per day with records × 365),
-  else the default (METHODOLOGY.md §4).
+  else the default (data/reference/METHODOLOGY.md §4).
 - energy at the meter [kWh/100km]: metered Σ kwh_charger / Σ km of the vehicle, else the model's mean of empty and
   full consumption ÷ the mean efficiency of the depot's connectors (vehicle-side kWh -> grid-side), else default.
 - electricity [CNY/kWh]: the depot's current charging plans, Σ total_cost ÷ Σ kWh (the charging module's
   scheduled cost), else the depot tariff's lowest base-period price (overnight valley charging), else default.
 - diesel alternative: the lease's replaced diesel model (L/100km, price as a new truck to 'buy'); its residual
-  value uses the default residual share (FINANCE.md L2, assumed).
+  value uses the default residual share (data/reference/FINANCE.md L2, assumed).
 - driver time lost to charging [h/1000km]: hours at `station` stops ÷ routed km in the current route plans.
-- carbon: the lease's `emissions_claimant` takes all of the tonnes (METHODOLOGY.md §3, one claimant); avoided
+- carbon: the lease's `emissions_claimant` takes all of the tonnes (data/reference/METHODOLOGY.md §3, one claimant); avoided
   kg/km comes from the caller (`avoided_kg_per_km`, the emissions module's figure per lease) or the default.
 
 `MISSING_FIELDS` lists what the schema lacks for lease economics; those inputs take documented defaults.
@@ -61,10 +61,10 @@ MISSING_FIELDS: tuple[str, ...] = (
     "Lease.rent_in_advance (rent timing; default: in advance)",
     "Lease.insurance_by_lessor (default: same as maintenance_by_lessor)",
     "Lease/VehicleModel EV maintenance CNY/km and insurance CNY/month (default 0, unsourced)",
-    "Lease battery reserve CNY/kWh or planned replacement (default 0.0625 CNY/kWh, CHARGING.md)",
+    "Lease battery reserve CNY/kWh or planned replacement (default 0.0625 CNY/kWh, data/reference/CHARGING.md)",
     "Lessor discount rate and tax rate (defaults 6 % and 25 %)",
     "Lessee diesel truck market value / residual (default: replaced model's price, 20 % residual)",
-    "Per-lease avoided emissions kgCO2/km (default METHODOLOGY.md §4 until the emissions module provides it)",
+    "Per-lease avoided emissions kgCO2/km (default data/reference/METHODOLOGY.md §4 until the emissions module provides it)",
     "Lessee driver cost per hour and charging-stop hours (default 0; later from routing)",
 )
 
@@ -204,7 +204,7 @@ def _electricity(depot: Depot | None, ctx: _Context) -> tuple[float, str]:
                     f"{tariff.base_price_cny_per_kwh} CNY/kWh; overnight valley charging assumed, "
                     f"{tariff.confidence}); no charging plan yet"
                 )
-    return default("electricity_price"), "default (tariffs.md SZ 2023 valley, weak)"
+    return default("electricity_price"), "default (data/reference/tariffs.md SZ 2023 valley, weak)"
 
 
 def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = None) -> DbLease:

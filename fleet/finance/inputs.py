@@ -1,7 +1,7 @@
 """Typed, frozen inputs of the lease economics, validated on construction.
 
 Conventions: money [CNY]; rates are annual nominal fractions (0.06 = 6 %/yr) turned into monthly rates as r/12
-(FINANCE.md §Conventions); terms are whole months. Every default is a tagged assumption (see `assumptions.py`).
+(data/reference/FINANCE.md §Conventions); terms are whole months. Every default is a tagged assumption (see `assumptions.py`).
 A nonsense value raises `FinanceInputError` naming the dotted field, e.g. ``lease.term_months``.
 """
 

@@ -4,7 +4,7 @@ Both options run over the lease term N with the same distance. Costs are positiv
 deposit (and the first rent when paid in advance) or the diesel truck's value; running costs fall at t = 1..N;
 the deposit comes back and the diesel truck keeps its residual value at t = N.
 
-Levelised cost per km = PV(costs) ÷ PV(km) (FINANCE.md 'Levelised cost per km'); per month = PV(costs) ÷
+Levelised cost per km = PV(costs) ÷ PV(km) (data/reference/FINANCE.md 'Levelised cost per km'); per month = PV(costs) ÷
 Σ_{t=1..N} (1 + r)^−t, i.e. the level monthly payment with the same PV. PV uses numpy-financial's convention
 (t = 0 undiscounted) at the lessee's monthly rate r = discount_rate / 12.
 """

@@ -1,6 +1,6 @@
 """Standard investment metrics on a periodic cash flow (numpy-financial for NPV, IRR, MIRR and PMT).
 
-**Timing convention (numpy-financial, FINANCE.md §Conventions):** ``cf[0]`` is at time zero and is *not*
+**Timing convention (numpy-financial, data/reference/FINANCE.md §Conventions):** ``cf[0]`` is at time zero and is *not*
 discounted; ``cf[t]`` is discounted by ``(1 + r)**t``. Excel's NPV discounts its first value, so
 Excel NPV = ``npv(r, cf) / (1 + r)``. Outflows are negative. Rates passed here are *per period* (monthly for
 leases: nominal annual / 12); `annualise` turns a monthly rate into nominal (12·r) and effective ((1+r)^12 − 1).
@@ -66,7 +66,7 @@ def payback(cash_flows: ArrayLike, rate: float = 0.0) -> Payback:
     """Simple (rate 0) or discounted payback [periods]; None if the cumulative flow never reaches zero.
 
     Interpolated value: (t − 1) + (−cumulative_{t−1}) / flow_t at the first t with cumulative_t >= 0
-    (FINANCE.md L8: flows −100, 39, 59, 55, 20 give 3 periods, 2.0364 interpolated).
+    (data/reference/FINANCE.md L8: flows −100, 39, 59, 55, 20 give 3 periods, 2.0364 interpolated).
     """
     flows = np.asarray(cash_flows, dtype=float)
     if rate:
@@ -114,7 +114,7 @@ def level_payment(
     """Level payment [CNY/period] that amortises `present_value` down to `future_value` (positive number).
 
     Wraps ``-npf.pmt(rate, periods, present_value, fv=-future_value, when=...)``: e.g. the lessor's rent that
-    yields `rate` on a net price with a residual value (FINANCE.md L2-L5), or a loan's annuity (T7).
+    yields `rate` on a net price with a residual value (data/reference/FINANCE.md L2-L5), or a loan's annuity (T7).
     """
     if abs(rate) < 1e-9:  # (1 + r)^n − 1 cancels to 0 in floats; the zero-rate limit is exact to ~n·r
         return (present_value - future_value) / periods

@@ -3,7 +3,7 @@
 The maths runs in binary floats (numpy-financial works in floats and its root finders need them). Only at the
 output boundary — reports, JSON, the database — are amounts rounded to fen (0.01 CNY) with `decimal.Decimal`,
 half-up, from the float's shortest round-trip repr so that 0.125 is not rounded via 0.12499999....
-Integer fen (`to_fen_int`) is the storage form recommended by FINANCE.md §Conventions ("keep money in integer fen").
+Integer fen (`to_fen_int`) is the storage form recommended by data/reference/FINANCE.md §Conventions ("keep money in integer fen").
 """
 
 from __future__ import annotations

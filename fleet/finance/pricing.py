@@ -17,9 +17,9 @@ class RentRange:
 
     rent_at_discount_rate_pre_tax: float
     """Level rent that returns the discount rate on the net price with the residual value, before tax and costs
-    (FINANCE.md 'Rental': npf.pmt(r/12, n, −(price − subsidies), fv=RV, when=...))."""
+    (data/reference/FINANCE.md 'Rental': npf.pmt(r/12, n, −(price − subsidies), fv=RV, when=...))."""
     lease_rate_factor: float
-    """Current rent ÷ price [-] (FINANCE.md 'Rental')."""
+    """Current rent ÷ price [-] (data/reference/FINANCE.md 'Rental')."""
     lessor_min: float | None
     """Rent at which the lessor's project NPV is zero; None if not reached below the net price per month."""
     lessee_max: float | None

@@ -19,7 +19,7 @@ from .money import to_fen
 from .scenario import scenario_to_dict
 from .sensitivity import Tornado
 
-#: FINANCE.md Metrics, DSCR row: "covenants are typically >= 1.2x" (U); only used to flag, never to decide.
+#: data/reference/FINANCE.md Metrics, DSCR row: "covenants are typically >= 1.2x" (U); only used to flag, never to decide.
 DSCR_COVENANT = default("dscr_covenant")
 
 MONEY_NOTE = (

@@ -39,7 +39,7 @@ DEFAULT_DRIVERS: tuple[Driver, ...] = (
         "lessee.electricity_cny_per_kwh",
         default("electricity_price_low"),
         default("electricity_price_high"),
-        "tariffs.md example levels: CSG valley 0.293 to Shenzhen 2023 flat 0.7556 (weak)",
+        "data/reference/tariffs.md example levels: CSG valley 0.293 to Shenzhen 2023 flat 0.7556 (weak)",
     ),
     Driver("utilisation", "usage.km_per_year"),
     Driver("residual value", "lease.residual_value"),
@@ -49,7 +49,7 @@ DEFAULT_DRIVERS: tuple[Driver, ...] = (
         "carbon.price_cny_per_t",
         default("carbon_price_low"),
         default("carbon_price_high"),
-        "FINANCE.md Carbon prices: SZA auction 2022 average to CEA 2024 year-end",
+        "data/reference/FINANCE.md Carbon prices: SZA auction 2022 average to CEA 2024 year-end",
     ),
 )
 

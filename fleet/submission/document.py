@@ -71,7 +71,7 @@ MONITORING_PLAN = (
         "parameter": "vehicle identity",
         "how": "plate and VIN per lease; every record carries the vehicle id",
         "frequency": "per record",
-        "source": "AMS-III.C monitoring (METHODOLOGY.md §2.1, U)",
+        "source": "AMS-III.C monitoring (data/reference/METHODOLOGY.md §2.1, U)",
     },
     {
         "parameter": "distance [km]",
@@ -84,7 +84,7 @@ MONITORING_PLAN = (
         "how": "charger meter per session (charging import); vehicle-side kWh "
         "divided by the lease's charging efficiency only where no charger reading exists",
         "frequency": "per session",
-        "source": "AMS-III.C monitoring (U); METHODOLOGY.md §2.6",
+        "source": "AMS-III.C monitoring (U); data/reference/METHODOLOGY.md §2.6",
     },
     {
         "parameter": "grid emission factor",
@@ -109,7 +109,7 @@ MONITORING_PLAN = (
         "parameter": "double counting",
         "how": "claims ledger per vehicle-day; one claimant per lease",
         "frequency": "every submission",
-        "source": "METHODOLOGY.md §3",
+        "source": "data/reference/METHODOLOGY.md §3",
     },
 )
 
@@ -204,7 +204,7 @@ def build_document(
             "unit": profile.tdl_form,
             "key": None,
             "data_year": None,
-            "source": "profile option (METHODOLOGY.md §2.1-2.2)",
+            "source": "profile option (data/reference/METHODOLOGY.md §2.1-2.2)",
             "confidence": "unverified",
         }
     )

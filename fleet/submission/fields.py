@@ -1,8 +1,8 @@
 """The submission's field list, in one place.
 
 The Shenzhen specification DB4403/T 452—2024 (气候投融资项目分类与评估规范) was not read: its indicators and
-submission fields are unknown (METHODOLOGY.md §5). The fields below come from issue 5, the ICMA clean-transport
-indicator and the fields METHODOLOGY.md §5 infers. When the Shenzhen text is at hand, edit this list (labels,
+submission fields are unknown (data/reference/METHODOLOGY.md §5). The fields below come from issue 5, the ICMA clean-transport
+indicator and the fields data/reference/METHODOLOGY.md §5 infers. When the Shenzhen text is at hand, edit this list (labels,
 order, new fields) and bump SCHEMA_VERSION; the JSON schema, the XLSX summary sheet and the PDF summary table
 all read it.
 """
@@ -34,14 +34,14 @@ FIELDS: tuple[SubmissionField, ...] = (
         "Project category",
         "项目类别",
         "string",
-        origin="issue 5; Shenzhen library field 低碳交通 (METHODOLOGY.md §5, S)",
+        origin="issue 5; Shenzhen library field 低碳交通 (data/reference/METHODOLOGY.md §5, S)",
     ),
     SubmissionField(
         "project.category_zh",
         "Project category (Chinese)",
         "项目类别（中文）",
         "string",
-        origin="Shenzhen library field 低碳交通 (METHODOLOGY.md §5, S)",
+        origin="Shenzhen library field 低碳交通 (data/reference/METHODOLOGY.md §5, S)",
     ),
     SubmissionField("project.location", "Location", "项目地点", "string"),
     SubmissionField("parties.lessee.name", "Lessee", "承租人", "string"),
@@ -50,7 +50,7 @@ FIELDS: tuple[SubmissionField, ...] = (
         "Lessee registration code (USCC)",
         "承租人统一社会信用代码",
         "string",
-        origin="inferred (METHODOLOGY.md §5)",
+        origin="inferred (data/reference/METHODOLOGY.md §5)",
     ),
     SubmissionField("parties.lessor.name", "Lessor", "出租人", "string"),
     SubmissionField("project.vehicle_count", "Vehicles", "车辆数", "integer"),
@@ -72,14 +72,14 @@ FIELDS: tuple[SubmissionField, ...] = (
         "Grid emission factor key",
         "电网排放因子",
         "string",
-        origin="METHODOLOGY.md §1 (store factor keys and vintages)",
+        origin="data/reference/METHODOLOGY.md §1 (store factor keys and vintages)",
     ),
     SubmissionField(
         "methodology.grid_factor.used_data_year",
         "Grid factor data year",
         "电网排放因子年份",
         "integer|null",
-        origin="METHODOLOGY.md §1 vintage rule",
+        origin="data/reference/METHODOLOGY.md §1 vintage rule",
     ),
     SubmissionField(
         "results.ex_ante.reduction_tco2e", "Ex-ante annual reduction", "预期年减排量", "number|null", "tCO2e"
@@ -102,14 +102,14 @@ FIELDS: tuple[SubmissionField, ...] = (
         "年温室气体减排量（ICMA）",
         "number",
         "tCO2e",
-        origin="ICMA Harmonised Framework for Impact Reporting, clean transport (METHODOLOGY.md §5, S)",
+        origin="ICMA Harmonised Framework for Impact Reporting, clean transport (data/reference/METHODOLOGY.md §5, S)",
     ),
     SubmissionField(
         "impact_indicators.clean_vehicles_deployed",
         "Clean vehicles deployed",
         "新能源车辆数",
         "integer",
-        origin="ICMA clean-transport activity indicator (METHODOLOGY.md §5, S)",
+        origin="ICMA clean-transport activity indicator (data/reference/METHODOLOGY.md §5, S)",
     ),
     SubmissionField(
         "impact_indicators.tonne_km",
@@ -117,7 +117,7 @@ FIELDS: tuple[SubmissionField, ...] = (
         "货运周转量",
         "number",
         "t·km",
-        origin="ICMA clean-transport activity indicator (METHODOLOGY.md §5, S)",
+        origin="ICMA clean-transport activity indicator (data/reference/METHODOLOGY.md §5, S)",
     ),
     SubmissionField("data_quality.rows_checked", "Metered rows checked", "检查的监测记录", "integer"),
     SubmissionField(
@@ -129,7 +129,7 @@ FIELDS: tuple[SubmissionField, ...] = (
         "Claimant of the reductions",
         "减排量归属方",
         "string",
-        origin="METHODOLOGY.md §3 (one claimant per vehicle-period)",
+        origin="data/reference/METHODOLOGY.md §3 (one claimant per vehicle-period)",
     ),
 )
 
