@@ -19,6 +19,7 @@ import numpy as np
 from charging.accounting import SlotData, carbon_kg, site_cost, slot_data
 from charging.problem import ChargingProblem
 from charging.result import BaselineSummary, ChargingSchedule, Unmet, VehicleSchedule
+from charging.tariff import CostBreakdown
 
 EPS = 1e-9
 
@@ -191,12 +192,26 @@ BASELINES: dict[str, Callable[[ChargingProblem], ChargingSchedule]] = {
 }
 
 
-def summarize(name: str, baseline: ChargingSchedule, optimised_total: float | None = None) -> BaselineSummary:
-    """Objective values of a baseline and, given the optimiser's total cost, the savings against it."""
-    savings = None if optimised_total is None else baseline.cost.total - optimised_total
-    pct = None
-    if savings is not None and abs(baseline.cost.total) > 1e-9:
-        pct = 100.0 * savings / baseline.cost.total
+def _pct(saving: float | None, of: float | None) -> float | None:
+    if saving is None or of is None or abs(of) <= 1e-9:
+        return None
+    return 100.0 * saving / of
+
+
+def summarize(
+    name: str, baseline: ChargingSchedule, optimised: CostBreakdown | None = None
+) -> BaselineSummary:
+    """Objective values of a baseline and, given the optimiser's costs, the savings against it.
+
+    Savings are stated three ways: on the objective total (what the optimiser minimises), on energy alone, and on
+    the night's bill with the demand charge pro-rated (energy + monthly charge on the night's peak ÷ days).
+    """
+    savings = None if optimised is None else baseline.cost.total - optimised.total
+    pct = _pct(savings, baseline.cost.total)
+    energy = None if optimised is None else baseline.cost.energy - optimised.energy
+    night = None
+    if optimised is not None and baseline.cost.night_bill is not None and optimised.night_bill is not None:
+        night = baseline.cost.night_bill - optimised.night_bill
     return BaselineSummary(
         name=name,
         cost=baseline.cost,
@@ -206,4 +221,7 @@ def summarize(name: str, baseline: ChargingSchedule, optimised_total: float | No
         unmet_vehicles=len(baseline.unmet),
         savings_cny=savings,
         savings_pct=pct,
+        energy_savings_cny=energy,
+        night_savings_cny=night,
+        night_savings_pct=_pct(night, baseline.cost.night_bill),
     )
