@@ -47,50 +47,40 @@ def _default_date(url: str) -> dt.date:
     return day
 
 
+def _num(value: float | None, digits: int = 2, unit: str = "") -> str:
+    return "-" if value is None else f"{value:,.{digits}f}{unit}"
+
+
 def print_nightly_summary(summary, emissions: dict[str, float] | None = None) -> None:  # type: ignore[no-untyped-def]
-    table = Table(
-        title=f"Nightly plan for {summary.service_date} (run {summary.run_key}, {summary.seconds:.1f} s)"
+    routes = Table(
+        title=f"Nightly plan for {summary.service_date} (run {summary.run_key}, {summary.seconds:.1f} s): routes"
     )
+    for col in ("depot", "status", "orders", "unserved", "trucks used (EV)", "km", "route kWh", "diesel L"):
+        routes.add_column(col, justify="left" if col in ("depot", "status") else "right")
+    routes.add_column("tCO2 avoided", justify="right")
+    bills = Table(title="The night's charging as billed [CNY] (energy | demand per night) and savings")
     for col in (
         "depot",
-        "status",
-        "orders",
-        "unserved",
-        "trucks used (EV)",
-        "km",
-        "route kWh",
-        "diesel L",
         "charging kWh",
-        "charging CNY",
-        "uncontrolled CNY",
-        "saving",
-        "peak kW",
-        "tCO2 avoided",
+        "plan energy",
+        "plan demand",
+        "plan peak kW",
+        "uncontrolled energy",
+        "uncontrolled demand",
+        "uncontrolled peak kW",
+        "timer energy",
+        "timer demand",
+        "saving vs uncontrolled (energy | night)",
+        "saving vs timer (energy | night)",
     ):
-        table.add_column(col, justify="left" if col in ("depot", "status") else "right")
+        bills.add_column(col, justify="left" if col == "depot" else "right")
     for o in summary.outcomes:
         r = o.result
         if r is None:
-            table.add_row(
-                o.depot_code,
-                f"[red]{o.status}[/]",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-            )
+            routes.add_row(o.depot_code, f"[red]{o.status}[/]", *([""] * 7))
             continue
-        saving = r["savings_vs_uncontrolled_pct"]
         avoided = (emissions or {}).get(o.depot_code)
-        table.add_row(
+        routes.add_row(
             o.depot_code,
             o.status,
             str(r["orders"]),
@@ -99,14 +89,36 @@ def print_nightly_summary(summary, emissions: dict[str, float] | None = None) ->
             f"{r['km']:,.1f}",
             f"{r['route_kwh']:,.1f}",
             f"{r['litres']:,.1f}",
-            f"{r['charging_kwh']:,.1f}",
-            f"{r['charging_cost_cny']:,.2f}",
-            "-" if r["uncontrolled_cost_cny"] is None else f"{r['uncontrolled_cost_cny']:,.2f}",
-            "-" if saving is None else f"{saving:.1f} %",
-            f"{r['peak_kw']:,.1f}",
             "-" if avoided is None else f"{avoided:.3f}",
         )
-    console.print(table)
+        base = r.get("baseline_bills") or {}
+        if not base:
+            continue
+        unc, tim = base.get("uncontrolled") or {}, base.get("timer") or {}
+        bills.add_row(
+            o.depot_code,
+            f"{r['charging_kwh']:,.1f}",
+            _num(r["energy_cny"]),
+            _num(r["demand_night_cny"]),
+            _num(r["peak_kw"], 1),
+            _num(unc.get("energy_cny")),
+            _num(unc.get("demand_night_cny")),
+            _num(unc.get("peak_kw"), 1),
+            _num(tim.get("energy_cny")),
+            _num(tim.get("demand_night_cny")),
+            f"{_num(unc.get('energy_saving_cny'))} | {_num(unc.get('night_saving_pct'), 1, ' %')}",
+            f"{_num(tim.get('energy_saving_cny'))} | {_num(tim.get('night_saving_pct'), 1, ' %')}",
+        )
+    console.print(routes)
+    console.print(bills)
+    console.print(
+        "Per night, as billed: energy at the time-of-use price; demand = the month's charge on the night's site peak "
+        "÷ days in the month (chargers only: no site meter or base load imported; rate from the depot's tariff, "
+        "graded weak). Energy saving in CNY; night saving = energy + demand per night, in % of the baseline's. "
+        "uncontrolled = every truck at connector power on arrival; timer = the same from the start of the valley "
+        "band. A month's bill, one demand charge on the month's maximum: evfleet charge month.",
+        highlight=False,
+    )
     for o in summary.failed:
         err_console.print(
             f"[red]{o.depot_code} failed[/] after {o.attempts} attempt(s): {o.error}", highlight=False
