@@ -24,6 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import JSON, Column, Field, SQLModel
 
+from charging.billing import DemandBasis, TariffStructure
+
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -232,6 +234,15 @@ class Depot(OwnedMixin, table=True):
     grid_import_limit_kw: float
     tariff_id: int | None = Field(default=None, foreign_key="tariff.id")
     timezone: str = Field(default="Asia/Shanghai", max_length=60)
+    # How the site's electricity is billed beyond energy (charging.billing; docs/charging-economics.md). The demand
+    # rate [CNY/kW·month] is the tariff's; the depot says on what it is billed and whether the 2030 exemption holds.
+    tariff_structure: TariffStructure = _enum(TariffStructure, TariffStructure.TWO_PART)
+    demand_basis: DemandBasis = _enum(DemandBasis, DemandBasis.MAXIMUM_DEMAND)
+    contracted_demand_kw: float | None = Field(default=None, description="contracted maximum demand [kW]")
+    transformer_kva: float | None = Field(default=None, description="for the capacity basis [kVA]")
+    capacity_rate_cny_per_kva_month: Decimal | None = _money_rate(nullable=True)
+    centralised_charging_facility: bool = False
+    charging_metered_separately: bool = False
 
 
 class PowerGroup(OwnedMixin, table=True):

@@ -242,6 +242,8 @@ def charging_what_if(
         demand_charge_per_kw_month=old.demand_charge_per_kw_month,
         month_peak_kw_so_far=old.month_peak_kw_so_far,
         demand_charge_proration=old.demand_charge_proration,
+        contracted_demand_kw=old.contracted_demand_kw,
+        overrun_multiplier=old.overrun_multiplier,
     )
     changed = replace(
         problem, site=replace(problem.site, import_limit_kw=float(grid_limit_kw)), tariff=tariff

@@ -96,7 +96,9 @@ def test_demand_above_the_contract_costs_the_overrun_rate() -> None:
     assert t.demand_charge(30.0) == pytest.approx(10 * 32.0 + 10 * 64.0)
     assert t.to_json()["contracted_demand_kw"] == 20.0 and t.to_json()["overrun_multiplier"] == 2.0
     with pytest.raises(TariffError, match="contracted_demand_kw"):
-        tariff_from_json({"periods": [{"start": "00:00", "end": "24:00", "price": 1.0}], "contracted_demand_kw": 0})
+        tariff_from_json(
+            {"periods": [{"start": "00:00", "end": "24:00", "price": 1.0}], "contracted_demand_kw": 0}
+        )
 
 
 def test_a_night_shows_its_pro_rated_share_of_the_month() -> None:
