@@ -18,49 +18,55 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+COLUMNS = (
+    "tariff_structure",
+    "demand_basis",
+    "contracted_demand_kw",
+    "transformer_kva",
+    "capacity_rate_cny_per_kva_month",
+    "centralised_charging_facility",
+    "charging_metered_separately",
+)
+
 
 def upgrade() -> None:
-    with op.batch_alter_table("depot", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "tariff_structure",
-                sa.Enum("single_part", "two_part", name="tariffstructure", native_enum=False, length=30),
-                nullable=False,
-                server_default="two_part",
-            )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "demand_basis",
-                sa.Enum("capacity", "maximum_demand", name="demandbasis", native_enum=False, length=30),
-                nullable=False,
-                server_default="maximum_demand",
-            )
-        )
-        batch_op.add_column(sa.Column("contracted_demand_kw", sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column("transformer_kva", sa.Float(), nullable=True))
-        batch_op.add_column(
-            sa.Column("capacity_rate_cny_per_kva_month", sa.Numeric(precision=12, scale=4), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column(
-                "centralised_charging_facility", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
-        )
-        batch_op.add_column(
-            sa.Column("charging_metered_separately", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Plain ADD COLUMN, no batch copy: SQLite adds a NOT NULL column with a default in place, while a batch
+    # copy-and-rename of `depot` fails on a populated database whose connectors and plans reference it.
+    op.add_column(
+        "depot",
+        sa.Column(
+            "tariff_structure",
+            sa.Enum("single_part", "two_part", name="tariffstructure", native_enum=False, length=30),
+            nullable=False,
+            server_default="two_part",
+        ),
+    )
+    op.add_column(
+        "depot",
+        sa.Column(
+            "demand_basis",
+            sa.Enum("capacity", "maximum_demand", name="demandbasis", native_enum=False, length=30),
+            nullable=False,
+            server_default="maximum_demand",
+        ),
+    )
+    op.add_column("depot", sa.Column("contracted_demand_kw", sa.Float(), nullable=True))
+    op.add_column("depot", sa.Column("transformer_kva", sa.Float(), nullable=True))
+    op.add_column(
+        "depot",
+        sa.Column("capacity_rate_cny_per_kva_month", sa.Numeric(precision=12, scale=4), nullable=True),
+    )
+    op.add_column(
+        "depot",
+        sa.Column("centralised_charging_facility", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column(
+        "depot",
+        sa.Column("charging_metered_separately", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("depot", schema=None) as batch_op:
-        for column in (
-            "charging_metered_separately",
-            "centralised_charging_facility",
-            "capacity_rate_cny_per_kva_month",
-            "transformer_kva",
-            "contracted_demand_kw",
-            "demand_basis",
-            "tariff_structure",
-        ):
-            batch_op.drop_column(column)
+    # SQLite >= 3.35 drops a column in place; the batch copy is only needed where it cannot.
+    for column in reversed(COLUMNS):
+        op.drop_column("depot", column)
