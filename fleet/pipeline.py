@@ -86,6 +86,7 @@ class DepotDayResult:
     # the night's site peak ÷ days in the month), for the plan and per baseline {name: {energy_cny, ...}}.
     energy_cny: float
     demand_night_cny: float
+    short_kwh: float  # energy the plan could not deliver by departure, over all trucks
     baseline_bills: dict[str, dict[str, float | None]]
     peak_kw: float
     routing_seconds: float
@@ -383,6 +384,7 @@ def persist(
         edf_cost_cny=edf.cost.total if edf else None,
         energy_cny=sched.cost.energy if sched else 0.0,
         demand_night_cny=(sched.cost.demand_night or 0.0) if sched else 0.0,
+        short_kwh=float(sum(u.shortfall_kwh for u in sched.unmet)) if sched else 0.0,
         baseline_bills={name: _bill(b) for name, b in base.items()} if sched is not None else {},
         peak_kw=sched.peak_kw if sched else 0.0,
         routing_seconds=solved.routing_seconds,

@@ -58,22 +58,18 @@ def print_nightly_summary(summary, emissions: dict[str, float] | None = None) ->
     for col in ("depot", "status", "orders", "unserved", "trucks used (EV)", "km", "route kWh", "diesel L"):
         routes.add_column(col, justify="left" if col in ("depot", "status") else "right")
     routes.add_column("tCO2 avoided", justify="right")
-    bills = Table(title="The night's charging as billed [CNY] (energy | demand per night) and savings")
+    bills = Table(title="The night's charging as billed [CNY]: the plan and the baselines a depot runs")
     for col in (
         "depot",
-        "charging kWh",
-        "plan energy",
-        "plan demand",
-        "plan peak kW",
-        "uncontrolled energy",
-        "uncontrolled demand",
-        "uncontrolled peak kW",
-        "timer energy",
-        "timer demand",
-        "saving vs uncontrolled (energy | night)",
-        "saving vs timer (energy | night)",
+        "schedule",
+        "energy",
+        "demand per night",
+        "night bill",
+        "peak kW",
+        "short kWh",
+        "plan saves (energy | night)",
     ):
-        bills.add_column(col, justify="left" if col == "depot" else "right")
+        bills.add_column(col, justify="left" if col in ("depot", "schedule") else "right")
     for o in summary.outcomes:
         r = o.result
         if r is None:
@@ -94,29 +90,41 @@ def print_nightly_summary(summary, emissions: dict[str, float] | None = None) ->
         base = r.get("baseline_bills") or {}
         if not base:
             continue
-        unc, tim = base.get("uncontrolled") or {}, base.get("timer") or {}
         bills.add_row(
             o.depot_code,
-            f"{r['charging_kwh']:,.1f}",
+            "plan",
             _num(r["energy_cny"]),
             _num(r["demand_night_cny"]),
+            _num(r["energy_cny"] + r["demand_night_cny"]),
             _num(r["peak_kw"], 1),
-            _num(unc.get("energy_cny")),
-            _num(unc.get("demand_night_cny")),
-            _num(unc.get("peak_kw"), 1),
-            _num(tim.get("energy_cny")),
-            _num(tim.get("demand_night_cny")),
-            f"{_num(unc.get('energy_saving_cny'))} | {_num(unc.get('night_saving_pct'), 1, ' %')}",
-            f"{_num(tim.get('energy_saving_cny'))} | {_num(tim.get('night_saving_pct'), 1, ' %')}",
+            _num(r.get("short_kwh"), 1),
+            "",
         )
+        for name, bill in base.items():
+            night = None
+            if bill.get("demand_night_cny") is not None:
+                night = bill["energy_cny"] + bill["demand_night_cny"]
+            bills.add_row(
+                "",
+                name,
+                _num(bill.get("energy_cny")),
+                _num(bill.get("demand_night_cny")),
+                _num(night),
+                _num(bill.get("peak_kw"), 1),
+                _num(bill.get("shortfall_kwh"), 1),
+                f"{_num(bill.get('energy_saving_cny'))} | {_num(bill.get('night_saving_pct'), 1, ' %')}",
+                end_section=name == list(base)[-1],
+            )
     console.print(routes)
     console.print(bills)
     console.print(
         "Per night, as billed: energy at the time-of-use price; demand = the month's charge on the night's site peak "
         "÷ days in the month (chargers only: no site meter or base load imported; rate from the depot's tariff, "
         "graded weak). Energy saving in CNY; night saving = energy + demand per night, in % of the baseline's. "
-        "uncontrolled = every truck at connector power on arrival; timer = the same from the start of the valley "
-        "band. A month's bill, one demand charge on the month's maximum: evfleet charge month.",
+        "uncontrolled = every truck at connector power on arrival; edf = the same, scarce power to the first to "
+        "leave; timer = from the start of the valley band; balanced = the need spread evenly over the cheapest "
+        "band (SpiceEV balanced_market). A month's bill, one demand charge on the month's maximum: "
+        "evfleet charge month.",
         highlight=False,
     )
     for o in summary.failed:
