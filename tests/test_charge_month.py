@@ -54,6 +54,7 @@ def test_month_bills_each_policy_one_demand_charge_on_its_own_maximum(
         "uncontrolled",
         "edf",
         "timer",
+        "balanced",
     }
     from fleet.db import make_engine
 
