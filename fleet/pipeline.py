@@ -26,6 +26,7 @@ from fleet.db import session_scope
 from fleet.models import (
     ChargingPlan,
     ChargingSlot,
+    Depot,
     PlanStatus,
     RoutePlan,
     RouteStop,
@@ -184,6 +185,10 @@ def persist(
     """Write both plans as the new current version in the caller's transaction (all or nothing)."""
     inp, routes, sched = solved.inputs, solved.routes, solved.charging
     own = {"lessor_id": inp.lessor_id, "lessee_id": inp.lessee_id}
+    # Serialise writers of this depot's plans (PostgreSQL row lock; SQLite has one writer anyway): two nightly
+    # runs for the same date then take versions one after the other, and the partial unique index
+    # uq_*_one_current guarantees that at most one version is current whatever happens.
+    session.exec(select(Depot.id).where(Depot.id == inp.depot_id).with_for_update()).first()
     version = max(
         next_version(session, RoutePlan, inp.depot_id, inp.service_date),
         next_version(session, ChargingPlan, inp.depot_id, inp.service_date),

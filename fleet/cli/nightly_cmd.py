@@ -285,7 +285,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             for col in ("id", "run", "date", "depot", "status", "attempts", "seconds", "error"):
                 table.add_column(col)
             for j in rows:
-                colour = {"failed": "red", "succeeded": "green"}.get(j.status.value, "yellow")
+                colour = {"failed": "red", "abandoned": "magenta", "succeeded": "green"}.get(
+                    j.status.value, "yellow"
+                )
                 table.add_row(
                     str(j.id),
                     j.run_key,
