@@ -1,7 +1,7 @@
 """integrity: unique file per owner, one current plan, scenario namespaces, job heartbeat
 
-Revision ID: 0006
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-07 09:00:00
 
 Existing databases may already hold what the new constraints forbid (the races they close were real: the
@@ -18,8 +18,8 @@ from alembic import op
 
 import fleet.models
 
-revision: str = "0006"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -65,7 +65,7 @@ def _precheck() -> None:
             )
     if problems:
         raise IntegrityMigrationBlocked(
-            "revision 0006 adds unique constraints that existing rows violate; nothing was changed.\n"
+            "revision 0004 adds unique constraints that existing rows violate; nothing was changed.\n"
             + "\n".join(problems)
             + "\nFix these rows (back up the database first), then run `evfleet db upgrade` again."
         )
