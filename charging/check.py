@@ -20,6 +20,7 @@ from charging.problem import ChargingProblem, taper_coefficients
 from charging.result import ChargingSchedule
 
 POWER_TOL = 1e-3  # [kW]
+OPERABLE_TOL = 1e-3  # [kW] a smaller step is not a change of power a charger would be asked to make
 ENERGY_TOL = 1e-2  # [kWh]
 COST_TOL = 1e-2  # [CNY]
 
@@ -96,6 +97,27 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
                     f"(usable slots {first}-{last - 1})",
                 )
         c = conns.get(vs.connector) if vs.connector is not None else None
+        ops = problem.operability
+        if ops.active and c is not None and not c.v2g:
+            # Operable schedules: power changes counted from off before the horizon to off after it.
+            steps = np.abs(np.diff(np.concatenate(([0.0], p, [0.0]))))
+            changes = int(np.count_nonzero(steps > OPERABLE_TOL))
+            if ops.max_power_changes is not None and changes > ops.max_power_changes:
+                bad(
+                    "power_changes",
+                    v.id,
+                    None,
+                    f"vehicle {v.id}: power changes {changes} times > max_power_changes {ops.max_power_changes}",
+                )
+            if ops.min_charge_kw is not None:
+                floor = min(ops.min_charge_kw, v.max_kw, c.max_kw)
+                for t in np.flatnonzero((p > OPERABLE_TOL) & (p < floor - OPERABLE_TOL)):
+                    bad(
+                        "min_power",
+                        v.id,
+                        int(t),
+                        f"vehicle {v.id}: {p[t]:.3f} kW is on but below min_charge_kw {ops.min_charge_kw}",
+                    )
         if active.size and c is None:
             bad(
                 "no_connector",

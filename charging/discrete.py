@@ -34,10 +34,15 @@ class DiscreteResult:
 def discrete_vehicles(
     problem: ChargingProblem, connector: Sequence[int | None], window: Sequence[tuple[int, int]]
 ) -> list[int]:
+    """Vehicles whose power is an integer decision: on stepped/minimum-power connectors, or every charging-only
+    vehicle when the problem asks for operable schedules (at most K power changes, a minimum while on)."""
+    ops = problem.operability.active
     return [
         i
         for i, k in enumerate(connector)
-        if k is not None and problem.connectors[k].discrete and window[i][1] > window[i][0]
+        if k is not None
+        and window[i][1] > window[i][0]
+        and (problem.connectors[k].discrete or (ops and not problem.connectors[k].v2g))
     ]
 
 
@@ -86,7 +91,8 @@ def refine(
         step = c.power_step_kw or 1.0 / KW
         step_u = int(round(step * KW))
         kmax = int(math.floor(min(v.max_kw, c.max_kw) / step + 1e-9))
-        kmin = int(math.ceil((c.min_kw or 0.0) / step - 1e-9))
+        floor_kw = max(c.min_kw or 0.0, problem.operability.min_charge_kw or 0.0)
+        kmin = min(kmax, int(math.ceil(floor_kw / step - 1e-9)))
         ks = []
         for t in range(a, b):
             k = model.NewIntVar(0, kmax, f"k{i}_{t}")
@@ -103,6 +109,23 @@ def refine(
             if c.group is not None:
                 group_terms[c.group][t].append((step_u, k))
         kvars[i] = ks
+        limit = problem.operability.max_power_changes
+        if limit is not None:
+            # A change is any slot whose power differs from the slot before (off before the window and after it),
+            # so switching on and off count: one session at one power is 2 changes.
+            changes = []
+            for idx, k in enumerate(ks):
+                d = model.NewBoolVar(f"chg{i}_{a + idx}")
+                count += 1
+                if idx == 0:
+                    model.Add(k == 0).OnlyEnforceIf(d.Not())
+                else:
+                    model.Add(k == ks[idx - 1]).OnlyEnforceIf(d.Not())
+                changes.append(d)
+            off = model.NewBoolVar(f"chg{i}_end")
+            model.Add(ks[-1] == 0).OnlyEnforceIf(off.Not())
+            changes.append(off)
+            model.Add(sum(changes) <= int(limit))
         need_u = int(math.ceil(v.need_kwh * KWH))
         e_lo = int(math.floor(c.efficiency * step * dt * KWH))
         e_hi = int(math.ceil(c.efficiency * step * dt * KWH))

@@ -170,6 +170,23 @@ class DemandResponseEvent:
 
 
 @dataclass(frozen=True)
+class Operability:
+    """Limits that make a schedule runnable on real chargers.
+
+    A truck's power changes at most `max_power_changes` times over the night (switching on and off count; a
+    session at one power is 2 changes), and while it charges it draws at least `min_charge_kw` [kW]. The LP
+    optimum is a bound; the operable schedule comes from the discrete model and reports its gap to that bound.
+    """
+
+    max_power_changes: int | None = None
+    min_charge_kw: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.max_power_changes is not None or self.min_charge_kw is not None
+
+
+@dataclass(frozen=True)
 class ChargingProblem:
     """One depot, one horizon. Build with `ChargingProblem.from_json` or directly (then call `validate`)."""
 
@@ -188,6 +205,7 @@ class ChargingProblem:
     v2g_degradation_cny_per_kwh: float = 0.0  # cost per kWh discharged from a vehicle
     connector_sharing: bool | None = None  # None: share iff fewer connectors than vehicles
     name: str = ""
+    operability: Operability = Operability()
 
     def __post_init__(self) -> None:
         self.validate()
@@ -279,6 +297,16 @@ class ChargingProblem:
             "slot_minutes: must be an integer > 0",
         )
         need(self.end > self.start, "end: must be after start")
+        ops = self.operability
+        need(
+            ops.max_power_changes is None
+            or (isinstance(ops.max_power_changes, int) and ops.max_power_changes >= 2),
+            "operability.max_power_changes: an integer >= 2 (on and off), or empty",
+        )
+        need(
+            ops.min_charge_kw is None or (math.isfinite(ops.min_charge_kw) and ops.min_charge_kw > 0),
+            "operability.min_charge_kw: a number > 0 [kW], or empty",
+        )
         span = (self.end - self.start) / timedelta(minutes=self.slot_minutes)
         need(abs(span - round(span)) < 1e-9, "end: horizon must be a whole number of slots")
         n = self.n_slots
@@ -592,6 +620,15 @@ def problem_from_json(data: Mapping[str, Any]) -> ChargingProblem:
     sharing = data.get("connector_sharing")
     if sharing is not None and not isinstance(sharing, bool):
         raise ScenarioError("connector_sharing: expected true, false or null")
+    ops = data.get("operability") or {}
+    if not isinstance(ops, Mapping):
+        raise ScenarioError("operability: expected an object {max_power_changes, min_charge_kw}")
+    changes = ops.get("max_power_changes")
+    if changes is not None and (isinstance(changes, bool) or not isinstance(changes, int)):
+        raise ScenarioError(f"operability.max_power_changes: expected an integer, got {changes!r}")
+    operability = Operability(
+        max_power_changes=changes, min_charge_kw=_opt(ops, "min_charge_kw", "operability")
+    )
     return ChargingProblem(
         start=start,
         end=end,
@@ -606,6 +643,7 @@ def problem_from_json(data: Mapping[str, Any]) -> ChargingProblem:
         v2g_degradation_cny_per_kwh=_num(data, "v2g_degradation_cny_per_kwh", "scenario", 0.0),
         connector_sharing=sharing,
         name=str(data.get("name", "")),
+        operability=operability,
     )
 
 
@@ -685,6 +723,11 @@ def problem_to_json(p: ChargingProblem) -> dict[str, Any]:
     }
     if p.carbon_kg_per_kwh:
         out["carbon_kg_per_kwh"] = list(p.carbon_kg_per_kwh)
+    if p.operability.active:
+        out["operability"] = {
+            "max_power_changes": p.operability.max_power_changes,
+            "min_charge_kw": p.operability.min_charge_kw,
+        }
     return out
 
 

@@ -338,3 +338,61 @@ def test_contract_overrun_is_priced_and_checked() -> None:
     assert s.cost.demand_night == pytest.approx((10 * 2.0 + 5 * 4.0) / 30, abs=1e-6)
     tampered = replace(s, cost=replace(s.cost, demand_night=s.cost.demand_night / 2))
     assert any(v.code == "cost" for v in check(p, tampered).violations)
+
+
+def _pulsing_night(operability: dict | None = None):  # type: ignore[no-untyped-def]
+    """One truck, 8 hourly slots priced 0.2 / 1.0 alternately, needing 4 kWh at up to 4 kW, with a demand charge
+    of 1 CNY/kW·month. The LP optimum is unique: 1 kW in each of the four cheap slots (energy 0.8 CNY, peak 1 kW),
+    i.e. it switches on and off four times: 8 power changes."""
+    prices = [
+        {"start": f"{h:02d}:00", "end": f"{h + 1:02d}:00", "price": 0.2 if h % 2 == 0 else 1.0}
+        for h in range(8)
+    ] + [{"start": "08:00", "end": "24:00", "price": 1.0}]
+    v = vehicle(
+        "V",
+        arrival="2026-11-24T00:00:00+08:00",
+        departure="2026-11-24T08:00:00+08:00",
+        energy_arrival_kwh=10.0,
+        energy_target_kwh=14.0,
+        max_kw=4.0,
+    )
+    data = night([v], [connector("C", max_kw=4.0)])
+    data["tariff"] = {"periods": prices, "demand_charge_per_kw_month": 1.0}
+    data.update(
+        {"start": "2026-11-24T00:00:00+08:00", "end": "2026-11-24T08:00:00+08:00", "slot_minutes": 60}
+    )
+    if operability:
+        data["operability"] = operability
+    return data
+
+
+def _changes(power) -> int:  # type: ignore[no-untyped-def]
+    padded = np.concatenate(([0.0], np.asarray(power), [0.0]))
+    return int(np.count_nonzero(np.abs(np.diff(padded)) > 1e-3))
+
+
+def test_a_pulsing_lp_optimum_is_replaced_by_an_operable_schedule() -> None:
+    _, lp = solved(_pulsing_night())
+    assert lp.vehicles[0].power_kw == pytest.approx((1, 0, 1, 0, 1, 0, 1, 0), abs=1e-6)
+    assert _changes(lp.vehicles[0].power_kw) == 8  # the pulsing the operable model must remove
+    _, s = solved(_pulsing_night({"max_power_changes": 2, "min_charge_kw": 0.5}))
+    power = s.vehicles[0].power_kw
+    assert _changes(power) <= 2 and all(kw == 0 or kw >= 0.5 - 1e-9 for kw in power)
+    assert not s.unmet and 14.0 - 1e-6 <= s.vehicles[0].energy_departure_kwh <= 14.1
+    # Best single session by hand: 4 kW in one cheap hour (0.8 energy + 4.0 demand = 4.8 CNY) against the seven
+    # hours 00-07 at 4/7 kW (4/7 × (4 × 0.2 + 3 × 1.0) + 4/7 = 2.743 CNY). The discrete model works in 0.01 kW
+    # and never under-delivers, so it holds 0.58 kW: 0.58 × 3.8 + 0.58 = 2.784 CNY. The LP bound is 0.8 + 1.0.
+    assert power == pytest.approx((0.58,) * 7 + (0.0,), abs=1e-9)
+    assert s.cost.total == pytest.approx(0.58 * 3.8 + 0.58, abs=1e-6)
+    assert s.lp_bound == pytest.approx(1.8, abs=1e-3)  # energy + demand, plus the tiny tie-break on the peak
+    assert s.gap == pytest.approx((s.cost.total - 1.8) / 1.8, abs=1e-3)
+    assert s.status == "feasible"  # above its bound: never called optimal
+
+
+def test_the_checker_counts_power_changes_and_the_minimum_independently() -> None:
+    p, s = solved(_pulsing_night({"max_power_changes": 2, "min_charge_kw": 0.5}))
+    pulsing = replace(s, vehicles=(replace(s.vehicles[0], power_kw=(1.0, 0, 1.0, 0, 1.0, 0, 1.0, 0)),))
+    codes = {v.code for v in check(p, pulsing).violations}
+    assert "power_changes" in codes
+    trickle = replace(s, vehicles=(replace(s.vehicles[0], power_kw=(0.25,) * 8 + ()),))
+    assert "min_power" in {v.code for v in check(p, trickle).violations}
