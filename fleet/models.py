@@ -244,6 +244,10 @@ class Depot(OwnedMixin, table=True):
     capacity_rate_cny_per_kva_month: Decimal | None = _money_rate(nullable=True)
     centralised_charging_facility: bool = False
     charging_metered_separately: bool = False
+    # Schedules the chargers can run: a truck's power changes at most this often a night (on and off count) and
+    # is off or at least the minimum. Defaults are planning assumptions (unverified), editable per depot.
+    charging_max_power_changes: int | None = Field(default=4)
+    charging_min_kw: float | None = Field(default=5.0)
 
 
 class PowerGroup(OwnedMixin, table=True):

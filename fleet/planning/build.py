@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from charging.month import optimiser_tariff
-from charging.problem import ChargingProblem, Connector, PowerGroup, Site, Vehicle
+from charging.problem import ChargingProblem, Connector, Operability, PowerGroup, Site, Vehicle
 from charging.tariff import tariff_from_json
 from fleet.planning.inputs import LOCAL_TZ, DepotDayInputs, VehicleIn, local_midnight
 from routing import problem as rp
@@ -279,4 +279,5 @@ def charging_problem(
         connectors=tuple(Connector(c.code, c.max_kw, c.efficiency, c.v2g, c.group) for c in inp.connectors),
         groups=tuple(PowerGroup(code, kw) for code, kw in inp.groups),
         name=f"{inp.depot_code} night before {inp.service_date.isoformat()}",
+        operability=Operability(max_power_changes=inp.max_power_changes, min_charge_kw=inp.min_charge_kw),
     )

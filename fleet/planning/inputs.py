@@ -98,6 +98,8 @@ class DepotDayInputs:
     demand_charge_per_kw_month: float
     month_peak_kw_so_far: float  # [kW] the site's peak so far in the night's billing month
     billing: BillingRules  # how the depot is billed beyond energy (charging.billing)
+    max_power_changes: int | None = None  # per truck and night; None: no limit
+    min_charge_kw: float | None = None  # [kW] while a truck charges; None: no minimum
 
 
 def _available(vehicle: Vehicle) -> bool:
@@ -196,6 +198,8 @@ def load_depot_day(session: Session, scope: Scope, depot_id: int, service_date: 
         demand_charge_per_kw_month=float(tariff.demand_charge_cny_per_kw_month or 0),
         month_peak_kw_so_far=_month_peak(session, scope, depot.id, service_date),
         billing=billing_rules(depot, tariff),
+        max_power_changes=depot.charging_max_power_changes,
+        min_charge_kw=depot.charging_min_kw,
     )
 
 

@@ -1,4 +1,5 @@
-"""depots say how their electricity is billed (two-part basis, contract, 2030 charging exemption)
+"""depots say how their electricity is billed (two-part basis, contract, 2030 charging exemption) and what
+schedules their chargers can run (power changes a night, minimum power)
 
 Revision ID: 0003
 Revises: 0002
@@ -26,6 +27,8 @@ COLUMNS = (
     "capacity_rate_cny_per_kva_month",
     "centralised_charging_facility",
     "charging_metered_separately",
+    "charging_max_power_changes",
+    "charging_min_kw",
 )
 
 
@@ -64,6 +67,11 @@ def upgrade() -> None:
         "depot",
         sa.Column("charging_metered_separately", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
+    # Operable schedules (a charger is not asked to pulse): at most 4 power changes a night, at least 5 kW while on.
+    op.add_column(
+        "depot", sa.Column("charging_max_power_changes", sa.Integer(), nullable=True, server_default="4")
+    )
+    op.add_column("depot", sa.Column("charging_min_kw", sa.Float(), nullable=True, server_default="5.0"))
 
 
 def downgrade() -> None:
