@@ -1,4 +1,11 @@
-"""Rent negotiation range: the lessor's minimum rent (NPV = 0) and the lessee's maximum (saving = 0)."""
+"""Rent corridor: the lessor's floor (its hurdle AND the loan covenants) beside the lessee's break-even rent.
+
+- hurdle rent: project NPV = 0 at the lessor's discount rate (its hurdle), all its costs and tax counted;
+- covenant rent: the lowest rent at which no month breaches the DSCR or the LLCR covenant (None without a loan);
+- floor = the larger of the two; the lessee's break-even (maximum) rent makes its PV saving against diesel zero.
+A corridor exists when floor <= lessee maximum. Each bound is found by bisection on a quantity that rises
+strictly with the rent (CFADS rises by (1 − tax rate) × (1 − bad-debt share) per CNY of rent).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from dataclasses import dataclass
 from .cashflows import lessor_cashflows
 from .inputs import Carbon, LeaseTerms, LesseeInputs, Usage
 from .lessee import compare
+from .lessor import covenant_test
 from .metrics import level_payment, npv
 
 
@@ -24,6 +32,29 @@ class RentRange:
     """Rent at which the lessor's project NPV is zero; None if not reached below the net price per month."""
     lessee_max: float | None
     """Rent at which the lessee's PV saving against diesel is zero; None if no non-negative rent achieves it."""
+    covenant_min: float | None = None
+    """Lowest rent at which no month breaches the DSCR or LLCR covenant; None without a loan (or not reached)."""
+    has_loan: bool = False
+    monthly_rent: float = 0.0
+
+    @property
+    def floor(self) -> float | None:
+        """The lessor's floor: the larger of the hurdle rent and the covenant rent (None if either is unreachable)."""
+        if self.lessor_min is None or (self.has_loan and self.covenant_min is None):
+            return None
+        return max(self.lessor_min, self.covenant_min or 0.0)
+
+    @property
+    def corridor_exists(self) -> bool:
+        """True when the lessor's floor is at most the lessee's break-even rent."""
+        return self.floor is not None and self.lessee_max is not None and self.floor <= self.lessee_max
+
+    @property
+    def rent_change_to_floor(self) -> float | None:
+        """(floor − current rent) ÷ current rent [-]: how far the rent must rise (+) or may fall (−)."""
+        if self.floor is None or self.monthly_rent <= 0:
+            return None
+        return self.floor / self.monthly_rent - 1.0
 
 
 def _project_npv(lease: LeaseTerms, usage: Usage, carbon: Carbon, rent: float) -> float:
@@ -42,6 +73,32 @@ def lessor_min_rent(lease: LeaseTerms, usage: Usage, carbon: Carbon, tolerance: 
         mid = (low + high) / 2
         low, high = (mid, high) if _project_npv(lease, usage, carbon, mid) < 0 else (low, mid)
     return (low + high) / 2
+
+
+def _covenant_met(lease: LeaseTerms, usage: Usage, carbon: Carbon, rent: float) -> bool:
+    flows = lessor_cashflows(dataclasses.replace(lease, monthly_rent=rent), usage, carbon)
+    test = covenant_test(flows, lease.loan.dscr_covenant, lease.loan.llcr_covenant)
+    return test is None or test.met
+
+
+def covenant_min_rent(
+    lease: LeaseTerms, usage: Usage, carbon: Carbon, tolerance: float = 1e-4
+) -> float | None:
+    """Lowest rent [CNY/month] at which no month breaches the DSCR or LLCR covenant, by bisection.
+
+    None without a loan, or when even a rent of the whole net price a month does not meet the covenants.
+    """
+    if lease.loan_amount <= 0:
+        return None
+    low, high = 0.0, lease.net_price
+    if _covenant_met(lease, usage, carbon, low):
+        return 0.0
+    if not _covenant_met(lease, usage, carbon, high):
+        return None
+    while high - low > tolerance:
+        mid = (low + high) / 2
+        low, high = (low, mid) if _covenant_met(lease, usage, carbon, mid) else (mid, high)
+    return high
 
 
 def lessee_max_rent(lease: LeaseTerms, usage: Usage, carbon: Carbon, lessee: LesseeInputs) -> float | None:
@@ -67,4 +124,7 @@ def rent_range(lease: LeaseTerms, usage: Usage, carbon: Carbon, lessee: LesseeIn
         lease_rate_factor=lease.monthly_rent / lease.price,
         lessor_min=lessor_min_rent(lease, usage, carbon),
         lessee_max=lessee_max_rent(lease, usage, carbon, lessee),
+        covenant_min=covenant_min_rent(lease, usage, carbon),
+        has_loan=lease.loan_amount > 0,
+        monthly_rent=lease.monthly_rent,
     )
