@@ -319,7 +319,7 @@ def lessee_view(report: dict[str, Any]) -> dict[str, Any]:
             for row in report["variants"]
         ]
     if "inputs" in report:
-        inputs = {k: v for k, v in report["inputs"].items()}
+        inputs = dict(report["inputs"])
         inputs["lease"] = {k: v for k, v in inputs["lease"].items() if k not in _LESSOR_ONLY_INPUTS}
         out["inputs"] = inputs
     if "assumptions" in report:

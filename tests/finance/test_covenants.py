@@ -58,7 +58,7 @@ def _lease(dscr: float, llcr: float) -> LeaseTerms:
 
 
 def test_hand_computed_covenant_test() -> None:
-    assert P == pytest.approx(4_442.44, abs=0.005)
+    assert pytest.approx(4_442.44, abs=0.005) == P
     met = evaluate_lease(_lease(1.8, 1.8), USAGE, CARBON)
     assert met.dscr_min == pytest.approx(8_177.5 / P, abs=1e-10)
     assert met.covenant is not None and met.covenant.met
@@ -67,7 +67,7 @@ def test_hand_computed_covenant_test() -> None:
     breached = evaluate_lease(_lease(2.0, 2.0), USAGE, CARBON)
     assert breached.covenant is not None and not breached.covenant.met
     assert breached.covenant.dscr_breach_months == tuple(range(1, 13))
-    assert breached.covenant.llcr_breach_months == tuple(range(0, 12))
+    assert breached.covenant.llcr_breach_months == tuple(range(12))
     named = covenant_dict(breached.covenant, dt.date(2026, 1, 1))
     assert named["dscr_breaches"] == ["1-12 (2026-01..2026-12)"]
     assert named["dscr_breach_months"] == 12 and named["met"] is False
@@ -92,7 +92,7 @@ def test_rent_corridor_hurdle_and_covenant() -> None:
     assert hurdle == pytest.approx(8_368.89, abs=0.005)
     assert found.lessor_min == pytest.approx(hurdle, abs=1e-5)
     assert found.covenant_min == pytest.approx(2 * P + 322.5, abs=1e-3)
-    assert 2 * P + 322.5 == pytest.approx(9_207.38, abs=0.005)
+    assert pytest.approx(9_207.38, abs=0.005) == 2 * P + 322.5
     assert found.floor == found.covenant_min
     assert found.rent_change_to_floor == pytest.approx((2 * P + 322.5) / 8_500 - 1, abs=1e-6)
     assert found.corridor_exists == (found.lessee_max is not None and found.floor <= found.lessee_max)
