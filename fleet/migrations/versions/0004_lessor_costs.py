@@ -7,7 +7,7 @@ Revises: 0002 (re-chained by the lead at merge time)
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401 - autogenerate template
+import sqlmodel
 from alembic import op
 
 revision: str = "0004"
