@@ -10,13 +10,14 @@ strictly with the rent (CFADS rises by (1 − tax rate) × (1 − bad-debt share
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .cashflows import lessor_cashflows
 from .inputs import Carbon, LeaseTerms, LesseeInputs, Usage
 from .lessee import compare
 from .lessor import covenant_test
-from .metrics import level_payment, npv
+from .metrics import dscr, level_payment, llcr_series, npv
 
 
 @dataclass(frozen=True)
@@ -62,17 +63,62 @@ def _project_npv(lease: LeaseTerms, usage: Usage, carbon: Carbon, rent: float) -
     return npv(flows.discount_rate_monthly, flows.project)
 
 
+def _bracketed_root(
+    f: Callable[[float], float], low: float, high: float, f_low: float, f_high: float, tolerance: float
+) -> tuple[float, float]:
+    """A bracket (a, b) narrower than `tolerance` with f(a) < 0 <= f(b), for f rising in [low, high].
+
+    Illinois (regula falsi with halving of a stagnant end): f is piecewise linear in the rent here, so it
+    converges in a few evaluations where plain bisection on [0, net price] needs about forty."""
+    a, b, fa, fb, side = low, high, f_low, f_high, 0
+    for _ in range(200):
+        if b - a <= tolerance:
+            break
+        x = b - fb * (b - a) / (fb - fa) if fb != fa else (a + b) / 2
+        if not a < x < b:
+            x = (a + b) / 2
+        fx = f(x)
+        if fx < 0:
+            a, fa = x, fx
+            if side == -1:
+                fb /= 2
+            side = -1
+        else:
+            b, fb = x, fx
+            if side == 1:
+                fa /= 2
+            side = 1
+        if fx == 0.0:
+            return x, x
+    return a, b
+
+
 def lessor_min_rent(lease: LeaseTerms, usage: Usage, carbon: Carbon, tolerance: float = 1e-6) -> float | None:
-    """Rent [CNY/month] where project NPV = 0, by bisection (NPV rises strictly with rent; see the tests)."""
+    """Rent [CNY/month] where project NPV = 0 (NPV rises strictly with rent; see the tests)."""
     low, high = 0.0, lease.net_price
-    if _project_npv(lease, usage, carbon, low) >= 0:
+    f_low = _project_npv(lease, usage, carbon, low)
+    if f_low >= 0:
         return 0.0
-    if _project_npv(lease, usage, carbon, high) < 0:
+    f_high = _project_npv(lease, usage, carbon, high)
+    if f_high < 0:
         return None
-    while high - low > tolerance:
-        mid = (low + high) / 2
-        low, high = (mid, high) if _project_npv(lease, usage, carbon, mid) < 0 else (low, mid)
-    return (low + high) / 2
+    a, b = _bracketed_root(
+        lambda rent: _project_npv(lease, usage, carbon, rent), low, high, f_low, f_high, tolerance
+    )
+    return (a + b) / 2
+
+
+def _covenant_headroom(lease: LeaseTerms, usage: Usage, carbon: Carbon, rent: float) -> float:
+    """min over months of DSCR_t / DSCR covenant and LLCR_t / LLCR covenant, minus 1: >= 0 when the covenants
+    hold in every month; rises with the rent."""
+    flows = lessor_cashflows(dataclasses.replace(lease, monthly_rent=rent), usage, carbon)
+    service = flows.debt_service
+    cover = dscr(flows.cfads_for_cover, service)
+    lives = llcr_series(flows.cfads_for_cover, service, flows.debt_balance, flows.debt_rate_monthly)
+    ratios = [float(cover.min()) / lease.loan.dscr_covenant] if len(cover) else []
+    if lives:
+        ratios.append(min(r for _, r in lives) / lease.loan.llcr_covenant)
+    return min(ratios) - 1.0 if ratios else 0.0
 
 
 def _covenant_met(lease: LeaseTerms, usage: Usage, carbon: Carbon, rent: float) -> bool:
@@ -95,10 +141,14 @@ def covenant_min_rent(
         return 0.0
     if not _covenant_met(lease, usage, carbon, high):
         return None
-    while high - low > tolerance:
-        mid = (low + high) / 2
-        low, high = (low, mid) if _covenant_met(lease, usage, carbon, mid) else (mid, high)
-    return high
+    f_low = _covenant_headroom(lease, usage, carbon, low)
+    f_high = _covenant_headroom(lease, usage, carbon, high)
+    _, b = _bracketed_root(
+        lambda rent: _covenant_headroom(lease, usage, carbon, rent), low, high, f_low, f_high, tolerance
+    )
+    while not _covenant_met(lease, usage, carbon, b):  # the met side, to the test's own tolerance
+        b += tolerance
+    return b
 
 
 def lessee_max_rent(lease: LeaseTerms, usage: Usage, carbon: Carbon, lessee: LesseeInputs) -> float | None:

@@ -87,7 +87,7 @@ def covenant_dict(c: Covenant | None, start: Any = None) -> dict[str, Any]:
         return {"applies": False, "met": True, "note": "no loan: no covenant"}
     return {
         "applies": True,
-        "met": c.met,
+        "met": bool(c.met),
         "dscr_min_required": c.dscr_min_required,
         "llcr_min_required": c.llcr_min_required,
         "llcr_min": _ratio(c.llcr_min),
@@ -115,7 +115,7 @@ def rent_dict(rent: RentRange) -> dict[str, Any]:
         "covenant_min_rent": _money(rent.covenant_min),
         "lessor_floor_rent": _money(rent.floor),
         "lessee_max_rent_saving_zero": _money(rent.lessee_max),
-        "corridor_exists": rent.corridor_exists,
+        "corridor_exists": bool(rent.corridor_exists),
         "rent_change_to_floor": _ratio(rent.rent_change_to_floor, 6),
     }
 
@@ -133,7 +133,7 @@ def lessor_dict(r: LessorResult, *, flows: bool = False, start: Any = None) -> d
         "dscr_avg": _ratio(r.dscr_avg),
         "llcr": _ratio(r.llcr),
         "dscr_covenant": covenant,
-        "dscr_below_covenant": r.dscr_min is not None and r.dscr_min < covenant,
+        "dscr_below_covenant": bool(r.dscr_min is not None and r.dscr_min < covenant),
         "covenant": covenant_dict(r.covenant, start),
         "lessor_costs": lessor_costs_dict(r),
         "totals": {name: _money(value) for name, value in r.flows.totals().items()},

@@ -106,7 +106,7 @@ def test_electricity_from_current_charging_plans(demo_copy: Engine) -> None:
         assert "tariff" in before.sources["lessee.electricity_cny_per_kwh"]
         for d in session.exec(
             select(Depot)
-        ).all():  # a plan at every depot: 300.00 CNY / 1,000 kWh = 0.30 CNY/kWh
+        ).all():  # a plan at every depot: energy 300.00 CNY / 1,000 kWh = 0.30 CNY/kWh, no demand charge
             session.add(
                 ChargingPlan(
                     lessor_id=d.lessor_id,
@@ -115,13 +115,16 @@ def test_electricity_from_current_charging_plans(demo_copy: Engine) -> None:
                     service_date=dt.date(2026, 10, 2),
                     version=1,
                     status=PlanStatus.CURRENT,
+                    energy_cost_fen=30_000,
                     total_cost_fen=30_000,
                     total_kwh=1_000.0,
                 )
             )
         session.flush()
         (after,) = from_db.load_leases(session, scope, code)
-    assert after.lessee.electricity_cny_per_kwh == pytest.approx(0.30)
+    # Delivered price: energy 0.30 + government funds and surcharges 0.095 (tariffs.md, weak), which the plans'
+    # base-price energy cost excludes.
+    assert after.lessee.electricity_cny_per_kwh == pytest.approx(0.30 + 0.095)
     assert "charging plans" in after.sources["lessee.electricity_cny_per_kwh"]
 
 
