@@ -302,6 +302,10 @@ def lessee_view(report: dict[str, Any]) -> dict[str, Any]:
         if k not in ("lessor", "rent", "tornado", "variants", "inputs", "assumptions", "carbon")
     }
     out["view"] = "lessee"
+    out["note"] = (
+        "Amounts in CNY, rounded half-up to fen; costs are present values at your discount rate (first flow at "
+        "t = 0 undiscounted), levelised per month and per km over the lease term."
+    )
     out["rent"] = {k: report["rent"][k] for k in _LESSEE_RENT_KEYS if k in report.get("rent", {})}
     if "tornado" in report:
         out["tornado"] = {
@@ -324,10 +328,17 @@ def lessee_view(report: dict[str, Any]) -> dict[str, Any]:
         out["inputs"] = inputs
     if "assumptions" in report:
         out["assumptions"] = [
-            a for a in report["assumptions"] if a["field"].split(".")[-1] not in _LESSOR_ONLY_INPUTS
+            a for a in report["assumptions"] if not set(a["field"].split(".")) & set(_LESSOR_ONLY_INPUTS)
         ]
     if "carbon" in report:
-        out["carbon"] = report["carbon"]
+        out["carbon"] = {k: v for k, v in report["carbon"].items() if k != "scenario"}
+        scenario = report["carbon"].get("scenario")
+        if scenario:
+            out["carbon"]["scenario"] = {
+                k: v
+                for k, v in scenario.items()
+                if k.startswith("lessee") or k in ("price_cny_per_t", "note")
+            }
     return out
 
 

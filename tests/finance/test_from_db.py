@@ -231,3 +231,44 @@ def test_cli_portfolio_lease_and_saved(demo_copy: Engine, tmp_path: Path) -> Non
     again = runner.invoke(app, ["roi", "--saved", "example", "--db", url, "--no-tornado", "--json"])
     assert again.exit_code == 0, again.output
     assert json.loads(again.output)["lessor"] == json.loads(saved.output[saved.output.index("{") :])["lessor"]
+
+
+def test_portfolio_finishes_the_other_leases_when_one_is_bad(demo_copy: Engine) -> None:
+    """Issue 20: a loan term longer than the lease and a negative rate are listed per lease; the rest is evaluated.
+    (A NaN rate cannot be stored in SQLite; `inputs` refuses it the same way, as 'must be finite'.)
+
+    Every other lease keeps its own figures: the portfolio total is the sum over the good leases only.
+    """
+    from decimal import Decimal
+
+    with session_scope(demo_copy) as session:
+        scope = scope_for(session)
+        leases = session.exec(select(Lease).order_by(Lease.code)).all()
+        bad_term, bad_rate = leases[0], leases[1]
+        bad_term.loan_term_months = 10_000
+        bad_rate.loan_annual_rate = Decimal("-0.5")
+        session.add_all([bad_term, bad_rate])
+        session.flush()
+        report = from_db.portfolio_report(session, scope)
+    errors = {e["lease"]: e["error"] for e in report["errors"]}
+    assert set(errors) == {bad_term.code, bad_rate.code}
+    assert "loan.term_months" in errors[bad_term.code] and "loan.annual_rate" in errors[bad_rate.code]
+    assert len(report["lease_lines"]) == len(leases) - 2
+    assert report["total"]["leases"] == len(leases) - 2
+    line = report["lease_lines"][0]
+    assert {"lessor_costs", "covenant", "rent", "electricity", "carbon_basis"} <= set(line)
+    assert line["rent"]["lessor_floor_rent"] >= line["rent"]["lessor_min_rent_npv_zero"]
+
+
+def test_a_lessee_never_sees_the_lessors_figures(demo_copy: Engine) -> None:
+    """Issue 20: the lessee view of its own lease drops NPV, IRR, DSCR, LLCR, the lessor's costs and floor rent."""
+    code = next(iter(LEASE_ROWS))
+    with session_scope(demo_copy) as session:
+        scope = scope_for(session)
+        report = from_db.lease_report(session, scope, code, tornado=True, view="lessee")
+    text = json.dumps(report, default=str)
+    assert report["view"] == "lessee" and "lessor" not in report
+    for word in ("npv", "irr", "dscr", "llcr", "floor", "covenant", "lessor_costs", "lessor_min", "loan"):
+        assert word not in text.lower(), word
+    assert set(report["rent"]) == {"monthly_rent", "lessee_max_rent_saving_zero"}
+    assert report["lessee"]["electricity_basis"]
