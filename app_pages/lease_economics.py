@@ -42,6 +42,64 @@ def pct(v: float | None) -> str:
     return "–" if v is None else f"{100 * v:.2f} %"
 
 
+def _lessor_section(report: dict, figures: dict) -> None:
+    """The lessor's figures: NPV, IRR, payback, DSCR against the covenant, its costs and the rent corridor."""
+    st.subheader(f"Lessor: {report['scenario']}")
+    cols = st.columns(5)
+    cols[0].metric("Project NPV [CNY]", money(figures["project NPV [CNY]"]), border=True)
+    cols[1].metric("Equity NPV [CNY]", money(figures["equity NPV [CNY]"]), border=True)
+    cols[2].metric("Project IRR (effective)", pct(figures["project IRR (effective annual)"]), border=True)
+    cols[3].metric(
+        "Payback [months]",
+        "–" if figures["payback [months]"] is None else f"{figures['payback [months]']:.1f}",
+        border=True,
+    )
+    dscr = figures["DSCR min"]
+    covenant = report["lessor"].get("dscr_covenant")
+    cols[4].metric(
+        "DSCR min",
+        "–" if dscr is None else f"{dscr:.2f}×",
+        border=True,
+        delta=(
+            f"< {covenant}× covenant"
+            if report["lessor"].get("dscr_below_covenant")
+            else f"covenant {covenant}×"
+        )
+        if dscr is not None
+        else None,
+        delta_color="inverse" if report["lessor"].get("dscr_below_covenant") else "off",
+    )
+
+    lessor = report["lessor"]
+    covenant = lessor.get("covenant", {})
+    if covenant.get("applies") and not covenant.get("met"):
+        st.error(
+            f"Covenant breach: DSCR < {covenant['dscr_min_required']:g}× in months "
+            f"{', '.join(covenant['dscr_breaches']) or '–'}; LLCR < {covenant['llcr_min_required']:g}× in months "
+            f"{', '.join(covenant['llcr_breaches']) or '–'}"
+        )
+    costs = lessor.get("lessor_costs", {}).get("per_month", {})
+    if costs:
+        st.caption(
+            "Lessor's costs [CNY/month]: " + ", ".join(f"{k} {float(v):,.2f}" for k, v in costs.items())
+        )
+    rent = report["rent"]
+    st.caption(
+        f"Rent corridor: hurdle rent {money(_f(rent.get('lessor_min_rent_npv_zero')))}, covenant rent "
+        f"{money(_f(rent.get('covenant_min_rent')))}, floor {money(_f(rent.get('lessor_floor_rent')))}; the "
+        f"lessee's break-even {money(_f(rent.get('lessee_max_rent_saving_zero')))}"
+        + (
+            ""
+            if rent.get("corridor_exists")
+            else " — no corridor: the floor is above the lessee's break-even"
+        )
+    )
+
+
+def _f(v: object) -> float | None:
+    return None if v is None else float(v)  # type: ignore[arg-type]
+
+
 ctx = page_context("Lease economics")
 with services.unit_of_work(ctx.url) as session:  # this render's reads; saving has its own
     source = st.radio("Evaluate", ["A lease", "A saved scenario"], horizontal=True, key="fin_source")
@@ -73,6 +131,12 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; saving h
             st.error(f"Saved scenario {name!r} no longer evaluates: {exc}")
             st.stop()
 
+    # A lessee adjusts only what it can see (no residual value or lessor discount rate).
+    editable = [
+        e
+        for e in EDITABLE
+        if not (ctx.lessee_code and e[0] in ("lease.residual_value", "lease.discount_rate"))
+    ]
     edit_key = f"fin_edit_{basis}"
     with st.expander("Adjust the scenario", expanded=edit_key in st.session_state):
         with st.form(f"fin_form_{basis}"):
@@ -85,7 +149,7 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; saving h
                     format=fmt,
                     key=f"fin_in_{basis}_{path}",
                 )
-                for i, (path, label, step, fmt) in enumerate(EDITABLE)
+                for i, (path, label, step, fmt) in enumerate(editable)
             }
             evaluate = st.form_submit_button("Evaluate (not saved)", type="primary")
         if evaluate:
@@ -99,46 +163,26 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; saving h
             st.rerun()
 
     payload = st.session_state.get(edit_key, base_payload)
+    base_report = svc.for_role(base_report, ctx.lessee_code)
     report = base_report
     if payload is not base_payload:
         try:
-            report = _data.scenario_economics(json.dumps(payload, sort_keys=True, default=str))
+            report = svc.for_role(
+                _data.scenario_economics(json.dumps(payload, sort_keys=True, default=str)), ctx.lessee_code
+            )
         except ValueError as exc:
             st.error(f"Adjusted scenario refused: {exc}")
             st.stop()
         changed = [
             f"{label} {value_at(payload, path):g}"
-            for path, label, _, _ in EDITABLE
+            for path, label, _, _ in editable
             if value_at(payload, path) != value_at(base_payload, path)
         ]
         st.caption("Adjusted: " + (", ".join(changed) or "no change") + " (not saved)")
 
     figures = svc.key_figures(report)
-    st.subheader(f"Lessor: {report['scenario']}")
-    cols = st.columns(5)
-    cols[0].metric("Project NPV [CNY]", money(figures["project NPV [CNY]"]), border=True)
-    cols[1].metric("Equity NPV [CNY]", money(figures["equity NPV [CNY]"]), border=True)
-    cols[2].metric("Project IRR (effective)", pct(figures["project IRR (effective annual)"]), border=True)
-    cols[3].metric(
-        "Payback [months]",
-        "–" if figures["payback [months]"] is None else f"{figures['payback [months]']:.1f}",
-        border=True,
-    )
-    dscr = figures["DSCR min"]
-    covenant = report["lessor"].get("dscr_covenant")
-    cols[4].metric(
-        "DSCR min",
-        "–" if dscr is None else f"{dscr:.2f}×",
-        border=True,
-        delta=(
-            f"< {covenant}× covenant"
-            if report["lessor"].get("dscr_below_covenant")
-            else f"covenant {covenant}×"
-        )
-        if dscr is not None
-        else None,
-        delta_color="inverse" if report["lessor"].get("dscr_below_covenant") else "off",
-    )
+    if "lessor" in report:  # the lessor's view only: a lessee never sees these (issue 20)
+        _lessor_section(report, figures)
 
     st.subheader("Lessee: cost against diesel")
     cols = st.columns(4)
@@ -154,14 +198,17 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; saving h
     )
     st.table(svc.tco_frame(report).style.format("{:,.2f}", na_rep="–"))
     st.caption(
-        f"Rent {money(figures['monthly rent [CNY]'])} CNY/month; the lessor's NPV is 0 at "
-        f"{money(figures['lessor minimum rent (NPV 0) [CNY]'])}, the lessee's saving is 0 at "
-        f"{money(figures['lessee maximum rent (saving 0) [CNY]'])}. {report['note']}"
+        f"Rent {money(figures['monthly rent [CNY]'])} CNY/month; the lessee's saving is 0 at "
+        f"{money(figures['lessee maximum rent (saving 0) [CNY]'])}. Electricity basis: "
+        f"{report['lessee'].get('electricity_basis', 'scenario input')}. {report['note']}"
     )
 
-    st.subheader("Sensitivity of the project NPV (tornado)")
     tornado = svc.tornado_frame(report)
-    if tornado.empty:
+    if "lessor" in report:
+        st.subheader("Sensitivity of the project NPV (tornado)")
+    if "lessor" not in report:
+        pass
+    elif tornado.empty:
         st.caption("No tornado drivers in this scenario.")
     else:
         order = list(dict.fromkeys(tornado["driver"]))
@@ -233,12 +280,15 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; saving h
         for name in chosen:
             try:
                 table[name] = svc.key_figures(
-                    _data.scenario_economics(
-                        json.dumps(
-                            _data.saved_scenario(session, ctx.url, ctx.lessee_code, name),
-                            sort_keys=True,
-                            default=str,
-                        )
+                    svc.for_role(
+                        _data.scenario_economics(
+                            json.dumps(
+                                _data.saved_scenario(session, ctx.url, ctx.lessee_code, name),
+                                sort_keys=True,
+                                default=str,
+                            )
+                        ),
+                        ctx.lessee_code,
                     )
                 )
             except ValueError as exc:

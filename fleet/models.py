@@ -308,6 +308,30 @@ class Lease(OwnedMixin, table=True):
     maintenance_by_lessor: bool = True
     expected_km_per_year: float | None = None
     emissions_claimant: Claimant = _enum(Claimant, Claimant.LESSEE)
+    # Lessor's costs and who bears them (fleet.finance; NULL = the graded default in fleet/finance/assumptions.py).
+    insurance_by_lessor: bool | None = Field(default=None, description="NULL: as maintenance_by_lessor")
+    tyres_by_lessor: bool | None = Field(default=None, description="NULL: as maintenance_by_lessor")
+    telematics_by_lessor: bool | None = Field(default=None, description="NULL: the lessor")
+    insurance_fen_per_month: int | None = None
+    maintenance_cny_per_km: Decimal | None = _money_rate(nullable=True)
+    maintenance_fixed_fen_per_month: int | None = None
+    tyres_cny_per_km: Decimal | None = _money_rate(nullable=True)
+    telematics_fen_per_month: int | None = None
+    battery_reserve_cny_per_kwh: Decimal | None = _money_rate(nullable=True)
+    overhead_fen_per_month: int | None = None
+    bad_debt_share: Decimal | None = Field(
+        default=None, sa_column=Column(sa.Numeric(6, 4, asdecimal=True), nullable=True)
+    )
+    dscr_covenant: Decimal | None = Field(
+        default=None, sa_column=Column(sa.Numeric(6, 3, asdecimal=True), nullable=True)
+    )
+    llcr_covenant: Decimal | None = Field(
+        default=None, sa_column=Column(sa.Numeric(6, 3, asdecimal=True), nullable=True)
+    )
+    # Carbon revenue counts in the base case only when the lease names a scheme and a price source.
+    carbon_scheme: str | None = Field(default=None, max_length=120)
+    carbon_price_source: str | None = Field(default=None, max_length=200)
+    carbon_price_cny_per_t: Decimal | None = _money_rate(nullable=True)
 
 
 # ---------------------------------------------------------------------------------------------- operations

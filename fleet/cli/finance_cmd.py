@@ -75,7 +75,9 @@ def _lessor_table(title: str, lessor: dict[str, Any]) -> Table:
 
 def _print_scenario(report: dict[str, Any], console: Console) -> None:
     console.print(f"[bold]Scenario:[/bold] {report['scenario']}  {report['description']}", highlight=False)
-    console.print(_lessor_table("Lessor", report["lessor"]))
+    if "lessor" in report:
+        console.print(_lessor_table("Lessor", report["lessor"]))
+        _print_covenant_and_costs(report["lessor"], console)
     lessee = report["lessee"]
     table = Table(
         title="Lessee: electric lease vs diesel (levelised over the lease term)", title_justify="left"
@@ -102,7 +104,39 @@ def _print_scenario(report: dict[str, Any], console: Console) -> None:
         f"{_fmt(lessee['break_even_km_per_year'], places=0)} km/yr ({lessee['break_even_note']})",
         highlight=False,
     )
-    if "rent" in report:
+    if report.get("lessee", {}).get("electricity_basis"):
+        console.print(
+            f"Electricity {report['lessee']['electricity_cny_per_kwh']:.4f} CNY/kWh; basis: "
+            f"{report['lessee']['electricity_basis']}",
+            highlight=False,
+        )
+    if report.get("view") == "lessee":
+        rent = report.get("rent", {})
+        console.print(
+            f"Rent {_money(rent.get('monthly_rent'))} CNY/month; your break-even rent (saving = 0) "
+            f"{_money(rent.get('lessee_max_rent_saving_zero'))}",
+            highlight=False,
+        )
+    elif "rent" in report:
+        rent = report["rent"]
+        console.print(
+            f"Rent corridor: lessor's hurdle rent (project NPV = 0) {_money(rent['lessor_min_rent_npv_zero'])}, "
+            f"covenant rent {_money(rent.get('covenant_min_rent'))}, floor {_money(rent.get('lessor_floor_rent'))}"
+            f" | lessee's break-even {_money(rent['lessee_max_rent_saving_zero'])}: corridor "
+            f"{'exists' if rent.get('corridor_exists') else 'NONE'}; rent to floor "
+            f"{_fmt(rent.get('rent_change_to_floor'), '%')}",
+            highlight=False,
+        )
+    if "carbon" in report:
+        console.print(f"Carbon revenue: {report['carbon']['basis']}", highlight=False)
+        scenario = report["carbon"].get("scenario")
+        if scenario and report.get("view") != "lessee":
+            console.print(
+                f"  scenario only, carbon at {scenario['price_cny_per_t']:g} CNY/t: project NPV "
+                f"{_money(scenario['project_npv'])}, IRR {_fmt(scenario['project_irr_effective_annual'], '%')}",
+                highlight=False,
+            )
+    if "rent" in report and report.get("view") != "lessee":
         rent = report["rent"]
         console.print(
             f"Rent {_money(rent['monthly_rent'])} CNY/month (lease-rate factor "
@@ -112,7 +146,19 @@ def _print_scenario(report: dict[str, Any], console: Console) -> None:
             f"{_money(rent['rent_at_discount_rate_pre_tax'])}",
             highlight=False,
         )
-    if "tornado" in report:
+    if "tornado" in report and report.get("view") == "lessee":
+        table = Table(title="Sensitivity of your saving (one at a time)", title_justify="left")
+        for name in ("driver", "low", "high", "Δ saving/month low/high"):
+            table.add_column(name, justify="left" if name == "driver" else "right")
+        for r in report["tornado"]["rows"]:
+            table.add_row(
+                r["driver"],
+                _fmt(r["low"], places=4),
+                _fmt(r["high"], places=4),
+                f"{_money(r['saving_delta_low'])} / {_money(r['saving_delta_high'])}",
+            )
+        console.print(table)
+    elif "tornado" in report:
         t = report["tornado"]
         table = Table(title="Sensitivity (one at a time; deltas vs base)", title_justify="left")
         for name in (
@@ -137,7 +183,7 @@ def _print_scenario(report: dict[str, Any], console: Console) -> None:
                 r["range_source"],
             )
         console.print(table)
-    if report.get("variants"):
+    if report.get("variants") and report.get("view") != "lessee":
         table = Table(title="Named scenarios", title_justify="left")
         for name in (
             "scenario",
@@ -162,6 +208,33 @@ def _print_scenario(report: dict[str, Any], console: Console) -> None:
     console.print(report["note"], style="dim", highlight=False)
 
 
+def _print_covenant_and_costs(lessor: dict[str, Any], console: Console) -> None:
+    costs = lessor.get("lessor_costs")
+    if costs:
+        console.print(
+            "Lessor's costs (CNY/month): "
+            + ", ".join(f"{k} {float(v):,.2f}" for k, v in costs["per_month"].items())
+            + f"; total {float(costs['total_per_month']):,.2f}",
+            highlight=False,
+        )
+    c = lessor.get("covenant")
+    if c and c["applies"]:
+        if c["met"]:
+            console.print(
+                f"Covenants met: DSCR >= {c['dscr_min_required']:g}x and LLCR >= {c['llcr_min_required']:g}x "
+                "in every month",
+                highlight=False,
+            )
+        else:
+            console.print(
+                f"COVENANT BREACH: DSCR < {c['dscr_min_required']:g}x in months "
+                f"{', '.join(c['dscr_breaches']) or '–'}; LLCR < {c['llcr_min_required']:g}x in months "
+                f"{', '.join(c['llcr_breaches']) or '–'}",
+                style="red",
+                highlight=False,
+            )
+
+
 def _print_assumptions(assumptions: list[dict[str, Any]], console: Console) -> None:
     if not assumptions:
         console.print("All inputs given explicitly (no defaults used).")
@@ -177,7 +250,106 @@ def _print_assumptions(assumptions: list[dict[str, Any]], console: Console) -> N
     console.print(table)
 
 
+def _print_lease_lines(report: dict[str, Any], console: Console) -> None:
+    table = Table(
+        title="Per lease: the lessor's costs, the covenant test and the rent corridor (CNY/month)",
+        title_justify="left",
+    )
+    for name in (
+        "lease",
+        "lessee",
+        "rent",
+        "lessor costs",
+        "ins/maint/tyres/telem/batt/ovhd/bad debt",
+        "project IRR",
+        "DSCR min",
+        "LLCR",
+        "covenant (breach months)",
+        "hurdle rent",
+        "covenant rent",
+        "floor",
+        "lessee break-even",
+        "corridor",
+        "rent to floor",
+        "kWh price",
+    ):
+        table.add_column(
+            name, justify="left" if name in ("lease", "lessee", "covenant (breach months)") else "right"
+        )
+    console = Console(width=max(console.width, 240))
+    for row in report.get("lease_lines", []):
+        c, r, costs = row["covenant"], row["rent"], row["lessor_costs"]["per_month"]
+        if not c["applies"]:
+            cov = "no loan"
+        elif c["met"]:
+            cov = f"met ({c['dscr_min_required']:g}x)"
+        else:
+            months = ", ".join(m.split(" ")[0] for m in c["dscr_breaches"]) or "–"
+            cov = f"BREACH {c['dscr_min_required']:g}x DSCR m {months}"
+            if c["llcr_breaches"]:
+                cov += f"; LLCR m {', '.join(m.split(' ')[0] for m in c['llcr_breaches'])}"
+        table.add_row(
+            row["lease"],
+            row["lessee"],
+            _money(r["monthly_rent"]),
+            _money(row["lessor_costs"]["total_per_month"]),
+            "/".join(
+                f"{float(costs[k]):,.0f}"
+                for k in (
+                    "insurance",
+                    "maintenance",
+                    "tyres",
+                    "telematics",
+                    "battery",
+                    "overhead",
+                    "bad_debt",
+                )
+            ),
+            _fmt(row["project_irr_effective_annual"], "%"),
+            _fmt(row["dscr_min"]),
+            _fmt(row["llcr"]),
+            cov,
+            _money(r["lessor_min_rent_npv_zero"]),
+            _money(r["covenant_min_rent"]),
+            _money(r["lessor_floor_rent"]),
+            _money(r["lessee_max_rent_saving_zero"]),
+            "yes" if r["corridor_exists"] else "NONE",
+            _fmt(r["rent_change_to_floor"], "%"),
+            _fmt(row["electricity"]["cny_per_kwh"], places=4),
+        )
+    console.print(table)
+    bases = sorted({row["electricity"]["basis"].split(":")[0] for row in report.get("lease_lines", [])})
+    carbon = sorted({row["carbon_basis"] for row in report.get("lease_lines", [])})
+    console.print(
+        "hurdle rent: project NPV = 0 at the lessor's discount rate; covenant rent: no month below the DSCR/LLCR "
+        "covenant; floor: the larger; lessee break-even: its PV saving against diesel is 0. Electricity basis: "
+        + "; ".join(bases)
+        + ". Carbon: "
+        + "; ".join(carbon),
+        style="dim",
+        highlight=False,
+    )
+
+
+def _print_errors(report: dict[str, Any], console: Console) -> None:
+    if not report.get("errors"):
+        return
+    table = Table(
+        title=f"Leases not evaluated ({len(report['errors'])}); the others are above", title_justify="left"
+    )
+    for name in ("lease", "lessee", "error"):
+        table.add_column(name, overflow="fold")
+    for e in report["errors"]:
+        table.add_row(e["lease"], e["lessee"], e["error"])
+    console.print(table, style="red")
+
+
 def _print_portfolio(report: dict[str, Any], console: Console) -> None:
+    _print_lease_lines(report, console)
+    _print_errors(report, console)
+    if report.get("total") is None:
+        console.print("No lease could be evaluated.", style="red")
+        return
     table = Table(title="Portfolio: lessor economics per lessee and in total", title_justify="left")
     for name in (
         "lessee",
@@ -269,12 +441,22 @@ def roi(
         from fleet.finance import from_db
 
         with scoped_session(db, lessee) as (session, scope):
+            view = "lessee" if scope.lessee_id is not None else "lessor"
             if saved is not None:
                 data = _scenario_report(from_db.load_scenario(session, scope, saved), tornado, flows)
+                if view == "lessee":
+                    from fleet.finance.report import lessee_view
+
+                    data = lessee_view(data)
                 _emit(data, as_json, lambda: _print_scenario(data, console))
             elif lease is not None:
-                data = from_db.lease_report(session, scope, lease, tornado=tornado, flows=flows)
+                data = from_db.lease_report(session, scope, lease, tornado=tornado, flows=flows, view=view)
                 _emit(data, as_json, lambda: _print_scenario(data, console))
+            elif view == "lessee":
+                _fail(
+                    "the portfolio report is the lessor's view (NPV, IRR, DSCR, floor rents); as a lessee use "
+                    "--lease CODE for your own lease's cost against diesel"
+                )
             else:
                 data = from_db.portfolio_report(session, scope)
                 _emit(data, as_json, lambda: _print_portfolio(data, console))

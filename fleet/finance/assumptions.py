@@ -166,14 +166,63 @@ def _build() -> dict[str, Assumption]:
         "subsidies", 0.0, "CNY", "no source: enter the purchase subsidies the truck actually receives", "none"
     )
     add("deposit", 0.0, "CNY", "no source: enter the lease's security deposit", "none")
+    # --- costs of the electric truck during the lease (issue 19 item 8). No figure for any of them is in
+    # data/reference: every default below is an evfleet planning value, graded U (unverified), and is listed as such
+    # in every report. Enter the lease's own quotes (scenario file, or the Lease columns in the database). ---
+    add(
+        "ev_insurance_per_month",
+        400.0,
+        "CNY/month",
+        "no published source in data/reference: evfleet planning value (issue 19 'modest value')",
+        "U",
+        "commercial-vehicle insurance of a light e-truck; enter the premium",
+    )
     add(
         "ev_maintenance_per_km",
-        0.0,
+        0.08,
         "CNY/km",
-        "no published source: enter the service quote",
-        "none",
+        "no published source in data/reference: evfleet planning value (issue 19 'modest value')",
+        "U",
+        "variable servicing of the electric truck; enter the service quote",
     )
-    add("ev_insurance_per_month", 0.0, "CNY/month", "no published source: enter the premium", "none")
+    add(
+        "ev_maintenance_fixed_per_month",
+        0.0,
+        "CNY/month",
+        "no published source: assumed included in the per-km figure unless the service contract has a fixed fee",
+        "U",
+    )
+    add(
+        "tyres_per_km",
+        0.03,
+        "CNY/km",
+        "no published source: evfleet planning arithmetic, 6 tyres x about 600 CNY replaced every "
+        "about 120,000 km",
+        "U",
+    )
+    add(
+        "telematics_per_month",
+        50.0,
+        "CNY/month",
+        "no published source: evfleet planning value for telematics SIM + fleet-platform fees",
+        "U",
+    )
+    add(
+        "overhead_per_month",
+        100.0,
+        "CNY/month",
+        "no published source: evfleet planning value for the lessor's management overhead per truck",
+        "U",
+        "lessor's own cost; never passed to the lessee",
+    )
+    add(
+        "bad_debt_share",
+        0.02,
+        "of rent",
+        "no published source: evfleet planning value (expected loss of 2 % of rent)",
+        "U",
+        "allowance for unpaid rent, deducted from each rent as it falls due",
+    )
     add(
         "diesel_maintenance_per_km",
         0.0,
@@ -202,7 +251,7 @@ def _build() -> dict[str, Assumption]:
         "CNY/kWh",
         "data/reference/CHARGING.md 'Chargers and batteries': 500 CNY/kWh (U) / (2 x 4,000 cycles)",
         "U",
-        "battery reserve per kWh of throughput at the meter",
+        "battery warranty reserve per kWh of throughput at the meter (the lessor owns the battery)",
     )
 
     # --- carbon (data/reference/FINANCE.md 'Carbon prices', data/reference/METHODOLOGY.md §3-4) ---
@@ -226,6 +275,15 @@ def _build() -> dict[str, Assumption]:
         "CNY/t",
         "data/reference/FINANCE.md Carbon prices: national CEA 2024 year-end",
         "S",
+    )
+    add(
+        "carbon_price_base",
+        0.0,
+        "CNY/t",
+        "no CCER or Shenzhen carbon-inclusion methodology for electric freight vehicles found "
+        "(data/reference/METHODOLOGY.md, FINANCE.md): the base case has no carbon revenue",
+        "U",
+        "a lease that names a scheme and a price source may count it; otherwise carbon is a scenario only",
     )
     add(
         "avoided_kg_per_km",
@@ -294,7 +352,24 @@ def _build() -> dict[str, Assumption]:
         "x",
         "data/reference/FINANCE.md Metrics, DSCR row: covenants typically >= 1.2x",
         "U",
-        "reports flag a minimum DSCR below it",
+        "reports name the months with DSCR below it",
+    )
+    add(
+        "llcr_covenant",
+        1.2,
+        "x",
+        "no LLCR covenant in data/reference/FINANCE.md: set equal to the DSCR covenant (FINANCE.md DSCR row, U)",
+        "U",
+        "reports name the months with LLCR below it",
+    )
+    add(
+        "electricity_funds_cny_per_kwh",
+        0.095,
+        "CNY/kWh",
+        "data/reference/tariffs.md 'Example levels decomposed': Shenzhen 2023 table fits c = 0.09-0.10 "
+        "(own arithmetic on weak inputs), midpoint",
+        "W",
+        "government funds and surcharges added unscaled to a tariff's base-price energy cost",
     )
     add(
         "sensitivity_swing",

@@ -21,6 +21,9 @@ import numpy as np
 from .debt import debt_schedule
 from .inputs import Carbon, LeaseTerms, Usage
 
+#: The costs the lessor may bear, in report order (each a negative monthly flow).
+COST_COMPONENTS = ("maintenance", "insurance", "tyres", "telematics", "battery", "overhead", "bad_debt")
+
 COMPONENTS = (
     "purchase",
     "loan_drawdown",
@@ -29,7 +32,11 @@ COMPONENTS = (
     "deposit",
     "maintenance",
     "insurance",
+    "tyres",
+    "telematics",
     "battery",
+    "overhead",
+    "bad_debt",
     "carbon",
     "residual",
     "tax",
@@ -51,9 +58,17 @@ class LessorCashFlows:
     """Rent credited to the month it pays for (rent in advance at t − 1 counts for month t); used for DSCR/LLCR."""
     deposit: np.ndarray
     maintenance: np.ndarray
+    """Maintenance per km and fixed, when the lessor bears it (negative)."""
     insurance: np.ndarray
+    tyres: np.ndarray
+    telematics: np.ndarray
+    """Telematics and platform fees, when the lessor bears them (negative)."""
     battery: np.ndarray
-    """Battery reserve per kWh charged, plus any planned replacement (negative)."""
+    """Battery warranty reserve per kWh charged, plus any planned replacement (negative)."""
+    overhead: np.ndarray
+    """The lessor's management overhead (negative)."""
+    bad_debt: np.ndarray
+    """Allowance for unpaid rent, booked at the end of the month the rent pays for (negative)."""
     carbon: np.ndarray
     residual: np.ndarray
     tax: np.ndarray
@@ -77,7 +92,12 @@ class LessorCashFlows:
     @property
     def cfads(self) -> np.ndarray:
         """Cash flow available for debt service: operating flow after tax, without purchase, deposit or residual."""
-        return self.rent + self.carbon + self.maintenance + self.insurance + self.battery + self.tax
+        return self.rent + self.carbon + self.lessor_costs + self.tax
+
+    @property
+    def lessor_costs(self) -> np.ndarray:
+        """Every running cost the lessor bears, summed (negative)."""
+        return sum((getattr(self, name) for name in COST_COMPONENTS), np.zeros(len(self.rent)))
 
     @property
     def cfads_for_cover(self) -> np.ndarray:
@@ -129,6 +149,7 @@ def lessor_cashflows(lease: LeaseTerms, usage: Usage, carbon: Carbon) -> LessorC
 
     purchase, drawdown, rent, deposit = z(), z(), z(), z()
     maintenance, insurance, battery, carbon_flow, residual = z(), z(), z(), z(), z()
+    tyres, telematics, overhead, bad_debt = z(), z(), z(), z()
 
     rent_for_period = z()
     rent_for_period[months] = lease.monthly_rent
@@ -141,9 +162,17 @@ def lessor_cashflows(lease: LeaseTerms, usage: Usage, carbon: Carbon) -> LessorC
     deposit[0] += lease.deposit
     deposit[n] -= lease.deposit
     if lease.lessor_bears_maintenance:
-        maintenance[months] = -usage.km_per_month * lease.ev_maintenance_per_km
+        maintenance[months] = -(
+            usage.km_per_month * lease.ev_maintenance_per_km + lease.ev_maintenance_fixed_per_month
+        )
     if lease.lessor_bears_insurance:
         insurance[months] = -lease.ev_insurance_per_month
+    if lease.lessor_bears_tyres:
+        tyres[months] = -usage.km_per_month * lease.tyres_per_km
+    if lease.lessor_bears_telematics:
+        telematics[months] = -lease.telematics_per_month
+    overhead[months] = -lease.overhead_per_month
+    bad_debt[months] = -lease.bad_debt_share * lease.monthly_rent
     battery[months] = -usage.kwh_per_month * lease.battery_degradation_cny_per_kwh
     if lease.battery_replacement_month is not None:
         battery[lease.battery_replacement_month] -= lease.battery_replacement_cost
@@ -155,7 +184,8 @@ def lessor_cashflows(lease: LeaseTerms, usage: Usage, carbon: Carbon) -> LessorC
     )
     depreciation = z()
     depreciation[months] = (lease.net_price - lease.residual_value) / n
-    operating_profit = rent_for_period + carbon_flow + maintenance + insurance + battery - depreciation
+    costs = maintenance + insurance + tyres + telematics + battery + overhead + bad_debt
+    operating_profit = rent_for_period + carbon_flow + costs - depreciation
     tax = -_tax_with_loss_carry_forward(operating_profit - loan.interest, lease.tax_rate)
     tax_unlevered = -_tax_with_loss_carry_forward(operating_profit, lease.tax_rate)
 
@@ -167,7 +197,11 @@ def lessor_cashflows(lease: LeaseTerms, usage: Usage, carbon: Carbon) -> LessorC
         deposit=_frozen(deposit),
         maintenance=_frozen(maintenance),
         insurance=_frozen(insurance),
+        tyres=_frozen(tyres),
+        telematics=_frozen(telematics),
         battery=_frozen(battery),
+        overhead=_frozen(overhead),
+        bad_debt=_frozen(bad_debt),
         carbon=_frozen(carbon_flow),
         residual=_frozen(residual),
         tax=_frozen(tax),

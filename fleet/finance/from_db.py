@@ -7,29 +7,45 @@ specific place the database offers, and the report says where (`sources`):
   else the default (data/reference/METHODOLOGY.md §4).
 - energy at the meter [kWh/100km]: metered Σ kwh_charger / Σ km of the vehicle, else the model's mean of empty and
   full consumption ÷ the mean efficiency of the depot's connectors (vehicle-side kWh -> grid-side), else default.
-- electricity [CNY/kWh]: the depot's current charging plans, Σ total_cost ÷ Σ kWh (the charging module's
-  scheduled cost), else the depot tariff's lowest base-period price (overnight valley charging), else default.
+- electricity [CNY/kWh], the price the lessee really pays (issue 19 item 9), the basis named in the report:
+  1. metered: the vehicle's imported `ChargingSession` rows with a cost, Σ cost_fen ÷ Σ kWh;
+  2. else the delivered price of the depot's current charging plans: (Σ energy_cost_fen + each month's demand
+     charge pro-rated per night) ÷ Σ total_kwh + government funds and surcharges. A month's demand charge is the
+     sum of its plans' `demand_cost_fen` (each prices the increase over the month-to-date peak); a night bears
+     1/days-in-month of it (docs/charging-economics.md reporting rule), so the plans' nights of a month bear
+     nights/days of it. Funds: assumption `electricity_funds_cny_per_kwh` (data/reference/tariffs.md, weak), since
+     the plans price the tariff's base price, which excludes them;
+  3. else the depot tariff's lowest base-period price + funds (overnight valley charging), else the default.
+- the lessor's costs and who bears them: the Lease columns (insurance_fen_per_month, maintenance_cny_per_km, ...),
+  NULL = the graded default; insurance and tyres follow maintenance_by_lessor unless set, telematics the lessor.
+- covenants: Lease.dscr_covenant / llcr_covenant, NULL = 1.2 (data/reference/FINANCE.md DSCR row, U).
 - diesel alternative: the lease's replaced diesel model (L/100km, price as a new truck to 'buy'); its residual
   value uses the default residual share (data/reference/FINANCE.md L2, assumed).
 - driver time lost to charging [h/1000km]: hours at `station` stops ÷ routed km in the current route plans.
 - carbon: the lease's `emissions_claimant` takes all of the tonnes (data/reference/METHODOLOGY.md §3, one claimant); avoided
-  kg/km comes from the caller (`avoided_kg_per_km`, the emissions module's figure per lease) or the default.
+  kg/km comes from the caller (`avoided_kg_per_km`, the emissions module's figure per lease) or the default. The
+  price is 0 (no carbon revenue in the base case) unless the lease names `carbon_scheme`, `carbon_price_source`
+  and `carbon_price_cny_per_t` (issue 19 item 11); carbon at a market price is reported as a scenario only.
 
 `MISSING_FIELDS` lists what the schema lacks for lease economics; those inputs take documented defaults.
 """
 
 from __future__ import annotations
 
+import calendar
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlmodel import Session, func
 
 from fleet.models import (
     ChargingPlan,
+    ChargingSession,
     Claimant,
     Connector,
     Depot,
@@ -52,17 +68,16 @@ from .assumptions import ASSUMPTIONS, UsedAssumption, assumptions_in, default
 from .errors import FinanceInputError
 from .evaluate import evaluate
 from .inputs import Carbon, LeaseTerms, LesseeInputs, Loan, Scenario, Usage
-from .lessor import PortfolioLease, PortfolioResult, evaluate_portfolio
+from .lessor import LessorResult, PortfolioLease, PortfolioResult, evaluate_lease, evaluate_portfolio
+from .pricing import RentRange, rent_range
 from .scenario import ScenarioFile, scenario_file_from_dict
 from .sensitivity import tornado as run_tornado
 
-#: Inputs the schema (fleet/models.py at merge 0f24fda) does not hold; the documented default is used instead.
+#: Inputs the schema (fleet/models.py) does not hold; the documented default is used instead.
 MISSING_FIELDS: tuple[str, ...] = (
     "Lease.rent_in_advance (rent timing; default: in advance)",
-    "Lease.insurance_by_lessor (default: same as maintenance_by_lessor)",
-    "Lease/VehicleModel EV maintenance CNY/km and insurance CNY/month (default 0, unsourced)",
-    "Lease battery reserve CNY/kWh or planned replacement (default 0.0625 CNY/kWh, data/reference/CHARGING.md)",
-    "Lessor discount rate and tax rate (defaults 6 % and 25 %)",
+    "Lease planned battery replacement (none)",
+    "Lessor discount rate (its hurdle) and tax rate (defaults 6 % and 25 %)",
     "Lessee diesel truck market value / residual (default: replaced model's price, 20 % residual)",
     "Per-lease avoided emissions kgCO2/km (default data/reference/METHODOLOGY.md §4 until the emissions module provides it)",
     "Lessee driver cost per hour and charging-stop hours (default 0; later from routing)",
@@ -118,7 +133,12 @@ class _Context:
     tariffs: dict[int, Tariff]
     metered: dict[int, tuple[float, float, int]]  # vehicle -> (km, kWh at the charger over km with kWh, days)
     efficiency: dict[int, float]  # depot -> mean connector efficiency
-    plan_cost: dict[int, tuple[float, float]]  # depot -> (fen, kWh) of current charging plans
+    plan_cost: dict[
+        int, tuple[float, float, float, int]
+    ]  # depot -> (energy fen, pro-rated demand fen, kWh, nights)
+    metered_cost: dict[
+        int, tuple[float, float]
+    ]  # vehicle -> (fen, kWh) of imported charging sessions with a cost
     station_hours: dict[
         int, tuple[float, float]
     ]  # vehicle -> (hours at charging stations, km) in current routes
@@ -149,16 +169,33 @@ def _context(session: Session, scope: Scope) -> _Context:
     efficiency: dict[int, list[float]] = defaultdict(list)
     for connector in list_rows(session, scope, Connector):
         efficiency[connector.depot_id].append(connector.efficiency)
-    plan_cost: dict[int, tuple[float, float]] = {}
-    query = (
-        select_rows(scope, ChargingPlan, ChargingPlan.status == PlanStatus.CURRENT)
-        .with_only_columns(
-            ChargingPlan.depot_id, func.sum(ChargingPlan.total_cost_fen), func.sum(ChargingPlan.total_kwh)
-        )
-        .group_by(ChargingPlan.depot_id)
+    query = select_rows(scope, ChargingPlan, ChargingPlan.status == PlanStatus.CURRENT).with_only_columns(
+        ChargingPlan.depot_id,
+        ChargingPlan.service_date,
+        ChargingPlan.energy_cost_fen,
+        ChargingPlan.demand_cost_fen,
+        ChargingPlan.total_kwh,
     )
-    for depot_id, fen, kwh in session.execute(query).all():
-        plan_cost[depot_id] = (float(fen or 0), float(kwh or 0))
+    months: dict[tuple[int, int, int], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    for depot_id, day, energy_fen, demand_fen, kwh in session.execute(query).all():
+        m = months[(depot_id, day.year, day.month)]
+        m[0] += float(energy_fen or 0)
+        m[1] += float(demand_fen or 0)
+        m[2] += float(kwh or 0)
+        m[3] += 1
+    plan_cost: dict[int, tuple[float, float, float, int]] = {}
+    for (depot_id, year, month), (energy_fen, demand_fen, kwh, nights) in months.items():
+        e, d, k, n = plan_cost.get(depot_id, (0.0, 0.0, 0.0, 0))
+        share = nights / calendar.monthrange(year, month)[1]  # the planned nights' share of the month
+        plan_cost[depot_id] = (e + energy_fen, d + demand_fen * share, k + kwh, n + int(nights))
+    query = (
+        select_rows(scope, ChargingSession, ChargingSession.cost_fen.is_not(None))
+        .with_only_columns(  # type: ignore[union-attr]
+            ChargingSession.vehicle_id, func.sum(ChargingSession.cost_fen), func.sum(ChargingSession.kwh)
+        )
+        .group_by(ChargingSession.vehicle_id)
+    )
+    metered_cost = {vid: (float(fen or 0), float(kwh or 0)) for vid, fen, kwh in session.execute(query).all()}
     station_hours: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
     query = (
         select_rows(scope, RouteStop)
@@ -185,24 +222,38 @@ def _context(session: Session, scope: Scope) -> _Context:
         metered=metered,
         efficiency={k: sum(v) / len(v) for k, v in efficiency.items()},
         plan_cost=plan_cost,
+        metered_cost=metered_cost,
         station_hours={k: (v[0], v[1]) for k, v in station_hours.items()},
     )
 
 
-def _electricity(depot: Depot | None, ctx: _Context) -> tuple[float, str]:
+def _electricity(vehicle_id: int | None, depot: Depot | None, ctx: _Context) -> tuple[float, str]:
+    """The price the lessee pays per kWh at the meter [CNY/kWh] and its basis (see the module docstring)."""
+    fen, kwh = ctx.metered_cost.get(vehicle_id, (0.0, 0.0)) if vehicle_id is not None else (0.0, 0.0)
+    if kwh > 0:
+        return fen / 100.0 / kwh, (
+            f"metered: imported charging sessions of the vehicle with a cost, {fen / 100:,.2f} CNY / {kwh:,.1f} kWh"
+        )
+    funds = default("electricity_funds_cny_per_kwh")
     if depot is not None:
-        fen, kwh = ctx.plan_cost.get(depot.id, (0.0, 0.0))  # type: ignore[arg-type]
+        energy, demand, kwh, nights = ctx.plan_cost.get(depot.id, (0.0, 0.0, 0.0, 0))  # type: ignore[arg-type]
         if kwh > 0:
-            return fen / 100.0 / kwh, f"current charging plans of depot {depot.code}"
+            price = (energy + demand) / 100.0 / kwh + funds
+            return price, (
+                f"delivered price of depot {depot.code}'s {nights} current charging plans: energy "
+                f"{energy / 100 / kwh:.4f} + demand charge pro-rated per night {demand / 100 / kwh:.4f} + funds "
+                f"{funds:g} (tariffs.md, weak) CNY/kWh over {kwh:,.0f} kWh"
+            )
         tariff = ctx.tariffs.get(depot.tariff_id) if depot.tariff_id is not None else None
         if tariff is not None:
             multipliers = [p["multiplier"] for p in tariff.periods if p.get("kind", "base") == "base"]
             if multipliers:
-                price = float(tariff.base_price_cny_per_kwh) * min(multipliers)
+                price = float(tariff.base_price_cny_per_kwh) * min(multipliers) + funds
                 return price, (
                     f"tariff {tariff.code}: lowest period ({min(multipliers)} x "
                     f"{tariff.base_price_cny_per_kwh} CNY/kWh; overnight valley charging assumed, "
-                    f"{tariff.confidence}); no charging plan yet"
+                    f"{tariff.confidence}) + funds {funds:g} CNY/kWh (weak); no charging plan or metered cost, "
+                    "no demand charge counted"
                 )
     return default("electricity_price"), "default (data/reference/tariffs.md SZ 2023 valley, weak)"
 
@@ -254,6 +305,7 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
         )
     has_loan = lease.loan_term_months > 0 and loan_amount > 0.005
     term = _months(lease.start_date, lease.end_date)
+    costs, loan_covenants, from_row = _lessor_costs(lease)
     try:
         terms = LeaseTerms(
             lease_id=lease.code,
@@ -265,9 +317,9 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
             monthly_rent=lease.monthly_rent_fen / 100.0,
             deposit=lease.deposit_fen / 100.0,
             residual_value=lease.residual_value_fen / 100.0,
-            lessor_bears_maintenance=bool(lease.maintenance_by_lessor),
-            lessor_bears_insurance=bool(lease.maintenance_by_lessor),
+            **costs,
             loan=Loan(
+                **loan_covenants,
                 share_of_net_price=max(0.0, loan_amount) / net if has_loan else 0.0,
                 annual_rate=float(lease.loan_annual_rate),
                 term_months=lease.loan_term_months if has_loan else term,
@@ -278,20 +330,41 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
     except FinanceInputError as error:
         raise error.under(where) from None
     lessor_claims = lease.emissions_claimant == Claimant.LESSOR
-    shares = {"lessor_share": 1.0 if lessor_claims else 0.0, "lessee_share": 0.0 if lessor_claims else 1.0}
-    try:
-        carbon = (
-            Carbon(**shares)
-            if avoided_kg_per_km is None
-            else Carbon(avoided_kg_per_km=avoided_kg_per_km, **shares)
+    shares: dict[str, Any] = {
+        "lessor_share": 1.0 if lessor_claims else 0.0,
+        "lessee_share": 0.0 if lessor_claims else 1.0,
+    }
+    named = bool(
+        lease.carbon_scheme and lease.carbon_price_source and lease.carbon_price_cny_per_t is not None
+    )
+    if named:
+        shares.update(
+            scheme=lease.carbon_scheme,
+            price_source=lease.carbon_price_source,
+            price_cny_per_t=float(lease.carbon_price_cny_per_t),  # type: ignore[arg-type]
         )
+    if avoided_kg_per_km is not None:
+        shares["avoided_kg_per_km"] = avoided_kg_per_km
+    try:
+        carbon = Carbon(**shares)
     except FinanceInputError as error:
         raise error.under(where) from None
-    sources["carbon"] = f"emissions_claimant = {lease.emissions_claimant.value}; avoided kg/km " + (
-        "default" if avoided_kg_per_km is None else "from the emissions module"
+    sources["carbon"] = (
+        f"emissions_claimant = {lease.emissions_claimant.value}; "
+        + (
+            f"scheme {lease.carbon_scheme} at {lease.carbon_price_cny_per_t} CNY/t ({lease.carbon_price_source})"
+            if named
+            else "no scheme named on the lease: no carbon revenue in the base case (scenario only)"
+        )
+        + "; avoided kg/km "
+        + (
+            "default (reference truck)"
+            if avoided_kg_per_km is None
+            else "the lease's own, from the emissions module"
+        )
     )
 
-    electricity, sources["lessee.electricity_cny_per_kwh"] = _electricity(depot, ctx)
+    electricity, sources["lessee.electricity_cny_per_kwh"] = _electricity(lease.vehicle_id, depot, ctx)
     diesel = ctx.models.get(lease.replaced_diesel_model_id) if lease.replaced_diesel_model_id else None
     lessee_kwargs: dict[str, Any] = {"electricity_cny_per_kwh": electricity}
     hours, routed_km = ctx.station_hours.get(lease.vehicle_id, (0.0, 0.0))
@@ -327,7 +400,10 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
         "lease.loan.term_months",
         "carbon.lessor_share",
         "carbon.lessee_share",
+        *from_row,
     }
+    if named:
+        db_fields.add("carbon.price_cny_per_t")
     db_fields |= {k for k, v in sources.items() if not v.startswith("default")}
     if avoided_kg_per_km is not None:
         db_fields.add("carbon.avoided_kg_per_km")
@@ -336,6 +412,75 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
     return DbLease(
         lease.code, lessee_code, PortfolioLease(terms, usage, carbon), lessee, sources, frozenset(db_fields)
     )
+
+
+_COST_COLUMNS: tuple[tuple[str, str, float], ...] = (
+    # (Lease column, LeaseTerms field, factor to CNY)
+    ("insurance_fen_per_month", "ev_insurance_per_month", 0.01),
+    ("maintenance_cny_per_km", "ev_maintenance_per_km", 1.0),
+    ("maintenance_fixed_fen_per_month", "ev_maintenance_fixed_per_month", 0.01),
+    ("tyres_cny_per_km", "tyres_per_km", 1.0),
+    ("telematics_fen_per_month", "telematics_per_month", 0.01),
+    ("battery_reserve_cny_per_kwh", "battery_degradation_cny_per_kwh", 1.0),
+    ("overhead_fen_per_month", "overhead_per_month", 0.01),
+    ("bad_debt_share", "bad_debt_share", 1.0),
+)
+
+
+def _lessor_costs(lease: Lease) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
+    """LeaseTerms and Loan keyword arguments from the lease's cost, bearer and covenant columns (NULL = default),
+    and the input fields read from the row."""
+    maintenance = bool(lease.maintenance_by_lessor)
+    costs: dict[str, Any] = {
+        "lessor_bears_maintenance": maintenance,
+        "lessor_bears_insurance": maintenance
+        if lease.insurance_by_lessor is None
+        else lease.insurance_by_lessor,
+        "lessor_bears_tyres": maintenance if lease.tyres_by_lessor is None else lease.tyres_by_lessor,
+        "lessor_bears_telematics": True if lease.telematics_by_lessor is None else lease.telematics_by_lessor,
+    }
+    from_row: set[str] = set()
+    for column, name, factor in _COST_COLUMNS:
+        value = getattr(lease, column)
+        if value is not None:
+            costs[name] = float(value) * factor
+            from_row.add(f"lease.{name}")
+    covenants: dict[str, Any] = {}
+    for name in ("dscr_covenant", "llcr_covenant"):
+        value = getattr(lease, name)
+        if value is not None:
+            covenants[name] = float(value)
+            from_row.add(f"lease.loan.{name}")
+    return costs, covenants, from_row
+
+
+@dataclass(frozen=True)
+class LeaseError:
+    """A lease that could not be evaluated, and why."""
+
+    code: str
+    lessee_code: str
+    error: str
+
+
+def load_leases_with_errors(
+    session: Session,
+    scope: Scope,
+    avoided_kg_per_km: Mapping[str, float] | None = None,
+) -> tuple[list[DbLease], list[LeaseError]]:
+    """Every lease in scope as finance inputs; a lease with bad inputs is listed as an error, not fatal."""
+    leases = list_rows(session, scope, Lease)
+    ctx = _context(session, scope)
+    avoided = avoided_kg_per_km or {}
+    good: list[DbLease] = []
+    errors: list[LeaseError] = []
+    for lease in leases:
+        lessee = ctx.lessees.get(lease.lessee_id) if lease.lessee_id is not None else None
+        try:
+            good.append(lease_inputs(lease, ctx, avoided.get(lease.code)))
+        except (FinanceInputError, ValueError, TypeError, ArithmeticError) as error:
+            errors.append(LeaseError(lease.code, lessee.code if lessee else "(none)", str(error)))
+    return good, errors
 
 
 def load_leases(
@@ -362,11 +507,68 @@ def load_leases(
 def portfolio(
     session: Session, scope: Scope, avoided_kg_per_km: Mapping[str, float] | None = None
 ) -> tuple[PortfolioResult, list[DbLease]]:
-    """Lessor metrics of every lease in scope, per lessee and in total."""
+    """Lessor metrics of every lease in scope, per lessee and in total (a bad lease raises; see
+    `portfolio_with_errors` for the tolerant form the CLI uses)."""
     leases = load_leases(session, scope, avoided_kg_per_km=avoided_kg_per_km)
     if not leases:
         raise LookupError(f"no leases in the scope of {scope.describe()}")
     return evaluate_portfolio([d.item for d in leases]), leases
+
+
+@dataclass(frozen=True)
+class LeaseLine:
+    """One lease of the portfolio report: its lessor result and its rent corridor."""
+
+    lease: DbLease
+    result: LessorResult
+    rent: RentRange
+
+
+def portfolio_with_errors(
+    session: Session, scope: Scope, avoided_kg_per_km: Mapping[str, float] | None = None
+) -> tuple[PortfolioResult | None, list[LeaseLine], list[LeaseError]]:
+    """Every lease that evaluates, with its rent corridor, grouped per lessee and in total; one bad lease (absurd
+    loan term, NaN rate, ...) is listed in the errors and the others are finished."""
+    leases, errors = load_leases_with_errors(session, scope, avoided_kg_per_km)
+    lines: list[LeaseLine] = []
+    for d in leases:
+        try:
+            item = d.item
+            result = evaluate_lease(item.lease, item.usage, item.carbon)
+            rent = rent_range(item.lease, item.usage, item.carbon, d.lessee)
+        except (FinanceInputError, ValueError, ArithmeticError, np.linalg.LinAlgError) as error:
+            errors.append(LeaseError(d.code, d.lessee_code, f"{type(error).__name__}: {error}"))
+            continue
+        lines.append(LeaseLine(d, result, rent))
+    if not lines and not errors:
+        raise LookupError(f"no leases in the scope of {scope.describe()}")
+    result = evaluate_portfolio([line.lease.item for line in lines]) if lines else None
+    return result, lines, errors
+
+
+def _lease_line_dict(line: LeaseLine) -> dict[str, Any]:
+    r, d = line.result, line.lease
+    return {
+        "lease": d.code,
+        "lessee": d.lessee_code,
+        "project_npv": rep.to_fen(r.project.npv),
+        "project_irr_effective_annual": None
+        if r.project.irr_effective_annual is None
+        else round(r.project.irr_effective_annual, 8),
+        "equity_irr_effective_annual": None
+        if r.equity.irr_effective_annual is None
+        else round(r.equity.irr_effective_annual, 8),
+        "dscr_min": None if r.dscr_min is None else round(r.dscr_min, 8),
+        "llcr": None if r.llcr is None else round(r.llcr, 8),
+        "lessor_costs": rep.lessor_costs_dict(r),
+        "covenant": rep.covenant_dict(r.covenant, d.item.lease.start),
+        "rent": rep.rent_dict(line.rent),
+        "electricity": {
+            "cny_per_kwh": round(d.lessee.electricity_cny_per_kwh, 4),
+            "basis": d.sources.get("lessee.electricity_cny_per_kwh", ""),
+        },
+        "carbon_basis": d.item.carbon.basis,
+    }
 
 
 def portfolio_report(
@@ -376,9 +578,17 @@ def portfolio_report(
     per_lease: bool = False,
     avoided_kg_per_km: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
-    """`evfleet roi --portfolio` as JSON-ready data."""
-    result, leases = portfolio(session, scope, avoided_kg_per_km)
-    out = rep.portfolio_dict(result, per_lease=per_lease)
+    """`evfleet roi --portfolio` as JSON-ready data: per lease (the lessor's costs, the covenant result, the rent
+    corridor), per lessee and in total, and the leases that could not be evaluated."""
+    result, lines, errors = portfolio_with_errors(session, scope, avoided_kg_per_km)
+    leases = [line.lease for line in lines]
+    out = (
+        rep.portfolio_dict(result, per_lease=per_lease)
+        if result is not None
+        else {"note": rep.MONEY_NOTE, "by_lessee": [], "total": None}
+    )
+    out["lease_lines"] = [_lease_line_dict(line) for line in lines]
+    out["errors"] = [{"lease": e.code, "lessee": e.lessee_code, "error": e.error} for e in errors]
     used: dict[str, UsedAssumption] = {}
     for d in leases:
         for u in d.defaults_used():
@@ -396,15 +606,42 @@ def lease_report(
     tornado: bool = True,
     flows: bool = False,
     avoided_kg_per_km: Mapping[str, float] | None = None,
+    view: str = "lessor",
 ) -> dict[str, Any]:
-    """`evfleet roi --lease ID` as JSON-ready data (same shape as a scenario report plus sources)."""
+    """`evfleet roi --lease ID` as JSON-ready data (same shape as a scenario report plus sources).
+
+    view 'lessee' is what a lessee may see of its own lease (`report.lessee_view`): never the lessor's NPV, IRR,
+    DSCR, LLCR, costs or floor rent."""
+    if view not in ("lessor", "lessee"):
+        raise ValueError(f"view must be 'lessor' or 'lessee', got {view!r}")
     (lease,) = load_leases(session, scope, lease_code, avoided_kg_per_km)
     scenario = lease.scenario()
     out = rep.scenario_dict(evaluate(scenario), run_tornado(scenario) if tornado else None, flows=flows)
     out["assumptions"] = rep.assumptions_list(lease.defaults_used())
     out["sources"] = lease.sources
     out["missing_fields"] = list(MISSING_FIELDS)
-    return out
+    out["lessee"]["electricity_cny_per_kwh"] = round(lease.lessee.electricity_cny_per_kwh, 4)
+    out["lessee"]["electricity_basis"] = lease.sources.get("lessee.electricity_cny_per_kwh", "")
+    out["carbon"]["scenario"] = _carbon_scenario(scenario)
+    return rep.lessee_view(out) if view == "lessee" else out
+
+
+def _carbon_scenario(scenario: Scenario) -> dict[str, Any]:
+    """Carbon revenue as a scenario only: the lease at the Shenzhen 2024 market price for the claimant's share,
+    beside the base case (no scheme for electric freight vehicles has been found; issue 19 item 11)."""
+    price = default("carbon_price")
+    carbon = dataclasses.replace(scenario.carbon, price_cny_per_t=price)
+    with_carbon = evaluate(dataclasses.replace(scenario, carbon=carbon))
+    return {
+        "price_cny_per_t": price,
+        "price_source": ASSUMPTIONS["carbon_price"].source,
+        "avoided_kg_per_km": round(carbon.avoided_kg_per_km, 6),
+        "project_npv": rep.to_fen(with_carbon.lessor.project.npv),
+        "project_irr_effective_annual": with_carbon.lessor.project.irr_effective_annual,
+        "lessor_revenue": rep.to_fen(with_carbon.lessor.carbon_revenue),
+        "lessee_saving_per_month": rep.to_fen(with_carbon.lessee.saving_per_month),
+        "note": "scenario only: not in the base case unless the lease names a scheme and a price source",
+    }
 
 
 # ------------------------------------------------------------------------------------------ saved scenarios

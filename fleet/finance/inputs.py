@@ -89,6 +89,10 @@ class Loan:
     """Repayment term [months]; at most the lease term."""
     method: RepaymentMethod = "annuity"
     """'annuity' (level payment, npf.pmt) or 'equal_principal' (level principal, falling interest)."""
+    dscr_covenant: float = tagged("dscr_covenant")
+    """Minimum DSCR the loan agreement requires [-]; months below it are named as breaches."""
+    llcr_covenant: float = tagged("llcr_covenant")
+    """Minimum LLCR the loan agreement requires [-]; months below it are named as breaches."""
 
     def __post_init__(self) -> None:
         s = "lease.loan"
@@ -99,23 +103,38 @@ class Loan:
             raise FinanceInputError(
                 f"{s}.method", f"must be 'annuity' or 'equal_principal', got {self.method!r}"
             )
+        _number(s, "dscr_covenant", self.dscr_covenant)
+        _number(s, "llcr_covenant", self.llcr_covenant)
         object.__setattr__(self, "term_months", int(self.term_months))
 
 
 @dataclass(frozen=True)
 class Carbon:
-    """Carbon revenue: tonnes avoided × a carbon price × the attribution share of each party."""
+    """Carbon revenue: tonnes avoided × a carbon price × the attribution share of each party.
+
+    No CCER or Shenzhen carbon-inclusion methodology for electric freight vehicles has been found, so the default
+    price is 0 (assumption `carbon_price_base`): the base case has no carbon revenue. A price counts as base case
+    only when the lease names the `scheme` and the `price_source`; any other price is a scenario (`in_base_case`).
+    """
 
     avoided_kg_per_km: float = tagged("avoided_kg_per_km")
     """Avoided emissions per km driven [kgCO2/km] (from the emissions module when available)."""
-    price_cny_per_t: float = tagged("carbon_price")
-    """Carbon price scenario [CNY/t]."""
+    price_cny_per_t: float = tagged("carbon_price_base")
+    """Carbon price [CNY/t]; 0 in the base case unless a scheme and a price source are named."""
     lessor_share: float = tagged("lessor_attribution_share")
     """Share of the avoided tonnes the lessor claims [-]."""
     lessee_share: float = tagged("lessee_attribution_share")
     """Share the lessee claims [-]; lessor_share + lessee_share <= 1 (one claimant per tonne)."""
+    scheme: str | None = None
+    """The crediting scheme the lease names (e.g. a CCER methodology number); None = none named."""
+    price_source: str | None = None
+    """Where the price comes from (e.g. 'Shenzhen market 2024 average, data/reference/FINANCE.md')."""
 
     def __post_init__(self) -> None:
+        for text in ("scheme", "price_source"):
+            value = getattr(self, text)
+            if value is not None and not isinstance(value, str):
+                raise FinanceInputError(f"carbon.{text}", f"must be a string, got {value!r}")
         _number("carbon", "avoided_kg_per_km", self.avoided_kg_per_km)
         _number("carbon", "price_cny_per_t", self.price_cny_per_t)
         _number("carbon", "lessor_share", self.lessor_share, high=1.0)
@@ -125,6 +144,23 @@ class Carbon:
                 "carbon.lessee_share",
                 "lessor_share + lessee_share must not exceed 1 (a tonne is claimed once)",
             )
+
+    @property
+    def in_base_case(self) -> bool:
+        """True when a scheme and a price source are named, so the revenue may count in the base case."""
+        return bool(self.scheme and self.scheme.strip() and self.price_source and self.price_source.strip())
+
+    @property
+    def basis(self) -> str:
+        """What the carbon revenue rests on, for the report."""
+        if self.price_cny_per_t == 0 or (self.lessor_share == 0 and self.lessee_share == 0):
+            return "none: no carbon revenue (no scheme for electric freight vehicles found)"
+        if self.in_base_case:
+            return f"scheme {self.scheme}, price {self.price_cny_per_t:g} CNY/t ({self.price_source})"
+        return (
+            f"SCENARIO ONLY: {self.price_cny_per_t:g} CNY/t with no scheme and price source named; "
+            "not a base-case revenue"
+        )
 
     def revenue_per_km(self, share: float) -> float:
         """Carbon revenue [CNY/km] for a claimant's share."""
@@ -150,13 +186,26 @@ class LeaseTerms:
     residual_value: float = tagged("residual_value")
     """Value of the truck to the lessor at the end of the term [CNY], received at t = N."""
     lessor_bears_maintenance: bool = True
+    """Who pays maintenance (per km and fixed): the lessor (full-service lease) or the lessee."""
     lessor_bears_insurance: bool = True
+    lessor_bears_tyres: bool = True
+    lessor_bears_telematics: bool = True
     ev_maintenance_per_km: float = tagged("ev_maintenance_per_km")
     """Maintenance of the electric truck [CNY/km]; paid by the lessor if it bears maintenance, else the lessee."""
+    ev_maintenance_fixed_per_month: float = tagged("ev_maintenance_fixed_per_month")
+    """Fixed maintenance fee [CNY/month]; paid by whoever bears maintenance."""
     ev_insurance_per_month: float = tagged("ev_insurance_per_month")
     """Insurance of the electric truck [CNY/month]; paid by whoever bears it."""
+    tyres_per_km: float = tagged("tyres_per_km")
+    """Tyres [CNY/km]; paid by whoever bears them."""
+    telematics_per_month: float = tagged("telematics_per_month")
+    """Telematics and platform fees [CNY/month]; paid by whoever bears them."""
     battery_degradation_cny_per_kwh: float = tagged("battery_degradation_cny_per_kwh")
-    """Battery reserve the lessor sets aside per kWh charged [CNY/kWh]."""
+    """Battery warranty reserve the lessor (the battery's owner) sets aside per kWh charged [CNY/kWh]."""
+    overhead_per_month: float = tagged("overhead_per_month")
+    """The lessor's management overhead per truck [CNY/month]; always the lessor's."""
+    bad_debt_share: float = tagged("bad_debt_share")
+    """Allowance for unpaid rent [share of each rent]; always the lessor's."""
     battery_replacement_month: int | None = None
     """Month of a planned battery replacement (1..N), or None."""
     battery_replacement_cost: float = 0.0
@@ -192,6 +241,11 @@ class LeaseTerms:
             )
         _number(s, "ev_maintenance_per_km", self.ev_maintenance_per_km)
         _number(s, "ev_insurance_per_month", self.ev_insurance_per_month)
+        _number(s, "ev_maintenance_fixed_per_month", self.ev_maintenance_fixed_per_month)
+        _number(s, "tyres_per_km", self.tyres_per_km)
+        _number(s, "telematics_per_month", self.telematics_per_month)
+        _number(s, "overhead_per_month", self.overhead_per_month)
+        _number(s, "bad_debt_share", self.bad_debt_share, high=1.0, high_open=True)
         _number(s, "battery_degradation_cny_per_kwh", self.battery_degradation_cny_per_kwh)
         _number(s, "battery_replacement_cost", self.battery_replacement_cost)
         if self.battery_replacement_month is not None:
@@ -213,7 +267,13 @@ class LeaseTerms:
                 f"{s}.loan.term_months",
                 f"must not exceed the lease term ({self.term_months} months), got {self.loan.term_months}",
             )
-        for flag in ("rent_in_advance", "lessor_bears_maintenance", "lessor_bears_insurance"):
+        for flag in (
+            "rent_in_advance",
+            "lessor_bears_maintenance",
+            "lessor_bears_insurance",
+            "lessor_bears_tyres",
+            "lessor_bears_telematics",
+        ):
             if not isinstance(getattr(self, flag), bool):
                 raise FinanceInputError(f"{s}.{flag}", f"must be true or false, got {getattr(self, flag)!r}")
         for text in ("lease_id", "lessee"):

@@ -64,7 +64,17 @@ def _electric_flows(
     km = usage.km_per_month
     flows = {
         name: np.zeros(n + 1)
-        for name in ("rent", "deposit", "energy", "maintenance", "insurance", "driver_time", "carbon")
+        for name in (
+            "rent",
+            "deposit",
+            "energy",
+            "maintenance",
+            "insurance",
+            "tyres",
+            "telematics",
+            "driver_time",
+            "carbon",
+        )
     }
     if lease.rent_in_advance:
         flows["rent"][0:n] = lease.monthly_rent
@@ -73,10 +83,16 @@ def _electric_flows(
     flows["deposit"][0] += lease.deposit
     flows["deposit"][n] -= lease.deposit
     flows["energy"][months] = usage.kwh_per_month * lessee.electricity_cny_per_kwh
+    # The lessee pays the costs the lease leaves to it, and none of those the lessor bears (the battery warranty
+    # reserve, the lessor's overhead and its bad-debt allowance are always the lessor's).
     if not lease.lessor_bears_maintenance:
-        flows["maintenance"][months] = km * lease.ev_maintenance_per_km
+        flows["maintenance"][months] = km * lease.ev_maintenance_per_km + lease.ev_maintenance_fixed_per_month
     if not lease.lessor_bears_insurance:
         flows["insurance"][months] = lease.ev_insurance_per_month
+    if not lease.lessor_bears_tyres:
+        flows["tyres"][months] = km * lease.tyres_per_km
+    if not lease.lessor_bears_telematics:
+        flows["telematics"][months] = lease.telematics_per_month
     flows["driver_time"][months] = (
         km * lessee.charging_hours_per_1000km / 1000.0 * lessee.driver_cost_per_hour
     )

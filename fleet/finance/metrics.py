@@ -108,6 +108,28 @@ def pv_over_loan_life(cfads: ArrayLike, debt_service: ArrayLike, rate: float) ->
     return float(np.sum(available[1 : last + 1] / (1.0 + rate) ** t))
 
 
+def llcr_series(
+    cfads: ArrayLike, debt_service: ArrayLike, balance: ArrayLike, rate: float
+) -> list[tuple[int, float]]:
+    """LLCR at each month t with debt outstanding after its payment [(t, ratio)]: PV at t, at the per-period debt
+    `rate`, of CFADS over t+1 .. the last month with debt service, ÷ the debt outstanding at t. t = 0 is the drawdown
+    (the usual single LLCR)."""
+    available = np.asarray(cfads, dtype=float)
+    owed = np.asarray(balance, dtype=float)
+    due = np.nonzero(np.asarray(debt_service, dtype=float) > 0)[0]
+    if len(due) == 0:
+        return []
+    last = int(due[-1])
+    out = []
+    for t in range(last):
+        if owed[t] <= 1e-9:
+            continue
+        s = np.arange(t + 1, last + 1)
+        pv = float(np.sum(available[t + 1 : last + 1] / (1.0 + rate) ** (s - t)))
+        out.append((t, pv / owed[t]))
+    return out
+
+
 def level_payment(
     rate: float, periods: int, present_value: float, future_value: float = 0.0, in_advance: bool = False
 ) -> float:

@@ -23,7 +23,18 @@ def lease_economics(session: Session, lessee_code: str | None, lease_code: str) 
     """`fleet.finance.from_db.lease_report` with the tornado: lessor metrics, lessee TCO vs diesel, sources."""
     from fleet.finance.from_db import lease_report
 
-    return lease_report(session, in_scope(session, lessee_code), lease_code, tornado=True)
+    view = "lessee" if lessee_code else "lessor"
+    return lease_report(session, in_scope(session, lessee_code), lease_code, tornado=True, view=view)
+
+
+def for_role(report: dict[str, Any], lessee_code: str | None) -> dict[str, Any]:
+    """The report as the viewer may see it: a lessee never sees the lessor's NPV, IRR, DSCR, LLCR, costs or floor
+    rent (`fleet.finance.report.lessee_view`); the lessor sees everything."""
+    if not lessee_code or report.get("view") == "lessee":
+        return report
+    from fleet.finance.report import lessee_view
+
+    return lessee_view(report)
 
 
 def scenario_economics(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,20 +122,22 @@ KEY_FIGURES = (
 
 
 def key_figures(report: Mapping[str, Any]) -> dict[str, float | None]:
-    """The headline numbers of a finance report (lease or scenario), as floats, in `KEY_FIGURES` order."""
-    lessor, lessee, rent = report["lessor"], report["lessee"], report["rent"]
+    """The headline numbers of a finance report (lease or scenario), as floats, in `KEY_FIGURES` order (the
+    lessor's figures are None in a lessee view)."""
+    lessor = report.get("lessor") or {"project": {}, "equity": {}}
+    lessee, rent = report["lessee"], report["rent"]
     values = (
-        lessor["project"]["npv"],
-        lessor["equity"]["npv"],
-        lessor["project"]["irr_effective_annual"],
-        lessor["equity"]["irr_effective_annual"],
-        lessor["project"]["payback_months_interpolated"],
-        lessor["project"]["discounted_payback_months_interpolated"],
+        lessor["project"].get("npv"),
+        lessor["equity"].get("npv"),
+        lessor["project"].get("irr_effective_annual"),
+        lessor["equity"].get("irr_effective_annual"),
+        lessor["project"].get("payback_months_interpolated"),
+        lessor["project"].get("discounted_payback_months_interpolated"),
         lessor.get("dscr_min"),
         lessor.get("dscr_avg"),
         lessor.get("llcr"),
         rent["monthly_rent"],
-        rent["lessor_min_rent_npv_zero"],
+        rent.get("lessor_min_rent_npv_zero"),
         rent["lessee_max_rent_saving_zero"],
         lessee["electric"]["cost_per_km"],
         lessee["diesel"]["cost_per_km"],
@@ -139,6 +152,8 @@ def tornado_frame(report: Mapping[str, Any]) -> pd.DataFrame:
     """One row per driver and side (low/high): the project NPV change [CNY] when the driver moves there."""
     rows = []
     for r in report.get("tornado", {}).get("rows", []):
+        if "npv_delta_low" not in r:  # a lessee view carries no NPV
+            continue
         for side in ("low", "high"):
             rows.append(
                 {

@@ -106,7 +106,7 @@ def test_electricity_from_current_charging_plans(demo_copy: Engine) -> None:
         assert "tariff" in before.sources["lessee.electricity_cny_per_kwh"]
         for d in session.exec(
             select(Depot)
-        ).all():  # a plan at every depot: 300.00 CNY / 1,000 kWh = 0.30 CNY/kWh
+        ).all():  # a plan at every depot: energy 300.00 CNY / 1,000 kWh = 0.30 CNY/kWh, no demand charge
             session.add(
                 ChargingPlan(
                     lessor_id=d.lessor_id,
@@ -115,13 +115,16 @@ def test_electricity_from_current_charging_plans(demo_copy: Engine) -> None:
                     service_date=dt.date(2026, 10, 2),
                     version=1,
                     status=PlanStatus.CURRENT,
+                    energy_cost_fen=30_000,
                     total_cost_fen=30_000,
                     total_kwh=1_000.0,
                 )
             )
         session.flush()
         (after,) = from_db.load_leases(session, scope, code)
-    assert after.lessee.electricity_cny_per_kwh == pytest.approx(0.30)
+    # Delivered price: energy 0.30 + government funds and surcharges 0.095 (tariffs.md, weak), which the plans'
+    # base-price energy cost excludes.
+    assert after.lessee.electricity_cny_per_kwh == pytest.approx(0.30 + 0.095)
     assert "charging plans" in after.sources["lessee.electricity_cny_per_kwh"]
 
 
@@ -228,3 +231,123 @@ def test_cli_portfolio_lease_and_saved(demo_copy: Engine, tmp_path: Path) -> Non
     again = runner.invoke(app, ["roi", "--saved", "example", "--db", url, "--no-tornado", "--json"])
     assert again.exit_code == 0, again.output
     assert json.loads(again.output)["lessor"] == json.loads(saved.output[saved.output.index("{") :])["lessor"]
+
+
+def test_portfolio_finishes_the_other_leases_when_one_is_bad(demo_copy: Engine) -> None:
+    """Issue 20: a loan term longer than the lease and a negative rate are listed per lease; the rest is evaluated.
+    (A NaN rate cannot be stored in SQLite; `inputs` refuses it the same way, as 'must be finite'.)
+
+    Every other lease keeps its own figures: the portfolio total is the sum over the good leases only.
+    """
+    from decimal import Decimal
+
+    with session_scope(demo_copy) as session:
+        scope = scope_for(session)
+        leases = session.exec(select(Lease).order_by(Lease.code)).all()
+        bad_term, bad_rate = leases[0], leases[1]
+        bad_term.loan_term_months = 10_000
+        bad_rate.loan_annual_rate = Decimal("-0.5")
+        session.add_all([bad_term, bad_rate])
+        session.flush()
+        report = from_db.portfolio_report(session, scope)
+    errors = {e["lease"]: e["error"] for e in report["errors"]}
+    assert set(errors) == {bad_term.code, bad_rate.code}
+    assert "loan.term_months" in errors[bad_term.code] and "loan.annual_rate" in errors[bad_rate.code]
+    assert len(report["lease_lines"]) == len(leases) - 2
+    assert report["total"]["leases"] == len(leases) - 2
+    line = report["lease_lines"][0]
+    assert {"lessor_costs", "covenant", "rent", "electricity", "carbon_basis"} <= set(line)
+    assert line["rent"]["lessor_floor_rent"] >= line["rent"]["lessor_min_rent_npv_zero"]
+
+
+def test_a_lessee_never_sees_the_lessors_figures(demo_copy: Engine) -> None:
+    """Issue 20: the lessee view of its own lease drops NPV, IRR, DSCR, LLCR, the lessor's costs and floor rent."""
+    code = next(iter(LEASE_ROWS))
+    with session_scope(demo_copy) as session:
+        scope = scope_for(session)
+        report = from_db.lease_report(session, scope, code, tornado=True, view="lessee")
+    text = json.dumps(report, default=str)
+    assert report["view"] == "lessee" and "lessor" not in report
+    for word in ("npv", "irr", "dscr", "llcr", "floor", "covenant", "lessor_costs", "lessor_min", "loan"):
+        assert word not in text.lower(), word
+    assert set(report["rent"]) == {"monthly_rent", "lessee_max_rent_saving_zero"}
+    assert report["lessee"]["electricity_basis"]
+
+
+def test_delivered_electricity_price_and_metered_cost(demo_copy: Engine) -> None:
+    """Issue 19 item 9, by hand: one current plan on 2026-10-02 (October: 31 days) at every depot with energy
+    300.00 CNY, a demand charge of 310.00 CNY for the month and 1,000 kWh. One night bears 310.00 / 31 = 10.00 of the
+    demand charge, so the delivered price is (300.00 + 10.00) / 1,000 + funds 0.095 = 0.405 CNY/kWh. A metered
+    charging session of the lease's vehicle, 50.00 CNY for 100 kWh, then wins: 0.50 CNY/kWh."""
+    from fleet.models import ChargingSession
+
+    code = next(iter(LEASE_ROWS))
+    with session_scope(demo_copy) as session:
+        scope = scope_for(session)
+        for d in session.exec(select(Depot)).all():
+            session.add(
+                ChargingPlan(
+                    lessor_id=d.lessor_id,
+                    lessee_id=d.lessee_id,
+                    depot_id=d.id,
+                    service_date=dt.date(2026, 10, 2),
+                    version=1,
+                    status=PlanStatus.CURRENT,
+                    energy_cost_fen=30_000,
+                    demand_cost_fen=31_000,
+                    total_cost_fen=61_000,
+                    total_kwh=1_000.0,
+                )
+            )
+        session.flush()
+        (planned,) = from_db.load_leases(session, scope, code)
+        lease = session.exec(select(Lease).where(Lease.code == code)).one()
+        start = dt.datetime(2026, 10, 2, 1, 0, tzinfo=dt.UTC)
+        session.add(
+            ChargingSession(
+                lessor_id=lease.lessor_id,
+                lessee_id=lease.lessee_id,
+                vehicle_id=lease.vehicle_id,
+                started_at=start,
+                ended_at=start + dt.timedelta(hours=2),
+                kwh=100.0,
+                cost_fen=5_000,
+            )
+        )
+        session.flush()
+        (metered,) = from_db.load_leases(session, scope, code)
+    assert planned.lessee.electricity_cny_per_kwh == pytest.approx(0.405)
+    assert "delivered price" in planned.sources["lessee.electricity_cny_per_kwh"]
+    assert metered.lessee.electricity_cny_per_kwh == pytest.approx(0.50)
+    assert metered.sources["lessee.electricity_cny_per_kwh"].startswith("metered")
+
+
+def test_carbon_counts_only_where_the_lease_names_a_scheme(demo_copy: Engine) -> None:
+    """Issue 19 item 11, by hand: a lessor-claimed lease at 40,000 km/yr and the reference 0.1242575 kg/km avoids
+    40,000 / 12 x 0.1242575 / 1,000 = 0.41419 t a month. With no scheme named, no revenue; naming scheme 'TEST-1',
+    a price source and 50 CNY/t gives 0.41419 x 50 = 20.71 CNY a month."""
+    from decimal import Decimal
+
+    from fleet.models import Claimant
+
+    code = next(iter(LEASE_ROWS))
+    with session_scope(demo_copy) as session:
+        scope = scope_for(session)
+        lease = session.exec(select(Lease).where(Lease.code == code)).one()
+        lease.emissions_claimant = Claimant.LESSOR
+        lease.expected_km_per_year = 40_000
+        session.add(lease)
+        session.flush()
+        (plain,) = from_db.load_leases(session, scope, code)
+        lease.carbon_scheme = "TEST-1"
+        lease.carbon_price_source = "test price"
+        lease.carbon_price_cny_per_t = Decimal(50)
+        session.add(lease)
+        session.flush()
+        (named,) = from_db.load_leases(session, scope, code)
+    assert plain.item.carbon.price_cny_per_t == 0.0 and not plain.item.carbon.in_base_case
+    assert "no scheme named" in plain.sources["carbon"]
+    flows = evaluate(named.scenario()).lessor.flows
+    assert named.item.carbon.in_base_case
+    assert flows.carbon[1] == pytest.approx(40_000 / 12 * 0.1242575 / 1000 * 50, rel=1e-6)
+    assert flows.carbon[1] == pytest.approx(20.71, abs=0.005)

@@ -7,6 +7,7 @@ Inputs (lessor's side, monthly periods, rent in arrears):
     usage 24,000 km/yr = 2,000 km/month at 30 kWh/100 km = 600 kWh/month
     maintenance 0.10 CNY/km (lessor bears) = 200/month; insurance 100/month (lessor bears)
     battery reserve 0.05 CNY/kWh = 30/month
+    no tyre, telematics, overhead or bad-debt cost (set to 0 explicitly: their defaults are not zero)
     carbon 0.125 kg/km x 2,000 km = 0.25 t/month x 60 CNY/t x lessor share 0.5 = 7.50/month
     tax 0; discount rate 12 %/yr -> 1 %/month
     loan 50 % of the net price = 50,000 at 12 %/yr (1 %/month) over 12 months
@@ -38,6 +39,10 @@ def _lease(method: str = "annuity", rent_in_advance: bool = False) -> LeaseTerms
         ev_maintenance_per_km=0.10,
         ev_insurance_per_month=100,
         battery_degradation_cny_per_kwh=0.05,
+        tyres_per_km=0.0,
+        telematics_per_month=0.0,
+        overhead_per_month=0.0,
+        bad_debt_share=0.0,
         tax_rate=0.0,
         discount_rate=0.12,
         loan=Loan(share_of_net_price=0.5, annual_rate=0.12, term_months=12, method=method),
@@ -138,6 +143,10 @@ def test_tax_with_depreciation_interest_and_loss_carry_forward() -> None:
         ev_maintenance_per_km=0.10,
         ev_insurance_per_month=100,
         battery_degradation_cny_per_kwh=0.05,
+        tyres_per_km=0.0,
+        telematics_per_month=0.0,
+        overhead_per_month=0.0,
+        bad_debt_share=0.0,
         tax_rate=0.2,
         discount_rate=0.12,
         loan=Loan(share_of_net_price=0.6, annual_rate=0.12, term_months=3),
@@ -165,6 +174,12 @@ def test_tax_with_depreciation_interest_and_loss_carry_forward() -> None:
         battery_degradation_cny_per_kwh=0.0,
         battery_replacement_month=1,
         battery_replacement_cost=25_000,
+        ev_maintenance_per_km=0.0,
+        ev_insurance_per_month=0.0,
+        tyres_per_km=0.0,
+        telematics_per_month=0.0,
+        overhead_per_month=0.0,
+        bad_debt_share=0.0,
         tax_rate=0.2,
         loan=Loan(share_of_net_price=0.0),
     )

@@ -72,6 +72,12 @@ def test_l6_round_trip_through_lessor_cash_flows() -> None:
         rent_in_advance=False,
         residual_value=40_000,
         battery_degradation_cny_per_kwh=0.0,
+        ev_maintenance_per_km=0.0,
+        ev_insurance_per_month=0.0,
+        tyres_per_km=0.0,
+        telematics_per_month=0.0,
+        overhead_per_month=0.0,
+        bad_debt_share=0.0,
         tax_rate=0.0,
         loan=Loan(share_of_net_price=0.0),
     )
