@@ -10,10 +10,10 @@ specific place the database offers, and the report says where (`sources`):
 - electricity [CNY/kWh], the price the lessee really pays (issue 19 item 9), the basis named in the report:
   1. metered: the vehicle's imported `ChargingSession` rows with a cost, Σ cost_fen ÷ Σ kWh;
   2. else the delivered price of the depot's current charging plans: (Σ energy_cost_fen + each month's demand
-     charge pro-rated per night) ÷ Σ total_kwh + government funds and surcharges. A month's demand charge is the
-     sum of its plans' `demand_cost_fen` (each prices the increase over the month-to-date peak); a night bears
-     1/days-in-month of it (docs/charging-economics.md reporting rule), so the plans' nights of a month bear
-     nights/days of it. Funds: assumption `electricity_funds_cny_per_kwh` (data/reference/tariffs.md, weak), since
+     charge pro-rated per night) ÷ Σ total_kwh + government funds and surcharges. A plan's `demand_cost_fen` is
+     its night's share of a month billed on that night's peak (monthly charge ÷ days in the month), so a month
+     billed on its highest planned peak costs max(demand_cost_fen) × days, and its planned nights bear
+     max(demand_cost_fen) × nights of it (docs/charging-economics.md reporting rule). Funds: assumption `electricity_funds_cny_per_kwh` (data/reference/tariffs.md, weak), since
      the plans price the tariff's base price, which excludes them;
   3. else the depot tariff's lowest base-period price + funds (overnight valley charging), else the default.
 - the lessor's costs and who bears them: the Lease columns (insurance_fen_per_month, maintenance_cny_per_km, ...),
@@ -32,7 +32,6 @@ specific place the database offers, and the report says where (`sources`):
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 import datetime as dt
 from collections import defaultdict
@@ -61,7 +60,7 @@ from fleet.models import (
     VehicleDay,
     VehicleModel,
 )
-from fleet.scope import Scope, ScopeError, add_rows, list_rows, select_rows
+from fleet.scope import Scope, add_rows, list_rows, select_rows
 
 from . import report as rep
 from .assumptions import ASSUMPTIONS, UsedAssumption, assumptions_in, default
@@ -178,16 +177,17 @@ def _context(session: Session, scope: Scope) -> _Context:
     )
     months: dict[tuple[int, int, int], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     for depot_id, day, energy_fen, demand_fen, kwh in session.execute(query).all():
-        m = months[(depot_id, day.year, day.month)]
+        night = day - dt.timedelta(days=1)  # the night before the service date is billed in its own month
+        m = months[(depot_id, night.year, night.month)]
         m[0] += float(energy_fen or 0)
-        m[1] += float(demand_fen or 0)
+        m[1] = max(m[1], float(demand_fen or 0))  # the month is billed on its highest night
         m[2] += float(kwh or 0)
         m[3] += 1
     plan_cost: dict[int, tuple[float, float, float, int]] = {}
-    for (depot_id, year, month), (energy_fen, demand_fen, kwh, nights) in months.items():
+    for (depot_id, _year, _month), (energy_fen, demand_fen, kwh, nights) in months.items():
         e, d, k, n = plan_cost.get(depot_id, (0.0, 0.0, 0.0, 0))
-        share = nights / calendar.monthrange(year, month)[1]  # the planned nights' share of the month
-        plan_cost[depot_id] = (e + energy_fen, d + demand_fen * share, k + kwh, n + int(nights))
+        # demand_fen is the highest night's share (monthly charge ÷ days): the planned nights bear that many shares.
+        plan_cost[depot_id] = (e + energy_fen, d + demand_fen * nights, k + kwh, n + int(nights))
     query = (
         select_rows(scope, ChargingSession, ChargingSession.cost_fen.is_not(None))
         .with_only_columns(  # type: ignore[union-attr]
@@ -652,24 +652,30 @@ def save_scenario(session: Session, scope: Scope, name: str, payload: dict[str, 
     if not name.strip():
         raise FinanceInputError("name", "a saved scenario needs a non-empty name")
     scenario_file_from_dict(payload)  # refuse to store what cannot be evaluated
-    existing = session.exec(select_rows(scope, FinanceScenario, FinanceScenario.name == name)).first()
+    # Each owner (the lessor, each lessee) has its own namespace: the lessor saving "X" never overwrites a
+    # lessee's "X", and a lessee never learns that another owner uses a name.
+    own = (
+        FinanceScenario.lessee_id.is_(None)  # type: ignore[union-attr]
+        if scope.lessee_id is None
+        else FinanceScenario.lessee_id == scope.lessee_id
+    )
+    existing = session.exec(select_rows(scope, FinanceScenario, FinanceScenario.name == name, own)).first()
     if existing is not None:
         existing.payload = payload
         add_rows(session, scope, [existing])
         return existing
-    clash = session.exec(
-        select_rows(Scope.lessor(scope.lessor_id), FinanceScenario, FinanceScenario.name == name)
-    ).first()
-    if clash is not None:
-        raise ScopeError(f"scenario name {name!r} is taken by another lessee of this lessor")
     row = FinanceScenario(lessor_id=scope.lessor_id, lessee_id=scope.lessee_id, name=name, payload=payload)
     add_rows(session, scope, [row])
     return row
 
 
 def load_scenario(session: Session, scope: Scope, name: str) -> ScenarioFile:
-    """A saved scenario in scope, validated again (defaults may have changed since it was saved)."""
-    row = session.exec(select_rows(scope, FinanceScenario, FinanceScenario.name == name)).first()
+    """A saved scenario in scope, validated again (defaults may have changed since it was saved).
+
+    The caller's own scenario of that name wins; the lessor may also open a lessee's when it has none of its own.
+    """
+    rows = session.exec(select_rows(scope, FinanceScenario, FinanceScenario.name == name)).all()
+    row = next((r for r in rows if r.lessee_id == scope.lessee_id), rows[0] if rows else None)
     if row is None:
         raise LookupError(f"no saved scenario {name!r} in the scope of {scope.describe()}")
     return scenario_file_from_dict(row.payload)

@@ -19,7 +19,7 @@ from fleet.finance import from_db
 from fleet.finance.evaluate import evaluate
 from fleet.finance.money import to_fen
 from fleet.models import ChargingPlan, Depot, Lease, Lessee, PlanStatus, RoutePlan, RouteStop, Vehicle
-from fleet.scope import Scope, ScopeError, scope_for
+from fleet.scope import Scope, scope_for
 
 from .test_scenario_and_cli import EXAMPLE
 
@@ -193,8 +193,18 @@ def test_saved_scenarios_round_trip_and_stay_in_scope(demo_copy: Engine) -> None
         assert from_db.list_scenarios(session, scope_for(session)) == ["base case"]  # the lessor sees it
         with pytest.raises(LookupError):
             from_db.load_scenario(session, theirs, "base case")
-        with pytest.raises(ScopeError):
-            from_db.save_scenario(session, theirs, "base case", payload)
+        # Each owner has its own names (issue 20: no existence leak, no overwrite): another lessee and the lessor
+        # saving "base case" store their own and leave this lessee's untouched.
+        other = {**payload, "lease": {**payload["lease"], "monthly_rent": 1234}}
+        from_db.save_scenario(session, theirs, "base case", other)
+        from_db.save_scenario(session, scope_for(session), "base case", other)
+        session.flush()
+        assert from_db.load_scenario(session, theirs, "base case").base.lease.monthly_rent == 1234
+        assert from_db.load_scenario(session, scope_for(session), "base case").base.lease.monthly_rent == 1234
+        assert (
+            from_db.load_scenario(session, mine, "base case").base.lease.monthly_rent
+            == payload["lease"]["monthly_rent"]
+        )
         changed = {**payload, "lease": {**payload["lease"], "monthly_rent": 4100}}
         from_db.save_scenario(session, mine, "base case", changed)
         session.flush()
@@ -275,10 +285,11 @@ def test_a_lessee_never_sees_the_lessors_figures(demo_copy: Engine) -> None:
 
 
 def test_delivered_electricity_price_and_metered_cost(demo_copy: Engine) -> None:
-    """Issue 19 item 9, by hand: one current plan on 2026-10-02 (October: 31 days) at every depot with energy
-    300.00 CNY, a demand charge of 310.00 CNY for the month and 1,000 kWh. One night bears 310.00 / 31 = 10.00 of the
-    demand charge, so the delivered price is (300.00 + 10.00) / 1,000 + funds 0.095 = 0.405 CNY/kWh. A metered
-    charging session of the lease's vehicle, 50.00 CNY for 100 kWh, then wins: 0.50 CNY/kWh."""
+    """Issue 19 item 9, by hand: one current plan for the night of 2026-10-01 (October: 31 days) at every depot with
+    energy 300.00 CNY and 1,000 kWh on a peak that bills 310.00 CNY for the month. The plan stores the night's share,
+    310.00 / 31 = 10.00 CNY (pipeline: demand_cost_fen is pro-rated), so the delivered price is
+    (300.00 + 10.00) / 1,000 + funds 0.095 = 0.405 CNY/kWh. A metered charging session of the lease's vehicle,
+    50.00 CNY for 100 kWh, then wins: 0.50 CNY/kWh."""
     from fleet.models import ChargingSession
 
     code = next(iter(LEASE_ROWS))
@@ -294,8 +305,8 @@ def test_delivered_electricity_price_and_metered_cost(demo_copy: Engine) -> None
                     version=1,
                     status=PlanStatus.CURRENT,
                     energy_cost_fen=30_000,
-                    demand_cost_fen=31_000,
-                    total_cost_fen=61_000,
+                    demand_cost_fen=1_000,
+                    total_cost_fen=31_000,
                     total_kwh=1_000.0,
                 )
             )
@@ -351,3 +362,31 @@ def test_carbon_counts_only_where_the_lease_names_a_scheme(demo_copy: Engine) ->
     assert named.item.carbon.in_base_case
     assert flows.carbon[1] == pytest.approx(40_000 / 12 * 0.1242575 / 1000 * 50, rel=1e-6)
     assert flows.carbon[1] == pytest.approx(20.71, abs=0.005)
+
+
+def test_a_month_of_plans_is_billed_on_its_highest_night(demo_copy: Engine) -> None:
+    """Two October nights at every depot, each 300.00 CNY energy for 1,000 kWh; their stored demand shares are
+    10.00 and 4.00 CNY (peaks billing 310 and 124 CNY a month). The month is billed once, on the higher peak, so the
+    two planned nights bear 2 × 10.00 = 20.00 CNY (not 10.00 + 4.00): (600 + 20) / 2,000 + 0.095 = 0.405 CNY/kWh."""
+    code = next(iter(LEASE_ROWS))
+    with session_scope(demo_copy) as session:
+        scope = scope_for(session)
+        for d in session.exec(select(Depot)).all():
+            for day, demand in ((dt.date(2026, 10, 2), 1_000), (dt.date(2026, 10, 3), 400)):
+                session.add(
+                    ChargingPlan(
+                        lessor_id=d.lessor_id,
+                        lessee_id=d.lessee_id,
+                        depot_id=d.id,
+                        service_date=day,
+                        version=1,
+                        status=PlanStatus.CURRENT,
+                        energy_cost_fen=30_000,
+                        demand_cost_fen=demand,
+                        total_cost_fen=30_000 + demand,
+                        total_kwh=1_000.0,
+                    )
+                )
+        session.flush()
+        (planned,) = from_db.load_leases(session, scope, code)
+    assert planned.lessee.electricity_cny_per_kwh == pytest.approx((600 + 20) / 2_000 + 0.095)

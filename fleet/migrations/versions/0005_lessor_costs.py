@@ -1,7 +1,7 @@
 """lease: the lessor's costs, who bears them, loan covenants and the carbon scheme
 
-Revision ID: 0004
-Revises: 0002 (re-chained by the lead at merge time)
+Revision ID: 0005
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0002"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
