@@ -46,6 +46,72 @@ def discrete_vehicles(
     ]
 
 
+def operable_start(
+    problem: ChargingProblem,
+    data: SlotData,
+    chosen: Sequence[int],
+    connector: Sequence[int | None],
+    window: Sequence[tuple[int, int]],
+    fixed_kw: np.ndarray,
+    group_kw: dict[str, np.ndarray],
+) -> dict[int, tuple[int, int, float]]:
+    """A runnable schedule to start the discrete search from: each vehicle one session at one power.
+
+    Vehicles are placed earliest departure first, each on the contiguous block of its stay and the constant power
+    (rounded up to the connector's step, at least the minimum) that delivers its need at the least energy cost
+    plus demand-charge increase, given the site and cabinet load of the vehicles placed before it. Returns
+    {vehicle: (first slot, last slot + 1, kW)} for the vehicles it could place; a session is 2 power changes.
+    """
+    conns, vehicles, dt = problem.connectors, problem.vehicles, data.dt
+    load = np.asarray(fixed_kw, dtype=float).copy()
+    groups = {g: kw.copy() for g, kw in group_kw.items()}
+    limits = {g.id: g.max_kw for g in problem.groups}
+    rate = problem.tariff.demand_rate
+    paid = problem.tariff.month_peak_kw_so_far
+    price_sum = np.concatenate(([0.0], np.cumsum(data.price)))
+    ops = problem.operability
+    out: dict[int, tuple[int, int, float]] = {}
+    for i in sorted(chosen, key=lambda i: (vehicles[i].departure, i)):
+        v, c = vehicles[i], conns[connector[i]]  # type: ignore[index]
+        a, b = window[i]
+        step = c.power_step_kw or 1.0 / KW
+        kw_hi = math.floor(min(v.max_kw, c.max_kw) / step + 1e-9) * step
+        kw_lo = min(kw_hi, max(c.min_kw or 0.0, ops.min_charge_kw or 0.0))
+        grid_kwh = v.need_kwh / c.efficiency
+        room_kwh = (v.capacity_kwh - v.energy_arrival_kwh) / c.efficiency
+        if grid_kwh <= 1e-9 or kw_hi <= 0:
+            continue
+        peak_now = max(float(load.max(initial=0.0)), paid)
+        best: tuple[float, int, int, float] | None = None
+        for length in range(1, b - a + 1):
+            kw = max(math.ceil(grid_kwh / (length * dt) / step - 1e-9) * step, kw_lo)
+            if kw > kw_hi + 1e-9 or kw * length * dt > room_kwh + 1e-9:
+                continue
+            starts = np.arange(a, b - length + 1)
+            windows = np.lib.stride_tricks.sliding_window_view(load[a:b], length)
+            caps = np.lib.stride_tricks.sliding_window_view(data.import_cap[a:b], length)
+            ok = np.all(windows + kw <= caps + 1e-9, axis=1)
+            if c.group is not None and c.group in limits:
+                g = np.lib.stride_tricks.sliding_window_view(groups[c.group][a:b], length)
+                ok &= np.all(g + kw <= limits[c.group] + 1e-9, axis=1)
+            if not ok.any():
+                continue
+            energy = kw * dt * (price_sum[starts + length] - price_sum[starts])
+            demand = rate * (np.maximum(windows.max(axis=1) + kw, peak_now) - peak_now)
+            cost = np.where(ok, energy + demand, np.inf)
+            j = int(np.argmin(cost))
+            if best is None or cost[j] < best[0] - 1e-12:
+                best = (float(cost[j]), int(starts[j]), length, kw)
+        if best is None:
+            continue
+        _, first, length, kw = best
+        load[first : first + length] += kw
+        if c.group is not None and c.group in groups:
+            groups[c.group][first : first + length] += kw
+        out[i] = (first, first + length, kw)
+    return out
+
+
 def refine(
     problem: ChargingProblem,
     data: SlotData,
@@ -77,6 +143,15 @@ def refine(
     chosen_set = set(chosen)
     others = [i for i in range(len(vehicles)) if i not in chosen_set]
     fixed = fixed_site_kw + (power[others].sum(axis=0) if others else 0.0)
+    start: dict[int, tuple[int, int, float]] | None = None
+    if problem.operability.active:
+        # The LP's power breaks the change limit or the minimum; start from a runnable schedule instead.
+        others_in_group = {g.id: np.zeros(n) for g in problem.groups}
+        for i in others:
+            k = connector[i]
+            if k is not None and conns[k].group in others_in_group:
+                others_in_group[conns[k].group] += np.abs(power[i])
+        start = operable_start(problem, data, chosen, connector, window, fixed, others_in_group)
     model = cp_model.CpModel()
     site_terms: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in range(n)]
     group_terms: dict[str, list[list[tuple[int, cp_model.IntVar]]]] = {
@@ -94,16 +169,24 @@ def refine(
         floor_kw = max(c.min_kw or 0.0, problem.operability.min_charge_kw or 0.0)
         kmin = min(kmax, int(math.ceil(floor_kw / step - 1e-9)))
         ks = []
+        hints = []
         for t in range(a, b):
             k = model.NewIntVar(0, kmax, f"k{i}_{t}")
             count += 1
+            if start is None:
+                hint = int(round(max(0.0, power[i, t]) / step))
+                hint = min(kmax, hint if hint >= kmin else 0)
+            else:
+                s0, s1, kw = start.get(i, (0, 0, 0.0))
+                hint = min(kmax, int(round(kw / step))) if s0 <= t < s1 else 0
             if kmin > 1:
                 on = model.NewBoolVar(f"on{i}_{t}")
                 count += 1
                 model.Add(k >= kmin).OnlyEnforceIf(on)
                 model.Add(k == 0).OnlyEnforceIf(on.Not())
-            hint = int(round(max(0.0, power[i, t]) / step))
-            model.AddHint(k, min(kmax, hint if hint >= kmin else 0))
+                model.AddHint(on, hint > 0)
+            model.AddHint(k, hint)
+            hints.append(hint)
             ks.append(k)
             site_terms[t].append((step_u, k))
             if c.group is not None:
@@ -119,11 +202,14 @@ def refine(
                 count += 1
                 if idx == 0:
                     model.Add(k == 0).OnlyEnforceIf(d.Not())
+                    model.AddHint(d, hints[0] != 0)
                 else:
                     model.Add(k == ks[idx - 1]).OnlyEnforceIf(d.Not())
+                    model.AddHint(d, hints[idx] != hints[idx - 1])
                 changes.append(d)
             off = model.NewBoolVar(f"chg{i}_end")
             model.Add(ks[-1] == 0).OnlyEnforceIf(off.Not())
+            model.AddHint(off, hints[-1] != 0)
             changes.append(off)
             model.Add(sum(changes) <= int(limit))
         need_u = int(math.ceil(v.need_kwh * KWH))

@@ -25,6 +25,8 @@ def describe_error(exc: BaseException) -> str:
         line = _first_line(exc)
         if "no such table" in line or ("does not exist" in line and "relation" in line):
             return f"the database has no evfleet schema ({line}): run `evfleet db upgrade`"
+        if "no such column" in line or ("does not exist" in line and "column" in line):
+            return f"the database schema is older than this evfleet ({line}): run `evfleet db upgrade`"
         return (
             f"the database is unreachable or went away ({line}); check --db / EVFLEET_DATABASE_URL; "
             "the unfinished unit of work was rolled back"

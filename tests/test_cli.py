@@ -116,3 +116,21 @@ def test_cli_start_up_does_not_import_the_solvers() -> None:
     from fleet.cli.charging_cmd import OBJECTIVES as CLI_OBJECTIVES
 
     assert tuple(OBJECTIVES) == CLI_OBJECTIVES
+
+
+def test_an_older_schema_asks_for_db_upgrade_not_a_dead_database(tmp_path: Path) -> None:
+    """A database one migration behind reads as out of date (run `evfleet db upgrade`), never as unreachable."""
+    from fleet.demo.load import load_demo
+    from fleet.migrate import downgrade, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url)
+    from fleet.db import make_engine
+
+    engine = make_engine(url)
+    load_demo(engine)
+    engine.dispose()
+    downgrade(url, "0002")
+    result = CliRunner().invoke(app, ["nightly", "--date", "2026-11-26", "--depots", "SZ-NS", "--db", url])
+    assert result.exit_code != 0
+    assert "evfleet db upgrade" in result.output and "unreachable" not in result.output, result.output
