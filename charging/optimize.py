@@ -144,7 +144,7 @@ def schedule(
     out = _extract(problem, data, objective, plan, result.x, cols, status, solver_name, warnings, power)
     objective_value = result.objective
     if power is not None:
-        objective_value = _objective_value(objective, out)
+        objective_value = _objective_value(objective, out, problem)
         gap = max(0.0, (objective_value - lp_bound) / max(abs(lp_bound), 1e-9))
         if gap <= GAP_OPTIMAL:
             out = replace(out, status="optimal")
@@ -169,9 +169,14 @@ def schedule(
     )
 
 
-def _objective_value(objective: str, s: ChargingSchedule) -> float:
-    """The LP's objective evaluated on a schedule (penalised shortfall included), for the gap to the bound."""
+def _objective_value(objective: str, s: ChargingSchedule, problem: ChargingProblem) -> float:
+    """The LP's objective evaluated on a schedule (penalised shortfall and its largest share included), for the
+    gap to the bound."""
     short = SHORTFALL_PENALTY * sum(u.shortfall_kwh for u in s.unmet)
+    needs = {v.id: v.need_kwh for v in problem.vehicles if v.need_kwh > 1e-6}
+    if len(needs) > 1 and s.unmet:
+        worst = max(u.shortfall_kwh / needs[u.id] for u in s.unmet if u.id in needs)
+        short += SHORTFALL_PENALTY * sum(needs.values()) * min(1.0, worst)
     if objective == "cost":
         return s.cost.total + short
     main = s.peak_kw if objective == "peak" else s.carbon_kg
@@ -842,6 +847,20 @@ def _build(
             lp.add_coef(row, s[0], 1.0)
             cap = lp.add_rows(1, ub=v.capacity_kwh - v.energy_arrival_kwh)
             lp.add_coef(cap, c, eff * dt)
+    # Fair shortfalls: when not every truck can be served, the largest shortfall share (kWh short ÷ need) is
+    # priced above any total, so the LP spreads the shortage instead of leaving whole trucks empty while topping
+    # up others (issue 18 item 7). Weight: every kWh any truck needs at the shortfall penalty, per unit of share.
+    # Only in the LP on a fixed plan: the relaxation stays the plain bound (a gap measured against it can only
+    # look larger, never let a schedule be called optimal that is not).
+    needy = [(entry["s"], v.need_kwh) for entry, v in zip(cols["veh"], problem.vehicles) if v.need_kwh > 1e-6]
+    if len(needy) > 1 and virtual is None:
+        total_need = sum(need for _, need in needy)
+        worst = lp.add_vars(1, 0.0, 1.0, SHORTFALL_PENALTY * total_need)
+        rows = lp.add_rows(len(needy), lb=0.0)
+        lp.add_coef(rows, worst[0], 1.0)
+        for r, (col, need) in zip(rows, needy):
+            lp.add_coef(np.array([r]), np.array([col]), -1.0 / need)
+        cols["worst_share"] = worst[0]
     for g in problem.groups:
         terms = group_terms[g.id]
         if not terms:

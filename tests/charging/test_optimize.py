@@ -396,3 +396,25 @@ def test_the_checker_counts_power_changes_and_the_minimum_independently() -> Non
     assert "power_changes" in codes
     trickle = replace(s, vehicles=(replace(s.vehicles[0], power_kw=(0.25,) * 8 + ()),))
     assert "min_power" in {v.code for v in check(p, trickle).violations}
+
+
+def test_scarce_power_is_shared_fairly_not_one_truck_left_empty() -> None:
+    """Two trucks each need 40 kWh in one hour, but the site imports 40 kW: 40 kWh for both. The shortage is spread,
+    20 kWh short each (half of each need), never one truck full and the other empty."""
+    trucks = [
+        vehicle(
+            vid,
+            arrival="2026-11-24T00:00:00+08:00",
+            departure="2026-11-24T01:00:00+08:00",
+            energy_arrival_kwh=10.0,
+            energy_target_kwh=50.0,
+        )
+        for vid in ("A", "B")
+    ]
+    data = night(trucks, site={"import_limit_kw": 40.0})
+    data.update(HOURLY)
+    data.update({"end": "2026-11-24T01:00:00+08:00"})
+    data["tariff"] = {"periods": FOUR_PRICES}
+    _, s = solved(data)
+    assert sorted(u.shortfall_kwh for u in s.unmet) == pytest.approx([20.0, 20.0], abs=1e-4)
+    assert all("site limit" in u.reason for u in s.unmet)
