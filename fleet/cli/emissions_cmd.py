@@ -63,6 +63,13 @@ def _print_report(db_report, source: str) -> None:
         f"{r.tdl_multiplier:g}; factors from {source}",
         highlight=False,
     )
+    withheld = r.reduction_withheld
+    if withheld:
+        console.print(f"[yellow]{r.withheld}[/]", highlight=False)
+
+    def red(value: float) -> str:
+        return "withheld" if withheld else _fmt(value)
+
     gran = report.period.granularity
     post, ante = by_vehicle_period(report.ex_post, gran), by_vehicle_period(report.ex_ante, gran)
     table = Table(title="Per vehicle [t CO2(e)]")
@@ -86,10 +93,10 @@ def _print_report(db_report, source: str) -> None:
             _fmt(p.km if p else 0, 1),
             _fmt(p.grid_kwh if p else 0, 1),
             _fmt(p.baseline_t if p else 0),
-            _fmt(p.project_t if p else 0),
+            "partial " + _fmt(p.project_t if p else 0) if withheld else _fmt(p.project_t if p else 0),
             _fmt(p.leakage_t if p else 0),
-            _fmt(p.reduction_t if p else 0),
-            _fmt(a.reduction_t) if a else "-",
+            red(p.reduction_t if p else 0),
+            red(a.reduction_t) if a else "-",
         )
     tp, ta = total(report.ex_post), total(report.ex_ante)
     table.add_row(
@@ -98,19 +105,32 @@ def _print_report(db_report, source: str) -> None:
         _fmt(tp.km, 1),
         _fmt(tp.grid_kwh, 1),
         _fmt(tp.baseline_t),
-        _fmt(tp.project_t),
+        "partial " + _fmt(tp.project_t) if withheld else _fmt(tp.project_t),
         _fmt(tp.leakage_t),
-        _fmt(tp.reduction_t),
-        _fmt(ta.reduction_t),
+        red(tp.reduction_t),
+        red(ta.reduction_t),
         style="bold",
     )
     console.print(table)
+    if withheld:
+        from fleet.emissions.calc import intensities
+
+        i = intensities(list(report.ex_post), True)
+        console.print(
+            f"intensities over {i['vehicle_days_with_tonne_km']} vehicle-days with t·km "
+            f"({i['vehicle_days_without_tonne_km']} without): diesel baseline WTW {i['baseline_g_per_tkm']} "
+            f"gCO2e/t·km, TTW {i['baseline_ttw_g_per_tkm']}; electric WTW withheld, partial (generation CO2) "
+            f"{i['project_partial_generation_co2_g_per_tkm']}; {i['grid_kwh_per_tkm']} kWh/t·km",
+            highlight=False,
+        )
     fleet = list(report.ex_post) + list(report.attributed_elsewhere)
     for title, groups in (
         ("per depot", by_depot(report.ex_post)),
         ("per lessee, all claimants", by_lessee(fleet)),
         ("per lessor, all claimants", by_lessor(fleet)),
     ):
+        if withheld:
+            break
         if groups:
             console.print(
                 f"{title}: "
@@ -119,14 +139,14 @@ def _print_report(db_report, source: str) -> None:
                 ),
                 highlight=False,
             )
-    if report.attributed_elsewhere:
+    if report.attributed_elsewhere and not withheld:
         te = total(report.attributed_elsewhere)
         console.print(
             f"claimed by the other party of the lease (not counted here): {te.vehicle_days} vehicle-days, "
             f"{_fmt(te.reduction_t)} t",
             highlight=False,
         )
-    if report.negative_days:
+    if report.negative_days and not withheld:
         console.print(
             f"[yellow]{len(report.negative_days)} vehicle-days with a negative reduction "
             f"(reported, not clipped)[/]"

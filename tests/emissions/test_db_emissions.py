@@ -184,9 +184,15 @@ def test_cli_emissions_json_and_errors(demo_engine) -> None:
     report = json.loads(result.output)
     assert report["party"] == "FRESH" and report["profile"]["id"] == "glec-wtw"
     assert report["vintage"]["used_data_year"] == 2023 and report["vintage"]["fallback_applied"]
-    assert report["ex_post"]["reduction_t"] == pytest.approx(
-        sum(v["ex_post"]["reduction_t"] for v in report["per_vehicle"] if v["ex_post"]), abs=1e-5
+    # issue 19 item 1: no WTW electricity factor is sourced, so the GLEC reduction is withheld everywhere;
+    # the figures that remain (the WTW baseline) still add up over the vehicles
+    assert report["ex_post"]["reduction_t"] is None and "withheld" in report["reduction_withheld"]
+    assert all(v["ex_post"]["reduction_t"] is None for v in report["per_vehicle"] if v["ex_post"])
+    assert report["ex_post"]["baseline_t"] == pytest.approx(
+        sum(v["ex_post"]["baseline_t"] for v in report["per_vehicle"] if v["ex_post"]), abs=1e-5
     )
+    assert report["intensity_ex_post"]["baseline_g_per_tkm"] > 0
+    assert report["intensity_ex_post"]["project_g_per_tkm"] is None
     again = runner.invoke(
         app,
         [
