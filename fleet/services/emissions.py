@@ -216,7 +216,9 @@ def submission_zip(
         if lessee_code is not None and party != lessee_code:
             raise ScopeError(f"lessee {lessee_code} cannot build a submission for {party!r}")
         party_scope = scope if lessee_code else scope_for(session, lessee_code=party)
-        result = make_submission(session, party_scope, party, year, get_profile(profile_id), out, tmp_ledger)
+        result = make_submission(
+            session, party_scope, party, year, get_profile(profile_id), out, tmp_ledger, draft=True
+        )
         buffer = io.BytesIO()
         names = []
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -230,6 +232,6 @@ def submission_zip(
         f"submission-{stem}.zip",
         buffer.getvalue(),
         str(doc["report_id"]),
-        float(doc["results"]["ex_post"]["reduction_tco2e"]),
+        float(doc["results"]["ex_post"]["reduction_tco2e"] or 0.0),
         tuple(names),
     )

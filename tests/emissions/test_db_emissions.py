@@ -428,16 +428,14 @@ def test_lessor_claimant_on_a_lease_moves_the_vehicle_and_claims_release(demo_co
         ).exit_code
         == 0
     )
-    listing = runner.invoke(app, ["claims", "list", "--ledger", str(ledger)])
+    listing = runner.invoke(app, ["claims", "list", "--db", url])
     assert (
         "submission:SZEL:2026:tcsae-235" in listing.output
         and "submission:FRESH:2026:tcsae-235" in listing.output
     )
     other = runner.invoke(app, ["submission", "--out", str(tmp_path / "x"), "--profile", "glec-wtw", *common])
     assert other.exit_code == 1 and "submission:SZEL:2026:tcsae-235" in other.output
-    released = runner.invoke(
-        app, ["claims", "release", "submission:SZEL:2026:tcsae-235", "--ledger", str(ledger)]
-    )
+    released = runner.invoke(app, ["claims", "release", "submission:SZEL:2026:tcsae-235", "--db", url])
     assert released.exit_code == 0 and "released" in released.output
     again = runner.invoke(app, ["submission", "--out", str(tmp_path / "x"), "--profile", "glec-wtw", *common])
     assert again.exit_code == 0, again.output

@@ -135,10 +135,15 @@ def test_headline_figures_follow_the_reference_case(package) -> None:
     assert document["results"]["ex_post"]["reduction_tco2e"] == pytest.approx(4.970269 * 199 / 200, abs=1e-5)
     assert document["results"]["ex_ante"]["reduction_tco2e"] == pytest.approx(4.970269, abs=1e-5)
     assert document["methodology"]["grid_factor"]["vintage"]["used_data_year"] == 2022
-    assert (
-        document["impact_indicators"]["icma_annual_ghg_avoided_tco2e"]
-        == document["results"]["ex_post"]["reduction_tco2e"]
+    # issue 19 item 3: the ICMA annual indicator is an annualised run rate with its monitored days beside it.
+    # Monitoring starts on 2024-01-02 (first accepted record) and runs to 2024-12-31: 365 monitored days of 366.
+    indicators = document["impact_indicators"]
+    assert indicators["monitored_days"] == 365 and indicators["monitoring_start"] == "2024-01-02"
+    assert indicators["ex_post_reduction_tco2e"] == document["results"]["ex_post"]["reduction_tco2e"]
+    assert indicators["icma_annual_ghg_avoided_tco2e"] == pytest.approx(
+        4.970269 * 199 / 200 * 366 / 365, abs=1e-5
     )
+    assert indicators["full_year_expectation_tco2e"] == document["results"]["ex_ante"]["reduction_tco2e"]
     assert document["project"]["investment_cny"] == 200000.0
 
 
