@@ -105,27 +105,40 @@ def costs_table(view: svc.ChargingView) -> pd.DataFrame:
     return table
 
 
+NIGHT_HELP = (
+    "The night as billed: energy at the time-of-use price + the demand charge pro-rated (the month's charge on "
+    "the night's site peak ÷ days in the month). A month's bill pays one demand charge on the month's maximum."
+)
+
+
 def headline(view: svc.ChargingView) -> None:
-    unc, edf = view.saving_vs("uncontrolled"), view.saving_vs("edf")
+    unc, timer = view.saving_vs("uncontrolled"), view.saving_vs("timer")
     cols = st.columns(5)
+    basis = "" if view.night_basis else " (stored before the night basis: objective total)"
     cols[0].metric(
         "Charging cost [CNY]",
         f"{view.cost_cny:,.2f}",
         border=True,
-        help=f"Energy {view.energy_cost_cny:,.2f} + demand charge {view.demand_cost_cny:,.2f}.",
+        help=f"Energy {view.energy_cost_cny:,.2f} + demand per night {view.demand_cost_cny:,.2f}{basis}. "
+        + NIGHT_HELP,
     )
     cols[1].metric(
-        "Saving vs uncontrolled [CNY]",
-        f"{unc[0]:,.0f}" if unc else "—",
-        f"{unc[1]:.1f} %" if unc else None,
+        "Energy saving vs uncontrolled [CNY]",
+        f"{unc[0]:,.2f}" if unc else "—",
         border=True,
+        help="Energy alone, against every truck at connector power from arrival.",
     )
     cols[2].metric(
-        "Saving vs EDF [CNY]",
-        f"{edf[0]:,.0f}" if edf else "—",
-        f"{edf[1]:.1f} %" if edf else None,
+        "Night saving vs uncontrolled [CNY]",
+        f"{unc[1]:,.2f}" if unc else "—",
+        f"{unc[2]:.1f} %" if unc else None,
         border=True,
-        help="Against earliest-deadline-first charging (scarce power to the earliest departure).",
+        help=NIGHT_HELP,
+    )
+    cols[2].caption(
+        f"vs valley timer: energy {timer[0]:,.2f}, night {timer[1]:,.2f} CNY"
+        if timer
+        else "vs valley timer: —"
     )
     cols[3].metric(
         "Peak [kW]",
@@ -156,7 +169,14 @@ with tab_plan:
     st.table(
         costs_table(view)
         .style.format(
-            "{:,.2f}", subset=["total [CNY]", "energy [CNY]", "demand [CNY]", "saving of the optimised [CNY]"]
+            "{:,.2f}",
+            subset=[
+                "energy [CNY]",
+                "demand per night [CNY]",
+                "night bill [CNY]",
+                "energy saving of the optimised [CNY]",
+                "night saving of the optimised [CNY]",
+            ],
         )
         .format("{:,.1f}", subset=["peak [kW]"])
     )
@@ -235,7 +255,13 @@ with tab_whatif:
             costs_table(alt_view)
             .style.format(
                 "{:,.2f}",
-                subset=["total [CNY]", "energy [CNY]", "demand [CNY]", "saving of the optimised [CNY]"],
+                subset=[
+                    "energy [CNY]",
+                    "demand per night [CNY]",
+                    "night bill [CNY]",
+                    "energy saving of the optimised [CNY]",
+                    "night saving of the optimised [CNY]",
+                ],
             )
             .format("{:,.1f}", subset=["peak [kW]"])
         )

@@ -309,8 +309,8 @@ def import_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
                 )
         except imports_svc.ImportFailed as exc:
             show_rejection(exc, f"{upload.name} rejected")
-        except ValueError as exc:
-            st.error(str(exc))
+        except Exception as exc:  # the commit itself failed (database gone): one message, nothing written
+            st.error(f"{upload.name}: nothing was imported: {imports_svc.describe_error(exc)}")
         else:
             after_write(result.summary())
 

@@ -30,7 +30,7 @@ if jobs.empty:
     st.stop()
 
 runs = svc.run_summaries(jobs)
-failed_jobs = jobs[jobs["status"] == "failed"]
+failed_jobs = jobs[jobs["status"].isin(["failed", "abandoned"])]  # abandoned: its runner died
 cols = st.columns(4)
 cols[0].metric("Runs", f"{len(runs)}", border=True)
 cols[1].metric("Depot-days", f"{len(jobs)}", border=True)
@@ -62,7 +62,7 @@ run_table = pd.DataFrame(
             "queued": r.started,
             "depots": r.depots,
             "succeeded": r.succeeded,
-            "failed": ", ".join(r.failed),
+            "failed": ", ".join(r.failed + r.abandoned),
             "status": r.status,
             "solve time [s]": r.seconds,
         }
@@ -77,11 +77,13 @@ st.dataframe(
 )
 
 st.subheader("Depot-days")
-status = st.multiselect("Status", ["succeeded", "failed", "running", "queued"], key="jobs_status")
+status = st.multiselect(
+    "Status", ["succeeded", "failed", "abandoned", "running", "queued"], key="jobs_status"
+)
 shown = jobs[jobs["status"].isin(status)] if status else jobs
 table = shown.drop(columns=["traceback", "run_key"])
 st.dataframe(
-    highlight(table, "status", lambda s: s == "failed").format(
+    highlight(table, "status", lambda s: s in ("failed", "abandoned")).format(
         {
             "duration_s": "{:.1f}",
             "km": "{:,.1f}",
@@ -101,7 +103,7 @@ st.caption(f"{len(shown)} of {len(jobs)} depot-days; times in Asia/Shanghai. Fai
 st.subheader("Failures")
 # A depot-day whose latest job succeeded is no longer a failure, even if an earlier attempt failed.
 latest = jobs.sort_values("id").groupby(["depot", "service_date"]).tail(1)
-open_failures = latest[latest["status"] == "failed"].sort_values("id", ascending=False)
+open_failures = latest[latest["status"].isin(["failed", "abandoned"])].sort_values("id", ascending=False)
 if open_failures.empty:
     st.success("No open failures: every depot-day's latest run succeeded.")
 else:

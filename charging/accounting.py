@@ -54,11 +54,13 @@ def site_cost(
             )
         elif event.kind == "discharge_reward":
             dr -= event.rate_cny_per_kwh * float(np.sum(overlap * exp)) * d.dt
+    peak = float(imp.max(initial=0.0))
     return CostBreakdown(
         energy=float(np.sum(imp * d.price)) * d.dt,
-        demand=problem.tariff.demand_charge(float(imp.max(initial=0.0))),
+        demand=problem.tariff.demand_charge(peak),
         export=-float(np.sum(exp * d.export_price)) * d.dt,
         dr=dr,
+        demand_night=problem.tariff.demand_night_share(peak, problem.billing_night),
     )
 
 

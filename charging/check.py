@@ -8,6 +8,7 @@ bill from the tariff. Every violation is listed; an empty list means the schedul
 
 from __future__ import annotations
 
+import calendar
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -305,11 +306,25 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
     imp, exp = np.clip(net, 0, None), np.clip(-net, 0, None)
     energy_cost = float(imp @ price) * dt
     peak = float(imp.max(initial=0.0))
-    demand = (
-        tariff.demand_charge_per_kw_month
-        * tariff.demand_charge_proration
-        * max(0.0, peak - tariff.month_peak_kw_so_far)
-    )
+    # Demand: the increase above the month-to-date peak at the rate up to the contracted demand and at the overrun
+    # multiple above it, scaled by the horizon's proration; recomputed here without the tariff's own helpers.
+    rate = tariff.demand_charge_per_kw_month * tariff.demand_charge_proration
+    mtd, contract = tariff.month_peak_kw_so_far, tariff.contracted_demand_kw
+    increase = max(0.0, peak - mtd)
+    if contract is None:
+        demand = rate * increase
+    else:
+        within = max(0.0, min(peak, contract) - mtd) if mtd < contract else 0.0
+        demand = rate * within + rate * tariff.overrun_multiplier * (increase - within)
+    # The night's share of a month billed on this peak (monthly charge ÷ days in the month).
+    night = problem.billing_night
+    days = calendar.monthrange(night.year, night.month)[1]
+    month_rate = tariff.demand_charge_per_kw_month
+    if contract is None or peak <= contract:
+        monthly = month_rate * peak
+    else:
+        monthly = month_rate * contract + month_rate * tariff.overrun_multiplier * (peak - contract)
+    demand_night = monthly / days
     export_credit = -float(exp @ export_price) * dt
     dr = 0.0
     for event in problem.dr_events:
@@ -325,6 +340,9 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
         "export": schedule.cost.export,
         "dr": schedule.cost.dr,
     }
+    if schedule.cost.demand_night is not None:  # plans stored before the night share existed carry none
+        recomputed["demand_night"] = demand_night
+        reported_cost["demand_night"] = schedule.cost.demand_night
     for key, value in recomputed.items():
         if abs(value - reported_cost[key]) > COST_TOL + 1e-6 * abs(value):
             bad(
@@ -333,5 +351,7 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
                 None,
                 f"reported {key} cost {reported_cost[key]:.4f} CNY, recomputed {value:.4f} CNY",
             )
-    total = sum(recomputed.values())
+    total = (
+        energy_cost + demand + export_credit + dr
+    )  # the objective's total; the night share is reported apart
     return CheckReport(violations=tuple(out), cost_total=total, peak_kw=peak, energy_delivered_kwh=delivered)

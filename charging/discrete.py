@@ -157,10 +157,19 @@ def refine(
     for imp in imports:
         model.Add(peak >= imp)
     tariff = problem.tariff
-    if tariff.demand_rate > 0:
-        q = model.NewIntVar(0, peak_ub, "q")
-        model.Add(q >= peak - int(round(tariff.month_peak_kw_so_far * KW)))
-        terms.append(int(round(MONEY * w_cost * tariff.demand_rate / KW)) * q)
+    segments = tariff.demand_segments()
+    if segments:
+        qs = []
+        for k, seg in enumerate(segments):
+            width = (
+                peak_ub
+                if not math.isfinite(seg.width_kw)
+                else min(peak_ub, int(math.ceil(seg.width_kw * KW)))
+            )
+            q = model.NewIntVar(0, width, f"q{k}")
+            qs.append(q)
+            terms.append(int(round(MONEY * w_cost * seg.cny_per_kw / KW)) * q)
+        model.Add(sum(qs) >= peak - int(round(tariff.month_peak_kw_so_far * KW)))
     terms.append(int(round(MONEY * (1.0 if objective == "peak" else tie * 0.1) / KW)) * peak)
     terms.extend(int(round(MONEY * shortfall_penalty / KWH)) * s for s in shortfalls)
     model.Minimize(sum(terms))

@@ -153,7 +153,7 @@ def schedule(
     if baselines:
         tb = time.perf_counter()
         for name, run in BASELINES.items():
-            summaries[name] = summarize(name, run(problem), out.cost.total)
+            summaries[name] = summarize(name, run(problem), out.cost)
         timings["baselines_s"] = time.perf_counter() - tb
     timings["total_s"] = time.perf_counter() - t0
     if best_bound is not None and best_bound <= (lp_bound if lp_bound is not None else best_bound):
@@ -729,10 +729,16 @@ def _build(
     lp.add_coef(rows_peak, peak[0], 1.0)
     lp.add_coef(rows_peak, imp, -1.0)
     tariff = problem.tariff
-    if tariff.demand_rate > 0:
-        q = lp.add_vars(1, 0.0, INF, w_cost * tariff.demand_rate)
+    segments = tariff.demand_segments()
+    if segments:
+        # Peak increase above the month-to-date peak, one variable per rate piece (rate, then overrun rate):
+        # sum_k q_k >= imp_t - month_peak for every slot; convex, so the cheaper piece fills first.
         rows_q = lp.add_rows(n, lb=-tariff.month_peak_kw_so_far)
-        lp.add_coef(rows_q, q[0], 1.0)
+        for seg in segments:
+            q = lp.add_vars(
+                1, 0.0, seg.width_kw if math.isfinite(seg.width_kw) else INF, w_cost * seg.cny_per_kw
+            )
+            lp.add_coef(rows_q, q[0], 1.0)
         lp.add_coef(rows_q, imp, -1.0)
     balance = lp.add_rows(n, lb=data.base - data.pv, ub=data.base - data.pv)
     lp.add_coef(balance, imp, 1.0)

@@ -12,9 +12,10 @@ import csv
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -192,6 +193,11 @@ class ChargingProblem:
         self.validate()
 
     # ---- time ------------------------------------------------------------------------------------------------
+    @property
+    def billing_night(self) -> date:
+        """The local date the horizon starts on: its month is the billing month the night's peak belongs to."""
+        return self.start.astimezone(ZoneInfo(self.tariff.timezone)).date()
+
     @property
     def n_slots(self) -> int:
         return int(round((self.end - self.start) / timedelta(minutes=self.slot_minutes)))

@@ -9,6 +9,10 @@ from typing import Any
 from charging.tariff import CostBreakdown
 
 
+def _r(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
 @dataclass(frozen=True)
 class VehicleSchedule:
     """One vehicle's plan. `power_kw` is grid-side per slot (negative = discharge)."""
@@ -33,7 +37,12 @@ class Unmet:
 
 @dataclass(frozen=True)
 class BaselineSummary:
-    """A baseline's objective values and the optimiser's savings against it."""
+    """A baseline's objective values and the optimiser's savings against it.
+
+    `savings_cny`/`savings_pct` compare objective totals (energy + the demand charge on the peak increase, which
+    a whole month pays for): what the optimiser minimises, never a headline. A report states `energy_savings_cny`
+    and `night_savings_cny` (energy + the night's pro-rated demand share) on their own lines.
+    """
 
     name: str
     cost: CostBreakdown
@@ -43,6 +52,9 @@ class BaselineSummary:
     unmet_vehicles: int
     savings_cny: float | None = None
     savings_pct: float | None = None
+    energy_savings_cny: float | None = None
+    night_savings_cny: float | None = None
+    night_savings_pct: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +65,9 @@ class BaselineSummary:
             "unmet_vehicles": self.unmet_vehicles,
             "savings_cny": None if self.savings_cny is None else round(self.savings_cny, 2),
             "savings_pct": None if self.savings_pct is None else round(self.savings_pct, 2),
+            "energy_savings_cny": _r(self.energy_savings_cny, 2),
+            "night_savings_cny": _r(self.night_savings_cny, 2),
+            "night_savings_pct": _r(self.night_savings_pct, 2),
         }
 
 
@@ -152,6 +167,7 @@ class ChargingSchedule:
                 demand=float(d.get("demand", 0.0)),
                 export=float(d.get("export", 0.0)),
                 dr=float(d.get("dr", 0.0)),
+                demand_night=None if d.get("demand_night") is None else float(d["demand_night"]),
             )
 
         return cls(
@@ -192,6 +208,9 @@ class ChargingSchedule:
                     unmet_vehicles=int(b["unmet_vehicles"]),
                     savings_cny=b.get("savings_cny"),
                     savings_pct=b.get("savings_pct"),
+                    energy_savings_cny=b.get("energy_savings_cny"),
+                    night_savings_cny=b.get("night_savings_cny"),
+                    night_savings_pct=b.get("night_savings_pct"),
                 )
                 for name, b in (data.get("baselines") or {}).items()
             },

@@ -27,6 +27,15 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from charging.billing import (
+    BillingRules,
+    DemandBasis,
+    DemandSegment,
+    TariffStructure,
+    demand_segments,
+    increase_cost,
+    nightly_share,
+)
 from evfleet_data import TARIFFS_JSON
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"  # tariffs.json "timezone"
@@ -83,6 +92,10 @@ class Tariff:
     demand_charge_proration: float = (
         1.0  # share of the monthly charge this horizon bears (1.0 = full increase)
     )
+    contracted_demand_kw: float | None = (
+        None  # [kW] contracted maximum demand; above it the overrun rate applies
+    )
+    overrun_multiplier: float = 2.0  # demand above the contract is billed at this multiple of the rate
     export_price: float = 0.0  # [CNY/kWh] flat export price when no export rule/periods
     export_periods: tuple[TariffPeriod, ...] = ()
     export_rule: str | None = None  # tariffs.json export_prices id
@@ -167,14 +180,47 @@ class Tariff:
             out[:] = self.export_price
         return out
 
+    def demand_rules(self) -> BillingRules:
+        """The maximum-demand charge this tariff prices, as `charging.billing` rules (single-part when no rate).
+
+        Capacity-basis charges and the charging-facility exemption are resolved by the caller: neither depends on
+        the schedule, so the optimiser sees a zero demand rate for them.
+        """
+        if self.demand_charge_per_kw_month <= 0:
+            return BillingRules()
+        return BillingRules(
+            structure=TariffStructure.TWO_PART,
+            basis=DemandBasis.MAXIMUM_DEMAND,
+            demand_rate_cny_per_kw_month=self.demand_charge_per_kw_month,
+            contracted_demand_kw=self.contracted_demand_kw,
+            overrun_multiplier=self.overrun_multiplier,
+        )
+
+    def demand_segments(self) -> tuple[DemandSegment, ...]:
+        """Peak increase above the month-to-date peak as convex pieces [kW] at [CNY/kW] for this horizon.
+
+        Rates are scaled by `demand_charge_proration`; the first piece reaches up to the contracted demand, the
+        last (overrun) piece is unbounded.
+        """
+        rules = self.demand_rules()
+        pieces = demand_segments(rules, date(2000, 1, 1), self.month_peak_kw_so_far)
+        return tuple(DemandSegment(s.width_kw, s.cny_per_kw * self.demand_charge_proration) for s in pieces)
+
     def demand_charge(self, peak_kw: float) -> float:
         """Charge [CNY] for raising the month's peak to `peak_kw`; zero at or below the peak already paid."""
-        increase = max(0.0, peak_kw - self.month_peak_kw_so_far)
-        return self.demand_charge_per_kw_month * self.demand_charge_proration * increase
+        return increase_cost(self.demand_segments(), peak_kw - self.month_peak_kw_so_far)
+
+    def demand_night_share(self, peak_kw: float, night: date) -> float:
+        """The night's share [CNY] of a month billed on `peak_kw`: monthly charge ÷ days in the month.
+
+        What a per-night report shows, never a whole month's charge booked on one night
+        (docs/charging-economics.md, "Reporting rule").
+        """
+        return nightly_share(self.demand_rules(), night, peak_kw)
 
     @property
     def demand_rate(self) -> float:
-        """Effective charge per kW of peak increase [CNY/kW] for this horizon."""
+        """Charge per kW of peak increase [CNY/kW] for this horizon below any contracted demand."""
         return self.demand_charge_per_kw_month * self.demand_charge_proration
 
     # ---- JSON ------------------------------------------------------------------------------------------------
@@ -200,6 +246,8 @@ class Tariff:
             "demand_charge_per_kw_month": self.demand_charge_per_kw_month,
             "month_peak_kw_so_far": self.month_peak_kw_so_far,
             "demand_charge_proration": self.demand_charge_proration,
+            "contracted_demand_kw": self.contracted_demand_kw,
+            "overrun_multiplier": self.overrun_multiplier,
             "export_price": self.export_price,
             "export_periods": [period(p) for p in self.export_periods],
             "timezone": self.timezone,
@@ -330,6 +378,12 @@ def tariff_from_json(data: Mapping[str, Any]) -> Tariff:
         if not isinstance(value, (int, float)) or value < 0:
             raise TariffError(f"tariff.{key}: must be a number >= 0, got {value!r}")
         numbers[key] = float(value)
+    contract = data.get("contracted_demand_kw")
+    if contract is not None and (not isinstance(contract, (int, float)) or not contract > 0):
+        raise TariffError(f"tariff.contracted_demand_kw: must be a number > 0 or null, got {contract!r}")
+    overrun = data.get("overrun_multiplier", 2.0)
+    if not isinstance(overrun, (int, float)) or overrun < 1:
+        raise TariffError(f"tariff.overrun_multiplier: must be a number >= 1, got {overrun!r}")
     rule = data.get("export_rule")
     if rule is not None:
         export_rule(str(rule))  # validates the id
@@ -342,6 +396,8 @@ def tariff_from_json(data: Mapping[str, Any]) -> Tariff:
         demand_charge_per_kw_month=numbers["demand_charge_per_kw_month"],
         month_peak_kw_so_far=numbers["month_peak_kw_so_far"],
         demand_charge_proration=numbers["demand_charge_proration"],
+        contracted_demand_kw=None if contract is None else float(contract),
+        overrun_multiplier=float(overrun),
         export_price=numbers["export_price"],
         export_periods=_periods_from_json(data.get("export_periods", []), "tariff.export_periods"),
         export_rule=None if rule is None else str(rule),
@@ -352,22 +408,39 @@ def tariff_from_json(data: Mapping[str, Any]) -> Tariff:
 
 @dataclass(frozen=True)
 class CostBreakdown:
-    """Cost of one site import profile [CNY]; export and dr are credits (<= 0)."""
+    """Cost of one site import profile [CNY]; export and dr are credits (<= 0).
+
+    `demand` is what the optimiser prices: the monthly charge on the increase of the site peak above the
+    month-to-date peak, which a whole month pays for. `demand_night` is the night's pro-rated share of a month
+    billed on this horizon's peak (monthly charge ÷ days in the month): the figure a per-night report shows.
+    `total` is the optimiser's objective; `night_bill` (energy + demand_night + export + dr) is the per-night
+    figure savings are stated on.
+    """
 
     energy: float
     demand: float
     export: float
     dr: float
+    demand_night: float | None = None  # None: not computed (plans stored before it existed)
 
     @property
     def total(self) -> float:
         return self.energy + self.demand + self.export + self.dr
 
-    def to_json(self) -> dict[str, float]:
+    @property
+    def night_bill(self) -> float | None:
+        if self.demand_night is None:
+            return None
+        return self.energy + self.demand_night + self.export + self.dr
+
+    def to_json(self) -> dict[str, float | None]:
+        night = self.night_bill
         return {
             "energy": round(self.energy, 4),
             "demand": round(self.demand, 4),
             "export": round(self.export, 4),
             "dr": round(self.dr, 4),
             "total": round(self.total, 4),
+            "demand_night": None if self.demand_night is None else round(self.demand_night, 4),
+            "night_bill": None if night is None else round(night, 4),
         }

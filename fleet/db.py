@@ -54,7 +54,8 @@ def make_engine(url: str | None = None) -> Engine:
         engine = sa.create_engine(resolved, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = sa.create_engine(resolved, pool_pre_ping=True)
+        # A server that does not answer fails in seconds with a message, instead of hanging the command.
+        engine = sa.create_engine(resolved, pool_pre_ping=True, connect_args={"connect_timeout": 10})
     return engine
 
 

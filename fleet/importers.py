@@ -9,17 +9,23 @@ an error (imports never silently overwrite).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
 import io
 import math
+import re
+import zipfile
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from fleet.models import (
@@ -101,6 +107,44 @@ class CellError(ValueError):
 
 Parser = Callable[[str], Any]
 
+# How numbers are written in the file being read: "." (1234.5, the default) or "," (1234,5: `--decimal ,`).
+# Set for the duration of one import by `import_file`; a comma is never guessed at.
+_DECIMAL: ContextVar[str] = ContextVar("evfleet_import_decimal", default=".")
+DECIMAL_MARKS = (".", ",")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+MAX_INT = 2**31 - 1  # what every integer column holds on both backends
+MAX_FEN = 10**15  # 10 trillion CNY: far above any truck, far below BIGINT
+
+
+def number_text(text: str) -> str:
+    """The cell as a plain `1234.5` literal, or `CellError`. Never guesses what a comma means: under the
+    default decimal point a comma is refused (is "1,5" one and a half or fifteen?), under `--decimal ,` a
+    point is refused. Thousands separators, spaces, underscores, full-width digits, NaN and infinities are
+    refused too."""
+    t = text.strip()
+    if t.lower() in _NON_FINITE:
+        raise CellError("not a finite number (NaN and infinity are refused)")
+    mark = _DECIMAL.get()
+    if mark == ".":
+        if "," in t:
+            raise CellError(
+                "ambiguous number: a comma may be a decimal comma or a thousands separator; write 1.5 or "
+                "1500 (no separators), or import the whole file with --decimal ,"
+            )
+    else:
+        if "." in t:
+            raise CellError(
+                "ambiguous number: this import reads ',' as the decimal mark (--decimal ,), so '.' is "
+                "refused (no thousands separators)"
+            )
+        if t.count(",") > 1:
+            raise CellError("not a number (more than one decimal comma)")
+        t = t.replace(",", ".")
+    if not _NUMBER.fullmatch(t):
+        raise CellError("not a number")
+    return t
+
 
 def p_str(max_len: int = 200) -> Parser:
     def parse(text: str) -> str:
@@ -113,10 +157,7 @@ def p_str(max_len: int = 200) -> Parser:
 
 def p_float(*, ge: float | None = None, gt: float | None = None, le: float | None = None) -> Parser:
     def parse(text: str) -> float:
-        try:
-            value = float(text.replace(",", "")) if text else math.nan
-        except ValueError:
-            raise CellError("not a number") from None
+        value = float(number_text(text))
         if not math.isfinite(value):
             raise CellError("not a finite number")
         if ge is not None and value < ge:
@@ -130,16 +171,19 @@ def p_float(*, ge: float | None = None, gt: float | None = None, le: float | Non
     return parse
 
 
-def p_int(*, ge: int | None = None) -> Parser:
+def p_int(*, ge: int | None = None, le: int = MAX_INT) -> Parser:
     def parse(text: str) -> int:
         try:
-            value = int(Decimal(text))
-            if Decimal(text) != value:
-                raise CellError("not a whole number")
-        except (InvalidOperation, ValueError):
-            raise CellError("not a whole number") from None
+            exact = Decimal(number_text(text))
+        except CellError as exc:
+            raise CellError(f"not a whole number ({exc})") from None
+        if abs(exact.adjusted()) > 18 or exact != exact.to_integral_value():
+            raise CellError("not a whole number")
+        value = int(exact)
         if ge is not None and value < ge:
             raise CellError(f"must be >= {ge}")
+        if value > le:
+            raise CellError(f"must be <= {le}")
         return value
 
     return parse
@@ -148,48 +192,103 @@ def p_int(*, ge: int | None = None) -> Parser:
 def p_fen(text: str) -> int:
     """An amount in CNY with at most two decimals, returned as integer fen (exact, no float)."""
     try:
-        amount = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        raise CellError("not an amount in CNY") from None
-    if not amount.is_finite():
-        raise CellError("not a finite amount")
+        amount = Decimal(number_text(text))
+    except CellError as exc:
+        raise CellError(f"not an amount in CNY ({exc})") from None
     if amount < 0:
         raise CellError("must not be negative")
+    if amount.adjusted() > 15:
+        raise CellError(f"must be <= {MAX_FEN // 100} CNY")
     fen = amount * 100
     if fen != fen.to_integral_value():
         raise CellError("more than two decimals (fen)")
+    if fen > MAX_FEN:
+        raise CellError(f"must be <= {MAX_FEN // 100} CNY")
     return int(fen)
 
 
 def p_rate(text: str) -> Decimal:
     """An annual interest rate as a fraction (0.042 = 4.2 %)."""
-    try:
-        rate = Decimal(text)
-    except InvalidOperation:
-        raise CellError("not a number") from None
+    rate = Decimal(number_text(text))
     if not (Decimal(0) <= rate < Decimal(1)):
         raise CellError("must be a fraction in [0, 1), e.g. 0.042 for 4.2 %")
+    if rate.as_tuple().exponent < -6:  # type: ignore[operator]
+        raise CellError("more than 6 decimals")
     return rate
 
 
-def p_date(text: str) -> dt.date:
+# Excel (1900 date system) counts days from 1899-12-30; serials outside 1900..9999 are not dates.
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_SERIAL = re.compile(r"[0-9]{1,7}(?:\.[0-9]+)?")
+_SLASHED = re.compile(
+    r"(?P<y>[0-9]{4})[/.](?P<m>[0-9]{1,2})[/.](?P<d>[0-9]{1,2})"
+    r"(?:[ T](?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2}))?)?"
+)
+_TIME = re.compile(r"(?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2}))?")
+
+
+def _from_serial(text: str) -> dt.datetime | None:
+    if not _SERIAL.fullmatch(text):
+        return None
+    serial = Decimal(text)
+    if not (Decimal(1) <= serial <= Decimal(2958465)):  # 1900-01-01 .. 9999-12-31
+        return None
+    seconds = int((serial * 86400).to_integral_value())
+    return _EXCEL_EPOCH + dt.timedelta(seconds=seconds)
+
+
+def _from_slashed(text: str) -> dt.datetime | None:
+    m = _SLASHED.fullmatch(text)
+    if m is None:
+        return None
     try:
-        return (
-            dt.date.fromisoformat(text[:10])
-            if len(text) >= 10 and text[10:].strip(" T0:") == ""
-            else dt.date.fromisoformat(text)
+        return dt.datetime(
+            int(m["y"]), int(m["m"]), int(m["d"]), int(m["H"] or 0), int(m["M"] or 0), int(m["S"] or 0)
         )
     except ValueError:
-        raise CellError("not a date (YYYY-MM-DD)") from None
+        raise CellError("not a valid calendar date or time") from None
+
+
+def p_date(text: str) -> dt.date:
+    """YYYY-MM-DD (a midnight time part is allowed), Excel's 2026/12/7, or an Excel serial date (46363)."""
+    t = text.strip()
+    try:
+        return (
+            dt.date.fromisoformat(t[:10])
+            if len(t) >= 10 and t[10:].strip(" T0:") == ""
+            else dt.date.fromisoformat(t)
+        )
+    except ValueError:
+        pass
+    value = _from_slashed(t) or _from_serial(t)
+    if value is None or value.time() != dt.time(0):
+        raise CellError("not a date (YYYY-MM-DD, 2026/12/7 or an Excel date)")
+    return value.date()
 
 
 def p_datetime(text: str) -> dt.datetime:
-    """ISO 8601 date-time; a value without an offset is taken as Asia/Shanghai local time."""
+    """ISO 8601 date-time, Excel's `2026/12/7 9:00` or an Excel serial date-time (46363.375); a value without an
+    offset is taken as Asia/Shanghai local time."""
+    t = text.strip()
     try:
-        value = dt.datetime.fromisoformat(text.replace(" ", "T"))
+        value = dt.datetime.fromisoformat(t.replace(" ", "T"))
     except ValueError:
-        raise CellError("not a date-time (YYYY-MM-DDTHH:MM[:SS][+08:00])") from None
+        value = _from_slashed(t) or _from_serial(t)  # type: ignore[assignment]
+        if value is None:
+            raise CellError("not a date-time (YYYY-MM-DDTHH:MM[:SS][+08:00] or 2026/12/7 9:00)") from None
     return value.replace(tzinfo=LOCAL_TZ) if value.tzinfo is None else value
+
+
+def p_time_or_datetime(text: str) -> dt.datetime | dt.time:
+    """A full date-time (see `p_datetime`) or a time of day alone (9:00, 09:00:00) that the row builder puts
+    on the row's service date."""
+    m = _TIME.fullmatch(text.strip())
+    if m is None:
+        return p_datetime(text)
+    try:
+        return dt.time(int(m["H"]), int(m["M"]), int(m["S"] or 0))
+    except ValueError:
+        raise CellError("not a valid time of day") from None
 
 
 def p_bool(text: str) -> bool:
@@ -228,21 +327,85 @@ class Column:
 # ------------------------------------------------------------------------------------------------- reading
 
 
-def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Header and rows (with spreadsheet row numbers) of a CSV (UTF-8, BOM allowed) or XLSX file; cells as text."""
+ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "gbk", "utf-16", "utf-16-le", "utf-16-be")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _fail_file(path: Path, value: str, reason: str) -> ImportFailed:
+    return ImportFailed([RowError(path.name, 0, "", value, reason)])
+
+
+def decode_csv(path: Path, data: bytes, encoding: str | None = None) -> str:
+    """The text of a CSV file. With `encoding` exactly that; otherwise a BOM decides (UTF-8, UTF-16), else
+    strict UTF-8, else GB18030 (a superset of GBK: what Excel writes on a Chinese-locale Windows)."""
+    if encoding:
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise _fail_file(path, encoding, "unknown encoding (try utf-8, gb18030, utf-16)") from None
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as exc:
+            raise _fail_file(
+                path, encoding, f"not {encoding} text (byte {exc.start}); give the right --encoding"
+            ) from None
+        return text.removeprefix("\ufeff")
+    if data.startswith(codecs.BOM_UTF8):
+        guesses = ("utf-8-sig",)
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        guesses = ("utf-16",)
+    else:
+        guesses = ("utf-8", "gb18030")
+    for codec in guesses:
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    raise _fail_file(
+        path, "", "cannot tell the text encoding: save as UTF-8 or give --encoding (e.g. gb18030)"
+    )
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    errors = []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        if _CONTROL.search(name):
+            errors.append(RowError(path.name, 1, name, repr(name), "control character in the header"))
+        if name and name in seen:
+            errors.append(
+                RowError(path.name, 1, name, name, f"duplicate column (also column {seen[name]}): which one?")
+            )
+        seen.setdefault(name, i)
+    if errors:
+        raise ImportFailed(errors)
+
+
+def read_table(path: Path, encoding: str | None = None) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Header and rows (with spreadsheet row numbers) of a CSV or XLSX file; cells as text.
+
+    CSV encodings: see `decode_csv`. A duplicate header name is refused (never "the last one wins")."""
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
-        return _read_xlsx(path)
+        header, rows = _read_xlsx(path)
+        _check_header(path, header)
+        return header, rows
     if suffix not in {".csv", ".txt"}:
         raise ImportFailed([RowError(path.name, 0, "", suffix, "unsupported file type: use .csv or .xlsx")])
-    text = path.read_bytes().decode("utf-8-sig")
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader, [])]
-    rows = []
-    for number, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        rows.append((number, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}))
+    text = decode_csv(path, path.read_bytes(), encoding)
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = [h.strip() for h in next(reader, [])]
+        _check_header(path, header)
+        rows = []
+        for number, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            rows.append(
+                (number, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)})
+            )
+    except csv.Error as exc:
+        raise _fail_file(path, "", f"not a readable CSV file ({exc})") from None
     return header, rows
 
 
@@ -253,6 +416,8 @@ def _cell_text(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
@@ -261,17 +426,32 @@ def _cell_text(value: Any) -> str:
 def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=True, data_only=True)
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    header = [_cell_text(h) for h in next(it, ())]
-    rows = []
-    for number, cells in enumerate(it, start=2):
-        texts = [_cell_text(c) for c in cells]
-        if not any(texts):
-            continue
-        rows.append((number, {h: (texts[i] if i < len(texts) else "") for i, h in enumerate(header) if h}))
-    wb.close()
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as exc:
+        raise _fail_file(path, "", f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+    except Exception as exc:  # openpyxl raises its own types for damaged parts
+        raise _fail_file(path, "", f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+    try:
+        if not wb.worksheets:
+            raise _fail_file(path, "", "the workbook has no sheet")
+        ws = wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        header = [_cell_text(h) for h in next(it, ())]
+        rows = []
+        for number, cells in enumerate(it, start=2):
+            texts = [_cell_text(c) for c in cells]
+            if not any(texts):
+                continue
+            rows.append(
+                (number, {h: (texts[i] if i < len(texts) else "") for i, h in enumerate(header) if h})
+            )
+    except ImportFailed:
+        raise
+    except Exception as exc:
+        raise _fail_file(path, "", f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+    finally:
+        wb.close()
     return header, rows
 
 
@@ -290,6 +470,7 @@ class Context:
     vehicles: dict[str, Vehicle] = field(default_factory=dict)
     lessees: dict[str, Lessee] = field(default_factory=dict)
     connectors: dict[tuple[int, str], Connector] = field(default_factory=dict)
+    lessees_by_id: dict[int, Lessee] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, scope: Scope, lessee: Lessee | None) -> Context:
@@ -299,6 +480,7 @@ class Context:
         ctx.vehicles = {v.plate: v for v in list_rows(session, scope, Vehicle)}
         ctx.lessees = {le.code: le for le in list_rows(session, scope, Lessee)}
         ctx.connectors = {(c.depot_id, c.code): c for c in list_rows(session, scope, Connector)}
+        ctx.lessees_by_id = {le.id: le for le in ctx.lessees.values()}  # type: ignore[misc]
         return ctx
 
 
@@ -418,6 +600,24 @@ def _build_lease(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Lease:
         raise RowReject("plate", v["plate"], "vehicle is operated by another lessee")
     if v["end_date"] <= v["start_date"]:
         raise RowReject("end_date", raw["end_date"], "must be after start_date")
+    # One truck, one lessee at a time. The vehicle row is locked (PostgreSQL) so that two imports of
+    # overlapping leases for the same truck serialise here and the second sees the first's lease.
+    ctx.session.exec(select(Vehicle.id).where(Vehicle.id == vehicle.id).with_for_update()).first()
+    clash = ctx.session.exec(
+        select(Lease).where(
+            Lease.vehicle_id == vehicle.id,
+            Lease.code != v["code"],
+            Lease.start_date < v["end_date"],
+            Lease.end_date > v["start_date"],
+        )
+    ).first()
+    if clash is not None:
+        raise RowReject(
+            "start_date",
+            raw["start_date"],
+            "the truck is already on lease in this period"
+            + (f" (lease {clash.code})" if ctx.scope.is_lessor else ""),
+        )
     if v["residual_value_cny"] > v["purchase_price_cny"]:
         raise RowReject("residual_value_cny", raw["residual_value_cny"], "must not exceed purchase_price_cny")
     diesel = None
@@ -494,6 +694,9 @@ def _build_order(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Order:
     if owner is None:
         raise RuntimeError("orders import: no lessee in the context (ORDERS has needs_lessee=True)")
     depot = _depot(ctx, v["depot_code"], owner)
+    for name in ("window_start", "window_end"):  # a time of day alone is on the service date
+        if isinstance(v[name], dt.time):
+            v[name] = dt.datetime.combine(v["service_date"], v[name], tzinfo=LOCAL_TZ)
     if v["window_end"] <= v["window_start"]:
         raise RowReject("window_end", raw["window_end"], "time window ends before it starts")
     if (
@@ -537,12 +740,12 @@ ORDERS = ImportSpec(
         Column("address", p_str(300), required=False, default=""),
         Column("latitude", p_lat),
         Column("longitude", p_lon),
-        Column("demand_kg", p_float(ge=0)),
-        Column("window_start", p_datetime),
-        Column("window_end", p_datetime),
+        Column("demand_kg", p_float(ge=0, le=1e6)),
+        Column("window_start", p_time_or_datetime),
+        Column("window_end", p_time_or_datetime),
         Column("service_minutes", p_float(ge=0, le=24 * 60)),
         Column("required_kind", p_enum(VehicleKind), required=False),
-        Column("priority", p_int(ge=0), required=False, default=0),
+        Column("priority", p_int(ge=0, le=1_000_000), required=False, default=0),
     ),
     build=_build_order,
     key=lambda r: (r.lessee_id, r.external_ref),  # type: ignore[attr-defined]
@@ -592,12 +795,24 @@ def _build_session(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Char
     vehicle = _vehicle(ctx, v["plate"], ctx.lessee)
     if v["ended_at"] <= v["started_at"]:
         raise RowReject("ended_at", raw["ended_at"], "session ends before it starts")
-    depot = _depot(ctx, v["depot_code"], None) if v["depot_code"] else None
+    owner = ctx.lessees_by_id.get(vehicle.lessee_id) if vehicle.lessee_id is not None else None
+    owner = owner or ctx.lessee
+    # The session's depot and connector must be the vehicle operator's (or the lessor's shared ones): a session
+    # is never booked at another lessee's depot, whoever runs the import.
+    depot = _depot(ctx, v["depot_code"], owner) if v["depot_code"] else None
+    if (
+        depot is not None
+        and vehicle.lessee_id is not None
+        and depot.lessee_id not in (None, vehicle.lessee_id)
+    ):
+        raise RowReject("depot_code", v["depot_code"], "unknown depot")
     connector = None
     if v["connector_code"]:
-        if depot is None or (depot.id, v["connector_code"]) not in ctx.connectors:
+        connector = ctx.connectors.get((depot.id, v["connector_code"])) if depot is not None else None
+        if connector is None or (
+            vehicle.lessee_id is not None and connector.lessee_id not in (None, vehicle.lessee_id)
+        ):
             raise RowReject("connector_code", raw["connector_code"], "unknown connector at this depot")
-        connector = ctx.connectors[(depot.id, v["connector_code"])]
     return ChargingSession(
         lessor_id=ctx.scope.lessor_id,
         lessee_id=vehicle.lessee_id,
@@ -648,6 +863,14 @@ def parse_rows(
         row_ok = True
         for col in spec.columns:
             text = raw.get(col.name, "")
+            if _CONTROL.search(text):
+                errors.append(
+                    RowError(
+                        file, number, col.name, repr(text), "control character (NUL, escape ...) refused"
+                    )
+                )
+                row_ok = False
+                continue
             if text == "":
                 if col.required:
                     errors.append(RowError(file, number, col.name, text, "required value is empty"))
@@ -668,6 +891,13 @@ def parse_rows(
     return built, errors
 
 
+CONCURRENT = (
+    "another import wrote conflicting rows at the same time; nothing was imported from this file: run it again "
+    "to see which rows are already there"
+)
+FOREIGN_KEY = "already registered with the lessor (plate or VIN in use): ask the lessor"
+
+
 def import_file(
     session: Session,
     scope: Scope,
@@ -675,18 +905,52 @@ def import_file(
     path: Path,
     *,
     lessee_code: str | None = None,
+    decimal: str = ".",
+    encoding: str | None = None,
 ) -> ImportResult:
     """Import `path` as `kind` in `scope` within the caller's transaction; raise `ImportFailed` on any bad row.
 
     The caller owns the transaction (use `fleet.db.session_scope`): on `ImportFailed` nothing has been added.
+    `decimal` is the file's decimal mark ("." or ","; a comma is never guessed), `encoding` a CSV's text
+    encoding (default: detected, see `decode_csv`).
+
+    Duplicates are refused by the database as well as by the checks here (unique file per owner, unique row
+    keys): when a simultaneous import wins the race, this one is re-checked against what it wrote and gets
+    the same answer as if it had run second (an identical file: "nothing imported").
     """
     if kind not in SPECS:
-        raise ValueError(f"unknown import kind {kind!r}; one of {', '.join(SPECS)}")
+        raise ImportFailed(
+            [RowError(Path(path).name, 0, "", kind, f"unknown import kind; one of {', '.join(SPECS)}")]
+        )
+    if decimal not in DECIMAL_MARKS:
+        raise ImportFailed([RowError(Path(path).name, 0, "", decimal, "decimal mark must be '.' or ','")])
+    token = _DECIMAL.set(decimal)
+    try:
+        try:
+            with session.begin_nested():
+                return _import_once(session, scope, kind, Path(path), lessee_code, encoding)
+        except IntegrityError:
+            pass  # a concurrent import committed first: look again, now that its rows are visible
+        try:
+            with session.begin_nested():
+                return _import_once(session, scope, kind, Path(path), lessee_code, encoding)
+        except IntegrityError:
+            raise ImportFailed([RowError(Path(path).name, 0, "", "", CONCURRENT)]) from None
+    finally:
+        _DECIMAL.reset(token)
+
+
+def _import_once(
+    session: Session, scope: Scope, kind: str, path: Path, lessee_code: str | None, encoding: str | None
+) -> ImportResult:
     spec = SPECS[kind]
-    path = Path(path)
     name = path.name
     if not path.is_file():
         raise ImportFailed([RowError(name, 0, "", str(path), "file not found")])
+    if spec is LEASES and not scope.is_lessor:
+        raise ImportFailed(
+            [RowError(name, 0, "", kind, "leases are the lessor's contracts: import as the lessor")]
+        )
     lessee = _resolve_lessee(session, scope, lessee_code, name)
     if spec.needs_lessee and lessee is None:
         raise ImportFailed([RowError(name, 0, "", "", f"importing {kind} needs a lessee (--lessee CODE)")])
@@ -702,9 +966,15 @@ def import_file(
             ImportBatch.lessee_id == owner_id if owner_id is not None else ImportBatch.lessee_id.is_(None),
         )
     ).first()
-    header, rows = read_table(path)
+    header, rows = read_table(path, encoding)
     if previous is not None:
         return ImportResult(kind, name, len(rows), 0, len(rows), None, duplicate_of_batch=previous.id)
+    # The batch row goes first: its unique index is where two simultaneous imports of one file meet.
+    batch = ImportBatch(
+        lessor_id=scope.lessor_id, lessee_id=owner_id, kind=kind, filename=name, sha256=digest, rows=len(rows)
+    )
+    add_rows(session, scope, [batch])
+    session.flush()
     ctx = Context.load(session, scope, lessee)
     built, errors = parse_rows(spec, name, header, rows, ctx)
     existing = spec.existing(ctx)
@@ -745,13 +1015,9 @@ def import_file(
             continue
         fresh.append(row)
     errors.extend(_unique_within(spec, built, name))
+    errors.extend(_registered_elsewhere(session, spec, fresh, built, name))
     if errors:
         raise ImportFailed(sorted(errors, key=lambda e: (e.row, e.column)))
-    batch = ImportBatch(
-        lessor_id=scope.lessor_id, lessee_id=owner_id, kind=kind, filename=name, sha256=digest, rows=len(rows)
-    )
-    add_rows(session, scope, [batch])
-    session.flush()
     for row in fresh:
         if hasattr(row, "import_batch_id"):
             row.import_batch_id = batch.id  # type: ignore[attr-defined]
@@ -763,8 +1029,54 @@ def import_file(
     return ImportResult(kind, name, len(rows), len(fresh), skipped, batch.id)
 
 
+def _registered_elsewhere(
+    session: Session, spec: ImportSpec, fresh: list[SQLModel], built: list[tuple[int, SQLModel]], name: str
+) -> list[RowError]:
+    """Vehicles: a new plate or VIN that exists anywhere (another lessee's truck, the lessor's pool, another
+    plate's VIN) is refused with one message that names no owner, instead of a raw uniqueness error."""
+    if spec is not VEHICLES or not fresh:
+        return []
+    numbers = {id(row): number for number, row in built}
+    plates = {r.plate for r in fresh}  # type: ignore[attr-defined]
+    vins = {r.vin for r in fresh}  # type: ignore[attr-defined]
+    taken = session.exec(
+        select(Vehicle.plate, Vehicle.vin).where(sa.or_(Vehicle.plate.in_(plates), Vehicle.vin.in_(vins)))
+    ).all()  # type: ignore[attr-defined]
+    taken_plates = {p for p, _ in taken}
+    taken_vins = {v for _, v in taken}
+    errors = []
+    for row in fresh:
+        if row.plate in taken_plates:  # type: ignore[attr-defined]
+            errors.append(RowError(name, numbers[id(row)], "plate", row.plate, FOREIGN_KEY))  # type: ignore[attr-defined]
+        elif row.vin in taken_vins:  # type: ignore[attr-defined]
+            errors.append(RowError(name, numbers[id(row)], "vin", row.vin, FOREIGN_KEY))  # type: ignore[attr-defined]
+    return errors
+
+
 def _unique_within(spec: ImportSpec, built: list[tuple[int, SQLModel]], name: str) -> list[RowError]:
-    """Vehicles: a VIN must be unique too (the plate is the key)."""
+    """Vehicles: a VIN must be unique too (the plate is the key). Leases: no two in the file overlap on a
+    truck."""
+    if spec is LEASES:
+        errors = []
+        for i, (number, a) in enumerate(built):
+            for other, b in built[:i]:
+                if (
+                    a.vehicle_id == b.vehicle_id  # type: ignore[attr-defined]
+                    and a.code != b.code  # type: ignore[attr-defined]
+                    and a.start_date < b.end_date  # type: ignore[attr-defined]
+                    and b.start_date < a.end_date  # type: ignore[attr-defined]
+                ):
+                    errors.append(
+                        RowError(
+                            name,
+                            number,
+                            "start_date",
+                            str(a.start_date),
+                            f"overlaps the lease in row {other}",
+                        )  # type: ignore[attr-defined]
+                    )
+                    break
+        return errors
     if spec is not VEHICLES:
         return []
     seen: dict[str, int] = {}

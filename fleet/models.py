@@ -24,6 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import JSON, Column, Field, SQLModel
 
+from charging.billing import DemandBasis, TariffStructure
+
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -128,6 +130,7 @@ class JobStatus(str, enum.Enum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    ABANDONED = "abandoned"  # its runner died (kill -9, lost host): marked at the next nightly start
 
 
 # --------------------------------------------------------------------------------------------------- tenants
@@ -232,6 +235,15 @@ class Depot(OwnedMixin, table=True):
     grid_import_limit_kw: float
     tariff_id: int | None = Field(default=None, foreign_key="tariff.id")
     timezone: str = Field(default="Asia/Shanghai", max_length=60)
+    # How the site's electricity is billed beyond energy (charging.billing; docs/charging-economics.md). The demand
+    # rate [CNY/kW·month] is the tariff's; the depot says on what it is billed and whether the 2030 exemption holds.
+    tariff_structure: TariffStructure = _enum(TariffStructure, TariffStructure.TWO_PART)
+    demand_basis: DemandBasis = _enum(DemandBasis, DemandBasis.MAXIMUM_DEMAND)
+    contracted_demand_kw: float | None = Field(default=None, description="contracted maximum demand [kW]")
+    transformer_kva: float | None = Field(default=None, description="for the capacity basis [kVA]")
+    capacity_rate_cny_per_kva_month: Decimal | None = _money_rate(nullable=True)
+    centralised_charging_facility: bool = False
+    charging_metered_separately: bool = False
 
 
 class PowerGroup(OwnedMixin, table=True):
@@ -327,6 +339,22 @@ class ImportBatch(OwnedMixin, table=True):
     rows: int
     created_at: dt.datetime | None = _ts(now=True)
 
+    # The database, not a read-then-insert check, makes a file importable once per owner: two simultaneous
+    # imports of the same content cannot both succeed. Lessee batches: plain unique (lessee_id is set);
+    # the lessor's own batches (lessee_id NULL, which a unique constraint treats as distinct): a partial index.
+    __table_args__ = (
+        sa.UniqueConstraint("lessee_id", "kind", "sha256", name="uq_importbatch_lessee_file"),
+        sa.Index(
+            "uq_importbatch_lessor_file",
+            "lessor_id",
+            "kind",
+            "sha256",
+            unique=True,
+            sqlite_where=sa.text("lessee_id IS NULL"),
+            postgresql_where=sa.text("lessee_id IS NULL"),
+        ),
+    )
+
 
 # --------------------------------------------------------------------------------------------------- plans
 
@@ -351,9 +379,21 @@ class PlanMixin(OwnedMixin):
     solution: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
 
 
-def _plan_version_unique() -> tuple[sa.UniqueConstraint]:
-    """One version number per depot and service date (a fresh constraint object per table)."""
-    return (sa.UniqueConstraint("depot_id", "service_date", "version"),)
+def _plan_version_unique(table: str) -> tuple[sa.UniqueConstraint, sa.Index]:
+    """One version number per depot and service date, and at most ONE current version of it (a partial unique
+    index: two nightly runs racing for the same depot-day cannot both leave a current plan)."""
+    current = sa.text("status = 'current'")
+    return (
+        sa.UniqueConstraint("depot_id", "service_date", "version"),
+        sa.Index(
+            f"uq_{table}_one_current",
+            "depot_id",
+            "service_date",
+            unique=True,
+            sqlite_where=current,
+            postgresql_where=current,
+        ),
+    )
 
 
 class RoutePlan(PlanMixin, table=True):
@@ -366,7 +406,7 @@ class RoutePlan(PlanMixin, table=True):
     total_cost_fen: int = 0
     unserved: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
-    __table_args__ = _plan_version_unique()
+    __table_args__ = _plan_version_unique("routeplan")
 
 
 class RouteStop(OwnedMixin, table=True):
@@ -404,7 +444,7 @@ class ChargingPlan(PlanMixin, table=True):
     baselines: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     unmet: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
-    __table_args__ = _plan_version_unique()
+    __table_args__ = _plan_version_unique("chargingplan")
 
 
 class ChargingSlot(OwnedMixin, table=True):
@@ -500,6 +540,10 @@ class JobRun(OwnedMixin, table=True):
     error: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
     traceback: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Liveness: the runner (host:pid) stamps `heartbeat_at` while the job is queued or running; a job whose
+    # runner is gone is marked ABANDONED by the next nightly start (`fleet.nightly.abandon_stale_jobs`).
+    heartbeat_at: dt.datetime | None = _ts()
+    runner: str | None = Field(default=None, max_length=120)
 
 
 class FinanceScenario(OwnedMixin, table=True):
@@ -510,7 +554,19 @@ class FinanceScenario(OwnedMixin, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: dt.datetime | None = _ts(now=True)
 
-    __table_args__ = (sa.UniqueConstraint("lessor_id", "name"),)
+    # One namespace per owner: a lessee's names and the lessor's own names never collide, and no uniqueness
+    # error tells one lessee which names another lessee uses.
+    __table_args__ = (
+        sa.UniqueConstraint("lessor_id", "lessee_id", "name", name="uq_financescenario_owner_name"),
+        sa.Index(
+            "uq_financescenario_lessor_name",
+            "lessor_id",
+            "name",
+            unique=True,
+            sqlite_where=sa.text("lessee_id IS NULL"),
+            postgresql_where=sa.text("lessee_id IS NULL"),
+        ),
+    )
 
 
 # Tables whose rows belong to a lessee (or to the lessor when lessee_id is NULL); see fleet.scope.

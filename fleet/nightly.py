@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
+import threading
 import time
 import traceback
 import uuid
@@ -22,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from fleet.db import get_engine, session_scope
 from fleet.models import Depot, JobRun, JobStatus, utcnow
@@ -76,6 +79,88 @@ class NightlySummary:
 
 
 # ------------------------------------------------------------------------------------------------- job rows
+
+# Liveness of job rows. The driver process stamps `heartbeat_at` on its unfinished jobs every HEARTBEAT_S; the
+# next nightly start marks ABANDONED every queued/running job whose runner is gone: a dead process on this host
+# (kill -9, OOM) at once, any other runner once its heartbeat is older than STALE_S.
+HEARTBEAT_S = float(os.environ.get("EVFLEET_JOB_HEARTBEAT_S", "10"))
+STALE_S = float(os.environ.get("EVFLEET_JOB_STALE_S", "120"))
+UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+def runner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _runner_dead(runner: str | None) -> bool:
+    """True when `runner` (host:pid) is a process on this host that no longer exists."""
+    if not runner or ":" not in runner:
+        return False
+    host, _, pid = runner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def abandon_stale_jobs(session: Session, scope: Scope, now: dt.datetime | None = None) -> list[int]:
+    """Mark ABANDONED the scope's queued/running jobs whose runner died; returns their ids."""
+    now = now or utcnow()
+    abandoned = []
+    for job in session.exec(select_rows(scope, JobRun, JobRun.status.in_(UNFINISHED))).all():  # type: ignore[attr-defined]
+        beat = job.heartbeat_at or job.started_at or job.queued_at
+        stale = beat is None or (now - beat).total_seconds() > STALE_S
+        if _runner_dead(job.runner) or stale:
+            job.status = JobStatus.ABANDONED
+            job.finished_at = now
+            job.error = (
+                f"abandoned: its runner {job.runner or '(unknown)'} stopped without finishing "
+                f"(last heartbeat {beat.isoformat(timespec='seconds') if beat else 'never'})"
+            )
+            session.add(job)
+            abandoned.append(job.id)
+    if abandoned:
+        log.warning("marked %d job(s) abandoned: %s", len(abandoned), abandoned)
+    return abandoned
+
+
+class Heartbeat:
+    """A daemon thread stamping `heartbeat_at` on the run's unfinished jobs until stopped."""
+
+    def __init__(self, db_url: str, run_key: str, interval_s: float = HEARTBEAT_S):
+        self.db_url, self.run_key, self.interval_s = db_url, run_key, interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{run_key}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def beat(self) -> None:
+        with session_scope(get_engine(self.db_url)) as s:
+            for job in s.exec(
+                select(JobRun).where(JobRun.run_key == self.run_key, JobRun.status.in_(UNFINISHED))  # type: ignore[attr-defined]
+            ).all():
+                job.heartbeat_at = utcnow()
+                s.add(job)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.beat()
+            except Exception as exc:  # the database went away: the run itself reports that
+                log.warning("heartbeat of run %s failed: %s", self.run_key, exc)
 
 
 def _mark(db_url: str, job_id: int, **changes: Any) -> None:
@@ -190,6 +275,7 @@ def queue_jobs(config: NightlyConfig) -> tuple[str, Scope, list[tuple[Depot, int
     run_key = f"{config.service_date.isoformat()}-{uuid.uuid4().hex[:8]}"
     with session_scope(get_engine(config.db_url)) as s:
         scope = scope_for(s, lessor_code=config.lessor_code)
+        abandon_stale_jobs(s, scope)
         depots = _select_depots(s, scope, config)
         skipped = []
         if config.resume:
@@ -203,6 +289,8 @@ def queue_jobs(config: NightlyConfig) -> tuple[str, Scope, list[tuple[Depot, int
                 depot_id=d.id,
                 service_date=config.service_date,
                 status=JobStatus.QUEUED,
+                runner=runner_id(),
+                heartbeat_at=utcnow(),
             )
             for d in depots
         ]
@@ -221,8 +309,25 @@ def run_nightly(config: NightlyConfig, progress: Progress | None = None) -> Nigh
     """Plan every selected depot for `config.service_date`; never raises for a failing depot."""
     t0 = time.perf_counter()
     run_key, scope, work, skipped = queue_jobs(config)
-    total = len(work)
     outcomes: list[DepotOutcome] = []
+    with Heartbeat(config.db_url, run_key):
+        _run_work(config, scope, work, outcomes, progress, t0)
+    order = {d.code: i for i, (d, _) in enumerate(work)}
+    outcomes.sort(key=lambda o: order[o.depot_code])
+    return NightlySummary(
+        run_key, config.service_date, tuple(outcomes), time.perf_counter() - t0, tuple(skipped)
+    )
+
+
+def _run_work(
+    config: NightlyConfig,
+    scope: Scope,
+    work: list[tuple[Depot, int]],
+    outcomes: list[DepotOutcome],
+    progress: Progress | None,
+    t0: float,
+) -> None:
+    total = len(work)
 
     def record(depot: Depot, job_id: int, payload: dict[str, Any]) -> None:
         outcome = DepotOutcome(
@@ -262,11 +367,6 @@ def run_nightly(config: NightlyConfig, progress: Progress | None = None) -> Nigh
             )
     else:
         _run_on_dask(config, scope, work, options_for, record, t0)
-    order = {d.code: i for i, (d, _) in enumerate(work)}
-    outcomes.sort(key=lambda o: order[o.depot_code])
-    return NightlySummary(
-        run_key, config.service_date, tuple(outcomes), time.perf_counter() - t0, tuple(skipped)
-    )
 
 
 def _deadline_failure(db_url: str, job_id: int) -> dict[str, Any]:
@@ -375,4 +475,13 @@ def jobs_for(
     return list(session.exec(query.order_by(JobRun.id.desc()).limit(limit)).all())  # type: ignore[union-attr]
 
 
-__all__ = ["DepotOutcome", "NightlyConfig", "NightlySummary", "jobs_for", "run_nightly", "run_one_depot"]
+__all__ = [
+    "DepotOutcome",
+    "Heartbeat",
+    "NightlyConfig",
+    "NightlySummary",
+    "abandon_stale_jobs",
+    "jobs_for",
+    "run_nightly",
+    "run_one_depot",
+]

@@ -21,11 +21,12 @@ from sqlmodel import Session, func, select
 from charging.check import check as check_schedule
 from charging.optimize import schedule as schedule_charging
 from charging.problem import ChargingProblem, problem_to_json
-from charging.result import ChargingSchedule
+from charging.result import BaselineSummary, ChargingSchedule
 from fleet.db import session_scope
 from fleet.models import (
     ChargingPlan,
     ChargingSlot,
+    Depot,
     PlanStatus,
     RoutePlan,
     RouteStop,
@@ -79,10 +80,15 @@ class DepotDayResult:
     route_kwh: float
     litres: float
     charging_kwh: float
+    # The optimiser's objective [CNY]: energy + the demand charge on the month's peak increase. Never a headline.
     charging_cost_cny: float
-    uncontrolled_cost_cny: float | None
-    savings_vs_uncontrolled_pct: float | None
     edf_cost_cny: float | None
+    # The night's bill [CNY] as a bill would show it: energy, and the demand charge pro-rated (monthly charge on
+    # the night's site peak ÷ days in the month), for the plan and per baseline {name: {energy_cny, ...}}.
+    energy_cny: float
+    demand_night_cny: float
+    short_kwh: float  # energy the plan could not deliver by departure, over all trucks
+    baseline_bills: dict[str, dict[str, float | None]]
     peak_kw: float
     routing_seconds: float
     charging_seconds: float
@@ -102,6 +108,19 @@ class SolvedDepotDay:
     charging: ChargingSchedule | None
     routing_seconds: float
     charging_seconds: float
+
+
+def _bill(b: BaselineSummary) -> dict[str, float | None]:
+    """A baseline's night as billed, and the plan's savings against it (energy alone, and the night's bill)."""
+    return {
+        "energy_cny": round(b.cost.energy, 2),
+        "demand_night_cny": None if b.cost.demand_night is None else round(b.cost.demand_night, 2),
+        "peak_kw": round(b.peak_kw, 1),
+        "shortfall_kwh": round(b.shortfall_kwh, 1),
+        "energy_saving_cny": None if b.energy_savings_cny is None else round(b.energy_savings_cny, 2),
+        "night_saving_cny": None if b.night_savings_cny is None else round(b.night_savings_cny, 2),
+        "night_saving_pct": None if b.night_savings_pct is None else round(b.night_savings_pct, 1),
+    }
 
 
 def solve_depot_day(inputs: DepotDayInputs, options: RunOptions) -> SolvedDepotDay:
@@ -166,6 +185,10 @@ def persist(
     """Write both plans as the new current version in the caller's transaction (all or nothing)."""
     inp, routes, sched = solved.inputs, solved.routes, solved.charging
     own = {"lessor_id": inp.lessor_id, "lessee_id": inp.lessee_id}
+    # Serialise writers of this depot's plans (PostgreSQL row lock; SQLite has one writer anyway): two nightly
+    # runs for the same date then take versions one after the other, and the partial unique index
+    # uq_*_one_current guarantees that at most one version is current whatever happens.
+    session.exec(select(Depot.id).where(Depot.id == inp.depot_id).with_for_update()).first()
     version = max(
         next_version(session, RoutePlan, inp.depot_id, inp.service_date),
         next_version(session, ChargingPlan, inp.depot_id, inp.service_date),
@@ -284,15 +307,21 @@ def persist(
             slot_minutes=sched.slot_minutes,
             horizon_start=solved.charging_problem.start,
             horizon_end=solved.charging_problem.end,
+            # The night as billed: energy, the demand charge pro-rated over the month's days, export credit; the
+            # objective's peak-increase charge stays in solver_stats (a month pays it once, not this night).
             energy_cost_fen=_fen(sched.cost.energy),
-            demand_cost_fen=_fen(sched.cost.demand),
+            demand_cost_fen=_fen(sched.cost.demand_night or 0.0),
             export_revenue_fen=_fen(sched.cost.export),
-            total_cost_fen=_fen(sched.cost.total),
+            total_cost_fen=_fen(
+                sched.cost.night_bill if sched.cost.night_bill is not None else sched.cost.total
+            ),
             peak_kw=sched.peak_kw,
             total_kwh=sum(p for v in sched.vehicles for p in v.power_kw if p > 0) * sched.slot_minutes / 60,
             baselines={k: b.to_json() for k, b in base.items()},
             unmet=[{"id": u.id, "shortfall_kwh": u.shortfall_kwh, "reason": u.reason} for u in sched.unmet],
             solver_stats={
+                "objective_cost_cny": round(sched.cost.total, 4),
+                "demand_increase_cny": round(sched.cost.demand, 4),
                 "status": sched.status,
                 "solver": sched.solver,
                 "gap": sched.gap,
@@ -340,7 +369,6 @@ def persist(
             row.status = PlanStatus.CURRENT
             session.add(row)
     session.flush()
-    unc = base.get("uncontrolled") if sched is not None else None
     edf = base.get("edf") if sched is not None else None
     return DepotDayResult(
         depot_code=inp.depot_code,
@@ -358,9 +386,11 @@ def persist(
         litres=routes.total_fuel_l,
         charging_kwh=cp_row.total_kwh if cp_row else 0.0,
         charging_cost_cny=sched.cost.total if sched else 0.0,
-        uncontrolled_cost_cny=unc.cost.total if unc else None,
-        savings_vs_uncontrolled_pct=unc.savings_pct if unc else None,
         edf_cost_cny=edf.cost.total if edf else None,
+        energy_cny=sched.cost.energy if sched else 0.0,
+        demand_night_cny=(sched.cost.demand_night or 0.0) if sched else 0.0,
+        short_kwh=float(sum(u.shortfall_kwh for u in sched.unmet)) if sched else 0.0,
+        baseline_bills={name: _bill(b) for name, b in base.items()} if sched is not None else {},
         peak_kw=sched.peak_kw if sched else 0.0,
         routing_seconds=solved.routing_seconds,
         charging_seconds=solved.charging_seconds,

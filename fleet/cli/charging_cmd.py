@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fleet.cli.common import DB_OPTION, LESSEE_OPTION, fail, scoped_session
+
 if TYPE_CHECKING:  # the solver stack (OR-Tools, SciPy) is imported by the commands, not at CLI start-up
     from charging.problem import ChargingProblem
 
@@ -272,12 +274,96 @@ def bench_command(
         raise typer.Exit(code=1)
 
 
+def month_command(
+    depot: str = typer.Option(..., "--depot", help="Depot code, e.g. SZ-BA."),
+    month: str = typer.Option(..., "--month", help="Billing month YYYY-MM, e.g. 2026-11."),
+    out: Path | None = typer.Option(None, "--json", help="Also write the month's bills as JSON here."),
+    time_limit: float = typer.Option(20.0, "--time-limit", help="Optimiser budget per night [s]."),
+    seed: int = typer.Option(0, "--seed", help="CP-SAT random seed."),
+    db: str | None = DB_OPTION,
+    lessee: str | None = LESSEE_OPTION,
+) -> None:
+    """Replay a depot's billing month night by night from its stored plans; bill each policy as the bill would."""
+    from charging.month import simulate_month
+    from charging.optimize import schedule
+    from fleet.planning.month import month_nights, parse_month
+
+    try:
+        first = parse_month(month)
+    except ValueError as exc:
+        raise fail(str(exc), code=2) from None
+    with scoped_session(db, lessee) as (session, scope):
+        try:
+            found = month_nights(session, scope, depot, first)
+        except ValueError as exc:
+            raise fail(str(exc), code=2) from None
+    if not found.nights:
+        raise fail(
+            f"depot {found.depot_code}: no stored charging plan for a night in {first:%Y-%m}; run "
+            "`evfleet nightly --date YYYY-MM-DD` for the service dates first",
+            code=1,
+        )
+
+    def optimise(p: ChargingProblem):  # type: ignore[no-untyped-def]
+        return schedule(p, time_limit_s=time_limit, seed=seed, num_workers=1, baselines=False)
+
+    result = simulate_month(found.nights, found.rules, optimise)
+    table = Table(
+        title=f"{found.depot_code}, billing month {first:%Y-%m}: {result.nights_simulated} of "
+        f"{result.days_in_month} nights planned and replayed [CNY]"
+    )
+    for col in (
+        "policy",
+        "energy",
+        "demand (one charge)",
+        "total",
+        "peak kW",
+        "short kWh",
+        "saving (energy | demand | %)",
+    ):
+        table.add_column(col, justify="left" if col == "policy" else "right")
+    for name, bill in result.bills.items():
+        saving = ""
+        if name != "optimised":
+            e, d, pct = result.saving(name)
+            saving = f"{e:,.2f} | {d:,.2f} | " + ("-" if pct is None else f"{pct:.1f} %")
+        table.add_row(
+            name,
+            f"{bill.energy_cny:,.2f}",
+            f"{bill.demand_cny:,.2f}",
+            f"{bill.total_cny:,.2f}",
+            f"{bill.peak_kw:,.1f}",
+            f"{bill.shortfall_kwh:,.1f}",
+            saving,
+        )
+    console.print(table)
+    some = next(iter(result.bills.values())).basic_charge.reason
+    console.print(
+        f"Energy: the {result.nights_simulated} planned nights at the time-of-use price. Demand: one charge for the "
+        f"month on each policy's highest site peak over those nights ({some}). Saving = baseline − optimised. "
+        "Site peak = chargers only (no site meter or base load imported).",
+        highlight=False,
+    )
+    if found.missing:
+        console.print(
+            f"{len(found.missing)} night(s) of the month have no stored plan and are not in the energy."
+        )
+    if out is not None:
+        out.write_text(
+            json.dumps({"depot": found.depot_code, **result.to_json()}, indent=2), encoding="utf-8"
+        )
+        console.print(f"wrote {out}")
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add `charge solve` and `bench charging`."""
     charge = typer.Typer(
         help="Depot charging: optimise schedules against time-of-use tariffs.", no_args_is_help=True
     )
     charge.command("solve", help="Optimise one scenario JSON and write the schedule JSON.")(solve_command)
+    charge.command("month", help="Bill a depot's month night by night: optimised against every baseline.")(
+        month_command
+    )
     app.add_typer(charge, name="charge", help="Plan depot charging (LP, CP-SAT for shared connectors).")
     bench.command("charging", help="Benchmark the charging optimiser on synthetic depots; table + JSON.")(
         bench_command

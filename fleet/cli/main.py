@@ -10,7 +10,10 @@ import importlib
 
 import typer
 
+from fleet.cli.common import SafeGroup
+
 app = typer.Typer(
+    cls=SafeGroup,
     name="evfleet",
     help="Electric truck fleet leasing: routes, depot charging, lease economics and avoided emissions.",
     no_args_is_help=True,
@@ -36,6 +39,16 @@ COMMAND_MODULES = (
     "fleet.cli.nightly_cmd",
     "fleet.cli.app_cmd",
 )
+
+
+@app.callback()
+def main_options(
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the Python traceback of an error instead of the one-line message."
+    ),
+) -> None:
+    """Electric truck fleet leasing: routes, depot charging, lease economics and avoided emissions."""
+
 
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app, bench_app)

@@ -47,50 +47,36 @@ def _default_date(url: str) -> dt.date:
     return day
 
 
+def _num(value: float | None, digits: int = 2, unit: str = "") -> str:
+    return "-" if value is None else f"{value:,.{digits}f}{unit}"
+
+
 def print_nightly_summary(summary, emissions: dict[str, float] | None = None) -> None:  # type: ignore[no-untyped-def]
-    table = Table(
-        title=f"Nightly plan for {summary.service_date} (run {summary.run_key}, {summary.seconds:.1f} s)"
+    routes = Table(
+        title=f"Nightly plan for {summary.service_date} (run {summary.run_key}, {summary.seconds:.1f} s): routes"
     )
+    for col in ("depot", "status", "orders", "unserved", "trucks used (EV)", "km", "route kWh", "diesel L"):
+        routes.add_column(col, justify="left" if col in ("depot", "status") else "right")
+    routes.add_column("tCO2 avoided", justify="right")
+    bills = Table(title="The night's charging as billed [CNY]: the plan and the baselines a depot runs")
     for col in (
         "depot",
-        "status",
-        "orders",
-        "unserved",
-        "trucks used (EV)",
-        "km",
-        "route kWh",
-        "diesel L",
-        "charging kWh",
-        "charging CNY",
-        "uncontrolled CNY",
-        "saving",
+        "schedule",
+        "energy",
+        "demand per night",
+        "night bill",
         "peak kW",
-        "tCO2 avoided",
+        "short kWh",
+        "plan saves (energy | night)",
     ):
-        table.add_column(col, justify="left" if col in ("depot", "status") else "right")
+        bills.add_column(col, justify="left" if col in ("depot", "schedule") else "right")
     for o in summary.outcomes:
         r = o.result
         if r is None:
-            table.add_row(
-                o.depot_code,
-                f"[red]{o.status}[/]",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-            )
+            routes.add_row(o.depot_code, f"[red]{o.status}[/]", *([""] * 7))
             continue
-        saving = r["savings_vs_uncontrolled_pct"]
         avoided = (emissions or {}).get(o.depot_code)
-        table.add_row(
+        routes.add_row(
             o.depot_code,
             o.status,
             str(r["orders"]),
@@ -99,14 +85,48 @@ def print_nightly_summary(summary, emissions: dict[str, float] | None = None) ->
             f"{r['km']:,.1f}",
             f"{r['route_kwh']:,.1f}",
             f"{r['litres']:,.1f}",
-            f"{r['charging_kwh']:,.1f}",
-            f"{r['charging_cost_cny']:,.2f}",
-            "-" if r["uncontrolled_cost_cny"] is None else f"{r['uncontrolled_cost_cny']:,.2f}",
-            "-" if saving is None else f"{saving:.1f} %",
-            f"{r['peak_kw']:,.1f}",
             "-" if avoided is None else f"{avoided:.3f}",
         )
-    console.print(table)
+        base = r.get("baseline_bills") or {}
+        if not base:
+            continue
+        bills.add_row(
+            o.depot_code,
+            "plan",
+            _num(r["energy_cny"]),
+            _num(r["demand_night_cny"]),
+            _num(r["energy_cny"] + r["demand_night_cny"]),
+            _num(r["peak_kw"], 1),
+            _num(r.get("short_kwh"), 1),
+            "",
+        )
+        for name, bill in base.items():
+            night = None
+            if bill.get("demand_night_cny") is not None:
+                night = bill["energy_cny"] + bill["demand_night_cny"]
+            bills.add_row(
+                "",
+                name,
+                _num(bill.get("energy_cny")),
+                _num(bill.get("demand_night_cny")),
+                _num(night),
+                _num(bill.get("peak_kw"), 1),
+                _num(bill.get("shortfall_kwh"), 1),
+                f"{_num(bill.get('energy_saving_cny'))} | {_num(bill.get('night_saving_pct'), 1, ' %')}",
+                end_section=name == list(base)[-1],
+            )
+    console.print(routes)
+    console.print(bills)
+    console.print(
+        "Per night, as billed: energy at the time-of-use price; demand = the month's charge on the night's site peak "
+        "÷ days in the month (chargers only: no site meter or base load imported; rate from the depot's tariff, "
+        "graded weak). Energy saving in CNY; night saving = energy + demand per night, in % of the baseline's. "
+        "uncontrolled = every truck at connector power on arrival; edf = the same, scarce power to the first to "
+        "leave; timer = from the start of the valley band; balanced = the need spread evenly over the cheapest "
+        "band (SpiceEV balanced_market). A month's bill, one demand charge on the month's maximum: "
+        "evfleet charge month.",
+        highlight=False,
+    )
     for o in summary.failed:
         err_console.print(
             f"[red]{o.depot_code} failed[/] after {o.attempts} attempt(s): {o.error}", highlight=False
@@ -265,7 +285,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             for col in ("id", "run", "date", "depot", "status", "attempts", "seconds", "error"):
                 table.add_column(col)
             for j in rows:
-                colour = {"failed": "red", "succeeded": "green"}.get(j.status.value, "yellow")
+                colour = {"failed": "red", "abandoned": "magenta", "succeeded": "green"}.get(
+                    j.status.value, "yellow"
+                )
                 table.add_row(
                     str(j.id),
                     j.run_key,

@@ -84,14 +84,18 @@ def route_solve(
     out: Annotated[Path | None, typer.Option(help="Write the solution JSON here.")] = None,
 ) -> None:
     """Solve one routing problem file, check the answer independently and write the solution JSON."""
+    from fleet.limits import LimitExceeded, check_routing_problem, check_time_limit, check_workers
     from routing.check import check_solution
     from routing.io.evrptw import evrptw_to_problem, read_evrptw
     from routing.io.json_io import read_problem_json, write_solution_json
     from routing.io.solomon import read_solomon, solomon_to_problem
     from routing.problem import Objective
 
-    if time_limit <= 0:
-        raise _fail(f"--time-limit must be positive, got {time_limit}")
+    try:
+        check_time_limit(time_limit)
+        check_workers(workers)
+    except LimitExceeded as exc:
+        raise _fail(str(exc)) from None
     obj = Objective(objective.value) if objective else None
     try:
         if fmt is FileFormat.solomon:
@@ -104,6 +108,7 @@ def route_solve(
                 from dataclasses import replace
 
                 problem = replace(problem, objective=obj)
+        check_routing_problem(problem)
     except (ValueError, OSError) as exc:
         raise _fail(str(exc)) from None
     try:

@@ -37,6 +37,13 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch migrations copy a table, drop the old one and rename the copy; with foreign keys enforced SQLite
+        # refuses to drop a table other rows reference. Alembic's advice: switch enforcement off for the migration
+        # (the pragma only takes effect outside a transaction) and check the references afterwards.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # end SQLAlchemy's autobegun transaction so the migrations' own one commits
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -45,6 +52,12 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
     )
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        if broken:
+            raise RuntimeError(f"migration left rows with dangling references (table, rowid, parent): {broken[:10]}")
 
 
 if context.is_offline_mode():

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from charging.month import optimiser_tariff
 from charging.problem import ChargingProblem, Connector, PowerGroup, Site, Vehicle
 from charging.tariff import tariff_from_json
-from fleet.planning.inputs import DepotDayInputs, VehicleIn, local_midnight
+from fleet.planning.inputs import LOCAL_TZ, DepotDayInputs, VehicleIn, local_midnight
 from routing import problem as rp
 from routing.matrix import DEFAULT_DETOUR_FACTOR, DEFAULT_URBAN_SPEED_KMH
 from routing.solution import RoutingSolution
@@ -251,14 +252,11 @@ def charging_problem(
     end = _floor_slot(last, step)
     if end < last:
         end += dt.timedelta(minutes=step)
-    tariff = tariff_from_json(
-        {
-            "id": inp.tariff_reference_id,
-            "base_price": inp.tariff_base_price,
-            "demand_charge_per_kw_month": inp.demand_charge_per_kw_month,
-            "month_peak_kw_so_far": inp.month_peak_kw_so_far,
-        }
-    )
+    tariff = tariff_from_json({"id": inp.tariff_reference_id, "base_price": inp.tariff_base_price})
+    # The demand charge the night's optimiser prices: the depot's maximum-demand rate and contract where they are
+    # billed (not on single-part, capacity basis or the charging-facility exemption), above the month's peak so far.
+    night = start.astimezone(LOCAL_TZ).date()
+    tariff = optimiser_tariff(tariff, inp.billing, night.replace(day=1), inp.month_peak_kw_so_far)
     vehicles = tuple(
         Vehicle(
             id=n.plate,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, func, select
 
+from charging.billing import BillingError, BillingRules, DemandBasis, TariffStructure
 from fleet.models import (
     LOCAL_TZ,
     ChargingPlan,
@@ -95,7 +96,8 @@ class DepotDayInputs:
     tariff_reference_id: str
     tariff_base_price: float
     demand_charge_per_kw_month: float
-    month_peak_kw_so_far: float
+    month_peak_kw_so_far: float  # [kW] the site's peak so far in the night's billing month
+    billing: BillingRules  # how the depot is billed beyond energy (charging.billing)
 
 
 def _available(vehicle: Vehicle) -> bool:
@@ -193,7 +195,25 @@ def load_depot_day(session: Session, scope: Scope, depot_id: int, service_date: 
         tariff_base_price=float(tariff.base_price_cny_per_kwh),
         demand_charge_per_kw_month=float(tariff.demand_charge_cny_per_kw_month or 0),
         month_peak_kw_so_far=_month_peak(session, scope, depot.id, service_date),
+        billing=billing_rules(depot, tariff),
     )
+
+
+def billing_rules(depot: Depot, tariff: Tariff) -> BillingRules:
+    """How `depot` is billed beyond energy: its structure, basis, contract and exemption; the tariff's rate."""
+    try:
+        return BillingRules(
+            structure=TariffStructure(depot.tariff_structure),
+            basis=DemandBasis(depot.demand_basis),
+            demand_rate_cny_per_kw_month=float(tariff.demand_charge_cny_per_kw_month or 0),
+            capacity_rate_cny_per_kva_month=float(depot.capacity_rate_cny_per_kva_month or 0),
+            transformer_kva=float(depot.transformer_kva or 0),
+            contracted_demand_kw=depot.contracted_demand_kw,
+            centralised_charging_facility=bool(depot.centralised_charging_facility),
+            charging_metered_separately=bool(depot.charging_metered_separately),
+        )
+    except (BillingError, ValueError) as exc:
+        raise ValueError(f"depot {depot.code}: {exc}") from exc
 
 
 def _tonights_returns(
@@ -244,15 +264,20 @@ def _last_metered_kwh(
 
 
 def _month_peak(session: Session, scope: Scope, depot_id: int, service_date: dt.date) -> float:
-    """The highest planned site peak [kW] already reached this month (demand is billed once per month)."""
-    first = service_date.replace(day=1)
+    """The highest planned site peak [kW] already reached in the billing month of the night before `service_date`.
+
+    Demand is billed once per month on its maximum, and a night belongs to the month it starts in (the night
+    before 1 December is billed in November).
+    """
+    night = service_date - dt.timedelta(days=1)
+    first = local_midnight(night.replace(day=1))
     peak = session.exec(
         select_rows(
             scope,
             ChargingPlan,
             ChargingPlan.depot_id == depot_id,
             ChargingPlan.status == PlanStatus.CURRENT,
-            ChargingPlan.service_date >= first,
+            ChargingPlan.horizon_start >= first,
             ChargingPlan.service_date < service_date,
         ).with_only_columns(func.max(ChargingPlan.peak_kw))
     ).first()

@@ -30,9 +30,12 @@ class ChargingView:
     created_at: dt.datetime | None
     status: str
     solver: str
-    cost_cny: float
+    cost_cny: float  # the night as billed: energy + demand pro-rated (+ export, DR credits)
     energy_cost_cny: float
-    demand_cost_cny: float
+    demand_cost_cny: float  # the month's charge on the night's peak ÷ days in the month
+    night_basis: (
+        bool  # False for plans stored before the night's demand share existed (objective total shown)
+    )
     peak_kw: float
     grid_kwh: float
     grid_limit_kw: float
@@ -46,13 +49,19 @@ class ChargingView:
     costs: pd.DataFrame  # one row per strategy: optimised, uncontrolled, edf, timer
     unmet: pd.DataFrame
 
-    def saving_vs(self, strategy: str) -> tuple[float, float] | None:
-        """(saving [CNY], saving [%]) of the optimised schedule against a baseline strategy, if reported."""
+    def saving_vs(self, strategy: str) -> tuple[float, float, float] | None:
+        """(energy saving [CNY], night saving [CNY], night saving [%]) against a baseline strategy, if reported.
+
+        The night saving compares bills with the demand charge pro-rated per night, never a month's charge booked
+        on one night.
+        """
         rows = self.costs[self.costs["strategy"] == strategy]
         if rows.empty:
             return None
-        base = float(rows["total [CNY]"].iloc[0])
-        return base - self.cost_cny, (100.0 * (base - self.cost_cny) / base if base else 0.0)
+        energy = float(rows["energy [CNY]"].iloc[0]) - self.energy_cost_cny
+        base = float(rows["night bill [CNY]"].iloc[0])
+        night = base - self.cost_cny
+        return energy, night, (100.0 * night / base if base else 0.0)
 
 
 BAR_COLUMNS = ["connector", "vehicle", "start", "end", "kw", "kwh"]
@@ -125,16 +134,22 @@ def charging_view(
             bands.append({"start": starts[k], "end": starts[k] + step, "band": name})
     cost = solution.get("cost", {})
 
+    night_basis = cost.get("night_bill") is not None
+
     def cost_row(strategy: str, c: Mapping[str, Any], peak: float, unmet: int) -> dict[str, Any]:
-        total = float(
-            c.get("total", c.get("energy", 0) + c.get("demand", 0) - c.get("export", 0) + c.get("dr", 0))
-        )
+        energy = float(c.get("energy", 0.0))
+        if night_basis:
+            demand = float(c.get("demand_night") or 0.0)
+            bill = float(c.get("night_bill") or 0.0)
+        else:  # a plan stored before the night share existed: its objective total, labelled as such by the page
+            demand = float(c.get("demand", 0.0))
+            bill = float(c.get("total", 0.0))
         return {
             "strategy": strategy,
             "label": STRATEGY_LABELS.get(strategy, strategy),
-            "total [CNY]": total,
-            "energy [CNY]": float(c.get("energy", 0.0)),
-            "demand [CNY]": float(c.get("demand", 0.0)),
+            "energy [CNY]": energy,
+            "demand per night [CNY]": demand,
+            "night bill [CNY]": bill,
             "peak [kW]": float(peak),
             "unmet vehicles": int(unmet),
         }
@@ -143,8 +158,9 @@ def charging_view(
     for name, b in (solution.get("baselines") or {}).items():
         rows.append(cost_row(name, b.get("cost", {}), b.get("peak_kw", 0.0), b.get("unmet_vehicles", 0)))
     costs = pd.DataFrame(rows)
-    optimised = rows[0]["total [CNY]"]
-    costs["saving of the optimised [CNY]"] = costs["total [CNY]"] - optimised
+    optimised = rows[0]["night bill [CNY]"]
+    costs["energy saving of the optimised [CNY]"] = costs["energy [CNY]"] - rows[0]["energy [CNY]"]
+    costs["night saving of the optimised [CNY]"] = costs["night bill [CNY]"] - optimised
     grid_kwh = float(sum(max(0.0, x) for x in load["site_kw"]) * problem.dt_h)
     return ChargingView(
         depot_code=depot_code,
@@ -154,8 +170,9 @@ def charging_view(
         status=str(solution.get("status", "")),
         solver=str(solution.get("solver", "")),
         cost_cny=optimised,
-        energy_cost_cny=float(cost.get("energy", 0.0)),
-        demand_cost_cny=float(cost.get("demand", 0.0)),
+        energy_cost_cny=rows[0]["energy [CNY]"],
+        demand_cost_cny=rows[0]["demand per night [CNY]"],
+        night_basis=night_basis,
         peak_kw=float(solution.get("peak_kw", 0.0)),
         grid_kwh=grid_kwh,
         grid_limit_kw=problem.site.import_limit_kw,
@@ -225,6 +242,8 @@ def charging_what_if(
         demand_charge_per_kw_month=old.demand_charge_per_kw_month,
         month_peak_kw_so_far=old.month_peak_kw_so_far,
         demand_charge_proration=old.demand_charge_proration,
+        contracted_demand_kw=old.contracted_demand_kw,
+        overrun_multiplier=old.overrun_multiplier,
     )
     changed = replace(
         problem, site=replace(problem.site, import_limit_kw=float(grid_limit_kw)), tariff=tariff

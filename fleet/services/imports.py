@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 from sqlmodel import Session
 
+from fleet.errors import describe_error
 from fleet.importers import SPECS, ImportFailed, ImportResult, RowError, import_file
 from fleet.services.fleet_leases import LESSOR_ONLY, FormRejected
 from fleet.services.scope import in_scope
@@ -18,6 +19,7 @@ __all__ = [
     "IMPORT_KINDS",
     "ImportFailed",
     "ImportResult",
+    "describe_error",
     "errors_frame",
     "import_columns",
     "import_kinds",
@@ -52,6 +54,8 @@ def import_upload(
     filename: str,
     content: bytes,
     import_lessee: str | None = None,
+    decimal: str = ".",
+    encoding: str | None = None,
 ) -> ImportResult:
     """Import an uploaded file through `fleet.importers.import_file`, all or nothing.
 
@@ -73,12 +77,25 @@ def import_upload(
             ]
         )
     suffix = Path(filename).suffix.lower()
-    safe_name = Path(filename).name or f"upload{suffix}"
-    with tempfile.TemporaryDirectory(prefix="evfleet-upload-") as tmp:
-        path = Path(tmp) / safe_name
-        path.write_bytes(content)
-        scope = in_scope(session, lessee_code)
-        return import_file(session, scope, kind, path, lessee_code=import_lessee or None)
+    safe_name = Path(filename.replace("\\", "/")).name.replace("\x00", "") or f"upload{suffix}"
+    try:
+        with tempfile.TemporaryDirectory(prefix="evfleet-upload-") as tmp:
+            path = Path(tmp) / safe_name
+            path.write_bytes(content)
+            scope = in_scope(session, lessee_code)
+            return import_file(
+                session,
+                scope,
+                kind,
+                path,
+                lessee_code=import_lessee or None,
+                decimal=decimal,
+                encoding=encoding,
+            )
+    except ImportFailed:
+        raise
+    except Exception as exc:  # scope refusal, database gone, unreadable upload: one message, nothing written
+        raise ImportFailed([RowError(safe_name, 0, "", "", describe_error(exc))]) from exc
 
 
 def errors_frame(exc: ImportFailed | FormRejected) -> pd.DataFrame:

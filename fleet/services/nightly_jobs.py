@@ -79,13 +79,18 @@ class RunSummary:
     failed: tuple[str, ...]
     pending: int
     seconds: float
+    abandoned: tuple[str, ...] = ()  # depots whose runner died (kill -9, lost host) before finishing
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.pending
+        return not self.failed and not self.pending and not self.abandoned
 
     @property
     def status(self) -> str:
+        if self.abandoned:
+            return f"{len(self.abandoned)} abandoned" + (
+                f", {len(self.failed)} failed" if self.failed else ""
+            )
         if self.failed:
             return f"{len(self.failed)} failed"
         return "running" if self.pending else "succeeded"
@@ -106,6 +111,7 @@ def run_summaries(jobs: pd.DataFrame) -> list[RunSummary]:
                 failed=tuple(sorted(group.loc[group["status"] == "failed", "depot"])),
                 pending=int(group["status"].isin(["queued", "running"]).sum()),
                 seconds=float(group["duration_s"].fillna(0).sum()),
+                abandoned=tuple(sorted(group.loc[group["status"] == "abandoned", "depot"])),
             )
         )
     return sorted(out, key=lambda r: (r.started is None, r.started), reverse=True) if out else out

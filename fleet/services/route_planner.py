@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session
 
+from fleet.exports import safe_frame, safe_sheet_name
 from fleet.models import Order
 from fleet.scope import Scope, list_rows
 from fleet.services.frames import hhmm
@@ -363,8 +364,8 @@ def route_sheet(view: RoutePlanView, vehicle: str) -> pd.DataFrame:
 
 def route_sheet_csv(view: RoutePlanView, vehicle: str) -> bytes:
     return (
-        route_sheet(view, vehicle).to_csv(index=False).encode("utf-8-sig")
-    )  # BOM: Excel opens 粤 plates right
+        safe_frame(route_sheet(view, vehicle)).to_csv(index=False).encode("utf-8-sig")
+    )  # BOM: Excel opens 粤 plates right; safe_frame: no cell can run as a formula
 
 
 def route_sheets_xlsx(view: RoutePlanView) -> bytes:
@@ -376,7 +377,12 @@ def route_sheets_xlsx(view: RoutePlanView) -> bytes:
         summary = view.routes.drop(columns=["colour"]).copy()
         for col in ("departure", "return"):
             summary[col] = [hhmm(t) for t in summary[col]]
-        summary.to_excel(writer, sheet_name="routes", index=False)
+        safe_frame(summary).to_excel(writer, sheet_name="routes", index=False)
+        used = {"routes"}
         for vehicle in view.routes["vehicle"]:
-            route_sheet(view, vehicle).to_excel(writer, sheet_name=str(vehicle)[:31], index=False)
+            name = safe_sheet_name(str(vehicle))
+            while name in used:
+                name = name[:28] + f"~{len(used)}"
+            used.add(name)
+            safe_frame(route_sheet(view, vehicle)).to_excel(writer, sheet_name=name, index=False)
     return buffer.getvalue()

@@ -45,10 +45,14 @@ def test_stored_night_shows_cost_savings_and_charts(run_app: AppRunner, planned_
     plan = _plan(planned_engine)
     m = _metrics(at)
     assert m["Charging cost [CNY]"].value == f"{plan.total_cost_fen / 100:,.2f}"
-    unc = plan.baselines["uncontrolled"]
-    assert m["Saving vs uncontrolled [CNY]"].value == f"{unc['savings_cny']:,.0f}"
-    assert m["Saving vs uncontrolled [CNY]"].delta == f"{unc['savings_pct']:.1f} %"
-    assert m["Saving vs EDF [CNY]"].value == f"{plan.baselines['edf']['savings_cny']:,.0f}"
+    # Savings on the bill's basis: energy apart, and the night with the demand charge pro-rated (never a month's
+    # demand charge booked on one night).
+    unc, own = plan.baselines["uncontrolled"]["cost"], plan.solution["cost"]
+    assert m["Energy saving vs uncontrolled [CNY]"].value == f"{unc['energy'] - own['energy']:,.2f}"
+    night = unc["night_bill"] - own["night_bill"]
+    assert m["Night saving vs uncontrolled [CNY]"].value == f"{night:,.2f}"
+    assert m["Night saving vs uncontrolled [CNY]"].delta == f"{100 * night / unc['night_bill']:.1f} %"
+    assert plan.demand_cost_fen == round(own["demand_night"] * 100)  # the stored night's demand is pro-rated
     assert m["Peak [kW]"].value == f"{plan.peak_kw:,.1f}"
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     assert len(specs) == 2 and "connector" in json.dumps(specs[0])

@@ -58,9 +58,42 @@ def test_shared_connector_first_come_first_served() -> None:
 def test_optimiser_reports_savings_and_never_loses_to_baselines() -> None:
     p = synthetic_depot(20, seed=2)
     s = schedule(p, time_limit_s=20)
-    assert set(s.baselines) == {"uncontrolled", "edf", "timer"}
+    assert set(s.baselines) == {"uncontrolled", "edf", "timer", "balanced"}
     for b in s.baselines.values():
         assert b.savings_cny == pytest.approx(b.cost.total - s.cost.total)
         assert b.savings_cny >= -1e-6
     assert s.baselines["uncontrolled"].savings_pct >= 40.0
+    assert check(p, s).ok
+
+
+def test_balanced_spreads_the_need_evenly_over_the_valley() -> None:
+    """Guangdong TOU: valley 00:00-08:00 at 0.38 × 0.68. A truck parked 18:00-07:00 needing 40 kWh (connector
+    efficiency 1) spreads it over the 28 valley slots 00:00-07:00: 40 kWh / 7 h = 5.714 kW, nothing before."""
+    from charging.baselines import balanced
+
+    p = problem(night([vehicle("V")]))
+    s = balanced(p)
+    power = s.vehicles[0].power_kw
+    valley = [k for k, t in enumerate(p.slot_starts) if t.hour < 8 and t.date().day == 25]
+    assert [k for k, kw in enumerate(power) if kw > 1e-9] == valley[:28]
+    assert all(power[k] == pytest.approx(40.0 / 7.0) for k in valley[:28])
+    assert s.vehicles[0].energy_departure_kwh == pytest.approx(60.0) and not s.unmet
+    assert check(p, s).ok
+
+
+def test_balanced_spills_into_the_next_cheapest_band_only_when_the_cheapest_is_full() -> None:
+    """Needing 80 kWh in a 1-hour valley stay at 40 kW: 40 kWh in the valley hour, the other 40 in the flat hour."""
+    from charging.baselines import balanced
+
+    v = vehicle(
+        "V",
+        arrival="2026-11-25T07:00:00+08:00",
+        departure="2026-11-25T09:00:00+08:00",
+        energy_arrival_kwh=10.0,
+        energy_target_kwh=90.0,
+    )
+    p = problem(night([v]))
+    s = balanced(p)
+    by_hour = {t.hour: kw for t, kw in zip(p.slot_starts, s.vehicles[0].power_kw)}
+    assert by_hour[7] == pytest.approx(40.0) and by_hour[8] == pytest.approx(40.0)
     assert check(p, s).ok

@@ -137,10 +137,18 @@ def test_vehicle_power_limit(case) -> None:
 
 def test_connector_power_limit(case) -> None:
     p, s = case
+    # Tighten the connector V2 really uses to below V2's real peak: the fixture must exceed the limit, or the
+    # first assertion would pass vacuously (it once tightened C2 while V2 charged on C1).
+    v2 = s.vehicle("V2")
+    peak = max(v2.power_kw)
+    assert peak > 1.0, "fixture: V2 must charge"
+    limit = peak / 2
     data = p.to_json()
-    data["connectors"][2]["max_kw"] = 20.0
+    index = next(i for i, c in enumerate(data["connectors"]) if c["id"] == v2.connector)
+    data["connectors"][index]["max_kw"] = limit
     tighter = problem(data)
-    assert "connector_power" in codes(tighter, s) or not any(kw > 20 for kw in s.vehicle("V2").power_kw)
+    assert any(kw > limit + 1e-6 for kw in v2.power_kw), "fixture never exceeds the tightened limit"
+    assert "connector_power" in codes(tighter, s)
     v = next(x for x in p.vehicles if x.id == "V2")
     bad = consistent(tighter, with_power(s, "V2", p.usable_range(v)[0], 30.0))
     assert "connector_power" in codes(tighter, bad)

@@ -321,3 +321,20 @@ def test_sharing_cp_sat_path_when_mip_too_big(monkeypatch) -> None:
     assert "cp-sat intervals (1 workers" in s.solver
     assert check(p, s).ok and not s.unmet
     assert s.gap is not None and s.gap >= 0
+
+
+def test_contract_overrun_is_priced_and_checked() -> None:
+    """15 kWh in 1 h forces 15 kW: with 10 kW contracted and 5 kW already metered, the increase costs
+    5 kW × 2 + 5 kW × 2 × 2 = 30 CNY at 2 CNY/kW·month; the night's share is (10 × 2 + 5 × 4) / 30 days."""
+    data = four_slots(
+        tariff={"demand_charge_per_kw_month": 2.0, "month_peak_kw_so_far": 5.0, "contracted_demand_kw": 10.0}
+    )
+    data["vehicles"][0]["max_kw"] = 20.0
+    data["connectors"][0]["max_kw"] = 20.0
+    data["vehicles"][0]["departure"] = "2026-11-24T01:00:00+08:00"
+    p, s = solved(data)
+    assert s.peak_kw == pytest.approx(15.0, abs=1e-6)
+    assert s.cost.demand == pytest.approx(5 * 2.0 + 5 * 4.0, abs=1e-6)
+    assert s.cost.demand_night == pytest.approx((10 * 2.0 + 5 * 4.0) / 30, abs=1e-6)
+    tampered = replace(s, cost=replace(s.cost, demand_night=s.cost.demand_night / 2))
+    assert any(v.code == "cost" for v in check(p, tampered).violations)

@@ -81,3 +81,29 @@ def test_gap_in_periods_is_an_error() -> None:
     t = tariff_from_json({"periods": [{"start": "00:00", "end": "08:00", "price": 0.2}]})
     with pytest.raises(TariffError, match="no period covers"):
         _prices(t, "2026-11-24", [9])
+
+
+def test_demand_above_the_contract_costs_the_overrun_rate() -> None:
+    t = tariff_from_json(
+        {
+            "periods": [{"start": "00:00", "end": "24:00", "price": 1.0}],
+            "demand_charge_per_kw_month": 32.0,
+            "month_peak_kw_so_far": 10.0,
+            "contracted_demand_kw": 20.0,
+        }
+    )
+    # From 10 to 20 kW at 32, from 20 to 30 kW at twice 32: 320 + 640 CNY.
+    assert t.demand_charge(30.0) == pytest.approx(10 * 32.0 + 10 * 64.0)
+    assert t.to_json()["contracted_demand_kw"] == 20.0 and t.to_json()["overrun_multiplier"] == 2.0
+    with pytest.raises(TariffError, match="contracted_demand_kw"):
+        tariff_from_json(
+            {"periods": [{"start": "00:00", "end": "24:00", "price": 1.0}], "contracted_demand_kw": 0}
+        )
+
+
+def test_a_night_shows_its_pro_rated_share_of_the_month() -> None:
+    t = tariff_from_json(
+        {"periods": [{"start": "00:00", "end": "24:00", "price": 1.0}], "demand_charge_per_kw_month": 42.0}
+    )
+    # 42 CNY/kW·month × 226 kW ÷ 30 days in November = 316.4 CNY for one night, not 9,492.
+    assert t.demand_night_share(226.0, datetime(2026, 11, 23).date()) == pytest.approx(316.4)

@@ -1,0 +1,98 @@
+"""`evfleet charge month`: a depot's billing month replayed from its stored plans, each policy billed once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from fleet.cli.main import app
+from fleet.models import ChargingPlan, Depot, PlanStatus, Tariff
+from tests.app.conftest import copy_sqlite
+
+DEPOT = "SZ-NS"  # the smallest demo depot
+DATES = (dt.date(2026, 11, 25), dt.date(2026, 11, 26))  # nights of 24 and 25 November
+
+
+@pytest.fixture(scope="module")
+def two_nights(demo_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
+    from fleet.nightly import NightlyConfig, run_nightly
+    from fleet.pipeline import RunOptions
+
+    url = copy_sqlite(demo_engine, tmp_path_factory.mktemp("month") / "month.db")
+    for day in DATES:
+        summary = run_nightly(
+            NightlyConfig(
+                day,
+                url,
+                depot_codes=(DEPOT,),
+                options=RunOptions(time_limit_s=1.0, charging_time_limit_s=5.0),
+            )
+        )
+        assert not summary.failed
+    return url
+
+
+def test_month_bills_each_policy_one_demand_charge_on_its_own_maximum(
+    two_nights: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "month.json"
+    run = CliRunner().invoke(
+        app,
+        ["charge", "month", "--depot", DEPOT, "--month", "2026-11", "--json", str(out), "--db", two_nights],
+    )
+    assert run.exit_code == 0, run.output
+    assert "2 of 30 nights" in run.output
+    result = json.loads(out.read_text())
+    assert result["nights_simulated"] == 2 and set(result["bills"]) == {
+        "optimised",
+        "uncontrolled",
+        "edf",
+        "timer",
+        "balanced",
+    }
+    from fleet.db import make_engine
+
+    with Session(make_engine(two_nights)) as s:
+        depot = s.exec(select(Depot).where(Depot.code == DEPOT)).one()
+        rate = float(s.get(Tariff, depot.tariff_id).demand_charge_cny_per_kw_month)
+        plans = s.exec(
+            select(ChargingPlan).where(
+                ChargingPlan.depot_id == depot.id, ChargingPlan.status == PlanStatus.CURRENT
+            )
+        ).all()
+    assert len(plans) == 2 and rate > 0
+    for name, bill in result["bills"].items():
+        peaks = [n["peak_kw"] for n in bill["nights"]]
+        # One charge for the month on the policy's own maximum, never one per night.
+        assert bill["demand_cny"] == pytest.approx(rate * max(peaks), abs=0.02), name
+        assert bill["energy_cny"] == pytest.approx(sum(n["energy_cny"] for n in bill["nights"]), abs=0.02)
+        assert bill["total_cny"] == pytest.approx(bill["energy_cny"] + bill["demand_cny"], abs=0.02)
+    # The baselines replay exactly what the nightly stored beside each plan.
+    for plan, night in zip(
+        sorted(plans, key=lambda p: p.service_date), result["bills"]["uncontrolled"]["nights"]
+    ):
+        assert night["peak_kw"] == pytest.approx(plan.baselines["uncontrolled"]["peak_kw"], abs=1e-3)
+        assert night["energy_cny"] == pytest.approx(
+            plan.baselines["uncontrolled"]["cost"]["energy"], abs=1e-3
+        )
+
+
+def test_month_without_plans_or_with_a_bad_month_says_so(two_nights: str) -> None:
+    none = CliRunner().invoke(
+        app, ["charge", "month", "--depot", DEPOT, "--month", "2026-10", "--db", two_nights]
+    )
+    assert none.exit_code == 1 and "no stored charging plan" in none.output
+    bad = CliRunner().invoke(
+        app, ["charge", "month", "--depot", DEPOT, "--month", "11/2026", "--db", two_nights]
+    )
+    assert bad.exit_code == 2 and "YYYY-MM" in bad.output
+    gone = CliRunner().invoke(
+        app, ["charge", "month", "--depot", "SZ-XX", "--month", "2026-11", "--db", two_nights]
+    )
+    assert gone.exit_code == 2 and "not found" in gone.output
