@@ -1,7 +1,7 @@
 """emission claims: one claimant per (vehicle, day, scheme), written with the submission package
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-05 17:30:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import fleet.models
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
