@@ -57,7 +57,9 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         connection.exec_driver_sql("PRAGMA foreign_keys=ON")
         connection.commit()
         if broken:
-            raise RuntimeError(f"migration left rows with dangling references (table, rowid, parent): {broken[:10]}")
+            raise RuntimeError(
+                f"migration left rows with dangling references (table, rowid, parent): {broken[:10]}"
+            )
 
 
 if context.is_offline_mode():
