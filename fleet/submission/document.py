@@ -326,9 +326,8 @@ def build_document(
         double_counting_control=f"claims table emissionclaim: unique per (vehicle, day, scheme '{scheme}')",
     )
     efficiencies = sorted({lease.charging_efficiency for lease in leases if lease.charging_efficiency})
-    annualised, days_in_year = None, (report.period.end - report.period.start).days + 1
-    if not withheld and report.monitored_days:
-        annualised = rnd(total(post).reduction_t * days_in_year / report.monitored_days)
+    run_rate = None if withheld else annualise(post, leases, report)
+    annualised = rnd(run_rate["annualised_tco2e"]) if run_rate and run_rate["monitored_lease_days"] else None
     start = min((lease.start for lease in leases), default=report.period.start)
     ends = [lease.end for lease in leases]
     end = None if (not ends or None in ends) else max(e for e in ends if e)
@@ -422,12 +421,15 @@ def build_document(
         "impact_indicators": {
             "icma_annual_ghg_avoided_tco2e": annualised,
             "icma_basis": (
-                "annualised run rate: ex-post reduction x days in the year / monitored days "
-                f"({days_in_year} / {report.monitored_days})"
+                ANNUALISATION_METHOD + f" ({run_rate['lease_days_in_year']} lease-days in the year / "
+                f"{run_rate['monitored_lease_days']} monitored lease-days over {len(run_rate['per_lease'])} leases)"
                 if annualised is not None
                 else "not stated: " + ("the reduction is withheld" if withheld else "no monitored days")
             ),
             "monitored_days": report.monitored_days,
+            "monitored_lease_days": run_rate["monitored_lease_days"] if run_rate else None,
+            "lease_days_in_year": run_rate["lease_days_in_year"] if run_rate else None,
+            "annualisation": run_rate["per_lease"] if run_rate else [],
             "monitored_vehicle_days": len(post),
             "monitoring_start": report.monitoring_start.isoformat() if report.monitoring_start else None,
             "monitored_until": report.checked_until.isoformat() if report.checked_until else None,
@@ -516,6 +518,50 @@ def build_document(
         if identity[key]:
             parties[role]["registration_code"] = identity[key]
     return document
+
+
+ANNUALISATION_METHOD = (
+    "annualised run rate, per lease: each lease's ex-post reduction x its lease-days in the year / its "
+    "monitored lease-days (lease-days from monitoring start to the check date); leases without monitored "
+    "lease-days add nothing"
+)
+
+
+def annualise(post: list[DayResult], leases: list, report: EmissionsReport) -> dict[str, object]:
+    """ICMA run rate (issue 19 item 3): a lease monitored d of its D lease-days in the year contributes its
+    ex-post reduction x D / d. Scaling the whole fleet by days-in-year / monitored days would assume that vehicles
+    whose leases began during the year ran all year."""
+    period, start, stop = report.period, report.monitoring_start, report.checked_until
+    by_lease: dict[str, list[DayResult]] = defaultdict(list)
+    for r in post:
+        by_lease[r.lease_id].append(r)
+    rows, total_t, big_d, small_d = [], 0.0, 0, 0
+    for lease in leases:
+        days = [d for d in period.days() if lease.covers(d)]
+        monitored = [d for d in days if start and stop and start <= d <= stop]
+        reduction = total(by_lease.pop(lease.lease_id, [])).reduction_t
+        scaled = reduction * len(days) / len(monitored) if monitored else 0.0
+        total_t += scaled
+        big_d += len(days) if monitored else 0
+        small_d += len(monitored)
+        rows.append(
+            {
+                "lease_id": lease.lease_id,
+                "vehicle_id": lease.vehicle_id,
+                "lease_days_in_year": len(days),
+                "monitored_lease_days": len(monitored),
+                "ex_post_reduction_tco2e": rnd(reduction),
+                "annualised_tco2e": rnd(scaled) if monitored else None,
+            }
+        )
+    for rs in by_lease.values():  # not expected: every claimed day lies on one of the claimant's leases
+        total_t += total(rs).reduction_t
+    return {
+        "annualised_tco2e": total_t,
+        "lease_days_in_year": big_d,
+        "monitored_lease_days": small_d,
+        "per_lease": rows,
+    }
 
 
 REGULATORY_CONTEXT = (

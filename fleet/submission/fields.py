@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SCHEMA_ID = "evfleet.climate-finance-submission"
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,13 @@ FIELDS: tuple[SubmissionField, ...] = (
         "number|null",
         "tCO2e",
         origin="ICMA Harmonised Framework for Impact Reporting, clean transport (data/reference/METHODOLOGY.md §5, S)",
+    ),
+    SubmissionField(
+        "impact_indicators.icma_basis",
+        "Basis of the annualised figure",
+        "年化方法",
+        "string",
+        origin="issue 19 item 3: per-lease annualisation, lease-days in the year / monitored lease-days",
     ),
     SubmissionField(
         "impact_indicators.clean_vehicles_deployed",
