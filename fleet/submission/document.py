@@ -157,15 +157,7 @@ def build_document(
     inputs = inputs or SubmissionInputs()
     withheld = report.resolved.reduction_withheld
     post, ante = list(report.ex_post), list(report.ex_ante)
-    vehicle_ids = sorted({r.vehicle_id for r in post} | {r.vehicle_id for r in ante})
-    leases = [
-        lease
-        for lease in book.leases_of(report.party_id)
-        if lease.claimant_id == report.party_id
-        and lease.vehicle_id in vehicle_ids
-        and lease.start <= report.period.end
-        and (lease.end is None or lease.end >= report.period.start)
-    ]
+    leases = claimed_leases(report, book)
     lessor_ids = sorted({lease.lessor_id for lease in leases}) or sorted(
         {lease.lessor_id for lease in book.leases_of(report.party_id)}
     )
@@ -676,6 +668,24 @@ def _monitoring_section(post: list[DayResult], report: EmissionsReport, efficien
         "sources": sources,
         "monitoring_start": report.monitoring_start.isoformat() if report.monitoring_start else None,
     }
+
+
+def claimed_leases(report: EmissionsReport, book: LeaseBook) -> list:
+    """The leases whose reductions this report claims in its period, on vehicles with metered or planned days."""
+    vehicle_ids = {r.vehicle_id for r in report.ex_post} | {r.vehicle_id for r in report.ex_ante}
+    return [
+        lease
+        for lease in book.leases_of(report.party_id)
+        if lease.claimant_id == report.party_id
+        and lease.vehicle_id in vehicle_ids
+        and lease.start <= report.period.end
+        and (lease.end is None or lease.end >= report.period.start)
+    ]
+
+
+def ante_label(ante: list[DayResult]) -> str:
+    """What an ex-ante figure was computed from: route plans, the leases' expected km, other records."""
+    return _ante_label(_ante_basis(ante))
 
 
 def _ante_label(basis: dict[str, int]) -> str:
