@@ -45,20 +45,24 @@ shown = months[months["lessee"].isin(chosen)]
 post = shown["ex-post reduction [t]"].sum()
 ante = shown["ex-ante reduction [t]"].sum()
 ante_to_date = shown.loc[shown["ex-post reduction [t]"].notna(), "ex-ante reduction [t]"].sum()
+withheld = view.withheld
+if withheld:
+    st.warning(f"Reduction withheld under {profile_id}. Data gap: {withheld}.")
+tonnes = (lambda t: "withheld") if withheld else (lambda t: f"{t:,.2f}")
 cols = st.columns(4)
 cols[0].metric(
     f"Ex-post reduction {year} [t CO2]",
-    f"{post:,.2f}",
+    tonnes(post),
     border=True,
     help="From metered km and charger kWh, per vehicle-day, after the data-quality checks.",
 )
 cols[1].metric(
     "Ex-ante, same months [t CO2]",
-    f"{ante_to_date:,.2f}",
+    tonnes(ante_to_date),
     border=True,
     help="Expected from plans and leases for the months that have metered data.",
 )
-cols[2].metric(f"Ex-ante, whole {year} [t CO2]", f"{ante:,.2f}", border=True)
+cols[2].metric(f"Ex-ante, whole {year} [t CO2]", tonnes(ante), border=True)
 cols[3].metric(
     "Vehicle-days metered",
     f"{int(shown['vehicle-days'].sum()):,}",
@@ -113,6 +117,22 @@ st.caption(f"Factors from {view.factor_source}.")
 if m["to confirm"]:
     with st.expander(f"Open points to confirm ({len(m['to confirm'])})"):
         st.markdown("\n".join(f"- {item}" for item in m["to confirm"]))
+
+st.subheader("Run rate, ex-ante basis and data gaps per lessee")
+summary = view.parties[view.parties["lessee"].isin(chosen)] if view.parties is not None else None
+if summary is not None and not summary.empty:
+    st.dataframe(
+        summary.style.format(precision=3, na_rep="withheld" if withheld else "–"),
+        hide_index=True,
+        placeholder="–",
+        key="em_parties",
+    )
+st.caption(
+    f"Run rate [t/year]: {view.methodology['run rate method']}; monitored days run from the first accepted "
+    "metered record to the check date. Ex-ante basis: what the ex-ante figure was computed from. Gap split: "
+    "lease days before monitoring began, missing monitored days (monitored lease days without an accepted "
+    "record) and future days (after the check date)."
+)
 
 st.subheader("Climate-finance submission package")
 parties = [ctx.lessee_code] if ctx.lessee_code else lessees

@@ -523,6 +523,32 @@ class ChargingSession(OwnedMixin, table=True):
     import_batch_id: int | None = Field(default=None, foreign_key="importbatch.id")
 
 
+class EmissionClaim(SQLModel, table=True):
+    """One vehicle-day's avoided emissions claimed under one scheme by one submission package.
+
+    The unique constraint on (vehicle, day, scheme) makes a second claim impossible, also between two builds
+    running at the same time: the second insert waits for the first transaction and then fails. The rows are
+    written in the same transaction as the package (fleet/submission/run.py). `lessee_id` is the claiming lessee,
+    NULL when the lessor claims. Not in OWNED_TABLES: claims are read and written only by fleet/emissions/claims.py,
+    which filters on the lessor and, in a lessee's scope, on the lessee's own vehicles.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    lessor_id: int = Field(foreign_key="lessor.id", index=True)
+    lessee_id: int | None = Field(default=None, foreign_key="lessee.id")
+    vehicle_id: int = Field(foreign_key="vehicle.id")
+    day: dt.date
+    scheme: str = Field(max_length=60)
+    report_id: str = Field(max_length=160, index=True)
+    claimant_code: str = Field(max_length=40)
+    package: str = Field(default="", max_length=300)
+    claimed_at: dt.datetime | None = _ts(now=True)
+
+    __table_args__ = (
+        sa.UniqueConstraint("vehicle_id", "day", "scheme", name="uq_emissionclaim_vehicle_day_scheme"),
+    )
+
+
 # ----------------------------------------------------------------------------------------- jobs, scenarios
 
 

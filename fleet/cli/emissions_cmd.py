@@ -63,6 +63,13 @@ def _print_report(db_report, source: str) -> None:
         f"{r.tdl_multiplier:g}; factors from {source}",
         highlight=False,
     )
+    withheld = r.reduction_withheld
+    if withheld:
+        console.print(f"[yellow]{r.withheld}[/]", highlight=False)
+
+    def red(value: float) -> str:
+        return "withheld" if withheld else _fmt(value)
+
     gran = report.period.granularity
     post, ante = by_vehicle_period(report.ex_post, gran), by_vehicle_period(report.ex_ante, gran)
     table = Table(title="Per vehicle [t CO2(e)]")
@@ -86,10 +93,10 @@ def _print_report(db_report, source: str) -> None:
             _fmt(p.km if p else 0, 1),
             _fmt(p.grid_kwh if p else 0, 1),
             _fmt(p.baseline_t if p else 0),
-            _fmt(p.project_t if p else 0),
+            "partial " + _fmt(p.project_t if p else 0) if withheld else _fmt(p.project_t if p else 0),
             _fmt(p.leakage_t if p else 0),
-            _fmt(p.reduction_t if p else 0),
-            _fmt(a.reduction_t) if a else "-",
+            red(p.reduction_t if p else 0),
+            red(a.reduction_t) if a else "-",
         )
     tp, ta = total(report.ex_post), total(report.ex_ante)
     table.add_row(
@@ -98,19 +105,32 @@ def _print_report(db_report, source: str) -> None:
         _fmt(tp.km, 1),
         _fmt(tp.grid_kwh, 1),
         _fmt(tp.baseline_t),
-        _fmt(tp.project_t),
+        "partial " + _fmt(tp.project_t) if withheld else _fmt(tp.project_t),
         _fmt(tp.leakage_t),
-        _fmt(tp.reduction_t),
-        _fmt(ta.reduction_t),
+        red(tp.reduction_t),
+        red(ta.reduction_t),
         style="bold",
     )
     console.print(table)
+    if withheld:
+        from fleet.emissions.calc import intensities
+
+        i = intensities(list(report.ex_post), True)
+        console.print(
+            f"intensities over {i['vehicle_days_with_tonne_km']} vehicle-days with t·km "
+            f"({i['vehicle_days_without_tonne_km']} without): diesel baseline WTW {i['baseline_g_per_tkm']} "
+            f"gCO2e/t·km, TTW {i['baseline_ttw_g_per_tkm']}; electric WTW withheld, partial (generation CO2) "
+            f"{i['project_partial_generation_co2_g_per_tkm']}; {i['grid_kwh_per_tkm']} kWh/t·km",
+            highlight=False,
+        )
     fleet = list(report.ex_post) + list(report.attributed_elsewhere)
     for title, groups in (
         ("per depot", by_depot(report.ex_post)),
         ("per lessee, all claimants", by_lessee(fleet)),
         ("per lessor, all claimants", by_lessor(fleet)),
     ):
+        if withheld:
+            break
         if groups:
             console.print(
                 f"{title}: "
@@ -119,14 +139,14 @@ def _print_report(db_report, source: str) -> None:
                 ),
                 highlight=False,
             )
-    if report.attributed_elsewhere:
+    if report.attributed_elsewhere and not withheld:
         te = total(report.attributed_elsewhere)
         console.print(
             f"claimed by the other party of the lease (not counted here): {te.vehicle_days} vehicle-days, "
             f"{_fmt(te.reduction_t)} t",
             highlight=False,
         )
-    if report.negative_days:
+    if report.negative_days and not withheld:
         console.print(
             f"[yellow]{len(report.negative_days)} vehicle-days with a negative reduction "
             f"(reported, not clipped)[/]"
@@ -190,36 +210,65 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         ),
         profile: str = typer.Option("tcsae-235", "--profile", help=PROFILE_HELP),
         grid: str | None = typer.Option(None, "--grid", help=GRID_HELP),
+        scheme: str = typer.Option(
+            "climate-finance-submission",
+            "--scheme",
+            help="Claims scheme; one claim per vehicle-day and scheme.",
+        ),
         ledger: Path | None = typer.Option(
             None,
             "--ledger",
-            help=f"Claims ledger JSON (default: ${LEDGER_ENV} "
-            "or evfleet-claims.json in the working directory).",
+            help=f"Legacy claims ledger JSON (default: ${LEDGER_ENV}); when it exists its claims are imported "
+            "into the database first and the file is renamed to <name>.imported.",
+        ),
+        baseline_trucks: Path | None = typer.Option(
+            None,
+            "--baseline-trucks",
+            help="CSV: the diesel truck each lease replaced and its scrapping/sale record.",
+        ),
+        identity: Path | None = typer.Option(
+            None, "--identity", help="JSON: lessor/lessee USCC, signatory, third-party verifier."
         ),
         as_of: str | None = typer.Option(None, "--as-of", help="Count data gaps only up to this date."),
         db: str | None = DB_OPTION,
     ) -> None:
-        """Write the climate-finance package (JSON, XLSX, PDF, SHA-256 manifest); refuses double-claimed vehicle-days."""
+        """Write the climate-finance package (JSON, XLSX, PDF, SHA-256 manifest) and record its claims in the same
+        transaction; refuses vehicle-days another package holds under the scheme."""
         from fleet.emissions.attribution import DoubleClaimError
         from fleet.factors import FactorError
+        from fleet.submission.inputs import load_inputs
         from fleet.submission.run import make_submission
 
         chosen = _profile(profile, grid, None)
-        ledger_path = ledger or Path(os.environ.get(LEDGER_ENV, "evfleet-claims.json"))
+        legacy = ledger or (Path(os.environ[LEDGER_ENV]) if os.environ.get(LEDGER_ENV) else None)
         try:
+            inputs = load_inputs(baseline_trucks, identity)
             with scoped_session(db, lessee) as (session, scope):
                 result = make_submission(
-                    session, scope, lessee, year, chosen, out, ledger_path, _date(as_of, "--as-of")
+                    session,
+                    scope,
+                    lessee,
+                    year,
+                    chosen,
+                    out,
+                    legacy,
+                    _date(as_of, "--as-of"),
+                    scheme=scheme,
+                    inputs=inputs,
                 )
-        except (DoubleClaimError, FactorError) as exc:
+        except (DoubleClaimError, FactorError, ValueError, OSError) as exc:
             raise fail(str(exc)) from None
         doc = result.document
+        reduction = doc["results"]["ex_post"]["reduction_tco2e"]
         console.print(
-            f"{doc['report_id']}: ex-post {doc['results']['ex_post']['reduction_tco2e']:,.4f} tCO2e, "
-            f"ex-ante {_ante(doc)}; {doc['data_quality']['rows_excluded']} rows excluded; "
+            f"{doc['report_id']}: ex-post "
+            + ("withheld" if reduction is None else f"{reduction:,.4f} tCO2e")
+            + f", ex-ante {_ante(doc)}; {doc['data_quality']['rows_excluded']} rows excluded; "
             f"{result.claimed_vehicle_days} vehicle-days claimed in {result.ledger}",
             highlight=False,
         )
+        if result.imported_ledger:
+            console.print(f"legacy ledger imported and renamed to {result.imported_ledger}", highlight=False)
         for path in (
             result.files.json,
             result.files.xlsx,
@@ -229,48 +278,65 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         ):
             console.print(f"  {path}", highlight=False)
 
-    claims_app = typer.Typer(help="The claims ledger that prevents double counting.", no_args_is_help=True)
-    app.add_typer(claims_app, name="claims", help="List or release the vehicle-days claimed by submissions.")
-    ledger_option = typer.Option(
-        None,
-        "--ledger",
-        help=f"Claims ledger JSON (default: ${LEDGER_ENV} or evfleet-claims.json in the working directory).",
+    claims_app = typer.Typer(help="The claims table that prevents double counting.", no_args_is_help=True)
+    app.add_typer(
+        claims_app, name="claims", help="List, release or import the vehicle-days claimed by submissions."
     )
 
     @claims_app.command("list")
-    def claims_list(ledger: Path | None = ledger_option) -> None:
-        """Print each report in the ledger with its claimant and the vehicle-days it holds."""
-        from fleet.emissions.attribution import ClaimsLedger
+    def claims_list(db: str | None = DB_OPTION) -> None:
+        """Print each report in the claims table with its scheme, claimant, package and vehicle-days held."""
+        from fleet.emissions.claims import list_claims
 
-        path = ledger or Path(os.environ.get(LEDGER_ENV, "evfleet-claims.json"))
-        try:
-            reports = ClaimsLedger.load(path).reports()
-        except ValueError as exc:
-            raise fail(f"{path}: {exc}") from None
-        table = Table(title=f"Claims in {path}")
-        for col in ("report", "claimant", "vehicle-days"):
+        with scoped_session(db, None) as (session, scope):
+            summaries = list_claims(session, scope)
+        table = Table(title="Claims (table emissionclaim)")
+        for col in ("report", "scheme", "claimant", "vehicle-days", "package"):
             table.add_column(col)
-        for report_id, (claimant, days) in reports.items():
-            table.add_row(report_id, claimant, str(days))
+        for c in summaries:
+            table.add_row(c.report_id, c.scheme, c.claimant, str(c.vehicle_days), c.package)
         console.print(table)
 
     @claims_app.command("release")
     def claims_release(
         report_id: str = typer.Argument(..., help="Report id, e.g. submission:PCX:2026:tcsae-235."),
-        ledger: Path | None = ledger_option,
+        db: str | None = DB_OPTION,
     ) -> None:
         """Withdraw a report's claims (e.g. a submission that was never filed) so another report may claim them."""
-        from fleet.emissions.attribution import ClaimsLedger
+        from fleet.emissions.claims import release
 
-        path = ledger or Path(os.environ.get(LEDGER_ENV, "evfleet-claims.json"))
-        book = ClaimsLedger.load(path)
-        held = book.reports().get(report_id)
-        if held is None:
-            raise fail(f"report {report_id!r} holds no claims in {path}")
-        book.release(report_id)
-        book.save(path)
+        with scoped_session(db, None) as (session, scope):
+            released = release(session, scope, report_id)
+        if not released:
+            raise fail(f"report {report_id!r} holds no claims")
+        console.print(f"released {released} vehicle-days of {report_id}", highlight=False)
+
+    @claims_app.command("import")
+    def claims_import(
+        file: Path = typer.Argument(..., help="Legacy claims ledger JSON (evfleet-claims.json)."),
+        scheme: str = typer.Option(
+            "climate-finance-submission", "--scheme", help="Scheme the claims belong to."
+        ),
+        db: str | None = DB_OPTION,
+    ) -> None:
+        """Move a legacy JSON claims ledger into the database (refused as a whole on a conflicting claim); the
+        file is renamed to <name>.imported."""
+        from fleet.emissions.attribution import DoubleClaimError
+        from fleet.emissions.claims import import_ledger
+
+        if not file.exists():
+            raise fail(f"{file}: no such ledger file")
+        try:
+            with scoped_session(db, None) as (session, scope):
+                result = import_ledger(session, scope, file, scheme)
+        except (DoubleClaimError, ValueError) as exc:
+            raise fail(f"{file}: {exc}") from None
+        done = file.with_name(file.name + ".imported")
+        file.replace(done)
         console.print(
-            f"released {held[1]} vehicle-days of {report_id} ({held[0]}) in {path}", highlight=False
+            f"{result.reports} report(s): {result.imported} vehicle-days imported, {result.already_held} already "
+            f"held; ledger renamed to {done}",
+            highlight=False,
         )
 
     factors_app = typer.Typer(help="The emission-factor registry in the database.", no_args_is_help=True)
@@ -313,4 +379,6 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
 def _ante(doc: dict) -> str:
     value = doc["results"]["ex_ante"].get("reduction_tco2e")
+    if value is None and doc["methodology"].get("reduction_withheld"):
+        return "withheld"
     return "n/a" if value is None else f"{value:,.4f} tCO2e"

@@ -108,6 +108,11 @@ class DayResult:
     project_ttw_t: float | None
     grid_key: str
     row_ref: str
+    energy_source: str = ""
+
+
+ENERGY_CHARGER = "charger meter"
+ENERGY_VEHICLE = "vehicle-side kWh / charging efficiency"
 
 
 def compute_day(row: VehicleDay, lease: Lease, resolved: ResolvedProfile, kind: str = EX_POST) -> DayResult:
@@ -162,6 +167,7 @@ def compute_day(row: VehicleDay, lease: Lease, resolved: ResolvedProfile, kind: 
         project_ttw_t=project_ttw,
         grid_key=resolved.grid_ef.key,
         row_ref=row.row_ref,
+        energy_source=ENERGY_CHARGER if row.kwh_charger is not None else ENERGY_VEHICLE,
     )
 
 
@@ -237,3 +243,34 @@ def by_lessor(results: Iterable[DayResult]) -> dict[Hashable, Totals]:
 
 def by_claimant(results: Iterable[DayResult]) -> dict[Hashable, Totals]:
     return group_totals(results, lambda r: r.claimant_id)
+
+
+# --------------------------------------------------------------------------------------------------- intensity
+def intensities(results: Iterable[DayResult], withheld: bool) -> dict[str, object]:
+    """GHG intensities [gCO2e/t·km] over the vehicle-days that carry t·km (ISO 14083 Intensity_TOC, U).
+
+    Only days with t·km > 0 enter numerator and denominator, so a day without payload data cannot dilute the
+    figure; the coverage is stated. When the reduction is withheld (no WTW electricity factor) the electric
+    trucks' WTW intensity is withheld too and the partial (generation CO2 only) figure is named as such.
+    """
+    all_rows = list(results)
+    rows = [r for r in all_rows if r.tonne_km > 0]
+    tkm = sum(r.tonne_km for r in rows)
+
+    def g(value: float) -> float | None:
+        return round(value * 1e6 / tkm, 6) if tkm > 0 else None
+
+    baseline = sum(r.baseline_t for r in rows)
+    project = sum(r.project_t for r in rows)
+    ttw = [r.baseline_ttw_t for r in rows if r.baseline_ttw_t is not None]
+    return {
+        "vehicle_days_with_tonne_km": len(rows),
+        "vehicle_days_without_tonne_km": len(all_rows) - len(rows),
+        "tonne_km": round(tkm, 6),
+        "baseline_g_per_tkm": g(baseline),
+        "baseline_ttw_g_per_tkm": g(sum(ttw)) if ttw else None,
+        "project_g_per_tkm": None if withheld else g(project),
+        "project_ttw_g_per_tkm": 0.0 if ttw and tkm > 0 else None,
+        "project_partial_generation_co2_g_per_tkm": g(project) if withheld else None,
+        "grid_kwh_per_tkm": round(sum(r.grid_kwh for r in rows) / tkm, 6) if tkm > 0 else None,
+    }

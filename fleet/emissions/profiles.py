@@ -146,6 +146,8 @@ class Profile:
     vintage: VintageRule = field(default_factory=VintageRule)
     wtw: bool = False
     ttw_diesel_ef_key: str = "diesel.ipcc2006.ef_co2_per_t"
+    electricity_wtw_key: str | None = None
+    baseline_option: str = ""
     gases: str = (
         "CO2 only: CH4 and N2O (about 1 % of diesel CO2e, registry key diesel.road.ch4_n2o_share, "
         "unverified) are excluded; figures labelled tCO2e are tCO2"
@@ -170,18 +172,27 @@ AMS_III_C = Profile(
     source="UNFCCC cdm.unfccc.int/methodologies/DB/HLOH5R7J6M96A23TFECTQ1BVIE24CK (data/reference/METHODOLOGY.md §2.1)",
     boundary="TTW CO2; no upstream diesel credit; battery manufacture outside",
     diesel_ef_key="diesel.ipcc2006.ef_co2_per_t",
-    grid_series="grid.cn.mee.national",
-    grid_basis="MEE national grid average as a stand-in: TOOL07 combined margin for the Southern grid not located",
+    grid_key="grid.cdm_tool05.conservative_default",
+    grid_basis=(
+        "CDM TOOL05 v03.0 conservative default 1.3 tCO2/MWh, the option AMS-III.C leaves when no grid emission "
+        "factor is calculated: the TOOL07 combined margin of the Southern grid (the other prescribed option) was "
+        "not located (data/reference/METHODOLOGY.md §1, §2.2). The MEE grid average is not an AMS-III.C option"
+    ),
     tdl_key="tdl.cdm_tool05.project_default",
     ir_key="ams_iii_c.ir_default",
+    baseline_option=(
+        "AMS-III.C distance-based baseline option: BE = Σ EF_BL,km × DD, EF_BL,km = SFC × NCV × EF_CO2 × IR_t, "
+        "SFC = the L/100 km of the diesel model each lease replaced; the fuel-record option (litres × density × "
+        "EF_CO2) on vehicle-days where diesel records are held"
+    ),
     to_confirm=(
         "AMS-III.C v16.0 equations, indices and units (data/reference/METHODOLOGY.md §6 item 1)",
         "IR_t exponent base: 0.99^(t-1) used",
         "TDL form: (1 + TDL) used; older texts 1/(1 - TDL)",
         "TDL value: TOOL05 project-side default 20 % (unverified)",
         (
-            "grid factor: methodology prescribes TOOL07 combined margin or TOOL05; the MEE grid average is used "
-            "because the Southern-grid OM/BM values were not located"
+            "grid factor: TOOL05 conservative default 1.3 tCO2/MWh used (value unverified, TOOL05 text not read); "
+            "the TOOL07 combined margin of the Southern grid was not located (data/reference/METHODOLOGY.md §6 item 5)"
         ),
         "leakage table (displaced vehicles scrapped or not transferred)",
     ),
@@ -210,15 +221,21 @@ GLEC_WTW = Profile(
     boundary="WTW (reported with TTW beside it); BEV TTW = 0",
     diesel_ef_key="diesel.glec_v3_2.wtw_per_kg",
     grid_series="grid.cn.mee.national",
-    grid_basis="proxy: MEE national grid-average CO2 factor (a China WTW electricity factor was not located)",
+    grid_basis=(
+        "no China well-to-wheel electricity factor (generation, fuel supply, grid losses) is sourced: the MEE "
+        "national grid-average CO2 factor with the TOOL05 20 % TDL gives only a partial, generation-CO2 figure; "
+        "the WTW reduction is withheld"
+    ),
     tdl_key="tdl.cdm_tool05.project_default",
     wtw=True,
-    gases="CO2e for the diesel WTW factor; the electricity proxy is a CO2-only grid factor",
+    electricity_wtw_key=None,
+    gases="CO2e for the diesel WTW factor; the partial electricity figure is CO2 only (generation)",
     baseline_method="distance",
+    baseline_option="distance-based: metered km × the replaced diesel model's L/100 km × GLEC WTW diesel factor",
     to_confirm=(
         (
-            "China WTW electricity factor incl. upstream and T&D (not located; MEE grid average + TOOL05 20 % TDL "
-            "used as a proxy)"
+            "China WTW electricity factor incl. fuel supply upstream and T&D (not located, "
+            "data/reference/METHODOLOGY.md §6 item 8): until it is sourced the WTW reduction is withheld"
         ),
         "GLEC primary fuel table: 3.87 kgCO2e/kg diesel WTW (data/reference/METHODOLOGY.md §6 item 8)",
         "distance adjustment factor (DAF) not applied: actual km used",
@@ -275,6 +292,12 @@ class ResolvedProfile:
     tdl_multiplier: float
     ir_per_year: Parameter | None
     ttw_diesel_ef: Parameter | None
+    withheld: str | None = None
+
+    @property
+    def reduction_withheld(self) -> bool:
+        """True when the profile's reduction cannot be stated (a factor the boundary needs is not sourced)."""
+        return self.withheld is not None
 
     def parameters(self) -> list[Parameter]:
         found = [self.diesel_ef, self.density, self.grid_ef, self.tdl, self.ir_per_year, self.ttw_diesel_ef]
@@ -295,7 +318,21 @@ def _parameter(registry: FactorRegistry, name: str, key: str) -> Parameter:
 
 
 def resolve_profile(profile: Profile, registry: FactorRegistry, reporting_year: int) -> ResolvedProfile:
-    """Look up every factor the profile needs for `reporting_year`, applying the vintage rule explicitly."""
+    """Look up every factor the profile needs for `reporting_year`, applying the vintage rule explicitly.
+
+    A WTW profile uses its WTW electricity factor when the registry has it; otherwise the grid factor below is a
+    partial (generation CO2) figure and `withheld` states the data gap.
+    """
+    withheld = None
+    if profile.wtw and profile.electricity_wtw_key and profile.electricity_wtw_key in registry:
+        profile = profile.with_options(grid_key=profile.electricity_wtw_key)
+    elif profile.wtw:
+        withheld = (
+            "WTW reduction withheld: no well-to-wheel electricity factor for China (generation, fuel supply and "
+            "grid losses) is in data/reference/emission-factors.csv (data/reference/METHODOLOGY.md §2.5, §6 item 8); "
+            "pairing the WTW diesel factor with a CO2-only grid factor would overstate the reduction. Intensities "
+            "[gCO2e/t·km] are reported instead; the electricity figure is partial (generation CO2 only)"
+        )
     if profile.grid_key is not None:
         grid = _parameter(registry, "grid emission factor", profile.grid_key)
         vintage = None
@@ -326,4 +363,5 @@ def resolve_profile(profile: Profile, registry: FactorRegistry, reporting_year: 
         ttw_diesel_ef=_parameter(registry, "diesel emission factor (TTW)", profile.ttw_diesel_ef_key)
         if profile.wtw
         else None,
+        withheld=withheld,
     )

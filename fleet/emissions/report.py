@@ -13,15 +13,29 @@ from fleet.emissions.quality import QualityThresholds, RowFlag, ScreenResult, sc
 from fleet.emissions.records import LeaseBook, VehicleDay
 from fleet.factors import FactorRegistry
 
+GAP_BEFORE_MONITORING = "before_monitoring"
+GAP_MISSING = "missing_monitored"
+GAP_FUTURE = "future"
+GAP_KINDS = {
+    GAP_BEFORE_MONITORING: "lease days before monitoring began (no meter data exists for them)",
+    GAP_MISSING: "monitored lease days without an accepted metered record",
+    GAP_FUTURE: "lease days after the date the data are checked until (not yet happened)",
+}
+
 
 @dataclass(frozen=True)
 class Gap:
-    """A run of lease days in the period with no accepted metered record for a vehicle."""
+    """A run of lease days in the period with no accepted metered record for a vehicle, and which kind of gap.
+
+    `kind`: before monitoring began (the party's first metered record in the period), a missing monitored day,
+    or a future day (after `as_of`). Monitoring begins on the party's first accepted metered record. Future runs are kept apart (`EmissionsReport.future`), not in `gaps`.
+    """
 
     vehicle_id: str
     first_day: date
     last_day: date
     days: int
+    kind: str = GAP_MISSING
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -29,6 +43,7 @@ class Gap:
             "first_day": self.first_day.isoformat(),
             "last_day": self.last_day.isoformat(),
             "days": self.days,
+            "kind": self.kind,
         }
 
 
@@ -53,6 +68,20 @@ class EmissionsReport:
     rows_checked: int
     rows_excluded: int
     gaps: tuple[Gap, ...]
+    future: tuple[Gap, ...] = ()
+    monitoring_start: date | None = None
+    checked_until: date | None = None
+
+    def gap_days(self, kind: str) -> int:
+        runs = self.future if kind == GAP_FUTURE else self.gaps
+        return sum(g.days for g in runs if g.kind == kind)
+
+    @property
+    def monitored_days(self) -> int:
+        """Calendar days from monitoring start to the check date (0 when nothing was metered)."""
+        if self.monitoring_start is None or self.checked_until is None:
+            return 0
+        return max(0, (self.checked_until - self.monitoring_start).days + 1)
 
     @property
     def negative_days(self) -> tuple[DayResult, ...]:
@@ -107,13 +136,26 @@ def build_report(
 
     covered = {(a.row.vehicle_id, a.row.day) for a in screen.accepted}
     stop = min(period.end, as_of) if as_of else period.end
+    metered_days = [
+        day for _, day in covered if day <= stop
+    ]  # monitoring began with the first accepted record
+    monitoring_start = min(metered_days) if metered_days else None
     gaps: list[Gap] = []
+    future: list[Gap] = []
     for lease in leases:
-        missing = [
-            d for d in period.days() if lease.covers(d) and d <= stop and (lease.vehicle_id, d) not in covered
-        ]
-        gaps.extend(Gap(lease.vehicle_id, f, last, n) for f, last, n in day_runs(missing))
+        days = [d for d in period.days() if lease.covers(d) and (lease.vehicle_id, d) not in covered]
+        for kind, chosen in (
+            (
+                GAP_BEFORE_MONITORING,
+                [d for d in days if d <= stop and (not monitoring_start or d < monitoring_start)],
+            ),
+            (GAP_MISSING, [d for d in days if monitoring_start and monitoring_start <= d <= stop]),
+            (GAP_FUTURE, [d for d in days if d > stop]),
+        ):
+            runs = [Gap(lease.vehicle_id, f, last, n, kind) for f, last, n in day_runs(chosen)]
+            (future if kind == GAP_FUTURE else gaps).extend(runs)
     gaps.sort(key=lambda g: (g.vehicle_id, g.first_day))
+    future.sort(key=lambda g: (g.vehicle_id, g.first_day))
 
     return EmissionsReport(
         party_id=party_id,
@@ -133,4 +175,7 @@ def build_report(
         rows_checked=screen.rows_checked,
         rows_excluded=screen.rows_excluded,
         gaps=tuple(gaps),
+        future=tuple(future),
+        monitoring_start=monitoring_start,
+        checked_until=stop,
     )

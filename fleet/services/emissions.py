@@ -62,6 +62,10 @@ class EmissionsView:
     factor_source: str
     rows_checked: int
     rows_excluded: int
+    withheld: str | None = (
+        None  # the data gap, when the profile withholds its reduction (reductions are None)
+    )
+    parties: pd.DataFrame | None = None  # per lessee: ex-ante basis, run rate and monitored days, gap split
 
 
 def _report(
@@ -91,21 +95,58 @@ def emissions_view(
     parties = [
         le.code for le in list_rows(session, in_scope(session, lessee_code), Lessee, order_by=Lessee.code)
     ]
+    from fleet.emissions.calc import total
+    from fleet.emissions.report import GAP_BEFORE_MONITORING, GAP_FUTURE, GAP_MISSING
+    from fleet.submission.document import ANNUALISATION_METHOD, annualise, ante_label, claimed_leases
+
+    withheld: str | None = None
+    summaries = []
     for party in parties:
         db = _report(session, party, period, profile, as_of)
         report = db.report
+        withheld = report.resolved.withheld or None
+        w = report.resolved.reduction_withheld
         post, ante = by_period(report.ex_post, "month"), by_period(report.ex_ante, "month")
+        if report.ex_post or report.ex_ante:
+            run = (
+                None
+                if w
+                else annualise(list(report.ex_post), claimed_leases(report, db.context.book), report)
+            )
+            summaries.append(
+                {
+                    "lessee": party,
+                    "ex-post reduction [t]": None if w else total(report.ex_post).reduction_t,
+                    "run rate [t/year]": run["annualised_tco2e"]
+                    if run and run["monitored_lease_days"]
+                    else None,
+                    "monitored days": report.monitored_days,
+                    "monitoring": (
+                        f"{report.monitoring_start} to {report.checked_until}"
+                        if report.monitoring_start
+                        else "–"
+                    ),
+                    "run-rate lease-days (in year / monitored)": (
+                        f"{run['lease_days_in_year']} / {run['monitored_lease_days']}" if run else "withheld"
+                    ),
+                    "ex-ante [t]": None if w else total(report.ex_ante).reduction_t,
+                    "ex-ante basis": ante_label(list(report.ex_ante)),
+                    "gap days before monitoring": report.gap_days(GAP_BEFORE_MONITORING),
+                    "missing monitored days": report.gap_days(GAP_MISSING),
+                    "future days": report.gap_days(GAP_FUTURE),
+                }
+            )
         for month in sorted(set(post) | set(ante)):
             p, a = post.get(month), ante.get(month)
             rows.append(
                 {
                     "lessee": party,
                     "month": str(month),
-                    "ex-ante reduction [t]": a.reduction_t if a else None,
-                    "ex-post reduction [t]": p.reduction_t if p else None,
-                    "ex-post − ex-ante [t]": (p.reduction_t - a.reduction_t) if (p and a) else None,
+                    "ex-ante reduction [t]": a.reduction_t if a and not w else None,
+                    "ex-post reduction [t]": p.reduction_t if p and not w else None,
+                    "ex-post − ex-ante [t]": (p.reduction_t - a.reduction_t) if (p and a and not w) else None,
                     "baseline [t]": p.baseline_t if p else None,
-                    "project [t]": p.project_t if p else None,
+                    "project [t]": p.project_t if p and not w else None,
                     "km": p.km if p else None,
                     "grid kWh": p.grid_kwh if p else None,
                     "vehicle-days": p.vehicle_days if p else 0,
@@ -125,6 +166,7 @@ def emissions_view(
         "gases": profile.gases,
         "grid basis": profile.grid_basis,
         "to confirm": list(profile.to_confirm),
+        "run rate method": ANNUALISATION_METHOD,
     }
     columns = [
         "lessee",
@@ -150,6 +192,8 @@ def emissions_view(
         source,
         checked,
         excluded,
+        withheld,
+        pd.DataFrame(summaries),
     )
 
 
@@ -216,7 +260,9 @@ def submission_zip(
         if lessee_code is not None and party != lessee_code:
             raise ScopeError(f"lessee {lessee_code} cannot build a submission for {party!r}")
         party_scope = scope if lessee_code else scope_for(session, lessee_code=party)
-        result = make_submission(session, party_scope, party, year, get_profile(profile_id), out, tmp_ledger)
+        result = make_submission(
+            session, party_scope, party, year, get_profile(profile_id), out, tmp_ledger, draft=True
+        )
         buffer = io.BytesIO()
         names = []
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -230,6 +276,6 @@ def submission_zip(
         f"submission-{stem}.zip",
         buffer.getvalue(),
         str(doc["report_id"]),
-        float(doc["results"]["ex_post"]["reduction_tco2e"]),
+        float(doc["results"]["ex_post"]["reduction_tco2e"] or 0.0),
         tuple(names),
     )

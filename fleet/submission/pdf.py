@@ -1,5 +1,6 @@
-"""The lender's PDF: project, baseline, methodology, parameters, results with a monthly chart, monitoring plan,
-data quality and gaps, attribution. Rendered from the submission document; reportlab's invariant mode and a
+"""The lender's PDF: project, identity, baseline with the replaced trucks, methodology with its requirements,
+parameters, results with a monthly chart, intensities, the ICMA run rate per lease, uncertainty, monitoring plan,
+custody and quality controls, data quality with the gap split, attribution. Rendered from the submission document; reportlab's invariant mode and a
 metadata-free PNG keep the bytes stable for the same document."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fleet.submission.fields import FIELDS, get_path
 
 CJK_FONT = "STSong-Light"  # reportlab's built-in CID font for Chinese text; needs no font file
 MAX_FLAG_ROWS = 60
+EMPTY = "(empty until filled)"
 
 
 def format_value(value: object, unit: str = "") -> str:
@@ -144,12 +146,57 @@ def pdf_bytes(document: dict) -> bytes:
         )
     ]
 
+    identity, parties = document["identity"], document["parties"]
+    story += [
+        p("Identity and signature", h2),
+        table(
+            [["Field", "Value"]]
+            + [
+                [label, value or EMPTY]
+                for label, value in (
+                    ("Lessee", parties["lessee"]["name"]),
+                    ("Lessee USCC", parties["lessee"]["registration_code"]),
+                    ("Lessor", parties["lessor"]["name"]),
+                    ("Lessor USCC", parties["lessor"]["registration_code"]),
+                    ("Signatory", identity["signatory"]["name"]),
+                    ("Signatory title", identity["signatory"]["title"]),
+                    ("Third-party verifier", identity["verifier"]["name"]),
+                    ("Verifier accreditation", identity["verifier"]["accreditation"]),
+                )
+            ],
+            [60 * mm, 110 * mm],
+        ),
+        p("Missing identity fields: " + (", ".join(identity["missing"]) or "none") + "."),
+    ]
+
+    baseline = document["baseline"]
     story += [
         p("3. Baseline", h2),
         p(
             "The baseline is the diesel truck each lease replaced, driving the metered distance of the electric "
             "truck (distance-based), or the diesel records where held (fuel-based). Baseline method: "
             f"{method['baseline_method']}."
+        ),
+        p(f"Baseline scenario: {baseline['scenario']}"),
+        p(f"Regulatory context: {baseline['regulatory_context']}"),
+        p(f"Replaced trucks: {baseline['flag_summary']}."),
+        table(
+            [["Lease", "Vehicle", "Replaced model", "Plate", "VIN", "Disposal", "Date", "Evidence", "Flags"]]
+            + [
+                [
+                    t["lease_id"],
+                    t["vehicle_id"],
+                    t["baseline_diesel_model"],
+                    t["replaced_truck_plate"],
+                    t["replaced_truck_vin"],
+                    t["replaced_truck_disposal"],
+                    t["replaced_truck_disposal_date"],
+                    t["replaced_truck_evidence"],
+                    t["replaced_truck_flags"] or "none",
+                ]
+                for t in baseline["replaced_trucks"]
+            ],
+            [16 * mm, 18 * mm, 22 * mm, 16 * mm, 22 * mm, 16 * mm, 16 * mm, 20 * mm, 34 * mm],
         ),
         p("4. Methodology", h2),
         p(
@@ -169,6 +216,16 @@ def pdf_bytes(document: dict) -> bytes:
     story += [p(f"Formula: {f}", small) for f in method["formulas"]]
     story += [p("Still to be confirmed against the primary texts:")]
     story += [p(f"- {item}") for item in method["to_confirm"]]
+    if method["reduction_withheld"]:
+        story += [p(f"Reduction withheld: {method['reduction_withheld']}.")]
+    story += [
+        p("Methodology requirements and conformance", h2),
+        table(
+            [["Requirement", "Source", "Status", "Evidence"]]
+            + [[r["requirement"], r["source"], r["status"], r["evidence"]] for r in method["requirements"]],
+            [50 * mm, 40 * mm, 16 * mm, 64 * mm],
+        ),
+    ]
 
     story += [
         p("5. Parameters", h2),
@@ -254,6 +311,84 @@ def pdf_bytes(document: dict) -> bytes:
         ]
 
     story += [
+        p("Intensities [gCO2e/t·km]", h2),
+        table(
+            [["Indicator", "Value"]] + [[k, format_value(v)] for k, v in results["intensity"].items()],
+            [90 * mm, 40 * mm],
+        ),
+    ]
+    if method["reduction_withheld"]:
+        story += [p(f"Reduction: withheld. Data gap: {method['reduction_withheld']}.")]
+
+    indicators = document["impact_indicators"]
+    story += [
+        p("ICMA annualised run rate", h2),
+        p(
+            "ICMA annual GHG emissions avoided: "
+            f"{format_value(indicators['icma_annual_ghg_avoided_tco2e'], 'tCO2e')} tCO2e. Basis: "
+            f"{indicators['icma_basis']}. Monitoring from {indicators['monitoring_start'] or 'n/a'} to "
+            f"{indicators['monitored_until'] or 'n/a'} ({indicators['monitored_days']} days). Full-year "
+            f"expectation: {format_value(indicators['full_year_expectation_tco2e'], 'tCO2e')} tCO2e "
+            f"({indicators['full_year_expectation_basis']})."
+        ),
+    ]
+    if indicators["annualisation"]:
+        story += [
+            table(
+                [
+                    [
+                        "Lease",
+                        "Vehicle",
+                        "Lease-days in year",
+                        "Monitored lease-days",
+                        "Ex-post [tCO2e]",
+                        "Annualised [tCO2e]",
+                    ]
+                ]
+                + [
+                    [
+                        a["lease_id"],
+                        a["vehicle_id"],
+                        a["lease_days_in_year"],
+                        a["monitored_lease_days"],
+                        format_value(a["ex_post_reduction_tco2e"], "tCO2e"),
+                        format_value(a["annualised_tco2e"], "tCO2e"),
+                    ]
+                    for a in indicators["annualisation"]
+                ]
+            )
+        ]
+
+    unc = document["uncertainty"]
+    story += [p("Uncertainty", h2)]
+    if "withheld" in unc:
+        story += [p(f"Not assessed: the reduction is withheld ({unc['withheld']}).")]
+    else:
+        mc = unc["monte_carlo"]
+        story += [
+            p(f"Method: {unc['method']}. Central: {format_value(unc['central_tco2e'], 'tCO2e')} tCO2e."),
+            table(
+                [["Driver", "Range", "Reason", "Grade", "Low [tCO2e]", "High [tCO2e]"]]
+                + [
+                    [
+                        d["driver"],
+                        d["range"],
+                        d["reason"],
+                        d["grade"],
+                        format_value(d["low_tco2e"], "tCO2e"),
+                        format_value(d["high_tco2e"], "tCO2e"),
+                    ]
+                    for d in unc["drivers"]
+                ],
+                [28 * mm, 38 * mm, 52 * mm, 18 * mm, 17 * mm, 17 * mm],
+            ),
+            p(
+                f"Monte Carlo (seed {mc['seed']}, {mc['draws']} draws): p05 {format_value(mc['p05_tco2e'], 'tCO2e')}, "
+                f"p50 {format_value(mc['p50_tco2e'], 'tCO2e')}, p95 {format_value(mc['p95_tco2e'], 'tCO2e')} tCO2e."
+            ),
+        ]
+
+    story += [
         p("7. Monitoring plan", h2),
         table(
             [["Parameter", "How", "Frequency", "Source"]]
@@ -262,6 +397,21 @@ def pdf_bytes(document: dict) -> bytes:
         ),
     ]
 
+    monitoring = document["monitoring"]
+    story += [
+        p("Monitoring custody and quality controls", h2),
+        p(monitoring["statement"]),
+        table(
+            [["Source", "Custody", "Quality controls", "Vehicle-days"]]
+            + [
+                [m["source"], m["custody"], m["quality_controls"], m["vehicle_days"]]
+                for m in monitoring["sources"]
+            ],
+            [38 * mm, 60 * mm, 60 * mm, 16 * mm],
+        ),
+    ]
+
+    kinds = quality["gap_kinds"]
     story += [
         p("8. Data quality and data gaps", h2),
         p(
@@ -269,6 +419,16 @@ def pdf_bytes(document: dict) -> bytes:
             f"lease days without metered data: {quality['gap_days']}; vehicle-days with a negative reduction: "
             f"{len(quality['negative_reductions'])}."
         ),
+        table(
+            [["Gap", "Days", "Meaning"]]
+            + [
+                ["before monitoring", quality["gap_days_before_monitoring"], kinds["before_monitoring"]],
+                ["missing monitored days", quality["gap_days_missing_monitored"], kinds["missing_monitored"]],
+                ["future days", quality["future_days"], kinds["future"]],
+            ],
+            [40 * mm, 20 * mm, 110 * mm],
+        ),
+        p(f"Gaps checked until {quality['gaps_checked_until']}."),
     ]
     if quality["flags"]:
         shown = quality["flags"][:MAX_FLAG_ROWS]
@@ -286,9 +446,9 @@ def pdf_bytes(document: dict) -> bytes:
     if quality["gaps"]:
         story += [
             table(
-                [["Vehicle", "From", "To", "Days"]]
+                [["Vehicle", "From", "To", "Days", "Kind"]]
                 + [
-                    [g["vehicle_id"], g["first_day"], g["last_day"], g["days"]]
+                    [g["vehicle_id"], g["first_day"], g["last_day"], g["days"], g["kind"]]
                     for g in quality["gaps"][:MAX_FLAG_ROWS]
                 ]
             )

@@ -1,20 +1,31 @@
-"""`evfleet submission`: a year's report for one party, claimed in the ledger, written as a package."""
+"""`evfleet submission`: a year's report for one party, its vehicle-days claimed in the database, written as a
+package in the same transaction.
+
+Order of work: build the document; insert the claims (flushed: the unique constraint on (vehicle, day, scheme)
+now holds them, and a concurrent build over the same days waits here and is then refused); write the package
+into a staging directory; commit; move the files into place. If anything fails before the commit, nothing is
+claimed and nothing appears in the output directory; a refused claim names the package that holds the days.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import shutil
+import uuid
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlmodel import Session
 
+from fleet.emissions import claims
 from fleet.emissions.attribution import ClaimsLedger
 from fleet.emissions.calc import parse_period
 from fleet.emissions.profiles import Profile
 from fleet.emissions.service import report_from_db
 from fleet.scope import Scope
-from fleet.submission.document import ProjectInfo, build_document
-from fleet.submission.package import PackageFiles, write_package
+from fleet.submission.document import ProjectInfo, build_document, to_json_bytes
+from fleet.submission.inputs import SubmissionInputs
+from fleet.submission.package import PackageFiles, sha256, write_package
 
 
 @dataclass(frozen=True)
@@ -22,7 +33,8 @@ class SubmissionResult:
     files: PackageFiles
     document: dict
     claimed_vehicle_days: int
-    ledger: Path
+    ledger: str
+    imported_ledger: Path | None = None
 
 
 def make_submission(
@@ -32,11 +44,20 @@ def make_submission(
     year: int,
     profile: Profile,
     out_dir: Path,
-    ledger_path: Path,
+    ledger_path: Path | None = None,
     as_of: dt.date | None = None,
     now: dt.datetime | None = None,
+    *,
+    scheme: str = claims.DEFAULT_SCHEME,
+    draft: bool = False,
+    inputs: SubmissionInputs | None = None,
 ) -> SubmissionResult:
-    """Build, claim (refusing double counting, nothing written then), and write the package."""
+    """Build, claim (refusing double counting; nothing written then), write the package and commit.
+
+    `ledger_path`: a legacy JSON claims ledger. When it exists its claims are imported into the table first
+    (in the same transaction) and the file is renamed to `<name>.imported` after the commit. `draft=True`
+    (the app) checks the claims table and the legacy file but records nothing and does not commit.
+    """
     db = report_from_db(session, scope, party, parse_period(str(year)), profile, as_of)
     report, book = db.report, db.context.book
     party_name = book.party(report.party_id).name
@@ -60,12 +81,44 @@ def make_submission(
         factor_source=db.factor_source,
         lease_problems=[p.as_dict() for p in db.context.lease_problems],
         as_of=as_of,
-    )
-    ledger = ClaimsLedger.load(ledger_path)
-    claimed = ledger.claim(
-        document["report_id"], report.party_id, [(r.vehicle_id, r.day) for r in report.ex_post]
+        inputs=inputs,
+        scheme=scheme,
     )
     stem = f"{report.party_id}-{year}-{profile.profile_id}"
-    files = write_package(document, out_dir, stem, now=now)
-    ledger.save(ledger_path)
-    return SubmissionResult(files, document, claimed, ledger_path)
+    vehicle_days = [(r.vehicle_id, r.day) for r in report.ex_post]
+    where = f"database table emissionclaim, scheme {scheme}"
+    legacy = ledger_path if ledger_path is not None and ledger_path.exists() else None
+
+    if draft:
+        if legacy is not None:
+            ClaimsLedger.load(legacy).claim(document["report_id"], report.party_id, vehicle_days)
+        claims.check(session, scope, document["report_id"], vehicle_days, scheme)
+        files = write_package(document, out_dir, stem, now=now)
+        return SubmissionResult(files, document, 0, f"{where} (draft: nothing recorded)")
+
+    if legacy is not None:
+        claims.import_ledger(session, scope, legacy, scheme)
+    package = f"{stem}.json sha256:{sha256(to_json_bytes(document))}"
+    claimed = claims.claim(
+        session, scope, document["report_id"], report.party_id, vehicle_days, scheme, package=package
+    )
+    staging = out_dir.parent / f".{out_dir.name}.{stem}.staging-{uuid.uuid4().hex[:8]}"
+    try:
+        staged = write_package(document, staging, stem, now=now)
+        session.commit()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    out_dir.mkdir(parents=True, exist_ok=True)
+    moved = {}
+    for name in ("json", "schema", "xlsx", "pdf", "manifest"):
+        source: Path = getattr(staged, name)
+        target = out_dir / source.name
+        source.replace(target)
+        moved[name] = target
+    shutil.rmtree(staging, ignore_errors=True)
+    imported = None
+    if legacy is not None:
+        imported = legacy.with_name(legacy.name + ".imported")
+        legacy.replace(imported)
+    return SubmissionResult(replace(staged, **moved), document, claimed, where, imported)

@@ -1,4 +1,10 @@
-"""The submission workbook: summary, per vehicle, monthly, monitoring data, parameters and factors, data quality.
+"""The submission workbook: summary, per vehicle, monthly, monitoring data, parameters and factors, data quality,
+and the sections of issue 19 (requirements, identity, baseline and replaced trucks, uncertainty, monitoring custody,
+gap split, intensities with the withheld reduction, the run rate per lease).
+
+Every text cell passes through fleet.exports.safe_cell: a lessee name or row reference starting with `=`, `+`,
+`-`, `@`, tab or CR is written with a leading apostrophe and cannot run as a formula. Key/value sheets carry the
+JSON path of each value, so each cell can be checked against the JSON.
 
 Written from the same document as the JSON. openpyxl stamps the time into the core properties and the zip
 entries; both are pinned so the same document gives the same bytes.
@@ -15,6 +21,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from fleet.exports import safe_cell
 from fleet.submission.fields import FIELDS, get_path
 
 FIXED_TIME = datetime(2000, 1, 1)
@@ -23,7 +30,7 @@ BOLD = Font(bold=True)
 
 def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[object]]) -> None:
     ws = wb.create_sheet(title)
-    ws.append(header)
+    ws.append([safe_cell(h) for h in header])
     for cell in ws[1]:
         cell.font = BOLD
     for row in rows:
@@ -35,11 +42,71 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[object]]
 
 
 def _cell(value: object) -> object:
+    """A JSON value as one cell: lists and dicts joined, text made inert (safe_cell)."""
     if isinstance(value, (list, tuple)):
-        return "; ".join(str(v) for v in value)
+        return safe_cell("; ".join(str(v) for v in value))
     if isinstance(value, dict):
-        return "; ".join(f"{k}={v}" for k, v in value.items())
-    return value
+        return safe_cell("; ".join(f"{k}={v}" for k, v in value.items()))
+    return safe_cell(value)
+
+
+def flatten(node: object, path: str) -> list[tuple[str, object]]:
+    """(JSON path, value) for every scalar under `node`; lists of scalars stay one value, lists of objects are
+    left to their own sheets."""
+    if isinstance(node, dict):
+        out: list[tuple[str, object]] = []
+        for k, v in node.items():
+            out += flatten(v, f"{path}.{k}")
+        return out
+    if isinstance(node, list) and any(isinstance(v, dict) for v in node):
+        return []
+    return [(path, node)]
+
+
+KV_SHEETS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Identity", ("parties.lessee", "parties.lessor", "identity")),
+    ("Baseline", ("baseline",)),
+    ("Uncertainty", ("uncertainty",)),
+    ("Monitoring", ("monitoring",)),
+    (
+        "Gap split",
+        (
+            "data_quality.gap_days",
+            "data_quality.gap_days_before_monitoring",
+            "data_quality.gap_days_missing_monitored",
+            "data_quality.future_days",
+            "data_quality.gap_kinds",
+            "data_quality.gaps_checked_until",
+        ),
+    ),
+    (
+        "Intensity",
+        (
+            "results.intensity",
+            "methodology.reduction_withheld",
+            "results.ex_post.reduction_tco2e",
+            "results.ex_post.project_tco2e",
+        ),
+    ),
+    ("Run rate", ("impact_indicators",)),
+)
+"""Key/value sheets: (title, JSON paths flattened into rows of json_path, value)."""
+
+TABLE_SHEETS: tuple[tuple[str, str], ...] = (
+    ("Requirements", "methodology.requirements"),
+    ("Replaced trucks", "baseline.replaced_trucks"),
+    ("Uncertainty drivers", "uncertainty.drivers"),
+    ("Monitoring sources", "monitoring.sources"),
+    ("Run rate per lease", "impact_indicators.annualisation"),
+)
+"""Sheets with one row per item of a JSON list: (title, JSON path)."""
+
+
+def _optional(document: dict, path: str) -> object:
+    try:
+        return get_path(document, path)
+    except KeyError:
+        return None
 
 
 def _rows(items: list[dict], keys: list[str]) -> list[list[object]]:
@@ -86,19 +153,15 @@ def workbook_bytes(document: dict) -> bytes:
     _sheet(wb, "Factors", factor_keys, _rows(document["factors"], factor_keys))
 
     method = document["methodology"]
-    method_rows = [[k, _cell(v)] for k, v in method.items() if k != "grid_factor"]
+    method_rows = [[k, _cell(v)] for k, v in method.items() if k not in ("grid_factor", "requirements")]
     method_rows += [[f"grid_factor.{k}", _cell(v)] for k, v in method["grid_factor"].items()]
     _sheet(wb, "Methodology", ["item", "value"], method_rows)
 
     quality = document["data_quality"]
     flag_keys = ["row_ref", "vehicle_id", "day", "code", "message"]
     _sheet(wb, "Data quality", flag_keys, _rows(quality["flags"], flag_keys))
-    _sheet(
-        wb,
-        "Data gaps",
-        ["vehicle_id", "first_day", "last_day", "days"],
-        _rows(quality["gaps"], ["vehicle_id", "first_day", "last_day", "days"]),
-    )
+    gap_keys = ["vehicle_id", "first_day", "last_day", "days", "kind"]
+    _sheet(wb, "Data gaps", gap_keys, _rows(quality["gaps"], gap_keys))
     attribution = document["attribution"]
     _sheet(
         wb,
@@ -109,6 +172,14 @@ def workbook_bytes(document: dict) -> bytes:
             ["vehicle_id", "claimant_id", "vehicle_days", "reduction_tco2e"],
         ),
     )
+
+    for title, paths in KV_SHEETS:
+        rows = [[path, value] for root in paths for path, value in flatten(_optional(document, root), root)]
+        _sheet(wb, title, ["json_path", "value"], rows)
+    for title, path in TABLE_SHEETS:
+        items = _optional(document, path) or []
+        keys = list(dict.fromkeys(k for item in items for k in item)) or ["(none)"]
+        _sheet(wb, title, keys, _rows(items, keys))
 
     raw = io.BytesIO()
     wb.save(raw)

@@ -55,8 +55,35 @@ def test_per_lessee_and_month_matches_the_emissions_service(run_app: AppRunner, 
     assert {"key", "value", "unit", "source", "confidence"} <= set(factors.columns)
     assert factors["source"].str.len().min() > 0
     assert any("T/CSAE 235-2021" in md.value for md in at.markdown)
+    # issue 19 item 3: the run rate with its monitored days, the ex-ante basis and the gap split, per lessee
+    parties = at.dataframe[2].value.set_index("lessee")  # months, factors, then this table
+    assert set(parties.index) == {"PCX", "FRESH", "EMALL"}
+    for column in (
+        "run rate [t/year]",
+        "monitored days",
+        "ex-ante basis",
+        "gap days before monitoring",
+        "missing monitored days",
+        "future days",
+    ):
+        assert column in parties.columns, column
+    assert parties.loc["PCX", "ex-post reduction [t]"] == pytest.approx(_ex_post(demo_engine, "PCX"))
+    assert parties.loc["PCX", "ex-ante basis"].startswith("ex-ante from ")
+    assert parties.loc["PCX", "monitored days"] > 0
+    assert any("Run rate [t/year]: annualised run rate, per lease" in c.value for c in at.caption)
     at.multiselect(key="em_lessees").set_value(["FRESH"]).run()
     assert set(at.dataframe[0].value["lessee"]) == {"FRESH"}
+
+
+def test_withheld_reduction_shows_withheld_with_its_data_gap(run_app: AppRunner, demo_engine: Engine) -> None:
+    at = _open(run_app, demo_engine)
+    at.selectbox(key="em_profile").set_value("glec-wtw").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {m.label: m.value for m in at.metric}[f"Ex-post reduction {YEAR} [t CO2]"] == "withheld"
+    assert at.warning[0].value.startswith(
+        "Reduction withheld under glec-wtw. Data gap: WTW reduction withheld"
+    )
+    assert at.dataframe[0].value["ex-post reduction [t]"].isna().all()
 
 
 def test_a_lessee_sees_only_its_own_figures(run_app: AppRunner, demo_engine: Engine) -> None:

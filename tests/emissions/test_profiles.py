@@ -222,15 +222,28 @@ def test_glec_wtw_by_hand(registry: FactorRegistry) -> None:
 
 
 def test_ams_iii_c_profile_defaults_by_hand(registry: FactorRegistry) -> None:
-    """IPCC diesel, MEE national Y−2, TDL 20 % (1 + TDL), IR year 1 = 1: 12.8472 − 14 × 0.5366 × 1.2 = 3.8323."""
-    report = build_report(
-        "lessee-a",
-        parse_period("2024"),
-        reference_days(2024),
-        [],
-        reference_book(reference_lease(start=parse_period("2024").start)),
-        AMS_III_C,
-        registry,
-    )
-    assert round(total(report.ex_post).reduction_t, 4) == round(12.8472 - 14.0 * 0.5366 * 1.2, 4) == 3.8323
-    assert report.resolved.vintage.key == "grid.cn.mee.national.2022"
+    """AMS-III.C as the methodology writes it (issue 19 item 2): IPCC diesel, the TOOL05 conservative default
+    1.3 kgCO2/kWh (the TOOL07 combined margin was not located; the MEE average is no AMS-III.C option), TDL 20 %
+    (1 + TDL), IR year 1 = 1: 12.8472 − 14 × 1.3 × 1.2 = 12.8472 − 21.84 = −8.9928 (METHODOLOGY.md §2.2: "with
+    these defaults the reference truck has no reduction"). The former default, the MEE national average as a
+    stand-in, gave 12.8472 − 14 × 0.5366 × 1.2 = 3.8323 and is still reachable with the grid option."""
+    from fleet.emissions.service import configured_profile
+
+    def run(profile):
+        return build_report(
+            "lessee-a",
+            parse_period("2024"),
+            reference_days(2024),
+            [],
+            reference_book(reference_lease(start=parse_period("2024").start)),
+            profile,
+            registry,
+        )
+
+    report = run(AMS_III_C)
+    assert round(total(report.ex_post).reduction_t, 4) == round(12.8472 - 14.0 * 1.3 * 1.2, 4) == -8.9928
+    assert report.resolved.grid_ef.key == "grid.cdm_tool05.conservative_default"
+    assert report.resolved.vintage is None
+    stand_in = run(configured_profile(AMS_III_C, grid="national"))
+    assert round(total(stand_in.ex_post).reduction_t, 4) == round(12.8472 - 14.0 * 0.5366 * 1.2, 4) == 3.8323
+    assert stand_in.resolved.vintage.key == "grid.cn.mee.national.2022"
