@@ -1,7 +1,7 @@
 """emission claims: one claimant per (vehicle, day, scheme), written with the submission package
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-05 17:30:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import fleet.models
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
