@@ -13,6 +13,8 @@ from app_pages._pickers import depot_and_date
 from app_pages._shell import page_context
 from fleet import services
 from fleet.services import charging as svc
+from fleet.services import depot_billing
+from fleet.services.fleet_leases import FormRejected
 from fleet.services.frames import wall_clock
 
 LOAD_HEIGHT = 320
@@ -25,6 +27,87 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; the what
         st.stop()
     depot, day = picked
     stored = _data.charging_plan(session, ctx.url, ctx.lessee_code, depot.code, day)
+    billing = depot_billing.billing_settings(session, ctx.lessee_code, depot.code, day)
+
+
+def billing_panel(settings: depot_billing.BillingSettings) -> None:
+    """How the depot is billed and what its chargers can run; saved in its own unit of work."""
+    with st.expander(f"Billing and chargers · {settings.this_month}"):
+        st.caption(
+            "The demand rate comes from the depot's tariff "
+            f"({settings.demand_rate_cny_per_kw_month:g} CNY/kW·month, graded weak). A separately metered "
+            "centralised charging facility on a two-part tariff pays no demand (capacity) charge until 2030 "
+            "(NDRC 2023); chargers behind the warehouse meter still pay on the site's peak. See "
+            "docs/charging-economics.md."
+        )
+        with st.form(f"billing_{settings.depot_code}"):
+            left, right = st.columns(2)
+            structures, bases = list(depot_billing.STRUCTURE_LABELS), list(depot_billing.BASIS_LABELS)
+            structure = left.selectbox(
+                "Tariff structure",
+                structures,
+                index=structures.index(settings.tariff_structure),
+                format_func=depot_billing.STRUCTURE_LABELS.get,
+                key="billing_structure",
+            )
+            basis = right.selectbox(
+                "Basic charge basis",
+                bases,
+                index=bases.index(settings.demand_basis),
+                format_func=depot_billing.BASIS_LABELS.get,
+                key="billing_basis",
+            )
+            a, b, c = st.columns(3)
+            contract = a.text_input(
+                "Contracted demand [kW]", _text(settings.contracted_demand_kw), key="billing_contract"
+            )
+            kva = b.text_input("Transformer [kVA]", _text(settings.transformer_kva), key="billing_kva")
+            capacity = c.text_input(
+                "Capacity rate [CNY/kVA·month]",
+                _text(settings.capacity_rate_cny_per_kva_month),
+                key="billing_cap",
+            )
+            central = a.checkbox(
+                "Centralised charging facility", settings.centralised_charging_facility, key="billing_central"
+            )
+            separate = b.checkbox(
+                "Chargers metered separately", settings.charging_metered_separately, key="billing_separate"
+            )
+            changes = a.text_input(
+                "Power changes per truck a night (≤)",
+                _text(settings.charging_max_power_changes),
+                key="billing_k",
+            )
+            min_kw = b.text_input(
+                "Minimum power while on [kW]", _text(settings.charging_min_kw), key="billing_min"
+            )
+            save = st.form_submit_button("Save billing and charger limits")
+        if save:
+            values = {
+                "tariff_structure": structure,
+                "demand_basis": basis,
+                "contracted_demand_kw": contract,
+                "transformer_kva": kva,
+                "capacity_rate_cny_per_kva_month": capacity,
+                "centralised_charging_facility": central,
+                "charging_metered_separately": separate,
+                "charging_max_power_changes": changes,
+                "charging_min_kw": min_kw,
+            }
+            try:
+                with services.unit_of_work(ctx.url) as write:
+                    depot_billing.update_billing(write, ctx.lessee_code, settings.depot_code, values)
+            except FormRejected as exc:
+                st.error("Not saved: " + "; ".join(str(e) for e in exc.errors))
+            else:
+                st.success("Saved; the next plan for this depot uses it.")
+
+
+def _text(value: object) -> str:
+    return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+billing_panel(billing)
 if stored is None:
     st.info(
         f"No stored charging plan for the night before {day.isoformat()} at {depot.code}. The nightly job "
