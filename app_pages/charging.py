@@ -81,6 +81,12 @@ def billing_panel(settings: depot_billing.BillingSettings) -> None:
             min_kw = b.text_input(
                 "Minimum power while on [kW]", _text(settings.charging_min_kw), key="billing_min"
             )
+            base_load = st.text_area(
+                "Base load without the chargers [kW]: 24 hourly or 96 quarter-hourly values from 00:00 "
+                "(paste a row from Excel); the meter bills the site's peak, base load included",
+                " ".join(f"{x:g}" for x in settings.base_load_kw),
+                key="billing_base",
+            )
             save = st.form_submit_button("Save billing and charger limits")
         if save:
             values = {
@@ -93,6 +99,7 @@ def billing_panel(settings: depot_billing.BillingSettings) -> None:
                 "charging_metered_separately": separate,
                 "charging_max_power_changes": changes,
                 "charging_min_kw": min_kw,
+                "base_load_kw": base_load,
             }
             try:
                 with services.unit_of_work(ctx.url) as write:

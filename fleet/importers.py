@@ -39,6 +39,7 @@ from fleet.models import (
     Lessee,
     Order,
     Repayment,
+    SiteMeterReading,
     Vehicle,
     VehicleDay,
     VehicleKind,
@@ -843,7 +844,40 @@ CHARGING = ImportSpec(
     needs_lessee=False,
 )
 
-SPECS: dict[str, ImportSpec] = {s.kind: s for s in (VEHICLES, LEASES, ORDERS, TRIPS, CHARGING)}
+
+def _build_meter(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> SiteMeterReading:
+    depot = _depot(ctx, v["depot_code"], ctx.lessee)
+    start = v["interval_start"]
+    local = start.astimezone(LOCAL_TZ)
+    if local.minute % 15 or local.second or local.microsecond:
+        raise RowReject(
+            "interval_start", raw["interval_start"], "not the start of a 15-minute interval (:00/:15/:30/:45)"
+        )
+    return SiteMeterReading(
+        lessor_id=ctx.scope.lessor_id,
+        lessee_id=depot.lessee_id,
+        depot_id=depot.id,
+        interval_start=start,
+        kw=v["kw"],
+    )
+
+
+# The site meter's 15-minute average import [kW], base load and charging together: the maximum-demand charge is
+# billed on its monthly maximum (docs/charging-economics.md). A 10 MW ceiling catches a unit mix-up (W for kW).
+SITE_METER = ImportSpec(
+    kind="site_meter",
+    model=SiteMeterReading,
+    columns=(
+        Column("depot_code", p_str(40)),
+        Column("interval_start", p_datetime),
+        Column("kw", p_float(ge=0.0, le=10_000.0)),
+    ),
+    build=_build_meter,
+    key=lambda r: (r.depot_id, r.interval_start),  # type: ignore[attr-defined]
+    needs_lessee=False,
+)
+
+SPECS: dict[str, ImportSpec] = {s.kind: s for s in (VEHICLES, LEASES, ORDERS, TRIPS, CHARGING, SITE_METER)}
 
 
 # ------------------------------------------------------------------------------------------------- running

@@ -248,6 +248,9 @@ class Depot(OwnedMixin, table=True):
     # is off or at least the minimum. Defaults are planning assumptions (unverified), editable per depot.
     charging_max_power_changes: int | None = Field(default=4)
     charging_min_kw: float | None = Field(default=5.0)
+    # The site's load without the chargers (warehouse, cold rooms, offices) [kW]: 24 hourly or 96 quarter-hourly
+    # values by local time of day. The meter bills the site's peak, base load included.
+    base_load_kw: list[float] | None = Field(default=None, sa_type=JSON, nullable=True)
 
 
 class PowerGroup(OwnedMixin, table=True):
@@ -509,6 +512,19 @@ class VehicleDay(OwnedMixin, table=True):
     import_batch_id: int | None = Field(default=None, foreign_key="importbatch.id")
 
 
+class SiteMeterReading(OwnedMixin, table=True):
+    """The site meter's average import over one 15-minute interval [kW], base load and charging together: what
+    the maximum-demand charge is billed on."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    depot_id: int = Field(foreign_key="depot.id", index=True)
+    interval_start: dt.datetime | None = _ts(nullable=False)
+    kw: float
+    import_batch_id: int | None = Field(default=None, foreign_key="importbatch.id")
+
+    __table_args__ = (sa.UniqueConstraint("depot_id", "interval_start", name="uq_sitemeterreading_interval"),)
+
+
 class ChargingSession(OwnedMixin, table=True):
     """A metered charging session at a depot connector or a public station."""
 
@@ -612,6 +628,7 @@ OWNED_TABLES: tuple[type[SQLModel], ...] = (
     ChargingSlot,
     VehicleDay,
     ChargingSession,
+    SiteMeterReading,
     JobRun,
     FinanceScenario,
 )

@@ -23,6 +23,7 @@ from fleet.models import (
     Order,
     RoutePlan,
     RouteStop,
+    SiteMeterReading,
     Tariff,
     Vehicle,
     VehicleModel,
@@ -86,6 +87,7 @@ def _fill_plans_and_jobs(engine: Engine) -> None:
                         kwh=40.0,
                     ),
                     FinanceScenario(**own, name=f"base {depot.code}", payload={"rent": 1}),
+                    SiteMeterReading(**own, depot_id=depot.id, interval_start=T0, kw=120.0),
                 ],
             )
 

@@ -16,6 +16,7 @@ class Kind(str, enum.Enum):
     orders = "orders"
     trips = "trips"
     charging = "charging"
+    site_meter = "site_meter"
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:

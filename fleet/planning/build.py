@@ -240,6 +240,27 @@ def _floor_slot(t: dt.datetime, minutes: int) -> dt.datetime:
     return t.replace(minute=(t.minute // minutes) * minutes, second=0, microsecond=0)
 
 
+def base_load_profile(
+    by_time_of_day: tuple[float, ...], start: dt.datetime, end: dt.datetime, step_minutes: int
+) -> tuple[float, ...]:
+    """The depot's base load [kW] per slot of the night from 24 hourly or 96 quarter-hourly values by local time of
+    day (empty: none). The value in force at each slot's start is taken."""
+    if not by_time_of_day:
+        return ()
+    if len(by_time_of_day) not in (24, 96):
+        raise ValueError(
+            f"base_load_kw: give 24 hourly or 96 quarter-hourly values, got {len(by_time_of_day)}"
+        )
+    per_hour = len(by_time_of_day) // 24
+    out = []
+    t = start
+    while t < end:
+        local = t.astimezone(LOCAL_TZ)
+        out.append(float(by_time_of_day[local.hour * per_hour + local.minute * per_hour // 60]))
+        t += dt.timedelta(minutes=step_minutes)
+    return tuple(out)
+
+
 def charging_problem(
     inp: DepotDayInputs, needs: list[ChargingNeed], policy: PlanningPolicy = PlanningPolicy()
 ) -> ChargingProblem | None:
@@ -273,7 +294,10 @@ def charging_problem(
         start=start,
         end=end,
         slot_minutes=step,
-        site=Site(import_limit_kw=inp.grid_import_limit_kw),
+        site=Site(
+            import_limit_kw=inp.grid_import_limit_kw,
+            base_load_kw=base_load_profile(inp.base_load_kw, start, end, step),
+        ),
         tariff=tariff,
         vehicles=vehicles,
         connectors=tuple(Connector(c.code, c.max_kw, c.efficiency, c.v2g, c.group) for c in inp.connectors),

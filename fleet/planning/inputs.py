@@ -24,6 +24,7 @@ from fleet.models import (
     PowerGroup,
     RoutePlan,
     RouteStop,
+    SiteMeterReading,
     Tariff,
     Vehicle,
     VehicleDay,
@@ -100,6 +101,9 @@ class DepotDayInputs:
     billing: BillingRules  # how the depot is billed beyond energy (charging.billing)
     max_power_changes: int | None = None  # per truck and night; None: no limit
     min_charge_kw: float | None = None  # [kW] while a truck charges; None: no minimum
+    base_load_kw: tuple[
+        float, ...
+    ] = ()  # [kW] the site without chargers, 24 or 96 values by local time of day
 
 
 def _available(vehicle: Vehicle) -> bool:
@@ -200,6 +204,7 @@ def load_depot_day(session: Session, scope: Scope, depot_id: int, service_date: 
         billing=billing_rules(depot, tariff),
         max_power_changes=depot.charging_max_power_changes,
         min_charge_kw=depot.charging_min_kw,
+        base_load_kw=tuple(float(x) for x in (depot.base_load_kw or ())),
     )
 
 
@@ -285,7 +290,18 @@ def _month_peak(session: Session, scope: Scope, depot_id: int, service_date: dt.
             ChargingPlan.service_date < service_date,
         ).with_only_columns(func.max(ChargingPlan.peak_kw))
     ).first()
-    return float(peak or 0.0)
+    # What the site meter recorded this month before tonight (base load and charging together) is already billed;
+    # readings from 18:00 on the evening of the night on belong to the night being planned.
+    metered = session.exec(
+        select_rows(
+            scope,
+            SiteMeterReading,
+            SiteMeterReading.depot_id == depot_id,
+            SiteMeterReading.interval_start >= first,
+            SiteMeterReading.interval_start < local_midnight(service_date) - dt.timedelta(hours=6),
+        ).with_only_columns(func.max(SiteMeterReading.kw))
+    ).first()
+    return max(float(peak or 0.0), float(metered or 0.0))
 
 
 def local_midnight(day: dt.date) -> dt.datetime:

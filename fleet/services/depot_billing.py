@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -50,6 +51,7 @@ class BillingSettings:
     charging_metered_separately: bool
     charging_max_power_changes: int | None
     charging_min_kw: float | None
+    base_load_kw: tuple[float, ...]  # 24 hourly or 96 quarter-hourly values by local time of day; empty: none
     this_month: str  # one line: what the month's basic charge is based on
 
 
@@ -95,6 +97,7 @@ def billing_settings(
         charging_metered_separately=bool(depot.charging_metered_separately),
         charging_max_power_changes=depot.charging_max_power_changes,
         charging_min_kw=depot.charging_min_kw,
+        base_load_kw=tuple(float(x) for x in (depot.base_load_kw or ())),
         this_month=meaning,
     )
 
@@ -124,6 +127,26 @@ def _number(
         )
         return None
     return number
+
+
+def parse_profile(text: str) -> list[float]:
+    """24 or 96 numbers [kW] separated by spaces, tabs, new lines, semicolons or commas (a row pasted from Excel);
+    empty text is no profile. Raises ValueError saying what is wrong."""
+    parts = [p for p in re.split(r"[\s;,，；]+", text.strip()) if p]
+    if not parts:
+        return []
+    values = []
+    for k, part in enumerate(parts, start=1):
+        try:
+            number = float(part)
+        except ValueError:
+            raise ValueError(f"value {k} ({part!r}) is not a number; use a decimal point") from None
+        if not math.isfinite(number) or number < 0:
+            raise ValueError(f"value {k} ({part!r}) must be a number >= 0 [kW]")
+        values.append(number)
+    if len(values) not in (24, 96):
+        raise ValueError(f"give 24 hourly or 96 quarter-hourly values from 00:00, got {len(values)}")
+    return values
 
 
 def update_billing(
@@ -157,6 +180,11 @@ def update_billing(
                         "charging_max_power_changes", str(changes_raw), ">= 2: switching on and off count"
                     )
                 )
+    profile: list[float] = []
+    try:
+        profile = parse_profile(str(values.get("base_load_kw") or ""))
+    except ValueError as exc:
+        errors.append(FieldError("base_load_kw", "", str(exc)))
     if not errors:
         try:
             BillingRules(
@@ -187,5 +215,6 @@ def update_billing(
         charging_metered_separately=bool(values.get("charging_metered_separately")),
         charging_max_power_changes=changes,
         charging_min_kw=min_kw,
+        base_load_kw=profile or None,
     )
     session.flush()

@@ -104,3 +104,19 @@ def test_the_charging_page_shows_the_billing_panel(run_app: AppRunner, planned_e
     labels = [e.label for e in at.expander]
     assert any(label.startswith("Billing and chargers · maximum demand") for label in labels), labels
     assert at.text_input(key="billing_k").value == "4" and at.text_input(key="billing_min").value == "5"
+
+
+def test_base_load_is_24_or_96_values_pasted_from_excel(demo_copy: Engine) -> None:
+    url = url_of(demo_copy)
+    row = "\t".join(["30"] * 8 + ["120.5"] * 10 + ["60"] * 6)  # a row pasted from Excel: tab-separated
+    with unit_of_work(url) as s:
+        update_billing(s, None, "SZ-BA", {**GOOD, "base_load_kw": row})
+    assert _depot(demo_copy).base_load_kw == [30.0] * 8 + [120.5] * 10 + [60.0] * 6
+    for text, reason in (
+        ("1 2 3", "got 3"),
+        (" ".join(["1"] * 23 + ["x"]), "not a number"),
+        ("-1 " * 24, ">= 0"),
+    ):
+        with pytest.raises(FormRejected) as refused, unit_of_work(url) as s:
+            update_billing(s, None, "SZ-BA", {**GOOD, "base_load_kw": text})
+        assert any(e.field == "base_load_kw" and reason in e.reason for e in refused.value.errors)

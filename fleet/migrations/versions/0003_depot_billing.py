@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import fleet.models
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -29,6 +31,7 @@ COLUMNS = (
     "charging_metered_separately",
     "charging_max_power_changes",
     "charging_min_kw",
+    "base_load_kw",
 )
 
 
@@ -72,9 +75,31 @@ def upgrade() -> None:
         "depot", sa.Column("charging_max_power_changes", sa.Integer(), nullable=True, server_default="4")
     )
     op.add_column("depot", sa.Column("charging_min_kw", sa.Float(), nullable=True, server_default="5.0"))
+    op.add_column("depot", sa.Column("base_load_kw", sa.JSON(), nullable=True))
+    op.create_table(
+        "sitemeterreading",
+        sa.Column("lessor_id", sa.Integer(), nullable=False),
+        sa.Column("lessee_id", sa.Integer(), nullable=True),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("depot_id", sa.Integer(), nullable=False),
+        sa.Column("interval_start", fleet.models.TZDateTime(), nullable=False),
+        sa.Column("kw", sa.Float(), nullable=False),
+        sa.Column("import_batch_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["depot_id"], ["depot.id"]),
+        sa.ForeignKeyConstraint(["import_batch_id"], ["importbatch.id"]),
+        sa.ForeignKeyConstraint(["lessee_id"], ["lessee.id"]),
+        sa.ForeignKeyConstraint(["lessor_id"], ["lessor.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("depot_id", "interval_start", name="uq_sitemeterreading_interval"),
+    )
+    for column in ("depot_id", "lessee_id", "lessor_id"):
+        op.create_index(f"ix_sitemeterreading_{column}", "sitemeterreading", [column], unique=False)
 
 
 def downgrade() -> None:
+    for column in ("depot_id", "lessee_id", "lessor_id"):
+        op.drop_index(f"ix_sitemeterreading_{column}", table_name="sitemeterreading")
+    op.drop_table("sitemeterreading")
     # SQLite >= 3.35 drops a column in place; the batch copy is only needed where it cannot.
     for column in reversed(COLUMNS):
         op.drop_column("depot", column)
