@@ -27,7 +27,7 @@ from ortools.sat.python import cp_model
 from charging.accounting import SlotData, carbon_kg, site_cost, slot_data
 from charging.baselines import BASELINES, summarize
 from charging.discrete import discrete_vehicles, refine
-from charging.lp import INF, SparseLP
+from charging.lp import INF, SOLVERS, SparseLP
 from charging.problem import ChargingProblem, Connector, Vehicle, max_deliverable_kwh, taper_coefficients
 from charging.result import ChargingSchedule, Unmet, VehicleSchedule
 
@@ -68,7 +68,7 @@ def schedule(
     time_limit_s: float = 60.0,
     seed: int = 0,
     num_workers: int = 2,
-    lp_solver: str = "glop",
+    lp_solver: str = "auto",
     baselines: bool = True,
 ) -> ChargingSchedule:
     """Optimal charging plan for `problem`.
@@ -79,11 +79,14 @@ def schedule(
     time_limit_s : wall-clock budget [s] for all solver calls together.
     seed : CP-SAT random seed (the LP is deterministic).
     num_workers : CP-SAT worker threads (keep low inside a process pool).
-    lp_solver : "glop" (simplex) or "pdlp" (first-order).
+    lp_solver : "auto" (default: GLOP, or HiGHS interior point for large LPs whose duals are not needed), "glop"
+        (simplex), "pdlp" (first-order), "highs" or "highs-ipm" (see charging/lp.py).
     baselines : also run uncontrolled, EDF and timer baselines and report savings against them.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective: must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    if lp_solver not in SOLVERS:
+        raise ValueError(f"lp_solver: must be one of {', '.join(SOLVERS)}, got {lp_solver!r}")
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
     data = slot_data(problem)
@@ -92,11 +95,11 @@ def schedule(
     lp_bound = gap = best_bound = None
     if not problem.sharing:
         plan = _own_connectors(problem)
-        solver_name = lp_solver
         lp = _build(problem, data, objective, plan=plan, virtual=None, warnings=warnings)
         timings["build_s"] = time.perf_counter() - t0
-        result, cols = lp.solve(lp_solver, deadline - time.perf_counter())
+        result, cols = lp.solve(lp_solver, deadline - time.perf_counter(), duals=False)
         timings["solve_s"] = time.perf_counter() - t0 - timings["build_s"]
+        solver_name = result.solver
         status = result.status
     else:
         plan, result, cols, bound, how, best_bound = _shared_connectors(
@@ -105,7 +108,8 @@ def schedule(
         lp_bound = bound
         if bound is not None and math.isfinite(result.objective):
             gap = max(0.0, (result.objective - bound) / max(abs(bound), 1e-9))
-        solver_name = f"{lp_solver} relaxation + {how} + {lp_solver}"
+        engine = "glop" if lp_solver == "auto" else lp_solver  # the sharing path prices slots with duals
+        solver_name = f"{engine} relaxation + {how} + {engine}"
         status = result.status
         if status == "optimal":
             proven = best_bound is not None and result.objective - best_bound <= GAP_OPTIMAL * max(
@@ -195,18 +199,24 @@ def _own_connectors(problem: ChargingProblem) -> _Plan:
         (i for i, v in enumerate(problem.vehicles) if v.connector is None),
         key=lambda i: (not problem.vehicles[i].v2g, -problem.vehicles[i].need_kwh, i),
     )
+    # Free connectors by kind (interchangeable within a kind, so the lowest index of a kind stands for it):
+    # O(vehicles x kinds) instead of O(vehicles x connectors), 5,000 trucks in milliseconds.
+    by_kind: dict[tuple, list[int]] = {}
+    for k in free:
+        by_kind.setdefault(conns[k].class_key(), []).append(k)
+    stacks = [sorted(ks, reverse=True) for ks in by_kind.values()]  # pop() gives the lowest index
     for i in order:
-        if not free:
+        stacks = [ks for ks in stacks if ks]
+        if not stacks:
             break
         v = problem.vehicles[i]
 
-        def score(k: int, v: Vehicle = v) -> tuple[float, ...]:
-            c = conns[k]
+        def score(ks: list[int], v: Vehicle = v) -> tuple[float, ...]:
+            c = conns[ks[-1]]
             headroom = INF if c.group is None else group_cap[c.group] - group_load[c.group]
-            return (float(c.v2g == v.v2g), min(c.max_kw, v.max_kw), headroom, -k)
+            return (float(c.v2g == v.v2g), min(c.max_kw, v.max_kw), headroom, -ks[-1])
 
-        k = max(free, key=score)
-        free.remove(k)
+        k = max(stacks, key=score).pop()
         assigned[i] = k
         if conns[k].group is not None:
             group_load[conns[k].group] += min(conns[k].max_kw, v.max_kw)
@@ -279,7 +289,8 @@ def _shared_connectors(
     bound = res.objective if res.status == "optimal" else None
     if bound is None:
         warnings.append(f"LP relaxation ended {res.status}; no bound reported")
-    pi = np.maximum(res.duals[rcols["balance"]], 0.0) if solved else data.price * dt
+    priced = solved and bool(np.all(np.isfinite(res.duals[rcols["balance"]])))  # HiGHS gives no duals
+    pi = np.maximum(res.duals[rcols["balance"]], 0.0) if priced else data.price * dt
     relax_power = np.zeros((len(vehicles), n))
     for i, entry in enumerate(rcols["veh"]):
         if "c" in entry and solved:
@@ -341,7 +352,7 @@ def _shared_connectors(
     for _ in range(PRICE_ROUNDS):
         if (gap is not None and gap <= GAP_IMPROVE) or time.perf_counter() - t1 > 0.25 * (deadline - t0):
             break
-        if last[1].status != "optimal":
+        if last[1].status != "optimal" or not np.all(np.isfinite(last[1].duals[last[2]["balance"]])):
             break
         prices = 0.5 * prices + 0.5 * np.maximum(last[1].duals[last[2]["balance"]], 0.0)
         placed, _ = _greedy_intervals(problem, make_tables(prices), capacity)
@@ -686,8 +697,8 @@ class _Model:
     def __init__(self, lp: SparseLP, cols: dict) -> None:
         self.lp, self.cols = lp, cols
 
-    def solve(self, solver: str, time_limit_s: float):
-        return self.lp.solve(solver, time_limit_s), self.cols
+    def solve(self, solver: str, time_limit_s: float, *, duals: bool = True):
+        return self.lp.solve(solver, time_limit_s, duals=duals), self.cols
 
 
 def _build(
