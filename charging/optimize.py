@@ -36,7 +36,7 @@ SHORTFALL_PENALTY = 1000.0  # objective units per kWh not delivered; far above a
 OVERLOAD_PENALTY = 1.0e5  # per kWh of base load the site cannot supply within its import limit
 TIE = 1.0e-3  # weight of the cost in the peak/carbon objectives and of the peak in the cost objective
 MIP_SOLVER = "scip"  # via OR-Tools model builder; takes the greedy plan as a hint
-MIP_MAX_BINARIES = 20_000  # exact sharing MIP below this; above, CP-SAT on intervals (data/reference/CHARGING.md: ~10k int vars)
+MIP_MAX_BINARIES = 10_000  # exact sharing MIP below this; above, CP-SAT on intervals (SCIP found nothing better than greedy in 50 s on 200 trucks / 30 connectors, 17,410 binaries)
 GAP_OPTIMAL = 1.0e-6  # relative gap to the LP bound below which a shared-connector plan counts as optimal
 GAP_IMPROVE = (
     1.0e-4  # the greedy plan is improved (MIP or CP-SAT) only when it is further than this from the bound
