@@ -112,3 +112,23 @@ def test_base_load_over_a_limit_is_infeasible_and_names_the_slots(limit) -> None
     assert type(s).from_json(s.to_json()).infeasible_slots == expected
     codes = {v.code for v in check(p, s).violations}
     assert codes == {"site_import"}  # nothing but the base load's own excess
+
+
+def test_interior_point_agrees_with_simplex(monkeypatch) -> None:
+    """The large-LP path (HiGHS IPM + crossover, picked by "auto") against GLOP's simplex, to 1e-8."""
+    from charging import lp
+    from charging.synthetic import synthetic_depot
+
+    p = synthetic_depot(120, seed=3)
+    monkeypatch.setattr(lp, "AUTO_IPM_COLUMNS", 1_000)  # "auto" takes the large-LP path at this size
+    ipm = schedule(p, time_limit_s=60, baselines=False)
+    glop = schedule(p, time_limit_s=60, baselines=False, lp_solver="glop")
+    assert ipm.solver == "highs-ipm" and glop.solver == "glop"
+    assert ipm.status == glop.status == "optimal"
+    assert ipm.objective_value == pytest.approx(glop.objective_value, rel=1e-8)
+    assert check(p, ipm).ok, check(p, ipm).violations
+
+
+def test_unknown_lp_solver_rejected() -> None:
+    with pytest.raises(ValueError, match="lp_solver"):
+        schedule(_heterogeneous(), lp_solver="simplex")
