@@ -27,7 +27,7 @@ from ortools.sat.python import cp_model
 from charging.accounting import SlotData, carbon_kg, site_cost, slot_data
 from charging.baselines import BASELINES, summarize
 from charging.discrete import discrete_vehicles, refine
-from charging.lp import INF, SparseLP
+from charging.lp import INF, SOLVERS, SparseLP
 from charging.problem import ChargingProblem, Connector, Vehicle, max_deliverable_kwh, taper_coefficients
 from charging.result import ChargingSchedule, Unmet, VehicleSchedule
 
@@ -36,7 +36,7 @@ SHORTFALL_PENALTY = 1000.0  # objective units per kWh not delivered; far above a
 OVERLOAD_PENALTY = 1.0e5  # per kWh of base load the site cannot supply within its import limit
 TIE = 1.0e-3  # weight of the cost in the peak/carbon objectives and of the peak in the cost objective
 MIP_SOLVER = "scip"  # via OR-Tools model builder; takes the greedy plan as a hint
-MIP_MAX_BINARIES = 20_000  # exact sharing MIP below this; above, CP-SAT on intervals (data/reference/CHARGING.md: ~10k int vars)
+MIP_MAX_BINARIES = 10_000  # exact sharing MIP below this; above, CP-SAT on intervals (SCIP found nothing better than greedy in 50 s on 200 trucks / 30 connectors, 17,410 binaries)
 GAP_OPTIMAL = 1.0e-6  # relative gap to the LP bound below which a shared-connector plan counts as optimal
 GAP_IMPROVE = (
     1.0e-4  # the greedy plan is improved (MIP or CP-SAT) only when it is further than this from the bound
@@ -68,7 +68,7 @@ def schedule(
     time_limit_s: float = 60.0,
     seed: int = 0,
     num_workers: int = 2,
-    lp_solver: str = "glop",
+    lp_solver: str = "auto",
     baselines: bool = True,
 ) -> ChargingSchedule:
     """Optimal charging plan for `problem`.
@@ -79,39 +79,61 @@ def schedule(
     time_limit_s : wall-clock budget [s] for all solver calls together.
     seed : CP-SAT random seed (the LP is deterministic).
     num_workers : CP-SAT worker threads (keep low inside a process pool).
-    lp_solver : "glop" (simplex) or "pdlp" (first-order).
+    lp_solver : "auto" (default: GLOP, or HiGHS interior point for large LPs whose duals are not needed), "glop"
+        (simplex), "pdlp" (first-order), "highs" or "highs-ipm" (see charging/lp.py).
     baselines : also run uncontrolled, EDF and timer baselines and report savings against them.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective: must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    if lp_solver not in SOLVERS:
+        raise ValueError(f"lp_solver: must be one of {', '.join(SOLVERS)}, got {lp_solver!r}")
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
     data = slot_data(problem)
     warnings: list[str] = []
     timings: dict[str, float] = {}
     lp_bound = gap = best_bound = None
-    if not problem.sharing:
-        plan = _own_connectors(problem)
-        solver_name = lp_solver
+    own = None if problem.sharing else _own_connectors(problem)
+    # One connector each is a single LP only when the greedy assignment is provably best (every vehicle on a
+    # connector at least as good as any free one); otherwise the assignment is searched like sharing, with a
+    # bound, so that `optimal` always means proven.
+    proven_assignment = own is not None and _assignment_is_best(problem, own)
+    if own is not None:
+        plan = own
         lp = _build(problem, data, objective, plan=plan, virtual=None, warnings=warnings)
         timings["build_s"] = time.perf_counter() - t0
-        result, cols = lp.solve(lp_solver, deadline - time.perf_counter())
+        result, cols = lp.solve(lp_solver, deadline - time.perf_counter(), duals=False)
         timings["solve_s"] = time.perf_counter() - t0 - timings["build_s"]
+        solver_name = result.solver
         status = result.status
-    else:
-        plan, result, cols, bound, how, best_bound = _shared_connectors(
+    if own is None or (not proven_assignment and problem.connector_sharing is None):
+        searched = _shared_connectors(
             problem, data, objective, seed, num_workers, deadline, lp_solver, warnings, timings
         )
+        bound, how, best_bound = searched[3], searched[4], searched[5]
+        engine = "glop" if lp_solver == "auto" else lp_solver  # the sharing path prices slots with duals
+        solver_name = f"{engine} relaxation + {how} + {engine}"
+        if own is None or (
+            searched[1].status in ("optimal", "feasible")
+            and searched[1].objective < result.objective - 1e-9 * max(1.0, abs(result.objective))
+        ):
+            plan, result, cols = searched[0], searched[1], searched[2]
+        else:  # the greedy assignment is as good as anything the search found: keep it
+            solver_name = (
+                f"{result.solver} (greedy connectors; connector kinds differ, searched: {solver_name})"
+            )
         lp_bound = bound
         if bound is not None and math.isfinite(result.objective):
             gap = max(0.0, (result.objective - bound) / max(abs(bound), 1e-9))
-        solver_name = f"{lp_solver} relaxation + {how} + {lp_solver}"
         status = result.status
         if status == "optimal":
             proven = best_bound is not None and result.objective - best_bound <= GAP_OPTIMAL * max(
                 abs(best_bound), 1e-9
             )
             status = "optimal" if (gap is not None and gap <= GAP_OPTIMAL) or proven else "feasible"
+    elif not proven_assignment and status == "optimal":
+        status = "feasible"  # optimal for this assignment only; sharing is switched off, so no search
+        warnings.append("connectors differ and sharing is off: the greedy connector assignment is unproven")
     if result.status not in ("optimal", "feasible"):
         raise RuntimeError(
             f"charging LP ended with status {result.status} (time limit too short, or a bug: "
@@ -148,6 +170,11 @@ def schedule(
         gap = max(0.0, (objective_value - lp_bound) / max(abs(lp_bound), 1e-9))
         if gap <= GAP_OPTIMAL:
             out = replace(out, status="optimal")
+    overload = np.flatnonzero(result.x[cols["over"]] > 1e-6)
+    if overload.size:
+        # The base load alone breaks the site import limit or a demand-response cap there (the LP pays the
+        # overload penalty only when nothing, not even a shortfall, avoids it): no plan is feasible.
+        out = replace(out, status="infeasible", infeasible_slots=tuple(int(t) for t in overload))
     timings["optimise_s"] = time.perf_counter() - t0
     summaries = {}
     if baselines:
@@ -200,18 +227,24 @@ def _own_connectors(problem: ChargingProblem) -> _Plan:
         (i for i, v in enumerate(problem.vehicles) if v.connector is None),
         key=lambda i: (not problem.vehicles[i].v2g, -problem.vehicles[i].need_kwh, i),
     )
+    # Free connectors by kind (interchangeable within a kind, so the lowest index of a kind stands for it):
+    # O(vehicles x kinds) instead of O(vehicles x connectors), 5,000 trucks in milliseconds.
+    by_kind: dict[tuple, list[int]] = {}
+    for k in free:
+        by_kind.setdefault(conns[k].class_key(), []).append(k)
+    stacks = [sorted(ks, reverse=True) for ks in by_kind.values()]  # pop() gives the lowest index
     for i in order:
-        if not free:
+        stacks = [ks for ks in stacks if ks]
+        if not stacks:
             break
         v = problem.vehicles[i]
 
-        def score(k: int, v: Vehicle = v) -> tuple[float, ...]:
-            c = conns[k]
+        def score(ks: list[int], v: Vehicle = v) -> tuple[float, ...]:
+            c = conns[ks[-1]]
             headroom = INF if c.group is None else group_cap[c.group] - group_load[c.group]
-            return (float(c.v2g == v.v2g), min(c.max_kw, v.max_kw), headroom, -k)
+            return (float(c.v2g == v.v2g), min(c.max_kw, v.max_kw), headroom, -ks[-1])
 
-        k = max(free, key=score)
-        free.remove(k)
+        k = max(stacks, key=score).pop()
         assigned[i] = k
         if conns[k].group is not None:
             group_load[conns[k].group] += min(conns[k].max_kw, v.max_kw)
@@ -219,6 +252,34 @@ def _own_connectors(problem: ChargingProblem) -> _Plan:
         problem.usable_range(v) if assigned[i] is not None else (0, 0) for i, v in enumerate(problem.vehicles)
     )
     return _Plan(connector=tuple(assigned), window=windows)
+
+
+def _assignment_is_best(problem: ChargingProblem, plan: _Plan) -> bool:
+    """Whether every unfixed vehicle got a connector that dominates every free one for it (power up to the
+    vehicle's own limit, efficiency, V2G, no cabinet group or the same one, no discrete control): then no other
+    assignment can do better, whatever the prices."""
+    conns = problem.connectors
+    fixed_ids = {v.connector for v in problem.vehicles if v.connector is not None}
+    free = [c for c in conns if c.id not in fixed_ids]
+    kinds = {c.class_key(): c for c in free}.values()
+    if len(kinds) <= 1:
+        return all(k is not None for k in plan.connector)
+    for v, k in zip(problem.vehicles, plan.connector):
+        if v.connector is not None:
+            continue
+        if k is None:
+            return False
+        c = conns[k]
+        for o in kinds:
+            if (
+                min(c.max_kw, v.max_kw) < min(o.max_kw, v.max_kw) - 1e-12
+                or c.efficiency < o.efficiency - 1e-12
+                or (v.v2g and o.v2g and not c.v2g)
+                or (c.group is not None and c.group != o.group)
+                or (c.discrete and c.class_key()[4:] != o.class_key()[4:])
+            ):
+                return False
+    return True
 
 
 def _slots_needed(problem: ChargingProblem, v: Vehicle, kw: float, eff: float, first: int, last: int) -> int:
@@ -284,7 +345,8 @@ def _shared_connectors(
     bound = res.objective if res.status == "optimal" else None
     if bound is None:
         warnings.append(f"LP relaxation ended {res.status}; no bound reported")
-    pi = np.maximum(res.duals[rcols["balance"]], 0.0) if solved else data.price * dt
+    priced = solved and bool(np.all(np.isfinite(res.duals[rcols["balance"]])))  # HiGHS gives no duals
+    pi = np.maximum(res.duals[rcols["balance"]], 0.0) if priced else data.price * dt
     relax_power = np.zeros((len(vehicles), n))
     for i, entry in enumerate(rcols["veh"]):
         if "c" in entry and solved:
@@ -346,7 +408,7 @@ def _shared_connectors(
     for _ in range(PRICE_ROUNDS):
         if (gap is not None and gap <= GAP_IMPROVE) or time.perf_counter() - t1 > 0.25 * (deadline - t0):
             break
-        if last[1].status != "optimal":
+        if last[1].status != "optimal" or not np.all(np.isfinite(last[1].duals[last[2]["balance"]])):
             break
         prices = 0.5 * prices + 0.5 * np.maximum(last[1].duals[last[2]["balance"]], 0.0)
         placed, _ = _greedy_intervals(problem, make_tables(prices), capacity)
@@ -381,19 +443,35 @@ def _shared_connectors(
             else:
                 how += ", greedy kept"
     elif (gap is None or gap > GAP_IMPROVE) and remaining > 1.0:
+        site = _plain_site(problem, data, objective)
+        cp_tables, cp_peak = tables, None
+        if site is not None:  # real prices and the demand charge on the peak, not a linearisation of them
+            cp_tables = make_tables(data.price * dt)
+            cp_peak = _PeakModel(
+                kw={
+                    (i, j): min(vehicles[i].max_kw, conns[kind_list[j][0]].max_kw)
+                    for i, by_kind in cp_tables.items()
+                    for j in by_kind
+                },
+                offset=site,
+                segments=tuple((seg.width_kw, seg.cny_per_kw) for seg in problem.tariff.demand_segments()),
+                month_peak=problem.tariff.month_peak_kw_so_far,
+                cap=float(data.import_cap.min()) - site,
+            )
         placement, cp_status = _cpsat_intervals(
             problem,
-            tables,
+            cp_tables,
             candidates,
             capacity,
             greedy,
-            greedy_cost,
+            None if cp_peak is not None else greedy_cost,
             seed,
             num_workers,
             0.7 * remaining,
             timings,
+            cp_peak,
         )
-        how = f"greedy + cp-sat intervals ({num_workers} workers, {cp_status})"
+        how = f"greedy + cp-sat intervals ({num_workers} workers, {'peak-aware, ' if cp_peak else ''}{cp_status})"
         if placement is not None:
             other = finish(placement)
             if other[1].status in ("optimal", "feasible") and other[1].objective < best[1].objective:
@@ -496,23 +574,61 @@ def _mip_intervals(
     return result, placement
 
 
+@dataclass(frozen=True)
+class _PeakModel:
+    """Site peak in the interval model: vehicles at full power `kw[(vehicle, kind)]` over their intervals on a
+    constant net base load `offset` [kW]; demand charge in convex `segments` (width kW, CNY/kW) above
+    `month_peak`; vehicle load at most `cap` [kW]."""
+
+    kw: dict[tuple[int, int], float]
+    offset: float
+    segments: tuple[tuple[float, float], ...]
+    month_peak: float
+    cap: float
+
+
+def _plain_site(problem: ChargingProblem, data: SlotData, objective: str) -> float | None:
+    """The constant net base load [kW] when the cost objective sees only energy prices and the peak (no PV,
+    battery, DR events, varying base load or import limit): then the interval model can price exactly a plan
+    that charges at full power; None otherwise."""
+    net = data.base - data.pv
+    if (
+        objective != "cost"
+        or problem.site.battery is not None
+        or problem.dr_events
+        or problem.groups
+        or np.any(data.pv > 0)
+        or np.ptp(net) > 1e-9
+        or np.ptp(data.import_cap) > 1e-9
+    ):
+        return None
+    return float(net[0]) if len(net) else 0.0
+
+
 def _cpsat_intervals(
     problem: ChargingProblem,
     tables: dict[int, dict[int, tuple[np.ndarray, int, float]]],
     candidates: list[list[int]],
     capacity: Sequence[int],
     hint: dict[int, tuple[int, int, int]],
-    hint_cost: float,
+    hint_cost: float | None,
     seed: int,
     num_workers: int,
     time_limit_s: float,
     timings: dict[str, float],
+    peak: _PeakModel | None = None,
 ) -> tuple[dict[int, tuple[int, int, int]] | None, str]:
-    """One interval per vehicle on one connector kind; at most `capacity[kind]` overlap (cumulative)."""
+    """One interval per vehicle on one connector kind; at most `capacity[kind]` overlap (cumulative).
+
+    With `peak`, the tables hold real energy prices and the model adds the site peak (a cumulative of the
+    vehicles' full power under a variable capacity) and its demand charge: the objective is then the cost of
+    the full-power plan itself, an upper bound on what the final LP makes of the same intervals.
+    """
     t0 = time.perf_counter()
     model = cp_model.CpModel()
     scale = 100.0  # objective in 0.01 units
     intervals: dict[int, list] = {j: [] for j in range(len(capacity))}
+    power_ivs, power_kw = [], []
     starts, lengths, choice = {}, {}, {}
     terms = []
     for i, by_kind in tables.items():
@@ -530,7 +646,11 @@ def _cpsat_intervals(
             model.AddElement(s - first, [int(round(scale * x)) for x in table], elem)
             model.Add(cost >= elem + int(round(scale * per_slot)) * (n_j - length)).OnlyEnforceIf(lit)
             model.Add(length <= n_j).OnlyEnforceIf(lit)
-            intervals[j].append(model.NewOptionalIntervalVar(s, length, e, lit, f"iv{i}_{j}"))
+            iv = model.NewOptionalIntervalVar(s, length, e, lit, f"iv{i}_{j}")
+            intervals[j].append(iv)
+            if peak is not None:
+                power_ivs.append(iv)
+                power_kw.append(int(math.ceil(peak.kw[(i, j)] - 1e-9)))
         model.AddExactlyOne(lits.values())
         starts[i], lengths[i], choice[i] = s, length, lits
         terms.append(cost)
@@ -543,6 +663,31 @@ def _cpsat_intervals(
     for j, ivs in intervals.items():
         if ivs:
             model.AddCumulative(ivs, [1] * len(ivs), int(capacity[j]))
+    if peak is not None and power_ivs:
+        # Vehicle load <= load_peak at every slot; demand charge on offset + load_peak above the month's peak.
+        top = int(min(sum(power_kw), max(0.0, peak.cap)))
+        load_peak = model.NewIntVar(0, max(top, 0), "load_peak")
+        model.AddCumulative(power_ivs, power_kw, load_peak)
+        demand = model.NewIntVar(0, 10**13, "demand")
+        above = peak.offset - peak.month_peak  # increase = load_peak + above
+        start_kw, start_cost = 0.0, 0.0
+        for width, rate in peak.segments:  # convex: the charge is the max of the pieces' lines
+            # charge >= start_cost + rate * (increase - start_kw)
+            model.Add(
+                demand
+                >= int(round(scale * rate)) * load_peak
+                + int(round(scale * (start_cost + rate * (above - start_kw))))
+            )
+            if not math.isfinite(width):
+                break
+            start_kw, start_cost = start_kw + width, start_cost + rate * width
+        terms.append(demand)
+        if hint:
+            hinted = np.zeros(problem.n_slots + 1)
+            for i, (j, s_h, l_h) in hint.items():
+                if i in tables and (i, j) in peak.kw:
+                    hinted[s_h : s_h + l_h] += math.ceil(peak.kw[(i, j)] - 1e-9)
+            model.AddHint(load_peak, int(min(hinted.max(), top)))
     model.Minimize(sum(terms))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, int(num_workers))
@@ -552,8 +697,8 @@ def _cpsat_intervals(
     code = solver.Solve(model)
     status = solver.StatusName(code).lower()
     timings["cpsat_s"] = time.perf_counter() - t0
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.ObjectiveValue() > scale * hint_cost + len(
-        tables
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or (
+        hint_cost is not None and solver.ObjectiveValue() > scale * hint_cost + len(tables)
     ):
         return None, status
     out = {}
@@ -691,8 +836,8 @@ class _Model:
     def __init__(self, lp: SparseLP, cols: dict) -> None:
         self.lp, self.cols = lp, cols
 
-    def solve(self, solver: str, time_limit_s: float):
-        return self.lp.solve(solver, time_limit_s), self.cols
+    def solve(self, solver: str, time_limit_s: float, *, duals: bool = True):
+        return self.lp.solve(solver, time_limit_s, duals=duals), self.cols
 
 
 def _build(
@@ -957,9 +1102,12 @@ def _extract(
         extra = np.minimum(np.maximum(0.0, -problem.site.export_limit_kw - net), data.pv - curt)
         curt, net = curt + extra, net + extra
     if float(np.sum(x[cols["over"]])) * dt > 1e-6:
-        bad = [problem.slot_starts[t].isoformat() for t in np.flatnonzero(x[cols["over"]] > 1e-6)]
+        slots = np.flatnonzero(x[cols["over"]] > 1e-6)
+        bad = [f"slot {t} ({problem.slot_starts[t].isoformat()})" for t in slots]
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         warnings.append(
-            f"base load exceeds the site import limit even with nothing charging at {', '.join(bad[:5])}"
+            "infeasible: the base load alone exceeds the site import limit or a demand-response cap, even "
+            f"with nothing charging, at {', '.join(bad[:5])}{more}"
         )
     unmet = _explain_unmet(problem, data, plan, vehicles, net)
     return ChargingSchedule(

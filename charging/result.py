@@ -96,6 +96,9 @@ class ChargingSchedule:
     best_bound: float | None = None  # sharing MIP: proven bound, when stronger than the LP bound
     timings_s: Mapping[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    infeasible_slots: tuple[
+        int, ...
+    ] = ()  # status infeasible: slots where the base load alone breaks a limit
 
     @property
     def gap_to_best_bound(self) -> float | None:
@@ -157,6 +160,7 @@ class ChargingSchedule:
             "baselines": {name: b.to_json() for name, b in self.baselines.items()},
             "timings_s": {k: round(v, 4) for k, v in self.timings_s.items()},
             "warnings": list(self.warnings),
+            "infeasible_slots": list(self.infeasible_slots),
         }
 
     @classmethod
@@ -221,4 +225,5 @@ class ChargingSchedule:
             best_bound=data.get("best_bound"),
             timings_s=dict(data.get("timings_s") or {}),
             warnings=tuple(data.get("warnings") or ()),
+            infeasible_slots=tuple(int(t) for t in data.get("infeasible_slots") or ()),
         )
