@@ -149,6 +149,12 @@ def solve_depot_day(inputs: DepotDayInputs, options: RunOptions) -> SolvedDepotD
             seed=options.seed,
             num_workers=options.charging_workers,
         )
+        if sched.status == "infeasible":
+            # The site's base load alone breaks its grid limit or a demand-response cap: no schedule can hold it.
+            raise PlanCheckFailed(
+                f"charging of {inputs.depot_code} is infeasible: "
+                + ("; ".join(sched.warnings) or "the site cannot stay within its limits")
+            )
         verdict = check_schedule(cp, sched)
         if verdict.violations:
             raise PlanCheckFailed(
