@@ -26,6 +26,7 @@ from ortools.sat.python import cp_model
 
 from charging.accounting import SlotData, carbon_kg, site_cost, slot_data
 from charging.baselines import BASELINES, summarize
+from charging.check import check as check_schedule
 from charging.discrete import discrete_vehicles, refine
 from charging.lp import INF, SOLVERS, SparseLP
 from charging.problem import ChargingProblem, Connector, Vehicle, max_deliverable_kwh, taper_coefficients
@@ -167,6 +168,21 @@ def schedule(
     objective_value = result.objective
     if power is not None:
         objective_value = _objective_value(objective, out, problem)
+        if problem.operability.active:
+            # A runnable baseline (timer, balanced, ...) that meets the same limits and costs less is the better
+            # plan: the discrete search is never allowed to end worse than the simplest schedule a depot runs.
+            for name, run in BASELINES.items():
+                candidate = run(problem)
+                value = _objective_value(objective, candidate, problem)
+                if value < objective_value - 1e-9 and check_schedule(problem, candidate).ok:
+                    out = replace(
+                        candidate,
+                        status="feasible",
+                        objective=objective,
+                        solver=f"{solver_name}; kept the {name} baseline (cheaper than the discrete search)",
+                        warnings=tuple(warnings),
+                    )
+                    objective_value = value
         gap = max(0.0, (objective_value - lp_bound) / max(abs(lp_bound), 1e-9))
         if gap <= GAP_OPTIMAL:
             out = replace(out, status="optimal")
