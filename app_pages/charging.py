@@ -248,6 +248,18 @@ st.caption(
     f"({view.status})"
 )
 headline(view)
+ready = view.readiness
+short = ready[ready["short [kWh]"] > 0]
+st.markdown(
+    f"**Readiness: {len(ready) - len(short)} of {len(ready)} trucks leave with the energy for their next route**"
+)
+st.dataframe(
+    wall_clock(ready, "departure").style.format(
+        "{:,.1f}", subset=["arrives with [kWh]", "needs [kWh]", "leaves with [kWh]", "short [kWh]"]
+    ),
+    hide_index=True,
+    key="charging_readiness",
+)
 
 tab_plan, tab_whatif = st.tabs(["Schedule", "What-if"])
 with tab_plan:

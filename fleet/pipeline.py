@@ -88,6 +88,8 @@ class DepotDayResult:
     energy_cny: float
     demand_night_cny: float
     short_kwh: float  # energy the plan could not deliver by departure, over all trucks
+    trucks_overnight: int  # electric trucks charging tonight
+    trucks_ready: int  # of them, those that leave with the energy for their next route
     baseline_bills: dict[str, dict[str, float | None]]
     peak_kw: float
     routing_seconds: float
@@ -396,6 +398,8 @@ def persist(
         energy_cny=sched.cost.energy if sched else 0.0,
         demand_night_cny=(sched.cost.demand_night or 0.0) if sched else 0.0,
         short_kwh=float(sum(u.shortfall_kwh for u in sched.unmet)) if sched else 0.0,
+        trucks_overnight=len(sched.vehicles) if sched else 0,
+        trucks_ready=len(sched.vehicles) - len(sched.unmet) if sched else 0,
         baseline_bills={name: _bill(b) for name, b in base.items()} if sched is not None else {},
         peak_kw=sched.peak_kw if sched else 0.0,
         routing_seconds=solved.routing_seconds,

@@ -62,6 +62,7 @@ def print_nightly_summary(summary, emissions: dict[str, float] | None = None) ->
     for col in (
         "depot",
         "schedule",
+        "trucks ready",
         "energy",
         "demand per night",
         "night bill",
@@ -93,6 +94,7 @@ def print_nightly_summary(summary, emissions: dict[str, float] | None = None) ->
         bills.add_row(
             o.depot_code,
             "plan",
+            f"{r.get('trucks_ready', 0)} of {r.get('trucks_overnight', 0)}",
             _num(r["energy_cny"]),
             _num(r["demand_night_cny"]),
             _num(r["energy_cny"] + r["demand_night_cny"]),
@@ -107,6 +109,7 @@ def print_nightly_summary(summary, emissions: dict[str, float] | None = None) ->
             bills.add_row(
                 "",
                 name,
+                "",
                 _num(bill.get("energy_cny")),
                 _num(bill.get("demand_night_cny")),
                 _num(night),

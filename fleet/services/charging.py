@@ -48,6 +48,7 @@ class ChargingView:
     bands: pd.DataFrame  # start, end, band: contiguous time-of-use periods
     costs: pd.DataFrame  # one row per strategy: optimised, uncontrolled, edf, timer
     unmet: pd.DataFrame
+    readiness: pd.DataFrame  # truck, departure, arrives with, needs, leaves with, short [kWh]
 
     def saving_vs(self, strategy: str) -> tuple[float, float, float] | None:
         """(energy saving [CNY], night saving [CNY], night saving [%]) against a baseline strategy, if reported.
@@ -70,7 +71,38 @@ STRATEGY_LABELS = {
     "uncontrolled": "uncontrolled",
     "edf": "earliest deadline first",
     "timer": "timer (valley start)",
+    "balanced": "balanced (cheapest band)",
 }
+READINESS_COLUMNS = [
+    "truck",
+    "departure",
+    "arrives with [kWh]",
+    "needs [kWh]",
+    "leaves with [kWh]",
+    "short [kWh]",
+]
+
+
+def readiness(problem: ChargingProblem, solution: Mapping[str, Any]) -> pd.DataFrame:
+    """Each truck's planned departure energy against its need, earliest departure first: what a planner checks
+    before anything else. The need is the target (tomorrow's route and reserve) the night was planned for."""
+    planned = {v["id"]: v for v in solution.get("vehicles", ())}
+    rows = []
+    for v in sorted(problem.vehicles, key=lambda v: (v.departure, v.id)):
+        leaves = float(planned.get(v.id, {}).get("energy_departure_kwh", v.energy_arrival_kwh))
+        rows.append(
+            {
+                "truck": v.id,
+                "departure": v.departure,
+                "arrives with [kWh]": v.energy_arrival_kwh,
+                "needs [kWh]": v.energy_target_kwh,
+                "leaves with [kWh]": leaves,
+                "short [kWh]": max(0.0, v.energy_target_kwh - leaves)
+                if v.energy_target_kwh - leaves > 1e-3
+                else 0.0,
+            }
+        )
+    return pd.DataFrame(rows, columns=READINESS_COLUMNS)
 
 
 def _runs(values: list[float], eps: float = 1e-6) -> list[tuple[int, int]]:
@@ -185,6 +217,7 @@ def charging_view(
         bands=pd.DataFrame(bands),
         costs=costs,
         unmet=pd.DataFrame(list(solution.get("unmet", ())), columns=["id", "shortfall_kwh", "reason"]),
+        readiness=readiness(problem, solution),
     )
 
 

@@ -99,3 +99,19 @@ def test_what_if_on_grid_limit_and_tariff_is_not_stored(run_app: AppRunner, plan
 def test_page_without_a_charging_plan_says_how_to_get_one(run_app: AppRunner, demo_engine: Engine) -> None:
     at = _open(run_app, demo_engine)
     assert any("No stored charging plan" in i.value for i in at.info)
+
+
+def test_readiness_comes_first_and_agrees_with_the_plan(run_app: AppRunner, planned_engine: Engine) -> None:
+    """Every truck's departure energy against its need, earliest departure first; the short ones are the plan's
+    unmet trucks."""
+    from charging.problem import ChargingProblem
+
+    plan = _plan(planned_engine)
+    problem = ChargingProblem.from_json(plan.problem)
+    ready = svc.readiness(problem, plan.solution)
+    assert list(ready["truck"]) == [v.id for v in sorted(problem.vehicles, key=lambda v: (v.departure, v.id))]
+    assert set(ready.loc[ready["short [kWh]"] > 0, "truck"]) == {u["id"] for u in plan.unmet}
+    planned = {v["id"]: v["energy_departure_kwh"] for v in plan.solution["vehicles"]}
+    assert all(row["leaves with [kWh]"] == planned[row["truck"]] for _, row in ready.iterrows())
+    at = _open(run_app, planned_engine, lessee="FRESH")
+    assert any(m.value.startswith("**Readiness:") for m in at.markdown)
