@@ -96,3 +96,33 @@ def test_month_without_plans_or_with_a_bad_month_says_so(two_nights: str) -> Non
         app, ["charge", "month", "--depot", "SZ-XX", "--month", "2026-11", "--db", two_nights]
     )
     assert gone.exit_code == 2 and "not found" in gone.output
+
+
+def test_a_hot_day_flag_reaches_the_nights_tariff(demo_engine: Engine, tmp_path: Path) -> None:
+    """`--hot-day` marks a date whose critical-peak hours apply outside July-September; the stored problem's
+    tariff carries it, so the plan and any replay price those hours as critical."""
+    url = copy_sqlite(demo_engine, tmp_path / "hot.db")
+    run = CliRunner().invoke(
+        app,
+        [
+            "nightly",
+            "--date",
+            "2026-11-26",
+            "--depots",
+            DEPOT,
+            "--time-limit",
+            "1",
+            "--hot-day",
+            "2026-11-26",
+            "--db",
+            url,
+        ],
+    )
+    assert run.exit_code == 0, run.output
+    from fleet.db import make_engine
+
+    with Session(make_engine(url)) as s:
+        plan = s.exec(select(ChargingPlan).where(ChargingPlan.status == PlanStatus.CURRENT)).one()
+    assert plan.problem["tariff"]["conditions"] == {"guangzhou_daily_max_ge_35C": ["2026-11-26"]}
+    bad = CliRunner().invoke(app, ["nightly", "--date", "2026-11-26", "--hot-day", "26/11", "--db", url])
+    assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.output

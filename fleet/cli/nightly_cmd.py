@@ -160,6 +160,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             None, "--retries", help="Extra attempts per depot after a failure."
         ),
         seed: int | None = typer.Option(None, "--seed", help="Solver seed (reproducible plans)."),
+        hot_day: list[str] | None = typer.Option(
+            None,
+            "--hot-day",
+            help="A local date (YYYY-MM-DD, repeatable) with a Guangzhou maximum >= 35 C forecast: the "
+            "critical-peak hours apply that day outside July-September too.",
+        ),
         resume: bool = typer.Option(
             False, "--resume", help="Re-run only depots whose last run for the date failed or is missing."
         ),
@@ -174,6 +180,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         """Plan tomorrow's routes and overnight charging for every depot; exit 1 if any depot failed."""
         from fleet.nightly import NightlyConfig, run_nightly
         from fleet.pipeline import RunOptions
+        from fleet.planning.build import PlanningPolicy
         from fleet.settings import load_settings
 
         url = database_url(db)
@@ -193,6 +200,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         if demo:
             _prepare_demo(url)
         day = _parse_date(date, None) if date else _default_date(url)
+        try:
+            hot_days = tuple(dt.date.fromisoformat(d) for d in hot_day or ())
+        except ValueError:
+            raise fail(f"--hot-day {hot_day!r}: give dates as YYYY-MM-DD") from None
         cfg = NightlyConfig(
             service_date=day,
             db_url=url,
@@ -207,6 +218,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 time_limit_s=settings.time_limit_s,
                 charging_time_limit_s=settings.charging_time_limit_s,
                 seed=settings.seed,
+                policy=PlanningPolicy(hot_days=hot_days),
             ),
         )
         where = settings.scheduler or (

@@ -59,6 +59,12 @@ class PlanningPolicy:
     slot_minutes: int = 15
     # Minutes before the route's departure by which charging must be finished (unplugging, pre-trip check).
     ready_before_departure_min: float = 15.0
+    # Local dates on which the Guangzhou daily maximum is forecast >= 35 C (announced the evening before): the
+    # critical-peak hours then apply outside July-September too (data/reference/tariffs.md).
+    hot_days: tuple[dt.date, ...] = ()
+
+
+HOT_DAY = "guangzhou_daily_max_ge_35C"  # the tariffs.json override condition the hot-day flag sets
 
 
 def _minutes(t: dt.datetime, origin: dt.datetime) -> float:
@@ -273,7 +279,13 @@ def charging_problem(
     end = _floor_slot(last, step)
     if end < last:
         end += dt.timedelta(minutes=step)
-    tariff = tariff_from_json({"id": inp.tariff_reference_id, "base_price": inp.tariff_base_price})
+    tariff = tariff_from_json(
+        {
+            "id": inp.tariff_reference_id,
+            "base_price": inp.tariff_base_price,
+            "conditions": {HOT_DAY: [d.isoformat() for d in policy.hot_days]} if policy.hot_days else {},
+        }
+    )
     # The demand charge the night's optimiser prices: the depot's maximum-demand rate and contract where they are
     # billed (not on single-part, capacity basis or the charging-facility exemption), above the month's peak so far.
     night = start.astimezone(LOCAL_TZ).date()
