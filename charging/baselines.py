@@ -16,7 +16,8 @@ Baselines neither use V2G nor the stationary battery (it stays idle); PV is used
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 import numpy as np
 
@@ -243,6 +244,51 @@ def _pct(saving: float | None, of: float | None) -> float | None:
     if saving is None or of is None or abs(of) <= 1e-9:
         return None
     return 100.0 * saving / of
+
+
+def observed(
+    problem: ChargingProblem, sessions: Sequence[tuple[str, datetime, datetime, float]]
+) -> ChargingSchedule:
+    """What the depot really did: metered sessions (vehicle id, start, end, grid kWh) spread evenly over their
+    time, on the problem's slots and tariff. A session is charger-metered (grid side); the battery receives the
+    grid kWh × the vehicle's connector efficiency (the problem's fixed connector, else the best one). Vehicles
+    without a session receive nothing and show as short; sessions of unknown vehicles are ignored."""
+    data = slot_data(problem)
+    n, dt = problem.n_slots, problem.dt_h
+    index = {v.id: i for i, v in enumerate(problem.vehicles)}
+    power = np.zeros((len(problem.vehicles), n))
+    step = problem.slot_minutes * 60.0
+    starts = np.array([t.timestamp() for t in problem.slot_starts])
+    for vid, start, end, kwh in sessions:
+        i = index.get(vid)
+        seconds = (end - start).total_seconds()
+        if i is None or seconds <= 0 or kwh <= 0:
+            continue
+        overlap = np.clip(
+            np.minimum(starts + step, end.timestamp()) - np.maximum(starts, start.timestamp()), 0, None
+        )
+        power[i] += kwh / (seconds / 3600.0) * overlap / step  # the session's mean kW, by share of each slot
+    energy = np.array([v.energy_arrival_kwh for v in problem.vehicles], dtype=float)
+    used: dict[int, int] = {}
+    for i, v in enumerate(problem.vehicles):
+        k = next((j for j, c in enumerate(problem.connectors) if c.id == v.connector), None)
+        if k is None and problem.connectors:
+            k = max(range(len(problem.connectors)), key=lambda j: problem.connectors[j].efficiency)
+        efficiency = problem.connectors[k].efficiency if k is not None else 1.0
+        energy[i] = min(v.capacity_kwh, energy[i] + efficiency * power[i].sum() * dt)
+        if k is not None and power[i].any():
+            used[i] = k
+    on = {i: np.flatnonzero(power[i] > EPS) for i in used}
+    return _assemble(
+        problem,
+        "observed",
+        data,
+        power,
+        energy,
+        used,
+        {i: int(s[0]) for i, s in on.items()},
+        {i: int(s[-1]) + 1 for i, s in on.items()},
+    )
 
 
 def summarize(

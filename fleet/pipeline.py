@@ -11,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from charging.baselines import observed as observed_baseline
+from charging.baselines import summarize
 from charging.check import check as check_schedule
 from charging.optimize import schedule as schedule_charging
 from charging.problem import ChargingProblem, problem_to_json
@@ -151,6 +153,12 @@ def solve_depot_day(inputs: DepotDayInputs, options: RunOptions) -> SolvedDepotD
             seed=options.seed,
             num_workers=options.charging_workers,
         )
+        if inputs.observed_sessions:
+            # What the depot really did that night, when its charging sessions have been imported.
+            seen = observed_baseline(cp, inputs.observed_sessions)
+            sched = replace(
+                sched, baselines={**sched.baselines, "observed": summarize("observed", seen, sched.cost)}
+            )
         if sched.status == "infeasible":
             # The site's base load alone breaks its grid limit or a demand-response cap: no schedule can hold it.
             raise PlanCheckFailed(

@@ -126,3 +126,56 @@ def test_a_hot_day_flag_reaches_the_nights_tariff(demo_engine: Engine, tmp_path:
     assert plan.problem["tariff"]["conditions"] == {"guangzhou_daily_max_ge_35C": ["2026-11-26"]}
     bad = CliRunner().invoke(app, ["nightly", "--date", "2026-11-26", "--hot-day", "26/11", "--db", url])
     assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.output
+
+
+def test_imported_sessions_become_the_observed_baseline(demo_engine: Engine, tmp_path: Path) -> None:
+    """Two metered sessions at the depot the evening before 26 November: the stored plan's baselines gain
+    "observed", what the depot really did, billed on the same tariff as the plan."""
+    from fleet.models import ChargingSession, Vehicle, VehicleKind, VehicleModel
+
+    url = copy_sqlite(demo_engine, tmp_path / "observed.db")
+    from fleet.db import make_engine
+
+    engine = make_engine(url)
+    tz = dt.timezone(dt.timedelta(hours=8))
+    with Session(engine) as s:
+        depot = s.exec(select(Depot).where(Depot.code == DEPOT)).one()
+        evs = s.exec(
+            select(Vehicle)
+            .join(VehicleModel, VehicleModel.id == Vehicle.model_id)
+            .where(Vehicle.depot_id == depot.id, VehicleModel.kind == VehicleKind.BEV)
+            .order_by(Vehicle.plate)
+        ).all()[:2]
+        for k, v in enumerate(evs):
+            start = dt.datetime(2026, 11, 25, 22, 0, tzinfo=tz) + dt.timedelta(hours=k)
+            s.add(
+                ChargingSession(
+                    lessor_id=v.lessor_id,
+                    lessee_id=v.lessee_id,
+                    vehicle_id=v.id,
+                    depot_id=depot.id,
+                    started_at=start,
+                    ended_at=start + dt.timedelta(hours=2),
+                    kwh=30.0,
+                )
+            )
+        s.commit()
+    run = CliRunner().invoke(
+        app, ["nightly", "--date", "2026-11-26", "--depots", DEPOT, "--time-limit", "1", "--db", url]
+    )
+    assert run.exit_code == 0, run.output
+    with Session(engine) as s:
+        plan = s.exec(select(ChargingPlan).where(ChargingPlan.status == PlanStatus.CURRENT)).one()
+    seen = plan.baselines["observed"]
+    # 60 kWh metered at the grid, all of it overnight valley-priced or not: the cost is at least 60 × the cheapest
+    # price of the night and at most 60 × the dearest.
+    prices = _night_prices(plan.problem)
+    assert min(prices) * 60 - 1e-6 <= seen["cost"]["energy"] <= max(prices) * 60 + 1e-6
+    assert "observed" in run.output
+
+
+def _night_prices(problem_json: dict) -> list[float]:
+    from charging.problem import ChargingProblem
+
+    p = ChargingProblem.from_json(problem_json)
+    return [float(x) for x in p.tariff.energy_prices(p.slot_starts, p.slot_minutes)]

@@ -15,6 +15,7 @@ from charging.billing import BillingError, BillingRules, DemandBasis, TariffStru
 from fleet.models import (
     LOCAL_TZ,
     ChargingPlan,
+    ChargingSession,
     Connector,
     Depot,
     Lessee,
@@ -101,9 +102,11 @@ class DepotDayInputs:
     billing: BillingRules  # how the depot is billed beyond energy (charging.billing)
     max_power_changes: int | None = None  # per truck and night; None: no limit
     min_charge_kw: float | None = None  # [kW] while a truck charges; None: no minimum
-    base_load_kw: tuple[
-        float, ...
-    ] = ()  # [kW] the site without chargers, 24 or 96 values by local time of day
+    # [kW] the site without chargers, 24 or 96 values by local time of day
+    base_load_kw: tuple[float, ...] = ()
+    # Metered charging sessions at the depot during the night (plate, start, end, grid kWh): the "observed"
+    # baseline, what the depot really did, when they have been imported.
+    observed_sessions: tuple[tuple[str, dt.datetime, dt.datetime, float], ...] = ()
 
 
 def _available(vehicle: Vehicle) -> bool:
@@ -205,6 +208,30 @@ def load_depot_day(session: Session, scope: Scope, depot_id: int, service_date: 
         max_power_changes=depot.charging_max_power_changes,
         min_charge_kw=depot.charging_min_kw,
         base_load_kw=tuple(float(x) for x in (depot.base_load_kw or ())),
+        observed_sessions=_night_sessions(
+            session, scope, depot.id, service_date, {v.id: v.plate for v in fleet}
+        ),
+    )
+
+
+def _night_sessions(
+    session: Session, scope: Scope, depot_id: int, service_date: dt.date, plates: dict[int, str]
+) -> tuple[tuple[str, dt.datetime, dt.datetime, float], ...]:
+    """Charging sessions at the depot that started between noon before the night and noon of the service date."""
+    noon = local_midnight(service_date) + dt.timedelta(hours=12)
+    rows = list_rows(
+        session,
+        scope,
+        ChargingSession,
+        ChargingSession.depot_id == depot_id,
+        ChargingSession.started_at >= noon - dt.timedelta(days=1),
+        ChargingSession.started_at < noon,
+        order_by=ChargingSession.started_at,
+    )
+    return tuple(
+        (plates[r.vehicle_id], r.started_at, r.ended_at, float(r.kwh))
+        for r in rows
+        if r.vehicle_id in plates and r.started_at is not None and r.ended_at is not None
     )
 
 

@@ -97,3 +97,36 @@ def test_balanced_spills_into_the_next_cheapest_band_only_when_the_cheapest_is_f
     by_hour = {t.hour: kw for t, kw in zip(p.slot_starts, s.vehicles[0].power_kw)}
     assert by_hour[7] == pytest.approx(40.0) and by_hour[8] == pytest.approx(40.0)
     assert check(p, s).ok
+
+
+def test_observed_spreads_each_metered_session_over_its_time() -> None:
+    """A session 00:30-02:30 of 20 kWh is 10 kW on average: 5 kW in the 00:00 hour (half of it), 10 kW at 01:00,
+    5 kW at 02:00; 20 kWh at 0.5 CNY/kWh = 10 CNY. The truck without a session shows as short."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from charging.baselines import observed
+
+    tz = ZoneInfo("Asia/Shanghai")
+    trucks = [
+        vehicle(
+            vid,
+            arrival="2026-11-24T00:00:00+08:00",
+            departure="2026-11-24T04:00:00+08:00",
+            energy_arrival_kwh=10.0,
+            energy_target_kwh=30.0,
+        )
+        for vid in ("A", "B")
+    ]
+    data = night(trucks)
+    data["tariff"] = {"periods": [{"start": "00:00", "end": "24:00", "price": 0.5}]}
+    data.update(
+        {"start": "2026-11-24T00:00:00+08:00", "end": "2026-11-24T04:00:00+08:00", "slot_minutes": 60}
+    )
+    p = problem(data)
+    s = observed(
+        p, [("A", datetime(2026, 11, 24, 0, 30, tzinfo=tz), datetime(2026, 11, 24, 2, 30, tzinfo=tz), 20.0)]
+    )
+    assert s.vehicle("A").power_kw == pytest.approx((5.0, 10.0, 5.0, 0.0))
+    assert s.vehicle("A").energy_departure_kwh == pytest.approx(30.0) and s.cost.energy == pytest.approx(10.0)
+    assert [u.id for u in s.unmet] == ["B"]
