@@ -31,7 +31,7 @@ from typing import Any
 from .assumptions import default
 from .carbon_prices import CARBON_PRICE_SCENARIOS
 from .errors import FinanceInputError
-from .inputs import Carbon, LeaseTerms, LesseeInputs, Loan, Scenario, Usage, get_path, replace_path
+from .inputs import Battery, Carbon, LeaseTerms, LesseeInputs, Loan, Scenario, Usage, get_path, replace_path
 from .sensitivity import DEFAULT_DRIVERS, Driver
 
 FORMAT = "evfleet.finance.scenario/1"
@@ -79,6 +79,11 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
     _known(lease, LeaseTerms, "lease")
     loan = dict(_object(lease.pop("loan", {}), "lease.loan"))
     _known(loan, Loan, "lease.loan")
+    battery = lease.pop("battery", None)
+    if battery is not None:
+        battery = dict(_object(battery, "lease.battery"))
+        _known(battery, Battery, "lease.battery")
+        lease["battery"] = _build(Battery, battery, "lease.battery")
     term = lease.get("term_months")
     if "term_months" not in loan and isinstance(term, int) and not isinstance(term, bool) and term >= 1:
         loan["term_months"] = lease["term_months"]  # a loan without its own term runs over the lease
