@@ -7,7 +7,8 @@ Format ``evfleet.finance.scenario/1`` (documented in docs/finance.md)::
       "name": "4.5 t truck, Shenzhen",  "description": "...",
       "usage":  {"km_per_year": 40000, "ev_kwh_per_100km": 35},
       "lease":  {"price": 200000, "term_months": 60, "monthly_rent": 3900, "residual_value": 40000,
-                 "loan": {"share_of_net_price": 0.7, "annual_rate": 0.05, "term_months": 48}},
+                 "loan": {"share_of_net_price": 0.7, "annual_rate": 0.05, "term_months": 48},
+                 "battery": {"pack_kwh": 81}},
       "carbon": {"price_scenario": "shenzhen_2024"},
       "lessee": {"diesel_price_cny_per_l": 7.75, "electricity_cny_per_kwh": 0.45},
       "sensitivity": {"swing": 0.25, "drivers": [{"name": "rent", "path": "lease.monthly_rent"}]},
@@ -15,7 +16,8 @@ Format ``evfleet.finance.scenario/1`` (documented in docs/finance.md)::
     }
 
 Every section and field is optional; a missing one takes its sourced default and is listed in the report's
-assumptions. Unknown fields are errors (a typo must not silently fall back to a default). Variants are named
+assumptions. `lease.battery` is the exception: without it the residual value is taken as given; with it the residual
+follows the battery's projected state of health (docs/finance.md). Unknown fields are errors (a typo must not silently fall back to a default). Variants are named
 scenarios: the base with some dotted fields replaced.
 """
 
