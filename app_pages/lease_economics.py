@@ -21,7 +21,7 @@ EDITABLE = (
     ("usage.km_per_year", "Distance [km/year]", 1000.0, "%.0f"),
     ("lessee.diesel_price_cny_per_l", "Diesel price [CNY/L]", 0.1, "%.2f"),
     ("lessee.electricity_cny_per_kwh", "Electricity price [CNY/kWh]", 0.01, "%.4f"),
-    ("lease.residual_value", "Residual value [CNY]", 1000.0, "%.2f"),
+    ("lease.residual_value", "Residual value, battery as new [CNY]", 1000.0, "%.2f"),
     ("lease.discount_rate", "Lessor discount rate [/year]", 0.005, "%.3f"),
     ("carbon.price_cny_per_t", "Carbon price [CNY/t]", 5.0, "%.2f"),
 )
@@ -82,6 +82,17 @@ def _lessor_section(report: dict, figures: dict) -> None:
     if costs:
         st.caption(
             "Lessor's costs [CNY/month]: " + ", ".join(f"{k} {float(v):,.2f}" for k, v in costs.items())
+        )
+    battery = report.get("battery")
+    if battery:
+        below = (
+            " — below end of life at lease end: replacement likely" if battery["below_end_of_life"] else ""
+        )
+        st.caption(
+            f"Residual follows the battery: SoH {100 * battery['soh_at_start']:.1f} % at the start → "
+            f"{100 * battery['soh_at_end']:.1f} % at lease end{below}; residual "
+            f"{money(_f(battery['base_residual_value']))} × f {battery['residual_factor']:.4f} = "
+            f"{money(_f(battery['residual_value_at_end']))} CNY. SoH basis: {battery['basis']}. {battery['rule']}."
         )
     rent = report["rent"]
     st.caption(

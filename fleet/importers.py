@@ -796,6 +796,9 @@ def _build_session(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Char
     vehicle = _vehicle(ctx, v["plate"], ctx.lessee)
     if v["ended_at"] <= v["started_at"]:
         raise RowReject("ended_at", raw["ended_at"], "session ends before it starts")
+    soc_start, soc_end = v.get("soc_start_pct"), v.get("soc_end_pct")
+    if soc_start is not None and soc_end is not None and soc_end < soc_start:
+        raise RowReject("soc_end_pct", raw["soc_end_pct"], "state of charge falls during a charging session")
     owner = ctx.lessees_by_id.get(vehicle.lessee_id) if vehicle.lessee_id is not None else None
     owner = owner or ctx.lessee
     # The session's depot and connector must be the vehicle operator's (or the lessor's shared ones): a session
@@ -824,6 +827,8 @@ def _build_session(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Char
         ended_at=v["ended_at"],
         kwh=v["kwh"],
         cost_fen=v["cost_cny"],
+        soc_start_pct=soc_start,
+        soc_end_pct=soc_end,
     )
 
 
@@ -838,6 +843,10 @@ CHARGING = ImportSpec(
         Column("ended_at", p_datetime),
         Column("kwh", p_float()),
         Column("cost_cny", p_fen, required=False),
+        # State of charge reported at the start and end [%]: optional; with kWh they give the battery's state of
+        # health (fleet/finance/battery.py).
+        Column("soc_start_pct", p_float(ge=0, le=100), required=False),
+        Column("soc_end_pct", p_float(ge=0, le=100), required=False),
     ),
     build=_build_session,
     key=None,

@@ -537,6 +537,10 @@ class ChargingSession(OwnedMixin, table=True):
     kwh: float
     cost_fen: int | None = None
     import_batch_id: int | None = Field(default=None, foreign_key="importbatch.id")
+    # State of charge the vehicle reported at the start and end [%], when the import has it: with kWh they give the
+    # battery's usable capacity, hence its state of health (fleet/finance/battery.py).
+    soc_start_pct: float | None = None
+    soc_end_pct: float | None = None
 
 
 class EmissionClaim(SQLModel, table=True):

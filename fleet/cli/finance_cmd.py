@@ -127,6 +127,8 @@ def _print_scenario(report: dict[str, Any], console: Console) -> None:
             f"{_fmt(rent.get('rent_change_to_floor'), '%')}",
             highlight=False,
         )
+    if report.get("battery") and report.get("view") != "lessee":
+        _print_battery(report["battery"], console)
     if "carbon" in report:
         console.print(f"Carbon revenue: {report['carbon']['basis']}", highlight=False)
         scenario = report["carbon"].get("scenario")
@@ -208,6 +210,19 @@ def _print_scenario(report: dict[str, Any], console: Console) -> None:
     console.print(report["note"], style="dim", highlight=False)
 
 
+def _print_battery(b: dict[str, Any], console: Console) -> None:
+    """The battery's projected SoH and the residual that follows it (issue 19 item 12)."""
+    warn = " (below end of life: replacement likely)" if b["below_end_of_life"] else ""
+    console.print(
+        f"Battery: SoH {b['soh_at_start']:.1%} at the start -> {b['soh_at_end']:.1%} at lease end{warn} "
+        f"({b['equivalent_full_cycles']:,.0f} full cycles); residual {_money(b['base_residual_value'])} x "
+        f"f {b['residual_factor']:.4f} = {_money(b['residual_value_at_end'])} CNY",
+        highlight=False,
+    )
+    console.print(f"  SoH basis: {b['basis']}", highlight=False)
+    console.print(f"  {b['rule']}", style="dim", highlight=False)
+
+
 def _print_covenant_and_costs(lessor: dict[str, Any], console: Console) -> None:
     costs = lessor.get("lessor_costs")
     if costs:
@@ -272,6 +287,8 @@ def _print_lease_lines(report: dict[str, Any], console: Console) -> None:
         "corridor",
         "rent to floor",
         "kWh price",
+        "SoH end",
+        "residual",
     ):
         table.add_column(
             name, justify="left" if name in ("lease", "lessee", "covenant (breach months)") else "right"
@@ -316,16 +333,27 @@ def _print_lease_lines(report: dict[str, Any], console: Console) -> None:
             "yes" if r["corridor_exists"] else "NONE",
             _fmt(r["rent_change_to_floor"], "%"),
             _fmt(row["electricity"]["cny_per_kwh"], places=4),
+            "–" if not row.get("battery") else f"{row['battery']['soh_at_end']:.1%}",
+            "–" if not row.get("battery") else _money(row["battery"]["residual_value_at_end"]),
         )
     console.print(table)
     bases = sorted({row["electricity"]["basis"].split(":")[0] for row in report.get("lease_lines", [])})
     carbon = sorted({row["carbon_basis"] for row in report.get("lease_lines", [])})
+    batteries = sorted(
+        {
+            row["battery"]["basis"].split(":")[0].split(" (")[0]
+            for row in report.get("lease_lines", [])
+            if row.get("battery")
+        }
+    )
     console.print(
         "hurdle rent: project NPV = 0 at the lessor's discount rate; covenant rent: no month below the DSCR/LLCR "
         "covenant; floor: the larger; lessee break-even: its PV saving against diesel is 0. Electricity basis: "
         + "; ".join(bases)
         + ". Carbon: "
-        + "; ".join(carbon),
+        + "; ".join(carbon)
+        + ". Residual: follows the battery's SoH at lease end; SoH basis: "
+        + "; ".join(batteries),
         style="dim",
         highlight=False,
     )

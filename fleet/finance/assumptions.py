@@ -254,6 +254,90 @@ def _build() -> dict[str, Assumption]:
         "battery warranty reserve per kWh of throughput at the meter (the lessor owns the battery)",
     )
 
+    # --- battery state of health and the residual value that follows it (issue 19 item 12). data/reference holds no
+    # LFP calendar-fade figure and no published relation between SoH and a truck's resale value: the curve below is
+    # built from the two battery-life notes of data/reference/CHARGING.md 'Chargers and batteries', and the
+    # residual rule (fleet/finance/battery.py `residual_factor`) is an evfleet assumption, graded U. ---
+    add_csv(
+        "battery_pack_kwh",
+        "kWh",
+        _csv("farizon_h8e_h9e", "battery_kwh_min"),
+        "nominal pack of the 4.5 t reference truck (smallest H8E/H9E pack); a lease from the database uses its "
+        "model's battery_kwh",
+    )
+    add(
+        "battery_pack_price",
+        500.0,
+        "CNY/kWh",
+        "data/reference/CHARGING.md 'Chargers and batteries', Degradation cost: 500 CNY/kWh (U)",
+        "U",
+        "sets the battery's share of the truck's value: pack kWh x this / price",
+    )
+    add(
+        "battery_soh_end_of_life",
+        0.80,
+        "SoH",
+        "data/reference/CHARGING.md 'Chargers and batteries', Battery life (W; plugorpump.app): cycle lives are "
+        "counted 'to 80 % SoH'",
+        "W",
+        "below it the battery adds nothing to the truck's resale value (second-life value not counted)",
+    )
+    add(
+        "battery_cycle_fade_per_efc",
+        0.20 / 4500,
+        "SoH/EFC",
+        "data/reference/CHARGING.md Battery life (W): LFP 3,000-6,000+ full cycles to 80 % SoH; 20 pp / 4,500 "
+        "(midpoint)",
+        "W",
+        "per equivalent full cycle (kWh charged / nominal pack kWh)",
+    )
+    add(
+        "battery_cycle_fade_per_efc_low",
+        0.20 / 6000,
+        "SoH/EFC",
+        "data/reference/CHARGING.md Battery life (W): 20 pp / 6,000 cycles",
+        "W",
+    )
+    add(
+        "battery_cycle_fade_per_efc_high",
+        0.20 / 3000,
+        "SoH/EFC",
+        "data/reference/CHARGING.md Battery life (W): 20 pp / 3,000 cycles",
+        "W",
+    )
+    add(
+        "battery_calendar_fade_per_year",
+        0.012 * 1.4,
+        "SoH/yr",
+        "data/reference/CHARGING.md 'Chargers and batteries': 10-year lab ageing about 12 % in all with managed "
+        "charging (S; Mobility House + RWTH) / 10 y x 1.4 for a hot climate (W; plugorpump.app) = 1.68 %/yr",
+        "W",
+        "no LFP calendar figure in data/reference; the lab figure is a car's total loss including its light "
+        "cycling, so as a pure calendar term it errs high (conservative)",
+    )
+    add(
+        "battery_calendar_fade_per_year_low",
+        0.012,
+        "SoH/yr",
+        "data/reference/CHARGING.md: 12 % in 10 years (S), no hot-climate factor",
+        "S",
+    )
+    add(
+        "battery_calendar_fade_per_year_high",
+        0.018 * 1.4,
+        "SoH/yr",
+        "data/reference/CHARGING.md: up to 18 % in 10 years with immediate charging (S) x 1.4 hot climate (W)",
+        "W",
+    )
+    add(
+        "charging_efficiency",
+        0.95,
+        "kWh in / kWh metered",
+        "no published source in data/reference: evfleet planning value (the demo connectors' efficiency)",
+        "U",
+        "charger-to-battery efficiency of a charging session at no known connector, for the SoH estimate",
+    )
+
     # --- carbon (data/reference/FINANCE.md 'Carbon prices', data/reference/METHODOLOGY.md §3-4) ---
     add(
         "carbon_price",

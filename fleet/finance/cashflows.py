@@ -177,13 +177,14 @@ def lessor_cashflows(lease: LeaseTerms, usage: Usage, carbon: Carbon) -> LessorC
     if lease.battery_replacement_month is not None:
         battery[lease.battery_replacement_month] -= lease.battery_replacement_cost
     carbon_flow[months] = usage.km_per_month * carbon.revenue_per_km(carbon.lessor_share)
-    residual[n] = lease.residual_value
+    residual_at_end = lease.residual_at_end(usage)  # follows the battery's SoH when the lease has one
+    residual[n] = residual_at_end
 
     loan = debt_schedule(
         lease.loan_amount, lease.loan.annual_rate, lease.loan.term_months, lease.loan.method, n
     )
     depreciation = z()
-    depreciation[months] = (lease.net_price - lease.residual_value) / n
+    depreciation[months] = (lease.net_price - residual_at_end) / n
     costs = maintenance + insurance + tyres + telematics + battery + overhead + bad_debt
     operating_profit = rent_for_period + carbon_flow + costs - depreciation
     tax = -_tax_with_loss_carry_forward(operating_profit - loan.interest, lease.tax_rate)

@@ -22,6 +22,11 @@ specific place the database offers, and the report says where (`sources`):
 - diesel alternative: the lease's replaced diesel model (L/100km, price as a new truck to 'buy'); its residual
   value uses the default residual share (data/reference/FINANCE.md L2, assumed).
 - driver time lost to charging [h/1000km]: hours at `station` stops ÷ routed km in the current route plans.
+- battery and residual (issue 19 item 12): `Lease.residual_value_fen` is the base residual with a battery as good as
+  new; the residual received follows the battery's projected SoH at lease end (`fleet/finance/battery.py`). SoH
+  from the vehicle's imported `ChargingSession` rows with `soc_start_pct`/`soc_end_pct` (kWh × the connector's
+  efficiency ÷ ΔSoC over the model's battery_kwh × usable_fraction; least-squares trend), else the age
+  (`Vehicle.commissioned_on`) and throughput curve; the basis is named per lease.
 - carbon: the lease's `emissions_claimant` takes all of the tonnes (data/reference/METHODOLOGY.md §3, one claimant); avoided
   kg/km comes from the caller (`avoided_kg_per_km`, the emissions module's figure per lease) or the default. The
   price is 0 (no carbon revenue in the base case) unless the lease names `carbon_scheme`, `carbon_price_source`
@@ -64,9 +69,10 @@ from fleet.scope import Scope, add_rows, list_rows, select_rows
 
 from . import report as rep
 from .assumptions import ASSUMPTIONS, UsedAssumption, assumptions_in, default
+from .battery import SocSession, battery_dict, battery_from_estimate, estimate_soh
 from .errors import FinanceInputError
 from .evaluate import evaluate
-from .inputs import Carbon, LeaseTerms, LesseeInputs, Loan, Scenario, Usage
+from .inputs import Battery, Carbon, LeaseTerms, LesseeInputs, Loan, Scenario, Usage
 from .lessor import LessorResult, PortfolioLease, PortfolioResult, evaluate_lease, evaluate_portfolio
 from .pricing import RentRange, rent_range
 from .scenario import ScenarioFile, scenario_file_from_dict
@@ -141,6 +147,9 @@ class _Context:
     station_hours: dict[
         int, tuple[float, float]
     ]  # vehicle -> (hours at charging stations, km) in current routes
+    soc_sessions: dict[int, list[SocSession]] = dataclasses.field(
+        default_factory=dict
+    )  # vehicle -> charging sessions with state of charge at both ends
 
 
 def _context(session: Session, scope: Scope) -> _Context:
@@ -166,8 +175,33 @@ def _context(session: Session, scope: Scope) -> _Context:
         metered[vid] = (km, e_kwh / e_km * 100.0 if e_km > 0 else 0.0, days)
 
     efficiency: dict[int, list[float]] = defaultdict(list)
+    connector_efficiency: dict[int, float] = {}
     for connector in list_rows(session, scope, Connector):
         efficiency[connector.depot_id].append(connector.efficiency)
+        connector_efficiency[connector.id] = connector.efficiency  # type: ignore[index]
+    depot_efficiency = {k: sum(v) / len(v) for k, v in efficiency.items()}
+    soc_sessions: dict[int, list[SocSession]] = defaultdict(list)
+    query = select_rows(
+        scope,
+        ChargingSession,
+        ChargingSession.soc_start_pct.is_not(None),  # type: ignore[union-attr]
+        ChargingSession.soc_end_pct.is_not(None),  # type: ignore[union-attr]
+    ).with_only_columns(
+        ChargingSession.vehicle_id,
+        ChargingSession.ended_at,
+        ChargingSession.kwh,
+        ChargingSession.soc_start_pct,
+        ChargingSession.soc_end_pct,
+        ChargingSession.connector_id,
+        ChargingSession.depot_id,
+    )
+    for vehicle_id, ended, kwh, soc0, soc1, connector_id, depot_id in session.execute(query).all():
+        eff = (
+            connector_efficiency.get(connector_id)
+            or depot_efficiency.get(depot_id)
+            or default("charging_efficiency")
+        )
+        soc_sessions[vehicle_id].append(SocSession(ended, float(kwh), float(soc0), float(soc1), eff))
     query = select_rows(scope, ChargingPlan, ChargingPlan.status == PlanStatus.CURRENT).with_only_columns(
         ChargingPlan.depot_id,
         ChargingPlan.service_date,
@@ -220,10 +254,11 @@ def _context(session: Session, scope: Scope) -> _Context:
         depots={d.id: d for d in list_rows(session, scope, Depot)},  # type: ignore[misc]
         tariffs={t.id: t for t in list_rows(session, scope, Tariff)},  # type: ignore[misc]
         metered=metered,
-        efficiency={k: sum(v) / len(v) for k, v in efficiency.items()},
+        efficiency=depot_efficiency,
         plan_cost=plan_cost,
         metered_cost=metered_cost,
         station_hours={k: (v[0], v[1]) for k, v in station_hours.items()},
+        soc_sessions=dict(soc_sessions),
     )
 
 
@@ -307,6 +342,13 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
     term = _months(lease.start_date, lease.end_date)
     costs, loan_covenants, from_row = _lessor_costs(lease)
     try:
+        usage = Usage(km_per_year=km_per_year, ev_kwh_per_100km=kwh_100)
+    except FinanceInputError as error:
+        raise error.under(where) from None
+    battery, battery_fields = _battery(lease, vehicle, model, usage, ctx)
+    sources["lease.battery"] = battery.basis
+    from_row |= battery_fields
+    try:
         terms = LeaseTerms(
             lease_id=lease.code,
             lessee=lessee_code,
@@ -317,6 +359,7 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
             monthly_rent=lease.monthly_rent_fen / 100.0,
             deposit=lease.deposit_fen / 100.0,
             residual_value=lease.residual_value_fen / 100.0,
+            battery=battery,
             **costs,
             loan=Loan(
                 **loan_covenants,
@@ -326,7 +369,6 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
                 method="equal_principal" if lease.repayment == Repayment.EQUAL_PRINCIPAL else "annuity",
             ),
         )
-        usage = Usage(km_per_year=km_per_year, ev_kwh_per_100km=kwh_100)
     except FinanceInputError as error:
         raise error.under(where) from None
     lessor_claims = lease.emissions_claimant == Claimant.LESSOR
@@ -412,6 +454,41 @@ def lease_inputs(lease: Lease, ctx: _Context, avoided_kg_per_km: float | None = 
     return DbLease(
         lease.code, lessee_code, PortfolioLease(terms, usage, carbon), lessee, sources, frozenset(db_fields)
     )
+
+
+def _battery(
+    lease: Lease, vehicle: Vehicle | None, model: VehicleModel | None, usage: Usage, ctx: _Context
+) -> tuple[Battery, set[str]]:
+    """The lease's battery (measured SoH trend, measured level + curve, or the curve) and the fields it read."""
+    fields: set[str] = set()
+    if model is not None and model.battery_kwh:
+        pack, pack_source = float(model.battery_kwh), f"model {model.code} battery_kwh"
+        fields.add("lease.battery.pack_kwh")
+    else:
+        pack, pack_source = default("battery_pack_kwh"), "default pack (no battery_kwh on the model)"
+    sessions = ctx.soc_sessions.get(lease.vehicle_id, [])
+    estimate = None
+    if sessions:
+        usable = float(model.usable_fraction) if model is not None and model.usable_fraction else 1.0
+        estimate = estimate_soh(sessions, pack * usable)
+    age = 0.0
+    if (
+        vehicle is not None
+        and vehicle.commissioned_on is not None
+        and vehicle.commissioned_on < lease.start_date
+    ):
+        age = (lease.start_date - vehicle.commissioned_on).days / 365.25
+    battery = battery_from_estimate(
+        estimate,
+        lease.start_date,
+        pack_kwh=pack,
+        usage=usage,
+        age_years_at_start=age,
+        pack_source=pack_source,
+    )
+    if battery.measured:  # the curve's calendar and cycle fade are not used
+        fields |= {"lease.battery.calendar_fade_per_year", "lease.battery.cycle_fade_per_efc"}
+    return battery, fields
 
 
 _COST_COLUMNS: tuple[tuple[str, str, float], ...] = (
@@ -568,6 +645,7 @@ def _lease_line_dict(line: LeaseLine) -> dict[str, Any]:
             "basis": d.sources.get("lessee.electricity_cny_per_kwh", ""),
         },
         "carbon_basis": d.item.carbon.basis,
+        "battery": battery_dict(d.item.lease, d.item.usage),
     }
 
 

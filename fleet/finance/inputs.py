@@ -168,6 +168,76 @@ class Carbon:
 
 
 @dataclass(frozen=True)
+class Battery:
+    """The traction battery at the lease's end: its state of health (SoH) projects the residual value.
+
+    SoH at lease end = `soh_at_start` − the fade over the term, where the fade is, in order of precedence:
+    `fade_override` (set by the tornado), `measured_fade_per_year` × years (a least-squares trend of SoH estimated
+    from charging sessions, see `fleet.finance.battery.estimate_soh`), or the age and throughput curve
+    `calendar_fade_per_year` × years + `cycle_fade_per_efc` × equivalent full cycles, the cycles being the term's
+    kWh at the meter ÷ `pack_kwh` (charging losses included, so they err high). The residual value then follows
+    `fleet.finance.battery.residual_factor` (an evfleet rule, graded unverified).
+    """
+
+    pack_kwh: float = tagged("battery_pack_kwh")
+    """Nominal pack capacity [kWh]."""
+    pack_price_cny_per_kwh: float = tagged("battery_pack_price")
+    """Pack price [CNY/kWh]; pack_kwh × this ÷ the truck's price is the battery's share of its value."""
+    soh_end_of_life: float = tagged("battery_soh_end_of_life")
+    """SoH [-] at which the battery adds nothing more to the truck's resale value."""
+    soh_at_start: float = 1.0
+    """SoH [-] at the lease start (1 = new; lower for a used truck or a measured pack)."""
+    calendar_fade_per_year: float = tagged("battery_calendar_fade_per_year")
+    """Calendar fade [SoH/yr] of the age and throughput curve."""
+    cycle_fade_per_efc: float = tagged("battery_cycle_fade_per_efc")
+    """Cycle fade [SoH per equivalent full cycle] of the curve."""
+    measured_fade_per_year: float | None = None
+    """Fade [SoH/yr] from the charging-session trend; None = use the curve."""
+    measured_fade_se_per_year: float | None = None
+    """Standard error of the measured fade [SoH/yr]; the tornado moves the fade by ± 2 of them."""
+    fade_override: float | None = None
+    """Fade over the whole term [SoH], replacing the others (a sensitivity, never a default)."""
+    basis: str = "age and throughput curve (no charging sessions with state of charge)"
+    """What the SoH rests on, for the report."""
+
+    def __post_init__(self) -> None:
+        s = "lease.battery"
+        _number(s, "pack_kwh", self.pack_kwh, low_open=True)
+        _number(s, "pack_price_cny_per_kwh", self.pack_price_cny_per_kwh)
+        _number(s, "soh_end_of_life", self.soh_end_of_life, high=1.0, high_open=True)
+        _number(s, "soh_at_start", self.soh_at_start, high=1.0)
+        _number(s, "calendar_fade_per_year", self.calendar_fade_per_year, high=1.0)
+        _number(s, "cycle_fade_per_efc", self.cycle_fade_per_efc, high=1.0)
+        for name in ("measured_fade_per_year", "measured_fade_se_per_year", "fade_override"):
+            if getattr(self, name) is not None:
+                _number(s, name, getattr(self, name), high=1.0)
+        if not isinstance(self.basis, str):
+            raise FinanceInputError(f"{s}.basis", f"must be a string, got {self.basis!r}")
+
+    @property
+    def measured(self) -> bool:
+        """True when the fade comes from a charging-session trend."""
+        return self.measured_fade_per_year is not None
+
+    def efc(self, usage: Usage, months: int) -> float:
+        """Equivalent full cycles over `months` [-]: kWh at the meter ÷ nominal pack kWh."""
+        return usage.kwh_per_month * months / self.pack_kwh
+
+    def fade_over(self, usage: Usage, months: int) -> float:
+        """SoH lost over `months` [-] (see the class docstring for which fade applies)."""
+        if self.fade_override is not None:
+            return self.fade_override
+        years = months / 12.0
+        if self.measured_fade_per_year is not None:
+            return self.measured_fade_per_year * years
+        return self.calendar_fade_per_year * years + self.cycle_fade_per_efc * self.efc(usage, months)
+
+    def soh_at_end(self, usage: Usage, months: int) -> float:
+        """Projected SoH at the end of `months` [-], at least 0."""
+        return max(0.0, self.soh_at_start - self.fade_over(usage, months))
+
+
+@dataclass(frozen=True)
 class LeaseTerms:
     """One lease from the lessor's side: the truck, its financing, the rent and who bears which cost."""
 
@@ -184,7 +254,10 @@ class LeaseTerms:
     deposit: float = tagged("deposit")
     """Security deposit [CNY], received at t = 0 and refunded at t = N."""
     residual_value: float = tagged("residual_value")
-    """Value of the truck to the lessor at the end of the term [CNY], received at t = N."""
+    """Value of the truck to the lessor at the end of the term [CNY], received at t = N. With a `battery` it is the
+    base value with a battery as good as new, and the flow at t = N is `residual_at_end` (it follows the SoH)."""
+    battery: Battery | None = None
+    """The battery whose projected SoH the residual follows; None = the residual value is taken as given."""
     lessor_bears_maintenance: bool = True
     """Who pays maintenance (per km and fixed): the lessor (full-service lease) or the lessee."""
     lessor_bears_insurance: bool = True
@@ -260,6 +333,8 @@ class LeaseTerms:
             )
         _rate(s, "tax_rate", self.tax_rate)
         _rate(s, "discount_rate", self.discount_rate)
+        if self.battery is not None and not isinstance(self.battery, Battery):
+            raise FinanceInputError(f"{s}.battery", f"must be a Battery, got {type(self.battery).__name__}")
         if not isinstance(self.loan, Loan):
             raise FinanceInputError(f"{s}.loan", f"must be a Loan, got {type(self.loan).__name__}")
         if self.loan.share_of_net_price > 0 and self.loan.term_months > self.term_months:
@@ -281,6 +356,30 @@ class LeaseTerms:
                 raise FinanceInputError(f"{s}.{text}", f"must be a string, got {getattr(self, text)!r}")
         if self.start is not None and not isinstance(self.start, dt.date):
             raise FinanceInputError(f"{s}.start", f"must be a date, got {self.start!r}")
+
+    def battery_value_share(self) -> float:
+        """The battery's share of the truck's value [-]: pack kWh × pack price ÷ price, at most 1 (0 without one)."""
+        if self.battery is None:
+            return 0.0
+        return min(1.0, self.battery.pack_kwh * self.battery.pack_price_cny_per_kwh / self.price)
+
+    def residual_factor(self, usage: Usage) -> float:
+        """f(SoH at lease end) applied to the residual value [-]; 1 without a battery.
+
+        f = 1 − b + b × clamp((SoH − SoH_eol) / (1 − SoH_eol), 0, 1), b = `battery_value_share`: the battery keeps
+        the share of the truck's value it had new, scaled by its remaining life to end of life (evfleet rule, U).
+        """
+        if self.battery is None:
+            return 1.0
+        b = self.battery_value_share()
+        eol = self.battery.soh_end_of_life
+        life = (self.battery.soh_at_end(usage, self.term_months) - eol) / (1.0 - eol)
+        return 1.0 - b + b * min(1.0, max(0.0, life))
+
+    def residual_at_end(self, usage: Usage) -> float:
+        """The residual value received at t = N [CNY]: `residual_value` × `residual_factor` (as given without a
+        battery)."""
+        return self.residual_value * self.residual_factor(usage)
 
     @property
     def net_price(self) -> float:

@@ -168,7 +168,7 @@ def rent_range(lease: LeaseTerms, usage: Usage, carbon: Carbon, lessee: LesseeIn
             lease.discount_rate / 12.0,
             lease.term_months,
             lease.net_price,
-            lease.residual_value,
+            lease.residual_at_end(usage),
             lease.rent_in_advance,
         ),
         lease_rate_factor=lease.monthly_rent / lease.price,

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from .assumptions import UsedAssumption, default
+from .battery import battery_dict
 from .cashflows import COST_COMPONENTS
 from .evaluate import ScenarioResult
 from .lessee import LesseeComparison, OptionCost
@@ -241,6 +242,9 @@ def scenario_dict(
             "in_base_case": result.scenario.carbon.in_base_case,
         },
     }
+    battery = battery_dict(result.scenario.lease, result.scenario.usage)
+    if battery is not None:
+        out["battery"] = battery
     if tornado is not None:
         out["tornado"] = tornado_dict(tornado)
     if variants:
@@ -282,6 +286,7 @@ _LESSOR_ONLY_INPUTS = (
     "discount_rate",
     "tax_rate",
     "residual_value",
+    "battery",
     "overhead_per_month",
     "bad_debt_share",
     "battery_degradation_cny_per_kwh",
@@ -299,7 +304,7 @@ def lessee_view(report: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         k: v
         for k, v in report.items()
-        if k not in ("lessor", "rent", "tornado", "variants", "inputs", "assumptions", "carbon")
+        if k not in ("lessor", "rent", "tornado", "variants", "inputs", "assumptions", "carbon", "battery")
     }
     out["view"] = "lessee"
     out["note"] = (
@@ -313,7 +318,8 @@ def lessee_view(report: dict[str, Any]) -> dict[str, Any]:
             "rows": [
                 {k: v for k, v in row.items() if k.startswith("saving") or k in _TORNADO_INPUT_KEYS}
                 for row in report["tornado"]["rows"]
-                if not row["path"].startswith("lease.loan") and row["path"] != "lease.residual_value"
+                if not row["path"].startswith(("lease.loan", "lease.battery"))
+                and row["path"] != "lease.residual_value"
             ],
         }
     if "variants" in report:

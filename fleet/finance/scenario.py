@@ -7,7 +7,8 @@ Format ``evfleet.finance.scenario/1`` (documented in docs/finance.md)::
       "name": "4.5 t truck, Shenzhen",  "description": "...",
       "usage":  {"km_per_year": 40000, "ev_kwh_per_100km": 35},
       "lease":  {"price": 200000, "term_months": 60, "monthly_rent": 3900, "residual_value": 40000,
-                 "loan": {"share_of_net_price": 0.7, "annual_rate": 0.05, "term_months": 48}},
+                 "loan": {"share_of_net_price": 0.7, "annual_rate": 0.05, "term_months": 48},
+                 "battery": {"pack_kwh": 81}},
       "carbon": {"price_scenario": "shenzhen_2024"},
       "lessee": {"diesel_price_cny_per_l": 7.75, "electricity_cny_per_kwh": 0.45},
       "sensitivity": {"swing": 0.25, "drivers": [{"name": "rent", "path": "lease.monthly_rent"}]},
@@ -15,7 +16,8 @@ Format ``evfleet.finance.scenario/1`` (documented in docs/finance.md)::
     }
 
 Every section and field is optional; a missing one takes its sourced default and is listed in the report's
-assumptions. Unknown fields are errors (a typo must not silently fall back to a default). Variants are named
+assumptions. `lease.battery` is the exception: without it the residual value is taken as given; with it the residual
+follows the battery's projected state of health (docs/finance.md). Unknown fields are errors (a typo must not silently fall back to a default). Variants are named
 scenarios: the base with some dotted fields replaced.
 """
 
@@ -31,7 +33,7 @@ from typing import Any
 from .assumptions import default
 from .carbon_prices import CARBON_PRICE_SCENARIOS
 from .errors import FinanceInputError
-from .inputs import Carbon, LeaseTerms, LesseeInputs, Loan, Scenario, Usage, get_path, replace_path
+from .inputs import Battery, Carbon, LeaseTerms, LesseeInputs, Loan, Scenario, Usage, get_path, replace_path
 from .sensitivity import DEFAULT_DRIVERS, Driver
 
 FORMAT = "evfleet.finance.scenario/1"
@@ -79,6 +81,11 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
     _known(lease, LeaseTerms, "lease")
     loan = dict(_object(lease.pop("loan", {}), "lease.loan"))
     _known(loan, Loan, "lease.loan")
+    battery = lease.pop("battery", None)
+    if battery is not None:
+        battery = dict(_object(battery, "lease.battery"))
+        _known(battery, Battery, "lease.battery")
+        lease["battery"] = _build(Battery, battery, "lease.battery")
     term = lease.get("term_months")
     if "term_months" not in loan and isinstance(term, int) and not isinstance(term, bool) and term >= 1:
         loan["term_months"] = lease["term_months"]  # a loan without its own term runs over the lease

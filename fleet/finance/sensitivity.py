@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .assumptions import ASSUMPTIONS, default
@@ -22,10 +22,20 @@ class Driver:
     low: float | None = None
     high: float | None = None
     source: str = ""
+    resolve: Callable[[Scenario], tuple[float, float, float, str] | None] | None = None
+    """(base, low, high, source) computed from the scenario itself, or None to leave the driver out (e.g. the battery
+    fade of a lease whose residual does not follow a battery)."""
 
 
-#: The six drivers of issue 6. Sourced ranges where the reference files give one, else ±25 % of the base value
-#: (assumption `sensitivity_swing`, unsourced).
+def _battery_fade(scenario: Scenario) -> tuple[float, float, float, str] | None:
+    from .battery import fade_range
+
+    return fade_range(scenario.lease, scenario.usage)
+
+
+#: The six drivers of issue 6, and the battery's fade over the term (issue 19 item 12; only for a lease whose residual
+#: follows a battery, moved over its measured ± 2 standard errors or the curve's sourced range). Sourced ranges where
+#: the reference files give one, else ±25 % of the base value (assumption `sensitivity_swing`, unsourced).
 DEFAULT_DRIVERS: tuple[Driver, ...] = (
     Driver(
         "diesel price",
@@ -43,6 +53,11 @@ DEFAULT_DRIVERS: tuple[Driver, ...] = (
     ),
     Driver("utilisation", "usage.km_per_year"),
     Driver("residual value", "lease.residual_value"),
+    Driver(
+        "battery fade over the term (SoH)",
+        "lease.battery.fade_override",
+        resolve=_battery_fade,
+    ),
     Driver("interest rate", "lease.loan.annual_rate"),
     Driver(
         "carbon price",
@@ -125,11 +140,17 @@ def tornado(
     base = evaluate(scenario)
     rows = []
     for driver in drivers:
-        value = get_path(scenario, driver.path)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise FinanceInputError(driver.path, "a tornado driver must be a number")
-        low, high, source = _bounds(driver, float(value), swing)
-        low, high = _clamp(scenario, driver.path, low), _clamp(scenario, driver.path, high)
+        if driver.resolve is not None:
+            resolved = driver.resolve(scenario)
+            if resolved is None:
+                continue
+            value, low, high, source = resolved
+        else:
+            value = get_path(scenario, driver.path)  # type: ignore[assignment]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise FinanceInputError(driver.path, "a tornado driver must be a number")
+            low, high, source = _bounds(driver, float(value), swing)
+            low, high = _clamp(scenario, driver.path, low), _clamp(scenario, driver.path, high)
         npv_low, equity_low, saving_low = _outcome(replace_path(scenario, driver.path, low))  # type: ignore[arg-type]
         npv_high, equity_high, saving_high = _outcome(replace_path(scenario, driver.path, high))  # type: ignore[arg-type]
         rows.append(
