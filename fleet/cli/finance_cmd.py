@@ -478,7 +478,15 @@ def roi(
                     data = lessee_view(data)
                 _emit(data, as_json, lambda: _print_scenario(data, console))
             elif lease is not None:
-                data = from_db.lease_report(session, scope, lease, tornado=tornado, flows=flows, view=view)
+                data = from_db.lease_report(
+                    session,
+                    scope,
+                    lease,
+                    tornado=tornado,
+                    flows=flows,
+                    view=view,
+                    avoided_kg_per_km=_own(session, scope),
+                )
                 _emit(data, as_json, lambda: _print_scenario(data, console))
             elif view == "lessee":
                 _fail(
@@ -486,7 +494,7 @@ def roi(
                     "--lease CODE for your own lease's cost against diesel"
                 )
             else:
-                data = from_db.portfolio_report(session, scope)
+                data = from_db.portfolio_report(session, scope, avoided_kg_per_km=_own(session, scope))
                 _emit(data, as_json, lambda: _print_portfolio(data, console))
     except FinanceInputError as error:
         _fail(str(error))
@@ -564,6 +572,22 @@ def bench_finance(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(as_json(timings), indent=2), encoding="utf-8")
     typer.echo(f"wrote {out}")
+
+
+def _own(session, scope):  # type: ignore[no-untyped-def]
+    """Each lease's own metered kgCO2/km (T/CSAE 235) for its carbon scenario; empty when nothing is metered."""
+    import datetime as dt
+
+    from fleet.cli.common import err_console
+    from fleet.emissions.per_lease import avoided_kg_per_km
+
+    try:
+        return avoided_kg_per_km(session, scope, dt.date.today())
+    except (ValueError, LookupError) as exc:  # no factor for the year, no party: keep the reference default
+        err_console.print(
+            f"[yellow]per-lease kgCO2/km unavailable ({exc}); the reference truck's figure is used[/]"
+        )
+        return {}
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
