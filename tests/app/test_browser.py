@@ -160,7 +160,9 @@ def _metric_value(metric) -> str:  # type: ignore[no-untyped-def]
 
 
 def _pick(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
-    """Choose `option` in the select box labelled `label` (Streamlit's combobox)."""
+    """Choose `option` in the select box labelled `label` (Streamlit's combobox), once the page's run is over: an
+    option list opened while the script still runs is re-mounted under the pointer (seen once on a loaded machine)."""
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
     page.locator('[data-testid="stSelectbox"]', has_text=label).first.locator(
         '[role="combobox"], input'
     ).first.click()
