@@ -140,6 +140,7 @@ def schedule(
             f"charging LP ended with status {result.status} (time limit too short, or a bug: "
             "please keep the scenario)"
         )
+    ran: dict[str, ChargingSchedule] = {}  # baseline schedules already simulated, reused for the summaries
     power = None
     if discrete_vehicles(problem, plan.connector, plan.window):
         t2 = time.perf_counter()
@@ -172,7 +173,7 @@ def schedule(
             # A runnable baseline (timer, balanced, ...) that meets the same limits and costs less is the better
             # plan: the discrete search is never allowed to end worse than the simplest schedule a depot runs.
             for name, run in BASELINES.items():
-                candidate = run(problem)
+                candidate = ran[name] = run(problem)
                 value = _objective_value(objective, candidate, problem)
                 if value < objective_value - 1e-9 and check_schedule(problem, candidate).ok:
                     out = replace(
@@ -196,7 +197,7 @@ def schedule(
     if baselines:
         tb = time.perf_counter()
         for name, run in BASELINES.items():
-            summaries[name] = summarize(name, run(problem), out.cost)
+            summaries[name] = summarize(name, ran[name] if name in ran else run(problem), out.cost)
         timings["baselines_s"] = time.perf_counter() - tb
     timings["total_s"] = time.perf_counter() - t0
     if best_bound is not None and best_bound <= (lp_bound if lp_bound is not None else best_bound):
