@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from charging.billing import BillingError, BillingRules, DemandBasis, TariffStructure
+from charging.billing import BillingError, BillingRules, DemandBasis, TariffStructure, monthly_basic_charge
 from fleet.models import Depot, Tariff
 from fleet.planning.inputs import billing_rules
 from fleet.scope import update_row
@@ -66,14 +66,9 @@ def billing_settings(
     except ValueError as exc:
         rules, meaning = None, f"the stored rules are invalid: {exc}"
     if rules is not None:
-        reason = rules.why_no_basic_charge(today)
-        if reason is not None:
-            meaning = reason
-        elif rules.basis is DemandBasis.CAPACITY:
-            meaning = (
-                f"capacity basis: {rules.capacity_rate_cny_per_kva_month:g} CNY/kVA·month × "
-                f"{rules.transformer_kva:g} kVA, whatever the load"
-            )
+        if rules.why_no_basic_charge(today) is not None or rules.basis is DemandBasis.CAPACITY:
+            # Neither depends on the load: the bill's own wording (charging.billing) says it.
+            meaning = monthly_basic_charge(rules, today, 0.0).reason
         else:
             contract = (
                 "" if rules.contracted_demand_kw is None else f", above {rules.contracted_demand_kw:g} kW ×2"
