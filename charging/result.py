@@ -70,6 +70,19 @@ class BaselineSummary:
             "night_savings_pct": _r(self.night_savings_pct, 2),
         }
 
+    def bill(self) -> dict[str, float | None]:
+        """The baseline's night as billed and the plan's savings against it, flat for tables and reports
+        (nightly, bench): energy and the pro-rated demand apart, energy saving and night-bill saving."""
+        return {
+            "energy_cny": round(self.cost.energy, 2),
+            "demand_night_cny": _r(self.cost.demand_night, 2),
+            "peak_kw": round(self.peak_kw, 1),
+            "shortfall_kwh": round(self.shortfall_kwh, 3),
+            "energy_saving_cny": _r(self.energy_savings_cny, 2),
+            "night_saving_cny": _r(self.night_savings_cny, 2),
+            "night_saving_pct": _r(self.night_savings_pct, 2),
+        }
+
 
 @dataclass(frozen=True)
 class ChargingSchedule:

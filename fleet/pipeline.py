@@ -23,7 +23,7 @@ from charging.baselines import summarize
 from charging.check import check as check_schedule
 from charging.optimize import schedule as schedule_charging
 from charging.problem import ChargingProblem, problem_to_json
-from charging.result import BaselineSummary, ChargingSchedule
+from charging.result import ChargingSchedule
 from fleet.db import session_scope
 from fleet.models import (
     ChargingPlan,
@@ -112,19 +112,6 @@ class SolvedDepotDay:
     charging: ChargingSchedule | None
     routing_seconds: float
     charging_seconds: float
-
-
-def _bill(b: BaselineSummary) -> dict[str, float | None]:
-    """A baseline's night as billed, and the plan's savings against it (energy alone, and the night's bill)."""
-    return {
-        "energy_cny": round(b.cost.energy, 2),
-        "demand_night_cny": None if b.cost.demand_night is None else round(b.cost.demand_night, 2),
-        "peak_kw": round(b.peak_kw, 1),
-        "shortfall_kwh": round(b.shortfall_kwh, 1),
-        "energy_saving_cny": None if b.energy_savings_cny is None else round(b.energy_savings_cny, 2),
-        "night_saving_cny": None if b.night_savings_cny is None else round(b.night_savings_cny, 2),
-        "night_saving_pct": None if b.night_savings_pct is None else round(b.night_savings_pct, 1),
-    }
 
 
 def solve_depot_day(inputs: DepotDayInputs, options: RunOptions) -> SolvedDepotDay:
@@ -408,7 +395,7 @@ def persist(
         short_kwh=float(sum(u.shortfall_kwh for u in sched.unmet)) if sched else 0.0,
         trucks_overnight=len(sched.vehicles) if sched else 0,
         trucks_ready=len(sched.vehicles) - len(sched.unmet) if sched else 0,
-        baseline_bills={name: _bill(b) for name, b in base.items()} if sched is not None else {},
+        baseline_bills={name: b.bill() for name, b in base.items()} if sched is not None else {},
         peak_kw=sched.peak_kw if sched else 0.0,
         routing_seconds=solved.routing_seconds,
         charging_seconds=solved.charging_seconds,

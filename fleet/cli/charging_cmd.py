@@ -176,12 +176,8 @@ def _bench_row(
         "demand_night_cny": round(result.cost.demand_night or 0.0, 2),
         "baselines": {
             name: {
-                "energy_cny": round(b.cost.energy, 2),
-                "demand_night_cny": round(b.cost.demand_night or 0.0, 2),
-                "peak_kw": round(b.peak_kw, 1),
-                "shortfall_kwh": round(b.shortfall_kwh, 3),
+                **b.bill(),
                 "energy_saving_pct": _pct(b.energy_savings_cny, b.cost.energy),
-                "night_saving_pct": None if b.night_savings_pct is None else round(b.night_savings_pct, 2),
                 "objective_saving_pct": None if b.savings_pct is None else round(b.savings_pct, 2),
             }
             for name, b in result.baselines.items()
