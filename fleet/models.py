@@ -244,6 +244,13 @@ class Depot(OwnedMixin, table=True):
     capacity_rate_cny_per_kva_month: Decimal | None = _money_rate(nullable=True)
     centralised_charging_facility: bool = False
     charging_metered_separately: bool = False
+    # Government funds and surcharges [CNY/kWh], added to every kWh bought, unscaled by the time-of-use
+    # multipliers (data/reference/tariffs.md, step 4). Default 0.095: the Shenzhen 2023 table decomposed as
+    # multiplier x base + adder gives 0.09-0.10 (tariffs.md "Example levels decomposed", own arithmetic, weak).
+    funds_cny_per_kwh: Decimal = Field(
+        default=Decimal("0.095"),
+        sa_column=Column(sa.Numeric(12, 4, asdecimal=True), nullable=False, server_default="0.095"),
+    )
     # Schedules the chargers can run: a truck's power changes at most this often a night (on and off count) and
     # is off or at least the minimum. Defaults are planning assumptions (unverified), editable per depot.
     charging_max_power_changes: int | None = Field(default=4)

@@ -283,6 +283,7 @@ def charging_problem(
         {
             "id": inp.tariff_reference_id,
             "base_price": inp.tariff_base_price,
+            "adder": inp.funds_cny_per_kwh,
             "conditions": {HOT_DAY: [d.isoformat() for d in policy.hot_days]} if policy.hot_days else {},
         }
     )

@@ -104,6 +104,8 @@ class DepotDayInputs:
     min_charge_kw: float | None = None  # [kW] while a truck charges; None: no minimum
     # [kW] the site without chargers, 24 or 96 values by local time of day
     base_load_kw: tuple[float, ...] = ()
+    # [CNY/kWh] government funds and surcharges on every kWh bought, unscaled (the depot's; tariffs.md step 4)
+    funds_cny_per_kwh: float = 0.0
     # Metered charging sessions at the depot during the night (plate, start, end, grid kWh): the "observed"
     # baseline, what the depot really did, when they have been imported.
     observed_sessions: tuple[tuple[str, dt.datetime, dt.datetime, float], ...] = ()
@@ -208,6 +210,7 @@ def load_depot_day(session: Session, scope: Scope, depot_id: int, service_date: 
         max_power_changes=depot.charging_max_power_changes,
         min_charge_kw=depot.charging_min_kw,
         base_load_kw=tuple(float(x) for x in (depot.base_load_kw or ())),
+        funds_cny_per_kwh=float(depot.funds_cny_per_kwh or 0),
         observed_sessions=_night_sessions(
             session, scope, depot.id, service_date, {v.id: v.plate for v in fleet}
         ),

@@ -51,6 +51,7 @@ class BillingSettings:
     charging_metered_separately: bool
     charging_max_power_changes: int | None
     charging_min_kw: float | None
+    funds_cny_per_kwh: float  # government funds and surcharges on every kWh, unscaled (tariffs.md step 4)
     base_load_kw: tuple[float, ...]  # 24 hourly or 96 quarter-hourly values by local time of day; empty: none
     this_month: str  # one line: what the month's basic charge is based on
 
@@ -92,6 +93,7 @@ def billing_settings(
         charging_metered_separately=bool(depot.charging_metered_separately),
         charging_max_power_changes=depot.charging_max_power_changes,
         charging_min_kw=depot.charging_min_kw,
+        funds_cny_per_kwh=float(depot.funds_cny_per_kwh or 0),
         base_load_kw=tuple(float(x) for x in (depot.base_load_kw or ())),
         this_month=meaning,
     )
@@ -161,6 +163,11 @@ def update_billing(
     kva = _number(values, "transformer_kva", errors, positive=True)
     capacity_rate = _number(values, "capacity_rate_cny_per_kva_month", errors, positive=False)
     min_kw = _number(values, "charging_min_kw", errors, positive=True)
+    funds = _number(values, "funds_cny_per_kwh", errors, positive=False)
+    if funds is not None and funds > 1.0:
+        errors.append(
+            FieldError("funds_cny_per_kwh", f"{funds:g}", "above 1 CNY/kWh: a price, not an adder?")
+        )
     changes_raw = values.get("charging_max_power_changes")
     changes: int | None = None
     if not _blank(changes_raw):
@@ -210,6 +217,8 @@ def update_billing(
         charging_metered_separately=bool(values.get("charging_metered_separately")),
         charging_max_power_changes=changes,
         charging_min_kw=min_kw,
+        # blank keeps the stored value (0 if the energy price already holds the funds)
+        funds_cny_per_kwh=depot.funds_cny_per_kwh if funds is None else Decimal(str(funds)),
         base_load_kw=profile or None,
     )
     session.flush()
