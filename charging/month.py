@@ -41,12 +41,18 @@ def optimiser_tariff(tariff: Tariff, rules: BillingRules, month: date, month_pea
     """The tariff a night's optimiser sees: the maximum-demand rate and contract only where they are billed.
 
     Single-part tariffs, the capacity basis and the charging-facility exemption make the peak free for the
-    optimiser; energy prices are untouched. The rate is the full monthly rate on the increase above the month's
+    optimiser (a capacity charge is carried as a fixed monthly amount, for the nightly share a report shows);
+    energy prices are untouched. The rate is the full monthly rate on the increase above the month's
     peak so far (proration 1).
     """
     billed = rules.why_no_basic_charge(month) is None and rules.basis is DemandBasis.MAXIMUM_DEMAND
+    capacity = rules.why_no_basic_charge(month) is None and rules.basis is DemandBasis.CAPACITY
     return replace(
         tariff,
+        # the capacity charge no schedule changes: carried for the per-night share only
+        fixed_basic_charge_cny_per_month=(
+            rules.capacity_rate_cny_per_kva_month * rules.transformer_kva if capacity else 0.0
+        ),
         demand_charge_per_kw_month=rules.demand_rate_cny_per_kw_month if billed else 0.0,
         contracted_demand_kw=rules.contracted_demand_kw if billed else None,
         overrun_multiplier=rules.overrun_multiplier,
