@@ -255,6 +255,11 @@ class Depot(OwnedMixin, table=True):
     # is off or at least the minimum. Defaults are planning assumptions (unverified), editable per depot.
     charging_max_power_changes: int | None = Field(default=4)
     charging_min_kw: float | None = Field(default=5.0)
+    # Not every truck can be charged: "max_ready" gets the most trucks the whole energy for their first route
+    # first, then shares the rest by cost; "min_largest_share" spreads the shortage evenly (charging.fairness).
+    charging_shortfall_policy: str = Field(
+        default="max_ready", sa_column=Column(sa.String(30), nullable=False, server_default="max_ready")
+    )
     # The site's load without the chargers (warehouse, cold rooms, offices) [kW]: 24 hourly or 96 quarter-hourly
     # values by local time of day. The meter bills the site's peak, base load included.
     base_load_kw: list[float] | None = Field(default=None, sa_type=JSON, nullable=True)

@@ -317,4 +317,5 @@ def charging_problem(
         groups=tuple(PowerGroup(code, kw) for code, kw in inp.groups),
         name=f"{inp.depot_code} night before {inp.service_date.isoformat()}",
         operability=Operability(max_power_changes=inp.max_power_changes, min_charge_kw=inp.min_charge_kw),
+        shortfall_policy=inp.shortfall_policy,
     )

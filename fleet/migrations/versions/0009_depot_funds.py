@@ -1,4 +1,4 @@
-"""depot: government funds and surcharges per kWh, added unscaled to the energy price
+"""depot: government funds and surcharges per kWh (added unscaled to the energy price); shortfall policy
 
 Revision ID: 0009
 Revises: 0007
@@ -17,6 +17,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # charging.fairness: the most trucks ready first is what a depot dispatching routes wants by default.
+    op.add_column(
+        "depot",
+        sa.Column("charging_shortfall_policy", sa.String(30), nullable=False, server_default="max_ready"),
+    )
     # 0.095 CNY/kWh: data/reference/tariffs.md "Example levels decomposed" (weak), the same default as the model.
     op.add_column(
         "depot",
@@ -26,3 +31,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_column("depot", "funds_cny_per_kwh")
+    op.drop_column("depot", "charging_shortfall_policy")
