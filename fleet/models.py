@@ -606,6 +606,26 @@ class JobRun(OwnedMixin, table=True):
     runner: str | None = Field(default=None, max_length=120)
 
 
+class AuditEvent(OwnedMixin, table=True):
+    """Who changed what, when: one row per change of an audited row (rent, vehicle status, depot billing) or per
+    plan event (stored, published, restored). Append-only: nothing in evfleet updates or deletes these rows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime | None = _ts(now=True)
+    actor: str = Field(
+        max_length=200, description="signed-in user, 'cli:<os user>', 'nightly' or 'api:<key>'"
+    )
+    entity: str = Field(max_length=40, index=True, description="table name, e.g. lease, vehicle, routeplan")
+    entity_key: str = Field(
+        max_length=120, index=True, description="the row's business key (code, plate, id)"
+    )
+    action: str = Field(max_length=30, description="update | create | publish | restore | ...")
+    changes: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False), description="field -> [before, after]"
+    )
+    reason: str = Field(default="", max_length=500)
+
+
 class FinanceScenario(OwnedMixin, table=True):
     """A named set of lease-economics inputs (the JSON scenario format of `fleet.finance`)."""
 
@@ -647,6 +667,7 @@ OWNED_TABLES: tuple[type[SQLModel], ...] = (
     SiteMeterReading,
     JobRun,
     FinanceScenario,
+    AuditEvent,
 )
 # Shared reference tables: readable in every scope, writable only by the lessor.
 SHARED_TABLES: tuple[type[SQLModel], ...] = (Tariff, VehicleModel, EmissionFactor)
