@@ -24,6 +24,7 @@ PAGE_FILES = {
     "jobs": "app_pages/nightly_jobs.py",
     "emissions": "app_pages/emissions.py",
     "economics": "app_pages/lease_economics.py",
+    "trends": "app_pages/trends.py",
     "changes": "app_pages/change_log.py",
 }
 SERVICE_DATE = dt.date(2026, 11, 26)  # a demo day with orders (2026-11-23 .. 2026-12-06)
