@@ -420,7 +420,7 @@ def month_command(
     def optimise(p: ChargingProblem):  # type: ignore[no-untyped-def]
         return schedule(p, time_limit_s=time_limit, seed=seed, num_workers=1, baselines=False)
 
-    result = simulate_month(found.nights, found.rules, optimise)
+    result = simulate_month(found.nights, found.rules, optimise, observed=found.observed)
     table = Table(
         title=f"{found.depot_code}, billing month {first:%Y-%m}: {result.nights_simulated} of "
         f"{result.days_in_month} nights planned and replayed [CNY]"
@@ -460,6 +460,11 @@ def month_command(
     if found.missing:
         console.print(
             f"{len(found.missing)} night(s) of the month have no stored plan and are not in the energy."
+        )
+    if found.observed and result.observed_missing:
+        console.print(
+            f"observed: no bill, {len(result.observed_missing)} of the planned nights have no imported charging "
+            "sessions (an observed month needs every night metered)"
         )
     if out is not None:
         out.write_text(

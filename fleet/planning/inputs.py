@@ -214,13 +214,13 @@ def load_depot_day(session: Session, scope: Scope, depot_id: int, service_date: 
         base_load_kw=tuple(float(x) for x in (depot.base_load_kw or ())),
         funds_cny_per_kwh=float(depot.funds_cny_per_kwh or 0),
         shortfall_policy=depot.charging_shortfall_policy or "max_ready",
-        observed_sessions=_night_sessions(
+        observed_sessions=night_sessions(
             session, scope, depot.id, service_date, {v.id: v.plate for v in fleet}
         ),
     )
 
 
-def _night_sessions(
+def night_sessions(
     session: Session, scope: Scope, depot_id: int, service_date: dt.date, plates: dict[int, str]
 ) -> tuple[tuple[str, dt.datetime, dt.datetime, float], ...]:
     """Charging sessions at the depot that started between noon before the night and noon of the service date."""

@@ -126,3 +126,24 @@ def test_a_capacity_charge_bears_its_nightly_share_but_never_steers_the_optimise
     # Exempt: no share at all.
     exempt = replace(capacity, centralised_charging_facility=True, charging_metered_separately=True)
     assert optimiser_tariff(p.tariff, exempt, date(2026, 11, 1), 0.0).fixed_basic_charge_cny_per_month == 0.0
+
+
+def test_the_observed_month_bills_what_the_depot_really_did() -> None:
+    """One night (23 Nov): truck V metered 10 kWh from 00:00 to 02:00 (5 kW mean). Observed: energy 10 × 0.5 =
+    5 CNY, peak 5 kW, demand 30 × 5 = 150 CNY. A second night without sessions: no observed bill, the night named."""
+    from datetime import datetime, timedelta, timezone
+
+    cst = timezone(timedelta(hours=8))
+    sessions = {
+        date(2026, 11, 23): [
+            ("V", datetime(2026, 11, 23, 0, tzinfo=cst), datetime(2026, 11, 23, 2, tzinfo=cst), 10.0)
+        ]
+    }
+    result = simulate_month([_night(23, 10.0)], RULES, _optimise, baselines=(), observed=sessions)
+    seen = result.bills["observed"]
+    assert seen.energy_cny == pytest.approx(5.0) and seen.peak_kw == pytest.approx(5.0)
+    assert seen.demand_cny == pytest.approx(150.0) and result.observed_missing == ()
+    two = simulate_month(
+        [_night(23, 10.0), _night(24, 10.0)], RULES, _optimise, baselines=(), observed=sessions
+    )
+    assert "observed" not in two.bills and two.observed_missing == (date(2026, 11, 24),)
