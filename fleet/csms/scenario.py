@@ -6,15 +6,18 @@ the stored plan (`fleet.csms.store.night_plan`).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from charging.problem import ChargingProblem
 from charging.result import ChargingSchedule
 from fleet.csms.adapter import ConnectorProfile, ConnectorRef
 from fleet.csms.deviation import TruckPlan
-from fleet.csms.hub import CentralSystem, NightPlan
-from fleet.csms.simulator import SimCharger, SimTruck
+from fleet.csms.hub import CentralSystem, MemoryRecorder, NightPlan, Recorder
+from fleet.csms.ocpp_adapter import server_port, start_server
+from fleet.csms.simulator import NightClock, SimCharger, SimTruck, lockstep_now
 
 
 def ref_for(connector_id: str) -> ConnectorRef:
@@ -157,3 +160,61 @@ def replace_truck(truck: TruckPlan, delivered_kwh: float) -> TruckPlan:
         planned_kwh=round(truck.planned_kwh + delivered_kwh, 4),
         delivered_before_kwh=delivered_kwh,
     )
+
+
+@dataclass
+class SimulatedNight:
+    """The outcome of `run_simulated_night`: the plan, the chargers (with what they delivered) and the hub."""
+
+    problem: ChargingProblem
+    plan: NightPlan
+    sims: list[SimCharger]
+    verdicts: dict[ConnectorRef, str]
+    hub: CentralSystem
+    late: str | None
+
+
+async def run_simulated_night(
+    problem: ChargingProblem,
+    day_ahead: ChargingSchedule,
+    *,
+    versions: tuple[str, ...] = ("1.6", "2.0.1"),
+    behaviours: Mapping[str, str] | None = None,
+    late: Mapping[str, float] | None = None,
+    speed: float = 12000.0,
+    recorder: Recorder | None = None,
+) -> SimulatedNight:
+    """The CSMS on a loopback port and one simulated charger per planned connector through a compressed night:
+    profiles pushed and read back, deviation checks and re-plans in lockstep with the chargers' progress."""
+    tags = {v.id: f"LZ{i:015d}" for i, v in enumerate(problem.vehicles)}  # VIN-like id tags
+    plan = night_plan(problem, day_ahead, tags)
+    clock = NightClock(problem.start - dt.timedelta(minutes=10), speed=speed)
+    hub = CentralSystem(
+        {tag: plate for plate, tag in tags.items()},
+        recorder if recorder is not None else MemoryRecorder(),
+        clock=clock,
+        heartbeat_s=900,
+        replanner=replanner_for(problem, tags),
+    )
+    server = await start_server(hub, port=0)
+    url = f"ws://127.0.0.1:{server_port(server)}"
+    sims = sim_chargers(problem, plan, versions, behaviours, late_min=late)
+    tasks = [asyncio.create_task(s.run(url, clock, problem.end)) for s in sims]
+    try:
+        while len(hub.adapters) < len(sims):
+            await asyncio.sleep(0.01)
+        verdicts = await hub.push_plan(plan)
+        while clock() < problem.end:
+            await asyncio.sleep(0.1)
+            now = lockstep_now(sims, clock)
+            hub.check(now)
+            await hub.maybe_replan(now)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        hub.check(problem.end)
+        hub.finish_night(problem.end)
+    finally:
+        for task in tasks:
+            task.cancel()
+        server.close()
+        await server.wait_closed()
+    return SimulatedNight(problem, plan, sims, verdicts, hub, next(iter(late or {}), None))

@@ -7,15 +7,14 @@ import datetime as dt
 import pytest
 
 import charging
-from charging import NightState, TruckState, check_schedule, replan, schedule, synthetic_depot
+from charging import NightState, TruckState, check_schedule, replan, synthetic_depot
 from charging.problem import ScenarioError
 from charging.replan import remaining_problem
 
 
 @pytest.fixture(scope="module")
 def night():  # type: ignore[no-untyped-def]
-    problem = synthetic_depot(12, seed=4)
-    return problem, schedule(problem, time_limit_s=5.0, baselines=False)
+    return synthetic_depot(12, seed=4)
 
 
 def test_replan_is_the_function_even_after_importing_its_module() -> None:
@@ -27,7 +26,7 @@ def test_replan_is_the_function_even_after_importing_its_module() -> None:
 
 
 def test_state_at_t_cuts_the_horizon_and_updates_trucks(night) -> None:  # type: ignore[no-untyped-def]
-    problem, day_ahead = night
+    problem = night
     at = problem.start + dt.timedelta(hours=3, minutes=7)
     plugged, late, gone = problem.vehicles[0], problem.vehicles[1], problem.vehicles[2]
     state = NightState(
@@ -56,7 +55,7 @@ def test_state_at_t_cuts_the_horizon_and_updates_trucks(night) -> None:  # type:
 
 
 def test_bad_state_is_refused_with_the_truck_named(night) -> None:  # type: ignore[no-untyped-def]
-    problem, _ = night
+    problem = night
     with pytest.raises(ScenarioError, match="not in the scenario: nobody"):
         remaining_problem(problem, NightState(at=problem.start, trucks={"nobody": TruckState()}))
     with pytest.raises(ScenarioError, match="unknown connector 'XX'"):

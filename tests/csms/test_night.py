@@ -5,18 +5,12 @@ every misbehaving charger flagged, and a late truck re-planned without costing a
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-from dataclasses import dataclass
 
 import pytest
 
 from charging import schedule, synthetic_depot
-from charging.problem import ChargingProblem
 from fleet.csms.deviation import Alert
-from fleet.csms.hub import CentralSystem, MemoryRecorder, NightPlan
-from fleet.csms.ocpp_adapter import server_port, start_server
-from fleet.csms.scenario import night_plan, replanner_for, sim_chargers
-from fleet.csms.simulator import NightClock, SimCharger, lockstep_now
+from fleet.csms.scenario import SimulatedNight, run_simulated_night
 
 SPEED = 12000.0  # a 16-hour night in 4.8 s
 MISBEHAVIOURS = ("reject", "ignore", "no_readback", "disconnect", "drop_meter")
@@ -30,63 +24,27 @@ EXPECTED = {
 }
 
 
-@dataclass
-class Night:
-    problem: ChargingProblem
-    plan: NightPlan
-    sims: list[SimCharger]
-    verdicts: dict
-    hub: CentralSystem
-    late: str
-
-
-async def _run_night() -> Night:
+async def _run_night() -> SimulatedNight:
     problem = synthetic_depot(20, seed=7)
     day_ahead = schedule(problem, time_limit_s=5.0, baselines=False)
-    tags = {v.id: f"LZ{i:015d}" for i, v in enumerate(problem.vehicles)}  # VIN-like id tags
-    plan = night_plan(problem, day_ahead, tags)
-    order = sorted(plan.trucks.values(), key=lambda t: t.ref.charger_id)
-    behaviours = {t.plate: MISBEHAVIOURS[i // 2] for i, t in enumerate(order[:10])}  # one of each per version
-    normal = [t for t in order[10:] if t.planned_kwh > 10]
-    late = max(normal, key=lambda t: (t.departure, -t.planned_kwh)).plate
-    clock = NightClock(problem.start - dt.timedelta(minutes=10), speed=SPEED)
-    hub = CentralSystem(
-        {tag: plate for plate, tag in tags.items()},
-        MemoryRecorder(),
-        clock=clock,
-        heartbeat_s=900,
-        replanner=replanner_for(problem, tags),
-    )
-    server = await start_server(hub, port=0)
-    url = f"ws://127.0.0.1:{server_port(server)}"
-    sims = sim_chargers(problem, plan, ("1.6", "2.0.1"), behaviours, late_min={late: 150})
-    tasks = [asyncio.create_task(s.run(url, clock, problem.end)) for s in sims]
-    while len(hub.adapters) < len(sims):
-        await asyncio.sleep(0.01)
-    verdicts = await hub.push_plan(plan)
-    while clock() < problem.end:
-        await asyncio.sleep(0.1)
-        now = lockstep_now(sims, clock)
-        hub.check(now)
-        await hub.maybe_replan(now)
-    await asyncio.gather(*tasks, return_exceptions=True)
-    hub.check()
-    hub.finish_night()
-    server.close()
-    await server.wait_closed()
-    return Night(problem, plan, sims, verdicts, hub, late)
+    order = sorted((v for v in day_ahead.vehicles), key=lambda v: v.connector or "")
+    behaviours = {v.id: MISBEHAVIOURS[i // 2] for i, v in enumerate(order[:10])}  # one of each per version
+    normal = [v for v in order[10:] if sum(v.power_kw) * problem.dt_h > 10]
+    departures = {v.id: v.departure for v in problem.vehicles}
+    late = max(normal, key=lambda v: (departures[v.id], -sum(v.power_kw))).id
+    return await run_simulated_night(problem, day_ahead, behaviours=behaviours, late={late: 150}, speed=SPEED)
 
 
 @pytest.fixture(scope="module")
-def night() -> Night:
+def night() -> SimulatedNight:
     return asyncio.run(_run_night())
 
 
-def _alerts(night: Night, plate: str) -> set[str]:
+def _alerts(night: SimulatedNight, plate: str) -> set[str]:
     return {a.kind for a in night.hub.alerts if a.plate == plate}
 
 
-def test_both_versions_boot_and_the_plan_is_read_back_equal(night: Night) -> None:
+def test_both_versions_boot_and_the_plan_is_read_back_equal(night: SimulatedNight) -> None:
     versions = {s.version for s in night.sims}
     assert versions == {"1.6", "2.0.1"} and len(night.sims) == 20
     for sim in night.sims:
@@ -95,7 +53,7 @@ def test_both_versions_boot_and_the_plan_is_read_back_equal(night: Night) -> Non
         assert verdict == expected, (sim.charger_id, sim.version, sim.behaviour, verdict)
 
 
-def test_well_behaved_trucks_get_their_planned_energy_within_one_percent(night: Night) -> None:
+def test_well_behaved_trucks_get_their_planned_energy_within_one_percent(night: SimulatedNight) -> None:
     checked = 0
     for sim in night.sims:
         if sim.behaviour != "normal" or sim.truck is None:
@@ -106,7 +64,7 @@ def test_well_behaved_trucks_get_their_planned_energy_within_one_percent(night: 
     assert checked == 10
 
 
-def test_every_misbehaving_charger_is_flagged_and_no_normal_one_is(night: Night) -> None:
+def test_every_misbehaving_charger_is_flagged_and_no_normal_one_is(night: SimulatedNight) -> None:
     for sim in night.sims:
         assert sim.truck is not None
         kinds = _alerts(night, sim.truck.plate)
@@ -119,7 +77,7 @@ def test_every_misbehaving_charger_is_flagged_and_no_normal_one_is(night: Night)
     assert all(isinstance(a, Alert) and a.plate for a in night.hub.alerts)
 
 
-def test_meter_values_become_sessions_matching_the_chargers_meters(night: Night) -> None:
+def test_meter_values_become_sessions_matching_the_chargers_meters(night: SimulatedNight) -> None:
     sessions = {r.plate: r for r in night.hub.recorder.sessions}
     for sim in night.sims:
         assert sim.truck is not None
@@ -129,7 +87,7 @@ def test_meter_values_become_sessions_matching_the_chargers_meters(night: Night)
         assert sessions[sim.truck.plate].ended_at > sessions[sim.truck.plate].started_at
 
 
-def test_late_truck_triggers_a_replan_that_keeps_every_other_truck_ready(night: Night) -> None:
+def test_late_truck_triggers_a_replan_that_keeps_every_other_truck_ready(night: SimulatedNight) -> None:
     assert night.hub.replans, "no re-plan"
     late_ref = next(str(r) for r, t in night.plan.trucks.items() if t.plate == night.late)
     assert any(late_ref in which for _, which in night.hub.replans), night.hub.replans
