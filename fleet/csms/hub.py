@@ -89,6 +89,7 @@ class CentralSystem:
         clock: Callable[[], dt.datetime] | None = None,
         heartbeat_s: int = 300,
         replanner: Replanner | None = None,
+        push_on_boot: bool = False,
     ) -> None:
         self.tags = dict(tags)
         self.recorder = recorder if recorder is not None else MemoryRecorder()
@@ -100,6 +101,8 @@ class CentralSystem:
         self.raised: set[tuple[ConnectorRef, str, bool]] = set()
         self.alerts: list[Alert] = []
         self.replanner = replanner
+        self.push_on_boot = push_on_boot  # `csms serve`: a charger that (re)boots gets its profile again
+        self._tasks: set[asyncio.Task[str]] = set()
         self.replans: list[tuple[dt.datetime, str]] = []
         self._tx_counter = 0
         self._late: set[ConnectorRef] = set()
@@ -128,6 +131,12 @@ class CentralSystem:
 
     def on_boot(self, charger_id: str, vendor: str, model: str) -> None:
         LOG.info("%s: boot (%s %s)", charger_id, vendor, model)
+        if self.push_on_boot and self.plan is not None:
+            for ref, profile in self.plan.profiles.items():
+                if ref.charger_id == charger_id:
+                    task = asyncio.get_running_loop().create_task(self._push_one(profile, True))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
 
     def seen(self, charger_id: str, when: dt.datetime) -> None:
         for ref, state in self.states.items():

@@ -148,11 +148,11 @@ class _SimBase:
 
     async def night(self, until: dt.datetime) -> None:
         sim, clock = self.sim, self.clock
+        t = clock()  # ticks count from here even if the boot is answered late (a busy CSMS at start-up)
         interval = await self.boot()
         await self.status("Available")
         truck = sim.truck
         step = dt.timedelta(minutes=TICK_MIN)
-        t = clock()
         t = t - dt.timedelta(minutes=t.minute % TICK_MIN, seconds=t.second, microseconds=t.microsecond) + step
         last_heartbeat = t
         fault_at = None
