@@ -155,3 +155,15 @@ def test_alerts_and_live_states_are_stored(stored: tuple[Engine, list[SimCharger
         states = session.exec(select(ConnectorLiveState)).all()
         assert len(states) == 2 and {s.protocol for s in states} == {"ocpp1.6", "ocpp2.0.1"}
         assert {s.readback for s in states} == {"equal"}
+
+
+def test_the_chargers_service_lists_states_and_alerts(stored: tuple[Engine, list[SimCharger]]) -> None:
+    from fleet.services import chargers
+
+    engine, _ = stored
+    with Session(engine) as session:
+        states = chargers.connector_states(session, None, "SZ-BA")
+        alerts = chargers.alerts(session, None, [SERVICE_DATE], "SZ-BA")
+    assert len(states) >= 2 and set(states["status"]) >= {"Unknown"}
+    assert set(states.loc[states["charger"] != "", "protocol"]) == {"ocpp1.6", "ocpp2.0.1"}
+    assert not alerts.empty and set(alerts["depot"]) == {"SZ-BA"} and alerts["truck"].ne("").all()
