@@ -58,6 +58,7 @@ class Replan:
     first_slot: int
     seconds: float
     dropped: tuple[str, ...] = ()
+    fallback: str | None = None  # the baseline used when the optimiser did not finish in time
 
 
 def remaining_problem(
@@ -131,17 +132,28 @@ def replan(
     seed: int = 0,
     num_workers: int = 1,
 ) -> Replan:
-    """Re-plan the rest of the night from `state` (see the module docstring); baselines are not run."""
+    """Re-plan the rest of the night from `state` (see the module docstring); baselines are not run.
+
+    If the optimiser does not finish within `time_limit_s` [s], the earliest-deadline-first baseline of the
+    remaining night is returned instead (`Replan.fallback == "edf"`).
+    """
     t0 = time.perf_counter()
     problem, first, dropped = remaining_problem(scenario, state)
-    from charging.optimize import schedule  # the public entry point; loaded lazily like charging/__init__
+    from charging.baselines import earliest_deadline_first
+    from charging.optimize import schedule  # the public entry points; loaded lazily like charging/__init__
 
-    result = schedule(
-        problem,
-        objective=objective,
-        time_limit_s=max(0.05, time_limit_s - (time.perf_counter() - t0)),
-        seed=seed,
-        num_workers=num_workers,
-        baselines=False,
-    )
-    return Replan(problem, result, first, time.perf_counter() - t0, dropped)
+    try:
+        result = schedule(
+            problem,
+            objective=objective,
+            time_limit_s=max(0.05, time_limit_s - (time.perf_counter() - t0)),
+            seed=seed,
+            num_workers=num_workers,
+            baselines=False,
+        )
+        fallback = None
+    except RuntimeError:
+        # Out of time (a loaded machine): the chargers still need a plan now, so the earliest-deadline-first
+        # baseline (always feasible where anything is) goes out and the next re-plan tries again.
+        result, fallback = earliest_deadline_first(problem), "edf"
+    return Replan(problem, result, first, time.perf_counter() - t0, dropped, fallback)

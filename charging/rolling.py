@@ -52,6 +52,7 @@ class PolicyResult:
     shortfall_kwh: float
     replans: int = 0
     replan_max_s: float = 0.0
+    fallbacks: int = 0  # re-plans that ran out of time and sent the EDF baseline instead
 
     @property
     def night_cny(self) -> float:
@@ -161,7 +162,7 @@ def simulate(
     load = np.zeros(real.n_slots)
     plan = {k: a.copy() for k, a in plan.items()}
     step = timedelta(minutes=real.slot_minutes)
-    replans, worst = 0, 0.0
+    replans, worst, fallbacks = 0, 0.0, 0
     arrived_before: set[str] = set()
     for t in range(real.n_slots):
         now = real.start + t * step
@@ -190,6 +191,7 @@ def simulate(
             )
             worst = max(worst, time.perf_counter() - t0)
             replans += 1
+            fallbacks += r.fallback is not None
             for vs in r.schedule.vehicles:
                 row = np.zeros(real.n_slots)
                 row[r.first_slot :] = vs.power_kw
@@ -198,7 +200,11 @@ def simulate(
                     connectors[vs.id] = vs.connector
         arrived_before = arrived
         load += _execute(real, plan, connectors, energy, range(t, t + 1))
-    results.append(_result("rolling", real, load, energy, replans=replans, replan_max_s=round(worst, 3)))
+    results.append(
+        _result(
+            "rolling", real, load, energy, replans=replans, replan_max_s=round(worst, 3), fallbacks=fallbacks
+        )
+    )
     for name, run in BASELINES.items():
         results.append(_from_schedule(real, run(real), name))
     return real, results
