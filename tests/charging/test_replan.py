@@ -66,11 +66,18 @@ def test_bad_state_is_refused_with_the_truck_named(night) -> None:  # type: igno
         remaining_problem(problem, NightState(at=problem.end))
 
 
-def test_two_hundred_trucks_replan_within_a_second_of_solver_time() -> None:
+def test_two_hundred_trucks_replan_by_the_optimiser() -> None:
+    # The 1 s figure is measured by `evfleet bench charging-rolling` (docs/ocpp.md); here the budget has slack
+    # for a loaded CI machine, and the optimiser (not the EDF fallback) must finish within it.
     problem = synthetic_depot(200, seed=1)
     at = problem.start + dt.timedelta(hours=4)
-    result = replan(problem, NightState(at=at), time_limit_s=1.0)
-    assert result.schedule.status in ("optimal", "feasible")
-    assert (
-        result.seconds < 3.0
-    )  # 1 s on a quiet machine (evfleet bench charging-rolling); slack for loaded CI
+    result = replan(problem, NightState(at=at), time_limit_s=5.0)
+    assert result.fallback is None and result.schedule.status in ("optimal", "feasible")
+    assert result.seconds < 5.0 and check_schedule(result.problem, result.schedule).ok
+
+
+def test_out_of_time_falls_back_to_edf() -> None:
+    problem = synthetic_depot(200, seed=1)
+    result = replan(problem, NightState(at=problem.start + dt.timedelta(hours=4)), time_limit_s=1e-6)
+    assert result.fallback == "edf" and result.schedule.status == "baseline"
+    assert check_schedule(result.problem, result.schedule).ok
