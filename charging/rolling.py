@@ -53,6 +53,7 @@ class PolicyResult:
     replans: int = 0
     replan_max_s: float = 0.0
     fallbacks: int = 0  # re-plans that ran out of time and sent the EDF baseline instead
+    not_optimal: int = 0  # re-plans the optimiser ended before proving optimality (time limit)
 
     @property
     def night_cny(self) -> float:
@@ -162,7 +163,7 @@ def simulate(
     load = np.zeros(real.n_slots)
     plan = {k: a.copy() for k, a in plan.items()}
     step = timedelta(minutes=real.slot_minutes)
-    replans, worst, fallbacks = 0, 0.0, 0
+    replans, worst, fallbacks, not_optimal = 0, 0.0, 0, 0
     arrived_before: set[str] = set()
     for t in range(real.n_slots):
         now = real.start + t * step
@@ -192,6 +193,7 @@ def simulate(
             worst = max(worst, time.perf_counter() - t0)
             replans += 1
             fallbacks += r.fallback is not None
+            not_optimal += r.schedule.status != "optimal"
             for vs in r.schedule.vehicles:
                 row = np.zeros(real.n_slots)
                 row[r.first_slot :] = vs.power_kw

@@ -160,7 +160,7 @@ def bench_rolling_command(
         "peak kW",
         "trucks ready",
         "short kWh",
-        "re-plans (EDF fallback)",
+        "re-plans (not optimal, EDF)",
         "max re-plan s",
     ):
         table.add_column(col, justify="left" if col == "policy" else "right")
@@ -178,7 +178,7 @@ def bench_rolling_command(
                 f"{max(r['peak_kw'] for r in rs):,.0f}",
                 f"{sum(r['ready'] for r in rs)} of {sum(r['trucks'] for r in rs)}",
                 f"{sum(r['shortfall_kwh'] for r in rs):,.1f}",
-                f"{sum(r['replans'] for r in rs)} ({sum(r['fallbacks'] for r in rs)})"
+                f"{sum(r['replans'] for r in rs)} ({sum(r['not_optimal'] for r in rs)}, {sum(r['fallbacks'] for r in rs)})"
                 if name == "rolling"
                 else "",
                 f"{max(r['replan_max_s'] for r in rs):.2f}" if name == "rolling" else "",
