@@ -555,6 +555,43 @@ class ChargingSession(OwnedMixin, table=True):
     soc_end_pct: float | None = None
 
 
+class ChargingAlert(OwnedMixin, table=True):
+    """A deviation the CSMS found between the published plan and what a charger did (fleet.csms.deviation):
+    above its profile, behind plan, profile accepted but not followed, rejected, read-back failed, silent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    depot_id: int = Field(foreign_key="depot.id", index=True)
+    connector_id: int | None = Field(default=None, foreign_key="connector.id")
+    vehicle_id: int | None = Field(default=None, foreign_key="vehicle.id")
+    service_date: dt.date = Field(index=True)
+    kind: str = Field(max_length=40)
+    message: str = Field(default="", sa_column=Column(sa.Text, nullable=False, default=""))
+    readiness_at_risk: bool = False
+    raised_at: dt.datetime | None = _ts(nullable=False)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ConnectorLiveState(OwnedMixin, table=True):
+    """A connector's live state as the CSMS last saw it (one row per connector, overwritten)."""
+
+    __tablename__ = "connectorlivestate"
+
+    id: int | None = Field(default=None, primary_key=True)
+    depot_id: int = Field(foreign_key="depot.id", index=True)
+    connector_id: int = Field(foreign_key="connector.id", unique=True)
+    charger_id: str = Field(max_length=80)
+    protocol: str = Field(default="", max_length=20)
+    status: str = Field(default="Unknown", max_length=30)
+    vehicle_id: int | None = Field(default=None, foreign_key="vehicle.id")
+    transaction_id: str | None = Field(default=None, max_length=60)
+    power_kw: float | None = None
+    session_kwh: float = 0.0
+    profile_status: str = Field(default="", max_length=30)
+    readback: str = Field(default="", max_length=20)
+    last_seen_at: dt.datetime | None = _ts()
+    updated_at: dt.datetime | None = _ts()
+
+
 class EmissionClaim(SQLModel, table=True):
     """One vehicle-day's avoided emissions claimed under one scheme by one submission package.
 
@@ -668,6 +705,8 @@ OWNED_TABLES: tuple[type[SQLModel], ...] = (
     JobRun,
     FinanceScenario,
     AuditEvent,
+    ChargingAlert,
+    ConnectorLiveState,
 )
 # Shared reference tables: readable in every scope, writable only by the lessor.
 SHARED_TABLES: tuple[type[SQLModel], ...] = (Tariff, VehicleModel, EmissionFactor)

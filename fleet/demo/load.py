@@ -114,6 +114,8 @@ def delete_lessor(session: Session, lessor_id: int) -> None:
     order = list(reversed(OWNED_TABLES))
     # Children reference parents within OWNED_TABLES; delete in dependency-safe order.
     priority = [
+        "ChargingAlert",
+        "ConnectorLiveState",
         "RouteStop",
         "ChargingSlot",
         "RoutePlan",

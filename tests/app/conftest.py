@@ -21,6 +21,7 @@ PAGE_FILES = {
     "fleet": "app_pages/fleet_leases.py",
     "routes": "app_pages/route_planner.py",
     "charging": "app_pages/charging.py",
+    "chargers": "app_pages/chargers.py",
     "jobs": "app_pages/nightly_jobs.py",
     "emissions": "app_pages/emissions.py",
     "economics": "app_pages/lease_economics.py",
