@@ -70,6 +70,8 @@ CANDIDATES = 12
 """Insertion positions evaluated exactly per job (the best by the O(1) filter's detour)."""
 MAX_RUIN = 8
 """Most jobs removed in one ruin-and-recreate step."""
+STALL = 500
+"""Ruin-and-recreate steps without improvement after which the search stops before its time limit."""
 
 
 class ReplanError(ValueError):
@@ -419,10 +421,10 @@ class _Search:
 
     def improve(self, deadline: float, rng: random.Random) -> tuple[int, int]:
         """Ruin and recreate the unlocked jobs while it lowers the objective; (iterations, improvements)."""
-        its = imp = 0
+        its = imp = last = 0
         current = self.total()
         loc = self.geo.loc
-        while _time.monotonic() < deadline:
+        while _time.monotonic() < deadline and its - last < STALL:
             movable = [
                 (j, v)
                 for v, seq in enumerate(self.routes)
@@ -451,7 +453,7 @@ class _Search:
             ok = ok and all(self.insert(j) for j in jobs)
             tot = self.total() if ok else math.inf
             if tot < current - 1e-9:
-                current, imp = tot, imp + 1
+                current, imp, last = tot, imp + 1, its
             else:
                 self.routes = saved
         return its, imp
