@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from fleet.models import LOCAL_TZ, Depot, Order, PlanStatus, RoutePlan, RouteStop, Vehicle, VehicleStatus
 from fleet.planning.build import order_job
@@ -339,14 +339,12 @@ def store_draft(
         )
     base = get_row(session, scope, RoutePlan, outcome.based_on_plan_id)
     rem = r.remainder
-    from fleet.pipeline import next_version  # the version counter the nightly uses
-
     own = {"lessor_id": base.lessor_id, "lessee_id": base.lessee_id}
     row = RoutePlan(
         **own,
         depot_id=base.depot_id,
         service_date=base.service_date,
-        version=next_version(session, RoutePlan, base.depot_id, base.service_date),
+        version=_next_version(session, base.depot_id, base.service_date),
         status=PlanStatus.DRAFT,
         vehicles_used=r.solution.vehicles_used,
         total_km=r.solution.total_distance_km,
@@ -439,6 +437,17 @@ def store_draft(
     add_rows(session, scope, stops)
     session.flush()
     return row.id  # type: ignore[return-value]
+
+
+def _next_version(session: Session, depot_id: int, day: dt.date) -> int:
+    """The next version number of the depot-day's route plans (as `fleet.pipeline.next_version`, without importing
+    the pipeline's solvers)."""
+    top = session.exec(
+        select(func.max(RoutePlan.version)).where(
+            RoutePlan.depot_id == depot_id, RoutePlan.service_date == day
+        )
+    ).first()
+    return int(top or 0) + 1
 
 
 def _legs(
