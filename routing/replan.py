@@ -419,6 +419,91 @@ class _Search:
         self.routes = best[1] if best is not None else saved
         return best is not None
 
+    def force_insert(self, job: Job, deadline: float, max_out: int = 6) -> bool:
+        """Place ``job`` where only a truck near it can reach it in time: put it into a route, take out the
+        unlocked jobs where that route then fails (by ``Builder.scan``, up to ``max_out``), and place those
+        elsewhere; keep the cheapest such plan. Moves several jobs, so it runs only for jobs still out."""
+        ok_types = self.b.allowed.get(job.id, set())
+        pin = self.pinned.get(job.id)
+        saved = [list(r) for r in self.routes]
+        best: tuple[float, list[list[Visit]]] | None = None
+        for v, (_, vt) in enumerate(self.vehicles):
+            if v in self.frozen or vt.id not in ok_types or (pin is not None and v != pin):
+                continue
+            base = _jobs(saved[v])
+            for pos in range(len(base) + 1):
+                if _time.monotonic() > deadline:
+                    break
+                seq: list[Job] = base[:pos] + [job] + base[pos:]
+                out: list[Job] = []
+                while len(out) <= max_out:
+                    fixed = self.b.repaired(vt, list(seq))
+                    if fixed is not None and self.cost(v, fixed) is not None:
+                        break
+                    res = self.b.scan(vt, list(seq))
+                    at = min(max(res.at, 0), len(seq) - 1) if seq else 0
+                    # The job where the route fails, else the nearest unlocked one before it.
+                    cands = [
+                        k for k in range(at, -1, -1) if seq[k] is not job and seq[k].id not in self.pinned
+                    ]
+                    cands += [
+                        k
+                        for k in range(at + 1, len(seq))
+                        if seq[k] is not job and seq[k].id not in self.pinned
+                    ]
+                    if not cands:
+                        break
+                    out.append(seq.pop(cands[0]))
+                else:
+                    continue
+                if fixed is None or self.cost(v, fixed) is None or len(out) > max_out:
+                    continue
+                self.routes = [list(r) for r in saved]
+                self.routes[v] = fixed
+                if all(self.insert(x) for x in out):
+                    tot = self.total()
+                    if best is None or tot < best[0]:
+                        best = (tot, [list(r) for r in self.routes])
+        self.routes = best[1] if best is not None else saved
+        return best is not None
+
+    def pool_insert(self, missing: list[Job], deadline: float, seed: int) -> list[Job]:
+        """The solver's ejection pool (``routing.eject.place_missing``, chains of ejections) for the jobs that one
+        ejection could not place, over the unlocked routes, one job at a time; a result that re-orders locked
+        stops is refused. Returns the jobs still out."""
+        from routing.eject import place_missing
+
+        idx = [v for v in range(len(self.vehicles)) if v not in self.frozen]
+        still: list[Job] = []
+        for job in missing:
+            if _time.monotonic() > deadline:
+                still.append(job)
+                continue
+            routes, out = place_missing(
+                self.b,
+                [self.vehicles[v] for v in idx],
+                [self.routes[v] for v in idx],
+                [job],
+                deadline,
+                seed=seed,
+            )
+            trial = [list(r) for r in self.routes]
+            for v, r in zip(idx, routes):
+                trial[v] = list(r)
+            if out or not self._pins_kept(trial) or any(self.cost(v, r) is None for v, r in enumerate(trial)):
+                still.append(job)
+                continue
+            self.routes = trial
+        return still
+
+    def _pins_kept(self, routes: list[list[Visit]]) -> bool:
+        for v, seq in enumerate(routes):
+            got = [j.id for j in _jobs(seq) if j.id in self.pinned]
+            want = [j.id for j in _jobs(self.routes[v]) if j.id in self.pinned]
+            if got != want:
+                return False
+        return True
+
     def improve(self, deadline: float, rng: random.Random) -> tuple[int, int]:
         """Ruin and recreate the unlocked jobs while it lowers the objective; (iterations, improvements)."""
         its = imp = last = 0
@@ -631,6 +716,10 @@ def replan(
     for job in locks.stops:
         if job in home:
             pinned[job] = home[job]
+            if (
+                job in allowed
+            ):  # the solver's ejection pool (below) may then only re-place it on its own truck
+                allowed[job] = {vehicles[home[job]][1].id}
     started = {index[rem.sub_of[vid]] for vid in rem.started}
     search = _Search(
         geo, Builder(geo, allowed), vehicles, routes, frozen, pinned, home, move_penalty, started
@@ -673,7 +762,11 @@ def replan(
     deadline = t0 + time_limit_s
     missing = [j for j in todo if not search.insert(j)]
     if missing:
-        missing = [j for j in missing if not search.eject_insert(j, t0 + 0.5 * time_limit_s, rng)]
+        missing = [j for j in missing if not search.eject_insert(j, t0 + 0.4 * time_limit_s, rng)]
+    if missing:
+        missing = search.pool_insert(missing, t0 + 0.5 * time_limit_s, seed)
+    if missing:
+        missing = [j for j in missing if not search.force_insert(j, t0 + 0.7 * time_limit_s)]
     phases.append(f"inserted {len(todo) - len(missing)} of {len(todo)} job(s) to place")
     its, imp = search.improve(deadline, rng)
     phases.append(f"ruin-recreate: {its} iterations, {imp} improvements")
@@ -733,7 +826,8 @@ def _solution(
         violations += ev.violations
         routes.append(ev.route)
     served = {j for r in routes for j in r.job_ids}
-    unserved = list(screened)
+    # The screening judges a job alone from each truck's start; a job still on its planned route stays served.
+    unserved = [u for u in screened if u.job_id not in served]
     listed = {u.job_id for u in unserved}
     for j in p.jobs:
         if j.id not in served and j.id not in listed:

@@ -267,32 +267,31 @@ def bench_replan(
         "other moves: mean | max",
         "free re-solve: mean | max",
         "free, best relabelling: mean | max",
-        "cost vs free",
+        "unserved: re-plan | free",
+        "cost re-plan - free [CNY]: mean | max",
         "checks ok",
     ):
         table.add_column(col, justify="left" if col == "depot" else "right")
     by_depot: dict[str, list[dict]] = {}
     for r in runs:
         by_depot.setdefault(r["depot"], []).append(r)
+
+    def mm(xs: list, digits: int = 1) -> str:
+        top = f"{max(xs):.2f}" if digits > 1 else str(max(xs))
+        return f"{sum(xs) / len(xs):.{digits}f} | {top}"
+
     for code, rs in [*by_depot.items(), ("all", runs)]:
-        forced = [r["replan"]["moved_from_unavailable"] for r in rs]
-        other = [r["replan"]["moved_other"] for r in rs]
-        free = [r["free_resolve"]["moved"] for r in rs]
-        rel = [r["free_resolve"]["moved_after_relabelling"] for r in rs]
-        cost = [r["replan"]["cost"] / r["free_resolve"]["cost"] - 1 for r in rs if r["free_resolve"]["cost"]]
+        fr = [r["free_resolve"] for r in rs]
         ok = sum(1 for r in rs if r["replan"]["checker"] == "feasible" and r["replan"]["locks"] == "honoured")
-
-        def mm(xs: list[int]) -> str:
-            return f"{sum(xs) / len(xs):.1f} | {max(xs)}"
-
         table.add_row(
             code,
             str(len(rs)),
-            mm(forced),
-            mm(other),
-            mm(free),
-            mm(rel),
-            f"{100 * sum(cost) / max(1, len(cost)):+.1f} %",
+            mm([r["replan"]["moved_from_unavailable"] for r in rs]),
+            mm([r["replan"]["moved_other"] for r in rs]),
+            mm([f["moved"] for f in fr]),
+            mm([f["moved_after_relabelling"] for f in fr]),
+            f"{sum(len(r['replan']['unserved']) for r in rs)} | {sum(len(f['unserved']) for f in fr)}",
+            mm([r["replan"]["cost"] - f["cost"] for r, f in zip(rs, fr)], 2),
             f"{ok}/{len(rs)}",
             end_section=code == list(by_depot)[-1],
         )
