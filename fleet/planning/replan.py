@@ -266,6 +266,13 @@ def replan(
         compare_free=compare_free,
     )
     warnings += list(result.remainder.notes)
+    if result.free is not None:
+        left = {u.job_id for u in result.solution.unserved} - {u.job_id for u in result.free.unserved}
+        if left:
+            warnings.append(
+                f"{len(left)} order(s) left unserved that the free re-solve serves ({', '.join(sorted(left))}): "
+                "a lock or the move penalty keeps them out"
+            )
     return ReplanOutcome(
         depot_code=dep.code,
         service_date=date,
