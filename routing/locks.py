@@ -7,8 +7,9 @@ changed a locked route or rewrote the morning's stops is caught here instead of 
 Vocabulary (the planner's, issue 21):
 
 * a **locked vehicle** keeps its planned route exactly (same stops, same order) and takes no other job;
-* a **locked route** is named by the truck that drives it (one route per truck and day), and is kept the same way:
-  a locked route and a locked vehicle are the same lock in this model;
+* a **locked route** is named by the truck that drives it (one route per truck and day) and is kept the same way
+  while that truck is in service; when the truck is unavailable, the route's remaining stops go whole, in their
+  order, to one spare truck that drives nothing else (a driver swapping to the spare keeps the route's sheet);
 * a **locked stop** stays on its truck, in its order relative to the other locked stops of that truck; unlocked
   jobs may be inserted between locked stops and the truck may take other jobs.
 
@@ -203,7 +204,19 @@ def check_locks(
                     "unavailable", vid, f"unavailable truck still has {len(got) - k} stop(s) after now"
                 )
             )
-    for vid in sorted(locks.frozen):
+    for vid in sorted(locks.routes & down):
+        # A locked route whose truck is out of service goes whole, in order, to one spare truck with nothing else.
+        route = cur_seq.get(vid)
+        k = fixed_stop_count(route, now, available=False) if route else 0
+        rest = tuple(s.id for s in route.stops[k:] if s.id in jobs) if route else ()
+        spares = [w for w, seq in new_day.items() if w != vid and tuple(s for s in seq if s in jobs) == rest]
+        if rest and not spares:
+            out.append(
+                LockViolation(
+                    "vehicle", vid, f"locked route {rest} of an unavailable truck is not driven whole"
+                )
+            )
+    for vid in sorted(locks.frozen - (locks.routes & down)):
         want = tuple(s.id for s in cur_seq[vid].stops) if vid in cur_seq else ()
         want_jobs = tuple(s for s in want if s in jobs)
         got_jobs = tuple(s for s in new_day.get(vid, ()) if s in jobs)

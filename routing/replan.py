@@ -671,7 +671,7 @@ def replan(
     known = {vid for vid, _ in problem.vehicle_ids()}
     for vid in sorted(locks.frozen - known):
         raise ReplanError(f"locked vehicle/route {vid!r}: not a vehicle of the problem")
-    for vid in sorted(locks.frozen & down):
+    for vid in sorted(locks.vehicles & down):
         raise ReplanError(f"vehicle {vid!r} is both locked and unavailable: unlock it or keep it in service")
     cur_truck = {s.id: r.vehicle_id for r in current.routes for s in r.stops if s.kind is StopKind.JOB}
     for job in sorted(locks.stops):
@@ -699,7 +699,7 @@ def replan(
     index = {vid: v for v, (vid, _) in enumerate(vehicles)}
     by_id = {j.id: j for j in p.jobs}
     stations = {s.id: s for s in p.stations}
-    frozen = {index[rem.sub_of[vid]] for vid in locks.frozen}
+    frozen = {index[rem.sub_of[vid]] for vid in locks.frozen if vid not in down}
     allowed = {j: set(t) for j, t in diag.allowed_types.items()}
     pinned: dict[str, int] = {}
     home: dict[str, int] = {}
@@ -726,7 +726,11 @@ def replan(
     )
     phases: list[str] = []
     # Start: the current plan's rest; a route the new state makes infeasible sheds unlocked jobs until it fits.
-    orphans = [by_id[j] for j in rem.orphans if j in by_id] + list(urgent)
+    handed = _hand_over_locked_routes(search, rem, current, locks, frozen)
+    if handed:
+        phases.append("locked route(s) handed over whole to a spare truck: " + ", ".join(handed))
+    placed_now = {j.id for seq in search.routes for j in _jobs(seq)}
+    orphans = [by_id[j] for j in rem.orphans if j in by_id and j not in placed_now] + list(urgent)
     shed: list[Job] = []
     for v, (vid, vt) in enumerate(vehicles):
         if search.cost(v, search.routes[v]) is not None:
@@ -803,6 +807,45 @@ def replan(
         free_objective=_objective(p, free, started_ids),
         free_moves_relabelled=relabelled_moves(rem, cur_truck, free, down),
     )
+
+
+def _hand_over_locked_routes(
+    search: _Search, rem: Remainder, current: RoutingSolution, locks: Locks, frozen: set[int]
+) -> list[str]:
+    """A locked route whose truck is unavailable goes whole, in its order, to the cheapest spare truck (one not yet
+    out, with nothing planned) that can drive it; that truck is then locked too. Returns 'old -> new' notes."""
+    notes: list[str] = []
+    routes = {r.vehicle_id: r for r in current.routes if r.stops}
+    by_id = {j.id: j for j in rem.problem.jobs}
+    for vid in sorted(locks.routes & rem.unavailable):
+        route = routes.get(vid)
+        k = len(rem.fixed.get(vid, ()))
+        jobs = [
+            by_id[s.id]
+            for s in (route.stops[k:] if route else ())
+            if s.kind is StopKind.JOB and s.id in by_id
+        ]
+        if not jobs:
+            continue
+        best: tuple[float, int, list[Visit]] | None = None
+        for v, (_, vt) in enumerate(search.vehicles):
+            if v in frozen or v in search.started or _jobs(search.routes[v]):
+                continue
+            if any(vt.id not in search.b.allowed.get(j.id, ()) for j in jobs):
+                continue
+            seq = search.b.repaired(vt, list(jobs))
+            c = None if seq is None else search.cost(v, seq)
+            if c is not None and (best is None or c < best[0]):
+                best = (c, v, seq)  # type: ignore[assignment]
+        if best is None:
+            raise ReplanError(
+                f"locked route of {vid}: the truck is unavailable and no spare truck can drive its "
+                f"{len(jobs)} remaining order(s) as they are: unlock the route"
+            )
+        search.routes[best[1]] = best[2]
+        frozen.add(best[1])
+        notes.append(f"{vid} -> {rem.orig_of[search.vehicles[best[1]][0]]}")
+    return notes
 
 
 def _solution(

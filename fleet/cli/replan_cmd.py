@@ -36,7 +36,10 @@ def route_replan(
     ] = None,
     lock_route: Annotated[
         list[str] | None,
-        typer.Option("--lock-route", help="Route (named by its plate) to keep as it is (repeat)."),
+        typer.Option(
+            "--lock-route",
+            help="Route (named by its plate) to keep; if its truck is out, whole on a spare (repeat).",
+        ),
     ] = None,
     lock_stop: Annotated[
         list[str] | None,

@@ -105,6 +105,18 @@ def test_locked_routes_are_unchanged_by_a_replan(day) -> None:
     assert jobs_of(seqs, "V#1") != tuple(PLAN["V#1"]) or jobs_of(seqs, "V#2") != tuple(PLAN["V#2"])
 
 
+def test_a_locked_route_of_a_broken_truck_goes_whole_to_a_spare(day) -> None:
+    p, cur = day
+    r = replan(p, cur, unavailable=["V#3"], locks=Locks(routes={"V#3"}), time_limit_s=0.3, compare_free=False)
+    assert r.ok, (r.check.summary(), r.locks.summary())
+    seqs = r.day_sequences()
+    assert jobs_of(seqs, "V#4") == tuple(PLAN["V#3"])  # same orders, same order, on the spare
+    ids = {j.id for j in p.jobs}
+    split = {**seqs, "V#4": ("w1", "w2"), "V#1": seqs["V#1"] + ("w3",)}
+    report = check_locks(cur, split, Locks(routes={"V#3"}), job_ids=ids, unavailable=["V#3"])
+    assert [v.lock for v in report.violations] == ["vehicle"]
+
+
 def test_a_locked_stop_stays_on_its_truck_in_order(day) -> None:
     p, _ = day
     # A poor plan: V#1 drives east and also fetches w1 in the west, between e1 and e2.
