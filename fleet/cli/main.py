@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "fleet.cli.emissions_cmd",
     "fleet.cli.nightly_cmd",
     "fleet.cli.app_cmd",
+    "fleet.cli.telematics_cmd",
 )
 
 
