@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "fleet.cli.nightly_cmd",
     "fleet.cli.app_cmd",
     "fleet.cli.telematics_cmd",
+    "fleet.cli.api_cmd",
 )
 
 
