@@ -482,6 +482,7 @@ def create_app(engine: Engine, *, max_body_bytes: int | None = None) -> FastAPI:
         from fleet.emissions.calc import parse_period, total
         from fleet.emissions.profiles import get_profile
         from fleet.emissions.service import report_from_db
+        from fleet.factors import FactorError
 
         try:
             chosen_period, chosen = parse_period(period), get_profile(profile)
@@ -511,7 +512,12 @@ def create_app(engine: Engine, *, max_body_bytes: int | None = None) -> FastAPI:
             if scope.lessee_id
             else session.get(Lessor, scope.lessor_id).code
         )  # type: ignore[union-attr]
-        report = report_from_db(session, scope, party, chosen_period, chosen).report
+        try:
+            report = report_from_db(session, scope, party, chosen_period, chosen).report
+        except FactorError as exc:  # no factor for that year: the request's period, not the server, is wrong
+            raise _Unprocessable(
+                str(exc), [S.FieldError(row=None, field="period", value=period, reason=str(exc))]
+            ) from None
         return S.EmissionsOut(
             party=party,
             period=chosen_period.label,
