@@ -224,3 +224,32 @@ def test_random_data_units_in_a_valid_envelope_raise_only_frame_error(
     body = bytes([command, 0xFE]) + VIN.encode() + b"\x01" + len(data).to_bytes(2, "big") + data
     with contextlib.suppress(FrameError):
         decode(version.start + body + bytes([bcc(body)]))
+
+
+def test_2025_layout_as_the_emqx_gateway_parses_it() -> None:
+    """No captured '$$' frame was found in public sources; this builds one field by field from the layout of
+    EMQX's 2025 parser (emqx/emqx apps/emqx_gateway_gbt32960/src/emqx_gbt32960_frame.erl, PR #17013): vehicle
+    data of 18 bytes (no pedals), location with a coordinate-system byte, alarms as type 0x06 with a general
+    fault level list."""
+    data = (
+        bytes([26, 3, 1, 8, 0, 0])
+        + bytes.fromhex("0101010107d0000f423f13883a983201051770")
+        + bytes.fromhex("05000206cc5ef80157e8e0")
+        + bytes.fromhex("06020000000100000000010003")
+    )
+    body = bytes([2, 0xFE]) + b"1G1BL52P7TR115520" + b"\x01" + len(data).to_bytes(2, "big") + data
+    raw = b"$$" + body + bytes([bcc(body)])
+    frame, unit = decode(raw)
+    assert frame.version is Version.V2025
+    v, loc, alarm = unit.infos
+    assert (v.speed_kmh, v.odometer_km, v.voltage_v, v.current_a, v.soc_pct, v.accelerator_pct) == (
+        200.0,
+        99999.9,
+        500.0,
+        500.0,
+        50,
+        None,
+    )
+    assert loc == Location(114.056952, 22.538464, coordinate_system=2)
+    assert alarm == Alarm(2, 1, general_fault_levels=(3,))
+    assert encode(frame.vin, unit, Version.V2025) == raw
