@@ -19,6 +19,22 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     key = typer.Typer(help="API keys (stored hashed; the secret is shown once).", no_args_is_help=True)
     api.add_typer(key, name="key", help="API keys (stored hashed; the secret is shown once).")
 
+    @bench_app.command("api")
+    def bench_api(
+        batches: int = typer.Option(20, help="Requests."),
+        rows: int = typer.Option(200, help="Orders per request."),
+        out: str = typer.Option("bench-api.json", help="JSON result file."),
+    ) -> None:
+        """API orders per second imported (TestClient, in process); table + JSON."""
+        from pathlib import Path
+
+        from fleet.api.bench import bench_orders
+
+        result = bench_orders(batches, rows)
+        for k, value in result.items():
+            console.print(f"{k:20s} {value}")
+        Path(out).write_text(json.dumps(result, indent=2), encoding="utf-8")
+
     @api.command("serve")
     def serve(
         host: str = typer.Option("127.0.0.1", help="Address to listen on."),

@@ -24,6 +24,22 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         tele, name="telematics", help="Trucks' telematics over GB/T 32960: serve, replay, simulate."
     )
 
+    @bench_app.command("telematics")
+    def bench_telematics(
+        trucks: int = typer.Option(100, help="Simulated trucks, one connection each."),
+        interval: int = typer.Option(60, help="Seconds between real-time frames."),
+        out: Path = typer.Option(Path("bench-telematics.json"), help="JSON result file."),
+    ) -> None:
+        """Frames per second ingested: a simulated day streamed over loopback TCP; table + JSON."""
+        import json
+
+        from fleet.telematics.bench import bench_ingest
+
+        result = bench_ingest(trucks, interval)
+        for key, value in result.items():
+            console.print(f"{key:20s} {value}")
+        out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+
     @tele.command("serve")
     def serve(
         host: str = typer.Option("0.0.0.0", help="Address to listen on."),
