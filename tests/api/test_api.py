@@ -223,3 +223,35 @@ def test_depots_are_not_exposed_by_the_app_factory_twice(api: Api) -> None:
     # two apps on one engine share nothing but the database
     other = create_app(api.engine)
     assert other is not api.client.app and Depot.__tablename__ == "depot"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/orders?limit=0",
+        "/v1/orders?limit=501",
+        "/v1/orders?cursor=-1",
+        "/v1/orders?service_date=2026-13-40",
+        "/v1/orders?service_date=yesterday",
+        "/v1/orders/0",
+        "/v1/orders/abc",
+        "/v1/plans?kind=nightly",
+        "/v1/plans/routes/-5",
+        "/v1/plans/charging/abc",
+        "/v1/jobs?limit=abc",
+        "/v1/jobs/0",
+        "/v1/emissions",
+        "/v1/emissions?period=November",
+    ],
+)
+def test_bad_query_and_path_parameters_are_422_with_the_field_named(api: Api, url: str) -> None:
+    r = api.client.get(url, headers=api.h("PCX"))
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] and all(e["field"] for e in r.json()["errors"])
+
+
+@pytest.mark.parametrize("path", ["/v1/orders", "/v1/trips", "/v1/charging-sessions"])
+def test_writes_refuse_bodies_that_are_not_row_lists(api: Api, path: str) -> None:
+    for body in ({}, {"rows": "x"}, {"rows": [1]}, {"rows": [{}]}, []):
+        r = api.client.post(path, json=body, headers=api.h("PCX"))
+        assert r.status_code == 422, (body, r.text)

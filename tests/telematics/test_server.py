@@ -153,3 +153,34 @@ def test_replay_of_a_hex_capture_counts_and_derives(fleet_db: Engine, tmp_path: 
     assert rows[0].km == pytest.approx(truth.km, rel=0.005)
     _, unit = decode(frames[3])
     assert isinstance(unit, Realtime)
+
+
+def test_deleting_a_lessor_removes_its_frames_days_and_api_keys(tmp_path: Path) -> None:
+    """`evfleet demo --replace` deletes the demo lessor: rows outside OWNED_TABLES must not block it."""
+    from fleet.api.keys import issue_key
+    from fleet.demo.load import delete_lessor
+    from fleet.models import ApiKey, IdempotencyRecord
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'del.db'}")
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as s:
+        lessor = Lessor(code="L", name="L")
+        s.add(lessor)
+        s.flush()
+        model = VehicleModel(code="EV", kind=VehicleKind.BEV, name="EV", payload_kg=1, price_fen=1)
+        s.add(model)
+        s.flush()
+        s.add(Vehicle(lessor_id=lessor.id, plate="P1", vin=_vin(1), model_id=model.id))
+        s.commit()
+        issue_key(s, "k")
+        key = s.exec(select(ApiKey)).one()
+        s.add(IdempotencyRecord(api_key_id=key.id, key="x", request_sha256="0" * 64, status_code=201))
+        s.commit()
+    frames, _ = simulate_day(_vin(1), dt.date(2026, 11, 2), interval_s=600)
+    (tmp_path / "c.bin").write_bytes(b"".join(frames))
+    assert replay(engine, tmp_path / "c.bin").days == 1
+    with Session(engine) as s:
+        delete_lessor(s, s.exec(select(Lessor.id)).one())
+        s.commit()
+        for table in (TelematicsFrame, TelematicsDay, ApiKey, IdempotencyRecord, VehicleDay, Lessor):
+            assert s.exec(select(func.count()).select_from(table)).one() == 0, table.__name__
