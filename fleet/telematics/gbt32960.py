@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from functools import reduce
 
 START_2016 = b"##"
 START_2025 = b"$$"
@@ -106,8 +105,17 @@ class Frame:
 
 
 def bcc(data: bytes) -> int:
-    """Block check character: XOR of all bytes (GB/T 32960.3: from the command flag to the byte before it)."""
-    return reduce(lambda a, b: a ^ b, data, 0)
+    """Block check character: XOR of all bytes (GB/T 32960.3: from the command flag to the byte before it).
+
+    Computed by folding the bytes as one integer in halves (XOR of the high and the low half keeps the XOR of
+    all bytes): a few big-integer operations instead of a Python loop over every byte."""
+    x = int.from_bytes(data, "big")
+    width = len(data)
+    while width > 1:
+        half = (width + 1) // 2
+        x = (x >> (8 * half)) ^ (x & ((1 << (8 * half)) - 1))
+        width = half
+    return x
 
 
 def encode_frame(frame: Frame) -> bytes:
@@ -243,8 +251,14 @@ class FrameScanner:
         return out
 
     def _start_at(self, offset: int) -> int:
-        hits = [i for i in (self._buf.find(START_2016, offset), self._buf.find(START_2025, offset)) if i >= 0]
-        return min(hits) if hits else -1
+        """Position of the first start marker at or after `offset` (-1: none); the second marker is searched
+        only up to the first one's position, so a long buffer of one edition is not scanned to its end."""
+        if self._buf[offset : offset + 2] in (START_2016, START_2025):
+            return offset
+        first = self._buf.find(START_2016, offset)
+        end = first + 1 if first >= 0 else len(self._buf)
+        second = self._buf.find(START_2025, offset, end)
+        return second if second >= 0 else first
 
     def _next(self, *, final: bool) -> Scanned | None:
         buf = self._buf

@@ -17,6 +17,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -67,7 +68,7 @@ def load_owners(session: Session) -> dict[str, Owner]:
 class Verdict:
     """What happens to one scanned item: the row to store and the answer bytes to send (or None)."""
 
-    row: TelematicsFrame
+    row: dict[str, Any]  # the columns of a TelematicsFrame row
     answer: bytes | None
     accepted: bool
 
@@ -95,20 +96,21 @@ class Checker:
                 reason = self._rule(frame, unit, now)
         owner = self.owners.get(frame.vin) if frame else None
         when = getattr(unit, "time", None)
-        row = TelematicsFrame(
-            received_at=now or dt.datetime.now(dt.UTC),
-            vin=(frame.vin if frame else "")[:17],
-            vehicle_id=owner.vehicle_id if owner else None,
-            lessor_id=owner.lessor_id if owner else None,
-            lessee_id=owner.lessee_id if owner else None,
-            version=frame.version.value if frame else "",
-            command=frame.command if frame else None,
-            collected_at=when,
-            status="rejected" if reason else "accepted",
-            reason=reason,
-            source=source[:120],
-            raw=item.raw,
-        )
+        # A plain dict per row: building a SQLModel instance per frame cost more than decoding the frame.
+        row = {
+            "received_at": now or dt.datetime.now(dt.UTC),
+            "vin": (frame.vin if frame else "")[:17],
+            "vehicle_id": owner.vehicle_id if owner else None,
+            "lessor_id": owner.lessor_id if owner else None,
+            "lessee_id": owner.lessee_id if owner else None,
+            "version": frame.version.value if frame else "",
+            "command": frame.command if frame else None,
+            "collected_at": when,
+            "status": "rejected" if reason else "accepted",
+            "reason": reason,
+            "source": source[:120],
+            "raw": item.raw,
+        }
         self.counts["accepted" if not reason else f"rejected:{reason}"] += 1
         return Verdict(row, self._answer(frame, unit, reason, now), not reason)
 
@@ -147,9 +149,9 @@ class Checker:
         return encode_frame(answer_frame(frame, code))
 
 
-def store_rows(session: Session, rows: Iterable[TelematicsFrame]) -> int:
+def store_rows(session: Session, rows: Iterable[dict[str, Any]]) -> int:
     """Append frames in one statement (bulk insert); the caller commits."""
-    values = [r.model_dump(exclude={"id"}) for r in rows]
+    values = list(rows)
     if values:
         session.execute(sa.insert(TelematicsFrame), values)
     return len(values)
@@ -168,30 +170,55 @@ class DerivedDay:
     frames: int
 
 
-def derive(session: Session, vehicle_ids: Iterable[int] | None = None) -> list[DerivedDay]:
-    """(Re-)derive the metered days of `vehicle_ids` (default: every vehicle with accepted frames) from their
-    accepted real-time and re-sent frames; writes TelematicsDay and VehicleDay rows in the caller's transaction."""
-    query = select(TelematicsFrame.vehicle_id, TelematicsFrame.raw).where(
+def touched_days(rows: Iterable[dict[str, Any]]) -> dict[int, set[dt.date]]:
+    """(vehicle id -> local days) of the accepted rows with a collection time: what needs re-deriving."""
+    out: dict[int, set[dt.date]] = {}
+    for row in rows:
+        if row["status"] == "accepted" and row["vehicle_id"] and row["collected_at"] is not None:
+            out.setdefault(row["vehicle_id"], set()).add(row["collected_at"].astimezone(BEIJING).date())
+    return out
+
+
+def derive(session: Session, touched: dict[int, set[dt.date]] | None = None) -> list[DerivedDay]:
+    """(Re-)derive metered days from accepted real-time and re-sent frames; writes TelematicsDay and VehicleDay
+    rows in the caller's transaction. `touched` (vehicle id -> local days) limits the work to those days (read
+    with a day of margin on each side, for the first odometer step and the last interval); None derives every day of every vehicle."""
+    base = select(TelematicsFrame.vehicle_id, TelematicsFrame.raw).where(
         TelematicsFrame.status == "accepted",
         TelematicsFrame.command.in_([int(Command.REALTIME), int(Command.RESEND)]),  # type: ignore[union-attr]
         TelematicsFrame.vehicle_id.is_not(None),  # type: ignore[union-attr]
     )
-    if vehicle_ids is not None:
-        ids = sorted(set(vehicle_ids))
-        if not ids:
-            return []
-        query = query.where(TelematicsFrame.vehicle_id.in_(ids))  # type: ignore[union-attr]
+    queries = []
+    if touched is None:
+        queries.append(base)
+    else:
+        for vehicle_id, days in sorted(touched.items()):
+            if not days:
+                continue
+            lo = dt.datetime.combine(min(days) - dt.timedelta(days=1), dt.time(), tzinfo=BEIJING)
+            hi = dt.datetime.combine(max(days) + dt.timedelta(days=2), dt.time(), tzinfo=BEIJING)
+            queries.append(
+                base.where(
+                    TelematicsFrame.vehicle_id == vehicle_id,
+                    TelematicsFrame.collected_at >= lo,  # type: ignore[operator]
+                    TelematicsFrame.collected_at < hi,  # type: ignore[operator]
+                )
+            )
     samples: dict[int, list[Sample]] = {}
-    for vehicle_id, raw in session.execute(query):
-        _, unit = decode(raw)
-        v = unit.vehicle() if isinstance(unit, Realtime) else None
-        if v is not None:
-            samples.setdefault(vehicle_id, []).append(Sample.of(unit.time, v))  # type: ignore[union-attr]
+    for query in queries:
+        for vehicle_id, raw in session.execute(query):
+            _, unit = decode(raw)
+            v = unit.vehicle() if isinstance(unit, Realtime) else None
+            if v is not None:
+                samples.setdefault(vehicle_id, []).append(Sample.of(unit.time, v))  # type: ignore[union-attr]
     out = []
     for vehicle_id, vs in sorted(samples.items()):
         vehicle = session.get(Vehicle, vehicle_id)
         assert vehicle is not None
+        wanted = None if touched is None else touched.get(vehicle_id, set())
         for day, m in sorted(derive_days(vs).items()):
+            if wanted is not None and day not in wanted:
+                continue
             _write_day(session, vehicle, m)
             out.append(DerivedDay(vehicle_id, day, m.km, m.kwh_charged, m.kwh_driven, m.samples))
     return out

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from fleet.telematics.gbt32960 import FrameScanner
-from fleet.telematics.ingest import Checker, Verdict, derive, load_owners, store_rows
+from fleet.telematics.ingest import Checker, Verdict, derive, load_owners, store_rows, touched_days
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 2000
@@ -42,7 +42,7 @@ class IngestServer:
     _server: asyncio.base_events.Server | None = None
     _writer: asyncio.Task[None] | None = None
     _deriver: asyncio.Task[None] | None = None
-    _dirty: set[int] = field(default_factory=set)
+    _dirty: dict[int, set[dt.date]] = field(default_factory=dict)
     stored: int = 0
 
     async def start(self) -> int:
@@ -71,11 +71,11 @@ class IngestServer:
         await asyncio.to_thread(self.derive_pending)
 
     def derive_pending(self) -> int:
-        ids, self._dirty = self._dirty, set()
-        if not ids:
+        touched, self._dirty = self._dirty, {}
+        if not touched:
             return 0
         with Session(self.engine) as s:
-            days = derive(s, ids)
+            days = derive(s, touched)
             s.commit()
         return len(days)
 
@@ -126,7 +126,8 @@ class IngestServer:
             try:
                 await asyncio.to_thread(self._store, rows)
                 for verdicts, done in batch:
-                    self._dirty.update(v.row.vehicle_id for v in verdicts if v.accepted and v.row.vehicle_id)
+                    for vehicle_id, days in touched_days(v.row for v in verdicts).items():
+                        self._dirty.setdefault(vehicle_id, set()).update(days)
                     done.set_result(None)
             except Exception as exc:  # the database refused: no answer, the terminal re-sends
                 log.exception("storing %d frames failed", len(rows))
@@ -180,14 +181,16 @@ def replay(engine: Engine, path: Path, *, now: dt.datetime | None = None, chunk:
     scanner = FrameScanner()
     with Session(engine) as s:
         checker = Checker(load_owners(s))
-    stored, dirty = 0, set()
+    stored: int = 0
+    dirty: dict[int, set[dt.date]] = {}
     items = scanner.feed(data) + scanner.close()
     for start in range(0, len(items), chunk):
         verdicts = [checker.check(item, f"file:{path.name}", now) for item in items[start : start + chunk]]
         with Session(engine) as s:
             stored += store_rows(s, [v.row for v in verdicts])
             s.commit()
-        dirty.update(v.row.vehicle_id for v in verdicts if v.accepted and v.row.vehicle_id)
+        for vehicle_id, days in touched_days(v.row for v in verdicts).items():
+            dirty.setdefault(vehicle_id, set()).update(days)
     with Session(engine) as s:
         days = derive(s, dirty)
         s.commit()

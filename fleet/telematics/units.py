@@ -36,6 +36,7 @@ there and the rest of the unit is kept as `SkippedInfo(..., complete=False)`.
 from __future__ import annotations
 
 import datetime as dt
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -203,13 +204,17 @@ class SkippedInfo:
 Info = VehicleData | Location | ExtremeValues | Alarm | SkippedInfo
 
 
+_VEHICLE = {Version.V2016: struct.Struct(">BBBHIHHBBBHBB"), Version.V2025: struct.Struct(">BBBHIHHBBBH")}
+
+
 def _read_vehicle(r: Reader, version: Version) -> VehicleData:
-    status, charging, mode = r.opt(1), r.opt(1), r.opt(1)
-    speed, odo, volt, cur = r.opt(2), r.opt(4), r.opt(2), r.opt(2)
-    soc, dcdc, gear, ins = r.opt(1), r.opt(1), r.uint(1), r.opt(2)
-    acc = brake = None
-    if version is Version.V2016:
-        acc, brake = r.opt(1), r.opt(1)
+    layout = _VEHICLE[version]
+    raw = layout.unpack(r.take(layout.size))  # one struct call: this is the hot path of ingestion
+    sizes = (1, 1, 1, 2, 4, 2, 2, 1, 1, 1, 2, 1, 1)
+    status, charging, mode, speed, odo, volt, cur, soc, dcdc, gear, ins, *pedals = (
+        None if value in _NONE[n] and i != 9 else value for i, (value, n) in enumerate(zip(raw, sizes))
+    )
+    acc, brake = pedals or (None, None)
     return VehicleData(
         status=status,
         charging=charging,
