@@ -39,7 +39,6 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     def serve(
         host: str = typer.Option("127.0.0.1", help="Address to listen on."),
         port: int = typer.Option(8000, help="TCP port."),
-        workers: int = typer.Option(1, help="uvicorn worker processes."),
         db: str | None = DB_OPTION,
     ) -> None:
         """Serve the API with uvicorn (OpenAPI schema at /openapi.json, docs at /docs)."""
@@ -47,7 +46,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
 
         from fleet.api import create_app
 
-        uvicorn.run(create_app(get_engine(database_url(db))), host=host, port=port, workers=workers)
+        uvicorn.run(create_app(get_engine(database_url(db))), host=host, port=port)
 
     @api.command("openapi")
     def openapi() -> None:

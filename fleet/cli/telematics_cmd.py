@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
+import signal
 import time
 from pathlib import Path
 
@@ -55,15 +55,18 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
                 get_engine(database_url(db)), host=host, port=port, derive_every_s=derive_every
             )
             bound = await server.start()
-            console.print(f"listening on {host}:{bound} (Ctrl-C stops; counts are printed at the end)")
+            console.print(f"listening on {host}:{bound} (Ctrl-C or SIGTERM stops; counts printed at the end)")
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):  # a clean stop: pending frames stored, days derived
+                loop.add_signal_handler(sig, stop.set)
             try:
-                await asyncio.Event().wait()
+                await stop.wait()
             finally:
                 await server.stop()
                 console.print(server.stats())
 
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run())
+        asyncio.run(run())
 
     @tele.command("replay")
     def replay_cmd(
