@@ -77,6 +77,14 @@ def test_unknown_fields_and_wrong_shapes_are_refused(api: Api) -> None:
     assert api.client.post("/v1/orders", content=b"{", headers=api.h("PCX")).status_code == 422
     lessor = api.client.post("/v1/orders", json={"rows": [_order("X-2")]}, headers=api.h("lessor"))
     assert lessor.status_code == 422 and "needs a lessee" in lessor.json()["errors"][0]["reason"]
+    named = api.client.post(
+        "/v1/orders", json={"rows": [_order("X-2")], "lessee_code": "PCX"}, headers=api.h("lessor")
+    )
+    assert named.status_code == 201 and named.json()["inserted"] == 1
+    other = api.client.post(
+        "/v1/orders", json={"rows": [_order("X-3")], "lessee_code": "PCX"}, headers=api.h("FRESH")
+    )
+    assert other.status_code == 422  # a lessee key cannot name another lessee
 
 
 def test_idempotency_key_makes_a_retry_harmless(api: Api) -> None:
