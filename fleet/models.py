@@ -710,3 +710,86 @@ OWNED_TABLES: tuple[type[SQLModel], ...] = (
 )
 # Shared reference tables: readable in every scope, writable only by the lessor.
 SHARED_TABLES: tuple[type[SQLModel], ...] = (Tariff, VehicleModel, EmissionFactor)
+
+
+# --------------------------------------------------------------------------------- telematics and the API
+
+
+class TelematicsFrame(SQLModel, table=True):
+    """One GB/T 32960 frame as received, append-only (fleet/telematics/store.py never updates or deletes).
+
+    Rejected frames are kept too (`status` 'rejected', `reason` the decoder's or the server's code) so a count
+    can be checked against the bytes. Not in OWNED_TABLES: the server writes before it knows an owner (unknown
+    VINs); readers filter on `vehicle_id` of vehicles in their scope. `lessor_id`/`lessee_id` are the vehicle's
+    owners at receipt, NULL for an unknown VIN.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: dt.datetime | None = _ts(now=True)
+    vin: str = Field(default="", max_length=17, index=True)
+    vehicle_id: int | None = Field(default=None, foreign_key="vehicle.id")
+    lessor_id: int | None = Field(default=None, foreign_key="lessor.id")
+    lessee_id: int | None = Field(default=None, foreign_key="lessee.id")
+    version: str = Field(default="", max_length=4)
+    command: int | None = None
+    collected_at: dt.datetime | None = _ts()
+    status: str = Field(default="accepted", max_length=10)
+    reason: str = Field(default="", max_length=40)
+    source: str = Field(default="", max_length=120, description="peer address or replayed file")
+    raw: bytes = Field(sa_column=Column(sa.LargeBinary, nullable=False))
+
+    __table_args__ = (sa.Index("ix_telematicsframe_vehicle_time", "vehicle_id", "collected_at"),)
+
+
+class TelematicsDay(SQLModel, table=True):
+    """What one vehicle's frames say about one local day: distance from odometer deltas, energy charged and
+    driven from voltage x current integrated, and the state-of-charge trace. The metered record it feeds is the
+    VehicleDay row `vehicle_day_id` (source 'telematics:gbt32960'). Re-derived in place when frames arrive late.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    lessor_id: int = Field(foreign_key="lessor.id", index=True)
+    lessee_id: int | None = Field(default=None, foreign_key="lessee.id", index=True)
+    vehicle_id: int = Field(foreign_key="vehicle.id")
+    day: dt.date
+    km: float
+    kwh_charged: float
+    kwh_driven: float
+    frames: int
+    gap_s: float = Field(default=0.0, description="seconds between samples too far apart to integrate")
+    soc_trace: list[list[Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    vehicle_day_id: int | None = Field(default=None, foreign_key="vehicleday.id")
+    derived_at: dt.datetime | None = _ts(now=True)
+
+    __table_args__ = (sa.UniqueConstraint("vehicle_id", "day", name="uq_telematicsday_vehicle_day"),)
+
+
+class ApiKey(SQLModel, table=True):
+    """A credential for the REST API bound to a scope: the lessor (lessee_id NULL: sees all) or one lessee.
+
+    Only the SHA-256 of the secret is stored; `prefix` (the first characters) identifies a key in lists and
+    logs without revealing it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    lessor_id: int = Field(foreign_key="lessor.id", index=True)
+    lessee_id: int | None = Field(default=None, foreign_key="lessee.id")
+    name: str = Field(max_length=120)
+    prefix: str = Field(max_length=16, index=True)
+    key_sha256: str = Field(max_length=64, unique=True)
+    created_at: dt.datetime | None = _ts(now=True)
+    revoked_at: dt.datetime | None = _ts()
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The answer to one write made with an Idempotency-Key: a retry with the same key and body gets the same
+    answer, the same key with another body is refused (fleet/api/idempotency.py)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    api_key_id: int = Field(foreign_key="apikey.id")
+    key: str = Field(max_length=120)
+    request_sha256: str = Field(max_length=64)
+    status_code: int
+    response: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime | None = _ts(now=True)
+
+    __table_args__ = (sa.UniqueConstraint("api_key_id", "key", name="uq_idempotencyrecord_key"),)

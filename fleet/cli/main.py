@@ -39,6 +39,8 @@ COMMAND_MODULES = (
     "fleet.cli.nightly_cmd",
     "fleet.cli.app_cmd",
     "fleet.cli.csms_cmd",
+    "fleet.cli.telematics_cmd",
+    "fleet.cli.api_cmd",
 )
 
 
