@@ -106,6 +106,7 @@ class CentralSystem:
         self._tasks: set[asyncio.Task[str]] = set()
         self.replans: list[tuple[dt.datetime, str]] = []
         self._tx_counter = 0
+        self.finished: set[str] = set()  # plates whose session closed tonight
         self._late: set[ConnectorRef] = set()
 
     # ---- ChargerEvents ---------------------------------------------------------------------------------------
@@ -212,6 +213,9 @@ class CentralSystem:
         if state.transaction_id is None or state.tx_started_at is None:
             return
         self._check_gaps(state, when)
+        plate = self.tags.get(state.id_tag or "")
+        if plate:
+            self.finished.add(plate)
         self.recorder.session(
             SessionRecord(
                 ref=state.ref,

@@ -62,7 +62,7 @@ def night_plan(
         v = vehicles[vs.id]
         trucks[ref] = TruckPlan(
             plate=vs.id,
-            id_tag=tags[vs.id],
+            id_tag=tags.get(vs.id, ""),
             ref=ref,
             departure=v.departure,
             arrival=v.arrival,
@@ -124,7 +124,7 @@ def replanner_for(problem: ChargingProblem, tags: Mapping[str, str], time_limit_
             plate = hub.tags.get(state.id_tag or "")
             if plate in vehicles and state.transaction_id is not None:
                 plugged[plate] = (ref, state.session_kwh)
-        finished = {r.plate for r in getattr(hub.recorder, "sessions", ())}
+        finished = hub.finished - set(plugged)
         trucks = {}
         step = dt.timedelta(minutes=problem.slot_minutes)
         for plate, v in vehicles.items():

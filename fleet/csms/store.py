@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from charging.problem import ChargingProblem, ScenarioError, problem_from_json
 from fleet.csms.adapter import ConnectorRef, ConnectorState
 from fleet.csms.deviation import Alert, TruckPlan
 from fleet.csms.hub import NightPlan, SessionRecord
@@ -112,6 +113,25 @@ def night_plan_from_db(
                 max_kw=connector.max_kw,
             )
     return NightPlan(profiles=profiles, trucks=trucks, revision=revision)
+
+
+def stored_problem(session: Session, directory: Directory, service_date: dt.date) -> ChargingProblem | None:
+    """The exact solver input of tonight's current plan (vehicles by plate, connectors by code): what the CSMS
+    re-plans from when a truck is late."""
+    plan = session.exec(
+        select(ChargingPlan).where(
+            ChargingPlan.depot_id == directory.depot_id,
+            ChargingPlan.service_date == service_date,
+            ChargingPlan.status == PlanStatus.CURRENT,
+        )
+    ).first()
+    if plan is None or not plan.problem:
+        return None
+    try:
+        return problem_from_json(plan.problem)
+    except (ScenarioError, KeyError, TypeError, ValueError) as exc:
+        LOG.warning("plan %s: stored problem unreadable, no re-planning tonight: %s", plan.id, exc)
+        return None
 
 
 class DbRecorder:
