@@ -195,14 +195,13 @@ class DbRecorder:
         if connector is None:
             return  # a charger the depot does not know: kept in memory only
         vehicle = self.directory.vehicles_by_tag.get(state.id_tag or "") if state.transaction_id else None
-        lessor, lessee = self._owner(None)
         with Session(self.engine) as s:
             row = s.exec(
                 select(ConnectorLiveState).where(ConnectorLiveState.connector_id == connector.id)
             ).first()
             if row is None:
                 row = ConnectorLiveState(
-                    lessor_id=lessor,
+                    lessor_id=self.directory.lessor_id,
                     lessee_id=connector.lessee_id,
                     depot_id=self.directory.depot_id,
                     connector_id=int(connector.id or 0),
@@ -220,4 +219,3 @@ class DbRecorder:
             row.updated_at = dt.datetime.now(dt.UTC)
             s.add(row)
             s.commit()
-        del lessee
