@@ -27,4 +27,6 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("app_pages/emissions.py", "Emissions", ":material/eco:", "emissions"),
     PageEntry("app_pages/lease_economics.py", "Lease economics", ":material/payments:", "economics"),
     PageEntry("app_pages/nightly_jobs.py", "Nightly jobs", ":material/schedule:", "jobs"),
+    PageEntry("app_pages/trends.py", "Trends", ":material/trending_up:", "trends"),
+    PageEntry("app_pages/change_log.py", "Change log", ":material/history:", "changes"),
 )

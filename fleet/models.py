@@ -244,10 +244,22 @@ class Depot(OwnedMixin, table=True):
     capacity_rate_cny_per_kva_month: Decimal | None = _money_rate(nullable=True)
     centralised_charging_facility: bool = False
     charging_metered_separately: bool = False
+    # Government funds and surcharges [CNY/kWh], added to every kWh bought, unscaled by the time-of-use
+    # multipliers (data/reference/tariffs.md, step 4). Default 0.095: the Shenzhen 2023 table decomposed as
+    # multiplier x base + adder gives 0.09-0.10 (tariffs.md "Example levels decomposed", own arithmetic, weak).
+    funds_cny_per_kwh: Decimal = Field(
+        default=Decimal("0.095"),
+        sa_column=Column(sa.Numeric(12, 4, asdecimal=True), nullable=False, server_default="0.095"),
+    )
     # Schedules the chargers can run: a truck's power changes at most this often a night (on and off count) and
     # is off or at least the minimum. Defaults are planning assumptions (unverified), editable per depot.
     charging_max_power_changes: int | None = Field(default=4)
     charging_min_kw: float | None = Field(default=5.0)
+    # Not every truck can be charged: "max_ready" gets the most trucks the whole energy for their first route
+    # first, then shares the rest by cost; "min_largest_share" spreads the shortage evenly (charging.fairness).
+    charging_shortfall_policy: str = Field(
+        default="max_ready", sa_column=Column(sa.String(30), nullable=False, server_default="max_ready")
+    )
     # The site's load without the chargers (warehouse, cold rooms, offices) [kW]: 24 hourly or 96 quarter-hourly
     # values by local time of day. The meter bills the site's peak, base load included.
     base_load_kw: list[float] | None = Field(default=None, sa_type=JSON, nullable=True)
@@ -631,6 +643,26 @@ class JobRun(OwnedMixin, table=True):
     runner: str | None = Field(default=None, max_length=120)
 
 
+class AuditEvent(OwnedMixin, table=True):
+    """Who changed what, when: one row per change of an audited row (rent, vehicle status, depot billing) or per
+    plan event (stored, published, restored). Append-only: nothing in evfleet updates or deletes these rows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime | None = _ts(now=True)
+    actor: str = Field(
+        max_length=200, description="signed-in user, 'cli:<os user>', 'nightly' or 'api:<key>'"
+    )
+    entity: str = Field(max_length=40, index=True, description="table name, e.g. lease, vehicle, routeplan")
+    entity_key: str = Field(
+        max_length=120, index=True, description="the row's business key (code, plate, id)"
+    )
+    action: str = Field(max_length=30, description="update | create | publish | restore | ...")
+    changes: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False), description="field -> [before, after]"
+    )
+    reason: str = Field(default="", max_length=500)
+
+
 class FinanceScenario(OwnedMixin, table=True):
     """A named set of lease-economics inputs (the JSON scenario format of `fleet.finance`)."""
 
@@ -672,6 +704,7 @@ OWNED_TABLES: tuple[type[SQLModel], ...] = (
     SiteMeterReading,
     JobRun,
     FinanceScenario,
+    AuditEvent,
     ChargingAlert,
     ConnectorLiveState,
 )

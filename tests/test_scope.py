@@ -12,6 +12,7 @@ from fleet.db import session_scope
 from fleet.models import (
     LOCAL_TZ,
     OWNED_TABLES,
+    AuditEvent,
     ChargingAlert,
     ChargingPlan,
     ChargingSession,
@@ -90,6 +91,7 @@ def _fill_plans_and_jobs(engine: Engine) -> None:
                     ),
                     FinanceScenario(**own, name=f"base {depot.code}", payload={"rent": 1}),
                     SiteMeterReading(**own, depot_id=depot.id, interval_start=T0, kw=120.0),
+                    AuditEvent(**own, actor="test", entity="depot", entity_key=depot.code, action="update"),
                     ChargingAlert(
                         **own,
                         depot_id=depot.id,

@@ -4,7 +4,7 @@ records the night leaves (charging sessions, alerts, connector states).
 Naming convention (docs/ocpp.md): a charger connects as `ws://host:port/<connector code>` and drives its
 connector as OCPP connector / EVSE 1; a truck's id tag is its VIN. Sessions are written as `ChargingSession`
 rows (source of ex-post emissions, `fleet.emissions.sources`, and of the observed baseline,
-`fleet.planning.inputs._night_sessions`), each in its own short transaction so nothing metered is lost if a
+`fleet.planning.inputs.night_sessions`), each in its own short transaction so nothing metered is lost if a
 later write fails.
 """
 

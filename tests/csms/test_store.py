@@ -23,7 +23,7 @@ from fleet.models import (
     ConnectorLiveState,
     PlanStatus,
 )
-from fleet.planning.inputs import _night_sessions
+from fleet.planning.inputs import night_sessions
 from fleet.scope import Scope
 
 SERVICE_DATE = dt.date(2026, 11, 25)
@@ -132,7 +132,7 @@ def test_meter_values_are_stored_as_charging_sessions(stored: tuple[Engine, list
         assert sims[0].delivered_kwh == pytest.approx(30.0, rel=0.01)  # the plan: 30 kW for an hour
         directory = load_directory(session, "SZ-BA")
         plates = {v.id: v.plate for v in directory.vehicles_by_tag.values()}
-        observed = _night_sessions(
+        observed = night_sessions(
             session, Scope.lessor(directory.lessor_id), directory.depot_id, SERVICE_DATE, plates
         )
         assert sorted(round(o[3], 2) for o in observed) == sorted(round(s.delivered_kwh, 2) for s in sims)
@@ -145,6 +145,7 @@ def test_alerts_and_live_states_are_stored(stored: tuple[Engine, list[SimCharger
         ignoring = sims[1]
         assert {a.kind for a in alerts} >= {"above_profile"}
         assert all(a.vehicle_id is not None and a.service_date == SERVICE_DATE for a in alerts)
+        # The misbehaving charger's connector (by its charger id: both chargers may deliver the same kWh).
         directory = load_directory(session, "SZ-BA")
         ignoring_connector = next(
             c.id for r, c in directory.connectors.items() if r.charger_id == ignoring.charger_id

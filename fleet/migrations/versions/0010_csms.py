@@ -1,7 +1,7 @@
 """csms: deviation alerts and each connector's live state
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0014
 Create Date: 2026-12-05 20:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from fleet.models import TZDateTime
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
