@@ -34,7 +34,8 @@ def serve_command(
 
     from fleet.csms.hub import CentralSystem
     from fleet.csms.ocpp_adapter import run_forever
-    from fleet.csms.store import DbRecorder, load_directory, night_plan_from_db
+    from fleet.csms.scenario import replanner_for
+    from fleet.csms.store import DbRecorder, load_directory, night_plan_from_db, stored_problem
     from fleet.db import database_url, get_engine
 
     try:
@@ -48,8 +49,15 @@ def serve_command(
         except ValueError as exc:
             raise fail(str(exc)) from None
         plan = night_plan_from_db(session, directory, day)
+        problem = stored_problem(session, directory, day) if plan else None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    hub = CentralSystem(directory.tags, DbRecorder(engine, directory, day), push_on_boot=True)
+    logging.getLogger("ocpp").setLevel(logging.WARNING)  # the library logs every message at INFO
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    vins = {v.plate: tag for tag, v in directory.vehicles_by_tag.items()}
+    replanner = replanner_for(problem, vins) if problem is not None else None
+    hub = CentralSystem(
+        directory.tags, DbRecorder(engine, directory, day), push_on_boot=True, replanner=replanner
+    )
     hub.plan = plan
     err_console.print(
         f"depot {depot}: {len(directory.connectors)} connectors, {len(directory.tags)} trucks, "

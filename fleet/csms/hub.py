@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from fleet.csms.adapter import ChargerAdapter, ConnectorProfile, ConnectorRef, ConnectorState, MeterSample
-from fleet.csms.deviation import Alert, TruckPlan, detect
+from fleet.csms.deviation import SILENT_SLOTS, Alert, TruckPlan, detect
 from fleet.csms.profiles import compare
 
 LOG = logging.getLogger("fleet.csms")
@@ -105,6 +106,7 @@ class CentralSystem:
         self._tasks: set[asyncio.Task[str]] = set()
         self.replans: list[tuple[dt.datetime, str]] = []
         self._tx_counter = 0
+        self.finished: set[str] = set()  # plates whose session closed tonight
         self._late: set[ConnectorRef] = set()
 
     # ---- ChargerEvents ---------------------------------------------------------------------------------------
@@ -210,6 +212,10 @@ class CentralSystem:
     def _close(self, state: ConnectorState, when: dt.datetime) -> None:
         if state.transaction_id is None or state.tx_started_at is None:
             return
+        self._check_gaps(state, when)
+        plate = self.tags.get(state.id_tag or "")
+        if plate:
+            self.finished.add(plate)
         self.recorder.session(
             SessionRecord(
                 ref=state.ref,
@@ -222,6 +228,33 @@ class CentralSystem:
             )
         )
         state.transaction_id = None
+
+    def _check_gaps(self, state: ConnectorState, end: dt.datetime) -> None:
+        """A session's meter stream with a gap of more than two slots (found when it closes, however fast the
+        night ran) raises `charger_silent` for the record."""
+        profile = self.plan.profiles.get(state.ref) if self.plan else None
+        truck = self.plan.trucks.get(state.ref) if self.plan else None
+        slot_s = (profile.slot_minutes if profile else 15) * 60.0
+        times = sorted(s.timestamp for s in state.samples)
+        if not times:
+            return
+        # The end of a session counts only when it was not reported by the charger (night end, disconnect).
+        edges = (
+            [*times, end] if state.status == "Offline" or end > times[-1] + dt.timedelta(seconds=1) else times
+        )
+        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(edges)]
+        if gaps and max(gaps) > SILENT_SLOTS * slot_s:
+            self._raise(
+                Alert(
+                    "charger_silent",
+                    state.ref,
+                    end,
+                    f"{state.ref}: meter values missing for {max(gaps) / 60:.0f} min during the session",
+                    truck.plate if truck else self.tags.get(state.id_tag or ""),
+                    False,
+                    {"gap_min": round(max(gaps) / 60, 1)},
+                )
+            )
 
     # ---- the plan --------------------------------------------------------------------------------------------
     async def push_plan(self, plan: NightPlan, *, read_back: bool = True) -> dict[ConnectorRef, str]:
@@ -280,16 +313,21 @@ class CentralSystem:
             truck = self.plan.trucks.get(ref) if self.plan else None
             grace = 0.25 * float(getattr(self.clock, "speed", 1.0))  # 0.25 s of real lag
             for alert in detect(now, state, profile, truck, self.heartbeat_s, grace):
-                # behind plan / silent: raised again once the truck's readiness is at risk
-                key = (ref, alert.kind, alert.readiness_at_risk and alert.kind in RISK_KINDS)
-                if key in self.raised or (ref, alert.kind, True) in self.raised:
-                    continue
-                self.raised.add(key)
-                LOG.warning("alert %s: %s", alert.kind, alert.message)
-                self.alerts.append(alert)
-                self.recorder.alert(alert)
-                new.append(alert)
+                if self._raise(alert):
+                    new.append(alert)
         return new
+
+    def _raise(self, alert: Alert) -> bool:
+        """Record an alert unless raised already for this connector and kind (behind plan and silent: raised
+        again once the truck's readiness is at risk)."""
+        key = (alert.ref, alert.kind, alert.readiness_at_risk and alert.kind in RISK_KINDS)
+        if key in self.raised or (alert.ref, alert.kind, True) in self.raised:
+            return False
+        self.raised.add(key)
+        LOG.warning("alert %s: %s", alert.kind, alert.message)
+        self.alerts.append(alert)
+        self.recorder.alert(alert)
+        return True
 
     async def maybe_replan(self, now: dt.datetime | None = None) -> bool:
         """Re-plan the rest of the night when a truck plugged in late; push the new profiles (stack level up)."""

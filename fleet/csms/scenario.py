@@ -62,7 +62,7 @@ def night_plan(
         v = vehicles[vs.id]
         trucks[ref] = TruckPlan(
             plate=vs.id,
-            id_tag=tags[vs.id],
+            id_tag=tags.get(vs.id, ""),
             ref=ref,
             departure=v.departure,
             arrival=v.arrival,
@@ -124,7 +124,7 @@ def replanner_for(problem: ChargingProblem, tags: Mapping[str, str], time_limit_
             plate = hub.tags.get(state.id_tag or "")
             if plate in vehicles and state.transaction_id is not None:
                 plugged[plate] = (ref, state.session_kwh)
-        finished = {r.plate for r in getattr(hub.recorder, "sessions", ())}
+        finished = hub.finished - set(plugged)
         trucks = {}
         step = dt.timedelta(minutes=problem.slot_minutes)
         for plate, v in vehicles.items():
@@ -138,7 +138,11 @@ def replanner_for(problem: ChargingProblem, tags: Mapping[str, str], time_limit_
                 trucks[plate] = TruckState(missing=True)
             elif v.arrival <= now:
                 trucks[plate] = TruckState(arrival=now + step)  # overdue: expected soon
-        result = replan(problem, NightState(at=now, trucks=trucks), time_limit_s=time_limit_s)
+        result = replan(
+            problem,
+            NightState(at=now, trucks=trucks, peak_kw_so_far=charging_peak_kw(problem, hub)),
+            time_limit_s=time_limit_s,
+        )
         revision = (hub.plan.revision if hub.plan else 1) + 1
         plan = night_plan(result.problem, result.schedule, tags, revision=revision)
         delivered = {plate: kwh for plate, (_, kwh) in plugged.items()}
@@ -149,6 +153,21 @@ def replanner_for(problem: ChargingProblem, tags: Mapping[str, str], time_limit_
         return plan
 
     return run
+
+
+def charging_peak_kw(problem: ChargingProblem, hub: CentralSystem) -> float:
+    """Tonight's peak so far [kW]: the metered chargers' load per slot plus the site's planned base load (the
+    CSMS does not read the site meter), so a re-plan does not pay the demand charge again for a peak already set."""
+    from fleet.csms.deviation import slot_energy
+
+    n, hours = problem.n_slots, problem.dt_h
+    load = [float(problem.site.base_load_kw[k]) if problem.site.base_load_kw else 0.0 for k in range(n)]
+    grid = ConnectorProfile(ConnectorRef("", 0), problem.start, problem.slot_minutes, (0.0,) * n)
+    for state in hub.states.values():
+        for k, kwh in slot_energy(state, grid).items():
+            if 0 <= k < n:
+                load[k] += kwh / hours
+    return max(load, default=0.0)
 
 
 def replace_truck(truck: TruckPlan, delivered_kwh: float) -> TruckPlan:

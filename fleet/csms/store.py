@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from charging.problem import ChargingProblem, ScenarioError, problem_from_json
 from fleet.csms.adapter import ConnectorRef, ConnectorState
 from fleet.csms.deviation import Alert, TruckPlan
 from fleet.csms.hub import NightPlan, SessionRecord
@@ -114,6 +115,25 @@ def night_plan_from_db(
     return NightPlan(profiles=profiles, trucks=trucks, revision=revision)
 
 
+def stored_problem(session: Session, directory: Directory, service_date: dt.date) -> ChargingProblem | None:
+    """The exact solver input of tonight's current plan (vehicles by plate, connectors by code): what the CSMS
+    re-plans from when a truck is late."""
+    plan = session.exec(
+        select(ChargingPlan).where(
+            ChargingPlan.depot_id == directory.depot_id,
+            ChargingPlan.service_date == service_date,
+            ChargingPlan.status == PlanStatus.CURRENT,
+        )
+    ).first()
+    if plan is None or not plan.problem:
+        return None
+    try:
+        return problem_from_json(plan.problem)
+    except (ScenarioError, KeyError, TypeError, ValueError) as exc:
+        LOG.warning("plan %s: stored problem unreadable, no re-planning tonight: %s", plan.id, exc)
+        return None
+
+
 class DbRecorder:
     """Writes the hub's records for one depot; each write is its own unit of work."""
 
@@ -175,14 +195,13 @@ class DbRecorder:
         if connector is None:
             return  # a charger the depot does not know: kept in memory only
         vehicle = self.directory.vehicles_by_tag.get(state.id_tag or "") if state.transaction_id else None
-        lessor, lessee = self._owner(None)
         with Session(self.engine) as s:
             row = s.exec(
                 select(ConnectorLiveState).where(ConnectorLiveState.connector_id == connector.id)
             ).first()
             if row is None:
                 row = ConnectorLiveState(
-                    lessor_id=lessor,
+                    lessor_id=self.directory.lessor_id,
                     lessee_id=connector.lessee_id,
                     depot_id=self.directory.depot_id,
                     connector_id=int(connector.id or 0),
@@ -200,4 +219,3 @@ class DbRecorder:
             row.updated_at = dt.datetime.now(dt.UTC)
             s.add(row)
             s.commit()
-        del lessee

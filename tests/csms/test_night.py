@@ -97,3 +97,12 @@ def test_late_truck_triggers_a_replan_that_keeps_every_other_truck_ready(night: 
     for sim in night.sims:
         if sim.behaviour == "normal" and sim.truck is not None and sim.truck.plate != night.late:
             assert sim.delivered_kwh >= 0.99 * sim.truck.need_kwh, sim.truck.plate
+
+
+def test_the_replan_knows_tonights_peak(night: SimulatedNight) -> None:
+    from fleet.csms.scenario import charging_peak_kw
+
+    peak = charging_peak_kw(night.problem, night.hub)
+    # The rejecting and ignoring chargers (two each) draw their full 60 kW from plug-in: at least one slot has
+    # 60 kW metered; nothing can exceed every charger at full power.
+    assert 60.0 - 1e-6 <= peak <= sum(s.max_kw for s in night.sims)
