@@ -21,6 +21,7 @@ import hashlib
 import io
 import json
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -483,6 +484,7 @@ def create_app(engine: Engine, *, max_body_bytes: int | None = None) -> FastAPI:
         from fleet.emissions.profiles import get_profile
         from fleet.emissions.service import report_from_db
         from fleet.factors import FactorError
+        from fleet.telematics.reconcile import reconcile
 
         try:
             chosen_period, chosen = parse_period(period), get_profile(profile)
@@ -527,6 +529,7 @@ def create_app(engine: Engine, *, max_body_bytes: int | None = None) -> FastAPI:
             rows_checked=report.rows_checked,
             rows_excluded=report.rows_excluded,
             flags=[f.as_dict() for f in report.flags][:1000],
+            telematics_grades=dict(Counter(r.grade for r in reconcile(session, scope, chosen_period))),
             basis="evfleet emissions report (docs/emissions.md); t CO2e, metered vehicle-days after data-quality screening",
         )
 

@@ -164,6 +164,10 @@ class EmissionsOut(BaseModel):
     rows_checked: int
     rows_excluded: int
     flags: list[dict[str, Any]]
+    telematics_grades: dict[str, int] = Field(
+        description="telematics vehicle-days per reconciliation grade (reconciled, partly reconciled, "
+        "unreconciled, disagrees; docs/telematics.md)"
+    )
     basis: str
 
 

@@ -85,3 +85,16 @@ def test_disagreeing_charger_energy_is_flagged_in_the_emissions_report(demo_copy
         report = report_from_db(s, scope, "PCX", period, TCSAE_235).report
     flagged = {(f.vehicle_id, f.code) for f in report.flags}
     assert (a.plate, "kwh_vs_charger") in flagged and (b.plate, "kwh_vs_charger") not in flagged
+    # and through the API, the grades of the party's telematics days
+    from fastapi.testclient import TestClient
+
+    from fleet.api import create_app, issue_key
+
+    with session_scope(demo_copy) as s:
+        key = issue_key(s, "t", lessee_code="PCX")
+    out = (
+        TestClient(create_app(demo_copy))
+        .get("/v1/emissions?period=2026-11", headers={"X-API-Key": key})
+        .json()
+    )
+    assert out["telematics_grades"] == {"disagrees": 1, "partly reconciled": 1}
