@@ -138,7 +138,7 @@ class PlanStatus(str, enum.Enum):
 
     DRAFT = "draft"  # stored, checked, not driven: a re-solve, an edit, a re-plan, a restore
     CURRENT = "current"  # the published version: the one drivers, charging, emissions and finance read
-    PUBLISHED = "current"  # alias of CURRENT
+    PUBLISHED = "current"  # noqa: PIE796 (an alias of CURRENT on purpose)
     SUPERSEDED = "superseded"  # was published once, replaced by a later publish
 
 

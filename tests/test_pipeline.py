@@ -19,6 +19,7 @@ from charging.check import check as check_schedule
 from charging.problem import problem_from_json
 from fleet.models import ChargingPlan, ChargingSlot, Depot, PlanStatus, RoutePlan, RouteStop
 from fleet.pipeline import RunOptions, current_charging_plan, current_route_plan, run_depot_day
+from fleet.planning.publish import publish_version
 from fleet.scope import scope_for
 from routing.check import check_solution
 from routing.io.json_io import problem_from_dict
@@ -64,14 +65,27 @@ def test_depot_day_is_planned_checked_and_versioned(demo_copy: Engine) -> None:
     assert first.version == 1 and first.unserved == 0 and first.vehicles_used > 0
     assert first.charging_cost_cny <= first.edf_cost_cny + 1e-6  # never worse than earliest-deadline-first
     _rp1, cp1 = assert_stored_plans_pass_checkers(demo_copy, depot_id, DAY)
+    assert first.published
+    # A re-solve never replaces the published plan by itself: version 2 is a draft beside published version 1.
     second = run_depot_day(demo_copy, scope, depot_id, DAY, FAST)
-    assert second.version == 2
+    assert second.version == 2 and not second.published
+    rp1b, cp1b = assert_stored_plans_pass_checkers(demo_copy, depot_id, DAY)
+    assert (rp1b.version, cp1b.version) == (1, 1)
+    with Session(demo_copy) as s:
+        statuses = sorted((p.version, p.status.value) for p in s.exec(select(RoutePlan)).all())
+        assert statuses == [(1, "current"), (2, "draft")]
+        assert s.get(ChargingPlan, second.charging_plan_id).status == PlanStatus.DRAFT
+    # Publishing version 2 flips both plans in one transaction.
+    with Session(demo_copy) as s:
+        publish_version(s, depot_id, DAY, 2, by="test")
+        s.commit()
     rp2, cp2 = assert_stored_plans_pass_checkers(demo_copy, depot_id, DAY)
-    assert (rp2.version, cp2.version) == (2, 2)
+    assert (rp2.version, cp2.version) == (2, 2) and rp2.published_by == "test"
     with Session(demo_copy) as s:
         statuses = sorted((p.version, p.status.value) for p in s.exec(select(RoutePlan)).all())
         assert statuses == [(1, "superseded"), (2, "current")]
         assert s.get(ChargingPlan, cp1.id).status == PlanStatus.SUPERSEDED
+
 
 
 def test_failure_during_write_leaves_previous_version(demo_copy: Engine) -> None:
