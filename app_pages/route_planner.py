@@ -152,14 +152,24 @@ created = f", stored {view.created_at:%Y-%m-%d %H:%M}" if view.created_at else "
 if view.version == published_v:
     headline = L["published_caption"].format(v=view.version)
 else:
-    headline = L["draft_caption"].format(
-        status=labels[view.version], v=view.version, p=published_v or "none"
-    )
+    headline = L["draft_caption"].format(status=labels[view.version], v=view.version, p=published_v or "none")
 st.caption(f"{headline}{created} · solver {view.solver_status} in {view.solver_seconds:.1f} s")
 if published_v is None:
     st.warning(L["none_published"])
 for w in warnings:
     st.warning(L["stale"].format(msg=w.message))
+cols = st.columns(6)
+cols[0].metric("Trucks used", f"{view.vehicles_used}", border=True)
+cols[1].metric("Distance [km]", f"{view.km:,.1f}", border=True)
+cols[2].metric("Energy [kWh]", f"{view.kwh:,.1f}", border=True)
+cols[3].metric("Diesel [L]", f"{view.litres:,.1f}", border=True)
+cols[4].metric(
+    "Routing cost [CNY]",
+    f"{view.cost_cny:,.0f}",
+    border=True,
+    help="Drivers plus energy and fuel at planning prices (the objective the routes minimise).",
+)
+cols[5].metric("Unserved jobs", f"{len(view.unserved)}", border=True)
 tab_map, tab_time, tab_unserved, tab_compare, tab_sheets, tab_versions, tab_edit = st.tabs(
     [
         "Map",
