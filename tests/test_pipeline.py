@@ -87,7 +87,6 @@ def test_depot_day_is_planned_checked_and_versioned(demo_copy: Engine) -> None:
         assert s.get(ChargingPlan, cp1.id).status == PlanStatus.SUPERSEDED
 
 
-
 def test_failure_during_write_leaves_previous_version(demo_copy: Engine) -> None:
     depot_id = _depot(demo_copy, "SZ-NS")
     with Session(demo_copy) as s:
