@@ -277,7 +277,12 @@ def stale_warnings(session: Session, scope: Scope, plan: RoutePlan) -> list[Stal
     rows = {v.plate: v for v in list_rows(session, scope, Vehicle, Vehicle.plate.in_(list(trucks) or [""]))}
     for plate in unavailable_trucks(session, scope, plan):
         v = rows.get(plate)
-        state = "gone" if v is None else (v.status.value if v.status not in AVAILABLE else "at another depot")
+        if v is None:
+            state = "gone"
+        elif v.status not in AVAILABLE:
+            state = "in maintenance" if v.status == VehicleStatus.MAINTENANCE else v.status.value
+        else:
+            state = "at another depot"
         out.append(
             StaleWarning(
                 "vehicles",

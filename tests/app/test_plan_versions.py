@@ -151,6 +151,6 @@ def test_versions_edit_publish_restore_and_stale(planned_copy: Engine) -> None:
         warnings = pv.plan_warnings(s, None, PLANNED_DEPOT, SERVICE_DATE)
         kinds = [w.kind for w in warnings]
         assert kinds.count("vehicles") == 2, warnings  # the truck named, and the vehicles' change time
-        assert f"truck {truck} is maintenance" in warnings[0].message
+        assert f"truck {truck} is in maintenance" in warnings[0].message
         with pytest.raises(pv.PlanCheckFailed, match=truck):
             pv.publish(s, None, PLANNED_DEPOT, SERVICE_DATE, 1, "bob")
