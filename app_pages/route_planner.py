@@ -65,7 +65,8 @@ L = {
     "pending": "Edits so far",
     "feasible": "The routing checker accepts the edited plan: {km:,.1f} km ({dkm:+.1f}), {kwh:,.1f} kWh "
     "({dkwh:+.1f}), {unserved} unserved.",
-    "refused": "Refused by the routing checker: {n} violation(s). Undo or change the edit; it cannot be saved.",
+    "refused": "Refused by the routing checker: {n} violation(s). This plan cannot be saved: discard the edits and "
+    "try another.",
     "reason": "Reason for this version (required)",
     "save": "Save as a draft version",
     "saved": "Saved draft version {v} (edit of version {base}) for {depot} {day}.",
