@@ -8,8 +8,11 @@ Conventions (enforced here, relied on everywhere):
 - Tenant ownership: every row that belongs to a lessee carries `lessor_id` and `lessee_id` (`OwnedMixin`), so
   `fleet.scope` can filter every read and check every write with one rule. Shared reference tables
   (vehicle models, tariffs, emission factors) carry no lessee.
-- Plans are versioned per (depot, service date): a new version is written whole in one transaction and then
-  made current, so readers see the old plan or the new one, never a mix.
+- Plans are versioned per (depot, service date): a version is written whole in one transaction, as a draft or
+  published at once; publishing flips exactly one version to published in one transaction, so readers see the
+  old plan or the new one, never a mix (docs/plan-versions.md).
+- Stale-plan warnings: vehicles, orders, connectors, power groups, depots and tariffs carry `updated_at`, stamped on
+  insert and on every ORM or Core update (`onupdate`); NULL on rows older than migration 0008 (= not known).
 """
 
 from __future__ import annotations
@@ -62,6 +65,15 @@ def _ts(nullable: bool = True, *, now: bool = False) -> Any:
     if now:
         return Field(default_factory=utcnow, sa_column=Column(TZDateTime(), nullable=nullable))
     return Field(default=None, sa_column=Column(TZDateTime(), nullable=nullable))
+
+
+def _updated() -> Any:
+    """`updated_at`: stamped on insert and on every update of the row (stale-plan warnings compare it with the
+    plan's `created_at`). A fresh Column per table."""
+    return Field(
+        default_factory=utcnow,
+        sa_column=Column(TZDateTime(), nullable=True, default=utcnow, onupdate=utcnow),
+    )
 
 
 def _money_rate(precision: int = 12, scale: int = 4, nullable: bool = False) -> Any:
@@ -120,9 +132,14 @@ class Claimant(str, enum.Enum):
 
 
 class PlanStatus(str, enum.Enum):
-    DRAFT = "draft"  # being written; never read by planners
-    CURRENT = "current"
-    SUPERSEDED = "superseded"
+    """A plan version's status. The published version is stored as 'current' (the value every reader, the partial
+    unique index uq_*_one_current and migration 0004 already use); `PUBLISHED` is the same member under the name
+    the planner sees."""
+
+    DRAFT = "draft"  # stored, checked, not driven: a re-solve, an edit, a re-plan, a restore
+    CURRENT = "current"  # the published version: the one drivers, charging, emissions and finance read
+    PUBLISHED = "current"  # noqa: PIE796 (an alias of CURRENT on purpose)
+    SUPERSEDED = "superseded"  # was published once, replaced by a later publish
 
 
 class JobStatus(str, enum.Enum):
@@ -178,6 +195,7 @@ class Tariff(SQLModel, table=True):
     demand_charge_source: str = Field(default="", max_length=200)
     periods: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     confidence: str = Field(default="unverified", max_length=20)
+    updated_at: dt.datetime | None = _updated()
 
 
 class VehicleModel(SQLModel, table=True):
@@ -263,6 +281,7 @@ class Depot(OwnedMixin, table=True):
     # The site's load without the chargers (warehouse, cold rooms, offices) [kW]: 24 hourly or 96 quarter-hourly
     # values by local time of day. The meter bills the site's peak, base load included.
     base_load_kw: list[float] | None = Field(default=None, sa_type=JSON, nullable=True)
+    updated_at: dt.datetime | None = _updated()
 
 
 class PowerGroup(OwnedMixin, table=True):
@@ -272,6 +291,7 @@ class PowerGroup(OwnedMixin, table=True):
     depot_id: int = Field(foreign_key="depot.id", index=True)
     code: str = Field(max_length=40)
     max_kw: float
+    updated_at: dt.datetime | None = _updated()
 
     __table_args__ = (sa.UniqueConstraint("depot_id", "code"),)
 
@@ -284,6 +304,7 @@ class Connector(OwnedMixin, table=True):
     efficiency: float = 0.95
     v2g: bool = False
     power_group_id: int | None = Field(default=None, foreign_key="powergroup.id")
+    updated_at: dt.datetime | None = _updated()
 
     __table_args__ = (sa.UniqueConstraint("depot_id", "code"),)
 
@@ -298,6 +319,7 @@ class Vehicle(OwnedMixin, table=True):
     depot_id: int | None = Field(default=None, foreign_key="depot.id", index=True)
     status: VehicleStatus = _enum(VehicleStatus, VehicleStatus.AVAILABLE)
     commissioned_on: dt.date | None = None
+    updated_at: dt.datetime | None = _updated()
 
 
 class Lease(OwnedMixin, table=True):
@@ -368,6 +390,7 @@ class Order(OwnedMixin, table=True):
     service_minutes: float
     required_kind: VehicleKind | None = _enum(VehicleKind, None, nullable=True)
     priority: int = 0
+    updated_at: dt.datetime | None = _updated()
 
     __table_args__ = (sa.UniqueConstraint("lessee_id", "external_ref"),)
 
@@ -448,6 +471,13 @@ class RoutePlan(PlanMixin, table=True):
     total_litres: float = 0.0
     total_cost_fen: int = 0
     unserved: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Provenance of the version (docs/plan-versions.md): who made it, why, how, from which version.
+    author: str = Field(default="", max_length=80)
+    reason: str = Field(default="", max_length=500)
+    origin: str = Field(default="", max_length=20, description="nightly | solve | edit | restore | replan")
+    based_on_version: int | None = None
+    published_at: dt.datetime | None = _ts()
+    published_by: str | None = Field(default=None, max_length=80)
 
     __table_args__ = _plan_version_unique("routeplan")
 

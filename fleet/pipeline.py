@@ -1,9 +1,11 @@
 """One depot-day end to end: read inputs, route, derive charging needs, schedule, check, persist atomically.
 
-Both plans are written as a new version for (depot, service date) in ONE transaction that also demotes the
-previous current version: readers (`current_route_plan`, `current_charging_plan`) see the old plans or the new
-ones, never a mix, and a process killed mid-way leaves the previous version untouched. A plan that fails its
-independent checker is never stored.
+Both plans are written as a new version for (depot, service date) in ONE transaction. Whether that version is
+published (`RunOptions.publish`, docs/plan-versions.md): by default only when the depot-day has no published
+plan yet; otherwise it is stored as a draft and the published plan stays until a planner publishes another
+version (`fleet.planning.publish`). Readers (`current_route_plan`, `current_charging_plan`) read the published
+version and see the old plans or the new ones, never a mix; a process killed mid-way leaves the previous version
+untouched. A plan that fails its independent checker is never stored.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from fleet.db import session_scope
 from fleet.models import (
     ChargingPlan,
     ChargingSlot,
-    Depot,
     PlanStatus,
     RoutePlan,
     RouteStop,
@@ -42,6 +43,7 @@ from fleet.planning.build import (
     routing_problem,
 )
 from fleet.planning.inputs import DepotDayInputs, load_depot_day, local_midnight
+from fleet.planning.publish import lock_depot, publish_version, published_version
 from fleet.scope import Scope, add_rows, select_rows
 from routing.check import check_solution
 from routing.io.json_io import problem_to_dict
@@ -65,6 +67,15 @@ class RunOptions:
     policy: PlanningPolicy = field(default_factory=PlanningPolicy)
     # Test-only fault injection: "raise" or "exit" (kills the worker process) before solving.
     fault: str | None = None
+    # When the new version is published: "if_none" (only when the depot-day has no published plan: a re-solve
+    # never replaces the published plan by itself), "always", or "never" (always a draft).
+    publish: str = "if_none"
+    author: str = "nightly"
+    reason: str = ""
+    origin: str = "nightly"  # nightly | solve | edit | restore | replan
+
+
+PUBLISH_POLICIES = ("if_none", "always", "never")
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,7 @@ class DepotDayResult:
     route_plan_id: int
     charging_plan_id: int | None
     version: int
+    published: bool  # False: stored as a draft beside the published version (docs/plan-versions.md)
     orders: int
     vehicles_available: int
     vehicles_used: int
@@ -130,6 +142,15 @@ def solve_depot_day(inputs: DepotDayInputs, options: RunOptions) -> SolvedDepotD
     report = check_solution(rp, routes)
     if not report.feasible:
         raise PlanCheckFailed(f"routes of {inputs.depot_code} fail the checker: {report.summary()}")
+    cp, sched, t_charge = plan_charging(inputs, rp, routes, options)
+    return SolvedDepotDay(inputs, rp, routes, cp, sched, t_route, t_charge)
+
+
+def plan_charging(
+    inputs: DepotDayInputs, rp: RoutingProblem, routes: RoutingSolution, options: RunOptions
+) -> tuple[ChargingProblem | None, ChargingSchedule | None, float]:
+    """The night's charging for checked routes: needs, problem, schedule (checked), and its seconds [s]. Used by
+    the solve above and by a planner's edited or re-planned routes (`fleet.planning.drafts.save_draft`)."""
     needs = charging_needs(inputs, rp, routes, options.policy)
     cp = charging_problem(inputs, needs, options.policy)
     sched = None
@@ -158,7 +179,7 @@ def solve_depot_day(inputs: DepotDayInputs, options: RunOptions) -> SolvedDepotD
             raise PlanCheckFailed(
                 f"charging of {inputs.depot_code} fails the checker: {verdict.violations[:5]}"
             )
-    return SolvedDepotDay(inputs, rp, routes, cp, sched, t_route, time.perf_counter() - t1)
+    return cp, sched, time.perf_counter() - t1
 
 
 def _leg_km(points: list[tuple[float, float]], detour: float) -> list[float]:
@@ -170,6 +191,27 @@ def _leg_km(points: list[tuple[float, float]], detour: float) -> list[float]:
 
 def _fen(cny: float) -> int:
     return int(round(cny * 100))
+
+
+def _require_known(
+    inp: DepotDayInputs, routes: RoutingSolution, vehicles: dict[str, Any], orders: dict[str, Any]
+) -> None:
+    """Every routed truck must still be available at the depot and every job still an order of the day (an
+    edited or re-planned route can name a truck set to maintenance since): say which, instead of a KeyError."""
+    gone = sorted({r.vehicle_type for r in routes.routes if r.stops and r.vehicle_type not in vehicles})
+    if gone:
+        raise PlanCheckFailed(
+            f"{inp.depot_code} {inp.service_date}: truck(s) {', '.join(gone)} are routed but no longer available "
+            "at the depot (maintenance, retired or moved): move their jobs to other trucks first"
+        )
+    missing = sorted(
+        {s.id for r in routes.routes for s in r.stops if s.kind is StopKind.JOB and s.id not in orders}
+    )
+    if missing:
+        raise PlanCheckFailed(
+            f"{inp.depot_code} {inp.service_date}: job(s) {', '.join(missing)} are routed but no longer orders "
+            "of the day"
+        )
 
 
 def next_version(session: Session, model: type, depot_id: int, service_date: dt.date) -> int:
@@ -185,21 +227,31 @@ def persist(
     solved: SolvedDepotDay,
     job_run_id: int | None = None,
     after_write_hook: Any = None,
+    *,
+    publish: str = "if_none",
+    author: str = "nightly",
+    reason: str = "",
+    origin: str = "nightly",
+    based_on_version: int | None = None,
 ) -> DepotDayResult:
-    """Write both plans as the new current version in the caller's transaction (all or nothing)."""
+    """Write both plans as a new version in the caller's transaction (all or nothing), published or a draft by
+    the `publish` policy ("if_none", "always", "never"; see RunOptions)."""
+    if publish not in PUBLISH_POLICIES:
+        raise ValueError(f"publish={publish!r}: expected one of {', '.join(PUBLISH_POLICIES)}")
     inp, routes, sched = solved.inputs, solved.routes, solved.charging
     own = {"lessor_id": inp.lessor_id, "lessee_id": inp.lessee_id}
     # Serialise writers of this depot's plans (PostgreSQL row lock; SQLite has one writer anyway): two nightly
     # runs for the same date then take versions one after the other, and the partial unique index
-    # uq_*_one_current guarantees that at most one version is current whatever happens.
-    session.exec(select(Depot.id).where(Depot.id == inp.depot_id).with_for_update()).first()
+    # uq_*_one_current guarantees that at most one version is published whatever happens.
+    lock_depot(session, inp.depot_id)
     version = max(
         next_version(session, RoutePlan, inp.depot_id, inp.service_date),
         next_version(session, ChargingPlan, inp.depot_id, inp.service_date),
     )
-    origin = local_midnight(inp.service_date)
+    clock0 = local_midnight(inp.service_date)
     vehicles = {v.plate: v for v in inp.vehicles}
     orders = {o.ref: o for o in inp.orders}
+    _require_known(inp, routes, vehicles, orders)
     electric_used = sum(1 for r in routes.routes if r.stops and vehicles[r.vehicle_type].kind == "bev")
     rp = RoutePlan(
         **own,
@@ -221,6 +273,10 @@ def persist(
         },
         problem=problem_to_dict(solved.routing_problem),
         solution=routes.to_dict(),
+        author=author[:80],
+        reason=reason[:500],
+        origin=origin[:20],
+        based_on_version=based_on_version,
     )
     add_rows(session, scope, [rp])
     session.flush()
@@ -232,7 +288,7 @@ def persist(
         seq = 0
 
         def at(minutes: float) -> dt.datetime:
-            return origin + dt.timedelta(minutes=minutes)
+            return clock0 + dt.timedelta(minutes=minutes)
 
         points = (
             [(inp.lat, inp.lon)]
@@ -358,27 +414,18 @@ def persist(
     session.flush()
     if after_write_hook is not None:
         after_write_hook()  # tests: die here to prove that nothing partial becomes visible
-    # Flip: demote the old current versions and promote the new ones, inside the same transaction.
-    for model, row in ((RoutePlan, rp), (ChargingPlan, cp_row)):
-        for old in session.exec(
-            select(model).where(
-                model.depot_id == inp.depot_id,
-                model.service_date == inp.service_date,
-                model.status == PlanStatus.CURRENT,
-            )
-        ).all():
-            old.status = PlanStatus.SUPERSEDED
-            session.add(old)
-        if row is not None:
-            row.status = PlanStatus.CURRENT
-            session.add(row)
+    published = publish == "always" or (
+        publish == "if_none" and published_version(session, inp.depot_id, inp.service_date) is None
+    )
+    if published:  # demote the published versions and promote the new ones, inside the same transaction
+        publish_version(session, inp.depot_id, inp.service_date, version, by=author)
     record_event(
         session,
         rp,
         "create",
         key=f"{inp.depot_code} {inp.service_date.isoformat()} v{version}",
         changes={"km": round(routes.total_distance_km, 1), "vehicles_used": routes.vehicles_used},
-        reason="nightly plan" if job_run_id is not None else "solve",
+        reason=("published" if published else "draft") + (", nightly plan" if job_run_id is not None else ""),
     )
     session.flush()
     edf = base.get("edf") if sched is not None else None
@@ -388,6 +435,7 @@ def persist(
         route_plan_id=rp.id,
         charging_plan_id=cp_row.id if cp_row else None,
         version=version,
+        published=published,
         orders=len(inp.orders),
         vehicles_available=len(inp.vehicles),
         vehicles_used=routes.vehicles_used,
@@ -427,7 +475,17 @@ def run_depot_day(
         inputs = load_depot_day(session, scope, depot_id, service_date)
     solved = solve_depot_day(inputs, options)
     with session_scope(engine) as session:
-        return persist(session, scope, solved, job_run_id, after_write_hook)
+        return persist(
+            session,
+            scope,
+            solved,
+            job_run_id,
+            after_write_hook,
+            publish=options.publish,
+            author=options.author,
+            reason=options.reason,
+            origin=options.origin,
+        )
 
 
 def current_route_plan(
@@ -469,6 +527,7 @@ __all__ = [
     "current_charging_plan",
     "current_route_plan",
     "persist",
+    "plan_charging",
     "run_depot_day",
     "solve_depot_day",
 ]

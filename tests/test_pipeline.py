@@ -21,6 +21,7 @@ from charging.check import check as check_schedule
 from charging.problem import problem_from_json
 from fleet.models import ChargingPlan, ChargingSlot, Depot, PlanStatus, RoutePlan, RouteStop
 from fleet.pipeline import RunOptions, current_charging_plan, current_route_plan, run_depot_day
+from fleet.planning.publish import publish_version
 from fleet.scope import scope_for
 from routing.check import check_solution
 from routing.io.json_io import problem_from_dict
@@ -78,10 +79,22 @@ def test_depot_day_is_planned_checked_and_versioned(demo_copy: Engine) -> None:
     bought_kwh = float(imported.sum()) * problem.dt_h
     funds_cny = cp1.energy_cost_fen / 100 - float(np.sum(imported * bare_prices)) * problem.dt_h
     assert funds_cny == pytest.approx(0.095 * bought_kwh, abs=0.01)
+    assert first.published
+    # A re-solve never replaces the published plan by itself: version 2 is a draft beside published version 1.
     second = run_depot_day(demo_copy, scope, depot_id, DAY, FAST)
-    assert second.version == 2
+    assert second.version == 2 and not second.published
+    rp1b, cp1b = assert_stored_plans_pass_checkers(demo_copy, depot_id, DAY)
+    assert (rp1b.version, cp1b.version) == (1, 1)
+    with Session(demo_copy) as s:
+        statuses = sorted((p.version, p.status.value) for p in s.exec(select(RoutePlan)).all())
+        assert statuses == [(1, "current"), (2, "draft")]
+        assert s.get(ChargingPlan, second.charging_plan_id).status == PlanStatus.DRAFT
+    # Publishing version 2 flips both plans in one transaction.
+    with Session(demo_copy) as s:
+        publish_version(s, depot_id, DAY, 2, by="test")
+        s.commit()
     rp2, cp2 = assert_stored_plans_pass_checkers(demo_copy, depot_id, DAY)
-    assert (rp2.version, cp2.version) == (2, 2)
+    assert (rp2.version, cp2.version) == (2, 2) and rp2.published_by == "test"
     with Session(demo_copy) as s:
         statuses = sorted((p.version, p.status.value) for p in s.exec(select(RoutePlan)).all())
         assert statuses == [(1, "superseded"), (2, "current")]

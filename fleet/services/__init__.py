@@ -14,7 +14,8 @@ instead (`fleet.services.solving`).
 
 Modules: `session` (unit of work, database check), `scope` (scope rules, selector), `pickers` (depot and date),
 `frames` (table helpers), `overview`, `fleet_leases` (tables and form writes), `imports`, `route_planner`,
-`solving`, `charging`, `nightly_jobs`, `emissions`, `lease_economics`.
+`plan_versions` (route planner: versions and hand edits), `solving`, `charging`, `nightly_jobs`, `emissions`,
+`lease_economics`.
 """
 
 from __future__ import annotations

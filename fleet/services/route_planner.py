@@ -64,6 +64,7 @@ class RoutePlanView:
     stops: pd.DataFrame  # one row per visit, depot departure and return included
     unserved: pd.DataFrame
     stations: pd.DataFrame
+    trucks: tuple[str, ...] = ()  # every truck of the plan's fleet (used or not): where a job can be moved
 
 
 ROUTE_COLUMNS = [
@@ -277,6 +278,7 @@ def route_view_from_json(
         stops=pd.DataFrame(stops, columns=STOP_COLUMNS),
         unserved=pd.DataFrame(unserved, columns=UNSERVED_COLUMNS),
         stations=stations,
+        trucks=tuple(t["id"] for t in problem["vehicle_types"]),
     )
 
 
@@ -295,12 +297,34 @@ def _order_details(session: Session, scope: Scope, depot_id: int, day: dt.date) 
 def current_route_view(
     session: Session, lessee_code: str | None, depot_code: str, day: dt.date
 ) -> RoutePlanView | None:
-    """The depot-day's current stored route plan (`fleet.pipeline.current_route_plan`), or None."""
+    """The depot-day's published route plan (`fleet.pipeline.current_route_plan`), or None."""
     from fleet.pipeline import current_route_plan
 
     scope = in_scope(session, lessee_code)
     depot = depot_in_scope(session, scope, depot_code)
     plan = current_route_plan(session, scope, depot.id, day)
+    if plan is None:
+        return None
+    return route_view_from_json(
+        plan.problem,
+        plan.solution,
+        depot.code,
+        day,
+        _order_details(session, scope, depot.id, day),
+        plan.version,
+        plan.created_at,
+    )
+
+
+def route_view(
+    session: Session, lessee_code: str | None, depot_code: str, day: dt.date, version: int | None = None
+) -> RoutePlanView | None:
+    """Route plan `version` of the depot-day (None: the published one) flattened like `current_route_view`."""
+    from fleet.planning.drafts import plan_row
+
+    scope = in_scope(session, lessee_code)
+    depot = depot_in_scope(session, scope, depot_code)
+    plan = plan_row(session, scope, depot.id, day, version)
     if plan is None:
         return None
     return route_view_from_json(

@@ -58,10 +58,13 @@ def solve_and_store(
     day: dt.date,
     time_limit_s: float,
     seed: int = 0,
+    author: str = "planner",
     actor: str | None = None,
 ) -> dict[str, Any]:
-    """Plan the depot-day now and store it as a new current version, exactly as the nightly job does
-    (`fleet.pipeline.run_depot_day`: routes, charging, both checked, one transaction). Returns the result row.
+    """Plan the depot-day now and store it as a new version, exactly as the nightly job does
+    (`fleet.pipeline.run_depot_day`: routes, charging, both checked, one transaction). It is published only when
+    the depot-day has no published plan; otherwise it is a draft the planner compares and may publish
+    (docs/plan-versions.md). Returns the result row (`published` says which).
 
     Runs in the worker process (`run_isolated`), so it takes the database URL, not a session: a session cannot
     cross processes. The scope check is its own unit of work; `run_depot_day` stores in one transaction."""
@@ -71,7 +74,13 @@ def solve_and_store(
         scope = in_scope(session, lessee_code)
         depot_id = depot_in_scope(session, scope, depot_code).id
     options = RunOptions(
-        time_limit_s=float(time_limit_s), charging_time_limit_s=max(2.0, float(time_limit_s)), seed=seed
+        time_limit_s=float(time_limit_s),
+        charging_time_limit_s=max(2.0, float(time_limit_s)),
+        seed=seed,
+        publish="if_none",
+        author=author or "planner",
+        reason=f"re-solved on the route planner page ({time_limit_s:g} s)",
+        origin="solve",
     )
     try:
         with acting_as(actor or current_actor()):  # the worker process does not inherit the app's actor

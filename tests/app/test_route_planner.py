@@ -67,7 +67,7 @@ def test_stored_plan_shows_map_layers_metrics_and_timeline(
     assert len(layers["stops"]["data"]) == len(visits)
     assert len(layers["stations"]["data"]) == 1
     # Timeline: the chosen truck's stops with state of charge falling along the route.
-    sheet = at.dataframe[-1].value
+    sheet = [d.value for d in at.dataframe if "soc_arrival_kwh" in d.value.columns][-1]  # the route sheet
     soc = sheet["soc_arrival_kwh"].dropna().tolist()
     assert soc and soc == sorted(soc, reverse=True)
 
@@ -78,16 +78,19 @@ def test_page_without_a_plan_offers_to_solve(run_app: AppRunner, demo_engine: En
     assert not at.get("deck_gl_json_chart")
 
 
-def test_solve_now_stores_a_new_version(run_app: AppRunner, planned_copy: Engine) -> None:
+def test_solve_now_stores_a_draft_beside_the_published_plan(run_app: AppRunner, planned_copy: Engine) -> None:
     before = _current(planned_copy)
     at = _open(run_app, planned_copy, lessee="FRESH")
     at.slider(key="routes_time_limit").set_value(1).run()
     at.button(key="routes_solve").click().run()
     assert not at.exception, [e.value for e in at.exception]
     after = _current(planned_copy)
-    assert after.version == before.version + 1
-    assert f"Stored route plan version {after.version}" in at.success[0].value
-    metrics = {m.label: m.value for m in at.metric}
+    assert after.version == before.version  # a re-solve never replaces the published plan by itself
+    with Session(planned_copy) as s:
+        draft = s.exec(select(RoutePlan).where(RoutePlan.version == before.version + 1)).one()
+    assert (draft.status.value, draft.origin, draft.author) == ("draft", "solve", "planner")
+    assert f"Stored draft version {draft.version}" in at.success[0].value
+    metrics = {m.label: m.value for m in at.metric}  # the page still shows the published plan
     assert metrics["Trucks used"] == str(after.vehicles_used)
     assert metrics["Distance [km]"] == f"{after.total_km:,.1f}"
 
