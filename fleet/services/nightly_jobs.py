@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session
 
+from fleet.i18n import N_, Column
 from fleet.models import Depot, Lessor
 from fleet.scope import list_rows
 from fleet.services.scope import depot_in_scope, in_scope
@@ -31,6 +32,28 @@ JOB_COLUMNS = [
     "km",
     "charging_cost_cny",
 ]
+# How the page shows a job row (label msgid, rounding); id, run key and traceback are shown elsewhere.
+JOB_DISPLAY: dict[str, Column] = {
+    "depot": Column(N_("Depot")),
+    "service_date": Column(N_("Service date")),
+    "status": Column(N_("Status")),
+    "attempt": Column(N_("Attempt")),
+    "queued_at": Column(N_("Queued")),
+    "started_at": Column(N_("Started")),
+    "finished_at": Column(N_("Finished")),
+    "duration_s": Column(N_("Duration [s]"), 1),
+    "vehicles_used": Column(N_("Trucks used")),
+    "km": Column(N_("Distance [km]"), 1),
+    "charging_cost_cny": Column(N_("Charging cost [CNY]"), 2),
+    "error": Column(N_("Error")),
+}
+STATUS_LABELS = {
+    "succeeded": N_("succeeded"),
+    "failed": N_("failed"),
+    "abandoned": N_("abandoned"),
+    "running": N_("running"),
+    "queued": N_("queued"),
+}
 
 
 def jobs_frame(
