@@ -34,7 +34,7 @@ def show_route_map(view: RoutePlanView, customers: dict[str, str] | None = None,
         _("Basemap"),
         svc.BASEMAPS,
         index=svc.BASEMAPS.index(default),
-        format_func=lambda b: _(BASEMAP_LABELS[b]),
+        format_func={b: _(label) for b, label in BASEMAP_LABELS.items()}.get,  # translated now, in this run
         key=f"{key}_basemap",
         help=_(
             "Deployment default: EVFLEET_BASEMAP. AMap tiles are drawn in GCJ-02: the routes are shifted "

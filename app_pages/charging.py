@@ -55,14 +55,14 @@ def billing_panel(settings: depot_billing.BillingSettings) -> None:
                 _("Tariff structure"),
                 structures,
                 index=structures.index(settings.tariff_structure),
-                format_func=lambda k: _(depot_billing.STRUCTURE_LABELS[k]),
+                format_func={k: _(v) for k, v in depot_billing.STRUCTURE_LABELS.items()}.get,
                 key="billing_structure",
             )
             basis = right.selectbox(
                 _("Basic charge basis"),
                 bases,
                 index=bases.index(settings.demand_basis),
-                format_func=lambda k: _(depot_billing.BASIS_LABELS[k]),
+                format_func={k: _(v) for k, v in depot_billing.BASIS_LABELS.items()}.get,
                 key="billing_basis",
             )
             a, b, c = st.columns(3)

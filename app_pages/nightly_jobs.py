@@ -93,7 +93,7 @@ st.subheader(_("Depot-days"))
 status = st.multiselect(
     _("Status"),
     ["succeeded", "failed", "abandoned", "running", "queued"],
-    format_func=status_label,
+    format_func={k: status_label(k) for k in svc.STATUS_LABELS}.get,  # translated now, in this run
     key="jobs_status",
 )
 shown = jobs[jobs["status"].isin(status)] if status else jobs

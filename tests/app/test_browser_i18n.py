@@ -1,0 +1,45 @@
+"""The app in Chinese and in English in a real browser (issue 21 item 6): Debian's headless Chromium, Playwright.
+
+English first (the default), then 中文 chosen in the sidebar: the navigation, the metrics and the table headers
+change language, numbers keep their local format, and the choice holds when moving to another page.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.conftest import ARTIFACTS, RunningApp
+from tests.app.test_browser import DEPOT_TABLE, _nav, _pick, _settle
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_overview_and_charging_in_english_then_chinese(streamlit_server: RunningApp, browser_page) -> None:  # type: ignore[no-untyped-def]
+    page = browser_page
+    page.goto(streamlit_server.base_url + "/")
+    page.locator(DEPOT_TABLE, has_text="Grid limit").wait_for()
+    assert page.locator('[data-testid="stMetric"]', has_text="Electric trucks").count() == 1
+    assert page.locator('[data-testid="stSidebarNav"] a', has_text="Charging").count() == 1
+
+    _pick(page, "Language", "中文（简体）")
+    table = page.locator(DEPOT_TABLE, has_text="电网限额 [kW]")
+    table.wait_for()
+    header = [t.strip() for t in table.locator("thead tr").last.locator("th").all_inner_texts()]
+    assert {"电动车", "柴油车", "租金 [元/月]"} <= set(header), header
+    assert page.locator('[data-testid="stMetric"]', has_text="电动货车").count() == 1
+    assert page.locator('[data-testid="stMetric"]', has_text="Electric trucks").count() == 0
+    assert page.locator("h1", has_text="概览").count() == 1
+    assert page.get_by_text("参考日期", exact=False).count() >= 1  # the caption's date in Chinese form
+    _settle(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "app-overview-zh.png"), full_page=True)
+
+    _nav(page, "充电")  # the page titles are translated too, and the language holds across pages
+    page.locator("h1", has_text="充电").wait_for()
+    page.get_by_text("计费与充电桩", exact=False).first.wait_for()
+    _settle(page)
+    page.screenshot(path=str(ARTIFACTS / "app-charging-zh.png"), full_page=True)
+
+    _pick(page, "Language", "English")
+    page.locator("h1", has_text="Charging").wait_for()
+    assert page.get_by_text("Billing and chargers", exact=False).count() >= 1
