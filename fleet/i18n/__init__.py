@@ -55,6 +55,7 @@ __all__ = [
     "localised",
     "ngettext",
     "normalise_locale",
+    "rounded",
     "set_locale",
     "use_locale",
 ]
@@ -222,9 +223,14 @@ def localised(
     column's digits (no 15-digit floats). Columns missing from the map are dropped unless `keep_others`."""
     present = [c for c in columns if c in frame.columns]
     others = [c for c in frame.columns if c not in columns] if keep_others else []
-    out = frame[present + others].copy()
-    for name in present:
-        spec = columns[name]
-        if isinstance(spec, Column) and spec.digits is not None:
-            out[name] = pd.to_numeric(out[name], errors="coerce").round(spec.digits)
+    out = rounded(frame[present + others], columns)
     return out.rename(columns=column_labels({c: columns[c] for c in present}))
+
+
+def rounded(frame: pd.DataFrame, columns: Mapping[str, Column | str]) -> pd.DataFrame:
+    """A copy with each listed numeric column rounded to its `Column.digits` (others unchanged)."""
+    out = frame.copy()
+    for name, spec in columns.items():
+        if name in out.columns and isinstance(spec, Column) and spec.digits is not None:
+            out[name] = pd.to_numeric(out[name], errors="coerce").round(spec.digits)
+    return out

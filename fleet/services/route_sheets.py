@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from fleet.exports import safe_cell, safe_sheet_name
-from fleet.i18n import N_, Column, _, column_labels, fmt_date
+from fleet.i18n import N_, Column, _, column_labels, fmt_date, rounded
 from fleet.services.frames import hhmm
 from fleet.services.route_planner import RoutePlanView
 
@@ -97,10 +97,7 @@ def driver_sheet(
                 "lon": s.lon,
             }
         )
-    frame = pd.DataFrame(rows, columns=list(SHEET_COLUMNS))
-    for key, spec in SHEET_COLUMNS.items():
-        if spec.digits is not None:
-            frame[key] = pd.to_numeric(frame[key], errors="coerce").round(spec.digits)
+    frame = rounded(pd.DataFrame(rows, columns=list(SHEET_COLUMNS)), SHEET_COLUMNS)
     return frame.drop(columns=[c for c in OPTIONAL if not frame[c].astype(str).str.strip().any()])
 
 
@@ -167,10 +164,7 @@ def route_sheets_workbook(
     for col in ("departure", "return"):
         summary[col] = [hhmm(t) for t in summary[col]]
     summary["kind"] = [_(KIND_LABELS.get(k, k)) for k in summary["kind"]]
-    for key, spec in SUMMARY_COLUMNS.items():
-        if spec.digits is not None:
-            summary[key] = pd.to_numeric(summary[key], errors="coerce").round(spec.digits)
-    _write_table(summary_ws, summary[list(SUMMARY_COLUMNS)], SUMMARY_COLUMNS)
+    _write_table(summary_ws, rounded(summary[list(SUMMARY_COLUMNS)], SUMMARY_COLUMNS), SUMMARY_COLUMNS)
     day = fmt_date(view.service_date)
     _print_setup(summary_ws, _("Routes {depot} · {date}").format(depot=view.depot_code, date=day))
     used = {"routes"}

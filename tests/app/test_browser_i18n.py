@@ -37,6 +37,9 @@ def test_overview_and_charging_in_english_then_chinese(streamlit_server: Running
     _nav(page, "充电")  # the page titles are translated too, and the language holds across pages
     page.locator("h1", has_text="充电").wait_for()
     page.get_by_text("计费与充电桩", exact=False).first.wait_for()
+    assert (
+        page.locator('[data-testid="stSelectbox"]', has_text="场站").count() == 1
+    )  # the shared depot picker
     _settle(page)
     page.screenshot(path=str(ARTIFACTS / "app-charging-zh.png"), full_page=True)
 
