@@ -58,6 +58,7 @@ def show_route_map(view: RoutePlanView, customers: dict[str, str] | None = None,
                 )
             ),
             hide_index=True,
+            height=min(38 + 35 * max(len(legend), 1), svc.MAP_HEIGHT_PX),  # every truck without scrolling
             key=f"{key}_legend",
         )
     note = _(

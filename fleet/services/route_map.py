@@ -2,8 +2,8 @@
 unserved jobs; the view fitted to all of them; a legend per truck; an optional basemap.
 
 Basemaps (deployment setting EVFLEET_BASEMAP, `basemap_setting`):
-- ``none`` (default): no tiles, a plain light ground under the layers; the browser requests nothing outside the
-  app (offline depots, tests).
+- ``none`` (default): no tiles, a plain light ground under the layers; the browser requests no map style or tile
+  (offline depots, tests).
 - ``osm``: OpenStreetMap raster tiles (WGS-84, no shift), with the attribution the OSM tile policy requires.
 - ``amap``: AMap (Gaode) raster tiles. They are drawn in GCJ-02, so every layer coordinate is shifted WGS-84 ->
   GCJ-02 (`fleet.geo.gcj02`) before drawing; the stored plan keeps WGS-84.
@@ -37,10 +37,13 @@ TILE_URLS = {
     "amap": "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
 }
 ATTRIBUTION = {"osm": "© OpenStreetMap contributors", "amap": "© AutoNavi (高德地图)"}
-MAP_WIDTH_PX = 900  # the map's assumed drawn size [px] for fitting: narrower than the wide layout's column
+MAP_WIDTH_PX = (
+    700  # the map's assumed drawn size [px] for fitting: narrower than its column on a laptop screen
+)
 MAP_HEIGHT_PX = 520
 MAX_TILES = 30  # tiles per map at most: the zoom of the tiles drops until the view needs no more
 PAD = 0.08  # margin around the stops, as a share of the span
+WORLD_PX = 512.0  # deck.gl's world width at zoom 0 [px]
 
 LEGEND_COLUMNS = {
     "vehicle": Column(N_("Truck")),
@@ -85,15 +88,16 @@ def fit_view(
     lats: list[float], lons: list[float], width_px: int = MAP_WIDTH_PX, height_px: int = MAP_HEIGHT_PX
 ) -> tuple[float, float, float]:
     """(centre lat, centre lon, zoom) showing every point with a margin in a `width_px` x `height_px` Web
-    Mercator view (256 px tiles: at zoom z the world is 256·2^z px wide). Centre in Mercator, not in degrees."""
+    Mercator view. Zoom as deck.gl counts it: at zoom z the world is 512·2^z px wide (one 512 px tile at zoom 0;
+    raster tiles of 256 px are one level deeper). Centre in Mercator, not in degrees."""
     if not lats:
         raise ValueError("fit_view needs at least one point")
     x = [(lon + 180.0) / 360.0 for lon in lons]  # world fraction
     y = [_merc_y(lat) for lat in lats]
     x0, x1, y0, y1 = min(x), max(x), min(y), max(y)
     dx, dy = max(x1 - x0, 1e-6), max(y1 - y0, 1e-6)
-    zoom_x = math.log2(width_px / (256.0 * dx * (1 + 2 * PAD)))
-    zoom_y = math.log2(height_px / (256.0 * dy * (1 + 2 * PAD)))
+    zoom_x = math.log2(width_px / (WORLD_PX * dx * (1 + 2 * PAD)))
+    zoom_y = math.log2(height_px / (WORLD_PX * dy * (1 + 2 * PAD)))
     zoom = max(0.0, min(zoom_x, zoom_y, 16.0))
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     return _merc_lat(cy), cx * 360.0 - 180.0, zoom
@@ -112,12 +116,15 @@ def _merc_lat(y: float) -> float:
 def tiles_for_view(
     lat: float, lon: float, zoom: float, width_px: int = MAP_WIDTH_PX, height_px: int = MAP_HEIGHT_PX
 ) -> list[tuple[int, int, int, list[float]]]:
-    """Slippy-map tiles (z, x, y, [west, south, east, north]) covering the view, at most `MAX_TILES`."""
-    z = max(0, min(18, math.ceil(zoom)))
+    """Slippy-map tiles (z, x, y, [west, south, east, north]) covering the view at deck.gl `zoom`, at most
+    `MAX_TILES` (256 px raster tiles: level zoom + 1 matches the screen's resolution)."""
+    raster_zoom = zoom + math.log2(WORLD_PX / 256.0)
+    z = max(0, min(18, math.ceil(raster_zoom)))
     while True:
         n = 2**z
         cx, cy = (lon + 180.0) / 360.0 * n, _merc_y(lat) * n
-        half_w, half_h = width_px / 2 / 256.0 * 2 ** (z - zoom), height_px / 2 / 256.0 * 2 ** (z - zoom)
+        scale = 2 ** (z - raster_zoom) / 256.0  # tiles per screen pixel
+        half_w, half_h = width_px / 2 * scale, height_px / 2 * scale
         xs = range(max(0, math.floor(cx - half_w)), min(n - 1, math.floor(cx + half_w)) + 1)
         ys = range(max(0, math.floor(cy - half_h)), min(n - 1, math.floor(cy + half_h)) + 1)
         if len(xs) * len(ys) <= MAX_TILES or z == 0:
@@ -284,8 +291,10 @@ def route_map(
         )
     deck = pdk.Deck(
         layers=layers,
-        map_provider=None,  # tiles, when any, are the BitmapLayers above: no base map provider, no token
-        map_style=None,
+        # Tiles, when any, are the BitmapLayers above: no base map provider, no token. map_style stays pydeck's
+        # "no style given" sentinel: Streamlit then draws no basemap, while map_style=None makes it load Carto's
+        # style and tiles (a request to basemaps.cartocdn.com, caught by tests/app/test_browser_i18n.py).
+        map_provider=None,
         tooltip={"text": "{label}"},
         initial_view_state=pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom),
     )

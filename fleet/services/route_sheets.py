@@ -19,49 +19,11 @@ from typing import Any
 import pandas as pd
 
 from fleet.exports import safe_cell, safe_sheet_name
-from fleet.i18n import N_, Column, _, column_labels, fmt_date, rounded
+from fleet.i18n import Column, _, column_labels, fmt_date, rounded
 from fleet.services.frames import hhmm
+from fleet.services.route_labels import KIND_LABELS, ROUTE_DISPLAY, SHEET_COLUMNS
 from fleet.services.route_planner import RoutePlanView
 
-SHEET_COLUMNS: dict[str, Column] = {
-    "seq": Column(N_("No.")),
-    "kind": Column(N_("Stop type")),
-    "name": Column(N_("Customer / place")),
-    "stop": Column(N_("Order reference")),
-    "address": Column(N_("Address")),
-    "phone": Column(N_("Phone")),
-    "notes": Column(N_("Notes")),
-    "window": Column(N_("Time window")),
-    "arrival": Column(N_("Arrival")),
-    "departure": Column(N_("Departure")),
-    "demand_kg": Column(N_("Goods [kg]"), 1),
-    "load_kg": Column(N_("Load on board [kg]"), 1),
-    "soc_arrival_kwh": Column(N_("Charge on arrival [kWh]"), 1),
-    "charged_kwh": Column(N_("Charged here [kWh]"), 1),
-    "lat": Column(N_("Latitude [°]"), 5),
-    "lon": Column(N_("Longitude [°]"), 5),
-}
-SUMMARY_COLUMNS: dict[str, Column] = {
-    "vehicle": Column(N_("Truck")),
-    "kind": Column(N_("Drive")),
-    "jobs": Column(N_("Stops")),
-    "km": Column(N_("Distance [km]"), 1),
-    "kwh": Column(N_("Energy [kWh]"), 1),
-    "litres": Column(N_("Diesel [L]"), 1),
-    "departure": Column(N_("Departure")),
-    "return": Column(N_("Return")),
-    "soc_departure_kwh": Column(N_("Charge at departure [kWh]"), 1),
-    "soc_return_kwh": Column(N_("Charge on return [kWh]"), 1),
-    "charged_kwh": Column(N_("Charged on the road [kWh]"), 1),
-    "cost_cny": Column(N_("Routing cost [CNY]"), 2),
-}
-KIND_LABELS = {
-    "depot": N_("depot"),
-    "job": N_("delivery"),
-    "station": N_("charging"),
-    "electric": N_("electric"),
-    "diesel": N_("diesel"),
-}
 OPTIONAL = ("phone", "notes")  # shown only when some order carries them
 
 
@@ -164,7 +126,7 @@ def route_sheets_workbook(
     for col in ("departure", "return"):
         summary[col] = [hhmm(t) for t in summary[col]]
     summary["kind"] = [_(KIND_LABELS.get(k, k)) for k in summary["kind"]]
-    _write_table(summary_ws, rounded(summary[list(SUMMARY_COLUMNS)], SUMMARY_COLUMNS), SUMMARY_COLUMNS)
+    _write_table(summary_ws, rounded(summary[list(ROUTE_DISPLAY)], ROUTE_DISPLAY), ROUTE_DISPLAY)
     day = fmt_date(view.service_date)
     _print_setup(summary_ws, _("Routes {depot} · {date}").format(depot=view.depot_code, date=day))
     used = {"routes"}

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import ARTIFACTS, RunningApp
-from tests.app.test_browser import DEPOT_TABLE, _nav, _pick, _settle
+from tests.app.conftest import ARTIFACTS, PLANNED_DEPOT, SERVICE_DATE, RunningApp
+from tests.app.test_browser import DEPOT_TABLE, _nav, _pick, _pick_date, _settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_overview_and_charging_in_english_then_chinese(streamlit_server: RunningApp, browser_page) -> None:  # type: ignore[no-untyped-def]
     page = browser_page
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
     page.goto(streamlit_server.base_url + "/")
     page.locator(DEPOT_TABLE, has_text="Grid limit").wait_for()
     assert page.locator('[data-testid="stMetric"]', has_text="Electric trucks").count() == 1
@@ -45,4 +47,21 @@ def test_overview_and_charging_in_english_then_chinese(streamlit_server: Running
 
     _pick(page, "Language", "English")
     page.locator("h1", has_text="Charging").wait_for()
-    assert page.get_by_text("Billing and chargers", exact=False).count() >= 1
+    page.get_by_text("Billing and chargers", exact=False).first.wait_for()  # the run draws it after the title
+
+    # The route map with the default basemap ("none"): drawn, with its legend, and no request leaves the machine.
+    _nav(page, "Route planner")
+    page.locator("h1", has_text="Route planner").wait_for()
+    _settle(page)  # the page's first run is over: its select boxes are not re-mounted under the pointer
+    _pick(page, "Depot", f"{PLANNED_DEPOT} ·")
+    _settle(page)
+    _pick_date(page, "Service date", SERVICE_DATE)
+    page.locator('[data-testid="stDeckGlJsonChart"]').first.locator("canvas").first.wait_for()
+    page.get_by_text("Trucks", exact=True).first.wait_for()  # the legend's heading beside the map
+    _settle(page)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "app-route-map.png"), full_page=True)
+    # Streamlit fetches the page icon (a Material symbol) from fonts.gstatic.com; nothing else may leave.
+    local = ("http://127.0.0.1", "data:", "blob:", "https://fonts.gstatic.com/s/i/")
+    outside = sorted({u for u in requests if not u.startswith(local)})
+    assert not outside, f"requests left the machine without a basemap configured: {outside[:5]}"

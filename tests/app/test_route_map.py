@@ -34,7 +34,7 @@ def _spec(drawn: svc.RouteMap) -> dict:
 
 def _visible(drawn: svc.RouteMap, lat: float, lon: float) -> bool:
     """Whether (lat, lon) falls inside the fitted view of MAP_WIDTH_PX x MAP_HEIGHT_PX (Web Mercator)."""
-    scale = 256 * 2**drawn.zoom
+    scale = svc.WORLD_PX * 2**drawn.zoom  # deck.gl: the world is 512 px wide at zoom 0
     cy, cx = svc._merc_y(drawn.centre[0]) * scale, (drawn.centre[1] + 180) / 360 * scale
     y, x = svc._merc_y(lat) * scale, (lon + 180) / 360 * scale
     return abs(x - cx) <= svc.MAP_WIDTH_PX / 2 and abs(y - cy) <= svc.MAP_HEIGHT_PX / 2
@@ -46,6 +46,7 @@ def test_offline_map_fits_every_stop_names_customers_and_requests_no_tile(view: 
     layers = {layer["id"]: layer for layer in spec["layers"]}
     assert {"ground", "routes", "stops", "stations"} <= set(layers)
     assert "http" not in json.dumps(spec) and drawn.tile_urls == ()
+    assert spec["mapStyle"] == "__MAP_STYLE__"  # pydeck's "none given": Streamlit loads no Carto style
     assert not [layer for layer in spec["layers"] if layer["@@type"] == "BitmapLayer"]
     points = view.stops[["lat", "lon"]].dropna().to_numpy().tolist()
     assert points and all(_visible(drawn, lat, lon) for lat, lon in points)
