@@ -65,3 +65,34 @@ def test_overview_and_charging_in_english_then_chinese(streamlit_server: Running
     local = ("http://127.0.0.1", "data:", "blob:", "https://fonts.gstatic.com/s/i/")
     outside = sorted({u for u in requests if not u.startswith(local)})
     assert not outside, f"requests left the machine without a basemap configured: {outside[:5]}"
+
+    # AMap chosen in the map's select box: the tile images are requested (answered here by a local grey tile,
+    # nothing leaves the machine) and the routes, shifted to GCJ-02, still draw over them.
+    tiles: list[str] = []
+
+    def serve_tile(route) -> None:  # type: ignore[no-untyped-def]
+        tiles.append(route.request.url)
+        route.fulfill(status=200, content_type="image/png", body=_grey_png())
+
+    page.route("**/*autonavi.com/**", serve_tile)
+    _pick(page, "Basemap", "AMap (Gaode), GCJ-02")
+    page.get_by_text("Map tiles: © AutoNavi", exact=False).wait_for()
+    _settle(page)
+    page.wait_for_timeout(1500)
+    deck = page.locator('[data-testid="stDeckGlJsonChart"]').first
+    from fleet.services.route_planner import ROUTE_COLOURS
+    from tests.app.test_browser import _coloured_pixels
+
+    assert tiles, "no AMap tile was requested"
+    assert _coloured_pixels(deck.screenshot(), list(ROUTE_COLOURS[:5])) > 500
+    page.screenshot(path=str(ARTIFACTS / "app-route-map-amap.png"), full_page=True)
+
+
+def _grey_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), (225, 225, 215)).save(buffer, format="PNG")
+    return buffer.getvalue()
