@@ -355,7 +355,7 @@ with tab_plan:
 
 with tab_whatif:
     st.caption(_("Re-schedules this night in memory with another grid limit or tariff; nothing is stored."))
-    tariff_ids = [t for t, _ in _data.tariffs()]
+    tariff_ids = [t for t, _name in _data.tariffs()]
     names = dict(_data.tariffs())
     with st.form("charging_whatif_form"):
         left, mid, right = st.columns(3)

@@ -74,7 +74,7 @@ run_table = pd.DataFrame(
             _("Depots"): r.depots,
             _("Succeeded"): r.succeeded,
             _("Failed depots"): ", ".join(r.failed + r.abandoned),
-            _("Status"): r.status,
+            _("Status"): r.status_label(),
             _("Solve time [s]"): r.seconds,
         }
         for r in runs

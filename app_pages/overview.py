@@ -112,7 +112,7 @@ else:
 if latest:
     later[2].metric(
         _("Latest nightly run"),
-        latest.status,
+        latest.status_label(),
         delta=_("{date} · {ok}/{depots} depots ok").format(
             date=latest.service_date, ok=latest.succeeded, depots=latest.depots
         ),

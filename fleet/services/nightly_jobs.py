@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session
 
-from fleet.i18n import N_, Column
+from fleet.i18n import N_, Column, _
 from fleet.models import Depot, Lessor
 from fleet.scope import list_rows
 from fleet.services.scope import depot_in_scope, in_scope
@@ -117,6 +117,15 @@ class RunSummary:
         if self.failed:
             return f"{len(self.failed)} failed"
         return "running" if self.pending else "succeeded"
+
+    def status_label(self) -> str:
+        """`status` in the current language (the page shows this; `status` stays the stable English value)."""
+        if self.abandoned:
+            text = _("{n} abandoned").format(n=len(self.abandoned))
+            return text + (_(", {n} failed").format(n=len(self.failed)) if self.failed else "")
+        if self.failed:
+            return _("{n} failed").format(n=len(self.failed))
+        return _(STATUS_LABELS["running" if self.pending else "succeeded"])
 
 
 def run_summaries(jobs: pd.DataFrame) -> list[RunSummary]:
