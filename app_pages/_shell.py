@@ -17,7 +17,7 @@ from fleet import services
 from fleet.services import Session
 from fleet.services import scope as scope_svc
 from fleet.services import session as session_svc
-from fleet.services.i18n import LOCALE_NAMES, LOCALES, _, default_locale, fmt_date, set_locale
+from fleet.services.i18n import LOCALE_NAMES, LOCALES, _, default_locale, fmt_date, get_locale, set_locale
 
 _CTX_KEY = "evfleet_context"
 _PROBLEM_KEY = "evfleet_problem"
@@ -53,12 +53,12 @@ def _status(url: str) -> session_svc.DatabaseStatus:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def _scope_options(_session: Session, url: str) -> list[scope_svc.ScopeOption]:
-    return scope_svc.scope_options(_session)
+def _scope_options(_session: Session, url: str, locale: str) -> list[scope_svc.ScopeOption]:
+    return scope_svc.scope_options(_session)  # labels in `locale`, the current one (part of the cache key)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def _describe(_session: Session, url: str, lessee_code: str | None) -> str:
+def _describe(_session: Session, url: str, lessee_code: str | None, locale: str) -> str:
     return scope_svc.describe_scope(_session, lessee_code)
 
 
@@ -122,7 +122,7 @@ def prepare_context() -> None:
         if decision.pinned_lessee:
             lessee_code: str | None = decision.pinned_lessee
         else:
-            options = _scope_options(session, url)
+            options = _scope_options(session, url, get_locale())
             labels = {(o.lessee_code or LESSOR_OPTION): o.label for o in options}
             choice = sidebar.selectbox(
                 _("Scope"),
@@ -133,7 +133,7 @@ def prepare_context() -> None:
             )
             lessee_code = choice or None
         try:
-            label = _describe(session, url, lessee_code)
+            label = _describe(session, url, lessee_code, get_locale())
         except scope_svc.ScopeError as exc:
             st.session_state[_PROBLEM_KEY] = Problem(
                 _("Scope: {error} (from {source}).").format(error=exc, source=decision.source)
