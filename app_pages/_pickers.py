@@ -9,6 +9,7 @@ import streamlit as st
 from app_pages import _data
 from app_pages._shell import AppContext
 from fleet.services import Session, pickers
+from fleet.services.i18n import _
 
 _DEPOT = "picked_depot"
 _DAY = "picked_day"
@@ -20,8 +21,10 @@ def depot_and_date(ctx: AppContext, session: Session, key: str) -> tuple[pickers
     options = _data.depots(session, ctx.url, ctx.lessee_code)
     if not options:
         st.info(
-            "No depots in this scope yet. Depots are added with the demo loader (`evfleet demo`) or by the "
-            "lessor's data team."
+            _(
+                "No depots in this scope yet. Depots are added with the demo loader (`evfleet demo`) or by the "
+                "lessor's data team."
+            )
         )
         return None
     by_code = {o.code: o for o in options}
@@ -31,7 +34,7 @@ def depot_and_date(ctx: AppContext, session: Session, key: str) -> tuple[pickers
     remembered = st.session_state.get(_DEPOT)
     left, right = st.columns([3, 2])
     code = left.selectbox(
-        "Depot",
+        _("Depot"),
         codes,
         index=codes.index(remembered) if remembered in codes else 0,
         format_func=lambda c: by_code[c].label,
@@ -39,10 +42,10 @@ def depot_and_date(ctx: AppContext, session: Session, key: str) -> tuple[pickers
     )
     option = by_code[code]
     day = right.date_input(
-        "Service date",
+        _("Service date"),
         value=st.session_state.get(f"{_DAY}_{code}") or pickers.default_service_date(option, ctx.today),
         key=f"{key}_date_{code}",
-        help="The day the trucks drive; its charging plan is the night before.",
+        help=_("The day the trucks drive; its charging plan is the night before."),
     )
     st.session_state[_DEPOT] = code
     st.session_state[f"{_DAY}_{code}"] = day

@@ -13,17 +13,18 @@ from app_pages import _data
 from app_pages._shell import after_write, page_context
 from fleet import services
 from fleet.services import lease_economics as svc
+from fleet.services.i18n import N_, _, fmt_number
 from fleet.services.scope import ScopeError
 
 # Scenario fields offered for adjustment: (path in the scenario file, label, step, format).
 EDITABLE = (
-    ("lease.monthly_rent", "Monthly rent [CNY]", 50.0, "%.2f"),
-    ("usage.km_per_year", "Distance [km/year]", 1000.0, "%.0f"),
-    ("lessee.diesel_price_cny_per_l", "Diesel price [CNY/L]", 0.1, "%.2f"),
-    ("lessee.electricity_cny_per_kwh", "Electricity price [CNY/kWh]", 0.01, "%.4f"),
-    ("lease.residual_value", "Residual value, battery as new [CNY]", 1000.0, "%.2f"),
-    ("lease.discount_rate", "Lessor discount rate [/year]", 0.005, "%.3f"),
-    ("carbon.price_cny_per_t", "Carbon price [CNY/t]", 5.0, "%.2f"),
+    ("lease.monthly_rent", N_("Monthly rent [CNY]"), 50.0, "%.2f"),
+    ("usage.km_per_year", N_("Distance [km/year]"), 1000.0, "%.0f"),
+    ("lessee.diesel_price_cny_per_l", N_("Diesel price [CNY/L]"), 0.1, "%.2f"),
+    ("lessee.electricity_cny_per_kwh", N_("Electricity price [CNY/kWh]"), 0.01, "%.4f"),
+    ("lease.residual_value", N_("Residual value, battery as new [CNY]"), 1000.0, "%.2f"),
+    ("lease.discount_rate", N_("Lessor discount rate [/year]"), 0.005, "%.3f"),
+    ("carbon.price_cny_per_t", N_("Carbon price [CNY/t]"), 5.0, "%.2f"),
 )
 
 
@@ -35,7 +36,7 @@ def value_at(payload: dict, path: str) -> float:
 
 
 def money(v: float | None) -> str:
-    return "–" if v is None else f"{v:,.2f}"
+    return fmt_number(v, 2)
 
 
 def pct(v: float | None) -> str:
@@ -44,26 +45,26 @@ def pct(v: float | None) -> str:
 
 def _lessor_section(report: dict, figures: dict) -> None:
     """The lessor's figures: NPV, IRR, payback, DSCR against the covenant, its costs and the rent corridor."""
-    st.subheader(f"Lessor: {report['scenario']}")
+    st.subheader(_("Lessor: {scenario}").format(scenario=report["scenario"]))
     cols = st.columns(5)
-    cols[0].metric("Project NPV [CNY]", money(figures["project NPV [CNY]"]), border=True)
-    cols[1].metric("Equity NPV [CNY]", money(figures["equity NPV [CNY]"]), border=True)
-    cols[2].metric("Project IRR (effective)", pct(figures["project IRR (effective annual)"]), border=True)
+    cols[0].metric(_("Project NPV [CNY]"), money(figures["project NPV [CNY]"]), border=True)
+    cols[1].metric(_("Equity NPV [CNY]"), money(figures["equity NPV [CNY]"]), border=True)
+    cols[2].metric(_("Project IRR (effective)"), pct(figures["project IRR (effective annual)"]), border=True)
     cols[3].metric(
-        "Payback [months]",
+        _("Payback [months]"),
         "–" if figures["payback [months]"] is None else f"{figures['payback [months]']:.1f}",
         border=True,
     )
     dscr = figures["DSCR min"]
     covenant = report["lessor"].get("dscr_covenant")
     cols[4].metric(
-        "DSCR min",
+        _("DSCR min"),
         "–" if dscr is None else f"{dscr:.2f}×",
         border=True,
         delta=(
-            f"< {covenant}× covenant"
+            _("< {covenant}× covenant").format(covenant=covenant)
             if report["lessor"].get("dscr_below_covenant")
-            else f"covenant {covenant}×"
+            else _("covenant {covenant}×").format(covenant=covenant)
         )
         if dscr is not None
         else None,
@@ -74,35 +75,57 @@ def _lessor_section(report: dict, figures: dict) -> None:
     covenant = lessor.get("covenant", {})
     if covenant.get("applies") and not covenant.get("met"):
         st.error(
-            f"Covenant breach: DSCR < {covenant['dscr_min_required']:g}× in months "
-            f"{', '.join(covenant['dscr_breaches']) or '–'}; LLCR < {covenant['llcr_min_required']:g}× in months "
-            f"{', '.join(covenant['llcr_breaches']) or '–'}"
+            _(
+                "Covenant breach: DSCR < {dscr}× in months {dscr_months}; LLCR < {llcr}× in months {llcr_months}"
+            ).format(
+                dscr=f"{covenant['dscr_min_required']:g}",
+                dscr_months=", ".join(covenant["dscr_breaches"]) or "–",
+                llcr=f"{covenant['llcr_min_required']:g}",
+                llcr_months=", ".join(covenant["llcr_breaches"]) or "–",
+            )
         )
     costs = lessor.get("lessor_costs", {}).get("per_month", {})
     if costs:
         st.caption(
-            "Lessor's costs [CNY/month]: " + ", ".join(f"{k} {float(v):,.2f}" for k, v in costs.items())
+            _("Lessor's costs [CNY/month]: {costs}").format(
+                costs=", ".join(f"{k} {fmt_number(float(v), 2)}" for k, v in costs.items())
+            )
         )
     battery = report.get("battery")
     if battery:
         below = (
-            " — below end of life at lease end: replacement likely" if battery["below_end_of_life"] else ""
+            _(" — below end of life at lease end: replacement likely") if battery["below_end_of_life"] else ""
         )
         st.caption(
-            f"Residual follows the battery: SoH {100 * battery['soh_at_start']:.1f} % at the start → "
-            f"{100 * battery['soh_at_end']:.1f} % at lease end{below}; residual "
-            f"{money(_f(battery['base_residual_value']))} × f {battery['residual_factor']:.4f} = "
-            f"{money(_f(battery['residual_value_at_end']))} CNY. SoH basis: {battery['basis']}. {battery['rule']}."
+            _(
+                "Residual follows the battery: SoH {start} % at the start → {end} % at lease end{below}; residual "
+                "{base} × f {factor} = {residual} CNY. SoH basis: {basis}. {rule}."
+            ).format(
+                start=f"{100 * battery['soh_at_start']:.1f}",
+                end=f"{100 * battery['soh_at_end']:.1f}",
+                below=below,
+                base=money(_f(battery["base_residual_value"])),
+                factor=f"{battery['residual_factor']:.4f}",
+                residual=money(_f(battery["residual_value_at_end"])),
+                basis=battery["basis"],
+                rule=battery["rule"],
+            )
         )
     rent = report["rent"]
     st.caption(
-        f"Rent corridor: hurdle rent {money(_f(rent.get('lessor_min_rent_npv_zero')))}, covenant rent "
-        f"{money(_f(rent.get('covenant_min_rent')))}, floor {money(_f(rent.get('lessor_floor_rent')))}; the "
-        f"lessee's break-even {money(_f(rent.get('lessee_max_rent_saving_zero')))}"
+        _(
+            "Rent corridor: hurdle rent {hurdle}, covenant rent {covenant}, floor {floor}; the lessee's "
+            "break-even {break_even}"
+        ).format(
+            hurdle=money(_f(rent.get("lessor_min_rent_npv_zero"))),
+            covenant=money(_f(rent.get("covenant_min_rent"))),
+            floor=money(_f(rent.get("lessor_floor_rent"))),
+            break_even=money(_f(rent.get("lessee_max_rent_saving_zero"))),
+        )
         + (
             ""
             if rent.get("corridor_exists")
-            else " — no corridor: the floor is above the lessee's break-even"
+            else _(" — no corridor: the floor is above the lessee's break-even")
         )
     )
 
@@ -113,15 +136,24 @@ def _f(v: object) -> float | None:
 
 ctx = page_context("Lease economics")
 with services.unit_of_work(ctx.url) as session:  # this render's reads; saving has its own
-    source = st.radio("Evaluate", ["A lease", "A saved scenario"], horizontal=True, key="fin_source")
+    sources = [N_("A lease"), N_("A saved scenario")]  # msgids as the values, translated for display
+    source = st.radio(
+        _("Evaluate"),
+        sources,
+        format_func={o: _(o) for o in sources}.get,
+        horizontal=True,
+        key="fin_source",
+    )
     if source == "A lease":
         codes = _data.lease_codes(session, ctx.url, ctx.lessee_code)
         if not codes:
             st.info(
-                "No leases in this scope yet (Fleet & leases → Leases adds one, or `evfleet import leases FILE`)."
+                _(
+                    "No leases in this scope yet (Fleet & leases → Leases adds one, or `evfleet import leases FILE`)."
+                )
             )
             st.stop()
-        code = st.selectbox("Lease", codes, key="fin_lease")
+        code = st.selectbox(_("Lease"), codes, key="fin_lease")
         basis = f"lease:{code}"
         base_report = _data.lease_economics(session, ctx.url, ctx.lessee_code, code)
         base_payload = base_report["inputs"]
@@ -129,17 +161,21 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; saving h
         names = _data.saved_scenarios(session, ctx.url, ctx.lessee_code)
         if not names:
             st.info(
-                "No saved scenarios in this scope yet: evaluate a lease, adjust it and save it below, or run "
-                "`evfleet roi --scenario FILE --save-as NAME`."
+                _(
+                    "No saved scenarios in this scope yet: evaluate a lease, adjust it and save it below, or run "
+                    "`evfleet roi --scenario FILE --save-as NAME`."
+                )
             )
             st.stop()
-        name = st.selectbox("Saved scenario", names, key="fin_saved")
+        name = st.selectbox(_("Saved scenario"), names, key="fin_saved")
         basis = f"saved:{name}"
         base_payload = _data.saved_scenario(session, ctx.url, ctx.lessee_code, name)
         try:
             base_report = _data.scenario_economics(json.dumps(base_payload, sort_keys=True, default=str))
         except ValueError as exc:
-            st.error(f"Saved scenario {name!r} no longer evaluates: {exc}")
+            st.error(
+                _("Saved scenario {name} no longer evaluates: {error}").format(name=repr(name), error=exc)
+            )
             st.stop()
 
     # A lessee adjusts only what it can see (no residual value or lessor discount rate).
@@ -149,12 +185,12 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; saving h
         if not (ctx.lessee_code and e[0] in ("lease.residual_value", "lease.discount_rate"))
     ]
     edit_key = f"fin_edit_{basis}"
-    with st.expander("Adjust the scenario", expanded=edit_key in st.session_state):
+    with st.expander(_("Adjust the scenario"), expanded=edit_key in st.session_state):
         with st.form(f"fin_form_{basis}"):
             cols = st.columns(4)
             changes = {
                 path: cols[i % 4].number_input(
-                    label,
+                    _(label),
                     value=value_at(base_payload, path),
                     step=step,
                     format=fmt,
@@ -162,14 +198,14 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; saving h
                 )
                 for i, (path, label, step, fmt) in enumerate(editable)
             }
-            evaluate = st.form_submit_button("Evaluate (not saved)", type="primary")
+            evaluate = st.form_submit_button(_("Evaluate (not saved)"), type="primary")
         if evaluate:
             st.session_state[edit_key] = svc.edited_scenario(
                 base_payload,
                 {p: v for p, v in changes.items() if v != value_at(base_payload, p)},
-                name=f"{base_payload.get('name', basis)} (adjusted)",
+                name=_("{name} (adjusted)").format(name=base_payload.get("name", basis)),
             )
-        if edit_key in st.session_state and st.button("Back to the unadjusted figures", key="fin_reset"):
+        if edit_key in st.session_state and st.button(_("Back to the unadjusted figures"), key="fin_reset"):
             del st.session_state[edit_key]
             st.rerun()
 
@@ -182,45 +218,52 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; saving h
                 _data.scenario_economics(json.dumps(payload, sort_keys=True, default=str)), ctx.lessee_code
             )
         except ValueError as exc:
-            st.error(f"Adjusted scenario refused: {exc}")
+            st.error(_("Adjusted scenario refused: {error}").format(error=exc))
             st.stop()
         changed = [
-            f"{label} {value_at(payload, path):g}"
-            for path, label, _, _ in editable
+            f"{_(label)} {value_at(payload, path):g}"
+            for path, label, _step, _fmt in editable
             if value_at(payload, path) != value_at(base_payload, path)
         ]
-        st.caption("Adjusted: " + (", ".join(changed) or "no change") + " (not saved)")
+        st.caption(_("Adjusted: {changes} (not saved)").format(changes=", ".join(changed) or _("no change")))
 
     figures = svc.key_figures(report)
     if "lessor" in report:  # the lessor's view only: a lessee never sees these (issue 20)
         _lessor_section(report, figures)
 
-    st.subheader("Lessee: cost against diesel")
+    st.subheader(_("Lessee: cost against diesel"))
     cols = st.columns(4)
-    cols[0].metric("Electric lease [CNY/km]", f"{figures['electric lease [CNY/km]']:.4f}", border=True)
-    cols[1].metric("Diesel [CNY/km]", f"{figures['diesel [CNY/km]']:.4f}", border=True)
-    cols[2].metric("Saving [CNY/month]", money(figures["lessee saving [CNY/month]"]), border=True)
+    cols[0].metric(_("Electric lease [CNY/km]"), f"{figures['electric lease [CNY/km]']:.4f}", border=True)
+    cols[1].metric(_("Diesel [CNY/km]"), f"{figures['diesel [CNY/km]']:.4f}", border=True)
+    cols[2].metric(_("Saving [CNY/month]"), money(figures["lessee saving [CNY/month]"]), border=True)
     be = figures["break-even [km/year]"]
     cols[3].metric(
-        "Break-even [km/year]",
-        "–" if be is None else f"{be:,.0f}",
+        _("Break-even [km/year]"),
+        fmt_number(be, 0),
         border=True,
         help=report["lessee"].get("break_even_note"),
     )
-    st.table(svc.tco_frame(report).style.format("{:,.2f}", na_rep="–"))
+    tco = svc.tco_frame(report)
+    tco.index = [_(i) for i in tco.index]  # the totals rows are msgids; cost components come from the report
+    st.table(tco.style.format("{:,.2f}", na_rep="–"))
     st.caption(
-        f"Rent {money(figures['monthly rent [CNY]'])} CNY/month; the lessee's saving is 0 at "
-        f"{money(figures['lessee maximum rent (saving 0) [CNY]'])}. Electricity basis: "
-        f"{report['lessee'].get('electricity_basis', 'scenario input')}. {report['note']}"
+        _(
+            "Rent {rent} CNY/month; the lessee's saving is 0 at {max_rent}. Electricity basis: {basis}. {note}"
+        ).format(
+            rent=money(figures["monthly rent [CNY]"]),
+            max_rent=money(figures["lessee maximum rent (saving 0) [CNY]"]),
+            basis=report["lessee"].get("electricity_basis", _("scenario input")),
+            note=report["note"],
+        )
     )
 
     tornado = svc.tornado_frame(report)
     if "lessor" in report:
-        st.subheader("Sensitivity of the project NPV (tornado)")
+        st.subheader(_("Sensitivity of the project NPV (tornado)"))
     if "lessor" not in report:
         pass
     elif tornado.empty:
-        st.caption("No tornado drivers in this scenario.")
+        st.caption(_("No tornado drivers in this scenario."))
     else:
         order = list(dict.fromkeys(tornado["driver"]))
         # Vega-Lite reads "[" in a field name as nested access: chart a copy with plain column names.
@@ -230,18 +273,18 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; saving h
             .mark_bar()
             .encode(
                 y=alt.Y("driver:N", sort=order, title=None),
-                x=alt.X("npv_change:Q", title="project NPV change [CNY]"),
+                x=alt.X("npv_change:Q", title=_("project NPV change [CNY]")),
                 color=alt.Color(
                     "side:N",
                     scale=alt.Scale(domain=["low", "high"], range=["#e57373", "#64b5f6"]),
-                    title="driver at",
+                    title=_("driver at"),
                 ),
                 tooltip=[
                     "driver",
                     "side",
                     "value",
                     "base",
-                    alt.Tooltip("npv_change:Q", format=",.2f", title="NPV change"),
+                    alt.Tooltip("npv_change:Q", format=",.2f", title=_("NPV change")),
                     "range",
                 ],
             )
@@ -249,11 +292,13 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; saving h
             width="stretch",
         )
         st.caption(
-            f"Base project NPV {money(float(report['tornado']['base_npv']))} CNY. Ranges: "
-            + "; ".join(sorted({f"{d}: {r}" for d, r in zip(tornado["driver"], tornado["range"])}))
+            _("Base project NPV {npv} CNY. Ranges: {ranges}").format(
+                npv=money(float(report["tornado"]["base_npv"])),
+                ranges="; ".join(sorted({f"{d}: {r}" for d, r in zip(tornado["driver"], tornado["range"])})),
+            )
         )
 
-    with st.expander(f"Defaults and sources used ({len(report.get('assumptions', []))})"):
+    with st.expander(_("Defaults and sources used ({n})").format(n=len(report.get("assumptions", [])))):
         st.dataframe(
             pd.DataFrame(report.get("assumptions", [])),
             hide_index=True,
@@ -262,32 +307,32 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; saving h
         )
         if report.get("sources"):
             st.dataframe(
-                pd.DataFrame(sorted(report["sources"].items()), columns=["input", "taken from"]),
+                pd.DataFrame(sorted(report["sources"].items()), columns=[_("input"), _("taken from")]),
                 hide_index=True,
                 placeholder="–",
                 key="fin_sources",
             )
 
-    st.subheader("Save and compare scenarios")
+    st.subheader(_("Save and compare scenarios"))
     with st.form("fin_save_form"):
         save_name = st.text_input(
-            "Save the figures above as", value=str(payload.get("name", "")), key="fin_save_name"
+            _("Save the figures above as"), value=str(payload.get("name", "")), key="fin_save_name"
         )
-        save = st.form_submit_button("Save scenario")
+        save = st.form_submit_button(_("Save scenario"))
     if save:
         try:
             with services.unit_of_work(ctx.url) as write:  # this action's own unit of work, committed here
                 svc.save_scenario(write, ctx.lessee_code, save_name, payload)
         except (ValueError, ScopeError) as exc:
-            st.error(f"Not saved: {exc}")
+            st.error(_("Not saved: {errors}").format(errors=exc))
         else:
             st.session_state.pop(edit_key, None)
-            after_write(f"Saved scenario {save_name.strip()!r}.")
+            after_write(_("Saved scenario {name}.").format(name=repr(save_name.strip())))
 
     saved = _data.saved_scenarios(session, ctx.url, ctx.lessee_code)
-    chosen = st.multiselect("Compare with saved scenarios", saved, key="fin_compare")
+    chosen = st.multiselect(_("Compare with saved scenarios"), saved, key="fin_compare")
     if chosen:
-        table = {"shown above": figures}
+        table = {_("shown above"): figures}
         for name in chosen:
             try:
                 table[name] = svc.key_figures(
@@ -303,5 +348,7 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; saving h
                     )
                 )
             except ValueError as exc:
-                st.warning(f"{name}: no longer evaluates ({exc})")
-        st.table(pd.DataFrame(table).style.format("{:,.4f}", na_rep="–"))
+                st.warning(_("{name}: no longer evaluates ({error})").format(name=name, error=exc))
+        compared = pd.DataFrame(table)
+        compared.index = [_(k) for k in compared.index]  # KEY_FIGURES are msgids
+        st.table(compared.style.format("{:,.4f}", na_rep="–"))

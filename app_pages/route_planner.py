@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import altair as alt
 import pandas as pd
-import pydeck as pdk
 import streamlit as st
 
 from app_pages import _data
 from app_pages._pickers import depot_and_date
+from app_pages._route_map import show_route_map
 from app_pages._shell import after_write, page_context
 from fleet import services
 from fleet.services import audit as audit_svc
@@ -186,110 +186,7 @@ tab_map, tab_time, tab_unserved, tab_compare, tab_sheets, tab_versions, tab_edit
 )
 
 with tab_map:
-    paths = [
-        {
-            "label": f"route of {r.vehicle}: {r.jobs} jobs, {r.km:.1f} km",
-            "colour": r.colour,
-            "path": [
-                [lon, lat]
-                for lat, lon in view.stops.loc[view.stops["vehicle"] == r.vehicle, ["lat", "lon"]].itertuples(
-                    index=False
-                )
-            ],
-        }
-        for r in view.routes.itertuples()
-    ]
-    colours = dict(zip(view.routes["vehicle"], view.routes["colour"]))
-    visits = view.stops[view.stops["kind"] != "depot"].assign(
-        colour=lambda f: f["vehicle"].map(colours), label=lambda f: f["vehicle"] + " · " + f["stop"]
-    )
-    # Sizes in metres with pixel floors: pydeck turns string props (e.g. units="pixels") into JS expressions.
-    points = view.stops[["lat", "lon"]].dropna()
-    if points.empty:  # nothing routed: show the depot (and the unserved jobs)
-        points = pd.DataFrame({"lat": [view.depot_lat], "lon": [view.depot_lon]})
-    lats, lons = points["lat"], points["lon"]
-    pad = 0.05
-    box = [
-        [lons.min() - pad, lats.min() - pad],
-        [lons.max() + pad, lats.min() - pad],
-        [lons.max() + pad, lats.max() + pad],
-        [lons.min() - pad, lats.max() + pad],
-    ]
-    layers = [
-        # A plain light ground instead of map tiles (they need the internet).
-        pdk.Layer(
-            "PolygonLayer",
-            id="ground",
-            data=[{"polygon": box}],
-            get_polygon="polygon",
-            get_fill_color=[244, 244, 240],
-            stroked=False,
-            pickable=False,
-        ),
-        pdk.Layer(
-            "PathLayer",
-            id="routes",
-            data=paths,
-            get_path="path",
-            get_color="colour",
-            get_width=40,
-            width_min_pixels=3,
-            pickable=True,
-        ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="stops",
-            data=visits[["lon", "lat", "colour", "label"]],
-            get_position=["lon", "lat"],
-            get_fill_color="colour",
-            get_radius=120,
-            radius_min_pixels=4,
-            pickable=True,
-        ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="stations",
-            data=view.stations.assign(label=lambda f: "charging: " + f["station"])[["lon", "lat", "label"]],
-            get_position=["lon", "lat"],
-            get_fill_color=[0, 0, 0],
-            get_line_color=[255, 200, 0],
-            stroked=True,
-            line_width_min_pixels=3,
-            get_radius=250,
-            radius_min_pixels=9,
-            pickable=True,
-        ),
-    ]
-    if len(view.unserved):
-        layers.append(
-            pdk.Layer(
-                "ScatterplotLayer",
-                id="unserved",
-                data=view.unserved.dropna(subset=["lat"]).assign(label=lambda f: "unserved: " + f["job"])[
-                    ["lon", "lat", "label"]
-                ],
-                get_position=["lon", "lat"],
-                get_fill_color=[230, 0, 0],
-                get_radius=150,
-                radius_min_pixels=6,
-                pickable=True,
-            )
-        )
-    # No basemap: tiles need the internet, the layers alone show the routes (map_provider=None, map_style=None).
-    deck = pdk.Deck(
-        layers=layers,
-        map_provider=None,
-        map_style=None,
-        tooltip={"text": "{label}"},
-        initial_view_state=pdk.data_utils.compute_view(
-            [[lon, lat] for lat, lon in zip(lats, lons)], view_proportion=1.0
-        ),
-    )
-    st.pydeck_chart(deck, height=520, key="routes_map")
-    st.caption(
-        "Each route in its own colour; black ringed dot: the depot's charging station; red: unserved jobs. "
-        "No basemap (map tiles need the internet)."
-    )
+    show_route_map(view)
     st.dataframe(
         wall_clock(view.routes.drop(columns=["colour"]), "departure", "return"),
         hide_index=True,

@@ -1,4 +1,5 @@
-"""Nightly-job settings: command line > environment (EVFLEET_NIGHTLY_*) > TOML file ([nightly]) > defaults."""
+"""Settings: nightly jobs (command line > environment EVFLEET_NIGHTLY_* > TOML file [nightly] > defaults) and the
+app's default language (EVFLEET_LOCALE > TOML [app] locale > English)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,31 @@ def load_settings(
             values[f.name] = _coerce(f.name, env)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return NightlySettings(**values)
+
+
+LOCALE_ENV = "EVFLEET_LOCALE"
+
+
+def app_locale(config_file: str | Path | None = None, environ: dict[str, str] | None = None) -> str:
+    """The app's deployment default language: EVFLEET_LOCALE > TOML file ([app] locale) > English.
+
+    "zh-CN" (or "zh_CN") makes Chinese the default; each user can still switch in the sidebar. An unknown value is
+    an error naming the source, not a silent fall-back."""
+    from fleet.i18n import DEFAULT_LOCALE, normalise_locale
+
+    environ = dict(os.environ) if environ is None else environ
+    raw = environ.get(LOCALE_ENV, "").strip()
+    source = LOCALE_ENV
+    if not raw:
+        path = Path(config_file) if config_file else Path(environ.get("EVFLEET_CONFIG", DEFAULT_CONFIG_FILE))
+        if path.is_file():
+            raw = str(
+                tomllib.loads(path.read_text(encoding="utf-8")).get("app", {}).get("locale", "")
+            ).strip()
+            source = f"{path} [app] locale"
+    if not raw:
+        return DEFAULT_LOCALE
+    try:
+        return normalise_locale(raw)
+    except ValueError as exc:
+        raise ValueError(f"{source}: {exc}") from None

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from charging.problem import ChargingProblem, problem_from_json
+from fleet.i18n import N_, Column
 from fleet.services.scope import depot_in_scope, in_scope
 
 
@@ -66,12 +67,12 @@ class ChargingView:
 
 
 BAR_COLUMNS = ["connector", "vehicle", "start", "end", "kw", "kwh"]
-STRATEGY_LABELS = {
-    "optimised": "optimised",
-    "uncontrolled": "uncontrolled",
-    "edf": "earliest deadline first",
-    "timer": "timer (valley start)",
-    "balanced": "balanced (cheapest band)",
+STRATEGY_LABELS = {  # English msgids: the page shows them translated
+    "optimised": N_("optimised"),
+    "uncontrolled": N_("uncontrolled"),
+    "edf": N_("earliest deadline first"),
+    "timer": N_("timer (valley start)"),
+    "balanced": N_("balanced (cheapest band)"),
 }
 READINESS_COLUMNS = [
     "truck",
@@ -81,6 +82,25 @@ READINESS_COLUMNS = [
     "leaves with [kWh]",
     "short [kWh]",
 ]
+# Display maps (label msgid and rounding) for the page: readiness first, then the costs against the baselines.
+READINESS_DISPLAY: dict[str, Column] = {
+    "truck": Column(N_("Truck")),
+    "status": Column(N_("Ready?")),
+    "departure": Column(N_("Departure")),
+    "needs [kWh]": Column(N_("Needs [kWh]"), 1),
+    "leaves with [kWh]": Column(N_("Leaves with [kWh]"), 1),
+    "short [kWh]": Column(N_("Short by [kWh]"), 1),
+    "arrives with [kWh]": Column(N_("Arrives with [kWh]"), 1),
+}
+COST_DISPLAY: dict[str, Column] = {
+    "energy [CNY]": Column(N_("energy [CNY]"), 2),
+    "demand per night [CNY]": Column(N_("demand per night [CNY]"), 2),
+    "night bill [CNY]": Column(N_("night bill [CNY]"), 2),
+    "peak [kW]": Column(N_("peak [kW]"), 1),
+    "unmet vehicles": Column(N_("unmet vehicles")),
+    "energy saving of the optimised [CNY]": Column(N_("energy saving of the optimised [CNY]"), 2),
+    "night saving of the optimised [CNY]": Column(N_("night saving of the optimised [CNY]"), 2),
+}
 
 
 def readiness(problem: ChargingProblem, solution: Mapping[str, Any]) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from charging.billing import BillingError, BillingRules, DemandBasis, TariffStructure, monthly_basic_charge
+from fleet.i18n import N_
 from fleet.models import Depot, Tariff
 from fleet.planning.inputs import billing_rules
 from fleet.scope import update_row
@@ -32,14 +33,14 @@ __all__ = [
     "update_billing",
 ]
 
-# A Chinese-speaking planner reads the tariff by its Chinese name; both are shown.
+# A Chinese-speaking planner reads the tariff by its Chinese name; both are shown (msgids: the page translates).
 STRUCTURE_LABELS = {
-    TariffStructure.SINGLE_PART.value: "single-part (单一制): energy only",
-    TariffStructure.TWO_PART.value: "two-part (两部制): energy + basic charge",
+    TariffStructure.SINGLE_PART.value: N_("single-part (单一制): energy only"),
+    TariffStructure.TWO_PART.value: N_("two-part (两部制): energy + basic charge"),
 }
 BASIS_LABELS = {
-    DemandBasis.MAXIMUM_DEMAND.value: "maximum demand (需量): CNY/kW·month on the month's metered peak",
-    DemandBasis.CAPACITY.value: "capacity (容量): CNY/kVA·month on the transformer",
+    DemandBasis.MAXIMUM_DEMAND.value: N_("maximum demand (需量): CNY/kW·month on the month's metered peak"),
+    DemandBasis.CAPACITY.value: N_("capacity (容量): CNY/kVA·month on the transformer"),
 }
 SHORTFALL_LABELS = {
     "max_ready": "most trucks ready for their first route first, then cost",

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from fleet.emissions.attribution import DoubleClaimError
 from fleet.factors import FactorError
+from fleet.i18n import N_, Column
 from fleet.models import Lessee
 from fleet.scope import ScopeError, list_rows, scope_for
 from fleet.services.scope import in_scope
@@ -195,6 +196,42 @@ def emissions_view(
         withheld,
         pd.DataFrame(summaries),
     )
+
+
+# Display labels (msgids; English as the columns are named) for the page's tables; the page's Styler rounds (t to
+# 0.001, km and kWh to 1) so the shown frame keeps the exact values the tests compare with the service.
+MONTH_DISPLAY: dict[str, Column] = {
+    "lessee": Column(N_("lessee")),
+    "month": Column(N_("month")),
+    "ex-ante reduction [t]": Column(N_("ex-ante reduction [t]")),
+    "ex-post reduction [t]": Column(N_("ex-post reduction [t]")),
+    "ex-post − ex-ante [t]": Column(N_("ex-post − ex-ante [t]")),
+    "baseline [t]": Column(N_("baseline [t]")),
+    "project [t]": Column(N_("project [t]")),
+    "km": Column(N_("km")),
+    "grid kWh": Column(N_("grid kWh")),
+    "vehicle-days": Column(N_("vehicle-days")),
+}
+PARTY_DISPLAY: dict[str, Column] = {
+    "lessee": Column(N_("lessee")),
+    "ex-post reduction [t]": Column(N_("ex-post reduction [t]")),
+    "run rate [t/year]": Column(N_("run rate [t/year]")),
+    "monitored days": Column(N_("monitored days")),
+    "monitoring": Column(N_("monitoring")),
+    "run-rate lease-days (in year / monitored)": Column(N_("run-rate lease-days (in year / monitored)")),
+    "ex-ante [t]": Column(N_("ex-ante [t]")),
+    "ex-ante basis": Column(N_("ex-ante basis")),
+    "gap days before monitoring": Column(N_("gap days before monitoring")),
+    "missing monitored days": Column(N_("missing monitored days")),
+    "future days": Column(N_("future days")),
+}
+FACTOR_DISPLAY: dict[str, Column] = {
+    "key": Column(N_("key")),
+    "value": Column(N_("value")),
+    "unit": Column(N_("unit")),
+    "source": Column(N_("source")),
+    "confidence": Column(N_("confidence")),
+}
 
 
 def emissions_avoided(

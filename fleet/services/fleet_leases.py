@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from fleet.i18n import N_, Column
 from fleet.importers import LEASES, VEHICLES, Context, ImportSpec, RowError, parse_rows
 from fleet.models import Claimant, Depot, Lease, Lessee, Vehicle, VehicleModel, VehicleStatus
 from fleet.scope import Scope, ScopeError, add_rows, get_row, list_rows, update_row
@@ -62,6 +63,54 @@ MODEL_COLUMNS = [
     "confidence",
     "source_refs",
 ]
+
+
+# Display labels (msgid with unit) and decimals for the page's tables; the frames keep their column names.
+VEHICLE_DISPLAY: dict[str, Column] = {
+    "plate": Column(N_("Plate")),
+    "vin": Column(N_("VIN")),
+    "model": Column(N_("Model")),
+    "kind": Column(N_("Drive")),
+    "depot": Column(N_("Depot")),
+    "lessee": Column(N_("Lessee")),
+    "status": Column(N_("Status")),
+    "commissioned_on": Column(N_("Commissioned on")),
+}
+LEASE_DISPLAY: dict[str, Column] = {
+    "code": Column(N_("Lease")),
+    "plate": Column(N_("Plate")),
+    "lessee": Column(N_("Lessee")),
+    "depot": Column(N_("Depot")),
+    "start_date": Column(N_("Start")),
+    "end_date": Column(N_("End")),
+    "active": Column(N_("Active")),
+    "monthly_rent_cny": Column(N_("Monthly rent [CNY]"), 2),
+    "deposit_cny": Column(N_("Deposit [CNY]"), 2),
+    "purchase_price_cny": Column(N_("Purchase price [CNY]"), 2),
+    "residual_value_cny": Column(N_("Residual value [CNY]"), 2),
+    "replaced_diesel_model": Column(N_("Replaces diesel model")),
+    "loan_annual_rate": Column(N_("Loan rate [/year]"), 4),
+    "loan_term_months": Column(N_("Loan term [months]")),
+    "expected_km_per_year": Column(N_("Expected distance [km/year]"), 0),
+    "emissions_claimant": Column(N_("Emissions claimant")),
+}
+MODEL_DISPLAY: dict[str, Column] = {
+    "code": Column(N_("Model")),
+    "kind": Column(N_("Drive")),
+    "maker": Column(N_("Maker")),
+    "name": Column(N_("Name")),
+    "vehicle_class": Column(N_("Vehicle class")),
+    "payload_kg": Column(N_("Payload [kg]"), 0),
+    "price_cny": Column(N_("Price [CNY]"), 0),
+    "battery_kwh": Column(N_("Battery [kWh]"), 1),
+    "usable_fraction": Column(N_("Usable share of the battery"), 2),
+    "consumption_kwh_per_km_empty": Column(N_("Consumption empty [kWh/km]"), 3),
+    "consumption_kwh_per_km_full": Column(N_("Consumption full [kWh/km]"), 3),
+    "max_charge_kw": Column(N_("Max. charging power [kW]"), 0),
+    "diesel_l_per_100km": Column(N_("Diesel [L/100 km]"), 1),
+    "confidence": Column(N_("Confidence")),
+    "source_refs": Column(N_("Sources")),
+}
 
 
 def _lookups(

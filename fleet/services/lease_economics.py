@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session
 
+from fleet.i18n import N_
 from fleet.models import FinanceScenario, Lease
 from fleet.scope import ScopeError, list_rows, select_rows
 from fleet.services.scope import in_scope
@@ -100,24 +101,24 @@ def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-KEY_FIGURES = (
-    "project NPV [CNY]",
-    "equity NPV [CNY]",
-    "project IRR (effective annual)",
-    "equity IRR (effective annual)",
-    "payback [months]",
-    "discounted payback [months]",
-    "DSCR min",
-    "DSCR average",
-    "LLCR",
-    "monthly rent [CNY]",
-    "lessor minimum rent (NPV 0) [CNY]",
-    "lessee maximum rent (saving 0) [CNY]",
-    "electric lease [CNY/km]",
-    "diesel [CNY/km]",
-    "lessee saving [CNY/month]",
-    "lessee saving, PV [CNY]",
-    "break-even [km/year]",
+KEY_FIGURES = (  # English msgids: the page shows them translated
+    N_("project NPV [CNY]"),
+    N_("equity NPV [CNY]"),
+    N_("project IRR (effective annual)"),
+    N_("equity IRR (effective annual)"),
+    N_("payback [months]"),
+    N_("discounted payback [months]"),
+    N_("DSCR min"),
+    N_("DSCR average"),
+    N_("LLCR"),
+    N_("monthly rent [CNY]"),
+    N_("lessor minimum rent (NPV 0) [CNY]"),
+    N_("lessee maximum rent (saving 0) [CNY]"),
+    N_("electric lease [CNY/km]"),
+    N_("diesel [CNY/km]"),
+    N_("lessee saving [CNY/month]"),
+    N_("lessee saving, PV [CNY]"),
+    N_("break-even [km/year]"),
 )
 
 
@@ -187,6 +188,6 @@ def tco_frame(report: Mapping[str, Any]) -> pd.DataFrame:
         },
         index=names,
     )
-    frame.loc["total (PV)"] = [_num(electric["pv_cost"]), _num(diesel["pv_cost"])]
-    frame.loc["per month"] = [_num(electric["cost_per_month"]), _num(diesel["cost_per_month"])]
+    frame.loc[N_("total (PV)")] = [_num(electric["pv_cost"]), _num(diesel["pv_cost"])]
+    frame.loc[N_("per month")] = [_num(electric["cost_per_month"]), _num(diesel["cost_per_month"])]
     return frame

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from fleet.audit import acting_as, current_actor
+from fleet.i18n import N_, Column, _
 from fleet.models import Depot, Lessor
 from fleet.scope import list_rows
 from fleet.services.scope import depot_in_scope, in_scope
@@ -32,6 +33,28 @@ JOB_COLUMNS = [
     "km",
     "charging_cost_cny",
 ]
+# How the page shows a job row (label msgid, rounding); id, run key and traceback are shown elsewhere.
+JOB_DISPLAY: dict[str, Column] = {
+    "depot": Column(N_("Depot")),
+    "service_date": Column(N_("Service date")),
+    "status": Column(N_("Status")),
+    "attempt": Column(N_("Attempt")),
+    "queued_at": Column(N_("Queued")),
+    "started_at": Column(N_("Started")),
+    "finished_at": Column(N_("Finished")),
+    "duration_s": Column(N_("Duration [s]"), 1),
+    "vehicles_used": Column(N_("Trucks used")),
+    "km": Column(N_("Distance [km]"), 1),
+    "charging_cost_cny": Column(N_("Charging cost [CNY]"), 2),
+    "error": Column(N_("Error")),
+}
+STATUS_LABELS = {
+    "succeeded": N_("succeeded"),
+    "failed": N_("failed"),
+    "abandoned": N_("abandoned"),
+    "running": N_("running"),
+    "queued": N_("queued"),
+}
 
 
 def jobs_frame(
@@ -95,6 +118,15 @@ class RunSummary:
         if self.failed:
             return f"{len(self.failed)} failed"
         return "running" if self.pending else "succeeded"
+
+    def status_label(self) -> str:
+        """`status` in the current language (the page shows this; `status` stays the stable English value)."""
+        if self.abandoned:
+            text = _("{n} abandoned").format(n=len(self.abandoned))
+            return text + (_(", {n} failed").format(n=len(self.failed)) if self.failed else "")
+        if self.failed:
+            return _("{n} failed").format(n=len(self.failed))
+        return _(STATUS_LABELS["running" if self.pending else "succeeded"])
 
 
 def run_summaries(jobs: pd.DataFrame) -> list[RunSummary]:

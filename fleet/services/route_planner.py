@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session
 
-from fleet.exports import safe_frame, safe_sheet_name
+from fleet.exports import safe_frame
 from fleet.models import Order
 from fleet.scope import Scope, list_rows
 from fleet.services.frames import hhmm
@@ -393,20 +393,8 @@ def route_sheet_csv(view: RoutePlanView, vehicle: str) -> bytes:
 
 
 def route_sheets_xlsx(view: RoutePlanView) -> bytes:
-    """All drivers' sheets in one workbook, one worksheet per truck (sheet names are the plates)."""
-    import io
+    """All drivers' sheets in one workbook, one worksheet per truck (sheet names are the plates), laid out for
+    printing and in the current language: `fleet.services.route_sheets`."""
+    from fleet.services.route_sheets import route_sheets_workbook
 
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        summary = view.routes.drop(columns=["colour"]).copy()
-        for col in ("departure", "return"):
-            summary[col] = [hhmm(t) for t in summary[col]]
-        safe_frame(summary).to_excel(writer, sheet_name="routes", index=False)
-        used = {"routes"}
-        for vehicle in view.routes["vehicle"]:
-            name = safe_sheet_name(str(vehicle))
-            while name in used:
-                name = name[:28] + f"~{len(used)}"
-            used.add(name)
-            safe_frame(route_sheet(view, vehicle)).to_excel(writer, sheet_name=name, index=False)
-    return buffer.getvalue()
+    return route_sheets_workbook(view)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from fleet.i18n import _
 from fleet.models import Depot, Lessee, Lessor
 from fleet.scope import Scope, ScopeError, list_rows, scope_for, select_rows
 
@@ -87,24 +88,30 @@ def decide_scope(env: Mapping[str, str], user: Mapping[str, Any] | None = None) 
 
 
 def scope_options(session: Session) -> list[ScopeOption]:
-    """The lessor's view followed by each of its lessees, for the selector."""
+    """The lessor's view followed by each of its lessees, for the selector (labels in the current language)."""
     scope = scope_for(session)
     lessor = session.get(Lessor, scope.lessor_id)
     lessees = list_rows(session, scope, Lessee, order_by=Lessee.code)
-    options = [ScopeOption(None, f"All lessees (lessor {lessor.code})" if lessor else "All lessees")]
+    everything = _("All lessees (lessor {code})").format(code=lessor.code) if lessor else _("All lessees")
+    options = [ScopeOption(None, everything)]
     options += [ScopeOption(le.code, f"{le.code} · {le.name}") for le in lessees]
     return options
 
 
 def describe_scope(session: Session, lessee_code: str | None) -> str:
-    """A one-line statement of the scope a page runs in, e.g. `Lessee PCX (Pengcheng Express) only`."""
+    """A one-line statement of the scope a page runs in, e.g. `Lessee PCX (Pengcheng Express) only`, in the
+    current language."""
     scope = scope_for(session, lessee_code=lessee_code)
     if scope.is_lessor:
         lessor = session.get(Lessor, scope.lessor_id)
         n = len(list_rows(session, scope, Lessee))
-        return f"Lessor {lessor.code} ({lessor.name}): all {n} lessees" if lessor else "Lessor view"
+        if lessor is None:
+            return _("Lessor view")
+        return _("Lessor {code} ({name}): all {n} lessees").format(code=lessor.code, name=lessor.name, n=n)
     lessee = session.get(Lessee, scope.lessee_id)
-    return f"Lessee {lessee.code} ({lessee.name}) only" if lessee else "one lessee"
+    if lessee is None:
+        return _("one lessee")
+    return _("Lessee {code} ({name}) only").format(code=lessee.code, name=lessee.name)
 
 
 def in_scope(session: Session, lessee_code: str | None) -> Scope:

@@ -34,15 +34,15 @@ def test_runs_and_failures_are_shown(run_app: AppRunner, planned_engine: Engine)
     ]
     assert "injected fault" in job.error
     runs = at.dataframe[0].value
-    assert runs["failed"].tolist() == [FAILING_DEPOT]
+    assert runs["Failed depots"].tolist() == [FAILING_DEPOT]
     at.multiselect(key="jobs_status").set_value(["failed"]).run()
-    assert at.dataframe[1].value["depot"].tolist() == [FAILING_DEPOT]
+    assert at.dataframe[1].value["Depot"].tolist() == [FAILING_DEPOT]
 
 
 def test_lessee_sees_only_its_depots_jobs(run_app: AppRunner, planned_engine: Engine) -> None:
     at = run_app(url_of(planned_engine), "jobs", lessee="FRESH")  # FRESH runs SZ-NS, PCX runs SZ-LH
     assert not at.exception
-    assert set(at.dataframe[1].value["depot"]) == {PLANNED_DEPOT}
+    assert set(at.dataframe[1].value["Depot"]) == {PLANNED_DEPOT}
     assert not at.error and at.success
 
 

@@ -41,7 +41,9 @@ def _open(run_app: AppRunner, engine: Engine, **kw):  # type: ignore[no-untyped-
 def _layers(at) -> dict[str, dict]:  # type: ignore[no-untyped-def]
     (chart,) = at.get("deck_gl_json_chart")
     spec = json.loads(chart.proto.json)
-    assert "mapStyle" not in spec and "mapProvider" not in spec  # no basemap: tiles need the internet
+    # No basemap: no provider, and pydeck's "no style" sentinel, which Streamlit draws without any basemap (a
+    # missing mapStyle would make it fetch Carto's style and tiles).
+    assert spec.get("mapStyle") == "__MAP_STYLE__" and "mapProvider" not in spec
     layers = {layer["id"]: layer for layer in spec["layers"]}
     assert not [k for layer in layers.values() for k, v in layer.items() if v in ("@@=pixels", "@@=meters")]
     return layers

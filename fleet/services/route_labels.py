@@ -1,0 +1,78 @@
+"""How the route planner's frames are shown: labels with units (English msgids) and decimals per column, for the
+page's tables (`fleet.i18n.localised` or `app_pages._show.column_config`), the map legend and the route sheets.
+
+`RoutePlanView.routes` -> `ROUTE_DISPLAY`, `.stops` -> `STOP_DISPLAY`, `.unserved` -> `UNSERVED_DISPLAY`; a
+driver's sheet (`fleet.services.route_sheets.driver_sheet`) -> `SHEET_COLUMNS`. Kinds of stop and drive are
+msgids in `KIND_LABELS`.
+"""
+
+from __future__ import annotations
+
+from fleet.i18n import N_, Column
+
+SHEET_COLUMNS: dict[str, Column] = {
+    "seq": Column(N_("No.")),
+    "kind": Column(N_("Stop type")),
+    "name": Column(N_("Customer / place")),
+    "stop": Column(N_("Order reference")),
+    "address": Column(N_("Address")),
+    "phone": Column(N_("Phone")),
+    "notes": Column(N_("Notes")),
+    "window": Column(N_("Time window")),
+    "arrival": Column(N_("Arrival")),
+    "departure": Column(N_("Departure")),
+    "demand_kg": Column(N_("Goods [kg]"), 1),
+    "load_kg": Column(N_("Load on board [kg]"), 1),
+    "soc_arrival_kwh": Column(N_("Charge on arrival [kWh]"), 1),
+    "charged_kwh": Column(N_("Charged here [kWh]"), 1),
+    "lat": Column(N_("Latitude [°]"), 5),
+    "lon": Column(N_("Longitude [°]"), 5),
+}
+ROUTE_DISPLAY: dict[str, Column] = {
+    "vehicle": Column(N_("Truck")),
+    "kind": Column(N_("Drive")),
+    "jobs": Column(N_("Stops")),
+    "km": Column(N_("Distance [km]"), 1),
+    "kwh": Column(N_("Energy [kWh]"), 1),
+    "litres": Column(N_("Diesel [L]"), 1),
+    "departure": Column(N_("Departure")),
+    "return": Column(N_("Return")),
+    "soc_departure_kwh": Column(N_("Charge at departure [kWh]"), 1),
+    "soc_return_kwh": Column(N_("Charge on return [kWh]"), 1),
+    "charged_kwh": Column(N_("Charged on the road [kWh]"), 1),
+    "cost_cny": Column(N_("Routing cost [CNY]"), 2),
+}
+KIND_LABELS = {
+    "depot": N_("depot"),
+    "job": N_("delivery"),
+    "station": N_("charging"),
+    "electric": N_("electric"),
+    "diesel": N_("diesel"),
+}
+STOP_DISPLAY: dict[str, Column] = {
+    "vehicle": Column(N_("Truck")),
+    "seq": Column(N_("No.")),
+    "kind": Column(N_("Stop type")),
+    "stop": Column(N_("Order reference")),
+    "address": Column(N_("Address")),
+    "window": Column(N_("Time window")),
+    "arrival": Column(N_("Arrival")),
+    "departure": Column(N_("Departure")),
+    "demand_kg": Column(N_("Goods [kg]"), 1),
+    "load_kg": Column(N_("Load on board [kg]"), 1),
+    "soc_arrival_kwh": Column(N_("Charge on arrival [kWh]"), 1),
+    "soc_departure_kwh": Column(N_("Charge at departure [kWh]"), 1),
+    "charged_kwh": Column(N_("Charged here [kWh]"), 1),
+    "lat": Column(N_("Latitude [°]"), 5),
+    "lon": Column(N_("Longitude [°]"), 5),
+}
+UNSERVED_DISPLAY: dict[str, Column] = {
+    "job": Column(N_("Order reference")),
+    "reason": Column(N_("Reason")),
+    "detail": Column(N_("Detail")),
+    "address": Column(N_("Address")),
+    "window": Column(N_("Time window")),
+    "demand_kg": Column(N_("Goods [kg]"), 1),
+    "lat": Column(N_("Latitude [°]"), 5),
+    "lon": Column(N_("Longitude [°]"), 5),
+}
