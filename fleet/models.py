@@ -251,6 +251,8 @@ class Depot(OwnedMixin, table=True):
     # The site's load without the chargers (warehouse, cold rooms, offices) [kW]: 24 hourly or 96 quarter-hourly
     # values by local time of day. The meter bills the site's peak, base load included.
     base_load_kw: list[float] | None = Field(default=None, sa_type=JSON, nullable=True)
+    # The grid zone the VPP aggregates the depot's flexibility in (fleet.vpp); NULL: its district.
+    grid_zone: str | None = Field(default=None, max_length=60)
 
 
 class PowerGroup(OwnedMixin, table=True):
@@ -335,6 +337,12 @@ class Lease(OwnedMixin, table=True):
     carbon_scheme: str | None = Field(default=None, max_length=120)
     carbon_price_source: str | None = Field(default=None, max_length=200)
     carbon_price_cny_per_t: Decimal | None = _money_rate(nullable=True)
+    # VPP (fleet.vpp): the lessee's consent to V2G discharge of this truck, and its share of event revenue
+    # (NULL: fleet.vpp.settlement.DEFAULT_LESSEE_SHARE, a planning assumption).
+    v2g_consent: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    vpp_lessee_share: Decimal | None = Field(
+        default=None, sa_column=Column(sa.Numeric(6, 4, asdecimal=True), nullable=True)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- operations
