@@ -26,4 +26,5 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("app_pages/emissions.py", "Emissions", ":material/eco:", "emissions"),
     PageEntry("app_pages/lease_economics.py", "Lease economics", ":material/payments:", "economics"),
     PageEntry("app_pages/nightly_jobs.py", "Nightly jobs", ":material/schedule:", "jobs"),
+    PageEntry("app_pages/vpp.py", "VPP", ":material/bolt:", "vpp"),
 )

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from charging.check import check as check_schedule
 from charging.dispatch import DispatchResult, Event, dispatch
-from fleet.models import Depot, SiteMeterReading
+from fleet.models import ChargingPlan, Depot, PlanStatus, SiteMeterReading
 from fleet.scope import select_rows
 from fleet.services.scope import in_scope
 from fleet.vpp.flex import depot_table, zone_summary, zone_table
@@ -34,6 +34,19 @@ from fleet.vpp.settlement import (
 )
 
 LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+def plan_dates(session: Session, lessee_code: str | None, limit: int = 60) -> list[dt.date]:
+    """Service dates with current charging plans in the scope, newest first (one SQL query)."""
+    scope = in_scope(session, lessee_code)
+    query = (
+        select(ChargingPlan.service_date)
+        .where(select_rows(scope, ChargingPlan).whereclause, ChargingPlan.status == PlanStatus.CURRENT)
+        .distinct()
+        .order_by(ChargingPlan.service_date.desc())  # type: ignore[attr-defined]
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
 
 
 @dataclass(frozen=True)
@@ -310,7 +323,9 @@ def _rows_back(rows: list[dict[str, Any]]) -> list[LeaseSettlement]:
 
 
 __all__ = [
+    "BaselineMethod",
     "DispatchView",
+    "Event",
     "FlexView",
     "SettlementView",
     "dispatch_event",
@@ -318,5 +333,6 @@ __all__ = [
     "flex_of",
     "flexibility",
     "meter_history",
+    "plan_dates",
     "settle",
 ]

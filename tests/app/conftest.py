@@ -24,6 +24,7 @@ PAGE_FILES = {
     "jobs": "app_pages/nightly_jobs.py",
     "emissions": "app_pages/emissions.py",
     "economics": "app_pages/lease_economics.py",
+    "vpp": "app_pages/vpp.py",
 }
 SERVICE_DATE = dt.date(2026, 11, 26)  # a demo day with orders (2026-11-23 .. 2026-12-06)
 PLANNED_DEPOT = "SZ-NS"  # the smallest demo depot: solves in ~1 s

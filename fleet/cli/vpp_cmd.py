@@ -1,0 +1,234 @@
+"""`evfleet vpp flex|dispatch|settle` and `evfleet bench vpp`: thin faces on fleet.services.vpp and fleet.vpp."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from fleet.cli.common import DB_OPTION, LESSEE_OPTION, console, err_console, fail, scoped_session
+
+vpp_app = typer.Typer(
+    help="The fleet as a virtual power plant: flexibility, event dispatch, settlement.", no_args_is_help=True
+)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise fail(f"--date {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _time(text: str, option: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise fail(f"{option} {text!r} is not an ISO 8601 time (e.g. 2026-11-25T20:00+08:00)") from None
+    if value.tzinfo is None:
+        raise fail(f"{option} {text!r} has no time zone offset (e.g. +08:00)")
+    return value
+
+
+def _f(x: float, digits: int = 1) -> str:
+    return f"{x:,.{digits}f}"
+
+
+@vpp_app.command("flex")
+def flex_cmd(
+    date: str = typer.Option(..., "--date", help="Service date whose night (the evening before) is offered."),
+    zone: str | None = typer.Option(None, "--zone", help="One grid zone (default: every zone)."),
+    out: str | None = typer.Option(None, "--out", help="Write the per-zone, per-slot table as JSON here."),
+    db: str | None = DB_OPTION,
+    lessee: str | None = LESSEE_OPTION,
+) -> None:
+    """Tonight's flexibility: kW each zone can shed or add per 15-minute slot with every truck still ready."""
+    from fleet.services import vpp as svc
+    from fleet.vpp.flex import VPP_FLOOR_KW
+
+    with scoped_session(db, lessee) as (session, _scope):
+        view = svc.flexibility(session, lessee, _date(date), zone)
+    if view.depots.empty:
+        raise fail(
+            f"no current charging plans for {date}{' in zone ' + zone if zone else ''}: run `evfleet nightly`"
+        )
+    table = Table(title=f"Flexibility for the night before {date} (one-slot bounds, every truck ready) [kW]")
+    for col in ("zone", "depots", "max shed", "at", "max add", "max V2G", f"≥ {VPP_FLOOR_KW / 1000:.0f} MW"):
+        table.add_column(col, justify="left" if col in ("zone", "at") else "right")
+    depots = view.zones.groupby("zone")["depots"].max()
+    for r in view.summary.itertuples():
+        table.add_row(
+            r.zone, str(depots[r.zone]), _f(r.max_shed_kw), f"{r.at:%m-%d %H:%M}", _f(r.max_add_kw),
+            _f(r.max_v2g_kw), "yes" if r.max_shed_kw >= VPP_FLOOR_KW else "no",
+        )  # fmt: skip
+    console.print(table)
+    if out:
+        frame = view.zones.assign(slot_start=view.zones["slot_start"].astype(str))
+        Path(out).write_text(json.dumps(frame.to_dict("records"), indent=1), encoding="utf-8")
+        err_console.print(f"wrote {out}")
+
+
+@vpp_app.command("dispatch")
+def dispatch_cmd(
+    date: str = typer.Option(..., "--date", help="Service date whose night the event falls in."),
+    start: str = typer.Option(..., "--start", help="Event start, ISO with offset (2026-11-25T20:00+08:00)."),
+    end: str = typer.Option(..., "--end", help="Event end, ISO with offset."),
+    direction: str = typer.Option("down", "--direction", help="down (shed load) or up (add load)."),
+    target_kw: float | None = typer.Option(
+        None, "--target-kw", help="Required response per slot, zone total."
+    ),
+    price: float = typer.Option(0.0, "--price", help="Price paid per kWh of response [CNY/kWh]."),
+    wear: float = typer.Option(
+        ..., "--wear", help="Battery wear cost per kWh discharged [CNY/kWh] (no sourced value)."
+    ),
+    zone: str | None = typer.Option(None, "--zone", help="Dispatch this grid zone's depots only."),
+    floor_soc: float = typer.Option(
+        0.3, "--floor-soc", help="Least state of charge V2G may leave (fraction)."
+    ),
+    time_limit: float = typer.Option(120.0, "--time-limit", help="Solver time limit [s]."),
+    seed: int = typer.Option(0, "--seed"),
+    out: str | None = typer.Option(
+        None, "--out", help="Write the dispatch record (input of `vpp settle`) here."
+    ),
+    db: str | None = DB_OPTION,
+    lessee: str | None = LESSEE_OPTION,
+) -> None:
+    """Dispatch an event across depots at least cost; every depot's new night is checked by the charging checker."""
+    from charging.dispatch import DispatchError, Event
+    from fleet.services import vpp as svc
+
+    event = Event(_time(start, "--start"), _time(end, "--end"), direction, target_kw, price)
+    try:
+        event.validate()
+    except DispatchError as exc:
+        raise fail(str(exc)) from None
+    with scoped_session(db, lessee) as (session, _scope):
+        view = svc.dispatch_event(
+            session, lessee, _date(date), event, zone=zone, wear_cny_per_kwh=wear, floor_soc=floor_soc,
+            time_limit_s=time_limit, seed=seed,
+        )  # fmt: skip
+    r = view.result
+    slots = Table(title=f"Event {direction} {start} - {end}: {r.status}, solved in {r.solve_s:.2f} s [kW]")
+    for col in ("slot", "target", "delivered", "short"):
+        slots.add_column(col, justify="right")
+    for s in view.slots.itertuples():
+        slots.add_row(s.slot_start[11:16], _f(s.target_kw), _f(s.delivered_kw), _f(s.shortfall_kw))
+    console.print(slots)
+    depots = Table(title="Per depot")
+    for col in ("depot", "zone", "response kWh", "V2G kWh", "cost change CNY", "trucks ready", "checker"):
+        depots.add_column(col, justify="left" if col in ("depot", "zone", "checker") else "right")
+    for d in view.depots.itertuples():
+        depots.add_row(
+            d.depot, d.zone, _f(d.response_kwh, 2), _f(d.v2g_kwh, 2), _f(d.cost_change_cny, 2),
+            f"{d.trucks_ready}/{d.trucks}", "ok" if d.check_ok else f"[red]{d.violations}[/]",
+        )  # fmt: skip
+    console.print(depots)
+    if out:
+        Path(out).write_text(json.dumps(view.record, indent=1, ensure_ascii=False), encoding="utf-8")
+        err_console.print(f"wrote {out}")
+    if not view.all_ready:
+        raise fail("a re-planned night failed the charging checker or left a truck short (see the table)")
+
+
+@vpp_app.command("settle")
+def settle_cmd(
+    dispatch_file: str = typer.Option(..., "--dispatch", help="The record written by `vpp dispatch --out`."),
+    previous_days: int = typer.Option(5, "--previous-days", help="Baseline: average of the previous N days."),
+    similar: str = typer.Option("day_type", "--similar", help="day_type (workday/weekend) or any."),
+    measured: str = typer.Option(
+        "meter",
+        "--measured",
+        help="meter (site meter on the event day) or dispatch (what-if: the dispatched import).",
+    ),
+    out: str | None = typer.Option(None, "--out", help="Write the settlement as JSON here."),
+    db: str | None = DB_OPTION,
+    lessee: str | None = LESSEE_OPTION,
+) -> None:
+    """Settle a dispatched event: response against the baseline, revenue split lessor/lessee per lease."""
+    from fleet.services import vpp as svc
+    from fleet.vpp.settlement import BaselineMethod
+
+    try:
+        record = json.loads(Path(dispatch_file).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise fail(f"--dispatch {dispatch_file}: {exc}") from None
+    with scoped_session(db, lessee) as (session, _scope):
+        view = svc.settle(session, lessee, record, BaselineMethod(previous_days, similar), measured=measured)
+    table = Table(
+        title=f"Settlement at {record['event']['price_cny_per_kwh']} CNY/kWh; baseline: {view.method}"
+    )
+    for col in ("depot", "baseline days", "baseline kWh", "measured kWh", "response kWh", "revenue CNY"):
+        table.add_column(col, justify="left" if col in ("depot", "baseline days") else "right")
+    for d in view.depots.itertuples():
+        table.add_row(
+            d.depot, d.baseline_days, _f(d.baseline_kwh, 2), _f(d.measured_kwh, 2), _f(d.response_kwh, 2),
+            _f(d.revenue_cny, 2),
+        )  # fmt: skip
+    console.print(table)
+    t = view.totals
+    console.print(
+        f"revenue {t['revenue_cny']:,.2f} CNY: lessees {t['lessee_cny']:,.2f}, lessor {t['lessor_cny']:,.2f}"
+    )
+    if out:
+        payload = {
+            "method": view.method,
+            "depots": view.depots.to_dict("records"),
+            "leases": view.leases.to_dict("records"),
+            "totals": t,
+        }
+        Path(out).write_text(json.dumps(payload, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+        err_console.print(f"wrote {out}")
+
+
+def bench_vpp_cmd(
+    depots: int = typer.Option(100, "--depots"),
+    trucks: int = typer.Option(80, "--trucks", help="Trucks per depot."),
+    target_kw: float = typer.Option(
+        5000.0, "--target-kw", help="Zone target per slot (5 MW: the Guangdong VPP floor)."
+    ),
+    price: float = typer.Option(4.0, "--price", help="CNY per kWh of response (Shenzhen V2G events: 4)."),
+    wear: list[float] = typer.Option(
+        [0.3], "--wear", help="Battery wear cost [CNY/kWh discharged]; repeatable."
+    ),
+    seed: int = typer.Option(0, "--seed"),
+    time_limit: float = typer.Option(300.0, "--time-limit"),
+    out: str = typer.Option("bench-results/vpp.json", "--out"),
+) -> None:
+    """An event across N synthetic depots: dispatch time, kW against target per slot, trucks ready (checked)."""
+    from fleet.vpp.bench import rows_json, run_vpp_bench
+
+    rows, meta = run_vpp_bench(
+        depots, trucks, target_kw=target_kw, price_cny_per_kwh=price, wears=tuple(wear), seed=seed,
+        time_limit_s=time_limit,
+    )  # fmt: skip
+    table = Table(title=f"VPP event benchmark: {meta['event']['start']} - {meta['event']['end'][11:16]}, "
+                  f"{depots} synthetic depots (plans {meta['plan_s']} s)")  # fmt: skip
+    for col in (
+        "wear CNY/kWh", "status", "dispatch s (build+solve)", "CPU s", "vars", "target kW", "min delivered kW",
+        "V2G kWh", "cost change CNY", "revenue CNY", "lessee | lessor", "trucks ready", "depots checked ok",
+    ):  # fmt: skip
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(
+            _f(r.wear_cny_per_kwh, 2), r.status, f"{r.dispatch_wall_s} ({r.build_s}+{r.solve_s})", str(r.dispatch_cpu_s),
+            f"{r.n_vars:,}", _f(r.target_kw), _f(r.min_delivered_kw), _f(r.v2g_kwh), _f(r.cost_change_cny, 2),
+            _f(r.revenue_cny, 2), f"{r.lessee_cny:,.2f} | {r.lessor_cny:,.2f}", f"{r.trucks_ready}/{r.trucks}",
+            f"{r.depots_checked_ok}/{r.depots}",
+        )  # fmt: skip
+    console.print(table)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps({"meta": meta, "results": rows_json(rows)}, indent=2), encoding="utf-8")
+    err_console.print(f"wrote {out}")
+    if any(r.trucks_ready < r.trucks or r.depots_checked_ok < r.depots for r in rows):
+        raise fail("a dispatched night left a truck short or failed the charging checker")
+
+
+def register(app: typer.Typer, bench: typer.Typer) -> None:
+    """Add `vpp flex|dispatch|settle` and `bench vpp`."""
+    app.add_typer(
+        vpp_app, name="vpp", help="The fleet as a virtual power plant: flexibility, dispatch, settlement."
+    )
+    bench.command("vpp", help="One event across N synthetic depots; table + JSON.")(bench_vpp_cmd)
