@@ -519,6 +519,10 @@ class VehicleDay(OwnedMixin, table=True):
     source: str = Field(default="telematics", max_length=40)
     import_batch_id: int | None = Field(default=None, foreign_key="importbatch.id")
 
+    # One lessee's year (its emissions report and submission package) is read by (lessee_id, day): at a real
+    # lessor's scale (29 M rows, docs/scale.md) that is an index range, not a scan.
+    __table_args__ = (sa.Index("ix_vehicleday_lessee_day", "lessee_id", "day"),)
+
 
 class SiteMeterReading(OwnedMixin, table=True):
     """The site meter's average import over one 15-minute interval [kW], base load and charging together: what

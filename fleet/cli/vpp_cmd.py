@@ -191,7 +191,9 @@ def bench_vpp_cmd(
     ),
     price: float = typer.Option(4.0, "--price", help="CNY per kWh of response (Shenzhen V2G events: 4)."),
     wear: list[float] = typer.Option(
-        [0.3], "--wear", help="Battery wear cost [CNY/kWh discharged]; repeatable."
+        [0.3, 5.0],
+        "--wear",
+        help="Battery wear cost [CNY/kWh discharged]; repeatable (its effect is the point).",
     ),
     seed: int = typer.Option(0, "--seed"),
     time_limit: float = typer.Option(300.0, "--time-limit"),
@@ -226,9 +228,95 @@ def bench_vpp_cmd(
         raise fail("a dispatched night left a truck short or failed the charging checker")
 
 
+def bench_scale_cmd(
+    db: str = typer.Option(
+        ..., "--db", help="A PostgreSQL database of its own (createdb evfleet_scale), never a test one."
+    ),
+    fraction: float = typer.Option(
+        0.05, "--fraction", help="Share of the 1,000 depots / 80,000 trucks / 200 lessees."
+    ),
+    days: int = typer.Option(365, "--days", help="Metered days per truck (a year: 365)."),
+    skip_load: bool = typer.Option(False, "--skip-load", help="Measure on the rows already loaded."),
+    lessee: str = typer.Option("SYN-LE-001", "--lessee", help="Lessee whose annual package is built."),
+    year: int = typer.Option(2025, "--year"),
+    pages: bool = typer.Option(True, "--pages/--no-pages", help="Time every app page on the database."),
+    nightly_depots: int = typer.Option(
+        100, "--nightly-depots", help="Depots for the 1- and 2-worker nightly (0: skip)."
+    ),
+    nightly_time_limit: float = typer.Option(
+        1.0, "--nightly-time-limit", help="Routing time limit per depot [s]."
+    ),
+    seed: int = typer.Option(0, "--seed"),
+    out: str = typer.Option("bench-results/scale.json", "--out"),
+) -> None:
+    """A lessor at scale: COPY load rate, one lessee's annual package, app pages, nightly throughput and model."""
+    from dataclasses import asdict
+
+    from fleet.vpp import bench_scale as b
+    from fleet.vpp.scale import ScaleSpec
+
+    result: dict[str, object] = {"benchmark": "scale"}
+    if not skip_load:
+        spec = ScaleSpec(days=days, seed=seed).fraction(fraction)
+        err_console.print(
+            f"loading {spec.rows:,} vehicle-days ({spec.depots} depots, {spec.trucks} trucks) ..."
+        )
+        result["load"] = load = b.measure_load(db, spec)
+        console.print(
+            f"load: {load['rows']:,} rows, COPY {load['copy_s']} s = {load['rows_per_s_copy']:,} rows/s; with indexes "
+            f"and foreign keys restored {load['rows_per_s_with_indexes']:,} rows/s; 29.2 M rows extrapolated "
+            f"{load['extrapolated_full_load_s']} s (load average {load['load_average']})"
+        )
+    rows = b.table_rows(db)
+    result["vehicleday_rows"] = rows
+    result["package"] = pkg = b.measure_package(db, lessee, year)
+    console.print(
+        f"annual package of {lessee} {year} from {rows:,} rows: {pkg['wall_s']} s wall, {pkg['cpu_s']} s CPU "
+        f"(limit 60 s; load average {pkg['load_average']})"
+    )
+    if pages:
+        result["pages"] = page_rows = b.measure_pages(db, lessee) + b.measure_pages(db, None)
+        table = Table(title=f"App pages on {rows:,} vehicle-days (AppTest render, seconds; limit 2 s)")
+        for col in ("page", "scope", "seconds", "≤ 2 s", "exception / warning"):
+            table.add_column(col, justify="right" if col == "seconds" else "left")
+        for p in page_rows:
+            table.add_row(
+                p["page"], p["scope"], f"{p['seconds']:.2f}", "yes" if p["within_2_s"] else "[red]no[/]",
+                (p["exception"] or p["warning"])[:80],
+            )  # fmt: skip
+        console.print(table)
+    if nightly_depots:
+        nightly, model = b.measure_nightly(nightly_depots, nightly_time_limit, seed)
+        result["nightly"] = {"rows": nightly, "model": asdict(model), **b._stamp()}
+        table = Table(
+            title=f"Nightly on {nightly_depots} depots (demo clones, routing limit {nightly_time_limit} s)"
+        )
+        for col in ("workers", "succeeded", "seconds", "depots/min", "speedup"):
+            table.add_column(col, justify="right")
+        for r in nightly:
+            table.add_row(
+                str(r["workers"]),
+                str(r["succeeded"]),
+                str(r["seconds"]),
+                str(r["depots_per_minute"]),
+                str(r["speedup"]),
+            )
+        console.print(table)
+        console.print(
+            f"modelled 1,000 depots on 64 workers: {model.modelled_1000_on_64_s:,.0f} s "
+            f"(t_depot {model.per_depot_s} s, 2-worker efficiency {model.efficiency_2}); {model.method}"
+        )
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    err_console.print(f"wrote {out}")
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add `vpp flex|dispatch|settle` and `bench vpp`."""
     app.add_typer(
         vpp_app, name="vpp", help="The fleet as a virtual power plant: flexibility, dispatch, settlement."
     )
     bench.command("vpp", help="One event across N synthetic depots; table + JSON.")(bench_vpp_cmd)
+    bench.command("scale", help="A synthetic lessor on PostgreSQL: load, package, pages, nightly; JSON.")(
+        bench_scale_cmd
+    )
