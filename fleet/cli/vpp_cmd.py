@@ -71,6 +71,37 @@ def flex_cmd(
         err_console.print(f"wrote {out}")
 
 
+@vpp_app.command("nightly")
+def nightly_cmd(
+    date: str = typer.Option(..., "--date", help="Service date to plan (the night before it)."),
+    workers: int = typer.Option(2, "--workers", help="Dask worker processes (1: in this process)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler."),
+    time_limit: float = typer.Option(10.0, "--time-limit", help="Routing time limit per depot [s]."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """The nightly (one task per depot) and the reduce: flexibility per zone of every depot that was planned."""
+    from fleet.db import database_url
+    from fleet.nightly import NightlyConfig
+    from fleet.pipeline import RunOptions
+    from fleet.vpp.nightly_flex import nightly_with_flex
+
+    config = NightlyConfig(
+        service_date=_date(date), db_url=database_url(db), workers=workers, scheduler=scheduler,
+        options=RunOptions(time_limit_s=time_limit),
+    )  # fmt: skip
+    result = nightly_with_flex(config)
+    ok = sum(o.status == "succeeded" for o in result.summary.outcomes)
+    console.print(f"nightly {result.summary.run_key}: {ok}/{len(result.summary.outcomes)} depots planned")
+    table = Table(title="Offer per zone (one-slot bounds, every truck ready) [kW]")
+    for col in ("zone", "max shed", "at", "max add", "max V2G"):
+        table.add_column(col, justify="left" if col in ("zone", "at") else "right")
+    for r in result.offer.itertuples():
+        table.add_row(r.zone, _f(r.max_shed_kw), f"{r.at:%m-%d %H:%M}", _f(r.max_add_kw), _f(r.max_v2g_kw))
+    console.print(table)
+    if result.missing:
+        raise fail(f"not in the offer (their night failed): {', '.join(result.missing)}")
+
+
 @vpp_app.command("dispatch")
 def dispatch_cmd(
     date: str = typer.Option(..., "--date", help="Service date whose night the event falls in."),
@@ -246,6 +277,9 @@ def bench_scale_cmd(
     nightly_time_limit: float = typer.Option(
         1.0, "--nightly-time-limit", help="Routing time limit per depot [s]."
     ),
+    nightly_charging_limit: float = typer.Option(
+        2.0, "--nightly-charging-limit", help="Charging time limit per depot [s]."
+    ),
     seed: int = typer.Option(0, "--seed"),
     out: str = typer.Option("bench-results/scale.json", "--out"),
 ) -> None:
@@ -286,10 +320,11 @@ def bench_scale_cmd(
             )  # fmt: skip
         console.print(table)
     if nightly_depots:
-        nightly, model = b.measure_nightly(nightly_depots, nightly_time_limit, seed)
+        nightly, model = b.measure_nightly(nightly_depots, nightly_time_limit, nightly_charging_limit, seed)
         result["nightly"] = {"rows": nightly, "model": asdict(model), **b._stamp()}
         table = Table(
-            title=f"Nightly on {nightly_depots} depots (demo clones, routing limit {nightly_time_limit} s)"
+            title=f"Nightly on {nightly_depots} depots (demo clones; limits: routing {nightly_time_limit} s, "
+            f"charging {nightly_charging_limit} s)"
         )
         for col in ("workers", "succeeded", "seconds", "depots/min", "speedup"):
             table.add_column(col, justify="right")

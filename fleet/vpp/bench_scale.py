@@ -145,11 +145,39 @@ class NightlyModel:
 
 
 def measure_nightly(
-    depots: int, time_limit_s: float, seed: int = 0
+    depots: int, time_limit_s: float, charging_time_limit_s: float, seed: int = 0
 ) -> tuple[list[dict[str, Any]], NightlyModel]:
-    from fleet.bench_nightly import run_bench
+    """1 and 2 workers on the same `depots` demo clones (fleet.bench_nightly's SQLite database); the second run
+    writes version 2 of every plan."""
+    from fleet.bench_nightly import BENCH_DAY, NightlyBenchRow, build_synthetic_db
+    from fleet.nightly import NightlyConfig, run_nightly
+    from fleet.pipeline import RunOptions
 
-    rows = run_bench(depots=depots, time_limit_s=time_limit_s, seed=seed, worker_counts=(1, 2))
+    tmp = Path(tempfile.mkdtemp(prefix="evfleet-bench-scale-nightly-"))
+    url = build_synthetic_db(tmp / "nightly.db", depots, 40, seed)
+    codes = tuple(f"SYN-{i + 1:03d}" for i in range(depots))
+    options = RunOptions(time_limit_s=time_limit_s, charging_time_limit_s=charging_time_limit_s, seed=seed)
+    rows = []
+    for workers in (1, 2):
+        t0 = time.perf_counter()
+        summary = run_nightly(
+            NightlyConfig(
+                service_date=BENCH_DAY, db_url=url, depot_codes=codes, workers=workers, options=options
+            )
+        )
+        seconds = time.perf_counter() - t0
+        ok = sum(o.status == "succeeded" for o in summary.outcomes)
+        base = rows[0].seconds if rows else seconds
+        rows.append(
+            NightlyBenchRow(
+                workers,
+                depots,
+                ok,
+                round(seconds, 2),
+                round(depots / seconds * 60, 2),
+                round(base / seconds, 3),
+            )
+        )
     one, two = rows[0], rows[1]
     per_depot = one.seconds / max(1, one.succeeded)
     efficiency = min(1.0, (one.seconds / two.seconds) / 2)
