@@ -84,6 +84,7 @@ def test_dispatch_keeps_every_truck_ready_and_settles(planned: Engine) -> None:
         view = svc.dispatch_event(s, None, DAY, event, wear_cny_per_kwh=0.3, time_limit_s=30)
     assert view.result.status == "optimal"
     assert view.all_ready, view.depots.to_dict("records")
+    assert (view.depots["trucks_ready"] == view.depots["trucks"]).all()  # the demo's plans leave none short
     assert (view.slots["delivered_kw"] >= 0.5 * shed - 1e-3).all()
     # Settlement: no meter yet -> a clear error; with five workdays of history, settle on the dispatched import.
     with Session(planned) as s:
