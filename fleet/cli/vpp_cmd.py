@@ -271,6 +271,11 @@ def bench_scale_cmd(
     lessee: str = typer.Option("SYN-LE-001", "--lessee", help="Lessee whose annual package is built."),
     year: int = typer.Option(2025, "--year"),
     pages: bool = typer.Option(True, "--pages/--no-pages", help="Time every app page on the database."),
+    lessor_pages: bool = typer.Option(
+        True,
+        "--lessor-pages/--no-lessor-pages",
+        help="Also the lessor's whole view (its Overview/Emissions load every vehicle-day: off at full size).",
+    ),
     nightly_depots: int = typer.Option(
         100, "--nightly-depots", help="Depots for the 1- and 2-worker nightly (0: skip)."
     ),
@@ -309,7 +314,9 @@ def bench_scale_cmd(
         f"(limit 60 s; load average {pkg['load_average']})"
     )
     if pages:
-        result["pages"] = page_rows = b.measure_pages(db, lessee) + b.measure_pages(db, None)
+        result["pages"] = page_rows = b.measure_pages(db, lessee) + (
+            b.measure_pages(db, None) if lessor_pages else []
+        )
         table = Table(title=f"App pages on {rows:,} vehicle-days (AppTest render, seconds; limit 2 s)")
         for col in ("page", "scope", "seconds", "≤ 2 s", "exception / warning"):
             table.add_column(col, justify="right" if col == "seconds" else "left")

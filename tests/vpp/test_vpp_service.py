@@ -141,3 +141,43 @@ def test_no_v2g_without_consent(planned: Engine) -> None:
     if v2g_possible:
         assert discharged, "the event pays for discharge: some consenting truck should discharge"
     assert all(consent.get(plate) for plate in discharged), f"discharged without consent: {discharged}"
+
+
+def test_cli_flex_dispatch_settle(planned: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from fleet.cli.main import app
+
+    db = ["--db", planned.url.render_as_string(hide_password=False)]
+    runner = CliRunner()
+    flex = runner.invoke(app, ["vpp", "flex", "--date", DAY.isoformat(), *db])
+    assert flex.exit_code == 0, flex.output
+    assert "Nanshan" in flex.output and "Bao'an" in flex.output
+    bad = runner.invoke(
+        app,
+        [
+            "vpp",
+            "dispatch",
+            "--date",
+            DAY.isoformat(),
+            "--start",
+            "2026-11-26T01:00",
+            "--end",
+            "x",
+            "--wear",
+            "0",
+            *db,
+        ],
+    )
+    assert bad.exit_code == 1 and "has no time zone offset" in bad.output
+    out = tmp_path / "dispatch.json"
+    ok = runner.invoke(
+        app,
+        ["vpp", "dispatch", "--date", DAY.isoformat(), "--start", "2026-11-26T01:00+08:00",
+         "--end", "2026-11-26T01:30+08:00", "--direction", "up", "--target-kw", "5", "--price", "0.4",
+         "--wear", "0.3", "--out", str(out), *db],
+    )  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert "ok" in ok.output and out.exists()
+    settle = runner.invoke(app, ["vpp", "settle", "--dispatch", str(out), "--previous-days", "30", *db])
+    assert settle.exit_code == 1 and "needs 30 days" in settle.output
