@@ -26,6 +26,7 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("app_pages/route_planner.py", N_("Route planner"), ":material/route:", "routes"),
     PageEntry("app_pages/charging.py", N_("Charging"), ":material/ev_station:", "charging"),
     PageEntry("app_pages/chargers.py", N_("Chargers"), ":material/electrical_services:", "chargers"),
+    PageEntry("app_pages/vpp.py", N_("VPP"), ":material/bolt:", "vpp"),
     PageEntry("app_pages/emissions.py", N_("Emissions"), ":material/eco:", "emissions"),
     PageEntry("app_pages/lease_economics.py", N_("Lease economics"), ":material/payments:", "economics"),
     PageEntry("app_pages/nightly_jobs.py", N_("Nightly jobs"), ":material/schedule:", "jobs"),

@@ -282,6 +282,8 @@ class Depot(OwnedMixin, table=True):
     # values by local time of day. The meter bills the site's peak, base load included.
     base_load_kw: list[float] | None = Field(default=None, sa_type=JSON, nullable=True)
     updated_at: dt.datetime | None = _updated()
+    # The grid zone the VPP aggregates the depot's flexibility in (fleet.vpp); NULL: its district.
+    grid_zone: str | None = Field(default=None, max_length=60)
 
 
 class PowerGroup(OwnedMixin, table=True):
@@ -369,6 +371,12 @@ class Lease(OwnedMixin, table=True):
     carbon_scheme: str | None = Field(default=None, max_length=120)
     carbon_price_source: str | None = Field(default=None, max_length=200)
     carbon_price_cny_per_t: Decimal | None = _money_rate(nullable=True)
+    # VPP (fleet.vpp): the lessee's consent to V2G discharge of this truck, and its share of event revenue
+    # (NULL: fleet.vpp.settlement.DEFAULT_LESSEE_SHARE, a planning assumption).
+    v2g_consent: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    vpp_lessee_share: Decimal | None = Field(
+        default=None, sa_column=Column(sa.Numeric(6, 4, asdecimal=True), nullable=True)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- operations
@@ -552,6 +560,10 @@ class VehicleDay(OwnedMixin, table=True):
     diesel_litres: float | None = None
     source: str = Field(default="telematics", max_length=40)
     import_batch_id: int | None = Field(default=None, foreign_key="importbatch.id")
+
+    # One lessee's year (its emissions report and submission package) is read by (lessee_id, day): at a real
+    # lessor's scale (29 M rows, docs/scale.md) that is an index range, not a scan.
+    __table_args__ = (sa.Index("ix_vehicleday_lessee_day", "lessee_id", "day"),)
 
 
 class SiteMeterReading(OwnedMixin, table=True):

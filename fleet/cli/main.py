@@ -24,7 +24,7 @@ bench_app = typer.Typer(help="Benchmarks: print a table and write JSON.", no_arg
 app.add_typer(
     bench_app,
     name="bench",
-    help="Run a benchmark suite (routing, charging, nightly); prints a table, writes JSON.",
+    help="Run a benchmark suite (routing, charging, nightly, vpp, scale); prints a table, writes JSON.",
 )
 
 # One module per capability; each defines register(app, bench_app).
@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "fleet.cli.csms_cmd",
     "fleet.cli.telematics_cmd",
     "fleet.cli.api_cmd",
+    "fleet.cli.vpp_cmd",
 )
 
 

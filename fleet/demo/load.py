@@ -113,6 +113,11 @@ def _ensure_shared(
     return tariffs, models
 
 
+def ensure_reference(session: Session, scope: Scope, demo_dir: Path = DEMO_DIR) -> None:
+    """The shared reference rows only (tariffs, vehicle models), for a database of another lessor (fleet.vpp.scale)."""
+    _ensure_shared(session, scope, demo_dir)
+
+
 def delete_lessor(session: Session, lessor_id: int) -> None:
     """Delete every row of one lessor, children first (plans before stops' parents, etc.)."""
     order = list(reversed(OWNED_TABLES))

@@ -27,6 +27,7 @@ PAGE_FILES = {
     "economics": "app_pages/lease_economics.py",
     "trends": "app_pages/trends.py",
     "changes": "app_pages/change_log.py",
+    "vpp": "app_pages/vpp.py",
 }
 SERVICE_DATE = dt.date(2026, 11, 26)  # a demo day with orders (2026-11-23 .. 2026-12-06)
 PLANNED_DEPOT = "SZ-NS"  # the smallest demo depot: solves in ~1 s

@@ -1,0 +1,57 @@
+"""The synthetic lessor's bulk load (COPY) on PostgreSQL: rows, shape, and the schema restored as Alembic made it."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from fleet.migrate import upgrade
+from fleet.vpp.scale import LESSOR_CODE, ScaleSpec, load, psycopg_dsn
+
+pytestmark = pytest.mark.postgres
+
+
+def _schema(conn: sa.Connection) -> tuple[set[str], set[str]]:
+    indexes = conn.execute(
+        sa.text("SELECT indexdef FROM pg_indexes WHERE tablename = 'vehicleday'")
+    ).scalars()
+    fks = conn.execute(
+        sa.text(
+            "SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'vehicleday'::regclass AND contype = 'f'"
+        )
+    ).scalars()
+    return set(indexes), set(fks)
+
+
+def test_copy_load_keeps_shape_and_schema(pg_url: str) -> None:
+    upgrade(pg_url)
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as conn:
+        before = _schema(conn)
+    spec = ScaleSpec(depots=3, trucks=12, lessees=2, days=4)
+    report = load(pg_url, spec)
+    assert report.rows == 48 and report.rows_per_s > 0
+    with engine.connect() as conn:
+        assert _schema(conn) == before  # indexes and foreign keys dropped for the COPY are back, identical
+        lessor = conn.execute(sa.text("SELECT id FROM lessor")).scalars().all()
+        assert len(lessor) == 1  # one lessor; the shared reference rows come from the demo files
+        counts = conn.execute(
+            sa.text(
+                "SELECT count(*), count(DISTINCT vehicle_id), count(DISTINCT day), count(DISTINCT lessee_id), "
+                "min(km), max(km) FROM vehicleday WHERE lessor_id = :l"
+            ),
+            {"l": lessor[0]},
+        ).one()
+        assert counts[:4] == (48, 12, 4, 2)
+        assert 20 <= counts[4] <= counts[5] <= 300
+        per_depot = conn.execute(sa.text("SELECT count(*) FROM vehicle GROUP BY depot_id")).scalars().all()
+        assert sorted(per_depot) == [4, 4, 4]
+        zones = conn.execute(sa.text("SELECT count(DISTINCT grid_zone) FROM depot")).scalar_one()
+        assert zones == 3
+        assert conn.execute(sa.text("SELECT count(*) FROM vehiclemodel")).scalar_one() > 0
+    engine.dispose()
+    with pytest.raises(ValueError, match=f"{LESSOR_CODE} is already loaded"):
+        load(pg_url, spec)
+    with pytest.raises(ValueError, match="must be PostgreSQL"):
+        psycopg_dsn("sqlite:///x.db")
