@@ -27,6 +27,7 @@ from ortools.sat.python import cp_model
 from charging.accounting import SlotData, carbon_kg, site_cost, slot_data
 from charging.baselines import BASELINES, summarize
 from charging.check import check as check_schedule
+from charging.columns import Column, Truck, column_bound, integer_master
 from charging.discrete import discrete_vehicles, refine
 from charging.lp import INF, SOLVERS, SparseLP
 from charging.problem import ChargingProblem, Connector, Vehicle, max_deliverable_kwh, taper_coefficients
@@ -456,6 +457,29 @@ def _shared_connectors(
                 how += ", MIP kept"
             else:
                 how += ", greedy kept"
+    elif (gap is None or gap > GAP_IMPROVE) and remaining > 2.0 and USE_COLUMNS and _columns_apply(problem):
+        # Column generation: a bound that counts whole connector-slots per truck, then the best plan made of its
+        # columns (charging/columns.py); the interval model below runs only where columns do not apply.
+        t2 = time.perf_counter()
+        left = deadline - t2
+        cg, chosen, mip_status = _column_search(
+            problem, data, objective, candidates, kind_list, best, t2 + COLUMN_SHARE * left, t2 + 0.85 * left
+        )
+        timings["columns_s"] = time.perf_counter() - t2
+        if cg.bound is not None and (best_bound is None or cg.bound > best_bound):
+            best_bound = cg.bound
+        how = (
+            f"{how} + column bound ({cg.iterations} rounds, {len(cg.columns)} columns) + "
+            f"{MIP_SOLVER} on columns ({mip_status})"
+        )
+        if chosen:
+            placement = {i: (c.kind, c.start, c.end - c.start) for i, c in chosen.items()}
+            other = finish(placement)
+            if other[1].status in ("optimal", "feasible") and other[1].objective < best[1].objective - 1e-9:
+                best = other
+                how += ", kept"
+            else:
+                how += ", greedy kept"
     elif (gap is None or gap > GAP_IMPROVE) and remaining > 1.0:
         site = _plain_site(problem, data, objective)
         cp_tables, cp_peak = tables, None
@@ -495,6 +519,76 @@ def _shared_connectors(
                 how += ", greedy kept"
     plan, result, cols = best
     return plan, result, cols, bound, how, best_bound
+
+
+USE_COLUMNS = (
+    True  # large sharing depots: column generation (bound and plan) instead of the CP-SAT interval model
+)
+COLUMN_SHARE = 0.4  # of the time left after the greedy plans: the column bound; then its MIP up to 0.85 of it
+
+
+def _columns_apply(problem: ChargingProblem) -> bool:
+    """Whether the column bound models the problem exactly: charging-only trucks without taper, no cabinet
+    groups (their limits would couple trucks inside a slot beyond the connector count)."""
+    return not problem.groups and all(
+        v.taper_soc is None and not (v.v2g and v.discharge_kw > 0) for v in problem.vehicles
+    )
+
+
+def _column_search(
+    problem: ChargingProblem,
+    data: SlotData,
+    objective: str,
+    candidates: list[list[int]],
+    kind_list: list[list[int]],
+    seed_plan,
+    deadline: float,
+    mip_deadline: float,
+):
+    """Dantzig-Wolfe bound on the sharing problem (charging/columns.py) until `deadline`, seeded with a plan's
+    intervals, then a MIP choosing one generated column per truck until `mip_deadline` (hinted with the plan)."""
+    conns, vehicles = problem.connectors, problem.vehicles
+    empty = replace(problem, vehicles=())
+
+    def site():
+        model = _build(empty, data, objective, plan=_Plan((), ()), virtual=None, warnings=[])
+        return model.lp, model.cols["balance"]
+
+    trucks = []
+    for i, v in enumerate(vehicles):
+        first, last = problem.usable_range(v)
+        kinds = tuple(
+            (j, min(v.max_kw, conns[kind_list[j][0]].max_kw), conns[kind_list[j][0]].efficiency)
+            for j in candidates[i]
+        )
+        trucks.append(Truck(i, first, last, v.need_kwh, v.capacity_kwh - v.energy_arrival_kwh, kinds))
+    kind_of_conn = {k: j for j, ks in enumerate(kind_list) for k in ks}
+    plan, result, cols = seed_plan
+    power = _lp_power(problem, result.x, cols)
+    start = []
+    for i, (k, (a, b)) in enumerate(zip(plan.connector, plan.window)):
+        if k is not None and b > a:
+            short = max(0.0, float(result.x[cols["veh"][i]["s"]]))
+            start.append(Column(i, kind_of_conn[k], a, b, np.maximum(power[i, a:b], 0.0), short))
+    battery = problem.site.battery
+    implied = float(
+        np.max(data.base, initial=0.0)
+        + np.max(data.pv, initial=0.0)
+        + sum(v.max_kw for v in vehicles)
+        + (battery.max_kw if battery is not None else 0.0)
+    )
+    capacity = [len(ks) for ks in kind_list]
+    cg = column_bound(trucks, capacity, site, start, data.dt, SHORTFALL_PENALTY, deadline, implied_ub=implied)
+    chosen, status = integer_master(
+        trucks,
+        capacity,
+        site,
+        cg.columns,
+        range(len(start)),
+        SHORTFALL_PENALTY,
+        max(1.0, mip_deadline - time.perf_counter()),
+    )
+    return cg, chosen, status
 
 
 def _mip_intervals(
