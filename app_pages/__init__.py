@@ -23,7 +23,10 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("app_pages/fleet_leases.py", "Fleet & leases", ":material/local_shipping:", "fleet"),
     PageEntry("app_pages/route_planner.py", "Route planner", ":material/route:", "routes"),
     PageEntry("app_pages/charging.py", "Charging", ":material/ev_station:", "charging"),
+    PageEntry("app_pages/chargers.py", "Chargers", ":material/electrical_services:", "chargers"),
     PageEntry("app_pages/emissions.py", "Emissions", ":material/eco:", "emissions"),
     PageEntry("app_pages/lease_economics.py", "Lease economics", ":material/payments:", "economics"),
     PageEntry("app_pages/nightly_jobs.py", "Nightly jobs", ":material/schedule:", "jobs"),
+    PageEntry("app_pages/trends.py", "Trends", ":material/trending_up:", "trends"),
+    PageEntry("app_pages/change_log.py", "Change log", ":material/history:", "changes"),
 )

@@ -15,6 +15,7 @@ import streamlit as st
 
 from fleet import services
 from fleet.services import Session
+from fleet.services import audit as audit_svc
 from fleet.services import scope as scope_svc
 from fleet.services import session as session_svc
 
@@ -77,10 +78,15 @@ def prepare_context() -> None:
     url = session_svc.app_url()
     status = _status(url)
     sidebar = st.sidebar
+    developer = audit_svc.developer_mode()
     if not status.ready:
         _status.clear()  # re-check on the next rerun: the user may have just run the fix
-        st.session_state[_PROBLEM_KEY] = Problem(f"Database {status.url}: {status.problem}.", status.fix)
-        sidebar.caption(f"Database: {status.url}")
+        # The address (password hidden) is what the operator needs to fix it; users of a deployment see only
+        # that the database is not ready (EVFLEET_APP_DEVELOPER=1 shows it, docs/app.md).
+        where = f"Database {status.url}" if developer else "The database"
+        st.session_state[_PROBLEM_KEY] = Problem(f"{where}: {status.problem}.", status.fix)
+        if developer:
+            sidebar.caption(f"Database: {status.url}")
         return
     auth_on = os.environ.get(scope_svc.APP_AUTH_ENV, "").strip().lower() == "oidc"
     decision = scope_svc.decide_scope(os.environ, _signed_in_user() if auth_on else None)
@@ -119,7 +125,10 @@ def prepare_context() -> None:
     )
     if auth_on and _signed_in_user():
         sidebar.button("Sign out", on_click=st.logout)
-    sidebar.caption(f"Database: {status.url}")
+    # Every write of this rerun is recorded under this name (fleet.audit).
+    audit_svc.set_app_actor(audit_svc.app_actor(_signed_in_user() if auth_on else None, lessee_code))
+    if developer:
+        sidebar.caption(f"Database: {status.url}")
     st.session_state[_CTX_KEY] = AppContext(url, lessee_code, label, decision.source, today)
 
 

@@ -82,6 +82,21 @@ def billing_panel(settings: depot_billing.BillingSettings) -> None:
             min_kw = b.text_input(
                 "Minimum power while on [kW]", _text(settings.charging_min_kw), key="billing_min"
             )
+            funds = c.text_input(
+                "Funds and surcharges [CNY/kWh], unscaled",
+                _text(settings.funds_cny_per_kwh),
+                key="billing_funds",
+                help="政府性基金及附加: added to every kWh bought, not scaled by the time-of-use multipliers "
+                "(default 0.095, derived from the Shenzhen 2023 price table, graded weak)",
+            )
+            policies = list(depot_billing.SHORTFALL_LABELS)
+            policy = st.selectbox(
+                "When not every truck can be charged",
+                policies,
+                index=policies.index(settings.charging_shortfall_policy),
+                format_func=depot_billing.SHORTFALL_LABELS.get,
+                key="billing_policy",
+            )
             base_load = st.text_area(
                 "Base load without the chargers [kW]: 24 hourly or 96 quarter-hourly values from 00:00 "
                 "(paste a row from Excel); the meter bills the site's peak, base load included",
@@ -100,6 +115,8 @@ def billing_panel(settings: depot_billing.BillingSettings) -> None:
                 "charging_metered_separately": separate,
                 "charging_max_power_changes": changes,
                 "charging_min_kw": min_kw,
+                "funds_cny_per_kwh": funds,
+                "charging_shortfall_policy": policy,
                 "base_load_kw": base_load,
             }
             try:

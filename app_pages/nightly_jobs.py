@@ -8,6 +8,7 @@ import streamlit as st
 from app_pages import _data
 from app_pages._shell import after_write, page_context
 from fleet import services
+from fleet.services import audit as audit_svc
 from fleet.services import nightly_jobs as svc
 from fleet.services import solving
 from fleet.services.pickers import default_service_date
@@ -128,6 +129,7 @@ else:
                             job.depot,
                             job.service_date,
                             float(limit),
+                            audit_svc.acting_user(),
                             on_wait=lambda s, bar=bar: bar.progress(
                                 min(s / (limit + 6.0), 0.99), text=f"{s:.0f} s"
                             ),

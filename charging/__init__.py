@@ -4,6 +4,7 @@ Public API (see docs/charging.md)::
 
     from charging import ChargingProblem, schedule, check_schedule, ChargingSchedule
     from charging import uncontrolled, earliest_deadline_first, timer, synthetic_depot
+    from charging import replan, NightState, TruckState  # rolling re-plan from the state at time t
 
 Names are resolved lazily so that `import charging.problem` does not load the solvers.
 """
@@ -30,14 +31,22 @@ __all__ = [
     "ChargingProblem",
     "ChargingSchedule",
     "CheckReport",
+    "NightState",
     "ScenarioError",
+    "TruckState",
     "check_schedule",
     "earliest_deadline_first",
+    "replan",
     "schedule",
     "synthetic_depot",
     "timer",
     "uncontrolled",
 ]
+
+
+# Eager, and light (no solver): the function `replan` must win over the submodule of the same name, which
+# `import charging.replan` would otherwise leave on the package.
+from charging.replan import NightState, TruckState, replan  # noqa: E402
 
 
 def __getattr__(name: str) -> Any:

@@ -346,7 +346,8 @@ def check(problem: ChargingProblem, schedule: ChargingSchedule | Mapping[str, An
         monthly = month_rate * peak
     else:
         monthly = month_rate * contract + month_rate * tariff.overrun_multiplier * (peak - contract)
-    demand_night = monthly / days
+    # A load-independent basic charge (capacity basis) bears its nightly share too.
+    demand_night = (monthly + tariff.fixed_basic_charge_cny_per_month) / days
     export_credit = -float(exp @ export_price) * dt
     dr = 0.0
     for event in problem.dr_events:

@@ -49,6 +49,7 @@ class Truck:
     need_kwh: float
     room_kwh: float
     kinds: tuple[tuple[int, float, float], ...]
+    weight: float = 1.0  # multiplier of the shortfall penalty (charging.fairness "max_ready")
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def price_truck(
     than its need: then the value is lowered by what the negative slots could earn at full power, so it stays a
     lower bound.
     """
+    penalty = penalty * truck.weight
     best_value, best = penalty * truck.need_kwh, None
     a, b = truck.first, truck.last
     length = b - a
@@ -308,7 +310,7 @@ def _lagrangian(
     found = []
     for i, tr in enumerate(trucks):
         value, col = price_truck(tr, windows, mu, dt, penalty)
-        truck_part += min(value, penalty * tr.need_kwh)
+        truck_part += min(value, penalty * tr.weight * tr.need_kwh)
         if col is not None and value < nu[i] - 1e-7 * max(1.0, abs(value)):
             found.append(col)
     return row_part + col_part + truck_part, found
@@ -334,11 +336,15 @@ def _master(
     cap_rows = lp.add_rows(n * len(capacity), ub=np.repeat(np.asarray(capacity, dtype=float), n))
     conv = lp.add_rows(len(trucks), lb=1.0, ub=1.0)
     idle = lp.add_vars(
-        len(trucks), 0.0, 1.0, penalty * np.array([t.need_kwh for t in trucks]), integer=integer
+        len(trucks), 0.0, 1.0, penalty * np.array([t.weight * t.need_kwh for t in trucks]), integer=integer
     )
     lp.add_coef(conv, idle, 1.0)
     lam = lp.add_vars(
-        len(columns), 0.0, 1.0, penalty * np.array([c.shortfall_kwh for c in columns]), integer=integer
+        len(columns),
+        0.0,
+        1.0,
+        penalty * np.array([trucks[c.vehicle].weight * c.shortfall_kwh for c in columns]),
+        integer=integer,
     )
     rows, cols, vals = [], [], []
     for col, c in zip(lam, columns):

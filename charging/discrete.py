@@ -223,7 +223,7 @@ def refine(
         short = model.NewIntVar(0, need_u, f"short{i}")
         model.Add(sum(e_lo * k for k in ks) + short >= need_u)
         model.Add(sum(e_hi * k for k in ks) <= int(math.floor((v.capacity_kwh - v.energy_arrival_kwh) * KWH)))
-        shortfalls.append(short)
+        shortfalls.append((short, problem.shortfall_weights.get(v.id, 1.0)))
         if v.taper_soc is not None:
             ta, tb = taper_coefficients(v)
             m = 1000
@@ -285,7 +285,7 @@ def refine(
             terms.append(int(round(MONEY * w_cost * seg.cny_per_kw / KW)) * q)
         model.Add(sum(qs) >= peak - int(round(tariff.month_peak_kw_so_far * KW)))
     terms.append(int(round(MONEY * (1.0 if objective == "peak" else tie * 0.1) / KW)) * peak)
-    terms.extend(int(round(MONEY * shortfall_penalty / KWH)) * s for s in shortfalls)
+    terms.extend(int(round(MONEY * shortfall_penalty * w / KWH)) * s for s, w in shortfalls)
     model.Minimize(sum(terms))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, int(num_workers))

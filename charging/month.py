@@ -14,13 +14,14 @@ Reporting rule and billing facts: docs/charging-economics.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 
 from charging.baselines import BASELINES
+from charging.baselines import observed as observed_baseline
 from charging.billing import (
     BillingRules,
     DemandBasis,
@@ -41,12 +42,18 @@ def optimiser_tariff(tariff: Tariff, rules: BillingRules, month: date, month_pea
     """The tariff a night's optimiser sees: the maximum-demand rate and contract only where they are billed.
 
     Single-part tariffs, the capacity basis and the charging-facility exemption make the peak free for the
-    optimiser; energy prices are untouched. The rate is the full monthly rate on the increase above the month's
+    optimiser (a capacity charge is carried as a fixed monthly amount, for the nightly share a report shows);
+    energy prices are untouched. The rate is the full monthly rate on the increase above the month's
     peak so far (proration 1).
     """
     billed = rules.why_no_basic_charge(month) is None and rules.basis is DemandBasis.MAXIMUM_DEMAND
+    capacity = rules.why_no_basic_charge(month) is None and rules.basis is DemandBasis.CAPACITY
     return replace(
         tariff,
+        # the capacity charge no schedule changes: carried for the per-night share only
+        fixed_basic_charge_cny_per_month=(
+            rules.capacity_rate_cny_per_kva_month * rules.transformer_kva if capacity else 0.0
+        ),
         demand_charge_per_kw_month=rules.demand_rate_cny_per_kw_month if billed else 0.0,
         contracted_demand_kw=rules.contracted_demand_kw if billed else None,
         overrun_multiplier=rules.overrun_multiplier,
@@ -103,6 +110,7 @@ class MonthResult:
     month: date  # first day of the billing month
     days_in_month: int
     bills: dict[str, MonthBill] = field(default_factory=dict)
+    observed_missing: tuple[date, ...] = ()  # nights without metered sessions (no "observed" bill then)
 
     @property
     def nights_simulated(self) -> int:
@@ -171,6 +179,7 @@ def simulate_month(
     *,
     metered_peak_kw: float = 0.0,
     baselines: Sequence[str] = tuple(BASELINES),
+    observed: Mapping[date, Sequence[tuple[str, datetime, datetime, float]]] | None = None,
 ) -> MonthResult:
     """Simulate the nights of one billing month in date order for the optimiser and each baseline.
 
@@ -182,6 +191,9 @@ def simulate_month(
         baselines=False)`); it receives the night with the tariff `optimiser_tariff` gives it.
     metered_peak_kw : the site's metered peak in the month before the first simulated night [kW].
     baselines : names in `charging.baselines.BASELINES`.
+    observed : metered sessions (vehicle id, start, end, grid kWh) per billing night: adds the "observed" bill,
+        what the depot really did, when every simulated night has sessions (otherwise it would not be the same
+        nights; `MonthResult.observed_missing` then names the nights without).
     """
     if not nights:
         raise ValueError("nights: give at least one night of the month")
@@ -213,4 +225,14 @@ def simulate_month(
             peak = line.month_peak_kw
             lines.append(line)
         bills[name] = MonthBill(name, tuple(lines), monthly_basic_charge(rules, month, peak))
-    return MonthResult(month=month, days_in_month=days_in_month(month), bills=bills)
+    missing: tuple[date, ...] = ()
+    if observed:
+        missing = tuple(p.billing_night for p in ordered if p.billing_night not in observed)
+        if not missing:
+            peak, lines = metered_peak_kw, []
+            for p in ordered:
+                line = _line(p, observed_baseline(p, observed[p.billing_night]), peak)
+                peak = line.month_peak_kw
+                lines.append(line)
+            bills["observed"] = MonthBill("observed", tuple(lines), monthly_basic_charge(rules, month, peak))
+    return MonthResult(month=month, days_in_month=days_in_month(month), bills=bills, observed_missing=missing)

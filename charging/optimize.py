@@ -29,6 +29,7 @@ from charging.baselines import BASELINES, summarize
 from charging.check import check as check_schedule
 from charging.columns import Column, Truck, column_bound, integer_master
 from charging.discrete import discrete_vehicles, refine
+from charging.fairness import ready_set, shortfall_weights
 from charging.lp import INF, SOLVERS, SparseLP
 from charging.problem import ChargingProblem, Connector, Vehicle, max_deliverable_kwh, taper_coefficients
 from charging.result import ChargingSchedule, Unmet, VehicleSchedule
@@ -94,6 +95,18 @@ def schedule(
     data = slot_data(problem)
     warnings: list[str] = []
     timings: dict[str, float] = {}
+    if problem.shortfall_policy == "max_ready" and not problem.shortfall_weights:
+        # First the most trucks ready for their first route, then cost (charging.fairness).
+        chosen = ready_set(problem, data, time_limit_s=min(10.0, max(1.0, time_limit_s / 4)))
+        timings["ready_set_s"] = time.perf_counter() - t0
+        if chosen.status != "all" and chosen.ready:
+            problem = replace(problem, shortfall_weights=shortfall_weights(problem, chosen))
+            warnings.append(
+                f"not every truck can be made ready: {len(chosen.ready)} of {chosen.needy} chosen to be served in "
+                f"full first ({chosen.status}"
+                + (f", at most {chosen.bound:.0f} possible" if chosen.bound is not None else "")
+                + "), the others share what is left"
+            )
     lp_bound = gap = best_bound = None
     own = None if problem.sharing else _own_connectors(problem)
     # One connector each is a single LP only when the greedy assignment is provably best (every vehicle on a
@@ -216,9 +229,10 @@ def schedule(
 def _objective_value(objective: str, s: ChargingSchedule, problem: ChargingProblem) -> float:
     """The LP's objective evaluated on a schedule (penalised shortfall and its largest share included), for the
     gap to the bound."""
-    short = SHORTFALL_PENALTY * sum(u.shortfall_kwh for u in s.unmet)
+    weights = problem.shortfall_weights
+    short = SHORTFALL_PENALTY * sum(u.shortfall_kwh * weights.get(u.id, 1.0) for u in s.unmet)
     needs = {v.id: v.need_kwh for v in problem.vehicles if v.need_kwh > 1e-6}
-    if len(needs) > 1 and s.unmet:
+    if len(needs) > 1 and s.unmet and not weights:
         worst = max(u.shortfall_kwh / needs[u.id] for u in s.unmet if u.id in needs)
         short += SHORTFALL_PENALTY * sum(needs.values()) * min(1.0, worst)
     if objective == "cost":
@@ -561,7 +575,8 @@ def _column_search(
             (j, min(v.max_kw, conns[kind_list[j][0]].max_kw), conns[kind_list[j][0]].efficiency)
             for j in candidates[i]
         )
-        trucks.append(Truck(i, first, last, v.need_kwh, v.capacity_kwh - v.energy_arrival_kwh, kinds))
+        weight = problem.shortfall_weights.get(v.id, 1.0)  # "max_ready": chosen trucks first
+        trucks.append(Truck(i, first, last, v.need_kwh, v.capacity_kwh - v.energy_arrival_kwh, kinds, weight))
     kind_of_conn = {k: j for j, ks in enumerate(kind_list) for k in ks}
     plan, result, cols = seed_plan
     power = _lp_power(problem, result.x, cols)
@@ -965,8 +980,8 @@ def _solve_plan(
     result, cols = model.solve(lp_solver, max(1.0, deadline - time.perf_counter()), duals=duals)
     timings["solve_s"] = timings.get("solve_s", 0.0) + time.perf_counter() - t
     needy = [(e["s"], v.need_kwh) for e, v in zip(cols["veh"], problem.vehicles) if v.need_kwh > 1e-6]
-    if len(needy) <= 1 or result.status not in ("optimal", "feasible"):
-        return result, cols
+    if len(needy) <= 1 or result.status not in ("optimal", "feasible") or problem.shortfall_weights:
+        return result, cols  # (with "max_ready" weights there are no fairness rows to add)
     worst = max(max(0.0, float(result.x[s])) / need for s, need in needy)
     weight = SHORTFALL_PENALTY * sum(need for _, need in needy)
     if worst * weight <= 1e-9 * max(1.0, abs(result.objective)):
@@ -1080,7 +1095,10 @@ def _build(
             kw_c, eff, v2g_c = 0.0, 1.0, False
         length = b - a
         need = v.need_kwh
-        s = lp.add_vars(1, 0.0, max(need, 0.0), SHORTFALL_PENALTY)
+        weight = problem.shortfall_weights.get(
+            v.id, 1.0
+        )  # "max_ready": chosen trucks first (charging.fairness)
+        s = lp.add_vars(1, 0.0, max(need, 0.0), SHORTFALL_PENALTY * weight)
         entry = {"a": a, "b": b, "s": s[0], "eff": eff}
         cols["veh"].append(entry)
         if length <= 0:
@@ -1149,7 +1167,7 @@ def _build(
     # Only in the LP on a fixed plan: the relaxation stays the plain bound (a gap measured against it can only
     # look larger, never let a schedule be called optimal that is not).
     needy = [(entry["s"], v.need_kwh) for entry, v in zip(cols["veh"], problem.vehicles) if v.need_kwh > 1e-6]
-    if fair and len(needy) > 1 and virtual is None:
+    if fair and len(needy) > 1 and virtual is None and not problem.shortfall_weights:
         total_need = sum(need for _, need in needy)
         worst = lp.add_vars(1, 0.0, 1.0, SHORTFALL_PENALTY * total_need)
         rows = lp.add_rows(len(needy), lb=0.0)
@@ -1321,5 +1339,7 @@ def _explain_unmet(
                 reason = f"site limit: cabinet group {group} at its power limit"
             else:
                 reason = "site limit"
+        if problem.shortfall_weights and problem.shortfall_weights.get(v.id, 1.0) == 1.0:
+            reason += "; not among the trucks chosen to be ready first (shortfall policy max_ready)"
         out.append(Unmet(v.id, float(sched.shortfall_kwh), reason))
     return tuple(out)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -206,6 +206,11 @@ class ChargingProblem:
     connector_sharing: bool | None = None  # None: share iff fewer connectors than vehicles
     name: str = ""
     operability: Operability = Operability()
+    # When not every truck can be served: "min_largest_share" spreads the shortage, "max_ready" gets as many
+    # trucks as possible the whole energy for their first route first (charging.fairness).
+    shortfall_policy: str = "min_largest_share"
+    # Set by the optimiser for "max_ready": vehicle id -> multiplier of its shortfall penalty (not in the JSON).
+    shortfall_weights: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -306,6 +311,10 @@ class ChargingProblem:
         need(
             ops.min_charge_kw is None or (math.isfinite(ops.min_charge_kw) and ops.min_charge_kw > 0),
             "operability.min_charge_kw: a number > 0 [kW], or empty",
+        )
+        need(
+            self.shortfall_policy in ("min_largest_share", "max_ready"),
+            "shortfall_policy: 'min_largest_share' or 'max_ready'",
         )
         span = (self.end - self.start) / timedelta(minutes=self.slot_minutes)
         need(abs(span - round(span)) < 1e-9, "end: horizon must be a whole number of slots")
@@ -644,6 +653,7 @@ def problem_from_json(data: Mapping[str, Any]) -> ChargingProblem:
         connector_sharing=sharing,
         name=str(data.get("name", "")),
         operability=operability,
+        shortfall_policy=str(data.get("shortfall_policy") or "min_largest_share"),
     )
 
 
@@ -723,6 +733,8 @@ def problem_to_json(p: ChargingProblem) -> dict[str, Any]:
     }
     if p.carbon_kg_per_kwh:
         out["carbon_kg_per_kwh"] = list(p.carbon_kg_per_kwh)
+    if p.shortfall_policy != "min_largest_share":
+        out["shortfall_policy"] = p.shortfall_policy
     if p.operability.active:
         out["operability"] = {
             "max_power_changes": p.operability.max_power_changes,

@@ -32,6 +32,7 @@ from charging.billing import (
     DemandBasis,
     DemandSegment,
     TariffStructure,
+    days_in_month,
     demand_segments,
     increase_cost,
     nightly_share,
@@ -96,6 +97,9 @@ class Tariff:
         None  # [kW] contracted maximum demand; above it the overrun rate applies
     )
     overrun_multiplier: float = 2.0  # demand above the contract is billed at this multiple of the rate
+    # [CNY/month] a basic charge that no schedule changes (capacity basis: rate x transformer kVA); only its
+    # nightly share (÷ days in the month) enters the per-night figures, never the optimiser's objective
+    fixed_basic_charge_cny_per_month: float = 0.0
     export_price: float = 0.0  # [CNY/kWh] flat export price when no export rule/periods
     export_periods: tuple[TariffPeriod, ...] = ()
     export_rule: str | None = None  # tariffs.json export_prices id
@@ -216,7 +220,8 @@ class Tariff:
         What a per-night report shows, never a whole month's charge booked on one night
         (docs/charging-economics.md, "Reporting rule").
         """
-        return nightly_share(self.demand_rules(), night, peak_kw)
+        fixed = self.fixed_basic_charge_cny_per_month / days_in_month(night)
+        return nightly_share(self.demand_rules(), night, peak_kw) + fixed
 
     @property
     def demand_rate(self) -> float:
@@ -248,6 +253,7 @@ class Tariff:
             "demand_charge_proration": self.demand_charge_proration,
             "contracted_demand_kw": self.contracted_demand_kw,
             "overrun_multiplier": self.overrun_multiplier,
+            "fixed_basic_charge_cny_per_month": self.fixed_basic_charge_cny_per_month,
             "export_price": self.export_price,
             "export_periods": [period(p) for p in self.export_periods],
             "timezone": self.timezone,
@@ -371,6 +377,7 @@ def tariff_from_json(data: Mapping[str, Any]) -> Tariff:
         ("demand_charge_proration", 1.0),
         ("export_price", 0.0),
         ("adder", 0.0),
+        ("fixed_basic_charge_cny_per_month", 0.0),
     ):
         value = data.get(key, default)
         if value is None:
@@ -398,6 +405,7 @@ def tariff_from_json(data: Mapping[str, Any]) -> Tariff:
         demand_charge_proration=numbers["demand_charge_proration"],
         contracted_demand_kw=None if contract is None else float(contract),
         overrun_multiplier=float(overrun),
+        fixed_basic_charge_cny_per_month=numbers["fixed_basic_charge_cny_per_month"],
         export_price=numbers["export_price"],
         export_periods=_periods_from_json(data.get("export_periods", []), "tariff.export_periods"),
         export_rule=None if rule is None else str(rule),

@@ -244,10 +244,22 @@ class Depot(OwnedMixin, table=True):
     capacity_rate_cny_per_kva_month: Decimal | None = _money_rate(nullable=True)
     centralised_charging_facility: bool = False
     charging_metered_separately: bool = False
+    # Government funds and surcharges [CNY/kWh], added to every kWh bought, unscaled by the time-of-use
+    # multipliers (data/reference/tariffs.md, step 4). Default 0.095: the Shenzhen 2023 table decomposed as
+    # multiplier x base + adder gives 0.09-0.10 (tariffs.md "Example levels decomposed", own arithmetic, weak).
+    funds_cny_per_kwh: Decimal = Field(
+        default=Decimal("0.095"),
+        sa_column=Column(sa.Numeric(12, 4, asdecimal=True), nullable=False, server_default="0.095"),
+    )
     # Schedules the chargers can run: a truck's power changes at most this often a night (on and off count) and
     # is off or at least the minimum. Defaults are planning assumptions (unverified), editable per depot.
     charging_max_power_changes: int | None = Field(default=4)
     charging_min_kw: float | None = Field(default=5.0)
+    # Not every truck can be charged: "max_ready" gets the most trucks the whole energy for their first route
+    # first, then shares the rest by cost; "min_largest_share" spreads the shortage evenly (charging.fairness).
+    charging_shortfall_policy: str = Field(
+        default="max_ready", sa_column=Column(sa.String(30), nullable=False, server_default="max_ready")
+    )
     # The site's load without the chargers (warehouse, cold rooms, offices) [kW]: 24 hourly or 96 quarter-hourly
     # values by local time of day. The meter bills the site's peak, base load included.
     base_load_kw: list[float] | None = Field(default=None, sa_type=JSON, nullable=True)
@@ -543,6 +555,43 @@ class ChargingSession(OwnedMixin, table=True):
     soc_end_pct: float | None = None
 
 
+class ChargingAlert(OwnedMixin, table=True):
+    """A deviation the CSMS found between the published plan and what a charger did (fleet.csms.deviation):
+    above its profile, behind plan, profile accepted but not followed, rejected, read-back failed, silent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    depot_id: int = Field(foreign_key="depot.id", index=True)
+    connector_id: int | None = Field(default=None, foreign_key="connector.id")
+    vehicle_id: int | None = Field(default=None, foreign_key="vehicle.id")
+    service_date: dt.date = Field(index=True)
+    kind: str = Field(max_length=40)
+    message: str = Field(default="", sa_column=Column(sa.Text, nullable=False, default=""))
+    readiness_at_risk: bool = False
+    raised_at: dt.datetime | None = _ts(nullable=False)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ConnectorLiveState(OwnedMixin, table=True):
+    """A connector's live state as the CSMS last saw it (one row per connector, overwritten)."""
+
+    __tablename__ = "connectorlivestate"
+
+    id: int | None = Field(default=None, primary_key=True)
+    depot_id: int = Field(foreign_key="depot.id", index=True)
+    connector_id: int = Field(foreign_key="connector.id", unique=True)
+    charger_id: str = Field(max_length=80)
+    protocol: str = Field(default="", max_length=20)
+    status: str = Field(default="Unknown", max_length=30)
+    vehicle_id: int | None = Field(default=None, foreign_key="vehicle.id")
+    transaction_id: str | None = Field(default=None, max_length=60)
+    power_kw: float | None = None
+    session_kwh: float = 0.0
+    profile_status: str = Field(default="", max_length=30)
+    readback: str = Field(default="", max_length=20)
+    last_seen_at: dt.datetime | None = _ts()
+    updated_at: dt.datetime | None = _ts()
+
+
 class EmissionClaim(SQLModel, table=True):
     """One vehicle-day's avoided emissions claimed under one scheme by one submission package.
 
@@ -594,6 +643,26 @@ class JobRun(OwnedMixin, table=True):
     runner: str | None = Field(default=None, max_length=120)
 
 
+class AuditEvent(OwnedMixin, table=True):
+    """Who changed what, when: one row per change of an audited row (rent, vehicle status, depot billing) or per
+    plan event (stored, published, restored). Append-only: nothing in evfleet updates or deletes these rows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime | None = _ts(now=True)
+    actor: str = Field(
+        max_length=200, description="signed-in user, 'cli:<os user>', 'nightly' or 'api:<key>'"
+    )
+    entity: str = Field(max_length=40, index=True, description="table name, e.g. lease, vehicle, routeplan")
+    entity_key: str = Field(
+        max_length=120, index=True, description="the row's business key (code, plate, id)"
+    )
+    action: str = Field(max_length=30, description="update | create | publish | restore | ...")
+    changes: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False), description="field -> [before, after]"
+    )
+    reason: str = Field(default="", max_length=500)
+
+
 class FinanceScenario(OwnedMixin, table=True):
     """A named set of lease-economics inputs (the JSON scenario format of `fleet.finance`)."""
 
@@ -635,6 +704,92 @@ OWNED_TABLES: tuple[type[SQLModel], ...] = (
     SiteMeterReading,
     JobRun,
     FinanceScenario,
+    AuditEvent,
+    ChargingAlert,
+    ConnectorLiveState,
 )
 # Shared reference tables: readable in every scope, writable only by the lessor.
 SHARED_TABLES: tuple[type[SQLModel], ...] = (Tariff, VehicleModel, EmissionFactor)
+
+
+# --------------------------------------------------------------------------------- telematics and the API
+
+
+class TelematicsFrame(SQLModel, table=True):
+    """One GB/T 32960 frame as received, append-only (fleet/telematics/store.py never updates or deletes).
+
+    Rejected frames are kept too (`status` 'rejected', `reason` the decoder's or the server's code) so a count
+    can be checked against the bytes. Not in OWNED_TABLES: the server writes before it knows an owner (unknown
+    VINs); readers filter on `vehicle_id` of vehicles in their scope. `lessor_id`/`lessee_id` are the vehicle's
+    owners at receipt, NULL for an unknown VIN.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: dt.datetime | None = _ts(now=True)
+    vin: str = Field(default="", max_length=17, index=True)
+    vehicle_id: int | None = Field(default=None, foreign_key="vehicle.id")
+    lessor_id: int | None = Field(default=None, foreign_key="lessor.id")
+    lessee_id: int | None = Field(default=None, foreign_key="lessee.id")
+    version: str = Field(default="", max_length=4)
+    command: int | None = None
+    collected_at: dt.datetime | None = _ts()
+    status: str = Field(default="accepted", max_length=10)
+    reason: str = Field(default="", max_length=40)
+    source: str = Field(default="", max_length=120, description="peer address or replayed file")
+    raw: bytes = Field(sa_column=Column(sa.LargeBinary, nullable=False))
+
+    __table_args__ = (sa.Index("ix_telematicsframe_vehicle_time", "vehicle_id", "collected_at"),)
+
+
+class TelematicsDay(SQLModel, table=True):
+    """What one vehicle's frames say about one local day: distance from odometer deltas, energy charged and
+    driven from voltage x current integrated, and the state-of-charge trace. The metered record it feeds is the
+    VehicleDay row `vehicle_day_id` (source 'telematics:gbt32960'). Re-derived in place when frames arrive late.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    lessor_id: int = Field(foreign_key="lessor.id", index=True)
+    lessee_id: int | None = Field(default=None, foreign_key="lessee.id", index=True)
+    vehicle_id: int = Field(foreign_key="vehicle.id")
+    day: dt.date
+    km: float
+    kwh_charged: float
+    kwh_driven: float
+    frames: int
+    gap_s: float = Field(default=0.0, description="seconds between samples too far apart to integrate")
+    soc_trace: list[list[Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    vehicle_day_id: int | None = Field(default=None, foreign_key="vehicleday.id")
+    derived_at: dt.datetime | None = _ts(now=True)
+
+    __table_args__ = (sa.UniqueConstraint("vehicle_id", "day", name="uq_telematicsday_vehicle_day"),)
+
+
+class ApiKey(SQLModel, table=True):
+    """A credential for the REST API bound to a scope: the lessor (lessee_id NULL: sees all) or one lessee.
+
+    Only the SHA-256 of the secret is stored; `prefix` (the first characters) identifies a key in lists and
+    logs without revealing it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    lessor_id: int = Field(foreign_key="lessor.id", index=True)
+    lessee_id: int | None = Field(default=None, foreign_key="lessee.id")
+    name: str = Field(max_length=120)
+    prefix: str = Field(max_length=16, index=True)
+    key_sha256: str = Field(max_length=64, unique=True)
+    created_at: dt.datetime | None = _ts(now=True)
+    revoked_at: dt.datetime | None = _ts()
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The answer to one write made with an Idempotency-Key: a retry with the same key and body gets the same
+    answer, the same key with another body is refused (fleet/api/idempotency.py)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    api_key_id: int = Field(foreign_key="apikey.id")
+    key: str = Field(max_length=120)
+    request_sha256: str = Field(max_length=64)
+    status_code: int
+    response: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime | None = _ts(now=True)
+
+    __table_args__ = (sa.UniqueConstraint("api_key_id", "key", name="uq_idempotencyrecord_key"),)

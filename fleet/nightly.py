@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from fleet.audit import acting_as, explicit_actor
 from fleet.db import get_engine, session_scope
 from fleet.models import Depot, JobRun, JobStatus, utcnow
 from fleet.pipeline import RunOptions, run_depot_day
@@ -208,7 +209,9 @@ def run_one_depot(
             previous_attempts = job.attempt if job else 0
         _mark(db_url, job_id, status=JobStatus.RUNNING, started_at=utcnow(), attempt=previous_attempts + 1)
         try:
-            result = run_depot_day(engine, scope, depot_id, day, options, job_run_id=job_id)
+            starter = explicit_actor()
+            with acting_as("nightly" if starter is None else f"nightly, started by {starter}"):
+                result = run_depot_day(engine, scope, depot_id, day, options, job_run_id=job_id)
         except Exception as exc:
             tb = traceback.format_exc()
             if attempt <= retries:

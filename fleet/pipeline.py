@@ -24,6 +24,7 @@ from charging.check import check as check_schedule
 from charging.optimize import schedule as schedule_charging
 from charging.problem import ChargingProblem, problem_to_json
 from charging.result import ChargingSchedule
+from fleet.audit import record_event
 from fleet.db import session_scope
 from fleet.models import (
     ChargingPlan,
@@ -371,6 +372,14 @@ def persist(
         if row is not None:
             row.status = PlanStatus.CURRENT
             session.add(row)
+    record_event(
+        session,
+        rp,
+        "create",
+        key=f"{inp.depot_code} {inp.service_date.isoformat()} v{version}",
+        changes={"km": round(routes.total_distance_km, 1), "vehicles_used": routes.vehicles_used},
+        reason="nightly plan" if job_run_id is not None else "solve",
+    )
     session.flush()
     edf = base.get("edf") if sched is not None else None
     return DepotDayResult(

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
+from fleet.audit import record_update
 from fleet.models import OWNED_TABLES, SHARED_TABLES, Lessee, Lessor
 
 T = TypeVar("T", bound=SQLModel)
@@ -147,12 +148,15 @@ def update_row(session: Session, scope: Scope, model: type[T], row_id: int, **ch
         changed = forbidden in changes and changes[forbidden] != getattr(row, forbidden, None)
         if changed and not (scope.is_lessor and forbidden == "lessee_id"):
             raise ScopeError(f"{scope.describe()} may not change {model.__name__}.{forbidden}")
-    for name, value in changes.items():
+    for name in changes:
         if name not in model.model_fields:
             raise ValueError(f"{model.__name__} has no field {name!r}")
+    before = {name: getattr(row, name) for name in changes}
+    for name, value in changes.items():
         setattr(row, name, value)
     check_writable(scope, row)
     session.add(row)
+    record_update(session, row, before)  # audited tables only (fleet.audit.AUDITED)
     return row
 
 

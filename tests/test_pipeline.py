@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -11,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -64,6 +66,18 @@ def test_depot_day_is_planned_checked_and_versioned(demo_copy: Engine) -> None:
     assert first.version == 1 and first.unserved == 0 and first.vehicles_used > 0
     assert first.charging_cost_cny <= first.edf_cost_cny + 1e-6  # never worse than earliest-deadline-first
     _rp1, cp1 = assert_stored_plans_pass_checkers(demo_copy, depot_id, DAY)
+    # The depot's funds and surcharges (0.095 CNY/kWh default, unscaled) are in the stored energy cost: the same
+    # schedule priced without them costs 0.095 CNY less per kWh bought (tariffs.md step 4).
+    problem = problem_from_json(cp1.problem)
+    assert problem.tariff.adder == pytest.approx(0.095)
+    bare = dataclasses.replace(problem.tariff, adder=0.0)
+    prices = problem.tariff.energy_prices(problem.slot_starts, problem.slot_minutes)
+    bare_prices = bare.energy_prices(problem.slot_starts, problem.slot_minutes)
+    assert np.allclose(prices - bare_prices, 0.095)
+    imported = np.maximum(np.asarray(cp1.solution["site_import_kw"]), 0.0)
+    bought_kwh = float(imported.sum()) * problem.dt_h
+    funds_cny = cp1.energy_cost_fen / 100 - float(np.sum(imported * bare_prices)) * problem.dt_h
+    assert funds_cny == pytest.approx(0.095 * bought_kwh, abs=0.01)
     second = run_depot_day(demo_copy, scope, depot_id, DAY, FAST)
     assert second.version == 2
     rp2, cp2 = assert_stored_plans_pass_checkers(demo_copy, depot_id, DAY)

@@ -12,10 +12,13 @@ from fleet.db import session_scope
 from fleet.models import (
     LOCAL_TZ,
     OWNED_TABLES,
+    AuditEvent,
+    ChargingAlert,
     ChargingPlan,
     ChargingSession,
     ChargingSlot,
     Connector,
+    ConnectorLiveState,
     Depot,
     FinanceScenario,
     JobRun,
@@ -88,6 +91,19 @@ def _fill_plans_and_jobs(engine: Engine) -> None:
                     ),
                     FinanceScenario(**own, name=f"base {depot.code}", payload={"rent": 1}),
                     SiteMeterReading(**own, depot_id=depot.id, interval_start=T0, kw=120.0),
+                    AuditEvent(**own, actor="test", entity="depot", entity_key=depot.code, action="update"),
+                    ChargingAlert(
+                        **own,
+                        depot_id=depot.id,
+                        connector_id=connector.id,
+                        vehicle_id=vehicle.id,
+                        service_date=T0.date(),
+                        kind="behind_plan",
+                        raised_at=T0,
+                    ),
+                    ConnectorLiveState(
+                        **own, depot_id=depot.id, connector_id=connector.id, charger_id=connector.code
+                    ),
                 ],
             )
 

@@ -47,6 +47,53 @@ def _load_scenario(path: Path) -> ChargingProblem:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _read_sessions(path: Path) -> list[tuple[str, Any, Any, float]]:
+    """Metered sessions for the "observed" baseline: CSV with columns vehicle, start, end, kwh (ISO 8601 times
+    with their UTC offset, grid-side kWh). Every bad row is named."""
+    import csv
+    import datetime as dt
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        _fail(f"{path}: cannot read ({exc.strerror or exc})")
+    rows = list(csv.DictReader(text.splitlines()))
+    missing = {"vehicle", "start", "end", "kwh"} - set(rows[0] if rows else ())
+    if missing:
+        _fail(f"{path}: columns vehicle, start, end, kwh expected; missing {', '.join(sorted(missing))}")
+    out, errors = [], []
+    for n, row in enumerate(rows, start=2):
+        try:
+            start = dt.datetime.fromisoformat(row["start"].strip())
+            end = dt.datetime.fromisoformat(row["end"].strip())
+        except ValueError:
+            errors.append(f"row {n}: start/end must be ISO 8601 times, e.g. 2026-11-24T22:00:00+08:00")
+            continue
+        if start.tzinfo is None or end.tzinfo is None:
+            errors.append(f"row {n}: start/end need their UTC offset (+08:00 in Shenzhen)")
+            continue
+        try:
+            kwh = float(row["kwh"])
+        except ValueError:
+            errors.append(f"row {n}: kwh {row['kwh']!r} is not a number")
+            continue
+        if not end > start or not kwh >= 0:
+            errors.append(f"row {n}: end must be after start and kwh >= 0")
+            continue
+        out.append((row["vehicle"].strip(), start, end, kwh))
+    if errors:
+        _fail(
+            f"{path}: "
+            + "; ".join(errors[:10])
+            + (f" (and {len(errors) - 10} more)" if len(errors) > 10 else "")
+        )
+    return out
+
+
+def _money(value: float | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
 def solve_command(
     scenario: Path = typer.Argument(..., help="Scenario JSON (see docs/charging.md)."),
     out: Path = typer.Option(..., "--out", help="Where to write the schedule JSON."),
@@ -54,8 +101,20 @@ def solve_command(
     time_limit: float = typer.Option(60.0, "--time-limit", help="Solver budget [s]."),
     seed: int = typer.Option(0, "--seed", help="CP-SAT random seed."),
     workers: int = typer.Option(2, "--workers", help="CP-SAT worker threads."),
+    observed: Path | None = typer.Option(
+        None,
+        "--observed",
+        help="Metered sessions of the night (CSV: vehicle, start, end, kwh): adds the 'observed' baseline, what "
+        "the depot really did.",
+    ),
 ) -> None:
-    """Optimise one depot charging scenario and write the schedule JSON."""
+    """Optimise one depot charging scenario and write the schedule JSON.
+
+    The table shows energy and the night's pro-rated demand charge apart (monthly charge on the night's site
+    peak ÷ days in the month), never a month's demand charge booked on one night (docs/charging-economics.md).
+    """
+    from charging.baselines import observed as observed_baseline
+    from charging.baselines import summarize
     from charging.check import check
     from charging.optimize import schedule
 
@@ -64,6 +123,7 @@ def solve_command(
     if time_limit <= 0:
         _fail("--time-limit must be > 0 seconds")
     problem = _load_scenario(scenario)
+    sessions = _read_sessions(observed) if observed is not None else None
     try:
         result = schedule(
             problem, objective=objective, time_limit_s=time_limit, seed=seed, num_workers=workers
@@ -71,6 +131,11 @@ def solve_command(
     except RuntimeError as exc:  # solver gave up (e.g. time limit before any solution)
         typer.echo(f"error: {scenario}: {exc}", err=True)
         raise typer.Exit(code=1) from exc
+    if sessions is not None:
+        from dataclasses import replace
+
+        seen = summarize("observed", observed_baseline(problem, sessions), result.cost)
+        result = replace(result, baselines={**result.baselines, "observed": seen})
     report = check(problem, result)
     data = result.to_json()
     data["check"] = {"ok": report.ok, "violations": [v.message for v in report.violations]}
@@ -78,28 +143,57 @@ def solve_command(
         out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     except OSError as exc:
         _fail(f"{out}: cannot write ({exc.strerror or exc})")
-    table = Table(title=f"{scenario.name}: {result.status} ({result.solver})")
-    for col in ("plan", "cost CNY", "peak kW", "carbon kg", "shortfall kWh", "savings %"):
+    table = Table(
+        title=f"{scenario.name}: {result.status} ({result.solver}); one night, demand charge pro-rated "
+        "(monthly charge on the night's peak ÷ days in the month)"
+    )
+    for col in (
+        "plan",
+        "energy CNY",
+        "demand CNY/night",
+        "night bill CNY",
+        "peak kW",
+        "carbon kg",
+        "short kWh",
+        "energy saving %",
+        "night-bill saving %",
+    ):
         table.add_column(col, justify="right")
     shortfall = sum(u.shortfall_kwh for u in result.unmet)
     table.add_row(
         "optimised",
-        f"{result.cost.total:,.2f}",
+        _money(result.cost.energy),
+        _money(result.cost.demand_night),
+        _money(result.cost.night_bill),
         f"{result.peak_kw:,.1f}",
         f"{result.carbon_kg:,.1f}",
         f"{shortfall:,.2f}",
         "",
+        "",
     )
     for name, b in result.baselines.items():
+        energy_pct = (
+            None
+            if b.energy_savings_cny is None or abs(b.cost.energy) <= 1e-9
+            else 100.0 * b.energy_savings_cny / b.cost.energy
+        )
         table.add_row(
             name,
-            f"{b.cost.total:,.2f}",
+            _money(b.cost.energy),
+            _money(b.cost.demand_night),
+            _money(b.cost.night_bill),
             f"{b.peak_kw:,.1f}",
             f"{b.carbon_kg:,.1f}",
             f"{b.shortfall_kwh:,.2f}",
-            "" if b.savings_pct is None else f"{b.savings_pct:.1f}",
+            "" if energy_pct is None else f"{energy_pct:.1f}",
+            "" if b.night_savings_pct is None else f"{b.night_savings_pct:.1f}",
         )
     console.print(table)
+    if result.cost.demand > 0:
+        console.print(
+            f"the optimiser also priced the month's peak increase: {result.cost.demand:,.2f} CNY for the whole "
+            "month (its objective, not a one-night cost)"
+        )
     for u in result.unmet:
         console.print(f"[yellow]unmet[/] {u.id}: {u.shortfall_kwh:.2f} kWh short — {u.reason}")
     for w in result.warnings:
@@ -346,7 +440,7 @@ def month_command(
     def optimise(p: ChargingProblem):  # type: ignore[no-untyped-def]
         return schedule(p, time_limit_s=time_limit, seed=seed, num_workers=1, baselines=False)
 
-    result = simulate_month(found.nights, found.rules, optimise)
+    result = simulate_month(found.nights, found.rules, optimise, observed=found.observed)
     table = Table(
         title=f"{found.depot_code}, billing month {first:%Y-%m}: {result.nights_simulated} of "
         f"{result.days_in_month} nights planned and replayed [CNY]"
@@ -386,6 +480,11 @@ def month_command(
     if found.missing:
         console.print(
             f"{len(found.missing)} night(s) of the month have no stored plan and are not in the energy."
+        )
+    if found.observed and result.observed_missing:
+        console.print(
+            f"observed: no bill, {len(result.observed_missing)} of the planned nights have no imported charging "
+            "sessions (an observed month needs every night metered)"
         )
     if out is not None:
         out.write_text(

@@ -38,6 +38,9 @@ COMMAND_MODULES = (
     "fleet.cli.emissions_cmd",
     "fleet.cli.nightly_cmd",
     "fleet.cli.app_cmd",
+    "fleet.cli.csms_cmd",
+    "fleet.cli.telematics_cmd",
+    "fleet.cli.api_cmd",
 )
 
 

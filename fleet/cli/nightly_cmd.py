@@ -51,6 +51,30 @@ def _num(value: float | None, digits: int = 2, unit: str = "") -> str:
     return "-" if value is None else f"{value:,.{digits}f}{unit}"
 
 
+def print_charging_alerts(url: str, service_date: dt.date) -> None:
+    """The CSMS's charging alerts of the last night and tonight (fleet.services.chargers), if any."""
+    from fleet.services import chargers, unit_of_work
+
+    with unit_of_work(url) as session:
+        frame = chargers.alerts(session, None, [service_date - dt.timedelta(days=1), service_date])
+    if frame.empty:
+        return
+    table = Table(title="Charging alerts (CSMS): plan against what the chargers did")
+    for col in ("depot", "night of", "connector", "truck", "alert", "readiness at risk", "message"):
+        table.add_column(col)
+    for r in frame.itertuples():
+        table.add_row(
+            r.depot,
+            str(r.service_date),
+            r.connector,
+            r.truck,
+            r.kind,
+            "[red]yes[/]" if r.readiness_at_risk else "",
+            r.message,
+        )
+    console.print(table)
+
+
 def print_nightly_summary(summary, emissions: dict[str, float] | None = None) -> None:  # type: ignore[no-untyped-def]
     routes = Table(
         title=f"Nightly plan for {summary.service_date} (run {summary.run_key}, {summary.seconds:.1f} s): routes"
@@ -233,6 +257,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         except ValueError as exc:
             raise fail(str(exc)) from None
         print_nightly_summary(summary, _emissions_by_depot(url, summary))
+        print_charging_alerts(url, summary.service_date)
         if not summary.ok:
             raise typer.Exit(1)
 

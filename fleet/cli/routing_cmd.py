@@ -651,6 +651,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     route_app.command("check-results", help="Check a benchmark result file against its instances.")(
         route_check_results
     )
+    from fleet.cli.replan_cmd import bench_replan, route_replan
+
+    route_app.command(
+        "replan",
+        help="Re-plan a depot-day's current plan with few changes (breakdown, urgent order, mid-day).",
+    )(route_replan)
     app.add_typer(route_app, name="route", help="Vehicle routing: solve a problem file, check a solution.")
     bench.command(
         "routing", help="Routing benchmark (Solomon / E-VRPTW) with gap to BKS and optional PyVRP peer."
@@ -661,6 +667,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     bench.command("routing-fuzz", help="Random small problems: solve, check, list crashes and violations.")(
         bench_routing_fuzz
     )
+    bench.command(
+        "replan",
+        help="Break down each truck in turn: orders moved by the minimal-change re-plan vs a free re-solve.",
+    )(bench_replan)
     bench.command(
         "routing-matrix", help="Time the default distance matrix for N points (target: 2,000 < 1 s)."
     )(bench_routing_matrix)

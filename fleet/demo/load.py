@@ -23,13 +23,17 @@ from fleet.demo.build import LESSOR
 from fleet.importers import import_file
 from fleet.models import (
     OWNED_TABLES,
+    ApiKey,
     Connector,
     Depot,
+    IdempotencyRecord,
     Lessee,
     LesseeKind,
     Lessor,
     PowerGroup,
     Tariff,
+    TelematicsDay,
+    TelematicsFrame,
     VehicleKind,
     VehicleModel,
 )
@@ -114,6 +118,8 @@ def delete_lessor(session: Session, lessor_id: int) -> None:
     order = list(reversed(OWNED_TABLES))
     # Children reference parents within OWNED_TABLES; delete in dependency-safe order.
     priority = [
+        "ChargingAlert",
+        "ConnectorLiveState",
         "RouteStop",
         "ChargingSlot",
         "RoutePlan",
@@ -131,6 +137,12 @@ def delete_lessor(session: Session, lessor_id: int) -> None:
         "Depot",
     ]
     order.sort(key=lambda m: priority.index(m.__name__) if m.__name__ in priority else len(priority))
+    # Tables outside OWNED_TABLES that point at the lessor's rows: API credentials and telematics.
+    keys = select(ApiKey.id).where(ApiKey.lessor_id == lessor_id)
+    session.exec(delete(IdempotencyRecord).where(IdempotencyRecord.api_key_id.in_(keys)))  # type: ignore[attr-defined]
+    session.exec(delete(ApiKey).where(ApiKey.lessor_id == lessor_id))
+    session.exec(delete(TelematicsDay).where(TelematicsDay.lessor_id == lessor_id))
+    session.exec(delete(TelematicsFrame).where(TelematicsFrame.lessor_id == lessor_id))
     for model in order:
         session.exec(delete(model).where(model.lessor_id == lessor_id))  # type: ignore[attr-defined]
     session.exec(delete(Lessee).where(Lessee.lessor_id == lessor_id))

@@ -27,6 +27,9 @@ FLAG_CODES = {
     "negative_diesel": "diesel litres are negative",
     "missing_diesel_record": "the fuel-based baseline was chosen and the row has no diesel litres",
     "charging_without_trip": "charging sessions on a day without a trip record (no distance, no baseline)",
+    # Telematics reconciliation (fleet/telematics/reconcile.py): listed, not excluded.
+    "km_vs_plan": "odometer km disagree with the planned km",
+    "kwh_vs_charger": "vehicle kWh disagree with the charger meters",
 }
 
 

@@ -72,6 +72,10 @@ def report_from_db(
     ctx = read_context(session, scope)
     party_id = resolve_party(scope, ctx, party)
     metered, flags = read_metered_with_flags(session, scope, ctx, period)
+    # Telematics days that disagree with the plan or the charger meters are flagged beside the others.
+    from fleet.telematics.reconcile import reconcile, reconciliation_flags
+
+    flags = [*flags, *reconciliation_flags(reconcile(session, scope, period))]
     planned = read_planned(session, scope, ctx, period)
     report = build_report(
         party_id, period, metered, planned, ctx.book, profile, registry, as_of=as_of, extra_flags=flags

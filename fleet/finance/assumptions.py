@@ -447,15 +447,6 @@ def _build() -> dict[str, Assumption]:
         "reports name the months with LLCR below it",
     )
     add(
-        "electricity_funds_cny_per_kwh",
-        0.095,
-        "CNY/kWh",
-        "data/reference/tariffs.md 'Example levels decomposed': Shenzhen 2023 table fits c = 0.09-0.10 "
-        "(own arithmetic on weak inputs), midpoint",
-        "W",
-        "government funds and surcharges added unscaled to a tariff's base-price energy cost",
-    )
-    add(
         "sensitivity_swing",
         0.25,
         "relative",

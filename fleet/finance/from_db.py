@@ -10,12 +10,13 @@ specific place the database offers, and the report says where (`sources`):
 - electricity [CNY/kWh], the price the lessee really pays (issue 19 item 9), the basis named in the report:
   1. metered: the vehicle's imported `ChargingSession` rows with a cost, Σ cost_fen ÷ Σ kWh;
   2. else the delivered price of the depot's current charging plans: (Σ energy_cost_fen + each month's demand
-     charge pro-rated per night) ÷ Σ total_kwh + government funds and surcharges. A plan's `demand_cost_fen` is
-     its night's share of a month billed on that night's peak (monthly charge ÷ days in the month), so a month
-     billed on its highest planned peak costs max(demand_cost_fen) × days, and its planned nights bear
-     max(demand_cost_fen) × nights of it (docs/charging-economics.md reporting rule). Funds: assumption `electricity_funds_cny_per_kwh` (data/reference/tariffs.md, weak), since
-     the plans price the tariff's base price, which excludes them;
-  3. else the depot tariff's lowest base-period price + funds (overnight valley charging), else the default.
+     charge pro-rated per night) ÷ Σ total_kwh. A plan's `demand_cost_fen` is its night's share of a month billed
+     on that night's peak (monthly charge ÷ days in the month), so a month billed on its highest planned peak costs
+     max(demand_cost_fen) × days, and its planned nights bear max(demand_cost_fen) × nights of it
+     (docs/charging-economics.md reporting rule). The plans' energy cost already holds the depot's government
+     funds and surcharges (`Depot.funds_cny_per_kwh`, the tariff's unscaled adder), as the bill's energy line does;
+  3. else the depot tariff's lowest base-period price + the depot's funds (overnight valley charging), else the
+     default.
 - the lessor's costs and who bears them: the Lease columns (insurance_fen_per_month, maintenance_cny_per_km, ...),
   NULL = the graded default; insurance and tyres follow maintenance_by_lessor unless set, telematics the lessor.
 - covenants: Lease.dscr_covenant / llcr_covenant, NULL = 1.2 (data/reference/FINANCE.md DSCR row, U).
@@ -269,15 +270,15 @@ def _electricity(vehicle_id: int | None, depot: Depot | None, ctx: _Context) -> 
         return fen / 100.0 / kwh, (
             f"metered: imported charging sessions of the vehicle with a cost, {fen / 100:,.2f} CNY / {kwh:,.1f} kWh"
         )
-    funds = default("electricity_funds_cny_per_kwh")
     if depot is not None:
+        funds = float(depot.funds_cny_per_kwh or 0)
         energy, demand, kwh, nights = ctx.plan_cost.get(depot.id, (0.0, 0.0, 0.0, 0))  # type: ignore[arg-type]
         if kwh > 0:
-            price = (energy + demand) / 100.0 / kwh + funds
+            price = (energy + demand) / 100.0 / kwh
             return price, (
-                f"delivered price of depot {depot.code}'s {nights} current charging plans: energy "
-                f"{energy / 100 / kwh:.4f} + demand charge pro-rated per night {demand / 100 / kwh:.4f} + funds "
-                f"{funds:g} (tariffs.md, weak) CNY/kWh over {kwh:,.0f} kWh"
+                f"delivered price of depot {depot.code}'s {nights} current charging plans: energy incl. funds "
+                f"{funds:g} CNY/kWh {energy / 100 / kwh:.4f} + demand charge pro-rated per night "
+                f"{demand / 100 / kwh:.4f} CNY/kWh over {kwh:,.0f} kWh"
             )
         tariff = ctx.tariffs.get(depot.tariff_id) if depot.tariff_id is not None else None
         if tariff is not None:
@@ -287,8 +288,8 @@ def _electricity(vehicle_id: int | None, depot: Depot | None, ctx: _Context) -> 
                 return price, (
                     f"tariff {tariff.code}: lowest period ({min(multipliers)} x "
                     f"{tariff.base_price_cny_per_kwh} CNY/kWh; overnight valley charging assumed, "
-                    f"{tariff.confidence}) + funds {funds:g} CNY/kWh (weak); no charging plan or metered cost, "
-                    "no demand charge counted"
+                    f"{tariff.confidence}) + the depot's funds {funds:g} CNY/kWh; no charging plan or metered "
+                    "cost, no demand charge counted"
                 )
     return default("electricity_price"), "default (data/reference/tariffs.md SZ 2023 valley, weak)"
 

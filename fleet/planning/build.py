@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from charging.month import optimiser_tariff
 from charging.problem import ChargingProblem, Connector, Operability, PowerGroup, Site, Vehicle
 from charging.tariff import tariff_from_json
-from fleet.planning.inputs import LOCAL_TZ, DepotDayInputs, VehicleIn, local_midnight
+from fleet.planning.inputs import LOCAL_TZ, DepotDayInputs, OrderIn, VehicleIn, local_midnight
 from routing import problem as rp
 from routing.matrix import DEFAULT_DETOUR_FACTOR, DEFAULT_URBAN_SPEED_KMH
 from routing.solution import RoutingSolution
@@ -76,6 +76,23 @@ def _reserve(v: VehicleIn, policy: PlanningPolicy) -> float:
     return max(policy.reserve_soc, usable_floor)
 
 
+def order_job(o: OrderIn, origin: dt.datetime) -> tuple[rp.Location, rp.Job]:
+    """An order as the routing job (id = the order's reference) and its location (id ``o<order id>``)."""
+    loc = f"o{o.id}"
+    job = rp.Job(
+        id=o.ref,
+        location=loc,
+        demand_kg=o.demand_kg,
+        time_windows=(rp.TimeWindow(_minutes(o.window_start, origin), _minutes(o.window_end, origin)),),
+        service_minutes=o.service_minutes,
+        required_kind=None
+        if o.required_kind is None
+        else (rp.VehicleKind.ELECTRIC if o.required_kind == "bev" else rp.VehicleKind.DIESEL),
+        priority=max(1, o.priority + 1),
+    )
+    return rp.Location(loc, lat=o.lat, lon=o.lon), job
+
+
 def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy()) -> rp.RoutingProblem:
     """One vehicle type per truck (id = plate), so every route names the truck that drives it."""
     origin = local_midnight(inp.service_date)
@@ -83,23 +100,9 @@ def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy
     locations = [rp.Location(DEPOT_LOCATION, lat=inp.lat, lon=inp.lon)]
     jobs = []
     for o in inp.orders:
-        loc = f"o{o.id}"
-        locations.append(rp.Location(loc, lat=o.lat, lon=o.lon))
-        jobs.append(
-            rp.Job(
-                id=o.ref,
-                location=loc,
-                demand_kg=o.demand_kg,
-                time_windows=(
-                    rp.TimeWindow(_minutes(o.window_start, origin), _minutes(o.window_end, origin)),
-                ),
-                service_minutes=o.service_minutes,
-                required_kind=None
-                if o.required_kind is None
-                else (rp.VehicleKind.ELECTRIC if o.required_kind == "bev" else rp.VehicleKind.DIESEL),
-                priority=max(1, o.priority + 1),
-            )
-        )
+        loc, job = order_job(o, origin)
+        locations.append(loc)
+        jobs.append(job)
     energy_price = (
         inp.tariff_base_price
     )  # flat price per kWh for weighing only; the real cost is the schedule's
@@ -283,6 +286,7 @@ def charging_problem(
         {
             "id": inp.tariff_reference_id,
             "base_price": inp.tariff_base_price,
+            "adder": inp.funds_cny_per_kwh,
             "conditions": {HOT_DAY: [d.isoformat() for d in policy.hot_days]} if policy.hot_days else {},
         }
     )
@@ -316,4 +320,5 @@ def charging_problem(
         groups=tuple(PowerGroup(code, kw) for code, kw in inp.groups),
         name=f"{inp.depot_code} night before {inp.service_date.isoformat()}",
         operability=Operability(max_power_changes=inp.max_power_changes, min_charge_kw=inp.min_charge_kw),
+        shortfall_policy=inp.shortfall_policy,
     )

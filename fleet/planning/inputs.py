@@ -104,6 +104,10 @@ class DepotDayInputs:
     min_charge_kw: float | None = None  # [kW] while a truck charges; None: no minimum
     # [kW] the site without chargers, 24 or 96 values by local time of day
     base_load_kw: tuple[float, ...] = ()
+    # [CNY/kWh] government funds and surcharges on every kWh bought, unscaled (the depot's; tariffs.md step 4)
+    funds_cny_per_kwh: float = 0.0
+    # when not every truck can be charged: "max_ready" (most trucks ready first) or "min_largest_share"
+    shortfall_policy: str = "max_ready"
     # Metered charging sessions at the depot during the night (plate, start, end, grid kWh): the "observed"
     # baseline, what the depot really did, when they have been imported.
     observed_sessions: tuple[tuple[str, dt.datetime, dt.datetime, float], ...] = ()
@@ -208,13 +212,15 @@ def load_depot_day(session: Session, scope: Scope, depot_id: int, service_date: 
         max_power_changes=depot.charging_max_power_changes,
         min_charge_kw=depot.charging_min_kw,
         base_load_kw=tuple(float(x) for x in (depot.base_load_kw or ())),
-        observed_sessions=_night_sessions(
+        funds_cny_per_kwh=float(depot.funds_cny_per_kwh or 0),
+        shortfall_policy=depot.charging_shortfall_policy or "max_ready",
+        observed_sessions=night_sessions(
             session, scope, depot.id, service_date, {v.id: v.plate for v in fleet}
         ),
     )
 
 
-def _night_sessions(
+def night_sessions(
     session: Session, scope: Scope, depot_id: int, service_date: dt.date, plates: dict[int, str]
 ) -> tuple[tuple[str, dt.datetime, dt.datetime, float], ...]:
     """Charging sessions at the depot that started between noon before the night and noon of the service date."""

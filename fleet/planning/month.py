@@ -7,14 +7,14 @@ nights as they were planned; the depot's billing rules come from the database as
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
 from charging.billing import BillingRules, days_in_month
 from charging.problem import ChargingProblem
-from fleet.models import ChargingPlan, Depot, PlanStatus, Tariff
-from fleet.planning.inputs import billing_rules, local_midnight
+from fleet.models import ChargingPlan, Depot, PlanStatus, Tariff, Vehicle
+from fleet.planning.inputs import billing_rules, local_midnight, night_sessions
 from fleet.scope import Scope, list_rows
 
 __all__ = ["MonthNights", "month_nights", "parse_month"]
@@ -27,6 +27,10 @@ class MonthNights:
     rules: BillingRules
     nights: tuple[ChargingProblem, ...]
     missing: tuple[dt.date, ...]  # nights of the month without a stored plan
+    # billing night -> metered charging sessions (plate, start, end, grid kWh) of that night, where imported
+    observed: dict[dt.date, tuple[tuple[str, dt.datetime, dt.datetime, float], ...]] = field(
+        default_factory=dict
+    )
 
 
 def parse_month(text: str) -> dt.date:
@@ -59,6 +63,13 @@ def month_nights(session: Session, scope: Scope, depot_code: str, month: dt.date
         order_by=ChargingPlan.horizon_start,
     )
     nights = tuple(ChargingProblem.from_json(p.problem) for p in plans if p.problem)
+    plates = {v.id: v.plate for v in list_rows(session, scope, Vehicle, Vehicle.depot_id == depot.id)}
+    observed: dict[dt.date, tuple[tuple[str, dt.datetime, dt.datetime, float], ...]] = {}
+    for plan in plans:
+        if plan.problem:
+            sessions = night_sessions(session, scope, depot.id, plan.service_date, plates)
+            if sessions:
+                observed[plan.service_date - dt.timedelta(days=1)] = sessions
     planned = {n.billing_night for n in nights}
     every = (first + dt.timedelta(days=k) for k in range(days_in_month(first)))
     return MonthNights(
@@ -67,4 +78,5 @@ def month_nights(session: Session, scope: Scope, depot_code: str, month: dt.date
         rules=billing_rules(depot, tariff),
         nights=nights,
         missing=tuple(d for d in every if d not in planned),
+        observed=observed,
     )

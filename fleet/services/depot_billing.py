@@ -23,7 +23,14 @@ from fleet.scope import update_row
 from fleet.services.fleet_leases import FieldError, FormRejected
 from fleet.services.scope import depot_in_scope, in_scope
 
-__all__ = ["BASIS_LABELS", "STRUCTURE_LABELS", "BillingSettings", "billing_settings", "update_billing"]
+__all__ = [
+    "BASIS_LABELS",
+    "SHORTFALL_LABELS",
+    "STRUCTURE_LABELS",
+    "BillingSettings",
+    "billing_settings",
+    "update_billing",
+]
 
 # A Chinese-speaking planner reads the tariff by its Chinese name; both are shown.
 STRUCTURE_LABELS = {
@@ -33,6 +40,10 @@ STRUCTURE_LABELS = {
 BASIS_LABELS = {
     DemandBasis.MAXIMUM_DEMAND.value: "maximum demand (需量): CNY/kW·month on the month's metered peak",
     DemandBasis.CAPACITY.value: "capacity (容量): CNY/kVA·month on the transformer",
+}
+SHORTFALL_LABELS = {
+    "max_ready": "most trucks ready for their first route first, then cost",
+    "min_largest_share": "spread the shortage: smallest largest share short",
 }
 
 
@@ -51,6 +62,8 @@ class BillingSettings:
     charging_metered_separately: bool
     charging_max_power_changes: int | None
     charging_min_kw: float | None
+    charging_shortfall_policy: str  # when not every truck can be charged (charging.fairness)
+    funds_cny_per_kwh: float  # government funds and surcharges on every kWh, unscaled (tariffs.md step 4)
     base_load_kw: tuple[float, ...]  # 24 hourly or 96 quarter-hourly values by local time of day; empty: none
     this_month: str  # one line: what the month's basic charge is based on
 
@@ -92,6 +105,8 @@ def billing_settings(
         charging_metered_separately=bool(depot.charging_metered_separately),
         charging_max_power_changes=depot.charging_max_power_changes,
         charging_min_kw=depot.charging_min_kw,
+        charging_shortfall_policy=depot.charging_shortfall_policy or "max_ready",
+        funds_cny_per_kwh=float(depot.funds_cny_per_kwh or 0),
         base_load_kw=tuple(float(x) for x in (depot.base_load_kw or ())),
         this_month=meaning,
     )
@@ -161,6 +176,16 @@ def update_billing(
     kva = _number(values, "transformer_kva", errors, positive=True)
     capacity_rate = _number(values, "capacity_rate_cny_per_kva_month", errors, positive=False)
     min_kw = _number(values, "charging_min_kw", errors, positive=True)
+    funds = _number(values, "funds_cny_per_kwh", errors, positive=False)
+    policy = str(values.get("charging_shortfall_policy") or depot.charging_shortfall_policy or "max_ready")
+    if policy not in SHORTFALL_LABELS:
+        errors.append(
+            FieldError("charging_shortfall_policy", policy, f"one of {', '.join(SHORTFALL_LABELS)}")
+        )
+    if funds is not None and funds > 1.0:
+        errors.append(
+            FieldError("funds_cny_per_kwh", f"{funds:g}", "above 1 CNY/kWh: a price, not an adder?")
+        )
     changes_raw = values.get("charging_max_power_changes")
     changes: int | None = None
     if not _blank(changes_raw):
@@ -210,6 +235,9 @@ def update_billing(
         charging_metered_separately=bool(values.get("charging_metered_separately")),
         charging_max_power_changes=changes,
         charging_min_kw=min_kw,
+        # blank keeps the stored value (0 if the energy price already holds the funds)
+        charging_shortfall_policy=policy,
+        funds_cny_per_kwh=depot.funds_cny_per_kwh if funds is None else Decimal(str(funds)),
         base_load_kw=profile or None,
     )
     session.flush()

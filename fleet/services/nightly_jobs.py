@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session
 
+from fleet.audit import acting_as, current_actor
 from fleet.models import Depot, Lessor
 from fleet.scope import list_rows
 from fleet.services.scope import depot_in_scope, in_scope
@@ -129,6 +130,7 @@ def rerun_depot(
     depot_code: str,
     day: dt.date,
     time_limit_s: float,
+    actor: str | None = None,
 ) -> dict[str, Any]:
     """Re-run one depot-day as the nightly job does (`fleet.nightly.run_nightly`, one depot, in-process, one
     retry): a new JobRun row records it. The depot must be in the caller's scope.
@@ -143,18 +145,14 @@ def rerun_depot(
         depot_in_scope(session, scope, depot_code)  # refuses a depot outside the scope
         lessor = session.get(Lessor, scope.lessor_id)
         lessor_code = lessor.code if lessor else None
-    summary = run_nightly(
-        NightlyConfig(
-            day,
-            url,
-            depot_codes=(depot_code,),
-            workers=1,
-            lessor_code=lessor_code,
-            options=RunOptions(
-                time_limit_s=float(time_limit_s), charging_time_limit_s=max(2.0, float(time_limit_s))
-            ),
-        )
+    options = RunOptions(
+        time_limit_s=float(time_limit_s), charging_time_limit_s=max(2.0, float(time_limit_s))
     )
+    config = NightlyConfig(
+        day, url, depot_codes=(depot_code,), workers=1, lessor_code=lessor_code, options=options
+    )
+    with acting_as(actor or current_actor()):  # the worker process does not inherit the app's actor
+        summary = run_nightly(config)
     (outcome,) = summary.outcomes
     return {
         "depot": outcome.depot_code,

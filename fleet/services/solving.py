@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from fleet.audit import acting_as, current_actor
 from fleet.db import get_engine
 from fleet.services.scope import depot_in_scope, in_scope
 from fleet.services.session import unit_of_work
@@ -51,7 +52,13 @@ def run_isolated(fn: Any, *args: Any, on_wait: Any = None, poll_s: float = 0.25)
 
 
 def solve_and_store(
-    url: str, lessee_code: str | None, depot_code: str, day: dt.date, time_limit_s: float, seed: int = 0
+    url: str,
+    lessee_code: str | None,
+    depot_code: str,
+    day: dt.date,
+    time_limit_s: float,
+    seed: int = 0,
+    actor: str | None = None,
 ) -> dict[str, Any]:
     """Plan the depot-day now and store it as a new current version, exactly as the nightly job does
     (`fleet.pipeline.run_depot_day`: routes, charging, both checked, one transaction). Returns the result row.
@@ -67,7 +74,8 @@ def solve_and_store(
         time_limit_s=float(time_limit_s), charging_time_limit_s=max(2.0, float(time_limit_s)), seed=seed
     )
     try:
-        return run_depot_day(get_engine(url), scope, depot_id, day, options).to_dict()
+        with acting_as(actor or current_actor()):  # the worker process does not inherit the app's actor
+            return run_depot_day(get_engine(url), scope, depot_id, day, options).to_dict()
     except (PlanCheckFailed, ValueError) as exc:
         raise SolveFailed(str(exc)) from None
 

@@ -21,9 +21,12 @@ PAGE_FILES = {
     "fleet": "app_pages/fleet_leases.py",
     "routes": "app_pages/route_planner.py",
     "charging": "app_pages/charging.py",
+    "chargers": "app_pages/chargers.py",
     "jobs": "app_pages/nightly_jobs.py",
     "emissions": "app_pages/emissions.py",
     "economics": "app_pages/lease_economics.py",
+    "trends": "app_pages/trends.py",
+    "changes": "app_pages/change_log.py",
 }
 SERVICE_DATE = dt.date(2026, 11, 26)  # a demo day with orders (2026-11-23 .. 2026-12-06)
 PLANNED_DEPOT = "SZ-NS"  # the smallest demo depot: solves in ~1 s
@@ -35,6 +38,7 @@ APP_ENV = (
     "EVFLEET_APP_LESSEE_CLAIM",
     "EVFLEET_APP_LESSOR_EMAILS",
     "EVFLEET_CLAIMS_LEDGER",
+    "EVFLEET_APP_DEVELOPER",
 )
 
 

@@ -49,6 +49,14 @@ def test_saving_valid_rules_stores_them_and_the_exemption_shows(demo_copy: Engin
     depot = _depot(demo_copy)
     assert depot.contracted_demand_kw == 200.0 and depot.charging_metered_separately
     assert depot.charging_max_power_changes == 6 and depot.charging_min_kw == 7.5
+    assert float(depot.funds_cny_per_kwh) == 0.095  # blank kept the stored default
+    with unit_of_work(url) as s:
+        update_billing(s, None, "SZ-BA", {**GOOD, "funds_cny_per_kwh": "0.0"})
+    assert float(_depot(demo_copy).funds_cny_per_kwh) == 0.0
+    assert _depot(demo_copy).charging_shortfall_policy == "max_ready"  # the default, kept
+    with unit_of_work(url) as s:
+        update_billing(s, None, "SZ-BA", {**GOOD, "charging_shortfall_policy": "min_largest_share"})
+    assert _depot(demo_copy).charging_shortfall_policy == "min_largest_share"
     with unit_of_work(url) as s:
         assert "2030" in billing_settings(s, None, "SZ-BA", NOV).this_month  # exempt before 2030
 
@@ -63,6 +71,9 @@ def test_saving_valid_rules_stores_them_and_the_exemption_shows(demo_copy: Engin
         ("charging_max_power_changes", "1", ">= 2"),
         ("charging_max_power_changes", "two", "whole number"),
         ("transformer_kva", "abc", "not a number"),
+        ("funds_cny_per_kwh", "-0.1", ">= 0"),
+        ("funds_cny_per_kwh", "1.2", "not an adder"),
+        ("charging_shortfall_policy", "first_come", "one of"),
     ],
 )
 def test_bad_values_name_the_field_and_write_nothing(

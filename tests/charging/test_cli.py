@@ -107,3 +107,32 @@ def test_example_scenario_solves_and_checks(tmp_path) -> None:
     assert written["gap"] is not None and written["gap"] <= 0.01
     dr_window = written["site_import_kw"][4:8]  # 18:00-19:00, DR cap 60 kW
     assert max(dr_window) <= 60.0 + 1e-6
+
+
+def test_solve_shows_energy_and_demand_apart_and_the_observed_baseline(tmp_path) -> None:
+    """`--observed` adds what the depot really did: V1 drew 20 kWh at 20 kW from 18:00 (grid side)."""
+    scenario = tmp_path / "s.json"
+    data = night([vehicle("V1")], [connector("DC1")])
+    scenario.write_text(json.dumps(data), encoding="utf-8")
+    sessions = tmp_path / "sessions.csv"
+    arrival = data["vehicles"][0]["arrival"]
+    sessions.write_text(
+        f"vehicle,start,end,kwh\nV1,{arrival},{arrival[:11]}19:00:00+08:00,20\n", encoding="utf-8"
+    )
+    out = tmp_path / "o.json"
+    result = runner.invoke(
+        app, ["charge", "solve", str(scenario), "--out", str(out), "--observed", str(sessions)]
+    )
+    assert result.exit_code == 0, result.output
+    for column in ("energy CNY", "demand CNY/night", "night bill CNY", "night-bill saving %"):
+        assert column in result.output
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert "observed" in written["baselines"]
+    seen = written["baselines"]["observed"]
+    assert seen["cost"]["energy"] > 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("vehicle,start,end,kwh\nV1,yesterday,2026-11-24T19:00:00+08:00,20\n", encoding="utf-8")
+    refused = runner.invoke(
+        app, ["charge", "solve", str(scenario), "--out", str(out), "--observed", str(bad)]
+    )
+    assert refused.exit_code == 2 and "row 2" in refused.output

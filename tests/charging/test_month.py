@@ -96,3 +96,54 @@ def test_exempt_or_capacity_billing_makes_the_peak_free_for_the_optimiser() -> N
 def test_nights_from_two_months_are_refused() -> None:
     with pytest.raises(ValueError, match="billing month"):
         simulate_month([_night(23, 10.0), _night(1, 10.0, month=12)], RULES, _optimise)
+
+
+def test_a_capacity_charge_bears_its_nightly_share_but_never_steers_the_optimiser() -> None:
+    """Capacity basis, 24 CNY/kVA·month × 630 kVA = 15,120 CNY a month; November has 30 days, so each night's
+    figure carries 15,120 / 30 = 504.00 CNY of basic charge whatever the schedule, and the optimiser prices no
+    peak. The independent checker recomputes the same share."""
+    from dataclasses import replace
+
+    from charging.check import check
+
+    capacity = BillingRules(
+        structure=TariffStructure.TWO_PART,
+        basis=DemandBasis.CAPACITY,
+        capacity_rate_cny_per_kva_month=24.0,
+        transformer_kva=630.0,
+    )
+    p = _night(23, 10.0)
+    t = optimiser_tariff(p.tariff, capacity, date(2026, 11, 1), 0.0)
+    assert t.demand_segments() == () and t.fixed_basic_charge_cny_per_month == pytest.approx(15_120)
+    p = replace(p, tariff=t)
+    result = _optimise(p)
+    assert result.cost.demand == 0.0
+    assert result.cost.demand_night == pytest.approx(504.0)
+    assert result.cost.night_bill == pytest.approx(result.cost.energy + 504.0)
+    assert check(p, result).ok
+    tampered = replace(result, cost=replace(result.cost, demand_night=0.0))
+    assert "cost" in check(p, tampered).codes()
+    # Exempt: no share at all.
+    exempt = replace(capacity, centralised_charging_facility=True, charging_metered_separately=True)
+    assert optimiser_tariff(p.tariff, exempt, date(2026, 11, 1), 0.0).fixed_basic_charge_cny_per_month == 0.0
+
+
+def test_the_observed_month_bills_what_the_depot_really_did() -> None:
+    """One night (23 Nov): truck V metered 10 kWh from 00:00 to 02:00 (5 kW mean). Observed: energy 10 × 0.5 =
+    5 CNY, peak 5 kW, demand 30 × 5 = 150 CNY. A second night without sessions: no observed bill, the night named."""
+    from datetime import datetime, timedelta, timezone
+
+    cst = timezone(timedelta(hours=8))
+    sessions = {
+        date(2026, 11, 23): [
+            ("V", datetime(2026, 11, 23, 0, tzinfo=cst), datetime(2026, 11, 23, 2, tzinfo=cst), 10.0)
+        ]
+    }
+    result = simulate_month([_night(23, 10.0)], RULES, _optimise, baselines=(), observed=sessions)
+    seen = result.bills["observed"]
+    assert seen.energy_cny == pytest.approx(5.0) and seen.peak_kw == pytest.approx(5.0)
+    assert seen.demand_cny == pytest.approx(150.0) and result.observed_missing == ()
+    two = simulate_month(
+        [_night(23, 10.0), _night(24, 10.0)], RULES, _optimise, baselines=(), observed=sessions
+    )
+    assert "observed" not in two.bills and two.observed_missing == (date(2026, 11, 24),)

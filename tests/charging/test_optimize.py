@@ -419,3 +419,37 @@ def test_scarce_power_is_shared_fairly_not_one_truck_left_empty() -> None:
     _, s = solved(data)
     assert sorted(u.shortfall_kwh for u in s.unmet) == pytest.approx([20.0, 20.0], abs=1e-4)
     assert all("site limit" in u.reason for u in s.unmet)
+
+
+def test_max_ready_gets_the_most_trucks_out_in_full_then_shares_the_rest() -> None:
+    """Three trucks, one hour, the site imports 100 kW (100 kWh in all). Needs: A 60, B 30, C 30 kWh.
+
+    Sharing (the default) spreads the 20 kWh shortage as one share for all: 1/6 of each need short (A 10, B 5,
+    C 5), so no truck is ready. `max_ready`: B and C fit together with A's 40 kWh left (2 ready trucks; A alone
+    with either leaves 10 kWh, still only 1 ready; all three need 120 > 100), so B and C get 30 kWh each and A the
+    remaining 40 (20 short), its reason naming the policy. The checker passes both schedules."""
+    trucks = [
+        vehicle(
+            vid,
+            arrival="2026-11-24T00:00:00+08:00",
+            departure="2026-11-24T01:00:00+08:00",
+            energy_arrival_kwh=10.0,
+            energy_target_kwh=10.0 + need,
+            max_kw=100.0,
+        )
+        for vid, need in (("A", 60.0), ("B", 30.0), ("C", 30.0))
+    ]
+    data = night(
+        trucks, [connector(f"C{k}", max_kw=100.0) for k in range(3)], site={"import_limit_kw": 100.0}
+    )
+    data.update(HOURLY)
+    data.update({"end": "2026-11-24T01:00:00+08:00"})
+    data["tariff"] = {"periods": FOUR_PRICES}
+    p, shared = solved(data)
+    assert {u.id: round(u.shortfall_kwh, 3) for u in shared.unmet} == {"A": 10.0, "B": 5.0, "C": 5.0}
+    p_ready, ready = solved({**data, "shortfall_policy": "max_ready"})
+    assert p_ready.shortfall_policy == "max_ready"
+    assert {u.id: round(u.shortfall_kwh, 3) for u in ready.unmet} == {"A": 20.0}
+    assert "max_ready" in ready.unmet[0].reason
+    assert any("2 of 3 chosen" in w for w in ready.warnings)
+    assert check(p_ready, ready).ok and check(p, shared).ok

@@ -122,9 +122,9 @@ def test_electricity_from_current_charging_plans(demo_copy: Engine) -> None:
             )
         session.flush()
         (after,) = from_db.load_leases(session, scope, code)
-    # Delivered price: energy 0.30 + government funds and surcharges 0.095 (tariffs.md, weak), which the plans'
-    # base-price energy cost excludes.
-    assert after.lessee.electricity_cny_per_kwh == pytest.approx(0.30 + 0.095)
+    # Delivered price: energy 0.30, which holds the depot's government funds and surcharges (the tariff's adder),
+    # so nothing is added on top.
+    assert after.lessee.electricity_cny_per_kwh == pytest.approx(0.30)
     assert "charging plans" in after.sources["lessee.electricity_cny_per_kwh"]
 
 
@@ -288,7 +288,7 @@ def test_delivered_electricity_price_and_metered_cost(demo_copy: Engine) -> None
     """Issue 19 item 9, by hand: one current plan for the night of 2026-10-01 (October: 31 days) at every depot with
     energy 300.00 CNY and 1,000 kWh on a peak that bills 310.00 CNY for the month. The plan stores the night's share,
     310.00 / 31 = 10.00 CNY (pipeline: demand_cost_fen is pro-rated), so the delivered price is
-    (300.00 + 10.00) / 1,000 + funds 0.095 = 0.405 CNY/kWh. A metered charging session of the lease's vehicle,
+    (300.00 + 10.00) / 1,000 = 0.31 CNY/kWh (the plan's energy cost holds the funds). A metered charging session of the lease's vehicle,
     50.00 CNY for 100 kWh, then wins: 0.50 CNY/kWh."""
     from fleet.models import ChargingSession
 
@@ -327,7 +327,7 @@ def test_delivered_electricity_price_and_metered_cost(demo_copy: Engine) -> None
         )
         session.flush()
         (metered,) = from_db.load_leases(session, scope, code)
-    assert planned.lessee.electricity_cny_per_kwh == pytest.approx(0.405)
+    assert planned.lessee.electricity_cny_per_kwh == pytest.approx(0.31)
     assert "delivered price" in planned.sources["lessee.electricity_cny_per_kwh"]
     assert metered.lessee.electricity_cny_per_kwh == pytest.approx(0.50)
     assert metered.sources["lessee.electricity_cny_per_kwh"].startswith("metered")
@@ -367,7 +367,8 @@ def test_carbon_counts_only_where_the_lease_names_a_scheme(demo_copy: Engine) ->
 def test_a_month_of_plans_is_billed_on_its_highest_night(demo_copy: Engine) -> None:
     """Two October nights at every depot, each 300.00 CNY energy for 1,000 kWh; their stored demand shares are
     10.00 and 4.00 CNY (peaks billing 310 and 124 CNY a month). The month is billed once, on the higher peak, so the
-    two planned nights bear 2 × 10.00 = 20.00 CNY (not 10.00 + 4.00): (600 + 20) / 2,000 + 0.095 = 0.405 CNY/kWh."""
+    two planned nights bear 2 × 10.00 = 20.00 CNY (not 10.00 + 4.00): (600 + 20) / 2,000 = 0.31 CNY/kWh (funds are in the plans'
+    energy cost)."""
     code = next(iter(LEASE_ROWS))
     with session_scope(demo_copy) as session:
         scope = scope_for(session)
@@ -389,4 +390,4 @@ def test_a_month_of_plans_is_billed_on_its_highest_night(demo_copy: Engine) -> N
                 )
         session.flush()
         (planned,) = from_db.load_leases(session, scope, code)
-    assert planned.lessee.electricity_cny_per_kwh == pytest.approx((600 + 20) / 2_000 + 0.095)
+    assert planned.lessee.electricity_cny_per_kwh == pytest.approx((600 + 20) / 2_000)

@@ -1,0 +1,101 @@
+"""Chargers page and nightly report: each connector's live state as the CSMS last saw it, and the charging alerts
+(deviations between the published plan and what the chargers did) with the truck whose readiness is at risk."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlmodel import Session
+
+from fleet.models import ChargingAlert, Connector, ConnectorLiveState, Depot, Vehicle
+from fleet.scope import Scope, list_rows
+from fleet.services.scope import depot_in_scope, in_scope
+
+STATE_COLUMNS = (
+    "connector",
+    "charger",
+    "protocol",
+    "status",
+    "truck",
+    "power_kw",
+    "session_kwh",
+    "profile",
+    "read_back",
+    "last_seen",
+)
+ALERT_COLUMNS = (
+    "depot",
+    "service_date",
+    "raised",
+    "connector",
+    "truck",
+    "kind",
+    "readiness_at_risk",
+    "message",
+)
+
+
+def _plates(session: Session, scope: Scope) -> dict[int, str]:
+    return {int(v.id or 0): v.plate for v in list_rows(session, scope, Vehicle)}
+
+
+def connector_states(session: Session, lessee_code: str | None, depot_code: str) -> pd.DataFrame:
+    """One row per connector of the depot, idle ones included (status Unknown until a charger connects)."""
+    scope = in_scope(session, lessee_code)
+    depot = depot_in_scope(session, scope, depot_code)
+    connectors = list_rows(session, scope, Connector, Connector.depot_id == depot.id, order_by=Connector.code)
+    states = {
+        s.connector_id: s
+        for s in list_rows(session, scope, ConnectorLiveState, ConnectorLiveState.depot_id == depot.id)
+    }
+    plates = _plates(session, scope)
+    rows = []
+    for c in connectors:
+        s = states.get(c.id)
+        rows.append(
+            {
+                "connector": c.code,
+                "charger": s.charger_id if s else "",
+                "protocol": s.protocol if s else "",
+                "status": s.status if s else "Unknown",
+                "truck": plates.get(s.vehicle_id, "") if s and s.vehicle_id else "",
+                "power_kw": s.power_kw if s else None,
+                "session_kwh": s.session_kwh if s else None,
+                "profile": s.profile_status if s else "",
+                "read_back": s.readback if s else "",
+                "last_seen": s.last_seen_at if s else None,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(STATE_COLUMNS))
+
+
+def alerts(
+    session: Session, lessee_code: str | None, service_dates: Sequence[dt.date], depot_code: str | None = None
+) -> pd.DataFrame:
+    """Charging alerts of the given service dates (one depot or all in scope), most recent first."""
+    scope = in_scope(session, lessee_code)
+    where = [ChargingAlert.service_date.in_(list(service_dates))]  # type: ignore[attr-defined]
+    if depot_code is not None:
+        where.append(ChargingAlert.depot_id == depot_in_scope(session, scope, depot_code).id)
+    rows = list_rows(session, scope, ChargingAlert, *where, order_by=ChargingAlert.raised_at.desc())  # type: ignore[union-attr]
+    depots = {int(d.id or 0): d.code for d in list_rows(session, scope, Depot)}
+    connectors = {int(c.id or 0): c.code for c in list_rows(session, scope, Connector)}
+    plates = _plates(session, scope)
+    return pd.DataFrame(
+        [
+            {
+                "depot": depots.get(a.depot_id, ""),
+                "service_date": a.service_date,
+                "raised": a.raised_at,
+                "connector": connectors.get(a.connector_id or 0, ""),
+                "truck": plates.get(a.vehicle_id or 0, ""),
+                "kind": a.kind,
+                "readiness_at_risk": a.readiness_at_risk,
+                "message": a.message,
+            }
+            for a in rows
+        ],
+        columns=list(ALERT_COLUMNS),
+    )

@@ -1,0 +1,58 @@
+"""Trucks' own telematics over GB/T 32960: the codec (pure), the ingestion server and the daily metered records."""
+
+from fleet.telematics.codec import decode, encode
+from fleet.telematics.gbt32960 import (
+    Answer,
+    Command,
+    Encryption,
+    Frame,
+    FrameError,
+    FrameScanner,
+    Version,
+    answer_frame,
+    bcc,
+    decode_frame,
+    encode_frame,
+)
+from fleet.telematics.units import (
+    Alarm,
+    ExtremeValues,
+    Heartbeat,
+    Location,
+    Login,
+    Logout,
+    Realtime,
+    SkippedInfo,
+    TimeSync,
+    VehicleData,
+    decode_unit,
+    encode_unit,
+)
+
+__all__ = [
+    "Alarm",
+    "Answer",
+    "Command",
+    "Encryption",
+    "ExtremeValues",
+    "Frame",
+    "FrameError",
+    "FrameScanner",
+    "Heartbeat",
+    "Location",
+    "Login",
+    "Logout",
+    "Realtime",
+    "SkippedInfo",
+    "TimeSync",
+    "VehicleData",
+    "Version",
+    "answer_frame",
+    "bcc",
+    "decode",
+    "decode_frame",
+    "decode_unit",
+    "encode",
+    "encode_frame",
+    "encode_unit",
+]
