@@ -111,9 +111,8 @@ class SparseLP:
             return "glop"
         return "highs-ipm"
 
-    def solve(self, solver: str = "glop", time_limit_s: float = 60.0, *, duals: bool = True) -> LPResult:
-        """Solve; `duals=False` lets "auto" pick a solver without trustworthy row duals (HiGHS)."""
-        solver = self.engine(solver, duals)
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, sp.csr_matrix]:
+        """Column bounds, objective, row bounds and the constraint matrix (duplicates summed)."""
         lb = np.concatenate(self._lb) if self._lb else np.zeros(0)
         ub = np.concatenate(self._ub) if self._ub else np.zeros(0)
         obj = self.objective_vector()
@@ -124,6 +123,20 @@ class SparseLP:
         vals = np.concatenate(self._v) if self._v else np.zeros(0)
         matrix = sp.csr_matrix((vals, (ri, ci)), shape=(self.n_rows, self.n_vars))
         matrix.sum_duplicates()
+        return lb, ub, obj, rlb, rub, matrix
+
+    def solve(
+        self,
+        solver: str = "glop",
+        time_limit_s: float = 60.0,
+        *,
+        duals: bool = True,
+        mip_gap: float | None = None,
+    ) -> LPResult:
+        """Solve; `duals=False` lets "auto" pick a solver without trustworthy row duals (HiGHS); `mip_gap`: SCIP
+        stops at this relative gap to its own bound."""
+        solver = self.engine(solver, duals)
+        lb, ub, obj, rlb, rub, matrix = self.arrays()
         helper = mbh.ModelBuilderHelper()
         helper.fill_model_from_sparse_data(lb, ub, obj, rlb, rub, matrix)
         for block in self._integer:
@@ -141,6 +154,8 @@ class SparseLP:
             if solver == "highs-ipm":
                 options += ["solver=ipm", "run_crossover=on"]
             engine.set_solver_specific_parameters("\n".join(options))
+        if mip_gap is not None and solver == "scip":
+            engine.set_solver_specific_parameters(f"limits/gap = {mip_gap}")
         engine.set_time_limit_in_seconds(max(0.1, float(time_limit_s)))
         engine.solve(helper)
         status = engine.status()

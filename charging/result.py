@@ -106,7 +106,9 @@ class ChargingSchedule:
     lp_bound: float | None = None  # discrete model: objective of the LP relaxation
     gap: float | None = None  # (objective - lp_bound) / |lp_bound|
     objective_value: float | None = None
-    best_bound: float | None = None  # sharing MIP: proven bound, when stronger than the LP bound
+    best_bound: float | None = (
+        None  # sharing MIP or column generation: proven bound, when stronger than the LP bound
+    )
     timings_s: Mapping[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     infeasible_slots: tuple[
@@ -115,7 +117,7 @@ class ChargingSchedule:
 
     @property
     def gap_to_best_bound(self) -> float | None:
-        """Gap of the objective to the strongest proven bound (MIP bound if any, else the LP bound)."""
+        """Gap of the objective to the strongest proven bound (MIP or column bound if any, else the LP bound)."""
         bound = self.best_bound if self.best_bound is not None else self.lp_bound
         if bound is None or self.objective_value is None:
             return None

@@ -267,9 +267,9 @@ def test_curtailment_bounds(case) -> None:
 def test_stationary_battery_bounds(case) -> None:
     p, s = case
     bkw = list(s.battery_kw)
-    bkw[4] += 25.0  # beyond 20 kW
     site = list(s.site_import_kw)
-    site[4] += 25.0
+    site[4] += 25.0 - bkw[4]
+    bkw[4] = 25.0  # beyond 20 kW, whatever the optimum (alternative optima differ in the battery's slot 4)
     bad = consistent(p, replace(s, battery_kw=tuple(bkw), site_import_kw=tuple(site)))
     assert "stationary_battery" in codes(p, bad)
     drained = [-20.0 if t < 5 else 0.0 for t in range(p.n_slots)]

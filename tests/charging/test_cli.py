@@ -86,6 +86,12 @@ def test_bench_small(tmp_path) -> None:
     assert [(r["vehicles"], r["connectors"]) for r in rows] == [(8, 8), (8, 4)]
     assert all(r["check_ok"] for r in rows)
     assert rows[1]["gap"] is not None
+    # The reported gap names its bound: the strongest valid one, never below the LP relaxation.
+    assert rows[1]["bound_basis"] in ("LP relaxation", "column generation (Lagrangian)", "MIP bound")
+    assert (
+        rows[1]["bound"] >= rows[1]["lp_bound"] - 1e-9 and rows[1]["gap_to_bound"] <= rows[1]["gap"] + 1e-12
+    )
+    assert rows[0]["bound_basis"] is None  # one connector each: a plain LP, no bound to report
 
 
 def test_example_scenario_solves_and_checks(tmp_path) -> None:

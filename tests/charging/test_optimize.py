@@ -313,6 +313,7 @@ def test_sharing_cp_sat_path_when_mip_too_big(monkeypatch) -> None:
     from charging.synthetic import synthetic_depot
 
     monkeypatch.setattr(optimize, "MIP_MAX_BINARIES", 0)  # large-depot path: CP-SAT places the intervals
+    monkeypatch.setattr(optimize, "USE_COLUMNS", False)  # as where column generation does not apply
     monkeypatch.setattr(optimize, "PRICE_ROUNDS", 0)
     monkeypatch.setattr(optimize, "GREEDY_ORDERS", ("slack",))
     p = synthetic_depot(6, n_connectors=2, seed=4)
