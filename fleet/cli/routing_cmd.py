@@ -27,8 +27,10 @@ class Suite(str, Enum):
 
 
 class FileFormat(str, Enum):
+    auto = "auto"
     solomon = "solomon"
     evrptw = "evrptw"
+    evrp = "evrp"
     json = "json"
 
 
@@ -74,21 +76,32 @@ def _gap(x: float | None) -> str:
 
 def route_solve(
     file: Annotated[
-        Path, typer.Argument(help="Problem file (Solomon/E-VRPTW text or evfleet problem JSON).")
+        Path,
+        typer.Argument(
+            help="Problem file: evfleet problem JSON, Solomon/Homberger, E-VRPTW or EVRP (.evrp)."
+        ),
     ],
-    fmt: Annotated[FileFormat, typer.Option("--format", help="Format of FILE.")] = FileFormat.json,
+    fmt: Annotated[
+        FileFormat, typer.Option("--format", help="Format of FILE (auto: recognised by its content).")
+    ] = FileFormat.auto,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Search time limit [s].")] = 10.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed + limit = same search).")] = 0,
     workers: Annotated[int, typer.Option(help="Parallel multi-start processes.")] = 1,
     objective: Annotated[ObjectiveName | None, typer.Option(help="Override the problem's objective.")] = None,
+    fleet: Annotated[
+        str | None,
+        typer.Option(
+            help="Fleet size: 'auto' leaves it open (one vehicle per job at most; the search decides), "
+            "a number sets a single-type fleet; default: as in the file."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the solution JSON here.")] = None,
 ) -> None:
     """Solve one routing problem file, check the answer independently and write the solution JSON."""
     from fleet.limits import LimitExceeded, check_routing_problem, check_time_limit, check_workers
     from routing.check import check_solution
-    from routing.io.evrptw import evrptw_to_problem, read_evrptw
-    from routing.io.json_io import read_problem_json, write_solution_json
-    from routing.io.solomon import read_solomon, solomon_to_problem
+    from routing.io.detect import FORMAT_LABEL, ProblemFormat, read_problem_file
+    from routing.io.json_io import write_solution_json
     from routing.problem import Objective
 
     try:
@@ -98,19 +111,18 @@ def route_solve(
         raise _fail(str(exc)) from None
     obj = Objective(objective.value) if objective else None
     try:
-        if fmt is FileFormat.solomon:
-            problem = solomon_to_problem(read_solomon(file), objective=obj)
-        elif fmt is FileFormat.evrptw:
-            problem = evrptw_to_problem(read_evrptw(file), objective=obj)
-        else:
-            problem = read_problem_json(file)
-            if obj is not None:
-                from dataclasses import replace
-
-                problem = replace(problem, objective=obj)
+        given = None if fmt is FileFormat.auto else ProblemFormat(fmt.value)
+        problem, read_as = read_problem_file(file, given, objective=obj, fleet=fleet)
         check_routing_problem(problem)
     except (ValueError, OSError) as exc:
         raise _fail(str(exc)) from None
+    how = "recognised by content" if given is None else "as told by --format"
+    fleet_note = ", fleet open" if fleet is not None and fleet.strip().lower() == "auto" else ""
+    err.print(
+        f"read {file} as {FORMAT_LABEL[read_as]} ({how}): {len(problem.jobs)} jobs, "
+        f"{problem.vehicle_count} vehicles{fleet_note}, objective {problem.objective.value}",
+        soft_wrap=True,
+    )
     try:
         from routing.solve import solve
     except ImportError as exc:  # pragma: no cover - only while the solver is missing
