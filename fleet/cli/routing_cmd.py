@@ -24,6 +24,7 @@ err = Console(stderr=True)
 class Suite(str, Enum):
     solomon = "solomon"
     evrptw = "evrptw"
+    homberger = "homberger"
 
 
 class FileFormat(str, Enum):
@@ -225,13 +226,17 @@ def route_check_results(
 
 def bench_routing(
     suite: Annotated[
-        Suite, typer.Option(help="solomon (VRPTW) or evrptw (Schneider E-VRPTW).")
+        Suite,
+        typer.Option(
+            help="solomon (VRPTW, 100), homberger (VRPTW, 200/1,000) or evrptw (Schneider E-VRPTW)."
+        ),
     ] = Suite.solomon,
     instances: Annotated[
         str | None, typer.Option(help="Comma-separated names, e.g. R101,C201 (default all).")
     ] = None,
     size: Annotated[
-        str | None, typer.Option(help="E-VRPTW sizes, e.g. 5,10,15 or 100 (default all).")
+        str | None,
+        typer.Option(help="Sizes (customers): E-VRPTW 5,10,15,100; Homberger 200,1000 (default all)."),
     ] = None,
     time_limit: Annotated[
         float, typer.Option("--time-limit", help="Seconds per instance and solver.")
@@ -272,8 +277,8 @@ def bench_routing(
 
     if peer is not None and peer != "pyvrp":
         raise _fail(f"--peer {peer!r}: only 'pyvrp' is supported")
-    if peer and suite is not Suite.solomon:
-        raise _fail("--peer pyvrp runs on the Solomon suite only (PyVRP has no battery model)")
+    if peer and suite is Suite.evrptw:
+        raise _fail("--peer pyvrp runs on the Solomon and Homberger suites only (PyVRP has no battery model)")
     if not ours and not peer:
         raise _fail("nothing to run: --no-ours needs --peer pyvrp")
     if time_limit <= 0:
@@ -284,8 +289,8 @@ def bench_routing(
         sizes = [int(s) for s in _csv_list(size) or []]
     except ValueError:
         raise _fail(f"--size {size!r}: expected integers like 5,10,15") from None
-    if sizes and suite is not Suite.evrptw:
-        raise _fail("--size applies to the evrptw suite only")
+    if sizes and suite is Suite.solomon:
+        raise _fail("--size applies to the evrptw and homberger suites only")
     try:
         bdir = locate_bench_dir(bench_dir)
         refs = select_instances(bdir, suite.value, _csv_list(instances), sizes or None)
