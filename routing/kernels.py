@@ -140,6 +140,88 @@ def candidates(
     return m
 
 
+@njit(cache=True)
+def best_ejection(
+    jl: int,
+    ws: float,
+    we: float,
+    serv: float,
+    dem: float,
+    row_locs: np.ndarray,
+    row_jobs: np.ndarray,
+    row_len: np.ndarray,
+    start_loc: np.ndarray,
+    end_loc: np.ndarray,
+    shift_start: np.ndarray,
+    shift_end: np.ndarray,
+    payload: np.ndarray,
+    tt: np.ndarray,
+    d: np.ndarray,
+    w_start: np.ndarray,
+    w_end: np.ndarray,
+    service: np.ndarray,
+    demand: np.ndarray,
+    pen: np.ndarray,
+    max_eject: int,
+) -> tuple[int, int, int, int]:
+    """``routing.eject._best_ejection`` for routes without stations: the (row, position, first ejected index,
+    second or -1) that inserts the job while ejecting one or two customers of that row, least total penalty
+    first, then fewer ejected, then least detour, ties in the Python enumeration order; the payload, every
+    window and the shift end are checked exactly. (-1, -1, -1, -1) if none."""
+    best_p, best_n, best_d = np.inf, 3, np.inf
+    out = (-1, -1, -1, -1)
+    for r in range(row_len.shape[0]):
+        n = row_len[r]
+        total = 0.0
+        for k in range(n):
+            total += demand[row_jobs[r, k]]
+        for pos in range(n + 1):
+            a = start_loc[r] if pos == 0 else row_locs[r, pos - 1]
+            b = end_loc[r] if pos == n else row_locs[r, pos]
+            detour = d[a, jl] + d[jl, b] - d[a, b]
+            for i1 in range(n):
+                for i2 in range(i1, n if max_eject >= 2 else i1 + 1):
+                    # i2 == i1 stands for "only i1" (enumerated first, as in Python)
+                    if i2 == i1:
+                        p = float(pen[row_jobs[r, i1]])
+                        m = 1
+                    else:
+                        p = float(pen[row_jobs[r, i1]] + pen[row_jobs[r, i2]])
+                        m = 2
+                    if p > best_p or (p == best_p and (m > best_n or (m == best_n and detour >= best_d))):
+                        continue
+                    load = total + dem - demand[row_jobs[r, i1]]
+                    if m == 2:
+                        load -= demand[row_jobs[r, i2]]
+                    if load > payload[r] + EPS:
+                        continue
+                    t = shift_start[r]
+                    at = start_loc[r]
+                    ok = True
+                    for k in range(n + 1):
+                        if k == pos:
+                            arrival = t + tt[at, jl]
+                            if arrival > we + EPS:
+                                ok = False
+                                break
+                            t = max(arrival, ws) + serv
+                            at = jl
+                        if k < n and k != i1 and k != i2:
+                            j = row_jobs[r, k]
+                            lx = row_locs[r, k]
+                            arrival = t + tt[at, lx]
+                            if arrival > w_end[j] + EPS:
+                                ok = False
+                                break
+                            t = max(arrival, w_start[j]) + service[j]
+                            at = lx
+                    if not ok or t + tt[at, end_loc[r]] > shift_end[r] + EPS:
+                        continue
+                    best_p, best_n, best_d = p, m, detour
+                    out = (r, pos, i1, i2 if m == 2 else -1)
+    return out
+
+
 class RouteTables:
     """Padded slack tables of a route set, one row per vehicle (copied with the ruin-and-recreate's state)."""
 
@@ -326,6 +408,31 @@ def _warm() -> None:
         np.zeros(8),
         np.zeros(8, dtype=np.int64),
         np.zeros(8, dtype=np.int64),
+    )
+
+    z = np.zeros((1, 1), dtype=np.int64)
+    best_ejection(
+        0,
+        0.0,
+        np.inf,
+        0.0,
+        0.0,
+        z,
+        z,
+        np.ones(1, dtype=np.int64),
+        idx,
+        idx,
+        np.zeros(1),
+        np.full(1, np.inf),
+        np.ones(1),
+        np.zeros((1, 1)),
+        np.zeros((1, 1)),
+        one,
+        one + np.inf,
+        one,
+        one,
+        np.zeros(1, dtype=np.int64),
+        2,
     )
 
 
