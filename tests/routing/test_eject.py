@@ -156,3 +156,24 @@ def test_compiled_ejection_finds_the_python_enumerations_move(name: str) -> None
         )
         checked += 1
     assert checked >= 1
+
+
+def test_compiled_insert_one_places_like_the_python_scan(monkeypatch) -> None:
+    """``_insert_one`` with the kept compiled tables puts every customer of a closed route where the Python
+    slack tables put it, also after the routes changed between calls (rows refilled)."""
+    import routing.construct as C
+
+    (ref,) = select_instances(bench_dir(), "solomon", ["RC101"])
+    problem, _ = problem_for(ref, "solomon", Objective.HIERARCHICAL)
+    geo = Geometry.of(problem)
+    builder = Builder(geo, diagnose(geo).allowed_types)
+    vehicles = problem.vehicle_ids()
+    start = builder.insert_all(vehicles, job_order(geo, list(problem.jobs)))
+    closed = min((v for v, r in enumerate(start) if r), key=lambda v: len(start[v]))
+    results = []
+    for compiled in (True, False):
+        monkeypatch.setattr(C, "_compiled_ok", lambda b, c=compiled: c)
+        routes = [list(r) for r in start]
+        placed = [C._insert_one(builder, vehicles, routes, job, exclude=closed) for job in start[closed]]
+        results.append((placed, [[x.id for x in r] for r in routes]))
+    assert results[0] == results[1] and any(results[0][0])
