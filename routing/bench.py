@@ -510,3 +510,70 @@ def result_entries(report: BenchReport, which: str) -> list[BenchResult]:
             )
         )
     return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Ruin-and-recreate iteration rate (compiled filter against the Python one)
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LnsRate:
+    """Iterations of ``routing.lns.improve`` from the same constructed routes, one way of filtering."""
+
+    instance: str
+    routes: int
+    compiled: bool
+    iterations: int
+    cpu_seconds: float
+    wall_seconds: float
+    best_km: float
+
+    @property
+    def per_cpu_second(self) -> float:
+        return self.iterations / self.cpu_seconds if self.cpu_seconds > 0 else math.inf
+
+
+def lns_rates(path: str | Path, iterations: int, seed: int = 0) -> list[LnsRate]:
+    """Run a fixed number of ruin-and-recreate iterations from the same constructed routes (cheapest insertion
+    plus plain route elimination, no time-dependent phase) with the Python filter and with the compiled one
+    (``routing.kernels``): same seed, same start, so both searches are the same and end at the same km; only
+    the time differs. Process CPU time is the figure to compare on a shared machine."""
+    from routing.construct import Builder, eliminate_routes, job_order
+    from routing.evaluate import Geometry
+    from routing.io.detect import read_problem_file
+    from routing.lns import improve
+    from routing.solve import diagnose
+
+    problem, _ = read_problem_file(path)
+    geo = Geometry.of(problem)
+    builder = Builder(geo, diagnose(geo).allowed_types)
+    vehicles = problem.vehicle_ids()
+    start = builder.insert_all(vehicles, job_order(geo, list(problem.jobs)))
+    start = eliminate_routes(builder, vehicles, start, time.monotonic() + 5.0)
+    used = [v for v, r in enumerate(start) if r]
+    fleet, routes = [vehicles[v] for v in used], [start[v] for v in used]
+    out = []
+    for compiled in (False, True):
+        c0, w0 = time.process_time(), time.perf_counter()
+        _, log = improve(
+            builder,
+            fleet,
+            routes,
+            time.monotonic() + 1e6,
+            seed=seed,
+            compiled=compiled,
+            max_iterations=iterations,
+        )
+        out.append(
+            LnsRate(
+                problem.name,
+                len(used),
+                compiled,
+                log.iterations,
+                time.process_time() - c0,
+                time.perf_counter() - w0,
+                log.best_km,
+            )
+        )
+    return out

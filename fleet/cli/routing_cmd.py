@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 import time
@@ -654,13 +655,47 @@ def bench_routing_fuzz(
         out.write_text(json.dumps({"results": rows}, indent=1) + "\n")
 
 
+def bench_routing_lns(
+    files: Annotated[list[Path], typer.Argument(help="Problem files (any format `route solve` reads).")],
+    iterations: Annotated[int, typer.Option(help="Ruin-and-recreate iterations per run.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed (both runs).")] = 0,
+) -> None:
+    """Ruin-and-recreate iterations per CPU second, Python filter against the compiled one (same search)."""
+    from routing.bench import lns_rates
+
+    if iterations < 1:
+        raise _fail(f"--iterations must be >= 1, got {iterations}")
+    table = Table(title=f"ruin-and-recreate, {iterations} iterations, seed {seed}")
+    for col in ("instance", "routes", "filter", "cpu s", "wall s", "it / cpu s", "best km"):
+        table.add_column(col, justify="right")
+    for f in files:
+        try:
+            rates = lns_rates(f, iterations, seed)
+        except (ValueError, OSError) as exc:
+            raise _fail(str(exc)) from None
+        for r in rates:
+            table.add_row(
+                r.instance,
+                str(r.routes),
+                "compiled" if r.compiled else "python",
+                f"{r.cpu_seconds:.2f}",
+                f"{r.wall_seconds:.2f}",
+                f"{r.per_cpu_second:.0f}",
+                f"{r.best_km:.1f}",
+            )
+    console.print(table)
+    err.print("load: " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1/5/15 min)")
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add `route solve|check|check-results` and `bench routing|routing-matrix`."""
     route_app = typer.Typer(
         help="Vehicle routing: solve a problem file, check a solution.", no_args_is_help=True
     )
     route_app.command(
-        "solve", help="Solve one problem file (Solomon, E-VRPTW or JSON); writes the solution JSON."
+        "solve",
+        help="Solve one problem file (JSON, Solomon/Homberger, E-VRPTW or EVRP, recognised by content); "
+        "writes the solution JSON.",
     )(route_solve)
     route_app.command("check", help="Re-check a solution JSON against its problem JSON; lists violations.")(
         route_check
@@ -670,7 +705,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     )
     app.add_typer(route_app, name="route", help="Vehicle routing: solve a problem file, check a solution.")
     bench.command(
-        "routing", help="Routing benchmark (Solomon / E-VRPTW) with gap to BKS and optional PyVRP peer."
+        "routing",
+        help="Routing benchmark (Solomon / Homberger / E-VRPTW) with gap to BKS and optional PyVRP peer.",
     )(bench_routing)
     bench.command(
         "routing-city", help="Synthetic Shenzhen depot-day (300 / 1,000 stops): solve, check, table."
@@ -678,6 +714,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     bench.command("routing-fuzz", help="Random small problems: solve, check, list crashes and violations.")(
         bench_routing_fuzz
     )
+    bench.command(
+        "routing-lns", help="Ruin-and-recreate iterations per CPU second: Python filter vs compiled."
+    )(bench_routing_lns)
     bench.command(
         "routing-matrix", help="Time the default distance matrix for N points (target: 2,000 < 1 s)."
     )(bench_routing_matrix)

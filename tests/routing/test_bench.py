@@ -328,3 +328,17 @@ def test_a_solver_crash_is_recorded_not_fatal() -> None:
     assert report.rows[0].ours.violations == ["crash: RuntimeError: boom"]
     assert report.summary("ours")["feasible"] == 0
     assert result_entries(report, "ours")[0].to_dict()["distance"] is None  # valid JSON, no Infinity
+
+
+def test_routing_lns_bench_runs_the_same_search_both_ways() -> None:
+    (ref,) = select_instances(bench_dir(), "solomon", ["C101"])
+    result = runner.invoke(app, ["bench", "routing-lns", str(ref.path), "--iterations", "30"])
+    assert result.exit_code == 0, result.output
+    assert "compiled" in result.output and "python" in result.output and "load:" in result.output
+    from routing.bench import lns_rates
+
+    slow, fast = lns_rates(ref.path, 20)
+    assert (slow.compiled, fast.compiled) == (False, True)
+    assert slow.iterations == fast.iterations == 20 and fast.best_km == pytest.approx(slow.best_km)
+    bad = runner.invoke(app, ["bench", "routing-lns", str(ref.path), "--iterations", "0"])
+    assert bad.exit_code == 2 and "--iterations" in bad.output
