@@ -34,7 +34,9 @@ from routing.io.solomon import SolomonInstance, read_solomon, solomon_to_problem
 from routing.problem import Objective, RoutingProblem
 from routing.solution import RoutingSolution
 
-SUITES = ("solomon", "evrptw")
+SUITES = ("solomon", "evrptw", "homberger")
+SOLOMON_LAYOUT = ("solomon", "homberger")
+"""Suites in Solomon's text layout and conventions (Homberger & Gehring's 200-1,000-customer sets are)."""
 PYVRP_SCALE = 1000
 """Integer scaling of distances and times for PyVRP [1/instance unit]."""
 
@@ -69,13 +71,16 @@ class InstanceRef:
 def select_instances(
     bench_dir: Path, suite: str, names: Sequence[str] | None = None, sizes: Sequence[int] | None = None
 ) -> list[InstanceRef]:
-    """Instances of a suite in a stable order, filtered by name (case-insensitive) and, for E-VRPTW, size."""
+    """Instances of a suite in a stable order, filtered by name (case-insensitive) and, for E-VRPTW and
+    Homberger, size (customers)."""
     if suite == "solomon":
         refs = [InstanceRef(p.stem, p, 100) for p in sorted((bench_dir / "solomon").glob("*.txt"))]
-    elif suite == "evrptw":
+    elif suite in ("evrptw", "homberger"):
         refs = []
+        if not (bench_dir / suite).is_dir():
+            raise FileNotFoundError(f"no {suite} folder under {bench_dir}")
         for sub in sorted(
-            (bench_dir / "evrptw").iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else 0
+            (bench_dir / suite).iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else 0
         ):
             if sub.is_dir() and sub.name.isdigit():
                 refs += [InstanceRef(p.stem, p, int(sub.name)) for p in sorted(sub.glob("*.txt"))]
@@ -164,7 +169,7 @@ def _load_solver() -> SolveFn:
 
 
 def problem_for(ref: InstanceRef, suite: str, objective: Objective) -> tuple[RoutingProblem, Any]:
-    if suite == "solomon":
+    if suite in SOLOMON_LAYOUT:
         inst = read_solomon(ref.path)
         return solomon_to_problem(inst, objective=objective), inst
     inst = read_evrptw(ref.path)
@@ -175,7 +180,7 @@ def benchmark_routes(solution: RoutingSolution, suite: str) -> list[list[int | s
     """Routes in the benchmark result format (docs/benchmarks.md): Solomon customer numbers, E-VRPTW
     StringIDs with stations."""
     routes = [list(r.stop_ids) for r in solution.routes if r.stops]
-    if suite == "solomon":
+    if suite in SOLOMON_LAYOUT:
         return [[int(s) for s in r] for r in routes]
     return routes  # type: ignore[return-value]
 
@@ -219,7 +224,7 @@ def run_ours(ref: InstanceRef, config: BenchConfig, solve: SolveFn | None = None
 def _check_routes(
     suite: str, inst: Any, routes: list, distance: float | None, vehicles: int | None
 ) -> RouteSetCheck:
-    if suite == "solomon":
+    if suite in SOLOMON_LAYOUT:
         return check_solomon_routes(inst, routes, distance, vehicles)
     return check_evrptw_routes(inst, routes, distance, vehicles)
 
@@ -264,9 +269,11 @@ def pyvrp_model_data(inst: SolomonInstance, vehicles: int | None = None) -> Any:
 
 
 def run_pyvrp(ref: InstanceRef, config: BenchConfig) -> BenchResult:
-    """PyVRP 0.14 on one Solomon instance with the same budget; routes checked in double precision."""
-    if config.suite != "solomon":
-        raise ValueError("the PyVRP peer runs on Solomon instances only (PyVRP has no battery model)")
+    """PyVRP 0.14 on one Solomon-layout instance with the same budget; routes checked in double precision."""
+    if config.suite not in SOLOMON_LAYOUT:
+        raise ValueError(
+            "the PyVRP peer runs on the Solomon and Homberger suites only (PyVRP has no battery model)"
+        )
     from pyvrp import minimise_fleet, solve
     from pyvrp.stop import MaxRuntime
 
@@ -392,8 +399,10 @@ def run_bench(
     run loses at most the instance in progress)."""
     if config.peer not in (None, "pyvrp"):
         raise ValueError(f"unknown peer {config.peer!r}; only 'pyvrp' is supported")
-    if config.peer and config.suite != "solomon":
-        raise ValueError("--peer pyvrp runs on the Solomon suite only (PyVRP has no battery model)")
+    if config.peer and config.suite not in SOLOMON_LAYOUT:
+        raise ValueError(
+            "--peer pyvrp runs on the Solomon and Homberger suites only (PyVRP has no battery model)"
+        )
     if config.time_limit_s <= 0:
         raise ValueError(f"time limit must be positive, got {config.time_limit_s}")
     bks_path = bench_dir / config.suite / "bks.csv"
@@ -498,6 +507,73 @@ def result_entries(report: BenchReport, which: str) -> list[BenchResult]:
                 res.solver,
                 res.violations,
                 extra,
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Ruin-and-recreate iteration rate (compiled filter against the Python one)
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LnsRate:
+    """Iterations of ``routing.lns.improve`` from the same constructed routes, one way of filtering."""
+
+    instance: str
+    routes: int
+    compiled: bool
+    iterations: int
+    cpu_seconds: float
+    wall_seconds: float
+    best_km: float
+
+    @property
+    def per_cpu_second(self) -> float:
+        return self.iterations / self.cpu_seconds if self.cpu_seconds > 0 else math.inf
+
+
+def lns_rates(path: str | Path, iterations: int, seed: int = 0) -> list[LnsRate]:
+    """Run a fixed number of ruin-and-recreate iterations from the same constructed routes (cheapest insertion
+    plus plain route elimination, no time-dependent phase) with the Python filter and with the compiled one
+    (``routing.kernels``): same seed, same start, so both searches are the same and end at the same km; only
+    the time differs. Process CPU time is the figure to compare on a shared machine."""
+    from routing.construct import Builder, eliminate_routes, job_order
+    from routing.evaluate import Geometry
+    from routing.io.detect import read_problem_file
+    from routing.lns import improve
+    from routing.solve import diagnose
+
+    problem, _ = read_problem_file(path)
+    geo = Geometry.of(problem)
+    builder = Builder(geo, diagnose(geo).allowed_types)
+    vehicles = problem.vehicle_ids()
+    start = builder.insert_all(vehicles, job_order(geo, list(problem.jobs)))
+    start = eliminate_routes(builder, vehicles, start, time.monotonic() + 5.0)
+    used = [v for v, r in enumerate(start) if r]
+    fleet, routes = [vehicles[v] for v in used], [start[v] for v in used]
+    out = []
+    for compiled in (False, True):
+        c0, w0 = time.process_time(), time.perf_counter()
+        _, log = improve(
+            builder,
+            fleet,
+            routes,
+            time.monotonic() + 1e6,
+            seed=seed,
+            compiled=compiled,
+            max_iterations=iterations,
+        )
+        out.append(
+            LnsRate(
+                problem.name,
+                len(used),
+                compiled,
+                log.iterations,
+                time.process_time() - c0,
+                time.perf_counter() - w0,
+                log.best_km,
             )
         )
     return out

@@ -19,6 +19,8 @@ import random
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from routing.construct import Builder, _insert_one
 from routing.problem import Job, VehicleType
 
@@ -73,6 +75,9 @@ def _best_ejection(
 ) -> tuple[int, list, list[Job]] | None:
     """Insert ``job`` somewhere, ejecting up to ``max_eject`` customers of that route, least total penalty
     first (then least detour). Returns (route, new sequence, ejected jobs) or None."""
+    found = _best_ejection_compiled(builder, vehicles, routes, job, closed, p, max_eject)
+    if found is not _NOT_APPLICABLE:
+        return found  # type: ignore[return-value]
     d = builder.dist
     jl = builder.loc[job.id]
     ok_types = builder.allowed.get(job.id, set())
@@ -108,6 +113,88 @@ def _best_ejection(
         if full >= MAX_FULL_CHECKS:
             break
     return None
+
+
+_NOT_APPLICABLE = object()
+
+
+def _best_ejection_compiled(
+    builder: Builder,
+    vehicles: list[tuple[str, VehicleType]],
+    routes: list[list],
+    job: Job,
+    closed: int,
+    p: dict[str, int],
+    max_eject: int,
+) -> object:
+    """The same move as the Python enumeration below, found by ``routing.kernels.best_ejection`` for problems
+    without stations, with one travel-time matrix and at most one window per job (every VRPTW benchmark);
+    ``_NOT_APPLICABLE`` otherwise, or when the move it finds fails the full route check (a maximum duration,
+    which the kernel does not read), so that the Python enumeration decides.
+
+    Why: the enumeration of every (position, one or two ejected) in Python took 27 of 30 s of the pool on
+    Homberger RC1_2_1 (pyinstrument; docs/routing-scale.md)."""
+    from routing.kernels import CompiledFilter, best_ejection
+
+    if builder.p.stations or not CompiledFilter.usable(builder):
+        return _NOT_APPLICABLE
+    filt = getattr(builder, "_ejection_filter", None)
+    if filt is None or filt.tt is None:
+        filt = CompiledFilter(builder, builder.p.vehicle_ids())
+        builder._ejection_filter = filt  # type: ignore[attr-defined]
+        if filt.tt is None:
+            return _NOT_APPLICABLE
+    ok_types = builder.allowed.get(job.id, set())
+    rows = [v for v, (_, vt) in enumerate(vehicles) if v != closed and routes[v] and vt.id in ok_types]
+    if not rows:
+        return None
+    width = max(len(routes[v]) for v in rows)
+    locs = np.zeros((len(rows), width), dtype=np.int64)
+    jobs = np.zeros((len(rows), width), dtype=np.int64)
+    for i, v in enumerate(rows):
+        seq = routes[v]
+        locs[i, : len(seq)] = [builder.loc[x.id] for x in seq]
+        jobs[i, : len(seq)] = [filt.index[x.id] for x in seq]
+    vts = [vehicles[v][1] for v in rows]
+    pen = np.zeros(len(filt.index), dtype=np.int64)
+    for jid, n in p.items():
+        pen[filt.index[jid]] = n
+    k = filt.index[job.id]
+    r, pos, i1, i2 = best_ejection(
+        int(filt.loc[k]),
+        float(filt.w_start[k]),
+        float(filt.w_end[k]),
+        float(filt.service[k]),
+        float(filt.demand[k]),
+        locs,
+        jobs,
+        np.array([len(routes[v]) for v in rows], dtype=np.int64),
+        np.array([builder.geo.loc(vt.start_depot) for vt in vts], dtype=np.int64),
+        np.array([builder.geo.loc(vt.end) for vt in vts], dtype=np.int64),
+        np.array([vt.shift_start for vt in vts]),
+        np.array([math.inf if vt.shift_end is None else vt.shift_end for vt in vts]),
+        np.array([vt.payload_kg for vt in vts]),
+        filt.tt,
+        filt.dist,
+        filt.w_start,
+        filt.w_end,
+        filt.service,
+        filt.demand,
+        pen,
+        max_eject,
+    )
+    if r < 0:
+        return None
+    v = rows[r]
+    cur = routes[v]
+    out = (i1,) if i2 < 0 else (i1, i2)
+    seq = cur[:pos] + [job] + cur[pos:]
+    drop = {i + (1 if i >= pos else 0) for i in out}
+    seq = [x for n, x in enumerate(seq) if n not in drop]
+    fixed = _restationed(builder, vehicles[v][1], seq)
+    if fixed is None:
+        return _NOT_APPLICABLE
+    return v, fixed, [cur[i] for i in out]
 
 
 def _perturb(

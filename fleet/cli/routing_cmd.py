@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 import time
@@ -24,11 +25,14 @@ err = Console(stderr=True)
 class Suite(str, Enum):
     solomon = "solomon"
     evrptw = "evrptw"
+    homberger = "homberger"
 
 
 class FileFormat(str, Enum):
+    auto = "auto"
     solomon = "solomon"
     evrptw = "evrptw"
+    evrp = "evrp"
     json = "json"
 
 
@@ -74,21 +78,32 @@ def _gap(x: float | None) -> str:
 
 def route_solve(
     file: Annotated[
-        Path, typer.Argument(help="Problem file (Solomon/E-VRPTW text or evfleet problem JSON).")
+        Path,
+        typer.Argument(
+            help="Problem file: evfleet problem JSON, Solomon/Homberger, E-VRPTW or EVRP (.evrp)."
+        ),
     ],
-    fmt: Annotated[FileFormat, typer.Option("--format", help="Format of FILE.")] = FileFormat.json,
+    fmt: Annotated[
+        FileFormat, typer.Option("--format", help="Format of FILE (auto: recognised by its content).")
+    ] = FileFormat.auto,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Search time limit [s].")] = 10.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed + limit = same search).")] = 0,
     workers: Annotated[int, typer.Option(help="Parallel multi-start processes.")] = 1,
     objective: Annotated[ObjectiveName | None, typer.Option(help="Override the problem's objective.")] = None,
+    fleet: Annotated[
+        str | None,
+        typer.Option(
+            help="Fleet size: 'auto' leaves it open (one vehicle per job at most; the search decides), "
+            "a number sets a single-type fleet; default: as in the file."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the solution JSON here.")] = None,
 ) -> None:
     """Solve one routing problem file, check the answer independently and write the solution JSON."""
     from fleet.limits import LimitExceeded, check_routing_problem, check_time_limit, check_workers
     from routing.check import check_solution
-    from routing.io.evrptw import evrptw_to_problem, read_evrptw
-    from routing.io.json_io import read_problem_json, write_solution_json
-    from routing.io.solomon import read_solomon, solomon_to_problem
+    from routing.io.detect import FORMAT_LABEL, ProblemFormat, read_problem_file
+    from routing.io.json_io import write_solution_json
     from routing.problem import Objective
 
     try:
@@ -98,19 +113,18 @@ def route_solve(
         raise _fail(str(exc)) from None
     obj = Objective(objective.value) if objective else None
     try:
-        if fmt is FileFormat.solomon:
-            problem = solomon_to_problem(read_solomon(file), objective=obj)
-        elif fmt is FileFormat.evrptw:
-            problem = evrptw_to_problem(read_evrptw(file), objective=obj)
-        else:
-            problem = read_problem_json(file)
-            if obj is not None:
-                from dataclasses import replace
-
-                problem = replace(problem, objective=obj)
+        given = None if fmt is FileFormat.auto else ProblemFormat(fmt.value)
+        problem, read_as = read_problem_file(file, given, objective=obj, fleet=fleet)
         check_routing_problem(problem)
     except (ValueError, OSError) as exc:
         raise _fail(str(exc)) from None
+    how = "recognised by content" if given is None else "as told by --format"
+    fleet_note = ", fleet open" if fleet is not None and fleet.strip().lower() == "auto" else ""
+    err.print(
+        f"read {file} as {FORMAT_LABEL[read_as]} ({how}): {len(problem.jobs)} jobs, "
+        f"{problem.vehicle_count} vehicles{fleet_note}, objective {problem.objective.value}",
+        soft_wrap=True,
+    )
     try:
         from routing.solve import solve
     except ImportError as exc:  # pragma: no cover - only while the solver is missing
@@ -213,13 +227,17 @@ def route_check_results(
 
 def bench_routing(
     suite: Annotated[
-        Suite, typer.Option(help="solomon (VRPTW) or evrptw (Schneider E-VRPTW).")
+        Suite,
+        typer.Option(
+            help="solomon (VRPTW, 100), homberger (VRPTW, 200/1,000) or evrptw (Schneider E-VRPTW)."
+        ),
     ] = Suite.solomon,
     instances: Annotated[
         str | None, typer.Option(help="Comma-separated names, e.g. R101,C201 (default all).")
     ] = None,
     size: Annotated[
-        str | None, typer.Option(help="E-VRPTW sizes, e.g. 5,10,15 or 100 (default all).")
+        str | None,
+        typer.Option(help="Sizes (customers): E-VRPTW 5,10,15,100; Homberger 200,1000 (default all)."),
     ] = None,
     time_limit: Annotated[
         float, typer.Option("--time-limit", help="Seconds per instance and solver.")
@@ -260,8 +278,8 @@ def bench_routing(
 
     if peer is not None and peer != "pyvrp":
         raise _fail(f"--peer {peer!r}: only 'pyvrp' is supported")
-    if peer and suite is not Suite.solomon:
-        raise _fail("--peer pyvrp runs on the Solomon suite only (PyVRP has no battery model)")
+    if peer and suite is Suite.evrptw:
+        raise _fail("--peer pyvrp runs on the Solomon and Homberger suites only (PyVRP has no battery model)")
     if not ours and not peer:
         raise _fail("nothing to run: --no-ours needs --peer pyvrp")
     if time_limit <= 0:
@@ -272,8 +290,8 @@ def bench_routing(
         sizes = [int(s) for s in _csv_list(size) or []]
     except ValueError:
         raise _fail(f"--size {size!r}: expected integers like 5,10,15") from None
-    if sizes and suite is not Suite.evrptw:
-        raise _fail("--size applies to the evrptw suite only")
+    if sizes and suite is Suite.solomon:
+        raise _fail("--size applies to the evrptw and homberger suites only")
     try:
         bdir = locate_bench_dir(bench_dir)
         refs = select_instances(bdir, suite.value, _csv_list(instances), sizes or None)
@@ -637,13 +655,47 @@ def bench_routing_fuzz(
         out.write_text(json.dumps({"results": rows}, indent=1) + "\n")
 
 
+def bench_routing_lns(
+    files: Annotated[list[Path], typer.Argument(help="Problem files (any format `route solve` reads).")],
+    iterations: Annotated[int, typer.Option(help="Ruin-and-recreate iterations per run.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed (both runs).")] = 0,
+) -> None:
+    """Ruin-and-recreate iterations per CPU second, Python filter against the compiled one (same search)."""
+    from routing.bench import lns_rates
+
+    if iterations < 1:
+        raise _fail(f"--iterations must be >= 1, got {iterations}")
+    table = Table(title=f"ruin-and-recreate, {iterations} iterations, seed {seed}")
+    for col in ("instance", "routes", "filter", "cpu s", "wall s", "it / cpu s", "best km"):
+        table.add_column(col, justify="right")
+    for f in files:
+        try:
+            rates = lns_rates(f, iterations, seed)
+        except (ValueError, OSError) as exc:
+            raise _fail(str(exc)) from None
+        for r in rates:
+            table.add_row(
+                r.instance,
+                str(r.routes),
+                "compiled" if r.compiled else "python",
+                f"{r.cpu_seconds:.2f}",
+                f"{r.wall_seconds:.2f}",
+                f"{r.per_cpu_second:.0f}",
+                f"{r.best_km:.1f}",
+            )
+    console.print(table)
+    err.print("load: " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1/5/15 min)")
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add `route solve|check|check-results` and `bench routing|routing-matrix`."""
     route_app = typer.Typer(
         help="Vehicle routing: solve a problem file, check a solution.", no_args_is_help=True
     )
     route_app.command(
-        "solve", help="Solve one problem file (Solomon, E-VRPTW or JSON); writes the solution JSON."
+        "solve",
+        help="Solve one problem file (JSON, Solomon/Homberger, E-VRPTW or EVRP, recognised by content); "
+        "writes the solution JSON.",
     )(route_solve)
     route_app.command("check", help="Re-check a solution JSON against its problem JSON; lists violations.")(
         route_check
@@ -659,7 +711,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     )(route_replan)
     app.add_typer(route_app, name="route", help="Vehicle routing: solve a problem file, check a solution.")
     bench.command(
-        "routing", help="Routing benchmark (Solomon / E-VRPTW) with gap to BKS and optional PyVRP peer."
+        "routing",
+        help="Routing benchmark (Solomon / Homberger / E-VRPTW) with gap to BKS and optional PyVRP peer.",
     )(bench_routing)
     bench.command(
         "routing-city", help="Synthetic Shenzhen depot-day (300 / 1,000 stops): solve, check, table."
@@ -671,6 +724,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         "replan",
         help="Break down each truck in turn: orders moved by the minimal-change re-plan vs a free re-solve.",
     )(bench_replan)
+    bench.command(
+        "routing-lns", help="Ruin-and-recreate iterations per CPU second: Python filter vs compiled."
+    )(bench_routing_lns)
     bench.command(
         "routing-matrix", help="Time the default distance matrix for N points (target: 2,000 < 1 s)."
     )(bench_routing_matrix)

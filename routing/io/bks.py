@@ -39,6 +39,8 @@ def read_bks(path: str | Path) -> dict[str, BestKnown]:
         raise InstanceFormatError(f"{path}: cannot read ({exc.strerror})") from None
     table: dict[str, BestKnown] = {}
     for line, row in enumerate(rows, start=2):
+        if row.get("instance") and not row.get("vehicles") and not row.get("distance"):
+            continue  # an instance listed without a best-known solution (Homberger C1_2_3): gap unknown
         for col in ("instance", "vehicles", "distance"):
             if not row.get(col):
                 raise InstanceFormatError(f"{path}:{line}: column {col!r} is empty or missing")

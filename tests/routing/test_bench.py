@@ -20,7 +20,7 @@ from routing.bench import (
     select_instances,
 )
 from routing.check_bench import check_result_file
-from routing.io.bks import BestKnown
+from routing.io.bks import BestKnown, read_bks
 from routing.io.json_io import write_problem_json
 from routing.problem import Battery, Job, Location, Objective, RoutingProblem, TimeWindow, VehicleType
 from tests.routing.bench_data import bench_dir
@@ -47,6 +47,20 @@ def test_select_instances_filters_and_errors() -> None:
         select_instances(bd, "evrptw", sizes=[7])
     with pytest.raises(ValueError, match="unknown suite"):
         select_instances(bd, "cvrp")
+
+
+def test_homberger_suite_sizes_and_best_known() -> None:
+    bd = bench_dir()
+    if not (bd / "homberger").is_dir():
+        pytest.skip("shared/bench has no homberger/ folder")
+    h200 = select_instances(bd, "homberger", sizes=[200])
+    assert len(h200) == 60 and {r.size for r in h200} == {200}
+    assert [r.name for r in select_instances(bd, "homberger", ["r1_10_1"])] == ["R1_10_1"]
+    with pytest.raises(ValueError, match=r"--size \[400\]: homberger has sizes \[200, 1000\]"):
+        select_instances(bd, "homberger", sizes=[400])
+    bks = read_bks(bd / "homberger" / "bks.csv")
+    assert "C1_2_3" not in bks  # listed without a best-known solution: no gap, not an error
+    assert (bks["C1_2_1"].vehicles, bks["C1_2_1"].distance) == (20, 2704.57)
 
 
 def test_gap_is_signed_and_uses_the_right_reference() -> None:
@@ -176,8 +190,8 @@ def test_bench_cli_peer_alone_writes_peer_results(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--suite", "solomon", "--instances", "Z999"], "unknown solomon instance"),
-        (["--suite", "evrptw", "--peer", "pyvrp"], "Solomon suite only"),
-        (["--suite", "solomon", "--size", "5"], "--size applies to the evrptw suite only"),
+        (["--suite", "evrptw", "--peer", "pyvrp"], "Solomon and Homberger suites only"),
+        (["--suite", "solomon", "--size", "5"], "--size applies to the evrptw and homberger suites only"),
         (["--suite", "evrptw", "--size", "five"], "expected integers"),
         (["--time-limit", "0"], "must be positive"),
         (["--no-ours"], "nothing to run"),
@@ -314,3 +328,17 @@ def test_a_solver_crash_is_recorded_not_fatal() -> None:
     assert report.rows[0].ours.violations == ["crash: RuntimeError: boom"]
     assert report.summary("ours")["feasible"] == 0
     assert result_entries(report, "ours")[0].to_dict()["distance"] is None  # valid JSON, no Infinity
+
+
+def test_routing_lns_bench_runs_the_same_search_both_ways() -> None:
+    (ref,) = select_instances(bench_dir(), "solomon", ["C101"])
+    result = runner.invoke(app, ["bench", "routing-lns", str(ref.path), "--iterations", "30"])
+    assert result.exit_code == 0, result.output
+    assert "compiled" in result.output and "python" in result.output and "load:" in result.output
+    from routing.bench import lns_rates
+
+    slow, fast = lns_rates(ref.path, 20)
+    assert (slow.compiled, fast.compiled) == (False, True)
+    assert slow.iterations == fast.iterations == 20 and fast.best_km == pytest.approx(slow.best_km)
+    bad = runner.invoke(app, ["bench", "routing-lns", str(ref.path), "--iterations", "0"])
+    assert bad.exit_code == 2 and "--iterations" in bad.output

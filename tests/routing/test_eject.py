@@ -115,3 +115,65 @@ def test_place_missing_gives_back_the_routes_unchanged_when_it_cannot_place_all(
     _, _, builder, fleet, start, missing = _cheapest_insertion("R101", 8)
     routes, still = place_missing(builder, fleet, start, missing, time.monotonic() + 2.0, seed=0)
     assert routes == start and still == missing  # 8 vehicles cannot serve R101 (best known 19)
+
+
+@pytest.mark.parametrize("name", ["RC101", "R201"])
+def test_compiled_ejection_finds_the_python_enumerations_move(name: str) -> None:
+    """routing.kernels.best_ejection is a faster path to the same move: for every customer of a closed route,
+    with penalties drawn at random, the same (route, sequence, ejected) as the Python enumeration."""
+    import random
+
+    import routing.eject as E
+
+    (ref,) = select_instances(bench_dir(), "solomon", [name])
+    problem, _ = problem_for(ref, "solomon", Objective.HIERARCHICAL)
+    geo = Geometry.of(problem)
+    builder = Builder(geo, diagnose(geo).allowed_types)
+    vehicles = problem.vehicle_ids()
+    routes = builder.insert_all(vehicles, job_order(geo, list(problem.jobs)))
+    closed = min((v for v, r in enumerate(routes) if r), key=lambda v: len(routes[v]))
+    rng = random.Random(1)
+    penalties = {j.id: rng.randrange(3) for j in problem.jobs}
+    checked = 0
+    for job in routes[closed]:
+        fast = E._best_ejection_compiled(builder, vehicles, routes, job, closed, penalties, 2)
+        assert fast is not E._NOT_APPLICABLE
+        slow_routes = [list(r) for r in routes]
+        original = E._best_ejection_compiled
+        try:
+            E._best_ejection_compiled = lambda *a, **k: E._NOT_APPLICABLE
+            slow = E._best_ejection(builder, vehicles, slow_routes, job, closed, penalties, 2)
+        finally:
+            E._best_ejection_compiled = original
+        if slow is None:
+            assert fast is None
+            continue
+        assert fast is not None
+        assert (fast[0], [x.id for x in fast[1]], [x.id for x in fast[2]]) == (
+            slow[0],
+            [x.id for x in slow[1]],
+            [x.id for x in slow[2]],
+        )
+        checked += 1
+    assert checked >= 1
+
+
+def test_compiled_insert_one_places_like_the_python_scan(monkeypatch) -> None:
+    """``_insert_one`` with the kept compiled tables puts every customer of a closed route where the Python
+    slack tables put it, also after the routes changed between calls (rows refilled)."""
+    import routing.construct as C
+
+    (ref,) = select_instances(bench_dir(), "solomon", ["RC101"])
+    problem, _ = problem_for(ref, "solomon", Objective.HIERARCHICAL)
+    geo = Geometry.of(problem)
+    builder = Builder(geo, diagnose(geo).allowed_types)
+    vehicles = problem.vehicle_ids()
+    start = builder.insert_all(vehicles, job_order(geo, list(problem.jobs)))
+    closed = min((v for v, r in enumerate(start) if r), key=lambda v: len(start[v]))
+    results = []
+    for compiled in (True, False):
+        monkeypatch.setattr(C, "_compiled_ok", lambda b, c=compiled: c)
+        routes = [list(r) for r in start]
+        placed = [C._insert_one(builder, vehicles, routes, job, exclude=closed) for job in start[closed]]
+        results.append((placed, [[x.id for x in r] for r in routes]))
+    assert results[0] == results[1] and any(results[0][0])

@@ -10,7 +10,7 @@ from routing.bench import problem_for, select_instances
 from routing.construct import Builder, job_order
 from routing.evaluate import Geometry, evaluate_route
 from routing.lns import _State, improve
-from routing.problem import ChargingStation, Job, Objective, RoutingProblem, VehicleType
+from routing.problem import ChargingStation, Job, Objective, RoutingProblem, VehicleKind, VehicleType
 from routing.solve import diagnose
 from tests.routing.bench_data import bench_dir
 
@@ -89,3 +89,79 @@ def test_cached_positions_follow_the_route_they_were_computed_for() -> None:
     assert fresh != before  # a stale cache would be caught
     assert trial.positions(v, other) == fresh
     assert st.positions(v, other) == before
+
+
+@pytest.mark.parametrize(("suite", "name"), [("solomon", "RC101"), ("evrptw", "rc102_21")])
+def test_compiled_filter_gives_the_python_filters_candidates_and_search(suite: str, name: str) -> None:
+    """routing.kernels is a faster path, not another search: the same candidates in the same order after every
+    route change, so a fixed number of iterations from the same routes ends in the same plan."""
+    from routing.kernels import CompiledFilter
+
+    problem, geo, builder, vehicles = _setup(suite, name)
+    start = builder.insert_all(vehicles, job_order(geo, list(problem.jobs)))
+    assert CompiledFilter.usable(builder)
+    fast = _State(builder, vehicles, start, CompiledFilter(builder, vehicles))
+    slow = _State(builder, vehicles, start)
+    jobs = [x for r in start for x in r if isinstance(x, Job)]
+    for job in jobs[:40]:
+        expected = sorted(
+            (d, v, pos) for v, r in enumerate(slow.routes) if r for d, pos in slow.positions(v, job)
+        )
+        got = fast.compiled.candidates(fast, job)
+        assert [(v, pos) for _, v, pos in got] == [(v, pos) for _, v, pos in expected]
+        assert [d for d, _, _ in got] == pytest.approx([d for d, _, _ in expected])
+    # After a route changes, its compiled row follows.
+    v = next(k for k, r in enumerate(start) if len(r) > 2)
+    shorter = builder.repaired(vehicles[v][1], start[v][1:]) or start[v]
+    fast.set(v, shorter)
+    slow.set(v, shorter)
+    job = next(x for x in start[v] if isinstance(x, Job))
+    got = [(v2, p) for _, v2, p in fast.compiled.candidates(fast, job)]
+    expected = [
+        (v2, p)
+        for _, v2, p in sorted(
+            (d, v2, p) for v2, r in enumerate(slow.routes) if r for d, p in slow.positions(v2, job)
+        )
+    ]
+    assert got == expected and any(v2 == v for v2, _ in got)
+    runs = [
+        improve(builder, vehicles, start, time.monotonic() + 1e6, seed=3, compiled=c, max_iterations=60)
+        for c in (True, False)
+    ]
+    assert runs[0][1].iterations == runs[1][1].iterations == 60
+    assert runs[0][1].best_km == pytest.approx(runs[1][1].best_km)
+    assert [[x.id for x in r] for r in runs[0][0]] == [[x.id for x in r] for r in runs[1][0]]
+
+
+def test_several_windows_per_job_keep_the_python_filter() -> None:
+    from routing.kernels import CompiledFilter
+    from routing.problem import Location, TimeWindow
+
+    problem = RoutingProblem(
+        locations=(Location("D", x=0, y=0), Location("A", x=3, y=4)),
+        jobs=(Job("a", "A", 1.0, (TimeWindow(0, 10), TimeWindow(20, 30))),),
+        vehicle_types=(VehicleType("v", 1, 10.0, "D", kind=VehicleKind.DIESEL, diesel_l_per_100km=0.0),),
+    )
+    geo = Geometry.of(problem)
+    assert not CompiledFilter.usable(Builder(geo, diagnose(geo).allowed_types))
+
+
+def test_reduce_fleet_empties_routes_keeping_every_job_once_and_feasible() -> None:
+    """From one customer per vehicle (C101 with an open fleet), the absent-customer ruin-and-recreate must
+    empty routes and never lose or duplicate a customer."""
+    from routing.io.detect import open_fleet
+    from routing.lns import reduce_fleet
+
+    (ref,) = select_instances(bench_dir(), "solomon", ["C101"])
+    problem = open_fleet(problem_for(ref, "solomon", Objective.HIERARCHICAL)[0])
+    geo = Geometry.of(problem)
+    builder = Builder(geo, diagnose(geo).allowed_types)
+    vehicles = problem.vehicle_ids()
+    jobs = list(problem.jobs)[:40]
+    start = [[j] for j in jobs] + [[] for _ in vehicles[len(jobs) :]]
+    routes, log = reduce_fleet(builder, vehicles, start, time.monotonic() + 1.5, seed=0, floor=4)
+    assert log.start_routes == 40 and log.routes == sum(1 for r in routes if r) < 40 - 5
+    assert sorted(x.id for r in routes for x in r) == sorted(j.id for j in jobs)
+    for (vid, vt), seq in zip(vehicles, routes):
+        assert evaluate_route(geo, vid, vt, seq).feasible
+    assert "40 ->" in log.note()

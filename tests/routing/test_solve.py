@@ -220,7 +220,7 @@ def test_a_route_or_tools_empties_after_the_ruin_recreate_gives_the_smaller_flee
     (fleet cost on) empties one, stops there, and the loop runs the ruin-and-recreate on the two left."""
     import routing.solve as S
     from routing.eject import EliminationLog
-    from routing.lns import LnsLog
+    from routing.lns import FleetLog, LnsLog
 
     def spread(builder, vehicles, routes, deadline, seed=0):  # one route per vehicle: three where two do
         jobs = [x for r in routes for x in r if isinstance(x, Job)]
@@ -242,8 +242,33 @@ def test_a_route_or_tools_empties_after_the_ruin_recreate_gives_the_smaller_flee
 
     monkeypatch.setattr(S, "eliminate_routes", lambda builder, vehicles, routes, deadline: routes)
     monkeypatch.setattr(S, "eliminate_with_pool", spread)
+    # The absent-customer ruin-and-recreate would empty the third route first: left out, so that the route
+    # left for OR-Tools to empty is there.
+    monkeypatch.setattr(
+        S, "reduce_fleet", lambda builder, vehicles, routes, deadline, **kw: (routes, FleetLog())
+    )
     monkeypatch.setattr(S, "lns_improve", unchanged)
     sol = _checked(_grid_problem(), time_limit_s=2.0)
     assert sol.vehicles_used == 2
     assert fleets[:2] == [3, 2], sol.stats.phases
     assert any("or-tools emptied a route" in p for p in sol.stats.phases), sol.stats.phases
+
+
+def test_the_absent_customer_ruin_recreate_takes_over_where_the_pool_stops(monkeypatch):
+    """The pool is made to stop at three routes where two carry the 120 kg: ``reduce_fleet`` empties the third
+    within the elimination's share, before the distance search (its note is in the phases)."""
+    import routing.solve as S
+    from routing.eject import EliminationLog
+
+    def spread(builder, vehicles, routes, deadline, seed=0):
+        jobs = [x for r in routes for x in r if isinstance(x, Job)]
+        out = [[] for _ in vehicles]
+        for k, job in enumerate(jobs):
+            out[k % 3].append(job)
+        return [builder.repaired(vt, r) if r else [] for (_, vt), r in zip(vehicles, out)], EliminationLog()
+
+    monkeypatch.setattr(S, "eliminate_routes", lambda builder, vehicles, routes, deadline: routes)
+    monkeypatch.setattr(S, "eliminate_with_pool", spread)
+    sol = _checked(_grid_problem(), time_limit_s=2.0)
+    assert sol.vehicles_used == 2
+    assert any(p.startswith("ruin-recreate fleet: 3 -> 2 routes") for p in sol.stats.phases), sol.stats.phases
