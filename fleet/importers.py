@@ -516,7 +516,9 @@ class ImportSpec:
 
 
 def _comparable(row: SQLModel) -> dict[str, Any]:
-    data = row.model_dump(exclude={"id", "import_batch_id"})
+    """The row's business values: bookkeeping columns (id, batch, when it was last changed) never make a
+    re-imported row 'different'."""
+    data = row.model_dump(exclude={"id", "import_batch_id", "updated_at"})
     return {k: (v.value if hasattr(v, "value") else v) for k, v in data.items()}
 
 
