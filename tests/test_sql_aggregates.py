@@ -65,3 +65,21 @@ def test_fleet_summary_in_sql_matches_the_former_loops(demo_engine: Engine) -> N
                 assert new == _former_fleet_figures(s, scope, day), (scope.describe(), day)
                 checked += sum(r.active_leases for r in rows)
         assert checked > 0  # some leases were running on some of the days
+
+
+def test_one_lease_reads_only_its_truck_and_gets_the_whole_scope_figures(demo_engine: Engine) -> None:
+    """`load_leases(code)` aggregates only the lease's truck (vehicle filter in SQL); every lease's inputs equal
+    those computed from the whole scope's context, as before."""
+    from fleet.finance.from_db import _context, lease_inputs, load_leases
+
+    with Session(demo_engine) as s:
+        scope = scope_for(s)
+        whole = _context(s, scope)
+        leases = list_rows(s, scope, Lease)
+        assert leases
+        metered = 0
+        for lease in leases:
+            (one,) = load_leases(s, scope, lease.code)
+            assert one == lease_inputs(lease, whole), lease.code
+            metered += "metered" in one.sources.get("usage.ev_kwh_per_100km", "")
+        assert metered > 0  # the metered figures were compared, not only defaults
