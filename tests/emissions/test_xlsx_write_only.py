@@ -56,7 +56,9 @@ def _contents(data: bytes) -> dict[str, dict]:
             "widths": {k: d.width for k, d in ws.column_dimensions.items() if d.width},
             "freeze": ws.freeze_panes,
         }
-    for ws in load_workbook(io.BytesIO(data), read_only=True).worksheets:  # read-only readers see the same size
+    for ws in load_workbook(
+        io.BytesIO(data), read_only=True
+    ).worksheets:  # read-only readers see the same size
         out[ws.title]["read_only"] = [tuple(r) for r in ws.iter_rows(values_only=True)]
     return out
 
@@ -65,9 +67,21 @@ def test_write_only_workbook_matches_the_normal_mode_workbook(registry: FactorRe
     document = make_document(registry)
     document["monitoring_data"][0]["row_ref"] = "=1+1"  # text that looks like a formula stays inert in both
     # rows past the 199 that set the widths: a long value there must not widen the column in either writer
-    extra = [dict(row, vehicle_id="V" * 40) for row in document["monitoring_data"][:60]]
+    extra = [dict(row, vehicle_id="V" * 40) for row in document["monitoring_data"] * 5]
+    # values the XML writer must write as openpyxl does: padded, escaped, empty, boolean, huge and tiny numbers
+    odd = [" padded ", "a&b<c>\"'", "", True, False, 1e300, -2.5e-12, 12345678901234567890, 0.1 + 0.2, "中文"]
+    for n, value in enumerate(odd):
+        extra[n]["row_ref"] = value
     document["monitoring_data"] = document["monitoring_data"] + extra
+    assert len(document["monitoring_data"]) > xlsx.STREAM_ROWS  # the data rows go through _rows_xml
+    written: list[int] = []
+    rows_xml = xlsx._rows_xml
+    monkeypatch.setattr(
+        xlsx, "_rows_xml", lambda rows, first: written.append(len(rows)) or rows_xml(rows, first)
+    )
     new = _contents(workbook_bytes(document))
+    monkeypatch.undo()
+    assert written == [len(document["monitoring_data"])]  # the monitoring rows went through the XML writer
     old = _contents(_normal_mode_bytes(document, monkeypatch))
     assert list(new) == list(old)
     assert len(new["Monitoring data"]["cells"]) == len(document["monitoring_data"]) + 1 > 200
