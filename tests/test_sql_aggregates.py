@@ -83,3 +83,36 @@ def test_one_lease_reads_only_its_truck_and_gets_the_whole_scope_figures(demo_en
             assert one == lease_inputs(lease, whole), lease.code
             metered += "metered" in one.sources.get("usage.ev_kwh_per_100km", "")
         assert metered > 0  # the metered figures were compared, not only defaults
+
+
+def _former_emissions_avoided(session: Session, lessee_code: str | None, today: dt.date) -> tuple | None:
+    """`fleet.services.emissions.emissions_avoided` before the EXISTS check: always the full report."""
+    from fleet.emissions.calc import parse_period, total
+    from fleet.emissions.profiles import get_profile
+    from fleet.emissions.service import report_from_db
+    from fleet.services.emissions import DEFAULT_PROFILE
+    from fleet.services.scope import in_scope
+
+    period = parse_period(f"{today:%Y-%m}")
+    scope = in_scope(session, lessee_code)
+    db = report_from_db(session, scope, lessee_code, period, get_profile(DEFAULT_PROFILE), today)
+    days = [r for r in (*db.report.ex_post, *db.report.attributed_elsewhere) if r.day <= today]
+    if not days:
+        return None
+    return total(days).reduction_t, f"{period.start:%Y-%m-%d} to {max(r.day for r in days):%Y-%m-%d}"
+
+
+def test_emissions_avoided_skips_the_report_only_when_nothing_is_metered(demo_engine: Engine) -> None:
+    from fleet.models import VehicleDay
+    from fleet.services.emissions import emissions_avoided
+
+    with Session(demo_engine) as s:
+        last = max(d.day for d in s.exec(select(VehicleDay)).all())
+        lessee = s.exec(select(Lessee).order_by(Lessee.code)).first().code
+        found = 0
+        for code in (None, lessee):
+            for day in (last, last.replace(day=1) - dt.timedelta(days=400), dt.date(2031, 1, 1)):
+                new = emissions_avoided(s, code, day)
+                assert new == _former_emissions_avoided(s, code, day), (code, day)
+                found += new is not None
+        assert found > 0  # a metered month was compared, not only empty ones
