@@ -184,9 +184,12 @@ def _context(session: Session, scope: Scope, vehicle_ids: Collection[int] | None
 
     efficiency: dict[int, list[float]] = defaultdict(list)
     connector_efficiency: dict[int, float] = {}
-    for connector in list_rows(session, scope, Connector):
-        efficiency[connector.depot_id].append(connector.efficiency)
-        connector_efficiency[connector.id] = connector.efficiency  # type: ignore[index]
+    connectors = select_rows(scope, Connector).with_only_columns(
+        Connector.id, Connector.depot_id, Connector.efficiency
+    )
+    for connector_id, depot_id, eff in session.execute(connectors.order_by(Connector.id)).all():
+        efficiency[depot_id].append(eff)  # columns, not ORM rows: a lessor has ~80,000 connectors
+        connector_efficiency[connector_id] = eff
     depot_efficiency = {k: sum(v) / len(v) for k, v in efficiency.items()}
     soc_sessions: dict[int, list[SocSession]] = defaultdict(list)
     query = select_rows(
