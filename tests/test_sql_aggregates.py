@@ -116,3 +116,13 @@ def test_emissions_avoided_skips_the_report_only_when_nothing_is_metered(demo_en
                 assert new == _former_emissions_avoided(s, code, day), (code, day)
                 found += new is not None
         assert found > 0  # a metered month was compared, not only empty ones
+
+
+def test_lease_codes_read_as_one_column_match_the_orm_rows(demo_engine: Engine) -> None:
+    from fleet.services.lease_economics import lease_codes
+
+    with Session(demo_engine) as s:
+        for code in [None] + [le.code for le in s.exec(select(Lessee)).all()]:
+            scope = scope_for(s, lessee_code=code) if code else scope_for(s)
+            former = [le.code for le in list_rows(s, scope, Lease, order_by=Lease.code)]
+            assert former and lease_codes(s, code) == former
