@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, func
 
 from fleet.models import (
     Connector,
@@ -54,10 +54,15 @@ def fleet_summary(session: Session, scope: Scope, today: dt.date | None = None) 
     """One row per depot in scope: fleet, leases, charging capacity, tomorrow's orders, metered last 30 days."""
     today = today or dt.date.today()
     lessees = {le.id: le.code for le in list_rows(session, scope, Lessee)}
-    models = {m.id: m for m in session.exec(select(VehicleModel)).all()}
-    vehicles = list_rows(session, scope, Vehicle)
-    leases = [le for le in list_rows(session, scope, Lease) if le.start_date <= today <= le.end_date]
-    connectors = list_rows(session, scope, Connector)
+    fleet = _fleet_by_depot(session, scope)
+    leases = _active_leases_by_depot(session, scope, today)
+    connectors: dict[int, list[float]] = defaultdict(list)
+    for depot_id, max_kw in session.execute(
+        select_rows(scope, Connector)
+        .with_only_columns(Connector.depot_id, Connector.max_kw)
+        .order_by(Connector.id)
+    ).all():
+        connectors[depot_id].append(max_kw)
     service_date = next_service_date(session, scope, today)
     orders_by_depot: dict[int, int] = defaultdict(int)
     if service_date is not None:
@@ -74,24 +79,22 @@ def fleet_summary(session: Session, scope: Scope, today: dt.date | None = None) 
         .group_by(VehicleDay.depot_id)
     ).all()
     km = {d: (k or 0.0, e or 0.0) for d, k, e in metered}
-    vehicle_depot = {v.id: v.depot_id for v in vehicles}
     rows = []
     for depot in list_rows(session, scope, Depot, order_by=Depot.code):
-        fleet = [v for v in vehicles if v.depot_id == depot.id]
-        ev = sum(1 for v in fleet if models[v.model_id].kind == VehicleKind.BEV)
-        dl = [le for le in leases if vehicle_depot.get(le.vehicle_id) == depot.id]
-        cons = [c for c in connectors if c.depot_id == depot.id]
+        ev, total = fleet.get(depot.id, (0, 0))
+        n_leases, rent_fen = leases.get(depot.id, (0, 0))
+        cons = connectors.get(depot.id, [])
         rows.append(
             DepotSummary(
                 lessee=lessees.get(depot.lessee_id, "-"),
                 depot=depot.code,
                 depot_name=depot.name,
                 electric_trucks=ev,
-                diesel_trucks=len(fleet) - ev,
-                active_leases=len(dl),
-                monthly_rent_cny=sum(le.monthly_rent_fen for le in dl) / 100,
+                diesel_trucks=total - ev,
+                active_leases=n_leases,
+                monthly_rent_cny=rent_fen / 100,
                 connectors=len(cons),
-                connector_kw=sum(c.max_kw for c in cons),
+                connector_kw=sum(cons),
                 grid_limit_kw=depot.grid_import_limit_kw,
                 next_service_date=service_date,
                 orders_next_day=orders_by_depot.get(depot.id, 0),
@@ -100,3 +103,30 @@ def fleet_summary(session: Session, scope: Scope, today: dt.date | None = None) 
             )
         )
     return rows
+
+
+def _fleet_by_depot(session: Session, scope: Scope) -> dict[int, tuple[int, int]]:
+    """Per depot: (battery-electric trucks, all trucks) in scope, counted in SQL (GROUP BY depot and kind)."""
+    rows = session.execute(
+        select_rows(scope, Vehicle)
+        .join(VehicleModel, VehicleModel.id == Vehicle.model_id)
+        .with_only_columns(Vehicle.depot_id, VehicleModel.kind, func.count())
+        .group_by(Vehicle.depot_id, VehicleModel.kind)
+    ).all()
+    out: dict[int, tuple[int, int]] = {}
+    for depot_id, kind, n in rows:
+        ev, total = out.get(depot_id, (0, 0))
+        out[depot_id] = (ev + (n if kind == VehicleKind.BEV else 0), total + n)
+    return out
+
+
+def _active_leases_by_depot(session: Session, scope: Scope, today: dt.date) -> dict[int, tuple[int, int]]:
+    """Per depot of the leased truck (trucks in scope): (leases running on `today`, their monthly rent [fen])."""
+    trucks = select_rows(scope, Vehicle).with_only_columns(Vehicle.id, Vehicle.depot_id).subquery()
+    rows = session.execute(
+        select_rows(scope, Lease, Lease.start_date <= today, Lease.end_date >= today)
+        .join(trucks, trucks.c.id == Lease.vehicle_id)
+        .with_only_columns(trucks.c.depot_id, func.count(), func.sum(Lease.monthly_rent_fen))
+        .group_by(trucks.c.depot_id)
+    ).all()
+    return {depot_id: (int(n), int(rent or 0)) for depot_id, n, rent in rows}

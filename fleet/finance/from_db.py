@@ -41,7 +41,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,10 +153,17 @@ class _Context:
     )  # vehicle -> charging sessions with state of charge at both ends
 
 
-def _context(session: Session, scope: Scope) -> _Context:
+def _context(session: Session, scope: Scope, vehicle_ids: Collection[int] | None = None) -> _Context:
+    """Everything `lease_inputs` reads, aggregated in SQL per vehicle and depot. `vehicle_ids` limits the per-vehicle
+    figures (metered days, charging sessions, routes) to those trucks: one lease's report reads its truck's rows
+    through the vehicle index instead of aggregating the whole lessor's table (issue 24)."""
+
+    def trucks(column: Any) -> list[Any]:
+        return [] if vehicle_ids is None else [column.in_(sorted(vehicle_ids))]
+
     metered: dict[int, tuple[float, float, int]] = {}
     query = (
-        select_rows(scope, VehicleDay)
+        select_rows(scope, VehicleDay, *trucks(VehicleDay.vehicle_id))
         .with_only_columns(
             VehicleDay.vehicle_id, func.sum(VehicleDay.km), func.count(func.distinct(VehicleDay.day))
         )
@@ -164,7 +171,7 @@ def _context(session: Session, scope: Scope) -> _Context:
     )
     km_days = {vid: (float(km or 0), int(days)) for vid, km, days in session.execute(query).all()}
     query = (
-        select_rows(scope, VehicleDay, VehicleDay.kwh_charger.is_not(None))
+        select_rows(scope, VehicleDay, VehicleDay.kwh_charger.is_not(None), *trucks(VehicleDay.vehicle_id))
         .with_only_columns(  # type: ignore[union-attr]
             VehicleDay.vehicle_id, func.sum(VehicleDay.km), func.sum(VehicleDay.kwh_charger)
         )
@@ -177,9 +184,12 @@ def _context(session: Session, scope: Scope) -> _Context:
 
     efficiency: dict[int, list[float]] = defaultdict(list)
     connector_efficiency: dict[int, float] = {}
-    for connector in list_rows(session, scope, Connector):
-        efficiency[connector.depot_id].append(connector.efficiency)
-        connector_efficiency[connector.id] = connector.efficiency  # type: ignore[index]
+    connectors = select_rows(scope, Connector).with_only_columns(
+        Connector.id, Connector.depot_id, Connector.efficiency
+    )
+    for connector_id, depot_id, eff in session.execute(connectors.order_by(Connector.id)).all():
+        efficiency[depot_id].append(eff)  # columns, not ORM rows: a lessor has ~80,000 connectors
+        connector_efficiency[connector_id] = eff
     depot_efficiency = {k: sum(v) / len(v) for k, v in efficiency.items()}
     soc_sessions: dict[int, list[SocSession]] = defaultdict(list)
     query = select_rows(
@@ -187,6 +197,7 @@ def _context(session: Session, scope: Scope) -> _Context:
         ChargingSession,
         ChargingSession.soc_start_pct.is_not(None),  # type: ignore[union-attr]
         ChargingSession.soc_end_pct.is_not(None),  # type: ignore[union-attr]
+        *trucks(ChargingSession.vehicle_id),
     ).with_only_columns(
         ChargingSession.vehicle_id,
         ChargingSession.ended_at,
@@ -224,7 +235,9 @@ def _context(session: Session, scope: Scope) -> _Context:
         # demand_fen is the highest night's share (monthly charge ÷ days): the planned nights bear that many shares.
         plan_cost[depot_id] = (e + energy_fen, d + demand_fen * nights, k + kwh, n + int(nights))
     query = (
-        select_rows(scope, ChargingSession, ChargingSession.cost_fen.is_not(None))
+        select_rows(
+            scope, ChargingSession, ChargingSession.cost_fen.is_not(None), *trucks(ChargingSession.vehicle_id)
+        )
         .with_only_columns(  # type: ignore[union-attr]
             ChargingSession.vehicle_id, func.sum(ChargingSession.cost_fen), func.sum(ChargingSession.kwh)
         )
@@ -233,7 +246,7 @@ def _context(session: Session, scope: Scope) -> _Context:
     metered_cost = {vid: (float(fen or 0), float(kwh or 0)) for vid, fen, kwh in session.execute(query).all()}
     station_hours: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
     query = (
-        select_rows(scope, RouteStop)
+        select_rows(scope, RouteStop, *trucks(RouteStop.vehicle_id))
         .join(RoutePlan, RoutePlan.id == RouteStop.plan_id)
         .where(RoutePlan.status == PlanStatus.CURRENT)
         .with_only_columns(
@@ -249,7 +262,7 @@ def _context(session: Session, scope: Scope) -> _Context:
         if kind == "station" and arrival is not None and departure is not None:
             station_hours[vehicle_id][0] += (departure - arrival).total_seconds() / 3600.0
     return _Context(
-        vehicles={v.id: v for v in list_rows(session, scope, Vehicle)},  # type: ignore[misc]
+        vehicles={v.id: v for v in list_rows(session, scope, Vehicle, *trucks(Vehicle.id))},  # type: ignore[misc]
         models={m.id: m for m in list_rows(session, scope, VehicleModel)},  # type: ignore[misc]
         lessees={le.id: le for le in list_rows(session, scope, Lessee)},  # type: ignore[misc]
         depots={d.id: d for d in list_rows(session, scope, Depot)},  # type: ignore[misc]
@@ -577,7 +590,10 @@ def load_leases(
     leases = list_rows(session, scope, Lease, *where)
     if lease_code is not None and not leases:
         raise LookupError(f"lease {lease_code!r} not found in the scope of {scope.describe()}")
-    ctx = _context(session, scope)
+    one = lease_code is not None
+    ctx = _context(
+        session, scope, {le.vehicle_id for le in leases if le.vehicle_id is not None} if one else None
+    )
     avoided = avoided_kg_per_km or {}
     return [lease_inputs(lease, ctx, avoided.get(lease.code)) for lease in leases]
 

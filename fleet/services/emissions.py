@@ -249,11 +249,24 @@ def emissions_avoided(
     from fleet.emissions.service import report_from_db
 
     scope = in_scope(session, lessee_code)
+    if not _metered_between(session, scope, period.start, min(period.end, today)):
+        return None  # no vehicle-day to report: skip reading the whole scope's leases and plans (issue 24)
     db = report_from_db(session, scope, lessee_code, period, get_profile(profile_id), today)
     days = [r for r in (*db.report.ex_post, *db.report.attributed_elsewhere) if r.day <= today]
     if not days:
         return None
     return total(days).reduction_t, f"{period.start:%Y-%m-%d} to {max(r.day for r in days):%Y-%m-%d}"
+
+
+def _metered_between(session: Session, scope: Any, first: dt.date, last: dt.date) -> bool:
+    """Whether the scope has any metered vehicle-day in [first, last]: one indexed EXISTS query."""
+    from sqlalchemy import exists
+
+    from fleet.models import VehicleDay
+    from fleet.scope import select_rows
+
+    query = select_rows(scope, VehicleDay, VehicleDay.day >= first, VehicleDay.day <= last)
+    return bool(session.scalar(exists(query).select()))
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,14 @@ from sqlmodel import Session
 
 from fleet.i18n import N_
 from fleet.models import FinanceScenario, Lease
-from fleet.scope import ScopeError, list_rows, select_rows
+from fleet.scope import ScopeError, select_rows
 from fleet.services.scope import in_scope
 
 
 def lease_codes(session: Session, lessee_code: str | None) -> list[str]:
-    """Codes of the leases in scope."""
-    return [le.code for le in list_rows(session, in_scope(session, lessee_code), Lease, order_by=Lease.code)]
+    """Codes of the leases in scope, sorted (one column, not ORM rows: a lessor at scale has 80,000 leases)."""
+    query = select_rows(in_scope(session, lessee_code), Lease).with_only_columns(Lease.code)
+    return list(session.scalars(query.order_by(Lease.code, Lease.id)).all())
 
 
 def lease_economics(session: Session, lessee_code: str | None, lease_code: str) -> dict[str, Any]:
