@@ -14,6 +14,7 @@ import pandas as pd
 from sqlmodel import Session, col
 
 from fleet.audit import current_actor, set_actor
+from fleet.i18n import N_, Column
 from fleet.models import AuditEvent
 from fleet.scope import select_rows
 from fleet.services.scope import in_scope
@@ -64,6 +65,16 @@ def _change_text(changes: Mapping[str, Any]) -> str:
         else:
             parts.append(f"{name}: {value}")
     return "; ".join(parts)
+
+
+AUDIT_DISPLAY: dict[str, Column] = {
+    "when": Column(N_("When")),
+    "who": Column(N_("Who")),
+    "what": Column(N_("What")),
+    "action": Column(N_("Action")),
+    "change": Column(N_("Change")),
+    "reason": Column(N_("Reason")),
+}
 
 
 def audit_frame(session: Session, lessee_code: str | None, limit: int = 500) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 from sqlmodel import Session
 
+from fleet.i18n import N_, Column
 from fleet.models import ChargingAlert, Connector, ConnectorLiveState, Depot, Vehicle
 from fleet.scope import Scope, list_rows
 from fleet.services.scope import depot_in_scope, in_scope
@@ -35,6 +36,30 @@ ALERT_COLUMNS = (
     "readiness_at_risk",
     "message",
 )
+
+# How the page shows those frames: labels with units (English msgids), decimals (fleet.i18n.Column).
+STATE_DISPLAY: dict[str, Column] = {
+    "connector": Column(N_("Connector")),
+    "charger": Column(N_("Charger")),
+    "protocol": Column(N_("Protocol")),
+    "status": Column(N_("Status")),
+    "truck": Column(N_("Truck")),
+    "power_kw": Column(N_("Power [kW]"), 1),
+    "session_kwh": Column(N_("This session [kWh]"), 1),
+    "profile": Column(N_("Charging profile")),
+    "read_back": Column(N_("Profile read back")),
+    "last_seen": Column(N_("Last seen")),
+}
+ALERT_DISPLAY: dict[str, Column] = {
+    "depot": Column(N_("Depot")),
+    "service_date": Column(N_("Service date")),
+    "raised": Column(N_("Raised")),
+    "connector": Column(N_("Connector")),
+    "truck": Column(N_("Truck")),
+    "kind": Column(N_("Alert")),
+    "readiness_at_risk": Column(N_("Readiness at risk")),
+    "message": Column(N_("Message")),
+}
 
 
 def _plates(session: Session, scope: Scope) -> dict[int, str]:

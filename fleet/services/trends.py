@@ -22,6 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, func
 
+from fleet.i18n import N_, Column
 from fleet.models import (
     ChargingPlan,
     Depot,
@@ -37,31 +38,32 @@ from fleet.models import (
 from fleet.scope import Scope, select_rows
 from fleet.services.scope import in_scope
 
-__all__ = ["DEPOT_COLUMNS", "PERIODS", "TRUCK_COLUMNS", "depot_trends", "truck_trends"]
+__all__ = ["DEPOT_COLUMNS", "PERIODS", "PERIOD_LABELS", "TRUCK_COLUMNS", "depot_trends", "truck_trends"]
 
 PERIODS = ("day", "week")
-# Column -> the label a planner reads, with its unit.
-DEPOT_COLUMNS: Mapping[str, str] = {
-    "period": "Period",
-    "depot": "Depot",
-    "orders": "Orders",
-    "on_time_share": "On time (planned) [%]",
-    "km_per_stop": "km per stop",
-    "kwh_per_km": "kWh per km (metered)",
-    "charging_cny_per_kwh": "Charging [CNY/kWh]",
-    "utilisation": "Trucks used [%]",
-    "failed_nights": "Failed nights",
+# Column -> the label a planner reads, with its unit (an English msgid) and its decimals (fleet.i18n.Column).
+DEPOT_COLUMNS: Mapping[str, Column] = {
+    "period": Column(N_("Period")),
+    "depot": Column(N_("Depot")),
+    "orders": Column(N_("Orders")),
+    "on_time_share": Column(N_("On time (planned) [%]"), 1),
+    "km_per_stop": Column(N_("km per stop"), 2),
+    "kwh_per_km": Column(N_("kWh per km (metered)"), 3),
+    "charging_cny_per_kwh": Column(N_("Charging [CNY/kWh]"), 3),
+    "utilisation": Column(N_("Trucks used [%]"), 0),
+    "failed_nights": Column(N_("Failed nights")),
 }
-TRUCK_COLUMNS: Mapping[str, str] = {
-    "period": "Period",
-    "plate": "Truck",
-    "depot": "Depot",
-    "km": "km (metered)",
-    "kwh_per_km": "kWh per km (metered)",
-    "stops": "Stops (planned)",
-    "km_per_stop": "km per stop (planned)",
-    "utilisation": "Days on the road [%]",
+TRUCK_COLUMNS: Mapping[str, Column] = {
+    "period": Column(N_("Period")),
+    "plate": Column(N_("Truck")),
+    "depot": Column(N_("Depot")),
+    "km": Column(N_("km (metered)"), 1),
+    "kwh_per_km": Column(N_("kWh per km (metered)"), 3),
+    "stops": Column(N_("Stops (planned)")),
+    "km_per_stop": Column(N_("km per stop (planned)"), 2),
+    "utilisation": Column(N_("Days on the road [%]"), 0),
 }
+PERIOD_LABELS = {"day": N_("day"), "week": N_("week")}
 
 
 def _period(day: pd.Series, period: str) -> pd.Series:

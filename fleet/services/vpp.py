@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from charging.check import check as check_schedule
 from charging.dispatch import DispatchResult, Event, dispatch
+from fleet.i18n import N_, Column
 from fleet.models import ChargingPlan, Depot, PlanStatus, SiteMeterReading
 from fleet.scope import select_rows
 from fleet.services.scope import in_scope
@@ -322,7 +323,57 @@ def _rows_back(rows: list[dict[str, Any]]) -> list[LeaseSettlement]:
     return [LeaseSettlement(**r) for r in rows]
 
 
+# How the page shows the frames above: labels with units (English msgids) and decimals (fleet.i18n.Column).
+SUMMARY_DISPLAY: dict[str, Column] = {
+    "zone": Column(N_("Zone")),
+    "max_shed_kw": Column(N_("Most to shed [kW]"), 1),
+    "at": Column(N_("At")),
+    "max_add_kw": Column(N_("Most to add [kW]"), 1),
+    "max_v2g_kw": Column(N_("Most V2G [kW]"), 1),
+}
+SLOT_DISPLAY: dict[str, Column] = {
+    "slot_start": Column(N_("Slot start")),
+    "target_kw": Column(N_("Target [kW]"), 1),
+    "delivered_kw": Column(N_("Delivered [kW]"), 1),
+    "shortfall_kw": Column(N_("Shortfall [kW]"), 1),
+}
+DISPATCH_DEPOT_DISPLAY: dict[str, Column] = {
+    "depot": Column(N_("Depot")),
+    "zone": Column(N_("Zone")),
+    "response_kwh": Column(N_("Response [kWh]"), 1),
+    "v2g_kwh": Column(N_("V2G [kWh]"), 1),
+    "cost_change_cny": Column(N_("Charging cost change [CNY]"), 2),
+    "trucks": Column(N_("Trucks")),
+    "trucks_ready": Column(N_("Trucks ready")),
+    "planned_ready": Column(N_("Ready as planned")),
+    "check_ok": Column(N_("Charging checker passed")),
+    "violations": Column(N_("Violations")),
+}
+SETTLE_DEPOT_DISPLAY: dict[str, Column] = {
+    "depot": Column(N_("Depot")),
+    "baseline_days": Column(N_("Baseline days")),
+    "baseline_kwh": Column(N_("Baseline [kWh]"), 1),
+    "measured_kwh": Column(N_("Measured [kWh]"), 1),
+    "response_kwh": Column(N_("Response [kWh]"), 1),
+    "revenue_cny": Column(N_("Revenue [CNY]"), 2),
+}
+SETTLE_LEASE_DISPLAY: dict[str, Column] = {
+    "depot": Column(N_("Depot")),
+    "plate": Column(N_("Truck")),
+    "lease_code": Column(N_("Lease")),
+    "lessee_code": Column(N_("Lessee")),
+    "weight_kwh": Column(N_("Dispatched response [kWh]"), 1),
+    "revenue_cny": Column(N_("Revenue [CNY]"), 2),
+    "lessee_cny": Column(N_("Lessee's part [CNY]"), 2),
+    "lessor_cny": Column(N_("Lessor's part [CNY]"), 2),
+}
+
 __all__ = [
+    "DISPATCH_DEPOT_DISPLAY",
+    "SETTLE_DEPOT_DISPLAY",
+    "SETTLE_LEASE_DISPLAY",
+    "SLOT_DISPLAY",
+    "SUMMARY_DISPLAY",
     "BaselineMethod",
     "DispatchView",
     "Event",

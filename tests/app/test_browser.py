@@ -269,95 +269,18 @@ def charging_what_if_in_the_browser(page, engine) -> None:  # type: ignore[no-un
 
 
 def test_plan_edit_refused_and_restore_in_chromium(streamlit_server: RunningApp, browser_page) -> None:  # type: ignore[no-untyped-def]
-    """Edit routes by hand: a move that breaks a time window is refused with the violation named and nothing is
-    stored; Versions: publish another version, then restore the earlier one, which comes back as published."""
-    from fleet.services import plan_versions as pv
-    from routing.solution import RoutingSolution
-    from tests.app.test_plan_versions import window_breaking_move
+    """The planner's cockpit in English (tests/app/_cockpit_flows.py): an edit that breaks a window is refused
+    with the violation named; after a breakdown the re-plan keeps a locked route and moves few orders; a restore
+    brings back the earlier version."""
+    from tests.app._cockpit_flows import cockpit_flows
 
     page = browser_page
-    engine = make_engine(streamlit_server.db_url)
-    with Session(engine) as s:
-        depot = s.exec(select(Depot).where(Depot.code == PLANNED_DEPOT)).one()
-        v1 = s.exec(
-            select(RoutePlan).where(RoutePlan.depot_id == depot.id, RoutePlan.status == PlanStatus.PUBLISHED)
-        ).one()
-        stored = len(s.exec(select(RoutePlan)).all())
-    if stored == 1:  # run alone: make the draft the module's first test stores by solving
-        job = RoutingSolution.from_dict(dict(v1.solution)).routes[0].job_ids[0]
-        pv.save_edit(streamlit_server.db_url, None, PLANNED_DEPOT, SERVICE_DATE, v1.version,
-                     [{"op": "unassign", "job": job}], "test", "a draft to publish")  # fmt: skip
-        stored = 2
-    edit, job = window_breaking_move(v1)
-    on_truck = next(
-        r for r in RoutingSolution.from_dict(dict(v1.solution)).routes if r.vehicle_type == edit["truck"]
-    )
     page.goto(streamlit_server.base_url + "/")
     _nav(page, "Route planner")
     _pick(page, "Depot", f"{PLANNED_DEPOT} ·")
     _pick_date(page, "Service date", SERVICE_DATE)
-    page.get_by_text(f"Published plan: version {v1.version}", exact=False).wait_for()
-    page.get_by_role("tab", name="Edit routes").click()
-    _pick(page, "Edit on truck", edit["truck"])
-    _pick(page, "Job to edit", job)
-    position = page.get_by_label("Position on the truck (1 = first stop)")
-    position.fill(str(len(on_truck.stops) + 1))
-    position.press("Enter")
-    _settle(page)
-    page.get_by_role("button", name="Apply edit").click()
-    page.get_by_text("Refused by the routing checker", exact=False).wait_for()
-    named = page.get_by_text("after window end", exact=False).filter(has_text=f"at order {job}")
-    named.first.wait_for()
-    assert edit["truck"] in named.first.inner_text()
-    assert page.get_by_role("button", name="Save as a draft version").count() == 0
-    _settle(page)
-    page.screenshot(path=str(ARTIFACTS / "app-route-edit-refused.png"), full_page=True)
-    with Session(engine) as s:
-        assert len(s.exec(select(RoutePlan)).all()) == stored  # nothing stored
-    page.get_by_role("button", name="Discard edits").click()
-    _settle(page)
-
     try:
-        _versions_flow(page, engine, depot, v1, stored)
+        cockpit_flows(page, make_engine(streamlit_server.db_url), "en")
     except Exception:
-        page.screenshot(path=str(ARTIFACTS / "app-route-versions-failed.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "app-cockpit-en-failed.png"), full_page=True)
         raise
-
-
-def _one_run_done(page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until a rerun is over and its stale elements (a second tab bar while the page re-renders) are gone."""
-    page.wait_for_timeout(800)
-    _settle(page)
-    page.wait_for_function("document.querySelectorAll('[data-testid=\"stTab\"]').length <= 7")
-
-
-def _versions_flow(page, engine, depot, v1, stored) -> None:  # type: ignore[no-untyped-def]
-    # Publish version 2, then restore version 1: it comes back as a new published version, identical routes.
-    page.get_by_role("tab", name="Versions").click()
-    # The only other version is pre-selected (a one-option select box lists no separate option to click).
-    page.locator('[data-testid="stSelectbox"]', has_text="Version to publish").wait_for()
-    page.get_by_role("button", name="Publish", exact=True).click()
-    page.get_by_text("Published version 2", exact=False).wait_for()
-    _one_run_done(page)
-    page.get_by_role("tab", name="Versions").click()
-    page.locator('[data-testid="stSelectbox"]', has_text="Version to restore").wait_for()
-    page.get_by_label("Reason for the restore").fill("the nightly plan was better")
-    page.get_by_label("Reason for the restore").press("Enter")
-    _one_run_done(page)
-    page.get_by_role("tab", name="Versions").click()  # the rerun may show the first tab again
-    page.locator("button:not([disabled])", has_text="Restore as a new published version").click()
-    restored = stored + 1
-    page.get_by_text(f"Restored version {v1.version} as version {restored}", exact=False).wait_for()
-    page.get_by_text(f"Published plan: version {restored}", exact=False).wait_for()
-    with Session(engine) as s:
-        back = s.exec(
-            select(RoutePlan).where(RoutePlan.depot_id == depot.id, RoutePlan.status == PlanStatus.PUBLISHED)
-        ).one()
-    assert (back.version, back.origin, back.based_on_version) == (restored, "restore", v1.version)
-    assert back.solution == v1.solution and back.reason == "the nightly plan was better"
-    assert (
-        _metric_value(page.locator('[data-testid="stMetric"]', has_text="Distance [km]"))
-        == f"{v1.total_km:,.1f}"
-    )
-    _settle(page)
-    page.screenshot(path=str(ARTIFACTS / "app-route-versions.png"), full_page=True)

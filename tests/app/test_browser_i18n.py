@@ -14,7 +14,9 @@ from tests.app.test_browser import DEPOT_TABLE, _nav, _pick, _pick_date, _settle
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_overview_and_charging_in_english_then_chinese(streamlit_server: RunningApp, browser_page) -> None:  # type: ignore[no-untyped-def]
+def test_overview_charging_map_and_cockpit_in_english_then_chinese(
+    streamlit_server: RunningApp, browser_page
+) -> None:  # type: ignore[no-untyped-def]
     page = browser_page
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
@@ -86,6 +88,18 @@ def test_overview_and_charging_in_english_then_chinese(streamlit_server: Running
     assert tiles, "no AMap tile was requested"
     assert _coloured_pixels(deck.screenshot(), list(ROUTE_COLOURS[:5])) > 500
     page.screenshot(path=str(ARTIFACTS / "app-route-map-amap.png"), full_page=True)
+
+    # The planner's cockpit in Chinese, in this same session (tests/app/_cockpit_flows.py).
+    from fleet.db import make_engine
+    from tests.app._cockpit_flows import cockpit_flows
+
+    _pick(page, "Language", "中文（简体）")
+    page.locator("h1", has_text="线路规划").wait_for()
+    try:
+        cockpit_flows(page, make_engine(streamlit_server.db_url), "zh_CN")
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "app-cockpit-zh-failed.png"), full_page=True)
+        raise
 
 
 def _grey_png() -> bytes:

@@ -69,8 +69,10 @@ def test_stored_plan_shows_map_layers_metrics_and_timeline(
     assert len(layers["stops"]["data"]) == len(visits)
     assert len(layers["stations"]["data"]) == 1
     # Timeline: the chosen truck's stops with state of charge falling along the route.
-    sheet = [d.value for d in at.dataframe if "soc_arrival_kwh" in d.value.columns][-1]  # the route sheet
-    soc = sheet["soc_arrival_kwh"].dropna().tolist()
+    label = "Charge on arrival [kWh]"  # route_labels.SHEET_COLUMNS["soc_arrival_kwh"], shown in English
+    sheet = [d.value for d in at.dataframe if label in d.value.columns][-1]  # the route sheet
+    assert "soc_arrival_kwh" not in sheet.columns  # human labels, not the frame's names
+    soc = sheet[label].dropna().tolist()
     assert soc and soc == sorted(soc, reverse=True)
 
 
