@@ -101,7 +101,7 @@ def cockpit_flows(page, engine, locale: str) -> None:  # type: ignore[no-untyped
         depot = s.exec(select(Depot).where(Depot.code == PLANNED_DEPOT)).one()
         stored = len(s.exec(select(RoutePlan)).all())
     before = published(engine, depot.id)
-    page.get_by_text(t("Published plan: version {v}").format(v=before.version), exact=False).wait_for()
+    page.get_by_text(t("Published plan: version {v}").format(v=before.version), exact=False).first.wait_for()
 
     # 1. An edit that breaks a time window: refused, the violation named (truck, order), nothing stored.
     edit, job = window_breaking_move(before)
@@ -120,7 +120,7 @@ def cockpit_flows(page, engine, locale: str) -> None:  # type: ignore[no-untyped
         "Refused by the routing checker: {n} violation(s). This plan cannot be saved: discard the edits and try "
         "another."
     )
-    page.get_by_text(refused.split("{n}")[0], exact=False).wait_for()
+    page.get_by_text(refused.split("{n}")[0], exact=False).first.wait_for()
     named = page.get_by_text("after window end", exact=False).filter(has_text=f"at order {job}")
     named.first.wait_for()
     assert edit["truck"] in named.first.inner_text()
@@ -152,7 +152,7 @@ def cockpit_flows(page, engine, locale: str) -> None:  # type: ignore[no-untyped
         "others); a free re-solve would move {free} ({relabelled} after swapping identical trucks)."
     )
     # the success message after the page's rerun (the status box's own label goes with the rerun)
-    page.get_by_text(saved.split("{moved}")[0].format(v=draft_v), exact=False).wait_for(timeout=90_000)
+    page.get_by_text(saved.split("{moved}")[0].format(v=draft_v), exact=False).first.wait_for(timeout=90_000)
     with Session(engine) as s:
         draft = s.exec(
             select(RoutePlan).where(RoutePlan.depot_id == depot.id, RoutePlan.version == draft_v)
@@ -169,7 +169,7 @@ def cockpit_flows(page, engine, locale: str) -> None:  # type: ignore[no-untyped
     moved = [o for p, orders in after.items() for o in orders if home.get(o) != p]
     assert len(moved) <= len(routes[broken]) + FEW, (broken, len(routes[broken]), moved)
     _tab(page, t("Re-plan"))
-    page.get_by_text(t("Moves report of the last re-plan (version {v})").format(v=draft_v)).wait_for()
+    page.get_by_text(t("Moves report of the last re-plan (version {v})").format(v=draft_v)).first.wait_for()
     page.screenshot(path=str(ARTIFACTS / f"app-route-replan-{locale}.png"), full_page=True)
 
     # 3. Publish the re-plan, then restore the earlier version: it comes back as a new published version.
@@ -177,7 +177,9 @@ def cockpit_flows(page, engine, locale: str) -> None:  # type: ignore[no-untyped
     _pick_version(page, engine, depot.id, t("Version to publish"), draft_v)
     _tab(page, t("Versions"))  # the pick's rerun may show the first tab again
     page.get_by_role("button", name=t("Publish"), exact=True).click()
-    page.get_by_text(t("Published plan: version {v}").format(v=draft_v), exact=False).wait_for(timeout=60_000)
+    page.get_by_text(t("Published plan: version {v}").format(v=draft_v), exact=False).first.wait_for(
+        timeout=60_000
+    )
     assert published(engine, depot.id).version == draft_v
     _tab(page, t("Versions"))
     _pick_version(page, engine, depot.id, t("Version to restore"), before.version)
@@ -193,8 +195,8 @@ def cockpit_flows(page, engine, locale: str) -> None:  # type: ignore[no-untyped
             old=before.version, v=restored, depot=PLANNED_DEPOT, day=SERVICE_DATE.isoformat()
         ),
         exact=False,
-    ).wait_for(timeout=60_000)
+    ).first.wait_for(timeout=60_000)
     back = published(engine, depot.id)
     assert (back.version, back.origin, back.based_on_version) == (restored, "restore", before.version)
     assert back.solution == before.solution and back.reason == "the truck is repaired"
-    page.get_by_text(t("Published plan: version {v}").format(v=restored), exact=False).wait_for()
+    page.get_by_text(t("Published plan: version {v}").format(v=restored), exact=False).first.wait_for()
