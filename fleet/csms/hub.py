@@ -286,7 +286,9 @@ class CentralSystem:
                     profile.start,
                     profile.slot_minutes,
                     len(profile.limits_kw),
-                    max(60, int((profile.end - start).total_seconds())),
+                    # the charger answers from its own now: cover now..end, or a plan sent hours before the night
+                    # would be read back short of its last slots (compare() looks only from `start`)
+                    max(60, int((profile.end - min(now, start)).total_seconds())),
                 )
             except (TimeoutError, ConnectionError, OSError) as exc:
                 LOG.warning("%s: composite schedule not read: %s", profile.ref, exc)
