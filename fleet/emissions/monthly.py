@@ -174,7 +174,9 @@ def _month_end(day: dt.date) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
-def _vehicle_months(session: Session, scope: Scope, first: dt.date, last: dt.date) -> tuple[sa.Subquery, bool]:
+def _vehicle_months(
+    session: Session, scope: Scope, first: dt.date, last: dt.date
+) -> tuple[sa.Subquery, bool]:
     """Per (vehicle, lessee, year, month) sums of the scope's rows in [first, last]: from the summary table when
     it is current and the range is whole months (or nothing is metered in the last month after `last`), else
     live from `vehicleday`. Returns the subquery and whether the summary was used."""
@@ -334,9 +336,7 @@ def ex_post_by_month(
     )
     valid = _valid_leases(scope, per_lessee)
     lease_keys = [valid.c.vehicle_id] + ([valid.c.lessee_id] if per_lessee else [])
-    single = (
-        sa.select(*lease_keys).group_by(*lease_keys).having(sa.func.count() == 1).subquery("single")
-    )
+    single = sa.select(*lease_keys).group_by(*lease_keys).having(sa.func.count() == 1).subquery("single")
     sessions = ChargingSession.__table__
     with_sessions = sa.select(sessions.c.vehicle_id).where(_owned(sessions, scope))
     method = resolved.profile.baseline_method
@@ -354,7 +354,8 @@ def ex_post_by_month(
             valid.c.battery_kwh == 0,
             sa.and_(
                 sa.func.coalesce(per_vm.c.max_kwh_vehicle, 0.0) <= battery_limit,
-                sa.func.coalesce(per_vm.c.max_kwh_charger_only, 0.0) * sa.func.coalesce(valid.c.efficiency, 1.0)
+                sa.func.coalesce(per_vm.c.max_kwh_charger_only, 0.0)
+                * sa.func.coalesce(valid.c.efficiency, 1.0)
                 <= battery_limit,
             ),
         ),
@@ -397,7 +398,12 @@ def ex_post_by_month(
         sa.func.min(j.first_day).label("first_day"),
         sa.func.max(j.last_day).label("last_day"),
     ]
-    month_keys = [j.lease_lessee_id, j.lease_emissions_claimant, j.month, *([j.lessee_id] if per_lessee else [])]
+    month_keys = [
+        j.lease_lessee_id,
+        j.lease_emissions_claimant,
+        j.month,
+        *([j.lessee_id] if per_lessee else []),
+    ]
     figures = MonthlyFigures(from_summary=from_summary)
     parts: dict[tuple[int, str, str], list[Totals]] = defaultdict(list)
     last_day: dt.date | None = None
@@ -411,7 +417,9 @@ def ex_post_by_month(
             r.lease_l_per_100km, year_index, r.lease_efficiency, fuel_method,
         )  # fmt: skip
 
-    grouped = sa.select(*month_keys, *formula_keys, *sums).where(j.clean == 1).group_by(*month_keys, *formula_keys)
+    grouped = (
+        sa.select(*month_keys, *formula_keys, *sums).where(j.clean == 1).group_by(*month_keys, *formula_keys)
+    )
     for r in conn.execute(grouped):
         label = f"{int(r.year):04d}-{int(r.month):02d}"
         parts[(int(r.lease_lessee_id), _role(r.lease_emissions_claimant), label)].append(formula(r))
@@ -434,7 +442,8 @@ def ex_post_by_month(
     dirty = [tuple(int(x) for x in r) for r in conn.execute(sa.select(*dirty_keys).where(j.clean == 0))]
     figures.screened_vehicle_months = len(dirty)
     if dirty:
-        results, excluded, lease_ids = _screen_day_by_day(session, scope, period, resolved, dirty, per_lessee)
+        read = Period(period.label, period.granularity, period.start, last or period.end)
+        results, excluded, lease_ids = _screen_day_by_day(session, scope, read, resolved, dirty, per_lessee)
         figures.rows_excluded = excluded
         for (lessee_id, role, label, owner), days in results.items():
             parts[(lessee_id, role, label)].append(total(days))
@@ -456,7 +465,9 @@ def ex_post_by_month(
 
 def _role(claimant: object) -> str:
     value = getattr(claimant, "value", claimant)
-    return "lessor" if str(value).lower() in (Claimant.LESSOR.value, Claimant.LESSOR.name.lower()) else "lessee"
+    return (
+        "lessor" if str(value).lower() in (Claimant.LESSOR.value, Claimant.LESSOR.name.lower()) else "lessee"
+    )
 
 
 def _figures(
@@ -482,7 +493,9 @@ def _figures(
         baseline_litres = km * l_per_100km / 100.0
         ir_t = 1.0
         if resolved.ir_per_year is not None:
-            ir_t = improvement_factor(resolved.ir_per_year.value, year_index, resolved.profile.ir_exponent_offset)
+            ir_t = improvement_factor(
+                resolved.ir_per_year.value, year_index, resolved.profile.ir_exponent_offset
+            )
         baseline = baseline_distance_t(km, l_per_100km, density, ef, ir_t)
     grid = kwh_charger + (kwh_vehicle_only / efficiency if kwh_vehicle_only else 0.0)
     project = project_t(grid, resolved.grid_ef.value, resolved.tdl_multiplier)
@@ -537,7 +550,9 @@ def _screen_day_by_day(
         lessee_ids = {code: i for i, code in ctx.lessee_codes.items()}
         codes = {a.lease.lease_id for a in screen.accepted}
         if codes:
-            found = session.connection().execute(sa.select(t.c.code, t.c.id).where(t.c.code.in_(sorted(codes))))
+            found = session.connection().execute(
+                sa.select(t.c.code, t.c.id).where(t.c.code.in_(sorted(codes)))
+            )
             lease_ids.update({code: int(i) for code, i in found})
         for accepted in screen.accepted:
             day = compute_day(accepted.row, accepted.lease, resolved, EX_POST)
@@ -592,9 +607,20 @@ def ex_ante_by_month(period: Period, resolved: ResolvedProfile, leases: Iterable
                 continue
             km = r.expected_km_per_year / _days_in_year(start.year)
             kwh = km * (r.per_km_empty + r.per_km_full) / 2.0
-            if km > LIMITS.max_km_per_day or (r.battery_kwh and kwh > r.battery_kwh * LIMITS.max_battery_multiple):
+            if km > LIMITS.max_km_per_day or (
+                r.battery_kwh and kwh > r.battery_kwh * LIMITS.max_battery_multiple
+            ):
                 continue
-            key = (r.lessee_id, f"{start:%Y-%m}", start.year, r.l_per_100km, r.start_date.year, r.efficiency, km, kwh)
+            key = (
+                r.lessee_id,
+                f"{start:%Y-%m}",
+                start.year,
+                r.l_per_100km,
+                r.start_date.year,
+                r.efficiency,
+                km,
+                kwh,
+            )
             groups[key] += n
             out.days[int(r.lease_id)] = out.days.get(int(r.lease_id), 0) + n
     parts: dict[tuple[int, str], list[Totals]] = defaultdict(list)
@@ -684,7 +710,11 @@ def lessor_table(session: Session, scope: Scope, period: Period, resolved: Resol
             accepted = figures.per_lease.get(int(r.lease_id))
             before += days - monitored if start else days
             missing += monitored - (accepted.vehicle_days if accepted else 0)
-            if _role(r.emissions_claimant) == "lessee" and int(r.vehicle_id) in claimed_vehicles and monitored:
+            if (
+                _role(r.emissions_claimant) == "lessee"
+                and int(r.vehicle_id) in claimed_vehicles
+                and monitored
+            ):
                 run_t += (accepted.reduction_t if accepted else 0.0) * days / monitored
                 big_d += days
                 small_d += monitored

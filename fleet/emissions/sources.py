@@ -251,7 +251,11 @@ def read_metered_with_flags(
     # Named columns, not ORM objects: a lessee's year is 146,000 rows at scale (docs/scale.md); same values.
     rows = session.execute(
         select_rows(
-            scope, VehicleDayRow, VehicleDayRow.day >= period.start, VehicleDayRow.day <= period.end, *only_days
+            scope,
+            VehicleDayRow,
+            VehicleDayRow.day >= period.start,
+            VehicleDayRow.day <= period.end,
+            *only_days,
         )
         .with_only_columns(
             VehicleDayRow.id,

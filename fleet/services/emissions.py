@@ -361,21 +361,27 @@ def emissions_avoided(
     profile_id: str = DEFAULT_PROFILE,
 ) -> tuple[float, str] | None:
     """Ex-post reduction [t CO2] of the scope's trucks in the reference date's month up to that date, whoever
-    claims it (Overview); None without any metered vehicle-day. Returns (tonnes, period label)."""
-    from fleet.emissions.calc import parse_period, total
-    from fleet.emissions.profiles import get_profile
+    claims it (Overview); None without any metered vehicle-day. Returns (tonnes, period label).
+
+    From SQL sums (`fleet.emissions.monthly.ex_post_by_month`: the scope's own view, every accepted vehicle-day
+    of its leases): what the month's per-day report (`report_from_db`) gives, without reading up to 80,000 x 31
+    vehicle-days into Python (issue 24)."""
+    from fleet.emissions.calc import parse_period
+    from fleet.emissions.monthly import ex_post_by_month
+    from fleet.emissions.profiles import get_profile, resolve_profile
+    from fleet.emissions.service import registry_for
 
     period = parse_period(f"{today:%Y-%m}")
-    from fleet.emissions.service import report_from_db
-
     scope = in_scope(session, lessee_code)
     if not _metered_between(session, scope, period.start, min(period.end, today)):
         return None  # no vehicle-day to report: skip reading the whole scope's leases and plans (issue 24)
-    db = report_from_db(session, scope, lessee_code, period, get_profile(profile_id), today)
-    days = [r for r in (*db.report.ex_post, *db.report.attributed_elsewhere) if r.day <= today]
-    if not days:
+    registry, _ = registry_for(session, scope)
+    resolved = resolve_profile(get_profile(profile_id), registry, period.year)
+    figures = ex_post_by_month(session, scope, period, resolved, last=min(period.end, today))
+    if not figures.totals or figures.last_day is None:
         return None
-    return total(days).reduction_t, f"{period.start:%Y-%m-%d} to {max(r.day for r in days):%Y-%m-%d}"
+    tonnes = sum(t.reduction_t for _, t in sorted(figures.totals.items()))
+    return tonnes, f"{period.start:%Y-%m-%d} to {figures.last_day:%Y-%m-%d}"
 
 
 def _metered_between(session: Session, scope: Any, first: dt.date, last: dt.date) -> bool:
