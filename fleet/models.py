@@ -614,6 +614,25 @@ class VehicleDayMonthState(SQLModel, table=True):
     rows: int = 0  # vehicleday rows summarised
 
 
+class EmissionsTableCache(SQLModel, table=True):
+    """The lessor's emissions table (`fleet.emissions.monthly.lessor_table`) for one year and profile, as JSON,
+    built by `fleet.emissions.monthly.refresh` and used only while `input_mark` equals the PostgreSQL sequence
+    that every write to its inputs (metered days, leases, vehicles, connectors, models, sessions, lessees,
+    factors) advances (migration 0016). A cache: rebuilt, never edited; no foreign keys."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    lessor_id: int = Field(index=True)
+    year: int
+    profile_id: str = Field(max_length=40)
+    input_mark: int
+    built_at: dt.datetime | None = _ts(now=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+    __table_args__ = (
+        sa.UniqueConstraint("lessor_id", "year", "profile_id", name="uq_emissionstablecache_key"),
+    )
+
+
 class SiteMeterReading(OwnedMixin, table=True):
     """The site meter's average import over one 15-minute interval [kW], base load and charging together: what
     the maximum-demand charge is billed on."""

@@ -52,6 +52,7 @@ from fleet.models import (
     ChargingSession,
     Claimant,
     Connector,
+    EmissionsTableCache,
     Lessee,
     Vehicle,
     VehicleDayMonth,
@@ -63,6 +64,17 @@ from fleet.models import VehicleDay as VehicleDayRow
 from fleet.scope import Scope
 
 WRITE_MARK_SEQUENCE = "vehicleday_write_mark"  # migration 0016
+INPUT_TABLES = (  # migration 0016: what the lessor's emissions table is computed from
+    "vehicleday",
+    "lease",
+    "vehicle",
+    "connector",
+    "vehiclemodel",
+    "chargingsession",
+    "lessee",
+    "depot",
+    "emissionfactor",
+)
 LIMITS = QualityThresholds()  # the summary's n_suspect uses the default limits, as the app's reports do
 
 Key = tuple[int, int, int]  # vehicle id, year, month
@@ -157,9 +169,14 @@ def refresh(session: Session) -> int:
         )
     )
     if conn.dialect.name == "postgresql":
-        # Statistics now, not at autovacuum's leisure: without them the planner takes the 960,000-row summary for
-        # a few dozen rows and joins the leases to it row by row (minutes instead of a second at full size).
+        # The lessor's emissions tables for the years with data and the current one, every profile, under SHARE
+        # locks on their inputs: writers in flight finish first, none starts before the commit, so the input
+        # mark names exactly what was read. Statistics first, not at autovacuum's leisure: without them the planner
+        # takes the 960,000-row summary for a few dozen rows (minutes instead of seconds at full size).
         conn.execute(sa.text("ANALYZE vehicledaymonth"))
+        conn.execute(sa.text(f"LOCK TABLE {', '.join(INPUT_TABLES)} IN SHARE MODE"))
+        years = set(conn.execute(sa.select(target.c.year).distinct()).scalars()) | {dt.date.today().year}
+        _store_tables(session, years)
     return written
 
 
@@ -193,9 +210,12 @@ def _vehicle_months(
         t = VehicleDayMonth.__table__
         cols = [t.c[name] for name in ("vehicle_id", "lessee_id", "year", "month")]
         rest = [t.c[c.name] for c in _vd_month_columns(vd)]
-        index = _month_index(t.c.year, t.c.month)
-        lo, hi = first.year * 12 + first.month, last.year * 12 + last.month
-        query = sa.select(*cols, *rest).where(_owned(t, scope), index >= lo, index <= hi)
+        if first.year == last.year:  # the (lessee_id, year, month) index
+            months = sa.and_(t.c.year == first.year, t.c.month >= first.month, t.c.month <= last.month)
+        else:
+            index = _month_index(t.c.year, t.c.month)
+            months = sa.and_(index >= first.year * 12 + first.month, index <= last.year * 12 + last.month)
+        query = sa.select(*cols, *rest).where(_owned(t, scope), months)
         return query.subquery("vm"), True
     year, month = _year_month(vd.c.day)
     query = (
@@ -327,7 +347,10 @@ def ex_post_by_month(
     vehicle-months left over are listed only when the counts say there are any."""
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))  # the 960,000-row aggregates in memory
+        # The 960,000-row join and aggregate in memory, by hash: the planner misjudges the correlated lease
+        # conditions (vehicle and lessee) as selecting one row and would loop over an index per vehicle-month.
+        conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
+        conn.execute(sa.text("SET LOCAL enable_nestloop = off"))
     vm, from_summary = _vehicle_months(session, scope, period.start, last or period.end)
     if per_lessee:
         base = sa.select(vm).where(vm.c.lessee_id.isnot(None)).subquery("per_vm")
@@ -757,6 +780,116 @@ def lessor_table(session: Session, scope: Scope, period: Period, resolved: Resol
         figures.screened_vehicle_months,
         figures.from_summary,
     )
+
+
+INPUT_MARK_SEQUENCE = "emissions_input_mark"  # migration 0016: advanced by every write to the table's inputs
+
+
+def _input_mark(conn: sa.Connection) -> int | None:
+    if conn.dialect.name != "postgresql":
+        return None
+    row = conn.execute(sa.text(f"SELECT last_value, is_called FROM {INPUT_MARK_SEQUENCE}")).one()
+    return int(row[0]) if row[1] else 0
+
+
+def _totals_json(t: Totals) -> dict[str, float | int]:
+    return t.as_dict()
+
+
+def _table_json(table: LessorTable) -> dict:
+    parties = []
+    for p in table.parties:
+        parties.append(
+            {
+                **{
+                    k: v
+                    for k, v in p.__dict__.items()
+                    if k not in ("post", "ante", "monitoring_start", "checked_until")
+                },
+                "post": {m: _totals_json(t) for m, t in p.post.items()},
+                "ante": {m: _totals_json(t) for m, t in p.ante.items()},
+                "monitoring_start": p.monitoring_start.isoformat() if p.monitoring_start else None,
+                "checked_until": p.checked_until.isoformat(),
+            }
+        )
+    return {**{k: v for k, v in table.__dict__.items() if k != "parties"}, "parties": parties}
+
+
+def _table_from_json(data: dict) -> LessorTable:
+    parties = []
+    for p in data["parties"]:
+        parties.append(
+            PartyFigures(
+                **{
+                    **p,
+                    "post": {m: Totals(**t) for m, t in p["post"].items()},
+                    "ante": {m: Totals(**t) for m, t in p["ante"].items()},
+                    "monitoring_start": dt.date.fromisoformat(p["monitoring_start"])
+                    if p["monitoring_start"]
+                    else None,
+                    "checked_until": dt.date.fromisoformat(p["checked_until"]),
+                }
+            )
+        )
+    return LessorTable(**{**{k: v for k, v in data.items() if k != "parties"}, "parties": parties})
+
+
+def cached_lessor_table(
+    session: Session, scope: Scope, period: Period, resolved: ResolvedProfile
+) -> tuple[LessorTable, bool]:
+    """`lessor_table` from `EmissionsTableCache` when `refresh` stored it at the current input mark (PostgreSQL;
+    a year, the profile), else computed. Returns the table and whether it came from the cache."""
+    conn = session.connection()
+    mark = _input_mark(conn) if period.granularity == "year" else None
+    if mark is not None:
+        t = EmissionsTableCache.__table__
+        payload = conn.execute(
+            sa.select(t.c.payload).where(
+                t.c.lessor_id == scope.lessor_id,
+                t.c.year == period.year,
+                t.c.profile_id == resolved.profile.profile_id,
+                t.c.input_mark == mark,
+            )
+        ).scalar()
+        if payload is not None:
+            return _table_from_json(payload), True
+    return lessor_table(session, scope, period, resolved), False
+
+
+def _store_tables(session: Session, years: Iterable[int]) -> int:
+    """Compute and store the lessor's table of every lessor for these years and every profile, at the input
+    mark read under the caller's locks (see `refresh`)."""
+    from fleet.emissions.calc import parse_period
+    from fleet.emissions.profiles import PROFILES, resolve_profile
+    from fleet.emissions.service import registry_for
+    from fleet.models import Lessor
+
+    conn = session.connection()
+    mark = _input_mark(conn)
+    if mark is None:
+        return 0
+    t = EmissionsTableCache.__table__
+    conn.execute(sa.delete(t))
+    stored = 0
+    for lessor_id in conn.execute(sa.select(Lessor.__table__.c.id)).scalars():
+        scope = Scope(int(lessor_id))
+        registry, _ = registry_for(session, scope)
+        for year in sorted(set(years)):
+            period = parse_period(str(year))
+            for profile_id, profile in PROFILES.items():
+                table = lessor_table(session, scope, period, resolve_profile(profile, registry, year))
+                conn.execute(
+                    sa.insert(t).values(
+                        lessor_id=int(lessor_id),
+                        year=year,
+                        profile_id=profile_id,
+                        input_mark=mark,
+                        built_at=dt.datetime.now(dt.UTC),
+                        payload=_table_json(table),
+                    )
+                )
+                stored += 1
+    return stored
 
 
 def lessee_codes(session: Session, scope: Scope) -> dict[int, str]:

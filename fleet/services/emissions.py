@@ -248,7 +248,7 @@ def _lessor_view(session: Session, year: int, profile: Any, period: Any) -> Emis
     loop over lessees. The ex-ante takes the leases' expectation on every lease day (route-plan days are the
     per-day path's: the one documented difference, docs/scale.md)."""
     from fleet.emissions.calc import Totals
-    from fleet.emissions.monthly import lessor_table
+    from fleet.emissions.monthly import cached_lessor_table
     from fleet.emissions.profiles import resolve_profile
     from fleet.emissions.service import registry_for
     from fleet.submission.document import _ante_label
@@ -257,7 +257,7 @@ def _lessor_view(session: Session, year: int, profile: Any, period: Any) -> Emis
     registry, source = registry_for(session, scope)
     resolved = resolve_profile(profile, registry, period.year)
     w = resolved.reduction_withheld
-    table = lessor_table(session, scope, period, resolved)
+    table, _cached = cached_lessor_table(session, scope, period, resolved)
     rows, summaries = [], []
     for party in table.parties:
         post, ante = party.post, party.ante

@@ -3,6 +3,8 @@
 A derived table (no foreign keys; rebuilt whole by `fleet.emissions.monthly.refresh`) and, on PostgreSQL, a
 sequence that a statement trigger advances on every write to `vehicleday`: the summary is used only while the
 mark it was built at is still the sequence's value, so a write it does not hold can never be shown from it.
+Likewise the lessor's emissions table per year and profile (`emissionstablecache`), against a second sequence
+advanced by every write to any of its input tables.
 
 Revision ID: 0016
 Revises: 0012
@@ -22,6 +24,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SEQUENCE = "vehicleday_write_mark"
+INPUT_SEQUENCE = "emissions_input_mark"
+# Every table the lessor's emissions table is computed from (fleet.emissions.monthly.lessor_table).
+INPUT_TABLES = (
+    "vehicleday",
+    "lease",
+    "vehicle",
+    "connector",
+    "vehiclemodel",
+    "chargingsession",
+    "lessee",
+    "depot",
+    "emissionfactor",
+)
 
 
 def upgrade() -> None:
@@ -59,7 +74,29 @@ def upgrade() -> None:
         sa.Column("refreshed_at", fleet.models.TZDateTime(timezone=True), nullable=True),
         sa.Column("rows", sa.Integer(), nullable=False),
     )
+    op.create_table(
+        "emissionstablecache",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("lessor_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("profile_id", sa.String(length=40), nullable=False),
+        sa.Column("input_mark", sa.Integer(), nullable=False),
+        sa.Column("built_at", fleet.models.TZDateTime(timezone=True), nullable=True),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.UniqueConstraint("lessor_id", "year", "profile_id", name="uq_emissionstablecache_key"),
+    )
+    op.create_index("ix_emissionstablecache_lessor_id", "emissionstablecache", ["lessor_id"])
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"CREATE SEQUENCE {INPUT_SEQUENCE}")
+        op.execute(
+            "CREATE FUNCTION emissions_mark_input() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN PERFORM nextval('{INPUT_SEQUENCE}'); RETURN NULL; END $$"
+        )
+        for table in INPUT_TABLES:
+            op.execute(
+                f"CREATE TRIGGER {table}_mark_input AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION emissions_mark_input()"
+            )
         op.execute(f"CREATE SEQUENCE {SEQUENCE}")
         op.execute(
             "CREATE FUNCTION vehicleday_mark_write() RETURNS trigger LANGUAGE plpgsql AS "
@@ -73,9 +110,15 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        for table in INPUT_TABLES:
+            op.execute(f"DROP TRIGGER {table}_mark_input ON {table}")
+        op.execute("DROP FUNCTION emissions_mark_input()")
+        op.execute(f"DROP SEQUENCE {INPUT_SEQUENCE}")
         op.execute("DROP TRIGGER vehicleday_mark_write ON vehicleday")
         op.execute("DROP FUNCTION vehicleday_mark_write()")
         op.execute(f"DROP SEQUENCE {SEQUENCE}")
+    op.drop_index("ix_emissionstablecache_lessor_id", table_name="emissionstablecache")
+    op.drop_table("emissionstablecache")
     op.drop_table("vehicledaymonthstate")
     op.drop_index("ix_vehicledaymonth_lessee_year_month", table_name="vehicledaymonth")
     op.drop_index("ix_vehicledaymonth_vehicle_id", table_name="vehicledaymonth")
