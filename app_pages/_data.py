@@ -122,8 +122,14 @@ def emissions_avoided(
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def lease_codes(_session: Session, url: str, lessee_code: str | None) -> list[str]:
-    return economics_svc.lease_codes(_session, lessee_code)
+def lease_codes(
+    _session: Session, url: str, lessee_code: str | None, contains: str = "", limit: int | None = None
+) -> tuple[list[str], int]:
+    """The first `limit` lease codes containing `contains`, and how many match."""
+    return (
+        economics_svc.lease_codes(_session, lessee_code, contains, limit),
+        economics_svc.lease_count(_session, lessee_code, contains),
+    )
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

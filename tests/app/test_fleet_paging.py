@@ -81,3 +81,21 @@ def test_the_page_shows_one_page_and_finds_a_plate(
     assert at.dataframe[0].value["plate"].tolist() == [plate]  # page 3 of 1: back to the only page
     assert f"1 of {len(whole)} vehicles" in [c.value for c in at.caption]
     assert at.selectbox(key="editv_plate").options == [plate]
+
+
+def test_lease_picker_searches_codes_in_sql(run_app: AppRunner, demo_engine: Engine) -> None:
+    from fleet.services.lease_economics import lease_codes, lease_count
+
+    with Session(demo_engine) as s:
+        every = lease_codes(s, None)
+        assert lease_count(s, None) == len(every) and lease_codes(s, None, limit=5) == every[:5]
+        assert lease_codes(s, None, "ba-00") == [c for c in every if "ba-00" in c.lower()]
+        assert lease_codes(s, None, "%") == [] and lease_count(s, None, "_") == 0  # wildcards are literal
+    at = run_app(url_of(demo_engine), "economics")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="fin_lease").options == every  # 80 leases: all listed (at most 200)
+    at.text_input(key="fin_lease_q").input("LH-01").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="fin_lease").options == [c for c in every if "LH-01" in c]
+    at.text_input(key="fin_lease_q").input("nothing-like-this").run()
+    assert "No lease code contains 'nothing-like-this'." in [i.value for i in at.info]
