@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routing.evaluate import EPS, Geometry, Visit, _pick_window, charge_power_kw
+from routing.evaluate import EPS, Geometry, Visit, _pick_window, charge_power_kw, pick_start
 from routing.problem import ChargingStation, Job, RechargePolicy, VehicleType
 
 MAX_REPAIRS = 4
@@ -60,6 +60,11 @@ class Builder:
             for j in self.p.jobs
             if len(j.time_windows) <= 1
         }
+        # Stops in an access zone (routing.zones) have vehicle-specific open times: the scan below sends them
+        # to ``pick_start``; the optimistic filters keep reading their windows alone (a zone only delays).
+        self._zoned = geo.access.zoned_jobs if geo.access is not None else set()
+        for jid in self._zoned:
+            self._window.pop(jid, None)
 
     def _l(self, v: Visit) -> int:
         return self.loc[v.id] if isinstance(v, Job) else self.sloc[v.id]
@@ -122,7 +127,7 @@ class Builder:
             if isinstance(v, Job):
                 w = window.get(v.id)
                 if w is None:
-                    s = _pick_window(v, arrival)
+                    s = pick_start(self.geo, vt, v, arrival) if v.id in self._zoned else _pick_window(v, arrival)
                     if s is None:
                         return _Scan(False, "time", k)
                 elif arrival > w[1]:

@@ -17,6 +17,11 @@ Load-dependent consumption has no exact OR-Tools dimension (google/or-tools#339,
 the model charges each arc at the consumption of an upper bound of the load on it (payload minus the demand
 just delivered, and empty on the way into the end depot), which is conservative; reported energies use the
 actual load.
+
+Time-dependent travel (a ``speed_profile``) has no exact OR-Tools transit: the time transits are the
+CONSERVATIVE constant times of ``Geometry.time_by_type`` (free-flow time over the day's slowest speed factor),
+so every model-feasible route is feasible under the exact, first-in-first-out travel times, which
+``routing.evaluate`` uses for every reported time. Access zones: ``routing.model_zones``.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
 from routing.evaluate import Geometry, charge_power_kw
+from routing.model_zones import restrict_zoned_stops
 from routing.problem import ChargingStation, Job, Objective, RechargePolicy, VehicleType
 
 DIST_SCALE = 1000
@@ -341,6 +347,8 @@ def build_model(
             solver.Add(energy.CumulVar(idx) + energy.SlackVar(idx) <= full)
             if p.recharge_policy is RechargePolicy.FULL:
                 solver.Add(energy.CumulVar(idx) + energy.SlackVar(idx) >= full * routing.ActiveVar(idx))
+    if geo.access is not None:  # access zones: barred service starts per vehicle (routing.model_zones)
+        restrict_zoned_stops(routing, manager, time, nodes, geo, vehicles, horizon, TIME_SCALE)
     keep.append(nodes)
     return BuiltModel(manager, routing, nodeset, vehicles, time, energy, big, horizon, keep)
 

@@ -34,6 +34,8 @@ from routing.evaluate import (
     Geometry,
     Visit,
     _pick_window,
+    access_possible,
+    direct_trip_ok,
     evaluate_route,
     lp_charges,
     reachable_with_stations,
@@ -84,6 +86,8 @@ class Diagnosis:
 
 
 def _time_ok(geo: Geometry, vt: VehicleType, job: Job) -> bool:
+    if geo.freeflow_by_type is not None or geo.access is not None:
+        return direct_trip_ok(geo, vt, job)  # time-dependent travel, access zones (exact)
     t = geo.time_by_type[vt.id]
     s, j, e = geo.loc(vt.start_depot), geo.loc(job.location), geo.loc(vt.end)
     arrival = vt.shift_start + float(t[s, j])
@@ -125,6 +129,18 @@ def diagnose(geo: Geometry) -> Diagnosis:
                 )
             )
             continue
+        if geo.access is not None:
+            fits = [vt for vt in fits if access_possible(geo, vt, job)]
+            if not fits:
+                unserved.append(
+                    UnservedJob(
+                        job.id,
+                        UnservedReason.ACCESS_ZONE,
+                        "in an access zone closed to every vehicle type that could carry it, "
+                        "within its time windows and their shifts",
+                    )
+                )
+                continue
         in_range = [vt for vt in fits if reachable_with_stations(geo, vt, job)]
         if not in_range:
             unserved.append(
