@@ -178,7 +178,9 @@ def _close(expected: float, found: float, tol: float) -> bool:
 _DAY = 1440.0
 
 
-def _td_factor(periods: tuple[tuple[float, float], ...], clock: float, before: bool) -> tuple[float, float, float]:
+def _td_factor(
+    periods: tuple[tuple[float, float], ...], clock: float, before: bool
+) -> tuple[float, float, float]:
     """(start, end, factor) of the period holding ``clock`` [min of day]; ``before``: the one ending at it."""
     start, factor = periods[0]
     end = _DAY
@@ -234,9 +236,9 @@ def _inside(px: float, py: float, poly: tuple[tuple[float, float], ...]) -> bool
             and min(ay, by) - 1e-9 <= py <= max(ay, by) + 1e-9
         ):
             return True
-        if (ay <= py < by) or (by <= py < ay):
-            if px < ax + (py - ay) * (bx - ax) / (by - ay):
-                crossings += 1
+        straddles = (ay <= py < by) or (by <= py < ay)
+        if straddles and px < ax + (py - ay) * (bx - ax) / (by - ay):
+            crossings += 1
     return crossings % 2 == 1
 
 
@@ -723,7 +725,9 @@ class _Checker:
         if barred:
             start = self._earliest_open(job, arrival, barred)
         else:
-            ok = [max(arrival, w.start) for w in job.windows_sorted if max(arrival, w.start) <= w.end + self.tol]
+            ok = [
+                max(arrival, w.start) for w in job.windows_sorted if max(arrival, w.start) <= w.end + self.tol
+            ]
             start = arrival if not job.windows_sorted else (ok[0] if ok else None)
         if start is None:
             return False

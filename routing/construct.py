@@ -127,7 +127,11 @@ class Builder:
             if isinstance(v, Job):
                 w = window.get(v.id)
                 if w is None:
-                    s = pick_start(self.geo, vt, v, arrival) if v.id in self._zoned else _pick_window(v, arrival)
+                    s = (
+                        pick_start(self.geo, vt, v, arrival)
+                        if v.id in self._zoned
+                        else _pick_window(v, arrival)
+                    )
                     if s is None:
                         return _Scan(False, "time", k)
                 elif arrival > w[1]:

@@ -1,6 +1,6 @@
 """Access zones in the OR-Tools model (``routing.model``): barred service-start periods on the time cumul.
 
-The time cumul of a job node is its service start [``TIME_SCALE`` units per min]. A barred period ``[a, b)`` of
+The time cumul of a job node is its service start [``scale`` units per min]. A barred period ``[a, b)`` of
 a vehicle type (``routing.zones``, problem minutes) removes the integer starts ``ceil(a*S) .. ceil(b*S) - 1``:
 - when every vehicle that may serve the node has the same barred periods, straight from the cumul's domain
   (``RemoveInterval``, seen by the routing filters);
@@ -29,17 +29,23 @@ def _barred_units(a: float, b: float, scale: int) -> tuple[int, int]:
 
 
 def restrict_zoned_stops(
-    routing: Any, manager: Any, time: Any, nodes: list, geo: Geometry, vehicles: list, horizon: int, scale: int
+    routing: Any,
+    manager: Any,
+    time: Any,
+    nodes: list,
+    geo: Geometry,
+    vehicles: list,
+    horizon: int,
+    scale: int,
 ) -> int:
     """Add the barred periods of zoned job nodes after the allowed vehicles are set; ``scale`` is the model's
     time units per minute. Returns the number of conditional constraints added."""
     acc = geo.access
     if acc is None or not acc.table:
         return 0
-    TIME_SCALE = scale  # noqa: N806
     solver = routing.solver()
     added = 0
-    hi_min = horizon / TIME_SCALE
+    hi_min = horizon / scale
     for i, nd in enumerate(nodes):
         job = nd.job
         if job is None or job.id not in acc.zoned_jobs:
@@ -51,8 +57,8 @@ def restrict_zoned_stops(
         allowed = [v for v in range(len(vehicles)) if routing.VehicleVar(idx).Contains(v)]
         if not allowed:
             continue
-        lo = var.Min() / TIME_SCALE
-        hi = min(var.Max() / TIME_SCALE, hi_min)
+        lo = var.Min() / scale
+        hi = min(var.Max() / scale, hi_min)
         by_vehicle = {v: acc.barred(vehicles[v][1], job.location) for v in allowed}
         groups: dict[tuple, list[int]] = {}
         for v, b in by_vehicle.items():
@@ -60,14 +66,14 @@ def restrict_zoned_stops(
         if len(groups) == 1:
             (barred,) = groups
             for a, b in barred_in(lo, hi, barred, acc.clock0):
-                var.RemoveInterval(*_barred_units(a, b, TIME_SCALE))
+                var.RemoveInterval(*_barred_units(a, b, scale))
             continue
         for barred, members in groups.items():
             if not barred:
                 continue
             member = solver.IsMemberVar(routing.VehicleVar(idx), members)
             for a, b in barred_in(lo, hi, barred, acc.clock0):
-                a_i, b_i = _barred_units(a, b, TIME_SCALE)
+                a_i, b_i = _barred_units(a, b, scale)
                 before = solver.IsLessOrEqualCstVar(var, a_i - 1)
                 after = solver.IsGreaterOrEqualCstVar(var, b_i + 1)
                 solver.Add(member <= before + after)

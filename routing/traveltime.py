@@ -56,7 +56,9 @@ def _period(profile: SpeedProfile, clock: float) -> tuple[float, float, float]:
     return periods[k][0], end, periods[k][1]
 
 
-def arrival_after(depart_min: float, freeflow_min: float, profile: SpeedProfile, clock0: float = 0.0) -> float:
+def arrival_after(
+    depart_min: float, freeflow_min: float, profile: SpeedProfile, clock0: float = 0.0
+) -> float:
     """Arrival [min] when leaving at ``depart_min`` on an arc of free-flow travel time ``freeflow_min`` [min]."""
     left = freeflow_min
     if left <= 0.0:
@@ -75,13 +77,17 @@ def arrival_after(depart_min: float, freeflow_min: float, profile: SpeedProfile,
     raise RuntimeError("arrival_after: more than a million periods crossed")  # pragma: no cover
 
 
-def arrival_time(depart_min: float, distance_km: float, base_speed_kmh: float, profile: SpeedProfile) -> float:
+def arrival_time(
+    depart_min: float, distance_km: float, base_speed_kmh: float, profile: SpeedProfile
+) -> float:
     """Arrival [min] on an arc of ``distance_km`` at free-flow speed ``base_speed_kmh``, leaving at ``depart_min``
     (clock at minute 0 = midnight)."""
     return arrival_after(depart_min, distance_km / base_speed_kmh * 60.0, profile)
 
 
-def latest_departure(arrive_by: float, freeflow_min: float, profile: SpeedProfile, clock0: float = 0.0) -> float:
+def latest_departure(
+    arrive_by: float, freeflow_min: float, profile: SpeedProfile, clock0: float = 0.0
+) -> float:
     """Latest departure [min] that arrives no later than ``arrive_by`` (the inverse of ``arrival_after``; exact
     because arrival is continuous and strictly increasing in the departure time)."""
     left = freeflow_min

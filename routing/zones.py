@@ -60,7 +60,9 @@ def merge(periods: list[tuple[float, float]]) -> tuple[tuple[float, float], ...]
     return tuple((a, b) for a, b in out)
 
 
-def barred_periods(problem: RoutingProblem, vt: VehicleType, location_id: str) -> tuple[tuple[float, float], ...]:
+def barred_periods(
+    problem: RoutingProblem, vt: VehicleType, location_id: str
+) -> tuple[tuple[float, float], ...]:
     """Merged barred periods [min of the day] of vehicles of type ``vt`` serving a stop at ``location_id``."""
     if not problem.zones:
         return ()
@@ -100,7 +102,9 @@ def earliest_open(t: float, barred: tuple[tuple[float, float], ...], clock0: flo
     return math.inf  # pragma: no cover (merged periods: at most one wrap past midnight)
 
 
-def barred_in(lo: float, hi: float, barred: tuple[tuple[float, float], ...], clock0: float) -> list[tuple[float, float]]:
+def barred_in(
+    lo: float, hi: float, barred: tuple[tuple[float, float], ...], clock0: float
+) -> list[tuple[float, float]]:
     """The barred periods as problem times ``[a, b)`` [min] meeting ``[lo, hi]`` (for the OR-Tools model)."""
     out: list[tuple[float, float]] = []
     if not barred or hi < lo:
