@@ -120,6 +120,10 @@ def route_solve(
         raise _fail(str(exc)) from None
     how = "recognised by content" if given is None else "as told by --format"
     fleet_note = ", fleet open" if fleet is not None and fleet.strip().lower() == "auto" else ""
+    if problem.speed_profile is not None:
+        fleet_note += f", speed profile {problem.speed_profile.name}"
+    if problem.zones:
+        fleet_note += f", {len(problem.zones)} access zone(s)"
     err.print(
         f"read {file} as {FORMAT_LABEL[read_as]} ({how}): {len(problem.jobs)} jobs, "
         f"{problem.vehicle_count} vehicles{fleet_note}, objective {problem.objective.value}",
