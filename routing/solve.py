@@ -154,6 +154,18 @@ def diagnose(geo: Geometry) -> Diagnosis:
             continue
         timely = [vt for vt in in_range if _time_ok(geo, vt, job)]
         if not timely:
+            # A type that would be on time but is out of range makes it a range problem (the checker refutes
+            # 'time_window' by any type's timely direct trip; fuzz seed 7 with an access zone and a profile).
+            if any(_time_ok(geo, vt, job) for vt in fits if vt not in in_range):
+                unserved.append(
+                    UnservedJob(
+                        job.id,
+                        UnservedReason.OUT_OF_RANGE,
+                        "the vehicle types that could be on time cannot reach it and return within range; "
+                        "those that can are late",
+                    )
+                )
+                continue
             unserved.append(
                 UnservedJob(
                     job.id,

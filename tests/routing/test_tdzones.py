@@ -257,6 +257,21 @@ def test_solver_needs_a_second_vehicle_in_the_evening_peak() -> None:
     assert s_timed.vehicles_used == 2
 
 
+@pytest.mark.parametrize("objective", [Objective.DISTANCE, Objective.COST])
+def test_solver_time_dependent_through_or_tools_own_first_solution(objective: Objective) -> None:
+    # Not hierarchical and no stations: no construction, OR-Tools alone on the conservative transits.
+    vt = replace(EV, count=2, shift_start=1020.0)
+    jobs = [
+        Job("a", "A", 100.0, (TimeWindow(1020, 1070),)),
+        Job("c", "C", 100.0, (TimeWindow(1020, 1125),)),
+        Job("b", "B", 100.0, (TimeWindow(1100, 1300),), 15.0),
+    ]
+    timed = _problem(jobs, (vt,), speed_profile=RUSH, objective=objective)
+    sol = solve(timed, time_limit_s=1.0, seed=0)
+    _check(timed, sol)
+    assert not sol.unserved and sol.vehicles_used == 2
+
+
 def test_solver_reports_a_job_the_peak_makes_unreachable() -> None:
     vt = replace(EV, shift_start=1020.0)
     jobs = [Job("a", "A", 100.0, (TimeWindow(1020, 1050),))]
