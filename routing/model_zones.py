@@ -1,7 +1,8 @@
 """Access zones in the OR-Tools model (``routing.model``): barred service-start periods on the time cumul.
 
-The time cumul of a job node is its service start [``scale`` units per min]. A barred period ``[a, b)`` of
-a vehicle type (``routing.zones``, problem minutes) removes the integer starts ``ceil(a*S) .. ceil(b*S) - 1``:
+The time cumul of a job node is its service start [``S = routing.model.TIME_SCALE`` units per min]. A barred
+period ``[a, b)`` of a vehicle type (``routing.zones``, problem minutes) removes the integer starts
+``floor(a*S) .. floor(b*S)`` (at most one unit more than exact on each side, never less):
 - when every vehicle that may serve the node has the same barred periods, straight from the cumul's domain
   (``RemoveInterval``, seen by the routing filters);
 - otherwise per period a conditional constraint ``vehicle in barred set => cumul < a or cumul >= b``
