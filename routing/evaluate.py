@@ -53,7 +53,7 @@ class Geometry:
     """Float matrices shared by evaluation and model building.
 
     With a speed profile (``routing.traveltime``), ``time_by_type`` holds the CONSERVATIVE constant travel
-    times (free-flow time over the day's slowest factor) read by the OR-Tools model, the construction, the
+    times (free-flow time over the slowest factor within the vehicle type's shift) read by the OR-Tools model, the construction, the
     ruin-and-recreate and its compiled kernels, so that every route they accept is feasible exactly (arrivals
     are monotone in departures, FIFO); ``freeflow_by_type`` holds the factor-1 times and ``arrive`` the exact
     time-dependent arrival used by ``evaluate_route`` and the reported figures. ``access`` holds the barred
@@ -77,11 +77,16 @@ class Geometry:
         access = Access(problem, clock0) if problem.zones else None
         if problem.speed_profile is None:
             return cls(problem, dist, times, clock0=clock0, access=access)
-        slow = conservative_factor(problem.speed_profile)
-        cons = {k: v / slow for k, v in times.items()}
-        if shared is not None:  # keep one shared matrix (the compiled kernels test identity)
-            one = shared / slow
-            cons = dict.fromkeys(times, one)
+        # Per type, the slowest factor within its shift (the whole day without a shift end); one matrix per
+        # distinct factor when the problem shares a time matrix (the compiled kernels test identity).
+        cons: dict[str, np.ndarray] = {}
+        by_factor: dict[float, np.ndarray] = {}
+        for vt in problem.vehicle_types:
+            slow = conservative_factor(problem.speed_profile, vt.shift_start, vt.shift_end, clock0)
+            if shared is None:
+                cons[vt.id] = times[vt.id] / slow
+            else:
+                cons[vt.id] = by_factor.setdefault(slow, shared / slow)
         return cls(problem, dist, cons, times, clock0, access)
 
     def arrive(self, vt: VehicleType, a: int, b: int, t: float) -> float:

@@ -107,7 +107,21 @@ def latest_departure(
     raise RuntimeError("latest_departure: more than a million periods crossed")  # pragma: no cover
 
 
-def conservative_factor(profile: SpeedProfile) -> float:
-    """The slowest factor of the day: ``freeflow / factor`` bounds every time-dependent travel time from above
-    (used by the OR-Tools model and the search, so that every route they accept is feasible exactly)."""
-    return profile.slowest
+def conservative_factor(
+    profile: SpeedProfile, start: float | None = None, end: float | None = None, clock0: float = 0.0
+) -> float:
+    """The slowest factor met between problem minutes ``start`` and ``end`` (the whole day when either is None
+    or they span a day): ``freeflow / factor`` bounds every travel time within that span from above. Used by
+    the OR-Tools model and the search with a vehicle type's shift, so that every route they accept is feasible
+    exactly: its exact arrivals are no later than the bounded ones, hence inside the shift too (FIFO)."""
+    if start is None or end is None or end - start >= DAY_MINUTES:
+        return profile.slowest
+    lo = clock0 + start - math.floor((clock0 + start) / DAY_MINUTES) * DAY_MINUTES
+    hi = lo + (end - start)
+    slow = math.inf
+    for day in (0.0, DAY_MINUTES):  # the span may run past midnight into the next day
+        for k, (a, f) in enumerate(profile.periods):
+            b = profile.periods[k + 1][0] if k + 1 < len(profile.periods) else DAY_MINUTES
+            if day + a <= hi and day + b > lo:
+                slow = min(slow, f)
+    return slow

@@ -146,6 +146,22 @@ def test_problem_validation_names_the_field() -> None:
         AccessZone("z", ((0.0, 0.0), (1.0, 1.0)), ())
 
 
+def test_conservative_bound_is_the_slowest_factor_within_the_shift() -> None:
+    from routing.traveltime import conservative_factor
+
+    assert conservative_factor(RUSH, 360.0, 960.0) == 0.80  # 06:00-16:00: the morning peak, not the evening's
+    assert conservative_factor(RUSH, 0.0, 400.0) == 1.0
+    assert conservative_factor(RUSH, 1200.0, 1900.0) == 0.80  # 20:00 to 07:40 the next day
+    assert conservative_factor(RUSH, None, None) == 0.63
+    day = replace(EV, id="day", shift_start=360.0, shift_end=960.0)
+    geo = Geometry.of(_problem([Job("a", "A")], (day, EV), speed_profile=RUSH))
+    assert geo.time_by_type["day"][0, 1] == pytest.approx(30.0 / 0.80)
+    assert geo.time_by_type["ev"][0, 1] == pytest.approx(30.0 / 0.63)
+    # Every travel time within the shift is at most the bound.
+    for t in range(360, 960 - 38):
+        assert arrival_after(float(t), 30.0, RUSH) - t <= 30.0 / 0.80 + 1e-9
+
+
 def test_problems_without_profile_or_zones_keep_the_constant_path() -> None:
     geo = Geometry.of(_problem([Job("a", "A")]))
     assert geo.freeflow_by_type is None and geo.access is None
