@@ -52,6 +52,7 @@ from routing.solution import (
     UnservedJob,
     UnservedReason,
 )
+from routing.td_repair import place_left_out
 
 LNS_SHARE = 0.75
 """Share of the time left after the fleet search for the ruin-and-recreate (``routing.lns``); OR-Tools polishes
@@ -796,7 +797,11 @@ def _solve_one(
     runner = _Runner(problem, seed, variant, station_copies, elimination_s=ELIMINATION_SHARE * time_limit_s)
     margin = 0.1 + 0.005 * time_limit_s  # building the reported routes after the search
     left = max(0.05, time_limit_s - margin - (_time.monotonic() - t0))
-    plan = runner.solve(left)
+    if runner.geo.freeflow_by_type is None:
+        plan = runner.solve(left)
+    else:  # time-dependent: the last 5 % places what the conservative search left out (routing.td_repair)
+        plan = runner.solve(0.95 * left)
+        plan = place_left_out(runner, plan, t0 + time_limit_s - margin)
     return runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
 
 
