@@ -43,6 +43,13 @@ class Builder:
         self.allowed = allowed
         self.dist = geo.dist.tolist()
         self.times = {k: v.tolist() for k, v in geo.time_by_type.items()}
+        # Time-dependent travel: the scan below uses the EXACT arrivals (``Geometry.arrive``) and the filters
+        # (time_load_ok, slack_table, positions, latest_arrivals, the station pre-check) read these times at
+        # the day's FASTEST factor, so that they stay optimistic; the compiled kernels are off then.
+        self._td = geo.freeflow_by_type is not None
+        if geo.freeflow_by_type is not None and self.p.speed_profile is not None:
+            fast = max(f for _, f in self.p.speed_profile.periods)
+            self.times = {k: (v / fast).tolist() for k, v in geo.freeflow_by_type.items()}
         self.loc = {j.id: geo.loc(j.location) for j in self.p.jobs}
         self.sloc = {s.id: geo.loc(s.location) for s in self.p.stations}
         self._st_locs = [(s, self.sloc[s.id]) for s in self.p.stations]
@@ -106,7 +113,7 @@ class Builder:
         for k in range(n + 1):
             a, b = path[k], path[k + 1]
             km += d[a][b]
-            arrival = t + tt[a][b]
+            arrival = self.geo.arrive(vt, a, b, t) if self._td else t + tt[a][b]
             if bat is not None:
                 deps.append(t)
                 socs.append(soc)
@@ -139,7 +146,10 @@ class Builder:
                 else:
                     s = arrival if arrival > w[0] else w[0]  # noqa: FURB136 (max() is a call)
                 if t_first is None:
-                    t_first = s - tt[a][b] if k == 0 else vt.shift_start
+                    if k > 0:
+                        t_first = vt.shift_start
+                    else:
+                        t_first = self.geo.leave_by(vt, a, b, s) if self._td else s - tt[a][b]
                 t = s + v.service_minutes
             else:
                 if bat is None:

@@ -284,6 +284,9 @@ class CompiledFilter:
 
     @staticmethod
     def usable(builder: Builder) -> bool:
+        # Time-dependent travel (a speed profile): the Python path (the kernels read one constant matrix).
+        if builder.geo.freeflow_by_type is not None:
+            return False
         return all(len(j.time_windows) <= 1 for j in builder.p.jobs)
 
     def fill(self, b: Builder, tables: RouteTables, r: int, vt: VehicleType, seq: list) -> None:

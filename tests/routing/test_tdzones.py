@@ -288,18 +288,26 @@ def test_solver_time_dependent_through_or_tools_own_first_solution(objective: Ob
     assert not sol.unserved and sol.vehicles_used == 2
 
 
-def test_solver_places_a_job_only_the_exact_times_allow() -> None:
+@pytest.mark.parametrize(
+    ("objective", "how"),
+    [
+        (Objective.HIERARCHICAL, "ruin-recreate routes not read by the model"),  # exact construction + LNS
+        (Objective.COST, "exact time-dependent insertion: 1 of 1"),  # OR-Tools alone, then routing.td_repair
+    ],
+)
+def test_solver_places_a_job_only_the_exact_times_allow(objective: Objective, how: str) -> None:
     # Shift 06:00-17:10 (its slowest factor is the evening peak's 0.63). A at 30 km, service from 16:05 for
-    # 20 min: exactly, back at 16:58 (at 0.90); at the bound 0.63, back at 17:12, after the shift.
+    # 20 min: exactly, back at 16:58 (at 0.90); at the bound 0.63, back at 17:12, after the shift. The
+    # conservative OR-Tools model cannot serve it; the exact Python paths do.
     vt = replace(EV, count=2, shift_start=360.0, shift_end=1030.0)
     jobs = [Job("a", "A", 100.0, (TimeWindow(965, 970),), 20.0), Job("b", "B", 100.0)]
-    timed = _problem(jobs, (vt,), speed_profile=RUSH)
+    timed = _problem(jobs, (vt,), speed_profile=RUSH, objective=objective)
     sol = solve(timed, time_limit_s=1.0, seed=0)
     _check(timed, sol)
     assert not sol.unserved
-    assert any("exact time-dependent insertion: 1 of 1" in ph for ph in sol.stats.phases), sol.stats.phases
+    assert any(how in ph for ph in sol.stats.phases), sol.stats.phases
     back = next(r.arrival for r in sol.routes if "a" in r.job_ids)
-    assert back == pytest.approx(985.0 + 30.0 / 0.9)
+    assert back <= 1030.0
 
 
 def test_solver_reports_a_job_the_peak_makes_unreachable() -> None:
