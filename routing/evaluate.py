@@ -54,11 +54,12 @@ class Geometry:
 
     With a speed profile (``routing.traveltime``), ``time_by_type`` holds the CONSERVATIVE constant travel
     times (free-flow time over the slowest factor within the vehicle type's shift) read by the OR-Tools model,
-    the construction, the ruin-and-recreate and its compiled kernels (which therefore stay valid: they see
-    constant times), so that every route they accept is feasible exactly (arrivals are monotone in
-    departures, FIFO); ``freeflow_by_type`` holds the factor-1 times and ``arrive`` the exact time-dependent
-    arrival used by ``evaluate_route`` and the reported figures. ``access`` holds the barred periods of zoned
-    stops (``routing.zones``)."""
+    so that every route it accepts is feasible exactly (arrivals are monotone in departures, FIFO);
+    ``freeflow_by_type`` holds the factor-1 times, ``arrive``/``leave_by`` the exact time-dependent arrival
+    and its inverse, used by ``evaluate_route`` (every reported figure) and by the construction's and the
+    ruin-and-recreate's route scan (``routing.construct.Builder``, whose filters read the fastest factor and
+    whose compiled kernels are off then). ``access`` holds the barred periods of zoned stops
+    (``routing.zones``)."""
 
     problem: RoutingProblem
     dist: np.ndarray

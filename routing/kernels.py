@@ -6,7 +6,8 @@ Why compiled: profiling ``routing.lns`` (pyinstrument, Homberger R1_2_1, 200 cus
 removed customer (``docs/routing-scale.md``). Here one call per customer scans all routes' positions.
 
 Exactly the semantics of ``Builder.slack_table`` and ``Builder.positions`` for jobs with at most one time
-window (every benchmark job); ``routing.lns`` keeps the Python path for problems with several windows per job.
+window (every benchmark job); ``routing.lns`` keeps the Python path for problems with several windows per job
+and for time-dependent travel (``CompiledFilter.usable``).
 Routes are rows of padded 2-D arrays (``RouteTables``): row ``r`` holds ``npos[r] = len(route) + 1`` insertion
 positions. Times [min], distances [km], loads [kg].
 """

@@ -21,8 +21,10 @@ actual load.
 Time-dependent travel (a ``speed_profile``) has no exact OR-Tools transit: the time transits are the
 CONSERVATIVE constant times of ``Geometry.time_by_type`` (free-flow time over the slowest speed factor within
 the vehicle type's shift), so every model-feasible route is feasible under the exact, first-in-first-out
-travel times, which ``routing.evaluate`` uses for every reported time (a route feasible only off-peak is
-missed: the price of the bound). Access zones: ``routing.model_zones``.
+travel times, which ``routing.evaluate`` uses for every reported time. A route feasible only thanks to
+off-peak speeds is beyond the model: the construction and the ruin-and-recreate scan exactly
+(``routing.construct``), and when the model cannot read their routes the solver keeps them as they are;
+``routing.td_repair`` places what the model alone left out. Access zones: ``routing.model_zones``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Time-dependent problems: put back the mandatory jobs the conservative search left out, checked exactly.
 
-The OR-Tools model and the search see every arc at the slowest speed factor of the vehicle's shift
-(``routing.evaluate.Geometry``), so a job that is servable only because part of the trip runs off-peak is left
-out by them (Shenzhen depot-day, 100 stops, default profile: 3 late-afternoon jobs far from the depot). Here
+The OR-Tools model sees every arc at the slowest speed factor of the vehicle's shift
+(``routing.evaluate.Geometry``), so where it alone searches (no construction: cost or distance objectives
+without stations, or the general path) a job servable only because part of the trip runs off-peak is left
+out (Shenzhen depot-day, 100 stops, default profile, before the exact scan of the construction: 3
+late-afternoon jobs far from the depot). Here
 each such job is inserted at its cheapest position in a used route, or on a spare vehicle, where the EXACT
 time-dependent evaluation (``routing.evaluate.evaluate_route``) accepts the route; the reported figures come
 from that same evaluation, so nothing unsound is added. Greedy, within a deadline.
