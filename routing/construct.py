@@ -110,10 +110,11 @@ class Builder:
         t_first = None
         km = 0.0
         n = len(seq)
+        td = self._td
         for k in range(n + 1):
             a, b = path[k], path[k + 1]
             km += d[a][b]
-            arrival = self.geo.arrive(vt, a, b, t) if self._td else t + tt[a][b]
+            arrival = self.geo.arrive(vt, a, b, t) if td else t + tt[a][b]
             if bat is not None:
                 deps.append(t)
                 socs.append(soc)
@@ -149,7 +150,7 @@ class Builder:
                     if k > 0:
                         t_first = vt.shift_start
                     else:
-                        t_first = self.geo.leave_by(vt, a, b, s) if self._td else s - tt[a][b]
+                        t_first = self.geo.leave_by(vt, a, b, s) if td else s - tt[a][b]
                 t = s + v.service_minutes
             else:
                 if bat is None:
