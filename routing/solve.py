@@ -27,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from routing import model as M
+from routing import trips
 from routing.construct import Builder, eliminate_routes, job_order
 from routing.eject import eliminate_with_pool, fleet_lower_bound, place_missing
 from routing.evaluate import (
@@ -211,7 +212,9 @@ class _Runner:
         # hierarchical problem: on Solomon at 30 s the ejection pool reached R102 17 vehicles (OR-Tools' fleet
         # loop 18, BKS 17), RC101 15 (16; 14) and RC105 14 (15; 13), with R101 19, C101 10, R105 14 unchanged.
         ev_stations = bool(problem.stations) and any(vt.is_electric for vt in problem.vehicle_types)
-        if (ev_stations or problem.objective is Objective.HIERARCHICAL) and jobs:
+        # Reloads and breaks are known to the OR-Tools model only (routing.trips): no construction then.
+        self.extended = trips.extended(problem)
+        if (ev_stations or problem.objective is Objective.HIERARCHICAL) and jobs and not self.extended:
             builder = self.builder
             orders = [job_order(self.geo, jobs), job_order(self.geo, jobs, by="end"), jobs]
             if variant % 2:
@@ -273,7 +276,8 @@ class _Runner:
                         uses[(v.id, vt.id)] = uses.get((v.id, vt.id), 0) + 1
             for (_, tid), u in uses.items():
                 copies[tid] = max(copies.get(tid, 0), u + 1)
-        self.nodeset = M.make_nodes(self.geo, jobs, copies)
+        reloads = trips.reload_copies(problem, len(jobs)) if self.extended else None
+        self.nodeset = M.make_nodes(self.geo, jobs, copies, reloads)
         self.first, self.meta = VARIANTS[variant % len(VARIANTS)]
         self.objective_value: float | None = None
 
@@ -418,6 +422,17 @@ class _Runner:
         if plan.visits is not None:
             return [list(r) for r in plan.visits]
         nodes = self.nodeset.nodes
+        if self.extended:
+            depot_id = {
+                i: self.problem.locations[nd.loc].id for i, nd in enumerate(nodes) if nd.kind == "reload"
+            }
+            return [
+                [
+                    trips.Reload(depot_id[i]) if i in depot_id else nodes[i].job or nodes[i].station  # type: ignore[misc]
+                    for i in seq
+                ]
+                for seq in plan.seqs
+            ]
         return [
             [nodes[i].job if nodes[i].job is not None else nodes[i].station for i in seq]  # type: ignore[misc]
             for seq in plan.seqs
@@ -427,7 +442,7 @@ class _Runner:
         """Distance objective: ``routing.lns`` on ``plan``'s routes for ``LNS_SHARE`` of the time left, then
         OR-Tools from its result with every vehicle for the rest (it polishes with moves the ruin-and-recreate
         lacks, and may start a vehicle the ruin-and-recreate cannot)."""
-        if self.problem.objective is not Objective.DISTANCE:
+        if self.problem.objective is not Objective.DISTANCE or self.extended:
             return plan
         plan = self._compact(plan)
         before = self.visits_of(plan)
@@ -705,6 +720,8 @@ class _Runner:
         self, vid: str, vt: VehicleType, visits: list[Visit], departure: float, model_charges: list[float]
     ):
         """Float route with minimal charging; station stops that charge nothing are dropped if harmless."""
+        if self.extended:
+            return trips.evaluate(self.geo, vid, vt, visits, departure, model_charges)  # type: ignore[arg-type]
         ev = evaluate_route(self.geo, vid, vt, visits, departure)
         n_st = sum(1 for v in visits if isinstance(v, ChargingStation))
         if not ev.feasible and n_st and self.problem.recharge_policy is RechargePolicy.PARTIAL:
