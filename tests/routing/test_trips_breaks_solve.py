@@ -159,3 +159,30 @@ def test_multi_trip_with_breaks_together() -> None:
     assert_feasible(p, sol)
     kinds = [s.kind for r in sol.routes for s in r.stops]
     assert kinds.count(StopKind.RELOAD) == 2 and StopKind.BREAK in kinds
+
+
+def test_json_round_trip_and_cli_solve(tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from fleet.cli.main import app
+    from routing.io.json_io import problem_to_dict, read_problem_json, write_problem_json
+
+    p = reload_problem(replace(EV, break_rule=BreakRule(min_rest_minutes=30.0)))
+    pfile, sfile = tmp_path / "p.json", tmp_path / "s.json"
+    write_problem_json(p, pfile)
+    back = read_problem_json(pfile)
+    assert back == p and back.vehicle_types[0].break_rule == BreakRule(240.0, 30.0)
+    # Single-trip problems' files keep their old shape (no new keys at the defaults).
+    plain = problem_to_dict(reload_problem(replace(DIESEL, max_trips=1, reload_minutes=0.0)))[
+        "vehicle_types"
+    ][0]
+    assert not {"max_trips", "reload_minutes", "depot_charge_kw", "break_rule"} & set(plain)
+    result = CliRunner().invoke(app, ["route", "solve", str(pfile), "--time-limit", "2", "--out", str(sfile)])
+    assert result.exit_code == 0, result.output
+    sol = json.loads(sfile.read_text())
+    kinds = [s["kind"] for r in sol["routes"] for s in r["stops"]]
+    assert kinds.count("reload") == 2 and sol["totals"]["unserved"] == 0
+    check = CliRunner().invoke(app, ["route", "check", str(pfile), str(sfile)])
+    assert check.exit_code == 0 and "feasible" in check.output
