@@ -61,6 +61,7 @@ class Route:
     """One used vehicle: leaves ``start_depot`` at ``departure``, visits ``stops``, reaches ``end_depot``.
 
     ``energy_kwh`` is the energy driven (consumed), not charged; ``fuel_l`` is for diesel vehicles.
+    ``load_departure_kg`` is the load on leaving the start depot (with reloads: the first trip's).
     ``cost = fixed_cost + cost_per_km * distance_km + cost_per_hour * duration_minutes / 60``.
     """
 

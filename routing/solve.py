@@ -279,6 +279,10 @@ class _Runner:
         reloads = trips.reload_copies(problem, len(jobs)) if self.extended else None
         self.nodeset = M.make_nodes(self.geo, jobs, copies, reloads)
         self.first, self.meta = VARIANTS[variant % len(VARIANTS)]
+        if trips.uses_breaks(problem) and self.first == "parallel_cheapest_insertion":
+            # With break intervals its first solution took 5.7 s on 30 jobs and 4 trucks, local cheapest
+            # insertion 0.01 s (routing.trips).
+            self.first = "local_cheapest_insertion"
         self.objective_value: float | None = None
 
     # ---- model helpers ----
@@ -671,7 +675,9 @@ class _Runner:
         """Keep only the used vehicles (the next phase's fleet)."""
         keep = [v for v, s in enumerate(plan.seqs) if any(self.nodeset.nodes[i].kind == "job" for i in s)]
         if not keep:
-            keep = [0]
+            # Reloads/breaks: a first phase that placed nothing (slow break propagation) says nothing about
+            # the fleet, so the next phase keeps every vehicle instead of one.
+            keep = list(range(len(plan.seqs))) if self.extended else [0]
         return _Plan(
             [plan.vehicles[v] for v in keep],
             [plan.seqs[v] for v in keep],

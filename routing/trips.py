@@ -151,6 +151,8 @@ def add_to_model(bm, geo: Geometry, *, time_scale: int, energy_scale: int, ratio
             span = min(span, int(math.floor(vt.max_duration_minutes * time_scale)))
         drive = int(math.floor(rule.max_driving_minutes * time_scale + 1e-9))
         rest = int(math.ceil(rule.min_rest_minutes * time_scale - 1e-9))
+        if span <= drive:
+            continue  # the whole shift is shorter than the limit: no break can be needed
         n_breaks = max(1, math.ceil(span / max(1, drive)))
         # Optional intervals: the ones a short route does not need stay unperformed (mandatory ones had to be
         # parked before the start or after the end, and the search then often timed out on small instances).
