@@ -148,15 +148,19 @@ def build_model(
     objective: Objective,
     fleet_cost: int = 0,
     allowed_types: dict[str, set[str]] | None = None,
+    break_intervals: bool = True,
 ) -> BuiltModel:
     """Build the routing model for ``vehicles`` (id, type) over ``nodeset``.
 
     ``fleet_cost`` [internal units] is added per used vehicle on top of the types' fixed costs (used by
     the fleet-minimising phase). ``allowed_types`` maps job id -> vehicle type ids that may serve it.
+    ``break_intervals``: model drivers' breaks as OR-Tools break intervals (``routing.trips``); False when
+    ``geo``'s travel times already reserve the breaks' time (``routing.trips.model_geometry``).
     """
     p = geo.problem
     # Shadows the module constant in this function: coarser time units when breaks are modelled.
-    TIME_SCALE = BREAK_TIME_SCALE if any(vt.break_rule is not None for _, vt in vehicles) else TIME_SCALE_
+    with_breaks = break_intervals and any(vt.break_rule is not None for _, vt in vehicles)
+    TIME_SCALE = BREAK_TIME_SCALE if with_breaks else TIME_SCALE_
     nodes = nodeset.nodes
     n = len(nodes)
     nv = len(vehicles)
@@ -382,10 +386,17 @@ def build_model(
                 solver.Add(energy.CumulVar(idx) + energy.SlackVar(idx) >= full * routing.ActiveVar(idx))
     keep.append(nodes)
     bm = BuiltModel(manager, routing, nodeset, vehicles, time, energy, big, horizon, keep, TIME_SCALE)
-    if multi_trip or any(vt.break_rule is not None for _, vt in vehicles):
+    if multi_trip or with_breaks:
         from routing import trips
 
-        trips.add_to_model(bm, geo, time_scale=TIME_SCALE, energy_scale=ENERGY_SCALE, ratio_den=RATIO_DEN)
+        trips.add_to_model(
+            bm,
+            geo,
+            time_scale=TIME_SCALE,
+            energy_scale=ENERGY_SCALE,
+            ratio_den=RATIO_DEN,
+            break_intervals=with_breaks,
+        )
     return bm
 
 

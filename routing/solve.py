@@ -61,6 +61,9 @@ measured on E-VRPTW rc101_21 at 60 s: 0.35 left 18 vehicles, 0.5 reached 17 (BKS
 stops at the first route it cannot empty; the ruin-and-recreate with absent customers (``routing.lns.reduce_fleet``)
 then uses the rest of the share, unless the fleet is down to the payload bound (PyVRP's bench setting likewise
 gives half the time to ``minimise_fleet``)."""
+BREAK_RESERVE_SHARE = 0.7
+"""Share of the time for problems with drivers' breaks searched on travel times that reserve the breaks
+(``routing.trips.model_geometry``); the rest goes to break intervals when a BREAK placement fails."""
 LATE_DROP_MIN_SHARE = 0.05
 """OR-Tools' search after the ruin-and-recreate stops when it empties a route while at least this share of the
 time limit is left, and the ruin-and-recreate shortens the smaller fleet's routes (``search_at_constructed_fleet``)."""
@@ -191,9 +194,15 @@ class _Runner:
         variant: int,
         station_copies: int | None,
         elimination_s: float = 1.0,
+        break_intervals: bool = False,
     ):
         self.problem = problem
         self.geo = Geometry.of(problem)
+        # Drivers' breaks (routing.trips): travel times that reserve the breaks' time, or break intervals.
+        self.break_intervals = break_intervals
+        self.model_geo = (
+            trips.model_geometry(self.geo) if trips.uses_breaks(problem) and not break_intervals else self.geo
+        )
         self.diag = diagnose(self.geo)
         self.phases: list[str] = []
         rng = random.Random(seed)
@@ -279,7 +288,7 @@ class _Runner:
         reloads = trips.reload_copies(problem, len(jobs)) if self.extended else None
         self.nodeset = M.make_nodes(self.geo, jobs, copies, reloads)
         self.first, self.meta = VARIANTS[variant % len(VARIANTS)]
-        if trips.uses_breaks(problem) and self.first == "parallel_cheapest_insertion":
+        if break_intervals and trips.uses_breaks(problem) and self.first == "parallel_cheapest_insertion":
             # With break intervals its first solution took 5.7 s on 30 jobs and 4 trucks, local cheapest
             # insertion 0.01 s (routing.trips).
             self.first = "local_cheapest_insertion"
@@ -288,12 +297,13 @@ class _Runner:
     # ---- model helpers ----
     def build(self, vehicles: list[tuple[str, VehicleType]], fleet_cost: int) -> M.BuiltModel:
         return M.build_model(
-            self.geo,
+            self.model_geo,
             self.nodeset,
             vehicles,
             objective=self.problem.objective,
             fleet_cost=fleet_cost,
             allowed_types=self.diag.allowed_types,
+            break_intervals=self.break_intervals,
         )
 
     def run(
@@ -791,8 +801,21 @@ def _solve_one(
     runner = _Runner(problem, seed, variant, station_copies, elimination_s=ELIMINATION_SHARE * time_limit_s)
     margin = 0.1 + 0.005 * time_limit_s  # building the reported routes after the search
     left = max(0.05, time_limit_s - margin - (_time.monotonic() - t0))
+    if not trips.uses_breaks(problem):
+        plan = runner.solve(left)
+        return runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
+    # Breaks: first with travel times that reserve them (fast); when the float placement of the BREAK stops
+    # fails on a route (after a wait, see routing.trips.break_inflation), again with break intervals.
+    plan = runner.solve(BREAK_RESERVE_SHARE * left)
+    sol = runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
+    if not sol.extra.get("violations"):
+        return sol
+    runner = _Runner(problem, seed, variant, station_copies, break_intervals=True)
+    runner.phases.append("break placement failed on reserved times: break intervals")
+    left = max(0.05, time_limit_s - margin - (_time.monotonic() - t0))
     plan = runner.solve(left)
-    return runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
+    other = runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
+    return min((sol, other), key=lambda s: _rank(problem, s))
 
 
 def solve(

@@ -186,3 +186,28 @@ def test_json_round_trip_and_cli_solve(tmp_path) -> None:
     assert kinds.count("reload") == 2 and sol["totals"]["unserved"] == 0
     check = CliRunner().invoke(app, ["route", "check", str(pfile), str(sfile)])
     assert check.exit_code == 0 and "feasible" in check.output
+
+
+def test_break_intervals_path_also_passes_the_checker() -> None:
+    """The fallback model (OR-Tools break intervals, ``routing.trips.add_to_model``) on the long route."""
+    from routing.solve import _Runner
+
+    p = breaks_problem()
+    runner = _Runner(p, 0, 0, None, break_intervals=True)
+    sol = runner.to_solution(runner.solve(3.0), 3.0, 0, 3.0, 1)
+    assert_feasible(p, sol)
+    assert any(s.kind is StopKind.BREAK for r in sol.routes for s in r.stops)
+
+
+def test_break_inflation_reserves_the_rests() -> None:
+    import numpy as np
+
+    from routing.trips import break_inflation
+
+    # Short arcs (<= 120 min = D/2): one 20-min rest per (240 - a_max) min of driving at most.
+    assert break_inflation(DRIVER, np.array([[0.0, 60.0], [60.0, 0.0]])) == pytest.approx((1 + 20 / 180, 0.0))
+    # Long arcs: 2R/D per minute plus one rest per trip; arcs above the limit are not counted.
+    assert break_inflation(DRIVER, np.array([[0.0, 200.0], [300.0, 0.0]])) == pytest.approx(
+        (1 + 40 / 240, 20.0)
+    )
+    assert break_inflation(replace(DRIVER, break_rule=None), np.zeros((2, 2))) == (1.0, 0.0)
