@@ -564,6 +564,12 @@ class RoadNetworkSpec:
     def __str__(self) -> str:
         return self.kind if self.kind == "haversine" else f"{self.kind}:{self.target}"
 
+    def public(self) -> str:
+        """As __str__, without a server URL's user info (for logs and screens)."""
+        if self.kind in ("osrm", "valhalla"):
+            return f"{self.kind}:{_public_url(self.target)}"
+        return str(self)
+
     def provider(
         self, detour_factor: float = DEFAULT_DETOUR_FACTOR, speed_kmh: float = DEFAULT_URBAN_SPEED_KMH
     ) -> MatrixProvider:
