@@ -189,8 +189,9 @@ class RoadGraph:
 
     def edge_lengths(self, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
         """Length [km] of the edges (tails[k] -> heads[k]); each must exist."""
-        keys = self.tail.astype(np.int64) * self.nodes + self.head
-        pos = np.searchsorted(keys, tails.astype(np.int64) * self.nodes + heads)
+        if "keys" not in self._cache:  # sorted, as the edges are sorted by (tail, head)
+            self._cache["keys"] = self.tail.astype(np.int64) * self.nodes + self.head
+        pos = np.searchsorted(self._cache["keys"], tails.astype(np.int64) * self.nodes + heads)
         return self.length_km[pos]
 
 

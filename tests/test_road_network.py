@@ -155,3 +155,30 @@ def test_cli_refuses_a_bad_road_network(demo_copy: Engine, tmp_path: Path) -> No
         app, ["nightly", "--db", url, "--date", DAY.isoformat(), "--road-network", f"osm:{gone}"]
     )
     assert missing.exit_code == 1 and "file not found" in missing.output
+
+
+def test_bench_roadnet_times_an_extract_and_reports_circuity(tmp_path: Path) -> None:
+    pytest.importorskip("osmium")
+    extract = write_grid_osm(tmp_path / "grid.osm", (22.50, 22.56), (114.00, 114.06), step=0.004)
+    out = tmp_path / "bench.json"
+    args = [
+        "bench",
+        "routing-roadnet",
+        "--road-network",
+        f"osm:{extract}",
+        "--points",
+        "6,12",
+        "--out",
+        str(out),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    import json
+
+    doc = json.loads(out.read_text())
+    assert [r["points"] for r in doc["results"]] == [6, 12]
+    assert doc["road_network"]["provider"] == "osm"
+    # A square grid's road km over great-circle km: 4/pi = 1.27 on average over directions, more with snapping.
+    assert all(1.0 <= r["median_circuity"] <= 1.6 for r in doc["results"])
+    bad = CliRunner().invoke(app, ["bench", "routing-roadnet", "--road-network", "haversine"])
+    assert bad.exit_code == 2
