@@ -236,6 +236,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
             if not Path(network[4:]).is_file():
                 raise fail(f"--road-network {network}: file not found")
+            import importlib.util
+
+            if importlib.util.find_spec("osmium") is None:
+                raise fail(
+                    "--road-network osm:... needs the optional package osmium: pip install 'evfleet[osm]'"
+                )
         if demo:
             _prepare_demo(url)
         day = _parse_date(date, None) if date else _default_date(url)
