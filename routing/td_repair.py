@@ -45,8 +45,8 @@ def place_left_out(runner: _Runner, plan: _Plan | None, deadline: float) -> _Pla
         for v, ((vid, vt), r) in enumerate(zip(vehicles, visits))
     ]
     placed = 0
-    for job in missing:
-        if _time.monotonic() > deadline:
+    for n, job in enumerate(missing):
+        if n and _time.monotonic() > deadline:  # the first is always tried (a loaded machine overruns the slice)
             break
         ok_types = runner.diag.allowed_types.get(job.id, set())
         best: tuple[float, int, list] | None = None
