@@ -7,7 +7,7 @@ Likewise the lessor's emissions table per year and profile (`emissionstablecache
 advanced by every write to any of its input tables.
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0017 (asked for on 0012; main added 0017 on 0012 meanwhile, so this branch follows it to keep one head)
 Create Date: 2026-12-05 23:00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import fleet.models
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
