@@ -9,6 +9,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -179,3 +180,53 @@ def test_route_plan_days_are_the_documented_difference(demo_copy: Engine) -> Non
             per_day - planned[0].reduction_t + lease_day[0].reduction_t, rel=1e-9
         )
         assert row["ex-ante reduction [t]"] != pytest.approx(per_day, rel=1e-6)
+
+
+@pytest.mark.postgres
+def test_small_synthetic_lessor_on_postgres_summary_cache_and_staleness(pg_url: str) -> None:
+    """A small synthetic lessor (fleet.vpp.scale: 4 depots, 40 trucks, 3 lessees, 62 days) on PostgreSQL: the
+    load rebuilds the summary and caches the tables; cached, live-from-summary and per-day figures agree, and a
+    write to vehicleday or to a lease makes the summary or the cache stale at once."""
+    from fleet.db import make_engine
+    from fleet.emissions import monthly
+    from fleet.vpp.scale import ScaleSpec, load
+
+    load(pg_url, ScaleSpec(depots=4, trucks=40, lessees=3, days=62))
+    engine = make_engine(pg_url)
+    try:
+        with Session(engine) as s:
+            assert monthly.summary_is_current(s)
+            cached = _assert_same_view(s, 2025, svc.DEFAULT_PROFILE)
+            assert len(cached.months) == 3 * 3 and cached.rows_checked == 40 * 62
+            from fleet.emissions.calc import parse_period
+            from fleet.emissions.profiles import get_profile, resolve_profile
+            from fleet.emissions.service import registry_for
+            from fleet.scope import scope_for
+
+            scope = scope_for(s)
+            resolved = resolve_profile(get_profile(svc.DEFAULT_PROFILE), registry_for(s, scope)[0], 2025)
+            table, hit = monthly.cached_lessor_table(s, scope, parse_period("2025"), resolved)
+            assert hit and table.from_summary
+        with Session(engine) as s:  # a lease changed: the cached table is stale, the summary still current
+            s.execute(
+                sa.text(
+                    "UPDATE lease SET monthly_rent_fen = monthly_rent_fen + 1 WHERE id = (SELECT min(id) FROM lease)"
+                )
+            )
+            s.commit()
+            assert monthly.summary_is_current(s)
+            assert not monthly.cached_lessor_table(s, scope, parse_period("2025"), resolved)[1]
+        with Session(engine) as s:  # a metered day added: the summary is stale, the figures computed live
+            row = s.exec(select(VehicleDay).order_by(VehicleDay.id)).first()
+            s.add(VehicleDay(**{**row.model_dump(exclude={"id"}), "day": dt.date(2025, 3, 5)}))
+            s.commit()
+            assert not monthly.summary_is_current(s)
+            live = _assert_same_view(s, 2025, svc.DEFAULT_PROFILE)
+            assert live.rows_checked == 40 * 62 + 1 and live.months["vehicle-days"].sum() == 40 * 62 + 1
+            monthly.refresh(s)
+            s.commit()
+            assert monthly.summary_is_current(s)
+            again = _assert_same_view(s, 2025, svc.DEFAULT_PROFILE)
+            pd.testing.assert_frame_equal(again.months, live.months, check_exact=False, rtol=1e-9)
+    finally:
+        engine.dispose()
