@@ -46,9 +46,8 @@ def place_left_out(runner: _Runner, plan: _Plan | None, deadline: float) -> _Pla
     ]
     placed = 0
     for n, job in enumerate(missing):
-        if (
-            n and _time.monotonic() > deadline
-        ):  # the first is always tried (a loaded machine overruns the slice)
+        # the first is always tried (a loaded machine overruns the slice)
+        if n and _time.monotonic() > deadline:
             break
         ok_types = runner.diag.allowed_types.get(job.id, set())
         best: tuple[float, int, list] | None = None
