@@ -331,8 +331,8 @@ def test_incremental_refresh_on_postgres_dirty_keys_equal_rebuild_and_page(pg_ur
                 _same_json(incremental_cache[key][1], payload)
 
         with Session(engine) as s:  # a small write, then the page: it refreshes itself, no live computation
-            row = s.exec(select(VehicleDay).order_by(VehicleDay.id)).first()
-            s.add(VehicleDay(**{**row.model_dump(exclude={"id"}), "day": dt.date(2025, 7, 1)}))
+            base = s.exec(select(VehicleDay).order_by(VehicleDay.id)).first().model_dump(exclude={"id"})
+            s.add(VehicleDay(**{**base, "day": dt.date(2025, 7, 1)}))
             s.commit()
             assert monthly.dirty_keys(s) == 1 and not cached_hit(s, 2025)
             scope = scope_for(s)
@@ -342,7 +342,7 @@ def test_incremental_refresh_on_postgres_dirty_keys_equal_rebuild_and_page(pg_ur
             view = _assert_same_view(s, 2025, svc.DEFAULT_PROFILE)
             assert view.rows_checked == 40 * 62 + 2
             # too many keys for the page (limit 1): computed live, the keys left for the nightly
-            s.add(VehicleDay(**{**row.model_dump(exclude={"id"}), "day": dt.date(2025, 8, 1)}))
+            s.add(VehicleDay(**{**base, "day": dt.date(2025, 8, 1)}))
             s.commit()
             assert not monthly._refresh_for_page(s, 2025, svc.DEFAULT_PROFILE, max_keys=1)
             assert monthly.dirty_keys(s) == 1 and not monthly.summary_is_current(s)
