@@ -293,7 +293,13 @@ def refresh_incremental(
             .group_by(vd.c.lessor_id, vd.c.lessee_id, vd.c.vehicle_id, year, month)
         )
         names = [c.name for c in query.selected_columns]
-        result.summary_rows = conn.execute(sa.insert(target).from_select(names, query)).rowcount
+        conn.execute(sa.insert(target).from_select(names, query))
+        written = sa.select(sa.func.count()).where(
+            sa.tuple_(target.c.vehicle_id, target.c.year, target.c.month).in_(
+                sa.select(k.c.vehicle_id, k.c.year, k.c.month)
+            )
+        )
+        result.summary_rows = int(conn.execute(written).scalar_one())
     rows = int(conn.execute(sa.select(sa.func.coalesce(sa.func.sum(target.c.n_rows), 0))).scalar_one())
     conn.execute(
         sa.update(VehicleDayMonthState.__table__).values(

@@ -314,6 +314,7 @@ def test_incremental_refresh_on_postgres_dirty_keys_equal_rebuild_and_page(pg_ur
             done = monthly.refresh_incremental(s)
             s.commit()
             assert done is not None and not done.full and done.keys == 2 and done.years == [2025]
+            assert done.summary_rows == 2  # one vehicle-month each (one lessee per vehicle)
             assert done.tables == len(PROFILES) and done.restamped == len(cache_before) - len(PROFILES)
             assert monthly.summary_is_current(s) and dirty(s) == set()
             assert all(cached_hit(s, y, p) for y in years for p in PROFILES)
