@@ -340,6 +340,12 @@ class _Runner:
                     self.phases.append("or-tools first solution kept")
             if assignment is not None:
                 sol = routing.SolveFromAssignmentWithParameters(assignment, params)
+                if sol is None:
+                    # The time left ran out before the search returned anything (a starved or very short
+                    # budget): the start is a restored, valid plan, so it is the answer, never the empty plan
+                    # a fresh search would return in no time.
+                    sol = assignment
+                    self.phases.append("search out of time: start kept")
             elif require_init:
                 return None
         if sol is None:
