@@ -60,6 +60,10 @@ measured on E-VRPTW rc101_21 at 60 s: 0.35 left 18 vehicles, 0.5 reached 17 (BKS
 stops at the first route it cannot empty; the ruin-and-recreate with absent customers (``routing.lns.reduce_fleet``)
 then uses the rest of the share, unless the fleet is down to the payload bound (PyVRP's bench setting likewise
 gives half the time to ``minimise_fleet``)."""
+RESTORE_S = 2.0
+"""Least time limit [s] the OR-Tools model is closed with when a start is restored into it: restoring a plan of
+~320 jobs is quick on an idle core but took more than the 0.05 s left of a starved budget (the synthetic
+lessor's nightly on a loaded machine, docs/scale.md); only a slow restore uses it."""
 LATE_DROP_MIN_SHARE = 0.05
 """OR-Tools' search after the ruin-and-recreate stops when it empties a route while at least this share of the
 time limit is left, and the ruin-and-recreate shortens the smaller fleet's routes (``search_at_constructed_fleet``)."""
@@ -327,7 +331,14 @@ class _Runner:
 
             routing.AddAtSolutionCallback(_stop)
         if init is not None:
-            routing.CloseModelWithParameters(params)
+            # Restoring the start (ReadAssignmentFromRoutes) runs under the limit the model is closed with: on a
+            # starved budget (0.05 s left after the construction) it failed and the start was lost, so the model
+            # is closed with at least RESTORE_S; the search below keeps its own limit.
+            routing.CloseModelWithParameters(
+                params
+                if seconds >= RESTORE_S
+                else M.search_parameters(RESTORE_S, self.first, self.meta, insertion_moves)
+            )
             init_idx = [[bm.manager.NodeToIndex(i) for i in seq] for seq in init]
             assignment = routing.ReadAssignmentFromRoutes(init_idx, True)
             if assignment is not None and compare_first:

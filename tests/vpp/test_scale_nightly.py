@@ -133,6 +133,30 @@ def test_a_starved_routing_search_keeps_the_constructed_routes(monkeypatch: pyte
     assert report.feasible, report.summary()
 
 
+def test_a_starved_budget_still_restores_the_constructed_routes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The budget left after the construction is tiny (0.05 s) and the machine so loaded that it is not enough
+    to restore the start either (simulated: any limit under 1 s becomes 1 ns, restoring included): the model is
+    closed with `RESTORE_S` for the restore, the start is kept, every order is served."""
+    import routing.model as M
+    from routing.solve import RESTORE_S
+
+    assert RESTORE_S >= 1.0
+    real = M.search_parameters
+
+    def starved(time_limit_s: float, *args: object, **kwargs: object) -> object:
+        params = real(time_limit_s, *args, **kwargs)  # type: ignore[arg-type]
+        if time_limit_s < 1.0:
+            params.time_limit.seconds, params.time_limit.nanos = 0, 1
+        return params
+
+    monkeypatch.setattr(M, "search_parameters", starved)
+    problem = routing_problem(_inputs(20))
+    solution = solve(problem, time_limit_s=0.01, seed=0)
+    assert not solution.unserved and solution.stats.status == "feasible"
+    report = check_solution(problem, solution)
+    assert report.feasible, report.summary()
+
+
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_nightly_with_reduce_survives_a_killed_worker_on_synthetic_depots(pg_url: str) -> None:
