@@ -18,22 +18,32 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # what a type checker sees; at run time `__getattr__` imports on first use
     from routing.check import CheckReport, Violation, check_solution
     from routing.problem import (
+        AccessRule,
+        AccessZone,
         Battery,
+        BreakRule,
         ChargingStation,
         Job,
         Location,
         Objective,
         RechargePolicy,
         RoutingProblem,
+        SpeedProfile,
         TimeWindow,
         VehicleKind,
         VehicleType,
     )
     from routing.solution import Route, RoutingSolution, Stop, StopKind, UnservedJob, UnservedReason
     from routing.solve import solve as solve_problem
+    from routing.traveltime import SHENZHEN_RUSH_HOUR
 
 _EXPORTS = {
+    "AccessRule": "routing.problem",
+    "AccessZone": "routing.problem",
+    "SpeedProfile": "routing.problem",
+    "SHENZHEN_RUSH_HOUR": "routing.traveltime",
     "Battery": "routing.problem",
+    "BreakRule": "routing.problem",
     "ChargingStation": "routing.problem",
     "Job": "routing.problem",
     "Location": "routing.problem",
@@ -56,7 +66,11 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "SHENZHEN_RUSH_HOUR",
+    "AccessRule",
+    "AccessZone",
     "Battery",
+    "BreakRule",
     "ChargingStation",
     "CheckReport",
     "Job",
@@ -66,6 +80,7 @@ __all__ = [
     "Route",
     "RoutingProblem",
     "RoutingSolution",
+    "SpeedProfile",
     "Stop",
     "StopKind",
     "TimeWindow",

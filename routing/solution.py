@@ -15,6 +15,8 @@ from typing import Any
 class StopKind(str, Enum):
     JOB = "job"
     STATION = "station"
+    RELOAD = "reload"  # back at the start depot between two trips (routing.problem, 'Multi-trip')
+    BREAK = "break"  # a driver's rest where the vehicle is (routing.problem, 'Driver breaks')
 
 
 class UnservedReason(str, Enum):
@@ -26,15 +28,21 @@ class UnservedReason(str, Enum):
     TIME_WINDOW = "time_window"  # every window closes before any vehicle can get there (or back in shift)
     CAPACITY = "capacity"  # demand above every usable vehicle's payload
     NO_VEHICLE_KIND = "no_vehicle_kind"  # requires a vehicle kind the fleet does not have
+    ACCESS_ZONE = (
+        "access_zone"  # in an access zone closed to every vehicle type that could carry it (windows, shift)
+    )
     DROPPED = "dropped"  # servable on its own, but the search left it out (fleet too small, optional job)
 
 
 @dataclass(frozen=True)
 class Stop:
-    """One visit between the depots. ``id`` is a job id or a station id (``kind`` says which).
+    """One visit between the depots. ``id`` is a job id or a station id (``kind`` says which); for a RELOAD or
+    a BREAK it is the location id.
 
     ``arrival``/``service_start``/``departure`` [min]; at a station ``service_start == arrival`` and
-    ``departure = arrival + charging_minutes``. ``load_kg`` is the load on board on DEPARTURE from the stop.
+    ``departure = arrival + charging_minutes``; at a RELOAD ``departure = arrival + max(reload_minutes,
+    charging_minutes)``; a BREAK lasts ``departure - arrival``. ``load_kg`` is the load on board on DEPARTURE
+    from the stop (after a RELOAD: the next trip's load).
     ``soc_arrival_kwh``/``soc_departure_kwh`` are None for diesel vehicles.
     """
 
@@ -56,6 +64,7 @@ class Route:
     """One used vehicle: leaves ``start_depot`` at ``departure``, visits ``stops``, reaches ``end_depot``.
 
     ``energy_kwh`` is the energy driven (consumed), not charged; ``fuel_l`` is for diesel vehicles.
+    ``load_departure_kg`` is the load on leaving the start depot (with reloads: the first trip's).
     ``cost = fixed_cost + cost_per_km * distance_km + cost_per_hour * duration_minutes / 60``.
     """
 

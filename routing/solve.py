@@ -27,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from routing import model as M
+from routing import trips
 from routing.construct import Builder, eliminate_routes, job_order
 from routing.eject import eliminate_with_pool, fleet_lower_bound, place_missing
 from routing.evaluate import (
@@ -34,6 +35,8 @@ from routing.evaluate import (
     Geometry,
     Visit,
     _pick_window,
+    access_possible,
+    direct_trip_ok,
     evaluate_route,
     lp_charges,
     reachable_with_stations,
@@ -50,6 +53,7 @@ from routing.solution import (
     UnservedJob,
     UnservedReason,
 )
+from routing.td_repair import place_left_out
 
 LNS_SHARE = 0.75
 """Share of the time left after the fleet search for the ruin-and-recreate (``routing.lns``); OR-Tools polishes
@@ -64,6 +68,9 @@ RESTORE_S = 2.0
 """Least time limit [s] the OR-Tools model is closed with when a start is restored into it: restoring a plan of
 ~320 jobs is quick on an idle core but took more than the 0.05 s left of a starved budget (the synthetic
 lessor's nightly on a loaded machine, docs/scale.md); only a slow restore uses it."""
+BREAK_RESERVE_SHARE = 0.7
+"""Share of the time for problems with drivers' breaks searched on travel times that reserve the breaks
+(``routing.trips.model_geometry``); the rest goes to break intervals when a BREAK placement fails."""
 LATE_DROP_MIN_SHARE = 0.05
 """OR-Tools' search after the ruin-and-recreate stops when it empties a route while at least this share of the
 time limit is left, and the ruin-and-recreate shortens the smaller fleet's routes (``search_at_constructed_fleet``)."""
@@ -88,6 +95,8 @@ class Diagnosis:
 
 
 def _time_ok(geo: Geometry, vt: VehicleType, job: Job) -> bool:
+    if geo.freeflow_by_type is not None or geo.access is not None:
+        return direct_trip_ok(geo, vt, job)  # time-dependent travel, access zones (exact)
     t = geo.time_by_type[vt.id]
     s, j, e = geo.loc(vt.start_depot), geo.loc(job.location), geo.loc(vt.end)
     arrival = vt.shift_start + float(t[s, j])
@@ -129,6 +138,18 @@ def diagnose(geo: Geometry) -> Diagnosis:
                 )
             )
             continue
+        if geo.access is not None:
+            fits = [vt for vt in fits if access_possible(geo, vt, job)]
+            if not fits:
+                unserved.append(
+                    UnservedJob(
+                        job.id,
+                        UnservedReason.ACCESS_ZONE,
+                        "in an access zone closed to every vehicle type that could carry it, "
+                        "within its time windows and their shifts",
+                    )
+                )
+                continue
         in_range = [vt for vt in fits if reachable_with_stations(geo, vt, job)]
         if not in_range:
             unserved.append(
@@ -142,6 +163,18 @@ def diagnose(geo: Geometry) -> Diagnosis:
             continue
         timely = [vt for vt in in_range if _time_ok(geo, vt, job)]
         if not timely:
+            # A type that would be on time but is out of range makes it a range problem (the checker refutes
+            # 'time_window' by any type's timely direct trip; fuzz seed 7 with an access zone and a profile).
+            if any(_time_ok(geo, vt, job) for vt in fits if vt not in in_range):
+                unserved.append(
+                    UnservedJob(
+                        job.id,
+                        UnservedReason.OUT_OF_RANGE,
+                        "the vehicle types that could be on time cannot reach it and return within range; "
+                        "those that can are late",
+                    )
+                )
+                continue
             unserved.append(
                 UnservedJob(
                     job.id,
@@ -194,9 +227,15 @@ class _Runner:
         variant: int,
         station_copies: int | None,
         elimination_s: float = 1.0,
+        break_intervals: bool = False,
     ):
         self.problem = problem
         self.geo = Geometry.of(problem)
+        # Drivers' breaks (routing.trips): travel times that reserve the breaks' time, or break intervals.
+        self.break_intervals = break_intervals
+        self.model_geo = (
+            trips.model_geometry(self.geo) if trips.uses_breaks(problem) and not break_intervals else self.geo
+        )
         self.diag = diagnose(self.geo)
         self.phases: list[str] = []
         rng = random.Random(seed)
@@ -215,7 +254,9 @@ class _Runner:
         # hierarchical problem: on Solomon at 30 s the ejection pool reached R102 17 vehicles (OR-Tools' fleet
         # loop 18, BKS 17), RC101 15 (16; 14) and RC105 14 (15; 13), with R101 19, C101 10, R105 14 unchanged.
         ev_stations = bool(problem.stations) and any(vt.is_electric for vt in problem.vehicle_types)
-        if (ev_stations or problem.objective is Objective.HIERARCHICAL) and jobs:
+        # Reloads and breaks are known to the OR-Tools model only (routing.trips): no construction then.
+        self.extended = trips.extended(problem)
+        if (ev_stations or problem.objective is Objective.HIERARCHICAL) and jobs and not self.extended:
             builder = self.builder
             orders = [job_order(self.geo, jobs), job_order(self.geo, jobs, by="end"), jobs]
             if variant % 2:
@@ -277,19 +318,25 @@ class _Runner:
                         uses[(v.id, vt.id)] = uses.get((v.id, vt.id), 0) + 1
             for (_, tid), u in uses.items():
                 copies[tid] = max(copies.get(tid, 0), u + 1)
-        self.nodeset = M.make_nodes(self.geo, jobs, copies)
+        reloads = trips.reload_copies(problem, len(jobs)) if self.extended else None
+        self.nodeset = M.make_nodes(self.geo, jobs, copies, reloads)
         self.first, self.meta = VARIANTS[variant % len(VARIANTS)]
+        if break_intervals and trips.uses_breaks(problem) and self.first == "parallel_cheapest_insertion":
+            # With break intervals its first solution took 5.7 s on 30 jobs and 4 trucks, local cheapest
+            # insertion 0.01 s (routing.trips).
+            self.first = "local_cheapest_insertion"
         self.objective_value: float | None = None
 
     # ---- model helpers ----
     def build(self, vehicles: list[tuple[str, VehicleType]], fleet_cost: int) -> M.BuiltModel:
         return M.build_model(
-            self.geo,
+            self.model_geo,
             self.nodeset,
             vehicles,
             objective=self.problem.objective,
             fleet_cost=fleet_cost,
             allowed_types=self.diag.allowed_types,
+            break_intervals=self.break_intervals,
         )
 
     def run(
@@ -435,6 +482,17 @@ class _Runner:
         if plan.visits is not None:
             return [list(r) for r in plan.visits]
         nodes = self.nodeset.nodes
+        if self.extended:
+            depot_id = {
+                i: self.problem.locations[nd.loc].id for i, nd in enumerate(nodes) if nd.kind == "reload"
+            }
+            return [
+                [
+                    trips.Reload(depot_id[i]) if i in depot_id else nodes[i].job or nodes[i].station  # type: ignore[misc]
+                    for i in seq
+                ]
+                for seq in plan.seqs
+            ]
         return [
             [nodes[i].job if nodes[i].job is not None else nodes[i].station for i in seq]  # type: ignore[misc]
             for seq in plan.seqs
@@ -444,7 +502,7 @@ class _Runner:
         """Distance objective: ``routing.lns`` on ``plan``'s routes for ``LNS_SHARE`` of the time left, then
         OR-Tools from its result with every vehicle for the rest (it polishes with moves the ruin-and-recreate
         lacks, and may start a vehicle the ruin-and-recreate cannot)."""
-        if self.problem.objective is not Objective.DISTANCE:
+        if self.problem.objective is not Objective.DISTANCE or self.extended:
             return plan
         plan = self._compact(plan)
         before = self.visits_of(plan)
@@ -673,7 +731,9 @@ class _Runner:
         """Keep only the used vehicles (the next phase's fleet)."""
         keep = [v for v, s in enumerate(plan.seqs) if any(self.nodeset.nodes[i].kind == "job" for i in s)]
         if not keep:
-            keep = [0]
+            # Reloads/breaks: a first phase that placed nothing (slow break propagation) says nothing about
+            # the fleet, so the next phase keeps every vehicle instead of one.
+            keep = list(range(len(plan.seqs))) if self.extended else [0]
         return _Plan(
             [plan.vehicles[v] for v in keep],
             [plan.seqs[v] for v in keep],
@@ -722,6 +782,8 @@ class _Runner:
         self, vid: str, vt: VehicleType, visits: list[Visit], departure: float, model_charges: list[float]
     ):
         """Float route with minimal charging; station stops that charge nothing are dropped if harmless."""
+        if self.extended:
+            return trips.evaluate(self.geo, vid, vt, visits, departure, model_charges)  # type: ignore[arg-type]
         ev = evaluate_route(self.geo, vid, vt, visits, departure)
         n_st = sum(1 for v in visits if isinstance(v, ChargingStation))
         if not ev.feasible and n_st and self.problem.recharge_policy is RechargePolicy.PARTIAL:
@@ -785,8 +847,25 @@ def _solve_one(
     runner = _Runner(problem, seed, variant, station_copies, elimination_s=ELIMINATION_SHARE * time_limit_s)
     margin = 0.1 + 0.005 * time_limit_s  # building the reported routes after the search
     left = max(0.05, time_limit_s - margin - (_time.monotonic() - t0))
+    if not trips.uses_breaks(problem):
+        if runner.geo.freeflow_by_type is None or runner.extended:
+            plan = runner.solve(left)
+        else:  # time-dependent: the last 5 % places what the conservative search left out (routing.td_repair)
+            plan = runner.solve(0.95 * left)
+            plan = place_left_out(runner, plan, t0 + time_limit_s - margin)
+        return runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
+    # Breaks: first with travel times that reserve them (fast); when the float placement of the BREAK stops
+    # fails on a route (after a wait, see routing.trips.break_inflation), again with break intervals.
+    plan = runner.solve(BREAK_RESERVE_SHARE * left)
+    sol = runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
+    if not sol.extra.get("violations"):
+        return sol
+    runner = _Runner(problem, seed, variant, station_copies, break_intervals=True)
+    runner.phases.append("break placement failed on reserved times: break intervals")
+    left = max(0.05, time_limit_s - margin - (_time.monotonic() - t0))
     plan = runner.solve(left)
-    return runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
+    other = runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
+    return min((sol, other), key=lambda s: _rank(problem, s))
 
 
 def solve(

@@ -48,6 +48,7 @@ def measure_load(
         "copy_s": round(report.copy_s, 2),
         "index_and_fk_s": round(report.index_s, 2),
         "analyze_s": round(report.analyze_s, 2),
+        "summary_s": round(report.summary_s, 2),
         "setup_s": round(report.setup_s, 2),
         "client_cpu_s": round(report.cpu_s, 2),
         "orders": report.orders,

@@ -3,6 +3,11 @@
 A problem file mirrors `routing.problem.RoutingProblem` field by field (enums as their string values, time
 windows as `[start, end]` pairs [min], matrices as lists of rows, `time_origin` as ISO 8601). Solutions use
 `RoutingSolution.to_dict` / `from_dict`. Input errors name the file and the field.
+
+Optional, written only when set: `speed_profile` as `{"name": ..., "periods": [[start minute of day, factor],
+...]}` or the string `"shenzhen-rush-hour"` (`routing.traveltime.SHENZHEN_RUSH_HOUR`, an ASSUMPTION); `zones` as
+`[{"id": ..., "polygon": [[x or lon, y or lat], ...], "rules": [{"kinds": ["diesel"], "vehicle_types": [...],
+"barred": [[start, end], ...]}]}]` (minutes of the day; no `barred` = all day).
 """
 
 from __future__ import annotations
@@ -58,17 +63,105 @@ def problem_to_dict(problem: rp.RoutingProblem) -> dict[str, Any]:
         "travel_minutes": [list(r) for r in problem.travel_minutes]
         if problem.travel_minutes is not None
         else None,
-    }
+    } | _realism_to_dict(problem)
+
+
+def _realism_to_dict(problem: rp.RoutingProblem) -> dict[str, Any]:
+    """Speed profile and access zones, only when the problem has them (older files stay as they were)."""
+    out: dict[str, Any] = {}
+    if problem.speed_profile is not None:
+        out["speed_profile"] = {
+            "name": problem.speed_profile.name,
+            "periods": [list(p) for p in problem.speed_profile.periods],
+        }
+    if problem.zones:
+        out["zones"] = [
+            {
+                "id": z.id,
+                "polygon": [list(v) for v in z.polygon],
+                "rules": [
+                    {
+                        "kinds": [k.value for k in r.kinds],
+                        "vehicle_types": list(r.vehicle_types),
+                        "barred": [[w.start, w.end] for w in r.barred],
+                    }
+                    for r in z.rules
+                ],
+            }
+            for z in problem.zones
+        ]
+    return out
+
+
+def _speed_profile(d: Any) -> rp.SpeedProfile | None:
+    if d is None:
+        return None
+    if isinstance(d, str):
+        from routing.traveltime import SHENZHEN_RUSH_HOUR
+
+        if d != SHENZHEN_RUSH_HOUR.name:
+            raise ProblemFileError(
+                f"field 'speed_profile' = {d!r}: the only named profile is {SHENZHEN_RUSH_HOUR.name!r}"
+            )
+        return SHENZHEN_RUSH_HOUR
+    d = _only(d, ("name", "periods"), "speed_profile")
+    try:
+        periods = tuple((float(a), float(f)) for a, f in d.get("periods") or [])
+    except (TypeError, ValueError) as exc:
+        raise ProblemFileError(
+            f"speed_profile: field 'periods' must be [start, factor] pairs ({exc})"
+        ) from None
+    return rp.SpeedProfile(periods, d.get("name", "profile"))
+
+
+def _zone(d: Any, where: str) -> rp.AccessZone:
+    d = _only(d, ("id", "polygon", "rules"), where)
+    rules = []
+    for k, r in enumerate(d.get("rules") or []):
+        r = _only(r, ("kinds", "vehicle_types", "barred"), f"{where}.rules[{k}]")
+        try:
+            barred = tuple(rp.TimeWindow(float(w[0]), float(w[1])) for w in r.get("barred") or [])
+        except (TypeError, IndexError, ValueError) as exc:
+            raise ProblemFileError(
+                f"{where}.rules[{k}]: field 'barred' must be [start, end] pairs ({exc})"
+            ) from None
+        rules.append(
+            rp.AccessRule(
+                kinds=tuple(rp.VehicleKind(x) for x in r.get("kinds") or []),
+                vehicle_types=tuple(r.get("vehicle_types") or []),
+                barred=barred,
+            )
+        )
+    try:
+        polygon = tuple((float(a), float(b)) for a, b in d.get("polygon") or [])
+    except (TypeError, ValueError) as exc:
+        raise ProblemFileError(f"{where}: field 'polygon' must be [x, y] pairs ({exc})") from None
+    return rp.AccessZone(d.get("id", ""), polygon, tuple(rules))
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
+_TRIP_BREAK_DEFAULTS: dict[str, Any] = {
+    "max_trips": 1,
+    "reload_minutes": 0.0,
+    "depot_charge_kw": None,
+    "break_rule": None,
+}
+"""Multi-trip and break fields of a vehicle type, left out of a file when at their defaults (files of
+single-trip problems stay as they were)."""
+
+
 def _vehicle_to_dict(v: rp.VehicleType) -> dict[str, Any]:
     d: dict[str, Any] = {f.name: getattr(v, f.name) for f in fields(v)}
     d["kind"] = v.kind.value
     d["battery"] = {f.name: getattr(v.battery, f.name) for f in fields(v.battery)} if v.battery else None
+    for name, default in _TRIP_BREAK_DEFAULTS.items():
+        if d[name] == default:
+            del d[name]
+    if v.break_rule is not None:
+        d["break_rule"] = {f.name: getattr(v.break_rule, f.name) for f in fields(v.break_rule)}
     return d
 
 
@@ -105,6 +198,8 @@ def problem_from_dict(data: dict[str, Any], source: str = "problem") -> rp.Routi
             road_detour_factor=data.get("road_detour_factor", 1.0),
             time_origin=datetime.fromisoformat(origin) if origin else None,
             name=data.get("name", "problem"),
+            speed_profile=_speed_profile(data.get("speed_profile")),
+            zones=tuple(_zone(z, f"zones[{i}]") for i, z in enumerate(data.get("zones") or [])),
         )
     except ProblemFileError:
         raise
@@ -156,6 +251,7 @@ def _job(d: Any, where: str) -> rp.Job:
 
 _VEHICLE_FIELDS = tuple(f.name for f in fields(rp.VehicleType))
 _BATTERY_FIELDS = tuple(f.name for f in fields(rp.Battery))
+_BREAK_FIELDS = tuple(f.name for f in fields(rp.BreakRule))
 
 
 def _vehicle(d: Any, where: str) -> rp.VehicleType:
@@ -164,6 +260,8 @@ def _vehicle(d: Any, where: str) -> rp.VehicleType:
         d["kind"] = rp.VehicleKind(d["kind"])
     if d.get("battery") is not None:
         d["battery"] = rp.Battery(**_only(d["battery"], _BATTERY_FIELDS, f"{where}.battery"))
+    if d.get("break_rule") is not None:
+        d["break_rule"] = rp.BreakRule(**_only(d["break_rule"], _BREAK_FIELDS, f"{where}.break_rule"))
     return rp.VehicleType(**d)
 
 
