@@ -221,15 +221,21 @@ def load_orders(
     url: str, day: dt.date, seed: int = 0, depot_codes: Sequence[str] = (), lessor_code: str | None = None
 ) -> int:
     """COPY the synthetic lessor's orders of `day` (every depot, or `depot_codes`) into the PostgreSQL database
-    at `url`, for a lessor loaded without them (`fleet.vpp.scale.load(..., orders_day=None)`)."""
+    at `url`, for a lessor loaded without them (`fleet.vpp.scale.load(..., orders=False)`). Depots loaded before
+    they had a tariff get `fleet.vpp.scale.TARIFF` (the nightly refuses a depot without one)."""
     import psycopg
 
-    from fleet.vpp.scale import LESSOR_CODE, psycopg_dsn
+    from fleet.vpp.scale import LESSOR_CODE, TARIFF, psycopg_dsn
 
     with psycopg.connect(psycopg_dsn(url)) as conn, conn.cursor() as cur:
         depots = synthetic_depots(cur, lessor_code or LESSOR_CODE, depot_codes)
         if not depots:
             raise ValueError(f"{url}: no depots of the synthetic lessor to give orders to")
+        cur.execute(
+            "UPDATE depot SET tariff_id = (SELECT id FROM tariff WHERE code = %s) "
+            "WHERE id = ANY(%s) AND tariff_id IS NULL",
+            (TARIFF, [d.id for d in depots]),
+        )
         n = copy_orders(cur, depots, day, seed)
         cur.execute('ANALYZE "order"')
         conn.commit()

@@ -187,6 +187,16 @@ def test_nightly_with_reduce_survives_a_killed_worker_on_synthetic_depots(pg_url
     assert report.orders == sum(per_depot.values())
     with pytest.raises(ValueError, match="already have orders"):
         load_orders(pg_url, spec.service_day)
+    # A depot loaded before depots had a tariff and orders (the full-size load): load_orders gives it both.
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE depot SET tariff_id = NULL WHERE code = 'SYN-D0003'"))
+        conn.execute(
+            sa.text("DELETE FROM \"order\" WHERE depot_id = (SELECT id FROM depot WHERE code = 'SYN-D0003')")
+        )
+    assert load_orders(pg_url, spec.service_day, depot_codes=("SYN-D0003",)) == per_depot["SYN-D0003"]
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM depot WHERE tariff_id IS NULL")).scalar_one() == 0
+    engine.dispose()
 
     config = NightlyConfig(
         service_date=spec.service_day,
