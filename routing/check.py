@@ -48,9 +48,51 @@ class Constraint(str, Enum):
     UNSERVED_REASON = "unserved_reason"  # the reason given for an unserved job is refuted by a direct trip
 
 
+RULES: tuple[str, ...] = (
+    "battery_capacity.over",
+    "charging.diesel",
+    "charging.full_policy",
+    "charging.negative",
+    "duplicate_job.served_n",
+    "max_duration.over",
+    "mismatch.figure",
+    "mismatch.location",
+    "mismatch.problem",
+    "missing_job.mandatory",
+    "missing_job.optional",
+    "payload.departure",
+    "reserve_soc.below_reserve",
+    "reserve_soc.below_zero",
+    "shift_end.late",
+    "shift_start.early",
+    "time_window.late",
+    "unknown_id.job",
+    "unknown_id.station",
+    "unknown_id.unserved_job",
+    "unserved_conflict.listed_n",
+    "unserved_conflict.served",
+    "unserved_reason.direct_in_range",
+    "unserved_reason.direct_in_time",
+    "unserved_reason.kind_exists",
+    "unserved_reason.payload_fits",
+    "vehicle.end_depot",
+    "vehicle.start_depot",
+    "vehicle.twice",
+    "vehicle.type",
+    "vehicle.unknown",
+    "vehicle_kind.wrong",
+)
+"""Every `Violation.rule` the checker reports: ``"<Constraint value>.<case>"``."""
+
+
 @dataclass(frozen=True)
 class Violation:
-    """One broken rule. `stop` is the 0-based index in `Route.stops` (None: the route or the whole plan)."""
+    """One broken rule. `stop` is the 0-based index in `Route.stops` (None: the route or the whole plan).
+
+    Structured so that a caller can word it in another language without parsing `message` (English): `rule`
+    names the exact check (``"<constraint>.<case>"``, one of `RULES`), `expected`/`found` carry the figures
+    involved (minutes from the time origin, kWh, kg, counts; the limit and the value found) even where `str()`
+    shows none, `vehicle`/`stop`/`where` say where."""
 
     constraint: Constraint
     message: str
@@ -60,6 +102,7 @@ class Violation:
     quantity: str = ""
     expected: float | str | None = None
     found: float | str | None = None
+    rule: str = ""
 
     def __str__(self) -> str:
         loc = ", ".join(
@@ -190,8 +233,8 @@ class _Checker:
         self.vehicles = dict(problem.vehicle_ids())
         self.out: list[Violation] = []
 
-    def add(self, constraint: Constraint, message: str, **kw: object) -> None:
-        self.out.append(Violation(constraint, message, **kw))  # type: ignore[arg-type]
+    def add(self, constraint: Constraint, message: str, *, rule: str, **kw: object) -> None:
+        self.out.append(Violation(constraint, message, rule=rule, **kw))  # type: ignore[arg-type]
 
     def compare(self, quantity: str, expected: float | None, found: float | None, **kw: object) -> None:
         """A reported figure must match the recomputed one."""
@@ -201,6 +244,7 @@ class _Checker:
             self.add(
                 Constraint.MISMATCH,
                 f"reported {quantity} differs from the recomputed value",
+                rule="mismatch.figure",
                 quantity=quantity,
                 expected=expected,
                 found=found,
@@ -223,7 +267,12 @@ class _Checker:
         for route in solution.routes:
             used[route.vehicle_id] += 1
             if used[route.vehicle_id] == 2:
-                self.add(Constraint.VEHICLE, "vehicle drives more than one route", vehicle=route.vehicle_id)
+                self.add(
+                    Constraint.VEHICLE,
+                    "vehicle drives more than one route",
+                    rule="vehicle.twice",
+                    vehicle=route.vehicle_id,
+                )
             figs, new_route = self.route(route, served)
             if new_route is not None:
                 recomputed.append(new_route)
@@ -243,6 +292,7 @@ class _Checker:
                 self.add(
                     Constraint.DUPLICATE_JOB,
                     f"job served {n} times",
+                    rule="duplicate_job.served_n",
                     where=job_id,
                     quantity="visits",
                     expected=1.0,
@@ -252,24 +302,37 @@ class _Checker:
         for u in solution.unserved:
             listed[u.job_id] += 1
             if u.job_id not in self.jobs:
-                self.add(Constraint.UNKNOWN_ID, "unserved job id not in the problem", where=u.job_id)
+                self.add(
+                    Constraint.UNKNOWN_ID,
+                    "unserved job id not in the problem",
+                    rule="unknown_id.unserved_job",
+                    where=u.job_id,
+                )
             elif served[u.job_id]:
                 self.add(
                     Constraint.UNSERVED_CONFLICT,
                     "job listed as unserved but served on a route",
+                    rule="unserved_conflict.served",
                     where=u.job_id,
                 )
             else:
                 self._check_reason(self.jobs[u.job_id], u.reason.value)
         for job_id, n in listed.items():
             if n > 1:
-                self.add(Constraint.UNSERVED_CONFLICT, f"job listed as unserved {n} times", where=job_id)
+                self.add(
+                    Constraint.UNSERVED_CONFLICT,
+                    f"job listed as unserved {n} times",
+                    rule="unserved_conflict.listed_n",
+                    where=job_id,
+                    found=float(n),  # the count, for a message in another language; str() shows no figure
+                )
         for job in self.p.jobs:
             if not served[job.id] and not listed[job.id]:
                 if job.drop_penalty is None:
                     self.add(
                         Constraint.MISSING_JOB,
                         "mandatory job neither served nor reported unserved",
+                        rule="missing_job.mandatory",
                         where=job.id,
                     )
                 else:
@@ -277,12 +340,14 @@ class _Checker:
                     self.add(
                         Constraint.MISSING_JOB,
                         "optional job skipped without being listed as unserved",
+                        rule="missing_job.optional",
                         where=job.id,
                     )
         if solution.problem_name != self.p.name:
             self.add(
                 Constraint.MISMATCH,
                 "solution belongs to another problem",
+                rule="mismatch.problem",
                 quantity="problem_name",
                 expected=self.p.name,
                 found=solution.problem_name,
@@ -308,7 +373,12 @@ class _Checker:
         figs = _RouteFigures()
         vt = self.vehicles.get(vid)
         if vt is None:
-            self.add(Constraint.VEHICLE, "unknown vehicle id (expected '<type id>#<n>')", vehicle=vid)
+            self.add(
+                Constraint.VEHICLE,
+                "unknown vehicle id (expected '<type id>#<n>')",
+                rule="vehicle.unknown",
+                vehicle=vid,
+            )
             for s in route.stops:
                 if s.kind is StopKind.JOB:
                     served[s.id] += 1
@@ -317,6 +387,7 @@ class _Checker:
             self.add(
                 Constraint.VEHICLE,
                 "vehicle_type differs from the vehicle's type",
+                rule="vehicle.type",
                 vehicle=vid,
                 quantity="vehicle_type",
                 expected=vt.id,
@@ -326,6 +397,7 @@ class _Checker:
             self.add(
                 Constraint.VEHICLE,
                 "route starts at another depot than the vehicle's",
+                rule="vehicle.start_depot",
                 vehicle=vid,
                 quantity="start_depot",
                 expected=vt.start_depot,
@@ -335,6 +407,7 @@ class _Checker:
             self.add(
                 Constraint.VEHICLE,
                 "route ends at another depot than the vehicle's",
+                rule="vehicle.end_depot",
                 vehicle=vid,
                 quantity="end_depot",
                 expected=vt.end,
@@ -356,6 +429,7 @@ class _Checker:
             self.add(
                 Constraint.PAYLOAD,
                 "load on leaving the depot exceeds the payload",
+                rule="payload.departure",
                 vehicle=vid,
                 quantity="load_kg",
                 expected=vt.payload_kg,
@@ -368,6 +442,7 @@ class _Checker:
             self.add(
                 Constraint.SHIFT_START,
                 "leaves the depot before the shift starts",
+                rule="shift_start.early",
                 vehicle=vid,
                 where=route.start_depot,
                 quantity="departure",
@@ -410,6 +485,7 @@ class _Checker:
                         self.add(
                             Constraint.BATTERY_CAPACITY,
                             "charged above the battery capacity",
+                            rule="battery_capacity.over",
                             quantity="soc_departure_kwh",
                             expected=battery.capacity_kwh,
                             found=soc,
@@ -460,6 +536,7 @@ class _Checker:
             self.add(
                 Constraint.SHIFT_END,
                 "back at the depot after the shift ends",
+                rule="shift_end.late",
                 quantity="arrival",
                 expected=vt.shift_end,
                 found=arrival,
@@ -470,6 +547,7 @@ class _Checker:
             self.add(
                 Constraint.MAX_DURATION,
                 "route longer than the maximum duration",
+                rule="max_duration.over",
                 quantity="duration_min",
                 expected=vt.max_duration_minutes,
                 found=duration,
@@ -521,6 +599,7 @@ class _Checker:
                 self.add(
                     Constraint.UNSERVED_REASON,
                     "a vehicle of the required kind exists",
+                    rule="unserved_reason.kind_exists",
                     expected=eligible[0].id,
                     **here,
                 )
@@ -533,6 +612,7 @@ class _Checker:
                 self.add(
                     Constraint.UNSERVED_REASON,
                     "a vehicle type's payload holds the demand",
+                    rule="unserved_reason.payload_fits",
                     expected=fits[0].id,
                     **here,
                 )
@@ -544,6 +624,7 @@ class _Checker:
                 self.add(
                     Constraint.UNSERVED_REASON,
                     "a direct trip serves the job within a window and shift",
+                    rule="unserved_reason.direct_in_time",
                     expected=vt.id,
                     **here,
                 )
@@ -552,6 +633,7 @@ class _Checker:
                 self.add(
                     Constraint.UNSERVED_REASON,
                     "a direct trip reaches the job and returns within range",
+                    rule="unserved_reason.direct_in_range",
                     expected=vt.id,
                     **here,
                 )
@@ -592,13 +674,14 @@ class _Checker:
         if s.kind is StopKind.JOB:
             job = self.jobs.get(s.id)
             if job is None:
-                self.add(Constraint.UNKNOWN_ID, "job id not in the problem", **here)
+                self.add(Constraint.UNKNOWN_ID, "job id not in the problem", rule="unknown_id.job", **here)
                 return None
             served[s.id] += 1
             if job.required_kind is not None and job.required_kind is not vt.kind:
                 self.add(
                     Constraint.VEHICLE_KIND,
                     f"job needs a {job.required_kind.value} vehicle",
+                    rule="vehicle_kind.wrong",
                     quantity="vehicle_kind",
                     expected=job.required_kind.value,
                     found=vt.kind.value,
@@ -608,13 +691,16 @@ class _Checker:
         else:
             station = self.stations.get(s.id)
             if station is None:
-                self.add(Constraint.UNKNOWN_ID, "station id not in the problem", **here)
+                self.add(
+                    Constraint.UNKNOWN_ID, "station id not in the problem", rule="unknown_id.station", **here
+                )
                 return None
             loc = station.location
         if s.location != loc:
             self.add(
                 Constraint.MISMATCH,
                 "stop location differs from the problem's",
+                rule="mismatch.location",
                 quantity="location",
                 expected=loc,
                 found=s.location,
@@ -633,6 +719,7 @@ class _Checker:
         self.add(
             Constraint.TIME_WINDOW,
             "arrives after the last time window closes",
+            rule="time_window.late",
             quantity="service_start",
             expected=windows[-1].end,
             found=arrival,
@@ -646,6 +733,7 @@ class _Checker:
             self.add(
                 Constraint.RESERVE_SOC,
                 f"state of charge on arrival {what}",
+                rule="reserve_soc.below_zero" if reserve == 0 else "reserve_soc.below_reserve",
                 quantity="soc_arrival_kwh",
                 expected=reserve,
                 found=soc,
@@ -657,7 +745,12 @@ class _Checker:
         station = self.stations[s.id]
         battery = vt.battery
         if battery is None or soc is None:
-            self.add(Constraint.CHARGING, "diesel vehicle stops at a charging station", **here)
+            self.add(
+                Constraint.CHARGING,
+                "diesel vehicle stops at a charging station",
+                rule="charging.diesel",
+                **here,
+            )
             return 0.0, 0.0
         power = (
             station.power_kw
@@ -671,6 +764,7 @@ class _Checker:
                 self.add(
                     Constraint.CHARGING,
                     "FULL recharge policy: must charge to capacity",
+                    rule="charging.full_policy",
                     quantity="energy_charged_kwh",
                     expected=energy,
                     found=s.energy_charged_kwh,
@@ -682,6 +776,7 @@ class _Checker:
                 self.add(
                     Constraint.CHARGING,
                     "negative energy charged",
+                    rule="charging.negative",
                     quantity="energy_charged_kwh",
                     expected=0.0,
                     found=energy,
