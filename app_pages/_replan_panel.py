@@ -131,8 +131,12 @@ def report(result: dict[str, Any]) -> None:
     """The last re-plan's moves, per truck."""
     st.markdown(f"**{_(T['report']).format(v=result['version'])}**")
     st.success(message(result))
-    for w in result["warnings"]:
-        st.warning(w)
+    if "notices" in result:  # structured: in the planner's language
+        for n in result["notices"]:
+            st.warning(replanning.notice_text(n["code"], n["params"]))
+    else:
+        for w in result["warnings"]:
+            st.warning(w)
     trucks = pd.DataFrame(result["trucks"])
     if len(trucks):
         trucks = trucks[[c for c in TRUCK_DISPLAY if c in trucks.columns]].copy()

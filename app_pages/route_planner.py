@@ -511,7 +511,7 @@ with tab_edit:
         if verdict is not None and not verdict.feasible:
             st.error(_(L["refused"]).format(n=len(verdict.violations)))
             for v in verdict.violations:
-                st.markdown(f"- {v.message}")
+                st.markdown(f"- {v.text()}")
         elif verdict is not None:
             sol = verdict.solution
             st.success(

@@ -64,6 +64,15 @@ class TruckChange:
 
 
 @dataclass(frozen=True)
+class ReplanNotice:
+    """One warning of a re-plan, structured for the planner's language (`fleet.planning.violation_text.
+    notice_text`); `ReplanOutcome.warnings` has the same in English. ``params`` are JSON-ready."""
+
+    code: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ReplanOutcome:
     """What a re-plan proposes; nothing of it is stored (see `store_draft`)."""
 
@@ -79,6 +88,7 @@ class ReplanOutcome:
     result: ReplanResult
     warnings: tuple[str, ...] = ()
     plates: dict[str, str] = field(default_factory=dict, repr=False)  # routing vehicle id -> plate
+    notices: tuple[ReplanNotice, ...] = ()  # the warnings, structured (same order)
 
     @property
     def moved(self) -> int:
@@ -214,12 +224,16 @@ def replan(
     rows = list_rows(session, scope, Vehicle, Vehicle.plate.in_(list(vid_of)))  # type: ignore[attr-defined]
     used = {r.vehicle_id for r in current.routes if r.stops}
     warnings: list[str] = []
+    notices: list[ReplanNotice] = []
     for row in rows:
         vid = vid_of[row.plate]
         if row.status not in IN_SERVICE and vid not in down:
             down[vid] = f"status {row.status.value}"
             if vid in used:
                 warnings.append(f"{row.plate} is in the plan but its status is now {row.status.value}")
+                notices.append(
+                    ReplanNotice("status_changed", {"plate": row.plate, "status": row.status.value})
+                )
     job_ids = {j.id for j in problem.jobs}
     for ref in (*locks.stops,):
         if ref not in job_ids:
@@ -251,6 +265,7 @@ def replan(
     unplanned = tuple(r for r in by_ref if r not in job_ids and r not in urgent_orders)
     if unplanned:
         warnings.append(f"{len(unplanned)} order(s) of the day are in no plan and were not named urgent")
+        notices.append(ReplanNotice("unplanned_orders", {"n": len(unplanned)}))
     now_min = None if now is None else _minutes(problem, date, now)
     result = replan_routes(
         problem,
@@ -266,6 +281,29 @@ def replan(
         compare_free=compare_free,
     )
     warnings += list(result.remainder.notes)
+    for note in result.remainder.events:
+        values = dict(note.values)
+        plate = plate_of.get(note.vehicle, note.vehicle)
+        if note.code == "available_after_shift":
+            clock = {
+                k: f"{origin + dt.timedelta(minutes=values[k]):%H:%M}" for k in ("available", "shift_end")
+            }
+            notices.append(
+                ReplanNotice(
+                    note.code, {"plate": plate, "at": clock["available"], "shift_end": clock["shift_end"]}
+                )
+            )
+        else:
+            notices.append(
+                ReplanNotice(
+                    note.code,
+                    {
+                        "plate": plate,
+                        "soc": f"{values['soc_kwh']:.1f}",
+                        "taken": f"{values['taken'] * 100:.1f} %",
+                    },
+                )
+            )
     if result.free is not None:
         left = {u.job_id for u in result.solution.unserved} - {u.job_id for u in result.free.unserved}
         if left:
@@ -273,6 +311,7 @@ def replan(
                 f"{len(left)} order(s) left unserved that the free re-solve serves ({', '.join(sorted(left))}): "
                 "a lock or the move penalty keeps them out"
             )
+            notices.append(ReplanNotice("left_unserved", {"n": len(left), "orders": ", ".join(sorted(left))}))
     return ReplanOutcome(
         depot_code=dep.code,
         service_date=date,
@@ -286,6 +325,7 @@ def replan(
         result=result,
         warnings=tuple(warnings),
         plates=plate_of,
+        notices=tuple(notices),
     )
 
 

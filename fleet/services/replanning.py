@@ -18,12 +18,13 @@ from typing import Any
 from fleet.models import LOCAL_TZ, RoutePlan
 from fleet.planning.drafts import save_draft
 from fleet.planning.replan import FleetLocks, ReplanOutcome, ReplanRequestError, replan, store_draft
+from fleet.planning.violation_text import notice_text
 from fleet.scope import get_row
 from fleet.services.scope import depot_in_scope, in_scope
 from fleet.services.session import unit_of_work
 from routing.solution import RoutingSolution
 
-__all__ = ["ReplanRequestError", "parse_now", "replan_to_draft"]
+__all__ = ["ReplanRequestError", "notice_text", "parse_now", "replan_to_draft"]
 
 
 def parse_now(day: dt.date, text: str) -> dt.datetime | None:
@@ -126,4 +127,5 @@ def replan_to_draft(
         "free_moved_relabelled": len(r.free_moves_relabelled.moved) if r.free_moves_relabelled else None,
         "trucks": summary["trucks"],
         "warnings": list(outcome.warnings),
+        "notices": [{"code": n.code, "params": n.params} for n in outcome.notices],
     }
