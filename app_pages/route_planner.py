@@ -559,6 +559,7 @@ with tab_replan:
         list(view.routes["vehicle"]) + sorted(set(view.trucks) - set(view.routes["vehicle"])),
         sorted(view.stops.loc[view.stops["kind"] == "job", "stop"].tolist()),
         author,
+        {int(v): str(s) for v, s in zip(versions["version"], versions["status"])},
     )
     if stored is not None:
         st.session_state.pop(f"routes_version_{depot.code}_{day.isoformat()}", None)

@@ -140,16 +140,14 @@ def _depot(session: Session, scope: Scope, depot: str | int) -> Depot:
     return row
 
 
-def _current_plan(session: Session, scope: Scope, depot: Depot, day: dt.date) -> RoutePlan:
+def _base_plan(session: Session, scope: Scope, depot: Depot, day: dt.date, version: int | None) -> RoutePlan:
+    """The version a re-plan mends: `version` (a draft, or any stored version), or the published one (None)."""
+    which = RoutePlan.status == PlanStatus.CURRENT if version is None else RoutePlan.version == version
     plan = session.exec(
-        select_rows(
-            scope,
-            RoutePlan,
-            RoutePlan.depot_id == depot.id,
-            RoutePlan.service_date == day,
-            RoutePlan.status == PlanStatus.CURRENT,
-        )
+        select_rows(scope, RoutePlan, RoutePlan.depot_id == depot.id, RoutePlan.service_date == day, which)
     ).first()
+    if plan is None and version is not None:
+        raise ReplanRequestError(f"depot {depot.code}, {day.isoformat()}: no route plan version {version}")
     if plan is None:
         raise ReplanRequestError(
             f"depot {depot.code}, {day.isoformat()}: no current route plan to re-plan "
@@ -194,8 +192,12 @@ def replan(
     move_penalty: float = DEFAULT_MOVE_PENALTY,
     compare_free: bool = True,
     scope: Scope | None = None,
+    base_version: int | None = None,
 ) -> ReplanOutcome:
-    """Re-plan the current route plan of ``depot`` (code or id) on ``date`` with few changes; nothing is written.
+    """Re-plan a route plan of ``depot`` (code or id) on ``date`` with few changes; nothing is written.
+
+    ``base_version`` is the version mended (a draft the planner is working on, say); None: the published one.
+    Moves are counted against it and its routes are what the locks keep.
 
     ``unavailable_vehicles``/``locks`` name plates and order references; ``urgent_orders`` are references of
     orders of that depot and date that the plan does not have yet; ``now`` (local time if naive) cuts the day:
@@ -204,7 +206,7 @@ def replan(
     """
     scope = scope or scope_for(session)
     dep = _depot(session, scope, depot)
-    plan = _current_plan(session, scope, dep, date)
+    plan = _base_plan(session, scope, dep, date, base_version)
     problem = problem_from_dict(plan.problem, source=f"route plan {plan.id}")
     current = RoutingSolution.from_dict(plan.solution)
     vid_of = {vt.id: f"{vt.id}#1" for vt in problem.vehicle_types if vt.count == 1}
