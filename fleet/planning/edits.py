@@ -51,7 +51,7 @@ class EditViolation:
         if self.violation is None:
             return self.message
         return violation_text(
-            self.violation, truck=self.truck, stop=self.stop, origin=self.origin, jobs=self.jobs
+            self.violation, truck=self.truck or "", stop=self.stop, origin=self.origin, jobs=self.jobs
         )
 
 
