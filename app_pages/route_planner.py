@@ -20,7 +20,13 @@ from fleet.services import route_planner as svc
 from fleet.services import solving
 from fleet.services.frames import wall_clock
 from fleet.services.i18n import N_, Column, _, fmt_number, localised
-from fleet.services.route_labels import KIND_LABELS, ROUTE_DISPLAY, SHEET_COLUMNS, UNSERVED_DISPLAY
+from fleet.services.route_labels import (
+    KIND_LABELS,
+    ROUTE_DISPLAY,
+    SHEET_COLUMNS,
+    UNSERVED_DISPLAY,
+    road_network_text,
+)
 
 # Every user-visible string of the page in one place (msgids; shown with `_()`, docs/i18n-and-map.md).
 L = {
@@ -246,6 +252,18 @@ st.caption(
     + " · "
     + _("solver {status} in {s} s").format(status=view.solver_status, s=fmt_number(view.solver_seconds, 1))
 )
+with st.expander(
+    _("Travel matrices: {model}").format(model=road_network_text(view.road_network)), expanded=False
+):
+    st.caption(
+        _(
+            "Which model produced this plan's distances and driving times, recorded when it was solved: "
+            "`evfleet nightly --road-network haversine | osm:PATH | osrm:URL | valhalla:URL` "
+            "(docs/road-networks.md)."
+        )
+    )
+    if view.road_network:
+        st.json(view.road_network, expanded=True)
 if published_v is None:
     st.warning(_(L["none_published"]))
 for w in warnings:

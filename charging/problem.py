@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -347,10 +348,8 @@ class ChargingProblem:
         for g in self.groups:
             need(g.max_kw >= 0, f"groups[{g.id}].max_kw: must be >= 0")
         ids = [c.id for c in self.connectors]
-        need(
-            len(set(ids)) == len(ids),
-            "connectors: duplicate connector id " + ", ".join(sorted({i for i in ids if ids.count(i) > 1})),
-        )
+        connector_ids = set(ids)
+        need(not _duplicates(ids), "connectors: duplicate connector id " + ", ".join(_duplicates(ids)))
         need(
             len(self.connectors) > 0 or not self.vehicles,
             "connectors: a depot with vehicles needs connectors",
@@ -368,10 +367,7 @@ class ChargingProblem:
                 f"connector {c.id}: min_kw must be in [0, max_kw]",
             )
         vids = [v.id for v in self.vehicles]
-        need(
-            len(set(vids)) == len(vids),
-            "vehicles: duplicate vehicle id " + ", ".join(sorted({i for i in vids if vids.count(i) > 1})),
-        )
+        need(not _duplicates(vids), "vehicles: duplicate vehicle id " + ", ".join(_duplicates(vids)))
         fixed: dict[str, str] = {}
         for v in self.vehicles:
             where = f"vehicle {v.id}"
@@ -395,7 +391,7 @@ class ChargingProblem:
             )
             need(v.taper_soc is None or 0 <= v.taper_soc < 1, f"{where}: taper_soc must be in [0, 1)")
             if v.connector is not None:
-                need(v.connector in ids, f"{where}: unknown connector {v.connector!r}")
+                need(v.connector in connector_ids, f"{where}: unknown connector {v.connector!r}")
                 if v.connector in fixed:
                     other = next(x for x in self.vehicles if x.id == fixed[v.connector])
                     need(
@@ -450,6 +446,11 @@ class ChargingProblem:
 
 
 # ---- JSON helpers ------------------------------------------------------------------------------------------------
+def _duplicates(ids: Sequence[str]) -> list[str]:
+    """Ids given more than once, sorted (O(n): validation of 5,000 trucks was ~1 s with list.count)."""
+    return sorted(i for i, n in Counter(ids).items() if n > 1)
+
+
 def _time(value: Any, where: str) -> datetime:
     try:
         out = datetime.fromisoformat(str(value))

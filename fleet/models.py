@@ -490,6 +490,10 @@ class RoutePlan(PlanMixin, table=True):
     based_on_version: int | None = None
     published_at: dt.datetime | None = _ts()
     published_by: str | None = Field(default=None, max_length=80)
+    # Which model produced the travel matrices (docs/road-networks.md): {"provider": "haversine", "detour_factor",
+    # "speed_kmh"} or {"provider": "osm", "source", "sha256", ...} or {"provider": "osrm"|"valhalla", "source",
+    # ...}. NULL for plans stored before it was recorded (they were all haversine).
+    road_network: dict[str, Any] | None = Field(default=None, sa_type=JSON, nullable=True)
 
     __table_args__ = _plan_version_unique("routeplan")
 

@@ -11,6 +11,7 @@ untouched. A plan that fails its independent checker is never stored.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -47,7 +48,7 @@ from fleet.planning.publish import lock_depot, publish_version, published_versio
 from fleet.scope import Scope, add_rows, select_rows
 from routing.check import check_solution
 from routing.io.json_io import problem_to_dict
-from routing.matrix import haversine_pairs_km
+from routing.matrix import RoadNetworkSpec, haversine_pairs_km
 from routing.problem import RoutingProblem
 from routing.solution import RoutingSolution, StopKind
 from routing.solve import solve as solve_routes
@@ -73,6 +74,10 @@ class RunOptions:
     author: str = "nightly"
     reason: str = ""
     origin: str = "nightly"  # nightly | solve | edit | restore | replan
+    # Where the travel matrices come from (routing.matrix.RoadNetworkSpec, docs/road-networks.md): "haversine"
+    # (the default: great circle x the policy's detour factor at its speed), "osm:PATH", "osrm:URL",
+    # "valhalla:URL". Recorded in the stored plan (RoutePlan.road_network).
+    road_network: str = "haversine"
 
 
 PUBLISH_POLICIES = ("if_none", "always", "never")
@@ -125,6 +130,28 @@ class SolvedDepotDay:
     charging: ChargingSchedule | None
     routing_seconds: float
     charging_seconds: float
+    # Provenance of the travel matrices (a provider's describe()); None when not known (an edit of an old plan).
+    road_network: dict[str, Any] | None = None
+
+
+def road_network_matrices(
+    problem: RoutingProblem, spec: str, policy: PlanningPolicy
+) -> tuple[RoutingProblem, dict[str, Any]]:
+    """The routing problem with the travel matrices of the road network `spec`, and their provenance.
+
+    Haversine (the default) leaves the problem exactly as built (no matrices: the solver and the checker apply
+    the great circle x detour factor at the vehicles' speed themselves), so default plans are unchanged. Any
+    other source fills `distance_km` [km] and `travel_minutes` [min] for every location, depot first; a pair
+    the network cannot route fails the depot with the points named (routing.matrix.UnreachablePairsError)."""
+    road = RoadNetworkSpec.parse(spec)
+    provider = road.provider(policy.road_detour_factor, policy.speed_kmh)
+    if road.kind == "haversine":
+        return problem, provider.describe()
+    points = [(float(loc.lat), float(loc.lon)) for loc in problem.locations]  # type: ignore[arg-type]
+    t0 = time.perf_counter()
+    m = provider.table(points)
+    info = {**provider.describe(), "points": len(points), "seconds": round(time.perf_counter() - t0, 3)}
+    return replace(problem, distance_km=m.distance_km.tolist(), travel_minutes=m.duration_min.tolist()), info
 
 
 def solve_depot_day(inputs: DepotDayInputs, options: RunOptions) -> SolvedDepotDay:
@@ -133,7 +160,9 @@ def solve_depot_day(inputs: DepotDayInputs, options: RunOptions) -> SolvedDepotD
         raise RuntimeError(f"injected fault for depot {inputs.depot_code}")
     if options.fault == "exit":
         os._exit(13)  # simulate a crashing solver process (OR-Tools segfault)
-    rp = routing_problem(inputs, options.policy)
+    rp, network = road_network_matrices(
+        routing_problem(inputs, options.policy), options.road_network, options.policy
+    )
     t0 = time.perf_counter()
     routes = solve_routes(
         rp, time_limit_s=options.time_limit_s, seed=options.seed, workers=options.routing_workers
@@ -143,7 +172,7 @@ def solve_depot_day(inputs: DepotDayInputs, options: RunOptions) -> SolvedDepotD
     if not report.feasible:
         raise PlanCheckFailed(f"routes of {inputs.depot_code} fail the checker: {report.summary()}")
     cp, sched, t_charge = plan_charging(inputs, rp, routes, options)
-    return SolvedDepotDay(inputs, rp, routes, cp, sched, t_route, t_charge)
+    return SolvedDepotDay(inputs, rp, routes, cp, sched, t_route, t_charge, network)
 
 
 def plan_charging(
@@ -183,10 +212,18 @@ def plan_charging(
 
 
 def _leg_km(points: list[tuple[float, float]], detour: float) -> list[float]:
-    """Road km of each leg between consecutive points (the routing problem's own distance rule)."""
+    """Road km of each leg between consecutive points (the routing problem's own distance rule, haversine)."""
     lat = np.array([p[0] for p in points])
     lon = np.array([p[1] for p in points])
     return [float(x) for x in haversine_pairs_km(lat[:-1], lon[:-1], lat[1:], lon[1:]) * detour]
+
+
+def matrix_legs(problem: RoutingProblem, path: list[str]) -> list[float]:
+    """Road km of each leg of `path` (location ids) from the problem's distance matrix."""
+    dist = problem.distance_km
+    assert dist is not None
+    idx = [problem.index_of(x) for x in path]
+    return [float(dist[a][b]) for a, b in itertools.pairwise(idx)]
 
 
 def _fen(cny: float) -> int:
@@ -277,6 +314,7 @@ def persist(
         reason=reason[:500],
         origin=origin[:20],
         based_on_version=based_on_version,
+        road_network=solved.road_network,
     )
     add_rows(session, scope, [rp])
     session.flush()
@@ -298,7 +336,11 @@ def persist(
             ]
             + [(inp.lat, inp.lon)]
         )
-        legs = _leg_km(points, solved.routing_problem.road_detour_factor)
+        problem = solved.routing_problem
+        if problem.distance_km is not None:  # a road network's matrix: the legs the solver planned with
+            legs = matrix_legs(problem, [DEPOT_LOCATION, *(s.location for s in route.stops), DEPOT_LOCATION])
+        else:
+            legs = _leg_km(points, problem.road_detour_factor)
         stops.append(
             RouteStop(
                 **own,
@@ -528,6 +570,7 @@ __all__ = [
     "current_route_plan",
     "persist",
     "plan_charging",
+    "road_network_matrices",
     "run_depot_day",
     "solve_depot_day",
 ]

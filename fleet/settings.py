@@ -22,6 +22,9 @@ class NightlySettings:
     deadline_s: float | None = None
     seed: int = 0
     lessor: str | None = None
+    # Travel matrices: "haversine" (default), "osm:PATH", "osrm:URL" or "valhalla:URL" (docs/road-networks.md);
+    # EVFLEET_NIGHTLY_ROAD_NETWORK, [nightly] road_network or `evfleet nightly --road-network`.
+    road_network: str | None = None
 
 
 def _coerce(name: str, raw: Any) -> Any:
@@ -61,6 +64,13 @@ def load_settings(
         if env is not None:
             values[f.name] = _coerce(f.name, env)
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if values.get("road_network"):
+        from routing.matrix import RoadNetworkSpec
+
+        try:  # a typo must fail before any depot is planned, not in every worker
+            values["road_network"] = str(RoadNetworkSpec.parse(values["road_network"]))
+        except ValueError as exc:
+            raise ValueError(f"setting 'road_network': {exc}") from None
     return NightlySettings(**values)
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # what a type checker sees; at run time `__getattr__` imports
     from routing.check import CheckReport, Violation, check_solution
     from routing.problem import (
         Battery,
+        BreakRule,
         ChargingStation,
         Job,
         Location,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:  # what a type checker sees; at run time `__getattr__` imports
 
 _EXPORTS = {
     "Battery": "routing.problem",
+    "BreakRule": "routing.problem",
     "ChargingStation": "routing.problem",
     "Job": "routing.problem",
     "Location": "routing.problem",
@@ -57,6 +59,7 @@ _EXPORTS = {
 
 __all__ = [
     "Battery",
+    "BreakRule",
     "ChargingStation",
     "CheckReport",
     "Job",

@@ -5,8 +5,8 @@ written in the `routing.problem` module docstring, so a modelling or scaling err
 as a violation here instead of being trusted.
 
 What is taken from the solution as a decision: which vehicle drives which ordered stops, when it leaves the
-depot (`Route.departure`), and how much energy it takes at each station (`Stop.energy_charged_kwh`, partial
-recharging). Everything else (arrival, service start, departure, load, state of charge, charging minutes,
+depot (`Route.departure`), how much energy it takes at each station or reload (`Stop.energy_charged_kwh`,
+partial recharging), and how long each BREAK lasts (`Stop.departure - Stop.arrival`). Everything else (arrival, service start, departure, load, state of charge, charging minutes,
 distance, energy, litres, cost, totals) is recomputed, checked against the constraints, and compared with the
 figures the solution reports.
 """
@@ -46,6 +46,10 @@ class Constraint(str, Enum):
     CHARGING = "charging"  # negative charge, partial charge under the FULL policy, diesel at a station
     MISMATCH = "mismatch"  # a figure reported by the solution differs from the recomputed one
     UNSERVED_REASON = "unserved_reason"  # the reason given for an unserved job is refuted by a direct trip
+    RELOAD = "reload"  # a reload away from the vehicle's start depot, or more trips than max_trips
+    DRIVING_TIME = (
+        "driving_time"  # continuous driving above the break rule's limit without a long enough rest
+    )
 
 
 RULES: tuple[str, ...] = (
@@ -53,20 +57,27 @@ RULES: tuple[str, ...] = (
     "charging.diesel",
     "charging.full_policy",
     "charging.negative",
+    "charging.reload_no_charger",
+    "driving_time.over",
     "duplicate_job.served_n",
     "max_duration.over",
+    "mismatch.break_negative",
     "mismatch.figure",
     "mismatch.location",
     "mismatch.problem",
     "missing_job.mandatory",
     "missing_job.optional",
     "payload.departure",
+    "payload.trip",
+    "reload.away",
+    "reload.max_trips",
     "reserve_soc.below_reserve",
     "reserve_soc.below_zero",
     "shift_end.late",
     "shift_start.early",
     "time_window.late",
     "unknown_id.job",
+    "unknown_id.reload",
     "unknown_id.station",
     "unknown_id.unserved_job",
     "unserved_conflict.listed_n",
@@ -230,6 +241,7 @@ class _Checker:
         )
         self.jobs = {j.id: j for j in problem.jobs}
         self.stations = {s.id: s for s in problem.stations}
+        self.location_ids = {loc.id for loc in problem.locations}
         self.vehicles = dict(problem.vehicle_ids())
         self.out: list[Violation] = []
 
@@ -423,18 +435,44 @@ class _Checker:
         for s in route.stops:
             job = self.jobs.get(s.id) if s.kind is StopKind.JOB else None
             stop_jobs.append(job)
-        load = sum(j.demand_kg for j in stop_jobs if j is not None)
+        # With reloads (routing.problem, 'Multi-trip') each trip carries only its own jobs' demands.
+        trip_loads = [0.0]
+        reload_at: list[int | None] = [None]
+        for k, (s, j) in enumerate(zip(route.stops, stop_jobs)):
+            if s.kind is StopKind.RELOAD:
+                trip_loads.append(0.0)
+                reload_at.append(k)
+            elif j is not None:
+                trip_loads[-1] += j.demand_kg
+        load = trip_loads[0]
         self.compare("load_departure_kg", load, route.load_departure_kg, vehicle=vid)
-        if load > vt.payload_kg * (1.0 + tol) + tol:
+        for trip, (trip_load, k_reload) in enumerate(zip(trip_loads, reload_at)):
+            if trip_load > vt.payload_kg * (1.0 + tol) + tol:
+                self.add(
+                    Constraint.PAYLOAD,
+                    "load on leaving the depot exceeds the payload"
+                    if trip == 0
+                    else f"load of trip {trip + 1} (from a reload) exceeds the payload",
+                    rule="payload.departure" if trip == 0 else "payload.trip",
+                    vehicle=vid,
+                    stop=k_reload,
+                    quantity="load_kg",
+                    expected=vt.payload_kg,
+                    found=trip_load,
+                )
+        if len(trip_loads) > vt.max_trips:
             self.add(
-                Constraint.PAYLOAD,
-                "load on leaving the depot exceeds the payload",
-                rule="payload.departure",
+                Constraint.RELOAD,
+                "more trips than the vehicle type's max_trips",
+                rule="reload.max_trips",
                 vehicle=vid,
-                quantity="load_kg",
-                expected=vt.payload_kg,
-                found=load,
+                quantity="trips",
+                expected=float(vt.max_trips),
+                found=float(len(trip_loads)),
             )
+        rule = vt.break_rule
+        driving = 0.0  # continuous driving since the route's start or the last long enough BREAK [min]
+        trip = 0
 
         # Time and energy along the route.
         t = route.departure
@@ -455,12 +493,52 @@ class _Checker:
         new_stops: list[Stop] = []
         for k, s in enumerate(route.stops):
             here = {"vehicle": vid, "stop": k, "where": s.id}
-            loc_id = self._stop_location(s, vt, served, here)
+            loc_id = self._stop_location(s, vt, served, here, self.p.locations[prev].id)
             if loc_id is None:
                 continue
             cur = self.p.index_of(loc_id)
+            if s.kind is StopKind.BREAK:
+                # A rest where the vehicle is: no arc, no energy; it lasts what the solution says.
+                minutes = s.departure - s.arrival
+                if minutes < -tol:
+                    self.add(
+                        Constraint.MISMATCH,
+                        "break with negative length",
+                        rule="mismatch.break_negative",
+                        quantity="break_minutes",
+                        expected=0.0,
+                        found=minutes,
+                        **here,
+                    )
+                minutes = max(minutes, 0.0)
+                if rule is not None and minutes >= rule.min_rest_minutes - tol:
+                    driving = 0.0
+                self.compare("arrival", t, s.arrival, **here)
+                self.compare("service_start", t, s.service_start, **here)
+                self.compare("load_kg", load, s.load_kg, **here)
+                self.compare("soc_arrival_kwh", soc, s.soc_arrival_kwh, **here)
+                self.compare("soc_departure_kwh", soc, s.soc_departure_kwh, **here)
+                self.compare("energy_charged_kwh", 0.0, s.energy_charged_kwh, **here)
+                self.compare("charging_minutes", 0.0, s.charging_minutes, **here)
+                new_stops.append(
+                    Stop(
+                        kind=s.kind,
+                        id=loc_id,
+                        location=loc_id,
+                        arrival=t,
+                        service_start=t,
+                        departure=t + minutes,
+                        load_kg=load,
+                        soc_arrival_kwh=soc,
+                        soc_departure_kwh=soc,
+                    )
+                )
+                t += minutes
+                continue
             km = float(self.dist[prev, cur])
-            arrival = t + self.travel_minutes(vt, prev, cur)
+            travel = self.travel_minutes(vt, prev, cur)
+            arrival = t + travel
+            driving = self._check_driving(vt, driving + travel, here)
             figs.distance_km += km
             if battery is not None and soc is not None:
                 used = km * consumption_kwh_per_km(battery, load, vt.payload_kg)
@@ -478,7 +556,12 @@ class _Checker:
                 self.compare("energy_charged_kwh", 0.0, s.energy_charged_kwh, **here)
             else:
                 start = arrival
-                charged, charge_min = self._charge(s, vt, soc, here)
+                if s.kind is StopKind.RELOAD:
+                    trip += 1
+                    load = trip_loads[trip]
+                    charged, charge_min = self._reload_charge(s, vt, soc, here)
+                else:
+                    charged, charge_min = self._charge(s, vt, soc, here)
                 if soc is not None:
                     soc += charged
                     if battery is not None and soc > battery.capacity_kwh * (1.0 + tol) + tol:
@@ -494,6 +577,8 @@ class _Checker:
                 figs.energy_charged_kwh += charged
                 figs.charging_minutes += charge_min
                 departure = arrival + charge_min
+                if s.kind is StopKind.RELOAD:
+                    departure = arrival + max(vt.reload_minutes, charge_min)
             self.compare("arrival", arrival, s.arrival, **here)
             self.compare("service_start", start, s.service_start, **here)
             self.compare("departure", departure, s.departure, **here)
@@ -524,7 +609,9 @@ class _Checker:
         end = self.p.index_of(vt.end)
         km = float(self.dist[prev, end])
         figs.distance_km += km
-        arrival = t + self.travel_minutes(vt, prev, end)
+        travel = self.travel_minutes(vt, prev, end)
+        arrival = t + travel
+        self._check_driving(vt, driving + travel, end_here)
         if battery is not None and soc is not None:
             used = km * consumption_kwh_per_km(battery, load, vt.payload_kg)
             figs.energy_kwh += used
@@ -568,7 +655,7 @@ class _Checker:
             departure=route.departure,
             arrival=arrival,
             stops=tuple(new_stops),
-            load_departure_kg=sum(j.demand_kg for j in stop_jobs if j is not None),
+            load_departure_kg=trip_loads[0],
             distance_km=figs.distance_km,
             energy_kwh=figs.energy_kwh,
             fuel_l=figs.fuel_l,
@@ -670,8 +757,33 @@ class _Checker:
 
     # ---- stop level --------------------------------------------------------------------------------------
 
-    def _stop_location(self, s: Stop, vt: VehicleType, served: Counter[str], here: dict) -> str | None:
-        if s.kind is StopKind.JOB:
+    def _stop_location(
+        self, s: Stop, vt: VehicleType, served: Counter[str], here: dict, current: str
+    ) -> str | None:
+        """Where stop ``s`` is (None: unknown id); ``current`` is where the vehicle is before it."""
+        if s.kind is StopKind.BREAK:
+            loc = current  # a break is taken where the vehicle is
+        elif s.kind is StopKind.RELOAD:
+            if s.id not in self.location_ids:
+                self.add(
+                    Constraint.UNKNOWN_ID,
+                    "reload location id not in the problem",
+                    rule="unknown_id.reload",
+                    **here,
+                )
+                return None
+            if s.id != vt.start_depot:
+                self.add(
+                    Constraint.RELOAD,
+                    "reload away from the vehicle's start depot",
+                    rule="reload.away",
+                    quantity="location",
+                    expected=vt.start_depot,
+                    found=s.id,
+                    **here,
+                )
+            loc = s.id
+        elif s.kind is StopKind.JOB:
             job = self.jobs.get(s.id)
             if job is None:
                 self.add(Constraint.UNKNOWN_ID, "job id not in the problem", rule="unknown_id.job", **here)
@@ -739,6 +851,55 @@ class _Checker:
                 found=soc,
                 **here,
             )
+
+    def _check_driving(self, vt: VehicleType, driving: float, here: dict) -> float:
+        """Continuous driving [min] on arriving somewhere, checked against the type's break rule."""
+        rule = vt.break_rule
+        if rule is not None and driving > rule.max_driving_minutes + self.tol * max(1.0, driving):
+            self.add(
+                Constraint.DRIVING_TIME,
+                f"continuous driving without a rest of {rule.min_rest_minutes:g} min above the limit",
+                rule="driving_time.over",
+                quantity="driving_minutes",
+                expected=rule.max_driving_minutes,
+                found=driving,
+                **here,
+            )
+        return driving
+
+    def _reload_charge(self, s: Stop, vt: VehicleType, soc: float | None, here: dict) -> tuple[float, float]:
+        """Energy [kWh] and minutes charged during a reload at the depot (any amount; 'Multi-trip')."""
+        energy = s.energy_charged_kwh
+        battery = vt.battery
+        if abs(energy) <= self.tol:
+            return 0.0, 0.0
+        if battery is None or soc is None or vt.depot_charge_kw is None:
+            self.add(
+                Constraint.CHARGING,
+                "charges at a reload without a depot charger (depot_charge_kw) or battery",
+                rule="charging.reload_no_charger",
+                quantity="energy_charged_kwh",
+                expected=0.0,
+                found=energy,
+                **here,
+            )
+            return 0.0, 0.0
+        if energy < 0:
+            self.add(
+                Constraint.CHARGING,
+                "negative energy charged",
+                rule="charging.negative",
+                quantity="energy_charged_kwh",
+                expected=0.0,
+                found=energy,
+                **here,
+            )
+        power = (
+            vt.depot_charge_kw
+            if battery.max_charge_kw is None
+            else min(vt.depot_charge_kw, battery.max_charge_kw)
+        )
+        return energy, energy / power * 60.0
 
     def _charge(self, s: Stop, vt: VehicleType, soc: float | None, here: dict) -> tuple[float, float]:
         """Energy [kWh] and minutes of a station stop, checked against the recharge policy."""

@@ -3,7 +3,9 @@
 The default road model is a great-circle (haversine) distance times a road-detour factor, driven at a constant
 urban speed. Both numbers are *assumptions*, not sourced facts (no published source gives them): a circuity
 factor of about 1.2–1.4 is the usual range for urban road networks, and 1.3 is taken here; 25 km/h is taken as
-an average urban truck speed including junctions. Callers with better data pass their own values or plug in a road-network provider (`OsrmTableProvider`).
+an average urban truck speed including junctions. Callers with better data pass their own values or plug in a road-network provider: an OSRM
+or Valhalla server (`OsrmTableProvider`, `ValhallaMatrixProvider`) or an OpenStreetMap extract
+(`routing.osm.OsmGraphProvider`); `RoadNetworkSpec` parses the choice from one string (docs/road-networks.md).
 
 geopy is used for two things only: a geodesic spot check of the haversine matrix (`geodesic_check`) and
 optional geocoding (`geocode`), which needs network access and is never called by the library itself.
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import json
 import math
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -241,6 +245,10 @@ class MatrixProvider(Protocol):
 
     def table(self, points: Sequence[tuple[float, float]]) -> TravelMatrices: ...
 
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready provenance: {"provider": ..., plus what identifies the model (source, factors, checksum)}."""
+        ...
+
 
 @dataclass(frozen=True)
 class HaversineProvider:
@@ -253,17 +261,108 @@ class HaversineProvider:
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         return road_matrices(pts[:, 0], pts[:, 1], self.detour_factor, self.speed_kmh)
 
+    def describe(self) -> dict[str, Any]:
+        """What produces the matrices, for the stored plan."""
+        return {"provider": "haversine", "detour_factor": self.detour_factor, "speed_kmh": self.speed_kmh}
+
 
 JsonFetcher = Callable[[str], dict[str, Any]]
+JsonPoster = Callable[[str, dict[str, Any]], dict[str, Any]]
 
-
-def _http_get_json(url: str, timeout_s: float = 30.0) -> dict[str, Any]:
-    with urllib.request.urlopen(url, timeout=timeout_s) as response:
-        return json.loads(response.read().decode("utf-8"))
+HTTP_TIMEOUT_S = 30.0
+"""Seconds to wait for a routing server's answer before giving up (a nightly run must not hang on it)."""
 
 
 class RoutingServerError(RuntimeError):
-    """The road-network routing server answered with an error or an unusable table."""
+    """The road-network source (an OSRM or Valhalla server, or an offline road graph) answered with an error or
+    an unusable table. The message names the source, and for unroutable pairs the points."""
+
+
+class UnreachablePairsError(RoutingServerError):
+    """Some ordered pairs of points have no route. ``pairs`` lists them as (from point, to point) indices into
+    the points given to ``table``; the message names the first ones and says why where the source says it."""
+
+    def __init__(self, message: str, pairs: Sequence[tuple[int, int]]) -> None:
+        super().__init__(message)
+        self.pairs = [(int(i), int(j)) for i, j in pairs]
+
+
+def unreachable_message(
+    source: str, missing: np.ndarray, why: str, point: Callable[[int], str] | None = None, shown: int = 5
+) -> str:
+    """'SOURCE cannot route from point i to point j (...)' for the first `shown` of `missing` (k x 2 indices)."""
+    name = point or (lambda i: f"point {i}")
+    pairs = [(int(i), int(j)) for i, j in missing[:shown]]
+    text = "; ".join(f"from {name(i)} to {name(j)}" for i, j in pairs)
+    more = f" and {len(missing) - shown} more" if len(missing) > shown else ""
+    return f"{source} cannot route {text}{more} ({len(missing)} pairs without a route): {why}"
+
+
+def _server_error_detail(body: bytes) -> str:
+    """The error text in an OSRM ({"code", "message"}) or Valhalla ({"error_code", "error"}) error body."""
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return body[:200].decode("utf-8", "replace").strip()
+    if not isinstance(doc, dict):
+        return str(doc)[:200]
+    parts = [
+        f"{k}={doc[k]!r}"
+        for k in ("code", "message", "error_code", "error", "status")
+        if doc.get(k) is not None
+    ]
+    return " ".join(parts) or json.dumps(doc)[:200]
+
+
+def http_json(url: str, payload: dict[str, Any] | None = None, timeout_s: float = HTTP_TIMEOUT_S) -> Any:
+    """GET `url` (or POST `payload` as JSON) and decode the JSON answer.
+
+    Shared by the OSRM and Valhalla providers so that both turn every failure into one RoutingServerError that
+    names the server: an HTTP error status with the server's own error text, an unreachable host or a timeout,
+    and an answer that is not JSON."""
+    data = None if payload is None else json.dumps(payload).encode("utf-8")
+    headers = {"Accept": "application/json"}
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(
+        url, data=data, headers=headers, method="GET" if data is None else "POST"
+    )
+    host = urllib.parse.urlsplit(url)
+    where = f"{host.scheme}://{host.netloc}{host.path}"
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        detail = _server_error_detail(exc.read() or b"")
+        raise RoutingServerError(f"{where} answered HTTP {exc.code}: {detail or exc.reason}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise RoutingServerError(f"cannot reach {where}: {reason}") from None
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise RoutingServerError(f"{where} answered with something that is not JSON: {body[:80]!r}") from None
+
+
+def _http_get_json(url: str, timeout_s: float = HTTP_TIMEOUT_S) -> dict[str, Any]:
+    return http_json(url, None, timeout_s)
+
+
+def _http_post_json(url: str, payload: dict[str, Any]) -> dict[str, Any]:
+    return http_json(url, payload)
+
+
+def _as_object(payload: Any, source: str) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise RoutingServerError(f"{source} answer is a {type(payload).__name__}, expected a JSON object")
+    return payload
+
+
+def _check_points(points: Sequence[tuple[float, float]], max_points: int, source: str) -> None:
+    if len(points) < 1:
+        raise ValueError("the table service needs at least one point")
+    if len(points) > max_points:
+        raise ValueError(f"{len(points)} points exceed max_points={max_points} of this {source} server")
 
 
 @dataclass(frozen=True)
@@ -272,6 +371,8 @@ class OsrmTableProvider:
 
     OSRM takes coordinates as lon,lat; it returns `distances` [m] and `durations` [s], with null for pairs it
     cannot route. `fetch` is injectable so the request building and parsing are testable without a server.
+    OSRM routes with the profile the server was prepared with (`osrm-extract -p truck.lua`); the `profile`
+    segment of the URL is required by the API but not used to choose one.
     """
 
     base_url: str = "http://localhost:5000"
@@ -281,36 +382,205 @@ class OsrmTableProvider:
     """OSRM's default `--max-table-size` is 100; servers for fleet use raise it. Checked before any request."""
 
     def request_url(self, points: Sequence[tuple[float, float]]) -> str:
-        if len(points) < 1:
-            raise ValueError("the table service needs at least one point")
-        if len(points) > self.max_points:
-            raise ValueError(f"{len(points)} points exceed max_points={self.max_points} of this OSRM server")
+        _check_points(points, self.max_points, "OSRM")
         coords = ";".join(f"{lon:.6f},{lat:.6f}" for lat, lon in points)
         return f"{self.base_url.rstrip('/')}/table/v1/{self.profile}/{coords}?annotations=distance,duration"
 
     def table(self, points: Sequence[tuple[float, float]]) -> TravelMatrices:
-        payload = self.fetch(self.request_url(points))
+        payload = _as_object(self.fetch(self.request_url(points)), "OSRM")
         if payload.get("code") != "Ok":
             raise RoutingServerError(
                 f"OSRM table failed: code={payload.get('code')!r} message={payload.get('message')!r}"
             )
         n = len(points)
-        dist = _table_array(payload, "distances", n)
-        dur = _table_array(payload, "durations", n)
+        dist = _table_array(payload.get("distances"), "OSRM", "distances", n)
+        dur = _table_array(payload.get("durations"), "OSRM", "durations", n)
+        _raise_unreachable("OSRM", dist, dur)
         return TravelMatrices(distance_km=dist / 1000.0, duration_min=dur / 60.0)
 
+    def describe(self) -> dict[str, Any]:
+        """What produced the matrices, for the stored plan (no credentials: the URL's user info is dropped)."""
+        return {"provider": "osrm", "source": _public_url(self.base_url), "profile": self.profile}
 
-def _table_array(payload: dict[str, Any], key: str, n: int) -> np.ndarray:
-    raw = payload.get(key)
+
+@dataclass(frozen=True)
+class ValhallaMatrixProvider:
+    """Road distances and times from a Valhalla server's matrix service (`POST /sources_to_targets`).
+
+    Sources and targets are the same points; Valhalla returns `distance` in the requested `units`
+    (kilometres here) and `time` in seconds, null for pairs it cannot route. Both answer shapes are read: the
+    verbose one (a row of {"distance", "time", "from_index", "to_index"} objects per source) and the concise one
+    (`verbose: false`: {"distances": [[...]], "durations": [[...]]}). `post` is injectable for tests.
+    `costing` "truck" applies Valhalla's truck restrictions (weight, height, hgv=no); the truck's dimensions go
+    in `costing_options` (e.g. {"truck": {"weight": 4.5}} in tonnes).
+    """
+
+    base_url: str = "http://localhost:8002"
+    costing: str = "truck"
+    costing_options: dict[str, Any] | None = None
+    post: JsonPoster = _http_post_json
+    max_points: int = 2_500
+    """Valhalla's default `service_limits.<costing>.max_matrix_location_pairs` is 2,500 pairs; servers for fleet
+    use raise it. Checked before any request as points (a square matrix needs points² pairs)."""
+
+    def request(self, points: Sequence[tuple[float, float]]) -> tuple[str, dict[str, Any]]:
+        _check_points(points, self.max_points, "Valhalla")
+        locations = [{"lat": round(float(lat), 6), "lon": round(float(lon), 6)} for lat, lon in points]
+        body: dict[str, Any] = {
+            "sources": locations,
+            "targets": locations,
+            "costing": self.costing,
+            "units": "kilometers",
+        }
+        if self.costing_options:
+            body["costing_options"] = self.costing_options
+        return f"{self.base_url.rstrip('/')}/sources_to_targets", body
+
+    def table(self, points: Sequence[tuple[float, float]]) -> TravelMatrices:
+        url, body = self.request(points)
+        payload = _as_object(self.post(url, body), "Valhalla")
+        if "error" in payload or "error_code" in payload:
+            raise RoutingServerError(
+                f"Valhalla matrix failed: error_code={payload.get('error_code')!r} "
+                f"error={payload.get('error')!r}"
+            )
+        units = payload.get("units", "kilometers")
+        if units not in ("kilometers", "km"):
+            raise RoutingServerError(f"Valhalla answered in units={units!r}, asked for kilometers")
+        n = len(points)
+        raw = payload.get("sources_to_targets")
+        if isinstance(raw, dict):  # verbose=false
+            dist = _table_array(raw.get("distances"), "Valhalla", "distances", n)
+            dur = _table_array(raw.get("durations"), "Valhalla", "durations", n)
+        elif isinstance(raw, list):
+            dist, dur = _valhalla_verbose(raw, n)
+        else:
+            raise RoutingServerError("Valhalla answer has no 'sources_to_targets' table")
+        _raise_unreachable("Valhalla", dist, dur)
+        return TravelMatrices(distance_km=dist, duration_min=dur / 60.0)
+
+    def describe(self) -> dict[str, Any]:
+        """What produced the matrices, for the stored plan."""
+        out: dict[str, Any] = {
+            "provider": "valhalla",
+            "source": _public_url(self.base_url),
+            "costing": self.costing,
+        }
+        if self.costing_options:
+            out["costing_options"] = self.costing_options
+        return out
+
+
+def _valhalla_verbose(raw: list[Any], n: int) -> tuple[np.ndarray, np.ndarray]:
+    if len(raw) != n or not all(isinstance(row, list) and len(row) == n for row in raw):
+        raise RoutingServerError(f"Valhalla sources_to_targets is not {n} rows of {n} cells")
+    dist = np.full((n, n), math.nan)
+    dur = np.full((n, n), math.nan)
+    for i, row in enumerate(raw):
+        for j, cell in enumerate(row):
+            if not isinstance(cell, dict):
+                raise RoutingServerError(
+                    f"Valhalla cell [{i}][{j}] is a {type(cell).__name__}, not an object"
+                )
+            a, b = cell.get("from_index", i), cell.get("to_index", j)
+            if (a, b) != (i, j):
+                raise RoutingServerError(f"Valhalla cell [{i}][{j}] says from_index={a}, to_index={b}")
+            dist[i, j] = _number(cell.get("distance"), "Valhalla", "distance")
+            dur[i, j] = _number(cell.get("time"), "Valhalla", "time")
+    return dist, dur
+
+
+def _number(value: Any, source: str, key: str) -> float:
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RoutingServerError(f"{source} {key} value {value!r} is not a number")
+    if not math.isfinite(value) or value < 0:
+        raise RoutingServerError(f"{source} {key} value {value!r} is not a finite number >= 0")
+    return float(value)
+
+
+def _public_url(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", "")).rstrip("/")
+
+
+def _table_array(raw: Any, source: str, key: str, n: int) -> np.ndarray:
     if raw is None:
-        raise RoutingServerError(f"OSRM answer has no {key!r} (was annotations=distance,duration honoured?)")
-    arr = np.array([[math.nan if v is None else float(v) for v in row] for row in raw], dtype=np.float64)
+        hint = " (was annotations=distance,duration honoured?)" if source == "OSRM" else ""
+        raise RoutingServerError(f"{source} answer has no {key!r}{hint}")
+    if not isinstance(raw, list) or not all(isinstance(row, list) for row in raw):
+        raise RoutingServerError(f"{source} {key} is not a list of rows")
+    arr = np.array([[_number(v, source, key) for v in row] for row in raw], dtype=np.float64)
     if arr.shape != (n, n):
-        raise RoutingServerError(f"OSRM {key} has shape {arr.shape}, expected {(n, n)}")
-    missing = np.argwhere(np.isnan(arr))
-    if missing.size:
-        i, j = (int(v) for v in missing[0])
-        raise RoutingServerError(
-            f"OSRM cannot route from point {i} to point {j} ({len(missing)} pairs without {key})"
-        )
+        raise RoutingServerError(f"{source} {key} has shape {arr.shape}, expected {(n, n)}")
     return arr
+
+
+def _raise_unreachable(source: str, dist: np.ndarray, dur: np.ndarray) -> None:
+    missing = np.argwhere(np.isnan(dist) | np.isnan(dur))
+    if missing.size:
+        raise UnreachablePairsError(
+            unreachable_message(source, missing, "the server has no route between them (null in its table)"),
+            [tuple(p) for p in missing],
+        )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Choosing a road network: "haversine" | "osm:PATH" | "osrm:URL" | "valhalla:URL"
+# --------------------------------------------------------------------------------------------------------------
+
+ROAD_NETWORK_KINDS = ("haversine", "osm", "osrm", "valhalla")
+
+
+@dataclass(frozen=True)
+class RoadNetworkSpec:
+    """Which model produces a problem's matrices, parsed from one string (settings, CLI, environment).
+
+    `kind` is one of ROAD_NETWORK_KINDS; `target` is the OSM extract's path or the server's base URL ("" for
+    haversine)."""
+
+    kind: str = "haversine"
+    target: str = ""
+
+    @classmethod
+    def parse(cls, text: str | None) -> RoadNetworkSpec:
+        raw = (text or "").strip()
+        if raw in ("", "haversine"):
+            return cls()
+        kind, sep, target = raw.partition(":")
+        kind = kind.strip().lower()
+        if not sep or kind not in ROAD_NETWORK_KINDS[1:] or not target.strip():
+            raise ValueError(
+                f"road network {raw!r}: expected 'haversine', 'osm:PATH' (an .osm or .osm.pbf extract), "
+                "'osrm:URL' or 'valhalla:URL'"
+            )
+        target = target.strip()
+        if kind in ("osrm", "valhalla") and urllib.parse.urlsplit(target).scheme not in ("http", "https"):
+            raise ValueError(f"road network {raw!r}: the {kind} server must be an http(s):// URL")
+        return cls(kind, target)
+
+    def __str__(self) -> str:
+        return self.kind if self.kind == "haversine" else f"{self.kind}:{self.target}"
+
+    def public(self) -> str:
+        """As __str__, without a server URL's user info (for logs and screens)."""
+        if self.kind in ("osrm", "valhalla"):
+            return f"{self.kind}:{_public_url(self.target)}"
+        return str(self)
+
+    def provider(
+        self, detour_factor: float = DEFAULT_DETOUR_FACTOR, speed_kmh: float = DEFAULT_URBAN_SPEED_KMH
+    ) -> MatrixProvider:
+        """The provider for this spec; `detour_factor` and `speed_kmh` apply to haversine only. An OSM extract is
+        read (and cached per process) here; `routing.osm` needs the optional `osmium` package (evfleet[osm])."""
+        if self.kind == "haversine":
+            return HaversineProvider(detour_factor, speed_kmh)
+        if self.kind == "osrm":
+            return OsrmTableProvider(base_url=self.target)
+        if self.kind == "valhalla":
+            return ValhallaMatrixProvider(base_url=self.target)
+        from routing.osm import OsmGraphProvider
+
+        return OsmGraphProvider.from_file(self.target)

@@ -34,22 +34,29 @@ from routing.problem import ChargingStation, Job, Objective, RechargePolicy, Veh
 
 DIST_SCALE = 1000
 TIME_SCALE = 1000
+TIME_SCALE_ = TIME_SCALE  # read inside build_model, where TIME_SCALE is a local name
 ENERGY_SCALE = 10000
 LOAD_SCALE = 1000
 COST_SCALE = 100000
 RATIO_DEN = 1000
+BREAK_TIME_SCALE = 1
+"""Time units per min in models with drivers' breaks (``routing.trips``): OR-Tools' break-interval propagation
+grows with the size of the time domains (measured: 4 jobs, 2 vehicles, first solution 0.05 s per minute unit,
+4-5 s at 10 units per min, none in 5 s at 1,000). Times are still rounded up, so routes stay feasible in float."""
 
 
 @dataclass(frozen=True)
 class Node:
-    """One model node: a depot, a job, or one copy of a station for one electric vehicle type."""
+    """One model node: a depot, a job, one copy of a station for one electric vehicle type, or one reload copy
+    of a vehicle's start depot (``routing.trips``)."""
 
-    kind: str  # "depot" | "job" | "station"
+    kind: str  # "depot" | "job" | "station" | "reload"
     loc: int
     job: Job | None = None
     station: ChargingStation | None = None
     vtype: str | None = None
     at_depot: bool = False
+    vid: str | None = None  # reload copies: the one vehicle that may use it
 
 
 @dataclass
@@ -63,8 +70,11 @@ class NodeSet:
         return [i for i, n in enumerate(self.nodes) if n.kind == "station"]
 
 
-def make_nodes(geo: Geometry, jobs: list[Job], copies: dict[str, int]) -> NodeSet:
-    """Depots first, then ``jobs`` (in the given order), then ``copies[type id]`` copies per station."""
+def make_nodes(
+    geo: Geometry, jobs: list[Job], copies: dict[str, int], reloads: dict[str, int] | None = None
+) -> NodeSet:
+    """Depots first, then ``jobs`` (in the given order), then ``copies[type id]`` copies per station, then
+    ``reloads[vehicle id]`` reload copies of that vehicle's start depot (multi-trip, ``routing.trips``)."""
     p = geo.problem
     nodes: list[Node] = []
     depot_node: dict[int, int] = {}
@@ -85,6 +95,10 @@ def make_nodes(geo: Geometry, jobs: list[Job], copies: dict[str, int]) -> NodeSe
             loc = geo.loc(st.location)
             for _ in range(copies.get(vt.id, 0)):
                 nodes.append(Node("station", loc, station=st, vtype=vt.id, at_depot=loc in depot_node))
+    if reloads:
+        for vid, vt in p.vehicle_ids():
+            for _ in range(reloads.get(vid, 0)):
+                nodes.append(Node("reload", geo.loc(vt.start_depot), vtype=vt.id, at_depot=True, vid=vid))
     return NodeSet(nodes, depot_node, job_node)
 
 
@@ -99,6 +113,7 @@ class BuiltModel:
     big_penalty: int
     horizon: int
     keep: list = field(default_factory=list)  # callbacks/matrices kept alive
+    time_scale: int = TIME_SCALE  # time units per min in this model
 
 
 def _ceil(a: np.ndarray) -> np.ndarray:
@@ -133,13 +148,19 @@ def build_model(
     objective: Objective,
     fleet_cost: int = 0,
     allowed_types: dict[str, set[str]] | None = None,
+    break_intervals: bool = True,
 ) -> BuiltModel:
     """Build the routing model for ``vehicles`` (id, type) over ``nodeset``.
 
     ``fleet_cost`` [internal units] is added per used vehicle on top of the types' fixed costs (used by
     the fleet-minimising phase). ``allowed_types`` maps job id -> vehicle type ids that may serve it.
+    ``break_intervals``: model drivers' breaks as OR-Tools break intervals (``routing.trips``); False when
+    ``geo``'s travel times already reserve the breaks' time (``routing.trips.model_geometry``).
     """
     p = geo.problem
+    # Shadows the module constant in this function: coarser time units when breaks are modelled.
+    with_breaks = break_intervals and any(vt.break_rule is not None for _, vt in vehicles)
+    TIME_SCALE = BREAK_TIME_SCALE if with_breaks else TIME_SCALE_
     nodes = nodeset.nodes
     n = len(nodes)
     nv = len(vehicles)
@@ -151,7 +172,9 @@ def build_model(
     keep: list = []
     locs = np.array([nd.loc for nd in nodes])
     dist_km = geo.dist[np.ix_(locs, locs)]
-    depot_station = np.array([nd.kind == "station" and nd.at_depot for nd in nodes])
+    depot_station = np.array([nd.kind in ("station", "reload") and nd.at_depot for nd in nodes])
+    reload_nodes = np.array([nd.kind == "reload" for nd in nodes])
+    multi_trip = bool(reload_nodes.any())
     end_nodes = set(ends)
 
     # --- arc costs -------------------------------------------------------------------------------
@@ -176,13 +199,32 @@ def build_model(
 
     # --- load --------------------------------------------------------------------------------------
     demand = [int(math.ceil(nd.job.demand_kg * LOAD_SCALE - 1e-9)) if nd.job else 0 for nd in nodes]
-    d_idx = routing.RegisterUnaryTransitVector(demand)
     caps = [int(math.floor(vt.payload_kg * LOAD_SCALE + 1e-9)) for _, vt in vehicles]
-    routing.AddDimensionWithVehicleCapacity(d_idx, 0, caps, True, "load")
+    # Reload copies (routing.trips): transit -max payload, slack up to it, so the cumul may drop to zero.
+    reload_drop = max(caps) if multi_trip else 0
+    for i in np.flatnonzero(reload_nodes):
+        demand[i] = -reload_drop
+    d_idx = routing.RegisterUnaryTransitVector(demand)
+    routing.AddDimensionWithVehicleCapacity(d_idx, reload_drop, caps, True, "load")
+    if multi_trip:
+        load_dim = routing.GetDimensionOrDie("load")
+        for i, nd in enumerate(nodes):
+            if nd.kind != "reload":
+                load_dim.SlackVar(manager.NodeToIndex(i)).SetValue(0)
 
     # --- time --------------------------------------------------------------------------------------
     horizon = int(math.ceil(horizon_minutes(geo) * TIME_SCALE))
-    service = np.array([nd.job.service_minutes if nd.job else 0.0 for nd in nodes])
+    reload_min = {vt.id: vt.reload_minutes for _, vt in vehicles}
+    service = np.array(
+        [
+            nd.job.service_minutes
+            if nd.job
+            else reload_min.get(nd.vtype or "", 0.0)
+            if nd.kind == "reload"
+            else 0.0
+            for nd in nodes
+        ]
+    )
     time_eval: dict[str, int] = {}
     for vt in types:
         tm = geo.time_by_type[vt.id][np.ix_(locs, locs)]
@@ -235,6 +277,7 @@ def build_model(
             cap_load = min(vt.payload_kg, total_demand)
             load_ub = np.clip(cap_load - dem_kg, 0.0, None)[:, None] * np.ones((1, n))
             load_ub[:, into_end] = 0.0
+            load_ub[:, reload_nodes] = 0.0  # a trip ends empty
             share = load_ub / vt.payload_kg if vt.payload_kg > 0 else np.zeros_like(load_ub)
             rate = (
                 bat.consumption_empty_kwh_per_km + (bat.full_rate - bat.consumption_empty_kwh_per_km) * share
@@ -342,7 +385,19 @@ def build_model(
             if p.recharge_policy is RechargePolicy.FULL:
                 solver.Add(energy.CumulVar(idx) + energy.SlackVar(idx) >= full * routing.ActiveVar(idx))
     keep.append(nodes)
-    return BuiltModel(manager, routing, nodeset, vehicles, time, energy, big, horizon, keep)
+    bm = BuiltModel(manager, routing, nodeset, vehicles, time, energy, big, horizon, keep, TIME_SCALE)
+    if multi_trip or with_breaks:
+        from routing import trips
+
+        trips.add_to_model(
+            bm,
+            geo,
+            time_scale=TIME_SCALE,
+            energy_scale=ENERGY_SCALE,
+            ratio_den=RATIO_DEN,
+            break_intervals=with_breaks,
+        )
+    return bm
 
 
 FIRST_SOLUTION = {
@@ -396,7 +451,7 @@ def routes_of(bm: BuiltModel, assignment: pywrapcp.Assignment) -> tuple[list[lis
     starts: list[float] = []
     for v in range(len(bm.vehicles)):
         idx = routing.Start(v)
-        starts.append(assignment.Value(bm.time.CumulVar(idx)) / TIME_SCALE)
+        starts.append(assignment.Value(bm.time.CumulVar(idx)) / bm.time_scale)
         seq: list[int] = []
         idx = assignment.Value(routing.NextVar(idx))
         while not routing.IsEnd(idx):
@@ -407,14 +462,14 @@ def routes_of(bm: BuiltModel, assignment: pywrapcp.Assignment) -> tuple[list[lis
 
 
 def station_charges(bm: BuiltModel, assignment: pywrapcp.Assignment, v: int) -> list[float]:
-    """Energy charged at each station visit of vehicle ``v`` in the model [kWh]."""
+    """Energy charged at each station (and reload) visit of vehicle ``v`` in the model [kWh]."""
     if bm.energy is None:
         return []
     routing, manager = bm.routing, bm.manager
     out: list[float] = []
     idx = assignment.Value(routing.NextVar(routing.Start(v)))
     while not routing.IsEnd(idx):
-        if bm.nodeset.nodes[manager.IndexToNode(idx)].kind == "station":
+        if bm.nodeset.nodes[manager.IndexToNode(idx)].kind in ("station", "reload"):
             out.append(assignment.Value(bm.energy.SlackVar(idx)) / ENERGY_SCALE)
         idx = assignment.Value(routing.NextVar(idx))
     return out

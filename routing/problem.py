@@ -45,6 +45,39 @@ Charging (stations)
     taking ``(capacity_kwh - soc_arrival) / power * 60`` minutes, i.e. ``g * (Q - charge on arrival)``.
     Diesel vehicles never visit stations; they burn ``km * diesel_l_per_100km / 100`` litres.
 
+Multi-trip (reloads at the depot)
+    A vehicle type with ``max_trips = m > 1`` may come back to its START depot up to ``m - 1`` times during the
+    route to reload (a ``RELOAD`` stop, whose ``id`` and ``location`` are the start depot's location id; a
+    reload anywhere else is a violation) and go out again; ``max_trips = 1`` (the default) is the single-trip
+    route above. The stops between two reloads (or between the depot departure / the end depot and a reload)
+    form a TRIP. Load: the demands of a trip's jobs are loaded at the depot (on departure or at the reload
+    that starts the trip); ``load_kg`` on departure from a reload is the sum of the next trip's demands, and
+    every trip's load must not exceed ``payload_kg``. Time at a reload: the vehicle takes ``reload_minutes``
+    there; an electric type with ``depot_charge_kw`` set may charge any amount ``0 <= energy <= capacity_kwh -
+    soc_arrival`` (the solution's decision, as under ``RechargePolicy.PARTIAL`` whatever the policy) at
+    constant power ``min(depot_charge_kw, max_charge_kw)``, WHILE it is reloaded (ASSUMPTION: the depot's
+    chargers are at the loading bays), so ``departure = arrival + max(reload_minutes, charging_minutes)``.
+    Without ``depot_charge_kw`` a reload charges nothing. SoC on arrival at a reload must be ``>= reserve``.
+    ``shift_end``/``max_duration_minutes`` bound the whole route (all trips: one driver's day).
+
+Driver breaks (``VehicleType.break_rule``)
+    China's road-traffic rule for drivers: no more than 4 h of continuous driving without stopping to rest
+    for at least 20 minutes (道路交通安全法实施条例 第六十二条 第（七）项: "连续驾驶机动车超过4小时未停车休息
+    或者停车休息时间少于20分钟"; Regulations for the Implementation of the Road Traffic Safety Law of the
+    PRC, State Council Decree No. 405 of 2004, art. 62 item 7). ``BreakRule()`` holds those figures
+    (``max_driving_minutes = 240``, ``min_rest_minutes = 20``). What counts:
+    DRIVING = the travel minutes of the arcs driven (``travel(i, j)`` of 'Travel'); service, waiting,
+    charging and reloading are not driving. REST = a ``BREAK`` stop lasting at least ``min_rest_minutes``;
+    nothing else counts as rest (ASSUMPTION, the conservative reading of "停车休息": service and reloading
+    are work, and a plan should tell the driver when to rest; a driver who rests while charging records a
+    BREAK stop). A ``BREAK`` stop is taken where the vehicle is (its ``location`` is that of the preceding
+    stop, or the start depot), starts on arrival there (``arrival = service_start`` = the preceding
+    departure; it adds no distance) and its length ``departure - arrival`` [min] is the solution's decision.
+    Continuous driving is the sum of travel minutes since the route's start (the driver starts rested) or
+    since the last BREAK of at least ``min_rest_minutes``; it must be ``<= max_driving_minutes`` on arrival
+    at every stop and at the end depot (breaks are taken at stops, not on the road, so an arc longer than the
+    limit cannot be driven). BREAK stops are allowed on any vehicle; they shift the later times.
+
 Costs and objective
     Route cost = ``fixed_cost`` (if the vehicle is used) + ``cost_per_km * km`` + ``cost_per_hour * hours``
     from depot departure to depot return. ``Objective.HIERARCHICAL``: fewest vehicles, then least total
@@ -278,11 +311,30 @@ class Battery:
 
 
 @dataclass(frozen=True)
+class BreakRule:
+    """Continuous-driving limit of the module docstring ('Driver breaks') [min].
+
+    The defaults are China's rule (道路交通安全法实施条例 第六十二条 第（七）项): at most 240 min of
+    continuous driving, then a rest of at least 20 min.
+    """
+
+    max_driving_minutes: float = 240.0
+    min_rest_minutes: float = 20.0
+
+    def __post_init__(self) -> None:
+        _finite("BreakRule", "max_driving_minutes", self.max_driving_minutes, positive=True)
+        _finite("BreakRule", "min_rest_minutes", self.min_rest_minutes, positive=True)
+
+
+@dataclass(frozen=True)
 class VehicleType:
     """``count`` identical vehicles. Electric types carry a ``battery``, diesel types ``diesel_l_per_100km``.
 
     Shift times are [min from the time origin]; ``shift_end`` None means no limit. ``end_depot`` None means
     back to ``start_depot``. ``speed_kmh`` converts distance to travel time when the problem has no time matrix.
+    ``max_trips`` (>= 1), ``reload_minutes`` [min] and ``depot_charge_kw`` [kW] describe reloads at the start
+    depot, ``break_rule`` the drivers' continuous-driving limit (module docstring, 'Multi-trip' and 'Driver
+    breaks'); the defaults (1 trip, no rule) are the plain single-trip route.
     """
 
     id: str
@@ -300,6 +352,10 @@ class VehicleType:
     shift_end: float | None = None
     max_duration_minutes: float | None = None
     speed_kmh: float = 60.0
+    max_trips: int = 1
+    reload_minutes: float = 0.0
+    depot_charge_kw: float | None = None
+    break_rule: BreakRule | None = None
 
     def __post_init__(self) -> None:
         _nonempty_id("VehicleType", self.id)
@@ -330,6 +386,15 @@ class VehicleType:
         if self.max_duration_minutes is not None:
             _finite(obj, "max_duration_minutes", self.max_duration_minutes, positive=True)
         _finite(obj, "speed_kmh", self.speed_kmh, positive=True)
+        if isinstance(self.max_trips, bool) or not isinstance(self.max_trips, int) or self.max_trips < 1:
+            _fail(obj, "max_trips", self.max_trips, "must be an integer >= 1")
+        _finite(obj, "reload_minutes", self.reload_minutes, minimum=0.0)
+        if self.depot_charge_kw is not None:
+            _finite(obj, "depot_charge_kw", self.depot_charge_kw, positive=True)
+            if self.kind is not VehicleKind.ELECTRIC:
+                _fail(obj, "depot_charge_kw", self.depot_charge_kw, "only for electric vehicle types")
+        if self.break_rule is not None and not isinstance(self.break_rule, BreakRule):
+            _fail(obj, "break_rule", self.break_rule, "must be a BreakRule or None")
 
     @property
     def is_electric(self) -> bool:

@@ -15,6 +15,8 @@ from typing import Any
 class StopKind(str, Enum):
     JOB = "job"
     STATION = "station"
+    RELOAD = "reload"  # back at the start depot between two trips (routing.problem, 'Multi-trip')
+    BREAK = "break"  # a driver's rest where the vehicle is (routing.problem, 'Driver breaks')
 
 
 class UnservedReason(str, Enum):
@@ -31,10 +33,13 @@ class UnservedReason(str, Enum):
 
 @dataclass(frozen=True)
 class Stop:
-    """One visit between the depots. ``id`` is a job id or a station id (``kind`` says which).
+    """One visit between the depots. ``id`` is a job id or a station id (``kind`` says which); for a RELOAD or
+    a BREAK it is the location id.
 
     ``arrival``/``service_start``/``departure`` [min]; at a station ``service_start == arrival`` and
-    ``departure = arrival + charging_minutes``. ``load_kg`` is the load on board on DEPARTURE from the stop.
+    ``departure = arrival + charging_minutes``; at a RELOAD ``departure = arrival + max(reload_minutes,
+    charging_minutes)``; a BREAK lasts ``departure - arrival``. ``load_kg`` is the load on board on DEPARTURE
+    from the stop (after a RELOAD: the next trip's load).
     ``soc_arrival_kwh``/``soc_departure_kwh`` are None for diesel vehicles.
     """
 
@@ -56,6 +61,7 @@ class Route:
     """One used vehicle: leaves ``start_depot`` at ``departure``, visits ``stops``, reaches ``end_depot``.
 
     ``energy_kwh`` is the energy driven (consumed), not charged; ``fuel_l`` is for diesel vehicles.
+    ``load_departure_kg`` is the load on leaving the start depot (with reloads: the first trip's).
     ``cost = fixed_cost + cost_per_km * distance_km + cost_per_hour * duration_minutes / 60``.
     """
 

@@ -199,6 +199,13 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         config: str | None = typer.Option(
             None, "--config", help="TOML file with a [nightly] table (default evfleet.toml)."
         ),
+        road_network: str | None = typer.Option(
+            None,
+            "--road-network",
+            help="Travel matrices from: haversine (default: great circle x 1.3 at 25 km/h), osm:PATH (an "
+            ".osm/.osm.pbf extract; needs evfleet[osm]), osrm:URL or valhalla:URL. Recorded in each plan. "
+            "Env EVFLEET_NIGHTLY_ROAD_NETWORK.",
+        ),
         db: str | None = DB_OPTION,
     ) -> None:
         """Plan tomorrow's routes and overnight charging for every depot; exit 1 if any depot failed."""
@@ -206,6 +213,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         from fleet.pipeline import RunOptions
         from fleet.planning.build import PlanningPolicy
         from fleet.settings import load_settings
+        from routing.matrix import RoadNetworkSpec
 
         url = database_url(db)
         try:
@@ -218,9 +226,22 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 retries=retries,
                 deadline_s=deadline,
                 seed=seed,
+                road_network=road_network,
             )
         except ValueError as exc:
             raise fail(str(exc)) from None
+        network = settings.road_network or "haversine"
+        if network.startswith("osm:"):
+            from pathlib import Path
+
+            if not Path(network[4:]).is_file():
+                raise fail(f"--road-network {network}: file not found")
+            import importlib.util
+
+            if importlib.util.find_spec("osmium") is None:
+                raise fail(
+                    "--road-network osm:... needs the optional package osmium: pip install 'evfleet[osm]'"
+                )
         if demo:
             _prepare_demo(url)
         day = _parse_date(date, None) if date else _default_date(url)
@@ -243,13 +264,15 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 charging_time_limit_s=settings.charging_time_limit_s,
                 seed=settings.seed,
                 policy=PlanningPolicy(hot_days=hot_days),
+                road_network=network,
             ),
         )
         where = settings.scheduler or (
             f"{settings.workers} local worker processes" if settings.workers > 1 else "in-process"
         )
         err_console.print(
-            f"nightly {day} on {redact(url)}: {where}, {settings.time_limit_s:g} s routing per depot"
+            f"nightly {day} on {redact(url)}: {where}, {settings.time_limit_s:g} s routing per depot, "
+            f"road network {RoadNetworkSpec.parse(network).public()}"
         )
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:

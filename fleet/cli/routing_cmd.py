@@ -476,6 +476,71 @@ def bench_routing_matrix(
         )
 
 
+def bench_road_network(
+    road_network: Annotated[
+        str,
+        typer.Option(
+            "--road-network", help="osm:PATH, osrm:URL or valhalla:URL (haversine: routing-matrix)."
+        ),
+    ],
+    points: Annotated[str, typer.Option(help="Comma-separated point counts, e.g. 50,200.")] = "50,200",
+    seed: Annotated[int, typer.Option(help="Seed of the random points.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Write the timings as JSON here.")] = None,
+) -> None:
+    """Time a road network's matrices: reading an OSM extract into a graph, then N x N tables; the circuity
+    (road km / great-circle km) set against the haversine default's detour factor."""
+    from routing.matrix import DEFAULT_DETOUR_FACTOR, RoadNetworkSpec, haversine_matrix_km
+
+    try:
+        spec = RoadNetworkSpec.parse(road_network)
+        counts = [int(x) for x in points.split(",") if x.strip()]
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    if spec.kind == "haversine" or not counts or min(counts) < 2:
+        raise _fail("give --road-network osm:PATH | osrm:URL | valhalla:URL and --points >= 2")
+    t0 = time.perf_counter()
+    provider = spec.provider()
+    load_s = time.perf_counter() - t0
+    rng = np.random.default_rng(seed)
+    graph = getattr(provider, "graph", None)
+    rows = []
+    for n in counts:
+        if graph is not None:  # points near random roads of the main network, up to ~50 m off them
+            nodes = np.flatnonzero(graph.main_component())
+            pick = rng.choice(nodes, size=n)
+            lat = graph.lat[pick] + rng.normal(0.0, 0.0002, n)
+            lon = graph.lon[pick] + rng.normal(0.0, 0.0002, n)
+        else:
+            lat = 22.45 + rng.random(n) * 0.40  # Shenzhen bounding box, roughly
+            lon = 113.75 + rng.random(n) * 0.65
+        t1 = time.perf_counter()
+        m = provider.table(list(zip(lat.tolist(), lon.tolist())))
+        seconds = time.perf_counter() - t1
+        gc = haversine_matrix_km(lat, lon)
+        far = gc > 1.0  # circuity is meaningless for neighbours (the snap legs dominate)
+        circuity = float(np.median(m.distance_km[far] / gc[far])) if far.any() else float("nan")
+        rows.append({"points": n, "seconds": seconds, "median_circuity": circuity})
+    info = provider.describe()
+    title = f"Road-network matrices: {spec.public()}"
+    if graph is not None:
+        title += f" ({graph.nodes:,} nodes, {graph.edges:,} edges, read in {load_s:.1f} s)"
+    table = Table(title=title)
+    for col in ("points", "pairs", "table s", "median road/great-circle km", "haversine default"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(
+            str(r["points"]),
+            f"{r['points'] ** 2:,}",
+            f"{r['seconds']:.2f}",
+            f"{r['median_circuity']:.2f}",
+            f"{DEFAULT_DETOUR_FACTOR}",
+        )
+    console.print(table)
+    if out is not None:
+        doc = {"road_network": info, "load_seconds": load_s, "results": rows, "cpus": os.cpu_count()}
+        out.write_text(json.dumps(doc, indent=1) + "\n")
+
+
 def bench_routing_city(
     stops: Annotated[str, typer.Option(help="Comma-separated stop counts, e.g. 300,1000.")] = "300",
     time_limit: Annotated[str, typer.Option("--time-limit", help="Seconds per size, e.g. 60,120.")] = "60",
@@ -730,3 +795,6 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     bench.command(
         "routing-matrix", help="Time the default distance matrix for N points (target: 2,000 < 1 s)."
     )(bench_routing_matrix)
+    bench.command(
+        "routing-roadnet", help="Time an OSM extract's (or a server's) matrices; circuity vs the 1.3 default."
+    )(bench_road_network)

@@ -96,8 +96,8 @@ def save_draft(
         raise ValueError("a reason is required for a new plan version")
     if origin not in ORIGINS:
         raise ValueError(f"origin {origin!r}: expected one of {', '.join(ORIGINS)}")
+    base = plan_row(session, scope, depot_id, service_date, based_on_version)
     if problem is None:
-        base = plan_row(session, scope, depot_id, service_date, based_on_version)
         if base is None:
             raise ValueError(f"no stored plan to base a draft on (version {based_on_version or 'published'})")
         problem = problem_from_dict(dict(base.problem), f"route plan {base.id}")
@@ -113,7 +113,9 @@ def save_draft(
     inputs = load_depot_day(session, scope, depot_id, service_date)
     options = RunOptions(charging_time_limit_s=charging_time_limit_s, seed=seed)
     cp, sched, seconds = plan_charging(inputs, problem, result.solution, options)
-    solved = SolvedDepotDay(inputs, problem, result.solution, cp, sched, 0.0, seconds)
+    # The draft answers the base plan's problem, so its matrices came from the base plan's road network.
+    network = base.road_network if base is not None else None
+    solved = SolvedDepotDay(inputs, problem, result.solution, cp, sched, 0.0, seconds, network)
     return persist(
         session,
         scope,

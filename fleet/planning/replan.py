@@ -13,6 +13,7 @@ when not named, and said so: issue 21 found a plan still sending a truck under m
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -409,6 +410,7 @@ def store_draft(
         },
         problem=problem_to_dict(rem.problem),
         solution=r.solution.to_dict(),
+        road_network=base.road_network,  # the remaining problem keeps the base plan's matrices
     )
     add_rows(session, scope, [row])
     session.flush()
@@ -439,7 +441,12 @@ def store_draft(
         if vid in new_routes:
             seq += list(new_routes[vid].stops)
         home = [] if vid in rem.unavailable else [depot_loc]
-        legs = _legs(coords, [depot_loc] + [s.location for s in seq] + home, p.road_detour_factor)
+        path = [depot_loc] + [s.location for s in seq] + home
+        legs = (
+            _legs(coords, path, p.road_detour_factor)
+            if p.distance_km is None
+            else [float(p.distance_km[p.index_of(a)][p.index_of(b)]) for a, b in itertools.pairwise(path)]
+        )
         common = {**own, "plan_id": row.id, "vehicle_id": vehicle_ids[outcome.plates[vid]]}
         lat, lon = coords[depot_loc]
         first = departures.get(vid, new_routes[vid].departure if vid in new_routes else None)

@@ -36,6 +36,8 @@ RULE_NAMES: dict[Constraint, str] = {
     Constraint.CHARGING: N_("charging"),
     Constraint.MISMATCH: N_("figure mismatch"),
     Constraint.UNSERVED_REASON: N_("unserved reason"),
+    Constraint.RELOAD: N_("reload"),
+    Constraint.DRIVING_TIME: N_("driving time"),
 }
 """Every constraint's name, for a heading or a count per rule."""
 
@@ -82,6 +84,15 @@ RULE_TEXT: dict[str, str] = {
     "charging.diesel": N_("a diesel truck stops at a charging station{at}"),
     "charging.full_policy": N_("must charge to capacity ({expected} kWh), charges {found} kWh{at}"),
     "charging.negative": N_("negative energy charged ({found} kWh){at}"),
+    "charging.reload_no_charger": N_("charges {found} kWh at a reload without a depot charger{at}"),
+    "payload.trip": N_("leaves a reload with {found} kg, above the payload {expected} kg"),
+    "reload.max_trips": N_("{found} trips, above the truck's maximum of {expected}"),
+    "reload.away": N_("reloads at {found}, not at the truck's depot {expected}"),
+    "unknown_id.reload": N_("reload location {where} is not in the plan's problem"),
+    "mismatch.break_negative": N_("a break of negative length ({found} min){at}"),
+    "driving_time.over": N_(
+        "drives {found} min without a long enough rest, above the limit of {expected} min{at}"
+    ),
 }
 AT = {
     "order": N_(" at order {ref}"),
@@ -92,8 +103,10 @@ AT = {
 WHO = {"stop": N_("{truck}, stop {stop}: "), "truck": N_("{truck}: ")}
 KINDS = {"electric": N_("electric"), "diesel": N_("diesel"), "bev": N_("electric")}
 CLOCK = frozenset({"time_window.late", "shift_end.late", "shift_start.early"})
-WHOLE = frozenset({"payload.departure", "max_duration.over"})  # kg and minutes shown without decimals
-COUNTS = frozenset({"duplicate_job.served_n", "unserved_conflict.listed_n"})
+WHOLE = frozenset(  # kg and minutes shown without decimals
+    {"payload.departure", "payload.trip", "max_duration.over", "driving_time.over", "mismatch.break_negative"}
+)
+COUNTS = frozenset({"duplicate_job.served_n", "unserved_conflict.listed_n", "reload.max_trips"})
 
 if set(RULE_TEXT) != set(RULES):  # pragma: no cover - caught at import by every test that imports this
     raise RuntimeError(f"rules without words: {sorted(set(RULES) ^ set(RULE_TEXT))}")

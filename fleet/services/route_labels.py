@@ -8,7 +8,9 @@ msgids in `KIND_LABELS`.
 
 from __future__ import annotations
 
-from fleet.i18n import N_, Column
+from typing import Any
+
+from fleet.i18n import N_, Column, _, fmt_number
 
 SHEET_COLUMNS: dict[str, Column] = {
     "seq": Column(N_("No.")),
@@ -81,3 +83,32 @@ UNSERVED_DISPLAY: dict[str, Column] = {
     "lat": Column(N_("Latitude [°]"), 5),
     "lon": Column(N_("Longitude [°]"), 5),
 }
+
+
+def road_network_text(info: dict[str, Any] | None) -> str:
+    """One line saying which model produced a stored plan's travel matrices (RoutePlan.road_network), translated.
+
+    None: plans stored before the model was recorded; they all used the great circle (docs/road-networks.md)."""
+    if not info:
+        return _("not recorded (stored before it was recorded: the great-circle model)")
+    kind = info.get("provider")
+    if kind == "haversine":
+        return _("great circle × {detour} road detour at {speed} km/h (no road network)").format(
+            detour=fmt_number(info.get("detour_factor"), 2), speed=fmt_number(info.get("speed_kmh"), 0)
+        )
+    if kind == "osm":
+        return _(
+            "OpenStreetMap extract {source} (SHA-256 {sha}…, {nodes} nodes), trucks capped at {cap} km/h"
+        ).format(
+            source=info.get("source", ""),
+            sha=str(info.get("sha256", ""))[:12],
+            nodes=fmt_number(info.get("nodes"), 0),
+            cap=fmt_number(info.get("truck_max_kmh"), 0),
+        )
+    if kind == "osrm":
+        return _("OSRM server {source}").format(source=info.get("source", ""))
+    if kind == "valhalla":
+        return _("Valhalla server {source}, costing {costing}").format(
+            source=info.get("source", ""), costing=info.get("costing", "")
+        )
+    return str(kind)

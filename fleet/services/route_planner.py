@@ -65,6 +65,8 @@ class RoutePlanView:
     unserved: pd.DataFrame
     stations: pd.DataFrame
     trucks: tuple[str, ...] = ()  # every truck of the plan's fleet (used or not): where a job can be moved
+    # Which model produced the travel matrices (RoutePlan.road_network; None: not recorded, docs/road-networks.md).
+    road_network: dict[str, Any] | None = None
 
 
 ROUTE_COLUMNS = [
@@ -130,6 +132,7 @@ def route_view_from_json(
     orders: Mapping[str, Mapping[str, Any]] | None = None,
     version: int | None = None,
     created_at: dt.datetime | None = None,
+    road_network: Mapping[str, Any] | None = None,
 ) -> RoutePlanView:
     """Flatten a routing problem/solution pair (the JSON stored in `RoutePlan.problem`/`.solution`).
 
@@ -295,6 +298,7 @@ def route_view_from_json(
         unserved=pd.DataFrame(unserved, columns=UNSERVED_COLUMNS),
         stations=stations,
         trucks=tuple(t["id"] for t in problem["vehicle_types"]),
+        road_network=dict(road_network) if road_network else None,
     )
 
 
@@ -332,6 +336,7 @@ def current_route_view(
         _order_details(session, scope, depot.id, day),
         plan.version,
         plan.created_at,
+        road_network=plan.road_network,
     )
 
 
@@ -354,6 +359,7 @@ def route_view(
         _order_details(session, scope, depot.id, day),
         plan.version,
         plan.created_at,
+        road_network=plan.road_network,
     )
 
 

@@ -80,7 +80,7 @@ def _in_force(
     return select_rows(
         scope,
         model,
-        model.status == PlanStatus.CURRENT,
+        model.status == PlanStatus.PUBLISHED,
         model.service_date >= start,
         model.service_date <= end,
     )

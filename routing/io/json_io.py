@@ -65,10 +65,25 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
+_TRIP_BREAK_DEFAULTS: dict[str, Any] = {
+    "max_trips": 1,
+    "reload_minutes": 0.0,
+    "depot_charge_kw": None,
+    "break_rule": None,
+}
+"""Multi-trip and break fields of a vehicle type, left out of a file when at their defaults (files of
+single-trip problems stay as they were)."""
+
+
 def _vehicle_to_dict(v: rp.VehicleType) -> dict[str, Any]:
     d: dict[str, Any] = {f.name: getattr(v, f.name) for f in fields(v)}
     d["kind"] = v.kind.value
     d["battery"] = {f.name: getattr(v.battery, f.name) for f in fields(v.battery)} if v.battery else None
+    for name, default in _TRIP_BREAK_DEFAULTS.items():
+        if d[name] == default:
+            del d[name]
+    if v.break_rule is not None:
+        d["break_rule"] = {f.name: getattr(v.break_rule, f.name) for f in fields(v.break_rule)}
     return d
 
 
@@ -156,6 +171,7 @@ def _job(d: Any, where: str) -> rp.Job:
 
 _VEHICLE_FIELDS = tuple(f.name for f in fields(rp.VehicleType))
 _BATTERY_FIELDS = tuple(f.name for f in fields(rp.Battery))
+_BREAK_FIELDS = tuple(f.name for f in fields(rp.BreakRule))
 
 
 def _vehicle(d: Any, where: str) -> rp.VehicleType:
@@ -164,6 +180,8 @@ def _vehicle(d: Any, where: str) -> rp.VehicleType:
         d["kind"] = rp.VehicleKind(d["kind"])
     if d.get("battery") is not None:
         d["battery"] = rp.Battery(**_only(d["battery"], _BATTERY_FIELDS, f"{where}.battery"))
+    if d.get("break_rule") is not None:
+        d["break_rule"] = rp.BreakRule(**_only(d["break_rule"], _BREAK_FIELDS, f"{where}.break_rule"))
     return rp.VehicleType(**d)
 
 
