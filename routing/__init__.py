@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # what a type checker sees; at run time `__getattr__` imports on first use
     from routing.check import CheckReport, Violation, check_solution
     from routing.problem import (
+        AccessRule,
+        AccessZone,
         Battery,
         BreakRule,
         ChargingStation,
@@ -26,14 +28,20 @@ if TYPE_CHECKING:  # what a type checker sees; at run time `__getattr__` imports
         Objective,
         RechargePolicy,
         RoutingProblem,
+        SpeedProfile,
         TimeWindow,
         VehicleKind,
         VehicleType,
     )
     from routing.solution import Route, RoutingSolution, Stop, StopKind, UnservedJob, UnservedReason
     from routing.solve import solve as solve_problem
+    from routing.traveltime import SHENZHEN_RUSH_HOUR
 
 _EXPORTS = {
+    "AccessRule": "routing.problem",
+    "AccessZone": "routing.problem",
+    "SpeedProfile": "routing.problem",
+    "SHENZHEN_RUSH_HOUR": "routing.traveltime",
     "Battery": "routing.problem",
     "BreakRule": "routing.problem",
     "ChargingStation": "routing.problem",
@@ -58,6 +66,9 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "SHENZHEN_RUSH_HOUR",
+    "AccessRule",
+    "AccessZone",
     "Battery",
     "BreakRule",
     "ChargingStation",
@@ -69,6 +80,7 @@ __all__ = [
     "Route",
     "RoutingProblem",
     "RoutingSolution",
+    "SpeedProfile",
     "Stop",
     "StopKind",
     "TimeWindow",

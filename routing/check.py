@@ -9,10 +9,18 @@ depot (`Route.departure`), how much energy it takes at each station or reload (`
 partial recharging), and how long each BREAK lasts (`Stop.departure - Stop.arrival`). Everything else (arrival, service start, departure, load, state of charge, charging minutes,
 distance, energy, litres, cost, totals) is recomputed, checked against the constraints, and compared with the
 figures the solution reports.
+
+Time-dependent travel (a ``speed_profile``) and access zones are re-implemented here in a few lines of their
+own (``_td_arrival``, ``_td_leave_by``, ``_inside``, ``_Checker._open_at``), not imported from
+``routing.traveltime`` / ``routing.zones``. A late arrival caused by a slow period is a ``time_window`` or
+``shift_end`` violation like any other; a reported time computed at constant speed is a ``mismatch``; a stop
+whose reported service start falls in a period barred to its vehicle, or that can start only outside every
+window because of the zone, is an ``access_zone`` violation.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
@@ -50,6 +58,7 @@ class Constraint(str, Enum):
     DRIVING_TIME = (
         "driving_time"  # continuous driving above the break rule's limit without a long enough rest
     )
+    ACCESS_ZONE = "access_zone"  # a stop in an access zone served by a vehicle its rules bar at that time
 
 
 RULES: tuple[str, ...] = (
@@ -217,6 +226,77 @@ def _close(expected: float, found: float, tol: float) -> bool:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Time-dependent travel and access zones (routing.problem docstring), re-implemented
+# --------------------------------------------------------------------------------------------------------------
+
+_DAY = 1440.0
+
+
+def _td_factor(
+    periods: tuple[tuple[float, float], ...], clock: float, before: bool
+) -> tuple[float, float, float]:
+    """(start, end, factor) of the period holding ``clock`` [min of day]; ``before``: the one ending at it."""
+    start, factor = periods[0]
+    end = _DAY
+    for k, (a, f) in enumerate(periods):
+        if a < clock or (a == clock and not before):
+            start, factor = a, f
+            end = periods[k + 1][0] if k + 1 < len(periods) else _DAY
+    return start, end, factor
+
+
+def _td_arrival(t: float, tau: float, periods: tuple[tuple[float, float], ...], clock0: float) -> float:
+    """Leave at ``t`` [min] on an arc of free-flow time ``tau`` [min]: integrate the factors (Ichoua et al. 2003)."""
+    if tau <= 0.0:
+        return t
+    day = math.floor((clock0 + t) / _DAY) * _DAY
+    clock = clock0 + t - day
+    while True:
+        _, end, f = _td_factor(periods, clock, before=False)
+        if (end - clock) * f >= tau:
+            return day + clock + tau / f - clock0
+        tau -= (end - clock) * f
+        clock = end
+        if clock >= _DAY:
+            day, clock = day + _DAY, 0.0
+
+
+def _td_leave_by(t: float, tau: float, periods: tuple[tuple[float, float], ...], clock0: float) -> float:
+    """Latest departure [min] reaching the end of an arc of free-flow time ``tau`` by ``t``."""
+    if tau <= 0.0:
+        return t
+    day = math.floor((clock0 + t) / _DAY) * _DAY
+    clock = clock0 + t - day
+    while True:
+        if clock <= 0.0:
+            day, clock = day - _DAY, _DAY
+        start, _, f = _td_factor(periods, clock, before=True)
+        if (clock - start) * f >= tau:
+            return day + clock - tau / f - clock0
+        tau -= (clock - start) * f
+        clock = start
+
+
+def _inside(px: float, py: float, poly: tuple[tuple[float, float], ...]) -> bool:
+    """Crossing-number test; on an edge (within 1e-9) counts as inside."""
+    crossings = 0
+    n = len(poly)
+    for k in range(n):
+        (ax, ay), (bx, by) = poly[k], poly[(k + 1) % n]
+        length = math.hypot(bx - ax, by - ay)
+        if (
+            abs((bx - ax) * (py - ay) - (by - ay) * (px - ax)) <= 1e-9 * max(length, 1.0)
+            and min(ax, bx) - 1e-9 <= px <= max(ax, bx) + 1e-9
+            and min(ay, by) - 1e-9 <= py <= max(ay, by) + 1e-9
+        ):
+            return True
+        straddles = (ay <= py < by) or (by <= py < ay)
+        if straddles and px < ax + (py - ay) * (bx - ax) / (by - ay):
+            crossings += 1
+    return crossings % 2 == 1
+
+
+# --------------------------------------------------------------------------------------------------------------
 # The checker
 # --------------------------------------------------------------------------------------------------------------
 
@@ -244,6 +324,15 @@ class _Checker:
         self.location_ids = {loc.id for loc in problem.locations}
         self.vehicles = dict(problem.vehicle_ids())
         self.out: list[Violation] = []
+        origin = problem.time_origin
+        self.clock0 = 0.0 if origin is None else origin.hour * 60.0 + origin.minute + origin.second / 60.0
+        self.periods = problem.speed_profile.periods if problem.speed_profile is not None else None
+        self.zones_at: dict[str, list] = {}  # location id -> zones containing it
+        for loc in problem.locations if problem.zones else ():
+            pt = (loc.x, loc.y) if loc.x is not None else (loc.lon, loc.lat)
+            if pt[0] is None or pt[1] is None:
+                continue
+            self.zones_at[loc.id] = [z for z in problem.zones if _inside(pt[0], pt[1], z.polygon)]
 
     def add(self, constraint: Constraint, message: str, *, rule: str, **kw: object) -> None:
         self.out.append(Violation(constraint, message, rule=rule, **kw))  # type: ignore[arg-type]
@@ -264,9 +353,50 @@ class _Checker:
             )
 
     def travel_minutes(self, vt: VehicleType, i: int, j: int) -> float:
+        """Free-flow (constant-speed) travel time [min]."""
         if self.time is not None:
             return float(self.time[i, j])
         return float(self.dist[i, j]) / vt.speed_kmh * 60.0
+
+    def arrive(self, vt: VehicleType, i: int, j: int, t: float) -> float:
+        """Arrival [min] at ``j`` leaving ``i`` at ``t``; time-dependent with a speed profile."""
+        if self.periods is None:
+            return t + self.travel_minutes(vt, i, j)
+        return _td_arrival(t, self.travel_minutes(vt, i, j), self.periods, self.clock0)
+
+    def leave_by(self, vt: VehicleType, i: int, j: int, t: float) -> float:
+        if self.periods is None:
+            return t - self.travel_minutes(vt, i, j)
+        return _td_leave_by(t, self.travel_minutes(vt, i, j), self.periods, self.clock0)
+
+    def barred(self, vt: VehicleType, location: str) -> list[tuple[float, float]]:
+        """Barred periods [min of day, half-open] for ``vt`` at a stop at ``location``."""
+        out: list[tuple[float, float]] = []
+        for zone in self.zones_at.get(location, ()):
+            for rule in zone.rules:
+                if rule.kinds and vt.kind not in rule.kinds:
+                    continue
+                if rule.vehicle_types and vt.id not in rule.vehicle_types:
+                    continue
+                out += [(w.start, w.end) for w in rule.barred] if rule.barred else [(0.0, _DAY)]
+        return out
+
+    def is_barred(self, barred: list[tuple[float, float]], t: float) -> bool:
+        clock = (self.clock0 + t) % _DAY
+        return any(a <= clock < b for a, b in barred)
+
+    def _open_at(self, barred: list[tuple[float, float]], t: float) -> float:
+        """Earliest time >= ``t`` outside every barred period [min]; inf when barred all day."""
+        day = math.floor((self.clock0 + t) / _DAY) * _DAY
+        clock = self.clock0 + t - day
+        for k in range(4 * len(barred) + 2):
+            ends = [b for a, b in barred if a <= clock < b]
+            if not ends:
+                return t if k == 0 else day + clock - self.clock0
+            clock = max(ends)
+            if clock >= _DAY:
+                day, clock = day + _DAY, 0.0
+        return math.inf
 
     # ---- plan level --------------------------------------------------------------------------------------
 
@@ -536,8 +666,8 @@ class _Checker:
                 t += minutes
                 continue
             km = float(self.dist[prev, cur])
-            travel = self.travel_minutes(vt, prev, cur)
-            arrival = t + travel
+            arrival = self.arrive(vt, prev, cur, t)
+            travel = arrival - t  # driving minutes (time-dependent with a speed profile)
             driving = self._check_driving(vt, driving + travel, here)
             figs.distance_km += km
             if battery is not None and soc is not None:
@@ -550,7 +680,8 @@ class _Checker:
             charge_min = 0.0
             soc_arrival = soc
             if s.kind is StopKind.JOB and job is not None:
-                start = self._service_start(job, arrival, here)
+                start = self._service_start(job, arrival, here, vt)
+                self._check_access(vt, job, s.service_start, here)
                 departure = start + job.service_minutes
                 load -= job.demand_kg
                 self.compare("energy_charged_kwh", 0.0, s.energy_charged_kwh, **here)
@@ -609,8 +740,8 @@ class _Checker:
         end = self.p.index_of(vt.end)
         km = float(self.dist[prev, end])
         figs.distance_km += km
-        travel = self.travel_minutes(vt, prev, end)
-        arrival = t + travel
+        arrival = self.arrive(vt, prev, end, t)
+        travel = arrival - t
         self._check_driving(vt, driving + travel, end_here)
         if battery is not None and soc is not None:
             used = km * consumption_kwh_per_km(battery, load, vt.payload_kg)
@@ -691,9 +822,19 @@ class _Checker:
                     **here,
                 )
             return
-        if reason not in ("capacity", "time_window", "out_of_range"):
+        if reason not in ("capacity", "time_window", "out_of_range", "access_zone"):
             return  # 'dropped' (servable, left out) needs no proof
         fits = [vt for vt in eligible if job.demand_kg <= vt.payload_kg * (1.0 + self.tol)]
+        if reason == "access_zone":
+            open_to = [vt for vt in fits if self._access_possible(vt, job)]
+            if open_to:
+                self.add(
+                    Constraint.UNSERVED_REASON,
+                    "a vehicle type that can carry the job may serve it within a window and its shift",
+                    expected=open_to[0].id,
+                    **here,
+                )
+            return
         if reason == "capacity":
             if fits:
                 self.add(
@@ -729,6 +870,8 @@ class _Checker:
     def _direct_trip_in_time(self, vt: VehicleType, job: Job) -> bool:
         d, j = self.p.index_of(vt.start_depot), self.p.index_of(job.location)
         e = self.p.index_of(vt.end)
+        if self.periods is not None or self.zones_at:
+            return self._direct_trip_in_time_td(vt, job, d, j, e)
         arrival = vt.shift_start + self.travel_minutes(vt, d, j)
         windows = job.windows_sorted or ()
         start = arrival
@@ -743,6 +886,33 @@ class _Checker:
         # Leaving the depot as late as possible shortens the route to travel + service (+ no waiting).
         shortest = self.travel_minutes(vt, d, j) + job.service_minutes + self.travel_minutes(vt, j, e)
         return vt.max_duration_minutes is None or shortest <= vt.max_duration_minutes + self.tol
+
+    def _direct_trip_in_time_td(self, vt: VehicleType, job: Job, d: int, j: int, e: int) -> bool:
+        """As ``_direct_trip_in_time`` with time-dependent travel and the stop's access zones."""
+        arrival = self.arrive(vt, d, j, vt.shift_start)
+        barred = self.barred(vt, job.location)
+        if barred:
+            start = self._earliest_open(job, arrival, barred)
+        else:
+            ok = [
+                max(arrival, w.start) for w in job.windows_sorted if max(arrival, w.start) <= w.end + self.tol
+            ]
+            start = arrival if not job.windows_sorted else (ok[0] if ok else None)
+        if start is None:
+            return False
+        back = self.arrive(vt, j, e, start + job.service_minutes)
+        if vt.shift_end is not None and back > vt.shift_end + self.tol:
+            return False
+        leave = max(vt.shift_start, self.leave_by(vt, d, j, start))
+        return vt.max_duration_minutes is None or back - leave <= vt.max_duration_minutes + self.tol
+
+    def _access_possible(self, vt: VehicleType, job: Job) -> bool:
+        """Some instant of the job's windows within the shift is open to ``vt`` (refutes ``access_zone``)."""
+        barred = self.barred(vt, job.location)
+        if not barred:
+            return True
+        start = self._earliest_open(job, vt.shift_start, barred)
+        return start is not None and (vt.shift_end is None or start <= vt.shift_end + self.tol)
 
     def _direct_trip_in_range(self, vt: VehicleType, job: Job) -> bool:
         b = vt.battery
@@ -820,8 +990,23 @@ class _Checker:
             )
         return loc
 
-    def _service_start(self, job: Job, arrival: float, here: dict) -> float:
+    def _service_start(self, job: Job, arrival: float, here: dict, vt: VehicleType | None = None) -> float:
         windows = job.windows_sorted
+        barred = self.barred(vt, job.location) if vt is not None and self.zones_at else []
+        if barred:
+            start = self._earliest_open(job, arrival, barred)
+            if start is not None:
+                return start
+            if not windows or any(max(arrival, w.start) <= w.end + self.tol for w in windows):
+                self.add(
+                    Constraint.ACCESS_ZONE,
+                    "the stop's access zone is closed to this vehicle through the rest of its time windows",
+                    quantity="service_start",
+                    expected=windows[-1].end if windows else None,
+                    found=arrival,
+                    **here,
+                )
+                return arrival
         if not windows:
             return arrival
         for w in windows:
@@ -838,6 +1023,30 @@ class _Checker:
             **here,
         )
         return arrival
+
+    def _earliest_open(self, job: Job, arrival: float, barred: list[tuple[float, float]]) -> float | None:
+        """Earliest service start >= ``arrival`` inside a window and outside the barred periods, or None."""
+        if not job.windows_sorted:
+            t = self._open_at(barred, arrival)
+            return None if math.isinf(t) else t
+        for w in job.windows_sorted:
+            t = self._open_at(barred, max(arrival, w.start))
+            if t <= w.end + self.tol:
+                return t
+        return None
+
+    def _check_access(self, vt: VehicleType, job: Job, reported_start: float, here: dict) -> None:
+        """The REPORTED service start must not fall in a period the stop's zones bar to this vehicle."""
+        barred = self.barred(vt, job.location) if self.zones_at else []
+        if barred and self.is_barred(barred, reported_start):
+            self.add(
+                Constraint.ACCESS_ZONE,
+                f"served by a {vt.kind.value} vehicle of type {vt.id} at a time its access zone bars it",
+                quantity="service_start_clock_min",
+                expected="outside " + ", ".join(f"[{a:g}, {b:g})" for a, b in sorted(barred)),
+                found=(self.clock0 + reported_start) % _DAY,
+                **here,
+            )
 
     def _check_reserve(self, soc: float, reserve: float, here: dict) -> None:
         if soc < reserve - self.tol * max(1.0, reserve):

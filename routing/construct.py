@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routing.evaluate import EPS, Geometry, Visit, _pick_window, charge_power_kw
+from routing.evaluate import EPS, Geometry, Visit, _pick_window, charge_power_kw, pick_start
 from routing.problem import ChargingStation, Job, RechargePolicy, VehicleType
 
 MAX_REPAIRS = 4
@@ -43,6 +43,13 @@ class Builder:
         self.allowed = allowed
         self.dist = geo.dist.tolist()
         self.times = {k: v.tolist() for k, v in geo.time_by_type.items()}
+        # Time-dependent travel: the scan below uses the EXACT arrivals (``Geometry.arrive``) and the filters
+        # (time_load_ok, slack_table, positions, latest_arrivals, the station pre-check) read these times at
+        # the day's FASTEST factor, so that they stay optimistic; the compiled kernels are off then.
+        self._td = geo.freeflow_by_type is not None
+        if geo.freeflow_by_type is not None and self.p.speed_profile is not None:
+            fast = max(f for _, f in self.p.speed_profile.periods)
+            self.times = {k: (v / fast).tolist() for k, v in geo.freeflow_by_type.items()}
         self.loc = {j.id: geo.loc(j.location) for j in self.p.jobs}
         self.sloc = {s.id: geo.loc(s.location) for s in self.p.stations}
         self._st_locs = [(s, self.sloc[s.id]) for s in self.p.stations]
@@ -60,6 +67,11 @@ class Builder:
             for j in self.p.jobs
             if len(j.time_windows) <= 1
         }
+        # Stops in an access zone (routing.zones) have vehicle-specific open times: the scan below sends them
+        # to ``pick_start``; the optimistic filters keep reading their windows alone (a zone only delays).
+        self._zoned = geo.access.zoned_jobs if geo.access is not None else set()
+        for jid in self._zoned:
+            self._window.pop(jid, None)
 
     def _l(self, v: Visit) -> int:
         return self.loc[v.id] if isinstance(v, Job) else self.sloc[v.id]
@@ -98,10 +110,11 @@ class Builder:
         t_first = None
         km = 0.0
         n = len(seq)
+        td = self._td
         for k in range(n + 1):
             a, b = path[k], path[k + 1]
             km += d[a][b]
-            arrival = t + tt[a][b]
+            arrival = self.geo.arrive(vt, a, b, t) if td else t + tt[a][b]
             if bat is not None:
                 deps.append(t)
                 socs.append(soc)
@@ -122,7 +135,11 @@ class Builder:
             if isinstance(v, Job):
                 w = window.get(v.id)
                 if w is None:
-                    s = _pick_window(v, arrival)
+                    s = (
+                        pick_start(self.geo, vt, v, arrival)
+                        if v.id in self._zoned
+                        else _pick_window(v, arrival)
+                    )
                     if s is None:
                         return _Scan(False, "time", k)
                 elif arrival > w[1]:
@@ -130,7 +147,10 @@ class Builder:
                 else:
                     s = arrival if arrival > w[0] else w[0]  # noqa: FURB136 (max() is a call)
                 if t_first is None:
-                    t_first = s - tt[a][b] if k == 0 else vt.shift_start
+                    if k > 0:
+                        t_first = vt.shift_start
+                    else:
+                        t_first = self.geo.leave_by(vt, a, b, s) if td else s - tt[a][b]
                 t = s + v.service_minutes
             else:
                 if bat is None:

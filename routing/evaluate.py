@@ -20,6 +20,8 @@ from routing.problem import (
     VehicleType,
 )
 from routing.solution import Route, Stop, StopKind
+from routing.traveltime import arrival_after, clock_origin, conservative_factor, latest_departure
+from routing.zones import Access
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius [km] (IUGG R1), as in the problem docstring."""
@@ -48,11 +50,23 @@ def distance_matrix_km(problem: RoutingProblem) -> np.ndarray:
 
 @dataclass
 class Geometry:
-    """Float matrices shared by evaluation and model building."""
+    """Float matrices shared by evaluation and model building.
+
+    With a speed profile (``routing.traveltime``), ``time_by_type`` holds the CONSERVATIVE constant travel
+    times (free-flow time over the slowest factor within the vehicle type's shift) read by the OR-Tools model,
+    so that every route it accepts is feasible exactly (arrivals are monotone in departures, FIFO);
+    ``freeflow_by_type`` holds the factor-1 times, ``arrive``/``leave_by`` the exact time-dependent arrival
+    and its inverse, used by ``evaluate_route`` (every reported figure) and by the construction's and the
+    ruin-and-recreate's route scan (``routing.construct.Builder``, whose filters read the fastest factor and
+    whose compiled kernels are off then). ``access`` holds the barred periods of zoned stops
+    (``routing.zones``)."""
 
     problem: RoutingProblem
     dist: np.ndarray
     time_by_type: dict[str, np.ndarray] = field(default_factory=dict)
+    freeflow_by_type: dict[str, np.ndarray] | None = None
+    clock0: float = 0.0
+    access: Access | None = None
 
     @classmethod
     def of(cls, problem: RoutingProblem) -> Geometry:
@@ -61,7 +75,37 @@ class Geometry:
         shared = None if problem.travel_minutes is None else np.asarray(problem.travel_minutes, dtype=float)
         for vt in problem.vehicle_types:
             times[vt.id] = shared if shared is not None else dist / vt.speed_kmh * 60.0
-        return cls(problem, dist, times)
+        clock0 = clock_origin(problem.time_origin)
+        access = Access(problem, clock0) if problem.zones else None
+        if problem.speed_profile is None:
+            return cls(problem, dist, times, clock0=clock0, access=access)
+        # Per type, the slowest factor within its shift (the whole day without a shift end); one matrix per
+        # distinct factor when the problem shares a time matrix (the compiled kernels test identity).
+        cons: dict[str, np.ndarray] = {}
+        by_factor: dict[float, np.ndarray] = {}
+        for vt in problem.vehicle_types:
+            slow = conservative_factor(problem.speed_profile, vt.shift_start, vt.shift_end, clock0)
+            if shared is None:
+                cons[vt.id] = times[vt.id] / slow
+            else:
+                cons[vt.id] = by_factor.setdefault(slow, shared / slow)
+        return cls(problem, dist, cons, times, clock0, access)
+
+    def arrive(self, vt: VehicleType, a: int, b: int, t: float) -> float:
+        """Arrival [min] at location ``b`` leaving ``a`` at ``t``: exact, time-dependent with a profile."""
+        if self.freeflow_by_type is None:
+            return t + float(self.time_by_type[vt.id][a, b])
+        profile = self.problem.speed_profile
+        assert profile is not None
+        return arrival_after(t, float(self.freeflow_by_type[vt.id][a, b]), profile, self.clock0)
+
+    def leave_by(self, vt: VehicleType, a: int, b: int, arrive_by: float) -> float:
+        """Latest departure [min] from ``a`` that reaches ``b`` by ``arrive_by`` (the inverse of ``arrive``)."""
+        if self.freeflow_by_type is None:
+            return arrive_by - float(self.time_by_type[vt.id][a, b])
+        profile = self.problem.speed_profile
+        assert profile is not None
+        return latest_departure(arrive_by, float(self.freeflow_by_type[vt.id][a, b]), profile, self.clock0)
 
     def loc(self, location_id: str) -> int:
         return self.problem.index_of(location_id)
@@ -119,6 +163,50 @@ def _pick_window(job: Job, arrival: float) -> float | None:
     return None
 
 
+def pick_start(geo: Geometry, vt: VehicleType, job: Job, arrival: float) -> float | None:
+    """``_pick_window`` with the access zones: the earliest start >= ``arrival`` inside a window at which
+    ``vt`` may serve ``job`` (``routing.problem``, 'Access zones') [min], or None."""
+    acc = geo.access
+    barred = acc.barred(vt, job.location) if acc is not None else ()
+    if not barred:
+        return _pick_window(job, arrival)
+    if not job.time_windows:
+        s = acc.open_at(vt, job.location, arrival)  # type: ignore[union-attr]
+        return None if s == float("inf") else s
+    for w in job.windows_sorted:
+        if w.end + EPS < arrival:
+            continue
+        s = acc.open_at(vt, job.location, max(arrival, w.start))  # type: ignore[union-attr]
+        if s <= w.end + EPS:
+            return s
+    return None
+
+
+def access_possible(geo: Geometry, vt: VehicleType, job: Job) -> bool:
+    """Whether some instant inside a window of ``job`` and within the shift of ``vt`` is open to ``vt`` (the
+    screening's ``access_zone`` reason claims that no vehicle type that could carry the job has one)."""
+    if geo.access is None or not geo.access.barred(vt, job.location):
+        return True
+    s = pick_start(geo, vt, job, vt.shift_start)
+    return s is not None and (vt.shift_end is None or s <= vt.shift_end + EPS)
+
+
+def direct_trip_ok(geo: Geometry, vt: VehicleType, job: Job) -> bool:
+    """depot -> ``job`` -> depot within a window, the zone's open times, the shift and the maximum duration,
+    leaving at the shift start (exact time-dependent travel) and, for the duration, as late as that start
+    allows."""
+    s, j, e = geo.loc(vt.start_depot), geo.loc(job.location), geo.loc(vt.end)
+    arrival = geo.arrive(vt, s, j, vt.shift_start)
+    start = pick_start(geo, vt, job, arrival)
+    if start is None:
+        return False
+    back = geo.arrive(vt, j, e, start + job.service_minutes)
+    if vt.shift_end is not None and back > vt.shift_end + EPS:
+        return False
+    leave = max(vt.shift_start, geo.leave_by(vt, s, j, start))
+    return vt.max_duration_minutes is None or back - leave <= vt.max_duration_minutes + EPS
+
+
 def evaluate_route(
     geo: Geometry,
     vid: str,
@@ -162,8 +250,9 @@ def evaluate_route(
     total_charge_min = 0.0
     policy = p.recharge_policy
     first_wait_shift = None
+    td = geo.freeflow_by_type is not None
     for k, v in enumerate(visits):
-        arrival = t + float(times[path[k], path[k + 1]])
+        arrival = geo.arrive(vt, path[k], path[k + 1], t) if td else t + float(times[path[k], path[k + 1]])
         soc_arr = None
         if bat is not None:
             soc_arr = soc - arc_kwh[k]  # type: ignore[operator]
@@ -176,7 +265,7 @@ def evaluate_route(
         if isinstance(v, Job):
             if v.required_kind is not None and v.required_kind is not vt.kind:
                 violations.append(f"{vid}: job {v.id} needs a {v.required_kind.value} vehicle")
-            s = _pick_window(v, arrival)
+            s = _pick_window(v, arrival) if geo.access is None else pick_start(geo, vt, v, arrival)
             if s is None:
                 violations.append(f"{vid}: arrives {arrival:.4f} at {v.id} after its last window")
                 if stop_early:
@@ -221,7 +310,7 @@ def evaluate_route(
             )
             station_k += 1
         t = stops[-1].departure
-    back = t + float(times[path[-2], path[-1]])
+    back = geo.arrive(vt, path[-2], path[-1], t) if td else t + float(times[path[-2], path[-1]])
     soc_end = None
     if bat is not None:
         soc_end = soc - arc_kwh[-1]  # type: ignore[operator]
@@ -232,7 +321,10 @@ def evaluate_route(
     # Leave as late as possible without moving any service start (waiting at the first job is avoidable).
     shift = first_wait_shift or 0.0
     if shift > EPS:
-        t0 += shift
+        if td:  # leave so as to arrive at the service start exactly (inverse travel time, FIFO)
+            t0 = max(t0, geo.leave_by(vt, path[0], path[1], stops[0].service_start))
+        else:
+            t0 += shift
         stops[0] = Stop(**{**stops[0].__dict__, "arrival": stops[0].service_start})
     if vt.max_duration_minutes is not None and back - t0 > vt.max_duration_minutes + EPS:
         violations.append(f"{vid}: duration {back - t0:.4f} min above {vt.max_duration_minutes}")

@@ -6,7 +6,8 @@ Why compiled: profiling ``routing.lns`` (pyinstrument, Homberger R1_2_1, 200 cus
 removed customer (``docs/routing-scale.md``). Here one call per customer scans all routes' positions.
 
 Exactly the semantics of ``Builder.slack_table`` and ``Builder.positions`` for jobs with at most one time
-window (every benchmark job); ``routing.lns`` keeps the Python path for problems with several windows per job.
+window (every benchmark job); ``routing.lns`` keeps the Python path for problems with several windows per job
+and for time-dependent travel (``CompiledFilter.usable``).
 Routes are rows of padded 2-D arrays (``RouteTables``): row ``r`` holds ``npos[r] = len(route) + 1`` insertion
 positions. Times [min], distances [km], loads [kg].
 """
@@ -284,6 +285,9 @@ class CompiledFilter:
 
     @staticmethod
     def usable(builder: Builder) -> bool:
+        # Time-dependent travel (a speed profile): the Python path (the kernels read one constant matrix).
+        if builder.geo.freeflow_by_type is not None:
+            return False
         return all(len(j.time_windows) <= 1 for j in builder.p.jobs)
 
     def fill(self, b: Builder, tables: RouteTables, r: int, vt: VehicleType, seq: list) -> None:

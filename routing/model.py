@@ -17,6 +17,14 @@ Load-dependent consumption has no exact OR-Tools dimension (google/or-tools#339,
 the model charges each arc at the consumption of an upper bound of the load on it (payload minus the demand
 just delivered, and empty on the way into the end depot), which is conservative; reported energies use the
 actual load.
+
+Time-dependent travel (a ``speed_profile``) has no exact OR-Tools transit: the time transits are the
+CONSERVATIVE constant times of ``Geometry.time_by_type`` (free-flow time over the slowest speed factor within
+the vehicle type's shift), so every model-feasible route is feasible under the exact, first-in-first-out
+travel times, which ``routing.evaluate`` uses for every reported time. A route feasible only thanks to
+off-peak speeds is beyond the model: the construction and the ruin-and-recreate scan exactly
+(``routing.construct``), and when the model cannot read their routes the solver keeps them as they are;
+``routing.td_repair`` places what the model alone left out. Access zones: ``routing.model_zones``.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
 from routing.evaluate import Geometry, charge_power_kw
+from routing.model_zones import restrict_zoned_stops
 from routing.problem import ChargingStation, Job, Objective, RechargePolicy, VehicleType
 
 DIST_SCALE = 1000
@@ -384,6 +393,8 @@ def build_model(
             solver.Add(energy.CumulVar(idx) + energy.SlackVar(idx) <= full)
             if p.recharge_policy is RechargePolicy.FULL:
                 solver.Add(energy.CumulVar(idx) + energy.SlackVar(idx) >= full * routing.ActiveVar(idx))
+    if geo.access is not None:  # access zones: barred service starts per vehicle (routing.model_zones)
+        restrict_zoned_stops(routing, manager, time, nodes, geo, vehicles, horizon, TIME_SCALE)
     keep.append(nodes)
     bm = BuiltModel(manager, routing, nodeset, vehicles, time, energy, big, horizon, keep, TIME_SCALE)
     if multi_trip or with_breaks:

@@ -16,12 +16,36 @@ Travel
 
 Time
     A vehicle leaves its start depot at any time at or after ``shift_start`` (the solver chooses; waiting
-    at the depot is free). ``arrival(j) = departure(i) + travel(i, j)``. At a job, service may start at
+    at the depot is free). ``arrival(j) = departure(i) + travel(i, j)`` (with a speed profile: see
+    'Time-dependent travel'). At a job, service may start at
     ``max(arrival, window.start)`` for a window with ``window.start <= service_start <= window.end``
     (time windows bound the START of service; waiting before a window is allowed; with several windows the
-    earliest feasible one is used). ``departure = service_start + service_minutes``. The vehicle must arrive
+    earliest feasible one is used; access zones may delay it further, see 'Access zones').
+    ``departure = service_start + service_minutes``. The vehicle must arrive
     at its end depot no later than ``shift_end``, and ``return - departure_from_depot <= max_duration_minutes``
     when that is set.
+
+Time-dependent travel (``RoutingProblem.speed_profile``, optional)
+    The model of Ichoua, Gendreau & Potvin (2003, European Journal of Operational Research 144:379-396): the
+    day is cut into periods with a constant speed factor each; on an arc the vehicle covers its free-flow
+    travel time (``travel(i, j)`` above, at factor 1) at rate ``factor(clock)`` per minute, so travel time is
+    obtained by integrating over the periods crossed, and leaving later never means arriving earlier
+    (first-in-first-out, by construction). Clock time: problem minute ``t`` is the time of day
+    ``(origin + t) mod 1440`` [min], with ``origin`` the hour and minute of ``time_origin`` (midnight when
+    ``time_origin`` is None). Waiting: a vehicle leaves the depot when the solution says (a decision) and
+    leaves every stop as soon as its service (or charge) ends; waiting elsewhere to avoid a slow period is
+    not modelled and, by first-in-first-out, could never make a later arrival earlier. Energy stays a
+    function of distance only. Without a profile travel is exactly as above.
+
+Access zones (``RoutingProblem.zones``, optional)
+    A zone is a polygon in the problem's coordinates (planar ``x``/``y``, or ``lon``/``lat`` degrees read as
+    a plane, fine at city scale); a point on the boundary is inside. Each ``AccessRule`` bars the vehicles
+    it matches (by kind, and by vehicle type id when it lists some) from SERVING a stop inside the zone while
+    the clock time of the service START is in one of its barred periods (half-open ``[start, end)`` minutes
+    of the day; none listed = all day). A stop is open to a vehicle at time ``t`` iff no rule of any zone
+    containing the stop bars it then. Like a time window, a closed zone makes the vehicle wait: service
+    starts at the earliest ``t >= arrival`` inside a window and open to the vehicle. Arcs merely passing
+    through a zone are not restricted (no road geometry is modelled). Stations and depots are not restricted.
 
 Load (deliveries only)
     Every job's demand is loaded at the start depot and dropped at the job. Load on departure from the depot
@@ -422,6 +446,99 @@ class ChargingStation:
         _finite(obj, "power_kw", self.power_kw, positive=True)
 
 
+DAY_MINUTES = 1440.0
+"""Length of the cycle of speed profiles and access rules [min]."""
+
+
+@dataclass(frozen=True)
+class SpeedProfile:
+    """Piecewise-constant speed factors over the day (Ichoua, Gendreau & Potvin 2003; see the module docstring).
+
+    ``periods``: ``(start minute of day, factor)`` pairs, the first at minute 0, starts strictly increasing
+    below 1440; each factor (> 0) multiplies the free-flow speed until the next start (the last until 1440,
+    after which the day repeats).
+    """
+
+    periods: tuple[tuple[float, float], ...]
+    name: str = "profile"
+
+    def __post_init__(self) -> None:
+        obj = f"SpeedProfile {self.name!r}"
+        periods = tuple((float(a), float(f)) for a, f in self.periods)
+        object.__setattr__(self, "periods", periods)
+        if not periods:
+            _fail(obj, "periods", periods, "at least one period is needed")
+        if periods[0][0] != 0.0:
+            _fail(obj, "periods", periods[0], "the first period must start at minute 0")
+        for a, f in periods:
+            _finite(obj, "periods.start", a, minimum=0.0)
+            _finite(obj, "periods.factor", f, positive=True)
+            if a >= DAY_MINUTES:
+                _fail(obj, "periods.start", a, "must be below 1440 (minutes of the day)")
+        for (a, _), (b, _) in itertools.pairwise(periods):
+            if b <= a:
+                _fail(obj, "periods", (a, b), "starts must be strictly increasing")
+
+    @property
+    def slowest(self) -> float:
+        """Smallest factor of the day (the model's conservative bound)."""
+        return min(f for _, f in self.periods)
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """Bars the matching vehicles from serving a stop in the zone during ``barred`` (see the module docstring).
+
+    ``kinds``: the vehicle kinds it applies to (empty = every kind); ``vehicle_types``: if not empty, only
+    these vehicle type ids (of those kinds). ``barred``: periods ``[start, end)`` in minutes of the day
+    (``TimeWindow`` used as a pair; ``end`` <= 1440; split a period across midnight in two); empty = all day.
+    """
+
+    kinds: tuple[VehicleKind, ...] = ()
+    vehicle_types: tuple[str, ...] = ()
+    barred: tuple[TimeWindow, ...] = ()
+
+    def __post_init__(self) -> None:
+        obj = "AccessRule"
+        object.__setattr__(self, "kinds", tuple(VehicleKind(k) for k in self.kinds))
+        object.__setattr__(self, "vehicle_types", tuple(self.vehicle_types))
+        object.__setattr__(self, "barred", tuple(self.barred))
+        for w in self.barred:
+            if not isinstance(w, TimeWindow):
+                _fail(obj, "barred", w, "must be TimeWindow periods")
+            if w.start < 0 or w.end > DAY_MINUTES or w.end <= w.start:
+                _fail(obj, "barred", (w.start, w.end), "must satisfy 0 <= start < end <= 1440")
+
+    def applies_to(self, vt: VehicleType) -> bool:
+        """Whether the rule concerns vehicles of type ``vt``."""
+        if self.kinds and vt.kind not in self.kinds:
+            return False
+        return not self.vehicle_types or vt.id in self.vehicle_types
+
+
+@dataclass(frozen=True)
+class AccessZone:
+    """A polygon (``(x, y)`` planar [km] or ``(lon, lat)`` [deg] vertices, at least 3, not closed) with rules."""
+
+    id: str
+    polygon: tuple[tuple[float, float], ...]
+    rules: tuple[AccessRule, ...]
+
+    def __post_init__(self) -> None:
+        _nonempty_id("AccessZone", self.id)
+        obj = f"AccessZone {self.id!r}"
+        poly = tuple((float(a), float(b)) for a, b in self.polygon)
+        object.__setattr__(self, "polygon", poly)
+        object.__setattr__(self, "rules", tuple(self.rules))
+        if len(poly) < 3:
+            _fail(obj, "polygon", len(poly), "needs at least 3 vertices")
+        for a, b in poly:
+            _finite(obj, "polygon", a)
+            _finite(obj, "polygon", b)
+        if not all(isinstance(r, AccessRule) for r in self.rules):
+            _fail(obj, "rules", self.rules, "must be a tuple of AccessRule")
+
+
 Matrix = tuple[tuple[float, ...], ...]
 
 
@@ -444,6 +561,7 @@ class RoutingProblem:
 
     ``distance_km`` / ``travel_minutes`` are optional full matrices indexed like ``locations``.
     ``road_detour_factor`` scales great-circle distance for lat/lon locations (1.0 = none).
+    ``speed_profile`` (time-dependent travel) and ``zones`` (access rules): see the module docstring.
     """
 
     locations: tuple[Location, ...]
@@ -457,6 +575,8 @@ class RoutingProblem:
     road_detour_factor: float = 1.0
     time_origin: datetime | None = None
     name: str = "problem"
+    speed_profile: SpeedProfile | None = None
+    zones: tuple[AccessZone, ...] = ()
     _index: dict[str, int] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -515,6 +635,14 @@ class RoutingProblem:
                 loc = getattr(vt, fname)
                 if loc is not None and loc not in index:
                     _fail(f"VehicleType {vt.id!r}", fname, loc, "unknown location id")
+        if self.speed_profile is not None and not isinstance(self.speed_profile, SpeedProfile):
+            _fail(obj, "speed_profile", self.speed_profile, "must be a SpeedProfile or None")
+        if isinstance(self.zones, list):
+            object.__setattr__(self, "zones", tuple(self.zones))
+        if not isinstance(self.zones, tuple) or not all(isinstance(z, AccessZone) for z in self.zones):
+            _fail(obj, "zones", self.zones, "must be a tuple of AccessZone")
+        if self.zones and "none" in kinds:
+            _fail(obj, "zones", len(self.zones), "access zones need locations with coordinates")
         kinds_available = {vt.kind for vt in self.vehicle_types if vt.count > 0}
         for job in self.jobs:
             if job.required_kind is not None and job.required_kind not in kinds_available:

@@ -273,6 +273,8 @@ def remaining_problem(
         road_detour_factor=problem.road_detour_factor,
         time_origin=problem.time_origin,
         name=problem.name if now is None else f"{problem.name} from {now:.0f} min",
+        speed_profile=problem.speed_profile,
+        zones=problem.zones,
     )
     return Remainder(
         problem=sub_problem,

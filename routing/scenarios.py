@@ -32,6 +32,17 @@ STATION_POWER_KW = 60.0
 """Charger power [kW]: 60 kW per charger as in data/reference/CHARGING.md, section "evfleet sanity benchmark" (set-up);
 public DC chargers are often faster, so this is conservative."""
 
+FUTIAN_GREEN_ZONE = rp.AccessZone(
+    "futian-green-logistics",
+    ((114.043, 22.532), (114.067, 22.532), (114.067, 22.550), (114.043, 22.550)),
+    (rp.AccessRule(kinds=(rp.VehicleKind.DIESEL,)),),
+)
+"""A green-logistics zone around Futian's centre, diesel trucks barred all day (lon, lat box, ~2.5 x 2 km).
+The rule is sourced at grade ``secondary``: since 1 July 2018 Shenzhen has ten green logistics zones, one per
+district (Futian central section among them), where light diesel goods vehicles are barred all day and
+electric freight vehicles may drive (Shenzhen traffic police notice as reported by WRI/TheCityFix and
+Chinese trade press). The polygon is an ASSUMPTION (the official boundary follows named roads)."""
+
 
 @dataclass(frozen=True)
 class CityFleet:

@@ -28,6 +28,9 @@ class UnservedReason(str, Enum):
     TIME_WINDOW = "time_window"  # every window closes before any vehicle can get there (or back in shift)
     CAPACITY = "capacity"  # demand above every usable vehicle's payload
     NO_VEHICLE_KIND = "no_vehicle_kind"  # requires a vehicle kind the fleet does not have
+    ACCESS_ZONE = (
+        "access_zone"  # in an access zone closed to every vehicle type that could carry it (windows, shift)
+    )
     DROPPED = "dropped"  # servable on its own, but the search left it out (fleet too small, optional job)
 
 

@@ -35,6 +35,8 @@ from routing.evaluate import (
     Geometry,
     Visit,
     _pick_window,
+    access_possible,
+    direct_trip_ok,
     evaluate_route,
     lp_charges,
     reachable_with_stations,
@@ -51,6 +53,7 @@ from routing.solution import (
     UnservedJob,
     UnservedReason,
 )
+from routing.td_repair import place_left_out
 
 LNS_SHARE = 0.75
 """Share of the time left after the fleet search for the ruin-and-recreate (``routing.lns``); OR-Tools polishes
@@ -88,6 +91,8 @@ class Diagnosis:
 
 
 def _time_ok(geo: Geometry, vt: VehicleType, job: Job) -> bool:
+    if geo.freeflow_by_type is not None or geo.access is not None:
+        return direct_trip_ok(geo, vt, job)  # time-dependent travel, access zones (exact)
     t = geo.time_by_type[vt.id]
     s, j, e = geo.loc(vt.start_depot), geo.loc(job.location), geo.loc(vt.end)
     arrival = vt.shift_start + float(t[s, j])
@@ -129,6 +134,18 @@ def diagnose(geo: Geometry) -> Diagnosis:
                 )
             )
             continue
+        if geo.access is not None:
+            fits = [vt for vt in fits if access_possible(geo, vt, job)]
+            if not fits:
+                unserved.append(
+                    UnservedJob(
+                        job.id,
+                        UnservedReason.ACCESS_ZONE,
+                        "in an access zone closed to every vehicle type that could carry it, "
+                        "within its time windows and their shifts",
+                    )
+                )
+                continue
         in_range = [vt for vt in fits if reachable_with_stations(geo, vt, job)]
         if not in_range:
             unserved.append(
@@ -142,6 +159,18 @@ def diagnose(geo: Geometry) -> Diagnosis:
             continue
         timely = [vt for vt in in_range if _time_ok(geo, vt, job)]
         if not timely:
+            # A type that would be on time but is out of range makes it a range problem (the checker refutes
+            # 'time_window' by any type's timely direct trip; fuzz seed 7 with an access zone and a profile).
+            if any(_time_ok(geo, vt, job) for vt in fits if vt not in in_range):
+                unserved.append(
+                    UnservedJob(
+                        job.id,
+                        UnservedReason.OUT_OF_RANGE,
+                        "the vehicle types that could be on time cannot reach it and return within range; "
+                        "those that can are late",
+                    )
+                )
+                continue
             unserved.append(
                 UnservedJob(
                     job.id,
@@ -802,7 +831,11 @@ def _solve_one(
     margin = 0.1 + 0.005 * time_limit_s  # building the reported routes after the search
     left = max(0.05, time_limit_s - margin - (_time.monotonic() - t0))
     if not trips.uses_breaks(problem):
-        plan = runner.solve(left)
+        if runner.geo.freeflow_by_type is None or runner.extended:
+            plan = runner.solve(left)
+        else:  # time-dependent: the last 5 % places what the conservative search left out (routing.td_repair)
+            plan = runner.solve(0.95 * left)
+            plan = place_left_out(runner, plan, t0 + time_limit_s - margin)
         return runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
     # Breaks: first with travel times that reserve them (fast); when the float placement of the BREAK stops
     # fails on a route (after a wait, see routing.trips.break_inflation), again with break intervals.

@@ -28,13 +28,14 @@ breaks: problems that use either are solved by the OR-Tools path only (``routing
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp
 
-from routing.evaluate import EPS, Geometry, RouteEval, Visit, _pick_window, charge_power_kw
+from routing.evaluate import EPS, Geometry, RouteEval, Visit, _pick_window, charge_power_kw, pick_start
 from routing.problem import ChargingStation, Job, RechargePolicy, RoutingProblem, VehicleType
 from routing.solution import Route, Stop, StopKind
 
@@ -206,7 +207,7 @@ def model_geometry(geo: Geometry) -> Geometry:
         t = geo.time_by_type[vt.id] * factor
         t[geo.loc(vt.start_depot), :] += once
         times[vt.id] = t
-    return Geometry(p, geo.dist, times)
+    return dataclasses.replace(geo, time_by_type=times)  # keeps a speed profile's and the zones' fields
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -297,9 +298,10 @@ def _schedule(
 
     if -1 in breaks_after:
         rest_here()
+    td = geo.freeflow_by_type is not None  # time-dependent travel (routing.traveltime): exact arrivals
     for k, v in enumerate(visits):
-        travel = float(times[path[k], path[k + 1]])
-        arrival = t + travel
+        arrival = geo.arrive(vt, path[k], path[k + 1], t) if td else t + float(times[path[k], path[k + 1]])
+        travel = arrival - t
         driving += travel
         if rule is not None and driving > rule.max_driving_minutes + EPS and overdrive is None:
             overdrive = k
@@ -311,7 +313,7 @@ def _schedule(
         if isinstance(v, Job):
             if v.required_kind is not None and v.required_kind is not vt.kind:
                 violations.append(f"{vid}: job {v.id} needs a {v.required_kind.value} vehicle")
-            s = _pick_window(v, arrival)
+            s = _pick_window(v, arrival) if geo.access is None else pick_start(geo, vt, v, arrival)
             if s is None:
                 violations.append(f"{vid}: arrives {arrival:.4f} at {v.id} after its last window")
                 s = arrival
@@ -357,8 +359,8 @@ def _schedule(
         here_loc = v.location
         if k in breaks_after:
             rest_here()
-    travel = float(times[path[-2], path[-1]])
-    back = t + travel
+    back = geo.arrive(vt, path[-2], path[-1], t) if td else t + float(times[path[-2], path[-1]])
+    travel = back - t
     driving += travel
     if rule is not None and driving > rule.max_driving_minutes + EPS and overdrive is None:
         overdrive = len(visits)
@@ -372,7 +374,10 @@ def _schedule(
     t0 = departure
     # Leave later instead of waiting at the first job (no break before it: breaks follow visits).
     if stops and stops[0].kind is StopKind.JOB and stops[0].service_start > stops[0].arrival + EPS:
-        t0 += stops[0].service_start - stops[0].arrival
+        if td:  # the inverse travel time (FIFO): arrive exactly at the service start
+            t0 = max(t0, geo.leave_by(vt, path[0], path[1], stops[0].service_start))
+        else:
+            t0 += stops[0].service_start - stops[0].arrival
         stops[0] = Stop(**{**stops[0].__dict__, "arrival": stops[0].service_start})
     if vt.max_duration_minutes is not None and back - t0 > vt.max_duration_minutes + EPS:
         violations.append(f"{vid}: duration {back - t0:.4f} min above {vt.max_duration_minutes}")

@@ -120,6 +120,10 @@ def route_solve(
         raise _fail(str(exc)) from None
     how = "recognised by content" if given is None else "as told by --format"
     fleet_note = ", fleet open" if fleet is not None and fleet.strip().lower() == "auto" else ""
+    if problem.speed_profile is not None:
+        fleet_note += f", speed profile {problem.speed_profile.name}"
+    if problem.zones:
+        fleet_note += f", {len(problem.zones)} access zone(s)"
     err.print(
         f"read {file} as {FORMAT_LABEL[read_as]} ({how}): {len(problem.jobs)} jobs, "
         f"{problem.vehicle_count} vehicles{fleet_note}, objective {problem.objective.value}",
@@ -553,10 +557,23 @@ def bench_routing_city(
         float,
         typer.Option(help="Electric trucks' charge at departure (fraction; < 1 forces en-route charging)."),
     ] = 1.0,
+    rush_hour: Annotated[
+        bool,
+        typer.Option("--rush-hour/--no-rush-hour", help="Time-dependent travel, default Shenzhen profile."),
+    ] = False,
+    green_zone: Annotated[
+        bool,
+        typer.Option(
+            "--green-zone/--no-green-zone", help="Futian green-logistics zone: diesel barred all day."
+        ),
+    ] = False,
 ) -> None:
     """Synthetic Shenzhen depot-day (mixed fleet, two public stations): solve, check, print a table."""
+    import dataclasses
+
     from routing.check import check_solution
-    from routing.scenarios import shenzhen_problem
+    from routing.scenarios import FUTIAN_GREEN_ZONE, shenzhen_problem
+    from routing.traveltime import SHENZHEN_RUSH_HOUR
 
     try:
         sizes = [int(s) for s in stops.split(",")]
@@ -595,6 +612,12 @@ def bench_routing_city(
             problem = shenzhen_problem(n, seed=seed, initial_soc=initial_soc)
         except ValueError as exc:
             raise _fail(str(exc)) from None
+        if rush_hour:
+            problem = dataclasses.replace(
+                problem, speed_profile=SHENZHEN_RUSH_HOUR, name=problem.name + "-rush"
+            )
+        if green_zone:
+            problem = dataclasses.replace(problem, zones=(FUTIAN_GREEN_ZONE,), name=problem.name + "-green")
         err.print(f"  {problem.name}: {problem.vehicle_count} vehicles, {limit:g} s")
         t0 = time.perf_counter()
         solution = solve(problem, time_limit_s=limit, seed=seed, workers=workers)

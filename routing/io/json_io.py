@@ -3,6 +3,11 @@
 A problem file mirrors `routing.problem.RoutingProblem` field by field (enums as their string values, time
 windows as `[start, end]` pairs [min], matrices as lists of rows, `time_origin` as ISO 8601). Solutions use
 `RoutingSolution.to_dict` / `from_dict`. Input errors name the file and the field.
+
+Optional, written only when set: `speed_profile` as `{"name": ..., "periods": [[start minute of day, factor],
+...]}` or the string `"shenzhen-rush-hour"` (`routing.traveltime.SHENZHEN_RUSH_HOUR`, an ASSUMPTION); `zones` as
+`[{"id": ..., "polygon": [[x or lon, y or lat], ...], "rules": [{"kinds": ["diesel"], "vehicle_types": [...],
+"barred": [[start, end], ...]}]}]` (minutes of the day; no `barred` = all day).
 """
 
 from __future__ import annotations
@@ -58,7 +63,80 @@ def problem_to_dict(problem: rp.RoutingProblem) -> dict[str, Any]:
         "travel_minutes": [list(r) for r in problem.travel_minutes]
         if problem.travel_minutes is not None
         else None,
-    }
+    } | _realism_to_dict(problem)
+
+
+def _realism_to_dict(problem: rp.RoutingProblem) -> dict[str, Any]:
+    """Speed profile and access zones, only when the problem has them (older files stay as they were)."""
+    out: dict[str, Any] = {}
+    if problem.speed_profile is not None:
+        out["speed_profile"] = {
+            "name": problem.speed_profile.name,
+            "periods": [list(p) for p in problem.speed_profile.periods],
+        }
+    if problem.zones:
+        out["zones"] = [
+            {
+                "id": z.id,
+                "polygon": [list(v) for v in z.polygon],
+                "rules": [
+                    {
+                        "kinds": [k.value for k in r.kinds],
+                        "vehicle_types": list(r.vehicle_types),
+                        "barred": [[w.start, w.end] for w in r.barred],
+                    }
+                    for r in z.rules
+                ],
+            }
+            for z in problem.zones
+        ]
+    return out
+
+
+def _speed_profile(d: Any) -> rp.SpeedProfile | None:
+    if d is None:
+        return None
+    if isinstance(d, str):
+        from routing.traveltime import SHENZHEN_RUSH_HOUR
+
+        if d != SHENZHEN_RUSH_HOUR.name:
+            raise ProblemFileError(
+                f"field 'speed_profile' = {d!r}: the only named profile is {SHENZHEN_RUSH_HOUR.name!r}"
+            )
+        return SHENZHEN_RUSH_HOUR
+    d = _only(d, ("name", "periods"), "speed_profile")
+    try:
+        periods = tuple((float(a), float(f)) for a, f in d.get("periods") or [])
+    except (TypeError, ValueError) as exc:
+        raise ProblemFileError(
+            f"speed_profile: field 'periods' must be [start, factor] pairs ({exc})"
+        ) from None
+    return rp.SpeedProfile(periods, d.get("name", "profile"))
+
+
+def _zone(d: Any, where: str) -> rp.AccessZone:
+    d = _only(d, ("id", "polygon", "rules"), where)
+    rules = []
+    for k, r in enumerate(d.get("rules") or []):
+        r = _only(r, ("kinds", "vehicle_types", "barred"), f"{where}.rules[{k}]")
+        try:
+            barred = tuple(rp.TimeWindow(float(w[0]), float(w[1])) for w in r.get("barred") or [])
+        except (TypeError, IndexError, ValueError) as exc:
+            raise ProblemFileError(
+                f"{where}.rules[{k}]: field 'barred' must be [start, end] pairs ({exc})"
+            ) from None
+        rules.append(
+            rp.AccessRule(
+                kinds=tuple(rp.VehicleKind(x) for x in r.get("kinds") or []),
+                vehicle_types=tuple(r.get("vehicle_types") or []),
+                barred=barred,
+            )
+        )
+    try:
+        polygon = tuple((float(a), float(b)) for a, b in d.get("polygon") or [])
+    except (TypeError, ValueError) as exc:
+        raise ProblemFileError(f"{where}: field 'polygon' must be [x, y] pairs ({exc})") from None
+    return rp.AccessZone(d.get("id", ""), polygon, tuple(rules))
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
@@ -120,6 +198,8 @@ def problem_from_dict(data: dict[str, Any], source: str = "problem") -> rp.Routi
             road_detour_factor=data.get("road_detour_factor", 1.0),
             time_origin=datetime.fromisoformat(origin) if origin else None,
             name=data.get("name", "problem"),
+            speed_profile=_speed_profile(data.get("speed_profile")),
+            zones=tuple(_zone(z, f"zones[{i}]") for i, z in enumerate(data.get("zones") or [])),
         )
     except ProblemFileError:
         raise
