@@ -62,6 +62,8 @@ class Constraint(str, Enum):
 
 
 RULES: tuple[str, ...] = (
+    "access_zone.barred",
+    "access_zone.closed",
     "battery_capacity.over",
     "charging.diesel",
     "charging.full_policy",
@@ -91,6 +93,7 @@ RULES: tuple[str, ...] = (
     "unknown_id.unserved_job",
     "unserved_conflict.listed_n",
     "unserved_conflict.served",
+    "unserved_reason.access_open",
     "unserved_reason.direct_in_range",
     "unserved_reason.direct_in_time",
     "unserved_reason.kind_exists",
@@ -831,6 +834,7 @@ class _Checker:
                 self.add(
                     Constraint.UNSERVED_REASON,
                     "a vehicle type that can carry the job may serve it within a window and its shift",
+                    rule="unserved_reason.access_open",
                     expected=open_to[0].id,
                     **here,
                 )
@@ -1001,6 +1005,7 @@ class _Checker:
                 self.add(
                     Constraint.ACCESS_ZONE,
                     "the stop's access zone is closed to this vehicle through the rest of its time windows",
+                    rule="access_zone.closed",
                     quantity="service_start",
                     expected=windows[-1].end if windows else None,
                     found=arrival,
@@ -1042,6 +1047,7 @@ class _Checker:
             self.add(
                 Constraint.ACCESS_ZONE,
                 f"served by a {vt.kind.value} vehicle of type {vt.id} at a time its access zone bars it",
+                rule="access_zone.barred",
                 quantity="service_start_clock_min",
                 expected="outside " + ", ".join(f"[{a:g}, {b:g})" for a, b in sorted(barred)),
                 found=(self.clock0 + reported_start) % _DAY,

@@ -38,6 +38,7 @@ RULE_NAMES: dict[Constraint, str] = {
     Constraint.UNSERVED_REASON: N_("unserved reason"),
     Constraint.RELOAD: N_("reload"),
     Constraint.DRIVING_TIME: N_("driving time"),
+    Constraint.ACCESS_ZONE: N_("access zone"),
 }
 """Every constraint's name, for a heading or a count per rule."""
 
@@ -90,6 +91,14 @@ RULE_TEXT: dict[str, str] = {
     "reload.away": N_("reloads at {found}, not at the truck's depot {expected}"),
     "unknown_id.reload": N_("reload location {where} is not in the plan's problem"),
     "mismatch.break_negative": N_("a break of negative length ({found} min){at}"),
+    "access_zone.closed": N_(
+        "arrives {found}{at}, and the access zone stays closed to this truck until its last window ends at "
+        "{expected}"
+    ),
+    "access_zone.barred": N_("served at {found}{at}, when the access zone bars this truck"),
+    "unserved_reason.access_open": N_(
+        "order {where} is listed unserved for its access zone, but truck {expected} may serve it in time"
+    ),
     "driving_time.over": N_(
         "drives {found} min without a long enough rest, above the limit of {expected} min{at}"
     ),
@@ -102,7 +111,7 @@ AT = {
 }
 WHO = {"stop": N_("{truck}, stop {stop}: "), "truck": N_("{truck}: ")}
 KINDS = {"electric": N_("electric"), "diesel": N_("diesel"), "bev": N_("electric")}
-CLOCK = frozenset({"time_window.late", "shift_end.late", "shift_start.early"})
+CLOCK = frozenset({"time_window.late", "shift_end.late", "shift_start.early", "access_zone.closed"})
 WHOLE = frozenset(  # kg and minutes shown without decimals
     {"payload.departure", "payload.trip", "max_duration.over", "driving_time.over", "mismatch.break_negative"}
 )
@@ -165,6 +174,9 @@ def violation_text(
         found, expected = _clock(origin, f), _clock(origin, e)
     elif rule in WHOLE or rule in COUNTS:
         found, expected = _num(f, 0), _num(e, 0)
+    elif rule == "access_zone.barred":  # `found` is the clock time of day [min after midnight]
+        found = f"{int(f) // 60 % 24:02d}:{int(f) % 60:02d}" if isinstance(f, int | float) else str(f)
+        expected = str(e)
     elif rule == "vehicle_kind.wrong":
         found, expected = _(KINDS.get(str(f), str(f))), _(KINDS.get(str(e), str(e)))
     else:
