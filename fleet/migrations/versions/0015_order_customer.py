@@ -1,7 +1,7 @@
 """order: customer name, phone and notes, for route sheets drivers can use and stops named on the map
 
 Revision ID: 0015
-Revises: 0017
+Revises: 0016
 Create Date: 2026-12-05 23:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
