@@ -64,6 +64,10 @@ measured on E-VRPTW rc101_21 at 60 s: 0.35 left 18 vehicles, 0.5 reached 17 (BKS
 stops at the first route it cannot empty; the ruin-and-recreate with absent customers (``routing.lns.reduce_fleet``)
 then uses the rest of the share, unless the fleet is down to the payload bound (PyVRP's bench setting likewise
 gives half the time to ``minimise_fleet``)."""
+RESTORE_S = 2.0
+"""Least time limit [s] the OR-Tools model is closed with when a start is restored into it: restoring a plan of
+~320 jobs is quick on an idle core but took more than the 0.05 s left of a starved budget (the synthetic
+lessor's nightly on a loaded machine, docs/scale.md); only a slow restore uses it."""
 BREAK_RESERVE_SHARE = 0.7
 """Share of the time for problems with drivers' breaks searched on travel times that reserve the breaks
 (``routing.trips.model_geometry``); the rest goes to break intervals when a BREAK placement fails."""
@@ -374,7 +378,14 @@ class _Runner:
 
             routing.AddAtSolutionCallback(_stop)
         if init is not None:
-            routing.CloseModelWithParameters(params)
+            # Restoring the start (ReadAssignmentFromRoutes) runs under the limit the model is closed with: on a
+            # starved budget (0.05 s left after the construction) it failed and the start was lost, so the model
+            # is closed with at least RESTORE_S; the search below keeps its own limit.
+            routing.CloseModelWithParameters(
+                params
+                if seconds >= RESTORE_S
+                else M.search_parameters(RESTORE_S, self.first, self.meta, insertion_moves)
+            )
             init_idx = [[bm.manager.NodeToIndex(i) for i in seq] for seq in init]
             assignment = routing.ReadAssignmentFromRoutes(init_idx, True)
             if assignment is not None and compare_first:
@@ -387,6 +398,12 @@ class _Runner:
                     self.phases.append("or-tools first solution kept")
             if assignment is not None:
                 sol = routing.SolveFromAssignmentWithParameters(assignment, params)
+                if sol is None:
+                    # The time left ran out before the search returned anything (a starved or very short
+                    # budget): the start is a restored, valid plan, so it is the answer, never the empty plan
+                    # a fresh search would return in no time.
+                    sol = assignment
+                    self.phases.append("search out of time: start kept")
             elif require_init:
                 return None
         if sol is None:
