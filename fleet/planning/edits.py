@@ -218,6 +218,13 @@ def describe(v: Violation, plates: dict[str, str], origin: dt.datetime | None) -
         text = f"order {v.where} needs a {e} truck, this one is {f}"
     elif c is Constraint.BATTERY_CAPACITY:
         text = f"charged to {_num(f)} kWh{at}, above the battery's {_num(e)} kWh"
+    elif c is Constraint.DRIVING_TIME:
+        text = (
+            f"{_num(f, 0)} min of driving without a rest{at}, above the {_num(e, 0)} min the law allows "
+            "(4 h / 20 min rule): add a rest or move a stop"
+        )
+    elif c is Constraint.ACCESS_ZONE:
+        text = f"order {v.where} lies in an access zone closed to this truck then ({v.message})"
     else:
         text = str(v)
     return EditViolation(truck, stop, v.where, c.value, who + text)
