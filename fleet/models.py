@@ -286,13 +286,13 @@ class Depot(OwnedMixin, table=True):
     grid_zone: str | None = Field(default=None, max_length=60)
     # How the depot's routes are planned beyond the road network (fleet.planning.realism; docs/realism.md):
     # time-dependent travel ("none" | "shenzhen-rush-hour"), China's 4 h / 20 min driving rule, trips per truck
-    # and the minutes a reload at the depot takes. Defaults keep the plans of a depot as they were before 0018,
-    # except the breaks (law for every driver: on; see docs/realism.md for what it changed in the demo).
+    # and the minutes a reload at the depot takes. Defaults keep the plans of a depot as they were before 0018
+    # (breaks off for now although the rule is law: docs/realism.md says why and what it changes in the demo).
     routing_speed_profile: str = Field(
         default="none", sa_column=Column(sa.String(40), nullable=False, server_default="none")
     )
     routing_driver_breaks: bool = Field(
-        default=True, sa_column=Column(sa.Boolean(), nullable=False, server_default=sa.true())
+        default=False, sa_column=Column(sa.Boolean(), nullable=False, server_default=sa.false())
     )
     routing_max_trips: int = Field(
         default=1, sa_column=Column(sa.Integer(), nullable=False, server_default="1")

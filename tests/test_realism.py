@@ -151,7 +151,13 @@ def test_the_record_round_trips_and_an_edit_keeps_it(demo_copy: Engine) -> None:
         scope = scope_for(s)
         depot_id = _depot(s, "SZ-NS").id
         update_depot_routing(
-            s, scope, "SZ-NS", speed_profile="shenzhen-rush-hour", max_trips=2, reload_minutes=25
+            s,
+            scope,
+            "SZ-NS",
+            speed_profile="shenzhen-rush-hour",
+            driver_breaks=True,
+            max_trips=2,
+            reload_minutes=25,
         )
         s.commit()
     first = run_depot_day(demo_copy, scope, depot_id, DAY, FAST)
@@ -231,3 +237,22 @@ def test_zones_apply_only_where_stops_are_and_settings_are_validated() -> None:
         DepotRouting(speed_profile="beijing")
     with pytest.raises(ValueError, match="max_trips"):
         DepotRouting(max_trips=0)
+
+
+def test_defaults_leave_the_depot_day_problem_as_before(demo_engine: Engine) -> None:
+    from fleet.planning.build import routing_problem
+    from fleet.planning.inputs import load_depot_day
+    from routing.io.json_io import problem_to_dict
+
+    with Session(demo_engine) as s:
+        problem = routing_problem(load_depot_day(s, scope_for(s), _depot(s, "SZ-NS").id, DAY))
+    assert problem.speed_profile is None and problem.zones == ()
+    assert all(
+        vt.max_trips == 1 and vt.break_rule is None and vt.depot_charge_kw is None
+        for vt in problem.vehicle_types
+    )
+    stored = problem_to_dict(problem)
+    assert "speed_profile" not in stored and "zones" not in stored
+    assert not any(
+        {"max_trips", "break_rule"} & set(vt) for vt in stored["vehicle_types"]
+    )  # files as before 0018

@@ -84,7 +84,9 @@ def depot_routing_cmd(
         help="none | shenzhen-rush-hour (time-dependent travel, an ASSUMPTION profile).",
     ),
     breaks: bool | None = typer.Option(
-        None, "--breaks/--no-breaks", help="China's 4 h / 20 min continuous-driving rule (default on)."
+        None,
+        "--breaks/--no-breaks",
+        help="China's 4 h / 20 min continuous-driving rule (default off for now, docs/realism.md).",
     ),
     max_trips: int | None = typer.Option(None, "--max-trips", help="Trips per truck and day (1-5)."),
     reload_minutes: float | None = typer.Option(

@@ -51,9 +51,9 @@ def _settings(at):  # type: ignore[no-untyped-def]
 
 
 def test_plan_details_show_the_routing_settings(run_app: AppRunner, planned_copy: Engine) -> None:
-    at = _open(run_app, planned_copy)  # the nightly recorded the depot's defaults: breaks on, one trip
+    at = _open(run_app, planned_copy)  # the nightly recorded the depot's defaults: breaks off, one trip
     label, _lines = _settings(at)
-    assert label == "Routing settings: no speed profile, 0 access zone(s), breaks on, 1 trip(s) per truck"
+    assert label == "Routing settings: no speed profile, 0 access zone(s), breaks off, 1 trip(s) per truck"
     _set(planned_copy, RECORD)
     label, lines = _settings(_open(run_app, planned_copy))
     assert label == "Routing settings: shenzhen-rush-hour, 1 access zone(s), breaks on, 2 trip(s) per truck"

@@ -21,12 +21,12 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     # Plain ADD COLUMN (no batch copy of the referenced `depot`, see 0003). Server defaults give existing depots the
-    # model's defaults: no speed profile and one trip (plans as before), driver breaks on (docs/realism.md).
+    # model's defaults: no speed profile, no breaks, one trip: plans as before (docs/realism.md).
     op.add_column(
         "depot", sa.Column("routing_speed_profile", sa.String(40), nullable=False, server_default="none")
     )
     op.add_column(
-        "depot", sa.Column("routing_driver_breaks", sa.Boolean(), nullable=False, server_default=sa.true())
+        "depot", sa.Column("routing_driver_breaks", sa.Boolean(), nullable=False, server_default=sa.false())
     )
     op.add_column("depot", sa.Column("routing_max_trips", sa.Integer(), nullable=False, server_default="1"))
     op.add_column(
