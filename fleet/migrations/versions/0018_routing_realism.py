@@ -2,7 +2,7 @@
 plans record the routing settings they used
 
 Revision ID: 0018
-Revises: 0017
+Revises: 0016 (asked for on 0017; main added 0016 on 0017 meanwhile, so this follows it to keep one head)
 Create Date: 2026-12-06 00:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import fleet.models
 
 revision: str = "0018"
-down_revision: str | None = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
