@@ -26,6 +26,8 @@ from fleet.services.route_labels import (
     SHEET_COLUMNS,
     UNSERVED_DISPLAY,
     road_network_text,
+    routing_settings_lines,
+    routing_settings_text,
 )
 
 # Every user-visible string of the page in one place (msgids; shown with `_()`, docs/i18n-and-map.md).
@@ -278,6 +280,21 @@ with st.expander(
     )
     if view.road_network:
         st.json(view.road_network, expanded=True)
+with st.expander(
+    _("Routing settings: {summary}").format(summary=routing_settings_text(view.routing_settings)),
+    expanded=False,
+):
+    st.caption(
+        _(
+            "What else shaped this plan's routes, recorded when it was solved (edits and re-plans keep their base "
+            "plan's): set per depot with `evfleet depot-routing DEPOT`, zones with `evfleet zones import FILE` "
+            "(docs/realism.md)."
+        )
+    )
+    for line in routing_settings_lines(view.routing_settings):
+        st.markdown("- " + line)
+    if view.routing_settings:
+        st.json(view.routing_settings, expanded=False)
 if published_v is None:
     st.warning(_(L["none_published"]))
 for w in warnings:

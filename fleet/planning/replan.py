@@ -411,6 +411,7 @@ def store_draft(
         problem=problem_to_dict(rem.problem),
         solution=r.solution.to_dict(),
         road_network=base.road_network,  # the remaining problem keeps the base plan's matrices
+        routing_settings=base.routing_settings,  # and its speed profile, zones, breaks and trips
     )
     add_rows(session, scope, [row])
     session.flush()

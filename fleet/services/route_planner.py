@@ -67,6 +67,9 @@ class RoutePlanView:
     trucks: tuple[str, ...] = ()  # every truck of the plan's fleet (used or not): where a job can be moved
     # Which model produced the travel matrices (RoutePlan.road_network; None: not recorded, docs/road-networks.md).
     road_network: dict[str, Any] | None = None
+    # Speed profile, zones, breaks and trips the routes were planned with (RoutePlan.routing_settings; None: not
+    # recorded, a plan stored before migration 0018).
+    routing_settings: dict[str, Any] | None = None
 
 
 ROUTE_COLUMNS = [
@@ -133,6 +136,7 @@ def route_view_from_json(
     version: int | None = None,
     created_at: dt.datetime | None = None,
     road_network: Mapping[str, Any] | None = None,
+    routing_settings: Mapping[str, Any] | None = None,
 ) -> RoutePlanView:
     """Flatten a routing problem/solution pair (the JSON stored in `RoutePlan.problem`/`.solution`).
 
@@ -299,6 +303,7 @@ def route_view_from_json(
         stations=stations,
         trucks=tuple(t["id"] for t in problem["vehicle_types"]),
         road_network=dict(road_network) if road_network else None,
+        routing_settings=dict(routing_settings) if routing_settings is not None else None,
     )
 
 
@@ -337,6 +342,7 @@ def current_route_view(
         plan.version,
         plan.created_at,
         road_network=plan.road_network,
+        routing_settings=plan.routing_settings,
     )
 
 
@@ -360,6 +366,7 @@ def route_view(
         plan.version,
         plan.created_at,
         road_network=plan.road_network,
+        routing_settings=plan.routing_settings,
     )
 
 
