@@ -250,9 +250,14 @@ class _Runner:
         # hierarchical problem: on Solomon at 30 s the ejection pool reached R102 17 vehicles (OR-Tools' fleet
         # loop 18, BKS 17), RC101 15 (16; 14) and RC105 14 (15; 13), with R101 19, C101 10, R105 14 unchanged.
         ev_stations = bool(problem.stations) and any(vt.is_electric for vt in problem.vehicle_types)
-        # Reloads and breaks are known to the OR-Tools model only (routing.trips): no construction then.
+        # Reloads and breaks (routing.trips): the construction and the ruin-and-recreate build single-trip
+        # routes without BREAK stops, which are routes of the extended problem too (a reload is optional); for
+        # breaks they scan the travel times that reserve the rests (``trips.construction_geometry``). Without
+        # them OR-Tools' own first solution had to place the stations, and on random problems with two station
+        # copies per type it ran to the time limit and returned every job dropped (seeds 4, 8, 9, 18 of
+        # ``routing.scenarios.random_problem`` with reloads: 0 routes, against 9-11 jobs served single-trip).
         self.extended = trips.extended(problem)
-        if (ev_stations or problem.objective is Objective.HIERARCHICAL) and jobs and not self.extended:
+        if (ev_stations or problem.objective is Objective.HIERARCHICAL) and jobs:
             builder = self.builder
             orders = [job_order(self.geo, jobs), job_order(self.geo, jobs, by="end"), jobs]
             if variant % 2:
@@ -429,7 +434,8 @@ class _Runner:
     @property
     def builder(self) -> Builder:
         if self._builder is None:
-            self._builder = Builder(self.geo, self.diag.allowed_types)
+            geo = trips.construction_geometry(self.geo) if trips.uses_breaks(self.problem) else self.geo
+            self._builder = Builder(geo, self.diag.allowed_types)
         return self._builder
 
     def init_seqs(self, vehicles: list[tuple[str, VehicleType]]) -> list[list[int]] | None:
@@ -682,7 +688,9 @@ class _Runner:
             # ruin-and-recreate can shorten the smaller fleet's routes with the time left (Solomon C204, 30 s:
             # a route dropped in the last seconds left 725 km on 3 routes, best known 591).
             left = t_end - _time.monotonic()
-            again = len(fleet) > 1 and left > LATE_DROP_MIN_SHARE * budget
+            # Reloads/breaks: the ruin-and-recreate cannot read routes with RELOAD stops, so OR-Tools keeps the
+            # whole rest of the time (and may still empty routes by adding reloads).
+            again = len(fleet) > 1 and left > LATE_DROP_MIN_SHARE * budget and not self.extended
             plan = self.run(
                 self.build(vehicles, fc),
                 max(0.05, left),
