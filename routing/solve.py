@@ -67,6 +67,9 @@ gives half the time to ``minimise_fleet``)."""
 BREAK_RESERVE_SHARE = 0.7
 """Share of the time for problems with drivers' breaks searched on travel times that reserve the breaks
 (``routing.trips.model_geometry``); the rest goes to break intervals when a BREAK placement fails."""
+EXTENDED_FIRST_SHARE = 0.25
+"""Reloads/breaks: share of a search's time for OR-Tools' own first solution when it is compared with the
+constructed routes (it ran to its time limit on random problems with stations, ``_Runner._not_below_start``)."""
 LATE_DROP_MIN_SHARE = 0.05
 """OR-Tools' search after the ruin-and-recreate stops when it empties a route while at least this share of the
 time limit is left, and the ruin-and-recreate shortens the smaller fleet's routes (``search_at_constructed_fleet``)."""
@@ -383,8 +386,10 @@ class _Runner:
             init_idx = [[bm.manager.NodeToIndex(i) for i in seq] for seq in init]
             assignment = routing.ReadAssignmentFromRoutes(init_idx, True)
             if assignment is not None and compare_first:
-                # Keep OR-Tools' own first solution instead when it leaves fewer jobs out.
-                first_only = M.search_parameters(seconds, self.first, self.meta)
+                # Keep OR-Tools' own first solution instead when it leaves fewer jobs out. Reloads/breaks: a
+                # share of the time only, as that heuristic can run to its limit (see ``_not_below_start``).
+                share = EXTENDED_FIRST_SHARE if self.extended else 1.0
+                first_only = M.search_parameters(share * seconds, self.first, self.meta)
                 first_only.solution_limit = 1
                 own = routing.SolveWithParameters(first_only)
                 if own is not None and self._dropped(bm, own) < self._dropped(bm, assignment):
@@ -392,6 +397,11 @@ class _Runner:
                     self.phases.append("or-tools first solution kept")
             if assignment is not None:
                 sol = routing.SolveFromAssignmentWithParameters(assignment, params)
+                if sol is None and self.extended:
+                    # Reloads/breaks: OR-Tools' own first solution would only spend the same time again and
+                    # drop every job; the caller keeps the start routes instead (``_not_below_start``).
+                    self.phases.append("or-tools found no solution from the start routes")
+                    return None
             elif require_init:
                 return None
         if sol is None:
@@ -540,6 +550,39 @@ class _Runner:
 
     # ---- strategies ----
     def solve(self, time_limit_s: float) -> _Plan | None:
+        plan = self._solve(time_limit_s)
+        return self._not_below_start(plan) if self.extended else plan
+
+    def _served_key(self, plan: _Plan | None) -> tuple[int, int]:
+        """(mandatory jobs left out, minus jobs served): smaller is better."""
+        if plan is None:
+            return (len(self.jobs) + 1, 0)
+        served = {x.id for r in self.visits_of(plan) for x in r if isinstance(x, Job)}
+        missing = sum(1 for j in self.jobs if j.drop_penalty is None and j.id not in served)
+        return (missing, -len(served))
+
+    def _not_below_start(self, plan: _Plan | None) -> _Plan | None:
+        """Reloads/breaks: the constructed single-trip routes when they serve more than ``plan`` and are feasible.
+
+        OR-Tools could read the constructed routes but not always complete them into a solution: with stations
+        on a route, ``SolveFromAssignment`` (like its own first-solution heuristics) ran to the time limit
+        finding no values for the charging slacks, and its fallback then dropped every job (random_problem seed
+        22 with breaks: 0 of 11 served, the construction 11). A single-trip route without BREAK stops is a
+        route of the extended problem (``trips.evaluate`` places the breaks), so it is kept as it is.
+        """
+        if self.initial_visits is None:
+            return plan
+        vehicles = self.problem.vehicle_ids()
+        start = self.plan_of_visits(vehicles, self.initial_visits)
+        if self._served_key(start) >= self._served_key(plan):
+            return plan
+        for (vid, vt), visits in zip(start.vehicles, self.visits_of(start)):
+            if not self.evaluate(vid, vt, visits, vt.shift_start, []).feasible:
+                return plan
+        self.phases.append("constructed routes kept: they serve more than the search's")
+        return start
+
+    def _solve(self, time_limit_s: float) -> _Plan | None:
         t_end = _time.monotonic() + time_limit_s
         all_vehicles = self.problem.vehicle_ids()
         if not self.jobs or not all_vehicles:
