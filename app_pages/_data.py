@@ -32,13 +32,30 @@ def overview(
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def vehicles(_session: Session, url: str, lessee_code: str | None) -> pd.DataFrame:
-    return fleet_svc.vehicles_frame(_session, lessee_code)
+def vehicles_page(
+    _session: Session, url: str, lessee_code: str | None, filters: tuple, page: int
+) -> fleet_svc.TablePage:
+    lessees, depots, models, statuses, text = filters
+    return fleet_svc.vehicles_page(
+        _session,
+        lessee_code,
+        lessees=lessees,
+        depots=depots,
+        models=models,
+        statuses=statuses,
+        text=text,
+        page=page,
+    )
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def leases(_session: Session, url: str, lessee_code: str | None, today: dt.date) -> pd.DataFrame:
-    return fleet_svc.leases_frame(_session, lessee_code, today)
+def leases_page(
+    _session: Session, url: str, lessee_code: str | None, today: dt.date, filters: tuple, page: int
+) -> fleet_svc.TablePage:
+    lessees, depots, active, text = filters
+    return fleet_svc.leases_page(
+        _session, lessee_code, today, lessees=lessees, depots=depots, active_only=active, text=text, page=page
+    )
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -48,7 +65,7 @@ def models(_session: Session, url: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def choices(_session: Session, url: str, lessee_code: str | None) -> fleet_svc.FormChoices:
-    return fleet_svc.form_choices(_session, lessee_code)
+    return fleet_svc.form_choices(_session, lessee_code, with_vehicles=False)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -105,8 +122,14 @@ def emissions_avoided(
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def lease_codes(_session: Session, url: str, lessee_code: str | None) -> list[str]:
-    return economics_svc.lease_codes(_session, lessee_code)
+def lease_codes(
+    _session: Session, url: str, lessee_code: str | None, contains: str = "", limit: int | None = None
+) -> tuple[list[str], int]:
+    """The first `limit` lease codes containing `contains`, and how many match."""
+    return (
+        economics_svc.lease_codes(_session, lessee_code, contains, limit),
+        economics_svc.lease_count(_session, lessee_code, contains),
+    )
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

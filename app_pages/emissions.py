@@ -116,6 +116,15 @@ st.caption(
         "expected km per year. Ex-post: metered. Each vehicle-day counts for its lease's emissions claimant only."
     )
 )
+if view.from_sql:
+    st.caption(
+        _(
+            "The lessor's table is summed in the database: each lessee's figures as its own view gives them "
+            "({screened} vehicle-months with a row the checks may flag were screened day by day). Its ex-ante "
+            "takes each lease's expected km on every lease day; a lessee's own view and its package take the "
+            "route plan's km on days that have one."
+        ).format(screened=fmt_number(view.screened_vehicle_months, 0))
+    )
 
 st.subheader(_("Factors and methodology"))
 m = view.methodology

@@ -24,21 +24,38 @@ def show_rejection(exc: svc.FormRejected | imports_svc.ImportFailed, what: str) 
     st.dataframe(imports_svc.errors_frame(exc), hide_index=True, width="stretch")
 
 
-def vehicles_tab(ctx: AppContext, choices: svc.FormChoices, frame: pd.DataFrame) -> None:
+def _pager(page: svc.TablePage, key: str) -> None:
+    """Page number input (only when there is more than one page)."""
+    if page.pages > 1:
+        if int(st.session_state.get(key, 1)) > page.pages:  # fewer pages since the filters changed
+            st.session_state[key] = page.page
+        st.number_input(
+            _("Page (of {pages}, {size} rows each)").format(pages=page.pages, size=page.page_size),
+            min_value=1,
+            max_value=page.pages,
+            step=1,
+            key=key,
+        )
+
+
+def vehicles_tab(ctx: AppContext, choices: svc.FormChoices, models: pd.DataFrame) -> pd.DataFrame:
+    """Filters and one page of the vehicles (SQL: WHERE, COUNT, LIMIT/OFFSET); returns the page shown."""
     cols = iter(st.columns([1, 1, 1, 1, 1.4] if ctx.is_lessor else [1, 1, 1, 1.4]))
-    picks = {
-        "lessee": next(cols).multiselect(_("Lessee"), sorted(frame["lessee"].unique()), key="veh_f_lessee")
-        if ctx.is_lessor
-        else []
-    }
-    picks["depot"] = next(cols).multiselect(_("Depot"), sorted(frame["depot"].unique()), key="veh_f_depot")
-    picks["model"] = next(cols).multiselect(_("Model"), sorted(frame["model"].unique()), key="veh_f_model")
-    picks["status"] = next(cols).multiselect(
-        _("Status"), sorted(frame["status"].unique()), key="veh_f_status"
+    lessees = (
+        next(cols).multiselect(_("Lessee"), choices.lessees, key="veh_f_lessee") if ctx.is_lessor else []
     )
+    depots = next(cols).multiselect(_("Depot"), choices.depots, key="veh_f_depot")
+    model_codes = next(cols).multiselect(_("Model"), sorted(models["code"]), key="veh_f_model")
+    statuses = next(cols).multiselect(_("Status"), STATUSES, key="veh_f_status")
     text = next(cols).text_input(_("Plate or VIN contains"), key="veh_f_text")
-    shown = filter_frame(frame, picks, text, ("plate", "vin"))
-    st.caption(_("{shown} of {total} vehicles").format(shown=len(shown), total=len(frame)))
+    filters = (tuple(lessees), tuple(depots), tuple(model_codes), tuple(statuses), text)
+    with services.unit_of_work(ctx.url) as session:
+        page = _data.vehicles_page(
+            session, ctx.url, ctx.lessee_code, filters, int(st.session_state.get("veh_page", 1))
+        )
+    st.caption(_("{shown} of {total} vehicles").format(shown=page.matched, total=page.total))
+    _pager(page, "veh_page")
+    shown = page.frame
     st.dataframe(
         shown,
         hide_index=True,
@@ -46,7 +63,10 @@ def vehicles_tab(ctx: AppContext, choices: svc.FormChoices, frame: pd.DataFrame)
         height=min(38 + 35 * max(len(shown), 1), 560),
         column_config=column_config(svc.VEHICLE_DISPLAY),
     )
+    return shown
 
+
+def vehicle_forms(ctx: AppContext, choices: svc.FormChoices, frame: pd.DataFrame) -> None:
     with st.expander(_("Add a vehicle")), st.form("add_vehicle", clear_on_submit=False):
         c = st.columns(3)
         plate = c[0].text_input(_("Plate"), key="addv_plate")
@@ -89,9 +109,9 @@ def vehicles_tab(ctx: AppContext, choices: svc.FormChoices, frame: pd.DataFrame)
 
     with st.expander(_("Edit a vehicle")):
         if frame.empty:
-            st.caption(_("No vehicles in this scope."))
+            st.caption(_("No vehicles on this page."))
             return
-        plate = st.selectbox(_("Vehicle"), frame["plate"].tolist(), key="editv_plate")
+        plate = st.selectbox(_("Vehicle (of this page)"), frame["plate"].tolist(), key="editv_plate")
         current = frame.loc[frame["plate"] == plate].iloc[0]
         with st.form("edit_vehicle"):
             c = st.columns(3)
@@ -125,25 +145,29 @@ def vehicles_tab(ctx: AppContext, choices: svc.FormChoices, frame: pd.DataFrame)
                     after_write(_("Vehicle {plate} saved.").format(plate=plate))
 
 
-def leases_tab(ctx: AppContext, choices: svc.FormChoices, frame: pd.DataFrame) -> None:
+def leases_tab(ctx: AppContext, choices: svc.FormChoices) -> pd.DataFrame:
+    """Filters, totals and one page of the leases (SQL), then the lessor's forms; returns the page shown."""
     cols = iter(st.columns([1, 1, 1, 1.4] if ctx.is_lessor else [1, 1, 1.4]))
-    picks = {
-        "lessee": next(cols).multiselect(_("Lessee"), sorted(frame["lessee"].unique()), key="lease_f_lessee")
-        if ctx.is_lessor
-        else []
-    }
-    picks["depot"] = next(cols).multiselect(_("Depot"), sorted(frame["depot"].unique()), key="lease_f_depot")
-    if next(cols).checkbox(
+    lessees = (
+        next(cols).multiselect(_("Lessee"), choices.lessees, key="lease_f_lessee") if ctx.is_lessor else []
+    )
+    depots = next(cols).multiselect(_("Depot"), choices.depots, key="lease_f_depot")
+    active = next(cols).checkbox(
         _("Active on {date} only").format(date=ctx.today.isoformat()), key="lease_f_active"
-    ):
-        picks["active"] = [True]
+    )
     text = next(cols).text_input(_("Lease code or plate contains"), key="lease_f_text")
-    shown = filter_frame(frame, picks, text, ("code", "plate"))
+    filters = (tuple(lessees), tuple(depots), bool(active), text)
+    with services.unit_of_work(ctx.url) as session:
+        page = _data.leases_page(
+            session, ctx.url, ctx.lessee_code, ctx.today, filters, int(st.session_state.get("lease_page", 1))
+        )
     st.caption(
         _("{shown} of {total} leases · rent of the shown leases {rent} CNY/month").format(
-            shown=len(shown), total=len(frame), rent=fmt_number(shown["monthly_rent_cny"].sum(), 2)
+            shown=page.matched, total=page.total, rent=fmt_number(page.rent_cny, 2)
         )
     )
+    _pager(page, "lease_page")
+    shown = page.frame
     st.dataframe(
         shown,
         hide_index=True,
@@ -151,18 +175,22 @@ def leases_tab(ctx: AppContext, choices: svc.FormChoices, frame: pd.DataFrame) -
         height=min(38 + 35 * max(len(shown), 1), 560),
         column_config=column_config(svc.LEASE_DISPLAY),
     )
+    lease_forms(ctx, choices, shown)
+    return shown
 
+
+def lease_forms(ctx: AppContext, choices: svc.FormChoices, frame: pd.DataFrame) -> None:
     if not ctx.is_lessor:
         st.caption(_("Leases are the lessor's contracts: they are added and changed in the lessor's view."))
         return
     with st.expander(_("Add a lease")):
-        if not choices.plates:
-            st.caption(_("No vehicles in this scope to lease."))
+        if not choices.lessees:
+            st.caption(_("No lessees in this scope to lease to."))
         else:
             with st.form("add_lease"):
                 c = st.columns(3)
                 code = c[0].text_input(_("Lease code"), key="addl_code")
-                plate = c[1].selectbox(_("Vehicle"), choices.plates, key="addl_plate")
+                plate = c[1].text_input(_("Vehicle (plate)"), key="addl_plate")
                 owner = c[2].selectbox(_("Lessee"), choices.lessees, key="addl_lessee")
                 c = st.columns(3)
                 start = c[0].date_input(_("Start"), value=ctx.today, key="addl_start")
@@ -203,9 +231,9 @@ def leases_tab(ctx: AppContext, choices: svc.FormChoices, frame: pd.DataFrame) -
 
     with st.expander(_("Edit a lease")):
         if frame.empty:
-            st.caption(_("No leases in this scope."))
+            st.caption(_("No leases on this page."))
             return
-        code = st.selectbox(_("Lease"), frame["code"].tolist(), key="editl_code")
+        code = st.selectbox(_("Lease (of this page)"), frame["code"].tolist(), key="editl_code")
         current = frame.loc[frame["code"] == code].iloc[0]
         with st.form("edit_lease"):
             c = st.columns(4)
@@ -312,14 +340,12 @@ def import_tab(ctx: AppContext, choices: svc.FormChoices) -> None:
 ctx = page_context("Fleet & leases")
 with services.unit_of_work(ctx.url) as session:  # this render's reads; each write below has its own
     choices = _data.choices(session, ctx.url, ctx.lessee_code)
-    vehicles = _data.vehicles(session, ctx.url, ctx.lessee_code)
-    leases = _data.leases(session, ctx.url, ctx.lessee_code, ctx.today)
     models = _data.models(session, ctx.url)
 tabs = st.tabs([_("Vehicles"), _("Leases"), _("Vehicle models"), _("Import")])
 with tabs[0]:
-    vehicles_tab(ctx, choices, vehicles)
+    vehicle_forms(ctx, choices, vehicles_tab(ctx, choices, models))
 with tabs[1]:
-    leases_tab(ctx, choices, leases)
+    leases_tab(ctx, choices)
 with tabs[2]:
     models_tab(models)
 with tabs[3]:

@@ -134,6 +134,9 @@ def _f(v: object) -> float | None:
     return None if v is None else float(v)  # type: ignore[arg-type]
 
 
+PICKER_LIMIT = (
+    200  # lease codes in the picker at once: a lessor has 80,000 (issue 24); the search narrows them
+)
 ctx = page_context("Lease economics")
 with services.unit_of_work(ctx.url) as session:  # this render's reads; saving has its own
     sources = [N_("A lease"), N_("A saved scenario")]  # msgids as the values, translated for display
@@ -145,14 +148,24 @@ with services.unit_of_work(ctx.url) as session:  # this render's reads; saving h
         key="fin_source",
     )
     if source == "A lease":
-        codes = _data.lease_codes(session, ctx.url, ctx.lessee_code)
+        search = st.text_input(_("Lease code contains"), key="fin_lease_q")
+        codes, matched = _data.lease_codes(session, ctx.url, ctx.lessee_code, search, PICKER_LIMIT)
         if not codes:
-            st.info(
-                _(
-                    "No leases in this scope yet (Fleet & leases → Leases adds one, or `evfleet import leases FILE`)."
+            if search.strip():
+                st.info(_("No lease code contains {text}.").format(text=repr(search.strip())))
+            else:
+                st.info(
+                    _(
+                        "No leases in this scope yet (Fleet & leases → Leases adds one, or `evfleet import leases FILE`)."
+                    )
+                )
+            st.stop()
+        if matched > len(codes):
+            st.caption(
+                _("{matched} leases match; the first {shown} are listed: type more of the code.").format(
+                    matched=fmt_number(matched, 0), shown=len(codes)
                 )
             )
-            st.stop()
         code = st.selectbox(_("Lease"), codes, key="fin_lease")
         basis = f"lease:{code}"
         base_report = _data.lease_economics(session, ctx.url, ctx.lessee_code, code)

@@ -570,6 +570,73 @@ class VehicleDay(OwnedMixin, table=True):
     __table_args__ = (sa.Index("ix_vehicleday_lessee_day", "lessee_id", "day"),)
 
 
+class VehicleDayMonth(SQLModel, table=True):
+    """A derived summary of `vehicleday`: one row per vehicle, record lessee and calendar month (issue 24).
+
+    What the lessor's emissions table and the Overview need from 29 M metered days, aggregated once:
+    sums of km and kWh split the way the per-day calculation uses them (charger reading, else vehicle-side kWh),
+    and the counts and maxima that tell whether every row of the vehicle-month would pass the per-row
+    data-quality checks (`fleet.emissions.quality`). `fleet.emissions.monthly` computes the figures from it and
+    screens a vehicle-month that might hold a flagged row day by day instead.
+
+    A cache, not a record: no foreign keys (it is rebuilt whole by `fleet.emissions.monthly.refresh`), and it is
+    used only while `VehicleDayMonthState.write_mark` equals the PostgreSQL sequence that every write to
+    `vehicleday` advances (migration 0016's statement trigger); otherwise the same sums are computed live.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    lessor_id: int = Field(index=True)
+    lessee_id: int | None = Field(default=None)
+    vehicle_id: int = Field(index=True)
+    year: int
+    month: int
+    n_rows: int
+    n_days: int  # distinct days: fewer than n_rows means a duplicate vehicle-day
+    first_day: dt.date
+    last_day: dt.date
+    km: float  # [km]
+    kwh_charger: float  # [kWh] sum over the rows with a charger reading
+    kwh_vehicle_only: float  # [kWh] vehicle-side kWh of the rows without a charger reading
+    n_vehicle_only: int  # rows with vehicle-side kWh and no charger reading
+    n_charger_null: int  # rows without a charger reading (charging sessions may fill them)
+    tonne_km: float  # [t km] (NULL counts 0, as the per-day calculation)
+    diesel_litres: float  # [L]
+    n_diesel: int  # rows with diesel litres
+    n_suspect: int  # rows failing a check that needs no lease (negative or implausible values, no energy)
+    max_kwh_vehicle: float | None = None  # [kWh]
+    max_kwh_charger_only: float | None = None  # [kWh] among rows without vehicle-side kWh
+
+    __table_args__ = (sa.Index("ix_vehicledaymonth_lessee_year_month", "lessee_id", "year", "month"),)
+
+
+class VehicleDayMonthState(SQLModel, table=True):
+    """When `VehicleDayMonth` was rebuilt and the `vehicleday` write mark it was rebuilt at (one row)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    write_mark: int
+    refreshed_at: dt.datetime | None = _ts(now=True)
+    rows: int = 0  # vehicleday rows summarised
+
+
+class EmissionsTableCache(SQLModel, table=True):
+    """The lessor's emissions table (`fleet.emissions.monthly.lessor_table`) for one year and profile, as JSON,
+    built by `fleet.emissions.monthly.refresh` and used only while `input_mark` equals the PostgreSQL sequence
+    that every write to its inputs (metered days, leases, vehicles, connectors, models, sessions, lessees,
+    factors) advances (migration 0016). A cache: rebuilt, never edited; no foreign keys."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    lessor_id: int = Field(index=True)
+    year: int
+    profile_id: str = Field(max_length=40)
+    input_mark: int
+    built_at: dt.datetime | None = _ts(now=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+    __table_args__ = (
+        sa.UniqueConstraint("lessor_id", "year", "profile_id", name="uq_emissionstablecache_key"),
+    )
+
+
 class SiteMeterReading(OwnedMixin, table=True):
     """The site meter's average import over one 15-minute interval [kW], base load and charging together: what
     the maximum-demand charge is billed on."""

@@ -36,6 +36,23 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
         new_revision(message, database_url(db))
 
+    @db_app.command("summarise")
+    def summarise_cmd(db: str | None = DB_OPTION) -> None:
+        """Rebuild the monthly summary of the metered days and the lessor's emissions tables (issue 24): run it
+        after a bulk load or nightly; until then the app aggregates live (correct, slower at scale)."""
+        import time
+
+        from fleet.db import make_engine, session_scope
+        from fleet.emissions.monthly import refresh
+
+        url = database_url(db)
+        t0 = time.perf_counter()
+        with session_scope(make_engine(url)) as session:
+            written = refresh(session)
+        console.print(
+            f"{redact(url)}: {written:,} vehicle-months summarised in {time.perf_counter() - t0:.1f} s"
+        )
+
     @db_app.command("current")
     def current_cmd(db: str | None = DB_OPTION) -> None:
         """Print the schema revision of the database."""

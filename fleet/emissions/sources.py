@@ -133,22 +133,31 @@ class DbContext:
     depot_efficiency: dict[int, float]
 
 
-def read_context(session: Session, scope: Scope) -> DbContext:
+def read_context(session: Session, scope: Scope, vehicle_ids: list[int] | None = None) -> DbContext:
     """Leases with their vehicle, model, replaced diesel model, parties and depot, as a LeaseBook.
 
     charging_efficiency: the lowest `Connector.efficiency` of the vehicle's depot (conservative: the lower it is,
     the more grid kWh a vehicle-side reading implies). The schema has no per-lease or per-vehicle efficiency.
+    `vehicle_ids`: only these vehicles, their leases and their depots' connectors (`fleet.emissions.monthly`
+    screens a few vehicle-months of a large lessor day by day); the same book restricted to them.
     """
     lessor = list_rows(session, scope, Lessor)[0]
     lessees = {lessee.id: lessee for lessee in list_rows(session, scope, Lessee)}
     depots = {d.id: d for d in list_rows(session, scope, Depot)}
-    vehicles = {v.id: v for v in list_rows(session, scope, Vehicle)}
+    only = () if vehicle_ids is None else (Vehicle.id.in_(vehicle_ids),)  # type: ignore[union-attr]
+    vehicles = {v.id: v for v in list_rows(session, scope, Vehicle, *only)}
     models = {m.id: m for m in list_rows(session, scope, VehicleModel)}
     efficiency: dict[int, float] = {}
-    for c in list_rows(session, scope, Connector):
+    depot_filter = (
+        ()
+        if vehicle_ids is None
+        else (Connector.depot_id.in_({v.depot_id for v in vehicles.values() if v.depot_id}),)  # type: ignore[attr-defined]
+    )
+    for c in list_rows(session, scope, Connector, *depot_filter):
         efficiency[c.depot_id] = min(efficiency.get(c.depot_id, 1.0), c.efficiency)
     leases, problems = [], []
-    for row in list_rows(session, scope, LeaseRow, order_by=LeaseRow.code):
+    lease_filter = () if vehicle_ids is None else (LeaseRow.vehicle_id.in_(vehicle_ids),)  # type: ignore[attr-defined]
+    for row in list_rows(session, scope, LeaseRow, *lease_filter, order_by=LeaseRow.code):
         vehicle = vehicles.get(row.vehicle_id)
         if vehicle is None:
             continue
@@ -225,13 +234,15 @@ def read_metered(session: Session, scope: Scope, ctx: DbContext, period: Period)
 
 
 def read_metered_with_flags(
-    session: Session, scope: Scope, ctx: DbContext, period: Period
+    session: Session, scope: Scope, ctx: DbContext, period: Period, vehicle_ids: list[int] | None = None
 ) -> tuple[list[VehicleDay], list[RowFlag]]:
     """As `read_metered`, plus a flag for each vehicle-day with charging sessions but no trip record: that
-    energy has no distance (hence no baseline) and is left out, visibly."""
+    energy has no distance (hence no baseline) and is left out, visibly. `vehicle_ids`: only these vehicles."""
     sessions: dict[tuple[int, dt.date], float] = defaultdict(float)
     session_refs: dict[tuple[int, dt.date], list[str]] = defaultdict(list)
-    for s in list_rows(session, scope, ChargingSession):
+    only_sessions = () if vehicle_ids is None else (ChargingSession.vehicle_id.in_(vehicle_ids),)  # type: ignore[attr-defined]
+    only_days = () if vehicle_ids is None else (VehicleDayRow.vehicle_id.in_(vehicle_ids),)  # type: ignore[attr-defined]
+    for s in list_rows(session, scope, ChargingSession, *only_sessions):
         day = s.ended_at.date()
         if period.contains(day):
             sessions[(s.vehicle_id, day)] += s.kwh
@@ -239,7 +250,13 @@ def read_metered_with_flags(
     records = []
     # Named columns, not ORM objects: a lessee's year is 146,000 rows at scale (docs/scale.md); same values.
     rows = session.execute(
-        select_rows(scope, VehicleDayRow, VehicleDayRow.day >= period.start, VehicleDayRow.day <= period.end)
+        select_rows(
+            scope,
+            VehicleDayRow,
+            VehicleDayRow.day >= period.start,
+            VehicleDayRow.day <= period.end,
+            *only_days,
+        )
         .with_only_columns(
             VehicleDayRow.id,
             VehicleDayRow.import_batch_id,

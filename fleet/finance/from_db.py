@@ -46,7 +46,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session, func
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
 
 from fleet.models import (
     ChargingPlan,
@@ -187,6 +188,20 @@ def _context(session: Session, scope: Scope, vehicle_ids: Collection[int] | None
     connectors = select_rows(scope, Connector).with_only_columns(
         Connector.id, Connector.depot_id, Connector.efficiency
     )
+    if vehicle_ids is not None:
+        # Only what these trucks' figures read: their depots' connectors and those of their charging sessions
+        # (80,000 connector rows were most of one lease's report at a lessor's scale, issue 24).
+        ids = sorted(vehicle_ids)
+        own_depots = select(Vehicle.depot_id).where(Vehicle.id.in_(ids))  # type: ignore[union-attr]
+        session_depots = select(ChargingSession.depot_id).where(ChargingSession.vehicle_id.in_(ids))  # type: ignore[attr-defined]
+        session_connectors = select(ChargingSession.connector_id).where(ChargingSession.vehicle_id.in_(ids))  # type: ignore[attr-defined]
+        connectors = connectors.where(
+            sa.or_(
+                Connector.depot_id.in_(own_depots),  # type: ignore[attr-defined]
+                Connector.depot_id.in_(session_depots),  # type: ignore[attr-defined]
+                Connector.id.in_(session_connectors),  # type: ignore[union-attr]
+            )
+        )
     for connector_id, depot_id, eff in session.execute(connectors.order_by(Connector.id)).all():
         efficiency[depot_id].append(eff)  # columns, not ORM rows: a lessor has ~80,000 connectors
         connector_efficiency[connector_id] = eff

@@ -67,6 +67,8 @@ class EmissionsView:
         None  # the data gap, when the profile withholds its reduction (reductions are None)
     )
     parties: pd.DataFrame | None = None  # per lessee: ex-ante basis, run rate and monitored days, gap split
+    from_sql: bool = False  # the lessor's view from SQL sums (fleet.emissions.monthly), not day by day
+    screened_vehicle_months: int = 0  # of those, vehicle-months screened day by day (a row might be flagged)
 
 
 def _report(
@@ -85,13 +87,19 @@ def emissions_view(
     year: int,
     profile_id: str = DEFAULT_PROFILE,
     as_of: dt.date | None = None,
+    day_by_day: bool = False,
 ) -> EmissionsView:
-    """`fleet.emissions.service.report_from_db` for each lessee in scope over `year`, grouped by month."""
+    """Per lessee and month over `year`: for one lessee, `fleet.emissions.service.report_from_db` (every
+    vehicle-day screened and computed, as its submission package); for the lessor, the same figures from SQL sums
+    (`fleet.emissions.monthly.lessor_table`: 200 lessees and 29 M vehicle-days, issue 24); `day_by_day` forces
+    the per-day loop over the lessees (the reference the SQL figures are tested against)."""
     from fleet.emissions.calc import by_period, parse_period
     from fleet.emissions.profiles import get_profile
 
     profile = get_profile(profile_id)
     period = parse_period(str(year))
+    if lessee_code is None and not day_by_day and (as_of is None or as_of >= period.end):
+        return _lessor_view(session, year, profile, period)
     rows, factors, source, checked, excluded = [], None, "", 0, 0
     parties = [
         le.code for le in list_rows(session, in_scope(session, lessee_code), Lessee, order_by=Lessee.code)
@@ -198,6 +206,118 @@ def emissions_view(
     )
 
 
+MONTH_COLUMNS = [
+    "lessee",
+    "month",
+    "ex-ante reduction [t]",
+    "ex-post reduction [t]",
+    "ex-post − ex-ante [t]",
+    "baseline [t]",
+    "project [t]",
+    "km",
+    "grid kWh",
+    "vehicle-days",
+]
+
+
+def _methodology(profile: Any) -> dict[str, Any]:
+    from fleet.submission.document import ANNUALISATION_METHOD
+
+    return {
+        "profile": profile.profile_id,
+        "name": profile.name,
+        "version": profile.version,
+        "source": profile.source,
+        "boundary": profile.boundary,
+        "gases": profile.gases,
+        "grid basis": profile.grid_basis,
+        "to confirm": list(profile.to_confirm),
+        "run rate method": ANNUALISATION_METHOD,
+    }
+
+
+def _months_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    months = pd.DataFrame(rows, columns=MONTH_COLUMNS)
+    numeric = MONTH_COLUMNS[2:]
+    months[numeric] = months[numeric].apply(pd.to_numeric, errors="coerce")  # None -> NaN: shown as "–"
+    return months
+
+
+def _lessor_view(session: Session, year: int, profile: Any, period: Any) -> EmissionsView:
+    """The lessor's view from SQL sums (`fleet.emissions.monthly.lessor_table`); same frames as the per-day
+    loop over lessees. The ex-ante takes the leases' expectation on every lease day (route-plan days are the
+    per-day path's: the one documented difference, docs/scale.md)."""
+    from fleet.emissions.calc import Totals
+    from fleet.emissions.monthly import cached_lessor_table
+    from fleet.emissions.profiles import resolve_profile
+    from fleet.emissions.service import registry_for
+    from fleet.submission.document import _ante_label
+
+    scope = in_scope(session, None)
+    registry, source = registry_for(session, scope)
+    resolved = resolve_profile(profile, registry, period.year)
+    w = resolved.reduction_withheld
+    table, _cached = cached_lessor_table(session, scope, period, resolved)
+    rows, summaries = [], []
+    for party in table.parties:
+        post, ante = party.post, party.ante
+        if post or ante:
+            total_post = sum(t.reduction_t for _, t in sorted(post.items()))
+            total_ante = sum(t.reduction_t for _, t in sorted(ante.items()))
+            start = party.monitoring_start
+            summaries.append(
+                {
+                    "lessee": party.lessee,
+                    "ex-post reduction [t]": None if w else (total_post if post else 0.0),
+                    "run rate [t/year]": None if w else party.run_rate_t,
+                    "monitored days": max(0, (party.checked_until - start).days + 1) if start else 0,
+                    "monitoring": f"{start} to {party.checked_until}" if start else "–",
+                    "run-rate lease-days (in year / monitored)": (
+                        "withheld" if w else f"{party.lease_days_in_year} / {party.monitored_lease_days}"
+                    ),
+                    "ex-ante [t]": None if w else (total_ante if ante else 0.0),
+                    "ex-ante basis": _ante_label(
+                        {"route_plan_days": 0, "lease_expectation_days": party.ante_days, "other_days": 0}
+                    ),
+                    "gap days before monitoring": party.gap_before,
+                    "missing monitored days": party.gap_missing,
+                    "future days": party.gap_future,
+                }
+            )
+        for month in sorted(set(post) | set(ante)):
+            p: Totals | None = post.get(month)
+            a: Totals | None = ante.get(month)
+            rows.append(
+                {
+                    "lessee": party.lessee,
+                    "month": month,
+                    "ex-ante reduction [t]": a.reduction_t if a and not w else None,
+                    "ex-post reduction [t]": p.reduction_t if p and not w else None,
+                    "ex-post − ex-ante [t]": (p.reduction_t - a.reduction_t) if (p and a and not w) else None,
+                    "baseline [t]": p.baseline_t if p else None,
+                    "project [t]": p.project_t if p and not w else None,
+                    "km": p.km if p else None,
+                    "grid kWh": p.grid_kwh if p else None,
+                    "vehicle-days": p.vehicle_days if p else 0,
+                }
+            )
+    factors = pd.DataFrame([p.as_dict() for p in resolved.parameters()]) if table.parties else pd.DataFrame()
+    return EmissionsView(
+        year,
+        profile.profile_id,
+        _months_frame(rows),
+        factors,
+        _methodology(profile),
+        source,
+        table.rows_checked,
+        table.rows_excluded,
+        resolved.withheld or None,
+        pd.DataFrame(summaries),
+        from_sql=True,
+        screened_vehicle_months=table.screened_vehicle_months,
+    )
+
+
 # Display labels (msgids; English as the columns are named) for the page's tables; the page's Styler rounds (t to
 # 0.001, km and kWh to 1) so the shown frame keeps the exact values the tests compare with the service.
 MONTH_DISPLAY: dict[str, Column] = {
@@ -241,21 +361,27 @@ def emissions_avoided(
     profile_id: str = DEFAULT_PROFILE,
 ) -> tuple[float, str] | None:
     """Ex-post reduction [t CO2] of the scope's trucks in the reference date's month up to that date, whoever
-    claims it (Overview); None without any metered vehicle-day. Returns (tonnes, period label)."""
-    from fleet.emissions.calc import parse_period, total
-    from fleet.emissions.profiles import get_profile
+    claims it (Overview); None without any metered vehicle-day. Returns (tonnes, period label).
+
+    From SQL sums (`fleet.emissions.monthly.ex_post_by_month`: the scope's own view, every accepted vehicle-day
+    of its leases): what the month's per-day report (`report_from_db`) gives, without reading up to 80,000 x 31
+    vehicle-days into Python (issue 24)."""
+    from fleet.emissions.calc import parse_period
+    from fleet.emissions.monthly import ex_post_by_month
+    from fleet.emissions.profiles import get_profile, resolve_profile
+    from fleet.emissions.service import registry_for
 
     period = parse_period(f"{today:%Y-%m}")
-    from fleet.emissions.service import report_from_db
-
     scope = in_scope(session, lessee_code)
     if not _metered_between(session, scope, period.start, min(period.end, today)):
         return None  # no vehicle-day to report: skip reading the whole scope's leases and plans (issue 24)
-    db = report_from_db(session, scope, lessee_code, period, get_profile(profile_id), today)
-    days = [r for r in (*db.report.ex_post, *db.report.attributed_elsewhere) if r.day <= today]
-    if not days:
+    registry, _ = registry_for(session, scope)
+    resolved = resolve_profile(get_profile(profile_id), registry, period.year)
+    figures = ex_post_by_month(session, scope, period, resolved, last=min(period.end, today))
+    if not figures.totals or figures.last_day is None:
         return None
-    return total(days).reduction_t, f"{period.start:%Y-%m-%d} to {max(r.day for r in days):%Y-%m-%d}"
+    tonnes = sum(t.reduction_t for _, t in sorted(figures.totals.items()))
+    return tonnes, f"{period.start:%Y-%m-%d} to {figures.last_day:%Y-%m-%d}"
 
 
 def _metered_between(session: Session, scope: Any, first: dt.date, last: dt.date) -> bool:

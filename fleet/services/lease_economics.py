@@ -15,10 +15,33 @@ from fleet.scope import ScopeError, select_rows
 from fleet.services.scope import in_scope
 
 
-def lease_codes(session: Session, lessee_code: str | None) -> list[str]:
-    """Codes of the leases in scope, sorted (one column, not ORM rows: a lessor at scale has 80,000 leases)."""
+def lease_codes(
+    session: Session, lessee_code: str | None, contains: str = "", limit: int | None = None
+) -> list[str]:
+    """Codes of the leases in scope, sorted (one column, not ORM rows: a lessor at scale has 80,000 leases);
+    `contains`: only codes containing it (case-insensitive), `limit`: at most that many (the picker's search)."""
     query = select_rows(in_scope(session, lessee_code), Lease).with_only_columns(Lease.code)
-    return list(session.scalars(query.order_by(Lease.code, Lease.id)).all())
+    if contains.strip():
+        query = query.where(_contains(contains))
+    query = query.order_by(Lease.code, Lease.id)
+    return list(session.scalars(query.limit(limit) if limit else query).all())
+
+
+def lease_count(session: Session, lessee_code: str | None, contains: str = "") -> int:
+    """How many leases in scope (whose code contains `contains`): one COUNT."""
+    import sqlalchemy as sa
+
+    query = select_rows(in_scope(session, lessee_code), Lease).with_only_columns(Lease.id)
+    if contains.strip():
+        query = query.where(_contains(contains))
+    return int(session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one())
+
+
+def _contains(text: str) -> Any:
+    import sqlalchemy as sa
+
+    needle = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sa.func.lower(Lease.code).like(f"%{needle}%", escape="\\")
 
 
 def lease_economics(session: Session, lessee_code: str | None, lease_code: str) -> dict[str, Any]:

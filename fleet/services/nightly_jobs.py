@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from fleet.audit import acting_as, current_actor
 from fleet.i18n import N_, Column, _
-from fleet.models import Depot, Lessor
-from fleet.scope import list_rows
+from fleet.models import Depot, JobRun, Lessor
+from fleet.scope import select_rows
 from fleet.services.scope import depot_in_scope, in_scope
 from fleet.services.session import unit_of_work
 
@@ -64,10 +64,8 @@ def jobs_frame(
     limit: int = 500,
 ) -> pd.DataFrame:
     """Nightly job runs in scope (`fleet.nightly.jobs_for`), newest first, with the depot code and key results."""
-    from fleet.nightly import jobs_for
-
     scope = in_scope(session, lessee_code)
-    depots = {d.id: d.code for d in list_rows(session, scope, Depot)}
+    depots = dict(session.execute(select_rows(scope, Depot).with_only_columns(Depot.id, Depot.code)).all())
     rows = [
         {
             "id": j.id,
@@ -86,9 +84,18 @@ def jobs_frame(
             "km": (j.stats or {}).get("km"),
             "charging_cost_cny": (j.stats or {}).get("charging_cost_cny"),
         }
-        for j in jobs_for(session, scope, service_date, limit)
+        for j in _jobs_for(session, scope, service_date, limit)
     ]
     return pd.DataFrame(rows, columns=JOB_COLUMNS)
+
+
+def _jobs_for(session: Session, scope: Any, service_date: dt.date | None, limit: int) -> list[JobRun]:
+    """`fleet.nightly.jobs_for` without importing the nightly (routing, charging, Dask: ~5 s on the Overview's
+    first render): the scope's job runs, newest first."""
+    query = select_rows(scope, JobRun)
+    if service_date is not None:
+        query = query.where(JobRun.service_date == service_date)
+    return list(session.exec(query.order_by(JobRun.id.desc()).limit(limit)).all())  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ def measure_load(url: str, spec: ScaleSpec, defer_indexes: bool = True) -> dict[
         "copy_s": round(report.copy_s, 2),
         "index_and_fk_s": round(report.index_s, 2),
         "analyze_s": round(report.analyze_s, 2),
+        "summary_s": round(report.summary_s, 2),
         "setup_s": round(report.setup_s, 2),
         "client_cpu_s": round(report.cpu_s, 2),
         "rows_per_s_copy": round(report.rows_per_s),

@@ -1,0 +1,232 @@
+"""The lessor's emissions table and the Overview tile from SQL sums (`fleet.emissions.monthly`) equal the per-day
+path (`report_from_db` per lessee, the reference) on the demo, on the demo spoiled with every kind of flagged row,
+and on a small synthetic lessor on PostgreSQL through the summary table; the one documented difference (route-plan
+days in the ex-ante) is checked as such."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from fleet.emissions.profiles import PROFILES
+from fleet.models import ChargingSession, Claimant, Lease, Lessee, Vehicle, VehicleDay
+from fleet.services import emissions as svc
+
+YEAR = 2026  # the demo's metered days: 2026-10 and 2026-11
+
+
+def _assert_same_view(session: Session, year: int, profile: str) -> svc.EmissionsView:
+    new = svc.emissions_view(session, None, year, profile)
+    old = svc.emissions_view(session, None, year, profile, day_by_day=True)
+    assert new.from_sql and not old.from_sql
+    pd.testing.assert_frame_equal(new.months, old.months, check_exact=False, rtol=1e-9, atol=1e-12)
+    pd.testing.assert_frame_equal(new.parties, old.parties, check_exact=False, rtol=1e-9, atol=1e-9)
+    pd.testing.assert_frame_equal(new.factors, old.factors)
+    assert (new.rows_checked, new.rows_excluded, new.withheld) == (
+        old.rows_checked,
+        old.rows_excluded,
+        old.withheld,
+    )
+    assert new.methodology == old.methodology and new.factor_source == old.factor_source
+    return new
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_lessor_table_equals_the_per_day_loop_on_the_demo(demo_engine: Engine, profile: str) -> None:
+    with Session(demo_engine) as s:
+        view = _assert_same_view(s, YEAR, profile)
+        assert view.months["vehicle-days"].sum() > 3000 and view.screened_vehicle_months == 0
+        empty = _assert_same_view(s, YEAR - 1, profile)  # leases only: ex-ante, no metered day
+        assert empty.rows_checked == 0 and len(empty.months) > 0
+        assert empty.withheld or empty.months["ex-ante reduction [t]"].notna().any()
+
+
+def _spoil(engine: Engine) -> None:
+    """Every kind of row the per-day checks flag or treat apart, in some vehicle-months of the demo."""
+    with Session(engine) as s:
+        rows = s.exec(
+            select(VehicleDay).where(VehicleDay.day >= dt.date(2026, 11, 1)).order_by(VehicleDay.id)
+        ).all()
+        lessees = s.exec(select(Lessee).order_by(Lessee.code)).all()
+        copy = lambda r, **kw: VehicleDay(**{**r.model_dump(exclude={"id"}), **kw})  # noqa: E731
+        s.add(copy(rows[0]))  # identical duplicate: the first kept
+        s.add(copy(rows[1], km=rows[1].km + 1))  # conflicting duplicate: both out
+        rows[2].km = -5.0  # negative distance
+        rows[3].kwh_charger, rows[3].kwh_vehicle = None, None  # no energy
+        rows[4].kwh_charger, rows[4].kwh_vehicle = None, 30.0  # vehicle-side only: kWh / efficiency
+        rows[5].kwh_vehicle = 5000.0  # far above the battery
+        other = next(le for le in lessees if le.id != rows[6].lessee_id)
+        rows[6].lessee_id = other.id  # lessee mismatch (or outside that lessee's leases)
+        rows[7].lessee_id = None  # no lessee: seen by the lessor's scope only
+        s.add(copy(rows[8], day=dt.date(2026, 11, 30), km=1500.0))  # implausible distance
+        rows[9].diesel_litres = 12.5  # one day with fuel records: 'auto' mixes methods in that month
+        rows[10].kwh_charger = None  # a charging session fills the charger reading
+        s.add(
+            ChargingSession(
+                lessor_id=rows[10].lessor_id,
+                lessee_id=rows[10].lessee_id,
+                vehicle_id=rows[10].vehicle_id,
+                started_at=dt.datetime(2026, 11, 2, 1, tzinfo=dt.UTC),
+                ended_at=dt.datetime(
+                    rows[10].day.year, rows[10].day.month, rows[10].day.day, 3, tzinfo=dt.UTC
+                ),
+                kwh=55.0,
+            )
+        )
+        lease = s.exec(select(Lease).where(Lease.vehicle_id == rows[11].vehicle_id)).first()
+        lease.emissions_claimant = Claimant.LESSOR  # the lessor claims this truck: in no lessee's figures
+        for r in rows[:12]:
+            s.add(r)
+        s.commit()
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_flagged_rows_are_screened_day_by_day_and_the_figures_still_equal(
+    demo_copy: Engine, profile: str
+) -> None:
+    _spoil(demo_copy)
+    with Session(demo_copy) as s:
+        view = _assert_same_view(s, YEAR, profile)
+        assert 0 < view.screened_vehicle_months < 100 and view.rows_excluded >= 6
+
+
+def _former_tile(session: Session, lessee_code: str | None, today: dt.date) -> tuple[float, str] | None:
+    from fleet.emissions.calc import parse_period, total
+    from fleet.emissions.profiles import get_profile
+    from fleet.emissions.service import report_from_db
+    from fleet.services.scope import in_scope
+
+    period = parse_period(f"{today:%Y-%m}")
+    db = report_from_db(
+        session, in_scope(session, lessee_code), lessee_code, period, get_profile(svc.DEFAULT_PROFILE), today
+    )
+    days = [r for r in (*db.report.ex_post, *db.report.attributed_elsewhere) if r.day <= today]
+    if not days:
+        return None
+    return total(days).reduction_t, f"{period.start:%Y-%m-%d} to {max(r.day for r in days):%Y-%m-%d}"
+
+
+def test_overview_tile_equals_the_month_report_with_flagged_rows(demo_copy: Engine) -> None:
+    _spoil(demo_copy)
+    with Session(demo_copy) as s:
+        codes = [None] + [le.code for le in s.exec(select(Lessee)).all()]
+        for code in codes:
+            for today in (dt.date(2026, 11, 15), dt.date(2026, 11, 30), dt.date(2026, 10, 31)):
+                new, old = svc.emissions_avoided(s, code, today), _former_tile(s, code, today)
+                assert new is not None and old is not None
+                assert new[1] == old[1] and new[0] == pytest.approx(old[0], rel=1e-12), (code, today)
+
+
+def test_route_plan_days_are_the_documented_difference(demo_copy: Engine) -> None:
+    """The per-day ex-ante takes a current route plan's km and kWh on its vehicle-days; the SQL table keeps the
+    lease's expectation there. Replacing one plan day's figures is the whole difference."""
+    from fleet.emissions.calc import by_period, parse_period
+    from fleet.emissions.profiles import get_profile
+    from fleet.emissions.service import report_from_db
+    from fleet.models import PlanStatus, RoutePlan, RouteStop
+    from fleet.scope import scope_for
+
+    with Session(demo_copy) as s:
+        lease = s.exec(select(Lease).order_by(Lease.code)).first()
+        lessee = s.get(Lessee, lease.lessee_id)
+        day = dt.date(2026, 12, 2)
+        plan = RoutePlan(
+            lessor_id=lease.lessor_id,
+            lessee_id=lease.lessee_id,
+            depot_id=s.get(Vehicle, lease.vehicle_id).depot_id,
+            service_date=day,
+            version=1,
+            status=PlanStatus.CURRENT,
+        )
+        s.add(plan)
+        s.flush()
+        s.add(
+            RouteStop(
+                lessor_id=lease.lessor_id,
+                lessee_id=lease.lessee_id,
+                plan_id=plan.id,
+                vehicle_id=lease.vehicle_id,
+                sequence=0,
+                kind="depot",
+                latitude=22.6,
+                longitude=114.0,
+                km_from_previous=250.0,
+                soc_departure_kwh=200.0,
+                soc_arrival_kwh=150.0,  # 50 kWh driven
+            )
+        )
+        s.commit()
+        profile = get_profile(svc.DEFAULT_PROFILE)
+        report = report_from_db(
+            s, scope_for(s, lessee_code=lessee.code), lessee.code, parse_period("2026"), profile
+        ).report
+        planned = [r for r in report.ex_ante if r.row_ref.startswith("routeplan")]
+        assert len(planned) == 1 and planned[0].km == pytest.approx(250.0)
+        new = svc.emissions_view(s, None, 2026)
+        row = new.months[(new.months["lessee"] == lessee.code) & (new.months["month"] == "2026-12")].iloc[0]
+        per_day = by_period(report.ex_ante, "month")["2026-12"].reduction_t
+        lease_day = [
+            r
+            for r in report.ex_ante
+            if r.day == day + dt.timedelta(days=1) and r.vehicle_id == planned[0].vehicle_id
+        ]
+        assert len(lease_day) == 1  # the next day still comes from the lease's expectation
+        assert row["ex-ante reduction [t]"] == pytest.approx(
+            per_day - planned[0].reduction_t + lease_day[0].reduction_t, rel=1e-9
+        )
+        assert row["ex-ante reduction [t]"] != pytest.approx(per_day, rel=1e-6)
+
+
+@pytest.mark.postgres
+def test_small_synthetic_lessor_on_postgres_summary_cache_and_staleness(pg_url: str) -> None:
+    """A small synthetic lessor (fleet.vpp.scale: 4 depots, 40 trucks, 3 lessees, 62 days) on PostgreSQL: the
+    load rebuilds the summary and caches the tables; cached, live-from-summary and per-day figures agree, and a
+    write to vehicleday or to a lease makes the summary or the cache stale at once."""
+    from fleet.db import make_engine
+    from fleet.emissions import monthly
+    from fleet.vpp.scale import ScaleSpec, load
+
+    load(pg_url, ScaleSpec(depots=4, trucks=40, lessees=3, days=62))
+    engine = make_engine(pg_url)
+    try:
+        with Session(engine) as s:
+            assert monthly.summary_is_current(s)
+            cached = _assert_same_view(s, 2025, svc.DEFAULT_PROFILE)
+            assert len(cached.months) == 3 * 3 and cached.rows_checked == 40 * 62
+            from fleet.emissions.calc import parse_period
+            from fleet.emissions.profiles import get_profile, resolve_profile
+            from fleet.emissions.service import registry_for
+            from fleet.scope import scope_for
+
+            scope = scope_for(s)
+            resolved = resolve_profile(get_profile(svc.DEFAULT_PROFILE), registry_for(s, scope)[0], 2025)
+            table, hit = monthly.cached_lessor_table(s, scope, parse_period("2025"), resolved)
+            assert hit and table.from_summary
+        with Session(engine) as s:  # a lease changed: the cached table is stale, the summary still current
+            s.execute(
+                sa.text(
+                    "UPDATE lease SET monthly_rent_fen = monthly_rent_fen + 1 WHERE id = (SELECT min(id) FROM lease)"
+                )
+            )
+            s.commit()
+            assert monthly.summary_is_current(s)
+            assert not monthly.cached_lessor_table(s, scope, parse_period("2025"), resolved)[1]
+        with Session(engine) as s:  # a metered day added: the summary is stale, the figures computed live
+            row = s.exec(select(VehicleDay).order_by(VehicleDay.id)).first()
+            s.add(VehicleDay(**{**row.model_dump(exclude={"id"}), "day": dt.date(2025, 3, 5)}))
+            s.commit()
+            assert not monthly.summary_is_current(s)
+            live = _assert_same_view(s, 2025, svc.DEFAULT_PROFILE)
+            assert live.rows_checked == 40 * 62 + 1 and live.months["vehicle-days"].sum() == 40 * 62 + 1
+            monthly.refresh(s)
+            s.commit()
+            assert monthly.summary_is_current(s)
+            again = _assert_same_view(s, 2025, svc.DEFAULT_PROFILE)
+            pd.testing.assert_frame_equal(again.months, live.months, check_exact=False, rtol=1e-9)
+    finally:
+        engine.dispose()
