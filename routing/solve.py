@@ -360,6 +360,7 @@ class _Runner:
         params = M.search_parameters(seconds, self.first, self.meta, insertion_moves)
         routing = bm.routing
         sol = None
+        own_plan: _Plan | None = None
         if stop_when_all_served or stop_below_vehicles is not None:
             mandatory = [
                 bm.manager.NodeToIndex(i)
@@ -395,19 +396,25 @@ class _Runner:
                 if own is not None and self._dropped(bm, own) < self._dropped(bm, assignment):
                     assignment = own
                     self.phases.append("or-tools first solution kept")
+                    if self.extended:  # read now: the next search may fail (see below) and reuse the model
+                        own_plan = self._plan_of(bm, own)
             if assignment is not None:
                 sol = routing.SolveFromAssignmentWithParameters(assignment, params)
                 if sol is None and self.extended:
                     # Reloads/breaks: OR-Tools' own first solution would only spend the same time again and
-                    # drop every job; the caller keeps the start routes instead (``_not_below_start``).
+                    # drop every job; the caller keeps the start routes instead (``_not_below_start``), or the
+                    # first solution kept above.
                     self.phases.append("or-tools found no solution from the start routes")
-                    return None
+                    return own_plan
             elif require_init:
                 return None
         if sol is None:
             sol = routing.SolveWithParameters(params)
         if sol is None:
             return None
+        return self._plan_of(bm, sol)
+
+    def _plan_of(self, bm: M.BuiltModel, sol) -> _Plan:
         self.objective_value = float(sol.ObjectiveValue())
         seqs, starts = M.routes_of(bm, sol)
         charges = [M.station_charges(bm, sol, v) for v in range(len(bm.vehicles))]
