@@ -529,7 +529,7 @@ with tab_edit:
         if verdict is not None and not verdict.feasible:
             st.error(_(L["refused"]).format(n=len(verdict.violations)))
             for v in verdict.violations:
-                st.markdown(f"- {v.message}")
+                st.markdown(f"- {v.text()}")
         elif verdict is not None:
             sol = verdict.solution
             st.success(
@@ -577,6 +577,7 @@ with tab_replan:
         list(view.routes["vehicle"]) + sorted(set(view.trucks) - set(view.routes["vehicle"])),
         sorted(view.stops.loc[view.stops["kind"] == "job", "stop"].tolist()),
         author,
+        {int(v): str(s) for v, s in zip(versions["version"], versions["status"])},
     )
     if stored is not None:
         st.session_state.pop(f"routes_version_{depot.code}_{day.isoformat()}", None)

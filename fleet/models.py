@@ -398,6 +398,10 @@ class Order(OwnedMixin, table=True):
     service_minutes: float
     required_kind: VehicleKind | None = _enum(VehicleKind, None, nullable=True)
     priority: int = 0
+    # For the driver's route sheet and the map's stop labels; optional because many order feeds carry none.
+    customer_name: str | None = Field(default=None, max_length=200)
+    customer_phone: str | None = Field(default=None, max_length=40)
+    notes: str | None = Field(default=None, max_length=500)
     updated_at: dt.datetime | None = _updated()
 
     __table_args__ = (sa.UniqueConstraint("lessee_id", "external_ref"),)

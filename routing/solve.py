@@ -64,6 +64,10 @@ measured on E-VRPTW rc101_21 at 60 s: 0.35 left 18 vehicles, 0.5 reached 17 (BKS
 stops at the first route it cannot empty; the ruin-and-recreate with absent customers (``routing.lns.reduce_fleet``)
 then uses the rest of the share, unless the fleet is down to the payload bound (PyVRP's bench setting likewise
 gives half the time to ``minimise_fleet``)."""
+RESTORE_S = 2.0
+"""Least time limit [s] the OR-Tools model is closed with when a start is restored into it: restoring a plan of
+~320 jobs is quick on an idle core but took more than the 0.05 s left of a starved budget (the synthetic
+lessor's nightly on a loaded machine, docs/scale.md); only a slow restore uses it."""
 BREAK_RESERVE_SHARE = 0.7
 """Share of the time for problems with drivers' breaks searched on travel times that reserve the breaks
 (``routing.trips.model_geometry``); the rest goes to break intervals when a BREAK placement fails."""
@@ -383,7 +387,14 @@ class _Runner:
 
             routing.AddAtSolutionCallback(_stop)
         if init is not None:
-            routing.CloseModelWithParameters(params)
+            # Restoring the start (ReadAssignmentFromRoutes) runs under the limit the model is closed with: on a
+            # starved budget (0.05 s left after the construction) it failed and the start was lost, so the model
+            # is closed with at least RESTORE_S; the search below keeps its own limit.
+            routing.CloseModelWithParameters(
+                params
+                if seconds >= RESTORE_S
+                else M.search_parameters(RESTORE_S, self.first, self.meta, insertion_moves)
+            )
             init_idx = [[bm.manager.NodeToIndex(i) for i in seq] for seq in init]
             assignment = routing.ReadAssignmentFromRoutes(init_idx, True)
             if assignment is not None and compare_first:
@@ -400,12 +411,18 @@ class _Runner:
                         own_plan = self._plan_of(bm, own)
             if assignment is not None:
                 sol = routing.SolveFromAssignmentWithParameters(assignment, params)
-                if sol is None and self.extended:
-                    # Reloads/breaks: OR-Tools' own first solution would only spend the same time again and
-                    # drop every job; the caller keeps the start routes instead (``_not_below_start``), or the
-                    # first solution kept above.
-                    self.phases.append("or-tools found no solution from the start routes")
+                if sol is None and own_plan is not None:
+                    # Reloads/breaks: the first solution kept above, read before this search reused the model.
+                    self.phases.append("search out of time: or-tools first solution kept")
                     return own_plan
+                if sol is None:
+                    # The time left ran out before the search returned anything (a starved or very short
+                    # budget): the start is a restored, valid plan, so it is the answer, never the empty plan
+                    # a fresh search would return in no time. Reloads/breaks: ``_not_below_start`` also
+                    # compares it with the constructed routes (with stations on a route the search could run
+                    # to its limit without a solution: random_problem seed 22 with breaks, 0 of 11 served).
+                    sol = assignment
+                    self.phases.append("search out of time: start kept")
             elif require_init:
                 return None
         if sol is None:

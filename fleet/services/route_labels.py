@@ -56,6 +56,9 @@ STOP_DISPLAY: dict[str, Column] = {
     "seq": Column(N_("No.")),
     "kind": Column(N_("Stop type")),
     "stop": Column(N_("Order reference")),
+    "customer": Column(N_("Customer")),
+    "phone": Column(N_("Phone")),
+    "notes": Column(N_("Notes")),
     "address": Column(N_("Address")),
     "window": Column(N_("Time window")),
     "arrival": Column(N_("Arrival")),
@@ -70,6 +73,8 @@ STOP_DISPLAY: dict[str, Column] = {
 }
 UNSERVED_DISPLAY: dict[str, Column] = {
     "job": Column(N_("Order reference")),
+    "customer": Column(N_("Customer")),
+    "phone": Column(N_("Phone")),
     "reason": Column(N_("Reason")),
     "detail": Column(N_("Detail")),
     "address": Column(N_("Address")),

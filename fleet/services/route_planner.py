@@ -89,6 +89,9 @@ STOP_COLUMNS = [
     "seq",
     "kind",
     "stop",
+    "customer",
+    "phone",
+    "notes",
     "address",
     "lat",
     "lon",
@@ -101,7 +104,20 @@ STOP_COLUMNS = [
     "soc_departure_kwh",
     "charged_kwh",
 ]
-UNSERVED_COLUMNS = ["job", "reason", "detail", "address", "window", "demand_kg", "lat", "lon"]
+UNSERVED_COLUMNS = [
+    "job",
+    "customer",
+    "reason",
+    "detail",
+    "address",
+    "phone",
+    "notes",
+    "window",
+    "demand_kg",
+    "lat",
+    "lon",
+]
+NO_ORDER = {"customer": "", "phone": "", "notes": "", "address": "", "window": "", "demand_kg": None}
 
 
 def _clock(origin: dt.datetime, minutes: float | None) -> dt.datetime | None:
@@ -120,7 +136,8 @@ def route_view_from_json(
 ) -> RoutePlanView:
     """Flatten a routing problem/solution pair (the JSON stored in `RoutePlan.problem`/`.solution`).
 
-    `orders` (external_ref -> address, window, demand) adds what a driver needs on the route sheet. Times are
+    `orders` (external_ref -> address, window, demand, customer, phone, notes) adds what a driver needs on the
+    route sheet (blank where an order carries none). Times are
     local clock times: the solution counts minutes from the problem's `time_origin`.
     """
     orders = orders or {}
@@ -156,6 +173,9 @@ def route_view_from_json(
             )
         )
         return {
+            "customer": o.get("customer") or "",
+            "phone": o.get("phone") or "",
+            "notes": o.get("notes") or "",
             "address": o.get("address", ""),
             "window": window,
             "demand_kg": o.get("demand_kg", job.get("demand_kg")),
@@ -191,7 +211,7 @@ def route_view_from_json(
                 "seq": 0,
                 "kind": "depot",
                 "stop": depot_code,
-                "address": "",
+                **NO_ORDER,
                 "lat": depot_lat,
                 "lon": depot_lon,
                 "arrival": None,
@@ -206,11 +226,7 @@ def route_view_from_json(
         )
         for k, s in enumerate(r["stops"], start=1):
             lat, lon = locs.get(s["location"], (depot_lat, depot_lon))
-            info = (
-                order_info(s["id"])
-                if s["kind"] == "job"
-                else {"address": "", "window": "", "demand_kg": None}
-            )
+            info = order_info(s["id"]) if s["kind"] == "job" else NO_ORDER
             stops.append(
                 {
                     "vehicle": vehicle,
@@ -234,7 +250,7 @@ def route_view_from_json(
                 "seq": len(r["stops"]) + 1,
                 "kind": "depot",
                 "stop": depot_code,
-                "address": "",
+                **NO_ORDER,
                 "lat": depot_lat,
                 "lon": depot_lon,
                 "arrival": _clock(origin, r["arrival"]),
@@ -294,6 +310,9 @@ def _order_details(session: Session, scope: Scope, depot_id: int, day: dt.date) 
             "address": o.address or "",
             "demand_kg": o.demand_kg,
             "window": f"{start:%H:%M}–{end:%H:%M}" if start and end else "",
+            "customer": o.customer_name or "",
+            "phone": o.customer_phone or "",
+            "notes": o.notes or "",
         }
     return out
 
@@ -367,8 +386,11 @@ def stored_routing_problem(
 ROUTE_SHEET_COLUMNS = [
     "seq",
     "kind",
+    "name",
     "stop",
     "address",
+    "phone",
+    "notes",
     "window",
     "arrival",
     "departure",
@@ -383,8 +405,14 @@ ROUTE_SHEET_COLUMNS = [
 
 
 def route_sheet(view: RoutePlanView, vehicle: str) -> pd.DataFrame:
-    """One driver's sheet: the truck's stops in order with clock times, addresses, windows and charge."""
-    sheet = view.stops[view.stops["vehicle"] == vehicle][ROUTE_SHEET_COLUMNS].copy()
+    """One driver's sheet: the truck's stops in order with the customer (else the address), phone and notes,
+    clock times, windows and charge."""
+    sheet = view.stops[view.stops["vehicle"] == vehicle].copy()
+    sheet["name"] = [
+        (c or a or str(s)) if k == "job" else str(s)
+        for k, c, a, s in zip(sheet["kind"], sheet["customer"], sheet["address"], sheet["stop"])
+    ]
+    sheet = sheet[ROUTE_SHEET_COLUMNS]
     for col in ("arrival", "departure"):
         sheet[col] = [hhmm(t) for t in sheet[col]]
     for col in ("demand_kg", "load_kg", "soc_arrival_kwh", "soc_departure_kwh", "charged_kwh"):
