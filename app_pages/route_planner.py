@@ -29,6 +29,20 @@ from fleet.services.route_labels import (
 )
 
 # Every user-visible string of the page in one place (msgids; shown with `_()`, docs/i18n-and-map.md).
+COMPARE_LABELS = {  # the fleet comparison's rows and columns (fleet.services.solving.compare_fleets), in words
+    "mixed fleet": N_("mixed fleet"),
+    "electric only": N_("electric only"),
+    "trucks available": N_("trucks available"),
+    "electric used": N_("electric trucks used"),
+    "diesel used": N_("diesel trucks used"),
+    "km": N_("distance [km]"),
+    "kWh": N_("energy [kWh]"),
+    "litres": N_("diesel [L]"),
+    "cost [CNY]": N_("routing cost [CNY]"),
+    "unserved": N_("orders unserved"),
+    "solver": N_("solver status"),
+}
+
 L = {
     "author": N_("Your name (recorded as the author)"),
     "shown": N_("Plan version shown"),
@@ -394,7 +408,8 @@ with tab_compare:
     if compare_key in st.session_state:
         table = st.session_state[compare_key]
         shown = table.map(lambda v: fmt_number(v, 1) if isinstance(v, float) else str(v)).T
-        st.table(shown)
+        label = lambda key: _(COMPARE_LABELS[key]) if key in COMPARE_LABELS else key  # noqa: E731
+        st.table(shown.rename(index=label, columns=label))
 
 with tab_sheets:
     if view.routes.empty:
