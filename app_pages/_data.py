@@ -12,7 +12,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from fleet.services import Session, pickers
+from fleet.services import Session, fleet_tables, pickers
 from fleet.services import charging as charging_svc
 from fleet.services import emissions as emissions_svc
 from fleet.services import fleet_leases as fleet_svc
@@ -34,9 +34,9 @@ def overview(
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def vehicles_page(
     _session: Session, url: str, lessee_code: str | None, filters: tuple, page: int
-) -> fleet_svc.TablePage:
+) -> fleet_tables.TablePage:
     lessees, depots, models, statuses, text = filters
-    return fleet_svc.vehicles_page(
+    return fleet_tables.vehicles_page(
         _session,
         lessee_code,
         lessees=lessees,
@@ -51,9 +51,9 @@ def vehicles_page(
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def leases_page(
     _session: Session, url: str, lessee_code: str | None, today: dt.date, filters: tuple, page: int
-) -> fleet_svc.TablePage:
+) -> fleet_tables.TablePage:
     lessees, depots, active, text = filters
-    return fleet_svc.leases_page(
+    return fleet_tables.leases_page(
         _session, lessee_code, today, lessees=lessees, depots=depots, active_only=active, text=text, page=page
     )
 

@@ -1,6 +1,6 @@
-"""The Route planner's re-plan panel: after a breakdown or an urgent order, mend the published plan with few changes
-(locks honoured, checked by the routing and lock checkers) and keep it as a draft; the moves report says how many
-orders changed truck against a free re-solve. docs/replan.md."""
+"""The Route planner's re-plan panel: after a breakdown or an urgent order, mend the published plan (or a draft the
+planner chooses) with few changes (locks honoured, checked by the routing and lock checkers) and keep it as a new
+draft; the moves report says how many orders changed truck against a free re-solve. docs/replan.md."""
 
 from __future__ import annotations
 
@@ -15,12 +15,6 @@ from fleet.services.i18n import N_, _
 
 T = {
     "title": N_("Re-plan after a breakdown or an urgent order"),
-    "caption": N_(
-        "Mends the published plan (version {v}) instead of replacing it: trucks you mark unavailable hand their "
-        "orders over, locked trucks, routes and stops stay as they are, and every other order keeps its truck "
-        "where it can. The result is checked by the routing and lock checkers and kept as a draft: publish it "
-        "under Versions."
-    ),
     "unavailable": N_("Unavailable trucks (breakdown)"),
     "lock_vehicles": N_("Lock trucks (keep route, take nothing else)"),
     "lock_routes": N_("Lock routes (kept whole, even on a spare truck)"),
@@ -41,7 +35,18 @@ T = {
     "report": N_("Moves report of the last re-plan (version {v})"),
     "moved_orders": N_("Orders that changed truck"),
     "nothing_published": N_("Publish a version first: a re-plan mends the published plan."),
+    "base": N_("Re-plan from version"),
+    "base_help": N_(
+        "The version the re-plan mends and keeps as much of as it can: the published plan by default, or a draft "
+        "you are working on (its locked routes stay as in that draft)."
+    ),
+    "base_caption": N_(
+        "Mends version {v} ({status}) instead of replacing it: trucks you mark unavailable hand their orders over, "
+        "locked trucks, routes and stops stay as they are, and every other order keeps its truck where it can. "
+        "The result is checked by the routing and lock checkers and kept as a new draft: publish it under Versions."
+    ),
 }
+STATUS = {"published": N_("published"), "draft": N_("draft"), "superseded": N_("superseded")}
 TRUCK_DISPLAY = {
     "plate": N_("Truck"),
     "status": N_("Status"),
@@ -61,13 +66,28 @@ def show(
     trucks: list[str],
     jobs: list[str],
     author: str,
+    versions: dict[int, str] | None = None,
 ) -> dict[str, Any] | None:
-    """Draw the panel; returns the stored result when a re-plan was stored in this run (the page then reruns)."""
+    """Draw the panel; returns the stored result when a re-plan was stored in this run (the page then reruns).
+
+    `versions` ({version: "published" | "draft" | "superseded"}) offers the base: the published version (the default) and the drafts."""
     st.markdown(f"**{_(T['title'])}**")
-    if published_v is None:
+    bases = [v for v, status in (versions or {}).items() if status == "draft"]
+    if published_v is not None:
+        bases = [published_v, *bases]
+    if not bases:
         st.info(_(T["nothing_published"]))
         return None
-    st.caption(_(T["caption"]).format(v=published_v))
+    statuses = {**(versions or {}), **({published_v: "published"} if published_v is not None else {})}
+    base = st.selectbox(
+        _(T["base"]),
+        bases,
+        index=0,
+        format_func=lambda v: f"{v} · {_(STATUS.get(statuses.get(v, ''), statuses.get(v, '')))}",
+        help=_(T["base_help"]),
+        key=f"replan_base_{depot_code}_{day.isoformat()}",
+    )
+    st.caption(_(T["base_caption"]).format(v=base, status=_(STATUS.get(statuses.get(base, ""), ""))))
     left, right = st.columns(2)
     down = left.multiselect(_(T["unavailable"]), trucks, key="replan_unavailable")
     lock_routes = right.multiselect(_(T["lock_routes"]), trucks, key="replan_lock_routes")
@@ -99,6 +119,8 @@ def show(
                     float(limit),
                     author,
                     reason,
+                    0,
+                    int(base),
                     on_wait=lambda s: bar.progress(
                         min(s / (2 * limit + 8.0), 0.99), text=_(T["elapsed"]).format(s=f"{s:.0f}")
                     ),
@@ -131,8 +153,12 @@ def report(result: dict[str, Any]) -> None:
     """The last re-plan's moves, per truck."""
     st.markdown(f"**{_(T['report']).format(v=result['version'])}**")
     st.success(message(result))
-    for w in result["warnings"]:
-        st.warning(w)
+    if "notices" in result:  # structured: in the planner's language
+        for n in result["notices"]:
+            st.warning(replanning.notice_text(n["code"], n["params"]))
+    else:
+        for w in result["warnings"]:
+            st.warning(w)
     trucks = pd.DataFrame(result["trucks"])
     if len(trucks):
         trucks = trucks[[c for c in TRUCK_DISPLAY if c in trucks.columns]].copy()

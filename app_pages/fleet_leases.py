@@ -13,6 +13,7 @@ from app_pages._shell import AppContext, after_write, page_context
 from app_pages._show import column_config
 from fleet import services
 from fleet.services import fleet_leases as svc
+from fleet.services import fleet_tables
 from fleet.services import imports as imports_svc
 from fleet.services.fleet_leases import CLAIMANTS, STATUSES
 from fleet.services.frames import filter_frame
@@ -24,7 +25,7 @@ def show_rejection(exc: svc.FormRejected | imports_svc.ImportFailed, what: str) 
     st.dataframe(imports_svc.errors_frame(exc), hide_index=True, width="stretch")
 
 
-def _pager(page: svc.TablePage, key: str) -> None:
+def _pager(page: fleet_tables.TablePage, key: str) -> None:
     """Page number input (only when there is more than one page)."""
     if page.pages > 1:
         if int(st.session_state.get(key, 1)) > page.pages:  # fewer pages since the filters changed

@@ -26,9 +26,25 @@ from fleet.services.route_labels import (
     SHEET_COLUMNS,
     UNSERVED_DISPLAY,
     road_network_text,
+    routing_settings_lines,
+    routing_settings_text,
 )
 
 # Every user-visible string of the page in one place (msgids; shown with `_()`, docs/i18n-and-map.md).
+COMPARE_LABELS = {  # the fleet comparison's rows and columns (fleet.services.solving.compare_fleets), in words
+    "mixed fleet": N_("mixed fleet"),
+    "electric only": N_("electric only"),
+    "trucks available": N_("trucks available"),
+    "electric used": N_("electric trucks used"),
+    "diesel used": N_("diesel trucks used"),
+    "km": N_("distance [km]"),
+    "kWh": N_("energy [kWh]"),
+    "litres": N_("diesel [L]"),
+    "cost [CNY]": N_("routing cost [CNY]"),
+    "unserved": N_("orders unserved"),
+    "solver": N_("solver status"),
+}
+
 L = {
     "author": N_("Your name (recorded as the author)"),
     "shown": N_("Plan version shown"),
@@ -264,6 +280,21 @@ with st.expander(
     )
     if view.road_network:
         st.json(view.road_network, expanded=True)
+with st.expander(
+    _("Routing settings: {summary}").format(summary=routing_settings_text(view.routing_settings)),
+    expanded=False,
+):
+    st.caption(
+        _(
+            "What else shaped this plan's routes, recorded when it was solved (edits and re-plans keep their base "
+            "plan's): set per depot with `evfleet depot-routing DEPOT`, zones with `evfleet zones import FILE` "
+            "(docs/realism.md)."
+        )
+    )
+    for line in routing_settings_lines(view.routing_settings):
+        st.markdown("- " + line)
+    if view.routing_settings:
+        st.json(view.routing_settings, expanded=False)
 if published_v is None:
     st.warning(_(L["none_published"]))
 for w in warnings:
@@ -394,7 +425,8 @@ with tab_compare:
     if compare_key in st.session_state:
         table = st.session_state[compare_key]
         shown = table.map(lambda v: fmt_number(v, 1) if isinstance(v, float) else str(v)).T
-        st.table(shown)
+        label = lambda key: _(COMPARE_LABELS[key]) if key in COMPARE_LABELS else key  # noqa: E731
+        st.table(shown.rename(index=label, columns=label))
 
 with tab_sheets:
     if view.routes.empty:
@@ -529,7 +561,7 @@ with tab_edit:
         if verdict is not None and not verdict.feasible:
             st.error(_(L["refused"]).format(n=len(verdict.violations)))
             for v in verdict.violations:
-                st.markdown(f"- {v.message}")
+                st.markdown(f"- {v.text()}")
         elif verdict is not None:
             sol = verdict.solution
             st.success(
@@ -577,6 +609,7 @@ with tab_replan:
         list(view.routes["vehicle"]) + sorted(set(view.trucks) - set(view.routes["vehicle"])),
         sorted(view.stops.loc[view.stops["kind"] == "job", "stop"].tolist()),
         author,
+        {int(v): str(s) for v, s in zip(versions["version"], versions["status"])},
     )
     if stored is not None:
         st.session_state.pop(f"routes_version_{depot.code}_{day.isoformat()}", None)

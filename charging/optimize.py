@@ -182,7 +182,10 @@ def schedule(
     objective_value = result.objective
     if power is not None:
         objective_value = _objective_value(objective, out, problem)
-        if problem.operability.active:
+        idle = (
+            "no CP-SAT plan" in refined.status or "left idle" in refined.status
+        )  # CP-SAT found none in time
+        if problem.operability.active or idle:
             # A runnable baseline (timer, balanced, ...) that meets the same limits and costs less is the better
             # plan: the discrete search is never allowed to end worse than the simplest schedule a depot runs.
             for name, run in BASELINES.items():
@@ -193,7 +196,13 @@ def schedule(
                         candidate,
                         status="feasible",
                         objective=objective,
-                        solver=f"{solver_name}; kept the {name} baseline (cheaper than the discrete search)",
+                        solver=f"{solver_name}; kept the {name} baseline ("
+                        + (
+                            "the discrete search found no plan in time"
+                            if idle
+                            else "cheaper than the discrete search"
+                        )
+                        + ")",
                         warnings=tuple(warnings),
                     )
                     objective_value = value

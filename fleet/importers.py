@@ -313,6 +313,30 @@ def p_enum(enum_cls: type) -> Parser:
     return parse
 
 
+def p_optional(max_len: int) -> Parser:
+    """Free text stored as NULL when blank (a cell of spaces is no customer name)."""
+
+    def parse(text: str) -> str | None:
+        text = text.strip()
+        if len(text) > max_len:
+            raise CellError(f"longer than {max_len} characters")
+        return text or None
+
+    return parse
+
+
+_PHONE = re.compile(r"\+?[0-9][0-9 ()/*-]{2,38}(?:(?:ext\.?|x|转|分机)\s*[0-9]{1,6})?")
+
+
+def p_phone(text: str) -> str | None:
+    """A telephone number as written (138 0013 8000, +86 755 1234 5678, 0755-12345678 转 801, a platform's masked 138****8000); anything else
+    (a formula, words) is refused at the door, and every sheet neutralises cells as well."""
+    text = text.strip()
+    if not _PHONE.fullmatch(text):
+        raise CellError("not a telephone number (digits, spaces, + ( ) - / * and an extension only)")
+    return text
+
+
 p_lat = p_float(ge=-90, le=90)
 p_lon = p_float(ge=-180, le=180)
 
@@ -323,6 +347,9 @@ class Column:
     parse: Parser
     required: bool = True
     default: Any = None
+    # Other header names read as this column (Chinese headers of a dispatcher's own spreadsheet, e.g. 备注 for
+    # notes). A file naming the same column twice, under any two of its names, is refused.
+    aliases: tuple[str, ...] = ()
 
 
 # ------------------------------------------------------------------------------------------------- reading
@@ -730,25 +757,33 @@ def _build_order(v: dict[str, Any], raw: dict[str, str], ctx: Context) -> Order:
         service_minutes=v["service_minutes"],
         required_kind=v["required_kind"],
         priority=v["priority"],
+        customer_name=v["customer_name"],
+        customer_phone=v["customer_phone"],
+        notes=v["notes"],
     )
 
 
 ORDERS = ImportSpec(
     kind="orders",
     model=Order,
+    # Chinese aliases: the headers a Shenzhen dispatcher's own order sheet uses (ASSUMPTION: common wording,
+    # not a standard; the English names stay the documented ones).
     columns=(
-        Column("external_ref", p_str(60)),
-        Column("depot_code", p_str(40)),
-        Column("service_date", p_date),
-        Column("address", p_str(300), required=False, default=""),
-        Column("latitude", p_lat),
-        Column("longitude", p_lon),
-        Column("demand_kg", p_float(ge=0, le=1e6)),
-        Column("window_start", p_time_or_datetime),
-        Column("window_end", p_time_or_datetime),
-        Column("service_minutes", p_float(ge=0, le=24 * 60)),
-        Column("required_kind", p_enum(VehicleKind), required=False),
-        Column("priority", p_int(ge=0, le=1_000_000), required=False, default=0),
+        Column("external_ref", p_str(60), aliases=("订单号", "单号")),
+        Column("depot_code", p_str(40), aliases=("场站代码", "场站")),
+        Column("service_date", p_date, aliases=("配送日期",)),
+        Column("address", p_str(300), required=False, default="", aliases=("地址", "收货地址")),
+        Column("latitude", p_lat, aliases=("纬度",)),
+        Column("longitude", p_lon, aliases=("经度",)),
+        Column("demand_kg", p_float(ge=0, le=1e6), aliases=("重量(kg)", "重量（kg）", "重量")),
+        Column("window_start", p_time_or_datetime, aliases=("最早送达", "时间窗开始")),
+        Column("window_end", p_time_or_datetime, aliases=("最晚送达", "时间窗结束")),
+        Column("service_minutes", p_float(ge=0, le=24 * 60), aliases=("服务时长(分钟)", "服务时长（分钟）")),
+        Column("required_kind", p_enum(VehicleKind), required=False, aliases=("车型要求",)),
+        Column("priority", p_int(ge=0, le=1_000_000), required=False, default=0, aliases=("优先级",)),
+        Column("customer_name", p_optional(200), required=False, aliases=("客户名称", "客户", "收货人")),
+        Column("customer_phone", p_phone, required=False, aliases=("联系电话", "电话", "手机")),
+        Column("notes", p_optional(500), required=False, aliases=("备注",)),
     ),
     build=_build_order,
     key=lambda r: (r.lessee_id, r.external_ref),  # type: ignore[attr-defined]
@@ -898,7 +933,9 @@ def parse_rows(
     spec: ImportSpec, file: str, header: list[str], rows: Iterable[tuple[int, dict[str, str]]], ctx: Context
 ) -> tuple[list[tuple[int, SQLModel]], list[RowError]]:
     """Parse and build every row, collecting all errors (not just the first)."""
-    errors: list[RowError] = []
+    header, rows, errors = _canonical_header(spec, file, header, rows)
+    if errors:
+        return [], errors
     missing = [c.name for c in spec.columns if c.required and c.name not in header]
     if missing:
         return [], [RowError(file, 1, m, "", "required column is missing") for m in missing]
@@ -934,6 +971,33 @@ def parse_rows(
         except RowReject as rej:
             errors.append(RowError(file, number, rej.column, rej.value, rej.reason))
     return built, errors
+
+
+def _canonical_header(
+    spec: ImportSpec, file: str, header: list[str], rows: Iterable[tuple[int, dict[str, str]]]
+) -> tuple[list[str], Iterable[tuple[int, dict[str, str]]], list[RowError]]:
+    """The header and rows with every column alias (`Column.aliases`) renamed to the column's own name.
+
+    A column present under two of its names (``notes`` and ``备注``) is an error: which one is meant?"""
+    rename: dict[str, str] = {}
+    errors: list[RowError] = []
+    for col in spec.columns:
+        present = [n for n in (col.name, *col.aliases) if n in header]
+        if len(present) > 1:
+            errors.append(
+                RowError(
+                    file, 1, col.name, ", ".join(present), "the same column twice under two names: which one?"
+                )
+            )
+        elif present and present[0] != col.name:
+            rename[present[0]] = col.name
+    if errors or not rename:
+        return header, rows, errors
+    return (
+        [rename.get(h, h) for h in header],
+        ((n, {rename.get(k, k): v for k, v in raw.items()}) for n, raw in rows),
+        [],
+    )
 
 
 CONCURRENT = (

@@ -284,6 +284,22 @@ class Depot(OwnedMixin, table=True):
     updated_at: dt.datetime | None = _updated()
     # The grid zone the VPP aggregates the depot's flexibility in (fleet.vpp); NULL: its district.
     grid_zone: str | None = Field(default=None, max_length=60)
+    # How the depot's routes are planned beyond the road network (fleet.planning.realism; docs/realism.md):
+    # time-dependent travel ("none" | "shenzhen-rush-hour"), China's 4 h / 20 min driving rule, trips per truck
+    # and the minutes a reload at the depot takes. Defaults keep the plans of a depot as they were before 0018
+    # (breaks off for now although the rule is law: docs/realism.md says why and what it changes in the demo).
+    routing_speed_profile: str = Field(
+        default="none", sa_column=Column(sa.String(40), nullable=False, server_default="none")
+    )
+    routing_driver_breaks: bool = Field(
+        default=False, sa_column=Column(sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    routing_max_trips: int = Field(
+        default=1, sa_column=Column(sa.Integer(), nullable=False, server_default="1")
+    )
+    routing_reload_minutes: float = Field(
+        default=30.0, sa_column=Column(sa.Float(), nullable=False, server_default="30")
+    )
 
 
 class PowerGroup(OwnedMixin, table=True):
@@ -398,6 +414,10 @@ class Order(OwnedMixin, table=True):
     service_minutes: float
     required_kind: VehicleKind | None = _enum(VehicleKind, None, nullable=True)
     priority: int = 0
+    # For the driver's route sheet and the map's stop labels; optional because many order feeds carry none.
+    customer_name: str | None = Field(default=None, max_length=200)
+    customer_phone: str | None = Field(default=None, max_length=40)
+    notes: str | None = Field(default=None, max_length=500)
     updated_at: dt.datetime | None = _updated()
 
     __table_args__ = (sa.UniqueConstraint("lessee_id", "external_ref"),)
@@ -490,6 +510,10 @@ class RoutePlan(PlanMixin, table=True):
     # "speed_kmh"} or {"provider": "osm", "source", "sha256", ...} or {"provider": "osrm"|"valhalla", "source",
     # ...}. NULL for plans stored before it was recorded (they were all haversine).
     road_network: dict[str, Any] | None = Field(default=None, sa_type=JSON, nullable=True)
+    # What else shaped the routes (fleet.planning.realism.settings_record): speed profile (name, periods),
+    # access zones (names, SHA-256 of their geometry and rules), break rule, trips and reload minutes. NULL for
+    # plans stored before 0018 (none of these were used then).
+    routing_settings: dict[str, Any] | None = Field(default=None, sa_type=JSON, nullable=True)
 
     __table_args__ = _plan_version_unique("routeplan")
 
@@ -741,6 +765,28 @@ class EmissionClaim(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("vehicle_id", "day", "scheme", name="uq_emissionclaim_vehicle_day_scheme"),
     )
+
+
+class AccessZone(SQLModel, table=True):
+    """A lessor-wide access zone (a city's green-logistics zone, a diesel ban): polygon and rules per vehicle kind
+    and hours, applied by the nightly to every depot-day with a stop inside (fleet.planning.realism).
+
+    `polygon`: the outer ring as [lon, lat] pairs [deg] (WGS 84, as in GeoJSON), not closed. `rules`: [{"kinds":
+    ["diesel"], "plates": [...], "barred": [[start, end], ...]}], barred periods in minutes of the local day
+    (none = all day), the routing library's AccessRule (routing/problem.py, 'Access zones'). Imported from
+    GeoJSON (`evfleet zones import`). Not in OWNED_TABLES: no lessee owns a city's rules; read and written only
+    by fleet.planning.realism, which filters on the lessor.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    lessor_id: int = Field(foreign_key="lessor.id", index=True)
+    name: str = Field(max_length=80)
+    polygon: list[list[float]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rules: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    source: str = Field(default="", max_length=300)
+    updated_at: dt.datetime | None = _updated()
+
+    __table_args__ = (sa.UniqueConstraint("lessor_id", "name", name="uq_accesszone_lessor_name"),)
 
 
 # ----------------------------------------------------------------------------------------- jobs, scenarios

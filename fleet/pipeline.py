@@ -45,6 +45,7 @@ from fleet.planning.build import (
 )
 from fleet.planning.inputs import DepotDayInputs, load_depot_day, local_midnight
 from fleet.planning.publish import lock_depot, publish_version, published_version
+from fleet.planning.realism import settings_record
 from fleet.scope import Scope, add_rows, select_rows
 from routing.check import check_solution
 from routing.io.json_io import problem_to_dict
@@ -315,6 +316,7 @@ def persist(
         origin=origin[:20],
         based_on_version=based_on_version,
         road_network=solved.road_network,
+        routing_settings=settings_record(solved.routing_problem),
     )
     add_rows(session, scope, [rp])
     session.flush()
@@ -328,15 +330,11 @@ def persist(
         def at(minutes: float) -> dt.datetime:
             return clock0 + dt.timedelta(minutes=minutes)
 
-        points = (
-            [(inp.lat, inp.lon)]
-            + [
-                (orders[s.id].lat, orders[s.id].lon) if s.kind is StopKind.JOB else (inp.lat, inp.lon)
-                for s in route.stops
-            ]
-            + [(inp.lat, inp.lon)]
-        )
         problem = solved.routing_problem
+        # Where each stop is: a job at its order, a station or a reload at the depot, a driver's break where the
+        # truck is (the preceding stop's location), all read from the problem's locations.
+        where = {loc.id: (loc.lat, loc.lon) for loc in problem.locations}
+        points = [(inp.lat, inp.lon)] + [where[s.location] for s in route.stops] + [(inp.lat, inp.lon)]
         if problem.distance_km is not None:  # a road network's matrix: the legs the solver planned with
             legs = matrix_legs(problem, [DEPOT_LOCATION, *(s.location for s in route.stops), DEPOT_LOCATION])
         else:
@@ -368,8 +366,8 @@ def persist(
                     kind=s.kind.value,
                     order_id=o.id if o else None,
                     station_ref=None if job else s.id,
-                    latitude=o.lat if o else inp.lat,
-                    longitude=o.lon if o else inp.lon,
+                    latitude=o.lat if o else float(where[s.location][0]),  # type: ignore[arg-type]
+                    longitude=o.lon if o else float(where[s.location][1]),  # type: ignore[arg-type]
                     arrival=at(s.arrival),
                     service_start=at(s.service_start),
                     departure=at(s.departure),

@@ -61,9 +61,61 @@ class Constraint(str, Enum):
     ACCESS_ZONE = "access_zone"  # a stop in an access zone served by a vehicle its rules bar at that time
 
 
+RULES: tuple[str, ...] = (
+    "access_zone.barred",
+    "access_zone.closed",
+    "battery_capacity.over",
+    "charging.diesel",
+    "charging.full_policy",
+    "charging.negative",
+    "charging.reload_no_charger",
+    "driving_time.over",
+    "duplicate_job.served_n",
+    "max_duration.over",
+    "mismatch.break_negative",
+    "mismatch.figure",
+    "mismatch.location",
+    "mismatch.problem",
+    "missing_job.mandatory",
+    "missing_job.optional",
+    "payload.departure",
+    "payload.trip",
+    "reload.away",
+    "reload.max_trips",
+    "reserve_soc.below_reserve",
+    "reserve_soc.below_zero",
+    "shift_end.late",
+    "shift_start.early",
+    "time_window.late",
+    "unknown_id.job",
+    "unknown_id.reload",
+    "unknown_id.station",
+    "unknown_id.unserved_job",
+    "unserved_conflict.listed_n",
+    "unserved_conflict.served",
+    "unserved_reason.access_open",
+    "unserved_reason.direct_in_range",
+    "unserved_reason.direct_in_time",
+    "unserved_reason.kind_exists",
+    "unserved_reason.payload_fits",
+    "vehicle.end_depot",
+    "vehicle.start_depot",
+    "vehicle.twice",
+    "vehicle.type",
+    "vehicle.unknown",
+    "vehicle_kind.wrong",
+)
+"""Every `Violation.rule` the checker reports: ``"<Constraint value>.<case>"``."""
+
+
 @dataclass(frozen=True)
 class Violation:
-    """One broken rule. `stop` is the 0-based index in `Route.stops` (None: the route or the whole plan)."""
+    """One broken rule. `stop` is the 0-based index in `Route.stops` (None: the route or the whole plan).
+
+    Structured so that a caller can word it in another language without parsing `message` (English): `rule`
+    names the exact check (``"<constraint>.<case>"``, one of `RULES`), `expected`/`found` carry the figures
+    involved (minutes from the time origin, kWh, kg, counts; the limit and the value found) even where `str()`
+    shows none, `vehicle`/`stop`/`where` say where."""
 
     constraint: Constraint
     message: str
@@ -73,6 +125,7 @@ class Violation:
     quantity: str = ""
     expected: float | str | None = None
     found: float | str | None = None
+    rule: str = ""
 
     def __str__(self) -> str:
         loc = ", ".join(
@@ -284,8 +337,8 @@ class _Checker:
                 continue
             self.zones_at[loc.id] = [z for z in problem.zones if _inside(pt[0], pt[1], z.polygon)]
 
-    def add(self, constraint: Constraint, message: str, **kw: object) -> None:
-        self.out.append(Violation(constraint, message, **kw))  # type: ignore[arg-type]
+    def add(self, constraint: Constraint, message: str, *, rule: str, **kw: object) -> None:
+        self.out.append(Violation(constraint, message, rule=rule, **kw))  # type: ignore[arg-type]
 
     def compare(self, quantity: str, expected: float | None, found: float | None, **kw: object) -> None:
         """A reported figure must match the recomputed one."""
@@ -295,6 +348,7 @@ class _Checker:
             self.add(
                 Constraint.MISMATCH,
                 f"reported {quantity} differs from the recomputed value",
+                rule="mismatch.figure",
                 quantity=quantity,
                 expected=expected,
                 found=found,
@@ -358,7 +412,12 @@ class _Checker:
         for route in solution.routes:
             used[route.vehicle_id] += 1
             if used[route.vehicle_id] == 2:
-                self.add(Constraint.VEHICLE, "vehicle drives more than one route", vehicle=route.vehicle_id)
+                self.add(
+                    Constraint.VEHICLE,
+                    "vehicle drives more than one route",
+                    rule="vehicle.twice",
+                    vehicle=route.vehicle_id,
+                )
             figs, new_route = self.route(route, served)
             if new_route is not None:
                 recomputed.append(new_route)
@@ -378,6 +437,7 @@ class _Checker:
                 self.add(
                     Constraint.DUPLICATE_JOB,
                     f"job served {n} times",
+                    rule="duplicate_job.served_n",
                     where=job_id,
                     quantity="visits",
                     expected=1.0,
@@ -387,24 +447,37 @@ class _Checker:
         for u in solution.unserved:
             listed[u.job_id] += 1
             if u.job_id not in self.jobs:
-                self.add(Constraint.UNKNOWN_ID, "unserved job id not in the problem", where=u.job_id)
+                self.add(
+                    Constraint.UNKNOWN_ID,
+                    "unserved job id not in the problem",
+                    rule="unknown_id.unserved_job",
+                    where=u.job_id,
+                )
             elif served[u.job_id]:
                 self.add(
                     Constraint.UNSERVED_CONFLICT,
                     "job listed as unserved but served on a route",
+                    rule="unserved_conflict.served",
                     where=u.job_id,
                 )
             else:
                 self._check_reason(self.jobs[u.job_id], u.reason.value)
         for job_id, n in listed.items():
             if n > 1:
-                self.add(Constraint.UNSERVED_CONFLICT, f"job listed as unserved {n} times", where=job_id)
+                self.add(
+                    Constraint.UNSERVED_CONFLICT,
+                    f"job listed as unserved {n} times",
+                    rule="unserved_conflict.listed_n",
+                    where=job_id,
+                    found=float(n),  # the count, for a message in another language; str() shows no figure
+                )
         for job in self.p.jobs:
             if not served[job.id] and not listed[job.id]:
                 if job.drop_penalty is None:
                     self.add(
                         Constraint.MISSING_JOB,
                         "mandatory job neither served nor reported unserved",
+                        rule="missing_job.mandatory",
                         where=job.id,
                     )
                 else:
@@ -412,12 +485,14 @@ class _Checker:
                     self.add(
                         Constraint.MISSING_JOB,
                         "optional job skipped without being listed as unserved",
+                        rule="missing_job.optional",
                         where=job.id,
                     )
         if solution.problem_name != self.p.name:
             self.add(
                 Constraint.MISMATCH,
                 "solution belongs to another problem",
+                rule="mismatch.problem",
                 quantity="problem_name",
                 expected=self.p.name,
                 found=solution.problem_name,
@@ -443,7 +518,12 @@ class _Checker:
         figs = _RouteFigures()
         vt = self.vehicles.get(vid)
         if vt is None:
-            self.add(Constraint.VEHICLE, "unknown vehicle id (expected '<type id>#<n>')", vehicle=vid)
+            self.add(
+                Constraint.VEHICLE,
+                "unknown vehicle id (expected '<type id>#<n>')",
+                rule="vehicle.unknown",
+                vehicle=vid,
+            )
             for s in route.stops:
                 if s.kind is StopKind.JOB:
                     served[s.id] += 1
@@ -452,6 +532,7 @@ class _Checker:
             self.add(
                 Constraint.VEHICLE,
                 "vehicle_type differs from the vehicle's type",
+                rule="vehicle.type",
                 vehicle=vid,
                 quantity="vehicle_type",
                 expected=vt.id,
@@ -461,6 +542,7 @@ class _Checker:
             self.add(
                 Constraint.VEHICLE,
                 "route starts at another depot than the vehicle's",
+                rule="vehicle.start_depot",
                 vehicle=vid,
                 quantity="start_depot",
                 expected=vt.start_depot,
@@ -470,6 +552,7 @@ class _Checker:
             self.add(
                 Constraint.VEHICLE,
                 "route ends at another depot than the vehicle's",
+                rule="vehicle.end_depot",
                 vehicle=vid,
                 quantity="end_depot",
                 expected=vt.end,
@@ -503,6 +586,7 @@ class _Checker:
                     "load on leaving the depot exceeds the payload"
                     if trip == 0
                     else f"load of trip {trip + 1} (from a reload) exceeds the payload",
+                    rule="payload.departure" if trip == 0 else "payload.trip",
                     vehicle=vid,
                     stop=k_reload,
                     quantity="load_kg",
@@ -513,6 +597,7 @@ class _Checker:
             self.add(
                 Constraint.RELOAD,
                 "more trips than the vehicle type's max_trips",
+                rule="reload.max_trips",
                 vehicle=vid,
                 quantity="trips",
                 expected=float(vt.max_trips),
@@ -528,6 +613,7 @@ class _Checker:
             self.add(
                 Constraint.SHIFT_START,
                 "leaves the depot before the shift starts",
+                rule="shift_start.early",
                 vehicle=vid,
                 where=route.start_depot,
                 quantity="departure",
@@ -551,6 +637,7 @@ class _Checker:
                     self.add(
                         Constraint.MISMATCH,
                         "break with negative length",
+                        rule="mismatch.break_negative",
                         quantity="break_minutes",
                         expected=0.0,
                         found=minutes,
@@ -615,6 +702,7 @@ class _Checker:
                         self.add(
                             Constraint.BATTERY_CAPACITY,
                             "charged above the battery capacity",
+                            rule="battery_capacity.over",
                             quantity="soc_departure_kwh",
                             expected=battery.capacity_kwh,
                             found=soc,
@@ -669,6 +757,7 @@ class _Checker:
             self.add(
                 Constraint.SHIFT_END,
                 "back at the depot after the shift ends",
+                rule="shift_end.late",
                 quantity="arrival",
                 expected=vt.shift_end,
                 found=arrival,
@@ -679,6 +768,7 @@ class _Checker:
             self.add(
                 Constraint.MAX_DURATION,
                 "route longer than the maximum duration",
+                rule="max_duration.over",
                 quantity="duration_min",
                 expected=vt.max_duration_minutes,
                 found=duration,
@@ -730,6 +820,7 @@ class _Checker:
                 self.add(
                     Constraint.UNSERVED_REASON,
                     "a vehicle of the required kind exists",
+                    rule="unserved_reason.kind_exists",
                     expected=eligible[0].id,
                     **here,
                 )
@@ -743,6 +834,7 @@ class _Checker:
                 self.add(
                     Constraint.UNSERVED_REASON,
                     "a vehicle type that can carry the job may serve it within a window and its shift",
+                    rule="unserved_reason.access_open",
                     expected=open_to[0].id,
                     **here,
                 )
@@ -752,6 +844,7 @@ class _Checker:
                 self.add(
                     Constraint.UNSERVED_REASON,
                     "a vehicle type's payload holds the demand",
+                    rule="unserved_reason.payload_fits",
                     expected=fits[0].id,
                     **here,
                 )
@@ -763,6 +856,7 @@ class _Checker:
                 self.add(
                     Constraint.UNSERVED_REASON,
                     "a direct trip serves the job within a window and shift",
+                    rule="unserved_reason.direct_in_time",
                     expected=vt.id,
                     **here,
                 )
@@ -771,6 +865,7 @@ class _Checker:
                 self.add(
                     Constraint.UNSERVED_REASON,
                     "a direct trip reaches the job and returns within range",
+                    rule="unserved_reason.direct_in_range",
                     expected=vt.id,
                     **here,
                 )
@@ -844,12 +939,18 @@ class _Checker:
             loc = current  # a break is taken where the vehicle is
         elif s.kind is StopKind.RELOAD:
             if s.id not in self.location_ids:
-                self.add(Constraint.UNKNOWN_ID, "reload location id not in the problem", **here)
+                self.add(
+                    Constraint.UNKNOWN_ID,
+                    "reload location id not in the problem",
+                    rule="unknown_id.reload",
+                    **here,
+                )
                 return None
             if s.id != vt.start_depot:
                 self.add(
                     Constraint.RELOAD,
                     "reload away from the vehicle's start depot",
+                    rule="reload.away",
                     quantity="location",
                     expected=vt.start_depot,
                     found=s.id,
@@ -859,13 +960,14 @@ class _Checker:
         elif s.kind is StopKind.JOB:
             job = self.jobs.get(s.id)
             if job is None:
-                self.add(Constraint.UNKNOWN_ID, "job id not in the problem", **here)
+                self.add(Constraint.UNKNOWN_ID, "job id not in the problem", rule="unknown_id.job", **here)
                 return None
             served[s.id] += 1
             if job.required_kind is not None and job.required_kind is not vt.kind:
                 self.add(
                     Constraint.VEHICLE_KIND,
                     f"job needs a {job.required_kind.value} vehicle",
+                    rule="vehicle_kind.wrong",
                     quantity="vehicle_kind",
                     expected=job.required_kind.value,
                     found=vt.kind.value,
@@ -875,13 +977,16 @@ class _Checker:
         else:
             station = self.stations.get(s.id)
             if station is None:
-                self.add(Constraint.UNKNOWN_ID, "station id not in the problem", **here)
+                self.add(
+                    Constraint.UNKNOWN_ID, "station id not in the problem", rule="unknown_id.station", **here
+                )
                 return None
             loc = station.location
         if s.location != loc:
             self.add(
                 Constraint.MISMATCH,
                 "stop location differs from the problem's",
+                rule="mismatch.location",
                 quantity="location",
                 expected=loc,
                 found=s.location,
@@ -900,6 +1005,7 @@ class _Checker:
                 self.add(
                     Constraint.ACCESS_ZONE,
                     "the stop's access zone is closed to this vehicle through the rest of its time windows",
+                    rule="access_zone.closed",
                     quantity="service_start",
                     expected=windows[-1].end if windows else None,
                     found=arrival,
@@ -915,6 +1021,7 @@ class _Checker:
         self.add(
             Constraint.TIME_WINDOW,
             "arrives after the last time window closes",
+            rule="time_window.late",
             quantity="service_start",
             expected=windows[-1].end,
             found=arrival,
@@ -940,6 +1047,7 @@ class _Checker:
             self.add(
                 Constraint.ACCESS_ZONE,
                 f"served by a {vt.kind.value} vehicle of type {vt.id} at a time its access zone bars it",
+                rule="access_zone.barred",
                 quantity="service_start_clock_min",
                 expected="outside " + ", ".join(f"[{a:g}, {b:g})" for a, b in sorted(barred)),
                 found=(self.clock0 + reported_start) % _DAY,
@@ -952,6 +1060,7 @@ class _Checker:
             self.add(
                 Constraint.RESERVE_SOC,
                 f"state of charge on arrival {what}",
+                rule="reserve_soc.below_zero" if reserve == 0 else "reserve_soc.below_reserve",
                 quantity="soc_arrival_kwh",
                 expected=reserve,
                 found=soc,
@@ -965,6 +1074,7 @@ class _Checker:
             self.add(
                 Constraint.DRIVING_TIME,
                 f"continuous driving without a rest of {rule.min_rest_minutes:g} min above the limit",
+                rule="driving_time.over",
                 quantity="driving_minutes",
                 expected=rule.max_driving_minutes,
                 found=driving,
@@ -982,6 +1092,7 @@ class _Checker:
             self.add(
                 Constraint.CHARGING,
                 "charges at a reload without a depot charger (depot_charge_kw) or battery",
+                rule="charging.reload_no_charger",
                 quantity="energy_charged_kwh",
                 expected=0.0,
                 found=energy,
@@ -992,6 +1103,7 @@ class _Checker:
             self.add(
                 Constraint.CHARGING,
                 "negative energy charged",
+                rule="charging.negative",
                 quantity="energy_charged_kwh",
                 expected=0.0,
                 found=energy,
@@ -1009,7 +1121,12 @@ class _Checker:
         station = self.stations[s.id]
         battery = vt.battery
         if battery is None or soc is None:
-            self.add(Constraint.CHARGING, "diesel vehicle stops at a charging station", **here)
+            self.add(
+                Constraint.CHARGING,
+                "diesel vehicle stops at a charging station",
+                rule="charging.diesel",
+                **here,
+            )
             return 0.0, 0.0
         power = (
             station.power_kw
@@ -1023,6 +1140,7 @@ class _Checker:
                 self.add(
                     Constraint.CHARGING,
                     "FULL recharge policy: must charge to capacity",
+                    rule="charging.full_policy",
                     quantity="energy_charged_kwh",
                     expected=energy,
                     found=s.energy_charged_kwh,
@@ -1034,6 +1152,7 @@ class _Checker:
                 self.add(
                     Constraint.CHARGING,
                     "negative energy charged",
+                    rule="charging.negative",
                     quantity="energy_charged_kwh",
                     expected=0.0,
                     found=energy,

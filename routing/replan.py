@@ -82,6 +82,17 @@ class ReplanError(ValueError):
 # The rest of the day
 # --------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class RemainderNote:
+    """One remark on the remaining problem, structured for wording in any language (`Remainder.notes` has it in
+    English). ``code``: "available_after_shift" (values: available, shift_end [min from the time origin]) or
+    "charge_clamped" (values: soc_kwh, taken [fraction of capacity])."""
+
+    code: str
+    vehicle: str
+    values: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
 class Remainder:
     """The remaining problem at ``now`` and how it maps onto the day's plan.
 
@@ -101,6 +112,7 @@ class Remainder:
     orphans: tuple[str, ...]
     unavailable: frozenset[str]
     notes: tuple[str, ...] = ()
+    events: tuple[RemainderNote, ...] = ()  # the notes, structured
 
 
 def _state_location(problem: RoutingProblem, loc: Location, taken: set[str]) -> Location:
@@ -168,6 +180,7 @@ def remaining_problem(
     started: set[str] = set()
     orphans: list[str] = []
     notes: list[str] = []
+    events: list[RemainderNote] = []
     types: list[VehicleType] = []
     for vid, vt in vehicles:
         route = routes.get(vid)
@@ -215,6 +228,13 @@ def remaining_problem(
         if vt.shift_end is not None and vt.shift_end < avail:
             changes["shift_end"] = avail
             notes.append(f"{vid}: available at {avail:.1f} min, after its shift end {vt.shift_end}")
+            events.append(
+                RemainderNote(
+                    "available_after_shift",
+                    vid,
+                    (("available", float(avail)), ("shift_end", float(vt.shift_end))),
+                )
+            )
         if vid in started:
             changes["fixed_cost"] = 0.0  # its driver-day is already spent
             if vt.max_duration_minutes is not None and route is not None:
@@ -228,6 +248,9 @@ def remaining_problem(
             if abs(clamped - frac) > 1e-9:
                 notes.append(
                     f"{vid}: charge {soc:.2f} kWh outside [reserve, capacity]; taken as {clamped:.3f}"
+                )
+                events.append(
+                    RemainderNote("charge_clamped", vid, (("soc_kwh", float(soc)), ("taken", float(clamped))))
                 )
             changes["battery"] = dataclasses.replace(b, initial_soc=clamped)
         sub = dataclasses.replace(vt, **changes)
@@ -264,6 +287,7 @@ def remaining_problem(
         orphans=tuple(orphans),
         unavailable=down,
         notes=tuple(notes),
+        events=tuple(events),
     )
 
 

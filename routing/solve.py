@@ -64,9 +64,16 @@ measured on E-VRPTW rc101_21 at 60 s: 0.35 left 18 vehicles, 0.5 reached 17 (BKS
 stops at the first route it cannot empty; the ruin-and-recreate with absent customers (``routing.lns.reduce_fleet``)
 then uses the rest of the share, unless the fleet is down to the payload bound (PyVRP's bench setting likewise
 gives half the time to ``minimise_fleet``)."""
+RESTORE_S = 2.0
+"""Least time limit [s] the OR-Tools model is closed with when a start is restored into it: restoring a plan of
+~320 jobs is quick on an idle core but took more than the 0.05 s left of a starved budget (the synthetic
+lessor's nightly on a loaded machine, docs/scale.md); only a slow restore uses it."""
 BREAK_RESERVE_SHARE = 0.7
 """Share of the time for problems with drivers' breaks searched on travel times that reserve the breaks
 (``routing.trips.model_geometry``); the rest goes to break intervals when a BREAK placement fails."""
+EXTENDED_FIRST_SHARE = 0.25
+"""Reloads/breaks: share of a search's time for OR-Tools' own first solution when it is compared with the
+constructed routes (it ran to its time limit on random problems with stations, ``_Runner._not_below_start``)."""
 LATE_DROP_MIN_SHARE = 0.05
 """OR-Tools' search after the ruin-and-recreate stops when it empties a route while at least this share of the
 time limit is left, and the ruin-and-recreate shortens the smaller fleet's routes (``search_at_constructed_fleet``)."""
@@ -250,9 +257,14 @@ class _Runner:
         # hierarchical problem: on Solomon at 30 s the ejection pool reached R102 17 vehicles (OR-Tools' fleet
         # loop 18, BKS 17), RC101 15 (16; 14) and RC105 14 (15; 13), with R101 19, C101 10, R105 14 unchanged.
         ev_stations = bool(problem.stations) and any(vt.is_electric for vt in problem.vehicle_types)
-        # Reloads and breaks are known to the OR-Tools model only (routing.trips): no construction then.
+        # Reloads and breaks (routing.trips): the construction and the ruin-and-recreate build single-trip
+        # routes without BREAK stops, which are routes of the extended problem too (a reload is optional); for
+        # breaks they scan the travel times that reserve the rests (``trips.construction_geometry``). Without
+        # them OR-Tools' own first solution had to place the stations, and on random problems with two station
+        # copies per type it ran to the time limit and returned every job dropped (seeds 4, 8, 9, 18 of
+        # ``routing.scenarios.random_problem`` with reloads: 0 routes, against 9-11 jobs served single-trip).
         self.extended = trips.extended(problem)
-        if (ev_stations or problem.objective is Objective.HIERARCHICAL) and jobs and not self.extended:
+        if (ev_stations or problem.objective is Objective.HIERARCHICAL) and jobs:
             builder = self.builder
             orders = [job_order(self.geo, jobs), job_order(self.geo, jobs, by="end"), jobs]
             if variant % 2:
@@ -352,6 +364,7 @@ class _Runner:
         params = M.search_parameters(seconds, self.first, self.meta, insertion_moves)
         routing = bm.routing
         sol = None
+        own_plan: _Plan | None = None
         if stop_when_all_served or stop_below_vehicles is not None:
             mandatory = [
                 bm.manager.NodeToIndex(i)
@@ -374,25 +387,51 @@ class _Runner:
 
             routing.AddAtSolutionCallback(_stop)
         if init is not None:
-            routing.CloseModelWithParameters(params)
+            # Restoring the start (ReadAssignmentFromRoutes) runs under the limit the model is closed with: on a
+            # starved budget (0.05 s left after the construction) it failed and the start was lost, so the model
+            # is closed with at least RESTORE_S; the search below keeps its own limit.
+            routing.CloseModelWithParameters(
+                params
+                if seconds >= RESTORE_S
+                else M.search_parameters(RESTORE_S, self.first, self.meta, insertion_moves)
+            )
             init_idx = [[bm.manager.NodeToIndex(i) for i in seq] for seq in init]
             assignment = routing.ReadAssignmentFromRoutes(init_idx, True)
             if assignment is not None and compare_first:
-                # Keep OR-Tools' own first solution instead when it leaves fewer jobs out.
-                first_only = M.search_parameters(seconds, self.first, self.meta)
+                # Keep OR-Tools' own first solution instead when it leaves fewer jobs out. Reloads/breaks: a
+                # share of the time only, as that heuristic can run to its limit (see ``_not_below_start``).
+                share = EXTENDED_FIRST_SHARE if self.extended else 1.0
+                first_only = M.search_parameters(share * seconds, self.first, self.meta)
                 first_only.solution_limit = 1
                 own = routing.SolveWithParameters(first_only)
                 if own is not None and self._dropped(bm, own) < self._dropped(bm, assignment):
                     assignment = own
                     self.phases.append("or-tools first solution kept")
+                    if self.extended:  # read now: the next search may fail (see below) and reuse the model
+                        own_plan = self._plan_of(bm, own)
             if assignment is not None:
                 sol = routing.SolveFromAssignmentWithParameters(assignment, params)
+                if sol is None and own_plan is not None:
+                    # Reloads/breaks: the first solution kept above, read before this search reused the model.
+                    self.phases.append("search out of time: or-tools first solution kept")
+                    return own_plan
+                if sol is None:
+                    # The time left ran out before the search returned anything (a starved or very short
+                    # budget): the start is a restored, valid plan, so it is the answer, never the empty plan
+                    # a fresh search would return in no time. Reloads/breaks: ``_not_below_start`` also
+                    # compares it with the constructed routes (with stations on a route the search could run
+                    # to its limit without a solution: random_problem seed 22 with breaks, 0 of 11 served).
+                    sol = assignment
+                    self.phases.append("search out of time: start kept")
             elif require_init:
                 return None
         if sol is None:
             sol = routing.SolveWithParameters(params)
         if sol is None:
             return None
+        return self._plan_of(bm, sol)
+
+    def _plan_of(self, bm: M.BuiltModel, sol) -> _Plan:
         self.objective_value = float(sol.ObjectiveValue())
         seqs, starts = M.routes_of(bm, sol)
         charges = [M.station_charges(bm, sol, v) for v in range(len(bm.vehicles))]
@@ -429,7 +468,8 @@ class _Runner:
     @property
     def builder(self) -> Builder:
         if self._builder is None:
-            self._builder = Builder(self.geo, self.diag.allowed_types)
+            geo = trips.construction_geometry(self.geo) if trips.uses_breaks(self.problem) else self.geo
+            self._builder = Builder(geo, self.diag.allowed_types)
         return self._builder
 
     def init_seqs(self, vehicles: list[tuple[str, VehicleType]]) -> list[list[int]] | None:
@@ -534,6 +574,66 @@ class _Runner:
 
     # ---- strategies ----
     def solve(self, time_limit_s: float) -> _Plan | None:
+        plan = self._solve(time_limit_s)
+        return self._not_below_start(plan) if self.extended else plan
+
+    def _served_key(self, plan: _Plan | None) -> tuple[int, int]:
+        """(mandatory jobs left out, minus jobs served): smaller is better."""
+        if plan is None:
+            return (len(self.jobs) + 1, 0)
+        served = {x.id for r in self.visits_of(plan) for x in r if isinstance(x, Job)}
+        missing = sum(1 for j in self.jobs if j.drop_penalty is None and j.id not in served)
+        return (missing, -len(served))
+
+    def _not_below_start(self, plan: _Plan | None) -> _Plan | None:
+        """Reloads/breaks: the constructed single-trip routes when they are feasible and serve more than ``plan``,
+        or when ``plan`` fails in floating point (unless the break-interval search may still repair it).
+
+        OR-Tools could read the constructed routes but not always complete them into a solution: with stations
+        on a route, ``SolveFromAssignment`` (like its own first-solution heuristics) ran to the time limit
+        finding no values for the charging slacks, and its fallback then dropped every job (random_problem seed
+        22 with breaks: 0 of 11 served, the construction 11). A single-trip route without BREAK stops is a
+        route of the extended problem (``trips.evaluate`` places the breaks), so it is kept as it is.
+        """
+        if self.initial_visits is None:
+            return plan
+        vehicles = self.problem.vehicle_ids()
+        start = self.plan_of_visits(vehicles, self.initial_visits)
+        plan_ok = plan is not None and self._feasible(plan)
+        if plan_ok and self._served_key(start) >= self._served_key(plan):
+            return plan
+        if not self._feasible(start):
+            return plan
+        if not plan_ok and self._served_key(start) > self._served_key(plan) and self.break_rescue():
+            return plan  # ``_solve_one`` searches again with break intervals and keeps the better of both
+        # An infeasible search plan loses too: before the seeding, random_problem seed 26 with reloads returned
+        # an OR-Tools plan 1.1 min above max_duration in floating point.
+        self.phases.append(
+            "constructed routes kept: "
+            + (
+                "they serve more than the search's"
+                if plan_ok
+                else "the search's routes fail in floating point"
+            )
+        )
+        return start
+
+    def break_rescue(self) -> bool:
+        """True when a plan whose BREAK placement fails is searched again with break intervals."""
+        return trips.uses_breaks(self.problem) and not self.break_intervals
+
+    def _feasible(self, plan: _Plan) -> bool:
+        """Every route of ``plan`` feasible in floating point (as ``to_solution`` evaluates it)."""
+        for v, visits in enumerate(self.visits_of(plan)):
+            if not any(isinstance(x, Job) for x in visits):
+                continue
+            vid, vt = plan.vehicles[v]
+            charges = plan.charges[v] if plan.charges else []
+            if not self.evaluate(vid, vt, visits, plan.starts[v], charges).feasible:
+                return False
+        return True
+
+    def _solve(self, time_limit_s: float) -> _Plan | None:
         t_end = _time.monotonic() + time_limit_s
         all_vehicles = self.problem.vehicle_ids()
         if not self.jobs or not all_vehicles:
@@ -682,7 +782,9 @@ class _Runner:
             # ruin-and-recreate can shorten the smaller fleet's routes with the time left (Solomon C204, 30 s:
             # a route dropped in the last seconds left 725 km on 3 routes, best known 591).
             left = t_end - _time.monotonic()
-            again = len(fleet) > 1 and left > LATE_DROP_MIN_SHARE * budget
+            # Reloads/breaks: the ruin-and-recreate cannot read routes with RELOAD stops, so OR-Tools keeps the
+            # whole rest of the time (and may still empty routes by adding reloads).
+            again = len(fleet) > 1 and left > LATE_DROP_MIN_SHARE * budget and not self.extended
             plan = self.run(
                 self.build(vehicles, fc),
                 max(0.05, left),

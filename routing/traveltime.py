@@ -64,7 +64,8 @@ def arrival_after(
     if left <= 0.0:
         return depart_min
     day = math.floor((clock0 + depart_min) / DAY_MINUTES) * DAY_MINUTES
-    clock = clock0 + depart_min - day  # time of day, kept exact at period ends
+    # Time of day, kept exact at period ends; at least 0 (floor(-5e-324 / 1440) is -0.0: a negative clock, no period).
+    clock = max(0.0, clock0 + depart_min - day)
     for _ in range(1_000_000):
         _, end, f = _period(profile, clock)
         room = (end - clock) * f  # free-flow minutes coverable before the period ends

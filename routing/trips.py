@@ -22,8 +22,11 @@ Rules: ``routing.problem`` docstring, 'Multi-trip' and 'Driver breaks'. The inde
   where the next arc would take continuous driving above the limit, at the latest stop since the last rest
   whose choice keeps the route feasible (a break before a wait for a time window costs no time).
 
-The ruin-and-recreate (``routing.construct``, ``routing.lns``, ``routing.eject``) does not know reloads or
-breaks: problems that use either are solved by the OR-Tools path only (``routing.solve``).
+The construction and ruin-and-recreate (``routing.construct``, ``routing.lns``, ``routing.eject``) do not know
+reloads or breaks: they build single-trip routes without BREAK stops (for breaks on the travel times of
+``construction_geometry``, which reserve the rests), which seed the OR-Tools model; only OR-Tools adds reloads.
+OR-Tools' own first solutions are not enough on their own: with two station copies per type they ran to the
+time limit on small random problems and returned every job dropped.
 """
 
 from __future__ import annotations
@@ -208,6 +211,25 @@ def model_geometry(geo: Geometry) -> Geometry:
         t[geo.loc(vt.start_depot), :] += once
         times[vt.id] = t
     return dataclasses.replace(geo, time_by_type=times)  # keeps a speed profile's and the zones' fields
+
+
+def construction_geometry(geo: Geometry) -> Geometry:
+    """``model_geometry`` for the construction and the ruin-and-recreate (``routing.construct``): under a speed
+    profile they scan the free-flow times (``Geometry.freeflow_by_type``), so those are inflated as well, by the
+    same factor, with the once-per-trip reserve on the arcs leaving the start depot."""
+    out = model_geometry(geo)
+    if geo.freeflow_by_type is None:
+        return out
+    p = geo.problem
+    free = dict(geo.freeflow_by_type)
+    for vt in p.vehicle_types:
+        if vt.break_rule is None:
+            continue
+        factor, once = break_inflation(vt, geo.time_by_type[vt.id])
+        t = geo.freeflow_by_type[vt.id] * factor
+        t[geo.loc(vt.start_depot), :] += once
+        free[vt.id] = t
+    return dataclasses.replace(out, freeflow_by_type=free)
 
 
 # --------------------------------------------------------------------------------------------------------------

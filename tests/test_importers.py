@@ -381,3 +381,81 @@ def test_trips_import_skips_identical_rows(demo_copy: Engine, tmp_path: Path) ->
     # negative km is kept (flagged later by the emissions data-quality checks, never silently used)
     assert (result.inserted, result.skipped_duplicates) == (2, 1)
     assert _count(demo_copy, VehicleDay) == before + 2
+
+
+# ---- customer name, phone and notes (route sheets drivers can use), under English or Chinese headers
+
+ZH_ORDER_HEADER = [
+    "订单号",
+    "场站代码",
+    "配送日期",
+    "地址",
+    "纬度",
+    "经度",
+    "重量(kg)",
+    "最早送达",
+    "最晚送达",
+    "服务时长(分钟)",
+    "车型要求",
+    "优先级",
+    "客户名称",
+    "联系电话",
+    "备注",
+]
+
+
+def test_chinese_headers_and_customer_columns_from_xlsx(demo_copy: Engine, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(ZH_ORDER_HEADER)
+    ws.append([*_row(external_ref="ZH-1"), "陈记生鲜超市", 13800138000, "请从后门卸货"])  # phone as a number
+    ws.append([*_row(external_ref="ZH-2"), "李女士", "+86 755 8888 0001", ""])
+    ws.append([*_row(external_ref="ZH-3"), "  ", "", None])  # blank stays NULL
+    path = tmp_path / "订单.xlsx"
+    wb.save(path)
+    with session_scope(demo_copy) as s:
+        assert import_file(s, _lessor(demo_copy), "orders", path, lessee_code="FRESH").inserted == 3
+    with Session(demo_copy) as s:
+        got = {
+            o.external_ref: (o.customer_name, o.customer_phone, o.notes, o.demand_kg)
+            for o in s.exec(select(Order).where(Order.external_ref.in_(["ZH-1", "ZH-2", "ZH-3"])))  # type: ignore[attr-defined]
+        }
+    assert got == {
+        "ZH-1": ("陈记生鲜超市", "13800138000", "请从后门卸货", 120.5),
+        "ZH-2": ("李女士", "+86 755 8888 0001", None, 120.5),
+        "ZH-3": (None, None, None, 120.5),
+    }
+
+
+def test_english_customer_headers_from_csv(demo_copy: Engine, tmp_path: Path) -> None:
+    header = [*ORDER_HEADER, "customer_name", "customer_phone", "notes"]
+    f = _write(
+        tmp_path / "o.csv",
+        header,
+        [[*_row(external_ref="EN-1"), "Wang's Deli", "0755-1234 5678 转 801", "ring"]],
+    )
+    with session_scope(demo_copy) as s:
+        assert import_file(s, _lessor(demo_copy), "orders", f, lessee_code="FRESH").inserted == 1
+    with Session(demo_copy) as s:
+        o = s.exec(select(Order).where(Order.external_ref == "EN-1")).one()
+    assert (o.customer_name, o.customer_phone, o.notes) == ("Wang's Deli", "0755-1234 5678 转 801", "ring")
+
+
+@pytest.mark.parametrize("phone", ['=HYPERLINK("http://x")', "+SUM(A1:A9)", "call me", "@138"])
+def test_a_phone_that_is_no_phone_is_refused(demo_copy: Engine, tmp_path: Path, phone: str) -> None:
+    header = [*ORDER_HEADER, "customer_phone"]
+    f = _write(tmp_path / "p.csv", header, [[*_row(external_ref="PH-1"), phone]])
+    with pytest.raises(ImportFailed) as info, session_scope(demo_copy) as s:
+        import_file(s, _lessor(demo_copy), "orders", f, lessee_code="FRESH")
+    assert [(e.row, e.column, e.value) for e in info.value.errors] == [(2, "customer_phone", phone)]
+    assert "not a telephone number" in info.value.errors[0].reason
+
+
+def test_a_column_under_two_names_is_refused(demo_copy: Engine, tmp_path: Path) -> None:
+    header = [*ORDER_HEADER, "notes", "备注"]
+    f = _write(tmp_path / "twice.csv", header, [[*_row(external_ref="TW-1"), "a", "b"]])
+    with pytest.raises(ImportFailed, match="under two names") as info, session_scope(demo_copy) as s:
+        import_file(s, _lessor(demo_copy), "orders", f, lessee_code="FRESH")
+    assert [(e.row, e.column, e.value) for e in info.value.errors] == [(1, "notes", "notes, 备注")]

@@ -16,10 +16,12 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from fleet.db import make_engine
+from fleet.i18n import use_locale
 from fleet.models import Depot, Order, PlanStatus, RoutePlan, RouteStop, Vehicle, VehicleStatus
 from fleet.planning.build import routing_problem
 from fleet.planning.inputs import load_depot_day
-from fleet.planning.replan import FleetLocks, ReplanRequestError, replan, store_draft
+from fleet.planning.replan import FleetLocks, ReplanNotice, ReplanRequestError, replan, store_draft
+from fleet.planning.violation_text import notice_text
 from fleet.scope import scope_for
 from routing.check import check_solution
 from routing.io.json_io import problem_from_dict, problem_to_dict
@@ -103,6 +105,11 @@ def test_truck_set_to_maintenance_is_taken_out_with_a_warning(db: Engine) -> Non
         out = replan(s, DEPOT, DAY, time_limit_s=0.5, compare_free=False)
         assert dict(out.unavailable)[plate] == "status maintenance"
         assert any(plate in w for w in out.warnings)
+        assert ReplanNotice("status_changed", {"plate": plate, "status": "maintenance"}) in out.notices
+        with use_locale("zh_CN"):  # the same warning in the planner's language
+            assert (
+                notice_text("status_changed", out.notices[0].params) == f"{plate} 在计划中，但其状态现为维修"
+            )
         assert plate not in {out.plates[v] for v in out.result.day_sequences()}
 
 
@@ -198,6 +205,11 @@ def test_cli_route_replan(db: Engine, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "minimal change" in res.output and "stored as draft route plan" in res.output
     assert out.is_file()
+    again = CliRunner().invoke(
+        app,
+        ["route", "replan", "--depot", DEPOT, "--date", DAY.isoformat(), "--base-version", "7", "--db", url],
+    )
+    assert again.exit_code != 0 and "no route plan version 7" in again.output
     bad = CliRunner().invoke(
         app, ["route", "replan", "--depot", DEPOT, "--date", DAY.isoformat(), "--now", "9h30", "--db", url]
     )

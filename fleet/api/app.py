@@ -347,8 +347,8 @@ def create_app(engine: Engine, *, max_body_bytes: int | None = None) -> FastAPI:
             session, caller.scope, RouteStop, RouteStop.plan_id == plan.id, order_by=RouteStop.sequence
         )
         plates = {v.id: v.plate for v in list_rows(session, caller.scope, Vehicle)}
-        refs = {
-            o.id: o.external_ref
+        orders = {
+            o.id: o
             for o in list_rows(
                 session, caller.scope, Order, Order.id.in_({s.order_id for s in stops if s.order_id})
             )
@@ -376,7 +376,12 @@ def create_app(engine: Engine, *, max_body_bytes: int | None = None) -> FastAPI:
                             sequence=s.sequence,
                             kind=s.kind,
                             order_id=s.order_id,
-                            external_ref=refs.get(s.order_id) if s.order_id else None,
+                            external_ref=orders[s.order_id].external_ref if s.order_id in orders else None,
+                            customer_name=orders[s.order_id].customer_name if s.order_id in orders else None,
+                            customer_phone=orders[s.order_id].customer_phone
+                            if s.order_id in orders
+                            else None,
+                            notes=orders[s.order_id].notes if s.order_id in orders else None,
                             station_ref=s.station_ref,
                             latitude=s.latitude,
                             longitude=s.longitude,
@@ -571,6 +576,9 @@ def _order_out(o: Order) -> S.OrderOut:
         service_minutes=o.service_minutes,
         required_kind=o.required_kind.value if o.required_kind else None,
         priority=o.priority,
+        customer_name=o.customer_name,
+        customer_phone=o.customer_phone,
+        notes=o.notes,
     )
 
 

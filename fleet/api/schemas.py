@@ -85,6 +85,9 @@ class OrderOut(BaseModel):
     service_minutes: float
     required_kind: str | None
     priority: int
+    customer_name: str | None = None
+    customer_phone: str | None = None
+    notes: str | None = None
 
 
 class StopOut(BaseModel):
@@ -92,6 +95,9 @@ class StopOut(BaseModel):
     kind: str
     order_id: int | None
     external_ref: str | None
+    customer_name: str | None = None
+    customer_phone: str | None = None
+    notes: str | None = None
     station_ref: str | None
     latitude: float
     longitude: float

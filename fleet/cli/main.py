@@ -42,6 +42,7 @@ COMMAND_MODULES = (
     "fleet.cli.telematics_cmd",
     "fleet.cli.api_cmd",
     "fleet.cli.vpp_cmd",
+    "fleet.cli.zones_cmd",
 )
 
 

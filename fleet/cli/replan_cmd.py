@@ -27,7 +27,7 @@ def _parse_now(day: dt.date, text: str | None) -> dt.datetime | None:
 
 def route_replan(
     depot: Annotated[str, typer.Option("--depot", help="Depot code, e.g. SZ-NS.")],
-    date: Annotated[str, typer.Option("--date", help="Service date (YYYY-MM-DD) of the current plan.")],
+    date: Annotated[str, typer.Option("--date", help="Service date (YYYY-MM-DD) of the plan.")],
     unavailable: Annotated[
         list[str] | None, typer.Option("--unavailable", help="Plate of a truck out of service (repeat).")
     ] = None,
@@ -60,6 +60,10 @@ def route_replan(
         float | None, typer.Option("--move-penalty", help="CNY per order moved to another truck.")
     ] = None,
     compare: Annotated[bool, typer.Option("--compare/--no-compare", help="Also run a free re-solve.")] = True,
+    base_version: Annotated[
+        int | None,
+        typer.Option("--base-version", help="Version to mend (a draft, say); default: the published plan."),
+    ] = None,
     save_draft: Annotated[
         bool, typer.Option("--save-draft", help="Store the result as a draft plan version (never published).")
     ] = False,
@@ -97,6 +101,7 @@ def route_replan(
                 move_penalty=DEFAULT_MOVE_PENALTY if move_penalty is None else move_penalty,
                 compare_free=compare,
                 scope=scope,
+                base_version=base_version,
             )
         except (ReplanRequestError, ReplanError) as exc:
             raise fail(str(exc)) from None

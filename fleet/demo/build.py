@@ -378,6 +378,37 @@ def _delivery_point(rng: np.random.Generator, depot: DepotSpec) -> tuple[str, fl
             return f"深圳市{district}{street}{int(rng.integers(1, 400))}号", round(lat, 6), round(lon, 6)
 
 
+# Fictional customers for the route sheets and the map's stop labels. Drawn from their own generator (seeded
+# SEED + 1) so that adding them left every other demo figure (orders, plans, metered days) unchanged.
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+SHOPS = {
+    "parcel_courier": ("便利店", "文具店", "五金店", "药房", "快递驿站", "服装店"),
+    "cold_chain": ("生鲜超市", "餐厅", "茶餐厅", "火锅店", "水果店", "酒楼"),
+}
+NOTES = (
+    "到达前电话联系",
+    "请从后门卸货",
+    "前台代收",
+    "冷藏货品请尽快入库",
+    "大厦限高2.2米，走地面卸货区",
+    "午休12:00-13:30不收货",
+)
+
+
+def _customer(crng: np.random.Generator, kind: str) -> tuple[str, str, str]:
+    """(name, phone, notes) of one fictional customer: a shop for couriers and grocers, a person for the
+    e-mall's home deliveries; phones 138 + 8 digits (fictional); notes on about one order in five."""
+    surname = SURNAMES[int(crng.integers(len(SURNAMES)))]
+    if kind in SHOPS:
+        shops = SHOPS[kind]
+        name = f"{surname}记{shops[int(crng.integers(len(shops)))]}"
+    else:
+        name = f"{surname}{'先生' if crng.random() < 0.5 else '女士'}"
+    phone = f"138{int(crng.integers(0, 10**8)):08d}"
+    note = NOTES[int(crng.integers(len(NOTES)))] if crng.random() < 0.2 else ""
+    return name, phone, note
+
+
 def _write(out_dir: Path, name: str, rows: list[dict[str, object]]) -> None:
     path = out_dir / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -502,6 +533,7 @@ def build(out_dir: Path = DEMO_DIR) -> None:
 
     lessee_kind = {le["code"]: le["kind"] for le in LESSEES}
     orders: dict[str, list[dict[str, object]]] = {le["code"]: [] for le in LESSEES}
+    crng = np.random.default_rng(SEED + 1)
     for d in DEPOTS:
         kind = lessee_kind[d.lessee]
         options, weights, (smin, smax), (median, sigma) = WINDOWS[kind]
@@ -514,6 +546,7 @@ def build(out_dir: Path = DEMO_DIR) -> None:
                 address, lat, lon = _delivery_point(rng, d)
                 ws, we = options[int(rng.choice(len(options), p=weights))]
                 demand = float(np.clip(rng.lognormal(math.log(median), sigma), 5, 900))
+                customer, phone, note = _customer(crng, kind)
                 orders[d.lessee].append(
                     {
                         "external_ref": f"{d.code}-{day:%Y%m%d}-{j + 1:03d}",
@@ -528,6 +561,9 @@ def build(out_dir: Path = DEMO_DIR) -> None:
                         "service_minutes": int(rng.integers(smin, smax + 1)),
                         "required_kind": "",
                         "priority": 0,
+                        "customer_name": customer,
+                        "customer_phone": phone,
+                        "notes": note,
                     }
                 )
     for code, rows in orders.items():

@@ -13,6 +13,7 @@ from charging.month import optimiser_tariff
 from charging.problem import ChargingProblem, Connector, Operability, PowerGroup, Site, Vehicle
 from charging.tariff import tariff_from_json
 from fleet.planning.inputs import LOCAL_TZ, DepotDayInputs, OrderIn, VehicleIn, local_midnight
+from fleet.planning.realism import zones_with_stops
 from routing import problem as rp
 from routing.matrix import DEFAULT_DETOUR_FACTOR, DEFAULT_URBAN_SPEED_KMH
 from routing.solution import RoutingSolution
@@ -107,6 +108,21 @@ def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy
         inp.tariff_base_price
     )  # flat price per kWh for weighing only; the real cost is the schedule's
     types = []
+    settings = inp.routing
+    stations = ()
+    if inp.connectors:
+        stations = (
+            rp.ChargingStation(
+                DEPOT_STATION, DEPOT_LOCATION, max(c.max_kw for c in inp.connectors), public=False
+            ),
+        )
+    # Trips, reloads and breaks (routing/problem.py 'Multi-trip', 'Driver breaks'); left at the library's defaults
+    # when the depot does not use them, so such a problem is exactly the one built before migration 0018.
+    realism: dict[str, object] = {}
+    if settings.max_trips > 1:
+        realism |= {"max_trips": settings.max_trips, "reload_minutes": settings.reload_minutes}
+    if settings.driver_breaks:
+        realism["break_rule"] = rp.BreakRule()
     for v in inp.vehicles:
         common = {
             "id": v.plate,
@@ -118,6 +134,7 @@ def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy
             "shift_start": shift_start * 60,
             "shift_end": shift_end * 60,
             "speed_kmh": policy.speed_kmh,
+            **realism,
         }
         if v.kind == "bev":
             if not (v.battery_kwh and v.consumption_empty):
@@ -138,6 +155,9 @@ def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy
                         max_charge_kw=v.max_charge_kw,
                     ),
                     cost_per_km=(v.consumption_full or v.consumption_empty) * energy_price,
+                    # At a reload the truck charges at the depot's charger while it is loaded (the library's
+                    # ASSUMPTION: chargers at the loading bays).
+                    depot_charge_kw=stations[0].power_kw if stations and settings.max_trips > 1 else None,
                 )
             )
         else:
@@ -151,13 +171,6 @@ def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy
                     cost_per_km=v.diesel_l_per_100km / 100 * policy.diesel_cny_per_l,
                 )
             )
-    stations = ()
-    if inp.connectors:
-        stations = (
-            rp.ChargingStation(
-                DEPOT_STATION, DEPOT_LOCATION, max(c.max_kw for c in inp.connectors), public=False
-            ),
-        )
     return rp.RoutingProblem(
         locations=tuple(locations),
         jobs=tuple(jobs),
@@ -168,6 +181,8 @@ def routing_problem(inp: DepotDayInputs, policy: PlanningPolicy = PlanningPolicy
         road_detour_factor=policy.road_detour_factor,
         time_origin=origin,
         name=f"{inp.depot_code} {inp.service_date.isoformat()}",
+        speed_profile=settings.profile,
+        zones=zones_with_stops(settings.zones, locations[1:]),
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, func
 
+from fleet.i18n import _
 from fleet.models import (
     ChargingPlan,
     ChargingSlot,
@@ -103,9 +104,10 @@ def save_draft(
         based_on_version = base.version
     result = evaluate(problem, routes)
     if not result.feasible:
-        shown = tuple(str(v) for v in result.violations)
+        shown = tuple(v.text() for v in result.violations)  # in the caller's locale (fleet.i18n)
         raise EditRejected(
-            f"the routing checker rejects these routes ({len(shown)} violation(s)): " + "; ".join(shown[:5]),
+            _("the routing checker rejects these routes ({n} violation(s)): ").format(n=len(shown))
+            + "; ".join(shown[:5]),
             shown,
         )
     inputs = load_depot_day(session, scope, depot_id, service_date)

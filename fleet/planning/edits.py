@@ -12,9 +12,11 @@ Units as in `routing.problem`: minutes from the problem's `time_origin`, km, kWh
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from routing.check import CheckReport, Constraint, Violation, check_solution
+from fleet.i18n import use_locale
+from fleet.planning.violation_text import violation_text
+from routing.check import CheckReport, Violation, check_solution
 from routing.problem import RoutingProblem, VehicleType
 from routing.solution import Route, RoutingSolution, StopKind, UnservedJob, UnservedReason
 
@@ -28,16 +30,29 @@ class EditError(ValueError):
 @dataclass(frozen=True)
 class EditViolation:
     """One broken rule after an edit, named for a planner. `stop` is 1-based on the truck's route (None: the
-    whole route or plan)."""
+    whole route or plan). `message` is in English (logs, exceptions); `text()` words it in the current locale
+    (`fleet.planning.violation_text`), from the checker's structured `violation`."""
 
     truck: str | None
     stop: int | None
     where: str | None
     constraint: str
     message: str
+    rule: str = ""
+    violation: Violation | None = field(default=None, repr=False, compare=False)
+    origin: dt.datetime | None = field(default=None, repr=False, compare=False)
+    jobs: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     def __str__(self) -> str:
         return self.message
+
+    def text(self) -> str:
+        """The violation in the current locale (zh-CN names the rule: 时间窗, 电量低于保留值 ...)."""
+        if self.violation is None:
+            return self.message
+        return violation_text(
+            self.violation, truck=self.truck or "", stop=self.stop, origin=self.origin, jobs=self.jobs
+        )
 
 
 @dataclass(frozen=True)
@@ -180,51 +195,21 @@ def evaluate(problem: RoutingProblem, solution: RoutingSolution) -> EditResult:
     report = check_solution(problem, rebuilt)
     plates = {vid: vt.id for vid, vt in problem.vehicle_ids()}
     origin = problem.time_origin
-    out = tuple(describe(v, plates, origin) for v in report.violations)
+    jobs = frozenset(j.id for j in problem.jobs)
+    out = tuple(describe(v, plates, origin, jobs) for v in report.violations)
     return EditResult(rebuilt, out, report)
 
 
-def _clock(origin: dt.datetime | None, minutes: float | str | None) -> str:
-    if not isinstance(minutes, int | float):
-        return str(minutes)
-    if origin is None:
-        return f"{minutes:.0f} min"
-    return f"{origin + dt.timedelta(minutes=float(minutes)):%H:%M}"
-
-
-def describe(v: Violation, plates: dict[str, str], origin: dt.datetime | None) -> EditViolation:
-    """A checker violation in a planner's words: truck, stop, what is broken, with clock times and units."""
+def describe(
+    v: Violation, plates: dict[str, str], origin: dt.datetime | None, jobs: frozenset[str] | None = None
+) -> EditViolation:
+    """A checker violation in a planner's words: truck, stop, what is broken, with clock times and units
+    (`message` in English; `EditViolation.text()` in the current locale)."""
     truck = plates.get(v.vehicle or "", v.vehicle)
     stop = None if v.stop is None else v.stop + 1
-    at = f" at {'the depot' if v.stop is None and v.where else 'order ' + str(v.where)}" if v.where else ""
-    if v.stop is None and v.where and v.constraint in (Constraint.RESERVE_SOC, Constraint.SHIFT_END):
-        at = " on return to the depot"
-    who = f"{truck}" + (f", stop {stop}" if stop is not None else "") + ": " if truck else ""
-    f, e = v.found, v.expected
-    c = v.constraint
-    if c is Constraint.TIME_WINDOW:
-        text = f"arrives {_clock(origin, f)} after window end {_clock(origin, e)}{at}"
-    elif c is Constraint.RESERVE_SOC:
-        text = f"state of charge {_num(f)} kWh{at}, below the reserve {_num(e)} kWh"
-    elif c is Constraint.PAYLOAD:
-        text = f"leaves the depot with {_num(f, 0)} kg, above the payload {_num(e, 0)} kg"
-    elif c is Constraint.SHIFT_END:
-        text = f"back at the depot at {_clock(origin, f)}, after the shift ends at {_clock(origin, e)}"
-    elif c is Constraint.SHIFT_START:
-        text = f"leaves at {_clock(origin, f)}, before the shift starts at {_clock(origin, e)}"
-    elif c is Constraint.MAX_DURATION:
-        text = f"route lasts {_num(f, 0)} min, above the maximum {_num(e, 0)} min"
-    elif c is Constraint.VEHICLE_KIND:
-        text = f"order {v.where} needs a {e} truck, this one is {f}"
-    elif c is Constraint.BATTERY_CAPACITY:
-        text = f"charged to {_num(f)} kWh{at}, above the battery's {_num(e)} kWh"
-    else:
-        text = str(v)
-    return EditViolation(truck, stop, v.where, c.value, who + text)
-
-
-def _num(x: float | str | None, digits: int = 1) -> str:
-    return f"{x:,.{digits}f}" if isinstance(x, int | float) else str(x)
+    with use_locale("en"):
+        message = violation_text(v, truck=truck or "", stop=stop, origin=origin, jobs=jobs)
+    return EditViolation(truck, stop, v.where, v.constraint.value, message, v.rule, v, origin, jobs)
 
 
 def apply(problem: RoutingProblem, solution: RoutingSolution, edit: dict) -> RoutingSolution:  # type: ignore[type-arg]

@@ -7,7 +7,7 @@ re-run from a JSON dump, and tested without a database.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, func, select
 
@@ -33,6 +33,7 @@ from fleet.models import (
     VehicleModel,
     VehicleStatus,
 )
+from fleet.planning.realism import DepotRouting, depot_routing, load_zones
 from fleet.scope import Scope, get_row, list_rows, select_rows
 
 
@@ -111,6 +112,8 @@ class DepotDayInputs:
     # Metered charging sessions at the depot during the night (plate, start, end, grid kWh): the "observed"
     # baseline, what the depot really did, when they have been imported.
     observed_sessions: tuple[tuple[str, dt.datetime, dt.datetime, float], ...] = ()
+    # Speed profile, driver breaks, trips and the lessor's access zones (fleet.planning.realism, docs/realism.md).
+    routing: DepotRouting = field(default_factory=DepotRouting)
 
 
 def _available(vehicle: Vehicle) -> bool:
@@ -216,6 +219,10 @@ def load_depot_day(session: Session, scope: Scope, depot_id: int, service_date: 
         shortfall_policy=depot.charging_shortfall_policy or "max_ready",
         observed_sessions=night_sessions(
             session, scope, depot.id, service_date, {v.id: v.plate for v in fleet}
+        ),
+        routing=replace(
+            depot_routing(depot),
+            zones=load_zones(session, depot.lessor_id),
         ),
     )
 

@@ -65,6 +65,15 @@ class TruckChange:
 
 
 @dataclass(frozen=True)
+class ReplanNotice:
+    """One warning of a re-plan, structured for the planner's language (`fleet.planning.violation_text.
+    notice_text`); `ReplanOutcome.warnings` has the same in English. ``params`` are JSON-ready."""
+
+    code: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ReplanOutcome:
     """What a re-plan proposes; nothing of it is stored (see `store_draft`)."""
 
@@ -80,6 +89,7 @@ class ReplanOutcome:
     result: ReplanResult
     warnings: tuple[str, ...] = ()
     plates: dict[str, str] = field(default_factory=dict, repr=False)  # routing vehicle id -> plate
+    notices: tuple[ReplanNotice, ...] = ()  # the warnings, structured (same order)
 
     @property
     def moved(self) -> int:
@@ -131,16 +141,14 @@ def _depot(session: Session, scope: Scope, depot: str | int) -> Depot:
     return row
 
 
-def _current_plan(session: Session, scope: Scope, depot: Depot, day: dt.date) -> RoutePlan:
+def _base_plan(session: Session, scope: Scope, depot: Depot, day: dt.date, version: int | None) -> RoutePlan:
+    """The version a re-plan mends: `version` (a draft, or any stored version), or the published one (None)."""
+    which = RoutePlan.status == PlanStatus.CURRENT if version is None else RoutePlan.version == version
     plan = session.exec(
-        select_rows(
-            scope,
-            RoutePlan,
-            RoutePlan.depot_id == depot.id,
-            RoutePlan.service_date == day,
-            RoutePlan.status == PlanStatus.CURRENT,
-        )
+        select_rows(scope, RoutePlan, RoutePlan.depot_id == depot.id, RoutePlan.service_date == day, which)
     ).first()
+    if plan is None and version is not None:
+        raise ReplanRequestError(f"depot {depot.code}, {day.isoformat()}: no route plan version {version}")
     if plan is None:
         raise ReplanRequestError(
             f"depot {depot.code}, {day.isoformat()}: no current route plan to re-plan "
@@ -185,8 +193,12 @@ def replan(
     move_penalty: float = DEFAULT_MOVE_PENALTY,
     compare_free: bool = True,
     scope: Scope | None = None,
+    base_version: int | None = None,
 ) -> ReplanOutcome:
-    """Re-plan the current route plan of ``depot`` (code or id) on ``date`` with few changes; nothing is written.
+    """Re-plan a route plan of ``depot`` (code or id) on ``date`` with few changes; nothing is written.
+
+    ``base_version`` is the version mended (a draft the planner is working on, say); None: the published one.
+    Moves are counted against it and its routes are what the locks keep.
 
     ``unavailable_vehicles``/``locks`` name plates and order references; ``urgent_orders`` are references of
     orders of that depot and date that the plan does not have yet; ``now`` (local time if naive) cuts the day:
@@ -195,7 +207,7 @@ def replan(
     """
     scope = scope or scope_for(session)
     dep = _depot(session, scope, depot)
-    plan = _current_plan(session, scope, dep, date)
+    plan = _base_plan(session, scope, dep, date, base_version)
     problem = problem_from_dict(plan.problem, source=f"route plan {plan.id}")
     current = RoutingSolution.from_dict(plan.solution)
     vid_of = {vt.id: f"{vt.id}#1" for vt in problem.vehicle_types if vt.count == 1}
@@ -215,12 +227,16 @@ def replan(
     rows = list_rows(session, scope, Vehicle, Vehicle.plate.in_(list(vid_of)))  # type: ignore[attr-defined]
     used = {r.vehicle_id for r in current.routes if r.stops}
     warnings: list[str] = []
+    notices: list[ReplanNotice] = []
     for row in rows:
         vid = vid_of[row.plate]
         if row.status not in IN_SERVICE and vid not in down:
             down[vid] = f"status {row.status.value}"
             if vid in used:
                 warnings.append(f"{row.plate} is in the plan but its status is now {row.status.value}")
+                notices.append(
+                    ReplanNotice("status_changed", {"plate": row.plate, "status": row.status.value})
+                )
     job_ids = {j.id for j in problem.jobs}
     for ref in (*locks.stops,):
         if ref not in job_ids:
@@ -252,6 +268,7 @@ def replan(
     unplanned = tuple(r for r in by_ref if r not in job_ids and r not in urgent_orders)
     if unplanned:
         warnings.append(f"{len(unplanned)} order(s) of the day are in no plan and were not named urgent")
+        notices.append(ReplanNotice("unplanned_orders", {"n": len(unplanned)}))
     now_min = None if now is None else _minutes(problem, date, now)
     result = replan_routes(
         problem,
@@ -267,6 +284,29 @@ def replan(
         compare_free=compare_free,
     )
     warnings += list(result.remainder.notes)
+    for note in result.remainder.events:
+        values = dict(note.values)
+        plate = plate_of.get(note.vehicle, note.vehicle)
+        if note.code == "available_after_shift":
+            clock = {
+                k: f"{origin + dt.timedelta(minutes=values[k]):%H:%M}" for k in ("available", "shift_end")
+            }
+            notices.append(
+                ReplanNotice(
+                    note.code, {"plate": plate, "at": clock["available"], "shift_end": clock["shift_end"]}
+                )
+            )
+        else:
+            notices.append(
+                ReplanNotice(
+                    note.code,
+                    {
+                        "plate": plate,
+                        "soc": f"{values['soc_kwh']:.1f}",
+                        "taken": f"{values['taken'] * 100:.1f} %",
+                    },
+                )
+            )
     if result.free is not None:
         left = {u.job_id for u in result.solution.unserved} - {u.job_id for u in result.free.unserved}
         if left:
@@ -274,6 +314,7 @@ def replan(
                 f"{len(left)} order(s) left unserved that the free re-solve serves ({', '.join(sorted(left))}): "
                 "a lock or the move penalty keeps them out"
             )
+            notices.append(ReplanNotice("left_unserved", {"n": len(left), "orders": ", ".join(sorted(left))}))
     return ReplanOutcome(
         depot_code=dep.code,
         service_date=date,
@@ -287,6 +328,7 @@ def replan(
         result=result,
         warnings=tuple(warnings),
         plates=plate_of,
+        notices=tuple(notices),
     )
 
 
@@ -369,6 +411,7 @@ def store_draft(
         problem=problem_to_dict(rem.problem),
         solution=r.solution.to_dict(),
         road_network=base.road_network,  # the remaining problem keeps the base plan's matrices
+        routing_settings=base.routing_settings,  # and its speed profile, zones, breaks and trips
     )
     add_rows(session, scope, [row])
     session.flush()

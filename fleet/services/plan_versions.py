@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session
 
+from fleet.i18n import _
 from fleet.models import ChargingPlan, PlanStatus, RoutePlan
 from fleet.pipeline import PlanCheckFailed
 from fleet.planning.diff import JobPlace, moved_jobs, placements
@@ -289,8 +290,10 @@ def save_edit(
         depot = depot_in_scope(session, scope, depot_code)
         result = preview_edits(session, lessee_code, depot_code, day, base_version, edits)
         if not result.feasible:
-            shown = tuple(str(v) for v in result.violations)
-            raise EditRejected("refused: " + "; ".join(shown[:5]), shown)
+            shown = tuple(
+                v.text() for v in result.violations
+            )  # in the page's locale (run_isolated passes it)
+            raise EditRejected(_("refused: ") + "; ".join(shown[:5]), shown)
         plan = plan_row(session, scope, depot.id, day, base_version)
         problem = problem_from_dict(dict(plan.problem), f"route plan {plan.id}")  # type: ignore[union-attr]
         return save_draft(

@@ -1,5 +1,6 @@
-"""The Route planner's re-plan panel: mend the depot-day's published plan after a breakdown or an urgent order
-(`fleet.planning.replan`, docs/replan.md), honouring the planner's locks, and keep the result as a DRAFT version.
+"""The Route planner's re-plan panel: mend the depot-day's published plan (or a draft the planner chooses) after a
+breakdown or an urgent order (`fleet.planning.replan`, docs/replan.md), honouring the planner's locks, and keep the
+result as a DRAFT version.
 
 Before the day (no `now`) the re-plan's remaining problem is the whole day's problem (one vehicle type per
 available truck, type id = plate; jobs = order references), so it is stored through
@@ -18,12 +19,13 @@ from typing import Any
 from fleet.models import LOCAL_TZ, RoutePlan
 from fleet.planning.drafts import save_draft
 from fleet.planning.replan import FleetLocks, ReplanOutcome, ReplanRequestError, replan, store_draft
+from fleet.planning.violation_text import notice_text
 from fleet.scope import get_row
 from fleet.services.scope import depot_in_scope, in_scope
 from fleet.services.session import unit_of_work
 from routing.solution import RoutingSolution
 
-__all__ = ["ReplanRequestError", "parse_now", "replan_to_draft"]
+__all__ = ["ReplanRequestError", "notice_text", "parse_now", "replan_to_draft"]
 
 
 def parse_now(day: dt.date, text: str) -> dt.datetime | None:
@@ -57,8 +59,10 @@ def replan_to_draft(
     author: str,
     reason: str,
     seed: int = 0,
+    base_version: int | None = None,
 ) -> dict[str, Any]:
-    """Re-plan the published plan of the depot-day and store it as a draft; returns the version and the moves
+    """Re-plan version `base_version` of the depot-day (None: the published plan; a draft the planner is working on
+    otherwise) and store it as a new draft; returns the version and the moves
     report (this re-plan against a free re-solve of the same remaining problem). Runs in a worker process
     (`solving.run_isolated`): takes the URL and opens its own unit of work. `locks` has the keys 'vehicles',
     'routes' (plates) and 'stops' (order references). Raises ReplanRequestError (named plate, order or lock) or
@@ -83,6 +87,7 @@ def replan_to_draft(
             seed=seed,
             time_limit_s=time_limit_s,
             scope=scope,
+            base_version=base_version,
         )
         r = outcome.result
         if not r.ok:
@@ -118,6 +123,7 @@ def replan_to_draft(
             how = "store_draft"
     return {
         "version": version,
+        "based_on_version": outcome.based_on_version,
         "stored_by": how,
         "summary": summary,
         "moved": list(r.moves.moved),
@@ -126,4 +132,5 @@ def replan_to_draft(
         "free_moved_relabelled": len(r.free_moves_relabelled.moved) if r.free_moves_relabelled else None,
         "trucks": summary["trucks"],
         "warnings": list(outcome.warnings),
+        "notices": [{"code": n.code, "params": n.params} for n in outcome.notices],
     }

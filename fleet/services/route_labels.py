@@ -48,6 +48,8 @@ KIND_LABELS = {
     "depot": N_("depot"),
     "job": N_("delivery"),
     "station": N_("charging"),
+    "reload": N_("reload at the depot"),
+    "break": N_("driver's rest"),
     "electric": N_("electric"),
     "diesel": N_("diesel"),
 }
@@ -56,6 +58,9 @@ STOP_DISPLAY: dict[str, Column] = {
     "seq": Column(N_("No.")),
     "kind": Column(N_("Stop type")),
     "stop": Column(N_("Order reference")),
+    "customer": Column(N_("Customer")),
+    "phone": Column(N_("Phone")),
+    "notes": Column(N_("Notes")),
     "address": Column(N_("Address")),
     "window": Column(N_("Time window")),
     "arrival": Column(N_("Arrival")),
@@ -70,6 +75,8 @@ STOP_DISPLAY: dict[str, Column] = {
 }
 UNSERVED_DISPLAY: dict[str, Column] = {
     "job": Column(N_("Order reference")),
+    "customer": Column(N_("Customer")),
+    "phone": Column(N_("Phone")),
     "reason": Column(N_("Reason")),
     "detail": Column(N_("Detail")),
     "address": Column(N_("Address")),
@@ -107,3 +114,66 @@ def road_network_text(info: dict[str, Any] | None) -> str:
             source=info.get("source", ""), costing=info.get("costing", "")
         )
     return str(kind)
+
+
+def _hhmm(minutes: Any) -> str:
+    m = int(round(float(minutes)))
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def routing_settings_lines(info: dict[str, Any] | None) -> list[str]:
+    """What else shaped a stored plan's routes (RoutePlan.routing_settings, fleet.planning.realism), one
+    translated line each: speed profile, access zones, driver breaks, trips. None: stored before it was recorded
+    (migration 0018), when none of them was used."""
+    if info is None:
+        return [
+            _("not recorded (stored before these settings existed: free-flow travel, no zones, no breaks)")
+        ]
+    prof = info.get("speed_profile")
+    if prof:
+        periods = ", ".join(
+            _("from {clock} ×{factor}").format(clock=_hhmm(a), factor=fmt_number(f, 2))
+            for a, f in prof.get("periods", ())
+        )
+        speed = _("Speed profile {name} (speed factor by time of day: {periods})").format(
+            name=prof.get("name", ""), periods=periods
+        )
+    else:
+        speed = _("Speed profile: none (the same speed all day)")
+    zones = info.get("zones") or []
+    if zones:
+        zone = _("Access zones applied: {names} (SHA-256 {sha}…)").format(
+            names=", ".join(str(z.get("name", "")) for z in zones),
+            sha=str(info.get("zones_sha256") or "")[:12],
+        )
+    else:
+        zone = _("Access zones applied: none (no stop inside a zone)")
+    rule = info.get("break_rule")
+    if isinstance(rule, dict):
+        rest = _("Driver breaks: a rest of at least {rest} min after at most {drive} min of driving").format(
+            rest=fmt_number(rule.get("min_rest_minutes"), 0),
+            drive=fmt_number(rule.get("max_driving_minutes"), 0),
+        )
+    else:
+        rest = _("Driver breaks: not planned")
+    trips = info.get("max_trips", 1)
+    if isinstance(trips, int) and trips > 1:
+        trip = _("Up to {n} trips per truck, {minutes} min per reload at the depot").format(
+            n=trips, minutes=fmt_number(info.get("reload_minutes"), 0)
+        )
+    else:
+        trip = _("One trip per truck")
+    return [speed, zone, rest, trip]
+
+
+def routing_settings_text(info: dict[str, Any] | None) -> str:
+    """One short translated line for the plan details' heading."""
+    if info is None:
+        return _("not recorded")
+    parts = [
+        (info.get("speed_profile") or {}).get("name") or _("no speed profile"),
+        _("{n} access zone(s)").format(n=len(info.get("zones") or [])),
+        _("breaks on") if info.get("break_rule") else _("breaks off"),
+        _("{n} trip(s) per truck").format(n=info.get("max_trips", 1)),
+    ]
+    return ", ".join(str(p) for p in parts)

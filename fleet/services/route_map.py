@@ -147,12 +147,18 @@ def _hex(colour: list[int] | tuple[int, ...]) -> str:
 
 
 def stop_names(stops: pd.DataFrame, customers: Mapping[str, str] | None = None) -> list[str]:
-    """A stop's name on the map and the sheets: the customer (when orders carry one), else the delivery address,
+    """A stop's name on the map and the sheets: the customer (`customers` by order reference, else the stop's own
+    `customer` column, filled from the order), else the delivery address,
     else the order reference; the reference always follows so the driver can match the paperwork."""
     customers = customers or {}
+    blank = pd.Series([""] * len(stops), index=stops.index)
     names = []
-    for stop, address in zip(stops["stop"], stops.get("address", pd.Series([""] * len(stops)))):
-        who = customers.get(str(stop)) or (address if isinstance(address, str) and address else "")
+    for stop, own, address in zip(stops["stop"], stops.get("customer", blank), stops.get("address", blank)):
+        who = (
+            customers.get(str(stop))
+            or (own if isinstance(own, str) and own else "")
+            or (address if isinstance(address, str) and address else "")
+        )
         names.append(f"{who} ({stop})" if who else str(stop))
     return names
 

@@ -67,6 +67,9 @@ class RoutePlanView:
     trucks: tuple[str, ...] = ()  # every truck of the plan's fleet (used or not): where a job can be moved
     # Which model produced the travel matrices (RoutePlan.road_network; None: not recorded, docs/road-networks.md).
     road_network: dict[str, Any] | None = None
+    # Speed profile, zones, breaks and trips the routes were planned with (RoutePlan.routing_settings; None: not
+    # recorded, a plan stored before migration 0018).
+    routing_settings: dict[str, Any] | None = None
 
 
 ROUTE_COLUMNS = [
@@ -89,6 +92,9 @@ STOP_COLUMNS = [
     "seq",
     "kind",
     "stop",
+    "customer",
+    "phone",
+    "notes",
     "address",
     "lat",
     "lon",
@@ -101,7 +107,20 @@ STOP_COLUMNS = [
     "soc_departure_kwh",
     "charged_kwh",
 ]
-UNSERVED_COLUMNS = ["job", "reason", "detail", "address", "window", "demand_kg", "lat", "lon"]
+UNSERVED_COLUMNS = [
+    "job",
+    "customer",
+    "reason",
+    "detail",
+    "address",
+    "phone",
+    "notes",
+    "window",
+    "demand_kg",
+    "lat",
+    "lon",
+]
+NO_ORDER = {"customer": "", "phone": "", "notes": "", "address": "", "window": "", "demand_kg": None}
 
 
 def _clock(origin: dt.datetime, minutes: float | None) -> dt.datetime | None:
@@ -117,10 +136,12 @@ def route_view_from_json(
     version: int | None = None,
     created_at: dt.datetime | None = None,
     road_network: Mapping[str, Any] | None = None,
+    routing_settings: Mapping[str, Any] | None = None,
 ) -> RoutePlanView:
     """Flatten a routing problem/solution pair (the JSON stored in `RoutePlan.problem`/`.solution`).
 
-    `orders` (external_ref -> address, window, demand) adds what a driver needs on the route sheet. Times are
+    `orders` (external_ref -> address, window, demand, customer, phone, notes) adds what a driver needs on the
+    route sheet (blank where an order carries none). Times are
     local clock times: the solution counts minutes from the problem's `time_origin`.
     """
     orders = orders or {}
@@ -156,6 +177,9 @@ def route_view_from_json(
             )
         )
         return {
+            "customer": o.get("customer") or "",
+            "phone": o.get("phone") or "",
+            "notes": o.get("notes") or "",
             "address": o.get("address", ""),
             "window": window,
             "demand_kg": o.get("demand_kg", job.get("demand_kg")),
@@ -191,7 +215,7 @@ def route_view_from_json(
                 "seq": 0,
                 "kind": "depot",
                 "stop": depot_code,
-                "address": "",
+                **NO_ORDER,
                 "lat": depot_lat,
                 "lon": depot_lon,
                 "arrival": None,
@@ -206,11 +230,7 @@ def route_view_from_json(
         )
         for k, s in enumerate(r["stops"], start=1):
             lat, lon = locs.get(s["location"], (depot_lat, depot_lon))
-            info = (
-                order_info(s["id"])
-                if s["kind"] == "job"
-                else {"address": "", "window": "", "demand_kg": None}
-            )
+            info = order_info(s["id"]) if s["kind"] == "job" else NO_ORDER
             stops.append(
                 {
                     "vehicle": vehicle,
@@ -234,7 +254,7 @@ def route_view_from_json(
                 "seq": len(r["stops"]) + 1,
                 "kind": "depot",
                 "stop": depot_code,
-                "address": "",
+                **NO_ORDER,
                 "lat": depot_lat,
                 "lon": depot_lon,
                 "arrival": _clock(origin, r["arrival"]),
@@ -283,6 +303,7 @@ def route_view_from_json(
         stations=stations,
         trucks=tuple(t["id"] for t in problem["vehicle_types"]),
         road_network=dict(road_network) if road_network else None,
+        routing_settings=dict(routing_settings) if routing_settings is not None else None,
     )
 
 
@@ -294,6 +315,9 @@ def _order_details(session: Session, scope: Scope, depot_id: int, day: dt.date) 
             "address": o.address or "",
             "demand_kg": o.demand_kg,
             "window": f"{start:%H:%M}–{end:%H:%M}" if start and end else "",
+            "customer": o.customer_name or "",
+            "phone": o.customer_phone or "",
+            "notes": o.notes or "",
         }
     return out
 
@@ -318,6 +342,7 @@ def current_route_view(
         plan.version,
         plan.created_at,
         road_network=plan.road_network,
+        routing_settings=plan.routing_settings,
     )
 
 
@@ -341,6 +366,7 @@ def route_view(
         plan.version,
         plan.created_at,
         road_network=plan.road_network,
+        routing_settings=plan.routing_settings,
     )
 
 
@@ -367,8 +393,11 @@ def stored_routing_problem(
 ROUTE_SHEET_COLUMNS = [
     "seq",
     "kind",
+    "name",
     "stop",
     "address",
+    "phone",
+    "notes",
     "window",
     "arrival",
     "departure",
@@ -383,8 +412,14 @@ ROUTE_SHEET_COLUMNS = [
 
 
 def route_sheet(view: RoutePlanView, vehicle: str) -> pd.DataFrame:
-    """One driver's sheet: the truck's stops in order with clock times, addresses, windows and charge."""
-    sheet = view.stops[view.stops["vehicle"] == vehicle][ROUTE_SHEET_COLUMNS].copy()
+    """One driver's sheet: the truck's stops in order with the customer (else the address), phone and notes,
+    clock times, windows and charge."""
+    sheet = view.stops[view.stops["vehicle"] == vehicle].copy()
+    sheet["name"] = [
+        (c or a or str(s)) if k == "job" else str(s)
+        for k, c, a, s in zip(sheet["kind"], sheet["customer"], sheet["address"], sheet["stop"])
+    ]
+    sheet = sheet[ROUTE_SHEET_COLUMNS]
     for col in ("arrival", "departure"):
         sheet[col] = [hhmm(t) for t in sheet[col]]
     for col in ("demand_kg", "load_kg", "soc_arrival_kwh", "soc_departure_kwh", "charged_kwh"):

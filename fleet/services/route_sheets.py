@@ -32,12 +32,18 @@ def driver_sheet(
 ) -> pd.DataFrame:
     """One truck's stops for the driver, untranslated column keys (`SHEET_COLUMNS`), numbers rounded.
 
-    `details` maps order reference -> {"customer", "phone", "notes"} where the orders carry them."""
+    The customer, phone and notes come from the view's stops (the orders' own columns); `details` (order
+    reference -> {"customer", "phone", "notes"}) overrides them where given."""
     details = details or {}
     stops = view.stops[view.stops["vehicle"] == vehicle].reset_index(drop=True)
     rows = []
     for s in stops.itertuples(index=False):
-        extra = details.get(str(s.stop), {}) if s.kind == "job" else {}
+        extra: Mapping[str, Any] = {}
+        if s.kind == "job":
+            own = {k: getattr(s, k, "") for k in ("customer", "phone", "notes")}
+            extra = {
+                k: v for k, v in {**own, **details.get(str(s.stop), {})}.items() if isinstance(v, str) and v
+            }
         place = extra.get("customer") or (s.address if s.kind == "job" else "") or str(s.stop)
         rows.append(
             {

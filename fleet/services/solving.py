@@ -34,9 +34,11 @@ def run_isolated(fn: Any, *args: Any, on_wait: Any = None, poll_s: float = 0.25)
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    from fleet.i18n import get_locale
+
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
-        future = pool.submit(fn, *args)
+        future = pool.submit(_in_locale, get_locale(), fn, *args)
         while not future.done():
             if on_wait is not None:
                 on_wait(time.perf_counter() - t0)
@@ -49,6 +51,15 @@ def run_isolated(fn: Any, *args: Any, on_wait: Any = None, poll_s: float = 0.25)
             raise
         except Exception as exc:  # shown as a message on the page, never as a traceback
             raise SolveFailed(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _in_locale(locale: str, fn: Any, *args: Any) -> Any:
+    """`fn(*args)` in the worker with the page's locale: messages it raises (a refused edit's violations) are
+    in the planner's language. A spawned process starts in the default locale otherwise."""
+    from fleet.i18n import use_locale
+
+    with use_locale(locale):
+        return fn(*args)
 
 
 def solve_and_store(

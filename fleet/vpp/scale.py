@@ -5,7 +5,9 @@ Full size (issue 24): 1,000 depots, 80,000 trucks, 200 lessees and a year of met
 year) and scales the counts, so one lessee's annual package reads as many rows as at full size while the table is
 f times as large. Set-up choices (synthetic, not sourced): depots spread over `CITIES` as grid zones; every truck a
 BEV of one demo model replacing one demo diesel model; km per day ~ N(110, 25) clipped to [20, 300]; kWh per km
-0.20 x N(1, 0.08) at the vehicle, charger kWh = vehicle kWh / 0.92; 0.9 t average payload for tonne-km.
+0.20 x N(1, 0.08) at the vehicle, charger kWh = vehicle kWh / 0.92; 0.9 t average payload for tonne-km; every
+depot on the demo depots' Guangdong two-part TOU tariff (`TARIFF`). Optionally (`orders=True`, or
+`fleet.vpp.scale_orders.load_orders` later) a service day of orders per depot, so the nightly can route them.
 
 Loading: the shared reference rows (tariffs, vehicle models) come from the demo's files, the database holds this
 one lessor (as a deployment does); the synthetic
@@ -30,6 +32,7 @@ CITIES = ("Shenzhen", "Guangzhou", "Dongguan", "Foshan", "Huizhou", "Zhuhai", "Z
 LESSOR_CODE = "SYN-LESSOR"
 BEV_MODEL = "BEV-H9E-81"  # data/demo/vehicle_models.csv
 DIESEL_MODEL = "DSL-4.5T"
+TARIFF = "GD-TOU-2021"  # data/demo/tariffs.csv: the demo depots' Guangdong two-part TOU tariff
 VEHICLEDAY_COLUMNS = (
     "lessor_id",
     "lessee_id",
@@ -57,6 +60,12 @@ class ScaleSpec:
     def rows(self) -> int:
         return self.trucks * self.days
 
+    @property
+    def service_day(self) -> dt.date:
+        """The day after the metered days: the service date the synthetic orders are made for (the nightly
+        then reads each truck's last metered day as tonight's return energy)."""
+        return self.first_day + dt.timedelta(days=self.days)
+
     def fraction(self, f: float) -> ScaleSpec:
         """The same shape with f x the depots, trucks and lessees (at least one each), the whole year kept."""
         if not 0 < f <= 1:
@@ -81,6 +90,8 @@ class LoadReport:
     summary_s: float = (
         0.0  # rebuilding the monthly summary and the lessor's emissions tables (migration 0016)
     )
+    orders: int = 0  # synthetic orders of `spec.service_day` (fleet.vpp.scale_orders), 0 when not asked for
+    orders_s: float = 0.0  # their generation and COPY
 
     @property
     def rows_per_s(self) -> float:
@@ -143,8 +154,11 @@ def load(
     *,
     defer_indexes: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    orders: bool = False,
 ) -> LoadReport:
-    """Create the schema (Alembic), the demo reference rows and the synthetic lessor; COPY its year of rows."""
+    """Create the schema (Alembic), the demo reference rows and the synthetic lessor; COPY its year of rows.
+    With `orders`, also the orders of `spec.service_day` at every depot (fleet.vpp.scale_orders), so that the
+    nightly job can route them; the big load leaves them out (they can be added later with `load_orders`)."""
     import psycopg
     from sqlmodel import select
 
@@ -172,6 +186,8 @@ def load(
     with psycopg.connect(psycopg_dsn(url)) as conn, conn.cursor() as cur:
         cur.execute("SELECT code, id FROM vehiclemodel WHERE code IN (%s, %s)", (BEV_MODEL, DIESEL_MODEL))
         models = dict(cur.fetchall())
+        cur.execute("SELECT id FROM tariff WHERE code = %s", (TARIFF,))
+        tariff_id = cur.fetchone()[0]  # type: ignore[index]
         lessee_codes = [f"SYN-LE-{i + 1:03d}" for i in range(spec.lessees)]
         _copy_frame(
             cur,
@@ -206,6 +222,7 @@ def load(
                     "latitude": 22.5 + rng.uniform(0, 0.6, spec.depots),
                     "longitude": 113.5 + rng.uniform(0, 1.0, spec.depots),
                     "grid_import_limit_kw": 0.5 * per_depot * 60.0,
+                    "tariff_id": tariff_id,
                     "timezone": "Asia/Shanghai",
                 }
             ),
@@ -278,6 +295,13 @@ def load(
                 }
             ),
         )
+        n_orders, orders_s = 0, 0.0
+        if orders:
+            from fleet.vpp.scale_orders import copy_orders, synthetic_depots
+
+            t_orders = time.perf_counter()
+            n_orders = copy_orders(cur, synthetic_depots(cur, LESSOR_CODE), spec.service_day, spec.seed)
+            orders_s = time.perf_counter() - t_orders
         deferred = _drop_secondary(cur, "vehicleday") if defer_indexes else []
         conn.commit()
         setup_s = time.perf_counter() - t0
@@ -329,8 +353,17 @@ def load(
     engine.dispose()
     summary_s = time.perf_counter() - t4
     return LoadReport(
-        spec, spec.rows, copy_s, index_s, analyze_s, setup_s, time.process_time() - c0, summary_s
+        spec,
+        spec.rows,
+        copy_s,
+        index_s,
+        analyze_s,
+        setup_s,
+        time.process_time() - c0,
+        summary_s,
+        orders=n_orders,
+        orders_s=orders_s,
     )
 
 
-__all__ = ["CITIES", "LESSOR_CODE", "LoadReport", "ScaleSpec", "load", "psycopg_dsn"]
+__all__ = ["CITIES", "LESSOR_CODE", "TARIFF", "LoadReport", "ScaleSpec", "load", "psycopg_dsn"]

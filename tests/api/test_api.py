@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from fleet.api.app import create_app
-from fleet.models import ApiKey, ChargingPlan, Depot, JobRun, Lessee, Order, RoutePlan, Vehicle
+from fleet.models import ApiKey, ChargingPlan, Depot, JobRun, Lessee, Order, RoutePlan, RouteStop, Vehicle
 from tests.api.conftest import Api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -191,6 +191,48 @@ def test_route_plan_has_route_sheets(api: Api) -> None:
     mine, _ = _ids(api, RoutePlan, "PCX")
     plan = api.client.get(f"/v1/plans/routes/{mine[0]}", headers=api.h("PCX")).json()
     assert plan["routes"] and plan["routes"][0]["stops"][0]["kind"] == "depot" and plan["routes"][0]["plate"]
+
+
+def test_orders_carry_customer_name_phone_and_notes(api: Api) -> None:
+    row = _order("CUST-1", customer_name="黄记五金店", customer_phone="138 0013 8000", notes="到达前电话联系")
+    r = api.client.post("/v1/orders", json={"rows": [row, _order("CUST-2")]}, headers=api.h("PCX"))
+    assert r.status_code == 201, r.json()
+    items = api.client.get("/v1/orders?service_date=2026-12-20&limit=500", headers=api.h("PCX")).json()[
+        "items"
+    ]
+    got = {o["external_ref"]: (o["customer_name"], o["customer_phone"], o["notes"]) for o in items}
+    assert got["CUST-1"] == ("黄记五金店", "138 0013 8000", "到达前电话联系")
+    assert got["CUST-2"] == (None, None, None)
+    mine, _ = _ids(api, RoutePlan, "PCX")
+    with Session(api.engine) as s:  # put CUST-1 on a route sheet: its stop names the customer
+        order = s.exec(select(Order).where(Order.external_ref == "CUST-1")).one()
+        depot_stop = s.exec(select(RouteStop).where(RouteStop.plan_id == mine[0])).first()
+        s.add(
+            RouteStop(
+                lessor_id=order.lessor_id,
+                lessee_id=order.lessee_id,
+                plan_id=mine[0],
+                vehicle_id=depot_stop.vehicle_id,
+                sequence=1,
+                kind="job",
+                order_id=order.id,
+                latitude=order.latitude,
+                longitude=order.longitude,
+            )
+        )
+        s.commit()
+    plan = api.client.get(f"/v1/plans/routes/{mine[0]}", headers=api.h("PCX")).json()
+    stop = next(st for r in plan["routes"] for st in r["stops"] if st["order_id"])
+    assert (stop["external_ref"], stop["customer_name"], stop["customer_phone"], stop["notes"]) == (
+        "CUST-1",
+        "黄记五金店",
+        "138 0013 8000",
+        "到达前电话联系",
+    )
+    bad = api.client.post(
+        "/v1/orders", json={"rows": [_order("CUST-3", customer_phone="=1+2")]}, headers=api.h("PCX")
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "customer_phone"
 
 
 def test_emissions_out_for_the_keys_party_only(api: Api) -> None:

@@ -121,7 +121,9 @@ def cockpit_flows(page, engine, locale: str) -> None:  # type: ignore[no-untyped
         "another."
     )
     page.get_by_text(refused.split("{n}")[0], exact=False).first.wait_for()
-    named = page.get_by_text("after window end", exact=False).filter(has_text=f"at order {job}")
+    # The rule named in the page's language: "... after window end ... at order X" / "时间窗：...（订单 X）".
+    rule = "after window end" if locale == "en" else t("time window") + "："
+    named = page.get_by_text(rule, exact=False).filter(has_text=t(" at order {ref}").format(ref=job).strip())
     named.first.wait_for()
     assert edit["truck"] in named.first.inner_text()
     assert page.get_by_role("button", name=t("Save as a draft version")).count() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,27 +185,21 @@ class RunningApp:
     log: Path
 
 
-@pytest.fixture(scope="module")
-def streamlit_server(
-    planned_engine: Engine, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningApp]:
-    """`streamlit run streamlit_app.py` on a free local port against a private copy of the demo database after one
-    nightly run (`planned_engine`: SZ-NS planned, SZ-LH failed)."""
+@contextmanager
+def running_streamlit(db: Path, log: Path, extra_env: dict[str, str] | None = None) -> Iterator[RunningApp]:
+    """`streamlit run streamlit_app.py` on a free local port against the SQLite file `db` (the caller's private
+    copy), logging to `log`; `extra_env` sets app settings (e.g. EVFLEET_APP_LESSEE). Stopped on exit."""
     import os
     import subprocess
     import sys
     import time
     import urllib.request
 
-    _require_browser()
-    db = tmp_path_factory.mktemp("e2e") / "demo.db"
-    copy_sqlite(planned_engine, db)
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / "streamlit-server.log"
     port = _free_port()
     env = {**os.environ, "EVFLEET_DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(REPO_ROOT)}
     for name in APP_ENV[1:]:
         env.pop(name, None)
+    env.update(extra_env or {})
     cmd = [
         sys.executable,
         "-m",
@@ -249,6 +244,20 @@ def streamlit_server(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def streamlit_server(
+    planned_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
+    """`streamlit run streamlit_app.py` on a free local port against a private copy of the demo database after one
+    nightly run (`planned_engine`: SZ-NS planned, SZ-LH failed)."""
+    _require_browser()
+    db = tmp_path_factory.mktemp("e2e") / "demo.db"
+    copy_sqlite(planned_engine, db)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with running_streamlit(db, ARTIFACTS / "streamlit-server.log") as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from fleet.services import fleet_leases as svc
+from fleet.services import fleet_tables
 from fleet.services.frames import filter_frame
 from tests.app.conftest import AppRunner, url_of
 
@@ -30,13 +31,13 @@ def test_vehicle_pages_are_slices_of_the_filtered_table(demo_engine: Engine, les
         for kwargs, picks, text in cases:
             expected = filter_frame(whole, picks, text, ("plate", "vin")).reset_index(drop=True)
             pages = []
-            first = svc.vehicles_page(s, lessee, page=1, page_size=7, **kwargs)
+            first = fleet_tables.vehicles_page(s, lessee, page=1, page_size=7, **kwargs)
             assert first.total == len(whole) and first.matched == len(expected), kwargs
             for n in range(1, first.pages + 1):
-                pages.append(svc.vehicles_page(s, lessee, page=n, page_size=7, **kwargs).frame)
+                pages.append(fleet_tables.vehicles_page(s, lessee, page=n, page_size=7, **kwargs).frame)
             got = pd.concat(pages, ignore_index=True)
             assert got.astype(str).values.tolist() == expected.astype(str).values.tolist(), kwargs
-        last = svc.vehicles_page(s, lessee, page=999, page_size=7)
+        last = fleet_tables.vehicles_page(s, lessee, page=999, page_size=7)
         assert last.page == last.pages == -(-len(whole) // 7)  # clamped to the last page
 
 
@@ -51,11 +52,11 @@ def test_lease_pages_totals_and_rent_match_the_whole_table(demo_engine: Engine, 
             ({"depots": ["SZ-NS"]}, {"depot": ["SZ-NS"]}, ""),
         ]:
             expected = filter_frame(whole, picks, text, ("code", "plate")).reset_index(drop=True)
-            first = svc.leases_page(s, lessee, TODAY, page=1, page_size=9, **kwargs)
+            first = fleet_tables.leases_page(s, lessee, TODAY, page=1, page_size=9, **kwargs)
             assert (first.total, first.matched) == (len(whole), len(expected)), kwargs
             assert first.rent_cny == pytest.approx(expected["monthly_rent_cny"].sum())
             frames = [
-                svc.leases_page(s, lessee, TODAY, page=n, page_size=9, **kwargs).frame
+                fleet_tables.leases_page(s, lessee, TODAY, page=n, page_size=9, **kwargs).frame
                 for n in range(1, first.pages + 1)
             ]
             got = pd.concat(frames, ignore_index=True)
@@ -65,7 +66,7 @@ def test_lease_pages_totals_and_rent_match_the_whole_table(demo_engine: Engine, 
 def test_the_page_shows_one_page_and_finds_a_plate(
     run_app: AppRunner, demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(svc, "PAGE_SIZE", 20)
+    monkeypatch.setattr(fleet_tables, "PAGE_SIZE", 20)
     at = run_app(url_of(demo_engine), "fleet")
     assert not at.exception, [e.value for e in at.exception]
     with Session(demo_engine) as s:

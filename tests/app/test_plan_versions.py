@@ -4,12 +4,14 @@ draft; compare, publish, restore; stale warnings after a truck goes to maintenan
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from fleet.i18n import use_locale
 from fleet.models import PlanStatus, RoutePlan, Vehicle, VehicleStatus
 from fleet.planning.diff import moved_jobs, placements
 from fleet.planning.drafts import EditRejected
@@ -63,6 +65,17 @@ def test_edits_are_rechecked_and_violations_named(planned_engine: Engine) -> Non
     )
     reserve = [v for v in evaluate(small, sol).violations if v.constraint == "reserve_soc"]
     assert reserve and "below the reserve" in reserve[0].message
+    # The same violations in Chinese, through fleet.i18n: the rule is named (时间窗, 电量低于保留值), figures kept.
+    with use_locale("zh_CN"):
+        window_zh, reserve_zh = windows[0].text(), reserve[0].text()
+    assert (
+        window_zh.startswith(f"{edit['truck']}，第 {windows[0].stop} 站：时间窗：")
+        and f"（订单 {job}）" in window_zh
+    )
+    clocks = re.findall(r"\d\d:\d\d", windows[0].message)
+    assert len(clocks) == 2 and re.findall(r"\d\d:\d\d", window_zh) == clocks
+    assert "电量低于保留值" in reserve_zh and "kWh" in reserve_zh and "below" not in reserve_zh
+    assert windows[0].text() == windows[0].message  # English outside a zh-CN run
     # Unassigning is feasible: the job is reported unserved, the km fall, figures recomputed by the checker.
     served = next(r for r in sol.routes if r.stops).job_ids[0]
     out = evaluate(problem, unassign(problem, sol, served))
@@ -88,6 +101,9 @@ def test_versions_edit_publish_restore_and_stale(planned_copy: Engine) -> None:
     with pytest.raises(EditRejected, match="after window end") as refused:
         pv.save_edit(url, None, PLANNED_DEPOT, SERVICE_DATE, 1, [edit], "ann", "try")
     assert refused.value.violations
+    with use_locale("zh_CN"), pytest.raises(EditRejected, match=r"^已拒绝：.*时间窗：") as refused_zh:
+        pv.save_edit(url, None, PLANNED_DEPOT, SERVICE_DATE, 1, [edit], "ann", "try")
+    assert all("after window end" not in v for v in refused_zh.value.violations)
     sol = RoutingSolution.from_dict(dict(v1.solution))
     first = next(r for r in sol.routes if len(r.job_ids) >= 2)
     with unit_of_work(url) as s:

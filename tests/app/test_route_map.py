@@ -53,7 +53,17 @@ def test_offline_map_fits_every_stop_names_customers_and_requests_no_tile(view: 
     assert drawn.zoom > 8  # fitted, not the whole world
     jobs = view.stops[view.stops["kind"] == "job"]
     labels = [p["label"] for p in layers["stops"]["data"]]
-    assert any(str(jobs["address"].iloc[0]) in label for label in labels)  # named by the place, not an id
+    first = jobs.iloc[0]
+    assert first["customer"]  # the demo's orders name their customers
+    assert any(
+        f"{first['customer']} ({first['stop']})" in label for label in labels
+    )  # by customer, not an id
+    nameless = dataclasses.replace(view, stops=view.stops.assign(customer=""))  # orders without a customer
+    labels = [
+        p["label"]
+        for p in {x["id"]: x for x in _spec(svc.route_map(nameless, "none"))["layers"]}["stops"]["data"]
+    ]
+    assert any(f"{first['address']} ({first['stop']})" in label for label in labels)  # then by the address
     assert list(drawn.legend["vehicle"]) == list(view.routes["vehicle"])
     assert all(c.startswith("#") and len(c) == 7 for c in drawn.legend["colour"])
     assert drawn.legend["colour"].nunique() == len(view.routes)
@@ -126,3 +136,26 @@ def test_route_sheets_are_laid_out_for_printing_and_inert(view: RoutePlanView) -
     assert all(ws.column_dimensions[c].width >= 6 for c in "ABCDE")
     assert truck in ws.oddHeader.center.text
     assert book.sheetnames == ["routes", *view.routes["vehicle"]]
+
+
+def test_route_sheets_name_the_customer_with_phone_and_notes_inert(view: RoutePlanView) -> None:
+    stops = view.stops.copy()
+    jobs = stops.index[stops["kind"] == "job"]
+    stops.loc[jobs[0], "phone"] = "+86 755 8888 0001"  # a phone starting with + must stay text
+    stops.loc[jobs[1], "phone"] = "=1+2"
+    stops.loc[jobs[1], "notes"] = "@SUM(A1)"
+    hostile = dataclasses.replace(view, stops=stops)
+    truck = stops.loc[jobs[0], "vehicle"]
+    with use_locale("zh_CN"):
+        ws = openpyxl.load_workbook(io.BytesIO(route_sheets_workbook(hostile)))[truck]
+    header = [c.value for c in ws[1]]
+    assert {"客户 / 地点", "电话", "备注"} <= set(header)
+    rows = [dict(zip(header, (c.value for c in row))) for row in ws.iter_rows(min_row=2)]
+    mine = stops[stops["vehicle"] == truck].reset_index(drop=True)
+    for row, stop in zip(rows, mine.itertuples()):
+        if stop.kind == "job":
+            assert row["客户 / 地点"] == stop.customer and row["订单号"] == stop.stop
+    texts = [v for row in ws.iter_rows(min_row=2) for v in (c.value for c in row) if isinstance(v, str)]
+    assert "'+86 755 8888 0001" in texts and not [t for t in texts if t.startswith(("=", "+", "-", "@"))]
+    if truck == stops.loc[jobs[1], "vehicle"]:
+        assert "'=1+2" in texts and "'@SUM(A1)" in texts

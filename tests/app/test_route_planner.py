@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from fleet.models import Depot, RoutePlan, RouteStop, Vehicle
+from fleet.models import Depot, Order, RoutePlan, RouteStop, Vehicle
 from fleet.pipeline import current_route_plan
 from fleet.scope import scope_for
 from fleet.services import route_planner as svc
@@ -123,9 +123,15 @@ def test_route_sheets_per_driver(planned_engine: Engine) -> None:
         plates = {v.id: v.plate for v in s.exec(select(Vehicle)).all()}
     per_truck = pd.Series([plates[st.vehicle_id] for st in stops]).value_counts()
     first = view.routes["vehicle"].iloc[0]
-    csv = pd.read_csv(io.BytesIO(svc.route_sheet_csv(view, first)), encoding="utf-8-sig")
+    csv = pd.read_csv(
+        io.BytesIO(svc.route_sheet_csv(view, first)), encoding="utf-8-sig", dtype={"phone": str}
+    )
     assert len(csv) == per_truck[first]
     assert csv["kind"].iloc[0] == csv["kind"].iloc[-1] == "depot" and (csv["kind"] == "job").any()
+    with Session(planned_engine) as s:  # each delivery names its customer, with the phone, as the order does
+        customers = {o.external_ref: (o.customer_name, o.customer_phone) for o in s.exec(select(Order)).all()}
+    jobs = csv[csv["kind"] == "job"]
+    assert [(n, p) for n, p in zip(jobs["name"], jobs["phone"])] == [customers[r] for r in jobs["stop"]]
     book = openpyxl.load_workbook(io.BytesIO(svc.route_sheets_xlsx(view)))
     assert book.sheetnames == ["routes", *view.routes["vehicle"]]
     assert {name: book[name].max_row - 1 for name in book.sheetnames[1:]} == per_truck.to_dict()

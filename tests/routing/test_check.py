@@ -466,3 +466,24 @@ def test_recomputed_routes_are_self_consistent(
     assert not [v for v in second.violations if v.constraint is Constraint.MISMATCH], second.summary()
     assert {v.constraint for v in second.violations} <= {v.constraint for v in first.violations}
     assert second.totals == first.totals
+
+
+def test_every_violation_names_its_rule_for_words_in_another_language() -> None:
+    """`Violation.rule` is one of `RULES`, each prefixed by its constraint; every rule the checker source can
+    report is listed (a caller translating violations must know them all)."""
+    import re
+
+    from routing import check
+
+    source = Path(check.__file__).read_text(encoding="utf-8")
+    body = source.split('"""Every `Violation.rule`')[1]  # after the RULES tuple itself
+    used = set(re.findall(r'"([a-z_]+\.[a-z_]+)"', body))
+    assert used == set(check.RULES)
+    constraints = {c.value for c in Constraint}
+    assert all(r.split(".")[0] in constraints for r in check.RULES)
+    late = replace(feasible_route(), departure=100.0)
+    report = check_solution(problem(), solution(late))
+    assert report.violations and all(v.rule in check.RULES for v in report.violations)
+    window = next(v for v in report.violations if v.constraint is Constraint.TIME_WINDOW)
+    assert window.rule == "time_window.late" and (window.expected, window.found) == (100, 105.0)
+    assert "time_window.late" not in str(window)  # str() is as before: constraint, message, place, figures

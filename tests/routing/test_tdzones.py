@@ -110,6 +110,12 @@ def test_fifo_leaving_later_never_arrives_earlier(t: float, later: float, tau: f
     assert _td_leave_by(a1, tau, RUSH.periods, clock0) == pytest.approx(t, abs=1e-6)
 
 
+def test_arrival_just_before_midnight_of_day_zero() -> None:
+    """Hypothesis found it: floor(-5e-324 / 1440) is -0.0, so the time of day came out negative (IndexError)."""
+    assert arrival_after(-5e-324, 1.0, RUSH) == pytest.approx(1.0)
+    assert _td_arrival(-5e-324, 1.0, RUSH.periods, 0.0) == pytest.approx(1.0)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.floats(-1, 11), st.floats(-1, 11))
 def test_point_in_polygon_agrees_with_the_checker(x: float, y: float) -> None:

@@ -12,7 +12,8 @@ Sentinels (vehicle ids are positive): vehicle_id 0 = every summary row stale (TR
 already stale when this revision was applied); vehicle_id -1 = every cached table stale (another input written).
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0018 (asked for on 0016; main chains 0012 -> 0017 -> 0016 -> 0015 -> 0018 meanwhile, so this follows 0018
+to keep one head)
 Create Date: 2026-12-06 00:00:00
 """
 
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | None = "0016"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
