@@ -1132,6 +1132,10 @@ def _import_once(
             row.import_batch_id = batch.id  # type: ignore[attr-defined]
     add_rows(session, scope, fresh)
     session.flush()
+    if spec is TRIPS and fresh:  # metered days: summarise their vehicle-months once the caller commits
+        from fleet.emissions.monthly import refresh_after_commit
+
+        refresh_after_commit(session)
     if spec.after_insert is not None:
         spec.after_insert(session, scope, fresh)
         session.flush()

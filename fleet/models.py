@@ -642,6 +642,18 @@ class VehicleDayMonthState(SQLModel, table=True):
     rows: int = 0  # vehicleday rows summarised
 
 
+class VehicleDayMonthDirty(SQLModel, table=True):
+    """A (vehicle, year, month) key written in `vehicleday` since `VehicleDayMonth` was refreshed (migration 0020:
+    PostgreSQL statement triggers fill it; `fleet.emissions.monthly.refresh_incremental` recomputes the keys and
+    empties it). Sentinels: vehicle_id 0 = the whole summary stale, -1 = every cached emissions table stale (an
+    input other than `vehicleday` written). Duplicates allowed (no unique key: writers never wait on each other)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    vehicle_id: int
+    year: int
+    month: int
+
+
 class EmissionsTableCache(SQLModel, table=True):
     """The lessor's emissions table (`fleet.emissions.monthly.lessor_table`) for one year and profile, as JSON,
     built by `fleet.emissions.monthly.refresh` and used only while `input_mark` equals the PostgreSQL sequence

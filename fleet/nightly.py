@@ -69,6 +69,7 @@ class NightlySummary:
     outcomes: tuple[DepotOutcome, ...]
     seconds: float
     skipped: tuple[str, ...] = ()  # resume: depots that had already succeeded
+    emissions_upkeep: str = ""  # what `upkeep_emissions` did after the depots (empty: not run)
 
     @property
     def failed(self) -> tuple[DepotOutcome, ...]:
@@ -308,8 +309,12 @@ def queue_jobs(config: NightlyConfig) -> tuple[str, Scope, list[tuple[Depot, int
 Progress = Callable[[DepotOutcome, int, int], None]
 
 
-def run_nightly(config: NightlyConfig, progress: Progress | None = None) -> NightlySummary:
-    """Plan every selected depot for `config.service_date`; never raises for a failing depot."""
+def run_nightly(
+    config: NightlyConfig, progress: Progress | None = None, *, upkeep: bool = True
+) -> NightlySummary:
+    """Plan every selected depot for `config.service_date`; never raises for a failing depot. `upkeep`: then
+    bring the lessor's emissions summary and tables up to date (`upkeep_emissions`; the caller that runs a
+    reduce step afterwards passes False and calls it after the reduce)."""
     t0 = time.perf_counter()
     run_key, scope, work, skipped = queue_jobs(config)
     outcomes: list[DepotOutcome] = []
@@ -318,7 +323,41 @@ def run_nightly(config: NightlyConfig, progress: Progress | None = None) -> Nigh
     order = {d.code: i for i, (d, _) in enumerate(work)}
     outcomes.sort(key=lambda o: order[o.depot_code])
     return NightlySummary(
-        run_key, config.service_date, tuple(outcomes), time.perf_counter() - t0, tuple(skipped)
+        run_key,
+        config.service_date,
+        tuple(outcomes),
+        time.perf_counter() - t0,
+        tuple(skipped),
+        upkeep_emissions(config.db_url) if upkeep else "",
+    )
+
+
+def upkeep_emissions(db_url: str) -> str:
+    """The day's metered-day writes into the lessor's emissions summary and cached tables
+    (`fleet.emissions.monthly.refresh_incremental`: only the written vehicle-months and their years; a whole
+    rebuild only when something other than metered days changed the inputs). Never fails the nightly: a database
+    error leaves the keys dirty for the next run and is reported in the returned text. PostgreSQL only."""
+    from fleet.emissions.monthly import refresh_incremental
+
+    engine = get_engine(db_url)
+    if engine.dialect.name != "postgresql":
+        return "not PostgreSQL: no summary"
+    t0 = time.perf_counter()
+    try:
+        with Session(engine) as session:
+            done = refresh_incremental(session)
+            session.commit()
+    except Exception as exc:  # reported, retried next night
+        log.warning("emissions upkeep failed: %s", exc)
+        return f"failed: {exc}"
+    seconds = time.perf_counter() - t0
+    if done is None:
+        return "nothing to do"
+    if done.full:
+        return f"whole rebuild in {seconds:.1f} s"
+    return (
+        f"{done.keys} vehicle-months, tables of {done.years or 'no year'} ({done.tables} computed, "
+        f"{done.restamped} carried over) in {seconds:.1f} s"
     )
 
 

@@ -56,6 +56,7 @@ from fleet.models import (
     Lessee,
     Vehicle,
     VehicleDayMonth,
+    VehicleDayMonthDirty,
     VehicleDayMonthState,
     VehicleModel,
 )
@@ -74,6 +75,9 @@ INPUT_TABLES = (  # migration 0016: what the lessor's emissions table is compute
     "lessee",
     "depot",
     "emissionfactor",
+)
+REFRESH_LOCK = (
+    240_160  # pg_advisory_xact_lock key serialising `refresh` and `refresh_incremental` (arbitrary)
 )
 LIMITS = QualityThresholds()  # the summary's n_suspect uses the default limits, as the app's reports do
 
@@ -150,6 +154,7 @@ def refresh(session: Session) -> int:
     summed). On another database the summary is built but never used (no write mark)."""
     conn = session.connection()
     if conn.dialect.name == "postgresql":
+        conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({REFRESH_LOCK})"))  # one refresh at a time
         conn.execute(sa.text("LOCK TABLE vehicleday IN SHARE MODE"))
     mark = _write_mark(conn)
     vd = VehicleDayRow.__table__
@@ -168,6 +173,10 @@ def refresh(session: Session) -> int:
             write_mark=mark if mark is not None else -1, rows=rows, refreshed_at=dt.datetime.now(dt.UTC)
         )
     )
+    # Every vehicleday key is in the summary now (writers wait on the SHARE lock); the tables' sentinel goes once
+    # the tables are rebuilt below under the locks on every input.
+    dirty = VehicleDayMonthDirty.__table__
+    conn.execute(sa.delete(dirty).where(dirty.c.vehicle_id != ALL_TABLES))
     if conn.dialect.name == "postgresql":
         # The lessor's emissions tables for the years with data and the current one, every profile, under SHARE
         # locks on their inputs: writers in flight finish first, none starts before the commit, so the input
@@ -177,7 +186,221 @@ def refresh(session: Session) -> int:
         conn.execute(sa.text(f"LOCK TABLE {', '.join(INPUT_TABLES)} IN SHARE MODE"))
         years = set(conn.execute(sa.select(target.c.year).distinct()).scalars()) | {dt.date.today().year}
         _store_tables(session, years)
+        conn.execute(sa.delete(dirty))
     return written
+
+
+# ------------------------------------------------------------------------------------ incremental upkeep (0020)
+ALL_SUMMARY = (
+    0  # VehicleDayMonthDirty.vehicle_id sentinel: every summary row stale (TRUNCATE, or pre-0020 writes)
+)
+ALL_TABLES = -1  # sentinel: every cached table stale (an input other than vehicleday was written)
+YEAR_TABLES = -2  # sentinel with a year: that year's cached tables stale (its keys are summarised already)
+SMALL_DIRTY = 5_000  # vehicle-month keys the Emissions page brings up to date itself before computing live
+
+
+@dataclass
+class IncrementalRefresh:
+    """What `refresh_incremental` did."""
+
+    keys: int = 0  # vehicle-month keys recomputed
+    summary_rows: int = 0  # VehicleDayMonth rows written for them
+    years: list[int] = field(default_factory=list)  # years whose cached tables were recomputed
+    tables: int = 0  # EmissionsTableCache rows computed
+    restamped: int = 0  # cached tables of other years carried over to the new input mark
+    full: bool = False  # a whole rebuild was needed (no summary yet, TRUNCATE, or writes before 0020)
+    tables_left_stale: bool = False  # another input was written and the caller asked for the summary only
+
+
+def dirty_keys(session: Session) -> int | None:
+    """The distinct (vehicle, year, month) keys written since the summary was refreshed (sentinels not counted);
+    None where there is no summary path (not PostgreSQL)."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return None
+    d = VehicleDayMonthDirty.__table__
+    keys = sa.select(d.c.vehicle_id, d.c.year, d.c.month).where(d.c.vehicle_id > 0).distinct().subquery()
+    return int(conn.execute(sa.select(sa.func.count()).select_from(keys)).scalar_one())
+
+
+def _dirty_set(conn: sa.Connection) -> set[Key]:
+    d = VehicleDayMonthDirty.__table__
+    rows = conn.execute(sa.select(d.c.vehicle_id, d.c.year, d.c.month).distinct())
+    return {(int(v), int(y), int(m)) for v, y, m in rows}
+
+
+def refresh_incremental(
+    session: Session,
+    *,
+    max_keys: int | None = None,
+    only: tuple[int, str] | None = None,
+    tables: bool = True,
+) -> IncrementalRefresh | None:
+    """Bring `VehicleDayMonth` and `EmissionsTableCache` up to date by recomputing only what was written since
+    the last refresh (migration 0020's dirty keys), in the caller's transaction (the caller commits).
+
+    Why it is exact: under `LOCK TABLE vehicleday IN SHARE MODE` every write to vehicleday has committed its keys
+    (the triggers run in the writer's transaction), so deleting and re-summing the summary rows of those
+    (vehicle, month) keys gives what a whole rebuild gives, and the write mark read then names exactly those rows.
+    A cached table depends on its year's vehicle-months and on the other inputs: with no write to another input
+    since the last refresh (no ALL_TABLES sentinel, checked under SHARE locks on every input), the tables of the
+    years without a dirty key are still right and carry over to the new input mark; the dirty years' are
+    recomputed. Any sentinel, or no summary yet, means a whole rebuild (`refresh`), unless `max_keys` is given.
+
+    `max_keys` (the page): return None instead of working when there are that many keys or more, or a whole rebuild
+    would be needed. `only` = (year, profile id): of the dirty years' tables compute just that one (the page's;
+    the other profiles of those years are dropped and computed on demand). `tables=False`: the summary only (the
+    telematics and import writes: one small transaction; the cached tables stay stale until the nightly job).
+    Returns None where there is no summary path (not PostgreSQL)."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return None
+    if max_keys is not None:  # a cheap look before waiting on any lock
+        n = dirty_keys(session) or 0
+        if n >= max_keys:
+            return None
+    conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({REFRESH_LOCK})"))  # one refresh at a time
+    conn.execute(sa.text("LOCK TABLE vehicleday IN SHARE MODE"))
+    keys = _dirty_set(conn)
+    state = conn.execute(sa.select(VehicleDayMonthState.write_mark)).scalars().first()
+    vehicle_keys = sorted(k for k in keys if k[0] > 0)
+    if state is None or (ALL_SUMMARY, 0, 0) in keys:
+        if max_keys is not None:
+            return None
+        refresh(session)
+        return IncrementalRefresh(full=True)
+    if max_keys is not None and len(vehicle_keys) >= max_keys:
+        return None
+    mark = _write_mark(conn)
+    result = IncrementalRefresh(keys=len(vehicle_keys))
+    target, vd, d = VehicleDayMonth.__table__, VehicleDayRow.__table__, VehicleDayMonthDirty.__table__
+    if vehicle_keys:
+        # The few keys as statistics, so the planner walks vehicleday's vehicle index rather than all 29 M rows.
+        conn.execute(sa.text("ANALYZE vehicledaymonthdirty"))
+        k = sa.select(d.c.vehicle_id, d.c.year, d.c.month).where(d.c.vehicle_id > 0).distinct().subquery("k")
+        conn.execute(
+            sa.delete(target).where(
+                sa.tuple_(target.c.vehicle_id, target.c.year, target.c.month).in_(
+                    sa.select(k.c.vehicle_id, k.c.year, k.c.month)
+                )
+            )
+        )
+        year, month = _year_month(vd.c.day)
+        on = sa.and_(vd.c.vehicle_id == k.c.vehicle_id, year == k.c.year, month == k.c.month)
+        query = (
+            sa.select(vd.c.lessor_id, vd.c.lessee_id, vd.c.vehicle_id, year, month, *_vd_month_columns(vd))
+            .select_from(vd.join(k, on))
+            .group_by(vd.c.lessor_id, vd.c.lessee_id, vd.c.vehicle_id, year, month)
+        )
+        names = [c.name for c in query.selected_columns]
+        conn.execute(sa.insert(target).from_select(names, query))
+        written = sa.select(sa.func.count()).where(
+            sa.tuple_(target.c.vehicle_id, target.c.year, target.c.month).in_(
+                sa.select(k.c.vehicle_id, k.c.year, k.c.month)
+            )
+        )
+        result.summary_rows = int(conn.execute(written).scalar_one())
+    rows = int(conn.execute(sa.select(sa.func.coalesce(sa.func.sum(target.c.n_rows), 0))).scalar_one())
+    conn.execute(
+        sa.update(VehicleDayMonthState.__table__).values(
+            write_mark=mark, rows=rows, refreshed_at=dt.datetime.now(dt.UTC)
+        )
+    )
+    # The keys are summarised; what they make stale in the cached tables is kept as one marker per year.
+    table_years = sorted({y for _, y, _ in vehicle_keys} | {y for v, y, _ in keys if v == YEAR_TABLES})
+    conn.execute(sa.delete(d).where(d.c.vehicle_id >= 0))
+
+    def keep_year_markers() -> None:
+        conn.execute(sa.delete(d).where(d.c.vehicle_id == YEAR_TABLES))
+        if table_years:
+            conn.execute(
+                sa.insert(d), [{"vehicle_id": YEAR_TABLES, "year": y, "month": 0} for y in table_years]
+            )
+
+    if not tables:
+        keep_year_markers()
+        result.tables_left_stale = True
+        return result
+    conn.execute(sa.text(f"LOCK TABLE {', '.join(INPUT_TABLES)} IN SHARE MODE"))
+    if conn.execute(sa.select(sa.exists().where(d.c.vehicle_id == ALL_TABLES))).scalar():
+        if max_keys is not None:  # the page: the summary is current; its own table, stored at the new mark
+            keep_year_markers()
+            result.tables_left_stale = True
+            if only is not None:
+                cache = EmissionsTableCache.__table__
+                conn.execute(sa.delete(cache).where(cache.c.year == only[0], cache.c.profile_id == only[1]))
+                result.years = [only[0]]
+                result.tables = _store_tables(session, [only[0]], profiles=[only[1]], replace=False)
+            return result
+        result.years = sorted(
+            set(conn.execute(sa.select(target.c.year).distinct()).scalars()) | {dt.date.today().year}
+        )
+        result.tables = _store_tables(session, result.years)
+        conn.execute(sa.delete(d))
+        return result
+    result.years = table_years
+    profiles = [only[1]] if only is not None else None
+    years = [y for y in table_years if only is None or y == only[0]]
+    cache = EmissionsTableCache.__table__
+    if table_years:
+        conn.execute(sa.delete(cache).where(cache.c.year.in_(table_years)))
+    result.tables = _store_tables(session, years, profiles=profiles, replace=False)
+    new_mark = _input_mark(conn)
+    result.restamped = conn.execute(
+        sa.update(cache).where(cache.c.input_mark != new_mark).values(input_mark=new_mark)
+    ).rowcount
+    if only is not None:  # the other profiles of those years are not cached: the next refresh computes them
+        keep_year_markers()
+    else:
+        conn.execute(sa.delete(d))
+    return result
+
+
+def refresh_after_commit(session: Session) -> None:
+    """Call where metered days are written (telematics derivation, the trips import): once the caller's
+    transaction commits, `refresh_after_write` summarises what it wrote (a one-shot `after_commit` listener, so
+    the write's own transaction stays as it was and a rollback leaves nothing to do). No-op off PostgreSQL."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql" or session.info.get("vehicleday_refresh_pending"):
+        return
+    session.info["vehicleday_refresh_pending"] = True
+    engine = bind.engine if isinstance(bind, sa.Connection) else bind
+
+    def after_commit(committed: Session) -> None:
+        committed.info.pop("vehicleday_refresh_pending", None)
+        refresh_after_write(engine)
+
+    sa.event.listen(session, "after_commit", after_commit, once=True)
+
+
+def refresh_after_write(
+    bind: sa.Engine | sa.Connection, max_keys: int = SMALL_DIRTY
+) -> IncrementalRefresh | None:
+    """After a commit that wrote metered days (telematics derivation, imports, the API): the summary rows of the
+    written vehicle-months, in one small transaction of its own; the cached tables are left to the nightly job
+    (`refresh_incremental`) or the page. Never waits for another refresh and never fails the caller's write
+    (which is committed already): on any database error the keys simply stay dirty. None when nothing was done
+    (not PostgreSQL, another refresh running, `max_keys` or more keys, or a whole rebuild needed)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if bind.dialect.name != "postgresql":
+        return None
+    with Session(bind) as own:
+        try:
+            conn = own.connection()
+            # Never wait on a writer: an open transaction of the caller's own thread would never let go.
+            conn.execute(sa.text("SET LOCAL lock_timeout = '1s'"))
+            if not conn.execute(sa.select(sa.func.pg_try_advisory_xact_lock(REFRESH_LOCK))).scalar():
+                return None
+            done = refresh_incremental(own, max_keys=max_keys, tables=False)
+            if done is None:
+                own.rollback()
+                return None
+            own.commit()
+            return done
+        except DBAPIError:
+            own.rollback()
+            return None
 
 
 # -------------------------------------------------------------------------------------------- vehicle-months
@@ -853,12 +1076,51 @@ def cached_lessor_table(
         ).scalar()
         if payload is not None:
             return _table_from_json(payload), True
+        if _refresh_for_page(session, period.year, resolved.profile.profile_id):
+            mark = _input_mark(conn)
+            payload = conn.execute(
+                sa.select(t.c.payload).where(
+                    t.c.lessor_id == scope.lessor_id,
+                    t.c.year == period.year,
+                    t.c.profile_id == resolved.profile.profile_id,
+                    t.c.input_mark == mark,
+                )
+            ).scalar()
+            if payload is not None:
+                return _table_from_json(payload), True
     return lessor_table(session, scope, period, resolved), False
 
 
-def _store_tables(session: Session, years: Iterable[int]) -> int:
-    """Compute and store the lessor's table of every lessor for these years and every profile, at the input
-    mark read under the caller's locks (see `refresh`)."""
+def _refresh_for_page(session: Session, year: int, profile_id: str, max_keys: int = SMALL_DIRTY) -> bool:
+    """The page's own upkeep: when fewer than `max_keys` vehicle-months were written since the last refresh, bring
+    the summary and this (year, profile) table up to date in a transaction of its own (committed, so the next
+    render and other users find it) rather than computing live. False when it did not (too many keys, a whole
+    rebuild needed, or another refresh holds the lock: never wait on it from a page)."""
+    from sqlalchemy.exc import DBAPIError
+
+    bind = session.get_bind()
+    with Session(bind) as own:
+        conn = own.connection()
+        conn.execute(sa.text("SET LOCAL lock_timeout = '2s'"))  # a writer in flight: compute live instead
+        if not conn.execute(sa.select(sa.func.pg_try_advisory_xact_lock(REFRESH_LOCK))).scalar():
+            return False
+        try:
+            done = refresh_incremental(own, max_keys=max_keys, only=(year, profile_id))
+        except DBAPIError:
+            own.rollback()
+            return False
+        if done is None:
+            own.rollback()
+            return False
+        own.commit()
+        return True
+
+
+def _store_tables(
+    session: Session, years: Iterable[int], *, profiles: Iterable[str] | None = None, replace: bool = True
+) -> int:
+    """Compute and store the lessor's table of every lessor for these years and every profile (or those named),
+    at the input mark read under the caller's locks (see `refresh`). `replace`: drop every cached table first."""
     from fleet.emissions.calc import parse_period
     from fleet.emissions.profiles import PROFILES, resolve_profile
     from fleet.emissions.service import registry_for
@@ -869,7 +1131,9 @@ def _store_tables(session: Session, years: Iterable[int]) -> int:
     if mark is None:
         return 0
     t = EmissionsTableCache.__table__
-    conn.execute(sa.delete(t))
+    if replace:
+        conn.execute(sa.delete(t))
+    wanted = set(PROFILES) if profiles is None else set(profiles)
     stored = 0
     for lessor_id in conn.execute(sa.select(Lessor.__table__.c.id)).scalars():
         scope = Scope(int(lessor_id))
@@ -877,6 +1141,8 @@ def _store_tables(session: Session, years: Iterable[int]) -> int:
         for year in sorted(set(years)):
             period = parse_period(str(year))
             for profile_id, profile in PROFILES.items():
+                if profile_id not in wanted:
+                    continue
                 table = lessor_table(session, scope, period, resolve_profile(profile, registry, year))
                 conn.execute(
                     sa.insert(t).values(
@@ -901,15 +1167,24 @@ def lessee_codes(session: Session, scope: Scope) -> dict[int, str]:
 
 
 __all__ = [
+    "ALL_SUMMARY",
+    "ALL_TABLES",
+    "SMALL_DIRTY",
+    "YEAR_TABLES",
     "ExAnte",
+    "IncrementalRefresh",
     "LessorTable",
     "MonthlyFigures",
     "PartyFigures",
+    "dirty_keys",
     "ex_ante_by_month",
     "ex_post_by_month",
     "lease_rows",
     "lessee_codes",
     "lessor_table",
     "refresh",
+    "refresh_after_commit",
+    "refresh_after_write",
+    "refresh_incremental",
     "summary_is_current",
 ]

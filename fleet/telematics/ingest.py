@@ -221,6 +221,10 @@ def derive(session: Session, touched: dict[int, set[dt.date]] | None = None) -> 
                 continue
             _write_day(session, vehicle, m)
             out.append(DerivedDay(vehicle_id, day, m.km, m.kwh_charged, m.kwh_driven, m.samples))
+    if out:  # the lessor's emissions summary: the written vehicle-months, once the caller commits
+        from fleet.emissions.monthly import refresh_after_commit
+
+        refresh_after_commit(session)
     return out
 
 

@@ -8,12 +8,12 @@ worker's depot as failed and finishes the batch).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from fleet.db import get_engine, session_scope
-from fleet.nightly import NightlyConfig, NightlySummary, run_nightly
+from fleet.nightly import NightlyConfig, NightlySummary, run_nightly, upkeep_emissions
 from fleet.scope import scope_for
 from fleet.vpp.flex import depot_table, zone_summary, zone_table
 from fleet.vpp.nights import load_nights
@@ -42,7 +42,9 @@ def reduce_flex(config: NightlyConfig, summary: NightlySummary) -> NightlyFlex:
 
 def nightly_with_flex(config: NightlyConfig) -> NightlyFlex:
     """Map (plan every depot, one task each) then reduce (flexibility per zone)."""
-    return reduce_flex(config, run_nightly(config))
+    result = reduce_flex(config, run_nightly(config, upkeep=False))
+    # After the per-depot tasks and the reduce: the day's metered days into the lessor's emissions summary.
+    return replace(result, summary=replace(result.summary, emissions_upkeep=upkeep_emissions(config.db_url)))
 
 
 __all__ = ["NightlyFlex", "nightly_with_flex", "reduce_flex"]

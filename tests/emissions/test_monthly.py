@@ -215,7 +215,17 @@ def test_small_synthetic_lessor_on_postgres_summary_cache_and_staleness(pg_url: 
             )
             s.commit()
             assert monthly.summary_is_current(s)
-            assert not monthly.cached_lessor_table(s, scope, parse_period("2025"), resolved)[1]
+            from fleet.models import EmissionsTableCache
+
+            cache = EmissionsTableCache.__table__
+            mark = monthly._input_mark(s.connection())
+            assert not s.execute(
+                sa.select(sa.exists().where(cache.c.input_mark == mark))
+            ).scalar()  # all stale
+            # the page (migration 0020) recomputes its own table at the new mark rather than serve the stale one
+            fresh = monthly.lessor_table(s, scope, parse_period("2025"), resolved)
+            table, hit = monthly.cached_lessor_table(s, scope, parse_period("2025"), resolved)
+            assert hit and table == fresh
         with Session(engine) as s:  # a metered day added: the summary is stale, the figures computed live
             row = s.exec(select(VehicleDay).order_by(VehicleDay.id)).first()
             s.add(VehicleDay(**{**row.model_dump(exclude={"id"}), "day": dt.date(2025, 3, 5)}))
@@ -228,5 +238,146 @@ def test_small_synthetic_lessor_on_postgres_summary_cache_and_staleness(pg_url: 
             assert monthly.summary_is_current(s)
             again = _assert_same_view(s, 2025, svc.DEFAULT_PROFILE)
             pd.testing.assert_frame_equal(again.months, live.months, check_exact=False, rtol=1e-9)
+    finally:
+        engine.dispose()
+
+
+def _summary_rows(s: Session) -> list[tuple]:
+    from fleet.models import VehicleDayMonth
+
+    t = VehicleDayMonth.__table__
+    cols = [c for c in t.c if c.name != "id"]
+    return sorted(tuple(r) for r in s.execute(sa.select(*cols)))
+
+
+def _cache(s: Session) -> dict[tuple[int, int, str], tuple[int, dict]]:
+    from fleet.models import EmissionsTableCache
+
+    t = EmissionsTableCache.__table__
+    rows = s.execute(sa.select(t.c.lessor_id, t.c.year, t.c.profile_id, t.c.input_mark, t.c.payload))
+    return {(r.lessor_id, r.year, r.profile_id): (r.input_mark, r.payload) for r in rows}
+
+
+def _same_json(a: object, b: object) -> None:
+    """Equal JSON, floats to 1e-9 relative (sums may be added in another order)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys()
+        for k in a:
+            _same_json(a[k], b[k])
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _same_json(x, y)
+    elif isinstance(a, float) or isinstance(b, float):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-12)
+    else:
+        assert a == b
+
+
+@pytest.mark.postgres
+def test_incremental_refresh_on_postgres_dirty_keys_equal_rebuild_and_page(pg_url: str) -> None:
+    """Migration 0020 on a small synthetic lessor (2025-01-01 .. 03-03): a write records exactly its (vehicle,
+    year, month) keys; `refresh_incremental` recomputes those summary rows and only the written year's cached
+    tables (the other year's carried over) and gives what a whole rebuild gives; the Emissions page brings a small
+    write up to date itself and serves the cached table; the write hooks and the nightly upkeep do their parts."""
+    from fleet.db import make_engine
+    from fleet.emissions import monthly
+    from fleet.emissions.calc import parse_period
+    from fleet.emissions.profiles import get_profile, resolve_profile
+    from fleet.emissions.service import registry_for
+    from fleet.nightly import upkeep_emissions
+    from fleet.scope import scope_for
+    from fleet.vpp.scale import ScaleSpec, load
+
+    load(pg_url, ScaleSpec(depots=4, trucks=40, lessees=3, days=62))
+    engine = make_engine(pg_url)
+
+    def dirty(s: Session) -> set[tuple[int, int, int]]:
+        from fleet.models import VehicleDayMonthDirty
+
+        t = VehicleDayMonthDirty.__table__
+        return {tuple(r) for r in s.execute(sa.select(t.c.vehicle_id, t.c.year, t.c.month).distinct())}
+
+    def cached_hit(s: Session, year: int, profile: str = svc.DEFAULT_PROFILE) -> bool:
+        """A cached table at the current input mark (what `cached_lessor_table` serves)."""
+        from fleet.models import EmissionsTableCache
+
+        t = EmissionsTableCache.__table__
+        mark = monthly._input_mark(s.connection())
+        where = sa.and_(t.c.year == year, t.c.profile_id == profile, t.c.input_mark == mark)
+        return bool(s.execute(sa.select(sa.exists().where(where))).scalar())
+
+    try:
+        with Session(engine) as s:
+            assert monthly.summary_is_current(s) and dirty(s) == set() and monthly.dirty_keys(s) == 0
+            cache_before = _cache(s)
+            years = {y for _, y, _ in cache_before}
+            assert 2025 in years and len(years) >= 2 and all(cached_hit(s, y) for y in years)
+            rows = s.exec(select(VehicleDay).order_by(VehicleDay.id).limit(200)).all()
+            a, b = rows[0], next(r for r in rows if r.vehicle_id != rows[0].vehicle_id)
+            s.add(VehicleDay(**{**a.model_dump(exclude={"id"}), "day": dt.date(2025, 6, 10)}))
+            s.execute(sa.update(VehicleDay).where(VehicleDay.id == b.id).values(km=VehicleDay.km + 7.5))
+            s.commit()
+            # exactly the written keys (the insert's new month, the update's old and new rows' month)
+            assert dirty(s) == {(a.vehicle_id, 2025, 6), (b.vehicle_id, b.day.year, b.day.month)}
+            assert not monthly.summary_is_current(s) and not cached_hit(s, 2025)
+            done = monthly.refresh_incremental(s)
+            s.commit()
+            assert done is not None and not done.full and done.keys == 2 and done.years == [2025]
+            assert done.summary_rows == 2  # one vehicle-month each (one lessee per vehicle)
+            assert done.tables == len(PROFILES) and done.restamped == len(cache_before) - len(PROFILES)
+            assert monthly.summary_is_current(s) and dirty(s) == set()
+            assert all(cached_hit(s, y, p) for y in years for p in PROFILES)
+            incremental_rows, incremental_cache = _summary_rows(s), _cache(s)
+            view = _assert_same_view(s, 2025, svc.DEFAULT_PROFILE)  # cached, equal to the per-day path
+            assert view.rows_checked == 40 * 62 + 1
+            monthly.refresh(s)  # the whole rebuild: the same summary and tables
+            s.commit()
+            full_rows, full_cache = _summary_rows(s), _cache(s)
+            assert len(incremental_rows) == len(full_rows)
+            for x, y in zip(incremental_rows, full_rows, strict=True):
+                _same_json(list(x), list(y))
+            assert incremental_cache.keys() == full_cache.keys()
+            for key, (_, payload) in full_cache.items():
+                _same_json(incremental_cache[key][1], payload)
+
+        with Session(engine) as s:  # a small write, then the page: it refreshes itself, no live computation
+            base = s.exec(select(VehicleDay).order_by(VehicleDay.id)).first().model_dump(exclude={"id"})
+            s.add(VehicleDay(**{**base, "day": dt.date(2025, 7, 1)}))
+            s.commit()
+            assert monthly.dirty_keys(s) == 1 and not cached_hit(s, 2025)
+            scope = scope_for(s)
+            resolved = resolve_profile(get_profile(svc.DEFAULT_PROFILE), registry_for(s, scope)[0], 2025)
+            _table, hit = monthly.cached_lessor_table(s, scope, parse_period("2025"), resolved)
+            assert hit and monthly.summary_is_current(s) and monthly.dirty_keys(s) == 0
+            view = _assert_same_view(s, 2025, svc.DEFAULT_PROFILE)
+            assert view.rows_checked == 40 * 62 + 2
+            # too many keys for the page (limit 1): computed live, the keys left for the nightly
+            s.add(VehicleDay(**{**base, "day": dt.date(2025, 8, 1)}))
+            s.commit()
+            assert not monthly._refresh_for_page(s, 2025, svc.DEFAULT_PROFILE, max_keys=1)
+            assert monthly.dirty_keys(s) == 1 and not monthly.summary_is_current(s)
+
+        with Session(
+            engine
+        ) as s:  # the write hook: summary at once, the year's tables marked for the nightly
+            row = s.exec(select(VehicleDay).order_by(VehicleDay.id)).first()
+            s.add(VehicleDay(**{**row.model_dump(exclude={"id"}), "day": dt.date(2025, 9, 1)}))
+            monthly.refresh_after_commit(s)
+            s.commit()
+            assert monthly.summary_is_current(s) and monthly.dirty_keys(s) == 0
+            assert dirty(s) == {(monthly.YEAR_TABLES, 2025, 0)} and not cached_hit(s, 2025)
+            s.execute(
+                sa.text(
+                    "UPDATE lease SET monthly_rent_fen = monthly_rent_fen + 1 WHERE id = (SELECT min(id) FROM lease)"
+                )
+            )
+            s.commit()
+            assert (monthly.ALL_TABLES, 0, 0) in dirty(s) and monthly.summary_is_current(s)
+        assert "whole" not in upkeep_emissions(pg_url)  # the nightly: every table again, no summary rebuild
+        with Session(engine) as s:
+            assert dirty(s) == set() and monthly.summary_is_current(s)
+            assert all(cached_hit(s, y, p) for y in years for p in PROFILES)
+            _assert_same_view(s, 2025, svc.DEFAULT_PROFILE)
     finally:
         engine.dispose()
