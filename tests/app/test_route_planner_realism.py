@@ -4,12 +4,10 @@ trips; RoutePlan.routing_settings), in English and Chinese; a plan stored before
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
-from fleet.models import Depot, RoutePlan
-from tests.app.conftest import PLANNED_DEPOT, SERVICE_DATE, AppRunner, url_of
+from tests.app._plan_details import open_route_planner, set_plan_record
+from tests.app.conftest import AppRunner
 
 pytestmark = pytest.mark.slow
 
@@ -25,23 +23,11 @@ RECORD = {
 
 
 def _open(run_app: AppRunner, engine: Engine, locale: str | None = None):  # type: ignore[no-untyped-def]
-    at = run_app(url_of(engine), "routes")
-    if locale:
-        at.selectbox(key="locale_choice").set_value(locale).run()
-    at.selectbox(key="routes_depot").set_value(PLANNED_DEPOT).run()
-    at.date_input(key=f"routes_date_{PLANNED_DEPOT}").set_value(SERVICE_DATE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_route_planner(run_app, engine, locale)
 
 
-def _set(engine: Engine, record: dict | None) -> None:
-    with Session(engine) as s:
-        depot = s.exec(select(Depot).where(Depot.code == PLANNED_DEPOT)).one()
-        for plan in s.exec(select(RoutePlan).where(RoutePlan.depot_id == depot.id)).all():
-            plan.routing_settings = record
-            s.add(plan)
-        s.commit()
-    st.cache_data.clear()  # the page caches the published plan's view (app_pages._data)
+def _set(engine: Engine, value: dict | None) -> None:
+    set_plan_record(engine, "routing_settings", value)
 
 
 def _settings(at):  # type: ignore[no-untyped-def]
