@@ -177,20 +177,8 @@ def emissions_view(
         "to confirm": list(profile.to_confirm),
         "run rate method": ANNUALISATION_METHOD,
     }
-    columns = [
-        "lessee",
-        "month",
-        "ex-ante reduction [t]",
-        "ex-post reduction [t]",
-        "ex-post − ex-ante [t]",
-        "baseline [t]",
-        "project [t]",
-        "km",
-        "grid kWh",
-        "vehicle-days",
-    ]
-    months = pd.DataFrame(rows, columns=columns)
-    numeric = columns[2:]
+    months = pd.DataFrame(rows, columns=MONTH_COLUMNS)
+    numeric = MONTH_COLUMNS[2:]
     months[numeric] = months[numeric].apply(pd.to_numeric, errors="coerce")  # None -> NaN: shown as "–"
     return EmissionsView(
         year,
