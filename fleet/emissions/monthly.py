@@ -19,10 +19,14 @@ efficiency, claimant) equals the formula applied to the group's sums. This modul
 4. screens and computes the other vehicle-months day by day exactly as the per-day path does, reading only
    their rows and their vehicles' leases.
 
-Ex-post is thus the per-day path's figure (up to the order of floating-point summation). Ex-ante here is the
-leases' expectation (expected km per year / days in the year, the model's mean consumption) on every lease
-day: where a current route plan exists for a vehicle-day, the per-day path takes the plan's km and kWh instead.
-That is the one documented difference (`tests/emissions/test_monthly.py` checks both).
+Ex-post is thus the per-day path's figure (up to the order of floating-point summation), and so is ex-ante: on a
+vehicle-day with a current route plan the plan's figures (`fleet.emissions.plan_ante`: the lessor's current plans
+in the period read in four queries, split by lessee, turned into plan days by the per-day path's own function
+`fleet.emissions.plans.plan_days`, screened and computed day by day as there), on the other lease days the lease's
+expectation (expected km per year / days in the year, the model's mean consumption), counted per lease and month
+without reading a day. A cached table names the current plans it was computed with (`plans_mark`): plans are no
+input of the write marks, and a plan published or superseded since makes it stale (`cached_lessor_table`,
+`refresh_incremental`).
 ASSUMPTION: a vehicle's leases do not overlap (leases of a vehicle with two valid leases in scope are never
 "clean"; their ex-ante expectation is computed per lease without the per-day path's duplicate screening).
 """
@@ -247,7 +251,8 @@ def refresh_incremental(
     A cached table depends on its year's vehicle-months and on the other inputs: with no write to another input
     since the last refresh (no ALL_TABLES sentinel, checked under SHARE locks on every input), the tables of the
     years without a dirty key are still right and carry over to the new input mark; the dirty years' are
-    recomputed. Any sentinel, or no summary yet, means a whole rebuild (`refresh`), unless `max_keys` is given.
+    recomputed, as are the years whose tables were computed with other current plans (`_plan_stale_years`). Any
+    sentinel, or no summary yet, means a whole rebuild (`refresh`), unless `max_keys` is given.
 
     `max_keys` (the page): return None instead of working when there are that many keys or more, or a whole rebuild
     would be needed. `only` = (year, profile id): of the dirty years' tables compute just that one (the page's;
