@@ -258,20 +258,23 @@ def plan_records(
 
 def plans_mark(session: Session, lessor_id: int, period: Period) -> str | None:
     """A fingerprint of the lessor's current route and charging plans in the period (PostgreSQL; None elsewhere, and
-    when there is none): their count and the MD5 of their ids. A plan's stops and slots are written with it and never
-    edited (an edit is a new version), so a published, superseded, added or deleted plan changes the mark: the cached
-    lessor's table (`fleet.emissions.monthly.cached_lessor_table`) is served only while it matches."""
+    when there is none): per table the count, the sum of the ids and the sum of their `hashtext`. A plan's stops and
+    slots are written with it and never edited (an edit is a new version), so a plan published, superseded, added or
+    deleted changes the mark: the cached lessor's table (`fleet.emissions.monthly.cached_lessor_table`) is served only
+    while it matches. Order-free sums, not an MD5 of the sorted ids: 46 ms instead of 160-280 ms for 400,000 ids on
+    this machine, read on every cached page view."""
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         return None
     parts = []
     for table in ("routeplan", "chargingplan"):
-        n, digest = conn.execute(
+        n, ids, hashes = conn.execute(
             sa.text(
-                f"SELECT count(*), md5(string_agg(CAST(id AS text), ',' ORDER BY id)) FROM {table} "
-                "WHERE lessor_id = :lessor AND status = 'current' AND service_date BETWEEN :first AND :last"
+                "SELECT count(*), coalesce(sum(id), 0), coalesce(sum(hashtext(CAST(id AS text))::bigint), 0) "
+                f"FROM {table} WHERE lessor_id = :lessor AND status = 'current' "
+                "AND service_date BETWEEN :first AND :last"
             ),
             {"lessor": lessor_id, "first": period.start, "last": period.end},
         ).one()
-        parts.append(f"{int(n)}:{digest or ''}")
-    return None if all(p == "0:" for p in parts) else "/".join(parts)
+        parts.append(f"{int(n)}:{int(ids)}:{int(hashes)}")
+    return None if all(p == "0:0:0" for p in parts) else "/".join(parts)
