@@ -116,6 +116,9 @@ class BenchConfig:
     peer: str | None = None
     jobs: int = 1
     """Instances (and solvers) run side by side, each in its own single process; 1 = one after another."""
+    peer_iterations: int | None = None
+    """PyVRP stops after this many iterations per phase instead of at the time limit: its answer is then the same
+    on a loaded machine (tests; the benchmark itself compares at equal wall time)."""
 
 
 @dataclass(frozen=True)
@@ -275,21 +278,23 @@ def run_pyvrp(ref: InstanceRef, config: BenchConfig) -> BenchResult:
             "the PyVRP peer runs on the Solomon and Homberger suites only (PyVRP has no battery model)"
         )
     from pyvrp import minimise_fleet, solve
-    from pyvrp.stop import MaxRuntime
+    from pyvrp.stop import MaxIterations, MaxRuntime
 
     inst = read_solomon(ref.path)
     data = pyvrp_model_data(inst)
     t0, c0 = time.perf_counter(), time.process_time()
     phases = []
+    n = config.peer_iterations
     if config.objective is Objective.DISTANCE:
-        res = solve(data, stop=MaxRuntime(config.time_limit_s), seed=config.seed, display=False)
+        stop = MaxIterations(n) if n else MaxRuntime(config.time_limit_s)
+        res = solve(data, stop=stop, seed=config.seed, display=False)
     else:
         half = config.time_limit_s / 2.0
-        fleet = minimise_fleet(data, MaxRuntime(half), seed=config.seed)
+        fleet = minimise_fleet(data, MaxIterations(n) if n else MaxRuntime(half), seed=config.seed)
         phases.append(f"minimise_fleet -> {fleet.num_available}")
         data_k = data.replace(vehicle_types=[fleet])
         left = max(0.1, config.time_limit_s - (time.perf_counter() - t0))
-        res = solve(data_k, stop=MaxRuntime(left), seed=config.seed, display=False)
+        res = solve(data_k, stop=MaxIterations(n) if n else MaxRuntime(left), seed=config.seed, display=False)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     best = res.best
     # Activities carry client indices (0-based, depots excluded): customer number = index + 1.
