@@ -147,7 +147,7 @@ class TripRoutes:
             return self.loc[x.id]
         if isinstance(x, ChargingStation):
             return self.sloc[x.id]
-        return self.geo.loc(self.vehicles[v][1].start_depot)
+        return self.geo.loc(self.vehicles[v][1].reload_at)
 
     def evaluate(self, v: int, seq: list[ExtVisit]) -> tuple[RouteEval, float, list[float] | None]:
         """(evaluation, departure, model charges) of vehicle ``v`` driving ``seq``."""
@@ -230,12 +230,12 @@ class TripRoutes:
         vt = self.vehicles[v][1]
         d, tt = self.dist, self.fast_times[vt.id]
         jl = self.loc[job.id]
-        depot = self.geo.loc(vt.start_depot)
-        path = [depot] + [self.lid(v, x) for x in seq] + [self.geo.loc(vt.end)]
+        depot = self.geo.loc(vt.reload_at)
+        path = [self.geo.loc(vt.start_depot)] + [self.lid(v, x) for x in seq] + [self.geo.loc(vt.end)]
         spare = n_trips(seq) < vt.max_trips and bool(jobs_of(seq))
         dep, latest, loads = self.slack(v, seq)
         fits = job.demand_kg <= vt.payload_kg + EPS
-        reload = Reload(vt.start_depot)
+        reload = Reload(vt.reload_at)
 
         def on_time(t: float, nxt: int, after: list[int]) -> bool:
             """Leaving location ``path[p]`` at ``t``: ``job`` (and a reload when ``after`` is not empty) in time

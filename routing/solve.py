@@ -26,8 +26,8 @@ import time as _time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from routing import lns_trips, trips
 from routing import model as M
-from routing import trips
 from routing.construct import Builder, eliminate_routes, job_order
 from routing.eject import eliminate_with_pool, fleet_lower_bound, place_missing
 from routing.evaluate import (
@@ -42,7 +42,6 @@ from routing.evaluate import (
     reachable_with_stations,
     trim_charges,
 )
-from routing import lns_trips
 from routing.lns import improve as lns_improve
 from routing.lns import reduce_fleet
 from routing.problem import ChargingStation, Job, Objective, RechargePolicy, RoutingProblem, VehicleType
@@ -598,7 +597,7 @@ class _Runner:
         absent = [j for j in self.jobs if j.id not in served]
         if not any(r for r in visits):
             return plan
-        charges = plan.charges if plan.charges else [[] for _ in plan.vehicles]
+        charges = plan.charges or [[] for _ in plan.vehicles]
         best, log = lns_trips.improve(
             self.geo,
             self.diag.allowed_types,

@@ -321,7 +321,7 @@ def _schedule(
     t = departure
     soc = bat.initial_kwh if bat else None
     soc0 = soc
-    driving = 0.0
+    driving = vt.driving_at_start_minutes  # a route that continues a day (routing.replan)
     overdrive: int | None = None
     stops: list[Stop] = []
     charged_total = 0.0
@@ -392,8 +392,8 @@ def _schedule(
             charge_min_total += minutes
             soc = None if soc_arr is None else soc_arr + e
             if isinstance(v, Reload):
-                if v.id != vt.start_depot:
-                    violations.append(f"{vid}: reload at {v.id}, not at the start depot {vt.start_depot}")
+                if v.id != vt.reload_at:
+                    violations.append(f"{vid}: reload at {v.id}, not at the start depot {vt.reload_at}")
                 trip += 1
                 load = trip_loads[trip]
                 dep = arrival + max(vt.reload_minutes, minutes)
@@ -467,8 +467,10 @@ def _place_breaks(
     route, bad, over = _schedule(geo, vid, vt, visits, departure, charges, breaks)
     if rule is None:
         return RouteEval(route, bad)
+    # A driver who has driven before the route starts may need a rest before its first arc (visit -1).
+    first = -2 if vt.driving_at_start_minutes > 0 else -1
     while over is not None:
-        last_rest = max((b for b in breaks if b < over), default=-1)
+        last_rest = max((b for b in breaks if b < over), default=first)
         candidates = list(range(over - 1, last_rest, -1))  # rest after visit p, latest first
         if not candidates:
             bad = [*bad, f"{vid}: an arc of more than {rule.max_driving_minutes:g} min of driving"]

@@ -41,7 +41,9 @@ def solution(p: RoutingProblem, geo: Geometry, routes, starts=None) -> RoutingSo
             assert ev.feasible, ev.violations
             out.append(ev.route)
     served = {j for r in out for j in r.job_ids}
-    unserved = tuple(UnservedJob(j.id, UnservedReason.DROPPED, "left out") for j in p.jobs if j.id not in served)
+    unserved = tuple(
+        UnservedJob(j.id, UnservedReason.DROPPED, "left out") for j in p.jobs if j.id not in served
+    )
     return RoutingSolution(p.name, tuple(out), unserved, STATS)
 
 
@@ -77,7 +79,7 @@ def improved(p: RoutingProblem, iterations: int = 150):
 @pytest.mark.parametrize("vt", [DIESEL, EV], ids=["diesel", "electric"])
 def test_reloads_serve_what_one_trip_could_not(vt) -> None:
     p = reload_problem(vt)
-    before, after, jobs, log = improved(p)
+    before, after, _jobs, log = improved(p)
     assert sum(len(r.job_ids) for r in before.routes) == 2  # 1,000 kg of 2,400: one trip
     (route,) = after.routes
     assert len(route.job_ids) == 6 and [s.kind for s in route.stops].count(StopKind.RELOAD) == 2
@@ -95,14 +97,14 @@ def test_breaks_the_exact_evaluation_shortens_the_constructed_routes() -> None:
 
 def test_a_long_route_keeps_its_breaks() -> None:
     p = breaks_problem()
-    before, after, _, _ = improved(p, iterations=50)
+    _before, after, _, _ = improved(p, iterations=50)
     assert any(s.kind is StopKind.BREAK for r in after.routes for s in r.stops)
 
 
 def test_reloads_empty_a_route() -> None:
     """random_problem seed 4 (cost objective) with two trips per vehicle: one truck does both routes' work."""
     p = with_rules(random_problem(4), trips=2)
-    before, after, jobs, _ = improved(p)
+    before, after, _jobs, _ = improved(p)
     assert len(after.routes) < len(before.routes)
     assert after.total_cost < before.total_cost
 
