@@ -828,8 +828,9 @@ class _Runner:
             # ruin-and-recreate can shorten the smaller fleet's routes with the time left (Solomon C204, 30 s:
             # a route dropped in the last seconds left 725 km on 3 routes, best known 591).
             left = t_end - _time.monotonic()
-            # Reloads/breaks: the ruin-and-recreate cannot read routes with RELOAD stops, so OR-Tools keeps the
-            # whole rest of the time (and may still empty routes by adding reloads).
+            # Reloads/breaks: ``routing.lns`` cannot read routes with RELOAD stops, so OR-Tools keeps the whole
+            # rest of this phase (and may still empty routes by adding reloads); ``routing.lns_trips`` follows in
+            # ``solve``.
             again = len(fleet) > 1 and left > LATE_DROP_MIN_SHARE * budget and not self.extended
             plan = self.run(
                 self.build(vehicles, fc),

@@ -24,7 +24,8 @@ Rules: ``routing.problem`` docstring, 'Multi-trip' and 'Driver breaks'. The inde
 
 The construction and ruin-and-recreate (``routing.construct``, ``routing.lns``, ``routing.eject``) do not know
 reloads or breaks: they build single-trip routes without BREAK stops (for breaks on the travel times of
-``construction_geometry``, which reserve the rests), which seed the OR-Tools model; only OR-Tools adds reloads.
+``construction_geometry``, which reserve the rests), which seed the OR-Tools model. After OR-Tools,
+``routing.lns_trips`` ruins and recreates on routes judged by ``evaluate`` (reloads added, rests placed exactly).
 OR-Tools' own first solutions are not enough on their own: with two station copies per type they ran to the
 time limit on small random problems and returned every job dropped.
 """
