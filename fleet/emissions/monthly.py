@@ -19,10 +19,14 @@ efficiency, claimant) equals the formula applied to the group's sums. This modul
 4. screens and computes the other vehicle-months day by day exactly as the per-day path does, reading only
    their rows and their vehicles' leases.
 
-Ex-post is thus the per-day path's figure (up to the order of floating-point summation). Ex-ante here is the
-leases' expectation (expected km per year / days in the year, the model's mean consumption) on every lease
-day: where a current route plan exists for a vehicle-day, the per-day path takes the plan's km and kWh instead.
-That is the one documented difference (`tests/emissions/test_monthly.py` checks both).
+Ex-post is thus the per-day path's figure (up to the order of floating-point summation), and so is ex-ante: on a
+vehicle-day with a current route plan the plan's figures (`fleet.emissions.plan_ante`: the lessor's current plans
+in the period read in four queries, split by lessee, turned into plan days by the per-day path's own function
+`fleet.emissions.plans.plan_days`, screened and computed day by day as there), on the other lease days the lease's
+expectation (expected km per year / days in the year, the model's mean consumption), counted per lease and month
+without reading a day. A cached table names the current plans it was computed with (`plans_mark`): plans are no
+input of the write marks, and a plan published or superseded since makes it stale (`cached_lessor_table`,
+`refresh_incremental`).
 ASSUMPTION: a vehicle's leases do not overlap (leases of a vehicle with two valid leases in scope are never
 "clean"; their ex-ante expectation is computed per lease without the per-day path's duplicate screening).
 """
@@ -38,6 +42,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from fleet.emissions.calc import EX_POST, DayResult, Period, Totals, compute_day, total
+from fleet.emissions.plan_ante import PlanAnte, plan_ante
+from fleet.emissions.plans import plans_mark
 from fleet.emissions.profiles import (
     ResolvedProfile,
     baseline_distance_t,
@@ -245,7 +251,8 @@ def refresh_incremental(
     A cached table depends on its year's vehicle-months and on the other inputs: with no write to another input
     since the last refresh (no ALL_TABLES sentinel, checked under SHARE locks on every input), the tables of the
     years without a dirty key are still right and carry over to the new input mark; the dirty years' are
-    recomputed. Any sentinel, or no summary yet, means a whole rebuild (`refresh`), unless `max_keys` is given.
+    recomputed, as are the years whose tables were computed with other current plans (`_plan_stale_years`). Any
+    sentinel, or no summary yet, means a whole rebuild (`refresh`), unless `max_keys` is given.
 
     `max_keys` (the page): return None instead of working when there are that many keys or more, or a whole rebuild
     would be needed. `only` = (year, profile id): of the dirty years' tables compute just that one (the page's;
@@ -306,8 +313,13 @@ def refresh_incremental(
             write_mark=mark, rows=rows, refreshed_at=dt.datetime.now(dt.UTC)
         )
     )
-    # The keys are summarised; what they make stale in the cached tables is kept as one marker per year.
-    table_years = sorted({y for _, y, _ in vehicle_keys} | {y for v, y, _ in keys if v == YEAR_TABLES})
+    # The keys are summarised; what they make stale in the cached tables is kept as one marker per year, with the
+    # years whose tables were computed with other current plans.
+    table_years = sorted(
+        {y for _, y, _ in vehicle_keys}
+        | {y for v, y, _ in keys if v == YEAR_TABLES}
+        | _plan_stale_years(session)
+    )
     conn.execute(sa.delete(d).where(d.c.vehicle_id >= 0))
 
     def keep_year_markers() -> None:
@@ -835,26 +847,31 @@ def lease_rows(session: Session, scope: Scope, period: Period, per_lessee: bool 
 
 @dataclass
 class ExAnte:
-    """Ex-ante from the leases' expectation: per (lessee id, "YYYY-MM") [Totals], and the planned vehicle-days
-    per lease id."""
+    """Ex-ante per (lessee id, "YYYY-MM") [Totals]; the vehicle-days from the leases' expectation per lease id, and
+    per lessee id the accepted route-plan days and their vehicles."""
 
     totals: dict[tuple[int, str], Totals] = field(default_factory=dict)
     days: dict[int, int] = field(default_factory=dict)
+    plan_days: dict[int, int] = field(default_factory=dict)
+    plan_vehicles: dict[int, set[int]] = field(default_factory=dict)
 
 
 def _days_in_year(year: int) -> int:
     return 366 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 365
 
 
-def ex_ante_by_month(period: Period, resolved: ResolvedProfile, leases: Iterable[sa.Row]) -> ExAnte:
-    """Ex-ante of lessee-claimed leases from their expectation (`fleet.emissions.sources.read_planned`'s lease
-    records): km = expected_km_per_year / days in the year on every lease day in the period, kWh = km x the
-    model's mean consumption, grid kWh = kWh / charging efficiency; a lease whose day would fail a check (no
-    efficiency, above twice the battery, implausible km, a fuel-based profile) gives none, as in the per-day
-    path. Not here: days with a current route plan (the per-day path takes the plan's km and kWh there)."""
+def ex_ante_by_month(
+    period: Period, resolved: ResolvedProfile, leases: Iterable[sa.Row], plans: PlanAnte | None = None
+) -> ExAnte:
+    """Ex-ante of lessee-claimed leases as `fleet.emissions.sources.read_planned` gives it: on a vehicle-day with a
+    current route plan the plan's figures (`plans`, `fleet.emissions.plan_ante`: computed day by day as there), on
+    the other lease days in the period the lease's expectation: km = expected_km_per_year / days in the year, kWh =
+    km x the model's mean consumption, grid kWh = kWh / charging efficiency; a lease whose day would fail a check (no
+    efficiency, above twice the battery, implausible km, a fuel-based profile) gives none, as in the per-day path."""
     out = ExAnte()
     if resolved.profile.baseline_method == "fuel":
         return out
+    plans = plans or PlanAnte()
     months = [dt.date(y, m, 1) for y in range(period.start.year, period.end.year + 1) for m in range(1, 13)]
     months = [m for m in months if period.start <= _month_end(m) and m <= period.end]
     groups: dict[tuple, int] = defaultdict(int)
@@ -867,6 +884,8 @@ def ex_ante_by_month(period: Period, resolved: ResolvedProfile, leases: Iterable
             first = max(start, r.start_date, period.start)
             last = min(_month_end(start), r.end_date, period.end)
             n = (last - first).days + 1
+            if n > 0:  # the days with a plan record are the plan's, whatever it gives
+                n -= plans.replaced_between(int(r.lessee_id), int(r.vehicle_id), first, last)
             if n <= 0:
                 continue
             km = r.expected_km_per_year / _days_in_year(start.year)
@@ -891,6 +910,14 @@ def ex_ante_by_month(period: Period, resolved: ResolvedProfile, leases: Iterable
     for (lessee_id, label, year, l100, first_year, eff, km, kwh), n in groups.items():
         t = _figures(resolved, n, km * n, 0.0, kwh * n, 0.0, 0.0, l100, year - first_year + 1, eff, False)
         parts[(int(lessee_id), label)].append(t)
+    for lessee_id, results in plans.results.items():
+        by_month: dict[str, list[DayResult]] = defaultdict(list)
+        for d in results:
+            by_month[f"{d.day:%Y-%m}"].append(d)
+        for label, days in by_month.items():
+            parts[(lessee_id, label)].append(total(days))
+        out.plan_days[lessee_id] = len(results)
+        out.plan_vehicles[lessee_id] = set(plans.claimed_vehicles.get(lessee_id, ()))
     out.totals = {k: _sum(v) for k, v in sorted(parts.items())}
     return out
 
@@ -908,10 +935,11 @@ class PartyFigures:
     run_rate_t: float | None
     lease_days_in_year: int
     monitored_lease_days: int
-    ante_days: int
+    ante_days: int  # vehicle-days from the leases' expectation
     gap_before: int
     gap_missing: int
     gap_future: int
+    plan_days: int = 0  # vehicle-days from current route plans
 
 
 @dataclass
@@ -922,6 +950,7 @@ class LessorTable:
     vehicle_months: int
     screened_vehicle_months: int
     from_summary: bool
+    plans_mark: str | None = None  # `fleet.emissions.plans.plans_mark` read before the plans were
 
 
 def _overlap(first: dt.date, last: dt.date, start: dt.date, end: dt.date) -> int:
@@ -935,13 +964,16 @@ def lessor_table(session: Session, scope: Scope, period: Period, resolved: Resol
     Per lease: D lease-days in the period, m of them from the lessee's monitoring start (its first accepted
     vehicle-day) to the check date (the period's end), a accepted days; gap days before monitoring = lease days
     before the start, missing = m - a, future = 0; run rate = sum over claimed leases of reduction x D / m
-    (`fleet.submission.document.annualise`)."""
+    (`fleet.submission.document.annualise`). Ex-ante: `ex_ante_by_month`, route-plan days included."""
     from fleet.submission.document import ANNUALISATION_METHOD  # noqa: F401  (the method these figures follow)
 
+    mark = plans_mark(session, scope.lessor_id, period)  # first: a plan published meanwhile makes it stale
     figures = ex_post_by_month(session, scope, period, resolved, per_lessee=True, with_leases=True)
     leases = lease_rows(session, scope, period, per_lessee=True)
-    ante = ex_ante_by_month(period, resolved, leases)
     codes = lessee_codes(session, scope)
+    ante = ex_ante_by_month(
+        period, resolved, leases, plan_ante(session, scope, period, resolved, leases, codes, LIMITS)
+    )
     stop = period.end
     post_by: dict[int, dict[str, Totals]] = defaultdict(dict)
     for (lessee_id, role, label), t in figures.totals.items():
@@ -961,6 +993,7 @@ def lessor_table(session: Session, scope: Scope, period: Period, resolved: Resol
         start = figures.first_day.get(lessee_id)
         mine = by_lessee.get(lessee_id, [])
         ante_vehicles = {int(r.vehicle_id) for r in mine if ante.days.get(int(r.lease_id))}
+        ante_vehicles |= ante.plan_vehicles.get(lessee_id, set())
         claimed_vehicles = figures.claimed_vehicles | ante_vehicles
         run_t, big_d, small_d, before, monitored_all = 0.0, 0, 0, 0, 0
         scaled: dict[tuple[dt.date, dt.date], float] = {}
@@ -993,6 +1026,7 @@ def lessor_table(session: Session, scope: Scope, period: Period, resolved: Resol
                 gap_before=before,
                 gap_missing=monitored_all - accepted_days.get(lessee_id, 0),
                 gap_future=0,
+                plan_days=ante.plan_days.get(lessee_id, 0),
             )
         )
     return LessorTable(
@@ -1002,6 +1036,7 @@ def lessor_table(session: Session, scope: Scope, period: Period, resolved: Resol
         figures.vehicle_months,
         figures.screened_vehicle_months,
         figures.from_summary,
+        mark,
     )
 
 
@@ -1060,35 +1095,54 @@ def _table_from_json(data: dict) -> LessorTable:
 def cached_lessor_table(
     session: Session, scope: Scope, period: Period, resolved: ResolvedProfile
 ) -> tuple[LessorTable, bool]:
-    """`lessor_table` from `EmissionsTableCache` when `refresh` stored it at the current input mark (PostgreSQL;
-    a year, the profile), else computed. Returns the table and whether it came from the cache."""
+    """`lessor_table` from `EmissionsTableCache` when `refresh` stored it at the current input mark and with the
+    current plans (`fleet.emissions.plans.plans_mark`; PostgreSQL; a year, the profile), else computed. Returns the
+    table and whether it came from the cache."""
     conn = session.connection()
-    mark = _input_mark(conn) if period.granularity == "year" else None
-    if mark is not None:
-        t = EmissionsTableCache.__table__
+    if period.granularity != "year" or _input_mark(conn) is None:
+        return lessor_table(session, scope, period, resolved), False
+    t = EmissionsTableCache.__table__
+
+    def stored() -> dict | None:
         payload = conn.execute(
             sa.select(t.c.payload).where(
                 t.c.lessor_id == scope.lessor_id,
                 t.c.year == period.year,
                 t.c.profile_id == resolved.profile.profile_id,
-                t.c.input_mark == mark,
+                t.c.input_mark == _input_mark(conn),
             )
         ).scalar()
-        if payload is not None:
-            return _table_from_json(payload), True
-        if _refresh_for_page(session, period.year, resolved.profile.profile_id):
-            mark = _input_mark(conn)
-            payload = conn.execute(
-                sa.select(t.c.payload).where(
-                    t.c.lessor_id == scope.lessor_id,
-                    t.c.year == period.year,
-                    t.c.profile_id == resolved.profile.profile_id,
-                    t.c.input_mark == mark,
-                )
-            ).scalar()
-            if payload is not None:
-                return _table_from_json(payload), True
+        # Plans are no input of the write marks: the table is served while the plans it was computed with are current.
+        if payload is None or payload.get("plans_mark") != plans_mark(session, scope.lessor_id, period):
+            return None
+        return payload
+
+    payload = stored()
+    if payload is None and _refresh_for_page(session, period.year, resolved.profile.profile_id):
+        payload = stored()
+    if payload is not None:
+        return _table_from_json(payload), True
     return lessor_table(session, scope, period, resolved), False
+
+
+def _plan_stale_years(session: Session) -> set[int]:
+    """The years of cached tables computed with other current plans than there are now (`plans_mark`): a route or
+    charging plan published, superseded or deleted since (migration 0016's marks do not watch the plan tables)."""
+    from fleet.emissions.calc import parse_period
+
+    t = EmissionsTableCache.__table__
+    stored = session.connection().execute(
+        sa.select(t.c.lessor_id, t.c.year, t.c.payload["plans_mark"].as_string()).distinct()
+    )
+    current: dict[tuple[int, int], str | None] = {}
+    stale = set()
+    for lessor_id, year, mark in stored:
+        key = (int(lessor_id), int(year))
+        if key not in current:
+            current[key] = plans_mark(session, key[0], parse_period(str(key[1])))
+        if mark != current[key]:
+            stale.add(int(year))
+    return stale
 
 
 def _refresh_for_page(session: Session, year: int, profile_id: str, max_keys: int = SMALL_DIRTY) -> bool:

@@ -10,27 +10,22 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import pairwise
 
 from sqlmodel import Session
 
 from fleet.emissions.calc import Period
+from fleet.emissions.plans import plan_days, plan_records, read_plan_rows
 from fleet.emissions.quality import FLAG_CODES, RowFlag
 from fleet.emissions.records import Lease, LeaseBook, Party, VehicleDay
 from fleet.factors import Factor, FactorError, FactorRegistry
 from fleet.models import (
-    ChargingPlan,
     ChargingSession,
-    ChargingSlot,
     Claimant,
     Connector,
     Depot,
     EmissionFactor,
     Lessee,
     Lessor,
-    PlanStatus,
-    RoutePlan,
-    RouteStop,
     Vehicle,
     VehicleModel,
 )
@@ -312,119 +307,16 @@ def read_metered_with_flags(
 # ------------------------------------------------------------------------------------------------------ plans
 
 
-def _routes_from_solution(solution: dict, ctx: DbContext) -> dict[int, tuple[float, float]]:
-    """Vehicle id -> (km, driven kWh) summed over a stored routing solution's routes (`RoutingSolution.to_dict`).
-
-    The pipeline stores per-route distance and energy there; its RouteStop rows carry no leg distances.
-    Routes name the vehicle by plate in `vehicle_type` (or `vehicle_id` as 'plate#n').
-    """
-    found: dict[int, list[float]] = {}
-    for route in solution.get("routes", []):
-        plate = route.get("vehicle_type", "")
-        if plate not in ctx.vehicle_ids:
-            plate = str(route.get("vehicle_id", "")).split("#")[0]
-        vehicle_id = ctx.vehicle_ids.get(plate)
-        if vehicle_id is None or not route.get("stops"):
-            continue
-        entry = found.setdefault(vehicle_id, [0.0, 0.0])
-        entry[0] += float(route.get("distance_km", 0.0))
-        entry[1] += float(route.get("energy_kwh", 0.0))
-    return {k: (v[0], v[1]) for k, v in found.items()}
-
-
 def read_planned(session: Session, scope: Scope, ctx: DbContext, period: Period) -> list[VehicleDay]:
-    """Ex-ante vehicle-days: current route and charging plans where they exist, else the lease's expectation.
-
-    Route plans give km and driven kWh (the stored solution's routes, else Σ km_from_previous and the state of
-    charge of the stops), and t·km where stops carry leg distances (load carried on each leg). The driven kWh,
-    divided by the charging efficiency, is the day's grid energy: one night's charging plan refills the previous
-    day and sets the next day's reserve, so it is not one day's consumption (on the demo's first planned day it
-    was about twice the driven energy). The charging plan's grid kWh (Σ power × slot length) is used only for a
-    routed day without driven energy. Days of a lease with no route plan take expected_km_per_year /
-    days-in-year and the model's mean consumption (empty/full), as a planning figure.
-    """
-    planned: dict[tuple[int, dt.date], dict[str, float | str | None]] = {}
-    route_plans = list_rows(
-        session,
-        scope,
-        RoutePlan,
-        RoutePlan.status == PlanStatus.CURRENT,
-        RoutePlan.service_date >= period.start,
-        RoutePlan.service_date <= period.end,
-    )
-    leased_plates = {lease.vehicle_id for lease in ctx.book.leases}
-    for plan in route_plans:
-        stops = list_rows(session, scope, RouteStop, RouteStop.plan_id == plan.id)
-        by_vehicle: dict[int, list[RouteStop]] = defaultdict(list)
-        for stop in stops:
-            by_vehicle[stop.vehicle_id].append(stop)
-        from_solution = _routes_from_solution(plan.solution or {}, ctx)
-        for vehicle_id in sorted(set(by_vehicle) | set(from_solution)):
-            if ctx.plates.get(vehicle_id) not in leased_plates:
-                continue  # the lessee's own diesel trucks: no lease, no reduction to plan
-            vstops = sorted(by_vehicle.get(vehicle_id, []), key=lambda s: s.sequence)
-            leg_km = sum(s.km_from_previous for s in vstops)
-            tkm = sum(prev.load_kg / 1000.0 * cur.km_from_previous for prev, cur in pairwise(vstops))
-            if vehicle_id in from_solution:
-                km, kwh_vehicle = from_solution[vehicle_id]
-            else:
-                km, kwh_vehicle = leg_km, None
-                if (
-                    vstops
-                    and vstops[0].soc_departure_kwh is not None
-                    and vstops[-1].soc_arrival_kwh is not None
-                ):
-                    kwh_vehicle = (
-                        vstops[0].soc_departure_kwh
-                        - vstops[-1].soc_arrival_kwh
-                        + sum(s.charged_kwh for s in vstops)
-                    )
-            planned[(vehicle_id, plan.service_date)] = {
-                "km": km,
-                "tkm": tkm if leg_km > 0 else None,
-                "kwh_vehicle": kwh_vehicle,
-                "kwh_charger": None,
-                "depot": ctx.depot_codes.get(plan.depot_id, ""),
-                "ref": f"routeplan#{plan.id} v{plan.version}",
-            }
-    charging_plans = list_rows(
-        session,
-        scope,
-        ChargingPlan,
-        ChargingPlan.status == PlanStatus.CURRENT,
-        ChargingPlan.service_date >= period.start,
-        ChargingPlan.service_date <= period.end,
-    )
-    for plan in charging_plans:
-        hours = plan.slot_minutes / 60.0
-        energy: dict[int, float] = defaultdict(float)
-        for slot in list_rows(session, scope, ChargingSlot, ChargingSlot.plan_id == plan.id):
-            energy[slot.vehicle_id] += slot.power_kw * hours
-        for vehicle_id, kwh in energy.items():
-            entry = planned.get((vehicle_id, plan.service_date))
-            if entry is not None and entry["kwh_vehicle"] is None:
-                entry["kwh_charger"] = kwh
-                entry["ref"] = f"{entry['ref']} + chargingplan#{plan.id} v{plan.version}"
-
-    records = []
-    for (vehicle_id, day), e in sorted(
-        planned.items(), key=lambda kv: (ctx.plates.get(kv[0][0], ""), kv[0][1])
-    ):
-        plate = ctx.plates.get(vehicle_id, f"vehicle#{vehicle_id}")
-        lease = ctx.book.lease_on(plate, day)
-        records.append(
-            VehicleDay(
-                plate,
-                lease.lessee_id if lease else "",
-                str(e["depot"]),
-                day,
-                float(e["km"]),
-                kwh_charger=e["kwh_charger"],
-                kwh_vehicle=e["kwh_vehicle"],
-                tonne_km=None if e["tkm"] is None else float(e["tkm"]),
-                row_ref=str(e["ref"]),
-            )
-        )
+    """Ex-ante vehicle-days: current route and charging plans where they exist (`fleet.emissions.plans`: their km,
+    driven kWh, t·km and, for a routed day without driven energy, the charging plan's grid kWh), else the lease's
+    expectation: expected_km_per_year / days-in-year and the model's mean consumption (empty/full), as a planning
+    figure. The lessor's table from SQL sums (`fleet.emissions.plan_ante`) computes the same plan days."""
+    leased = {
+        ctx.vehicle_ids[lease.vehicle_id] for lease in ctx.book.leases if lease.vehicle_id in ctx.vehicle_ids
+    }
+    planned = plan_days(read_plan_rows(session, scope, period), ctx.vehicle_ids, leased)
+    records = plan_records(planned, ctx.plates, ctx.depot_codes, ctx.book)
 
     lease_rows = {r.code: r for r in list_rows(session, scope, LeaseRow)}
     for lease in ctx.book.leases:

@@ -233,8 +233,7 @@ def _months_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def _lessor_view(session: Session, year: int, profile: Any, period: Any) -> EmissionsView:
     """The lessor's view from SQL sums (`fleet.emissions.monthly.lessor_table`); same frames as the per-day
-    loop over lessees. The ex-ante takes the leases' expectation on every lease day (route-plan days are the
-    per-day path's: the one documented difference, docs/scale.md)."""
+    loop over lessees (ex-ante from current route plans on their vehicle-days, else the leases' expectation)."""
     from fleet.emissions.calc import Totals
     from fleet.emissions.monthly import cached_lessor_table
     from fleet.emissions.profiles import resolve_profile
@@ -265,7 +264,11 @@ def _lessor_view(session: Session, year: int, profile: Any, period: Any) -> Emis
                     ),
                     "ex-ante [t]": None if w else (total_ante if ante else 0.0),
                     "ex-ante basis": _ante_label(
-                        {"route_plan_days": 0, "lease_expectation_days": party.ante_days, "other_days": 0}
+                        {
+                            "route_plan_days": party.plan_days,
+                            "lease_expectation_days": party.ante_days,
+                            "other_days": 0,
+                        }
                     ),
                     "gap days before monitoring": party.gap_before,
                     "missing monitored days": party.gap_missing,

@@ -249,6 +249,16 @@ def _stuck_job(engine, status: JobStatus, runner_id: str | None, beat_age_s: flo
         (JobStatus.RUNNING, f"{os.uname().nodename}:{os.getpid()}", 1, False),  # alive here
         (JobStatus.SUCCEEDED, f"{os.uname().nodename}:999999", 10_000, False),
     ],
+    # Fixed ids: the runner ids hold this process's pid, and parallel test workers must collect the same names.
+    ids=[
+        "running-dead-pid",
+        "queued-dead-pid",
+        "running-stale-elsewhere",
+        "running-no-runner",
+        "running-alive-elsewhere",
+        "running-alive-here",
+        "succeeded-dead-pid",
+    ],
 )
 def test_abandon_stale_jobs(db, status, runner_id, age, abandoned) -> None:  # type: ignore[no-untyped-def]
     from fleet.nightly import abandon_stale_jobs

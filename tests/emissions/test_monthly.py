@@ -1,7 +1,7 @@
 """The lessor's emissions table and the Overview tile from SQL sums (`fleet.emissions.monthly`) equal the per-day
 path (`report_from_db` per lessee, the reference) on the demo, on the demo spoiled with every kind of flagged row,
-and on a small synthetic lessor on PostgreSQL through the summary table; the one documented difference (route-plan
-days in the ex-ante) is checked as such."""
+on the demo with current route and charging plans, and on a small synthetic lessor on PostgreSQL through the summary
+table (a plan published or superseded makes its cached table stale)."""
 
 from __future__ import annotations
 
@@ -122,64 +122,124 @@ def test_overview_tile_equals_the_month_report_with_flagged_rows(demo_copy: Engi
                 assert new[1] == old[1] and new[0] == pytest.approx(old[0], rel=1e-12), (code, today)
 
 
-def test_route_plan_days_are_the_documented_difference(demo_copy: Engine) -> None:
-    """The per-day ex-ante takes a current route plan's km and kWh on its vehicle-days; the SQL table keeps the
-    lease's expectation there. Replacing one plan day's figures is the whole difference."""
+def _plan_leases(session: Session, day: dt.date) -> list[Lease]:
+    """Four leases of the first lessee's first depot covering `day`, in code order."""
+    leases = session.exec(select(Lease).order_by(Lease.code)).all()
+    depot_id = session.get(Vehicle, leases[0].vehicle_id).depot_id
+    return [
+        le
+        for le in leases
+        if le.lessee_id == leases[0].lessee_id
+        and session.get(Vehicle, le.vehicle_id).depot_id == depot_id
+        and le.start_date <= day <= le.end_date
+    ][:4]
+
+
+def _add_plans(session: Session, day: dt.date, mine: list[Lease]) -> dict[str, str]:
+    """Current route and charging plans of the leases' depot for `day`, with every case `read_planned` tells apart:
+    a truck with driven kWh (stops' state of charge), one with the charging plan's grid kWh only, one whose plan day
+    fails a check (1,500 km: neither the plan nor the lease's expectation counts), the fourth lease's truck (the test
+    lets the lessor claim it), the lessee's own diesel truck (no lease) and another lessee's truck on the plan.
+    Returns role -> plate."""
+    from fleet.models import ChargingPlan, ChargingSlot, PlanStatus, RoutePlan, RouteStop
+
+    lessee_id = mine[0].lessee_id
+    depot_id = session.get(Vehicle, mine[0].vehicle_id).depot_id
+    driven, charged, implausible, lessor_claimed = (session.get(Vehicle, le.vehicle_id) for le in mine)
+    leases = session.exec(select(Lease)).all()
+    leased = {le.vehicle_id for le in leases}
+    vehicles = session.exec(select(Vehicle).order_by(Vehicle.id)).all()
+    diesel = next(v for v in vehicles if v.lessee_id == lessee_id and v.id not in leased)
+    other = next(v for v in vehicles if v.lessee_id != lessee_id and v.id in leased)
+    own = {"lessor_id": mine[0].lessor_id, "lessee_id": lessee_id}
+    plan = RoutePlan(**own, depot_id=depot_id, service_date=day, version=1, status=PlanStatus.CURRENT)
+    charging = ChargingPlan(**own, depot_id=depot_id, service_date=day, version=1, status=PlanStatus.CURRENT)
+    session.add_all([plan, charging])
+    session.flush()
+    for vehicle, km, soc in (
+        (driven, 250.0, (200.0, 150.0)),  # 50 kWh driven
+        (charged, 180.0, (None, None)),  # no state of charge: the charging plan's grid kWh
+        (implausible, 1500.0, (200.0, 100.0)),
+        (lessor_claimed, 120.0, (200.0, 170.0)),
+        (diesel, 90.0, (None, None)),
+        (other, 60.0, (100.0, 80.0)),
+    ):
+        for seq, leg, load, soc_dep, soc_arr in ((0, 0.0, 800.0, soc[0], None), (1, km, 0.0, None, soc[1])):
+            session.add(
+                RouteStop(
+                    **own,
+                    plan_id=plan.id,
+                    vehicle_id=vehicle.id,
+                    sequence=seq,
+                    kind="depot",
+                    latitude=22.6,
+                    longitude=114.0,
+                    km_from_previous=leg,
+                    load_kg=load,
+                    soc_departure_kwh=soc_dep,
+                    soc_arrival_kwh=soc_arr,
+                )
+            )
+    start = dt.datetime(day.year, day.month, day.day, 0, tzinfo=dt.UTC) - dt.timedelta(hours=6)
+    for k in range(8):  # 8 slots x 40 kW x 15 min = 80 kWh at the grid
+        session.add(
+            ChargingSlot(
+                **own,
+                plan_id=charging.id,
+                vehicle_id=charged.id,
+                slot_start=start + dt.timedelta(minutes=15 * k),
+                power_kw=40.0,
+            )
+        )
+    session.commit()
+    return {"driven": driven.plate, "charged": charged.plate, "implausible": implausible.plate}
+
+
+def test_route_plan_days_in_the_lessor_table_equal_the_per_day_path(demo_copy: Engine) -> None:
+    """The per-day ex-ante takes a current route plan's km and kWh (or the charging plan's grid kWh) on its
+    vehicle-days; the SQL table does the same: equal to the per-day loop, and no longer the lease's expectation."""
     from fleet.emissions.calc import by_period, parse_period
     from fleet.emissions.profiles import get_profile
     from fleet.emissions.service import report_from_db
-    from fleet.models import PlanStatus, RoutePlan, RouteStop
     from fleet.scope import scope_for
 
+    day = dt.date(2026, 12, 2)
     with Session(demo_copy) as s:
-        lease = s.exec(select(Lease).order_by(Lease.code)).first()
-        lessee = s.get(Lessee, lease.lessee_id)
-        day = dt.date(2026, 12, 2)
-        plan = RoutePlan(
-            lessor_id=lease.lessor_id,
-            lessee_id=lease.lessee_id,
-            depot_id=s.get(Vehicle, lease.vehicle_id).depot_id,
-            service_date=day,
-            version=1,
-            status=PlanStatus.CURRENT,
-        )
-        s.add(plan)
-        s.flush()
-        s.add(
-            RouteStop(
-                lessor_id=lease.lessor_id,
-                lessee_id=lease.lessee_id,
-                plan_id=plan.id,
-                vehicle_id=lease.vehicle_id,
-                sequence=0,
-                kind="depot",
-                latitude=22.6,
-                longitude=114.0,
-                km_from_previous=250.0,
-                soc_departure_kwh=200.0,
-                soc_arrival_kwh=150.0,  # 50 kWh driven
-            )
-        )
+        leases = _plan_leases(s, day)
+        lessee = s.get(Lessee, leases[0].lessee_id)
+        leases[3].emissions_claimant = Claimant.LESSOR
+        s.add(leases[3])
         s.commit()
-        profile = get_profile(svc.DEFAULT_PROFILE)
+        before = svc.emissions_view(s, None, 2026)  # the leases' expectation on every lease day
+        plates = _add_plans(s, day, leases)
+        for profile in PROFILES:
+            _assert_same_view(s, 2026, profile)
         report = report_from_db(
-            s, scope_for(s, lessee_code=lessee.code), lessee.code, parse_period("2026"), profile
+            s,
+            scope_for(s, lessee_code=lessee.code),
+            lessee.code,
+            parse_period("2026"),
+            get_profile(svc.DEFAULT_PROFILE),
         ).report
-        planned = [r for r in report.ex_ante if r.row_ref.startswith("routeplan")]
-        assert len(planned) == 1 and planned[0].km == pytest.approx(250.0)
-        new = svc.emissions_view(s, None, 2026)
-        row = new.months[(new.months["lessee"] == lessee.code) & (new.months["month"] == "2026-12")].iloc[0]
-        per_day = by_period(report.ex_ante, "month")["2026-12"].reduction_t
-        lease_day = [
-            r
-            for r in report.ex_ante
-            if r.day == day + dt.timedelta(days=1) and r.vehicle_id == planned[0].vehicle_id
+        planned = {r.vehicle_id: r for r in report.ex_ante if r.row_ref.startswith("routeplan")}
+        # the others: a flagged day, the lessor's claim, no lease, another lessee's truck
+        assert set(planned) == {plates["driven"], plates["charged"]}
+        assert planned[plates["driven"]].km == pytest.approx(250.0)
+        assert planned[plates["charged"]].grid_kwh == pytest.approx(80.0)
+        assert not [r for r in report.ex_ante if r.vehicle_id == plates["implausible"] and r.day == day]
+        after = svc.emissions_view(s, None, 2026)
+
+    def december(view: svc.EmissionsView) -> float:
+        months = view.months
+        return months[(months["lessee"] == lessee.code) & (months["month"] == "2026-12")].iloc[0][
+            "ex-ante reduction [t]"
         ]
-        assert len(lease_day) == 1  # the next day still comes from the lease's expectation
-        assert row["ex-ante reduction [t]"] == pytest.approx(
-            per_day - planned[0].reduction_t + lease_day[0].reduction_t, rel=1e-9
-        )
-        assert row["ex-ante reduction [t]"] != pytest.approx(per_day, rel=1e-6)
+
+    per_day = by_period(report.ex_ante, "month")["2026-12"].reduction_t
+    assert december(after) == pytest.approx(per_day, rel=1e-9)
+    assert december(before) != pytest.approx(december(after), rel=1e-6)  # the plan day counts
+    basis = after.parties.set_index("lessee").loc[lessee.code, "ex-ante basis"]
+    assert "stored route plans (2 vehicle-days)" in basis
 
 
 @pytest.mark.postgres
@@ -238,6 +298,88 @@ def test_small_synthetic_lessor_on_postgres_summary_cache_and_staleness(pg_url: 
             assert monthly.summary_is_current(s)
             again = _assert_same_view(s, 2025, svc.DEFAULT_PROFILE)
             pd.testing.assert_frame_equal(again.months, live.months, check_exact=False, rtol=1e-9)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_published_or_superseded_route_plan_makes_the_cached_table_stale_on_postgres(pg_url: str) -> None:
+    """Plans are no input of migration 0016's marks: a cached table names the current plans it was computed with
+    (`plans_mark`); a plan published or superseded since makes it stale, so the page recomputes it with the plan day
+    (equal to the per-day path) instead of serving the lease's expectation, and the nightly upkeep recomputes the
+    other profiles."""
+    from fleet.db import make_engine
+    from fleet.emissions import monthly
+    from fleet.emissions.calc import parse_period
+    from fleet.emissions.profiles import get_profile, resolve_profile
+    from fleet.emissions.service import registry_for
+    from fleet.models import EmissionsTableCache, PlanStatus, RoutePlan, RouteStop
+    from fleet.nightly import upkeep_emissions
+    from fleet.scope import scope_for
+    from fleet.vpp.scale import ScaleSpec, load
+
+    load(pg_url, ScaleSpec(depots=4, trucks=40, lessees=3, days=62))
+    engine = make_engine(pg_url)
+    period = parse_period("2025")
+
+    def page(s: Session) -> tuple[monthly.LessorTable, bool, int]:
+        scope = scope_for(s)
+        resolved = resolve_profile(get_profile(svc.DEFAULT_PROFILE), registry_for(s, scope)[0], 2025)
+        table, hit = monthly.cached_lessor_table(s, scope, period, resolved)
+        assert table == monthly.lessor_table(s, scope, period, resolved)  # never a stale table
+        return table, hit, sum(p.plan_days for p in table.parties)
+
+    def all_cached(s: Session) -> bool:
+        t = EmissionsTableCache.__table__
+        mark = monthly._input_mark(s.connection())
+        rows = s.execute(
+            sa.select(t.c.profile_id, t.c.payload).where(t.c.year == 2025, t.c.input_mark == mark)
+        )
+        current = monthly.plans_mark(s, scope_for(s).lessor_id, period)
+        return {p for p, payload in rows if payload.get("plans_mark") == current} == set(PROFILES)
+
+    try:
+        with Session(engine) as s:
+            assert page(s)[1:] == (True, 0) and all_cached(s)
+            lease = s.exec(select(Lease).order_by(Lease.code)).first()
+            vehicle = s.get(Vehicle, lease.vehicle_id)
+            own = {"lessor_id": lease.lessor_id, "lessee_id": lease.lessee_id}
+            plan = RoutePlan(
+                **own,
+                depot_id=vehicle.depot_id,
+                service_date=dt.date(2025, 2, 10),
+                version=1,
+                status="current",
+            )
+            s.add(plan)
+            s.flush()
+            for seq, km, soc_dep, soc_arr in ((0, 0.0, 200.0, None), (1, 150.0, None, 170.0)):
+                s.add(
+                    RouteStop(
+                        **own,
+                        plan_id=plan.id,
+                        vehicle_id=vehicle.id,
+                        sequence=seq,
+                        kind="depot",
+                        latitude=22.6,
+                        longitude=114.0,
+                        km_from_previous=km,
+                        soc_departure_kwh=soc_dep,
+                        soc_arrival_kwh=soc_arr,
+                    )
+                )
+            s.commit()
+            assert monthly.summary_is_current(s) and monthly.dirty_keys(s) == 0  # no mark moved
+            assert page(s)[1:] == (True, 1)  # recomputed by the page, with the plan day, and stored
+            _assert_same_view(s, 2025, svc.DEFAULT_PROFILE)
+            assert not all_cached(s)  # the other profiles are left to the nightly
+            assert "2025" in upkeep_emissions(pg_url) and all_cached(s)
+            s.execute(
+                sa.update(RoutePlan).where(RoutePlan.id == plan.id).values(status=PlanStatus.SUPERSEDED)
+            )
+            s.commit()
+            assert page(s)[1:] == (True, 0)
+            _assert_same_view(s, 2025, svc.DEFAULT_PROFILE)
     finally:
         engine.dispose()
 
