@@ -47,8 +47,8 @@ NEIGHBOURS = 30
 """Nearest jobs walked from a ruin's seed."""
 T_START, T_END = 0.03, 0.001
 """Annealing temperatures as shares of the starting objective (those of ``routing.lns``)."""
-MEMO_LIMIT = 200_000
-"""Evaluations kept in memory before the memo is cleared."""
+MEMO_LIMIT = 20_000
+"""Evaluations kept in memory before the memo is cleared (a few kB each: a route with its stops)."""
 
 
 def _vkey(x: ExtVisit) -> str:
