@@ -604,7 +604,9 @@ class _Checker:
                 found=float(len(trip_loads)),
             )
         rule = vt.break_rule
-        driving = 0.0  # continuous driving since the route's start or the last long enough BREAK [min]
+        # Continuous driving since the route's start (plus what was driven before it) or the last long enough
+        # BREAK [min].
+        driving = vt.driving_at_start_minutes
         trip = 0
 
         # Time and energy along the route.
@@ -946,13 +948,13 @@ class _Checker:
                     **here,
                 )
                 return None
-            if s.id != vt.start_depot:
+            if s.id != vt.reload_at:
                 self.add(
                     Constraint.RELOAD,
                     "reload away from the vehicle's start depot",
                     rule="reload.away",
                     quantity="location",
-                    expected=vt.start_depot,
+                    expected=vt.reload_at,
                     found=s.id,
                     **here,
                 )

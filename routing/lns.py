@@ -9,6 +9,7 @@ customers from several routes and re-inserting them lets whole route shapes chan
 ``routing.construct.Builder.repaired``, so a customer is re-inserted together with the charging stop it needs,
 the move OR-Tools' station-copy model lacks (``docs/routing-notes.md``).
 
+Single-trip routes without BREAK stops only: for reloads and breaks, ``routing.lns_trips`` (exact float routes).
 Works at a fixed fleet: it never opens a vehicle that had no route (a route it empties stays empty), so the
 fewest-vehicles objective is never worsened. Deterministic for a seed, apart from where the deadline cuts it.
 """

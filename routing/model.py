@@ -107,7 +107,7 @@ def make_nodes(
     if reloads:
         for vid, vt in p.vehicle_ids():
             for _ in range(reloads.get(vid, 0)):
-                nodes.append(Node("reload", geo.loc(vt.start_depot), vtype=vt.id, at_depot=True, vid=vid))
+                nodes.append(Node("reload", geo.loc(vt.reload_at), vtype=vt.id, at_depot=True, vid=vid))
     return NodeSet(nodes, depot_node, job_node)
 
 

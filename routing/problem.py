@@ -70,8 +70,9 @@ Charging (stations)
     Diesel vehicles never visit stations; they burn ``km * diesel_l_per_100km / 100`` litres.
 
 Multi-trip (reloads at the depot)
-    A vehicle type with ``max_trips = m > 1`` may come back to its START depot up to ``m - 1`` times during the
-    route to reload (a ``RELOAD`` stop, whose ``id`` and ``location`` are the start depot's location id; a
+    A vehicle type with ``max_trips = m > 1`` may come back to its START depot (its ``reload_depot`` when set:
+    a route that continues a day from where a truck is, ``routing.replan``) up to ``m - 1`` times during the
+    route to reload (a ``RELOAD`` stop, whose ``id`` and ``location`` are that depot's location id; a
     reload anywhere else is a violation) and go out again; ``max_trips = 1`` (the default) is the single-trip
     route above. The stops between two reloads (or between the depot departure / the end depot and a reload)
     form a TRIP. Load: the demands of a trip's jobs are loaded at the depot (on departure or at the reload
@@ -97,7 +98,8 @@ Driver breaks (``VehicleType.break_rule``)
     BREAK stop). A ``BREAK`` stop is taken where the vehicle is (its ``location`` is that of the preceding
     stop, or the start depot), starts on arrival there (``arrival = service_start`` = the preceding
     departure; it adds no distance) and its length ``departure - arrival`` [min] is the solution's decision.
-    Continuous driving is the sum of travel minutes since the route's start (the driver starts rested) or
+    Continuous driving is the sum of travel minutes since the route's start (the driver starts rested, or
+    with the vehicle type's ``driving_at_start_minutes`` already driven: a route that continues a day) or
     since the last BREAK of at least ``min_rest_minutes``; it must be ``<= max_driving_minutes`` on arrival
     at every stop and at the end depot (breaks are taken at stops, not on the road, so an arc longer than the
     limit cannot be driven). BREAK stops are allowed on any vehicle; they shift the later times.
@@ -358,7 +360,9 @@ class VehicleType:
     back to ``start_depot``. ``speed_kmh`` converts distance to travel time when the problem has no time matrix.
     ``max_trips`` (>= 1), ``reload_minutes`` [min] and ``depot_charge_kw`` [kW] describe reloads at the start
     depot, ``break_rule`` the drivers' continuous-driving limit (module docstring, 'Multi-trip' and 'Driver
-    breaks'); the defaults (1 trip, no rule) are the plain single-trip route.
+    breaks'); the defaults (1 trip, no rule) are the plain single-trip route. ``reload_depot`` (None: the start
+    depot) and ``driving_at_start_minutes`` [min] describe a route that continues a day already under way (a
+    re-plan, ``routing.replan``): where its reloads happen, and the continuous driving done before it starts.
     """
 
     id: str
@@ -380,6 +384,8 @@ class VehicleType:
     reload_minutes: float = 0.0
     depot_charge_kw: float | None = None
     break_rule: BreakRule | None = None
+    reload_depot: str | None = None
+    driving_at_start_minutes: float = 0.0
 
     def __post_init__(self) -> None:
         _nonempty_id("VehicleType", self.id)
@@ -419,6 +425,11 @@ class VehicleType:
                 _fail(obj, "depot_charge_kw", self.depot_charge_kw, "only for electric vehicle types")
         if self.break_rule is not None and not isinstance(self.break_rule, BreakRule):
             _fail(obj, "break_rule", self.break_rule, "must be a BreakRule or None")
+        if self.reload_depot is not None and (
+            not isinstance(self.reload_depot, str) or not self.reload_depot
+        ):
+            _fail(obj, "reload_depot", self.reload_depot, "must be a location id or None")
+        _finite(obj, "driving_at_start_minutes", self.driving_at_start_minutes, minimum=0.0)
 
     @property
     def is_electric(self) -> bool:
@@ -427,6 +438,11 @@ class VehicleType:
     @property
     def end(self) -> str:
         return self.end_depot or self.start_depot
+
+    @property
+    def reload_at(self) -> str:
+        """Location id of the reloads (module docstring, 'Multi-trip')."""
+        return self.reload_depot or self.start_depot
 
 
 @dataclass(frozen=True)
@@ -631,7 +647,7 @@ class RoutingProblem:
             if st.location not in index:
                 _fail(f"ChargingStation {st.id!r}", "location", st.location, "unknown location id")
         for vt in self.vehicle_types:
-            for fname in ("start_depot", "end_depot"):
+            for fname in ("start_depot", "end_depot", "reload_depot"):
                 loc = getattr(vt, fname)
                 if loc is not None and loc not in index:
                     _fail(f"VehicleType {vt.id!r}", fname, loc, "unknown location id")

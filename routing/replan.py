@@ -37,9 +37,11 @@ import time as _time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from routing import trips
 from routing.check import CheckReport, check_solution
 from routing.construct import Builder
-from routing.evaluate import Geometry, Visit, evaluate_route
+from routing.evaluate import Geometry, RouteEval, Visit, evaluate_route
+from routing.lns_trips import TripRoutes
 from routing.locks import (
     LockReport,
     Locks,
@@ -100,6 +102,12 @@ class Remainder:
     truck, else the truck's vehicle id), so its vehicle ids differ from the day's only for multi-truck types:
     ``sub_of``/``orig_of`` translate. ``fixed`` holds each truck's fixed stops (copied from the current plan),
     ``planned`` the stop ids the current plan has for each truck after them (sub vehicle ids).
+
+    Multi-trip and breaks (``routing.problem``, 'Multi-trip', 'Driver breaks'): a truck that starts the rest of
+    its day away from its depot keeps reloading at the depot (``reload_depot``), has the trips its fixed stops
+    did not use (``max_trips`` minus the reloads among them), and its driver the continuous driving since the
+    last rest among them (``driving_at_start_minutes``), so a rest of the day that passes the checker on the
+    remaining problem also does so stitched after the fixed stops on the whole day.
     """
 
     problem: RoutingProblem
@@ -113,6 +121,9 @@ class Remainder:
     unavailable: frozenset[str]
     notes: tuple[str, ...] = ()
     events: tuple[RemainderNote, ...] = ()  # the notes, structured
+    planned_kinds: dict[str, tuple[StopKind, ...]] = field(default_factory=dict)
+    """The kinds of the ``planned`` stops (job, station or reload; the plan's BREAK stops are left out of both: the
+    re-plan places the rests afresh)."""
 
 
 def _state_location(problem: RoutingProblem, loc: Location, taken: set[str]) -> Location:
@@ -176,6 +187,7 @@ def remaining_problem(
         job_ids.add(j.id)
     fixed: dict[str, tuple[Stop, ...]] = {}
     planned: dict[str, tuple[str, ...]] = {}
+    planned_kinds: dict[str, tuple[StopKind, ...]] = {}
     sub_of: dict[str, str] = {}
     started: set[str] = set()
     orphans: list[str] = []
@@ -235,6 +247,13 @@ def remaining_problem(
                     (("available", float(avail)), ("shift_end", float(vt.shift_end))),
                 )
             )
+        done = route.stops[: min(k, len(route.stops))] if route else ()
+        if vt.max_trips > 1:
+            changes["max_trips"] = max(1, vt.max_trips - sum(1 for x in done if x.kind is StopKind.RELOAD))
+            if start != vt.reload_at:
+                changes["reload_depot"] = vt.reload_at
+        if vt.break_rule is not None and route is not None and k > 0:
+            changes["driving_at_start_minutes"] = _driving_before(route, k, vt)
         if vid in started:
             changes["fixed_cost"] = 0.0  # its driver-day is already spent
             if vt.max_duration_minutes is not None and route is not None:
@@ -256,7 +275,9 @@ def remaining_problem(
         sub = dataclasses.replace(vt, **changes)
         types.append(sub)
         sub_of[vid] = f"{sub.id}#1"
-        planned[sub_of[vid]] = tuple(s.id for s in rest)
+        kept = [x for x in rest if x.kind is not StopKind.BREAK]
+        planned[sub_of[vid]] = tuple(x.id for x in kept)
+        planned_kinds[sub_of[vid]] = tuple(x.kind for x in kept)
     served_fixed = {s.id for stops in fixed.values() for s in stops if s.kind is StopKind.JOB}
     jobs = tuple(j for j in problem.jobs if j.id not in served_fixed) + tuple(urgent)
     if not types:
@@ -288,7 +309,26 @@ def remaining_problem(
         unavailable=down,
         notes=tuple(notes),
         events=tuple(events),
+        planned_kinds=planned_kinds,
     )
+
+
+def _driving_before(route: Route, k: int, vt: VehicleType) -> float:
+    """Continuous driving [min] of ``route``'s driver when the first ``k`` stops are done (``k > len(stops)``: back
+    at the end depot): travel minutes since the last BREAK of at least the rule's rest, or since the start."""
+    rule = vt.break_rule
+    driving = vt.driving_at_start_minutes
+    prev = route.departure
+    for x in route.stops[:k]:
+        if x.kind is StopKind.BREAK:
+            if rule is not None and x.departure - x.arrival >= rule.min_rest_minutes - 1e-6:
+                driving = 0.0
+        else:
+            driving += max(0.0, x.arrival - prev)
+        prev = x.departure
+    if k > len(route.stops):
+        driving += max(0.0, route.arrival - prev)
+    return driving
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -296,6 +336,12 @@ def remaining_problem(
 # --------------------------------------------------------------------------------------------------------------
 def _jobs(seq: Sequence[Visit]) -> list[Job]:
     return [x for x in seq if isinstance(x, Job)]
+
+
+def _key(x: Visit) -> str:
+    if isinstance(x, Job):
+        return "j:" + x.id
+    return ("r:" if isinstance(x, trips.Reload) else "s:") + x.id
 
 
 class _Search:
@@ -319,17 +365,30 @@ class _Search:
         self.started = started
         self.objective = geo.problem.objective
         self._memo: dict[tuple[int, tuple[str, ...]], float | None] = {}
+        # Reloads/breaks: routes are judged by the solver's float evaluation of such routes (routing.trips), with
+        # the insertion places and station repair of routing.lns_trips (a job may also go on a trip of its own).
+        self.tr = TripRoutes(geo, vehicles) if trips.extended(geo.problem) else None
+
+    def evaluate(self, v: int, seq: Sequence[Visit]) -> RouteEval:
+        """The float route of vehicle ``v`` driving ``seq`` from its shift start."""
+        if self.tr is not None:
+            return self.tr.evaluate(v, list(seq))[0]  # type: ignore[arg-type]
+        vid, vt = self.vehicles[v]
+        return evaluate_route(self.geo, vid, vt, list(seq))
 
     # ---- costs ----
     def cost(self, v: int, seq: Sequence[Visit]) -> float | None:
         """Objective of route ``v`` driving ``seq`` (None: infeasible)."""
         if not seq:
             return 0.0
-        key = (v, tuple(("j:" if isinstance(x, Job) else "s:") + x.id for x in seq))
+        key = (v, tuple(_key(x) for x in seq))
         if key in self._memo:
             return self._memo[key]
         vid, vt = self.vehicles[v]
-        ev = evaluate_route(self.geo, vid, vt, list(seq), stop_early=True)
+        if self.tr is not None:
+            ev = self.evaluate(v, seq)
+        else:
+            ev = evaluate_route(self.geo, vid, vt, list(seq), stop_early=True)
         out: float | None
         if not ev.feasible:
             out = None
@@ -367,6 +426,9 @@ class _Search:
         rest = [x for x in self.routes[v] if not (isinstance(x, Job) and x.id in drop)]
         if not _jobs(rest):
             return []
+        if self.tr is not None:  # empty trips dropped, stations trimmed or placed afresh
+            mended = self.tr.mended(v, rest)  # type: ignore[arg-type]
+            return None if mended is None else mended[0]  # type: ignore[return-value]
         if any(isinstance(x, ChargingStation) for x in rest):
             fresh = self.b.repaired(vt, _jobs(rest))
             if fresh is not None and self.cost(v, fresh) is not None:
@@ -378,7 +440,7 @@ class _Search:
         """Cheapest feasible place for ``job`` (objective increase incl. the move penalty), or None."""
         ok_types = self.b.allowed.get(job.id, set())
         pin = self.pinned.get(job.id)
-        cands: list[tuple[float, int, int]] = []
+        cands: list[tuple[float, int, int, list[Visit]]] = []
         for v, (_, vt) in enumerate(self.vehicles):
             if v in self.frozen or vt.id not in ok_types:
                 continue
@@ -388,20 +450,28 @@ class _Search:
             opening = 0.0 if seq or v in self.started else vt.fixed_cost
             extra = self.move_cost(job, v) + opening
             unit = self._unit(vt)
-            for detour, pos in self.b.positions(vt, self.b.slack_table(vt, seq), job):
-                cands.append((extra + unit * detour, v, pos))
-        cands.sort()
+            if self.tr is not None:  # also as a trip of its own (routing.lns_trips)
+                places = self.tr.places(v, seq, job)  # type: ignore[arg-type]
+            else:
+                table = self.b.slack_table(vt, seq)
+                places = [(d, seq[:pos] + [job] + seq[pos:]) for d, pos in self.b.positions(vt, table, job)]
+            for detour, trial in places:
+                cands.append((extra + unit * detour, len(cands), v, trial))  # type: ignore[arg-type]
+        cands.sort(key=lambda c: (c[0], c[1]))
         best: tuple[float, int, list[Visit]] | None = None
-        for _, v, pos in cands[:CANDIDATES]:
+        for _, _, v, trial in cands[:CANDIDATES]:
             vt = self.vehicles[v][1]
             cur = self.routes[v]
             base = self.cost(v, cur)
             if base is None:
                 continue
-            trial = cur[:pos] + [job] + cur[pos:]
-            options = [self.b.repaired(vt, trial)]
-            if any(isinstance(x, ChargingStation) for x in trial):
-                options.append(self.b.repaired(vt, _jobs(trial)))
+            if self.tr is not None:
+                mended = self.tr.mended(v, trial)  # type: ignore[arg-type]
+                options = [None if mended is None else mended[0]]
+            else:
+                options = [self.b.repaired(vt, trial)]
+                if any(isinstance(x, ChargingStation) for x in trial):
+                    options.append(self.b.repaired(vt, _jobs(trial)))
             for seq in options:
                 if seq is None:
                     continue
@@ -730,10 +800,13 @@ def replan(
     pinned: dict[str, int] = {}
     home: dict[str, int] = {}
     routes: list[list[Visit]] = []
-    for v, (vid, _vt) in enumerate(vehicles):
+    for v, (vid, vt) in enumerate(vehicles):
         seq: list[Visit] = []
-        for sid in rem.planned.get(vid, ()):
-            if sid in by_id:
+        kinds = rem.planned_kinds.get(vid) or (StopKind.JOB,) * len(rem.planned.get(vid, ()))
+        for sid, kind in zip(rem.planned.get(vid, ()), kinds):
+            if kind is StopKind.RELOAD:  # at the depot, wherever the rest of the day starts
+                seq.append(trips.Reload(vt.reload_at))  # type: ignore[arg-type]
+            elif sid in by_id and kind is StopKind.JOB:
                 seq.append(by_id[sid])
                 home[sid] = v
             else:
@@ -766,7 +839,11 @@ def replan(
                 f"locked route of {rem.orig_of[vid]} cannot be driven from the truck's current state "
                 "(time, charge or position): unlock it"
             )
-        mended = search.b.repaired(vt, _jobs(search.routes[v]))
+        if search.tr is not None:
+            fixed = search.tr.mended(v, search.routes[v])  # type: ignore[arg-type]
+            mended = None if fixed is None else fixed[0]
+        else:
+            mended = search.b.repaired(vt, _jobs(search.routes[v]))
         if mended is not None and search.cost(v, mended) is not None:
             search.routes[v] = mended
             continue
@@ -793,9 +870,11 @@ def replan(
     missing = [j for j in todo if not search.insert(j)]
     if missing:
         missing = [j for j in missing if not search.eject_insert(j, t0 + 0.4 * time_limit_s, rng)]
-    if missing:
+    # The ejection pool and the forced insertion work on single-trip routes (routing.construct.Builder): not
+    # for reload/break problems, whose routes only the search's own moves (with routing.lns_trips) keep valid.
+    if missing and search.tr is None:
         missing = search.pool_insert(missing, t0 + 0.5 * time_limit_s, seed)
-    if missing:
+    if missing and search.tr is None:
         missing = [j for j in missing if not search.force_insert(j, t0 + 0.7 * time_limit_s)]
     phases.append(f"inserted {len(todo) - len(missing)} of {len(todo)} job(s) to place")
     its, imp = search.improve(deadline, rng)
@@ -859,8 +938,17 @@ def _hand_over_locked_routes(
                 continue
             if any(vt.id not in search.b.allowed.get(j.id, ()) for j in jobs):
                 continue
-            seq = search.b.repaired(vt, list(jobs))
-            c = None if seq is None else search.cost(v, seq)
+            if search.tr is not None:  # with the route's reloads, at the spare's depot (routing.lns_trips)
+                rest = [
+                    trips.Reload(vt.reload_at) if s.kind is StopKind.RELOAD else by_id[s.id]
+                    for s in (route.stops[k:] if route else ())
+                    if s.kind is StopKind.RELOAD or (s.kind is StopKind.JOB and s.id in by_id)
+                ]
+                mended = search.tr.mended(v, rest)  # type: ignore[arg-type]
+                seq = None if mended is None else mended[0]
+            else:
+                seq = search.b.repaired(vt, list(jobs))
+            c = None if seq is None else search.cost(v, seq)  # type: ignore[arg-type]
             if c is not None and (best is None or c < best[0]):
                 best = (c, v, seq)  # type: ignore[assignment]
         if best is None:
@@ -887,11 +975,11 @@ def _solution(
     p = rem.problem
     routes: list[Route] = []
     violations: list[str] = []
-    for v, (vid, vt) in enumerate(search.vehicles):
+    for v in range(len(search.vehicles)):
         seq = search.routes[v]
         if not _jobs(seq):
             continue
-        ev = evaluate_route(geo, vid, vt, seq)
+        ev = search.evaluate(v, seq)
         violations += ev.violations
         routes.append(ev.route)
     served = {j for r in routes for j in r.job_ids}

@@ -26,8 +26,8 @@ import time as _time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from routing import lns_trips, trips
 from routing import model as M
-from routing import trips
 from routing.construct import Builder, eliminate_routes, job_order
 from routing.eject import eliminate_with_pool, fleet_lower_bound, place_missing
 from routing.evaluate import (
@@ -74,6 +74,9 @@ BREAK_RESERVE_SHARE = 0.7
 EXTENDED_FIRST_SHARE = 0.25
 """Reloads/breaks: share of a search's time for OR-Tools' own first solution when it is compared with the
 constructed routes (it ran to its time limit on random problems with stations, ``_Runner._not_below_start``)."""
+TRIP_LNS_SHARE = 0.3
+"""Reloads/breaks: share of a search's time for the ruin-and-recreate on exact float routes (``routing.lns_trips``)
+after the OR-Tools phases; it adds the reloads and uses the room the break reserve of the construction took."""
 LATE_DROP_MIN_SHARE = 0.05
 """OR-Tools' search after the ruin-and-recreate stops when it empties a route while at least this share of the
 time limit is left, and the ruin-and-recreate shortens the smaller fleet's routes (``search_at_constructed_fleet``)."""
@@ -487,14 +490,17 @@ class _Runner:
         for i, nd in enumerate(self.nodeset.nodes):
             if nd.kind == "station":
                 free.setdefault((nd.station.id, nd.vtype), []).append(i)  # type: ignore[union-attr]
+            elif nd.kind == "reload":  # reload copies belong to one vehicle (routing.trips)
+                free.setdefault(("reload", nd.vid), []).append(i)  # type: ignore[arg-type]
         out: list[list[int]] = []
-        for (_, vt), route in zip(vehicles, visits):
+        for (vid, vt), route in zip(vehicles, visits):
             seq: list[int] = []
             for v in route:
                 if isinstance(v, Job):
                     seq.append(self.nodeset.job_node[v.id])
                 else:
-                    pool = free.get((v.id, vt.id), [])
+                    key = ("reload", vid) if isinstance(v, trips.Reload) else (v.id, vt.id)
+                    pool = free.get(key, [])
                     if not pool:
                         return None
                     seq.append(pool.pop(0))
@@ -574,8 +580,48 @@ class _Runner:
 
     # ---- strategies ----
     def solve(self, time_limit_s: float) -> _Plan | None:
-        plan = self._solve(time_limit_s)
-        return self._not_below_start(plan) if self.extended else plan
+        if not self.extended:
+            return self._solve(time_limit_s)
+        t_end = _time.monotonic() + time_limit_s
+        plan = self._not_below_start(self._solve((1.0 - TRIP_LNS_SHARE) * time_limit_s))
+        return self.trip_ruin_recreate(plan, t_end)
+
+    def trip_ruin_recreate(self, plan: _Plan | None, t_end: float) -> _Plan | None:
+        """Reloads/breaks: ``routing.lns_trips`` on ``plan``'s routes (and the jobs it leaves out) until ``t_end``;
+        its result when it serves more or scores lower. A plan that fails in floating point is left as it is (the
+        break-interval search may still repair it, ``_solve_one``)."""
+        if plan is None or not self._feasible(plan):
+            return plan
+        visits = self.visits_of(plan)
+        served = {x.id for r in visits for x in r if isinstance(x, Job)}
+        absent = [j for j in self.jobs if j.id not in served]
+        if not any(r for r in visits):
+            return plan
+        charges = plan.charges or [[] for _ in plan.vehicles]
+        best, log = lns_trips.improve(
+            self.geo,
+            self.diag.allowed_types,
+            plan.vehicles,
+            visits,  # type: ignore[arg-type]
+            t_end,
+            seed=self.seed,
+            absent=absent,
+            starts=plan.starts,
+            charges=charges,
+        )
+        self.phases.append(log.note())
+        if (log.absent, log.best) >= (log.start_absent, log.start - 1e-9):
+            return plan
+        kept = [v for v, r in enumerate(best.routes) if any(isinstance(x, Job) for x in r)]
+        vehicles = [plan.vehicles[v] for v in kept]
+        routes = [best.routes[v] for v in kept]
+        return _Plan(
+            vehicles,
+            self.seqs_of(vehicles, routes) or [[] for _ in vehicles],  # type: ignore[arg-type]
+            [best.starts[v] for v in kept],
+            [best.charges[v] or [] for v in kept],
+            visits=routes,  # type: ignore[arg-type]
+        )
 
     def _served_key(self, plan: _Plan | None) -> tuple[int, int]:
         """(mandatory jobs left out, minus jobs served): smaller is better."""
@@ -782,8 +828,9 @@ class _Runner:
             # ruin-and-recreate can shorten the smaller fleet's routes with the time left (Solomon C204, 30 s:
             # a route dropped in the last seconds left 725 km on 3 routes, best known 591).
             left = t_end - _time.monotonic()
-            # Reloads/breaks: the ruin-and-recreate cannot read routes with RELOAD stops, so OR-Tools keeps the
-            # whole rest of the time (and may still empty routes by adding reloads).
+            # Reloads/breaks: ``routing.lns`` cannot read routes with RELOAD stops, so OR-Tools keeps the whole
+            # rest of this phase (and may still empty routes by adding reloads); ``routing.lns_trips`` follows in
+            # ``solve``.
             again = len(fleet) > 1 and left > LATE_DROP_MIN_SHARE * budget and not self.extended
             plan = self.run(
                 self.build(vehicles, fc),

@@ -24,7 +24,8 @@ Rules: ``routing.problem`` docstring, 'Multi-trip' and 'Driver breaks'. The inde
 
 The construction and ruin-and-recreate (``routing.construct``, ``routing.lns``, ``routing.eject``) do not know
 reloads or breaks: they build single-trip routes without BREAK stops (for breaks on the travel times of
-``construction_geometry``, which reserve the rests), which seed the OR-Tools model; only OR-Tools adds reloads.
+``construction_geometry``, which reserve the rests), which seed the OR-Tools model. After OR-Tools,
+``routing.lns_trips`` ruins and recreates on routes judged by ``evaluate`` (reloads added, rests placed exactly).
 OR-Tools' own first solutions are not enough on their own: with two station copies per type they ran to the
 time limit on small random problems and returned every job dropped.
 """
@@ -36,6 +37,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from ortools.constraint_solver import pywrapcp
 
 from routing.evaluate import EPS, Geometry, RouteEval, Visit, _pick_window, charge_power_kw, pick_start
@@ -245,6 +247,46 @@ def _charge_kw(v: ChargingStation | Reload, vt: VehicleType) -> float:
     return kw if b is None or b.max_charge_kw is None else min(kw, b.max_charge_kw)
 
 
+_LATE = (" after its last window", " after shift end ", ": duration ")
+"""Words of ``_schedule``'s time violations."""
+
+
+def _late(violation: str) -> bool:
+    return any(w in violation for w in _LATE)
+
+
+def _charges_at(v: ExtVisit, vt: VehicleType) -> bool:
+    """Whether a vehicle of type ``vt`` can charge at visit ``v`` (a station, or a reload with a depot charger)."""
+    if vt.battery is None or isinstance(v, Job):
+        return False
+    return _charge_kw(v, vt) > 0  # type: ignore[arg-type]
+
+
+def _arc_kwh(geo: Geometry, vt: VehicleType, visits: list[ExtVisit]) -> tuple[list[float], list[float]]:
+    """Per-trip loads [kg] and the energy of each arc of start depot -> ``visits`` -> end depot [kWh] at the
+    load of the current trip (zeros without battery)."""
+    trip_loads = [0.0]
+    for v in visits:
+        if isinstance(v, Reload):
+            trip_loads.append(0.0)
+        elif isinstance(v, Job):
+            trip_loads[-1] += v.demand_kg
+    path = [geo.loc(vt.start_depot)] + [geo.loc(v.location) for v in visits] + [geo.loc(vt.end)]
+    bat = vt.battery
+    out = []
+    load, trip = trip_loads[0], 0
+    for k, (a, b) in enumerate(itertools.pairwise(path)):
+        out.append(float(geo.dist[a, b]) * bat.rate(load, vt.payload_kg) if bat else 0.0)
+        if k < len(visits):
+            v = visits[k]
+            if isinstance(v, Job):
+                load -= v.demand_kg
+            elif isinstance(v, Reload):
+                trip += 1
+                load = trip_loads[trip]
+    return trip_loads, out
+
+
 def _schedule(
     geo: Geometry,
     vid: str,
@@ -270,35 +312,17 @@ def _schedule(
     path = [start] + [geo.loc(v.location) for v in visits] + [end]
     arc_km = [float(geo.dist[a, b]) for a, b in itertools.pairwise(path)]
     # Load on each arc: the current trip's remaining demand.
-    trip_loads = [0.0]
-    for v in visits:
-        if isinstance(v, Reload):
-            trip_loads.append(0.0)
-        elif isinstance(v, Job):
-            trip_loads[-1] += v.demand_kg
+    trip_loads, arc_kwh = _arc_kwh(geo, vt, visits)
     for k, tl in enumerate(trip_loads):
         if tl > vt.payload_kg + EPS:
             violations.append(f"{vid}: trip {k + 1} load {tl:.3f} kg above payload {vt.payload_kg} kg")
     if len(trip_loads) > vt.max_trips:
         violations.append(f"{vid}: {len(trip_loads)} trips above max_trips {vt.max_trips}")
-    arc_load = []
-    load = trip_loads[0]
-    trip = 0
-    for k in range(len(visits) + 1):
-        arc_load.append(load)
-        if k < len(visits):
-            v = visits[k]
-            if isinstance(v, Job):
-                load -= v.demand_kg
-            elif isinstance(v, Reload):
-                trip += 1
-                load = trip_loads[trip]
-    arc_kwh = [km * bat.rate(ld, vt.payload_kg) if bat else 0.0 for km, ld in zip(arc_km, arc_load)]
 
     t = departure
     soc = bat.initial_kwh if bat else None
     soc0 = soc
-    driving = 0.0
+    driving = vt.driving_at_start_minutes  # a route that continues a day (routing.replan)
     overdrive: int | None = None
     stops: list[Stop] = []
     charged_total = 0.0
@@ -353,10 +377,12 @@ def _schedule(
                 elif charges is not None and k_charge < len(charges):
                     e = min(max(charges[k_charge], 0.0), room)
                 else:
+                    # Up to the next stop that can charge: a reload without a depot charger is none (the
+                    # greedy rule otherwise left a trip after it without energy).
                     need = 0.0
                     for j in range(k + 1, len(visits) + 1):
                         need += arc_kwh[j]
-                        if j == len(visits) or not isinstance(visits[j], Job):
+                        if j == len(visits) or _charges_at(visits[j], vt):
                             break
                     e = min(room, max(0.0, bat.reserve_kwh + need - soc_arr))
             elif isinstance(v, ChargingStation):
@@ -367,8 +393,8 @@ def _schedule(
             charge_min_total += minutes
             soc = None if soc_arr is None else soc_arr + e
             if isinstance(v, Reload):
-                if v.id != vt.start_depot:
-                    violations.append(f"{vid}: reload at {v.id}, not at the start depot {vt.start_depot}")
+                if v.id != vt.reload_at:
+                    violations.append(f"{vid}: reload at {v.id}, not at the start depot {vt.reload_at}")
                 trip += 1
                 load = trip_loads[trip]
                 dep = arrival + max(vt.reload_minutes, minutes)
@@ -442,8 +468,10 @@ def _place_breaks(
     route, bad, over = _schedule(geo, vid, vt, visits, departure, charges, breaks)
     if rule is None:
         return RouteEval(route, bad)
+    # A driver who has driven before the route starts may need a rest before its first arc (visit -1).
+    first = -2 if vt.driving_at_start_minutes > 0 else -1
     while over is not None:
-        last_rest = max((b for b in breaks if b < over), default=-1)
+        last_rest = max((b for b in breaks if b < over), default=first)
         candidates = list(range(over - 1, last_rest, -1))  # rest after visit p, latest first
         if not candidates:
             bad = [*bad, f"{vid}: an arc of more than {rule.max_driving_minutes:g} min of driving"]
@@ -469,6 +497,126 @@ def _place_breaks(
     return RouteEval(route, bad)
 
 
+def _rests_after(route: Route) -> set[int]:
+    """Indices of the visits a BREAK stop of ``route`` follows (-1: before the first arc)."""
+    out: set[int] = set()
+    k = -1
+    for st in route.stops:
+        if st.kind is StopKind.BREAK:
+            out.add(k)
+        else:
+            k += 1
+    return out
+
+
+def lp_charges(
+    geo: Geometry, vt: VehicleType, visits: list[ExtVisit], departure: float, rests_after: set[int]
+) -> list[float] | None:
+    """Least total energy charged at the station and reload visits of a fixed sequence with rests after the
+    visits in ``rests_after`` (as ``_schedule``) such that every SoC stays within [reserve, capacity] and every
+    window, the shift end and the maximum duration hold [kWh per charging visit], or None when no plan fits.
+
+    ``routing.evaluate.lp_charges`` with reloads: a reload's departure is ``max(reload time, charging time)``,
+    its charge at the depot's power (none without a depot charger), each trip's arcs at that trip's load.
+    Why: a route that needs two stations in a row, the first fast and the second slow, is late under the
+    greedy rule (the bare minimum at the first, the rest at the slow one) and on time when the first charges
+    more (``tests/routing/test_trips_charging.py``). Several windows per job are relaxed to [first start, last
+    end] and the travel times are the static ones; the forward schedule afterwards decides (a linear
+    programme, HiGHS).
+    """
+    from scipy.optimize import linprog
+
+    bat = vt.battery
+    if bat is None:
+        return None
+    ch_pos = [k for k, v in enumerate(visits) if not isinstance(v, Job)]
+    if not ch_pos:
+        return []
+    times = geo.time_by_type[vt.id]
+    path = [geo.loc(vt.start_depot)] + [geo.loc(v.location) for v in visits] + [geo.loc(vt.end)]
+    _, arc_kwh = _arc_kwh(geo, vt, visits)
+    rest = vt.break_rule.min_rest_minutes if vt.break_rule is not None else 0.0
+    m, n = len(ch_pos), len(visits)
+    nv = m + n + 1  # charges c_0..c_{m-1}, arrivals / service starts s_0..s_{n-1}, return time b
+    ci = {k: i for i, k in enumerate(ch_pos)}
+    full = geo.problem.recharge_policy is RechargePolicy.FULL
+    rows: list[np.ndarray] = []
+    rhs: list[float] = []
+    eq_rows: list[np.ndarray] = []
+    eq_rhs: list[float] = []
+    bounds: list[tuple[float | None, float | None]] = []
+    for k in ch_pos:
+        bounds.append((0.0, None) if _charges_at(visits[k], vt) else (0.0, 0.0))
+    for v in visits:
+        if isinstance(v, Job) and v.time_windows:
+            ws = v.windows_sorted
+            bounds.append((ws[0].start, ws[-1].end))
+        else:
+            bounds.append((None, None))
+    bounds.append((None, vt.shift_end))
+    for k in range(n + 1):
+        here = m + k  # s_k, or b for k == n
+        travel = float(times[path[k], path[k + 1]]) + (rest if k - 1 in rests_after else 0.0)
+        if k == 0:
+            r = np.zeros(nv)
+            r[here] = -1.0
+            rows.append(r)
+            rhs.append(-(departure + travel))
+            continue
+        prev = visits[k - 1]
+        fixed = prev.service_minutes if isinstance(prev, Job) else 0.0
+        if isinstance(prev, Reload):
+            fixed = vt.reload_minutes
+        r = np.zeros(nv)
+        r[here], r[m + k - 1] = -1.0, 1.0
+        rows.append(r)
+        rhs.append(-(fixed + travel))
+        if not isinstance(prev, Job) and _charges_at(prev, vt):
+            r = np.zeros(nv)
+            r[here], r[m + k - 1] = -1.0, 1.0
+            r[ci[k - 1]] = 60.0 / _charge_kw(prev, vt)  # type: ignore[arg-type]
+            rows.append(r)
+            rhs.append(-travel)
+    if vt.max_duration_minutes is not None:
+        r = np.zeros(nv)
+        r[m + n] = 1.0
+        rows.append(r)
+        rhs.append(departure + vt.max_duration_minutes)
+    used = 0.0
+    for k in range(n + 1):
+        used += arc_kwh[k]
+        r = np.zeros(nv)
+        for j in ch_pos:
+            if j < k:
+                r[ci[j]] = -1.0
+        rows.append(r)  # on arrival: initial - used + charges before >= reserve
+        rhs.append(bat.initial_kwh - used - bat.reserve_kwh)
+        if k < n and k in ci:
+            after = -r
+            after[ci[k]] = 1.0  # on departure: initial - used + charges so far <= capacity
+            if full and isinstance(visits[k], ChargingStation):
+                eq_rows.append(after)
+                eq_rhs.append(bat.capacity_kwh - bat.initial_kwh + used)
+            else:
+                rows.append(after)
+                rhs.append(bat.capacity_kwh - bat.initial_kwh + used)
+    cost = np.zeros(nv)
+    cost[:m] = 1.0
+    cost[m + n] = 1e-6  # among equal charges, the earliest return
+    res = linprog(
+        cost,
+        A_ub=np.vstack(rows),
+        b_ub=np.array(rhs),
+        A_eq=np.vstack(eq_rows) if eq_rows else None,
+        b_eq=np.array(eq_rhs) if eq_rows else None,
+        bounds=bounds,
+        method="highs",
+    )
+    if res.status != 0:
+        return None
+    return [max(0.0, float(x)) for x in res.x[:m]]
+
+
 def evaluate(
     geo: Geometry,
     vid: str,
@@ -480,7 +628,8 @@ def evaluate(
     """Float route with reloads and BREAK stops placed (``routing.problem`` rules).
 
     Charging amounts: the model's (energy slack at station and reload copies) when they give a feasible
-    route, else "just enough to the next charging opportunity"; the first feasible is kept.
+    route, else "just enough to the next charging opportunity", else the least charge that fits (``lp_charges``,
+    with the rests the greedy attempt placed); the first feasible is kept.
     """
     n_charge = sum(1 for v in visits if not isinstance(v, Job))
     tries: list[list[float] | None] = []
@@ -496,4 +645,15 @@ def evaluate(
             best = ev
     if best is None:
         raise RuntimeError("trips.evaluate: no charging plan was tried (tries is never empty)")
+    # The LP only where it can help: the greedy rule fails on time alone (its battery failures are final: it
+    # charges up to capacity before every stretch it cannot drive) and the route is on time when charging
+    # takes no time (a lower bound); measured, the LP took 85 % of the ruin-and-recreate's time without this.
+    if n_charge and vt.battery is not None and all(_late(x) for x in best.violations):
+        rests = _rests_after(best.route)
+        _, bound, _ = _schedule(geo, vid, vt, visits, departure, [0.0] * n_charge, rests)
+        plan = None if any(map(_late, bound)) else lp_charges(geo, vt, visits, departure, rests)
+        if plan is not None:
+            ev = _place_breaks(geo, vid, vt, visits, departure, plan)
+            if ev.feasible:
+                return ev
     return best

@@ -148,6 +148,8 @@ _TRIP_BREAK_DEFAULTS: dict[str, Any] = {
     "reload_minutes": 0.0,
     "depot_charge_kw": None,
     "break_rule": None,
+    "reload_depot": None,
+    "driving_at_start_minutes": 0.0,
 }
 """Multi-trip and break fields of a vehicle type, left out of a file when at their defaults (files of
 single-trip problems stay as they were)."""
