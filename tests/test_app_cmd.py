@@ -25,8 +25,39 @@ def test_app_runs_streamlit_on_the_entry_script_with_extra_args(monkeypatch: pyt
     result = CliRunner().invoke(app, ["app", "--server.port", "8599", "--server.headless", "true"])
     assert result.exit_code == 0, result.output
     [argv] = started
-    assert argv[:4] == [sys.executable, "-m", "streamlit", "run"]
+    assert argv[:4] == [sys.executable, "-m", "app_pages._server", "run"]
     script = Path(argv[4])
     assert script.name == "streamlit_app.py" and script.is_file()
     assert (script.parent / "app_pages" / "overview.py").is_file()  # page paths are relative to the script
     assert argv[-4:] == ["--server.port", "8599", "--server.headless", "true"]  # after the defaults: they win
+
+
+def test_the_server_imports_every_page_import_before_it_listens() -> None:
+    """The launcher's module list is read from the pages' import statements; a fresh interpreter that runs the
+    warm-up holds every one of them (and the services the Overview reads) before Streamlit starts."""
+    import subprocess
+
+    from app_pages._server import APP_DIR, page_imports
+
+    modules = page_imports()
+    assert {"streamlit", "pandas", "fleet.services", "app_pages._shell"} <= set(modules)
+    overview = (APP_DIR / "overview.py").read_text(encoding="utf-8")
+    assert all(m in modules for m in page_imports([APP_DIR / "overview.py"])) and "import" in overview
+    script = (
+        "import sys; from app_pages._server import page_imports, warm; warm(); "
+        "missing = [m for m in page_imports() if m not in sys.modules]; print(missing); sys.exit(bool(missing))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_page_imports_reads_absolute_imports_only(tmp_path: Path) -> None:
+    from app_pages._server import page_imports
+
+    page = tmp_path / "page.py"
+    page.write_text(
+        "import json, os.path as p\nfrom fleet.services import x\nfrom . import sibling\n"
+        "def f():\n    import csv\n",
+        encoding="utf-8",
+    )
+    assert page_imports([page]) == ["json", "os.path", "fleet.services", "csv"]

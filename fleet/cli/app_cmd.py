@@ -24,7 +24,9 @@ def entry_script() -> Path:
 
 
 def streamlit_command(extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "streamlit", "run", str(entry_script()), *DEFAULT_ARGS, *extra]
+    """`streamlit run` through `app_pages._server`, which imports the pages' modules before the server listens
+    (the first visitor no longer pays them)."""
+    return [sys.executable, "-m", "app_pages._server", "run", str(entry_script()), *DEFAULT_ARGS, *extra]
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:

@@ -343,6 +343,10 @@ def bench_scale_cmd(
                 (p["exception"] or p["warning"])[:80],
             )  # fmt: skip
         console.print(table)
+        console.print(
+            f"page modules imported before the first render (the app's server does this before it listens): "
+            f"{page_rows[0]['server_imports_s'] if page_rows else 0:.2f} s"
+        )
     if nightly_depots:
         service_day = ScaleSpec(days=days).service_day
         counts = tuple(int(w) for w in nightly_workers.split(",") if w.strip())

@@ -203,7 +203,7 @@ def running_streamlit(db: Path, log: Path, extra_env: dict[str, str] | None = No
     cmd = [
         sys.executable,
         "-m",
-        "streamlit",
+        "app_pages._server",  # what `evfleet app` starts: the pages' modules imported before it listens
         "run",
         str(ENTRY),
         "--server.port",

@@ -55,3 +55,19 @@ def test_copy_load_keeps_shape_and_schema(pg_url: str) -> None:
         load(pg_url, spec)
     with pytest.raises(ValueError, match="must be PostgreSQL"):
         psycopg_dsn("sqlite:///x.db")
+
+
+def test_page_timings_import_first_and_render_every_page_on_the_demo(demo_copy) -> None:  # type: ignore[no-untyped-def]
+    """`bench scale`'s page timings: one row per page in the app's order, each rendered without an exception, with
+    the server's import seconds beside them (paid by the first call of the process only)."""
+    from app_pages import PAGES
+    from fleet.vpp.bench_scale import measure_pages
+
+    url = demo_copy.url.render_as_string(hide_password=False)
+    rows = measure_pages(url, None)
+    assert [r["page"] for r in rows] == [p.title for p in PAGES]
+    assert all(r["exception"] == "" and r["seconds"] > 0 for r in rows), rows
+    assert len({r["server_imports_s"] for r in rows}) == 1 and rows[0]["server_imports_s"] >= 0
+    from app_pages._server import warm
+
+    assert warm() < 0.5  # the first call imported everything: a later one finds it in sys.modules
