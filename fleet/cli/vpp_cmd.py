@@ -331,8 +331,8 @@ def bench_scale_cmd(
             f"CPU (limit 60 s; load average {pkg['load_average']})"
         )
     if pages:
-        result["pages"] = page_rows = b.measure_pages(db, lessee) + (
-            b.measure_pages(db, None) if lessor_pages else []
+        result["pages"] = page_rows = b.measure_pages(db, lessee, year) + (
+            b.measure_pages(db, None, year) if lessor_pages else []
         )
         table = Table(title=f"App pages on {rows:,} vehicle-days (AppTest render, seconds; limit 2 s)")
         for col in ("page", "scope", "seconds", "≤ 2 s", "exception / warning"):
