@@ -98,8 +98,8 @@ def emissions_view(
 
     profile = get_profile(profile_id)
     period = parse_period(str(year))
-    if lessee_code is None and not day_by_day and (as_of is None or as_of >= period.end):
-        return _lessor_view(session, year, profile, period)
+    if not day_by_day and (as_of is None or as_of >= period.end):
+        return _lessor_view(session, year, profile, period, lessee_code)
     rows, factors, source, checked, excluded = [], None, "", 0, 0
     parties = [
         le.code for le in list_rows(session, in_scope(session, lessee_code), Lessee, order_by=Lessee.code)
@@ -231,20 +231,27 @@ def _months_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return months
 
 
-def _lessor_view(session: Session, year: int, profile: Any, period: Any) -> EmissionsView:
-    """The lessor's view from SQL sums (`fleet.emissions.monthly.lessor_table`); same frames as the per-day
-    loop over lessees (ex-ante from current route plans on their vehicle-days, else the leases' expectation)."""
+def _lessor_view(
+    session: Session, year: int, profile: Any, period: Any, lessee_code: str | None = None
+) -> EmissionsView:
+    """The view from SQL sums (`fleet.emissions.monthly.lessor_table`) in the lessor's scope or one lessee's;
+    same frames as the per-day loop over lessees (ex-ante from current plans on their vehicle-days, else the
+    leases' expectation). The cached yearly table is the lessor's whole view: a lessee's is computed in its own
+    scope (its vehicle-months only), never cut out of the lessor's."""
     from fleet.emissions.calc import Totals
-    from fleet.emissions.monthly import cached_lessor_table
+    from fleet.emissions.monthly import cached_lessor_table, lessor_table
     from fleet.emissions.profiles import resolve_profile
     from fleet.emissions.service import registry_for
     from fleet.submission.document import _ante_label
 
-    scope = in_scope(session, None)
+    scope = in_scope(session, lessee_code)
     registry, source = registry_for(session, scope)
     resolved = resolve_profile(profile, registry, period.year)
     w = resolved.reduction_withheld
-    table, _cached = cached_lessor_table(session, scope, period, resolved)
+    if lessee_code is None:
+        table, _cached = cached_lessor_table(session, scope, period, resolved)
+    else:
+        table = lessor_table(session, scope, period, resolved)
     rows, summaries = [], []
     for party in table.parties:
         post, ante = party.post, party.ante
