@@ -133,6 +133,37 @@ def test_overview_tile_equals_the_month_report_with_flagged_rows(demo_copy: Engi
                 assert new[1] == old[1] and new[0] == pytest.approx(old[0], rel=1e-12), (code, today)
 
 
+def _add_depot_day(
+    session: Session,
+    own: dict[str, int],
+    plan_id: int,
+    vehicle_id: int,
+    km: float,
+    soc: tuple[float | None, float | None],
+    load_kg: float = 0.0,
+) -> None:
+    """A truck's plan day as two depot stops: leave with `load_kg` [kg] at soc[0], return after `km` at soc[1]
+    [kWh] (None: no state of charge)."""
+    from fleet.models import RouteStop
+
+    for seq, leg, load, soc_dep, soc_arr in ((0, 0.0, load_kg, soc[0], None), (1, km, 0.0, None, soc[1])):
+        session.add(
+            RouteStop(
+                **own,
+                plan_id=plan_id,
+                vehicle_id=vehicle_id,
+                sequence=seq,
+                kind="depot",
+                latitude=22.6,
+                longitude=114.0,
+                km_from_previous=leg,
+                load_kg=load,
+                soc_departure_kwh=soc_dep,
+                soc_arrival_kwh=soc_arr,
+            )
+        )
+
+
 def _plan_leases(session: Session, day: dt.date) -> list[Lease]:
     """Four leases of the first lessee's first depot covering `day`, in code order."""
     leases = session.exec(select(Lease).order_by(Lease.code)).all()
@@ -152,7 +183,7 @@ def _add_plans(session: Session, day: dt.date, mine: list[Lease]) -> dict[str, s
     fails a check (1,500 km: neither the plan nor the lease's expectation counts), the fourth lease's truck (the test
     lets the lessor claim it), the lessee's own diesel truck (no lease) and another lessee's truck on the plan.
     Returns role -> plate."""
-    from fleet.models import ChargingPlan, ChargingSlot, PlanStatus, RoutePlan, RouteStop
+    from fleet.models import ChargingPlan, ChargingSlot, PlanStatus, RoutePlan
 
     lessee_id = mine[0].lessee_id
     depot_id = session.get(Vehicle, mine[0].vehicle_id).depot_id
@@ -175,22 +206,7 @@ def _add_plans(session: Session, day: dt.date, mine: list[Lease]) -> dict[str, s
         (diesel, 90.0, (None, None)),
         (other, 60.0, (100.0, 80.0)),
     ):
-        for seq, leg, load, soc_dep, soc_arr in ((0, 0.0, 800.0, soc[0], None), (1, km, 0.0, None, soc[1])):
-            session.add(
-                RouteStop(
-                    **own,
-                    plan_id=plan.id,
-                    vehicle_id=vehicle.id,
-                    sequence=seq,
-                    kind="depot",
-                    latitude=22.6,
-                    longitude=114.0,
-                    km_from_previous=leg,
-                    load_kg=load,
-                    soc_departure_kwh=soc_dep,
-                    soc_arrival_kwh=soc_arr,
-                )
-            )
+        _add_depot_day(session, own, plan.id, vehicle.id, km, soc, load_kg=800.0)
     start = dt.datetime(day.year, day.month, day.day, 0, tzinfo=dt.UTC) - dt.timedelta(hours=6)
     for k in range(8):  # 8 slots x 40 kW x 15 min = 80 kWh at the grid
         session.add(
@@ -324,7 +340,7 @@ def test_a_published_or_superseded_route_plan_makes_the_cached_table_stale_on_po
     from fleet.emissions.calc import parse_period
     from fleet.emissions.profiles import get_profile, resolve_profile
     from fleet.emissions.service import registry_for
-    from fleet.models import EmissionsTableCache, PlanStatus, RoutePlan, RouteStop
+    from fleet.models import EmissionsTableCache, PlanStatus, RoutePlan
     from fleet.nightly import upkeep_emissions
     from fleet.scope import scope_for
     from fleet.vpp.scale import ScaleSpec, load
@@ -364,21 +380,7 @@ def test_a_published_or_superseded_route_plan_makes_the_cached_table_stale_on_po
             )
             s.add(plan)
             s.flush()
-            for seq, km, soc_dep, soc_arr in ((0, 0.0, 200.0, None), (1, 150.0, None, 170.0)):
-                s.add(
-                    RouteStop(
-                        **own,
-                        plan_id=plan.id,
-                        vehicle_id=vehicle.id,
-                        sequence=seq,
-                        kind="depot",
-                        latitude=22.6,
-                        longitude=114.0,
-                        km_from_previous=km,
-                        soc_departure_kwh=soc_dep,
-                        soc_arrival_kwh=soc_arr,
-                    )
-                )
+            _add_depot_day(s, own, plan.id, vehicle.id, 150.0, (200.0, 170.0))
             s.commit()
             assert monthly.summary_is_current(s) and monthly.dirty_keys(s) == 0  # no mark moved
             assert page(s)[1:] == (True, 1)  # recomputed by the page, with the plan day, and stored
