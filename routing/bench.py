@@ -220,6 +220,7 @@ def run_ours(ref: InstanceRef, config: BenchConfig, solve: SolveFn | None = None
             "recomputed_distance": route_check.distance,
             "unserved": len(solution.unserved),
             "cpu_seconds": round(cpu, 2),
+            "phases": list(solution.stats.phases),
         },
     )
 

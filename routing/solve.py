@@ -244,6 +244,7 @@ class _Runner:
         )
         self.diag = diagnose(self.geo)
         self.phases: list[str] = []
+        self._t0 = _time.monotonic()
         rng = random.Random(seed)
         jobs = [j for j in problem.jobs if j.id in self.diag.allowed_types]
         if seed:
@@ -309,6 +310,7 @@ class _Runner:
                     builder, problem.vehicle_ids(), self.initial_visits, t_elim + elimination_s, seed=seed
                 )
                 self.phases += log.notes
+                self.phases.append(self._stamp("route elimination done"))
                 # The pool stops at the first route it cannot empty; the ruin-and-recreate with absent
                 # customers goes on for the rest of the elimination's share (routing.lns.reduce_fleet).
                 floor = fleet_lower_bound(problem.vehicle_ids(), self.initial_visits)
@@ -321,7 +323,7 @@ class _Runner:
                         seed=seed,
                         floor=floor,
                     )
-                    self.phases.append(flog.note())
+                    self.phases.append(self._stamp(flog.note()))
             uses: dict[tuple[str, str], int] = {}
             for (_, vt), seq in zip(problem.vehicle_ids(), self.initial_visits):
                 for v in seq:
@@ -337,6 +339,10 @@ class _Runner:
             # insertion 0.01 s (routing.trips).
             self.first = "local_cheapest_insertion"
         self.objective_value: float | None = None
+
+    def _stamp(self, note: str) -> str:
+        """``note`` with the seconds since this runner started (the phases' time split, docs/routing-bench.md)."""
+        return f"{note} [{_time.monotonic() - self._t0:.1f} s]"
 
     # ---- model helpers ----
     def build(self, vehicles: list[tuple[str, VehicleType]], fleet_cost: int) -> M.BuiltModel:
@@ -818,7 +824,7 @@ class _Runner:
             visits, log = lns_improve(
                 self.builder, fleet, visits, _time.monotonic() + LNS_SHARE * left, seed=self.seed
             )
-            self.phases.append(log.note())
+            self.phases.append(self._stamp(log.note()))
             vehicles = fleet + spare
             seqs = self.seqs_of(vehicles, visits + [[] for _ in spare])
             if seqs is None:
@@ -853,7 +859,10 @@ class _Runner:
                 )
                 fleet, visits = plan.vehicles, self.visits_of(plan)
                 continue
-            self.phases.append(f"or-tools from the ruin-recreate routes: {len(plan.vehicles)} vehicles")
+            km = sum(self.builder.km(vt, r) for (_, vt), r in zip(plan.vehicles, self.visits_of(plan)))
+            self.phases.append(
+                self._stamp(f"or-tools from the ruin-recreate routes: {len(plan.vehicles)} vehicles, {km:.1f} km")
+            )
             return plan
 
     def _jobs_in(self, seq: list[int]) -> int:
