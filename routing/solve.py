@@ -243,7 +243,7 @@ class _Runner:
         )
         self.diag = diagnose(self.geo)
         self.phases: list[str] = []
-        self._t0 = _time.monotonic()
+        self._t0 = clock.now()
         rng = random.Random(seed)
         jobs = [j for j in problem.jobs if j.id in self.diag.allowed_types]
         if seed:
@@ -341,7 +341,7 @@ class _Runner:
 
     def _stamp(self, note: str) -> str:
         """``note`` with the seconds since this runner started (the phases' time split, docs/routing-bench.md)."""
-        return f"{note} [{_time.monotonic() - self._t0:.1f} s]"
+        return f"{note} [{clock.now() - self._t0:.1f} s]"
 
     # ---- model helpers ----
     def build(self, vehicles: list[tuple[str, VehicleType]], fleet_cost: int) -> M.BuiltModel:
