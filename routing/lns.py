@@ -28,6 +28,7 @@ from routing.construct import Builder
 from routing.eject import _jobs, _restationed
 from routing.kernels import CompiledFilter
 from routing.problem import ChargingStation, Job, VehicleType
+from routing.station_dp import StationPlacer
 
 Visit = Job | ChargingStation
 
@@ -73,6 +74,7 @@ class _State:
         vehicles: list[tuple[str, VehicleType]],
         routes: list[list[Visit]],
         compiled: CompiledFilter | None = None,
+        placer: StationPlacer | None = None,
     ):
         self.b = builder
         self.vehicles = vehicles
@@ -82,13 +84,27 @@ class _State:
         self.places: dict[int, dict[str, list[tuple[float, int]]]] = {}
         self.where = {x.id: v for v, r in enumerate(self.routes) for x in r if isinstance(x, Job)}
         self.compiled = compiled
+        # Stations placed by the DP (routing.station_dp): the compiled tables then hold the customers alone
+        # (positions between customers; the stations of a new sequence are chosen afresh), ``rows`` their job
+        # indices and ``plain`` each route's km without its stations.
+        self.placer = placer if compiled is not None else None
+        if self.placer is not None:
+            width = max((len(r) for r in self.routes), default=0) + 8
+            self.rows = np.zeros((len(vehicles), width), dtype=np.int64)
+            self.row_len = np.zeros(len(vehicles), dtype=np.int64)
+            self.plain = np.zeros(len(vehicles))
+            for v, r in enumerate(self.routes):
+                if r:
+                    placed = self.placer.place(v, _jobs(r))
+                    if placed is not None and placed[1] <= self.kms[v] + 1e-9:
+                        self.routes[v], self.kms[v] = placed
         if compiled is not None:
             width = max((len(r) for r in self.routes), default=0) + 8
             self.kt = K.RouteTables(len(vehicles), width)
             self.used = np.array([bool(r) for r in self.routes], dtype=bool)
             for v, ((_, vt), r) in enumerate(zip(vehicles, self.routes)):
                 if r:
-                    compiled.fill(builder, self.kt, v, vt, r)
+                    self._fill(v, vt, r)
 
     def copy(self) -> _State:
         other = _State.__new__(_State)
@@ -99,10 +115,31 @@ class _State:
         other.places = dict(self.places)
         other.where = dict(self.where)
         other.compiled = self.compiled
+        other.placer = self.placer
         if self.compiled is not None:
             other.kt = self.kt.copy()
             other.used = self.used.copy()
+        if self.placer is not None:
+            other.rows = self.rows.copy()
+            other.row_len = self.row_len.copy()
+            other.plain = self.plain.copy()
         return other
+
+    def _fill(self, v: int, vt: VehicleType, seq: list[Visit]) -> None:
+        """Compiled tables of route ``v`` (its customers alone when the DP places the stations)."""
+        if self.placer is None:
+            self.compiled.fill(self.b, self.kt, v, vt, seq)  # type: ignore[union-attr]
+            return
+        jobs = _jobs(seq)
+        self.compiled.fill(self.b, self.kt, v, vt, jobs)  # type: ignore[union-attr]
+        if len(jobs) > self.rows.shape[1]:
+            wider = np.zeros((self.rows.shape[0], 2 * len(jobs)), dtype=np.int64)
+            wider[:, : self.rows.shape[1]] = self.rows
+            self.rows = wider
+        idx = [self.placer.index[j.id] for j in jobs]
+        self.rows[v, : len(idx)] = idx
+        self.row_len[v] = len(idx)
+        self.plain[v] = self.b.km(vt, jobs)
 
     def table(self, v: int) -> tuple:
         t = self.tables.get(v)
@@ -138,7 +175,10 @@ class _State:
         if self.compiled is not None:
             self.used[v] = bool(seq)
             if seq:
-                self.compiled.fill(self.b, self.kt, v, self.vehicles[v][1], seq)
+                self._fill(v, self.vehicles[v][1], seq)
+            elif self.placer is not None:
+                self.row_len[v] = 0
+                self.plain[v] = 0.0
 
 
 def _ruin(
@@ -177,10 +217,14 @@ def _ruin(
         out = route_jobs[first : first + l_r]
         out_ids = {j.id for j in out}
         rest = [x for x in seq if not (isinstance(x, Job) and x.id in out_ids)]
-        mended = _restationed(st.b, st.vehicles[v][1], rest) if rest else []
-        if mended is None:
-            return None
-        st.set(v, mended)
+        placed = st.placer.place(v, _jobs(rest)) if st.placer is not None and rest else None
+        if placed is not None:
+            st.set(v, placed[0], placed[1])
+        else:
+            mended = _restationed(st.b, st.vehicles[v][1], rest) if rest else []
+            if mended is None:
+                return None
+            st.set(v, mended)
         for j in out:
             st.where.pop(j.id, None)
         removed += out
@@ -189,6 +233,8 @@ def _ruin(
 
 def _insert(st: _State, job: Job, rng: random.Random) -> bool:
     """Cheapest feasible insertion into a used route (with the stations the battery needs), in place."""
+    if st.placer is not None:
+        return _insert_dp(st, job, rng)
     b = st.b
     if st.compiled is not None:
         cands = st.compiled.candidates(st, job)
@@ -223,6 +269,32 @@ def _insert(st: _State, job: Job, rng: random.Random) -> bool:
     return True
 
 
+def _insert_dp(st: _State, job: Job, rng: random.Random) -> bool:
+    """``_insert`` with every candidate route's stations placed afresh by the DP (``routing.station_dp``): the
+    growth of a route is its least km with the job minus its km now. Candidates (from the compiled filter on
+    the customers alone) are tried in order of a lower bound of that growth, the detour between customers
+    minus the km the route's stations add now, in one compiled call; blinks as in ``_insert``."""
+    placer = st.placer
+    if placer is None:  # pragma: no cover (the caller checks)
+        raise RuntimeError("_insert_dp without a station placer")
+    det, route, pos = placer.candidate_arrays(st.compiled, st, job)
+    if det.size == 0:
+        return False
+    kms = np.array(st.kms)
+    lb = det - (kms - st.plain)[route]
+    order = np.argsort(lb, kind="stable")
+    skip = np.array([rng.random() < BLINK for _ in range(det.size)], dtype=bool)
+    route, pos, lb = route[order], pos[order], lb[order]
+    bi, delta, choice = placer.best_insertion(job, route, pos, lb, skip, st.rows, st.row_len, kms)
+    if bi < 0:
+        return False
+    v, p = int(route[bi]), int(pos[bi])
+    jobs = _jobs(st.routes[v])
+    jobs.insert(p, job)
+    st.set(v, placer.visits(jobs, choice), st.kms[v] + delta)
+    return True
+
+
 def _order(removed: list[Job], b: Builder, rng: random.Random) -> list[Job]:
     """SISR's insertion orders: random, largest demand, farthest from or closest to the depot."""
     how = rng.random()
@@ -234,6 +306,15 @@ def _order(removed: list[Job], b: Builder, rng: random.Random) -> list[Job]:
     depot = b.geo.loc(b.p.vehicle_types[0].start_depot)
     far = how < 0.9
     return sorted(removed, key=lambda j: (-1 if far else 1) * b.dist[depot][b.loc[j.id]])
+
+
+def _placer(
+    builder: Builder, vehicles: list[tuple[str, VehicleType]], kern: CompiledFilter | None, on: bool
+) -> StationPlacer | None:
+    """The station DP when it applies (it reads the compiled filter's tables of the customers)."""
+    if not on or kern is None or not StationPlacer.usable(builder, vehicles):
+        return None
+    return StationPlacer.of(builder, vehicles)
 
 
 def _neighbours(builder: Builder, jobs: list[Job]) -> dict[str, list[Job]]:
@@ -265,6 +346,7 @@ def reduce_fleet(
     seed: int = 0,
     floor: int = 1,
     compiled: bool = True,
+    stations: bool = True,
 ) -> tuple[list[list[Visit]], FleetLog]:
     """Fewer routes by ruin-and-recreate with absent customers (SISR's fleet minimisation, Christiaens &
     Vanden Berghe 2020, section 6): empty the route with fewest customers, then ruin and recreate where a
@@ -280,7 +362,7 @@ def reduce_fleet(
     one-at-a-time ejections do not find."""
     rng = random.Random(seed)
     kern = CompiledFilter(builder, vehicles) if compiled and CompiledFilter.usable(builder) else None
-    best = _State(builder, vehicles, routes, kern)
+    best = _State(builder, vehicles, routes, kern, _placer(builder, vehicles, kern, stations))
     jobs = [x for r in best.routes for x in r if isinstance(x, Job)]
     log = FleetLog(start_routes=sum(1 for r in best.routes if r))
     log.routes = log.start_routes
@@ -329,16 +411,20 @@ def improve(
     seed: int = 0,
     compiled: bool = True,
     max_iterations: int | None = None,
+    stations: bool = True,
 ) -> tuple[list[list[Visit]], LnsLog]:
     """Shorter routes serving the same jobs on the same (or fewer) vehicles, by ``deadline``
     (``clock.now()``); returns the best found and what was done. ``compiled`` uses the numba insertion
     filter (``routing.kernels``) where it applies; the same candidates in the same order as the Python one.
-    ``max_iterations`` also stops it (benchmarks of the iteration rate, tests)."""
+    ``max_iterations`` also stops it (benchmarks of the iteration rate, tests). ``stations`` places every
+    route's stations by the DP of ``routing.station_dp`` where it applies (off: the greedy repair of
+    ``Builder.repaired``, as before it)."""
     rng = random.Random(seed)
+    start_km = sum(builder.km(vt, r) for (_, vt), r in zip(vehicles, routes) if r)
     kern = CompiledFilter(builder, vehicles) if compiled and CompiledFilter.usable(builder) else None
-    cur = _State(builder, vehicles, routes, kern)
+    cur = _State(builder, vehicles, routes, kern, _placer(builder, vehicles, kern, stations))
     best = cur.copy()
-    log = LnsLog(start_km=cur.km, best_km=cur.km)
+    log = LnsLog(start_km=start_km, best_km=cur.km)
     jobs = [x for r in cur.routes for x in r if isinstance(x, Job)]
     if len(jobs) < 2:
         return best.routes, log

@@ -860,7 +860,9 @@ class _Runner:
                 continue
             km = sum(self.builder.km(vt, r) for (_, vt), r in zip(plan.vehicles, self.visits_of(plan)))
             self.phases.append(
-                self._stamp(f"or-tools from the ruin-recreate routes: {len(plan.vehicles)} vehicles, {km:.1f} km")
+                self._stamp(
+                    f"or-tools from the ruin-recreate routes: {len(plan.vehicles)} vehicles, {km:.1f} km"
+                )
             )
             return plan
 

@@ -29,15 +29,17 @@ maximum route duration; ``routing.lns`` keeps the greedy repair otherwise.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numba import njit
 
+from routing import kernels as K
 from routing.problem import ChargingStation, Job, RechargePolicy
 
 if TYPE_CHECKING:  # pragma: no cover
     from routing.construct import Builder
+    from routing.kernels import CompiledFilter
     from routing.problem import VehicleType
 
 EPS = 1e-6
@@ -46,6 +48,9 @@ MAX_LABELS = 48
 """Labels kept per stage of the DP (the shortest)."""
 TIE = 1e-9
 """Tolerance of the dominance test [km], [min], [kWh]."""
+PARETO_MAX_ENTRIES = 20_000_000
+"""Largest table of stations worth a stop per pair of locations (``pareto_stations``: locations^2 x stations
+entries of 2 bytes per vehicle type); beyond it every station is tried on every arc (exact too, slower)."""
 
 
 @njit(cache=True)
@@ -118,20 +123,30 @@ def best_stations(
     rate: float,
     choice: np.ndarray,
     cut: np.ndarray,
+    ub: float,
+    par: np.ndarray,
+    npar: np.ndarray,
 ) -> float:
     """Least km of the route start -> jobs ``seq[:n]`` (job indices) -> end with at most one station per arc,
     feasible in payload-free time and charge; ``choice[k]`` (k = 0..n) the station index on arc k or -1. inf
     (``choice`` undefined) when no placement is feasible. ``w_end`` without tolerance; ``rate`` [kWh/km],
     ``st_min_per_kwh`` charging minutes per kWh at each station; ``cut[0]`` counts labels dropped at
-    ``MAX_LABELS``."""
+    ``MAX_LABELS``. Only routes shorter than ``ub`` [km] are of interest: inf when none is (labels whose km
+    plus the customers' own remaining km reach it are dropped). ``par[a, b, :npar[a, b]]`` are the stations
+    worth a stop between locations a and b (``pareto_stations``)."""
     # Latest departure from stage k for the rest to keep its windows and the shift end, stations left out
     # (exact without stations, optimistic with them: a station only makes arrivals later).
+    # rem[k]: km from stage k to the end depot through the customers alone (a lower bound, triangle inequality).
     late = np.empty(n + 1)
+    rem = np.empty(n + 1)
     nxt_loc = end_loc
     nxt_late = shift_end + EPS  # latest arrival at the next stop
+    nxt_rem = 0.0
     for k in range(n, -1, -1):
         here = start_loc if k == 0 else job_loc[seq[k - 1]]
         late[k] = nxt_late - tt[here, nxt_loc]
+        rem[k] = nxt_rem + d[here, nxt_loc]
+        nxt_rem = rem[k]
         if k > 0:
             j = seq[k - 1]
             nxt_late = late[k] - service[j]
@@ -157,15 +172,16 @@ def best_stations(
             j = seq[k]
             if arrival > w_end[j] + EPS:
                 return np.inf
-            t = (arrival if arrival > w_start[j] else w_start[j]) + service[j]
+            t = max(w_start[j], arrival) + service[j]
         elif arrival > shift_end + EPS:
             return np.inf
         a = b
+    if km >= ub:
+        return np.inf
     if battery_ok:
         for k in range(n + 1):
             choice[k] = -1
         return km
-    n_st = st_loc.shape[0]
     stages = n + 2
     lk = np.empty(stages * MAX_LABELS)
     lt = np.empty(stages * MAX_LABELS)
@@ -191,17 +207,24 @@ def best_stations(
         for li in range(cnt[k]):
             i = base + li
             km0, t0, s0 = lk[i], lt[i], ls[i]
-            if t0 > late[k] + EPS:
+            if t0 > late[k] + EPS or km0 + rem[k] >= ub:
                 continue
+            # Enough charge for the rest without a station: driving on directly is shorter and no later than
+            # any completion with one, so only the direct arc is kept.
+            finish = s0 - rem[k] * rate >= low
+            bound = ub - km0 - rem[k] + d[a, b]  # the arc's own km must stay below this
             # Direct.
             s1 = s0 - d[a, b] * rate
             arr = t0 + tt[a, b]
             if s1 >= low and arr <= we:
-                dep = (arr if arr > ws else ws) + serv
+                dep = max(ws, arr) + serv
                 _add_label(nbase, cnt, k + 1, km0 + d[a, b], dep, s1, i, -1, lk, lt, ls, lp, lst, cut)
             # Through one station.
-            for s in range(n_st):
+            for q in range(0 if finish else npar[a, b]):
+                s = par[a, b, q]
                 sl = st_loc[s]
+                if d[a, sl] + d[sl, b] >= bound:
+                    continue
                 sa = s0 - d[a, sl] * rate
                 if sa < low:
                     continue
@@ -211,7 +234,7 @@ def best_stations(
                 arr = t0 + tt[a, sl] + (capacity - sa) * st_min_per_kwh[s] + tt[sl, b]
                 if arr > we:
                     continue
-                dep = (arr if arr > ws else ws) + serv
+                dep = max(ws, arr) + serv
                 _add_label(
                     nbase, cnt, k + 1, km0 + d[a, sl] + d[sl, b], dep, s2, i, s, lk, lt, ls, lp, lst, cut
                 )
@@ -227,6 +250,55 @@ def best_stations(
         choice[k] = lst[i]
         i = lp[i]
     return lk[best]
+
+
+@njit(cache=True)
+def pareto_stations(
+    d: np.ndarray,
+    tt: np.ndarray,
+    st_loc: np.ndarray,
+    st_min_per_kwh: np.ndarray,
+    par: np.ndarray,
+    npar: np.ndarray,
+) -> None:
+    """For every pair of locations (a, b): the stations no other station beats on the way from a to b, into
+    ``par[a, b, :npar[a, b]]``. Station s' beats s when it is no farther from a and to b in km and in minutes
+    and charges no slower: a stop at s' then arrives at s with at least the charge (more to spare), charges no
+    longer (less to fill, no slower), reaches b no later, with no less charge and no more km, so a best
+    placement never needs s (ties: the lower index stays)."""
+    n = d.shape[0]
+    m = st_loc.shape[0]
+    for a in range(n):
+        for b in range(n):
+            c = 0
+            for s in range(m):
+                sl = st_loc[s]
+                beaten = False
+                for o in range(m):
+                    if o == s:
+                        continue
+                    ol = st_loc[o]
+                    if (
+                        d[a, ol] <= d[a, sl]
+                        and d[ol, b] <= d[sl, b]
+                        and tt[a, ol] <= tt[a, sl]
+                        and tt[ol, b] <= tt[sl, b]
+                        and st_min_per_kwh[o] <= st_min_per_kwh[s]
+                    ):
+                        strict = (
+                            d[a, ol] < d[a, sl]
+                            or d[ol, b] < d[sl, b]
+                            or tt[a, ol] < tt[a, sl]
+                            or tt[ol, b] < tt[sl, b]
+                            or st_min_per_kwh[o] < st_min_per_kwh[s]
+                        )
+                        if strict or o < s:
+                            beaten = True
+                            break
+                if not beaten:
+                    par[a, b, c] = s
+                    c += 1
+            npar[a, b] = c
 
 
 @njit(cache=True)
@@ -258,6 +330,8 @@ def best_insertion(
     rate: np.ndarray,
     best_choice: np.ndarray,
     cut: np.ndarray,
+    par: np.ndarray,
+    npar: np.ndarray,
 ) -> tuple[int, float]:
     """The candidate (route ``cand_route[i]``, customer position ``cand_pos[i]``) whose route with ``job``
     inserted and its stations placed by ``best_stations`` grows least; candidates in ascending order of
@@ -304,6 +378,9 @@ def best_insertion(
             rate[ty],
             choice,
             cut,
+            kms[r] + best - TIE,
+            par[ty],
+            npar[ty],
         )
         delta = km - kms[r]
         if delta < best:
@@ -358,6 +435,128 @@ class StationPlacer:
             [math.inf if vt.shift_end is None else vt.shift_end for _, vt in vehicles], dtype=float
         )
         self.cut = np.zeros(1, dtype=np.int64)
+        n_loc, n_st = self.d.shape[0], len(self.stations)
+        if n_loc * n_loc * n_st <= PARETO_MAX_ENTRIES:
+            self.par = np.zeros((n_types, n_loc, n_loc, n_st), dtype=np.int16)
+            self.npar = np.zeros((n_types, n_loc, n_loc), dtype=np.int64)
+            for k in range(n_types):
+                pareto_stations(
+                    self.d, self.tt[k], self.st_loc, self.min_per_kwh[k], self.par[k], self.npar[k]
+                )
+        else:  # every station on every arc (broadcast views, no memory per pair)
+            every = np.arange(n_st, dtype=np.int16)
+            self.par = np.broadcast_to(every, (n_types, n_loc, n_loc, n_st))
+            self.npar = np.broadcast_to(np.int64(n_st), (n_types, n_loc, n_loc))
+
+    def candidate_arrays(self, filt: CompiledFilter, st: Any, job: Job) -> tuple[np.ndarray, ...]:
+        """(detour [km], route, customer position) of every place passing the compiled filter
+        (``routing.kernels.candidates``) in the used routes of ``st``, whose tables hold customers alone."""
+        used = st.used & filt.ok_rows[job.id]
+        rows = np.flatnonzero(used)
+        k = filt.index[job.id]
+        t = st.kt
+        dets, routes, poss = [], [], []
+        groups = (
+            [(rows, filt.tt)]
+            if filt.tt is not None
+            else [(rows[self.vtype[rows] == ty], self.tt[ty]) for ty in range(self.tt.shape[0])]
+        )
+        for grp, tt in groups:
+            if grp.size == 0:
+                continue
+            need = int(t.npos[grp].sum())
+            det = np.empty(need)
+            route = np.empty(need, dtype=np.int64)
+            pos = np.empty(need, dtype=np.int64)
+            m = K.candidates(
+                int(filt.loc[k]),
+                float(filt.w_start[k]),
+                float(filt.w_end[k]),
+                float(filt.service[k]),
+                float(filt.demand[k]),
+                grp.astype(np.int64),
+                filt.payload,
+                tt,
+                filt.dist,
+                t.bloc,
+                t.bdep,
+                t.aloc,
+                t.alate,
+                t.path,
+                t.npos,
+                t.load,
+                det,
+                route,
+                pos,
+            )
+            dets.append(det[:m])
+            routes.append(route[:m])
+            poss.append(pos[:m])
+        if not dets:
+            empty = np.zeros(0, dtype=np.int64)
+            return np.zeros(0), empty, empty
+        if len(dets) == 1:
+            return dets[0], routes[0], poss[0]
+        return np.concatenate(dets), np.concatenate(routes), np.concatenate(poss)
+
+    def best_insertion(
+        self,
+        job: Job,
+        route: np.ndarray,
+        pos: np.ndarray,
+        lb: np.ndarray,
+        skip: np.ndarray,
+        rows: np.ndarray,
+        row_len: np.ndarray,
+        kms: np.ndarray,
+    ) -> tuple[int, float, np.ndarray]:
+        """``best_insertion`` (the kernel) for ``job``: (candidate index or -1, growth [km], stations per arc)."""
+        choice = np.empty(rows.shape[1] + 2, dtype=np.int64)
+        bi, delta = best_insertion(
+            self.index[job.id],
+            route,
+            pos,
+            lb,
+            skip,
+            rows,
+            row_len,
+            kms,
+            self.vtype,
+            self.start_loc,
+            self.end_loc,
+            self.shift_start,
+            self.shift_end,
+            self.tt,
+            self.d,
+            self.job_loc,
+            self.w_start,
+            self.w_end,
+            self.service,
+            self.st_loc,
+            self.min_per_kwh,
+            self.capacity,
+            self.soc0,
+            self.reserve,
+            self.rate,
+            choice,
+            self.cut,
+            self.par,
+            self.npar,
+        )
+        return int(bi), float(delta), choice
+
+    @classmethod
+    def of(cls, builder: Builder, vehicles: list[tuple[str, VehicleType]]) -> StationPlacer:
+        """The placer of ``builder`` for this vehicle list, kept on the builder (its tables take ~10 ms to
+        build at 100 customers and 21 stations, and the solve asks for it in every phase)."""
+        key = tuple((vid, id(vt)) for vid, vt in vehicles)
+        kept = getattr(builder, "_station_placers", None)
+        if kept is None:
+            kept = builder._station_placers = {}  # type: ignore[attr-defined]
+        placer = kept.get(key)
+        if placer is None:
+            placer = kept[key] = cls(builder, vehicles)
+        return placer
 
     @staticmethod
     def usable(builder: Builder, vehicles: list[tuple[str, VehicleType]]) -> bool:
@@ -415,6 +614,9 @@ class StationPlacer:
             float(self.rate[ty]),
             choice,
             self.cut,
+            np.inf,
+            self.par[ty],
+            self.npar[ty],
         )
         if not math.isfinite(km):
             return None
@@ -454,6 +656,11 @@ def _warm() -> None:
         one,
         np.zeros(4, dtype=np.int64),
         np.zeros(1, dtype=np.int64),
+        np.zeros((1, 2, 2, 1), dtype=np.int16),
+        np.zeros((1, 2, 2), dtype=np.int64),
+    )
+    pareto_stations(
+        tt[0], tt[0], z1, one, np.zeros((2, 2, 1), dtype=np.int16), np.zeros((2, 2), dtype=np.int64)
     )
     best_stations(
         z1,
@@ -476,6 +683,9 @@ def _warm() -> None:
         0.0,
         np.zeros(2, dtype=np.int64),
         np.zeros(1, dtype=np.int64),
+        np.inf,
+        np.zeros((2, 2, 1), dtype=np.int16),
+        np.zeros((2, 2), dtype=np.int64),
     )
 
 
