@@ -130,16 +130,18 @@ class _State:
         if self.placer is None:
             self.compiled.fill(self.b, self.kt, v, vt, seq)  # type: ignore[union-attr]
             return
-        jobs = _jobs(seq)
-        self.compiled.fill(self.b, self.kt, v, vt, jobs)  # type: ignore[union-attr]
-        if len(jobs) > self.rows.shape[1]:
-            wider = np.zeros((self.rows.shape[0], 2 * len(jobs)), dtype=np.int64)
+        placer = self.placer
+        idx = np.array([placer.index[x.id] for x in seq if isinstance(x, Job)], dtype=np.int64)
+        n = idx.shape[0]
+        if n + 1 > self.kt.width:
+            self.kt.widen(n + 1)
+        if n > self.rows.shape[1]:
+            wider = np.zeros((self.rows.shape[0], 2 * n), dtype=np.int64)
             wider[:, : self.rows.shape[1]] = self.rows
             self.rows = wider
-        idx = [self.placer.index[j.id] for j in jobs]
-        self.rows[v, : len(idx)] = idx
-        self.row_len[v] = len(idx)
-        self.plain[v] = self.b.km(vt, jobs)
+        self.rows[v, :n] = idx
+        self.row_len[v] = n
+        self.plain[v] = placer.fill(self.kt, v, idx)
 
     def table(self, v: int) -> tuple:
         t = self.tables.get(v)

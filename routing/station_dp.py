@@ -403,6 +403,7 @@ class StationPlacer:
         self.w_start = np.array([j.windows_sorted[0].start if j.time_windows else -math.inf for j in p.jobs])
         self.w_end = np.array([j.windows_sorted[-1].end if j.time_windows else math.inf for j in p.jobs])
         self.service = np.array([j.service_minutes for j in p.jobs], dtype=float)
+        self.demand = np.array([j.demand_kg for j in p.jobs], dtype=float)
         self.stations = list(p.stations)
         self.st_loc = np.array([builder.sloc[s.id] for s in p.stations], dtype=np.int64)
         self.d = np.ascontiguousarray(builder.geo.dist, dtype=float)
@@ -575,6 +576,36 @@ class StationPlacer:
             if bat is not None and bat.full_rate != bat.consumption_empty_kwh_per_km:
                 return False
         return any(vt.battery is not None for _, vt in vehicles)
+
+    def fill(self, tables: K.RouteTables, v: int, idx: np.ndarray) -> float:
+        """Compiled slack tables (``routing.kernels.fill_row``) of vehicle ``v``'s customers ``idx`` (job
+        indices) alone, into row ``v``; returns their km without stations."""
+        locs = self.job_loc[idx]
+        a, b = int(self.start_loc[v]), int(self.end_loc[v])
+        K.fill_row(
+            v,
+            locs,
+            idx,
+            a,
+            b,
+            float(self.shift_start[v]),
+            float(self.shift_end[v]),
+            self.tt[self.vtype[v]],
+            self.w_start,
+            self.w_end,
+            self.service,
+            self.demand,
+            tables.bloc,
+            tables.bdep,
+            tables.aloc,
+            tables.alate,
+            tables.path,
+            tables.npos,
+            tables.load,
+        )
+        if locs.shape[0] == 0:
+            return float(self.d[a, b])
+        return float(self.d[a, locs[0]] + self.d[locs[:-1], locs[1:]].sum() + self.d[locs[-1], b])
 
     def visits(self, jobs: list[Job], choice: np.ndarray) -> list[Job | ChargingStation]:
         """Customers with the stations of ``choice`` (one per arc, -1 for none) between them."""
