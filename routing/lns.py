@@ -414,13 +414,14 @@ def improve(
     compiled: bool = True,
     max_iterations: int | None = None,
     stations: bool = True,
+    temperatures: tuple[float, float] = (T_START, T_END),
 ) -> tuple[list[list[Visit]], LnsLog]:
     """Shorter routes serving the same jobs on the same (or fewer) vehicles, by ``deadline``
     (``clock.now()``); returns the best found and what was done. ``compiled`` uses the numba insertion
     filter (``routing.kernels``) where it applies; the same candidates in the same order as the Python one.
     ``max_iterations`` also stops it (benchmarks of the iteration rate, tests). ``stations`` places every
     route's stations by the DP of ``routing.station_dp`` where it applies (off: the greedy repair of
-    ``Builder.repaired``, as before it)."""
+    ``Builder.repaired``, as before it). ``temperatures``: the annealing's start and end as shares of the km."""
     rng = random.Random(seed)
     start_km = sum(builder.km(vt, r) for (_, vt), r in zip(vehicles, routes) if r)
     kern = CompiledFilter(builder, vehicles) if compiled and CompiledFilter.usable(builder) else None
@@ -433,7 +434,7 @@ def improve(
     neighbours = _neighbours(builder, jobs)
     t0 = clock.now()
     span = max(1e-6, deadline - t0)
-    t_start, t_end = T_START * cur.km, T_END * cur.km
+    t_start, t_end = temperatures[0] * cur.km, temperatures[1] * cur.km
     while True:
         now = clock.now()
         if now >= deadline or (max_iterations is not None and log.iterations >= max_iterations):

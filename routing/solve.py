@@ -52,6 +52,7 @@ from routing.solution import (
     UnservedJob,
     UnservedReason,
 )
+from routing.station_dp import StationPlacer
 from routing.td_repair import place_left_out
 
 LNS_SHARE = 0.75
@@ -76,6 +77,10 @@ constructed routes (it ran to its time limit on random problems with stations, `
 TRIP_LNS_SHARE = 0.3
 """Reloads/breaks: share of a search's time for the ruin-and-recreate on exact float routes (``routing.lns_trips``)
 after the OR-Tools phases; it adds the reloads and uses the room the break reserve of the construction took."""
+LATE_TEMPERATURES = (0.003, 0.001)
+"""Annealing temperatures (shares of the km, as ``routing.lns.T_START``/``T_END``) of a ruin-and-recreate that
+goes on from routes it already improved (``_Runner._lns_to_the_end``): cooler than a fresh start's 3 %, which
+would first undo much of what was won."""
 LATE_DROP_MIN_SHARE = 0.05
 """OR-Tools' search after the ruin-and-recreate stops when it empties a route while at least this share of the
 time limit is left, and the ruin-and-recreate shortens the smaller fleet's routes (``search_at_constructed_fleet``)."""
@@ -827,8 +832,9 @@ class _Runner:
             vehicles = fleet + spare
             seqs = self.seqs_of(vehicles, visits + [[] for _ in spare])
             if seqs is None:
-                self.phases.append("ruin-recreate routes use more station copies than the model has")
-                return self.plan_of_visits(fleet, visits)
+                return self._lns_to_the_end(
+                    fleet, visits, t_end, "ruin-recreate routes use more station copies than the model has"
+                )
             # OR-Tools (fleet cost on) may empty a route the pool could not; it stops there, so that the
             # ruin-and-recreate can shorten the smaller fleet's routes with the time left (Solomon C204, 30 s:
             # a route dropped in the last seconds left 725 km on 3 routes, best known 591).
@@ -845,12 +851,14 @@ class _Runner:
                 stop_below_vehicles=len(fleet) if again else None,
             )
             if plan is None or not self.served_all(plan):
-                self.phases.append(
+                return self._lns_to_the_end(
+                    fleet,
+                    visits,
+                    t_end,
                     "ruin-recreate routes not read by the model"
                     if plan is None
-                    else f"or-tools from the ruin-recreate routes left {self._missing(plan)} job(s) out"
+                    else f"or-tools from the ruin-recreate routes left {self._missing(plan)} job(s) out",
                 )
-                return self.plan_of_visits(fleet, visits)
             plan = self._compact(plan)
             if again and len(plan.vehicles) < len(fleet):
                 self.phases.append(
@@ -864,7 +872,42 @@ class _Runner:
                     f"or-tools from the ruin-recreate routes: {len(plan.vehicles)} vehicles, {km:.1f} km"
                 )
             )
+            return self._restationed(plan)
+
+    def _restationed(self, plan: _Plan) -> _Plan:
+        """``plan`` with each route's stations placed by the DP (``routing.station_dp``) where that is shorter:
+        OR-Tools moves customers but places stations only through its station copies."""
+        if not StationPlacer.usable(self.builder, plan.vehicles):
             return plan
+        placer = StationPlacer.of(self.builder, plan.vehicles)
+        visits = self.visits_of(plan)
+        better = 0
+        for v, ((_, vt), seq) in enumerate(zip(plan.vehicles, visits)):
+            jobs = [x for x in seq if isinstance(x, Job)]
+            if not jobs:
+                continue
+            placed = placer.place(v, jobs)
+            if placed is not None and placed[1] < self.builder.km(vt, seq) - 1e-9:
+                visits[v] = placed[0]
+                better += 1
+        if not better:
+            return plan
+        self.phases.append(f"stations placed afresh on {better} route(s)")
+        return self.plan_of_visits(plan.vehicles, visits)
+
+    def _lns_to_the_end(
+        self, fleet: list[tuple[str, VehicleType]], visits: list[list[Visit]], t_end: float, why: str
+    ) -> _Plan:
+        """The ruin-and-recreate's routes as the answer when OR-Tools cannot take them on (``why``); with the
+        station DP (``routing.station_dp``) the ruin-and-recreate goes on until ``t_end``, from a cool
+        temperature (on E-VRPTW rc101_21 the solve otherwise ended 8 of 60 s early)."""
+        self.phases.append(why)
+        if t_end - clock.now() > 0.5 and StationPlacer.usable(self.builder, fleet):
+            visits, log = lns_improve(
+                self.builder, fleet, visits, t_end, seed=self.seed + 1, temperatures=LATE_TEMPERATURES
+            )
+            self.phases.append(self._stamp(log.note()))
+        return self.plan_of_visits(fleet, visits)
 
     def _jobs_in(self, seq: list[int]) -> int:
         return sum(1 for i in seq if self.nodeset.nodes[i].kind == "job")
