@@ -391,6 +391,144 @@ def best_insertion(
     return bi, best
 
 
+@njit(cache=True)
+def best_ejection(
+    job: int,
+    dem: float,
+    rows: np.ndarray,
+    row_len: np.ndarray,
+    cand_rows: np.ndarray,
+    payload: np.ndarray,
+    pen: np.ndarray,
+    max_eject: int,
+    max_checks: int,
+    vtype: np.ndarray,
+    start_loc: np.ndarray,
+    end_loc: np.ndarray,
+    shift_start: np.ndarray,
+    shift_end: np.ndarray,
+    tt: np.ndarray,
+    d: np.ndarray,
+    job_loc: np.ndarray,
+    w_start: np.ndarray,
+    w_end: np.ndarray,
+    service: np.ndarray,
+    demand: np.ndarray,
+    st_loc: np.ndarray,
+    st_min_per_kwh: np.ndarray,
+    capacity: np.ndarray,
+    soc0: np.ndarray,
+    reserve: np.ndarray,
+    rate: np.ndarray,
+    par: np.ndarray,
+    npar: np.ndarray,
+    best_choice: np.ndarray,
+    cut: np.ndarray,
+) -> tuple[int, int, int, int]:
+    """``routing.eject._best_ejection`` with stations: over the routes ``cand_rows`` (rows of customers), the
+    (route, customer position, first ejected index, second or -1) inserting ``job`` while ejecting one or two
+    of that route's customers, in the order least total penalty, fewer ejected, least detour between
+    customers; each candidate passes the payload and, stations left out, the windows and shift end (exact
+    there, optimistic with stations), then the station DP decides, for at most ``max_checks`` candidates. The
+    winner's stations in ``best_choice``; (-1, -1, -1, -1) if none."""
+    # Enumerate (key, route, pos, i1, i2); key = (penalty * 2 + ejected - 1) * 1e7 + detour.
+    total = 0
+    for i in range(cand_rows.shape[0]):
+        n = row_len[cand_rows[i]]
+        pairs = n * (n - 1) // 2 if max_eject >= 2 else 0
+        total += (n + 1) * (n + pairs)
+    key = np.empty(total)
+    cr = np.empty(total, dtype=np.int64)
+    cp = np.empty(total, dtype=np.int64)
+    c1 = np.empty(total, dtype=np.int64)
+    c2 = np.empty(total, dtype=np.int64)
+    m = 0
+    jl = job_loc[job]
+    for i in range(cand_rows.shape[0]):
+        r = cand_rows[i]
+        n = row_len[r]
+        for pos in range(n + 1):
+            a = start_loc[r] if pos == 0 else job_loc[rows[r, pos - 1]]
+            b = end_loc[r] if pos == n else job_loc[rows[r, pos]]
+            detour = d[a, jl] + d[jl, b] - d[a, b]
+            for i1 in range(n):
+                p1 = pen[rows[r, i1]]
+                key[m] = (p1 * 2.0) * 1e7 + detour
+                cr[m], cp[m], c1[m], c2[m] = r, pos, i1, -1
+                m += 1
+                if max_eject >= 2:
+                    for i2 in range(i1 + 1, n):
+                        key[m] = ((p1 + pen[rows[r, i2]]) * 2.0 + 1.0) * 1e7 + detour
+                        cr[m], cp[m], c1[m], c2[m] = r, pos, i1, i2
+                        m += 1
+    order = np.argsort(key[:m], kind="mergesort")
+    width = rows.shape[1] + 1
+    buf = np.empty(width, dtype=np.int64)
+    checks = 0
+    for q in range(m):
+        c = order[q]
+        r, pos, i1, i2 = cr[c], cp[c], c1[c], c2[c]
+        n = row_len[r]
+        load = dem
+        k = 0
+        for x in range(n + 1):
+            if x == pos:
+                buf[k] = job
+                k += 1
+            if x < n and x != i1 and x != i2:
+                buf[k] = rows[r, x]
+                load += demand[rows[r, x]]
+                k += 1
+        if load > payload[r] + EPS:
+            continue
+        # Windows and shift end without stations.
+        t = shift_start[r]
+        at = start_loc[r]
+        ok = True
+        for x in range(k):
+            lx = job_loc[buf[x]]
+            arrival = t + tt[vtype[r], at, lx]
+            if arrival > w_end[buf[x]] + EPS:
+                ok = False
+                break
+            t = max(w_start[buf[x]], arrival) + service[buf[x]]
+            at = lx
+        if not ok or t + tt[vtype[r], at, end_loc[r]] > shift_end[r] + EPS:
+            continue
+        checks += 1
+        ty = vtype[r]
+        km = best_stations(
+            buf,
+            k,
+            start_loc[r],
+            end_loc[r],
+            shift_start[r],
+            shift_end[r],
+            tt[ty],
+            d,
+            job_loc,
+            w_start,
+            w_end,
+            service,
+            st_loc,
+            st_min_per_kwh[ty],
+            capacity[ty],
+            soc0[ty],
+            reserve[ty],
+            rate[ty],
+            best_choice,
+            cut,
+            np.inf,
+            par[ty],
+            npar[ty],
+        )
+        if km < np.inf:
+            return r, pos, i1, i2
+        if checks >= max_checks:
+            break
+    return -1, -1, -1, -1
+
+
 class StationPlacer:
     """Per-problem arrays of the DP; ``place`` gives a customer sequence its best stations."""
 
@@ -429,6 +567,7 @@ class StationPlacer:
             self.rate[k] = bat.consumption_empty_kwh_per_km
             self.min_per_kwh[k] = [60.0 / charge_power_kw(s, by_id[t]) for s in self.stations]
         self.vtype = np.array([self.type_index[vt.id] for _, vt in vehicles], dtype=np.int64)
+        self.payload = np.array([vt.payload_kg for _, vt in vehicles], dtype=float)
         self.start_loc = np.array([builder.geo.loc(vt.start_depot) for _, vt in vehicles], dtype=np.int64)
         self.end_loc = np.array([builder.geo.loc(vt.end) for _, vt in vehicles], dtype=np.int64)
         self.shift_start = np.array([vt.shift_start for _, vt in vehicles], dtype=float)
@@ -558,6 +697,71 @@ class StationPlacer:
         if placer is None:
             placer = kept[key] = cls(builder, vehicles)
         return placer
+
+    def ejection(
+        self,
+        job: Job,
+        routes: list[list[Job | ChargingStation]],
+        cand: list[int],
+        pen: dict[str, int],
+        max_eject: int,
+        max_checks: int,
+    ) -> tuple[int, list[Job | ChargingStation], list[Job]] | None:
+        """The compiled ``best_ejection`` over ``routes`` (aligned with this placer's vehicles) restricted to
+        the indices ``cand``: (route, its new visits, the ejected jobs) or None."""
+        if not cand:
+            return None
+        jobs_of = {v: [x for x in routes[v] if isinstance(x, Job)] for v in cand}
+        width = max(len(j) for j in jobs_of.values()) + 1
+        rows = np.zeros((len(routes), width), dtype=np.int64)
+        row_len = np.zeros(len(routes), dtype=np.int64)
+        for v, jobs in jobs_of.items():
+            rows[v, : len(jobs)] = [self.index[j.id] for j in jobs]
+            row_len[v] = len(jobs)
+        penalty = np.zeros(len(self.jobs))
+        for jid, n in pen.items():
+            penalty[self.index[jid]] = n
+        choice = np.empty(width + 2, dtype=np.int64)
+        r, pos, i1, i2 = best_ejection(
+            self.index[job.id],
+            float(job.demand_kg),
+            rows,
+            row_len,
+            np.array(cand, dtype=np.int64),
+            self.payload,
+            penalty,
+            max_eject,
+            max_checks,
+            self.vtype,
+            self.start_loc,
+            self.end_loc,
+            self.shift_start,
+            self.shift_end,
+            self.tt,
+            self.d,
+            self.job_loc,
+            self.w_start,
+            self.w_end,
+            self.service,
+            self.demand,
+            self.st_loc,
+            self.min_per_kwh,
+            self.capacity,
+            self.soc0,
+            self.reserve,
+            self.rate,
+            self.par,
+            self.npar,
+            choice,
+            self.cut,
+        )
+        if r < 0:
+            return None
+        cur = jobs_of[int(r)]
+        out = [cur[i1]] + ([cur[i2]] if i2 >= 0 else [])
+        new = [x for x in cur if x is not out[0] and (len(out) < 2 or x is not out[1])]
+        new.insert(int(pos) - sum(1 for i in (i1, i2) if 0 <= i < pos), job)
+        return int(r), self.visits(new, choice), out
 
     @staticmethod
     def usable(builder: Builder, vehicles: list[tuple[str, VehicleType]]) -> bool:
@@ -692,6 +896,39 @@ def _warm() -> None:
     )
     pareto_stations(
         tt[0], tt[0], z1, one, np.zeros((2, 2, 1), dtype=np.int16), np.zeros((2, 2), dtype=np.int64)
+    )
+    best_ejection(
+        0,
+        0.0,
+        np.zeros((1, 2), dtype=np.int64),
+        z1,
+        z1,
+        one,
+        one,
+        2,
+        1,
+        z1,
+        z1,
+        z1,
+        one,
+        one + 1.0,
+        tt,
+        tt[0],
+        z1,
+        one,
+        one + 1.0,
+        one,
+        one,
+        z1,
+        np.ones((1, 1)),
+        one + 1.0,
+        one + 1.0,
+        one,
+        one,
+        np.zeros((1, 2, 2, 1), dtype=np.int16),
+        np.zeros((1, 2, 2), dtype=np.int64),
+        np.zeros(4, dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
     )
     best_stations(
         z1,

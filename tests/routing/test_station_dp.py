@@ -184,3 +184,61 @@ def test_compiled_best_insertion_matches_every_position_tried(name: str) -> None
         assert bi >= 0
         assert delta == pytest.approx(best, abs=1e-7)
     assert tried >= 3
+
+
+def test_compiled_ejection_with_stations_takes_the_first_feasible_move_in_order() -> None:
+    """routing.eject's electric path: the move returned is feasible with its DP stations, and no move earlier in
+    the order (least penalty, fewer ejected, least detour between customers) is feasible."""
+    problem, geo, builder, vehicles = _setup("evrptw", "rc102_21")
+    start = builder.insert_all(vehicles, job_order(geo, list(problem.jobs)))
+    used = [v for v, r in enumerate(start) if r]
+    placer = StationPlacer(builder, vehicles)
+    rng = random.Random(5)
+    checked = 0
+    for closed in rng.sample(used, 3):
+        job = _jobs(start[closed])[0]
+        cand = [v for v in used if v != closed]
+        pen = {j.id: rng.randint(0, 2) for r in start for j in _jobs(r)}
+        got = placer.ejection(job, start, cand, pen, 2, 10**9)
+        # Every move, in the kernel's order, judged by the DP from Python.
+        moves = []
+        for v in cand:
+            cur = _jobs(start[v])
+            n = len(cur)
+            for pos in range(n + 1):
+                a = builder.geo.loc(vehicles[v][1].start_depot) if pos == 0 else builder.loc[cur[pos - 1].id]
+                b = builder.geo.loc(vehicles[v][1].end) if pos == n else builder.loc[cur[pos].id]
+                jl = builder.loc[job.id]
+                detour = builder.dist[a][jl] + builder.dist[jl][b] - builder.dist[a][b]
+                for i1 in range(n):
+                    for i2 in [None, *range(i1 + 1, n)]:
+                        out = [i1] if i2 is None else [i1, i2]
+                        p = sum(pen[cur[i].id] for i in out)
+                        moves.append(((p, len(out), detour), v, pos, out))
+        moves.sort(key=lambda m: m[0])
+        first = None
+        for key, v, pos, out in moves:
+            cur = _jobs(start[v])
+            kept = [x for i, x in enumerate(cur) if i not in out]
+            kept.insert(pos - sum(1 for i in out if i < pos), job)
+            if sum(j.demand_kg for j in kept) > vehicles[v][1].payload_kg + 1e-6:
+                continue
+            if placer.place(v, kept) is not None:
+                first = (key, v)
+                break
+        if first is None:
+            assert got is None
+            continue
+        checked += 1
+        assert got is not None
+        v, seq, ejected = got
+        key = first[0]
+        # Ties in the key may pick another move of the same key: compare keys, check the move itself.
+        cur = _jobs(start[v])
+        p_got = sum(pen[j.id] for j in ejected)
+        assert (p_got, len(ejected)) == key[:2]
+        assert all(j in cur for j in ejected) and job in seq
+        assert sorted(x.id for x in _jobs(seq)) == sorted([job.id] + [x.id for x in cur if x not in ejected])
+        ev = evaluate_route(geo, vehicles[v][0], vehicles[v][1], seq)
+        assert ev.feasible, ev.violations
+    assert checked >= 2
