@@ -272,19 +272,23 @@ class TripRoutes:
     def restation(
         self, v: int, seq: list[ExtVisit], ev: RouteEval
     ) -> tuple[list[ExtVisit], tuple[RouteEval, float, list[float] | None]] | None:
-        """``seq`` made feasible by inserting up to ``MAX_REPAIRS`` stations before its battery failures (the
-        cheapest detours first; one that moves the failure later is kept), or None."""
+        """``seq`` made feasible by inserting stations before its battery failures, up to ``MAX_REPAIRS`` rounds
+        (the cheapest detours first; kept: one that gets past the failing arc, else one that moves the failure
+        later; two stations in a row on the failing arc when no single station gets past it), or None."""
         vt = self.vehicles[v][1]
         bat = vt.battery
         if bat is None or not self.p.stations:
             return None
         d = self.dist
+        # Range of a full charge on an empty truck [km]: an optimistic filter for two stations in a row.
+        e0 = bat.consumption_empty_kwh_per_km
+        reach = (bat.capacity_kwh - bat.reserve_kwh) / e0 + EPS if e0 > 0 else math.inf
         for _ in range(MAX_REPAIRS):
             at = battery_failure(ev.route, bat.reserve_kwh)
             if at is None:
                 return None  # not a battery failure: no station mends it
             path = [self.geo.loc(vt.start_depot)] + [self.lid(v, x) for x in seq] + [self.geo.loc(vt.end)]
-            options: list[tuple[float, int, ChargingStation]] = []
+            options: list[tuple[float, int, tuple[str, ...], tuple[ChargingStation, ...]]] = []
             for k in range(at, max(-1, at - 4), -1):
                 if 0 < k < len(seq) and not isinstance(seq[k - 1], Job) and not isinstance(seq[k], Job):
                     continue
@@ -293,21 +297,58 @@ class TripRoutes:
                     sl = self.sloc[st.id]
                     if sl in (a, c):
                         continue
-                    options.append((d[a][sl] + d[sl][c] - d[a][c], k, st))
-            options.sort(key=lambda o: (o[0], o[1], o[2].id))
+                    options.append((d[a][sl] + d[sl][c] - d[a][c], k, (st.id,), (st,)))
+            options.sort(key=lambda o: (o[0], o[1], o[2]))
             moved = None
-            for _, k, st in options[:STATION_OPTIONS]:
-                cand = seq[:k] + [st] + seq[k:]
-                got = self.evaluate(v, cand)
-                if got[0].feasible:
-                    return cand, got
-                later = battery_failure(got[0].route, bat.reserve_kwh)
-                if moved is None and later is not None and later > k:
-                    moved = (cand, got)
-            if moved is None:
+            past = None  # a candidate that gets past the failing arc (a pair only when no station does)
+            for group in (options, None):
+                if past is not None:
+                    break
+                if group is None:
+                    group = self._station_pairs(seq, path, at, reach)
+                for _, k, _, sts in group[:STATION_OPTIONS]:
+                    cand = seq[:k] + list(sts) + seq[k:]
+                    got = self.evaluate(v, cand)
+                    if got[0].feasible:
+                        return cand, got
+                    later = battery_failure(got[0].route, bat.reserve_kwh)
+                    if later is None:
+                        continue
+                    if past is None and later > at + len(sts):
+                        past = (cand, got)
+                    if moved is None and later > k:
+                        moved = (cand, got)
+            step = past or moved
+            if step is None:
                 return None
-            seq, ev = moved[0], moved[1][0]
+            seq, ev = step[0], step[1][0]
         return None
+
+    def _station_pairs(
+        self, seq: list[ExtVisit], path: list[int], at: int, reach: float
+    ) -> list[tuple[float, int, tuple[str, ...], tuple[ChargingStation, ...]]]:
+        """(detour [km], arc, ids, stations) of two stations in a row on arc ``at`` of ``seq`` (``path``: its
+        locations with the depots), each hop after the first within ``reach`` [km], cheapest first; none when
+        a station is next to the arc (never three in a row). Why: a job farther than one charge's range from
+        every station it could reach (``tests/routing/test_two_stations_in_a_row.py``)."""
+        if (at > 0 and isinstance(seq[at - 1], ChargingStation)) or (
+            at < len(seq) and isinstance(seq[at], ChargingStation)
+        ):
+            return []
+        d = self.dist
+        a, c = path[at], path[at + 1]
+        out = []
+        for st in self.p.stations:
+            sl = self.sloc[st.id]
+            if sl in (a, c):
+                continue
+            for st2 in self.p.stations:
+                sl2 = self.sloc[st2.id]
+                if sl2 in (a, sl, c) or d[sl][sl2] > reach or d[sl2][c] > reach:
+                    continue
+                out.append((d[a][sl] + d[sl][sl2] + d[sl2][c] - d[a][c], at, (st.id, st2.id), (st, st2)))
+        out.sort(key=lambda o: (o[0], o[2]))
+        return out
 
     def mended(
         self, v: int, seq: list[ExtVisit]
