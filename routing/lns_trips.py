@@ -14,8 +14,10 @@ around a random seed job from a few routes; re-insert them, and the jobs no rout
 cheapest feasible place: between two visits, or as a new trip of its own (a reload before or after it) while the
 vehicle has trips to spare; a battery failure is mended by inserting stations before it (``_restation``). Accept
 by simulated annealing on the objective (km, or route cost for ``Objective.COST``) with fewer unserved mandatory
-jobs first. Fixed fleet: a vehicle without a route is never opened. Deterministic for a seed, apart from where the
-deadline cuts it.
+jobs first. Fixed fleet: a vehicle without a route is never opened, except, when asked, once at the start for a
+mandatory job that no route can take (OR-Tools' first solutions cannot build a route whose first job needs a reload
+before it).
+Deterministic for a seed, apart from where the deadline cuts it.
 """
 
 from __future__ import annotations
@@ -67,14 +69,16 @@ def n_trips(seq: list[ExtVisit]) -> int:
     return 1 + sum(1 for x in seq if isinstance(x, Reload))
 
 
-def normalized(seq: list[ExtVisit]) -> list[ExtVisit]:
+def normalized(seq: list[ExtVisit], keep_first: bool = False) -> list[ExtVisit]:
     """``seq`` without reloads that start or end a trip with no job (a reload first or last, two in a row, or
-    around a trip of stations only): the stations of such a trip stay with the trip before it."""
+    around a trip of stations only): the stations of such a trip stay with the trip before it. ``keep_first``
+    keeps a reload that comes first (a route that starts away from its reload depot, ``VehicleType.
+    reload_depot``: going back first may be the plan, to reload or to charge at the depot)."""
     out: list[ExtVisit] = []
     has_job = False
     for x in seq:
         if isinstance(x, Reload):
-            if has_job:
+            if has_job or (keep_first and not out):
                 out.append(x)
                 has_job = False
             continue
@@ -141,6 +145,12 @@ class TripRoutes:
             )
             for v, ((_, vt), r) in enumerate(zip(vehicles, initial or [[] for _ in vehicles]))
         }
+
+    def away(self, v: int) -> bool:
+        """Vehicle ``v`` starts away from its reload depot (a route that continues a day, routing.replan) and
+        has a reload to spare: a reload may then come first."""
+        vt = self.vehicles[v][1]
+        return vt.max_trips > 1 and self.geo.loc(vt.reload_at) != self.geo.loc(vt.start_depot)
 
     def lid(self, v: int, x: ExtVisit) -> int:
         if isinstance(x, Job):
@@ -226,7 +236,7 @@ class TripRoutes:
     def places(self, v: int, seq: list[ExtVisit], job: Job) -> list[tuple[float, list[ExtVisit]]]:
         """(detour [km], candidate) of every place for ``job`` in route ``v`` that passes the O(1) payload and
         time filter (``slack``): between two visits, and, while the vehicle has trips to spare, as a trip of
-        its own (a reload before or after it)."""
+        its own (a reload before or after it; before the first visit only where the vehicle starts ``away``)."""
         vt = self.vehicles[v][1]
         d, tt = self.dist, self.fast_times[vt.id]
         jl = self.loc[job.id]
@@ -260,8 +270,8 @@ class TripRoutes:
             if not spare or not fits:
                 continue
             if (
-                p > 0
-                and not isinstance(seq[p - 1], Reload)
+                (p > 0 or self.away(v))
+                and (p == 0 or not isinstance(seq[p - 1], Reload))
                 and on_time(dep[p] + tt[a][depot] + vt.reload_minutes + tt[depot][jl], c, [])
             ):
                 out.append((d[a][depot] + d[depot][jl] + d[jl][c] - base, seq[:p] + [reload, job] + seq[p:]))
@@ -355,7 +365,7 @@ class TripRoutes:
     ) -> tuple[list[ExtVisit], tuple[RouteEval, float, list[float] | None]] | None:
         """``seq`` (normalised) if feasible, else without the stations it no longer needs or with stations
         placed afresh; None when none of these is feasible."""
-        seq = normalized(seq)
+        seq = normalized(seq, keep_first=self.away(v))
         got = self.evaluate(v, seq)
         if got[0].feasible:
             return self.trimmed(v, seq, got)
@@ -437,8 +447,9 @@ class _Search:
         plan.starts[v], plan.charges[v] = got[1], got[2]
         plan.scores[v] = self.tr.score(got[0]) if jobs_of(seq) else 0.0
 
-    def insert(self, plan: TripPlan, job: Job) -> bool:
-        """Cheapest feasible place for ``job`` in a used, unfrozen route (in place)."""
+    def insert(self, plan: TripPlan, job: Job, open_new: bool = False) -> bool:
+        """Cheapest feasible place for ``job`` in a used, unfrozen route (in place); with ``open_new``, when
+        there is none, on an unused vehicle (with a reload first where it starts ``away``)."""
         tr = self.tr
         ok = self.allowed.get(job.id, set())
         cands: list[tuple[float, int, int, list[ExtVisit]]] = []
@@ -468,10 +479,37 @@ class _Search:
             delta = tr.score(got[0]) - plan.scores[v]
             if best is None or delta < best[0]:
                 best = (delta, v, cand, got)
+        if best is None and open_new and job.drop_penalty is None:
+            best = self._opened(plan, job)
         if best is None:
             return False
         self.set(plan, best[1], best[2], best[3])
         return True
+
+    def _opened(self, plan: TripPlan, job: Job) -> tuple | None:
+        """The cheapest unused vehicle that can serve ``job`` alone (``insert``'s form), or None. Why: the first
+        solution heuristics of OR-Tools insert one node at a time, so a job that needs a reload before it (a
+        truck away from its depot with too little charge, which charges there) had no route at all."""
+        tr = self.tr
+        ok = self.allowed.get(job.id, set())
+        best = None
+        for v, (_, vt) in enumerate(tr.vehicles):
+            if v in self.frozen or plan.routes[v] or vt.id not in ok:
+                continue
+            shapes: list[list[ExtVisit]] = [[job]]
+            if tr.away(v):
+                shapes.append([Reload(vt.reload_at), job])
+            for shape in shapes:
+                got = tr.evaluate(v, shape)
+                if not got[0].feasible:
+                    fixed = tr.restation(v, shape, got[0])
+                    if fixed is None:
+                        continue
+                    shape, got = fixed
+                score = tr.score(got[0])
+                if best is None or score < best[0]:
+                    best = (score, v, shape, got)
+        return best
 
     def ruin(self, plan: TripPlan, neighbours: dict[str, list[Job]]) -> list[Job] | None:
         """Remove strings of jobs around a random seed job; None when a ruined route cannot be mended."""
@@ -529,8 +567,8 @@ class _Search:
         sign = -1.0 if how < 0.9 else 1.0
         return sorted(jobs, key=lambda j: sign * tr.dist[depot][tr.loc[j.id]])
 
-    def recreate(self, plan: TripPlan, jobs: list[Job]) -> None:
-        plan.absent = [j for j in self.order(jobs) if not self.insert(plan, j)]
+    def recreate(self, plan: TripPlan, jobs: list[Job], open_new: bool = False) -> None:
+        plan.absent = [j for j in self.order(jobs) if not self.insert(plan, j, open_new)]
 
 
 def _neighbours(tr: TripRoutes, jobs: list[Job]) -> dict[str, list[Job]]:
@@ -555,6 +593,7 @@ def improve(
     starts: list[float] | None = None,
     charges: list[list[float]] | None = None,
     max_iterations: int | None = None,
+    open_new: bool = False,
 ) -> tuple[TripPlan, TripLnsLog]:
     """Fewer unserved mandatory jobs, then a smaller objective, on the same (or fewer) vehicles by ``deadline``
     (``time.monotonic()``) or after ``max_iterations``; returns the best plan found and what was done.
@@ -562,7 +601,8 @@ def improve(
     ``routes`` (visits aligned with ``vehicles``) must each be feasible for ``trips.evaluate`` from the shift
     start or from ``starts[v]`` with ``charges[v]`` (how the caller planned them); a route that is not is kept
     as it is and left alone. ``absent``: jobs to serve if they find room. ``allowed``: job id -> vehicle type
-    ids that may serve it (``routing.solve.diagnose``).
+    ids that may serve it (``routing.solve.diagnose``). ``open_new``: a mandatory job of ``absent`` that no
+    route can take may open an unused vehicle (once, before the search; ``routing.solve`` asks for it).
     """
     rng = random.Random(seed)
     tr = TripRoutes(geo, vehicles, routes, starts, charges)
@@ -588,7 +628,7 @@ def improve(
     log.start, log.start_absent = key0[1], len(cur.absent)
     if cur.absent:  # the jobs no route serves yet, first
         trial = cur.copy()
-        search.recreate(trial, trial.absent)
+        search.recreate(trial, trial.absent, open_new=open_new)
         if trial.key() <= cur.key():
             cur = trial
     best = cur.copy()
