@@ -424,7 +424,8 @@ def _schedule(
             soc = None if soc_arr is None else soc_arr + e
             if isinstance(v, Reload):
                 if v.id != vt.reload_at:
-                    violations.append(f"{vid}: reload at {v.id}, not at the start depot {vt.reload_at}")
+                    depot = "reload depot" if vt.reload_at != vt.start_depot else "start depot"
+                    violations.append(f"{vid}: reload at {v.id}, not at the {depot} {vt.reload_at}")
                 trip += 1
                 load = trip_loads[trip]
                 dep = arrival + max(vt.reload_minutes, minutes)
