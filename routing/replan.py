@@ -455,8 +455,8 @@ class _Search:
             opening = 0.0 if seq or v in self.started else vt.fixed_cost
             extra = self.move_cost(job, v) + opening
             unit = self._unit(vt)
-            if self.tr is not None:  # also as a trip of its own (routing.lns_trips)
-                places = self.tr.places(v, seq, job)  # type: ignore[arg-type]
+            if self.tr is not None:  # also as a trip of its own (routing.lns_trips); built when evaluated
+                places = [(d, (p, shape)) for d, p, shape in self.tr.spots(v, seq, job)]  # type: ignore[arg-type]
             else:
                 table = self.b.slack_table(vt, seq)
                 places = [(d, seq[:pos] + [job] + seq[pos:]) for d, pos in self.b.positions(vt, table, job)]
@@ -467,6 +467,8 @@ class _Search:
         for _, _, v, trial in cands[:CANDIDATES]:
             vt = self.vehicles[v][1]
             cur = self.routes[v]
+            if isinstance(trial, tuple):
+                trial = self.tr.placed(v, cur, job, *trial)  # type: ignore[union-attr,arg-type]
             base = self.cost(v, cur)
             if base is None:
                 continue
