@@ -3,8 +3,8 @@
 Why: ``routing.solve`` gives that search the last ``TRIP_LNS_SHARE`` of a reload/break problem's time, and every
 candidate there is a Python float evaluation (``trips.evaluate``); this measures what it does with a budget on a
 depot-day of 300+ orders, from the solver's construction (cheapest insertion with stations on the break-reserving
-travel times, ``trips.construction_geometry``), in CPU seconds so that a shared machine's load does not move the
-figures. Figures: docs/realism.md, '2026-12-06 remainders'.
+travel times, ``trips.construction_geometry``), in CPU seconds (``routing.clock`` set to ``cpu``) so that a shared
+machine's load does not move the figures. Figures: docs/realism.md, '2026-12-06 remainders'.
 
     python -m routing.bench_trips --stops 300 --budgets 30,60 --seed 0            # 2 trips, breaks on
     python -m routing.bench_trips --stops 300 --budgets 20 --profile              # cProfile's top functions
@@ -20,7 +20,7 @@ import pstats
 import time
 from dataclasses import dataclass
 
-from routing import lns_trips, trips
+from routing import clock, lns_trips, trips
 from routing.construct import Builder, job_order
 from routing.evaluate import Geometry
 from routing.problem import BreakRule, Job, RoutingProblem
@@ -78,20 +78,25 @@ def constructed(p: RoutingProblem) -> tuple[Geometry, dict[str, set[str]], list[
 
 
 def run(p: RoutingProblem, budget_cpu_s: float, seed: int = 0, built=None) -> Run:
-    """``lns_trips.improve`` from the construction for ``budget_cpu_s`` CPU seconds (its clock)."""
+    """``lns_trips.improve`` from the construction for ``budget_cpu_s`` CPU seconds (``routing.clock`` in
+    ``cpu`` mode for the run, restored after)."""
     geo, allowed, routes, absent, _ = built or constructed(p)
-    c0 = time.process_time()
-    _best, log = lns_trips.improve(
-        geo,
-        allowed,
-        p.vehicle_ids(),
-        routes,
-        c0 + budget_cpu_s,
-        seed=seed,
-        absent=absent,
-        open_new=True,
-        clock=time.process_time,
-    )
+    before = clock.mode()
+    clock.use("cpu")
+    try:
+        c0 = time.process_time()
+        _best, log = lns_trips.improve(
+            geo,
+            allowed,
+            p.vehicle_ids(),
+            routes,
+            clock.now() + budget_cpu_s,
+            seed=seed,
+            absent=absent,
+            open_new=True,
+        )
+    finally:
+        clock.use(before)
     return Run(
         budget_cpu_s,
         time.process_time() - c0,

@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import math
 import random
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from routing import trips
+from routing import clock, trips
 from routing.evaluate import EPS, Geometry, RouteEval, _pick_window
 from routing.problem import ChargingStation, Job, Objective, VehicleType
 from routing.solution import Route, StopKind
@@ -721,11 +719,9 @@ def improve(
     charges: list[list[float]] | None = None,
     max_iterations: int | None = None,
     open_new: bool = False,
-    clock: Callable[[], float] = time.monotonic,
 ) -> tuple[TripPlan, TripLnsLog]:
     """Fewer unserved mandatory jobs, then a smaller objective, on the same (or fewer) vehicles by ``deadline``
-    (``clock()``, ``time.monotonic`` unless given: a benchmark on a shared machine passes ``time.process_time``) or
-    after ``max_iterations``; returns the best plan found and what was done.
+    (``clock.now()``) or after ``max_iterations``; returns the best plan found and what was done.
 
     ``routes`` (visits aligned with ``vehicles``) must each be feasible for ``trips.evaluate`` from the shift
     start or from ``starts[v]`` with ``charges[v]`` (how the caller planned them); a route that is not is kept
@@ -763,11 +759,11 @@ def improve(
     best = cur.copy()
     placed = [x for r in cur.routes for x in r if isinstance(x, Job)] + cur.absent
     neighbours = _neighbours(tr, placed)
-    t0 = clock()
+    t0 = clock.now()
     span = max(1e-6, deadline - t0)
     t_start, t_end = T_START * key0[1], T_END * key0[1]
     while True:
-        now = clock()
+        now = clock.now()
         if now >= deadline or (max_iterations is not None and log.iterations >= max_iterations):
             break
         # Cooling by time, or by iterations when they are bounded (then a run is the same on any machine).
