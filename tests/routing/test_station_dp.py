@@ -242,3 +242,38 @@ def test_compiled_ejection_with_stations_takes_the_first_feasible_move_in_order(
         ev = evaluate_route(geo, vehicles[v][0], vehicles[v][1], seq)
         assert ev.feasible, ev.violations
     assert checked >= 2
+
+
+def test_solver_answers_with_dp_stations_pass_the_checker_on_random_problems() -> None:
+    """Fuzz problems (``random_problem``: reserve, initial charge below full, charge limits, a diesel truck,
+    planar or geographic) made DP-usable (constant consumption, full recharging, one window, no maximum
+    duration): every answer passes ``routing.check``, and some of them stop at stations."""
+    from dataclasses import replace
+
+    from routing.check import check_solution
+    from routing.scenarios import random_problem
+    from routing.solve import solve
+
+    with_stations = 0
+    for seed in range(12):
+        p = random_problem(seed)
+        vts = tuple(
+            replace(
+                vt,
+                max_duration_minutes=None,
+                battery=replace(vt.battery, consumption_full_kwh_per_km=None),
+            )
+            if vt.battery
+            else vt
+            for vt in p.vehicle_types
+        )
+        jobs = tuple(replace(j, time_windows=j.time_windows[:1]) for j in p.jobs)
+        p = replace(p, vehicle_types=vts, jobs=jobs, recharge_policy=RechargePolicy.FULL)
+        geo = Geometry.of(p)
+        assert StationPlacer.usable(Builder(geo, diagnose(geo).allowed_types), p.vehicle_ids())
+        sol = solve(p, time_limit_s=0.5, seed=seed)
+        report = check_solution(p, sol)
+        assert not report.violations, (seed, report.violations[:3])
+        assert not sol.extra.get("violations"), seed
+        with_stations += any(s.kind.value == "station" for r in sol.routes for s in r.stops)
+    assert with_stations >= 2, with_stations
