@@ -45,9 +45,9 @@ if TYPE_CHECKING:  # pragma: no cover
 EPS = 1e-6
 """As ``routing.evaluate.EPS`` [min], [kWh]."""
 MAX_LABELS = 256
-"""Labels kept per stage of the DP (the shortest). 48 was cut 1,294 and 2,015 times in 5,000 ruin-and-recreate
+"""Labels kept per stage of the DP (the shortest). 48 was cut 1,294 and 2,015 times in 3,000 ruin-and-recreate
 iterations on E-VRPTW r201_21 and rc201_21 (routes of 25-50 customers, several stations each); 256 never
-was there, ended at the same km and ran 4-14 % more iterations per CPU second (the cut scans the stage)."""
+was there, ended 5,000 iterations at the same km and ran 4-14 % more of them per CPU second (a cut scans the stage)."""
 TIE = 1e-9
 """Tolerance of the dominance test [km], [min], [kWh]."""
 PARETO_MAX_ENTRIES = 20_000_000
