@@ -565,6 +565,8 @@ class LnsRate:
     cpu_seconds: float
     wall_seconds: float
     best_km: float
+    stations: bool = False
+    """Stations placed by the DP (``routing.station_dp``) instead of the greedy repair: another search."""
 
     @property
     def per_cpu_second(self) -> float:
@@ -575,12 +577,15 @@ def lns_rates(path: str | Path, iterations: int, seed: int = 0) -> list[LnsRate]
     """Run a fixed number of ruin-and-recreate iterations from the same constructed routes (cheapest insertion
     plus plain route elimination, no time-dependent phase) with the Python filter and with the compiled one
     (``routing.kernels``): same seed, same start, so both searches are the same and end at the same km; only
-    the time differs. Process CPU time is the figure to compare on a shared machine."""
+    the time differs. Process CPU time is the figure to compare on a shared machine. Both run with the greedy
+    station repair; where the station DP applies (E-VRPTW) a third run uses it with the compiled filter (a
+    different search: its km differs)."""
     from routing.construct import Builder, eliminate_routes, job_order
     from routing.evaluate import Geometry
     from routing.io.detect import read_problem_file
     from routing.lns import improve
     from routing.solve import diagnose
+    from routing.station_dp import StationPlacer
 
     problem, _ = read_problem_file(path)
     geo = Geometry.of(problem)
@@ -591,7 +596,10 @@ def lns_rates(path: str | Path, iterations: int, seed: int = 0) -> list[LnsRate]
     used = [v for v, r in enumerate(start) if r]
     fleet, routes = [vehicles[v] for v in used], [start[v] for v in used]
     out = []
-    for compiled in (False, True):
+    ways = [(False, False), (True, False)]
+    if StationPlacer.usable(builder, fleet):
+        ways.append((True, True))
+    for compiled, stations in ways:
         c0, w0 = time.process_time(), time.perf_counter()
         _, log = improve(
             builder,
@@ -601,6 +609,7 @@ def lns_rates(path: str | Path, iterations: int, seed: int = 0) -> list[LnsRate]
             seed=seed,
             compiled=compiled,
             max_iterations=iterations,
+            stations=stations,
         )
         out.append(
             LnsRate(
@@ -611,6 +620,7 @@ def lns_rates(path: str | Path, iterations: int, seed: int = 0) -> list[LnsRate]
                 time.process_time() - c0,
                 time.perf_counter() - w0,
                 log.best_km,
+                stations,
             )
         )
     return out

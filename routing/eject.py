@@ -54,11 +54,12 @@ def _jobs(seq: list) -> list[Job]:
     return [x for x in seq if isinstance(x, Job)]
 
 
-def _restationed(builder: Builder, vt: VehicleType, seq: list) -> list | None:
+def _restationed(builder: Builder, vt: VehicleType, seq: list, dp: bool = True) -> list | None:
     """``seq`` made feasible with its stations placed afresh (a station a removed customer needed would
     otherwise stay, and under full recharging an unneeded stop costs its whole charging time), else with the
-    stations it has. Where the station DP applies (``routing.station_dp``), its least-km placement first."""
-    if builder.p.stations and StationPlacer.usable(builder, [("", vt)]):
+    stations it has. Where the station DP applies (``routing.station_dp``) and ``dp``, its least-km placement
+    first."""
+    if dp and builder.p.stations and StationPlacer.usable(builder, [("", vt)]):
         placed = StationPlacer.of(builder, [("", vt)]).place(0, _jobs(seq))
         if placed is not None:
             return placed[0]

@@ -223,7 +223,8 @@ def _ruin(
         if placed is not None:
             st.set(v, placed[0], placed[1])
         else:
-            mended = _restationed(st.b, st.vehicles[v][1], rest) if rest else []
+            # Without the DP in this search (``stations=False``), the greedy repair alone, as before it.
+            mended = _restationed(st.b, st.vehicles[v][1], rest, dp=st.placer is not None) if rest else []
             if mended is None:
                 return None
             st.set(v, mended)

@@ -759,7 +759,8 @@ def bench_routing_lns(
     iterations: Annotated[int, typer.Option(help="Ruin-and-recreate iterations per run.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed (both runs).")] = 0,
 ) -> None:
-    """Ruin-and-recreate iterations per CPU second, Python filter against the compiled one (same search)."""
+    """Ruin-and-recreate iterations per CPU second, Python filter against the compiled one (same search); on
+    electric problems where it applies also the compiled filter with the station DP (another search)."""
     from routing.bench import lns_rates
 
     if iterations < 1:
@@ -776,7 +777,7 @@ def bench_routing_lns(
             table.add_row(
                 r.instance,
                 str(r.routes),
-                "compiled" if r.compiled else "python",
+                ("compiled + station DP" if r.stations else "compiled") if r.compiled else "python",
                 f"{r.cpu_seconds:.2f}",
                 f"{r.wall_seconds:.2f}",
                 f"{r.per_cpu_second:.0f}",

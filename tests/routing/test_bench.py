@@ -344,5 +344,9 @@ def test_routing_lns_bench_runs_the_same_search_both_ways() -> None:
     slow, fast = lns_rates(ref.path, 20)
     assert (slow.compiled, fast.compiled) == (False, True)
     assert slow.iterations == fast.iterations == 20 and fast.best_km == pytest.approx(slow.best_km)
+    (ev,) = select_instances(bench_dir(), "evrptw", ["c101_21"])
+    py, comp, dp = lns_rates(ev.path, 20)
+    assert [(r.compiled, r.stations) for r in (py, comp, dp)] == [(False, False), (True, False), (True, True)]
+    assert comp.best_km == pytest.approx(py.best_km) and dp.iterations == 20
     bad = runner.invoke(app, ["bench", "routing-lns", str(ref.path), "--iterations", "0"])
     assert bad.exit_code == 2 and "--iterations" in bad.output
