@@ -26,7 +26,7 @@ import time as _time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from routing import lns_trips, trips
+from routing import lns_trips, plain, trips
 from routing import model as M
 from routing.construct import Builder, eliminate_routes, job_order
 from routing.eject import eliminate_with_pool, fleet_lower_bound, place_missing
@@ -976,6 +976,15 @@ def _solve_one(
     station_copies: int | None,
 ) -> RoutingSolution:
     t0 = _time.monotonic()
+    if plain.plain_reason(problem) is None:
+        # One vehicle type, single windows, no stations/breaks/zones/profiles: the compiled SISR path
+        # (routing.plain); it returns None only when it found no complete plan, then the general path runs.
+        geo = Geometry.of(problem)
+        sol = plain.solve_plain(problem, geo, diagnose(geo), time_limit_s, seed, t0, workers)
+        if sol is not None:
+            return sol
+        time_limit_s = max(0.1, time_limit_s - (_time.monotonic() - t0))
+        t0 = _time.monotonic()
     runner = _Runner(problem, seed, variant, station_copies, elimination_s=ELIMINATION_SHARE * time_limit_s)
     margin = 0.1 + 0.005 * time_limit_s  # building the reported routes after the search
     left = max(0.05, time_limit_s - margin - (_time.monotonic() - t0))

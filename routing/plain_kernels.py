@@ -1,0 +1,463 @@
+"""Compiled search for plain VRPTW (numba): Slack Induction by String Removals and a granular local search.
+
+"Plain" (``routing.plain.plain_reason``): one vehicle type, at most one time window per job, no stations or
+battery, no breaks or reloads, no time-dependent travel, no zones. On those problems the general path's Python
+ruin-and-recreate made ~2,000-5,000 iterations per CPU second at 200 customers (docs/routing-scale.md); this
+module runs the whole iteration in compiled code over flat arrays.
+
+Search: SISR (Christiaens & Vanden Berghe 2020, "Slack Induction by String Removals for Vehicle Routing
+Problems", Transportation Science 54(2):417-433): adjacent string removal (string or split-string) around a
+random seed customer, greedy insertion with blinks in one of four orders, simulated-annealing acceptance on
+distance; fleet minimisation with absent-customer counters (the paper's fleet phase). A queue-free granular
+local search (relocate, swap, 2-opt*; Toth & Vigo's granular neighbourhoods, as HGS/PyVRP use them) polishes
+new best solutions.
+
+Why one module: numba's on-disk cache (``cache=True``) keys a kernel on its own source file only; a kernel
+that calls a kernel of another module would keep a stale inlined copy after that module changes. Every kernel
+that calls another lives here.
+
+Data layout. Node 0 is the depot, nodes 1..n the jobs. A solution is a set of route slots ``r``: ``seq[r, k]``
+is the node at position ``k`` (0 and ``lens[r] + 1`` are the depot), ``E[r, k]`` the earliest service start
+there, ``L[r, k]`` the latest service start that keeps the rest of the route on time (forward and backward time
+window data: testing an insertion or a move is O(1)), ``load[r]`` [kg], ``rdist[r]`` [km]; ``route_of[c]`` /
+``pos_of[c]`` place job ``c`` (-1: absent). Times [min], distances [km], loads [kg].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+TOL = 1e-9
+"""Slack kept on every time comparison [min]: the checker's tolerance is 1e-6, so float sums may differ a little."""
+
+# Parameters (``par`` array), SISR's values (Christiaens & Vanden Berghe 2020, Table 6).
+P_CBAR, P_LMAX, P_SPLIT, P_DEPTH, P_BLINK, P_T0, P_TF = 0, 1, 2, 3, 4, 5, 6
+N_PAR = 7
+
+
+@njit(cache=True)
+def seed_rng(seed: int) -> None:
+    """Seed numba's generator (separate from NumPy's)."""
+    np.random.seed(seed)
+
+
+@njit(cache=True)
+def refresh(r, seq, lens, E, L, load, rdist, route_of, pos_of, dist, tt, ready, due, svc, dem):
+    """Recompute route ``r``'s forward/backward time data, load and distance, and its jobs' places."""
+    m = lens[r]
+    seq[r, 0] = 0
+    seq[r, m + 1] = 0
+    E[r, 0] = ready[0]
+    ld = 0.0
+    dd = 0.0
+    for k in range(1, m + 2):
+        p = seq[r, k - 1]
+        c = seq[r, k]
+        a = E[r, k - 1] + svc[p] + tt[p, c]
+        E[r, k] = a if a > ready[c] else ready[c]
+        dd += dist[p, c]
+        if k <= m:
+            ld += dem[c]
+            route_of[c] = r
+            pos_of[c] = k
+    L[r, m + 1] = due[0]
+    for k in range(m, -1, -1):
+        c = seq[r, k]
+        q = seq[r, k + 1]
+        lt = L[r, k + 1] - svc[c] - tt[c, q]
+        L[r, k] = lt if lt < due[c] else due[c]
+    load[r] = ld
+    rdist[r] = dd
+
+
+@njit(cache=True)
+def route_ok(r, lens, E, L) -> bool:
+    """Whether route ``r`` is on time everywhere."""
+    for k in range(lens[r] + 2):
+        if E[r, k] > L[r, k] + TOL:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _insert_at(r, k, c, seq, lens):
+    """Put job ``c`` at position ``k`` of route ``r`` (shifting the rest); the caller refreshes."""
+    m = lens[r]
+    for i in range(m + 1, k - 1, -1):
+        seq[r, i + 1] = seq[r, i]
+    seq[r, k] = c
+    lens[r] = m + 1
+
+
+@njit(cache=True)
+def _compact(r, seq, lens, route_of):
+    """Drop from route ``r`` the jobs whose ``route_of`` is no longer ``r``."""
+    m = lens[r]
+    w = 1
+    for k in range(1, m + 1):
+        c = seq[r, k]
+        if route_of[c] == r:
+            seq[r, w] = c
+            w += 1
+    lens[r] = w - 1
+    seq[r, w] = 0
+
+
+@njit(cache=True)
+def best_position(c, seq, lens, E, L, load, dist, tt, ready, due, svc, dem, cap, nslots, blink):
+    """Cheapest feasible insertion of job ``c`` over every used route (``blink``: chance to skip a position,
+    SISR's blinks). Returns (route, position, added km); route -1 when there is none."""
+    best_r = -1
+    best_k = -1
+    best_d = np.inf
+    for r in range(nslots):
+        m = lens[r]
+        if m == 0 or load[r] + dem[c] > cap + TOL:
+            continue
+        for k in range(1, m + 2):
+            p = seq[r, k - 1]
+            dep = E[r, k - 1] + svc[p]
+            if dep > due[c] + TOL:
+                break  # departures only grow along the route
+            if blink > 0.0 and np.random.random() < blink:
+                continue
+            q = seq[r, k]
+            dd = dist[p, c] + dist[c, q] - dist[p, q]
+            if dd >= best_d:
+                continue
+            a = dep + tt[p, c]
+            if a > due[c] + TOL:
+                continue
+            s = a if a > ready[c] else ready[c]
+            if s + svc[c] + tt[c, q] > L[r, k] + TOL:
+                continue
+            best_r = r
+            best_k = k
+            best_d = dd
+    return best_r, best_k, best_d
+
+
+@njit(cache=True)
+def _direct_ok(c, dist, tt, ready, due, svc, dem, cap) -> bool:
+    a = ready[0] + tt[0, c]
+    s = a if a > ready[c] else ready[c]
+    return s <= due[c] + TOL and s + svc[c] + tt[c, 0] <= due[0] + TOL and dem[c] <= cap + TOL
+
+
+@njit(cache=True)
+def used_routes(lens, nslots) -> int:
+    u = 0
+    for r in range(nslots):
+        if lens[r] > 0:
+            u += 1
+    return u
+
+
+@njit(cache=True)
+def _mark(r, touched, istouched, nt):
+    if not istouched[r]:
+        istouched[r] = True
+        touched[nt] = r
+        return nt + 1
+    return nt
+
+
+@njit(cache=True)
+def _copy_routes(touched, nt, src_seq, src_lens, src_E, src_L, src_load, src_rdist, seq, lens, E, L, load, rdist):
+    for i in range(nt):
+        r = touched[i]
+        m = max(src_lens[r], lens[r]) + 2
+        for k in range(m):
+            seq[r, k] = src_seq[r, k]
+            E[r, k] = src_E[r, k]
+            L[r, k] = src_L[r, k]
+        lens[r] = src_lens[r]
+        load[r] = src_load[r]
+        rdist[r] = src_rdist[r]
+
+
+@njit(cache=True)
+def sisr_chunk(
+    W,
+    C,
+    B,
+    D,
+    par,
+    ctrl,
+    fctrl,
+    absent_w,
+    absent_c,
+    abscnt,
+    n_iter,
+    prog0,
+    prog1,
+):
+    """Run ``n_iter`` SISR iterations; the temperature follows ``prog0`` -> ``prog1`` of the run.
+
+    ``W``/``C``/``B``: working, current and best solutions, each the tuple ``(seq, lens, E, L, load, rdist,
+    route_of, pos_of)``; ``W`` equals ``C`` on entry and exit. ``D`` = ``(dist, tt, ready, due, svc, dem, cap,
+    neigh)``. ``ctrl`` (int64): [0] mode (0 distance, 1 fleet), [1] route slots, [2] most routes allowed,
+    [3] hierarchical (1: fewer routes first), [4] absent count of W, [5] absent count of C, [6] fleet target,
+    [7] iterations done (added), [8] best improved count (added), [9] set to 1 when the fleet target is reached,
+    [10] best's route count. ``fctrl`` (float64): [0] current km, [1] best km.
+    """
+    seq, lens, E, L, load, rdist, route_of, pos_of = W
+    cseq, clens, cE, cL, cload, crdist, croute_of, cpos_of = C
+    bseq, blens, bE, bL, bload, brdist, broute_of, bpos_of = B
+    dist, tt, ready, due, svc, dem, cap, neigh = D
+    n = dem.shape[0] - 1
+    nslots = ctrl[1]
+    mode = ctrl[0]
+    hier = ctrl[3]
+    cbar = par[P_CBAR]
+    lmax = par[P_LMAX]
+    t0 = par[P_T0]
+    tf = par[P_TF]
+    blink = par[P_BLINK]
+    nn = neigh.shape[1]
+    touched = np.empty(nslots, np.int64)
+    istouched = np.zeros(nslots, np.bool_)
+    removed = np.empty(n + 1, np.int64)
+    key = np.empty(n + 1, np.float64)
+    for it in range(n_iter):
+        prog = prog0 + (prog1 - prog0) * it / max(1, n_iter)
+        temp = t0 * (tf / t0) ** prog
+        nt = 0
+        # ---- ruin: adjacent string removal ----
+        used = 0
+        tot = 0
+        for r in range(nslots):
+            if lens[r] > 0:
+                used += 1
+                tot += lens[r]
+        if used == 0:
+            break
+        avg = tot / used
+        ls_max = min(lmax, avg)
+        ks_max = 4.0 * cbar / (1.0 + ls_max) - 1.0
+        ks = int(np.random.random() * ks_max) + 1
+        nrem = 0
+        seedc = 1 + int(np.random.random() * n)
+        tries = 0
+        while route_of[seedc] < 0 and tries < 4 * n:
+            seedc = 1 + int(np.random.random() * n)
+            tries += 1
+        nruined = 0
+        for j in range(-1, nn):
+            if nruined >= ks:
+                break
+            c = seedc if j < 0 else neigh[seedc, j]
+            r = route_of[c]
+            if r < 0 or istouched[r]:
+                continue
+            m = lens[r]
+            lmax_t = min(float(m), ls_max)
+            ell = int(np.random.random() * lmax_t) + 1
+            if ell > m:
+                ell = m
+            pos = pos_of[c]
+            if ell < m and np.random.random() < par[P_SPLIT]:
+                # split string: a string of ell + keep jobs around c; keep a sub-string of `keep` in it
+                keep = 1
+                while ell + keep < m and np.random.random() > par[P_DEPTH]:
+                    keep += 1
+                span = ell + keep
+                lo = max(1, pos - span + 1)
+                hi = min(pos, m - span + 1)
+                a = lo + int(np.random.random() * (hi - lo + 1))
+                kstart = a + int(np.random.random() * (ell + 1))
+                for k in range(a, a + span):
+                    if k >= kstart and k < kstart + keep:
+                        continue
+                    cc = seq[r, k]
+                    route_of[cc] = -1
+                    removed[nrem] = cc
+                    nrem += 1
+            else:
+                lo = max(1, pos - ell + 1)
+                hi = min(pos, m - ell + 1)
+                a = lo + int(np.random.random() * (hi - lo + 1))
+                for k in range(a, a + ell):
+                    cc = seq[r, k]
+                    route_of[cc] = -1
+                    removed[nrem] = cc
+                    nrem += 1
+            nt = _mark(r, touched, istouched, nt)
+            nruined += 1
+        for i in range(nt):
+            r = touched[i]
+            _compact(r, seq, lens, route_of)
+            refresh(r, seq, lens, E, L, load, rdist, route_of, pos_of, dist, tt, ready, due, svc, dem)
+        # absent jobs are inserted again with the removed ones
+        na = ctrl[4]
+        for i in range(na):
+            removed[nrem] = absent_w[i]
+            nrem += 1
+        # ---- recreate: greedy insertion with blinks, in one of four orders (weights 4, 4, 2, 1) ----
+        u = np.random.random() * 11.0
+        for i in range(nrem):
+            c = removed[i]
+            if u < 4.0:
+                key[i] = np.random.random()
+            elif u < 8.0:
+                key[i] = -dem[c]
+            elif u < 10.0:
+                key[i] = -dist[0, c]
+            else:
+                key[i] = dist[0, c]
+        order = np.argsort(key[:nrem])
+        na = 0
+        failed = False
+        used = 0
+        for r in range(nslots):
+            if lens[r] > 0:
+                used += 1
+        for oi in range(nrem):
+            c = removed[order[oi]]
+            br, bk, bd = best_position(c, seq, lens, E, L, load, dist, tt, ready, due, svc, dem, cap, nslots, blink)
+            if br < 0 and mode == 0 and used < ctrl[2] and _direct_ok(c, dist, tt, ready, due, svc, dem, cap):
+                for r in range(nslots):
+                    if lens[r] == 0:
+                        br = r
+                        bk = 1
+                        used += 1
+                        break
+            if br < 0:
+                if mode == 0:
+                    failed = True
+                absent_w[na] = c
+                na += 1
+                route_of[c] = -1
+                continue
+            _insert_at(br, bk, c, seq, lens)
+            refresh(br, seq, lens, E, L, load, rdist, route_of, pos_of, dist, tt, ready, due, svc, dem)
+            nt = _mark(br, touched, istouched, nt)
+        ctrl[4] = na
+        # ---- acceptance ----
+        delta = 0.0
+        for i in range(nt):
+            r = touched[i]
+            delta += rdist[r] - crdist[r]
+        newkm = fctrl[0] + delta
+        if mode == 0:
+            accept = (not failed) and newkm < fctrl[0] - temp * np.log(np.random.random())
+        else:
+            sw = 0
+            for i in range(na):
+                sw += abscnt[absent_w[i]]
+            sc = 0
+            for i in range(ctrl[5]):
+                sc += abscnt[absent_c[i]]
+            accept = na < ctrl[5] or (na == ctrl[5] and sw <= sc)
+        if accept:
+            _copy_routes(touched, nt, seq, lens, E, L, load, rdist, cseq, clens, cE, cL, cload, crdist)
+            croute_of[:] = route_of
+            cpos_of[:] = pos_of
+            for i in range(na):
+                absent_c[i] = absent_w[i]
+            ctrl[5] = na
+            fctrl[0] = newkm
+        else:
+            _copy_routes(touched, nt, cseq, clens, cE, cL, cload, crdist, seq, lens, E, L, load, rdist)
+            route_of[:] = croute_of
+            pos_of[:] = cpos_of
+            for i in range(ctrl[5]):
+                absent_w[i] = absent_c[i]
+            ctrl[4] = ctrl[5]
+        for i in range(nt):
+            istouched[touched[i]] = False
+        if mode == 1:
+            for i in range(ctrl[5]):
+                abscnt[absent_c[i]] += 1
+        # ---- best ----
+        if accept and ctrl[5] == 0:
+            u_now = used_routes(clens, nslots)
+            better = False
+            if mode == 1:
+                better = True
+            elif hier == 1 and u_now < ctrl[10]:
+                better = True
+            elif (hier == 0 or u_now == ctrl[10]) and fctrl[0] < fctrl[1] - 1e-9:
+                better = True
+            if better:
+                for r in range(nslots):
+                    mm = max(clens[r], blens[r]) + 2
+                    for k in range(mm):
+                        bseq[r, k] = cseq[r, k]
+                    blens[r] = clens[r]
+                fctrl[1] = fctrl[0]
+                ctrl[10] = u_now
+                ctrl[8] += 1
+                if hier == 1 and mode == 0 and u_now < ctrl[2]:
+                    ctrl[2] = u_now  # fewer vehicles found: never open more again
+                if mode == 1:
+                    if u_now <= ctrl[6]:
+                        ctrl[9] = 1
+                        ctrl[7] += it + 1
+                        return
+                    # remove the route with fewest jobs; its jobs become absent
+                    rbest = -1
+                    for r in range(nslots):
+                        if clens[r] > 0 and (rbest < 0 or clens[r] < clens[rbest]):
+                            rbest = r
+                    na = 0
+                    for k in range(1, clens[rbest] + 1):
+                        c = cseq[rbest, k]
+                        absent_c[na] = c
+                        absent_w[na] = c
+                        croute_of[c] = -1
+                        route_of[c] = -1
+                        na += 1
+                    clens[rbest] = 0
+                    lens[rbest] = 0
+                    refresh(rbest, cseq, clens, cE, cL, cload, crdist, croute_of, cpos_of, dist, tt, ready, due, svc, dem)
+                    refresh(rbest, seq, lens, E, L, load, rdist, route_of, pos_of, dist, tt, ready, due, svc, dem)
+                    ctrl[4] = na
+                    ctrl[5] = na
+                    km = 0.0
+                    for r in range(nslots):
+                        km += crdist[r]
+                    fctrl[0] = km
+    ctrl[7] += n_iter
+
+
+@njit(cache=True)
+def rebuild(S, D, nslots):
+    """Refresh every route of ``S`` from ``seq``/``lens`` (after loading a solution); returns the total km."""
+    seq, lens, E, L, load, rdist, route_of, pos_of = S
+    dist, tt, ready, due, svc, dem, cap, neigh = D
+    route_of[:] = -1
+    km = 0.0
+    for r in range(nslots):
+        refresh(r, seq, lens, E, L, load, rdist, route_of, pos_of, dist, tt, ready, due, svc, dem)
+        km += rdist[r]
+    return km
+
+
+@njit(cache=True)
+def construct(S, D, nslots, absent):
+    """Greedy insertion of every job in random order, a new route when none fits (up to ``nslots``).
+    Returns the number of jobs left out (listed in ``absent``)."""
+    seq, lens, E, L, load, rdist, route_of, pos_of = S
+    dist, tt, ready, due, svc, dem, cap, neigh = D
+    n = dem.shape[0] - 1
+    lens[:] = 0
+    route_of[:] = -1
+    order = np.random.permutation(n) + 1
+    na = 0
+    for c in order:
+        br, bk, bd = best_position(c, seq, lens, E, L, load, dist, tt, ready, due, svc, dem, cap, nslots, 0.0)
+        if br < 0 and _direct_ok(c, dist, tt, ready, due, svc, dem, cap):
+            for r in range(nslots):
+                if lens[r] == 0:
+                    br = r
+                    bk = 1
+                    break
+        if br < 0:
+            absent[na] = c
+            na += 1
+            continue
+        _insert_at(br, bk, c, seq, lens)
+        refresh(br, seq, lens, E, L, load, rdist, route_of, pos_of, dist, tt, ready, due, svc, dem)
+    return na
