@@ -31,9 +31,14 @@ from routing.problem import Objective, RoutingProblem, VehicleKind, VehicleType
 
 FLEET_SHARE = 0.5
 """Most of the time limit the fleet minimisation may use (PyVRP's bench setting gives ``minimise_fleet`` half)."""
+FLEET_STALL_SHARE = 0.15
+"""The fleet minimisation also stops when no route went for this share of the time limit (on Homberger R1_2_1
+and RC2_2_1 it reached the best-known fleet early and then spent the rest of its half in vain)."""
 NEIGHBOURS = 100
 """Nearest jobs listed per job for the string removal's walk (SISR walks the full adjacency list; the walk stops
 after a few routes, so the first 100 suffice)."""
+LS_NEIGHBOURS = 20
+"""Granularity of the local search after each recreate (nearest jobs tried per job; 0 switches it off)."""
 CHUNK_S = 0.02
 """Target length of one compiled call [s]: the clock is read between calls (numba cannot read it)."""
 PARAMS = {"cbar": 10.0, "lmax": 10.0, "split": 0.5, "depth": 0.01, "blink": 0.01, "t0": 100.0, "tf": 1.0}
@@ -138,6 +143,7 @@ def _state(n: int, slots: int) -> tuple:
         np.zeros(slots),
         np.full(n + 1, -1, np.int64),
         np.zeros(n + 1, np.int64),
+        np.zeros((slots, w)),
     )
 
 
@@ -165,6 +171,7 @@ def search(
     seed: int,
     *,
     max_iterations: int | None = None,
+    ls_neighbours: int = LS_NEIGHBOURS,
 ) -> PlainResult | None:
     """Construction, fleet minimisation, SISR distance search; None when no complete plan within ``slots``
     routes was found. ``max_iterations`` (tests, iteration rates): an iteration budget instead of the clock
@@ -182,7 +189,7 @@ def search(
     absent_w = np.zeros(n + 1, np.int64)
     absent_c = np.zeros(n + 1, np.int64)
     abscnt = np.zeros(n + 1, np.int64)
-    ctrl = np.zeros(11, np.int64)
+    ctrl = np.zeros(12, np.int64)
     fctrl = np.zeros(2)
     notes: list[str] = []
     na = K.construct(C, D, slots, absent_c)
@@ -192,7 +199,7 @@ def search(
     used0 = int(K.used_routes(C[1], slots))
     notes.append(f"construction: {used0} routes, {na} job(s) left out")
     lb = max(1, math.ceil(float(arr.dem.sum()) / arr.cap - 1e-9)) if arr.cap > 0 else 1
-    ctrl[1], ctrl[2], ctrl[3] = slots, slots, int(hierarchical)
+    ctrl[1], ctrl[2], ctrl[3], ctrl[11] = slots, slots, int(hierarchical), ls_neighbours
     ctrl[4] = ctrl[5] = na
     ctrl[6] = lb if hierarchical else slots
     fctrl[0] = km
@@ -210,8 +217,9 @@ def search(
         fleet_end = t_start + FLEET_SHARE * max(0.0, deadline - t_start)
         budget = None if total is None else total // 2
         if na == 0:
-            _drop_smallest_route(K, W, C, D, slots, absent_w, absent_c, ctrl, fctrl)
-        _run(K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, fleet_end, budget, stop_flag=True)
+            K.drop_smallest_route(W, C, D, slots, absent_w, absent_c, ctrl, fctrl)
+        stall = FLEET_STALL_SHARE * max(0.0, deadline - t_start)
+        _run(K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, fleet_end, budget, True, stall)
         fleet_it = int(ctrl[7])
         have_best = have_best or ctrl[8] > 0
         notes.append(
@@ -243,35 +251,23 @@ def search(
     return PlainResult(routes, float(fctrl[1]), notes, fleet_it + dist_it, fleet_it)
 
 
-def _drop_smallest_route(K, W, C, D, slots, absent_w, absent_c, ctrl, fctrl) -> None:
-    lens = C[1]
-    used = [r for r in range(slots) if lens[r] > 0]
-    r = min(used, key=lambda r: (lens[r], r))
-    jobs = C[0][r, 1 : lens[r] + 1].copy()
-    for c in jobs:
-        C[6][c] = -1
-        W[6][c] = -1
-    absent_c[: len(jobs)] = jobs
-    absent_w[: len(jobs)] = jobs
-    C[1][r] = 0
-    W[1][r] = 0
-    K.refresh(r, *C[:8], *D[:6])
-    K.refresh(r, *W[:8], *D[:6])
-    ctrl[4] = ctrl[5] = len(jobs)
-    fctrl[0] = float(C[5].sum())
-
-
-def _run(K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, end, budget, stop_flag) -> None:
+def _run(K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, end, budget, stop_flag, stall=None) -> None:
     """Call the compiled chunk until ``end`` (clock) or ``budget`` iterations; ``stop_flag``: also when the
-    fleet target is reached."""
+    fleet target is reached, or (``stall`` [s]) when no route went for that long."""
     start = _now()
     span = max(1e-9, end - start)
     done = 0
     chunk = 50
     rate = None
+    last_gain, gains = start, int(ctrl[8])
     while True:
         if stop_flag and ctrl[9]:
             return
+        if stall is not None and budget is None:
+            if int(ctrl[8]) != gains:
+                last_gain, gains = _now(), int(ctrl[8])
+            elif _now() - last_gain > stall:
+                return
         if budget is not None:
             if done >= budget:
                 return

@@ -43,12 +43,15 @@ def seed_rng(seed: int) -> None:
 
 
 @njit(cache=True)
-def refresh(r, seq, lens, E, L, load, rdist, route_of, pos_of, dist, tt, ready, due, svc, dem):
-    """Recompute route ``r``'s forward/backward time data, load and distance, and its jobs' places."""
+def refresh(r, S, D):
+    """Recompute route ``r``'s forward/backward time data, loads and distance, and its jobs' places."""
+    seq, lens, E, L, load, rdist, route_of, pos_of, cum = S
+    dist, tt, ready, due, svc, dem, cap, neigh = D
     m = lens[r]
     seq[r, 0] = 0
     seq[r, m + 1] = 0
     E[r, 0] = ready[0]
+    cum[r, 0] = 0.0
     ld = 0.0
     dd = 0.0
     for k in range(1, m + 2):
@@ -61,6 +64,7 @@ def refresh(r, seq, lens, E, L, load, rdist, route_of, pos_of, dist, tt, ready, 
             ld += dem[c]
             route_of[c] = r
             pos_of[c] = k
+        cum[r, k] = ld
     L[r, m + 1] = due[0]
     for k in range(m, -1, -1):
         c = seq[r, k]
@@ -72,8 +76,9 @@ def refresh(r, seq, lens, E, L, load, rdist, route_of, pos_of, dist, tt, ready, 
 
 
 @njit(cache=True)
-def route_ok(r, lens, E, L) -> bool:
+def route_ok(r, S) -> bool:
     """Whether route ``r`` is on time everywhere."""
+    lens, E, L = S[1], S[2], S[3]
     for k in range(lens[r] + 2):
         if E[r, k] > L[r, k] + TOL:
             return False
@@ -105,9 +110,25 @@ def _compact(r, seq, lens, route_of):
 
 
 @njit(cache=True)
-def best_position(c, seq, lens, E, L, load, dist, tt, ready, due, svc, dem, cap, nslots, blink):
+def _fits(S, D, r, k, c) -> bool:
+    """Whether job ``c`` fits on time between positions ``k - 1`` and ``k`` of route ``r`` (load not tested)."""
+    seq, E, L = S[0], S[2], S[3]
+    tt, ready, due, svc = D[1], D[2], D[3], D[4]
+    p = seq[r, k - 1]
+    q = seq[r, k]
+    a = E[r, k - 1] + svc[p] + tt[p, c]
+    if a > due[c] + TOL:
+        return False
+    s = a if a > ready[c] else ready[c]
+    return s + svc[c] + tt[c, q] <= L[r, k] + TOL
+
+
+@njit(cache=True)
+def best_position(c, S, D, nslots, blink):
     """Cheapest feasible insertion of job ``c`` over every used route (``blink``: chance to skip a position,
     SISR's blinks). Returns (route, position, added km); route -1 when there is none."""
+    seq, lens, E, L, load = S[0], S[1], S[2], S[3], S[4]
+    dist, tt, ready, due, svc, dem, cap = D[0], D[1], D[2], D[3], D[4], D[5], D[6]
     best_r = -1
     best_k = -1
     best_d = np.inf
@@ -139,7 +160,8 @@ def best_position(c, seq, lens, E, L, load, dist, tt, ready, due, svc, dem, cap,
 
 
 @njit(cache=True)
-def _direct_ok(c, dist, tt, ready, due, svc, dem, cap) -> bool:
+def _direct_ok(c, D) -> bool:
+    tt, ready, due, svc, dem, cap = D[1], D[2], D[3], D[4], D[5], D[6]
     a = ready[0] + tt[0, c]
     s = a if a > ready[c] else ready[c]
     return s <= due[c] + TOL and s + svc[c] + tt[c, 0] <= due[0] + TOL and dem[c] <= cap + TOL
@@ -164,52 +186,232 @@ def _mark(r, touched, istouched, nt):
 
 
 @njit(cache=True)
-def _copy_routes(touched, nt, src_seq, src_lens, src_E, src_L, src_load, src_rdist, seq, lens, E, L, load, rdist):
+def _copy_routes(touched, nt, src, dst):
+    sseq, slens, sE, sL, sload, srdist, sroute_of, spos_of, scum = src
+    seq, lens, E, L, load, rdist, route_of, pos_of, cum = dst
     for i in range(nt):
         r = touched[i]
-        m = max(src_lens[r], lens[r]) + 2
+        m = max(slens[r], lens[r]) + 2
         for k in range(m):
-            seq[r, k] = src_seq[r, k]
-            E[r, k] = src_E[r, k]
-            L[r, k] = src_L[r, k]
-        lens[r] = src_lens[r]
-        load[r] = src_load[r]
-        rdist[r] = src_rdist[r]
+            seq[r, k] = sseq[r, k]
+            E[r, k] = sE[r, k]
+            L[r, k] = sL[r, k]
+            cum[r, k] = scum[r, k]
+        lens[r] = slens[r]
+        load[r] = sload[r]
+        rdist[r] = srdist[r]
+    route_of[:] = sroute_of
+    pos_of[:] = spos_of
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Local search: inter-route relocate, swap and 2-opt* over granular neighbourhoods, driven by a queue of the
+# jobs of routes that changed (only those are examined again, as PyVRP's search does).
+# ------------------------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _two_opt_star(S, D, ra, ia, rb, ib):
+    """Gain (km, negative = shorter) of ``ra[..ia] + rb[ib..]`` and ``rb[..ib-1] + ra[ia+1..]``, or +inf when
+    either new route is late or over payload. Positions: ``ia`` in 1..lens[ra], ``ib`` in 1..lens[rb]+1."""
+    seq, lens, E, L, load, cum = S[0], S[1], S[2], S[3], S[4], S[8]
+    dist, tt, svc, cap = D[0], D[1], D[4], D[6]
+    u = seq[ra, ia]
+    x = seq[ra, ia + 1]
+    w = seq[rb, ib - 1]
+    v = seq[rb, ib]
+    delta = dist[u, v] + dist[w, x] - dist[u, x] - dist[w, v]
+    if delta >= -1e-9:
+        return np.inf
+    if cum[ra, ia] + load[rb] - cum[rb, ib - 1] > cap + TOL:
+        return np.inf
+    if cum[rb, ib - 1] + load[ra] - cum[ra, ia] > cap + TOL:
+        return np.inf
+    if E[ra, ia] + svc[u] + tt[u, v] > L[rb, ib] + TOL:
+        return np.inf
+    if E[rb, ib - 1] + svc[w] + tt[w, x] > L[ra, ia + 1] + TOL:
+        return np.inf
+    return delta
 
 
 @njit(cache=True)
-def sisr_chunk(
-    W,
-    C,
-    B,
-    D,
-    par,
-    ctrl,
-    fctrl,
-    absent_w,
-    absent_c,
-    abscnt,
-    n_iter,
-    prog0,
-    prog1,
-):
+def _apply_two_opt_star(S, ra, ia, rb, ib, buf):
+    seq, lens = S[0], S[1]
+    ma = lens[ra]
+    mb = lens[rb]
+    nt = 0
+    for k in range(ia + 1, ma + 1):  # ra's tail
+        buf[nt] = seq[ra, k]
+        nt += 1
+    w = ia + 1
+    for k in range(ib, mb + 1):  # rb's tail joins ra
+        seq[ra, w] = seq[rb, k]
+        w += 1
+    lens[ra] = w - 1
+    seq[ra, w] = 0
+    w = ib
+    for k in range(nt):
+        seq[rb, w] = buf[k]
+        w += 1
+    lens[rb] = w - 1
+    seq[rb, w] = 0
+
+
+@njit(cache=True)
+def _removal_ok(S, D, r, k) -> bool:
+    seq, E, L = S[0], S[2], S[3]
+    tt, svc = D[1], D[4]
+    p = seq[r, k - 1]
+    q = seq[r, k + 1]
+    return E[r, k - 1] + svc[p] + tt[p, q] <= L[r, k + 1] + TOL
+
+
+@njit(cache=True)
+def _replace_ok(S, D, r, k, c) -> bool:
+    """Whether job ``c`` fits on time in place of the job at position ``k`` of route ``r``."""
+    seq, E, L = S[0], S[2], S[3]
+    tt, ready, due, svc = D[1], D[2], D[3], D[4]
+    p = seq[r, k - 1]
+    q = seq[r, k + 1]
+    a = E[r, k - 1] + svc[p] + tt[p, c]
+    if a > due[c] + TOL:
+        return False
+    s = a if a > ready[c] else ready[c]
+    return s + svc[c] + tt[c, q] <= L[r, k + 1] + TOL
+
+
+@njit(cache=True)
+def _improve_job(u, S, D, G, buf):
+    """First improving inter-route move around job ``u`` with its ``G`` nearest jobs; applied. Returns the two
+    changed routes, (-1, -1) when none improves."""
+    seq, lens, E, L, load, rdist, route_of, pos_of, cum = S
+    dist, tt, ready, due, svc, dem, cap, neigh = D
+    g = min(G, neigh.shape[1])
+    for j in range(g):
+        ru = route_of[u]
+        pu = pos_of[u]
+        v = neigh[u, j]
+        rv = route_of[v]
+        if rv < 0 or rv == ru:
+            continue
+        pv = pos_of[v]
+        up = seq[ru, pu - 1]
+        un = seq[ru, pu + 1]
+        vp = seq[rv, pv - 1]
+        vn = seq[rv, pv + 1]
+        rem_u = dist[up, un] - dist[up, u] - dist[u, un]
+        # relocate u next to v (after, then before)
+        if load[rv] + dem[u] <= cap + TOL and _removal_ok(S, D, ru, pu):
+            d_after = rem_u + dist[v, u] + dist[u, vn] - dist[v, vn]
+            if d_after < -1e-9 and _fits(S, D, rv, pv + 1, u):
+                route_of[u] = -1
+                _compact(ru, seq, lens, route_of)
+                _insert_at(rv, pv + 1, u, seq, lens)
+                return ru, rv
+            d_before = rem_u + dist[vp, u] + dist[u, v] - dist[vp, v]
+            if d_before < -1e-9 and _fits(S, D, rv, pv, u):
+                route_of[u] = -1
+                _compact(ru, seq, lens, route_of)
+                _insert_at(rv, pv, u, seq, lens)
+                return ru, rv
+        # relocate v next to u (after, then before)
+        rem_v = dist[vp, vn] - dist[vp, v] - dist[v, vn]
+        if load[ru] + dem[v] <= cap + TOL and _removal_ok(S, D, rv, pv):
+            d_after = rem_v + dist[u, v] + dist[v, un] - dist[u, un]
+            if d_after < -1e-9 and _fits(S, D, ru, pu + 1, v):
+                route_of[v] = -1
+                _compact(rv, seq, lens, route_of)
+                _insert_at(ru, pu + 1, v, seq, lens)
+                return ru, rv
+            d_before = rem_v + dist[up, v] + dist[v, u] - dist[up, u]
+            if d_before < -1e-9 and _fits(S, D, ru, pu, v):
+                route_of[v] = -1
+                _compact(rv, seq, lens, route_of)
+                _insert_at(ru, pu, v, seq, lens)
+                return ru, rv
+        # swap u and v
+        d_swap = (
+            dist[up, v] + dist[v, un] - dist[up, u] - dist[u, un] + dist[vp, u] + dist[u, vn] - dist[vp, v] - dist[v, vn]
+        )
+        if (
+            d_swap < -1e-9
+            and load[ru] - dem[u] + dem[v] <= cap + TOL
+            and load[rv] - dem[v] + dem[u] <= cap + TOL
+            and _replace_ok(S, D, ru, pu, v)
+            and _replace_ok(S, D, rv, pv, u)
+        ):
+            seq[ru, pu] = v
+            seq[rv, pv] = u
+            return ru, rv
+        # 2-opt*: u then v, and v then u
+        if _two_opt_star(S, D, ru, pu, rv, pv) < 0.0:
+            _apply_two_opt_star(S, ru, pu, rv, pv, buf)
+            return ru, rv
+        if _two_opt_star(S, D, rv, pv, ru, pu) < 0.0:
+            _apply_two_opt_star(S, rv, pv, ru, pu, buf)
+            return ru, rv
+    return -1, -1
+
+
+@njit(cache=True)
+def local_search(S, D, nslots, touched, istouched, nt, G, queue, inq, buf):
+    """Improve ``S`` in place from the jobs of the ``nt`` routes in ``touched``; routes it changes are added to
+    ``touched``. Returns the new ``nt``."""
+    seq, lens, route_of = S[0], S[1], S[6]
+    n = route_of.shape[0] - 1
+    size = n + 1
+    qh = 0
+    qt = 0
+    for i in range(nt):
+        r = touched[i]
+        for k in range(1, lens[r] + 1):
+            c = seq[r, k]
+            if not inq[c]:
+                inq[c] = True
+                queue[qt % size] = c
+                qt += 1
+    while qh < qt:
+        u = queue[qh % size]
+        qh += 1
+        inq[u] = False
+        if route_of[u] < 0:
+            continue
+        ra, rb = _improve_job(u, S, D, G, buf)
+        if ra < 0:
+            continue
+        refresh(ra, S, D)
+        refresh(rb, S, D)
+        nt = _mark(ra, touched, istouched, nt)
+        nt = _mark(rb, touched, istouched, nt)
+        for r in (ra, rb):
+            for k in range(1, lens[r] + 1):
+                c = seq[r, k]
+                if not inq[c]:
+                    inq[c] = True
+                    queue[qt % size] = c
+                    qt += 1
+    return nt
+
+
+@njit(cache=True)
+def sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, n_iter, prog0, prog1):
     """Run ``n_iter`` SISR iterations; the temperature follows ``prog0`` -> ``prog1`` of the run.
 
     ``W``/``C``/``B``: working, current and best solutions, each the tuple ``(seq, lens, E, L, load, rdist,
-    route_of, pos_of)``; ``W`` equals ``C`` on entry and exit. ``D`` = ``(dist, tt, ready, due, svc, dem, cap,
-    neigh)``. ``ctrl`` (int64): [0] mode (0 distance, 1 fleet), [1] route slots, [2] most routes allowed,
-    [3] hierarchical (1: fewer routes first), [4] absent count of W, [5] absent count of C, [6] fleet target,
-    [7] iterations done (added), [8] best improved count (added), [9] set to 1 when the fleet target is reached,
-    [10] best's route count. ``fctrl`` (float64): [0] current km, [1] best km.
+    route_of, pos_of, cum)`` (``cum[r, k]``: load delivered up to position ``k``); ``W`` equals ``C`` on entry
+    and exit; of ``B`` only ``seq``/``lens`` are kept. ``D`` = ``(dist, tt, ready, due, svc, dem, cap, neigh)``.
+    ``ctrl`` (int64): [0] mode (0 distance, 1 fleet), [1] route slots, [2] most routes allowed, [3] hierarchical
+    (1: fewer routes first), [4] absent count of W, [5] absent count of C, [6] fleet target, [7] iterations
+    done (added to), [8] best improvements (added to), [9] set to 1 when the fleet target is reached, [10] best's
+    route count, [11] local search granularity (0: off). ``fctrl`` (float64): [0] current km, [1] best km.
     """
-    seq, lens, E, L, load, rdist, route_of, pos_of = W
-    cseq, clens, cE, cL, cload, crdist, croute_of, cpos_of = C
-    bseq, blens, bE, bL, bload, brdist, broute_of, bpos_of = B
+    seq, lens, E, L, load, rdist, route_of, pos_of, cum = W
+    cseq, clens, cE, cL, cload, crdist, croute_of, cpos_of, ccum = C
+    bseq, blens = B[0], B[1]
     dist, tt, ready, due, svc, dem, cap, neigh = D
     n = dem.shape[0] - 1
     nslots = ctrl[1]
     mode = ctrl[0]
     hier = ctrl[3]
+    G = ctrl[11]
     cbar = par[P_CBAR]
     lmax = par[P_LMAX]
     t0 = par[P_T0]
@@ -220,6 +422,9 @@ def sisr_chunk(
     istouched = np.zeros(nslots, np.bool_)
     removed = np.empty(n + 1, np.int64)
     key = np.empty(n + 1, np.float64)
+    queue = np.empty(n + 1, np.int64)
+    inq = np.zeros(n + 1, np.bool_)
+    buf = np.empty(n + 2, np.int64)
     for it in range(n_iter):
         prog = prog0 + (prog1 - prog0) * it / max(1, n_iter)
         temp = t0 * (tf / t0) ** prog
@@ -258,7 +463,7 @@ def sisr_chunk(
                 ell = m
             pos = pos_of[c]
             if ell < m and np.random.random() < par[P_SPLIT]:
-                # split string: a string of ell + keep jobs around c; keep a sub-string of `keep` in it
+                # split string: ell + keep jobs around c, of which a sub-string of `keep` stays
                 keep = 1
                 while ell + keep < m and np.random.random() > par[P_DEPTH]:
                     keep += 1
@@ -288,10 +493,9 @@ def sisr_chunk(
         for i in range(nt):
             r = touched[i]
             _compact(r, seq, lens, route_of)
-            refresh(r, seq, lens, E, L, load, rdist, route_of, pos_of, dist, tt, ready, due, svc, dem)
+            refresh(r, W, D)
         # absent jobs are inserted again with the removed ones
-        na = ctrl[4]
-        for i in range(na):
+        for i in range(ctrl[4]):
             removed[nrem] = absent_w[i]
             nrem += 1
         # ---- recreate: greedy insertion with blinks, in one of four orders (weights 4, 4, 2, 1) ----
@@ -315,8 +519,8 @@ def sisr_chunk(
                 used += 1
         for oi in range(nrem):
             c = removed[order[oi]]
-            br, bk, bd = best_position(c, seq, lens, E, L, load, dist, tt, ready, due, svc, dem, cap, nslots, blink)
-            if br < 0 and mode == 0 and used < ctrl[2] and _direct_ok(c, dist, tt, ready, due, svc, dem, cap):
+            br, bk, bd = best_position(c, W, D, nslots, blink)
+            if br < 0 and mode == 0 and used < ctrl[2] and _direct_ok(c, D):
                 for r in range(nslots):
                     if lens[r] == 0:
                         br = r
@@ -331,9 +535,11 @@ def sisr_chunk(
                 route_of[c] = -1
                 continue
             _insert_at(br, bk, c, seq, lens)
-            refresh(br, seq, lens, E, L, load, rdist, route_of, pos_of, dist, tt, ready, due, svc, dem)
+            refresh(br, W, D)
             nt = _mark(br, touched, istouched, nt)
         ctrl[4] = na
+        if G > 0 and mode == 0 and not failed:
+            nt = local_search(W, D, nslots, touched, istouched, nt, G, queue, inq, buf)
         # ---- acceptance ----
         delta = 0.0
         for i in range(nt):
@@ -351,17 +557,13 @@ def sisr_chunk(
                 sc += abscnt[absent_c[i]]
             accept = na < ctrl[5] or (na == ctrl[5] and sw <= sc)
         if accept:
-            _copy_routes(touched, nt, seq, lens, E, L, load, rdist, cseq, clens, cE, cL, cload, crdist)
-            croute_of[:] = route_of
-            cpos_of[:] = pos_of
+            _copy_routes(touched, nt, W, C)
             for i in range(na):
                 absent_c[i] = absent_w[i]
             ctrl[5] = na
             fctrl[0] = newkm
         else:
-            _copy_routes(touched, nt, cseq, clens, cE, cL, cload, crdist, seq, lens, E, L, load, rdist)
-            route_of[:] = croute_of
-            pos_of[:] = cpos_of
+            _copy_routes(touched, nt, C, W)
             for i in range(ctrl[5]):
                 absent_w[i] = absent_c[i]
             ctrl[4] = ctrl[5]
@@ -396,42 +598,46 @@ def sisr_chunk(
                         ctrl[9] = 1
                         ctrl[7] += it + 1
                         return
-                    # remove the route with fewest jobs; its jobs become absent
-                    rbest = -1
-                    for r in range(nslots):
-                        if clens[r] > 0 and (rbest < 0 or clens[r] < clens[rbest]):
-                            rbest = r
-                    na = 0
-                    for k in range(1, clens[rbest] + 1):
-                        c = cseq[rbest, k]
-                        absent_c[na] = c
-                        absent_w[na] = c
-                        croute_of[c] = -1
-                        route_of[c] = -1
-                        na += 1
-                    clens[rbest] = 0
-                    lens[rbest] = 0
-                    refresh(rbest, cseq, clens, cE, cL, cload, crdist, croute_of, cpos_of, dist, tt, ready, due, svc, dem)
-                    refresh(rbest, seq, lens, E, L, load, rdist, route_of, pos_of, dist, tt, ready, due, svc, dem)
-                    ctrl[4] = na
-                    ctrl[5] = na
-                    km = 0.0
-                    for r in range(nslots):
-                        km += crdist[r]
-                    fctrl[0] = km
+                    drop_smallest_route(W, C, D, nslots, absent_w, absent_c, ctrl, fctrl)
     ctrl[7] += n_iter
+
+
+@njit(cache=True)
+def drop_smallest_route(W, C, D, nslots, absent_w, absent_c, ctrl, fctrl):
+    """Fleet phase: the route of ``C`` (and ``W``) with fewest jobs goes; its jobs become absent."""
+    clens = C[1]
+    rbest = -1
+    for r in range(nslots):
+        if clens[r] > 0 and (rbest < 0 or clens[r] < clens[rbest]):
+            rbest = r
+    na = 0
+    for k in range(1, clens[rbest] + 1):
+        c = C[0][rbest, k]
+        absent_c[na] = c
+        absent_w[na] = c
+        C[6][c] = -1
+        W[6][c] = -1
+        na += 1
+    clens[rbest] = 0
+    W[1][rbest] = 0
+    refresh(rbest, C, D)
+    refresh(rbest, W, D)
+    ctrl[4] = na
+    ctrl[5] = na
+    km = 0.0
+    for r in range(nslots):
+        km += C[5][r]
+    fctrl[0] = km
 
 
 @njit(cache=True)
 def rebuild(S, D, nslots):
     """Refresh every route of ``S`` from ``seq``/``lens`` (after loading a solution); returns the total km."""
-    seq, lens, E, L, load, rdist, route_of, pos_of = S
-    dist, tt, ready, due, svc, dem, cap, neigh = D
-    route_of[:] = -1
+    S[6][:] = -1
     km = 0.0
     for r in range(nslots):
-        refresh(r, seq, lens, E, L, load, rdist, route_of, pos_of, dist, tt, ready, due, svc, dem)
-        km += rdist[r]
+        refresh(r, S, D)
+        km += S[5][r]
     return km
 
 
@@ -439,16 +645,17 @@ def rebuild(S, D, nslots):
 def construct(S, D, nslots, absent):
     """Greedy insertion of every job in random order, a new route when none fits (up to ``nslots``).
     Returns the number of jobs left out (listed in ``absent``)."""
-    seq, lens, E, L, load, rdist, route_of, pos_of = S
-    dist, tt, ready, due, svc, dem, cap, neigh = D
-    n = dem.shape[0] - 1
+    seq, lens, route_of = S[0], S[1], S[6]
+    n = D[5].shape[0] - 1
     lens[:] = 0
     route_of[:] = -1
+    for r in range(nslots):
+        refresh(r, S, D)
     order = np.random.permutation(n) + 1
     na = 0
     for c in order:
-        br, bk, bd = best_position(c, seq, lens, E, L, load, dist, tt, ready, due, svc, dem, cap, nslots, 0.0)
-        if br < 0 and _direct_ok(c, dist, tt, ready, due, svc, dem, cap):
+        br, bk, bd = best_position(c, S, D, nslots, 0.0)
+        if br < 0 and _direct_ok(c, D):
             for r in range(nslots):
                 if lens[r] == 0:
                     br = r
@@ -459,5 +666,5 @@ def construct(S, D, nslots, absent):
             na += 1
             continue
         _insert_at(br, bk, c, seq, lens)
-        refresh(br, seq, lens, E, L, load, rdist, route_of, pos_of, dist, tt, ready, due, svc, dem)
+        refresh(br, S, D)
     return na
