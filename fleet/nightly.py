@@ -79,6 +79,17 @@ class NightlySummary:
     def ok(self) -> bool:
         return not self.failed
 
+    @property
+    def incomplete(self) -> tuple[DepotOutcome, ...]:
+        """Depots whose plan succeeded but leaves orders unserved or trucks short of energy at departure:
+        the job ran, yet a planner must look before the trucks leave."""
+        out = []
+        for o in self.outcomes:
+            r = o.result or {}
+            if r.get("unserved", 0) > 0 or r.get("trucks_ready", 0) < r.get("trucks_overnight", 0):
+                out.append(o)
+        return tuple(out)
+
 
 # ------------------------------------------------------------------------------------------------- job rows
 

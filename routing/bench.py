@@ -25,6 +25,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+from routing import clock
 from routing.check import check_solution
 from routing.check_bench import RouteSetCheck, check_evrptw_routes, check_solomon_routes
 from routing.io.bks import BestKnown, read_bks
@@ -119,6 +120,9 @@ class BenchConfig:
     peer_iterations: int | None = None
     """PyVRP stops after this many iterations per phase instead of at the time limit: its answer is then the same
     on a loaded machine (tests; the benchmark itself compares at equal wall time)."""
+    clock: str = "wall"
+    """``wall`` or ``cpu``: both solvers stop on wall seconds or on their own process's CPU seconds
+    (``routing.clock``; PyVRP through ``MaxCpuTime``), so a loaded machine still compares equal budgets."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +196,7 @@ def run_ours(ref: InstanceRef, config: BenchConfig, solve: SolveFn | None = None
     """Solve one instance with our solver and check the answer both ways."""
     solve = solve or _load_solver()
     problem, inst = problem_for(ref, config.suite, config.objective)
+    clock.use(config.clock)
     t0, c0 = time.perf_counter(), time.process_time()
     solution = solve(problem, time_limit_s=config.time_limit_s, seed=config.seed, workers=config.workers)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -271,6 +276,22 @@ def pyvrp_model_data(inst: SolomonInstance, vehicles: int | None = None) -> Any:
     return model.data()
 
 
+class MaxCpuTime:
+    """PyVRP stopping criterion on this process's CPU seconds (the protocol of ``pyvrp.stop.MaxRuntime``:
+    called with the best cost, returns True to stop); ``routing.clock`` gives our solver the same budget."""
+
+    def __init__(self, max_cpu_s: float):
+        if max_cpu_s < 0:
+            raise ValueError(f"max_cpu_s = {max_cpu_s!r}: must be >= 0")
+        self.max_cpu_s = max_cpu_s
+        self._start: float | None = None
+
+    def __call__(self, best_cost: Any) -> bool:
+        if self._start is None:
+            self._start = time.process_time()
+        return time.process_time() - self._start > self.max_cpu_s
+
+
 def run_pyvrp(ref: InstanceRef, config: BenchConfig) -> BenchResult:
     """PyVRP 0.14 on one Solomon-layout instance with the same budget; routes checked in double precision."""
     if config.suite not in SOLOMON_LAYOUT:
@@ -285,16 +306,23 @@ def run_pyvrp(ref: InstanceRef, config: BenchConfig) -> BenchResult:
     t0, c0 = time.perf_counter(), time.process_time()
     phases = []
     n = config.peer_iterations
+    cpu_clock = config.clock == "cpu"
+
+    def stop_after(seconds: float) -> Any:
+        if n:
+            return MaxIterations(n)
+        return MaxCpuTime(seconds) if cpu_clock else MaxRuntime(seconds)
+
     if config.objective is Objective.DISTANCE:
-        stop = MaxIterations(n) if n else MaxRuntime(config.time_limit_s)
-        res = solve(data, stop=stop, seed=config.seed, display=False)
+        res = solve(data, stop=stop_after(config.time_limit_s), seed=config.seed, display=False)
     else:
         half = config.time_limit_s / 2.0
-        fleet = minimise_fleet(data, MaxIterations(n) if n else MaxRuntime(half), seed=config.seed)
+        fleet = minimise_fleet(data, stop_after(half), seed=config.seed)
         phases.append(f"minimise_fleet -> {fleet.num_available}")
         data_k = data.replace(vehicle_types=[fleet])
-        left = max(0.1, config.time_limit_s - (time.perf_counter() - t0))
-        res = solve(data_k, stop=MaxIterations(n) if n else MaxRuntime(left), seed=config.seed, display=False)
+        used = (time.process_time() - c0) if cpu_clock else (time.perf_counter() - t0)
+        left = max(0.1, config.time_limit_s - used)
+        res = solve(data_k, stop=stop_after(left), seed=config.seed, display=False)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     best = res.best
     # Activities carry client indices (0-based, depots excluded): customer number = index + 1.
@@ -410,6 +438,8 @@ def run_bench(
         )
     if config.time_limit_s <= 0:
         raise ValueError(f"time limit must be positive, got {config.time_limit_s}")
+    if config.clock not in clock.MODES:
+        raise ValueError(f"clock {config.clock!r}: expected one of {', '.join(clock.MODES)}")
     bks_path = bench_dir / config.suite / "bks.csv"
     bks = read_bks(bks_path) if bks_path.is_file() else {}
     if config.jobs < 1:
@@ -499,6 +529,7 @@ def result_entries(report: BenchReport, which: str) -> list[BenchResult]:
                 "time_limit": report.config.time_limit_s,
                 "objective": report.config.objective.value,
                 "seed": report.config.seed,
+                "clock": report.config.clock,
             }
         )
         out.append(

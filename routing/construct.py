@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from routing import clock
 from routing.evaluate import EPS, Geometry, Visit, _pick_window, charge_power_kw, pick_start
 from routing.problem import ChargingStation, Job, RechargePolicy, VehicleType
 
@@ -485,13 +486,12 @@ def eliminate_routes(
     """Empty whole routes, smallest first, by inserting their jobs (with stations) into the other routes.
 
     A route is emptied only if every one of its jobs finds a feasible place; otherwise it is kept as it was.
-    Stops at ``deadline`` (``time.monotonic()``).
+    Stops at ``deadline`` (``clock.now()``).
     """
-    import time
 
     routes = [list(r) for r in routes]
     tried: set[int] = set()
-    while time.monotonic() < deadline:
+    while clock.now() < deadline:
         used = [v for v, r in enumerate(routes) if any(isinstance(x, Job) for x in r) and v not in tried]
         if len(used) <= 1:
             break

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import math
 import random
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from routing import clock
 from routing.construct import Builder, _insert_one
 from routing.problem import Job, VehicleType
 
@@ -243,7 +243,7 @@ def _drain(
     p: dict[str, int] = {}
     stuck = 0
     while pool:
-        if time.monotonic() > deadline:
+        if clock.now() > deadline:
             return False
         job = pool.pop()
         if _insert_one(builder, vehicles, trial, job, exclude=closed) or (
@@ -311,7 +311,7 @@ def place_missing(
     """Place the jobs the construction left out, ejecting and re-placing others where needed (a tight
     1,000-stop depot-day left 43 of 1,000 out after cheapest insertion). Returns the routes and the jobs
     still out: all of ``missing`` with the routes unchanged when they could not all be placed by
-    ``deadline`` (``time.monotonic()``)."""
+    ``deadline`` (``clock.now()``)."""
     trial = [list(r) for r in routes]
     log = EliminationLog()
     if _drain(
@@ -349,26 +349,26 @@ def eliminate_with_pool(
     max_eject: int = 2,
 ) -> tuple[list[list], EliminationLog]:
     """Remove routes one at a time (fewest customers first, up to three candidates per round) while the
-    deadline (``time.monotonic()``) allows; a failed attempt leaves the routes as they were."""
+    deadline (``clock.now()``) allows; a failed attempt leaves the routes as they were."""
     rng = random.Random(seed)
     log = EliminationLog()
     routes = [list(r) for r in routes]
     floor = fleet_lower_bound(vehicles, routes)
-    while time.monotonic() < deadline:
+    while clock.now() < deadline:
         used = [v for v, r in enumerate(routes) if _jobs(r)]
         if len(used) <= floor:
             break
         order = sorted(used, key=lambda v: (len(_jobs(routes[v])), v))[:3]
         done = False
         for n, v0 in enumerate(order):
-            left = deadline - time.monotonic()
+            left = deadline - clock.now()
             if left <= 0:
                 break
             log.attempts += 1
             share = left / (len(order) - n)
-            t0, e0 = time.monotonic(), log.ejections
+            t0, e0 = clock.now(), log.ejections
             out = _empty_route(builder, vehicles, routes, v0, t0 + share, rng, log, max_eject)
-            log.tries.append((out is not None, log.ejections - e0, time.monotonic() - t0))
+            log.tries.append((out is not None, log.ejections - e0, clock.now() - t0))
             if out is not None:
                 routes = out
                 log.removed += 1

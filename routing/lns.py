@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import math
 import random
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from routing import clock
 from routing import kernels as K
 from routing.construct import Builder
 from routing.eject import _jobs, _restationed
@@ -271,7 +271,7 @@ def reduce_fleet(
     customer that finds no place stays absent; a trial is accepted when fewer customers are absent, or when
     the absent ones have been absent less often (each absent customer's counter grows every iteration, so
     the hard ones are pushed in and others moved out). Done when none is absent; then the next route, until
-    ``floor`` routes or ``deadline`` (``time.monotonic()``). Returns routes aligned with ``vehicles``; a route
+    ``floor`` routes or ``deadline`` (``clock.now()``). Returns routes aligned with ``vehicles``; a route
     that could not be emptied is left as it was.
 
     Why beside the ejection pool (``routing.eject``): the pool stops at the first route it cannot empty with
@@ -287,7 +287,7 @@ def reduce_fleet(
     if len(jobs) < 2:
         return best.routes, log
     neighbours = _neighbours(builder, jobs)
-    while time.monotonic() < deadline:
+    while clock.now() < deadline:
         used = [v for v, r in enumerate(best.routes) if r]
         if len(used) <= floor:
             break
@@ -298,7 +298,7 @@ def reduce_fleet(
             cur.where.pop(j.id, None)
         cur.set(v0, [])
         counts: dict[str, int] = {}
-        while absent and time.monotonic() < deadline:
+        while absent and clock.now() < deadline:
             log.iterations += 1
             for j in absent:
                 counts[j.id] = counts.get(j.id, 0) + 1
@@ -331,7 +331,7 @@ def improve(
     max_iterations: int | None = None,
 ) -> tuple[list[list[Visit]], LnsLog]:
     """Shorter routes serving the same jobs on the same (or fewer) vehicles, by ``deadline``
-    (``time.monotonic()``); returns the best found and what was done. ``compiled`` uses the numba insertion
+    (``clock.now()``); returns the best found and what was done. ``compiled`` uses the numba insertion
     filter (``routing.kernels``) where it applies; the same candidates in the same order as the Python one.
     ``max_iterations`` also stops it (benchmarks of the iteration rate, tests)."""
     rng = random.Random(seed)
@@ -343,11 +343,11 @@ def improve(
     if len(jobs) < 2:
         return best.routes, log
     neighbours = _neighbours(builder, jobs)
-    t0 = time.monotonic()
+    t0 = clock.now()
     span = max(1e-6, deadline - t0)
     t_start, t_end = T_START * cur.km, T_END * cur.km
     while True:
-        now = time.monotonic()
+        now = clock.now()
         if now >= deadline or (max_iterations is not None and log.iterations >= max_iterations):
             break
         log.iterations += 1

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import math
 import random
-import time
 from dataclasses import dataclass, field
 
-from routing import trips
+from routing import clock, trips
 from routing.evaluate import EPS, Geometry, RouteEval, _pick_window
 from routing.problem import ChargingStation, Job, Objective, VehicleType
 from routing.solution import Route, StopKind
@@ -516,7 +515,7 @@ def improve(
     max_iterations: int | None = None,
 ) -> tuple[TripPlan, TripLnsLog]:
     """Fewer unserved mandatory jobs, then a smaller objective, on the same (or fewer) vehicles by ``deadline``
-    (``time.monotonic()``) or after ``max_iterations``; returns the best plan found and what was done.
+    (``clock.now()``) or after ``max_iterations``; returns the best plan found and what was done.
 
     ``routes`` (visits aligned with ``vehicles``) must each be feasible for ``trips.evaluate`` from the shift
     start or from ``starts[v]`` with ``charges[v]`` (how the caller planned them); a route that is not is kept
@@ -553,11 +552,11 @@ def improve(
     best = cur.copy()
     placed = [x for r in cur.routes for x in r if isinstance(x, Job)] + cur.absent
     neighbours = _neighbours(tr, placed)
-    t0 = time.monotonic()
+    t0 = clock.now()
     span = max(1e-6, deadline - t0)
     t_start, t_end = T_START * key0[1], T_END * key0[1]
     while True:
-        now = time.monotonic()
+        now = clock.now()
         if now >= deadline or (max_iterations is not None and log.iterations >= max_iterations):
             break
         # Cooling by time, or by iterations when they are bounded (then a run is the same on any machine).

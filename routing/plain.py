@@ -22,11 +22,11 @@ the clock).
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from routing import clock
 from routing.problem import Objective, RoutingProblem, VehicleKind, VehicleType
 
 FLEET_SHARE = 0.5
@@ -47,8 +47,8 @@ string rate, split depth, blink rate, start and final temperature."""
 
 
 def _now() -> float:
-    """The clock every deadline of the plain path is read on [s]."""
-    return time.monotonic()
+    """The clock every deadline of the plain path is read on [s] (``routing.clock``: wall or process CPU)."""
+    return clock.now()
 
 
 def plain_reason(problem: RoutingProblem) -> str | None:
@@ -251,7 +251,9 @@ def search(
     return PlainResult(routes, float(fctrl[1]), notes, fleet_it + dist_it, fleet_it)
 
 
-def _run(K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, end, budget, stop_flag, stall=None) -> None:
+def _run(
+    K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, end, budget, stop_flag, stall=None
+) -> None:
     """Call the compiled chunk until ``end`` (clock) or ``budget`` iterations; ``stop_flag``: also when the
     fleet target is reached, or (``stall`` [s]) when no route went for that long."""
     start = _now()
@@ -259,13 +261,14 @@ def _run(K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, end, budge
     done = 0
     chunk = 50
     rate = None
-    last_gain, gains = start, int(ctrl[8])
+    last_gain, gains, least = start, int(ctrl[8]), int(ctrl[5])
     while True:
         if stop_flag and ctrl[9]:
             return
         if stall is not None and budget is None:
-            if int(ctrl[8]) != gains:
-                last_gain, gains = _now(), int(ctrl[8])
+            # progress: a route went, or fewer jobs absent than ever since the last one went
+            if int(ctrl[8]) != gains or int(ctrl[5]) < least:
+                last_gain, gains, least = _now(), int(ctrl[8]), int(ctrl[5])
             elif _now() - last_gain > stall:
                 return
         if budget is not None:

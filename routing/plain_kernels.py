@@ -279,6 +279,83 @@ def _replace_ok(S, D, r, k, c) -> bool:
 
 
 @njit(cache=True)
+def _path_ok(S, D, r, a, buf, nb, b) -> bool:
+    """Whether route ``r`` stays on time when positions ``a``..``b - 1`` are replaced by ``buf[:nb]``
+    (O(nb): forward from ``a - 1``, then against the latest start at ``b``)."""
+    seq, E, L = S[0], S[2], S[3]
+    tt, ready, due, svc = D[1], D[2], D[3], D[4]
+    p = seq[r, a - 1]
+    t = E[r, a - 1]
+    for i in range(nb):
+        c = buf[i]
+        t = t + svc[p] + tt[p, c]
+        if t > due[c] + TOL:
+            return False
+        if t < ready[c]:
+            t = ready[c]
+        p = c
+    return t + svc[p] + tt[p, seq[r, b]] <= L[r, b] + TOL
+
+
+@njit(cache=True)
+def _improve_intra(u, v, S, D, buf):
+    """Intra-route relocate of ``u`` after ``v`` and 2-opt between them (``u``, ``v`` on the same route):
+    first improving one applied; True if one was."""
+    seq, lens, pos_of, route_of = S[0], S[1], S[7], S[6]
+    dist = D[0]
+    r = route_of[u]
+    pu = pos_of[u]
+    pv = pos_of[v]
+    up = seq[r, pu - 1]
+    un = seq[r, pu + 1]
+    vn = seq[r, pv + 1]
+    # relocate u after v
+    if vn != u:
+        d = dist[up, un] - dist[up, u] - dist[u, un] + dist[v, u] + dist[u, vn] - dist[v, vn]
+        if d < -1e-9:
+            if pu < pv:
+                nb = 0
+                for k in range(pu + 1, pv + 1):
+                    buf[nb] = seq[r, k]
+                    nb += 1
+                buf[nb] = u
+                nb += 1
+                a = pu
+            else:
+                buf[0] = u
+                nb = 1
+                for k in range(pv + 1, pu):
+                    buf[nb] = seq[r, k]
+                    nb += 1
+                a = pv + 1
+            if _path_ok(S, D, r, a, buf, nb, a + nb):
+                for i in range(nb):
+                    seq[r, a + i] = buf[i]
+                return True
+    # 2-opt: u -> v with the part between reversed
+    if pu < pv:
+        i, j = pu + 1, pv
+    else:
+        i, j = pv + 1, pu
+    if j - i >= 1:
+        a_ = seq[r, i - 1]
+        b_ = seq[r, j + 1]
+        d = dist[a_, seq[r, j]] + dist[seq[r, i], b_] - dist[a_, seq[r, i]] - dist[seq[r, j], b_]
+        for k in range(i, j):
+            d += dist[seq[r, k + 1], seq[r, k]] - dist[seq[r, k], seq[r, k + 1]]
+        if d < -1e-9:
+            nb = 0
+            for k in range(j, i - 1, -1):
+                buf[nb] = seq[r, k]
+                nb += 1
+            if _path_ok(S, D, r, i, buf, nb, j + 1):
+                for k in range(nb):
+                    seq[r, i + k] = buf[k]
+                return True
+    return False
+
+
+@njit(cache=True)
 def _improve_job(u, S, D, G, buf):
     """First improving inter-route move around job ``u`` with its ``G`` nearest jobs; applied. Returns the two
     changed routes, (-1, -1) when none improves."""
@@ -290,7 +367,11 @@ def _improve_job(u, S, D, G, buf):
         pu = pos_of[u]
         v = neigh[u, j]
         rv = route_of[v]
-        if rv < 0 or rv == ru:
+        if rv < 0:
+            continue
+        if rv == ru:
+            if _improve_intra(u, v, S, D, buf):
+                return ru, ru
             continue
         pv = pos_of[v]
         up = seq[ru, pu - 1]
@@ -329,7 +410,14 @@ def _improve_job(u, S, D, G, buf):
                 return ru, rv
         # swap u and v
         d_swap = (
-            dist[up, v] + dist[v, un] - dist[up, u] - dist[u, un] + dist[vp, u] + dist[u, vn] - dist[vp, v] - dist[v, vn]
+            dist[up, v]
+            + dist[v, un]
+            - dist[up, u]
+            - dist[u, un]
+            + dist[vp, u]
+            + dist[u, vn]
+            - dist[vp, v]
+            - dist[v, vn]
         )
         if (
             d_swap < -1e-9
@@ -378,9 +466,10 @@ def local_search(S, D, nslots, touched, istouched, nt, G, queue, inq, buf):
         if ra < 0:
             continue
         refresh(ra, S, D)
-        refresh(rb, S, D)
         nt = _mark(ra, touched, istouched, nt)
-        nt = _mark(rb, touched, istouched, nt)
+        if rb != ra:
+            refresh(rb, S, D)
+            nt = _mark(rb, touched, istouched, nt)
         for r in (ra, rb):
             for k in range(1, lens[r] + 1):
                 c = seq[r, k]

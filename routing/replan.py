@@ -33,11 +33,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-import time as _time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from routing import trips
+from routing import clock, trips
 from routing.check import CheckReport, check_solution
 from routing.construct import Builder
 from routing.evaluate import Geometry, RouteEval, Visit, evaluate_route
@@ -498,7 +497,7 @@ class _Search:
         saved = [list(r) for r in self.routes]
         for v in order:
             for x in _jobs(saved[v]):
-                if _time.monotonic() > deadline:
+                if clock.now() > deadline:
                     break
                 if x.id in self.pinned:
                     continue
@@ -528,7 +527,7 @@ class _Search:
                 continue
             base = _jobs(saved[v])
             for pos in range(len(base) + 1):
-                if _time.monotonic() > deadline:
+                if clock.now() > deadline:
                     break
                 seq: list[Job] = base[:pos] + [job] + base[pos:]
                 out: list[Job] = []
@@ -572,7 +571,7 @@ class _Search:
         idx = [v for v in range(len(self.vehicles)) if v not in self.frozen]
         still: list[Job] = []
         for job in missing:
-            if _time.monotonic() > deadline:
+            if clock.now() > deadline:
                 still.append(job)
                 continue
             routes, out = place_missing(
@@ -605,7 +604,7 @@ class _Search:
         its = imp = last = 0
         current = self.total()
         loc = self.geo.loc
-        while _time.monotonic() < deadline and its - last < STALL:
+        while clock.now() < deadline and its - last < STALL:
             movable = [
                 (j, v)
                 for v, seq in enumerate(self.routes)
@@ -762,7 +761,7 @@ def replan(
         raise ReplanError(f"replan: time_limit_s = {time_limit_s!r}: must be > 0")
     if not math.isfinite(move_penalty) or move_penalty < 0:
         raise ReplanError(f"replan: move_penalty = {move_penalty!r}: must be a finite number >= 0")
-    t0 = _time.monotonic()
+    t0 = clock.now()
     down = frozenset(unavailable)
     known = {vid for vid, _ in problem.vehicle_ids()}
     for vid in sorted(locks.frozen - known):
@@ -894,7 +893,7 @@ def replan(
         objective=_objective(p, solution, started_ids),
         move_penalty=move_penalty,
         phases=tuple(phases),
-        seconds=round(_time.monotonic() - t0, 3),
+        seconds=round(clock.now() - t0, 3),
     )
     if not compare_free:
         return result
@@ -994,7 +993,7 @@ def _solution(
     mandatory_missing = any(p.job(u.job_id).drop_penalty is None for u in unserved)
     stats = SolverStats(
         "partial" if mandatory_missing else "feasible",
-        round(_time.monotonic() - t0, 3),
+        round(clock.now() - t0, 3),
         seed,
         time_limit_s,
         1,

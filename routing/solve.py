@@ -22,11 +22,10 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 import random
-import time as _time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from routing import lns_trips, plain, trips
+from routing import clock, lns_trips, plain, trips
 from routing import model as M
 from routing.construct import Builder, eliminate_routes, job_order
 from routing.eject import eliminate_with_pool, fleet_lower_bound, place_missing
@@ -282,7 +281,7 @@ class _Runner:
                     best_key, self.initial_visits = key, visits
             if self.initial_visits is None:
                 raise RuntimeError("construction: no insertion order was tried (orders is never empty)")
-            t_elim = _time.monotonic()
+            t_elim = clock.now()
             placed_ids = {x.id for r in self.initial_visits for x in r if isinstance(x, Job)}
             missing = [j for j in jobs if j.id not in placed_ids and j.drop_penalty is None]
             if missing:
@@ -312,7 +311,7 @@ class _Runner:
                 # The pool stops at the first route it cannot empty; the ruin-and-recreate with absent
                 # customers goes on for the rest of the elimination's share (routing.lns.reduce_fleet).
                 floor = fleet_lower_bound(problem.vehicle_ids(), self.initial_visits)
-                if _time.monotonic() < t_elim + elimination_s:
+                if clock.now() < t_elim + elimination_s:
                     self.initial_visits, flog = reduce_fleet(
                         builder,
                         problem.vehicle_ids(),
@@ -535,9 +534,9 @@ class _Runner:
             return plan
         plan = self._compact(plan)
         before = self.visits_of(plan)
-        left = t_end - _time.monotonic()
+        left = t_end - clock.now()
         visits, log = lns_improve(
-            self.builder, plan.vehicles, before, _time.monotonic() + LNS_SHARE * left, seed=self.seed
+            self.builder, plan.vehicles, before, clock.now() + LNS_SHARE * left, seed=self.seed
         )
         self.phases.append(log.note())
         if log.best_km >= log.start_km - 1e-9:
@@ -549,7 +548,7 @@ class _Runner:
             idle = [vh for vh in self.problem.vehicle_ids() if vh[0] not in used_ids]
             final = self.run(
                 self.build(plan.vehicles + idle, 0),
-                max(0.05, t_end - _time.monotonic()),
+                max(0.05, t_end - clock.now()),
                 seqs + [[] for _ in idle],
                 require_init=True,
             )
@@ -582,7 +581,7 @@ class _Runner:
     def solve(self, time_limit_s: float) -> _Plan | None:
         if not self.extended:
             return self._solve(time_limit_s)
-        t_end = _time.monotonic() + time_limit_s
+        t_end = clock.now() + time_limit_s
         plan = self._not_below_start(self._solve((1.0 - TRIP_LNS_SHARE) * time_limit_s))
         return self.trip_ruin_recreate(plan, t_end)
 
@@ -680,7 +679,7 @@ class _Runner:
         return True
 
     def _solve(self, time_limit_s: float) -> _Plan | None:
-        t_end = _time.monotonic() + time_limit_s
+        t_end = clock.now() + time_limit_s
         all_vehicles = self.problem.vehicle_ids()
         if not self.jobs or not all_vehicles:
             return _Plan(all_vehicles, [[] for _ in all_vehicles], [vt.shift_start for _, vt in all_vehicles])
@@ -688,7 +687,7 @@ class _Runner:
             bm = self.build(all_vehicles, 0)
             init = self.init_seqs(all_vehicles)
             self.phases.append(f"search {self.first}+{self.meta}")
-            left = max(0.05, t_end - _time.monotonic())
+            left = max(0.05, t_end - clock.now())
             if self.problem.objective is Objective.COST:
                 return self.run(bm, left, init, compare_first=True)
             plan = self.run(bm, (1 - LNS_SHARE) * left, init, compare_first=True)
@@ -737,7 +736,7 @@ class _Runner:
         min_missing = len(self.jobs)
         improved = False
         while len(best.vehicles) > 1 and self.served_all(best):
-            left = fleet_deadline - _time.monotonic()
+            left = fleet_deadline - clock.now()
             if left < 0.02 * budget:
                 break
             if attempt >= 2 * len(methods) or (attempt == len(methods) and min_missing > 2):
@@ -766,7 +765,7 @@ class _Runner:
                 self.phases.append(f"fleet {len(vehicles)} failed ({how} {first})")
                 attempt += 1
         bm = self.build(best.vehicles, 0)
-        left = max(0.05, t_end - _time.monotonic())
+        left = max(0.05, t_end - clock.now())
         alt = None
         if not improved and self.initial_visits is None:
             # The start plan was never bettered: also try a fresh start at this fleet size, keep the better.
@@ -775,7 +774,7 @@ class _Runner:
             alt = self.run(self.build(best.vehicles, 0), 0.5 * left, None)
             alt_obj = self.objective_value
             self.first = saved
-            left = max(0.05, t_end - _time.monotonic())
+            left = max(0.05, t_end - clock.now())
         final = self.run(bm, left, best.seqs)
         self.phases.append(f"distance at {len(best.vehicles)}")
         if (
@@ -814,9 +813,9 @@ class _Runner:
         while True:
             in_fleet = {vid for vid, _ in fleet}
             spare = [vh for vh in all_vehicles if vh[0] not in in_fleet][:3]
-            left = max(0.05, t_end - _time.monotonic())
+            left = max(0.05, t_end - clock.now())
             visits, log = lns_improve(
-                self.builder, fleet, visits, _time.monotonic() + LNS_SHARE * left, seed=self.seed
+                self.builder, fleet, visits, clock.now() + LNS_SHARE * left, seed=self.seed
             )
             self.phases.append(log.note())
             vehicles = fleet + spare
@@ -827,7 +826,7 @@ class _Runner:
             # OR-Tools (fleet cost on) may empty a route the pool could not; it stops there, so that the
             # ruin-and-recreate can shorten the smaller fleet's routes with the time left (Solomon C204, 30 s:
             # a route dropped in the last seconds left 725 km on 3 routes, best known 591).
-            left = t_end - _time.monotonic()
+            left = t_end - clock.now()
             # Reloads/breaks: ``routing.lns`` cannot read routes with RELOAD stops, so OR-Tools keeps the whole
             # rest of this phase (and may still empty routes by adding reloads); ``routing.lns_trips`` follows in
             # ``solve``.
@@ -975,7 +974,7 @@ def _solve_one(
     workers: int,
     station_copies: int | None,
 ) -> RoutingSolution:
-    t0 = _time.monotonic()
+    t0 = clock.now()
     if plain.plain_reason(problem) is None:
         # One vehicle type, single windows, no stations/breaks/zones/profiles: the compiled SISR path
         # (routing.plain); it returns None only when it found no complete plan, then the general path runs.
@@ -983,29 +982,29 @@ def _solve_one(
         sol = plain.solve_plain(problem, geo, diagnose(geo), time_limit_s, seed, t0, workers)
         if sol is not None:
             return sol
-        time_limit_s = max(0.1, time_limit_s - (_time.monotonic() - t0))
-        t0 = _time.monotonic()
+        time_limit_s = max(0.1, time_limit_s - (clock.now() - t0))
+        t0 = clock.now()
     runner = _Runner(problem, seed, variant, station_copies, elimination_s=ELIMINATION_SHARE * time_limit_s)
     margin = 0.1 + 0.005 * time_limit_s  # building the reported routes after the search
-    left = max(0.05, time_limit_s - margin - (_time.monotonic() - t0))
+    left = max(0.05, time_limit_s - margin - (clock.now() - t0))
     if not trips.uses_breaks(problem):
         if runner.geo.freeflow_by_type is None or runner.extended:
             plan = runner.solve(left)
         else:  # time-dependent: the last 5 % places what the conservative search left out (routing.td_repair)
             plan = runner.solve(0.95 * left)
             plan = place_left_out(runner, plan, t0 + time_limit_s - margin)
-        return runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
+        return runner.to_solution(plan, clock.now() - t0, seed, time_limit_s, workers)
     # Breaks: first with travel times that reserve them (fast); when the float placement of the BREAK stops
     # fails on a route (after a wait, see routing.trips.break_inflation), again with break intervals.
     plan = runner.solve(BREAK_RESERVE_SHARE * left)
-    sol = runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
+    sol = runner.to_solution(plan, clock.now() - t0, seed, time_limit_s, workers)
     if not sol.extra.get("violations"):
         return sol
     runner = _Runner(problem, seed, variant, station_copies, break_intervals=True)
     runner.phases.append("break placement failed on reserved times: break intervals")
-    left = max(0.05, time_limit_s - margin - (_time.monotonic() - t0))
+    left = max(0.05, time_limit_s - margin - (clock.now() - t0))
     plan = runner.solve(left)
-    other = runner.to_solution(plan, _time.monotonic() - t0, seed, time_limit_s, workers)
+    other = runner.to_solution(plan, clock.now() - t0, seed, time_limit_s, workers)
     return min((sol, other), key=lambda s: _rank(problem, s))
 
 
@@ -1027,7 +1026,7 @@ def solve(
         raise ValueError(f"solve: time_limit_s = {time_limit_s!r}: must be > 0")
     if workers < 1:
         raise ValueError(f"solve: workers = {workers!r}: must be >= 1")
-    t0 = _time.monotonic()
+    t0 = clock.now()
     if workers == 1:
         return _solve_one(problem, time_limit_s, seed, 0, 1, station_copies)
     budget = max(0.1, time_limit_s - 1.0)  # process start-up
@@ -1041,7 +1040,7 @@ def solve(
     best = min(results, key=lambda s: _rank(problem, s))
     stats = SolverStats(
         best.stats.status,
-        round(_time.monotonic() - t0, 3),
+        round(clock.now() - t0, 3),
         seed,
         time_limit_s,
         workers,

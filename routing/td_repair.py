@@ -12,9 +12,9 @@ from that same evaluation, so nothing unsound is added. Greedy, within a deadlin
 
 from __future__ import annotations
 
-import time as _time
 from typing import TYPE_CHECKING
 
+from routing import clock
 from routing.evaluate import evaluate_route
 from routing.problem import Job
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def place_left_out(runner: _Runner, plan: _Plan | None, deadline: float) -> _Plan | None:
     """``plan`` with left-out mandatory jobs inserted where the exact evaluation allows (``deadline`` from
-    ``time.monotonic()``); the plan itself when there is nothing to do or no time."""
+    ``clock.now()``); the plan itself when there is nothing to do or no time."""
     from routing.solve import _Plan
 
     geo = runner.geo
@@ -47,7 +47,7 @@ def place_left_out(runner: _Runner, plan: _Plan | None, deadline: float) -> _Pla
     placed = 0
     for n, job in enumerate(missing):
         # the first is always tried (a loaded machine overruns the slice)
-        if n and _time.monotonic() > deadline:
+        if n and clock.now() > deadline:
             break
         ok_types = runner.diag.allowed_types.get(job.id, set())
         best: tuple[float, int, list] | None = None

@@ -130,6 +130,31 @@ def test_cli_nightly_exit_code_and_jobs(demo_copy: Engine) -> None:
     assert jobs.exit_code == 0 and "SZ-NS" in jobs.output and "succeeded" in jobs.output
 
 
+def test_cli_nightly_names_what_a_planner_must_look_at(demo_copy: Engine) -> None:
+    """A plan that leaves an order unserved is a succeeded job, but the summary says which order and why, and
+    --fail-on-unserved turns it into exit 3 for schedulers that alert on exit codes."""
+    from fleet.models import Order
+
+    url = _url(demo_copy)
+    depot_id = _depots(demo_copy)["SZ-NS"]
+    with Session(demo_copy) as s:
+        orders = s.exec(select(Order).where(Order.depot_id == depot_id, Order.service_date == DAY)).all()
+        heavy = orders[0]
+        heavy.demand_kg = 1e6  # no truck carries a thousand tonnes
+        s.add(heavy)
+        s.commit()
+        ref, n = heavy.external_ref, len(orders)
+    args = ["nightly", "--db", url, "--date", DAY.isoformat(), "--depots", "SZ-NS", "--workers", "1"]
+    args += ["--time-limit", "2", "--charging-time-limit", "10"]
+    plain = CliRunner().invoke(app, args)
+    assert plain.exit_code == 0, plain.output
+    assert f"SZ-NS needs a planner: 1 of {n} orders unserved" in plain.output
+    assert f"order {ref}: capacity" in plain.output
+    strict = CliRunner().invoke(app, [*args, "--fail-on-unserved"])
+    assert strict.exit_code == 3, strict.output
+    assert "needs a planner" in strict.output
+
+
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_two_concurrent_runs_on_postgres(pg_url: str) -> None:

@@ -75,7 +75,10 @@ def print_charging_alerts(url: str, service_date: dt.date) -> None:
     console.print(table)
 
 
-def print_nightly_summary(summary, emissions: dict[str, float] | None = None) -> None:  # type: ignore[no-untyped-def]
+def print_nightly_summary(  # type: ignore[no-untyped-def]
+    summary, emissions: dict[str, float] | None = None, unserved: dict[int, list[dict]] | None = None
+) -> None:
+    """``unserved``: the stored route plans' unserved orders by plan id (reasons printed for incomplete depots)."""
     routes = Table(
         title=f"Nightly plan for {summary.service_date} (run {summary.run_key}, {summary.seconds:.1f} s): routes"
     )
@@ -160,6 +163,27 @@ def print_nightly_summary(summary, emissions: dict[str, float] | None = None) ->
         )
     if summary.skipped:
         console.print(f"already succeeded, not re-run: {', '.join(summary.skipped)}")
+    for o in summary.incomplete:
+        r = o.result or {}
+        parts = []
+        if r.get("unserved"):
+            parts.append(f"{r['unserved']} of {r['orders']} orders unserved")
+        short = r.get("trucks_overnight", 0) - r.get("trucks_ready", 0)
+        if short > 0:
+            parts.append(
+                f"{short} of {r['trucks_overnight']} trucks short of energy ({r.get('short_kwh', 0):.1f} kWh)"
+            )
+        err_console.print(
+            f"[yellow]{o.depot_code} needs a planner[/]: {'; '.join(parts)} (route plan {r.get('route_plan_id')})",
+            highlight=False,
+        )
+        left_out = (unserved or {}).get(r.get("route_plan_id") or -1, [])
+        for u in left_out[:5]:
+            err_console.print(
+                f"  order {u.get('job')}: {u.get('reason')} {u.get('detail', '')}", highlight=False
+            )
+        if len(left_out) > 5:
+            err_console.print(f"  ... and {len(left_out) - 5} more (the app's Route planner lists them)")
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -205,6 +229,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             help="Travel matrices from: haversine (default: great circle x 1.3 at 25 km/h), osm:PATH (an "
             ".osm/.osm.pbf extract; needs evfleet[osm]), osrm:URL or valhalla:URL. Recorded in each plan. "
             "Env EVFLEET_NIGHTLY_ROAD_NETWORK.",
+        ),
+        fail_on_unserved: bool = typer.Option(
+            False,
+            "--fail-on-unserved",
+            help="Exit 3 when a depot's plan leaves orders unserved or trucks short of energy (for schedulers "
+            "that alert on the exit code); exit 1 (a depot failed) takes precedence.",
         ),
         db: str | None = DB_OPTION,
     ) -> None:
@@ -279,10 +309,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             summary = _run_with_progress(cfg, run_nightly)
         except ValueError as exc:
             raise fail(str(exc)) from None
-        print_nightly_summary(summary, _emissions_by_depot(url, summary))
+        print_nightly_summary(summary, _emissions_by_depot(url, summary), _unserved_by_plan(url, summary))
         print_charging_alerts(url, summary.service_date)
         if not summary.ok:
             raise typer.Exit(1)
+        if fail_on_unserved and summary.incomplete:
+            raise typer.Exit(3)
 
     @bench.command("nightly")
     def bench_nightly_cmd(
@@ -394,6 +426,20 @@ def _run_with_progress(cfg, run):  # type: ignore[no-untyped-def]
         )
 
     return run(cfg, progress=line)
+
+
+def _unserved_by_plan(url: str, summary) -> dict[int, list[dict]]:  # type: ignore[no-untyped-def]
+    """The unserved orders (job, reason, detail) of the incomplete depots' stored route plans, by plan id."""
+    from fleet.db import get_engine, session_scope
+    from fleet.models import RoutePlan
+
+    ids = [
+        o.result["route_plan_id"] for o in summary.incomplete if o.result and o.result.get("route_plan_id")
+    ]
+    if not ids:
+        return {}
+    with session_scope(get_engine(url)) as s:
+        return {i: list(plan.unserved) for i in ids if (plan := s.get(RoutePlan, i)) is not None}
 
 
 def _emissions_by_depot(url: str, summary) -> dict[str, float] | None:  # type: ignore[no-untyped-def]

@@ -274,6 +274,13 @@ def bench_routing(
         ),
     ] = None,
     markdown: Annotated[Path | None, typer.Option(help="Also write the table as Markdown here.")] = None,
+    clock: Annotated[
+        str,
+        typer.Option(
+            help="wall: both solvers stop on wall seconds; cpu: on their own process's CPU seconds "
+            "(equal budgets on a loaded machine)."
+        ),
+    ] = "wall",
 ) -> None:
     """Run the routing benchmark: gap to BKS per instance, every solution checked, JSON written."""
     from routing.bench import BenchConfig, locate_bench_dir, result_entries, run_bench, select_instances
@@ -290,6 +297,8 @@ def bench_routing(
         raise _fail(f"--time-limit must be positive, got {time_limit}")
     if jobs < 1:
         raise _fail(f"--jobs must be >= 1, got {jobs}")
+    if clock not in ("wall", "cpu"):
+        raise _fail(f"--clock {clock!r}: expected wall or cpu")
     try:
         sizes = [int(s) for s in _csv_list(size) or []]
     except ValueError:
@@ -310,9 +319,10 @@ def bench_routing(
         ours=ours,
         peer=peer,
         jobs=jobs,
+        clock=clock,
     )
     err.print(
-        f"{len(refs)} instance(s), {time_limit:g} s each per solver, objective {objective.value}, "
+        f"{len(refs)} instance(s), {time_limit:g} {clock} s each per solver, objective {objective.value}, "
         f"seed {seed}; benchmark folder {bdir}"
     )
     t0 = time.perf_counter()
@@ -325,6 +335,7 @@ def bench_routing(
             "seed": seed,
             "workers": workers,
             "jobs": jobs,
+            "clock": clock,
             "bench_dir": str(bdir),
             "wall_seconds": round(time.perf_counter() - t0, 1),
             "command": "evfleet " + " ".join(shlex.quote(a) for a in sys.argv[1:]),

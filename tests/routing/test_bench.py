@@ -200,6 +200,7 @@ def test_bench_cli_peer_alone_writes_peer_results(tmp_path: Path) -> None:
         (["--no-ours"], "nothing to run"),
         (["--peer", "ortools"], "only 'pyvrp'"),
         (["--jobs", "0"], "--jobs must be >= 1"),
+        (["--clock", "gpu"], "expected wall or cpu"),
     ],
 )
 def test_bench_cli_errors_are_clear(args: list[str], message: str) -> None:
