@@ -41,9 +41,19 @@ LS_NEIGHBOURS = 20
 """Granularity of the local search after each recreate (nearest jobs tried per job; 0 switches it off)."""
 CHUNK_S = 0.02
 """Target length of one compiled call [s]: the clock is read between calls (numba cannot read it)."""
-PARAMS = {"cbar": 10.0, "lmax": 10.0, "split": 0.5, "depth": 0.01, "blink": 0.01, "t0": 100.0, "tf": 1.0}
+PARAMS = {
+    "cbar": 10.0,
+    "lmax": 10.0,
+    "split": 0.5,
+    "depth": 0.01,
+    "blink": 0.01,
+    "t0": 100.0,
+    "tf": 1.0,
+    "absent": 1.0,
+}
 """SISR's parameters (Christiaens & Vanden Berghe 2020, Table 6): average removed jobs, longest string, split-
-string rate, split depth, blink rate, start and final temperature."""
+string rate, split depth, blink rate, start and final temperature; then the growth of the ruin on long routes
+(``plain_kernels.P_LONG``, ``P_RUIN_MAX``)."""
 
 
 def _now() -> float:
@@ -184,6 +194,7 @@ def search(
     par[K.P_CBAR], par[K.P_LMAX], par[K.P_SPLIT] = PARAMS["cbar"], PARAMS["lmax"], PARAMS["split"]
     par[K.P_DEPTH], par[K.P_BLINK] = PARAMS["depth"], PARAMS["blink"]
     par[K.P_T0], par[K.P_TF] = PARAMS["t0"], PARAMS["tf"]
+    par[K.P_LONG], par[K.P_RUIN_MAX] = PARAMS["long"], PARAMS["ruin_max"]
     K.seed_rng(seed)
     W, C, B = _state(n, slots), _state(n, slots), _state(n, slots)
     absent_w = np.zeros(n + 1, np.int64)
