@@ -49,7 +49,8 @@ PARAMS = {
     "blink": 0.01,
     "t0": 100.0,
     "tf": 1.0,
-    "absent": 1.0,
+    "long": 0.6,
+    "ruin_max": 30.0,
 }
 """SISR's parameters (Christiaens & Vanden Berghe 2020, Table 6): average removed jobs, longest string, split-
 string rate, split depth, blink rate, start and final temperature; then the growth of the ruin on long routes
