@@ -49,7 +49,7 @@ def seed_rng(seed: int) -> None:
 def refresh(r, S, D):
     """Recompute route ``r``'s forward/backward time data, loads and distance, and its jobs' places."""
     seq, lens, E, L, load, rdist, route_of, pos_of, cum = S
-    dist, tt, ready, due, svc, dem, cap, neigh = D
+    dist, tt, ready, due, svc, dem = D[0], D[1], D[2], D[3], D[4], D[5]
     m = lens[r]
     seq[r, 0] = 0
     seq[r, m + 1] = 0
@@ -61,7 +61,7 @@ def refresh(r, S, D):
         p = seq[r, k - 1]
         c = seq[r, k]
         a = E[r, k - 1] + svc[p] + tt[p, c]
-        E[r, k] = a if a > ready[c] else ready[c]
+        E[r, k] = max(ready[c], a)
         dd += dist[p, c]
         if k <= m:
             ld += dem[c]
@@ -73,7 +73,7 @@ def refresh(r, S, D):
         c = seq[r, k]
         q = seq[r, k + 1]
         lt = L[r, k + 1] - svc[c] - tt[c, q]
-        L[r, k] = lt if lt < due[c] else due[c]
+        L[r, k] = min(due[c], lt)
     load[r] = ld
     rdist[r] = dd
 
@@ -82,7 +82,7 @@ def refresh(r, S, D):
 def route_ok(r, S) -> bool:
     """Whether route ``r`` is on time everywhere."""
     lens, E, L = S[1], S[2], S[3]
-    for k in range(lens[r] + 2):
+    for k in range(lens[r] + 2):  # noqa: SIM110 (numba compiles no generator expressions)
         if E[r, k] > L[r, k] + TOL:
             return False
     return True
@@ -122,7 +122,7 @@ def _fits(S, D, r, k, c) -> bool:
     a = E[r, k - 1] + svc[p] + tt[p, c]
     if a > due[c] + TOL:
         return False
-    s = a if a > ready[c] else ready[c]
+    s = max(ready[c], a)
     return s + svc[c] + tt[c, q] <= L[r, k] + TOL
 
 
@@ -153,7 +153,7 @@ def best_position(c, S, D, nslots, blink):
             a = dep + tt[p, c]
             if a > due[c] + TOL:
                 continue
-            s = a if a > ready[c] else ready[c]
+            s = max(ready[c], a)
             if s + svc[c] + tt[c, q] > L[r, k] + TOL:
                 continue
             best_r = r
@@ -166,7 +166,7 @@ def best_position(c, S, D, nslots, blink):
 def _direct_ok(c, D) -> bool:
     tt, ready, due, svc, dem, cap = D[1], D[2], D[3], D[4], D[5], D[6]
     a = ready[0] + tt[0, c]
-    s = a if a > ready[c] else ready[c]
+    s = max(ready[c], a)
     return s <= due[c] + TOL and s + svc[c] + tt[c, 0] <= due[0] + TOL and dem[c] <= cap + TOL
 
 
@@ -215,7 +215,7 @@ def _copy_routes(touched, nt, src, dst):
 def _two_opt_star(S, D, ra, ia, rb, ib):
     """Gain (km, negative = shorter) of ``ra[..ia] + rb[ib..]`` and ``rb[..ib-1] + ra[ia+1..]``, or +inf when
     either new route is late or over payload. Positions: ``ia`` in 1..lens[ra], ``ib`` in 1..lens[rb]+1."""
-    seq, lens, E, L, load, cum = S[0], S[1], S[2], S[3], S[4], S[8]
+    seq, E, L, load, cum = S[0], S[2], S[3], S[4], S[8]
     dist, tt, svc, cap = D[0], D[1], D[4], D[6]
     u = seq[ra, ia]
     x = seq[ra, ia + 1]
@@ -277,7 +277,7 @@ def _replace_ok(S, D, r, k, c) -> bool:
     a = E[r, k - 1] + svc[p] + tt[p, c]
     if a > due[c] + TOL:
         return False
-    s = a if a > ready[c] else ready[c]
+    s = max(ready[c], a)
     return s + svc[c] + tt[c, q] <= L[r, k + 1] + TOL
 
 
@@ -304,7 +304,7 @@ def _path_ok(S, D, r, a, buf, nb, b) -> bool:
 def _improve_intra(u, v, S, D, buf):
     """Intra-route relocate of ``u`` after ``v`` and 2-opt between them (``u``, ``v`` on the same route):
     first improving one applied; True if one was."""
-    seq, lens, pos_of, route_of = S[0], S[1], S[7], S[6]
+    seq, pos_of, route_of = S[0], S[7], S[6]
     dist = D[0]
     r = route_of[u]
     pu = pos_of[u]
@@ -362,8 +362,8 @@ def _improve_intra(u, v, S, D, buf):
 def _improve_job(u, S, D, G, buf):
     """First improving inter-route move around job ``u`` with its ``G`` nearest jobs; applied. Returns the two
     changed routes, (-1, -1) when none improves."""
-    seq, lens, E, L, load, rdist, route_of, pos_of, cum = S
-    dist, tt, ready, due, svc, dem, cap, neigh = D
+    seq, lens, load, route_of, pos_of = S[0], S[1], S[4], S[6], S[7]
+    dist, dem, cap, neigh = D[0], D[5], D[6], D[7]
     g = min(G, neigh.shape[1])
     for j in range(g):
         ru = route_of[u]
@@ -495,10 +495,10 @@ def sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, n_iter,
     done (added to), [8] best improvements (added to), [9] set to 1 when the fleet target is reached, [10] best's
     route count, [11] local search granularity (0: off). ``fctrl`` (float64): [0] current km, [1] best km.
     """
-    seq, lens, E, L, load, rdist, route_of, pos_of, cum = W
-    cseq, clens, cE, cL, cload, crdist, croute_of, cpos_of, ccum = C
+    seq, lens, rdist, route_of, pos_of = W[0], W[1], W[5], W[6], W[7]
+    cseq, clens, crdist = C[0], C[1], C[5]
     bseq, blens = B[0], B[1]
-    dist, tt, ready, due, svc, dem, cap, neigh = D
+    dist, dem, neigh = D[0], D[5], D[7]
     n = dem.shape[0] - 1
     nslots = ctrl[1]
     mode = ctrl[0]
@@ -613,7 +613,7 @@ def sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, n_iter,
                 used += 1
         for oi in range(nrem):
             c = removed[order[oi]]
-            br, bk, bd = best_position(c, W, D, nslots, blink)
+            br, bk, _ = best_position(c, W, D, nslots, blink)
             if br < 0 and mode == 0 and used < ctrl[2] and _direct_ok(c, D):
                 for r in range(nslots):
                     if lens[r] == 0:
@@ -670,11 +670,11 @@ def sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, n_iter,
         if accept and ctrl[5] == 0:
             u_now = used_routes(clens, nslots)
             better = False
-            if mode == 1:
-                better = True
-            elif hier == 1 and u_now < ctrl[10]:
-                better = True
-            elif (hier == 0 or u_now == ctrl[10]) and fctrl[0] < fctrl[1] - 1e-9:
+            if (
+                mode == 1
+                or (hier == 1 and u_now < ctrl[10])
+                or ((hier == 0 or u_now == ctrl[10]) and fctrl[0] < fctrl[1] - 1e-9)
+            ):
                 better = True
             if better:
                 for r in range(nslots):
@@ -748,7 +748,7 @@ def construct(S, D, nslots, absent):
     order = np.random.permutation(n) + 1
     na = 0
     for c in order:
-        br, bk, bd = best_position(c, S, D, nslots, 0.0)
+        br, bk, _ = best_position(c, S, D, nslots, 0.0)
         if br < 0 and _direct_ok(c, D):
             for r in range(nslots):
                 if lens[r] == 0:
