@@ -306,6 +306,38 @@ def _run(
             chunk = int(min(100_000, max(1, rate * CHUNK_S)))
 
 
+def warm() -> None:
+    """Compile the kernels, or load them from numba's on-disk cache, by calling each once on a two-job problem.
+
+    ``routing.solve`` calls it before it starts a plain problem's clock, so that the search keeps its whole
+    time limit: a cold compile took 15.5 CPU s (numba 0.68, R101, docs/routing-scale.md), a cache load 0.05 s.
+    The kernels are imported here, not when ``routing.plain`` is, so problems that are not plain never pay it."""
+    from routing import plain_kernels as K
+
+    n = 2
+    dist = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+    ready = np.array([0.0, 0.0, 0.0])
+    due = np.array([100.0, 100.0, 100.0])
+    zeros = np.zeros(n + 1)
+    neigh = np.array([[0], [2], [1]], dtype=np.int64)
+    D = (dist, dist.copy(), ready, due, zeros, np.array([0.0, 1.0, 1.0]), 1.0, neigh)
+    par = np.zeros(K.N_PAR)
+    par[K.P_T0] = par[K.P_TF] = 1.0
+    W, C, B = _state(n, 2), _state(n, 2), _state(n, 2)
+    absent_w, absent_c, abscnt = (np.zeros(n + 1, np.int64) for _ in range(3))
+    K.seed_rng(0)
+    K.construct(C, D, 2, absent_c)
+    K.rebuild(C, D, 2)
+    _copy_into(W, C)
+    _copy_into(B, C)
+    ctrl = np.zeros(12, np.int64)
+    ctrl[0], ctrl[1], ctrl[2], ctrl[3], ctrl[6], ctrl[11] = 1, 2, 2, 1, 1, 1
+    fctrl = np.zeros(2)
+    K.used_routes(C[1], 2)
+    K.drop_smallest_route(W, C, D, 2, absent_w, absent_c, ctrl, fctrl)
+    K.sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, 1, 0.0, 1.0)
+
+
 def solve_plain(
     problem: RoutingProblem, geo, diag, time_limit_s: float, seed: int, t0: float, workers: int = 1, **kw
 ):

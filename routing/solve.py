@@ -974,8 +974,11 @@ def _solve_one(
     workers: int,
     station_copies: int | None,
 ) -> RoutingSolution:
+    is_plain = plain.plain_reason(problem) is None
+    if is_plain:
+        plain.warm()  # compile or load the kernels before the clock starts (routing.plain.warm)
     t0 = clock.now()
-    if plain.plain_reason(problem) is None:
+    if is_plain:
         # One vehicle type, single windows, no stations/breaks/zones/profiles: the compiled SISR path
         # (routing.plain); it returns None only when it found no complete plan, then the general path runs.
         geo = Geometry.of(problem)
