@@ -37,6 +37,10 @@ and RC2_2_1 it reached the best-known fleet early and then spent the rest of its
 NEIGHBOURS = 100
 """Nearest jobs listed per job for the string removal's walk (SISR walks the full adjacency list; the walk stops
 after a few routes, so the first 100 suffice)."""
+INSERT_NEIGHBOURS = 50
+"""From ``INSERT_NEIGHBOURS_FROM`` jobs, an insertion first scans only the routes of the job's 50 nearest jobs
+(``plain_kernels.best_position``); smaller problems scan every route, as SISR does."""
+INSERT_NEIGHBOURS_FROM = 500
 LS_NEIGHBOURS = 20
 """Granularity of the local search after each recreate (nearest jobs tried per job; 0 switches it off)."""
 CHUNK_S = 0.02
@@ -196,6 +200,7 @@ def search(
     par[K.P_DEPTH], par[K.P_BLINK] = PARAMS["depth"], PARAMS["blink"]
     par[K.P_T0], par[K.P_TF] = PARAMS["t0"], PARAMS["tf"]
     par[K.P_LONG], par[K.P_RUIN_MAX] = PARAMS["long"], PARAMS["ruin_max"]
+    par[K.P_KINS] = INSERT_NEIGHBOURS if n >= INSERT_NEIGHBOURS_FROM else 0
     K.seed_rng(seed)
     W, C, B = _state(n, slots), _state(n, slots), _state(n, slots)
     absent_w = np.zeros(n + 1, np.int64)
