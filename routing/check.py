@@ -54,7 +54,9 @@ class Constraint(str, Enum):
     CHARGING = "charging"  # negative charge, partial charge under the FULL policy, diesel at a station
     MISMATCH = "mismatch"  # a figure reported by the solution differs from the recomputed one
     UNSERVED_REASON = "unserved_reason"  # the reason given for an unserved job is refuted by a direct trip
-    RELOAD = "reload"  # a reload away from the vehicle's start depot, or more trips than max_trips
+    RELOAD = (
+        "reload"  # a reload away from the vehicle's start (or reload) depot, or more trips than max_trips
+    )
     DRIVING_TIME = (
         "driving_time"  # continuous driving above the break rule's limit without a long enough rest
     )
@@ -949,9 +951,11 @@ class _Checker:
                 )
                 return None
             if s.id != vt.reload_at:
+                # A route that continues a day reloads at its reload depot, not where it starts (routing.replan).
+                depot = "reload depot" if vt.reload_at != vt.start_depot else "start depot"
                 self.add(
                     Constraint.RELOAD,
-                    "reload away from the vehicle's start depot",
+                    f"reload away from the vehicle's {depot}",
                     rule="reload.away",
                     quantity="location",
                     expected=vt.reload_at,

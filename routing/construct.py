@@ -22,6 +22,8 @@ from routing.problem import ChargingStation, Job, RechargePolicy, VehicleType
 
 MAX_REPAIRS = 4
 """Station insertions tried per candidate route."""
+BRIDGE_SCANS = 16
+"""Full scans per arc in the second station repair (``Builder._repaired_bridging``), cheapest detour first."""
 
 
 @dataclass
@@ -295,11 +297,30 @@ class Builder:
         bat = vt.battery
         if res.what != "battery" or bat is None or not self.p.stations:
             return None
+        fixed, moved = self._repaired_greedy(vt, seq, res)
+        if fixed is None and moved:
+            # The greedy pass can spend its repairs on stations that only move the failure's index (a station
+            # inserted before the failing arc shifts it by one) or on one that leaves the vehicle stranded
+            # short of the next visit; a job that needs two stations in a row each way then stayed unserved
+            # (tests/routing/test_two_stations_in_a_row.py). When no station moved the first failure at all,
+            # no pair can either (its first station is such a station): the second pass is skipped.
+            fixed = self._repaired_bridging(vt, seq, res)
+        return fixed
+
+    def _repaired_greedy(
+        self, vt: VehicleType, seq: list[Visit], res: _Scan
+    ) -> tuple[list[Visit] | None, bool]:
+        """The first station repair: per round, the cheapest station on one of the four arcs up to the failure
+        that moves the failure's index on. Returns the repaired sequence or None, and whether a first station
+        was found at all."""
+        bat = vt.battery
+        if bat is None:
+            return None, False
         full = self.p.recharge_policy is RechargePolicy.FULL
         tt, d = self.times[vt.id], self.dist
         reserve, capacity = bat.reserve_kwh - EPS, bat.capacity_kwh
         minutes_per_kwh = self._min_per_kwh[vt.id]
-        for _ in range(MAX_REPAIRS):
+        for rounds in range(MAX_REPAIRS):
             if res.deps is None or res.socs is None or res.rates is None:
                 raise RuntimeError(
                     "Builder.repaired: a battery failure's scan must carry deps, socs and rates"
@@ -353,10 +374,101 @@ class Builder:
                 if best is not None and best[2].ok:
                     break
             if best is None:
+                return None, rounds > 0
+            seq, res = best[1], best[2]
+            if res.ok:
+                return seq, True
+        return None, True
+
+    def _repaired_bridging(self, vt: VehicleType, seq: list[Visit], res: _Scan) -> list[Visit] | None:
+        """The second station repair, run when the greedy one fails: per round, the cheapest move that carries
+        the vehicle past the failing arc (to the visit it leads to): one station on that arc or on one of the
+        three before it, else two stations in a row on that arc (the second hop and the last within a full
+        charge's range). A station that only moves the failure's index counts for nothing here. At most
+        ``BRIDGE_SCANS`` full scans per arc and per pair search, cheapest detour first."""
+        bat = vt.battery
+        if bat is None:
+            return None
+        full = self.p.recharge_policy is RechargePolicy.FULL
+        tt, d = self.times[vt.id], self.dist
+        reserve, capacity = bat.reserve_kwh - EPS, bat.capacity_kwh
+        minutes_per_kwh = self._min_per_kwh[vt.id]
+        stations = self._st_locs
+        for _ in range(MAX_REPAIRS):
+            if res.deps is None or res.socs is None or res.rates is None:
+                raise RuntimeError(
+                    "Builder._repaired_bridging: a battery failure's scan must carry deps, socs and rates"
+                )
+            at = res.at
+            latest = self.latest_arrivals(vt, seq)
+            first_station = next((k for k, x in enumerate(seq) if isinstance(x, ChargingStation)), len(seq))
+            best: tuple[float, list[Visit], _Scan] | None = None
+
+            for pairs in (False, True):
+                for k in range(at, max(-1, at - 4), -1) if not pairs else (at,):
+                    prev = self.geo.loc(vt.start_depot) if k == 0 else self._l(seq[k - 1])
+                    nxt = self.geo.loc(vt.end) if k == len(seq) else self._l(seq[k])
+                    station_before = k > 0 and isinstance(seq[k - 1], ChargingStation)
+                    station_after = k < len(seq) and isinstance(seq[k], ChargingStation)
+                    # Never three stations in a row.
+                    if (station_before and station_after) or (pairs and (station_before or station_after)):
+                        continue
+                    base = d[prev][nxt]
+                    dep, soc, rate, late = res.deps[k], res.socs[k], res.rates[k], latest[k] + EPS
+                    timed = full or k <= first_station  # as in the greedy pass
+                    span = (capacity - bat.reserve_kwh) / rate + EPS if rate > 0 else math.inf  # [km]
+                    options: list[tuple[float, tuple[str, ...], tuple[ChargingStation, ...]]] = []
+                    for n, (st, sl) in enumerate(stations):
+                        if sl in (prev, nxt):
+                            continue
+                        arrive_soc = soc - d[prev][sl] * rate
+                        if arrive_soc < reserve:
+                            continue
+                        charge = (capacity - arrive_soc) * minutes_per_kwh[n] if full else 0.0
+                        t1 = dep + tt[prev][sl] + charge
+                        if not pairs:
+                            detour = d[prev][sl] + d[sl][nxt] - base
+                            if (best is None or detour < best[0]) and not (timed and t1 + tt[sl][nxt] > late):
+                                options.append((detour, (st.id,), (st,)))
+                            continue
+                        d_sl = d[sl]
+                        for m, (st2, sl2) in enumerate(stations):
+                            if sl2 in (prev, sl, nxt) or d_sl[sl2] > span or d[sl2][nxt] > span:
+                                continue
+                            detour = d[prev][sl] + d_sl[sl2] + d[sl2][nxt] - base
+                            if best is not None and detour >= best[0]:
+                                continue
+                            if timed:
+                                charge2 = d_sl[sl2] * rate * minutes_per_kwh[m] if full else 0.0
+                                if t1 + tt[sl][sl2] + charge2 + tt[sl2][nxt] > late:
+                                    continue
+                            options.append((detour, (st.id, st2.id), (st, st2)))
+                    found = self._first_past(vt, seq, k, at, options)
+                    if found is not None and (best is None or found[0] < best[0]):
+                        best = found
+                    if best is not None and best[2].ok:
+                        break
+                if best is not None:
+                    break  # pairs only when no single station gets past the failing arc
+            if best is None:
                 return None
             seq, res = best[1], best[2]
             if res.ok:
                 return seq
+        return None
+
+    def _first_past(
+        self, vt: VehicleType, seq: list[Visit], k: int, at: int, options: list
+    ) -> tuple[float, list[Visit], _Scan] | None:
+        """The cheapest of ``options`` (detour, ids, stations inserted on arc ``k``) whose route is feasible or
+        fails later than the arc ``at`` it had to bridge, by at most ``BRIDGE_SCANS`` scans; None if none."""
+        options.sort(key=lambda o: (o[0], o[1]))
+        for detour, _, sts in options[:BRIDGE_SCANS]:
+            cand = seq[:k] + list(sts) + seq[k:]
+            r = self.scan(vt, cand)
+            # The failing arc now ends at index at + len(sts): past it, or feasible.
+            if r.ok or (r.what == "battery" and r.at > at + len(sts)):
+                return detour, cand, r
         return None
 
     def insert_all(self, vehicles: list[tuple[str, VehicleType]], jobs: list[Job]) -> list[list[Visit]]:

@@ -7,6 +7,7 @@ solver side and may be imported by the solver only.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 
@@ -474,12 +475,38 @@ def direct_reach_ok(geo: Geometry, vt: VehicleType, job: Job) -> bool:
     return vt.battery.initial_kwh - need >= vt.battery.reserve_kwh - EPS
 
 
+def _reachable_after_depot_charge(geo: Geometry, vt: VehicleType, job: Job) -> bool:
+    """A route that continues a day away from its reload depot (``VehicleType.reload_depot``, routing.replan)
+    may go back there first and charge while it reloads (``depot_charge_kw``, 'Multi-trip' in
+    ``routing.problem``): ``job`` is then in range if that depot is and the job is from there on a full
+    charge, with the trips left."""
+    bat = vt.battery
+    if bat is None or vt.max_trips < 2 or not vt.depot_charge_kw:
+        return False
+    start, depot = geo.loc(vt.start_depot), geo.loc(vt.reload_at)
+    if start == depot:
+        return False
+    if (
+        float(geo.dist[start, depot]) * bat.consumption_empty_kwh_per_km
+        > bat.initial_kwh - bat.reserve_kwh + EPS
+    ):
+        return False
+    charged = dataclasses.replace(
+        vt,
+        start_depot=vt.reload_at,
+        reload_depot=None,
+        max_trips=vt.max_trips - 1,
+        battery=dataclasses.replace(bat, initial_soc=1.0),
+    )
+    return reachable_with_stations(geo, charged, job)
+
+
 def reachable_with_stations(geo: Geometry, vt: VehicleType, job: Job) -> bool:
     """Energy-only reachability of ``job`` and back via any chain of stations (full charges, worst load)."""
     bat = vt.battery
     if bat is None:
         return True
-    if direct_reach_ok(geo, vt, job):
+    if direct_reach_ok(geo, vt, job) or _reachable_after_depot_charge(geo, vt, job):
         return True
     p = geo.problem
     if not p.stations:

@@ -217,9 +217,13 @@ def build_model(
     routing.AddDimensionWithVehicleCapacity(d_idx, reload_drop, caps, True, "load")
     if multi_trip:
         load_dim = routing.GetDimensionOrDie("load")
-        for i, nd in enumerate(nodes):
-            if nd.kind != "reload":
-                load_dim.SlackVar(manager.NodeToIndex(i)).SetValue(0)
+        # Over the model's indices, not the nodes: a depot that is only an end has no index of its own
+        # (``NodeToIndex`` gives -1, and ``SlackVar(-1)`` crashed the process: a multi-trip route starting away
+        # from its end depot, as a re-plan's free re-solve has), and a depot several vehicles start from has one
+        # start index per vehicle.
+        for idx in range(routing.Size()):
+            if nodes[manager.IndexToNode(idx)].kind != "reload":
+                load_dim.SlackVar(idx).SetValue(0)
 
     # --- time --------------------------------------------------------------------------------------
     horizon = int(math.ceil(horizon_minutes(geo) * TIME_SCALE))

@@ -73,6 +73,11 @@ MAX_RUIN = 8
 """Most jobs removed in one ruin-and-recreate step."""
 STALL = 500
 """Ruin-and-recreate steps without improvement after which the search stops before its time limit."""
+CHAIN_CHECKS = 40
+"""Reload/break problems: (route, ejected jobs) candidates judged exactly per step of the ejection pool
+(``_Search.chain_insert``), the least often ejected and nearest first."""
+CHAIN_STEPS = 60
+"""Reload/break problems: ejections the pool may make for one job before it gives up."""
 
 
 class ReplanError(ValueError):
@@ -449,8 +454,8 @@ class _Search:
             opening = 0.0 if seq or v in self.started else vt.fixed_cost
             extra = self.move_cost(job, v) + opening
             unit = self._unit(vt)
-            if self.tr is not None:  # also as a trip of its own (routing.lns_trips)
-                places = self.tr.places(v, seq, job)  # type: ignore[arg-type]
+            if self.tr is not None:  # also as a trip of its own (routing.lns_trips); built when evaluated
+                places = [(d, (p, shape)) for d, p, shape in self.tr.spots(v, seq, job)]  # type: ignore[arg-type]
             else:
                 table = self.b.slack_table(vt, seq)
                 places = [(d, seq[:pos] + [job] + seq[pos:]) for d, pos in self.b.positions(vt, table, job)]
@@ -461,6 +466,8 @@ class _Search:
         for _, _, v, trial in cands[:CANDIDATES]:
             vt = self.vehicles[v][1]
             cur = self.routes[v]
+            if isinstance(trial, tuple):
+                trial = self.tr.placed(v, cur, job, *trial)  # type: ignore[union-attr,arg-type]
             base = self.cost(v, cur)
             if base is None:
                 continue
@@ -590,6 +597,81 @@ class _Search:
                 continue
             self.routes = trial
         return still
+
+    def chain_insert(self, job: Job, deadline: float, max_eject: int = 2) -> bool:
+        """The ejection pool for reload/break problems (``routing.eject``'s idea on the routes ``routing.trips``
+        judges, after Nagata & Braysy 2009): a job that fits nowhere goes in where it forces out the fewest and
+        least often moved unlocked jobs (one or two of the same route), which go back into the pool; each job's
+        counter grows whenever it could not be placed plainly, so hard jobs are ejected last. ``routing.eject``
+        itself builds single-trip routes without rests (``routing.construct.Builder``), which these problems'
+        routes are not. All or nothing: the routes are restored when the pool does not empty by ``deadline`` or
+        within ``CHAIN_STEPS`` ejections."""
+        saved = [list(r) for r in self.routes]
+        pool = [job]
+        counter: dict[str, int] = {}
+        stuck = steps = 0
+        while pool:
+            if clock.now() > deadline or steps >= CHAIN_STEPS:
+                self.routes = saved
+                return False
+            x = pool.pop()
+            if self.insert(x):
+                stuck = 0
+                continue
+            counter[x.id] = counter.get(x.id, 0) + 1
+            found = self._ejection(x, counter, max_eject, deadline)
+            if found is None:
+                pool.insert(0, x)
+                stuck += 1
+                if stuck > 2 * len(pool):
+                    self.routes = saved
+                    return False
+                continue
+            v, seq, out = found
+            self.routes[v] = seq
+            pool.extend(out)
+            stuck = 0
+            steps += 1
+        return True
+
+    def _ejection(
+        self, job: Job, counter: dict[str, int], max_eject: int, deadline: float
+    ) -> tuple[int, list[Visit], list[Job]] | None:
+        """(route, its new visits, the jobs taken out) that places ``job`` by taking out up to ``max_eject``
+        unlocked jobs of one route: the least total counter first, then fewer jobs, then nearest to ``job``;
+        at most ``CHAIN_CHECKS`` candidates judged exactly. None if none works."""
+        ok_types = self.b.allowed.get(job.id, set())
+        pin = self.pinned.get(job.id)
+        d = self.geo.dist
+        loc = self.geo.loc
+        here = loc(job.location)
+        cands: list[tuple[int, int, float, int, tuple[Job, ...]]] = []
+        for v, (_, vt) in enumerate(self.vehicles):
+            if v in self.frozen or vt.id not in ok_types or (pin is not None and v != pin):
+                continue
+            free = [x for x in _jobs(self.routes[v]) if x.id not in self.pinned]
+            near = {x.id: float(d[here, loc(x.location)]) for x in free}
+            for i, x in enumerate(free):
+                cands.append((counter.get(x.id, 0), 1, near[x.id], v, (x,)))
+                if max_eject < 2:
+                    continue
+                for y in free[i + 1 :]:
+                    pen = counter.get(x.id, 0) + counter.get(y.id, 0)
+                    cands.append((pen, 2, min(near[x.id], near[y.id]), v, (x, y)))
+        cands.sort(key=lambda c: c[:4])
+        saved = [list(r) for r in self.routes]
+        for _, _, _, v, out in cands[:CHAIN_CHECKS]:
+            if clock.now() > deadline:
+                break
+            rest = self.without(v, {x.id for x in out})
+            if rest is None:
+                continue
+            self.routes[v] = rest
+            found = self.best_insert(job, only=v)
+            self.routes[v] = saved[v]
+            if found is not None:
+                return v, found[2], list(out)
+        return None
 
     def _pins_kept(self, routes: list[list[Visit]]) -> bool:
         for v, seq in enumerate(routes):
@@ -869,10 +951,13 @@ def replan(
     missing = [j for j in todo if not search.insert(j)]
     if missing:
         missing = [j for j in missing if not search.eject_insert(j, t0 + 0.4 * time_limit_s, rng)]
-    # The ejection pool and the forced insertion work on single-trip routes (routing.construct.Builder): not
-    # for reload/break problems, whose routes only the search's own moves (with routing.lns_trips) keep valid.
+    # The solver's ejection pool and the forced insertion work on single-trip routes (routing.construct.Builder);
+    # reload/break problems, whose routes only the search's own moves (with routing.lns_trips) keep valid, get
+    # the same pool on those routes (``_Search.chain_insert``).
     if missing and search.tr is None:
         missing = search.pool_insert(missing, t0 + 0.5 * time_limit_s, seed)
+    elif missing:
+        missing = [j for j in missing if not search.chain_insert(j, t0 + 0.5 * time_limit_s)]
     if missing and search.tr is None:
         missing = [j for j in missing if not search.force_insert(j, t0 + 0.7 * time_limit_s)]
     phases.append(f"inserted {len(todo) - len(missing)} of {len(todo)} job(s) to place")

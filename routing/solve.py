@@ -594,7 +594,7 @@ class _Runner:
         visits = self.visits_of(plan)
         served = {x.id for r in visits for x in r if isinstance(x, Job)}
         absent = [j for j in self.jobs if j.id not in served]
-        if not any(r for r in visits):
+        if not any(r for r in visits) and not absent:
             return plan
         charges = plan.charges or [[] for _ in plan.vehicles]
         best, log = lns_trips.improve(
@@ -607,6 +607,7 @@ class _Runner:
             absent=absent,
             starts=plan.starts,
             charges=charges,
+            open_new=True,
         )
         self.phases.append(log.note())
         if (log.absent, log.best) >= (log.start_absent, log.start - 1e-9):

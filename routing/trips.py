@@ -73,10 +73,12 @@ def extended(problem: RoutingProblem) -> bool:
 
 
 def reload_copies(problem: RoutingProblem, n_jobs: int) -> dict[str, int]:
-    """Reload copies per vehicle id: ``max_trips - 1``, at most one less than the jobs (a trip serves one)."""
+    """Reload copies per vehicle id: ``max_trips - 1``, at most one less than the jobs (a trip serves one), or
+    as many as the jobs where a route starts away from its reload depot (a reload may come first there)."""
     out: dict[str, int] = {}
     for vid, vt in problem.vehicle_ids():
-        k = min(vt.max_trips - 1, max(0, n_jobs - 1))
+        first = 1 if vt.reload_at != vt.start_depot else 0
+        k = min(vt.max_trips - 1, max(0, n_jobs - 1 + first))
         if k > 0:
             out[vid] = k
     return out
@@ -93,7 +95,8 @@ def add_to_model(
     """Reload copies' side constraints and break intervals on a built model (``routing.model.BuiltModel``).
 
     The reload copies' transits (load, time, energy) are set by ``build_model`` itself; here: which vehicle
-    may use a copy, no useless copies (first or last, or two in a row), the charge-time link and the breaks.
+    may use a copy, no useless copies (last, two in a row, or first where the route starts at its reload depot),
+    the charge-time link and the breaks (with the driving done before the start, ``driving_at_start_minutes``).
     """
     routing: pywrapcp.RoutingModel = bm.routing
     manager = bm.manager
@@ -136,7 +139,12 @@ def add_to_model(
                 solver.Add((time.SlackVar(idx) + reload_units) * ratio_den >= energy.SlackVar(idx) * num)
     for v, idxs in copies_of.items():
         start, end = routing.Start(v), routing.End(v)
-        routing.NextVar(start).RemoveValues(idxs)
+        vt = vehicles[v][1]
+        if geo.loc(vt.reload_at) == geo.loc(vt.start_depot):
+            # A reload first is useless where the route starts at its reload depot; a route that continues a day
+            # away from it (``reload_depot``, routing.replan) may have to go back first (to reload, or to
+            # charge at the depot's charger).
+            routing.NextVar(start).RemoveValues(idxs)
         for idx in idxs:
             routing.NextVar(idx).RemoveValues([end] + [k for k in idxs if k != idx])
 
@@ -165,17 +173,31 @@ def add_to_model(
             span = min(span, int(math.floor(vt.max_duration_minutes * time_scale)))
         drive = int(math.floor(rule.max_driving_minutes * time_scale + 1e-9))
         rest = int(math.ceil(rule.min_rest_minutes * time_scale - 1e-9))
-        if span <= drive:
-            continue  # the whole shift is shorter than the limit: no break can be needed
-        n_breaks = max(1, math.ceil(span / max(1, drive)))
+        # Driving already done before the route starts (a day under way, routing.replan): the first rest is due
+        # after ``drive - before`` (rounded up: conservative).
+        before = min(drive, int(math.ceil(vt.driving_at_start_minutes * time_scale - 1e-9)))
+        if span <= drive - before:
+            continue  # the whole shift is shorter than what is left of the limit: no break can be needed
+        n_breaks = max(1, math.ceil((span + before) / max(1, drive)))
         # Optional intervals: the ones a short route does not need stay unperformed (mandatory ones had to be
         # parked before the start or after the end, and the search then often timed out on small instances).
+        big = bm.horizon + n_breaks * rest
         intervals = [
-            solver.FixedDurationIntervalVar(0, bm.horizon + n_breaks * rest, rest, True, f"break {v} {k}")
-            for k in range(n_breaks)
+            solver.FixedDurationIntervalVar(0, big, rest, True, f"break {v} {k}") for k in range(n_breaks)
         ]
         time.SetBreakIntervalsOfVehicle(intervals, v, visit)
         time.SetBreakDistanceDurationOfVehicle(drive, rest, v)
+        if before > 0:
+            # OR-Tools' rule counts from the route's start: a route longer than what is left of the limit must
+            # have a rest (the first interval, the others being interchangeable) within that much of its start.
+            s, e = time.CumulVar(routing.Start(v)), time.CumulVar(routing.End(v))
+            left = drive - before
+            first = intervals[0]
+            long_route = solver.IsGreaterCstVar(e - s, left)
+            done = first.PerformedExpr().Var()
+            solver.Add(done >= long_route)
+            solver.Add(first.SafeStartExpr(0) >= s - big * (1 - done))
+            solver.Add(first.SafeStartExpr(0) <= s + left + big * (1 - long_route))
 
 
 def break_inflation(vt: VehicleType, times) -> tuple[float, float]:
@@ -201,36 +223,44 @@ def break_inflation(vt: VehicleType, times) -> tuple[float, float]:
     return 1.0 + 2.0 * r / d, r
 
 
+def _reserved(geo: Geometry, vt: VehicleType, times: np.ndarray) -> np.ndarray:
+    """``times`` [min] of type ``vt`` inflated by ``break_inflation``: the factor on every arc, the once-per-trip
+    reserve on the arcs leaving the start depot and the reload depot, and for a driver who has driven before the
+    route starts (``driving_at_start_minutes``, routing.replan) one rest more on the arcs leaving the start: the
+    first rest may then be due as early as before the first arc."""
+    factor, once = break_inflation(vt, geo.time_by_type[vt.id])
+    t = times * factor
+    start = geo.loc(vt.start_depot)
+    t[start, :] += once
+    if geo.loc(vt.reload_at) != start:
+        t[geo.loc(vt.reload_at), :] += once
+    if vt.break_rule is not None and vt.driving_at_start_minutes > 0:
+        t[start, :] += vt.break_rule.min_rest_minutes
+    return t
+
+
 def model_geometry(geo: Geometry) -> Geometry:
     """``geo`` with travel times inflated by ``break_inflation`` for the vehicle types with a break rule."""
     p = geo.problem
     times = dict(geo.time_by_type)
     for vt in p.vehicle_types:
-        factor, once = break_inflation(vt, geo.time_by_type[vt.id])
-        if vt.break_rule is None:
-            continue
-        t = geo.time_by_type[vt.id] * factor
-        t[geo.loc(vt.start_depot), :] += once
-        times[vt.id] = t
+        if vt.break_rule is not None:
+            times[vt.id] = _reserved(geo, vt, geo.time_by_type[vt.id])
     return dataclasses.replace(geo, time_by_type=times)  # keeps a speed profile's and the zones' fields
 
 
 def construction_geometry(geo: Geometry) -> Geometry:
     """``model_geometry`` for the construction and the ruin-and-recreate (``routing.construct``): under a speed
     profile they scan the free-flow times (``Geometry.freeflow_by_type``), so those are inflated as well, by the
-    same factor, with the once-per-trip reserve on the arcs leaving the start depot."""
+    same factor, with the same reserves on the arcs leaving the depots."""
     out = model_geometry(geo)
     if geo.freeflow_by_type is None:
         return out
     p = geo.problem
     free = dict(geo.freeflow_by_type)
     for vt in p.vehicle_types:
-        if vt.break_rule is None:
-            continue
-        factor, once = break_inflation(vt, geo.time_by_type[vt.id])
-        t = geo.freeflow_by_type[vt.id] * factor
-        t[geo.loc(vt.start_depot), :] += once
-        free[vt.id] = t
+        if vt.break_rule is not None:
+            free[vt.id] = _reserved(geo, vt, geo.freeflow_by_type[vt.id])
     return dataclasses.replace(out, freeflow_by_type=free)
 
 
@@ -394,7 +424,8 @@ def _schedule(
             soc = None if soc_arr is None else soc_arr + e
             if isinstance(v, Reload):
                 if v.id != vt.reload_at:
-                    violations.append(f"{vid}: reload at {v.id}, not at the start depot {vt.reload_at}")
+                    depot = "reload depot" if vt.reload_at != vt.start_depot else "start depot"
+                    violations.append(f"{vid}: reload at {v.id}, not at the {depot} {vt.reload_at}")
                 trip += 1
                 load = trip_loads[trip]
                 dep = arrival + max(vt.reload_minutes, minutes)

@@ -218,3 +218,34 @@ def test_driving_before_the_cut_counts_toward_the_next_rest(cut: str) -> None:
     rested = replace(sub_p, vehicle_types=(replace(sub, driving_at_start_minutes=0.0),))
     assert Constraint.DRIVING_TIME in {v.constraint for v in check_solution(sub_p, stripped).violations}
     assert Constraint.DRIVING_TIME not in {v.constraint for v in check_solution(rested, stripped).violations}
+
+
+# ---- the ejection pool ----------------------------------------------------------------------------------------
+
+
+def packed_day() -> tuple[RoutingProblem, RoutingSolution]:
+    """Three 1,000-kg trucks (the rest rule on) carry 900, 550 and 500 kg; an urgent 700 kg fits on none, and
+    taking one order out of one truck and putting it on another does not make room either. Room exists after two
+    moves: u on T#2 instead of j2 (550), j2 on T#1 instead of j1 and j3 (350 + 100), those to T#3 and T#2."""
+    points = [(9, -7), (4, -5), (-10, -9), (-4, -3), (-9, 4)]
+    demand = [450.0, 350.0, 550.0, 100.0, 500.0]
+    locs = (Location("D", x=0, y=0), *(Location(f"L{i}", x=x, y=y) for i, (x, y) in enumerate(points)))
+    jobs = tuple(Job(f"j{i}", f"L{i}", kg, service_minutes=5.0) for i, kg in enumerate(demand))
+    truck = replace(TRUCK, count=3, max_trips=1, reload_minutes=0.0, break_rule=BreakRule())
+    p = RoutingProblem(locs, jobs, (truck,), name="packed-day")
+    j = p.jobs
+    return p, plan(p, {"T#1": [j[0], j[1], j[3]], "T#2": [j[2]], "T#3": [j[4]]})
+
+
+def test_an_urgent_order_placed_by_a_chain_of_ejections() -> None:
+    """Reload/break problems skipped the solver's ejection pool (it builds single-trip routes without rests), so
+    this order stayed unserved; the pool on the routes ``routing.trips`` judges places it."""
+    p, cur = packed_day()
+    urgent = Job("u", "U", 700.0, service_minutes=5.0)
+    where = Location("U", x=6, y=0)
+    r = replan(p, cur, urgent=[urgent], urgent_locations=[where], time_limit_s=1.0, compare_free=False)
+    day = replace(p, locations=(*p.locations, where), jobs=(*p.jobs, urgent))
+    assert_day_feasible(day, cur, r)
+    assert not r.solution.unserved, r.solution.unserved
+    loads = sorted(sum(day.job(s).demand_kg for s in seq) for seq in r.day_sequences().values())
+    assert loads[-1] <= 1000.0 and sum(loads) == pytest.approx(2650.0)

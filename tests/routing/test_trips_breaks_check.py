@@ -13,7 +13,9 @@ from dataclasses import replace
 
 import pytest
 
+from routing import trips
 from routing.check import Constraint, check_solution
+from routing.evaluate import Geometry
 from routing.problem import (
     Battery,
     BreakRule,
@@ -130,6 +132,33 @@ def test_reload_at_a_non_depot_location() -> None:
     c = Stop(StopKind.JOB, "c", "B", 0.0, 0.0, 0.0, 0.0)
     route = replace(two_trip_route(), stops=(a, r, b, c))
     assert only_violation(p, route) == {Constraint.RELOAD}
+
+
+def test_reload_away_from_the_reload_depot_names_that_depot() -> None:
+    """A route that continues a day from A (``reload_depot`` D, as routing.replan sets it): its reload belongs at
+    D, and the message says "reload depot", not "start depot" (A is where it starts). The solver's float
+    evaluation words it the same way."""
+    vt = replace(EV, start_depot="A", end_depot="D", reload_depot="D")
+    p = trips_problem(vt=vt, extra_jobs=(Job("c", "B", 100.0),))
+    a = Stop(StopKind.JOB, "a", "A", 0.0, 0.0, 10.0, 0.0)
+    r = Stop(StopKind.RELOAD, "A", "A", 10.0, 10.0, 25.0, 900.0)
+    b = Stop(StopKind.JOB, "b", "B", 0.0, 0.0, 0.0, 100.0)
+    c = Stop(StopKind.JOB, "c", "B", 0.0, 0.0, 0.0, 0.0)
+    route = replace(two_trip_route(), start_depot="A", stops=(a, r, b, c))
+    report = check_solution(p, sol(p, route))
+    (v,) = [v for v in report.violations if v.constraint is Constraint.RELOAD]
+    assert v.message == "reload away from the vehicle's reload depot"
+    assert (v.expected, v.found, v.rule) == ("D", "A", "reload.away")
+    # The default (no reload_depot): the start depot, as before.
+    plain = check_solution(
+        trips_problem(extra_jobs=(Job("c", "B", 100.0),)), sol(p, replace(route, start_depot="D"))
+    )
+    (w,) = [w for w in plain.violations if w.constraint is Constraint.RELOAD]
+    assert w.message == "reload away from the vehicle's start depot" and w.expected == "D"
+    geo = Geometry.of(p)
+    jobs = {j.id: j for j in p.jobs}
+    ev = trips.evaluate(geo, "ev#1", vt, [jobs["a"], trips.Reload("A"), jobs["b"], jobs["c"]], 0.0)
+    assert "ev#1: reload at A, not at the reload depot D" in ev.violations
 
 
 def test_more_trips_than_max_trips() -> None:
