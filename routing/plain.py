@@ -241,7 +241,7 @@ def search(
         have_best = have_best or ctrl[8] > 0
         notes.append(
             f"fleet minimisation: {int(ctrl[10]) if have_best else '-'} routes in {fleet_it} iterations"
-            + (" (payload bound)" if ctrl[9] else "")
+            + {0: " (time share)", 1: " (payload bound)", 2: " (no progress)"}[int(ctrl[9])]
         )
     if not have_best:
         return None
@@ -287,6 +287,7 @@ def _run(
             if int(ctrl[8]) != gains or int(ctrl[5]) < least:
                 last_gain, gains, least = _now(), int(ctrl[8]), int(ctrl[5])
             elif _now() - last_gain > stall:
+                ctrl[9] = 2  # stalled
                 return
         if budget is not None:
             if done >= budget:
