@@ -624,3 +624,32 @@ def lns_rates(path: str | Path, iterations: int, seed: int = 0) -> list[LnsRate]
             )
         )
     return out
+
+
+def plain_rate(path: str | Path, iterations: int, seed: int = 0, local_search: bool = True) -> LnsRate | None:
+    """Iterations per CPU second of the compiled plain-VRPTW search (``routing.plain``: SISR ruin-and-recreate,
+    with or without its local search after each recreate) on the same file, at an iteration budget (half of
+    it at most in the fleet phase); None when the problem is not plain. The kernels are compiled (or loaded
+    from numba's cache) by a short warm-up run first, so compilation is not counted."""
+    from routing import plain
+    from routing.evaluate import Geometry
+    from routing.io.detect import read_problem_file
+    from routing.solve import diagnose
+
+    problem, _ = read_problem_file(path)
+    if plain.plain_reason(problem) is not None:
+        return None
+    geo = Geometry.of(problem)
+    diag = diagnose(geo)
+    vt = next(v for v in problem.vehicle_types if v.count > 0)
+    arr = plain.to_arrays(geo, vt, [j for j in problem.jobs if j.id in diag.allowed_types])
+    slots = min(vt.count, arr.n)
+    hier = problem.objective is Objective.HIERARCHICAL
+    g = plain.LS_NEIGHBOURS if local_search else 0
+    plain.search(arr, slots, hier, math.inf, seed, max_iterations=10, ls_neighbours=g)  # warm-up
+    c0, w0 = time.process_time(), time.perf_counter()
+    res = plain.search(arr, slots, hier, math.inf, seed, max_iterations=iterations, ls_neighbours=g)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+    if res is None:
+        return None
+    return LnsRate(problem.name, len(res.routes), True, res.iterations, cpu, wall, res.km)

@@ -759,9 +759,10 @@ def bench_routing_lns(
     iterations: Annotated[int, typer.Option(help="Ruin-and-recreate iterations per run.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed (both runs).")] = 0,
 ) -> None:
-    """Ruin-and-recreate iterations per CPU second, Python filter against the compiled one (same search); on
-    electric problems where it applies also the compiled filter with the station DP (another search)."""
-    from routing.bench import lns_rates
+    """Ruin-and-recreate iterations per CPU second: Python filter, compiled filter (same search), on electric
+    problems where it applies the compiled filter with the station DP (routing.station_dp, another search), and
+    on plain VRPTW the compiled SISR path (routing.plain) with and without its local search."""
+    from routing.bench import lns_rates, plain_rate
 
     if iterations < 1:
         raise _fail(f"--iterations must be >= 1, got {iterations}")
@@ -773,11 +774,17 @@ def bench_routing_lns(
             rates = lns_rates(f, iterations, seed)
         except (ValueError, OSError) as exc:
             raise _fail(str(exc)) from None
-        for r in rates:
+        labels = ["python", "compiled"] + ["compiled + station DP" for r in rates if r.stations]
+        for ls in (False, True):
+            rate = plain_rate(f, iterations, seed, local_search=ls)
+            if rate is not None:
+                rates.append(rate)
+                labels.append("plain SISR + LS" if ls else "plain SISR")
+        for r, label in zip(rates, labels):
             table.add_row(
                 r.instance,
                 str(r.routes),
-                ("compiled + station DP" if r.stations else "compiled") if r.compiled else "python",
+                label,
                 f"{r.cpu_seconds:.2f}",
                 f"{r.wall_seconds:.2f}",
                 f"{r.per_cpu_second:.0f}",

@@ -1,0 +1,388 @@
+"""Plain VRPTW on a compiled path: detect plainness, convert to arrays, search (``routing.plain_kernels``), convert back.
+
+A problem is *plain* when one vehicle type serves it (a homogeneous fleet), every job has at most one time window
+and is mandatory, no charging stations or battery, no drivers' breaks or reloads, no time-dependent travel, no
+access zones, no maximum route duration, and the objective is ``HIERARCHICAL`` or ``DISTANCE``. That is the
+Solomon / Gehring & Homberger VRPTW, where the general path (Python ruin-and-recreate plus OR-Tools) fell behind
+PyVRP at 200-1,000 customers (issue 25, docs/routing-scale.md). Anything else keeps the general path.
+
+Search (Christiaens & Vanden Berghe 2020, Transportation Science 54(2):417-433, "SISR"):
+1. greedy construction in random order;
+2. fleet minimisation (``HIERARCHICAL``, or a construction that needs more vehicles than there are): the route
+   with fewest jobs is removed and its jobs become *absent*; ruin-and-recreate with absent-job counters accepts
+   a neighbour with fewer absent jobs or a smaller sum of their counters, until none is absent, then the next
+   route goes; for at most ``FLEET_SHARE`` of the time or until the payload bound is reached;
+3. distance minimisation at that fleet: SISR with simulated annealing (temperature 100 -> 1 over the time).
+
+Every route is re-evaluated by ``routing.evaluate`` before it is reported; a route that evaluator rejects (never
+seen; float rounding) sends the problem back to the general path. Deadlines use ``_now`` (one place to change
+the clock).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from routing import clock
+from routing.problem import Objective, RoutingProblem, VehicleKind, VehicleType
+
+FLEET_SHARE = 0.5
+"""Most of the time limit the fleet minimisation may use (PyVRP's bench setting gives ``minimise_fleet`` half)."""
+FLEET_STALL_SHARE = 0.15
+"""The fleet minimisation also stops when no route went for this share of the time limit (on Homberger R1_2_1
+and RC2_2_1 it reached the best-known fleet early and then spent the rest of its half in vain)."""
+NEIGHBOURS = 100
+"""Nearest jobs listed per job for the string removal's walk (SISR walks the full adjacency list; the walk stops
+after a few routes, so the first 100 suffice)."""
+INSERT_NEIGHBOURS = 50
+"""From ``INSERT_NEIGHBOURS_FROM`` jobs, an insertion first scans only the routes of the job's 50 nearest jobs
+(``plain_kernels.best_position``); smaller problems scan every route, as SISR does."""
+INSERT_NEIGHBOURS_FROM = 500
+LS_NEIGHBOURS = 20
+"""Granularity of the local search after each recreate (nearest jobs tried per job; 0 switches it off)."""
+CHUNK_S = 0.02
+"""Target length of one compiled call [s]: the clock is read between calls (numba cannot read it)."""
+PARAMS = {
+    "cbar": 10.0,
+    "lmax": 10.0,
+    "split": 0.5,
+    "depth": 0.01,
+    "blink": 0.01,
+    "t0": 100.0,
+    "tf": 1.0,
+    "long": 0.6,
+    "ruin_max": 30.0,
+}
+"""SISR's parameters (Christiaens & Vanden Berghe 2020, Table 6): average removed jobs, longest string, split-
+string rate, split depth, blink rate, start and final temperature; then the growth of the ruin on long routes
+(``plain_kernels.P_LONG``, ``P_RUIN_MAX``)."""
+
+
+def _now() -> float:
+    """The clock every deadline of the plain path is read on [s] (``routing.clock``: wall or process CPU)."""
+    return clock.now()
+
+
+def plain_reason(problem: RoutingProblem) -> str | None:
+    """None when ``problem`` is plain (module docstring), else why not (first reason found)."""
+    types = [vt for vt in problem.vehicle_types if vt.count > 0]
+    if len(types) != 1:
+        return f"{len(types)} vehicle types in use"
+    vt = types[0]
+    if problem.objective not in (Objective.HIERARCHICAL, Objective.DISTANCE):
+        return f"objective {problem.objective.value}"
+    if problem.stations:
+        return "charging stations"
+    if vt.kind is not VehicleKind.DIESEL or vt.battery is not None:
+        return "battery"
+    if problem.speed_profile is not None:
+        return "time-dependent travel"
+    if problem.zones:
+        return "access zones"
+    if vt.break_rule is not None or vt.max_trips != 1 or vt.reload_depot is not None:
+        return "breaks or reloads"
+    if vt.driving_at_start_minutes or vt.max_duration_minutes is not None:
+        return "route already under way or maximum duration"
+    if vt.end_depot is not None and vt.end_depot != vt.start_depot:
+        return "end depot differs from start depot"
+    for j in problem.jobs:
+        if len(j.time_windows) > 1:
+            return f"job {j.id!r} has several time windows"
+        if j.drop_penalty is not None:
+            return f"job {j.id!r} is optional"
+        if j.required_kind is not None and j.required_kind is not vt.kind:
+            return f"job {j.id!r} needs another vehicle kind"
+    return None
+
+
+@dataclass
+class PlainArrays:
+    """The problem as the kernels read it: node 0 the depot, node k the k-th job of ``jobs``."""
+
+    vt: VehicleType
+    jobs: list
+    dist: np.ndarray
+    tt: np.ndarray
+    ready: np.ndarray
+    due: np.ndarray
+    svc: np.ndarray
+    dem: np.ndarray
+    cap: float
+    neigh: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.jobs)
+
+    def data(self) -> tuple:
+        return (self.dist, self.tt, self.ready, self.due, self.svc, self.dem, self.cap, self.neigh)
+
+
+def to_arrays(geo, vt: VehicleType, jobs: list) -> PlainArrays:
+    """Node matrices and per-node data [km], [min], [kg] for ``jobs`` served from ``vt``'s depot."""
+    p = geo.problem
+    locs = np.array([p.index_of(vt.start_depot)] + [p.index_of(j.location) for j in jobs], dtype=np.int64)
+    dist = np.ascontiguousarray(geo.dist[np.ix_(locs, locs)], dtype=np.float64)
+    tt = np.ascontiguousarray(geo.time_by_type[vt.id][np.ix_(locs, locs)], dtype=np.float64)
+    n = len(jobs)
+    ready = np.full(n + 1, -np.inf)
+    due = np.full(n + 1, np.inf)
+    ready[0] = vt.shift_start
+    due[0] = np.inf if vt.shift_end is None else vt.shift_end
+    svc = np.zeros(n + 1)
+    dem = np.zeros(n + 1)
+    for k, j in enumerate(jobs, start=1):
+        if j.time_windows:
+            ready[k], due[k] = j.time_windows[0].start, j.time_windows[0].end
+        svc[k] = j.service_minutes
+        dem[k] = j.demand_kg
+    k_nb = max(1, min(NEIGHBOURS, n - 1))
+    d = dist[1:, 1:].copy()
+    np.fill_diagonal(d, np.inf)
+    neigh = (np.argsort(d, axis=1, kind="stable")[:, :k_nb] + 1).astype(np.int64)
+    neigh = np.vstack([np.zeros((1, k_nb), dtype=np.int64), neigh])
+    return PlainArrays(vt, jobs, dist, tt, ready, due, svc, dem, float(vt.payload_kg), neigh)
+
+
+def _state(n: int, slots: int) -> tuple:
+    w = n + 2
+    return (
+        np.zeros((slots, w), np.int64),
+        np.zeros(slots, np.int64),
+        np.zeros((slots, w)),
+        np.zeros((slots, w)),
+        np.zeros(slots),
+        np.zeros(slots),
+        np.full(n + 1, -1, np.int64),
+        np.zeros(n + 1, np.int64),
+        np.zeros((slots, w)),
+    )
+
+
+def _copy_into(dst: tuple, src: tuple) -> None:
+    for a, b in zip(dst, src):
+        a[...] = b
+
+
+@dataclass
+class PlainResult:
+    """Best routes found (lists of job indices into ``PlainArrays.jobs``, 0-based) and what the search did."""
+
+    routes: list[list[int]]
+    km: float
+    notes: list[str] = field(default_factory=list)
+    iterations: int = 0
+    fleet_iterations: int = 0
+
+
+def search(
+    arr: PlainArrays,
+    slots: int,
+    hierarchical: bool,
+    deadline: float,
+    seed: int,
+    *,
+    max_iterations: int | None = None,
+    ls_neighbours: int = LS_NEIGHBOURS,
+) -> PlainResult | None:
+    """Construction, fleet minimisation, SISR distance search; None when no complete plan within ``slots``
+    routes was found. ``max_iterations`` (tests, iteration rates): an iteration budget instead of the clock
+    (half of it at most for the fleet phase), so a seed gives the same plan on any machine."""
+    from routing import plain_kernels as K
+
+    n = arr.n
+    D = arr.data()
+    par = np.zeros(K.N_PAR)
+    par[K.P_CBAR], par[K.P_LMAX], par[K.P_SPLIT] = PARAMS["cbar"], PARAMS["lmax"], PARAMS["split"]
+    par[K.P_DEPTH], par[K.P_BLINK] = PARAMS["depth"], PARAMS["blink"]
+    par[K.P_T0], par[K.P_TF] = PARAMS["t0"], PARAMS["tf"]
+    par[K.P_LONG], par[K.P_RUIN_MAX] = PARAMS["long"], PARAMS["ruin_max"]
+    par[K.P_KINS] = INSERT_NEIGHBOURS if n >= INSERT_NEIGHBOURS_FROM else 0
+    K.seed_rng(seed)
+    W, C, B = _state(n, slots), _state(n, slots), _state(n, slots)
+    absent_w = np.zeros(n + 1, np.int64)
+    absent_c = np.zeros(n + 1, np.int64)
+    abscnt = np.zeros(n + 1, np.int64)
+    ctrl = np.zeros(12, np.int64)
+    fctrl = np.zeros(2)
+    notes: list[str] = []
+    na = K.construct(C, D, slots, absent_c)
+    km = K.rebuild(C, D, slots)
+    _copy_into(W, C)
+    absent_w[:na] = absent_c[:na]
+    used0 = int(K.used_routes(C[1], slots))
+    notes.append(f"construction: {used0} routes, {na} job(s) left out")
+    lb = max(1, math.ceil(float(arr.dem.sum()) / arr.cap - 1e-9)) if arr.cap > 0 else 1
+    ctrl[1], ctrl[2], ctrl[3], ctrl[11] = slots, slots, int(hierarchical), ls_neighbours
+    ctrl[4] = ctrl[5] = na
+    ctrl[6] = lb if hierarchical else slots
+    fctrl[0] = km
+    fctrl[1] = np.inf
+    have_best = na == 0
+    if have_best:
+        _copy_into(B, C)
+        fctrl[1] = km
+        ctrl[10] = used0
+    t_start = _now()
+    total = max_iterations
+    fleet_it = 0
+    if na > 0 or (hierarchical and used0 > lb):
+        ctrl[0] = 1
+        fleet_end = t_start + FLEET_SHARE * max(0.0, deadline - t_start)
+        budget = None if total is None else total // 2
+        if na == 0:
+            K.drop_smallest_route(W, C, D, slots, absent_w, absent_c, ctrl, fctrl)
+        stall = FLEET_STALL_SHARE * max(0.0, deadline - t_start)
+        _run(K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, fleet_end, budget, True, stall)
+        fleet_it = int(ctrl[7])
+        have_best = have_best or ctrl[8] > 0
+        notes.append(
+            f"fleet minimisation: {int(ctrl[10]) if have_best else '-'} routes in {fleet_it} iterations"
+            + {0: " (time share)", 1: " (payload bound)", 2: " (no progress)"}[int(ctrl[9])]
+        )
+    if not have_best:
+        return None
+    # distance at the best fleet
+    _copy_into(C, B)
+    km = K.rebuild(C, D, slots)
+    _copy_into(W, C)
+    fctrl[0] = fctrl[1] = km
+    ctrl[0] = 0
+    ctrl[4] = ctrl[5] = 0
+    ctrl[10] = K.used_routes(C[1], slots)
+    ctrl[2] = ctrl[10] if hierarchical else slots
+    ctrl[7] = 0
+    budget = None if total is None else total - fleet_it
+    _run(K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, deadline, budget, stop_flag=False)
+    dist_it = int(ctrl[7])
+    seconds = _now() - t_start
+    notes.append(
+        f"SISR distance: {int(ctrl[10])} routes, {fctrl[1]:.2f} km in {dist_it} iterations; "
+        f"{(fleet_it + dist_it) / max(seconds, 1e-9):.0f} it/s"
+    )
+    seq, lens = B[0], B[1]
+    routes = [[int(c) - 1 for c in seq[r, 1 : lens[r] + 1]] for r in range(slots) if lens[r] > 0]
+    return PlainResult(routes, float(fctrl[1]), notes, fleet_it + dist_it, fleet_it)
+
+
+def _run(
+    K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, end, budget, stop_flag, stall=None
+) -> None:
+    """Call the compiled chunk until ``end`` (clock) or ``budget`` iterations; ``stop_flag``: also when the
+    fleet target is reached, or (``stall`` [s]) when no route went for that long."""
+    start = _now()
+    span = max(1e-9, end - start)
+    done = 0
+    chunk = 50
+    rate = None
+    last_gain, gains, least = start, int(ctrl[8]), int(ctrl[5])
+    while True:
+        if stop_flag and ctrl[9]:
+            return
+        if stall is not None and budget is None:
+            # progress: a route went, or fewer jobs absent than ever since the last one went
+            if int(ctrl[8]) != gains or int(ctrl[5]) < least:
+                last_gain, gains, least = _now(), int(ctrl[8]), int(ctrl[5])
+            elif _now() - last_gain > stall:
+                ctrl[9] = 2  # stalled
+                return
+        if budget is not None:
+            if done >= budget:
+                return
+            k = min(1000, budget - done)
+            p0, p1 = done / budget, (done + k) / budget
+        else:
+            now = _now()
+            if now >= end:
+                return
+            p0 = (now - start) / span
+            k = chunk
+            p1 = min(1.0, p0 + (k / rate if rate else 0.0) / span)
+        before = int(ctrl[7])
+        t = _now()
+        K.sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, k, p0, p1)
+        dt = _now() - t
+        did = int(ctrl[7]) - before
+        done += did
+        if budget is None and did > 0:
+            rate = did / max(dt, 1e-6)
+            chunk = int(min(100_000, max(1, rate * CHUNK_S)))
+
+
+def warm() -> None:
+    """Compile the kernels, or load them from numba's on-disk cache, by calling each once on a two-job problem.
+
+    ``routing.solve`` calls it before it starts a plain problem's clock, so that the search keeps its whole
+    time limit: a cold compile took 15.5 CPU s (numba 0.68, R101, docs/routing-scale.md), a cache load 0.05 s.
+    The kernels are imported here, not when ``routing.plain`` is, so problems that are not plain never pay it."""
+    from routing import plain_kernels as K
+
+    n = 2
+    dist = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+    ready = np.array([0.0, 0.0, 0.0])
+    due = np.array([100.0, 100.0, 100.0])
+    zeros = np.zeros(n + 1)
+    neigh = np.array([[0], [2], [1]], dtype=np.int64)
+    D = (dist, dist.copy(), ready, due, zeros, np.array([0.0, 1.0, 1.0]), 1.0, neigh)
+    par = np.zeros(K.N_PAR)
+    par[K.P_T0] = par[K.P_TF] = 1.0
+    W, C, B = _state(n, 2), _state(n, 2), _state(n, 2)
+    absent_w, absent_c, abscnt = (np.zeros(n + 1, np.int64) for _ in range(3))
+    K.seed_rng(0)
+    K.construct(C, D, 2, absent_c)
+    K.rebuild(C, D, 2)
+    _copy_into(W, C)
+    _copy_into(B, C)
+    ctrl = np.zeros(12, np.int64)
+    ctrl[0], ctrl[1], ctrl[2], ctrl[3], ctrl[6], ctrl[11] = 1, 2, 2, 1, 1, 1
+    fctrl = np.zeros(2)
+    K.used_routes(C[1], 2)
+    K.drop_smallest_route(W, C, D, 2, absent_w, absent_c, ctrl, fctrl)
+    K.sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, 1, 0.0, 1.0)
+
+
+def solve_plain(
+    problem: RoutingProblem, geo, diag, time_limit_s: float, seed: int, t0: float, workers: int = 1, **kw
+):
+    """The plain path of ``routing.solve``: a ``RoutingSolution``, or None to fall back on the general path."""
+    from routing.evaluate import evaluate_route
+    from routing.solution import RoutingSolution, SolverStats, UnservedJob, UnservedReason
+
+    vt = next(v for v in problem.vehicle_types if v.count > 0)
+    jobs = [j for j in problem.jobs if j.id in diag.allowed_types]
+    margin = 0.1 + 0.01 * time_limit_s
+    deadline = t0 + time_limit_s - margin
+    if not jobs:
+        return None
+    arr = to_arrays(geo, vt, jobs)
+    slots = min(vt.count, len(jobs))
+    res = search(arr, slots, problem.objective is Objective.HIERARCHICAL, deadline, seed, **kw)
+    if res is None:
+        return None
+    vids = [vid for vid, v in problem.vehicle_ids() if v is vt]
+    routes = []
+    for k, seq in enumerate(res.routes):
+        ev = evaluate_route(geo, vids[k], vt, [jobs[c] for c in seq], vt.shift_start)
+        if ev.violations:
+            return None
+        routes.append(ev.route)
+    unserved = list(diag.unserved)
+    served = {c for seq in res.routes for c in seq}
+    for c, j in enumerate(jobs):
+        if c not in served:
+            unserved.append(UnservedJob(j.id, UnservedReason.DROPPED, "the search found no room for it"))
+    order = {j.id: k for k, j in enumerate(problem.jobs)}
+    unserved.sort(key=lambda u: order[u.job_id])
+    stats = SolverStats(
+        "partial" if unserved else "feasible",
+        round(_now() - t0, 3),
+        seed,
+        time_limit_s,
+        workers,
+        round(res.km, 3),
+        ("plain VRPTW: compiled SISR (routing.plain)", *res.notes),
+    )
+    return RoutingSolution(problem.name, tuple(routes), tuple(unserved), stats)

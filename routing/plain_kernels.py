@@ -1,0 +1,806 @@
+"""Compiled search for plain VRPTW (numba): Slack Induction by String Removals and a granular local search.
+
+"Plain" (``routing.plain.plain_reason``): one vehicle type, at most one time window per job, no stations or
+battery, no breaks or reloads, no time-dependent travel, no zones. On those problems the general path's Python
+ruin-and-recreate made ~2,000-5,000 iterations per CPU second at 200 customers (docs/routing-scale.md); this
+module runs the whole iteration in compiled code over flat arrays.
+
+Search: SISR (Christiaens & Vanden Berghe 2020, "Slack Induction by String Removals for Vehicle Routing
+Problems", Transportation Science 54(2):417-433): adjacent string removal (string or split-string) around a
+random seed customer, greedy insertion with blinks in one of four orders, simulated-annealing acceptance on
+distance; fleet minimisation with absent-customer counters (the paper's fleet phase). A queue-free granular
+local search (relocate, swap, 2-opt*; Toth & Vigo's granular neighbourhoods, as HGS/PyVRP use them) polishes
+new best solutions.
+
+Why one module: numba's on-disk cache (``cache=True``) keys a kernel on its own source file only; a kernel
+that calls a kernel of another module would keep a stale inlined copy after that module changes. Every kernel
+that calls another lives here.
+
+Data layout. Node 0 is the depot, nodes 1..n the jobs. A solution is a set of route slots ``r``: ``seq[r, k]``
+is the node at position ``k`` (0 and ``lens[r] + 1`` are the depot), ``E[r, k]`` the earliest service start
+there, ``L[r, k]`` the latest service start that keeps the rest of the route on time (forward and backward time
+window data: testing an insertion or a move is O(1)), ``load[r]`` [kg], ``rdist[r]`` [km]; ``route_of[c]`` /
+``pos_of[c]`` place job ``c`` (-1: absent). Times [min], distances [km], loads [kg].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+TOL = 1e-9
+"""Slack kept on every time comparison [min]: the checker's tolerance is 1e-6, so float sums may differ a little."""
+
+# Parameters (``par`` array), SISR's values (Christiaens & Vanden Berghe 2020, Table 6).
+P_CBAR, P_LMAX, P_SPLIT, P_DEPTH, P_BLINK, P_T0, P_TF, P_LONG, P_RUIN_MAX, P_KINS = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+)
+N_PAR = 10
+"""``P_LONG``, ``P_RUIN_MAX``: on long routes the removed-jobs average and the longest string grow to ``P_LONG``
+times the average route length, at most ``P_RUIN_MAX`` (SISR's 10 and 10 left Homberger R2_2_1, 4 routes of 50
+jobs, at +8 % after 30 CPU s; 30 and 30 reached +1.2 %). ``P_KINS``: see ``best_position``."""
+
+
+@njit(cache=True)
+def seed_rng(seed: int) -> None:
+    """Seed numba's generator (separate from NumPy's)."""
+    np.random.seed(seed)
+
+
+@njit(cache=True)
+def refresh(r, S, D):
+    """Recompute route ``r``'s forward/backward time data, loads and distance, and its jobs' places."""
+    seq, lens, E, L, load, rdist, route_of, pos_of, cum = S
+    dist, tt, ready, due, svc, dem = D[0], D[1], D[2], D[3], D[4], D[5]
+    m = lens[r]
+    seq[r, 0] = 0
+    seq[r, m + 1] = 0
+    E[r, 0] = ready[0]
+    cum[r, 0] = 0.0
+    ld = 0.0
+    dd = 0.0
+    for k in range(1, m + 2):
+        p = seq[r, k - 1]
+        c = seq[r, k]
+        a = E[r, k - 1] + svc[p] + tt[p, c]
+        E[r, k] = max(ready[c], a)
+        dd += dist[p, c]
+        if k <= m:
+            ld += dem[c]
+            route_of[c] = r
+            pos_of[c] = k
+        cum[r, k] = ld
+    L[r, m + 1] = due[0]
+    for k in range(m, -1, -1):
+        c = seq[r, k]
+        q = seq[r, k + 1]
+        lt = L[r, k + 1] - svc[c] - tt[c, q]
+        L[r, k] = min(due[c], lt)
+    load[r] = ld
+    rdist[r] = dd
+
+
+@njit(cache=True)
+def route_ok(r, S) -> bool:
+    """Whether route ``r`` is on time everywhere."""
+    lens, E, L = S[1], S[2], S[3]
+    for k in range(lens[r] + 2):  # noqa: SIM110 (numba compiles no generator expressions)
+        if E[r, k] > L[r, k] + TOL:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _insert_at(r, k, c, seq, lens):
+    """Put job ``c`` at position ``k`` of route ``r`` (shifting the rest); the caller refreshes."""
+    m = lens[r]
+    for i in range(m + 1, k - 1, -1):
+        seq[r, i + 1] = seq[r, i]
+    seq[r, k] = c
+    lens[r] = m + 1
+
+
+@njit(cache=True)
+def _compact(r, seq, lens, route_of):
+    """Drop from route ``r`` the jobs whose ``route_of`` is no longer ``r``."""
+    m = lens[r]
+    w = 1
+    for k in range(1, m + 1):
+        c = seq[r, k]
+        if route_of[c] == r:
+            seq[r, w] = c
+            w += 1
+    lens[r] = w - 1
+    seq[r, w] = 0
+
+
+@njit(cache=True)
+def _fits(S, D, r, k, c) -> bool:
+    """Whether job ``c`` fits on time between positions ``k - 1`` and ``k`` of route ``r`` (load not tested)."""
+    seq, E, L = S[0], S[2], S[3]
+    tt, ready, due, svc = D[1], D[2], D[3], D[4]
+    p = seq[r, k - 1]
+    q = seq[r, k]
+    a = E[r, k - 1] + svc[p] + tt[p, c]
+    if a > due[c] + TOL:
+        return False
+    s = max(ready[c], a)
+    return s + svc[c] + tt[c, q] <= L[r, k] + TOL
+
+
+@njit(cache=True)
+def _scan_route(c, r, S, D, blink, best_r, best_k, best_d):
+    """``best_position`` on route ``r`` alone, keeping the best so far."""
+    seq, lens, E, L = S[0], S[1], S[2], S[3]
+    dist, tt, ready, due, svc = D[0], D[1], D[2], D[3], D[4]
+    for k in range(1, lens[r] + 2):
+        p = seq[r, k - 1]
+        dep = E[r, k - 1] + svc[p]
+        if dep > due[c] + TOL:
+            break  # departures only grow along the route
+        if blink > 0.0 and np.random.random() < blink:
+            continue
+        q = seq[r, k]
+        dd = dist[p, c] + dist[c, q] - dist[p, q]
+        if dd >= best_d:
+            continue
+        a = dep + tt[p, c]
+        if a > due[c] + TOL:
+            continue
+        s = max(ready[c], a)
+        if s + svc[c] + tt[c, q] > L[r, k] + TOL:
+            continue
+        best_r = r
+        best_k = k
+        best_d = dd
+    return best_r, best_k, best_d
+
+
+@njit(cache=True)
+def best_position(c, S, D, nslots, blink, kins, mark, tick):
+    """Cheapest feasible insertion of job ``c`` (``blink``: chance to skip a position, SISR's blinks).
+    Returns (route, position, added km); route -1 when there is none.
+
+    ``kins`` > 0 (large instances): first only the routes of ``c``'s ``kins`` nearest jobs, every route only when
+    none of those has a place (``mark``/``tick``: per-route stamps of this scan). At 1,000 customers and 100
+    routes the full scan made SISR's iteration 10x slower than at 200."""
+    lens, load, route_of = S[1], S[4], S[6]
+    dem, cap, neigh = D[5], D[6], D[7]
+    best_r = -1
+    best_k = -1
+    best_d = np.inf
+    if dem[c] > cap + TOL:
+        return best_r, best_k, best_d
+    tick[0] += 1
+    t = tick[0]
+    if kins > 0:
+        for j in range(min(kins, neigh.shape[1])):
+            r = route_of[neigh[c, j]]
+            if r < 0 or mark[r] == t:
+                continue
+            mark[r] = t
+            if lens[r] > 0 and load[r] + dem[c] <= cap + TOL:
+                best_r, best_k, best_d = _scan_route(c, r, S, D, blink, best_r, best_k, best_d)
+        if best_r >= 0:
+            return best_r, best_k, best_d
+    for r in range(nslots):
+        if mark[r] == t or lens[r] == 0 or load[r] + dem[c] > cap + TOL:
+            continue
+        best_r, best_k, best_d = _scan_route(c, r, S, D, blink, best_r, best_k, best_d)
+    return best_r, best_k, best_d
+
+
+@njit(cache=True)
+def _direct_ok(c, D) -> bool:
+    tt, ready, due, svc, dem, cap = D[1], D[2], D[3], D[4], D[5], D[6]
+    a = ready[0] + tt[0, c]
+    s = max(ready[c], a)
+    return s <= due[c] + TOL and s + svc[c] + tt[c, 0] <= due[0] + TOL and dem[c] <= cap + TOL
+
+
+@njit(cache=True)
+def used_routes(lens, nslots) -> int:
+    u = 0
+    for r in range(nslots):
+        if lens[r] > 0:
+            u += 1
+    return u
+
+
+@njit(cache=True)
+def _mark(r, touched, istouched, nt):
+    if not istouched[r]:
+        istouched[r] = True
+        touched[nt] = r
+        return nt + 1
+    return nt
+
+
+@njit(cache=True)
+def _copy_routes(touched, nt, src, dst):
+    sseq, slens, sE, sL, sload, srdist, sroute_of, spos_of, scum = src
+    seq, lens, E, L, load, rdist, route_of, pos_of, cum = dst
+    for i in range(nt):
+        r = touched[i]
+        m = max(slens[r], lens[r]) + 2
+        for k in range(m):
+            seq[r, k] = sseq[r, k]
+            E[r, k] = sE[r, k]
+            L[r, k] = sL[r, k]
+            cum[r, k] = scum[r, k]
+        lens[r] = slens[r]
+        load[r] = sload[r]
+        rdist[r] = srdist[r]
+    route_of[:] = sroute_of
+    pos_of[:] = spos_of
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Local search: inter-route relocate, swap and 2-opt* over granular neighbourhoods, driven by a queue of the
+# jobs of routes that changed (only those are examined again, as PyVRP's search does).
+# ------------------------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _two_opt_star(S, D, ra, ia, rb, ib):
+    """Gain (km, negative = shorter) of ``ra[..ia] + rb[ib..]`` and ``rb[..ib-1] + ra[ia+1..]``, or +inf when
+    either new route is late or over payload. Positions: ``ia`` in 1..lens[ra], ``ib`` in 1..lens[rb]+1."""
+    seq, E, L, load, cum = S[0], S[2], S[3], S[4], S[8]
+    dist, tt, svc, cap = D[0], D[1], D[4], D[6]
+    u = seq[ra, ia]
+    x = seq[ra, ia + 1]
+    w = seq[rb, ib - 1]
+    v = seq[rb, ib]
+    delta = dist[u, v] + dist[w, x] - dist[u, x] - dist[w, v]
+    if delta >= -1e-9:
+        return np.inf
+    if cum[ra, ia] + load[rb] - cum[rb, ib - 1] > cap + TOL:
+        return np.inf
+    if cum[rb, ib - 1] + load[ra] - cum[ra, ia] > cap + TOL:
+        return np.inf
+    if E[ra, ia] + svc[u] + tt[u, v] > L[rb, ib] + TOL:
+        return np.inf
+    if E[rb, ib - 1] + svc[w] + tt[w, x] > L[ra, ia + 1] + TOL:
+        return np.inf
+    return delta
+
+
+@njit(cache=True)
+def _apply_two_opt_star(S, ra, ia, rb, ib, buf):
+    seq, lens = S[0], S[1]
+    ma = lens[ra]
+    mb = lens[rb]
+    nt = 0
+    for k in range(ia + 1, ma + 1):  # ra's tail
+        buf[nt] = seq[ra, k]
+        nt += 1
+    w = ia + 1
+    for k in range(ib, mb + 1):  # rb's tail joins ra
+        seq[ra, w] = seq[rb, k]
+        w += 1
+    lens[ra] = w - 1
+    seq[ra, w] = 0
+    w = ib
+    for k in range(nt):
+        seq[rb, w] = buf[k]
+        w += 1
+    lens[rb] = w - 1
+    seq[rb, w] = 0
+
+
+@njit(cache=True)
+def _removal_ok(S, D, r, k) -> bool:
+    seq, E, L = S[0], S[2], S[3]
+    tt, svc = D[1], D[4]
+    p = seq[r, k - 1]
+    q = seq[r, k + 1]
+    return E[r, k - 1] + svc[p] + tt[p, q] <= L[r, k + 1] + TOL
+
+
+@njit(cache=True)
+def _replace_ok(S, D, r, k, c) -> bool:
+    """Whether job ``c`` fits on time in place of the job at position ``k`` of route ``r``."""
+    seq, E, L = S[0], S[2], S[3]
+    tt, ready, due, svc = D[1], D[2], D[3], D[4]
+    p = seq[r, k - 1]
+    q = seq[r, k + 1]
+    a = E[r, k - 1] + svc[p] + tt[p, c]
+    if a > due[c] + TOL:
+        return False
+    s = max(ready[c], a)
+    return s + svc[c] + tt[c, q] <= L[r, k + 1] + TOL
+
+
+@njit(cache=True)
+def _path_ok(S, D, r, a, buf, nb, b) -> bool:
+    """Whether route ``r`` stays on time when positions ``a``..``b - 1`` are replaced by ``buf[:nb]``
+    (O(nb): forward from ``a - 1``, then against the latest start at ``b``)."""
+    seq, E, L = S[0], S[2], S[3]
+    tt, ready, due, svc = D[1], D[2], D[3], D[4]
+    p = seq[r, a - 1]
+    t = E[r, a - 1]
+    for i in range(nb):
+        c = buf[i]
+        t = t + svc[p] + tt[p, c]
+        if t > due[c] + TOL:
+            return False
+        if t < ready[c]:
+            t = ready[c]
+        p = c
+    return t + svc[p] + tt[p, seq[r, b]] <= L[r, b] + TOL
+
+
+@njit(cache=True)
+def _improve_intra(u, v, S, D, buf):
+    """Intra-route relocate of ``u`` after ``v`` and 2-opt between them (``u``, ``v`` on the same route):
+    first improving one applied; True if one was."""
+    seq, pos_of, route_of = S[0], S[7], S[6]
+    dist = D[0]
+    r = route_of[u]
+    pu = pos_of[u]
+    pv = pos_of[v]
+    up = seq[r, pu - 1]
+    un = seq[r, pu + 1]
+    vn = seq[r, pv + 1]
+    # relocate u after v
+    if vn != u:
+        d = dist[up, un] - dist[up, u] - dist[u, un] + dist[v, u] + dist[u, vn] - dist[v, vn]
+        if d < -1e-9:
+            if pu < pv:
+                nb = 0
+                for k in range(pu + 1, pv + 1):
+                    buf[nb] = seq[r, k]
+                    nb += 1
+                buf[nb] = u
+                nb += 1
+                a = pu
+            else:
+                buf[0] = u
+                nb = 1
+                for k in range(pv + 1, pu):
+                    buf[nb] = seq[r, k]
+                    nb += 1
+                a = pv + 1
+            if _path_ok(S, D, r, a, buf, nb, a + nb):
+                for i in range(nb):
+                    seq[r, a + i] = buf[i]
+                return True
+    # 2-opt: u -> v with the part between reversed
+    if pu < pv:
+        i, j = pu + 1, pv
+    else:
+        i, j = pv + 1, pu
+    if j - i >= 1:
+        a_ = seq[r, i - 1]
+        b_ = seq[r, j + 1]
+        d = dist[a_, seq[r, j]] + dist[seq[r, i], b_] - dist[a_, seq[r, i]] - dist[seq[r, j], b_]
+        for k in range(i, j):
+            d += dist[seq[r, k + 1], seq[r, k]] - dist[seq[r, k], seq[r, k + 1]]
+        if d < -1e-9:
+            nb = 0
+            for k in range(j, i - 1, -1):
+                buf[nb] = seq[r, k]
+                nb += 1
+            if _path_ok(S, D, r, i, buf, nb, j + 1):
+                for k in range(nb):
+                    seq[r, i + k] = buf[k]
+                return True
+    return False
+
+
+@njit(cache=True)
+def _improve_job(u, S, D, G, buf):
+    """First improving inter-route move around job ``u`` with its ``G`` nearest jobs; applied. Returns the two
+    changed routes, (-1, -1) when none improves."""
+    seq, lens, load, route_of, pos_of = S[0], S[1], S[4], S[6], S[7]
+    dist, dem, cap, neigh = D[0], D[5], D[6], D[7]
+    g = min(G, neigh.shape[1])
+    for j in range(g):
+        ru = route_of[u]
+        pu = pos_of[u]
+        v = neigh[u, j]
+        rv = route_of[v]
+        if rv < 0:
+            continue
+        if rv == ru:
+            if _improve_intra(u, v, S, D, buf):
+                return ru, ru
+            continue
+        pv = pos_of[v]
+        up = seq[ru, pu - 1]
+        un = seq[ru, pu + 1]
+        vp = seq[rv, pv - 1]
+        vn = seq[rv, pv + 1]
+        rem_u = dist[up, un] - dist[up, u] - dist[u, un]
+        # relocate u next to v (after, then before)
+        if load[rv] + dem[u] <= cap + TOL and _removal_ok(S, D, ru, pu):
+            d_after = rem_u + dist[v, u] + dist[u, vn] - dist[v, vn]
+            if d_after < -1e-9 and _fits(S, D, rv, pv + 1, u):
+                route_of[u] = -1
+                _compact(ru, seq, lens, route_of)
+                _insert_at(rv, pv + 1, u, seq, lens)
+                return ru, rv
+            d_before = rem_u + dist[vp, u] + dist[u, v] - dist[vp, v]
+            if d_before < -1e-9 and _fits(S, D, rv, pv, u):
+                route_of[u] = -1
+                _compact(ru, seq, lens, route_of)
+                _insert_at(rv, pv, u, seq, lens)
+                return ru, rv
+        # relocate v next to u (after, then before)
+        rem_v = dist[vp, vn] - dist[vp, v] - dist[v, vn]
+        if load[ru] + dem[v] <= cap + TOL and _removal_ok(S, D, rv, pv):
+            d_after = rem_v + dist[u, v] + dist[v, un] - dist[u, un]
+            if d_after < -1e-9 and _fits(S, D, ru, pu + 1, v):
+                route_of[v] = -1
+                _compact(rv, seq, lens, route_of)
+                _insert_at(ru, pu + 1, v, seq, lens)
+                return ru, rv
+            d_before = rem_v + dist[up, v] + dist[v, u] - dist[up, u]
+            if d_before < -1e-9 and _fits(S, D, ru, pu, v):
+                route_of[v] = -1
+                _compact(rv, seq, lens, route_of)
+                _insert_at(ru, pu, v, seq, lens)
+                return ru, rv
+        # swap u and v
+        d_swap = (
+            dist[up, v]
+            + dist[v, un]
+            - dist[up, u]
+            - dist[u, un]
+            + dist[vp, u]
+            + dist[u, vn]
+            - dist[vp, v]
+            - dist[v, vn]
+        )
+        if (
+            d_swap < -1e-9
+            and load[ru] - dem[u] + dem[v] <= cap + TOL
+            and load[rv] - dem[v] + dem[u] <= cap + TOL
+            and _replace_ok(S, D, ru, pu, v)
+            and _replace_ok(S, D, rv, pv, u)
+        ):
+            seq[ru, pu] = v
+            seq[rv, pv] = u
+            return ru, rv
+        # 2-opt*: u then v, and v then u
+        if _two_opt_star(S, D, ru, pu, rv, pv) < 0.0:
+            _apply_two_opt_star(S, ru, pu, rv, pv, buf)
+            return ru, rv
+        if _two_opt_star(S, D, rv, pv, ru, pu) < 0.0:
+            _apply_two_opt_star(S, rv, pv, ru, pu, buf)
+            return ru, rv
+    return -1, -1
+
+
+@njit(cache=True)
+def local_search(S, D, nslots, touched, istouched, nt, G, queue, inq, buf):
+    """Improve ``S`` in place from the jobs of the ``nt`` routes in ``touched``; routes it changes are added to
+    ``touched``. Returns the new ``nt``."""
+    seq, lens, route_of = S[0], S[1], S[6]
+    n = route_of.shape[0] - 1
+    size = n + 1
+    qh = 0
+    qt = 0
+    for i in range(nt):
+        r = touched[i]
+        for k in range(1, lens[r] + 1):
+            c = seq[r, k]
+            if not inq[c]:
+                inq[c] = True
+                queue[qt % size] = c
+                qt += 1
+    while qh < qt:
+        u = queue[qh % size]
+        qh += 1
+        inq[u] = False
+        if route_of[u] < 0:
+            continue
+        ra, rb = _improve_job(u, S, D, G, buf)
+        if ra < 0:
+            continue
+        refresh(ra, S, D)
+        nt = _mark(ra, touched, istouched, nt)
+        if rb != ra:
+            refresh(rb, S, D)
+            nt = _mark(rb, touched, istouched, nt)
+        for r in (ra, rb):
+            for k in range(1, lens[r] + 1):
+                c = seq[r, k]
+                if not inq[c]:
+                    inq[c] = True
+                    queue[qt % size] = c
+                    qt += 1
+    return nt
+
+
+@njit(cache=True)
+def sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, n_iter, prog0, prog1):
+    """Run ``n_iter`` SISR iterations; the temperature follows ``prog0`` -> ``prog1`` of the run.
+
+    ``W``/``C``/``B``: working, current and best solutions, each the tuple ``(seq, lens, E, L, load, rdist,
+    route_of, pos_of, cum)`` (``cum[r, k]``: load delivered up to position ``k``); ``W`` equals ``C`` on entry
+    and exit; of ``B`` only ``seq``/``lens`` are kept. ``D`` = ``(dist, tt, ready, due, svc, dem, cap, neigh)``.
+    ``ctrl`` (int64): [0] mode (0 distance, 1 fleet), [1] route slots, [2] most routes allowed, [3] hierarchical
+    (1: fewer routes first), [4] absent count of W, [5] absent count of C, [6] fleet target, [7] iterations
+    done (added to), [8] best improvements (added to), [9] set to 1 when the fleet target is reached, [10] best's
+    route count, [11] local search granularity (0: off). ``fctrl`` (float64): [0] current km, [1] best km.
+    """
+    seq, lens, rdist, route_of, pos_of = W[0], W[1], W[5], W[6], W[7]
+    cseq, clens, crdist = C[0], C[1], C[5]
+    bseq, blens = B[0], B[1]
+    dist, dem, neigh = D[0], D[5], D[7]
+    n = dem.shape[0] - 1
+    nslots = ctrl[1]
+    mode = ctrl[0]
+    hier = ctrl[3]
+    G = ctrl[11]
+    cbar = par[P_CBAR]
+    lmax = par[P_LMAX]
+    t0 = par[P_T0]
+    tf = par[P_TF]
+    blink = par[P_BLINK]
+    nn = neigh.shape[1]
+    touched = np.empty(nslots, np.int64)
+    istouched = np.zeros(nslots, np.bool_)
+    removed = np.empty(n + 1, np.int64)
+    key = np.empty(n + 1, np.float64)
+    queue = np.empty(n + 1, np.int64)
+    inq = np.zeros(n + 1, np.bool_)
+    buf = np.empty(n + 2, np.int64)
+    mark = np.zeros(nslots, np.int64)
+    tick = np.zeros(1, np.int64)
+    kins = int(par[P_KINS])
+    for it in range(n_iter):
+        prog = prog0 + (prog1 - prog0) * it / max(1, n_iter)
+        temp = t0 * (tf / t0) ** prog
+        nt = 0
+        # ---- ruin: adjacent string removal ----
+        used = 0
+        tot = 0
+        for r in range(nslots):
+            if lens[r] > 0:
+                used += 1
+                tot += lens[r]
+        if used == 0:
+            break
+        avg = tot / used
+        grow = min(par[P_RUIN_MAX], par[P_LONG] * avg)
+        cb = max(cbar, grow)
+        ls_max = min(max(lmax, grow), avg)
+        ks_max = 4.0 * cb / (1.0 + ls_max) - 1.0
+        ks = int(np.random.random() * ks_max) + 1
+        nrem = 0
+        seedc = 1 + int(np.random.random() * n)
+        tries = 0
+        while route_of[seedc] < 0 and tries < 4 * n:
+            seedc = 1 + int(np.random.random() * n)
+            tries += 1
+        nruined = 0
+        for j in range(-1, nn):
+            if nruined >= ks:
+                break
+            c = seedc if j < 0 else neigh[seedc, j]
+            r = route_of[c]
+            if r < 0 or istouched[r]:
+                continue
+            m = lens[r]
+            lmax_t = min(float(m), ls_max)
+            ell = int(np.random.random() * lmax_t) + 1
+            if ell > m:
+                ell = m
+            pos = pos_of[c]
+            if ell < m and np.random.random() < par[P_SPLIT]:
+                # split string: ell + keep jobs around c, of which a sub-string of `keep` stays
+                keep = 1
+                while ell + keep < m and np.random.random() > par[P_DEPTH]:
+                    keep += 1
+                span = ell + keep
+                lo = max(1, pos - span + 1)
+                hi = min(pos, m - span + 1)
+                a = lo + int(np.random.random() * (hi - lo + 1))
+                kstart = a + int(np.random.random() * (ell + 1))
+                for k in range(a, a + span):
+                    if k >= kstart and k < kstart + keep:
+                        continue
+                    cc = seq[r, k]
+                    route_of[cc] = -1
+                    removed[nrem] = cc
+                    nrem += 1
+            else:
+                lo = max(1, pos - ell + 1)
+                hi = min(pos, m - ell + 1)
+                a = lo + int(np.random.random() * (hi - lo + 1))
+                for k in range(a, a + ell):
+                    cc = seq[r, k]
+                    route_of[cc] = -1
+                    removed[nrem] = cc
+                    nrem += 1
+            nt = _mark(r, touched, istouched, nt)
+            nruined += 1
+        for i in range(nt):
+            r = touched[i]
+            _compact(r, seq, lens, route_of)
+            refresh(r, W, D)
+        # absent jobs are inserted again with the removed ones
+        for i in range(ctrl[4]):
+            removed[nrem] = absent_w[i]
+            nrem += 1
+        # ---- recreate: greedy insertion with blinks, in one of four orders (weights 4, 4, 2, 1) ----
+        u = np.random.random() * 11.0
+        for i in range(nrem):
+            c = removed[i]
+            if u < 4.0:
+                key[i] = np.random.random()
+            elif u < 8.0:
+                key[i] = -dem[c]
+            elif u < 10.0:
+                key[i] = -dist[0, c]
+            else:
+                key[i] = dist[0, c]
+        order = np.argsort(key[:nrem])
+        na = 0
+        failed = False
+        used = 0
+        for r in range(nslots):
+            if lens[r] > 0:
+                used += 1
+        for oi in range(nrem):
+            c = removed[order[oi]]
+            br, bk, _ = best_position(c, W, D, nslots, blink, kins, mark, tick)
+            if br < 0 and mode == 0 and used < ctrl[2] and _direct_ok(c, D):
+                for r in range(nslots):
+                    if lens[r] == 0:
+                        br = r
+                        bk = 1
+                        used += 1
+                        break
+            if br < 0:
+                if mode == 0:
+                    failed = True
+                absent_w[na] = c
+                na += 1
+                route_of[c] = -1
+                continue
+            _insert_at(br, bk, c, seq, lens)
+            refresh(br, W, D)
+            nt = _mark(br, touched, istouched, nt)
+        ctrl[4] = na
+        if G > 0 and mode == 0 and not failed:
+            nt = local_search(W, D, nslots, touched, istouched, nt, G, queue, inq, buf)
+        # ---- acceptance ----
+        delta = 0.0
+        for i in range(nt):
+            r = touched[i]
+            delta += rdist[r] - crdist[r]
+        newkm = fctrl[0] + delta
+        if mode == 0:
+            accept = (not failed) and newkm < fctrl[0] - temp * np.log(np.random.random())
+        else:
+            sw = 0
+            for i in range(na):
+                sw += abscnt[absent_w[i]]
+            sc = 0
+            for i in range(ctrl[5]):
+                sc += abscnt[absent_c[i]]
+            accept = na < ctrl[5] or (na == ctrl[5] and sw <= sc)
+        if accept:
+            _copy_routes(touched, nt, W, C)
+            for i in range(na):
+                absent_c[i] = absent_w[i]
+            ctrl[5] = na
+            fctrl[0] = newkm
+        else:
+            _copy_routes(touched, nt, C, W)
+            for i in range(ctrl[5]):
+                absent_w[i] = absent_c[i]
+            ctrl[4] = ctrl[5]
+        for i in range(nt):
+            istouched[touched[i]] = False
+        if mode == 1:
+            for i in range(ctrl[5]):
+                abscnt[absent_c[i]] += 1
+        # ---- best ----
+        if accept and ctrl[5] == 0:
+            u_now = used_routes(clens, nslots)
+            better = False
+            if (
+                mode == 1
+                or (hier == 1 and u_now < ctrl[10])
+                or ((hier == 0 or u_now == ctrl[10]) and fctrl[0] < fctrl[1] - 1e-9)
+            ):
+                better = True
+            if better:
+                for r in range(nslots):
+                    mm = max(clens[r], blens[r]) + 2
+                    for k in range(mm):
+                        bseq[r, k] = cseq[r, k]
+                    blens[r] = clens[r]
+                fctrl[1] = fctrl[0]
+                ctrl[10] = u_now
+                ctrl[8] += 1
+                if hier == 1 and mode == 0 and u_now < ctrl[2]:
+                    ctrl[2] = u_now  # fewer vehicles found: never open more again
+                if mode == 1:
+                    if u_now <= ctrl[6]:
+                        ctrl[9] = 1
+                        ctrl[7] += it + 1
+                        return
+                    drop_smallest_route(W, C, D, nslots, absent_w, absent_c, ctrl, fctrl)
+    ctrl[7] += n_iter
+
+
+@njit(cache=True)
+def drop_smallest_route(W, C, D, nslots, absent_w, absent_c, ctrl, fctrl):
+    """Fleet phase: the route of ``C`` (and ``W``) with fewest jobs goes; its jobs become absent."""
+    clens = C[1]
+    rbest = -1
+    for r in range(nslots):
+        if clens[r] > 0 and (rbest < 0 or clens[r] < clens[rbest]):
+            rbest = r
+    na = 0
+    for k in range(1, clens[rbest] + 1):
+        c = C[0][rbest, k]
+        absent_c[na] = c
+        absent_w[na] = c
+        C[6][c] = -1
+        W[6][c] = -1
+        na += 1
+    clens[rbest] = 0
+    W[1][rbest] = 0
+    refresh(rbest, C, D)
+    refresh(rbest, W, D)
+    ctrl[4] = na
+    ctrl[5] = na
+    km = 0.0
+    for r in range(nslots):
+        km += C[5][r]
+    fctrl[0] = km
+
+
+@njit(cache=True)
+def rebuild(S, D, nslots):
+    """Refresh every route of ``S`` from ``seq``/``lens`` (after loading a solution); returns the total km."""
+    S[6][:] = -1
+    km = 0.0
+    for r in range(nslots):
+        refresh(r, S, D)
+        km += S[5][r]
+    return km
+
+
+@njit(cache=True)
+def construct(S, D, nslots, absent):
+    """Greedy insertion of every job in random order, a new route when none fits (up to ``nslots``).
+    Returns the number of jobs left out (listed in ``absent``)."""
+    seq, lens, route_of = S[0], S[1], S[6]
+    n = D[5].shape[0] - 1
+    lens[:] = 0
+    route_of[:] = -1
+    for r in range(nslots):
+        refresh(r, S, D)
+    order = np.random.permutation(n) + 1
+    mark = np.zeros(nslots, np.int64)
+    tick = np.zeros(1, np.int64)
+    na = 0
+    for c in order:
+        br, bk, _ = best_position(c, S, D, nslots, 0.0, 0, mark, tick)
+        if br < 0 and _direct_ok(c, D):
+            for r in range(nslots):
+                if lens[r] == 0:
+                    br = r
+                    bk = 1
+                    break
+        if br < 0:
+            absent[na] = c
+            na += 1
+            continue
+        _insert_at(br, bk, c, seq, lens)
+        refresh(br, S, D)
+    return na

@@ -1,0 +1,276 @@
+"""The compiled plain-VRPTW path (routing.plain, routing.plain_kernels): plainness, checkers, seeds, kernels.
+
+Every solution goes through both checkers (``routing.check`` on the typed solution, ``routing.check_bench`` on
+the raw Solomon file). The kernels' O(1) time-window tests are compared with the Python evaluator on random
+routes, and tiny random instances are solved to the optimum an exhaustive enumeration finds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import numpy as np
+import pytest
+
+from routing.bench import problem_for, select_instances
+from routing.check import check_solution
+from routing.check_bench import check_solomon_routes
+from routing.evaluate import Geometry, evaluate_route
+from routing.plain import PlainArrays, _state, plain_reason, search, to_arrays
+from routing.problem import (
+    AccessRule,
+    AccessZone,
+    Battery,
+    BreakRule,
+    ChargingStation,
+    Job,
+    Location,
+    Objective,
+    RoutingProblem,
+    SpeedProfile,
+    TimeWindow,
+    VehicleKind,
+    VehicleType,
+)
+from routing.solve import diagnose, solve
+from tests.routing.bench_data import bench_dir
+
+
+def _solomon(name: str, objective: Objective = Objective.HIERARCHICAL) -> tuple[RoutingProblem, object]:
+    (ref,) = select_instances(bench_dir(), "solomon", [name])
+    return problem_for(ref, "solomon", objective)
+
+
+def _arrays(problem: RoutingProblem) -> tuple[Geometry, PlainArrays]:
+    geo = Geometry.of(problem)
+    diag = diagnose(geo)
+    vt = problem.vehicle_types[0]
+    return geo, to_arrays(geo, vt, [j for j in problem.jobs if j.id in diag.allowed_types])
+
+
+def _diesel(count: int = 3, payload: float = 100.0, name: str = "d", **kw) -> VehicleType:
+    return VehicleType(name, count, payload, "D", kind=VehicleKind.DIESEL, diesel_l_per_100km=20.0, **kw)
+
+
+def _random_problem(seed: int, n: int, count: int = 3, payload: float = 60.0) -> RoutingProblem:
+    """``n`` jobs on a 40 x 40 km square, single windows, a diesel fleet (plain)."""
+    rng = random.Random(seed)
+    locs = [Location("D", x=20.0, y=20.0)]
+    jobs = []
+    for i in range(n):
+        locs.append(Location(f"L{i}", x=rng.uniform(0, 40), y=rng.uniform(0, 40)))
+        a = rng.uniform(0, 150)
+        jobs.append(
+            Job(
+                f"J{i}",
+                f"L{i}",
+                demand_kg=rng.randint(5, 30),
+                time_windows=(TimeWindow(a, a + rng.uniform(20, 120)),),
+                service_minutes=rng.uniform(0, 10),
+            )
+        )
+    vt = _diesel(count, payload, shift_start=0.0, shift_end=400.0)
+    return RoutingProblem(tuple(locs), tuple(jobs), (vt,), objective=Objective.DISTANCE, name=f"rand{seed}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Plainness
+# ---------------------------------------------------------------------------------------------------------
+def test_solomon_and_random_diesel_problems_are_plain() -> None:
+    problem, _ = _solomon("C101")
+    assert plain_reason(problem) is None
+    assert plain_reason(_random_problem(0, 8)) is None
+
+
+def test_plainness_refuses_every_extra_feature() -> None:
+    base = _random_problem(1, 6)
+    vt = base.vehicle_types[0]
+    ev = VehicleType("e", 2, 100.0, "D", battery=Battery(50.0, 0.2))
+    two_windows = Job("J0", "L0", time_windows=(TimeWindow(0, 10), TimeWindow(20, 30)))
+    cases = {
+        "two types": {"vehicle_types": (vt, _diesel(2, name="d2"))},
+        "battery": {"vehicle_types": (ev,)},
+        "stations": {"stations": (ChargingStation("S", "L1", 50.0),)},
+        "windows": {"jobs": (two_windows,) + base.jobs[1:]},
+        "optional": {"jobs": (Job("J0", "L0", drop_penalty=5.0),) + base.jobs[1:]},
+        "profile": {"speed_profile": SpeedProfile(((0.0, 1.0), (600.0, 0.5)))},
+        "zones": {
+            "zones": (AccessZone("z", ((0, 0), (1, 0), (0, 1)), (AccessRule(kinds=(VehicleKind.DIESEL,)),)),)
+        },
+        "breaks": {"vehicle_types": (_diesel(3, break_rule=BreakRule()),)},
+        "reloads": {"vehicle_types": (_diesel(3, max_trips=2),)},
+        "duration": {"vehicle_types": (_diesel(3, max_duration_minutes=100.0),)},
+        "cost": {"objective": Objective.COST},
+    }
+    for why, change in cases.items():
+        args = {f: getattr(base, f) for f in ("locations", "jobs", "vehicle_types", "stations", "objective")}
+        args.update(change)
+        p = RoutingProblem(**args)
+        assert plain_reason(p) is not None, why
+    # a general-path problem is still solved (not by the plain path) and passes the checker
+    p = RoutingProblem(base.locations, base.jobs, (vt, _diesel(2, name="d2")), objective=Objective.DISTANCE)
+    sol = solve(p, time_limit_s=1.0, seed=0)
+    assert not any("plain" in ph for ph in sol.stats.phases)
+    assert check_solution(p, sol).feasible
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Solutions pass both checkers
+# ---------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["R101", "C201", "RC105"])
+def test_plain_solutions_pass_both_checkers(name: str) -> None:
+    problem, inst = _solomon(name)
+    sol = solve(problem, time_limit_s=2.0, seed=0)
+    assert sol.stats.phases[0].startswith("plain VRPTW")
+    report = check_solution(problem, sol)
+    assert report.feasible, report.summary()
+    assert not sol.unserved and sol.stats.status == "feasible"
+    routes = [[int(s) for s in r.stop_ids] for r in sol.routes]
+    bench = check_solomon_routes(inst, routes, sol.total_distance_km, sol.vehicles_used)
+    assert not bench.violations, bench.violations
+
+
+def test_distance_objective_keeps_within_the_fleet() -> None:
+    problem = _random_problem(2, 25, count=4, payload=150.0)
+    sol = solve(problem, time_limit_s=1.0, seed=0)
+    assert check_solution(problem, sol).feasible
+    assert sol.vehicles_used <= 4
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reproducibility at an iteration budget
+# ---------------------------------------------------------------------------------------------------------
+def test_same_seed_and_iteration_budget_give_the_same_plan() -> None:
+    problem, _ = _solomon("RC101")
+    _, arr = _arrays(problem)
+    runs = [search(arr, 25, True, float("inf"), seed, max_iterations=4000) for seed in (5, 5, 6)]
+    assert all(r is not None for r in runs)
+    a, b, c = runs
+    assert a.routes == b.routes and a.km == b.km and a.iterations == b.iterations == 4000
+    assert sorted(j for r in a.routes for j in r) == list(range(arr.n))
+    assert (a.routes, a.km) != (c.routes, c.km)  # another seed searches elsewhere
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Kernels against the Python evaluator
+# ---------------------------------------------------------------------------------------------------------
+def _load_routes(arr: PlainArrays, routes: list[list[int]]) -> tuple:
+    from routing import plain_kernels as K
+
+    S = _state(arr.n, len(routes))
+    for r, seq in enumerate(routes):
+        S[1][r] = len(seq)
+        S[0][r, 1 : len(seq) + 1] = seq
+    K.rebuild(S, arr.data(), len(routes))
+    return S
+
+
+def test_kernels_agree_with_the_evaluator_on_random_routes() -> None:
+    from routing import plain_kernels as K
+
+    problem, _ = _solomon("R105")
+    geo, arr = _arrays(problem)
+    vt = arr.vt
+    rng = random.Random(0)
+    for trial in range(40):
+        nodes = rng.sample(range(1, arr.n + 1), rng.randint(4, 40))
+        cut = sorted(rng.sample(range(1, len(nodes)), 2))
+        routes = [nodes[: cut[0]], nodes[cut[0] : cut[1]], nodes[cut[1] :]]
+        S = _load_routes(arr, routes)
+        for r, seq in enumerate(routes):
+            ev = evaluate_route(geo, "v", vt, [arr.jobs[c - 1] for c in seq], vt.shift_start)
+            late = any("late" in v or "window" in v or "shift" in v for v in ev.violations)
+            assert bool(K.route_ok(r, S)) == (not late), (trial, r, ev.violations)
+            assert S[5][r] == pytest.approx(ev.route.distance_km)
+            assert S[4][r] == pytest.approx(sum(arr.dem[c] for c in seq))
+            if late:
+                continue
+            # every insertion position: the O(1) test against evaluating the longer route
+            c = rng.choice([x for x in range(1, arr.n + 1) if x not in nodes])
+            for k in range(1, len(seq) + 2):
+                longer = seq[: k - 1] + [c] + seq[k - 1 :]
+                ev2 = evaluate_route(geo, "v", vt, [arr.jobs[x - 1] for x in longer], vt.shift_start)
+                on_time = not any("late" in v or "window" in v or "shift" in v for v in ev2.violations)
+                assert bool(K._fits(S, arr.data(), r, k, c)) == on_time, (trial, r, k)
+
+
+def test_local_search_keeps_routes_feasible_and_never_lengthens_them() -> None:
+    from routing import plain_kernels as K
+
+    problem, _ = _solomon("RC201")
+    geo, arr = _arrays(problem)
+    D = arr.data()
+    S = _state(arr.n, 12)
+    K.seed_rng(3)
+    na = K.construct(S, D, 12, np.zeros(arr.n + 1, np.int64))
+    assert na == 0
+    before = float(S[5].sum())
+    nslots = 12
+    touched = np.arange(nslots, dtype=np.int64)
+    nt = K.local_search(
+        S,
+        D,
+        nslots,
+        touched.copy(),
+        np.ones(nslots, np.bool_),
+        nslots,
+        20,
+        np.empty(arr.n + 1, np.int64),
+        np.zeros(arr.n + 1, np.bool_),
+        np.empty(arr.n + 2, np.int64),
+    )
+    assert nt == nslots
+    after = float(S[5].sum())
+    assert after < before  # a random construction leaves moves to make
+    served = []
+    for r in range(nslots):
+        seq = [int(c) for c in S[0][r, 1 : S[1][r] + 1]]
+        served += seq
+        if seq:
+            ev = evaluate_route(geo, "v", arr.vt, [arr.jobs[c - 1] for c in seq], arr.vt.shift_start)
+            assert ev.feasible, ev.violations
+            assert S[5][r] == pytest.approx(ev.route.distance_km)
+    assert sorted(served) == list(range(1, arr.n + 1))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Optimum on tiny instances (exhaustive enumeration)
+# ---------------------------------------------------------------------------------------------------------
+def _optimum(geo: Geometry, arr: PlainArrays, count: int) -> float:
+    """Least total km over every split of every job order into at most ``count`` feasible routes."""
+    vt = arr.vt
+    n = arr.n
+    cache: dict[tuple[int, ...], float | None] = {}
+
+    def km(seq: tuple[int, ...]) -> float | None:
+        if seq not in cache:
+            ev = evaluate_route(geo, "v", vt, [arr.jobs[c] for c in seq], vt.shift_start)
+            cache[seq] = ev.route.distance_km if ev.feasible else None
+        return cache[seq]
+
+    best = float("inf")
+    for perm in itertools.permutations(range(n)):
+        for cuts in itertools.product((False, True), repeat=n - 1):
+            if sum(cuts) + 1 > count:
+                continue
+            total, start = 0.0, 0
+            for i in range(1, n + 1):
+                if i == n or cuts[i - 1]:
+                    d = km(perm[start:i])
+                    if d is None:
+                        total = float("inf")
+                        break
+                    total += d
+                    start = i
+            best = min(best, total)
+    return best
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tiny_instances_reach_the_enumerated_optimum(seed: int) -> None:
+    problem = _random_problem(seed, 6, count=3)
+    geo, arr = _arrays(problem)
+    res = search(arr, 3, False, float("inf"), seed, max_iterations=3000)
+    assert res is not None
+    assert res.km == pytest.approx(_optimum(geo, arr, 3), abs=1e-6)
