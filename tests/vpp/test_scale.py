@@ -70,6 +70,14 @@ def test_page_timings_import_first_and_render_every_page_on_the_demo(demo_copy) 
     assert [r["page"] for r in rows] == [*titles[:at], "Emissions (2025)", *titles[at:]]
     assert all(r["exception"] == "" and r["seconds"] > 0 for r in rows), rows
     assert len({r["server_imports_s"] for r in rows}) == 1 and rows[0]["server_imports_s"] >= 0
-    from app_pages._server import warm
+    import sys
 
-    assert warm() < 0.5  # the first call imported everything: a later one finds it in sys.modules
+    from app_pages._server import page_imports, warm
+
+    # The first call imported everything: a later one finds every page import in sys.modules and adds none.
+    # (Asserted on sys.modules, not on seconds: the wall-clock bound of 0.5 s failed once at 0.94 s in a fresh
+    # clone's CI run, with a browser test on the other core; reading the pages' imports with ast is most of it.)
+    before = set(sys.modules)
+    warm()
+    assert set(sys.modules) == before
+    assert [m for m in page_imports() if m not in sys.modules] == []
