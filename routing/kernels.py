@@ -317,10 +317,10 @@ class CompiledFilter:
             tables.load,
         )
 
-    def candidates(self, st: Any, job: Job) -> list[tuple[float, int, int]]:
-        """(detour, route, position) of every place passing the filter in the non-empty routes of ``st`` (an
-        object with ``kt``, its ``RouteTables``, and ``used``, a bool per row), cheapest first (ties by route,
-        then position, as the Python path sorts them)."""
+    def candidate_arrays(self, st: Any, job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(detour [km], route, position) arrays of every place passing the filter in the non-empty routes of
+        ``st`` (an object with ``kt``, its ``RouteTables``, and ``used``, a bool per row), unsorted: per vehicle
+        type in first-seen order, rows ascending within a type. Copies, safe to keep across calls."""
         t = st.kt
         used = st.used & self.ok_rows[job.id]
         k = self.index[job.id]
@@ -337,7 +337,7 @@ class CompiledFilter:
             size = max(need, 2 * self.scratch[0].shape[0])
             self.scratch = np.zeros(size), np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
         det_all, route_all, pos_all = self.scratch
-        out: list[tuple[float, int, int]] = []
+        dets, routes, poss = [], [], []
         for rows, tt in groups:
             m = candidates(
                 int(self.loc[k]),
@@ -360,7 +360,21 @@ class CompiledFilter:
                 route_all,
                 pos_all,
             )
-            out += zip(det_all[:m].tolist(), route_all[:m].tolist(), pos_all[:m].tolist())
+            dets.append(det_all[:m].copy())
+            routes.append(route_all[:m].copy())
+            poss.append(pos_all[:m].copy())
+        if not dets:
+            empty = np.zeros(0, dtype=np.int64)
+            return np.zeros(0), empty, empty.copy()
+        if len(dets) == 1:
+            return dets[0], routes[0], poss[0]
+        return np.concatenate(dets), np.concatenate(routes), np.concatenate(poss)
+
+    def candidates(self, st: Any, job: Job) -> list[tuple[float, int, int]]:
+        """``candidate_arrays`` as (detour, route, position) tuples, cheapest first (ties by route, then
+        position, as the Python path sorts them)."""
+        det, route, pos = self.candidate_arrays(st, job)
+        out = list(zip(det.tolist(), route.tolist(), pos.tolist()))
         out.sort()
         return out
 

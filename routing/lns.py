@@ -280,7 +280,7 @@ def _insert_dp(st: _State, job: Job, rng: random.Random) -> bool:
     placer = st.placer
     if placer is None:  # pragma: no cover (the caller checks)
         raise RuntimeError("_insert_dp without a station placer")
-    det, route, pos = placer.candidate_arrays(st.compiled, st, job)
+    det, route, pos = st.compiled.candidate_arrays(st, job)
     if det.size == 0:
         return False
     kms = np.array(st.kms)

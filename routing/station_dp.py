@@ -29,7 +29,7 @@ maximum route duration; ``routing.lns`` keeps the greedy repair otherwise.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
@@ -39,7 +39,6 @@ from routing.problem import ChargingStation, Job, RechargePolicy
 
 if TYPE_CHECKING:  # pragma: no cover
     from routing.construct import Builder
-    from routing.kernels import CompiledFilter
     from routing.problem import VehicleType
 
 EPS = 1e-6
@@ -589,57 +588,6 @@ class StationPlacer:
             every = np.arange(n_st, dtype=np.int16)
             self.par = np.broadcast_to(every, (n_types, n_loc, n_loc, n_st))
             self.npar = np.broadcast_to(np.int64(n_st), (n_types, n_loc, n_loc))
-
-    def candidate_arrays(self, filt: CompiledFilter, st: Any, job: Job) -> tuple[np.ndarray, ...]:
-        """(detour [km], route, customer position) of every place passing the compiled filter
-        (``routing.kernels.candidates``) in the used routes of ``st``, whose tables hold customers alone."""
-        used = st.used & filt.ok_rows[job.id]
-        rows = np.flatnonzero(used)
-        k = filt.index[job.id]
-        t = st.kt
-        dets, routes, poss = [], [], []
-        groups = (
-            [(rows, filt.tt)]
-            if filt.tt is not None
-            else [(rows[self.vtype[rows] == ty], self.tt[ty]) for ty in range(self.tt.shape[0])]
-        )
-        for grp, tt in groups:
-            if grp.size == 0:
-                continue
-            need = int(t.npos[grp].sum())
-            det = np.empty(need)
-            route = np.empty(need, dtype=np.int64)
-            pos = np.empty(need, dtype=np.int64)
-            m = K.candidates(
-                int(filt.loc[k]),
-                float(filt.w_start[k]),
-                float(filt.w_end[k]),
-                float(filt.service[k]),
-                float(filt.demand[k]),
-                grp.astype(np.int64),
-                filt.payload,
-                tt,
-                filt.dist,
-                t.bloc,
-                t.bdep,
-                t.aloc,
-                t.alate,
-                t.path,
-                t.npos,
-                t.load,
-                det,
-                route,
-                pos,
-            )
-            dets.append(det[:m])
-            routes.append(route[:m])
-            poss.append(pos[:m])
-        if not dets:
-            empty = np.zeros(0, dtype=np.int64)
-            return np.zeros(0), empty, empty
-        if len(dets) == 1:
-            return dets[0], routes[0], poss[0]
-        return np.concatenate(dets), np.concatenate(routes), np.concatenate(poss)
 
     def best_insertion(
         self,

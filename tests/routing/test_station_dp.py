@@ -157,7 +157,7 @@ def test_compiled_best_insertion_matches_every_position_tried(name: str) -> None
         assert placed is not None
         trial.set(v, placed[0], placed[1])
         trial.where.pop(job.id, None)
-        det, route, pos = placer.candidate_arrays(kern, trial, job)
+        det, route, pos = kern.candidate_arrays(trial, job)
         kms = np.array(trial.kms)
         lb = det - (kms - trial.plain)[route]
         order = np.argsort(lb, kind="stable")
