@@ -689,11 +689,7 @@ def sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, n_iter,
             sc = 0
             for i in range(ctrl[5]):
                 sc += abscnt[absent_c[i]]
-            # SISR's rule: fewer absent jobs, or a smaller sum of their counters even with more of them
-            # absent (jobs that are rarely out make room for those that often are). Requiring as few absent
-            # jobs as now left Homberger RC2_10_1 at 21 routes (22 with seeds 1, 2) in 60 CPU s; this rule
-            # reached 20 (seed 0) and 21.
-            accept = na < ctrl[5] or sw < sc
+            accept = na < ctrl[5] or (na == ctrl[5] and sw <= sc)
         if accept:
             _copy_routes(touched, nt, W, C)
             for i in range(na):
