@@ -125,6 +125,10 @@ class BenchConfig:
     (``routing.clock``; PyVRP through ``MaxCpuTime``), so a loaded machine still compares equal budgets."""
 
 
+PEER_GAP_POINTS = 0.5
+"""Issue 25: our mean gap may exceed the peer's by at most this many percentage points."""
+
+
 @dataclass(frozen=True)
 class BenchRow:
     """One instance: the BKS and each solver's checked answer."""
@@ -394,6 +398,43 @@ class BenchReport:
                 if x.feasible and x.vehicles == r.bks.vehicles and x.distance <= r.bks.distance + 0.005
             )
         return out
+
+    def versus_peer(self, gap_points: float = PEER_GAP_POINTS) -> dict[str, Any]:
+        """Issue 25's criterion, instance by instance against the peer of the same run: vehicles no more than
+        the peer's on every instance (an instance only the peer solves feasibly counts against us), and on the
+        instances where both use the same fleet a mean gap to the reference distance no more than the peer's
+        + ``gap_points``. Empty without peer results."""
+        rows = [r for r in self.rows if r.ours is not None and r.peer is not None]
+        if not rows:
+            return {}
+        obj = self.config.objective
+        both = [r for r in rows if r.ours.feasible and r.peer.feasible]
+        more = [r.instance for r in both if r.ours.vehicles > r.peer.vehicles]
+        only_peer = [r.instance for r in rows if r.peer.feasible and not r.ours.feasible]
+        equal = [r for r in both if r.ours.vehicles == r.peer.vehicles]
+        pairs = [
+            (
+                gap_pct(r.ours.distance, reference_distance(r.bks, obj)),
+                gap_pct(r.peer.distance, reference_distance(r.bks, obj)),
+            )
+            for r in equal
+        ]
+        pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
+        ours_gap = _r3(mean(a for a, _ in pairs)) if pairs else None
+        peer_gap = _r3(mean(b for _, b in pairs)) if pairs else None
+        return {
+            "instances": len(rows),
+            "both_feasible": len(both),
+            "fewer_vehicles": sum(1 for r in both if r.ours.vehicles < r.peer.vehicles),
+            "equal_vehicles": len(equal),
+            "more_vehicles": more,
+            "feasible_only_for_peer": only_peer,
+            "mean_gap_pct_equal_fleet": ours_gap,
+            "peer_mean_gap_pct_equal_fleet": peer_gap,
+            "target_met": not more
+            and not only_peer
+            and (ours_gap is None or peer_gap is None or ours_gap <= peer_gap + gap_points),
+        }
 
 
 def _guarded(ref: InstanceRef, solver: str, run: Callable[[], BenchResult]) -> BenchResult:

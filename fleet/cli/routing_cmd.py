@@ -342,7 +342,10 @@ def bench_routing(
             "wall_seconds": round(time.perf_counter() - t0, 1),
             "command": "evfleet " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "complete": len(rep.rows) == len(refs),
-            "summary": {"evfleet": rep.summary("ours"), **({"pyvrp": rep.summary("peer")} if peer else {})},
+            "summary": {
+                "evfleet": rep.summary("ours"),
+                **({"pyvrp": rep.summary("peer"), "evfleet_vs_pyvrp": rep.versus_peer()} if peer else {}),
+            },
         }
         write_results(out, result_entries(rep, "ours"), result_entries(rep, "peer") or None, meta)
         return meta
@@ -359,6 +362,9 @@ def bench_routing(
         summary = report.summary(key)
         if summary:
             console.print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+    versus = report.versus_peer()
+    if versus:
+        console.print("evfleet vs pyvrp: " + ", ".join(f"{k}={v}" for k, v in versus.items()))
     console.print(f"results written to {out}")
     if markdown is not None:
         markdown.write_text(_markdown_table(report, ours_entries, peer_entries, meta))
@@ -394,7 +400,7 @@ def _markdown_table(report, ours_entries, peer_entries, meta) -> str:
             ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    for name, key in (("evfleet", "evfleet"), ("pyvrp", "pyvrp")):
+    for name, key in (("evfleet", "evfleet"), ("pyvrp", "pyvrp"), ("evfleet vs pyvrp", "evfleet_vs_pyvrp")):
         summary = meta["summary"].get(key)
         if summary:
             lines.append(f"- {name}: " + ", ".join(f"{k} = {v}" for k, v in summary.items()))

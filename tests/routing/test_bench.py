@@ -350,3 +350,52 @@ def test_routing_lns_bench_runs_the_same_search_both_ways() -> None:
     assert comp.best_km == pytest.approx(py.best_km) and dp.iterations == 20
     bad = runner.invoke(app, ["bench", "routing-lns", str(ref.path), "--iterations", "0"])
     assert bad.exit_code == 2 and "--iterations" in bad.output
+
+
+def test_versus_peer_names_every_instance_where_we_use_more_vehicles() -> None:
+    """Issue 25's criterion head to head: more vehicles than the peer anywhere, an instance only the peer
+    solves, or a mean gap at equal fleets above the peer's + 0.5 points each fail it."""
+    from routing.bench import BenchReport, BenchRow
+    from routing.io.results import BenchResult
+
+    def row(
+        name: str, bks_km: float, ours: tuple[int, float, bool], peer: tuple[int, float, bool]
+    ) -> BenchRow:
+        return BenchRow(
+            name,
+            200,
+            BestKnown(name, 10, bks_km),
+            BenchResult(name, [], ours[1], ours[0], 1.0, ours[2]),
+            BenchResult(name, [], peer[1], peer[0], 1.0, peer[2], solver="pyvrp"),
+        )
+
+    cfg = BenchConfig("homberger", 1.0, Objective.HIERARCHICAL)
+    met = BenchReport(
+        cfg,
+        [
+            row("A", 100.0, (10, 101.0, True), (10, 100.5, True)),
+            row("B", 100.0, (9, 99.0, True), (10, 100.0, True)),
+        ],
+    )
+    v = met.versus_peer()
+    assert (
+        v["target_met"] and v["more_vehicles"] == [] and v["fewer_vehicles"] == 1 and v["equal_vehicles"] == 1
+    )
+    assert v["mean_gap_pct_equal_fleet"] == pytest.approx(1.0) and v[
+        "peer_mean_gap_pct_equal_fleet"
+    ] == pytest.approx(0.5)
+    fleet = BenchReport(cfg, [row("A", 100.0, (11, 99.0, True), (10, 100.0, True))])
+    assert fleet.versus_peer()["more_vehicles"] == ["A"] and not fleet.versus_peer()["target_met"]
+    infeasible = BenchReport(cfg, [row("A", 100.0, (10, 100.0, False), (10, 100.0, True))])
+    assert (
+        infeasible.versus_peer()["feasible_only_for_peer"] == ["A"]
+        and not infeasible.versus_peer()["target_met"]
+    )
+    gap = BenchReport(cfg, [row("A", 100.0, (10, 101.6, True), (10, 101.0, True))])
+    assert (
+        gap.versus_peer()["more_vehicles"] == [] and not gap.versus_peer()["target_met"]
+    )  # +1.6 > +1.0 + 0.5
+    assert (
+        BenchReport(cfg, [BenchRow("A", 200, None, BenchResult("A", [], 1.0, 1, 1.0, True))]).versus_peer()
+        == {}
+    )
