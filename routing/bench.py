@@ -437,6 +437,56 @@ class BenchReport:
         }
 
 
+def _stored(entry: dict[str, Any], solver: str) -> BenchResult:
+    distance = entry.get("distance")
+    return BenchResult(
+        str(entry["instance"]),
+        entry.get("routes") or [],
+        math.inf if distance is None else float(distance),
+        int(entry.get("vehicles") or 0),
+        float(entry.get("seconds") or 0.0),
+        bool(entry.get("feasible")),
+        str(entry.get("solver") or solver),
+        list(entry.get("violations") or []),
+    )
+
+
+def report_from_files(paths: Sequence[str | Path], bench_dir: Path) -> BenchReport:
+    """The report of one or more result files written by ``bench routing`` (one suite and objective), so the
+    summaries and the head-to-head are recomputed from what was stored, or over several runs together (e.g.
+    Homberger 200 and 1,000 run apart). The best-known solutions come from ``bench_dir``."""
+    import json
+
+    rows: list[BenchRow] = []
+    config: BenchConfig | None = None
+    seen: dict[str, str] = {}
+    for path in paths:
+        try:
+            data = json.loads(Path(path).read_text())
+            meta = data.get("meta") or {}
+            cfg = BenchConfig(str(meta["suite"]), float(meta["time_limit"]), Objective(meta["objective"]))
+        except (OSError, ValueError, KeyError, AttributeError) as exc:
+            raise ValueError(f"{path}: not a `bench routing` result file with its meta ({exc})") from None
+        if config is not None and (cfg.suite, cfg.objective) != (config.suite, config.objective):
+            raise ValueError(
+                f"{path}: {cfg.suite}/{cfg.objective.value}, but {paths[0]} is "
+                f"{config.suite}/{config.objective.value}; compare one suite and objective at a time"
+            )
+        config = config or cfg
+        bks_path = bench_dir / cfg.suite / "bks.csv"
+        bks = read_bks(bks_path) if bks_path.is_file() else {}
+        ours = {str(e["instance"]): _stored(e, "evfleet") for e in data.get("results") or []}
+        peer = {str(e["instance"]): _stored(e, "pyvrp") for e in data.get("peer_results") or []}
+        for name in dict.fromkeys([*ours, *peer]):
+            if name in seen:
+                raise ValueError(f"{path}: instance {name} is also in {seen[name]}")
+            seen[name] = str(path)
+            rows.append(BenchRow(name, 0, bks.get(name), ours.get(name), peer.get(name)))
+    if config is None:
+        raise ValueError("no result file given")
+    return BenchReport(config, rows)
+
+
 def _guarded(ref: InstanceRef, solver: str, run: Callable[[], BenchResult]) -> BenchResult:
     """A solver crash on one instance is recorded as an infeasible result; the run goes on."""
     t0 = time.perf_counter()

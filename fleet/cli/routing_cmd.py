@@ -802,6 +802,34 @@ def bench_routing_lns(
     err.print("load: " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1/5/15 min)")
 
 
+def bench_routing_compare(
+    files: Annotated[
+        list[Path], typer.Argument(help="Result files of `bench routing` (same suite and objective).")
+    ],
+    bench_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Benchmark folder (default: $EVFLEET_BENCH_DIR or a sibling `shared/bench` checkout)."
+        ),
+    ] = None,
+) -> None:
+    """Summaries and the head-to-head against the peer, recomputed from stored result files (several runs,
+    e.g. Homberger 200 and 1,000, count as one comparison)."""
+    from routing.bench import locate_bench_dir, report_from_files
+
+    try:
+        report = report_from_files(files, locate_bench_dir(bench_dir))
+    except (ValueError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    for name, key in (("evfleet", "ours"), ("pyvrp", "peer")):
+        summary = report.summary(key)
+        if summary:
+            console.print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+    versus = report.versus_peer()
+    if versus:
+        console.print("evfleet vs pyvrp: " + ", ".join(f"{k}={v}" for k, v in versus.items()))
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add `route solve|check|check-results` and `bench routing|routing-matrix`."""
     route_app = typer.Typer(
@@ -829,6 +857,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         "routing",
         help="Routing benchmark (Solomon / Homberger / E-VRPTW) with gap to BKS and optional PyVRP peer.",
     )(bench_routing)
+    bench.command(
+        "routing-compare",
+        help="Recompute a routing benchmark's summaries and the head-to-head with PyVRP from result files.",
+    )(bench_routing_compare)
     bench.command(
         "routing-city", help="Synthetic Shenzhen depot-day (300 / 1,000 stops): solve, check, table."
     )(bench_routing_city)

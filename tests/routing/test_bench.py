@@ -399,3 +399,40 @@ def test_versus_peer_names_every_instance_where_we_use_more_vehicles() -> None:
         BenchReport(cfg, [BenchRow("A", 200, None, BenchResult("A", [], 1.0, 1, 1.0, True))]).versus_peer()
         == {}
     )
+
+
+def test_routing_compare_recomputes_the_head_to_head_from_stored_runs(tmp_path: Path) -> None:
+    """Two stored runs (as a 200 and a 1,000 run would be) make one comparison; the CLI names the instance
+    where we used more vehicles; mixed suites and an instance stored twice are refused with the file named."""
+    from routing.io.results import BenchResult, write_results
+
+    bks = read_bks(bench_dir() / "homberger" / "bks.csv")
+    meta = {"suite": "homberger", "time_limit": 60, "objective": "hierarchical"}
+
+    def res(name: str, extra_vehicles: int, solver: str) -> BenchResult:
+        b = bks[name]
+        return BenchResult(name, [], b.distance * 1.01, b.vehicles + extra_vehicles, 60.0, True, solver)
+
+    first, second = tmp_path / "h200.json", tmp_path / "h1000.json"
+    write_results(first, [res("C1_2_1", 0, "evfleet")], [res("C1_2_1", 0, "pyvrp")], meta)
+    write_results(second, [res("RC2_10_1", 1, "evfleet")], [res("RC2_10_1", 0, "pyvrp")], meta)
+    out = runner.invoke(
+        app, ["bench", "routing-compare", str(first), str(second), "--bench-dir", str(bench_dir())]
+    )
+    assert out.exit_code == 0, out.output
+    assert "more_vehicles=['RC2_10_1']" in out.output and "target_met=False" in out.output
+    assert "equal_vehicles=1" in out.output
+    solomon = tmp_path / "solomon.json"
+    write_results(solomon, [res("C1_2_1", 0, "evfleet")], None, {**meta, "suite": "solomon"})
+    bad = runner.invoke(
+        app, ["bench", "routing-compare", str(first), str(solomon), "--bench-dir", str(bench_dir())]
+    )
+    assert bad.exit_code == 2 and "one suite and objective at a time" in bad.output
+    twice = runner.invoke(
+        app, ["bench", "routing-compare", str(first), str(first), "--bench-dir", str(bench_dir())]
+    )
+    assert twice.exit_code == 2 and "C1_2_1 is also in" in twice.output
+    junk = tmp_path / "junk.json"
+    junk.write_text("{}")
+    nometa = runner.invoke(app, ["bench", "routing-compare", str(junk), "--bench-dir", str(bench_dir())])
+    assert nometa.exit_code == 2 and "junk.json" in nometa.output
