@@ -47,6 +47,12 @@ class BenchObjective(str, Enum):
     distance = "distance"
 
 
+BenchDirOption = Annotated[
+    Path | None,
+    typer.Option(help="Benchmark folder (default: $EVFLEET_BENCH_DIR or a sibling `shared/bench` checkout)."),
+]
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}")
     return typer.Exit(code)
@@ -191,12 +197,7 @@ def route_check_results(
         Path, typer.Argument(help='Result file {"results": [...]} in the shared format.')
     ],
     suite: Annotated[Suite, typer.Option(help="Benchmark suite of the instances.")],
-    bench_dir: Annotated[
-        Path | None,
-        typer.Option(
-            help="Benchmark folder (default: $EVFLEET_BENCH_DIR or a sibling `shared/bench` checkout)."
-        ),
-    ] = None,
+    bench_dir: BenchDirOption = None,
 ) -> None:
     """Check every route set of a benchmark result file against its instance (exit 1 if any is infeasible)."""
     from routing.bench import locate_bench_dir
@@ -267,12 +268,7 @@ def bench_routing(
             "number of cores, or the timings are not comparable)."
         ),
     ] = 1,
-    bench_dir: Annotated[
-        Path | None,
-        typer.Option(
-            help="Benchmark folder (default: $EVFLEET_BENCH_DIR or a sibling `shared/bench` checkout)."
-        ),
-    ] = None,
+    bench_dir: BenchDirOption = None,
     markdown: Annotated[Path | None, typer.Option(help="Also write the table as Markdown here.")] = None,
     clock: Annotated[
         str,
@@ -358,13 +354,7 @@ def bench_routing(
     peer_entries = result_entries(report, "peer")
     meta = save(report)
     console.print(_bench_table(report, ours_entries, peer_entries))
-    for name, key in (("evfleet", "ours"), ("pyvrp", "peer")):
-        summary = report.summary(key)
-        if summary:
-            console.print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
-    versus = report.versus_peer()
-    if versus:
-        console.print("evfleet vs pyvrp: " + ", ".join(f"{k}={v}" for k, v in versus.items()))
+    _print_summaries(report)
     console.print(f"results written to {out}")
     if markdown is not None:
         markdown.write_text(_markdown_table(report, ours_entries, peer_entries, meta))
@@ -802,16 +792,22 @@ def bench_routing_lns(
     err.print("load: " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1/5/15 min)")
 
 
+def _print_summaries(report) -> None:
+    """Each solver's acceptance figures, then the head-to-head when a peer ran."""
+    for name, key in (("evfleet", "ours"), ("pyvrp", "peer")):
+        summary = report.summary(key)
+        if summary:
+            console.print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+    versus = report.versus_peer()
+    if versus:
+        console.print("evfleet vs pyvrp: " + ", ".join(f"{k}={v}" for k, v in versus.items()))
+
+
 def bench_routing_compare(
     files: Annotated[
         list[Path], typer.Argument(help="Result files of `bench routing` (same suite and objective).")
     ],
-    bench_dir: Annotated[
-        Path | None,
-        typer.Option(
-            help="Benchmark folder (default: $EVFLEET_BENCH_DIR or a sibling `shared/bench` checkout)."
-        ),
-    ] = None,
+    bench_dir: BenchDirOption = None,
 ) -> None:
     """Summaries and the head-to-head against the peer, recomputed from stored result files (several runs,
     e.g. Homberger 200 and 1,000, count as one comparison)."""
@@ -821,13 +817,7 @@ def bench_routing_compare(
         report = report_from_files(files, locate_bench_dir(bench_dir))
     except (ValueError, OSError) as exc:
         raise _fail(str(exc)) from None
-    for name, key in (("evfleet", "ours"), ("pyvrp", "peer")):
-        summary = report.summary(key)
-        if summary:
-            console.print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
-    versus = report.versus_peer()
-    if versus:
-        console.print("evfleet vs pyvrp: " + ", ".join(f"{k}={v}" for k, v in versus.items()))
+    _print_summaries(report)
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
