@@ -538,6 +538,7 @@ def run_bench(
         raise ValueError(f"jobs must be >= 1, got {config.jobs}")
     solver = (solve or _load_solver()) if config.ours else None
     report = BenchReport(config)
+    started = time.perf_counter()
     tasks: list[tuple[InstanceRef, str]] = []
     for ref in refs:
         if solver is not None:
@@ -546,7 +547,7 @@ def run_bench(
             tasks.append((ref, "pyvrp"))
     if config.jobs == 1 or solve is not None:  # an injected solve function cannot cross a process boundary
         results = (_run_task(ref, which, config, solver, progress) for ref, which in tasks)
-        _collect(report, refs, tasks, results, bks, on_row)
+        _collect(report, refs, tasks, results, bks, on_row, progress, started)
         return report
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -560,7 +561,7 @@ def run_bench(
                     progress(f"{ref.name}: {which}, {config.time_limit_s:g} s ({config.jobs} side by side)")
                 yield fut.result()
 
-        _collect(report, refs, tasks, in_order(), bks, on_row)
+        _collect(report, refs, tasks, in_order(), bks, on_row, progress, started)
     return report
 
 
@@ -586,8 +587,11 @@ def _collect(
     results: Any,
     bks: dict,
     on_row: Callable[[BenchReport], None] | None,
+    progress: Callable[[str], None] | None = None,
+    started: float | None = None,
 ) -> None:
-    """Group task results into one row per instance, in instance order, calling `on_row` as each row completes."""
+    """Group task results into one row per instance, in instance order, calling `on_row` as each row completes
+    and telling `progress` the row's figures and the time left (a 60 + 60 instance run takes an hour)."""
     pending: dict[str, dict[str, BenchResult]] = {}
     want = {ref.name: sum(1 for r, _ in tasks if r.name == ref.name) for ref in refs}
     by_name = {ref.name: ref for ref in refs}
@@ -601,6 +605,35 @@ def _collect(
             )
             if on_row is not None:
                 on_row(report)
+            if progress is not None and started is not None:
+                progress(_row_line(report, len(refs), time.perf_counter() - started))
+
+
+def _row_line(report: BenchReport, total: int, elapsed_s: float) -> str:
+    """The last row as one progress line: each solver's vehicles, km and gap, and the estimated time left."""
+    row = report.rows[-1]
+    done = len(report.rows)
+    left = elapsed_s / done * (total - done)
+    ref = reference_distance(row.bks, report.config.objective)
+    parts = []
+    for res in (row.ours, row.peer):
+        if res is None:
+            continue
+        if not res.feasible:
+            parts.append(f"{res.solver} infeasible")
+            continue
+        gap = gap_pct(res.distance, ref)
+        parts.append(
+            f"{res.solver} {res.vehicles} veh {res.distance:.1f} km"
+            + ("" if gap is None else f" ({gap:+.2f} %)")
+        )
+    o, q = row.ours, row.peer
+    if o is not None and q is not None and o.feasible and q.feasible and o.vehicles > q.vehicles:
+        parts.append("MORE vehicles than the peer")
+    return (
+        f"{row.instance} done ({done}/{total}, {elapsed_s / 60:.0f} min, about {left / 60:.0f} min left): "
+        + "; ".join(parts)
+    )
 
 
 def result_entries(report: BenchReport, which: str) -> list[BenchResult]:

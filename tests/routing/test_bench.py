@@ -327,8 +327,15 @@ def test_a_solver_crash_is_recorded_not_fatal() -> None:
         raise RuntimeError("boom")
 
     refs = select_instances(bench_dir(), "evrptw", ["c101C5", "c103C5"])
-    report = run_bench(bench_dir(), BenchConfig("evrptw", 1.0), refs, solve=broken)
+    lines: list[str] = []
+    report = run_bench(bench_dir(), BenchConfig("evrptw", 1.0), refs, progress=lines.append, solve=broken)
     assert [r.ours.feasible for r in report.rows] == [False, False]
+    done = [x for x in lines if " done (" in x]  # one line per finished instance, with the time left
+    assert (
+        len(done) == 2
+        and done[0].startswith("c101C5 done (1/2,")
+        and "min left): evfleet infeasible" in done[0]
+    )
     assert report.rows[0].ours.violations == ["crash: RuntimeError: boom"]
     assert report.summary("ours")["feasible"] == 0
     assert result_entries(report, "ours")[0].to_dict()["distance"] is None  # valid JSON, no Infinity
