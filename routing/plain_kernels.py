@@ -16,6 +16,12 @@ Why one module: numba's on-disk cache (``cache=True``) keys a kernel on its own 
 that calls a kernel of another module would keep a stale inlined copy after that module changes. Every kernel
 that calls another lives here.
 
+Inlining. The small tests called once per position or neighbour (``_fits``, ``_scan_route``, ``_removal_ok``,
+``_replace_ok``, ``_two_opt_star``, ``_path_ok``) are inlined by numba (``inline="always"``): a call passes the
+state tuples, and Homberger R2_2_1 at 20,000 iterations took 0.83x the whole-process CPU inlined (median of 4
+pairs, same plans). Inlining the larger ones as well (``refresh``, ``best_position``, ...) gained nothing
+measurable and made the cold compile 35 s instead of 25.
+
 Data layout. Node 0 is the depot, nodes 1..n the jobs. A solution is a set of route slots ``r``: ``seq[r, k]``
 is the node at position ``k`` (0 and ``lens[r] + 1`` are the depot), ``E[r, k]`` the earliest service start
 there, ``L[r, k]`` the latest service start that keeps the rest of the route on time (forward and backward time
@@ -123,7 +129,7 @@ def _compact(r, seq, lens, route_of):
     seq[r, w] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _fits(S, D, r, k, c) -> bool:
     """Whether job ``c`` fits on time between positions ``k - 1`` and ``k`` of route ``r`` (load not tested)."""
     seq, E, L = S[0], S[2], S[3]
@@ -137,7 +143,7 @@ def _fits(S, D, r, k, c) -> bool:
     return s + svc[c] + tt[c, q] <= L[r, k] + TOL
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _scan_route(c, r, S, D, blink, best_r, best_k, best_d):
     """``best_position`` on route ``r`` alone, keeping the best so far."""
     seq, lens, E, L = S[0], S[1], S[2], S[3]
@@ -248,7 +254,7 @@ def _copy_routes(touched, nt, src, dst):
 # Local search: inter-route relocate, swap and 2-opt* over granular neighbourhoods, driven by a queue of the
 # jobs of routes that changed (only those are examined again, as PyVRP's search does).
 # ------------------------------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _two_opt_star(S, D, ra, ia, rb, ib):
     """Gain (km, negative = shorter) of ``ra[..ia] + rb[ib..]`` and ``rb[..ib-1] + ra[ia+1..]``, or +inf when
     either new route is late or over payload. Positions: ``ia`` in 1..lens[ra], ``ib`` in 1..lens[rb]+1."""
@@ -295,7 +301,7 @@ def _apply_two_opt_star(S, ra, ia, rb, ib, buf):
     seq[rb, w] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _removal_ok(S, D, r, k) -> bool:
     seq, E, L = S[0], S[2], S[3]
     tt, svc = D[1], D[4]
@@ -304,7 +310,7 @@ def _removal_ok(S, D, r, k) -> bool:
     return E[r, k - 1] + svc[p] + tt[p, q] <= L[r, k + 1] + TOL
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _replace_ok(S, D, r, k, c) -> bool:
     """Whether job ``c`` fits on time in place of the job at position ``k`` of route ``r``."""
     seq, E, L = S[0], S[2], S[3]
@@ -318,7 +324,7 @@ def _replace_ok(S, D, r, k, c) -> bool:
     return s + svc[c] + tt[c, q] <= L[r, k + 1] + TOL
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _path_ok(S, D, r, a, buf, nb, b) -> bool:
     """Whether route ``r`` stays on time when positions ``a``..``b - 1`` are replaced by ``buf[:nb]``
     (O(nb): forward from ``a - 1``, then against the latest start at ``b``)."""
