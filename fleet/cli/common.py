@@ -36,7 +36,7 @@ LESSEE_OPTION = typer.Option(
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print a clear error (no traceback) and return the exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -54,7 +54,8 @@ BenchDirOption = Annotated[
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    # soft_wrap: a path in the message stays whole, so it can be copied from the terminal or a log.
+    err.print(f"[red]error:[/red] {message}", soft_wrap=True)
     return typer.Exit(code)
 
 

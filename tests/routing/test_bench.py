@@ -439,7 +439,9 @@ def test_routing_compare_recomputes_the_head_to_head_from_stored_runs(tmp_path: 
         app, ["bench", "routing-compare", str(first), str(first), "--bench-dir", str(bench_dir())]
     )
     assert twice.exit_code == 2 and "C1_2_1 is also in" in twice.output
-    junk = tmp_path / "junk.json"
+    deep = tmp_path / ("a-long-folder-name-" * 6)  # longer than a terminal line: the path must not be broken
+    deep.mkdir()
+    junk = deep / "junk.json"
     junk.write_text("{}")
     nometa = runner.invoke(app, ["bench", "routing-compare", str(junk), "--bench-dir", str(bench_dir())])
-    assert nometa.exit_code == 2 and "junk.json" in nometa.output
+    assert nometa.exit_code == 2 and str(junk) in nometa.output
