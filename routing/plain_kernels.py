@@ -529,6 +529,100 @@ def local_search(S, D, nslots, touched, istouched, nt, G, queue, inq, buf):
 
 
 @njit(cache=True)
+def _ruin(seq, lens, route_of, pos_of, neigh, par, nslots, removed, touched, istouched):
+    """SISR's adjacent string removal around a random seed job (string or split string per route, at most
+    ``ks`` routes); the removed jobs go to ``removed`` (route_of -1, still in ``seq``), their routes to
+    ``touched``. Returns (jobs removed, routes touched); routes touched -1 when every route is empty. One call
+    per iteration: the call's cost is nothing beside the iteration's."""
+    n = route_of.shape[0] - 1
+    nn = neigh.shape[1]
+    cbar = par[P_CBAR]
+    lmax = par[P_LMAX]
+    nt = 0
+    used = 0
+    tot = 0
+    for r in range(nslots):
+        if lens[r] > 0:
+            used += 1
+            tot += lens[r]
+    if used == 0:
+        return 0, -1
+    avg = tot / used
+    grow = min(par[P_RUIN_MAX], par[P_LONG] * avg)
+    cb = max(cbar, grow)
+    ls_max = min(max(lmax, grow), avg)
+    ks_max = 4.0 * cb / (1.0 + ls_max) - 1.0
+    ks = int(np.random.random() * ks_max) + 1
+    nrem = 0
+    seedc = 1 + int(np.random.random() * n)
+    tries = 0
+    while route_of[seedc] < 0 and tries < 4 * n:
+        seedc = 1 + int(np.random.random() * n)
+        tries += 1
+    nruined = 0
+    for j in range(-1, nn):
+        if nruined >= ks:
+            break
+        c = seedc if j < 0 else neigh[seedc, j]
+        r = route_of[c]
+        if r < 0 or istouched[r]:
+            continue
+        m = lens[r]
+        lmax_t = min(float(m), ls_max)
+        ell = int(np.random.random() * lmax_t) + 1
+        if ell > m:
+            ell = m
+        pos = pos_of[c]
+        if ell < m and np.random.random() < par[P_SPLIT]:
+            # split string: ell + keep jobs around c, of which a sub-string of `keep` stays
+            keep = 1
+            while ell + keep < m and np.random.random() > par[P_DEPTH]:
+                keep += 1
+            span = ell + keep
+            lo = max(1, pos - span + 1)
+            hi = min(pos, m - span + 1)
+            a = lo + int(np.random.random() * (hi - lo + 1))
+            kstart = a + int(np.random.random() * (ell + 1))
+            for k in range(a, a + span):
+                if k >= kstart and k < kstart + keep:
+                    continue
+                cc = seq[r, k]
+                route_of[cc] = -1
+                removed[nrem] = cc
+                nrem += 1
+        else:
+            lo = max(1, pos - ell + 1)
+            hi = min(pos, m - ell + 1)
+            a = lo + int(np.random.random() * (hi - lo + 1))
+            for k in range(a, a + ell):
+                cc = seq[r, k]
+                route_of[cc] = -1
+                removed[nrem] = cc
+                nrem += 1
+        nt = _mark(r, touched, istouched, nt)
+        nruined += 1
+    return nrem, nt
+
+
+@njit(cache=True)
+def _insertion_order(removed, nrem, key, dist, dem):
+    """SISR's four orders for the recreate (weights 4, 4, 2, 1): random, largest demand first, farthest from
+    the depot first, closest first. Returns indices into ``removed[:nrem]``."""
+    u = np.random.random() * 11.0
+    for i in range(nrem):
+        c = removed[i]
+        if u < 4.0:
+            key[i] = np.random.random()
+        elif u < 8.0:
+            key[i] = -dem[c]
+        elif u < 10.0:
+            key[i] = -dist[0, c]
+        else:
+            key[i] = dist[0, c]
+    return np.argsort(key[:nrem])
+
+
+@njit(cache=True)
 def sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, n_iter, prog0, prog1):
     """Run ``n_iter`` SISR iterations; the temperature follows ``prog0`` -> ``prog1`` of the run.
 
@@ -549,12 +643,9 @@ def sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, n_iter,
     mode = ctrl[0]
     hier = ctrl[3]
     G = ctrl[11]
-    cbar = par[P_CBAR]
-    lmax = par[P_LMAX]
     t0 = par[P_T0]
     tf = par[P_TF]
     blink = par[P_BLINK]
-    nn = neigh.shape[1]
     touched = np.empty(nslots, np.int64)
     istouched = np.zeros(nslots, np.bool_)
     removed = np.empty(n + 1, np.int64)
@@ -568,70 +659,10 @@ def sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, n_iter,
     for it in range(n_iter):
         prog = prog0 + (prog1 - prog0) * it / max(1, n_iter)
         temp = t0 * (tf / t0) ** prog
-        nt = 0
         # ---- ruin: adjacent string removal ----
-        used = 0
-        tot = 0
-        for r in range(nslots):
-            if lens[r] > 0:
-                used += 1
-                tot += lens[r]
-        if used == 0:
+        nrem, nt = _ruin(seq, lens, route_of, pos_of, neigh, par, nslots, removed, touched, istouched)
+        if nt < 0:
             break
-        avg = tot / used
-        grow = min(par[P_RUIN_MAX], par[P_LONG] * avg)
-        cb = max(cbar, grow)
-        ls_max = min(max(lmax, grow), avg)
-        ks_max = 4.0 * cb / (1.0 + ls_max) - 1.0
-        ks = int(np.random.random() * ks_max) + 1
-        nrem = 0
-        seedc = 1 + int(np.random.random() * n)
-        tries = 0
-        while route_of[seedc] < 0 and tries < 4 * n:
-            seedc = 1 + int(np.random.random() * n)
-            tries += 1
-        nruined = 0
-        for j in range(-1, nn):
-            if nruined >= ks:
-                break
-            c = seedc if j < 0 else neigh[seedc, j]
-            r = route_of[c]
-            if r < 0 or istouched[r]:
-                continue
-            m = lens[r]
-            lmax_t = min(float(m), ls_max)
-            ell = int(np.random.random() * lmax_t) + 1
-            if ell > m:
-                ell = m
-            pos = pos_of[c]
-            if ell < m and np.random.random() < par[P_SPLIT]:
-                # split string: ell + keep jobs around c, of which a sub-string of `keep` stays
-                keep = 1
-                while ell + keep < m and np.random.random() > par[P_DEPTH]:
-                    keep += 1
-                span = ell + keep
-                lo = max(1, pos - span + 1)
-                hi = min(pos, m - span + 1)
-                a = lo + int(np.random.random() * (hi - lo + 1))
-                kstart = a + int(np.random.random() * (ell + 1))
-                for k in range(a, a + span):
-                    if k >= kstart and k < kstart + keep:
-                        continue
-                    cc = seq[r, k]
-                    route_of[cc] = -1
-                    removed[nrem] = cc
-                    nrem += 1
-            else:
-                lo = max(1, pos - ell + 1)
-                hi = min(pos, m - ell + 1)
-                a = lo + int(np.random.random() * (hi - lo + 1))
-                for k in range(a, a + ell):
-                    cc = seq[r, k]
-                    route_of[cc] = -1
-                    removed[nrem] = cc
-                    nrem += 1
-            nt = _mark(r, touched, istouched, nt)
-            nruined += 1
         for i in range(nt):
             r = touched[i]
             _compact(r, seq, lens, route_of)
@@ -641,18 +672,7 @@ def sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, n_iter,
             removed[nrem] = absent_w[i]
             nrem += 1
         # ---- recreate: greedy insertion with blinks, in one of four orders (weights 4, 4, 2, 1) ----
-        u = np.random.random() * 11.0
-        for i in range(nrem):
-            c = removed[i]
-            if u < 4.0:
-                key[i] = np.random.random()
-            elif u < 8.0:
-                key[i] = -dem[c]
-            elif u < 10.0:
-                key[i] = -dist[0, c]
-            else:
-                key[i] = dist[0, c]
-        order = np.argsort(key[:nrem])
+        order = _insertion_order(removed, nrem, key, dist, dem)
         na = 0
         failed = False
         used = 0
