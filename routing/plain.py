@@ -8,10 +8,14 @@ PyVRP at 200-1,000 customers (issue 25, docs/routing-scale.md). Anything else ke
 
 Search (Christiaens & Vanden Berghe 2020, Transportation Science 54(2):417-433, "SISR"):
 1. greedy construction in random order;
-2. fleet minimisation (``HIERARCHICAL``, or a construction that needs more vehicles than there are): the route
-   with fewest jobs is removed and its jobs become *absent*; ruin-and-recreate with absent-job counters accepts
-   a neighbour with fewer absent jobs or a smaller sum of their counters, until none is absent, then the next
-   route goes; for at most ``FLEET_SHARE`` of the time or until the payload bound is reached;
+2. fleet minimisation (``HIERARCHICAL``, or a construction that needs more vehicles than there are), in two
+   steps (``FLEET_METHOD``): first through time warp (Vidal et al. 2013; PyVRP's way): the smallest route goes,
+   its jobs are inserted where distance plus a penalty on lateness is least, and ruin-and-recreate anneals that
+   penalised cost with a penalty that grows until no route is late, then the next route goes, until no route
+   went for ``TW_STALL_SHARE`` of the time; then SISR's own way from that plan: the route with fewest jobs is
+   removed and its jobs become *absent*; ruin-and-recreate with absent-job counters accepts a neighbour with
+   fewer absent jobs or a smaller sum of their counters, until none is absent, then the next route goes; both
+   for at most ``FLEET_SHARE`` of the time or until the payload bound is reached;
 3. distance minimisation at that fleet: SISR with simulated annealing (temperature 100 -> 1 over the time).
 
 Every route is re-evaluated by ``routing.evaluate`` before it is reported; a route that evaluator rejects (never
@@ -43,6 +47,22 @@ INSERT_NEIGHBOURS = 50
 INSERT_NEIGHBOURS_FROM = 500
 LS_NEIGHBOURS = 20
 """Granularity of the local search after each recreate (nearest jobs tried per job; 0 switches it off)."""
+FLEET_METHOD = "hybrid"
+"""How the fleet minimisation works: ``"counters"`` (SISR's absent-job counters, only feasible plans),
+``"timewarp"`` (penalised time-window violations, ``plain_kernels`` "Fleet minimisation through time warp"), or
+``"hybrid"``: time warp until it stalls for ``TW_STALL_SHARE`` of the time, then the counters from its plan.
+Measured on the eight fleet-sensitive Homberger 1,000 instances (docs/routing-scale.md): the counters alone
+ended C2_10 at 30-31 routes (PyVRP 29-30), time warp alone at 29-30 but C1_10_8 at 100 against the counters'
+94-95; the hybrid keeps both."""
+TW_LAMBDA0 = 1.0
+"""Starting penalty per minute of time warp and per kg over payload [km / min], [km / kg]."""
+TW_GROWTH = 1.3
+"""Growth of the penalties per 100 iterations while the current plan is late or over payload (1.05 left
+C1_10_8 at its 176-route construction for the whole stall; 1.3 reached 101 routes in 0.2 s)."""
+TW_AFTER = 0.5
+"""Factor on the penalties each time a plan is on time and a route goes (the next route starts gentler)."""
+TW_STALL_SHARE = 0.05
+"""The time-warp phase of ``"hybrid"`` hands over when no route went for this share of the time limit."""
 CHUNK_S = 0.02
 """Target length of one compiled call [s]: the clock is read between calls (numba cannot read it)."""
 PARAMS = {
@@ -162,6 +182,29 @@ def _state(n: int, slots: int) -> tuple:
     )
 
 
+def _tw_state(n: int, slots: int) -> tuple:
+    """The time-warp search's state (``plain_kernels`` "Fleet minimisation through time warp")."""
+    w = n + 2
+    return (
+        np.zeros((slots, w), np.int64),
+        np.zeros(slots, np.int64),
+        np.zeros(slots),
+        np.zeros(slots),
+        np.full(n + 1, -1, np.int64),
+        np.zeros(n + 1, np.int64),
+        np.zeros(slots),
+        np.zeros((slots, w, 4)),
+        np.zeros((slots, w, 4)),
+    )
+
+
+def _tw_data(D: tuple) -> tuple:
+    """``D`` with open windows closed at +-1e9 min: the time-warp sums subtract latest from earliest times,
+    and inf - inf is not a number."""
+    dist, tt, ready, due, svc, dem, cap, neigh = D
+    return (dist, tt, np.maximum(ready, -1e9), np.minimum(due, 1e9), svc, dem, cap, neigh)
+
+
 def _copy_into(dst: tuple, src: tuple) -> None:
     for a, b in zip(dst, src):
         a[...] = b
@@ -187,6 +230,7 @@ def search(
     *,
     max_iterations: int | None = None,
     ls_neighbours: int = LS_NEIGHBOURS,
+    fleet_method: str | None = None,
 ) -> PlainResult | None:
     """Construction, fleet minimisation, SISR distance search; None when no complete plan within ``slots``
     routes was found. ``max_iterations`` (tests, iteration rates): an iteration budget instead of the clock
@@ -195,6 +239,8 @@ def search(
 
     n = arr.n
     D = arr.data()
+    if fleet_method is None:
+        fleet_method = FLEET_METHOD
     par = np.zeros(K.N_PAR)
     par[K.P_CBAR], par[K.P_LMAX], par[K.P_SPLIT] = PARAMS["cbar"], PARAMS["lmax"], PARAMS["split"]
     par[K.P_DEPTH], par[K.P_BLINK] = PARAMS["depth"], PARAMS["blink"]
@@ -233,16 +279,52 @@ def search(
         ctrl[0] = 1
         fleet_end = t_start + FLEET_SHARE * max(0.0, deadline - t_start)
         budget = None if total is None else total // 2
-        if na == 0:
-            K.drop_smallest_route(W, C, D, slots, absent_w, absent_c, ctrl, fctrl)
         stall = FLEET_STALL_SHARE * max(0.0, deadline - t_start)
-        _run(K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, fleet_end, budget, True, stall)
-        fleet_it = int(ctrl[7])
-        have_best = have_best or ctrl[8] > 0
-        notes.append(
-            f"fleet minimisation: {int(ctrl[10]) if have_best else '-'} routes in {fleet_it} iterations"
-            + {0: " (time share)", 1: " (payload bound)", 2: " (no progress)"}[int(ctrl[9])]
-        )
+        why_names = {0: " (time share)", 1: " (payload bound)", 2: " (no progress)"}
+        why = 0
+        if fleet_method in ("timewarp", "hybrid"):
+            tw_stall = stall if fleet_method == "timewarp" else TW_STALL_SHARE * max(0.0, deadline - t_start)
+            tw_budget = budget if budget is None or fleet_method == "timewarp" else budget // 4
+            fleet_it, gains, why = _fleet_timewarp(
+                K,
+                D,
+                par,
+                C,
+                B,
+                slots,
+                na,
+                absent_c,
+                lb,
+                ctrl,
+                fctrl,
+                (t_start, deadline, fleet_end),
+                tw_budget,
+                tw_stall,
+            )
+            if gains > 0:
+                have_best = True
+                # the counters go on from the time warp's plan
+                C[0][...] = B[0]
+                C[1][...] = B[1]
+                fctrl[0] = K.rebuild(C, D, slots)
+                _copy_into(W, C)
+                na = 0
+                ctrl[4] = ctrl[5] = 0
+            notes.append(
+                f"fleet minimisation (time warp): {int(ctrl[10]) if have_best else '-'} routes in {fleet_it} "
+                f"iterations{why_names[why]}"
+            )
+        if fleet_method in ("counters", "hybrid") and why != 1:
+            if na == 0:
+                K.drop_smallest_route(W, C, D, slots, absent_w, absent_c, ctrl, fctrl)
+            rest = None if budget is None else budget - fleet_it
+            _run(K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, fleet_end, rest, True, stall)
+            fleet_it += int(ctrl[7])
+            have_best = have_best or ctrl[8] > 0
+            notes.append(
+                f"fleet minimisation: {int(ctrl[10]) if have_best else '-'} routes in {int(ctrl[7])} iterations"
+                + why_names[int(ctrl[9])]
+            )
     if not have_best:
         return None
     # distance at the best fleet
@@ -266,6 +348,88 @@ def search(
     seq, lens = B[0], B[1]
     routes = [[int(c) - 1 for c in seq[r, 1 : lens[r] + 1]] for r in range(slots) if lens[r] > 0]
     return PlainResult(routes, float(fctrl[1]), notes, fleet_it + dist_it, fleet_it)
+
+
+def _fleet_timewarp(
+    K, D, par, C, B, slots, na, absent_c, lb, ctrl, fctrl, times, budget, stall
+) -> tuple[int, int, int]:
+    """Fleet minimisation through time warp from ``C`` (``na`` jobs absent): each time no route is late or
+    overloaded, the plan goes to ``B`` (``ctrl[10]`` routes, ``fctrl[1]`` km) and the smallest route goes.
+    ``times``: (start, deadline, end of this phase) on the clock. Returns (iterations, plans found, why it
+    stopped: 0 time share, 1 payload bound, 2 no progress for ``stall`` s)."""
+    t_start, deadline, end = times
+    n = D[5].shape[0] - 1
+    Dt = _tw_data(D)
+    Tw, Tc = _tw_state(n, slots), _tw_state(n, slots)
+    Tc[0][...] = C[0]
+    Tc[1][...] = C[1]
+    K.tw_rebuild(Tc, Dt, slots)
+    _copy_into(Tw, Tc)
+    aw, ac = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
+    tctrl = np.zeros(9, np.int64)
+    tctrl[0] = slots
+    tctrl[5] = int(par[K.P_KINS])
+    tf = np.zeros(6)
+    tf[3] = tf[4] = TW_LAMBDA0
+    tf[5] = TW_GROWTH
+    if na > 0:
+        ac[:na] = absent_c[:na]
+        aw[:na] = absent_c[:na]
+        tctrl[1] = na
+    else:
+        tctrl[1] = K.tw_drop_smallest_route(Tw, Tc, Dt, slots, aw, ac)
+    tctrl[3] = K.tw_totals(Tc, Dt, slots, tf)
+    X = _state(n, slots)
+    gains = 0
+    span = max(1e-9, deadline - t_start)
+    t0, tfin = par[K.P_T0], par[K.P_TF]
+    chunk, last_gain, done = 50, _now(), 0
+    why = 0
+    while True:
+        now = _now()
+        if budget is not None:
+            if done >= budget:
+                break
+            k = min(1000, budget - done)
+            p0, p1 = done / (2 * budget), (done + k) / (2 * budget)
+        else:
+            if now >= end:
+                break
+            if now - last_gain > stall:
+                why = 2
+                break
+            k = chunk
+            p0 = (now - t_start) / span
+            p1 = p0
+        before = int(tctrl[2])
+        K.tw_chunk(Tw, Tc, Dt, par, tctrl, tf, aw, ac, k, t0 * (tfin / t0) ** p0, t0 * (tfin / t0) ** p1)
+        did = int(tctrl[2]) - before
+        done += did
+        if budget is None and did > 0:
+            dt = _now() - now
+            chunk = int(min(100_000, max(1, did / max(dt, 1e-6) * CHUNK_S)))
+        if tctrl[4]:
+            tctrl[4] = 0
+            X[0][...] = Tc[0]
+            X[1][...] = Tc[1]
+            km = K.rebuild(X, D, slots)
+            if not all(K.route_ok(r, X) for r in range(slots) if X[1][r] > 0):
+                continue  # on time by the time-warp sums, a hair late by the slack data: search on
+            used = int(K.used_routes(X[1], slots))
+            B[0][...] = X[0]
+            B[1][...] = X[1]
+            fctrl[1] = km
+            ctrl[10] = used
+            gains += 1
+            last_gain = _now()
+            if used <= lb:
+                why = 1
+                break
+            tctrl[1] = K.tw_drop_smallest_route(Tw, Tc, Dt, slots, aw, ac)
+            tctrl[3] = K.tw_totals(Tc, Dt, slots, tf)
+            tf[3] *= TW_AFTER
+            tf[4] *= TW_AFTER
+    return int(tctrl[2]), gains, why
 
 
 def _run(
@@ -342,6 +506,18 @@ def warm() -> None:
     K.used_routes(C[1], 2)
     K.drop_smallest_route(W, C, D, 2, absent_w, absent_c, ctrl, fctrl)
     K.sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, 1, 0.0, 1.0)
+    Dt = _tw_data(D)
+    Tw, Tc = _tw_state(n, 2), _tw_state(n, 2)
+    Tc[0][...] = C[0]
+    Tc[1][...] = C[1]
+    K.tw_rebuild(Tc, Dt, 2)
+    _copy_into(Tw, Tc)
+    tctrl = np.zeros(9, np.int64)
+    tctrl[0] = 2
+    tf = np.ones(6)
+    tctrl[1] = K.tw_drop_smallest_route(Tw, Tc, Dt, 2, absent_w, absent_c)
+    tctrl[3] = K.tw_totals(Tc, Dt, 2, tf)
+    K.tw_chunk(Tw, Tc, Dt, par, tctrl, tf, absent_w, absent_c, 1, 1.0, 1.0)
 
 
 def solve_plain(

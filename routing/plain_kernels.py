@@ -832,3 +832,324 @@ def construct(S, D, nslots, absent):
         _insert_at(br, bk, c, seq, lens)
         refresh(br, S, D)
     return na
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Fleet minimisation through time warp: a route goes, its jobs are inserted at the cheapest *penalised*
+# position (distance + lam x time warp + lam_cap x load over payload), and SISR's ruin-and-recreate with
+# annealing on that penalised cost runs until no route is late or overloaded; then the next route goes.
+# Time warp (Nagata, Braysy & Dullaert 2010; Vidal et al. 2013, "A hybrid genetic algorithm with adaptive
+# diversity management for a large class of vehicle routing problems with time-windows", Computers &
+# Operations Research 40(1):475-489): arriving after a window's end, the vehicle "travels back in time" to
+# it, paying the difference. Each route keeps, for every position, the segment summary (duration, time warp,
+# earliest start, latest start) of its prefix and of its suffix, so an insertion is priced in O(1) by
+# concatenating prefix + job + suffix. The state ``T`` is ``(seq, lens, load, rdist, route_of, pos_of, rtw,
+# F, Bk)``: ``rtw[r]`` the route's time warp [min], ``F[r, k]`` / ``Bk[r, k]`` the summaries (4 floats) of
+# positions 0..k and k..lens[r]+1.
+# ------------------------------------------------------------------------------------------------------------
+TW_FEAS = 1e-9
+"""A route is on time when its time warp is at most this [min] (``route_ok``'s own tolerance)."""
+
+
+@njit(cache=True, inline="always")
+def _cat(d1, w1, e1, l1, d2, w2, e2, l2, t):
+    """Vidal et al. (2013), eq. (7)-(11): the summary of segment 1 followed by segment 2, ``t`` [min] apart.
+    (duration incl. service, time warp, earliest and latest service start at the first node) [min]."""
+    delta = d1 - w1 + t
+    wt = max(e2 - delta - l1, 0.0)
+    dtw = max(e1 + delta - l2, 0.0)
+    return d1 + d2 + t + wt, w1 + w2 + dtw, max(e2 - delta, e1) - wt, min(l2 - delta, l1) + dtw
+
+
+@njit(cache=True)
+def tw_refresh(r, T, D):
+    """Recompute route ``r``'s prefix and suffix summaries, time warp, load and distance, and its jobs' places."""
+    seq, lens, load, rdist, route_of, pos_of, rtw, F, Bk = T
+    dist, tt, ready, due, svc, dem = D[0], D[1], D[2], D[3], D[4], D[5]
+    m = lens[r]
+    seq[r, 0] = 0
+    seq[r, m + 1] = 0
+    F[r, 0, 0], F[r, 0, 1], F[r, 0, 2], F[r, 0, 3] = svc[0], 0.0, ready[0], due[0]
+    ld = 0.0
+    dd = 0.0
+    for k in range(1, m + 2):
+        p = seq[r, k - 1]
+        c = seq[r, k]
+        F[r, k, 0], F[r, k, 1], F[r, k, 2], F[r, k, 3] = _cat(
+            F[r, k - 1, 0],
+            F[r, k - 1, 1],
+            F[r, k - 1, 2],
+            F[r, k - 1, 3],
+            svc[c],
+            0.0,
+            ready[c],
+            due[c],
+            tt[p, c],
+        )
+        dd += dist[p, c]
+        if k <= m:
+            ld += dem[c]
+            route_of[c] = r
+            pos_of[c] = k
+    Bk[r, m + 1, 0], Bk[r, m + 1, 1], Bk[r, m + 1, 2], Bk[r, m + 1, 3] = svc[0], 0.0, ready[0], due[0]
+    for k in range(m, -1, -1):
+        c = seq[r, k]
+        q = seq[r, k + 1]
+        Bk[r, k, 0], Bk[r, k, 1], Bk[r, k, 2], Bk[r, k, 3] = _cat(
+            svc[c],
+            0.0,
+            ready[c],
+            due[c],
+            Bk[r, k + 1, 0],
+            Bk[r, k + 1, 1],
+            Bk[r, k + 1, 2],
+            Bk[r, k + 1, 3],
+            tt[c, q],
+        )
+    load[r] = ld
+    rdist[r] = dd
+    rtw[r] = F[r, m + 1, 1]
+
+
+@njit(cache=True, inline="always")
+def _tw_scan_route(c, r, T, D, lam, lamc, blink, best_r, best_k, best_f):
+    """Cheapest penalised place for job ``c`` on route ``r``, keeping the best so far."""
+    seq, lens, load, rtw, F, Bk = T[0], T[1], T[2], T[6], T[7], T[8]
+    dist, tt, ready, due, svc, dem, cap = D[0], D[1], D[2], D[3], D[4], D[5], D[6]
+    over = max(0.0, load[r] + dem[c] - cap) - max(0.0, load[r] - cap)
+    base = lamc * over - lam * rtw[r]
+    for k in range(1, lens[r] + 2):
+        if blink > 0.0 and np.random.random() < blink:
+            continue
+        p = seq[r, k - 1]
+        q = seq[r, k]
+        dd = dist[p, c] + dist[c, q] - dist[p, q]
+        if dd + lamc * over >= best_f:
+            continue  # an insertion never shortens the time warp (travel times obey the triangle inequality)
+        a0, a1, a2, _a3 = _cat(
+            F[r, k - 1, 0],
+            F[r, k - 1, 1],
+            F[r, k - 1, 2],
+            F[r, k - 1, 3],
+            svc[c],
+            0.0,
+            ready[c],
+            due[c],
+            tt[p, c],
+        )
+        # time warp of prefix + c + suffix (the last step of ``_cat``, only its time warp)
+        tw = a1 + Bk[r, k, 1] + max(a2 + a0 - a1 + tt[c, q] - Bk[r, k, 3], 0.0)
+        f = dd + base + lam * tw
+        if f < best_f:
+            best_r = r
+            best_k = k
+            best_f = f
+    return best_r, best_k, best_f
+
+
+@njit(cache=True)
+def tw_best_position(c, T, D, nslots, lam, lamc, blink, kins, mark, tick):
+    """Cheapest penalised insertion of job ``c`` into a non-empty route (the routes of its ``kins`` nearest
+    jobs only, when ``kins`` > 0 and one of them is placed). Returns (route, position, penalised cost)."""
+    lens, route_of = T[1], T[4]
+    neigh = D[7]
+    best_r = -1
+    best_k = -1
+    best_f = np.inf
+    tick[0] += 1
+    t = tick[0]
+    if kins > 0:
+        for j in range(min(kins, neigh.shape[1])):
+            r = route_of[neigh[c, j]]
+            if r < 0 or mark[r] == t or lens[r] == 0:
+                continue
+            mark[r] = t
+            best_r, best_k, best_f = _tw_scan_route(c, r, T, D, lam, lamc, blink, best_r, best_k, best_f)
+        if best_r >= 0:
+            return best_r, best_k, best_f
+    for r in range(nslots):
+        if mark[r] == t or lens[r] == 0:
+            continue
+        best_r, best_k, best_f = _tw_scan_route(c, r, T, D, lam, lamc, blink, best_r, best_k, best_f)
+    return best_r, best_k, best_f
+
+
+@njit(cache=True)
+def _tw_copy_routes(touched, nt, src, dst):
+    sseq, slens, sload, srdist, sroute_of, spos_of, srtw, sF, sB = src
+    seq, lens, load, rdist, route_of, pos_of, rtw, F, Bk = dst
+    for i in range(nt):
+        r = touched[i]
+        m = max(slens[r], lens[r]) + 2
+        for k in range(m):
+            seq[r, k] = sseq[r, k]
+            for j in range(4):
+                F[r, k, j] = sF[r, k, j]
+                Bk[r, k, j] = sB[r, k, j]
+        lens[r] = slens[r]
+        load[r] = sload[r]
+        rdist[r] = srdist[r]
+        rtw[r] = srtw[r]
+    route_of[:] = sroute_of
+    pos_of[:] = spos_of
+
+
+@njit(cache=True)
+def tw_totals(T, D, nslots, tf):
+    """Set ``tf[0:3]`` to ``T``'s km, time warp [min] and load over payload [kg]; returns its late or overloaded
+    route count."""
+    lens, load, rdist, rtw = T[1], T[2], T[3], T[6]
+    cap = D[6]
+    km = 0.0
+    tw = 0.0
+    ex = 0.0
+    bad = 0
+    for r in range(nslots):
+        if lens[r] == 0:
+            continue
+        km += rdist[r]
+        tw += rtw[r]
+        over = max(0.0, load[r] - cap)
+        ex += over
+        if rtw[r] > TW_FEAS or over > TOL:
+            bad += 1
+    tf[0], tf[1], tf[2] = km, tw, ex
+    return bad
+
+
+@njit(cache=True)
+def tw_rebuild(T, D, nslots):
+    T[4][:] = -1
+    for r in range(nslots):
+        tw_refresh(r, T, D)
+
+
+@njit(cache=True)
+def tw_drop_smallest_route(W, C, D, nslots, absent_w, absent_c):
+    """The route of ``C`` (and ``W``) with fewest jobs goes; its jobs become absent. Returns their count."""
+    clens = C[1]
+    rbest = -1
+    for r in range(nslots):
+        if clens[r] > 0 and (rbest < 0 or clens[r] < clens[rbest]):
+            rbest = r
+    na = 0
+    for k in range(1, clens[rbest] + 1):
+        c = C[0][rbest, k]
+        absent_c[na] = c
+        absent_w[na] = c
+        C[4][c] = -1
+        W[4][c] = -1
+        na += 1
+    clens[rbest] = 0
+    W[1][rbest] = 0
+    tw_refresh(rbest, C, D)
+    tw_refresh(rbest, W, D)
+    return na
+
+
+@njit(cache=True)
+def tw_chunk(W, C, D, par, tctrl, tf, absent_w, absent_c, n_iter, temp0, temp1):
+    """Run up to ``n_iter`` penalised SISR iterations (temperature ``temp0`` -> ``temp1``); stop early when
+    the current solution has no absent job and no late or overloaded route (``tctrl[4]`` = 1).
+
+    ``tctrl`` (int64): [0] route slots, [1] absent jobs of C (= of W on entry), [2] iterations done (added to),
+    [3] late or overloaded routes of C, [4] success flag, [5] ``kins``, [6] candidates since the last penalty
+    update, [7] of their touched routes, [8] those on time and within payload. ``tf`` (float64): [0] C's km,
+    [1] its time warp [min], [2] its load over payload [kg], [3] lam [per min], [4] lam_cap [per kg],
+    [5] target share of on-time touched routes."""
+    seq, lens, rdist, route_of, pos_of, rtw, load = W[0], W[1], W[3], W[4], W[5], W[6], W[2]
+    crdist, crtw, cload, clens = C[3], C[6], C[2], C[1]
+    dist, dem, cap, neigh = D[0], D[5], D[6], D[7]
+    n = dem.shape[0] - 1
+    nslots = tctrl[0]
+    kins = tctrl[5]
+    blink = par[P_BLINK]
+    touched = np.empty(nslots, np.int64)
+    istouched = np.zeros(nslots, np.bool_)
+    removed = np.empty(n + 1, np.int64)
+    key = np.empty(n + 1, np.float64)
+    mark = np.zeros(nslots, np.int64)
+    tick = np.zeros(1, np.int64)
+    tctrl[4] = 0
+    for it in range(n_iter):
+        temp = temp0 + (temp1 - temp0) * it / max(1, n_iter)
+        lam = tf[3]
+        lamc = tf[4]
+        nrem, nt = _ruin(seq, lens, route_of, pos_of, neigh, par, nslots, removed, touched, istouched)
+        if nt < 0:
+            nrem = 0
+            nt = 0
+        for i in range(nt):
+            r = touched[i]
+            _compact(r, seq, lens, route_of)
+            tw_refresh(r, W, D)
+        for i in range(tctrl[1]):
+            removed[nrem] = absent_w[i]
+            nrem += 1
+        order = _insertion_order(removed, nrem, key, dist, dem)
+        na = 0
+        for oi in range(nrem):
+            c = removed[order[oi]]
+            br, bk, _ = tw_best_position(c, W, D, nslots, lam, lamc, blink, kins, mark, tick)
+            if br < 0:
+                absent_w[na] = c
+                na += 1
+                route_of[c] = -1
+                continue
+            _insert_at(br, bk, c, seq, lens)
+            tw_refresh(br, W, D)
+            nt = _mark(br, touched, istouched, nt)
+        # ---- acceptance on the penalised cost ----
+        dkm = 0.0
+        dtw = 0.0
+        dex = 0.0
+        dbad = 0
+        ok_routes = 0
+        for i in range(nt):
+            r = touched[i]
+            dkm += rdist[r] - crdist[r]
+            dtw += rtw[r] - crtw[r]
+            ov_w = max(0.0, load[r] - cap) if lens[r] > 0 else 0.0
+            ov_c = max(0.0, cload[r] - cap) if clens[r] > 0 else 0.0
+            dex += ov_w - ov_c
+            bad_w = lens[r] > 0 and (rtw[r] > TW_FEAS or ov_w > TOL)
+            bad_c = clens[r] > 0 and (crtw[r] > TW_FEAS or ov_c > TOL)
+            dbad += int(bad_w) - int(bad_c)
+            if not bad_w:
+                ok_routes += 1
+        big = 10.0 * (tf[0] + 1.0)  # an absent job (never seen: every non-empty route takes any job)
+        f_cur = tf[0] + lam * tf[1] + lamc * tf[2] + big * tctrl[1]
+        f_new = tf[0] + dkm + lam * (tf[1] + dtw) + lamc * (tf[2] + dex) + big * na
+        accept = f_new < f_cur - temp * np.log(np.random.random())
+        tctrl[6] += 1
+        tctrl[7] += nt
+        tctrl[8] += ok_routes
+        if accept:
+            _tw_copy_routes(touched, nt, W, C)
+            for i in range(na):
+                absent_c[i] = absent_w[i]
+            tctrl[1] = na
+            tctrl[3] += dbad
+            tf[0] += dkm
+            tf[1] = max(0.0, tf[1] + dtw)
+            tf[2] = max(0.0, tf[2] + dex)
+        else:
+            _tw_copy_routes(touched, nt, C, W)
+            for i in range(tctrl[1]):
+                absent_w[i] = absent_c[i]
+        for i in range(nt):
+            istouched[touched[i]] = False
+        # ---- penalty update: every 100 candidates the current plan is still late or over payload, the
+        # penalties grow by tf[5] (the plan is recorded, and a route goes, the moment it is neither) ----
+        if tctrl[6] >= 100:
+            if tctrl[3] > 0 or tctrl[1] > 0:
+                tf[3] = min(1e9, tf[3] * tf[5])
+                tf[4] = min(1e9, tf[4] * tf[5])
+            tctrl[6] = 0
+            tctrl[7] = 0
+            tctrl[8] = 0
+        if accept and tctrl[3] == 0 and tctrl[1] == 0:
+            tctrl[2] += it + 1
+            tctrl[4] = 1
+            return
+    tctrl[2] += n_iter

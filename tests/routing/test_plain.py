@@ -195,6 +195,83 @@ def test_kernels_agree_with_the_evaluator_on_random_routes() -> None:
                 assert bool(K._fits(S, arr.data(), r, k, c)) == on_time, (trial, r, k)
 
 
+def _walk_time_warp(arr: PlainArrays, seq: list[int]) -> float:
+    """Time warp by walking the route (Vidal et al. 2013): wait when early; when late, pay the lateness and
+    go on from the window's end [min]."""
+    t, tw, prev = float(arr.ready[0]), 0.0, 0
+    for c in [*seq, 0]:
+        t = max(t + arr.svc[prev] + arr.tt[prev, c], arr.ready[c])
+        if t > arr.due[c]:
+            tw += t - arr.due[c]
+            t = float(arr.due[c])
+        prev = c
+    return tw
+
+
+def _load_tw(arr: PlainArrays, routes: list[list[int]]) -> tuple:
+    from routing import plain_kernels as K
+    from routing.plain import _tw_data, _tw_state
+
+    T = _tw_state(arr.n, len(routes))
+    for r, seq in enumerate(routes):
+        T[1][r] = len(seq)
+        T[0][r, 1 : len(seq) + 1] = seq
+    K.tw_rebuild(T, _tw_data(arr.data()), len(routes))
+    return T
+
+
+def test_time_warp_summaries_equal_walking_the_route_and_price_insertions_exactly() -> None:
+    """Late routes (time warp > 0) as well as on-time ones: the route's time warp is the walk's, zero exactly
+    when the slack data call it on time, and the O(1) price of an insertion is the longer route's time warp."""
+    from routing import plain_kernels as K
+    from routing.plain import _tw_data
+
+    problem, _ = _solomon("R105")
+    _, arr = _arrays(problem)
+    Dt = _tw_data(arr.data())
+    rng = random.Random(1)
+    late_seen = 0
+    for trial in range(40):
+        nodes = rng.sample(range(1, arr.n + 1), rng.randint(4, 40))
+        cut = sorted(rng.sample(range(1, len(nodes)), 2))
+        routes = [nodes[: cut[0]], nodes[cut[0] : cut[1]], nodes[cut[1] :]]
+        T = _load_tw(arr, routes)
+        S = _load_routes(arr, routes)
+        for r, seq in enumerate(routes):
+            walk = _walk_time_warp(arr, seq)
+            assert T[6][r] == pytest.approx(walk, abs=1e-6), (trial, r)
+            assert (T[6][r] <= K.TW_FEAS) == bool(K.route_ok(r, S)), (trial, r, T[6][r])
+            late_seen += walk > 0
+            c = rng.choice([x for x in range(1, arr.n + 1) if x not in nodes])
+            prices = []
+            for k in range(1, len(seq) + 2):
+                longer = seq[: k - 1] + [c] + seq[k - 1 :]
+                added_km = arr.dist[[0, *longer], [*longer, 0]].sum() - arr.dist[[0, *seq], [*seq, 0]].sum()
+                prices.append(added_km + _walk_time_warp(arr, longer) - walk)
+            # lam = 1, no payload penalty, no blinks: the price is the added km plus the added time warp
+            br, bk, f = K._tw_scan_route(c, r, T, Dt, 1.0, 0.0, 0.0, -1, -1, np.inf)
+            assert br == r and f == pytest.approx(min(prices), abs=1e-6)
+            assert prices[bk - 1] == pytest.approx(min(prices), abs=1e-6)
+    assert late_seen > 20  # random routes are mostly late: the test covers time warp, not only zeros
+
+
+@pytest.mark.parametrize("method", ["timewarp", "hybrid"])
+def test_time_warp_fleet_phase_returns_on_time_plans_with_fewer_routes(method: str) -> None:
+    """From a random construction the phase must take routes away and leave every route on time and every
+    job served once (checked by the Python evaluator, not by the kernels' own data)."""
+    problem, _ = _solomon("C201")
+    geo, arr = _arrays(problem)
+    res = search(arr, 25, True, float("inf"), 4, max_iterations=3000, fleet_method=method)
+    assert res is not None
+    construction = int(res.notes[0].split()[1])
+    assert len(res.routes) < construction
+    assert any("time warp" in n for n in res.notes)
+    assert sorted(c for r in res.routes for c in r) == list(range(arr.n))
+    for seq in res.routes:
+        ev = evaluate_route(geo, "v", arr.vt, [arr.jobs[c] for c in seq], arr.vt.shift_start)
+        assert ev.feasible, ev.violations
+
+
 def test_local_search_keeps_routes_feasible_and_never_lengthens_them() -> None:
     from routing import plain_kernels as K
 
