@@ -30,7 +30,7 @@ from routing.check import check_solution
 from routing.check_bench import RouteSetCheck, check_evrptw_routes, check_solomon_routes
 from routing.io.bks import BestKnown, read_bks
 from routing.io.evrptw import evrptw_to_problem, read_evrptw
-from routing.io.results import BenchResult
+from routing.io.results import BenchResult, read_result_file
 from routing.io.solomon import SolomonInstance, read_solomon, solomon_to_problem
 from routing.problem import Objective, RoutingProblem
 from routing.solution import RoutingSolution
@@ -437,35 +437,19 @@ class BenchReport:
         }
 
 
-def _stored(entry: dict[str, Any], solver: str) -> BenchResult:
-    distance = entry.get("distance")
-    return BenchResult(
-        str(entry["instance"]),
-        entry.get("routes") or [],
-        math.inf if distance is None else float(distance),
-        int(entry.get("vehicles") or 0),
-        float(entry.get("seconds") or 0.0),
-        bool(entry.get("feasible")),
-        str(entry.get("solver") or solver),
-        list(entry.get("violations") or []),
-    )
-
-
 def report_from_files(paths: Sequence[str | Path], bench_dir: Path) -> BenchReport:
     """The report of one or more result files written by ``bench routing`` (one suite and objective), so the
     summaries and the head-to-head are recomputed from what was stored, or over several runs together (e.g.
     Homberger 200 and 1,000 run apart). The best-known solutions come from ``bench_dir``."""
-    import json
-
     rows: list[BenchRow] = []
     config: BenchConfig | None = None
     seen: dict[str, str] = {}
     for path in paths:
+        doc = read_result_file(path)
         try:
-            data = json.loads(Path(path).read_text())
-            meta = data.get("meta") or {}
+            meta = doc.meta
             cfg = BenchConfig(str(meta["suite"]), float(meta["time_limit"]), Objective(meta["objective"]))
-        except (OSError, ValueError, KeyError, AttributeError) as exc:
+        except (ValueError, KeyError) as exc:
             raise ValueError(f"{path}: not a `bench routing` result file with its meta ({exc})") from None
         if config is not None and (cfg.suite, cfg.objective) != (config.suite, config.objective):
             raise ValueError(
@@ -475,8 +459,8 @@ def report_from_files(paths: Sequence[str | Path], bench_dir: Path) -> BenchRepo
         config = config or cfg
         bks_path = bench_dir / cfg.suite / "bks.csv"
         bks = read_bks(bks_path) if bks_path.is_file() else {}
-        ours = {str(e["instance"]): _stored(e, "evfleet") for e in data.get("results") or []}
-        peer = {str(e["instance"]): _stored(e, "pyvrp") for e in data.get("peer_results") or []}
+        ours = {str(e["instance"]): BenchResult.from_dict(e, "evfleet") for e in doc.results}
+        peer = {str(e["instance"]): BenchResult.from_dict(e, "pyvrp") for e in doc.peer_results}
         for name in dict.fromkeys([*ours, *peer]):
             if name in seen:
                 raise ValueError(f"{path}: instance {name} is also in {seen[name]}")

@@ -37,6 +37,33 @@ class BenchResult:
         d.update(extra)
         return d
 
+    @classmethod
+    def from_dict(cls, entry: dict[str, Any], solver: str = "evfleet") -> BenchResult:
+        """The inverse of ``to_dict`` (a missing distance is no solution: inf); keys it does not know go to
+        ``extra``. ``solver`` names the solver when the entry does not."""
+        distance = entry.get("distance")
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        return cls(
+            str(entry["instance"]),
+            entry.get("routes") or [],
+            math.inf if distance is None else float(distance),
+            int(entry.get("vehicles") or 0),
+            float(entry.get("seconds") or 0.0),
+            bool(entry.get("feasible")),
+            str(entry.get("solver") or solver),
+            list(entry.get("violations") or []),
+            {k: v for k, v in entry.items() if k not in known},
+        )
+
+
+@dataclass(frozen=True)
+class ResultFile:
+    """A whole result file: our entries, the peer's of the same run, and the run's ``meta`` (may be empty)."""
+
+    results: list[dict[str, Any]]
+    peer_results: list[dict[str, Any]]
+    meta: dict[str, Any]
+
 
 def write_results(
     path: str | Path,
@@ -53,15 +80,26 @@ def write_results(
     Path(path).write_text(json.dumps(doc, indent=1) + "\n")
 
 
-def read_results(path: str | Path, key: str = "results") -> list[dict[str, Any]]:
-    """Entries of a result file (`key` = 'results' or 'peer_results')."""
+def read_result_file(path: str | Path) -> ResultFile:
+    """A result file's entries and meta; ValueError naming the file when it is not one."""
     path = Path(path)
     try:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: not a readable JSON result file ({exc})") from None
-    entries = data.get(key, []) if isinstance(data, dict) else None
-    if not isinstance(entries, list):
+    if not isinstance(data, dict):
         # A malformed file is a bad value, not a programming error: callers catch ValueError for both cases.
-        raise ValueError(f"{path}: {key!r} must be a list")  # noqa: TRY004
-    return entries
+        raise ValueError(f"{path}: not a JSON object with 'results'")  # noqa: TRY004
+    parts = {}
+    for key in ("results", "peer_results", "meta"):
+        value = data.get(key) or ([] if key != "meta" else {})
+        if not isinstance(value, dict if key == "meta" else list):
+            raise ValueError(f"{path}: {key!r} must be {'an object' if key == 'meta' else 'a list'}")  # noqa: TRY004
+        parts[key] = value
+    return ResultFile(parts["results"], parts["peer_results"], parts["meta"])
+
+
+def read_results(path: str | Path, key: str = "results") -> list[dict[str, Any]]:
+    """Entries of a result file (`key` = 'results' or 'peer_results')."""
+    doc = read_result_file(path)
+    return doc.results if key == "results" else doc.peer_results

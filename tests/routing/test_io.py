@@ -338,3 +338,26 @@ def test_result_file_shared_format(tmp_path: Path) -> None:
     assert math.isclose(entry["distance"], 158.480660) and entry["seconds"] == 1.235
     assert read_results(path, "peer_results")[0]["solver"] == "pyvrp"
     assert data["meta"] == {"suite": "evrptw"}
+
+
+def test_result_file_reads_back_whole(tmp_path: Path) -> None:
+    """``from_dict`` inverts ``to_dict`` (extra keys back in ``extra``, no solution as inf), and a file that is
+    not a result file is refused with its name."""
+    from routing.io.results import read_result_file
+
+    path = tmp_path / "r.json"
+    ours = BenchResult("R101", [[1, 2], [3]], 12.5, 2, 1.5, True, extra={"gap_pct": 1.25})
+    none = BenchResult("R102", [], math.inf, 0, 3.0, False, violations=["crash: X"])
+    peer = BenchResult("R101", [[2, 1, 3]], 11.0, 1, 2.0, True, solver="pyvrp")
+    write_results(path, [ours, none], peer_results=[peer], meta={"suite": "solomon"})
+    doc = read_result_file(path)
+    assert [BenchResult.from_dict(e) for e in doc.results] == [ours, none]
+    assert [BenchResult.from_dict(e, "pyvrp") for e in doc.peer_results] == [peer]
+    assert doc.meta == {"suite": "solomon"}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"results": [], "meta": ["solomon"]}))
+    with pytest.raises(ValueError, match=r"bad\.json: 'meta' must be an object"):
+        read_result_file(bad)
+    bad.write_text("[1, 2]")
+    with pytest.raises(ValueError, match=r"bad\.json: not a JSON object"):
+        read_result_file(bad)
