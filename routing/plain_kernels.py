@@ -765,23 +765,30 @@ def sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, n_iter,
 
 
 @njit(cache=True)
-def drop_smallest_route(W, C, D, nslots, absent_w, absent_c, ctrl, fctrl):
-    """Fleet phase: the route of ``C`` (and ``W``) with fewest jobs goes; its jobs become absent."""
-    clens = C[1]
+def _empty_smallest_route(cseq, clens, wlens, croute_of, wroute_of, nslots, absent_w, absent_c):
+    """Empty the route with fewest jobs in the current and working plans (same routes on entry); its jobs
+    become absent. Returns (its slot, its job count); the caller refreshes the slot."""
     rbest = -1
     for r in range(nslots):
         if clens[r] > 0 and (rbest < 0 or clens[r] < clens[rbest]):
             rbest = r
     na = 0
     for k in range(1, clens[rbest] + 1):
-        c = C[0][rbest, k]
+        c = cseq[rbest, k]
         absent_c[na] = c
         absent_w[na] = c
-        C[6][c] = -1
-        W[6][c] = -1
+        croute_of[c] = -1
+        wroute_of[c] = -1
         na += 1
     clens[rbest] = 0
-    W[1][rbest] = 0
+    wlens[rbest] = 0
+    return rbest, na
+
+
+@njit(cache=True)
+def drop_smallest_route(W, C, D, nslots, absent_w, absent_c, ctrl, fctrl):
+    """Fleet phase: the route of ``C`` (and ``W``) with fewest jobs goes; its jobs become absent."""
+    rbest, na = _empty_smallest_route(C[0], C[1], W[1], C[6], W[6], nslots, absent_w, absent_c)
     refresh(rbest, C, D)
     refresh(rbest, W, D)
     ctrl[4] = na
@@ -1027,21 +1034,7 @@ def tw_rebuild(T, D, nslots):
 @njit(cache=True)
 def tw_drop_smallest_route(W, C, D, nslots, absent_w, absent_c):
     """The route of ``C`` (and ``W``) with fewest jobs goes; its jobs become absent. Returns their count."""
-    clens = C[1]
-    rbest = -1
-    for r in range(nslots):
-        if clens[r] > 0 and (rbest < 0 or clens[r] < clens[rbest]):
-            rbest = r
-    na = 0
-    for k in range(1, clens[rbest] + 1):
-        c = C[0][rbest, k]
-        absent_c[na] = c
-        absent_w[na] = c
-        C[4][c] = -1
-        W[4][c] = -1
-        na += 1
-    clens[rbest] = 0
-    W[1][rbest] = 0
+    rbest, na = _empty_smallest_route(C[0], C[1], W[1], C[4], W[4], nslots, absent_w, absent_c)
     tw_refresh(rbest, C, D)
     tw_refresh(rbest, W, D)
     return na
