@@ -294,7 +294,7 @@ def search(
                 slots,
                 na,
                 absent_c,
-                lb,
+                int(ctrl[6]),
                 ctrl,
                 fctrl,
                 (t_start, deadline, fleet_end),
@@ -351,10 +351,11 @@ def search(
 
 
 def _fleet_timewarp(
-    K, D, par, C, B, slots, na, absent_c, lb, ctrl, fctrl, times, budget, stall
+    K, D, par, C, B, slots, na, absent_c, target, ctrl, fctrl, times, budget, stall
 ) -> tuple[int, int, int]:
     """Fleet minimisation through time warp from ``C`` (``na`` jobs absent): each time no route is late or
-    overloaded, the plan goes to ``B`` (``ctrl[10]`` routes, ``fctrl[1]`` km) and the smallest route goes.
+    overloaded, the plan goes to ``B`` (``ctrl[10]`` routes, ``fctrl[1]`` km) and, until ``target`` routes
+    (the payload bound; the fleet itself for the distance objective), the smallest route goes.
     ``times``: (start, deadline, end of this phase) on the clock. Returns (iterations, plans found, why it
     stopped: 0 time share, 1 payload bound, 2 no progress for ``stall`` s)."""
     t_start, deadline, end = times
@@ -422,7 +423,7 @@ def _fleet_timewarp(
             ctrl[10] = used
             gains += 1
             last_gain = _now()
-            if used <= lb:
+            if used <= target:
                 why = 1
                 break
             tctrl[1] = K.tw_drop_smallest_route(Tw, Tc, Dt, slots, aw, ac)

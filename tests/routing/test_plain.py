@@ -138,6 +138,26 @@ def test_distance_objective_keeps_within_the_fleet() -> None:
     assert sol.vehicles_used <= 4
 
 
+@pytest.mark.parametrize(
+    ("name", "slots", "method"),
+    [("R101", 20, "counters"), ("R101", 20, "hybrid"), ("R201", 4, "timewarp"), ("R201", 4, "hybrid")],
+)
+def test_distance_objective_stops_the_fleet_phase_once_every_job_is_in(
+    name: str, slots: int, method: str
+) -> None:
+    """With the distance objective the fleet phase only has to place every job within the fleet: once it has,
+    routes must not go on being taken away (that is the hierarchical objective's business)."""
+    problem, _ = _solomon(name, Objective.DISTANCE)
+    _, arr = _arrays(problem)
+    res = search(arr, slots, False, float("inf"), 0, max_iterations=4000, fleet_method=method)
+    assert res is not None
+    construction = res.notes[0]
+    assert not construction.endswith(" 0 job(s) left out"), construction  # the fleet phase had work to do
+    fleet = [n for n in res.notes if n.startswith("fleet minimisation")]
+    assert fleet and fleet[-1].endswith("(payload bound)"), fleet  # stopped at its target, not at its budget
+    assert len(res.routes) <= slots
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Reproducibility at an iteration budget
 # ---------------------------------------------------------------------------------------------------------
