@@ -10,8 +10,9 @@ Search (Christiaens & Vanden Berghe 2020, Transportation Science 54(2):417-433, 
 1. greedy construction in random order;
 2. fleet minimisation (``HIERARCHICAL``, or a construction that needs more vehicles than there are), in two
    steps (``FLEET_METHOD``): first through time warp (Vidal et al. 2013; PyVRP's way): the smallest route goes,
-   its jobs are inserted where distance plus a penalty on lateness is least, and ruin-and-recreate anneals that
-   penalised cost with a penalty that grows until no route is late, then the next route goes, until no route
+   its jobs are inserted where distance plus a penalty on lateness is least, and ruin-and-recreate (with a
+   granular local search on the same penalised cost after each recreate) anneals that penalised cost with a
+   penalty that grows until no route is late, then the next route goes, until no route
    went for ``TW_STALL_SHARE`` of the time; then SISR's own way from that plan: the route with fewest jobs is
    removed and its jobs become *absent*; ruin-and-recreate with absent-job counters accepts a neighbour with
    fewer absent jobs or a smaller sum of their counters, until none is absent, then the next route goes; both
@@ -61,6 +62,10 @@ TW_GROWTH = 1.3
 C1_10_8 at its 176-route construction for the whole stall; 1.3 reached 101 routes in 0.2 s)."""
 TW_AFTER = 0.5
 """Factor on the penalties each time a plan is on time and a route goes (the next route starts gentler)."""
+TW_LS_NEIGHBOURS = 20
+"""Granularity of the penalised local search after each recreate of the time-warp phase (0: none). With it,
+Homberger C2_10_4 reached 28 routes (its best-known fleet) in three runs out of three, without it 29
+(docs/routing-scale.md)."""
 TW_STALL_SHARE = 0.05
 """The time-warp phase of ``"hybrid"`` hands over when no route went for this share of the time limit."""
 CHUNK_S = 0.02
@@ -193,8 +198,8 @@ def _tw_state(n: int, slots: int) -> tuple:
         np.full(n + 1, -1, np.int64),
         np.zeros(n + 1, np.int64),
         np.zeros(slots),
-        np.zeros((slots, w, 4)),
-        np.zeros((slots, w, 4)),
+        np.zeros((slots, w, 5)),
+        np.zeros((slots, w, 5)),
     )
 
 
@@ -367,9 +372,10 @@ def _fleet_timewarp(
     K.tw_rebuild(Tc, Dt, slots)
     _copy_into(Tw, Tc)
     aw, ac = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
-    tctrl = np.zeros(9, np.int64)
+    tctrl = np.zeros(10, np.int64)
     tctrl[0] = slots
     tctrl[5] = int(par[K.P_KINS])
+    tctrl[9] = TW_LS_NEIGHBOURS
     tf = np.zeros(6)
     tf[3] = tf[4] = TW_LAMBDA0
     tf[5] = TW_GROWTH
@@ -515,8 +521,9 @@ def warm() -> None:
     Tc[1][...] = C[1]
     K.tw_rebuild(Tc, Dt, 2)
     _copy_into(Tw, Tc)
-    tctrl = np.zeros(9, np.int64)
+    tctrl = np.zeros(10, np.int64)
     tctrl[0] = 2
+    tctrl[9] = 2
     tf = np.ones(6)
     tctrl[1] = K.tw_drop_smallest_route(Tw, Tc, Dt, 2, absent_w, absent_c)
     tctrl[3] = K.tw_totals(Tc, Dt, 2, tf)

@@ -853,12 +853,16 @@ def construct(S, D, nslots, absent):
 # Operations Research 40(1):475-489): arriving after a window's end, the vehicle "travels back in time" to
 # it, paying the difference. Each route keeps, for every position, the segment summary (duration, time warp,
 # earliest start, latest start) of its prefix and of its suffix, so an insertion is priced in O(1) by
-# concatenating prefix + job + suffix. The state ``T`` is ``(seq, lens, load, rdist, route_of, pos_of, rtw,
-# F, Bk)``: ``rtw[r]`` the route's time warp [min], ``F[r, k]`` / ``Bk[r, k]`` the summaries (4 floats) of
-# positions 0..k and k..lens[r]+1.
+# concatenating prefix + job + suffix; the local search's relocate, swap and 2-opt* the same way (Vidal et al.'s
+# penalised granular search, HGS's and PyVRP's). The state ``T`` is ``(seq, lens, load, rdist, route_of, pos_of, rtw,
+# F, Bk)``: ``rtw[r]`` the route's time warp [min], ``F[r, k]`` / ``Bk[r, k]`` the summaries (4 floats, then
+# the segment's load [kg]) of positions 0..k and k..lens[r]+1.
 # ------------------------------------------------------------------------------------------------------------
 TW_FEAS = 1e-9
 """A route is on time when its time warp is at most this [min] (``route_ok``'s own tolerance)."""
+TW_LAM_MAX = 1e5
+"""Cap on the penalties [km / min], [km / kg]: at 1e5 a minute of lateness outweighs any route's km already;
+higher, float noise times the penalty swamps the km."""
 
 
 @njit(cache=True, inline="always")
@@ -880,6 +884,7 @@ def tw_refresh(r, T, D):
     seq[r, 0] = 0
     seq[r, m + 1] = 0
     F[r, 0, 0], F[r, 0, 1], F[r, 0, 2], F[r, 0, 3] = svc[0], 0.0, ready[0], due[0]
+    F[r, 0, 4] = 0.0
     ld = 0.0
     dd = 0.0
     for k in range(1, m + 2):
@@ -896,12 +901,14 @@ def tw_refresh(r, T, D):
             due[c],
             tt[p, c],
         )
+        F[r, k, 4] = F[r, k - 1, 4] + dem[c]
         dd += dist[p, c]
         if k <= m:
             ld += dem[c]
             route_of[c] = r
             pos_of[c] = k
     Bk[r, m + 1, 0], Bk[r, m + 1, 1], Bk[r, m + 1, 2], Bk[r, m + 1, 3] = svc[0], 0.0, ready[0], due[0]
+    Bk[r, m + 1, 4] = 0.0
     for k in range(m, -1, -1):
         c = seq[r, k]
         q = seq[r, k + 1]
@@ -916,6 +923,7 @@ def tw_refresh(r, T, D):
             Bk[r, k + 1, 3],
             tt[c, q],
         )
+        Bk[r, k, 4] = Bk[r, k + 1, 4] + dem[c]
     load[r] = ld
     rdist[r] = dd
     rtw[r] = F[r, m + 1, 1]
@@ -984,6 +992,194 @@ def tw_best_position(c, T, D, nslots, lam, lamc, blink, kins, mark, tick):
     return best_r, best_k, best_f
 
 
+@njit(cache=True, inline="always")
+def _tw2(T, D, r1, k1, r2, k2):
+    """Time warp [min] of positions 0..k1 of route r1 followed by positions k2.. of route r2."""
+    seq, F, Bk = T[0], T[7], T[8]
+    p = seq[r1, k1]
+    q = seq[r2, k2]
+    return (
+        F[r1, k1, 1]
+        + Bk[r2, k2, 1]
+        + max(F[r1, k1, 2] + F[r1, k1, 0] - F[r1, k1, 1] + D[1][p, q] - Bk[r2, k2, 3], 0.0)
+    )
+
+
+@njit(cache=True, inline="always")
+def _tw3(T, D, r1, k1, c, r2, k2):
+    """Time warp [min] of positions 0..k1 of route r1, then job c, then positions k2.. of route r2."""
+    seq, F, Bk = T[0], T[7], T[8]
+    tt, ready, due, svc = D[1], D[2], D[3], D[4]
+    p = seq[r1, k1]
+    q = seq[r2, k2]
+    a0, a1, a2, _a3 = _cat(
+        F[r1, k1, 0], F[r1, k1, 1], F[r1, k1, 2], F[r1, k1, 3], svc[c], 0.0, ready[c], due[c], tt[p, c]
+    )
+    return a1 + Bk[r2, k2, 1] + max(a2 + a0 - a1 + tt[c, q] - Bk[r2, k2, 3], 0.0)
+
+
+@njit(cache=True, inline="always")
+def _pen(dd, dtw, dex, lam, lamc):
+    """Change of the penalised cost: km + lam x time warp + lam_cap x load over payload. Changes of time warp or
+    load below ``TW_FEAS`` count as none: with lam near its cap, float noise times lam would otherwise look
+    like a gain, and a move and its reverse could both "improve" forever."""
+    if -TW_FEAS < dtw < TW_FEAS:
+        dtw = 0.0
+    if -TW_FEAS < dex < TW_FEAS:
+        dex = 0.0
+    return dd + lam * dtw + lamc * dex
+
+
+@njit(cache=True)
+def _tw_improve_job(u, T, D, G, lam, lamc, buf):
+    """First inter-route move around job ``u`` (relocate either job next to the other, swap, 2-opt* both ways)
+    with its ``G`` nearest jobs that lowers the penalised cost; applied. Returns the two changed routes, or
+    (-1, -1). An insertion never shortens a route's time warp, so the removal's change alone is a bound."""
+    seq, lens, load, route_of, pos_of, rtw = T[0], T[1], T[2], T[4], T[5], T[6]
+    F, Bk = T[7], T[8]
+    dist, dem, cap, neigh = D[0], D[5], D[6], D[7]
+    g = min(G, neigh.shape[1])
+    for j in range(g):
+        ru = route_of[u]
+        v = neigh[u, j]
+        rv = route_of[v]
+        if rv < 0 or rv == ru:
+            continue
+        pu = pos_of[u]
+        pv = pos_of[v]
+        up = seq[ru, pu - 1]
+        un = seq[ru, pu + 1]
+        vp = seq[rv, pv - 1]
+        vn = seq[rv, pv + 1]
+        ex_u = max(0.0, load[ru] - cap)
+        ex_v = max(0.0, load[rv] - cap)
+        # relocate u next to v (after, then before)
+        rem = dist[up, un] - dist[up, u] - dist[u, un]
+        out = _tw2(T, D, ru, pu - 1, ru, pu + 1) - rtw[ru]
+        dex = max(0.0, load[ru] - dem[u] - cap) + max(0.0, load[rv] + dem[u] - cap) - ex_u - ex_v
+        d = rem + dist[v, u] + dist[u, vn] - dist[v, vn]
+        if (
+            _pen(d, out, dex, lam, lamc) < -1e-9
+            and _pen(d, out + _tw3(T, D, rv, pv, u, rv, pv + 1) - rtw[rv], dex, lam, lamc) < -1e-9
+        ):
+            route_of[u] = -1
+            _compact(ru, seq, lens, route_of)
+            _insert_at(rv, pv + 1, u, seq, lens)
+            return ru, rv
+        d = rem + dist[vp, u] + dist[u, v] - dist[vp, v]
+        if (
+            _pen(d, out, dex, lam, lamc) < -1e-9
+            and _pen(d, out + _tw3(T, D, rv, pv - 1, u, rv, pv) - rtw[rv], dex, lam, lamc) < -1e-9
+        ):
+            route_of[u] = -1
+            _compact(ru, seq, lens, route_of)
+            _insert_at(rv, pv, u, seq, lens)
+            return ru, rv
+        # relocate v next to u (after, then before)
+        rem = dist[vp, vn] - dist[vp, v] - dist[v, vn]
+        out = _tw2(T, D, rv, pv - 1, rv, pv + 1) - rtw[rv]
+        dex = max(0.0, load[rv] - dem[v] - cap) + max(0.0, load[ru] + dem[v] - cap) - ex_u - ex_v
+        d = rem + dist[u, v] + dist[v, un] - dist[u, un]
+        if (
+            _pen(d, out, dex, lam, lamc) < -1e-9
+            and _pen(d, out + _tw3(T, D, ru, pu, v, ru, pu + 1) - rtw[ru], dex, lam, lamc) < -1e-9
+        ):
+            route_of[v] = -1
+            _compact(rv, seq, lens, route_of)
+            _insert_at(ru, pu + 1, v, seq, lens)
+            return ru, rv
+        d = rem + dist[up, v] + dist[v, u] - dist[up, u]
+        if (
+            _pen(d, out, dex, lam, lamc) < -1e-9
+            and _pen(d, out + _tw3(T, D, ru, pu - 1, v, ru, pu) - rtw[ru], dex, lam, lamc) < -1e-9
+        ):
+            route_of[v] = -1
+            _compact(rv, seq, lens, route_of)
+            _insert_at(ru, pu, v, seq, lens)
+            return ru, rv
+        # swap u and v
+        d = (
+            dist[up, v]
+            + dist[v, un]
+            - dist[up, u]
+            - dist[u, un]
+            + dist[vp, u]
+            + dist[u, vn]
+            - dist[vp, v]
+            - dist[v, vn]
+        )
+        dex = (
+            max(0.0, load[ru] - dem[u] + dem[v] - cap)
+            + max(0.0, load[rv] - dem[v] + dem[u] - cap)
+            - ex_u
+            - ex_v
+        )
+        tw_a = _tw3(T, D, ru, pu - 1, v, ru, pu + 1) - rtw[ru]
+        tw_b = _tw3(T, D, rv, pv - 1, u, rv, pv + 1) - rtw[rv]
+        if _pen(d, tw_a + tw_b, dex, lam, lamc) < -1e-9:
+            seq[ru, pu] = v
+            seq[rv, pv] = u
+            return ru, rv
+        # 2-opt*: u then v's tail (and v's head then u's tail), then the mirror image
+        for side in range(2):
+            ra, ia, rb, ib = (ru, pu, rv, pv) if side == 0 else (rv, pv, ru, pu)
+            a = seq[ra, ia]
+            x = seq[ra, ia + 1]
+            w = seq[rb, ib - 1]
+            b = seq[rb, ib]
+            la = F[ra, ia, 4] + Bk[rb, ib, 4]
+            lb = F[rb, ib - 1, 4] + Bk[ra, ia + 1, 4]
+            d = dist[a, b] + dist[w, x] - dist[a, x] - dist[w, b]
+            dex = max(0.0, la - cap) + max(0.0, lb - cap) - ex_u - ex_v
+            dtw = _tw2(T, D, ra, ia, rb, ib) + _tw2(T, D, rb, ib - 1, ra, ia + 1) - rtw[ra] - rtw[rb]
+            if _pen(d, dtw, dex, lam, lamc) < -1e-9:
+                _apply_two_opt_star(T, ra, ia, rb, ib, buf)
+                return ru, rv
+    return -1, -1
+
+
+@njit(cache=True)
+def tw_local_search(T, D, nslots, touched, istouched, nt, G, lam, lamc, queue, inq, buf):
+    """``local_search`` on the penalised cost (km + lam x time warp + lam_cap x load over payload) of ``T``,
+    from the jobs of the ``nt`` routes in ``touched``; changed routes are added. Returns the new ``nt``."""
+    seq, lens, route_of = T[0], T[1], T[4]
+    n = route_of.shape[0] - 1
+    size = n + 1
+    qh = 0
+    qt = 0
+    for i in range(nt):
+        r = touched[i]
+        for k in range(1, lens[r] + 1):
+            c = seq[r, k]
+            if not inq[c]:
+                inq[c] = True
+                queue[qt % size] = c
+                qt += 1
+    moves = 0
+    while qh < qt and moves < 50 * size:  # a safety bound (50 moves per job): no search may hang
+        u = queue[qh % size]
+        qh += 1
+        inq[u] = False
+        if route_of[u] < 0:
+            continue
+        ra, rb = _tw_improve_job(u, T, D, G, lam, lamc, buf)
+        if ra < 0:
+            continue
+        moves += 1
+        tw_refresh(ra, T, D)
+        tw_refresh(rb, T, D)
+        nt = _mark(ra, touched, istouched, nt)
+        nt = _mark(rb, touched, istouched, nt)
+        for r in (ra, rb):
+            for k in range(1, lens[r] + 1):
+                c = seq[r, k]
+                if not inq[c]:
+                    inq[c] = True
+                    queue[qt % size] = c
+                    qt += 1
+    return nt
+
+
 @njit(cache=True)
 def _tw_copy_routes(touched, nt, src, dst):
     sseq, slens, sload, srdist, sroute_of, spos_of, srtw, sF, sB = src
@@ -993,7 +1189,7 @@ def _tw_copy_routes(touched, nt, src, dst):
         m = max(slens[r], lens[r]) + 2
         for k in range(m):
             seq[r, k] = sseq[r, k]
-            for j in range(4):
+            for j in range(5):
                 F[r, k, j] = sF[r, k, j]
                 Bk[r, k, j] = sB[r, k, j]
         lens[r] = slens[r]
@@ -1050,7 +1246,8 @@ def tw_chunk(W, C, D, par, tctrl, tf, absent_w, absent_c, n_iter, temp0, temp1):
 
     ``tctrl`` (int64): [0] route slots, [1] absent jobs of C (= of W on entry), [2] iterations done (added to),
     [3] late or overloaded routes of C, [4] success flag, [5] ``kins``, [6] candidates since the last penalty
-    update, [7] of their touched routes, [8] those on time and within payload. ``tf`` (float64): [0] C's km,
+    update, [7] of their touched routes, [8] those on time and within payload, [9] granularity of the penalised
+    local search after each recreate (0: none). ``tf`` (float64): [0] C's km,
     [1] its time warp [min], [2] its load over payload [kg], [3] lam [per min], [4] lam_cap [per kg],
     [5] target share of on-time touched routes."""
     seq, lens, rdist, route_of, pos_of, rtw, load = W[0], W[1], W[3], W[4], W[5], W[6], W[2]
@@ -1066,6 +1263,9 @@ def tw_chunk(W, C, D, par, tctrl, tf, absent_w, absent_c, n_iter, temp0, temp1):
     key = np.empty(n + 1, np.float64)
     mark = np.zeros(nslots, np.int64)
     tick = np.zeros(1, np.int64)
+    queue = np.empty(n + 1, np.int64)
+    inq = np.zeros(n + 1, np.bool_)
+    buf = np.empty(n + 2, np.int64)
     tctrl[4] = 0
     for it in range(n_iter):
         temp = temp0 + (temp1 - temp0) * it / max(1, n_iter)
@@ -1095,6 +1295,8 @@ def tw_chunk(W, C, D, par, tctrl, tf, absent_w, absent_c, n_iter, temp0, temp1):
             _insert_at(br, bk, c, seq, lens)
             tw_refresh(br, W, D)
             nt = _mark(br, touched, istouched, nt)
+        if tctrl[9] > 0:
+            nt = tw_local_search(W, D, nslots, touched, istouched, nt, tctrl[9], lam, lamc, queue, inq, buf)
         # ---- acceptance on the penalised cost ----
         dkm = 0.0
         dtw = 0.0
@@ -1139,8 +1341,8 @@ def tw_chunk(W, C, D, par, tctrl, tf, absent_w, absent_c, n_iter, temp0, temp1):
         # penalties grow by tf[5] (the plan is recorded, and a route goes, the moment it is neither) ----
         if tctrl[6] >= 100:
             if tctrl[3] > 0 or tctrl[1] > 0:
-                tf[3] = min(1e9, tf[3] * tf[5])
-                tf[4] = min(1e9, tf[4] * tf[5])
+                tf[3] = min(TW_LAM_MAX, tf[3] * tf[5])
+                tf[4] = min(TW_LAM_MAX, tf[4] * tf[5])
             tctrl[6] = 0
             tctrl[7] = 0
             tctrl[8] = 0

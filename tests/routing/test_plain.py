@@ -275,6 +275,54 @@ def test_time_warp_summaries_equal_walking_the_route_and_price_insertions_exactl
     assert late_seen > 20  # random routes are mostly late: the test covers time warp, not only zeros
 
 
+def test_penalised_local_search_lowers_the_penalised_cost_and_keeps_its_data_exact() -> None:
+    """On late random routes: the penalised cost never rises, every job stays served once, and each route's
+    time warp, km and load are still those of walking it."""
+    from routing import plain_kernels as K
+    from routing.plain import _tw_data
+
+    problem, _ = _solomon("RC105")
+    _, arr = _arrays(problem)
+    Dt = _tw_data(arr.data())
+    rng = random.Random(2)
+    for lam, lamc in ((1.0, 1.0), (20.0, 5.0)):
+        nodes = rng.sample(range(1, arr.n + 1), arr.n)
+        routes = [nodes[k : k + 10] for k in range(0, arr.n, 10)]
+        T = _load_tw(arr, routes)
+        slots = len(routes)
+
+        def cost(T: tuple, slots: int, lam: float, lamc: float) -> float:
+            over = np.maximum(T[2][:slots] - arr.cap, 0.0).sum()
+            return float(T[3][:slots].sum() + lam * T[6][:slots].sum() + lamc * over)
+
+        before = cost(T, slots, lam, lamc)
+        nt = K.tw_local_search(
+            T,
+            Dt,
+            slots,
+            np.arange(slots, dtype=np.int64),
+            np.ones(slots, np.bool_),
+            slots,
+            20,
+            lam,
+            lamc,
+            np.empty(arr.n + 1, np.int64),
+            np.zeros(arr.n + 1, np.bool_),
+            np.empty(arr.n + 2, np.int64),
+        )
+        assert nt == slots
+        assert cost(T, slots, lam, lamc) < before - 1.0  # random routes leave moves to make
+        served = []
+        for r in range(slots):
+            seq = [int(c) for c in T[0][r, 1 : T[1][r] + 1]]
+            served += seq
+            assert T[6][r] == pytest.approx(_walk_time_warp(arr, seq), abs=1e-6)
+            km = arr.dist[[0, *seq], [*seq, 0]].sum() if seq else 0.0
+            assert T[3][r] == pytest.approx(km) and T[2][r] == pytest.approx(sum(arr.dem[c] for c in seq))
+            assert T[7][r, T[1][r] + 1, 4] == pytest.approx(T[2][r])  # the prefix loads add up
+        assert sorted(served) == list(range(1, arr.n + 1))
+
+
 @pytest.mark.parametrize("method", ["timewarp", "hybrid"])
 def test_time_warp_fleet_phase_returns_on_time_plans_with_fewer_routes(method: str) -> None:
     """From a random construction the phase must take routes away and leave every route on time and every
