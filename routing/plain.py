@@ -64,8 +64,8 @@ TW_AFTER = 0.5
 """Factor on the penalties each time a plan is on time and a route goes (the next route starts gentler)."""
 TW_LS_NEIGHBOURS = 20
 """Granularity of the penalised local search after each recreate of the time-warp phase (0: none). With it,
-Homberger C2_10_4 reached 28 routes (its best-known fleet) in three runs out of three, without it 29
-(docs/routing-scale.md)."""
+Homberger C2_10_4 reached 28 routes (its best-known fleet) in three runs out of three, the hybrid without it 29
+in three (docs/routing-scale.md, "Fleet minimisation through time warp")."""
 TW_STALL_SHARE = 0.05
 """The time-warp phase of ``"hybrid"`` hands over when no route went for this share of the time limit."""
 CHUNK_S = 0.02
