@@ -1053,7 +1053,8 @@ def _tw_improve_job(u, T, D, G, lam, lamc, buf):
         vn = seq[rv, pv + 1]
         ex_u = max(0.0, load[ru] - cap)
         ex_v = max(0.0, load[rv] - cap)
-        # relocate u next to v (after, then before)
+        # relocate u next to v (after, then before); then the mirror image. Written out twice as in
+        # ``_improve_job``, where one helper called twice cost 1.4-1.9x the CPU (not measured again here).
         rem = dist[up, un] - dist[up, u] - dist[u, un]
         out = _tw2(T, D, ru, pu - 1, ru, pu + 1) - rtw[ru]
         dex = max(0.0, load[ru] - dem[u] - cap) + max(0.0, load[rv] + dem[u] - cap) - ex_u - ex_v
