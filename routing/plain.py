@@ -488,8 +488,8 @@ def warm() -> None:
 
     ``routing.solve`` calls it before it starts a plain problem's clock, so that the search keeps its whole
     time limit: a cold compile took 15.5 CPU s (numba 0.68, R101, docs/routing-scale.md), a cache load 0.05 s;
-    with the time-warp kernels 19.3 CPU s cold and 0.6 s from the cache, imports included (2026-12-06, this
-    call alone in a fresh process with an empty ``NUMBA_CACHE_DIR``, then again).
+    with the time-warp kernels and their local search 23.7 CPU s cold and 0.6 s from the cache, imports included
+    (2026-12-06, this call alone in a fresh process with an empty ``NUMBA_CACHE_DIR``, then again).
     The kernels are imported here, not when ``routing.plain`` is, so problems that are not plain never pay it."""
     from routing import plain_kernels as K
 
