@@ -20,7 +20,7 @@ Inlining. The small tests called once per position or neighbour (``_fits``, ``_s
 ``_replace_ok``, ``_two_opt_star``, ``_path_ok``) are inlined by numba (``inline="always"``): a call passes the
 state tuples. Homberger R2_2_1 at 20,000 iterations, same plans: the search's own CPU 0.95x inlined (4,376 ->
 4,624 and 4,463 -> 4,726 iterations per CPU s, two pairs, machine loaded: `evfleet bench routing-lns
-../shared/bench/homberger/200/R2_2_1.txt --iterations 20000`, row "plain SISR + LS", at f85fcf7 and at
+<bench>/homberger/200/R2_2_1.txt --iterations 20000`, row "plain SISR + LS", at f85fcf7 and at
 9683c46); the 0.83x first quoted was the whole process's CPU (median of 4 pairs), which counts more than the
 search. Inlining the larger ones as well (``refresh``, ``best_position``, ...) gained nothing measurable and
 made the cold compile 35 s instead of 25.
