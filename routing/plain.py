@@ -372,10 +372,10 @@ def _fleet_timewarp(
     K.tw_rebuild(Tc, Dt, slots)
     _copy_into(Tw, Tc)
     aw, ac = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
-    tctrl = np.zeros(10, np.int64)
+    tctrl = np.zeros(8, np.int64)
     tctrl[0] = slots
     tctrl[5] = int(par[K.P_KINS])
-    tctrl[9] = TW_LS_NEIGHBOURS
+    tctrl[7] = TW_LS_NEIGHBOURS
     tf = np.zeros(6)
     tf[3] = tf[4] = TW_LAMBDA0
     tf[5] = TW_GROWTH
@@ -521,9 +521,9 @@ def warm() -> None:
     Tc[1][...] = C[1]
     K.tw_rebuild(Tc, Dt, 2)
     _copy_into(Tw, Tc)
-    tctrl = np.zeros(10, np.int64)
+    tctrl = np.zeros(8, np.int64)
     tctrl[0] = 2
-    tctrl[9] = 2
+    tctrl[7] = 2
     tf = np.ones(6)
     tctrl[1] = K.tw_drop_smallest_route(Tw, Tc, Dt, 2, absent_w, absent_c)
     tctrl[3] = K.tw_totals(Tc, Dt, 2, tf)

@@ -1247,10 +1247,9 @@ def tw_chunk(W, C, D, par, tctrl, tf, absent_w, absent_c, n_iter, temp0, temp1):
 
     ``tctrl`` (int64): [0] route slots, [1] absent jobs of C (= of W on entry), [2] iterations done (added to),
     [3] late or overloaded routes of C, [4] success flag, [5] ``kins``, [6] candidates since the last penalty
-    update, [7] of their touched routes, [8] those on time and within payload, [9] granularity of the penalised
-    local search after each recreate (0: none). ``tf`` (float64): [0] C's km,
-    [1] its time warp [min], [2] its load over payload [kg], [3] lam [per min], [4] lam_cap [per kg],
-    [5] target share of on-time touched routes."""
+    update, [7] granularity of the penalised local search after each recreate (0: none). ``tf`` (float64):
+    [0] C's km, [1] its time warp [min], [2] its load over payload [kg], [3] lam [per min], [4] lam_cap [per kg],
+    [5] the penalties' growth per 100 iterations while C is late or overloaded."""
     seq, lens, rdist, route_of, pos_of, rtw, load = W[0], W[1], W[3], W[4], W[5], W[6], W[2]
     crdist, crtw, cload, clens = C[3], C[6], C[2], C[1]
     dist, dem, cap, neigh = D[0], D[5], D[6], D[7]
@@ -1296,14 +1295,13 @@ def tw_chunk(W, C, D, par, tctrl, tf, absent_w, absent_c, n_iter, temp0, temp1):
             _insert_at(br, bk, c, seq, lens)
             tw_refresh(br, W, D)
             nt = _mark(br, touched, istouched, nt)
-        if tctrl[9] > 0:
-            nt = tw_local_search(W, D, nslots, touched, istouched, nt, tctrl[9], lam, lamc, queue, inq, buf)
+        if tctrl[7] > 0:
+            nt = tw_local_search(W, D, nslots, touched, istouched, nt, tctrl[7], lam, lamc, queue, inq, buf)
         # ---- acceptance on the penalised cost ----
         dkm = 0.0
         dtw = 0.0
         dex = 0.0
         dbad = 0
-        ok_routes = 0
         for i in range(nt):
             r = touched[i]
             dkm += rdist[r] - crdist[r]
@@ -1314,15 +1312,11 @@ def tw_chunk(W, C, D, par, tctrl, tf, absent_w, absent_c, n_iter, temp0, temp1):
             bad_w = lens[r] > 0 and (rtw[r] > TW_FEAS or ov_w > TOL)
             bad_c = clens[r] > 0 and (crtw[r] > TW_FEAS or ov_c > TOL)
             dbad += int(bad_w) - int(bad_c)
-            if not bad_w:
-                ok_routes += 1
         big = 10.0 * (tf[0] + 1.0)  # an absent job (never seen: every non-empty route takes any job)
         f_cur = tf[0] + lam * tf[1] + lamc * tf[2] + big * tctrl[1]
         f_new = tf[0] + dkm + lam * (tf[1] + dtw) + lamc * (tf[2] + dex) + big * na
         accept = f_new < f_cur - temp * np.log(np.random.random())
         tctrl[6] += 1
-        tctrl[7] += nt
-        tctrl[8] += ok_routes
         if accept:
             _tw_copy_routes(touched, nt, W, C)
             for i in range(na):
@@ -1345,8 +1339,6 @@ def tw_chunk(W, C, D, par, tctrl, tf, absent_w, absent_c, n_iter, temp0, temp1):
                 tf[3] = min(TW_LAM_MAX, tf[3] * tf[5])
                 tf[4] = min(TW_LAM_MAX, tf[4] * tf[5])
             tctrl[6] = 0
-            tctrl[7] = 0
-            tctrl[8] = 0
         if accept and tctrl[3] == 0 and tctrl[1] == 0:
             tctrl[2] += it + 1
             tctrl[4] = 1
