@@ -434,3 +434,26 @@ def test_time_warp_phase_takes_routes_away_on_tight_windows(seed: int) -> None:
     construction = int(res.notes[0].split()[1])
     tw_note = next(n for n in res.notes if "time warp" in n)
     assert int(tw_note.split(": ")[1].split()[0]) < construction, res.notes
+
+
+def test_fleet_phase_goes_round_again_from_the_best_plan_when_the_counters_stall(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On the clock, a stall of the counters before the fleet share is spent starts another round (time warp
+    from the best plan, then the counters); the plan returned is on time, serves every job once and has no more
+    routes than the first round left."""
+    from routing import clock
+
+    problem, _ = _solomon("R101")
+    geo, arr = _arrays(problem)
+    monkeypatch.setenv(clock.ENV, "cpu")  # a loaded test machine still gives the search its 3 s
+    res = search(arr, 25, True, clock.now() + 3.0, 0)
+    assert res is not None
+    rounds = [n for n in res.notes if n.startswith("fleet minimisation")]
+    assert any("round 2" in n for n in rounds), res.notes
+    first = next(n for n in rounds if n.startswith("fleet minimisation:"))
+    assert len(res.routes) <= int(first.split(": ")[1].split()[0])
+    assert sorted(c for r in res.routes for c in r) == list(range(arr.n))
+    for seq in res.routes:
+        ev = evaluate_route(geo, "v", arr.vt, [arr.jobs[c] for c in seq], arr.vt.shift_start)
+        assert ev.feasible, ev.violations
