@@ -302,7 +302,9 @@ def search(
             tag = "" if rnd == 1 else f", round {rnd}"
             why = 0
             if fleet_method in ("timewarp", "hybrid"):
-                tw_stall = stall if fleet_method == "timewarp" else TW_STALL_SHARE * max(0.0, deadline - t_start)
+                tw_stall = (
+                    stall if fleet_method == "timewarp" else TW_STALL_SHARE * max(0.0, deadline - t_start)
+                )
                 tw_budget = budget if budget is None or fleet_method == "timewarp" else budget // 4
                 tw_it, gains, why = _fleet_timewarp(
                     K,
@@ -339,7 +341,9 @@ def search(
                     K.drop_smallest_route(W, C, D, slots, absent_w, absent_c, ctrl, fctrl)
                 rest = None if budget is None else budget - fleet_it
                 ctrl[7] = ctrl[9] = 0
-                _run(K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, fleet_end, rest, True, stall)
+                _run(
+                    K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, fleet_end, rest, True, stall
+                )
                 fleet_it += int(ctrl[7])
                 have_best = have_best or ctrl[8] > 0
                 notes.append(
