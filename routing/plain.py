@@ -325,13 +325,7 @@ def search(
                 fleet_it += tw_it
                 if gains > 0:
                     have_best = True
-                    # the counters go on from the time warp's plan
-                    C[0][...] = B[0]
-                    C[1][...] = B[1]
-                    fctrl[0] = K.rebuild(C, D, slots)
-                    _copy_into(W, C)
-                    na = 0
-                    ctrl[4] = ctrl[5] = 0
+                    na = _counters_from_best(K, W, C, B, D, slots, ctrl, fctrl)  # from the time warp's plan
                 notes.append(
                     f"fleet minimisation (time warp{tag}): {int(ctrl[10]) if have_best else '-'} routes in "
                     f"{tw_it} iterations{why_names[why]}"
@@ -354,12 +348,7 @@ def search(
             if not (have_best and stalled and budget is None and _now() < fleet_end):
                 break
             # another round from the best plan: time warp with fresh penalties, then the counters
-            C[0][...] = B[0]
-            C[1][...] = B[1]
-            fctrl[0] = K.rebuild(C, D, slots)
-            _copy_into(W, C)
-            na = 0
-            ctrl[4] = ctrl[5] = 0
+            na = _counters_from_best(K, W, C, B, D, slots, ctrl, fctrl)
     if not have_best:
         return None
     # distance at the best fleet
@@ -383,6 +372,16 @@ def search(
     seq, lens = B[0], B[1]
     routes = [[int(c) - 1 for c in seq[r, 1 : lens[r] + 1]] for r in range(slots) if lens[r] > 0]
     return PlainResult(routes, float(fctrl[1]), notes, fleet_it + dist_it, fleet_it)
+
+
+def _counters_from_best(K, W, C, B, D, slots, ctrl, fctrl) -> int:
+    """Current and working plans := the best plan, no job absent; returns the new absent count (0)."""
+    C[0][...] = B[0]
+    C[1][...] = B[1]
+    fctrl[0] = K.rebuild(C, D, slots)
+    _copy_into(W, C)
+    ctrl[4] = ctrl[5] = 0
+    return 0
 
 
 def _fleet_timewarp(
