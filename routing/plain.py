@@ -73,13 +73,13 @@ TW_LS_NEIGHBOURS = 20
 Homberger C2_10_4 reached 28 routes (its best-known fleet) in three runs out of three, the hybrid without it 29
 in three (docs/routing-scale.md, "Fleet minimisation through time warp")."""
 TW_STALL_SHARE = 0.05
+"""The time-warp phase of ``"hybrid"`` hands over when no route went for this share of the time limit."""
 FLEET_ROUNDS = 8
 """Most rounds of (time warp, then the counters) within the fleet share: when the counters stall before the share
 is spent, time warp starts again from the best plan with fresh penalties, then the counters again (on the clock
 only; an iteration budget keeps one round). Solomon R104, R112 and RC106, 30 CPU s, seeds 0-3: one vehicle above
 the best-known fleet in 1 run of 12 with rounds against 3 of 12 without; the eight fleet-sensitive Homberger
 1,000 instances' sum unchanged (353; docs/routing-scale.md, "Rounds")."""
-"""The time-warp phase of ``"hybrid"`` hands over when no route went for this share of the time limit."""
 CHUNK_S = 0.02
 """Target length of one compiled call [s]: the clock is read between calls (numba cannot read it)."""
 PARAMS = {
@@ -298,14 +298,12 @@ def search(
         budget = None if total is None else total // 2
         stall = FLEET_STALL_SHARE * max(0.0, deadline - t_start)
         why_names = {0: " (time share)", 1: " (payload bound)", 2: " (no progress)"}
+        tw_stall = stall if fleet_method == "timewarp" else TW_STALL_SHARE * max(0.0, deadline - t_start)
+        tw_budget = budget if budget is None or fleet_method == "timewarp" else budget // 4
         for rnd in range(1, FLEET_ROUNDS + 1):
             tag = "" if rnd == 1 else f", round {rnd}"
             why = 0
             if fleet_method in ("timewarp", "hybrid"):
-                tw_stall = (
-                    stall if fleet_method == "timewarp" else TW_STALL_SHARE * max(0.0, deadline - t_start)
-                )
-                tw_budget = budget if budget is None or fleet_method == "timewarp" else budget // 4
                 tw_it, gains, why = _fleet_timewarp(
                     K,
                     D,
