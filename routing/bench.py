@@ -16,10 +16,11 @@ feasible in double precision; its routes are re-checked and their distance recom
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import mean
@@ -123,6 +124,9 @@ class BenchConfig:
     clock: str = "wall"
     """``wall`` or ``cpu``: both solvers stop on wall seconds or on their own process's CPU seconds
     (``routing.clock``; PyVRP through ``MaxCpuTime``), so a loaded machine still compares equal budgets."""
+    settings: tuple[tuple[str, str], ...] = ()
+    """``(NAME, value)`` settings of ``routing.plain``'s constants for our solver (``parse_settings``): a variant
+    of the search measured by the same command as the default, so every arm of a table is reproducible."""
 
 
 PEER_GAP_POINTS = 0.5
@@ -196,13 +200,71 @@ def benchmark_routes(solution: RoutingSolution, suite: str) -> list[list[int | s
     return routes  # type: ignore[return-value]
 
 
+SETTABLE = "routing.plain"
+"""The module whose upper-case constants ``--set NAME=value`` may change (the plain VRPTW search's knobs)."""
+
+
+def parse_settings(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``NAME=value`` items checked against ``routing.plain``: the name must be one of its upper-case constants
+    of type bool, int, float or str, and the value must read as that type. Raises ValueError saying which."""
+    import importlib
+
+    mod = importlib.import_module(SETTABLE)
+    out = []
+    for item in items:
+        name, eq, value = item.partition("=")
+        name = name.strip()
+        if not eq or not name:
+            raise ValueError(f"--set {item!r}: expected NAME=value, e.g. TW_RESET=1000")
+        current = getattr(mod, name, None)
+        if not name.isupper() or not isinstance(current, (bool, int, float, str)):
+            known = sorted(
+                k for k, v in vars(mod).items() if k.isupper() and isinstance(v, (bool, int, float, str))
+            )
+            raise ValueError(f"--set {name}: not a setting of {SETTABLE}; known: {', '.join(known)}")
+        _typed(current, value.strip(), name)
+        out.append((name, value.strip()))
+    return tuple(out)
+
+
+def _typed(current: Any, value: str, name: str) -> Any:
+    try:
+        if isinstance(current, bool):
+            if value.lower() not in ("true", "false", "1", "0"):
+                raise ValueError
+            return value.lower() in ("true", "1")
+        return type(current)(value)
+    except ValueError:
+        raise ValueError(
+            f"--set {name}={value}: expected a {type(current).__name__} like {current!r}"
+        ) from None
+
+
+@contextlib.contextmanager
+def settings_applied(settings: tuple[tuple[str, str], ...]) -> Iterator[None]:
+    """``routing.plain``'s constants set for the duration of one solve, then put back (a pool worker or a test
+    process runs several solves)."""
+    import importlib
+
+    mod = importlib.import_module(SETTABLE)
+    before = {name: getattr(mod, name) for name, _ in settings}
+    try:
+        for name, value in settings:
+            setattr(mod, name, _typed(before[name], value, name))
+        yield
+    finally:
+        for name, value in before.items():
+            setattr(mod, name, value)
+
+
 def run_ours(ref: InstanceRef, config: BenchConfig, solve: SolveFn | None = None) -> BenchResult:
     """Solve one instance with our solver and check the answer both ways."""
     solve = solve or _load_solver()
     problem, inst = problem_for(ref, config.suite, config.objective)
     clock.use(config.clock)
     t0, c0 = time.perf_counter(), time.process_time()
-    solution = solve(problem, time_limit_s=config.time_limit_s, seed=config.seed, workers=config.workers)
+    with settings_applied(config.settings):
+        solution = solve(problem, time_limit_s=config.time_limit_s, seed=config.seed, workers=config.workers)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     report = check_solution(problem, solution)
     routes = benchmark_routes(solution, config.suite)
@@ -230,6 +292,7 @@ def run_ours(ref: InstanceRef, config: BenchConfig, solve: SolveFn | None = None
             "unserved": len(solution.unserved),
             "cpu_seconds": round(cpu, 2),
             "phases": list(solution.stats.phases),
+            **({"settings": dict(config.settings)} if config.settings else {}),
         },
     )
 

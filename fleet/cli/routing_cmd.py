@@ -278,9 +278,24 @@ def bench_routing(
             "(equal budgets on a loaded machine)."
         ),
     ] = "wall",
+    setting: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="NAME=value: a constant of routing.plain for our solver, e.g. --set TW_RESET=1000 (repeatable; "
+            "recorded in the result file), so a variant arm is measured by the same command.",
+        ),
+    ] = None,
 ) -> None:
     """Run the routing benchmark: gap to BKS per instance, every solution checked, JSON written."""
-    from routing.bench import BenchConfig, locate_bench_dir, result_entries, run_bench, select_instances
+    from routing.bench import (
+        BenchConfig,
+        locate_bench_dir,
+        parse_settings,
+        result_entries,
+        run_bench,
+        select_instances,
+    )
     from routing.io.results import write_results
     from routing.problem import Objective
 
@@ -298,6 +313,10 @@ def bench_routing(
 
     if clock not in MODES:
         raise _fail(f"--clock {clock!r}: expected {' or '.join(MODES)}")
+    try:
+        settings = parse_settings(setting or [])
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     try:
         sizes = [int(s) for s in _csv_list(size) or []]
     except ValueError:
@@ -319,6 +338,7 @@ def bench_routing(
         peer=peer,
         jobs=jobs,
         clock=clock,
+        settings=settings,
     )
     err.print(
         f"{len(refs)} instance(s), {time_limit:g} {clock} s each per solver, objective {objective.value}, "
@@ -335,6 +355,7 @@ def bench_routing(
             "workers": workers,
             "jobs": jobs,
             "clock": clock,
+            **({"settings": dict(settings)} if settings else {}),
             "bench_dir": str(bdir),
             "wall_seconds": round(time.perf_counter() - t0, 1),
             "command": "evfleet " + " ".join(shlex.quote(a) for a in sys.argv[1:]),

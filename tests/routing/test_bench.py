@@ -201,6 +201,11 @@ def test_bench_cli_peer_alone_writes_peer_results(tmp_path: Path) -> None:
         (["--peer", "ortools"], "only 'pyvrp'"),
         (["--jobs", "0"], "--jobs must be >= 1"),
         (["--clock", "gpu"], "expected wall or cpu"),
+        (["--set", "TW_RESET"], "expected NAME=value"),
+        (["--set", "NO_SUCH_KNOB=1"], "not a setting of routing.plain"),
+        (["--set", "_now=1"], "not a setting of routing.plain"),
+        (["--set", "TW_RESET=high"], "expected a float"),
+        (["--set", "TW_LAST_STEP=maybe"], "expected a bool"),
     ],
 )
 def test_bench_cli_errors_are_clear(args: list[str], message: str) -> None:
@@ -208,6 +213,28 @@ def test_bench_cli_errors_are_clear(args: list[str], message: str) -> None:
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_bench_cli_set_runs_a_variant_and_records_it(tmp_path: Path) -> None:
+    """``--set`` changes the search for that run only (the counters alone leave no time-warp phase in the notes)
+    and is written into the result file, so a variant arm has a command that reproduces it."""
+    from routing import plain
+
+    out = tmp_path / "r.json"
+    args = ["bench", "routing", "--suite", "solomon", "--instances", "C201", "--time-limit", "1"]
+    args += ["--bench-dir", str(bench_dir()), "--set", "FLEET_METHOD=counters", "--set", "TW_RESET=1000"]
+    result = runner.invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["meta"]["settings"] == {"FLEET_METHOD": "counters", "TW_RESET": "1000"}
+    (ours,) = data["results"]
+    assert ours["feasible"] and ours["settings"] == data["meta"]["settings"]
+    assert not any("time warp" in p for p in ours["phases"]), ours["phases"]
+    assert plain.FLEET_METHOD == "hybrid" and plain.TW_RESET == 1.0  # put back after the solve
+    plain_run = runner.invoke(app, [*args[:-4], "--out", str(tmp_path / "p.json")])
+    assert plain_run.exit_code == 0, plain_run.output
+    (default,) = json.loads((tmp_path / "p.json").read_text())["results"]
+    assert "settings" not in default and any("time warp" in p for p in default["phases"])
 
 
 def test_bench_cli_missing_bench_dir(tmp_path: Path) -> None:
