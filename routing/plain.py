@@ -16,7 +16,8 @@ Search (Christiaens & Vanden Berghe 2020, Transportation Science 54(2):417-433, 
    went for ``TW_STALL_SHARE`` of the time; then SISR's own way from that plan: the route with fewest jobs is
    removed and its jobs become *absent*; ruin-and-recreate with absent-job counters accepts a neighbour with
    fewer absent jobs or a smaller sum of their counters, until none is absent, then the next route goes; both
-   for at most ``FLEET_SHARE`` of the time or until the payload bound is reached;
+   for at most ``FLEET_SHARE`` of the time or until the payload bound is reached; one route above the payload
+   bound, the last step is time warp's alone (``TW_LAST_STEP``);
 3. distance minimisation at that fleet: SISR with simulated annealing (temperature 100 -> 1 over the time).
 
 Every route is re-evaluated by ``routing.evaluate`` before it is reported; a route that evaluator rejects (never
@@ -80,6 +81,17 @@ is spent, time warp starts again from the best plan with fresh penalties, then t
 only; an iteration budget keeps one round). Solomon R104, R112 and RC106, 30 CPU s, seeds 0-3: one vehicle above
 the best-known fleet in 1 run of 12 with rounds against 3 of 12 without; the eight fleet-sensitive Homberger
 1,000 instances' sum unchanged (353; docs/routing-scale.md, "Rounds")."""
+TW_LAST_STEP = True
+"""One route above the payload bound (on the clock only; an iteration budget keeps main's one round): the counters
+hand over to time warp at once, and time warp no longer stops for want of progress: it runs to the end of the
+fleet share, its penalties going back to ``TW_RESET`` each time they reach their cap. On most Gehring & Homberger
+instances the best-known fleet is the payload bound (1,000: 48 of 60), so the last route is a packing step in
+which every route is ~98 % full: the counters, feasible only, have no room to move loads, and time warp at a
+capped penalty stops exploring (C2_10_10, docs/routing-scale.md, "Fleet phase on C2_10_10 and RC2_10_1")."""
+TW_RESET = 1.0
+"""Penalty [km / min], [km / kg] the last step's penalties go back to at their cap (strategic oscillation; at 1
+the fourth session's time warp alone took C2_10_10 to its best-known 28 routes in 4 runs of 4; at 0.01 the routes
+emptied into one huge late route)."""
 CHUNK_S = 0.02
 """Target length of one compiled call [s]: the clock is read between calls (numba cannot read it)."""
 PARAMS = {
@@ -300,6 +312,7 @@ def search(
         why_names = {0: " (time share)", 1: " (payload bound)", 2: " (no progress)"}
         tw_stall = stall if fleet_method == "timewarp" else TW_STALL_SHARE * max(0.0, deadline - t_start)
         tw_budget = budget if budget is None or fleet_method == "timewarp" else budget // 4
+        last_step = TW_LAST_STEP and budget is None and hierarchical and fleet_method != "counters"
         for rnd in range(1, FLEET_ROUNDS + 1):
             tag = "" if rnd == 1 else f", round {rnd}"
             why = 0
@@ -319,6 +332,8 @@ def search(
                     (t_start, deadline, fleet_end),
                     tw_budget,
                     tw_stall,
+                    last_step=last_step,
+                    best_routes=int(ctrl[10]) if have_best else None,
                 )
                 fleet_it += tw_it
                 if gains > 0:
@@ -328,21 +343,31 @@ def search(
                     f"fleet minimisation (time warp{tag}): {int(ctrl[10]) if have_best else '-'} routes in "
                     f"{tw_it} iterations{why_names[why]}"
                 )
-            if fleet_method in ("counters", "hybrid") and why != 1:
+            handed = False
+            if (
+                fleet_method in ("counters", "hybrid")
+                and why != 1
+                and not (budget is None and _now() >= fleet_end)
+            ):
                 if na == 0:
                     K.drop_smallest_route(W, C, D, slots, absent_w, absent_c, ctrl, fctrl)
                 rest = None if budget is None else budget - fleet_it
                 ctrl[7] = ctrl[9] = 0
+                if last_step:
+                    ctrl[6] = lb + 1  # the counters stop one route above the payload bound: time warp's step
                 _run(
                     K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, fleet_end, rest, True, stall
                 )
+                handed = last_step and int(ctrl[9]) == 1 and int(ctrl[10]) > lb
+                ctrl[6] = lb
                 fleet_it += int(ctrl[7])
                 have_best = have_best or ctrl[8] > 0
                 notes.append(
                     f"fleet minimisation{tag}: {int(ctrl[10]) if have_best else '-'} routes in {int(ctrl[7])} "
-                    "iterations" + why_names[int(ctrl[9])]
+                    "iterations"
+                    + (" (one above the payload bound: to time warp)" if handed else why_names[int(ctrl[9])])
                 )
-            stalled = why == 2 if fleet_method == "timewarp" else int(ctrl[9]) == 2
+            stalled = why == 2 if fleet_method == "timewarp" else int(ctrl[9]) == 2 or handed
             if not (have_best and stalled and budget is None and _now() < fleet_end):
                 break
             # another round from the best plan: time warp with fresh penalties, then the counters
@@ -383,13 +408,30 @@ def _counters_from_best(K, W, C, B, D, slots, ctrl, fctrl) -> int:
 
 
 def _fleet_timewarp(
-    K, D, par, C, B, slots, na, absent_c, target, ctrl, fctrl, times, budget, stall
+    K,
+    D,
+    par,
+    C,
+    B,
+    slots,
+    na,
+    absent_c,
+    target,
+    ctrl,
+    fctrl,
+    times,
+    budget,
+    stall,
+    last_step=False,
+    best_routes=None,
 ) -> tuple[int, int, int]:
     """Fleet minimisation through time warp from ``C`` (``na`` jobs absent): each time no route is late or
     overloaded, the plan goes to ``B`` (``ctrl[10]`` routes, ``fctrl[1]`` km) and, until ``target`` routes
     (the payload bound; the fleet itself for the distance objective), the smallest route goes.
     ``times``: (start, deadline, end of this phase) on the clock. Returns (iterations, plans found, why it
-    stopped: 0 time share, 1 payload bound, 2 no progress for ``stall`` s)."""
+    stopped: 0 time share, 1 payload bound, 2 no progress for ``stall`` s). ``last_step``: at ``target`` + 1
+    routes (``best_routes`` on entry, or reached here) the phase stops only at its end or at ``target``, its
+    penalties going back to ``TW_RESET`` at their cap (``TW_LAST_STEP``)."""
     t_start, deadline, end = times
     n = D[5].shape[0] - 1
     Dt = _tw_data(D)
@@ -419,6 +461,7 @@ def _fleet_timewarp(
     t0, tfin = par[K.P_T0], par[K.P_TF]
     chunk, last_gain, done = 50, _now(), 0
     why = 0
+    step = last_step and best_routes == target + 1
     while True:
         now = _now()
         if budget is not None:
@@ -429,9 +472,11 @@ def _fleet_timewarp(
         else:
             if now >= end:
                 break
-            if now - last_gain > stall:
+            if now - last_gain > stall and not step:
                 why = 2
                 break
+            if step and tf[3] >= K.TW_LAM_MAX:
+                tf[3] = tf[4] = TW_RESET
             k = chunk
             p0 = (now - t_start) / span
             p1 = p0
@@ -459,6 +504,7 @@ def _fleet_timewarp(
             if used <= target:
                 why = 1
                 break
+            step = last_step and used == target + 1
             tctrl[1] = K.tw_drop_smallest_route(Tw, Tc, Dt, slots, aw, ac)
             tctrl[3] = K.tw_totals(Tc, Dt, slots, tf)
             tf[3] *= TW_AFTER

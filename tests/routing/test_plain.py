@@ -8,6 +8,7 @@ routes, and tiny random instances are solved to the optimum an exhaustive enumer
 from __future__ import annotations
 
 import itertools
+import math
 import random
 
 import numpy as np
@@ -453,6 +454,41 @@ def test_fleet_phase_goes_round_again_from_the_best_plan_when_the_counters_stall
     assert any("round 2" in n for n in rounds), res.notes
     first = next(n for n in rounds if n.startswith("fleet minimisation:"))
     assert len(res.routes) <= int(first.split(": ")[1].split()[0])
+    assert sorted(c for r in res.routes for c in r) == list(range(arr.n))
+    for seq in res.routes:
+        ev = evaluate_route(geo, "v", arr.vt, [arr.jobs[c] for c in seq], arr.vt.shift_start)
+        assert ev.feasible, ev.violations
+
+
+@pytest.mark.parametrize("last_step", [True, False])
+def test_last_route_above_the_payload_bound_is_time_warps(
+    monkeypatch: pytest.MonkeyPatch, last_step: bool
+) -> None:
+    """R202: payload bound 2 (1,458 kg of demand, 1,000 kg per truck), best-known fleet 3. With time warp's first
+    round cut short (patience 0), the counters take the fleet to 3 = bound + 1; with ``TW_LAST_STEP`` they hand
+    over to time warp at once, and time warp then runs to the end of the fleet share (penalties reset at their
+    cap) rather than stopping for want of progress. Without it the counters keep the step. Either way the plan
+    is on time and serves every job once."""
+    from routing import clock, plain
+
+    problem, _ = _solomon("R202")
+    geo, arr = _arrays(problem)
+    assert math.ceil(arr.dem.sum() / arr.cap) == 2
+    monkeypatch.setenv(clock.ENV, "cpu")
+    monkeypatch.setattr(plain, "TW_STALL_SHARE", 0.0)
+    monkeypatch.setattr(plain, "TW_LAST_STEP", last_step)
+    res = search(arr, 25, True, clock.now() + 3.0, 0)
+    assert res is not None
+    fleet = [n for n in res.notes if n.startswith("fleet minimisation")]
+    handed = [k for k, n in enumerate(fleet) if n.endswith("(one above the payload bound: to time warp)")]
+    if last_step:
+        assert handed and fleet[handed[0]].startswith("fleet minimisation: 3 routes"), fleet
+        after = fleet[handed[0] + 1]
+        assert after.startswith("fleet minimisation (time warp, round 2)"), fleet
+        assert after.endswith(("(time share)", "(payload bound)")) and after == fleet[-1], fleet
+    else:
+        assert not handed and "(no progress)" in fleet[1], fleet
+    assert len(res.routes) <= 3
     assert sorted(c for r in res.routes for c in r) == list(range(arr.n))
     for seq in res.routes:
         ev = evaluate_route(geo, "v", arr.vt, [arr.jobs[c] for c in seq], arr.vt.shift_start)
