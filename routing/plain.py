@@ -88,10 +88,11 @@ fleet share, its penalties going back to ``TW_RESET`` each time they reach their
 instances the best-known fleet is the payload bound (1,000: 48 of 60), so the last route is a packing step in
 which every route is ~98 % full: the counters, feasible only, have no room to move loads, and time warp at a
 capped penalty stops exploring (C2_10_10, docs/routing-scale.md, "Fleet phase on C2_10_10 and RC2_10_1")."""
-TW_RESET = 1.0
-"""Penalty [km / min], [km / kg] the last step's penalties go back to at their cap (strategic oscillation; at 1
-the fourth session's time warp alone took C2_10_10 to its best-known 28 routes in 4 runs of 4; at 0.01 the routes
-emptied into one huge late route)."""
+TW_RESET = 1000.0
+"""Penalty [km / min], [km / kg] the last step's penalties go back to at their cap (strategic oscillation; the
+starting penalty, ``TW_LAMBDA0``). Homberger C2_10_10, 60 CPU s, seeds 0-3: 28 routes (its best-known fleet) in
+4 runs of 4 at 1000, 3 of 4 at 100 and at 1, 1 of 4 without the last step (docs/routing-scale.md, "The last
+step is time warp's")."""
 CHUNK_S = 0.02
 """Target length of one compiled call [s]: the clock is read between calls (numba cannot read it)."""
 PARAMS = {
