@@ -17,7 +17,8 @@ Search (Christiaens & Vanden Berghe 2020, Transportation Science 54(2):417-433, 
    removed and its jobs become *absent*; ruin-and-recreate with absent-job counters accepts a neighbour with
    fewer absent jobs or a smaller sum of their counters, until none is absent, then the next route goes; both
    for at most ``FLEET_SHARE`` of the time or until the payload bound is reached; one route above the payload
-   bound, the last step is time warp's alone (``TW_LAST_STEP``);
+   bound, time warp's penalties oscillate and, on long routes, the last step is time warp's alone
+   (``TW_LAST_STEP``);
 3. distance minimisation at that fleet: SISR with simulated annealing (temperature 100 -> 1 over the time).
 
 Every route is re-evaluated by ``routing.evaluate`` before it is reported; a route that evaluator rejects (never
@@ -82,12 +83,23 @@ only; an iteration budget keeps one round). Solomon R104, R112 and RC106, 30 CPU
 the best-known fleet in 1 run of 12 with rounds against 3 of 12 without; the eight fleet-sensitive Homberger
 1,000 instances' sum unchanged (353; docs/routing-scale.md, "Rounds")."""
 TW_LAST_STEP = True
-"""One route above the payload bound (on the clock only; an iteration budget keeps main's one round): the counters
-hand over to time warp at once, and time warp no longer stops for want of progress: it runs to the end of the
-fleet share, its penalties going back to ``TW_RESET`` each time they reach their cap. On most Gehring & Homberger
-instances the best-known fleet is the payload bound (1,000: 48 of 60), so the last route is a packing step in
-which every route is ~98 % full: the counters, feasible only, have no room to move loads, and time warp at a
-capped penalty stops exploring (C2_10_10, docs/routing-scale.md, "Fleet phase on C2_10_10 and RC2_10_1")."""
+"""One route above the payload bound (on the clock only; an iteration budget keeps the one round of before):
+time warp's penalties go back to ``TW_RESET`` each time they reach their cap (strategic oscillation) and it has
+a patience of its own, ``TW_STEP_STALL_SHARE``; on long routes (``TW_STEP_HANDOVER_JOBS``) the counters hand
+over at once and time warp runs to the end of the fleet share. On most Gehring & Homberger instances the
+best-known fleet is the payload bound (1,000: 48 of 60); with long routes ~98 % full there the last route is a
+packing step where the counters, feasible only, have no room to move loads, and time warp at a capped penalty
+stops exploring (C2_10_10, docs/routing-scale.md, "Fleet phase on C2_10_10 and RC2_10_1")."""
+TW_STEP_HANDOVER_JOBS = 20.0
+"""With ``TW_LAST_STEP``, where routes at the payload bound are long (jobs / payload bound >= this; Homberger
+C2_10: 36, R1_10 and C1_10: 11; wide windows, so the step is a packing step), the counters stop one route above
+the bound and hand the step to time warp, which then runs to the end of the fleet share. On short routes the
+windows bind: there the counters keep their own patience and time warp's step waits ``TW_STEP_STALL_SHARE``
+for progress. Handing over everywhere took R1_10_2 and R1_10_3 to 92 routes against PyVRP's 91 in the sixth
+session's partial full run; C2_10_10 reached 28 in 4 runs of 4 with the handover and in 1 of 2 without
+(docs/routing-scale.md, "The last step is time warp's")."""
+TW_STEP_STALL_SHARE = 0.15
+"""Time warp's patience in the last step [share of the time limit] (``TW_STALL_SHARE`` elsewhere)."""
 TW_RESET = 1000.0
 """Penalty [km / min], [km / kg] the last step's penalties go back to at their cap (strategic oscillation; the
 starting penalty, ``TW_LAMBDA0``). Homberger C2_10_10, 60 CPU s, seeds 0-3: 28 routes (its best-known fleet) in
@@ -314,6 +326,7 @@ def search(
         tw_stall = stall if fleet_method == "timewarp" else TW_STALL_SHARE * max(0.0, deadline - t_start)
         tw_budget = budget if budget is None or fleet_method == "timewarp" else budget // 4
         last_step = TW_LAST_STEP and budget is None and hierarchical and fleet_method != "counters"
+        handover = last_step and n >= TW_STEP_HANDOVER_JOBS * lb
         for rnd in range(1, FLEET_ROUNDS + 1):
             tag = "" if rnd == 1 else f", round {rnd}"
             why = 0
@@ -334,6 +347,7 @@ def search(
                     tw_budget,
                     tw_stall,
                     last_step=last_step,
+                    handover=handover,
                     best_routes=int(ctrl[10]) if have_best else None,
                 )
                 fleet_it += tw_it
@@ -354,12 +368,12 @@ def search(
                     K.drop_smallest_route(W, C, D, slots, absent_w, absent_c, ctrl, fctrl)
                 rest = None if budget is None else budget - fleet_it
                 ctrl[7] = ctrl[9] = 0
-                if last_step:
+                if handover:
                     ctrl[6] = lb + 1  # the counters stop one route above the payload bound: time warp's step
                 _run(
                     K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, fleet_end, rest, True, stall
                 )
-                handed = last_step and int(ctrl[9]) == 1 and int(ctrl[10]) > lb
+                handed = handover and int(ctrl[9]) == 1 and int(ctrl[10]) > lb
                 ctrl[6] = lb
                 fleet_it += int(ctrl[7])
                 have_best = have_best or ctrl[8] > 0
@@ -424,6 +438,7 @@ def _fleet_timewarp(
     budget,
     stall,
     last_step=False,
+    handover=False,
     best_routes=None,
 ) -> tuple[int, int, int]:
     """Fleet minimisation through time warp from ``C`` (``na`` jobs absent): each time no route is late or
@@ -431,8 +446,9 @@ def _fleet_timewarp(
     (the payload bound; the fleet itself for the distance objective), the smallest route goes.
     ``times``: (start, deadline, end of this phase) on the clock. Returns (iterations, plans found, why it
     stopped: 0 time share, 1 payload bound, 2 no progress for ``stall`` s). ``last_step``: at ``target`` + 1
-    routes (``best_routes`` on entry, or reached here) the phase stops only at its end or at ``target``, its
-    penalties going back to ``TW_RESET`` at their cap (``TW_LAST_STEP``)."""
+    routes (``best_routes`` on entry, or reached here) its penalties go back to ``TW_RESET`` at their cap and it
+    waits ``TW_STEP_STALL_SHARE`` for progress, or (``handover``) stops only at its end or at ``target``
+    (``TW_LAST_STEP``, ``TW_STEP_HANDOVER_JOBS``)."""
     t_start, deadline, end = times
     n = D[5].shape[0] - 1
     Dt = _tw_data(D)
@@ -463,6 +479,7 @@ def _fleet_timewarp(
     chunk, last_gain, done = 50, _now(), 0
     why = 0
     step = last_step and best_routes == target + 1
+    step_stall = np.inf if handover else TW_STEP_STALL_SHARE * span
     while True:
         now = _now()
         if budget is not None:
@@ -473,7 +490,7 @@ def _fleet_timewarp(
         else:
             if now >= end:
                 break
-            if now - last_gain > stall and not step:
+            if now - last_gain > (step_stall if step else stall):
                 why = 2
                 break
             if step and tf[3] >= K.TW_LAM_MAX:
