@@ -17,8 +17,7 @@ Search (Christiaens & Vanden Berghe 2020, Transportation Science 54(2):417-433, 
    removed and its jobs become *absent*; ruin-and-recreate with absent-job counters accepts a neighbour with
    fewer absent jobs or a smaller sum of their counters, until none is absent, then the next route goes; both
    for at most ``FLEET_SHARE`` of the time or until the payload bound is reached; one route above the payload
-   bound, time warp's penalties oscillate and, on long routes, the last step is time warp's alone
-   (``TW_LAST_STEP``);
+   bound, time warp's penalties oscillate and its patience is longer (``TW_LAST_STEP``);
 3. distance minimisation at that fleet: SISR with simulated annealing (temperature 100 -> 1 over the time).
 
 Every route is re-evaluated by ``routing.evaluate`` before it is reported; a route that evaluator rejects (never
@@ -85,19 +84,19 @@ the best-known fleet in 1 run of 12 with rounds against 3 of 12 without; the eig
 TW_LAST_STEP = True
 """One route above the payload bound (on the clock only; an iteration budget keeps the one round of before):
 time warp's penalties go back to ``TW_RESET`` each time they reach their cap (strategic oscillation) and it has
-a patience of its own, ``TW_STEP_STALL_SHARE``; on long routes (``TW_STEP_HANDOVER_JOBS``) the counters hand
-over at once and time warp runs to the end of the fleet share. On most Gehring & Homberger instances the
+a patience of its own, ``TW_STEP_STALL_SHARE``; optionally (``TW_STEP_HANDOVER_JOBS``, off by default) the
+counters hand over at once and time warp runs to the end of the fleet share. On most Gehring & Homberger instances the
 best-known fleet is the payload bound (1,000: 48 of 60); with long routes ~98 % full there the last route is a
 packing step where the counters, feasible only, have no room to move loads, and time warp at a capped penalty
 stops exploring (C2_10_10, docs/routing-scale.md, "Fleet phase on C2_10_10 and RC2_10_1")."""
-TW_STEP_HANDOVER_JOBS = 20.0
-"""With ``TW_LAST_STEP``, where routes at the payload bound are long (jobs / payload bound >= this; Homberger
-C2_10: 36, R1_10 and C1_10: 11; wide windows, so the step is a packing step), the counters stop one route above
-the bound and hand the step to time warp, which then runs to the end of the fleet share. On short routes the
-windows bind: there the counters keep their own patience and time warp's step waits ``TW_STEP_STALL_SHARE``
-for progress. Handing over everywhere took R1_10_2 and R1_10_3 to 92 routes against PyVRP's 91 in the sixth
-session's partial full run; C2_10_10 reached 28 in 4 runs of 4 with the handover and in 1 of 2 without
-(docs/routing-scale.md, "The last step is time warp's")."""
+TW_STEP_HANDOVER_JOBS = math.inf
+"""With ``TW_LAST_STEP``, where jobs / payload bound >= this, the counters stop one route above the bound and
+hand the step to time warp, which then runs to the end of the fleet share; elsewhere the counters keep their own
+patience and time warp's step waits ``TW_STEP_STALL_SHARE`` for progress. Off by default (inf): the handover
+took Homberger C2_10_10 to 28 routes in 4 runs of 4 (1 in 2 without), but everywhere (eebb75e) it took R1_10_2
+and R1_10_3 to 92 against PyVRP's 91, and on long routes only (>= 20, f0c3016) R2_10_1 to 20 against 19 (their
+steps bind on time windows, where the counters do better; the sixth session's runs, docs/routing-scale.md,
+"The last step is time warp's"). ``--set TW_STEP_HANDOVER_JOBS=20`` on ``bench routing`` re-makes those arms."""
 TW_STEP_STALL_SHARE = 0.15
 """Time warp's patience in the last step [share of the time limit] (``TW_STALL_SHARE`` elsewhere)."""
 TW_RESET = 1000.0

@@ -467,9 +467,9 @@ def test_last_route_above_the_payload_bound_is_time_warps(
     """R202: payload bound 2 (1,458 kg of demand, 1,000 kg per truck), best-known fleet 3. Time warp's patience
     is set to 0, so outside the last step a time-warp round does no iteration. The counters take the fleet to
     3 = bound + 1. With ``TW_LAST_STEP`` the next time-warp round is the last step and has a patience of its own
-    (``TW_STEP_STALL_SHARE``), so it works; with the handover too (long routes, ``TW_STEP_HANDOVER_JOBS``), the
-    counters hand over at 3 at once and that round runs to the end of the fleet share. Either way the plan is on time and serves every job
-    once."""
+    (``TW_STEP_STALL_SHARE``), so it works; with the handover too (``TW_STEP_HANDOVER_JOBS`` at most R202's
+    50 jobs per route), the counters hand over at 3 at once and that round runs to the end of the fleet share.
+    Either way the plan is on time and serves every job once."""
     from routing import clock, plain
 
     problem, _ = _solomon("R202")
@@ -478,9 +478,9 @@ def test_last_route_above_the_payload_bound_is_time_warps(
     monkeypatch.setenv(clock.ENV, "cpu")
     monkeypatch.setattr(plain, "TW_STALL_SHARE", 0.0)
     monkeypatch.setattr(plain, "TW_LAST_STEP", last_step)
-    if not handover:  # R202's routes at the bound are long (50 jobs): the handover is the default there
-        monkeypatch.setattr(plain, "TW_STEP_HANDOVER_JOBS", math.inf)
-    assert arr.n >= plain.TW_STEP_HANDOVER_JOBS * 2 or not handover
+    monkeypatch.setattr(
+        plain, "TW_STEP_HANDOVER_JOBS", 20.0 if handover else math.inf
+    )  # R202: 50 jobs / route
     res = search(arr, 25, True, clock.now() + 3.0, 0)
     assert res is not None
     fleet = [n for n in res.notes if n.startswith("fleet minimisation")]
