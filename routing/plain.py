@@ -15,7 +15,9 @@ Search (Christiaens & Vanden Berghe 2020, Transportation Science 54(2):417-433, 
    penalty that grows until no route is late, then the next route goes, until no route
    went for ``TW_STALL_SHARE`` of the time; then SISR's own way from that plan: the route with fewest jobs is
    removed and its jobs become *absent*; ruin-and-recreate with absent-job counters accepts a neighbour with
-   fewer absent jobs or a smaller sum of their counters, until none is absent, then the next route goes; both
+   fewer absent jobs or a smaller sum of their counters, until none is absent, then the next route goes; by
+   turns with it (``COUNTERS_KIND``) an ejection pool (Nagata & Bräysy 2009) forces an absent job in where it
+   pushes out the string of least-counted jobs (the note's iterations count both); both
    for at most ``FLEET_SHARE`` of the time or until the payload bound is reached; one route above the payload
    bound, time warp's penalties oscillate and its patience is longer (``TW_LAST_STEP``);
 3. distance minimisation at that fleet: SISR with simulated annealing (temperature 100 -> 1 over the time).
@@ -104,6 +106,17 @@ TW_RESET = 1000.0
 starting penalty, ``TW_LAMBDA0``). Homberger C2_10_10, 60 CPU s, seeds 0-3: 28 routes (its best-known fleet) in
 4 runs of 4 at 1000, 3 of 4 at 100 and at 1, 1 of 4 without the last step (docs/routing-scale.md, "The last
 step is time warp's")."""
+COUNTERS_KIND = "alternate"
+"""What the counters' phase runs: ``"sisr"`` (SISR's absent-job counters alone), ``"eject"`` (an ejection pool
+alone, Nagata & Bräysy 2009, ``plain_kernels.eject_chunk``) or ``"alternate"`` (the two by turns, one compiled
+chunk each, so about half the phase's time each, on the same plan and the same absent jobs). Homberger
+RC2_10_1, 60 CPU s, seeds 0-4: 20 routes (its best-known fleet) in 3 runs of 5 alternating, 1 of 6 with the
+pool alone, none of 4 with the counters alone (21-22; PyVRP 0.14.1 21 at seeds 1-3); on R1_10_2, R1_10_3,
+R2_10_1, C2_10_4, C2_10_9 the same fleet as the counters alone (docs/routing-scale.md, "The ejection pool")."""
+EJECT_KMAX = 3
+"""Longest string of consecutive jobs the ejection pool forces out to let a job in."""
+EJECT_PERTURB = 100
+"""Random feasible relocations tried after each forced insertion of the ejection pool."""
 CHUNK_S = 0.02
 """Target length of one compiled call [s]: the clock is read between calls (numba cannot read it)."""
 PARAMS = {
@@ -293,6 +306,7 @@ def search(
     absent_w = np.zeros(n + 1, np.int64)
     absent_c = np.zeros(n + 1, np.int64)
     abscnt = np.zeros(n + 1, np.int64)
+    pen = np.ones(n + 1)
     ctrl = np.zeros(12, np.int64)
     fctrl = np.zeros(2)
     notes: list[str] = []
@@ -370,7 +384,23 @@ def search(
                 if handover:
                     ctrl[6] = lb + 1  # the counters stop one route above the payload bound: time warp's step
                 _run(
-                    K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, fleet_end, rest, True, stall
+                    K,
+                    W,
+                    C,
+                    B,
+                    D,
+                    par,
+                    ctrl,
+                    fctrl,
+                    absent_w,
+                    absent_c,
+                    abscnt,
+                    fleet_end,
+                    rest,
+                    True,
+                    stall,
+                    kind=COUNTERS_KIND,
+                    pen=pen,
                 )
                 handed = handover and int(ctrl[9]) == 1 and int(ctrl[10]) > lb
                 ctrl[6] = lb
@@ -530,15 +560,34 @@ def _fleet_timewarp(
 
 
 def _run(
-    K, W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, end, budget, stop_flag, stall=None
+    K,
+    W,
+    C,
+    B,
+    D,
+    par,
+    ctrl,
+    fctrl,
+    absent_w,
+    absent_c,
+    abscnt,
+    end,
+    budget,
+    stop_flag,
+    stall=None,
+    kind="sisr",
+    pen=None,
 ) -> None:
     """Call the compiled chunk until ``end`` (clock) or ``budget`` iterations; ``stop_flag``: also when the
-    fleet target is reached, or (``stall`` [s]) when no route went for that long."""
+    fleet target is reached, or (``stall`` [s]) when no route went for that long. ``kind`` (fleet phase only,
+    ``COUNTERS_KIND``): SISR's counters, the ejection pool (counters ``pen``), or the two by turns."""
     start = _now()
     span = max(1e-9, end - start)
     done = 0
     chunk = 50
     rate = None
+    turn = 0
+    echunk, erate = 50, None
     last_gain, gains, least = start, int(ctrl[8]), int(ctrl[5])
     while True:
         if stop_flag and ctrl[9]:
@@ -564,6 +613,25 @@ def _run(
             p1 = min(1.0, p0 + (k / rate if rate else 0.0) / span)
         before = int(ctrl[7])
         t = _now()
+        turn += 1
+        if kind == "eject" or (kind == "alternate" and turn % 2 == 0):
+            if budget is None:
+                k = echunk
+            K.eject_chunk(
+                C, B, D, ctrl, fctrl, absent_c, pen, k, EJECT_KMAX, EJECT_PERTURB, int(par[K.P_KINS])
+            )
+            _copy_into(W, C)  # the pool works on C alone
+            na = int(ctrl[5])
+            absent_w[:na] = absent_c[:na]
+            ctrl[4] = na
+            fctrl[0] = float(C[5].sum())
+            dt = _now() - t
+            did = int(ctrl[7]) - before
+            done += did
+            if budget is None and did > 0:
+                erate = did / max(dt, 1e-6)
+                echunk = int(min(100_000, max(1, erate * CHUNK_S)))
+            continue
         K.sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, k, p0, p1)
         dt = _now() - t
         did = int(ctrl[7]) - before
@@ -605,6 +673,7 @@ def warm() -> None:
     K.used_routes(C[1], 2)
     K.drop_smallest_route(W, C, D, 2, absent_w, absent_c, ctrl, fctrl)
     K.sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, 1, 0.0, 1.0)
+    K.eject_chunk(C, B, D, ctrl, fctrl, absent_c, np.ones(n + 1), 2, 2, 2, 0)
     Dt = _tw_data(D)
     Tw, Tc = _tw_state(n, 2), _tw_state(n, 2)
     Tc[0][...] = C[0]

@@ -1344,3 +1344,245 @@ def tw_chunk(W, C, D, par, tctrl, tf, absent_w, absent_c, n_iter, temp0, temp1):
             tctrl[4] = 1
             return
     tctrl[2] += n_iter
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Fleet minimisation with an ejection pool (Nagata & Bräysy 2009, "A powerful route minimization heuristic for
+# the vehicle routing problem with time windows", Operations Research Letters 37(5):333-338): a route goes and
+# its jobs enter the pool; the last job in is taken out and inserted where it fits; where it fits nowhere its
+# penalty counter grows and it is inserted anyway, forcing out the string of at most ``kmax`` consecutive jobs
+# of least summed counter (the paper ejects any k <= 5 jobs of a route; strings are priced in O(1) per place
+# from the slack data), the forced-out jobs go into the pool, and random feasible relocations shake the plan.
+# Works on ``C`` only (feasible at every step); the pool is ``absent_c``; ``pen`` the counters.
+# ------------------------------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _gap_ok(v, S, D, r, x, ex, ly, y) -> bool:
+    """Whether job ``v`` fits on time after the node at position ``x`` of route ``r`` (start ``ex`` there)
+    and before node ``y`` (latest start ``ly`` there)."""
+    seq = S[0]
+    tt, ready, due, svc = D[1], D[2], D[3], D[4]
+    px = seq[r, x]
+    arr = ex + svc[px] + tt[px, v]
+    return arr <= due[v] + TOL and max(ready[v], arr) + svc[v] + tt[v, y] <= ly + TOL
+
+
+@njit(cache=True)
+def _eject_scan(v, r, S, D, kmax, pen, best, Lp, Ep, okc):
+    """Cheapest string ejection in route ``r`` that lets job ``v`` in, against ``best`` (float64: [0] summed
+    counter, [1] route, [2] string start, [3] string length, [4] position of the node ``v`` will follow,
+    [5] ties so far). Updates ``best`` in place.
+
+    Once a string goes, the latest starts before it and the earliest starts after it change only up to where
+    they meet the route's own values again (computed here until they do); every other place is priced as in
+    the route as it is, counted once per route (``okc``)."""
+    seq, lens, E, L, load = S[0], S[1], S[2], S[3], S[4]
+    tt, ready, due, svc, dem, cap = D[1], D[2], D[3], D[4], D[5], D[6]
+    m = lens[r]
+    okc[0] = 0
+    for x in range(m + 1):
+        ok = _gap_ok(v, S, D, r, x, E[r, x], L[r, x + 1], seq[r, x + 1])
+        okc[x + 1] = okc[x] + (1 if ok else 0)
+    for s in range(1, kmax + 1):
+        if s > m:
+            break
+        for a in range(1, m - s + 2):
+            b = a + s  # first position after the string
+            ps = 0.0
+            dl = 0.0
+            for t in range(a, b):
+                ps += pen[seq[r, t]]
+                dl += dem[seq[r, t]]
+            if ps > best[0]:
+                continue
+            if load[r] - dl + dem[v] > cap + TOL:
+                continue
+            # latest starts before the string once it is gone, down to where they meet L again (lo)
+            lo = -1
+            nxt = seq[r, b]
+            lat = L[r, b]
+            for x in range(a - 1, -1, -1):
+                c = seq[r, x]
+                lat = min(due[c], lat - svc[c] - tt[c, nxt])
+                if lat == L[r, x]:
+                    lo = x
+                    break
+                Lp[x] = lat
+                nxt = c
+            # earliest starts after it, up to where they meet E again (hi)
+            hi = m + 2
+            p = seq[r, a - 1]
+            ear = E[r, a - 1]
+            for x in range(b, m + 2):
+                c = seq[r, x]
+                ear = max(ready[c], ear + svc[p] + tt[p, c])
+                if ear == E[r, x]:
+                    hi = x
+                    break
+                Ep[x] = ear
+                p = c
+            found = -1
+            # changed places, in route order: before the string, across it, after it
+            for x in range(max(lo, 0), a - 1):
+                ly = L[r, x + 1] if x + 1 <= lo else Lp[x + 1]
+                if _gap_ok(v, S, D, r, x, E[r, x], ly, seq[r, x + 1]):
+                    found = x
+                    break
+            if found < 0 and _gap_ok(v, S, D, r, a - 1, E[r, a - 1], L[r, b], seq[r, b]):
+                found = a - 1
+            if found < 0:
+                for x in range(b, min(hi, m + 1)):
+                    if _gap_ok(v, S, D, r, x, Ep[x], L[r, x + 1], seq[r, x + 1]):
+                        found = x
+                        break
+            # unchanged places: as in the route as it is
+            if found < 0 and lo >= 1 and okc[lo] > 0:
+                for x in range(lo):
+                    if okc[x + 1] > okc[x]:
+                        found = x
+                        break
+            if found < 0 and hi <= m and okc[m + 1] > okc[hi]:
+                for x in range(hi, m + 1):
+                    if okc[x + 1] > okc[x]:
+                        found = x
+                        break
+            if found < 0:
+                continue
+            take = False
+            if ps < best[0]:
+                best[5] = 1.0
+                take = True
+            else:
+                best[5] += 1.0
+                take = np.random.random() * best[5] < 1.0
+            if take:
+                best[0] = ps
+                best[1] = r
+                best[2] = a
+                best[3] = s
+                best[4] = found
+
+
+@njit(cache=True)
+def _eject_apply(v, S, D, best, absent, na):
+    """Remove ``best``'s string from its route, insert ``v`` after its gap node; the string joins the pool.
+    Returns the new pool size."""
+    seq, lens, route_of = S[0], S[1], S[6]
+    r = int(best[1])
+    a = int(best[2])
+    s = int(best[3])
+    x = int(best[4])
+    after = seq[r, x]
+    for t in range(a, a + s):
+        c = seq[r, t]
+        route_of[c] = -1
+        absent[na] = c
+        na += 1
+    _compact(r, seq, lens, route_of)
+    k = 1
+    if after != 0:
+        for i in range(1, lens[r] + 1):
+            if seq[r, i] == after:
+                k = i + 1
+                break
+    _insert_at(r, k, v, seq, lens)
+    refresh(r, S, D)
+    return na
+
+
+@njit(cache=True)
+def _perturb(S, D, nslots, n_moves, G):
+    """Random feasible relocations of a job next to one of its ``G`` nearest jobs in another route (the
+    paper's diversification; no cost criterion). Returns the number applied."""
+    seq, lens, load, route_of, pos_of = S[0], S[1], S[4], S[6], S[7]
+    dem, cap, neigh = D[5], D[6], D[7]
+    n = dem.shape[0] - 1
+    g = min(G, neigh.shape[1])
+    done = 0
+    for _ in range(n_moves):
+        u = 1 + int(np.random.random() * n)
+        ru = route_of[u]
+        if ru < 0:
+            continue
+        w = neigh[u, int(np.random.random() * g)]
+        if w == 0:
+            continue
+        rw = route_of[w]
+        if rw < 0 or rw == ru or load[rw] + dem[u] > cap + TOL:
+            continue
+        k = pos_of[w] + (1 if np.random.random() < 0.5 else 0)
+        if not _fits(S, D, rw, k, u):
+            continue
+        route_of[u] = -1
+        _compact(ru, seq, lens, route_of)
+        refresh(ru, S, D)
+        _insert_at(rw, k, u, seq, lens)
+        refresh(rw, S, D)
+        done += 1
+    return done
+
+
+@njit(cache=True)
+def eject_chunk(C, B, D, ctrl, fctrl, absent_c, pen, n_steps, kmax, n_perturb, kins):
+    """Run ``n_steps`` ejection-pool steps on ``C`` (``ctrl``/``fctrl`` as ``sisr_chunk``'s: [1] slots, [5] pool
+    size, [6] fleet target, [7] steps done (added to), [8] best improvements (added to), [9] set to 1 at the
+    target, [10] best's route count; ``fctrl[1]`` best km). When the pool empties, ``C`` goes to ``B`` and, above
+    the target, its smallest route goes into the pool (counters back to 1). ``pen`` [n + 1]: counters."""
+    seq, lens, rdist = C[0], C[1], C[5]
+    bseq, blens = B[0], B[1]
+    n = D[5].shape[0] - 1
+    nslots = ctrl[1]
+    na = ctrl[5]
+    mark = np.zeros(nslots, np.int64)
+    tick = np.zeros(1, np.int64)
+    Lp = np.empty(n + 2)
+    Ep = np.empty(n + 2)
+    okc = np.empty(n + 3, np.int64)
+    best = np.zeros(6)
+    for step in range(n_steps):
+        if na == 0:
+            u_now = used_routes(lens, nslots)
+            for r in range(nslots):
+                mm = max(lens[r], blens[r]) + 2
+                for k in range(mm):
+                    bseq[r, k] = seq[r, k]
+                blens[r] = lens[r]
+            km = 0.0
+            for r in range(nslots):
+                km += rdist[r]
+            fctrl[0] = fctrl[1] = km
+            ctrl[10] = u_now
+            ctrl[8] += 1
+            if u_now <= ctrl[6]:
+                ctrl[9] = 1
+                ctrl[5] = 0
+                ctrl[7] += step + 1
+                return
+            rbest, na = _empty_smallest_route(seq, lens, lens, C[6], C[6], nslots, absent_c, absent_c)
+            refresh(rbest, C, D)
+            pen[:] = 1.0
+            continue
+        na -= 1
+        v = absent_c[na]
+        br, bk, _ = best_position(v, C, D, nslots, 0.0, kins, mark, tick)
+        if br >= 0:
+            _insert_at(br, bk, v, seq, lens)
+            refresh(br, C, D)
+            continue
+        pen[v] += 1.0
+        best[0] = np.inf
+        best[1] = -1.0
+        best[5] = 0.0
+        for r in range(nslots):
+            if lens[r] > 0:
+                _eject_scan(v, r, C, D, kmax, pen, best, Lp, Ep, okc)
+        if best[1] < 0:
+            absent_c[na] = v  # fits nowhere even alone after a string goes: keep it, try another
+            na += 1
+            if na > 1:
+                j = int(np.random.random() * na)
+                absent_c[na - 1], absent_c[j] = absent_c[j], absent_c[na - 1]
+            continue
+        na = _eject_apply(v, C, D, best, absent_c, na)
+        _perturb(C, D, nslots, n_perturb, 20)
+    ctrl[5] = na
+    ctrl[7] += n_steps

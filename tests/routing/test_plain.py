@@ -501,3 +501,70 @@ def test_last_route_above_the_payload_bound_is_time_warps(
     for seq in res.routes:
         ev = evaluate_route(geo, "v", arr.vt, [arr.jobs[c] for c in seq], arr.vt.shift_start)
         assert ev.feasible, ev.violations
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_ejection_pool_keeps_every_route_on_time_and_every_job_once(seed: int) -> None:
+    """The pool's forced insertions (a string out, the job in) and its random relocations must leave every
+    route on time and within payload by the Python evaluator, every job in exactly one route or in the pool,
+    and the kernels' slack data equal to a fresh refresh; on R101's tight windows it must eject."""
+    from routing import plain
+    from routing import plain_kernels as K
+
+    problem, _ = _solomon("R101")
+    geo, arr = _arrays(problem)
+    D = arr.data()
+    slots = 30
+    K.seed_rng(seed)
+    C, B = _state(arr.n, slots), _state(arr.n, slots)
+    absent = np.zeros(arr.n + 1, np.int64)
+    assert K.construct(C, D, slots, absent) == 0
+    K.rebuild(C, D, slots)
+    used0 = int(K.used_routes(C[1], slots))
+    ctrl = np.zeros(12, np.int64)
+    ctrl[1], ctrl[6] = slots, 1  # target 1 route: never reached, the pool keeps working
+    fctrl = np.zeros(2)
+    W = _state(arr.n, slots)
+    plain._copy_into(W, C)
+    absent_w = np.zeros(arr.n + 1, np.int64)
+    K.drop_smallest_route(W, C, D, slots, absent_w, absent, ctrl, fctrl)
+    pen = np.ones(arr.n + 1)
+    K.eject_chunk(C, B, D, ctrl, fctrl, absent, pen, 3000, 3, 20, 0)
+    assert pen.max() > 1.0  # some job fitted nowhere and forced its way in
+    pool = [int(c) for c in absent[: ctrl[5]]]
+    routed = [int(c) for r in range(slots) for c in C[0][r, 1 : C[1][r] + 1]]
+    assert sorted(routed + pool) == list(range(1, arr.n + 1))
+    assert int(K.used_routes(C[1], slots)) < used0 or ctrl[8] > 0 or pool
+    X = _state(arr.n, slots)
+    X[0][...] = C[0]
+    X[1][...] = C[1]
+    K.rebuild(X, D, slots)
+    for r in range(slots):
+        m = C[1][r]
+        if m == 0:
+            continue
+        seq = [int(c) - 1 for c in C[0][r, 1 : m + 1]]
+        ev = evaluate_route(geo, "v", arr.vt, [arr.jobs[c] for c in seq], arr.vt.shift_start)
+        assert ev.feasible, ev.violations
+        np.testing.assert_allclose(C[2][r, : m + 2], X[2][r, : m + 2])
+        np.testing.assert_allclose(C[3][r, : m + 2], X[3][r, : m + 2])
+        assert C[4][r] == pytest.approx(X[4][r])
+
+
+def test_ejection_pool_as_the_counters_phase_takes_routes_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each ``COUNTERS_KIND`` (the counters, the pool, the two by turns) must return complete on-time plans with fewer routes
+    than the construction."""
+    from routing import plain
+
+    problem, _ = _solomon("R101")
+    geo, arr = _arrays(problem)
+    for kind in ("sisr", "eject", "alternate"):
+        monkeypatch.setattr(plain, "COUNTERS_KIND", kind)
+        res = search(arr, 30, True, float("inf"), 2, max_iterations=4000, fleet_method="counters")
+        assert res is not None
+        construction = int(res.notes[0].split()[1])
+        assert len(res.routes) < construction, res.notes
+        assert sorted(c for r in res.routes for c in r) == list(range(arr.n))
+        for seq in res.routes:
+            ev = evaluate_route(geo, "v", arr.vt, [arr.jobs[c] for c in seq], arr.vt.shift_start)
+            assert ev.feasible, ev.violations
