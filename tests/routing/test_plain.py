@@ -477,6 +477,9 @@ def test_last_route_above_the_payload_bound_is_time_warps(
     assert math.ceil(arr.dem.sum() / arr.cap) == 2
     monkeypatch.setenv(clock.ENV, "cpu")
     monkeypatch.setattr(plain, "TW_STALL_SHARE", 0.0)
+    # a short patience of the step's own (0.15 s): when the counters stall late in the 1.5 s fleet share, the
+    # default 0.45 s outlasted the share and the step ended on the share, not on its patience
+    monkeypatch.setattr(plain, "TW_STEP_STALL_SHARE", 0.05)
     monkeypatch.setattr(plain, "TW_LAST_STEP", last_step)
     monkeypatch.setattr(
         plain, "TW_STEP_HANDOVER_JOBS", 20.0 if handover else math.inf
