@@ -110,9 +110,10 @@ COUNTERS_KIND = "alternate"
 """What the counters' phase runs: ``"sisr"`` (SISR's absent-job counters alone), ``"eject"`` (an ejection pool
 alone, Nagata & Bräysy 2009, ``plain_kernels.eject_chunk``) or ``"alternate"`` (the two by turns, one compiled
 chunk each, so about half the phase's time each, on the same plan and the same absent jobs). Homberger
-RC2_10_1, 60 CPU s, seeds 0-4: 20 routes (its best-known fleet) in 3 runs of 5 alternating, 1 of 6 with the
-pool alone, none of 4 with the counters alone (21-22; PyVRP 0.14.1 21 at seeds 1-3); on R1_10_2, R1_10_3,
-R2_10_1, C2_10_4, C2_10_9 the same fleet as the counters alone (docs/routing-scale.md, "The ejection pool")."""
+RC2_10_1, 60 CPU s, seeds 0-4, all at e6581ab (2026-12-07, 2-core AMD EPYC): 20 routes (its best-known fleet)
+in 3 runs of 5 alternating, 1 of 6 with the pool alone, 0 of 5 with the counters alone (21 in all 5; PyVRP 0.14.1
+21 at seeds 0-3 on the same machine); on R1_10_2, R1_10_3, R2_10_1, C2_10_4, C2_10_9 the same fleet as the
+counters alone (docs/routing-scale.md, "The ejection pool by turns with the counters")."""
 EJECT_KMAX = 3
 """Longest string of consecutive jobs the ejection pool forces out to let a job in."""
 EJECT_PERTURB = 100
@@ -645,9 +646,10 @@ def warm() -> None:
     """Compile the kernels, or load them from numba's on-disk cache, by calling each once on a two-job problem.
 
     ``routing.solve`` calls it before it starts a plain problem's clock, so that the search keeps its whole
-    time limit: a cold compile took 15.5 CPU s (numba 0.68, R101, docs/routing-scale.md), a cache load 0.05 s;
-    with the time-warp kernels and their local search 23.7 CPU s cold and 0.6 s from the cache, imports included
-    (2026-12-06, this call alone in a fresh process with an empty ``NUMBA_CACHE_DIR``, then again).
+    time limit. This call alone in a fresh process, imports included, with an empty ``NUMBA_CACHE_DIR`` and then
+    again from the cache (the command is in the README's routing section): 61 CPU s cold and 1.2 s from the cache with the ejection pool
+    (e6581ab), 47 s cold before it (a9d8aaa), on the 2-core AMD EPYC of 2026-12-07; earlier hosts measured 15.5 s
+    (the SISR kernels alone) and 23.7 s (with time warp) cold.
     The kernels are imported here, not when ``routing.plain`` is, so problems that are not plain never pay it."""
     from routing import plain_kernels as K
 

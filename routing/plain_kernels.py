@@ -235,6 +235,16 @@ def _mark(r, touched, istouched, nt):
 
 
 @njit(cache=True)
+def _copy_best(seq, lens, bseq, blens, nslots):
+    """Copy every route's node sequence into the best plan's (B keeps sequences only; it is rebuilt when read)."""
+    for r in range(nslots):
+        mm = max(lens[r], blens[r]) + 2
+        for k in range(mm):
+            bseq[r, k] = seq[r, k]
+        blens[r] = lens[r]
+
+
+@njit(cache=True)
 def _copy_routes(touched, nt, src, dst):
     sseq, slens, sE, sL, sload, srdist, sroute_of, spos_of, scum = src
     seq, lens, E, L, load, rdist, route_of, pos_of, cum = dst
@@ -748,11 +758,7 @@ def sisr_chunk(W, C, B, D, par, ctrl, fctrl, absent_w, absent_c, abscnt, n_iter,
             ):
                 better = True
             if better:
-                for r in range(nslots):
-                    mm = max(clens[r], blens[r]) + 2
-                    for k in range(mm):
-                        bseq[r, k] = cseq[r, k]
-                    blens[r] = clens[r]
+                _copy_best(cseq, clens, bseq, blens, nslots)
                 fctrl[1] = fctrl[0]
                 ctrl[10] = u_now
                 ctrl[8] += 1
@@ -1541,11 +1547,7 @@ def eject_chunk(C, B, D, ctrl, fctrl, absent_c, pen, n_steps, kmax, n_perturb, k
     for step in range(n_steps):
         if na == 0:
             u_now = used_routes(lens, nslots)
-            for r in range(nslots):
-                mm = max(lens[r], blens[r]) + 2
-                for k in range(mm):
-                    bseq[r, k] = seq[r, k]
-                blens[r] = lens[r]
+            _copy_best(seq, lens, bseq, blens, nslots)
             km = 0.0
             for r in range(nslots):
                 km += rdist[r]
