@@ -647,9 +647,9 @@ def warm() -> None:
 
     ``routing.solve`` calls it before it starts a plain problem's clock, so that the search keeps its whole
     time limit. This call alone in a fresh process, imports included, with an empty ``NUMBA_CACHE_DIR`` and then
-    again from the cache (the command is in the README's routing section): 61 CPU s cold and 1.2 s from the cache with the ejection pool
-    (e6581ab), 47 s cold before it (a9d8aaa), on the 2-core AMD EPYC of 2026-12-07; earlier hosts measured 15.5 s
-    (the SISR kernels alone) and 23.7 s (with time warp) cold.
+    again from the cache (the command is in the README's routing section): 61 CPU s cold and 1.2 s from the cache
+    with the ejection pool (e6581ab), 47 s cold before it (a9d8aaa), on the 2-core AMD EPYC of 2026-12-07;
+    earlier hosts measured 15.5 s (the SISR kernels alone) and 23.7 s (with time warp) cold.
     The kernels are imported here, not when ``routing.plain`` is, so problems that are not plain never pay it."""
     from routing import plain_kernels as K
 
